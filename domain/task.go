@@ -1,0 +1,190 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// TaskState is where a task is in its lifecycle (DESIGN.md section 6).
+type TaskState string
+
+// Task states. "new" is the state of a stream with no events yet.
+const (
+	StateNew       TaskState = "new"
+	StateCreated   TaskState = "created"
+	StateQueued    TaskState = "queued"
+	StateRunning   TaskState = "running"
+	StateSucceeded TaskState = "succeeded"
+	StateFailed    TaskState = "failed"
+	StateCanceled  TaskState = "canceled"
+	StateTimedOut  TaskState = "timed_out"
+)
+
+// Terminal reports whether no event may follow a task in state s.
+func (s TaskState) Terminal() bool {
+	switch s {
+	case StateSucceeded, StateFailed, StateCanceled, StateTimedOut:
+		return true
+	}
+	return false
+}
+
+// Task is the task aggregate, rebuilt by applying its stream's events in
+// order. The zero value is a task whose stream is empty.
+type Task struct {
+	state           TaskState
+	seq             int64
+	attempt         int
+	workerID        string
+	cancelRequested bool
+	leaseLost       bool
+	timeoutS        int
+	createdAt       time.Time
+	startedAt       time.Time
+	endedAt         time.Time
+}
+
+// State returns the task's lifecycle state.
+func (t *Task) State() TaskState {
+	if t.state == "" {
+		return StateNew
+	}
+	return t.state
+}
+
+// Seq returns the seq of the last applied event (0 for an empty stream); it is
+// the expected seq for the next append.
+func (t *Task) Seq() int64 { return t.seq }
+
+// Attempt returns the current attempt number (1 after the first queue).
+func (t *Task) Attempt() int { return t.attempt }
+
+// WorkerID returns the worker that holds the current attempt, if running.
+func (t *Task) WorkerID() string { return t.workerID }
+
+// CancelRequested reports whether a cancel was requested while running.
+func (t *Task) CancelRequested() bool { return t.cancelRequested }
+
+// TimeoutS returns the task's timeout in seconds.
+func (t *Task) TimeoutS() int { return t.timeoutS }
+
+// CreatedAt returns when the task was created (zero for an empty stream).
+func (t *Task) CreatedAt() time.Time { return t.createdAt }
+
+// StartedAt returns when the current attempt started (zero if never).
+func (t *Task) StartedAt() time.Time { return t.startedAt }
+
+// EndedAt returns when the task reached a terminal state (zero if not yet).
+func (t *Task) EndedAt() time.Time { return t.endedAt }
+
+// CheckNext reports whether an event of type typ may follow the task's current state.
+func (t *Task) CheckNext(typ EventType) error {
+	s := t.State()
+	ok := false
+	switch s {
+	case StateNew:
+		ok = typ == TaskCreatedType
+	case StateCreated:
+		ok = typ == TaskQueuedType || typ == TaskCanceledType || typ == TaskFailedType
+	case StateQueued:
+		ok = typ == TaskStartedType || typ == TaskCanceledType || typ == TaskFailedType || typ == TaskTimedOutType
+	case StateRunning:
+		if t.leaseLost {
+			// The attempt's worker is gone: only re-queue or an ending may follow.
+			ok = typ == TaskQueuedType || typ == TaskFailedType || typ == TaskCanceledType || typ == TaskTimedOutType
+			break
+		}
+		switch typ {
+		case TaskOutputType, TaskProgressType, TaskCancelRequestedType, TaskLeaseLostType,
+			TaskSucceededType, TaskFailedType, TaskCanceledType, TaskTimedOutType:
+			ok = true
+		}
+	}
+	if !ok {
+		return &TransitionError{From: s, Event: typ}
+	}
+	return nil
+}
+
+// Apply evolves the task by one stored event. It fails if the event's seq is
+// not the next one, its type may not follow the current state, or its payload
+// does not decode.
+func (t *Task) Apply(e Event) error {
+	if e.Seq != t.seq+1 {
+		return fmt.Errorf("apply seq %d to task at seq %d: events must be applied in order without gaps", e.Seq, t.seq)
+	}
+	if err := t.CheckNext(e.Type); err != nil {
+		return err
+	}
+	p, err := Decode(e.Type, e.Payload)
+	if err != nil {
+		return err
+	}
+	switch p := p.(type) {
+	case *TaskCreated:
+		t.state = StateCreated
+		t.timeoutS = p.TimeoutS
+		t.createdAt = e.OccurredAt
+	case *TaskQueued:
+		t.state = StateQueued
+		t.attempt = p.Attempt
+		t.workerID = ""
+		t.leaseLost = false
+		t.cancelRequested = false
+	case *TaskStarted:
+		t.state = StateRunning
+		t.workerID = p.WorkerID
+		t.attempt = p.Attempt
+		t.startedAt = e.OccurredAt
+	case *TaskCancelRequested:
+		t.cancelRequested = true
+	case *TaskLeaseLost:
+		t.leaseLost = true
+	case *TaskSucceeded:
+		t.end(StateSucceeded, e.OccurredAt)
+	case *TaskFailed:
+		t.end(StateFailed, e.OccurredAt)
+	case *TaskCanceled:
+		t.end(StateCanceled, e.OccurredAt)
+	case *TaskTimedOut:
+		t.end(StateTimedOut, e.OccurredAt)
+	}
+	t.seq = e.Seq
+	return nil
+}
+
+func (t *Task) end(s TaskState, at time.Time) {
+	t.state = s
+	t.endedAt = at
+	t.workerID = ""
+}
+
+// CancelDecision is what a cancel command must append, if anything.
+type CancelDecision int
+
+// Outcomes of Task.DecideCancel.
+const (
+	// CancelNothing: a cancel was already requested; the command is a no-op.
+	CancelNothing CancelDecision = iota
+	// CancelNow: the task has not started; append task.canceled.
+	CancelNow
+	// CancelRequest: the task runs; append task.cancel_requested and let the worker stop it.
+	CancelRequest
+)
+
+// DecideCancel says how to cancel the task. It is idempotent and fails with
+// ErrTaskFinished once the task has ended.
+func (t *Task) DecideCancel() (CancelDecision, error) {
+	switch s := t.State(); {
+	case s.Terminal():
+		return CancelNothing, ErrTaskFinished
+	case s == StateRunning && t.cancelRequested:
+		return CancelNothing, nil
+	case s == StateRunning && !t.leaseLost:
+		return CancelRequest, nil
+	case s == StateNew:
+		return CancelNothing, fmt.Errorf("cancel: task does not exist")
+	default:
+		return CancelNow, nil
+	}
+}

@@ -1,0 +1,79 @@
+package domain
+
+import "encoding/json"
+
+// OutputStream says which of a process's output streams a chunk came from.
+type OutputStream string
+
+// Output streams of task.output.
+const (
+	Stdout OutputStream = "stdout"
+	Stderr OutputStream = "stderr"
+)
+
+// TaskCreated is the first event of a task stream.
+type TaskCreated struct {
+	Name     string          `json:"name"`
+	Adapter  string          `json:"adapter"`
+	Args     json.RawMessage `json:"args"`
+	TimeoutS int             `json:"timeout_s"`
+}
+
+// TaskQueued puts a task up for a worker to claim; Attempt counts from 1.
+type TaskQueued struct {
+	Attempt int    `json:"attempt"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// TaskStarted records the one claim that won for an attempt.
+type TaskStarted struct {
+	WorkerID string `json:"worker_id"`
+	Attempt  int    `json:"attempt"`
+}
+
+// TaskOutput is a chunk of a process's output; Offset is the byte offset of
+// Data within that output stream.
+type TaskOutput struct {
+	Stream OutputStream `json:"stream"`
+	Data   string       `json:"data"`
+	Offset int64        `json:"offset"`
+}
+
+// TaskProgress reports how far a task has come.
+type TaskProgress struct {
+	Percent float64 `json:"percent"`
+	Message string  `json:"message,omitempty"`
+}
+
+// TaskCancelRequested asks the worker running a task to stop it.
+type TaskCancelRequested struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// TaskLeaseLost records that a worker stopped renewing its lease.
+type TaskLeaseLost struct {
+	WorkerID string `json:"worker_id"`
+	Attempt  int    `json:"attempt"`
+}
+
+// TaskSucceeded ends a task that exited successfully.
+type TaskSucceeded struct {
+	ExitCode int    `json:"exit_code"`
+	Summary  string `json:"summary,omitempty"`
+}
+
+// TaskFailed ends a task that failed; ExitCode is nil when no process exited.
+type TaskFailed struct {
+	Error    string `json:"error"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+}
+
+// TaskCanceled ends a canceled task.
+type TaskCanceled struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// TaskTimedOut ends a task that ran past its timeout.
+type TaskTimedOut struct {
+	TimeoutS int `json:"timeout_s"`
+}

@@ -1,0 +1,39 @@
+package domain
+
+// StreamType names the kind of aggregate a stream belongs to.
+type StreamType string
+
+// Stream types. They are stored with every event and never renamed.
+const (
+	StreamTask    StreamType = "task"
+	StreamTenant  StreamType = "tenant"
+	StreamUser    StreamType = "user"
+	StreamAPIKey  StreamType = "api_key"
+	StreamWebhook StreamType = "webhook"
+)
+
+var knownStreamTypes = map[StreamType]bool{
+	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true,
+}
+
+// Valid reports whether s is a known stream type.
+func (s StreamType) Valid() bool { return knownStreamTypes[s] }
+
+// EventType is an event's dotted name, e.g. "task.started". Event type names
+// are hashed into the chain and are never renamed.
+type EventType string
+
+// Task event types (DESIGN.md section 6).
+const (
+	TaskCreatedType         EventType = "task.created"
+	TaskQueuedType          EventType = "task.queued"
+	TaskStartedType         EventType = "task.started"
+	TaskOutputType          EventType = "task.output"
+	TaskProgressType        EventType = "task.progress"
+	TaskCancelRequestedType EventType = "task.cancel_requested"
+	TaskLeaseLostType       EventType = "task.lease_lost"
+	TaskSucceededType       EventType = "task.succeeded"
+	TaskFailedType          EventType = "task.failed"
+	TaskCanceledType        EventType = "task.canceled"
+	TaskTimedOutType        EventType = "task.timed_out"
+)

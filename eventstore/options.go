@@ -1,0 +1,67 @@
+package eventstore
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxPayloadBytes = 1 << 20
+	DefaultMaxAppendEvents = 1000
+	DefaultMaxReadLimit    = 10000
+)
+
+// Options are the limits and collaborators shared by every store implementation.
+// The zero value is usable: Defaults fills it in.
+type Options struct {
+	// MaxPayloadBytes bounds one event's canonical payload (default 1 MiB).
+	MaxPayloadBytes int
+	// MaxAppendEvents bounds the events of one Append (default 1000).
+	MaxAppendEvents int
+	// MaxReadLimit bounds the limit of one read (default 10000); larger limits are clamped.
+	MaxReadLimit int
+	// Rand supplies payload salts (default crypto/rand). Tests inject a
+	// deterministic reader to produce golden vectors; never do so in production.
+	Rand io.Reader
+	// Logger receives the store's operational logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
+	if o.MaxPayloadBytes == 0 {
+		o.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
+	if o.MaxAppendEvents == 0 {
+		o.MaxAppendEvents = DefaultMaxAppendEvents
+	}
+	if o.MaxReadLimit == 0 {
+		o.MaxReadLimit = DefaultMaxReadLimit
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	if o.MaxPayloadBytes < 0 || o.MaxAppendEvents < 0 || o.MaxReadLimit < 0 {
+		return fmt.Errorf("event store options: limits must not be negative")
+	}
+	return nil
+}
+
+// ClampLimit bounds a read limit to [1, MaxReadLimit].
+func (o Options) ClampLimit(limit int) int {
+	if limit <= 0 || limit > o.MaxReadLimit {
+		return o.MaxReadLimit
+	}
+	return limit
+}

@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"sync"
+
+	"github.com/axontask/axontask/domain"
+)
+
+// streamHead is what an append needs to know about a stream's last event.
+type streamHead struct {
+	seq        int64
+	hash       domain.Hash
+	tenantID   string
+	streamType domain.StreamType
+}
+
+// headCache remembers the heads of streams this store appended to, so a
+// stream with one writer (a worker streaming output) appends without reading
+// its head first. An entry is only ever a committed head; a stale entry is
+// harmless because the (stream_id, seq) constraint turns it into a conflict.
+type headCache struct {
+	mu    sync.Mutex
+	max   int
+	heads map[string]streamHead
+}
+
+func newHeadCache(max int) *headCache {
+	return &headCache{max: max, heads: make(map[string]streamHead)}
+}
+
+func (c *headCache) get(stream string) (streamHead, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.heads[stream]
+	return h, ok
+}
+
+func (c *headCache) put(stream string, h streamHead) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.heads[stream]; !ok && len(c.heads) >= c.max {
+		for k := range c.heads { // evict an arbitrary entry
+			delete(c.heads, k)
+			break
+		}
+	}
+	c.heads[stream] = h
+}
+
+func (c *headCache) drop(stream string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.heads, stream)
+}

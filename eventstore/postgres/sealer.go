@@ -1,0 +1,205 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+)
+
+// sealerLockKey is the advisory lock that elects the one sealer per database.
+// It never changes: two keys would mean two sealers.
+const sealerLockKey int64 = 0x61786f6e5f73656c // "axon_sel"
+
+// Notification channels.
+const (
+	feedChannel   = "axontask_feed"   // payload: the new feed head
+	appendChannel = "axontask_append" // payload: empty; wakes the sealer
+)
+
+// sealCursor is the sealer's position: the next feed position and the
+// (xid, id) of the last sealed row.
+type sealCursor struct {
+	next    int64
+	lastXid uint64
+	lastID  int64
+}
+
+// runSealer takes part in the sealer election until ctx ends. Leadership is a
+// session advisory lock held by one dedicated connection: if this process or
+// its connection dies, Postgres releases the lock and another process's
+// sealer takes over at the cursor committed last.
+func (s *Store) runSealer(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.leadWhileElected(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.cfg.Logger.Warn("event store sealer: lost leadership", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// leadWhileElected tries to win the election and, if it does, seals until an
+// error or ctx ends. The connection is closed afterwards so that the lock can
+// never outlive this leadership.
+func (s *Store) leadWhileElected(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire sealer connection: %w", err)
+	}
+	defer func() {
+		_ = conn.Conn().Close(context.Background())
+		conn.Release()
+	}()
+	var won bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sealerLockKey).Scan(&won); err != nil {
+		return fmt.Errorf("try sealer lock: %w", err)
+	}
+	if !won {
+		// Another process seals; wait a while before asking again.
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+		return nil
+	}
+	s.leader.Store(true)
+	defer s.leader.Store(false)
+	return s.seal(ctx, conn)
+}
+
+func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
+	st, err := s.q.SealerStateGet(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("read sealer state: %w", err)
+	}
+	cur := sealCursor{next: st.NextPosition, lastXid: st.LastXid, lastID: st.LastID}
+	s.observeHead(cur.next)
+	idle := time.Second // safety net: at worst an event waits this long
+	for {
+		n, err := s.sealBatch(ctx, conn, &cur)
+		if err != nil {
+			return err
+		}
+		if n == s.cfg.SealBatch {
+			continue
+		}
+		wait := idle
+		if n == 0 {
+			blocked, err := s.q.SealerBlocked(ctx, conn, dbsqlc.SealerBlockedParams{LastXid: cur.lastXid, LastID: cur.lastID})
+			if err != nil {
+				return fmt.Errorf("check blocked rows: %w", err)
+			}
+			if blocked {
+				// Committed rows wait behind a transaction that is still
+				// running; it may end without appending, so look again soon.
+				wait = 2 * time.Millisecond
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.sealNudge:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sealBatch positions up to SealBatch committed rows in one transaction and
+// advances the cursor. A sealer killed mid-batch commits nothing; its
+// successor re-reads the committed cursor, so no row is sealed twice or skipped.
+func (s *Store) sealBatch(ctx context.Context, conn *pgxpool.Conn, cur *sealCursor) (int, error) {
+	var sealed int
+	next := *cur
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		rows, err := s.q.SealerPending(ctx, tx, dbsqlc.SealerPendingParams{
+			LastXid: cur.lastXid, LastID: cur.lastID, MaxRows: int32(s.cfg.SealBatch),
+		})
+		if err != nil {
+			return fmt.Errorf("find committed rows: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		if err := s.q.LedgerInsert(ctx, tx, dbsqlc.LedgerInsertParams{FirstPosition: cur.next, EventRows: ids}); err != nil {
+			return fmt.Errorf("write ledger: %w", err)
+		}
+		last := rows[len(rows)-1]
+		next = sealCursor{next: cur.next + int64(len(rows)), lastXid: last.Xid, lastID: last.ID}
+		if err := s.q.SealerStateAdvance(ctx, tx, dbsqlc.SealerStateAdvanceParams{
+			NextPosition: next.next, LastXid: next.lastXid, LastID: next.lastID,
+		}); err != nil {
+			return fmt.Errorf("advance sealer cursor: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", feedChannel, strconv.FormatInt(next.next, 10)); err != nil {
+			return fmt.Errorf("notify feed: %w", err)
+		}
+		if s.testHookBeforeSealCommit != nil {
+			s.testHookBeforeSealCommit()
+		}
+		sealed = len(rows)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("seal at position %d: %w", cur.next, err)
+	}
+	*cur = next
+	s.observeHead(cur.next)
+	return sealed, nil
+}
+
+// nudgeSealer tells a sealer that rows were committed: directly when this
+// process leads, otherwise through a coalesced NOTIFY sent off the append path.
+func (s *Store) nudgeSealer() {
+	ch := s.remoteNudge
+	if s.leader.Load() {
+		ch = s.sealNudge
+	}
+	select {
+	case ch <- struct{}{}:
+	default: // a nudge is already pending; it covers this commit too
+	}
+}
+
+// notifyRemote sends one NOTIFY per pending nudge, so that appends never
+// take Postgres's notify-queue lock themselves.
+func (s *Store) notifyRemote(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.remoteNudge:
+		}
+		if s.leader.Load() {
+			s.wakeLocalSealer()
+			continue
+		}
+		if _, err := s.pool.Exec(ctx, "SELECT pg_notify($1, '')", appendChannel); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("event store: notify sealer", "err", err)
+		}
+	}
+}
+
+func (s *Store) wakeLocalSealer() {
+	select {
+	case s.sealNudge <- struct{}{}:
+	default:
+	}
+}

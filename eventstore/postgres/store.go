@@ -1,0 +1,391 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+	"github.com/axontask/axontask/internal/broadcast"
+)
+
+// Config configures a Postgres store. The zero value (plus a URL) is usable.
+type Config struct {
+	eventstore.Options
+	// DisableSealer keeps this store out of the sealer election. At least one
+	// process on the database must run a sealer, or the feed never advances.
+	DisableSealer bool
+	// SealBatch bounds the events one sealing transaction positions (default 5000).
+	SealBatch int
+	// IdleInTransactionTimeout ends this store's sessions that sit idle inside
+	// a transaction, which would hold the feed back (default 30 s).
+	IdleInTransactionTimeout time.Duration
+	// MaxConns bounds the connection pool (default 16).
+	MaxConns int32
+}
+
+func (c Config) withDefaults() Config {
+	c.Options = c.WithDefaults()
+	if c.SealBatch <= 0 {
+		c.SealBatch = 5000
+	}
+	if c.IdleInTransactionTimeout <= 0 {
+		c.IdleInTransactionTimeout = 30 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 16
+	}
+	return c
+}
+
+// Store is the Postgres event store. It is safe for concurrent use; any
+// number of Stores in any number of processes may share one database.
+type Store struct {
+	cfg     Config
+	pool    *pgxpool.Pool
+	q       *dbsqlc.Queries
+	heads   *headCache
+	closed  atomic.Bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	leader  atomic.Bool
+	head    atomic.Int64 // highest feed head seen (next position to seal)
+	feedSig broadcast.Signal
+
+	sealNudge   chan struct{} // wakes this process's sealer
+	remoteNudge chan struct{} // asks the notifier goroutine to wake a remote sealer
+
+	// testHookBeforeSealCommit, when set, runs inside a sealing transaction
+	// after the ledger rows are written and before COMMIT.
+	testHookBeforeSealCommit func()
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open connects to databaseURL, applies pending migrations and starts the
+// store's background work (sealer election and the LISTEN connection).
+func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	pcfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pcfg.MaxConns = cfg.MaxConns
+	pcfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(cfg.IdleInTransactionTimeout.Milliseconds(), 10)
+	if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		pcfg.ConnConfig.RuntimeParams["application_name"] = "axontask"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	if err := Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s := &Store{
+		cfg:         cfg,
+		pool:        pool,
+		q:           dbsqlc.New(),
+		heads:       newHeadCache(10000),
+		cancel:      cancel,
+		sealNudge:   make(chan struct{}, 1),
+		remoteNudge: make(chan struct{}, 1),
+	}
+	s.head.Store(-1)
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.listen(bg, pcfg.ConnConfig) }()
+	go func() { defer s.wg.Done(); s.notifyRemote(bg) }()
+	if !cfg.DisableSealer {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.runSealer(bg) }()
+	}
+	return s, nil
+}
+
+// Pool returns the store's connection pool, for packages that keep read
+// models in the same database.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close stops the sealer and listener and closes the pool.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.cancel()
+	s.wg.Wait()
+	s.pool.Close()
+	s.feedSig.Broadcast()
+	return nil
+}
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	if err := eventstore.ValidateStream(stream); err != nil {
+		return nil, err
+	}
+	head, ok := s.heads.get(stream.ID)
+	if !ok || head.seq != expectedSeq {
+		var err error
+		if head, err = s.readHead(ctx, stream.ID); err != nil {
+			return nil, err
+		}
+	}
+	if head.seq != expectedSeq {
+		if stored, err := s.retried(ctx, stream, expectedSeq, events); stored != nil || err != nil {
+			return stored, err
+		}
+		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
+	}
+	if head.seq > 0 && (head.tenantID != stream.TenantID || head.streamType != stream.Type) {
+		return nil, &domain.ValidationError{Field: "stream", Reason: fmt.Sprintf("%s belongs to another tenant or stream type; check the stream id", stream.ID)}
+	}
+	prepared, err := eventstore.Prepare(stream, head.seq, head.hash, events, s.cfg.Options)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.q.EventsAppend(ctx, s.pool, appendParams(stream, prepared)); err != nil {
+		s.heads.drop(stream.ID)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			if stored, rerr := s.retried(ctx, stream, expectedSeq, events); stored != nil || rerr != nil {
+				return stored, rerr
+			}
+			return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: -1}
+		}
+		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
+	}
+	last := prepared[len(prepared)-1]
+	s.heads.put(stream.ID, streamHead{seq: last.Seq, hash: last.Hash, tenantID: stream.TenantID, streamType: stream.Type})
+	s.nudgeSealer()
+	return prepared, nil
+}
+
+func (s *Store) readHead(ctx context.Context, streamID string) (streamHead, error) {
+	row, err := s.q.StreamHead(ctx, s.pool, streamID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return streamHead{}, nil
+	}
+	if err != nil {
+		return streamHead{}, fmt.Errorf("read head of %s: %w", streamID, err)
+	}
+	h := streamHead{seq: row.Seq, tenantID: row.TenantID, streamType: domain.StreamType(row.StreamType)}
+	copy(h.hash[:], row.Hash)
+	return h, nil
+}
+
+// retried reports whether events were already appended as this very append
+// (a retry after an ambiguous failure) and returns the stored events if so.
+// It returns (nil, nil) when none of the ids is stored.
+func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	ids := make([]uuid.UUID, len(events))
+	for i, e := range events {
+		ids[i] = e.EventID
+	}
+	rows, err := s.q.EventsGetByIDs(ctx, s.pool, ids)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: look up event ids: %w", stream.ID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	stored := make([]domain.Event, len(rows))
+	for i, r := range rows {
+		if stored[i], err = toEvent(r.Event, r.Position); err != nil {
+			return nil, err
+		}
+	}
+	if eventstore.SameEvents(stream.ID, expectedSeq, events, stored) {
+		return stored, nil
+	}
+	return nil, fmt.Errorf("append to %s: %w", stream.ID, eventstore.ErrEventIDReused)
+}
+
+func appendParams(stream eventstore.Stream, events []domain.Event) dbsqlc.EventsAppendParams {
+	n := len(events)
+	p := dbsqlc.EventsAppendParams{
+		StreamID:       stream.ID,
+		StreamType:     string(stream.Type),
+		TenantID:       stream.TenantID,
+		EventIds:       make([]uuid.UUID, n),
+		Seqs:           make([]int64, n),
+		Types:          make([]string, n),
+		Payloads:       make([][]byte, n),
+		PayloadSalts:   make([][]byte, n),
+		PayloadDigests: make([][]byte, n),
+		Metadata:       make([][]byte, n),
+		OccurredAts:    make([]time.Time, n),
+		HashPrevs:      make([][]byte, n),
+		Hashes:         make([][]byte, n),
+	}
+	for i := range events {
+		e := &events[i]
+		p.EventIds[i] = e.EventID
+		p.Seqs[i] = e.Seq
+		p.Types[i] = string(e.Type)
+		p.Payloads[i] = e.Payload
+		p.PayloadSalts[i] = e.PayloadSalt
+		p.PayloadDigests[i] = e.PayloadDigest[:]
+		p.Metadata[i] = marshalMetadata(e.Metadata)
+		p.OccurredAts[i] = e.OccurredAt
+		p.HashPrevs[i] = e.HashPrev[:]
+		p.Hashes[i] = e.Hash[:]
+	}
+	return p
+}
+
+func marshalMetadata(m domain.Metadata) []byte {
+	if m == (domain.Metadata{}) {
+		return []byte("{}")
+	}
+	b, _ := json.Marshal(m) // a struct of strings always marshals
+	return b
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error) {
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	if afterSeq < 0 {
+		return nil, &domain.ValidationError{Field: "after_seq", Reason: "must not be negative"}
+	}
+	rows, err := s.q.StreamRead(ctx, s.pool, dbsqlc.StreamReadParams{
+		StreamID: streamID, AfterSeq: afterSeq, MaxEvents: int32(s.cfg.ClampLimit(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	out := make([]domain.Event, len(rows))
+	for i, r := range rows {
+		if out[i], err = toEvent(r.Event, r.Position); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ReadFeed implements eventstore.Store.
+func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	if from < 0 {
+		return nil, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
+	}
+	rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int32(s.cfg.ClampLimit(limit))})
+	if err != nil {
+		return nil, fmt.Errorf("read feed from %d: %w", from, err)
+	}
+	out := make([]domain.Event, len(rows))
+	for i, r := range rows {
+		if out[i], err = toEvent(r.Event, pgtype.Int8{Int64: r.Position, Valid: true}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// FeedHead implements eventstore.Store.
+func (s *Store) FeedHead(ctx context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, eventstore.ErrClosed
+	}
+	h, err := s.q.FeedHead(ctx, s.pool)
+	if err != nil {
+		return 0, fmt.Errorf("read feed head: %w", err)
+	}
+	s.observeHead(h)
+	return h, nil
+}
+
+// WaitFeed implements eventstore.Store. It wakes on the sealer's NOTIFY (or,
+// in the sealer's own process, directly) and re-reads the head from the
+// database at most once a second as a safety net.
+func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
+	const recheck = time.Second
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		if s.closed.Load() {
+			return eventstore.ErrClosed
+		}
+		wake := s.feedSig.Wait()
+		if s.head.Load() > pos {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-timer.C:
+			h, err := s.FeedHead(ctx)
+			if err != nil && ctx.Err() == nil && !s.closed.Load() {
+				s.cfg.Logger.Warn("event store: read feed head", "err", err)
+			}
+			if err == nil && h > pos {
+				return nil
+			}
+			timer.Reset(recheck)
+		}
+	}
+}
+
+// observeHead records a feed head seen anywhere and wakes waiters if it moved.
+func (s *Store) observeHead(h int64) {
+	for {
+		cur := s.head.Load()
+		if h <= cur {
+			return
+		}
+		if s.head.CompareAndSwap(cur, h) {
+			s.feedSig.Broadcast()
+			return
+		}
+	}
+}
+
+func toEvent(r dbsqlc.Event, pos pgtype.Int8) (domain.Event, error) {
+	e := domain.Event{
+		Position:    domain.NoPosition,
+		EventID:     r.EventID,
+		StreamID:    r.StreamID,
+		StreamType:  domain.StreamType(r.StreamType),
+		Seq:         r.Seq,
+		TenantID:    r.TenantID,
+		Type:        domain.EventType(r.Type),
+		Payload:     r.Payload,
+		PayloadSalt: r.PayloadSalt,
+		OccurredAt:  r.OccurredAt.UTC(),
+	}
+	if pos.Valid {
+		e.Position = pos.Int64
+	}
+	copy(e.PayloadDigest[:], r.PayloadDigest)
+	copy(e.HashPrev[:], r.HashPrev)
+	copy(e.Hash[:], r.Hash)
+	if err := json.Unmarshal(r.Metadata, &e.Metadata); err != nil {
+		return domain.Event{}, fmt.Errorf("decode metadata of %s seq %d: %w", r.StreamID, r.Seq, err)
+	}
+	return e, nil
+}

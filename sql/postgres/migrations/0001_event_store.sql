@@ -1,0 +1,48 @@
+-- The event store (DESIGN.md section 3): append-only events, each stream a
+-- hash chain, and a ledger that gives every committed event a dense position
+-- in commit order.
+
+CREATE TABLE events (
+    -- Insertion order only; NOT the feed order (see ledger).
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id       uuid        NOT NULL,
+    stream_id      text        NOT NULL,
+    stream_type    text        NOT NULL,
+    seq            bigint      NOT NULL CHECK (seq > 0),
+    tenant_id      text        NOT NULL,
+    type           text        NOT NULL,
+    -- The exact RFC 8785 bytes that were digested. bytea, never jsonb: jsonb
+    -- re-renders. NULL once pruned (the digest keeps the chain verifiable).
+    payload        bytea,
+    payload_salt   bytea CHECK (length(payload_salt) = 32),
+    payload_digest bytea       NOT NULL CHECK (length(payload_digest) = 32),
+    metadata       jsonb       NOT NULL DEFAULT '{}',
+    occurred_at    timestamptz NOT NULL,
+    hash_prev      bytea       NOT NULL CHECK (length(hash_prev) = 32),
+    hash           bytea       NOT NULL CHECK (length(hash) = 32),
+    -- The writing transaction's id. The sealer seals rows whose xid is below
+    -- every running transaction's, so no later commit can slip in behind it.
+    xid            xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    CONSTRAINT events_event_id_key UNIQUE (event_id),
+    CONSTRAINT events_stream_seq_key UNIQUE (stream_id, seq)
+);
+
+CREATE INDEX events_xid_id_idx ON events (xid, id);
+
+-- The global feed: position 0, 1, 2 … assigned by the single elected sealer
+-- in commit order. Never updated, never re-filled.
+CREATE TABLE ledger (
+    position  bigint PRIMARY KEY CHECK (position >= 0),
+    event_row bigint NOT NULL UNIQUE REFERENCES events (id)
+);
+
+-- The sealer's cursor: the next position and the (xid, id) of the last sealed
+-- row. Updated in the same transaction as the ledger rows it describes.
+CREATE TABLE sealer_state (
+    singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    next_position bigint  NOT NULL,
+    last_xid      xid8    NOT NULL,
+    last_id       bigint  NOT NULL
+);
+
+INSERT INTO sealer_state (next_position, last_xid, last_id) VALUES (0, '0'::xid8, 0);
