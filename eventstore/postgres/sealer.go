@@ -2,8 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +16,8 @@ import (
 // It never changes: two keys would mean two sealers.
 const sealerLockKey int64 = 0x61786f6e5f73656c // "axon_sel"
 
-// Notification channels.
+// Notification channels. The sealer's query (sql/postgres/queries/sealer.sql)
+// names feedChannel too.
 const (
 	feedChannel   = "axontask_feed"   // payload: the new feed head
 	appendChannel = "axontask_append" // payload: empty; wakes the sealer
@@ -122,47 +123,32 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 // advances the cursor. A sealer killed mid-batch commits nothing; its
 // successor re-reads the committed cursor, so no row is sealed twice or skipped.
 func (s *Store) sealBatch(ctx context.Context, conn *pgxpool.Conn, cur *sealCursor) (int, error) {
-	var sealed int
-	next := *cur
+	var row dbsqlc.SealerSealRow
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		rows, err := s.q.SealerPending(ctx, tx, dbsqlc.SealerPendingParams{
-			LastXid: cur.lastXid, LastID: cur.lastID, MaxRows: int32(s.cfg.SealBatch),
+		var err error
+		row, err = s.q.SealerSeal(ctx, tx, dbsqlc.SealerSealParams{
+			LastXid: cur.lastXid, LastID: cur.lastID, MaxRows: int32(s.cfg.SealBatch), NextPosition: cur.next,
 		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // nothing to seal
+		}
 		if err != nil {
-			return fmt.Errorf("find committed rows: %w", err)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		ids := make([]int64, len(rows))
-		for i, r := range rows {
-			ids[i] = r.ID
-		}
-		if err := s.q.LedgerInsert(ctx, tx, dbsqlc.LedgerInsertParams{FirstPosition: cur.next, EventRows: ids}); err != nil {
-			return fmt.Errorf("write ledger: %w", err)
-		}
-		last := rows[len(rows)-1]
-		next = sealCursor{next: cur.next + int64(len(rows)), lastXid: last.Xid, lastID: last.ID}
-		if err := s.q.SealerStateAdvance(ctx, tx, dbsqlc.SealerStateAdvanceParams{
-			NextPosition: next.next, LastXid: next.lastXid, LastID: next.lastID,
-		}); err != nil {
-			return fmt.Errorf("advance sealer cursor: %w", err)
-		}
-		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", feedChannel, strconv.FormatInt(next.next, 10)); err != nil {
-			return fmt.Errorf("notify feed: %w", err)
+			return err
 		}
 		if s.testHookBeforeSealCommit != nil {
-			s.testHookBeforeSealCommit()
+			s.testHookBeforeSealCommit(conn.Conn().PgConn().PID())
 		}
-		sealed = len(rows)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("seal at position %d: %w", cur.next, err)
 	}
-	*cur = next
+	if row.Sealed == 0 {
+		return 0, nil
+	}
+	*cur = sealCursor{next: row.NextPosition, lastXid: row.LastXid, lastID: row.LastID}
 	s.observeHead(cur.next)
-	return sealed, nil
+	return int(row.Sealed), nil
 }
 
 // nudgeSealer tells a sealer that rows were committed: directly when this

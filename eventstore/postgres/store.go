@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -69,8 +70,9 @@ type Store struct {
 	remoteNudge chan struct{} // asks the notifier goroutine to wake a remote sealer
 
 	// testHookBeforeSealCommit, when set, runs inside a sealing transaction
-	// after the ledger rows are written and before COMMIT.
-	testHookBeforeSealCommit func()
+	// after the ledger rows are written and before COMMIT, with the sealing
+	// connection's backend pid.
+	testHookBeforeSealCommit func(pid uint32)
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -136,13 +138,15 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Append implements eventstore.Store.
+// Append implements eventstore.Store. The append is one INSERT statement,
+// atomic on its own; the stream's head comes from the head cache when this
+// store wrote it last, so a single-writer stream appends in one round trip.
 func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	if err := eventstore.ValidateStream(stream); err != nil {
-		return nil, err
+	if err := eventstore.ValidateAppend(stream, expectedSeq); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
 	}
 	head, ok := s.heads.get(stream.ID)
 	if !ok || head.seq != expectedSeq {
@@ -151,27 +155,35 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 			return nil, err
 		}
 	}
+	// Prepare first, so that invalid input is always a validation error.
+	prepared, err := eventstore.Prepare(stream, head.seq, head.hash, events, s.cfg.Options)
+	if err != nil {
+		return nil, err
+	}
 	if head.seq != expectedSeq {
+		// Possibly a retry of an append that did commit.
 		if stored, err := s.retried(ctx, stream, expectedSeq, events); stored != nil || err != nil {
 			return stored, err
 		}
 		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
 	}
-	if head.seq > 0 && (head.tenantID != stream.TenantID || head.streamType != stream.Type) {
-		return nil, &domain.ValidationError{Field: "stream", Reason: fmt.Sprintf("%s belongs to another tenant or stream type; check the stream id", stream.ID)}
-	}
-	prepared, err := eventstore.Prepare(stream, head.seq, head.hash, events, s.cfg.Options)
-	if err != nil {
-		return nil, err
+	if head.seq > 0 {
+		if err := eventstore.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.q.EventsAppend(ctx, s.pool, appendParams(stream, prepared)); err != nil {
 		s.heads.drop(stream.ID)
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
 			if stored, rerr := s.retried(ctx, stream, expectedSeq, events); stored != nil || rerr != nil {
 				return stored, rerr
 			}
-			return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: -1}
+			actual := int64(-1)
+			if h, herr := s.readHead(ctx, stream.ID); herr == nil {
+				actual = h.seq
+			}
+			return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: actual}
 		}
 		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
 	}
@@ -194,9 +206,8 @@ func (s *Store) readHead(ctx context.Context, streamID string) (streamHead, erro
 	return h, nil
 }
 
-// retried reports whether events were already appended as this very append
-// (a retry after an ambiguous failure) and returns the stored events if so.
-// It returns (nil, nil) when none of the ids is stored.
+// retried looks the append's event ids up: (nil, nil) when none is stored,
+// otherwise eventstore.Retried's answer.
 func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
 	ids := make([]uuid.UUID, len(events))
 	for i, e := range events {
@@ -215,10 +226,11 @@ func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedS
 			return nil, err
 		}
 	}
-	if eventstore.SameEvents(stream.ID, expectedSeq, events, stored) {
-		return stored, nil
+	stored, err = eventstore.Retried(stream, expectedSeq, events, stored)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
 	}
-	return nil, fmt.Errorf("append to %s: %w", stream.ID, eventstore.ErrEventIDReused)
+	return stored, nil
 }
 
 func appendParams(stream eventstore.Stream, events []domain.Event) dbsqlc.EventsAppendParams {

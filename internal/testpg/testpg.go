@@ -44,14 +44,18 @@ const (
 
 var (
 	mu      sync.Mutex
-	servers = map[Mode]*server{}
+	servers = map[Mode]*Server{}
 )
 
-type server struct {
+// Server is a throwaway Postgres server owned by this process.
+type Server struct {
 	adminURL string
 	cmd      *exec.Cmd
 	dir      string
 }
+
+// AdminURL returns the URL of the server's maintenance database.
+func (s *Server) AdminURL() string { return s.adminURL }
 
 // Main runs the tests of a package and stops any throwaway server afterwards.
 // Call it from TestMain: func TestMain(m *testing.M) { testpg.Main(m) }.
@@ -66,7 +70,7 @@ func StopAll() {
 	mu.Lock()
 	defer mu.Unlock()
 	for mode, s := range servers {
-		s.stop()
+		s.Stop()
 		delete(servers, mode)
 	}
 }
@@ -83,7 +87,7 @@ func AdminURL(tb testing.TB, mode Mode) string {
 	if s, ok := servers[mode]; ok {
 		return s.adminURL
 	}
-	s, err := start(mode)
+	s, err := Start(mode)
 	if err != nil {
 		tb.Fatalf("start a throwaway Postgres: %v\n"+
 			"Install Postgres (Debian: apt-get install -y postgresql) or set %s to a server where this user may CREATE DATABASE.", err, EnvURL)
@@ -97,25 +101,38 @@ func AdminURL(tb testing.TB, mode Mode) string {
 func NewDatabase(tb testing.TB, mode Mode) string {
 	tb.Helper()
 	admin := AdminURL(tb, mode)
-	name := "axt_" + strings.ReplaceAll(uuid.NewString(), "-", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := adminExec(ctx, admin, "CREATE DATABASE "+name); err != nil {
+	dbURL, drop, err := CreateDatabase(ctx, admin)
+	if err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			tb.Logf("drop test database %s: %v", name, err)
+		if err := drop(); err != nil {
+			tb.Logf("drop test database: %v", err)
 		}
 	})
-	u, err := url.Parse(admin)
+	return dbURL
+}
+
+// CreateDatabase creates an empty, uniquely named database on the server
+// at adminURL and returns its URL and a function that drops it.
+func CreateDatabase(ctx context.Context, adminURL string) (string, func() error, error) {
+	u, err := url.Parse(adminURL)
 	if err != nil {
-		tb.Fatalf("parse %s: %v", EnvURL, err)
+		return "", nil, fmt.Errorf("parse admin url: %w", err)
+	}
+	name := "axt_" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	if err := adminExec(ctx, adminURL, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return adminExec(ctx, adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
 
 func adminExec(ctx context.Context, adminURL, sql string) error {
@@ -151,7 +168,10 @@ func versionOf(binDir string) float64 {
 	return v
 }
 
-func start(mode Mode) (*server, error) {
+// Start starts a throwaway server from the Postgres binaries on this machine
+// (see BinDir). The caller must Stop it; the server is also killed if this
+// process dies.
+func Start(mode Mode) (*Server, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -195,7 +215,7 @@ func start(mode Mode) (*server, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	s := &server{
+	s := &Server{
 		adminURL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port),
 		cmd:      pg,
 		dir:      dir,
@@ -209,7 +229,7 @@ func start(mode Mode) (*server, error) {
 			return s, nil
 		}
 		if time.Now().After(deadline) {
-			s.stop()
+			s.Stop()
 			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
 			return nil, fmt.Errorf("postgres did not accept connections within 30s: %w\n%s", err, log)
 		}
@@ -217,7 +237,8 @@ func start(mode Mode) (*server, error) {
 	}
 }
 
-func (s *server) stop() {
+// Stop shuts the server down and removes its files.
+func (s *Server) Stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()

@@ -9,22 +9,6 @@ import (
 	"context"
 )
 
-const ledgerInsert = `-- name: LedgerInsert :exec
-INSERT INTO ledger (position, event_row)
-SELECT $1::bigint + u.ord - 1, u.row_id
-FROM unnest($2::bigint[]) WITH ORDINALITY AS u(row_id, ord)
-`
-
-type LedgerInsertParams struct {
-	FirstPosition int64
-	EventRows     []int64
-}
-
-func (q *Queries) LedgerInsert(ctx context.Context, db DBTX, arg LedgerInsertParams) error {
-	_, err := db.Exec(ctx, ledgerInsert, arg.FirstPosition, arg.EventRows)
-	return err
-}
-
 const sealerBlocked = `-- name: SealerBlocked :one
 SELECT EXISTS (
     SELECT 1 FROM events
@@ -45,62 +29,70 @@ func (q *Queries) SealerBlocked(ctx context.Context, db DBTX, arg SealerBlockedP
 	return blocked, err
 }
 
-const sealerPending = `-- name: SealerPending :many
-SELECT id, xid
-FROM events
-WHERE (xid, id) > ($1::xid8, $2::bigint)
-  AND xid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY xid, id
-LIMIT $3
+const sealerSeal = `-- name: SealerSeal :one
+WITH pending AS (
+    SELECT id, xid
+    FROM events
+    WHERE (xid, id) > ($1::xid8, $2::bigint)
+      AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY xid, id
+    LIMIT $3::int
+), numbered AS (
+    SELECT id, xid, $4::bigint + row_number() OVER (ORDER BY xid, id) - 1 AS position
+    FROM pending
+), inserted AS (
+    INSERT INTO ledger (position, event_row)
+    SELECT position, id FROM numbered
+    RETURNING position
+), last AS (
+    SELECT id, xid, position FROM numbered ORDER BY position DESC LIMIT 1
+), advanced AS (
+    UPDATE sealer_state s
+    SET next_position = last.position + 1, last_xid = last.xid, last_id = last.id
+    FROM last
+    RETURNING s.next_position, s.last_xid, s.last_id
+)
+SELECT next_position, last_xid, last_id,
+       (SELECT count(*) FROM inserted) AS sealed,
+       pg_notify('axontask_feed', next_position::text)::text AS notified
+FROM advanced
 `
 
-type SealerPendingParams struct {
-	LastXid uint64
-	LastID  int64
-	MaxRows int32
+type SealerSealParams struct {
+	LastXid      uint64
+	LastID       int64
+	MaxRows      int32
+	NextPosition int64
 }
 
-type SealerPendingRow struct {
-	ID  int64
-	Xid uint64
-}
-
-// Rows past the cursor written by transactions that have all ended: no
-// transaction still running can add a row that sorts before them.
-func (q *Queries) SealerPending(ctx context.Context, db DBTX, arg SealerPendingParams) ([]SealerPendingRow, error) {
-	rows, err := db.Query(ctx, sealerPending, arg.LastXid, arg.LastID, arg.MaxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []SealerPendingRow
-	for rows.Next() {
-		var i SealerPendingRow
-		if err := rows.Scan(&i.ID, &i.Xid); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const sealerStateAdvance = `-- name: SealerStateAdvance :exec
-UPDATE sealer_state
-SET next_position = $1, last_xid = $2, last_id = $3
-`
-
-type SealerStateAdvanceParams struct {
+type SealerSealRow struct {
 	NextPosition int64
 	LastXid      uint64
 	LastID       int64
+	Sealed       int64
+	Notified     string
 }
 
-func (q *Queries) SealerStateAdvance(ctx context.Context, db DBTX, arg SealerStateAdvanceParams) error {
-	_, err := db.Exec(ctx, sealerStateAdvance, arg.NextPosition, arg.LastXid, arg.LastID)
-	return err
+// Seals one batch in a single statement: the rows past the cursor whose
+// transactions have all ended (no transaction still running can add a row
+// that sorts before them) get the next dense positions, the cursor advances,
+// and readers are notified at commit. No row when nothing is pending.
+func (q *Queries) SealerSeal(ctx context.Context, db DBTX, arg SealerSealParams) (SealerSealRow, error) {
+	row := db.QueryRow(ctx, sealerSeal,
+		arg.LastXid,
+		arg.LastID,
+		arg.MaxRows,
+		arg.NextPosition,
+	)
+	var i SealerSealRow
+	err := row.Scan(
+		&i.NextPosition,
+		&i.LastXid,
+		&i.LastID,
+		&i.Sealed,
+		&i.Notified,
+	)
+	return i, err
 }
 
 const sealerStateGet = `-- name: SealerStateGet :one

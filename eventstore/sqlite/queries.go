@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+)
+
+// eventColumns are the events table's columns in the order scanEvent and
+// insertArgs use.
+const eventColumns = `position, event_id, stream_id, stream_type, seq, tenant_id, type,
+	payload, payload_salt, payload_digest, metadata, occurred_at, hash_prev, hash`
+
+const (
+	// queryFeedHead is the number of events in the feed: the next position.
+	queryFeedHead = `SELECT COALESCE(MAX(position) + 1, 0) FROM events`
+
+	queryStreamHead = `SELECT seq, hash, tenant_id, stream_type FROM events
+	WHERE stream_id = ? ORDER BY seq DESC LIMIT 1`
+
+	// queryEventsByID takes the ids as one JSON array, so that one prepared
+	// statement serves any batch size; it probes the event_id index.
+	queryEventsByID = `SELECT ` + eventColumns + ` FROM events
+	WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY stream_id, seq`
+
+	queryInsertEvent = `INSERT INTO events (` + eventColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	queryReadStream = `SELECT ` + eventColumns + ` FROM events
+	WHERE stream_id = ? AND seq > ? ORDER BY seq LIMIT ?`
+
+	queryReadFeed = `SELECT ` + eventColumns + ` FROM events
+	WHERE position >= ? ORDER BY position LIMIT ?`
+)
+
+// writerStmts are prepared once on the writer's one connection.
+type writerStmts struct {
+	feedHead, head, findEvents, insert *sql.Stmt
+}
+
+// readerStmts are prepared on the read-only pool (on each connection as it
+// first runs them).
+type readerStmts struct {
+	feedHead, readStream, readFeed *sql.Stmt
+}
+
+func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
+	var w writerStmts
+	err := prepareAll(ctx, db, map[**sql.Stmt]string{
+		&w.feedHead:   queryFeedHead,
+		&w.head:       queryStreamHead,
+		&w.findEvents: queryEventsByID,
+		&w.insert:     queryInsertEvent,
+	})
+	return w, err
+}
+
+func prepareReader(ctx context.Context, db *sql.DB) (readerStmts, error) {
+	var r readerStmts
+	err := prepareAll(ctx, db, map[**sql.Stmt]string{
+		&r.feedHead:   queryFeedHead,
+		&r.readStream: queryReadStream,
+		&r.readFeed:   queryReadFeed,
+	})
+	return r, err
+}
+
+// prepareAll prepares every query into its destination. On failure the
+// statements prepared so far stay set, for the caller's close to release.
+func prepareAll(ctx context.Context, db *sql.DB, queries map[**sql.Stmt]string) error {
+	for dst, query := range queries {
+		stmt, err := db.PrepareContext(ctx, query)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", query, err)
+		}
+		*dst = stmt
+	}
+	return nil
+}
+
+func (w writerStmts) close() []error {
+	return closeStmts(w.feedHead, w.head, w.findEvents, w.insert)
+}
+
+func (r readerStmts) close() []error {
+	return closeStmts(r.feedHead, r.readStream, r.readFeed)
+}
+
+func closeStmts(stmts ...*sql.Stmt) []error {
+	var errs []error
+	for _, stmt := range stmts {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errs
+}
+
+// insertArgs maps an event to queryInsertEvent's arguments: the id as
+// lowercase text, the time as unix microseconds, metadata as JSON text.
+func insertArgs(e *domain.Event) ([]any, error) {
+	metadata, err := json.Marshal(e.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("encode metadata of event %s: %w", e.EventID, err)
+	}
+	return []any{
+		e.Position, e.EventID.String(), e.StreamID, string(e.StreamType), e.Seq, e.TenantID, string(e.Type),
+		e.Payload, e.PayloadSalt, e.PayloadDigest[:], string(metadata), e.OccurredAt.UnixMicro(),
+		e.HashPrev[:], e.Hash[:],
+	}, nil
+}
+
+// collect scans every row of a query for events; it takes QueryContext's
+// results as they come.
+func collect(rows *sql.Rows, err error) ([]domain.Event, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	events := []domain.Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// scanEvent reads one row of eventColumns. Bytes are returned as stored: a
+// payload altered in the file is read back altered, for verification to catch.
+func scanEvent(rows *sql.Rows) (domain.Event, error) {
+	var (
+		e          domain.Event
+		metadata   string
+		occurredAt int64
+	)
+	err := rows.Scan(&e.Position, &e.EventID, &e.StreamID, &e.StreamType, &e.Seq, &e.TenantID, &e.Type,
+		&e.Payload, &e.PayloadSalt, hashColumn{&e.PayloadDigest}, &metadata, &occurredAt,
+		hashColumn{&e.HashPrev}, hashColumn{&e.Hash})
+	if err != nil {
+		return domain.Event{}, fmt.Errorf("scan event: %w", err)
+	}
+	e.OccurredAt = time.UnixMicro(occurredAt).UTC()
+	if err := json.Unmarshal([]byte(metadata), &e.Metadata); err != nil {
+		return domain.Event{}, fmt.Errorf("event at position %d: decode metadata: %w", e.Position, err)
+	}
+	return e, nil
+}
+
+// hashColumn scans a 32-byte BLOB into a domain.Hash.
+type hashColumn struct{ dst *domain.Hash }
+
+// Scan implements sql.Scanner.
+func (c hashColumn) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok || len(b) != domain.HashSize {
+		return fmt.Errorf("want a %d-byte BLOB, got %T of length %d", domain.HashSize, src, len(b))
+	}
+	copy(c.dst[:], b)
+	return nil
+}
+
+// eventIDsJSON renders the events' ids as the JSON array queryEventsByID takes.
+func eventIDsJSON(events []domain.NewEvent) string {
+	buf := make([]byte, 0, 2+len(events)*39)
+	buf = append(buf, '[')
+	for i, e := range events {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, e.EventID.String()...)
+		buf = append(buf, '"')
+	}
+	return string(append(buf, ']'))
+}

@@ -1,0 +1,57 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+// ReadStream implements eventstore.Store. limit is clamped to
+// Options.MaxReadLimit (a limit <= 0 reads that many). A negative afterSeq
+// fails with a *domain.ValidationError.
+func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, eventstore.ErrClosed)
+	}
+	if afterSeq < 0 {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, &domain.ValidationError{Field: "after_seq", Reason: "must not be negative"})
+	}
+	events, err := collect(s.r.readStream.QueryContext(ctx, streamID, afterSeq, s.opts.ClampLimit(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, s.closedOr(err))
+	}
+	return events, nil
+}
+
+// ReadFeed implements eventstore.Store. Every event that Append has returned
+// is readable; positions never change. limit is clamped as in ReadStream; a
+// negative from fails with a *domain.ValidationError.
+func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read feed: %w", eventstore.ErrClosed)
+	}
+	if from < 0 {
+		return nil, fmt.Errorf("read feed: %w", &domain.ValidationError{Field: "from", Reason: "must not be negative"})
+	}
+	events, err := collect(s.r.readFeed.QueryContext(ctx, from, s.opts.ClampLimit(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))
+	}
+	return events, nil
+}
+
+// FeedHead implements eventstore.Store. It reads the file, so it sees what
+// other processes appended too.
+func (s *Store) FeedHead(ctx context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, fmt.Errorf("read feed head: %w", eventstore.ErrClosed)
+	}
+	var head int64
+	if err := s.r.feedHead.QueryRowContext(ctx).Scan(&head); err != nil {
+		return 0, fmt.Errorf("read feed head: %w", s.closedOr(err))
+	}
+	s.feed.advance(head)
+	return head, nil
+}

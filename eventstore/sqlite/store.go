@@ -1,0 +1,379 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+const (
+	// driverName is modernc.org/sqlite's database/sql driver.
+	driverName = "sqlite"
+	// busyTimeout is how long a statement waits for a lock that another
+	// process (or another Store on the same file) holds.
+	busyTimeout = 5 * time.Second
+	// headCacheSize bounds the stream heads kept in memory.
+	headCacheSize = 10_000
+)
+
+// Store is the embedded event store on one SQLite file. It is safe for
+// concurrent use. Appends are serialized on one writer connection; reads run
+// concurrently on a read-only pool and see every append that has returned.
+type Store struct {
+	opts   eventstore.Options
+	writer *sql.DB // exactly one connection
+	reader *sql.DB // read-only connections
+	w      writerStmts
+	r      readerStmts
+
+	// writeSlot holds a token while an append (or Close) owns the writer.
+	// heads belongs to the token's holder.
+	writeSlot chan struct{}
+	heads     map[string]streamHead
+
+	feed     feedSignal
+	stopPoll context.CancelFunc
+	polling  sync.WaitGroup
+
+	closed    atomic.Bool
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// streamHead is a stream's last event as the writer knows it.
+type streamHead struct {
+	seq        int64 // 0 for a stream without events
+	hash       domain.Hash
+	tenantID   string
+	streamType domain.StreamType
+}
+
+// Open opens (creating it if needed) the event store in the SQLite file at
+// path and applies the embedded migrations it lacks. The directory must
+// exist. ctx bounds the opening only; the store does not keep it. opts is
+// completed with its defaults. Several Stores, in one process or several, may
+// open the same file: SQLite serializes their writes and the store stays
+// correct (see the package documentation for what that costs).
+func Open(ctx context.Context, path string, opts eventstore.Options) (*Store, error) {
+	return open(ctx, path, opts, feedPollInterval)
+}
+
+// open is Open with the interval of the fallback feed poll.
+func open(ctx context.Context, path string, opts eventstore.Options, pollInterval time.Duration) (*Store, error) {
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open event store %s: %w", path, err)
+	}
+	s := &Store{
+		opts:      opts,
+		writeSlot: make(chan struct{}, 1),
+		heads:     make(map[string]streamHead),
+		feed:      newFeedSignal(),
+		done:      make(chan struct{}),
+	}
+	if err := s.open(ctx, abs); err != nil {
+		return nil, errors.Join(fmt.Errorf("open event store %s: %w", path, err), s.closeDB())
+	}
+	pollCtx, stop := context.WithCancel(context.Background())
+	s.stopPoll = stop
+	s.polling.Add(1)
+	go s.pollFeed(pollCtx, pollInterval)
+	return s, nil
+}
+
+// open connects the writer, migrates, then connects the readers: a read-only
+// connection cannot create the file or switch it to WAL.
+func (s *Store) open(ctx context.Context, path string) error {
+	writer, err := sql.Open(driverName, fileURI(path, url.Values{
+		"_txlock":       {"immediate"}, // take the write lock at BEGIN, not at the first write
+		"_busy_timeout": {strconv.FormatInt(busyTimeout.Milliseconds(), 10)},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"}, // fsync the WAL at every commit: an acknowledged append survives a power cut
+		"_foreign_keys": {"1"},
+	}))
+	if err != nil {
+		return err
+	}
+	s.writer = writer
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	var mode string
+	if err := writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %s, not wal: keep the file on a local file system", mode)
+	}
+	if err := migrateSchema(ctx, writer); err != nil {
+		return err
+	}
+	if s.w, err = prepareWriter(ctx, writer); err != nil {
+		return err
+	}
+
+	reader, err := sql.Open(driverName, fileURI(path, url.Values{
+		"mode":          {"ro"},
+		"_busy_timeout": {strconv.FormatInt(busyTimeout.Milliseconds(), 10)},
+	}))
+	if err != nil {
+		return err
+	}
+	s.reader = reader
+	n := max(4, runtime.GOMAXPROCS(0))
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	if s.r, err = prepareReader(ctx, reader); err != nil {
+		return err
+	}
+	_, err = s.FeedHead(ctx) // also primes the feed signal
+	return err
+}
+
+// fileURI turns an absolute path into the SQLite URI the driver opens, so
+// that SQLite's own parameters (mode=ro) apply and no character of the path
+// is taken for a parameter.
+func fileURI(path string, params url.Values) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter
+	}
+	u := url.URL{Scheme: "file", Path: p, RawQuery: params.Encode()}
+	return u.String()
+}
+
+// Close waits for the append in progress, stops the feed poller, wakes every
+// WaitFeed call with ErrClosed and closes the file. Later calls fail with
+// eventstore.ErrClosed. Close is idempotent: later calls return the first
+// call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.done)
+		s.stopPoll()
+		s.polling.Wait()
+		s.writeSlot <- struct{}{} // never released: appends see done and fail
+		s.closeErr = s.closeDB()
+	})
+	return s.closeErr
+}
+
+// closeDB closes the statements and both pools, readers first.
+func (s *Store) closeDB() error {
+	errs := append(s.r.close(), s.w.close()...)
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close event store: %w", err)
+	}
+	return nil
+}
+
+// closedOr returns ErrClosed when the store was closed under a call in
+// progress (whose error is then database/sql's), and err otherwise.
+func (s *Store) closedOr(err error) error {
+	if s.closed.Load() {
+		return eventstore.ErrClosed
+	}
+	return err
+}
+
+// Append implements eventstore.Store. Appends are serialized; the returned
+// events carry their final feed positions. It waits for the writer for as
+// long as ctx allows, and for a lock held by another process for up to
+// busyTimeout.
+func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	// Before any I/O (Prepare checks the events, inside the transaction). A
+	// negative seq would otherwise read as a conflict.
+	if err := eventstore.ValidateAppend(stream, expectedSeq); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	if err := s.lockWriter(ctx); err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
+	}
+	defer s.unlockWriter()
+	stored, err := s.appendLocked(ctx, stream, expectedSeq, events)
+	var conflict *eventstore.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return nil, err // its message names the stream
+	case err != nil:
+		return nil, fmt.Errorf("append to %s: %w", stream.ID, s.closedOr(err))
+	}
+	return stored, nil
+}
+
+// lockWriter takes the write slot, or fails when ctx ends or the store closes.
+func (s *Store) lockWriter(ctx context.Context) error {
+	select {
+	case <-s.done:
+		return eventstore.ErrClosed
+	default:
+	}
+	select {
+	case s.writeSlot <- struct{}{}:
+		if s.closed.Load() {
+			s.unlockWriter()
+			return eventstore.ErrClosed
+		}
+		return nil
+	case <-s.done:
+		return eventstore.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) unlockWriter() { <-s.writeSlot }
+
+// appendLocked runs one append in one write transaction. The caller holds the
+// write slot. The order of the checks is the contract's: invalid input first,
+// then an idempotent retry (a retry of a committed append is a no-op, not a
+// conflict), then the stream's owner, then the expected seq.
+func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed append reports its own error
+
+	head, err := s.head(ctx, tx, stream.ID, expectedSeq)
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := eventstore.Prepare(stream, head.seq, head.hash, events, s.opts)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := collect(tx.StmtContext(ctx, s.w.findEvents).QueryContext(ctx, eventIDsJSON(events)))
+	if err != nil {
+		return nil, fmt.Errorf("look up event ids: %w", err)
+	}
+	if len(stored) > 0 {
+		return eventstore.Retried(stream, expectedSeq, events, stored)
+	}
+	if head.seq > 0 {
+		if err := eventstore.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
+			return nil, err
+		}
+	}
+	if head.seq != expectedSeq {
+		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
+	}
+	if err := s.insert(ctx, tx, prepared); err != nil {
+		return nil, s.insertError(ctx, tx, stream.ID, expectedSeq, err)
+	}
+	if err := tx.Commit(); err != nil {
+		delete(s.heads, stream.ID) // the commit may or may not have happened
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	last := prepared[len(prepared)-1]
+	s.remember(stream.ID, streamHead{seq: last.Seq, hash: last.Hash, tenantID: stream.TenantID, streamType: stream.Type})
+	s.feed.advance(last.Position + 1)
+	return prepared, nil
+}
+
+// head returns the stream's head: from the cache when it is at expectedSeq
+// (the append's only hope of success; the unique index catches a stale
+// entry), otherwise from the file, inside the write transaction.
+func (s *Store) head(ctx context.Context, tx *sql.Tx, streamID string, expectedSeq int64) (streamHead, error) {
+	if h, ok := s.heads[streamID]; ok && h.seq == expectedSeq {
+		return h, nil
+	}
+	var h streamHead
+	err := tx.StmtContext(ctx, s.w.head).QueryRowContext(ctx, streamID).
+		Scan(&h.seq, hashColumn{&h.hash}, &h.tenantID, &h.streamType)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return streamHead{}, nil
+	case err != nil:
+		return streamHead{}, fmt.Errorf("read stream head: %w", err)
+	}
+	s.remember(streamID, h)
+	return h, nil
+}
+
+// remember caches a stream head, evicting an arbitrary entry when full.
+func (s *Store) remember(streamID string, h streamHead) {
+	if _, ok := s.heads[streamID]; !ok && len(s.heads) >= headCacheSize {
+		for id := range s.heads {
+			delete(s.heads, id)
+			break
+		}
+	}
+	s.heads[streamID] = h
+}
+
+// insert gives events their feed positions, after the last committed one,
+// and inserts them.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, events []domain.Event) error {
+	var next int64
+	if err := tx.StmtContext(ctx, s.w.feedHead).QueryRowContext(ctx).Scan(&next); err != nil {
+		return fmt.Errorf("read feed head: %w", err)
+	}
+	stmt := tx.StmtContext(ctx, s.w.insert)
+	for i := range events {
+		events[i].Position = next + int64(i)
+		args, err := insertArgs(&events[i])
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertError maps a failed insert. A unique violation on (stream_id, seq)
+// means the cached head was stale (another process appended): a conflict.
+func (s *Store) insertError(ctx context.Context, tx *sql.Tx, streamID string, expectedSeq int64, err error) error {
+	switch {
+	case constraintFailed(err, "events.seq"):
+		delete(s.heads, streamID)
+		conflict := &eventstore.ConflictError{StreamID: streamID, Expected: expectedSeq, Actual: -1}
+		// A failed statement leaves the transaction usable, and with the
+		// cache entry gone, head reads the file.
+		if h, herr := s.head(ctx, tx, streamID, expectedSeq); herr == nil {
+			conflict.Actual = h.seq
+		}
+		return conflict
+	case constraintFailed(err, "events.event_id"):
+		return fmt.Errorf("insert events: %w", eventstore.ErrEventIDReused)
+	}
+	return fmt.Errorf("insert events: %w", err)
+}
+
+// constraintFailed reports whether err is SQLite's constraint error naming
+// column (as table.column).
+func constraintFailed(err error, column string) bool {
+	var se *sqlitedriver.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT && strings.Contains(se.Error(), column)
+}

@@ -1,0 +1,16 @@
+// Package storetest is the conformance suite of eventstore.Store: every
+// implementation (eventstore/postgres, eventstore/sqlite) runs Run from its
+// own tests and must pass all of it.
+//
+// The suite tests the contract only, through the Store interface: atomic,
+// validated, idempotent appends; expected-seq conflicts; hash chains that
+// recompute with package integrity; stream and feed reads with paging and
+// clamped limits; a dense feed in commit order under concurrent writers;
+// WaitFeed wake-ups and cancellation; ErrClosed after Close.
+//
+// It allows for a store that seals feed positions after the append commits
+// (Postgres does): it never assumes that Append returns positions, and it
+// waits through WaitFeed before it looks at the feed. To check that a failed
+// append wrote nothing to the feed, it appends a marker event afterwards and
+// checks that the marker is the only event past the expected feed length.
+package storetest
