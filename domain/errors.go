@@ -11,7 +11,12 @@ type ValidationError struct {
 	Reason string
 }
 
-func (e *ValidationError) Error() string { return e.Field + " " + e.Reason }
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
+	return e.Field + " " + e.Reason
+}
 
 // UnknownEventTypeError is returned when an event's type is not registered,
 // for example an event written by a newer version of AxonTask.

@@ -2,6 +2,10 @@ package domain
 
 import "encoding/json"
 
+// Payload structs list their fields in the order RFC 8785 sorts their JSON
+// names, so that MarshalPayload writes canonical bytes and the event store
+// takes its fast path (integrity.CanonicalPayload).
+
 // OutputStream says which of a process's output streams a chunk came from.
 type OutputStream string
 
@@ -13,9 +17,9 @@ const (
 
 // TaskCreated is the first event of a task stream.
 type TaskCreated struct {
-	Name     string          `json:"name"`
 	Adapter  string          `json:"adapter"`
 	Args     json.RawMessage `json:"args"`
+	Name     string          `json:"name"`
 	TimeoutS int             `json:"timeout_s"`
 }
 
@@ -27,22 +31,22 @@ type TaskQueued struct {
 
 // TaskStarted records the one claim that won for an attempt.
 type TaskStarted struct {
-	WorkerID string `json:"worker_id"`
 	Attempt  int    `json:"attempt"`
+	WorkerID string `json:"worker_id"`
 }
 
 // TaskOutput is a chunk of a process's output; Offset is the byte offset of
 // Data within that output stream.
 type TaskOutput struct {
-	Stream OutputStream `json:"stream"`
 	Data   string       `json:"data"`
 	Offset int64        `json:"offset"`
+	Stream OutputStream `json:"stream"`
 }
 
 // TaskProgress reports how far a task has come.
 type TaskProgress struct {
-	Percent float64 `json:"percent"`
 	Message string  `json:"message,omitempty"`
+	Percent float64 `json:"percent"`
 }
 
 // TaskCancelRequested asks the worker running a task to stop it.
@@ -52,8 +56,8 @@ type TaskCancelRequested struct {
 
 // TaskLeaseLost records that a worker stopped renewing its lease.
 type TaskLeaseLost struct {
-	WorkerID string `json:"worker_id"`
 	Attempt  int    `json:"attempt"`
+	WorkerID string `json:"worker_id"`
 }
 
 // TaskSucceeded ends a task that exited successfully.

@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -13,9 +14,14 @@ import (
 // EntryVersion is the first line of every hashed entry.
 const EntryVersion = "axontask-event/v1"
 
-// CanonicalPayload returns the RFC 8785 canonical form of a JSON payload.
-// It fails with a *domain.ValidationError when raw is not valid JSON.
+// CanonicalPayload returns the RFC 8785 canonical form of a JSON payload, in
+// a slice of its own. It fails with a *domain.ValidationError when raw is not
+// valid JSON. Payloads that are canonical already (domain.MarshalPayload
+// writes them so) take a fast path that only checks them.
 func CanonicalPayload(raw []byte) ([]byte, error) {
+	if IsCanonical(raw) {
+		return bytes.Clone(raw), nil
+	}
 	out, err := jcs.Transform(raw)
 	if err != nil {
 		return nil, &domain.ValidationError{Field: "payload", Reason: "must be valid JSON: " + err.Error()}
@@ -44,13 +50,11 @@ func AppendEntry(buf []byte, e *domain.Event) []byte {
 	buf = append(buf, '\n')
 	buf = strconv.AppendInt(buf, e.Seq, 10)
 	buf = append(buf, '\n')
-	var idText [36]byte
-	encodeUUID(idText[:], e.EventID)
-	buf = append(buf, idText[:]...)
+	buf = domain.AppendUUID(buf, e.EventID)
 	buf = append(buf, '\n')
 	buf = append(buf, e.Type...)
 	buf = append(buf, '\n')
-	buf = e.OccurredAt.UTC().AppendFormat(buf, domain.TimeLayout)
+	buf = domain.AppendTime(buf, e.OccurredAt)
 	buf = append(buf, '\n')
 	buf = hex.AppendEncode(buf, e.PayloadDigest[:])
 	buf = append(buf, '\n')
@@ -61,20 +65,6 @@ func AppendEntry(buf []byte, e *domain.Event) []byte {
 
 // EntryHash returns SHA-256 of e's entry: the value e.Hash must hold.
 func EntryHash(e *domain.Event) domain.Hash {
-	var scratch [512]byte
+	var scratch [1024]byte // room for 200-byte identifiers: no heap allocation
 	return sha256.Sum256(AppendEntry(scratch[:0], e))
-}
-
-// encodeUUID writes u in its lowercase 8-4-4-4-12 form into dst (36 bytes),
-// without the allocation of uuid.UUID.String.
-func encodeUUID(dst []byte, u [16]byte) {
-	hex.Encode(dst[0:8], u[0:4])
-	dst[8] = '-'
-	hex.Encode(dst[9:13], u[4:6])
-	dst[13] = '-'
-	hex.Encode(dst[14:18], u[6:8])
-	dst[18] = '-'
-	hex.Encode(dst[19:23], u[8:10])
-	dst[23] = '-'
-	hex.Encode(dst[24:], u[10:])
 }
