@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite"
+)
+
+func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	var ee *exitError
+	switch {
+	case err == nil || errors.Is(err, errHelpShown):
+		code = exitOK
+	case errors.As(err, &ee):
+		code = ee.code
+		errb.WriteString(err.Error())
+	default:
+		code = exitInternal
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), code
+}
+
+// seed writes two task streams into a fresh SQLite store and returns its path.
+func seed(t *testing.T) (string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := sqlite.Open(context.Background(), path, eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	var first string
+	for i := range 2 {
+		stream := eventstore.Stream{ID: uuid.NewString(), Type: domain.StreamTask, TenantID: "tenant-a"}
+		if i == 0 {
+			first = stream.ID
+		}
+		var events []domain.NewEvent
+		for j := range 5 {
+			p, _ := domain.MarshalPayload(domain.TaskOutput{Data: fmt.Sprintf("line %d\n", j), Offset: int64(j * 7), Stream: domain.Stdout})
+			events = append(events, domain.NewEvent{EventID: uuid.New(), Type: domain.TaskOutputType, Payload: p, OccurredAt: time.Now()})
+		}
+		if _, err := s.Append(context.Background(), stream, 0, events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path, first
+}
+
+func TestExportThenVerify(t *testing.T) {
+	t.Parallel()
+	path, stream := seed(t)
+
+	feed, errOut, code := runCLI(t, "", "export", "-sqlite", path)
+	if code != exitOK {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	if n := strings.Count(feed, "\n"); n != 10 {
+		t.Fatalf("export wrote %d lines, want 10", n)
+	}
+	out, errOut, code := runCLI(t, feed, "verify")
+	if code != exitOK || !strings.Contains(out, "verified 10 events in 2 streams") {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+
+	one, _, code := runCLI(t, "", "export", "-sqlite", path, "-stream", stream)
+	if code != exitOK || strings.Count(one, "\n") != 5 {
+		t.Fatalf("stream export: exit %d, %d lines", code, strings.Count(one, "\n"))
+	}
+
+	tampered := strings.Replace(feed, `line 3\n`, `line 4\n`, 1)
+	_, errOut, code = runCLI(t, tampered, "verify")
+	if code != exitFailed || !strings.Contains(errOut, "payload_digest") {
+		t.Fatalf("tampered export: exit %d, %s", code, errOut)
+	}
+	out, _, code = runCLI(t, tampered, "verify", "-json")
+	if code != exitFailed || !strings.Contains(out, `"kind": "wrong_digest"`) {
+		t.Fatalf("tampered export, -json: exit %d\n%s", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"export", "-sqlite", "x.db", "-from", "-1"}, "-from must not be negative"},
+		{[]string{"verify", "a", "b"}, "at most 1 argument"},
+		{[]string{"migrate", "-nope"}, "flag provided but not defined"},
+	}
+	for _, tc := range tests {
+		_, errOut, code := runCLI(t, "", tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q; want exit %d mentioning %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+	if _, errOut, code := runCLI(t, "", "verify", filepath.Join(t.TempDir(), "missing.jsonl")); code != exitInternal {
+		t.Errorf("verify of a missing file: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "", "verify"); code != exitFailed || !strings.Contains(errOut, "no events") {
+		t.Errorf("verify of empty input: exit %d, %s", code, errOut)
+	}
+}
+
+// The README's first command, as a real process: it starts, answers its
+// health endpoints, and stops cleanly on SIGTERM.
+func TestDevProcess(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "axontask")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dataDir := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), bin, "dev", "-port", "0", "-data-dir", dataDir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	var base string
+	for lines.Scan() {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), "listening:"); ok {
+			base = strings.TrimSpace(rest)
+			break
+		}
+	}
+	if base == "" {
+		_ = cmd.Process.Kill()
+		t.Fatal("dev never printed its URL")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "events.db")); err != nil {
+		t.Fatalf("no store file: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev exited with %v after SIGTERM", err)
+		}
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("dev did not stop within 20 s of SIGTERM")
+	}
+}

@@ -1,0 +1,131 @@
+// Command benchreport runs AxonTask's event-store benchmarks against one
+// durable Postgres (fsync on) in one run and prints them as the Markdown
+// table of docs/benchmarks.md. Disk sync speed varies several-fold from hour
+// to hour on shared machines, so every figure that depends on it is paired
+// with a baseline measured in the same run, and rounds alternate between the
+// baseline and the store so that drift hits both alike.
+//
+// It uses AXONTASK_BENCH_DATABASE_URL (an admin URL; a database is created
+// and dropped) or starts a throwaway server like the tests do.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/axontask/axontask/internal/testpg"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	rounds    int
+	roundTime time.Duration
+	verifyN   int
+	// cpuProfile, when set, receives a CPU profile of this process.
+	cpuProfile string
+}
+
+func run(ctx context.Context) error {
+	var cfg config
+	flag.IntVar(&cfg.rounds, "rounds", 3, "alternating rounds per comparison (the median is reported)")
+	flag.DurationVar(&cfg.roundTime, "round-time", 3*time.Second, "length of one measured round")
+	flag.IntVar(&cfg.verifyN, "verify-events", 1_000_000, "events in the verification benchmark")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.Parse()
+
+	admin := os.Getenv("AXONTASK_BENCH_DATABASE_URL")
+	if admin == "" {
+		srv, err := testpg.Start(testpg.Durable)
+		if err != nil {
+			return fmt.Errorf("start postgres (or set AXONTASK_BENCH_DATABASE_URL): %w", err)
+		}
+		defer srv.Stop()
+		admin = srv.AdminURL()
+	}
+	dbURL, drop, err := testpg.CreateDatabase(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = drop() }()
+
+	b, err := newBench(ctx, dbURL, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = f.Close() }()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var rows []row
+	for _, step := range []func(context.Context) ([]row, error){b.batchedAppends, b.concurrentSingleAppends, b.verify} {
+		r, err := step(ctx)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	printReport(ctx, b, rows, cfg)
+	return nil
+}
+
+// row is one line of the report.
+type row struct {
+	name, value, target, note string
+}
+
+func printReport(ctx context.Context, b *bench, rows []row, cfg config) {
+	fmt.Printf("Run on %s: %d cores (%s), %s, Go %s.\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		runtime.NumCPU(), cpuModel(), b.pgVersion(ctx), strings.TrimPrefix(runtime.Version(), "go"))
+	fmt.Printf("Command: `make bench` (%d alternating rounds of %s; medians).\n\n", cfg.rounds, cfg.roundTime)
+	fmt.Println("| measurement | result | target | note |")
+	fmt.Println("|---|---|---|---|")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %s | %s |\n", r.name, r.value, r.target, r.note)
+	}
+}
+
+func cpuModel() string {
+	out, err := exec.CommandContext(context.Background(), "sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").Output()
+	if err != nil {
+		return "unknown CPU"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
