@@ -7,6 +7,7 @@ require (
 	github.com/gowebpki/jcs v1.0.2
 	github.com/jackc/pgerrcode v0.0.0-20250907135507-afb5586c32a6
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/vgarvardt/pgx-google-uuid/v5 v5.6.0
 	modernc.org/sqlite v1.62.0
 )
 

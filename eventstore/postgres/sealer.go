@@ -96,10 +96,21 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 			return err
 		}
 		if n == s.cfg.SealBatch {
-			continue
+			continue // a backlog: keep sealing
 		}
 		wait := idle
-		if n == 0 {
+		switch {
+		case n > 0:
+			// Busy: let commits gather for a moment, so that one sealing
+			// transaction (and one WAL flush) covers many appends. An idle
+			// sealer seals the first append at once.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(s.cfg.SealInterval):
+			}
+			continue
+		default:
 			blocked, err := s.q.SealerBlocked(ctx, conn, dbsqlc.SealerBlockedParams{LastXid: cur.lastXid, LastID: cur.lastID})
 			if err != nil {
 				return fmt.Errorf("check blocked rows: %w", err)
@@ -122,9 +133,22 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 // sealBatch positions up to SealBatch committed rows in one transaction and
 // advances the cursor. A sealer killed mid-batch commits nothing; its
 // successor re-reads the committed cursor, so no row is sealed twice or skipped.
+//
+// The sealing transaction commits without waiting for its WAL flush
+// (synchronous_commit = off): the sealer's flush would otherwise double the
+// flushes of a busy store. This cannot change a position anyone has read:
+// positions are a pure function of the durable, committed events — the rows
+// past the cursor in (xid, id) order, and no row can later appear below an
+// xmin already passed — so if a crash loses the last sealing transactions,
+// their successor assigns every lost position to the same event again. And
+// a reader that durably records a position in this database (a projection's
+// checkpoint) flushes the WAL up to and past the seal it read.
 func (s *Store) sealBatch(ctx context.Context, conn *pgxpool.Conn, cur *sealCursor) (int, error) {
 	var row dbsqlc.SealerSealRow
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return err
+		}
 		var err error
 		row, err = s.q.SealerSeal(ctx, tx, dbsqlc.SealerSealParams{
 			LastXid: cur.lastXid, LastID: cur.lastID, MaxRows: int32(s.cfg.SealBatch), NextPosition: cur.next,

@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -31,6 +31,10 @@ type Config struct {
 	DisableSealer bool
 	// SealBatch bounds the events one sealing transaction positions (default 5000).
 	SealBatch int
+	// SealInterval is the pause after a sealing transaction that found work,
+	// so that under load one transaction and one WAL flush cover many
+	// appends (default 5 ms). An idle sealer seals the next append at once.
+	SealInterval time.Duration
 	// IdleInTransactionTimeout ends this store's sessions that sit idle inside
 	// a transaction, which would hold the feed back (default 30 s).
 	IdleInTransactionTimeout time.Duration
@@ -42,6 +46,9 @@ func (c Config) withDefaults() Config {
 	c.Options = c.WithDefaults()
 	if c.SealBatch <= 0 {
 		c.SealBatch = 5000
+	}
+	if c.SealInterval <= 0 {
+		c.SealInterval = 5 * time.Millisecond
 	}
 	if c.IdleInTransactionTimeout <= 0 {
 		c.IdleInTransactionTimeout = 30 * time.Second
@@ -92,6 +99,11 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	pcfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(cfg.IdleInTransactionTimeout.Milliseconds(), 10)
 	if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		pcfg.ConnConfig.RuntimeParams["application_name"] = "axontask"
+	}
+	pcfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		// Encode uuid.UUID in binary; by default pgx goes through its text form.
+		pgxuuid.Register(conn.TypeMap())
+		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
@@ -222,7 +234,7 @@ func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedS
 	}
 	stored := make([]domain.Event, len(rows))
 	for i, r := range rows {
-		if stored[i], err = toEvent(r.Event, r.Position); err != nil {
+		if stored[i], err = toEvent(r.Event, positionInRun(r.Event.Seq, r.FirstPosition, r.FirstSeq)); err != nil {
 			return nil, err
 		}
 	}
@@ -290,11 +302,21 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 	}
 	out := make([]domain.Event, len(rows))
 	for i, r := range rows {
-		if out[i], err = toEvent(r.Event, r.Position); err != nil {
+		if out[i], err = toEvent(r.Event, positionInRun(r.Event.Seq, r.FirstPosition, r.FirstSeq)); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// positionInRun returns the feed position of the event with seq in the
+// ledger run starting at (firstPosition, firstSeq), or domain.NoPosition
+// when no run covers it yet (firstPosition < 0).
+func positionInRun(seq, firstPosition, firstSeq int64) int64 {
+	if firstPosition < 0 {
+		return domain.NoPosition
+	}
+	return firstPosition + (seq - firstSeq)
 }
 
 // ReadFeed implements eventstore.Store.
@@ -311,7 +333,7 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 	}
 	out := make([]domain.Event, len(rows))
 	for i, r := range rows {
-		if out[i], err = toEvent(r.Event, pgtype.Int8{Int64: r.Position, Valid: true}); err != nil {
+		if out[i], err = toEvent(r.Event, r.Position); err != nil {
 			return nil, err
 		}
 	}
@@ -377,9 +399,9 @@ func (s *Store) observeHead(h int64) {
 	}
 }
 
-func toEvent(r dbsqlc.Event, pos pgtype.Int8) (domain.Event, error) {
+func toEvent(r dbsqlc.Event, pos int64) (domain.Event, error) {
 	e := domain.Event{
-		Position:    domain.NoPosition,
+		Position:    pos,
 		EventID:     r.EventID,
 		StreamID:    r.StreamID,
 		StreamType:  domain.StreamType(r.StreamType),
@@ -389,9 +411,6 @@ func toEvent(r dbsqlc.Event, pos pgtype.Int8) (domain.Event, error) {
 		Payload:     r.Payload,
 		PayloadSalt: r.PayloadSalt,
 		OccurredAt:  r.OccurredAt.UTC(),
-	}
-	if pos.Valid {
-		e.Position = pos.Int64
 	}
 	copy(e.PayloadDigest[:], r.PayloadDigest)
 	copy(e.HashPrev[:], r.HashPrev)

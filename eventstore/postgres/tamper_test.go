@@ -50,9 +50,9 @@ func TestTamperingIsDetected(t *testing.T) {
 		},
 		{
 			name: "reordered in the feed",
-			tamper: `ALTER TABLE ledger DROP CONSTRAINT ledger_position_check;
-			         UPDATE ledger SET position = -position - 1 WHERE event_row IN (SELECT id FROM events WHERE stream_id = $1 AND seq IN (3, 4));
-			         UPDATE ledger l SET position = CASE WHEN e.seq = 3 THEN 3 ELSE 2 END FROM events e WHERE e.id = l.event_row AND l.position < 0`,
+			tamper: `ALTER TABLE ledger DROP CONSTRAINT ledger_first_position_check;
+			         UPDATE ledger SET first_position = -first_position - 1 WHERE stream_id = $1 AND first_seq IN (3, 4);
+			         UPDATE ledger SET first_position = CASE WHEN first_seq = 3 THEN 3 ELSE 2 END WHERE stream_id = $1 AND first_position < 0`,
 			// A streaming verifier meets seq 4 first: a gap ("removed, or out of order").
 			feed: true, wantSeq: 4, want: integrity.SeqGap,
 		},
@@ -63,8 +63,11 @@ func TestTamperingIsDetected(t *testing.T) {
 			s, _ := openStore(t, Config{})
 			ctx := context.Background()
 			stream := taskStream("tenant-a")
-			if _, err := s.Append(ctx, stream, 0, outputEvents(6, 0)); err != nil {
-				t.Fatal(err)
+			// One append per event, so that each event has a ledger run of its own.
+			for i := range 6 {
+				if _, err := s.Append(ctx, stream, int64(i), outputEvents(1, i)); err != nil {
+					t.Fatal(err)
+				}
 			}
 			waitFeed(t, s, 6)
 			if err := integrity.Verify(readWholeFeed(t, s)); err != nil {

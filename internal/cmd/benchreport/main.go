@@ -41,7 +41,7 @@ type config struct {
 
 func run(ctx context.Context) error {
 	var cfg config
-	flag.IntVar(&cfg.rounds, "rounds", 3, "alternating rounds per comparison (the median is reported)")
+	flag.IntVar(&cfg.rounds, "rounds", 5, "alternating rounds per comparison (the median is reported)")
 	flag.DurationVar(&cfg.roundTime, "round-time", 3*time.Second, "length of one measured round")
 	flag.IntVar(&cfg.verifyN, "verify-events", 1_000_000, "events in the verification benchmark")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
@@ -66,6 +66,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.admin = admin
 	defer b.close()
 
 	if cfg.cpuProfile != "" {
@@ -80,7 +81,7 @@ func run(ctx context.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	var rows []row
-	for _, step := range []func(context.Context) ([]row, error){b.batchedAppends, b.concurrentSingleAppends, b.verify} {
+	for _, step := range []func(context.Context) ([]row, error){b.batchedAppends, b.concurrentSingleAppends, b.sealerCatchUp, b.verify} {
 		r, err := step(ctx)
 		if err != nil {
 			return err
@@ -119,6 +120,25 @@ func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	return s[len(s)/2]
+}
+
+// medianRatio is the median of the per-round ratios a[i]/b[i]: rounds
+// alternate, so each pair ran under the same disk conditions.
+func medianRatio(a, b []float64) float64 {
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = a[i] / b[i]
+	}
+	return median(r)
+}
+
+// ratios lists the per-round ratios, for the reader to judge the spread.
+func ratios(a, b []float64) string {
+	parts := make([]string, len(a))
+	for i := range a {
+		parts[i] = fmt.Sprintf("%.0f %%", 100*a[i]/b[i])
+	}
+	return "rounds: " + strings.Join(parts, ", ")
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {

@@ -29,13 +29,18 @@ CREATE TABLE events (
 
 CREATE INDEX events_xid_id_idx ON events (xid, id);
 
--- The global feed: position 0, 1, 2 … assigned by the single elected sealer
--- in commit order. Never updated, never re-filled. (No foreign key to
--- events: only the sealer writes here, from rows it just read, and the
--- per-row check would cost the sealer a lookup for every event.)
+-- The global feed: positions 0, 1, 2 … assigned by the single elected sealer
+-- in commit order, never updated, never re-filled. One row covers a run of
+-- consecutive events of one stream written by one transaction (an append of
+-- 100 output lines is one row): the event with seq s in the run has position
+-- first_position + (s - first_seq). Runs do not overlap, in positions or in
+-- a stream's seqs.
 CREATE TABLE ledger (
-    position  bigint PRIMARY KEY CHECK (position >= 0),
-    event_row bigint NOT NULL UNIQUE
+    first_position bigint  PRIMARY KEY CHECK (first_position >= 0),
+    stream_id      text    NOT NULL,
+    first_seq      bigint  NOT NULL CHECK (first_seq > 0),
+    count          integer NOT NULL CHECK (count > 0),
+    CONSTRAINT ledger_stream_seq_key UNIQUE (stream_id, first_seq)
 );
 
 -- The sealer's cursor: the next position and the (xid, id) of the last sealed

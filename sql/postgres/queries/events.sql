@@ -18,27 +18,45 @@ ORDER BY seq DESC
 LIMIT 1;
 
 -- name: StreamRead :many
-SELECT sqlc.embed(e), l.position
+-- A stream's events with the ledger run that positions each (-1 while
+-- unsealed): position = first_position + (seq - first_seq).
+SELECT sqlc.embed(e), coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
 FROM events e
-LEFT JOIN ledger l ON l.event_row = e.id
+LEFT JOIN LATERAL (
+    SELECT r.first_position, r.first_seq, r.count
+    FROM ledger r
+    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
+    ORDER BY r.first_seq DESC
+    LIMIT 1
+) l ON e.seq < l.first_seq + l.count
 WHERE e.stream_id = @stream_id AND e.seq > @after_seq
 ORDER BY e.seq
 LIMIT @max_events;
 
 -- name: EventsGetByIDs :many
-SELECT sqlc.embed(e), l.position
+SELECT sqlc.embed(e), coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
 FROM events e
-LEFT JOIN ledger l ON l.event_row = e.id
+LEFT JOIN LATERAL (
+    SELECT r.first_position, r.first_seq, r.count
+    FROM ledger r
+    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
+    ORDER BY r.first_seq DESC
+    LIMIT 1
+) l ON e.seq < l.first_seq + l.count
 WHERE e.event_id = ANY (@event_ids::uuid[])
 ORDER BY e.stream_id, e.seq;
 
 -- name: FeedRead :many
-SELECT sqlc.embed(e), l.position
+-- The feed from a position: the ledger runs overlapping
+-- [from_position, from_position + max_events), expanded to their events.
+SELECT sqlc.embed(e), (l.first_position + (e.seq - l.first_seq))::bigint AS position
 FROM ledger l
-JOIN events e ON e.id = l.event_row
-WHERE l.position >= @from_position
-ORDER BY l.position
-LIMIT @max_events;
+JOIN events e ON e.stream_id = l.stream_id AND e.seq >= l.first_seq AND e.seq < l.first_seq + l.count
+WHERE l.first_position >= coalesce((SELECT max(m.first_position) FROM ledger m WHERE m.first_position <= sqlc.arg(from_position)::bigint), 0)
+  AND l.first_position < sqlc.arg(from_position)::bigint + sqlc.arg(max_events)::int
+  AND l.first_position + (e.seq - l.first_seq) >= sqlc.arg(from_position)::bigint
+ORDER BY position
+LIMIT sqlc.arg(max_events)::int;
 
 -- name: FeedHead :one
 SELECT next_position FROM sealer_state;

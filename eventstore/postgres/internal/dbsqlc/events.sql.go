@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const eventsAppend = `-- name: EventsAppend :exec
@@ -62,16 +61,23 @@ func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendPar
 }
 
 const eventsGetByIDs = `-- name: EventsGetByIDs :many
-SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, l.position
+SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
 FROM events e
-LEFT JOIN ledger l ON l.event_row = e.id
+LEFT JOIN LATERAL (
+    SELECT r.first_position, r.first_seq, r.count
+    FROM ledger r
+    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
+    ORDER BY r.first_seq DESC
+    LIMIT 1
+) l ON e.seq < l.first_seq + l.count
 WHERE e.event_id = ANY ($1::uuid[])
 ORDER BY e.stream_id, e.seq
 `
 
 type EventsGetByIDsRow struct {
-	Event    Event
-	Position pgtype.Int8
+	Event         Event
+	FirstPosition int64
+	FirstSeq      int64
 }
 
 func (q *Queries) EventsGetByIDs(ctx context.Context, db DBTX, eventIds []uuid.UUID) ([]EventsGetByIDsRow, error) {
@@ -99,7 +105,8 @@ func (q *Queries) EventsGetByIDs(ctx context.Context, db DBTX, eventIds []uuid.U
 			&i.Event.HashPrev,
 			&i.Event.Hash,
 			&i.Event.Xid,
-			&i.Position,
+			&i.FirstPosition,
+			&i.FirstSeq,
 		); err != nil {
 			return nil, err
 		}
@@ -123,12 +130,14 @@ func (q *Queries) FeedHead(ctx context.Context, db DBTX) (int64, error) {
 }
 
 const feedRead = `-- name: FeedRead :many
-SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, l.position
+SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, (l.first_position + (e.seq - l.first_seq))::bigint AS position
 FROM ledger l
-JOIN events e ON e.id = l.event_row
-WHERE l.position >= $1
-ORDER BY l.position
-LIMIT $2
+JOIN events e ON e.stream_id = l.stream_id AND e.seq >= l.first_seq AND e.seq < l.first_seq + l.count
+WHERE l.first_position >= coalesce((SELECT max(m.first_position) FROM ledger m WHERE m.first_position <= $1::bigint), 0)
+  AND l.first_position < $1::bigint + $2::int
+  AND l.first_position + (e.seq - l.first_seq) >= $1::bigint
+ORDER BY position
+LIMIT $2::int
 `
 
 type FeedReadParams struct {
@@ -141,6 +150,8 @@ type FeedReadRow struct {
 	Position int64
 }
 
+// The feed from a position: the ledger runs overlapping
+// [from_position, from_position + max_events), expanded to their events.
 func (q *Queries) FeedRead(ctx context.Context, db DBTX, arg FeedReadParams) ([]FeedReadRow, error) {
 	rows, err := db.Query(ctx, feedRead, arg.FromPosition, arg.MaxEvents)
 	if err != nil {
@@ -206,9 +217,15 @@ func (q *Queries) StreamHead(ctx context.Context, db DBTX, streamID string) (Str
 }
 
 const streamRead = `-- name: StreamRead :many
-SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, l.position
+SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
 FROM events e
-LEFT JOIN ledger l ON l.event_row = e.id
+LEFT JOIN LATERAL (
+    SELECT r.first_position, r.first_seq, r.count
+    FROM ledger r
+    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
+    ORDER BY r.first_seq DESC
+    LIMIT 1
+) l ON e.seq < l.first_seq + l.count
 WHERE e.stream_id = $1 AND e.seq > $2
 ORDER BY e.seq
 LIMIT $3
@@ -221,10 +238,13 @@ type StreamReadParams struct {
 }
 
 type StreamReadRow struct {
-	Event    Event
-	Position pgtype.Int8
+	Event         Event
+	FirstPosition int64
+	FirstSeq      int64
 }
 
+// A stream's events with the ledger run that positions each (-1 while
+// unsealed): position = first_position + (seq - first_seq).
 func (q *Queries) StreamRead(ctx context.Context, db DBTX, arg StreamReadParams) ([]StreamReadRow, error) {
 	rows, err := db.Query(ctx, streamRead, arg.StreamID, arg.AfterSeq, arg.MaxEvents)
 	if err != nil {
@@ -250,7 +270,8 @@ func (q *Queries) StreamRead(ctx context.Context, db DBTX, arg StreamReadParams)
 			&i.Event.HashPrev,
 			&i.Event.Hash,
 			&i.Event.Xid,
-			&i.Position,
+			&i.FirstPosition,
+			&i.FirstSeq,
 		); err != nil {
 			return nil, err
 		}

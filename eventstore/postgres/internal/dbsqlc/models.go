@@ -29,8 +29,10 @@ type Event struct {
 }
 
 type Ledger struct {
-	Position int64
-	EventRow int64
+	FirstPosition int64
+	StreamID      string
+	FirstSeq      int64
+	Count         int32
 }
 
 type SealerState struct {

@@ -31,29 +31,36 @@ func (q *Queries) SealerBlocked(ctx context.Context, db DBTX, arg SealerBlockedP
 
 const sealerSeal = `-- name: SealerSeal :one
 WITH pending AS (
-    SELECT id, xid
+    SELECT id, xid, stream_id, seq
     FROM events
     WHERE (xid, id) > ($1::xid8, $2::bigint)
       AND xid < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY xid, id
     LIMIT $3::int
-), numbered AS (
-    SELECT id, xid, $4::bigint + row_number() OVER (ORDER BY xid, id) - 1 AS position
+), ranked AS (
+    SELECT id, xid, stream_id, seq, row_number() OVER (ORDER BY xid, id) AS rn
     FROM pending
+), runs AS (
+    -- Within a run both rn and seq grow by one per row, so rn - seq is
+    -- constant; any other row in between makes rn jump and starts a new run.
+    SELECT stream_id, min(seq) AS first_seq, count(*) AS n, min(rn) AS first_rn
+    FROM ranked
+    GROUP BY xid, stream_id, rn - seq
 ), inserted AS (
-    INSERT INTO ledger (position, event_row)
-    SELECT position, id FROM numbered
-    RETURNING position
+    INSERT INTO ledger (first_position, stream_id, first_seq, count)
+    SELECT $4::bigint + first_rn - 1, stream_id, first_seq, n
+    FROM runs
+    RETURNING count
 ), last AS (
-    SELECT id, xid, position FROM numbered ORDER BY position DESC LIMIT 1
+    SELECT id, xid, rn FROM ranked ORDER BY rn DESC LIMIT 1
 ), advanced AS (
     UPDATE sealer_state s
-    SET next_position = last.position + 1, last_xid = last.xid, last_id = last.id
+    SET next_position = $4::bigint + last.rn, last_xid = last.xid, last_id = last.id
     FROM last
     RETURNING s.next_position, s.last_xid, s.last_id
 )
 SELECT next_position, last_xid, last_id,
-       (SELECT count(*) FROM inserted) AS sealed,
+       (SELECT coalesce(sum(count), 0) FROM inserted)::bigint AS sealed,
        pg_notify('axontask_feed', next_position::text)::text AS notified
 FROM advanced
 `
@@ -75,8 +82,10 @@ type SealerSealRow struct {
 
 // Seals one batch in a single statement: the rows past the cursor whose
 // transactions have all ended (no transaction still running can add a row
-// that sorts before them) get the next dense positions, the cursor advances,
-// and readers are notified at commit. No row when nothing is pending.
+// that sorts before them) get the next dense positions in (xid, id) order,
+// one ledger row per run of consecutive seqs of one stream in one
+// transaction; the cursor advances, and readers are notified at commit.
+// No row when nothing is pending.
 func (q *Queries) SealerSeal(ctx context.Context, db DBTX, arg SealerSealParams) (SealerSealRow, error) {
 	row := db.QueryRow(ctx, sealerSeal,
 		arg.LastXid,
