@@ -35,6 +35,13 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
+	var newest int
+	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if known := migrations[len(migrations)-1].Version; newest > known {
+		return fmt.Errorf("migrate: the database has schema version %d, newer than this build's %d: upgrade AxonTask instead of running an older build against it", newest, known)
+	}
 	for _, m := range migrations {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			var done bool
