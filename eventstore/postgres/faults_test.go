@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/integrity"
 )
 
 func terminateBackend(t *testing.T, url string, pid uint32) {
@@ -156,5 +157,50 @@ func TestConnectionLostMidAppend(t *testing.T) {
 	}
 	if _, err := s.Append(ctx, stream, 0, outputEvents(1, 0)); !errors.Is(err, eventstore.ErrConflict) {
 		t.Fatalf("append at a stale seq: %v, want a conflict", err)
+	}
+}
+
+// A head remembered by the cache but lost by the database (a restore, a
+// failover to a replica that lacks the last commit) or replaced by another
+// writer must not be chained to: the append is a conflict and the stream
+// stays a valid chain.
+func TestStaleCachedHeadIsNeverChainedTo(t *testing.T) {
+	t.Parallel()
+	s, url := openStore(t, Config{})
+	ctx := context.Background()
+	stream := taskStream("t")
+	if _, err := s.Append(ctx, stream, 0, outputEvents(3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	// seq 3 vanishes behind the cache's back.
+	if _, err := s.pool.Exec(ctx, "DELETE FROM events WHERE stream_id = $1 AND seq = 3", stream.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Append(ctx, stream, 3, outputEvents(1, 3))
+	var conflict *eventstore.ConflictError
+	if !errors.As(err, &conflict) || conflict.Actual != 2 {
+		t.Fatalf("append after the head vanished: %v; want a conflict at seq 2", err)
+	}
+	// The cache learns seq 3 again; then seq 3 is replaced by another
+	// process's event with another hash, behind this store's back.
+	if _, err := s.Append(ctx, stream, 2, outputEvents(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "DELETE FROM events WHERE stream_id = $1 AND seq = 3", stream.ID); err != nil {
+		t.Fatal(err)
+	}
+	other := openStoreAt(t, url, Config{DisableSealer: true})
+	if _, err := other.Append(ctx, stream, 2, outputEvents(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, stream, 3, outputEvents(1, 3)); !errors.As(err, &conflict) {
+		t.Fatalf("append chained to a replaced head: %v; want a conflict", err)
+	}
+	got, err := s.ReadStream(ctx, stream.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := integrity.Verify(got); err != nil || len(got) != 3 {
+		t.Fatalf("stream of %d events fails verification: %v", len(got), err)
 	}
 }

@@ -23,7 +23,7 @@ func appendInTx(t *testing.T, s *Store, tx pgx.Tx, stream eventstore.Stream, n i
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.q.EventsAppend(context.Background(), tx, appendParams(stream, prepared)); err != nil {
+	if _, err := s.q.EventsAppend(context.Background(), tx, appendParams(stream, 0, domain.ZeroHash, prepared)); err != nil {
 		t.Fatal(err)
 	}
 	return prepared
@@ -132,7 +132,7 @@ func TestFeedTailedDuringOutOfOrderCommits(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					if err := s.q.EventsAppend(ctx, tx, appendParams(stream, p)); err != nil {
+					if _, err := s.q.EventsAppend(ctx, tx, appendParams(stream, 0, domain.ZeroHash, p)); err != nil {
 						return err
 					}
 					time.Sleep(time.Duration(rng.IntN(8)) * time.Millisecond) // commit later, in random order

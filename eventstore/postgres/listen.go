@@ -12,15 +12,18 @@ import (
 // wake WaitFeed) and for appends in other processes (to wake the sealer when
 // this process leads). It reconnects until ctx ends.
 func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig) {
-	backoff := 50 * time.Millisecond
+	const minBackoff = 50 * time.Millisecond
+	backoff := minBackoff
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, cfg)
+		connected, err := s.listenOnce(ctx, cfg)
 		if ctx.Err() != nil {
 			return
 		}
+		if connected {
+			backoff = minBackoff
+		}
 		s.cfg.Logger.Warn("event store: listen connection lost; reconnecting", "err", err, "backoff", backoff)
-		// Notifications may have been missed: let waiters re-check.
-		s.feedSig.Broadcast()
+		// Appends may have been committed unnoticed meanwhile.
 		s.wakeLocalSealer()
 		select {
 		case <-ctx.Done():
@@ -31,23 +34,29 @@ func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig) {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
+// listenOnce listens until its connection fails; connected reports whether
+// it got as far as listening.
+func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) (connected bool, err error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 	for _, ch := range []string{feedChannel, appendChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
-			return err
+			return false, err
 		}
 	}
-	// Anything sealed before LISTEN took effect is picked up here.
-	s.feedSig.Broadcast()
+	// Anything sealed while no LISTEN was in effect is picked up here.
+	var head int64
+	if err := conn.QueryRow(ctx, "SELECT next_position FROM sealer_state").Scan(&head); err != nil {
+		return true, err
+	}
+	s.observeHead(head)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		switch n.Channel {
 		case feedChannel:

@@ -15,35 +15,32 @@ import (
 const migrationLockKey int64 = 0x61786f6e5f6d6967 // "axon_mig"
 
 // Migrate applies every embedded migration the database lacks, each in its
-// own transaction, under an advisory lock. It is safe to run from several
-// processes at once and a no-op when the schema is current.
+// own transaction under a transaction-scoped advisory lock (which cannot
+// outlive the transaction). It is safe to run from several processes at
+// once, a no-op when the schema is current, and it refuses a database whose
+// schema is newer than this build.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	migrations, err := migrate.List(schema.PostgresMigrations)
 	if err != nil {
 		return err
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: acquire connection: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
-		return fmt.Errorf("migrate: lock: %w", err)
-	}
-	defer func() { _, _ = conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLockKey) }()
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("migrate: create schema_migrations: %w", err)
-	}
-	var newest int
-	if err := conn.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
-		return fmt.Errorf("migrate: read schema version: %w", err)
-	}
-	if known := migrations[len(migrations)-1].Version; newest > known {
-		return fmt.Errorf("migrate: the database has schema version %d, newer than this build's %d: upgrade AxonTask instead of running an older build against it", newest, known)
-	}
+	known := migrations[len(migrations)-1].Version
 	for _, m := range migrations {
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+				return fmt.Errorf("create schema_migrations: %w", err)
+			}
+			var newest int
+			if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&newest); err != nil {
+				return fmt.Errorf("read schema version: %w", err)
+			}
+			if newest > known {
+				return fmt.Errorf("the database has schema version %d, newer than this build's %d: upgrade AxonTask instead of running an older build against it", newest, known)
+			}
 			var done bool
 			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", m.Version).Scan(&done); err != nil {
 				return err
@@ -58,7 +55,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
+			return fmt.Errorf("migrate: %s: %w", m.Name, err)
 		}
 	}
 	return nil

@@ -61,15 +61,13 @@ func (s *Store) leadWhileElected(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("acquire sealer connection: %w", err)
 	}
-	defer func() {
-		_ = conn.Conn().Close(context.Background())
-		conn.Release()
-	}()
 	var won bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sealerLockKey).Scan(&won); err != nil {
+		conn.Release()
 		return fmt.Errorf("try sealer lock: %w", err)
 	}
 	if !won {
+		conn.Release() // holds no lock: safe to reuse
 		// Another process seals; wait a while before asking again.
 		select {
 		case <-ctx.Done():
@@ -77,6 +75,11 @@ func (s *Store) leadWhileElected(ctx context.Context) error {
 		}
 		return nil
 	}
+	defer func() {
+		// Closing the session is what releases the lock, whatever happened.
+		_ = conn.Conn().Close(context.Background())
+		conn.Release()
+	}()
 	s.leader.Store(true)
 	defer s.leader.Store(false)
 	return s.seal(ctx, conn)
@@ -89,7 +92,8 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 	}
 	cur := sealCursor{next: st.NextPosition, lastXid: st.LastXid, lastID: st.LastID}
 	s.observeHead(cur.next)
-	idle := time.Second // safety net: at worst an event waits this long
+	const idle = time.Second // safety net: at worst an event waits this long
+	blockedWait := time.Duration(0)
 	for {
 		n, err := s.sealBatch(ctx, conn, &cur)
 		if err != nil {
@@ -99,6 +103,9 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 			continue // a backlog: keep sealing
 		}
 		wait := idle
+		if n > 0 {
+			blockedWait = 0
+		}
 		switch {
 		case n > 0:
 			// Busy: let commits gather for a moment, so that one sealing
@@ -117,8 +124,10 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 			}
 			if blocked {
 				// Committed rows wait behind a transaction that is still
-				// running; it may end without appending, so look again soon.
-				wait = 2 * time.Millisecond
+				// running; it may end without appending, so look again soon,
+				// backing off while it stays open.
+				blockedWait = min(max(2*blockedWait, 2*time.Millisecond), 100*time.Millisecond)
+				wait = blockedWait
 			}
 		}
 		select {
@@ -136,13 +145,15 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 //
 // The sealing transaction commits without waiting for its WAL flush
 // (synchronous_commit = off): the sealer's flush would otherwise double the
-// flushes of a busy store. This cannot change a position anyone has read:
-// positions are a pure function of the durable, committed events — the rows
-// past the cursor in (xid, id) order, and no row can later appear below an
-// xmin already passed — so if a crash loses the last sealing transactions,
-// their successor assigns every lost position to the same event again. And
-// a reader that durably records a position in this database (a projection's
-// checkpoint) flushes the WAL up to and past the seal it read.
+// flushes of a busy store. This cannot change a position anyone has read,
+// because every append is committed synchronously (Open pins
+// synchronous_commit = on for the store's sessions), so every sealed row was
+// durable before the sealer could see it; and positions are a pure function
+// of the durable, committed rows — those past the cursor in (xid, id) order,
+// none of which can appear below an xmin already passed. If a crash loses
+// the last sealing transactions, their successor gives every lost position
+// to the same event again. (An append made outside this store with
+// synchronous_commit off would void that argument.)
 func (s *Store) sealBatch(ctx context.Context, conn *pgxpool.Conn, cur *sealCursor) (int, error) {
 	var row dbsqlc.SealerSealRow
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,9 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	}
 	pcfg.MaxConns = cfg.MaxConns
 	pcfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(cfg.IdleInTransactionTimeout.Milliseconds(), 10)
+	// Appends are acknowledged only once durable, whatever the database's or
+	// role's default; the sealer's asynchronous commits rely on it (sealBatch).
+	pcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		pcfg.ConnConfig.RuntimeParams["application_name"] = "axontask"
 	}
@@ -177,25 +181,34 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 		if stored, err := s.retried(ctx, stream, expectedSeq, events); stored != nil || err != nil {
 			return stored, err
 		}
-		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
 	}
 	if head.seq > 0 {
+		// Before any conflict, which would tell another tenant the stream's seq.
 		if err := eventstore.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.q.EventsAppend(ctx, s.pool, appendParams(stream, prepared)); err != nil {
+	if head.seq != expectedSeq {
+		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
+	}
+	n, err := s.q.EventsAppend(ctx, s.pool, appendParams(stream, head.seq, head.hash, prepared))
+	if err == nil && n == 0 {
+		// The head this batch was chained to is not the stream's head: the
+		// cached head was lost (a restore, a failover) or replaced.
 		s.heads.drop(stream.ID)
+		return nil, s.conflict(ctx, stream.ID, expectedSeq)
+	}
+	if err != nil {
+		s.heads.drop(stream.ID)
+		if s.closed.Load() {
+			return nil, eventstore.ErrClosed
+		}
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
 			if stored, rerr := s.retried(ctx, stream, expectedSeq, events); stored != nil || rerr != nil {
 				return stored, rerr
 			}
-			actual := int64(-1)
-			if h, herr := s.readHead(ctx, stream.ID); herr == nil {
-				actual = h.seq
-			}
-			return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: actual}
+			return nil, s.conflict(ctx, stream.ID, expectedSeq)
 		}
 		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
 	}
@@ -203,6 +216,16 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	s.heads.put(stream.ID, streamHead{seq: last.Seq, hash: last.Hash, tenantID: stream.TenantID, streamType: stream.Type})
 	s.nudgeSealer()
 	return prepared, nil
+}
+
+// conflict reports an append that lost its race, with the stream's actual
+// head seq when it can be read.
+func (s *Store) conflict(ctx context.Context, streamID string, expected int64) error {
+	actual := int64(-1)
+	if h, err := s.readHead(ctx, streamID); err == nil {
+		actual = h.seq
+	}
+	return &eventstore.ConflictError{StreamID: streamID, Expected: expected, Actual: actual}
 }
 
 func (s *Store) readHead(ctx context.Context, streamID string) (streamHead, error) {
@@ -245,9 +268,13 @@ func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedS
 	return stored, nil
 }
 
-func appendParams(stream eventstore.Stream, events []domain.Event) dbsqlc.EventsAppendParams {
+// appendParams builds the insert of events chained after the stream head
+// (prevSeq, prevHash), which the insert checks.
+func appendParams(stream eventstore.Stream, prevSeq int64, prevHash domain.Hash, events []domain.Event) dbsqlc.EventsAppendParams {
 	n := len(events)
 	p := dbsqlc.EventsAppendParams{
+		PrevSeq:        prevSeq,
+		PrevHash:       prevHash[:],
 		StreamID:       stream.ID,
 		StreamType:     string(stream.Type),
 		TenantID:       stream.TenantID,
@@ -327,7 +354,11 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 	if from < 0 {
 		return nil, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
 	}
-	rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int32(s.cfg.ClampLimit(limit))})
+	limit = s.cfg.ClampLimit(limit)
+	if from > math.MaxInt64-int64(limit) {
+		return nil, nil // far past any position the feed can reach
+	}
+	rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int32(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("read feed from %d: %w", from, err)
 	}
@@ -361,10 +392,10 @@ func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
+		wake := s.feedSig.Wait() // before the checks, so Close's broadcast is never missed
 		if s.closed.Load() {
 			return eventstore.ErrClosed
 		}
-		wake := s.feedSig.Wait()
 		if s.head.Load() > pos {
 			return nil
 		}

@@ -7,7 +7,8 @@ SELECT next_position, last_xid, last_id FROM sealer_state;
 -- that sorts before them) get the next dense positions in (xid, id) order,
 -- one ledger row per run of consecutive seqs of one stream in one
 -- transaction; the cursor advances, and readers are notified at commit.
--- No row when nothing is pending.
+-- No row when nothing is pending. The ledger's primary key makes a sealer
+-- with a stale cursor fail instead of sealing anything twice.
 WITH pending AS (
     SELECT id, xid, stream_id, seq
     FROM events
@@ -16,21 +17,28 @@ WITH pending AS (
     ORDER BY xid, id
     LIMIT sqlc.arg(max_rows)::int
 ), ranked AS (
-    SELECT id, xid, stream_id, seq, row_number() OVER (ORDER BY xid, id) AS rn
+    -- A row starts a new run unless it directly follows the previous row of
+    -- the same transaction and stream with the next seq.
+    SELECT id, xid, stream_id, seq, row_number() OVER w AS rn,
+           CASE WHEN lag(xid) OVER w = xid AND lag(stream_id) OVER w = stream_id
+                     AND lag(seq) OVER w = seq - 1
+                THEN 0 ELSE 1 END AS starts_run
     FROM pending
-), runs AS (
-    -- Within a run both rn and seq grow by one per row, so rn - seq is
-    -- constant; any other row in between makes rn jump and starts a new run.
-    SELECT stream_id, min(seq) AS first_seq, count(*) AS n, min(rn) AS first_rn
+    WINDOW w AS (ORDER BY xid, id)
+), numbered AS (
+    SELECT id, xid, stream_id, seq, rn, sum(starts_run) OVER (ORDER BY rn) AS run
     FROM ranked
-    GROUP BY xid, stream_id, rn - seq
+), runs AS (
+    SELECT min(stream_id) AS stream_id, min(seq) AS first_seq, count(*) AS n, min(rn) AS first_rn
+    FROM numbered
+    GROUP BY run
 ), inserted AS (
     INSERT INTO ledger (first_position, stream_id, first_seq, count)
     SELECT sqlc.arg(next_position)::bigint + first_rn - 1, stream_id, first_seq, n
     FROM runs
     RETURNING count
 ), last AS (
-    SELECT id, xid, rn FROM ranked ORDER BY rn DESC LIMIT 1
+    SELECT id, xid, rn FROM numbered ORDER BY rn DESC LIMIT 1
 ), advanced AS (
     UPDATE sealer_state s
     SET next_position = sqlc.arg(next_position)::bigint + last.rn, last_xid = last.xid, last_id = last.id

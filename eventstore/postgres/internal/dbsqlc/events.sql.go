@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const eventsAppend = `-- name: EventsAppend :exec
+const eventsAppend = `-- name: EventsAppend :execrows
 INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
                     payload_digest, metadata, occurred_at, hash_prev, hash)
 SELECT unnest($1::uuid[]), $2::text, $3::text, unnest($4::bigint[]),
@@ -20,6 +20,11 @@ SELECT unnest($1::uuid[]), $2::text, $3::text, unnest($4::bigint[]),
        unnest($8::bytea[]), unnest($9::bytea[]),
        unnest($10::jsonb[]), unnest($11::timestamptz[]),
        unnest($12::bytea[]), unnest($13::bytea[])
+WHERE CASE WHEN $14::bigint = 0
+           THEN NOT EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $2::text)
+           ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $2::text
+                        AND h.seq = $14::bigint AND h.hash = $15::bytea)
+      END
 `
 
 type EventsAppendParams struct {
@@ -36,13 +41,17 @@ type EventsAppendParams struct {
 	OccurredAts    []time.Time
 	HashPrevs      [][]byte
 	Hashes         [][]byte
+	PrevSeq        int64
+	PrevHash       []byte
 }
 
-// Appends a batch to one stream in a single atomic statement. The unique
-// (stream_id, seq) and event_id constraints turn a lost race or a retry into
-// a unique violation that the store translates.
-func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendParams) error {
-	_, err := db.Exec(ctx, eventsAppend,
+// Appends a batch to one stream in a single atomic statement, only if the
+// stream's head is the one the batch was chained to (prev_seq, prev_hash;
+// an empty stream for prev_seq 0): 0 rows means the head moved or vanished.
+// The unique (stream_id, seq) and event_id constraints turn a lost race or a
+// retry into a unique violation that the store translates.
+func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendParams) (int64, error) {
+	result, err := db.Exec(ctx, eventsAppend,
 		arg.EventIds,
 		arg.StreamID,
 		arg.StreamType,
@@ -56,8 +65,13 @@ func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendPar
 		arg.OccurredAts,
 		arg.HashPrevs,
 		arg.Hashes,
+		arg.PrevSeq,
+		arg.PrevHash,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const eventsGetByIDs = `-- name: EventsGetByIDs :many
