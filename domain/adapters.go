@@ -1,0 +1,182 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+)
+
+// Adapter names an executor kind. Adapter names are stored in task.created
+// and never renamed.
+type Adapter string
+
+// Adapters.
+const (
+	AdapterMock   Adapter = "mock"
+	AdapterShell  Adapter = "shell"
+	AdapterDocker Adapter = "docker"
+	AdapterFly    Adapter = "fly"
+)
+
+// Limits on task input.
+const (
+	MaxTaskNameLen  = 200
+	MaxArgsBytes    = 64 << 10
+	MaxArgvItems    = 1000
+	MaxArgBytes     = 32 << 10
+	MaxEnvVars      = 200
+	MaxMockSteps    = 100_000
+	MaxMockInterval = 60_000 // ms
+	MaxMockLines    = 1000
+)
+
+// MockArgs are the arguments of the mock adapter: a deterministic task for
+// tests and demos that runs Steps steps, IntervalMS apart, printing
+// OutputLinesPerStep lines each, and fails at step FailAtStep (0 = never).
+type MockArgs struct {
+	Steps              int `json:"steps"`
+	IntervalMS         int `json:"interval_ms"`
+	OutputLinesPerStep int `json:"output_lines_per_step"`
+	FailAtStep         int `json:"fail_at_step"`
+}
+
+// ShellArgs are the arguments of the shell adapter. Command is an argv
+// array run without a shell (["sh", "-c", "…"] when a shell is wanted); Cwd
+// is the working directory (absolute, or relative to the worker's); Env adds
+// variables to the worker's allow-listed environment.
+type ShellArgs struct {
+	Command []string          `json:"command"`
+	Cwd     string            `json:"cwd,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+}
+
+// ParseArgs decodes and validates the args of adapter a. Unknown fields and
+// wrong types are rejected with the field named; the result is *MockArgs or
+// *ShellArgs. Adapters that this build cannot run yet are rejected.
+func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
+	if len(raw) > MaxArgsBytes {
+		return nil, &ValidationError{Field: "args", Reason: fmt.Sprintf("is %d bytes; the limit is %d", len(raw), MaxArgsBytes)}
+	}
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		raw = json.RawMessage("{}")
+	}
+	switch a {
+	case AdapterMock:
+		args := MockArgs{Steps: 10, IntervalMS: 100, OutputLinesPerStep: 1}
+		if err := decodeStrict(raw, &args); err != nil {
+			return nil, err
+		}
+		return &args, args.validate()
+	case AdapterShell:
+		var args ShellArgs
+		if err := decodeStrict(raw, &args); err != nil {
+			return nil, err
+		}
+		return &args, args.validate()
+	case AdapterDocker, AdapterFly:
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\" or \"mock\"", a)}
+	default:
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\"", a)}
+	}
+}
+
+// decodeStrict decodes one JSON object into v, naming the offending field
+// of an unknown field or a wrong type.
+func decodeStrict(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
+			return &ValidationError{Field: "args." + typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
+		case errors.As(err, &syntaxErr):
+			return &ValidationError{Field: "args", Reason: "is not valid JSON: " + syntaxErr.Error()}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &ValidationError{Field: "args." + name, Reason: "is not a known argument of this adapter"}
+		default:
+			return &ValidationError{Field: "args", Reason: "must be a JSON object: " + err.Error()}
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &ValidationError{Field: "args", Reason: "must hold exactly one JSON object"}
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int64", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	}
+	return goKind
+}
+
+func (a *MockArgs) validate() error {
+	switch {
+	case a.Steps < 1 || a.Steps > MaxMockSteps:
+		return &ValidationError{Field: "args.steps", Reason: fmt.Sprintf("must be between 1 and %d", MaxMockSteps)}
+	case a.IntervalMS < 0 || a.IntervalMS > MaxMockInterval:
+		return &ValidationError{Field: "args.interval_ms", Reason: fmt.Sprintf("must be between 0 and %d", MaxMockInterval)}
+	case a.OutputLinesPerStep < 0 || a.OutputLinesPerStep > MaxMockLines:
+		return &ValidationError{Field: "args.output_lines_per_step", Reason: fmt.Sprintf("must be between 0 and %d", MaxMockLines)}
+	case a.FailAtStep < 0 || a.FailAtStep > a.Steps:
+		return &ValidationError{Field: "args.fail_at_step", Reason: "must be between 0 (never fails) and steps"}
+	}
+	return nil
+}
+
+func (a *ShellArgs) validate() error {
+	if len(a.Command) == 0 || a.Command[0] == "" {
+		return &ValidationError{Field: "args.command", Reason: `must be a non-empty argv array, like ["make", "test"] (use ["sh", "-c", "…"] for a shell)`}
+	}
+	if len(a.Command) > MaxArgvItems {
+		return &ValidationError{Field: "args.command", Reason: fmt.Sprintf("has %d items; the limit is %d", len(a.Command), MaxArgvItems)}
+	}
+	for i, arg := range a.Command {
+		if len(arg) > MaxArgBytes || !utf8.ValidString(arg) || strings.ContainsRune(arg, 0) {
+			return &ValidationError{Field: fmt.Sprintf("args.command[%d]", i), Reason: fmt.Sprintf("must be valid UTF-8 without NUL, at most %d bytes", MaxArgBytes)}
+		}
+	}
+	if a.Cwd != "" && (strings.ContainsRune(a.Cwd, 0) || filepath.Clean(a.Cwd) == "") {
+		return &ValidationError{Field: "args.cwd", Reason: "must be a directory path without NUL"}
+	}
+	if len(a.Env) > MaxEnvVars {
+		return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("has %d variables; the limit is %d", len(a.Env), MaxEnvVars)}
+	}
+	for k, v := range a.Env {
+		if !validEnvName(k) {
+			return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("name %q must match [A-Za-z_][A-Za-z0-9_]*", k)}
+		}
+		if len(v) > MaxArgBytes || strings.ContainsRune(v, 0) {
+			return &ValidationError{Field: "args.env." + k, Reason: fmt.Sprintf("must be at most %d bytes without NUL", MaxArgBytes)}
+		}
+	}
+	return nil
+}
+
+func validEnvName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, r := range k {
+		ok := r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

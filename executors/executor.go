@@ -1,0 +1,65 @@
+package executors
+
+import (
+	"context"
+	"errors"
+
+	"github.com/axontask/axontask/domain"
+)
+
+// Task is one attempt of a task, as an executor sees it.
+type Task struct {
+	// ID is the task id (its stream id).
+	ID string
+	// Adapter says which executor runs it.
+	Adapter domain.Adapter
+	// Args are the adapter's validated arguments: *domain.MockArgs or *domain.ShellArgs.
+	Args any
+	// Attempt counts from 1.
+	Attempt int
+}
+
+// Sink receives what a running task reports. An executor calls it from one
+// goroutine at a time; calls must not block for long (the worker buffers).
+type Sink interface {
+	// Output delivers a chunk of the task's stdout or stderr. The executor
+	// must not reuse data after the call returns.
+	Output(stream domain.OutputStream, data []byte)
+	// Progress reports how far the task has come (0–100) and what it is doing.
+	Progress(percent float64, message string)
+}
+
+// Result is how a task's process ended.
+type Result struct {
+	// ExitCode is the process's exit status (0 success).
+	ExitCode int
+	// Summary is an optional one-line description of the outcome.
+	Summary string
+}
+
+// Executor runs one attempt of a task to its end.
+//
+// Run returns when the work has ended. If ctx is canceled (a cancel request,
+// the task's timeout, the worker shutting down), Run stops the work — for a
+// process: SIGTERM to its process group, then SIGKILL after the executor's
+// grace period — and returns an error wrapping context.Cause(ctx). A task
+// that ran and exited returns its Result, whatever the exit code. A task
+// that could not start (command not found, bad working directory) returns a
+// *StartError. Run must be safe to call concurrently for different tasks.
+type Executor interface {
+	Run(ctx context.Context, task Task, sink Sink) (Result, error)
+}
+
+// StartError reports work that could not be started at all. Its message
+// says what to fix (e.g. `command "mak" not found in PATH`).
+type StartError struct {
+	Err error
+}
+
+func (e *StartError) Error() string { return "task could not start: " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *StartError) Unwrap() error { return e.Err }
+
+// ErrUnknownAdapter is returned for a task whose adapter has no executor here.
+var ErrUnknownAdapter = errors.New("no executor for this adapter on this worker")
