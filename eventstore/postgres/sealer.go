@@ -24,7 +24,7 @@ const (
 )
 
 // sealCursor is the sealer's position: the next feed position and the
-// (xid, id) of the last sealed row.
+// (xid, id) of the last sealed append.
 type sealCursor struct {
 	next    int64
 	lastXid uint64
@@ -139,8 +139,8 @@ func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {
 	}
 }
 
-// sealBatch positions up to SealBatch committed rows in one transaction and
-// advances the cursor. A sealer killed mid-batch commits nothing; its
+// sealBatch positions the events of up to SealBatch committed appends in one
+// transaction, advances the cursor and returns how many appends it sealed. A sealer killed mid-batch commits nothing; its
 // successor re-reads the committed cursor, so no row is sealed twice or skipped.
 //
 // The sealing transaction commits without waiting for its WAL flush
@@ -162,7 +162,7 @@ func (s *Store) sealBatch(ctx context.Context, conn *pgxpool.Conn, cur *sealCurs
 		}
 		var err error
 		row, err = s.q.SealerSeal(ctx, tx, dbsqlc.SealerSealParams{
-			LastXid: cur.lastXid, LastID: cur.lastID, MaxRows: int32(s.cfg.SealBatch), NextPosition: cur.next,
+			LastXid: cur.lastXid, LastID: cur.lastID, MaxAppends: int32(s.cfg.SealBatch), NextPosition: cur.next,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // nothing to seal
@@ -178,12 +178,12 @@ func (s *Store) sealBatch(ctx context.Context, conn *pgxpool.Conn, cur *sealCurs
 	if err != nil {
 		return 0, fmt.Errorf("seal at position %d: %w", cur.next, err)
 	}
-	if row.Sealed == 0 {
+	if row.Appends == 0 {
 		return 0, nil
 	}
 	*cur = sealCursor{next: row.NextPosition, lastXid: row.LastXid, lastID: row.LastID}
 	s.observeHead(cur.next)
-	return int(row.Sealed), nil
+	return int(row.Appends), nil
 }
 
 // nudgeSealer tells a sealer that rows were committed: directly when this

@@ -30,7 +30,7 @@ type Config struct {
 	// DisableSealer keeps this store out of the sealer election. At least one
 	// process on the database must run a sealer, or the feed never advances.
 	DisableSealer bool
-	// SealBatch bounds the events one sealing transaction positions (default 5000).
+	// SealBatch bounds the appends one sealing transaction positions (default 1000).
 	SealBatch int
 	// SealInterval is the pause after a sealing transaction that found work,
 	// so that under load one transaction and one WAL flush cover many
@@ -46,7 +46,7 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	c.Options = c.WithDefaults()
 	if c.SealBatch <= 0 {
-		c.SealBatch = 5000
+		c.SealBatch = 1000
 	}
 	if c.SealInterval <= 0 {
 		c.SealInterval = 5 * time.Millisecond

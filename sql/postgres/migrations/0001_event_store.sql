@@ -3,8 +3,6 @@
 -- in commit order.
 
 CREATE TABLE events (
-    -- Insertion order only; NOT the feed order (see ledger).
-    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id       uuid        NOT NULL,
     stream_id      text        NOT NULL,
     stream_type    text        NOT NULL,
@@ -20,21 +18,32 @@ CREATE TABLE events (
     occurred_at    timestamptz NOT NULL,
     hash_prev      bytea       NOT NULL CHECK (length(hash_prev) = 32),
     hash           bytea       NOT NULL CHECK (length(hash) = 32),
-    -- The writing transaction's id. The sealer seals rows whose xid is below
-    -- every running transaction's, so no later commit can slip in behind it.
-    xid            xid8        NOT NULL DEFAULT pg_current_xact_id(),
-    CONSTRAINT events_event_id_key UNIQUE (event_id),
-    CONSTRAINT events_stream_seq_key UNIQUE (stream_id, seq)
+    CONSTRAINT events_pkey PRIMARY KEY (stream_id, seq),
+    CONSTRAINT events_event_id_key UNIQUE (event_id)
 );
 
-CREATE INDEX events_xid_id_idx ON events (xid, id);
+-- One row per append, written by the same statement as its events: the run
+-- of seqs first_seq .. first_seq + count - 1 of one stream. The row carries
+-- the writing transaction's id; the sealer seals appends whose xid is below
+-- every running transaction's, so no later commit can slip in behind them.
+-- (Stamping the append rather than each event keeps the per-event cost of
+-- the feed to nothing.)
+CREATE TABLE appends (
+    -- Orders the appends of one transaction; the (xid, id) index is the key.
+    id        bigint  GENERATED ALWAYS AS IDENTITY,
+    stream_id text    NOT NULL,
+    first_seq bigint  NOT NULL CHECK (first_seq > 0),
+    count     integer NOT NULL CHECK (count > 0),
+    xid       xid8    NOT NULL DEFAULT pg_current_xact_id()
+);
+
+CREATE UNIQUE INDEX appends_xid_id_key ON appends (xid, id);
 
 -- The global feed: positions 0, 1, 2 … assigned by the single elected sealer
--- in commit order, never updated, never re-filled. One row covers a run of
--- consecutive events of one stream written by one transaction (an append of
--- 100 output lines is one row): the event with seq s in the run has position
--- first_position + (s - first_seq). Runs do not overlap, in positions or in
--- a stream's seqs.
+-- in commit order, never updated, never re-filled. One row covers one
+-- append (an append of 100 output lines is one row): the event with seq s in
+-- it has position first_position + (s - first_seq). Rows do not overlap, in
+-- positions or in a stream's seqs.
 CREATE TABLE ledger (
     first_position bigint  PRIMARY KEY CHECK (first_position >= 0),
     stream_id      text    NOT NULL,
@@ -44,7 +53,7 @@ CREATE TABLE ledger (
 );
 
 -- The sealer's cursor: the next position and the (xid, id) of the last sealed
--- row. Updated in the same transaction as the ledger rows it describes.
+-- append. Updated in the same transaction as the ledger rows it describes.
 CREATE TABLE sealer_state (
     singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     next_position bigint  NOT NULL,

@@ -1,21 +1,29 @@
 -- name: EventsAppend :execrows
--- Appends a batch to one stream in a single atomic statement, only if the
--- stream's head is the one the batch was chained to (prev_seq, prev_hash;
--- an empty stream for prev_seq 0): 0 rows means the head moved or vanished.
--- The unique (stream_id, seq) and event_id constraints turn a lost race or a
--- retry into a unique violation that the store translates.
-INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
-                    payload_digest, metadata, occurred_at, hash_prev, hash)
-SELECT unnest(@event_ids::uuid[]), @stream_id::text, @stream_type::text, unnest(@seqs::bigint[]),
-       @tenant_id::text, unnest(@types::text[]), unnest(@payloads::bytea[]),
-       unnest(@payload_salts::bytea[]), unnest(@payload_digests::bytea[]),
-       unnest(@metadata::jsonb[]), unnest(@occurred_ats::timestamptz[]),
-       unnest(@hash_prevs::bytea[]), unnest(@hashes::bytea[])
-WHERE CASE WHEN @prev_seq::bigint = 0
-           THEN NOT EXISTS (SELECT 1 FROM events h WHERE h.stream_id = @stream_id::text)
-           ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = @stream_id::text
-                        AND h.seq = @prev_seq::bigint AND h.hash = @prev_hash::bytea)
-      END;
+-- Appends a batch to one stream in a single atomic statement, with its row
+-- in appends, only if the stream's head is the one the batch was chained to
+-- (prev_seq, prev_hash; an empty stream for prev_seq 0): 0 rows means the
+-- head moved or vanished. The unique (stream_id, seq) and event_id
+-- constraints turn a lost race or a retry into a unique violation that the
+-- store translates.
+WITH inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
+                        payload_digest, metadata, occurred_at, hash_prev, hash)
+    SELECT unnest(@event_ids::uuid[]), @stream_id::text, @stream_type::text, unnest(@seqs::bigint[]),
+           @tenant_id::text, unnest(@types::text[]), unnest(@payloads::bytea[]),
+           unnest(@payload_salts::bytea[]), unnest(@payload_digests::bytea[]),
+           unnest(@metadata::jsonb[]), unnest(@occurred_ats::timestamptz[]),
+           unnest(@hash_prevs::bytea[]), unnest(@hashes::bytea[])
+    WHERE CASE WHEN @prev_seq::bigint = 0
+               THEN NOT EXISTS (SELECT 1 FROM events h WHERE h.stream_id = @stream_id::text)
+               ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = @stream_id::text
+                            AND h.seq = @prev_seq::bigint AND h.hash = @prev_hash::bytea)
+          END
+    RETURNING seq
+)
+INSERT INTO appends (stream_id, first_seq, count)
+SELECT @stream_id::text, min(seq), count(*)
+FROM inserted
+HAVING count(*) > 0;
 
 -- name: StreamHead :one
 SELECT seq, hash, tenant_id, stream_type

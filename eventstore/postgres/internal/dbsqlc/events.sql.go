@@ -13,23 +13,30 @@ import (
 )
 
 const eventsAppend = `-- name: EventsAppend :execrows
-INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
-                    payload_digest, metadata, occurred_at, hash_prev, hash)
-SELECT unnest($1::uuid[]), $2::text, $3::text, unnest($4::bigint[]),
-       $5::text, unnest($6::text[]), unnest($7::bytea[]),
-       unnest($8::bytea[]), unnest($9::bytea[]),
-       unnest($10::jsonb[]), unnest($11::timestamptz[]),
-       unnest($12::bytea[]), unnest($13::bytea[])
-WHERE CASE WHEN $14::bigint = 0
-           THEN NOT EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $2::text)
-           ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $2::text
-                        AND h.seq = $14::bigint AND h.hash = $15::bytea)
-      END
+WITH inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
+                        payload_digest, metadata, occurred_at, hash_prev, hash)
+    SELECT unnest($2::uuid[]), $1::text, $3::text, unnest($4::bigint[]),
+           $5::text, unnest($6::text[]), unnest($7::bytea[]),
+           unnest($8::bytea[]), unnest($9::bytea[]),
+           unnest($10::jsonb[]), unnest($11::timestamptz[]),
+           unnest($12::bytea[]), unnest($13::bytea[])
+    WHERE CASE WHEN $14::bigint = 0
+               THEN NOT EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $1::text)
+               ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $1::text
+                            AND h.seq = $14::bigint AND h.hash = $15::bytea)
+          END
+    RETURNING seq
+)
+INSERT INTO appends (stream_id, first_seq, count)
+SELECT $1::text, min(seq), count(*)
+FROM inserted
+HAVING count(*) > 0
 `
 
 type EventsAppendParams struct {
-	EventIds       []uuid.UUID
 	StreamID       string
+	EventIds       []uuid.UUID
 	StreamType     string
 	Seqs           []int64
 	TenantID       string
@@ -45,15 +52,16 @@ type EventsAppendParams struct {
 	PrevHash       []byte
 }
 
-// Appends a batch to one stream in a single atomic statement, only if the
-// stream's head is the one the batch was chained to (prev_seq, prev_hash;
-// an empty stream for prev_seq 0): 0 rows means the head moved or vanished.
-// The unique (stream_id, seq) and event_id constraints turn a lost race or a
-// retry into a unique violation that the store translates.
+// Appends a batch to one stream in a single atomic statement, with its row
+// in appends, only if the stream's head is the one the batch was chained to
+// (prev_seq, prev_hash; an empty stream for prev_seq 0): 0 rows means the
+// head moved or vanished. The unique (stream_id, seq) and event_id
+// constraints turn a lost race or a retry into a unique violation that the
+// store translates.
 func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendParams) (int64, error) {
 	result, err := db.Exec(ctx, eventsAppend,
-		arg.EventIds,
 		arg.StreamID,
+		arg.EventIds,
 		arg.StreamType,
 		arg.Seqs,
 		arg.TenantID,
@@ -75,7 +83,7 @@ func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendPar
 }
 
 const eventsGetByIDs = `-- name: EventsGetByIDs :many
-SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
+SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
 FROM events e
 LEFT JOIN LATERAL (
     SELECT r.first_position, r.first_seq, r.count
@@ -104,7 +112,6 @@ func (q *Queries) EventsGetByIDs(ctx context.Context, db DBTX, eventIds []uuid.U
 	for rows.Next() {
 		var i EventsGetByIDsRow
 		if err := rows.Scan(
-			&i.Event.ID,
 			&i.Event.EventID,
 			&i.Event.StreamID,
 			&i.Event.StreamType,
@@ -118,7 +125,6 @@ func (q *Queries) EventsGetByIDs(ctx context.Context, db DBTX, eventIds []uuid.U
 			&i.Event.OccurredAt,
 			&i.Event.HashPrev,
 			&i.Event.Hash,
-			&i.Event.Xid,
 			&i.FirstPosition,
 			&i.FirstSeq,
 		); err != nil {
@@ -144,7 +150,7 @@ func (q *Queries) FeedHead(ctx context.Context, db DBTX) (int64, error) {
 }
 
 const feedRead = `-- name: FeedRead :many
-SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, (l.first_position + (e.seq - l.first_seq))::bigint AS position
+SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, (l.first_position + (e.seq - l.first_seq))::bigint AS position
 FROM ledger l
 JOIN events e ON e.stream_id = l.stream_id AND e.seq >= l.first_seq AND e.seq < l.first_seq + l.count
 WHERE l.first_position >= coalesce((SELECT max(m.first_position) FROM ledger m WHERE m.first_position <= $1::bigint), 0)
@@ -176,7 +182,6 @@ func (q *Queries) FeedRead(ctx context.Context, db DBTX, arg FeedReadParams) ([]
 	for rows.Next() {
 		var i FeedReadRow
 		if err := rows.Scan(
-			&i.Event.ID,
 			&i.Event.EventID,
 			&i.Event.StreamID,
 			&i.Event.StreamType,
@@ -190,7 +195,6 @@ func (q *Queries) FeedRead(ctx context.Context, db DBTX, arg FeedReadParams) ([]
 			&i.Event.OccurredAt,
 			&i.Event.HashPrev,
 			&i.Event.Hash,
-			&i.Event.Xid,
 			&i.Position,
 		); err != nil {
 			return nil, err
@@ -231,7 +235,7 @@ func (q *Queries) StreamHead(ctx context.Context, db DBTX, streamID string) (Str
 }
 
 const streamRead = `-- name: StreamRead :many
-SELECT e.id, e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, e.xid, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
+SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
 FROM events e
 LEFT JOIN LATERAL (
     SELECT r.first_position, r.first_seq, r.count
@@ -269,7 +273,6 @@ func (q *Queries) StreamRead(ctx context.Context, db DBTX, arg StreamReadParams)
 	for rows.Next() {
 		var i StreamReadRow
 		if err := rows.Scan(
-			&i.Event.ID,
 			&i.Event.EventID,
 			&i.Event.StreamID,
 			&i.Event.StreamType,
@@ -283,7 +286,6 @@ func (q *Queries) StreamRead(ctx context.Context, db DBTX, arg StreamReadParams)
 			&i.Event.OccurredAt,
 			&i.Event.HashPrev,
 			&i.Event.Hash,
-			&i.Event.Xid,
 			&i.FirstPosition,
 			&i.FirstSeq,
 		); err != nil {

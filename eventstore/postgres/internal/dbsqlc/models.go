@@ -8,10 +8,18 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type Append struct {
+	ID       pgtype.Int8
+	StreamID string
+	FirstSeq int64
+	Count    int32
+	Xid      uint64
+}
+
 type Event struct {
-	ID            int64
 	EventID       uuid.UUID
 	StreamID      string
 	StreamType    string
@@ -25,7 +33,6 @@ type Event struct {
 	OccurredAt    time.Time
 	HashPrev      []byte
 	Hash          []byte
-	Xid           uint64
 }
 
 type Ledger struct {

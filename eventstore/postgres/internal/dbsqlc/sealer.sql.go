@@ -11,7 +11,7 @@ import (
 
 const sealerBlocked = `-- name: SealerBlocked :one
 SELECT EXISTS (
-    SELECT 1 FROM events
+    SELECT 1 FROM appends
     WHERE (xid, id) > ($1::xid8, $2::bigint)
 ) AS blocked
 `
@@ -21,7 +21,7 @@ type SealerBlockedParams struct {
 	LastID  int64
 }
 
-// Whether rows past the cursor wait for a transaction that is still running.
+// Whether appends past the cursor wait for a transaction that is still running.
 func (q *Queries) SealerBlocked(ctx context.Context, db DBTX, arg SealerBlockedParams) (bool, error) {
 	row := db.QueryRow(ctx, sealerBlocked, arg.LastXid, arg.LastID)
 	var blocked bool
@@ -31,43 +31,31 @@ func (q *Queries) SealerBlocked(ctx context.Context, db DBTX, arg SealerBlockedP
 
 const sealerSeal = `-- name: SealerSeal :one
 WITH pending AS (
-    SELECT id, xid, stream_id, seq
-    FROM events
+    SELECT id, xid, stream_id, first_seq, count
+    FROM appends
     WHERE (xid, id) > ($1::xid8, $2::bigint)
       AND xid < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY xid, id
     LIMIT $3::int
-), ranked AS (
-    -- A row starts a new run unless it directly follows the previous row of
-    -- the same transaction and stream with the next seq.
-    SELECT id, xid, stream_id, seq, row_number() OVER w AS rn,
-           CASE WHEN lag(xid) OVER w = xid AND lag(stream_id) OVER w = stream_id
-                     AND lag(seq) OVER w = seq - 1
-                THEN 0 ELSE 1 END AS starts_run
-    FROM pending
-    WINDOW w AS (ORDER BY xid, id)
 ), numbered AS (
-    SELECT id, xid, stream_id, seq, rn, sum(starts_run) OVER (ORDER BY rn) AS run
-    FROM ranked
-), runs AS (
-    SELECT min(stream_id) AS stream_id, min(seq) AS first_seq, count(*) AS n, min(rn) AS first_rn
-    FROM numbered
-    GROUP BY run
+    SELECT id, xid, stream_id, first_seq, count,
+           $4::bigint + sum(count) OVER (ORDER BY xid, id) - count AS first_position
+    FROM pending
 ), inserted AS (
     INSERT INTO ledger (first_position, stream_id, first_seq, count)
-    SELECT $4::bigint + first_rn - 1, stream_id, first_seq, n
-    FROM runs
+    SELECT first_position, stream_id, first_seq, count FROM numbered
     RETURNING count
 ), last AS (
-    SELECT id, xid, rn FROM numbered ORDER BY rn DESC LIMIT 1
+    SELECT id, xid, first_position + count AS next FROM numbered ORDER BY first_position DESC LIMIT 1
 ), advanced AS (
     UPDATE sealer_state s
-    SET next_position = $4::bigint + last.rn, last_xid = last.xid, last_id = last.id
+    SET next_position = last.next, last_xid = last.xid, last_id = last.id
     FROM last
     RETURNING s.next_position, s.last_xid, s.last_id
 )
 SELECT next_position, last_xid, last_id,
        (SELECT coalesce(sum(count), 0) FROM inserted)::bigint AS sealed,
+       (SELECT count(*) FROM inserted)::bigint AS appends,
        pg_notify('axontask_feed', next_position::text)::text AS notified
 FROM advanced
 `
@@ -75,7 +63,7 @@ FROM advanced
 type SealerSealParams struct {
 	LastXid      uint64
 	LastID       int64
-	MaxRows      int32
+	MaxAppends   int32
 	NextPosition int64
 }
 
@@ -84,21 +72,21 @@ type SealerSealRow struct {
 	LastXid      uint64
 	LastID       int64
 	Sealed       int64
+	Appends      int64
 	Notified     string
 }
 
-// Seals one batch in a single statement: the rows past the cursor whose
-// transactions have all ended (no transaction still running can add a row
-// that sorts before them) get the next dense positions in (xid, id) order,
-// one ledger row per run of consecutive seqs of one stream in one
-// transaction; the cursor advances, and readers are notified at commit.
-// No row when nothing is pending. The ledger's primary key makes a sealer
-// with a stale cursor fail instead of sealing anything twice.
+// Seals one batch in a single statement: the appends past the cursor whose
+// transactions have all ended (no transaction still running can add an
+// append that sorts before them) get the next dense positions in (xid, id)
+// order, one ledger row each; the cursor advances, and readers are notified
+// at commit. No row when nothing is pending. The ledger's primary key makes
+// a sealer with a stale cursor fail instead of sealing anything twice.
 func (q *Queries) SealerSeal(ctx context.Context, db DBTX, arg SealerSealParams) (SealerSealRow, error) {
 	row := db.QueryRow(ctx, sealerSeal,
 		arg.LastXid,
 		arg.LastID,
-		arg.MaxRows,
+		arg.MaxAppends,
 		arg.NextPosition,
 	)
 	var i SealerSealRow
@@ -107,6 +95,7 @@ func (q *Queries) SealerSeal(ctx context.Context, db DBTX, arg SealerSealParams)
 		&i.LastXid,
 		&i.LastID,
 		&i.Sealed,
+		&i.Appends,
 		&i.Notified,
 	)
 	return i, err
