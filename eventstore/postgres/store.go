@@ -257,7 +257,7 @@ func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedS
 	}
 	stored := make([]domain.Event, len(rows))
 	for i, r := range rows {
-		if stored[i], err = toEvent(r.Event, positionInRun(r.Event.Seq, r.FirstPosition, r.FirstSeq)); err != nil {
+		if stored[i], err = toEvent(r.Event, r.Position); err != nil {
 			return nil, err
 		}
 	}
@@ -329,21 +329,11 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 	}
 	out := make([]domain.Event, len(rows))
 	for i, r := range rows {
-		if out[i], err = toEvent(r.Event, positionInRun(r.Event.Seq, r.FirstPosition, r.FirstSeq)); err != nil {
+		if out[i], err = toEvent(r.Event, r.Position); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
-}
-
-// positionInRun returns the feed position of the event with seq in the
-// ledger run starting at (firstPosition, firstSeq), or domain.NoPosition
-// when no run covers it yet (firstPosition < 0).
-func positionInRun(seq, firstPosition, firstSeq int64) int64 {
-	if firstPosition < 0 {
-		return domain.NoPosition
-	}
-	return firstPosition + (seq - firstSeq)
 }
 
 // ReadFeed implements eventstore.Store.

@@ -255,69 +255,79 @@ func (l *lagTracker) lags() []time.Duration {
 	return out
 }
 
-func (b *bench) batchedAppends(ctx context.Context) ([]row, error) {
-	var raw, store []float64
-	var lags []time.Duration
-	var drains []time.Duration
+// comparison is the outcome of alternating rounds of a baseline and the store.
+type comparison struct {
+	raw, store []float64 // events/s per round
+	lags       []time.Duration
+	drain      time.Duration // the longest backlog drain after a store round
+}
+
+// compare alternates rounds of baseline and store (whose appends it tracks
+// for sealing lag) and collects their rates.
+func (b *bench) compare(ctx context.Context, baseline func() (float64, error), store func(*lagTracker) (float64, error)) (comparison, error) {
+	var c comparison
 	for range b.cfg.rounds {
-		r, err := b.rawRound(ctx)
+		r, err := baseline()
 		if err != nil {
-			return nil, err
+			return c, err
 		}
-		raw = append(raw, r)
 		var s float64
-		l, d, err := b.withLag(ctx, func(lt *lagTracker) error {
+		lags, drain, err := b.withLag(ctx, func(lt *lagTracker) error {
 			var err error
-			s, err = b.storeRound(ctx, lt)
+			s, err = store(lt)
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return c, err
 		}
-		store = append(store, s)
-		lags = append(lags, l...)
-		drains = append(drains, d)
+		c.raw, c.store = append(c.raw, r), append(c.store, s)
+		c.lags = append(c.lags, lags...)
+		c.drain = max(c.drain, drain)
 	}
-	rm, sm := median(raw), median(store)
+	return c, nil
+}
+
+// rows renders a comparison as its baseline, store and lag lines.
+func (c comparison) rows(baseline, baselineNote, store, target, storeNote, lag string) []row {
 	return []row{
-		{"(a) raw batched INSERT, 100 rows/statement, 1 writer", fmt.Sprintf("%.0f events/s", rm), "baseline", "same columns, keys and row bytes; no chain, no xid, no sealer"},
-		{"(b) store Append, batches of 100 output events (~300 B) to one stream", fmt.Sprintf("%.0f events/s = **%.0f %%** of (a)", sm, 100*medianRatio(store, raw)), "≥ 80 % of (a)", "hash chain, head check, appends row with xid8, sealer running; " + ratios(store, raw)},
-		{"(d) sealing lag during (b): append returned → readable in the feed", fmt.Sprintf("p50 %s, p99 %s", percentile(lags, 0.5).Round(10*time.Microsecond), percentile(lags, 0.99).Round(10*time.Microsecond)), "bounded", fmt.Sprintf("backlog drained %s after writers stopped (max of rounds)", maxDuration(drains).Round(time.Millisecond))},
-	}, nil
+		{baseline, fmt.Sprintf("%.0f events/s", median(c.raw)), "baseline", baselineNote},
+		{store, fmt.Sprintf("%.0f events/s = **%.0f %%** of the baseline", median(c.store), 100*medianRatio(c.store, c.raw)), target, storeNote + "; " + ratios(c.store, c.raw)},
+		{lag, fmt.Sprintf("p50 %s, p99 %s", percentile(c.lags, 0.5).Round(10*time.Microsecond), percentile(c.lags, 0.99).Round(10*time.Microsecond)),
+			"bounded", fmt.Sprintf("backlog drained %s after the writers stopped (longest of the rounds)", c.drain.Round(time.Millisecond))},
+	}
+}
+
+func (b *bench) batchedAppends(ctx context.Context) ([]row, error) {
+	c, err := b.compare(ctx,
+		func() (float64, error) { return b.rawRound(ctx) },
+		func(lt *lagTracker) (float64, error) { return b.storeRound(ctx, lt) })
+	if err != nil {
+		return nil, err
+	}
+	return c.rows(
+		"(a) raw batched INSERT, 100 rows/statement, 1 writer", "same columns, keys and row bytes; no chain, no xid, no sealer",
+		"(b) store Append, batches of 100 output events (~300 B) to one stream", "≥ 80 % of (a)",
+		"hash chain, head check, appends row with xid8, sealer running",
+		"(d) sealing lag during (b): append returned → readable in the feed"), nil
 }
 
 func (b *bench) concurrentSingleAppends(ctx context.Context) ([]row, error) {
 	const writers = 8
-	var raw, store []float64
-	var lags []time.Duration
-	var drains []time.Duration
-	for range b.cfg.rounds {
-		r, err := b.parallel(ctx, writers, b.rawSingle)
-		if err != nil {
-			return nil, err
-		}
-		raw = append(raw, r)
-		var s float64
-		l, d, err := b.withLag(ctx, func(lt *lagTracker) error {
-			var err error
-			s, err = b.parallel(ctx, writers, func(ctx context.Context, deadline time.Time) (int, error) {
+	c, err := b.compare(ctx,
+		func() (float64, error) { return b.parallel(ctx, writers, b.rawSingle) },
+		func(lt *lagTracker) (float64, error) {
+			return b.parallel(ctx, writers, func(ctx context.Context, deadline time.Time) (int, error) {
 				return b.storeSingle(ctx, deadline, lt)
 			})
-			return err
 		})
-		if err != nil {
-			return nil, err
-		}
-		store = append(store, s)
-		lags = append(lags, l...)
-		drains = append(drains, d)
+	if err != nil {
+		return nil, err
 	}
-	rm, sm := median(raw), median(store)
-	return []row{
-		{"raw single-row INSERT, 8 writers", fmt.Sprintf("%.0f events/s", rm), "baseline", "one commit per event"},
-		{"(c) store Append, 1 event per append, 8 streams at once", fmt.Sprintf("%.0f events/s = **%.0f %%** of raw", sm, 100*medianRatio(store, raw)), "", "each append one commit; " + ratios(store, raw)},
-		{"(d) sealing lag during (c)", fmt.Sprintf("p50 %s, p99 %s", percentile(lags, 0.5).Round(10*time.Microsecond), percentile(lags, 0.99).Round(10*time.Microsecond)), "bounded", fmt.Sprintf("backlog drained %s after writers stopped", maxDuration(drains).Round(time.Millisecond))},
-	}, nil
+	return c.rows(
+		"raw single-row INSERT, 8 writers", "one commit per event",
+		"(c) store Append, 1 event per append, 8 streams at once", "",
+		"each append one commit",
+		"(d) sealing lag during (c)"), nil
 }
 
 // parallel runs writer n times at once for one round and returns the total events/s.
@@ -364,12 +374,4 @@ func (b *bench) storeSingle(ctx context.Context, deadline time.Time, lt *lagTrac
 		seq++
 	}
 	return int(seq), nil
-}
-
-func maxDuration(ds []time.Duration) time.Duration {
-	var m time.Duration
-	for _, d := range ds {
-		m = max(m, d)
-	}
-	return m
 }

@@ -52,6 +52,16 @@ CREATE TABLE ledger (
     CONSTRAINT ledger_stream_seq_key UNIQUE (stream_id, first_seq)
 );
 
+-- The feed position of a stream's event, or NULL while it is unsealed.
+CREATE FUNCTION event_position(p_stream_id text, p_seq bigint) RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT r.first_position + (p_seq - r.first_seq)
+    FROM ledger r
+    WHERE r.stream_id = p_stream_id AND r.first_seq <= p_seq AND p_seq < r.first_seq + r.count
+    ORDER BY r.first_seq DESC
+    LIMIT 1
+$$;
+
 -- The sealer's cursor: the next position and the (xid, id) of the last sealed
 -- append. Updated in the same transaction as the ledger rows it describes.
 CREATE TABLE sealer_state (

@@ -33,31 +33,16 @@ ORDER BY seq DESC
 LIMIT 1;
 
 -- name: StreamRead :many
--- A stream's events with the ledger run that positions each (-1 while
--- unsealed): position = first_position + (seq - first_seq).
-SELECT sqlc.embed(e), coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
+-- A stream's events, each with its feed position (-1, domain.NoPosition, while unsealed).
+SELECT sqlc.embed(e), coalesce(event_position(e.stream_id, e.seq), -1)::bigint AS position
 FROM events e
-LEFT JOIN LATERAL (
-    SELECT r.first_position, r.first_seq, r.count
-    FROM ledger r
-    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
-    ORDER BY r.first_seq DESC
-    LIMIT 1
-) l ON e.seq < l.first_seq + l.count
 WHERE e.stream_id = @stream_id AND e.seq > @after_seq
 ORDER BY e.seq
 LIMIT @max_events;
 
 -- name: EventsGetByIDs :many
-SELECT sqlc.embed(e), coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
+SELECT sqlc.embed(e), coalesce(event_position(e.stream_id, e.seq), -1)::bigint AS position
 FROM events e
-LEFT JOIN LATERAL (
-    SELECT r.first_position, r.first_seq, r.count
-    FROM ledger r
-    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
-    ORDER BY r.first_seq DESC
-    LIMIT 1
-) l ON e.seq < l.first_seq + l.count
 WHERE e.event_id = ANY (@event_ids::uuid[])
 ORDER BY e.stream_id, e.seq;
 

@@ -83,23 +83,15 @@ func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendPar
 }
 
 const eventsGetByIDs = `-- name: EventsGetByIDs :many
-SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
+SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(event_position(e.stream_id, e.seq), -1)::bigint AS position
 FROM events e
-LEFT JOIN LATERAL (
-    SELECT r.first_position, r.first_seq, r.count
-    FROM ledger r
-    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
-    ORDER BY r.first_seq DESC
-    LIMIT 1
-) l ON e.seq < l.first_seq + l.count
 WHERE e.event_id = ANY ($1::uuid[])
 ORDER BY e.stream_id, e.seq
 `
 
 type EventsGetByIDsRow struct {
-	Event         Event
-	FirstPosition int64
-	FirstSeq      int64
+	Event    Event
+	Position int64
 }
 
 func (q *Queries) EventsGetByIDs(ctx context.Context, db DBTX, eventIds []uuid.UUID) ([]EventsGetByIDsRow, error) {
@@ -125,8 +117,7 @@ func (q *Queries) EventsGetByIDs(ctx context.Context, db DBTX, eventIds []uuid.U
 			&i.Event.OccurredAt,
 			&i.Event.HashPrev,
 			&i.Event.Hash,
-			&i.FirstPosition,
-			&i.FirstSeq,
+			&i.Position,
 		); err != nil {
 			return nil, err
 		}
@@ -235,15 +226,8 @@ func (q *Queries) StreamHead(ctx context.Context, db DBTX, streamID string) (Str
 }
 
 const streamRead = `-- name: StreamRead :many
-SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(l.first_position, -1)::bigint AS first_position, coalesce(l.first_seq, 0)::bigint AS first_seq
+SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(event_position(e.stream_id, e.seq), -1)::bigint AS position
 FROM events e
-LEFT JOIN LATERAL (
-    SELECT r.first_position, r.first_seq, r.count
-    FROM ledger r
-    WHERE r.stream_id = e.stream_id AND r.first_seq <= e.seq
-    ORDER BY r.first_seq DESC
-    LIMIT 1
-) l ON e.seq < l.first_seq + l.count
 WHERE e.stream_id = $1 AND e.seq > $2
 ORDER BY e.seq
 LIMIT $3
@@ -256,13 +240,11 @@ type StreamReadParams struct {
 }
 
 type StreamReadRow struct {
-	Event         Event
-	FirstPosition int64
-	FirstSeq      int64
+	Event    Event
+	Position int64
 }
 
-// A stream's events with the ledger run that positions each (-1 while
-// unsealed): position = first_position + (seq - first_seq).
+// A stream's events, each with its feed position (-1, domain.NoPosition, while unsealed).
 func (q *Queries) StreamRead(ctx context.Context, db DBTX, arg StreamReadParams) ([]StreamReadRow, error) {
 	rows, err := db.Query(ctx, streamRead, arg.StreamID, arg.AfterSeq, arg.MaxEvents)
 	if err != nil {
@@ -286,8 +268,7 @@ func (q *Queries) StreamRead(ctx context.Context, db DBTX, arg StreamReadParams)
 			&i.Event.OccurredAt,
 			&i.Event.HashPrev,
 			&i.Event.Hash,
-			&i.FirstPosition,
-			&i.FirstSeq,
+			&i.Position,
 		); err != nil {
 			return nil, err
 		}
