@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -68,13 +69,13 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	switch a {
 	case AdapterMock:
 		args := MockArgs{Steps: 10, IntervalMS: 100, OutputLinesPerStep: 1}
-		if err := decodeStrict(raw, &args); err != nil {
+		if err := decodeStrict(raw, &args, "steps", "interval_ms", "output_lines_per_step", "fail_at_step"); err != nil {
 			return nil, err
 		}
 		return &args, args.validate()
 	case AdapterShell:
 		var args ShellArgs
-		if err := decodeStrict(raw, &args); err != nil {
+		if err := decodeStrict(raw, &args, "command", "cwd", "env"); err != nil {
 			return nil, err
 		}
 		return &args, args.validate()
@@ -85,9 +86,13 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	}
 }
 
-// decodeStrict decodes one JSON object into v, naming the offending field
-// of an unknown field or a wrong type.
-func decodeStrict(raw json.RawMessage, v any) error {
+// decodeStrict decodes one JSON object whose member names are exactly among
+// fields (case-sensitive, each at most once) into v, naming the offending
+// field of an unknown field or a wrong type.
+func decodeStrict(raw json.RawMessage, v any, fields ...string) error {
+	if err := checkMembers(raw, fields); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -111,9 +116,45 @@ func decodeStrict(raw json.RawMessage, v any) error {
 	return nil
 }
 
+// checkMembers rejects anything but a JSON object whose member names are
+// among fields, exactly (encoding/json would match them case-insensitively
+// and let a repeated member win silently).
+func checkMembers(raw json.RawMessage, fields []string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return &ValidationError{Field: "args", Reason: "is not valid JSON: " + err.Error()}
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return &ValidationError{Field: "args", Reason: "must be an object, like {\"command\": [\"make\", \"test\"]}"}
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return &ValidationError{Field: "args", Reason: "is not valid JSON: " + err.Error()}
+		}
+		name, _ := tok.(string)
+		if !slices.Contains(fields, name) {
+			return &ValidationError{Field: "args." + name, Reason: "is not a known argument of this adapter (names are case-sensitive)"}
+		}
+		if seen[name] {
+			return &ValidationError{Field: "args." + name, Reason: "appears twice"}
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return &ValidationError{Field: "args", Reason: "is not valid JSON: " + err.Error()}
+		}
+	}
+	return nil
+}
+
 func jsonKind(goKind string) string {
 	switch goKind {
-	case "int", "int64", "float64":
+	case "int", "int64":
+		return "an integer"
+	case "float64":
 		return "a number"
 	case "string":
 		return "a string"
@@ -151,14 +192,15 @@ func (a *ShellArgs) validate() error {
 			return &ValidationError{Field: fmt.Sprintf("args.command[%d]", i), Reason: fmt.Sprintf("must be valid UTF-8 without NUL, at most %d bytes", MaxArgBytes)}
 		}
 	}
-	if a.Cwd != "" && (strings.ContainsRune(a.Cwd, 0) || filepath.Clean(a.Cwd) == "") {
-		return &ValidationError{Field: "args.cwd", Reason: "must be a directory path without NUL"}
+	if strings.ContainsRune(a.Cwd, 0) || len(a.Cwd) > MaxArgBytes {
+		return &ValidationError{Field: "args.cwd", Reason: fmt.Sprintf("must be a directory path without NUL, at most %d bytes", MaxArgBytes)}
 	}
 	if len(a.Env) > MaxEnvVars {
 		return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("has %d variables; the limit is %d", len(a.Env), MaxEnvVars)}
 	}
-	for k, v := range a.Env {
-		if !validEnvName(k) {
+	for _, k := range slices.Sorted(maps.Keys(a.Env)) { // sorted: the same input names the same error
+		v := a.Env[k]
+		if !ValidEnvName(k) {
 			return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("name %q must match [A-Za-z_][A-Za-z0-9_]*", k)}
 		}
 		if len(v) > MaxArgBytes || strings.ContainsRune(v, 0) {
@@ -168,7 +210,9 @@ func (a *ShellArgs) validate() error {
 	return nil
 }
 
-func validEnvName(k string) bool {
+// ValidEnvName reports whether k is a portable environment variable name:
+// [A-Za-z_][A-Za-z0-9_]*.
+func ValidEnvName(k string) bool {
 	if k == "" {
 		return false
 	}

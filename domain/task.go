@@ -113,10 +113,13 @@ func (t *Task) Apply(e Event) error {
 	if e.Seq != t.seq+1 {
 		return fmt.Errorf("apply seq %d to task at seq %d: events must be applied in order without gaps", e.Seq, t.seq)
 	}
+	if !KnownType(e.Type) {
+		return &UnknownEventTypeError{Type: e.Type}
+	}
 	if err := t.CheckNext(e.Type); err != nil {
 		return err
 	}
-	p, err := Decode(e.Type, e.Payload)
+	p, err := decodeForState(e)
 	if err != nil {
 		return err
 	}
@@ -153,6 +156,17 @@ func (t *Task) Apply(e Event) error {
 	return nil
 }
 
+// decodeForState decodes the payload of an event (of a known type) that
+// changes the task's state. Output and progress do not, so their payloads are not decoded
+// (rebuilding a task with a long log stays cheap), and neither is a pruned
+// (nil) payload: retention may prune payloads, and the task must still load.
+func decodeForState(e Event) (any, error) {
+	if e.Type == TaskOutputType || e.Type == TaskProgressType || e.Payload == nil {
+		return registry[e.Type](), nil
+	}
+	return Decode(e.Type, e.Payload)
+}
+
 func (t *Task) end(s TaskState, at time.Time) {
 	t.state = s
 	t.endedAt = at
@@ -178,9 +192,13 @@ func (t *Task) DecideCancel() (CancelDecision, error) {
 	switch s := t.State(); {
 	case s.Terminal():
 		return CancelNothing, ErrTaskFinished
+	case s == StateRunning && t.leaseLost:
+		// No worker holds the task any more: cancel it outright, even if a
+		// cancel was requested before the lease was lost.
+		return CancelNow, nil
 	case s == StateRunning && t.cancelRequested:
 		return CancelNothing, nil
-	case s == StateRunning && !t.leaseLost:
+	case s == StateRunning:
 		return CancelRequest, nil
 	case s == StateNew:
 		return CancelNothing, fmt.Errorf("cancel: task does not exist")

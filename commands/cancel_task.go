@@ -1,0 +1,220 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+// Limits and defaults of CancelTask.
+const (
+	// MaxCancelReasonLen bounds CancelTask.Reason, in bytes.
+	MaxCancelReasonLen = 1000
+	// DefaultCancelAttempts is the default of CancelTaskConfig.MaxAttempts.
+	DefaultCancelAttempts = 5
+)
+
+// CancelTask cancels a task: at once when no worker runs it, by asking its
+// worker otherwise. It is idempotent.
+type CancelTask struct {
+	TaskID uuid.UUID
+	// TenantID is the caller's tenant; another tenant's task is not found.
+	TenantID string
+	// Reason is stored in the event (optional, at most MaxCancelReasonLen bytes of UTF-8).
+	Reason string
+	// CommandID, when set, makes a repeated command a no-op even after the
+	// task has finished (see the package doc), and is the event's causation id.
+	CommandID string
+	// Meta is stored with the event.
+	Meta domain.Metadata
+}
+
+// CancelTaskResult is what a CancelTask did.
+type CancelTaskResult struct {
+	// Decision is domain.CancelNow when the command appended task.canceled,
+	// domain.CancelRequest when it appended task.cancel_requested, and
+	// domain.CancelNothing when it appended nothing: a cancel was already
+	// requested, the task is canceled already, or this very command (same
+	// CommandID) took effect before.
+	Decision domain.CancelDecision
+	// Events holds the event the command appended; empty for CancelNothing.
+	Events []domain.Event
+	// State is the task's state after the command: canceled, or running
+	// with a cancel requested (or, for a repeated command, whatever the task
+	// has become since).
+	State domain.TaskState
+	// LastSeq is the seq of the last event of the task the command saw.
+	LastSeq int64
+}
+
+// CancelTaskStore is what a CancelTaskHandler needs of the event store.
+type CancelTaskStore interface {
+	StreamReader
+	EventAppender
+}
+
+// CancelTaskConfig configures a CancelTaskHandler. The zero value is usable.
+type CancelTaskConfig struct {
+	// MaxAttempts bounds how often the handler decides again after the task
+	// moved on between its read and its append (default DefaultCancelAttempts).
+	MaxAttempts int
+	// NowFunc gives the time the events occur at (default time.Now).
+	NowFunc func() time.Time
+}
+
+func (c CancelTaskConfig) withDefaults() CancelTaskConfig {
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultCancelAttempts
+	}
+	if c.NowFunc == nil {
+		c.NowFunc = time.Now
+	}
+	return c
+}
+
+func (c CancelTaskConfig) validate() error {
+	if c.MaxAttempts < 1 {
+		return fmt.Errorf("cancel task config: MaxAttempts is %d; it must be positive", c.MaxAttempts)
+	}
+	return nil
+}
+
+// CancelTaskHandler handles CancelTask. It is safe for concurrent use.
+type CancelTaskHandler struct {
+	store CancelTaskStore
+	cfg   CancelTaskConfig
+}
+
+// NewCancelTaskHandler returns a handler that reads and appends through
+// store. It fails when cfg, with its defaults, cannot work.
+func NewCancelTaskHandler(store CancelTaskStore, cfg CancelTaskConfig) (*CancelTaskHandler, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &CancelTaskHandler{store: store, cfg: cfg}, nil
+}
+
+// Handle loads the task, lets domain.Task.DecideCancel decide and appends
+// its event, if any. It is idempotent: a task whose cancel was requested
+// already, or that is canceled already, is a success with CancelNothing. A
+// task that ended otherwise (succeeded, failed, timed out) is a
+// *TaskFinishedError (errors.Is domain.ErrTaskFinished) naming the state; a
+// task that does not exist or belongs to another tenant is ErrTaskNotFound.
+// When the task moves on between the read and the append (a worker claims
+// it, say), Handle reads what changed and decides again, up to MaxAttempts
+// times; after that it fails with an error that matches
+// eventstore.ErrConflict, and the caller may retry.
+func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelTaskResult, error) {
+	if err := validateCancel(cmd); err != nil {
+		return CancelTaskResult{}, err
+	}
+	if cmd.TaskID == uuid.Nil {
+		return CancelTaskResult{}, fmt.Errorf("task %s: %w", cmd.TaskID, ErrTaskNotFound)
+	}
+	eventID, err := cancelEventID(cmd)
+	if err != nil {
+		return CancelTaskResult{}, err
+	}
+	meta := withCausation(cmd.Meta, cmd.CommandID)
+	stream := taskStream(cmd.TaskID, cmd.TenantID)
+
+	var task domain.Task
+	repeated := false
+	seen := func(e *domain.Event) {
+		if e.EventID == eventID {
+			repeated = true
+		}
+	}
+	var lastErr error
+	for range h.cfg.MaxAttempts {
+		// The first pass reads the whole stream, later ones only what changed.
+		if err := catchUpTask(ctx, h.store, cmd.TaskID, cmd.TenantID, &task, seen); err != nil {
+			return CancelTaskResult{}, err
+		}
+		if repeated {
+			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
+		}
+		decision, err := task.DecideCancel()
+		switch {
+		case errors.Is(err, domain.ErrTaskFinished) && task.State() == domain.StateCanceled:
+			// Canceled already (by an earlier cancel, or one that won a race
+			// with this one): the task is as asked, and a cancel is idempotent.
+			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
+		case errors.Is(err, domain.ErrTaskFinished):
+			return CancelTaskResult{}, &TaskFinishedError{TaskID: cmd.TaskID, State: task.State()}
+		case err != nil:
+			return CancelTaskResult{}, fmt.Errorf("cancel task %s: %w", cmd.TaskID, err)
+		}
+		var typ domain.EventType
+		var payload any
+		switch decision {
+		case domain.CancelNow:
+			typ, payload = domain.TaskCanceledType, &domain.TaskCanceled{Reason: cmd.Reason}
+		case domain.CancelRequest:
+			typ, payload = domain.TaskCancelRequestedType, &domain.TaskCancelRequested{Reason: cmd.Reason}
+		default:
+			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
+		}
+		body, err := domain.MarshalPayload(payload)
+		if err != nil {
+			return CancelTaskResult{}, err
+		}
+		event := domain.NewEvent{EventID: eventID, Type: typ, Payload: body, Metadata: meta, OccurredAt: h.cfg.NowFunc()}
+		stored, err := h.store.Append(ctx, stream, task.Seq(), []domain.NewEvent{event})
+		// ErrEventIDReused: the same command, run concurrently, stored the
+		// event at another seq; the next read finds it.
+		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrEventIDReused) {
+			lastErr = err
+			continue
+		}
+		if err != nil {
+			return CancelTaskResult{}, fmt.Errorf("cancel task %s: %w", cmd.TaskID, err)
+		}
+		for _, e := range stored {
+			if err := task.Apply(e); err != nil {
+				return CancelTaskResult{}, fmt.Errorf("cancel task %s: apply the stored %s: %w", cmd.TaskID, e.Type, err)
+			}
+		}
+		return CancelTaskResult{Decision: decision, Events: stored, State: task.State(), LastSeq: task.Seq()}, nil
+	}
+	return CancelTaskResult{}, fmt.Errorf("cancel task %s: the task changed during each of %d attempts; try again: %w", cmd.TaskID, h.cfg.MaxAttempts, lastErr)
+}
+
+func validateCancel(cmd CancelTask) error {
+	if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
+		return err
+	}
+	if err := validateCommandID(cmd.CommandID); err != nil {
+		return err
+	}
+	if len(cmd.Reason) > MaxCancelReasonLen {
+		return &domain.ValidationError{Field: "reason", Reason: fmt.Sprintf("is %d bytes long; the limit is %d", len(cmd.Reason), MaxCancelReasonLen)}
+	}
+	if !utf8.ValidString(cmd.Reason) {
+		return &domain.ValidationError{Field: "reason", Reason: "must be valid UTF-8"}
+	}
+	return nil
+}
+
+// cancelEventID returns the id of the event a CancelTask appends: derived
+// from (tenant, CommandID, task) when the command has an id, random
+// otherwise. It stays the same across the handler's attempts: an attempt
+// that conflicted wrote nothing.
+func cancelEventID(cmd CancelTask) (uuid.UUID, error) {
+	if cmd.CommandID != "" {
+		return derivedID("cancel_task", "event", cmd.TenantID, cmd.CommandID, cmd.TaskID.String()), nil
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("cancel task: new event id: %w", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,255 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/integrity"
+)
+
+// Defaults of StartTaskConfig.
+const (
+	DefaultTaskTimeoutS = 60 * 60      // one hour
+	DefaultMaxTimeoutS  = 24 * 60 * 60 // 24 hours
+)
+
+// StartTask creates a task and queues its first attempt.
+type StartTask struct {
+	// TaskID is the new task's id. Zero: derived from CommandID when it is
+	// set (so a retry starts the same task), random otherwise.
+	TaskID uuid.UUID
+	// TenantID owns the task; it comes from the caller's credentials.
+	TenantID string
+	// Name is a human-readable label: non-empty, at most
+	// domain.MaxTaskNameLen bytes of UTF-8 without control characters.
+	Name string
+	// Adapter chooses the executor; Args are its arguments (see domain.ParseArgs).
+	Adapter domain.Adapter
+	Args    json.RawMessage
+	// TimeoutS bounds the task's run time in seconds; 0 means the handler's
+	// default (StartTaskConfig.DefaultTimeoutS).
+	TimeoutS int
+	// CommandID, when set, makes the command idempotent per tenant (see the
+	// package doc) and is the events' causation id.
+	CommandID string
+	// Meta is stored with every event of the command.
+	Meta domain.Metadata
+}
+
+// StartTaskResult is what a StartTask stored.
+type StartTaskResult struct {
+	TaskID uuid.UUID
+	// Events are the stored task.created and task.queued, at seqs 1 and 2.
+	// For a repeated command they are the events the first one stored.
+	Events []domain.Event
+	// LastSeq is the seq of the last event in Events (2).
+	LastSeq int64
+}
+
+// StartTaskConfig configures a StartTaskHandler. The zero value is usable.
+type StartTaskConfig struct {
+	// DefaultTimeoutS is the timeout of a task started with TimeoutS 0
+	// (default DefaultTaskTimeoutS, one hour, or MaxTimeoutS when that is less).
+	DefaultTimeoutS int
+	// MaxTimeoutS bounds TimeoutS (default DefaultMaxTimeoutS, 24 hours).
+	MaxTimeoutS int
+	// NowFunc gives the time the events occur at (default time.Now).
+	NowFunc func() time.Time
+}
+
+func (c StartTaskConfig) withDefaults() StartTaskConfig {
+	if c.MaxTimeoutS == 0 {
+		c.MaxTimeoutS = DefaultMaxTimeoutS
+	}
+	if c.DefaultTimeoutS == 0 {
+		c.DefaultTimeoutS = min(DefaultTaskTimeoutS, c.MaxTimeoutS)
+	}
+	if c.NowFunc == nil {
+		c.NowFunc = time.Now
+	}
+	return c
+}
+
+func (c StartTaskConfig) validate() error {
+	if c.MaxTimeoutS < 1 {
+		return fmt.Errorf("start task config: MaxTimeoutS is %d; it must be positive", c.MaxTimeoutS)
+	}
+	if c.DefaultTimeoutS < 1 || c.DefaultTimeoutS > c.MaxTimeoutS {
+		return fmt.Errorf("start task config: DefaultTimeoutS is %d; it must be between 1 and MaxTimeoutS (%d)", c.DefaultTimeoutS, c.MaxTimeoutS)
+	}
+	return nil
+}
+
+// StartTaskHandler handles StartTask. It is safe for concurrent use.
+type StartTaskHandler struct {
+	store EventAppender
+	cfg   StartTaskConfig
+}
+
+// NewStartTaskHandler returns a handler that appends to store. It fails
+// when cfg, with its defaults, cannot work.
+func NewStartTaskHandler(store EventAppender, cfg StartTaskConfig) (*StartTaskHandler, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &StartTaskHandler{store: store, cfg: cfg}, nil
+}
+
+// Handle validates cmd and appends task.created (with the adapter's
+// arguments in canonical form, defaults filled in) and task.queued (attempt
+// 1) to a new task stream, in one append. Invalid input fails with a
+// *domain.ValidationError and writes nothing. A repeated command (same
+// tenant and CommandID) returns the first one's task and events and writes
+// nothing; the same CommandID with other arguments fails with
+// ErrCommandIDReused. An explicit TaskID that is taken fails with ErrTaskExists.
+func (h *StartTaskHandler) Handle(ctx context.Context, cmd StartTask) (StartTaskResult, error) {
+	created, err := h.decide(cmd)
+	if err != nil {
+		return StartTaskResult{}, err
+	}
+	createdPayload, err := canonicalPayload(created)
+	if err != nil {
+		return StartTaskResult{}, err
+	}
+	queuedPayload, err := canonicalPayload(&domain.TaskQueued{Attempt: 1, Reason: "created"})
+	if err != nil {
+		return StartTaskResult{}, err
+	}
+
+	taskID, eventIDs, err := startIDs(cmd, 2)
+	if err != nil {
+		return StartTaskResult{}, err
+	}
+	now := h.cfg.NowFunc()
+	meta := withCausation(cmd.Meta, cmd.CommandID)
+	events := []domain.NewEvent{
+		{EventID: eventIDs[0], Type: domain.TaskCreatedType, Payload: createdPayload, Metadata: meta, OccurredAt: now},
+		{EventID: eventIDs[1], Type: domain.TaskQueuedType, Payload: queuedPayload, Metadata: meta, OccurredAt: now},
+	}
+	stream := taskStream(taskID, cmd.TenantID)
+	stored, err := h.store.Append(ctx, stream, 0, events)
+	var verr *domain.ValidationError
+	switch {
+	case err == nil:
+	case errors.Is(err, eventstore.ErrEventIDReused):
+		// Only a derived id can be stored already: the command id started
+		// another task (an explicit TaskID that differs from the first try's).
+		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started another task: %w", cmd.CommandID, ErrCommandIDReused)
+	case errors.Is(err, eventstore.ErrConflict),
+		// The stream belongs to another tenant (the input was validated
+		// before); answered like a conflict, so as not to tell them apart.
+		errors.As(err, &verr) && (verr.Field == "tenant_id" || verr.Field == "stream_type"):
+		return StartTaskResult{}, fmt.Errorf("start task %s: %w", taskID, ErrTaskExists)
+	default:
+		return StartTaskResult{}, fmt.Errorf("start task %s: %w", taskID, err)
+	}
+	if len(stored) != len(events) {
+		return StartTaskResult{}, fmt.Errorf("start task %s: the store returned %d events for an append of %d", taskID, len(stored), len(events))
+	}
+	// A repeated command gets the first one's events back; they must be this
+	// very command. (A pruned payload, nil, cannot be compared.)
+	if p := stored[0].Payload; p != nil && !bytes.Equal(p, createdPayload) {
+		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started task %s with other arguments: %w", cmd.CommandID, taskID, ErrCommandIDReused)
+	}
+	return StartTaskResult{TaskID: taskID, Events: stored, LastSeq: stored[len(stored)-1].Seq}, nil
+}
+
+// decide validates cmd and returns the task.created payload.
+func (h *StartTaskHandler) decide(cmd StartTask) (*domain.TaskCreated, error) {
+	if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
+		return nil, err
+	}
+	if err := validateCommandID(cmd.CommandID); err != nil {
+		return nil, err
+	}
+	if err := validateTaskName(cmd.Name); err != nil {
+		return nil, err
+	}
+	if cmd.Adapter == "" {
+		return nil, &domain.ValidationError{Field: "adapter", Reason: `must be set; use "mock" or "shell"`}
+	}
+	args, err := domain.ParseArgs(cmd.Adapter, cmd.Args)
+	if err != nil {
+		return nil, err
+	}
+	// The parsed arguments, not the raw ones: defaults filled in, unknown
+	// spellings gone, in canonical form. The task states exactly what runs.
+	canonArgs, err := canonicalPayload(args)
+	if err != nil {
+		return nil, err
+	}
+	timeoutS := cmd.TimeoutS
+	if timeoutS == 0 {
+		timeoutS = h.cfg.DefaultTimeoutS
+	}
+	if timeoutS < 1 || timeoutS > h.cfg.MaxTimeoutS {
+		return nil, &domain.ValidationError{Field: "timeout_s", Reason: fmt.Sprintf(
+			"is %d; it must be between 1 and %d seconds (leave it out or 0 for the default, %d)",
+			cmd.TimeoutS, h.cfg.MaxTimeoutS, h.cfg.DefaultTimeoutS)}
+	}
+	return &domain.TaskCreated{Adapter: string(cmd.Adapter), Args: canonArgs, Name: cmd.Name, TimeoutS: timeoutS}, nil
+}
+
+// validateTaskName checks a task's name: it is written into events and
+// shown in lists and terminals.
+func validateTaskName(name string) error {
+	if len(name) > domain.MaxTaskNameLen {
+		return &domain.ValidationError{Field: "name", Reason: fmt.Sprintf("is %d bytes long; the limit is %d", len(name), domain.MaxTaskNameLen)}
+	}
+	if err := domain.ValidateIdentifier("name", name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(name) == "" {
+		return &domain.ValidationError{Field: "name", Reason: "must not be blank"}
+	}
+	return nil
+}
+
+// startIDs returns the task id and n event ids of a StartTask: derived from
+// (tenant, CommandID) when the command has one, random otherwise.
+func startIDs(cmd StartTask, n int) (uuid.UUID, []uuid.UUID, error) {
+	ids := make([]uuid.UUID, n)
+	taskID := cmd.TaskID
+	if cmd.CommandID != "" {
+		if taskID == uuid.Nil {
+			taskID = derivedID("start_task", "task", cmd.TenantID, cmd.CommandID)
+		}
+		for i := range ids {
+			ids[i] = derivedID("start_task", "event", cmd.TenantID, cmd.CommandID, strconv.Itoa(i))
+		}
+		return taskID, ids, nil
+	}
+	var err error
+	if taskID == uuid.Nil {
+		if taskID, err = uuid.NewV7(); err != nil {
+			return uuid.Nil, nil, fmt.Errorf("start task: new task id: %w", err)
+		}
+	}
+	for i := range ids {
+		if ids[i], err = uuid.NewV7(); err != nil {
+			return uuid.Nil, nil, fmt.Errorf("start task: new event id: %w", err)
+		}
+	}
+	return taskID, ids, nil
+}
+
+// canonicalPayload renders v as RFC 8785 canonical JSON, the bytes the store
+// keeps, so that a repeated command can compare them.
+func canonicalPayload(v any) ([]byte, error) {
+	b, err := domain.MarshalPayload(v)
+	if err != nil {
+		return nil, err
+	}
+	return integrity.CanonicalPayload(b)
+}

@@ -1,0 +1,200 @@
+package domain_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/axontask/axontask/domain"
+)
+
+func TestParseArgsAccepts(t *testing.T) {
+	t.Parallel()
+	defaults := domain.MockArgs{Steps: 10, IntervalMS: 100, OutputLinesPerStep: 1, FailAtStep: 0}
+	for _, tc := range []struct {
+		name    string
+		adapter domain.Adapter
+		args    string
+		want    any
+	}{
+		{"mock, nil args take the defaults", domain.AdapterMock, "", &defaults},
+		{"mock, blank args take the defaults", domain.AdapterMock, " \n\t", &defaults},
+		{"mock, null takes the defaults", domain.AdapterMock, "null", &defaults},
+		{"mock, an empty object takes the defaults", domain.AdapterMock, "{}", &defaults},
+		{"mock, a null field keeps its default", domain.AdapterMock, `{"steps":null}`, &defaults},
+		{"mock, fields override the defaults", domain.AdapterMock, `{"steps":3,"interval_ms":0,"output_lines_per_step":0,"fail_at_step":3}`,
+			&domain.MockArgs{Steps: 3, IntervalMS: 0, OutputLinesPerStep: 0, FailAtStep: 3}},
+		{"mock, the upper bounds", domain.AdapterMock,
+			fmt.Sprintf(`{"steps":%d,"interval_ms":%d,"output_lines_per_step":%d,"fail_at_step":%d}`, domain.MaxMockSteps, domain.MaxMockInterval, domain.MaxMockLines, domain.MaxMockSteps),
+			&domain.MockArgs{Steps: domain.MaxMockSteps, IntervalMS: domain.MaxMockInterval, OutputLinesPerStep: domain.MaxMockLines, FailAtStep: domain.MaxMockSteps}},
+		{"shell, argv only", domain.AdapterShell, `{"command":["make","test"]}`,
+			&domain.ShellArgs{Command: []string{"make", "test"}}},
+		{"shell, argv, cwd and env", domain.AdapterShell, `{"command":["sh","-c","echo $A"],"cwd":"/tmp","env":{"A":"1","_b9":""}}`,
+			&domain.ShellArgs{Command: []string{"sh", "-c", "echo $A"}, Cwd: "/tmp", Env: map[string]string{"A": "1", "_b9": ""}}},
+		{"shell, empty arguments after the program", domain.AdapterShell, `{"command":["echo",""]}`,
+			&domain.ShellArgs{Command: []string{"echo", ""}}},
+		{"shell, exactly the argv limit", domain.AdapterShell, argvJSON(domain.MaxArgvItems, "a"),
+			&domain.ShellArgs{Command: repeat(domain.MaxArgvItems, "a")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var raw json.RawMessage
+			if tc.args != "" {
+				raw = json.RawMessage(tc.args)
+			}
+			got, err := domain.ParseArgs(tc.adapter, raw)
+			if err != nil {
+				t.Fatalf("ParseArgs(%s, %s): %v", tc.adapter, tc.args, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ParseArgs(%s, %s) = %#v, want %#v", tc.adapter, tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseArgsRejects(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		adapter domain.Adapter
+		args    string
+		// field is the ValidationError's Field; reason, when set, must
+		// appear in its Reason.
+		field, reason string
+	}{
+		// Adapters.
+		{name: "unknown adapter", adapter: "ssh", args: `{}`, field: "adapter", reason: `"ssh" is unknown`},
+		{name: "empty adapter", adapter: "", args: `{}`, field: "adapter", reason: "is unknown"},
+		{name: "adapter names are case-sensitive", adapter: "Mock", args: `{}`, field: "adapter", reason: "is unknown"},
+		{name: "docker is not available yet", adapter: domain.AdapterDocker, args: `{"image":"alpine"}`, field: "adapter", reason: "not available"},
+		{name: "fly is not available yet", adapter: domain.AdapterFly, args: `{"app":"x"}`, field: "adapter", reason: "not available"},
+
+		// Shape of the JSON.
+		{name: "huge args", adapter: domain.AdapterShell, args: `{"command":["echo","` + strings.Repeat("x", domain.MaxArgsBytes) + `"]}`,
+			field: "args", reason: fmt.Sprintf("the limit is %d", domain.MaxArgsBytes)},
+		{name: "huge args are rejected before the adapter is looked at", adapter: "nope", args: strings.Repeat(" ", domain.MaxArgsBytes+1),
+			field: "args", reason: "the limit is"},
+		{name: "invalid JSON", adapter: domain.AdapterMock, args: `{"steps":`, field: "args"},
+		{name: "two objects", adapter: domain.AdapterMock, args: `{} {}`, field: "args", reason: "exactly one JSON object"},
+		{name: "an array", adapter: domain.AdapterMock, args: `[]`, field: "args", reason: "must be an object"},
+		{name: "a string", adapter: domain.AdapterShell, args: `"ls"`, field: "args", reason: "must be an object"},
+
+		// Unknown fields and wrong types name the field.
+		{name: "mock, unknown field", adapter: domain.AdapterMock, args: `{"steps":1,"stepz":2}`, field: "args.stepz", reason: "not a known argument"},
+		{name: "shell, unknown field", adapter: domain.AdapterShell, args: `{"command":["ls"],"shell":true}`, field: "args.shell", reason: "not a known argument"},
+		{name: "shell, a docker field", adapter: domain.AdapterShell, args: `{"command":["ls"],"image":"alpine"}`, field: "args.image"},
+		{name: "mock, steps is a string", adapter: domain.AdapterMock, args: `{"steps":"ten"}`, field: "args.steps", reason: "must be an integer"},
+		{name: "mock, steps is a fraction", adapter: domain.AdapterMock, args: `{"steps":1.5}`, field: "args.steps", reason: "integer"},
+		{name: "mock, steps in exponent form", adapter: domain.AdapterMock, args: `{"steps":1e1}`, field: "args.steps"},
+		{name: "mock, steps overflows", adapter: domain.AdapterMock, args: `{"steps":99999999999999999999}`, field: "args.steps"},
+		{name: "mock, fail_at_step is a bool", adapter: domain.AdapterMock, args: `{"fail_at_step":true}`, field: "args.fail_at_step"},
+		{name: "shell, command is a string", adapter: domain.AdapterShell, args: `{"command":"make test"}`, field: "args.command", reason: "must be an array"},
+		{name: "shell, an argv item is a number", adapter: domain.AdapterShell, args: `{"command":["sleep",1]}`, field: "args.command", reason: "must be a string"},
+		{name: "shell, cwd is a number", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":1}`, field: "args.cwd", reason: "must be a string"},
+		{name: "shell, env is an array", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":["A=1"]}`, field: "args.env", reason: "must be an object"},
+		{name: "shell, an env value is a number", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"A":1}}`, field: "args.env", reason: "must be a string"},
+		{name: "field names are case-sensitive", adapter: domain.AdapterShell, args: `{"command":["ls"],"Command":["rm","-rf","/"]}`, field: "args.Command"},
+
+		// Mock bounds.
+		{name: "mock, zero steps", adapter: domain.AdapterMock, args: `{"steps":0}`, field: "args.steps"},
+		{name: "mock, too many steps", adapter: domain.AdapterMock, args: fmt.Sprintf(`{"steps":%d}`, domain.MaxMockSteps+1), field: "args.steps"},
+		{name: "mock, negative interval", adapter: domain.AdapterMock, args: `{"interval_ms":-1}`, field: "args.interval_ms"},
+		{name: "mock, interval too long", adapter: domain.AdapterMock, args: fmt.Sprintf(`{"interval_ms":%d}`, domain.MaxMockInterval+1), field: "args.interval_ms"},
+		{name: "mock, negative lines", adapter: domain.AdapterMock, args: `{"output_lines_per_step":-1}`, field: "args.output_lines_per_step"},
+		{name: "mock, too many lines", adapter: domain.AdapterMock, args: fmt.Sprintf(`{"output_lines_per_step":%d}`, domain.MaxMockLines+1), field: "args.output_lines_per_step"},
+		{name: "mock, fail_at_step after the last step", adapter: domain.AdapterMock, args: `{"steps":3,"fail_at_step":4}`, field: "args.fail_at_step", reason: "between 0"},
+		{name: "mock, fail_at_step after the default steps", adapter: domain.AdapterMock, args: `{"fail_at_step":11}`, field: "args.fail_at_step"},
+		{name: "mock, negative fail_at_step", adapter: domain.AdapterMock, args: `{"fail_at_step":-1}`, field: "args.fail_at_step"},
+
+		// Shell argv.
+		{name: "shell, null args", adapter: domain.AdapterShell, args: `null`, field: "args.command", reason: "non-empty argv array"},
+		{name: "shell, no command", adapter: domain.AdapterShell, args: `{}`, field: "args.command", reason: "non-empty argv array"},
+		{name: "shell, empty command", adapter: domain.AdapterShell, args: `{"command":[]}`, field: "args.command", reason: "non-empty argv array"},
+		{name: "shell, null command", adapter: domain.AdapterShell, args: `{"command":null}`, field: "args.command"},
+		{name: "shell, empty program", adapter: domain.AdapterShell, args: `{"command":["","x"]}`, field: "args.command"},
+		{name: "shell, too many argv items", adapter: domain.AdapterShell, args: argvJSON(domain.MaxArgvItems+1, "a"),
+			field: "args.command", reason: fmt.Sprintf("has %d items; the limit is %d", domain.MaxArgvItems+1, domain.MaxArgvItems)},
+		{name: "shell, NUL in the program", adapter: domain.AdapterShell, args: `{"command":["l\u0000s"]}`, field: "args.command[0]", reason: "without NUL"},
+		{name: "shell, NUL in an argument", adapter: domain.AdapterShell, args: `{"command":["echo","ok","a\u0000b"]}`, field: "args.command[2]", reason: "without NUL"},
+		{name: "shell, an argument too long", adapter: domain.AdapterShell, args: `{"command":["echo","` + strings.Repeat("x", domain.MaxArgBytes+1) + `"]}`,
+			field: "args.command[1]", reason: fmt.Sprintf("at most %d bytes", domain.MaxArgBytes)},
+
+		// Shell cwd and env.
+		{name: "shell, NUL in cwd", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"/tmp\u0000x"}`, field: "args.cwd"},
+		{name: "shell, env name starts with a digit", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"1A":"x"}}`, field: "args.env", reason: `"1A"`},
+		{name: "shell, env name with '='", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"A=B":"x"}}`, field: "args.env", reason: `"A=B"`},
+		{name: "shell, empty env name", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"":"x"}}`, field: "args.env"},
+		{name: "shell, env name with a dash", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"MY-VAR":"x"}}`, field: "args.env", reason: "[A-Za-z_][A-Za-z0-9_]*"},
+		{name: "shell, NUL in an env value", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"TOKEN":"a\u0000"}}`, field: "args.env.TOKEN", reason: "without NUL"},
+		{name: "shell, an env value too long", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"BIG":"` + strings.Repeat("v", domain.MaxArgBytes+1) + `"}}`, field: "args.env.BIG"},
+		{name: "shell, too many env vars", adapter: domain.AdapterShell, args: envJSON(domain.MaxEnvVars + 1), field: "args.env",
+			reason: fmt.Sprintf("has %d variables; the limit is %d", domain.MaxEnvVars+1, domain.MaxEnvVars)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := domain.ParseArgs(tc.adapter, json.RawMessage(tc.args))
+			var verr *domain.ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("ParseArgs(%s, %.80s) = %v, want a *domain.ValidationError for %s", tc.adapter, tc.args, err, tc.field)
+			}
+			if verr.Field != tc.field {
+				t.Errorf("ParseArgs(%s, %.80s) names field %q (%v), want %q", tc.adapter, tc.args, verr.Field, err, tc.field)
+			}
+			if !strings.Contains(verr.Reason, tc.reason) {
+				t.Errorf("ParseArgs(%s, %.80s) says %q, want it to mention %q", tc.adapter, tc.args, verr.Reason, tc.reason)
+			}
+			if !strings.HasPrefix(err.Error(), verr.Field+" ") {
+				t.Errorf("error %q does not start with its field %q", err, verr.Field)
+			}
+		})
+	}
+}
+
+// TestParseArgsDefaultsAreValid: the defaults that an empty mock args
+// object gets pass the adapter's own bounds, whatever else is given.
+func TestParseArgsDefaultsAreValid(t *testing.T) {
+	t.Parallel()
+	for _, args := range []string{`{"interval_ms":5}`, `{"output_lines_per_step":7}`, `{"fail_at_step":10}`} {
+		got, err := domain.ParseArgs(domain.AdapterMock, json.RawMessage(args))
+		if err != nil {
+			t.Fatalf("ParseArgs(mock, %s): %v", args, err)
+		}
+		if m := got.(*domain.MockArgs); m.Steps != 10 {
+			t.Errorf("ParseArgs(mock, %s).Steps = %d, want the default 10", args, m.Steps)
+		}
+	}
+}
+
+func repeat(n int, s string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+// argvJSON returns shell args whose command has n items, each s.
+func argvJSON(n int, s string) string {
+	b, err := json.Marshal(map[string][]string{"command": repeat(n, s)})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// envJSON returns shell args with n distinct, valid env variables.
+func envJSON(n int) string {
+	env := make(map[string]string, n)
+	for i := range n {
+		env[fmt.Sprintf("V%d", i)] = "x"
+	}
+	b, err := json.Marshal(map[string]any{"command": []string{"env"}, "env": env})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
