@@ -136,7 +136,7 @@ func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelT
 	var lastErr error
 	for range h.cfg.MaxAttempts {
 		// The first pass reads the whole stream, later ones only what changed.
-		if err := catchUpTask(ctx, h.store, cmd.TaskID, cmd.TenantID, &task, seen); err != nil {
+		if err := CatchUpTask(ctx, h.store, cmd.TaskID, cmd.TenantID, &task, seen); err != nil {
 			return CancelTaskResult{}, err
 		}
 		if repeated {

@@ -1,11 +1,9 @@
 package commands_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,10 +12,9 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/eventstore/postgres"
-	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/teststores"
 )
 
 func TestMain(m *testing.M) { testpg.Main(m) }
@@ -34,47 +31,11 @@ const (
 // meta is the metadata of the tests' commands.
 var meta = domain.Metadata{Actor: "key:k1", RequestID: "req-42", CorrelationID: "corr-7"}
 
-// storeImpl opens a fresh store of one implementation for one test.
-type storeImpl struct {
-	name string
-	open func(t *testing.T, opts eventstore.Options) eventstore.Store
-}
-
-var storeImpls = []storeImpl{
-	{"sqlite", func(t *testing.T, opts eventstore.Options) eventstore.Store {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "events.db")
-		s, err := sqlite.Open(t.Context(), path, opts)
-		if err != nil {
-			t.Fatalf("open SQLite store %s: %v", path, err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}},
-	{"postgres", func(t *testing.T, opts eventstore.Options) eventstore.Store {
-		t.Helper()
-		url := testpg.NewDatabase(t, testpg.Fast)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		s, err := postgres.Open(ctx, url, postgres.Config{Options: opts})
-		if err != nil {
-			t.Fatalf("open Postgres store: %v", err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}},
-}
-
 // forEachStore runs test as a parallel subtest against each store
 // implementation, each time on a fresh store opened with opts.
 func forEachStore(t *testing.T, opts eventstore.Options, test func(t *testing.T, b *testBundle)) {
 	t.Helper()
-	for _, impl := range storeImpls {
-		t.Run(impl.name, func(t *testing.T) {
-			t.Parallel()
-			test(t, setup(t, impl.open(t, opts)))
-		})
-	}
+	teststores.ForEach(t, opts, func(t *testing.T, s eventstore.Store) { test(t, setup(t, s)) })
 }
 
 // testBundle holds a store and handlers on it whose clock reads now.

@@ -43,12 +43,12 @@ func taskStream(taskID uuid.UUID, tenantID string) eventstore.Stream {
 	return eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}
 }
 
-// catchUpTask applies the events of a task's stream after task.Seq() to
+// CatchUpTask applies the events of a task's stream after task.Seq() to
 // task, page by page up to the stream's end, calling visit (when not nil)
 // for each event applied. A stream that is empty, holds no task, or belongs
 // to another tenant than tenantID is ErrTaskNotFound. Calling it again on
 // the same task reads only the events appended since.
-func catchUpTask(ctx context.Context, r StreamReader, taskID uuid.UUID, tenantID string, task *domain.Task, visit func(*domain.Event)) error {
+func CatchUpTask(ctx context.Context, r StreamReader, taskID uuid.UUID, tenantID string, task *domain.Task, visit func(*domain.Event)) error {
 	streamID := taskID.String()
 	for {
 		page, err := r.ReadStream(ctx, streamID, task.Seq(), 0)

@@ -1,0 +1,340 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/executors"
+)
+
+// Store is what a Runner needs of the event store.
+type Store interface {
+	commands.EventAppender
+	commands.StreamReader
+}
+
+// Defaults of Config.
+const (
+	DefaultFlushInterval  = 20 * time.Millisecond
+	DefaultFlushBytes     = 64 << 10
+	DefaultMaxBatchEvents = 100
+	DefaultMaxBufferBytes = 8 << 20
+)
+
+// Config configures a Runner.
+type Config struct {
+	// WorkerID names this worker in task.started; required.
+	WorkerID string
+	// Executors maps each adapter this worker runs to its executor; required.
+	Executors map[domain.Adapter]executors.Executor
+	// FlushInterval bounds how long output waits before it is appended (default 20 ms).
+	FlushInterval time.Duration
+	// FlushBytes appends buffered output once it reaches this size (default 64 KiB).
+	FlushBytes int
+	// MaxBatchEvents bounds the events of one append (default 100).
+	MaxBatchEvents int
+	// MaxBufferBytes bounds output waiting to be appended; beyond it the
+	// executor's Sink calls block until the store catches up (default 8 MiB).
+	MaxBufferBytes int
+	// NowFunc is the clock (default time.Now).
+	NowFunc func() time.Time
+	// Logger receives operational logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.FlushBytes <= 0 {
+		c.FlushBytes = DefaultFlushBytes
+	}
+	if c.MaxBatchEvents <= 0 {
+		c.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	if c.MaxBufferBytes <= 0 {
+		c.MaxBufferBytes = DefaultMaxBufferBytes
+	}
+	if c.NowFunc == nil {
+		c.NowFunc = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if err := domain.ValidateIdentifier("worker_id", c.WorkerID); err != nil {
+		return fmt.Errorf("worker config: %w", err)
+	}
+	if len(c.Executors) == 0 {
+		return errors.New("worker config: no executors: give at least one adapter's executor")
+	}
+	if c.MaxBatchEvents > eventstore.DefaultMaxAppendEvents {
+		return fmt.Errorf("worker config: MaxBatchEvents %d is above the store's limit of %d events per append", c.MaxBatchEvents, eventstore.DefaultMaxAppendEvents)
+	}
+	return nil
+}
+
+// Errors a Run ends with when it did not run the task to its end.
+var (
+	// ErrNotClaimable: the task is not queued (another worker claimed it,
+	// or it was canceled or has ended). Drop the work message.
+	ErrNotClaimable = errors.New("task is not queued: nothing to claim")
+	// ErrTaskLost: while it ran, someone else moved the task on (the
+	// watchdog declared the lease lost, or ended it); this worker stopped it
+	// and appended nothing more.
+	ErrTaskLost = errors.New("task was taken over while it ran")
+)
+
+// Causes of an executor's context being canceled.
+var (
+	errCanceled = errors.New("task canceled")
+	errTimedOut = errors.New("task timed out")
+)
+
+// Runner runs claimed tasks. It is safe for concurrent use: Run may be
+// called for many tasks at once.
+type Runner struct {
+	store Store
+	cfg   Config
+
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc // task id → cancel of its executor
+}
+
+// New returns a Runner that appends to store.
+func New(store Store, cfg Config) (*Runner, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Runner{store: store, cfg: cfg, running: map[string]context.CancelCauseFunc{}}, nil
+}
+
+// Cancel stops the executor of a task this Runner is running, if it is; Run
+// then appends task.canceled. It reports whether the task was running here.
+func (r *Runner) Cancel(taskID string) bool {
+	r.mu.Lock()
+	stop, ok := r.running[taskID]
+	r.mu.Unlock()
+	if ok {
+		stop(errCanceled)
+	}
+	return ok
+}
+
+// Run claims the task and runs it to its end, appending its events. It
+// returns nil when the task ended (in any state: a failed task is not an
+// error of Run), ErrNotClaimable when there was nothing to claim, and
+// ErrTaskLost when the task was taken over while it ran. If ctx ends (the
+// worker shuts down) the task is stopped and Run returns ctx's error
+// without ending the task: the lease lapses and the watchdog re-queues it.
+func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) error {
+	var task domain.Task
+	var created *domain.TaskCreated
+	visit := func(e *domain.Event) {
+		if e.Type == domain.TaskCreatedType {
+			if p, err := domain.Decode(e.Type, e.Payload); err == nil {
+				created = p.(*domain.TaskCreated)
+			}
+		}
+	}
+	if err := commands.CatchUpTask(ctx, r.store, taskID, tenantID, &task, visit); err != nil {
+		return err
+	}
+	if task.State() != domain.StateQueued {
+		return ErrNotClaimable
+	}
+	if created == nil {
+		return fmt.Errorf("task %s: its task.created payload is missing (pruned?)", taskID)
+	}
+	exec, ok := r.cfg.Executors[domain.Adapter(created.Adapter)]
+	if !ok {
+		return fmt.Errorf("task %s: adapter %q: %w", taskID, created.Adapter, executors.ErrUnknownAdapter)
+	}
+	args, err := domain.ParseArgs(domain.Adapter(created.Adapter), created.Args)
+	if err != nil {
+		return fmt.Errorf("task %s: stored args: %w", taskID, err)
+	}
+
+	t := &run{r: r, stream: eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}, task: &task}
+	if err := t.claim(ctx); err != nil {
+		return err
+	}
+
+	execCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	timeout := time.Duration(created.TimeoutS) * time.Second
+	execCtx, cancelTimeout := context.WithTimeoutCause(execCtx, timeout, errTimedOut)
+	defer cancelTimeout()
+	t.stopExec = stop
+	r.track(t.stream.ID, stop)
+	defer r.untrack(t.stream.ID)
+
+	out := newOutput(t, r.cfg)
+	result, runErr := exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: domain.Adapter(created.Adapter), Args: args, Attempt: task.Attempt()}, out)
+	flushErr := out.close()
+
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err() // shutting down: the task is left to the watchdog
+	case t.lost:
+		return ErrTaskLost
+	case flushErr != nil:
+		return flushErr
+	}
+	return t.finish(context.WithoutCancel(ctx), result, runErr, context.Cause(execCtx), created.TimeoutS)
+}
+
+func (r *Runner) track(taskID string, stop context.CancelCauseFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running[taskID] = stop
+}
+
+func (r *Runner) untrack(taskID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.running, taskID)
+}
+
+// run is one claimed task: its stream head as this worker knows it.
+type run struct {
+	r        *Runner
+	stream   eventstore.Stream
+	task     *domain.Task
+	stopExec context.CancelCauseFunc
+	lost     bool // someone else moved the task on; append nothing more
+}
+
+// claim appends task.started at the queued task's head: of all workers that
+// try, exactly one succeeds; the others get ErrNotClaimable.
+func (t *run) claim(ctx context.Context) error {
+	e, err := t.newEvent(domain.TaskStartedType, domain.TaskStarted{Attempt: t.task.Attempt(), WorkerID: t.r.cfg.WorkerID})
+	if err != nil {
+		return err
+	}
+	stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), []domain.NewEvent{e})
+	if errors.Is(err, eventstore.ErrConflict) {
+		return ErrNotClaimable // another worker won, or the task was canceled
+	}
+	if err != nil {
+		return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
+	}
+	return t.task.Apply(stored[0])
+}
+
+// appendOne appends a single event of this task.
+func (t *run) appendOne(ctx context.Context, typ domain.EventType, payload any) error {
+	e, err := t.newEvent(typ, payload)
+	if err != nil {
+		return err
+	}
+	return t.append(ctx, []domain.NewEvent{e})
+}
+
+func (t *run) newEvent(typ domain.EventType, payload any) (domain.NewEvent, error) {
+	b, err := domain.MarshalPayload(payload)
+	if err != nil {
+		return domain.NewEvent{}, err
+	}
+	return domain.NewEvent{
+		EventID:    uuid.Must(uuid.NewV7()),
+		Type:       typ,
+		Payload:    b,
+		Metadata:   domain.Metadata{Actor: "worker:" + t.r.cfg.WorkerID, CorrelationID: t.stream.ID},
+		OccurredAt: t.r.cfg.NowFunc(),
+	}, nil
+}
+
+// append appends events at the task's head and applies them. On a conflict
+// it reads what someone else appended: a cancel request stops the executor
+// (and the append is retried after it); anything that takes the task away
+// from this worker marks it lost and fails with ErrTaskLost.
+func (t *run) append(ctx context.Context, events []domain.NewEvent) error {
+	for {
+		if t.lost {
+			return ErrTaskLost
+		}
+		stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), events)
+		if err == nil {
+			for _, e := range stored {
+				if err := t.task.Apply(e); err != nil {
+					return fmt.Errorf("task %s: apply own event: %w", t.stream.ID, err)
+				}
+			}
+			return nil
+		}
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return fmt.Errorf("task %s: append: %w", t.stream.ID, err)
+		}
+		if err := t.catchUp(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// catchUp applies the events others appended and reacts to them.
+func (t *run) catchUp(ctx context.Context) error {
+	worker := t.task.WorkerID()
+	err := commands.CatchUpTask(ctx, t.r.store, uuid.MustParse(t.stream.ID), t.stream.TenantID, t.task, nil)
+	if err != nil {
+		return err
+	}
+	if t.task.State() != domain.StateRunning || t.task.WorkerID() != worker || worker != t.r.cfg.WorkerID {
+		t.lose()
+		return ErrTaskLost
+	}
+	if t.task.CancelRequested() && t.stopExec != nil {
+		t.stopExec(errCanceled)
+	}
+	return nil
+}
+
+func (t *run) lose() {
+	t.lost = true
+	if t.stopExec != nil {
+		t.stopExec(ErrTaskLost)
+	}
+}
+
+// finish appends the event that ends the task, from how its executor ended.
+func (t *run) finish(ctx context.Context, res executors.Result, runErr, cause error, timeoutS int) error {
+	var typ domain.EventType
+	var payload any
+	var startErr *executors.StartError
+	switch {
+	case runErr == nil && res.ExitCode == 0:
+		typ, payload = domain.TaskSucceededType, domain.TaskSucceeded{ExitCode: 0, Summary: res.Summary}
+	case runErr == nil:
+		code := res.ExitCode
+		typ, payload = domain.TaskFailedType, domain.TaskFailed{Error: failure(res), ExitCode: &code}
+	case errors.Is(cause, errTimedOut):
+		typ, payload = domain.TaskTimedOutType, domain.TaskTimedOut{TimeoutS: timeoutS}
+	case errors.Is(cause, errCanceled):
+		typ, payload = domain.TaskCanceledType, domain.TaskCanceled{Reason: "canceled on request"}
+	case errors.As(runErr, &startErr):
+		typ, payload = domain.TaskFailedType, domain.TaskFailed{Error: startErr.Error()}
+	default:
+		typ, payload = domain.TaskFailedType, domain.TaskFailed{Error: "the executor failed: " + runErr.Error()}
+	}
+	return t.appendOne(ctx, typ, payload)
+}
+
+func failure(res executors.Result) string {
+	if res.Summary != "" {
+		return fmt.Sprintf("exited with status %d: %s", res.ExitCode, res.Summary)
+	}
+	return fmt.Sprintf("exited with status %d", res.ExitCode)
+}

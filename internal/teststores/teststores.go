@@ -1,0 +1,63 @@
+// Package teststores opens a fresh, real event store of every engine for a
+// test, so that packages built on the store run their tests against each:
+// an SQLite file in the test's temporary directory and a Postgres database
+// of its own (internal/testpg). A package that uses it needs
+// func TestMain(m *testing.M) { testpg.Main(m) }.
+package teststores
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres"
+	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/internal/testpg"
+)
+
+// Engine opens fresh stores of one implementation.
+type Engine struct {
+	Name string
+	// Open returns an empty store for t alone, closed when t ends.
+	Open func(t *testing.T, opts eventstore.Options) eventstore.Store
+}
+
+// Engines lists every store implementation.
+var Engines = []Engine{
+	{"sqlite", func(t *testing.T, opts eventstore.Options) eventstore.Store {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "events.db")
+		s, err := sqlite.Open(t.Context(), path, opts)
+		if err != nil {
+			t.Fatalf("open SQLite store %s: %v", path, err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}},
+	{"postgres", func(t *testing.T, opts eventstore.Options) eventstore.Store {
+		t.Helper()
+		url := testpg.NewDatabase(t, testpg.Fast)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := postgres.Open(ctx, url, postgres.Config{Options: opts})
+		if err != nil {
+			t.Fatalf("open Postgres store: %v", err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}},
+}
+
+// ForEach runs test as a parallel subtest against a fresh store of each
+// engine, opened with opts.
+func ForEach(t *testing.T, opts eventstore.Options, test func(t *testing.T, s eventstore.Store)) {
+	t.Helper()
+	for _, e := range Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			test(t, e.Open(t, opts))
+		})
+	}
+}
