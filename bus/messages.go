@@ -1,0 +1,103 @@
+package bus
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+)
+
+// Topics. Their names are part of the deployment and never change.
+const (
+	// TopicEvents carries every committed event, as its JSON envelope.
+	TopicEvents = "axontask.events"
+	// TopicTasks carries a Work message for every task.queued.
+	TopicTasks = "axontask.tasks"
+	// TopicControl carries a Control message for every task.cancel_requested.
+	TopicControl = "axontask.control"
+)
+
+// Message metadata keys.
+const (
+	MetaPosition = "position"
+	MetaType     = "type"
+	MetaStreamID = "stream_id"
+	MetaTenantID = "tenant_id"
+)
+
+// Work asks a worker to claim and run a queued task.
+type Work struct {
+	TaskID   uuid.UUID `json:"task_id"`
+	TenantID string    `json:"tenant_id"`
+	Attempt  int       `json:"attempt"`
+	Position int64     `json:"position"`
+}
+
+// Control tells every worker about a task: today only "cancel".
+type Control struct {
+	Action   string    `json:"action"`
+	TaskID   uuid.UUID `json:"task_id"`
+	TenantID string    `json:"tenant_id"`
+	Position int64     `json:"position"`
+}
+
+// ActionCancel is the Control action of a cancel request.
+const ActionCancel = "cancel"
+
+// eventMessage renders an event for TopicEvents. The message id is the
+// event id, so a republished event is recognizable.
+func eventMessage(e *domain.Event) (*message.Message, error) {
+	payload, err := e.AppendJSON(nil)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.EventID, err)
+	}
+	m := message.NewMessage(e.EventID.String(), payload)
+	m.Metadata.Set(MetaPosition, strconv.FormatInt(e.Position, 10))
+	m.Metadata.Set(MetaType, string(e.Type))
+	m.Metadata.Set(MetaStreamID, e.StreamID)
+	m.Metadata.Set(MetaTenantID, e.TenantID)
+	return m, nil
+}
+
+// jsonMessage renders a Work or Control message, id'd by the event behind it.
+func jsonMessage(e *domain.Event, v any) (*message.Message, error) {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	m := message.NewMessage(e.EventID.String(), payload)
+	m.Metadata.Set(MetaPosition, strconv.FormatInt(e.Position, 10))
+	m.Metadata.Set(MetaTenantID, e.TenantID)
+	return m, nil
+}
+
+// DecodeEvent parses a TopicEvents message back into the event.
+func DecodeEvent(m *message.Message) (domain.Event, error) {
+	var e domain.Event
+	if err := e.UnmarshalJSON(m.Payload); err != nil {
+		return domain.Event{}, fmt.Errorf("decode event message %s: %w", m.UUID, err)
+	}
+	return e, nil
+}
+
+// DecodeWork parses a TopicTasks message.
+func DecodeWork(m *message.Message) (Work, error) {
+	var w Work
+	if err := json.Unmarshal(m.Payload, &w); err != nil {
+		return Work{}, fmt.Errorf("decode work message %s: %w", m.UUID, err)
+	}
+	return w, nil
+}
+
+// DecodeControl parses a TopicControl message.
+func DecodeControl(m *message.Message) (Control, error) {
+	var c Control
+	if err := json.Unmarshal(m.Payload, &c); err != nil {
+		return Control{}, fmt.Errorf("decode control message %s: %w", m.UUID, err)
+	}
+	return c, nil
+}

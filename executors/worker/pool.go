@@ -1,0 +1,115 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/axontask/axontask/bus"
+)
+
+// Pool feeds a Runner from the bus: it runs the tasks of TopicTasks work
+// messages, at most Concurrency at once, and passes TopicControl cancel
+// messages to the Runner.
+type Pool struct {
+	runner      *Runner
+	sub         message.Subscriber
+	concurrency int
+	logger      *slog.Logger
+
+	work, controls <-chan *message.Message
+}
+
+// NewPool returns a pool of concurrency slots (at least 1) for runner.
+func NewPool(runner *Runner, sub message.Subscriber, concurrency int, logger *slog.Logger) *Pool {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Pool{runner: runner, sub: sub, concurrency: max(1, concurrency), logger: logger}
+}
+
+// Subscribe subscribes to the pool's topics until ctx ends. Call it before
+// anything publishes that the pool must see (an in-process bus drops
+// messages nobody subscribes to yet), then Run.
+func (p *Pool) Subscribe(ctx context.Context) error {
+	work, err := p.sub.Subscribe(ctx, bus.TopicTasks)
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", bus.TopicTasks, err)
+	}
+	controls, err := p.sub.Subscribe(ctx, bus.TopicControl)
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", bus.TopicControl, err)
+	}
+	p.work, p.controls = work, controls
+	return nil
+}
+
+// Run consumes what Subscribe subscribed to until ctx ends, then waits for
+// the tasks it started to stop (a shutdown leaves them to the watchdog; see
+// Runner.Run).
+func (p *Pool) Run(ctx context.Context) error {
+	if p.work == nil {
+		return errors.New("worker pool: Run before Subscribe")
+	}
+	work := p.work
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() { defer wg.Done(); p.control(p.controls) }()
+
+	slots := make(chan struct{}, p.concurrency)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m, ok := <-work:
+			if !ok {
+				return ctx.Err()
+			}
+			w, err := bus.DecodeWork(m)
+			// The claim, not the delivery, decides who runs a task: a message
+			// seen twice costs one failed claim.
+			m.Ack()
+			if err != nil {
+				p.logger.Error("worker pool: drop malformed work message", "err", err)
+				continue
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				err := p.runner.Run(ctx, w.TaskID, w.TenantID)
+				switch {
+				case err == nil, errors.Is(err, ErrNotClaimable), errors.Is(err, context.Canceled):
+				case errors.Is(err, ErrTaskLost):
+					p.logger.Warn("worker pool: task taken over while it ran", "task_id", w.TaskID)
+				default:
+					p.logger.Error("worker pool: task run failed", "task_id", w.TaskID, "err", err)
+				}
+			}()
+		}
+	}
+}
+
+func (p *Pool) control(msgs <-chan *message.Message) {
+	for m := range msgs {
+		c, err := bus.DecodeControl(m)
+		m.Ack()
+		if err != nil {
+			p.logger.Error("worker pool: drop malformed control message", "err", err)
+			continue
+		}
+		if c.Action == bus.ActionCancel {
+			p.runner.Cancel(c.TaskID.String())
+		}
+	}
+}
