@@ -2,19 +2,40 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/go-chi/chi/v5"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/mock"
+	"github.com/axontask/axontask/executors/shell"
+	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/readapi"
 )
+
+// localTenant owns every task in dev mode, until identity (users, tenants,
+// API keys) plugs into readapi.Config.TenantFunc.
+const localTenant = "local"
 
 // envOr returns the environment variable key, or def when it is unset.
 func envOr(key, def string) string {
@@ -24,21 +45,26 @@ func envOr(key, def string) string {
 	return def
 }
 
-// runDev runs AxonTask in one process on an embedded SQLite file. Today it
-// opens (and migrates) the event store and serves health endpoints; the task
-// API joins it as the task path lands.
+// runDev runs AxonTask in one process on an embedded SQLite file: the task
+// API, the relay on Watermill's in-process GoChannel, and a worker pool
+// running mock and shell tasks.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", envOr("AXONTASK_DATA_DIR", ".axontask"), "directory of the embedded store")
 	host := fs.String("host", envOr("API_HOST", "127.0.0.1"), "address to listen on (API_HOST)")
 	port := fs.String("port", envOr("API_PORT", "8080"), "port to listen on (API_PORT)")
+	workers := fs.Int("workers", 4, "tasks run at once")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	logger := newLogger(stderr)
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fmt.Errorf("dev: create data dir: %w", err)
+	}
+	key, err := tokenKey(*dataDir)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
 	}
 	path := filepath.Join(*dataDir, "events.db")
 	store, err := sqlite.Open(ctx, path, eventstore.Options{Logger: logger})
@@ -47,42 +73,93 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer func() { _ = store.Close() }()
 
+	api, runner, err := devComponents(store, key, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	// Watermill reports every message nobody subscribes to at info level.
+	quiet := watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, quiet)
+	defer func() { _ = pubsub.Close() }()
+	pool := worker.NewPool(runner, pubsub, *workers, logger)
+	if err := pool.Subscribe(ctx); err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	relay := bus.NewRelay(store, pubsub, bus.FileCheckpoint{Path: filepath.Join(*dataDir, "relay.checkpoint")}, logger)
+
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
 	if err != nil {
 		return fmt.Errorf("dev: listen: %w (set API_PORT or -port to another port)", err)
 	}
-	srv := &http.Server{Handler: healthHandler(store), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   http://%s\n  health:      http://%s/healthz  http://%s/readyz\n",
-		path, ln.Addr(), ln.Addr(), ln.Addr())
+	srv := &http.Server{Handler: devHandler(store, api), ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  try:         curl -s -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
+		path, base, base, base, base)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("dev: serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("dev: shut down: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("dev: serve: %w", err)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreCanceled(pool.Run(gctx)) })
+	g.Go(func() error { return ignoreCanceled(relay.Run(gctx)) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("dev: %w", err)
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return nil
 }
 
-// healthHandler serves /healthz (the process is up) and /readyz (the event
-// store answers).
-func healthHandler(store eventstore.Store) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+// devComponents builds the task API and the runner on store.
+func devComponents(store eventstore.Store, key []byte, logger *slog.Logger) (http.Handler, *worker.Runner, error) {
+	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
+	if err != nil {
+		return nil, nil, err
+	}
+	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{})
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := readapi.New(readapi.Config{
+		Store: store, Start: start, Cancel: cancel, TokenKey: key, Logger: logger,
+		TenantFunc: func(*http.Request) (string, string, error) { return localTenant, "dev", nil },
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sh, err := shell.New(shell.Config{Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	host, _ := os.Hostname()
+	runner, err := worker.New(store, worker.Config{
+		WorkerID:  fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(host, " ", "-"), os.Getpid()),
+		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh},
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return api, runner, nil
+}
+
+// devHandler serves the task API beside /healthz (the process is up) and
+// /readyz (the event store answers).
+func devHandler(store eventstore.Store, api http.Handler) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
@@ -94,5 +171,38 @@ func healthHandler(store eventstore.Store) http.Handler {
 		}
 		_, _ = fmt.Fprintf(w, `{"status":"ready","feed_head":%d}`, head)
 	})
-	return mux
+	r.Mount("/", api)
+	return r
+}
+
+// tokenKey returns the key that signs resume tokens: JWT_SECRET when set,
+// else a random key kept in the data dir so tokens survive restarts.
+func tokenKey(dataDir string) ([]byte, error) {
+	if s := os.Getenv("JWT_SECRET"); s != "" {
+		if len(s) < readapi.MinTokenKeyLen {
+			return nil, fmt.Errorf("JWT_SECRET is %d bytes; it must be at least %d", len(s), readapi.MinTokenKeyLen)
+		}
+		return []byte(s), nil
+	}
+	path := filepath.Join(dataDir, "token.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return hex.DecodeString(strings.TrimSpace(string(b)))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }

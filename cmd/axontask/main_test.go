@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +69,46 @@ func seed(t *testing.T) (string, string) {
 	return path, first
 }
 
+// streamTask starts a mock task on the dev server at base and follows its
+// stream to the terminal event.
+func streamTask(t *testing.T, base string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/mcp/start_task",
+		strings.NewReader(`{"name":"demo","adapter":"mock","args":{"steps":3,"interval_ms":10},"timeout_s":60}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct {
+		TaskID    string `json:"task_id"`
+		StreamURL string `json:"stream_url"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&started)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated || started.StreamURL == "" {
+		t.Fatalf("start_task: %d, %+v, %v", resp.StatusCode, started, err)
+	}
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, base+started.StreamURL, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var types []string
+	for sc.Scan() {
+		if typ, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+			types = append(types, typ)
+		}
+	}
+	if len(types) < 4 || types[0] != "task.created" || types[len(types)-1] != "task.succeeded" {
+		t.Fatalf("stream of task %s: %v", started.TaskID, types)
+	}
+}
+
 func TestExportThenVerify(t *testing.T) {
 	t.Parallel()
 	path, stream := seed(t)
@@ -127,7 +168,8 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // The README's first command, as a real process: it starts, answers its
-// health endpoints, and stops cleanly on SIGTERM.
+// health endpoints, runs a task started over HTTP while a client streams
+// it to the end, and stops cleanly on SIGTERM.
 func TestDevProcess(t *testing.T) {
 	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "axontask")
@@ -173,6 +215,7 @@ func TestDevProcess(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, "events.db")); err != nil {
 		t.Fatalf("no store file: %v", err)
 	}
+	streamTask(t, base)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

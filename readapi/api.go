@@ -1,0 +1,144 @@
+package readapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+)
+
+// Defaults and limits of Config and the endpoints.
+const (
+	// DefaultPingInterval is how long a stream stays silent before it
+	// writes a ": ping" comment.
+	DefaultPingInterval = 15 * time.Second
+	// DefaultRetry is the reconnection delay a stream suggests to clients.
+	DefaultRetry = 2 * time.Second
+	// MinTokenKeyLen is the shortest Config.TokenKey accepted, in bytes.
+	MinTokenKeyLen = 32
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes = 1 << 20
+	// DefaultEventsLimit and MaxEventsLimit bound a /v1 events page.
+	DefaultEventsLimit = 100
+	MaxEventsLimit     = 1000
+	// streamPageSize is how many events a stream reads from the store at once.
+	streamPageSize = 500
+)
+
+// Store is what readapi needs of the event store (eventstore.Store has it).
+type Store interface {
+	// ReadStream returns up to limit events of a stream with seq > afterSeq,
+	// in seq order; an unknown stream yields none.
+	ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error)
+	// FeedHead returns the position the next event of the global feed takes.
+	FeedHead(ctx context.Context) (int64, error)
+	// WaitFeed blocks until the feed holds an event at pos, or ctx ends.
+	WaitFeed(ctx context.Context, pos int64) error
+}
+
+// Starter starts tasks (*commands.StartTaskHandler).
+type Starter interface {
+	Handle(ctx context.Context, cmd commands.StartTask) (commands.StartTaskResult, error)
+}
+
+// Canceler cancels tasks (*commands.CancelTaskHandler).
+type Canceler interface {
+	Handle(ctx context.Context, cmd commands.CancelTask) (commands.CancelTaskResult, error)
+}
+
+// TenantFunc says who makes a request: the tenant that owns the tasks it
+// may see, and the actor recorded in the events it causes. An error answers
+// 401 with the error's text as the detail, so it must not hold secrets.
+type TenantFunc func(r *http.Request) (tenantID, actor string, err error)
+
+// Config configures the handler New returns.
+type Config struct {
+	// Store is read for statuses and events; required.
+	Store Store
+	// Start and Cancel handle the write endpoints; required.
+	Start  Starter
+	Cancel Canceler
+	// TenantFunc identifies callers; required.
+	TenantFunc TenantFunc
+	// TokenKey signs resume tokens (HMAC-SHA256); required, at least
+	// MinTokenKeyLen bytes. Changing it invalidates every token issued.
+	TokenKey []byte
+	// PingInterval is how long a stream stays silent before a ping comment
+	// (default DefaultPingInterval).
+	PingInterval time.Duration
+	// Logger receives errors the API could not answer otherwise (5xx); it
+	// never gets request bodies or tokens (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.PingInterval == 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("readapi config: Store is nil")
+	case c.Start == nil:
+		return errors.New("readapi config: Start is nil")
+	case c.Cancel == nil:
+		return errors.New("readapi config: Cancel is nil")
+	case c.TenantFunc == nil:
+		return errors.New("readapi config: TenantFunc is nil; pass one that identifies callers")
+	case len(c.TokenKey) < MinTokenKeyLen:
+		return fmt.Errorf("readapi config: TokenKey is %d bytes; it must be at least %d random bytes", len(c.TokenKey), MinTokenKeyLen)
+	case c.PingInterval < 0:
+		return fmt.Errorf("readapi config: PingInterval is %s; it must be positive", c.PingInterval)
+	}
+	return nil
+}
+
+// api holds the handlers' collaborators. It is safe for concurrent use.
+type api struct {
+	cfg    Config
+	tokens tokenSigner
+}
+
+// New returns the HTTP handler of the task endpoints of DESIGN.md section 7.
+// It fails when cfg, with its defaults, cannot work. The handler is safe for
+// concurrent use.
+func New(cfg Config) (http.Handler, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}}
+	r := chi.NewRouter()
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
+				allow = append(allow, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.writeError(w, req, errMethod)
+	})
+	r.Post("/mcp/start_task", a.startTask)
+	r.Get("/mcp/tasks/{id}/status", a.status)
+	r.Post("/mcp/tasks/{id}/cancel", a.cancel)
+	r.Get("/mcp/tasks/{id}/stream", a.stream)
+	r.Post("/mcp/tasks/{id}/resume", a.resume)
+	r.Get("/v1/tasks/{id}/events", a.events)
+	return r, nil
+}

@@ -1,0 +1,43 @@
+// Package readapi serves AxonTask's task endpoints over HTTP (DESIGN.md
+// section 7): start, status, cancel, the Server-Sent Events stream of a
+// task's events with resume, and a JSON page of events under /v1.
+//
+//	POST /mcp/start_task            {"name","adapter","args","timeout_s"} → 201 {"task_id","stream_url","resume_token"}
+//	GET  /mcp/tasks/{id}/status     → {"task_id","state","attempt","created_at","started_at","ended_at","last_seq"}
+//	POST /mcp/tasks/{id}/cancel     → {"canceled":true}; 409 when the task ended otherwise
+//	GET  /mcp/tasks/{id}/stream     ?since_seq=N, Last-Event-ID wins → SSE
+//	POST /mcp/tasks/{id}/resume     {"last_seq":N} → the same SSE stream
+//	GET  /v1/tasks/{id}/events      ?since_seq=N&limit=L → {"events","next_seq","ended"}
+//
+// Reads go to the event store directly (no projection), so a status or a
+// stream right after a start already sees the task. Who the caller is comes
+// from Config.TenantFunc. An optional Idempotency-Key header on start and
+// cancel becomes the command's CommandID: a retry with the same key returns
+// the first answer.
+//
+// Streams: a "retry: 2000" hint, then one frame per event with seq > N
+// ("id: <seq>", "event: <type>", "data: <envelope>", the envelope of
+// domain.Event.AppendJSON, so a client can verify the hash chain as it
+// reads), read from the store page by page; then live: the stream waits for
+// the global feed to move (Store.WaitFeed, from the head read before the
+// last read of the stream, so no event is missed) and reads the stream
+// again after the last seq sent. A ": ping" comment goes out after
+// Config.PingInterval of silence; the stream ends after the terminal event.
+// Each stream reads at its own pace: a slow client slows only itself.
+//
+// Resume tokens are base64url (unpadded) HMAC-SHA256 over "v1", the task id
+// and the tenant id, NUL-separated, keyed by Config.TokenKey. One grants
+// read-only access (status, stream, resume, events) to one task, passed as
+// ?token=; it does not expire: rotating the key revokes every token. A
+// wrong token answers 404, like a task of another tenant or none at all.
+//
+// Errors are application/problem+json (RFC 9457) with type, title, status,
+// detail and, when one input is wrong, field (a body field, a query
+// parameter, "Idempotency-Key", "Last-Event-ID", "id" for the path, or
+// "body" for a body that is not one JSON object of at most MaxBodyBytes).
+// One function maps errors to problems. Logs hold the path only, never a
+// query (it may hold a token) nor a body.
+//
+// Streaming routes write through http.NewResponseController: keep them out
+// of timeout and compression middleware.
+package readapi

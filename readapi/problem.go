@@ -1,0 +1,163 @@
+package readapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	// Field names the one input (body field, query parameter, header or
+	// path parameter) that is wrong, when there is one.
+	Field string `json:"field,omitempty"`
+	// State is a finished task's final state, on a 409 task-finished.
+	State domain.TaskState `json:"state,omitempty"`
+}
+
+const problemBase = "urn:axontask:problem:"
+
+// Errors of the router itself and of authentication.
+var (
+	errNoRoute  = errors.New("no such endpoint; see DESIGN.md section 7 for the routes")
+	errMethod   = errors.New("method not allowed on this endpoint")
+	errTooLarge = fmt.Errorf("the request body is larger than %d bytes", MaxBodyBytes)
+)
+
+// unauthenticatedError wraps what TenantFunc returned.
+type unauthenticatedError struct{ err error }
+
+func (e *unauthenticatedError) Error() string { return "authentication failed: " + e.err.Error() }
+func (e *unauthenticatedError) Unwrap() error { return e.err }
+
+// toProblem is the one place that maps errors to HTTP problems.
+func toProblem(err error) problem {
+	var verr *domain.ValidationError
+	var finished *commands.TaskFinishedError
+	var unauth *unauthenticatedError
+	switch {
+	case errors.As(err, &verr):
+		field := verr.Field
+		if field == "command_id" {
+			field = "Idempotency-Key"
+		}
+		return problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest,
+			Detail: (&domain.ValidationError{Field: field, Reason: verr.Reason}).Error(), Field: field}
+	case errors.Is(err, errTooLarge):
+		return problem{Type: problemBase + "body-too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: err.Error() + "; send a smaller body", Field: "body"}
+	case errors.Is(err, commands.ErrTaskNotFound):
+		return problem{Type: problemBase + "task-not-found", Title: "Task not found", Status: http.StatusNotFound,
+			Detail: "no task with this id is visible to you; check the id and your credentials or token"}
+	case errors.As(err, &finished):
+		return problem{Type: problemBase + "task-finished", Title: "Task already finished", Status: http.StatusConflict,
+			Detail: fmt.Sprintf("the task has already finished: its final state is %s; there is nothing to cancel", finished.State), State: finished.State}
+	case errors.Is(err, commands.ErrCommandIDReused):
+		return problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusConflict,
+			Detail: "this Idempotency-Key was already used for a different request; use a new key for a new operation", Field: "Idempotency-Key"}
+	case errors.Is(err, commands.ErrTaskExists):
+		return problem{Type: problemBase + "task-exists", Title: "Task exists", Status: http.StatusConflict,
+			Detail: "a task with this id already exists"}
+	case errors.Is(err, eventstore.ErrConflict):
+		return problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict,
+			Detail: "the task changed while the request ran; try again"}
+	case errors.As(err, &unauth):
+		return problem{Type: problemBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: unauth.Error()}
+	case errors.Is(err, errNoRoute):
+		return problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.Is(err, errMethod):
+		return problem{Type: problemBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Detail: err.Error()}
+	}
+	return problem{Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError), Status: http.StatusInternalServerError,
+		Detail: "the server failed to answer; try again later"}
+}
+
+// writeError answers err as a problem and logs it when it is the server's
+// fault. It logs the path only: queries may hold tokens.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := toProblem(err)
+	if p.Status >= 500 {
+		a.cfg.Logger.ErrorContext(r.Context(), "readapi: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// writeJSON answers v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeBody decodes r's JSON body, at most MaxBodyBytes, into dst: one
+// object, no unknown fields, every field of its type. Its errors name the
+// field that is wrong.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		if dec.Decode(new(json.RawMessage)) != io.EOF {
+			return &domain.ValidationError{Field: "body", Reason: "must hold one JSON object and nothing after it"}
+		}
+		return nil
+	}
+	var maxErr *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &maxErr):
+		return errTooLarge
+	case errors.Is(err, io.EOF):
+		return &domain.ValidationError{Field: "body", Reason: "is empty; send a JSON object"}
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return &domain.ValidationError{Field: "body", Reason: "must be a JSON object, not " + typeErr.Value}
+		}
+		return &domain.ValidationError{Field: typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return &domain.ValidationError{Field: "body", Reason: "is not valid JSON: " + err.Error()}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil {
+			name = strings.TrimPrefix(err.Error(), "json: unknown field ")
+		}
+		return &domain.ValidationError{Field: name, Reason: "is not a known field; check its spelling"}
+	}
+	return &domain.ValidationError{Field: "body", Reason: "cannot be read: " + err.Error()}
+}
+
+// jsonKind names a Go kind the way a JSON client thinks of it.
+func jsonKind(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "an integer"
+	case strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "a boolean"
+	case kind == "slice":
+		return "an array"
+	case kind == "map", kind == "struct":
+		return "an object"
+	}
+	return "of another type"
+}

@@ -1,0 +1,265 @@
+package readapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+)
+
+// startRequest is the body of POST /mcp/start_task.
+type startRequest struct {
+	Name     string          `json:"name"`
+	Adapter  domain.Adapter  `json:"adapter"`
+	Args     json.RawMessage `json:"args"`
+	TimeoutS int             `json:"timeout_s"`
+}
+
+// startResponse answers POST /mcp/start_task.
+type startResponse struct {
+	TaskID      uuid.UUID `json:"task_id"`
+	StreamURL   string    `json:"stream_url"`
+	ResumeToken string    `json:"resume_token"`
+}
+
+func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
+	tenantID, actor, err := a.caller(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var req startRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	res, err := a.cfg.Start.Handle(r.Context(), commands.StartTask{
+		TenantID:  tenantID,
+		Name:      req.Name,
+		Adapter:   req.Adapter,
+		Args:      req.Args,
+		TimeoutS:  req.TimeoutS,
+		CommandID: r.Header.Get("Idempotency-Key"),
+		Meta:      domain.Metadata{Actor: actor},
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/mcp/tasks/"+res.TaskID.String()+"/status")
+	writeJSON(w, http.StatusCreated, startResponse{
+		TaskID:      res.TaskID,
+		StreamURL:   "/mcp/tasks/" + res.TaskID.String() + "/stream",
+		ResumeToken: a.tokens.sign(res.TaskID, tenantID),
+	})
+}
+
+// statusResponse answers GET /mcp/tasks/{id}/status. Times are RFC 3339
+// UTC with microseconds, or null when the task has not got there.
+type statusResponse struct {
+	TaskID    uuid.UUID        `json:"task_id"`
+	State     domain.TaskState `json:"state"`
+	Attempt   int              `json:"attempt"`
+	CreatedAt *string          `json:"created_at"`
+	StartedAt *string          `json:"started_at"`
+	EndedAt   *string          `json:"ended_at"`
+	LastSeq   int64            `json:"last_seq"`
+}
+
+func (a *api) status(w http.ResponseWriter, r *http.Request) {
+	taskID, tenantID, err := a.readAccess(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var task domain.Task
+	if err := commands.CatchUpTask(r.Context(), a.cfg.Store, taskID, tenantID, &task, nil); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusResponse{
+		TaskID:    taskID,
+		State:     task.State(),
+		Attempt:   task.Attempt(),
+		CreatedAt: optionalTime(task.CreatedAt()),
+		StartedAt: optionalTime(task.StartedAt()),
+		EndedAt:   optionalTime(task.EndedAt()),
+		LastSeq:   task.Seq(),
+	})
+}
+
+func optionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := domain.FormatTime(t)
+	return &s
+}
+
+func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
+	taskID, err := taskIDParam(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	tenantID, actor, err := a.caller(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	_, err = a.cfg.Cancel.Handle(r.Context(), commands.CancelTask{
+		TaskID:    taskID,
+		TenantID:  tenantID,
+		CommandID: r.Header.Get("Idempotency-Key"),
+		Meta:      domain.Metadata{Actor: actor},
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"canceled": true})
+}
+
+// eventsResponse answers GET /v1/tasks/{id}/events. NextSeq is the
+// since_seq of the next page; Ended says no event will follow it.
+type eventsResponse struct {
+	Events  []json.RawMessage `json:"events"`
+	NextSeq int64             `json:"next_seq"`
+	Ended   bool              `json:"ended"`
+}
+
+func (a *api) events(w http.ResponseWriter, r *http.Request) {
+	taskID, tenantID, err := a.readAccess(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	since, err := nonNegativeParam("since_seq", q.Get("since_seq"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	limit := int64(DefaultEventsLimit)
+	if q.Has("limit") {
+		if limit, err = nonNegativeParam("limit", q.Get("limit")); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if limit < 1 || limit > MaxEventsLimit {
+			a.writeError(w, r, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", limit, MaxEventsLimit)})
+			return
+		}
+	}
+	ctx := r.Context()
+	page, err := a.cfg.Store.ReadStream(ctx, taskID.String(), since, int(limit))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	resp := eventsResponse{Events: make([]json.RawMessage, 0, len(page)), NextSeq: since}
+	for i := range page {
+		b, err := page[i].AppendJSON(nil)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		resp.Events = append(resp.Events, b)
+		resp.NextSeq = page[i].Seq
+		resp.Ended = terminal(page[i].Type)
+	}
+	if len(page) == 0 {
+		// Nothing after since_seq: the task has ended if it is in a final
+		// state (its terminal event is its last).
+		var task domain.Task
+		if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, tenantID, &task, nil); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		resp.Ended = task.State().Terminal()
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// terminal reports whether an event ends its task: no event follows it.
+func terminal(t domain.EventType) bool {
+	switch t {
+	case domain.TaskSucceededType, domain.TaskFailedType, domain.TaskCanceledType, domain.TaskTimedOutType:
+		return true
+	}
+	return false
+}
+
+// caller asks TenantFunc who makes r.
+func (a *api) caller(r *http.Request) (tenantID, actor string, err error) {
+	tenantID, actor, err = a.cfg.TenantFunc(r)
+	if err != nil {
+		return "", "", &unauthenticatedError{err: err}
+	}
+	return tenantID, actor, nil
+}
+
+// readAccess checks that r may read the task of its path: with a resume
+// token (?token=) for that task, or as the tenant that owns it. It returns
+// the task's id and tenant. A task that does not exist, that belongs to
+// another tenant, or whose token does not match is commands.ErrTaskNotFound.
+func (a *api) readAccess(r *http.Request) (uuid.UUID, string, error) {
+	taskID, err := taskIDParam(r)
+	if err != nil {
+		return uuid.Nil, "", err
+	}
+	q := r.URL.Query()
+	var tenantID string
+	if !q.Has("token") {
+		if tenantID, _, err = a.caller(r); err != nil {
+			return uuid.Nil, "", err
+		}
+	}
+	first, err := a.cfg.Store.ReadStream(r.Context(), taskID.String(), 0, 1)
+	if err != nil {
+		return uuid.Nil, "", fmt.Errorf("read task %s: %w", taskID, err)
+	}
+	notFound := fmt.Errorf("task %s: %w", taskID, commands.ErrTaskNotFound)
+	if len(first) == 0 || first[0].StreamType != domain.StreamTask {
+		return uuid.Nil, "", notFound
+	}
+	if q.Has("token") {
+		if !a.tokens.verify(q.Get("token"), taskID, first[0].TenantID) {
+			return uuid.Nil, "", notFound
+		}
+		return taskID, first[0].TenantID, nil
+	}
+	if first[0].TenantID != tenantID {
+		return uuid.Nil, "", notFound
+	}
+	return taskID, tenantID, nil
+}
+
+// taskIDParam parses the {id} path parameter: a UUID in its canonical form.
+func taskIDParam(r *http.Request) (uuid.UUID, error) {
+	s := chi.URLParam(r, "id")
+	id, err := uuid.Parse(s)
+	if err != nil || id.String() != s {
+		return uuid.Nil, &domain.ValidationError{Field: "id", Reason: "must be a task id: a lowercase UUID like 0190d2a4-6c1e-7b3a-9f00-000000000000"}
+	}
+	return id, nil
+}
+
+// nonNegativeParam parses an optional integer parameter (empty is 0).
+func nonNegativeParam(name, s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, &domain.ValidationError{Field: name, Reason: fmt.Sprintf("is %q; it must be a non-negative integer", s)}
+	}
+	return n, nil
+}
