@@ -10,6 +10,7 @@ import (
 type factory = func(t *testing.T, opts eventstore.Options) eventstore.Store
 
 // Run runs the conformance suite against the stores that newStore makes.
+// The stores must also implement eventstore.LeaseStore.
 //
 // Each call of newStore must return a fresh, empty store, isolated from every
 // other call's, configured with opts (whose zero fields mean the defaults),
@@ -38,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"WaitFeed", testWaitFeed},
 		{"WaitFeedCanceled", testWaitFeedCanceled},
 		{"Close", testClose},
+		{"Leases", testLeases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,3 +48,11 @@ type SealerState struct {
 	LastXid      uint64
 	LastID       int64
 }
+
+type TaskLease struct {
+	TaskID    string
+	TenantID  string
+	WorkerID  string
+	Attempt   int32
+	ExpiresAt time.Time
+}

@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/axontask/axontask/eventstore"
+)
+
+var _ eventstore.LeaseStore = (*Store)(nil)
+
+// exec runs one write statement on the writer connection and returns the
+// rows it affected.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if err := s.lockWriter(ctx); err != nil {
+		return 0, err
+	}
+	defer s.unlockWriter()
+	res, err := s.writer.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, s.closedOr(err)
+	}
+	return res.RowsAffected()
+}
+
+// PutLease implements eventstore.LeaseStore.
+func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
+	_, err := s.exec(ctx, `INSERT INTO task_leases (task_id, tenant_id, worker_id, attempt, expires_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (task_id) DO UPDATE SET tenant_id = excluded.tenant_id, worker_id = excluded.worker_id,
+			attempt = excluded.attempt, expires_at = excluded.expires_at`,
+		l.TaskID, l.TenantID, l.WorkerID, l.Attempt, l.ExpiresAt.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("put lease of %s: %w", l.TaskID, err)
+	}
+	return nil
+}
+
+// RenewLease implements eventstore.LeaseStore.
+func (s *Store) RenewLease(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error) {
+	n, err := s.exec(ctx, `UPDATE task_leases SET expires_at = ? WHERE task_id = ? AND worker_id = ? AND attempt = ?`,
+		expiresAt.UnixMicro(), taskID, workerID, attempt)
+	if err != nil {
+		return false, fmt.Errorf("renew lease of %s: %w", taskID, err)
+	}
+	return n == 1, nil
+}
+
+// DropLease implements eventstore.LeaseStore.
+func (s *Store) DropLease(ctx context.Context, taskID string, attempt int) error {
+	if _, err := s.exec(ctx, `DELETE FROM task_leases WHERE task_id = ? AND attempt = ?`, taskID, attempt); err != nil {
+		return fmt.Errorf("drop lease of %s: %w", taskID, err)
+	}
+	return nil
+}
+
+// ExpiredLeases implements eventstore.LeaseStore.
+func (s *Store) ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]eventstore.Lease, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT task_id, tenant_id, worker_id, attempt, expires_at
+		FROM task_leases WHERE expires_at < ? ORDER BY expires_at LIMIT ?`, now.UnixMicro(), s.opts.ClampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("read expired leases: %w", s.closedOr(err))
+	}
+	defer func() { _ = rows.Close() }()
+	var out []eventstore.Lease
+	for rows.Next() {
+		var l eventstore.Lease
+		var expires int64
+		if err := rows.Scan(&l.TaskID, &l.TenantID, &l.WorkerID, &l.Attempt, &expires); err != nil {
+			return nil, fmt.Errorf("read expired leases: %w", err)
+		}
+		l.ExpiresAt = time.UnixMicro(expires).UTC()
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read expired leases: %w", err)
+	}
+	return out, nil
+}
