@@ -71,7 +71,11 @@ func setup(t *testing.T, s eventstore.Store) *bundle {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	r, err := worker.New(s, worker.Config{
+	ws, ok := s.(worker.Store)
+	if !ok {
+		t.Fatalf("%T does not keep leases", s)
+	}
+	r, err := worker.New(ws, worker.Config{
 		WorkerID:  "w1",
 		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})},
 	})

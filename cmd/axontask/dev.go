@@ -46,8 +46,8 @@ func envOr(key, def string) string {
 }
 
 // runDev runs AxonTask in one process on an embedded SQLite file: the task
-// API, the relay on Watermill's in-process GoChannel, and a worker pool
-// running mock and shell tasks.
+// API, the relay on Watermill's in-process GoChannel, a worker pool running
+// mock and shell tasks, and the watchdog.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -86,6 +86,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	relay := bus.NewRelay(store, pubsub, bus.FileCheckpoint{Path: filepath.Join(*dataDir, "relay.checkpoint")}, logger)
+	// Re-queues the tasks a crashed dev process left running, once their
+	// leases expire.
+	watchdog := worker.NewWatchdog(store, worker.WatchdogConfig{Logger: logger})
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
 	if err != nil {
@@ -99,6 +102,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCanceled(pool.Run(gctx)) })
 	g.Go(func() error { return ignoreCanceled(relay.Run(gctx)) })
+	g.Go(func() error { return ignoreCanceled(watchdog.Run(gctx)) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)
@@ -119,7 +123,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // devComponents builds the task API and the runner on store.
-func devComponents(store eventstore.Store, key []byte, logger *slog.Logger) (http.Handler, *worker.Runner, error) {
+func devComponents(store *sqlite.Store, key []byte, logger *slog.Logger) (http.Handler, *worker.Runner, error) {
 	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
 	if err != nil {
 		return nil, nil, err

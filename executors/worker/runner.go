@@ -16,10 +16,11 @@ import (
 	"github.com/axontask/axontask/executors"
 )
 
-// Store is what a Runner needs of the event store.
+// Store is what a Runner and the Watchdog need of the event store.
 type Store interface {
 	commands.EventAppender
 	commands.StreamReader
+	eventstore.LeaseStore
 }
 
 // Defaults of Config.
@@ -28,6 +29,8 @@ const (
 	DefaultFlushBytes     = 64 << 10
 	DefaultMaxBatchEvents = 100
 	DefaultMaxBufferBytes = 8 << 20
+	DefaultLeaseTTL       = 30 * time.Second
+	DefaultRenewInterval  = 10 * time.Second
 )
 
 // Config configures a Runner.
@@ -45,6 +48,12 @@ type Config struct {
 	// MaxBufferBytes bounds output waiting to be appended; beyond it the
 	// executor's Sink calls block until the store catches up (default 8 MiB).
 	MaxBufferBytes int
+	// LeaseTTL is how long a lease lasts unless renewed (default 30 s): a
+	// worker that dies loses its tasks to the watchdog that long after.
+	LeaseTTL time.Duration
+	// RenewInterval is how often a running task's lease is renewed
+	// (default 10 s); it must be well below LeaseTTL.
+	RenewInterval time.Duration
 	// NowFunc is the clock (default time.Now).
 	NowFunc func() time.Time
 	// Logger receives operational logs (default slog.Default()).
@@ -64,6 +73,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxBufferBytes <= 0 {
 		c.MaxBufferBytes = DefaultMaxBufferBytes
 	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.RenewInterval <= 0 {
+		c.RenewInterval = DefaultRenewInterval
+	}
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
 	}
@@ -79,6 +94,9 @@ func (c Config) validate() error {
 	}
 	if len(c.Executors) == 0 {
 		return errors.New("worker config: no executors: give at least one adapter's executor")
+	}
+	if c.RenewInterval*2 > c.LeaseTTL {
+		return fmt.Errorf("worker config: RenewInterval %s must be at most half of LeaseTTL %s, so that one late renewal does not lose the lease", c.RenewInterval, c.LeaseTTL)
 	}
 	if c.MaxBatchEvents > eventstore.DefaultMaxAppendEvents {
 		return fmt.Errorf("worker config: MaxBatchEvents %d is above the store's limit of %d events per append", c.MaxBatchEvents, eventstore.DefaultMaxAppendEvents)
@@ -172,6 +190,13 @@ func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) err
 	if err := t.claim(ctx); err != nil {
 		return err
 	}
+	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
+	if err := r.store.PutLease(ctx, lease); err != nil {
+		// Without a lease the watchdog could not recover the task if this
+		// worker died: hand it back at once.
+		return errors.Join(err, t.handBack(context.WithoutCancel(ctx), "the worker could not record its lease"))
+	}
+	defer func() { _ = r.store.DropLease(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt) }()
 
 	execCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -182,13 +207,21 @@ func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) err
 	r.track(t.stream.ID, stop)
 	defer r.untrack(t.stream.ID)
 
+	renewDone := make(chan struct{})
+	renewCtx, stopRenew := context.WithCancel(execCtx)
+	go func() { defer close(renewDone); t.renew(renewCtx, lease) }()
+	defer func() { stopRenew(); <-renewDone }()
+
 	out := newOutput(t, r.cfg)
 	result, runErr := exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: domain.Adapter(created.Adapter), Args: args, Attempt: task.Attempt()}, out)
 	flushErr := out.close()
 
+	stopRenew()
+	<-renewDone
 	switch {
-	case ctx.Err() != nil:
-		return ctx.Err() // shutting down: the task is left to the watchdog
+	case ctx.Err() != nil && !t.lost:
+		// Shutting down: hand the task back for another worker.
+		return errors.Join(ctx.Err(), t.handBack(context.WithoutCancel(ctx), "worker "+r.cfg.WorkerID+" shut down"))
 	case t.lost:
 		return ErrTaskLost
 	case flushErr != nil:
@@ -298,6 +331,46 @@ func (t *run) catchUp(ctx context.Context) error {
 	}
 	if t.task.CancelRequested() && t.stopExec != nil {
 		t.stopExec(errCanceled)
+	}
+	return nil
+}
+
+// renew renews the lease every RenewInterval until ctx ends; a lease that
+// is gone (the watchdog took the task back) makes the task lost.
+func (t *run) renew(ctx context.Context, lease eventstore.Lease) {
+	ticker := time.NewTicker(t.r.cfg.RenewInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		ok, err := t.r.store.RenewLease(ctx, lease.TaskID, lease.WorkerID, lease.Attempt, t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			t.r.cfg.Logger.Warn("worker: renew lease", "task_id", lease.TaskID, "err", err)
+		case err == nil && !ok:
+			t.r.cfg.Logger.Warn("worker: lease taken back; stopping the task", "task_id", lease.TaskID)
+			t.lose()
+			return
+		}
+	}
+}
+
+// handBack returns a task this worker holds to the queue: task.lease_lost,
+// then task.queued for the next attempt.
+func (t *run) handBack(ctx context.Context, reason string) error {
+	lost, err := t.newEvent(domain.TaskLeaseLostType, domain.TaskLeaseLost{Attempt: t.task.Attempt(), WorkerID: t.r.cfg.WorkerID})
+	if err != nil {
+		return err
+	}
+	queued, err := t.newEvent(domain.TaskQueuedType, domain.TaskQueued{Attempt: t.task.Attempt() + 1, Reason: reason})
+	if err != nil {
+		return err
+	}
+	if err := t.append(ctx, []domain.NewEvent{lost, queued}); err != nil && !errors.Is(err, ErrTaskLost) {
+		return fmt.Errorf("task %s: hand back: %w", t.stream.ID, err)
 	}
 	return nil
 }

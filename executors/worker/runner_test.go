@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) { testpg.Main(m) }
 const tenant = "tenant-a"
 
 type bundle struct {
-	store  eventstore.Store
+	store  worker.Store
 	start  *commands.StartTaskHandler
 	cancel *commands.CancelTaskHandler
 }
@@ -44,19 +46,25 @@ func setup(t *testing.T, s eventstore.Store) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{store: s, start: start, cancel: cancel}
+	ws, ok := s.(worker.Store)
+	if !ok {
+		t.Fatalf("%T does not keep leases", s)
+	}
+	return &bundle{store: ws, start: start, cancel: cancel}
 }
 
-func newRunner(t *testing.T, b *bundle, id string) *worker.Runner {
+func newRunnerExecutors(t *testing.T) map[domain.Adapter]executors.Executor {
 	t.Helper()
 	sh, err := shell.New(shell.Config{GracePeriod: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := worker.New(b.store, worker.Config{
-		WorkerID:  id,
-		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh},
-	})
+	return map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
+}
+
+func newRunner(t *testing.T, b *bundle, id string) *worker.Runner {
+	t.Helper()
+	r, err := worker.New(b.store, worker.Config{WorkerID: id, Executors: newRunnerExecutors(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,17 +308,30 @@ func TestExactlyOneClaimWins(t *testing.T) {
 	})
 }
 
-// A worker shutting down stops its task and leaves it running in the log,
-// for the watchdog to re-queue.
-func TestShutdownLeavesTheTaskToTheWatchdog(t *testing.T) {
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s never appeared", path)
+}
+
+// A worker shutting down stops its task and hands it back: the log shows
+// task.lease_lost and a second attempt, which another worker runs to its end.
+func TestShutdownHandsTheTaskBack(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
 		b := setup(t, s)
-		id := b.startTask(t, domain.AdapterShell, `{"command":["sleep","30"]}`, 60)
+		dir := t.TempDir()
+		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","test -e attempt1 || { touch attempt1; sleep 30; }; echo second"],"cwd":"`+dir+`"}`, 60)
 		ctx, shutdown := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- newRunner(t, b, "w1").Run(ctx, id, tenant) }()
-		b.waitStarted(t, id)
+		waitFile(t, filepath.Join(dir, "attempt1")) // the first attempt runs
 		shutdown()
 		select {
 		case err := <-done:
@@ -320,11 +341,16 @@ func TestShutdownLeavesTheTaskToTheWatchdog(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("Run did not return within 20 s of shutdown")
 		}
-		if got := last(b.events(t, id)).Type; got != domain.TaskStartedType {
-			t.Fatalf("last event %s, want task.started (no ending)", got)
+		events := b.events(t, id)
+		if got := events[len(events)-2].Type; got != domain.TaskLeaseLostType || last(events).Type != domain.TaskQueuedType {
+			t.Fatalf("after shutdown the log ends %s, %s; want task.lease_lost, task.queued", got, last(events).Type)
 		}
-		if err := newRunner(t, b, "w2").Run(t.Context(), id, tenant); !errors.Is(err, worker.ErrNotClaimable) {
-			t.Fatalf("claiming a running task: %v", err)
+		if err := newRunner(t, b, "w2").Run(t.Context(), id, tenant); err != nil {
+			t.Fatalf("second attempt: %v", err)
+		}
+		events = b.events(t, id)
+		if last(events).Type != domain.TaskSucceededType || !strings.Contains(output(t, events, domain.Stdout), "second") {
+			t.Fatalf("second attempt ended with %s", last(events).Type)
 		}
 	})
 }

@@ -1,0 +1,165 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+// Defaults of WatchdogConfig.
+const (
+	DefaultMaxAttempts   = 3
+	DefaultSweepInterval = 5 * time.Second
+)
+
+// WatchdogConfig configures a Watchdog.
+type WatchdogConfig struct {
+	// MaxAttempts bounds the attempts of a task: a task whose lease is lost
+	// on its last attempt fails instead of being re-queued (default 3).
+	MaxAttempts int
+	// SweepInterval is how often expired leases are looked for (default 5 s).
+	SweepInterval time.Duration
+	// NowFunc is the clock (default time.Now).
+	NowFunc func() time.Time
+	// Logger receives what the watchdog did (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Watchdog recovers the tasks of workers that died: it finds leases that
+// expired, appends task.lease_lost and then task.queued for the next
+// attempt, task.failed once MaxAttempts is spent, or task.timed_out when
+// the task's timeout has passed. Every append is at the stream's expected
+// seq, so any number of watchdogs may run at once: for each lease one
+// wins and the others skip it.
+type Watchdog struct {
+	store Store
+	cfg   WatchdogConfig
+}
+
+// NewWatchdog returns a watchdog over store.
+func NewWatchdog(store Store, cfg WatchdogConfig) *Watchdog {
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Watchdog{store: store, cfg: cfg}
+}
+
+// Run sweeps every SweepInterval until ctx ends.
+func (w *Watchdog) Run(ctx context.Context) error {
+	ticker := time.NewTicker(w.cfg.SweepInterval)
+	defer ticker.Stop()
+	for {
+		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("watchdog: sweep", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
+
+// Sweep handles the leases that have expired and returns how many tasks it
+// moved on.
+func (w *Watchdog) Sweep(ctx context.Context) (int, error) {
+	leases, err := w.store.ExpiredLeases(ctx, w.cfg.NowFunc(), 100)
+	if err != nil {
+		return 0, err
+	}
+	moved := 0
+	var errs []error
+	for _, l := range leases {
+		ok, err := w.recover(ctx, l)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			moved++
+		}
+	}
+	return moved, errors.Join(errs...)
+}
+
+// recover moves on the task of one expired lease, if that attempt still runs.
+func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error) {
+	id, err := uuid.Parse(l.TaskID)
+	if err != nil {
+		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task of ours
+	}
+	var task domain.Task
+	var timeoutS int
+	visit := func(e *domain.Event) {
+		if e.Type == domain.TaskCreatedType {
+			if p, err := domain.Decode(e.Type, e.Payload); err == nil {
+				timeoutS = p.(*domain.TaskCreated).TimeoutS
+			}
+		}
+	}
+	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task, visit); err != nil {
+		return false, fmt.Errorf("watchdog: load task %s: %w", l.TaskID, err)
+	}
+	if task.State() != domain.StateRunning || task.Attempt() != l.Attempt || task.WorkerID() != l.WorkerID {
+		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
+	}
+	now := w.cfg.NowFunc()
+	lost := domain.TaskLeaseLost{Attempt: l.Attempt, WorkerID: l.WorkerID}
+	var next domain.EventType
+	var payload any
+	switch {
+	case timeoutS > 0 && now.After(task.StartedAt().Add(time.Duration(timeoutS)*time.Second)):
+		next, payload = domain.TaskTimedOutType, domain.TaskTimedOut{TimeoutS: timeoutS}
+	case l.Attempt >= w.cfg.MaxAttempts:
+		next, payload = domain.TaskFailedType, domain.TaskFailed{Error: fmt.Sprintf(
+			"worker %s stopped renewing its lease on attempt %d of %d (it crashed or lost the database); no attempts are left", l.WorkerID, l.Attempt, w.cfg.MaxAttempts)}
+	default:
+		next, payload = domain.TaskQueuedType, domain.TaskQueued{Attempt: l.Attempt + 1, Reason: fmt.Sprintf(
+			"worker %s stopped renewing its lease on attempt %d", l.WorkerID, l.Attempt)}
+	}
+	events, err := watchdogEvents(now, id, []domain.EventType{domain.TaskLeaseLostType, next}, []any{lost, payload})
+	if err != nil {
+		return false, err
+	}
+	stream := eventstore.Stream{ID: l.TaskID, Type: domain.StreamTask, TenantID: l.TenantID}
+	if _, err := w.store.Append(ctx, stream, task.Seq(), events); err != nil {
+		if errors.Is(err, eventstore.ErrConflict) {
+			return false, nil // the task moved on meanwhile; the next sweep looks again
+		}
+		return false, fmt.Errorf("watchdog: task %s: %w", l.TaskID, err)
+	}
+	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", next)
+	return true, w.store.DropLease(ctx, l.TaskID, l.Attempt)
+}
+
+func watchdogEvents(now time.Time, taskID uuid.UUID, types []domain.EventType, payloads []any) ([]domain.NewEvent, error) {
+	out := make([]domain.NewEvent, len(types))
+	for i, typ := range types {
+		b, err := domain.MarshalPayload(payloads[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = domain.NewEvent{
+			EventID: uuid.Must(uuid.NewV7()), Type: typ, Payload: b, OccurredAt: now,
+			Metadata: domain.Metadata{Actor: "watchdog", CorrelationID: taskID.String()},
+		}
+	}
+	return out, nil
+}
