@@ -81,7 +81,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	quiet := watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, quiet)
 	defer func() { _ = pubsub.Close() }()
-	pool := worker.NewPool(runner, pubsub, *workers, logger)
+	pool := worker.NewPool(runner, pubsub, pubsub, *workers, logger)
 	if err := pool.Subscribe(ctx); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

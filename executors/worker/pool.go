@@ -12,35 +12,37 @@ import (
 	"github.com/axontask/axontask/bus"
 )
 
-// Pool feeds a Runner from the bus: it runs the tasks of TopicTasks work
-// messages, at most Concurrency at once, and passes TopicControl cancel
-// messages to the Runner.
+// Pool feeds a Runner from the bus: it claims the tasks of TopicTasks work
+// messages and runs them, at most Concurrency at once, and passes
+// TopicControl cancel messages to the Runner.
 type Pool struct {
-	runner      *Runner
-	sub         message.Subscriber
-	concurrency int
-	logger      *slog.Logger
-
-	work, controls <-chan *message.Message
+	runner          *Runner
+	workSub, ctlSub message.Subscriber
+	concurrency     int
+	logger          *slog.Logger
+	work, controls  <-chan *message.Message
 }
 
-// NewPool returns a pool of concurrency slots (at least 1) for runner.
-func NewPool(runner *Runner, sub message.Subscriber, concurrency int, logger *slog.Logger) *Pool {
+// NewPool returns a pool of concurrency slots (at least 1) for runner. It
+// takes work from workSub (a consumer group, where the bus has them: each
+// task goes to one worker) and cancels from ctlSub (fan-out: every worker
+// sees every cancel); an in-process bus can be both.
+func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int, logger *slog.Logger) *Pool {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Pool{runner: runner, sub: sub, concurrency: max(1, concurrency), logger: logger}
+	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger}
 }
 
 // Subscribe subscribes to the pool's topics until ctx ends. Call it before
 // anything publishes that the pool must see (an in-process bus drops
 // messages nobody subscribes to yet), then Run.
 func (p *Pool) Subscribe(ctx context.Context) error {
-	work, err := p.sub.Subscribe(ctx, bus.TopicTasks)
+	work, err := p.workSub.Subscribe(ctx, bus.TopicTasks)
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: %w", bus.TopicTasks, err)
 	}
-	controls, err := p.sub.Subscribe(ctx, bus.TopicControl)
+	controls, err := p.ctlSub.Subscribe(ctx, bus.TopicControl)
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: %w", bus.TopicControl, err)
 	}
@@ -71,25 +73,44 @@ func (p *Pool) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			w, err := bus.DecodeWork(m)
-			// The claim, not the delivery, decides who runs a task: a message
-			// seen twice costs one failed claim.
-			m.Ack()
 			if err != nil {
+				m.Ack() // redelivering it would not make it readable
 				p.logger.Error("worker pool: drop malformed work message", "err", err)
 				continue
 			}
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
+				m.Nack()
 				return ctx.Err()
+			}
+			// Claim before acknowledging: a worker that dies in between
+			// leaves the message to be delivered again, and a second
+			// delivery costs one failed claim.
+			claimed, err := p.runner.Claim(ctx, w.TaskID, w.TenantID)
+			switch {
+			case err == nil:
+				m.Ack()
+			case errors.Is(err, ErrNotClaimable):
+				m.Ack()
+				<-slots
+				continue
+			default:
+				m.Nack()
+				<-slots
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				p.logger.Error("worker pool: claim failed; the message will come again", "task_id", w.TaskID, "err", err)
+				continue
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-slots }()
-				err := p.runner.Run(ctx, w.TaskID, w.TenantID)
+				err := claimed.Run(ctx)
 				switch {
-				case err == nil, errors.Is(err, ErrNotClaimable), errors.Is(err, context.Canceled):
+				case err == nil, errors.Is(err, context.Canceled):
 				case errors.Is(err, ErrTaskLost):
 					p.logger.Warn("worker pool: task taken over while it ran", "task_id", w.TaskID)
 				default:

@@ -56,7 +56,7 @@ func TestRelayFeedsThePool(t *testing.T) {
 		pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
 		t.Cleanup(func() { _ = pubsub.Close() })
 
-		pool := worker.NewPool(newRunner(t, b, "w1"), pubsub, 4, nil)
+		pool := worker.NewPool(newRunner(t, b, "w1"), pubsub, pubsub, 4, nil)
 		if err := pool.Subscribe(ctx); err != nil {
 			t.Fatal(err)
 		}

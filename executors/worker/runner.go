@@ -152,13 +152,37 @@ func (r *Runner) Cancel(taskID string) bool {
 	return ok
 }
 
-// Run claims the task and runs it to its end, appending its events. It
-// returns nil when the task ended (in any state: a failed task is not an
+// Run claims the task and runs it to its end: Claim, then Claimed.Run.
+// It returns nil when the task ended (in any state: a failed task is not an
 // error of Run), ErrNotClaimable when there was nothing to claim, and
-// ErrTaskLost when the task was taken over while it ran. If ctx ends (the
-// worker shuts down) the task is stopped and Run returns ctx's error
-// without ending the task: the lease lapses and the watchdog re-queues it.
+// ErrTaskLost when the task was taken over while it ran (its lease was lost).
+// While the task runs, its lease is renewed every RenewInterval. If ctx ends
+// (the worker shuts down) the task is stopped and handed back: task.lease_lost
+// and task.queued for the next attempt are appended, and Run returns ctx's
+// error.
 func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) error {
+	c, err := r.Claim(ctx, taskID, tenantID)
+	if err != nil {
+		return err
+	}
+	return c.Run(ctx)
+}
+
+// Claimed is a task this worker has claimed and holds a lease on. Call Run
+// exactly once.
+type Claimed struct {
+	t       *run
+	exec    executors.Executor
+	args    any
+	created *domain.TaskCreated
+	lease   eventstore.Lease
+}
+
+// Claim claims a queued task (task.started at its head; of all workers
+// that try, one wins, the others get ErrNotClaimable) and records the
+// lease. A bus consumer acknowledges its message after Claim, so a worker
+// that dies before claiming leaves the message to be delivered again.
+func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (*Claimed, error) {
 	var task domain.Task
 	var created *domain.TaskCreated
 	visit := func(e *domain.Event) {
@@ -169,38 +193,43 @@ func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) err
 		}
 	}
 	if err := commands.CatchUpTask(ctx, r.store, taskID, tenantID, &task, visit); err != nil {
-		return err
+		return nil, err
 	}
 	if task.State() != domain.StateQueued {
-		return ErrNotClaimable
+		return nil, ErrNotClaimable
 	}
 	if created == nil {
-		return fmt.Errorf("task %s: its task.created payload is missing (pruned?)", taskID)
+		return nil, fmt.Errorf("task %s: its task.created payload is missing (pruned?)", taskID)
 	}
 	exec, ok := r.cfg.Executors[domain.Adapter(created.Adapter)]
 	if !ok {
-		return fmt.Errorf("task %s: adapter %q: %w", taskID, created.Adapter, executors.ErrUnknownAdapter)
+		return nil, fmt.Errorf("task %s: adapter %q: %w", taskID, created.Adapter, executors.ErrUnknownAdapter)
 	}
 	args, err := domain.ParseArgs(domain.Adapter(created.Adapter), created.Args)
 	if err != nil {
-		return fmt.Errorf("task %s: stored args: %w", taskID, err)
+		return nil, fmt.Errorf("task %s: stored args: %w", taskID, err)
 	}
-
 	t := &run{r: r, stream: eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}, task: &task}
 	if err := t.claim(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
 	if err := r.store.PutLease(ctx, lease); err != nil {
 		// Without a lease the watchdog could not recover the task if this
 		// worker died: hand it back at once.
-		return errors.Join(err, t.handBack(context.WithoutCancel(ctx), "the worker could not record its lease"))
+		return nil, errors.Join(err, t.handBack(context.WithoutCancel(ctx), "the worker could not record its lease"))
 	}
+	return &Claimed{t: t, exec: exec, args: args, created: created, lease: lease}, nil
+}
+
+// Run runs the claimed task to its end; see Runner.Run for what it returns.
+func (c *Claimed) Run(ctx context.Context) error {
+	t, r, lease := c.t, c.t.r, c.lease
 	defer func() { _ = r.store.DropLease(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt) }()
 
 	execCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	timeout := time.Duration(created.TimeoutS) * time.Second
+	timeout := time.Duration(c.created.TimeoutS) * time.Second
 	execCtx, cancelTimeout := context.WithTimeoutCause(execCtx, timeout, errTimedOut)
 	defer cancelTimeout()
 	t.stopExec = stop
@@ -213,7 +242,7 @@ func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) err
 	defer func() { stopRenew(); <-renewDone }()
 
 	out := newOutput(t, r.cfg)
-	result, runErr := exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: domain.Adapter(created.Adapter), Args: args, Attempt: task.Attempt()}, out)
+	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: domain.Adapter(c.created.Adapter), Args: c.args, Attempt: lease.Attempt}, out)
 	flushErr := out.close()
 
 	stopRenew()
@@ -227,7 +256,7 @@ func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) err
 	case flushErr != nil:
 		return flushErr
 	}
-	return t.finish(context.WithoutCancel(ctx), result, runErr, context.Cause(execCtx), created.TimeoutS)
+	return t.finish(context.WithoutCancel(ctx), result, runErr, context.Cause(execCtx), c.created.TimeoutS)
 }
 
 func (r *Runner) track(taskID string, stop context.CancelCauseFunc) {

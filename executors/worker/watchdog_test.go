@@ -159,16 +159,24 @@ func TestRunnerStopsWhenItsLeaseIsTakenBack(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- r.Run(t.Context(), id, tenant) }()
 		b.waitStarted(t, id)
-		if err := b.store.DropLease(t.Context(), id.String(), 1); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-done:
-			if !errors.Is(err, worker.ErrTaskLost) {
-				t.Fatalf("Run = %v, want ErrTaskLost", err)
+		// The lease is recorded just after the claim: drop it until the
+		// runner notices.
+		deadline := time.After(20 * time.Second)
+	wait:
+		for {
+			if err := b.store.DropLease(t.Context(), id.String(), 1); err != nil {
+				t.Fatal(err)
 			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("the runner did not notice its lease was gone")
+			select {
+			case err := <-done:
+				if !errors.Is(err, worker.ErrTaskLost) {
+					t.Fatalf("Run = %v, want ErrTaskLost", err)
+				}
+				break wait
+			case <-time.After(20 * time.Millisecond):
+			case <-deadline:
+				t.Fatal("the runner did not notice its lease was gone")
+			}
 		}
 		if got := last(b.events(t, id)).Type; got != domain.TaskStartedType {
 			t.Fatalf("the runner appended %s after losing its lease", got)
