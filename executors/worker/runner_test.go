@@ -23,10 +23,16 @@ import (
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/testredis"
 	"github.com/axontask/axontask/internal/teststores"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testpg.StopAll()
+	testredis.Stop()
+	os.Exit(code)
+}
 
 const tenant = "tenant-a"
 
