@@ -77,6 +77,9 @@ type Config struct {
 	// Logger receives errors the API could not answer otherwise (5xx); it
 	// never gets request bodies or tokens (default slog.Default()).
 	Logger *slog.Logger
+	// Tasks serves GET /v1/tasks from the task list read model; optional
+	// (without it the route answers 404).
+	Tasks TaskLister
 }
 
 func (c Config) withDefaults() Config {
@@ -140,5 +143,6 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/mcp/tasks/{id}/stream", a.stream)
 	r.Post("/mcp/tasks/{id}/resume", a.resume)
 	r.Get("/v1/tasks/{id}/events", a.events)
+	r.Get("/v1/tasks", a.listTasks)
 	return r, nil
 }

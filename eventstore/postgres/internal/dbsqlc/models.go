@@ -35,11 +35,21 @@ type Event struct {
 	Hash          []byte
 }
 
+type FeedCheckpoint struct {
+	Name         string
+	NextPosition int64
+}
+
 type Ledger struct {
 	FirstPosition int64
 	StreamID      string
 	FirstSeq      int64
 	Count         int32
+}
+
+type ProjectionCheckpoint struct {
+	Name         string
+	NextPosition int64
 }
 
 type SealerState struct {
@@ -55,4 +65,18 @@ type TaskLease struct {
 	WorkerID  string
 	Attempt   int32
 	ExpiresAt time.Time
+}
+
+type TaskView struct {
+	TaskID       string
+	TenantID     string
+	Name         string
+	Adapter      string
+	State        string
+	Attempt      int32
+	CreatedAt    time.Time
+	StartedAt    pgtype.Timestamptz
+	EndedAt      pgtype.Timestamptz
+	LastSeq      int64
+	LastPosition int64
 }

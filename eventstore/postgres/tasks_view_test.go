@@ -1,0 +1,77 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/projections"
+)
+
+// TestApplyTaskViewsRace: stores of two processes apply the same batch at
+// once; the checkpoint row lock lets exactly one of them win.
+func TestApplyTaskViewsRace(t *testing.T) {
+	t.Parallel()
+	s1, url := openStore(t, Config{})
+	s2 := openStoreAt(t, url, Config{DisableSealer: true})
+	stream := taskStream("tenant-1")
+	created, err := domain.MarshalPayload(&domain.TaskCreated{Adapter: "mock", Args: []byte(`{}`), Name: "race", TimeoutS: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s1.Append(t.Context(), stream, 0, []domain.NewEvent{{EventID: uuid.New(), Type: domain.TaskCreatedType, Payload: created, OccurredAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s1.Append(t.Context(), stream, 1, outputEvents(10, 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitFeed(t, s1, 11)
+	events := readWholeFeed(t, s1)
+
+	for round := range 5 {
+		if err := s1.ResetTaskViews(t.Context(), projections.TaskViewsName); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			s := s1
+			if i%2 == 1 {
+				s = s2
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.ApplyTaskViews(context.Background(), projections.TaskViewsName, 0, events)
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, projections.ErrCheckpointMoved):
+				t.Fatalf("round %d: a losing apply failed with %v, want a CheckpointError", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d applies won, want 1", round, won)
+		}
+		views, err := s2.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(views) != 1 || views[0].LastSeq != 11 || views[0].LastPosition != 10 || views[0].Name != "race" {
+			t.Fatalf("round %d: views %+v", round, views)
+		}
+		if pos, err := s2.TaskViewCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != 11 {
+			t.Fatalf("round %d: checkpoint %d, %v; want 11", round, pos, err)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/projections"
+)
+
+// TestTaskViewsListUsesIndexes: every shape of the list query is an index
+// range in index order: no scan of the table, no sort.
+func TestTaskViewsListUsesIndexes(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	after := &projections.TaskCursor{CreatedAt: time.Now(), TaskID: "x"}
+	for _, q := range []projections.TaskQuery{
+		{TenantID: "t", Limit: 10},
+		{TenantID: "t", Limit: 10, State: domain.StateRunning},
+		{TenantID: "t", Limit: 10, After: after},
+		{TenantID: "t", Limit: 10, State: domain.StateRunning, After: after},
+	} {
+		query, args := taskViewsListQuery(q)
+		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		_ = rows.Close()
+		t.Logf("%s\n  -> %s", query, strings.Join(plan, "; "))
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN") || strings.Contains(step, "TEMP B-TREE") {
+				t.Errorf("query %s does not follow an index: %v", query, plan)
+			}
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+)
+
+// TaskViewsName is the checkpoint name of the task list read model. It is
+// stored in databases and must never change: a new name rebuilds from zero.
+const TaskViewsName = "task_views"
+
+// MaxTaskListLimit bounds TaskQuery.Limit.
+const MaxTaskListLimit = 100
+
+// TaskView is one task as the task list shows it. Times are UTC with
+// microsecond precision; a zero time means the task has not got there.
+type TaskView struct {
+	TaskID   string
+	TenantID string
+	Name     string
+	Adapter  string
+	State    domain.TaskState
+	// Attempt is the attempt last queued or started (0 before the first).
+	Attempt   int
+	CreatedAt time.Time
+	StartedAt time.Time
+	EndedAt   time.Time
+	// LastSeq is the seq of the last event of the task applied to the row.
+	LastSeq int64
+	// LastPosition is the feed position of that event.
+	LastPosition int64
+}
+
+// TaskCursor is a place in a task list, newest first: the list continues
+// with the tasks strictly older than (CreatedAt, TaskID).
+type TaskCursor struct {
+	CreatedAt time.Time
+	TaskID    string
+}
+
+// TaskQuery selects a page of one tenant's task list, newest first.
+type TaskQuery struct {
+	// TenantID is required: a list never spans tenants.
+	TenantID string
+	// State, when not empty, keeps only the tasks in that state.
+	State domain.TaskState
+	// Limit is the page size, 1 to MaxTaskListLimit.
+	Limit int
+	// After, when not nil, starts the page after that task (keyset
+	// pagination: no duplicates or gaps while tasks are added).
+	After *TaskCursor
+}
+
+// Validate reports what is wrong with q as a *domain.ValidationError.
+func (q TaskQuery) Validate() error {
+	switch {
+	case q.TenantID == "":
+		return &domain.ValidationError{Field: "tenant_id", Reason: "is required"}
+	case q.State != "" && !ValidState(q.State):
+		return &domain.ValidationError{Field: "state", Reason: fmt.Sprintf("is %q; it must be one of created, queued, running, succeeded, failed, canceled, timed_out", q.State)}
+	case q.Limit < 1 || q.Limit > MaxTaskListLimit:
+		return &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", q.Limit, MaxTaskListLimit)}
+	case q.After != nil && (q.After.TaskID == "" || q.After.CreatedAt.IsZero()):
+		return &domain.ValidationError{Field: "cursor", Reason: "is incomplete"}
+	}
+	return nil
+}
+
+// ValidState reports whether a task can be listed in state s.
+func ValidState(s domain.TaskState) bool {
+	switch s {
+	case domain.StateCreated, domain.StateQueued, domain.StateRunning, domain.StateSucceeded,
+		domain.StateFailed, domain.StateCanceled, domain.StateTimedOut:
+		return true
+	}
+	return false
+}
+
+// TaskViewStore stores the task list read model. The event stores implement
+// it in their own database; implementations are safe for concurrent use.
+type TaskViewStore interface {
+	// ApplyTaskViews applies events, the feed positions from, from+1, …, to
+	// the rows of the tasks they touch and moves the checkpoint name from
+	// from to from+len(events), in one transaction. When the checkpoint is
+	// not at from (another runner moved it, or a reset) it fails with a
+	// *CheckpointError (errors.Is ErrCheckpointMoved) and changes nothing.
+	ApplyTaskViews(ctx context.Context, name string, from int64, events []domain.Event) error
+	// TaskViewCheckpoint returns the next feed position checkpoint name
+	// will apply (0 for a checkpoint never written).
+	TaskViewCheckpoint(ctx context.Context, name string) (int64, error)
+	// ResetTaskViews deletes every row and sets checkpoint name to 0, in one
+	// transaction, so that the read model rebuilds from the start of the feed.
+	ResetTaskViews(ctx context.Context, name string) error
+	// ListTaskViews returns a page of q.TenantID's tasks, newest first
+	// (created_at, then task_id, descending). It fails with a
+	// *domain.ValidationError when q is invalid (see TaskQuery.Validate).
+	ListTaskViews(ctx context.Context, q TaskQuery) ([]TaskView, error)
+}
+
+// ErrCheckpointMoved says that a read model's checkpoint was not where an
+// apply expected it.
+var ErrCheckpointMoved = errors.New("projection checkpoint moved")
+
+// CheckpointError is the error of an apply whose checkpoint has moved.
+type CheckpointError struct {
+	Name     string
+	Expected int64
+	Actual   int64
+}
+
+func (e *CheckpointError) Error() string {
+	return fmt.Sprintf("projection %s: checkpoint is at %d, not %d: another runner or a reset moved it", e.Name, e.Actual, e.Expected)
+}
+
+// Is makes errors.Is(err, ErrCheckpointMoved) hold.
+func (e *CheckpointError) Is(target error) bool { return target == ErrCheckpointMoved }
+
+// CheckBatch checks that events are the feed positions from, from+1, …
+// Stores call it before applying a batch.
+func CheckBatch(from int64, events []domain.Event) error {
+	if from < 0 {
+		return fmt.Errorf("apply from position %d: positions start at 0", from)
+	}
+	for i := range events {
+		if want := from + int64(i); events[i].Position != want {
+			return fmt.Errorf("apply from position %d: event %d has position %d, not %d", from, i, events[i].Position, want)
+		}
+	}
+	return nil
+}
+
+// TaskViewIDs returns the ids of the tasks events touch, each once, in the
+// order they first appear.
+func TaskViewIDs(events []domain.Event) []string {
+	seen := make(map[string]bool)
+	var ids []string
+	for i := range events {
+		e := &events[i]
+		if e.StreamType != domain.StreamTask || seen[e.StreamID] {
+			continue
+		}
+		seen[e.StreamID] = true
+		ids = append(ids, e.StreamID)
+	}
+	return ids
+}
+
+// EvolveTaskView applies one event to a task's row; v is the zero TaskView
+// for a task without a row. It ignores events of other stream types and
+// events at or before v.LastPosition (already applied), and reports whether
+// it changed v. It is pure: the row depends on the events only.
+func EvolveTaskView(v *TaskView, e *domain.Event) (bool, error) {
+	if e.StreamType != domain.StreamTask {
+		return false, nil
+	}
+	if v.TaskID != "" && e.Position <= v.LastPosition {
+		return false, nil
+	}
+	if v.TaskID == "" {
+		// The first event of a task is task.created, whose time is the
+		// task's; CreatedAt is set here too so that a row is never without
+		// one.
+		v.TaskID, v.TenantID, v.CreatedAt, v.State = e.StreamID, e.TenantID, e.OccurredAt, domain.StateCreated
+	}
+	p, err := decodeTaskPayload(e)
+	if err != nil {
+		return false, fmt.Errorf("task view of %s: event %d (%s): %w", e.StreamID, e.Seq, e.Type, err)
+	}
+	switch e.Type {
+	case domain.TaskCreatedType:
+		v.State, v.CreatedAt = domain.StateCreated, e.OccurredAt
+		if p, ok := p.(*domain.TaskCreated); ok {
+			v.Name, v.Adapter = p.Name, p.Adapter
+		}
+	case domain.TaskQueuedType:
+		v.State = domain.StateQueued
+		if p, ok := p.(*domain.TaskQueued); ok {
+			v.Attempt = p.Attempt
+		}
+	case domain.TaskStartedType:
+		v.State, v.StartedAt = domain.StateRunning, e.OccurredAt
+		if p, ok := p.(*domain.TaskStarted); ok {
+			v.Attempt = p.Attempt
+		}
+	case domain.TaskSucceededType:
+		v.State, v.EndedAt = domain.StateSucceeded, e.OccurredAt
+	case domain.TaskFailedType:
+		v.State, v.EndedAt = domain.StateFailed, e.OccurredAt
+	case domain.TaskCanceledType:
+		v.State, v.EndedAt = domain.StateCanceled, e.OccurredAt
+	case domain.TaskTimedOutType:
+		v.State, v.EndedAt = domain.StateTimedOut, e.OccurredAt
+	}
+	v.LastSeq, v.LastPosition = e.Seq, e.Position
+	return true, nil
+}
+
+// decodeTaskPayload decodes the payloads the row reads: those of
+// task.created, task.queued and task.started, unless pruned (nil). It
+// returns nil for the others.
+func decodeTaskPayload(e *domain.Event) (any, error) {
+	switch e.Type {
+	case domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType:
+		if e.Payload == nil {
+			return nil, nil
+		}
+		return domain.Decode(e.Type, e.Payload)
+	}
+	return nil, nil
+}
+
+// FoldTaskViews applies events, in order, to the rows current holds (by task
+// id; a task without a row is absent) and returns the rows that changed, in
+// the order their tasks first appear in events. It does not modify current.
+func FoldTaskViews(current map[string]TaskView, events []domain.Event) ([]TaskView, error) {
+	rows := make(map[string]*TaskView)
+	var order []string
+	for i := range events {
+		e := &events[i]
+		if e.StreamType != domain.StreamTask {
+			continue
+		}
+		v, ok := rows[e.StreamID]
+		if !ok {
+			row := current[e.StreamID]
+			v = &row
+		}
+		changed, err := EvolveTaskView(v, e)
+		if err != nil {
+			return nil, err
+		}
+		if changed && !ok {
+			rows[e.StreamID] = v
+			order = append(order, e.StreamID)
+		}
+	}
+	out := make([]TaskView, 0, len(order))
+	for _, id := range order {
+		out = append(out, *rows[id])
+	}
+	return out, nil
+}

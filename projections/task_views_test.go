@@ -1,0 +1,315 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/projections"
+)
+
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+const (
+	tenantA = "tenant-a"
+	tenantB = "tenant-b"
+)
+
+var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+type bundle struct {
+	store  eventstore.Store
+	views  projections.TaskViewStore
+	runner *projections.Runner
+	events int64 // appended so far
+}
+
+func setup(t *testing.T, s eventstore.Store) *bundle {
+	t.Helper()
+	views, ok := s.(projections.TaskViewStore)
+	if !ok {
+		t.Fatalf("%T does not implement projections.TaskViewStore", s)
+	}
+	r, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{Batch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{store: s, views: views, runner: r}
+}
+
+// task is a task to append: its events follow the lifecycle up to final.
+type task struct {
+	id     string
+	tenant string
+	name   string
+	at     time.Time
+	final  domain.TaskState
+}
+
+func newEvent(t *testing.T, typ domain.EventType, payload any, at time.Time) domain.NewEvent {
+	t.Helper()
+	b, err := domain.MarshalPayload(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.NewEvent{EventID: uuid.New(), Type: typ, Payload: b, OccurredAt: at}
+}
+
+// add appends tk's events, one append per event, and returns the task's id.
+func (b *bundle) add(t *testing.T, tk task) string {
+	t.Helper()
+	if tk.id == "" {
+		tk.id = uuid.NewString()
+	}
+	samples := domain.Samples()
+	evs := []domain.NewEvent{newEvent(t, domain.TaskCreatedType, &domain.TaskCreated{Adapter: "mock", Args: []byte(`{}`), Name: tk.name, TimeoutS: 60}, tk.at)}
+	if tk.final != domain.StateCreated {
+		evs = append(evs, newEvent(t, domain.TaskQueuedType, &domain.TaskQueued{Attempt: 1}, tk.at.Add(time.Second)))
+	}
+	if tk.final != domain.StateCreated && tk.final != domain.StateQueued {
+		evs = append(evs, newEvent(t, domain.TaskStartedType, &domain.TaskStarted{Attempt: 1, WorkerID: "w1"}, tk.at.Add(2*time.Second)),
+			newEvent(t, domain.TaskOutputType, samples[domain.TaskOutputType], tk.at.Add(3*time.Second)))
+	}
+	switch tk.final {
+	case domain.StateSucceeded:
+		evs = append(evs, newEvent(t, domain.TaskSucceededType, samples[domain.TaskSucceededType], tk.at.Add(4*time.Second)))
+	case domain.StateFailed:
+		evs = append(evs, newEvent(t, domain.TaskFailedType, samples[domain.TaskFailedType], tk.at.Add(4*time.Second)))
+	}
+	stream := eventstore.Stream{ID: tk.id, Type: domain.StreamTask, TenantID: tk.tenant}
+	for i, e := range evs {
+		if _, err := b.store.Append(t.Context(), stream, int64(i), []domain.NewEvent{e}); err != nil {
+			t.Fatalf("append %s to %s: %v", e.Type, tk.id, err)
+		}
+	}
+	b.events += int64(len(evs))
+	return tk.id
+}
+
+// catchUp waits for the feed to seal every appended event and applies it.
+func (b *bundle) catchUp(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if b.events > 0 {
+		if err := b.store.WaitFeed(ctx, b.events-1); err != nil {
+			t.Fatalf("wait for the feed to reach %d: %v", b.events, err)
+		}
+	}
+	pos, err := b.runner.CatchUp(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos != b.events {
+		t.Fatalf("checkpoint after catch-up is %d, want %d", pos, b.events)
+	}
+}
+
+func (b *bundle) list(t *testing.T, q projections.TaskQuery) []projections.TaskView {
+	t.Helper()
+	if q.Limit == 0 {
+		q.Limit = projections.MaxTaskListLimit
+	}
+	views, err := b.views.ListTaskViews(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return views
+}
+
+func ids(views []projections.TaskView) []string {
+	out := make([]string, len(views))
+	for i, v := range views {
+		out[i] = v.TaskID
+	}
+	return out
+}
+
+func TestTaskViewsRows(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+		b := setup(t, s)
+		done := b.add(t, task{tenant: tenantA, name: "done", at: t0, final: domain.StateSucceeded})
+		running := b.add(t, task{tenant: tenantA, name: "running", at: t0.Add(time.Minute), final: domain.StateRunning})
+		queued := b.add(t, task{tenant: tenantA, name: "queued", at: t0.Add(2 * time.Minute), final: domain.StateQueued})
+		other := b.add(t, task{tenant: tenantB, name: "other", at: t0.Add(3 * time.Minute), final: domain.StateCreated})
+		b.catchUp(t)
+
+		got := b.list(t, projections.TaskQuery{TenantID: tenantA})
+		want := []projections.TaskView{
+			{TaskID: queued, TenantID: tenantA, Name: "queued", Adapter: "mock", State: domain.StateQueued, Attempt: 1,
+				CreatedAt: t0.Add(2 * time.Minute), LastSeq: 2, LastPosition: 10},
+			{TaskID: running, TenantID: tenantA, Name: "running", Adapter: "mock", State: domain.StateRunning, Attempt: 1,
+				CreatedAt: t0.Add(time.Minute), StartedAt: t0.Add(time.Minute + 2*time.Second), LastSeq: 4, LastPosition: 8},
+			{TaskID: done, TenantID: tenantA, Name: "done", Adapter: "mock", State: domain.StateSucceeded, Attempt: 1,
+				CreatedAt: t0, StartedAt: t0.Add(2 * time.Second), EndedAt: t0.Add(4 * time.Second), LastSeq: 5, LastPosition: 4},
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("tenant A's list:\n got %+v\nwant %+v", got, want)
+		}
+		if got := ids(b.list(t, projections.TaskQuery{TenantID: tenantB})); len(got) != 1 || got[0] != other {
+			t.Fatalf("tenant B's list is %v, want only %s", got, other)
+		}
+		if got := b.list(t, projections.TaskQuery{TenantID: "tenant-c"}); len(got) != 0 {
+			t.Fatalf("an unknown tenant sees %v", got)
+		}
+		if got := ids(b.list(t, projections.TaskQuery{TenantID: tenantA, State: domain.StateRunning})); len(got) != 1 || got[0] != running {
+			t.Fatalf("running tasks of A are %v, want %s", got, running)
+		}
+		if got := b.list(t, projections.TaskQuery{TenantID: tenantB, State: domain.StateRunning}); len(got) != 0 {
+			t.Fatalf("running tasks of B are %v, want none", got)
+		}
+
+		// A batch applied at a checkpoint that has moved fails and changes nothing.
+		events, err := s.ReadFeed(t.Context(), 0, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = b.views.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, events)
+		var cerr *projections.CheckpointError
+		if !errors.As(err, &cerr) || !errors.Is(err, projections.ErrCheckpointMoved) || cerr.Actual != b.events || cerr.Expected != 0 {
+			t.Fatalf("apply at a stale checkpoint: got %v, want a CheckpointError at %d", err, b.events)
+		}
+		if pos, err := b.views.TaskViewCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
+			t.Fatalf("checkpoint after a failed apply is %d, %v; want %d", pos, err, b.events)
+		}
+		if again := b.list(t, projections.TaskQuery{TenantID: tenantA}); fmt.Sprint(again) != fmt.Sprint(got) {
+			t.Fatalf("a failed apply changed the rows:\n got %+v\nwant %+v", again, got)
+		}
+
+		// A rebuild gives the same rows.
+		if err := b.runner.Rebuild(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if again := b.list(t, projections.TaskQuery{TenantID: tenantA}); fmt.Sprint(again) != fmt.Sprint(got) {
+			t.Fatalf("rows after a rebuild:\n got %+v\nwant %+v", again, got)
+		}
+		if pos, err := b.views.TaskViewCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
+			t.Fatalf("checkpoint after a rebuild is %d, %v; want %d", pos, err, b.events)
+		}
+
+		// A reset alone empties the list.
+		if err := b.views.ResetTaskViews(t.Context(), projections.TaskViewsName); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.list(t, projections.TaskQuery{TenantID: tenantA}); len(got) != 0 {
+			t.Fatalf("list after a reset is %v", got)
+		}
+	})
+}
+
+func TestTaskViewsApplyRejectsAGap(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+		b := setup(t, s)
+		b.add(t, task{tenant: tenantA, name: "a", at: t0, final: domain.StateQueued})
+		b.catchUp(t)
+		events, err := s.ReadFeed(t.Context(), 0, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.views.ApplyTaskViews(t.Context(), "other", 1, events); err == nil {
+			t.Fatal("applying positions 0.. at 1 succeeded")
+		}
+		if pos, err := b.views.TaskViewCheckpoint(t.Context(), "other"); err != nil || pos != 0 {
+			t.Fatalf("checkpoint other is %d, %v; want 0", pos, err)
+		}
+	})
+}
+
+func TestTaskViewsPaginate(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+		b := setup(t, s)
+		// Pairs of tasks share a creation time: the task id breaks the tie.
+		for i := range 9 {
+			b.add(t, task{tenant: tenantA, name: fmt.Sprint("t", i), at: t0.Add(time.Duration(i/2) * time.Minute), final: domain.StateCreated})
+		}
+		b.add(t, task{tenant: tenantB, name: "b", at: t0, final: domain.StateCreated})
+		b.catchUp(t)
+
+		all := ids(b.list(t, projections.TaskQuery{TenantID: tenantA}))
+		if len(all) != 9 {
+			t.Fatalf("tenant A has %d tasks listed, want 9", len(all))
+		}
+		var paged []string
+		var after *projections.TaskCursor
+		for range 10 {
+			page := b.list(t, projections.TaskQuery{TenantID: tenantA, Limit: 2, After: after})
+			paged = append(paged, ids(page)...)
+			if len(page) < 2 {
+				break
+			}
+			last := page[len(page)-1]
+			after = &projections.TaskCursor{CreatedAt: last.CreatedAt, TaskID: last.TaskID}
+		}
+		if fmt.Sprint(paged) != fmt.Sprint(all) {
+			t.Fatalf("pages of 2:\n got %v\nwant %v", paged, all)
+		}
+	})
+}
+
+func TestTaskQueryValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		q     projections.TaskQuery
+		field string
+	}{
+		{projections.TaskQuery{Limit: 1}, "tenant_id"},
+		{projections.TaskQuery{TenantID: "a", Limit: 0}, "limit"},
+		{projections.TaskQuery{TenantID: "a", Limit: 101}, "limit"},
+		{projections.TaskQuery{TenantID: "a", Limit: 1, State: "new"}, "state"},
+		{projections.TaskQuery{TenantID: "a", Limit: 1, After: &projections.TaskCursor{TaskID: "x"}}, "cursor"},
+		{projections.TaskQuery{TenantID: "a", Limit: 100, State: domain.StateTimedOut}, ""},
+	} {
+		err := tc.q.Validate()
+		var verr *domain.ValidationError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%+v: %v", tc.q, err)
+		case tc.field != "" && (!errors.As(err, &verr) || verr.Field != tc.field):
+			t.Errorf("%+v: got %v, want a validation error of %s", tc.q, err, tc.field)
+		}
+	}
+}
+
+func TestRunnerFollowsTheFeed(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+		b := setup(t, s)
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		// Two runners of one projection: each batch applies once.
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := b.runner.Run(ctx); !errors.Is(err, context.Canceled) {
+					t.Errorf("Run returned %v", err)
+				}
+			}()
+		}
+		defer func() { cancel(); wg.Wait() }()
+		id := b.add(t, task{tenant: tenantA, name: "live", at: t0, final: domain.StateSucceeded})
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			views := b.list(t, projections.TaskQuery{TenantID: tenantA})
+			if len(views) == 1 && views[0].TaskID == id && views[0].State == domain.StateSucceeded && views[0].LastSeq == 5 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the list did not catch up: %+v", views)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}

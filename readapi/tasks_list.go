@@ -1,0 +1,155 @@
+package readapi
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/projections"
+)
+
+// Limits of GET /v1/tasks.
+const (
+	// DefaultTasksLimit is the page size of a task list without ?limit=.
+	DefaultTasksLimit = 20
+	// MaxTasksLimit bounds ?limit= of a task list.
+	MaxTasksLimit = projections.MaxTaskListLimit
+)
+
+// TaskLister reads the task list read model (the event stores implement
+// it: projections.TaskViewStore). The list lags the event log slightly;
+// GET /mcp/tasks/{id}/status reads the log and sees a caller's own writes.
+type TaskLister interface {
+	// ListTaskViews returns a page of one tenant's tasks, newest first.
+	ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
+}
+
+// taskListItem is one task of GET /v1/tasks. Times are RFC 3339 UTC with
+// microseconds, or null when the task has not got there.
+type taskListItem struct {
+	TaskID    string           `json:"task_id"`
+	Name      string           `json:"name"`
+	Adapter   string           `json:"adapter"`
+	State     domain.TaskState `json:"state"`
+	Attempt   int              `json:"attempt"`
+	CreatedAt *string          `json:"created_at"`
+	StartedAt *string          `json:"started_at"`
+	EndedAt   *string          `json:"ended_at"`
+	LastSeq   int64            `json:"last_seq"`
+}
+
+// taskListResponse answers GET /v1/tasks. NextCursor, when not null, is the
+// ?cursor= of the next page; a full page always has one, so the last page
+// may be empty.
+type taskListResponse struct {
+	Tasks      []taskListItem `json:"tasks"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// listTasks answers GET /v1/tasks?state=&limit=&cursor=: the caller's
+// tenant's tasks, newest first, from the task list read model. The list
+// lags the log by the projection's delay (usually milliseconds): a task just
+// started may be missing, or show an older state, for a moment.
+func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.Tasks == nil {
+		a.writeError(w, r, errNoRoute)
+		return
+	}
+	tenantID, _, err := a.caller(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q, err := taskListQuery(r, tenantID)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	views, err := a.cfg.Tasks.ListTaskViews(r.Context(), q)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	resp := taskListResponse{Tasks: make([]taskListItem, 0, len(views))}
+	for _, v := range views {
+		created := domain.FormatTime(v.CreatedAt)
+		resp.Tasks = append(resp.Tasks, taskListItem{
+			TaskID:    v.TaskID,
+			Name:      v.Name,
+			Adapter:   v.Adapter,
+			State:     v.State,
+			Attempt:   v.Attempt,
+			CreatedAt: &created,
+			StartedAt: optionalTime(v.StartedAt),
+			EndedAt:   optionalTime(v.EndedAt),
+			LastSeq:   v.LastSeq,
+		})
+	}
+	if len(views) == q.Limit {
+		last := views[len(views)-1]
+		c := encodeTaskCursor(projections.TaskCursor{CreatedAt: last.CreatedAt, TaskID: last.TaskID})
+		resp.NextCursor = &c
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// taskListQuery reads the query parameters of GET /v1/tasks; its errors
+// name the parameter that is wrong.
+func taskListQuery(r *http.Request, tenantID string) (projections.TaskQuery, error) {
+	params := r.URL.Query()
+	q := projections.TaskQuery{TenantID: tenantID, Limit: DefaultTasksLimit}
+	if params.Has("state") {
+		q.State = domain.TaskState(params.Get("state"))
+		if !projections.ValidState(q.State) {
+			return q, &domain.ValidationError{Field: "state", Reason: "is " + strconv.Quote(string(q.State)) +
+				"; it must be one of created, queued, running, succeeded, failed, canceled, timed_out"}
+		}
+	}
+	if params.Has("limit") {
+		n, err := strconv.Atoi(params.Get("limit"))
+		if err != nil || n < 1 || n > MaxTasksLimit {
+			return q, &domain.ValidationError{Field: "limit", Reason: "is " + strconv.Quote(params.Get("limit")) +
+				"; it must be an integer between 1 and " + strconv.Itoa(MaxTasksLimit)}
+		}
+		q.Limit = n
+	}
+	if c := params.Get("cursor"); c != "" {
+		after, ok := decodeTaskCursor(c)
+		if !ok {
+			return q, &domain.ValidationError{Field: "cursor", Reason: "is not a cursor this API issued; pass next_cursor from the previous page unchanged, or omit it for the first page"}
+		}
+		q.After = &after
+	}
+	return q, nil
+}
+
+// encodeTaskCursor renders c opaquely: base64url of "<created_at unix
+// microseconds>.<task id>". Clients must pass it back unchanged.
+func encodeTaskCursor(c projections.TaskCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.TaskID))
+}
+
+func decodeTaskCursor(s string) (projections.TaskCursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return projections.TaskCursor{}, false
+	}
+	micros, id, ok := strings.Cut(string(b), ".")
+	if !ok {
+		return projections.TaskCursor{}, false
+	}
+	us, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil || us <= 0 {
+		return projections.TaskCursor{}, false
+	}
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return projections.TaskCursor{}, false
+	}
+	return projections.TaskCursor{CreatedAt: time.UnixMicro(us).UTC(), TaskID: id}, true
+}

@@ -1,0 +1,197 @@
+package readapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/projections"
+	"github.com/axontask/axontask/readapi"
+)
+
+type listedTask struct {
+	TaskID    string  `json:"task_id"`
+	Name      string  `json:"name"`
+	Adapter   string  `json:"adapter"`
+	State     string  `json:"state"`
+	Attempt   int     `json:"attempt"`
+	CreatedAt *string `json:"created_at"`
+	StartedAt *string `json:"started_at"`
+	EndedAt   *string `json:"ended_at"`
+	LastSeq   int64   `json:"last_seq"`
+}
+
+type taskList struct {
+	Tasks      []listedTask `json:"tasks"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+type listProblem struct {
+	Status int    `json:"status"`
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// setupList starts the API with the task list and a projection runner that
+// follows the feed until the test ends.
+func setupList(t *testing.T, s eventstore.Store) *bundle {
+	t.Helper()
+	views, ok := s.(projections.TaskViewStore)
+	if !ok {
+		t.Fatalf("%T does not keep task views", s)
+	}
+	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := readapi.New(readapi.Config{
+		Store: s, Start: start, Cancel: cancel, Tasks: views,
+		TenantFunc: func(r *http.Request) (string, string, error) {
+			tenant := r.Header.Get(tenantHdr)
+			if tenant == "" {
+				return "", "", errors.New("no tenant header")
+			}
+			return tenant, "user:test", nil
+		},
+		TokenKey: bytes.Repeat([]byte("k"), 32),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	runner, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = runner.Run(ctx) }()
+	t.Cleanup(func() { stop(); wg.Wait() })
+	return &bundle{url: srv.URL, store: s}
+}
+
+// waitList polls GET /v1/tasks as tenant until it lists n tasks.
+func (b *bundle) waitList(t *testing.T, tenant string, n int) taskList {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?limit=100", tenant, ""), http.StatusOK)
+		if len(l.Tasks) == n {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tenant %s lists %d tasks, want %d", tenant, len(l.Tasks), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestListTasks(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+		b := setupList(t, s)
+		var startedIDs []string
+		for range 3 {
+			startedIDs = append(startedIDs, b.start(t).TaskID)
+		}
+		resp := b.do(t, "POST", "/mcp/start_task", tenantB, `{"name":"b","adapter":"mock","args":`+mockArgs+`,"timeout_s":60}`)
+		other := decode[started](t, resp, http.StatusCreated).TaskID
+
+		all := b.waitList(t, tenantA, 3)
+		// Wait for each task's queued event too.
+		deadline := time.Now().Add(20 * time.Second)
+		for all.Tasks[0].State != "queued" || all.Tasks[1].State != "queued" || all.Tasks[2].State != "queued" {
+			if time.Now().After(deadline) {
+				t.Fatalf("tasks did not reach queued: %+v", all.Tasks)
+			}
+			time.Sleep(10 * time.Millisecond)
+			all = b.waitList(t, tenantA, 3)
+		}
+		seen := map[string]bool{}
+		for _, task := range all.Tasks {
+			seen[task.TaskID] = true
+			if task.Name != "t" || task.Adapter != "mock" || task.Attempt != 1 || task.LastSeq < 2 ||
+				task.CreatedAt == nil || task.StartedAt != nil || task.EndedAt != nil {
+				t.Errorf("listed %+v", task)
+			}
+		}
+		for _, id := range startedIDs {
+			if !seen[id] {
+				t.Errorf("task %s is not listed", id)
+			}
+		}
+		if seen[other] {
+			t.Errorf("tenant A sees tenant B's task %s", other)
+		}
+		if all.NextCursor != nil {
+			t.Errorf("a partial page has next_cursor %q", *all.NextCursor)
+		}
+		if l := b.waitList(t, tenantB, 1); l.Tasks[0].TaskID != other {
+			t.Errorf("tenant B lists %+v", l.Tasks)
+		}
+
+		// Pages of 2 give the full list, in order, without duplicates.
+		first := decode[taskList](t, b.do(t, "GET", "/v1/tasks?limit=2", tenantA, ""), http.StatusOK)
+		if len(first.Tasks) != 2 || first.NextCursor == nil {
+			t.Fatalf("first page: %+v", first)
+		}
+		second := decode[taskList](t, b.do(t, "GET", "/v1/tasks?limit=2&cursor="+url.QueryEscape(*first.NextCursor), tenantA, ""), http.StatusOK)
+		if len(second.Tasks) != 1 || second.NextCursor != nil {
+			t.Fatalf("second page: %+v", second)
+		}
+		paged := append(first.Tasks, second.Tasks...)
+		for i := range paged {
+			if paged[i].TaskID != all.Tasks[i].TaskID {
+				t.Fatalf("pages list %+v, want %+v", paged, all.Tasks)
+			}
+		}
+
+		// The state filter.
+		if l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?state=queued", tenantA, ""), http.StatusOK); len(l.Tasks) != 3 {
+			t.Errorf("queued tasks: %+v", l.Tasks)
+		}
+		if l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?state=running", tenantA, ""), http.StatusOK); len(l.Tasks) != 0 {
+			t.Errorf("running tasks: %+v", l.Tasks)
+		}
+	})
+}
+
+func TestListTasksRejectsBadParameters(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+		b := setupList(t, s)
+		for _, tc := range []struct{ query, field string }{
+			{"state=bogus", "state"},
+			{"state=", "state"},
+			{"limit=0", "limit"},
+			{"limit=101", "limit"},
+			{"limit=ten", "limit"},
+			{"cursor=%21%21%21", "cursor"},
+			{"cursor=bm90LWEtY3Vyc29y", "cursor"}, // "not-a-cursor"
+		} {
+			p := decode[listProblem](t, b.do(t, "GET", "/v1/tasks?"+tc.query, tenantA, ""), http.StatusBadRequest)
+			if p.Field != tc.field || p.Detail == "" {
+				t.Errorf("?%s: problem %+v, want one about %s", tc.query, p, tc.field)
+			}
+		}
+		if resp := b.do(t, "GET", "/v1/tasks", "", ""); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("without credentials: status %d, want 401", resp.StatusCode)
+		}
+	})
+}
