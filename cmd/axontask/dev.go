@@ -19,10 +19,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/go-chi/chi/v5"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/axontask/axontask/bus"
-	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
@@ -30,6 +28,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/shell"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/readapi"
 )
 
@@ -73,7 +72,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer func() { _ = store.Close() }()
 
-	api, runner, err := devComponents(store, key, logger)
+	api, err := taskAPI(store, key, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	hostname, _ := os.Hostname()
+	runner, err := newRunner(store, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -89,70 +93,39 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Re-queues the tasks a crashed dev process left running, once their
 	// leases expire.
 	watchdog := worker.NewWatchdog(store, worker.WatchdogConfig{Logger: logger})
+	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
 	if err != nil {
 		return fmt.Errorf("dev: listen: %w (set API_PORT or -port to another port)", err)
 	}
-	srv := &http.Server{Handler: devHandler(store, api), ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  try:         curl -s -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
 		path, base, base, base, base)
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ignoreCanceled(pool.Run(gctx)) })
-	g.Go(func() error { return ignoreCanceled(relay.Run(gctx)) })
-	g.Go(func() error { return ignoreCanceled(watchdog.Run(gctx)) })
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("serve: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutdownCtx)
-	})
-	if err := g.Wait(); err != nil {
+	err = serveUntilDone(ctx, ln, devHandler(store, api), logger,
+		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(projector.Run(ctx)) })
+	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return nil
 }
 
-// devComponents builds the task API and the runner on store.
-func devComponents(store *sqlite.Store, key []byte, logger *slog.Logger) (http.Handler, *worker.Runner, error) {
-	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
+// newRunner builds a runner of mock and shell tasks on store.
+func newRunner(store worker.Store, cfg worker.Config) (*worker.Runner, error) {
+	sh, err := shell.New(shell.Config{Logger: cfg.Logger})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{})
-	if err != nil {
-		return nil, nil, err
-	}
-	api, err := readapi.New(readapi.Config{
-		Store: store, Start: start, Cancel: cancel, TokenKey: key, Logger: logger,
-		TenantFunc: func(*http.Request) (string, string, error) { return localTenant, "dev", nil },
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	sh, err := shell.New(shell.Config{Logger: logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	host, _ := os.Hostname()
-	runner, err := worker.New(store, worker.Config{
-		WorkerID:  fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(host, " ", "-"), os.Getpid()),
-		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh},
-		Logger:    logger,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return api, runner, nil
+	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
+	return worker.New(store, cfg)
 }
 
 // devHandler serves the task API beside /healthz (the process is up) and

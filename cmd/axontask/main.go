@@ -3,7 +3,9 @@
 //
 // Usage:
 //
-//	axontask dev      [-data-dir DIR]                    embedded store, health endpoints
+//	axontask dev      [-data-dir DIR]                    everything in one process, embedded store
+//	axontask serve                                        API process (Postgres + Redis)
+//	axontask worker                                       worker process (Postgres + Redis)
 //	axontask migrate  [-database-url URL | -sqlite FILE]  apply schema migrations
 //	axontask export   [-database-url URL | -sqlite FILE] [-stream ID] [-from POS]
 //	axontask verify   [FILE]                               verify an export offline (stdin by default)
@@ -56,7 +58,10 @@ Usage: axontask <command> [flags]
 
 Commands:
   dev       run everything in one process on an embedded SQLite file
+  serve     run an API process on Postgres and Redis (any number of them)
+  worker    run a worker process on Postgres and Redis (any number of them)
   migrate   apply schema migrations to Postgres (DATABASE_URL) or a SQLite file
+  projections rebuild   rebuild the read models from the event store
   export    write events as JSON Lines, for auditors
   verify    verify an export offline: hash chains, digests, order
 
@@ -72,8 +77,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "dev":
 		return runDev(ctx, rest, stdout, stderr)
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "worker":
+		return runWorker(ctx, rest, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
+	case "projections":
+		return runProjections(ctx, rest, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, stdout, stderr)
 	case "verify":

@@ -107,6 +107,24 @@ func streamTask(t *testing.T, base string) {
 	if len(types) < 4 || types[0] != "task.created" || types[len(types)-1] != "task.succeeded" {
 		t.Fatalf("stream of task %s: %v", started.TaskID, types)
 	}
+	// The task list (a projection, a moment behind the log) shows it too.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var list struct {
+			Tasks []struct {
+				TaskID string `json:"task_id"`
+				State  string `json:"state"`
+			} `json:"tasks"`
+		}
+		getJSON(t, base+"/v1/tasks", &list)
+		if len(list.Tasks) == 1 && list.Tasks[0].TaskID == started.TaskID && list.Tasks[0].State == "succeeded" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /v1/tasks = %+v", list)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestExportThenVerify(t *testing.T) {
@@ -128,6 +146,10 @@ func TestExportThenVerify(t *testing.T) {
 	one, _, code := runCLI(t, "", "export", "-sqlite", path, "-stream", stream)
 	if code != exitOK || strings.Count(one, "\n") != 5 {
 		t.Fatalf("stream export: exit %d, %d lines", code, strings.Count(one, "\n"))
+	}
+
+	if out, errOut, code := runCLI(t, "", "projections", "rebuild", "-sqlite", path); code != exitOK || !strings.Contains(out, "rebuilt") {
+		t.Fatalf("projections rebuild: exit %d\n%s%s", code, out, errOut)
 	}
 
 	tampered := strings.Replace(feed, `line 3\n`, `line 4\n`, 1)
@@ -172,13 +194,8 @@ func TestUsageErrors(t *testing.T) {
 // it to the end, and stops cleanly on SIGTERM.
 func TestDevProcess(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "axontask")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	dataDir := t.TempDir()
-	cmd := exec.CommandContext(t.Context(), bin, "dev", "-port", "0", "-data-dir", dataDir)
+	cmd := exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dataDir)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/testredis"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testpg.StopAll()
+	testredis.Stop()
+	os.Exit(code)
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the axontask binary once for the package's tests.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "axontask-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "axontask")
+		out, err := exec.CommandContext(context.Background(), "go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// proc is a running axontask process.
+type proc struct {
+	cmd  *exec.Cmd
+	base string // for serve: its URL
+}
+
+// startProc starts axontask with args and env; for serve it waits for the
+// listening line.
+func startProc(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if args[0] == "serve" {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "listening:"); ok {
+				p.base = strings.TrimSpace(rest)
+				break
+			}
+		}
+		if p.base == "" {
+			t.Fatal("serve never printed its URL")
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return p
+}
+
+func (p *proc) kill9(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type eventsPage struct {
+	Events []json.RawMessage `json:"events"`
+	Ended  bool              `json:"ended"`
+}
+
+func taskEvents(t *testing.T, base, id string) ([]domain.Event, bool) {
+	t.Helper()
+	var page eventsPage
+	getJSON(t, base+"/v1/tasks/"+id+"/events?since_seq=0&limit=1000", &page)
+	out := make([]domain.Event, len(page.Events))
+	for i, raw := range page.Events {
+		if err := out[i].UnmarshalJSON(raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out, page.Ended
+}
+
+// sseFrom streams a task from base after seq, sending each event on out,
+// until the stream ends or the connection breaks.
+func sseFrom(ctx context.Context, base, id string, after int64, out chan<- domain.Event) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/mcp/tasks/"+id+"/stream", nil)
+	req.Header.Set("Last-Event-ID", strconv.FormatInt(after, 10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var e domain.Event
+			if err := e.UnmarshalJSON([]byte(data)); err != nil {
+				return err
+			}
+			out <- e
+		}
+	}
+	return sc.Err()
+}
+
+// Production mode as separate processes on Postgres and Redis: two API
+// processes, two workers. kill -9 the worker running a task: the watchdog
+// re-queues it and the other worker finishes it. kill -9 the API process a
+// client streams from: the client resumes on the other without loss.
+func TestProductionProcessesSurviveKill9(t *testing.T) {
+	t.Parallel()
+	env := []string{
+		"DATABASE_URL=" + testpg.NewDatabase(t, testpg.Fast),
+		"REDIS_URL=" + testredis.URL(t),
+		"AXONTASK_REDIS_PREFIX=" + testredis.Prefix(t),
+		"JWT_SECRET=" + strings.Repeat("s", 32),
+	}
+	apiA := startProc(t, env, "serve", "-port", "0")
+	apiB := startProc(t, env, "serve", "-port", "0")
+	workers := map[string]*proc{}
+	for _, id := range []string{"w1", "w2"} {
+		workers[id] = startProc(t, env, "worker", "-worker-id", id, "-lease-ttl", "2s", "-renew-interval", "500ms", "-watchdog-interval", "300ms")
+	}
+
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, apiA.base+"/mcp/start_task",
+		strings.NewReader(`{"name":"ticks","adapter":"shell","args":{"command":["sh","-c","for i in $(seq 1 30); do echo tick $i; sleep 0.1; done"]},"timeout_s":120}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct {
+		TaskID string `json:"task_id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&started)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start_task: %d %v", resp.StatusCode, err)
+	}
+	id := started.TaskID
+
+	// A client streams from API A.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	seen := make(chan domain.Event, 10000)
+	streamA := make(chan error, 1)
+	go func() { streamA <- sseFrom(ctx, apiA.base, id, 0, seen) }()
+
+	// Wait for the first attempt to run and print, then kill its worker.
+	var holder string
+	deadline := time.Now().Add(60 * time.Second)
+	for holder == "" && time.Now().Before(deadline) {
+		events, _ := taskEvents(t, apiB.base, id)
+		for _, e := range events {
+			if e.Type == domain.TaskOutputType && holder == "" {
+				for _, s := range events {
+					if s.Type == domain.TaskStartedType {
+						p, _ := domain.Decode(s.Type, s.Payload)
+						holder = p.(*domain.TaskStarted).WorkerID
+					}
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if holder == "" {
+		t.Fatal("the task never produced output")
+	}
+	workers[holder].kill9(t)
+
+	// Kill API A under the client; it resumes on API B.
+	var got []domain.Event
+	collect := func(until func() bool, timeout time.Duration) {
+		end := time.After(timeout)
+		for !until() {
+			select {
+			case e := <-seen:
+				got = append(got, e)
+			case <-end:
+				return
+			}
+		}
+	}
+	collect(func() bool { return len(got) >= 4 }, 30*time.Second)
+	apiA.kill9(t)
+	if err := <-streamA; err == nil {
+		t.Log("the stream from API A ended cleanly before the kill")
+	}
+	collect(func() bool { return false }, 200*time.Millisecond) // drain what A delivered
+	streamB := make(chan error, 1)
+	go func() { streamB <- sseFrom(ctx, apiB.base, id, got[len(got)-1].Seq, seen) }()
+	terminal := func() bool { return len(got) > 0 && isTerminal(got[len(got)-1].Type) }
+	collect(terminal, 90*time.Second)
+	if !terminal() {
+		t.Fatalf("the stream did not reach the end; last %v", got[len(got)-1].Type)
+	}
+
+	for i, e := range got {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("client saw seq %d at index %d: lost or repeated events across the API kill", e.Seq, i)
+		}
+	}
+	if err := integrity.Verify(got); err != nil {
+		t.Fatalf("the streamed chain does not verify: %v", err)
+	}
+	var types []domain.EventType
+	startedBy := map[string]bool{}
+	for _, e := range got {
+		types = append(types, e.Type)
+		if e.Type == domain.TaskStartedType {
+			p, _ := domain.Decode(e.Type, e.Payload)
+			startedBy[p.(*domain.TaskStarted).WorkerID] = true
+		}
+	}
+	log := fmt.Sprint(types)
+	if !strings.Contains(log, string(domain.TaskLeaseLostType)) || len(startedBy) != 2 || got[len(got)-1].Type != domain.TaskSucceededType {
+		t.Fatalf("want task.lease_lost, a second attempt on the other worker, and success; got %s (started by %v)", log, startedBy)
+	}
+}
+
+func isTerminal(t domain.EventType) bool {
+	switch t {
+	case domain.TaskSucceededType, domain.TaskFailedType, domain.TaskCanceledType, domain.TaskTimedOutType:
+		return true
+	}
+	return false
+}

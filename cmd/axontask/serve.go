@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres"
+	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/projections"
+	"github.com/axontask/axontask/readapi"
+)
+
+// Advisory lock keys that elect one relay and one projector among serve
+// processes. They never change.
+const (
+	relayLockKey     int64 = 0x61786f6e5f72656c // "axon_rel"
+	projectorLockKey int64 = 0x61786f6e5f70726f // "axon_pro"
+)
+
+// prodFlags are the settings serve and worker share.
+type prodFlags struct {
+	databaseURL string
+	redisURL    string
+	redisPrefix string
+}
+
+func (f *prodFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "Postgres URL (DATABASE_URL)")
+	fs.StringVar(&f.redisURL, "redis-url", os.Getenv("REDIS_URL"), "Redis URL (REDIS_URL)")
+	fs.StringVar(&f.redisPrefix, "redis-prefix", envOr("AXONTASK_REDIS_PREFIX", "axontask:"), "prefix of the Redis stream names (AXONTASK_REDIS_PREFIX)")
+}
+
+// open connects to Postgres and Redis.
+func (f *prodFlags) open(ctx context.Context, logger *slog.Logger) (*postgres.Store, bus.RedisConfig, func(), error) {
+	if f.databaseURL == "" || f.redisURL == "" {
+		return nil, bus.RedisConfig{}, nil, usageError("production mode needs Postgres and Redis: set DATABASE_URL and REDIS_URL (or -database-url, -redis-url); for a single process without them, run axontask dev")
+	}
+	opts, err := redis.ParseURL(f.redisURL)
+	if err != nil {
+		return nil, bus.RedisConfig{}, nil, usageError("REDIS_URL: " + err.Error())
+	}
+	rdb := redis.NewClient(opts)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, bus.RedisConfig{}, nil, fmt.Errorf("connect to redis: %w", err)
+	}
+	store, err := postgres.Open(ctx, f.databaseURL, postgres.Config{Options: eventstore.Options{Logger: logger}})
+	if err != nil {
+		_ = rdb.Close()
+		return nil, bus.RedisConfig{}, nil, err
+	}
+	closeAll := func() { _ = store.Close(); _ = rdb.Close() }
+	return store, bus.RedisConfig{Client: rdb, Prefix: f.redisPrefix, Logger: logger}, closeAll, nil
+}
+
+// runServe runs an API process on Postgres and Redis: the task API, and the
+// relay when this process wins its election. Run any number of them.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf prodFlags
+	pf.register(fs)
+	host := fs.String("host", envOr("API_HOST", "127.0.0.1"), "address to listen on (API_HOST)")
+	port := fs.String("port", envOr("API_PORT", "8080"), "port to listen on (API_PORT)")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	secret := os.Getenv("JWT_SECRET")
+	if len(secret) < readapi.MinTokenKeyLen {
+		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (it signs resume tokens)", readapi.MinTokenKeyLen))
+	}
+	logger := newLogger(stderr)
+	store, rcfg, closeAll, err := pf.open(ctx, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer closeAll()
+	pub, err := bus.NewRedisPublisher(rcfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	api, err := taskAPI(store, []byte(secret), logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
+	if err != nil {
+		return fmt.Errorf("serve: listen: %w", err)
+	}
+	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n", ln.Addr())
+	logger.Warn("no authentication yet: every request acts for the local tenant; do not expose this port beyond trusted clients")
+	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger)
+	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return serveUntilDone(ctx, ln, devHandler(store, api), logger,
+		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, projectorLockKey, projector.Run))
+		})
+}
+
+// runWorker runs a worker process on Postgres and Redis: a pool of runners
+// fed by the workers' consumer group, and a watchdog. Run any number.
+func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf prodFlags
+	pf.register(fs)
+	host, _ := os.Hostname()
+	id := fs.String("worker-id", fmt.Sprintf("%s-%d", strings.ReplaceAll(host, " ", "-"), os.Getpid()), "this worker's name in the task log")
+	concurrency := fs.Int("concurrency", 4, "tasks run at once")
+	leaseTTL := fs.Duration("lease-ttl", worker.DefaultLeaseTTL, "how long a dead worker's tasks stay claimed")
+	renew := fs.Duration("renew-interval", worker.DefaultRenewInterval, "how often leases are renewed (at most half of -lease-ttl)")
+	sweep := fs.Duration("watchdog-interval", worker.DefaultSweepInterval, "how often the watchdog looks for expired leases")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	logger := newLogger(stderr).With("worker_id", *id)
+	store, rcfg, closeAll, err := pf.open(ctx, logger)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer closeAll()
+	runner, err := newRunner(store, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	work, err := bus.NewRedisWorkSubscriber(rcfg, *id)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer func() { _ = work.Close() }()
+	controls, err := bus.NewRedisFanOutSubscriber(rcfg)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer func() { _ = controls.Close() }()
+	pool := worker.NewPool(runner, work, controls, *concurrency, logger)
+	if err := pool.Subscribe(ctx); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	watchdog := worker.NewWatchdog(store, worker.WatchdogConfig{SweepInterval: *sweep, Logger: logger})
+	logger.Info("worker started", "concurrency", *concurrency)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreCanceled(pool.Run(gctx)) })
+	g.Go(func() error { return ignoreCanceled(watchdog.Run(gctx)) })
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	logger.Info("worker stopped")
+	return nil
+}
+
+// apiStore is what the task API reads and writes: the event store and the
+// task list read model beside it.
+type apiStore interface {
+	eventstore.Store
+	readapi.TaskLister
+}
+
+// taskAPI builds the task endpoints on store. Until identity lands every
+// request acts for localTenant.
+func taskAPI(store apiStore, key []byte, logger *slog.Logger) (http.Handler, error) {
+	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
+	if err != nil {
+		return nil, err
+	}
+	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return readapi.New(readapi.Config{
+		Store: store, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger,
+		TenantFunc: func(*http.Request) (string, string, error) { return localTenant, "local", nil },
+	})
+}
+
+// serveUntilDone serves h on ln and runs the background jobs until ctx
+// ends, then shuts the server down gracefully.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, jobs ...func(context.Context) error) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, job := range jobs {
+		g.Go(func() error { return job(gctx) })
+	}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
+	return g.Wait()
+}
