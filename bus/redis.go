@@ -2,8 +2,10 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
@@ -66,16 +68,56 @@ func NewRedisWorkSubscriber(c RedisConfig, consumer string) (message.Subscriber,
 }
 
 // NewRedisFanOutSubscriber returns a subscriber that sees every message
-// published from now on (no consumer group): for cancels, which every
-// worker must see.
+// published after it subscribes (no consumer group): for cancels, which
+// every worker must see.
+//
+// Each Subscribe starts after the stream's last entry at that moment, by
+// its id. (Starting from "$" would lose what is published between two reads
+// until the first message arrives: the library reads "$" afresh each time.)
 func NewRedisFanOutSubscriber(c RedisConfig) (message.Subscriber, error) {
+	if c.Client == nil {
+		return nil, fmt.Errorf("redis fan-out subscriber: no client")
+	}
+	return &fanOutSubscriber{cfg: c}, nil
+}
+
+type fanOutSubscriber struct {
+	cfg  RedisConfig
+	mu   sync.Mutex
+	subs []*redisstream.Subscriber
+}
+
+func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	stream := f.cfg.Prefix + topic
+	start := "0-0"
+	last, err := f.cfg.Client.XRevRangeN(ctx, stream, "+", "-", 1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read the last id of %s: %w", stream, err)
+	}
+	if len(last) == 1 {
+		start = last[0].ID
+	}
 	s, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
-		Client: c.Client, FanOutOldestId: "$", DisableIndefiniteInitialBlock: true,
-	}, c.logger())
+		Client: f.cfg.Client, FanOutOldestId: start, DisableIndefiniteInitialBlock: true,
+	}, f.cfg.logger())
 	if err != nil {
 		return nil, fmt.Errorf("redis fan-out subscriber: %w", err)
 	}
-	return prefixedSubscriber{s, c.Prefix}, nil
+	f.mu.Lock()
+	f.subs = append(f.subs, s)
+	f.mu.Unlock()
+	return s.Subscribe(ctx, stream)
+}
+
+func (f *fanOutSubscriber) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var errs []error
+	for _, s := range f.subs {
+		errs = append(errs, s.Close())
+	}
+	f.subs = nil
+	return errors.Join(errs...)
 }
 
 // prefixedPublisher and prefixedSubscriber put the deployment's prefix

@@ -238,7 +238,8 @@ func (c *Claimed) Run(ctx context.Context) error {
 
 	renewDone := make(chan struct{})
 	renewCtx, stopRenew := context.WithCancel(execCtx)
-	go func() { defer close(renewDone); t.renew(renewCtx, lease) }()
+	claimedAt := t.task.Seq() // read before the output flusher owns t.task
+	go func() { defer close(renewDone); t.renew(renewCtx, lease, claimedAt) }()
 	defer func() { stopRenew(); <-renewDone }()
 
 	out := newOutput(t, r.cfg)
@@ -365,8 +366,11 @@ func (t *run) catchUp(ctx context.Context) error {
 }
 
 // renew renews the lease every RenewInterval until ctx ends; a lease that
-// is gone (the watchdog took the task back) makes the task lost.
-func (t *run) renew(ctx context.Context, lease eventstore.Lease) {
+// is gone (the watchdog took the task back) makes the task lost. Each time
+// it also looks for a cancel request in the task's stream after seq seen,
+// so a cancel whose bus message was lost still stops a task that appends
+// nothing.
+func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 	ticker := time.NewTicker(t.r.cfg.RenewInterval)
 	defer ticker.Stop()
 	for {
@@ -384,6 +388,24 @@ func (t *run) renew(ctx context.Context, lease eventstore.Lease) {
 			t.lose()
 			return
 		}
+		seen = t.cancelRequestedSince(ctx, seen)
+	}
+}
+
+// cancelRequestedSince reads the task's events after seq and stops the
+// executor if one is a cancel request. It returns the last seq read.
+func (t *run) cancelRequestedSince(ctx context.Context, seq int64) int64 {
+	for {
+		page, err := t.r.store.ReadStream(ctx, t.stream.ID, seq, 100)
+		if err != nil || len(page) == 0 {
+			return seq
+		}
+		for _, e := range page {
+			if e.Type == domain.TaskCancelRequestedType && t.stopExec != nil {
+				t.stopExec(errCanceled)
+			}
+		}
+		seq = page[len(page)-1].Seq
 	}
 }
 

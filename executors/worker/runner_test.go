@@ -238,19 +238,25 @@ func TestCancel(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		// notify tells the runner directly, as the control topic will;
-		// without it the runner learns of the cancel from its next append.
+		// without it the runner learns of the cancel from its next append,
+		// or, for a task that prints nothing, at its next lease renewal.
 		notify bool
 		args   string
 	}{
 		{"notified", true, `{"command":["sleep","30"]}`},
 		{"noticed on the next append", false, `{"command":["sh","-c","while true; do echo tick; sleep 0.05; done"]}`},
+		{"noticed at lease renewal", false, `{"command":["sleep","30"]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
 				b := setup(t, s)
 				id := b.startTask(t, domain.AdapterShell, tc.args, 60)
-				r := newRunner(t, b, "w1")
+				r, err := worker.New(b.store, worker.Config{WorkerID: "w1", Executors: newRunnerExecutors(t),
+					LeaseTTL: 2 * time.Second, RenewInterval: 100 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
 				done := make(chan error, 1)
 				go func() { done <- r.Run(context.Background(), id, tenant) }()
 				b.waitStarted(t, id)
