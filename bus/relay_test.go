@@ -83,9 +83,10 @@ func TestRelayPublishesTheFeedAndResumes(t *testing.T) {
 
 	// Restarted, the relay goes on from the checkpoint.
 	ctx, cancel = context.WithCancel(t.Context())
-	defer cancel()
+	relayDone = make(chan error, 1)
+	defer func() { cancel(); <-relayDone }() // before the checkpoint's directory goes
 	events, _ = pubsub.Subscribe(ctx, bus.TopicEvents)
-	go func() { _ = bus.NewRelay(s, pubsub, checkpoint, nil).Run(ctx) }()
+	go func() { relayDone <- bus.NewRelay(s, pubsub, checkpoint, nil).Run(ctx) }()
 	second := appendTask(t, s)
 	e, err := bus.DecodeEvent(receive(t, events))
 	if err != nil || e.Position != 2 || e.StreamID != second {

@@ -51,8 +51,10 @@ func TestRelayFeedsThePool(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
 		b := setup(t, s)
+		checkpointDir := t.TempDir() // removed after the relay has stopped (cleanups run last-in first-out)
 		ctx, stop := context.WithCancel(context.Background())
-		t.Cleanup(stop)
+		relayDone := make(chan struct{})
+		t.Cleanup(func() { stop(); <-relayDone })
 		pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
 		t.Cleanup(func() { _ = pubsub.Close() })
 
@@ -62,8 +64,8 @@ func TestRelayFeedsThePool(t *testing.T) {
 		}
 		poolDone := make(chan error, 1)
 		go func() { poolDone <- pool.Run(ctx) }()
-		relay := bus.NewRelay(s, pubsub, bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "relay.checkpoint")}, nil)
-		go func() { _ = relay.Run(ctx) }()
+		relay := bus.NewRelay(s, pubsub, bus.FileCheckpoint{Path: filepath.Join(checkpointDir, "relay.checkpoint")}, nil)
+		go func() { defer close(relayDone); _ = relay.Run(ctx) }()
 
 		quick := b.startTask(t, domain.AdapterMock, `{"steps":3,"interval_ms":1}`, 60)
 		slow := b.startTask(t, domain.AdapterShell, `{"command":["sleep","30"]}`, 60)

@@ -24,8 +24,10 @@ func TestRedisBusFeedsTwoWorkers(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
 		b := setup(t, s)
+		checkpointDir := t.TempDir() // removed after the relay has stopped (cleanups run last-in first-out)
 		ctx, stop := context.WithCancel(context.Background())
-		t.Cleanup(stop)
+		relayDone := make(chan struct{})
+		t.Cleanup(func() { stop(); <-relayDone })
 		cfg := bus.RedisConfig{Client: testredis.Client(t), Prefix: testredis.Prefix(t)}
 		pub, err := bus.NewRedisPublisher(cfg)
 		if err != nil {
@@ -47,8 +49,8 @@ func TestRedisBusFeedsTwoWorkers(t *testing.T) {
 			}
 			go func() { _ = pool.Run(ctx) }()
 		}
-		relay := bus.NewRelay(s, pub, bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "cp")}, nil)
-		go func() { _ = relay.Run(ctx) }()
+		relay := bus.NewRelay(s, pub, bus.FileCheckpoint{Path: filepath.Join(checkpointDir, "cp")}, nil)
+		go func() { defer close(relayDone); _ = relay.Run(ctx) }()
 
 		var ids []uuid.UUID
 		for range 6 {
