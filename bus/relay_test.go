@@ -84,7 +84,12 @@ func TestRelayPublishesTheFeedAndResumes(t *testing.T) {
 	// Restarted, the relay goes on from the checkpoint.
 	ctx, cancel = context.WithCancel(t.Context())
 	relayDone = make(chan error, 1)
-	defer func() { cancel(); <-relayDone }() // before the checkpoint's directory goes
+	defer func() {
+		cancel()
+		if err := <-relayDone; !errors.Is(err, context.Canceled) {
+			t.Errorf("restarted relay stopped with %v", err)
+		}
+	}() // before the checkpoint's directory goes
 	events, _ = pubsub.Subscribe(ctx, bus.TopicEvents)
 	go func() { relayDone <- bus.NewRelay(s, pubsub, checkpoint, nil).Run(ctx) }()
 	second := appendTask(t, s)
