@@ -100,9 +100,11 @@ func TestRelayPublishesTheFeedAndResumes(t *testing.T) {
 	events, _ = pubsub.Subscribe(ctx, bus.TopicEvents)
 	go func() { relayDone <- bus.NewRelay(s, pubsub, checkpoint, nil).Run(ctx) }()
 	second := appendTask(t, s)
-	e, err := bus.DecodeEvent(receive(t, events))
-	if err != nil || e.Position != 2 || e.StreamID != second {
-		t.Fatalf("after restart: %+v, %v", e, err)
+	for range 2 {
+		e, err := bus.DecodeEvent(receive(t, events))
+		if err != nil || e.Position < 2 || e.StreamID != second {
+			t.Fatalf("after restart: position %d of %s, %v; want the second task's events only", e.Position, e.StreamID, err)
+		}
 	}
 }
 
