@@ -22,6 +22,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/integrity"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
@@ -67,6 +68,59 @@ func seed(t *testing.T) (string, string) {
 		}
 	}
 	return path, first
+}
+
+// streamLines starts a shell task printing n numbered lines on the server
+// at base, follows its stream to the end and checks that every line arrived
+// once, in order, in events with seqs 1..N whose chain verifies.
+func streamLines(t *testing.T, base string, n int) {
+	t.Helper()
+	body := fmt.Sprintf(`{"name":"lines","adapter":"shell","args":{"command":["seq","1","%d"]},"timeout_s":120}`, n)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/mcp/start_task", strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct {
+		TaskID string `json:"task_id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&started)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start_task: %d %v", resp.StatusCode, err)
+	}
+	seen := make(chan domain.Event, 100000)
+	if err := sseFrom(t.Context(), base, started.TaskID, 0, seen); err != nil {
+		t.Fatal(err)
+	}
+	close(seen)
+	var events []domain.Event
+	var out strings.Builder
+	for e := range seen {
+		events = append(events, e)
+		if e.Type == domain.TaskOutputType {
+			p, err := domain.Decode(e.Type, e.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.WriteString(p.(*domain.TaskOutput).Data)
+		}
+	}
+	for i, e := range events {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d", i, e.Seq)
+		}
+	}
+	if err := integrity.Verify(events); err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&want, "%d\n", i)
+	}
+	if out.String() != want.String() || events[len(events)-1].Type != domain.TaskSucceededType {
+		t.Fatalf("%d bytes of output (want %d), last event %s", out.Len(), want.Len(), events[len(events)-1].Type)
+	}
 }
 
 // streamTask starts a mock task on the dev server at base and follows its
@@ -233,6 +287,7 @@ func TestDevProcess(t *testing.T) {
 		t.Fatalf("no store file: %v", err)
 	}
 	streamTask(t, base)
+	streamLines(t, base, 10000)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

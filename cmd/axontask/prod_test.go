@@ -183,6 +183,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	for _, id := range []string{"w1", "w2"} {
 		workers[id] = startProc(t, env, "worker", "-worker-id", id, "-lease-ttl", "2s", "-renew-interval", "500ms", "-watchdog-interval", "300ms")
 	}
+	streamLines(t, apiB.base, 10000)
 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, apiA.base+"/mcp/start_task",
 		strings.NewReader(`{"name":"ticks","adapter":"shell","args":{"command":["sh","-c","for i in $(seq 1 30); do echo tick $i; sleep 0.1; done"]},"timeout_s":120}`))
