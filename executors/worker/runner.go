@@ -128,7 +128,7 @@ type Runner struct {
 	cfg   Config
 
 	mu      sync.Mutex
-	running map[string]context.CancelCauseFunc // task id → cancel of its executor
+	running map[string]*handle // tasks claimed here, by id
 }
 
 // New returns a Runner that appends to store.
@@ -137,19 +137,31 @@ func New(store Store, cfg Config) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Runner{store: store, cfg: cfg, running: map[string]context.CancelCauseFunc{}}, nil
+	return &Runner{store: store, cfg: cfg, running: map[string]*handle{}}, nil
 }
 
-// Cancel stops the executor of a task this Runner is running, if it is; Run
-// then appends task.canceled. It reports whether the task was running here.
+// handle lets Cancel reach a task from the moment it is claimed: a cancel
+// that arrives before the executor starts is kept and applied when it does.
+type handle struct {
+	stop     context.CancelCauseFunc // nil until the executor starts
+	canceled bool
+}
+
+// Cancel stops the executor of a task this Runner has claimed, now or as
+// soon as it starts; Run then appends task.canceled. It reports whether the
+// task is claimed here.
 func (r *Runner) Cancel(taskID string) bool {
 	r.mu.Lock()
-	stop, ok := r.running[taskID]
-	r.mu.Unlock()
-	if ok {
-		stop(errCanceled)
+	defer r.mu.Unlock()
+	h, ok := r.running[taskID]
+	if !ok {
+		return false
 	}
-	return ok
+	h.canceled = true
+	if h.stop != nil {
+		h.stop(errCanceled)
+	}
+	return true
 }
 
 // Run claims the task and runs it to its end: Claim, then Claimed.Run.
@@ -213,10 +225,12 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	if err := t.claim(ctx); err != nil {
 		return nil, err
 	}
+	r.claimed(t.stream.ID)
 	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
 	if err := r.store.PutLease(ctx, lease); err != nil {
 		// Without a lease the watchdog could not recover the task if this
 		// worker died: hand it back at once.
+		r.untrack(t.stream.ID)
 		return nil, errors.Join(err, t.handBack(context.WithoutCancel(ctx), "the worker could not record its lease"))
 	}
 	return &Claimed{t: t, exec: exec, args: args, created: created, lease: lease}, nil
@@ -233,7 +247,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 	execCtx, cancelTimeout := context.WithTimeoutCause(execCtx, timeout, errTimedOut)
 	defer cancelTimeout()
 	t.stopExec = stop
-	r.track(t.stream.ID, stop)
+	r.started(t.stream.ID, stop)
 	defer r.untrack(t.stream.ID)
 
 	renewDone := make(chan struct{})
@@ -260,10 +274,27 @@ func (c *Claimed) Run(ctx context.Context) error {
 	return t.finish(context.WithoutCancel(ctx), result, runErr, context.Cause(execCtx), c.created.TimeoutS)
 }
 
-func (r *Runner) track(taskID string, stop context.CancelCauseFunc) {
+// claimed registers a task this worker has just claimed.
+func (r *Runner) claimed(taskID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.running[taskID] = stop
+	r.running[taskID] = &handle{}
+}
+
+// started records the stop function of a claimed task's executor and
+// applies a cancel that came before it.
+func (r *Runner) started(taskID string, stop context.CancelCauseFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, ok := r.running[taskID]
+	if !ok {
+		h = &handle{}
+		r.running[taskID] = h
+	}
+	h.stop = stop
+	if h.canceled {
+		stop(errCanceled)
+	}
 }
 
 func (r *Runner) untrack(taskID string) {
@@ -373,6 +404,7 @@ func (t *run) catchUp(ctx context.Context) error {
 func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 	ticker := time.NewTicker(t.r.cfg.RenewInterval)
 	defer ticker.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -380,9 +412,14 @@ func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 		case <-ticker.C:
 		}
 		ok, err := t.r.store.RenewLease(ctx, lease.TaskID, lease.WorkerID, lease.Attempt, t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL))
+		if err == nil && failing {
+			failing = false
+			t.r.cfg.Logger.Info("worker: renewing the lease again", "task_id", lease.TaskID)
+		}
 		switch {
-		case err != nil && ctx.Err() == nil:
-			t.r.cfg.Logger.Warn("worker: renew lease", "task_id", lease.TaskID, "err", err)
+		case err != nil && ctx.Err() == nil && !failing: // once per streak of failures
+			failing = true
+			t.r.cfg.Logger.Warn("worker: cannot renew the lease; the task is lost if this lasts longer than the lease", "task_id", lease.TaskID, "err", err)
 		case err == nil && !ok:
 			t.r.cfg.Logger.Warn("worker: lease taken back; stopping the task", "task_id", lease.TaskID)
 			t.lose()
