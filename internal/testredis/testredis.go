@@ -61,7 +61,7 @@ func URL(tb testing.TB) string {
 	if url != "" {
 		return url
 	}
-	u, cmd, err := start()
+	u, cmd, err := startServer()
 	if err != nil {
 		tb.Fatalf("start a throwaway Redis: %v\nInstall Redis (Debian: apt-get install -y redis-server) or set %s.", err, EnvURL)
 	}
@@ -87,7 +87,17 @@ func Client(tb testing.TB) *redis.Client {
 	return c
 }
 
-func start() (string, *exec.Cmd, error) {
+// Start starts a throwaway redis-server for a program that is not a test
+// (the benchmarks) and returns its URL and a function that stops it.
+func Start() (string, func(), error) {
+	u, cmd, err := startServer()
+	if err != nil {
+		return "", nil, err
+	}
+	return u, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
+}
+
+func startServer() (string, *exec.Cmd, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return "", nil, errors.New("no redis-server on PATH")

@@ -81,7 +81,7 @@ func run(ctx context.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	var rows []row
-	for _, step := range []func(context.Context) ([]row, error){b.batchedAppends, b.concurrentSingleAppends, b.sealerCatchUp, b.verify} {
+	for _, step := range []func(context.Context) ([]row, error){b.batchedAppends, b.concurrentSingleAppends, b.sealerCatchUp, b.dispatch, b.verify} {
 		r, err := step(ctx)
 		if err != nil {
 			return err
