@@ -67,7 +67,11 @@ func (r *Relay) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			r.logger.Warn("relay: read feed", "from", next, "err", err)
-			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
 			continue
 		}
 		for i := range page {

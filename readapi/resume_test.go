@@ -72,5 +72,11 @@ func TestResumeAfterRandomDrops(t *testing.T) {
 		if drops < 10 {
 			t.Fatalf("only %d drops; the test did not exercise resumption", drops)
 		}
+		// EventSource reconnects after every close: resuming after the
+		// terminal event gets an empty stream that ends at once.
+		end := b.do(t, "GET", st.StreamURL, tenantA, "", "Last-Event-ID", strconv.FormatInt(got[len(got)-1].Seq, 10))
+		if rest := openSSE(t, end).events(); len(rest) != 0 {
+			t.Fatalf("resuming after the end sent %d events", len(rest))
+		}
 	})
 }

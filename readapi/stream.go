@@ -90,6 +90,18 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 	lastWrite := time.Now()
 	last := since
 	streamID := taskID.String()
+	if since > 0 {
+		// A client resuming after the terminal event (EventSource
+		// reconnects after every close) gets an empty stream that ends.
+		prev, err := a.cfg.Store.ReadStream(ctx, streamID, since-1, 1)
+		if err != nil {
+			a.streamFailed(r, taskID, err)
+			return
+		}
+		if len(prev) == 1 && prev[0].Seq == since && terminal(prev[0].Type) {
+			return
+		}
+	}
 	for {
 		// The head is read before the stream: an event appended after the
 		// read takes a feed position at or after it, so WaitFeed(head)

@@ -195,7 +195,15 @@ func taskAPI(store apiStore, key []byte, logger *slog.Logger) (http.Handler, err
 // serveUntilDone serves h on ln and runs the background jobs until ctx
 // ends, then shuts the server down gracefully.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, jobs ...func(context.Context) error) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	// Requests' contexts end at shutdown, so that open streams close
+	// instead of holding the shutdown for its whole timeout.
+	baseCtx, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return baseCtx },
+	}
+	srv.RegisterOnShutdown(cancelRequests)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, job := range jobs {
 		g.Go(func() error { return job(gctx) })

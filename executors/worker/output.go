@@ -71,8 +71,8 @@ func (o *output) queue(typ domain.EventType, payload any) {
 	for o.bytes >= o.cfg.MaxBufferBytes && !o.stopped {
 		o.space.Wait()
 	}
-	if o.stopped {
-		return
+	if o.stopped || o.closing {
+		return // the task ended: output after it has nowhere to go
 	}
 	o.pending = append(o.pending, e)
 	o.bytes += len(e.Payload)
@@ -102,6 +102,13 @@ func (o *output) fail(err error) {
 
 func (o *output) flusher() {
 	defer close(o.done)
+	defer func() {
+		// Wake any Sink call still waiting for room: nothing will make it.
+		o.mu.Lock()
+		o.stopped = true
+		o.space.Broadcast()
+		o.mu.Unlock()
+	}()
 	ctx := context.Background() // appends finish even while the task is being stopped
 	for {
 		select {
@@ -132,6 +139,10 @@ func (o *output) flusher() {
 			o.mu.Lock()
 			if err != nil {
 				o.fail(err)
+				o.mu.Unlock()
+				return
+			}
+			if o.stopped { // fail() emptied the queue meanwhile
 				o.mu.Unlock()
 				return
 			}

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/executors"
 )
 
 // Pool feeds a Runner from the bus: it claims the tasks of TopicTasks work
@@ -61,7 +65,7 @@ func (p *Pool) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
-	go func() { defer wg.Done(); p.control(p.controls) }()
+	go func() { defer wg.Done(); p.control(ctx, p.controls) }()
 
 	slots := make(chan struct{}, p.concurrency)
 	for {
@@ -95,6 +99,12 @@ func (p *Pool) Run(ctx context.Context) error {
 				m.Ack()
 				<-slots
 				continue
+			case permanent(err):
+				// Delivering it again cannot help: drop it, loudly.
+				m.Ack()
+				<-slots
+				p.logger.Error("worker pool: dropped work that cannot run here", "task_id", w.TaskID, "err", err)
+				continue
 			default:
 				m.Nack()
 				<-slots
@@ -102,6 +112,11 @@ func (p *Pool) Run(ctx context.Context) error {
 					return ctx.Err()
 				}
 				p.logger.Error("worker pool: claim failed; the message will come again", "task_id", w.TaskID, "err", err)
+				select { // do not spin on a failing database
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 				continue
 			}
 			wg.Add(1)
@@ -121,8 +136,25 @@ func (p *Pool) Run(ctx context.Context) error {
 	}
 }
 
-func (p *Pool) control(msgs <-chan *message.Message) {
-	for m := range msgs {
+// permanent reports claim errors that no redelivery can cure: the task
+// does not exist, or names an adapter or arguments this worker cannot run.
+func permanent(err error) bool {
+	var verr *domain.ValidationError
+	return errors.Is(err, commands.ErrTaskNotFound) || errors.Is(err, executors.ErrUnknownAdapter) || errors.As(err, &verr)
+}
+
+func (p *Pool) control(ctx context.Context, msgs <-chan *message.Message) {
+	for {
+		var m *message.Message
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case m, ok = <-msgs:
+			if !ok {
+				return
+			}
+		}
 		c, err := bus.DecodeControl(m)
 		m.Ack()
 		if err != nil {

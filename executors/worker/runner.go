@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -263,10 +264,11 @@ func (c *Claimed) Run(ctx context.Context) error {
 	stopRenew()
 	<-renewDone
 	switch {
-	case ctx.Err() != nil && !t.lost:
-		// Shutting down: hand the task back for another worker.
+	case ctx.Err() != nil && runErr != nil && !t.lost.Load():
+		// Shutting down stopped the task: hand it back for another worker.
+		// (A task that ended by itself meanwhile is finished below.)
 		return errors.Join(ctx.Err(), t.handBack(context.WithoutCancel(ctx), "worker "+r.cfg.WorkerID+" shut down"))
-	case t.lost:
+	case t.lost.Load():
 		return ErrTaskLost
 	case flushErr != nil:
 		return flushErr
@@ -309,7 +311,7 @@ type run struct {
 	stream   eventstore.Stream
 	task     *domain.Task
 	stopExec context.CancelCauseFunc
-	lost     bool // someone else moved the task on; append nothing more
+	lost     atomic.Bool // someone else moved the task on; append nothing more
 }
 
 // claim appends task.started at the queued task's head: of all workers that
@@ -358,7 +360,7 @@ func (t *run) newEvent(typ domain.EventType, payload any) (domain.NewEvent, erro
 // from this worker marks it lost and fails with ErrTaskLost.
 func (t *run) append(ctx context.Context, events []domain.NewEvent) error {
 	for {
-		if t.lost {
+		if t.lost.Load() {
 			return ErrTaskLost
 		}
 		stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), events)
@@ -464,7 +466,7 @@ func (t *run) handBack(ctx context.Context, reason string) error {
 }
 
 func (t *run) lose() {
-	t.lost = true
+	t.lost.Store(true)
 	if t.stopExec != nil {
 		t.stopExec(ErrTaskLost)
 	}

@@ -115,6 +115,9 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 		}
 	}
 	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task, visit); err != nil {
+		if errors.Is(err, commands.ErrTaskNotFound) {
+			return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
+		}
 		return false, fmt.Errorf("watchdog: load task %s: %w", l.TaskID, err)
 	}
 	if task.State() != domain.StateRunning || task.Attempt() != l.Attempt || task.WorkerID() != l.WorkerID {
