@@ -106,7 +106,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  try:         curl -s -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
 		path, base, base, base, base)
 
-	err = serveUntilDone(ctx, ln, devHandler(store, api), logger,
+	err = serveUntilDone(ctx, ln, withHealth(store, api), logger,
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
@@ -128,9 +128,9 @@ func newRunner(store worker.Store, cfg worker.Config) (*worker.Runner, error) {
 	return worker.New(store, cfg)
 }
 
-// devHandler serves the task API beside /healthz (the process is up) and
+// withHealth serves the task API beside /healthz (the process is up) and
 // /readyz (the event store answers).
-func devHandler(store eventstore.Store, api http.Handler) http.Handler {
+func withHealth(store eventstore.Store, api http.Handler) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

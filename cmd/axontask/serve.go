@@ -109,7 +109,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	return serveUntilDone(ctx, ln, devHandler(store, api), logger,
+	return serveUntilDone(ctx, ln, withHealth(store, api), logger,
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, projectorLockKey, projector.Run))

@@ -196,16 +196,8 @@ type Claimed struct {
 // lease. A bus consumer acknowledges its message after Claim, so a worker
 // that dies before claiming leaves the message to be delivered again.
 func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (*Claimed, error) {
-	var task domain.Task
-	var created *domain.TaskCreated
-	visit := func(e *domain.Event) {
-		if e.Type == domain.TaskCreatedType {
-			if p, err := domain.Decode(e.Type, e.Payload); err == nil {
-				created = p.(*domain.TaskCreated)
-			}
-		}
-	}
-	if err := commands.CatchUpTask(ctx, r.store, taskID, tenantID, &task, visit); err != nil {
+	task, created, err := loadTask(ctx, r.store, taskID, tenantID)
+	if err != nil {
 		return nil, err
 	}
 	if task.State() != domain.StateQueued {
@@ -222,7 +214,7 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	if err != nil {
 		return nil, fmt.Errorf("task %s: stored args: %w", taskID, err)
 	}
-	t := &run{r: r, stream: eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}, task: &task}
+	t := &run{r: r, stream: eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}, task: task}
 	if err := t.claim(ctx); err != nil {
 		return nil, err
 	}
@@ -288,11 +280,7 @@ func (r *Runner) claimed(taskID string) {
 func (r *Runner) started(taskID string, stop context.CancelCauseFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h, ok := r.running[taskID]
-	if !ok {
-		h = &handle{}
-		r.running[taskID] = h
-	}
+	h := r.running[taskID] // registered by claimed, before Run could start
 	h.stop = stop
 	if h.canceled {
 		stop(errCanceled)
@@ -340,18 +328,9 @@ func (t *run) appendOne(ctx context.Context, typ domain.EventType, payload any) 
 	return t.append(ctx, []domain.NewEvent{e})
 }
 
+// newEvent builds an event of this task, caused by this worker.
 func (t *run) newEvent(typ domain.EventType, payload any) (domain.NewEvent, error) {
-	b, err := domain.MarshalPayload(payload)
-	if err != nil {
-		return domain.NewEvent{}, err
-	}
-	return domain.NewEvent{
-		EventID:    uuid.Must(uuid.NewV7()),
-		Type:       typ,
-		Payload:    b,
-		Metadata:   domain.Metadata{Actor: "worker:" + t.r.cfg.WorkerID, CorrelationID: t.stream.ID},
-		OccurredAt: t.r.cfg.NowFunc(),
-	}, nil
+	return newEvent(t.r.cfg.NowFunc(), "worker:"+t.r.cfg.WorkerID, t.stream.ID, typ, payload)
 }
 
 // append appends events at the task's head and applies them. On a conflict
@@ -451,15 +430,13 @@ func (t *run) cancelRequestedSince(ctx context.Context, seq int64) int64 {
 // handBack returns a task this worker holds to the queue: task.lease_lost,
 // then task.queued for the next attempt.
 func (t *run) handBack(ctx context.Context, reason string) error {
-	lost, err := t.newEvent(domain.TaskLeaseLostType, domain.TaskLeaseLost{Attempt: t.task.Attempt(), WorkerID: t.r.cfg.WorkerID})
+	attempt := t.task.Attempt()
+	events, err := leaseLostThen(t.r.cfg.NowFunc(), "worker:"+t.r.cfg.WorkerID, t.stream.ID, t.r.cfg.WorkerID, attempt,
+		domain.TaskQueuedType, domain.TaskQueued{Attempt: attempt + 1, Reason: reason})
 	if err != nil {
 		return err
 	}
-	queued, err := t.newEvent(domain.TaskQueuedType, domain.TaskQueued{Attempt: t.task.Attempt() + 1, Reason: reason})
-	if err != nil {
-		return err
-	}
-	if err := t.append(ctx, []domain.NewEvent{lost, queued}); err != nil && !errors.Is(err, ErrTaskLost) {
+	if err := t.append(ctx, events); err != nil && !errors.Is(err, ErrTaskLost) {
 		return fmt.Errorf("task %s: hand back: %w", t.stream.ID, err)
 	}
 	return nil

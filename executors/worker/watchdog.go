@@ -105,16 +105,8 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 	if err != nil {
 		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task of ours
 	}
-	var task domain.Task
-	var timeoutS int
-	visit := func(e *domain.Event) {
-		if e.Type == domain.TaskCreatedType {
-			if p, err := domain.Decode(e.Type, e.Payload); err == nil {
-				timeoutS = p.(*domain.TaskCreated).TimeoutS
-			}
-		}
-	}
-	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task, visit); err != nil {
+	task, created, err := loadTask(ctx, w.store, id, l.TenantID)
+	if err != nil {
 		if errors.Is(err, commands.ErrTaskNotFound) {
 			return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
 		}
@@ -123,8 +115,11 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 	if task.State() != domain.StateRunning || task.Attempt() != l.Attempt || task.WorkerID() != l.WorkerID {
 		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
 	}
+	var timeoutS int
+	if created != nil {
+		timeoutS = created.TimeoutS
+	}
 	now := w.cfg.NowFunc()
-	lost := domain.TaskLeaseLost{Attempt: l.Attempt, WorkerID: l.WorkerID}
 	var next domain.EventType
 	var payload any
 	switch {
@@ -137,7 +132,7 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 		next, payload = domain.TaskQueuedType, domain.TaskQueued{Attempt: l.Attempt + 1, Reason: fmt.Sprintf(
 			"worker %s stopped renewing its lease on attempt %d", l.WorkerID, l.Attempt)}
 	}
-	events, err := watchdogEvents(now, id, []domain.EventType{domain.TaskLeaseLostType, next}, []any{lost, payload})
+	events, err := leaseLostThen(now, "watchdog", l.TaskID, l.WorkerID, l.Attempt, next, payload)
 	if err != nil {
 		return false, err
 	}
@@ -150,19 +145,4 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 	}
 	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", next)
 	return true, w.store.DropLease(ctx, l.TaskID, l.Attempt)
-}
-
-func watchdogEvents(now time.Time, taskID uuid.UUID, types []domain.EventType, payloads []any) ([]domain.NewEvent, error) {
-	out := make([]domain.NewEvent, len(types))
-	for i, typ := range types {
-		b, err := domain.MarshalPayload(payloads[i])
-		if err != nil {
-			return nil, err
-		}
-		out[i] = domain.NewEvent{
-			EventID: uuid.Must(uuid.NewV7()), Type: typ, Payload: b, OccurredAt: now,
-			Metadata: domain.Metadata{Actor: "watchdog", CorrelationID: taskID.String()},
-		}
-	}
-	return out, nil
 }
