@@ -55,11 +55,9 @@ func eventMessage(e *domain.Event) (*message.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", e.EventID, err)
 	}
-	m := message.NewMessage(e.EventID.String(), payload)
-	m.Metadata.Set(MetaPosition, strconv.FormatInt(e.Position, 10))
+	m := newMessage(e, payload)
 	m.Metadata.Set(MetaType, string(e.Type))
 	m.Metadata.Set(MetaStreamID, e.StreamID)
-	m.Metadata.Set(MetaTenantID, e.TenantID)
 	return m, nil
 }
 
@@ -69,10 +67,15 @@ func jsonMessage(e *domain.Event, v any) (*message.Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newMessage(e, payload), nil
+}
+
+// newMessage is a message about event e, id'd by it, with its position and tenant.
+func newMessage(e *domain.Event, payload []byte) *message.Message {
 	m := message.NewMessage(e.EventID.String(), payload)
 	m.Metadata.Set(MetaPosition, strconv.FormatInt(e.Position, 10))
 	m.Metadata.Set(MetaTenantID, e.TenantID)
-	return m, nil
+	return m
 }
 
 // DecodeEvent parses a TopicEvents message back into the event.

@@ -100,33 +100,26 @@ func (r *Relay) publish(e *domain.Event) error {
 	if err := r.pub.Publish(TopicEvents, m); err != nil {
 		return err
 	}
-	switch e.Type {
-	case domain.TaskQueuedType:
-		id, err := uuid.Parse(e.StreamID)
-		if err != nil {
-			return fmt.Errorf("task stream id %q: %w", e.StreamID, err)
-		}
+	if e.Type != domain.TaskQueuedType && e.Type != domain.TaskCancelRequestedType {
+		return nil
+	}
+	id, err := uuid.Parse(e.StreamID)
+	if err != nil {
+		return fmt.Errorf("task stream id %q: %w", e.StreamID, err)
+	}
+	topic, v := TopicControl, any(Control{Action: ActionCancel, TaskID: id, TenantID: e.TenantID, Position: e.Position})
+	if e.Type == domain.TaskQueuedType {
 		p, err := domain.Decode(e.Type, e.Payload)
 		if err != nil {
 			return err
 		}
-		w, err := jsonMessage(e, Work{TaskID: id, TenantID: e.TenantID, Attempt: p.(*domain.TaskQueued).Attempt, Position: e.Position})
-		if err != nil {
-			return err
-		}
-		return r.pub.Publish(TopicTasks, w)
-	case domain.TaskCancelRequestedType:
-		id, err := uuid.Parse(e.StreamID)
-		if err != nil {
-			return fmt.Errorf("task stream id %q: %w", e.StreamID, err)
-		}
-		c, err := jsonMessage(e, Control{Action: ActionCancel, TaskID: id, TenantID: e.TenantID, Position: e.Position})
-		if err != nil {
-			return err
-		}
-		return r.pub.Publish(TopicControl, c)
+		topic, v = TopicTasks, Work{TaskID: id, TenantID: e.TenantID, Attempt: p.(*domain.TaskQueued).Attempt, Position: e.Position}
 	}
-	return nil
+	m, err = jsonMessage(e, v)
+	if err != nil {
+		return err
+	}
+	return r.pub.Publish(topic, m)
 }
 
 // FileCheckpoint keeps a checkpoint in a file, replaced atomically on each
