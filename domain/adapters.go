@@ -72,13 +72,13 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 		if err := decodeStrict(raw, &args, "steps", "interval_ms", "output_lines_per_step", "fail_at_step"); err != nil {
 			return nil, err
 		}
-		return &args, args.validate()
+		return &args, args.Validate()
 	case AdapterShell:
 		var args ShellArgs
 		if err := decodeStrict(raw, &args, "command", "cwd", "env"); err != nil {
 			return nil, err
 		}
-		return &args, args.validate()
+		return &args, args.Validate()
 	case AdapterDocker, AdapterFly:
 		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\" or \"mock\"", a)}
 	default:
@@ -100,12 +100,9 @@ func decodeStrict(raw json.RawMessage, v any, fields ...string) error {
 		var syntaxErr *json.SyntaxError
 		switch {
 		case errors.As(err, &typeErr):
-			return &ValidationError{Field: "args." + typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
+			return &ValidationError{Field: "args." + typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", JSONKind(typeErr.Type.Kind().String()), typeErr.Value)}
 		case errors.As(err, &syntaxErr):
 			return &ValidationError{Field: "args", Reason: "is not valid JSON: " + syntaxErr.Error()}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return &ValidationError{Field: "args." + name, Reason: "is not a known argument of this adapter"}
 		default:
 			return &ValidationError{Field: "args", Reason: "must be a JSON object: " + err.Error()}
 		}
@@ -150,23 +147,28 @@ func checkMembers(raw json.RawMessage, fields []string) error {
 	return nil
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "int", "int64":
+// JSONKind names a Go kind (reflect.Kind's String) the way a JSON client
+// thinks of it, for error messages: "an integer", "a string", "an array" …
+func JSONKind(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
 		return "an integer"
-	case "float64":
+	case strings.HasPrefix(kind, "float"):
 		return "a number"
-	case "string":
+	case kind == "string":
 		return "a string"
-	case "slice":
+	case kind == "bool":
+		return "a boolean"
+	case kind == "slice":
 		return "an array"
-	case "map", "struct":
+	case kind == "map", kind == "struct":
 		return "an object"
 	}
-	return goKind
+	return "of another type"
 }
 
-func (a *MockArgs) validate() error {
+// Validate checks the arguments against the mock adapter's limits.
+func (a *MockArgs) Validate() error {
 	switch {
 	case a.Steps < 1 || a.Steps > MaxMockSteps:
 		return &ValidationError{Field: "args.steps", Reason: fmt.Sprintf("must be between 1 and %d", MaxMockSteps)}
@@ -180,7 +182,8 @@ func (a *MockArgs) validate() error {
 	return nil
 }
 
-func (a *ShellArgs) validate() error {
+// Validate checks the arguments against the shell adapter's limits.
+func (a *ShellArgs) Validate() error {
 	if len(a.Command) == 0 || a.Command[0] == "" {
 		return &ValidationError{Field: "args.command", Reason: `must be a non-empty argv array, like ["make", "test"] (use ["sh", "-c", "…"] for a shell)`}
 	}

@@ -37,3 +37,13 @@ const (
 	TaskCanceledType        EventType = "task.canceled"
 	TaskTimedOutType        EventType = "task.timed_out"
 )
+
+// Terminal reports whether an event of type t ends its task: no event may
+// follow it.
+func (t EventType) Terminal() bool {
+	switch t {
+	case TaskSucceededType, TaskFailedType, TaskCanceledType, TaskTimedOutType:
+		return true
+	}
+	return false
+}

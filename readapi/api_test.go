@@ -260,7 +260,7 @@ func checkSeqs(t *testing.T, events []domain.Event, from int64) {
 			t.Fatalf("event %d has seq %d, want %d", i, e.Seq, from+int64(i))
 		}
 	}
-	if len(events) == 0 || !domain.TaskState(strings.TrimPrefix(string(events[len(events)-1].Type), "task.")).Terminal() {
+	if len(events) == 0 || !events[len(events)-1].Type.Terminal() {
 		t.Fatalf("stream did not end with a terminal event: %d events", len(events))
 	}
 }

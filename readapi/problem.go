@@ -130,7 +130,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 		if typeErr.Field == "" {
 			return &domain.ValidationError{Field: "body", Reason: "must be a JSON object, not " + typeErr.Value}
 		}
-		return &domain.ValidationError{Field: typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
+		return &domain.ValidationError{Field: typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", domain.JSONKind(typeErr.Type.Kind().String()), typeErr.Value)}
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return &domain.ValidationError{Field: "body", Reason: "is not valid JSON: " + err.Error()}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -141,23 +141,4 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 		return &domain.ValidationError{Field: name, Reason: "is not a known field; check its spelling"}
 	}
 	return &domain.ValidationError{Field: "body", Reason: "cannot be read: " + err.Error()}
-}
-
-// jsonKind names a Go kind the way a JSON client thinks of it.
-func jsonKind(kind string) string {
-	switch {
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
-		return "an integer"
-	case strings.HasPrefix(kind, "float"):
-		return "a number"
-	case kind == "string":
-		return "a string"
-	case kind == "bool":
-		return "a boolean"
-	case kind == "slice":
-		return "an array"
-	case kind == "map", kind == "struct":
-		return "an object"
-	}
-	return "of another type"
 }

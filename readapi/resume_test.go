@@ -60,7 +60,7 @@ func TestResumeAfterRandomDrops(t *testing.T) {
 			}
 			_ = r.Body.Close()
 			cancel()
-			if ended || (len(got) > 0 && domain.TaskState(got[len(got)-1].Type[len("task."):]).Terminal()) {
+			if ended || (len(got) > 0 && got[len(got)-1].Type.Terminal()) {
 				break
 			}
 			drops++

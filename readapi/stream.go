@@ -98,7 +98,7 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 			a.streamFailed(r, taskID, err)
 			return
 		}
-		if len(prev) == 1 && prev[0].Seq == since && terminal(prev[0].Type) {
+		if len(prev) == 1 && prev[0].Seq == since && prev[0].Type.Terminal() {
 			return
 		}
 	}
@@ -125,7 +125,7 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 					return
 				}
 				last = e.Seq
-				if terminal(e.Type) {
+				if e.Type.Terminal() {
 					_ = a.send(rc, w, buf)
 					return
 				}

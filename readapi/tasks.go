@@ -173,7 +173,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Events = append(resp.Events, b)
 		resp.NextSeq = page[i].Seq
-		resp.Ended = terminal(page[i].Type)
+		resp.Ended = page[i].Type.Terminal()
 	}
 	if len(page) == 0 {
 		// Nothing after since_seq: the task has ended if it is in a final
@@ -186,15 +186,6 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		resp.Ended = task.State().Terminal()
 	}
 	writeJSON(w, http.StatusOK, resp)
-}
-
-// terminal reports whether an event ends its task: no event follows it.
-func terminal(t domain.EventType) bool {
-	switch t {
-	case domain.TaskSucceededType, domain.TaskFailedType, domain.TaskCanceledType, domain.TaskTimedOutType:
-		return true
-	}
-	return false
 }
 
 // caller asks TenantFunc who makes r.

@@ -251,7 +251,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	collect(func() bool { return false }, 200*time.Millisecond) // drain what A delivered
 	streamB := make(chan error, 1)
 	go func() { streamB <- sseFrom(ctx, apiB.base, id, got[len(got)-1].Seq, seen) }()
-	terminal := func() bool { return len(got) > 0 && isTerminal(got[len(got)-1].Type) }
+	terminal := func() bool { return len(got) > 0 && got[len(got)-1].Type.Terminal() }
 	collect(terminal, 90*time.Second)
 	if !terminal() {
 		t.Fatalf("the stream did not reach the end; last %v", got[len(got)-1].Type)
@@ -278,12 +278,4 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	if !strings.Contains(log, string(domain.TaskLeaseLostType)) || len(startedBy) != 2 || got[len(got)-1].Type != domain.TaskSucceededType {
 		t.Fatalf("want task.lease_lost, a second attempt on the other worker, and success; got %s (started by %v)", log, startedBy)
 	}
-}
-
-func isTerminal(t domain.EventType) bool {
-	switch t {
-	case domain.TaskSucceededType, domain.TaskFailedType, domain.TaskCanceledType, domain.TaskTimedOutType:
-		return true
-	}
-	return false
 }

@@ -2,7 +2,6 @@ package mock
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -72,19 +71,15 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 	return executors.Result{ExitCode: 0, Summary: fmt.Sprintf("%d steps", args.Steps)}, nil
 }
 
-// mockArgs checks that a is a *domain.MockArgs that domain.ParseArgs would
-// accept, so that a caller who skipped validation gets a clear error rather
-// than, say, a division by zero.
+// mockArgs checks that a is a *domain.MockArgs within the adapter's limits,
+// so that a caller who skipped validation gets a clear error rather than,
+// say, a division by zero.
 func mockArgs(a any) (*domain.MockArgs, error) {
 	args, ok := a.(*domain.MockArgs)
 	if !ok || args == nil {
 		return nil, fmt.Errorf("mock executor got args of type %T; want a non-nil *domain.MockArgs from domain.ParseArgs", a)
 	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return nil, fmt.Errorf("encode mock args: %w", err)
-	}
-	if _, err := domain.ParseArgs(domain.AdapterMock, raw); err != nil {
+	if err := args.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid mock args: %w", err)
 	}
 	return args, nil

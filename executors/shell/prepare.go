@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,19 +13,15 @@ import (
 	"github.com/axontask/axontask/domain"
 )
 
-// shellArgs checks that a is a *domain.ShellArgs that domain.ParseArgs would
-// accept, so that a caller who skipped validation gets a clear error rather
-// than, say, a corrupt environment.
+// shellArgs checks that a is a *domain.ShellArgs within the adapter's limits,
+// so that a caller who skipped validation gets a clear error rather than,
+// say, a corrupt environment.
 func shellArgs(a any) (*domain.ShellArgs, error) {
 	args, ok := a.(*domain.ShellArgs)
 	if !ok || args == nil {
 		return nil, fmt.Errorf("shell executor got args of type %T; want a non-nil *domain.ShellArgs from domain.ParseArgs", a)
 	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return nil, fmt.Errorf("encode shell args: %w", err)
-	}
-	if _, err := domain.ParseArgs(domain.AdapterShell, raw); err != nil {
+	if err := args.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid shell args: %w", err)
 	}
 	return args, nil
