@@ -90,17 +90,13 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 	lastWrite := time.Now()
 	last := since
 	streamID := taskID.String()
-	if since > 0 {
-		// A client resuming after the terminal event (EventSource
-		// reconnects after every close) gets an empty stream that ends.
-		prev, err := a.cfg.Store.ReadStream(ctx, streamID, since-1, 1)
-		if err != nil {
-			a.streamFailed(r, taskID, err)
-			return
-		}
-		if len(prev) == 1 && prev[0].Seq == since && prev[0].Type.Terminal() {
-			return
-		}
+	// A client resuming after the terminal event (EventSource reconnects
+	// after every close) gets an empty stream that ends.
+	if ended, _, err := a.endsAt(ctx, streamID, since); err != nil {
+		a.streamFailed(r, taskID, err)
+		return
+	} else if ended {
+		return
 	}
 	for {
 		// The head is read before the stream: an event appended after the

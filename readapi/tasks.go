@@ -1,6 +1,7 @@
 package readapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -176,16 +177,38 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		resp.Ended = page[i].Type.Terminal()
 	}
 	if len(page) == 0 {
-		// Nothing after since_seq: the task has ended if it is in a final
-		// state (its terminal event is its last).
-		var task domain.Task
-		if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, tenantID, &task, nil); err != nil {
+		// Nothing after since_seq: the task has ended if its last event is
+		// a terminal one.
+		var found bool
+		if resp.Ended, found, err = a.endsAt(ctx, taskID.String(), since); err != nil {
 			a.writeError(w, r, err)
 			return
 		}
-		resp.Ended = task.State().Terminal()
+		if !found {
+			// since_seq lies beyond the end: the task's state decides.
+			var task domain.Task
+			if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, tenantID, &task, nil); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			resp.Ended = task.State().Terminal()
+		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// endsAt reports whether the event with seq since is the task's terminal
+// event, reading that one event only; found is false when there is no such
+// event (since 0, or past the end).
+func (a *api) endsAt(ctx context.Context, streamID string, since int64) (ended, found bool, err error) {
+	if since <= 0 {
+		return false, false, nil
+	}
+	prev, err := a.cfg.Store.ReadStream(ctx, streamID, since-1, 1)
+	if err != nil || len(prev) == 0 || prev[0].Seq != since {
+		return false, false, err
+	}
+	return prev[0].Type.Terminal(), true, nil
 }
 
 // caller asks TenantFunc who makes r.
