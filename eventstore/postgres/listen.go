@@ -48,8 +48,8 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) (connected 
 		}
 	}
 	// Anything sealed while no LISTEN was in effect is picked up here.
-	var head int64
-	if err := conn.QueryRow(ctx, "SELECT next_position FROM sealer_state").Scan(&head); err != nil {
+	head, err := s.q.FeedHead(ctx, conn)
+	if err != nil {
 		return true, err
 	}
 	s.observeHead(head)

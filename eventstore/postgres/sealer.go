@@ -32,57 +32,16 @@ type sealCursor struct {
 }
 
 // runSealer takes part in the sealer election until ctx ends. Leadership is a
-// session advisory lock held by one dedicated connection: if this process or
-// its connection dies, Postgres releases the lock and another process's
-// sealer takes over at the cursor committed last.
+// session advisory lock held by one dedicated connection, on which the
+// sealer also seals: if this process or its connection dies, Postgres
+// releases the lock and another process's sealer takes over at the cursor
+// committed last.
 func (s *Store) runSealer(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.leadWhileElected(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			s.cfg.Logger.Warn("event store sealer: lost leadership", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-	}
-}
-
-// leadWhileElected tries to win the election and, if it does, seals until an
-// error or ctx ends. The connection is closed afterwards so that the lock can
-// never outlive this leadership.
-func (s *Store) leadWhileElected(ctx context.Context) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("acquire sealer connection: %w", err)
-	}
-	var won bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sealerLockKey).Scan(&won); err != nil {
-		conn.Release()
-		return fmt.Errorf("try sealer lock: %w", err)
-	}
-	if !won {
-		conn.Release() // holds no lock: safe to reuse
-		// Another process seals; wait a while before asking again.
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-		return nil
-	}
-	defer func() {
-		// Closing the session is what releases the lock, whatever happened.
-		_ = conn.Conn().Close(context.Background())
-		conn.Release()
-	}()
-	s.leader.Store(true)
-	defer s.leader.Store(false)
-	return s.seal(ctx, conn)
+	s.runElected(ctx, sealerLockKey, "event store sealer", func(ctx context.Context, conn *pgxpool.Conn) error {
+		s.leader.Store(true)
+		defer s.leader.Store(false)
+		return s.seal(ctx, conn)
+	})
 }
 
 func (s *Store) seal(ctx context.Context, conn *pgxpool.Conn) error {

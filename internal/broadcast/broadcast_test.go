@@ -37,5 +37,9 @@ func TestBroadcastWithoutWaitersIsHarmless(t *testing.T) {
 	s.Broadcast()
 	ch := s.Wait()
 	s.Broadcast()
-	<-ch
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter was not woken")
+	}
 }

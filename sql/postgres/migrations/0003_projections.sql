@@ -2,6 +2,8 @@
 -- event store's feed and can be dropped at any time; its checkpoint (the
 -- next feed position it will apply) moves in the same transaction as its rows.
 
+-- projection_checkpoints also keeps the positions of feed consumers outside
+-- this database, such as the relay (name "relay").
 CREATE TABLE projection_checkpoints (
     name          text   PRIMARY KEY,
     next_position bigint NOT NULL CHECK (next_position >= 0)

@@ -9,28 +9,18 @@ import (
 	"context"
 )
 
-const checkpointGet = `-- name: CheckpointGet :one
-SELECT next_position FROM feed_checkpoints WHERE name = $1
-`
-
-func (q *Queries) CheckpointGet(ctx context.Context, db DBTX, name string) (int64, error) {
-	row := db.QueryRow(ctx, checkpointGet, name)
-	var next_position int64
-	err := row.Scan(&next_position)
-	return next_position, err
-}
-
-const checkpointSet = `-- name: CheckpointSet :exec
-INSERT INTO feed_checkpoints (name, next_position) VALUES ($1, $2)
+const checkpointSave = `-- name: CheckpointSave :exec
+INSERT INTO projection_checkpoints (name, next_position) VALUES ($1, $2)
 ON CONFLICT (name) DO UPDATE SET next_position = excluded.next_position
 `
 
-type CheckpointSetParams struct {
+type CheckpointSaveParams struct {
 	Name         string
 	NextPosition int64
 }
 
-func (q *Queries) CheckpointSet(ctx context.Context, db DBTX, arg CheckpointSetParams) error {
-	_, err := db.Exec(ctx, checkpointSet, arg.Name, arg.NextPosition)
+// Records a feed consumer's position (the relay's, a projection's reset).
+func (q *Queries) CheckpointSave(ctx context.Context, db DBTX, arg CheckpointSaveParams) error {
+	_, err := db.Exec(ctx, checkpointSave, arg.Name, arg.NextPosition)
 	return err
 }

@@ -35,11 +35,6 @@ type Event struct {
 	Hash          []byte
 }
 
-type FeedCheckpoint struct {
-	Name         string
-	NextPosition int64
-}
-
 type Ledger struct {
 	FirstPosition int64
 	StreamID      string
