@@ -63,16 +63,15 @@ func (c Config) withDefaults() Config {
 // Store is the Postgres event store. It is safe for concurrent use; any
 // number of Stores in any number of processes may share one database.
 type Store struct {
-	cfg     Config
-	pool    *pgxpool.Pool
-	q       *dbsqlc.Queries
-	heads   *headCache
-	closed  atomic.Bool
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	leader  atomic.Bool
-	head    atomic.Int64 // highest feed head seen (next position to seal)
-	feedSig broadcast.Signal
+	cfg    Config
+	pool   *pgxpool.Pool
+	q      *dbsqlc.Queries
+	heads  *headCache
+	closed atomic.Bool
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	leader atomic.Bool
+	head   broadcast.Head // highest feed head seen (next position to seal)
 
 	sealNudge   chan struct{} // wakes this process's sealer
 	remoteNudge chan struct{} // asks the notifier goroutine to wake a remote sealer
@@ -127,7 +126,6 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 		sealNudge:   make(chan struct{}, 1),
 		remoteNudge: make(chan struct{}, 1),
 	}
-	s.head.Store(-1)
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.listen(bg, pcfg.ConnConfig) }()
 	go func() { defer s.wg.Done(); s.notifyRemote(bg) }()
@@ -150,7 +148,7 @@ func (s *Store) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	s.pool.Close()
-	s.feedSig.Broadcast()
+	s.head.Wake()
 	return nil
 }
 
@@ -382,7 +380,7 @@ func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		wake := s.feedSig.Wait() // before the checks, so Close's broadcast is never missed
+		wake := s.head.Wait() // before the checks, so Close's wake-up is never missed
 		if s.closed.Load() {
 			return eventstore.ErrClosed
 		}
@@ -407,18 +405,7 @@ func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
 }
 
 // observeHead records a feed head seen anywhere and wakes waiters if it moved.
-func (s *Store) observeHead(h int64) {
-	for {
-		cur := s.head.Load()
-		if h <= cur {
-			return
-		}
-		if s.head.CompareAndSwap(cur, h) {
-			s.feedSig.Broadcast()
-			return
-		}
-	}
-}
+func (s *Store) observeHead(h int64) { s.head.Advance(h) }
 
 func toEvent(r dbsqlc.Event, pos int64) (domain.Event, error) {
 	e := domain.Event{

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/broadcast"
 )
 
 // feedPollInterval is how often, while some WaitFeed call waits, the store
@@ -16,45 +16,10 @@ import (
 // (this Store's own appends wake waiters at once).
 const feedPollInterval = time.Second
 
-// feedSignal tells WaitFeed calls that the feed has grown, without polling:
-// a channel that is closed, and replaced, whenever the known head grows.
+// feedSignal tells WaitFeed calls that the feed has grown, without polling.
 type feedSignal struct {
-	head    atomic.Int64 // the largest feed head seen (own commits and reads)
-	waiters atomic.Int64 // WaitFeed calls in progress; the poller reads only for them
-
-	mu    sync.Mutex
-	grown chan struct{}
-}
-
-func newFeedSignal() feedSignal {
-	return feedSignal{grown: make(chan struct{})}
-}
-
-// wait returns a channel that is closed once the head grows past its value
-// at the time of the call. Take it before reading head, so no growth is missed.
-func (f *feedSignal) wait() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.grown
-}
-
-// advance records that the feed holds head events and, if that is news,
-// wakes every waiter. head is stored before the wake-up, so a woken waiter
-// sees it.
-func (f *feedSignal) advance(head int64) {
-	for {
-		cur := f.head.Load()
-		if head <= cur {
-			return
-		}
-		if f.head.CompareAndSwap(cur, head) {
-			break
-		}
-	}
-	f.mu.Lock()
-	close(f.grown)
-	f.grown = make(chan struct{})
-	f.mu.Unlock()
+	broadcast.Head              // the largest feed head seen (own commits and reads)
+	waiters        atomic.Int64 // WaitFeed calls in progress; the poller reads only for them
 }
 
 // WaitFeed implements eventstore.Store. It returns nil once the feed holds
@@ -72,8 +37,8 @@ func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
 	s.feed.waiters.Add(1)
 	defer s.feed.waiters.Add(-1)
 
-	grown := s.feed.wait()
-	if s.feed.head.Load() > pos {
+	grown := s.feed.Wait()
+	if s.feed.Load() > pos {
 		return nil
 	}
 	// Look at the file once: another process may have appended already.
@@ -89,8 +54,8 @@ func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
 		case <-s.done:
 			return fmt.Errorf("wait for feed position %d: %w", pos, eventstore.ErrClosed)
 		}
-		grown = s.feed.wait()
-		head = s.feed.head.Load()
+		grown = s.feed.Wait()
+		head = s.feed.Load()
 	}
 	return nil
 }

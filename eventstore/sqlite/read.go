@@ -52,6 +52,6 @@ func (s *Store) FeedHead(ctx context.Context) (int64, error) {
 	if err := s.r.feedHead.QueryRowContext(ctx).Scan(&head); err != nil {
 		return 0, fmt.Errorf("read feed head: %w", s.closedOr(err))
 	}
-	s.feed.advance(head)
+	s.feed.Advance(head)
 	return head, nil
 }

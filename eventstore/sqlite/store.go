@@ -90,7 +90,6 @@ func open(ctx context.Context, path string, opts eventstore.Options, pollInterva
 		opts:      opts,
 		writeSlot: make(chan struct{}, 1),
 		heads:     make(map[string]streamHead),
-		feed:      newFeedSignal(),
 		done:      make(chan struct{}),
 	}
 	if err := s.open(ctx, abs); err != nil {
@@ -296,7 +295,7 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 	}
 	last := prepared[len(prepared)-1]
 	s.remember(stream.ID, streamHead{seq: last.Seq, hash: last.Hash, tenantID: stream.TenantID, streamType: stream.Type})
-	s.feed.advance(last.Position + 1)
+	s.feed.Advance(last.Position + 1)
 	return prepared, nil
 }
 

@@ -1,7 +1,11 @@
-// Package broadcast wakes every waiter at once, without polling.
+// Package broadcast wakes every waiter at once, without polling: a bare
+// Signal, and a growing Head (a feed head) built on it.
 package broadcast
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Signal is a reusable wake-up for any number of waiters. The zero value is
 // ready to use and safe for concurrent use.
@@ -36,3 +40,35 @@ func (s *Signal) Broadcast() {
 		s.ch = nil
 	}
 }
+
+// Head is a value that only grows, such as a feed head, whose growth wakes
+// waiters. The zero value is ready to use and safe for concurrent use.
+type Head struct {
+	v   atomic.Int64
+	sig Signal
+}
+
+// Load returns the largest value advanced to.
+func (h *Head) Load() int64 { return h.v.Load() }
+
+// Wait returns a channel closed at the next growth (or Wake). Take it
+// before Load, so that no growth is missed.
+func (h *Head) Wait() <-chan struct{} { return h.sig.Wait() }
+
+// Advance records v and, if it is larger than the value held, wakes every
+// waiter. The value is stored before the wake-up, so a woken waiter sees it.
+func (h *Head) Advance(v int64) {
+	for {
+		cur := h.v.Load()
+		if v <= cur {
+			return
+		}
+		if h.v.CompareAndSwap(cur, v) {
+			h.sig.Broadcast()
+			return
+		}
+	}
+}
+
+// Wake wakes every waiter without a change, for them to re-check (on Close).
+func (h *Head) Wake() { h.sig.Broadcast() }
