@@ -255,7 +255,9 @@ func (s *Store) unlockWriter() { <-s.writeSlot }
 // appendLocked runs one append in one write transaction. The caller holds the
 // write slot. The order of the checks is the contract's: invalid input first,
 // then an idempotent retry (a retry of a committed append is a no-op, not a
-// conflict), then the stream's owner, then the expected seq.
+// conflict), then the stream's owner, then the expected seq. Event ids are
+// looked up only when the head does not match or the insert hits a key: an
+// append at the head costs no extra query.
 func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -271,12 +273,12 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 	if err != nil {
 		return nil, err
 	}
-	stored, err := collect(tx.StmtContext(ctx, s.w.findEvents).QueryContext(ctx, eventIDsJSON(events)))
-	if err != nil {
-		return nil, fmt.Errorf("look up event ids: %w", err)
-	}
-	if len(stored) > 0 {
-		return eventstore.Retried(stream, expectedSeq, events, stored)
+	if head.seq != expectedSeq {
+		// Possibly a retry of an append that did commit. (At the head, a
+		// committed retry cannot exist: the insert below finds reused ids.)
+		if stored, err := s.retried(ctx, tx, stream, expectedSeq, events); stored != nil || err != nil {
+			return stored, err
+		}
 	}
 	if head.seq > 0 {
 		if err := eventstore.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
@@ -287,6 +289,12 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
 	}
 	if err := s.insert(ctx, tx, prepared); err != nil {
+		if constraintFailed(err, "events.seq") || constraintFailed(err, "events.event_id") {
+			// Another process appended these very events (a retry), or ids are reused.
+			if stored, rerr := s.retried(ctx, tx, stream, expectedSeq, events); stored != nil || rerr != nil {
+				return stored, rerr
+			}
+		}
 		return nil, s.insertError(ctx, tx, stream.ID, expectedSeq, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -353,6 +361,19 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, events []domain.Event) e
 
 // insertError maps a failed insert. A unique violation on (stream_id, seq)
 // means the cached head was stale (another process appended): a conflict.
+// retried looks the append's event ids up: (nil, nil) when none is stored,
+// otherwise eventstore.Retried's answer.
+func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	stored, err := collect(tx.StmtContext(ctx, s.w.findEvents).QueryContext(ctx, eventIDsJSON(events)))
+	if err != nil {
+		return nil, fmt.Errorf("look up event ids: %w", err)
+	}
+	if len(stored) == 0 {
+		return nil, nil
+	}
+	return eventstore.Retried(stream, expectedSeq, events, stored)
+}
+
 func (s *Store) insertError(ctx context.Context, tx *sql.Tx, streamID string, expectedSeq int64, err error) error {
 	switch {
 	case constraintFailed(err, "events.seq"):
