@@ -127,12 +127,24 @@ func NewRunner(feed Feed, proj Projection, cfg RunnerConfig) (*Runner, error) {
 // polling, and retries failed batches with a growing pause.
 func (r *Runner) Run(ctx context.Context) error {
 	delay := r.cfg.RetryDelay
+	pos := int64(-1) // the checkpoint as this runner knows it; -1: read it
 	for {
-		n, err := r.step(ctx, -1)
+		var n int
+		var err error
+		if pos < 0 {
+			pos, err = r.proj.Checkpoint(ctx)
+		}
+		if err == nil {
+			n, err = r.step(ctx, pos, -1)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case errors.Is(err, ErrCheckpointMoved):
+			pos = -1 // another runner or a reset moved it: read it again
+			continue
 		case err != nil:
+			pos = -1
 			r.cfg.Logger.ErrorContext(ctx, "projection batch failed; retrying", "projection", r.proj.Name(), "retry_in", delay, "err", err)
 			if err := sleep(ctx, delay); err != nil {
 				return err
@@ -141,11 +153,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			continue
 		}
 		delay = r.cfg.RetryDelay
+		pos += int64(n)
 		if n == 0 {
-			pos, err := r.proj.Checkpoint(ctx)
-			if err == nil {
-				err = r.feed.WaitFeed(ctx, pos)
-			}
+			err := r.feed.WaitFeed(ctx, pos)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -166,18 +176,19 @@ func (r *Runner) CatchUp(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("catch up %s: %w", r.proj.Name(), err)
 	}
-	for {
-		pos, err := r.proj.Checkpoint(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("catch up %s: %w", r.proj.Name(), err)
-		}
-		if pos >= head {
-			return pos, nil
-		}
-		if _, err := r.step(ctx, head); err != nil {
-			return 0, fmt.Errorf("catch up %s: %w", r.proj.Name(), err)
+	pos, err := r.proj.Checkpoint(ctx)
+	for err == nil && pos < head {
+		var n int
+		n, err = r.step(ctx, pos, head)
+		pos += int64(n)
+		if errors.Is(err, ErrCheckpointMoved) {
+			pos, err = r.proj.Checkpoint(ctx)
 		}
 	}
+	if err != nil {
+		return 0, fmt.Errorf("catch up %s: %w", r.proj.Name(), err)
+	}
+	return pos, nil
 }
 
 // Rebuild empties the projection and applies the feed again from position
@@ -191,14 +202,10 @@ func (r *Runner) Rebuild(ctx context.Context) error {
 	return err
 }
 
-// step applies one batch from the checkpoint, of events before until
-// (unless until < 0), and returns how many it applied. A moved checkpoint
-// is not an error: the next step starts from the new one.
-func (r *Runner) step(ctx context.Context, until int64) (int, error) {
-	pos, err := r.proj.Checkpoint(ctx)
-	if err != nil {
-		return 0, err
-	}
+// step applies one batch from pos, the checkpoint, of events before until
+// (unless until < 0), and returns how many it applied. When the checkpoint
+// is no longer at pos it fails with ErrCheckpointMoved and applies nothing.
+func (r *Runner) step(ctx context.Context, pos, until int64) (int, error) {
 	limit := r.cfg.Batch
 	if until >= 0 {
 		limit = int(min(int64(limit), until-pos))
@@ -211,9 +218,6 @@ func (r *Runner) step(ctx context.Context, until int64) (int, error) {
 		return 0, err
 	}
 	if err := r.proj.Apply(ctx, pos, events); err != nil {
-		if errors.Is(err, ErrCheckpointMoved) {
-			return 0, nil
-		}
 		return 0, err
 	}
 	return len(events), nil
