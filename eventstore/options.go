@@ -1,10 +1,13 @@
 package eventstore
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/axontask/axontask/domain"
 )
 
 // Defaults for Options.
@@ -28,6 +31,14 @@ type Options struct {
 	Rand io.Reader
 	// Logger receives the store's operational logs (default slog.Default()).
 	Logger *slog.Logger
+	// Committed, when set, is called with the events of each Append that
+	// committed (a retried Append may call it again with the same events),
+	// in the appender's goroutine, after the store's locks are
+	// released: the hook that announces them at once (bus.Announcer),
+	// ahead of the feed. Their Position is NoPosition until the feed has
+	// given them one (Postgres gives it later). It must be quick and must
+	// not fail the append: the feed remains the complete record.
+	Committed func(ctx context.Context, events []domain.Event)
 }
 
 // WithDefaults returns o with every zero field set to its default.
@@ -64,4 +75,11 @@ func (o Options) ClampLimit(limit int) int {
 		return o.MaxReadLimit
 	}
 	return limit
+}
+
+// NotifyCommitted calls the Committed hook, if any, with events.
+func (o Options) NotifyCommitted(ctx context.Context, events []domain.Event) {
+	if o.Committed != nil && len(events) > 0 {
+		o.Committed(ctx, events)
+	}
 }

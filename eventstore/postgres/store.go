@@ -213,6 +213,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	last := prepared[len(prepared)-1]
 	s.heads.put(stream.ID, streamHead{seq: last.Seq, hash: last.Hash, tenantID: stream.TenantID, streamType: stream.Type})
 	s.nudgeSealer()
+	s.cfg.NotifyCommitted(ctx, prepared)
 	return prepared, nil
 }
 

@@ -217,8 +217,8 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	if err := s.lockWriter(ctx); err != nil {
 		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
 	}
-	defer s.unlockWriter()
 	stored, err := s.appendLocked(ctx, stream, expectedSeq, events)
+	s.unlockWriter()
 	var conflict *eventstore.ConflictError
 	switch {
 	case errors.As(err, &conflict):
@@ -226,6 +226,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	case err != nil:
 		return nil, fmt.Errorf("append to %s: %w", stream.ID, s.closedOr(err))
 	}
+	s.opts.NotifyCommitted(ctx, stored)
 	return stored, nil
 }
 
