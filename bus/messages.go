@@ -19,6 +19,11 @@ const (
 	TopicTasks = "axontask.tasks"
 	// TopicControl carries a Control message for every task.cancel_requested.
 	TopicControl = "axontask.control"
+	// TopicLive carries each append's events right after its commit, ahead
+	// of the feed (see Announcer): the fast path to SSE hubs. It can miss an
+	// append (a process dying between commit and publish); TopicEvents
+	// misses nothing.
+	TopicLive = "axontask.live"
 )
 
 // Message metadata keys.
@@ -27,9 +32,14 @@ const (
 	MetaType     = "type"
 	MetaStreamID = "stream_id"
 	MetaTenantID = "tenant_id"
+	// MetaSeq is the event's seq (TopicEvents) or the last seq of the
+	// append (TopicLive).
+	MetaSeq = "seq"
 )
 
-// Work asks a worker to claim and run a queued task.
+// Work asks a worker to claim and run a queued task. Position is the
+// task.queued event's feed position, or domain.NoPosition when the
+// Announcer sent it before the feed gave it one.
 type Work struct {
 	TaskID   uuid.UUID `json:"task_id"`
 	TenantID string    `json:"tenant_id"`
@@ -37,7 +47,8 @@ type Work struct {
 	Position int64     `json:"position"`
 }
 
-// Control tells every worker about a task: today only "cancel".
+// Control tells every worker about a task: today only "cancel". Position
+// is as in Work.
 type Control struct {
 	Action   string    `json:"action"`
 	TaskID   uuid.UUID `json:"task_id"`
@@ -58,6 +69,7 @@ func eventMessage(e *domain.Event) (*message.Message, error) {
 	m := newMessage(e, payload)
 	m.Metadata.Set(MetaType, string(e.Type))
 	m.Metadata.Set(MetaStreamID, e.StreamID)
+	m.Metadata.Set(MetaSeq, strconv.FormatInt(e.Seq, 10))
 	return m, nil
 }
 

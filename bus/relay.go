@@ -100,6 +100,12 @@ func (r *Relay) publish(e *domain.Event) error {
 	if err := r.pub.Publish(TopicEvents, m); err != nil {
 		return err
 	}
+	return publishTaskMessage(r.pub, e)
+}
+
+// publishTaskMessage publishes what e asks of the workers: a Work message
+// for task.queued, a cancel Control message for task.cancel_requested.
+func publishTaskMessage(pub message.Publisher, e *domain.Event) error {
 	if e.Type != domain.TaskQueuedType && e.Type != domain.TaskCancelRequestedType {
 		return nil
 	}
@@ -115,11 +121,11 @@ func (r *Relay) publish(e *domain.Event) error {
 		}
 		topic, v = TopicTasks, Work{TaskID: id, TenantID: e.TenantID, Attempt: p.(*domain.TaskQueued).Attempt, Position: e.Position}
 	}
-	m, err = jsonMessage(e, v)
+	m, err := jsonMessage(e, v)
 	if err != nil {
 		return err
 	}
-	return r.pub.Publish(topic, m)
+	return pub.Publish(topic, m)
 }
 
 // FileCheckpoint keeps a checkpoint in a file, replaced atomically on each

@@ -1,0 +1,87 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/axontask/axontask/domain"
+)
+
+// Announcer publishes what each append committed the moment it commits,
+// without waiting for the feed to give the events positions (on Postgres
+// the sealer does that a few milliseconds later): the events on TopicLive
+// for SSE hubs, and the Work and Control messages they ask for, so that a
+// worker starts a task or stops it at once. The relay publishes all of it
+// again from the feed; consumers are idempotent, so the second copy is only
+// a backstop for an announcement lost to a crash or a Redis hiccup.
+//
+// Set its Committed method as eventstore.Options.Committed.
+type Announcer struct {
+	pub    message.Publisher
+	logger *slog.Logger
+}
+
+// NewAnnouncer returns an announcer publishing to pub.
+func NewAnnouncer(pub message.Publisher, logger *slog.Logger) *Announcer {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Announcer{pub: pub, logger: logger}
+}
+
+// Committed announces events, the events of one append. A failure is
+// logged, not returned: the relay will publish the events anyway.
+func (a *Announcer) Committed(ctx context.Context, events []domain.Event) {
+	if len(events) == 0 {
+		return
+	}
+	m, err := liveMessage(events)
+	if err == nil {
+		err = a.pub.Publish(TopicLive, m)
+	}
+	for i := range events {
+		if err != nil {
+			break
+		}
+		err = publishTaskMessage(a.pub, &events[i])
+	}
+	if err != nil {
+		a.logger.WarnContext(ctx, "announcer: publish failed; the relay will deliver the events", "stream_id", events[0].StreamID, "err", err)
+	}
+}
+
+// liveMessage renders one append's events for TopicLive: their JSON
+// envelopes, one per line. The message id is the first event's id.
+func liveMessage(events []domain.Event) (*message.Message, error) {
+	var payload []byte
+	for i := range events {
+		var err error
+		if payload, err = events[i].AppendJSON(payload); err != nil {
+			return nil, fmt.Errorf("encode event %s: %w", events[i].EventID, err)
+		}
+		payload = append(payload, '\n')
+	}
+	first, last := &events[0], &events[len(events)-1]
+	m := newMessage(first, payload)
+	m.Metadata.Set(MetaStreamID, first.StreamID)
+	m.Metadata.Set(MetaSeq, strconv.FormatInt(last.Seq, 10))
+	return m, nil
+}
+
+// DecodeLive parses a TopicLive message back into its events.
+func DecodeLive(m *message.Message) ([]domain.Event, error) {
+	var events []domain.Event
+	for line := range bytes.Lines(m.Payload) {
+		var e domain.Event
+		if err := e.UnmarshalJSON(bytes.TrimSuffix(line, []byte("\n"))); err != nil {
+			return nil, fmt.Errorf("decode live message %s: %w", m.UUID, err)
+		}
+		events = append(events, e)
+	}
+	return events, nil
+}
