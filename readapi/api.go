@@ -22,6 +22,9 @@ const (
 	DefaultPingInterval = 15 * time.Second
 	// DefaultRetry is the reconnection delay a stream suggests to clients.
 	DefaultRetry = 2 * time.Second
+	// DefaultWriteTimeout is how long a stream's client may take to accept
+	// one write before the stream is closed.
+	DefaultWriteTimeout = 10 * time.Second
 	// MinTokenKeyLen is the shortest Config.TokenKey accepted, in bytes.
 	MinTokenKeyLen = 32
 	// MaxBodyBytes bounds a request body.
@@ -38,10 +41,6 @@ type Store interface {
 	// ReadStream returns up to limit events of a stream with seq > afterSeq,
 	// in seq order; an unknown stream yields none.
 	ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error)
-	// FeedHead returns the position the next event of the global feed takes.
-	FeedHead(ctx context.Context) (int64, error)
-	// WaitFeed blocks until the feed holds an event at pos, or ctx ends.
-	WaitFeed(ctx context.Context, pos int64) error
 }
 
 // Starter starts tasks (*commands.StartTaskHandler).
@@ -63,6 +62,9 @@ type TenantFunc func(r *http.Request) (tenantID, actor string, err error)
 type Config struct {
 	// Store is read for statuses and events; required.
 	Store Store
+	// Hub hands live events to streams; required, subscribed before the
+	// handler serves.
+	Hub *Hub
 	// Start and Cancel handle the write endpoints; required.
 	Start  Starter
 	Cancel Canceler
@@ -74,6 +76,9 @@ type Config struct {
 	// PingInterval is how long a stream stays silent before a ping comment
 	// (default DefaultPingInterval).
 	PingInterval time.Duration
+	// WriteTimeout bounds one write to a stream's client (default
+	// DefaultWriteTimeout).
+	WriteTimeout time.Duration
 	// Logger receives errors the API could not answer otherwise (5xx); it
 	// never gets request bodies or tokens (default slog.Default()).
 	Logger *slog.Logger
@@ -86,6 +91,9 @@ func (c Config) withDefaults() Config {
 	if c.PingInterval == 0 {
 		c.PingInterval = DefaultPingInterval
 	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -96,6 +104,8 @@ func (c Config) validate() error {
 	switch {
 	case c.Store == nil:
 		return errors.New("readapi config: Store is nil")
+	case c.Hub == nil:
+		return errors.New("readapi config: Hub is nil")
 	case c.Start == nil:
 		return errors.New("readapi config: Start is nil")
 	case c.Cancel == nil:
@@ -106,6 +116,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("readapi config: TokenKey is %d bytes; it must be at least %d random bytes", len(c.TokenKey), MinTokenKeyLen)
 	case c.PingInterval < 0:
 		return fmt.Errorf("readapi config: PingInterval is %s; it must be positive", c.PingInterval)
+	case c.WriteTimeout < 0:
+		return fmt.Errorf("readapi config: WriteTimeout is %s; it must be positive", c.WriteTimeout)
 	}
 	return nil
 }

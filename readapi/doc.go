@@ -17,13 +17,20 @@
 //
 // Streams: a "retry: 2000" hint, then one frame per event with seq > N
 // ("id: <seq>", "event: <type>", "data: <envelope>", the envelope of
-// domain.Event.AppendJSON, so a client can verify the hash chain as it
-// reads), read from the store page by page; then live: the stream waits for
-// the global feed to move (Store.WaitFeed, from the head read before the
-// last read of the stream, so no event is missed) and reads the stream
-// again after the last seq sent. A ": ping" comment goes out after
-// Config.PingInterval of silence; the stream ends after the terminal event.
-// Each stream reads at its own pace: a slow client slows only itself.
+// domain.Event.AppendJSON without the feed position, so a client can verify
+// the hash chain as it reads), read from the store page by page; then live
+// from the Hub, which takes each event from the bus (bus.TopicLive right
+// after its commit, bus.TopicEvents again from the feed), renders its frame
+// once and queues it for every stream of its task. A stream registers with
+// the hub before it reads the store, skips what it has sent by seq, and
+// fills any gap in what the hub handed it from the store, so the client
+// gets every event exactly once, in order. A ": ping" comment goes out
+// after Config.PingInterval of silence, and the stream then also looks in
+// the store, in case a message was lost; the stream ends after the
+// terminal event. The hub never waits for a stream: a stream whose queue
+// overflows (HubConfig.QueueFrames, QueueBytes) is closed, as is one whose
+// client takes longer than Config.WriteTimeout to accept a write, and the
+// client resumes from its Last-Event-ID.
 //
 // Resume tokens are base64url (unpadded) HMAC-SHA256 over "v1", the task id
 // and the tenant id, NUL-separated, keyed by Config.TokenKey. One grants

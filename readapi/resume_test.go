@@ -10,9 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/integrity"
-	"github.com/axontask/axontask/internal/teststores"
 )
 
 // A client whose connection drops at random points, many times, and that
@@ -20,8 +18,7 @@ import (
 // none lost, none twice, a chain that verifies.
 func TestResumeAfterRandomDrops(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
-		b := setup(t, s)
+	forEachStore(t, setupOpts{}, func(t *testing.T, b *bundle) {
 		resp := b.do(t, "POST", "/mcp/start_task", tenantA, `{"name":"t","adapter":"mock","args":{"steps":40,"interval_ms":3,"output_lines_per_step":2},"timeout_s":60}`)
 		st := decode[started](t, resp, http.StatusCreated)
 		b.run(t, st.TaskID)

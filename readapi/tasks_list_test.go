@@ -1,21 +1,10 @@
 package readapi_test
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/axontask/axontask/commands"
-	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/internal/teststores"
-	"github.com/axontask/axontask/projections"
-	"github.com/axontask/axontask/readapi"
 )
 
 type listedTask struct {
@@ -41,51 +30,6 @@ type listProblem struct {
 	Detail string `json:"detail"`
 }
 
-// setupList starts the API with the task list and a projection runner that
-// follows the feed until the test ends.
-func setupList(t *testing.T, s eventstore.Store) *bundle {
-	t.Helper()
-	views, ok := s.(projections.TaskViewStore)
-	if !ok {
-		t.Fatalf("%T does not keep task views", s)
-	}
-	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cancel, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := readapi.New(readapi.Config{
-		Store: s, Start: start, Cancel: cancel, Tasks: views,
-		TenantFunc: func(r *http.Request) (string, string, error) {
-			tenant := r.Header.Get(tenantHdr)
-			if tenant == "" {
-				return "", "", errors.New("no tenant header")
-			}
-			return tenant, "user:test", nil
-		},
-		TokenKey: bytes.Repeat([]byte("k"), 32),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-
-	runner, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = runner.Run(ctx) }()
-	t.Cleanup(func() { stop(); wg.Wait() })
-	return &bundle{url: srv.URL, store: s}
-}
-
 // waitList polls GET /v1/tasks as tenant until it lists n tasks.
 func (b *bundle) waitList(t *testing.T, tenant string, n int) taskList {
 	t.Helper()
@@ -104,8 +48,7 @@ func (b *bundle) waitList(t *testing.T, tenant string, n int) taskList {
 
 func TestListTasks(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
-		b := setupList(t, s)
+	forEachStore(t, setupOpts{list: true}, func(t *testing.T, b *bundle) {
 		var startedIDs []string
 		for range 3 {
 			startedIDs = append(startedIDs, b.start(t).TaskID)
@@ -174,8 +117,7 @@ func TestListTasks(t *testing.T) {
 
 func TestListTasksRejectsBadParameters(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
-		b := setupList(t, s)
+	forEachStore(t, setupOpts{list: true}, func(t *testing.T, b *bundle) {
 		for _, tc := range []struct{ query, field string }{
 			{"state=bogus", "state"},
 			{"state=", "state"},

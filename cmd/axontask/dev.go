@@ -65,14 +65,22 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
+	// Watermill reports every message nobody subscribes to at info level.
+	quiet := watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, quiet)
+	defer func() { _ = pubsub.Close() }()
 	path := filepath.Join(*dataDir, "events.db")
-	store, err := sqlite.Open(ctx, path, eventstore.Options{Logger: logger})
+	store, err := sqlite.Open(ctx, path, eventstore.Options{Logger: logger, Committed: bus.NewAnnouncer(pubsub, logger).Committed})
 	if err != nil {
 		return fmt.Errorf("dev: open %s: %w", path, err)
 	}
 	defer func() { _ = store.Close() }()
 
-	api, err := taskAPI(store, key, logger)
+	hub, err := subscribedHub(ctx, pubsub, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	api, err := taskAPI(store, hub, key, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -81,10 +89,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	// Watermill reports every message nobody subscribes to at info level.
-	quiet := watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
-	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, quiet)
-	defer func() { _ = pubsub.Close() }()
 	pool := worker.NewPool(runner, pubsub, pubsub, *workers, logger)
 	if err := pool.Subscribe(ctx); err != nil {
 		return fmt.Errorf("dev: %w", err)
@@ -107,6 +111,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		path, base, base, base, base)
 
 	err = serveUntilDone(ctx, ln, withHealth(store, api), logger,
+		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },

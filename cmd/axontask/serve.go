@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -45,27 +46,35 @@ func (f *prodFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.redisPrefix, "redis-prefix", envOr("AXONTASK_REDIS_PREFIX", "axontask:"), "prefix of the Redis stream names (AXONTASK_REDIS_PREFIX)")
 }
 
-// open connects to Postgres and Redis.
-func (f *prodFlags) open(ctx context.Context, logger *slog.Logger) (*postgres.Store, bus.RedisConfig, func(), error) {
+// open connects to Redis and Postgres. The store announces its appends on
+// the returned publisher (bus.Announcer), which the caller may also use.
+func (f *prodFlags) open(ctx context.Context, logger *slog.Logger) (*postgres.Store, bus.RedisConfig, message.Publisher, func(), error) {
 	if f.databaseURL == "" || f.redisURL == "" {
-		return nil, bus.RedisConfig{}, nil, usageError("production mode needs Postgres and Redis: set DATABASE_URL and REDIS_URL (or -database-url, -redis-url); for a single process without them, run axontask dev")
+		return nil, bus.RedisConfig{}, nil, nil, usageError("production mode needs Postgres and Redis: set DATABASE_URL and REDIS_URL (or -database-url, -redis-url); for a single process without them, run axontask dev")
 	}
 	opts, err := redis.ParseURL(f.redisURL)
 	if err != nil {
-		return nil, bus.RedisConfig{}, nil, usageError("REDIS_URL: " + err.Error())
+		return nil, bus.RedisConfig{}, nil, nil, usageError("REDIS_URL: " + err.Error())
 	}
 	rdb := redis.NewClient(opts)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
-		return nil, bus.RedisConfig{}, nil, fmt.Errorf("connect to redis: %w", err)
+		return nil, bus.RedisConfig{}, nil, nil, fmt.Errorf("connect to redis: %w", err)
 	}
-	store, err := postgres.Open(ctx, f.databaseURL, postgres.Config{Options: eventstore.Options{Logger: logger}})
+	rcfg := bus.RedisConfig{Client: rdb, Prefix: f.redisPrefix, Logger: logger}
+	pub, err := bus.NewRedisPublisher(rcfg)
 	if err != nil {
 		_ = rdb.Close()
-		return nil, bus.RedisConfig{}, nil, err
+		return nil, bus.RedisConfig{}, nil, nil, err
+	}
+	sopts := eventstore.Options{Logger: logger, Committed: bus.NewAnnouncer(pub, logger).Committed}
+	store, err := postgres.Open(ctx, f.databaseURL, postgres.Config{Options: sopts})
+	if err != nil {
+		_ = rdb.Close()
+		return nil, bus.RedisConfig{}, nil, nil, err
 	}
 	closeAll := func() { _ = store.Close(); _ = rdb.Close() }
-	return store, bus.RedisConfig{Client: rdb, Prefix: f.redisPrefix, Logger: logger}, closeAll, nil
+	return store, rcfg, pub, closeAll, nil
 }
 
 // runServe runs an API process on Postgres and Redis: the task API, and the
@@ -85,16 +94,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (it signs resume tokens)", readapi.MinTokenKeyLen))
 	}
 	logger := newLogger(stderr)
-	store, rcfg, closeAll, err := pf.open(ctx, logger)
+	store, rcfg, pub, closeAll, err := pf.open(ctx, logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer closeAll()
-	pub, err := bus.NewRedisPublisher(rcfg)
+	live, err := bus.NewRedisFanOutSubscriber(rcfg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, []byte(secret), logger)
+	defer func() { _ = live.Close() }()
+	hub, err := subscribedHub(ctx, live, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	api, err := taskAPI(store, hub, []byte(secret), logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -110,6 +124,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	return serveUntilDone(ctx, ln, withHealth(store, api), logger,
+		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, projectorLockKey, projector.Run))
@@ -133,7 +148,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	logger := newLogger(stderr).With("worker_id", *id)
-	store, rcfg, closeAll, err := pf.open(ctx, logger)
+	store, rcfg, _, closeAll, err := pf.open(ctx, logger)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -175,9 +190,18 @@ type apiStore interface {
 	readapi.TaskLister
 }
 
-// taskAPI builds the task endpoints on store. Until identity lands every
-// request acts for localTenant.
-func taskAPI(store apiStore, key []byte, logger *slog.Logger) (http.Handler, error) {
+// subscribedHub returns an SSE hub subscribed to sub until ctx ends; run it.
+func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Logger) (*readapi.Hub, error) {
+	hub, err := readapi.NewHub(readapi.HubConfig{Subscriber: sub, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return hub, hub.Subscribe(ctx)
+}
+
+// taskAPI builds the task endpoints on store, with live events from hub.
+// Until identity lands every request acts for localTenant.
+func taskAPI(store apiStore, hub *readapi.Hub, key []byte, logger *slog.Logger) (http.Handler, error) {
 	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
 	if err != nil {
 		return nil, err
@@ -187,7 +211,7 @@ func taskAPI(store apiStore, key []byte, logger *slog.Logger) (http.Handler, err
 		return nil, err
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger,
+		Store: store, Hub: hub, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger,
 		TenantFunc: func(*http.Request) (string, string, error) { return localTenant, "local", nil },
 	})
 }

@@ -1,0 +1,269 @@
+package readapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/domain"
+)
+
+// Bounds of one stream's queue of live frames (HubConfig).
+const (
+	// DefaultQueueFrames bounds the frames queued for one stream.
+	DefaultQueueFrames = 1024
+	// DefaultQueueBytes bounds the bytes of the frames queued for one stream.
+	DefaultQueueBytes = 8 << 20
+)
+
+// HubConfig configures a Hub.
+type HubConfig struct {
+	// Subscriber must be a fan-out subscriber: this process sees every
+	// message of bus.TopicLive and bus.TopicEvents (on Redis,
+	// bus.NewRedisFanOutSubscriber; in one process, a GoChannel).
+	Subscriber message.Subscriber
+	// QueueFrames and QueueBytes bound what one stream may fall behind the
+	// live tail before its client is judged too slow and the stream is
+	// closed, for the client to resume from its last event id (defaults
+	// DefaultQueueFrames and DefaultQueueBytes).
+	QueueFrames, QueueBytes int
+	// Logger receives the hub's operational logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Hub fans live events out to the SSE streams open on this process. It
+// reads each event once from the bus, renders its frame once, and hands it
+// to every stream of its task without ever waiting for one: a stream that
+// lets its queue overflow is closed, not waited for.
+//
+// The hub makes no promise of order or completeness: messages from
+// bus.TopicLive come first, the same events from bus.TopicEvents come again
+// later, and either may be missing. Each stream reads its own events by seq
+// and fills any gap from the store, so what a client receives is exactly
+// the task's events in order.
+type Hub struct {
+	cfg     HubConfig
+	mu      sync.RWMutex
+	streams map[string]*hubStream
+	live    <-chan *message.Message
+	feed    <-chan *message.Message
+	done    chan struct{}
+}
+
+// hubStream is the listeners of one task's events, and the highest seq the
+// hub handed them (to skip decoding repeated events).
+type hubStream struct {
+	listeners map[*listener]struct{}
+	lastSeq   int64
+}
+
+// NewHub returns a hub; call Subscribe, then Run.
+func NewHub(cfg HubConfig) (*Hub, error) {
+	if cfg.Subscriber == nil {
+		return nil, errors.New("hub config: Subscriber is nil")
+	}
+	if cfg.QueueFrames < 0 || cfg.QueueBytes < 0 {
+		return nil, errors.New("hub config: queue bounds must not be negative")
+	}
+	if cfg.QueueFrames == 0 {
+		cfg.QueueFrames = DefaultQueueFrames
+	}
+	if cfg.QueueBytes == 0 {
+		cfg.QueueBytes = DefaultQueueBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Hub{cfg: cfg, streams: make(map[string]*hubStream), done: make(chan struct{})}, nil
+}
+
+// Subscribe subscribes the hub to the bus until ctx ends. Serve no stream
+// before it returns: events published before it would not reach the hub.
+func (h *Hub) Subscribe(ctx context.Context) error {
+	live, err := h.cfg.Subscriber.Subscribe(ctx, bus.TopicLive)
+	if err != nil {
+		return fmt.Errorf("hub: subscribe to %s: %w", bus.TopicLive, err)
+	}
+	feed, err := h.cfg.Subscriber.Subscribe(ctx, bus.TopicEvents)
+	if err != nil {
+		return fmt.Errorf("hub: subscribe to %s: %w", bus.TopicEvents, err)
+	}
+	h.live, h.feed = live, feed
+	return nil
+}
+
+// Run hands what Subscribe subscribed to to the streams until ctx ends or
+// the subscriptions close; then every stream still open ends, and its
+// client resumes elsewhere or later.
+func (h *Hub) Run(ctx context.Context) error {
+	if h.live == nil {
+		return errors.New("hub: Run before Subscribe")
+	}
+	defer close(h.done)
+	live, feed := h.live, h.feed
+	for live != nil || feed != nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case m, ok := <-live:
+			if !ok {
+				live = nil
+				continue
+			}
+			h.receive(m, bus.DecodeLive)
+		case m, ok := <-feed:
+			if !ok {
+				feed = nil
+				continue
+			}
+			h.receive(m, decodeOne)
+		}
+	}
+	return ctx.Err()
+}
+
+func decodeOne(m *message.Message) ([]domain.Event, error) {
+	e, err := bus.DecodeEvent(m)
+	if err != nil {
+		return nil, err
+	}
+	return []domain.Event{e}, nil
+}
+
+// receive hands m's events to the listeners of their stream, if any.
+// Messages are decoded only when someone listens and they hold news.
+func (h *Hub) receive(m *message.Message, decode func(*message.Message) ([]domain.Event, error)) {
+	m.Ack()
+	streamID := m.Metadata.Get(bus.MetaStreamID)
+	seq, err := strconv.ParseInt(m.Metadata.Get(bus.MetaSeq), 10, 64)
+	if err != nil {
+		h.cfg.Logger.Warn("hub: message without a seq", "message_id", m.UUID)
+		return
+	}
+	h.mu.RLock()
+	s := h.streams[streamID]
+	news := s != nil && seq > s.lastSeq
+	h.mu.RUnlock()
+	if !news {
+		return
+	}
+	events, err := decode(m)
+	if err != nil {
+		h.cfg.Logger.Warn("hub: drop undecodable message", "err", err)
+		return
+	}
+	frames := make([]frame, 0, len(events))
+	for i := range events {
+		f, err := newFrame(&events[i])
+		if err != nil {
+			h.cfg.Logger.Warn("hub: drop unrenderable event", "err", err)
+			return
+		}
+		frames = append(frames, f)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s = h.streams[streamID]; s == nil {
+		return
+	}
+	s.lastSeq = max(s.lastSeq, seq)
+	for l := range s.listeners {
+		l.push(frames)
+	}
+}
+
+// listen registers a listener for streamID's events. Call it before
+// reading the stream from the store, so that nothing appended after that
+// read is missed; leave when done.
+func (h *Hub) listen(streamID string) *listener {
+	l := &listener{wake: make(chan struct{}, 1), maxFrames: h.cfg.QueueFrames, maxBytes: h.cfg.QueueBytes}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.streams[streamID]
+	if s == nil {
+		s = &hubStream{listeners: make(map[*listener]struct{})}
+		h.streams[streamID] = s
+	}
+	s.listeners[l] = struct{}{}
+	return l
+}
+
+// leave unregisters l.
+func (h *Hub) leave(streamID string, l *listener) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.streams[streamID]
+	if s == nil {
+		return
+	}
+	delete(s.listeners, l)
+	if len(s.listeners) == 0 {
+		delete(h.streams, streamID)
+	}
+}
+
+// stopped is closed when Run returns.
+func (h *Hub) stopped() <-chan struct{} { return h.done }
+
+// frame is one event rendered as an SSE frame, shared by every listener.
+type frame struct {
+	seq      int64
+	terminal bool
+	bytes    []byte
+}
+
+func newFrame(e *domain.Event) (frame, error) {
+	b, err := appendFrame(nil, e)
+	if err != nil {
+		return frame{}, err
+	}
+	return frame{seq: e.Seq, terminal: e.Type.Terminal(), bytes: b}, nil
+}
+
+// listener is one stream's queue of live frames: bounded, filled by the
+// hub without blocking, drained by the stream's handler.
+type listener struct {
+	wake                chan struct{} // holds a token when the queue has news
+	maxFrames, maxBytes int
+
+	mu         sync.Mutex
+	queue      []frame
+	bytes      int
+	overflowed bool
+}
+
+// push queues frames, or marks the listener overflowed when they do not fit.
+func (l *listener) push(frames []frame) {
+	l.mu.Lock()
+	if !l.overflowed {
+		for _, f := range frames {
+			if len(l.queue) >= l.maxFrames || l.bytes+len(f.bytes) > l.maxBytes {
+				l.overflowed, l.queue, l.bytes = true, nil, 0
+				break
+			}
+			l.queue = append(l.queue, f)
+			l.bytes += len(f.bytes)
+		}
+	}
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the queue. overflowed reports frames lost since the last
+// take; it resets, so the caller can catch up from the store and go on.
+func (l *listener) take() (frames []frame, overflowed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	frames, overflowed = l.queue, l.overflowed
+	l.queue, l.bytes, l.overflowed = nil, 0, false
+	return frames, overflowed
+}

@@ -1,0 +1,163 @@
+package readapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/mock"
+	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/projections"
+	"github.com/axontask/axontask/readapi"
+)
+
+// bundle is the API on a fresh store, with a worker runner to run tasks.
+type bundle struct {
+	url    string
+	store  eventstore.Store
+	runner *worker.Runner
+}
+
+// setupOpts varies the bundle.
+type setupOpts struct {
+	// list serves GET /v1/tasks, with a projection runner following the feed.
+	list bool
+	// relayOnly feeds the hub from the relay alone: no announcements.
+	relayOnly bool
+	// hub bounds the streams' queues (Subscriber is set by the setup).
+	hub readapi.HubConfig
+	// writeTimeout is the API's WriteTimeout (default its default).
+	writeTimeout time.Duration
+}
+
+// forEachStore runs test as a parallel subtest against a bundle on a fresh
+// store of each engine, with an in-process bus between them: appends are
+// announced to the hub (and, with relayOnly, relayed from the feed
+// instead).
+func forEachStore(t *testing.T, o setupOpts, test func(t *testing.T, b *bundle)) {
+	t.Helper()
+	for _, e := range teststores.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
+			t.Cleanup(func() { _ = pubsub.Close() })
+			opts := eventstore.Options{}
+			if !o.relayOnly {
+				opts.Committed = bus.NewAnnouncer(pubsub, nil).Committed
+			}
+			test(t, newBundle(t, e.Open(t, opts), pubsub, o))
+		})
+	}
+}
+
+func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o setupOpts) *bundle {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { stop(); wg.Wait() })
+	background := func(run func(context.Context) error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = run(ctx) }()
+	}
+
+	hubCfg := o.hub
+	hubCfg.Subscriber = pubsub
+	hub, err := readapi.NewHub(hubCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	background(hub.Run)
+	if o.relayOnly {
+		relay := bus.NewRelay(s, pubsub.(message.Publisher), &memCheckpoint{}, nil)
+		background(relay.Run)
+	}
+	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := readapi.Config{
+		Store: s, Hub: hub, Start: start, Cancel: cancel,
+		TenantFunc: func(r *http.Request) (string, string, error) {
+			tenant := r.Header.Get(tenantHdr)
+			if tenant == "" {
+				return "", "", errors.New("no tenant header")
+			}
+			return tenant, "user:test", nil
+		},
+		TokenKey:     bytes.Repeat([]byte("k"), 32),
+		PingInterval: 50 * time.Millisecond,
+		WriteTimeout: o.writeTimeout,
+	}
+	if o.list {
+		views, ok := s.(projections.TaskViewStore)
+		if !ok {
+			t.Fatalf("%T does not keep task views", s)
+		}
+		cfg.Tasks = views
+		runner, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		background(runner.Run)
+	}
+	h, err := readapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	ws, ok := s.(worker.Store)
+	if !ok {
+		t.Fatalf("%T does not keep leases", s)
+	}
+	r, err := worker.New(ws, worker.Config{
+		WorkerID:  "w1",
+		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{url: srv.URL, store: s, runner: r}
+}
+
+// memCheckpoint is a relay checkpoint that lives as long as the test.
+type memCheckpoint struct {
+	mu   sync.Mutex
+	next int64
+}
+
+func (c *memCheckpoint) Load(context.Context) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.next, nil
+}
+
+func (c *memCheckpoint) Save(_ context.Context, next int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.next = next
+	return nil
+}
