@@ -1,0 +1,34 @@
+// Package auth holds AxonTask's identity primitives: password hashing, access
+// tokens, API keys, refresh tokens, scopes and roles.
+//
+// It is pure: no I/O, no database and no clock reads except through the
+// clock an [Issuer] is given. Later code wires these pieces into the HTTP
+// handlers (DESIGN.md section 7) and into the event-sourced user, tenant and
+// key aggregates, which store only what this package calls safe to store.
+//
+// The pieces:
+//
+//   - Passwords: [HashPassword] makes an Argon2id hash in the PHC string
+//     format; [VerifyPassword] checks a password against it in constant time
+//     and says when the stored hash is weaker than [DefaultParams] and should
+//     be replaced after a successful login.
+//   - Access tokens: an [Issuer] signs short-lived HS256 JWTs with the current
+//     key of a [Keyring] and verifies them against every key in it, so the
+//     secret can rotate without signing everybody out.
+//   - API keys: [NewAPIKey] makes a key of the form axt_<prefix>_<secret>,
+//     shown once; the store keeps the prefix (to find the key) and
+//     [APIKeyHash] of the secret (to check it with [CheckAPIKey]).
+//   - Refresh tokens: [NewRefreshToken] makes an opaque axr_ token; the store
+//     keeps only its hash. Rotation and reuse detection belong to the
+//     aggregate (see [NewRefreshToken]).
+//   - Authorization: a user's [Role] in a tenant decides which [Action]s they
+//     may take; an API key carries [Scopes] instead.
+//   - [ClassifyBearer] tells an API key from a JWT in an Authorization header.
+//
+// Errors about caller input are [*InputError] values that name the field and
+// the broken rule. Token and key checks fail with [ErrInvalidToken],
+// [ErrMalformedAPIKey] or [ErrMalformedRefreshToken]; no error of this
+// package ever contains a token, a key, a password or a secret.
+//
+// Every function and type here is safe for concurrent use.
+package auth

@@ -1,0 +1,259 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Access token limits.
+const (
+	// MaxTokenLength is the longest access token Verify reads, in bytes.
+	// Tokens this package issues are far shorter.
+	MaxTokenLength = 4096
+	// MaxExpiry is the longest access token lifetime an Issuer accepts.
+	// Access tokens are short-lived; sessions last through refresh tokens.
+	MaxExpiry = 24 * time.Hour
+	// maxLeeway bounds the clock skew tolerance.
+	maxLeeway = 5 * time.Minute
+	// maxIDLength bounds user and tenant ids, in bytes.
+	maxIDLength = 128
+	// maxClaimText bounds issuer and audience, in bytes.
+	maxClaimText = 256
+)
+
+// IssuerConfig configures an [Issuer].
+type IssuerConfig struct {
+	// Keys signs (current key) and verifies (every key) tokens. Required.
+	Keys *Keyring
+	// Issuer is the "iss" claim written and required, e.g. the public base
+	// URL. Required.
+	Issuer string
+	// Audience is the "aud" claim written and required. Required.
+	Audience string
+	// Expiry is how long a token is valid after it is issued, from
+	// JWT_EXPIRY_SECONDS. Between 1 second and [MaxExpiry].
+	Expiry time.Duration
+	// Leeway is the clock skew tolerated on exp, nbf and iat between the
+	// instances that issue and verify. Zero means none; at most 5 minutes.
+	Leeway time.Duration
+	// NowFunc returns the current time. Nil means time.Now; tests inject a
+	// fixed clock.
+	NowFunc func() time.Time
+}
+
+func (c *IssuerConfig) validate() error {
+	switch {
+	case c.Keys == nil:
+		return errors.New("issuer config has no keyring; set Keys")
+	case c.Issuer == "" || len(c.Issuer) > maxClaimText:
+		return fmt.Errorf("issuer config Issuer must be 1 to %d bytes", maxClaimText)
+	case c.Audience == "" || len(c.Audience) > maxClaimText:
+		return fmt.Errorf("issuer config Audience must be 1 to %d bytes", maxClaimText)
+	case c.Expiry < time.Second || c.Expiry > MaxExpiry:
+		return fmt.Errorf("issuer config Expiry is %s; set JWT_EXPIRY_SECONDS between 1 and %d", c.Expiry, int(MaxExpiry/time.Second))
+	case c.Leeway < 0 || c.Leeway > maxLeeway:
+		return fmt.Errorf("issuer config Leeway is %s; use 0 to %s", c.Leeway, maxLeeway)
+	}
+	return nil
+}
+
+// Issuer issues and verifies HS256 access tokens. It is safe for concurrent
+// use.
+type Issuer struct {
+	cfg    IssuerConfig
+	parser *jwt.Parser
+}
+
+// NewIssuer checks cfg and returns an Issuer.
+func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithNotBeforeRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(cfg.NowFunc),
+		jwt.WithStrictDecoding(),
+	)
+	return &Issuer{cfg: cfg, parser: parser}, nil
+}
+
+// Claims are what a verified access token says.
+type Claims struct {
+	// UserID is the "sub" claim.
+	UserID string
+	// TenantID is the tenant the token acts in.
+	TenantID string
+	// Role is the user's role in that tenant when the token was issued.
+	Role Role
+	// TokenID is the "jti" claim, unique per token.
+	TokenID string
+	// Issuer and Audience are the "iss" and "aud" claims checked.
+	Issuer   string
+	Audience string
+	// IssuedAt, NotBefore and ExpiresAt are "iat", "nbf" and "exp", whole
+	// seconds.
+	IssuedAt  time.Time
+	NotBefore time.Time
+	ExpiresAt time.Time
+}
+
+// tokenClaims is the JSON payload of an access token.
+type tokenClaims struct {
+	TenantID string `json:"tenant_id"`
+	Role     Role   `json:"role"`
+	jwt.RegisteredClaims
+}
+
+// Issue signs an access token for userID acting in tenantID with role, using
+// the keyring's current key (its kid is in the header). It returns the token
+// and when it expires; times are whole seconds. userID and tenantID must be 1
+// to 128 bytes and role one of the known roles.
+func (i *Issuer) Issue(userID, tenantID string, role Role) (token string, expiresAt time.Time, err error) {
+	if userID == "" || len(userID) > maxIDLength {
+		return "", time.Time{}, fmt.Errorf("issue access token: user id must be 1 to %d bytes", maxIDLength)
+	}
+	if tenantID == "" || len(tenantID) > maxIDLength {
+		return "", time.Time{}, fmt.Errorf("issue access token: tenant id must be 1 to %d bytes", maxIDLength)
+	}
+	if _, err := ParseRole(string(role)); err != nil {
+		return "", time.Time{}, fmt.Errorf("issue access token: %w", err)
+	}
+	var jti [16]byte
+	if _, err := rand.Read(jti[:]); err != nil {
+		return "", time.Time{}, fmt.Errorf("issue access token: read random token id: %w", err)
+	}
+	now := i.cfg.NowFunc().Truncate(time.Second)
+	expiresAt = now.Add(i.cfg.Expiry).Truncate(time.Second)
+	claims := tokenClaims{
+		TenantID: tenantID,
+		Role:     role,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.cfg.Issuer,
+			Subject:   userID,
+			Audience:  jwt.ClaimStrings{i.cfg.Audience},
+			ExpiresAt: jwt.NewNumericDate(expiresAt),
+			NotBefore: jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        base64.RawURLEncoding.EncodeToString(jti[:]),
+		},
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	kid := i.cfg.Keys.CurrentKID()
+	t.Header["kid"] = kid
+	secret, _ := i.cfg.Keys.secret(kid)
+	token, err = t.SignedString(secret)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("issue access token: sign with key %q: %w", kid, err)
+	}
+	return token, expiresAt, nil
+}
+
+// Reasons Verify gives, after [ErrInvalidToken].
+var (
+	errUnknownKID = errors.New("was signed with an unknown key id; sign in again")
+	errNoKID      = errors.New("has no key id (kid) header; sign in again")
+)
+
+// Verify checks token and returns its claims. It accepts only HS256 tokens
+// no longer than [MaxTokenLength], signed by a key in the keyring (found by
+// the kid header), with the configured issuer and audience, and with exp,
+// nbf and iat such that the token is valid now (within Leeway), plus a
+// subject, tenant id, known role and token id.
+//
+// Every failure wraps [ErrInvalidToken]; an expired token also wraps
+// [ErrTokenExpired]. The error says why, but never contains the token or a
+// secret.
+func (i *Issuer) Verify(token string) (Claims, error) {
+	if len(token) > MaxTokenLength {
+		return Claims{}, invalid(fmt.Sprintf("is longer than %d bytes", MaxTokenLength))
+	}
+	var tc tokenClaims
+	_, err := i.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
+		raw, present := t.Header["kid"]
+		if !present {
+			return nil, errNoKID
+		}
+		kid, ok := raw.(string)
+		if !ok {
+			return nil, errUnknownKID
+		}
+		secret, ok := i.cfg.Keys.secret(kid)
+		if !ok {
+			return nil, errUnknownKID
+		}
+		return secret, nil
+	})
+	if err != nil {
+		return Claims{}, classify(err)
+	}
+	switch {
+	case tc.Subject == "" || len(tc.Subject) > maxIDLength:
+		return Claims{}, invalid("has no valid subject (user id)")
+	case tc.TenantID == "" || len(tc.TenantID) > maxIDLength:
+		return Claims{}, invalid("has no valid tenant_id")
+	case tc.ID == "":
+		return Claims{}, invalid("has no token id (jti)")
+	case tc.IssuedAt == nil:
+		return Claims{}, invalid("has no issued-at time (iat)")
+	}
+	if _, err := ParseRole(string(tc.Role)); err != nil {
+		return Claims{}, invalid("has no valid role")
+	}
+	return Claims{
+		UserID:    tc.Subject,
+		TenantID:  tc.TenantID,
+		Role:      tc.Role,
+		TokenID:   tc.ID,
+		Issuer:    tc.Issuer,
+		Audience:  i.cfg.Audience,
+		IssuedAt:  tc.IssuedAt.Time,
+		NotBefore: tc.NotBefore.Time,
+		ExpiresAt: tc.ExpiresAt.Time,
+	}, nil
+}
+
+func invalid(reason string) error {
+	return fmt.Errorf("%w: the token %s", ErrInvalidToken, reason)
+}
+
+// classify turns a jwt error into ours, keeping only a fixed reason: the
+// library's messages are not wrapped, so nothing from the token leaks.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, errNoKID):
+		return invalid(errNoKID.Error())
+	case errors.Is(err, errUnknownKID):
+		return invalid(errUnknownKID.Error())
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return invalid("is malformed; send the access_token exactly as it was issued")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return invalid("has an invalid signature or an algorithm other than HS256; sign in again")
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return invalid("cannot be verified; sign in again")
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return invalid("was issued by another issuer; sign in to this server")
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return invalid("is meant for another audience; sign in to this server")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return invalid("lacks a required claim (exp, nbf, iss or aud); sign in again")
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return invalid("is not valid yet; check the clocks of client and server")
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return fmt.Errorf("%w: %w; get a new one with the refresh token", ErrInvalidToken, ErrTokenExpired)
+	}
+	return invalid("was rejected; sign in again")
+}
