@@ -37,6 +37,8 @@ type config struct {
 	verifyN   int
 	// cpuProfile, when set, receives a CPU profile of this process.
 	cpuProfile string
+	// only, when set, names the one step to run.
+	only string
 }
 
 func run(ctx context.Context) error {
@@ -45,6 +47,7 @@ func run(ctx context.Context) error {
 	flag.DurationVar(&cfg.roundTime, "round-time", 3*time.Second, "length of one measured round")
 	flag.IntVar(&cfg.verifyN, "verify-events", 1_000_000, "events in the verification benchmark")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, live or verify")
 	flag.Parse()
 
 	admin := os.Getenv("AXONTASK_BENCH_DATABASE_URL")
@@ -81,8 +84,18 @@ func run(ctx context.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	var rows []row
-	for _, step := range []func(context.Context) ([]row, error){b.batchedAppends, b.concurrentSingleAppends, b.sealerCatchUp, b.dispatch, b.verify} {
-		r, err := step(ctx)
+	steps := []struct {
+		name string
+		run  func(context.Context) ([]row, error)
+	}{
+		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
+		{"dispatch", b.dispatch}, {"verify", b.verify},
+	}
+	for _, step := range steps {
+		if cfg.only != "" && cfg.only != step.name {
+			continue
+		}
+		r, err := step.run(ctx)
 		if err != nil {
 			return err
 		}
