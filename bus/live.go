@@ -14,8 +14,8 @@ import (
 
 // Announcer publishes what each append committed the moment it commits,
 // without waiting for the feed to give the events positions (on Postgres
-// the sealer does that a few milliseconds later): the events on TopicLive
-// for SSE hubs, and the Work and Control messages they ask for, so that a
+// the sealer does that a few milliseconds later): the events on their
+// partition of TopicLive for SSE hubs, and the Work and Control messages they ask for, so that a
 // worker starts a task or stops it at once. The relay publishes all of it
 // again from the feed; consumers are idempotent, so the second copy is only
 // a backstop for an announcement lost to a crash or a Redis hiccup.
@@ -42,7 +42,7 @@ func (a *Announcer) Committed(ctx context.Context, events []domain.Event) {
 	}
 	m, err := liveMessage(events)
 	if err == nil {
-		err = a.pub.Publish(TopicLive, m)
+		err = a.pub.Publish(liveTopic(events[0].StreamID), m)
 	}
 	for i := range events {
 		if err != nil {

@@ -3,6 +3,7 @@ package bus
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -19,12 +20,34 @@ const (
 	TopicTasks = "axontask.tasks"
 	// TopicControl carries a Control message for every task.cancel_requested.
 	TopicControl = "axontask.control"
-	// TopicLive carries each append's events right after its commit, ahead
-	// of the feed (see Announcer): the fast path to SSE hubs. It can miss an
-	// append (a process dying between commit and publish); TopicEvents
-	// misses nothing.
+	// TopicLive names the LivePartitions topics that carry each append's
+	// events right after its commit, ahead of the feed (see Announcer): the
+	// fast path to SSE hubs. They can miss an append (a process dying
+	// between commit and publish); TopicEvents misses nothing.
 	TopicLive = "axontask.live"
 )
+
+// LivePartitions is how many topics TopicLive is split into (by stream),
+// so that a hub reads them in parallel: Watermill's Redis subscriber reads
+// one message per round trip, and a burst of appends would otherwise queue
+// behind one reader. Each stream's appends stay in one partition, in order.
+const LivePartitions = 8
+
+// LiveTopics lists the partitions of TopicLive.
+func LiveTopics() []string {
+	topics := make([]string, LivePartitions)
+	for i := range topics {
+		topics[i] = TopicLive + "." + strconv.Itoa(i)
+	}
+	return topics
+}
+
+// liveTopic is the partition of TopicLive that carries streamID's appends.
+func liveTopic(streamID string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(streamID))
+	return TopicLive + "." + strconv.Itoa(int(h.Sum32()%LivePartitions))
+}
 
 // Message metadata keys.
 const (

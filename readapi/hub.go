@@ -25,7 +25,7 @@ const (
 // HubConfig configures a Hub.
 type HubConfig struct {
 	// Subscriber must be a fan-out subscriber: this process sees every
-	// message of bus.TopicLive and bus.TopicEvents (on Redis,
+	// message of bus.LiveTopics and bus.TopicEvents (on Redis,
 	// bus.NewRedisFanOutSubscriber; in one process, a GoChannel).
 	Subscriber message.Subscriber
 	// QueueFrames and QueueBytes bound what one stream may fall behind the
@@ -51,8 +51,7 @@ type Hub struct {
 	cfg     HubConfig
 	mu      sync.RWMutex
 	streams map[string]*hubStream
-	live    <-chan *message.Message
-	feed    <-chan *message.Message
+	subs    []subscription
 	done    chan struct{}
 }
 
@@ -86,45 +85,53 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 // Subscribe subscribes the hub to the bus until ctx ends. Serve no stream
 // before it returns: events published before it would not reach the hub.
 func (h *Hub) Subscribe(ctx context.Context) error {
-	live, err := h.cfg.Subscriber.Subscribe(ctx, bus.TopicLive)
-	if err != nil {
-		return fmt.Errorf("hub: subscribe to %s: %w", bus.TopicLive, err)
+	for _, topic := range append(bus.LiveTopics(), bus.TopicEvents) {
+		ch, err := h.cfg.Subscriber.Subscribe(ctx, topic)
+		if err != nil {
+			return fmt.Errorf("hub: subscribe to %s: %w", topic, err)
+		}
+		decode := bus.DecodeLive
+		if topic == bus.TopicEvents {
+			decode = decodeOne
+		}
+		h.subs = append(h.subs, subscription{ch, decode})
 	}
-	feed, err := h.cfg.Subscriber.Subscribe(ctx, bus.TopicEvents)
-	if err != nil {
-		return fmt.Errorf("hub: subscribe to %s: %w", bus.TopicEvents, err)
-	}
-	h.live, h.feed = live, feed
 	return nil
 }
 
-// Run hands what Subscribe subscribed to to the streams until ctx ends or
-// the subscriptions close; then every stream still open ends, and its
-// client resumes elsewhere or later.
+// subscription is one topic the hub reads, and how its messages decode.
+type subscription struct {
+	messages <-chan *message.Message
+	decode   func(*message.Message) ([]domain.Event, error)
+}
+
+// Run hands what Subscribe subscribed to to the streams, one goroutine per
+// topic, until ctx ends or the subscriptions close; then every stream still
+// open ends, and its client resumes elsewhere or later.
 func (h *Hub) Run(ctx context.Context) error {
-	if h.live == nil {
+	if h.subs == nil {
 		return errors.New("hub: Run before Subscribe")
 	}
 	defer close(h.done)
-	live, feed := h.live, h.feed
-	for live != nil || feed != nil {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case m, ok := <-live:
-			if !ok {
-				live = nil
-				continue
+	var wg sync.WaitGroup
+	for _, s := range h.subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m, ok := <-s.messages:
+					if !ok {
+						return
+					}
+					h.receive(m, s.decode)
+				}
 			}
-			h.receive(m, bus.DecodeLive)
-		case m, ok := <-feed:
-			if !ok {
-				feed = nil
-				continue
-			}
-			h.receive(m, decodeOne)
-		}
+		}()
 	}
+	wg.Wait()
 	return ctx.Err()
 }
 
