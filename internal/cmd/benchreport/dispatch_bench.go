@@ -41,21 +41,11 @@ func (s *startRecorder) Run(_ context.Context, task executors.Task, _ executors.
 // Redis Streams and a worker pool.
 func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 	const rate, seconds = 100, 10
-	redisURL := os.Getenv("AXONTASK_BENCH_REDIS_URL")
-	if redisURL == "" {
-		u, stop, err := testredis.Start()
-		if err != nil {
-			return nil, fmt.Errorf("start redis (or set AXONTASK_BENCH_REDIS_URL): %w", err)
-		}
-		defer stop()
-		redisURL = u
-	}
-	opts, err := redis.ParseURL(redisURL)
+	rdb, stopRedis, err := benchRedis()
 	if err != nil {
 		return nil, err
 	}
-	rdb := redis.NewClient(opts)
-	defer func() { _ = rdb.Close() }()
+	defer stopRedis()
 	url, drop, err := testpg.CreateDatabase(ctx, b.admin)
 	if err != nil {
 		return nil, err
@@ -140,4 +130,25 @@ func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 		fmt.Sprintf("p50 %s, p99 %s", percentile(lat, 0.5).Round(10*time.Microsecond), percentile(lat, 0.99).Round(10*time.Microsecond)),
 		"p50 ≤ 3 ms, p99 ≤ 10 ms", "commit → announcer → Redis → consumer group → claim (task.started + lease) → executor; the relay's second Work message is a failed claim",
 	}}, nil
+}
+
+// benchRedis connects to AXONTASK_BENCH_REDIS_URL or a throwaway server;
+// stop closes the client and stops the server.
+func benchRedis() (rdb *redis.Client, stop func(), err error) {
+	stopServer := func() {}
+	redisURL := os.Getenv("AXONTASK_BENCH_REDIS_URL")
+	if redisURL == "" {
+		u, stopSrv, err := testredis.Start()
+		if err != nil {
+			return nil, nil, fmt.Errorf("start redis (or set AXONTASK_BENCH_REDIS_URL): %w", err)
+		}
+		redisURL, stopServer = u, stopSrv
+	}
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		stopServer()
+		return nil, nil, err
+	}
+	rdb = redis.NewClient(opts)
+	return rdb, func() { _ = rdb.Close(); stopServer() }, nil
 }

@@ -89,7 +89,7 @@ func run(ctx context.Context) error {
 		run  func(context.Context) ([]row, error)
 	}{
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
-		{"dispatch", b.dispatch}, {"verify", b.verify},
+		{"dispatch", b.dispatch}, {"live", b.live}, {"verify", b.verify},
 	}
 	for _, step := range steps {
 		if cfg.only != "" && cfg.only != step.name {
