@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -287,4 +289,29 @@ func testValidation(t *testing.T, newStore factory) {
 			expectFeedLen(t, s, int64(len(before)))
 		})
 	}
+}
+
+// testCommittedHook checks the Committed hook: called once with the
+// stored events of each append that commits, never for one that fails.
+func testCommittedHook(t *testing.T, newStore factory) {
+	var mu sync.Mutex
+	var calls [][]domain.Event
+	s := newStore(t, eventstore.Options{Committed: func(_ context.Context, events []domain.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, events)
+	}})
+	stream := newStream()
+	first := appendOK(t, s, stream, 0, outputEvents(0, 3))
+	if _, err := s.Append(t.Context(), stream, 1, outputEvents(3, 1)); err == nil {
+		t.Fatal("an append at a stale seq succeeded")
+	}
+	second := appendOK(t, s, stream, 3, outputEvents(3, 1))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 {
+		t.Fatalf("Committed was called %d times, want 2 (one per committed append)", len(calls))
+	}
+	checkEvents(t, "first call", calls[0], first)
+	checkEvents(t, "second call", calls[1], second)
 }

@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"AppendAndReadBack", testAppendAndReadBack},
 		{"HashChain", testHashChain},
 		{"Conflict", testConflict},
+		{"CommittedHook", testCommittedHook},
 		{"AtomicBatch", testAtomicBatch},
 		{"IdempotentRetry", testIdempotentRetry},
 		{"EventIDReused", testEventIDReused},
