@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// fanOut measures what an idle SSE stream costs an API process: it starts
+// `axontask dev` as a process of its own, opens 10,000 streams on 100
+// running tasks that stay silent, and reads the process's resident memory
+// before and after.
+func (b *bench) fanOut(ctx context.Context) ([]row, error) {
+	const streams, tasks = 10_000, 100
+	dir, err := os.MkdirTemp("", "axontask-fanout-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	bin := filepath.Join(dir, "axontask")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/axontask").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build axontask: %v: %s", err, out)
+	}
+	cmd := exec.CommandContext(ctx, bin, "dev", "-port", "0", "-data-dir", filepath.Join(dir, "data"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	base, err := listeningURL(stdout)
+	if err != nil {
+		return nil, err
+	}
+
+	ids := make([]string, tasks)
+	for i := range ids {
+		// Running and silent for the whole measurement.
+		resp, err := http.Post(base+"/mcp/start_task", "application/json", strings.NewReader(`{"name":"idle","adapter":"mock","args":{"steps":2,"interval_ms":60000},"timeout_s":600}`))
+		if err != nil {
+			return nil, err
+		}
+		var st struct {
+			TaskID string `json:"task_id"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		_ = resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = st.TaskID
+	}
+	time.Sleep(time.Second) // the tasks start
+	before, err := rss(cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var opened, closed sync.WaitGroup
+	errs := make(chan error, streams)
+	for i := range streams {
+		opened.Add(1)
+		closed.Add(1)
+		go func() {
+			defer closed.Done()
+			once := sync.OnceFunc(opened.Done)
+			defer once()
+			if err := holdStream(runCtx, client, base+"/mcp/tasks/"+ids[i%tasks]+"/stream", once); err != nil && runCtx.Err() == nil {
+				errs <- err
+			}
+		}()
+		if i%500 == 499 {
+			time.Sleep(50 * time.Millisecond) // do not overrun the listen backlog
+		}
+	}
+	opened.Wait()
+	select {
+	case err := <-errs:
+		return nil, fmt.Errorf("fan-out: %w", err)
+	default:
+	}
+	time.Sleep(2 * time.Second) // settle
+	after, err := rss(cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	stop()
+	closed.Wait()
+	per := float64(after-before) / streams
+	return []row{{
+		fmt.Sprintf("fan-out: %d idle SSE streams on one `axontask dev` process (%d tasks)", streams, tasks),
+		fmt.Sprintf("%.1f KiB per stream", per/1024),
+		"≤ 16 KiB per idle stream",
+		fmt.Sprintf("resident memory %d MiB before, %d MiB with the streams open", before>>20, after>>20),
+	}}, nil
+}
+
+// listeningURL reads the dev process's banner up to its URL.
+func listeningURL(stdout interface{ Read([]byte) (int, error) }) (string, error) {
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "listening:"); ok {
+			go func() {
+				for sc.Scan() { // keep the pipe drained
+				}
+			}()
+			return strings.TrimSpace(rest), nil
+		}
+	}
+	return "", fmt.Errorf("axontask dev printed no URL: %v", sc.Err())
+}
+
+// holdStream opens a stream, calls opened once its first event arrived,
+// and reads until ctx ends.
+func holdStream(ctx context.Context, client *http.Client, url string, opened func()) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("stream: status %d", resp.StatusCode)
+	}
+	r := bufio.NewReader(resp.Body)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return nil
+		}
+		if strings.HasPrefix(line, "id: ") {
+			opened()
+		}
+	}
+}
+
+// rss returns a process's resident memory in bytes.
+func rss(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
