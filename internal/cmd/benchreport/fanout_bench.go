@@ -28,7 +28,7 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 	defer func() { _ = os.RemoveAll(dir) }()
 	bin := filepath.Join(dir, "axontask")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/axontask").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build axontask: %v: %s", err, out)
+		return nil, fmt.Errorf("build axontask: %w: %s", err, out)
 	}
 	cmd := exec.CommandContext(ctx, bin, "dev", "-port", "0", "-data-dir", filepath.Join(dir, "data"))
 	stdout, err := cmd.StdoutPipe()
@@ -47,7 +47,11 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 	ids := make([]string, tasks)
 	for i := range ids {
 		// Running and silent for the whole measurement.
-		resp, err := http.Post(base+"/mcp/start_task", "application/json", strings.NewReader(`{"name":"idle","adapter":"mock","args":{"steps":2,"interval_ms":60000},"timeout_s":600}`))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/mcp/start_task", strings.NewReader(`{"name":"idle","adapter":"mock","args":{"steps":2,"interval_ms":60000},"timeout_s":600}`))
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +125,7 @@ func listeningURL(stdout interface{ Read([]byte) (int, error) }) (string, error)
 			return strings.TrimSpace(rest), nil
 		}
 	}
-	return "", fmt.Errorf("axontask dev printed no URL: %v", sc.Err())
+	return "", fmt.Errorf("axontask dev printed no URL: %w", sc.Err())
 }
 
 // holdStream opens a stream, calls opened once its first event arrived,
