@@ -47,7 +47,7 @@ func run(ctx context.Context) error {
 	flag.DurationVar(&cfg.roundTime, "round-time", 3*time.Second, "length of one measured round")
 	flag.IntVar(&cfg.verifyN, "verify-events", 1_000_000, "events in the verification benchmark")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, live, fanout or verify")
+	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout or verify")
 	flag.Parse()
 
 	admin := os.Getenv("AXONTASK_BENCH_DATABASE_URL")
@@ -89,7 +89,7 @@ func run(ctx context.Context) error {
 		run  func(context.Context) ([]row, error)
 	}{
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
-		{"dispatch", b.dispatch}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
+		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
 	}
 	for _, step := range steps {
 		if cfg.only != "" && cfg.only != step.name {

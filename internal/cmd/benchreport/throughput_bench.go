@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres"
+	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/mock"
+	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/testpg"
+)
+
+// throughput measures no-op mock tasks completed per second by 2 workers
+// (each a pool of 8 slots with a consumer of its own) while 8 clients start
+// tasks as fast as they can, through Postgres and Redis, against the raw
+// commit rate of 8 single-row INSERT writers, in alternating rounds.
+func (b *bench) throughput(ctx context.Context) ([]row, error) {
+	const starters, workers, slots = 8, 2, 8
+	rdb, stopRedis, err := benchRedis()
+	if err != nil {
+		return nil, err
+	}
+	defer stopRedis()
+	url, drop, err := testpg.CreateDatabase(ctx, b.admin)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = drop() }()
+	rcfg := bus.RedisConfig{Client: rdb, Prefix: "bench-throughput:"}
+	pub, err := bus.NewRedisPublisher(rcfg)
+	if err != nil {
+		return nil, err
+	}
+	var done, events atomic.Int64
+	announce := bus.NewAnnouncer(pub, nil).Committed
+	hook := func(ctx context.Context, es []domain.Event) {
+		events.Add(int64(len(es)))
+		for _, e := range es {
+			if e.Type == domain.TaskSucceededType {
+				done.Add(1)
+			}
+		}
+		announce(ctx, es)
+	}
+	store, err := postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: hook}})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = store.Close() }()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = bus.NewRelay(store, pub, store.Checkpoint("relay"), nil).Run(runCtx) }()
+	for i := range workers {
+		id := fmt.Sprintf("bench-worker-%d", i)
+		runner, err := worker.New(store, worker.Config{WorkerID: id, Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})}})
+		if err != nil {
+			return nil, err
+		}
+		work, err := bus.NewRedisWorkSubscriber(rcfg, id)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = work.Close() }()
+		controls, err := bus.NewRedisFanOutSubscriber(rcfg)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = controls.Close() }()
+		pool := worker.NewPool(runner, work, controls, slots, nil)
+		if err := pool.Subscribe(runCtx); err != nil {
+			return nil, err
+		}
+		go func() { _ = pool.Run(runCtx) }()
+	}
+	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
+	if err != nil {
+		return nil, err
+	}
+	var started atomic.Int64
+	taskRound := func() (float64, error) {
+		done0, t0 := done.Load(), time.Now()
+		if _, err := b.parallel(ctx, starters, func(ctx context.Context, deadline time.Time) (int, error) {
+			n := 0
+			for time.Now().Before(deadline) {
+				if _, err := start.Handle(ctx, commands.StartTask{TenantID: "bench", Name: "noop", Adapter: domain.AdapterMock, Args: json.RawMessage(`{"steps":1,"interval_ms":0,"output_lines_per_step":0}`), TimeoutS: 60}); err != nil {
+					return n, err
+				}
+				n++
+			}
+			started.Add(int64(n))
+			return n, nil
+		}); err != nil {
+			return 0, err
+		}
+		rate := float64(done.Load()-done0) / time.Since(t0).Seconds()
+		// Drain the backlog so that it does not run into the next round.
+		for drain := time.Now().Add(60 * time.Second); done.Load() < started.Load(); {
+			if time.Now().After(drain) {
+				return 0, fmt.Errorf("throughput: %d of %d tasks done 60 s after the round", done.Load(), started.Load())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return rate, nil
+	}
+	var raw, tasks []float64
+	for range b.cfg.rounds {
+		r, err := b.parallel(ctx, starters, b.rawSingle)
+		if err != nil {
+			return nil, err
+		}
+		t, err := taskRound()
+		if err != nil {
+			return nil, err
+		}
+		raw, tasks = append(raw, r), append(tasks, t)
+	}
+	perTask := float64(events.Load()) / float64(max(1, done.Load()))
+	return []row{
+		{"raw single-row INSERT, 8 writers (commits/s)", fmt.Sprintf("%.0f commits/s", median(raw)), "baseline", "one commit per row"},
+		{
+			fmt.Sprintf("throughput: no-op mock tasks completed/s, %d workers × %d slots, %d starters, Postgres + Redis", workers, slots, starters),
+			fmt.Sprintf("%.0f tasks/s = %.2f × the raw commit rate", median(tasks), medianRatio(tasks, raw)),
+			"report",
+			fmt.Sprintf("%.1f events per task (%s), each task 4 appends: start, claim, output flush, end; %s", perTask, "created, queued, started, progress, succeeded", ratios(tasks, raw)),
+		},
+	}, nil
+}
