@@ -23,8 +23,10 @@ type Pool struct {
 	runner          *Runner
 	workSub, ctlSub message.Subscriber
 	concurrency     int
+	readers         int
 	logger          *slog.Logger
-	work, controls  <-chan *message.Message
+	works           []<-chan *message.Message
+	controls        <-chan *message.Message
 }
 
 // NewPool returns a pool of concurrency slots (at least 1) for runner. It
@@ -35,104 +37,147 @@ func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger}
+	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), readers: 1, logger: logger}
+}
+
+// WithReaders makes Subscribe subscribe to the work topic n times, so that
+// n claims can be in flight at once; call it before Subscribe. It is for a
+// consumer-group subscriber such as Redis Streams', which holds back the
+// next message of a subscription until the current one is acknowledged
+// (and a work message is acknowledged after its claim). Never use it with
+// a subscriber that delivers every message to every subscription, such as
+// a GoChannel: each task would be claimed n times over.
+func (p *Pool) WithReaders(n int) *Pool {
+	p.readers = max(1, n)
+	return p
 }
 
 // Subscribe subscribes to the pool's topics until ctx ends. Call it before
 // anything publishes that the pool must see (an in-process bus drops
 // messages nobody subscribes to yet), then Run.
 func (p *Pool) Subscribe(ctx context.Context) error {
-	work, err := p.workSub.Subscribe(ctx, bus.TopicTasks)
-	if err != nil {
-		return fmt.Errorf("subscribe to %s: %w", bus.TopicTasks, err)
+	for range p.readers {
+		work, err := p.workSub.Subscribe(ctx, bus.TopicTasks)
+		if err != nil {
+			return fmt.Errorf("subscribe to %s: %w", bus.TopicTasks, err)
+		}
+		p.works = append(p.works, work)
 	}
 	controls, err := p.ctlSub.Subscribe(ctx, bus.TopicControl)
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: %w", bus.TopicControl, err)
 	}
-	p.work, p.controls = work, controls
+	p.controls = controls
 	return nil
 }
 
 // Run consumes what Subscribe subscribed to until ctx ends, then waits for
 // the tasks it started to stop (a shutdown leaves them to the watchdog; see
-// Runner.Run).
+// Runner.Run). Each work message takes a slot, is claimed in it, and is
+// acknowledged after the claim: a worker that dies in between leaves the
+// message to be delivered again, and a second delivery costs one failed
+// claim.
 func (p *Pool) Run(ctx context.Context) error {
-	if p.work == nil {
+	if p.works == nil {
 		return errors.New("worker pool: Run before Subscribe")
 	}
-	work := p.work
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
 	go func() { defer wg.Done(); p.control(ctx, p.controls) }()
+	// The subscriptions, merged; closed once every one has closed.
+	work := make(chan *message.Message)
+	var readers sync.WaitGroup
+	for _, ch := range p.works {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m, ok := <-ch:
+					if !ok {
+						return
+					}
+					select {
+					case work <- m:
+					case <-ctx.Done():
+						m.Nack()
+						return
+					}
+				}
+			}
+		}()
+	}
+	allClosed := make(chan struct{})
+	go func() { readers.Wait(); close(allClosed) }()
+	defer func() { <-allClosed }()
 
 	slots := make(chan struct{}, p.concurrency)
 	for {
+		var m *message.Message
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case m, ok := <-work:
-			if !ok {
-				return ctx.Err()
-			}
-			w, err := bus.DecodeWork(m)
-			if err != nil {
-				m.Ack() // redelivering it would not make it readable
-				p.logger.Error("worker pool: drop malformed work message", "err", err)
-				continue
-			}
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				m.Nack()
-				return ctx.Err()
-			}
-			// Claim before acknowledging: a worker that dies in between
-			// leaves the message to be delivered again, and a second
-			// delivery costs one failed claim.
-			claimed, err := p.runner.Claim(ctx, w.TaskID, w.TenantID)
-			switch {
-			case err == nil:
-				m.Ack()
-			case errors.Is(err, ErrNotClaimable):
-				m.Ack()
-				<-slots
-				continue
-			case permanent(err):
-				// Delivering it again cannot help: drop it, loudly.
-				m.Ack()
-				<-slots
-				p.logger.Error("worker pool: dropped work that cannot run here", "task_id", w.TaskID, "err", err)
-				continue
-			default:
-				m.Nack()
-				<-slots
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				p.logger.Error("worker pool: claim failed; the message will come again", "task_id", w.TaskID, "err", err)
-				select { // do not spin on a failing database
-				case <-time.After(time.Second):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				err := claimed.Run(ctx)
-				switch {
-				case err == nil, errors.Is(err, context.Canceled):
-				case errors.Is(err, ErrTaskLost):
-					p.logger.Warn("worker pool: task taken over while it ran", "task_id", w.TaskID)
-				default:
-					p.logger.Error("worker pool: task run failed", "task_id", w.TaskID, "err", err)
-				}
-			}()
+		case <-allClosed:
+			return ctx.Err()
+		case m = <-work:
 		}
+		w, err := bus.DecodeWork(m)
+		if err != nil {
+			m.Ack() // redelivering it would not make it readable
+			p.logger.Error("worker pool: drop malformed work message", "err", err)
+			continue
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			m.Nack()
+			return ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			p.claimAndRun(ctx, m, w)
+		}()
+	}
+}
+
+// claimAndRun claims w's task, settles m, and runs the task if claimed.
+func (p *Pool) claimAndRun(ctx context.Context, m *message.Message, w bus.Work) {
+	claimed, err := p.runner.Claim(ctx, w.TaskID, w.TenantID)
+	switch {
+	case err == nil:
+		m.Ack()
+	case errors.Is(err, ErrNotClaimable):
+		m.Ack()
+		return
+	case permanent(err):
+		// Delivering it again cannot help: drop it, loudly.
+		m.Ack()
+		p.logger.Error("worker pool: dropped work that cannot run here", "task_id", w.TaskID, "err", err)
+		return
+	default:
+		m.Nack()
+		if ctx.Err() != nil {
+			return
+		}
+		p.logger.Error("worker pool: claim failed; the message will come again", "task_id", w.TaskID, "err", err)
+		select { // do not spin on a failing database: hold the slot a while
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+		}
+		return
+	}
+	err = claimed.Run(ctx)
+	switch {
+	case err == nil, errors.Is(err, context.Canceled):
+	case errors.Is(err, ErrTaskLost):
+		p.logger.Warn("worker pool: task taken over while it ran", "task_id", w.TaskID)
+	default:
+		p.logger.Error("worker pool: task run failed", "task_id", w.TaskID, "err", err)
 	}
 }
 

@@ -82,7 +82,7 @@ func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	pool := worker.NewPool(runner, work, controls, 8, nil)
+	pool := worker.NewPool(runner, work, controls, 8, nil).WithReaders(8)
 	if err := pool.Subscribe(runCtx); err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func (b *bench) throughput(ctx context.Context) ([]row, error) {
 			return nil, err
 		}
 		defer func() { _ = controls.Close() }()
-		pool := worker.NewPool(runner, work, controls, slots, nil)
+		pool := worker.NewPool(runner, work, controls, slots, nil).WithReaders(slots)
 		if err := pool.Subscribe(runCtx); err != nil {
 			return nil, err
 		}
