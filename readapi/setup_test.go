@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	}
 	background(hub.Run)
 	if o.relayOnly {
-		relay := bus.NewRelay(s, pubsub.(message.Publisher), &memCheckpoint{}, nil)
+		relay := bus.NewRelay(s, pubsub.(message.Publisher), bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "relay.checkpoint")}, nil)
 		background(relay.Run)
 	}
 	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{})
@@ -141,23 +142,4 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 		t.Fatal(err)
 	}
 	return &bundle{url: srv.URL, store: s, runner: r}
-}
-
-// memCheckpoint is a relay checkpoint that lives as long as the test.
-type memCheckpoint struct {
-	mu   sync.Mutex
-	next int64
-}
-
-func (c *memCheckpoint) Load(context.Context) (int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.next, nil
-}
-
-func (c *memCheckpoint) Save(_ context.Context, next int64) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.next = next
-	return nil
 }

@@ -156,11 +156,12 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 		case <-ping.C:
 			frames = nil
 			// Silence is also when a lost message would show: look.
+			before := out.last
 			if done, err := out.catchUp(ctx, streamID, math.MaxInt64); err != nil || done {
 				a.streamFailed(r, taskID, err)
 				return
 			}
-			if out.written == 0 {
+			if out.last == before {
 				out.buf = append(out.buf, ": ping\n\n"...)
 			}
 		}
@@ -170,18 +171,16 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 // sseWriter writes one stream's frames; last is the seq of the last event
 // written (or the one the client resumed after).
 type sseWriter struct {
-	a       *api
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	buf     []byte
-	last    int64
-	written int // frames written by the last catchUp
+	a    *api
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	buf  []byte
+	last int64
 }
 
 // catchUp writes the stored events after last, up to seq upTo, flushing
 // each page. done reports that the terminal event was written.
 func (o *sseWriter) catchUp(ctx context.Context, streamID string, upTo int64) (done bool, err error) {
-	o.written = 0
 	for o.last < upTo {
 		page, err := o.a.cfg.Store.ReadStream(ctx, streamID, o.last, int(min(streamPageSize, upTo-o.last)))
 		if err != nil {
@@ -193,7 +192,6 @@ func (o *sseWriter) catchUp(ctx context.Context, streamID string, upTo int64) (d
 				return false, err
 			}
 			o.last = e.Seq
-			o.written++
 			if e.Type.Terminal() {
 				return true, o.flush()
 			}
