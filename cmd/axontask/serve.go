@@ -167,7 +167,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer func() { _ = controls.Close() }()
-	pool := worker.NewPool(runner, work, controls, *concurrency, logger).WithReaders(*concurrency)
+	pool := worker.NewPool(runner, work, controls, *concurrency, logger).SubscribePerSlot()
 	if err := pool.Subscribe(ctx); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}

@@ -23,7 +23,7 @@ type Pool struct {
 	runner          *Runner
 	workSub, ctlSub message.Subscriber
 	concurrency     int
-	readers         int
+	perSlot         bool
 	logger          *slog.Logger
 	works           []<-chan *message.Message
 	controls        <-chan *message.Message
@@ -37,18 +37,19 @@ func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), readers: 1, logger: logger}
+	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger}
 }
 
-// WithReaders makes Subscribe subscribe to the work topic n times, so that
-// n claims can be in flight at once; call it before Subscribe. It is for a
-// consumer-group subscriber such as Redis Streams', which holds back the
-// next message of a subscription until the current one is acknowledged
-// (and a work message is acknowledged after its claim). Never use it with
-// a subscriber that delivers every message to every subscription, such as
-// a GoChannel: each task would be claimed n times over.
-func (p *Pool) WithReaders(n int) *Pool {
-	p.readers = max(1, n)
+// SubscribePerSlot makes Subscribe subscribe to the work topic once per
+// slot, so that every slot can have a claim in flight; call it before
+// Subscribe. It is for a consumer-group subscriber such as Redis Streams',
+// which holds back the next message of a subscription until the current
+// one is acknowledged (and a work message is acknowledged after its
+// claim). Never use it with a subscriber that delivers every message to
+// every subscription, such as a GoChannel: each task would be claimed once
+// per slot.
+func (p *Pool) SubscribePerSlot() *Pool {
+	p.perSlot = true
 	return p
 }
 
@@ -56,7 +57,11 @@ func (p *Pool) WithReaders(n int) *Pool {
 // anything publishes that the pool must see (an in-process bus drops
 // messages nobody subscribes to yet), then Run.
 func (p *Pool) Subscribe(ctx context.Context) error {
-	for range p.readers {
+	subscriptions := 1
+	if p.perSlot {
+		subscriptions = p.concurrency
+	}
+	for range subscriptions {
 		work, err := p.workSub.Subscribe(ctx, bus.TopicTasks)
 		if err != nil {
 			return fmt.Errorf("subscribe to %s: %w", bus.TopicTasks, err)

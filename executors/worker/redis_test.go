@@ -43,7 +43,7 @@ func TestRedisBusFeedsTwoWorkers(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = work.Close(); _ = ctl.Close() })
-			pool := worker.NewPool(newRunner(t, b, fmt.Sprintf("w%d", i)), work, ctl, 4, nil).WithReaders(4)
+			pool := worker.NewPool(newRunner(t, b, fmt.Sprintf("w%d", i)), work, ctl, 4, nil).SubscribePerSlot()
 			if err := pool.Subscribe(ctx); err != nil {
 				t.Fatal(err)
 			}
