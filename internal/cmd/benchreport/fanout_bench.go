@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -114,7 +115,7 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 }
 
 // listeningURL reads the dev process's banner up to its URL.
-func listeningURL(stdout interface{ Read([]byte) (int, error) }) (string, error) {
+func listeningURL(stdout io.Reader) (string, error) {
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "listening:"); ok {

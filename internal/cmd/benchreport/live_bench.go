@@ -20,8 +20,6 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/eventstore/postgres"
-	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/readapi"
 )
 
@@ -54,26 +52,10 @@ func (b *bench) live(ctx context.Context) ([]row, error) {
 // append) and from the append's commit, and the number of events appended.
 func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond int) (lat, afterCommit []time.Duration, sent int, err error) {
 	const seconds, warmUp = 10, time.Second
-	rdb, stopRedis, err := benchRedis()
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	defer stopRedis()
-	url, drop, err := testpg.CreateDatabase(ctx, b.admin)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	defer func() { _ = drop() }()
-	rcfg := bus.RedisConfig{Client: rdb, Prefix: "bench:"}
-	pub, err := bus.NewRedisPublisher(rcfg)
-	if err != nil {
-		return nil, nil, 0, err
-	}
 	// When each output event committed, by stream and seq: the hook runs
 	// right after the commit, before the announcement.
 	var committedAt sync.Map // stream id → []atomic.Int64 (unix ns) by seq
-	announce := bus.NewAnnouncer(pub, nil).Committed
-	hook := func(ctx context.Context, events []domain.Event) {
+	env, err := b.newProdEnv(ctx, fmt.Sprintf("live-%d", tasks), func(_ context.Context, events []domain.Event) {
 		if v, ok := committedAt.Load(events[0].StreamID); ok {
 			at := v.([]atomic.Int64)
 			for _, e := range events {
@@ -82,17 +64,15 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 				}
 			}
 		}
-		announce(ctx, events)
-	}
-	store, err := postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: hook}})
+	})
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	defer func() { _ = store.Close() }()
-	runCtx, stop := context.WithCancel(ctx)
+	defer env.close()
+	store := env.store
+	runCtx, stop := context.WithCancel(env.ctx) // ends the clients
 	defer stop()
-	go func() { _ = bus.NewRelay(store, pub, store.Checkpoint("relay"), nil).Run(runCtx) }()
-	sub, err := bus.NewRedisFanOutSubscriber(rcfg)
+	sub, err := bus.NewRedisFanOutSubscriber(env.rcfg)
 	if err != nil {
 		return nil, nil, 0, err
 	}

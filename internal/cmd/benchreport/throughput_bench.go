@@ -7,15 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/eventstore/postgres"
-	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/mock"
-	"github.com/axontask/axontask/executors/worker"
-	"github.com/axontask/axontask/internal/testpg"
 )
 
 // throughput measures no-op mock tasks completed per second by 2 workers
@@ -24,63 +18,25 @@ import (
 // commit rate of 8 single-row INSERT writers, in alternating rounds.
 func (b *bench) throughput(ctx context.Context) ([]row, error) {
 	const starters, workers, slots = 8, 2, 8
-	rdb, stopRedis, err := benchRedis()
-	if err != nil {
-		return nil, err
-	}
-	defer stopRedis()
-	url, drop, err := testpg.CreateDatabase(ctx, b.admin)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = drop() }()
-	rcfg := bus.RedisConfig{Client: rdb, Prefix: "bench-throughput:"}
-	pub, err := bus.NewRedisPublisher(rcfg)
-	if err != nil {
-		return nil, err
-	}
 	var done, events atomic.Int64
-	announce := bus.NewAnnouncer(pub, nil).Committed
-	hook := func(ctx context.Context, es []domain.Event) {
+	env, err := b.newProdEnv(ctx, "throughput", func(_ context.Context, es []domain.Event) {
 		events.Add(int64(len(es)))
 		for _, e := range es {
 			if e.Type == domain.TaskSucceededType {
 				done.Add(1)
 			}
 		}
-		announce(ctx, es)
-	}
-	store, err := postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: hook}})
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = store.Close() }()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() { _ = bus.NewRelay(store, pub, store.Checkpoint("relay"), nil).Run(runCtx) }()
+	defer env.close()
 	for i := range workers {
-		id := fmt.Sprintf("bench-worker-%d", i)
-		runner, err := worker.New(store, worker.Config{WorkerID: id, Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})}})
-		if err != nil {
+		if err := env.startPool(fmt.Sprintf("bench-worker-%d", i), mock.New(mock.Options{}), slots); err != nil {
 			return nil, err
 		}
-		work, err := bus.NewRedisWorkSubscriber(rcfg, id)
-		if err != nil {
-			return nil, err
-		}
-		defer func() { _ = work.Close() }()
-		controls, err := bus.NewRedisFanOutSubscriber(rcfg)
-		if err != nil {
-			return nil, err
-		}
-		defer func() { _ = controls.Close() }()
-		pool := worker.NewPool(runner, work, controls, slots, nil).WithReaders(slots)
-		if err := pool.Subscribe(runCtx); err != nil {
-			return nil, err
-		}
-		go func() { _ = pool.Run(runCtx) }()
 	}
-	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
+	start, err := commands.NewStartTaskHandler(env.store, commands.StartTaskConfig{})
 	if err != nil {
 		return nil, err
 	}

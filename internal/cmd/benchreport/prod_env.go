@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres"
+	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/testredis"
+)
+
+// prodEnv is the production path for one benchmark, as `axontask serve`
+// and `worker` wire it: a Postgres database of its own, Redis Streams under
+// a prefix of its own, a store that announces its appends at commit, and
+// the relay publishing them again from the feed.
+type prodEnv struct {
+	rcfg  bus.RedisConfig
+	pub   message.Publisher
+	store *postgres.Store
+	// ctx ends at close; run background work under it.
+	ctx     context.Context
+	closers []func()
+}
+
+// newProdEnv sets the path up; hook, when set, sees each committed append
+// just before it is announced. Close it when done.
+func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.Context, []domain.Event)) (env *prodEnv, err error) {
+	env = &prodEnv{}
+	defer func() {
+		if err != nil {
+			env.close()
+		}
+	}()
+	rdb, stopRedis, err := benchRedis()
+	if err != nil {
+		return nil, err
+	}
+	env.closers = append(env.closers, stopRedis)
+	url, drop, err := testpg.CreateDatabase(ctx, b.admin)
+	if err != nil {
+		return nil, err
+	}
+	env.closers = append(env.closers, func() { _ = drop() })
+	env.rcfg = bus.RedisConfig{Client: rdb, Prefix: "bench-" + name + ":"}
+	if env.pub, err = bus.NewRedisPublisher(env.rcfg); err != nil {
+		return nil, err
+	}
+	committed := bus.NewAnnouncer(env.pub, nil).Committed
+	if hook != nil {
+		announce := committed
+		committed = func(ctx context.Context, events []domain.Event) {
+			hook(ctx, events)
+			announce(ctx, events)
+		}
+	}
+	if env.store, err = postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: committed}}); err != nil {
+		return nil, err
+	}
+	env.closers = append(env.closers, func() { _ = env.store.Close() })
+	var stop context.CancelFunc
+	env.ctx, stop = context.WithCancel(ctx)
+	env.closers = append(env.closers, stop)
+	go func() { _ = bus.NewRelay(env.store, env.pub, env.store.Checkpoint("relay"), nil).Run(env.ctx) }()
+	return env, nil
+}
+
+// startPool runs a worker named id with slots slots that runs mock tasks
+// with exec, fed by the workers' consumer group, until close.
+func (e *prodEnv) startPool(id string, exec executors.Executor, slots int) error {
+	runner, err := worker.New(e.store, worker.Config{WorkerID: id, Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: exec}})
+	if err != nil {
+		return err
+	}
+	work, err := bus.NewRedisWorkSubscriber(e.rcfg, id)
+	if err != nil {
+		return err
+	}
+	e.closers = append(e.closers, func() { _ = work.Close() })
+	controls, err := bus.NewRedisFanOutSubscriber(e.rcfg)
+	if err != nil {
+		return err
+	}
+	e.closers = append(e.closers, func() { _ = controls.Close() })
+	pool := worker.NewPool(runner, work, controls, slots, nil).SubscribePerSlot()
+	if err := pool.Subscribe(e.ctx); err != nil {
+		return fmt.Errorf("worker %s: %w", id, err)
+	}
+	go func() { _ = pool.Run(e.ctx) }()
+	return nil
+}
+
+// close stops the background work and releases everything, last first.
+func (e *prodEnv) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.closers = nil
+}
+
+// benchRedis connects to AXONTASK_BENCH_REDIS_URL or a throwaway server;
+// stop closes the client and stops the server.
+func benchRedis() (rdb *redis.Client, stop func(), err error) {
+	stopServer := func() {}
+	redisURL := os.Getenv("AXONTASK_BENCH_REDIS_URL")
+	if redisURL == "" {
+		u, stopSrv, err := testredis.Start()
+		if err != nil {
+			return nil, nil, fmt.Errorf("start redis (or set AXONTASK_BENCH_REDIS_URL): %w", err)
+		}
+		redisURL, stopServer = u, stopSrv
+	}
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		stopServer()
+		return nil, nil, err
+	}
+	rdb = redis.NewClient(opts)
+	return rdb, func() { _ = rdb.Close(); stopServer() }, nil
+}
