@@ -21,8 +21,9 @@
 //   - Refresh tokens: [NewRefreshToken] makes an opaque axr_ token; the store
 //     keeps only its hash. Rotation and reuse detection belong to the
 //     aggregate (see [NewRefreshToken]).
-//   - Authorization: a user's [Role] in a tenant decides which [Action]s they
-//     may take; an API key carries [Scopes] instead.
+//   - Authorization lives in package domain: a user's [domain.Role] in a
+//     tenant decides which [domain.Action]s they may take; an API key carries
+//     [domain.Scopes] instead. Access tokens carry the role.
 //   - [ClassifyBearer] tells an API key from a JWT in an Authorization header.
 //
 // Errors about caller input are [*InputError] values that name the field and

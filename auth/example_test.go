@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/auth"
+
+	"github.com/axontask/axontask/domain"
 )
 
 func ExampleIssuer() {
@@ -25,7 +27,7 @@ func ExampleIssuer() {
 	if err != nil {
 		panic(err)
 	}
-	token, expiresAt, err := iss.Issue("user-1", "tenant-1", auth.RoleMember)
+	token, expiresAt, err := iss.Issue("user-1", "tenant-1", domain.RoleMember)
 	if err != nil {
 		panic(err)
 	}
@@ -35,7 +37,7 @@ func ExampleIssuer() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(claims.UserID, claims.TenantID, claims.Role, claims.Role.Can(auth.ActionWriteTasks))
+	fmt.Println(claims.UserID, claims.TenantID, claims.Role, claims.Role.Can(domain.ActionWriteTasks))
 
 	now = now.Add(time.Hour)
 	_, err = iss.Verify(token)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/axontask/axontask/domain"
 )
 
 // Access token limits.
@@ -98,7 +100,7 @@ type Claims struct {
 	// TenantID is the tenant the token acts in.
 	TenantID string
 	// Role is the user's role in that tenant when the token was issued.
-	Role Role
+	Role domain.Role
 	// TokenID is the "jti" claim, unique per token.
 	TokenID string
 	// Issuer and Audience are the "iss" and "aud" claims checked.
@@ -113,8 +115,8 @@ type Claims struct {
 
 // tokenClaims is the JSON payload of an access token.
 type tokenClaims struct {
-	TenantID string `json:"tenant_id"`
-	Role     Role   `json:"role"`
+	TenantID string      `json:"tenant_id"`
+	Role     domain.Role `json:"role"`
 	jwt.RegisteredClaims
 }
 
@@ -122,14 +124,14 @@ type tokenClaims struct {
 // the keyring's current key (its kid is in the header). It returns the token
 // and when it expires; times are whole seconds. userID and tenantID must be 1
 // to 128 bytes and role one of the known roles.
-func (i *Issuer) Issue(userID, tenantID string, role Role) (token string, expiresAt time.Time, err error) {
+func (i *Issuer) Issue(userID, tenantID string, role domain.Role) (token string, expiresAt time.Time, err error) {
 	if userID == "" || len(userID) > maxIDLength {
 		return "", time.Time{}, fmt.Errorf("issue access token: user id must be 1 to %d bytes", maxIDLength)
 	}
 	if tenantID == "" || len(tenantID) > maxIDLength {
 		return "", time.Time{}, fmt.Errorf("issue access token: tenant id must be 1 to %d bytes", maxIDLength)
 	}
-	if _, err := ParseRole(string(role)); err != nil {
+	if _, err := domain.ParseRole(string(role)); err != nil {
 		return "", time.Time{}, fmt.Errorf("issue access token: %w", err)
 	}
 	var jti [16]byte
@@ -210,7 +212,7 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 	case tc.IssuedAt == nil:
 		return Claims{}, invalid("has no issued-at time (iat)")
 	}
-	if _, err := ParseRole(string(tc.Role)); err != nil {
+	if _, err := domain.ParseRole(string(tc.Role)); err != nil {
 		return Claims{}, invalid("has no valid role")
 	}
 	return Claims{

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/axontask/axontask/domain"
 )
 
 var (
@@ -45,7 +47,7 @@ func setupJWT(t *testing.T) *jwtBundle {
 func validClaims() tokenClaims {
 	return tokenClaims{
 		TenantID: "tenant-1",
-		Role:     RoleMember,
+		Role:     domain.RoleMember,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    "https://axontask.test",
 			Subject:   "user-1",
@@ -76,7 +78,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	t.Parallel()
 	b := setupJWT(t)
 	b.now = testNow.Add(500 * time.Millisecond)
-	tok, exp, err := b.issuer.Issue("user-1", "tenant-1", RoleAdmin)
+	tok, exp, err := b.issuer.Issue("user-1", "tenant-1", domain.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Claims{UserID: "user-1", TenantID: "tenant-1", Role: RoleAdmin, TokenID: c.TokenID,
+	want := Claims{UserID: "user-1", TenantID: "tenant-1", Role: domain.RoleAdmin, TokenID: c.TokenID,
 		Issuer: "https://axontask.test", Audience: "axontask-api",
 		IssuedAt: testNow, NotBefore: testNow, ExpiresAt: testNow.Add(15 * time.Minute)}
 	if len(c.TokenID) != 22 {
@@ -104,7 +106,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	if !strings.Contains(string(raw), `"kid":"k2"`) || !strings.Contains(string(raw), `"alg":"HS256"`) {
 		t.Fatalf("header %s lacks kid k2 or alg HS256", raw)
 	}
-	tok2, _, err := b.issuer.Issue("user-1", "tenant-1", RoleAdmin)
+	tok2, _, err := b.issuer.Issue("user-1", "tenant-1", domain.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestVerifyRejects(t *testing.T) {
 	tamper := func() string {
 		parts := strings.Split(good, ".")
 		c := validClaims()
-		c.Role = RoleOwner
+		c.Role = domain.RoleOwner
 		other := sign(t, hs256, []byte("attacker-secret-attacker-secret-attacker"), "k2", c)
 		parts[1] = strings.Split(other, ".")[1]
 		return strings.Join(parts, ".")
@@ -226,12 +228,12 @@ func TestIssueRejectsBadInput(t *testing.T) {
 	b := setupJWT(t)
 	tests := []struct {
 		name, user, tenant string
-		role               Role
+		role               domain.Role
 	}{
-		{"no user", "", "t", RoleMember},
-		{"no tenant", "u", "", RoleMember},
-		{"long user", strings.Repeat("u", 129), "t", RoleMember},
-		{"long tenant", "u", strings.Repeat("t", 129), RoleMember},
+		{"no user", "", "t", domain.RoleMember},
+		{"no tenant", "u", "", domain.RoleMember},
+		{"long user", strings.Repeat("u", 129), "t", domain.RoleMember},
+		{"long tenant", "u", strings.Repeat("t", 129), domain.RoleMember},
 		{"no role", "u", "t", ""},
 		{"unknown role", "u", "t", "root"},
 	}
@@ -286,7 +288,7 @@ func TestIssuerConcurrentUse(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 20 {
-				tok, _, err := b.issuer.Issue("u", "t", RoleViewer)
+				tok, _, err := b.issuer.Issue("u", "t", domain.RoleViewer)
 				if err != nil {
 					t.Error(err)
 					return

@@ -1,4 +1,4 @@
-package auth
+package domain
 
 import (
 	"errors"
@@ -10,35 +10,35 @@ import (
 func TestParseScopes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		in   []string
-		want Scopes
-		rule string
+		name  string
+		in    []string
+		want  Scopes
+		fails string
 	}{
 		{"one", []string{"tasks:read"}, Scopes{ScopeTasksRead}, ""},
 		{"sorted and deduplicated", []string{"tasks:write", "tasks:read", "tasks:write"}, Scopes{ScopeTasksRead, ScopeTasksWrite}, ""},
 		{"admin", []string{"admin"}, Scopes{ScopeAdmin}, ""},
 		{"sixteen duplicates", slices.Repeat([]string{"tasks:read"}, 16), Scopes{ScopeTasksRead}, ""},
-		{"empty", nil, nil, RuleRequired},
-		{"seventeen", slices.Repeat([]string{"tasks:read"}, 17), nil, RuleMaxItems},
-		{"unknown", []string{"tasks:read", "tasks:delete"}, nil, RuleUnknown},
-		{"case", []string{"Tasks:Read"}, nil, RuleUnknown},
-		{"blank", []string{""}, nil, RuleUnknown},
-		{"spaces", []string{" tasks:read"}, nil, RuleUnknown},
+		{"empty", nil, nil, "at least one scope"},
+		{"seventeen", slices.Repeat([]string{"tasks:read"}, 17), nil, "more than 16"},
+		{"unknown", []string{"tasks:read", "tasks:delete"}, nil, "unknown scope"},
+		{"case", []string{"Tasks:Read"}, nil, "unknown scope"},
+		{"blank", []string{""}, nil, "unknown scope"},
+		{"spaces", []string{" tasks:read"}, nil, "unknown scope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := ParseScopes(tc.in)
-			if tc.rule == "" {
+			if tc.fails == "" {
 				if err != nil || !slices.Equal(got, tc.want) {
 					t.Fatalf("ParseScopes = (%v, %v), want %v", got, err, tc.want)
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.Field != "scopes" || ie.Rule != tc.rule {
-				t.Fatalf("ParseScopes error = %v, want InputError{scopes, %s}", err, tc.rule)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != "scopes" || !strings.Contains(ve.Reason, tc.fails) {
+				t.Fatalf("ParseScopes error = %v, want a ValidationError for scopes saying %q", err, tc.fails)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package auth
+package domain
 
 import (
 	"fmt"
@@ -36,16 +36,14 @@ type Scopes []Scope
 
 // ParseScopes validates the scopes a client asked for and returns them sorted
 // with duplicates removed. An empty list, more than [MaxScopes] entries or an
-// unknown scope is an [*InputError] for field "scopes" that names the
+// unknown scope is an [*ValidationError] for field "scopes" that names the
 // problem.
 func ParseScopes(in []string) (Scopes, error) {
 	if len(in) == 0 {
-		return nil, &InputError{Field: "scopes", Rule: RuleRequired,
-			Reason: "must list at least one scope; use tasks:read, tasks:write or admin"}
+		return nil, &ValidationError{Field: "scopes", Reason: "must list at least one scope; use tasks:read, tasks:write or admin"}
 	}
 	if len(in) > MaxScopes {
-		return nil, &InputError{Field: "scopes", Rule: RuleMaxItems,
-			Reason: fmt.Sprintf("lists %d scopes, more than %d; remove duplicates or use admin", len(in), MaxScopes)}
+		return nil, &ValidationError{Field: "scopes", Reason: fmt.Sprintf("lists %d scopes, more than %d; remove duplicates or use admin", len(in), MaxScopes)}
 	}
 	out := make(Scopes, 0, len(in))
 	for _, s := range in {
@@ -55,8 +53,7 @@ func ParseScopes(in []string) (Scopes, error) {
 			if len(shown) > maxScopeLength {
 				shown = shown[:maxScopeLength] + "…"
 			}
-			return nil, &InputError{Field: "scopes", Rule: RuleUnknown,
-				Reason: fmt.Sprintf("unknown scope %q; use tasks:read, tasks:write or admin", shown)}
+			return nil, &ValidationError{Field: "scopes", Reason: fmt.Sprintf("unknown scope %q; use tasks:read, tasks:write or admin", shown)}
 		}
 		out = append(out, sc)
 	}

@@ -1,4 +1,4 @@
-package auth
+package domain
 
 import (
 	"errors"
@@ -16,9 +16,9 @@ func TestParseRole(t *testing.T) {
 	}
 	for _, s := range []string{"", "Owner", "root", " admin", strings.Repeat("a", 1000)} {
 		_, err := ParseRole(s)
-		var ie *InputError
-		if !errors.As(err, &ie) || ie.Field != "role" {
-			t.Errorf("ParseRole(%.20q) error = %v, want InputError for role", s, err)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "role" {
+			t.Errorf("ParseRole(%.20q) error = %v, want a ValidationError for role", s, err)
 		}
 		if len(err.Error()) > 200 {
 			t.Errorf("error for a %d-byte role is %d bytes", len(s), len(err.Error()))

@@ -1,4 +1,4 @@
-package auth
+package domain
 
 import "fmt"
 
@@ -25,18 +25,16 @@ const (
 const maxRoleLength = 32
 
 // ParseRole parses one of "owner", "admin", "member" or "viewer" (exact,
-// lower case). Anything else is an [*InputError] for field "role".
+// lower case). Anything else is an [*ValidationError] for field "role".
 func ParseRole(s string) (Role, error) {
 	switch r := Role(s); r {
 	case RoleOwner, RoleAdmin, RoleMember, RoleViewer:
 		return r, nil
 	}
 	if len(s) > maxRoleLength {
-		return "", &InputError{Field: "role", Rule: RuleMaxLength,
-			Reason: fmt.Sprintf("is longer than %d bytes; use one of owner, admin, member, viewer", maxRoleLength)}
+		return "", &ValidationError{Field: "role", Reason: fmt.Sprintf("is longer than %d bytes; use one of owner, admin, member, viewer", maxRoleLength)}
 	}
-	return "", &InputError{Field: "role", Rule: RuleUnknown,
-		Reason: fmt.Sprintf("unknown role %q; use one of owner, admin, member, viewer", s)}
+	return "", &ValidationError{Field: "role", Reason: fmt.Sprintf("unknown role %q; use one of owner, admin, member, viewer", s)}
 }
 
 // String returns the role's name.
