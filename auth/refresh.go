@@ -4,19 +4,29 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
-// Refresh token format: "axr_" + the unpadded base64url encoding of 32
-// random bytes.
+// Refresh token format: "axr_" + the session's id as 32 lower-case hex
+// digits + "." + the unpadded base64url encoding of 32 random bytes:
+//
+//	axr_0190d2a46c1e7b3a9f00000000000000.<43 characters>
+//
+// The session id names the token's family (one login), so a token leads
+// straight to its session without an index over token hashes.
 const (
 	// RefreshTokenPrefix starts every refresh token.
 	RefreshTokenPrefix = "axr_"
 	// refreshSecretBytes is the token's randomness: 256 bits.
 	refreshSecretBytes = 32
+	// refreshSessionChars is the length of the session id part.
+	refreshSessionChars = 32
 	// RefreshTokenLength is the length of a whole refresh token.
-	RefreshTokenLength = len(RefreshTokenPrefix) + 43
+	RefreshTokenLength = len(RefreshTokenPrefix) + refreshSessionChars + 1 + 43
 )
 
 const b64urlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -24,45 +34,50 @@ const b64urlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 // b64url is canonical unpadded base64url.
 var b64url = base64.RawURLEncoding.Strict()
 
-// NewRefreshToken makes an opaque refresh token. token goes to the client and
-// is never stored; hash ([RefreshTokenHash]) is what the store keeps and
-// looks tokens up by.
+// NewRefreshToken makes a refresh token of session. token goes to the client
+// and is never stored; hash ([RefreshTokenHash]) is what the store keeps.
 //
-// Intended use, enforced later by the session aggregate, not here: each
-// token belongs to a family (one login); refreshing marks the presented
-// token used and issues the next token of the same family. Presenting a
-// token that was already used means it leaked, so the whole family is
-// revoked and the user must sign in again. Tokens also expire.
-func NewRefreshToken() (token string, hash []byte, err error) {
+// The session aggregate (package domain) enforces how tokens are used: each
+// refresh marks the presented token used and issues the session's next
+// token. Presenting a token that was already used means it leaked, so the
+// whole session (the token family) is revoked and the user must sign in
+// again. Sessions also expire.
+func NewRefreshToken(session uuid.UUID) (token string, hash []byte, err error) {
 	var raw [refreshSecretBytes]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", nil, fmt.Errorf("read random refresh token: %w", err)
 	}
-	token = RefreshTokenPrefix + b64url.EncodeToString(raw[:])
+	token = RefreshTokenPrefix + hex.EncodeToString(session[:]) + "." + b64url.EncodeToString(raw[:])
 	return token, RefreshTokenHash(token), nil
 }
 
 // ParseRefreshToken checks that s is exactly a refresh token made by
-// [NewRefreshToken] and returns its [RefreshTokenHash], the store's lookup
-// key. Anything else fails with [ErrMalformedRefreshToken]; the error never
-// contains s. Looking the hash up needs no constant-time compare: it is the
-// hash of 256 random bits, and learning it does not reveal the token.
-func ParseRefreshToken(s string) (hash []byte, err error) {
+// [NewRefreshToken] and returns its session and its [RefreshTokenHash].
+// Anything else fails with [ErrMalformedRefreshToken]; the error never
+// contains s. The hash must be compared in constant time with the one the
+// session stored.
+func ParseRefreshToken(s string) (session uuid.UUID, hash []byte, err error) {
+	malformed := fmt.Errorf("%w: want %d characters: %q, 32 hex digits, \".\" and 43 base64url characters",
+		ErrMalformedRefreshToken, RefreshTokenLength, RefreshTokenPrefix)
 	if len(s) != RefreshTokenLength {
-		return nil, fmt.Errorf("%w: want %d characters starting with %q", ErrMalformedRefreshToken, RefreshTokenLength, RefreshTokenPrefix)
+		return uuid.Nil, nil, malformed
 	}
 	body, ok := strings.CutPrefix(s, RefreshTokenPrefix)
-	if !ok {
-		return nil, fmt.Errorf("%w: must start with %q", ErrMalformedRefreshToken, RefreshTokenPrefix)
+	if !ok || body[refreshSessionChars] != '.' {
+		return uuid.Nil, nil, malformed
 	}
-	if !onlyChars(body, b64urlAlphabet) {
-		return nil, fmt.Errorf("%w: the body must be unpadded base64url of %d bytes", ErrMalformedRefreshToken, refreshSecretBytes)
+	sessionHex, secret := body[:refreshSessionChars], body[refreshSessionChars+1:]
+	if !onlyChars(sessionHex, "0123456789abcdef") || !onlyChars(secret, b64urlAlphabet) {
+		return uuid.Nil, nil, malformed
 	}
-	raw, err := b64url.DecodeString(body)
+	if _, err := hex.Decode(session[:], []byte(sessionHex)); err != nil {
+		return uuid.Nil, nil, malformed
+	}
+	raw, err := b64url.DecodeString(secret)
 	if err != nil || len(raw) != refreshSecretBytes {
-		return nil, fmt.Errorf("%w: the body must be unpadded base64url of %d bytes", ErrMalformedRefreshToken, refreshSecretBytes)
+		return uuid.Nil, nil, malformed
 	}
-	return RefreshTokenHash(s), nil
+	return session, RefreshTokenHash(s), nil
 }
 
 // RefreshTokenHash returns the SHA-256 of the whole token, the value to

@@ -5,25 +5,34 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 func TestRefreshTokenRoundTrip(t *testing.T) {
 	t.Parallel()
-	tok, hash, err := NewRefreshToken()
+	session := uuid.MustParse("0190d2a4-6c1e-7b3a-9f00-00000000abcd")
+	tok, hash, err := NewRefreshToken(session)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok, "axr_0190d2a46c1e7b3a9f0000000000abcd.") {
+		t.Fatalf("token %q does not carry its session", tok)
 	}
 	if len(tok) != RefreshTokenLength || !strings.HasPrefix(tok, "axr_") || len(hash) != 32 {
 		t.Fatalf("token %q or hash has the wrong shape", tok)
 	}
-	got, err := ParseRefreshToken(tok)
+	gotSession, got, err := ParseRefreshToken(tok)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if gotSession != session {
+		t.Fatalf("ParseRefreshToken session = %s, want %s", gotSession, session)
 	}
 	if !bytes.Equal(got, hash) || !bytes.Equal(RefreshTokenHash(tok), hash) {
 		t.Fatal("ParseRefreshToken does not give back the stored hash")
 	}
-	tok2, hash2, err := NewRefreshToken()
+	tok2, hash2, err := NewRefreshToken(session)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +46,12 @@ func TestRefreshTokenRoundTrip(t *testing.T) {
 
 func TestParseRefreshTokenRejects(t *testing.T) {
 	t.Parallel()
-	tok, _, err := NewRefreshToken()
+	tok, _, err := NewRefreshToken(uuid.New())
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := tok[4:]
+	secret := tok[len(tok)-43:]
 	// The last of 43 characters carries 2 unused bits; "B" sets one.
 	nonCanonical := tok[:len(tok)-1] + "B"
 	if strings.IndexByte("AEIMQUYcgkosw048", tok[len(tok)-1]) < 0 {
@@ -58,6 +68,8 @@ func TestParseRefreshTokenRejects(t *testing.T) {
 		{"padded", tok[:len(tok)-1] + "="},
 		{"standard alphabet", tok[:len(tok)-1] + "+"},
 		{"newline", tok[:10] + "\n" + tok[11:]},
+		{"upper-case session", "axr_" + strings.ToUpper(tok[4:36]) + tok[36:]},
+		{"no dot", tok[:36] + "_" + tok[37:]},
 		{"space", tok[:10] + " " + tok[11:]},
 		{"non-canonical", nonCanonical},
 		{"huge", "axr_" + strings.Repeat("A", 1<<16)},
@@ -65,11 +77,11 @@ func TestParseRefreshTokenRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h, err := ParseRefreshToken(tc.token)
+			_, h, err := ParseRefreshToken(tc.token)
 			if !errors.Is(err, ErrMalformedRefreshToken) || h != nil {
 				t.Fatalf("ParseRefreshToken = (%x, %v), want ErrMalformedRefreshToken", h, err)
 			}
-			if strings.Contains(err.Error(), body[:10]) {
+			if strings.Contains(err.Error(), secret[:10]) {
 				t.Fatal("error leaks the token")
 			}
 		})

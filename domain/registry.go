@@ -20,6 +20,18 @@ var registry = map[EventType]func() any{
 	TaskFailedType:          func() any { return new(TaskFailed) },
 	TaskCanceledType:        func() any { return new(TaskCanceled) },
 	TaskTimedOutType:        func() any { return new(TaskTimedOut) },
+
+	TenantCreatedType:           func() any { return new(TenantCreated) },
+	TenantMemberAddedType:       func() any { return new(TenantMemberAdded) },
+	TenantMemberRoleChangedType: func() any { return new(TenantMemberRoleChanged) },
+	TenantMemberRemovedType:     func() any { return new(TenantMemberRemoved) },
+	UserRegisteredType:          func() any { return new(UserRegistered) },
+	UserPasswordChangedType:     func() any { return new(UserPasswordChanged) },
+	APIKeyCreatedType:           func() any { return new(APIKeyCreated) },
+	APIKeyRevokedType:           func() any { return new(APIKeyRevoked) },
+	SessionStartedType:          func() any { return new(SessionStarted) },
+	SessionRefreshedType:        func() any { return new(SessionRefreshed) },
+	SessionRevokedType:          func() any { return new(SessionRevoked) },
 }
 
 // MarshalPayload renders a payload struct as JSON without HTML escaping.
@@ -52,6 +64,18 @@ func Samples() map[EventType]any {
 		TaskFailedType:          &TaskFailed{Error: "exit status 2", ExitCode: &exit},
 		TaskCanceledType:        &TaskCanceled{Reason: "user asked"},
 		TaskTimedOutType:        &TaskTimedOut{TimeoutS: 600},
+
+		TenantCreatedType:           &TenantCreated{Name: "Acme", OwnerID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		TenantMemberAddedType:       &TenantMemberAdded{Role: RoleMember, UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
+		TenantMemberRoleChangedType: &TenantMemberRoleChanged{Role: RoleViewer, UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
+		TenantMemberRemovedType:     &TenantMemberRemoved{UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
+		UserRegisteredType:          &UserRegistered{Email: "ada@example.com", HomeTenantID: "0190d2a4-6c1e-7b3a-9f00-0000000000aa", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
+		UserPasswordChangedType:     &UserPasswordChanged{PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
+		APIKeyCreatedType:           &APIKeyCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "ci", Prefix: "abcdefgh2345", Scopes: []string{"tasks:read", "tasks:write"}, SecretHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		APIKeyRevokedType:           &APIKeyRevoked{Reason: "leaked", RevokedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		SessionStartedType:          &SessionStarted{ExpiresAt: "2026-12-25T00:00:00.000000Z", TokenHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", UserID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		SessionRefreshedType:        &SessionRefreshed{TokenHash: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"},
+		SessionRevokedType:          &SessionRevoked{Reason: "logout"},
 	}
 }
 

@@ -10,10 +10,11 @@ const (
 	StreamUser    StreamType = "user"
 	StreamAPIKey  StreamType = "api_key"
 	StreamWebhook StreamType = "webhook"
+	StreamSession StreamType = "session"
 )
 
 var knownStreamTypes = map[StreamType]bool{
-	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true,
+	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true,
 }
 
 // Valid reports whether s is a known stream type.

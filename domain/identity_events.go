@@ -1,0 +1,96 @@
+package domain
+
+// Identity event types. Like every event type they are hashed into the
+// chain and never renamed.
+const (
+	TenantCreatedType           EventType = "tenant.created"
+	TenantMemberAddedType       EventType = "tenant.member_added"
+	TenantMemberRoleChangedType EventType = "tenant.member_role_changed"
+	TenantMemberRemovedType     EventType = "tenant.member_removed"
+	UserRegisteredType          EventType = "user.registered"
+	UserPasswordChangedType     EventType = "user.password_changed"
+	APIKeyCreatedType           EventType = "api_key.created"
+	APIKeyRevokedType           EventType = "api_key.revoked"
+	SessionStartedType          EventType = "session.started"
+	SessionRefreshedType        EventType = "session.refreshed"
+	SessionRevokedType          EventType = "session.revoked"
+)
+
+// Identity payloads never hold a secret in the clear: passwords are
+// Argon2id hashes, API key secrets and refresh tokens SHA-256 hashes (hex).
+// Fields are listed in RFC 8785 order, as in task_events.go.
+
+// TenantCreated is the first event of a tenant stream. Its creator, OwnerID,
+// is the tenant's first member, with role owner.
+type TenantCreated struct {
+	Name    string `json:"name"`
+	OwnerID string `json:"owner_id"`
+}
+
+// TenantMemberAdded makes a user a member of the tenant with a role.
+type TenantMemberAdded struct {
+	Role   Role   `json:"role"`
+	UserID string `json:"user_id"`
+}
+
+// TenantMemberRoleChanged gives a member another role.
+type TenantMemberRoleChanged struct {
+	Role   Role   `json:"role"`
+	UserID string `json:"user_id"`
+}
+
+// TenantMemberRemoved ends a user's membership.
+type TenantMemberRemoved struct {
+	UserID string `json:"user_id"`
+}
+
+// UserRegistered is the first event of a user stream. HomeTenantID is the
+// tenant the user created when registering; the user stream belongs to it.
+type UserRegistered struct {
+	Email        string `json:"email"`
+	HomeTenantID string `json:"home_tenant_id"`
+	PasswordHash string `json:"password_hash"`
+}
+
+// UserPasswordChanged replaces a user's password hash (a new password, or
+// the same one hashed with stronger parameters).
+type UserPasswordChanged struct {
+	PasswordHash string `json:"password_hash"`
+}
+
+// APIKeyCreated is the first event of an API key stream. Prefix finds the
+// key (the stream id derives from it); SecretHash checks it.
+type APIKeyCreated struct {
+	CreatedBy  string   `json:"created_by"`
+	Name       string   `json:"name"`
+	Prefix     string   `json:"prefix"`
+	Scopes     []string `json:"scopes"`
+	SecretHash string   `json:"secret_hash"`
+}
+
+// APIKeyRevoked ends an API key; nothing follows it.
+type APIKeyRevoked struct {
+	Reason    string `json:"reason,omitempty"`
+	RevokedBy string `json:"revoked_by"`
+}
+
+// SessionStarted is the first event of a session stream: one login, whose
+// refresh tokens form one family. The stream belongs to the tenant the
+// session acts in.
+type SessionStarted struct {
+	ExpiresAt string `json:"expires_at"`
+	TokenHash string `json:"token_hash"`
+	UserID    string `json:"user_id"`
+}
+
+// SessionRefreshed marks the session's current refresh token used and makes
+// TokenHash the current one.
+type SessionRefreshed struct {
+	TokenHash string `json:"token_hash"`
+}
+
+// SessionRevoked ends a session (logout, or a used refresh token presented
+// again); nothing follows it.
+type SessionRevoked struct {
+	Reason string `json:"reason"`
+}

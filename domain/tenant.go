@@ -1,0 +1,126 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+)
+
+// ErrLastOwner is returned when a change would leave a tenant without an owner.
+var ErrLastOwner = errors.New("a tenant must keep at least one owner")
+
+// ErrNotMember is returned for a membership change of a user who is not a
+// member of the tenant.
+var ErrNotMember = errors.New("the user is not a member of this tenant")
+
+// ErrAlreadyMember is returned when adding a user who is already a member.
+var ErrAlreadyMember = errors.New("the user is already a member of this tenant")
+
+// Tenant is the tenant aggregate: its name and its members' roles. The zero
+// value is a tenant whose stream is empty.
+type Tenant struct {
+	seq       int64
+	name      string
+	createdAt time.Time
+	members   map[string]Role
+}
+
+// Seq returns the seq of the last applied event (0 for an empty stream).
+func (t *Tenant) Seq() int64 { return t.seq }
+
+// Exists reports whether the tenant has been created.
+func (t *Tenant) Exists() bool { return t.seq > 0 }
+
+// Name returns the tenant's display name.
+func (t *Tenant) Name() string { return t.name }
+
+// CreatedAt returns when the tenant was created.
+func (t *Tenant) CreatedAt() time.Time { return t.createdAt }
+
+// Role returns userID's role in the tenant; ok is false for a non-member.
+func (t *Tenant) Role(userID string) (role Role, ok bool) {
+	role, ok = t.members[userID]
+	return role, ok
+}
+
+// Members returns a copy of the tenant's members and their roles.
+func (t *Tenant) Members() map[string]Role { return maps.Clone(t.members) }
+
+// Apply evolves the tenant by one stored event.
+func (t *Tenant) Apply(e Event) error {
+	allowed := []EventType{TenantCreatedType}
+	if t.seq > 0 {
+		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType}
+	}
+	p, err := applyNext("tenant", t.seq, e, allowed...)
+	if err != nil {
+		return err
+	}
+	switch p := p.(type) {
+	case *TenantCreated:
+		t.name = p.Name
+		t.createdAt = e.OccurredAt
+		t.members = map[string]Role{p.OwnerID: RoleOwner}
+	case *TenantMemberAdded:
+		t.members[p.UserID] = p.Role
+	case *TenantMemberRoleChanged:
+		t.members[p.UserID] = p.Role
+	case *TenantMemberRemoved:
+		delete(t.members, p.UserID)
+	}
+	t.seq = e.Seq
+	return nil
+}
+
+// DecideAddMember returns the event that makes userID a member with role.
+func (t *Tenant) DecideAddMember(userID string, role Role) (*TenantMemberAdded, error) {
+	if _, err := ParseRole(string(role)); err != nil {
+		return nil, err
+	}
+	if _, ok := t.members[userID]; ok {
+		return nil, ErrAlreadyMember
+	}
+	return &TenantMemberAdded{Role: role, UserID: userID}, nil
+}
+
+// DecideChangeRole returns the event that gives member userID role, or nil
+// when they already have it. Demoting the last owner fails with ErrLastOwner.
+func (t *Tenant) DecideChangeRole(userID string, role Role) (*TenantMemberRoleChanged, error) {
+	if _, err := ParseRole(string(role)); err != nil {
+		return nil, err
+	}
+	old, ok := t.members[userID]
+	switch {
+	case !ok:
+		return nil, ErrNotMember
+	case old == role:
+		return nil, nil
+	case old == RoleOwner && t.owners() == 1:
+		return nil, fmt.Errorf("change the role of %s: %w; make another member owner first", userID, ErrLastOwner)
+	}
+	return &TenantMemberRoleChanged{Role: role, UserID: userID}, nil
+}
+
+// DecideRemoveMember returns the event that removes member userID. Removing
+// the last owner fails with ErrLastOwner.
+func (t *Tenant) DecideRemoveMember(userID string) (*TenantMemberRemoved, error) {
+	role, ok := t.members[userID]
+	switch {
+	case !ok:
+		return nil, ErrNotMember
+	case role == RoleOwner && t.owners() == 1:
+		return nil, fmt.Errorf("remove %s: %w; make another member owner first", userID, ErrLastOwner)
+	}
+	return &TenantMemberRemoved{UserID: userID}, nil
+}
+
+func (t *Tenant) owners() int {
+	n := 0
+	for _, r := range t.members {
+		if r == RoleOwner {
+			n++
+		}
+	}
+	return n
+}
