@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/axontask/axontask/domain"
 )
@@ -42,6 +43,37 @@ type Store interface {
 	// WaitFeed blocks until the feed holds an event at position pos (that is,
 	// FeedHead() > pos) or ctx ends. It does not busy-poll.
 	WaitFeed(ctx context.Context, pos int64) error
+
+	// ListStreams returns the ids of tenantID's streams of streamType, in
+	// ascending byte order of id, strictly after afterStreamID ("" for the
+	// first page): at most limit ids (DefaultListStreamsLimit for a limit
+	// <= 0; a limit above MaxListStreamsLimit is an error). A stream is
+	// listed as soon as the Append that created it has returned, before the
+	// feed positions it. It is meant for a tenant's small streams (API keys,
+	// users, webhooks); task streams are refused (list them through the task
+	// list projection). Invalid arguments, task streams included, fail with
+	// a *domain.ValidationError.
+	ListStreams(ctx context.Context, tenantID string, streamType domain.StreamType, afterStreamID string, limit int) ([]string, error)
+
+	// TouchAPIKeys records when API keys were last used: for each key id of
+	// uses, the later of its stored time and the given one (a time never
+	// moves backwards, so concurrent and out-of-order calls converge on the
+	// latest use). Times are kept in UTC with microsecond precision. This is
+	// operational state beside the log, not events: it is in no hash chain
+	// and no feed, and no projection rebuilds it. All of uses is written in
+	// one round trip and one transaction; an empty map writes nothing. More
+	// than MaxTouchAPIKeys entries, an invalid key id or an unset time fail
+	// with a *domain.ValidationError (field "uses") and write nothing.
+	// Callers should batch uses and call it every few seconds, not once per
+	// request.
+	TouchAPIKeys(ctx context.Context, uses map[string]time.Time) error
+
+	// APIKeysLastUsed returns the stored last use (UTC, microseconds) of
+	// each of keyIDs that TouchAPIKeys has recorded; keys never recorded are
+	// absent from the map. It sees every TouchAPIKeys call that has
+	// returned. More than MaxAPIKeysLastUsed ids or an invalid id fail with
+	// a *domain.ValidationError.
+	APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error)
 
 	// Close releases the store's resources and stops its background work.
 	Close() error

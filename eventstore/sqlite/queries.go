@@ -35,6 +35,26 @@ const (
 
 	queryReadFeed = `SELECT ` + eventColumns + ` FROM events
 	WHERE position >= ? ORDER BY position LIMIT ?`
+
+	// queryListStreams is a page of a tenant's streams of one type, in
+	// byte order of id. The literal seq = 1 and stream_type <> 'task'
+	// repeat the predicate of the partial index events_tenant_type_stream_idx:
+	// SQLite uses the index only then.
+	queryListStreams = `SELECT stream_id FROM events
+	WHERE tenant_id = ? AND stream_type = ? AND seq = 1 AND stream_type <> 'task' AND stream_id > ?
+	ORDER BY stream_id LIMIT ?`
+
+	// queryTouchAPIKeys takes the uses as one JSON object of key id to unix
+	// microseconds. WHERE true lets SQLite parse the upsert of a SELECT; a
+	// row is rewritten only when its time moves forward.
+	queryTouchAPIKeys = `INSERT INTO api_key_usage (key_id, last_used_at)
+	SELECT key, value FROM json_each(?) WHERE true
+	ON CONFLICT (key_id) DO UPDATE SET last_used_at = excluded.last_used_at
+	WHERE excluded.last_used_at > api_key_usage.last_used_at`
+
+	// queryAPIKeysLastUsed takes the ids as one JSON array.
+	queryAPIKeysLastUsed = `SELECT key_id, last_used_at FROM api_key_usage
+	WHERE key_id IN (SELECT value FROM json_each(?))`
 )
 
 // writerStmts are prepared once on the writer's one connection.
@@ -45,7 +65,7 @@ type writerStmts struct {
 // readerStmts are prepared on the read-only pool (on each connection as it
 // first runs them).
 type readerStmts struct {
-	feedHead, readStream, readFeed *sql.Stmt
+	feedHead, readStream, readFeed, listStreams, apiKeysLastUsed *sql.Stmt
 }
 
 func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
@@ -62,9 +82,11 @@ func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
 func prepareReader(ctx context.Context, db *sql.DB) (readerStmts, error) {
 	var r readerStmts
 	err := prepareAll(ctx, db, map[**sql.Stmt]string{
-		&r.feedHead:   queryFeedHead,
-		&r.readStream: queryReadStream,
-		&r.readFeed:   queryReadFeed,
+		&r.feedHead:        queryFeedHead,
+		&r.readStream:      queryReadStream,
+		&r.readFeed:        queryReadFeed,
+		&r.listStreams:     queryListStreams,
+		&r.apiKeysLastUsed: queryAPIKeysLastUsed,
 	})
 	return r, err
 }
@@ -87,7 +109,7 @@ func (w writerStmts) close() []error {
 }
 
 func (r readerStmts) close() []error {
-	return closeStmts(r.feedHead, r.readStream, r.readFeed)
+	return closeStmts(r.feedHead, r.readStream, r.readFeed, r.listStreams, r.apiKeysLastUsed)
 }
 
 func closeStmts(stmts ...*sql.Stmt) []error {

@@ -6,7 +6,9 @@
 // validated, idempotent appends; expected-seq conflicts; hash chains that
 // recompute with package integrity; stream and feed reads with paging and
 // clamped limits; a dense feed in commit order under concurrent writers;
-// WaitFeed wake-ups and cancellation; ErrClosed after Close.
+// WaitFeed wake-ups and cancellation; ErrClosed after Close; listing a
+// tenant's streams of one type (byte order, paging, isolation, limits); API
+// key last uses that never move backwards.
 //
 // It allows for a store that seals feed positions after the append commits
 // (Postgres does): it never assumes that Append returns positions, and it

@@ -41,6 +41,13 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"WaitFeedCanceled", testWaitFeedCanceled},
 		{"Close", testClose},
 		{"Leases", testLeases},
+		{"ListStreams", testListStreams},
+		{"ListStreamsReadYourWrites", testListStreamsReadYourWrites},
+		{"ListStreamsLimits", testListStreamsLimits},
+		{"ListStreamsValidation", testListStreamsValidation},
+		{"TouchAPIKeys", testTouchAPIKeys},
+		{"TouchAPIKeysBatchLimits", testTouchAPIKeysBatchLimits},
+		{"TouchAPIKeysConcurrent", testTouchAPIKeysConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

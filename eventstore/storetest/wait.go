@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 )
 
@@ -102,6 +103,15 @@ func testClose(t *testing.T, newStore factory) {
 		},
 		"WaitFeed(held position)":  func() error { return s.WaitFeed(ctx, 0) },
 		"WaitFeed(later position)": func() error { return s.WaitFeed(ctx, 1000) },
+		"ListStreams": func() error {
+			_, err := s.ListStreams(ctx, tenant, domain.StreamAPIKey, "", 10)
+			return err
+		},
+		"TouchAPIKeys": func() error { return s.TouchAPIKeys(ctx, map[string]time.Time{"key-1": baseTime}) },
+		"APIKeysLastUsed": func() error {
+			_, err := s.APIKeysLastUsed(ctx, []string{"key-1"})
+			return err
+		},
 	}
 	for name, call := range calls {
 		result := make(chan error, 1)

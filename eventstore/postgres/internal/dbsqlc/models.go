@@ -11,6 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type APIKeyUsage struct {
+	KeyID      string
+	LastUsedAt time.Time
+}
+
 type Append struct {
 	ID       pgtype.Int8
 	StreamID string

@@ -1,0 +1,72 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+)
+
+// errCaptured stops a query that capturedSQL has recorded.
+var errCaptured = errors.New("captured")
+
+// capturedSQL is a dbsqlc.DBTX that records the text of the query it is
+// given instead of running it.
+type capturedSQL struct{ sql string }
+
+func (c *capturedSQL) Exec(_ context.Context, sql string, _ ...any) (pgconn.CommandTag, error) {
+	c.sql = sql
+	return pgconn.CommandTag{}, errCaptured
+}
+
+func (c *capturedSQL) Query(_ context.Context, sql string, _ ...any) (pgx.Rows, error) {
+	c.sql = sql
+	return nil, errCaptured
+}
+
+func (c *capturedSQL) QueryRow(_ context.Context, sql string, _ ...any) pgx.Row {
+	c.sql = sql
+	return nil
+}
+
+// TestStreamsListUsesPartialIndex: the generic plan of StreamsList (the one
+// a prepared statement settles on, whatever the parameters) is a range of
+// the partial index events_tenant_type_stream_idx in index order, with no
+// sort: the query repeats the index's predicate and collation.
+func TestStreamsListUsesPartialIndex(t *testing.T) {
+	t.Parallel()
+	s, url := openStore(t, Config{})
+	ctx := t.Context()
+	var c capturedSQL
+	if _, err := s.q.StreamsList(ctx, &c, dbsqlc.StreamsListParams{}); !errors.Is(err, errCaptured) {
+		t.Fatalf("StreamsList did not run its query: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	for _, stmt := range []string{"SET plan_cache_mode = force_generic_plan", "PREPARE streams_list AS " + c.sql} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN EXECUTE streams_list('tenant-a', 'api_key', 'key-1', 100)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	t.Logf("%s\n%s", c.sql, plan)
+	if !strings.Contains(plan, "Index Only Scan using events_tenant_type_stream_idx") || strings.Contains(plan, "Sort") {
+		t.Errorf("StreamsList is not a range of events_tenant_type_stream_idx in index order:\n%s", plan)
+	}
+}

@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/axontask/axontask/eventstore"
+)
+
+// TouchAPIKeys implements eventstore.Store: one statement, hence one write
+// transaction, on the writer connection, so it queues with appends for the
+// writer for as long as ctx allows. Times are stored as unix microseconds.
+func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) error {
+	if s.closed.Load() {
+		return fmt.Errorf("touch API keys: %w", eventstore.ErrClosed)
+	}
+	prepared, err := eventstore.PrepareAPIKeyUses(uses)
+	if err != nil {
+		return fmt.Errorf("touch API keys: %w", err)
+	}
+	if len(prepared) == 0 {
+		return nil
+	}
+	micros := make(map[string]int64, len(prepared))
+	for _, u := range prepared {
+		micros[u.KeyID] = u.UsedAt.UnixMicro()
+	}
+	arg, err := json.Marshal(micros)
+	if err != nil {
+		return fmt.Errorf("touch %d API keys: encode: %w", len(prepared), err)
+	}
+	if _, err := s.exec(ctx, queryTouchAPIKeys, string(arg)); err != nil {
+		return fmt.Errorf("touch %d API keys: %w", len(prepared), err)
+	}
+	return nil
+}
+
+// APIKeysLastUsed implements eventstore.Store. It runs on the read-only
+// pool and never waits for the writer.
+func (s *Store) APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read API key usage: %w", eventstore.ErrClosed)
+	}
+	if err := eventstore.ValidateAPIKeyIDs(keyIDs); err != nil {
+		return nil, fmt.Errorf("read API key usage: %w", err)
+	}
+	out := make(map[string]time.Time, len(keyIDs))
+	if len(keyIDs) == 0 {
+		return out, nil
+	}
+	if err := s.apiKeysLastUsed(ctx, keyIDs, out); err != nil {
+		return nil, fmt.Errorf("read usage of %d API keys: %w", len(keyIDs), s.closedOr(err))
+	}
+	return out, nil
+}
+
+func (s *Store) apiKeysLastUsed(ctx context.Context, keyIDs []string, out map[string]time.Time) error {
+	ids, err := json.Marshal(keyIDs)
+	if err != nil {
+		return fmt.Errorf("encode key ids: %w", err)
+	}
+	rows, err := s.r.apiKeysLastUsed.QueryContext(ctx, string(ids))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var (
+			id     string
+			micros int64
+		)
+		if err := rows.Scan(&id, &micros); err != nil {
+			return err
+		}
+		out[id] = time.UnixMicro(micros).UTC()
+	}
+	return rows.Err()
+}

@@ -1,0 +1,55 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/axontask/axontask/eventstore"
+)
+
+// TestListStreamsUsesPartialIndex: the stream list is a range of the
+// partial index events_tenant_type_stream_idx in index order (no scan, no
+// sort), and the key usage look-up probes its primary key.
+func TestListStreamsUsesPartialIndex(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	for _, tc := range []struct {
+		query string
+		args  []any
+		want  string
+	}{
+		{queryListStreams, []any{"t", "api_key", "", 100}, "SEARCH events USING COVERING INDEX events_tenant_type_stream_idx"},
+		{queryAPIKeysLastUsed, []any{`["k"]`}, "SEARCH api_key_usage USING INDEX sqlite_autoindex_api_key_usage_1"},
+	} {
+		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		_ = rows.Close()
+		t.Logf("%s\n  -> %s", tc.query, strings.Join(plan, "; "))
+		used := false
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN events") || strings.HasPrefix(step, "SCAN api_key_usage") || strings.Contains(step, "TEMP B-TREE") {
+				t.Errorf("query %s does not follow an index: %v", tc.query, plan)
+			}
+			used = used || strings.HasPrefix(step, tc.want)
+		}
+		if !used {
+			t.Errorf("query %s: plan %v, want %s", tc.query, plan, tc.want)
+		}
+	}
+}
