@@ -53,10 +53,19 @@ type Canceler interface {
 	Handle(ctx context.Context, cmd commands.CancelTask) (commands.CancelTaskResult, error)
 }
 
-// TenantFunc says who makes a request: the tenant that owns the tasks it
-// may see, and the actor recorded in the events it causes. An error answers
-// 401 with the error's text as the detail, so it must not hold secrets.
-type TenantFunc func(r *http.Request) (tenantID, actor string, err error)
+// Identity authenticates callers and handles the identity endpoints
+// (*commands.Identity).
+type Identity interface {
+	Authenticate(ctx context.Context, bearer string) (commands.Principal, error)
+	Register(ctx context.Context, cmd commands.Register) (commands.Tokens, error)
+	Login(ctx context.Context, cmd commands.Login) (commands.Tokens, error)
+	Refresh(ctx context.Context, cmd commands.Refresh) (commands.Tokens, error)
+	Logout(ctx context.Context, refreshToken string, meta domain.Metadata) error
+	CreateAPIKey(ctx context.Context, cmd commands.CreateAPIKey) (string, commands.APIKeyInfo, error)
+	ListAPIKeys(ctx context.Context, by commands.Principal) ([]commands.APIKeyInfo, error)
+	RevokeAPIKey(ctx context.Context, by commands.Principal, keyID string, meta domain.Metadata) error
+	AddMember(ctx context.Context, cmd commands.AddMember) (string, error)
+}
 
 // Config configures the handler New returns.
 type Config struct {
@@ -68,8 +77,9 @@ type Config struct {
 	// Start and Cancel handle the write endpoints; required.
 	Start  Starter
 	Cancel Canceler
-	// TenantFunc identifies callers; required.
-	TenantFunc TenantFunc
+	// Identity authenticates callers and serves /v1/auth, /v1/api-keys and
+	// /v1/members; required.
+	Identity Identity
 	// TokenKey signs resume tokens (HMAC-SHA256); required, at least
 	// MinTokenKeyLen bytes. Changing it invalidates every token issued.
 	TokenKey []byte
@@ -110,8 +120,8 @@ func (c Config) validate() error {
 		return errors.New("readapi config: Start is nil")
 	case c.Cancel == nil:
 		return errors.New("readapi config: Cancel is nil")
-	case c.TenantFunc == nil:
-		return errors.New("readapi config: TenantFunc is nil; pass one that identifies callers")
+	case c.Identity == nil:
+		return errors.New("readapi config: Identity is nil; pass one that authenticates callers")
 	case len(c.TokenKey) < MinTokenKeyLen:
 		return fmt.Errorf("readapi config: TokenKey is %d bytes; it must be at least %d random bytes", len(c.TokenKey), MinTokenKeyLen)
 	case c.PingInterval < 0:
@@ -138,10 +148,11 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}}
 	r := chi.NewRouter()
+	r.Use(withRequestID, securityHeaders)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
 				allow = append(allow, m)
 			}
@@ -156,5 +167,13 @@ func New(cfg Config) (http.Handler, error) {
 	r.Post("/mcp/tasks/{id}/resume", a.resume)
 	r.Get("/v1/tasks/{id}/events", a.events)
 	r.Get("/v1/tasks", a.listTasks)
+	r.Post("/v1/auth/register", a.register)
+	r.Post("/v1/auth/login", a.login)
+	r.Post("/v1/auth/refresh", a.refresh)
+	r.Post("/v1/auth/logout", a.logout)
+	r.Post("/v1/api-keys", a.createAPIKey)
+	r.Get("/v1/api-keys", a.listAPIKeys)
+	r.Delete("/v1/api-keys/{id}", a.revokeAPIKey)
+	r.Post("/v1/members", a.addMember)
 	return r, nil
 }

@@ -23,10 +23,9 @@ import (
 func TestMain(m *testing.M) { testpg.Main(m) }
 
 const (
-	tenantA   = "tenant-a"
-	tenantB   = "tenant-b"
-	mockArgs  = `{"steps":3,"interval_ms":5}`
-	tenantHdr = "X-Test-Tenant"
+	tenantA  = "tenant-a"
+	tenantB  = "tenant-b"
+	mockArgs = `{"steps":3,"interval_ms":5}`
 )
 
 // reply is a response whose body is closed when the test ends.
@@ -42,7 +41,7 @@ func (b *bundle) do(t *testing.T, method, path, tenant, body string, hdr ...stri
 		t.Fatal(err)
 	}
 	if tenant != "" {
-		req.Header.Set(tenantHdr, tenant)
+		req.Header.Set("Authorization", "Bearer "+b.keys[tenant])
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
@@ -88,7 +87,7 @@ func (b *bundle) start(t *testing.T) started {
 func (b *bundle) run(t *testing.T, id string) {
 	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- b.runner.Run(context.Background(), uuid.MustParse(id), tenantA) }()
+	go func() { done <- b.runner.Run(context.Background(), uuid.MustParse(id), b.tenants[tenantA]) }()
 	t.Cleanup(func() {
 		if err := <-done; err != nil {
 			t.Errorf("run %s: %v", id, err)

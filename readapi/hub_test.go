@@ -41,7 +41,7 @@ func TestSlowClientIsCutOffAndResumes(t *testing.T) {
 		resp := b.do(t, "POST", "/mcp/start_task", tenantA, `{"name":"t","adapter":"mock","args":{"steps":200,"interval_ms":1,"output_lines_per_step":100},"timeout_s":300}`)
 		st := decode[started](t, resp, http.StatusCreated)
 
-		slow := dialStream(t, b.url, st.StreamURL)
+		slow := dialStream(t, b.url, st.StreamURL, b.keys[tenantA])
 		b.run(t, st.TaskID)
 		all := b.follow(t, st.StreamURL, 0)
 		checkSeqs(t, all, 1)
@@ -83,8 +83,8 @@ func (b *bundle) follow(t *testing.T, path string, from int64) []domain.Event {
 	return nil
 }
 
-// dialStream opens a stream on a raw connection and reads nothing.
-func dialStream(t *testing.T, base, path string) *net.TCPConn {
+// dialStream opens a stream with an API key on a raw connection and reads nothing.
+func dialStream(t *testing.T, base, path, key string) *net.TCPConn {
 	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
@@ -96,7 +96,7 @@ func dialStream(t *testing.T, base, path string) *net.TCPConn {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	tc := c.(*net.TCPConn)
-	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n%s: %s\r\nAccept: text/event-stream\r\n\r\n", path, u.Host, tenantHdr, tenantA); err != nil {
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", path, u.Host, key); err != nil {
 		t.Fatal(err)
 	}
 	return tc

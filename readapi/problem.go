@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -36,18 +37,15 @@ var (
 	errTooLarge = fmt.Errorf("the request body is larger than %d bytes", MaxBodyBytes)
 )
 
-// unauthenticatedError wraps what TenantFunc returned.
-type unauthenticatedError struct{ err error }
-
-func (e *unauthenticatedError) Error() string { return "authentication failed: " + e.err.Error() }
-func (e *unauthenticatedError) Unwrap() error { return e.err }
-
 // toProblem is the one place that maps errors to HTTP problems.
 func toProblem(err error) problem {
 	var verr *domain.ValidationError
 	var finished *commands.TaskFinishedError
-	var unauth *unauthenticatedError
+	var inputErr *auth.InputError
 	switch {
+	case errors.As(err, &inputErr):
+		return problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest,
+			Detail: inputErr.Error(), Field: inputErr.Field}
 	case errors.As(err, &verr):
 		field := verr.Field
 		if field == "command_id" {
@@ -73,8 +71,19 @@ func toProblem(err error) problem {
 	case errors.Is(err, eventstore.ErrConflict):
 		return problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict,
 			Detail: "the task changed while the request ran; try again"}
-	case errors.As(err, &unauth):
-		return problem{Type: problemBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: unauth.Error()}
+	case errors.Is(err, commands.ErrUnauthenticated), errors.Is(err, commands.ErrBadCredentials):
+		return problem{Type: problemBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: err.Error()}
+	case errors.Is(err, commands.ErrForbidden):
+		return problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
+	case errors.Is(err, commands.ErrEmailTaken):
+		return problem{Type: problemBase + "email-taken", Title: "Email address taken", Status: http.StatusConflict, Detail: err.Error(), Field: "email"}
+	case errors.Is(err, commands.ErrAPIKeyNotFound):
+		return problem{Type: problemBase + "api-key-not-found", Title: "API key not found", Status: http.StatusNotFound,
+			Detail: "no API key with this id is visible to you; list your keys with GET /v1/api-keys"}
+	case errors.Is(err, commands.ErrUserNotFound):
+		return problem{Type: problemBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
+	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
+		return problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, errNoRoute):
 		return problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, errMethod):
@@ -89,7 +98,11 @@ func toProblem(err error) problem {
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := toProblem(err)
 	if p.Status >= 500 {
-		a.cfg.Logger.ErrorContext(r.Context(), "readapi: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.cfg.Logger.ErrorContext(r.Context(), "readapi: request failed", "method", r.Method, "path", r.URL.Path,
+			"request_id", requestID(r.Context()), "err", err)
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="axontask"`)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -33,7 +33,7 @@ func TestResumeAfterRandomDrops(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(t.Context())
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.url+st.StreamURL, nil)
-			req.Header.Set(tenantHdr, tenantA)
+			req.Header.Set("Authorization", "Bearer "+b.keys[tenantA])
 			req.Header.Set("Last-Event-ID", strconv.FormatInt(last, 10))
 			r, err := http.DefaultClient.Do(req)
 			if err != nil {

@@ -3,8 +3,6 @@ package readapi_test
 import (
 	"bytes"
 	"context"
-	"errors"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -15,6 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
+	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -29,9 +28,14 @@ import (
 
 // bundle is the API on a fresh store, with a worker runner to run tasks.
 type bundle struct {
-	url    string
-	store  eventstore.Store
-	runner *worker.Runner
+	url      string
+	store    eventstore.Store
+	runner   *worker.Runner
+	identity *commands.Identity
+	// tenants maps the tests' tenant labels (tenantA, tenantB) to real
+	// tenant ids; keys to API keys with tasks:read and tasks:write there.
+	tenants map[string]string
+	keys    map[string]string
 }
 
 // setupOpts varies the bundle.
@@ -98,15 +102,9 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
+	identity := newIdentity(t, s)
 	cfg := readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancel,
-		TenantFunc: func(r *http.Request) (string, string, error) {
-			tenant := r.Header.Get(tenantHdr)
-			if tenant == "" {
-				return "", "", errors.New("no tenant header")
-			}
-			return tenant, "user:test", nil
-		},
+		Store: s, Hub: hub, Start: start, Cancel: cancel, Identity: identity,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		PingInterval: 50 * time.Millisecond,
 		WriteTimeout: o.writeTimeout,
@@ -141,5 +139,47 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{url: srv.URL, store: s, runner: r}
+	b := &bundle{url: srv.URL, store: s, runner: r, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
+	for _, label := range []string{tenantA, tenantB} {
+		b.tenants[label], b.keys[label] = newTenant(t, identity, label)
+	}
+	return b
+}
+
+// newIdentity returns an Identity on s whose access tokens last a minute.
+func newIdentity(t *testing.T, s eventstore.Store) *commands.Identity {
+	t.Helper()
+	ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "axontask-test", Audience: "axontask", Expiry: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// newTenant registers a user whose tenant is named label and returns the
+// tenant's id and an API key there with tasks:read and tasks:write.
+func newTenant(t *testing.T, id *commands.Identity, label string) (tenantID, key string) {
+	t.Helper()
+	ctx := t.Context()
+	tok, err := id.Register(ctx, commands.Register{Email: label + "@example.com", Password: "correct horse battery", TenantName: label})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := id.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err = id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "tests", Scopes: []string{"tasks:read", "tasks:write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.TenantID, key
 }

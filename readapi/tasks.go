@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -31,7 +32,7 @@ type startResponse struct {
 }
 
 func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
-	tenantID, actor, err := a.caller(r)
+	p, err := a.caller(r, domain.ActionWriteTasks)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -42,13 +43,13 @@ func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := a.cfg.Start.Handle(r.Context(), commands.StartTask{
-		TenantID:  tenantID,
+		TenantID:  p.TenantID,
 		Name:      req.Name,
 		Adapter:   req.Adapter,
 		Args:      req.Args,
 		TimeoutS:  req.TimeoutS,
 		CommandID: r.Header.Get("Idempotency-Key"),
-		Meta:      domain.Metadata{Actor: actor},
+		Meta:      requestMeta(r, p),
 	})
 	if err != nil {
 		a.writeError(w, r, err)
@@ -58,7 +59,7 @@ func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, startResponse{
 		TaskID:      res.TaskID,
 		StreamURL:   "/mcp/tasks/" + res.TaskID.String() + "/stream",
-		ResumeToken: a.tokens.sign(res.TaskID, tenantID),
+		ResumeToken: a.tokens.sign(res.TaskID, p.TenantID),
 	})
 }
 
@@ -110,16 +111,16 @@ func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	tenantID, actor, err := a.caller(r)
+	p, err := a.caller(r, domain.ActionWriteTasks)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	_, err = a.cfg.Cancel.Handle(r.Context(), commands.CancelTask{
 		TaskID:    taskID,
-		TenantID:  tenantID,
+		TenantID:  p.TenantID,
 		CommandID: r.Header.Get("Idempotency-Key"),
-		Meta:      domain.Metadata{Actor: actor},
+		Meta:      requestMeta(r, p),
 	})
 	if err != nil {
 		a.writeError(w, r, err)
@@ -211,13 +212,39 @@ func (a *api) endsAt(ctx context.Context, streamID string, since int64) (ended, 
 	return prev[0].Type.Terminal(), true, nil
 }
 
-// caller asks TenantFunc who makes r.
-func (a *api) caller(r *http.Request) (tenantID, actor string, err error) {
-	tenantID, actor, err = a.cfg.TenantFunc(r)
+// caller authenticates r's bearer credential and checks that it may take
+// action in its tenant (commands.ErrForbidden otherwise).
+func (a *api) caller(r *http.Request, action domain.Action) (commands.Principal, error) {
+	bearer, err := bearerToken(r)
 	if err != nil {
-		return "", "", &unauthenticatedError{err: err}
+		return commands.Principal{}, err
 	}
-	return tenantID, actor, nil
+	p, err := a.cfg.Identity.Authenticate(r.Context(), bearer)
+	if err != nil {
+		return commands.Principal{}, err
+	}
+	if !p.Can(action) {
+		return commands.Principal{}, fmt.Errorf("%w: these credentials may not %s; use a key with the scope or a user with the role for it", commands.ErrForbidden, action)
+	}
+	return p, nil
+}
+
+// bearerToken returns the credential of r's "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", fmt.Errorf("%w: send Authorization: Bearer <API key or access token>", commands.ErrUnauthenticated)
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", fmt.Errorf("%w: the Authorization header must be \"Bearer <API key or access token>\"", commands.ErrUnauthenticated)
+	}
+	return strings.TrimSpace(token), nil
+}
+
+// requestMeta is the metadata of the events a request causes.
+func requestMeta(r *http.Request, p commands.Principal) domain.Metadata {
+	return domain.Metadata{Actor: p.Actor(), RequestID: requestID(r.Context())}
 }
 
 // readAccess checks that r may read the task of its path: with a resume
@@ -232,9 +259,11 @@ func (a *api) readAccess(r *http.Request) (uuid.UUID, string, error) {
 	q := r.URL.Query()
 	var tenantID string
 	if !q.Has("token") {
-		if tenantID, _, err = a.caller(r); err != nil {
+		p, err := a.caller(r, domain.ActionReadTasks)
+		if err != nil {
 			return uuid.Nil, "", err
 		}
+		tenantID = p.TenantID
 	}
 	first, err := a.cfg.Store.ReadStream(r.Context(), taskID.String(), 0, 1)
 	if err != nil {

@@ -61,12 +61,12 @@ func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errNoRoute)
 		return
 	}
-	tenantID, _, err := a.caller(r)
+	p, err := a.caller(r, domain.ActionReadTasks)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	q, err := taskListQuery(r, tenantID)
+	q, err := taskListQuery(r, p.TenantID)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -32,10 +32,6 @@ import (
 	"github.com/axontask/axontask/readapi"
 )
 
-// localTenant owns every task in dev mode, until identity (users, tenants,
-// API keys) plugs into readapi.Config.TenantFunc.
-const localTenant = "local"
-
 // envOr returns the environment variable key, or def when it is unset.
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
@@ -80,7 +76,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, hub, key, logger)
+	identity, err := newIdentity(store, key, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	creds, err := ensureDevCredentials(ctx, identity, *dataDir)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	api, err := taskAPI(store, hub, identity, key, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -107,11 +111,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: listen: %w (set API_PORT or -port to another port)", err)
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  try:         curl -s -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
-		path, base, base, base, base)
+	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
+		path, base, base, base, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
 	err = serveUntilDone(ctx, ln, withHealth(store, api), logger,
 		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
+		func(ctx context.Context) error { identity.Run(ctx); return nil },
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },

@@ -259,17 +259,22 @@ func TestDevProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(stdout)
-	var base string
+	var base, key string
 	for lines.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), "listening:"); ok {
+		line := strings.TrimSpace(lines.Text())
+		if rest, ok := strings.CutPrefix(line, "listening:"); ok {
 			base = strings.TrimSpace(rest)
+		}
+		if rest, ok := strings.CutPrefix(line, "API key:"); ok {
+			key = strings.TrimSpace(rest)
 			break
 		}
 	}
-	if base == "" {
+	if base == "" || key == "" {
 		_ = cmd.Process.Kill()
-		t.Fatal("dev never printed its URL")
+		t.Fatal("dev never printed its URL and API key")
 	}
+	authorize(t, base, key)
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	for _, path := range []string{"/healthz", "/readyz"} {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)

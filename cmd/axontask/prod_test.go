@@ -183,6 +183,9 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	for _, id := range []string{"w1", "w2"} {
 		workers[id] = startProc(t, env, "worker", "-worker-id", id, "-lease-ttl", "2s", "-renew-interval", "500ms", "-watchdog-interval", "300ms")
 	}
+	token := register(t, apiA.base, "ops@example.com")
+	authorize(t, apiA.base, token)
+	authorize(t, apiB.base, token)
 	streamLines(t, apiB.base, 10000)
 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, apiA.base+"/mcp/start_task",

@@ -91,7 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	secret := os.Getenv("JWT_SECRET")
 	if len(secret) < readapi.MinTokenKeyLen {
-		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (it signs resume tokens)", readapi.MinTokenKeyLen))
+		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (it signs access and resume tokens)", readapi.MinTokenKeyLen))
 	}
 	logger := newLogger(stderr)
 	store, rcfg, pub, closeAll, err := pf.open(ctx, logger)
@@ -108,7 +108,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, hub, []byte(secret), logger)
+	identity, err := newIdentity(store, []byte(secret), logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	api, err := taskAPI(store, hub, identity, []byte(secret), logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -117,7 +121,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: listen: %w", err)
 	}
 	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n", ln.Addr())
-	logger.Warn("no authentication yet: every request acts for the local tenant; do not expose this port beyond trusted clients")
 	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger)
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
 	if err != nil {
@@ -125,6 +128,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return serveUntilDone(ctx, ln, withHealth(store, api), logger,
 		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
+		func(ctx context.Context) error { identity.Run(ctx); return nil },
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, projectorLockKey, projector.Run))
@@ -199,9 +203,9 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 	return hub, hub.Subscribe(ctx)
 }
 
-// taskAPI builds the task endpoints on store, with live events from hub.
-// Until identity lands every request acts for localTenant.
-func taskAPI(store apiStore, hub *readapi.Hub, key []byte, logger *slog.Logger) (http.Handler, error) {
+// taskAPI builds the HTTP API on store, with live events from hub and
+// callers authenticated by identity.
+func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, key []byte, logger *slog.Logger) (http.Handler, error) {
 	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
 	if err != nil {
 		return nil, err
@@ -211,8 +215,7 @@ func taskAPI(store apiStore, hub *readapi.Hub, key []byte, logger *slog.Logger) 
 		return nil, err
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger,
-		TenantFunc: func(*http.Request) (string, string, error) { return localTenant, "local", nil },
+		Store: store, Hub: hub, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger, Identity: identity,
 	})
 }
 

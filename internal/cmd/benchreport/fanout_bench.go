@@ -40,7 +40,7 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	base, err := listeningURL(stdout)
+	base, key, err := devBanner(stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +52,7 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
+		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return nil, err
@@ -72,7 +73,7 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}}
+	client := bearerClient(key)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var opened, closed sync.WaitGroup
@@ -114,19 +115,42 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 	}}, nil
 }
 
-// listeningURL reads the dev process's banner up to its URL.
-func listeningURL(stdout io.Reader) (string, error) {
+// devBanner reads the dev process's banner up to its URL and API key.
+func devBanner(stdout io.Reader) (base, key string, err error) {
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "listening:"); ok {
+		line := strings.TrimSpace(sc.Text())
+		if rest, ok := strings.CutPrefix(line, "listening:"); ok {
+			base = strings.TrimSpace(rest)
+		}
+		if rest, ok := strings.CutPrefix(line, "API key:"); ok && base != "" {
 			go func() {
 				for sc.Scan() { // keep the pipe drained
 				}
 			}()
-			return strings.TrimSpace(rest), nil
+			return base, strings.TrimSpace(rest), nil
 		}
 	}
-	return "", fmt.Errorf("axontask dev printed no URL: %w", sc.Err())
+	return "", "", fmt.Errorf("axontask dev printed no URL and API key: %w", sc.Err())
+}
+
+// bearerClient is a client for many concurrent streams that authenticates
+// every request with key.
+func bearerClient(key string) *http.Client {
+	return &http.Client{Transport: bearerTransport{key: key,
+		next: &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}}}
+}
+
+// bearerTransport sets the Authorization header of every request.
+type bearerTransport struct {
+	key  string
+	next http.RoundTripper
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.next.RoundTrip(r)
 }
 
 // holdStream opens a stream, calls opened once its first event arrived,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -93,9 +94,12 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	identity, tenantID, key, err := benchIdentity(ctx, store)
+	if err != nil {
+		return nil, nil, 0, err
+	}
 	api, err := readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: start, Cancel: cancel, TokenKey: bytes.Repeat([]byte("k"), 32),
-		TenantFunc: func(*http.Request) (string, string, error) { return "bench", "bench", nil },
+		Store: store, Hub: hub, Start: start, Cancel: cancel, Identity: identity, TokenKey: bytes.Repeat([]byte("k"), 32),
 	})
 	if err != nil {
 		return nil, nil, 0, err
@@ -110,14 +114,14 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 
 	ids := make([]uuid.UUID, tasks)
 	for i := range ids {
-		res, err := start.Handle(ctx, commands.StartTask{TenantID: "bench", Name: "live", Adapter: domain.AdapterMock, Args: json.RawMessage(`{"steps":1}`), TimeoutS: 3600})
+		res, err := start.Handle(ctx, commands.StartTask{TenantID: tenantID, Name: "live", Adapter: domain.AdapterMock, Args: json.RawMessage(`{"steps":1}`), TimeoutS: 3600})
 		if err != nil {
 			return nil, nil, 0, err
 		}
 		ids[i] = res.TaskID
 		committedAt.Store(res.TaskID.String(), make([]atomic.Int64, perSecond*(seconds+5)))
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}}
+	client := bearerClient(key)
 	measureFrom := time.Now().Add(2 * warmUp) // after every client is connected
 	var (
 		mu   sync.Mutex
@@ -153,7 +157,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		appenders.Add(1)
 		go func() {
 			defer appenders.Done()
-			stream := eventstore.Stream{ID: id.String(), Type: domain.StreamTask, TenantID: "bench"}
+			stream := eventstore.Stream{ID: id.String(), Type: domain.StreamTask, TenantID: tenantID}
 			seq := int64(2) // task.created, task.queued
 			// Tasks that started at different moments: spread over a period.
 			period := time.Second / time.Duration(perSecond)
@@ -238,4 +242,30 @@ func followLatencies(ctx context.Context, client *http.Client, url string, from 
 			}
 		}
 	}
+}
+
+// benchIdentity registers a user on store and returns the identity service,
+// the user's tenant and an API key there with every scope.
+func benchIdentity(ctx context.Context, store commands.IdentityStore) (identity *commands.Identity, tenantID, key string, err error) {
+	ring, err := auth.NewKeyring("bench", map[string][]byte{"bench": bytes.Repeat([]byte("j"), 32)})
+	if err != nil {
+		return nil, "", "", err
+	}
+	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "bench", Audience: "bench", Expiry: time.Hour})
+	if err != nil {
+		return nil, "", "", err
+	}
+	if identity, err = commands.NewIdentity(commands.IdentityConfig{Store: store, Issuer: issuer}); err != nil {
+		return nil, "", "", err
+	}
+	tok, err := identity.Register(ctx, commands.Register{Email: "bench-" + uuid.NewString() + "@example.com", Password: "correct horse battery", TenantName: "bench"})
+	if err != nil {
+		return nil, "", "", err
+	}
+	owner, err := identity.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		return nil, "", "", err
+	}
+	key, _, err = identity.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "bench", Scopes: []string{"admin"}})
+	return identity, tok.TenantID, key, err
 }

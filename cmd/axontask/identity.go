@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/axontask/axontask/auth"
+	"github.com/axontask/axontask/commands"
+)
+
+// Access token settings, from the environment.
+const (
+	defaultJWTExpiry = 15 * time.Minute
+	jwtIssuer        = "axontask"
+	jwtAudience      = "axontask-api"
+	// devKID is the key id of JWT_SECRET (or dev's generated key) in the
+	// keyring; keep "default:<secret>" in JWT_KEYS when rotating away from it.
+	devKID = "default"
+)
+
+// newIdentity builds the identity service on store. Access tokens are signed
+// with JWT_KEYS ("kid:secret,…", the first signs) when set, else with secret
+// under kid "default"; they last JWT_EXPIRY_SECONDS (default 900).
+func newIdentity(store commands.IdentityStore, secret []byte, logger *slog.Logger) (*commands.Identity, error) {
+	var ring *auth.Keyring
+	var err error
+	if spec := os.Getenv("JWT_KEYS"); spec != "" {
+		ring, err = auth.ParseKeyring(spec)
+	} else {
+		ring, err = auth.NewKeyring(devKID, map[string][]byte{devKID: secret})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("JWT_KEYS / JWT_SECRET: %w", err)
+	}
+	expiry := defaultJWTExpiry
+	if s := os.Getenv("JWT_EXPIRY_SECONDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("JWT_EXPIRY_SECONDS is %q; set it to a positive number of seconds", s)
+		}
+		expiry = time.Duration(n) * time.Second
+	}
+	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: jwtIssuer, Audience: jwtAudience, Expiry: expiry, Leeway: 30 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("access tokens: %w", err)
+	}
+	return commands.NewIdentity(commands.IdentityConfig{Store: store, Issuer: issuer, Logger: logger})
+}
+
+// devCredentials are the local user's, kept in the data dir (mode 0600) so
+// that dev prints the same ready API key at every start.
+type devCredentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	APIKey   string `json:"api_key"`
+}
+
+const devEmail = "dev@localhost"
+
+// ensureDevCredentials returns working credentials of the local user: on the
+// first start it registers the user (and their tenant, "local") and creates
+// an API key with every scope; later it reuses them, making a new key when
+// the old one was revoked.
+func ensureDevCredentials(ctx context.Context, id *commands.Identity, dataDir string) (devCredentials, error) {
+	path := filepath.Join(dataDir, "dev-credentials.json")
+	var c devCredentials
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("read %s: %w; delete it together with events.db to start afresh", path, err)
+		}
+		if _, err := id.Authenticate(ctx, c.APIKey); err == nil {
+			return c, nil
+		}
+	case errors.Is(err, os.ErrNotExist):
+		c = devCredentials{Email: devEmail, Password: rand.Text()}
+		if _, err := id.Register(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"}); err != nil {
+			if errors.Is(err, commands.ErrEmailTaken) {
+				return c, fmt.Errorf("the local user exists but %s is gone; delete events.db in the data dir to start afresh", path)
+			}
+			return c, fmt.Errorf("create the local user: %w", err)
+		}
+	default:
+		return c, err
+	}
+	tok, err := id.Login(ctx, commands.Login{Email: c.Email, Password: c.Password})
+	if err != nil {
+		return c, fmt.Errorf("sign the local user in: %w", err)
+	}
+	owner, err := id.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		return c, err
+	}
+	if c.APIKey, _, err = id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "dev", Scopes: []string{"admin"}}); err != nil {
+		return c, fmt.Errorf("create the local API key: %w", err)
+	}
+	b, err = json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return c, err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return c, fmt.Errorf("write %s: %w", path, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,50 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/axontask/axontask/auth"
+	"github.com/axontask/axontask/domain"
+)
+
+// Authenticate resolves a bearer credential (an API key or an access token)
+// to a principal. Anything else, and a key that is unknown, revoked or whose
+// secret does not match, fails with ErrUnauthenticated wrapping the reason;
+// errors never contain the credential. A key is checked against its stream
+// on every call, so a revocation takes effect at once on every process; its
+// use is recorded in memory and written in batches by Run.
+func (id *Identity) Authenticate(ctx context.Context, bearer string) (Principal, error) {
+	switch auth.ClassifyBearer(bearer) {
+	case auth.BearerAPIKey:
+		return id.authenticateKey(ctx, bearer)
+	case auth.BearerJWT:
+		c, err := id.cfg.Issuer.Verify(bearer)
+		if err != nil {
+			return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+		}
+		return Principal{TenantID: c.TenantID, UserID: c.UserID, Role: c.Role}, nil
+	}
+	return Principal{}, fmt.Errorf("%w: the bearer token is neither an API key (axt_…) nor an access token (a JWT)", ErrUnauthenticated)
+}
+
+func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal, error) {
+	prefix, secret, err := auth.ParseAPIKey(key)
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	keyID := APIKeyIDFor(prefix)
+	var k domain.APIKey
+	if err := loadStream(ctx, id.cfg.Store, keyID, &k); err != nil {
+		return Principal{}, err
+	}
+	hash, err := decodeHex(k.SecretHash())
+	switch {
+	case !k.Exists() || err != nil || !auth.CheckAPIKey(hash, secret):
+		return Principal{}, fmt.Errorf("%w: unknown API key %s; check that it was copied whole", ErrUnauthenticated, prefix)
+	case k.Revoked():
+		return Principal{}, fmt.Errorf("%w: API key %s was revoked; create a new one", ErrUnauthenticated, prefix)
+	}
+	id.usage.record(keyID, id.cfg.NowFunc())
+	return Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Scopes: k.Scopes()}, nil
+}

@@ -1,0 +1,245 @@
+package commands_test
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axontask/axontask/auth"
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+const password = "correct horse battery"
+
+// newIdentity returns an Identity on s whose clock reads clock().
+func newIdentity(t *testing.T, s eventstore.Store, clock func() time.Time) *commands.Identity {
+	t.Helper()
+	ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "test", Audience: "test", Expiry: time.Minute, NowFunc: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, NowFunc: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// principal authenticates a bearer credential or fails the test.
+func principal(t *testing.T, id *commands.Identity, bearer string) commands.Principal {
+	t.Helper()
+	p, err := id.Authenticate(t.Context(), bearer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRegisterAndLogin(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		id := newIdentity(t, b.store, time.Now)
+		ctx := t.Context()
+		tok, err := id.Register(ctx, commands.Register{Email: "Ada@Example.com", Password: password, TenantName: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := principal(t, id, tok.AccessToken)
+		if p.TenantID != tok.TenantID || p.UserID != tok.UserID || p.Role != domain.RoleOwner {
+			t.Fatalf("principal %+v does not match tokens %+v", p, tok)
+		}
+		if _, err := id.Register(ctx, commands.Register{Email: "ada@example.COM", Password: password, TenantName: "Other"}); !errors.Is(err, commands.ErrEmailTaken) {
+			t.Fatalf("second registration: %v, want ErrEmailTaken", err)
+		}
+		var inputErr *auth.InputError
+		if _, err := id.Register(ctx, commands.Register{Email: "bob@example.com", Password: "short", TenantName: "B"}); !errors.As(err, &inputErr) || inputErr.Field != "password" {
+			t.Fatalf("short password: %v", err)
+		}
+		var verr *domain.ValidationError
+		if _, err := id.Register(ctx, commands.Register{Email: "bob@example.com", Password: password, TenantName: " "}); !errors.As(err, &verr) || verr.Field != "tenant_name" {
+			t.Fatalf("blank tenant name: %v", err)
+		}
+		for _, c := range []commands.Login{
+			{Email: "ada@example.com", Password: "wrong password!"},
+			{Email: "nobody@example.com", Password: password},
+			{Email: "ada@example.com", Password: password, TenantID: "0190d2a4-6c1e-7b3a-9f00-000000000000"},
+		} {
+			if _, err := id.Login(ctx, c); !errors.Is(err, commands.ErrBadCredentials) {
+				t.Errorf("login %s into %q: %v, want ErrBadCredentials", c.Email, c.TenantID, err)
+			}
+		}
+		again, err := id.Login(ctx, commands.Login{Email: " ADA@example.com", Password: password})
+		if err != nil || again.TenantID != tok.TenantID || again.Role != domain.RoleOwner {
+			t.Fatalf("login = %+v, %v", again, err)
+		}
+	})
+}
+
+func TestRefreshRotatesAndReplayRevokesTheFamily(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		id := newIdentity(t, b.store, time.Now)
+		ctx := t.Context()
+		first, err := id.Register(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := id.Refresh(ctx, commands.Refresh{RefreshToken: first.RefreshToken})
+		if err != nil || second.RefreshToken == first.RefreshToken {
+			t.Fatalf("refresh = %v; rotated: %v", err, second.RefreshToken != first.RefreshToken)
+		}
+		principal(t, id, second.AccessToken)
+		// The first token comes back: it leaked. Both it and the current
+		// one stop working.
+		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: first.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("replay: %v, want ErrUnauthenticated", err)
+		}
+		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: second.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("refresh after a replay: %v, want the family revoked", err)
+		}
+		// Logout ends a session; a second logout is a no-op.
+		other, err := id.Login(ctx, commands.Login{Email: "ada@example.com", Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := id.Logout(ctx, other.RefreshToken, domain.Metadata{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: other.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("refresh after logout: %v", err)
+		}
+		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: "axr_nope"}); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("malformed token: %v", err)
+		}
+	})
+}
+
+// Two refreshes racing with one token: one wins, and the loser, a replay,
+// revokes the session.
+func TestConcurrentRefreshIsAReplay(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		id := newIdentity(t, b.store, time.Now)
+		tok, err := id.Register(t.Context(), commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() { _, errs[i] = id.Refresh(t.Context(), commands.Refresh{RefreshToken: tok.RefreshToken}) })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, commands.ErrUnauthenticated):
+				t.Fatalf("refresh: %v", err)
+			}
+		}
+		if ok > 1 {
+			t.Fatalf("%d of %d concurrent refreshes with one token succeeded", ok, n)
+		}
+	})
+}
+
+func TestAPIKeys(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		clock := time.Now
+		id := newIdentity(t, b.store, clock)
+		ctx := t.Context()
+		ownerTok, err := id.Register(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := principal(t, id, ownerTok.AccessToken)
+		for _, who := range []struct{ email, role string }{{"mel@example.com", "member"}, {"vic@example.com", "viewer"}} {
+			if _, err := id.Register(ctx, commands.Register{Email: who.email, Password: password, TenantName: who.email}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: who.email, Role: who.role}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		login := func(email string) commands.Principal {
+			tok, err := id.Login(ctx, commands.Login{Email: email, Password: password, TenantID: owner.TenantID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return principal(t, id, tok.AccessToken)
+		}
+		member, viewer := login("mel@example.com"), login("vic@example.com")
+		if member.Role != domain.RoleMember || viewer.Role != domain.RoleViewer {
+			t.Fatalf("roles %s, %s", member.Role, viewer.Role)
+		}
+
+		if _, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: viewer, Name: "v", Scopes: []string{"tasks:read"}}); !errors.Is(err, commands.ErrForbidden) {
+			t.Fatalf("viewer creates a key: %v, want ErrForbidden", err)
+		}
+		if _, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: member, Name: "m", Scopes: []string{"admin"}}); !errors.Is(err, commands.ErrForbidden) {
+			t.Fatalf("member grants admin: %v, want ErrForbidden", err)
+		}
+		memberKey, memberInfo, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: member, Name: "ci", Scopes: []string{"tasks:write", "tasks:read"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ownerKey, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "ops", Scopes: []string{"admin"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp := principal(t, id, memberKey)
+		if kp.TenantID != owner.TenantID || kp.KeyID != memberInfo.ID || !kp.Can(domain.ActionWriteTasks) || kp.Can(domain.ActionManageOwnKeys) {
+			t.Fatalf("key principal %+v", kp)
+		}
+		// Members list their own keys, owners all; uses show once flushed.
+		id.FlushUsage(ctx)
+		mine, err := id.ListAPIKeys(ctx, member)
+		if err != nil || len(mine) != 1 || mine[0].ID != memberInfo.ID || mine[0].LastUsedAt.IsZero() {
+			t.Fatalf("member's list = %+v, %v", mine, err)
+		}
+		all, err := id.ListAPIKeys(ctx, owner)
+		if err != nil || len(all) != 2 {
+			t.Fatalf("owner's list = %+v, %v", all, err)
+		}
+		// Another tenant cannot revoke the key, nor learn it exists.
+		strangerTok, err := id.Register(ctx, commands.Register{Email: "eve@example.com", Password: password, TenantName: "Evil"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stranger := principal(t, id, strangerTok.AccessToken)
+		if err := id.RevokeAPIKey(ctx, stranger, memberInfo.ID, domain.Metadata{}); !errors.Is(err, commands.ErrAPIKeyNotFound) {
+			t.Fatalf("another tenant revokes: %v, want ErrAPIKeyNotFound", err)
+		}
+		if err := id.RevokeAPIKey(ctx, principal(t, id, ownerKey), memberInfo.ID, domain.Metadata{}); err != nil {
+			t.Fatalf("admin key revokes: %v", err)
+		}
+		if err := id.RevokeAPIKey(ctx, owner, memberInfo.ID, domain.Metadata{}); err != nil {
+			t.Fatalf("second revocation: %v, want a no-op", err)
+		}
+		if _, err := id.Authenticate(ctx, memberKey); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("revoked key authenticates: %v", err)
+		}
+		// A forged secret with a real prefix is unknown.
+		forged := memberKey[:len(memberKey)-1] + "a"
+		if forged == memberKey {
+			forged = memberKey[:len(memberKey)-1] + "b"
+		}
+		if _, err := id.Authenticate(ctx, forged); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("forged key: %v", err)
+		}
+	})
+}
