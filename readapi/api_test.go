@@ -31,17 +31,24 @@ const (
 // reply is a response whose body is closed when the test ends.
 type reply struct{ *http.Response }
 
-// do sends a request as tenant (none when empty) and returns the response.
+// do sends a request with tenant's API key (none when empty) and returns
+// the response.
 func (b *bundle) do(t *testing.T, method, path, tenant, body string, hdr ...string) reply {
+	t.Helper()
+	if tenant != "" {
+		hdr = append(hdr, "Authorization", "Bearer "+b.keys[tenant])
+	}
+	return b.send(t, method, path, body, hdr...)
+}
+
+// send sends a request with the headers hdr (name, value, …).
+func (b *bundle) send(t *testing.T, method, path, body string, hdr ...string) reply {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	t.Cleanup(cancel)
 	req, err := http.NewRequestWithContext(ctx, method, b.url+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if tenant != "" {
-		req.Header.Set("Authorization", "Bearer "+b.keys[tenant])
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])

@@ -67,6 +67,14 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 	return nil
 }
 
+// newLogger returns the process's text logger, writing to w.
+// LOG_LEVEL (debug, info, warn or error; default info) sets the level.
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var level slog.Level
+	bad := level.UnmarshalText([]byte(envOr("LOG_LEVEL", "info")))
+	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	if bad != nil {
+		logger.Warn("LOG_LEVEL is not one of debug, info, warn, error; logging at info", "LOG_LEVEL", os.Getenv("LOG_LEVEL"))
+	}
+	return logger
 }
