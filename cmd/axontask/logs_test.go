@@ -136,7 +136,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev exited with %v after SIGTERM", err)
+		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("dev did not stop")
 	}
