@@ -1,5 +1,5 @@
 // Package auth holds AxonTask's identity primitives: password hashing, access
-// tokens, API keys, refresh tokens, scopes and roles.
+// tokens, API keys and refresh tokens.
 //
 // It is pure: no I/O, no database and no clock reads except through the
 // clock an [Issuer] is given. Later code wires these pieces into the HTTP
@@ -18,9 +18,9 @@
 //   - API keys: [NewAPIKey] makes a key of the form axt_<prefix>_<secret>,
 //     shown once; the store keeps the prefix (to find the key) and
 //     [APIKeyHash] of the secret (to check it with [CheckAPIKey]).
-//   - Refresh tokens: [NewRefreshToken] makes an opaque axr_ token; the store
-//     keeps only its hash. Rotation and reuse detection belong to the
-//     aggregate (see [NewRefreshToken]).
+//   - Refresh tokens: [NewRefreshToken] makes an axr_ token naming its
+//     session; the store keeps only its hash. Rotation and reuse detection
+//     belong to the session aggregate (see [NewRefreshToken]).
 //   - Authorization lives in package domain: a user's [domain.Role] in a
 //     tenant decides which [domain.Action]s they may take; an API key carries
 //     [domain.Scopes] instead. Access tokens carry the role.

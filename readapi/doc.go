@@ -8,10 +8,16 @@
 //	GET  /mcp/tasks/{id}/stream     ?since_seq=N, Last-Event-ID wins → SSE
 //	POST /mcp/tasks/{id}/resume     {"last_seq":N} → the same SSE stream
 //	GET  /v1/tasks/{id}/events      ?since_seq=N&limit=L → {"events","next_seq","ended"}
+//	GET  /v1/tasks                  ?state=&limit=&cursor= → the task list
+//	POST /v1/auth/register|login|refresh|logout, POST|GET /v1/api-keys,
+//	DELETE /v1/api-keys/{id}, POST /v1/members   identity (docs/api.md)
 //
 // Reads go to the event store directly (no projection), so a status or a
-// stream right after a start already sees the task. Who the caller is comes
-// from Config.TenantFunc. An optional Idempotency-Key header on start and
+// stream right after a start already sees the task. Every request but the
+// /v1/auth ones names its caller with "Authorization: Bearer <API key or
+// access token>", which Config.Identity resolves to a commands.Principal:
+// its tenant scopes every read and command, its role or scopes decide what
+// it may do (403 otherwise, in its own tenant only). An optional Idempotency-Key header on start and
 // cancel becomes the command's CommandID: a retry with the same key returns
 // the first answer.
 //
