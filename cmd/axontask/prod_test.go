@@ -186,6 +186,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	token := register(t, apiA.base, "ops@example.com")
 	authorize(t, apiA.base, token)
 	authorize(t, apiB.base, token)
+	revokeAcrossProcesses(t, apiA.base, apiB.base, token)
 	streamLines(t, apiB.base, 10000)
 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, apiA.base+"/mcp/start_task",
@@ -280,5 +281,31 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	log := fmt.Sprint(types)
 	if !strings.Contains(log, string(domain.TaskLeaseLostType)) || len(startedBy) != 2 || got[len(got)-1].Type != domain.TaskSucceededType {
 		t.Fatalf("want task.lease_lost, a second attempt on the other worker, and success; got %s (started by %v)", log, startedBy)
+	}
+}
+
+// revokeAcrossProcesses creates an API key on the process at a, uses it on
+// b, revokes it on a, and checks that b refuses it within a second.
+func revokeAcrossProcesses(t *testing.T, a, b, token string) {
+	t.Helper()
+	var key struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}
+	if s := call(t, "POST", a+"/v1/api-keys", token, `{"name":"agent","scopes":["tasks:read"]}`, &key); s != http.StatusCreated {
+		t.Fatalf("create key: %d", s)
+	}
+	if s := call(t, "GET", b+"/v1/tasks", key.Key, "", nil); s != http.StatusOK {
+		t.Fatalf("the key on the other process: %d", s)
+	}
+	if s := call(t, "DELETE", a+"/v1/api-keys/"+key.ID, token, "", nil); s != http.StatusNoContent {
+		t.Fatalf("revoke: %d", s)
+	}
+	revokedAt := time.Now()
+	for call(t, "GET", b+"/v1/tasks", key.Key, "", nil) != http.StatusUnauthorized {
+		if time.Since(revokedAt) > time.Second {
+			t.Fatal("the other process still accepts the key a second after its revocation")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
