@@ -13,6 +13,7 @@ import (
 
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/ratelimit"
 )
 
 // Defaults and limits of Config and the endpoints.
@@ -80,6 +81,15 @@ type Config struct {
 	// Identity authenticates callers and serves /v1/auth, /v1/api-keys and
 	// /v1/members; required.
 	Identity Identity
+	// RateLimiter counts requests (default an in-process ratelimit.Memory;
+	// give every API process the same ratelimit.Redis so limits hold across
+	// them).
+	RateLimiter ratelimit.Limiter
+	// RequestLimit bounds each credential's requests (default
+	// DefaultRequestLimit); AuthLimit each client address's requests to
+	// /v1/auth (default DefaultAuthLimit).
+	RequestLimit ratelimit.Limit
+	AuthLimit    ratelimit.Limit
 	// TokenKey signs resume tokens (HMAC-SHA256); required, at least
 	// MinTokenKeyLen bytes. Changing it invalidates every token issued.
 	TokenKey []byte
@@ -106,6 +116,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.RateLimiter == nil {
+		c.RateLimiter = ratelimit.NewMemory(nil)
+	}
+	if c.RequestLimit == (ratelimit.Limit{}) {
+		c.RequestLimit = DefaultRequestLimit
+	}
+	if c.AuthLimit == (ratelimit.Limit{}) {
+		c.AuthLimit = DefaultAuthLimit
 	}
 	return c
 }

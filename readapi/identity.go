@@ -52,6 +52,10 @@ func anonymousMeta(r *http.Request) domain.Metadata {
 }
 
 func (a *api) register(w http.ResponseWriter, r *http.Request) {
+	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	var req registerRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
@@ -66,6 +70,10 @@ func (a *api) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) login(w http.ResponseWriter, r *http.Request) {
+	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	var req loginRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
@@ -80,6 +88,10 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
+	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	var req refreshRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
@@ -94,6 +106,10 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) logout(w http.ResponseWriter, r *http.Request) {
+	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	var req refreshRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
@@ -130,7 +146,7 @@ func keyResponse(k commands.APIKeyInfo, plaintext string) apiKeyResponse {
 }
 
 func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(r, domain.ActionManageOwnKeys)
+	p, err := a.caller(w, r, domain.ActionManageOwnKeys)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -149,7 +165,7 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(r, domain.ActionManageOwnKeys)
+	p, err := a.caller(w, r, domain.ActionManageOwnKeys)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -167,7 +183,7 @@ func (a *api) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(r, domain.ActionManageOwnKeys)
+	p, err := a.caller(w, r, domain.ActionManageOwnKeys)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -186,7 +202,7 @@ type addMemberRequest struct {
 }
 
 func (a *api) addMember(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(r, domain.ActionManageMembers)
+	p, err := a.caller(w, r, domain.ActionManageMembers)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

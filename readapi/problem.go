@@ -42,7 +42,11 @@ func toProblem(err error) problem {
 	var verr *domain.ValidationError
 	var finished *commands.TaskFinishedError
 	var inputErr *auth.InputError
+	var limited *rateLimitedError
 	switch {
+	case errors.As(err, &limited):
+		return problem{Type: problemBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: limited.Error() + " (see the RateLimit-* headers)"}
 	case errors.As(err, &inputErr):
 		return problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest,
 			Detail: inputErr.Error(), Field: inputErr.Field}
@@ -100,6 +104,10 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status >= 500 {
 		a.cfg.Logger.ErrorContext(r.Context(), "readapi: request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", requestID(r.Context()), "err", err)
+	}
+	var limited *rateLimitedError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(limited.retryAfter)))
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="axontask"`)

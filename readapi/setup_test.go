@@ -23,6 +23,7 @@ import (
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/projections"
+	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 )
 
@@ -48,6 +49,9 @@ type setupOpts struct {
 	hub readapi.HubConfig
 	// writeTimeout is the API's WriteTimeout (default its default).
 	writeTimeout time.Duration
+	// requestLimit is the API's RequestLimit (default: high enough never
+	// to get in the way of a test).
+	requestLimit ratelimit.Limit
 }
 
 // forEachStore runs test as a parallel subtest against a bundle on a fresh
@@ -103,9 +107,13 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 		t.Fatal(err)
 	}
 	identity := newIdentity(t, s)
+	if o.requestLimit == (ratelimit.Limit{}) {
+		o.requestLimit = ratelimit.PerMinute(1_000_000)
+	}
 	cfg := readapi.Config{
 		Store: s, Hub: hub, Start: start, Cancel: cancel, Identity: identity,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
+		RequestLimit: o.requestLimit,
 		PingInterval: 50 * time.Millisecond,
 		WriteTimeout: o.writeTimeout,
 	}

@@ -19,7 +19,7 @@ type resumeRequest struct {
 }
 
 func (a *api) stream(w http.ResponseWriter, r *http.Request) {
-	taskID, _, err := a.readAccess(r)
+	taskID, _, err := a.readAccess(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -37,7 +37,7 @@ func (a *api) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) resume(w http.ResponseWriter, r *http.Request) {
-	taskID, _, err := a.readAccess(r)
+	taskID, _, err := a.readAccess(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

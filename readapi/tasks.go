@@ -32,7 +32,7 @@ type startResponse struct {
 }
 
 func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(r, domain.ActionWriteTasks)
+	p, err := a.caller(w, r, domain.ActionWriteTasks)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -76,7 +76,7 @@ type statusResponse struct {
 }
 
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
-	taskID, tenantID, err := a.readAccess(r)
+	taskID, tenantID, err := a.readAccess(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -111,7 +111,7 @@ func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	p, err := a.caller(r, domain.ActionWriteTasks)
+	p, err := a.caller(w, r, domain.ActionWriteTasks)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -138,7 +138,7 @@ type eventsResponse struct {
 }
 
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
-	taskID, tenantID, err := a.readAccess(r)
+	taskID, tenantID, err := a.readAccess(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -214,13 +214,16 @@ func (a *api) endsAt(ctx context.Context, streamID string, since int64) (ended, 
 
 // caller authenticates r's bearer credential and checks that it may take
 // action in its tenant (commands.ErrForbidden otherwise).
-func (a *api) caller(r *http.Request, action domain.Action) (commands.Principal, error) {
+func (a *api) caller(w http.ResponseWriter, r *http.Request, action domain.Action) (commands.Principal, error) {
 	bearer, err := bearerToken(r)
 	if err != nil {
 		return commands.Principal{}, err
 	}
 	p, err := a.cfg.Identity.Authenticate(r.Context(), bearer)
 	if err != nil {
+		return commands.Principal{}, err
+	}
+	if err := a.limit(w, r, p.Actor(), a.cfg.RequestLimit); err != nil {
 		return commands.Principal{}, err
 	}
 	if !p.Can(action) {
@@ -251,7 +254,7 @@ func requestMeta(r *http.Request, p commands.Principal) domain.Metadata {
 // token (?token=) for that task, or as the tenant that owns it. It returns
 // the task's id and tenant. A task that does not exist, that belongs to
 // another tenant, or whose token does not match is commands.ErrTaskNotFound.
-func (a *api) readAccess(r *http.Request) (uuid.UUID, string, error) {
+func (a *api) readAccess(w http.ResponseWriter, r *http.Request) (uuid.UUID, string, error) {
 	taskID, err := taskIDParam(r)
 	if err != nil {
 		return uuid.Nil, "", err
@@ -259,7 +262,7 @@ func (a *api) readAccess(r *http.Request) (uuid.UUID, string, error) {
 	q := r.URL.Query()
 	var tenantID string
 	if !q.Has("token") {
-		p, err := a.caller(r, domain.ActionReadTasks)
+		p, err := a.caller(w, r, domain.ActionReadTasks)
 		if err != nil {
 			return uuid.Nil, "", err
 		}
@@ -274,6 +277,9 @@ func (a *api) readAccess(r *http.Request) (uuid.UUID, string, error) {
 		return uuid.Nil, "", notFound
 	}
 	if q.Has("token") {
+		if err := a.limitAddress(w, r, a.cfg.RequestLimit); err != nil {
+			return uuid.Nil, "", err
+		}
 		if !a.tokens.verify(q.Get("token"), taskID, first[0].TenantID) {
 			return uuid.Nil, "", notFound
 		}

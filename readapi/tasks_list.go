@@ -61,7 +61,7 @@ func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errNoRoute)
 		return
 	}
-	p, err := a.caller(r, domain.ActionReadTasks)
+	p, err := a.caller(w, r, domain.ActionReadTasks)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/executors/shell"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/projections"
+	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 )
 
@@ -84,7 +85,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, hub, identity, key, logger)
+	api, err := taskAPI(store, hub, identity, ratelimit.NewMemory(nil), key, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

@@ -176,6 +176,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 		"REDIS_URL=" + testredis.URL(t),
 		"AXONTASK_REDIS_PREFIX=" + testredis.Prefix(t),
 		"JWT_SECRET=" + strings.Repeat("s", 32),
+		"AUTH_RATE_LIMIT_PER_MINUTE=5",
 	}
 	apiA := startProc(t, env, "serve", "-port", "0")
 	apiB := startProc(t, env, "serve", "-port", "0")
@@ -183,7 +184,9 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	for _, id := range []string{"w1", "w2"} {
 		workers[id] = startProc(t, env, "worker", "-worker-id", id, "-lease-ttl", "2s", "-renew-interval", "500ms", "-watchdog-interval", "300ms")
 	}
+	registeredAt := time.Now()
 	token := register(t, apiA.base, "ops@example.com")
+	authLimitAcrossProcesses(t, apiA.base, apiB.base, registeredAt)
 	authorize(t, apiA.base, token)
 	authorize(t, apiB.base, token)
 	revokeAcrossProcesses(t, apiA.base, apiB.base, token)
@@ -307,5 +310,41 @@ func revokeAcrossProcesses(t *testing.T, a, b, token string) {
 			t.Fatal("the other process still accepts the key a second after its revocation")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// authLimitAcrossProcesses sends sign-ins alternately to the processes at a
+// and b, whose /v1/auth limit is 5 a minute per address in one Redis, one
+// of which the registration used at since: 4 more go through, the rest
+// answer 429 with Retry-After.
+func authLimitAcrossProcesses(t *testing.T, a, b string, since time.Time) {
+	t.Helper()
+	passed := 0
+	for i := range 10 {
+		base := a
+		if i%2 == 1 {
+			base = b
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/v1/auth/login",
+			strings.NewReader(`{"email":"ops@example.com","password":"wrong password"}`))
+		resp, err := (&http.Client{}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			passed++
+		case http.StatusTooManyRequests:
+			if resp.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("login: %d", resp.StatusCode)
+		}
+	}
+	// One more request refills every 12 s.
+	if allowed := 4 + int(time.Since(since)/(12*time.Second)); passed != allowed {
+		t.Fatalf("%d sign-ins went through two processes sharing a limit of 5 a minute; want %d", passed, allowed)
 	}
 }

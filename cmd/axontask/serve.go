@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/projections"
+	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 )
 
@@ -112,7 +114,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
-	api, err := taskAPI(store, hub, identity, []byte(secret), logger)
+	api, err := taskAPI(store, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), []byte(secret), logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -205,7 +207,15 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 
 // taskAPI builds the HTTP API on store, with live events from hub and
 // callers authenticated by identity.
-func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, key []byte, logger *slog.Logger) (http.Handler, error) {
+func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, limiter ratelimit.Limiter, key []byte, logger *slog.Logger) (http.Handler, error) {
+	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
+	if err != nil {
+		return nil, err
+	}
+	authLimit, err := perMinuteEnv("AUTH_RATE_LIMIT_PER_MINUTE", readapi.DefaultAuthLimit)
+	if err != nil {
+		return nil, err
+	}
 	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
 	if err != nil {
 		return nil, err
@@ -216,7 +226,22 @@ func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, key 
 	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger, Identity: identity,
+		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit,
 	})
+}
+
+// perMinuteEnv reads a per-minute rate limit from the environment variable
+// name, or returns def when it is unset.
+func perMinuteEnv(name string, def ratelimit.Limit) (ratelimit.Limit, error) {
+	s := os.Getenv(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 1_000_000 {
+		return ratelimit.Limit{}, fmt.Errorf("%s is %q; set it to a number of requests per minute between 1 and 1000000", name, s)
+	}
+	return ratelimit.PerMinute(n), nil
 }
 
 // serveUntilDone serves h on ln and runs the background jobs until ctx
