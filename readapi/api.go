@@ -90,6 +90,9 @@ type Config struct {
 	// /v1/auth (default DefaultAuthLimit).
 	RequestLimit ratelimit.Limit
 	AuthLimit    ratelimit.Limit
+	// CORSOrigins are the browser origins allowed to call the API
+	// (scheme://host[:port], or "*" for any); none by default.
+	CORSOrigins []string
 	// TokenKey signs resume tokens (HMAC-SHA256); required, at least
 	// MinTokenKeyLen bytes. Changing it invalidates every token issued.
 	TokenKey []byte
@@ -143,6 +146,8 @@ func (c Config) validate() error {
 		return errors.New("readapi config: Identity is nil; pass one that authenticates callers")
 	case len(c.TokenKey) < MinTokenKeyLen:
 		return fmt.Errorf("readapi config: TokenKey is %d bytes; it must be at least %d random bytes", len(c.TokenKey), MinTokenKeyLen)
+	case validateOrigins(c.CORSOrigins) != nil:
+		return validateOrigins(c.CORSOrigins)
 	case c.PingInterval < 0:
 		return fmt.Errorf("readapi config: PingInterval is %s; it must be positive", c.PingInterval)
 	case c.WriteTimeout < 0:
@@ -167,7 +172,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}}
 	r := chi.NewRouter()
-	r.Use(withRequestID, securityHeaders)
+	r.Use(withRequestID, securityHeaders, cors(cfg.CORSOrigins))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
 		var allow []string

@@ -31,3 +31,24 @@ func TestRateLimit(t *testing.T) {
 		}
 	})
 }
+
+// Browsers on an allowed origin get CORS headers and their preflights
+// answered; other origins get none.
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, setupOpts{cors: []string{"https://app.example.com"}}, func(t *testing.T, b *bundle) {
+		pre := b.send(t, "OPTIONS", "/mcp/start_task", "", "Origin", "https://app.example.com", "Access-Control-Request-Method", "POST")
+		if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+			pre.Header.Get("Access-Control-Allow-Headers") == "" {
+			t.Fatalf("preflight: %d %v", pre.StatusCode, pre.Header)
+		}
+		got := b.do(t, "GET", "/v1/tasks/"+b.start(t).TaskID+"/events", tenantA, "", "Origin", "https://app.example.com")
+		if got.StatusCode != http.StatusOK || got.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+			t.Fatalf("GET from an allowed origin: %d %v", got.StatusCode, got.Header)
+		}
+		other := b.send(t, "OPTIONS", "/mcp/start_task", "", "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+		if other.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatalf("another origin got %v", other.Header)
+		}
+	})
+}

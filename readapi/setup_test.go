@@ -52,6 +52,8 @@ type setupOpts struct {
 	// requestLimit is the API's RequestLimit (default: high enough never
 	// to get in the way of a test).
 	requestLimit ratelimit.Limit
+	// cors is the API's CORSOrigins.
+	cors []string
 }
 
 // forEachStore runs test as a parallel subtest against a bundle on a fresh
@@ -114,6 +116,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 		Store: s, Hub: hub, Start: start, Cancel: cancel, Identity: identity,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
+		CORSOrigins:  o.cors,
 		PingInterval: 50 * time.Millisecond,
 		WriteTimeout: o.writeTimeout,
 	}

@@ -226,8 +226,19 @@ func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, limi
 	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger, Identity: identity,
-		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit,
+		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})
+}
+
+// corsOrigins returns CORS_ALLOWED_ORIGINS, comma-separated.
+func corsOrigins() []string {
+	var out []string
+	for o := range strings.SplitSeq(os.Getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // perMinuteEnv reads a per-minute rate limit from the environment variable
