@@ -75,6 +75,35 @@ type Store interface {
 	// a *domain.ValidationError.
 	APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error)
 
+	// ReserveTaskStart counts one task start of tenantID on day, unless the
+	// day's count has reached limit: it atomically increments the count when
+	// it is below limit and returns the new count and ok true; otherwise it
+	// changes nothing and returns the current count and ok false. Days are
+	// UTC dates: day counts as TaskStartDay(day), whatever its location.
+	// Reservations are exact across goroutines and processes sharing the
+	// store: of N concurrent calls on a day at count 0, exactly min(N, limit)
+	// succeed. The count a refusal returns is read after the refusal, so a
+	// concurrent ReleaseTaskStart may have lowered it below limit. Call
+	// ReleaseTaskStart when a reserved start does not happen. Like
+	// TouchAPIKeys this is operational state, not events. A limit below 1,
+	// an invalid tenant id or an unset day fail with a
+	// *domain.ValidationError (see ValidateReserveTaskStart) and write
+	// nothing; a limit above MaxTaskStartsLimit acts as MaxTaskStartsLimit.
+	ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (used int, ok bool, err error)
+
+	// ReleaseTaskStart gives back a start that ReserveTaskStart reserved on
+	// day but that did not happen: it decrements the day's count, never
+	// below 0. A day without starts is left alone (no error). It is not
+	// idempotent: release each reservation once. Invalid arguments fail with
+	// a *domain.ValidationError (see ValidateTaskStartDay).
+	ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error
+
+	// TaskStartsUsed returns the count of tenantID's task starts on day (its
+	// UTC date): 0 for a day without starts. It sees every ReserveTaskStart
+	// and ReleaseTaskStart call that has returned. Invalid arguments fail
+	// with a *domain.ValidationError (see ValidateTaskStartDay).
+	TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error)
+
 	// Close releases the store's resources and stops its background work.
 	Close() error
 }

@@ -38,7 +38,8 @@
 // Open applies the embedded migrations of sql/sqlite/migrations, each in its
 // own transaction, recorded in schema_migrations; reopening is a no-op, and a
 // file migrated by a newer build is refused. Timestamps are stored as unix
-// microseconds (UTC), metadata as JSON text, event ids as lowercase text and
-// payloads as the exact canonical bytes that were hashed. Triggers refuse
-// deletes and any update but pruning a payload with its salt.
+// microseconds (UTC), UTC dates as 'YYYY-MM-DD' text, metadata as JSON
+// text, event ids as lowercase text and payloads as the exact canonical
+// bytes that were hashed. Triggers refuse deletes and any update but
+// pruning a payload with its salt.
 package sqlite

@@ -55,6 +55,21 @@ const (
 	// queryAPIKeysLastUsed takes the ids as one JSON array.
 	queryAPIKeysLastUsed = `SELECT key_id, last_used_at FROM api_key_usage
 	WHERE key_id IN (SELECT value FROM json_each(?))`
+
+	// queryReserveTaskStart counts one more task start on a tenant's day
+	// ('YYYY-MM-DD') unless its count has reached the limit (at least 1)
+	// and returns the new count; when it has, the row is left alone and no
+	// row comes back.
+	queryReserveTaskStart = `INSERT INTO tenant_daily_usage (tenant_id, day, tasks) VALUES (?, ?, 1)
+	ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
+	WHERE tenant_daily_usage.tasks < ?
+	RETURNING tasks`
+
+	// queryReleaseTaskStart counts one task start fewer, never below 0.
+	queryReleaseTaskStart = `UPDATE tenant_daily_usage SET tasks = tasks - 1
+	WHERE tenant_id = ? AND day = ? AND tasks > 0`
+
+	queryTaskStartsUsed = `SELECT tasks FROM tenant_daily_usage WHERE tenant_id = ? AND day = ?`
 )
 
 // writerStmts are prepared once on the writer's one connection.
@@ -65,7 +80,7 @@ type writerStmts struct {
 // readerStmts are prepared on the read-only pool (on each connection as it
 // first runs them).
 type readerStmts struct {
-	feedHead, readStream, readFeed, listStreams, apiKeysLastUsed *sql.Stmt
+	feedHead, readStream, readFeed, listStreams, apiKeysLastUsed, taskStartsUsed *sql.Stmt
 }
 
 func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
@@ -87,6 +102,7 @@ func prepareReader(ctx context.Context, db *sql.DB) (readerStmts, error) {
 		&r.readFeed:        queryReadFeed,
 		&r.listStreams:     queryListStreams,
 		&r.apiKeysLastUsed: queryAPIKeysLastUsed,
+		&r.taskStartsUsed:  queryTaskStartsUsed,
 	})
 	return r, err
 }
@@ -109,7 +125,7 @@ func (w writerStmts) close() []error {
 }
 
 func (r readerStmts) close() []error {
-	return closeStmts(r.feedHead, r.readStream, r.readFeed, r.listStreams, r.apiKeysLastUsed)
+	return closeStmts(r.feedHead, r.readStream, r.readFeed, r.listStreams, r.apiKeysLastUsed, r.taskStartsUsed)
 }
 
 func closeStmts(stmts ...*sql.Stmt) []error {

@@ -48,6 +48,11 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"TouchAPIKeys", testTouchAPIKeys},
 		{"TouchAPIKeysBatchLimits", testTouchAPIKeysBatchLimits},
 		{"TouchAPIKeysConcurrent", testTouchAPIKeysConcurrent},
+		{"ReserveTaskStart", testReserveTaskStart},
+		{"ReleaseTaskStart", testReleaseTaskStart},
+		{"TaskStartDayUTC", testTaskStartDayUTC},
+		{"ReserveTaskStartConcurrent", testReserveTaskStartConcurrent},
+		{"TaskStartsValidation", testTaskStartsValidation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,6 +112,15 @@ func testClose(t *testing.T, newStore factory) {
 			_, err := s.APIKeysLastUsed(ctx, []string{"key-1"})
 			return err
 		},
+		"ReserveTaskStart": func() error {
+			_, _, err := s.ReserveTaskStart(ctx, tenant, baseTime, 10)
+			return err
+		},
+		"ReleaseTaskStart": func() error { return s.ReleaseTaskStart(ctx, tenant, baseTime) },
+		"TaskStartsUsed": func() error {
+			_, err := s.TaskStartsUsed(ctx, tenant, baseTime)
+			return err
+		},
 	}
 	for name, call := range calls {
 		result := make(chan error, 1)

@@ -80,3 +80,9 @@ type TaskView struct {
 	LastSeq      int64
 	LastPosition int64
 }
+
+type TenantDailyUsage struct {
+	TenantID string
+	Day      time.Time
+	Tasks    int32
+}

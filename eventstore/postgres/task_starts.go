@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+)
+
+// ReserveTaskStart implements eventstore.Store: one INSERT … ON CONFLICT DO
+// UPDATE … WHERE statement, atomic on its own, so that concurrent
+// reservations from any number of processes queue on the day's row and
+// never pass the limit. Only a refusal costs a second query, which reads
+// the count.
+func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
+	if s.closed.Load() {
+		return 0, false, eventstore.ErrClosed
+	}
+	d, limit, err := eventstore.ValidateReserveTaskStart(tenantID, day, limit)
+	if err != nil {
+		return 0, false, fmt.Errorf("reserve a task start: %w", err)
+	}
+	used, err := s.q.TenantDailyUsageReserve(ctx, s.pool, dbsqlc.TenantDailyUsageReserveParams{
+		TenantID: tenantID, Day: d, MaxTasks: int32(limit), // limit <= MaxTaskStartsLimit
+	})
+	switch {
+	case err == nil:
+		return int(used), true, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return 0, false, fmt.Errorf("reserve a task start of %s on %s: %w", tenantID, d.Format(time.DateOnly), err)
+	}
+	n, err := s.taskStartsUsed(ctx, tenantID, d)
+	if err != nil {
+		return 0, false, fmt.Errorf("reserve a task start of %s on %s: refused, then read the count: %w", tenantID, d.Format(time.DateOnly), err)
+	}
+	return n, false, nil
+}
+
+// ReleaseTaskStart implements eventstore.Store: one UPDATE.
+func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error {
+	if s.closed.Load() {
+		return eventstore.ErrClosed
+	}
+	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	if err != nil {
+		return fmt.Errorf("release a task start: %w", err)
+	}
+	err = s.q.TenantDailyUsageRelease(ctx, s.pool, dbsqlc.TenantDailyUsageReleaseParams{TenantID: tenantID, Day: d})
+	if err != nil {
+		return fmt.Errorf("release a task start of %s on %s: %w", tenantID, d.Format(time.DateOnly), err)
+	}
+	return nil
+}
+
+// TaskStartsUsed implements eventstore.Store: one primary-key look-up.
+func (s *Store) TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error) {
+	if s.closed.Load() {
+		return 0, eventstore.ErrClosed
+	}
+	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	if err != nil {
+		return 0, fmt.Errorf("read task starts: %w", err)
+	}
+	n, err := s.taskStartsUsed(ctx, tenantID, d)
+	if err != nil {
+		return 0, fmt.Errorf("read task starts of %s on %s: %w", tenantID, d.Format(time.DateOnly), err)
+	}
+	return n, nil
+}
+
+// taskStartsUsed reads the count of a validated day: 0 without a row.
+func (s *Store) taskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error) {
+	n, err := s.q.TenantDailyUsageGet(ctx, s.pool, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: day})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	}
+	return int(n), nil
+}

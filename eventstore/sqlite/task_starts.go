@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/axontask/axontask/eventstore"
+)
+
+// ReserveTaskStart implements eventstore.Store. It runs on the writer
+// connection, in one write transaction: an upsert that refuses to pass the
+// limit and, only on a refusal, a read of the count. Reservations of every
+// goroutine queue for the writer (with appends) for as long as ctx allows,
+// and SQLite's write lock serializes them with other processes on the file,
+// so the limit is never passed. Days are stored as 'YYYY-MM-DD' text.
+func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
+	if s.closed.Load() {
+		return 0, false, fmt.Errorf("reserve a task start: %w", eventstore.ErrClosed)
+	}
+	d, limit, err := eventstore.ValidateReserveTaskStart(tenantID, day, limit)
+	if err != nil {
+		return 0, false, fmt.Errorf("reserve a task start: %w", err)
+	}
+	date := d.Format(time.DateOnly)
+	if err := s.lockWriter(ctx); err != nil {
+		return 0, false, fmt.Errorf("reserve a task start of %s on %s: %w", tenantID, date, err)
+	}
+	used, ok, err := s.reserveTaskStart(ctx, tenantID, date, limit)
+	s.unlockWriter()
+	if err != nil {
+		return 0, false, fmt.Errorf("reserve a task start of %s on %s: %w", tenantID, date, s.closedOr(err))
+	}
+	return used, ok, nil
+}
+
+// reserveTaskStart runs one reservation in one write transaction. The
+// caller holds the write slot.
+func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, limit int) (int, bool, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed reservation reports its own error
+
+	var used int
+	ok := true
+	err = tx.QueryRowContext(ctx, queryReserveTaskStart, tenantID, date, limit).Scan(&used)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Refused: the row exists, at the limit or above. Read it in the
+		// same transaction, so the count is the one that refused.
+		ok = false
+		err = tx.QueryRowContext(ctx, queryTaskStartsUsed, tenantID, date).Scan(&used)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("commit: %w", err)
+	}
+	return used, ok, nil
+}
+
+// ReleaseTaskStart implements eventstore.Store: one statement on the writer
+// connection.
+func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error {
+	if s.closed.Load() {
+		return fmt.Errorf("release a task start: %w", eventstore.ErrClosed)
+	}
+	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	if err != nil {
+		return fmt.Errorf("release a task start: %w", err)
+	}
+	date := d.Format(time.DateOnly)
+	if _, err := s.exec(ctx, queryReleaseTaskStart, tenantID, date); err != nil {
+		return fmt.Errorf("release a task start of %s on %s: %w", tenantID, date, err)
+	}
+	return nil
+}
+
+// TaskStartsUsed implements eventstore.Store. It runs on the read-only pool
+// and never waits for the writer.
+func (s *Store) TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error) {
+	if s.closed.Load() {
+		return 0, fmt.Errorf("read task starts: %w", eventstore.ErrClosed)
+	}
+	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	if err != nil {
+		return 0, fmt.Errorf("read task starts: %w", err)
+	}
+	date := d.Format(time.DateOnly)
+	var used int
+	err = s.r.taskStartsUsed.QueryRowContext(ctx, tenantID, date).Scan(&used)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("read task starts of %s on %s: %w", tenantID, date, s.closedOr(err))
+	}
+	return used, nil
+}
