@@ -217,6 +217,12 @@ func loadStream(ctx context.Context, r StreamReader, streamID string, agg interf
 
 // appendOne appends one event with payload p to a stream at expectedSeq.
 func (id *Identity) appendOne(ctx context.Context, stream eventstore.Stream, expectedSeq int64, typ domain.EventType, p any, meta domain.Metadata) error {
+	return appendEvent(ctx, id.cfg.Store, stream, expectedSeq, typ, p, meta, id.cfg.NowFunc())
+}
+
+// appendEvent appends one event with payload p, occurring at at, to a
+// stream at expectedSeq.
+func appendEvent(ctx context.Context, store EventAppender, stream eventstore.Stream, expectedSeq int64, typ domain.EventType, p any, meta domain.Metadata, at time.Time) error {
 	payload, err := canonicalPayload(p)
 	if err != nil {
 		return err
@@ -225,8 +231,8 @@ func (id *Identity) appendOne(ctx context.Context, stream eventstore.Stream, exp
 	if err != nil {
 		return fmt.Errorf("new event id: %w", err)
 	}
-	_, err = id.cfg.Store.Append(ctx, stream, expectedSeq, []domain.NewEvent{{
-		EventID: eventID, Type: typ, Payload: payload, Metadata: meta, OccurredAt: id.cfg.NowFunc(),
+	_, err = store.Append(ctx, stream, expectedSeq, []domain.NewEvent{{
+		EventID: eventID, Type: typ, Payload: payload, Metadata: meta, OccurredAt: at,
 	}})
 	if err != nil {
 		return fmt.Errorf("append %s to %s: %w", typ, stream.ID, err)

@@ -65,6 +65,9 @@ type StartTaskConfig struct {
 	MaxTimeoutS int
 	// NowFunc gives the time the events occur at (default time.Now).
 	NowFunc func() time.Time
+	// Quotas, when set, applies the tenant's plan: its longest timeout
+	// (also lowering the default) and its daily task cap.
+	Quotas *Quotas
 }
 
 func (c StartTaskConfig) withDefaults() StartTaskConfig {
@@ -113,8 +116,52 @@ func NewStartTaskHandler(store EventAppender, cfg StartTaskConfig) (*StartTaskHa
 // tenant and CommandID) returns the first one's task and events and writes
 // nothing; the same CommandID with other arguments fails with
 // ErrCommandIDReused. An explicit TaskID that is taken fails with ErrTaskExists.
+// With Quotas, a start past the plan's daily cap fails with a
+// *QuotaExceededError and a timeout past the plan's with a
+// *domain.ValidationError; a start that does not happen is not counted.
 func (h *StartTaskHandler) Handle(ctx context.Context, cmd StartTask) (StartTaskResult, error) {
-	created, err := h.decide(cmd)
+	limits := timeoutLimits{max: h.cfg.MaxTimeoutS, def: h.cfg.DefaultTimeoutS}
+	var release func()
+	if q := h.cfg.Quotas; q != nil {
+		if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
+			return StartTaskResult{}, err
+		}
+		plan, err := q.Plan(ctx, cmd.TenantID)
+		if err != nil {
+			return StartTaskResult{}, err
+		}
+		if plan.MaxTimeoutS < limits.max {
+			limits = timeoutLimits{max: plan.MaxTimeoutS, def: min(limits.def, plan.MaxTimeoutS), plan: plan.Name}
+		}
+		if _, err := h.decide(cmd, limits); err != nil {
+			return StartTaskResult{}, err
+		}
+		repeat, err := q.startedBefore(ctx, cmd)
+		if err != nil {
+			return StartTaskResult{}, err
+		}
+		if !repeat {
+			if release, err = q.reserve(ctx, cmd.TenantID, plan); err != nil {
+				return StartTaskResult{}, err
+			}
+		}
+	}
+	res, err := h.handle(ctx, cmd, limits)
+	if err != nil && release != nil {
+		release()
+	}
+	return res, err
+}
+
+// timeoutLimits bound a start's timeout_s: the handler's, or its plan's
+// when lower.
+type timeoutLimits struct {
+	max, def int
+	plan     domain.PlanName
+}
+
+func (h *StartTaskHandler) handle(ctx context.Context, cmd StartTask, limits timeoutLimits) (StartTaskResult, error) {
+	created, err := h.decide(cmd, limits)
 	if err != nil {
 		return StartTaskResult{}, err
 	}
@@ -166,7 +213,7 @@ func (h *StartTaskHandler) Handle(ctx context.Context, cmd StartTask) (StartTask
 }
 
 // decide validates cmd and returns the task.created payload.
-func (h *StartTaskHandler) decide(cmd StartTask) (*domain.TaskCreated, error) {
+func (h *StartTaskHandler) decide(cmd StartTask, limits timeoutLimits) (*domain.TaskCreated, error) {
 	if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
 		return nil, err
 	}
@@ -191,12 +238,16 @@ func (h *StartTaskHandler) decide(cmd StartTask) (*domain.TaskCreated, error) {
 	}
 	timeoutS := cmd.TimeoutS
 	if timeoutS == 0 {
-		timeoutS = h.cfg.DefaultTimeoutS
+		timeoutS = limits.def
 	}
-	if timeoutS < 1 || timeoutS > h.cfg.MaxTimeoutS {
+	if timeoutS < 1 || timeoutS > limits.max {
+		bound := ""
+		if limits.plan != "" {
+			bound = fmt.Sprintf(" (the %s plan's limit)", limits.plan)
+		}
 		return nil, &domain.ValidationError{Field: "timeout_s", Reason: fmt.Sprintf(
-			"is %d; it must be between 1 and %d seconds (leave it out or 0 for the default, %d)",
-			cmd.TimeoutS, h.cfg.MaxTimeoutS, h.cfg.DefaultTimeoutS)}
+			"is %d; it must be between 1 and %d seconds%s (leave it out or 0 for the default, %d)",
+			cmd.TimeoutS, limits.max, bound, limits.def)}
 	}
 	return &domain.TaskCreated{Adapter: string(cmd.Adapter), Args: canonArgs, Name: cmd.Name, TimeoutS: timeoutS}, nil
 }

@@ -22,6 +22,12 @@ type StreamReader interface {
 	ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error)
 }
 
+// StreamStore reads and appends streams (eventstore.Store has it).
+type StreamStore interface {
+	StreamReader
+	EventAppender
+}
+
 // idNamespace is the UUIDv5 namespace of the ids derived from a CommandID.
 // It must never change: a retry must derive the ids of the first try, also
 // across versions of AxonTask.

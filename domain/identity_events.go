@@ -7,6 +7,7 @@ const (
 	TenantMemberAddedType       EventType = "tenant.member_added"
 	TenantMemberRoleChangedType EventType = "tenant.member_role_changed"
 	TenantMemberRemovedType     EventType = "tenant.member_removed"
+	TenantPlanChangedType       EventType = "tenant.plan_changed"
 	UserRegisteredType          EventType = "user.registered"
 	UserPasswordChangedType     EventType = "user.password_changed"
 	APIKeyCreatedType           EventType = "api_key.created"
@@ -42,6 +43,12 @@ type TenantMemberRoleChanged struct {
 // TenantMemberRemoved ends a user's membership.
 type TenantMemberRemoved struct {
 	UserID string `json:"user_id"`
+}
+
+// TenantPlanChanged puts the tenant on another plan. Before the first one a
+// tenant is on the deployment's default plan.
+type TenantPlanChanged struct {
+	Plan PlanName `json:"plan"`
 }
 
 // UserRegistered is the first event of a user stream. HomeTenantID is the

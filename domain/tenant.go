@@ -24,6 +24,7 @@ type Tenant struct {
 	name      string
 	createdAt time.Time
 	members   map[string]Role
+	plan      PlanName
 }
 
 // Seq returns the seq of the last applied event (0 for an empty stream).
@@ -44,6 +45,9 @@ func (t *Tenant) Role(userID string) (role Role, ok bool) {
 	return role, ok
 }
 
+// Plan returns the tenant's plan; empty while it is on the default plan.
+func (t *Tenant) Plan() PlanName { return t.plan }
+
 // Members returns a copy of the tenant's members and their roles.
 func (t *Tenant) Members() map[string]Role { return maps.Clone(t.members) }
 
@@ -51,7 +55,7 @@ func (t *Tenant) Members() map[string]Role { return maps.Clone(t.members) }
 func (t *Tenant) Apply(e Event) error {
 	allowed := []EventType{TenantCreatedType}
 	if t.seq > 0 {
-		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType}
+		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType}
 	}
 	p, err := applyNext("tenant", t.seq, e, allowed...)
 	if err != nil {
@@ -68,6 +72,11 @@ func (t *Tenant) Apply(e Event) error {
 		t.members[p.UserID] = p.Role
 	case *TenantMemberRemoved:
 		delete(t.members, p.UserID)
+	case *TenantPlanChanged:
+		if _, err := ParsePlanName(string(p.Plan)); err != nil {
+			return err
+		}
+		t.plan = p.Plan
 	}
 	t.seq = e.Seq
 	return nil

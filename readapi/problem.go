@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/commands"
@@ -26,6 +27,12 @@ type problem struct {
 	Field string `json:"field,omitempty"`
 	// State is a finished task's final state, on a 409 task-finished.
 	State domain.TaskState `json:"state,omitempty"`
+	// Plan, Limit, Used and ResetsAt describe a daily quota, on a 429
+	// quota-exceeded.
+	Plan     domain.PlanName `json:"plan,omitempty"`
+	Limit    int             `json:"limit,omitempty"`
+	Used     int             `json:"used,omitempty"`
+	ResetsAt string          `json:"resets_at,omitempty"`
 }
 
 const problemBase = "urn:axontask:problem:"
@@ -43,7 +50,12 @@ func toProblem(err error) problem {
 	var finished *commands.TaskFinishedError
 	var inputErr *auth.InputError
 	var limited *rateLimitedError
+	var quota *commands.QuotaExceededError
 	switch {
+	case errors.As(err, &quota):
+		return problem{Type: problemBase + "quota-exceeded", Title: "Daily task quota exceeded", Status: http.StatusTooManyRequests,
+			Detail: quota.Error() + "; wait, or move to a larger plan", Plan: quota.Plan, Limit: quota.Limit, Used: quota.Used,
+			ResetsAt: domain.FormatTime(quota.ResetsAt)}
 	case errors.As(err, &limited):
 		return problem{Type: problemBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: limited.Error() + " (see the RateLimit-* headers)"}
@@ -106,8 +118,12 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			"request_id", requestID(r.Context()), "err", err)
 	}
 	var limited *rateLimitedError
-	if errors.As(err, &limited) {
+	var quota *commands.QuotaExceededError
+	switch {
+	case errors.As(err, &limited):
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(limited.retryAfter)))
+	case errors.As(err, &quota):
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(time.Until(quota.ResetsAt))))
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="axontask"`)

@@ -52,3 +52,25 @@ func TestCORS(t *testing.T) {
 		}
 	})
 }
+
+// A start past the plan's daily cap answers 429 with the limit, the usage
+// and when it resets.
+func TestDailyQuotaAnswer(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, setupOpts{plans: map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "2"}}, func(t *testing.T, b *bundle) {
+		b.start(t)
+		b.start(t)
+		resp := b.do(t, "POST", "/mcp/start_task", tenantA, `{"name":"t","adapter":"mock","args":{"steps":1}}`)
+		p := decode[map[string]any](t, resp, http.StatusTooManyRequests)
+		if p["type"] != "urn:axontask:problem:quota-exceeded" || p["limit"] != 2.0 || p["used"] != 2.0 || p["plan"] != "trial" || p["resets_at"] == nil {
+			t.Fatalf("quota problem %v", p)
+		}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 || s > 86400 {
+			t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+		resp = b.do(t, "POST", "/mcp/start_task", tenantB, `{"name":"t","adapter":"mock","args":{"steps":1},"timeout_s":601}`)
+		if p := decode[map[string]any](t, resp, http.StatusBadRequest); p["field"] != "timeout_s" {
+			t.Fatalf("timeout past the plan's: %v", p)
+		}
+	})
+}

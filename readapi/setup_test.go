@@ -22,6 +22,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
@@ -54,6 +55,9 @@ type setupOpts struct {
 	requestLimit ratelimit.Limit
 	// cors is the API's CORSOrigins.
 	cors []string
+	// plans, when set, are the environment of the plan catalog that the
+	// start handler's quotas apply.
+	plans map[string]string
 }
 
 // forEachStore runs test as a parallel subtest against a bundle on a fresh
@@ -100,7 +104,15 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 		relay := bus.NewRelay(s, pubsub.(message.Publisher), bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "relay.checkpoint")}, nil)
 		background(relay.Run)
 	}
-	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{})
+	var startCfg commands.StartTaskConfig
+	if o.plans != nil {
+		catalog, err := plans.FromEnv(func(k string) string { return o.plans[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		startCfg.Quotas = commands.NewQuotas(s, catalog, nil)
+	}
+	start, err := commands.NewStartTaskHandler(s, startCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

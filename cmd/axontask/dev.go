@@ -81,7 +81,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	creds, err := ensureDevCredentials(ctx, identity, *dataDir)
+	creds, err := ensureDevCredentials(ctx, identity, store, *dataDir)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
 )
 
 // Access token settings, from the environment.
@@ -66,10 +67,10 @@ type devCredentials struct {
 const devEmail = "dev@localhost"
 
 // ensureDevCredentials returns working credentials of the local user: on the
-// first start it registers the user (and their tenant, "local") and creates
-// an API key with every scope; later it reuses them, making a new key when
+// first start it registers the user (and their tenant, "local", on the ent
+// plan) and creates an API key with every scope; later it reuses them, making a new key when
 // the old one was revoked.
-func ensureDevCredentials(ctx context.Context, id *commands.Identity, dataDir string) (devCredentials, error) {
+func ensureDevCredentials(ctx context.Context, id *commands.Identity, store commands.StreamStore, dataDir string) (devCredentials, error) {
 	path := filepath.Join(dataDir, "dev-credentials.json")
 	var c devCredentials
 	b, err := os.ReadFile(path)
@@ -83,11 +84,16 @@ func ensureDevCredentials(ctx context.Context, id *commands.Identity, dataDir st
 		}
 	case errors.Is(err, os.ErrNotExist):
 		c = devCredentials{Email: devEmail, Password: rand.Text()}
-		if _, err := id.Register(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"}); err != nil {
-			if errors.Is(err, commands.ErrEmailTaken) {
-				return c, fmt.Errorf("the local user exists but %s is gone; delete events.db in the data dir to start afresh", path)
-			}
+		tok, err := id.Register(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"})
+		if errors.Is(err, commands.ErrEmailTaken) {
+			return c, fmt.Errorf("the local user exists but %s is gone; delete events.db in the data dir to start afresh", path)
+		}
+		if err != nil {
 			return c, fmt.Errorf("create the local user: %w", err)
+		}
+		// The local tenant is the developer's own: the largest plan.
+		if err := commands.SetPlan(ctx, store, tok.TenantID, domain.PlanEnt, domain.Metadata{Actor: "dev"}, time.Now); err != nil {
+			return c, fmt.Errorf("put the local tenant on the ent plan: %w", err)
 		}
 	default:
 		return c, err

@@ -7,6 +7,7 @@
 //	axontask serve                                        API process (Postgres + Redis)
 //	axontask worker                                       worker process (Postgres + Redis)
 //	axontask migrate  [-database-url URL | -sqlite FILE]  apply schema migrations
+//	axontask tenants  plans | set-plan [-database-url URL | -sqlite FILE] TENANT PLAN
 //	axontask export   [-database-url URL | -sqlite FILE] [-stream ID] [-from POS]
 //	axontask verify   [FILE]                               verify an export offline (stdin by default)
 package main
@@ -62,6 +63,7 @@ Commands:
   worker    run a worker process on Postgres and Redis (any number of them)
   migrate   apply schema migrations to Postgres (DATABASE_URL) or a SQLite file
   projections rebuild   rebuild the read models from the event store
+  tenants   list the plans; put a tenant on a plan
   export    write events as JSON Lines, for auditors
   verify    verify an export offline: hash chains, digests, order
 
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runProjections(ctx, rest, stdout, stderr)
 	case "export":
 		return runExport(ctx, rest, stdout, stderr)
+	case "tenants":
+		return runTenants(ctx, rest, stdout, stderr)
 	case "verify":
 		return runVerify(rest, stdin, stdout, stderr)
 	case "help", "-h", "--help":

@@ -23,6 +23,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
@@ -216,7 +217,11 @@ func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, limi
 	if err != nil {
 		return nil, err
 	}
-	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
+	catalog, err := plans.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{Quotas: commands.NewQuotas(store, catalog, nil)})
 	if err != nil {
 		return nil, err
 	}

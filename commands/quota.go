@@ -1,0 +1,156 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/plans"
+)
+
+// planCacheTTL is how long a tenant's plan is remembered: a plan change
+// takes effect on every API process within it.
+const planCacheTTL = 10 * time.Second
+
+// maxCachedPlans bounds the plan cache; past it, it starts afresh.
+const maxCachedPlans = 100_000
+
+// QuotaStore is what Quotas needs of the event store: tenant streams and
+// the daily start counter.
+type QuotaStore interface {
+	StreamReader
+	ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (used int, ok bool, err error)
+	ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error
+}
+
+// QuotaExceededError reports a start past the plan's daily task cap.
+type QuotaExceededError struct {
+	Plan domain.PlanName
+	// Limit is the plan's tasks per day; Used the tasks started today.
+	Limit, Used int
+	// ResetsAt is the next midnight UTC, when starts are allowed again.
+	ResetsAt time.Time
+}
+
+func (e *QuotaExceededError) Error() string {
+	return fmt.Sprintf("the %s plan allows %d tasks a day and %d were started today; starts are allowed again at %s",
+		e.Plan, e.Limit, e.Used, e.ResetsAt.Format(time.RFC3339))
+}
+
+// Quotas applies tenants' plans to starts: the longest timeout and the
+// daily task cap, counted exactly across API processes. It is safe for
+// concurrent use.
+type Quotas struct {
+	store   QuotaStore
+	catalog plans.Catalog
+	now     func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedPlan
+}
+
+type cachedPlan struct {
+	plan     plans.Plan
+	loadedAt time.Time
+}
+
+// NewQuotas returns the quotas of catalog's plans, kept in store; now reads
+// the time (nil: time.Now).
+func NewQuotas(store QuotaStore, catalog plans.Catalog, now func() time.Time) *Quotas {
+	if now == nil {
+		now = time.Now
+	}
+	return &Quotas{store: store, catalog: catalog, now: now, cache: make(map[string]cachedPlan)}
+}
+
+// Plan returns the tenant's plan: the one its stream names, or the default
+// plan (also for a tenant without a stream). It is read at most every
+// planCacheTTL per tenant.
+func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) {
+	now := q.now()
+	q.mu.Lock()
+	c, ok := q.cache[tenantID]
+	q.mu.Unlock()
+	if ok && now.Sub(c.loadedAt) < planCacheTTL {
+		return c.plan, nil
+	}
+	var t domain.Tenant
+	if err := loadStream(ctx, q.store, tenantID, &t); err != nil {
+		return plans.Plan{}, err
+	}
+	p := q.catalog.Get(t.Plan())
+	q.mu.Lock()
+	if len(q.cache) >= maxCachedPlans {
+		clear(q.cache)
+	}
+	q.cache[tenantID] = cachedPlan{plan: p, loadedAt: now}
+	q.mu.Unlock()
+	return p, nil
+}
+
+// reserve counts one start of the tenant today, or fails with a
+// *QuotaExceededError. release undoes it, for a start that did not happen.
+func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan) (release func(), err error) {
+	day := q.now().UTC()
+	used, ok, err := q.store.ReserveTaskStart(ctx, tenantID, day, p.TasksPerDay)
+	if err != nil {
+		return nil, fmt.Errorf("count the start: %w", err)
+	}
+	if !ok {
+		midnight := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, time.UTC)
+		return nil, &QuotaExceededError{Plan: p.Name, Limit: p.TasksPerDay, Used: used, ResetsAt: midnight}
+	}
+	return func() { _ = q.store.ReleaseTaskStart(context.WithoutCancel(ctx), tenantID, day) }, nil
+}
+
+// startedBefore reports whether cmd, a repeated command (one with a
+// CommandID), already started its task, so that it is not counted twice.
+// Two copies of one command racing may both be counted.
+func (q *Quotas) startedBefore(ctx context.Context, cmd StartTask) (bool, error) {
+	if cmd.CommandID == "" {
+		return false, nil
+	}
+	taskID, _, err := startIDs(cmd, 0)
+	if err != nil {
+		return false, err
+	}
+	first, err := q.store.ReadStream(ctx, taskID.String(), 0, 1)
+	return len(first) > 0, err
+}
+
+// ErrTenantNotFound reports an operator command on a tenant that does not exist.
+var ErrTenantNotFound = errors.New("tenant not found")
+
+// SetPlan puts a tenant on a plan, an operator's command (axontask tenants
+// set-plan) until billing sets plans. Setting the plan it is on is a no-op.
+// It takes effect on every API process within planCacheTTL.
+func SetPlan(ctx context.Context, store StreamStore, tenantID string, plan domain.PlanName, meta domain.Metadata, now func() time.Time) error {
+	if _, err := domain.ParsePlanName(string(plan)); err != nil {
+		return err
+	}
+	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
+		return err
+	}
+	for range 3 {
+		var t domain.Tenant
+		if err := loadStream(ctx, store, tenantID, &t); err != nil {
+			return err
+		}
+		switch {
+		case !t.Exists():
+			return fmt.Errorf("tenant %s: %w", tenantID, ErrTenantNotFound)
+		case t.Plan() == plan:
+			return nil
+		}
+		stream := eventstore.Stream{ID: tenantID, Type: domain.StreamTenant, TenantID: tenantID}
+		err := appendEvent(ctx, store, stream, t.Seq(), domain.TenantPlanChangedType, &domain.TenantPlanChanged{Plan: plan}, meta, now())
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("set plan: the tenant kept changing; try again: %w", eventstore.ErrConflict)
+}
