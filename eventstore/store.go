@@ -104,6 +104,10 @@ type Store interface {
 	// with a *domain.ValidationError (see ValidateTaskStartDay).
 	TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error)
 
+	// WaitingStore remembers the queued tasks that wait for a slot of
+	// their tenant's concurrency limit (operational state, not events).
+	WaitingStore
+
 	// Close releases the store's resources and stops its background work.
 	Close() error
 }

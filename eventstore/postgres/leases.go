@@ -5,11 +5,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
 var _ eventstore.LeaseStore = (*Store)(nil)
+
+// leaseLockClass is the class (first key) of the two-int advisory locks
+// that serialize PutLeaseWithin per tenant; the second key is
+// hashtext(tenant_id). Postgres keeps two-int keys apart from the
+// single-bigint keys of the elections (sealerLockKey, RunElected's keys)
+// and of migrationLockKey, so the two never meet, whatever a tenant's id.
+// Any other two-int advisory lock of AxonTask must use another class.
+const leaseLockClass int32 = 0x61786c73 // "axls"
 
 // PutLease implements eventstore.LeaseStore.
 func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
@@ -20,6 +30,63 @@ func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
 		return fmt.Errorf("put lease of %s: %w", l.TaskID, err)
 	}
 	return nil
+}
+
+// PutLeaseWithin implements eventstore.LeaseStore. One transaction takes
+// the tenant's transaction-scoped advisory lock (leaseLockClass), which
+// queues the calls of one tenant from every process, then inserts the
+// lease in one statement that counts the tenant's leases and skips a task
+// already leased (ON CONFLICT DO NOTHING). The count runs after the lock
+// is granted, in a snapshot that sees every earlier holder's commit (a
+// transaction's locks are released only once its commit is visible), so
+// the limit is never passed. Only a refusal costs a third statement, to
+// tell ErrLeaseTaken from ErrTenantAtLimit. Calls for other tenants never
+// wait for the lock.
+func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit int) error {
+	if s.closed.Load() {
+		return eventstore.ErrClosed
+	}
+	l, err := eventstore.ValidateLeaseWithin(l, limit)
+	if err != nil {
+		return fmt.Errorf("put lease within a limit: %w", err)
+	}
+	var refused error
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var txErr error
+		refused, txErr = s.putLeaseWithin(ctx, tx, l, limit)
+		return txErr
+	})
+	if err != nil {
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, err)
+	}
+	if refused != nil {
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, refused)
+	}
+	return nil
+}
+
+// putLeaseWithin runs PutLeaseWithin's statements in tx. It returns the
+// sentinel of a refusal, or an error that fails the transaction.
+func (s *Store) putLeaseWithin(ctx context.Context, tx pgx.Tx, l eventstore.Lease, limit int) (refused, err error) {
+	err = s.q.LeaseLockTenant(ctx, tx, dbsqlc.LeaseLockTenantParams{LockClass: leaseLockClass, TenantID: l.TenantID})
+	if err != nil {
+		return nil, fmt.Errorf("lock the tenant's leases: %w", err)
+	}
+	n, err := s.q.LeasePutWithin(ctx, tx, dbsqlc.LeasePutWithinParams{
+		TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID, Attempt: int32(l.Attempt), ExpiresAt: l.ExpiresAt,
+		MaxLeases: int64(limit),
+	})
+	if err != nil || n == 1 {
+		return nil, err
+	}
+	taken, err := s.q.LeaseExists(ctx, tx, l.TaskID)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("refused, then look the task's lease up: %w", err)
+	case taken:
+		return eventstore.ErrLeaseTaken, nil
+	}
+	return eventstore.ErrTenantAtLimit, nil
 }
 
 // RenewLease implements eventstore.LeaseStore.

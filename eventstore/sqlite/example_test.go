@@ -75,3 +75,72 @@ func Example() {
 	// seq 1, position 0, task.created at 2026-01-02T15:04:05.123456Z: {"adapter":"mock","args":{"steps":3},"name":"build","timeout_s":60}
 	// seq 2, position 1, task.queued at 2026-01-02T15:04:05.124456Z: {"attempt":1}
 }
+
+// Lease a task only while its tenant runs fewer tasks than its plan allows,
+// before claiming it; remember a refused task as waiting, and dispatch it
+// again once a lease of the tenant is dropped.
+func ExampleStore_PutLeaseWithin() {
+	dir, err := os.MkdirTemp("", "axontask-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	ctx := context.Background()
+
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"), eventstore.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = store.Close() }()
+
+	const concurrency = 1 // the tenant's plan
+	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	dispatch := func(taskID string) {
+		lease := eventstore.Lease{TaskID: taskID, TenantID: "tenant-1", WorkerID: "w1", Attempt: 1, ExpiresAt: now.Add(30 * time.Second)}
+		err := store.PutLeaseWithin(ctx, lease, concurrency)
+		switch {
+		case err == nil:
+			// Claim the task (append task.started), run it, drop the lease.
+			fmt.Println(taskID, "leased")
+			if err := store.UnmarkWaiting(ctx, taskID); err != nil {
+				log.Fatal(err)
+			}
+		case errors.Is(err, eventstore.ErrTenantAtLimit):
+			fmt.Println(taskID, "waits for a slot")
+			if err := store.MarkWaiting(ctx, taskID, lease.TenantID, now); err != nil {
+				log.Fatal(err)
+			}
+		case errors.Is(err, eventstore.ErrLeaseTaken):
+			fmt.Println(taskID, "runs elsewhere")
+		default:
+			log.Fatal(err)
+		}
+	}
+	dispatch("task-1")
+	dispatch("task-2")
+	dispatch("task-1")
+
+	// task-1 ends: its lease is dropped, and the oldest waiting task of the
+	// tenant is dispatched again.
+	if err := store.DropLease(ctx, "task-1", 1); err != nil {
+		log.Fatal(err)
+	}
+	waiting, err := store.WaitingTasks(ctx, "tenant-1", 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, w := range waiting {
+		dispatch(w.TaskID)
+	}
+	waiting, err = store.WaitingTasks(ctx, "", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("still waiting:", len(waiting))
+	// Output:
+	// task-1 leased
+	// task-2 waits for a slot
+	// task-1 runs elsewhere
+	// task-2 leased
+	// still waiting: 0
+}

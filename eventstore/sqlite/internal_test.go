@@ -61,6 +61,11 @@ func TestQueriesUseIndexes(t *testing.T) {
 		queryReadStream: {"s", 0, 10},
 		queryReadFeed:   {0, 10},
 		queryFeedHead:   nil,
+		// The count of a tenant's leases and the waiting task lists.
+		queryPutLeaseWithin:       {"task-1", "tenant-1", "w1", 1, 0, 3},
+		queryLeaseExists:          {"task-1"},
+		queryWaitingTasks:         {10},
+		queryWaitingTasksOfTenant: {"tenant-1", 10},
 	} {
 		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 		if err != nil {
@@ -80,6 +85,10 @@ func TestQueriesUseIndexes(t *testing.T) {
 		for _, step := range plan {
 			if strings.HasPrefix(step, "SCAN events") {
 				t.Errorf("query %s scans the events table: %v", query, plan)
+			}
+			// The small tables may be read in an index's order, never whole.
+			if strings.HasPrefix(step, "SCAN task_") && !strings.Contains(step, " USING ") {
+				t.Errorf("query %s scans a table: %v", query, plan)
 			}
 		}
 	}

@@ -37,6 +37,69 @@ func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
 	return nil
 }
 
+// PutLeaseWithin implements eventstore.LeaseStore. It runs on the writer
+// connection, in one write transaction: an insert that counts the tenant's
+// leases and skips a task already leased and, only on a refusal, a look-up
+// of the task's lease to tell ErrLeaseTaken from ErrTenantAtLimit. Calls
+// of every goroutine queue for the writer (with appends) for as long as
+// ctx allows, and SQLite's write lock serializes them with other processes
+// on the file, so the limit is never passed.
+func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit int) error {
+	if s.closed.Load() {
+		return fmt.Errorf("put lease within a limit: %w", eventstore.ErrClosed)
+	}
+	l, err := eventstore.ValidateLeaseWithin(l, limit)
+	if err != nil {
+		return fmt.Errorf("put lease within a limit: %w", err)
+	}
+	if err := s.lockWriter(ctx); err != nil {
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, err)
+	}
+	refused, err := s.putLeaseWithin(ctx, l, limit)
+	s.unlockWriter()
+	if err != nil {
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, s.closedOr(err))
+	}
+	if refused != nil {
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, refused)
+	}
+	return nil
+}
+
+// putLeaseWithin runs one PutLeaseWithin in one write transaction and
+// returns the sentinel of a refusal. The caller holds the write slot.
+func (s *Store) putLeaseWithin(ctx context.Context, l eventstore.Lease, limit int) (refused, err error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed put reports its own error
+
+	res, err := tx.ExecContext(ctx, queryPutLeaseWithin, l.TaskID, l.TenantID, l.WorkerID, l.Attempt, l.ExpiresAt.UnixMicro(), limit)
+	if err != nil {
+		return nil, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		// Refused: read why in the same transaction.
+		var taken bool
+		if err := tx.QueryRowContext(ctx, queryLeaseExists, l.TaskID).Scan(&taken); err != nil {
+			return nil, fmt.Errorf("refused, then look the task's lease up: %w", err)
+		}
+		refused = eventstore.ErrTenantAtLimit
+		if taken {
+			refused = eventstore.ErrLeaseTaken
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return refused, nil
+}
+
 // RenewLease implements eventstore.LeaseStore.
 func (s *Store) RenewLease(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error) {
 	n, err := s.exec(ctx, `UPDATE task_leases SET expires_at = ? WHERE task_id = ? AND worker_id = ? AND attempt = ?`,

@@ -70,6 +70,32 @@ const (
 	WHERE tenant_id = ? AND day = ? AND tasks > 0`
 
 	queryTaskStartsUsed = `SELECT tasks FROM tenant_daily_usage WHERE tenant_id = ? AND day = ?`
+
+	// queryPutLeaseWithin inserts a lease (task, tenant, worker, attempt,
+	// expiry) only if its tenant (the second argument again) holds fewer
+	// leases than the limit, expired ones counted, and the task has none;
+	// otherwise it affects no row. Exact only inside a write transaction.
+	queryPutLeaseWithin = `INSERT INTO task_leases (task_id, tenant_id, worker_id, attempt, expires_at)
+	SELECT ?1, ?2, ?3, ?4, ?5
+	WHERE (SELECT count(*) FROM task_leases WHERE tenant_id = ?2) < ?6
+	ON CONFLICT (task_id) DO NOTHING`
+
+	queryLeaseExists = `SELECT EXISTS (SELECT 1 FROM task_leases WHERE task_id = ?)`
+
+	// queryMarkWaiting records that a task waits; a task already marked
+	// keeps its row (its first since).
+	queryMarkWaiting = `INSERT INTO task_waiting (task_id, tenant_id, since) VALUES (?, ?, ?)
+	ON CONFLICT (task_id) DO NOTHING`
+
+	queryUnmarkWaiting = `DELETE FROM task_waiting WHERE task_id = ?`
+
+	// queryWaitingTasks and queryWaitingTasksOfTenant list the oldest
+	// waiting tasks, through task_waiting_since_idx and
+	// task_waiting_tenant_since_idx.
+	queryWaitingTasks = `SELECT task_id, tenant_id, since FROM task_waiting
+	ORDER BY since, task_id LIMIT ?`
+	queryWaitingTasksOfTenant = `SELECT task_id, tenant_id, since FROM task_waiting
+	WHERE tenant_id = ? ORDER BY since, task_id LIMIT ?`
 )
 
 // writerStmts are prepared once on the writer's one connection.
@@ -81,6 +107,7 @@ type writerStmts struct {
 // first runs them).
 type readerStmts struct {
 	feedHead, readStream, readFeed, listStreams, apiKeysLastUsed, taskStartsUsed *sql.Stmt
+	waitingTasks, waitingTasksOfTenant                                           *sql.Stmt
 }
 
 func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
@@ -97,12 +124,14 @@ func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
 func prepareReader(ctx context.Context, db *sql.DB) (readerStmts, error) {
 	var r readerStmts
 	err := prepareAll(ctx, db, map[**sql.Stmt]string{
-		&r.feedHead:        queryFeedHead,
-		&r.readStream:      queryReadStream,
-		&r.readFeed:        queryReadFeed,
-		&r.listStreams:     queryListStreams,
-		&r.apiKeysLastUsed: queryAPIKeysLastUsed,
-		&r.taskStartsUsed:  queryTaskStartsUsed,
+		&r.feedHead:             queryFeedHead,
+		&r.readStream:           queryReadStream,
+		&r.readFeed:             queryReadFeed,
+		&r.listStreams:          queryListStreams,
+		&r.apiKeysLastUsed:      queryAPIKeysLastUsed,
+		&r.taskStartsUsed:       queryTaskStartsUsed,
+		&r.waitingTasks:         queryWaitingTasks,
+		&r.waitingTasksOfTenant: queryWaitingTasksOfTenant,
 	})
 	return r, err
 }
@@ -125,7 +154,8 @@ func (w writerStmts) close() []error {
 }
 
 func (r readerStmts) close() []error {
-	return closeStmts(r.feedHead, r.readStream, r.readFeed, r.listStreams, r.apiKeysLastUsed, r.taskStartsUsed)
+	return closeStmts(r.feedHead, r.readStream, r.readFeed, r.listStreams, r.apiKeysLastUsed, r.taskStartsUsed,
+		r.waitingTasks, r.waitingTasksOfTenant)
 }
 
 func closeStmts(stmts ...*sql.Stmt) []error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -315,5 +316,46 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{MaxReadLimit: -1}); err == nil {
 		t.Error("Open with a negative limit succeeded")
+	}
+}
+
+// TestPutLeaseWithinAcrossStores: of 20 calls at once for 20 tasks of one
+// tenant, spread over two stores on one file (two processes), with a
+// limit of 3, exactly 3 succeed.
+func TestPutLeaseWithinAcrossStores(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "events.db")
+	stores := []*sqlite.Store{open(t, path, eventstore.Options{}), open(t, path, eventstore.Options{})}
+	const callers, limit = 20, 3
+	expires := time.Now().Add(time.Minute)
+	errs := make(chan error, callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		s := stores[i%len(stores)]
+		l := eventstore.Lease{TaskID: fmt.Sprintf("task-%d", i), TenantID: "tenant-1", WorkerID: fmt.Sprintf("w%d", i%len(stores)), Attempt: 1, ExpiresAt: expires}
+		wg.Go(func() {
+			<-start
+			errs <- s.PutLeaseWithin(t.Context(), l, limit)
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	granted := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			granted++
+		case !errors.Is(err, eventstore.ErrTenantAtLimit):
+			t.Fatalf("PutLeaseWithin: %v", err)
+		}
+	}
+	var stored int
+	if err := openRaw(t, path).QueryRowContext(t.Context(), `SELECT count(*) FROM task_leases WHERE tenant_id = 'tenant-1'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if granted != limit || stored != limit {
+		t.Fatalf("%d leases granted and %d stored, want %d", granted, stored, limit)
 	}
 }

@@ -9,7 +9,9 @@
 // WaitFeed wake-ups and cancellation; ErrClosed after Close; listing a
 // tenant's streams of one type (byte order, paging, isolation, limits); API
 // key last uses that never move backwards; daily task start counts per
-// tenant and UTC day that concurrent reservations never push past a limit.
+// tenant and UTC day that concurrent reservations never push past a limit;
+// leases put within a tenant's limit, exact under concurrent calls; waiting
+// tasks listed oldest first.
 //
 // It allows for a store that seals feed positions after the append commits
 // (Postgres does): it never assumes that Append returns positions, and it

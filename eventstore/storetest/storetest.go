@@ -53,6 +53,12 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"TaskStartDayUTC", testTaskStartDayUTC},
 		{"ReserveTaskStartConcurrent", testReserveTaskStartConcurrent},
 		{"TaskStartsValidation", testTaskStartsValidation},
+		{"PutLeaseWithin", testPutLeaseWithin},
+		{"PutLeaseWithinConcurrent", testPutLeaseWithinConcurrent},
+		{"PutLeaseWithinValidation", testPutLeaseWithinValidation},
+		{"WaitingTasks", testWaitingTasks},
+		{"WaitingTasksLimits", testWaitingTasksLimits},
+		{"WaitingValidation", testWaitingValidation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -84,6 +84,7 @@ func testClose(t *testing.T, newStore factory) {
 		t.Errorf("WaitFeed blocked during Close: got %v, want ErrClosed", err)
 	}
 
+	ls := leaseStore(t, s)
 	calls := map[string]func() error{
 		"Append": func() error {
 			_, err := s.Append(ctx, stream, 1, outputEvents(1, 1))
@@ -119,6 +120,13 @@ func testClose(t *testing.T, newStore factory) {
 		"ReleaseTaskStart": func() error { return s.ReleaseTaskStart(ctx, tenant, baseTime) },
 		"TaskStartsUsed": func() error {
 			_, err := s.TaskStartsUsed(ctx, tenant, baseTime)
+			return err
+		},
+		"PutLeaseWithin": func() error { return ls.PutLeaseWithin(ctx, newLease(tenant, baseTime), 10) },
+		"MarkWaiting":    func() error { return s.MarkWaiting(ctx, "task-1", tenant, baseTime) },
+		"UnmarkWaiting":  func() error { return s.UnmarkWaiting(ctx, "task-1") },
+		"WaitingTasks": func() error {
+			_, err := s.WaitingTasks(ctx, tenant, 10)
 			return err
 		},
 	}

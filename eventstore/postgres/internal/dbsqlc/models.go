@@ -81,6 +81,12 @@ type TaskView struct {
 	LastPosition int64
 }
 
+type TaskWaiting struct {
+	TaskID   string
+	TenantID string
+	Since    time.Time
+}
+
 type TenantDailyUsage struct {
 	TenantID string
 	Day      time.Time

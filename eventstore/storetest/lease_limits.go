@@ -1,0 +1,327 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+// leaseStore returns s as an eventstore.LeaseStore, failing the test when
+// it is none.
+func leaseStore(t *testing.T, s eventstore.Store) eventstore.LeaseStore {
+	t.Helper()
+	ls, ok := s.(eventstore.LeaseStore)
+	if !ok {
+		t.Fatal("the store does not implement eventstore.LeaseStore")
+	}
+	return ls
+}
+
+// newLease returns a lease of a new task of tenantID, held by worker w1
+// for attempt 1, expiring at expires.
+func newLease(tenantID string, expires time.Time) eventstore.Lease {
+	return eventstore.Lease{TaskID: "task-" + uuid.NewString(), TenantID: tenantID, WorkerID: "w1", Attempt: 1, ExpiresAt: expires}
+}
+
+// putWithin calls PutLeaseWithin and fails the test unless it returns an
+// error matching want (nil for success).
+func putWithin(t *testing.T, ls eventstore.LeaseStore, l eventstore.Lease, limit int, want error) {
+	t.Helper()
+	err := ls.PutLeaseWithin(t.Context(), l, limit)
+	if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+		t.Fatalf("PutLeaseWithin(task %s of %s, limit %d) = %v, want %v", l.TaskID, l.TenantID, limit, err, want)
+	}
+	if want != nil && errors.Is(err, eventstore.ErrLeaseTaken) && errors.Is(err, eventstore.ErrTenantAtLimit) {
+		t.Fatalf("PutLeaseWithin(task %s of %s, limit %d) = %v: matches both refusals", l.TaskID, l.TenantID, limit, err)
+	}
+}
+
+// allLeases returns every stored lease, expired or not, by task id.
+func allLeases(t *testing.T, ls eventstore.LeaseStore) map[string]eventstore.Lease {
+	t.Helper()
+	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	got, err := ls.ExpiredLeases(t.Context(), never, 10_000)
+	if err != nil {
+		t.Fatalf("ExpiredLeases: %v", err)
+	}
+	out := make(map[string]eventstore.Lease, len(got))
+	for _, l := range got {
+		out[l.TaskID] = l
+	}
+	return out
+}
+
+// leasedTasks returns the sorted task ids of tenantID's stored leases.
+func leasedTasks(t *testing.T, ls eventstore.LeaseStore, tenantID string) []string {
+	t.Helper()
+	var ids []string
+	for id, l := range allLeases(t, ls) {
+		if l.TenantID == tenantID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// checkLeased fails the test unless tenantID's leases are those of want.
+func checkLeased(t *testing.T, ls eventstore.LeaseStore, tenantID string, want ...eventstore.Lease) {
+	t.Helper()
+	ids := make([]string, len(want))
+	for i, l := range want {
+		ids[i] = l.TaskID
+	}
+	slices.Sort(ids)
+	if got := leasedTasks(t, ls, tenantID); !slices.Equal(got, ids) {
+		t.Fatalf("leases of %s are of tasks %v, want %v", tenantID, got, ids)
+	}
+}
+
+// testPutLeaseWithin: a tenant's leases fill up to the limit and the next
+// is refused with ErrTenantAtLimit and not written; the limit is the
+// caller's, call by call; tenants are counted apart; DropLease frees a
+// slot; a task that has a lease (any attempt, any worker, any tenant, put
+// by either method) is refused with ErrLeaseTaken, which wins over the
+// limit; expired leases and PutLease's count; leases are not events.
+func testPutLeaseWithin(t *testing.T, newStore factory) {
+	s := newStore(t, eventstore.Options{})
+	ls := leaseStore(t, s)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	later := now.Add(30 * time.Second)
+
+	// Fill to the limit, then refuse.
+	a := []eventstore.Lease{newLease(tenant, later), newLease(tenant, later), newLease(tenant, later)}
+	for _, l := range a {
+		putWithin(t, ls, l, 3, nil)
+	}
+	over := newLease(tenant, later)
+	putWithin(t, ls, over, 3, eventstore.ErrTenantAtLimit)
+	putWithin(t, ls, over, 3, eventstore.ErrTenantAtLimit)
+	putWithin(t, ls, over, 1, eventstore.ErrTenantAtLimit)
+	checkLeased(t, ls, tenant, a...)
+
+	// Other tenants are counted apart, and do not count here.
+	b := newLease("tenant-b", later)
+	putWithin(t, ls, b, 1, nil)
+	putWithin(t, ls, newLease("tenant-b", later), 1, eventstore.ErrTenantAtLimit)
+	upper := newLease("TENANT-A", later) // ids are case-sensitive
+	putWithin(t, ls, upper, 1, nil)
+	putWithin(t, ls, over, 3, eventstore.ErrTenantAtLimit)
+	checkLeased(t, ls, "tenant-b", b)
+
+	// A higher limit (a plan upgraded) allows more.
+	putWithin(t, ls, over, 4, nil)
+	a = append(a, over)
+	checkLeased(t, ls, tenant, a...)
+
+	// Dropping a lease frees its slot; dropping another attempt does not.
+	next := newLease(tenant, later)
+	putWithin(t, ls, next, 4, eventstore.ErrTenantAtLimit)
+	if err := ls.DropLease(t.Context(), a[0].TaskID, 2); err != nil {
+		t.Fatal(err)
+	}
+	putWithin(t, ls, next, 4, eventstore.ErrTenantAtLimit)
+	if err := ls.DropLease(t.Context(), a[0].TaskID, 1); err != nil {
+		t.Fatal(err)
+	}
+	putWithin(t, ls, next, 4, nil)
+	a = append(a[1:], next)
+	checkLeased(t, ls, tenant, a...)
+
+	// A task with a lease is taken, whoever holds it and whatever the
+	// limit; ErrLeaseTaken wins over ErrTenantAtLimit.
+	again := a[0]
+	again.WorkerID, again.Attempt = "w2", 2
+	putWithin(t, ls, again, 100, eventstore.ErrLeaseTaken)
+	putWithin(t, ls, again, 4, eventstore.ErrLeaseTaken)
+	putWithin(t, ls, a[0], 100, eventstore.ErrLeaseTaken) // the same lease again
+	elsewhere := b
+	elsewhere.TenantID = tenant // a task leased under another tenant
+	putWithin(t, ls, elsewhere, 100, eventstore.ErrLeaseTaken)
+	if got := allLeases(t, ls)[a[0].TaskID]; got.WorkerID != "w1" || got.Attempt != 1 {
+		t.Fatalf("a refused PutLeaseWithin changed the lease: %+v", got)
+	}
+	checkLeased(t, ls, tenant, a...)
+	checkLeased(t, ls, "tenant-b", b)
+
+	// Expired leases count: a dead worker's task holds its slot until the
+	// watchdog drops its lease.
+	past := now.Add(-time.Hour)
+	c := []eventstore.Lease{newLease("tenant-c", past), newLease("tenant-c", past)}
+	putWithin(t, ls, c[0], 2, nil)
+	putWithin(t, ls, c[1], 2, nil)
+	putWithin(t, ls, newLease("tenant-c", later), 2, eventstore.ErrTenantAtLimit)
+	if got, err := ls.ExpiredLeases(t.Context(), now, 10); err != nil || len(got) != 2 {
+		t.Fatalf("ExpiredLeases(now) = %+v, %v; want tenant-c's 2 leases", got, err)
+	}
+	if err := ls.DropLease(t.Context(), c[0].TaskID, 1); err != nil {
+		t.Fatal(err)
+	}
+	putWithin(t, ls, newLease("tenant-c", later), 2, nil)
+
+	// A lease put by PutLease counts, and its task is taken.
+	d := newLease("tenant-d", later)
+	if err := ls.PutLease(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	putWithin(t, ls, newLease("tenant-d", later), 1, eventstore.ErrTenantAtLimit)
+	putWithin(t, ls, d, 5, eventstore.ErrLeaseTaken)
+
+	// A lease put within a limit is a lease like any other: renewed by its
+	// holder, listed when expired with its time in UTC microseconds, dropped.
+	e := newLease("tenant-e", baseTime)
+	putWithin(t, ls, e, 1, nil)
+	got, ok := allLeases(t, ls)[e.TaskID]
+	want := e
+	want.ExpiresAt = domain.NormalizeTime(baseTime)
+	if !ok || got.TaskID != want.TaskID || got.TenantID != want.TenantID || got.WorkerID != want.WorkerID ||
+		got.Attempt != want.Attempt || !got.ExpiresAt.Equal(want.ExpiresAt) || got.ExpiresAt.Location() != time.UTC {
+		t.Fatalf("lease read back as %+v (found %t), want %+v", got, ok, want)
+	}
+	if ok, err := ls.RenewLease(t.Context(), e.TaskID, e.WorkerID, e.Attempt, later); err != nil || !ok {
+		t.Fatalf("RenewLease of a lease put within a limit: %t, %v", ok, err)
+	}
+	if err := ls.DropLease(t.Context(), e.TaskID, e.Attempt); err != nil {
+		t.Fatal(err)
+	}
+	checkLeased(t, ls, "tenant-e")
+
+	// A limit beyond any count is fine.
+	putWithin(t, ls, newLease("tenant-f", later), math.MaxInt, nil)
+
+	// Not events: the feed holds nothing.
+	expectFeedLen(t, s, 0)
+}
+
+// testPutLeaseWithinConcurrent: of 20 calls at once for 20 tasks of one
+// tenant with a limit of 3, exactly 3 succeed, and only their leases are
+// stored; another tenant's 20 calls at the same time get their own 3; of
+// 10 calls at once for one task, by 10 workers, exactly 1 succeeds.
+func testPutLeaseWithinConcurrent(t *testing.T, newStore factory) {
+	s := newStore(t, eventstore.Options{})
+	ls := leaseStore(t, s)
+	const callers, limit = 20, 3
+	expires := time.Date(2026, 11, 25, 12, 0, 30, 0, time.UTC)
+	tenants := []string{tenant, "tenant-b"}
+
+	type result struct {
+		lease eventstore.Lease
+		err   error
+	}
+	results := make(chan result, callers*len(tenants))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, tn := range tenants {
+		for range callers {
+			l := newLease(tn, expires)
+			wg.Go(func() {
+				<-start
+				results <- result{l, ls.PutLeaseWithin(t.Context(), l, limit)}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	granted := map[string][]eventstore.Lease{}
+	refused := map[string]int{}
+	for r := range results {
+		switch {
+		case r.err == nil:
+			granted[r.lease.TenantID] = append(granted[r.lease.TenantID], r.lease)
+		case errors.Is(r.err, eventstore.ErrTenantAtLimit):
+			refused[r.lease.TenantID]++
+		default:
+			t.Fatalf("concurrent PutLeaseWithin: %v, want nil or ErrTenantAtLimit", r.err)
+		}
+	}
+	for _, tn := range tenants {
+		if len(granted[tn]) != limit || refused[tn] != callers-limit {
+			t.Fatalf("%s: %d leases granted and %d refused, want %d and %d", tn, len(granted[tn]), refused[tn], limit, callers-limit)
+		}
+		checkLeased(t, ls, tn, granted[tn]...)
+	}
+
+	// One task, many workers: one lease.
+	const workers = 10
+	task := newLease("tenant-c", expires)
+	errs := make(chan error, workers)
+	start = make(chan struct{})
+	for i := range workers {
+		l := task
+		l.WorkerID = fmt.Sprintf("w%d", i)
+		wg.Go(func() {
+			<-start
+			errs <- ls.PutLeaseWithin(t.Context(), l, workers)
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, eventstore.ErrLeaseTaken):
+			t.Fatalf("concurrent PutLeaseWithin of one task: %v, want nil or ErrLeaseTaken", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d workers leased the same task, want 1", won, workers)
+	}
+	checkLeased(t, ls, "tenant-c", task)
+}
+
+// testPutLeaseWithinValidation: invalid arguments fail with a
+// *domain.ValidationError naming the field, match neither refusal, and
+// write nothing.
+func testPutLeaseWithinValidation(t *testing.T, newStore factory) {
+	s := newStore(t, eventstore.Options{})
+	ls := leaseStore(t, s)
+	valid := newLease(tenant, baseTime)
+	for name, tc := range map[string]struct {
+		edit  func(l *eventstore.Lease)
+		limit int
+		field string
+	}{
+		"limit 0":             {func(*eventstore.Lease) {}, 0, "limit"},
+		"negative limit":      {func(*eventstore.Lease) {}, -1, "limit"},
+		"smallest limit":      {func(*eventstore.Lease) {}, math.MinInt, "limit"},
+		"empty task id":       {func(l *eventstore.Lease) { l.TaskID = "" }, 1, "task_id"},
+		"task id too long":    {func(l *eventstore.Lease) { l.TaskID = strings.Repeat("t", domain.MaxIdentifierLen+1) }, 1, "task_id"},
+		"empty tenant id":     {func(l *eventstore.Lease) { l.TenantID = "" }, 1, "tenant_id"},
+		"control character":   {func(l *eventstore.Lease) { l.TenantID = "tenant\n" }, 1, "tenant_id"},
+		"not UTF-8":           {func(l *eventstore.Lease) { l.TenantID = "tenant-\xff" }, 1, "tenant_id"},
+		"empty worker id":     {func(l *eventstore.Lease) { l.WorkerID = "" }, 1, "worker_id"},
+		"attempt 0":           {func(l *eventstore.Lease) { l.Attempt = 0 }, 1, "attempt"},
+		"negative attempt":    {func(l *eventstore.Lease) { l.Attempt = -1 }, 1, "attempt"},
+		"zero expiry":         {func(l *eventstore.Lease) { l.ExpiresAt = time.Time{} }, 1, "expires_at"},
+		"expiry after 9999":   {func(l *eventstore.Lease) { l.ExpiresAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, 1, "expires_at"},
+		"invalid and limit 0": {func(l *eventstore.Lease) { l.TaskID = "" }, 0, "task_id"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := valid
+			tc.edit(&l)
+			err := ls.PutLeaseWithin(t.Context(), l, tc.limit)
+			checkValidation(t, err, tc.field)
+			if errors.Is(err, eventstore.ErrLeaseTaken) || errors.Is(err, eventstore.ErrTenantAtLimit) {
+				t.Errorf("validation error %q also matches a refusal", err)
+			}
+		})
+	}
+	if got := allLeases(t, ls); len(got) != 0 {
+		t.Fatalf("failed calls stored leases: %+v", got)
+	}
+	putWithin(t, ls, valid, 1, nil)
+}
