@@ -20,6 +20,7 @@ var registry = map[EventType]func() any{
 	TaskFailedType:          func() any { return new(TaskFailed) },
 	TaskCanceledType:        func() any { return new(TaskCanceled) },
 	TaskTimedOutType:        func() any { return new(TaskTimedOut) },
+	TaskWaitingType:         func() any { return new(TaskWaiting) },
 
 	TenantCreatedType:           func() any { return new(TenantCreated) },
 	TenantMemberAddedType:       func() any { return new(TenantMemberAdded) },
@@ -65,6 +66,7 @@ func Samples() map[EventType]any {
 		TaskFailedType:          &TaskFailed{Error: "exit status 2", ExitCode: &exit},
 		TaskCanceledType:        &TaskCanceled{Reason: "user asked"},
 		TaskTimedOutType:        &TaskTimedOut{TimeoutS: 600},
+		TaskWaitingType:         &TaskWaiting{Reason: "the trial plan runs 2 tasks at once; 2 are running"},
 
 		TenantCreatedType:           &TenantCreated{Name: "Acme", OwnerID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 		TenantMemberAddedType:       &TenantMemberAdded{Role: RoleMember, UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},

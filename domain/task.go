@@ -39,6 +39,7 @@ type Task struct {
 	cancelRequested bool
 	leaseLost       bool
 	timeoutS        int
+	waitingReason   string
 	createdAt       time.Time
 	startedAt       time.Time
 	endedAt         time.Time
@@ -65,6 +66,10 @@ func (t *Task) WorkerID() string { return t.workerID }
 // CancelRequested reports whether a cancel was requested while running.
 func (t *Task) CancelRequested() bool { return t.cancelRequested }
 
+// WaitingReason says why a queued task has not started yet (the last
+// task.waiting of its current attempt); empty otherwise.
+func (t *Task) WaitingReason() string { return t.waitingReason }
+
 // TimeoutS returns the task's timeout in seconds.
 func (t *Task) TimeoutS() int { return t.timeoutS }
 
@@ -87,7 +92,7 @@ func (t *Task) CheckNext(typ EventType) error {
 	case StateCreated:
 		ok = typ == TaskQueuedType || typ == TaskCanceledType || typ == TaskFailedType
 	case StateQueued:
-		ok = typ == TaskStartedType || typ == TaskCanceledType || typ == TaskFailedType || typ == TaskTimedOutType
+		ok = typ == TaskStartedType || typ == TaskCanceledType || typ == TaskFailedType || typ == TaskTimedOutType || typ == TaskWaitingType
 	case StateRunning:
 		if t.leaseLost {
 			// The attempt's worker is gone: only re-queue or an ending may follow.
@@ -128,14 +133,18 @@ func (t *Task) Apply(e Event) error {
 		t.state = StateCreated
 		t.timeoutS = p.TimeoutS
 		t.createdAt = e.OccurredAt
+	case *TaskWaiting:
+		t.waitingReason = p.Reason
 	case *TaskQueued:
 		t.state = StateQueued
 		t.attempt = p.Attempt
+		t.waitingReason = ""
 		t.workerID = ""
 		t.leaseLost = false
 		t.cancelRequested = false
 	case *TaskStarted:
 		t.state = StateRunning
+		t.waitingReason = ""
 		t.workerID = p.WorkerID
 		t.attempt = p.Attempt
 		t.startedAt = e.OccurredAt
@@ -169,6 +178,7 @@ func decodeForState(e Event) (any, error) {
 
 func (t *Task) end(s TaskState, at time.Time) {
 	t.state = s
+	t.waitingReason = ""
 	t.endedAt = at
 	t.workerID = ""
 }

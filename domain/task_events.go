@@ -81,3 +81,9 @@ type TaskCanceled struct {
 type TaskTimedOut struct {
 	TimeoutS int `json:"timeout_s"`
 }
+
+// TaskWaiting says why a queued task has not started: Reason, for people.
+// The task stays queued and starts when a slot frees.
+type TaskWaiting struct {
+	Reason string `json:"reason"`
+}

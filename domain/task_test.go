@@ -37,6 +37,7 @@ func event(t *testing.T, seq int64, typ domain.EventType) domain.Event {
 const (
 	created   = domain.TaskCreatedType
 	queued    = domain.TaskQueuedType
+	waiting   = domain.TaskWaitingType
 	started   = domain.TaskStartedType
 	output    = domain.TaskOutputType
 	progress  = domain.TaskProgressType
@@ -59,7 +60,8 @@ func TestTaskTransitions(t *testing.T) {
 	}{
 		{"empty stream", nil, domain.StateNew, []domain.EventType{created}},
 		{"created", []domain.EventType{created}, domain.StateCreated, []domain.EventType{queued, canceled, failed}},
-		{"queued", []domain.EventType{created, queued}, domain.StateQueued, []domain.EventType{started, canceled, failed, timedOut}},
+		{"queued", []domain.EventType{created, queued}, domain.StateQueued, []domain.EventType{started, canceled, failed, timedOut, waiting}},
+		{"waiting", []domain.EventType{created, queued, waiting}, domain.StateQueued, []domain.EventType{started, canceled, failed, timedOut, waiting}},
 		{"running", []domain.EventType{created, queued, started}, domain.StateRunning,
 			[]domain.EventType{output, progress, cancelReq, leaseLost, succeeded, failed, canceled, timedOut}},
 		{"running with output", []domain.EventType{created, queued, started, output, progress, output}, domain.StateRunning,
@@ -69,7 +71,7 @@ func TestTaskTransitions(t *testing.T) {
 		{"lease lost", []domain.EventType{created, queued, started, leaseLost}, domain.StateRunning,
 			[]domain.EventType{queued, failed, canceled, timedOut}},
 		{"re-queued after a lost lease", []domain.EventType{created, queued, started, leaseLost, queued}, domain.StateQueued,
-			[]domain.EventType{started, canceled, failed, timedOut}},
+			[]domain.EventType{started, canceled, failed, timedOut, waiting}},
 		{"succeeded", []domain.EventType{created, queued, started, succeeded}, domain.StateSucceeded, nil},
 		{"failed", []domain.EventType{created, queued, started, failed}, domain.StateFailed, nil},
 		{"canceled while queued", []domain.EventType{created, queued, canceled}, domain.StateCanceled, nil},
@@ -203,4 +205,18 @@ func contains(types []domain.EventType, typ domain.EventType) bool {
 		}
 	}
 	return false
+}
+
+func TestTaskWaitingReason(t *testing.T) {
+	t.Parallel()
+	task := given(t, created, queued, waiting)
+	if task.WaitingReason() == "" || task.State() != domain.StateQueued {
+		t.Fatalf("after task.waiting: reason %q, state %s", task.WaitingReason(), task.State())
+	}
+	if err := task.Apply(event(t, 4, started)); err != nil {
+		t.Fatal(err)
+	}
+	if task.WaitingReason() != "" {
+		t.Fatal("a started task still has a waiting reason")
+	}
 }

@@ -37,6 +37,9 @@ const (
 	TaskFailedType          EventType = "task.failed"
 	TaskCanceledType        EventType = "task.canceled"
 	TaskTimedOutType        EventType = "task.timed_out"
+	// TaskWaitingType says why a queued task does not start yet (its
+	// tenant runs as many tasks as its plan allows); it changes no state.
+	TaskWaitingType EventType = "task.waiting"
 )
 
 // Terminal reports whether an event of type t ends its task: no event may

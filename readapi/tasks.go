@@ -73,6 +73,9 @@ type statusResponse struct {
 	StartedAt *string          `json:"started_at"`
 	EndedAt   *string          `json:"ended_at"`
 	LastSeq   int64            `json:"last_seq"`
+	// WaitingReason says why a queued task has not started (its tenant
+	// runs as many tasks as its plan allows).
+	WaitingReason string `json:"waiting_reason,omitempty"`
 }
 
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +97,8 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		StartedAt: optionalTime(task.StartedAt()),
 		EndedAt:   optionalTime(task.EndedAt()),
 		LastSeq:   task.Seq(),
+
+		WaitingReason: task.WaitingReason(),
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
@@ -28,6 +29,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/shell"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
@@ -129,11 +131,28 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// newRunner builds a runner of mock and shell tasks on store.
-func newRunner(store worker.Store, cfg worker.Config) (*worker.Runner, error) {
+// runnerStore is what a runner needs: the worker's store, and the tenant
+// streams and counters its plan limits read.
+type runnerStore interface {
+	worker.Store
+	commands.QuotaStore
+}
+
+// newRunner builds a runner of mock and shell tasks on store that holds
+// each tenant to its plan's concurrency (plans from the environment).
+func newRunner(store runnerStore, cfg worker.Config) (*worker.Runner, error) {
 	sh, err := shell.New(shell.Config{Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
+	}
+	catalog, err := plans.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	quotas := commands.NewQuotas(store, catalog, nil)
+	cfg.ConcurrencyFunc = func(ctx context.Context, tenantID string) (int, string, error) {
+		p, err := quotas.Plan(ctx, tenantID)
+		return p.Concurrency, string(p.Name), err
 	}
 	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
 	return worker.New(store, cfg)

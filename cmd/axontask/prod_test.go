@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,6 +178,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 		"AXONTASK_REDIS_PREFIX=" + testredis.Prefix(t),
 		"JWT_SECRET=" + strings.Repeat("s", 32),
 		"AUTH_RATE_LIMIT_PER_MINUTE=5",
+		"PLAN_TRIAL_CONCURRENCY=3",
 	}
 	apiA := startProc(t, env, "serve", "-port", "0")
 	apiB := startProc(t, env, "serve", "-port", "0")
@@ -190,6 +192,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	authorize(t, apiA.base, token)
 	authorize(t, apiB.base, token)
 	revokeAcrossProcesses(t, apiA.base, apiB.base, token)
+	concurrencyAcrossProcesses(t, apiA.base, apiB.base, token)
 	streamLines(t, apiB.base, 10000)
 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, apiA.base+"/mcp/start_task",
@@ -346,5 +349,80 @@ func authLimitAcrossProcesses(t *testing.T, a, b string, since time.Time) {
 	// One more request refills every 12 s.
 	if allowed := 4 + int(time.Since(since)/(12*time.Second)); passed != allowed {
 		t.Fatalf("%d sign-ins went through two processes sharing a limit of 5 a minute; want %d", passed, allowed)
+	}
+}
+
+// concurrencyAcrossProcesses starts 50 tasks at once through the two API
+// processes for a tenant whose plan runs 3 at once: all of them run, never
+// more than 3 at a time, and those held back say why.
+func concurrencyAcrossProcesses(t *testing.T, a, b, token string) {
+	t.Helper()
+	ids := make([]string, 50)
+	var wg sync.WaitGroup
+	for i := range ids {
+		base := a
+		if i%2 == 1 {
+			base = b
+		}
+		wg.Go(func() {
+			var started struct {
+				TaskID string `json:"task_id"`
+			}
+			body := `{"name":"burst","adapter":"mock","args":{"steps":2,"interval_ms":30}}`
+			if s := call(t, "POST", base+"/mcp/start_task", token, body, &started); s != http.StatusCreated {
+				t.Errorf("start %d: %d", i, s)
+			}
+			ids[i] = started.TaskID
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	type edge struct {
+		at    time.Time
+		delta int
+	}
+	var edges []edge
+	waited := 0
+	deadline := time.Now().Add(60 * time.Second)
+	for _, id := range ids {
+		var events []domain.Event
+		for ended := false; !ended; {
+			if time.Now().After(deadline) {
+				t.Fatalf("task %s did not end within 60 s", id)
+			}
+			events, ended = taskEvents(t, a, id)
+			if !ended {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		for _, e := range events {
+			switch {
+			case e.Type == domain.TaskStartedType:
+				edges = append(edges, edge{e.OccurredAt, +1})
+			case e.Type.Terminal():
+				if e.Type != domain.TaskSucceededType {
+					t.Fatalf("task %s ended with %s", id, e.Type)
+				}
+				edges = append(edges, edge{e.OccurredAt, -1})
+			case e.Type == domain.TaskWaitingType:
+				waited++
+			}
+		}
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].at.Equal(edges[j].at) {
+			return edges[i].delta < edges[j].delta
+		}
+		return edges[i].at.Before(edges[j].at)
+	})
+	running, most := 0, 0
+	for _, e := range edges {
+		running += e.delta
+		most = max(most, running)
+	}
+	if most > 3 || waited == 0 {
+		t.Fatalf("at most %d tasks ran at once (limit 3); %d task.waiting events", most, waited)
 	}
 }

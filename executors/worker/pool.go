@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/executors"
 )
 
@@ -24,6 +26,7 @@ type Pool struct {
 	workSub, ctlSub message.Subscriber
 	concurrency     int
 	perSlot         bool
+	sweepInterval   time.Duration
 	logger          *slog.Logger
 	works           []<-chan *message.Message
 	controls        <-chan *message.Message
@@ -37,8 +40,12 @@ func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger}
+	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), sweepInterval: DefaultWaitingSweepInterval, logger: logger}
 }
+
+// DefaultWaitingSweepInterval is how often a pool with free slots looks for
+// waiting tasks (see Pool.Run).
+const DefaultWaitingSweepInterval = 2 * time.Second
 
 // SubscribePerSlot makes Subscribe subscribe to the work topic once per
 // slot, so that every slot can have a claim in flight; call it before
@@ -81,7 +88,10 @@ func (p *Pool) Subscribe(ctx context.Context) error {
 // Runner.Run). Each work message takes a slot, is claimed in it, and is
 // acknowledged after the claim: a worker that dies in between leaves the
 // message to be delivered again, and a second delivery costs one failed
-// claim.
+// claim. A task its tenant's limit holds back waits (ErrTenantAtLimit);
+// when one of the tenant's tasks ends here, the slot goes on with the
+// tenant's oldest waiting task, and every DefaultWaitingSweepInterval free slots
+// try the oldest waiting tasks of all tenants.
 func (p *Pool) Run(ctx context.Context) error {
 	if p.works == nil {
 		return errors.New("worker pool: Run before Subscribe")
@@ -120,6 +130,8 @@ func (p *Pool) Run(ctx context.Context) error {
 	defer func() { <-allClosed }()
 
 	slots := make(chan struct{}, p.concurrency)
+	sweep := time.NewTicker(p.sweepInterval)
+	defer sweep.Stop()
 	for {
 		var m *message.Message
 		select {
@@ -127,6 +139,9 @@ func (p *Pool) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-allClosed:
 			return ctx.Err()
+		case <-sweep.C:
+			p.sweepWaiting(ctx, slots, &wg)
+			continue
 		case m = <-work:
 		}
 		w, err := bus.DecodeWork(m)
@@ -150,14 +165,15 @@ func (p *Pool) Run(ctx context.Context) error {
 	}
 }
 
-// claimAndRun claims w's task, settles m, and runs the task if claimed.
+// claimAndRun claims w's task, settles m, and runs the task if claimed;
+// then, in the same slot, the tenant's tasks that waited for one to end.
 func (p *Pool) claimAndRun(ctx context.Context, m *message.Message, w bus.Work) {
 	claimed, err := p.runner.Claim(ctx, w.TaskID, w.TenantID)
 	switch {
 	case err == nil:
 		m.Ack()
-	case errors.Is(err, ErrNotClaimable):
-		m.Ack()
+	case errors.Is(err, ErrNotClaimable), errors.Is(err, ErrTenantAtLimit):
+		m.Ack() // a task held back is remembered as waiting
 		return
 	case permanent(err):
 		// Delivering it again cannot help: drop it, loudly.
@@ -176,13 +192,89 @@ func (p *Pool) claimAndRun(ctx context.Context, m *message.Message, w bus.Work) 
 		}
 		return
 	}
-	err = claimed.Run(ctx)
+	p.run(ctx, claimed, w.TaskID.String())
+	p.startWaiting(ctx, w.TenantID)
+}
+
+// run runs a claimed task to its end.
+func (p *Pool) run(ctx context.Context, claimed *Claimed, taskID string) {
+	err := claimed.Run(ctx)
 	switch {
 	case err == nil, errors.Is(err, context.Canceled):
 	case errors.Is(err, ErrTaskLost):
-		p.logger.Warn("worker pool: task taken over while it ran", "task_id", w.TaskID)
+		p.logger.Warn("worker pool: task taken over while it ran", "task_id", taskID)
 	default:
-		p.logger.Error("worker pool: task run failed", "task_id", w.TaskID, "err", err)
+		p.logger.Error("worker pool: task run failed", "task_id", taskID, "err", err)
+	}
+}
+
+// startWaiting runs the tenant's waiting tasks, oldest first, one after
+// another while its limit lets them start: a task that ended freed a slot.
+func (p *Pool) startWaiting(ctx context.Context, tenantID string) {
+	for ctx.Err() == nil {
+		waiting, err := p.runner.Waiting(ctx, tenantID, 1)
+		if err != nil || len(waiting) == 0 || !p.claimWaiting(ctx, waiting[0]) {
+			return
+		}
+	}
+}
+
+// claimWaiting claims and runs one waiting task. It reports whether the
+// caller may go on to the next: false when the tenant is still at its
+// limit, or the claim failed.
+func (p *Pool) claimWaiting(ctx context.Context, wt eventstore.WaitingTask) bool {
+	id, err := uuid.Parse(wt.TaskID)
+	if err == nil {
+		var claimed *Claimed
+		if claimed, err = p.runner.Claim(ctx, id, wt.TenantID); err == nil {
+			p.run(ctx, claimed, wt.TaskID)
+			return true
+		}
+	} else {
+		err = ErrNotClaimable // not a task id: never claimable
+	}
+	switch {
+	case errors.Is(err, ErrNotClaimable), permanent(err):
+		// It started elsewhere, ended, or never can: it waits no more.
+		if err := p.runner.Forget(ctx, wt.TaskID); err != nil {
+			p.logger.Warn("worker pool: could not forget a waiting task", "task_id", wt.TaskID, "err", err)
+			return false
+		}
+		return true
+	case !errors.Is(err, ErrTenantAtLimit) && ctx.Err() == nil:
+		p.logger.Error("worker pool: claim of a waiting task failed", "task_id", wt.TaskID, "err", err)
+	}
+	return false
+}
+
+// sweepWaiting tries the oldest waiting tasks of every tenant in the free
+// slots. It is how a waiting task starts when the task that freed its
+// tenant's slot ended on a worker that died, and it also picks up the
+// waiting tasks of other workers.
+func (p *Pool) sweepWaiting(ctx context.Context, slots chan struct{}, wg *sync.WaitGroup) {
+	free := cap(slots) - len(slots)
+	if free == 0 {
+		return
+	}
+	waiting, err := p.runner.Waiting(ctx, "", free)
+	if err != nil {
+		p.logger.Warn("worker pool: list waiting tasks", "err", err)
+		return
+	}
+	for _, wt := range waiting {
+		select {
+		case slots <- struct{}{}:
+		default:
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if p.claimWaiting(ctx, wt) {
+				p.startWaiting(ctx, wt.TenantID)
+			}
+		}()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ type Store interface {
 	commands.EventAppender
 	commands.StreamReader
 	eventstore.LeaseStore
+	eventstore.WaitingStore
 }
 
 // Defaults of Config.
@@ -59,6 +61,11 @@ type Config struct {
 	NowFunc func() time.Time
 	// Logger receives operational logs (default slog.Default()).
 	Logger *slog.Logger
+	// ConcurrencyFunc returns how many tasks of a tenant may run at once
+	// and the name of the plan that says so; nil: no limit. A task past
+	// its tenant's limit stays queued, with a task.waiting event saying
+	// why, and starts when one of the tenant's tasks ends (see Pool).
+	ConcurrencyFunc func(ctx context.Context, tenantID string) (limit int, plan string, err error)
 }
 
 func (c Config) withDefaults() Config {
@@ -114,6 +121,10 @@ var (
 	// watchdog declared the lease lost, or ended it); this worker stopped it
 	// and appended nothing more.
 	ErrTaskLost = errors.New("task was taken over while it ran")
+	// ErrTenantAtLimit: the task's tenant runs as many tasks as its plan
+	// allows. The task stays queued and is remembered as waiting: drop the
+	// work message.
+	ErrTenantAtLimit = errors.New("the tenant runs as many tasks as its plan allows")
 )
 
 // Causes of an executor's context being canceled.
@@ -215,18 +226,80 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 		return nil, fmt.Errorf("task %s: stored args: %w", taskID, err)
 	}
 	t := &run{r: r, stream: eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}, task: task}
+	// The lease comes first: it is the tenant's slot, taken only while the
+	// tenant runs fewer tasks than its plan allows.
+	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
+	if err := r.takeSlot(ctx, t, lease); err != nil {
+		return nil, err
+	}
 	if err := t.claim(ctx); err != nil {
+		_ = r.store.DropLease(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
 		return nil, err
 	}
 	r.claimed(t.stream.ID)
-	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
-	if err := r.store.PutLease(ctx, lease); err != nil {
-		// Without a lease the watchdog could not recover the task if this
-		// worker died: hand it back at once.
-		r.untrack(t.stream.ID)
-		return nil, errors.Join(err, t.handBack(context.WithoutCancel(ctx), "the worker could not record its lease"))
+	if err := r.store.UnmarkWaiting(ctx, t.stream.ID); err != nil {
+		r.cfg.Logger.Warn("worker: could not forget a waiting task that started", "task_id", t.stream.ID, "err", err)
 	}
 	return &Claimed{t: t, exec: exec, args: args, created: created, lease: lease}, nil
+}
+
+// takeSlot records lease if the task's tenant runs fewer tasks than its
+// plan allows. A lease left by the task's previous attempt (handed back or
+// recovered, not yet dropped) is dropped first. A task past the limit is
+// remembered as waiting, with a task.waiting event when the reason is new.
+func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) error {
+	limit, plan := math.MaxInt32, ""
+	if r.cfg.ConcurrencyFunc != nil {
+		var err error
+		if limit, plan, err = r.cfg.ConcurrencyFunc(ctx, lease.TenantID); err != nil {
+			return fmt.Errorf("task %s: the tenant's concurrency: %w", lease.TaskID, err)
+		}
+	}
+	err := r.store.PutLeaseWithin(ctx, lease, limit)
+	if errors.Is(err, eventstore.ErrLeaseTaken) && lease.Attempt > 1 {
+		if err := r.store.DropLease(ctx, lease.TaskID, lease.Attempt-1); err != nil {
+			return err
+		}
+		err = r.store.PutLeaseWithin(ctx, lease, limit)
+	}
+	switch {
+	case errors.Is(err, eventstore.ErrLeaseTaken):
+		return ErrNotClaimable // another worker is claiming this attempt
+	case errors.Is(err, eventstore.ErrTenantAtLimit):
+		return r.wait(ctx, t, fmt.Sprintf("the %s plan runs at most %d tasks at once and that many are running; this task starts when one of them ends", plan, limit))
+	}
+	return err
+}
+
+// wait remembers a task that its tenant's limit holds back and says why in
+// its log; it returns ErrTenantAtLimit.
+func (r *Runner) wait(ctx context.Context, t *run, reason string) error {
+	if err := r.store.MarkWaiting(ctx, t.stream.ID, t.stream.TenantID, r.cfg.NowFunc()); err != nil {
+		return fmt.Errorf("task %s: mark waiting: %w", t.stream.ID, err)
+	}
+	if t.task.WaitingReason() != reason {
+		e, err := t.newEvent(domain.TaskWaitingType, domain.TaskWaiting{Reason: reason})
+		if err != nil {
+			return err
+		}
+		// A conflict means the task moved on (started, canceled): the
+		// reason no longer matters.
+		if _, err := r.store.Append(ctx, t.stream, t.task.Seq(), []domain.NewEvent{e}); err != nil && !errors.Is(err, eventstore.ErrConflict) {
+			return fmt.Errorf("task %s: append task.waiting: %w", t.stream.ID, err)
+		}
+	}
+	return ErrTenantAtLimit
+}
+
+// Waiting returns up to limit tasks that their tenants' limits held back,
+// oldest first: of tenantID, or of every tenant when it is empty.
+func (r *Runner) Waiting(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
+	return r.store.WaitingTasks(ctx, tenantID, limit)
+}
+
+// Forget drops a waiting task that can no longer start (it is not queued).
+func (r *Runner) Forget(ctx context.Context, taskID string) error {
+	return r.store.UnmarkWaiting(ctx, taskID)
 }
 
 // Run runs the claimed task to its end; see Runner.Run for what it returns.
