@@ -243,3 +243,65 @@ func TestAPIKeys(t *testing.T) {
 		}
 	})
 }
+
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		id := newIdentity(t, b.store, time.Now)
+		ctx := t.Context()
+		tok, err := id.Register(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := principal(t, id, tok.AccessToken)
+		for _, email := range []string{"bob@example.com", "cy@example.com"} {
+			if _, err := id.Register(ctx, commands.Register{Email: email, Password: password, TenantName: email}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bob, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cy, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "cy@example.com", Role: "member"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		adminTok, err := id.Login(ctx, commands.Login{Email: "bob@example.com", Password: password, TenantID: owner.TenantID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := principal(t, id, adminTok.AccessToken)
+		if err := id.ChangeMemberRole(ctx, admin, owner.UserID, "member", domain.Metadata{}); !errors.Is(err, commands.ErrForbidden) {
+			t.Fatalf("an admin demotes the owner: %v, want ErrForbidden", err)
+		}
+		if err := id.ChangeMemberRole(ctx, admin, cy, "owner", domain.Metadata{}); !errors.Is(err, commands.ErrForbidden) {
+			t.Fatalf("an admin makes an owner: %v, want ErrForbidden", err)
+		}
+		if err := id.ChangeMemberRole(ctx, admin, cy, "viewer", domain.Metadata{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := id.ChangeMemberRole(ctx, owner, owner.UserID, "admin", domain.Metadata{}); !errors.Is(err, domain.ErrLastOwner) {
+			t.Fatalf("the last owner steps down: %v, want ErrLastOwner", err)
+		}
+		if err := id.RemoveMember(ctx, admin, "nobody", domain.Metadata{}); !errors.Is(err, domain.ErrNotMember) {
+			t.Fatalf("removing a non-member: %v", err)
+		}
+		if err := id.RemoveMember(ctx, owner, bob, domain.Metadata{}); err != nil {
+			t.Fatal(err)
+		}
+		members, err := id.ListMembers(ctx, owner)
+		if err != nil || len(members) != 2 {
+			t.Fatalf("members = %+v, %v", members, err)
+		}
+		for _, m := range members {
+			if m.UserID == cy && (m.Role != domain.RoleViewer || m.Email != "cy@example.com") {
+				t.Fatalf("cy = %+v", m)
+			}
+		}
+		// The removed admin's refresh no longer works.
+		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: adminTok.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("a removed member refreshes: %v", err)
+		}
+	})
+}

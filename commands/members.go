@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -33,7 +35,7 @@ func (id *Identity) AddMember(ctx context.Context, cmd AddMember) (userID string
 	if err != nil {
 		return "", err
 	}
-	if role == domain.RoleOwner && cmd.By.Role != domain.RoleOwner {
+	if role == domain.RoleOwner && !cmd.By.isOwner() {
 		return "", fmt.Errorf("%w: only an owner may make someone owner", ErrForbidden)
 	}
 	userID = UserIDFor(email)
@@ -44,25 +46,110 @@ func (id *Identity) AddMember(ctx context.Context, cmd AddMember) (userID string
 	if !user.Exists() {
 		return "", ErrUserNotFound
 	}
+	err = id.changeTenant(ctx, cmd.By, cmd.Meta, func(t *domain.Tenant) (domain.EventType, any, error) {
+		added, err := t.DecideAddMember(userID, role)
+		return domain.TenantMemberAddedType, added, err
+	})
+	if err != nil {
+		return "", err
+	}
+	return userID, nil
+}
+
+// isOwner reports whether p is an owner signed in (keys are never owners):
+// only owners make, unmake or remove owners.
+func (p Principal) isOwner() bool { return p.KeyID == "" && p.Role == domain.RoleOwner }
+
+// Member is a tenant member as listed.
+type Member struct {
+	UserID string
+	Email  string
+	Role   domain.Role
+}
+
+// ListMembers returns the members of the principal's tenant, by user id.
+// Anyone who may read the tenant's tasks may list them.
+func (id *Identity) ListMembers(ctx context.Context, by Principal) ([]Member, error) {
+	if err := by.require(domain.ActionReadTasks); err != nil {
+		return nil, err
+	}
+	var tenant domain.Tenant
+	if err := loadStream(ctx, id.cfg.Store, by.TenantID, &tenant); err != nil {
+		return nil, err
+	}
+	members := tenant.Members()
+	out := make([]Member, 0, len(members))
+	for _, userID := range slices.Sorted(maps.Keys(members)) {
+		var u domain.User
+		if err := loadStream(ctx, id.cfg.Store, userID, &u); err != nil {
+			return nil, err
+		}
+		out = append(out, Member{UserID: userID, Email: u.Email(), Role: members[userID]})
+	}
+	return out, nil
+}
+
+// ChangeMemberRole gives a member of the principal's tenant another role.
+// Only an owner makes or unmakes owners; the last owner stays one
+// (domain.ErrLastOwner). A user who is not a member is domain.ErrNotMember.
+func (id *Identity) ChangeMemberRole(ctx context.Context, by Principal, userID, role string, meta domain.Metadata) error {
+	if err := by.require(domain.ActionManageMembers); err != nil {
+		return err
+	}
+	r, err := domain.ParseRole(role)
+	if err != nil {
+		return err
+	}
+	return id.changeTenant(ctx, by, meta, func(t *domain.Tenant) (domain.EventType, any, error) {
+		if old, _ := t.Role(userID); (old == domain.RoleOwner || r == domain.RoleOwner) && !by.isOwner() {
+			return "", nil, fmt.Errorf("%w: only an owner may make or unmake owners", ErrForbidden)
+		}
+		changed, err := t.DecideChangeRole(userID, r)
+		if changed == nil {
+			return "", nil, err
+		}
+		return domain.TenantMemberRoleChangedType, changed, err
+	})
+}
+
+// RemoveMember removes a member from the principal's tenant. Only an owner
+// removes an owner; the last owner stays (domain.ErrLastOwner). The
+// member's access tokens work until they expire; refreshing them fails.
+func (id *Identity) RemoveMember(ctx context.Context, by Principal, userID string, meta domain.Metadata) error {
+	if err := by.require(domain.ActionManageMembers); err != nil {
+		return err
+	}
+	return id.changeTenant(ctx, by, meta, func(t *domain.Tenant) (domain.EventType, any, error) {
+		if old, _ := t.Role(userID); old == domain.RoleOwner && !by.isOwner() {
+			return "", nil, fmt.Errorf("%w: only an owner may remove an owner", ErrForbidden)
+		}
+		removed, err := t.DecideRemoveMember(userID)
+		return domain.TenantMemberRemovedType, removed, err
+	})
+}
+
+// changeTenant loads the principal's tenant, lets decide pick the event
+// (none: a no-op) and appends it, retrying when the tenant changed
+// meanwhile.
+func (id *Identity) changeTenant(ctx context.Context, by Principal, meta domain.Metadata, decide func(*domain.Tenant) (domain.EventType, any, error)) error {
 	for range 3 {
 		var tenant domain.Tenant
-		if err := loadStream(ctx, id.cfg.Store, cmd.By.TenantID, &tenant); err != nil {
-			return "", err
+		if err := loadStream(ctx, id.cfg.Store, by.TenantID, &tenant); err != nil {
+			return err
 		}
 		if !tenant.Exists() {
-			return "", fmt.Errorf("add member: tenant %s does not exist", cmd.By.TenantID)
+			return fmt.Errorf("tenant %s does not exist: %w", by.TenantID, ErrTenantNotFound)
 		}
-		added, err := tenant.DecideAddMember(userID, role)
-		if err != nil {
-			return "", err
+		typ, payload, err := decide(&tenant)
+		if err != nil || typ == "" {
+			return err
 		}
-		meta := cmd.Meta
-		meta.Actor = cmd.By.Actor()
-		stream := eventstore.Stream{ID: cmd.By.TenantID, Type: domain.StreamTenant, TenantID: cmd.By.TenantID}
-		err = id.appendOne(ctx, stream, tenant.Seq(), domain.TenantMemberAddedType, added, meta)
+		meta.Actor = by.Actor()
+		stream := eventstore.Stream{ID: by.TenantID, Type: domain.StreamTenant, TenantID: by.TenantID}
+		err = id.appendOne(ctx, stream, tenant.Seq(), typ, payload, meta)
 		if !errors.Is(err, eventstore.ErrConflict) {
-			return userID, err
+			return err
 		}
 	}
-	return "", fmt.Errorf("add member: the tenant kept changing; try again: %w", eventstore.ErrConflict)
+	return fmt.Errorf("the tenant kept changing; try again: %w", eventstore.ErrConflict)
 }

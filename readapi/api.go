@@ -66,6 +66,9 @@ type Identity interface {
 	ListAPIKeys(ctx context.Context, by commands.Principal) ([]commands.APIKeyInfo, error)
 	RevokeAPIKey(ctx context.Context, by commands.Principal, keyID string, meta domain.Metadata) error
 	AddMember(ctx context.Context, cmd commands.AddMember) (string, error)
+	ListMembers(ctx context.Context, by commands.Principal) ([]commands.Member, error)
+	ChangeMemberRole(ctx context.Context, by commands.Principal, userID, role string, meta domain.Metadata) error
+	RemoveMember(ctx context.Context, by commands.Principal, userID string, meta domain.Metadata) error
 }
 
 // Config configures the handler New returns.
@@ -176,7 +179,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
 			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
 				allow = append(allow, m)
 			}
@@ -199,5 +202,8 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/v1/api-keys", a.listAPIKeys)
 	r.Delete("/v1/api-keys/{id}", a.revokeAPIKey)
 	r.Post("/v1/members", a.addMember)
+	r.Get("/v1/members", a.listMembers)
+	r.Patch("/v1/members/{user_id}", a.changeMemberRole)
+	r.Delete("/v1/members/{user_id}", a.removeMember)
 	return r, nil
 }

@@ -97,8 +97,17 @@ func TestAuthMatrix(t *testing.T) {
 			{"key list", "GET", "/v1/api-keys", ""},
 			{"key revoke", "DELETE", "/v1/api-keys/" + victimKey.ID, ""},
 			{"member add", "POST", "/v1/members", `{"email":"vic@example.com","role":"viewer"}`},
+			{"members", "GET", "/v1/members", ""},
+			{"member role", "PATCH", "/v1/members/" + owner.UserID, `{"role":"owner"}`},
+			{"member rm", "DELETE", "/v1/members/nobody", ""},
 		}
-		all := func(code int) []int { return []int{code, code, code, code, code, code, code, code, code, code, code} }
+		all := func(code int) []int {
+			out := make([]int, len(endpoints))
+			for i := range out {
+				out[i] = code
+			}
+			return out
+		}
 		creds := []struct {
 			name, bearer string
 			want         []int
@@ -107,10 +116,10 @@ func TestAuthMatrix(t *testing.T) {
 			{"expired JWT", expired, all(401)},
 			{"tampered JWT", tampered, all(401)},
 			{"revoked key", revoked, all(401)},
-			{"key tasks:read only", readOnly, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403}},
-			{"key tasks:write only", writeOnly, []int{201, 403, 409, 403, 403, 403, 403, 403, 403, 403, 403}},
-			{"other tenant's owner", otherTok.AccessToken, []int{201, 404, 404, 404, 404, 404, 200, 201, 200, 404, 201}},
-			{"viewer role", viewerTok.AccessToken, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403}},
+			{"key tasks:read only", readOnly, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403}},
+			{"key tasks:write only", writeOnly, []int{201, 403, 409, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+			{"other tenant's owner", otherTok.AccessToken, []int{201, 404, 404, 404, 404, 404, 200, 201, 200, 404, 201, 200, 404, 404}},
+			{"viewer role", viewerTok.AccessToken, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403}},
 		}
 		var table strings.Builder
 		fmt.Fprintf(&table, "%-22s", "")

@@ -219,3 +219,65 @@ func (a *api) addMember(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"user_id": userID, "tenant_id": p.TenantID, "role": req.Role})
 }
+
+// memberResponse is one member in GET /v1/members.
+type memberResponse struct {
+	UserID string      `json:"user_id"`
+	Email  string      `json:"email"`
+	Role   domain.Role `json:"role"`
+}
+
+func (a *api) listMembers(w http.ResponseWriter, r *http.Request) {
+	p, err := a.caller(w, r, domain.ActionReadTasks)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	members, err := a.cfg.Identity.ListMembers(r.Context(), p)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]memberResponse, len(members))
+	for i, m := range members {
+		out[i] = memberResponse{UserID: m.UserID, Email: m.Email, Role: m.Role}
+	}
+	writeJSON(w, http.StatusOK, map[string][]memberResponse{"members": out})
+}
+
+// roleRequest is the body of PATCH /v1/members/{user_id}.
+type roleRequest struct {
+	Role string `json:"role"`
+}
+
+func (a *api) changeMemberRole(w http.ResponseWriter, r *http.Request) {
+	p, err := a.caller(w, r, domain.ActionManageMembers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var req roleRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	userID := chi.URLParam(r, "user_id")
+	if err := a.cfg.Identity.ChangeMemberRole(r.Context(), p, userID, req.Role, requestMeta(r, p)); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"user_id": userID, "tenant_id": p.TenantID, "role": req.Role})
+}
+
+func (a *api) removeMember(w http.ResponseWriter, r *http.Request) {
+	p, err := a.caller(w, r, domain.ActionManageMembers)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := a.cfg.Identity.RemoveMember(r.Context(), p, chi.URLParam(r, "user_id"), requestMeta(r, p)); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

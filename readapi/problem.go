@@ -96,6 +96,9 @@ func toProblem(err error) problem {
 	case errors.Is(err, commands.ErrAPIKeyNotFound):
 		return problem{Type: problemBase + "api-key-not-found", Title: "API key not found", Status: http.StatusNotFound,
 			Detail: "no API key with this id is visible to you; list your keys with GET /v1/api-keys"}
+	case errors.Is(err, domain.ErrNotMember):
+		return problem{Type: problemBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
+			Detail: "no member with this user id in your tenant; list them with GET /v1/members", Field: "user_id"}
 	case errors.Is(err, commands.ErrUserNotFound):
 		return problem{Type: problemBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
 	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):

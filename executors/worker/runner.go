@@ -232,13 +232,16 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	if err := r.takeSlot(ctx, t, lease); err != nil {
 		return nil, err
 	}
+	waited := task.WaitingReason() != "" // only then can it have a waiting row
 	if err := t.claim(ctx); err != nil {
 		_ = r.store.DropLease(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
 		return nil, err
 	}
 	r.claimed(t.stream.ID)
-	if err := r.store.UnmarkWaiting(ctx, t.stream.ID); err != nil {
-		r.cfg.Logger.Warn("worker: could not forget a waiting task that started", "task_id", t.stream.ID, "err", err)
+	if waited {
+		if err := r.store.UnmarkWaiting(ctx, t.stream.ID); err != nil {
+			r.cfg.Logger.Warn("worker: could not forget a waiting task that started", "task_id", t.stream.ID, "err", err)
+		}
 	}
 	return &Claimed{t: t, exec: exec, args: args, created: created, lease: lease}, nil
 }
