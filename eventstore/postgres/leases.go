@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
@@ -32,16 +30,16 @@ func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
 	return nil
 }
 
-// PutLeaseWithin implements eventstore.LeaseStore. One transaction takes
-// the tenant's transaction-scoped advisory lock (leaseLockClass), which
-// queues the calls of one tenant from every process, then inserts the
-// lease in one statement that counts the tenant's leases and skips a task
-// already leased (ON CONFLICT DO NOTHING). The count runs after the lock
-// is granted, in a snapshot that sees every earlier holder's commit (a
+// PutLeaseWithin implements eventstore.LeaseStore, in one round trip: the
+// function lease_put_within (migration 0006) takes the tenant's
+// transaction-scoped advisory lock (leaseLockClass), which queues the
+// calls of one tenant from every process, then inserts the lease with a
+// statement that counts the tenant's leases and skips a task already
+// leased (ON CONFLICT DO NOTHING). The count runs after the lock is
+// granted, in a fresh snapshot that sees every earlier holder's commit (a
 // transaction's locks are released only once its commit is visible), so
-// the limit is never passed. Only a refusal costs a third statement, to
-// tell ErrLeaseTaken from ErrTenantAtLimit. Calls for other tenants never
-// wait for the lock.
+// the limit is never passed. Calls for other tenants never wait for the
+// lock.
 func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit int) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
@@ -50,43 +48,21 @@ func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit in
 	if err != nil {
 		return fmt.Errorf("put lease within a limit: %w", err)
 	}
-	var refused error
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var txErr error
-		refused, txErr = s.putLeaseWithin(ctx, tx, l, limit)
-		return txErr
+	outcome, err := s.q.LeasePutWithin(ctx, s.pool, dbsqlc.LeasePutWithinParams{
+		LockClass: leaseLockClass, TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID,
+		Attempt: int32(l.Attempt), ExpiresAt: l.ExpiresAt, MaxLeases: int64(limit),
 	})
-	if err != nil {
-		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, err)
-	}
-	if refused != nil {
-		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, refused)
-	}
-	return nil
-}
-
-// putLeaseWithin runs PutLeaseWithin's statements in tx. It returns the
-// sentinel of a refusal, or an error that fails the transaction.
-func (s *Store) putLeaseWithin(ctx context.Context, tx pgx.Tx, l eventstore.Lease, limit int) (refused, err error) {
-	err = s.q.LeaseLockTenant(ctx, tx, dbsqlc.LeaseLockTenantParams{LockClass: leaseLockClass, TenantID: l.TenantID})
-	if err != nil {
-		return nil, fmt.Errorf("lock the tenant's leases: %w", err)
-	}
-	n, err := s.q.LeasePutWithin(ctx, tx, dbsqlc.LeasePutWithinParams{
-		TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID, Attempt: int32(l.Attempt), ExpiresAt: l.ExpiresAt,
-		MaxLeases: int64(limit),
-	})
-	if err != nil || n == 1 {
-		return nil, err
-	}
-	taken, err := s.q.LeaseExists(ctx, tx, l.TaskID)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("refused, then look the task's lease up: %w", err)
-	case taken:
-		return eventstore.ErrLeaseTaken, nil
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, err)
+	case outcome == "taken":
+		return fmt.Errorf("put lease of %s: %w", l.TaskID, eventstore.ErrLeaseTaken)
+	case outcome == "full":
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, eventstore.ErrTenantAtLimit)
+	case outcome != "ok":
+		return fmt.Errorf("put lease of %s: unexpected outcome %q", l.TaskID, outcome)
 	}
-	return eventstore.ErrTenantAtLimit, nil
+	return nil
 }
 
 // RenewLease implements eventstore.LeaseStore.

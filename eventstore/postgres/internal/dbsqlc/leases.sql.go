@@ -24,38 +24,6 @@ func (q *Queries) LeaseDrop(ctx context.Context, db DBTX, arg LeaseDropParams) e
 	return err
 }
 
-const leaseExists = `-- name: LeaseExists :one
-SELECT EXISTS (SELECT 1 FROM task_leases WHERE task_id = $1)
-`
-
-func (q *Queries) LeaseExists(ctx context.Context, db DBTX, taskID string) (bool, error) {
-	row := db.QueryRow(ctx, leaseExists, taskID)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
-const leaseLockTenant = `-- name: LeaseLockTenant :exec
-SELECT pg_advisory_xact_lock($1::integer, hashtext($2::text))
-`
-
-type LeaseLockTenantParams struct {
-	LockClass int32
-	TenantID  string
-}
-
-// Takes the transaction's advisory lock of the tenant's leases, which
-// serializes LeasePutWithin per tenant across processes. The two-int form,
-// with its own class @lock_class, never meets the single-bigint locks of
-// the elections and migrations (Postgres keeps the two forms apart); two
-// tenants whose names hash alike only wait for each other. It must run as
-// its own statement, before LeasePutWithin: a statement's snapshot is
-// taken before its locks, so the count must come after this one returns.
-func (q *Queries) LeaseLockTenant(ctx context.Context, db DBTX, arg LeaseLockTenantParams) error {
-	_, err := db.Exec(ctx, leaseLockTenant, arg.LockClass, arg.TenantID)
-	return err
-}
-
 const leasePut = `-- name: LeasePut :exec
 INSERT INTO task_leases (task_id, tenant_id, worker_id, attempt, expires_at)
 VALUES ($1, $2, $3, $4, $5)
@@ -83,14 +51,13 @@ func (q *Queries) LeasePut(ctx context.Context, db DBTX, arg LeasePutParams) err
 	return err
 }
 
-const leasePutWithin = `-- name: LeasePutWithin :execrows
-INSERT INTO task_leases (task_id, tenant_id, worker_id, attempt, expires_at)
-SELECT $1::text, $2::text, $3::text, $4::integer, $5::timestamptz
-WHERE (SELECT count(*) FROM task_leases WHERE tenant_id = $2::text) < $6::bigint
-ON CONFLICT (task_id) DO NOTHING
+const leasePutWithin = `-- name: LeasePutWithin :one
+SELECT lease_put_within($1::integer, $2::text, $3::text, $4::text,
+    $5::integer, $6::timestamptz, $7::bigint)::text AS outcome
 `
 
 type LeasePutWithinParams struct {
+	LockClass int32
 	TaskID    string
 	TenantID  string
 	WorkerID  string
@@ -99,11 +66,13 @@ type LeasePutWithinParams struct {
 	MaxLeases int64
 }
 
-// Inserts the lease only if the tenant holds fewer than @max_leases leases
-// (expired ones count) and the task has none. Affects no row otherwise.
-// Exact only under LeaseLockTenant, taken earlier in the transaction.
-func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg LeasePutWithinParams) (int64, error) {
-	result, err := db.Exec(ctx, leasePutWithin,
+// Takes the lease if the tenant holds fewer than @max_leases leases and
+// the task has none: 'ok', 'taken' or 'full' (see lease_put_within in
+// migration 0006). One statement in its own transaction: the tenant's
+// advisory lock is held until it commits.
+func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg LeasePutWithinParams) (string, error) {
+	row := db.QueryRow(ctx, leasePutWithin,
+		arg.LockClass,
 		arg.TaskID,
 		arg.TenantID,
 		arg.WorkerID,
@@ -111,10 +80,9 @@ func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg LeasePutWithi
 		arg.ExpiresAt,
 		arg.MaxLeases,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	var outcome string
+	err := row.Scan(&outcome)
+	return outcome, err
 }
 
 const leaseRenew = `-- name: LeaseRenew :execrows
