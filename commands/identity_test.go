@@ -11,6 +11,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/secretscan"
 )
 
 const password = "correct horse battery"
@@ -26,7 +27,7 @@ func newIdentity(t *testing.T, s eventstore.Store, clock func() time.Time) *comm
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, NowFunc: clock})
+	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, NowFunc: clock, Logger: secretscan.New(t, password).Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

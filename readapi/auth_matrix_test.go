@@ -28,7 +28,7 @@ func TestAuthMatrix(t *testing.T) {
 		b.run(t, st.TaskID)
 		openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, "")).events()
 
-		ownerTok, err := id.Login(ctx, commands.Login{Email: tenantA + "@example.com", Password: "correct horse battery"})
+		ownerTok, err := id.Login(ctx, commands.Login{Email: tenantA + "@example.com", Password: testPassword})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,17 +50,17 @@ func TestAuthMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, victimKey := key("tasks:read") // the key other tenants try to delete
-		if _, err := id.Register(ctx, commands.Register{Email: "vic@example.com", Password: "correct horse battery", TenantName: "vic"}); err != nil {
+		if _, err := id.Register(ctx, commands.Register{Email: "vic@example.com", Password: testPassword, TenantName: "vic"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "vic@example.com", Role: "viewer"}); err != nil {
 			t.Fatal(err)
 		}
-		viewerTok, err := id.Login(ctx, commands.Login{Email: "vic@example.com", Password: "correct horse battery", TenantID: owner.TenantID})
+		viewerTok, err := id.Login(ctx, commands.Login{Email: "vic@example.com", Password: testPassword, TenantID: owner.TenantID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		otherTok, err := id.Login(ctx, commands.Login{Email: tenantB + "@example.com", Password: "correct horse battery"})
+		otherTok, err := id.Login(ctx, commands.Login{Email: tenantB + "@example.com", Password: testPassword})
 		if err != nil {
 			t.Fatal(err)
 		}

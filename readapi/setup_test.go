@@ -3,6 +3,7 @@ package readapi_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/secretscan"
 	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
@@ -90,8 +92,11 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 		go func() { defer wg.Done(); _ = run(ctx) }()
 	}
 
+	// Everything the API logs must be free of secrets.
+	logs := secretscan.New(t, testPassword).Logger()
 	hubCfg := o.hub
 	hubCfg.Subscriber = pubsub
+	hubCfg.Logger = logs
 	hub, err := readapi.NewHub(hubCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +125,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	identity := newIdentity(t, s)
+	identity := newIdentity(t, s, logs)
 	if o.requestLimit == (ratelimit.Limit{}) {
 		o.requestLimit = ratelimit.PerMinute(1_000_000)
 	}
@@ -128,6 +133,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 		Store: s, Hub: hub, Start: start, Cancel: cancel, Identity: identity,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
+		Logger:       logs,
 		CORSOrigins:  o.cors,
 		PingInterval: 50 * time.Millisecond,
 		WriteTimeout: o.writeTimeout,
@@ -158,6 +164,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	r, err := worker.New(ws, worker.Config{
 		WorkerID:  "w1",
 		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})},
+		Logger:    logs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -169,8 +176,11 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	return b
 }
 
+// testPassword is every test user's password.
+const testPassword = "correct horse battery"
+
 // newIdentity returns an Identity on s whose access tokens last a minute.
-func newIdentity(t *testing.T, s eventstore.Store) *commands.Identity {
+func newIdentity(t *testing.T, s eventstore.Store, logger *slog.Logger) *commands.Identity {
 	t.Helper()
 	ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
 	if err != nil {
@@ -180,7 +190,7 @@ func newIdentity(t *testing.T, s eventstore.Store) *commands.Identity {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer})
+	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +202,7 @@ func newIdentity(t *testing.T, s eventstore.Store) *commands.Identity {
 func newTenant(t *testing.T, id *commands.Identity, label string) (tenantID, key string) {
 	t.Helper()
 	ctx := t.Context()
-	tok, err := id.Register(ctx, commands.Register{Email: label + "@example.com", Password: "correct horse battery", TenantName: label})
+	tok, err := id.Register(ctx, commands.Register{Email: label + "@example.com", Password: testPassword, TenantName: label})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/axontask/axontask/internal/secretscan"
 )
 
 // bearers holds the credential the tests send to each server, by host.
@@ -54,4 +58,17 @@ func register(t *testing.T, base, email string) string {
 		t.Fatalf("register: %d %v", resp.StatusCode, err)
 	}
 	return tok.AccessToken
+}
+
+// testPasswords are the passwords the tests use; no log may hold them.
+var testPasswords = []string{"correct horse battery", "wrong password"}
+
+// processLogs returns where a process started by a test writes its log:
+// searched for secrets when the test ends, and shown with -v.
+func processLogs(t *testing.T) io.Writer {
+	scan := secretscan.New(t, testPasswords...)
+	if testing.Verbose() {
+		return io.MultiWriter(scan, os.Stderr)
+	}
+	return scan
 }

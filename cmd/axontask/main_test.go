@@ -250,11 +250,12 @@ func TestDevProcess(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
 	cmd := exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dataDir)
+	cmd.Env = append(os.Environ(), "LOG_LEVEL=debug")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = processLogs(t)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

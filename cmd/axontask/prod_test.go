@@ -69,15 +69,12 @@ type proc struct {
 func startProc(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), binary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "LOG_LEVEL=debug"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
-	if testing.Verbose() {
-		cmd.Stderr = os.Stderr
-	}
+	cmd.Stderr = processLogs(t)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
