@@ -16,11 +16,11 @@ import (
 
 // shapes match secrets by their form, whatever their value.
 var shapes = []*regexp.Regexp{
-	regexp.MustCompile(`axt_[a-z2-7]{12}_[a-z2-7]{8,}`),          // an API key with (part of) its secret
-	regexp.MustCompile(`axr_[0-9a-f]{32}\.[A-Za-z0-9_-]{8,}`),   // a refresh token with (part of) its secret
+	regexp.MustCompile(`axt_[a-z2-7]{12}_[a-z2-7]{8,}`),           // an API key with (part of) its secret
+	regexp.MustCompile(`axr_[0-9a-f]{32}\.[A-Za-z0-9_-]{8,}`),     // a refresh token with (part of) its secret
 	regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]*`), // a JWT
-	regexp.MustCompile(`(?i)authorization:\s*bearer\s+\S`),       // an Authorization header
-	regexp.MustCompile(`\$argon2id\$`),                           // a password hash
+	regexp.MustCompile(`(?i)authorization:\s*bearer\s+\S`),        // an Authorization header
+	regexp.MustCompile(`\$argon2id\$`),                            // a password hash
 }
 
 // Scanner collects log output; it is safe for concurrent writes.
