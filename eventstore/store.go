@@ -108,6 +108,10 @@ type Store interface {
 	// their tenant's concurrency limit (operational state, not events).
 	WaitingStore
 
+	// RetentionStore prunes the payloads of finished tasks once their
+	// plan's retention has passed; their chains still verify.
+	RetentionStore
+
 	// Close releases the store's resources and stops its background work.
 	Close() error
 }

@@ -41,5 +41,5 @@
 // microseconds (UTC), UTC dates as 'YYYY-MM-DD' text, metadata as JSON
 // text, event ids as lowercase text and payloads as the exact canonical
 // bytes that were hashed. Triggers refuse deletes and any update but
-// pruning a payload with its salt.
+// pruning a payload with its salt (PruneTask, for retention).
 package sqlite

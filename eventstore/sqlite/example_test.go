@@ -14,6 +14,8 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/projections"
 )
 
 // Open a store, append a task's first events with an expected seq, and read
@@ -143,4 +145,80 @@ func ExampleStore_PutLeaseWithin() {
 	// task-1 runs elsewhere
 	// task-2 leased
 	// still waiting: 0
+}
+
+// Prune a finished task once its plan's retention has passed: its events
+// lose their payloads and salts, and its chain still verifies. The tasks
+// to prune come from the task list read model.
+func ExampleStore_PruneTask() {
+	dir, err := os.MkdirTemp("", "axontask-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	ctx := context.Background()
+
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"), eventstore.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = store.Close() }()
+
+	ended := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	task := eventstore.Stream{ID: "task-42", Type: domain.StreamTask, TenantID: "tenant-1"}
+	_, err = store.Append(ctx, task, 0, []domain.NewEvent{
+		{EventID: uuid.New(), Type: domain.TaskCreatedType, Payload: []byte(`{"adapter":"mock","args":{},"name":"build","timeout_s":60}`), OccurredAt: ended.Add(-time.Minute)},
+		{EventID: uuid.New(), Type: domain.TaskOutputType, Payload: []byte(`{"data":"a secret\n","offset":0,"stream":"stdout"}`), OccurredAt: ended.Add(-time.Second)},
+		{EventID: uuid.New(), Type: domain.TaskSucceededType, Payload: []byte(`{"exit_code":0}`), OccurredAt: ended},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The task list read model learns that the task ended.
+	feed, err := store.ReadFeed(ctx, 0, 100)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.ApplyTaskViews(ctx, projections.TaskViewsName, 0, feed); err != nil {
+		log.Fatal(err)
+	}
+
+	// Thirty days later, with a plan keeping tasks for seven.
+	now := ended.AddDate(0, 0, 30)
+	cutoff := now.AddDate(0, 0, -7)
+	tenants, err := store.TenantsWithEndedTasks(ctx, cutoff, "", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, tenantID := range tenants {
+		ids, err := store.EndedTasks(ctx, tenantID, cutoff, 0)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, id := range ids {
+			n, err := store.PruneTask(ctx, id, now)
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Printf("%s of %s: %d events pruned\n", id, tenantID, n)
+		}
+	}
+
+	events, err := store.ReadStream(ctx, task.ID, 0, 100)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range events {
+		fmt.Printf("seq %d, %s: payload and salt pruned: %t\n", e.Seq, e.Type, e.Payload == nil && e.PayloadSalt == nil)
+	}
+	fmt.Println("chain verifies:", integrity.Verify(events) == nil)
+	n, err := store.PruneTask(ctx, task.ID, now)
+	fmt.Println("pruned again:", n, err)
+	// Output:
+	// task-42 of tenant-1: 3 events pruned
+	// seq 1, task.created: payload and salt pruned: true
+	// seq 2, task.output: payload and salt pruned: true
+	// seq 3, task.succeeded: payload and salt pruned: true
+	// chain verifies: true
+	// pruned again: 0 <nil>
 }

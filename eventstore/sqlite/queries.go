@@ -96,6 +96,51 @@ const (
 	ORDER BY since, task_id LIMIT ?`
 	queryWaitingTasksOfTenant = `SELECT task_id, tenant_id, since FROM task_waiting
 	WHERE tenant_id = ? ORDER BY since, task_id LIMIT ?`
+
+	// queryTenantsWithEndedTasks is a page of the tenants with tasks to
+	// prune that ended before a cutoff (unix microseconds), in byte order
+	// of id, after a tenant id ("" for the first page). A loose index scan
+	// of task_views_prunable_idx: the recursive part steps from tenant to
+	// tenant, one probe each, and each tenant costs one more probe for its
+	// earliest end; it never reads a tenant's other tasks. Every subquery
+	// repeats the index's predicate, without which SQLite does not use it.
+	queryTenantsWithEndedTasks = `WITH RECURSIVE tenants(tenant_id) AS (
+		SELECT (SELECT v.tenant_id FROM task_views v
+			WHERE v.ended_at IS NOT NULL AND v.pruned_at IS NULL AND v.tenant_id > ?1
+			ORDER BY v.tenant_id LIMIT 1)
+		UNION ALL
+		SELECT (SELECT v.tenant_id FROM task_views v
+			WHERE v.ended_at IS NOT NULL AND v.pruned_at IS NULL AND v.tenant_id > t.tenant_id
+			ORDER BY v.tenant_id LIMIT 1)
+		FROM tenants t WHERE t.tenant_id IS NOT NULL
+	)
+	SELECT t.tenant_id FROM tenants t
+	WHERE t.tenant_id IS NOT NULL
+		AND EXISTS (SELECT 1 FROM task_views v
+			WHERE v.ended_at IS NOT NULL AND v.pruned_at IS NULL AND v.tenant_id = t.tenant_id AND v.ended_at < ?2)
+	LIMIT ?3`
+
+	// queryEndedTasks is a tenant's tasks to prune that ended before a
+	// cutoff, the earliest ended first: a range of task_views_prunable_idx,
+	// in its order.
+	queryEndedTasks = `SELECT task_id FROM task_views
+	WHERE ended_at IS NOT NULL AND pruned_at IS NULL AND tenant_id = ? AND ended_at < ?
+	ORDER BY ended_at, task_id LIMIT ?`
+
+	// queryStreamLastEvent is a stream's last event's seq, stream type and
+	// event type.
+	queryStreamLastEvent = `SELECT seq, stream_type, type FROM events
+	WHERE stream_id = ? ORDER BY seq DESC LIMIT 1`
+
+	// queryPruneEvents prunes the payloads and salts of a task stream's
+	// events up to a seq that still have them (the one change the
+	// events_prune_only trigger allows).
+	queryPruneEvents = `UPDATE events SET payload = NULL, payload_salt = NULL
+	WHERE stream_id = ? AND seq <= ? AND stream_type = 'task' AND (payload IS NOT NULL OR payload_salt IS NOT NULL)`
+
+	// queryMarkTaskViewPruned marks a task's row pruned at a time (unix
+	// microseconds), unless it is marked already.
+	queryMarkTaskViewPruned = `UPDATE task_views SET pruned_at = ? WHERE task_id = ? AND pruned_at IS NULL`
 )
 
 // writerStmts are prepared once on the writer's one connection.
@@ -108,6 +153,7 @@ type writerStmts struct {
 type readerStmts struct {
 	feedHead, readStream, readFeed, listStreams, apiKeysLastUsed, taskStartsUsed *sql.Stmt
 	waitingTasks, waitingTasksOfTenant                                           *sql.Stmt
+	tenantsWithEndedTasks, endedTasks                                            *sql.Stmt
 }
 
 func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
@@ -124,14 +170,16 @@ func prepareWriter(ctx context.Context, db *sql.DB) (writerStmts, error) {
 func prepareReader(ctx context.Context, db *sql.DB) (readerStmts, error) {
 	var r readerStmts
 	err := prepareAll(ctx, db, map[**sql.Stmt]string{
-		&r.feedHead:             queryFeedHead,
-		&r.readStream:           queryReadStream,
-		&r.readFeed:             queryReadFeed,
-		&r.listStreams:          queryListStreams,
-		&r.apiKeysLastUsed:      queryAPIKeysLastUsed,
-		&r.taskStartsUsed:       queryTaskStartsUsed,
-		&r.waitingTasks:         queryWaitingTasks,
-		&r.waitingTasksOfTenant: queryWaitingTasksOfTenant,
+		&r.feedHead:              queryFeedHead,
+		&r.readStream:            queryReadStream,
+		&r.readFeed:              queryReadFeed,
+		&r.listStreams:           queryListStreams,
+		&r.apiKeysLastUsed:       queryAPIKeysLastUsed,
+		&r.taskStartsUsed:        queryTaskStartsUsed,
+		&r.waitingTasks:          queryWaitingTasks,
+		&r.waitingTasksOfTenant:  queryWaitingTasksOfTenant,
+		&r.tenantsWithEndedTasks: queryTenantsWithEndedTasks,
+		&r.endedTasks:            queryEndedTasks,
 	})
 	return r, err
 }
@@ -155,7 +203,7 @@ func (w writerStmts) close() []error {
 
 func (r readerStmts) close() []error {
 	return closeStmts(r.feedHead, r.readStream, r.readFeed, r.listStreams, r.apiKeysLastUsed, r.taskStartsUsed,
-		r.waitingTasks, r.waitingTasksOfTenant)
+		r.waitingTasks, r.waitingTasksOfTenant, r.tenantsWithEndedTasks, r.endedTasks)
 }
 
 func closeStmts(stmts ...*sql.Stmt) []error {

@@ -57,6 +57,8 @@ func (s *Store) applyTaskViews(ctx context.Context, name string, from int64, eve
 	if err != nil {
 		return err
 	}
+	// pruned_at is not among the columns: a new row has none, and an
+	// updated row keeps the retention job's mark.
 	for _, v := range changed {
 		_, err := tx.ExecContext(ctx, `INSERT INTO task_views (`+taskViewColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

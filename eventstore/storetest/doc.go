@@ -11,7 +11,10 @@
 // key last uses that never move backwards; daily task start counts per
 // tenant and UTC day that concurrent reservations never push past a limit;
 // leases put within a tenant's limit, exact under concurrent calls; waiting
-// tasks listed oldest first.
+// tasks listed oldest first; retention: finished tasks and their tenants
+// listed from the task list read model, and pruned (payloads and salts
+// gone, chains still verifying, idempotent, refused for unfinished tasks
+// and other streams).
 //
 // It allows for a store that seals feed positions after the append commits
 // (Postgres does): it never assumes that Append returns positions, and it

@@ -10,7 +10,8 @@ import (
 type factory = func(t *testing.T, opts eventstore.Options) eventstore.Store
 
 // Run runs the conformance suite against the stores that newStore makes.
-// The stores must also implement eventstore.LeaseStore.
+// The stores must also implement eventstore.LeaseStore and
+// projections.TaskViewStore (the retention tests list tasks through it).
 //
 // Each call of newStore must return a fresh, empty store, isolated from every
 // other call's, configured with opts (whose zero fields mean the defaults),
@@ -59,6 +60,13 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"WaitingTasks", testWaitingTasks},
 		{"WaitingTasksLimits", testWaitingTasksLimits},
 		{"WaitingValidation", testWaitingValidation},
+		{"PruneTask", testPruneTask},
+		{"PruneTaskRefused", testPruneTaskRefused},
+		{"PruneTaskConcurrent", testPruneTaskConcurrent},
+		{"EndedTasks", testEndedTasks},
+		{"PrunedMark", testPrunedMark},
+		{"RetentionLimits", testRetentionLimits},
+		{"RetentionValidation", testRetentionValidation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

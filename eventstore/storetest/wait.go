@@ -129,6 +129,18 @@ func testClose(t *testing.T, newStore factory) {
 			_, err := s.WaitingTasks(ctx, tenant, 10)
 			return err
 		},
+		"TenantsWithEndedTasks": func() error {
+			_, err := s.TenantsWithEndedTasks(ctx, baseTime, "", 10)
+			return err
+		},
+		"EndedTasks": func() error {
+			_, err := s.EndedTasks(ctx, tenant, baseTime, 10)
+			return err
+		},
+		"PruneTask": func() error {
+			_, err := s.PruneTask(ctx, stream.ID, baseTime)
+			return err
+		},
 	}
 	for name, call := range calls {
 		result := make(chan error, 1)

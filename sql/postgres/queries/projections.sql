@@ -16,13 +16,16 @@ INSERT INTO projection_checkpoints (name, next_position) VALUES (@name, 0)
 ON CONFLICT (name) DO UPDATE SET next_position = 0;
 
 -- name: TaskViewsGet :many
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position
+-- Every column, pruned_at (the retention job's mark) too, so that the
+-- task view queries share the TaskView model.
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
 FROM task_views
 WHERE task_id = ANY(@task_ids::text[]);
 
 -- name: TaskViewsUpsert :exec
 -- One row per task of the arrays (all of one length); a started or ended
--- time is NULL where its has_ flag is false.
+-- time is NULL where its has_ flag is false. pruned_at is never written:
+-- a new row has none, and an updated row keeps the retention job's mark.
 INSERT INTO task_views (task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position)
 SELECT u.task_id, u.tenant_id, u.name, u.adapter, u.state, u.attempt, u.created_at,
        CASE WHEN u.has_started THEN u.started_at END,
@@ -47,7 +50,7 @@ DELETE FROM task_views;
 -- name: TaskViewsList :many
 -- A page of a tenant's tasks older than the keyset (after_created_at,
 -- after_task_id), newest first; the first page passes a time after every task.
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
 FROM task_views
 WHERE tenant_id = @tenant_id
   AND (created_at, task_id) < (@after_created_at::timestamptz, @after_task_id::text)
@@ -56,7 +59,7 @@ LIMIT @max_rows;
 
 -- name: TaskViewsListByState :many
 -- TaskViewsList of the tasks in one state.
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
 FROM task_views
 WHERE tenant_id = @tenant_id AND state = @state
   AND (created_at, task_id) < (@after_created_at::timestamptz, @after_task_id::text)

@@ -79,6 +79,7 @@ type TaskView struct {
 	EndedAt      pgtype.Timestamptz
 	LastSeq      int64
 	LastPosition int64
+	PrunedAt     pgtype.Timestamptz
 }
 
 type TaskWaiting struct {

@@ -76,11 +76,13 @@ func (q *Queries) TaskViewsDeleteAll(ctx context.Context, db DBTX) error {
 }
 
 const taskViewsGet = `-- name: TaskViewsGet :many
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
 FROM task_views
 WHERE task_id = ANY($1::text[])
 `
 
+// Every column, pruned_at (the retention job's mark) too, so that the
+// task view queries share the TaskView model.
 func (q *Queries) TaskViewsGet(ctx context.Context, db DBTX, taskIds []string) ([]TaskView, error) {
 	rows, err := db.Query(ctx, taskViewsGet, taskIds)
 	if err != nil {
@@ -102,6 +104,7 @@ func (q *Queries) TaskViewsGet(ctx context.Context, db DBTX, taskIds []string) (
 			&i.EndedAt,
 			&i.LastSeq,
 			&i.LastPosition,
+			&i.PrunedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -114,7 +117,7 @@ func (q *Queries) TaskViewsGet(ctx context.Context, db DBTX, taskIds []string) (
 }
 
 const taskViewsList = `-- name: TaskViewsList :many
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
 FROM task_views
 WHERE tenant_id = $1
   AND (created_at, task_id) < ($2::timestamptz, $3::text)
@@ -157,6 +160,7 @@ func (q *Queries) TaskViewsList(ctx context.Context, db DBTX, arg TaskViewsListP
 			&i.EndedAt,
 			&i.LastSeq,
 			&i.LastPosition,
+			&i.PrunedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -169,7 +173,7 @@ func (q *Queries) TaskViewsList(ctx context.Context, db DBTX, arg TaskViewsListP
 }
 
 const taskViewsListByState = `-- name: TaskViewsListByState :many
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
 FROM task_views
 WHERE tenant_id = $1 AND state = $2
   AND (created_at, task_id) < ($3::timestamptz, $4::text)
@@ -213,6 +217,7 @@ func (q *Queries) TaskViewsListByState(ctx context.Context, db DBTX, arg TaskVie
 			&i.EndedAt,
 			&i.LastSeq,
 			&i.LastPosition,
+			&i.PrunedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -261,7 +266,8 @@ type TaskViewsUpsertParams struct {
 }
 
 // One row per task of the arrays (all of one length); a started or ended
-// time is NULL where its has_ flag is false.
+// time is NULL where its has_ flag is false. pruned_at is never written:
+// a new row has none, and an updated row keeps the retention job's mark.
 func (q *Queries) TaskViewsUpsert(ctx context.Context, db DBTX, arg TaskViewsUpsertParams) error {
 	_, err := db.Exec(ctx, taskViewsUpsert,
 		arg.TaskIds,
