@@ -113,3 +113,12 @@ func (c Catalog) All() []Plan {
 	}
 	return slices.Clip(out)
 }
+
+// MinRetentionDays returns the shortest retention of any plan.
+func (c Catalog) MinRetentionDays() int {
+	least := maxRetentionDays
+	for _, p := range c.plans {
+		least = min(least, p.RetentionDays)
+	}
+	return least
+}

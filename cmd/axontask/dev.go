@@ -33,6 +33,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/retention"
 )
 
 // envOr returns the environment variable key, or def when it is unset.
@@ -108,6 +109,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
+	pruner, err := newRetention(store, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
 	if err != nil {
@@ -123,7 +128,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
-		func(ctx context.Context) error { return ignoreCanceled(projector.Run(ctx)) })
+		func(ctx context.Context) error { return ignoreCanceled(projector.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(pruner.Run(ctx)) })
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -212,4 +218,30 @@ func ignoreCanceled(err error) error {
 		return nil
 	}
 	return err
+}
+
+// retentionStore is what the retention job needs: the pruning queries,
+// and the tenant streams and counters that plans are read from.
+type retentionStore interface {
+	retention.Store
+	commands.QuotaStore
+}
+
+// newRetention builds the job that prunes finished tasks past their
+// tenant's plan's retention (plans from the environment).
+func newRetention(store retentionStore, logger *slog.Logger) (*retention.Job, error) {
+	catalog, err := plans.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	quotas := commands.NewQuotas(store, catalog, nil)
+	return retention.New(retention.Config{
+		Store: store,
+		RetentionFunc: func(ctx context.Context, tenantID string) (int, error) {
+			p, err := quotas.Plan(ctx, tenantID)
+			return p.RetentionDays, err
+		},
+		MinRetentionDays: catalog.MinRetentionDays(),
+		Logger:           logger,
+	})
 }

@@ -29,11 +29,12 @@ import (
 	"github.com/axontask/axontask/readapi"
 )
 
-// Advisory lock keys that elect one relay and one projector among serve
-// processes. They never change.
+// Advisory lock keys that elect one relay, one projector and one retention
+// job among serve processes. They never change.
 const (
 	relayLockKey     int64 = 0x61786f6e5f72656c // "axon_rel"
 	projectorLockKey int64 = 0x61786f6e5f70726f // "axon_pro"
+	retentionLockKey int64 = 0x61786f6e5f726574 // "axon_ret"
 )
 
 // prodFlags are the settings serve and worker share.
@@ -129,10 +130,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	pruner, err := newRetention(store, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	return serveUntilDone(ctx, ln, withHealth(store, api), logger,
 		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
 		func(ctx context.Context) error { identity.Run(ctx); return nil },
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, retentionLockKey, pruner.Run))
+		},
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, projectorLockKey, projector.Run))
 		})
