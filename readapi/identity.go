@@ -52,7 +52,7 @@ func anonymousMeta(r *http.Request) domain.Metadata {
 }
 
 func (a *api) register(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -70,7 +70,7 @@ func (a *api) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) login(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -88,7 +88,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -106,7 +106,7 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) logout(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, a.cfg.AuthLimit); err != nil {
+	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

@@ -54,11 +54,12 @@ func (a *api) limit(w http.ResponseWriter, r *http.Request, key string, limit ra
 	return nil
 }
 
-// limitAddress limits the client address of r.
-func (a *api) limitAddress(w http.ResponseWriter, r *http.Request, limit ratelimit.Limit) error {
+// limitAddress limits the client address of r under limit, counted apart
+// for each kind of request (auth, token): every limit has its own keys.
+func (a *api) limitAddress(w http.ResponseWriter, r *http.Request, kind string, limit ratelimit.Limit) error {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return a.limit(w, r, "ip:"+host, limit)
+	return a.limit(w, r, kind+"-ip:"+host, limit)
 }

@@ -74,3 +74,19 @@ func TestDailyQuotaAnswer(t *testing.T) {
 		}
 	})
 }
+
+// Resume-token reads and sign-ins from one address are counted apart:
+// reading streams never eats into the sign-in budget.
+func TestAddressLimitsAreApart(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, setupOpts{}, func(t *testing.T, b *bundle) {
+		st := b.start(t)
+		for range 3 {
+			b.send(t, "GET", "/mcp/tasks/"+st.TaskID+"/status?token="+st.ResumeToken, "")
+		}
+		resp := b.send(t, "POST", "/v1/auth/login", `{"email":"nobody@example.com","password":"wrong password"}`)
+		if got := resp.Header.Get("RateLimit-Remaining"); got != "19" {
+			t.Fatalf("the first sign-in leaves %q of 20, want 19", got)
+		}
+	})
+}

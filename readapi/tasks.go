@@ -282,7 +282,7 @@ func (a *api) readAccess(w http.ResponseWriter, r *http.Request) (uuid.UUID, str
 		return uuid.Nil, "", notFound
 	}
 	if q.Has("token") {
-		if err := a.limitAddress(w, r, a.cfg.RequestLimit); err != nil {
+		if err := a.limitAddress(w, r, "token", a.cfg.RequestLimit); err != nil {
 			return uuid.Nil, "", err
 		}
 		if !a.tokens.verify(q.Get("token"), taskID, first[0].TenantID) {
