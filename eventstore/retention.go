@@ -114,14 +114,21 @@ func ValidateEndedTasks(tenantID string, endedBefore time.Time, limit int) (time
 // unset time, or one whose UTC year is outside 0001–9999, fails with a
 // *domain.ValidationError (field "ended_before").
 func RetentionCutoff(endedBefore time.Time) (time.Time, error) {
-	if endedBefore.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: "ended_before", Reason: "must be set"}
+	return microsecondCutoff("ended_before", endedBefore)
+}
+
+// microsecondCutoff returns before in UTC, rounded up to a whole
+// microsecond, or a *domain.ValidationError on field for a time that is
+// unset or whose UTC year is outside 0001–9999.
+func microsecondCutoff(field string, before time.Time) (time.Time, error) {
+	if before.IsZero() {
+		return time.Time{}, &domain.ValidationError{Field: field, Reason: "must be set"}
 	}
-	if y := endedBefore.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: "ended_before", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
+	if y := before.UTC().Year(); y < 1 || y > 9999 {
+		return time.Time{}, &domain.ValidationError{Field: field, Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
 	}
-	cutoff := domain.NormalizeTime(endedBefore)
-	if cutoff.Before(endedBefore) {
+	cutoff := domain.NormalizeTime(before)
+	if cutoff.Before(before) {
 		cutoff = cutoff.Add(time.Microsecond)
 	}
 	return cutoff, nil

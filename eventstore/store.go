@@ -105,7 +105,8 @@ type Store interface {
 	TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error)
 
 	// WaitingStore remembers the queued tasks that wait for a slot of
-	// their tenant's concurrency limit (operational state, not events).
+	// their tenant's concurrency limit (operational state, not events),
+	// and finds queued tasks whose work message may have been lost.
 	WaitingStore
 
 	// RetentionStore prunes the payloads of finished tasks once their

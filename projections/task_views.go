@@ -27,6 +27,12 @@ type TaskView struct {
 	// Attempt is the attempt last queued or started (0 before the first).
 	Attempt   int
 	CreatedAt time.Time
+	// QueuedAt is when the task was last queued: the time of the latest
+	// task.queued event applied (a retry queues a task again); zero when
+	// it never was. Rows projected before the stores' migration 0008 that
+	// were not queued then keep it zero until they are queued again or the
+	// read model is rebuilt.
+	QueuedAt  time.Time
 	StartedAt time.Time
 	EndedAt   time.Time
 	// LastSeq is the seq of the last event of the task applied to the row.
@@ -177,7 +183,7 @@ func EvolveTaskView(v *TaskView, e *domain.Event) (bool, error) {
 			v.Name, v.Adapter = p.Name, p.Adapter
 		}
 	case domain.TaskQueuedType:
-		v.State = domain.StateQueued
+		v.State, v.QueuedAt = domain.StateQueued, e.OccurredAt
 		if p, ok := p.(*domain.TaskQueued); ok {
 			v.Attempt = p.Attempt
 		}

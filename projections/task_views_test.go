@@ -147,17 +147,19 @@ func TestTaskViewsRows(t *testing.T) {
 		got := b.list(t, projections.TaskQuery{TenantID: tenantA})
 		want := []projections.TaskView{
 			{TaskID: queued, TenantID: tenantA, Name: "queued", Adapter: "mock", State: domain.StateQueued, Attempt: 1,
-				CreatedAt: t0.Add(2 * time.Minute), LastSeq: 2, LastPosition: 10},
+				CreatedAt: t0.Add(2 * time.Minute), QueuedAt: t0.Add(2*time.Minute + time.Second), LastSeq: 2, LastPosition: 10},
 			{TaskID: running, TenantID: tenantA, Name: "running", Adapter: "mock", State: domain.StateRunning, Attempt: 1,
-				CreatedAt: t0.Add(time.Minute), StartedAt: t0.Add(time.Minute + 2*time.Second), LastSeq: 4, LastPosition: 8},
+				CreatedAt: t0.Add(time.Minute), QueuedAt: t0.Add(time.Minute + time.Second), StartedAt: t0.Add(time.Minute + 2*time.Second),
+				LastSeq: 4, LastPosition: 8},
 			{TaskID: done, TenantID: tenantA, Name: "done", Adapter: "mock", State: domain.StateSucceeded, Attempt: 1,
-				CreatedAt: t0, StartedAt: t0.Add(2 * time.Second), EndedAt: t0.Add(4 * time.Second), LastSeq: 5, LastPosition: 4},
+				CreatedAt: t0, QueuedAt: t0.Add(time.Second), StartedAt: t0.Add(2 * time.Second), EndedAt: t0.Add(4 * time.Second),
+				LastSeq: 5, LastPosition: 4},
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("tenant A's list:\n got %+v\nwant %+v", got, want)
 		}
-		if got := ids(b.list(t, projections.TaskQuery{TenantID: tenantB})); len(got) != 1 || got[0] != other {
-			t.Fatalf("tenant B's list is %v, want only %s", got, other)
+		if got := b.list(t, projections.TaskQuery{TenantID: tenantB}); len(got) != 1 || got[0].TaskID != other || !got[0].QueuedAt.IsZero() {
+			t.Fatalf("tenant B's list is %+v, want only %s, never queued", got, other)
 		}
 		if got := b.list(t, projections.TaskQuery{TenantID: "tenant-c"}); len(got) != 0 {
 			t.Fatalf("an unknown tenant sees %v", got)
@@ -312,4 +314,45 @@ func TestRunnerFollowsTheFeed(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+}
+
+// TestEvolveTaskViewQueuedAt: QueuedAt is the time of the latest
+// task.queued event applied: a retry moves it, other events keep it, and a
+// task never queued has none.
+func TestEvolveTaskViewQueuedAt(t *testing.T) {
+	t.Parallel()
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	samples := domain.Samples()
+	lifecycle := []struct {
+		typ     domain.EventType
+		payload any
+		want    time.Time
+	}{
+		{domain.TaskCreatedType, &domain.TaskCreated{Adapter: "mock", Args: []byte(`{}`), Name: "n", TimeoutS: 60}, time.Time{}},
+		{domain.TaskQueuedType, &domain.TaskQueued{Attempt: 1}, at(1)},
+		{domain.TaskStartedType, &domain.TaskStarted{Attempt: 1, WorkerID: "w1"}, at(1)},
+		{domain.TaskOutputType, samples[domain.TaskOutputType], at(1)},
+		{domain.TaskQueuedType, &domain.TaskQueued{Attempt: 2, Reason: "retry"}, at(4)}, // a retry
+		{domain.TaskStartedType, &domain.TaskStarted{Attempt: 2, WorkerID: "w2"}, at(4)},
+		{domain.TaskFailedType, samples[domain.TaskFailedType], at(4)},
+	}
+	var v projections.TaskView
+	for i, step := range lifecycle {
+		payload, err := domain.MarshalPayload(step.payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := domain.Event{StreamID: "task-1", StreamType: domain.StreamTask, TenantID: tenantA, Seq: int64(i + 1),
+			Position: int64(i), Type: step.typ, Payload: payload, OccurredAt: at(i)}
+		changed, err := projections.EvolveTaskView(&v, &e)
+		if err != nil || !changed {
+			t.Fatalf("event %d (%s): changed %t, %v", i+1, step.typ, changed, err)
+		}
+		if !v.QueuedAt.Equal(step.want) {
+			t.Fatalf("after event %d (%s): QueuedAt %s, want %s", i+1, step.typ, v.QueuedAt, step.want)
+		}
+	}
+	if v.State != domain.StateFailed || v.Attempt != 2 {
+		t.Fatalf("after the lifecycle: %+v", v)
+	}
 }

@@ -142,6 +142,7 @@ func taskViewFromRow(r dbsqlc.TaskView) projections.TaskView {
 		State:        domain.TaskState(r.State),
 		Attempt:      int(r.Attempt),
 		CreatedAt:    r.CreatedAt.UTC(),
+		QueuedAt:     fromTimestamptz(r.QueuedAt),
 		StartedAt:    fromTimestamptz(r.StartedAt),
 		EndedAt:      fromTimestamptz(r.EndedAt),
 		LastSeq:      r.LastSeq,
@@ -157,6 +158,7 @@ func taskViewsParams(rows []projections.TaskView) dbsqlc.TaskViewsUpsertParams {
 		Adapters: make([]string, n), States: make([]string, n), Attempts: make([]int32, n),
 		CreatedAts: make([]time.Time, n), HasStarted: make([]bool, n), StartedAts: make([]time.Time, n),
 		HasEnded: make([]bool, n), EndedAts: make([]time.Time, n), LastSeqs: make([]int64, n), LastPositions: make([]int64, n),
+		HasQueued: make([]bool, n), QueuedAts: make([]time.Time, n),
 	}
 	for i, v := range rows {
 		p.TaskIds[i], p.TenantIds[i], p.Names[i], p.Adapters[i] = v.TaskID, v.TenantID, v.Name, v.Adapter
@@ -164,6 +166,7 @@ func taskViewsParams(rows []projections.TaskView) dbsqlc.TaskViewsUpsertParams {
 		p.HasStarted[i], p.StartedAts[i] = !v.StartedAt.IsZero(), v.StartedAt
 		p.HasEnded[i], p.EndedAts[i] = !v.EndedAt.IsZero(), v.EndedAt
 		p.LastSeqs[i], p.LastPositions[i] = v.LastSeq, v.LastPosition
+		p.HasQueued[i], p.QueuedAts[i] = !v.QueuedAt.IsZero(), v.QueuedAt
 	}
 	return p
 }

@@ -67,3 +67,28 @@ func (s *Store) WaitingTasks(ctx context.Context, tenantID string, limit int) ([
 	}
 	return out, nil
 }
+
+// StaleQueuedTasks implements eventstore.WaitingStore: one query, a range
+// of the partial index task_views_queued_idx (queued rows only) in its
+// order, with a primary-key probe of task_leases and of task_waiting per
+// row; ids sort in byte order whatever the database's collation.
+func (s *Store) StaleQueuedTasks(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error) {
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	cutoff, limit, err := eventstore.ValidateStaleQueuedTasks(queuedBefore, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list stale queued tasks: %w", err)
+	}
+	rows, err := s.q.TaskViewsStaleQueued(ctx, s.pool, dbsqlc.TaskViewsStaleQueuedParams{
+		QueuedBefore: cutoff, MaxTasks: int32(limit), // limit <= MaxWaitingTasksLimit
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks queued before %s: %w", cutoff.Format(time.RFC3339Nano), err)
+	}
+	out := make([]eventstore.WaitingTask, len(rows))
+	for i, r := range rows {
+		out[i] = eventstore.WaitingTask{TaskID: r.TaskID, TenantID: r.TenantID, Since: r.QueuedAt.UTC()}
+	}
+	return out, nil
+}

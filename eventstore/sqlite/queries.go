@@ -97,6 +97,18 @@ const (
 	queryWaitingTasksOfTenant = `SELECT task_id, tenant_id, since FROM task_waiting
 	WHERE tenant_id = ? ORDER BY since, task_id LIMIT ?`
 
+	// queryStaleQueuedTasks lists the queued tasks of every tenant queued
+	// before a cutoff (unix microseconds) that hold no lease and have no
+	// task_waiting row, oldest queued first: a range of the partial index
+	// task_views_queued_idx in its order, with a primary-key probe of
+	// task_leases and of task_waiting per row. The literal 'queued'
+	// repeats the index's predicate, without which SQLite does not use it.
+	queryStaleQueuedTasks = `SELECT v.task_id, v.tenant_id, v.queued_at FROM task_views v
+	WHERE v.state = 'queued' AND v.queued_at < ?
+		AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = v.task_id)
+		AND NOT EXISTS (SELECT 1 FROM task_waiting w WHERE w.task_id = v.task_id)
+	ORDER BY v.queued_at, v.task_id LIMIT ?`
+
 	// queryTenantsWithEndedTasks is a page of the tenants with tasks to
 	// prune that ended before a cutoff (unix microseconds), in byte order
 	// of id, after a tenant id ("" for the first page). A loose index scan
@@ -152,7 +164,7 @@ type writerStmts struct {
 // first runs them).
 type readerStmts struct {
 	feedHead, readStream, readFeed, listStreams, apiKeysLastUsed, taskStartsUsed *sql.Stmt
-	waitingTasks, waitingTasksOfTenant                                           *sql.Stmt
+	waitingTasks, waitingTasksOfTenant, staleQueuedTasks                         *sql.Stmt
 	tenantsWithEndedTasks, endedTasks                                            *sql.Stmt
 }
 
@@ -178,6 +190,7 @@ func prepareReader(ctx context.Context, db *sql.DB) (readerStmts, error) {
 		&r.taskStartsUsed:        queryTaskStartsUsed,
 		&r.waitingTasks:          queryWaitingTasks,
 		&r.waitingTasksOfTenant:  queryWaitingTasksOfTenant,
+		&r.staleQueuedTasks:      queryStaleQueuedTasks,
 		&r.tenantsWithEndedTasks: queryTenantsWithEndedTasks,
 		&r.endedTasks:            queryEndedTasks,
 	})
@@ -203,7 +216,7 @@ func (w writerStmts) close() []error {
 
 func (r readerStmts) close() []error {
 	return closeStmts(r.feedHead, r.readStream, r.readFeed, r.listStreams, r.apiKeysLastUsed, r.taskStartsUsed,
-		r.waitingTasks, r.waitingTasksOfTenant, r.tenantsWithEndedTasks, r.endedTasks)
+		r.waitingTasks, r.waitingTasksOfTenant, r.staleQueuedTasks, r.tenantsWithEndedTasks, r.endedTasks)
 }
 
 func closeStmts(stmts ...*sql.Stmt) []error {

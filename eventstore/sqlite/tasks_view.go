@@ -14,7 +14,7 @@ import (
 
 var _ projections.TaskViewStore = (*Store)(nil)
 
-const taskViewColumns = `task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position`
+const taskViewColumns = `task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, queued_at`
 
 // ApplyTaskViews implements projections.TaskViewStore. It runs on the writer
 // connection, so appends wait while it applies a batch.
@@ -61,13 +61,13 @@ func (s *Store) applyTaskViews(ctx context.Context, name string, from int64, eve
 	// updated row keeps the retention job's mark.
 	for _, v := range changed {
 		_, err := tx.ExecContext(ctx, `INSERT INTO task_views (`+taskViewColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (task_id) DO UPDATE SET tenant_id = excluded.tenant_id, name = excluded.name,
 				adapter = excluded.adapter, state = excluded.state, attempt = excluded.attempt,
 				created_at = excluded.created_at, started_at = excluded.started_at, ended_at = excluded.ended_at,
-				last_seq = excluded.last_seq, last_position = excluded.last_position`,
+				last_seq = excluded.last_seq, last_position = excluded.last_position, queued_at = excluded.queued_at`,
 			v.TaskID, v.TenantID, v.Name, v.Adapter, string(v.State), v.Attempt, v.CreatedAt.UnixMicro(),
-			optionalMicros(v.StartedAt), optionalMicros(v.EndedAt), v.LastSeq, v.LastPosition)
+			optionalMicros(v.StartedAt), optionalMicros(v.EndedAt), v.LastSeq, v.LastPosition, optionalMicros(v.QueuedAt))
 		if err != nil {
 			return fmt.Errorf("upsert task view %s: %w", v.TaskID, err)
 		}
@@ -192,9 +192,9 @@ func scanTaskViews(rows *sql.Rows) ([]projections.TaskView, error) {
 		var v projections.TaskView
 		var state string
 		var created int64
-		var started, ended sql.NullInt64
+		var started, ended, queued sql.NullInt64
 		if err := rows.Scan(&v.TaskID, &v.TenantID, &v.Name, &v.Adapter, &state, &v.Attempt, &created,
-			&started, &ended, &v.LastSeq, &v.LastPosition); err != nil {
+			&started, &ended, &v.LastSeq, &v.LastPosition, &queued); err != nil {
 			return nil, fmt.Errorf("read task view: %w", err)
 		}
 		v.State = domain.TaskState(state)
@@ -204,6 +204,9 @@ func scanTaskViews(rows *sql.Rows) ([]projections.TaskView, error) {
 		}
 		if ended.Valid {
 			v.EndedAt = time.UnixMicro(ended.Int64).UTC()
+		}
+		if queued.Valid {
+			v.QueuedAt = time.UnixMicro(queued.Int64).UTC()
 		}
 		out = append(out, v)
 	}

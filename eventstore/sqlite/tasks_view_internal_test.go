@@ -50,3 +50,39 @@ func TestTaskViewsListUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleQueuedTasksUsesIndex: the stale queued task query is a range of
+// task_views_queued_idx in index order, with primary-key probes of
+// task_leases and task_waiting: no scan of a table, no sort.
+func TestStaleQueuedTasksUsesIndex(t *testing.T) {
+	t.Parallel()
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+queryStaleQueuedTasks, time.Now().UnixMicro(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	_ = rows.Close()
+	t.Logf("%s\n  -> %s", queryStaleQueuedTasks, strings.Join(plan, "; "))
+	joined := strings.Join(plan, "; ")
+	if !strings.Contains(joined, "USING INDEX task_views_queued_idx") {
+		t.Errorf("the query does not use task_views_queued_idx: %v", plan)
+	}
+	for _, step := range plan {
+		if strings.HasPrefix(step, "SCAN") || strings.Contains(step, "TEMP B-TREE") {
+			t.Errorf("the query does not follow an index: %v", plan)
+		}
+	}
+}

@@ -61,3 +61,73 @@ func TestTaskViewsClosed(t *testing.T) {
 		t.Error("ListTaskViews on a closed store succeeded")
 	}
 }
+
+// TestMigrationQueuedAtBackfill: migration 0008 gives the queued rows
+// projected before it the time of their latest task.queued event, and
+// leaves the other rows without one.
+func TestMigrationQueuedAtBackfill(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "events.db")
+	s := open(t, path, eventstore.Options{})
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	event := func(typ domain.EventType, v any, seconds int) domain.NewEvent {
+		payload, err := domain.MarshalPayload(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return domain.NewEvent{EventID: uuid.New(), Type: typ, Payload: payload, OccurredAt: at.Add(time.Duration(seconds) * time.Second)}
+	}
+	lifecycle := []domain.NewEvent{
+		event(domain.TaskCreatedType, &domain.TaskCreated{Adapter: "mock", Args: []byte(`{}`), Name: "n", TimeoutS: 60}, 0),
+		event(domain.TaskQueuedType, &domain.TaskQueued{Attempt: 1}, 1),
+		event(domain.TaskStartedType, &domain.TaskStarted{Attempt: 1, WorkerID: "w1"}, 2),
+		event(domain.TaskQueuedType, &domain.TaskQueued{Attempt: 2, Reason: "retry"}, 3),
+	}
+	streams := map[string]int{"task-requeued": 4, "task-running": 3, "task-created": 1} // events of lifecycle
+	for id, events := range streams {
+		batch := make([]domain.NewEvent, events)
+		for i := range batch {
+			batch[i] = lifecycle[i]
+			batch[i].EventID = uuid.New()
+		}
+		appendOK(t, s, eventstore.Stream{ID: id, Type: domain.StreamTask, TenantID: "tenant-1"}, 0, batch)
+	}
+	feed, err := s.ReadFeed(t.Context(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, feed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The file as it was before migration 0008, then migrated on opening.
+	if _, err := openRaw(t, path).ExecContext(context.Background(), `DROP INDEX task_views_queued_idx;
+		ALTER TABLE task_views DROP COLUMN queued_at;
+		DELETE FROM schema_migrations WHERE version = 8`); err != nil {
+		t.Fatal(err)
+	}
+	migrated := open(t, path, eventstore.Options{})
+	views, err := migrated.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"task-requeued": at.Add(3 * time.Second), "task-running": {}, "task-created": {}}
+	if len(views) != len(want) {
+		t.Fatalf("views %+v, want %d", views, len(want))
+	}
+	for _, v := range views {
+		if !v.QueuedAt.Equal(want[v.TaskID]) {
+			t.Errorf("%s: QueuedAt %s after the migration, want %s", v.TaskID, v.QueuedAt, want[v.TaskID])
+		}
+	}
+	stale, err := migrated.StaleQueuedTasks(t.Context(), at.Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stale) != 1 || stale[0].TaskID != "task-requeued" || !stale[0].Since.Equal(at.Add(3*time.Second)) {
+		t.Fatalf("StaleQueuedTasks after the migration = %+v, want task-requeued since %s", stale, at.Add(3*time.Second))
+	}
+}

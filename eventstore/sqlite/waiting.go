@@ -60,15 +60,35 @@ func (s *Store) WaitingTasks(ctx context.Context, tenantID string, limit int) ([
 }
 
 func (s *Store) waitingTasks(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
-	var (
-		rows *sql.Rows
-		err  error
-	)
 	if tenantID == "" {
-		rows, err = s.r.waitingTasks.QueryContext(ctx, limit)
-	} else {
-		rows, err = s.r.waitingTasksOfTenant.QueryContext(ctx, tenantID, limit)
+		return collectWaiting(s.r.waitingTasks.QueryContext(ctx, limit))
 	}
+	return collectWaiting(s.r.waitingTasksOfTenant.QueryContext(ctx, tenantID, limit))
+}
+
+// StaleQueuedTasks implements eventstore.WaitingStore. It runs on the
+// read-only pool and never waits for the writer: one query, a range of
+// the partial index task_views_queued_idx (queued rows only) in its order,
+// with a primary-key probe of task_leases and of task_waiting per row.
+func (s *Store) StaleQueuedTasks(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("list stale queued tasks: %w", eventstore.ErrClosed)
+	}
+	cutoff, limit, err := eventstore.ValidateStaleQueuedTasks(queuedBefore, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list stale queued tasks: %w", err)
+	}
+	out, err := collectWaiting(s.r.staleQueuedTasks.QueryContext(ctx, cutoff.UnixMicro(), limit))
+	if err != nil {
+		return nil, fmt.Errorf("list tasks queued before %s: %w", cutoff.Format(time.RFC3339Nano), s.closedOr(err))
+	}
+	return out, nil
+}
+
+// collectWaiting reads and closes rows of (task_id, tenant_id, unix
+// microseconds); it takes QueryContext's results as they come, and never
+// returns a nil slice without an error.
+func collectWaiting(rows *sql.Rows, err error) ([]eventstore.WaitingTask, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,9 @@
 // key last uses that never move backwards; daily task start counts per
 // tenant and UTC day that concurrent reservations never push past a limit;
 // leases put within a tenant's limit, exact under concurrent calls; waiting
-// tasks listed oldest first; retention: finished tasks and their tenants
+// tasks listed oldest first; stale queued tasks (queued before a cutoff in
+// the task list read model, without a lease or a waiting mark) listed
+// oldest queued first; retention: finished tasks and their tenants
 // listed from the task list read model, and pruned (payloads and salts
 // gone, chains still verifying, idempotent, refused for unfinished tasks
 // and other streams).

@@ -11,7 +11,8 @@ type factory = func(t *testing.T, opts eventstore.Options) eventstore.Store
 
 // Run runs the conformance suite against the stores that newStore makes.
 // The stores must also implement eventstore.LeaseStore and
-// projections.TaskViewStore (the retention tests list tasks through it).
+// projections.TaskViewStore (the retention and stale queued task tests
+// list tasks through it).
 //
 // Each call of newStore must return a fresh, empty store, isolated from every
 // other call's, configured with opts (whose zero fields mean the defaults),
@@ -60,6 +61,9 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"WaitingTasks", testWaitingTasks},
 		{"WaitingTasksLimits", testWaitingTasksLimits},
 		{"WaitingValidation", testWaitingValidation},
+		{"StaleQueuedTasks", testStaleQueuedTasks},
+		{"StaleQueuedTasksLimits", testStaleQueuedTasksLimits},
+		{"StaleQueuedTasksValidation", testStaleQueuedTasksValidation},
 		{"PruneTask", testPruneTask},
 		{"PruneTaskRefused", testPruneTaskRefused},
 		{"PruneTaskConcurrent", testPruneTaskConcurrent},

@@ -129,6 +129,10 @@ func testClose(t *testing.T, newStore factory) {
 			_, err := s.WaitingTasks(ctx, tenant, 10)
 			return err
 		},
+		"StaleQueuedTasks": func() error {
+			_, err := s.StaleQueuedTasks(ctx, baseTime, 10)
+			return err
+		},
 		"TenantsWithEndedTasks": func() error {
 			_, err := s.TenantsWithEndedTasks(ctx, baseTime, "", 10)
 			return err

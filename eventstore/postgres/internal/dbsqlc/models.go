@@ -80,6 +80,7 @@ type TaskView struct {
 	LastSeq      int64
 	LastPosition int64
 	PrunedAt     pgtype.Timestamptz
+	QueuedAt     pgtype.Timestamptz
 }
 
 type TaskWaiting struct {

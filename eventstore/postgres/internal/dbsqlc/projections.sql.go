@@ -76,13 +76,13 @@ func (q *Queries) TaskViewsDeleteAll(ctx context.Context, db DBTX) error {
 }
 
 const taskViewsGet = `-- name: TaskViewsGet :many
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at, queued_at
 FROM task_views
 WHERE task_id = ANY($1::text[])
 `
 
-// Every column, pruned_at (the retention job's mark) too, so that the
-// task view queries share the TaskView model.
+// Every column, in the table's order, pruned_at (the retention job's
+// mark) too, so that the task view queries share the TaskView model.
 func (q *Queries) TaskViewsGet(ctx context.Context, db DBTX, taskIds []string) ([]TaskView, error) {
 	rows, err := db.Query(ctx, taskViewsGet, taskIds)
 	if err != nil {
@@ -105,6 +105,7 @@ func (q *Queries) TaskViewsGet(ctx context.Context, db DBTX, taskIds []string) (
 			&i.LastSeq,
 			&i.LastPosition,
 			&i.PrunedAt,
+			&i.QueuedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -117,7 +118,7 @@ func (q *Queries) TaskViewsGet(ctx context.Context, db DBTX, taskIds []string) (
 }
 
 const taskViewsList = `-- name: TaskViewsList :many
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at, queued_at
 FROM task_views
 WHERE tenant_id = $1
   AND (created_at, task_id) < ($2::timestamptz, $3::text)
@@ -161,6 +162,7 @@ func (q *Queries) TaskViewsList(ctx context.Context, db DBTX, arg TaskViewsListP
 			&i.LastSeq,
 			&i.LastPosition,
 			&i.PrunedAt,
+			&i.QueuedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -173,7 +175,7 @@ func (q *Queries) TaskViewsList(ctx context.Context, db DBTX, arg TaskViewsListP
 }
 
 const taskViewsListByState = `-- name: TaskViewsListByState :many
-SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at
+SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at, queued_at
 FROM task_views
 WHERE tenant_id = $1 AND state = $2
   AND (created_at, task_id) < ($3::timestamptz, $4::text)
@@ -218,6 +220,7 @@ func (q *Queries) TaskViewsListByState(ctx context.Context, db DBTX, arg TaskVie
 			&i.LastSeq,
 			&i.LastPosition,
 			&i.PrunedAt,
+			&i.QueuedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -230,23 +233,26 @@ func (q *Queries) TaskViewsListByState(ctx context.Context, db DBTX, arg TaskVie
 }
 
 const taskViewsUpsert = `-- name: TaskViewsUpsert :exec
-INSERT INTO task_views (task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position)
+INSERT INTO task_views (task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, queued_at)
 SELECT u.task_id, u.tenant_id, u.name, u.adapter, u.state, u.attempt, u.created_at,
        CASE WHEN u.has_started THEN u.started_at END,
        CASE WHEN u.has_ended THEN u.ended_at END,
-       u.last_seq, u.last_position
+       u.last_seq, u.last_position,
+       CASE WHEN u.has_queued THEN u.queued_at END
 FROM (SELECT unnest($1::text[]) AS task_id, unnest($2::text[]) AS tenant_id,
              unnest($3::text[]) AS name, unnest($4::text[]) AS adapter,
              unnest($5::text[]) AS state, unnest($6::integer[]) AS attempt,
              unnest($7::timestamptz[]) AS created_at,
              unnest($8::boolean[]) AS has_started, unnest($9::timestamptz[]) AS started_at,
              unnest($10::boolean[]) AS has_ended, unnest($11::timestamptz[]) AS ended_at,
-             unnest($12::bigint[]) AS last_seq, unnest($13::bigint[]) AS last_position) AS u
+             unnest($12::bigint[]) AS last_seq, unnest($13::bigint[]) AS last_position,
+             unnest($14::boolean[]) AS has_queued, unnest($15::timestamptz[]) AS queued_at) AS u
 ON CONFLICT (task_id) DO UPDATE
 SET tenant_id = excluded.tenant_id, name = excluded.name, adapter = excluded.adapter,
     state = excluded.state, attempt = excluded.attempt, created_at = excluded.created_at,
     started_at = excluded.started_at, ended_at = excluded.ended_at,
-    last_seq = excluded.last_seq, last_position = excluded.last_position
+    last_seq = excluded.last_seq, last_position = excluded.last_position,
+    queued_at = excluded.queued_at
 `
 
 type TaskViewsUpsertParams struct {
@@ -263,11 +269,14 @@ type TaskViewsUpsertParams struct {
 	EndedAts      []time.Time
 	LastSeqs      []int64
 	LastPositions []int64
+	HasQueued     []bool
+	QueuedAts     []time.Time
 }
 
-// One row per task of the arrays (all of one length); a started or ended
-// time is NULL where its has_ flag is false. pruned_at is never written:
-// a new row has none, and an updated row keeps the retention job's mark.
+// One row per task of the arrays (all of one length); a started, ended or
+// queued time is NULL where its has_ flag is false. pruned_at is never
+// written: a new row has none, and an updated row keeps the retention
+// job's mark.
 func (q *Queries) TaskViewsUpsert(ctx context.Context, db DBTX, arg TaskViewsUpsertParams) error {
 	_, err := db.Exec(ctx, taskViewsUpsert,
 		arg.TaskIds,
@@ -283,6 +292,8 @@ func (q *Queries) TaskViewsUpsert(ctx context.Context, db DBTX, arg TaskViewsUps
 		arg.EndedAts,
 		arg.LastSeqs,
 		arg.LastPositions,
+		arg.HasQueued,
+		arg.QueuedAts,
 	)
 	return err
 }

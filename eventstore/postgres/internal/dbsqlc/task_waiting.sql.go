@@ -10,6 +10,53 @@ import (
 	"time"
 )
 
+const taskViewsStaleQueued = `-- name: TaskViewsStaleQueued :many
+SELECT v.task_id, v.tenant_id, v.queued_at::timestamptz AS queued_at
+FROM task_views v
+WHERE v.state = 'queued'
+  AND v.queued_at < $1::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = v.task_id)
+  AND NOT EXISTS (SELECT 1 FROM task_waiting w WHERE w.task_id = v.task_id)
+ORDER BY v.queued_at, v.task_id COLLATE "C"
+LIMIT $2::integer
+`
+
+type TaskViewsStaleQueuedParams struct {
+	QueuedBefore time.Time
+	MaxTasks     int32
+}
+
+type TaskViewsStaleQueuedRow struct {
+	TaskID   string
+	TenantID string
+	QueuedAt time.Time
+}
+
+// The queued tasks of every tenant queued before @queued_before that hold
+// no lease (expired ones included) and have no task_waiting row, oldest
+// queued first: a range of task_views_queued_idx, in its order, with a
+// probe of each table's primary key per row. The literal 'queued' and the
+// collation repeat the index's predicate and order.
+func (q *Queries) TaskViewsStaleQueued(ctx context.Context, db DBTX, arg TaskViewsStaleQueuedParams) ([]TaskViewsStaleQueuedRow, error) {
+	rows, err := db.Query(ctx, taskViewsStaleQueued, arg.QueuedBefore, arg.MaxTasks)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TaskViewsStaleQueuedRow
+	for rows.Next() {
+		var i TaskViewsStaleQueuedRow
+		if err := rows.Scan(&i.TaskID, &i.TenantID, &i.QueuedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const taskWaitingList = `-- name: TaskWaitingList :many
 SELECT task_id, tenant_id, since
 FROM task_waiting
