@@ -234,6 +234,10 @@ func (p *Pool) claimWaiting(ctx context.Context, wt eventstore.WaitingTask) bool
 		err = ErrNotClaimable // not a task id: never claimable
 	}
 	switch {
+	case errors.Is(err, eventstore.ErrLeaseTaken):
+		// Another worker is claiming it, and forgets it when it starts; if
+		// that claim fails, a later sweep tries again.
+		return false
 	case errors.Is(err, ErrNotClaimable), permanent(err):
 		// It started elsewhere, ended, or never can: it waits no more.
 		if err := p.runner.Forget(ctx, wt.TaskID); err != nil {

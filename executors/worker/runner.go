@@ -232,13 +232,12 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	if err := r.takeSlot(ctx, t, lease); err != nil {
 		return nil, err
 	}
-	waited := task.WaitingReason() != "" // only then can it have a waiting row
 	if err := t.claim(ctx); err != nil {
 		_ = r.store.DropLease(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
 		return nil, err
 	}
 	r.claimed(t.stream.ID)
-	if waited {
+	if t.waited { // only then can it have a waiting row
 		if err := r.store.UnmarkWaiting(ctx, t.stream.ID); err != nil {
 			r.cfg.Logger.Warn("worker: could not forget a waiting task that started", "task_id", t.stream.ID, "err", err)
 		}
@@ -267,7 +266,8 @@ func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) e
 	}
 	switch {
 	case errors.Is(err, eventstore.ErrLeaseTaken):
-		return ErrNotClaimable // another worker is claiming this attempt
+		// Another worker is claiming this attempt.
+		return fmt.Errorf("task %s: %w: %w", lease.TaskID, ErrNotClaimable, eventstore.ErrLeaseTaken)
 	case errors.Is(err, eventstore.ErrTenantAtLimit):
 		return r.wait(ctx, t, fmt.Sprintf("the %s plan runs at most %d tasks at once and that many are running; this task starts when one of them ends", plan, limit))
 	}
@@ -376,24 +376,45 @@ type run struct {
 	task     *domain.Task
 	stopExec context.CancelCauseFunc
 	lost     atomic.Bool // someone else moved the task on; append nothing more
+	// waited: the claim saw a task.waiting, so the task may have a
+	// waiting row to forget.
+	waited bool
 }
 
 // claim appends task.started at the queued task's head: of all workers that
-// try, exactly one succeeds; the others get ErrNotClaimable.
+// try, exactly one succeeds; the others get ErrNotClaimable. A conflict
+// with a task.waiting (which leaves the task claimable) is retried.
 func (t *run) claim(ctx context.Context) error {
 	e, err := t.newEvent(domain.TaskStartedType, domain.TaskStarted{Attempt: t.task.Attempt(), WorkerID: t.r.cfg.WorkerID})
 	if err != nil {
 		return err
 	}
-	stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), []domain.NewEvent{e})
-	if errors.Is(err, eventstore.ErrConflict) {
-		return ErrNotClaimable // another worker won, or the task was canceled
+	attempt := t.task.Attempt()
+	for range maxClaimTries {
+		t.waited = t.waited || t.task.WaitingReason() != ""
+		stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), []domain.NewEvent{e})
+		if err == nil {
+			return t.task.Apply(stored[0])
+		}
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
+		}
+		// Something was appended meanwhile. Another worker's claim or a
+		// cancel ends this one; a task.waiting (another worker explaining
+		// why it could not start the task) does not.
+		if err := commands.CatchUpTask(ctx, t.r.store, uuid.MustParse(t.stream.ID), t.stream.TenantID, t.task, nil); err != nil {
+			return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
+		}
+		if t.task.State() != domain.StateQueued || t.task.Attempt() != attempt {
+			return ErrNotClaimable
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
-	}
-	return t.task.Apply(stored[0])
+	return ErrNotClaimable
 }
+
+// maxClaimTries bounds the appends of one claim: a claim is retried only
+// past task.waiting events, a handful at most.
+const maxClaimTries = 5
 
 // appendOne appends a single event of this task.
 func (t *run) appendOne(ctx context.Context, typ domain.EventType, payload any) error {

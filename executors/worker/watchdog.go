@@ -16,8 +16,9 @@ import (
 
 // Defaults of WatchdogConfig.
 const (
-	DefaultMaxAttempts   = 3
-	DefaultSweepInterval = 5 * time.Second
+	DefaultMaxAttempts      = 3
+	DefaultSweepInterval    = 5 * time.Second
+	DefaultStaleQueuedAfter = 30 * time.Second
 )
 
 // WatchdogConfig configures a Watchdog.
@@ -25,8 +26,13 @@ type WatchdogConfig struct {
 	// MaxAttempts bounds the attempts of a task: a task whose lease is lost
 	// on its last attempt fails instead of being re-queued (default 3).
 	MaxAttempts int
-	// SweepInterval is how often expired leases are looked for (default 5 s).
+	// SweepInterval is how often expired leases and stale queued tasks are
+	// looked for (default 5 s).
 	SweepInterval time.Duration
+	// StaleQueuedAfter is how long a task may stay queued, with no worker
+	// claiming it and no limit holding it back, before it is taken for one
+	// whose work message was lost (default 30 s).
+	StaleQueuedAfter time.Duration
 	// NowFunc is the clock (default time.Now).
 	NowFunc func() time.Time
 	// Logger receives what the watchdog did (default slog.Default()).
@@ -38,7 +44,8 @@ type WatchdogConfig struct {
 // attempt, task.failed once MaxAttempts is spent, or task.timed_out when
 // the task's timeout has passed. Every append is at the stream's expected
 // seq, so any number of watchdogs may run at once: for each lease one
-// wins and the others skip it.
+// wins and the others skip it. It also adopts queued tasks whose work
+// message was lost (see SweepQueued).
 type Watchdog struct {
 	store Store
 	cfg   WatchdogConfig
@@ -51,6 +58,9 @@ func NewWatchdog(store Store, cfg WatchdogConfig) *Watchdog {
 	}
 	if cfg.SweepInterval <= 0 {
 		cfg.SweepInterval = DefaultSweepInterval
+	}
+	if cfg.StaleQueuedAfter <= 0 {
+		cfg.StaleQueuedAfter = DefaultStaleQueuedAfter
 	}
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
@@ -69,12 +79,35 @@ func (w *Watchdog) Run(ctx context.Context) error {
 		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
 			w.cfg.Logger.Warn("watchdog: sweep", "err", err)
 		}
+		if _, err := w.SweepQueued(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("watchdog: sweep queued tasks", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ticker.C:
 		}
 	}
+}
+
+// SweepQueued adopts the tasks queued for longer than StaleQueuedAfter that
+// no worker holds and no limit holds back: their work message was lost (a
+// trimmed stream, a crash before the relay's copy). It marks them waiting,
+// so that a worker pool's waiting sweep claims them, and returns how many.
+// It reads the task list read model, which may lag: a task it adopts by
+// mistake costs one failed claim.
+func (w *Watchdog) SweepQueued(ctx context.Context) (int, error) {
+	stale, err := w.store.StaleQueuedTasks(ctx, w.cfg.NowFunc().Add(-w.cfg.StaleQueuedAfter), 100)
+	if err != nil {
+		return 0, err
+	}
+	for i, st := range stale {
+		if err := w.store.MarkWaiting(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
+			return i, err
+		}
+		w.cfg.Logger.Warn("watchdog: a queued task had no worker; its work message was lost, a worker will claim it", "task_id", st.TaskID, "queued_at", st.Since)
+	}
+	return len(stale), nil
 }
 
 // Sweep handles the leases that have expired and returns how many tasks it
