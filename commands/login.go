@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/google/uuid"
 
@@ -126,7 +127,7 @@ func (id *Identity) issue(userID, tenantID string, role domain.Role, refresh str
 	return Tokens{
 		AccessToken:  access,
 		RefreshToken: refresh,
-		ExpiresIn:    int64(exp.Sub(id.cfg.NowFunc()).Seconds()),
+		ExpiresIn:    int64(math.Round(exp.Sub(id.cfg.NowFunc()).Seconds())),
 		UserID:       userID,
 		TenantID:     tenantID,
 		Role:         role,

@@ -441,3 +441,40 @@ func TestBadInput(t *testing.T) {
 		decode[map[string]any](t, noAuth, http.StatusUnauthorized)
 	})
 }
+
+// A page of events is the digested bytes, HTML and all; a stream asked for
+// past the end of a finished task ends at once.
+func TestEventsVerbatimAndPastTheEnd(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, setupOpts{}, func(t *testing.T, b *bundle) {
+		resp := b.do(t, "POST", "/mcp/start_task", tenantA, `{"name":"a <b> & c","adapter":"mock","args":{"steps":1}}`)
+		st := decode[started](t, resp, http.StatusCreated)
+		b.run(t, st.TaskID)
+		all := openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, "")).events()
+		var p struct {
+			Events []domain.Event `json:"events"`
+		}
+		resp = b.do(t, "GET", "/v1/tasks/"+st.TaskID+"/events", tenantA, "")
+		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Events) != len(all) {
+			t.Fatalf("page of %d events, stream of %d", len(p.Events), len(all))
+		}
+		if err := integrity.Verify(p.Events); err != nil {
+			t.Fatalf("the page's events do not verify: %v", err)
+		}
+		done := make(chan []domain.Event, 1)
+		go func() {
+			done <- openSSE(t, b.do(t, "GET", st.StreamURL+"?since_seq=99", tenantA, "")).events()
+		}()
+		select {
+		case evs := <-done:
+			if len(evs) != 0 {
+				t.Fatalf("past the end: %d events", len(evs))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a stream past the end of a finished task did not end")
+		}
+	})
+}

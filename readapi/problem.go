@@ -137,12 +137,16 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// writeJSON answers v with status.
+// writeJSON answers v with status. HTML is not escaped: an event's payload
+// must stay the very bytes that were digested (and the API never serves
+// HTML; its Content-Security-Policy loads nothing).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // decodeBody decodes r's JSON body, at most MaxBodyBytes, into dst: one

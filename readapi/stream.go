@@ -93,8 +93,13 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 	l := a.cfg.Hub.listen(streamID)
 	defer a.cfg.Hub.leave(streamID, l)
 	// A client resuming after the terminal event (EventSource reconnects
-	// after every close) gets an empty stream that ends.
-	if ended, _, err := a.endsAt(ctx, streamID, since); err != nil {
+	// after every close), or past the end of a finished task, gets an empty
+	// stream that ends.
+	ended, found, err := a.endsAt(ctx, streamID, since)
+	if err == nil && !found && since > 0 {
+		ended, err = a.endedBefore(ctx, taskID, since)
+	}
+	if err != nil {
 		a.streamFailed(r, taskID, err)
 		return
 	} else if ended {

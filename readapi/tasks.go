@@ -143,7 +143,7 @@ type eventsResponse struct {
 }
 
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
-	taskID, tenantID, err := a.readAccess(w, r)
+	taskID, _, err := a.readAccess(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -190,14 +190,11 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 			a.writeError(w, r, err)
 			return
 		}
-		if !found {
-			// since_seq lies beyond the end: the task's state decides.
-			var task domain.Task
-			if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, tenantID, &task, nil); err != nil {
+		if !found && since > 0 {
+			if resp.Ended, err = a.endedBefore(ctx, taskID, since); err != nil {
 				a.writeError(w, r, err)
 				return
 			}
-			resp.Ended = task.State().Terminal()
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -215,6 +212,21 @@ func (a *api) endsAt(ctx context.Context, streamID string, since int64) (ended, 
 		return false, false, err
 	}
 	return prev[0].Type.Terminal(), true, nil
+}
+
+// endedBefore reports whether the task has ended with a last seq below
+// since: a client asking for events past the end of a finished task gets
+// none, and no more will come.
+func (a *api) endedBefore(ctx context.Context, taskID uuid.UUID, since int64) (bool, error) {
+	first, err := a.cfg.Store.ReadStream(ctx, taskID.String(), 0, 1)
+	if err != nil || len(first) == 0 {
+		return false, err
+	}
+	var task domain.Task
+	if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, first[0].TenantID, &task, nil); err != nil {
+		return false, err
+	}
+	return task.State().Terminal() && task.Seq() < since, nil
 }
 
 // caller authenticates r's bearer credential and checks that it may take
