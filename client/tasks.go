@@ -1,0 +1,355 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/integrity"
+)
+
+// StartTaskRequest describes a task to start.
+type StartTaskRequest struct {
+	// Name is 1–200 bytes without control characters.
+	Name string
+	// Adapter runs the task: domain.AdapterMock or domain.AdapterShell.
+	Adapter domain.Adapter
+	// Args are the adapter's arguments (docs/api.md): a json.RawMessage, or
+	// any value that encodes to a JSON object, such as
+	// map[string]any{"command": []string{"make", "test"}}. Nil takes the
+	// adapter's defaults.
+	Args any
+	// Timeout bounds the run, in whole seconds (rounded up); 0 takes the
+	// smaller of one hour and the plan's longest.
+	Timeout time.Duration
+	// IdempotencyKey, when set, is sent as Idempotency-Key: a retry with the
+	// same key returns the first answer instead of starting another task,
+	// and the same key with other arguments is a 409.
+	IdempotencyKey string
+}
+
+// StartedTask is the answer to StartTask.
+type StartedTask struct {
+	// TaskID identifies the task.
+	TaskID uuid.UUID
+	// StreamURL is the path of the task's event stream, relative to the
+	// base URL.
+	StreamURL string
+	// ResumeToken grants read-only access to this one task (status, stream,
+	// events; StreamOptions.ResumeToken, EventsOptions.ResumeToken). It
+	// does not expire: keep it as secret as a credential.
+	ResumeToken string
+}
+
+// String describes t without its resume token, so that printing or
+// logging it leaks nothing.
+func (t StartedTask) String() string {
+	return fmt.Sprintf("{task %s, stream %s, resume token redacted}", t.TaskID, t.StreamURL)
+}
+
+// LogValue logs t as String does (slog.LogValuer).
+func (t StartedTask) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+type startBody struct {
+	Name     string          `json:"name"`
+	Adapter  domain.Adapter  `json:"adapter"`
+	Args     json.RawMessage `json:"args,omitempty"`
+	TimeoutS int64           `json:"timeout_s,omitempty"`
+}
+
+// StartTask starts a task (POST /mcp/start_task; scope tasks:write). Past
+// the tenant's daily quota it fails with an *APIError matching
+// ErrQuotaExceeded; wrong input with one matching ErrInvalidInput, whose
+// Field names the input at fault.
+func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (StartedTask, error) {
+	body := startBody{Name: req.Name, Adapter: req.Adapter}
+	switch args := req.Args.(type) {
+	case nil:
+	case json.RawMessage:
+		body.Args = args
+	case []byte:
+		body.Args = args
+	default:
+		b, err := json.Marshal(args)
+		if err != nil {
+			return StartedTask{}, fmt.Errorf("axontask client: encode the task's args: %w", err)
+		}
+		body.Args = b
+	}
+	if req.Timeout < 0 {
+		return StartedTask{}, fmt.Errorf("axontask client: the task's timeout is %s; give a positive one, or 0 for the default", req.Timeout)
+	}
+	body.TimeoutS = int64(req.Timeout / time.Second)
+	if req.Timeout%time.Second != 0 {
+		body.TimeoutS++
+	}
+	k := call{method: http.MethodPost, path: "/mcp/start_task", body: body}
+	if req.IdempotencyKey != "" {
+		k.header = http.Header{"Idempotency-Key": {req.IdempotencyKey}}
+	}
+	var out struct {
+		TaskID      uuid.UUID `json:"task_id"`
+		StreamURL   string    `json:"stream_url"`
+		ResumeToken string    `json:"resume_token"`
+	}
+	if err := c.do(ctx, k, &out, 0); err != nil {
+		return StartedTask{}, err
+	}
+	return StartedTask(out), nil
+}
+
+// Status is a task's state, read from its event log: it reflects every
+// write that answered before it was asked.
+type Status struct {
+	TaskID uuid.UUID
+	// State is created, queued, running, or a terminal state (succeeded,
+	// failed, canceled, timed_out; see domain.TaskState.Terminal).
+	State domain.TaskState
+	// Attempt counts the runs (more than 1 after a worker died).
+	Attempt int
+	// CreatedAt, StartedAt and EndedAt are zero until the task gets there.
+	CreatedAt, StartedAt, EndedAt time.Time
+	// LastSeq is the seq of the task's last event.
+	LastSeq int64
+	// WaitingReason says why a queued task has not started yet (its
+	// tenant runs as many tasks as its plan allows); empty otherwise.
+	WaitingReason string
+}
+
+// taskJSON is a task in status and list answers.
+type taskJSON struct {
+	TaskID        uuid.UUID        `json:"task_id"`
+	Name          string           `json:"name"`
+	Adapter       domain.Adapter   `json:"adapter"`
+	State         domain.TaskState `json:"state"`
+	Attempt       int              `json:"attempt"`
+	CreatedAt     *string          `json:"created_at"`
+	StartedAt     *string          `json:"started_at"`
+	EndedAt       *string          `json:"ended_at"`
+	LastSeq       int64            `json:"last_seq"`
+	WaitingReason string           `json:"waiting_reason"`
+}
+
+// TaskStatus returns a task's status (GET /mcp/tasks/{id}/status; scope
+// tasks:read). Another tenant's task is ErrNotFound, exactly like one that
+// does not exist.
+func (c *Client) TaskStatus(ctx context.Context, taskID uuid.UUID) (Status, error) {
+	var out taskJSON
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/mcp/tasks/" + taskID.String() + "/status"}, &out, 0); err != nil {
+		return Status{}, err
+	}
+	return Status{
+		TaskID: out.TaskID, State: out.State, Attempt: out.Attempt,
+		CreatedAt: parseTime(out.CreatedAt), StartedAt: parseTime(out.StartedAt), EndedAt: parseTime(out.EndedAt),
+		LastSeq: out.LastSeq, WaitingReason: out.WaitingReason,
+	}, nil
+}
+
+// CancelTask asks for a task to be canceled (POST /mcp/tasks/{id}/cancel;
+// scope tasks:write); idempotencyKey, when not empty, is sent as
+// Idempotency-Key. Canceling a task that is canceled or being canceled
+// succeeds; one that ended otherwise fails with a *TaskFinishedError
+// carrying its final state. The task stops asynchronously: its stream ends
+// with task.canceled.
+func (c *Client) CancelTask(ctx context.Context, taskID uuid.UUID, idempotencyKey string) error {
+	k := call{method: http.MethodPost, path: "/mcp/tasks/" + taskID.String() + "/cancel"}
+	if idempotencyKey != "" {
+		k.header = http.Header{"Idempotency-Key": {idempotencyKey}}
+	}
+	err := c.do(ctx, k, nil, 0)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusConflict && apiErr.Type == problemTaskFinished {
+		return &TaskFinishedError{State: apiErr.State, Err: apiErr}
+	}
+	return err
+}
+
+// Task is one task of a task list.
+type Task struct {
+	TaskID  uuid.UUID
+	Name    string
+	Adapter domain.Adapter
+	State   domain.TaskState
+	Attempt int
+	// CreatedAt, StartedAt and EndedAt are zero until the task gets there.
+	CreatedAt, StartedAt, EndedAt time.Time
+	LastSeq                       int64
+}
+
+// ListTasksOptions select a page of the task list.
+type ListTasksOptions struct {
+	// State keeps only the tasks in this state (empty: all).
+	State domain.TaskState
+	// Limit is the page size, 1–100 (0: the server's default, 20).
+	Limit int
+	// Cursor is a previous page's NextCursor (empty: the first page).
+	Cursor string
+}
+
+// TaskPage is a page of the task list.
+type TaskPage struct {
+	// Tasks are newest first.
+	Tasks []Task
+	// NextCursor, when not empty, is the Cursor of the next page; a full
+	// page always has one, so the last page may be empty.
+	NextCursor string
+}
+
+// ListTasks returns a page of the caller's tenant's tasks, newest first
+// (GET /v1/tasks; scope tasks:read). The list follows the event log a few
+// milliseconds behind: a task just started may be missing or show an older
+// state for a moment (TaskStatus reads the log itself).
+func (c *Client) ListTasks(ctx context.Context, opts ListTasksOptions) (TaskPage, error) {
+	q := url.Values{}
+	if opts.State != "" {
+		q.Set("state", string(opts.State))
+	}
+	if opts.Limit != 0 {
+		q.Set("limit", strconv.Itoa(opts.Limit))
+	}
+	if opts.Cursor != "" {
+		q.Set("cursor", opts.Cursor)
+	}
+	var out struct {
+		Tasks      []taskJSON `json:"tasks"`
+		NextCursor *string    `json:"next_cursor"`
+	}
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks", query: q}, &out, 0); err != nil {
+		return TaskPage{}, err
+	}
+	page := TaskPage{Tasks: make([]Task, len(out.Tasks))}
+	for i, t := range out.Tasks {
+		page.Tasks[i] = Task{
+			TaskID: t.TaskID, Name: t.Name, Adapter: t.Adapter, State: t.State, Attempt: t.Attempt,
+			CreatedAt: parseTime(t.CreatedAt), StartedAt: parseTime(t.StartedAt), EndedAt: parseTime(t.EndedAt),
+			LastSeq: t.LastSeq,
+		}
+	}
+	if out.NextCursor != nil {
+		page.NextCursor = *out.NextCursor
+	}
+	return page, nil
+}
+
+// AllTasks iterates over the task list from opts.Cursor on (opts.Limit is
+// the page size), fetching page after page as the loop asks for more. A
+// failed page yields its error once, with a zero Task, and ends the
+// iteration.
+func (c *Client) AllTasks(ctx context.Context, opts ListTasksOptions) iter.Seq2[Task, error] {
+	return func(yield func(Task, error) bool) {
+		for {
+			page, err := c.ListTasks(ctx, opts)
+			if err != nil {
+				yield(Task{}, err)
+				return
+			}
+			for _, t := range page.Tasks {
+				if !yield(t, nil) {
+					return
+				}
+			}
+			if page.NextCursor == "" || len(page.Tasks) == 0 {
+				return
+			}
+			opts.Cursor = page.NextCursor
+		}
+	}
+}
+
+// EventsOptions select a page of a task's events.
+type EventsOptions struct {
+	// SinceSeq: the page starts after the event with this seq (0: at the
+	// first event).
+	SinceSeq int64
+	// Limit is the page size, 1–1000 (0: the server's default, 100).
+	Limit int
+	// ResumeToken, when set, authorizes the call instead of the Client's
+	// credential (StartedTask.ResumeToken).
+	ResumeToken string
+}
+
+// EventPage is a page of a task's events.
+type EventPage struct {
+	// Events are in seq order, with feed positions where the server has
+	// sealed them (domain.NoPosition otherwise).
+	Events []domain.Event
+	// NextSeq is the SinceSeq of the next page: the last event's seq, or
+	// the request's SinceSeq when the page is empty.
+	NextSeq int64
+	// Ended says that no event follows the page: the task has ended.
+	Ended bool
+}
+
+// defaultEventsLimit is the server's page size without a limit.
+const defaultEventsLimit = 100
+
+// TaskEvents returns a page of a task's events (GET
+// /v1/tasks/{id}/events; scope tasks:read or the task's resume token).
+// Every event carries the fields its hash chain needs: feed the pages in
+// order to an integrity.Verifier to verify them.
+//
+// The server writes this page through an HTML-escaping JSON encoder, so a
+// payload holding <, > or & arrives re-escaped; TaskEvents restores such a
+// payload to its RFC 8785 canonical form, which is the value's one form and
+// the bytes the server digested.
+func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOptions) (EventPage, error) {
+	if opts.SinceSeq < 0 || opts.Limit < 0 {
+		return EventPage{}, fmt.Errorf("axontask client: events since %d, limit %d: neither may be negative", opts.SinceSeq, opts.Limit)
+	}
+	q := url.Values{"since_seq": {strconv.FormatInt(opts.SinceSeq, 10)}}
+	limit := defaultEventsLimit
+	if opts.Limit != 0 {
+		limit = opts.Limit
+		q.Set("limit", strconv.Itoa(opts.Limit))
+	}
+	if opts.ResumeToken != "" {
+		q.Set("token", opts.ResumeToken)
+	}
+	var out struct {
+		Events  []json.RawMessage `json:"events"`
+		NextSeq int64             `json:"next_seq"`
+		Ended   bool              `json:"ended"`
+	}
+	bound := int64(min(limit, 1000))*maxEventBytes + 64<<10
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks/" + taskID.String() + "/events", query: q}, &out, bound); err != nil {
+		return EventPage{}, err
+	}
+	page := EventPage{Events: make([]domain.Event, len(out.Events)), NextSeq: out.NextSeq, Ended: out.Ended}
+	for i, raw := range out.Events {
+		e := &page.Events[i]
+		if err := e.UnmarshalJSON(raw); err != nil {
+			return EventPage{}, fmt.Errorf("axontask client: events of task %s: event %d: %w", taskID, i, err)
+		}
+		if e.Payload != nil && !integrity.IsCanonical(e.Payload) {
+			canonical, err := integrity.CanonicalPayload(e.Payload)
+			if err != nil {
+				return EventPage{}, fmt.Errorf("axontask client: events of task %s: seq %d: %w", taskID, e.Seq, err)
+			}
+			e.Payload = canonical
+		}
+	}
+	return page, nil
+}
+
+// parseTime parses an optional RFC 3339 time; null, and anything that does
+// not parse, is the zero time.
+func parseTime(s *string) time.Time {
+	if s == nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, *s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
