@@ -18,7 +18,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
-	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/commands"
@@ -29,6 +28,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/secretscan"
+	"github.com/axontask/axontask/internal/testidentity"
 	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
@@ -37,7 +37,7 @@ import (
 )
 
 // testPassword is every test user's password.
-const testPassword = "correct horse battery"
+const testPassword = testidentity.Password
 
 // Tenant labels of a bundle.
 const (
@@ -127,7 +127,7 @@ func startServer(s eventstore.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	if err != nil {
 		return fail(err)
 	}
-	identity, err := newIdentity(s, logger)
+	identity, err := testidentity.New(s, logger, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -225,35 +225,6 @@ func (s *server) setFault(f func(w http.ResponseWriter, r *http.Request) bool) {
 	s.fault.Store(&f)
 }
 
-// newIdentity returns an Identity on s whose access tokens last a minute.
-func newIdentity(s eventstore.Store, logger *slog.Logger) (*commands.Identity, error) {
-	ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
-	if err != nil {
-		return nil, err
-	}
-	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "axontask-test", Audience: "axontask", Expiry: time.Minute})
-	if err != nil {
-		return nil, err
-	}
-	return commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, Logger: logger})
-}
-
-// newTenant registers label@example.com, the owner of a new tenant named
-// label, and returns their tokens and an API key there with tasks:read
-// and tasks:write.
-func newTenant(ctx context.Context, id *commands.Identity, label string) (commands.Tokens, string, error) {
-	tok, err := id.Register(ctx, commands.Register{Email: label + "@example.com", Password: testPassword, TenantName: label})
-	if err != nil {
-		return commands.Tokens{}, "", err
-	}
-	owner, err := id.Authenticate(ctx, tok.AccessToken)
-	if err != nil {
-		return commands.Tokens{}, "", err
-	}
-	key, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "tests", Scopes: []string{"tasks:read", "tasks:write"}})
-	return tok, key, err
-}
-
 // bundle is a server on a fresh store for one test, with two tenants.
 type bundle struct {
 	*server
@@ -289,7 +260,7 @@ func newBundle(t *testing.T, e teststores.Engine, o serverOpts) *bundle {
 	t.Cleanup(srv.stop)
 	b := &bundle{server: srv, owners: map[string]commands.Tokens{}, keys: map[string]string{}}
 	for _, label := range []string{tenantA, tenantB} {
-		tok, key, err := newTenant(t.Context(), srv.identity, label)
+		tok, key, err := testidentity.Tenant(t.Context(), srv.identity, label)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +327,7 @@ func newExampleServer() (string, string, func(), error) {
 		cleanup()
 		return "", "", nil, err
 	}
-	_, key, err := newTenant(context.Background(), srv.identity, "example")
+	_, key, err := testidentity.Tenant(context.Background(), srv.identity, "example")
 	if err != nil {
 		srv.stop()
 		cleanup()

@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"bytes"
 	"errors"
 	"sync"
 	"testing"
@@ -12,22 +11,15 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/internal/secretscan"
+	"github.com/axontask/axontask/internal/testidentity"
 )
 
-const password = "correct horse battery"
+const password = testidentity.Password
 
 // newIdentity returns an Identity on s whose clock reads clock().
 func newIdentity(t *testing.T, s eventstore.Store, clock func() time.Time) *commands.Identity {
 	t.Helper()
-	ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "test", Audience: "test", Expiry: time.Minute, NowFunc: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, NowFunc: clock, Logger: secretscan.New(t, password).Logger()})
+	id, err := testidentity.New(s, secretscan.New(t, password).Logger(), clock)
 	if err != nil {
 		t.Fatal(err)
 	}

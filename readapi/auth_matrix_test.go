@@ -1,7 +1,6 @@
 package readapi_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/testidentity"
 )
 
 // TestAuthMatrix sends every endpoint's request with every kind of
@@ -65,11 +65,7 @@ func TestAuthMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		// An access token signed with the right key, expired an hour ago.
-		ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		past, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "axontask-test", Audience: "axontask", Expiry: time.Minute,
+		past, err := auth.NewIssuer(auth.IssuerConfig{Keys: testidentity.Keyring(), Issuer: testidentity.Issuer, Audience: testidentity.Audience, Expiry: time.Minute,
 			NowFunc: func() time.Time { return time.Now().Add(-time.Hour) }})
 		if err != nil {
 			t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
-	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -23,6 +22,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/secretscan"
+	"github.com/axontask/axontask/internal/testidentity"
 	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
@@ -177,20 +177,12 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 }
 
 // testPassword is every test user's password.
-const testPassword = "correct horse battery"
+const testPassword = testidentity.Password
 
 // newIdentity returns an Identity on s whose access tokens last a minute.
 func newIdentity(t *testing.T, s eventstore.Store, logger *slog.Logger) *commands.Identity {
 	t.Helper()
-	ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "axontask-test", Audience: "axontask", Expiry: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, Logger: logger})
+	id, err := testidentity.New(s, logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,16 +193,7 @@ func newIdentity(t *testing.T, s eventstore.Store, logger *slog.Logger) *command
 // tenant's id and an API key there with tasks:read and tasks:write.
 func newTenant(t *testing.T, id *commands.Identity, label string) (tenantID, key string) {
 	t.Helper()
-	ctx := t.Context()
-	tok, err := id.Register(ctx, commands.Register{Email: label + "@example.com", Password: testPassword, TenantName: label})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := id.Authenticate(ctx, tok.AccessToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err = id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "tests", Scopes: []string{"tasks:read", "tasks:write"}})
+	tok, key, err := testidentity.Tenant(t.Context(), id, label)
 	if err != nil {
 		t.Fatal(err)
 	}

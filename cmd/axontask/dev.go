@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/shell"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/mcpserver"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
@@ -118,11 +119,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: listen: %w (set API_PORT or -port to another port)", err)
 	}
+	handler, err := withMCP(api, identity, ln, false, logger)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("dev: %w", err)
+	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
-		path, base, base, base, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
+	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
+		path, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
-	err = serveUntilDone(ctx, ln, withHealth(store, api), logger,
+	err = serveUntilDone(ctx, ln, withHealth(store, handler), logger,
 		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
 		func(ctx context.Context) error { identity.Run(ctx); return nil },
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },

@@ -10,6 +10,7 @@
 //	axontask tenants  plans | set-plan [-database-url URL | -sqlite FILE] TENANT PLAN
 //	axontask export   [-database-url URL | -sqlite FILE] [-stream ID] [-from POS]
 //	axontask verify   [FILE]                               verify an export offline (stdin by default)
+//	axontask mcp      [-url URL]                           MCP server on stdio (key: AXONTASK_API_KEY)
 package main
 
 import (
@@ -66,6 +67,7 @@ Commands:
   tenants   list the plans; put a tenant on a plan
   export    write events as JSON Lines, for auditors
   verify    verify an export offline: hash chains, digests, order
+  mcp       serve the MCP tools on stdio, for desktop agents (AXONTASK_URL, AXONTASK_API_KEY)
 
 Run "axontask <command> -h" for a command's flags.
 `
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTenants(ctx, rest, stdout, stderr)
 	case "verify":
 		return runVerify(rest, stdin, stdout, stderr)
+	case "mcp":
+		return runMCP(ctx, rest, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/mcpserver"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
@@ -124,7 +125,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: listen: %w", err)
 	}
-	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n", ln.Addr())
+	// Behind a reverse proxy on this machine, the MCP endpoint must accept
+	// the proxy's Host: every request needs a bearer credential anyway.
+	handler, err := withMCP(api, identity, ln, true, logger)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  MCP:         http://%s%s (Streamable HTTP)\n", ln.Addr(), ln.Addr(), mcpserver.Path)
 	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger)
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
 	if err != nil {
@@ -134,7 +142,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	return serveUntilDone(ctx, ln, withHealth(store, api), logger,
+	return serveUntilDone(ctx, ln, withHealth(store, handler), logger,
 		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
 		func(ctx context.Context) error { identity.Run(ctx); return nil },
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },

@@ -16,11 +16,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/testidentity"
 	"github.com/axontask/axontask/readapi"
 )
 
@@ -247,25 +247,9 @@ func followLatencies(ctx context.Context, client *http.Client, url string, from 
 // benchIdentity registers a user on store and returns the identity service,
 // the user's tenant and an API key there with every scope.
 func benchIdentity(ctx context.Context, store commands.IdentityStore) (identity *commands.Identity, tenantID, key string, err error) {
-	ring, err := auth.NewKeyring("bench", map[string][]byte{"bench": bytes.Repeat([]byte("j"), 32)})
-	if err != nil {
+	if identity, err = testidentity.New(store, nil, nil); err != nil {
 		return nil, "", "", err
 	}
-	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "bench", Audience: "bench", Expiry: time.Hour})
-	if err != nil {
-		return nil, "", "", err
-	}
-	if identity, err = commands.NewIdentity(commands.IdentityConfig{Store: store, Issuer: issuer}); err != nil {
-		return nil, "", "", err
-	}
-	tok, err := identity.Register(ctx, commands.Register{Email: "bench-" + uuid.NewString() + "@example.com", Password: "correct horse battery", TenantName: "bench"})
-	if err != nil {
-		return nil, "", "", err
-	}
-	owner, err := identity.Authenticate(ctx, tok.AccessToken)
-	if err != nil {
-		return nil, "", "", err
-	}
-	key, _, err = identity.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "bench", Scopes: []string{"admin"}})
+	tok, key, err := testidentity.Tenant(ctx, identity, "bench-"+uuid.NewString(), "admin")
 	return identity, tok.TenantID, key, err
 }

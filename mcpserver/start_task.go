@@ -1,0 +1,72 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/domain"
+)
+
+// Bounds of start_task's arguments (the API's, docs/api.md).
+const (
+	maxTimeoutS          = 86400
+	maxIdempotencyKeyLen = domain.MaxIdentifierLen
+)
+
+// StartTaskInput is start_task's input.
+type StartTaskInput struct {
+	Name           string          `json:"name" jsonschema:"A short name for the task, shown in list_tasks: 1 to 200 characters, no control characters."`
+	Adapter        string          `json:"adapter" jsonschema:"What runs the task. \"shell\" runs a command; \"mock\" runs a simulated task (for trying things out)."`
+	Args           json.RawMessage `json:"args,omitempty" jsonschema:"The adapter's arguments, a JSON object. shell: {\"command\": [\"prog\", \"arg\", …], \"cwd\": \"dir\", \"env\": {\"K\": \"V\"}}; the command is an argv array run without a shell, so use [\"sh\", \"-c\", \"…\"] for pipes or &&; a line \"::progress <percent> <message>\" on stdout reports progress. mock: {\"steps\": 10, \"interval_ms\": 100, \"output_lines_per_step\": 1, \"fail_at_step\": 0} (the defaults; fail_at_step 0 never fails)."`
+	TimeoutS       int             `json:"timeout_s,omitempty" jsonschema:"Seconds the task may run before it is stopped (task.timed_out). Omit it for the smaller of one hour and your plan's limit."`
+	IdempotencyKey string          `json:"idempotency_key,omitempty" jsonschema:"Optional key that makes the start safe to retry: a second start_task with the same key returns the first task instead of starting another."`
+}
+
+// StartTaskOutput is start_task's output.
+type StartTaskOutput struct {
+	TaskID      string `json:"task_id" jsonschema:"The task's id: pass it to the other tools."`
+	StreamURL   string `json:"stream_url" jsonschema:"The path of the task's Server-Sent Events stream on the AxonTask HTTP API."`
+	ResumeToken string `json:"resume_token" jsonschema:"A token granting read-only access to this one task over HTTP (?token=); keep it secret."`
+}
+
+func (t *tools) addStartTask(s *mcp.Server) error {
+	return addTool(s, t, &mcp.Tool{
+		Name:  "start_task",
+		Title: "Start a background task",
+		Description: "Starts a long-running task (a shell command, or a mock task) in the background and returns at once with its task_id. " +
+			"Then follow it with read_task_events (since_seq 0, then each answer's next_seq) until ended is true, or check it with get_task_status.",
+		Annotations: &mcp.ToolAnnotations{Title: "Start a background task", DestructiveHint: jsonschema.Ptr(false), OpenWorldHint: jsonschema.Ptr(true)},
+	}, func(s *jsonschema.Schema) {
+		name := prop(s, "name")
+		name.MinLength, name.MaxLength = jsonschema.Ptr(1), jsonschema.Ptr(domain.MaxTaskNameLen)
+		prop(s, "adapter").Enum = []any{string(domain.AdapterShell), string(domain.AdapterMock)}
+		bounds(prop(s, "timeout_s"), 1, maxTimeoutS, nil)
+		key := prop(s, "idempotency_key")
+		key.MinLength, key.MaxLength = jsonschema.Ptr(1), jsonschema.Ptr(maxIdempotencyKeyLen)
+	}, t.startTask)
+}
+
+func (t *tools) startTask(ctx context.Context, c *call, in StartTaskInput) (StartTaskOutput, string, error) {
+	st, err := c.api.StartTask(ctx, client.StartTaskRequest{
+		Name:           in.Name,
+		Adapter:        domain.Adapter(in.Adapter),
+		Args:           in.Args,
+		Timeout:        time.Duration(in.TimeoutS) * time.Second,
+		IdempotencyKey: in.IdempotencyKey,
+	})
+	if err != nil {
+		return StartTaskOutput{}, "", err
+	}
+	out := StartTaskOutput{TaskID: st.TaskID.String(), StreamURL: st.StreamURL, ResumeToken: st.ResumeToken}
+	text := fmt.Sprintf("Started task %s (%s, %q).\n"+
+		"Follow it with read_task_events {\"task_id\": %q, \"since_seq\": 0}, then pass each answer's next_seq as since_seq until ended is true; get_task_status tells its state.\n"+
+		"Its events are also the resource %s. The structured result holds a resume_token, read-only access to this task over HTTP (stream_url %s); keep it secret.",
+		out.TaskID, in.Adapter, in.Name, out.TaskID, eventsURI(out.TaskID), out.StreamURL)
+	return out, text, nil
+}
