@@ -17,7 +17,6 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/commands"
@@ -27,6 +26,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/secretscan"
+	"github.com/axontask/axontask/internal/testidentity"
 	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/mcpserver"
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 // testPassword is every test user's password.
-const testPassword = "correct horse battery"
+const testPassword = testidentity.Password
 
 // Tenant labels of a bundle.
 const (
@@ -179,15 +179,7 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 // newIdentity returns an Identity on s whose access tokens last a minute.
 func newIdentity(t *testing.T, s eventstore.Store, logger *slog.Logger) *commands.Identity {
 	t.Helper()
-	ring, err := auth.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte("j"), 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: ring, Issuer: "axontask-test", Audience: "axontask", Expiry: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := commands.NewIdentity(commands.IdentityConfig{Store: s, Issuer: issuer, Logger: logger})
+	id, err := testidentity.New(s, logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,15 +190,7 @@ func newIdentity(t *testing.T, s eventstore.Store, logger *slog.Logger) *command
 // label, and returns an API key there with tasks:read and tasks:write.
 func newTenant(t *testing.T, id *commands.Identity, label string) string {
 	t.Helper()
-	tok, err := id.Register(t.Context(), commands.Register{Email: label + "@example.com", Password: testPassword, TenantName: label})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, err := id.Authenticate(t.Context(), tok.AccessToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := id.CreateAPIKey(t.Context(), commands.CreateAPIKey{By: owner, Name: "tests", Scopes: []string{"tasks:read", "tasks:write"}})
+	_, key, err := testidentity.Tenant(t.Context(), id, label)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -58,34 +56,9 @@ func call(t *testing.T, method, url, bearer, body string, out any) int {
 // successes and failures; no password, token or key appears in its log.
 func TestLogsHoldNoSecrets(t *testing.T) {
 	t.Parallel()
-	dataDir := t.TempDir()
-	cmd := exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dataDir)
-	cmd.Env = append(os.Environ(), "LOG_LEVEL=debug")
 	var logs syncBuffer
-	cmd.Stderr = &logs
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	var base, devKey string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && devKey == "" {
-		line := strings.TrimSpace(sc.Text())
-		if rest, ok := strings.CutPrefix(line, "listening:"); ok {
-			base = strings.TrimSpace(rest)
-		}
-		if rest, ok := strings.CutPrefix(line, "API key:"); ok {
-			devKey = strings.TrimSpace(rest)
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	if base == "" || devKey == "" {
-		t.Fatal("dev printed no URL and API key")
-	}
+	dev := startDev(t, &logs)
+	cmd, dataDir, base, devKey := dev.cmd, dev.dataDir, dev.base, dev.key
 
 	const password = "a very secret passphrase"
 	type tokens struct {
@@ -148,8 +121,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dev devCredentials
-	if err := json.Unmarshal(creds, &dev); err != nil {
+	var stored devCredentials
+	if err := json.Unmarshal(creds, &stored); err != nil {
 		t.Fatal(err)
 	}
 	tokenKey, err := os.ReadFile(filepath.Join(dataDir, "token.key"))
@@ -161,7 +134,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Fatalf("the log has too few lines to prove anything:\n%s", out)
 	}
 	secrets := map[string]string{
-		"password": password, "dev password": dev.Password, "dev API key": devKey, "API key": key.Key,
+		"password": password, "dev password": stored.Password, "dev API key": devKey, "API key": key.Key,
 		"API key secret": key.Key[len(key.Key)-52:], "resume token": started.ResumeToken,
 		"token key": strings.TrimSpace(string(tokenKey)),
 	}

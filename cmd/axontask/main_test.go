@@ -248,35 +248,9 @@ func TestUsageErrors(t *testing.T) {
 // it to the end, and stops cleanly on SIGTERM.
 func TestDevProcess(t *testing.T) {
 	t.Parallel()
-	dataDir := t.TempDir()
-	cmd := exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dataDir)
-	cmd.Env = append(os.Environ(), "LOG_LEVEL=debug")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = processLogs(t)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stdout)
-	var base, key string
-	for lines.Scan() {
-		line := strings.TrimSpace(lines.Text())
-		if rest, ok := strings.CutPrefix(line, "listening:"); ok {
-			base = strings.TrimSpace(rest)
-		}
-		if rest, ok := strings.CutPrefix(line, "API key:"); ok {
-			key = strings.TrimSpace(rest)
-			break
-		}
-	}
-	if base == "" || key == "" {
-		_ = cmd.Process.Kill()
-		t.Fatal("dev never printed its URL and API key")
-	}
-	authorize(t, base, key)
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	dev := startDev(t, nil)
+	cmd, dataDir, base := dev.cmd, dev.dataDir, dev.base
+	authorize(t, base, dev.key)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -308,4 +282,48 @@ func TestDevProcess(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatal("dev did not stop within 20 s of SIGTERM")
 	}
+}
+
+// devProc is a running `axontask dev`.
+type devProc struct {
+	cmd       *exec.Cmd
+	dataDir   string
+	base, key string // the URL and the API key it printed
+}
+
+// startDev starts `axontask dev` on a free port in a fresh data dir,
+// logging at debug level to logs (nil: processLogs, searched for secrets),
+// and waits for its banner. It is killed when the test ends.
+func startDev(t *testing.T, logs io.Writer) *devProc {
+	t.Helper()
+	if logs == nil {
+		logs = processLogs(t)
+	}
+	dev := &devProc{dataDir: t.TempDir()}
+	dev.cmd = exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dev.dataDir)
+	dev.cmd.Env = append(os.Environ(), "LOG_LEVEL=debug")
+	dev.cmd.Stderr = logs
+	stdout, err := dev.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dev.cmd.Process.Kill(); _ = dev.cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	for dev.key == "" && lines.Scan() {
+		line := strings.TrimSpace(lines.Text())
+		if rest, ok := strings.CutPrefix(line, "listening:"); ok {
+			dev.base = strings.TrimSpace(rest)
+		}
+		if rest, ok := strings.CutPrefix(line, "API key:"); ok {
+			dev.key = strings.TrimSpace(rest)
+		}
+	}
+	if dev.base == "" || dev.key == "" {
+		t.Fatal("dev never printed its URL and API key")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return dev
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net"
@@ -41,39 +40,6 @@ func TestLoopbackURL(t *testing.T) {
 	if _, err := loopbackURL(&net.UnixAddr{Name: "/tmp/x", Net: "unix"}); err == nil {
 		t.Error("loopbackURL of a Unix socket did not fail")
 	}
-}
-
-// startDev starts `axontask dev` on a free port and returns its URL and
-// API key.
-func startDev(t *testing.T) (base, key string) {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", t.TempDir())
-	cmd.Env = append(os.Environ(), "LOG_LEVEL=debug")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = processLogs(t)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		line := strings.TrimSpace(lines.Text())
-		if rest, ok := strings.CutPrefix(line, "listening:"); ok {
-			base = strings.TrimSpace(rest)
-		}
-		if rest, ok := strings.CutPrefix(line, "API key:"); ok {
-			key = strings.TrimSpace(rest)
-			break
-		}
-	}
-	if base == "" || key == "" {
-		t.Fatal("dev never printed its URL and API key")
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return base, key
 }
 
 // mcpText returns a tool result's text.
@@ -151,7 +117,8 @@ func followMCP(t *testing.T, cs *mcp.ClientSession) string {
 // by the official Go SDK's client against a running server.
 func TestMCPProcess(t *testing.T) {
 	t.Parallel()
-	base, key := startDev(t)
+	dev := startDev(t, nil)
+	base, key := dev.base, dev.key
 
 	t.Run("stdio", func(t *testing.T) {
 		t.Parallel()

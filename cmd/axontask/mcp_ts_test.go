@@ -31,7 +31,8 @@ func TestMCPTypeScriptClient(t *testing.T) {
 		t.Skip("Node.js is not installed: apt-get install -y nodejs npm")
 	}
 	installTSClient(t)
-	base, key := startDev(t)
+	dev := startDev(t, nil)
+	base, key := dev.base, dev.key
 	for _, mode := range []string{"http", "stdio"} {
 		t.Run(mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
