@@ -512,7 +512,14 @@ func TestHealthAndReady(t *testing.T) {
 		if err := c.Health(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		r, err := c.Ready(t.Context())
+		// The setup's events reach the feed asynchronously on Postgres.
+		var r client.Readiness
+		var err error
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if r, err = c.Ready(t.Context()); err != nil || r.FeedHead > 0 {
+				break
+			}
+		}
 		if err != nil || r.Status != "ready" || r.FeedHead < 1 {
 			t.Fatalf("ready: %+v, %v", r, err)
 		}
