@@ -205,5 +205,6 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/v1/members", a.listMembers)
 	r.Patch("/v1/members/{user_id}", a.changeMemberRole)
 	r.Delete("/v1/members/{user_id}", a.removeMember)
+	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,19 @@ import (
 	"github.com/axontask/axontask/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+// TestMain runs the tests, then checks that they exercised every operation
+// of openapi.json.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		if err := checkEveryOperationExercised(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			code = 1
+		}
+	}
+	testpg.StopAll()
+	os.Exit(code)
+}
 
 const (
 	tenantA  = "tenant-a"
@@ -41,7 +54,8 @@ func (b *bundle) do(t *testing.T, method, path, tenant, body string, hdr ...stri
 	return b.send(t, method, path, body, hdr...)
 }
 
-// send sends a request with the headers hdr (name, value, …).
+// send sends a request with the headers hdr (name, value, …); the request
+// and its answer must match openapi.json.
 func (b *bundle) send(t *testing.T, method, path, body string, hdr ...string) reply {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -53,7 +67,7 @@ func (b *bundle) send(t *testing.T, method, path, body string, hdr ...string) re
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := b.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@
 //	GET  /v1/tasks                  ?state=&limit=&cursor= → the task list
 //	POST /v1/auth/register|login|refresh|logout, POST|GET /v1/api-keys,
 //	DELETE /v1/api-keys/{id}, POST /v1/members   identity (docs/api.md)
+//	GET  /openapi.json              the OpenAPI 3.1 document of these routes (OpenAPI)
 //
 // Reads go to the event store directly (no projection), so a status or a
 // stream right after a start already sees the task. Every request but the

@@ -39,7 +39,7 @@ func TestCORS(t *testing.T) {
 	forEachStore(t, setupOpts{cors: []string{"https://app.example.com"}}, func(t *testing.T, b *bundle) {
 		pre := b.send(t, "OPTIONS", "/mcp/start_task", "", "Origin", "https://app.example.com", "Access-Control-Request-Method", "POST")
 		if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
-			pre.Header.Get("Access-Control-Allow-Headers") == "" {
+			pre.Header.Get("Access-Control-Allow-Headers") == "" || pre.Header.Get("Access-Control-Allow-Methods") != "GET, POST, PATCH, DELETE" {
 			t.Fatalf("preflight: %d %v", pre.StatusCode, pre.Header)
 		}
 		got := b.do(t, "GET", "/v1/tasks/"+b.start(t).TaskID+"/events", tenantA, "", "Origin", "https://app.example.com")

@@ -35,7 +35,7 @@ func TestResumeAfterRandomDrops(t *testing.T) {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.url+st.StreamURL, nil)
 			req.Header.Set("Authorization", "Bearer "+b.keys[tenantA])
 			req.Header.Set("Last-Event-ID", strconv.FormatInt(last, 10))
-			r, err := http.DefaultClient.Do(req)
+			r, err := b.client.Do(req)
 			if err != nil {
 				cancel()
 				t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -32,7 +33,11 @@ import (
 
 // bundle is the API on a fresh store, with a worker runner to run tasks.
 type bundle struct {
-	url      string
+	url string
+	// handler is the API's handler (readapi.New's); client sends requests
+	// to it and checks each request and answer against openapi.json.
+	handler  http.Handler
+	client   *http.Client
 	store    eventstore.Store
 	runner   *worker.Runner
 	identity *commands.Identity
@@ -156,6 +161,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	client := &http.Client{Transport: &contractTransport{c: mustContract(t), base: http.DefaultTransport}}
 
 	ws, ok := s.(worker.Store)
 	if !ok {
@@ -169,7 +175,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{url: srv.URL, store: s, runner: r, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
+	b := &bundle{url: srv.URL, handler: h, client: client, store: s, runner: r, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
 	for _, label := range []string{tenantA, tenantB} {
 		b.tenants[label], b.keys[label] = newTenant(t, identity, label)
 	}
