@@ -1,5 +1,6 @@
 // Command axontask is AxonTask's one binary: the embedded dev server, schema
-// migrations, and the auditor's export and offline verification.
+// migrations, the auditor's export and offline verification, and the client
+// CLI of the HTTP API (task, keys, login), built on package client.
 //
 // Usage:
 //
@@ -11,6 +12,9 @@
 //	axontask export   [-database-url URL | -sqlite FILE] [-stream ID] [-from POS]
 //	axontask verify   [FILE]                               verify an export offline (stdin by default)
 //	axontask mcp      [-url URL]                           MCP server on stdio (key: AXONTASK_API_KEY)
+//	axontask task     start|status|logs|cancel|list|verify  tasks, through the API (-url, AXONTASK_URL)
+//	axontask keys     create|list|revoke                    API keys, through the API
+//	axontask login    [-email E] | logout                   sign in and keep tokens in the user's config dir
 package main
 
 import (
@@ -32,26 +36,42 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// Exit codes scripts can rely on.
+// Exit codes scripts can rely on. `task logs --exit-code` exits with the
+// task's own code instead (see taskExitCode).
 const (
 	exitOK       = 0
-	exitFailed   = 1 // the operation ran and its answer is "no" (verification failed)
-	exitUsage    = 2 // bad flags or arguments
-	exitInternal = 3 // I/O, database or other errors
+	exitFailed   = 1 // the operation ran and its answer is "no" (verification failed, a task failed)
+	exitUsage    = 2 // bad flags or arguments, or input the API refused
+	exitInternal = 3 // I/O, database or other errors; the API unreachable or failing
+	exitNotFound = 4 // the API has no such task or key (or it is another tenant's)
+	exitAuth     = 5 // no credentials, or the API refused them (401) or the call (403)
 )
+
+// errReported ends a command whose outcome it has already told the user:
+// the process exits with the exitError's code and prints nothing more.
+var errReported = errors.New("reported")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, errHelpShown) {
-		fmt.Fprintln(os.Stderr, "axontask:", err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
-		os.Exit(exitInternal)
+	os.Exit(report(err, os.Stderr))
+}
+
+// report prints err, unless it is nil, errHelpShown or errReported, and
+// returns the process's exit code.
+func report(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, errHelpShown) {
+		return exitOK
 	}
+	if !errors.Is(err, errReported) {
+		fmt.Fprintln(stderr, "axontask:", err)
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitInternal
 }
 
 const usage = `AxonTask runs long tasks for AI agents and proves afterwards what happened.
@@ -68,6 +88,26 @@ Commands:
   export    write events as JSON Lines, for auditors
   verify    verify an export offline: hash chains, digests, order
   mcp       serve the MCP tools on stdio, for desktop agents (AXONTASK_URL, AXONTASK_API_KEY)
+
+Client commands (they call the API at -url, AXONTASK_URL or http://127.0.0.1:8080,
+with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for scripts):
+  task start [flags] -- ARGV...   start a shell task (-adapter mock -args JSON for a mock one)
+  task status ID                  a task's state and times
+  task logs ID [-f] [-since N] [-exit-code]
+                                  its output so far; -f follows it live to its end
+  task cancel ID                  ask a task to stop
+  task list [-state S] [-limit N] your tenant's tasks, newest first
+  task verify ID                  read every event and verify the hash chain
+  keys create -name N [-scope S]  create an API key (printed this once)
+  keys list | keys revoke ID      list or revoke API keys
+  login [-email E]                sign in (password from the terminal or stdin)
+  logout                          end the session and forget its tokens
+
+Exit status: 0 ok; 1 failed (a verification, a task with -exit-code, a cancel of an
+ended task); 2 usage or input the API refused; 3 internal error or the API unreachable;
+4 not found; 5 no credentials, unauthenticated or forbidden; 130 interrupted. With
+"task logs -f -exit-code" the task's own exit code instead: 1 when it failed without
+one, 124 timed out, 130 canceled.
 
 Run "axontask <command> -h" for a command's flags.
 `
@@ -97,6 +137,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
+	case "task", "keys", "login", "logout":
+		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/domain"
+)
+
+// defaultKeyScopes are the scopes of a key created without -scope: what an
+// agent needs to run tasks.
+var defaultKeyScopes = []domain.Scope{domain.ScopeTasksRead, domain.ScopeTasksWrite}
+
+// apiKeyJSON is an API key in the keys commands' JSON output; Key only
+// in keys create's.
+type apiKeyJSON struct {
+	ID         string         `json:"id"`
+	Key        string         `json:"key,omitempty"`
+	Name       string         `json:"name"`
+	Prefix     string         `json:"prefix"`
+	Scopes     []domain.Scope `json:"scopes"`
+	CreatedBy  string         `json:"created_by"`
+	CreatedAt  *string        `json:"created_at"`
+	LastUsedAt *string        `json:"last_used_at"`
+}
+
+func keyJSON(k client.APIKey) apiKeyJSON {
+	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
+		CreatedAt: jsonTime(k.CreatedAt), LastUsedAt: jsonTime(k.LastUsedAt)}
+}
+
+func joinScopes(scopes []domain.Scope) string {
+	s := make([]string, len(scopes))
+	for i, sc := range scopes {
+		s[i] = string(sc)
+	}
+	return strings.Join(s, ",")
+}
+
+func runKeysCreate(ctx context.Context, cl *commandLine) error {
+	name := cl.fs.String("name", "", "the key's name, to recognize it (required)")
+	var scopes []domain.Scope
+	cl.fs.Func("scope", "a scope of the key: tasks:read, tasks:write or admin (repeatable, or comma-separated; default tasks:read,tasks:write)", func(v string) error {
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				scopes = append(scopes, domain.Scope(s))
+			}
+		}
+		return nil
+	})
+	if _, err := cl.parse(0, 0); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return usageError("keys create: give the key a name with -name, like -name 'ci agent'")
+	}
+	if len(scopes) == 0 {
+		scopes = defaultKeyScopes
+	}
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		return err
+	}
+	var key client.NewAPIKey
+	err = r.do(ctx, func(c *client.Client) error {
+		key, err = c.CreateAPIKey(ctx, *name, scopes)
+		return err
+	})
+	if err != nil {
+		return r.fail(ctx, "keys create", err)
+	}
+	if cl.cf.json {
+		out := keyJSON(key.APIKey)
+		out.Key = key.Key
+		return writeJSON(cl.con.stdout, out)
+	}
+	// The key alone on stdout, so that KEY=$(axontask keys create …) works;
+	// what it is on stderr.
+	fmt.Fprintln(cl.con.stdout, key.Key)
+	fmt.Fprintf(cl.con.stderr, "axontask: created API key %s %q (prefix %s, scopes %s); it is shown this once: store it as a secret\n",
+		key.ID, key.Name, key.Prefix, joinScopes(key.Scopes))
+	return nil
+}
+
+func runKeysList(ctx context.Context, cl *commandLine) error {
+	if _, err := cl.parse(0, 0); err != nil {
+		return err
+	}
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		return err
+	}
+	var keys []client.APIKey
+	err = r.do(ctx, func(c *client.Client) error {
+		keys, err = c.ListAPIKeys(ctx)
+		return err
+	})
+	if err != nil {
+		return r.fail(ctx, "keys list", err)
+	}
+	// Newest first, as task list.
+	slices.SortStableFunc(keys, func(a, b client.APIKey) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	if cl.cf.json {
+		out := struct {
+			APIKeys []apiKeyJSON `json:"api_keys"`
+		}{APIKeys: make([]apiKeyJSON, len(keys))}
+		for i, k := range keys {
+			out.APIKeys[i] = keyJSON(k)
+		}
+		return writeJSON(cl.con.stdout, out)
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(cl.con.stdout, "no API keys; create one with: axontask keys create -name NAME")
+		return nil
+	}
+	s := style{cl.con.colour(cl.con.stdoutTerminal)}
+	now := cl.con.now()
+	tab := table{header: []string{"ID", "NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED"}}
+	for _, k := range keys {
+		lastUsed := "never"
+		if !k.LastUsedAt.IsZero() {
+			lastUsed = ago(k.LastUsedAt, now)
+		}
+		tab.rows = append(tab.rows, []cell{
+			{text: k.ID}, {text: truncate(k.Name, 40)}, {text: k.Prefix}, {text: joinScopes(k.Scopes)},
+			{text: ago(k.CreatedAt, now)}, {text: lastUsed},
+		})
+	}
+	tab.write(cl.con.stdout, s)
+	return nil
+}
+
+func runKeysRevoke(ctx context.Context, cl *commandLine) error {
+	pos, err := cl.parse(1, 1)
+	if err != nil {
+		return err
+	}
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		return err
+	}
+	if err := r.do(ctx, func(c *client.Client) error { return c.RevokeAPIKey(ctx, pos[0]) }); err != nil {
+		return r.fail(ctx, "keys revoke "+pos[0], err)
+	}
+	if cl.cf.json {
+		return writeJSON(cl.con.stdout, struct {
+			ID      string `json:"id"`
+			Revoked bool   `json:"revoked"`
+		}{pos[0], true})
+	}
+	fmt.Fprintf(cl.con.stdout, "revoked API key %s\n", pos[0])
+	return nil
+}

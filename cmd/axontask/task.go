@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/domain"
+)
+
+// maxTaskName is the API's bound on a task's name, in bytes.
+const maxTaskName = 200
+
+// envFlag collects -env K=V flags.
+type envFlag map[string]string
+
+func (e envFlag) String() string { return "" }
+
+func (e envFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not K=V", v)
+	}
+	e[k] = val
+	return nil
+}
+
+func runTaskStart(ctx context.Context, cl *commandLine) error {
+	fs := cl.fs
+	name := fs.String("name", "", "the task's name, 1–200 bytes (default: the command line, or the adapter's name)")
+	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell) or mock")
+	rawArgs := fs.String("args", "", "the adapter's arguments as a JSON object, instead of the argv (mock: '{\"steps\":5,\"interval_ms\":100,\"output_lines_per_step\":1,\"fail_at_step\":0}')")
+	cwd := fs.String("cwd", "", "shell: the command's working directory on the worker (default: a fresh temporary one)")
+	env := envFlag{}
+	fs.Var(env, "env", "shell: an environment variable `K=V` for the command (repeatable)")
+	timeout := fs.Duration("timeout", 0, "bound on the run, like 10m (default: the smaller of 1h and your plan's longest)")
+	idempotencyKey := fs.String("idempotency-key", "", "a retry with the same key returns the first task instead of starting another")
+	var follow bool
+	fs.BoolVar(&follow, "f", false, "follow the task's output to its end, as task logs -f")
+	fs.BoolVar(&follow, "follow", false, "same as -f")
+	exitCode := fs.Bool("exit-code", false, "with -f: exit with the task's exit code (124 timed out, 130 canceled)")
+	if err := cl.parseFlags(cl.args); err != nil {
+		return err
+	}
+	argv := fs.Args()
+	req := client.StartTaskRequest{Name: *name, Adapter: domain.Adapter(*adapter), Timeout: *timeout, IdempotencyKey: *idempotencyKey}
+	switch {
+	case *timeout < 0:
+		return usageError("-timeout must be positive, like 10m")
+	case *exitCode && !follow:
+		return usageError("-exit-code needs -f: the task's exit code is known at its end")
+	case *rawArgs != "" && (len(argv) > 0 || *cwd != "" || len(env) > 0):
+		return usageError("give the adapter's arguments either as -args JSON or as the argv after -- (with -cwd and -env), not both")
+	case *rawArgs != "":
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(*rawArgs), &obj); err != nil || obj == nil {
+			return usageError(`-args must be a JSON object, like '{"steps":5}'`)
+		}
+		req.Args = json.RawMessage(*rawArgs)
+	case req.Adapter == domain.AdapterShell:
+		if len(argv) == 0 {
+			return usageError("give the command to run after --, like: axontask task start -- make test")
+		}
+		shellArgs := map[string]any{"command": argv}
+		if *cwd != "" {
+			shellArgs["cwd"] = *cwd
+		}
+		if len(env) > 0 {
+			shellArgs["env"] = env
+		}
+		req.Args = shellArgs
+	case len(argv) > 0 || *cwd != "" || len(env) > 0:
+		return usageError(fmt.Sprintf("the %s adapter takes no command, -cwd or -env; give its arguments as -args JSON", req.Adapter))
+	}
+	if req.Name == "" {
+		req.Name = defaultTaskName(req.Adapter, argv)
+	}
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		return err
+	}
+	var started client.StartedTask
+	err = r.do(ctx, func(c *client.Client) error {
+		started, err = c.StartTask(ctx, req)
+		return err
+	})
+	if err != nil {
+		return r.fail(ctx, "task start", err)
+	}
+	if follow {
+		if !cl.cf.json {
+			fmt.Fprintf(cl.con.stderr, "axontask: started task %s\n", started.TaskID)
+		}
+		return followLogs(ctx, r, cl.con, started.TaskID, 0, cl.cf.json, *exitCode)
+	}
+	if cl.cf.json {
+		// The resume token is a credential: it is not printed.
+		return writeJSON(cl.con.stdout, struct {
+			TaskID    uuid.UUID `json:"task_id"`
+			StreamURL string    `json:"stream_url"`
+		}{started.TaskID, started.StreamURL})
+	}
+	fmt.Fprintln(cl.con.stdout, started.TaskID)
+	fmt.Fprintf(cl.con.stderr, "axontask: started task %q; follow it with: axontask task logs %s -f\n", req.Name, started.TaskID)
+	return nil
+}
+
+// defaultTaskName names a task after its command line (cut to the API's
+// bound, control characters made spaces), or after its adapter.
+func defaultTaskName(adapter domain.Adapter, argv []string) string {
+	if len(argv) == 0 {
+		return string(adapter)
+	}
+	name := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.Join(argv, " "))
+	if len(name) > maxTaskName {
+		cut := maxTaskName - len("…")
+		for !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut] + "…"
+	}
+	if strings.TrimSpace(name) == "" {
+		return string(adapter)
+	}
+	return name
+}
+
+// taskStatusJSON is task status's JSON output: the API's status and
+// whether the task has ended.
+type taskStatusJSON struct {
+	TaskID        uuid.UUID        `json:"task_id"`
+	State         domain.TaskState `json:"state"`
+	Ended         bool             `json:"ended"`
+	Attempt       int              `json:"attempt"`
+	CreatedAt     *string          `json:"created_at"`
+	StartedAt     *string          `json:"started_at"`
+	EndedAt       *string          `json:"ended_at"`
+	LastSeq       int64            `json:"last_seq"`
+	WaitingReason string           `json:"waiting_reason,omitempty"`
+}
+
+func runTaskStatus(ctx context.Context, cl *commandLine) error {
+	pos, err := cl.parse(1, 1)
+	if err != nil {
+		return err
+	}
+	id, err := parseTaskID(pos[0])
+	if err != nil {
+		return err
+	}
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		return err
+	}
+	var st client.Status
+	err = r.do(ctx, func(c *client.Client) error {
+		st, err = c.TaskStatus(ctx, id)
+		return err
+	})
+	if err != nil {
+		return r.fail(ctx, "task status "+id.String(), err)
+	}
+	if cl.cf.json {
+		return writeJSON(cl.con.stdout, taskStatusJSON{
+			TaskID: st.TaskID, State: st.State, Ended: st.State.Terminal(), Attempt: st.Attempt,
+			CreatedAt: jsonTime(st.CreatedAt), StartedAt: jsonTime(st.StartedAt), EndedAt: jsonTime(st.EndedAt),
+			LastSeq: st.LastSeq, WaitingReason: st.WaitingReason,
+		})
+	}
+	s := style{cl.con.colour(cl.con.stdoutTerminal)}
+	now := cl.con.now()
+	w := cl.con.stdout
+	fmt.Fprintf(w, "task      %s\n", s.bold(st.TaskID.String()))
+	fmt.Fprintf(w, "state     %s (attempt %d)\n", s.state(st.State), st.Attempt)
+	if st.WaitingReason != "" {
+		fmt.Fprintf(w, "waiting   %s\n", st.WaitingReason)
+	}
+	fmt.Fprintf(w, "created   %s\n", when(st.CreatedAt, now))
+	fmt.Fprintf(w, "started   %s\n", when(st.StartedAt, now))
+	fmt.Fprintf(w, "ended     %s\n", when(st.EndedAt, now))
+	fmt.Fprintf(w, "ran       %s\n", runTime(st.StartedAt, st.EndedAt, now))
+	fmt.Fprintf(w, "last seq  %d\n", st.LastSeq)
+	return nil
+}
+
+func runTaskCancel(ctx context.Context, cl *commandLine) error {
+	pos, err := cl.parse(1, 1)
+	if err != nil {
+		return err
+	}
+	id, err := parseTaskID(pos[0])
+	if err != nil {
+		return err
+	}
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		return err
+	}
+	if err := r.do(ctx, func(c *client.Client) error { return c.CancelTask(ctx, id, "") }); err != nil {
+		return r.fail(ctx, "task cancel "+id.String(), err)
+	}
+	if cl.cf.json {
+		return writeJSON(cl.con.stdout, struct {
+			TaskID   uuid.UUID `json:"task_id"`
+			Canceled bool      `json:"canceled"`
+		}{id, true})
+	}
+	fmt.Fprintf(cl.con.stdout, "cancel requested: task %s stops and ends as canceled\n", id)
+	return nil
+}
+
+// taskJSON is a task in task list's JSON output.
+type taskJSON struct {
+	TaskID    uuid.UUID        `json:"task_id"`
+	Name      string           `json:"name"`
+	Adapter   domain.Adapter   `json:"adapter"`
+	State     domain.TaskState `json:"state"`
+	Attempt   int              `json:"attempt"`
+	CreatedAt *string          `json:"created_at"`
+	StartedAt *string          `json:"started_at"`
+	EndedAt   *string          `json:"ended_at"`
+	LastSeq   int64            `json:"last_seq"`
+}
+
+// listPage is the page size of task list.
+const listPage = 100
+
+func runTaskList(ctx context.Context, cl *commandLine) error {
+	state := cl.fs.String("state", "", "only tasks in this state: created, queued, running, succeeded, failed, canceled or timed_out")
+	limit := cl.fs.Int("limit", 20, "at most this many tasks (0: all)")
+	if _, err := cl.parse(0, 0); err != nil {
+		return err
+	}
+	if *limit < 0 {
+		return usageError("-limit must not be negative (0 lists all)")
+	}
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		return err
+	}
+	var tasks []client.Task
+	err = r.do(ctx, func(c *client.Client) error {
+		tasks = tasks[:0]
+		pageSize := listPage
+		if *limit > 0 {
+			pageSize = min(*limit, listPage)
+		}
+		for t, err := range c.AllTasks(ctx, client.ListTasksOptions{State: domain.TaskState(*state), Limit: pageSize}) {
+			if err != nil {
+				return err
+			}
+			tasks = append(tasks, t)
+			if len(tasks) == *limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return r.fail(ctx, "task list", err)
+	}
+	if cl.cf.json {
+		out := struct {
+			Tasks []taskJSON `json:"tasks"`
+		}{Tasks: make([]taskJSON, len(tasks))}
+		for i, t := range tasks {
+			out.Tasks[i] = taskJSON{
+				TaskID: t.TaskID, Name: t.Name, Adapter: t.Adapter, State: t.State, Attempt: t.Attempt,
+				CreatedAt: jsonTime(t.CreatedAt), StartedAt: jsonTime(t.StartedAt), EndedAt: jsonTime(t.EndedAt), LastSeq: t.LastSeq,
+			}
+		}
+		return writeJSON(cl.con.stdout, out)
+	}
+	if len(tasks) == 0 {
+		what := "tasks"
+		if *state != "" {
+			what = *state + " tasks"
+		}
+		fmt.Fprintf(cl.con.stdout, "no %s; start one with: axontask task start -- COMMAND\n", what)
+		return nil
+	}
+	s := style{cl.con.colour(cl.con.stdoutTerminal)}
+	now := cl.con.now()
+	tab := table{header: []string{"TASK ID", "NAME", "ADAPTER", "STATE", "CREATED", "RAN"}}
+	for _, t := range tasks {
+		tab.rows = append(tab.rows, []cell{
+			{text: t.TaskID.String()}, {text: truncate(t.Name, 40)}, {text: string(t.Adapter)},
+			{text: string(t.State), painted: s.state(t.State)}, {text: ago(t.CreatedAt, now)},
+			{text: runTime(t.StartedAt, t.EndedAt, now)},
+		})
+	}
+	tab.write(cl.con.stdout, s)
+	return nil
+}
+
+// cell is a table cell: its text, and the text painted (empty: as is).
+type cell struct{ text, painted string }
+
+// table prints aligned columns, two spaces apart, the header dimmed.
+type table struct {
+	header []string
+	rows   [][]cell
+}
+
+func (t table) write(w io.Writer, s style) {
+	widths := make([]int, len(t.header))
+	for i, h := range t.header {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for _, row := range t.rows {
+		for i, c := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
+		}
+	}
+	line := func(cells []cell) {
+		var b strings.Builder
+		for i, c := range cells {
+			painted := c.painted
+			if painted == "" {
+				painted = c.text
+			}
+			if i == len(cells)-1 {
+				b.WriteString(painted)
+				break
+			}
+			b.WriteString(padded(painted, c.text, widths[i]+2))
+		}
+		fmt.Fprintln(w, b.String())
+	}
+	head := make([]cell, len(t.header))
+	for i, h := range t.header {
+		head[i] = cell{text: h, painted: s.dim(h)}
+	}
+	line(head)
+	for _, row := range t.rows {
+		line(row)
+	}
+}
