@@ -2,21 +2,12 @@ package mcpserver
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/axontask/axontask/client"
-	"github.com/axontask/axontask/integrity"
 )
-
-// verifyPageSize is how many events verify_task reads at once (the API's
-// largest page).
-const verifyPageSize = 1000
 
 // VerifyTaskOutput is verify_task's output.
 type VerifyTaskOutput struct {
@@ -50,47 +41,22 @@ func (t *tools) verifyTask(ctx context.Context, c *call, in TaskInput) (VerifyTa
 	if err != nil {
 		return VerifyTaskOutput{}, "", err
 	}
-	out := VerifyTaskOutput{TaskID: id.String()}
-	v := integrity.NewVerifier()
 	p := t.progress(c.req)
 	lastNotice := time.Now()
-	var failure error
-	for failure == nil {
-		page, err := c.api.TaskEvents(ctx, id, client.EventsOptions{SinceSeq: out.LastSeq, Limit: verifyPageSize})
-		if err != nil {
-			return VerifyTaskOutput{}, "", err
-		}
-		for i := range page.Events {
-			e := &page.Events[i]
-			if e.StreamID != out.TaskID {
-				failure = fmt.Errorf("the API returned an event of stream %q among the events of task %s", e.StreamID, id)
-				break
-			}
-			if failure = v.Add(e); failure != nil {
-				break
-			}
-			out.Events, out.LastSeq, out.HeadHash = out.Events+1, e.Seq, hex.EncodeToString(e.Hash[:])
-		}
-		if failure == nil {
-			out.Ended = page.Ended
-		}
-		if len(page.Events) == 0 || page.Ended {
-			break
-		}
+	ver, err := c.api.VerifyTask(ctx, id, func(events int64) {
 		if time.Since(lastNotice) >= t.cfg.ProgressInterval {
 			lastNotice = time.Now()
-			p.notify(ctx, float64(out.Events), 0, fmt.Sprintf("verified %d events of task %s", out.Events, id))
+			p.notify(ctx, float64(events), 0, fmt.Sprintf("verified %d events of task %s", events, id))
 		}
+	})
+	if err != nil {
+		return VerifyTaskOutput{}, "", err
 	}
-	if failure != nil {
-		out.Error = failure.Error()
-		var ve *integrity.VerifyError
-		if errors.As(failure, &ve) {
-			out.Error = ve.Error() + " (" + ve.Kind.String() + ")"
-		}
+	out := VerifyTaskOutput{TaskID: id.String(), Verified: ver.Verified, Events: ver.Events, LastSeq: ver.LastSeq,
+		HeadHash: ver.HeadHash, Ended: ver.Ended, Error: ver.Problem()}
+	if ver.Failure != nil {
 		return out, fmt.Sprintf("Task %s does NOT verify: %s. The %d events before it verified (up to seq %d).", id, out.Error, out.Events, out.LastSeq), nil
 	}
-	out.Verified = out.Events > 0
 	text := fmt.Sprintf("Task %s verifies: %d events, seq 1 to %d, chained without a gap; head hash %s.", id, out.Events, out.LastSeq, out.HeadHash)
 	if !out.Ended {
 		text += " The task has not ended: events appended later are not covered."

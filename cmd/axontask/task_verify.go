@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/client"
-	"github.com/axontask/axontask/integrity"
 )
 
 // taskVerifyJSON is task verify's JSON output (verify_task's, in MCP).
@@ -43,47 +40,19 @@ func runTaskVerify(ctx context.Context, cl *commandLine) error {
 	status := newStatusLine(cl.con.stderr, !cl.cf.json && cl.con.stdoutTerminal && cl.con.stderrTerminal, cl.con.now)
 	defer status.close()
 	status.set("verifying task " + id.String())
-	out := taskVerifyJSON{TaskID: id}
-	v := integrity.NewVerifier()
-	var failure error
-	for failure == nil {
-		var page client.EventPage
-		err := r.do(ctx, func(c *client.Client) error {
-			var err error
-			page, err = c.TaskEvents(ctx, id, client.EventsOptions{SinceSeq: out.LastSeq, Limit: logsPage})
-			return err
+	var ver client.Verification
+	err = r.do(ctx, func(c *client.Client) error {
+		ver, err = c.VerifyTask(ctx, id, func(events int64) {
+			status.set(fmt.Sprintf("verifying task %s · %d events", id, events))
 		})
-		if err != nil {
-			return r.fail(ctx, "task verify "+id.String(), err)
-		}
-		for i := range page.Events {
-			e := &page.Events[i]
-			if e.StreamID != id.String() {
-				failure = fmt.Errorf("the API returned an event of stream %q among the events of task %s", e.StreamID, id)
-				break
-			}
-			if failure = v.Add(e); failure != nil {
-				break
-			}
-			out.Events, out.LastSeq, out.HeadHash = out.Events+1, e.Seq, hex.EncodeToString(e.Hash[:])
-		}
-		if failure == nil {
-			out.Ended = page.Ended
-		}
-		if len(page.Events) == 0 || page.Ended {
-			break
-		}
-		status.set(fmt.Sprintf("verifying task %s · %d events", id, out.Events))
+		return err
+	})
+	if err != nil {
+		return r.fail(ctx, "task verify "+id.String(), err)
 	}
 	status.close()
-	if failure != nil {
-		out.Error = failure.Error()
-		var ve *integrity.VerifyError
-		if errors.As(failure, &ve) {
-			out.Error = ve.Error() + " (" + ve.Kind.String() + ")"
-		}
-	}
-	out.Verified = failure == nil && out.Events > 0
+	out := taskVerifyJSON{TaskID: id, Verified: ver.Verified, Events: ver.Events, LastSeq: ver.LastSeq,
+		HeadHash: ver.HeadHash, Ended: ver.Ended, Error: ver.Problem()}
 	if cl.cf.json {
 		if err := writeJSON(cl.con.stdout, out); err != nil {
 			return err
@@ -97,7 +66,7 @@ func runTaskVerify(ctx context.Context, cl *commandLine) error {
 		}
 	}
 	switch {
-	case failure != nil:
+	case ver.Failure != nil:
 		return &exitError{exitFailed, fmt.Errorf("task %s does NOT verify: %s; the %d events before it verified (up to seq %d)", id, out.Error, out.Events, out.LastSeq)}
 	case !out.Verified:
 		return &exitError{exitFailed, fmt.Errorf("task %s has no events to verify", id)}
