@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/axontask/axontask/auth"
@@ -38,7 +39,7 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 	if err := loadStream(ctx, id.cfg.Store, keyID, &k); err != nil {
 		return Principal{}, err
 	}
-	hash, err := decodeHex(k.SecretHash())
+	hash, err := hex.DecodeString(k.SecretHash())
 	switch {
 	case !k.Exists() || err != nil || !auth.CheckAPIKey(hash, secret):
 		return Principal{}, fmt.Errorf("%w: unknown API key %s; check that it was copied whole", ErrUnauthenticated, prefix)

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/hex"
 	"sync"
 	"time"
 
@@ -94,6 +93,3 @@ func (id *Identity) touch(ctx context.Context, uses map[string]time.Time) {
 		id.cfg.Logger.WarnContext(ctx, "identity: write API key last use", "keys", len(uses), "err", err)
 	}
 }
-
-// decodeHex decodes a stored hex hash.
-func decodeHex(s string) ([]byte, error) { return hex.DecodeString(s) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -128,25 +129,34 @@ func (id *Identity) RemoveMember(ctx context.Context, by Principal, userID strin
 	})
 }
 
-// changeTenant loads the principal's tenant, lets decide pick the event
-// (none: a no-op) and appends it, retrying when the tenant changed
-// meanwhile.
+// changeTenant lets decide pick the event of the principal's tenant (see
+// updateTenant) and appends it as the principal.
 func (id *Identity) changeTenant(ctx context.Context, by Principal, meta domain.Metadata, decide func(*domain.Tenant) (domain.EventType, any, error)) error {
+	meta.Actor = by.Actor()
+	return updateTenant(ctx, id.cfg.Store, by.TenantID, meta, id.cfg.NowFunc, decide)
+}
+
+// updateTenant loads a tenant, lets decide pick the event that follows
+// (none: a no-op) and appends it, catching up and deciding again when the
+// tenant changed meanwhile. A tenant that does not exist is
+// ErrTenantNotFound.
+func updateTenant(ctx context.Context, store StreamStore, tenantID string, meta domain.Metadata, now func() time.Time,
+	decide func(*domain.Tenant) (domain.EventType, any, error),
+) error {
+	var tenant domain.Tenant
 	for range 3 {
-		var tenant domain.Tenant
-		if err := loadStream(ctx, id.cfg.Store, by.TenantID, &tenant); err != nil {
+		if err := loadStream(ctx, store, tenantID, &tenant); err != nil {
 			return err
 		}
 		if !tenant.Exists() {
-			return fmt.Errorf("tenant %s does not exist: %w", by.TenantID, ErrTenantNotFound)
+			return fmt.Errorf("tenant %s: %w", tenantID, ErrTenantNotFound)
 		}
 		typ, payload, err := decide(&tenant)
 		if err != nil || typ == "" {
 			return err
 		}
-		meta.Actor = by.Actor()
-		stream := eventstore.Stream{ID: by.TenantID, Type: domain.StreamTenant, TenantID: by.TenantID}
-		err = id.appendOne(ctx, stream, tenant.Seq(), typ, payload, meta)
+		stream := eventstore.Stream{ID: tenantID, Type: domain.StreamTenant, TenantID: tenantID}
+		err = appendEvent(ctx, store, stream, tenant.Seq(), typ, payload, meta, now())
 		if !errors.Is(err, eventstore.ErrConflict) {
 			return err
 		}

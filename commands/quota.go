@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/plans"
 )
 
@@ -135,22 +134,10 @@ func SetPlan(ctx context.Context, store StreamStore, tenantID string, plan domai
 	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
 		return err
 	}
-	for range 3 {
-		var t domain.Tenant
-		if err := loadStream(ctx, store, tenantID, &t); err != nil {
-			return err
+	return updateTenant(ctx, store, tenantID, meta, now, func(t *domain.Tenant) (domain.EventType, any, error) {
+		if t.Plan() == plan {
+			return "", nil, nil
 		}
-		switch {
-		case !t.Exists():
-			return fmt.Errorf("tenant %s: %w", tenantID, ErrTenantNotFound)
-		case t.Plan() == plan:
-			return nil
-		}
-		stream := eventstore.Stream{ID: tenantID, Type: domain.StreamTenant, TenantID: tenantID}
-		err := appendEvent(ctx, store, stream, t.Seq(), domain.TenantPlanChangedType, &domain.TenantPlanChanged{Plan: plan}, meta, now())
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("set plan: the tenant kept changing; try again: %w", eventstore.ErrConflict)
+		return domain.TenantPlanChangedType, &domain.TenantPlanChanged{Plan: plan}, nil
+	})
 }

@@ -86,8 +86,8 @@ func (id *Identity) Logout(ctx context.Context, refreshToken string, meta domain
 }
 
 // revokeSession appends session.revoked; a conflict means the session moved
-// on and is retried once from its new state; other failures are logged (the
-// caller's answer does not change).
+// on, and it tries again (3 times in all) from the new state; other
+// failures are logged (the caller's answer does not change).
 func (id *Identity) revokeSession(ctx context.Context, sessionID string, s *domain.Session, reason string, meta domain.Metadata) {
 	for range 3 {
 		if s.Revoked() {

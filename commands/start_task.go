@@ -15,6 +15,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/plans"
 )
 
 // Defaults of StartTaskConfig.
@@ -121,21 +122,26 @@ func NewStartTaskHandler(store EventAppender, cfg StartTaskConfig) (*StartTaskHa
 // *domain.ValidationError; a start that does not happen is not counted.
 func (h *StartTaskHandler) Handle(ctx context.Context, cmd StartTask) (StartTaskResult, error) {
 	limits := timeoutLimits{max: h.cfg.MaxTimeoutS, def: h.cfg.DefaultTimeoutS}
-	var release func()
+	var plan plans.Plan
 	if q := h.cfg.Quotas; q != nil {
+		// The tenant id is checked before it reaches the store.
 		if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
 			return StartTaskResult{}, err
 		}
-		plan, err := q.Plan(ctx, cmd.TenantID)
-		if err != nil {
+		var err error
+		if plan, err = q.Plan(ctx, cmd.TenantID); err != nil {
 			return StartTaskResult{}, err
 		}
 		if plan.MaxTimeoutS < limits.max {
 			limits = timeoutLimits{max: plan.MaxTimeoutS, def: min(limits.def, plan.MaxTimeoutS), plan: plan.Name}
 		}
-		if _, err := h.decide(cmd, limits); err != nil {
-			return StartTaskResult{}, err
-		}
+	}
+	created, err := h.decide(cmd, limits)
+	if err != nil {
+		return StartTaskResult{}, err
+	}
+	var release func()
+	if q := h.cfg.Quotas; q != nil {
 		repeat, err := q.startedBefore(ctx, cmd)
 		if err != nil {
 			return StartTaskResult{}, err
@@ -146,7 +152,7 @@ func (h *StartTaskHandler) Handle(ctx context.Context, cmd StartTask) (StartTask
 			}
 		}
 	}
-	res, err := h.handle(ctx, cmd, limits)
+	res, err := h.appendStart(ctx, cmd, created)
 	if err != nil && release != nil {
 		release()
 	}
@@ -160,11 +166,9 @@ type timeoutLimits struct {
 	plan     domain.PlanName
 }
 
-func (h *StartTaskHandler) handle(ctx context.Context, cmd StartTask, limits timeoutLimits) (StartTaskResult, error) {
-	created, err := h.decide(cmd, limits)
-	if err != nil {
-		return StartTaskResult{}, err
-	}
+// appendStart appends a validated start: task.created with created's
+// payload, and task.queued.
+func (h *StartTaskHandler) appendStart(ctx context.Context, cmd StartTask, created *domain.TaskCreated) (StartTaskResult, error) {
 	createdPayload, err := canonicalPayload(created)
 	if err != nil {
 		return StartTaskResult{}, err

@@ -1,12 +1,6 @@
 package domain
 
-import (
-	"errors"
-	"time"
-)
-
-// ErrAPIKeyRevoked is returned for a command on an API key that is revoked.
-var ErrAPIKeyRevoked = errors.New("the API key is revoked")
+import "time"
 
 // APIKey is the API key aggregate. The zero value is a key whose stream is
 // empty.

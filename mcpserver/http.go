@@ -104,13 +104,9 @@ func verifier(a Authenticator, logger *slog.Logger) auth.TokenVerifier {
 			logger.ErrorContext(ctx, "mcp: check a bearer credential", "err", err)
 			return nil, errors.New("the server could not check the credential; try again")
 		}
-		scopes := make([]string, 0, len(p.Scopes))
-		for _, s := range p.Scopes {
-			scopes = append(scopes, string(s))
-		}
 		return &auth.TokenInfo{
 			UserID: p.Actor(),
-			Scopes: scopes,
+			Scopes: p.Scopes.Strings(),
 			Extra:  map[string]any{"tenant_id": p.TenantID, "role": string(p.Role)},
 		}, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,7 +54,9 @@ func BearerClient(baseURL string, opts ...client.Option) (ClientFunc, error) {
 	if _, err := client.New(baseURL, opts...); err != nil {
 		return nil, err
 	}
-	opts = append([]client.Option{client.WithUserAgent("axontask-mcp")}, opts...)
+	// Clipped: every call appends its own token, and must not write into
+	// spare capacity that concurrent calls share.
+	opts = slices.Clip(append([]client.Option{client.WithUserAgent("axontask-mcp")}, opts...))
 	return func(_ context.Context, extra *mcp.RequestExtra) (*client.Client, error) {
 		if extra == nil {
 			return nil, errNoBearer

@@ -10,12 +10,13 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 )
 
 // Bounds of start_task's arguments (the API's, docs/api.md).
 const (
-	maxTimeoutS          = 86400
+	maxTimeoutS          = commands.DefaultMaxTimeoutS
 	maxIdempotencyKeyLen = domain.MaxIdentifierLen
 )
 

@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/domain"
 )
 
 // call is one tool call: its request and the API client that serves it.
@@ -258,7 +259,7 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	return domain.FormatTime(t)
 }
 
 // arraysNotNull declares the slices of an output schema arrays: jsonschema

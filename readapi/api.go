@@ -149,14 +149,12 @@ func (c Config) validate() error {
 		return errors.New("readapi config: Identity is nil; pass one that authenticates callers")
 	case len(c.TokenKey) < MinTokenKeyLen:
 		return fmt.Errorf("readapi config: TokenKey is %d bytes; it must be at least %d random bytes", len(c.TokenKey), MinTokenKeyLen)
-	case validateOrigins(c.CORSOrigins) != nil:
-		return validateOrigins(c.CORSOrigins)
 	case c.PingInterval < 0:
 		return fmt.Errorf("readapi config: PingInterval is %s; it must be positive", c.PingInterval)
 	case c.WriteTimeout < 0:
 		return fmt.Errorf("readapi config: WriteTimeout is %s; it must be positive", c.WriteTimeout)
 	}
-	return nil
+	return validateOrigins(c.CORSOrigins)
 }
 
 // api holds the handlers' collaborators. It is safe for concurrent use.

@@ -89,11 +89,8 @@ func (s *credentialStore) save(f credentialsFile) error {
 	if err != nil {
 		return fmt.Errorf("encode the stored login: %w", err)
 	}
-	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("store the login: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".credentials-*.json") // mode 0600
+	// update made the directory.
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".credentials-*.json") // mode 0600
 	if err != nil {
 		return fmt.Errorf("store the login: %w", err)
 	}

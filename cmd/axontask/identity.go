@@ -74,6 +74,9 @@ func ensureDevCredentials(ctx context.Context, id *commands.Identity, store comm
 	path := filepath.Join(dataDir, "dev-credentials.json")
 	var c devCredentials
 	b, err := os.ReadFile(path)
+	// The access token that makes the key: from the registration on a first
+	// start, from a sign-in when the stored key was revoked.
+	var access string
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, &c); err != nil {
@@ -82,6 +85,11 @@ func ensureDevCredentials(ctx context.Context, id *commands.Identity, store comm
 		if _, err := id.Authenticate(ctx, c.APIKey); err == nil {
 			return c, nil
 		}
+		tok, err := id.Login(ctx, commands.Login{Email: c.Email, Password: c.Password})
+		if err != nil {
+			return c, fmt.Errorf("sign the local user in: %w", err)
+		}
+		access = tok.AccessToken
 	case errors.Is(err, os.ErrNotExist):
 		c = devCredentials{Email: devEmail, Password: rand.Text()}
 		tok, err := id.Register(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"})
@@ -95,14 +103,11 @@ func ensureDevCredentials(ctx context.Context, id *commands.Identity, store comm
 		if err := commands.SetPlan(ctx, store, tok.TenantID, domain.PlanEnt, domain.Metadata{Actor: "dev"}, time.Now); err != nil {
 			return c, fmt.Errorf("put the local tenant on the ent plan: %w", err)
 		}
+		access = tok.AccessToken
 	default:
 		return c, err
 	}
-	tok, err := id.Login(ctx, commands.Login{Email: c.Email, Password: c.Password})
-	if err != nil {
-		return c, fmt.Errorf("sign the local user in: %w", err)
-	}
-	owner, err := id.Authenticate(ctx, tok.AccessToken)
+	owner, err := id.Authenticate(ctx, access)
 	if err != nil {
 		return c, err
 	}

@@ -144,7 +144,6 @@ func followLogs(ctx context.Context, r *remote, con *console, id uuid.UUID, sinc
 // stderr as the task wrote it, and notes (waiting, progress, the end) on
 // stderr; or each event's envelope as a JSON line.
 type logPrinter struct {
-	con    *console
 	id     uuid.UUID
 	json   bool
 	status *statusLine
@@ -163,7 +162,7 @@ type logPrinter struct {
 
 func newLogPrinter(con *console, id uuid.UUID, asJSON bool, status *statusLine) *logPrinter {
 	return &logPrinter{
-		con: con, id: id, json: asJSON, status: status,
+		id: id, json: asJSON, status: status,
 		stdout: status.writer(con.stdout), stderr: status.writer(con.stderr),
 		style: style{con.colour(con.stderrTerminal)},
 	}

@@ -20,26 +20,9 @@ func (s *Store) ListStreams(ctx context.Context, tenantID string, streamType dom
 	if err != nil {
 		return nil, fmt.Errorf("list streams: %w", err)
 	}
-	ids, err := s.listStreams(ctx, tenantID, streamType, afterStreamID, limit)
+	ids, err := collectIDs(s.r.listStreams.QueryContext(ctx, tenantID, string(streamType), afterStreamID, limit))
 	if err != nil {
 		return nil, fmt.Errorf("list %s streams of %s: %w", streamType, tenantID, s.closedOr(err))
 	}
 	return ids, nil
-}
-
-func (s *Store) listStreams(ctx context.Context, tenantID string, streamType domain.StreamType, afterStreamID string, limit int) ([]string, error) {
-	rows, err := s.r.listStreams.QueryContext(ctx, tenantID, string(streamType), afterStreamID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }

@@ -26,7 +26,6 @@ type Pool struct {
 	workSub, ctlSub message.Subscriber
 	concurrency     int
 	perSlot         bool
-	sweepInterval   time.Duration
 	logger          *slog.Logger
 	works           []<-chan *message.Message
 	controls        <-chan *message.Message
@@ -40,7 +39,7 @@ func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), sweepInterval: DefaultWaitingSweepInterval, logger: logger}
+	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger}
 }
 
 // DefaultWaitingSweepInterval is how often a pool with free slots looks for
@@ -130,7 +129,7 @@ func (p *Pool) Run(ctx context.Context) error {
 	defer func() { <-allClosed }()
 
 	slots := make(chan struct{}, p.concurrency)
-	sweep := time.NewTicker(p.sweepInterval)
+	sweep := time.NewTicker(DefaultWaitingSweepInterval)
 	defer sweep.Stop()
 	for {
 		var m *message.Message

@@ -50,13 +50,6 @@ func (s *Scanner) Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// Lines returns how many lines were collected.
-func (s *Scanner) Lines() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Count(s.buf.Bytes(), []byte("\n"))
-}
-
 func (s *Scanner) check(t testing.TB) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
