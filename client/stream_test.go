@@ -412,7 +412,9 @@ func (w *rewriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *rewriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Flush flushes; there is no Unwrap, so that the stream cannot hijack its
+// connection and write past the rewriter.
+func (w *rewriter) Flush() { w.ResponseWriter.(http.Flusher).Flush() }
 
 // Errors never hold the resume token, not even a transport error's URL.
 func TestErrorsHoldNoToken(t *testing.T) {
@@ -467,7 +469,9 @@ func (w *frameFilter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *frameFilter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Flush flushes; there is no Unwrap, so that the stream cannot hijack its
+// connection and write past the frameFilter.
+func (w *frameFilter) Flush() { w.ResponseWriter.(http.Flusher).Flush() }
 
 // A frame repeated is dropped; a frame missing makes the stream resume
 // from the last event it yielded. Either way each event comes once.

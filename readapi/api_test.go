@@ -293,31 +293,40 @@ func TestResume(t *testing.T) {
 	})
 }
 
+// A stream gets its live tail and pings whether it leaves its handler once
+// idle (HTTP/1) or cannot (HTTP/2, or a writer without Hijack).
 func TestLiveTailAndPing(t *testing.T) {
-	forEachStore(t, setupOpts{}, func(t *testing.T, b *bundle) {
-		st := b.start(t)
-		stream := openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, ""))
-		var events []domain.Event
-		for len(events) < 2 {
-			f, ok := stream.next()
-			if !ok {
-				t.Fatal("stream ended early")
-			}
-			if !f.comment {
-				events = append(events, stream.event(f))
-			}
-		}
-		// Queued and idle: the stream pings.
-		if f, ok := stream.next(); !ok || !f.comment {
-			t.Fatalf("want a ping, got %+v", f)
-		}
-		b.run(t, st.TaskID)
-		events = append(events, stream.events()...)
-		checkSeqs(t, events, 1)
-		if err := integrity.Verify(events); err != nil {
-			t.Fatal(err)
-		}
-	})
+	for _, mode := range []struct {
+		name     string
+		noHijack bool
+	}{{"parked", false}, {"in handler", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			forEachStore(t, setupOpts{noHijack: mode.noHijack}, func(t *testing.T, b *bundle) {
+				st := b.start(t)
+				stream := openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, ""))
+				var events []domain.Event
+				for len(events) < 2 {
+					f, ok := stream.next()
+					if !ok {
+						t.Fatal("stream ended early")
+					}
+					if !f.comment {
+						events = append(events, stream.event(f))
+					}
+				}
+				// Queued and idle: the stream pings.
+				if f, ok := stream.next(); !ok || !f.comment {
+					t.Fatalf("want a ping, got %+v", f)
+				}
+				b.run(t, st.TaskID)
+				events = append(events, stream.events()...)
+				checkSeqs(t, events, 1)
+				if err := integrity.Verify(events); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
 }
 
 func TestCancel(t *testing.T) {

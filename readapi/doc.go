@@ -39,6 +39,15 @@
 // client takes longer than Config.WriteTimeout to accept a write, and the
 // client resumes from its Last-Event-ID.
 //
+// Over HTTP/1 a stream's body ends when its connection closes
+// ("Transfer-Encoding: identity", "Connection: close", as the SSE
+// specification recommends). Once a stream has caught up, it leaves
+// net/http: it hijacks its connection and hands it to the hub, and a
+// goroutine runs for it only while it has frames or a ping to write. An
+// idle stream holds no goroutine and no buffer, and the hub notices a
+// client that left at the stream's next ping. Where the connection cannot
+// be hijacked (HTTP/2), the stream stays in its handler.
+//
 // Resume tokens are base64url (unpadded) HMAC-SHA256 over "v1", the task id
 // and the tenant id, NUL-separated, keyed by Config.TokenKey. One grants
 // read-only access (status, stream, resume, events) to one task, passed as
@@ -53,5 +62,7 @@
 // query (it may hold a token) nor a body.
 //
 // Streaming routes write through http.NewResponseController: keep them out
-// of timeout and compression middleware.
+// of timeout and compression middleware. A ResponseWriter wrapper with an
+// Unwrap method lets a stream hijack the connection past the wrapper; one
+// that alters the body must not have one (and must implement http.Flusher).
 package readapi

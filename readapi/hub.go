@@ -53,13 +53,22 @@ type Hub struct {
 	streams map[string]*hubStream
 	subs    []subscription
 	done    chan struct{}
+	// ctx bounds what parked streams do; it ends when Run returns.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// workers counts the goroutines of parked streams; closing refuses
+	// new ones once Run is ending.
+	workMu  sync.Mutex
+	closing bool
+	workers sync.WaitGroup
 }
 
-// hubStream is the listeners of one task's events, and the highest seq the
+// hubStream is the streams of one task's events, and the highest seq the
 // hub handed them (to skip decoding repeated events).
 type hubStream struct {
-	listeners map[*listener]struct{}
-	lastSeq   int64
+	streams map[*stream]struct{}
+	lastSeq int64
 }
 
 // NewHub returns a hub; call Subscribe, then Run.
@@ -79,7 +88,8 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Hub{cfg: cfg, streams: make(map[string]*hubStream), done: make(chan struct{})}, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Hub{cfg: cfg, streams: make(map[string]*hubStream), done: make(chan struct{}), ctx: ctx, cancel: cancel}, nil
 }
 
 // Subscribe subscribes the hub to the bus until ctx ends. Serve no stream
@@ -107,12 +117,13 @@ type subscription struct {
 
 // Run hands what Subscribe subscribed to to the streams, one goroutine per
 // topic, until ctx ends or the subscriptions close; then every stream still
-// open ends, and its client resumes elsewhere or later.
+// open ends, and its client resumes elsewhere or later. It returns once
+// the goroutines of parked streams have.
 func (h *Hub) Run(ctx context.Context) error {
 	if h.subs == nil {
 		return errors.New("hub: Run before Subscribe")
 	}
-	defer close(h.done)
+	defer h.stop()
 	var wg sync.WaitGroup
 	for _, s := range h.subs {
 		wg.Add(1)
@@ -135,6 +146,49 @@ func (h *Hub) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// stop ends every parked stream (streams still in their handler end on
+// done) and waits for their goroutines.
+func (h *Hub) stop() {
+	h.cancel()
+	close(h.done)
+	h.workMu.Lock()
+	h.closing = true
+	h.workMu.Unlock()
+	var open []*stream
+	h.mu.RLock()
+	for _, hs := range h.streams {
+		for s := range hs.streams {
+			open = append(open, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range open {
+		s.mu.Lock()
+		parked := s.conn != nil
+		s.mu.Unlock()
+		if parked {
+			s.end(nil)
+		}
+	}
+	h.workers.Wait()
+}
+
+// spawn runs f on a goroutine of its own that Run waits for, unless Run is
+// ending; it reports whether f runs.
+func (h *Hub) spawn(f func()) bool {
+	h.workMu.Lock()
+	defer h.workMu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.workers.Add(1)
+	go func() {
+		defer h.workers.Done()
+		f()
+	}()
+	return true
+}
+
 func decodeOne(m *message.Message) ([]domain.Event, error) {
 	e, err := bus.DecodeEvent(m)
 	if err != nil {
@@ -143,7 +197,7 @@ func decodeOne(m *message.Message) ([]domain.Event, error) {
 	return []domain.Event{e}, nil
 }
 
-// receive hands m's events to the listeners of their stream, if any.
+// receive hands m's events to the streams of their task, if any.
 // Messages are decoded only when someone listens and they hold news.
 func (h *Hub) receive(m *message.Message, decode func(*message.Message) ([]domain.Event, error)) {
 	m.Ack()
@@ -180,39 +234,48 @@ func (h *Hub) receive(m *message.Message, decode func(*message.Message) ([]domai
 		return
 	}
 	s.lastSeq = max(s.lastSeq, seq)
-	for l := range s.listeners {
-		l.push(frames)
+	for st := range s.streams {
+		st.push(frames, h.cfg.QueueFrames, h.cfg.QueueBytes)
 	}
 }
 
-// listen registers a listener for streamID's events. Call it before
-// reading the stream from the store, so that nothing appended after that
-// read is missed; leave when done.
-func (h *Hub) listen(streamID string) *listener {
-	l := &listener{wake: make(chan struct{}, 1), maxFrames: h.cfg.QueueFrames, maxBytes: h.cfg.QueueBytes}
+// listen registers s for its task's events. Call it before reading the
+// stream from the store, so that nothing appended after that read is
+// missed; leave when done.
+func (h *Hub) listen(s *stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := h.streams[streamID]
-	if s == nil {
-		s = &hubStream{listeners: make(map[*listener]struct{})}
-		h.streams[streamID] = s
+	hs := h.streams[s.streamID]
+	if hs == nil {
+		hs = &hubStream{streams: make(map[*stream]struct{})}
+		h.streams[s.streamID] = hs
 	}
-	s.listeners[l] = struct{}{}
-	return l
+	hs.streams[s] = struct{}{}
 }
 
-// leave unregisters l.
-func (h *Hub) leave(streamID string, l *listener) {
+// leave unregisters s.
+func (h *Hub) leave(s *stream) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := h.streams[streamID]
-	if s == nil {
+	hs := h.streams[s.streamID]
+	if hs == nil {
 		return
 	}
-	delete(s.listeners, l)
-	if len(s.listeners) == 0 {
-		delete(h.streams, streamID)
+	delete(hs.streams, s)
+	if len(hs.streams) == 0 {
+		delete(h.streams, s.streamID)
 	}
+}
+
+// Streams returns the number of streams open on this process.
+func (h *Hub) Streams() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, hs := range h.streams {
+		n += len(hs.streams)
+	}
+	return n
 }
 
 // stopped is closed when Run returns.
@@ -231,46 +294,4 @@ func newFrame(e *domain.Event) (frame, error) {
 		return frame{}, err
 	}
 	return frame{seq: e.Seq, terminal: e.Type.Terminal(), bytes: b}, nil
-}
-
-// listener is one stream's queue of live frames: bounded, filled by the
-// hub without blocking, drained by the stream's handler.
-type listener struct {
-	wake                chan struct{} // holds a token when the queue has news
-	maxFrames, maxBytes int
-
-	mu         sync.Mutex
-	queue      []frame
-	bytes      int
-	overflowed bool
-}
-
-// push queues frames, or marks the listener overflowed when they do not fit.
-func (l *listener) push(frames []frame) {
-	l.mu.Lock()
-	if !l.overflowed {
-		for _, f := range frames {
-			if len(l.queue) >= l.maxFrames || l.bytes+len(f.bytes) > l.maxBytes {
-				l.overflowed, l.queue, l.bytes = true, nil, 0
-				break
-			}
-			l.queue = append(l.queue, f)
-			l.bytes += len(f.bytes)
-		}
-	}
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-}
-
-// take empties the queue. overflowed reports frames lost since the last
-// take; it resets, so the caller can catch up from the store and go on.
-func (l *listener) take() (frames []frame, overflowed bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	frames, overflowed = l.queue, l.overflowed
-	l.queue, l.bytes, l.overflowed = nil, 0, false
-	return frames, overflowed
 }

@@ -6,12 +6,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/internal/teststores"
 )
 
 // With no announcements, the hub's copy of the feed (the relay's topic)
@@ -28,6 +31,73 @@ func TestStreamFedByTheRelayAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// An idle stream leaves net/http: no goroutine serves it while it waits,
+// yet it gets its live tail, and it ends when its client leaves.
+func TestIdleStreamsLeaveTheirHandlers(t *testing.T) {
+	// Not parallel: it counts the goroutines of the whole process.
+	const streams, leaving = 50, 10
+	b := bundleOn(t, teststores.Engines[0], setupOpts{})
+	st := b.start(t)
+	opened := make([]*sse, streams)
+	conns := make([]*net.TCPConn, streams)
+	for i := range opened {
+		conns[i] = dialStream(t, b.url, st.StreamURL, b.keys[tenantA])
+		resp, err := http.ReadResponse(bufio.NewReader(conns[i]), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		opened[i] = openSSE(t, reply{resp})
+		for n := 0; n < 2; { // task.created, task.queued
+			if f, ok := opened[i].next(); !ok {
+				t.Fatalf("stream %d ended early", i)
+			} else if !f.comment {
+				n++
+			}
+		}
+	}
+	waitFor(t, "the streams to leave their handlers", func() bool {
+		return goroutinesIn("readapi.(*api).serveStream") == 0 && b.hub.Streams() == streams
+	})
+	for _, c := range conns[:leaving] {
+		_ = c.Close()
+	}
+	waitFor(t, "the hub to notice the clients that left", func() bool { return b.hub.Streams() == streams-leaving })
+
+	b.run(t, st.TaskID)
+	for i, s := range opened[leaving:] {
+		events := s.events()
+		if len(events) == 0 || !events[len(events)-1].Type.Terminal() {
+			t.Fatalf("stream %d: %d live events and no terminal one", leaving+i, len(events))
+		}
+		checkSeqs(t, events, 3)
+	}
+	waitFor(t, "the streams to end", func() bool { return b.hub.Streams() == 0 })
+}
+
+// goroutinesIn counts the goroutines with fn in their stacks.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), fn+"(")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // A client that stops reading cannot hold back another client of the same

@@ -37,6 +37,7 @@ type bundle struct {
 	// handler is the API's handler (readapi.New's); client sends requests
 	// to it and checks each request and answer against openapi.json.
 	handler  http.Handler
+	hub      *readapi.Hub
 	client   *http.Client
 	store    eventstore.Store
 	runner   *worker.Runner
@@ -65,26 +66,41 @@ type setupOpts struct {
 	// plans, when set, are the environment of the plan catalog that the
 	// start handler's quotas apply.
 	plans map[string]string
+	// noHijack serves the API through a ResponseWriter that cannot be
+	// hijacked, as HTTP/2's: streams stay in their handlers.
+	noHijack bool
 }
 
+// flushOnly is a ResponseWriter that flushes and does nothing else: no
+// Hijack, no deadlines.
+type flushOnly struct{ http.ResponseWriter }
+
+func (f flushOnly) Flush() { f.ResponseWriter.(http.Flusher).Flush() }
+
 // forEachStore runs test as a parallel subtest against a bundle on a fresh
-// store of each engine, with an in-process bus between them: appends are
-// announced to the hub (and, with relayOnly, relayed from the feed
-// instead).
+// store of each engine.
 func forEachStore(t *testing.T, o setupOpts, test func(t *testing.T, b *bundle)) {
 	t.Helper()
 	for _, e := range teststores.Engines {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
-			t.Cleanup(func() { _ = pubsub.Close() })
-			opts := eventstore.Options{}
-			if !o.relayOnly {
-				opts.Committed = bus.NewAnnouncer(pubsub, nil).Committed
-			}
-			test(t, newBundle(t, e.Open(t, opts), pubsub, o))
+			test(t, bundleOn(t, e, o))
 		})
 	}
+}
+
+// bundleOn returns a bundle on a fresh store of engine e, with an
+// in-process bus between them: appends are announced to the hub (and, with
+// relayOnly, relayed from the feed instead).
+func bundleOn(t *testing.T, e teststores.Engine, o setupOpts) *bundle {
+	t.Helper()
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = pubsub.Close() })
+	opts := eventstore.Options{}
+	if !o.relayOnly {
+		opts.Committed = bus.NewAnnouncer(pubsub, nil).Committed
+	}
+	return newBundle(t, e.Open(t, opts), pubsub, o)
 }
 
 func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o setupOpts) *bundle {
@@ -159,7 +175,11 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	served := h
+	if o.noHijack {
+		served = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(flushOnly{w}, r) })
+	}
+	srv := httptest.NewServer(served)
 	t.Cleanup(srv.Close)
 	client := &http.Client{Transport: &contractTransport{c: mustContract(t), base: http.DefaultTransport}}
 
@@ -175,7 +195,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{url: srv.URL, handler: h, client: client, store: s, runner: r, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
+	b := &bundle{url: srv.URL, handler: h, hub: hub, client: client, store: s, runner: r, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
 	for _, label := range []string{tenantA, tenantB} {
 		b.tenants[label], b.keys[label] = newTenant(t, identity, label)
 	}

@@ -2,10 +2,14 @@ package readapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,158 +77,400 @@ func lastEventID(r *http.Request, since int64) (int64, error) {
 // over, until the terminal event or the client leaves. The hub never waits
 // for a stream: a client that falls DefaultQueueFrames behind the live tail
 // is cut off and resumes from its Last-Event-ID.
+//
+// Once it has caught up, an HTTP/1 stream leaves net/http (park): the hub
+// keeps its connection, and a goroutine runs only while there is something
+// to write. An idle stream then costs its socket and a few hundred bytes,
+// not two goroutines and net/http's buffers.
 func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UUID, since int64) {
-	ctx := r.Context()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	if r.ProtoMajor == 1 {
+		// The body ends when the connection closes, as the SSE
+		// specification recommends; with no chunked framing to keep up,
+		// the stream can leave net/http.
+		h.Set("Transfer-Encoding", "identity")
+	}
 	w.WriteHeader(http.StatusOK)
-	out := &sseWriter{a: a, w: w, rc: http.NewResponseController(w), last: since}
-	out.buf = append(out.buf, "retry: "...)
-	out.buf = strconv.AppendInt(out.buf, DefaultRetry.Milliseconds(), 10)
-	out.buf = append(out.buf, "\n\n"...)
-	if out.flush() != nil {
+	s := a.newStream(w, r, taskID, since)
+	s.buf = append(s.buf, "retry: "...)
+	s.buf = strconv.AppendInt(s.buf, DefaultRetry.Milliseconds(), 10)
+	s.buf = append(s.buf, "\n\n"...)
+	if err := s.flush(); err != nil {
+		s.end(err)
 		return
 	}
-	streamID := taskID.String()
 	// Listen before reading the store: whatever is appended after the read
-	// reaches the listener, and the overlap is skipped by seq.
-	l := a.cfg.Hub.listen(streamID)
-	defer a.cfg.Hub.leave(streamID, l)
+	// reaches the stream, and the overlap is skipped by seq.
+	a.cfg.Hub.listen(s)
 	// A client resuming after the terminal event (EventSource reconnects
 	// after every close), or past the end of a finished task, gets an empty
 	// stream that ends.
-	ended, found, err := a.endsAt(ctx, streamID, since)
+	ended, found, err := a.endsAt(s.ctx, s.streamID, since)
 	if err == nil && !found && since > 0 {
-		ended, err = a.endedBefore(ctx, taskID, since)
+		ended, err = a.endedBefore(s.ctx, taskID, since)
+	}
+	if err == nil && ended {
+		err = errEnded
+	}
+	if err == nil {
+		err = s.catchUpAll()
 	}
 	if err != nil {
-		a.streamFailed(r, taskID, err)
-		return
-	} else if ended {
+		s.end(err)
 		return
 	}
-	var frames []frame
-	for {
-		if done, err := out.catchUp(ctx, streamID, math.MaxInt64); err != nil || done {
-			a.streamFailed(r, taskID, err)
-			return
-		}
-		var overflowed bool
-		// What overflowed while the store was read is in the store: read on.
-		if frames, overflowed = l.take(); !overflowed {
-			break
-		}
+	if s.park() {
+		return // the hub has it now
 	}
-	ping := time.NewTimer(a.cfg.PingInterval)
-	defer ping.Stop()
+	// This connection cannot leave net/http (HTTP/2, or a ResponseWriter
+	// wrapper without Hijack): serve it from here.
 	for {
-		for _, f := range frames {
-			if f.seq <= out.last {
-				continue // seen already: from the store, or a second copy
-			}
-			if f.seq > out.last+1 { // a gap: lost or overtaken messages
-				if done, err := out.catchUp(ctx, streamID, f.seq-1); err != nil || done {
-					a.streamFailed(r, taskID, err)
-					return
-				}
-				if out.last != f.seq-1 {
-					a.streamFailed(r, taskID, fmt.Errorf("events %d to %d are missing from the store", out.last+1, f.seq-1))
-					return
-				}
-			}
-			out.buf = append(out.buf, f.bytes...)
-			out.last = f.seq
-			if f.terminal {
-				_ = out.flush()
-				return
-			}
-		}
-		if len(out.buf) > 0 {
-			if out.flush() != nil {
-				return
-			}
-			ping.Reset(a.cfg.PingInterval)
-		}
 		select {
-		case <-ctx.Done():
-			return // the client left
+		case <-s.ctx.Done():
+			s.end(nil) // the client left
+			return
 		case <-a.cfg.Hub.stopped():
-			return // shutting down: the client resumes elsewhere
-		case <-l.wake:
-			var overflowed bool
-			if frames, overflowed = l.take(); overflowed {
-				a.cfg.Logger.InfoContext(ctx, "readapi: closed a stream whose client fell behind", "task_id", taskID, "last_seq", out.last)
+			s.end(nil) // shutting down: the client resumes elsewhere
+			return
+		case <-s.wake:
+			if err := s.work(); err != nil {
+				s.end(err)
 				return
-			}
-		case <-ping.C:
-			frames = nil
-			// Silence is also when a lost message would show: look.
-			before := out.last
-			if done, err := out.catchUp(ctx, streamID, math.MaxInt64); err != nil || done {
-				a.streamFailed(r, taskID, err)
-				return
-			}
-			if out.last == before {
-				out.buf = append(out.buf, ": ping\n\n"...)
 			}
 		}
 	}
 }
 
-// sseWriter writes one stream's frames; last is the seq of the last event
-// written (or the one the client resumed after).
-type sseWriter struct {
-	a    *api
+// Reasons a stream ends that are not failures.
+var (
+	// errEnded: its terminal event is written.
+	errEnded = errors.New("readapi: stream ended")
+	// errFellBehind: its queue overflowed.
+	errFellBehind = errors.New("readapi: the client fell behind the live tail")
+)
+
+// writeError is a write the client did not take: it left, or was slower
+// than WriteTimeout.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return "write to the client: " + e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
+
+// stream is one SSE stream: its hub-side queue of live frames, filled by
+// the hub without blocking, and its writer. Until it parks, the handler's
+// goroutine drains the queue (woken through wake); once parked, push starts
+// a goroutine whenever there is work and none runs.
+type stream struct {
+	a         *api
+	streamID  string
+	taskID    uuid.UUID
+	path      string
+	requestID string
+	// ctx bounds store reads: the request's until the stream parks, the
+	// hub's after.
+	ctx context.Context
+	// ping marks a ping due after PingInterval without a write.
+	ping *time.Timer
+	wake chan struct{}
+
+	// Owned by whoever drains the stream: the handler, or once parked the
+	// one goroutine running.
 	w    http.ResponseWriter
 	rc   *http.ResponseController
 	buf  []byte
-	last int64
+	last int64 // the seq of the last event written (or resumed after)
+
+	mu         sync.Mutex
+	conn       net.Conn // set when parked
+	queue      []frame
+	bytes      int
+	overflowed bool
+	pingDue    bool
+	running    bool // a parked stream's goroutine is draining it
+	ended      bool
+}
+
+func (a *api) newStream(w http.ResponseWriter, r *http.Request, taskID uuid.UUID, since int64) *stream {
+	s := &stream{
+		a: a, streamID: taskID.String(), taskID: taskID, path: r.URL.Path, requestID: requestID(r.Context()),
+		ctx: r.Context(), wake: make(chan struct{}, 1), w: w, rc: http.NewResponseController(w), last: since,
+	}
+	s.ping = time.AfterFunc(a.cfg.PingInterval, func() {
+		s.mu.Lock()
+		s.pingDue = true
+		s.mu.Unlock()
+		s.signal()
+	})
+	return s
+}
+
+// push queues frames, or marks the stream overflowed when they do not fit
+// its bounds; then it wakes the stream's drainer.
+func (s *stream) push(frames []frame, maxFrames, maxBytes int) {
+	s.mu.Lock()
+	if !s.overflowed {
+		for _, f := range frames {
+			if len(s.queue) >= maxFrames || s.bytes+len(f.bytes) > maxBytes {
+				s.overflowed, s.queue, s.bytes = true, nil, 0
+				break
+			}
+			s.queue = append(s.queue, f)
+			s.bytes += len(f.bytes)
+		}
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// signal tells the stream's drainer there is work: the handler through
+// wake, or for a parked stream a goroutine of its own unless one runs.
+func (s *stream) signal() {
+	s.mu.Lock()
+	parked := s.conn != nil
+	start := parked && !s.running && !s.ended
+	s.running = s.running || start
+	s.mu.Unlock()
+	if !parked {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if start && !s.a.cfg.Hub.spawn(s.drain) {
+		// The hub stopped, and ends every parked stream.
+		s.mu.Lock()
+		s.running = false
+		s.mu.Unlock()
+	}
+}
+
+// park hands the stream's connection to the hub, when net/http lets it
+// go, and reports whether it did. Work queued meanwhile starts a goroutine.
+func (s *stream) park() bool {
+	conn, rw, err := s.rc.Hijack()
+	if err != nil {
+		return false
+	}
+	// Whatever the client sent after its request stays unread: the
+	// connection closes when the stream ends.
+	_ = rw
+	s.buf = nil
+	s.mu.Lock()
+	s.conn, s.w, s.rc = conn, nil, nil
+	s.ctx = s.a.cfg.Hub.ctx
+	pending := len(s.queue) > 0 || s.overflowed || s.pingDue
+	s.mu.Unlock()
+	select {
+	case <-s.a.cfg.Hub.stopped():
+		// The hub may have ended the parked streams before this one
+		// parked: end it here (ending twice is harmless).
+		s.end(nil)
+		return true
+	default:
+	}
+	if pending {
+		s.signal()
+	}
+	return true
+}
+
+// drain runs a parked stream's work until there is none left.
+func (s *stream) drain() {
+	if err := s.work(); err != nil {
+		s.end(err)
+	}
+}
+
+// work does the stream's pending work until there is none left; an error
+// ends the stream.
+func (s *stream) work() error {
+	for {
+		frames, overflowed, ping, ok := s.next()
+		if !ok {
+			return nil
+		}
+		if overflowed {
+			return errFellBehind
+		}
+		if err := s.write(frames, ping); err != nil {
+			return err
+		}
+	}
+}
+
+// next takes the stream's pending work. When there is none (ok false), a
+// parked stream's goroutine stops running in the same critical section,
+// so a push after it starts another.
+func (s *stream) next() (frames []frame, overflowed, ping, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	frames, overflowed, ping = s.queue, s.overflowed, s.pingDue
+	s.queue, s.bytes, s.overflowed, s.pingDue = nil, 0, false, false
+	ok = len(frames) > 0 || overflowed || ping
+	if !ok {
+		s.running = false
+	}
+	return frames, overflowed, ping, ok
+}
+
+// catchUpAll writes the stored events, and reads on until what the hub
+// queued meanwhile has not overflowed: what overflowed while the store was
+// read is in the store. Then it writes what the hub queued.
+func (s *stream) catchUpAll() error {
+	for {
+		if err := s.catchUp(math.MaxInt64); err != nil {
+			return err
+		}
+		frames, overflowed, ping, _ := s.next()
+		if !overflowed {
+			return s.write(frames, ping)
+		}
+	}
+}
+
+// write writes the live frames the hub handed over, skipping what was sent
+// and filling gaps from the store, and a ping when one is due; then it lets
+// go of its buffer while the stream idles.
+func (s *stream) write(frames []frame, ping bool) error {
+	defer func() { s.buf = nil }()
+	for _, f := range frames {
+		if f.seq <= s.last {
+			continue // seen already: from the store, or a second copy
+		}
+		if f.seq > s.last+1 { // a gap: lost or overtaken messages
+			if err := s.catchUp(f.seq - 1); err != nil {
+				return err
+			}
+			if s.last != f.seq-1 {
+				return fmt.Errorf("events %d to %d are missing from the store", s.last+1, f.seq-1)
+			}
+		}
+		s.buf = append(s.buf, f.bytes...)
+		s.last = f.seq
+		if f.terminal {
+			if err := s.flush(); err != nil {
+				return err
+			}
+			return errEnded
+		}
+	}
+	if ping {
+		if s.peerClosed() {
+			return writeError{io.EOF}
+		}
+		// Silence is also when a lost message would show: look.
+		before := s.last
+		if err := s.catchUp(math.MaxInt64); err != nil {
+			return err
+		}
+		if s.last == before {
+			s.buf = append(s.buf, ": ping\n\n"...)
+		}
+	}
+	if len(s.buf) == 0 {
+		return nil
+	}
+	return s.flush()
 }
 
 // catchUp writes the stored events after last, up to seq upTo, flushing
-// each page. done reports that the terminal event was written.
-func (o *sseWriter) catchUp(ctx context.Context, streamID string, upTo int64) (done bool, err error) {
-	for o.last < upTo {
-		page, err := o.a.cfg.Store.ReadStream(ctx, streamID, o.last, int(min(streamPageSize, upTo-o.last)))
+// each page; errEnded when it wrote the terminal event.
+func (s *stream) catchUp(upTo int64) error {
+	for s.last < upTo {
+		page, err := s.a.cfg.Store.ReadStream(s.ctx, s.streamID, s.last, int(min(streamPageSize, upTo-s.last)))
 		if err != nil {
-			return false, err
+			return err
 		}
 		for i := range page {
 			e := &page[i]
-			if o.buf, err = appendFrame(o.buf, e); err != nil {
-				return false, err
+			if s.buf, err = appendFrame(s.buf, e); err != nil {
+				return err
 			}
-			o.last = e.Seq
+			s.last = e.Seq
 			if e.Type.Terminal() {
-				return true, o.flush()
+				if err := s.flush(); err != nil {
+					return err
+				}
+				return errEnded
 			}
 		}
 		if len(page) > 0 {
-			if err := o.flush(); err != nil {
-				return false, err
+			if err := s.flush(); err != nil {
+				return err
 			}
 		}
 		if len(page) < streamPageSize {
-			return false, nil
+			return nil
 		}
 	}
-	return false, nil
+	return nil
 }
 
 // flush writes the buffered frames to the client, who has WriteTimeout to
-// take them.
-func (o *sseWriter) flush() error {
-	// Not every ResponseWriter supports deadlines; without one, a stuck
-	// client holds its own stream only, never the hub.
-	_ = o.rc.SetWriteDeadline(time.Now().Add(o.a.cfg.WriteTimeout))
-	_, err := o.w.Write(o.buf)
-	o.buf = o.buf[:0]
-	if err != nil {
-		return err
+// take them, and puts the next ping off.
+func (s *stream) flush() error {
+	deadline := time.Now().Add(s.a.cfg.WriteTimeout)
+	var err error
+	if s.rc == nil { // parked
+		_ = s.conn.SetWriteDeadline(deadline)
+		_, err = s.conn.Write(s.buf)
+	} else {
+		// Not every ResponseWriter supports deadlines; without one, a
+		// stuck client holds its own stream only, never the hub.
+		_ = s.rc.SetWriteDeadline(deadline)
+		if _, err = s.w.Write(s.buf); err == nil {
+			err = s.rc.Flush()
+		}
 	}
-	return o.rc.Flush()
+	s.buf = s.buf[:0]
+	if err != nil {
+		return writeError{err}
+	}
+	s.ping.Reset(s.a.cfg.PingInterval)
+	return nil
+}
+
+// peerClosed reports whether a parked stream's client has closed its end.
+// A stream in its handler learns that from its request's context.
+func (s *stream) peerClosed() bool {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	return conn != nil && connClosed(conn)
+}
+
+// end closes the stream, once: it stops its ping, leaves the hub and, when
+// parked, closes its connection. An error that is not the client's is
+// logged; the client sees the connection close and resumes from its
+// Last-Event-ID.
+func (s *stream) end(err error) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	conn := s.conn
+	s.mu.Unlock()
+	s.ping.Stop()
+	s.a.cfg.Hub.leave(s)
+	if conn != nil {
+		_ = conn.Close()
+	}
+	var werr writeError
+	switch {
+	case err == nil, errors.Is(err, errEnded), s.ctx.Err() != nil:
+	case errors.Is(err, errFellBehind):
+		s.a.cfg.Logger.InfoContext(s.ctx, "readapi: closed a stream whose client fell behind", "task_id", s.taskID, "last_seq", s.last)
+	case errors.As(err, &werr):
+		s.a.cfg.Logger.DebugContext(s.ctx, "readapi: a stream's client did not take a write", "task_id", s.taskID, "last_seq", s.last, "err", err)
+	default:
+		s.a.cfg.Logger.ErrorContext(s.ctx, "readapi: stream ended by an error", "path", s.path, "task_id", s.taskID, "request_id", s.requestID, "err", err)
+	}
 }
 
 // appendFrame appends e's SSE frame: id, event and a one-line JSON envelope.
@@ -243,14 +489,4 @@ func appendFrame(buf []byte, e *domain.Event) ([]byte, error) {
 		return nil, err
 	}
 	return append(buf, "\n\n"...), nil
-}
-
-// streamFailed logs a stream that the server ended; the status line is
-// sent already, so the client sees the connection close and reconnects
-// from its Last-Event-ID.
-func (a *api) streamFailed(r *http.Request, taskID uuid.UUID, err error) {
-	if err == nil || r.Context().Err() != nil {
-		return
-	}
-	a.cfg.Logger.ErrorContext(r.Context(), "readapi: stream ended by an error", "path", r.URL.Path, "task_id", taskID, "err", err)
 }
