@@ -92,7 +92,8 @@ func (w *Watchdog) Run(ctx context.Context) error {
 
 // SweepQueued adopts the tasks queued for longer than StaleQueuedAfter that
 // no worker holds and no limit holds back: their work message was lost (a
-// trimmed stream, a crash before the relay's copy). It marks them waiting,
+// trimmed stream, a crash before the relay's copy), or every worker has been
+// busy since (a backlog, which this cannot tell apart). It marks them waiting,
 // so that a worker pool's waiting sweep claims them, and returns how many.
 // It reads the task list read model, which may lag: a task it adopts by
 // mistake costs one failed claim.
@@ -105,7 +106,12 @@ func (w *Watchdog) SweepQueued(ctx context.Context) (int, error) {
 		if err := w.store.MarkWaiting(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
 			return i, err
 		}
-		w.cfg.Logger.Warn("watchdog: a queued task had no worker; its work message was lost, a worker will claim it", "task_id", st.TaskID, "queued_at", st.Since)
+	}
+	if len(stale) > 0 {
+		// A backlog that every worker is too busy for looks the same as a
+		// lost message here; either way, the waiting list runs the tasks.
+		w.cfg.Logger.Info("watchdog: put tasks queued with no worker on the waiting list: their work message was lost, or every worker is busy",
+			"tasks", len(stale), "oldest_task_id", stale[0].TaskID, "queued_at", stale[0].Since, "after", w.cfg.StaleQueuedAfter)
 	}
 	return len(stale), nil
 }
