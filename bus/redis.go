@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
@@ -67,27 +68,56 @@ func NewRedisWorkSubscriber(c RedisConfig, consumer string) (message.Subscriber,
 	return prefixedSubscriber{s, c.Prefix}, nil
 }
 
+// Bounds of a fan-out subscription's reads.
+const (
+	// fanOutBatch is the most entries one XREAD returns: a subscriber
+	// that fell behind catches up in batches, not one round trip each.
+	fanOutBatch = 256
+	// fanOutBlock is how long one XREAD waits for news; Close and the
+	// context are looked at between reads.
+	fanOutBlock = time.Second
+	// fanOutRetry is the pause after a failed read.
+	fanOutRetry = 500 * time.Millisecond
+)
+
 // NewRedisFanOutSubscriber returns a subscriber that sees every message
 // published after it subscribes (no consumer group): for cancels, which
-// every worker must see.
+// every worker must see, and for the live events every API process's hub
+// fans out.
 //
 // Each Subscribe starts after the stream's last entry at that moment, by
-// its id. (Starting from "$" would lose what is published between two reads
-// until the first message arrives: the library reads "$" afresh each time.)
+// its id, and reads on from the last id it delivered, up to fanOutBatch
+// entries per XREAD. (watermill-redisstream's fan-out reads one entry per
+// round trip and reads "$" afresh until its first message, which loses what
+// is published in between.) Messages are decoded by
+// redisstream.DefaultMarshallerUnmarshaller. Nothing is redelivered: Ack and
+// Nack are not waited for, and a consumer must keep up with its channel or
+// hold back the reads of that subscription only.
 func NewRedisFanOutSubscriber(c RedisConfig) (message.Subscriber, error) {
 	if c.Client == nil {
 		return nil, fmt.Errorf("redis fan-out subscriber: no client")
 	}
-	return &fanOutSubscriber{cfg: c}, nil
+	l := c.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	return &fanOutSubscriber{cfg: c, logger: l, closing: make(chan struct{})}, nil
 }
 
 type fanOutSubscriber struct {
-	cfg  RedisConfig
-	mu   sync.Mutex
-	subs []*redisstream.Subscriber
+	cfg     RedisConfig
+	logger  *slog.Logger
+	closing chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
 }
 
 func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	select {
+	case <-f.closing:
+		return nil, errors.New("redis fan-out subscriber: closed")
+	default:
+	}
 	stream := f.cfg.Prefix + topic
 	start := "0-0"
 	last, err := f.cfg.Client.XRevRangeN(ctx, stream, "+", "-", 1).Result()
@@ -97,27 +127,73 @@ func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan 
 	if len(last) == 1 {
 		start = last[0].ID
 	}
-	s, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
-		Client: f.cfg.Client, FanOutOldestId: start, DisableIndefiniteInitialBlock: true,
-	}, f.cfg.logger())
-	if err != nil {
-		return nil, fmt.Errorf("redis fan-out subscriber: %w", err)
-	}
-	f.mu.Lock()
-	f.subs = append(f.subs, s)
-	f.mu.Unlock()
-	return s.Subscribe(ctx, stream)
+	out := make(chan *message.Message, fanOutBatch)
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		defer close(out)
+		f.read(ctx, stream, start, out)
+	}()
+	return out, nil
 }
 
-func (f *fanOutSubscriber) Close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var errs []error
-	for _, s := range f.subs {
-		errs = append(errs, s.Close())
+// read sends stream's entries after id from to out until ctx ends or the
+// subscriber closes.
+func (f *fanOutSubscriber) read(ctx context.Context, stream, from string, out chan<- *message.Message) {
+	var unmarshal redisstream.DefaultMarshallerUnmarshaller
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.closing:
+			return
+		default:
+		}
+		res, err := f.cfg.Client.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, from}, Count: fanOutBatch, Block: fanOutBlock}).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			f.logger.Error("bus: read a fan-out stream", "stream", stream, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-f.closing:
+				return
+			case <-time.After(fanOutRetry):
+			}
+			continue
+		}
+		for _, xs := range res {
+			for i := range xs.Messages {
+				xm := &xs.Messages[i]
+				from = xm.ID
+				msg, err := unmarshal.Unmarshal(xm.Values)
+				if err != nil {
+					f.logger.Warn("bus: drop an undecodable fan-out entry", "stream", stream, "id", xm.ID, "err", err)
+					continue
+				}
+				msg.SetContext(ctx)
+				select {
+				case out <- msg:
+				case <-ctx.Done():
+					return
+				case <-f.closing:
+					return
+				}
+			}
+		}
 	}
-	f.subs = nil
-	return errors.Join(errs...)
+}
+
+// Close ends every subscription and waits for their readers.
+func (f *fanOutSubscriber) Close() error {
+	f.once.Do(func() { close(f.closing) })
+	f.wg.Wait()
+	return nil
 }
 
 // prefixedPublisher and prefixedSubscriber put the deployment's prefix
