@@ -42,11 +42,14 @@
 // Over HTTP/1 a stream's body ends when its connection closes
 // ("Transfer-Encoding: identity", "Connection: close", as the SSE
 // specification recommends). Once a stream has caught up, it leaves
-// net/http: it hijacks its connection and hands it to the hub, and a
-// goroutine runs for it only while it has frames or a ping to write. An
-// idle stream holds no goroutine and no buffer, and the hub notices a
-// client that left at the stream's next ping. Where the connection cannot
-// be hijacked (HTTP/2), the stream stays in its handler.
+// net/http: it hijacks its connection and hands it to the hub. The hub
+// writes a live frame that continues an idle stream itself, as far as the
+// socket takes it without waiting; a goroutine runs for the stream only
+// for the rest (a full socket, a gap to fill from the store, a ping). An
+// idle stream holds no goroutine and no buffer, and a client that left is
+// noticed at the stream's next ping (on a plain socket; otherwise when a
+// write fails). Where the connection cannot be hijacked (HTTP/2), the
+// stream stays in its handler.
 //
 // Resume tokens are base64url (unpadded) HMAC-SHA256 over "v1", the task id
 // and the tenant id, NUL-separated, keyed by Config.TokenKey. One grants

@@ -229,12 +229,19 @@ func (h *Hub) receive(m *message.Message, decode func(*message.Message) ([]domai
 		frames = append(frames, f)
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if s = h.streams[streamID]; s == nil {
+		h.mu.Unlock()
 		return
 	}
 	s.lastSeq = max(s.lastSeq, seq)
+	targets := make([]*stream, 0, len(s.streams))
 	for st := range s.streams {
+		targets = append(targets, st)
+	}
+	h.mu.Unlock()
+	// Outside the lock: a push may write to its client. A stream that
+	// registers meanwhile reads this event from the store.
+	for _, st := range targets {
 		st.push(frames, h.cfg.QueueFrames, h.cfg.QueueBytes)
 	}
 }

@@ -77,6 +77,41 @@ func TestIdleStreamsLeaveTheirHandlers(t *testing.T) {
 	waitFor(t, "the streams to end", func() bool { return b.hub.Streams() == 0 })
 }
 
+// A client that sends bytes after its request still gets a clean end of
+// its stream: the server discards them, so that closing the connection is
+// no reset, which could destroy frames the client has not read yet.
+func TestStrayClientBytesDoNotResetTheStream(t *testing.T) {
+	t.Parallel()
+	// No ping, which would discard them too.
+	forEachStore(t, setupOpts{pingInterval: time.Hour}, func(t *testing.T, b *bundle) {
+		st := b.start(t)
+		c := dialStream(t, b.url, st.StreamURL, b.keys[tenantA])
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		s := openSSE(t, reply{resp})
+		for n := 0; n < 2; { // task.created, task.queued
+			if f, ok := s.next(); !ok {
+				t.Fatal("stream ended early")
+			} else if !f.comment {
+				n++
+			}
+		}
+		if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // the bytes reach the server
+		b.run(t, st.TaskID)
+		events := s.events() // fails on a reset
+		if len(events) == 0 || !events[len(events)-1].Type.Terminal() {
+			t.Fatalf("%d events and no terminal one", len(events))
+		}
+		checkSeqs(t, events, 3)
+	})
+}
+
 // goroutinesIn counts the goroutines with fn in their stacks.
 func goroutinesIn(fn string) int {
 	buf := make([]byte, 1<<20)

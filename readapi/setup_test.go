@@ -2,6 +2,7 @@ package readapi_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -66,6 +67,8 @@ type setupOpts struct {
 	// plans, when set, are the environment of the plan catalog that the
 	// start handler's quotas apply.
 	plans map[string]string
+	// pingInterval is the API's PingInterval (default 50 ms).
+	pingInterval time.Duration
 	// noHijack serves the API through a ResponseWriter that cannot be
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
@@ -156,7 +159,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 		RequestLimit: o.requestLimit,
 		Logger:       logs,
 		CORSOrigins:  o.cors,
-		PingInterval: 50 * time.Millisecond,
+		PingInterval: cmp.Or(o.pingInterval, 50*time.Millisecond),
 		WriteTimeout: o.writeTimeout,
 	}
 	if o.list {

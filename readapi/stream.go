@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -150,6 +150,8 @@ var (
 	errEnded = errors.New("readapi: stream ended")
 	// errFellBehind: its queue overflowed.
 	errFellBehind = errors.New("readapi: the client fell behind the live tail")
+	// errClientLeft: a parked stream's client closed its end.
+	errClientLeft = errors.New("readapi: the client closed the connection")
 )
 
 // writeError is a write the client did not take: it left, or was slower
@@ -161,8 +163,9 @@ func (e writeError) Unwrap() error { return e.err }
 
 // stream is one SSE stream: its hub-side queue of live frames, filled by
 // the hub without blocking, and its writer. Until it parks, the handler's
-// goroutine drains the queue (woken through wake); once parked, push starts
-// a goroutine whenever there is work and none runs.
+// goroutine drains the queue (woken through wake); once parked, push writes
+// what continues an idle stream at once, and a goroutine starts for the
+// rest whenever there is some and none runs.
 type stream struct {
 	a         *api
 	streamID  string
@@ -172,12 +175,15 @@ type stream struct {
 	// ctx bounds store reads: the request's until the stream parks, the
 	// hub's after.
 	ctx context.Context
-	// ping marks a ping due after PingInterval without a write.
-	ping *time.Timer
-	wake chan struct{}
+	// ping marks a ping due after PingInterval without a write; lastWrite
+	// (unix ns) puts it off, so that writes need not reset the timer.
+	ping      *time.Timer
+	lastWrite atomic.Int64
+	wake      chan struct{}
 
 	// Owned by whoever drains the stream: the handler, or once parked the
-	// one goroutine running.
+	// one goroutine running (or the hub, writing without waiting). buf
+	// holds what is still to be written when a drainer starts.
 	w    http.ResponseWriter
 	rc   *http.ResponseController
 	buf  []byte
@@ -189,7 +195,7 @@ type stream struct {
 	bytes      int
 	overflowed bool
 	pingDue    bool
-	running    bool // a parked stream's goroutine is draining it
+	running    bool // a parked stream is being written to
 	ended      bool
 }
 
@@ -198,19 +204,64 @@ func (a *api) newStream(w http.ResponseWriter, r *http.Request, taskID uuid.UUID
 		a: a, streamID: taskID.String(), taskID: taskID, path: r.URL.Path, requestID: requestID(r.Context()),
 		ctx: r.Context(), wake: make(chan struct{}, 1), w: w, rc: http.NewResponseController(w), last: since,
 	}
-	s.ping = time.AfterFunc(a.cfg.PingInterval, func() {
-		s.mu.Lock()
-		s.pingDue = true
-		s.mu.Unlock()
-		s.signal()
-	})
+	s.lastWrite.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	s.ping = time.AfterFunc(a.cfg.PingInterval, s.pingTimer)
+	s.mu.Unlock()
 	return s
 }
 
-// push queues frames, or marks the stream overflowed when they do not fit
-// its bounds; then it wakes the stream's drainer.
+// pingTimer marks a ping due, unless the stream wrote meanwhile: then it
+// fires again PingInterval after that write.
+func (s *stream) pingTimer() {
+	idle := time.Since(time.Unix(0, s.lastWrite.Load()))
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	if idle < s.a.cfg.PingInterval {
+		s.ping.Reset(s.a.cfg.PingInterval - idle)
+		s.mu.Unlock()
+		return
+	}
+	s.pingDue = true
+	s.ping.Reset(s.a.cfg.PingInterval)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// push hands frames to the stream. When it is parked, caught up and idle,
+// the caller writes them at once, as far as the socket takes them without
+// waiting; the rest, and any other case, is queued for the stream's
+// drainer, within the queue's bounds (past them, the stream is marked
+// overflowed).
 func (s *stream) push(frames []frame, maxFrames, maxBytes int) {
 	s.mu.Lock()
+	if s.conn != nil && !s.running && !s.ended && len(s.queue) == 0 && !s.overflowed && !s.pingDue {
+		s.running = true // this goroutine writes now
+		s.mu.Unlock()
+		rest := s.writeNow(frames)
+		s.mu.Lock()
+		if len(rest) > 0 { // frames is shared with other streams: copy
+			s.queue = append(append(make([]frame, 0, len(rest)+len(s.queue)), rest...), s.queue...)
+			for _, f := range rest {
+				s.bytes += len(f.bytes)
+			}
+		}
+		if len(s.buf) == 0 && len(s.queue) == 0 && !s.overflowed && !s.pingDue || s.ended {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		if !s.a.cfg.Hub.spawn(s.drain) {
+			s.mu.Lock()
+			s.running = false
+			s.mu.Unlock()
+		}
+		return
+	}
 	if !s.overflowed {
 		for _, f := range frames {
 			if len(s.queue) >= maxFrames || s.bytes+len(f.bytes) > maxBytes {
@@ -255,8 +306,9 @@ func (s *stream) park() bool {
 	if err != nil {
 		return false
 	}
-	// Whatever the client sent after its request stays unread: the
-	// connection closes when the stream ends.
+	// net/http has flushed what was written; what it read ahead of the
+	// client's input is dropped (pings and end discard the rest): a
+	// stream's client has nothing to say.
 	_ = rw
 	s.buf = nil
 	s.mu.Lock()
@@ -278,9 +330,51 @@ func (s *stream) park() bool {
 	return true
 }
 
-// drain runs a parked stream's work until there is none left.
+// writeNow writes the frames that continue the stream, as far as the
+// socket takes them without waiting, and returns those it did not get to:
+// after a gap, or when the socket is full (what it took of a frame is in
+// buf, the rest for the drainer). The caller owns the writer.
+func (s *stream) writeNow(frames []frame) []frame {
+	for i, f := range frames {
+		if f.seq <= s.last {
+			continue
+		}
+		if f.seq != s.last+1 {
+			return frames[i:] // a gap: the drainer reads the store
+		}
+		n, err := writeNoWait(s.conn, f.bytes)
+		if err != nil {
+			s.end(writeError{err})
+			return nil
+		}
+		s.last = f.seq
+		if n < len(f.bytes) {
+			s.buf = append(s.buf[:0], f.bytes[n:]...)
+			if f.terminal {
+				return []frame{{seq: f.seq, terminal: true}} // ends after buf
+			}
+			return frames[i+1:]
+		}
+		s.lastWrite.Store(time.Now().UnixNano())
+		if f.terminal {
+			s.end(errEnded)
+			return nil
+		}
+	}
+	return nil
+}
+
+// drain runs a parked stream's work until there is none left, starting
+// with what writeNow could not write.
 func (s *stream) drain() {
-	if err := s.work(); err != nil {
+	err := error(nil)
+	if len(s.buf) > 0 {
+		err = s.flush()
+	}
+	if err == nil {
+		err = s.work()
+	}
+	if err != nil {
 		s.end(err)
 	}
 }
@@ -321,13 +415,15 @@ func (s *stream) next() (frames []frame, overflowed, ping, ok bool) {
 // queued meanwhile has not overflowed: what overflowed while the store was
 // read is in the store. Then it writes what the hub queued.
 func (s *stream) catchUpAll() error {
+	due := false // a ping that came due meanwhile
 	for {
 		if err := s.catchUp(math.MaxInt64); err != nil {
 			return err
 		}
 		frames, overflowed, ping, _ := s.next()
+		due = due || ping
 		if !overflowed {
-			return s.write(frames, ping)
+			return s.write(frames, due)
 		}
 	}
 }
@@ -338,6 +434,9 @@ func (s *stream) catchUpAll() error {
 func (s *stream) write(frames []frame, ping bool) error {
 	defer func() { s.buf = nil }()
 	for _, f := range frames {
+		if f.seq == s.last && f.terminal && f.bytes == nil {
+			return errEnded // writeNow's terminal frame, which drain flushed
+		}
 		if f.seq <= s.last {
 			continue // seen already: from the store, or a second copy
 		}
@@ -359,8 +458,8 @@ func (s *stream) write(frames []frame, ping bool) error {
 		}
 	}
 	if ping {
-		if s.peerClosed() {
-			return writeError{io.EOF}
+		if s.clientLeft() {
+			return errClientLeft
 		}
 		// Silence is also when a lost message would show: look.
 		before := s.last
@@ -430,17 +529,18 @@ func (s *stream) flush() error {
 	if err != nil {
 		return writeError{err}
 	}
-	s.ping.Reset(s.a.cfg.PingInterval)
+	s.lastWrite.Store(time.Now().UnixNano())
 	return nil
 }
 
-// peerClosed reports whether a parked stream's client has closed its end.
+// clientLeft reports whether a parked stream's client has closed its end,
+// discarding whatever it sent (a client has nothing to say on a stream).
 // A stream in its handler learns that from its request's context.
-func (s *stream) peerClosed() bool {
+func (s *stream) clientLeft() bool {
 	s.mu.Lock()
 	conn := s.conn
 	s.mu.Unlock()
-	return conn != nil && connClosed(conn)
+	return conn != nil && discardInput(conn)
 }
 
 // end closes the stream, once: it stops its ping, leaves the hub and, when
@@ -455,19 +555,22 @@ func (s *stream) end(err error) {
 	}
 	s.ended = true
 	conn := s.conn
-	s.mu.Unlock()
 	s.ping.Stop()
+	s.mu.Unlock()
 	s.a.cfg.Hub.leave(s)
 	if conn != nil {
+		// Unread input would make the close a reset, which may destroy
+		// what the client has not read yet.
+		discardInput(conn)
 		_ = conn.Close()
 	}
 	var werr writeError
 	switch {
 	case err == nil, errors.Is(err, errEnded), s.ctx.Err() != nil:
 	case errors.Is(err, errFellBehind):
-		s.a.cfg.Logger.InfoContext(s.ctx, "readapi: closed a stream whose client fell behind", "task_id", s.taskID, "last_seq", s.last)
-	case errors.As(err, &werr):
-		s.a.cfg.Logger.DebugContext(s.ctx, "readapi: a stream's client did not take a write", "task_id", s.taskID, "last_seq", s.last, "err", err)
+		s.a.cfg.Logger.InfoContext(s.ctx, "readapi: closed a stream whose client fell behind", "path", s.path, "task_id", s.taskID, "request_id", s.requestID, "last_seq", s.last)
+	case errors.Is(err, errClientLeft), errors.As(err, &werr):
+		s.a.cfg.Logger.DebugContext(s.ctx, "readapi: a stream's client left or did not take a write", "path", s.path, "task_id", s.taskID, "request_id", s.requestID, "last_seq", s.last, "err", err)
 	default:
 		s.a.cfg.Logger.ErrorContext(s.ctx, "readapi: stream ended by an error", "path", s.path, "task_id", s.taskID, "request_id", s.requestID, "err", err)
 	}
