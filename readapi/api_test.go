@@ -301,7 +301,10 @@ func TestLiveTailAndPing(t *testing.T) {
 		noHijack bool
 	}{{"parked", false}, {"in handler", true}} {
 		t.Run(mode.name, func(t *testing.T) {
-			forEachStore(t, setupOpts{noHijack: mode.noHijack}, func(t *testing.T, b *bundle) {
+			// A write's deadline must not outlive it: the live events come
+			// after the ping's deadline has passed.
+			o := setupOpts{noHijack: mode.noHijack, pingInterval: 200 * time.Millisecond, writeTimeout: 50 * time.Millisecond}
+			forEachStore(t, o, func(t *testing.T, b *bundle) {
 				st := b.start(t)
 				stream := openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, ""))
 				var events []domain.Event
@@ -318,6 +321,7 @@ func TestLiveTailAndPing(t *testing.T) {
 				if f, ok := stream.next(); !ok || !f.comment {
 					t.Fatalf("want a ping, got %+v", f)
 				}
+				time.Sleep(100 * time.Millisecond)
 				b.run(t, st.TaskID)
 				events = append(events, stream.events()...)
 				checkSeqs(t, events, 1)

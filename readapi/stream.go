@@ -517,6 +517,8 @@ func (s *stream) flush() error {
 	if s.rc == nil { // parked
 		_ = s.conn.SetWriteDeadline(deadline)
 		_, err = s.conn.Write(s.buf)
+		// A deadline left behind would fail the hub's next write.
+		_ = s.conn.SetWriteDeadline(time.Time{})
 	} else {
 		// Not every ResponseWriter supports deadlines; without one, a
 		// stuck client holds its own stream only, never the hub.
