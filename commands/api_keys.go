@@ -120,7 +120,7 @@ func (id *Identity) apiKeys(ctx context.Context, tenantID string, limit int) ([]
 		}
 		for _, keyID := range ids {
 			var k domain.APIKey
-			if err := loadStream(ctx, id.cfg.Store, keyID, &k); err != nil {
+			if err := loadStream(ctx, id.cfg.Store, domain.StreamAPIKey, keyID, &k); err != nil {
 				return nil, err
 			}
 			if !k.Revoked() {
@@ -149,7 +149,7 @@ func (id *Identity) RevokeAPIKey(ctx context.Context, by Principal, keyID string
 		return &domain.ValidationError{Field: "id", Reason: "must be an API key id: a UUID like 0190d2a4-6c1e-7b3a-9f00-000000000000"}
 	}
 	var k domain.APIKey
-	if err := loadStream(ctx, id.cfg.Store, keyID, &k); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamAPIKey, keyID, &k); err != nil {
 		return err
 	}
 	switch {

@@ -36,7 +36,7 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 	}
 	keyID := APIKeyIDFor(prefix)
 	var k domain.APIKey
-	if err := loadStream(ctx, id.cfg.Store, keyID, &k); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamAPIKey, keyID, &k); err != nil {
 		return Principal{}, err
 	}
 	hash, err := hex.DecodeString(k.SecretHash())

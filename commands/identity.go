@@ -189,9 +189,10 @@ func UserIDFor(email string) string { return derivedID("user", email).String() }
 // APIKeyIDFor returns the id of the API key with a prefix.
 func APIKeyIDFor(prefix string) string { return derivedID("api_key", prefix).String() }
 
-// loadStream applies a whole identity stream to agg; it fails when the
-// stream is longer than maxIdentityEvents.
-func loadStream(ctx context.Context, r StreamReader, streamID string, agg interface {
+// loadStream applies a whole identity stream of type want to agg; it fails
+// when the stream is longer than maxIdentityEvents. A stream of another
+// type (an id that names a task, say) leaves agg empty, as no stream does.
+func loadStream(ctx context.Context, r StreamReader, want domain.StreamType, streamID string, agg interface {
 	Apply(domain.Event) error
 	Seq() int64
 },
@@ -201,7 +202,7 @@ func loadStream(ctx context.Context, r StreamReader, streamID string, agg interf
 		if err != nil {
 			return fmt.Errorf("read %s: %w", streamID, err)
 		}
-		if len(page) == 0 {
+		if len(page) == 0 || page[0].StreamType != want {
 			return nil
 		}
 		for i := range page {

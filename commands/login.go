@@ -38,7 +38,7 @@ func (id *Identity) Login(ctx context.Context, cmd Login) (Tokens, error) {
 	}
 	userID := UserIDFor(email)
 	var user domain.User
-	if err := loadStream(ctx, id.cfg.Store, userID, &user); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &user); err != nil {
 		return Tokens{}, err
 	}
 	stored := user.PasswordHash()
@@ -72,7 +72,7 @@ func (id *Identity) Login(ctx context.Context, cmd Login) (Tokens, error) {
 // that does not exist) is ErrBadCredentials.
 func (id *Identity) memberRole(ctx context.Context, tenantID, userID string) (domain.Role, error) {
 	var tenant domain.Tenant
-	if err := loadStream(ctx, id.cfg.Store, tenantID, &tenant); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamTenant, tenantID, &tenant); err != nil {
 		return "", err
 	}
 	role, ok := tenant.Role(userID)

@@ -41,7 +41,7 @@ func (id *Identity) AddMember(ctx context.Context, cmd AddMember) (userID string
 	}
 	userID = UserIDFor(email)
 	var user domain.User
-	if err := loadStream(ctx, id.cfg.Store, userID, &user); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &user); err != nil {
 		return "", err
 	}
 	if !user.Exists() {
@@ -75,14 +75,14 @@ func (id *Identity) ListMembers(ctx context.Context, by Principal) ([]Member, er
 		return nil, err
 	}
 	var tenant domain.Tenant
-	if err := loadStream(ctx, id.cfg.Store, by.TenantID, &tenant); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamTenant, by.TenantID, &tenant); err != nil {
 		return nil, err
 	}
 	members := tenant.Members()
 	out := make([]Member, 0, len(members))
 	for _, userID := range slices.Sorted(maps.Keys(members)) {
 		var u domain.User
-		if err := loadStream(ctx, id.cfg.Store, userID, &u); err != nil {
+		if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &u); err != nil {
 			return nil, err
 		}
 		out = append(out, Member{UserID: userID, Email: u.Email(), Role: members[userID]})
@@ -145,7 +145,7 @@ func updateTenant(ctx context.Context, store StreamStore, tenantID string, meta 
 ) error {
 	var tenant domain.Tenant
 	for range 3 {
-		if err := loadStream(ctx, store, tenantID, &tenant); err != nil {
+		if err := loadStream(ctx, store, domain.StreamTenant, tenantID, &tenant); err != nil {
 			return err
 		}
 		if !tenant.Exists() {

@@ -78,7 +78,7 @@ func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) 
 		return c.plan, nil
 	}
 	var t domain.Tenant
-	if err := loadStream(ctx, q.store, tenantID, &t); err != nil {
+	if err := loadStream(ctx, q.store, domain.StreamTenant, tenantID, &t); err != nil {
 		return plans.Plan{}, err
 	}
 	p := q.catalog.Get(t.Plan())

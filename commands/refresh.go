@@ -29,7 +29,7 @@ func (id *Identity) Refresh(ctx context.Context, cmd Refresh) (Tokens, error) {
 		return Tokens{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	var s domain.Session
-	if err := loadStream(ctx, id.cfg.Store, sessionID.String(), &s); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamSession, sessionID.String(), &s); err != nil {
 		return Tokens{}, err
 	}
 	switch err := s.CheckRefresh(hexHash(hash), id.cfg.NowFunc()); {
@@ -72,7 +72,7 @@ func (id *Identity) Logout(ctx context.Context, refreshToken string, meta domain
 		return fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	var s domain.Session
-	if err := loadStream(ctx, id.cfg.Store, sessionID.String(), &s); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamSession, sessionID.String(), &s); err != nil {
 		return err
 	}
 	switch err := s.CheckRefresh(hexHash(hash), id.cfg.NowFunc()); {
@@ -103,7 +103,7 @@ func (id *Identity) revokeSession(ctx context.Context, sessionID string, s *doma
 			id.cfg.Logger.ErrorContext(ctx, "identity: revoke session", "session_id", sessionID, "err", err)
 			return
 		}
-		if err := loadStream(ctx, id.cfg.Store, sessionID, s); err != nil {
+		if err := loadStream(ctx, id.cfg.Store, domain.StreamSession, sessionID, s); err != nil {
 			id.cfg.Logger.ErrorContext(ctx, "identity: revoke session", "session_id", sessionID, "err", err)
 			return
 		}

@@ -46,7 +46,7 @@ func (id *Identity) Register(ctx context.Context, cmd Register) (Tokens, error) 
 	}
 	userID := UserIDFor(email)
 	var user domain.User
-	if err := loadStream(ctx, id.cfg.Store, userID, &user); err != nil {
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &user); err != nil {
 		return Tokens{}, err
 	}
 	if user.Exists() {

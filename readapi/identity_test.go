@@ -56,6 +56,14 @@ func TestIdentityEndpoints(t *testing.T) {
 				t.Fatalf("revoke: %d, X-Request-Id %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
 			}
 		}
+		// An id that names a stream of another kind is no key, and no user.
+		task := b.start(t)
+		if resp := b.send(t, "DELETE", "/v1/api-keys/"+task.TaskID, "", owner...); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("revoking a task's id as a key: %d", resp.StatusCode)
+		}
+		if resp := b.send(t, "PATCH", "/v1/members/"+task.TaskID, `{"role":"member"}`, owner...); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("changing the role of a task's id: %d", resp.StatusCode)
+		}
 
 		mate := decode[tokens](t, b.send(t, "POST", "/v1/auth/register", `{"email":"mate@example.com","password":"`+testPassword+`","tenant_name":"mate"}`), http.StatusCreated)
 		added := decode[map[string]string](t, b.send(t, "POST", "/v1/members", `{"email":"mate@example.com","role":"viewer"}`, owner...), http.StatusCreated)
