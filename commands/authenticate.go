@@ -13,8 +13,10 @@ import (
 // to a principal. Anything else, and a key that is unknown, revoked or whose
 // secret does not match, fails with ErrUnauthenticated wrapping the reason;
 // errors never contain the credential. A key is checked against its stream
-// on every call, so a revocation takes effect at once on every process; its
-// use is recorded in memory and written in batches by Run.
+// and its creator's membership on every call, so a revocation, or the
+// removal of its creator, takes effect at once on every process, and a
+// change of the creator's role narrows what the key may do at once; its use
+// is recorded in memory and written in batches by Run.
 func (id *Identity) Authenticate(ctx context.Context, bearer string) (Principal, error) {
 	switch auth.ClassifyBearer(bearer) {
 	case auth.BearerAPIKey:
@@ -46,6 +48,16 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 	case k.Revoked():
 		return Principal{}, fmt.Errorf("%w: API key %s was revoked; create a new one", ErrUnauthenticated, prefix)
 	}
+	// A key acts for its creator: it stops with their membership, and a
+	// new role narrows it at once.
+	var tenant domain.Tenant
+	if err := loadStream(ctx, id.cfg.Store, domain.StreamTenant, k.TenantID(), &tenant); err != nil {
+		return Principal{}, err
+	}
+	role, member := tenant.Role(k.CreatedBy())
+	if !member {
+		return Principal{}, fmt.Errorf("%w: API key %s belongs to a user who is no longer a member of its tenant; ask a member for a key", ErrUnauthenticated, prefix)
+	}
 	id.usage.record(keyID, id.cfg.NowFunc())
-	return Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Scopes: k.Scopes()}, nil
+	return Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Role: role, Scopes: k.Scopes()}, nil
 }

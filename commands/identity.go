@@ -135,16 +135,18 @@ type Principal struct {
 	UserID string
 	// KeyID is the API key's id; empty for an access token.
 	KeyID string
-	// Role is the user's role when the access token was issued; empty for a key.
+	// Role is the user's role: when the access token was issued, or for a
+	// key its creator's role now.
 	Role domain.Role
 	// Scopes are the API key's scopes; nil for an access token.
 	Scopes domain.Scopes
 }
 
-// Can reports whether the principal may take action a in its tenant.
+// Can reports whether the principal may take action a in its tenant. A key
+// may do what its scopes allow and its creator may still do.
 func (p Principal) Can(a domain.Action) bool {
 	if p.KeyID != "" {
-		return p.Scopes.Can(a)
+		return p.Scopes.Can(a) && p.Role.Can(a)
 	}
 	return p.Role.Can(a)
 }
@@ -153,7 +155,7 @@ func (p Principal) Can(a domain.Action) bool {
 // key never gets more than its creator could do.
 func (p Principal) canGrant(s domain.Scope) bool {
 	if p.KeyID != "" {
-		return p.Scopes.Has(domain.ScopeAdmin) && domain.RoleAdmin.CanGrant(s)
+		return p.Scopes.Has(domain.ScopeAdmin) && p.Role.CanGrant(s)
 	}
 	return p.Role.CanGrant(s)
 }
@@ -176,7 +178,7 @@ func (p Principal) require(a domain.Action) error {
 
 func (p Principal) describe() string {
 	if p.KeyID != "" {
-		return "an API key with scopes [" + p.Scopes.String() + "]"
+		return "an API key with scopes [" + p.Scopes.String() + "] of a user with role " + string(p.Role)
 	}
 	return "a user with role " + string(p.Role)
 }

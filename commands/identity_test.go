@@ -265,6 +265,29 @@ func TestMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 		admin := principal(t, id, adminTok.AccessToken)
+		// A key acts for its creator as they are now: bob's admin key is
+		// narrowed when bob becomes a member, and stops when bob is removed.
+		bobKey, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: admin, Name: "bob", Scopes: []string{"admin"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := principal(t, id, bobKey); !p.Can(domain.ActionManageMembers) {
+			t.Fatal("an admin's admin key may not manage members")
+		}
+		defer func() {
+			if _, err := id.Authenticate(ctx, bobKey); !errors.Is(err, commands.ErrUnauthenticated) {
+				t.Fatalf("the key of a removed member authenticates: %v", err)
+			}
+		}()
+		if err := id.ChangeMemberRole(ctx, owner, bob, "member", domain.Metadata{}); err != nil {
+			t.Fatal(err)
+		}
+		if p := principal(t, id, bobKey); p.Can(domain.ActionManageMembers) || !p.Can(domain.ActionWriteTasks) {
+			t.Fatalf("the admin key of a user now a member: manage members %v, write tasks %v", p.Can(domain.ActionManageMembers), p.Can(domain.ActionWriteTasks))
+		}
+		if err := id.ChangeMemberRole(ctx, owner, bob, "admin", domain.Metadata{}); err != nil {
+			t.Fatal(err)
+		}
 		if err := id.ChangeMemberRole(ctx, admin, owner.UserID, "member", domain.Metadata{}); !errors.Is(err, commands.ErrForbidden) {
 			t.Fatalf("an admin demotes the owner: %v, want ErrForbidden", err)
 		}
