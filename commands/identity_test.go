@@ -130,15 +130,21 @@ func TestConcurrentRefreshIsAReplay(t *testing.T) {
 		const n = 8
 		var wg sync.WaitGroup
 		errs := make([]error, n)
+		next := make([]commands.Tokens, n)
 		for i := range n {
-			wg.Go(func() { _, errs[i] = id.Refresh(t.Context(), commands.Refresh{RefreshToken: tok.RefreshToken}) })
+			wg.Go(func() { next[i], errs[i] = id.Refresh(t.Context(), commands.Refresh{RefreshToken: tok.RefreshToken}) })
 		}
 		wg.Wait()
 		ok := 0
-		for _, err := range errs {
+		for i, err := range errs {
 			switch {
 			case err == nil:
 				ok++
+				// However the race went, the token was used more than
+				// once: the session is revoked, and with it what won.
+				if _, err := id.Refresh(t.Context(), commands.Refresh{RefreshToken: next[i].RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+					t.Fatalf("the winner's refresh token after a replay: %v", err)
+				}
 			case !errors.Is(err, commands.ErrUnauthenticated):
 				t.Fatalf("refresh: %v", err)
 			}
