@@ -48,15 +48,20 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 	case k.Revoked():
 		return Principal{}, fmt.Errorf("%w: API key %s was revoked; create a new one", ErrUnauthenticated, prefix)
 	}
-	// A key acts for its creator: it stops with their membership, and a
-	// new role narrows it at once.
+	// A key acts for its creator: it stops for good with their
+	// membership, and a new role narrows it at once.
 	var tenant domain.Tenant
 	if err := loadStream(ctx, id.cfg.Store, domain.StreamTenant, k.TenantID(), &tenant); err != nil {
 		return Principal{}, err
 	}
 	role, member := tenant.Role(k.CreatedBy())
-	if !member {
+	switch {
+	case !member:
 		return Principal{}, fmt.Errorf("%w: API key %s belongs to a user who is no longer a member of its tenant; ask a member for a key", ErrUnauthenticated, prefix)
+	case k.CreatedAt().Before(tenant.Joined(k.CreatedBy())):
+		// Removal ended the key for good: adding its user again later
+		// does not bring it back.
+		return Principal{}, fmt.Errorf("%w: API key %s was made before its user was removed from the tenant; create a new one", ErrUnauthenticated, prefix)
 	}
 	id.usage.record(keyID, id.cfg.NowFunc())
 	return Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Role: role, Scopes: k.Scopes()}, nil

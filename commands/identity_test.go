@@ -284,6 +284,13 @@ func TestMembers(t *testing.T) {
 			if _, err := id.Authenticate(ctx, bobKey); !errors.Is(err, commands.ErrUnauthenticated) {
 				t.Fatalf("the key of a removed member authenticates: %v", err)
 			}
+			// Adding bob again does not bring his old key back.
+			if _, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "member"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := id.Authenticate(ctx, bobKey); !errors.Is(err, commands.ErrUnauthenticated) {
+				t.Fatalf("the key of a member removed and added again authenticates: %v", err)
+			}
 		}()
 		if err := id.ChangeMemberRole(ctx, owner, bob, "member", domain.Metadata{}); err != nil {
 			t.Fatal(err)

@@ -24,6 +24,7 @@ type Tenant struct {
 	name      string
 	createdAt time.Time
 	members   map[string]Role
+	joined    map[string]time.Time
 	plan      PlanName
 }
 
@@ -44,6 +45,10 @@ func (t *Tenant) Role(userID string) (role Role, ok bool) {
 	role, ok = t.members[userID]
 	return role, ok
 }
+
+// Joined returns when userID last became a member: the time of the event
+// that added them (zero when they are not a member).
+func (t *Tenant) Joined(userID string) time.Time { return t.joined[userID] }
 
 // Plan returns the tenant's plan; empty while it is on the default plan.
 func (t *Tenant) Plan() PlanName { return t.plan }
@@ -66,12 +71,15 @@ func (t *Tenant) Apply(e Event) error {
 		t.name = p.Name
 		t.createdAt = e.OccurredAt
 		t.members = map[string]Role{p.OwnerID: RoleOwner}
+		t.joined = map[string]time.Time{p.OwnerID: e.OccurredAt}
 	case *TenantMemberAdded:
 		t.members[p.UserID] = p.Role
+		t.joined[p.UserID] = e.OccurredAt
 	case *TenantMemberRoleChanged:
 		t.members[p.UserID] = p.Role
 	case *TenantMemberRemoved:
 		delete(t.members, p.UserID)
+		delete(t.joined, p.UserID)
 	case *TenantPlanChanged:
 		if _, err := ParsePlanName(string(p.Plan)); err != nil {
 			return err
