@@ -74,8 +74,8 @@ const (
 	// that fell behind catches up in batches, not one round trip each.
 	fanOutBatch = 256
 	// fanOutBlock is how long one XREAD waits for news; Close and the
-	// context are looked at between reads.
-	fanOutBlock = time.Second
+	// context are looked at between reads, so it bounds how long they take.
+	fanOutBlock = 200 * time.Millisecond
 	// fanOutRetry is the pause after a failed read.
 	fanOutRetry = 500 * time.Millisecond
 )
@@ -108,16 +108,13 @@ type fanOutSubscriber struct {
 	cfg     RedisConfig
 	logger  *slog.Logger
 	closing chan struct{}
-	once    sync.Once
-	wg      sync.WaitGroup
+	// mu orders starting readers against Close: none starts after it.
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
 }
 
 func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	select {
-	case <-f.closing:
-		return nil, errors.New("redis fan-out subscriber: closed")
-	default:
-	}
 	stream := f.cfg.Prefix + topic
 	start := "0-0"
 	last, err := f.cfg.Client.XRevRangeN(ctx, stream, "+", "-", 1).Result()
@@ -128,6 +125,11 @@ func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan 
 		start = last[0].ID
 	}
 	out := make(chan *message.Message, fanOutBatch)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, errors.New("redis fan-out subscriber: closed")
+	}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -191,7 +193,12 @@ func (f *fanOutSubscriber) read(ctx context.Context, stream, from string, out ch
 
 // Close ends every subscription and waits for their readers.
 func (f *fanOutSubscriber) Close() error {
-	f.once.Do(func() { close(f.closing) })
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		close(f.closing)
+	}
+	f.mu.Unlock()
 	f.wg.Wait()
 	return nil
 }

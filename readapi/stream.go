@@ -238,7 +238,7 @@ func (s *stream) pingTimer() {
 // overflowed).
 func (s *stream) push(frames []frame, maxFrames, maxBytes int) {
 	s.mu.Lock()
-	if s.conn != nil && !s.running && !s.ended && len(s.queue) == 0 && !s.overflowed && !s.pingDue {
+	if s.conn != nil && !s.running && !s.ended && len(s.queue) == 0 && len(s.buf) == 0 && !s.overflowed && !s.pingDue {
 		s.running = true // this goroutine writes now
 		s.mu.Unlock()
 		rest := s.writeNow(frames)
