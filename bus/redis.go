@@ -33,12 +33,16 @@ type RedisConfig struct {
 	Logger *slog.Logger
 }
 
-func (c RedisConfig) logger() watermill.LoggerAdapter {
-	l := c.Logger
-	if l == nil {
-		l = slog.Default()
+// slogger returns the configured logger, or slog.Default().
+func (c RedisConfig) slogger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
 	}
-	return watermill.NewSlogLoggerWithLevelMapping(l, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	return c.Logger
+}
+
+func (c RedisConfig) logger() watermill.LoggerAdapter {
+	return watermill.NewSlogLoggerWithLevelMapping(c.slogger(), map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 }
 
 // NewRedisPublisher returns a publisher on Redis Streams.
@@ -97,11 +101,7 @@ func NewRedisFanOutSubscriber(c RedisConfig) (message.Subscriber, error) {
 	if c.Client == nil {
 		return nil, fmt.Errorf("redis fan-out subscriber: no client")
 	}
-	l := c.Logger
-	if l == nil {
-		l = slog.Default()
-	}
-	return &fanOutSubscriber{cfg: c, logger: l, closing: make(chan struct{})}, nil
+	return &fanOutSubscriber{cfg: c, logger: c.slogger(), closing: make(chan struct{})}, nil
 }
 
 type fanOutSubscriber struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 // With no announcements, the hub's copy of the feed (the relay's topic)
@@ -59,13 +60,13 @@ func TestIdleStreamsLeaveTheirHandlers(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, "the streams to leave their handlers", func() bool {
+	testwait.For(t, "the streams to leave their handlers", func() bool {
 		return goroutinesIn("readapi.(*api).serveStream") == 0 && b.hub.Streams() == streams
 	})
 	for _, c := range conns[:leaving] {
 		_ = c.Close()
 	}
-	waitFor(t, "the hub to notice the clients that left", func() bool { return b.hub.Streams() == streams-leaving })
+	testwait.For(t, "the hub to notice the clients that left", func() bool { return b.hub.Streams() == streams-leaving })
 
 	b.run(t, st.TaskID)
 	for i, s := range opened[leaving:] {
@@ -75,7 +76,7 @@ func TestIdleStreamsLeaveTheirHandlers(t *testing.T) {
 		}
 		checkSeqs(t, events, 3)
 	}
-	waitFor(t, "the streams to end", func() bool { return b.hub.Streams() == 0 })
+	testwait.For(t, "the streams to end", func() bool { return b.hub.Streams() == 0 })
 }
 
 // A client that sends bytes after its request still gets a clean end of
@@ -122,17 +123,6 @@ func goroutinesIn(fn string) int {
 			return strings.Count(string(buf[:n]), fn+"(")
 		}
 		buf = make([]byte, 2*len(buf))
-	}
-}
-
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

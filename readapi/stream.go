@@ -255,11 +255,7 @@ func (s *stream) push(frames []frame, maxFrames, maxBytes int) {
 			return
 		}
 		s.mu.Unlock()
-		if !s.a.cfg.Hub.spawn(s.drain) {
-			s.mu.Lock()
-			s.running = false
-			s.mu.Unlock()
-		}
+		s.startDrainer()
 		return
 	}
 	if !s.overflowed {
@@ -291,8 +287,16 @@ func (s *stream) signal() {
 		}
 		return
 	}
-	if start && !s.a.cfg.Hub.spawn(s.drain) {
-		// The hub stopped, and ends every parked stream.
+	if start {
+		s.startDrainer()
+	}
+}
+
+// startDrainer runs drain on a goroutine for a stream the caller marked
+// running, or clears the mark when the hub has stopped (it ends every
+// parked stream).
+func (s *stream) startDrainer() {
+	if !s.a.cfg.Hub.spawn(s.drain) {
 		s.mu.Lock()
 		s.running = false
 		s.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 // Every client command, human and JSON output, against a real dev
@@ -51,7 +53,7 @@ func TestClientGolden(t *testing.T) {
 	g.check("task_cancel_ended", c.run("", "task", "cancel", greet))
 
 	// The list, once its projection has caught up with the log.
-	waitFor(t, "the task list", func() bool {
+	testwait.For(t, "the task list", func() bool {
 		var list struct {
 			Tasks []struct {
 				State string `json:"state"`

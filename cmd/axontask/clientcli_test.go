@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden from the client commands' output")
@@ -193,22 +195,10 @@ func decodeJSON(t *testing.T, res cliResult, v any) {
 	}
 }
 
-// waitFor polls cond every 20 ms for up to 30 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // waitState waits until task id is in state.
 func (c *clientCLI) waitState(id, state string) {
 	c.t.Helper()
-	waitFor(c.t, "task "+id+" to be "+state, func() bool {
+	testwait.For(c.t, "task "+id+" to be "+state, func() bool {
 		var st struct {
 			State string `json:"state"`
 		}

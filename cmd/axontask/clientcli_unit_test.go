@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 func TestTaskExitCode(t *testing.T) {
@@ -192,7 +193,7 @@ func TestStatusLine(t *testing.T) {
 	s := newStatusLine(&term, true, time.Now)
 	out := s.writer(&term)
 	s.set("running · 50% half")
-	waitFor(t, "the status line", func() bool { return strings.Contains(term.String(), "running · 50% half") })
+	testwait.For(t, "the status line", func() bool { return strings.Contains(term.String(), "running · 50% half") })
 	if _, err := out.Write([]byte("partial")); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestStatusLine(t *testing.T) {
 	if _, err := out.Write([]byte(" line\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the status line after the output", func() bool { return strings.Count(term.String(), "running") > drawn })
+	testwait.For(t, "the status line after the output", func() bool { return strings.Count(term.String(), "running") > drawn })
 	s.close()
 	s.close()
 	got := term.String()

@@ -143,6 +143,16 @@ func (cl *commandLine) parseFlags(args []string) error {
 	return nil
 }
 
+// parseTask parses the command line of a command that takes one task id,
+// after its flags.
+func (cl *commandLine) parseTask() (uuid.UUID, error) {
+	pos, err := cl.parse(1, 1)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return parseTaskID(pos[0])
+}
+
 // parseTaskID parses a task id given on the command line.
 func parseTaskID(s string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)

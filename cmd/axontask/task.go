@@ -152,11 +152,7 @@ type taskStatusJSON struct {
 }
 
 func runTaskStatus(ctx context.Context, cl *commandLine) error {
-	pos, err := cl.parse(1, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseTaskID(pos[0])
+	id, err := cl.parseTask()
 	if err != nil {
 		return err
 	}
@@ -196,11 +192,7 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 }
 
 func runTaskCancel(ctx context.Context, cl *commandLine) error {
-	pos, err := cl.parse(1, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseTaskID(pos[0])
+	id, err := cl.parseTask()
 	if err != nil {
 		return err
 	}

@@ -33,11 +33,7 @@ func runTaskLogs(ctx context.Context, cl *commandLine) error {
 	cl.fs.BoolVar(&follow, "follow", false, "same as -f")
 	since := cl.fs.Int64("since", 0, "start after the event with this seq")
 	exitCode := cl.fs.Bool("exit-code", false, "exit with the task's exit code: its process's, 1 when it failed without one, 124 timed out, 130 canceled")
-	pos, err := cl.parse(1, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseTaskID(pos[0])
+	id, err := cl.parseTask()
 	if err != nil {
 		return err
 	}

@@ -25,11 +25,7 @@ type taskVerifyJSON struct {
 }
 
 func runTaskVerify(ctx context.Context, cl *commandLine) error {
-	pos, err := cl.parse(1, 1)
-	if err != nil {
-		return err
-	}
-	id, err := parseTaskID(pos[0])
+	id, err := cl.parseTask()
 	if err != nil {
 		return err
 	}
