@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/storetest"
 	"github.com/axontask/axontask/projections"
 )
 
@@ -84,33 +84,7 @@ func TestMigrationQueuedAtBackfill(t *testing.T) {
 	t.Parallel()
 	s, url := openStore(t, Config{})
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
-	event := func(typ domain.EventType, v any, seconds int) domain.NewEvent {
-		payload, err := domain.MarshalPayload(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return domain.NewEvent{EventID: uuid.New(), Type: typ, Payload: payload, OccurredAt: at.Add(time.Duration(seconds) * time.Second)}
-	}
-	lifecycle := []domain.NewEvent{
-		event(domain.TaskCreatedType, &domain.TaskCreated{Adapter: "mock", Args: []byte(`{}`), Name: "n", TimeoutS: 60}, 0),
-		event(domain.TaskQueuedType, &domain.TaskQueued{Attempt: 1}, 1),
-		event(domain.TaskStartedType, &domain.TaskStarted{Attempt: 1, WorkerID: "w1"}, 2),
-		event(domain.TaskQueuedType, &domain.TaskQueued{Attempt: 2, Reason: "retry"}, 3),
-	}
-	streams := map[string]int{"task-requeued": 4, "task-running": 3, "task-created": 1} // events of lifecycle
-	var n int64
-	for id, events := range streams {
-		stream := eventstore.Stream{ID: id, Type: domain.StreamTask, TenantID: "tenant-1"}
-		batch := make([]domain.NewEvent, events)
-		for i := range batch {
-			batch[i] = lifecycle[i]
-			batch[i].EventID = uuid.New()
-		}
-		if _, err := s.Append(t.Context(), stream, 0, batch); err != nil {
-			t.Fatal(err)
-		}
-		n += int64(events)
-	}
+	n := storetest.AppendQueuedAtFixture(t, s, at)
 	waitFeed(t, s, n)
 	if err := s.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, readWholeFeed(t, s)); err != nil {
 		t.Fatal(err)
@@ -126,24 +100,5 @@ func TestMigrationQueuedAtBackfill(t *testing.T) {
 	}
 
 	migrated := openStoreAt(t, url, Config{DisableSealer: true})
-	views, err := migrated.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]time.Time{"task-requeued": at.Add(3 * time.Second), "task-running": {}, "task-created": {}}
-	if len(views) != len(want) {
-		t.Fatalf("views %+v, want %d", views, len(want))
-	}
-	for _, v := range views {
-		if !v.QueuedAt.Equal(want[v.TaskID]) {
-			t.Errorf("%s: QueuedAt %s after the migration, want %s", v.TaskID, v.QueuedAt, want[v.TaskID])
-		}
-	}
-	stale, err := migrated.StaleQueuedTasks(t.Context(), at.Add(time.Hour), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(stale) != 1 || stale[0].TaskID != "task-requeued" || !stale[0].Since.Equal(at.Add(3*time.Second)) {
-		t.Fatalf("StaleQueuedTasks after the migration = %+v, want task-requeued since %s", stale, at.Add(3*time.Second))
-	}
+	storetest.CheckQueuedAtBackfilled(t, migrated, at)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/storetest"
 	"github.com/axontask/axontask/projections"
 )
 
@@ -70,28 +71,7 @@ func TestMigrationQueuedAtBackfill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.db")
 	s := open(t, path, eventstore.Options{})
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
-	event := func(typ domain.EventType, v any, seconds int) domain.NewEvent {
-		payload, err := domain.MarshalPayload(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return domain.NewEvent{EventID: uuid.New(), Type: typ, Payload: payload, OccurredAt: at.Add(time.Duration(seconds) * time.Second)}
-	}
-	lifecycle := []domain.NewEvent{
-		event(domain.TaskCreatedType, &domain.TaskCreated{Adapter: "mock", Args: []byte(`{}`), Name: "n", TimeoutS: 60}, 0),
-		event(domain.TaskQueuedType, &domain.TaskQueued{Attempt: 1}, 1),
-		event(domain.TaskStartedType, &domain.TaskStarted{Attempt: 1, WorkerID: "w1"}, 2),
-		event(domain.TaskQueuedType, &domain.TaskQueued{Attempt: 2, Reason: "retry"}, 3),
-	}
-	streams := map[string]int{"task-requeued": 4, "task-running": 3, "task-created": 1} // events of lifecycle
-	for id, events := range streams {
-		batch := make([]domain.NewEvent, events)
-		for i := range batch {
-			batch[i] = lifecycle[i]
-			batch[i].EventID = uuid.New()
-		}
-		appendOK(t, s, eventstore.Stream{ID: id, Type: domain.StreamTask, TenantID: "tenant-1"}, 0, batch)
-	}
+	storetest.AppendQueuedAtFixture(t, s, at)
 	feed, err := s.ReadFeed(t.Context(), 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -110,24 +90,5 @@ func TestMigrationQueuedAtBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	migrated := open(t, path, eventstore.Options{})
-	views, err := migrated.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]time.Time{"task-requeued": at.Add(3 * time.Second), "task-running": {}, "task-created": {}}
-	if len(views) != len(want) {
-		t.Fatalf("views %+v, want %d", views, len(want))
-	}
-	for _, v := range views {
-		if !v.QueuedAt.Equal(want[v.TaskID]) {
-			t.Errorf("%s: QueuedAt %s after the migration, want %s", v.TaskID, v.QueuedAt, want[v.TaskID])
-		}
-	}
-	stale, err := migrated.StaleQueuedTasks(t.Context(), at.Add(time.Hour), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(stale) != 1 || stale[0].TaskID != "task-requeued" || !stale[0].Since.Equal(at.Add(3*time.Second)) {
-		t.Fatalf("StaleQueuedTasks after the migration = %+v, want task-requeued since %s", stale, at.Add(3*time.Second))
-	}
+	storetest.CheckQueuedAtBackfilled(t, migrated, at)
 }
