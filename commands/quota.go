@@ -66,6 +66,9 @@ func NewQuotas(store QuotaStore, catalog plans.Catalog, now func() time.Time) *Q
 	return &Quotas{store: store, catalog: catalog, now: now, cache: make(map[string]cachedPlan)}
 }
 
+// Catalog returns the plans the quotas apply.
+func (q *Quotas) Catalog() plans.Catalog { return q.catalog }
+
 // Plan returns the tenant's plan: the one its stream names, or the default
 // plan (also for a tenant without a stream). It is read at most every
 // planCacheTTL per tenant.

@@ -89,12 +89,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, hub, identity, ratelimit.NewMemory(nil), key, logger)
+	quotas, err := envQuotas(store)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), key, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
 	hostname, _ := os.Hostname()
-	runner, err := newRunner(store, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger})
+	runner, err := newRunner(store, quotas, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -110,7 +114,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	pruner, err := newRetention(store, logger)
+	pruner, err := newRetention(store, quotas, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -143,25 +147,23 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// runnerStore is what a runner needs: the worker's store, and the tenant
-// streams and counters its plan limits read.
-type runnerStore interface {
-	worker.Store
-	commands.QuotaStore
-}
-
-// newRunner builds a runner of mock and shell tasks on store that holds
-// each tenant to its plan's concurrency (plans from the environment).
-func newRunner(store runnerStore, cfg worker.Config) (*worker.Runner, error) {
-	sh, err := shell.New(shell.Config{Logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
+// envQuotas returns the plans of the environment applied to store's
+// tenants: one per process, so that every part of it shares one cache.
+func envQuotas(store commands.QuotaStore) (*commands.Quotas, error) {
 	catalog, err := plans.FromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	quotas := commands.NewQuotas(store, catalog, nil)
+	return commands.NewQuotas(store, catalog, nil), nil
+}
+
+// newRunner builds a runner of mock and shell tasks on store that holds
+// each tenant to its plan's concurrency.
+func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (*worker.Runner, error) {
+	sh, err := shell.New(shell.Config{Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
 	cfg.ConcurrencyFunc = func(ctx context.Context, tenantID string) (int, string, error) {
 		p, err := quotas.Plan(ctx, tenantID)
 		return p.Concurrency, string(p.Name), err
@@ -226,28 +228,16 @@ func ignoreCanceled(err error) error {
 	return err
 }
 
-// retentionStore is what the retention job needs: the pruning queries,
-// and the tenant streams and counters that plans are read from.
-type retentionStore interface {
-	retention.Store
-	commands.QuotaStore
-}
-
 // newRetention builds the job that prunes finished tasks past their
-// tenant's plan's retention (plans from the environment).
-func newRetention(store retentionStore, logger *slog.Logger) (*retention.Job, error) {
-	catalog, err := plans.FromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	quotas := commands.NewQuotas(store, catalog, nil)
+// tenant's plan's retention.
+func newRetention(store retention.Store, quotas *commands.Quotas, logger *slog.Logger) (*retention.Job, error) {
 	return retention.New(retention.Config{
 		Store: store,
 		RetentionFunc: func(ctx context.Context, tenantID string) (int, error) {
 			p, err := quotas.Plan(ctx, tenantID)
 			return p.RetentionDays, err
 		},
-		MinRetentionDays: catalog.MinRetentionDays(),
+		MinRetentionDays: quotas.Catalog().MinRetentionDays(),
 		Logger:           logger,
 	})
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/mcpserver"
-	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
@@ -117,7 +116,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
-	api, err := taskAPI(store, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), []byte(secret), logger)
+	quotas, err := envQuotas(store)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), []byte(secret), logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -138,7 +141,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	pruner, err := newRetention(store, logger)
+	pruner, err := newRetention(store, quotas, logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -176,7 +179,11 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer closeAll()
-	runner, err := newRunner(store, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger})
+	quotas, err := envQuotas(store)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	runner, err := newRunner(store, quotas, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -224,7 +231,7 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 
 // taskAPI builds the HTTP API on store, with live events from hub and
 // callers authenticated by identity.
-func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, limiter ratelimit.Limiter, key []byte, logger *slog.Logger) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.Identity, limiter ratelimit.Limiter, key []byte, logger *slog.Logger) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -233,11 +240,7 @@ func taskAPI(store apiStore, hub *readapi.Hub, identity *commands.Identity, limi
 	if err != nil {
 		return nil, err
 	}
-	catalog, err := plans.FromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{Quotas: commands.NewQuotas(store, catalog, nil)})
+	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{Quotas: quotas})
 	if err != nil {
 		return nil, err
 	}
