@@ -142,27 +142,17 @@ func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelT
 		if repeated {
 			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
 		}
-		decision, err := task.DecideCancel()
+		decided, err := task.DecideCancel(cmd.Reason)
 		switch {
-		case errors.Is(err, domain.ErrTaskFinished) && task.State() == domain.StateCanceled:
-			// Canceled already (by an earlier cancel, or one that won a race
-			// with this one): the task is as asked, and a cancel is idempotent.
-			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
 		case errors.Is(err, domain.ErrTaskFinished):
 			return CancelTaskResult{}, &TaskFinishedError{TaskID: cmd.TaskID, State: task.State()}
 		case err != nil:
 			return CancelTaskResult{}, fmt.Errorf("cancel task %s: %w", cmd.TaskID, err)
-		}
-		var typ domain.EventType
-		var payload any
-		switch decision {
-		case domain.CancelNow:
-			typ, payload = domain.TaskCanceledType, &domain.TaskCanceled{Reason: cmd.Reason}
-		case domain.CancelRequest:
-			typ, payload = domain.TaskCancelRequestedType, &domain.TaskCancelRequested{Reason: cmd.Reason}
-		default:
+		case len(decided) == 0:
 			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
 		}
+		decision, payload := domain.CancelDecisionOf(decided), decided[0]
+		typ := payload.EventType()
 		body, err := domain.MarshalPayload(payload)
 		if err != nil {
 			return CancelTaskResult{}, err

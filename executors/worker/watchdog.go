@@ -144,34 +144,22 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 	if err != nil {
 		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task of ours
 	}
-	task, created, err := loadTask(ctx, w.store, id, l.TenantID)
-	if err != nil {
+	var task domain.Task
+	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task, nil); err != nil {
 		if errors.Is(err, commands.ErrTaskNotFound) {
 			return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
 		}
 		return false, fmt.Errorf("watchdog: load task %s: %w", l.TaskID, err)
 	}
-	if task.State() != domain.StateRunning || task.Attempt() != l.Attempt || task.WorkerID() != l.WorkerID {
+	now := w.cfg.NowFunc()
+	decided, err := task.DecideLeaseExpired(l.WorkerID, l.Attempt, w.cfg.MaxAttempts, now)
+	if errors.Is(err, domain.ErrAttemptOver) {
 		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
 	}
-	var timeoutS int
-	if created != nil {
-		timeoutS = created.TimeoutS
+	if err != nil {
+		return false, err
 	}
-	now := w.cfg.NowFunc()
-	var next domain.EventType
-	var payload any
-	switch {
-	case timeoutS > 0 && now.After(task.StartedAt().Add(time.Duration(timeoutS)*time.Second)):
-		next, payload = domain.TaskTimedOutType, domain.TaskTimedOut{TimeoutS: timeoutS}
-	case l.Attempt >= w.cfg.MaxAttempts:
-		next, payload = domain.TaskFailedType, domain.TaskFailed{Error: fmt.Sprintf(
-			"worker %s stopped renewing its lease on attempt %d of %d (it crashed or lost the database); no attempts are left", l.WorkerID, l.Attempt, w.cfg.MaxAttempts)}
-	default:
-		next, payload = domain.TaskQueuedType, domain.TaskQueued{Attempt: l.Attempt + 1, Reason: fmt.Sprintf(
-			"worker %s stopped renewing its lease on attempt %d", l.WorkerID, l.Attempt)}
-	}
-	events, err := leaseLostThen(now, "watchdog", l.TaskID, l.WorkerID, l.Attempt, next, payload)
+	events, err := newEvents(now, "watchdog", l.TaskID, decided)
 	if err != nil {
 		return false, err
 	}
@@ -182,6 +170,6 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 		}
 		return false, fmt.Errorf("watchdog: task %s: %w", l.TaskID, err)
 	}
-	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", next)
+	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", decided[len(decided)-1].EventType())
 	return true, w.store.DropLease(ctx, l.TaskID, l.Attempt)
 }
