@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/plans"
 )
 
@@ -81,7 +82,7 @@ func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) 
 		return c.plan, nil
 	}
 	var t domain.Tenant
-	if err := loadStream(ctx, q.store, domain.StreamTenant, tenantID, &t); err != nil {
+	if err := Load(ctx, q.store, eventstore.Stream{ID: tenantID, Type: domain.StreamTenant}, &t); err != nil {
 		return plans.Plan{}, err
 	}
 	p := q.catalog.Get(t.Plan())
@@ -137,10 +138,7 @@ func SetPlan(ctx context.Context, store StreamStore, tenantID string, plan domai
 	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
 		return err
 	}
-	return updateTenant(ctx, store, tenantID, meta, now, func(t *domain.Tenant) (domain.EventType, any, error) {
-		if t.Plan() == plan {
-			return "", nil, nil
-		}
-		return domain.TenantPlanChangedType, &domain.TenantPlanChanged{Plan: plan}, nil
+	return updateTenant(ctx, Writer{Store: store, NowFunc: now}, tenantID, meta, func(t *domain.Tenant) ([]domain.Payload, error) {
+		return t.DecidePlan(plan)
 	})
 }

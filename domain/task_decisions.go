@@ -23,6 +23,15 @@ var (
 	ErrAttemptOver = errors.New("that attempt of the task is over: the task moved on")
 )
 
+// DecideStart returns the events that start a task: created, then queued
+// for its first attempt. Only a task whose stream is empty can start.
+func (t *Task) DecideStart(created *TaskCreated) ([]Payload, error) {
+	if t.State() != StateNew {
+		return nil, &TransitionError{From: t.State(), Event: TaskCreatedType}
+	}
+	return []Payload{created, &TaskQueued{Attempt: 1, Reason: "created"}}, nil
+}
+
 // DecideClaim returns task.started: workerID claims attempt. A task that is
 // not queued, or is queued for another attempt (the one asked for was
 // claimed and re-queued meanwhile), is ErrNotClaimable.

@@ -39,7 +39,7 @@ func runDecisions(t *testing.T, cases []decisionCase) {
 			}
 			// The decided events may follow, in order.
 			for i, p := range got {
-				if err := task.Apply(payloadEventOf(t, task.Seq()+1, p)); err != nil {
+				if err := task.Apply(payloadEvent(t, task.Seq()+1, p)); err != nil {
 					t.Fatalf("decided event %d (%s) may not follow: %v", i, p.EventType(), err)
 				}
 			}
@@ -57,17 +57,6 @@ func describe(ps []domain.Payload) string {
 		s += string(p.EventType()) + string(b)
 	}
 	return s + "]"
-}
-
-func payloadEventOf(t *testing.T, seq int64, p domain.Payload) domain.Event {
-	t.Helper()
-	e := event(t, seq, p.EventType())
-	b, err := domain.MarshalPayload(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Payload = b
-	return e
 }
 
 func TestTaskDecideClaim(t *testing.T) {
@@ -220,5 +209,19 @@ func TestPayloadsKnowTheirType(t *testing.T) {
 		if err != nil || decoded.EventType() != typ {
 			t.Errorf("Decode(%s) = %T, %v", typ, decoded, err)
 		}
+	}
+}
+
+func TestTaskDecideStart(t *testing.T) {
+	t.Parallel()
+	c := &domain.TaskCreated{Adapter: "mock", Args: []byte(`{"steps":1}`), Name: "n", TimeoutS: 60}
+	start := func(task *domain.Task) ([]domain.Payload, error) { return task.DecideStart(c) }
+	var terr *domain.TransitionError
+	runDecisions(t, []decisionCase{
+		{"empty stream: created, queued for attempt 1", nil, start,
+			[]domain.Payload{c, &domain.TaskQueued{Attempt: 1, Reason: "created"}}, nil},
+	})
+	if _, err := given(t, created).DecideStart(c); !errors.As(err, &terr) {
+		t.Errorf("a second start: %v, want a *TransitionError", err)
 	}
 }

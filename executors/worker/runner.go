@@ -137,6 +137,7 @@ var (
 // called for many tasks at once.
 type Runner struct {
 	store Store
+	w     commands.Writer
 	cfg   Config
 
 	mu      sync.Mutex
@@ -149,7 +150,7 @@ func New(store Store, cfg Config) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Runner{store: store, cfg: cfg, running: map[string]*handle{}}, nil
+	return &Runner{store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg, running: map[string]*handle{}}, nil
 }
 
 // handle lets Cancel reach a task from the moment it is claimed: a cancel
@@ -207,7 +208,7 @@ type Claimed struct {
 // that dies before claiming leaves the message to be delivered again.
 func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (*Claimed, error) {
 	var task domain.Task
-	if err := commands.CatchUpTask(ctx, r.store, taskID, tenantID, &task, nil); err != nil {
+	if err := commands.CatchUpTask(ctx, r.store, taskID, tenantID, &task); err != nil {
 		return nil, err
 	}
 	if _, err := task.DecideClaim(r.cfg.WorkerID, task.Attempt()); err != nil {
@@ -224,7 +225,9 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	if err != nil {
 		return nil, fmt.Errorf("task %s: stored args: %w", taskID, err)
 	}
-	t := &run{r: r, stream: eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}, task: &task}
+	stream := eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}
+	t := &run{r: r, stream: stream, task: &task,
+		to: commands.Target{Stream: stream, Meta: domain.Metadata{Actor: "worker:" + r.cfg.WorkerID, CorrelationID: stream.ID}}}
 	// The lease comes first: it is the tenant's slot, taken only while the
 	// tenant runs fewer tasks than its plan allows.
 	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
@@ -279,17 +282,10 @@ func (r *Runner) wait(ctx context.Context, t *run, reason string) error {
 	if err := r.store.MarkWaiting(ctx, t.stream.ID, t.stream.TenantID, r.cfg.NowFunc()); err != nil {
 		return fmt.Errorf("task %s: mark waiting: %w", t.stream.ID, err)
 	}
-	decided, err := t.task.DecideWait(reason)
-	if err != nil || len(decided) == 0 {
-		return errors.Join(err, ErrTenantAtLimit)
-	}
-	events, err := t.newEvents(decided)
-	if err != nil {
-		return err
-	}
-	// A conflict means the task moved on (started, canceled): the
-	// reason no longer matters.
-	if _, err := r.store.Append(ctx, t.stream, t.task.Seq(), events); err != nil && !errors.Is(err, eventstore.ErrConflict) {
+	// A task that moved on (started, canceled) needs no reason: the
+	// decision is empty then.
+	_, err := commands.Update(ctx, r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) { return task.DecideWait(reason) })
+	if err != nil && !errors.Is(err, eventstore.ErrConflict) {
 		return fmt.Errorf("task %s: append task.waiting: %w", t.stream.ID, err)
 	}
 	return ErrTenantAtLimit
@@ -374,6 +370,7 @@ func (r *Runner) untrack(taskID string) {
 type run struct {
 	r        *Runner
 	stream   eventstore.Stream
+	to       commands.Target // where this worker's events of the task go
 	task     *domain.Task
 	stopExec context.CancelCauseFunc
 	lost     atomic.Bool // someone else moved the task on; append nothing more
@@ -384,48 +381,30 @@ type run struct {
 
 // claim appends task.started at the queued task's head: of all workers that
 // try, exactly one succeeds; the others get ErrNotClaimable. A conflict
-// with a task.waiting (which leaves the task claimable) is retried.
+// with a task.waiting (which leaves the task claimable) is decided again.
 func (t *run) claim(ctx context.Context) error {
 	attempt := t.task.Attempt()
-	for range maxClaimTries {
-		t.waited = t.waited || t.task.WaitingReason() != ""
-		decided, err := t.task.DecideClaim(t.r.cfg.WorkerID, attempt)
-		if err != nil {
-			return err
-		}
-		events, err := t.newEvents(decided)
-		if err != nil {
-			return err
-		}
-		stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), events)
-		if err == nil {
-			return t.task.Apply(stored[0])
-		}
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
-		}
-		// Something was appended meanwhile. Another worker's claim or a
-		// cancel ends this one; a task.waiting (another worker explaining
-		// why it could not start the task) does not.
-		if err := commands.CatchUpTask(ctx, t.r.store, uuid.MustParse(t.stream.ID), t.stream.TenantID, t.task, nil); err != nil {
-			return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
-		}
+	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+		t.waited = t.waited || task.WaitingReason() != ""
+		return task.DecideClaim(t.r.cfg.WorkerID, attempt)
+	})
+	switch {
+	case err == nil, errors.Is(err, ErrNotClaimable):
+		return err
+	case errors.Is(err, eventstore.ErrConflict):
+		// Claims of other workers kept winning the race.
+		return ErrNotClaimable
 	}
-	return ErrNotClaimable
+	return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
 }
-
-// maxClaimTries bounds the appends of one claim: a claim is retried only
-// past task.waiting events, a handful at most.
-const maxClaimTries = 5
 
 // newEvent builds an event of this task, caused by this worker.
 func (t *run) newEvent(payload domain.Payload) (domain.NewEvent, error) {
-	return newEvent(t.r.cfg.NowFunc(), "worker:"+t.r.cfg.WorkerID, t.stream.ID, payload)
-}
-
-// newEvents builds the events of a decision of this task.
-func (t *run) newEvents(payloads []domain.Payload) ([]domain.NewEvent, error) {
-	return newEvents(t.r.cfg.NowFunc(), "worker:"+t.r.cfg.WorkerID, t.stream.ID, payloads)
+	events, err := t.r.w.NewEvents(t.to, []domain.Payload{payload})
+	if err != nil {
+		return domain.NewEvent{}, err
+	}
+	return events[0], nil
 }
 
 // append appends events at the task's head and applies them. On a conflict
@@ -457,8 +436,7 @@ func (t *run) append(ctx context.Context, events []domain.NewEvent) error {
 
 // catchUp applies the events others appended and reacts to them.
 func (t *run) catchUp(ctx context.Context) error {
-	err := commands.CatchUpTask(ctx, t.r.store, uuid.MustParse(t.stream.ID), t.stream.TenantID, t.task, nil)
-	if err != nil {
+	if err := commands.Load(ctx, t.r.store, t.stream, t.task); err != nil {
 		return err
 	}
 	if !t.task.HeldBy(t.r.cfg.WorkerID) {
@@ -524,18 +502,10 @@ func (t *run) cancelRequestedSince(ctx context.Context, seq int64) int64 {
 // handBack returns a task this worker holds to the queue: task.lease_lost,
 // then task.queued for the next attempt.
 func (t *run) handBack(ctx context.Context, reason string) error {
-	decided, err := t.task.DecideHandBack(t.r.cfg.WorkerID, reason)
-	if errors.Is(err, domain.ErrAttemptOver) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	events, err := t.newEvents(decided)
-	if err != nil {
-		return err
-	}
-	if err := t.append(ctx, events); err != nil && !errors.Is(err, ErrTaskLost) {
+	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+		return task.DecideHandBack(t.r.cfg.WorkerID, reason)
+	})
+	if err != nil && !errors.Is(err, domain.ErrAttemptOver) {
 		return fmt.Errorf("task %s: hand back: %w", t.stream.ID, err)
 	}
 	return nil
@@ -567,18 +537,13 @@ func outcome(res executors.Result, runErr, cause error) domain.RunOutcome {
 }
 
 // finish appends the event that ends the task, as the domain decides from
-// how its executor ended.
+// how its executor ended. A task taken over meanwhile is ErrTaskLost.
 func (t *run) finish(ctx context.Context, o domain.RunOutcome) error {
-	decided, err := t.task.DecideFinish(t.r.cfg.WorkerID, o)
+	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+		return task.DecideFinish(t.r.cfg.WorkerID, o)
+	})
 	if errors.Is(err, domain.ErrAttemptOver) {
 		return ErrTaskLost
 	}
-	if err != nil {
-		return err
-	}
-	events, err := t.newEvents(decided)
-	if err != nil {
-		return err
-	}
-	return t.append(ctx, events)
+	return err
 }

@@ -48,6 +48,7 @@ type WatchdogConfig struct {
 // message was lost (see SweepQueued).
 type Watchdog struct {
 	store Store
+	w     commands.Writer
 	cfg   WatchdogConfig
 }
 
@@ -68,7 +69,7 @@ func NewWatchdog(store Store, cfg WatchdogConfig) *Watchdog {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Watchdog{store: store, cfg: cfg}
+	return &Watchdog{store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg}
 }
 
 // Run sweeps every SweepInterval until ctx ends.
@@ -145,31 +146,28 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task of ours
 	}
 	var task domain.Task
-	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task, nil); err != nil {
+	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task); err != nil {
 		if errors.Is(err, commands.ErrTaskNotFound) {
 			return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
 		}
 		return false, fmt.Errorf("watchdog: load task %s: %w", l.TaskID, err)
 	}
+	to := commands.Target{
+		Stream: eventstore.Stream{ID: l.TaskID, Type: domain.StreamTask, TenantID: l.TenantID},
+		Meta:   domain.Metadata{Actor: "watchdog", CorrelationID: l.TaskID},
+	}
 	now := w.cfg.NowFunc()
-	decided, err := task.DecideLeaseExpired(l.WorkerID, l.Attempt, w.cfg.MaxAttempts, now)
-	if errors.Is(err, domain.ErrAttemptOver) {
+	stored, err := commands.Update(ctx, w.w, to, &task, func(task *domain.Task) ([]domain.Payload, error) {
+		return task.DecideLeaseExpired(l.WorkerID, l.Attempt, w.cfg.MaxAttempts, now)
+	})
+	switch {
+	case errors.Is(err, domain.ErrAttemptOver):
 		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
-	}
-	if err != nil {
-		return false, err
-	}
-	events, err := newEvents(now, "watchdog", l.TaskID, decided)
-	if err != nil {
-		return false, err
-	}
-	stream := eventstore.Stream{ID: l.TaskID, Type: domain.StreamTask, TenantID: l.TenantID}
-	if _, err := w.store.Append(ctx, stream, task.Seq(), events); err != nil {
-		if errors.Is(err, eventstore.ErrConflict) {
-			return false, nil // the task moved on meanwhile; the next sweep looks again
-		}
+	case errors.Is(err, eventstore.ErrConflict):
+		return false, nil // the task kept moving; the next sweep looks again
+	case err != nil:
 		return false, fmt.Errorf("watchdog: task %s: %w", l.TaskID, err)
 	}
-	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", decided[len(decided)-1].EventType())
+	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", stored[len(stored)-1].Type)
 	return true, w.store.DropLease(ctx, l.TaskID, l.Attempt)
 }
