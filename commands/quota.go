@@ -127,18 +127,3 @@ func (q *Quotas) startedBefore(ctx context.Context, cmd StartTask) (bool, error)
 
 // ErrTenantNotFound reports an operator command on a tenant that does not exist.
 var ErrTenantNotFound = errors.New("tenant not found")
-
-// SetPlan puts a tenant on a plan, an operator's command (axontask tenants
-// set-plan) until billing sets plans. Setting the plan it is on is a no-op.
-// It takes effect on every API process within planCacheTTL.
-func SetPlan(ctx context.Context, store StreamStore, tenantID string, plan domain.PlanName, meta domain.Metadata, now func() time.Time) error {
-	if _, err := domain.ParsePlanName(string(plan)); err != nil {
-		return err
-	}
-	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
-		return err
-	}
-	return updateTenant(ctx, Writer{Store: store, NowFunc: now}, tenantID, meta, func(t *domain.Tenant) ([]domain.Payload, error) {
-		return t.DecidePlan(plan)
-	})
-}
