@@ -70,7 +70,7 @@ func (id *Identity) CreateAPIKey(ctx context.Context, cmd CreateAPIKey) (key str
 	meta.Actor = cmd.By.Actor()
 	stream := eventstore.Stream{ID: keyID, Type: domain.StreamAPIKey, TenantID: cmd.By.TenantID}
 	created := &domain.APIKeyCreated{CreatedBy: cmd.By.UserID, Name: cmd.Name, Prefix: prefix, Scopes: scopes.Strings(), SecretHash: hexHash(hash)}
-	if err := id.appendOne(ctx, stream, 0, domain.APIKeyCreatedType, created, meta); err != nil {
+	if err := id.appendOne(ctx, stream, 0, created, meta); err != nil {
 		return "", APIKeyInfo{}, fmt.Errorf("create API key: %w", err)
 	}
 	return plaintext, APIKeyInfo{ID: keyID, Name: cmd.Name, Prefix: prefix, Scopes: scopes, CreatedBy: cmd.By.UserID,
@@ -120,7 +120,7 @@ func (id *Identity) apiKeys(ctx context.Context, tenantID string, limit int) ([]
 		}
 		for _, keyID := range ids {
 			var k domain.APIKey
-			if err := loadStream(ctx, id.cfg.Store, domain.StreamAPIKey, keyID, &k); err != nil {
+			if err := id.load(ctx, domain.StreamAPIKey, keyID, &k); err != nil {
 				return nil, err
 			}
 			if !k.Revoked() {
@@ -149,7 +149,7 @@ func (id *Identity) RevokeAPIKey(ctx context.Context, by Principal, keyID string
 		return &domain.ValidationError{Field: "id", Reason: "must be an API key id: a UUID like 0190d2a4-6c1e-7b3a-9f00-000000000000"}
 	}
 	var k domain.APIKey
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamAPIKey, keyID, &k); err != nil {
+	if err := id.load(ctx, domain.StreamAPIKey, keyID, &k); err != nil {
 		return err
 	}
 	switch {
@@ -162,7 +162,7 @@ func (id *Identity) RevokeAPIKey(ctx context.Context, by Principal, keyID string
 	}
 	meta.Actor = by.Actor()
 	stream := eventstore.Stream{ID: keyID, Type: domain.StreamAPIKey, TenantID: by.TenantID}
-	err := id.appendOne(ctx, stream, k.Seq(), domain.APIKeyRevokedType, &domain.APIKeyRevoked{RevokedBy: by.UserID}, meta)
+	err := id.appendOne(ctx, stream, k.Seq(), &domain.APIKeyRevoked{RevokedBy: by.UserID}, meta)
 	if errors.Is(err, eventstore.ErrConflict) {
 		return nil // revoked concurrently: the only event that can follow creation
 	}

@@ -38,7 +38,7 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 	}
 	keyID := APIKeyIDFor(prefix)
 	var k domain.APIKey
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamAPIKey, keyID, &k); err != nil {
+	if err := id.load(ctx, domain.StreamAPIKey, keyID, &k); err != nil {
 		return Principal{}, err
 	}
 	hash, err := hex.DecodeString(k.SecretHash())
@@ -51,7 +51,7 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 	// A key acts for its creator: it stops for good with their
 	// membership, and a new role narrows it at once.
 	var tenant domain.Tenant
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamTenant, k.TenantID(), &tenant); err != nil {
+	if err := id.load(ctx, domain.StreamTenant, k.TenantID(), &tenant); err != nil {
 		return Principal{}, err
 	}
 	role, member := tenant.Role(k.CreatedBy())

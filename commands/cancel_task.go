@@ -10,15 +10,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
 )
 
-// Limits and defaults of CancelTask.
+// Limits of CancelTask.
 const (
 	// MaxCancelReasonLen bounds CancelTask.Reason, in bytes.
 	MaxCancelReasonLen = 1000
-	// DefaultCancelAttempts is the default of CancelTaskConfig.MaxAttempts.
-	DefaultCancelAttempts = 5
 )
 
 // CancelTask cancels a task: at once when no worker runs it, by asking its
@@ -63,7 +60,7 @@ type CancelTaskStore interface {
 // CancelTaskConfig configures a CancelTaskHandler. The zero value is usable.
 type CancelTaskConfig struct {
 	// MaxAttempts bounds how often the handler decides again after the task
-	// moved on between its read and its append (default DefaultCancelAttempts).
+	// moved on between its read and its append (default DefaultMaxAttempts).
 	MaxAttempts int
 	// NowFunc gives the time the events occur at (default time.Now).
 	NowFunc func() time.Time
@@ -71,7 +68,7 @@ type CancelTaskConfig struct {
 
 func (c CancelTaskConfig) withDefaults() CancelTaskConfig {
 	if c.MaxAttempts == 0 {
-		c.MaxAttempts = DefaultCancelAttempts
+		c.MaxAttempts = DefaultMaxAttempts
 	}
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
@@ -88,8 +85,7 @@ func (c CancelTaskConfig) validate() error {
 
 // CancelTaskHandler handles CancelTask. It is safe for concurrent use.
 type CancelTaskHandler struct {
-	store CancelTaskStore
-	cfg   CancelTaskConfig
+	w Writer
 }
 
 // NewCancelTaskHandler returns a handler that reads and appends through
@@ -99,7 +95,7 @@ func NewCancelTaskHandler(store CancelTaskStore, cfg CancelTaskConfig) (*CancelT
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &CancelTaskHandler{store: store, cfg: cfg}, nil
+	return &CancelTaskHandler{w: Writer{Store: store, MaxAttempts: cfg.MaxAttempts, NowFunc: cfg.NowFunc}}, nil
 }
 
 // Handle loads the task, lets domain.Task.DecideCancel decide and appends
@@ -123,69 +119,45 @@ func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelT
 	if err != nil {
 		return CancelTaskResult{}, err
 	}
-	meta := withCausation(cmd.Meta, cmd.CommandID)
-	stream := taskStream(cmd.TaskID, cmd.TenantID)
+	task := &taskSeeing{eventID: eventID}
+	if err := CatchUpTask(ctx, h.w.Store, cmd.TaskID, cmd.TenantID, task); err != nil {
+		return CancelTaskResult{}, err
+	}
+	to := Target{
+		Stream:      taskStream(cmd.TaskID, cmd.TenantID),
+		Meta:        withCausation(cmd.Meta, cmd.CommandID),
+		EventIDFunc: func(int) uuid.UUID { return eventID },
+	}
+	var decided []domain.Payload
+	stored, err := Update(ctx, h.w, to, task, func(task *taskSeeing) ([]domain.Payload, error) {
+		if task.seen {
+			return nil, nil // this very command took effect before
+		}
+		decided, err = task.DecideCancel(cmd.Reason)
+		return decided, err
+	})
+	switch {
+	case errors.Is(err, domain.ErrTaskFinished):
+		return CancelTaskResult{}, &TaskFinishedError{TaskID: cmd.TaskID, State: task.State()}
+	case err != nil:
+		return CancelTaskResult{}, fmt.Errorf("cancel task %s: %w", cmd.TaskID, err)
+	case len(stored) == 0:
+		decided = nil
+	}
+	return CancelTaskResult{Decision: domain.CancelDecisionOf(decided), Events: stored, State: task.State(), LastSeq: task.Seq()}, nil
+}
 
-	var task domain.Task
-	repeated := false
-	seen := func(e *domain.Event) {
-		if e.EventID == eventID {
-			repeated = true
-		}
-	}
-	var lastErr error
-	for range h.cfg.MaxAttempts {
-		// The first pass reads the whole stream, later ones only what changed.
-		if err := CatchUpTask(ctx, h.store, cmd.TaskID, cmd.TenantID, &task, seen); err != nil {
-			return CancelTaskResult{}, err
-		}
-		if repeated {
-			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
-		}
-		decision, err := task.DecideCancel()
-		switch {
-		case errors.Is(err, domain.ErrTaskFinished) && task.State() == domain.StateCanceled:
-			// Canceled already (by an earlier cancel, or one that won a race
-			// with this one): the task is as asked, and a cancel is idempotent.
-			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
-		case errors.Is(err, domain.ErrTaskFinished):
-			return CancelTaskResult{}, &TaskFinishedError{TaskID: cmd.TaskID, State: task.State()}
-		case err != nil:
-			return CancelTaskResult{}, fmt.Errorf("cancel task %s: %w", cmd.TaskID, err)
-		}
-		var typ domain.EventType
-		var payload any
-		switch decision {
-		case domain.CancelNow:
-			typ, payload = domain.TaskCanceledType, &domain.TaskCanceled{Reason: cmd.Reason}
-		case domain.CancelRequest:
-			typ, payload = domain.TaskCancelRequestedType, &domain.TaskCancelRequested{Reason: cmd.Reason}
-		default:
-			return CancelTaskResult{Decision: domain.CancelNothing, State: task.State(), LastSeq: task.Seq()}, nil
-		}
-		body, err := domain.MarshalPayload(payload)
-		if err != nil {
-			return CancelTaskResult{}, err
-		}
-		event := domain.NewEvent{EventID: eventID, Type: typ, Payload: body, Metadata: meta, OccurredAt: h.cfg.NowFunc()}
-		stored, err := h.store.Append(ctx, stream, task.Seq(), []domain.NewEvent{event})
-		// ErrEventIDReused: the same command, run concurrently, stored the
-		// event at another seq; the next read finds it.
-		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrEventIDReused) {
-			lastErr = err
-			continue
-		}
-		if err != nil {
-			return CancelTaskResult{}, fmt.Errorf("cancel task %s: %w", cmd.TaskID, err)
-		}
-		for _, e := range stored {
-			if err := task.Apply(e); err != nil {
-				return CancelTaskResult{}, fmt.Errorf("cancel task %s: apply the stored %s: %w", cmd.TaskID, e.Type, err)
-			}
-		}
-		return CancelTaskResult{Decision: decision, Events: stored, State: task.State(), LastSeq: task.Seq()}, nil
-	}
-	return CancelTaskResult{}, fmt.Errorf("cancel task %s: the task changed during each of %d attempts; try again: %w", cmd.TaskID, h.cfg.MaxAttempts, lastErr)
+// taskSeeing is a task that notes whether one event id is among its events.
+type taskSeeing struct {
+	domain.Task
+	eventID uuid.UUID
+	seen    bool
+}
+
+// Apply applies e to the task, noting whether it is the event looked for.
+func (t *taskSeeing) Apply(e domain.Event) error {
+	t.seen = t.seen || e.EventID == t.eventID
+	return t.Task.Apply(e)
 }
 
 func validateCancel(cmd CancelTask) error {

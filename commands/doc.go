@@ -5,6 +5,15 @@
 // a plain command struct, its handler and the small store interface the
 // handler needs (eventstore.Store satisfies every one of them).
 //
+// # The write path
+//
+// Decisions are methods of the aggregates in package domain. Handlers,
+// the worker and the watchdog only load (Load, CatchUpTask), call a
+// decision and append through Update, which retries conflicts by deciding
+// again, up to Writer.MaxAttempts; Writer.NewEvents is the one event
+// builder. Every handler has the shape Handler[C, R]; Decorate adds
+// logging and metrics where handlers are built.
+//
 // # Time and metadata
 //
 // Handlers read the time from their config's NowFunc (time.Now by default),

@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -46,9 +44,6 @@ const (
 	// MaxAPIKeysPerTenant bounds a tenant's active API keys (concurrent
 	// creations may pass it by a few).
 	MaxAPIKeysPerTenant = 200
-	// maxIdentityEvents bounds an identity stream read when loading it; a
-	// session refreshed every 15 minutes for 30 days has about 2,900.
-	maxIdentityEvents = 10_000
 )
 
 // IdentityStore is what Identity needs of the event store.
@@ -88,6 +83,7 @@ type IdentityConfig struct {
 // concurrent use. Run its usage flusher with Run.
 type Identity struct {
 	cfg    IdentityConfig
+	w      Writer
 	hashes chan struct{}
 	usage  *keyUsage
 	// dummyHash is verified against when an email is unknown, so that a
@@ -123,7 +119,7 @@ func NewIdentity(cfg IdentityConfig) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Identity{cfg: cfg, hashes: make(chan struct{}, cfg.MaxConcurrentHashes), usage: newKeyUsage(), dummyHash: dummy}, nil
+	return &Identity{cfg: cfg, w: Writer{Store: cfg.Store, NowFunc: cfg.NowFunc}, hashes: make(chan struct{}, cfg.MaxConcurrentHashes), usage: newKeyUsage(), dummyHash: dummy}, nil
 }
 
 // Principal is who makes a request: a user through an access token, or an
@@ -191,56 +187,17 @@ func UserIDFor(email string) string { return derivedID("user", email).String() }
 // APIKeyIDFor returns the id of the API key with a prefix.
 func APIKeyIDFor(prefix string) string { return derivedID("api_key", prefix).String() }
 
-// loadStream applies a whole identity stream of type want to agg; it fails
-// when the stream is longer than maxIdentityEvents. A stream of another
-// type (an id that names a task, say) leaves agg empty, as no stream does.
-func loadStream(ctx context.Context, r StreamReader, want domain.StreamType, streamID string, agg interface {
-	Apply(domain.Event) error
-	Seq() int64
-},
-) error {
-	for {
-		page, err := r.ReadStream(ctx, streamID, agg.Seq(), 0)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", streamID, err)
-		}
-		if len(page) == 0 || page[0].StreamType != want {
-			return nil
-		}
-		for i := range page {
-			if err := agg.Apply(page[i]); err != nil {
-				return fmt.Errorf("load %s: %w", streamID, err)
-			}
-		}
-		if agg.Seq() > maxIdentityEvents {
-			return fmt.Errorf("load %s: more than %d events", streamID, maxIdentityEvents)
-		}
-	}
+// load applies the identity stream streamID of type want to agg (see
+// Load); a stream of another type (an id that names a task, say) leaves
+// agg empty, as no stream does.
+func (id *Identity) load(ctx context.Context, want domain.StreamType, streamID string, agg Aggregate) error {
+	return Load(ctx, id.w.Store, eventstore.Stream{ID: streamID, Type: want}, agg)
 }
 
-// appendOne appends one event with payload p to a stream at expectedSeq.
-func (id *Identity) appendOne(ctx context.Context, stream eventstore.Stream, expectedSeq int64, typ domain.EventType, p any, meta domain.Metadata) error {
-	return appendEvent(ctx, id.cfg.Store, stream, expectedSeq, typ, p, meta, id.cfg.NowFunc())
-}
-
-// appendEvent appends one event with payload p, occurring at at, to a
-// stream at expectedSeq.
-func appendEvent(ctx context.Context, store EventAppender, stream eventstore.Stream, expectedSeq int64, typ domain.EventType, p any, meta domain.Metadata, at time.Time) error {
-	payload, err := canonicalPayload(p)
-	if err != nil {
-		return err
-	}
-	eventID, err := uuid.NewV7()
-	if err != nil {
-		return fmt.Errorf("new event id: %w", err)
-	}
-	_, err = store.Append(ctx, stream, expectedSeq, []domain.NewEvent{{
-		EventID: eventID, Type: typ, Payload: payload, Metadata: meta, OccurredAt: at,
-	}})
-	if err != nil {
-		return fmt.Errorf("append %s to %s: %w", typ, stream.ID, err)
-	}
-	return nil
+// appendOne appends the event of payload p to a stream at expectedSeq.
+func (id *Identity) appendOne(ctx context.Context, stream eventstore.Stream, expectedSeq int64, p domain.Payload, meta domain.Metadata) error {
+	_, err := id.w.Append(ctx, Target{Stream: stream, Meta: meta}, expectedSeq, p)
+	return err
 }
 
 // hashPassword hashes with Argon2id, at most MaxConcurrentHashes at once.

@@ -38,7 +38,7 @@ func (id *Identity) Login(ctx context.Context, cmd Login) (Tokens, error) {
 	}
 	userID := UserIDFor(email)
 	var user domain.User
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &user); err != nil {
+	if err := id.load(ctx, domain.StreamUser, userID, &user); err != nil {
 		return Tokens{}, err
 	}
 	stored := user.PasswordHash()
@@ -72,7 +72,7 @@ func (id *Identity) Login(ctx context.Context, cmd Login) (Tokens, error) {
 // that does not exist) is ErrBadCredentials.
 func (id *Identity) memberRole(ctx context.Context, tenantID, userID string) (domain.Role, error) {
 	var tenant domain.Tenant
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamTenant, tenantID, &tenant); err != nil {
+	if err := id.load(ctx, domain.StreamTenant, tenantID, &tenant); err != nil {
 		return "", err
 	}
 	role, ok := tenant.Role(userID)
@@ -88,7 +88,7 @@ func (id *Identity) rehash(ctx context.Context, user *domain.User, userID, passw
 	hash, err := id.hashPassword(ctx, password)
 	if err == nil {
 		stream := eventstore.Stream{ID: userID, Type: domain.StreamUser, TenantID: user.HomeTenantID()}
-		err = id.appendOne(ctx, stream, user.Seq(), domain.UserPasswordChangedType, &domain.UserPasswordChanged{PasswordHash: hash}, meta)
+		err = id.appendOne(ctx, stream, user.Seq(), &domain.UserPasswordChanged{PasswordHash: hash}, meta)
 	}
 	if err != nil {
 		id.cfg.Logger.WarnContext(ctx, "identity: could not store a stronger password hash", "user_id", userID, "err", err)
@@ -112,7 +112,7 @@ func (id *Identity) startSession(ctx context.Context, userID, tenantID string, r
 		TokenHash: hexHash(hash),
 		UserID:    userID,
 	}
-	if err := id.appendOne(ctx, stream, 0, domain.SessionStartedType, started, meta); err != nil {
+	if err := id.appendOne(ctx, stream, 0, started, meta); err != nil {
 		return Tokens{}, fmt.Errorf("start session: %w", err)
 	}
 	return id.issue(userID, tenantID, role, refresh)

@@ -2,11 +2,9 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -41,15 +39,14 @@ func (id *Identity) AddMember(ctx context.Context, cmd AddMember) (userID string
 	}
 	userID = UserIDFor(email)
 	var user domain.User
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &user); err != nil {
+	if err := id.load(ctx, domain.StreamUser, userID, &user); err != nil {
 		return "", err
 	}
 	if !user.Exists() {
 		return "", ErrUserNotFound
 	}
-	err = id.changeTenant(ctx, cmd.By, cmd.Meta, func(t *domain.Tenant) (domain.EventType, any, error) {
-		added, err := t.DecideAddMember(userID, role)
-		return domain.TenantMemberAddedType, added, err
+	err = id.changeTenant(ctx, cmd.By, cmd.Meta, func(t *domain.Tenant) ([]domain.Payload, error) {
+		return t.DecideAddMember(userID, role)
 	})
 	if err != nil {
 		return "", err
@@ -75,14 +72,14 @@ func (id *Identity) ListMembers(ctx context.Context, by Principal) ([]Member, er
 		return nil, err
 	}
 	var tenant domain.Tenant
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamTenant, by.TenantID, &tenant); err != nil {
+	if err := id.load(ctx, domain.StreamTenant, by.TenantID, &tenant); err != nil {
 		return nil, err
 	}
 	members := tenant.Members()
 	out := make([]Member, 0, len(members))
 	for _, userID := range slices.Sorted(maps.Keys(members)) {
 		var u domain.User
-		if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &u); err != nil {
+		if err := id.load(ctx, domain.StreamUser, userID, &u); err != nil {
 			return nil, err
 		}
 		out = append(out, Member{UserID: userID, Email: u.Email(), Role: members[userID]})
@@ -101,15 +98,11 @@ func (id *Identity) ChangeMemberRole(ctx context.Context, by Principal, userID, 
 	if err != nil {
 		return err
 	}
-	return id.changeTenant(ctx, by, meta, func(t *domain.Tenant) (domain.EventType, any, error) {
+	return id.changeTenant(ctx, by, meta, func(t *domain.Tenant) ([]domain.Payload, error) {
 		if old, _ := t.Role(userID); (old == domain.RoleOwner || r == domain.RoleOwner) && !by.isOwner() {
-			return "", nil, fmt.Errorf("%w: only an owner may make or unmake owners", ErrForbidden)
+			return nil, fmt.Errorf("%w: only an owner may make or unmake owners", ErrForbidden)
 		}
-		changed, err := t.DecideChangeRole(userID, r)
-		if changed == nil {
-			return "", nil, err
-		}
-		return domain.TenantMemberRoleChangedType, changed, err
+		return t.DecideChangeRole(userID, r)
 	})
 }
 
@@ -120,46 +113,32 @@ func (id *Identity) RemoveMember(ctx context.Context, by Principal, userID strin
 	if err := by.require(domain.ActionManageMembers); err != nil {
 		return err
 	}
-	return id.changeTenant(ctx, by, meta, func(t *domain.Tenant) (domain.EventType, any, error) {
+	return id.changeTenant(ctx, by, meta, func(t *domain.Tenant) ([]domain.Payload, error) {
 		if old, _ := t.Role(userID); old == domain.RoleOwner && !by.isOwner() {
-			return "", nil, fmt.Errorf("%w: only an owner may remove an owner", ErrForbidden)
+			return nil, fmt.Errorf("%w: only an owner may remove an owner", ErrForbidden)
 		}
-		removed, err := t.DecideRemoveMember(userID)
-		return domain.TenantMemberRemovedType, removed, err
+		return t.DecideRemoveMember(userID)
 	})
 }
 
-// changeTenant lets decide pick the event of the principal's tenant (see
-// updateTenant) and appends it as the principal.
-func (id *Identity) changeTenant(ctx context.Context, by Principal, meta domain.Metadata, decide func(*domain.Tenant) (domain.EventType, any, error)) error {
+// changeTenant lets decide pick the events of the principal's tenant (see
+// updateTenant) and appends them as the principal.
+func (id *Identity) changeTenant(ctx context.Context, by Principal, meta domain.Metadata, decide func(*domain.Tenant) ([]domain.Payload, error)) error {
 	meta.Actor = by.Actor()
-	return updateTenant(ctx, id.cfg.Store, by.TenantID, meta, id.cfg.NowFunc, decide)
+	return updateTenant(ctx, id.w, by.TenantID, meta, decide)
 }
 
-// updateTenant loads a tenant, lets decide pick the event that follows
-// (none: a no-op) and appends it, catching up and deciding again when the
-// tenant changed meanwhile. A tenant that does not exist is
-// ErrTenantNotFound.
-func updateTenant(ctx context.Context, store StreamStore, tenantID string, meta domain.Metadata, now func() time.Time,
-	decide func(*domain.Tenant) (domain.EventType, any, error),
-) error {
+// updateTenant loads a tenant and updates it with decide (see Update). A
+// tenant that does not exist is ErrTenantNotFound.
+func updateTenant(ctx context.Context, w Writer, tenantID string, meta domain.Metadata, decide func(*domain.Tenant) ([]domain.Payload, error)) error {
+	stream := eventstore.Stream{ID: tenantID, Type: domain.StreamTenant, TenantID: tenantID}
 	var tenant domain.Tenant
-	for range 3 {
-		if err := loadStream(ctx, store, domain.StreamTenant, tenantID, &tenant); err != nil {
-			return err
-		}
-		if !tenant.Exists() {
-			return fmt.Errorf("tenant %s: %w", tenantID, ErrTenantNotFound)
-		}
-		typ, payload, err := decide(&tenant)
-		if err != nil || typ == "" {
-			return err
-		}
-		stream := eventstore.Stream{ID: tenantID, Type: domain.StreamTenant, TenantID: tenantID}
-		err = appendEvent(ctx, store, stream, tenant.Seq(), typ, payload, meta, now())
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return err
-		}
+	if err := Load(ctx, w.Store, stream, &tenant); err != nil {
+		return err
 	}
-	return fmt.Errorf("the tenant kept changing; try again: %w", eventstore.ErrConflict)
+	if !tenant.Exists() {
+		return fmt.Errorf("tenant %s: %w", tenantID, ErrTenantNotFound)
+	}
+	_, err := Update(ctx, w, Target{Stream: stream, Meta: meta}, &tenant, decide)
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/plans"
 )
 
@@ -81,7 +82,7 @@ func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) 
 		return c.plan, nil
 	}
 	var t domain.Tenant
-	if err := loadStream(ctx, q.store, domain.StreamTenant, tenantID, &t); err != nil {
+	if err := Load(ctx, q.store, eventstore.Stream{ID: tenantID, Type: domain.StreamTenant}, &t); err != nil {
 		return plans.Plan{}, err
 	}
 	p := q.catalog.Get(t.Plan())
@@ -126,21 +127,3 @@ func (q *Quotas) startedBefore(ctx context.Context, cmd StartTask) (bool, error)
 
 // ErrTenantNotFound reports an operator command on a tenant that does not exist.
 var ErrTenantNotFound = errors.New("tenant not found")
-
-// SetPlan puts a tenant on a plan, an operator's command (axontask tenants
-// set-plan) until billing sets plans. Setting the plan it is on is a no-op.
-// It takes effect on every API process within planCacheTTL.
-func SetPlan(ctx context.Context, store StreamStore, tenantID string, plan domain.PlanName, meta domain.Metadata, now func() time.Time) error {
-	if _, err := domain.ParsePlanName(string(plan)); err != nil {
-		return err
-	}
-	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
-		return err
-	}
-	return updateTenant(ctx, store, tenantID, meta, now, func(t *domain.Tenant) (domain.EventType, any, error) {
-		if t.Plan() == plan {
-			return "", nil, nil
-		}
-		return domain.TenantPlanChangedType, &domain.TenantPlanChanged{Plan: plan}, nil
-	})
-}

@@ -117,18 +117,19 @@ func TestSetPlan(t *testing.T) {
 		if got := plan(); got != domain.PlanTrial {
 			t.Fatalf("a new tenant is on %s, want trial", got)
 		}
+		setPlan := commands.NewSetPlanHandler(b.store, time.Now)
 		for range 2 { // the second is a no-op
-			if err := commands.SetPlan(ctx, b.store, tok.TenantID, domain.PlanPro, domain.Metadata{Actor: "operator"}, time.Now); err != nil {
+			if _, err := setPlan.Handle(ctx, commands.SetPlan{TenantID: tok.TenantID, Plan: domain.PlanPro, Meta: domain.Metadata{Actor: "operator"}}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if got := plan(); got != domain.PlanPro {
 			t.Fatalf("after set-plan: %s, want pro", got)
 		}
-		if err := commands.SetPlan(ctx, b.store, "no-such-tenant", domain.PlanPro, domain.Metadata{}, time.Now); !errors.Is(err, commands.ErrTenantNotFound) {
+		if _, err := setPlan.Handle(ctx, commands.SetPlan{TenantID: "no-such-tenant", Plan: domain.PlanPro}); !errors.Is(err, commands.ErrTenantNotFound) {
 			t.Fatalf("unknown tenant: %v", err)
 		}
-		if err := commands.SetPlan(ctx, b.store, tok.TenantID, "gold", domain.Metadata{}, time.Now); err == nil {
+		if _, err := setPlan.Handle(ctx, commands.SetPlan{TenantID: tok.TenantID, Plan: "gold"}); err == nil {
 			t.Fatal("an unknown plan was set")
 		}
 	})

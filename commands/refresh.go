@@ -29,7 +29,7 @@ func (id *Identity) Refresh(ctx context.Context, cmd Refresh) (Tokens, error) {
 		return Tokens{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	var s domain.Session
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamSession, sessionID.String(), &s); err != nil {
+	if err := id.load(ctx, domain.StreamSession, sessionID.String(), &s); err != nil {
 		return Tokens{}, err
 	}
 	switch err := s.CheckRefresh(hexHash(hash), id.cfg.NowFunc()); {
@@ -53,7 +53,7 @@ func (id *Identity) Refresh(ctx context.Context, cmd Refresh) (Tokens, error) {
 	meta := cmd.Meta
 	meta.Actor = "user:" + s.UserID()
 	stream := eventstore.Stream{ID: sessionID.String(), Type: domain.StreamSession, TenantID: s.TenantID()}
-	err = id.appendOne(ctx, stream, s.Seq(), domain.SessionRefreshedType, &domain.SessionRefreshed{TokenHash: hexHash(nextHash)}, meta)
+	err = id.appendOne(ctx, stream, s.Seq(), &domain.SessionRefreshed{TokenHash: hexHash(nextHash)}, meta)
 	if errors.Is(err, eventstore.ErrConflict) {
 		// Another refresh of the same token won the race: a replay.
 		return id.Refresh(ctx, cmd)
@@ -72,7 +72,7 @@ func (id *Identity) Logout(ctx context.Context, refreshToken string, meta domain
 		return fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	var s domain.Session
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamSession, sessionID.String(), &s); err != nil {
+	if err := id.load(ctx, domain.StreamSession, sessionID.String(), &s); err != nil {
 		return err
 	}
 	switch err := s.CheckRefresh(hexHash(hash), id.cfg.NowFunc()); {
@@ -85,27 +85,14 @@ func (id *Identity) Logout(ctx context.Context, refreshToken string, meta domain
 	return nil
 }
 
-// revokeSession appends session.revoked; a conflict means the session moved
-// on, and it tries again (3 times in all) from the new state; other
-// failures are logged (the caller's answer does not change).
+// revokeSession appends session.revoked (see Update: a session that moved
+// on meanwhile is decided on again); failures are logged, the caller's
+// answer does not change.
 func (id *Identity) revokeSession(ctx context.Context, sessionID string, s *domain.Session, reason string, meta domain.Metadata) {
-	for range 3 {
-		if s.Revoked() {
-			return
-		}
-		meta.Actor = "user:" + s.UserID()
-		stream := eventstore.Stream{ID: sessionID, Type: domain.StreamSession, TenantID: s.TenantID()}
-		err := id.appendOne(ctx, stream, s.Seq(), domain.SessionRevokedType, &domain.SessionRevoked{Reason: reason}, meta)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, eventstore.ErrConflict) {
-			id.cfg.Logger.ErrorContext(ctx, "identity: revoke session", "session_id", sessionID, "err", err)
-			return
-		}
-		if err := loadStream(ctx, id.cfg.Store, domain.StreamSession, sessionID, s); err != nil {
-			id.cfg.Logger.ErrorContext(ctx, "identity: revoke session", "session_id", sessionID, "err", err)
-			return
-		}
+	meta.Actor = "user:" + s.UserID()
+	to := Target{Stream: eventstore.Stream{ID: sessionID, Type: domain.StreamSession, TenantID: s.TenantID()}, Meta: meta}
+	_, err := Update(ctx, id.w, to, s, func(s *domain.Session) ([]domain.Payload, error) { return s.DecideRevoke(reason) })
+	if err != nil {
+		id.cfg.Logger.ErrorContext(ctx, "identity: revoke session", "session_id", sessionID, "err", err)
 	}
 }

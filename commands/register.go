@@ -46,7 +46,7 @@ func (id *Identity) Register(ctx context.Context, cmd Register) (Tokens, error) 
 	}
 	userID := UserIDFor(email)
 	var user domain.User
-	if err := loadStream(ctx, id.cfg.Store, domain.StreamUser, userID, &user); err != nil {
+	if err := id.load(ctx, domain.StreamUser, userID, &user); err != nil {
 		return Tokens{}, err
 	}
 	if user.Exists() {
@@ -64,13 +64,11 @@ func (id *Identity) Register(ctx context.Context, cmd Register) (Tokens, error) 
 	meta := cmd.Meta
 	meta.Actor = "user:" + userID
 	tenantStream := eventstore.Stream{ID: tenantID, Type: domain.StreamTenant, TenantID: tenantID}
-	if err := id.appendOne(ctx, tenantStream, 0, domain.TenantCreatedType,
-		&domain.TenantCreated{Name: cmd.TenantName, OwnerID: userID}, meta); err != nil {
+	if err := id.appendOne(ctx, tenantStream, 0, &domain.TenantCreated{Name: cmd.TenantName, OwnerID: userID}, meta); err != nil {
 		return Tokens{}, fmt.Errorf("register: %w", err)
 	}
 	userStream := eventstore.Stream{ID: userID, Type: domain.StreamUser, TenantID: tenantID}
-	err = id.appendOne(ctx, userStream, 0, domain.UserRegisteredType,
-		&domain.UserRegistered{Email: email, HomeTenantID: tenantID, PasswordHash: hash}, meta)
+	err = id.appendOne(ctx, userStream, 0, &domain.UserRegistered{Email: email, HomeTenantID: tenantID, PasswordHash: hash}, meta)
 	if errors.Is(err, eventstore.ErrConflict) {
 		return Tokens{}, ErrEmailTaken
 	}

@@ -96,18 +96,18 @@ func (c StartTaskConfig) validate() error {
 
 // StartTaskHandler handles StartTask. It is safe for concurrent use.
 type StartTaskHandler struct {
-	store EventAppender
-	cfg   StartTaskConfig
+	w   Writer
+	cfg StartTaskConfig
 }
 
 // NewStartTaskHandler returns a handler that appends to store. It fails
 // when cfg, with its defaults, cannot work.
-func NewStartTaskHandler(store EventAppender, cfg StartTaskConfig) (*StartTaskHandler, error) {
+func NewStartTaskHandler(store StreamStore, cfg StartTaskConfig) (*StartTaskHandler, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &StartTaskHandler{store: store, cfg: cfg}, nil
+	return &StartTaskHandler{w: Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg}, nil
 }
 
 // Handle validates cmd and appends task.created (with the adapter's
@@ -166,30 +166,26 @@ type timeoutLimits struct {
 	plan     domain.PlanName
 }
 
-// appendStart appends a validated start: task.created with created's
-// payload, and task.queued.
+// appendStart appends a validated start: the events domain.Task.DecideStart
+// picks for a new task with created's payload. It appends at seq 0 without
+// reading the stream first: a stream that exists is a conflict.
 func (h *StartTaskHandler) appendStart(ctx context.Context, cmd StartTask, created *domain.TaskCreated) (StartTaskResult, error) {
-	createdPayload, err := canonicalPayload(created)
+	var task domain.Task
+	decided, err := task.DecideStart(created)
 	if err != nil {
 		return StartTaskResult{}, err
 	}
-	queuedPayload, err := canonicalPayload(&domain.TaskQueued{Attempt: 1, Reason: "created"})
+	taskID, eventIDs, err := startIDs(cmd, len(decided))
 	if err != nil {
 		return StartTaskResult{}, err
-	}
-
-	taskID, eventIDs, err := startIDs(cmd, 2)
-	if err != nil {
-		return StartTaskResult{}, err
-	}
-	now := h.cfg.NowFunc()
-	meta := withCausation(cmd.Meta, cmd.CommandID)
-	events := []domain.NewEvent{
-		{EventID: eventIDs[0], Type: domain.TaskCreatedType, Payload: createdPayload, Metadata: meta, OccurredAt: now},
-		{EventID: eventIDs[1], Type: domain.TaskQueuedType, Payload: queuedPayload, Metadata: meta, OccurredAt: now},
 	}
 	stream := taskStream(taskID, cmd.TenantID)
-	stored, err := h.store.Append(ctx, stream, 0, events)
+	to := Target{Stream: stream, Meta: withCausation(cmd.Meta, cmd.CommandID), EventIDFunc: func(i int) uuid.UUID { return eventIDs[i] }}
+	events, err := h.w.NewEvents(to, decided)
+	if err != nil {
+		return StartTaskResult{}, err
+	}
+	stored, err := h.w.Store.Append(ctx, stream, 0, events)
 	var verr *domain.ValidationError
 	switch {
 	case err == nil:
@@ -210,7 +206,7 @@ func (h *StartTaskHandler) appendStart(ctx context.Context, cmd StartTask, creat
 	}
 	// A repeated command gets the first one's events back; they must be this
 	// very command. (A pruned payload, nil, cannot be compared.)
-	if p := stored[0].Payload; p != nil && !bytes.Equal(p, createdPayload) {
+	if p := stored[0].Payload; p != nil && !bytes.Equal(p, events[0].Payload) {
 		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started task %s with other arguments: %w", cmd.CommandID, taskID, ErrCommandIDReused)
 	}
 	return StartTaskResult{TaskID: taskID, Events: stored, LastSeq: stored[len(stored)-1].Seq}, nil

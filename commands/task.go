@@ -44,32 +44,12 @@ func taskStream(taskID uuid.UUID, tenantID string) eventstore.Stream {
 }
 
 // CatchUpTask applies the events of a task's stream after task.Seq() to
-// task, page by page up to the stream's end, calling visit (when not nil)
-// for each event applied. A stream that is empty, holds no task, or belongs
-// to another tenant than tenantID is ErrTaskNotFound. Calling it again on
-// the same task reads only the events appended since.
-func CatchUpTask(ctx context.Context, r StreamReader, taskID uuid.UUID, tenantID string, task *domain.Task, visit func(*domain.Event)) error {
-	streamID := taskID.String()
-	for {
-		page, err := r.ReadStream(ctx, streamID, task.Seq(), 0)
-		if err != nil {
-			return fmt.Errorf("read task %s: %w", taskID, err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for i := range page {
-			e := &page[i]
-			if e.Seq == 1 && (e.TenantID != tenantID || e.StreamType != domain.StreamTask) {
-				return fmt.Errorf("task %s: %w", taskID, ErrTaskNotFound)
-			}
-			if err := task.Apply(*e); err != nil {
-				return fmt.Errorf("rebuild task %s at seq %d: %w", taskID, e.Seq, err)
-			}
-			if visit != nil {
-				visit(e)
-			}
-		}
+// task (see Load). A stream that is empty, holds no task, or belongs to
+// another tenant than tenantID is ErrTaskNotFound. Calling it again on the
+// same task reads only the events appended since.
+func CatchUpTask(ctx context.Context, r StreamReader, taskID uuid.UUID, tenantID string, task Aggregate) error {
+	if err := Load(ctx, r, taskStream(taskID, tenantID), task); err != nil {
+		return err
 	}
 	if task.Seq() == 0 {
 		return fmt.Errorf("task %s: %w", taskID, ErrTaskNotFound)

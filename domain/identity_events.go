@@ -28,11 +28,17 @@ type TenantCreated struct {
 	OwnerID string `json:"owner_id"`
 }
 
+// EventType returns TenantCreatedType.
+func (TenantCreated) EventType() EventType { return TenantCreatedType }
+
 // TenantMemberAdded makes a user a member of the tenant with a role.
 type TenantMemberAdded struct {
 	Role   Role   `json:"role"`
 	UserID string `json:"user_id"`
 }
+
+// EventType returns TenantMemberAddedType.
+func (TenantMemberAdded) EventType() EventType { return TenantMemberAddedType }
 
 // TenantMemberRoleChanged gives a member another role.
 type TenantMemberRoleChanged struct {
@@ -40,16 +46,25 @@ type TenantMemberRoleChanged struct {
 	UserID string `json:"user_id"`
 }
 
+// EventType returns TenantMemberRoleChangedType.
+func (TenantMemberRoleChanged) EventType() EventType { return TenantMemberRoleChangedType }
+
 // TenantMemberRemoved ends a user's membership.
 type TenantMemberRemoved struct {
 	UserID string `json:"user_id"`
 }
+
+// EventType returns TenantMemberRemovedType.
+func (TenantMemberRemoved) EventType() EventType { return TenantMemberRemovedType }
 
 // TenantPlanChanged puts the tenant on another plan. Before the first one a
 // tenant is on the deployment's default plan.
 type TenantPlanChanged struct {
 	Plan PlanName `json:"plan"`
 }
+
+// EventType returns TenantPlanChangedType.
+func (TenantPlanChanged) EventType() EventType { return TenantPlanChangedType }
 
 // UserRegistered is the first event of a user stream. HomeTenantID is the
 // tenant the user created when registering; the user stream belongs to it.
@@ -59,11 +74,17 @@ type UserRegistered struct {
 	PasswordHash string `json:"password_hash"`
 }
 
+// EventType returns UserRegisteredType.
+func (UserRegistered) EventType() EventType { return UserRegisteredType }
+
 // UserPasswordChanged replaces a user's password hash (a new password, or
 // the same one hashed with stronger parameters).
 type UserPasswordChanged struct {
 	PasswordHash string `json:"password_hash"`
 }
+
+// EventType returns UserPasswordChangedType.
+func (UserPasswordChanged) EventType() EventType { return UserPasswordChangedType }
 
 // APIKeyCreated is the first event of an API key stream. Prefix finds the
 // key (the stream id derives from it); SecretHash checks it.
@@ -75,11 +96,17 @@ type APIKeyCreated struct {
 	SecretHash string   `json:"secret_hash"`
 }
 
+// EventType returns APIKeyCreatedType.
+func (APIKeyCreated) EventType() EventType { return APIKeyCreatedType }
+
 // APIKeyRevoked ends an API key; nothing follows it.
 type APIKeyRevoked struct {
 	Reason    string `json:"reason,omitempty"`
 	RevokedBy string `json:"revoked_by"`
 }
+
+// EventType returns APIKeyRevokedType.
+func (APIKeyRevoked) EventType() EventType { return APIKeyRevokedType }
 
 // SessionStarted is the first event of a session stream: one login, whose
 // refresh tokens form one family. The stream belongs to the tenant the
@@ -90,14 +117,23 @@ type SessionStarted struct {
 	UserID    string `json:"user_id"`
 }
 
+// EventType returns SessionStartedType.
+func (SessionStarted) EventType() EventType { return SessionStartedType }
+
 // SessionRefreshed marks the session's current refresh token used and makes
 // TokenHash the current one.
 type SessionRefreshed struct {
 	TokenHash string `json:"token_hash"`
 }
 
+// EventType returns SessionRefreshedType.
+func (SessionRefreshed) EventType() EventType { return SessionRefreshedType }
+
 // SessionRevoked ends a session (logout, or a used refresh token presented
 // again); nothing follows it.
 type SessionRevoked struct {
 	Reason string `json:"reason"`
 }
+
+// EventType returns SessionRevokedType.
+func (SessionRevoked) EventType() EventType { return SessionRevokedType }

@@ -2,7 +2,6 @@ package domain_test
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 type applier interface{ Apply(domain.Event) error }
 
 // givenPayloads applies events with the given payloads, in order, to agg.
-func givenPayloads(t *testing.T, agg applier, payloads ...any) {
+func givenPayloads(t *testing.T, agg applier, payloads ...domain.Payload) {
 	t.Helper()
 	for i, p := range payloads {
 		if err := agg.Apply(payloadEvent(t, int64(i+1), p)); err != nil {
@@ -24,21 +23,15 @@ func givenPayloads(t *testing.T, agg applier, payloads ...any) {
 	}
 }
 
-func payloadEvent(t *testing.T, seq int64, p any) domain.Event {
+func payloadEvent(t *testing.T, seq int64, p domain.Payload) domain.Event {
 	t.Helper()
-	typ := map[string]domain.EventType{}
-	for et, sample := range domain.Samples() {
-		typ[typeName(sample)] = et
-	}
 	b, err := domain.MarshalPayload(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return domain.Event{EventID: uuid.New(), StreamID: "s", Seq: seq, TenantID: "tenant-1", Type: typ[typeName(p)],
+	return domain.Event{EventID: uuid.New(), StreamID: "s", Seq: seq, TenantID: "tenant-1", Type: p.EventType(),
 		Payload: b, OccurredAt: t0.Add(time.Duration(seq) * time.Second)}
 }
-
-func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
 func TestTenantKeepsAnOwner(t *testing.T) {
 	t.Parallel()
@@ -68,7 +61,7 @@ func TestTenantKeepsAnOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tenant.Apply(payloadEvent(t, 3, promote)); err != nil {
+	if err := tenant.Apply(payloadEvent(t, 3, promote[0])); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tenant.DecideRemoveMember("ada"); err != nil {
@@ -158,5 +151,24 @@ func TestNormalizeEmail(t *testing.T) {
 		if _, err := domain.NormalizeEmail(in); !errors.As(err, &ve) || ve.Field != "email" {
 			t.Errorf("NormalizeEmail(%q) error = %v, want a ValidationError for email", in, err)
 		}
+	}
+}
+
+func TestTenantDecidePlan(t *testing.T) {
+	t.Parallel()
+	var tenant domain.Tenant
+	givenPayloads(t, &tenant, &domain.TenantCreated{Name: "Acme", OwnerID: "ada"})
+	got, err := tenant.DecidePlan(domain.PlanPro)
+	if err != nil || len(got) != 1 || *got[0].(*domain.TenantPlanChanged) != (domain.TenantPlanChanged{Plan: domain.PlanPro}) {
+		t.Fatalf("DecidePlan(pro) = %v, %v", got, err)
+	}
+	if err := tenant.Apply(payloadEvent(t, 2, got[0])); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tenant.DecidePlan(domain.PlanPro); got != nil || err != nil {
+		t.Fatalf("the plan it is on: %v, %v; want nothing", got, err)
+	}
+	if _, err := tenant.DecidePlan("gold"); err == nil {
+		t.Fatal("an unknown plan was accepted")
 	}
 }

@@ -7,33 +7,50 @@ import (
 	"slices"
 )
 
-// registry maps every known event type to a constructor of its payload.
-var registry = map[EventType]func() any{
-	TaskCreatedType:         func() any { return new(TaskCreated) },
-	TaskQueuedType:          func() any { return new(TaskQueued) },
-	TaskStartedType:         func() any { return new(TaskStarted) },
-	TaskOutputType:          func() any { return new(TaskOutput) },
-	TaskProgressType:        func() any { return new(TaskProgress) },
-	TaskCancelRequestedType: func() any { return new(TaskCancelRequested) },
-	TaskLeaseLostType:       func() any { return new(TaskLeaseLost) },
-	TaskSucceededType:       func() any { return new(TaskSucceeded) },
-	TaskFailedType:          func() any { return new(TaskFailed) },
-	TaskCanceledType:        func() any { return new(TaskCanceled) },
-	TaskTimedOutType:        func() any { return new(TaskTimedOut) },
-	TaskWaitingType:         func() any { return new(TaskWaiting) },
+// Payload is the typed body of an event. Every payload struct of this
+// package knows its event type, so that a type and a payload can never
+// disagree: decisions return payloads, and the event builder takes the type
+// from them.
+type Payload interface {
+	EventType() EventType
+}
 
-	TenantCreatedType:           func() any { return new(TenantCreated) },
-	TenantMemberAddedType:       func() any { return new(TenantMemberAdded) },
-	TenantMemberRoleChangedType: func() any { return new(TenantMemberRoleChanged) },
-	TenantMemberRemovedType:     func() any { return new(TenantMemberRemoved) },
-	TenantPlanChangedType:       func() any { return new(TenantPlanChanged) },
-	UserRegisteredType:          func() any { return new(UserRegistered) },
-	UserPasswordChangedType:     func() any { return new(UserPasswordChanged) },
-	APIKeyCreatedType:           func() any { return new(APIKeyCreated) },
-	APIKeyRevokedType:           func() any { return new(APIKeyRevoked) },
-	SessionStartedType:          func() any { return new(SessionStarted) },
-	SessionRefreshedType:        func() any { return new(SessionRefreshed) },
-	SessionRevokedType:          func() any { return new(SessionRevoked) },
+// registry maps every known event type to a constructor of its payload,
+// keyed by the type the payload itself names.
+var registry = newRegistry(
+	func() Payload { return new(TaskCreated) },
+	func() Payload { return new(TaskQueued) },
+	func() Payload { return new(TaskStarted) },
+	func() Payload { return new(TaskOutput) },
+	func() Payload { return new(TaskProgress) },
+	func() Payload { return new(TaskCancelRequested) },
+	func() Payload { return new(TaskLeaseLost) },
+	func() Payload { return new(TaskSucceeded) },
+	func() Payload { return new(TaskFailed) },
+	func() Payload { return new(TaskCanceled) },
+	func() Payload { return new(TaskTimedOut) },
+	func() Payload { return new(TaskWaiting) },
+
+	func() Payload { return new(TenantCreated) },
+	func() Payload { return new(TenantMemberAdded) },
+	func() Payload { return new(TenantMemberRoleChanged) },
+	func() Payload { return new(TenantMemberRemoved) },
+	func() Payload { return new(TenantPlanChanged) },
+	func() Payload { return new(UserRegistered) },
+	func() Payload { return new(UserPasswordChanged) },
+	func() Payload { return new(APIKeyCreated) },
+	func() Payload { return new(APIKeyRevoked) },
+	func() Payload { return new(SessionStarted) },
+	func() Payload { return new(SessionRefreshed) },
+	func() Payload { return new(SessionRevoked) },
+)
+
+func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
+	r := make(map[EventType]func() Payload, len(constructors))
+	for _, c := range constructors {
+		r[c().EventType()] = c
+	}
+	return r
 }
 
 // MarshalPayload renders a payload struct as JSON without HTML escaping.
@@ -52,9 +69,9 @@ func MarshalPayload(v any) ([]byte, error) {
 
 // Samples returns one example payload of every registered event type, for
 // tests that must cover them all.
-func Samples() map[EventType]any {
+func Samples() map[EventType]Payload {
 	exit := 2
-	return map[EventType]any{
+	return map[EventType]Payload{
 		TaskCreatedType:         &TaskCreated{Adapter: "shell", Args: json.RawMessage(`{"command":["make","test"]}`), Name: "tests", TimeoutS: 600},
 		TaskQueuedType:          &TaskQueued{Attempt: 1, Reason: "created"},
 		TaskStartedType:         &TaskStarted{Attempt: 1, WorkerID: "worker-1"},
@@ -102,7 +119,7 @@ func KnownTypes() []EventType {
 // Decode parses an event's payload into its typed struct (a pointer, e.g.
 // *TaskStarted). It fails with *UnknownEventTypeError for an unregistered
 // type and rejects payloads with unknown fields.
-func Decode(t EventType, payload []byte) (any, error) {
+func Decode(t EventType, payload []byte) (Payload, error) {
 	newPayload, ok := registry[t]
 	if !ok {
 		return nil, &UnknownEventTypeError{Type: t}

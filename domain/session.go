@@ -102,6 +102,15 @@ func (s *Session) CheckRefresh(tokenHash string, now time.Time) error {
 	return ErrRefreshTokenUnknown
 }
 
+// DecideRevoke returns the event that ends the session, with reason; none
+// when it has ended already.
+func (s *Session) DecideRevoke(reason string) ([]Payload, error) {
+	if s.revoked {
+		return nil, nil
+	}
+	return []Payload{&SessionRevoked{Reason: reason}}, nil
+}
+
 // equalHex compares two token hashes in constant time.
 func equalHex(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -39,6 +40,8 @@ type Task struct {
 	cancelRequested bool
 	leaseLost       bool
 	timeoutS        int
+	adapter         Adapter
+	args            string // kept as a string so that a Task stays comparable
 	waitingReason   string
 	createdAt       time.Time
 	startedAt       time.Time
@@ -72,6 +75,20 @@ func (t *Task) WaitingReason() string { return t.waitingReason }
 
 // TimeoutS returns the task's timeout in seconds.
 func (t *Task) TimeoutS() int { return t.timeoutS }
+
+// Adapter returns the executor the task runs on; empty for an empty stream
+// or a pruned task.created payload.
+func (t *Task) Adapter() Adapter { return t.adapter }
+
+// Args returns a copy of the adapter's arguments as task.created stored
+// them (canonical JSON); empty when that payload was pruned.
+func (t *Task) Args() json.RawMessage { return json.RawMessage(t.args) }
+
+// HeldBy reports whether workerID holds the task's current attempt: the
+// task runs on it and no one has taken the attempt away (task.lease_lost).
+func (t *Task) HeldBy(workerID string) bool {
+	return t.State() == StateRunning && !t.leaseLost && t.workerID == workerID
+}
 
 // CreatedAt returns when the task was created (zero for an empty stream).
 func (t *Task) CreatedAt() time.Time { return t.createdAt }
@@ -132,6 +149,8 @@ func (t *Task) Apply(e Event) error {
 	case *TaskCreated:
 		t.state = StateCreated
 		t.timeoutS = p.TimeoutS
+		t.adapter = Adapter(p.Adapter)
+		t.args = string(p.Args)
 		t.createdAt = e.OccurredAt
 	case *TaskWaiting:
 		t.waitingReason = p.Reason
@@ -181,38 +200,4 @@ func (t *Task) end(s TaskState, at time.Time) {
 	t.waitingReason = ""
 	t.endedAt = at
 	t.workerID = ""
-}
-
-// CancelDecision is what a cancel command must append, if anything.
-type CancelDecision int
-
-// Outcomes of Task.DecideCancel.
-const (
-	// CancelNothing: a cancel was already requested; the command is a no-op.
-	CancelNothing CancelDecision = iota
-	// CancelNow: the task has not started; append task.canceled.
-	CancelNow
-	// CancelRequest: the task runs; append task.cancel_requested and let the worker stop it.
-	CancelRequest
-)
-
-// DecideCancel says how to cancel the task. It is idempotent and fails with
-// ErrTaskFinished once the task has ended.
-func (t *Task) DecideCancel() (CancelDecision, error) {
-	switch s := t.State(); {
-	case s.Terminal():
-		return CancelNothing, ErrTaskFinished
-	case s == StateRunning && t.leaseLost:
-		// No worker holds the task any more: cancel it outright, even if a
-		// cancel was requested before the lease was lost.
-		return CancelNow, nil
-	case s == StateRunning && t.cancelRequested:
-		return CancelNothing, nil
-	case s == StateRunning:
-		return CancelRequest, nil
-	case s == StateNew:
-		return CancelNothing, fmt.Errorf("cancel: task does not exist")
-	default:
-		return CancelNow, nil
-	}
 }

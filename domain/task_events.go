@@ -23,17 +23,26 @@ type TaskCreated struct {
 	TimeoutS int             `json:"timeout_s"`
 }
 
+// EventType returns TaskCreatedType.
+func (TaskCreated) EventType() EventType { return TaskCreatedType }
+
 // TaskQueued puts a task up for a worker to claim; Attempt counts from 1.
 type TaskQueued struct {
 	Attempt int    `json:"attempt"`
 	Reason  string `json:"reason,omitempty"`
 }
 
+// EventType returns TaskQueuedType.
+func (TaskQueued) EventType() EventType { return TaskQueuedType }
+
 // TaskStarted records the one claim that won for an attempt.
 type TaskStarted struct {
 	Attempt  int    `json:"attempt"`
 	WorkerID string `json:"worker_id"`
 }
+
+// EventType returns TaskStartedType.
+func (TaskStarted) EventType() EventType { return TaskStartedType }
 
 // TaskOutput is a chunk of a process's output; Offset is the byte offset of
 // Data within that output stream.
@@ -43,16 +52,25 @@ type TaskOutput struct {
 	Stream OutputStream `json:"stream"`
 }
 
+// EventType returns TaskOutputType.
+func (TaskOutput) EventType() EventType { return TaskOutputType }
+
 // TaskProgress reports how far a task has come.
 type TaskProgress struct {
 	Message string  `json:"message,omitempty"`
 	Percent float64 `json:"percent"`
 }
 
+// EventType returns TaskProgressType.
+func (TaskProgress) EventType() EventType { return TaskProgressType }
+
 // TaskCancelRequested asks the worker running a task to stop it.
 type TaskCancelRequested struct {
 	Reason string `json:"reason,omitempty"`
 }
+
+// EventType returns TaskCancelRequestedType.
+func (TaskCancelRequested) EventType() EventType { return TaskCancelRequestedType }
 
 // TaskLeaseLost records that a worker stopped renewing its lease.
 type TaskLeaseLost struct {
@@ -60,11 +78,17 @@ type TaskLeaseLost struct {
 	WorkerID string `json:"worker_id"`
 }
 
+// EventType returns TaskLeaseLostType.
+func (TaskLeaseLost) EventType() EventType { return TaskLeaseLostType }
+
 // TaskSucceeded ends a task that exited successfully.
 type TaskSucceeded struct {
 	ExitCode int    `json:"exit_code"`
 	Summary  string `json:"summary,omitempty"`
 }
+
+// EventType returns TaskSucceededType.
+func (TaskSucceeded) EventType() EventType { return TaskSucceededType }
 
 // TaskFailed ends a task that failed; ExitCode is nil when no process exited.
 type TaskFailed struct {
@@ -72,18 +96,30 @@ type TaskFailed struct {
 	ExitCode *int   `json:"exit_code,omitempty"`
 }
 
+// EventType returns TaskFailedType.
+func (TaskFailed) EventType() EventType { return TaskFailedType }
+
 // TaskCanceled ends a canceled task.
 type TaskCanceled struct {
 	Reason string `json:"reason,omitempty"`
 }
+
+// EventType returns TaskCanceledType.
+func (TaskCanceled) EventType() EventType { return TaskCanceledType }
 
 // TaskTimedOut ends a task that ran past its timeout.
 type TaskTimedOut struct {
 	TimeoutS int `json:"timeout_s"`
 }
 
+// EventType returns TaskTimedOutType.
+func (TaskTimedOut) EventType() EventType { return TaskTimedOutType }
+
 // TaskWaiting says why a queued task has not started: Reason, for people.
 // The task stays queued and starts when a slot frees.
 type TaskWaiting struct {
 	Reason string `json:"reason"`
 }
+
+// EventType returns TaskWaitingType.
+func (TaskWaiting) EventType() EventType { return TaskWaitingType }

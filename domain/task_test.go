@@ -159,45 +159,6 @@ func TestTaskApplyToleratesPrunedPayloads(t *testing.T) {
 	}
 }
 
-func TestTaskDecideCancel(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		given []domain.EventType
-		want  domain.CancelDecision
-		err   error
-	}{
-		{"queued: cancel at once", []domain.EventType{created, queued}, domain.CancelNow, nil},
-		{"running: ask the worker", []domain.EventType{created, queued, started}, domain.CancelRequest, nil},
-		{"already requested: nothing to do", []domain.EventType{created, queued, started, cancelReq}, domain.CancelNothing, nil},
-		{"lease lost: cancel at once", []domain.EventType{created, queued, started, leaseLost}, domain.CancelNow, nil},
-		{"requested, then lease lost: cancel at once", []domain.EventType{created, queued, started, cancelReq, leaseLost}, domain.CancelNow, nil},
-		{"finished", []domain.EventType{created, queued, started, succeeded}, domain.CancelNothing, domain.ErrTaskFinished},
-		{"already canceled", []domain.EventType{created, queued, canceled}, domain.CancelNothing, domain.ErrTaskFinished},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := given(t, tc.given...).DecideCancel()
-			if got != tc.want || !errors.Is(err, tc.err) {
-				t.Fatalf("DecideCancel = %v, %v; want %v, %v", got, err, tc.want, tc.err)
-			}
-			if tc.want != domain.CancelNothing {
-				typ := canceled
-				if tc.want == domain.CancelRequest {
-					typ = cancelReq
-				}
-				if err := given(t, tc.given...).CheckNext(typ); err != nil {
-					t.Fatalf("the decided event %s may not follow: %v", typ, err)
-				}
-			}
-		})
-	}
-	if _, err := given(t).DecideCancel(); err == nil {
-		t.Error("cancel of an empty stream succeeded")
-	}
-}
-
 func contains(types []domain.EventType, typ domain.EventType) bool {
 	for _, x := range types {
 		if x == typ {

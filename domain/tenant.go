@@ -91,19 +91,19 @@ func (t *Tenant) Apply(e Event) error {
 }
 
 // DecideAddMember returns the event that makes userID a member with role.
-func (t *Tenant) DecideAddMember(userID string, role Role) (*TenantMemberAdded, error) {
+func (t *Tenant) DecideAddMember(userID string, role Role) ([]Payload, error) {
 	if _, err := ParseRole(string(role)); err != nil {
 		return nil, err
 	}
 	if _, ok := t.members[userID]; ok {
 		return nil, ErrAlreadyMember
 	}
-	return &TenantMemberAdded{Role: role, UserID: userID}, nil
+	return []Payload{&TenantMemberAdded{Role: role, UserID: userID}}, nil
 }
 
-// DecideChangeRole returns the event that gives member userID role, or nil
-// when they already have it. Demoting the last owner fails with ErrLastOwner.
-func (t *Tenant) DecideChangeRole(userID string, role Role) (*TenantMemberRoleChanged, error) {
+// DecideChangeRole returns the event that gives member userID role, or
+// none when they already have it. Demoting the last owner fails with ErrLastOwner.
+func (t *Tenant) DecideChangeRole(userID string, role Role) ([]Payload, error) {
 	if _, err := ParseRole(string(role)); err != nil {
 		return nil, err
 	}
@@ -116,12 +116,12 @@ func (t *Tenant) DecideChangeRole(userID string, role Role) (*TenantMemberRoleCh
 	case old == RoleOwner && t.owners() == 1:
 		return nil, fmt.Errorf("change the role of %s: %w; make another member owner first", userID, ErrLastOwner)
 	}
-	return &TenantMemberRoleChanged{Role: role, UserID: userID}, nil
+	return []Payload{&TenantMemberRoleChanged{Role: role, UserID: userID}}, nil
 }
 
 // DecideRemoveMember returns the event that removes member userID. Removing
 // the last owner fails with ErrLastOwner.
-func (t *Tenant) DecideRemoveMember(userID string) (*TenantMemberRemoved, error) {
+func (t *Tenant) DecideRemoveMember(userID string) ([]Payload, error) {
 	role, ok := t.members[userID]
 	switch {
 	case !ok:
@@ -129,7 +129,19 @@ func (t *Tenant) DecideRemoveMember(userID string) (*TenantMemberRemoved, error)
 	case role == RoleOwner && t.owners() == 1:
 		return nil, fmt.Errorf("remove %s: %w; make another member owner first", userID, ErrLastOwner)
 	}
-	return &TenantMemberRemoved{UserID: userID}, nil
+	return []Payload{&TenantMemberRemoved{UserID: userID}}, nil
+}
+
+// DecidePlan returns the event that puts the tenant on plan, or none when
+// it is on that plan already.
+func (t *Tenant) DecidePlan(plan PlanName) ([]Payload, error) {
+	if _, err := ParsePlanName(string(plan)); err != nil {
+		return nil, err
+	}
+	if t.plan == plan {
+		return nil, nil
+	}
+	return []Payload{&TenantPlanChanged{Plan: plan}}, nil
 }
 
 func (t *Tenant) owners() int {

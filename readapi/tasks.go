@@ -85,7 +85,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var task domain.Task
-	if err := commands.CatchUpTask(r.Context(), a.cfg.Store, taskID, tenantID, &task, nil); err != nil {
+	if err := commands.CatchUpTask(r.Context(), a.cfg.Store, taskID, tenantID, &task); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -223,7 +223,7 @@ func (a *api) endedBefore(ctx context.Context, taskID uuid.UUID, since int64) (b
 		return false, err
 	}
 	var task domain.Task
-	if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, first[0].TenantID, &task, nil); err != nil {
+	if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, first[0].TenantID, &task); err != nil {
 		return false, err
 	}
 	return task.State().Terminal() && task.Seq() < since, nil

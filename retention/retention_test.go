@@ -95,7 +95,7 @@ func TestPrunesPastRetention(t *testing.T) {
 			}
 		}
 		var status domain.Task
-		if err := commands.CatchUpTask(ctx, s, short, "short", &status, nil); err != nil || status.State() != domain.StateCanceled {
+		if err := commands.CatchUpTask(ctx, s, short, "short", &status); err != nil || status.State() != domain.StateCanceled {
 			t.Fatalf("the pruned task's status: %s, %v", status.State(), err)
 		}
 	})

@@ -100,7 +100,7 @@ func ensureDevCredentials(ctx context.Context, id *commands.Identity, store comm
 			return c, fmt.Errorf("create the local user: %w", err)
 		}
 		// The local tenant is the developer's own: the largest plan.
-		if err := commands.SetPlan(ctx, store, tok.TenantID, domain.PlanEnt, domain.Metadata{Actor: "dev"}, time.Now); err != nil {
+		if _, err := commands.NewSetPlanHandler(store, nil).Handle(ctx, commands.SetPlan{TenantID: tok.TenantID, Plan: domain.PlanEnt, Meta: domain.Metadata{Actor: "dev"}}); err != nil {
 			return c, fmt.Errorf("put the local tenant on the ent plan: %w", err)
 		}
 		access = tok.AccessToken

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"expvar"
 	"flag"
 	"fmt"
 	"io"
@@ -249,10 +250,20 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity
 		return nil, err
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: start, Cancel: cancel, Tasks: store, TokenKey: key, Logger: logger, Identity: identity,
+		Store: store, Hub: hub, Start: commands.Decorate(start, logger, commandMetrics), Cancel: commands.Decorate(cancel, logger, commandMetrics), Tasks: store, TokenKey: key, Logger: logger, Identity: identity,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})
 }
+
+// commandMetrics counts what the command handlers do, in the expvar map
+// "commands".
+var commandMetrics = expvarMetrics{expvar.NewMap("commands")}
+
+// expvarMetrics is a commands.MetricsClient over an expvar map.
+type expvarMetrics struct{ m *expvar.Map }
+
+// Inc adds value to key's counter.
+func (e expvarMetrics) Inc(key string, value int) { e.m.Add(key, int64(value)) }
 
 // corsOrigins returns CORS_ALLOWED_ORIGINS, comma-separated.
 func corsOrigins() []string {

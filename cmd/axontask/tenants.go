@@ -59,7 +59,7 @@ func runTenants(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("tenants: %w", err)
 		}
 		defer func() { _ = s.Close() }()
-		err = commands.SetPlan(ctx, s, fs.Arg(0), plan, domain.Metadata{Actor: "operator"}, time.Now)
+		_, err = commands.NewSetPlanHandler(s, nil).Handle(ctx, commands.SetPlan{TenantID: fs.Arg(0), Plan: plan, Meta: domain.Metadata{Actor: "operator"}})
 		var verr *domain.ValidationError
 		switch {
 		case errors.Is(err, commands.ErrTenantNotFound), errors.As(err, &verr):

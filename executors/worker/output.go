@@ -51,17 +51,17 @@ func (o *output) Output(stream domain.OutputStream, data []byte) {
 	offset := o.offsets[stream]
 	o.offsets[stream] += int64(len(data))
 	o.mu.Unlock()
-	o.queue(domain.TaskOutputType, domain.TaskOutput{Data: string(data), Offset: offset, Stream: stream})
+	o.queue(&domain.TaskOutput{Data: string(data), Offset: offset, Stream: stream})
 }
 
 // Progress implements executors.Sink.
 func (o *output) Progress(percent float64, message string) {
-	o.queue(domain.TaskProgressType, domain.TaskProgress{Message: message, Percent: percent})
+	o.queue(&domain.TaskProgress{Message: message, Percent: percent})
 }
 
 // queue adds an event, counting its payload's size against MaxBufferBytes.
-func (o *output) queue(typ domain.EventType, payload any) {
-	e, err := o.t.newEvent(typ, payload)
+func (o *output) queue(payload domain.Payload) {
+	e, err := o.t.newEvent(payload)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err != nil {

@@ -116,7 +116,7 @@ func (c Config) validate() error {
 var (
 	// ErrNotClaimable: the task is not queued (another worker claimed it,
 	// or it was canceled or has ended). Drop the work message.
-	ErrNotClaimable = errors.New("task is not queued: nothing to claim")
+	ErrNotClaimable = domain.ErrNotClaimable
 	// ErrTaskLost: while it ran, someone else moved the task on (the
 	// watchdog declared the lease lost, or ended it); this worker stopped it
 	// and appended nothing more.
@@ -137,6 +137,7 @@ var (
 // called for many tasks at once.
 type Runner struct {
 	store Store
+	w     commands.Writer
 	cfg   Config
 
 	mu      sync.Mutex
@@ -149,7 +150,7 @@ func New(store Store, cfg Config) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Runner{store: store, cfg: cfg, running: map[string]*handle{}}, nil
+	return &Runner{store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg, running: map[string]*handle{}}, nil
 }
 
 // handle lets Cancel reach a task from the moment it is claimed: a cancel
@@ -195,11 +196,10 @@ func (r *Runner) Run(ctx context.Context, taskID uuid.UUID, tenantID string) err
 // Claimed is a task this worker has claimed and holds a lease on. Call Run
 // exactly once.
 type Claimed struct {
-	t       *run
-	exec    executors.Executor
-	args    any
-	created *domain.TaskCreated
-	lease   eventstore.Lease
+	t     *run
+	exec  executors.Executor
+	args  any
+	lease eventstore.Lease
 }
 
 // Claim claims a queued task (task.started at its head; of all workers
@@ -207,25 +207,27 @@ type Claimed struct {
 // lease. A bus consumer acknowledges its message after Claim, so a worker
 // that dies before claiming leaves the message to be delivered again.
 func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (*Claimed, error) {
-	task, created, err := loadTask(ctx, r.store, taskID, tenantID)
-	if err != nil {
+	var task domain.Task
+	if err := commands.CatchUpTask(ctx, r.store, taskID, tenantID, &task); err != nil {
 		return nil, err
 	}
-	if task.State() != domain.StateQueued {
-		return nil, ErrNotClaimable
+	if _, err := task.DecideClaim(r.cfg.WorkerID, task.Attempt()); err != nil {
+		return nil, err
 	}
-	if created == nil {
+	if task.Adapter() == "" {
 		return nil, fmt.Errorf("task %s: its task.created payload is missing (pruned?)", taskID)
 	}
-	exec, ok := r.cfg.Executors[domain.Adapter(created.Adapter)]
+	exec, ok := r.cfg.Executors[task.Adapter()]
 	if !ok {
-		return nil, fmt.Errorf("task %s: adapter %q: %w", taskID, created.Adapter, executors.ErrUnknownAdapter)
+		return nil, fmt.Errorf("task %s: adapter %q: %w", taskID, task.Adapter(), executors.ErrUnknownAdapter)
 	}
-	args, err := domain.ParseArgs(domain.Adapter(created.Adapter), created.Args)
+	args, err := domain.ParseArgs(task.Adapter(), task.Args())
 	if err != nil {
 		return nil, fmt.Errorf("task %s: stored args: %w", taskID, err)
 	}
-	t := &run{r: r, stream: eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}, task: task}
+	stream := eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}
+	t := &run{r: r, stream: stream, task: &task,
+		to: commands.Target{Stream: stream, Meta: domain.Metadata{Actor: "worker:" + r.cfg.WorkerID, CorrelationID: stream.ID}}}
 	// The lease comes first: it is the tenant's slot, taken only while the
 	// tenant runs fewer tasks than its plan allows.
 	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
@@ -242,7 +244,7 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 			r.cfg.Logger.Warn("worker: could not forget a waiting task that started", "task_id", t.stream.ID, "err", err)
 		}
 	}
-	return &Claimed{t: t, exec: exec, args: args, created: created, lease: lease}, nil
+	return &Claimed{t: t, exec: exec, args: args, lease: lease}, nil
 }
 
 // takeSlot records lease if the task's tenant runs fewer tasks than its
@@ -280,16 +282,11 @@ func (r *Runner) wait(ctx context.Context, t *run, reason string) error {
 	if err := r.store.MarkWaiting(ctx, t.stream.ID, t.stream.TenantID, r.cfg.NowFunc()); err != nil {
 		return fmt.Errorf("task %s: mark waiting: %w", t.stream.ID, err)
 	}
-	if t.task.WaitingReason() != reason {
-		e, err := t.newEvent(domain.TaskWaitingType, domain.TaskWaiting{Reason: reason})
-		if err != nil {
-			return err
-		}
-		// A conflict means the task moved on (started, canceled): the
-		// reason no longer matters.
-		if _, err := r.store.Append(ctx, t.stream, t.task.Seq(), []domain.NewEvent{e}); err != nil && !errors.Is(err, eventstore.ErrConflict) {
-			return fmt.Errorf("task %s: append task.waiting: %w", t.stream.ID, err)
-		}
+	// A task that moved on (started, canceled) needs no reason: the
+	// decision is empty then.
+	_, err := commands.Update(ctx, r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) { return task.DecideWait(reason) })
+	if err != nil && !errors.Is(err, eventstore.ErrConflict) {
+		return fmt.Errorf("task %s: append task.waiting: %w", t.stream.ID, err)
 	}
 	return ErrTenantAtLimit
 }
@@ -312,7 +309,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 
 	execCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	timeout := time.Duration(c.created.TimeoutS) * time.Second
+	timeout := time.Duration(t.task.TimeoutS()) * time.Second
 	execCtx, cancelTimeout := context.WithTimeoutCause(execCtx, timeout, errTimedOut)
 	defer cancelTimeout()
 	t.stopExec = stop
@@ -326,7 +323,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 	defer func() { stopRenew(); <-renewDone }()
 
 	out := newOutput(t, r.cfg)
-	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: domain.Adapter(c.created.Adapter), Args: c.args, Attempt: lease.Attempt}, out)
+	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt}, out)
 	flushErr := out.close()
 
 	stopRenew()
@@ -341,7 +338,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 	case flushErr != nil:
 		return flushErr
 	}
-	return t.finish(context.WithoutCancel(ctx), result, runErr, context.Cause(execCtx), c.created.TimeoutS)
+	return t.finish(context.WithoutCancel(ctx), outcome(result, runErr, context.Cause(execCtx)))
 }
 
 // claimed registers a task this worker has just claimed.
@@ -373,6 +370,7 @@ func (r *Runner) untrack(taskID string) {
 type run struct {
 	r        *Runner
 	stream   eventstore.Stream
+	to       commands.Target // where this worker's events of the task go
 	task     *domain.Task
 	stopExec context.CancelCauseFunc
 	lost     atomic.Bool // someone else moved the task on; append nothing more
@@ -383,51 +381,30 @@ type run struct {
 
 // claim appends task.started at the queued task's head: of all workers that
 // try, exactly one succeeds; the others get ErrNotClaimable. A conflict
-// with a task.waiting (which leaves the task claimable) is retried.
+// with a task.waiting (which leaves the task claimable) is decided again.
 func (t *run) claim(ctx context.Context) error {
-	e, err := t.newEvent(domain.TaskStartedType, domain.TaskStarted{Attempt: t.task.Attempt(), WorkerID: t.r.cfg.WorkerID})
-	if err != nil {
-		return err
-	}
 	attempt := t.task.Attempt()
-	for range maxClaimTries {
-		t.waited = t.waited || t.task.WaitingReason() != ""
-		stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), []domain.NewEvent{e})
-		if err == nil {
-			return t.task.Apply(stored[0])
-		}
-		if !errors.Is(err, eventstore.ErrConflict) {
-			return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
-		}
-		// Something was appended meanwhile. Another worker's claim or a
-		// cancel ends this one; a task.waiting (another worker explaining
-		// why it could not start the task) does not.
-		if err := commands.CatchUpTask(ctx, t.r.store, uuid.MustParse(t.stream.ID), t.stream.TenantID, t.task, nil); err != nil {
-			return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
-		}
-		if t.task.State() != domain.StateQueued || t.task.Attempt() != attempt {
-			return ErrNotClaimable
-		}
-	}
-	return ErrNotClaimable
-}
-
-// maxClaimTries bounds the appends of one claim: a claim is retried only
-// past task.waiting events, a handful at most.
-const maxClaimTries = 5
-
-// appendOne appends a single event of this task.
-func (t *run) appendOne(ctx context.Context, typ domain.EventType, payload any) error {
-	e, err := t.newEvent(typ, payload)
-	if err != nil {
+	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+		t.waited = t.waited || task.WaitingReason() != ""
+		return task.DecideClaim(t.r.cfg.WorkerID, attempt)
+	})
+	switch {
+	case err == nil, errors.Is(err, ErrNotClaimable):
 		return err
+	case errors.Is(err, eventstore.ErrConflict):
+		// Claims of other workers kept winning the race.
+		return ErrNotClaimable
 	}
-	return t.append(ctx, []domain.NewEvent{e})
+	return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
 }
 
 // newEvent builds an event of this task, caused by this worker.
-func (t *run) newEvent(typ domain.EventType, payload any) (domain.NewEvent, error) {
-	return newEvent(t.r.cfg.NowFunc(), "worker:"+t.r.cfg.WorkerID, t.stream.ID, typ, payload)
+func (t *run) newEvent(payload domain.Payload) (domain.NewEvent, error) {
+	events, err := t.r.w.NewEvents(t.to, []domain.Payload{payload})
+	if err != nil {
+		return domain.NewEvent{}, err
+	}
+	return events[0], nil
 }
 
 // append appends events at the task's head and applies them. On a conflict
@@ -459,12 +436,10 @@ func (t *run) append(ctx context.Context, events []domain.NewEvent) error {
 
 // catchUp applies the events others appended and reacts to them.
 func (t *run) catchUp(ctx context.Context) error {
-	worker := t.task.WorkerID()
-	err := commands.CatchUpTask(ctx, t.r.store, uuid.MustParse(t.stream.ID), t.stream.TenantID, t.task, nil)
-	if err != nil {
+	if err := commands.Load(ctx, t.r.store, t.stream, t.task); err != nil {
 		return err
 	}
-	if t.task.State() != domain.StateRunning || t.task.WorkerID() != worker || worker != t.r.cfg.WorkerID {
+	if !t.task.HeldBy(t.r.cfg.WorkerID) {
 		t.lose()
 		return ErrTaskLost
 	}
@@ -527,13 +502,10 @@ func (t *run) cancelRequestedSince(ctx context.Context, seq int64) int64 {
 // handBack returns a task this worker holds to the queue: task.lease_lost,
 // then task.queued for the next attempt.
 func (t *run) handBack(ctx context.Context, reason string) error {
-	attempt := t.task.Attempt()
-	events, err := leaseLostThen(t.r.cfg.NowFunc(), "worker:"+t.r.cfg.WorkerID, t.stream.ID, t.r.cfg.WorkerID, attempt,
-		domain.TaskQueuedType, domain.TaskQueued{Attempt: attempt + 1, Reason: reason})
-	if err != nil {
-		return err
-	}
-	if err := t.append(ctx, events); err != nil && !errors.Is(err, ErrTaskLost) {
+	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+		return task.DecideHandBack(t.r.cfg.WorkerID, reason)
+	})
+	if err != nil && !errors.Is(err, domain.ErrAttemptOver) {
 		return fmt.Errorf("task %s: hand back: %w", t.stream.ID, err)
 	}
 	return nil
@@ -546,32 +518,32 @@ func (t *run) lose() {
 	}
 }
 
-// finish appends the event that ends the task, from how its executor ended.
-func (t *run) finish(ctx context.Context, res executors.Result, runErr, cause error, timeoutS int) error {
-	var typ domain.EventType
-	var payload any
+// outcome says how an executor ended, for the domain to decide the
+// task's end: its result, its error, and why its context was canceled.
+func outcome(res executors.Result, runErr, cause error) domain.RunOutcome {
 	var startErr *executors.StartError
 	switch {
-	case runErr == nil && res.ExitCode == 0:
-		typ, payload = domain.TaskSucceededType, domain.TaskSucceeded{ExitCode: 0, Summary: res.Summary}
 	case runErr == nil:
-		code := res.ExitCode
-		typ, payload = domain.TaskFailedType, domain.TaskFailed{Error: failure(res), ExitCode: &code}
+		return domain.RunOutcome{Kind: domain.OutcomeExited, ExitCode: res.ExitCode, Summary: res.Summary}
 	case errors.Is(cause, errTimedOut):
-		typ, payload = domain.TaskTimedOutType, domain.TaskTimedOut{TimeoutS: timeoutS}
+		return domain.RunOutcome{Kind: domain.OutcomeTimedOut}
 	case errors.Is(cause, errCanceled):
-		typ, payload = domain.TaskCanceledType, domain.TaskCanceled{Reason: "canceled on request"}
+		return domain.RunOutcome{Kind: domain.OutcomeCanceled}
 	case errors.As(runErr, &startErr):
-		typ, payload = domain.TaskFailedType, domain.TaskFailed{Error: startErr.Error()}
+		return domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: startErr.Error()}
 	default:
-		typ, payload = domain.TaskFailedType, domain.TaskFailed{Error: "the executor failed: " + runErr.Error()}
+		return domain.RunOutcome{Kind: domain.OutcomeExecutorFailed, Error: runErr.Error()}
 	}
-	return t.appendOne(ctx, typ, payload)
 }
 
-func failure(res executors.Result) string {
-	if res.Summary != "" {
-		return fmt.Sprintf("exited with status %d: %s", res.ExitCode, res.Summary)
+// finish appends the event that ends the task, as the domain decides from
+// how its executor ended. A task taken over meanwhile is ErrTaskLost.
+func (t *run) finish(ctx context.Context, o domain.RunOutcome) error {
+	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+		return task.DecideFinish(t.r.cfg.WorkerID, o)
+	})
+	if errors.Is(err, domain.ErrAttemptOver) {
+		return ErrTaskLost
 	}
-	return fmt.Sprintf("exited with status %d", res.ExitCode)
+	return err
 }

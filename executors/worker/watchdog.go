@@ -48,6 +48,7 @@ type WatchdogConfig struct {
 // message was lost (see SweepQueued).
 type Watchdog struct {
 	store Store
+	w     commands.Writer
 	cfg   WatchdogConfig
 }
 
@@ -68,7 +69,7 @@ func NewWatchdog(store Store, cfg WatchdogConfig) *Watchdog {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Watchdog{store: store, cfg: cfg}
+	return &Watchdog{store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg}
 }
 
 // Run sweeps every SweepInterval until ctx ends.
@@ -144,44 +145,29 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 	if err != nil {
 		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task of ours
 	}
-	task, created, err := loadTask(ctx, w.store, id, l.TenantID)
-	if err != nil {
+	var task domain.Task
+	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task); err != nil {
 		if errors.Is(err, commands.ErrTaskNotFound) {
 			return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
 		}
 		return false, fmt.Errorf("watchdog: load task %s: %w", l.TaskID, err)
 	}
-	if task.State() != domain.StateRunning || task.Attempt() != l.Attempt || task.WorkerID() != l.WorkerID {
-		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
-	}
-	var timeoutS int
-	if created != nil {
-		timeoutS = created.TimeoutS
+	to := commands.Target{
+		Stream: eventstore.Stream{ID: l.TaskID, Type: domain.StreamTask, TenantID: l.TenantID},
+		Meta:   domain.Metadata{Actor: "watchdog", CorrelationID: l.TaskID},
 	}
 	now := w.cfg.NowFunc()
-	var next domain.EventType
-	var payload any
+	stored, err := commands.Update(ctx, w.w, to, &task, func(task *domain.Task) ([]domain.Payload, error) {
+		return task.DecideLeaseExpired(l.WorkerID, l.Attempt, w.cfg.MaxAttempts, now)
+	})
 	switch {
-	case timeoutS > 0 && now.After(task.StartedAt().Add(time.Duration(timeoutS)*time.Second)):
-		next, payload = domain.TaskTimedOutType, domain.TaskTimedOut{TimeoutS: timeoutS}
-	case l.Attempt >= w.cfg.MaxAttempts:
-		next, payload = domain.TaskFailedType, domain.TaskFailed{Error: fmt.Sprintf(
-			"worker %s stopped renewing its lease on attempt %d of %d (it crashed or lost the database); no attempts are left", l.WorkerID, l.Attempt, w.cfg.MaxAttempts)}
-	default:
-		next, payload = domain.TaskQueuedType, domain.TaskQueued{Attempt: l.Attempt + 1, Reason: fmt.Sprintf(
-			"worker %s stopped renewing its lease on attempt %d", l.WorkerID, l.Attempt)}
-	}
-	events, err := leaseLostThen(now, "watchdog", l.TaskID, l.WorkerID, l.Attempt, next, payload)
-	if err != nil {
-		return false, err
-	}
-	stream := eventstore.Stream{ID: l.TaskID, Type: domain.StreamTask, TenantID: l.TenantID}
-	if _, err := w.store.Append(ctx, stream, task.Seq(), events); err != nil {
-		if errors.Is(err, eventstore.ErrConflict) {
-			return false, nil // the task moved on meanwhile; the next sweep looks again
-		}
+	case errors.Is(err, domain.ErrAttemptOver):
+		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
+	case errors.Is(err, eventstore.ErrConflict):
+		return false, nil // the task kept moving; the next sweep looks again
+	case err != nil:
 		return false, fmt.Errorf("watchdog: task %s: %w", l.TaskID, err)
 	}
-	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", next)
+	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", stored[len(stored)-1].Type)
 	return true, w.store.DropLease(ctx, l.TaskID, l.Attempt)
 }
