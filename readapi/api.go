@@ -14,6 +14,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/ratelimit"
+	"github.com/axontask/axontask/readapi/internal/sse"
 )
 
 // Defaults and limits of Config and the endpoints.
@@ -33,8 +34,6 @@ const (
 	// DefaultEventsLimit and MaxEventsLimit bound a /v1 events page.
 	DefaultEventsLimit = 100
 	MaxEventsLimit     = 1000
-	// streamPageSize is how many events a stream reads from the store at once.
-	streamPageSize = 500
 )
 
 // Store is what readapi needs of the event store (eventstore.Store has it).
@@ -159,8 +158,9 @@ func (c Config) validate() error {
 
 // api holds the handlers' collaborators. It is safe for concurrent use.
 type api struct {
-	cfg    Config
-	tokens tokenSigner
+	cfg     Config
+	tokens  tokenSigner
+	streams *sse.Server
 }
 
 // New returns the HTTP handler of the task endpoints of DESIGN.md section 7.
@@ -171,7 +171,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}}
+	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}, streams: sse.NewServer(sse.ServerConfig{
+		Hub: cfg.Hub, Store: cfg.Store, Retry: DefaultRetry, PingInterval: cfg.PingInterval, WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger,
+	})}
 	r := chi.NewRouter()
 	r.Use(withRequestID, securityHeaders, cors(cfg.CORSOrigins))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) })

@@ -183,21 +183,24 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		resp.Ended = page[i].Type.Terminal()
 	}
 	if len(page) == 0 {
-		// Nothing after since_seq: the task has ended if its last event is
-		// a terminal one.
-		var found bool
-		if resp.Ended, found, err = a.endsAt(ctx, taskID.String(), since); err != nil {
+		// Nothing after since_seq: has the task ended there, or before?
+		if resp.Ended, err = a.endedBy(ctx, taskID, since); err != nil {
 			a.writeError(w, r, err)
 			return
 		}
-		if !found && since > 0 {
-			if resp.Ended, err = a.endedBefore(ctx, taskID, since); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// endedBy reports whether the task has ended by seq since: its event since
+// is the terminal one, or it ended with a last seq below since. A client
+// asking for events past that gets none, and no more will come.
+func (a *api) endedBy(ctx context.Context, taskID uuid.UUID, since int64) (bool, error) {
+	ended, found, err := a.endsAt(ctx, taskID.String(), since)
+	if err == nil && !found && since > 0 {
+		return a.endedBefore(ctx, taskID, since)
+	}
+	return ended, err
 }
 
 // endsAt reports whether the event with seq since is the task's terminal
