@@ -5,43 +5,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 )
 
-// registerRequest is the body of POST /v1/auth/register.
-type registerRequest struct {
-	Email      string `json:"email"`
-	Password   string `json:"password"`
-	TenantName string `json:"tenant_name"`
-}
-
-// loginRequest is the body of POST /v1/auth/login.
-type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	// TenantID chooses a tenant other than the user's own, optionally.
-	TenantID string `json:"tenant_id"`
-}
-
-// refreshRequest is the body of POST /v1/auth/refresh and /v1/auth/logout.
-type refreshRequest struct {
-	RefreshToken string `json:"refresh_token"`
-}
-
-// tokensResponse answers register, login and refresh.
-type tokensResponse struct {
-	AccessToken  string      `json:"access_token"`
-	RefreshToken string      `json:"refresh_token"`
-	TokenType    string      `json:"token_type"`
-	ExpiresIn    int64       `json:"expires_in"`
-	UserID       string      `json:"user_id"`
-	TenantID     string      `json:"tenant_id"`
-	Role         domain.Role `json:"role"`
-}
-
 func writeTokens(w http.ResponseWriter, status int, t commands.Tokens) {
-	writeJSON(w, status, tokensResponse{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer",
+	writeJSON(w, status, wire.Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer",
 		ExpiresIn: t.ExpiresIn, UserID: t.UserID, TenantID: t.TenantID, Role: t.Role})
 }
 
@@ -56,7 +26,7 @@ func (a *api) register(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req registerRequest
+	var req wire.RegisterRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -74,7 +44,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req loginRequest
+	var req wire.LoginRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -92,7 +62,7 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req refreshRequest
+	var req wire.RefreshRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -110,7 +80,7 @@ func (a *api) logout(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req refreshRequest
+	var req wire.RefreshRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -122,27 +92,9 @@ func (a *api) logout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// createKeyRequest is the body of POST /v1/api-keys.
-type createKeyRequest struct {
-	Name   string   `json:"name"`
-	Scopes []string `json:"scopes"`
-}
-
-// apiKeyResponse describes a key; Key, the plaintext, only when created.
-type apiKeyResponse struct {
-	ID         string   `json:"id"`
-	Key        string   `json:"key,omitempty"`
-	Name       string   `json:"name"`
-	Prefix     string   `json:"prefix"`
-	Scopes     []string `json:"scopes"`
-	CreatedBy  string   `json:"created_by"`
-	CreatedAt  string   `json:"created_at"`
-	LastUsedAt *string  `json:"last_used_at"`
-}
-
-func keyResponse(k commands.APIKeyInfo, plaintext string) apiKeyResponse {
-	return apiKeyResponse{ID: k.ID, Key: plaintext, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes.Strings(),
-		CreatedBy: k.CreatedBy, CreatedAt: domain.FormatTime(k.CreatedAt), LastUsedAt: optionalTime(k.LastUsedAt)}
+func keyResponse(k commands.APIKeyInfo, plaintext string) wire.APIKey {
+	return wire.APIKey{ID: k.ID, Key: plaintext, Name: k.Name, Prefix: k.Prefix, Scopes: append([]domain.Scope{}, k.Scopes...),
+		CreatedBy: k.CreatedBy, CreatedAt: wire.Time{Time: k.CreatedAt}, LastUsedAt: wire.Time{Time: k.LastUsedAt}}
 }
 
 func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
@@ -151,12 +103,12 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req createKeyRequest
+	var req wire.CreateAPIKeyRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	key, info, err := a.cfg.Identity.CreateAPIKey(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: req.Scopes, Meta: requestMeta(r, p)})
+	key, info, err := a.cfg.Identity.CreateAPIKey(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: domain.Scopes(req.Scopes).Strings(), Meta: requestMeta(r, p)})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -175,11 +127,11 @@ func (a *api) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	out := make([]apiKeyResponse, len(keys))
+	out := wire.APIKeyList{APIKeys: make([]wire.APIKey, len(keys))}
 	for i, k := range keys {
-		out[i] = keyResponse(k, "")
+		out.APIKeys[i] = keyResponse(k, "")
 	}
-	writeJSON(w, http.StatusOK, map[string][]apiKeyResponse{"api_keys": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *api) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
@@ -195,36 +147,23 @@ func (a *api) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// addMemberRequest is the body of POST /v1/members.
-type addMemberRequest struct {
-	Email string `json:"email"`
-	Role  string `json:"role"`
-}
-
 func (a *api) addMember(w http.ResponseWriter, r *http.Request) {
 	p, err := a.caller(w, r, domain.ActionManageMembers)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	var req addMemberRequest
+	var req wire.AddMemberRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	userID, err := a.cfg.Identity.AddMember(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: req.Role, Meta: requestMeta(r, p)})
+	userID, err := a.cfg.Identity.AddMember(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: string(req.Role), Meta: requestMeta(r, p)})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"user_id": userID, "tenant_id": p.TenantID, "role": req.Role})
-}
-
-// memberResponse is one member in GET /v1/members.
-type memberResponse struct {
-	UserID string      `json:"user_id"`
-	Email  string      `json:"email"`
-	Role   domain.Role `json:"role"`
+	writeJSON(w, http.StatusCreated, wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role})
 }
 
 func (a *api) listMembers(w http.ResponseWriter, r *http.Request) {
@@ -238,16 +177,11 @@ func (a *api) listMembers(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	out := make([]memberResponse, len(members))
+	out := wire.MemberList{Members: make([]wire.Member, len(members))}
 	for i, m := range members {
-		out[i] = memberResponse{UserID: m.UserID, Email: m.Email, Role: m.Role}
+		out.Members[i] = wire.Member{UserID: m.UserID, Email: m.Email, Role: m.Role}
 	}
-	writeJSON(w, http.StatusOK, map[string][]memberResponse{"members": out})
-}
-
-// roleRequest is the body of PATCH /v1/members/{user_id}.
-type roleRequest struct {
-	Role string `json:"role"`
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *api) changeMemberRole(w http.ResponseWriter, r *http.Request) {
@@ -256,17 +190,17 @@ func (a *api) changeMemberRole(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req roleRequest
+	var req wire.RoleRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	userID := chi.URLParam(r, "user_id")
-	if err := a.cfg.Identity.ChangeMemberRole(r.Context(), p, userID, req.Role, requestMeta(r, p)); err != nil {
+	if err := a.cfg.Identity.ChangeMemberRole(r.Context(), p, userID, string(req.Role), requestMeta(r, p)); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"user_id": userID, "tenant_id": p.TenantID, "role": req.Role})
+	writeJSON(w, http.StatusOK, wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role})
 }
 
 func (a *api) removeMember(w http.ResponseWriter, r *http.Request) {

@@ -7,14 +7,10 @@ import (
 
 	"github.com/google/uuid"
 
+	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/readapi/internal/sse"
 )
-
-// resumeRequest is the body of POST /mcp/tasks/{id}/resume.
-type resumeRequest struct {
-	LastSeq int64 `json:"last_seq"`
-}
 
 func (a *api) stream(w http.ResponseWriter, r *http.Request) {
 	taskID, _, err := a.readAccess(w, r)
@@ -40,7 +36,7 @@ func (a *api) resume(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req resumeRequest
+	var req wire.ResumeRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return

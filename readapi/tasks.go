@@ -7,29 +7,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 )
-
-// startRequest is the body of POST /mcp/start_task.
-type startRequest struct {
-	Name     string          `json:"name"`
-	Adapter  domain.Adapter  `json:"adapter"`
-	Args     json.RawMessage `json:"args"`
-	TimeoutS int             `json:"timeout_s"`
-}
-
-// startResponse answers POST /mcp/start_task.
-type startResponse struct {
-	TaskID      uuid.UUID `json:"task_id"`
-	StreamURL   string    `json:"stream_url"`
-	ResumeToken string    `json:"resume_token"`
-}
 
 func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
 	p, err := a.caller(w, r, domain.ActionWriteTasks)
@@ -37,7 +22,7 @@ func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	var req startRequest
+	var req wire.StartTaskRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -56,26 +41,11 @@ func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/mcp/tasks/"+res.TaskID.String()+"/status")
-	writeJSON(w, http.StatusCreated, startResponse{
+	writeJSON(w, http.StatusCreated, wire.StartedTask{
 		TaskID:      res.TaskID,
 		StreamURL:   "/mcp/tasks/" + res.TaskID.String() + "/stream",
 		ResumeToken: a.tokens.sign(res.TaskID, p.TenantID),
 	})
-}
-
-// statusResponse answers GET /mcp/tasks/{id}/status. Times are RFC 3339
-// UTC with microseconds, or null when the task has not got there.
-type statusResponse struct {
-	TaskID    uuid.UUID        `json:"task_id"`
-	State     domain.TaskState `json:"state"`
-	Attempt   int              `json:"attempt"`
-	CreatedAt *string          `json:"created_at"`
-	StartedAt *string          `json:"started_at"`
-	EndedAt   *string          `json:"ended_at"`
-	LastSeq   int64            `json:"last_seq"`
-	// WaitingReason says why a queued task has not started (its tenant
-	// runs as many tasks as its plan allows).
-	WaitingReason string `json:"waiting_reason,omitempty"`
 }
 
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
@@ -89,25 +59,16 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, statusResponse{
-		TaskID:    taskID,
-		State:     task.State(),
-		Attempt:   task.Attempt(),
-		CreatedAt: optionalTime(task.CreatedAt()),
-		StartedAt: optionalTime(task.StartedAt()),
-		EndedAt:   optionalTime(task.EndedAt()),
-		LastSeq:   task.Seq(),
-
+	writeJSON(w, http.StatusOK, wire.Task{
+		TaskID:        taskID,
+		State:         task.State(),
+		Attempt:       task.Attempt(),
+		CreatedAt:     wire.Time{Time: task.CreatedAt()},
+		StartedAt:     wire.Time{Time: task.StartedAt()},
+		EndedAt:       wire.Time{Time: task.EndedAt()},
+		LastSeq:       task.Seq(),
 		WaitingReason: task.WaitingReason(),
 	})
-}
-
-func optionalTime(t time.Time) *string {
-	if t.IsZero() {
-		return nil
-	}
-	s := domain.FormatTime(t)
-	return &s
 }
 
 func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
@@ -131,15 +92,7 @@ func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"canceled": true})
-}
-
-// eventsResponse answers GET /v1/tasks/{id}/events. NextSeq is the
-// since_seq of the next page; Ended says no event will follow it.
-type eventsResponse struct {
-	Events  []json.RawMessage `json:"events"`
-	NextSeq int64             `json:"next_seq"`
-	Ended   bool              `json:"ended"`
+	writeJSON(w, http.StatusOK, wire.Canceled{Canceled: true})
 }
 
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +124,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	resp := eventsResponse{Events: make([]json.RawMessage, 0, len(page)), NextSeq: since}
+	resp := wire.EventPage{Events: make([]json.RawMessage, 0, len(page)), NextSeq: since}
 	for i := range page {
 		b, err := page[i].AppendJSON(nil)
 		if err != nil {

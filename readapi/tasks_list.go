@@ -3,6 +3,7 @@ package readapi
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/projections"
 )
@@ -28,28 +30,6 @@ const (
 type TaskLister interface {
 	// ListTaskViews returns a page of one tenant's tasks, newest first.
 	ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
-}
-
-// taskListItem is one task of GET /v1/tasks. Times are RFC 3339 UTC with
-// microseconds, or null when the task has not got there.
-type taskListItem struct {
-	TaskID    string           `json:"task_id"`
-	Name      string           `json:"name"`
-	Adapter   string           `json:"adapter"`
-	State     domain.TaskState `json:"state"`
-	Attempt   int              `json:"attempt"`
-	CreatedAt *string          `json:"created_at"`
-	StartedAt *string          `json:"started_at"`
-	EndedAt   *string          `json:"ended_at"`
-	LastSeq   int64            `json:"last_seq"`
-}
-
-// taskListResponse answers GET /v1/tasks. NextCursor, when not null, is the
-// ?cursor= of the next page; a full page always has one, so the last page
-// may be empty.
-type taskListResponse struct {
-	Tasks      []taskListItem `json:"tasks"`
-	NextCursor *string        `json:"next_cursor"`
 }
 
 // listTasks answers GET /v1/tasks?state=&limit=&cursor=: the caller's
@@ -76,18 +56,22 @@ func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	resp := taskListResponse{Tasks: make([]taskListItem, 0, len(views))}
+	resp := wire.TaskPage{Tasks: make([]wire.Task, 0, len(views))}
 	for _, v := range views {
-		created := domain.FormatTime(v.CreatedAt)
-		resp.Tasks = append(resp.Tasks, taskListItem{
-			TaskID:    v.TaskID,
+		taskID, err := uuid.Parse(v.TaskID)
+		if err != nil {
+			a.writeError(w, r, fmt.Errorf("task list: task id %q: %w", v.TaskID, err))
+			return
+		}
+		resp.Tasks = append(resp.Tasks, wire.Task{
+			TaskID:    taskID,
 			Name:      v.Name,
-			Adapter:   v.Adapter,
+			Adapter:   domain.Adapter(v.Adapter),
 			State:     v.State,
 			Attempt:   v.Attempt,
-			CreatedAt: &created,
-			StartedAt: optionalTime(v.StartedAt),
-			EndedAt:   optionalTime(v.EndedAt),
+			CreatedAt: wire.Time{Time: v.CreatedAt},
+			StartedAt: wire.Time{Time: v.StartedAt},
+			EndedAt:   wire.Time{Time: v.EndedAt},
 			LastSeq:   v.LastSeq,
 		})
 	}
