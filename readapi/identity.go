@@ -10,208 +10,78 @@ import (
 	"github.com/axontask/axontask/domain"
 )
 
-func writeTokens(w http.ResponseWriter, status int, t commands.Tokens) {
-	writeJSON(w, status, wire.Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer",
-		ExpiresIn: t.ExpiresIn, UserID: t.UserID, TenantID: t.TenantID, Role: t.Role})
+// The identity endpoints' calls (serveJSON): New's routes say who may
+// call each and with which status it answers.
+
+func tokens(t commands.Tokens) wire.Tokens {
+	return wire.Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer",
+		ExpiresIn: t.ExpiresIn, UserID: t.UserID, TenantID: t.TenantID, Role: t.Role}
 }
 
-// anonymousMeta is the metadata of events caused by an unauthenticated
-// request; the command sets the actor.
-func anonymousMeta(r *http.Request) domain.Metadata {
-	return requestMeta(r, commands.Principal{})
+func (a *api) register(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RegisterRequest) (wire.Tokens, error) {
+	t, err := a.cfg.Identity.Register(r.Context(), commands.Register{Email: req.Email, Password: req.Password, TenantName: req.TenantName, Meta: requestMeta(r, p)})
+	return tokens(t), err
 }
 
-func (a *api) register(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.RegisterRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	t, err := a.cfg.Identity.Register(r.Context(), commands.Register{Email: req.Email, Password: req.Password, TenantName: req.TenantName, Meta: anonymousMeta(r)})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeTokens(w, http.StatusCreated, t)
+func (a *api) login(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.LoginRequest) (wire.Tokens, error) {
+	t, err := a.cfg.Identity.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password, TenantID: req.TenantID, Meta: requestMeta(r, p)})
+	return tokens(t), err
 }
 
-func (a *api) login(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.LoginRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	t, err := a.cfg.Identity.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password, TenantID: req.TenantID, Meta: anonymousMeta(r)})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeTokens(w, http.StatusOK, t)
+func (a *api) refresh(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RefreshRequest) (wire.Tokens, error) {
+	t, err := a.cfg.Identity.Refresh(r.Context(), commands.Refresh{RefreshToken: req.RefreshToken, Meta: requestMeta(r, p)})
+	return tokens(t), err
 }
 
-func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.RefreshRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	t, err := a.cfg.Identity.Refresh(r.Context(), commands.Refresh{RefreshToken: req.RefreshToken, Meta: anonymousMeta(r)})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeTokens(w, http.StatusOK, t)
+func (a *api) logout(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RefreshRequest) (noBody, error) {
+	return noBody{}, a.cfg.Identity.Logout(r.Context(), req.RefreshToken, requestMeta(r, p))
 }
 
-func (a *api) logout(w http.ResponseWriter, r *http.Request) {
-	if err := a.limitAddress(w, r, "auth", a.cfg.AuthLimit); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.RefreshRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	if err := a.cfg.Identity.Logout(r.Context(), req.RefreshToken, anonymousMeta(r)); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
+// keyResponse describes k; plaintext, when not empty, is its secret, shown
+// once.
 func keyResponse(k commands.APIKeyInfo, plaintext string) wire.APIKey {
 	return wire.APIKey{ID: k.ID, Key: plaintext, Name: k.Name, Prefix: k.Prefix, Scopes: append([]domain.Scope{}, k.Scopes...),
 		CreatedBy: k.CreatedBy, CreatedAt: wire.Time{Time: k.CreatedAt}, LastUsedAt: wire.Time{Time: k.LastUsedAt}}
 }
 
-func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionManageOwnKeys)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.CreateAPIKeyRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) createAPIKey(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.CreateAPIKeyRequest) (wire.APIKey, error) {
 	key, info, err := a.cfg.Identity.CreateAPIKey(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: domain.Scopes(req.Scopes).Strings(), Meta: requestMeta(r, p)})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, keyResponse(info, key))
+	return keyResponse(info, key), err
 }
 
-func (a *api) listAPIKeys(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionManageOwnKeys)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) listAPIKeys(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.APIKeyList, error) {
 	keys, err := a.cfg.Identity.ListAPIKeys(r.Context(), p)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
 	out := wire.APIKeyList{APIKeys: make([]wire.APIKey, len(keys))}
 	for i, k := range keys {
 		out.APIKeys[i] = keyResponse(k, "")
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, err
 }
 
-func (a *api) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionManageOwnKeys)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	if err := a.cfg.Identity.RevokeAPIKey(r.Context(), p, chi.URLParam(r, "id"), requestMeta(r, p)); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (a *api) revokeAPIKey(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (noBody, error) {
+	return noBody{}, a.cfg.Identity.RevokeAPIKey(r.Context(), p, chi.URLParam(r, "id"), requestMeta(r, p))
 }
 
-func (a *api) addMember(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionManageMembers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.AddMemberRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) addMember(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.AddMemberRequest) (wire.Membership, error) {
 	userID, err := a.cfg.Identity.AddMember(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: string(req.Role), Meta: requestMeta(r, p)})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role})
+	return wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role}, err
 }
 
-func (a *api) listMembers(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionReadTasks)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) listMembers(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.MemberList, error) {
 	members, err := a.cfg.Identity.ListMembers(r.Context(), p)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
 	out := wire.MemberList{Members: make([]wire.Member, len(members))}
 	for i, m := range members {
 		out.Members[i] = wire.Member{UserID: m.UserID, Email: m.Email, Role: m.Role}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, err
 }
 
-func (a *api) changeMemberRole(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionManageMembers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.RoleRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) changeMemberRole(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RoleRequest) (wire.Membership, error) {
 	userID := chi.URLParam(r, "user_id")
-	if err := a.cfg.Identity.ChangeMemberRole(r.Context(), p, userID, string(req.Role), requestMeta(r, p)); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role})
+	err := a.cfg.Identity.ChangeMemberRole(r.Context(), p, userID, string(req.Role), requestMeta(r, p))
+	return wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role}, err
 }
 
-func (a *api) removeMember(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionManageMembers)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	if err := a.cfg.Identity.RemoveMember(r.Context(), p, chi.URLParam(r, "user_id"), requestMeta(r, p)); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (a *api) removeMember(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (noBody, error) {
+	return noBody{}, a.cfg.Identity.RemoveMember(r.Context(), p, chi.URLParam(r, "user_id"), requestMeta(r, p))
 }

@@ -16,17 +16,7 @@ import (
 	"github.com/axontask/axontask/domain"
 )
 
-func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionWriteTasks)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req wire.StartTaskRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) startTask(w http.ResponseWriter, r *http.Request, p commands.Principal, req wire.StartTaskRequest) (wire.StartedTask, error) {
 	res, err := a.cfg.Start.Handle(r.Context(), commands.StartTask{
 		TenantID:  p.TenantID,
 		Name:      req.Name,
@@ -37,29 +27,26 @@ func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
 		Meta:      requestMeta(r, p),
 	})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.StartedTask{}, err
 	}
 	w.Header().Set("Location", "/mcp/tasks/"+res.TaskID.String()+"/status")
-	writeJSON(w, http.StatusCreated, wire.StartedTask{
+	return wire.StartedTask{
 		TaskID:      res.TaskID,
 		StreamURL:   "/mcp/tasks/" + res.TaskID.String() + "/stream",
 		ResumeToken: a.tokens.sign(res.TaskID, p.TenantID),
-	})
+	}, nil
 }
 
-func (a *api) status(w http.ResponseWriter, r *http.Request) {
+func (a *api) status(w http.ResponseWriter, r *http.Request, _ commands.Principal, _ noBody) (wire.Task, error) {
 	taskID, tenantID, err := a.readAccess(w, r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.Task{}, err
 	}
 	var task domain.Task
 	if err := commands.CatchUpTask(r.Context(), a.cfg.Store, taskID, tenantID, &task, nil); err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.Task{}, err
 	}
-	writeJSON(w, http.StatusOK, wire.Task{
+	return wire.Task{
 		TaskID:        taskID,
 		State:         task.State(),
 		Attempt:       task.Attempt(),
@@ -68,19 +55,24 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		EndedAt:       wire.Time{Time: task.EndedAt()},
 		LastSeq:       task.Seq(),
 		WaitingReason: task.WaitingReason(),
-	})
+	}, nil
 }
 
-func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
+// taskAs admits, on an endpoint of one task, the callers that may take
+// action in their tenant; a malformed task id is answered first.
+func (a *api) taskAs(action domain.Action) guard {
+	return func(w http.ResponseWriter, r *http.Request) (commands.Principal, error) {
+		if _, err := taskIDParam(r); err != nil {
+			return commands.Principal{}, err
+		}
+		return a.caller(w, r, action)
+	}
+}
+
+func (a *api) cancel(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.Canceled, error) {
 	taskID, err := taskIDParam(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	p, err := a.caller(w, r, domain.ActionWriteTasks)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.Canceled{}, err
 	}
 	_, err = a.cfg.Cancel.Handle(r.Context(), commands.CancelTask{
 		TaskID:    taskID,
@@ -88,48 +80,44 @@ func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
 		CommandID: r.Header.Get("Idempotency-Key"),
 		Meta:      requestMeta(r, p),
 	})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, wire.Canceled{Canceled: true})
+	return wire.Canceled{Canceled: err == nil}, err
 }
 
-func (a *api) events(w http.ResponseWriter, r *http.Request) {
+// selfChecked admits every request to a call that checks access itself
+// (readAccess: a task's resume token, or the tenant that owns it).
+func selfChecked(http.ResponseWriter, *http.Request) (commands.Principal, error) {
+	return commands.Principal{}, nil
+}
+
+func (a *api) events(w http.ResponseWriter, r *http.Request, _ commands.Principal, _ noBody) (wire.EventPage, error) {
 	taskID, _, err := a.readAccess(w, r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.EventPage{}, err
 	}
 	q := r.URL.Query()
 	since, err := nonNegativeParam("since_seq", q.Get("since_seq"))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.EventPage{}, err
 	}
 	limit := int64(DefaultEventsLimit)
 	if q.Has("limit") {
 		if limit, err = nonNegativeParam("limit", q.Get("limit")); err != nil {
-			a.writeError(w, r, err)
-			return
+			return wire.EventPage{}, err
 		}
 		if limit < 1 || limit > MaxEventsLimit {
-			a.writeError(w, r, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", limit, MaxEventsLimit)})
-			return
+			return wire.EventPage{}, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", limit, MaxEventsLimit)}
 		}
 	}
 	ctx := r.Context()
 	page, err := a.cfg.Store.ReadStream(ctx, taskID.String(), since, int(limit))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.EventPage{}, err
 	}
 	resp := wire.EventPage{Events: make([]json.RawMessage, 0, len(page)), NextSeq: since}
 	for i := range page {
 		b, err := page[i].AppendJSON(nil)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return wire.EventPage{}, err
 		}
 		resp.Events = append(resp.Events, b)
 		resp.NextSeq = page[i].Seq
@@ -137,12 +125,9 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(page) == 0 {
 		// Nothing after since_seq: has the task ended there, or before?
-		if resp.Ended, err = a.endedBy(ctx, taskID, since); err != nil {
-			a.writeError(w, r, err)
-			return
-		}
+		resp.Ended, err = a.endedBy(ctx, taskID, since)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp, err
 }
 
 // endedBy reports whether the task has ended by seq since: its event since

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	wire "github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/projections"
 )
@@ -36,32 +37,20 @@ type TaskLister interface {
 // tenant's tasks, newest first, from the task list read model. The list
 // lags the log by the projection's delay (usually milliseconds): a task just
 // started may be missing, or show an older state, for a moment.
-func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
-	if a.cfg.Tasks == nil {
-		a.writeError(w, r, errNoRoute)
-		return
-	}
-	p, err := a.caller(w, r, domain.ActionReadTasks)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) listTasks(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.TaskPage, error) {
 	q, err := taskListQuery(r, p.TenantID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.TaskPage{}, err
 	}
 	views, err := a.cfg.Tasks.ListTaskViews(r.Context(), q)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.TaskPage{}, err
 	}
 	resp := wire.TaskPage{Tasks: make([]wire.Task, 0, len(views))}
 	for _, v := range views {
 		taskID, err := uuid.Parse(v.TaskID)
 		if err != nil {
-			a.writeError(w, r, fmt.Errorf("task list: task id %q: %w", v.TaskID, err))
-			return
+			return wire.TaskPage{}, fmt.Errorf("task list: task id %q: %w", v.TaskID, err)
 		}
 		resp.Tasks = append(resp.Tasks, wire.Task{
 			TaskID:    taskID,
@@ -80,7 +69,16 @@ func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
 		c := encodeTaskCursor(projections.TaskCursor{CreatedAt: last.CreatedAt, TaskID: last.TaskID})
 		resp.NextCursor = &c
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
+}
+
+// taskListReader admits the callers that may read tasks, when the task
+// list is served at all (Config.Tasks; 404 otherwise).
+func (a *api) taskListReader(w http.ResponseWriter, r *http.Request) (commands.Principal, error) {
+	if a.cfg.Tasks == nil {
+		return commands.Principal{}, errNoRoute
+	}
+	return a.caller(w, r, domain.ActionReadTasks)
 }
 
 // taskListQuery reads the query parameters of GET /v1/tasks; its errors
