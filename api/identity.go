@@ -36,15 +36,15 @@ type Tokens struct {
 	Role      domain.Role `json:"role"`
 }
 
-// CreateAPIKeyRequest is the body of POST /v1/api-keys.
-type CreateAPIKeyRequest struct {
+// CreateKeyRequest is the body of POST /v1/api-keys.
+type CreateKeyRequest struct {
 	Name   string         `json:"name"`
 	Scopes []domain.Scope `json:"scopes"`
 }
 
-// APIKey describes an API key. Key, the plaintext, is there only in the
+// Key describes an API key. Key, the plaintext, is there only in the
 // answer of POST /v1/api-keys, once.
-type APIKey struct {
+type Key struct {
 	ID     string `json:"id"`
 	Key    string `json:"key,omitempty"`
 	Name   string `json:"name"`
@@ -58,9 +58,9 @@ type APIKey struct {
 	LastUsedAt Time `json:"last_used_at"`
 }
 
-// APIKeyList answers GET /v1/api-keys.
-type APIKeyList struct {
-	APIKeys []APIKey `json:"api_keys"`
+// KeyList answers GET /v1/api-keys.
+type KeyList struct {
+	APIKeys []Key `json:"api_keys"`
 }
 
 // AddMemberRequest is the body of POST /v1/members.

@@ -119,7 +119,7 @@ func (k NewAPIKey) String() string {
 func (k NewAPIKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // newAPIKey is the SDK's form of a key's description.
-func newAPIKey(k api.APIKey) APIKey {
+func newAPIKey(k api.Key) APIKey {
 	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
 		CreatedAt: k.CreatedAt.Time, LastUsedAt: k.LastUsedAt.Time}
 }
@@ -131,8 +131,8 @@ func (c *Client) CreateAPIKey(ctx context.Context, name string, scopes []domain.
 	if scopes == nil {
 		scopes = []domain.Scope{}
 	}
-	var out api.APIKey
-	body := api.CreateAPIKeyRequest{Name: name, Scopes: scopes}
+	var out api.Key
+	body := api.CreateKeyRequest{Name: name, Scopes: scopes}
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/api-keys", body: body}, &out, 0); err != nil {
 		return NewAPIKey{}, err
 	}
@@ -142,7 +142,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, name string, scopes []domain.
 // ListAPIKeys returns the tenant's active keys; a member sees their own only
 // (GET /v1/api-keys).
 func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
-	var out api.APIKeyList
+	var out api.KeyList
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/api-keys"}, &out, 0); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,10 @@
 //	DELETE /v1/api-keys/{id}, POST /v1/members   identity (docs/api.md)
 //	GET  /openapi.json              the OpenAPI 3.1 document of these routes (OpenAPI)
 //
+// Request and answer bodies are the wire types of package api, which the
+// Go SDK and the CLI share. Every JSON endpoint has one shape (serveJSON):
+// admit the caller, decode the body, call, answer the result or a problem.
+//
 // Reads go to the event store directly (no projection), so a status or a
 // stream right after a start already sees the task. Every request but the
 // /v1/auth ones names its caller with "Authorization: Bearer <API key or

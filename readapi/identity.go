@@ -39,19 +39,19 @@ func (a *api) logout(_ http.ResponseWriter, r *http.Request, p commands.Principa
 
 // keyResponse describes k; plaintext, when not empty, is its secret, shown
 // once.
-func keyResponse(k commands.APIKeyInfo, plaintext string) wire.APIKey {
-	return wire.APIKey{ID: k.ID, Key: plaintext, Name: k.Name, Prefix: k.Prefix, Scopes: append([]domain.Scope{}, k.Scopes...),
+func keyResponse(k commands.APIKeyInfo, plaintext string) wire.Key {
+	return wire.Key{ID: k.ID, Key: plaintext, Name: k.Name, Prefix: k.Prefix, Scopes: append([]domain.Scope{}, k.Scopes...),
 		CreatedBy: k.CreatedBy, CreatedAt: wire.Time{Time: k.CreatedAt}, LastUsedAt: wire.Time{Time: k.LastUsedAt}}
 }
 
-func (a *api) createAPIKey(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.CreateAPIKeyRequest) (wire.APIKey, error) {
+func (a *api) createAPIKey(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.CreateKeyRequest) (wire.Key, error) {
 	key, info, err := a.cfg.Identity.CreateAPIKey(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: domain.Scopes(req.Scopes).Strings(), Meta: requestMeta(r, p)})
 	return keyResponse(info, key), err
 }
 
-func (a *api) listAPIKeys(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.APIKeyList, error) {
+func (a *api) listAPIKeys(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.KeyList, error) {
 	keys, err := a.cfg.Identity.ListAPIKeys(r.Context(), p)
-	out := wire.APIKeyList{APIKeys: make([]wire.APIKey, len(keys))}
+	out := wire.KeyList{APIKeys: make([]wire.Key, len(keys))}
 	for i, k := range keys {
 		out.APIKeys[i] = keyResponse(k, "")
 	}

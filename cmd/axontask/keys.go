@@ -18,8 +18,8 @@ var defaultKeyScopes = []domain.Scope{domain.ScopeTasksRead, domain.ScopeTasksWr
 
 // keyJSON is an API key in the keys commands' JSON output, as the API
 // describes it; keys create adds the Key.
-func keyJSON(k client.APIKey) api.APIKey {
-	return api.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
+func keyJSON(k client.APIKey) api.Key {
+	return api.Key{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
 		CreatedAt: api.Time{Time: k.CreatedAt}, LastUsedAt: api.Time{Time: k.LastUsedAt}}
 }
 
@@ -97,7 +97,7 @@ func runKeysList(ctx context.Context, cl *commandLine) error {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
 	if cl.cf.json {
-		out := api.APIKeyList{APIKeys: make([]api.APIKey, len(keys))}
+		out := api.KeyList{APIKeys: make([]api.Key, len(keys))}
 		for i, k := range keys {
 			out.APIKeys[i] = keyJSON(k)
 		}

@@ -250,6 +250,7 @@ func dial(t *testing.T, base, id string) (net.Conn, *bufio.Reader) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = resp.Body.Close() })
 	r := bufio.NewReader(resp.Body)
 	if got := readBlock(t, r); !strings.HasPrefix(got, "retry:") {
 		t.Fatalf("first block %q", got)
