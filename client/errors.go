@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 )
 
@@ -43,9 +44,8 @@ var (
 
 // Problem types (RFC 9457 "type") that the client tells apart.
 const (
-	problemBase          = "urn:axontask:problem:"
-	problemTaskFinished  = problemBase + "task-finished"
-	problemQuotaExceeded = problemBase + "quota-exceeded"
+	problemTaskFinished  = api.ProblemTypeBase + "task-finished"
+	problemQuotaExceeded = api.ProblemTypeBase + "quota-exceeded"
 )
 
 // APIError is an answer that is not 2xx, parsed from its
@@ -140,20 +140,6 @@ func (e *TaskFinishedError) Error() string { return e.Err.Error() }
 // Unwrap returns the *APIError.
 func (e *TaskFinishedError) Unwrap() error { return e.Err }
 
-// problem is the body of an error answer.
-type problem struct {
-	Type     string           `json:"type"`
-	Title    string           `json:"title"`
-	Status   int              `json:"status"`
-	Detail   string           `json:"detail"`
-	Field    string           `json:"field"`
-	State    domain.TaskState `json:"state"`
-	Plan     domain.PlanName  `json:"plan"`
-	Limit    int              `json:"limit"`
-	Used     int              `json:"used"`
-	ResetsAt string           `json:"resets_at"`
-}
-
 // readAPIError reads resp, an answer that is not 2xx, into an *APIError;
 // it reads at most maxProblemBytes of the body and closes it.
 func readAPIError(req *http.Request, resp *http.Response) *APIError {
@@ -172,7 +158,7 @@ func readAPIError(req *http.Request, resp *http.Response) *APIError {
 		e.Detail = "the answer's body could not be read: " + redact(err).Error()
 		return e
 	}
-	var p problem
+	var p api.Problem
 	switch mediaType(resp.Header.Get("Content-Type")) {
 	case "application/problem+json", "application/json":
 		if json.Unmarshal(body, &p) != nil || (p.Title == "" && p.Detail == "") {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 )
 
@@ -37,78 +38,52 @@ func (t Tokens) String() string {
 // LogValue logs t as String does (slog.LogValuer).
 func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
-// tokensJSON is the answer of register, login and refresh.
-type tokensJSON struct {
-	AccessToken  string      `json:"access_token"`
-	RefreshToken string      `json:"refresh_token"`
-	TokenType    string      `json:"token_type"`
-	ExpiresIn    int64       `json:"expires_in"`
-	UserID       string      `json:"user_id"`
-	TenantID     string      `json:"tenant_id"`
-	Role         domain.Role `json:"role"`
-}
-
-func (t tokensJSON) tokens() Tokens {
+// newTokens is the SDK's form of the answer of register, login and refresh.
+func newTokens(t api.Tokens) Tokens {
 	return Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType,
 		ExpiresIn: time.Duration(t.ExpiresIn) * time.Second, UserID: t.UserID, TenantID: t.TenantID, Role: t.Role}
 }
 
-// RegisterRequest describes a new user and the tenant they will own.
-type RegisterRequest struct {
-	// Email is the user's address (case-insensitive).
-	Email string
-	// Password is 8 to 1024 bytes.
-	Password string
-	// TenantName names the user's new tenant.
-	TenantName string
-}
+// RegisterRequest describes a new user (Email, case-insensitive; Password,
+// 8 to 1024 bytes) and the tenant they will own (TenantName).
+type RegisterRequest = api.RegisterRequest
 
 // Register creates a user who owns a new tenant and signs them in (POST
 // /v1/auth/register; no credential). A taken address is ErrConflict.
 func (c *Client) Register(ctx context.Context, req RegisterRequest) (Tokens, error) {
-	body := map[string]string{"email": req.Email, "password": req.Password, "tenant_name": req.TenantName}
-	return c.tokens(ctx, "/v1/auth/register", body)
+	return c.tokens(ctx, "/v1/auth/register", req)
 }
 
-// LoginRequest describes a sign-in.
-type LoginRequest struct {
-	Email    string
-	Password string
-	// TenantID, when set, signs in to another tenant the user belongs to
-	// (default: their own).
-	TenantID string
-}
+// LoginRequest describes a sign-in: Email, Password and, when set,
+// TenantID, another tenant the user belongs to (default: their own).
+type LoginRequest = api.LoginRequest
 
 // Login signs a user in (POST /v1/auth/login; no credential). A wrong
 // address, password or tenant is ErrUnauthenticated, alike.
 func (c *Client) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
-	body := map[string]string{"email": req.Email, "password": req.Password}
-	if req.TenantID != "" {
-		body["tenant_id"] = req.TenantID
-	}
-	return c.tokens(ctx, "/v1/auth/login", body)
+	return c.tokens(ctx, "/v1/auth/login", req)
 }
 
 // Refresh trades a refresh token for a new access token and the session's
 // next refresh token (POST /v1/auth/refresh; no credential). Presenting a
 // refresh token twice revokes the whole session: ErrUnauthenticated.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
-	return c.tokens(ctx, "/v1/auth/refresh", map[string]string{"refresh_token": refreshToken})
+	return c.tokens(ctx, "/v1/auth/refresh", api.RefreshRequest{RefreshToken: refreshToken})
 }
 
 // Logout ends the session of a refresh token (POST /v1/auth/logout; no
 // credential): its refresh tokens stop working; access tokens already
 // issued work until they expire.
 func (c *Client) Logout(ctx context.Context, refreshToken string) error {
-	return c.do(ctx, call{method: http.MethodPost, path: "/v1/auth/logout", body: map[string]string{"refresh_token": refreshToken}, anonymous: true}, nil, 0)
+	return c.do(ctx, call{method: http.MethodPost, path: "/v1/auth/logout", body: api.RefreshRequest{RefreshToken: refreshToken}, anonymous: true}, nil, 0)
 }
 
-func (c *Client) tokens(ctx context.Context, path string, body map[string]string) (Tokens, error) {
-	var out tokensJSON
+func (c *Client) tokens(ctx context.Context, path string, body any) (Tokens, error) {
+	var out api.Tokens
 	if err := c.do(ctx, call{method: http.MethodPost, path: path, body: body, anonymous: true}, &out, 0); err != nil {
 		return Tokens{}, err
 	}
-	return out.tokens(), nil
+	return newTokens(out), nil
 }
 
 // APIKey describes an API key, without its secret.
@@ -143,20 +118,10 @@ func (k NewAPIKey) String() string {
 // LogValue logs k as String does (slog.LogValuer).
 func (k NewAPIKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
-type apiKeyJSON struct {
-	ID         string         `json:"id"`
-	Key        string         `json:"key"`
-	Name       string         `json:"name"`
-	Prefix     string         `json:"prefix"`
-	Scopes     []domain.Scope `json:"scopes"`
-	CreatedBy  string         `json:"created_by"`
-	CreatedAt  *string        `json:"created_at"`
-	LastUsedAt *string        `json:"last_used_at"`
-}
-
-func (k apiKeyJSON) info() APIKey {
+// newAPIKey is the SDK's form of a key's description.
+func newAPIKey(k api.Key) APIKey {
 	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
-		CreatedAt: parseTime(k.CreatedAt), LastUsedAt: parseTime(k.LastUsedAt)}
+		CreatedAt: k.CreatedAt.Time, LastUsedAt: k.LastUsedAt.Time}
 }
 
 // CreateAPIKey creates an API key in the caller's tenant with the given
@@ -166,29 +131,24 @@ func (c *Client) CreateAPIKey(ctx context.Context, name string, scopes []domain.
 	if scopes == nil {
 		scopes = []domain.Scope{}
 	}
-	var out apiKeyJSON
-	body := struct {
-		Name   string         `json:"name"`
-		Scopes []domain.Scope `json:"scopes"`
-	}{name, scopes}
+	var out api.Key
+	body := api.CreateKeyRequest{Name: name, Scopes: scopes}
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/api-keys", body: body}, &out, 0); err != nil {
 		return NewAPIKey{}, err
 	}
-	return NewAPIKey{APIKey: out.info(), Key: out.Key}, nil
+	return NewAPIKey{APIKey: newAPIKey(out), Key: out.Key}, nil
 }
 
 // ListAPIKeys returns the tenant's active keys; a member sees their own only
 // (GET /v1/api-keys).
 func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
-	var out struct {
-		APIKeys []apiKeyJSON `json:"api_keys"`
-	}
+	var out api.KeyList
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/api-keys"}, &out, 0); err != nil {
 		return nil, err
 	}
 	keys := make([]APIKey, len(out.APIKeys))
 	for i, k := range out.APIKeys {
-		keys[i] = k.info()
+		keys[i] = newAPIKey(k)
 	}
 	return keys, nil
 }
@@ -205,54 +165,30 @@ func (c *Client) RevokeAPIKey(ctx context.Context, keyID string) error {
 }
 
 // Membership is a user's role in a tenant.
-type Membership struct {
-	UserID   string
-	TenantID string
-	Role     domain.Role
-}
-
-type membershipJSON struct {
-	UserID   string      `json:"user_id"`
-	TenantID string      `json:"tenant_id"`
-	Role     domain.Role `json:"role"`
-}
+type Membership = api.Membership
 
 // AddMember adds a registered user, by email address, to the caller's
 // tenant with role (POST /v1/members; owners and admins). An unknown
 // address is ErrNotFound, a member already ErrConflict.
 func (c *Client) AddMember(ctx context.Context, email string, role domain.Role) (Membership, error) {
-	var out membershipJSON
-	body := map[string]string{"email": email, "role": string(role)}
+	var out Membership
+	body := api.AddMemberRequest{Email: email, Role: role}
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/members", body: body}, &out, 0); err != nil {
 		return Membership{}, err
 	}
-	return Membership(out), nil
+	return out, nil
 }
 
 // Member is one member of a tenant.
-type Member struct {
-	UserID string
-	Email  string
-	Role   domain.Role
-}
+type Member = api.Member
 
 // ListMembers returns the caller's tenant's members (GET /v1/members).
 func (c *Client) ListMembers(ctx context.Context) ([]Member, error) {
-	var out struct {
-		Members []struct {
-			UserID string      `json:"user_id"`
-			Email  string      `json:"email"`
-			Role   domain.Role `json:"role"`
-		} `json:"members"`
-	}
+	var out api.MemberList
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/members"}, &out, 0); err != nil {
 		return nil, err
 	}
-	members := make([]Member, len(out.Members))
-	for i, m := range out.Members {
-		members[i] = Member(m)
-	}
-	return members, nil
+	return out.Members, nil
 }
 
 // ChangeMemberRole changes a member's role (PATCH /v1/members/{user_id};
@@ -263,11 +199,11 @@ func (c *Client) ChangeMemberRole(ctx context.Context, userID string, role domai
 	if err != nil {
 		return Membership{}, err
 	}
-	var out membershipJSON
-	if err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/members/" + id, body: map[string]string{"role": string(role)}}, &out, 0); err != nil {
+	var out Membership
+	if err := c.do(ctx, call{method: http.MethodPatch, path: "/v1/members/" + id, body: api.RoleRequest{Role: role}}, &out, 0); err != nil {
 		return Membership{}, err
 	}
-	return Membership(out), nil
+	return out, nil
 }
 
 // RemoveMember removes a member from the caller's tenant (DELETE

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/integrity"
 )
@@ -60,19 +61,12 @@ func (t StartedTask) String() string {
 // LogValue logs t as String does (slog.LogValuer).
 func (t StartedTask) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
-type startBody struct {
-	Name     string          `json:"name"`
-	Adapter  domain.Adapter  `json:"adapter"`
-	Args     json.RawMessage `json:"args,omitempty"`
-	TimeoutS int64           `json:"timeout_s,omitempty"`
-}
-
 // StartTask starts a task (POST /mcp/start_task; scope tasks:write). Past
 // the tenant's daily quota it fails with an *APIError matching
 // ErrQuotaExceeded; wrong input with one matching ErrInvalidInput, whose
 // Field names the input at fault.
 func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (StartedTask, error) {
-	body := startBody{Name: req.Name, Adapter: req.Adapter}
+	body := api.StartTaskRequest{Name: req.Name, Adapter: req.Adapter}
 	switch args := req.Args.(type) {
 	case nil:
 	case json.RawMessage:
@@ -89,7 +83,7 @@ func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (StartedTa
 	if req.Timeout < 0 {
 		return StartedTask{}, fmt.Errorf("axontask client: the task's timeout is %s; give a positive one, or 0 for the default", req.Timeout)
 	}
-	body.TimeoutS = int64(req.Timeout / time.Second)
+	body.TimeoutS = int(req.Timeout / time.Second)
 	if req.Timeout%time.Second != 0 {
 		body.TimeoutS++
 	}
@@ -97,11 +91,7 @@ func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (StartedTa
 	if req.IdempotencyKey != "" {
 		k.header = http.Header{"Idempotency-Key": {req.IdempotencyKey}}
 	}
-	var out struct {
-		TaskID      uuid.UUID `json:"task_id"`
-		StreamURL   string    `json:"stream_url"`
-		ResumeToken string    `json:"resume_token"`
-	}
+	var out api.StartedTask
 	if err := c.do(ctx, k, &out, 0); err != nil {
 		return StartedTask{}, err
 	}
@@ -126,31 +116,17 @@ type Status struct {
 	WaitingReason string
 }
 
-// taskJSON is a task in status and list answers.
-type taskJSON struct {
-	TaskID        uuid.UUID        `json:"task_id"`
-	Name          string           `json:"name"`
-	Adapter       domain.Adapter   `json:"adapter"`
-	State         domain.TaskState `json:"state"`
-	Attempt       int              `json:"attempt"`
-	CreatedAt     *string          `json:"created_at"`
-	StartedAt     *string          `json:"started_at"`
-	EndedAt       *string          `json:"ended_at"`
-	LastSeq       int64            `json:"last_seq"`
-	WaitingReason string           `json:"waiting_reason"`
-}
-
 // TaskStatus returns a task's status (GET /mcp/tasks/{id}/status; scope
 // tasks:read). Another tenant's task is ErrNotFound, exactly like one that
 // does not exist.
 func (c *Client) TaskStatus(ctx context.Context, taskID uuid.UUID) (Status, error) {
-	var out taskJSON
+	var out api.Task
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/mcp/tasks/" + taskID.String() + "/status"}, &out, 0); err != nil {
 		return Status{}, err
 	}
 	return Status{
 		TaskID: out.TaskID, State: out.State, Attempt: out.Attempt,
-		CreatedAt: parseTime(out.CreatedAt), StartedAt: parseTime(out.StartedAt), EndedAt: parseTime(out.EndedAt),
+		CreatedAt: out.CreatedAt.Time, StartedAt: out.StartedAt.Time, EndedAt: out.EndedAt.Time,
 		LastSeq: out.LastSeq, WaitingReason: out.WaitingReason,
 	}, nil
 }
@@ -220,10 +196,7 @@ func (c *Client) ListTasks(ctx context.Context, opts ListTasksOptions) (TaskPage
 	if opts.Cursor != "" {
 		q.Set("cursor", opts.Cursor)
 	}
-	var out struct {
-		Tasks      []taskJSON `json:"tasks"`
-		NextCursor *string    `json:"next_cursor"`
-	}
+	var out api.TaskPage
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks", query: q}, &out, 0); err != nil {
 		return TaskPage{}, err
 	}
@@ -231,7 +204,7 @@ func (c *Client) ListTasks(ctx context.Context, opts ListTasksOptions) (TaskPage
 	for i, t := range out.Tasks {
 		page.Tasks[i] = Task{
 			TaskID: t.TaskID, Name: t.Name, Adapter: t.Adapter, State: t.State, Attempt: t.Attempt,
-			CreatedAt: parseTime(t.CreatedAt), StartedAt: parseTime(t.StartedAt), EndedAt: parseTime(t.EndedAt),
+			CreatedAt: t.CreatedAt.Time, StartedAt: t.StartedAt.Time, EndedAt: t.EndedAt.Time,
 			LastSeq: t.LastSeq,
 		}
 	}
@@ -315,11 +288,7 @@ func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOp
 	if opts.ResumeToken != "" {
 		q.Set("token", opts.ResumeToken)
 	}
-	var out struct {
-		Events  []json.RawMessage `json:"events"`
-		NextSeq int64             `json:"next_seq"`
-		Ended   bool              `json:"ended"`
-	}
+	var out api.EventPage
 	bound := int64(min(limit, 1000))*maxEventBytes + 64<<10
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks/" + taskID.String() + "/events", query: q}, &out, bound); err != nil {
 		return EventPage{}, err
@@ -339,17 +308,4 @@ func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOp
 		}
 	}
 	return page, nil
-}
-
-// parseTime parses an optional RFC 3339 time; null, and anything that does
-// not parse, is the zero time.
-func parseTime(s *string) time.Time {
-	if s == nil {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.RFC3339Nano, *s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/ratelimit"
+	"github.com/axontask/axontask/readapi/internal/sse"
 )
 
 // Defaults and limits of Config and the endpoints.
@@ -33,8 +34,6 @@ const (
 	// DefaultEventsLimit and MaxEventsLimit bound a /v1 events page.
 	DefaultEventsLimit = 100
 	MaxEventsLimit     = 1000
-	// streamPageSize is how many events a stream reads from the store at once.
-	streamPageSize = 500
 )
 
 // Store is what readapi needs of the event store (eventstore.Store has it).
@@ -159,8 +158,9 @@ func (c Config) validate() error {
 
 // api holds the handlers' collaborators. It is safe for concurrent use.
 type api struct {
-	cfg    Config
-	tokens tokenSigner
+	cfg     Config
+	tokens  tokenSigner
+	streams *sse.Server
 }
 
 // New returns the HTTP handler of the task endpoints of DESIGN.md section 7.
@@ -171,7 +171,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}}
+	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}, streams: sse.NewServer(sse.ServerConfig{
+		Hub: cfg.Hub, Store: cfg.Store, Retry: DefaultRetry, PingInterval: cfg.PingInterval, WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger,
+	})}
 	r := chi.NewRouter()
 	r.Use(withRequestID, securityHeaders, cors(cfg.CORSOrigins))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) })
@@ -185,24 +187,25 @@ func New(cfg Config) (http.Handler, error) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		a.writeError(w, req, errMethod)
 	})
-	r.Post("/mcp/start_task", a.startTask)
-	r.Get("/mcp/tasks/{id}/status", a.status)
-	r.Post("/mcp/tasks/{id}/cancel", a.cancel)
+	// Every route but the streams: who may call it, its status, its call.
+	r.Post("/mcp/start_task", serveJSON(a, a.as(domain.ActionWriteTasks), http.StatusCreated, a.startTask))
+	r.Get("/mcp/tasks/{id}/status", serveJSON(a, selfChecked, http.StatusOK, a.status))
+	r.Post("/mcp/tasks/{id}/cancel", serveJSON(a, a.taskAs(domain.ActionWriteTasks), http.StatusOK, a.cancel))
 	r.Get("/mcp/tasks/{id}/stream", a.stream)
 	r.Post("/mcp/tasks/{id}/resume", a.resume)
-	r.Get("/v1/tasks/{id}/events", a.events)
-	r.Get("/v1/tasks", a.listTasks)
-	r.Post("/v1/auth/register", a.register)
-	r.Post("/v1/auth/login", a.login)
-	r.Post("/v1/auth/refresh", a.refresh)
-	r.Post("/v1/auth/logout", a.logout)
-	r.Post("/v1/api-keys", a.createAPIKey)
-	r.Get("/v1/api-keys", a.listAPIKeys)
-	r.Delete("/v1/api-keys/{id}", a.revokeAPIKey)
-	r.Post("/v1/members", a.addMember)
-	r.Get("/v1/members", a.listMembers)
-	r.Patch("/v1/members/{user_id}", a.changeMemberRole)
-	r.Delete("/v1/members/{user_id}", a.removeMember)
+	r.Get("/v1/tasks/{id}/events", serveJSON(a, selfChecked, http.StatusOK, a.events))
+	r.Get("/v1/tasks", serveJSON(a, a.taskListReader, http.StatusOK, a.listTasks))
+	r.Post("/v1/auth/register", serveJSON(a, a.anonymous, http.StatusCreated, a.register))
+	r.Post("/v1/auth/login", serveJSON(a, a.anonymous, http.StatusOK, a.login))
+	r.Post("/v1/auth/refresh", serveJSON(a, a.anonymous, http.StatusOK, a.refresh))
+	r.Post("/v1/auth/logout", serveJSON(a, a.anonymous, http.StatusNoContent, a.logout))
+	r.Post("/v1/api-keys", serveJSON(a, a.as(domain.ActionManageOwnKeys), http.StatusCreated, a.createAPIKey))
+	r.Get("/v1/api-keys", serveJSON(a, a.as(domain.ActionManageOwnKeys), http.StatusOK, a.listAPIKeys))
+	r.Delete("/v1/api-keys/{id}", serveJSON(a, a.as(domain.ActionManageOwnKeys), http.StatusNoContent, a.revokeAPIKey))
+	r.Post("/v1/members", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusCreated, a.addMember))
+	r.Get("/v1/members", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.listMembers))
+	r.Patch("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusOK, a.changeMemberRole))
+	r.Delete("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusNoContent, a.removeMember))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

@@ -13,6 +13,10 @@
 //	DELETE /v1/api-keys/{id}, POST /v1/members   identity (docs/api.md)
 //	GET  /openapi.json              the OpenAPI 3.1 document of these routes (OpenAPI)
 //
+// Request and answer bodies are the wire types of package api, which the
+// Go SDK and the CLI share. Every JSON endpoint has one shape (serveJSON):
+// admit the caller, decode the body, call, answer the result or a problem.
+//
 // Reads go to the event store directly (no projection), so a status or a
 // stream right after a start already sees the task. Every request but the
 // /v1/auth ones names its caller with "Authorization: Bearer <API key or
@@ -26,30 +30,15 @@
 // ("id: <seq>", "event: <type>", "data: <envelope>", the envelope of
 // domain.Event.AppendJSON without the feed position, so a client can verify
 // the hash chain as it reads), read from the store page by page; then live
-// from the Hub, which takes each event from the bus (bus.TopicLive right
-// after its commit, bus.TopicEvents again from the feed), renders its frame
-// once and queues it for every stream of its task. A stream registers with
-// the hub before it reads the store, skips what it has sent by seq, and
-// fills any gap in what the hub handed it from the store, so the client
-// gets every event exactly once, in order. A ": ping" comment goes out
-// after Config.PingInterval of silence, and the stream then also looks in
-// the store, in case a message was lost; the stream ends after the
-// terminal event. The hub never waits for a stream: a stream whose queue
-// overflows (HubConfig.QueueFrames, QueueBytes) is closed, as is one whose
-// client takes longer than Config.WriteTimeout to accept a write, and the
-// client resumes from its Last-Event-ID.
-//
-// Over HTTP/1 a stream's body ends when its connection closes
-// ("Transfer-Encoding: identity", "Connection: close", as the SSE
-// specification recommends). Once a stream has caught up, it leaves
-// net/http: it hijacks its connection and hands it to the hub. The hub
-// writes a live frame that continues an idle stream itself, as far as the
-// socket takes it without waiting; a goroutine runs for the stream only
-// for the rest (a full socket, a gap to fill from the store, a ping). An
-// idle stream holds no goroutine and no buffer, and a client that left is
-// noticed at the stream's next ping (on a plain socket; otherwise when a
-// write fails). Where the connection cannot be hijacked (HTTP/2), the
-// stream stays in its handler.
+// from the Hub, which takes each event from the bus; a ": ping" comment
+// after Config.PingInterval of silence; the stream ends after the terminal
+// event. The hub never waits for a stream: a stream whose queue overflows
+// (HubConfig.QueueFrames, QueueBytes) is closed, as is one whose client
+// takes longer than Config.WriteTimeout to accept a write, and the client
+// resumes from its Last-Event-ID. Over HTTP/1 a caught-up stream leaves
+// net/http and holds no goroutine while it idles. The engine behind this
+// (the hub, parked streams, raw connection writes, framing) is the package
+// readapi/internal/sse; this package decides who may read which stream.
 //
 // Resume tokens are base64url (unpadded) HMAC-SHA256 over "v1", the task id
 // and the tenant id, NUL-separated, keyed by Config.TokenKey. One grants

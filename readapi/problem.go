@@ -10,32 +10,12 @@ import (
 	"strings"
 	"time"
 
+	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 )
-
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	// Field names the one input (body field, query parameter, header or
-	// path parameter) that is wrong, when there is one.
-	Field string `json:"field,omitempty"`
-	// State is a finished task's final state, on a 409 task-finished.
-	State domain.TaskState `json:"state,omitempty"`
-	// Plan, Limit, Used and ResetsAt describe a daily quota, on a 429
-	// quota-exceeded.
-	Plan     domain.PlanName `json:"plan,omitempty"`
-	Limit    int             `json:"limit,omitempty"`
-	Used     int             `json:"used,omitempty"`
-	ResetsAt string          `json:"resets_at,omitempty"`
-}
-
-const problemBase = "urn:axontask:problem:"
 
 // Errors of the router itself and of authentication.
 var (
@@ -45,7 +25,7 @@ var (
 )
 
 // toProblem is the one place that maps errors to HTTP problems.
-func toProblem(err error) problem {
+func toProblem(err error) wire.Problem {
 	var verr *domain.ValidationError
 	var finished *commands.TaskFinishedError
 	var inputErr *auth.InputError
@@ -53,62 +33,62 @@ func toProblem(err error) problem {
 	var quota *commands.QuotaExceededError
 	switch {
 	case errors.As(err, &quota):
-		return problem{Type: problemBase + "quota-exceeded", Title: "Daily task quota exceeded", Status: http.StatusTooManyRequests,
+		return wire.Problem{Type: wire.ProblemTypeBase + "quota-exceeded", Title: "Daily task quota exceeded", Status: http.StatusTooManyRequests,
 			Detail: quota.Error() + "; wait, or move to a larger plan", Plan: quota.Plan, Limit: quota.Limit, Used: quota.Used,
 			ResetsAt: domain.FormatTime(quota.ResetsAt)}
 	case errors.As(err, &limited):
-		return problem{Type: problemBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
+		return wire.Problem{Type: wire.ProblemTypeBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: limited.Error() + " (see the RateLimit-* headers)"}
 	case errors.As(err, &inputErr):
-		return problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest,
+		return wire.Problem{Type: wire.ProblemTypeBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest,
 			Detail: inputErr.Error(), Field: inputErr.Field}
 	case errors.As(err, &verr):
 		field := verr.Field
 		if field == "command_id" {
 			field = "Idempotency-Key"
 		}
-		return problem{Type: problemBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest,
+		return wire.Problem{Type: wire.ProblemTypeBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest,
 			Detail: (&domain.ValidationError{Field: field, Reason: verr.Reason}).Error(), Field: field}
 	case errors.Is(err, errTooLarge):
-		return problem{Type: problemBase + "body-too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
+		return wire.Problem{Type: wire.ProblemTypeBase + "body-too-large", Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
 			Detail: err.Error() + "; send a smaller body", Field: "body"}
 	case errors.Is(err, commands.ErrTaskNotFound):
-		return problem{Type: problemBase + "task-not-found", Title: "Task not found", Status: http.StatusNotFound,
+		return wire.Problem{Type: wire.ProblemTypeBase + "task-not-found", Title: "Task not found", Status: http.StatusNotFound,
 			Detail: "no task with this id is visible to you; check the id and your credentials or token"}
 	case errors.As(err, &finished):
-		return problem{Type: problemBase + "task-finished", Title: "Task already finished", Status: http.StatusConflict,
+		return wire.Problem{Type: wire.ProblemTypeBase + "task-finished", Title: "Task already finished", Status: http.StatusConflict,
 			Detail: fmt.Sprintf("the task has already finished: its final state is %s; there is nothing to cancel", finished.State), State: finished.State}
 	case errors.Is(err, commands.ErrCommandIDReused):
-		return problem{Type: problemBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusConflict,
+		return wire.Problem{Type: wire.ProblemTypeBase + "idempotency-key-reused", Title: "Idempotency key reused", Status: http.StatusConflict,
 			Detail: "this Idempotency-Key was already used for a different request; use a new key for a new operation", Field: "Idempotency-Key"}
 	case errors.Is(err, commands.ErrTaskExists):
-		return problem{Type: problemBase + "task-exists", Title: "Task exists", Status: http.StatusConflict,
+		return wire.Problem{Type: wire.ProblemTypeBase + "task-exists", Title: "Task exists", Status: http.StatusConflict,
 			Detail: "a task with this id already exists"}
 	case errors.Is(err, eventstore.ErrConflict):
-		return problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict,
+		return wire.Problem{Type: wire.ProblemTypeBase + "conflict", Title: "Conflict", Status: http.StatusConflict,
 			Detail: "the task changed while the request ran; try again"}
 	case errors.Is(err, commands.ErrUnauthenticated), errors.Is(err, commands.ErrBadCredentials):
-		return problem{Type: problemBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: err.Error()}
+		return wire.Problem{Type: wire.ProblemTypeBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: err.Error()}
 	case errors.Is(err, commands.ErrForbidden):
-		return problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
+		return wire.Problem{Type: wire.ProblemTypeBase + "forbidden", Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
 	case errors.Is(err, commands.ErrEmailTaken):
-		return problem{Type: problemBase + "email-taken", Title: "Email address taken", Status: http.StatusConflict, Detail: err.Error(), Field: "email"}
+		return wire.Problem{Type: wire.ProblemTypeBase + "email-taken", Title: "Email address taken", Status: http.StatusConflict, Detail: err.Error(), Field: "email"}
 	case errors.Is(err, commands.ErrAPIKeyNotFound):
-		return problem{Type: problemBase + "api-key-not-found", Title: "API key not found", Status: http.StatusNotFound,
+		return wire.Problem{Type: wire.ProblemTypeBase + "api-key-not-found", Title: "API key not found", Status: http.StatusNotFound,
 			Detail: "no API key with this id is visible to you; list your keys with GET /v1/api-keys"}
 	case errors.Is(err, domain.ErrNotMember):
-		return problem{Type: problemBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
+		return wire.Problem{Type: wire.ProblemTypeBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
 			Detail: "no member with this user id in your tenant; list them with GET /v1/members", Field: "user_id"}
 	case errors.Is(err, commands.ErrUserNotFound):
-		return problem{Type: problemBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
+		return wire.Problem{Type: wire.ProblemTypeBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
 	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
-		return problem{Type: problemBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
+		return wire.Problem{Type: wire.ProblemTypeBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, errNoRoute):
-		return problem{Type: problemBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
+		return wire.Problem{Type: wire.ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, errMethod):
-		return problem{Type: problemBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Detail: err.Error()}
+		return wire.Problem{Type: wire.ProblemTypeBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Detail: err.Error()}
 	}
-	return problem{Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError), Status: http.StatusInternalServerError,
+	return wire.Problem{Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError), Status: http.StatusInternalServerError,
 		Detail: "the server failed to answer; try again later"}
 }
 

@@ -7,41 +7,16 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 )
 
-// startRequest is the body of POST /mcp/start_task.
-type startRequest struct {
-	Name     string          `json:"name"`
-	Adapter  domain.Adapter  `json:"adapter"`
-	Args     json.RawMessage `json:"args"`
-	TimeoutS int             `json:"timeout_s"`
-}
-
-// startResponse answers POST /mcp/start_task.
-type startResponse struct {
-	TaskID      uuid.UUID `json:"task_id"`
-	StreamURL   string    `json:"stream_url"`
-	ResumeToken string    `json:"resume_token"`
-}
-
-func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
-	p, err := a.caller(w, r, domain.ActionWriteTasks)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var req startRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) startTask(w http.ResponseWriter, r *http.Request, p commands.Principal, req wire.StartTaskRequest) (wire.StartedTask, error) {
 	res, err := a.cfg.Start.Handle(r.Context(), commands.StartTask{
 		TenantID:  p.TenantID,
 		Name:      req.Name,
@@ -52,74 +27,52 @@ func (a *api) startTask(w http.ResponseWriter, r *http.Request) {
 		Meta:      requestMeta(r, p),
 	})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.StartedTask{}, err
 	}
 	w.Header().Set("Location", "/mcp/tasks/"+res.TaskID.String()+"/status")
-	writeJSON(w, http.StatusCreated, startResponse{
+	return wire.StartedTask{
 		TaskID:      res.TaskID,
 		StreamURL:   "/mcp/tasks/" + res.TaskID.String() + "/stream",
 		ResumeToken: a.tokens.sign(res.TaskID, p.TenantID),
-	})
+	}, nil
 }
 
-// statusResponse answers GET /mcp/tasks/{id}/status. Times are RFC 3339
-// UTC with microseconds, or null when the task has not got there.
-type statusResponse struct {
-	TaskID    uuid.UUID        `json:"task_id"`
-	State     domain.TaskState `json:"state"`
-	Attempt   int              `json:"attempt"`
-	CreatedAt *string          `json:"created_at"`
-	StartedAt *string          `json:"started_at"`
-	EndedAt   *string          `json:"ended_at"`
-	LastSeq   int64            `json:"last_seq"`
-	// WaitingReason says why a queued task has not started (its tenant
-	// runs as many tasks as its plan allows).
-	WaitingReason string `json:"waiting_reason,omitempty"`
-}
-
-func (a *api) status(w http.ResponseWriter, r *http.Request) {
+func (a *api) status(w http.ResponseWriter, r *http.Request, _ commands.Principal, _ noBody) (wire.Task, error) {
 	taskID, tenantID, err := a.readAccess(w, r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.Task{}, err
 	}
 	var task domain.Task
 	if err := commands.CatchUpTask(r.Context(), a.cfg.Store, taskID, tenantID, &task); err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.Task{}, err
 	}
-	writeJSON(w, http.StatusOK, statusResponse{
-		TaskID:    taskID,
-		State:     task.State(),
-		Attempt:   task.Attempt(),
-		CreatedAt: optionalTime(task.CreatedAt()),
-		StartedAt: optionalTime(task.StartedAt()),
-		EndedAt:   optionalTime(task.EndedAt()),
-		LastSeq:   task.Seq(),
-
+	return wire.Task{
+		TaskID:        taskID,
+		State:         task.State(),
+		Attempt:       task.Attempt(),
+		CreatedAt:     wire.Time{Time: task.CreatedAt()},
+		StartedAt:     wire.Time{Time: task.StartedAt()},
+		EndedAt:       wire.Time{Time: task.EndedAt()},
+		LastSeq:       task.Seq(),
 		WaitingReason: task.WaitingReason(),
-	})
+	}, nil
 }
 
-func optionalTime(t time.Time) *string {
-	if t.IsZero() {
-		return nil
+// taskAs admits, on an endpoint of one task, the callers that may take
+// action in their tenant; a malformed task id is answered first.
+func (a *api) taskAs(action domain.Action) guard {
+	return func(w http.ResponseWriter, r *http.Request) (commands.Principal, error) {
+		if _, err := taskIDParam(r); err != nil {
+			return commands.Principal{}, err
+		}
+		return a.caller(w, r, action)
 	}
-	s := domain.FormatTime(t)
-	return &s
 }
 
-func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
+func (a *api) cancel(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.Canceled, error) {
 	taskID, err := taskIDParam(r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	p, err := a.caller(w, r, domain.ActionWriteTasks)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.Canceled{}, err
 	}
 	_, err = a.cfg.Cancel.Handle(r.Context(), commands.CancelTask{
 		TaskID:    taskID,
@@ -127,77 +80,65 @@ func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
 		CommandID: r.Header.Get("Idempotency-Key"),
 		Meta:      requestMeta(r, p),
 	})
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]bool{"canceled": true})
+	return wire.Canceled{Canceled: err == nil}, err
 }
 
-// eventsResponse answers GET /v1/tasks/{id}/events. NextSeq is the
-// since_seq of the next page; Ended says no event will follow it.
-type eventsResponse struct {
-	Events  []json.RawMessage `json:"events"`
-	NextSeq int64             `json:"next_seq"`
-	Ended   bool              `json:"ended"`
+// selfChecked admits every request to a call that checks access itself
+// (readAccess: a task's resume token, or the tenant that owns it).
+func selfChecked(http.ResponseWriter, *http.Request) (commands.Principal, error) {
+	return commands.Principal{}, nil
 }
 
-func (a *api) events(w http.ResponseWriter, r *http.Request) {
+func (a *api) events(w http.ResponseWriter, r *http.Request, _ commands.Principal, _ noBody) (wire.EventPage, error) {
 	taskID, _, err := a.readAccess(w, r)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.EventPage{}, err
 	}
 	q := r.URL.Query()
 	since, err := nonNegativeParam("since_seq", q.Get("since_seq"))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.EventPage{}, err
 	}
 	limit := int64(DefaultEventsLimit)
 	if q.Has("limit") {
 		if limit, err = nonNegativeParam("limit", q.Get("limit")); err != nil {
-			a.writeError(w, r, err)
-			return
+			return wire.EventPage{}, err
 		}
 		if limit < 1 || limit > MaxEventsLimit {
-			a.writeError(w, r, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", limit, MaxEventsLimit)})
-			return
+			return wire.EventPage{}, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", limit, MaxEventsLimit)}
 		}
 	}
 	ctx := r.Context()
 	page, err := a.cfg.Store.ReadStream(ctx, taskID.String(), since, int(limit))
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.EventPage{}, err
 	}
-	resp := eventsResponse{Events: make([]json.RawMessage, 0, len(page)), NextSeq: since}
+	resp := wire.EventPage{Events: make([]json.RawMessage, 0, len(page)), NextSeq: since}
 	for i := range page {
 		b, err := page[i].AppendJSON(nil)
 		if err != nil {
-			a.writeError(w, r, err)
-			return
+			return wire.EventPage{}, err
 		}
 		resp.Events = append(resp.Events, b)
 		resp.NextSeq = page[i].Seq
 		resp.Ended = page[i].Type.Terminal()
 	}
 	if len(page) == 0 {
-		// Nothing after since_seq: the task has ended if its last event is
-		// a terminal one.
-		var found bool
-		if resp.Ended, found, err = a.endsAt(ctx, taskID.String(), since); err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		if !found && since > 0 {
-			if resp.Ended, err = a.endedBefore(ctx, taskID, since); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-		}
+		// Nothing after since_seq: has the task ended there, or before?
+		resp.Ended, err = a.endedBy(ctx, taskID, since)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp, err
+}
+
+// endedBy reports whether the task has ended by seq since: its event since
+// is the terminal one, or it ended with a last seq below since. A client
+// asking for events past that gets none, and no more will come.
+func (a *api) endedBy(ctx context.Context, taskID uuid.UUID, since int64) (bool, error) {
+	ended, found, err := a.endsAt(ctx, taskID.String(), since)
+	if err == nil && !found && since > 0 {
+		return a.endedBefore(ctx, taskID, since)
+	}
+	return ended, err
 }
 
 // endsAt reports whether the event with seq since is the task's terminal

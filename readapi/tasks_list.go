@@ -3,6 +3,7 @@ package readapi
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
+	wire "github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/projections"
 )
@@ -30,64 +33,34 @@ type TaskLister interface {
 	ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
 }
 
-// taskListItem is one task of GET /v1/tasks. Times are RFC 3339 UTC with
-// microseconds, or null when the task has not got there.
-type taskListItem struct {
-	TaskID    string           `json:"task_id"`
-	Name      string           `json:"name"`
-	Adapter   string           `json:"adapter"`
-	State     domain.TaskState `json:"state"`
-	Attempt   int              `json:"attempt"`
-	CreatedAt *string          `json:"created_at"`
-	StartedAt *string          `json:"started_at"`
-	EndedAt   *string          `json:"ended_at"`
-	LastSeq   int64            `json:"last_seq"`
-}
-
-// taskListResponse answers GET /v1/tasks. NextCursor, when not null, is the
-// ?cursor= of the next page; a full page always has one, so the last page
-// may be empty.
-type taskListResponse struct {
-	Tasks      []taskListItem `json:"tasks"`
-	NextCursor *string        `json:"next_cursor"`
-}
-
 // listTasks answers GET /v1/tasks?state=&limit=&cursor=: the caller's
 // tenant's tasks, newest first, from the task list read model. The list
 // lags the log by the projection's delay (usually milliseconds): a task just
 // started may be missing, or show an older state, for a moment.
-func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
-	if a.cfg.Tasks == nil {
-		a.writeError(w, r, errNoRoute)
-		return
-	}
-	p, err := a.caller(w, r, domain.ActionReadTasks)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
+func (a *api) listTasks(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.TaskPage, error) {
 	q, err := taskListQuery(r, p.TenantID)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.TaskPage{}, err
 	}
 	views, err := a.cfg.Tasks.ListTaskViews(r.Context(), q)
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return wire.TaskPage{}, err
 	}
-	resp := taskListResponse{Tasks: make([]taskListItem, 0, len(views))}
+	resp := wire.TaskPage{Tasks: make([]wire.Task, 0, len(views))}
 	for _, v := range views {
-		created := domain.FormatTime(v.CreatedAt)
-		resp.Tasks = append(resp.Tasks, taskListItem{
-			TaskID:    v.TaskID,
+		taskID, err := uuid.Parse(v.TaskID)
+		if err != nil {
+			return wire.TaskPage{}, fmt.Errorf("task list: task id %q: %w", v.TaskID, err)
+		}
+		resp.Tasks = append(resp.Tasks, wire.Task{
+			TaskID:    taskID,
 			Name:      v.Name,
-			Adapter:   v.Adapter,
+			Adapter:   domain.Adapter(v.Adapter),
 			State:     v.State,
 			Attempt:   v.Attempt,
-			CreatedAt: &created,
-			StartedAt: optionalTime(v.StartedAt),
-			EndedAt:   optionalTime(v.EndedAt),
+			CreatedAt: wire.Time{Time: v.CreatedAt},
+			StartedAt: wire.Time{Time: v.StartedAt},
+			EndedAt:   wire.Time{Time: v.EndedAt},
 			LastSeq:   v.LastSeq,
 		})
 	}
@@ -96,7 +69,16 @@ func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
 		c := encodeTaskCursor(projections.TaskCursor{CreatedAt: last.CreatedAt, TaskID: last.TaskID})
 		resp.NextCursor = &c
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
+}
+
+// taskListReader admits the callers that may read tasks, when the task
+// list is served at all (Config.Tasks; 404 otherwise).
+func (a *api) taskListReader(w http.ResponseWriter, r *http.Request) (commands.Principal, error) {
+	if a.cfg.Tasks == nil {
+		return commands.Principal{}, errNoRoute
+	}
+	return a.caller(w, r, domain.ActionReadTasks)
 }
 
 // taskListQuery reads the query parameters of GET /v1/tasks; its errors

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 )
@@ -15,22 +16,11 @@ import (
 // agent needs to run tasks.
 var defaultKeyScopes = []domain.Scope{domain.ScopeTasksRead, domain.ScopeTasksWrite}
 
-// apiKeyJSON is an API key in the keys commands' JSON output; Key only
-// in keys create's.
-type apiKeyJSON struct {
-	ID         string         `json:"id"`
-	Key        string         `json:"key,omitempty"`
-	Name       string         `json:"name"`
-	Prefix     string         `json:"prefix"`
-	Scopes     []domain.Scope `json:"scopes"`
-	CreatedBy  string         `json:"created_by"`
-	CreatedAt  *string        `json:"created_at"`
-	LastUsedAt *string        `json:"last_used_at"`
-}
-
-func keyJSON(k client.APIKey) apiKeyJSON {
-	return apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
-		CreatedAt: jsonTime(k.CreatedAt), LastUsedAt: jsonTime(k.LastUsedAt)}
+// keyJSON is an API key in the keys commands' JSON output, as the API
+// describes it; keys create adds the Key.
+func keyJSON(k client.APIKey) api.Key {
+	return api.Key{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
+		CreatedAt: api.Time{Time: k.CreatedAt}, LastUsedAt: api.Time{Time: k.LastUsedAt}}
 }
 
 func joinScopes(scopes []domain.Scope) string {
@@ -107,9 +97,7 @@ func runKeysList(ctx context.Context, cl *commandLine) error {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
 	if cl.cf.json {
-		out := struct {
-			APIKeys []apiKeyJSON `json:"api_keys"`
-		}{APIKeys: make([]apiKeyJSON, len(keys))}
+		out := api.KeyList{APIKeys: make([]api.Key, len(keys))}
 		for i, k := range keys {
 			out.APIKeys[i] = keyJSON(k)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 )
 
@@ -20,13 +21,13 @@ const (
 
 // loginJSON is login's JSON output: who signed in where, never the tokens.
 type loginJSON struct {
-	URL             string  `json:"url"`
-	Email           string  `json:"email"`
-	UserID          string  `json:"user_id"`
-	TenantID        string  `json:"tenant_id"`
-	Role            string  `json:"role"`
-	ExpiresAt       *string `json:"expires_at"`
-	CredentialsFile string  `json:"credentials_file"`
+	URL             string   `json:"url"`
+	Email           string   `json:"email"`
+	UserID          string   `json:"user_id"`
+	TenantID        string   `json:"tenant_id"`
+	Role            string   `json:"role"`
+	ExpiresAt       api.Time `json:"expires_at"`
+	CredentialsFile string   `json:"credentials_file"`
 }
 
 func runLogin(ctx context.Context, cl *commandLine) error {
@@ -84,7 +85,7 @@ func runLogin(ctx context.Context, cl *commandLine) error {
 	}
 	if cl.cf.json {
 		return writeJSON(con.stdout, loginJSON{URL: base, Email: l.Email, UserID: l.UserID, TenantID: l.TenantID, Role: l.Role,
-			ExpiresAt: jsonTime(l.ExpiresAt), CredentialsFile: store.path})
+			ExpiresAt: api.Time{Time: l.ExpiresAt}, CredentialsFile: store.path})
 	}
 	fmt.Fprintf(con.stdout, "logged in to %s as %s (tenant %s, role %s)\ntokens stored in %s\n", base, l.Email, l.TenantID, l.Role, store.path)
 	if con.getenv("AXONTASK_API_KEY") != "" {

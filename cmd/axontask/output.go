@@ -24,16 +24,6 @@ func writeJSON(w io.Writer, v any) error {
 	return nil
 }
 
-// jsonTime formats t as the API does (RFC 3339 UTC, microseconds), or nil
-// for the zero time.
-func jsonTime(t time.Time) *string {
-	if t.IsZero() {
-		return nil
-	}
-	s := t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
-	return &s
-}
-
 // style colours text with ANSI escapes, or not at all when off.
 type style struct{ on bool }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 )
@@ -137,16 +138,16 @@ func defaultTaskName(adapter domain.Adapter, argv []string) string {
 	return name
 }
 
-// taskStatusJSON is task status's JSON output: the API's status and
-// whether the task has ended.
+// taskStatusJSON is task status's JSON output: the API's status
+// (api.Task) and, after its state, whether the task has ended.
 type taskStatusJSON struct {
 	TaskID        uuid.UUID        `json:"task_id"`
 	State         domain.TaskState `json:"state"`
 	Ended         bool             `json:"ended"`
 	Attempt       int              `json:"attempt"`
-	CreatedAt     *string          `json:"created_at"`
-	StartedAt     *string          `json:"started_at"`
-	EndedAt       *string          `json:"ended_at"`
+	CreatedAt     api.Time         `json:"created_at"`
+	StartedAt     api.Time         `json:"started_at"`
+	EndedAt       api.Time         `json:"ended_at"`
 	LastSeq       int64            `json:"last_seq"`
 	WaitingReason string           `json:"waiting_reason,omitempty"`
 }
@@ -171,7 +172,7 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 	if cl.cf.json {
 		return writeJSON(cl.con.stdout, taskStatusJSON{
 			TaskID: st.TaskID, State: st.State, Ended: st.State.Terminal(), Attempt: st.Attempt,
-			CreatedAt: jsonTime(st.CreatedAt), StartedAt: jsonTime(st.StartedAt), EndedAt: jsonTime(st.EndedAt),
+			CreatedAt: api.Time{Time: st.CreatedAt}, StartedAt: api.Time{Time: st.StartedAt}, EndedAt: api.Time{Time: st.EndedAt},
 			LastSeq: st.LastSeq, WaitingReason: st.WaitingReason,
 		})
 	}
@@ -213,19 +214,6 @@ func runTaskCancel(ctx context.Context, cl *commandLine) error {
 	return nil
 }
 
-// taskJSON is a task in task list's JSON output.
-type taskJSON struct {
-	TaskID    uuid.UUID        `json:"task_id"`
-	Name      string           `json:"name"`
-	Adapter   domain.Adapter   `json:"adapter"`
-	State     domain.TaskState `json:"state"`
-	Attempt   int              `json:"attempt"`
-	CreatedAt *string          `json:"created_at"`
-	StartedAt *string          `json:"started_at"`
-	EndedAt   *string          `json:"ended_at"`
-	LastSeq   int64            `json:"last_seq"`
-}
-
 // listPage is the page size of task list.
 const listPage = 100
 
@@ -264,13 +252,14 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 		return r.fail(ctx, "task list", err)
 	}
 	if cl.cf.json {
+		// The API's tasks, without a cursor: the list is whole.
 		out := struct {
-			Tasks []taskJSON `json:"tasks"`
-		}{Tasks: make([]taskJSON, len(tasks))}
+			Tasks []api.Task `json:"tasks"`
+		}{Tasks: make([]api.Task, len(tasks))}
 		for i, t := range tasks {
-			out.Tasks[i] = taskJSON{
+			out.Tasks[i] = api.Task{
 				TaskID: t.TaskID, Name: t.Name, Adapter: t.Adapter, State: t.State, Attempt: t.Attempt,
-				CreatedAt: jsonTime(t.CreatedAt), StartedAt: jsonTime(t.StartedAt), EndedAt: jsonTime(t.EndedAt), LastSeq: t.LastSeq,
+				CreatedAt: api.Time{Time: t.CreatedAt}, StartedAt: api.Time{Time: t.StartedAt}, EndedAt: api.Time{Time: t.EndedAt}, LastSeq: t.LastSeq,
 			}
 		}
 		return writeJSON(cl.con.stdout, out)

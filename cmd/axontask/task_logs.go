@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 )
@@ -90,11 +91,9 @@ func printLogs(ctx context.Context, r *remote, con *console, id uuid.UUID, since
 			events = []json.RawMessage{}
 		}
 		err := writeJSON(con.stdout, struct {
-			TaskID  uuid.UUID         `json:"task_id"`
-			Events  []json.RawMessage `json:"events"`
-			NextSeq int64             `json:"next_seq"`
-			Ended   bool              `json:"ended"`
-		}{id, events, next, ended})
+			TaskID uuid.UUID `json:"task_id"`
+			api.EventPage
+		}{id, api.EventPage{Events: events, NextSeq: next, Ended: ended}})
 		if err != nil {
 			return err
 		}

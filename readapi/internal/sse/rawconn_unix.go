@@ -1,6 +1,6 @@
 //go:build unix
 
-package readapi
+package sse
 
 import (
 	"errors"

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/domain"
+)
+
+// StartTaskRequest is the body of POST /mcp/start_task.
+type StartTaskRequest struct {
+	// Name is 1–200 bytes without control characters.
+	Name string `json:"name"`
+	// Adapter runs the task (domain.AdapterMock, domain.AdapterShell, …).
+	Adapter domain.Adapter `json:"adapter"`
+	// Args are the adapter's arguments, a JSON object; absent takes the
+	// adapter's defaults.
+	Args json.RawMessage `json:"args,omitempty"`
+	// TimeoutS bounds the run, in seconds; 0 takes the smaller of one
+	// hour and the plan's longest.
+	TimeoutS int `json:"timeout_s,omitempty"`
+}
+
+// StartedTask answers POST /mcp/start_task (201).
+type StartedTask struct {
+	TaskID uuid.UUID `json:"task_id"`
+	// StreamURL is the path of the task's SSE stream.
+	StreamURL string `json:"stream_url"`
+	// ResumeToken grants read-only access to this one task (?token=); it
+	// does not expire: it is a credential.
+	ResumeToken string `json:"resume_token"`
+}
+
+// Task is a task as GET /mcp/tasks/{id}/status answers it (read from the
+// event log) and as GET /v1/tasks lists it (from the task list read
+// model). Name and Adapter are in list items only; WaitingReason in a
+// status only, when the task is queued behind its tenant's limit.
+type Task struct {
+	TaskID  uuid.UUID      `json:"task_id"`
+	Name    string         `json:"name,omitempty"`
+	Adapter domain.Adapter `json:"adapter,omitempty"`
+	// State is created, queued, running or a terminal state.
+	State domain.TaskState `json:"state"`
+	// Attempt counts the runs (more than 1 after a worker died).
+	Attempt   int   `json:"attempt"`
+	CreatedAt Time  `json:"created_at"`
+	StartedAt Time  `json:"started_at"`
+	EndedAt   Time  `json:"ended_at"`
+	LastSeq   int64 `json:"last_seq"`
+	// WaitingReason says why a queued task has not started (its tenant
+	// runs as many tasks as its plan allows).
+	WaitingReason string `json:"waiting_reason,omitempty"`
+}
+
+// TaskPage answers GET /v1/tasks: tasks newest first. NextCursor, when not
+// null, is the ?cursor= of the next page; a full page always has one, so
+// the last page may be empty.
+type TaskPage struct {
+	Tasks      []Task  `json:"tasks"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// Canceled answers POST /mcp/tasks/{id}/cancel: always true.
+type Canceled struct {
+	Canceled bool `json:"canceled"`
+}
+
+// ResumeRequest is the body of POST /mcp/tasks/{id}/resume: the stream
+// goes on after event LastSeq.
+type ResumeRequest struct {
+	LastSeq int64 `json:"last_seq"`
+}
+
+// EventPage answers GET /v1/tasks/{id}/events. Each event is the envelope
+// of domain.Event.AppendJSON, with every field its hash chain needs.
+// NextSeq is the since_seq of the next page; Ended says no event will
+// follow it.
+type EventPage struct {
+	Events  []json.RawMessage `json:"events"`
+	NextSeq int64             `json:"next_seq"`
+	Ended   bool              `json:"ended"`
+}
