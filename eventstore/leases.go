@@ -2,10 +2,7 @@ package eventstore
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/axontask/axontask/domain"
 )
 
 // Lease is a worker's hold on one running attempt of a task. Leases are
@@ -47,34 +44,4 @@ type LeaseStore interface {
 	DropLease(ctx context.Context, taskID string, attempt int) error
 	// ExpiredLeases returns up to limit leases that expired before now, oldest first.
 	ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]Lease, error)
-}
-
-// ValidateLeaseWithin checks the arguments of LeaseStore.PutLeaseWithin
-// before any I/O and returns l with ExpiresAt normalized by
-// domain.NormalizeTime. Every failure is a *domain.ValidationError: an
-// invalid task, tenant or worker id (fields "task_id", "tenant_id",
-// "worker_id"), an attempt below 1 ("attempt"), an expiry that is unset or
-// whose UTC year is outside 0001–9999 ("expires_at"), or a limit below 1
-// ("limit": a plan without concurrency should refuse the task before
-// leasing it).
-func ValidateLeaseWithin(l Lease, limit int) (Lease, error) {
-	for _, f := range []struct{ field, id string }{{"task_id", l.TaskID}, {"tenant_id", l.TenantID}, {"worker_id", l.WorkerID}} {
-		if err := domain.ValidateIdentifier(f.field, f.id); err != nil {
-			return Lease{}, err
-		}
-	}
-	if l.Attempt < 1 {
-		return Lease{}, &domain.ValidationError{Field: "attempt", Reason: fmt.Sprintf("is %d; attempts count from 1", l.Attempt)}
-	}
-	if l.ExpiresAt.IsZero() {
-		return Lease{}, &domain.ValidationError{Field: "expires_at", Reason: "must be set"}
-	}
-	if y := l.ExpiresAt.UTC().Year(); y < 1 || y > 9999 {
-		return Lease{}, &domain.ValidationError{Field: "expires_at", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
-	}
-	if limit < 1 {
-		return Lease{}, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be at least 1 (a plan without concurrency should refuse the task before leasing it)", limit)}
-	}
-	l.ExpiresAt = domain.NormalizeTime(l.ExpiresAt)
-	return l, nil
 }

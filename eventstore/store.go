@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/axontask/axontask/domain"
@@ -13,6 +14,18 @@ type Stream struct {
 	ID       string
 	Type     domain.StreamType
 	TenantID string
+}
+
+// Validate checks a stream reference before any I/O: every failure is a
+// *domain.ValidationError naming the field.
+func (s Stream) Validate() error {
+	if err := domain.ValidateIdentifier("stream_id", s.ID); err != nil {
+		return err
+	}
+	if !s.Type.Valid() {
+		return &domain.ValidationError{Field: "stream_type", Reason: fmt.Sprintf("%q is not a known stream type", string(s.Type))}
+	}
+	return domain.ValidateIdentifier("tenant_id", s.TenantID)
 }
 
 // Store is an append-only, hash-chained event store with a global feed.

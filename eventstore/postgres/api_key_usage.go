@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
@@ -18,7 +19,7 @@ func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) err
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	prepared, err := eventstore.PrepareAPIKeyUses(uses)
+	prepared, err := engine.PrepareAPIKeyUses(uses)
 	if err != nil {
 		return fmt.Errorf("touch API keys: %w", err)
 	}
@@ -43,7 +44,7 @@ func (s *Store) APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[strin
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	if err := eventstore.ValidateAPIKeyIDs(keyIDs); err != nil {
+	if err := engine.ValidateAPIKeyIDs(keyIDs); err != nil {
 		return nil, fmt.Errorf("read API key usage: %w", err)
 	}
 	out := make(map[string]time.Time, len(keyIDs))

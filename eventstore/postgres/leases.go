@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
@@ -44,7 +45,7 @@ func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit in
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	l, err := eventstore.ValidateLeaseWithin(l, limit)
+	l, err := engine.ValidateLeaseWithin(l, limit)
 	if err != nil {
 		return fmt.Errorf("put lease within a limit: %w", err)
 	}

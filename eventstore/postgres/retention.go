@@ -10,6 +10,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
@@ -21,7 +22,7 @@ func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := eventstore.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
+	cutoff, limit, err := engine.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", err)
 	}
@@ -43,7 +44,7 @@ func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore tim
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := eventstore.ValidateEndedTasks(tenantID, endedBefore, limit)
+	cutoff, limit, err := engine.ValidateEndedTasks(tenantID, endedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list ended tasks: %w", err)
 	}
@@ -67,7 +68,7 @@ func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}
-	at, err := eventstore.ValidatePruneTask(taskID, at)
+	at, err := engine.ValidatePruneTask(taskID, at)
 	if err != nil {
 		return 0, fmt.Errorf("prune a task: %w", err)
 	}
@@ -81,7 +82,7 @@ func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int
 		case err != nil:
 			return fmt.Errorf("read the last event: %w", err)
 		}
-		if err := eventstore.CheckPrunable(found, domain.StreamType(last.StreamType), domain.EventType(last.Type)); err != nil {
+		if err := engine.CheckPrunable(found, domain.StreamType(last.StreamType), domain.EventType(last.Type)); err != nil {
 			return err
 		}
 		// Up to the terminal event: an event appended after it (which

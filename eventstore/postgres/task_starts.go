@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
@@ -21,7 +22,7 @@ func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.
 	if s.closed.Load() {
 		return 0, false, eventstore.ErrClosed
 	}
-	d, limit, err := eventstore.ValidateReserveTaskStart(tenantID, day, limit)
+	d, limit, err := engine.ValidateReserveTaskStart(tenantID, day, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve a task start: %w", err)
 	}
@@ -46,7 +47,7 @@ func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return fmt.Errorf("release a task start: %w", err)
 	}
@@ -62,7 +63,7 @@ func (s *Store) TaskStartsUsed(ctx context.Context, tenantID string, day time.Ti
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return 0, fmt.Errorf("read task starts: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
@@ -16,7 +17,7 @@ func (s *Store) MarkWaiting(ctx context.Context, taskID, tenantID string, since 
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	since, err := eventstore.ValidateMarkWaiting(taskID, tenantID, since)
+	since, err := engine.ValidateMarkWaiting(taskID, tenantID, since)
 	if err != nil {
 		return fmt.Errorf("mark a task waiting: %w", err)
 	}
@@ -48,7 +49,7 @@ func (s *Store) WaitingTasks(ctx context.Context, tenantID string, limit int) ([
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	limit, err := eventstore.ValidateWaitingTasks(tenantID, limit)
+	limit, err := engine.ValidateWaitingTasks(tenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list waiting tasks: %w", err)
 	}
@@ -76,7 +77,7 @@ func (s *Store) StaleQueuedTasks(ctx context.Context, queuedBefore time.Time, li
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := eventstore.ValidateStaleQueuedTasks(queuedBefore, limit)
+	cutoff, limit, err := engine.ValidateStaleQueuedTasks(queuedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list stale queued tasks: %w", err)
 	}

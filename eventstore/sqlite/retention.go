@@ -9,6 +9,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 )
 
 // TenantsWithEndedTasks implements eventstore.RetentionStore. It runs on
@@ -19,7 +20,7 @@ func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", eventstore.ErrClosed)
 	}
-	cutoff, limit, err := eventstore.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
+	cutoff, limit, err := engine.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", err)
 	}
@@ -37,7 +38,7 @@ func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore tim
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list ended tasks: %w", eventstore.ErrClosed)
 	}
-	cutoff, limit, err := eventstore.ValidateEndedTasks(tenantID, endedBefore, limit)
+	cutoff, limit, err := engine.ValidateEndedTasks(tenantID, endedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list ended tasks: %w", err)
 	}
@@ -58,7 +59,7 @@ func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int
 	if s.closed.Load() {
 		return 0, fmt.Errorf("prune a task: %w", eventstore.ErrClosed)
 	}
-	at, err := eventstore.ValidatePruneTask(taskID, at)
+	at, err := engine.ValidatePruneTask(taskID, at)
 	if err != nil {
 		return 0, fmt.Errorf("prune a task: %w", err)
 	}
@@ -95,7 +96,7 @@ func (s *Store) pruneTask(ctx context.Context, taskID string, at time.Time) (int
 	case err != nil:
 		return 0, fmt.Errorf("read the last event: %w", err)
 	}
-	if err := eventstore.CheckPrunable(found, domain.StreamType(streamType), domain.EventType(lastType)); err != nil {
+	if err := engine.CheckPrunable(found, domain.StreamType(streamType), domain.EventType(lastType)); err != nil {
 		return 0, err
 	}
 	// Up to the terminal event: an event appended after it (which the

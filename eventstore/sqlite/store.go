@@ -19,6 +19,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 )
 
 const (
@@ -211,7 +212,7 @@ func (s *Store) closedOr(err error) error {
 func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
 	// Before any I/O (Prepare checks the events, inside the transaction). A
 	// negative seq would otherwise read as a conflict.
-	if err := eventstore.ValidateAppend(stream, expectedSeq); err != nil {
+	if err := engine.ValidateAppend(stream, expectedSeq); err != nil {
 		return nil, fmt.Errorf("append: %w", err)
 	}
 	if err := s.lockWriter(ctx); err != nil {
@@ -282,7 +283,7 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 		}
 	}
 	if head.seq > 0 {
-		if err := eventstore.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
+		if err := engine.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
 			return nil, err
 		}
 	}
@@ -372,7 +373,7 @@ func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream eventstore.Strea
 	if len(stored) == 0 {
 		return nil, nil
 	}
-	return eventstore.Retried(stream, expectedSeq, events, stored)
+	return engine.Retried(stream, expectedSeq, events, stored)
 }
 
 func (s *Store) insertError(ctx context.Context, tx *sql.Tx, streamID string, expectedSeq int64, err error) error {

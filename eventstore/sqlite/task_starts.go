@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 )
 
 // ReserveTaskStart implements eventstore.Store. It runs on the writer
@@ -20,7 +21,7 @@ func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.
 	if s.closed.Load() {
 		return 0, false, fmt.Errorf("reserve a task start: %w", eventstore.ErrClosed)
 	}
-	d, limit, err := eventstore.ValidateReserveTaskStart(tenantID, day, limit)
+	d, limit, err := engine.ValidateReserveTaskStart(tenantID, day, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve a task start: %w", err)
 	}
@@ -69,7 +70,7 @@ func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.
 	if s.closed.Load() {
 		return fmt.Errorf("release a task start: %w", eventstore.ErrClosed)
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return fmt.Errorf("release a task start: %w", err)
 	}
@@ -86,7 +87,7 @@ func (s *Store) TaskStartsUsed(ctx context.Context, tenantID string, day time.Ti
 	if s.closed.Load() {
 		return 0, fmt.Errorf("read task starts: %w", eventstore.ErrClosed)
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return 0, fmt.Errorf("read task starts: %w", err)
 	}
