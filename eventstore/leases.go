@@ -17,14 +17,16 @@ type Lease struct {
 	ExpiresAt time.Time
 }
 
-// LeaseStore keeps leases in the same database as the events. Both store
-// implementations provide it.
+// LeaseStore keeps leases in the same database as the events: one port of
+// the operational state beside the log (see Store). Both engines' stores
+// implement it; eventstore/storetest.RunLeases is its conformance suite.
+// Every method sees every call that has returned.
 type LeaseStore interface {
-	// PutLease records l, replacing any lease of the same task. It checks
-	// no limit and takes no part in PutLeaseWithin's: a lease it puts
+	// LeasePut records l, replacing any lease of the same task. It checks
+	// no limit and takes no part in LeasePutWithin's: a lease it puts
 	// counts against its tenant's limit but is never refused.
-	PutLease(ctx context.Context, l Lease) error
-	// PutLeaseWithin records l only if no lease of l.TaskID exists (of any
+	LeasePut(ctx context.Context, l Lease) error
+	// LeasePutWithin records l only if no lease of l.TaskID exists (of any
 	// attempt, held by any worker, under any tenant), or fails with
 	// ErrLeaseTaken; and only if l.TenantID holds fewer than limit leases,
 	// or fails with ErrTenantAtLimit (ErrLeaseTaken wins when both hold).
@@ -33,15 +35,19 @@ type LeaseStore interface {
 	// the lease. A refusal writes nothing. It is atomic and exact across
 	// goroutines and processes sharing the store: of N concurrent calls for
 	// N different tasks of a tenant without leases, exactly min(N, limit)
-	// succeed. DropLease frees a slot at once. Invalid arguments fail with
-	// a *domain.ValidationError before any I/O (see ValidateLeaseWithin).
-	PutLeaseWithin(ctx context.Context, l Lease, limit int) error
-	// RenewLease moves the expiry of the lease that workerID holds on attempt
+	// succeed. LeaseDrop frees a slot at once. Invalid arguments fail with
+	// a *domain.ValidationError before any I/O: an invalid task, tenant or
+	// worker id (fields "task_id", "tenant_id", "worker_id"), an attempt
+	// below 1 ("attempt"), an expiry that is unset or whose UTC year is
+	// outside 0001–9999 ("expires_at"), or a limit below 1 ("limit": a plan
+	// without concurrency should refuse the task before leasing it).
+	LeasePutWithin(ctx context.Context, l Lease, limit int) error
+	// LeaseRenew moves the expiry of the lease that workerID holds on attempt
 	// of taskID. It reports false when that lease no longer exists (the
 	// watchdog took the task back).
-	RenewLease(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error)
-	// DropLease removes the lease of attempt of taskID, if any.
-	DropLease(ctx context.Context, taskID string, attempt int) error
-	// ExpiredLeases returns up to limit leases that expired before now, oldest first.
-	ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]Lease, error)
+	LeaseRenew(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error)
+	// LeaseDrop removes the lease of attempt of taskID, if any.
+	LeaseDrop(ctx context.Context, taskID string, attempt int) error
+	// LeasesExpired returns up to limit leases that expired before now, oldest first.
+	LeasesExpired(ctx context.Context, now time.Time, limit int) ([]Lease, error)
 }

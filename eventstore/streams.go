@@ -1,7 +1,5 @@
 package eventstore
 
-import ()
-
 // Limits of Store.ListStreams.
 const (
 	// DefaultListStreamsLimit is the page size of a ListStreams limit <= 0.

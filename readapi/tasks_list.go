@@ -26,8 +26,8 @@ const (
 // it: projections.TaskViewStore). The list lags the event log slightly;
 // GET /mcp/tasks/{id}/status reads the log and sees a caller's own writes.
 type TaskLister interface {
-	// ListTaskViews returns a page of one tenant's tasks, newest first.
-	ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
+	// TaskViewsList returns a page of one tenant's tasks, newest first.
+	TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
 }
 
 // taskListItem is one task of GET /v1/tasks. Times are RFC 3339 UTC with
@@ -71,7 +71,7 @@ func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	views, err := a.cfg.Tasks.ListTaskViews(r.Context(), q)
+	views, err := a.cfg.Tasks.TaskViewsList(r.Context(), q)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -10,12 +10,14 @@ import (
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
-// TouchAPIKeys implements eventstore.Store: one INSERT … ON CONFLICT
+var _ eventstore.APIKeyUsageStore = (*Store)(nil)
+
+// APIKeyUsageTouch implements eventstore.APIKeyUsageStore: one INSERT … ON CONFLICT
 // statement over arrays, atomic on its own. Rows are written in key order,
 // so concurrent calls (from several API servers) lock shared keys in the
 // same order and never deadlock; a row is rewritten only when its time
 // moves forward.
-func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) error {
+func (s *Store) APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
@@ -39,8 +41,8 @@ func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) err
 	return nil
 }
 
-// APIKeysLastUsed implements eventstore.Store: one primary-key look-up.
-func (s *Store) APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
+// APIKeyUsageGet implements eventstore.APIKeyUsageStore: one primary-key look-up.
+func (s *Store) APIKeyUsageGet(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}

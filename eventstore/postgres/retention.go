@@ -12,13 +12,19 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+	"github.com/axontask/axontask/projections"
 )
 
-// TenantsWithEndedTasks implements eventstore.RetentionStore: one query, a
+var (
+	_ eventstore.PruneStore      = (*Store)(nil)
+	_ projections.EndedTaskStore = (*Store)(nil)
+)
+
+// TaskViewsTenantsWithEnded implements projections.EndedTaskStore: one query, a
 // loose index scan of task_views_prunable_idx (two probes per tenant with
 // tasks to prune, whatever their number); ids sort in byte order whatever
 // the database's collation.
-func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
+func (s *Store) TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
@@ -38,9 +44,9 @@ func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time
 	return ids, nil
 }
 
-// EndedTasks implements eventstore.RetentionStore: one index range of
+// TaskViewsEndedOfTenant implements projections.EndedTaskStore: one index range of
 // task_views_prunable_idx, in the index's order.
-func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
+func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
@@ -60,11 +66,11 @@ func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore tim
 	return ids, nil
 }
 
-// PruneTask implements eventstore.RetentionStore, in one transaction: a
+// TaskPrune implements eventstore.PruneStore, in one transaction: a
 // look-up of the stream's last event, one UPDATE of its events and one of
 // its task_views row. It never touches the head cache: pruning changes no
 // hash.
-func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int, error) {
+func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}

@@ -10,10 +10,12 @@ import (
 	"github.com/axontask/axontask/eventstore/internal/engine"
 )
 
-// TouchAPIKeys implements eventstore.Store: one statement, hence one write
+var _ eventstore.APIKeyUsageStore = (*Store)(nil)
+
+// APIKeyUsageTouch implements eventstore.APIKeyUsageStore: one statement, hence one write
 // transaction, on the writer connection, so it queues with appends for the
 // writer for as long as ctx allows. Times are stored as unix microseconds.
-func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) error {
+func (s *Store) APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time) error {
 	if s.closed.Load() {
 		return fmt.Errorf("touch API keys: %w", eventstore.ErrClosed)
 	}
@@ -38,9 +40,9 @@ func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) err
 	return nil
 }
 
-// APIKeysLastUsed implements eventstore.Store. It runs on the read-only
+// APIKeyUsageGet implements eventstore.APIKeyUsageStore. It runs on the read-only
 // pool and never waits for the writer.
-func (s *Store) APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
+func (s *Store) APIKeyUsageGet(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("read API key usage: %w", eventstore.ErrClosed)
 	}

@@ -25,8 +25,8 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 	return res.RowsAffected()
 }
 
-// PutLease implements eventstore.LeaseStore.
-func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
+// LeasePut implements eventstore.LeaseStore.
+func (s *Store) LeasePut(ctx context.Context, l eventstore.Lease) error {
 	_, err := s.exec(ctx, `INSERT INTO task_leases (task_id, tenant_id, worker_id, attempt, expires_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (task_id) DO UPDATE SET tenant_id = excluded.tenant_id, worker_id = excluded.worker_id,
@@ -38,14 +38,14 @@ func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
 	return nil
 }
 
-// PutLeaseWithin implements eventstore.LeaseStore. It runs on the writer
+// LeasePutWithin implements eventstore.LeaseStore. It runs on the writer
 // connection, in one write transaction: an insert that counts the tenant's
 // leases and skips a task already leased and, only on a refusal, a look-up
 // of the task's lease to tell ErrLeaseTaken from ErrTenantAtLimit. Calls
 // of every goroutine queue for the writer (with appends) for as long as
 // ctx allows, and SQLite's write lock serializes them with other processes
 // on the file, so the limit is never passed.
-func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit int) error {
+func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit int) error {
 	if s.closed.Load() {
 		return fmt.Errorf("put lease within a limit: %w", eventstore.ErrClosed)
 	}
@@ -67,7 +67,7 @@ func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit in
 	return nil
 }
 
-// putLeaseWithin runs one PutLeaseWithin in one write transaction and
+// putLeaseWithin runs one LeasePutWithin in one write transaction and
 // returns the sentinel of a refusal. The caller holds the write slot.
 func (s *Store) putLeaseWithin(ctx context.Context, l eventstore.Lease, limit int) (refused, err error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
@@ -101,8 +101,8 @@ func (s *Store) putLeaseWithin(ctx context.Context, l eventstore.Lease, limit in
 	return refused, nil
 }
 
-// RenewLease implements eventstore.LeaseStore.
-func (s *Store) RenewLease(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error) {
+// LeaseRenew implements eventstore.LeaseStore.
+func (s *Store) LeaseRenew(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error) {
 	n, err := s.exec(ctx, `UPDATE task_leases SET expires_at = ? WHERE task_id = ? AND worker_id = ? AND attempt = ?`,
 		expiresAt.UnixMicro(), taskID, workerID, attempt)
 	if err != nil {
@@ -111,16 +111,16 @@ func (s *Store) RenewLease(ctx context.Context, taskID, workerID string, attempt
 	return n == 1, nil
 }
 
-// DropLease implements eventstore.LeaseStore.
-func (s *Store) DropLease(ctx context.Context, taskID string, attempt int) error {
+// LeaseDrop implements eventstore.LeaseStore.
+func (s *Store) LeaseDrop(ctx context.Context, taskID string, attempt int) error {
 	if _, err := s.exec(ctx, `DELETE FROM task_leases WHERE task_id = ? AND attempt = ?`, taskID, attempt); err != nil {
 		return fmt.Errorf("drop lease of %s: %w", taskID, err)
 	}
 	return nil
 }
 
-// ExpiredLeases implements eventstore.LeaseStore.
-func (s *Store) ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]eventstore.Lease, error) {
+// LeasesExpired implements eventstore.LeaseStore.
+func (s *Store) LeasesExpired(ctx context.Context, now time.Time, limit int) ([]eventstore.Lease, error) {
 	rows, err := s.reader.QueryContext(ctx, `SELECT task_id, tenant_id, worker_id, attempt, expires_at
 		FROM task_leases WHERE expires_at < ? ORDER BY expires_at LIMIT ?`, now.UnixMicro(), s.opts.ClampLimit(limit))
 	if err != nil {

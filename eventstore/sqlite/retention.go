@@ -10,13 +10,19 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/projections"
 )
 
-// TenantsWithEndedTasks implements eventstore.RetentionStore. It runs on
+var (
+	_ eventstore.PruneStore      = (*Store)(nil)
+	_ projections.EndedTaskStore = (*Store)(nil)
+)
+
+// TaskViewsTenantsWithEnded implements projections.EndedTaskStore. It runs on
 // the read-only pool and never waits for the writer: one query, a loose
 // index scan of task_views_prunable_idx (two probes per tenant with tasks
 // to prune, whatever their number).
-func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
+func (s *Store) TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", eventstore.ErrClosed)
 	}
@@ -31,10 +37,10 @@ func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time
 	return ids, nil
 }
 
-// EndedTasks implements eventstore.RetentionStore. It runs on the read-only
+// TaskViewsEndedOfTenant implements projections.EndedTaskStore. It runs on the read-only
 // pool and never waits for the writer: one index range of
 // task_views_prunable_idx, in the index's order.
-func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
+func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list ended tasks: %w", eventstore.ErrClosed)
 	}
@@ -49,13 +55,13 @@ func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore tim
 	return ids, nil
 }
 
-// PruneTask implements eventstore.RetentionStore. It runs on the writer
+// TaskPrune implements eventstore.PruneStore. It runs on the writer
 // connection, in one write transaction (so it queues with appends for as
 // long as ctx allows): a look-up of the stream's last event, one UPDATE of
 // its events (the one change the events_prune_only trigger allows) and one
 // of its task_views row. It leaves the head cache alone: pruning changes
 // no hash.
-func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int, error) {
+func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, fmt.Errorf("prune a task: %w", eventstore.ErrClosed)
 	}

@@ -11,13 +11,15 @@ import (
 	"github.com/axontask/axontask/eventstore/internal/engine"
 )
 
-// ReserveTaskStart implements eventstore.Store. It runs on the writer
+var _ eventstore.TaskStartStore = (*Store)(nil)
+
+// TaskStartReserve implements eventstore.TaskStartStore. It runs on the writer
 // connection, in one write transaction: an upsert that refuses to pass the
 // limit and, only on a refusal, a read of the count. Reservations of every
 // goroutine queue for the writer (with appends) for as long as ctx allows,
 // and SQLite's write lock serializes them with other processes on the file,
 // so the limit is never passed. Days are stored as 'YYYY-MM-DD' text.
-func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
+func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
 	if s.closed.Load() {
 		return 0, false, fmt.Errorf("reserve a task start: %w", eventstore.ErrClosed)
 	}
@@ -64,9 +66,9 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 	return used, ok, nil
 }
 
-// ReleaseTaskStart implements eventstore.Store: one statement on the writer
+// TaskStartRelease implements eventstore.TaskStartStore: one statement on the writer
 // connection.
-func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error {
+func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error {
 	if s.closed.Load() {
 		return fmt.Errorf("release a task start: %w", eventstore.ErrClosed)
 	}
@@ -81,9 +83,9 @@ func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.
 	return nil
 }
 
-// TaskStartsUsed implements eventstore.Store. It runs on the read-only pool
+// TaskStartCount implements eventstore.TaskStartStore. It runs on the read-only pool
 // and never waits for the writer.
-func (s *Store) TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error) {
+func (s *Store) TaskStartCount(ctx context.Context, tenantID string, day time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, fmt.Errorf("read task starts: %w", eventstore.ErrClosed)
 	}

@@ -9,12 +9,18 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/projections"
 )
 
-// MarkWaiting implements eventstore.WaitingStore: one statement on the
+var (
+	_ eventstore.WaitingStore      = (*Store)(nil)
+	_ projections.StaleQueuedStore = (*Store)(nil)
+)
+
+// TaskWaitingMark implements eventstore.WaitingStore: one statement on the
 // writer connection, so it queues with appends for the writer for as long
 // as ctx allows. Times are stored as unix microseconds.
-func (s *Store) MarkWaiting(ctx context.Context, taskID, tenantID string, since time.Time) error {
+func (s *Store) TaskWaitingMark(ctx context.Context, taskID, tenantID string, since time.Time) error {
 	if s.closed.Load() {
 		return fmt.Errorf("mark a task waiting: %w", eventstore.ErrClosed)
 	}
@@ -28,9 +34,9 @@ func (s *Store) MarkWaiting(ctx context.Context, taskID, tenantID string, since 
 	return nil
 }
 
-// UnmarkWaiting implements eventstore.WaitingStore: one statement on the
+// TaskWaitingUnmark implements eventstore.WaitingStore: one statement on the
 // writer connection.
-func (s *Store) UnmarkWaiting(ctx context.Context, taskID string) error {
+func (s *Store) TaskWaitingUnmark(ctx context.Context, taskID string) error {
 	if s.closed.Load() {
 		return fmt.Errorf("unmark a waiting task: %w", eventstore.ErrClosed)
 	}
@@ -43,9 +49,9 @@ func (s *Store) UnmarkWaiting(ctx context.Context, taskID string) error {
 	return nil
 }
 
-// WaitingTasks implements eventstore.WaitingStore. It runs on the
+// TaskWaitingList implements eventstore.WaitingStore. It runs on the
 // read-only pool and never waits for the writer.
-func (s *Store) WaitingTasks(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
+func (s *Store) TaskWaitingList(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list waiting tasks: %w", eventstore.ErrClosed)
 	}
@@ -67,11 +73,11 @@ func (s *Store) waitingTasks(ctx context.Context, tenantID string, limit int) ([
 	return collectWaiting(s.r.waitingTasksOfTenant.QueryContext(ctx, tenantID, limit))
 }
 
-// StaleQueuedTasks implements eventstore.WaitingStore. It runs on the
+// TaskViewsStaleQueued implements projections.StaleQueuedStore. It runs on the
 // read-only pool and never waits for the writer: one query, a range of
 // the partial index task_views_queued_idx (queued rows only) in its order,
 // with a primary-key probe of task_leases and of task_waiting per row.
-func (s *Store) StaleQueuedTasks(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error) {
+func (s *Store) TaskViewsStaleQueued(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list stale queued tasks: %w", eventstore.ErrClosed)
 	}

@@ -98,12 +98,12 @@ func (w *Watchdog) Run(ctx context.Context) error {
 // It reads the task list read model, which may lag: a task it adopts by
 // mistake costs one failed claim.
 func (w *Watchdog) SweepQueued(ctx context.Context) (int, error) {
-	stale, err := w.store.StaleQueuedTasks(ctx, w.cfg.NowFunc().Add(-w.cfg.StaleQueuedAfter), 100)
+	stale, err := w.store.TaskViewsStaleQueued(ctx, w.cfg.NowFunc().Add(-w.cfg.StaleQueuedAfter), 100)
 	if err != nil {
 		return 0, err
 	}
 	for i, st := range stale {
-		if err := w.store.MarkWaiting(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
+		if err := w.store.TaskWaitingMark(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
 			return i, err
 		}
 	}
@@ -119,7 +119,7 @@ func (w *Watchdog) SweepQueued(ctx context.Context) (int, error) {
 // Sweep handles the leases that have expired and returns how many tasks it
 // moved on.
 func (w *Watchdog) Sweep(ctx context.Context) (int, error) {
-	leases, err := w.store.ExpiredLeases(ctx, w.cfg.NowFunc(), 100)
+	leases, err := w.store.LeasesExpired(ctx, w.cfg.NowFunc(), 100)
 	if err != nil {
 		return 0, err
 	}
@@ -142,17 +142,17 @@ func (w *Watchdog) Sweep(ctx context.Context) (int, error) {
 func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error) {
 	id, err := uuid.Parse(l.TaskID)
 	if err != nil {
-		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task of ours
+		return false, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt) // not a task of ours
 	}
 	task, created, err := loadTask(ctx, w.store, id, l.TenantID)
 	if err != nil {
 		if errors.Is(err, commands.ErrTaskNotFound) {
-			return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
+			return false, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
 		}
 		return false, fmt.Errorf("watchdog: load task %s: %w", l.TaskID, err)
 	}
 	if task.State() != domain.StateRunning || task.Attempt() != l.Attempt || task.WorkerID() != l.WorkerID {
-		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
+		return false, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt) // that attempt is over
 	}
 	var timeoutS int
 	if created != nil {
@@ -183,5 +183,5 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 		return false, fmt.Errorf("watchdog: task %s: %w", l.TaskID, err)
 	}
 	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", next)
-	return true, w.store.DropLease(ctx, l.TaskID, l.Attempt)
+	return true, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-// ValidateLeaseWithin checks the arguments of LeaseStore.PutLeaseWithin
+// ValidateLeaseWithin checks the arguments of LeaseStore.LeasePutWithin
 // before any I/O and returns l with ExpiresAt normalized by
 // domain.NormalizeTime. Every failure is a *domain.ValidationError: an
 // invalid task, tenant or worker id (fields "task_id", "tenant_id",

@@ -5,11 +5,11 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/projections"
 )
 
 // ValidateTenantsWithEndedTasks checks the arguments of
-// RetentionStore.TenantsWithEndedTasks before any I/O and returns the cutoff
+// projections.EndedTaskStore.TaskViewsTenantsWithEnded before any I/O and returns the cutoff
 // to compare stored times with (see RetentionCutoff) and the page size to
 // read. Every failure is a *domain.ValidationError: a time that is unset or
 // whose UTC year is outside 0001–9999 (field "ended_before"), an
@@ -32,7 +32,7 @@ func ValidateTenantsWithEndedTasks(endedBefore time.Time, afterTenantID string, 
 	return cutoff, limit, nil
 }
 
-// ValidateEndedTasks checks the arguments of RetentionStore.EndedTasks
+// ValidateEndedTasks checks the arguments of projections.EndedTaskStore.TaskViewsEndedOfTenant
 // before any I/O, as ValidateTenantsWithEndedTasks does, with an invalid
 // tenant id failing on field "tenant_id".
 func ValidateEndedTasks(tenantID string, endedBefore time.Time, limit int) (time.Time, int, error) {
@@ -79,14 +79,14 @@ func microsecondCutoff(field string, before time.Time) (time.Time, error) {
 func retentionListLimit(limit int, what string) (int, error) {
 	switch {
 	case limit <= 0:
-		return eventstore.DefaultRetentionListLimit, nil
-	case limit > eventstore.MaxRetentionListLimit:
-		return 0, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; at most %d %s are listed at once", limit, eventstore.MaxRetentionListLimit, what)}
+		return projections.DefaultRetentionListLimit, nil
+	case limit > projections.MaxRetentionListLimit:
+		return 0, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; at most %d %s are listed at once", limit, projections.MaxRetentionListLimit, what)}
 	}
 	return limit, nil
 }
 
-// ValidatePruneTask checks the arguments of RetentionStore.PruneTask before
+// ValidatePruneTask checks the arguments of eventstore.PruneStore.TaskPrune before
 // any I/O and returns at normalized by domain.NormalizeTime. Every failure
 // is a *domain.ValidationError: an invalid task id (field "task_id"), or a
 // time that is unset or whose UTC year is outside 0001–9999 (field "at").
@@ -103,7 +103,7 @@ func ValidatePruneTask(taskID string, at time.Time) (time.Time, error) {
 	return domain.NormalizeTime(at), nil
 }
 
-// CheckPrunable decides, inside PruneTask's transaction, whether a stream
+// CheckPrunable decides, inside TaskPrune's transaction, whether a stream
 // may be pruned, from its last event: found is false for a stream without
 // events. A stream that is not a task, or a task whose last event does not
 // end it, fails with a *domain.ValidationError (field "task_id").

@@ -26,7 +26,7 @@ func ValidateTaskStartDay(tenantID string, day time.Time) (time.Time, error) {
 	return eventstore.TaskStartDay(day), nil
 }
 
-// ValidateReserveTaskStart checks the arguments of Store.ReserveTaskStart
+// ValidateReserveTaskStart checks the arguments of Store.TaskStartReserve
 // before any I/O, as ValidateTaskStartDay does, and a limit of at least 1
 // (field "limit"). It returns the day as TaskStartDay gives it and the
 // limit to apply: limit, at most MaxTaskStartsLimit.

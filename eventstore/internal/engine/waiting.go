@@ -8,7 +8,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-// ValidateMarkWaiting checks the arguments of WaitingStore.MarkWaiting
+// ValidateMarkWaiting checks the arguments of WaitingStore.TaskWaitingMark
 // before any I/O and returns since normalized by domain.NormalizeTime.
 // Every failure is a *domain.ValidationError: an invalid task or tenant id
 // (fields "task_id", "tenant_id"), or a time that is unset or whose UTC
@@ -30,7 +30,7 @@ func ValidateMarkWaiting(taskID, tenantID string, since time.Time) (time.Time, e
 }
 
 // ValidateStaleQueuedTasks checks the arguments of
-// WaitingStore.StaleQueuedTasks before any I/O and returns the cutoff to
+// projections.StaleQueuedStore.TaskViewsStaleQueued before any I/O and returns the cutoff to
 // compare stored times with (queuedBefore in UTC, rounded up to a whole
 // microsecond, as RetentionCutoff does) and the page size to read: limit,
 // or DefaultWaitingTasksLimit for a limit <= 0. Every failure is a
@@ -49,7 +49,7 @@ func ValidateStaleQueuedTasks(queuedBefore time.Time, limit int) (time.Time, int
 	return cutoff, limit, nil
 }
 
-// ValidateWaitingTasks checks the arguments of WaitingStore.WaitingTasks
+// ValidateWaitingTasks checks the arguments of WaitingStore.TaskWaitingList
 // before any I/O and returns the page size to read: limit, or
 // DefaultWaitingTasksLimit for a limit <= 0. Every failure is a
 // *domain.ValidationError: a tenant id that is neither "" nor valid (field
