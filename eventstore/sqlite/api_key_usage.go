@@ -8,6 +8,7 @@ import (
 
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 var _ eventstore.APIKeyUsageStore = (*Store)(nil)
@@ -34,7 +35,7 @@ func (s *Store) APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time)
 	if err != nil {
 		return fmt.Errorf("touch %d API keys: encode: %w", len(prepared), err)
 	}
-	if _, err := s.exec(ctx, queryTouchAPIKeys, string(arg)); err != nil {
+	if err := s.write(ctx, func(db dbsqlc.DBTX) error { return s.q.APIKeyUsageUpsert(ctx, db, string(arg)) }); err != nil {
 		return fmt.Errorf("touch %d API keys: %w", len(prepared), err)
 	}
 	return nil
@@ -64,20 +65,12 @@ func (s *Store) apiKeysLastUsed(ctx context.Context, keyIDs []string, out map[st
 	if err != nil {
 		return fmt.Errorf("encode key ids: %w", err)
 	}
-	rows, err := s.r.apiKeysLastUsed.QueryContext(ctx, string(ids))
+	rows, err := s.q.APIKeyUsageGet(ctx, s.rdb, string(ids))
 	if err != nil {
 		return err
 	}
-	defer func() { _ = rows.Close() }()
-	for rows.Next() {
-		var (
-			id     string
-			micros int64
-		)
-		if err := rows.Scan(&id, &micros); err != nil {
-			return err
-		}
-		out[id] = time.UnixMicro(micros).UTC()
+	for _, r := range rows {
+		out[r.KeyID] = time.UnixMicro(r.LastUsedAt).UTC()
 	}
-	return rows.Err()
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 const (
@@ -41,6 +42,8 @@ type Store struct {
 	reader *sql.DB // read-only connections
 	w      writerStmts
 	r      readerStmts
+	q      *dbsqlc.Queries // generated queries (sql/sqlite/queries)
+	rdb    *preparedDB     // runs q's queries on reader
 
 	// writeSlot holds a token while an append (or Close) owns the writer.
 	// heads belongs to the token's holder.
@@ -89,6 +92,7 @@ func open(ctx context.Context, path string, opts eventstore.Options, pollInterva
 	}
 	s := &Store{
 		opts:      opts,
+		q:         dbsqlc.New(),
 		writeSlot: make(chan struct{}, 1),
 		heads:     make(map[string]streamHead),
 		done:      make(chan struct{}),
@@ -143,6 +147,7 @@ func (s *Store) open(ctx context.Context, path string) error {
 		return err
 	}
 	s.reader = reader
+	s.rdb = &preparedDB{db: reader}
 	n := max(4, runtime.GOMAXPROCS(0))
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
@@ -184,6 +189,9 @@ func (s *Store) Close() error {
 // closeDB closes the statements and both pools, readers first.
 func (s *Store) closeDB() error {
 	errs := append(s.r.close(), s.w.close()...)
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.close())
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 var _ eventstore.TaskStartStore = (*Store)(nil)
@@ -55,7 +56,9 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 		// Refused: the row exists, at the limit or above. Read it in the
 		// same transaction, so the count is the one that refused.
 		ok = false
-		err = tx.QueryRowContext(ctx, queryTaskStartsUsed, tenantID, date).Scan(&used)
+		var n int64
+		n, err = s.q.TenantDailyUsageGet(ctx, tx, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date})
+		used = int(n)
 	}
 	if err != nil {
 		return 0, false, err
@@ -77,7 +80,10 @@ func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.
 		return fmt.Errorf("release a task start: %w", err)
 	}
 	date := d.Format(time.DateOnly)
-	if _, err := s.exec(ctx, queryReleaseTaskStart, tenantID, date); err != nil {
+	err = s.write(ctx, func(db dbsqlc.DBTX) error {
+		return s.q.TenantDailyUsageRelease(ctx, db, dbsqlc.TenantDailyUsageReleaseParams{TenantID: tenantID, Day: date})
+	})
+	if err != nil {
 		return fmt.Errorf("release a task start of %s on %s: %w", tenantID, date, err)
 	}
 	return nil
@@ -94,13 +100,12 @@ func (s *Store) TaskStartCount(ctx context.Context, tenantID string, day time.Ti
 		return 0, fmt.Errorf("read task starts: %w", err)
 	}
 	date := d.Format(time.DateOnly)
-	var used int
-	err = s.r.taskStartsUsed.QueryRowContext(ctx, tenantID, date).Scan(&used)
+	used, err := s.q.TenantDailyUsageGet(ctx, s.rdb, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return 0, nil
 	case err != nil:
 		return 0, fmt.Errorf("read task starts of %s on %s: %w", tenantID, date, s.closedOr(err))
 	}
-	return used, nil
+	return int(used), nil
 }
