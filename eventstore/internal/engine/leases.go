@@ -24,11 +24,8 @@ func ValidateLeaseWithin(l eventstore.Lease, limit int) (eventstore.Lease, error
 	if l.Attempt < 1 {
 		return eventstore.Lease{}, &domain.ValidationError{Field: "attempt", Reason: fmt.Sprintf("is %d; attempts count from 1", l.Attempt)}
 	}
-	if l.ExpiresAt.IsZero() {
-		return eventstore.Lease{}, &domain.ValidationError{Field: "expires_at", Reason: "must be set"}
-	}
-	if y := l.ExpiresAt.UTC().Year(); y < 1 || y > 9999 {
-		return eventstore.Lease{}, &domain.ValidationError{Field: "expires_at", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
+	if err := checkTime("expires_at", l.ExpiresAt); err != nil {
+		return eventstore.Lease{}, err
 	}
 	if limit < 1 {
 		return eventstore.Lease{}, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be at least 1 (a plan without concurrency should refuse the task before leasing it)", limit)}

@@ -63,11 +63,8 @@ func RetentionCutoff(endedBefore time.Time) (time.Time, error) {
 // microsecond, or a *domain.ValidationError on field for a time that is
 // unset or whose UTC year is outside 0001–9999.
 func microsecondCutoff(field string, before time.Time) (time.Time, error) {
-	if before.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: field, Reason: "must be set"}
-	}
-	if y := before.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: field, Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
+	if err := checkTime(field, before); err != nil {
+		return time.Time{}, err
 	}
 	cutoff := domain.NormalizeTime(before)
 	if cutoff.Before(before) {
@@ -94,11 +91,8 @@ func ValidatePruneTask(taskID string, at time.Time) (time.Time, error) {
 	if err := domain.ValidateIdentifier("task_id", taskID); err != nil {
 		return time.Time{}, err
 	}
-	if at.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: "at", Reason: "must be set"}
-	}
-	if y := at.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: "at", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
+	if err := checkTime("at", at); err != nil {
+		return time.Time{}, err
 	}
 	return domain.NormalizeTime(at), nil
 }

@@ -17,11 +17,8 @@ func ValidateTaskStartDay(tenantID string, day time.Time) (time.Time, error) {
 	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
 		return time.Time{}, err
 	}
-	if day.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: "day", Reason: "must be set"}
-	}
-	if y := day.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: "day", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
+	if err := checkTime("day", day); err != nil {
+		return time.Time{}, err
 	}
 	return eventstore.TaskStartDay(day), nil
 }

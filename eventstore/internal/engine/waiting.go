@@ -20,11 +20,8 @@ func ValidateMarkWaiting(taskID, tenantID string, since time.Time) (time.Time, e
 	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
 		return time.Time{}, err
 	}
-	if since.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: "since", Reason: "must be set"}
-	}
-	if y := since.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: "since", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
+	if err := checkTime("since", since); err != nil {
+		return time.Time{}, err
 	}
 	return domain.NormalizeTime(since), nil
 }
