@@ -61,7 +61,7 @@ type serverOpts struct {
 // mock tasks, the task list projection, and /healthz and /readyz.
 type server struct {
 	url      string
-	store    eventstore.Store
+	store    teststores.Store
 	identity *commands.Identity
 	// api serves the API without the fault.
 	api http.Handler
@@ -78,7 +78,7 @@ type server struct {
 
 // openStore opens a store of engine e with its appends announced on a
 // fresh in-process bus.
-func openStore(t *testing.T, e teststores.Engine) (eventstore.Store, *gochannel.GoChannel) {
+func openStore(t *testing.T, e teststores.Engine) (teststores.Store, *gochannel.GoChannel) {
 	t.Helper()
 	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
 	t.Cleanup(func() { _ = pubsub.Close() })
@@ -86,7 +86,7 @@ func openStore(t *testing.T, e teststores.Engine) (eventstore.Store, *gochannel.
 }
 
 // startServer serves the API on s; stop shuts everything down.
-func startServer(s eventstore.Store, pubsub *gochannel.GoChannel, o serverOpts) (*server, error) {
+func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) (*server, error) {
 	logger := o.logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -96,7 +96,7 @@ func (id *Identity) ListAPIKeys(ctx context.Context, by Principal) ([]APIKeyInfo
 			ids = append(ids, k.ID)
 		}
 	}
-	used, err := id.cfg.Store.APIKeysLastUsed(ctx, ids)
+	used, err := id.cfg.Store.APIKeyUsageGet(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

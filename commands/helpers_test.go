@@ -35,17 +35,17 @@ var meta = domain.Metadata{Actor: "key:k1", RequestID: "req-42", CorrelationID: 
 // implementation, each time on a fresh store opened with opts.
 func forEachStore(t *testing.T, opts eventstore.Options, test func(t *testing.T, b *testBundle)) {
 	t.Helper()
-	teststores.ForEach(t, opts, func(t *testing.T, s eventstore.Store) { test(t, setup(t, s)) })
+	teststores.ForEach(t, opts, func(t *testing.T, s teststores.Store) { test(t, setup(t, s)) })
 }
 
 // testBundle holds a store and handlers on it whose clock reads now.
 type testBundle struct {
-	store  eventstore.Store
+	store  teststores.Store
 	start  *commands.StartTaskHandler
 	cancel *commands.CancelTaskHandler
 }
 
-func setup(t *testing.T, s eventstore.Store) *testBundle {
+func setup(t *testing.T, s teststores.Store) *testBundle {
 	t.Helper()
 	clock := func() time.Time { return now }
 	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{NowFunc: clock})
@@ -138,7 +138,7 @@ func newEvent(t *testing.T, p any) domain.NewEvent {
 }
 
 // readTask reads a task's whole stream, page by page.
-func readTask(t *testing.T, s eventstore.Store, taskID uuid.UUID) []domain.Event {
+func readTask(t *testing.T, s teststores.Store, taskID uuid.UUID) []domain.Event {
 	t.Helper()
 	all := []domain.Event{}
 	for {
@@ -155,7 +155,7 @@ func readTask(t *testing.T, s eventstore.Store, taskID uuid.UUID) []domain.Event
 
 // thenStream checks that the task's stream verifies (integrity.Verify),
 // rebuilds the aggregate with every event, and checks the event types.
-func thenStream(t *testing.T, s eventstore.Store, taskID uuid.UUID, wantTypes ...domain.EventType) (*domain.Task, []domain.Event) {
+func thenStream(t *testing.T, s teststores.Store, taskID uuid.UUID, wantTypes ...domain.EventType) (*domain.Task, []domain.Event) {
 	t.Helper()
 	events := readTask(t, s, taskID)
 	if err := integrity.Verify(events); err != nil {

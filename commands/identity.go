@@ -52,9 +52,9 @@ type IdentityStore interface {
 	EventAppender
 	// ListStreams lists a tenant's streams of one type (eventstore.Store).
 	ListStreams(ctx context.Context, tenantID string, streamType domain.StreamType, afterStreamID string, limit int) ([]string, error)
-	// TouchAPIKeys and APIKeysLastUsed keep API keys' last use (eventstore.Store).
-	TouchAPIKeys(ctx context.Context, uses map[string]time.Time) error
-	APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error)
+	// APIKeyUsageTouch and APIKeyUsageGet keep API keys' last use (eventstore.APIKeyUsageStore).
+	APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time) error
+	APIKeyUsageGet(ctx context.Context, keyIDs []string) (map[string]time.Time, error)
 }
 
 // IdentityConfig configures an Identity.

@@ -12,12 +12,13 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/internal/secretscan"
 	"github.com/axontask/axontask/internal/testidentity"
+	"github.com/axontask/axontask/internal/teststores"
 )
 
 const password = testidentity.Password
 
 // newIdentity returns an Identity on s whose clock reads clock().
-func newIdentity(t *testing.T, s eventstore.Store, clock func() time.Time) *commands.Identity {
+func newIdentity(t *testing.T, s teststores.Store, clock func() time.Time) *commands.Identity {
 	t.Helper()
 	id, err := testidentity.New(s, secretscan.New(t, password).Logger(), clock)
 	if err != nil {

@@ -88,7 +88,7 @@ func (id *Identity) FlushUsage(ctx context.Context) {
 
 // touch writes one batch of uses, putting it back when the write fails.
 func (id *Identity) touch(ctx context.Context, uses map[string]time.Time) {
-	if err := id.cfg.Store.TouchAPIKeys(ctx, uses); err != nil {
+	if err := id.cfg.Store.APIKeyUsageTouch(ctx, uses); err != nil {
 		id.usage.putBack(uses)
 		id.cfg.Logger.WarnContext(ctx, "identity: write API key last use", "keys", len(uses), "err", err)
 	}

@@ -23,8 +23,8 @@ const maxCachedPlans = 100_000
 // the daily start counter.
 type QuotaStore interface {
 	StreamReader
-	ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (used int, ok bool, err error)
-	ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error
+	TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (used int, ok bool, err error)
+	TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error
 }
 
 // QuotaExceededError reports a start past the plan's daily task cap.
@@ -99,7 +99,7 @@ func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) 
 // *QuotaExceededError. release undoes it, for a start that did not happen.
 func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan) (release func(), err error) {
 	day := q.now().UTC()
-	used, ok, err := q.store.ReserveTaskStart(ctx, tenantID, day, p.TasksPerDay)
+	used, ok, err := q.store.TaskStartReserve(ctx, tenantID, day, p.TasksPerDay)
 	if err != nil {
 		return nil, fmt.Errorf("count the start: %w", err)
 	}
@@ -107,7 +107,7 @@ func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan) (re
 		midnight := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, time.UTC)
 		return nil, &QuotaExceededError{Plan: p.Name, Limit: p.TasksPerDay, Used: used, ResetsAt: midnight}
 	}
-	return func() { _ = q.store.ReleaseTaskStart(context.WithoutCancel(ctx), tenantID, day) }, nil
+	return func() { _ = q.store.TaskStartRelease(context.WithoutCancel(ctx), tenantID, day) }, nil
 }
 
 // startedBefore reports whether cmd, a repeated command (one with a

@@ -11,12 +11,13 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/plans"
 )
 
 // quotaStart returns a start handler whose tenants are on a trial plan of
 // 3 tasks a day and a 600 s timeout.
-func quotaStart(t *testing.T, s eventstore.Store) *commands.StartTaskHandler {
+func quotaStart(t *testing.T, s teststores.Store) *commands.StartTaskHandler {
 	t.Helper()
 	env := map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "3", "PLAN_TRIAL_MAX_TIMEOUT_S": "600"}
 	catalog, err := plans.FromEnv(func(k string) string { return env[k] })

@@ -1,65 +1,38 @@
 package eventstore
 
 import (
-	"fmt"
-	"slices"
-	"strings"
+	"context"
 	"time"
-
-	"github.com/axontask/axontask/domain"
 )
 
-// Limits of the API key usage methods of Store.
+// Limits of APIKeyUsageStore.
 const (
-	// MaxTouchAPIKeys bounds the entries of one TouchAPIKeys call.
+	// MaxTouchAPIKeys bounds the entries of one APIKeyUsageTouch call.
 	MaxTouchAPIKeys = 10_000
-	// MaxAPIKeysLastUsed bounds the ids of one APIKeysLastUsed call.
+	// MaxAPIKeysLastUsed bounds the ids of one APIKeyUsageGet call.
 	MaxAPIKeysLastUsed = 1000
 )
 
-// APIKeyUse is one entry of a TouchAPIKeys call, as PrepareAPIKeyUses
-// returns it.
-type APIKeyUse struct {
-	KeyID  string
-	UsedAt time.Time // UTC, microseconds
-}
+// APIKeyUsageStore keeps when API keys were last used: one port of the
+// operational state beside the log (see Store). It is in no hash chain and
+// no feed, and no projection rebuilds it. Both engines' stores implement
+// it; eventstore/storetest.RunAPIKeyUsage is its conformance suite.
+type APIKeyUsageStore interface {
+	// APIKeyUsageTouch records when API keys were last used: for each key
+	// id of uses, the later of its stored time and the given one (a time
+	// never moves backwards, so concurrent and out-of-order calls converge
+	// on the latest use). Times are kept in UTC with microsecond precision.
+	// All of uses is written in one round trip and one transaction; an
+	// empty map writes nothing. More than MaxTouchAPIKeys entries, an
+	// invalid key id or an unset time fail with a *domain.ValidationError
+	// (field "uses") and write nothing. Callers should batch uses and call
+	// it every few seconds, not once per request.
+	APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time) error
 
-// PrepareAPIKeyUses validates the argument of Store.TouchAPIKeys before any
-// I/O and returns its entries sorted by key id (so that concurrent batches
-// lock rows in one order), with times normalized by domain.NormalizeTime.
-// Every failure is a *domain.ValidationError for the field "uses".
-func PrepareAPIKeyUses(uses map[string]time.Time) ([]APIKeyUse, error) {
-	if len(uses) > MaxTouchAPIKeys {
-		return nil, &domain.ValidationError{Field: "uses", Reason: fmt.Sprintf("holds %d keys; one call takes at most %d, split it", len(uses), MaxTouchAPIKeys)}
-	}
-	out := make([]APIKeyUse, 0, len(uses))
-	for id, at := range uses {
-		if err := domain.ValidateIdentifier("uses", id); err != nil {
-			return nil, err
-		}
-		if at.IsZero() {
-			return nil, &domain.ValidationError{Field: "uses", Reason: fmt.Sprintf("time of key %q must be set", id)}
-		}
-		if y := at.UTC().Year(); y < 1 || y > 9999 {
-			return nil, &domain.ValidationError{Field: "uses", Reason: fmt.Sprintf("time of key %q is in year %d, outside 0001–9999", id, y)}
-		}
-		out = append(out, APIKeyUse{KeyID: id, UsedAt: domain.NormalizeTime(at)})
-	}
-	slices.SortFunc(out, func(a, b APIKeyUse) int { return strings.Compare(a.KeyID, b.KeyID) })
-	return out, nil
-}
-
-// ValidateAPIKeyIDs checks the argument of Store.APIKeysLastUsed before any
-// I/O: at most MaxAPIKeysLastUsed ids, each a valid identifier. Every
-// failure is a *domain.ValidationError.
-func ValidateAPIKeyIDs(keyIDs []string) error {
-	if len(keyIDs) > MaxAPIKeysLastUsed {
-		return &domain.ValidationError{Field: "key_ids", Reason: fmt.Sprintf("holds %d ids; one call takes at most %d, split it", len(keyIDs), MaxAPIKeysLastUsed)}
-	}
-	for i, id := range keyIDs {
-		if err := domain.ValidateIdentifier(fmt.Sprintf("key_ids[%d]", i), id); err != nil {
-			return err
-		}
-	}
-	return nil
+	// APIKeyUsageGet returns the stored last use (UTC, microseconds) of
+	// each of keyIDs that APIKeyUsageTouch has recorded; keys never
+	// recorded are absent from the map. It sees every APIKeyUsageTouch call
+	// that has returned. More than MaxAPIKeysLastUsed ids or an invalid id
+	// fail with a *domain.ValidationError.
+	APIKeyUsageGet(ctx context.Context, keyIDs []string) (map[string]time.Time, error)
 }

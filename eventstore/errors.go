@@ -34,12 +34,12 @@ var ErrEventIDReused = errors.New("event id already used by a different event")
 // ErrClosed is returned by a store after Close.
 var ErrClosed = errors.New("event store is closed")
 
-// ErrLeaseTaken is returned by LeaseStore.PutLeaseWithin when the task
+// ErrLeaseTaken is returned by LeaseStore.LeasePutWithin when the task
 // already has a lease (of any attempt, held by any worker): another worker
 // runs it, or its lease awaits the watchdog. Leave the task alone.
 var ErrLeaseTaken = errors.New("task already has a lease")
 
-// ErrTenantAtLimit is returned by LeaseStore.PutLeaseWithin when the tenant
+// ErrTenantAtLimit is returned by LeaseStore.LeasePutWithin when the tenant
 // already holds as many leases as its limit allows. Leave the task queued
 // (and mark it waiting) until one of the tenant's leases is dropped.
 var ErrTenantAtLimit = errors.New("tenant holds as many leases as its limit allows")

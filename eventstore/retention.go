@@ -2,177 +2,32 @@ package eventstore
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/axontask/axontask/domain"
 )
 
-// Limits of the listings of RetentionStore.
-const (
-	// DefaultRetentionListLimit is the page size of a limit <= 0.
-	DefaultRetentionListLimit = 100
-	// MaxRetentionListLimit is the largest page a listing returns; a larger
-	// limit is an error, not clamped.
-	MaxRetentionListLimit = 1000
-)
-
-// RetentionStore prunes finished tasks once their plan's retention has
-// passed (DESIGN.md section 4): their events lose their payloads and salts
-// but keep their digests, so each task's hash chain still verifies while
-// its output is gone. Pruning is the one change the store ever makes to a
-// stored event.
-//
-// The tasks to prune are found through the task list read model
-// (projections.TaskViewStore, kept in the same database): a task is listed
-// once its row has an end time and until PruneTask has marked the row
-// pruned. The mark belongs to the read model, not the log: a rebuild of the
-// read model clears it, and the tasks are then listed (and pruned, a no-op
-// on pruned events) again. A task ended in the log but not yet projected is
-// not listed. Both store implementations provide it, and every method sees
-// every call that has returned.
-type RetentionStore interface {
-	// TenantsWithEndedTasks returns the ids of the tenants that have tasks
-	// listed for pruning (see RetentionStore) that ended strictly before
-	// endedBefore: each tenant once, in ascending byte order, strictly
-	// after afterTenantID ("" for the first page), at most limit of them
-	// (DefaultRetentionListLimit for a limit <= 0). Invalid arguments fail
-	// with a *domain.ValidationError before any I/O (see
-	// ValidateTenantsWithEndedTasks).
-	TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error)
-
-	// EndedTasks returns the ids of tenantID's tasks listed for pruning
-	// that ended strictly before endedBefore, the earliest ended first
-	// (ties in byte order of id), at most limit of them
-	// (DefaultRetentionListLimit for a limit <= 0). It has no cursor: prune
-	// the tasks of a page and ask again, and the pruned ones are gone.
-	// Invalid arguments fail with a *domain.ValidationError before any I/O
-	// (see ValidateEndedTasks).
-	EndedTasks(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error)
-
-	// PruneTask prunes a finished task, in one transaction: it sets the
+// PruneStore prunes finished tasks once their plan's retention has passed:
+// their events lose their payloads and salts but keep their digests, so
+// each task's hash chain still verifies while its output is gone. Pruning
+// is the one change the store ever makes to a stored event. It is a port of
+// its own beside the log (see Store); the tasks to prune are found through
+// the task list read model (projections.EndedTaskStore). Both engines'
+// stores implement it; eventstore/storetest.RunRetention is its conformance
+// suite.
+type PruneStore interface {
+	// TaskPrune prunes a finished task, in one transaction: it sets the
 	// payload and salt of each event of the task's stream that still has
 	// them to NULL (reads return them as nil), and marks the task's read
-	// model row, if it has one and it is not marked yet, pruned at at. It
-	// returns how many events it pruned. It is idempotent: a task pruned
-	// before prunes 0 events (and is marked again if a rebuild cleared its
-	// mark), and concurrent calls prune each event once. Events keep their
-	// ids, seqs, times, digests and hashes, so integrity.Verify still
-	// passes on the stream. Only a task stream whose last event ends the
-	// task (domain.EventType.Terminal) is pruned: any other stream, or an
+	// model row, if it has one and it is not marked yet, pruned at at (so
+	// that projections.EndedTaskStore no longer lists it). It returns how
+	// many events it pruned. It is idempotent: a task pruned before prunes
+	// 0 events (and is marked again if a rebuild cleared its mark), and
+	// concurrent calls prune each event once. Events keep their ids, seqs,
+	// times, digests and hashes, so integrity.Verify still passes on the
+	// stream. Only a task stream whose last event ends the task
+	// (domain.EventType.Terminal) is pruned: any other stream, or an
 	// unknown one, fails with a *domain.ValidationError (field "task_id")
 	// and nothing changes. Invalid arguments fail the same way before any
-	// I/O (see ValidatePruneTask).
-	PruneTask(ctx context.Context, taskID string, at time.Time) (int, error)
-}
-
-// ValidateTenantsWithEndedTasks checks the arguments of
-// RetentionStore.TenantsWithEndedTasks before any I/O and returns the cutoff
-// to compare stored times with (see RetentionCutoff) and the page size to
-// read. Every failure is a *domain.ValidationError: a time that is unset or
-// whose UTC year is outside 0001–9999 (field "ended_before"), an
-// afterTenantID that is neither "" nor a valid identifier (field
-// "after_tenant_id"), or a limit above MaxRetentionListLimit (field "limit").
-func ValidateTenantsWithEndedTasks(endedBefore time.Time, afterTenantID string, limit int) (time.Time, int, error) {
-	cutoff, err := RetentionCutoff(endedBefore)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	if afterTenantID != "" {
-		if err := domain.ValidateIdentifier("after_tenant_id", afterTenantID); err != nil {
-			return time.Time{}, 0, err
-		}
-	}
-	limit, err = retentionListLimit(limit, "tenants")
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	return cutoff, limit, nil
-}
-
-// ValidateEndedTasks checks the arguments of RetentionStore.EndedTasks
-// before any I/O, as ValidateTenantsWithEndedTasks does, with an invalid
-// tenant id failing on field "tenant_id".
-func ValidateEndedTasks(tenantID string, endedBefore time.Time, limit int) (time.Time, int, error) {
-	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
-		return time.Time{}, 0, err
-	}
-	cutoff, err := RetentionCutoff(endedBefore)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	limit, err = retentionListLimit(limit, "tasks")
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	return cutoff, limit, nil
-}
-
-// RetentionCutoff returns endedBefore in UTC, rounded up to a whole
-// microsecond: stored end times have microsecond precision, so a stored
-// time is before endedBefore exactly when it is before the cutoff. An
-// unset time, or one whose UTC year is outside 0001–9999, fails with a
-// *domain.ValidationError (field "ended_before").
-func RetentionCutoff(endedBefore time.Time) (time.Time, error) {
-	return microsecondCutoff("ended_before", endedBefore)
-}
-
-// microsecondCutoff returns before in UTC, rounded up to a whole
-// microsecond, or a *domain.ValidationError on field for a time that is
-// unset or whose UTC year is outside 0001–9999.
-func microsecondCutoff(field string, before time.Time) (time.Time, error) {
-	if before.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: field, Reason: "must be set"}
-	}
-	if y := before.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: field, Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
-	}
-	cutoff := domain.NormalizeTime(before)
-	if cutoff.Before(before) {
-		cutoff = cutoff.Add(time.Microsecond)
-	}
-	return cutoff, nil
-}
-
-func retentionListLimit(limit int, what string) (int, error) {
-	switch {
-	case limit <= 0:
-		return DefaultRetentionListLimit, nil
-	case limit > MaxRetentionListLimit:
-		return 0, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; at most %d %s are listed at once", limit, MaxRetentionListLimit, what)}
-	}
-	return limit, nil
-}
-
-// ValidatePruneTask checks the arguments of RetentionStore.PruneTask before
-// any I/O and returns at normalized by domain.NormalizeTime. Every failure
-// is a *domain.ValidationError: an invalid task id (field "task_id"), or a
-// time that is unset or whose UTC year is outside 0001–9999 (field "at").
-func ValidatePruneTask(taskID string, at time.Time) (time.Time, error) {
-	if err := domain.ValidateIdentifier("task_id", taskID); err != nil {
-		return time.Time{}, err
-	}
-	if at.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: "at", Reason: "must be set"}
-	}
-	if y := at.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: "at", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
-	}
-	return domain.NormalizeTime(at), nil
-}
-
-// CheckPrunable decides, inside PruneTask's transaction, whether a stream
-// may be pruned, from its last event: found is false for a stream without
-// events. A stream that is not a task, or a task whose last event does not
-// end it, fails with a *domain.ValidationError (field "task_id").
-func CheckPrunable(found bool, streamType domain.StreamType, lastType domain.EventType) error {
-	switch {
-	case !found:
-		return &domain.ValidationError{Field: "task_id", Reason: "names no stream: there is no task to prune"}
-	case streamType != domain.StreamTask:
-		return &domain.ValidationError{Field: "task_id", Reason: fmt.Sprintf("names a %s stream, not a task: only finished tasks are pruned", streamType)}
-	case !lastType.Terminal():
-		return &domain.ValidationError{Field: "task_id", Reason: fmt.Sprintf("names a task that has not finished (its last event is %s): only finished tasks are pruned", lastType)}
-	}
-	return nil
+	// I/O: an invalid task id (field "task_id"), or a time that is unset or
+	// whose UTC year is outside 0001–9999 (field "at").
+	TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error)
 }

@@ -1,54 +1,54 @@
 package eventstore
 
 import (
-	"fmt"
+	"context"
 	"math"
 	"time"
-
-	"github.com/axontask/axontask/domain"
 )
 
 // MaxTaskStartsLimit is the largest daily count of task starts a store
-// keeps for one tenant. A ReserveTaskStart limit above it acts as it.
+// keeps for one tenant. A TaskStartReserve limit above it acts as it.
 const MaxTaskStartsLimit = math.MaxInt32
 
 // TaskStartDay returns the UTC date of t, as midnight UTC: the day under
-// which the task start methods of Store count a start at t. A time at 23:30
-// in UTC-3 belongs to the next UTC day.
+// which TaskStartStore counts a start at t. A time at 23:30 in UTC-3
+// belongs to the next UTC day.
 func TaskStartDay(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// ValidateTaskStartDay checks the tenant and day arguments of the task start
-// methods of Store before any I/O and returns the day as TaskStartDay gives
-// it. Every failure is a *domain.ValidationError: an invalid tenant id
-// (field "tenant_id"), or a day that is unset or whose UTC year is outside
-// 0001–9999 (field "day").
-func ValidateTaskStartDay(tenantID string, day time.Time) (time.Time, error) {
-	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
-		return time.Time{}, err
-	}
-	if day.IsZero() {
-		return time.Time{}, &domain.ValidationError{Field: "day", Reason: "must be set"}
-	}
-	if y := day.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, &domain.ValidationError{Field: "day", Reason: fmt.Sprintf("is in year %d (UTC), outside 0001–9999", y)}
-	}
-	return TaskStartDay(day), nil
-}
+// TaskStartStore counts each tenant's task starts per UTC day, for the
+// plans' daily quotas: one port of the operational state beside the log
+// (see Store), not events. Both engines' stores implement it;
+// eventstore/storetest.RunTaskStarts is its conformance suite. Invalid
+// arguments fail with a *domain.ValidationError before any I/O: an invalid
+// tenant id (field "tenant_id"), or a day that is unset or whose UTC year is
+// outside 0001–9999 (field "day").
+type TaskStartStore interface {
+	// TaskStartReserve counts one task start of tenantID on day, unless the
+	// day's count has reached limit: it atomically increments the count
+	// when it is below limit and returns the new count and ok true;
+	// otherwise it changes nothing and returns the current count and ok
+	// false. Days are UTC dates: day counts as TaskStartDay(day), whatever
+	// its location. Reservations are exact across goroutines and processes
+	// sharing the store: of N concurrent calls on a day at count 0, exactly
+	// min(N, limit) succeed. The count a refusal returns is read after the
+	// refusal, so a concurrent TaskStartRelease may have lowered it below
+	// limit. Call TaskStartRelease when a reserved start does not happen. A
+	// limit below 1 fails with a *domain.ValidationError (field "limit")
+	// and writes nothing; a limit above MaxTaskStartsLimit acts as
+	// MaxTaskStartsLimit.
+	TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (used int, ok bool, err error)
 
-// ValidateReserveTaskStart checks the arguments of Store.ReserveTaskStart
-// before any I/O, as ValidateTaskStartDay does, and a limit of at least 1
-// (field "limit"). It returns the day as TaskStartDay gives it and the
-// limit to apply: limit, at most MaxTaskStartsLimit.
-func ValidateReserveTaskStart(tenantID string, day time.Time, limit int) (time.Time, int, error) {
-	d, err := ValidateTaskStartDay(tenantID, day)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	if limit < 1 {
-		return time.Time{}, 0, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be at least 1 (a plan without task starts should refuse them before reserving)", limit)}
-	}
-	return d, min(limit, MaxTaskStartsLimit), nil
+	// TaskStartRelease gives back a start that TaskStartReserve reserved
+	// on day but that did not happen: it decrements the day's count, never
+	// below 0. A day without starts is left alone (no error). It is not
+	// idempotent: release each reservation once.
+	TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error
+
+	// TaskStartCount returns the count of tenantID's task starts on day
+	// (its UTC date): 0 for a day without starts. It sees every
+	// TaskStartReserve and TaskStartRelease call that has returned.
+	TaskStartCount(ctx context.Context, tenantID string, day time.Time) (int, error)
 }

@@ -177,7 +177,7 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 }
 
 // newIdentity returns an Identity on s whose access tokens last a minute.
-func newIdentity(t *testing.T, s eventstore.Store, logger *slog.Logger) *commands.Identity {
+func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *commands.Identity {
 	t.Helper()
 	id, err := testidentity.New(s, logger, nil)
 	if err != nil {

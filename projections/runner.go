@@ -54,13 +54,13 @@ type taskViews struct{ store TaskViewStore }
 
 func (p taskViews) Name() string { return TaskViewsName }
 func (p taskViews) Checkpoint(ctx context.Context) (int64, error) {
-	return p.store.TaskViewCheckpoint(ctx, TaskViewsName)
+	return p.store.TaskViewsCheckpoint(ctx, TaskViewsName)
 }
 func (p taskViews) Apply(ctx context.Context, from int64, events []domain.Event) error {
-	return p.store.ApplyTaskViews(ctx, TaskViewsName, from, events)
+	return p.store.TaskViewsApply(ctx, TaskViewsName, from, events)
 }
 func (p taskViews) Reset(ctx context.Context) error {
-	return p.store.ResetTaskViews(ctx, TaskViewsName)
+	return p.store.TaskViewsReset(ctx, TaskViewsName)
 }
 
 // RunnerConfig configures a Runner. The zero value is usable.

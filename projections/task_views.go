@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
 )
 
 // TaskViewsName is the checkpoint name of the task list read model. It is
@@ -89,22 +90,90 @@ func ValidState(s domain.TaskState) bool {
 // TaskViewStore stores the task list read model. The event stores implement
 // it in their own database; implementations are safe for concurrent use.
 type TaskViewStore interface {
-	// ApplyTaskViews applies events, the feed positions from, from+1, …, to
+	// TaskViewsApply applies events, the feed positions from, from+1, …, to
 	// the rows of the tasks they touch and moves the checkpoint name from
 	// from to from+len(events), in one transaction. When the checkpoint is
 	// not at from (another runner moved it, or a reset) it fails with a
 	// *CheckpointError (errors.Is ErrCheckpointMoved) and changes nothing.
-	ApplyTaskViews(ctx context.Context, name string, from int64, events []domain.Event) error
-	// TaskViewCheckpoint returns the next feed position checkpoint name
+	TaskViewsApply(ctx context.Context, name string, from int64, events []domain.Event) error
+	// TaskViewsCheckpoint returns the next feed position checkpoint name
 	// will apply (0 for a checkpoint never written).
-	TaskViewCheckpoint(ctx context.Context, name string) (int64, error)
-	// ResetTaskViews deletes every row and sets checkpoint name to 0, in one
+	TaskViewsCheckpoint(ctx context.Context, name string) (int64, error)
+	// TaskViewsReset deletes every row and sets checkpoint name to 0, in one
 	// transaction, so that the read model rebuilds from the start of the feed.
-	ResetTaskViews(ctx context.Context, name string) error
-	// ListTaskViews returns a page of q.TenantID's tasks, newest first
+	TaskViewsReset(ctx context.Context, name string) error
+	// TaskViewsList returns a page of q.TenantID's tasks, newest first
 	// (created_at, then task_id, descending). It fails with a
 	// *domain.ValidationError when q is invalid (see TaskQuery.Validate).
-	ListTaskViews(ctx context.Context, q TaskQuery) ([]TaskView, error)
+	TaskViewsList(ctx context.Context, q TaskQuery) ([]TaskView, error)
+}
+
+// StaleQueuedStore finds, through the task list read model, the queued
+// tasks whose work message may have been lost. It is kept by the store
+// that keeps the read model (TaskViewStore), in the same database as the
+// leases and the waiting list it also reads. Both engines' stores
+// implement it; eventstore/storetest.RunStaleQueued is its conformance
+// suite.
+type StaleQueuedStore interface {
+	// TaskViewsStaleQueued returns the queued tasks, of every tenant, whose
+	// work message may have been lost (a bus stream trimmed, a crash
+	// between the commit and the publish): those that the read model shows
+	// queued since strictly before queuedBefore, that hold no lease
+	// (expired ones included: the watchdog takes those back) and that are
+	// not marked waiting (eventstore.WaitingStore lists those). The oldest
+	// queued come first: in order of Since, the task's latest task.queued
+	// time, then of TaskID (byte order); at most limit of them
+	// (eventstore.DefaultWaitingTasksLimit for a limit <= 0). It has no
+	// cursor: dispatch the tasks of a page and ask again, and the claimed
+	// ones are gone. The read model lags the log: a task queued but not yet
+	// projected is not listed, and a listed task may have started, or
+	// ended and dropped its lease, since; its rows are hints, and a claim
+	// checks the task's stream again. A task queued again (a retry) counts
+	// from its latest queuing. It sees every call that has returned
+	// (TaskViewsApply, lease and waiting list calls too). Invalid arguments
+	// fail with a *domain.ValidationError before any I/O: a time that is
+	// unset or whose UTC year is outside 0001–9999 (field "queued_before"),
+	// or a limit above eventstore.MaxWaitingTasksLimit (field "limit").
+	TaskViewsStaleQueued(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error)
+}
+
+// Limits of the listings of EndedTaskStore.
+const (
+	// DefaultRetentionListLimit is the page size of a limit <= 0.
+	DefaultRetentionListLimit = 100
+	// MaxRetentionListLimit is the largest page a listing returns; a larger
+	// limit is an error, not clamped.
+	MaxRetentionListLimit = 1000
+)
+
+// EndedTaskStore lists, through the task list read model, the finished
+// tasks that retention may prune (eventstore.PruneStore prunes them). A
+// task is listed once its row has an end time and until TaskPrune has
+// marked the row pruned. The mark belongs to the read model, not the log: a
+// rebuild of the read model clears it, and the tasks are then listed (and
+// pruned, a no-op on pruned events) again. A task ended in the log but not
+// yet projected is not listed. Both engines' stores implement it, and every
+// method sees every call that has returned; eventstore/storetest.RunRetention
+// is its conformance suite. Invalid arguments fail with a
+// *domain.ValidationError before any I/O: a time that is unset or whose UTC
+// year is outside 0001–9999 (field "ended_before"), or a limit above
+// MaxRetentionListLimit (field "limit").
+type EndedTaskStore interface {
+	// TaskViewsTenantsWithEnded returns the ids of the tenants that have
+	// tasks listed for pruning that ended strictly before endedBefore: each
+	// tenant once, in ascending byte order, strictly after afterTenantID
+	// ("" for the first page; otherwise a valid identifier, field
+	// "after_tenant_id"), at most limit of them (DefaultRetentionListLimit
+	// for a limit <= 0).
+	TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error)
+
+	// TaskViewsEndedOfTenant returns the ids of tenantID's tasks listed for
+	// pruning that ended strictly before endedBefore, the earliest ended
+	// first (ties in byte order of id), at most limit of them
+	// (DefaultRetentionListLimit for a limit <= 0). It has no cursor: prune
+	// the tasks of a page and ask again, and the pruned ones are gone. An
+	// invalid tenant id fails on field "tenant_id".
+	TaskViewsEndedOfTenant(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error)
 }
 
 // ErrCheckpointMoved says that a read model's checkpoint was not where an

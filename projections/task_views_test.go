@@ -27,23 +27,19 @@ const (
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 type bundle struct {
-	store  eventstore.Store
+	store  teststores.Store
 	views  projections.TaskViewStore
 	runner *projections.Runner
 	events int64 // appended so far
 }
 
-func setup(t *testing.T, s eventstore.Store) *bundle {
+func setup(t *testing.T, s teststores.Store) *bundle {
 	t.Helper()
-	views, ok := s.(projections.TaskViewStore)
-	if !ok {
-		t.Fatalf("%T does not implement projections.TaskViewStore", s)
-	}
-	r, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{Batch: 3})
+	r, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{Batch: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{store: s, views: views, runner: r}
+	return &bundle{store: s, views: s, runner: r}
 }
 
 // task is a task to append: its events follow the lifecycle up to final.
@@ -119,7 +115,7 @@ func (b *bundle) list(t *testing.T, q projections.TaskQuery) []projections.TaskV
 	if q.Limit == 0 {
 		q.Limit = projections.MaxTaskListLimit
 	}
-	views, err := b.views.ListTaskViews(t.Context(), q)
+	views, err := b.views.TaskViewsList(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +132,7 @@ func ids(views []projections.TaskView) []string {
 
 func TestTaskViewsRows(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		done := b.add(t, task{tenant: tenantA, name: "done", at: t0, final: domain.StateSucceeded})
 		running := b.add(t, task{tenant: tenantA, name: "running", at: t0.Add(time.Minute), final: domain.StateRunning})
@@ -176,12 +172,12 @@ func TestTaskViewsRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = b.views.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, events)
+		err = b.views.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, events)
 		var cerr *projections.CheckpointError
 		if !errors.As(err, &cerr) || !errors.Is(err, projections.ErrCheckpointMoved) || cerr.Actual != b.events || cerr.Expected != 0 {
 			t.Fatalf("apply at a stale checkpoint: got %v, want a CheckpointError at %d", err, b.events)
 		}
-		if pos, err := b.views.TaskViewCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
+		if pos, err := b.views.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
 			t.Fatalf("checkpoint after a failed apply is %d, %v; want %d", pos, err, b.events)
 		}
 		if again := b.list(t, projections.TaskQuery{TenantID: tenantA}); fmt.Sprint(again) != fmt.Sprint(got) {
@@ -195,12 +191,12 @@ func TestTaskViewsRows(t *testing.T) {
 		if again := b.list(t, projections.TaskQuery{TenantID: tenantA}); fmt.Sprint(again) != fmt.Sprint(got) {
 			t.Fatalf("rows after a rebuild:\n got %+v\nwant %+v", again, got)
 		}
-		if pos, err := b.views.TaskViewCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
+		if pos, err := b.views.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
 			t.Fatalf("checkpoint after a rebuild is %d, %v; want %d", pos, err, b.events)
 		}
 
 		// A reset alone empties the list.
-		if err := b.views.ResetTaskViews(t.Context(), projections.TaskViewsName); err != nil {
+		if err := b.views.TaskViewsReset(t.Context(), projections.TaskViewsName); err != nil {
 			t.Fatal(err)
 		}
 		if got := b.list(t, projections.TaskQuery{TenantID: tenantA}); len(got) != 0 {
@@ -211,7 +207,7 @@ func TestTaskViewsRows(t *testing.T) {
 
 func TestTaskViewsApplyRejectsAGap(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		b.add(t, task{tenant: tenantA, name: "a", at: t0, final: domain.StateQueued})
 		b.catchUp(t)
@@ -219,10 +215,10 @@ func TestTaskViewsApplyRejectsAGap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.views.ApplyTaskViews(t.Context(), "other", 1, events); err == nil {
+		if err := b.views.TaskViewsApply(t.Context(), "other", 1, events); err == nil {
 			t.Fatal("applying positions 0.. at 1 succeeded")
 		}
-		if pos, err := b.views.TaskViewCheckpoint(t.Context(), "other"); err != nil || pos != 0 {
+		if pos, err := b.views.TaskViewsCheckpoint(t.Context(), "other"); err != nil || pos != 0 {
 			t.Fatalf("checkpoint other is %d, %v; want 0", pos, err)
 		}
 	})
@@ -230,7 +226,7 @@ func TestTaskViewsApplyRejectsAGap(t *testing.T) {
 
 func TestTaskViewsPaginate(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		// Pairs of tasks share a creation time: the task id breaks the tie.
 		for i := range 9 {
@@ -286,7 +282,7 @@ func TestTaskQueryValidate(t *testing.T) {
 
 func TestRunnerFollowsTheFeed(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		ctx, cancel := context.WithCancel(t.Context())
 		var wg sync.WaitGroup

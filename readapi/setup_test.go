@@ -40,7 +40,7 @@ type bundle struct {
 	handler  http.Handler
 	hub      *readapi.Hub
 	client   *http.Client
-	store    eventstore.Store
+	store    teststores.Store
 	runner   *worker.Runner
 	identity *commands.Identity
 	// tenants maps the tests' tenant labels (tenantA, tenantB) to real
@@ -106,7 +106,7 @@ func bundleOn(t *testing.T, e teststores.Engine, o setupOpts) *bundle {
 	return newBundle(t, e.Open(t, opts), pubsub, o)
 }
 
-func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o setupOpts) *bundle {
+func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o setupOpts) *bundle {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -209,7 +209,7 @@ func newBundle(t *testing.T, s eventstore.Store, pubsub message.Subscriber, o se
 const testPassword = testidentity.Password
 
 // newIdentity returns an Identity on s whose access tokens last a minute.
-func newIdentity(t *testing.T, s eventstore.Store, logger *slog.Logger) *commands.Identity {
+func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *commands.Identity {
 	t.Helper()
 	id, err := testidentity.New(s, logger, nil)
 	if err != nil {

@@ -29,8 +29,8 @@ const (
 // it: projections.TaskViewStore). The list lags the event log slightly;
 // GET /mcp/tasks/{id}/status reads the log and sees a caller's own writes.
 type TaskLister interface {
-	// ListTaskViews returns a page of one tenant's tasks, newest first.
-	ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
+	// TaskViewsList returns a page of one tenant's tasks, newest first.
+	TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
 }
 
 // listTasks answers GET /v1/tasks?state=&limit=&cursor=: the caller's
@@ -42,7 +42,7 @@ func (a *api) listTasks(_ http.ResponseWriter, r *http.Request, p commands.Princ
 	if err != nil {
 		return wire.TaskPage{}, err
 	}
-	views, err := a.cfg.Tasks.ListTaskViews(r.Context(), q)
+	views, err := a.cfg.Tasks.TaskViewsList(r.Context(), q)
 	if err != nil {
 		return wire.TaskPage{}, err
 	}

@@ -12,11 +12,13 @@ import (
 	"time"
 )
 
-// Store is what the job needs of the event store (eventstore.Store has it).
+// Store is what the job needs: the tasks to prune, listed through the task
+// list read model (projections.EndedTaskStore), and pruning them
+// (eventstore.PruneStore). The engines' stores have both.
 type Store interface {
-	TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error)
-	EndedTasks(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error)
-	PruneTask(ctx context.Context, taskID string, at time.Time) (int, error)
+	TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error)
+	TaskViewsEndedOfTenant(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error)
+	TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error)
 }
 
 // DefaultInterval is how often Run prunes.
@@ -95,7 +97,7 @@ func (j *Job) RunOnce(ctx context.Context) (int, error) {
 	var errs []error
 	after := ""
 	for {
-		tenants, err := j.cfg.Store.TenantsWithEndedTasks(ctx, earliest, after, pageSize)
+		tenants, err := j.cfg.Store.TaskViewsTenantsWithEnded(ctx, earliest, after, pageSize)
 		if err != nil {
 			return pruned, errors.Join(append(errs, fmt.Errorf("list tenants: %w", err))...)
 		}
@@ -122,12 +124,12 @@ func (j *Job) pruneTenant(ctx context.Context, tenantID string, now time.Time) (
 	cutoff := now.AddDate(0, 0, -days)
 	pruned := 0
 	for {
-		ids, err := j.cfg.Store.EndedTasks(ctx, tenantID, cutoff, pageSize)
+		ids, err := j.cfg.Store.TaskViewsEndedOfTenant(ctx, tenantID, cutoff, pageSize)
 		if err != nil {
 			return pruned, err
 		}
 		for _, id := range ids {
-			if _, err := j.cfg.Store.PruneTask(ctx, id, now); err != nil {
+			if _, err := j.cfg.Store.TaskPrune(ctx, id, now); err != nil {
 				return pruned, fmt.Errorf("prune task %s: %w", id, err)
 			}
 			pruned++

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { testpg.Main(m) }
 // log still verifies and its status still loads.
 func TestPrunesPastRetention(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		ctx := t.Context()
 		start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{})
 		if err != nil {
@@ -49,11 +49,7 @@ func TestPrunesPastRetention(t *testing.T) {
 			return res.TaskID
 		}
 		short, long, running := task("short", true), task("long", true), task("short", false)
-		views, ok := s.(projections.TaskViewStore)
-		if !ok {
-			t.Fatalf("%T keeps no task views", s)
-		}
-		runner, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{})
+		runner, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}

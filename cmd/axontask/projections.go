@@ -30,11 +30,7 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("projections: %w", err)
 	}
 	defer func() { _ = s.Close() }()
-	views, ok := s.(projections.TaskViewStore)
-	if !ok {
-		return fmt.Errorf("projections: %T keeps no read models", s)
-	}
-	r, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{Logger: newLogger(stderr)})
+	r, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{Logger: newLogger(stderr)})
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}

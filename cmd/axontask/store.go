@@ -12,6 +12,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/projections"
 )
 
 // storeFlags chooses the event store a command works on.
@@ -35,9 +36,17 @@ func (f *storeFlags) validate() error {
 	return nil
 }
 
+// localStore is what the store commands (migrate, export, projections,
+// tenants) work on: the event log and the task list read model beside it.
+// Both engines' concrete stores have it.
+type localStore interface {
+	eventstore.Store
+	projections.TaskViewStore
+}
+
 // open opens the chosen store. A Postgres store opened here does not seal:
 // these commands only read, and must not take the sealer role from servers.
-func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (eventstore.Store, error) {
+func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (localStore, error) {
 	opts := eventstore.Options{Logger: logger}
 	if f.sqlitePath != "" {
 		return sqlite.Open(ctx, f.sqlitePath, opts)

@@ -6,19 +6,22 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
-// TouchAPIKeys implements eventstore.Store: one INSERT … ON CONFLICT
+var _ eventstore.APIKeyUsageStore = (*Store)(nil)
+
+// APIKeyUsageTouch implements eventstore.APIKeyUsageStore: one INSERT … ON CONFLICT
 // statement over arrays, atomic on its own. Rows are written in key order,
 // so concurrent calls (from several API servers) lock shared keys in the
 // same order and never deadlock; a row is rewritten only when its time
 // moves forward.
-func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) error {
+func (s *Store) APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	prepared, err := eventstore.PrepareAPIKeyUses(uses)
+	prepared, err := engine.PrepareAPIKeyUses(uses)
 	if err != nil {
 		return fmt.Errorf("touch API keys: %w", err)
 	}
@@ -38,12 +41,12 @@ func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) err
 	return nil
 }
 
-// APIKeysLastUsed implements eventstore.Store: one primary-key look-up.
-func (s *Store) APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
+// APIKeyUsageGet implements eventstore.APIKeyUsageStore: one primary-key look-up.
+func (s *Store) APIKeyUsageGet(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	if err := eventstore.ValidateAPIKeyIDs(keyIDs); err != nil {
+	if err := engine.ValidateAPIKeyIDs(keyIDs); err != nil {
 		return nil, fmt.Errorf("read API key usage: %w", err)
 	}
 	out := make(map[string]time.Time, len(keyIDs))

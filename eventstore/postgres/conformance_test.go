@@ -7,10 +7,46 @@ import (
 	"github.com/axontask/axontask/eventstore/storetest"
 )
 
-func TestConformance(t *testing.T) {
+// conformanceStore opens a fresh store on a database of its own: the
+// storetest.Opener of every conformance suite.
+func conformanceStore(t *testing.T, opts eventstore.Options) *Store {
+	s, _ := openStore(t, Config{Options: opts})
+	return s
+}
+
+// One test per port: each runs that port's conformance suite.
+
+func TestLogConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T, opts eventstore.Options) eventstore.Store {
-		s, _ := openStore(t, Config{Options: opts})
-		return s
-	})
+	storetest.RunLog(t, conformanceStore)
+}
+
+func TestLeasesConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunLeases(t, conformanceStore)
+}
+
+func TestTaskStartsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunTaskStarts(t, conformanceStore)
+}
+
+func TestAPIKeyUsageConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunAPIKeyUsage(t, conformanceStore)
+}
+
+func TestWaitingConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunWaiting(t, conformanceStore)
+}
+
+func TestStaleQueuedConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunStaleQueued(t, conformanceStore)
+}
+
+func TestRetentionConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunRetention(t, conformanceStore)
 }

@@ -6,21 +6,22 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
 var _ eventstore.LeaseStore = (*Store)(nil)
 
 // leaseLockClass is the class (first key) of the two-int advisory locks
-// that serialize PutLeaseWithin per tenant; the second key is
+// that serialize LeasePutWithin per tenant; the second key is
 // hashtext(tenant_id). Postgres keeps two-int keys apart from the
 // single-bigint keys of the elections (sealerLockKey, RunElected's keys)
 // and of migrationLockKey, so the two never meet, whatever a tenant's id.
 // Any other two-int advisory lock of AxonTask must use another class.
 const leaseLockClass int32 = 0x61786c73 // "axls"
 
-// PutLease implements eventstore.LeaseStore.
-func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
+// LeasePut implements eventstore.LeaseStore.
+func (s *Store) LeasePut(ctx context.Context, l eventstore.Lease) error {
 	err := s.q.LeasePut(ctx, s.pool, dbsqlc.LeasePutParams{
 		TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID, Attempt: int32(l.Attempt), ExpiresAt: l.ExpiresAt,
 	})
@@ -30,7 +31,7 @@ func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
 	return nil
 }
 
-// PutLeaseWithin implements eventstore.LeaseStore, in one round trip: the
+// LeasePutWithin implements eventstore.LeaseStore, in one round trip: the
 // function lease_put_within (migration 0006) takes the tenant's
 // transaction-scoped advisory lock (leaseLockClass), which queues the
 // calls of one tenant from every process, then inserts the lease with a
@@ -40,11 +41,11 @@ func (s *Store) PutLease(ctx context.Context, l eventstore.Lease) error {
 // transaction's locks are released only once its commit is visible), so
 // the limit is never passed. Calls for other tenants never wait for the
 // lock.
-func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit int) error {
+func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit int) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	l, err := eventstore.ValidateLeaseWithin(l, limit)
+	l, err := engine.ValidateLeaseWithin(l, limit)
 	if err != nil {
 		return fmt.Errorf("put lease within a limit: %w", err)
 	}
@@ -65,8 +66,8 @@ func (s *Store) PutLeaseWithin(ctx context.Context, l eventstore.Lease, limit in
 	return nil
 }
 
-// RenewLease implements eventstore.LeaseStore.
-func (s *Store) RenewLease(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error) {
+// LeaseRenew implements eventstore.LeaseStore.
+func (s *Store) LeaseRenew(ctx context.Context, taskID, workerID string, attempt int, expiresAt time.Time) (bool, error) {
 	n, err := s.q.LeaseRenew(ctx, s.pool, dbsqlc.LeaseRenewParams{TaskID: taskID, WorkerID: workerID, Attempt: int32(attempt), ExpiresAt: expiresAt})
 	if err != nil {
 		return false, fmt.Errorf("renew lease of %s: %w", taskID, err)
@@ -74,16 +75,16 @@ func (s *Store) RenewLease(ctx context.Context, taskID, workerID string, attempt
 	return n == 1, nil
 }
 
-// DropLease implements eventstore.LeaseStore.
-func (s *Store) DropLease(ctx context.Context, taskID string, attempt int) error {
+// LeaseDrop implements eventstore.LeaseStore.
+func (s *Store) LeaseDrop(ctx context.Context, taskID string, attempt int) error {
 	if err := s.q.LeaseDrop(ctx, s.pool, dbsqlc.LeaseDropParams{TaskID: taskID, Attempt: int32(attempt)}); err != nil {
 		return fmt.Errorf("drop lease of %s: %w", taskID, err)
 	}
 	return nil
 }
 
-// ExpiredLeases implements eventstore.LeaseStore.
-func (s *Store) ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]eventstore.Lease, error) {
+// LeasesExpired implements eventstore.LeaseStore.
+func (s *Store) LeasesExpired(ctx context.Context, now time.Time, limit int) ([]eventstore.Lease, error) {
 	rows, err := s.q.LeasesExpired(ctx, s.pool, dbsqlc.LeasesExpiredParams{Now: now, MaxLeases: int32(s.cfg.ClampLimit(limit))})
 	if err != nil {
 		return nil, fmt.Errorf("read expired leases: %w", err)

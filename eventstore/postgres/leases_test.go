@@ -35,7 +35,7 @@ func TestPutLeaseWithinAcrossProcesses(t *testing.T) {
 		l := eventstore.Lease{TaskID: fmt.Sprintf("task-%d", i), TenantID: "tenant-a", WorkerID: fmt.Sprintf("w%d", i%len(stores)), Attempt: 1, ExpiresAt: expires}
 		wg.Go(func() {
 			<-start
-			errs <- s.PutLeaseWithin(t.Context(), l, limit)
+			errs <- s.LeasePutWithin(t.Context(), l, limit)
 		})
 	}
 	close(start)
@@ -47,7 +47,7 @@ func TestPutLeaseWithinAcrossProcesses(t *testing.T) {
 		case err == nil:
 			granted++
 		case !errors.Is(err, eventstore.ErrTenantAtLimit):
-			t.Fatalf("PutLeaseWithin: %v", err)
+			t.Fatalf("LeasePutWithin: %v", err)
 		}
 	}
 	var stored int
@@ -59,10 +59,10 @@ func TestPutLeaseWithinAcrossProcesses(t *testing.T) {
 	}
 }
 
-// TestPutLeaseWithinLockSpace: the tenant lock of PutLeaseWithin is a
+// TestPutLeaseWithinLockSpace: the tenant lock of LeasePutWithin is a
 // two-int advisory lock, apart from every single-bigint one (elections,
 // migrations): a session holding the bigint lock whose halves equal the
-// tenant lock's two keys does not hold PutLeaseWithin back.
+// tenant lock's two keys does not hold LeasePutWithin back.
 func TestPutLeaseWithinLockSpace(t *testing.T) {
 	t.Parallel()
 	s, url := openStore(t, Config{})
@@ -91,8 +91,8 @@ func TestPutLeaseWithinLockSpace(t *testing.T) {
 	callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	l := eventstore.Lease{TaskID: "task-1", TenantID: "tenant-a", WorkerID: "w1", Attempt: 1, ExpiresAt: time.Now().Add(time.Minute)}
-	if err := s.PutLeaseWithin(callCtx, l, 1); err != nil {
-		t.Fatalf("PutLeaseWithin while a bigint lock with the same halves is held: %v", err)
+	if err := s.LeasePutWithin(callCtx, l, 1); err != nil {
+		t.Fatalf("LeasePutWithin while a bigint lock with the same halves is held: %v", err)
 	}
 }
 

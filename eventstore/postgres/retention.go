@@ -10,18 +10,25 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+	"github.com/axontask/axontask/projections"
 )
 
-// TenantsWithEndedTasks implements eventstore.RetentionStore: one query, a
+var (
+	_ eventstore.PruneStore      = (*Store)(nil)
+	_ projections.EndedTaskStore = (*Store)(nil)
+)
+
+// TaskViewsTenantsWithEnded implements projections.EndedTaskStore: one query, a
 // loose index scan of task_views_prunable_idx (two probes per tenant with
 // tasks to prune, whatever their number); ids sort in byte order whatever
 // the database's collation.
-func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
+func (s *Store) TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := eventstore.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
+	cutoff, limit, err := engine.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", err)
 	}
@@ -37,13 +44,13 @@ func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time
 	return ids, nil
 }
 
-// EndedTasks implements eventstore.RetentionStore: one index range of
+// TaskViewsEndedOfTenant implements projections.EndedTaskStore: one index range of
 // task_views_prunable_idx, in the index's order.
-func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
+func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := eventstore.ValidateEndedTasks(tenantID, endedBefore, limit)
+	cutoff, limit, err := engine.ValidateEndedTasks(tenantID, endedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list ended tasks: %w", err)
 	}
@@ -59,15 +66,15 @@ func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore tim
 	return ids, nil
 }
 
-// PruneTask implements eventstore.RetentionStore, in one transaction: a
+// TaskPrune implements eventstore.PruneStore, in one transaction: a
 // look-up of the stream's last event, one UPDATE of its events and one of
 // its task_views row. It never touches the head cache: pruning changes no
 // hash.
-func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int, error) {
+func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}
-	at, err := eventstore.ValidatePruneTask(taskID, at)
+	at, err := engine.ValidatePruneTask(taskID, at)
 	if err != nil {
 		return 0, fmt.Errorf("prune a task: %w", err)
 	}
@@ -81,7 +88,7 @@ func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int
 		case err != nil:
 			return fmt.Errorf("read the last event: %w", err)
 		}
-		if err := eventstore.CheckPrunable(found, domain.StreamType(last.StreamType), domain.EventType(last.Type)); err != nil {
+		if err := engine.CheckPrunable(found, domain.StreamType(last.StreamType), domain.EventType(last.Type)); err != nil {
 			return err
 		}
 		// Up to the terminal event: an event appended after it (which

@@ -20,6 +20,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 	"github.com/axontask/axontask/internal/broadcast"
 )
@@ -159,7 +160,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	if err := eventstore.ValidateAppend(stream, expectedSeq); err != nil {
+	if err := engine.ValidateAppend(stream, expectedSeq); err != nil {
 		return nil, fmt.Errorf("append: %w", err)
 	}
 	head, ok := s.heads.get(stream.ID)
@@ -182,7 +183,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	}
 	if head.seq > 0 {
 		// Before any conflict, which would tell another tenant the stream's seq.
-		if err := eventstore.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
+		if err := engine.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
 			return nil, err
 		}
 	}
@@ -260,7 +261,7 @@ func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedS
 			return nil, err
 		}
 	}
-	stored, err = eventstore.Retried(stream, expectedSeq, events, stored)
+	stored, err = engine.Retried(stream, expectedSeq, events, stored)
 	if err != nil {
 		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
 	}

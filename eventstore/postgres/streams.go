@@ -6,6 +6,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
@@ -18,7 +19,7 @@ func (s *Store) ListStreams(ctx context.Context, tenantID string, streamType dom
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	limit, err := eventstore.ValidateListStreams(tenantID, streamType, afterStreamID, limit)
+	limit, err := engine.ValidateListStreams(tenantID, streamType, afterStreamID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list streams: %w", err)
 	}

@@ -9,19 +9,22 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
-// ReserveTaskStart implements eventstore.Store: one INSERT … ON CONFLICT DO
+var _ eventstore.TaskStartStore = (*Store)(nil)
+
+// TaskStartReserve implements eventstore.TaskStartStore: one INSERT … ON CONFLICT DO
 // UPDATE … WHERE statement, atomic on its own, so that concurrent
 // reservations from any number of processes queue on the day's row and
 // never pass the limit. Only a refusal costs a second query, which reads
 // the count.
-func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
+func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
 	if s.closed.Load() {
 		return 0, false, eventstore.ErrClosed
 	}
-	d, limit, err := eventstore.ValidateReserveTaskStart(tenantID, day, limit)
+	d, limit, err := engine.ValidateReserveTaskStart(tenantID, day, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve a task start: %w", err)
 	}
@@ -41,12 +44,12 @@ func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.
 	return n, false, nil
 }
 
-// ReleaseTaskStart implements eventstore.Store: one UPDATE.
-func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error {
+// TaskStartRelease implements eventstore.TaskStartStore: one UPDATE.
+func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return fmt.Errorf("release a task start: %w", err)
 	}
@@ -57,12 +60,12 @@ func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.
 	return nil
 }
 
-// TaskStartsUsed implements eventstore.Store: one primary-key look-up.
-func (s *Store) TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error) {
+// TaskStartCount implements eventstore.TaskStartStore: one primary-key look-up.
+func (s *Store) TaskStartCount(ctx context.Context, tenantID string, day time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return 0, fmt.Errorf("read task starts: %w", err)
 	}

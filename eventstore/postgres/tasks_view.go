@@ -17,10 +17,10 @@ import (
 
 var _ projections.TaskViewStore = (*Store)(nil)
 
-// ApplyTaskViews implements projections.TaskViewStore. The checkpoint row
+// TaskViewsApply implements projections.TaskViewStore. The checkpoint row
 // is locked (FOR UPDATE) for the transaction, so concurrent applies of one
 // checkpoint serialize and all but one fail with a *projections.CheckpointError.
-func (s *Store) ApplyTaskViews(ctx context.Context, name string, from int64, events []domain.Event) error {
+func (s *Store) TaskViewsApply(ctx context.Context, name string, from int64, events []domain.Event) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
@@ -65,8 +65,8 @@ func (s *Store) ApplyTaskViews(ctx context.Context, name string, from int64, eve
 	return nil
 }
 
-// TaskViewCheckpoint implements projections.TaskViewStore.
-func (s *Store) TaskViewCheckpoint(ctx context.Context, name string) (int64, error) {
+// TaskViewsCheckpoint implements projections.TaskViewStore.
+func (s *Store) TaskViewsCheckpoint(ctx context.Context, name string) (int64, error) {
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}
@@ -80,8 +80,8 @@ func (s *Store) TaskViewCheckpoint(ctx context.Context, name string) (int64, err
 	return pos, nil
 }
 
-// ResetTaskViews implements projections.TaskViewStore.
-func (s *Store) ResetTaskViews(ctx context.Context, name string) error {
+// TaskViewsReset implements projections.TaskViewStore.
+func (s *Store) TaskViewsReset(ctx context.Context, name string) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
@@ -99,8 +99,8 @@ func (s *Store) ResetTaskViews(ctx context.Context, name string) error {
 	return nil
 }
 
-// ListTaskViews implements projections.TaskViewStore.
-func (s *Store) ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error) {
+// TaskViewsList implements projections.TaskViewStore.
+func (s *Store) TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}

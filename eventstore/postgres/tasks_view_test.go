@@ -35,7 +35,7 @@ func TestApplyTaskViewsRace(t *testing.T) {
 	events := readWholeFeed(t, s1)
 
 	for round := range 5 {
-		if err := s1.ResetTaskViews(t.Context(), projections.TaskViewsName); err != nil {
+		if err := s1.TaskViewsReset(t.Context(), projections.TaskViewsName); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
@@ -48,7 +48,7 @@ func TestApplyTaskViewsRace(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = s.ApplyTaskViews(context.Background(), projections.TaskViewsName, 0, events)
+				errs[i] = s.TaskViewsApply(context.Background(), projections.TaskViewsName, 0, events)
 			}()
 		}
 		wg.Wait()
@@ -64,14 +64,14 @@ func TestApplyTaskViewsRace(t *testing.T) {
 		if won != 1 {
 			t.Fatalf("round %d: %d applies won, want 1", round, won)
 		}
-		views, err := s2.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
+		views, err := s2.TaskViewsList(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(views) != 1 || views[0].LastSeq != 11 || views[0].LastPosition != 10 || views[0].Name != "race" {
 			t.Fatalf("round %d: views %+v", round, views)
 		}
-		if pos, err := s2.TaskViewCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != 11 {
+		if pos, err := s2.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != 11 {
 			t.Fatalf("round %d: checkpoint %d, %v; want 11", round, pos, err)
 		}
 	}
@@ -86,7 +86,7 @@ func TestMigrationQueuedAtBackfill(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
 	n := storetest.AppendQueuedAtFixture(t, s, at)
 	waitFeed(t, s, n)
-	if err := s.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, readWholeFeed(t, s)); err != nil {
+	if err := s.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, readWholeFeed(t, s)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,16 +7,23 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+	"github.com/axontask/axontask/projections"
 )
 
-// MarkWaiting implements eventstore.WaitingStore: one INSERT … ON CONFLICT
+var (
+	_ eventstore.WaitingStore      = (*Store)(nil)
+	_ projections.StaleQueuedStore = (*Store)(nil)
+)
+
+// TaskWaitingMark implements eventstore.WaitingStore: one INSERT … ON CONFLICT
 // DO NOTHING, so a task already marked keeps its first since.
-func (s *Store) MarkWaiting(ctx context.Context, taskID, tenantID string, since time.Time) error {
+func (s *Store) TaskWaitingMark(ctx context.Context, taskID, tenantID string, since time.Time) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	since, err := eventstore.ValidateMarkWaiting(taskID, tenantID, since)
+	since, err := engine.ValidateMarkWaiting(taskID, tenantID, since)
 	if err != nil {
 		return fmt.Errorf("mark a task waiting: %w", err)
 	}
@@ -27,8 +34,8 @@ func (s *Store) MarkWaiting(ctx context.Context, taskID, tenantID string, since 
 	return nil
 }
 
-// UnmarkWaiting implements eventstore.WaitingStore: one DELETE.
-func (s *Store) UnmarkWaiting(ctx context.Context, taskID string) error {
+// TaskWaitingUnmark implements eventstore.WaitingStore: one DELETE.
+func (s *Store) TaskWaitingUnmark(ctx context.Context, taskID string) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
@@ -41,14 +48,14 @@ func (s *Store) UnmarkWaiting(ctx context.Context, taskID string) error {
 	return nil
 }
 
-// WaitingTasks implements eventstore.WaitingStore: one index scan, of
+// TaskWaitingList implements eventstore.WaitingStore: one index scan, of
 // task_waiting_since_idx for every tenant or of
 // task_waiting_tenant_since_idx for one.
-func (s *Store) WaitingTasks(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
+func (s *Store) TaskWaitingList(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	limit, err := eventstore.ValidateWaitingTasks(tenantID, limit)
+	limit, err := engine.ValidateWaitingTasks(tenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list waiting tasks: %w", err)
 	}
@@ -68,15 +75,15 @@ func (s *Store) WaitingTasks(ctx context.Context, tenantID string, limit int) ([
 	return out, nil
 }
 
-// StaleQueuedTasks implements eventstore.WaitingStore: one query, a range
+// TaskViewsStaleQueued implements projections.StaleQueuedStore: one query, a range
 // of the partial index task_views_queued_idx (queued rows only) in its
 // order, with a primary-key probe of task_leases and of task_waiting per
 // row; ids sort in byte order whatever the database's collation.
-func (s *Store) StaleQueuedTasks(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error) {
+func (s *Store) TaskViewsStaleQueued(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := eventstore.ValidateStaleQueuedTasks(queuedBefore, limit)
+	cutoff, limit, err := engine.ValidateStaleQueuedTasks(queuedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list stale queued tasks: %w", err)
 	}

@@ -7,16 +7,20 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
-// TouchAPIKeys implements eventstore.Store: one statement, hence one write
+var _ eventstore.APIKeyUsageStore = (*Store)(nil)
+
+// APIKeyUsageTouch implements eventstore.APIKeyUsageStore: one statement, hence one write
 // transaction, on the writer connection, so it queues with appends for the
 // writer for as long as ctx allows. Times are stored as unix microseconds.
-func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) error {
+func (s *Store) APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time) error {
 	if s.closed.Load() {
 		return fmt.Errorf("touch API keys: %w", eventstore.ErrClosed)
 	}
-	prepared, err := eventstore.PrepareAPIKeyUses(uses)
+	prepared, err := engine.PrepareAPIKeyUses(uses)
 	if err != nil {
 		return fmt.Errorf("touch API keys: %w", err)
 	}
@@ -31,19 +35,19 @@ func (s *Store) TouchAPIKeys(ctx context.Context, uses map[string]time.Time) err
 	if err != nil {
 		return fmt.Errorf("touch %d API keys: encode: %w", len(prepared), err)
 	}
-	if _, err := s.exec(ctx, queryTouchAPIKeys, string(arg)); err != nil {
+	if err := s.write(ctx, func(db dbsqlc.DBTX) error { return s.q.APIKeyUsageUpsert(ctx, db, string(arg)) }); err != nil {
 		return fmt.Errorf("touch %d API keys: %w", len(prepared), err)
 	}
 	return nil
 }
 
-// APIKeysLastUsed implements eventstore.Store. It runs on the read-only
+// APIKeyUsageGet implements eventstore.APIKeyUsageStore. It runs on the read-only
 // pool and never waits for the writer.
-func (s *Store) APIKeysLastUsed(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
+func (s *Store) APIKeyUsageGet(ctx context.Context, keyIDs []string) (map[string]time.Time, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("read API key usage: %w", eventstore.ErrClosed)
 	}
-	if err := eventstore.ValidateAPIKeyIDs(keyIDs); err != nil {
+	if err := engine.ValidateAPIKeyIDs(keyIDs); err != nil {
 		return nil, fmt.Errorf("read API key usage: %w", err)
 	}
 	out := make(map[string]time.Time, len(keyIDs))
@@ -61,20 +65,12 @@ func (s *Store) apiKeysLastUsed(ctx context.Context, keyIDs []string, out map[st
 	if err != nil {
 		return fmt.Errorf("encode key ids: %w", err)
 	}
-	rows, err := s.r.apiKeysLastUsed.QueryContext(ctx, string(ids))
+	rows, err := s.q.APIKeyUsageGet(ctx, s.rdb, string(ids))
 	if err != nil {
 		return err
 	}
-	defer func() { _ = rows.Close() }()
-	for rows.Next() {
-		var (
-			id     string
-			micros int64
-		)
-		if err := rows.Scan(&id, &micros); err != nil {
-			return err
-		}
-		out[id] = time.UnixMicro(micros).UTC()
+	for _, r := range rows {
+		out[r.KeyID] = time.UnixMicro(r.LastUsedAt).UTC()
 	}
-	return rows.Err()
+	return nil
 }

@@ -1,5 +1,6 @@
-// Package sqlite is the embedded eventstore.Store: one SQLite file, no
-// server, no cgo (modernc.org/sqlite). It is what `axontask dev` runs on.
+// Package sqlite is the embedded event store (eventstore.Store and every
+// port beside it): one SQLite file, no server, no cgo (modernc.org/sqlite).
+// It is what `axontask dev` runs on.
 //
 // # Durability and connections
 //
@@ -41,5 +42,5 @@
 // microseconds (UTC), UTC dates as 'YYYY-MM-DD' text, metadata as JSON
 // text, event ids as lowercase text and payloads as the exact canonical
 // bytes that were hashed. Triggers refuse deletes and any update but
-// pruning a payload with its salt (PruneTask, for retention).
+// pruning a payload with its salt (TaskPrune, for retention).
 package sqlite

@@ -81,7 +81,7 @@ func Example() {
 // Lease a task only while its tenant runs fewer tasks than its plan allows,
 // before claiming it; remember a refused task as waiting, and dispatch it
 // again once a lease of the tenant is dropped.
-func ExampleStore_PutLeaseWithin() {
+func ExampleStore_LeasePutWithin() {
 	dir, err := os.MkdirTemp("", "axontask-example-")
 	if err != nil {
 		log.Fatal(err)
@@ -99,17 +99,17 @@ func ExampleStore_PutLeaseWithin() {
 	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
 	dispatch := func(taskID string) {
 		lease := eventstore.Lease{TaskID: taskID, TenantID: "tenant-1", WorkerID: "w1", Attempt: 1, ExpiresAt: now.Add(30 * time.Second)}
-		err := store.PutLeaseWithin(ctx, lease, concurrency)
+		err := store.LeasePutWithin(ctx, lease, concurrency)
 		switch {
 		case err == nil:
 			// Claim the task (append task.started), run it, drop the lease.
 			fmt.Println(taskID, "leased")
-			if err := store.UnmarkWaiting(ctx, taskID); err != nil {
+			if err := store.TaskWaitingUnmark(ctx, taskID); err != nil {
 				log.Fatal(err)
 			}
 		case errors.Is(err, eventstore.ErrTenantAtLimit):
 			fmt.Println(taskID, "waits for a slot")
-			if err := store.MarkWaiting(ctx, taskID, lease.TenantID, now); err != nil {
+			if err := store.TaskWaitingMark(ctx, taskID, lease.TenantID, now); err != nil {
 				log.Fatal(err)
 			}
 		case errors.Is(err, eventstore.ErrLeaseTaken):
@@ -124,17 +124,17 @@ func ExampleStore_PutLeaseWithin() {
 
 	// task-1 ends: its lease is dropped, and the oldest waiting task of the
 	// tenant is dispatched again.
-	if err := store.DropLease(ctx, "task-1", 1); err != nil {
+	if err := store.LeaseDrop(ctx, "task-1", 1); err != nil {
 		log.Fatal(err)
 	}
-	waiting, err := store.WaitingTasks(ctx, "tenant-1", 1)
+	waiting, err := store.TaskWaitingList(ctx, "tenant-1", 1)
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, w := range waiting {
 		dispatch(w.TaskID)
 	}
-	waiting, err = store.WaitingTasks(ctx, "", 0)
+	waiting, err = store.TaskWaitingList(ctx, "", 0)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func ExampleStore_PutLeaseWithin() {
 // Prune a finished task once its plan's retention has passed: its events
 // lose their payloads and salts, and its chain still verifies. The tasks
 // to prune come from the task list read model.
-func ExampleStore_PruneTask() {
+func ExampleStore_TaskPrune() {
 	dir, err := os.MkdirTemp("", "axontask-example-")
 	if err != nil {
 		log.Fatal(err)
@@ -179,24 +179,24 @@ func ExampleStore_PruneTask() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := store.ApplyTaskViews(ctx, projections.TaskViewsName, 0, feed); err != nil {
+	if err := store.TaskViewsApply(ctx, projections.TaskViewsName, 0, feed); err != nil {
 		log.Fatal(err)
 	}
 
 	// Thirty days later, with a plan keeping tasks for seven.
 	now := ended.AddDate(0, 0, 30)
 	cutoff := now.AddDate(0, 0, -7)
-	tenants, err := store.TenantsWithEndedTasks(ctx, cutoff, "", 0)
+	tenants, err := store.TaskViewsTenantsWithEnded(ctx, cutoff, "", 0)
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, tenantID := range tenants {
-		ids, err := store.EndedTasks(ctx, tenantID, cutoff, 0)
+		ids, err := store.TaskViewsEndedOfTenant(ctx, tenantID, cutoff, 0)
 		if err != nil {
 			log.Fatal(err)
 		}
 		for _, id := range ids {
-			n, err := store.PruneTask(ctx, id, now)
+			n, err := store.TaskPrune(ctx, id, now)
 			if err != nil {
 				log.Fatal(err)
 			}
@@ -212,7 +212,7 @@ func ExampleStore_PruneTask() {
 		fmt.Printf("seq %d, %s: payload and salt pruned: %t\n", e.Seq, e.Type, e.Payload == nil && e.PayloadSalt == nil)
 	}
 	fmt.Println("chain verifies:", integrity.Verify(events) == nil)
-	n, err := store.PruneTask(ctx, task.ID, now)
+	n, err := store.TaskPrune(ctx, task.ID, now)
 	fmt.Println("pruned again:", n, err)
 	// Output:
 	// task-42 of tenant-1: 3 events pruned

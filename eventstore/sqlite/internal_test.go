@@ -11,6 +11,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 // TestConnections checks the settings the durability and concurrency
@@ -62,10 +63,22 @@ func TestQueriesUseIndexes(t *testing.T) {
 		queryReadFeed:   {0, 10},
 		queryFeedHead:   nil,
 		// The count of a tenant's leases and the waiting task lists.
-		queryPutLeaseWithin:       {"task-1", "tenant-1", "w1", 1, 0, 3},
-		queryLeaseExists:          {"task-1"},
-		queryWaitingTasks:         {10},
-		queryWaitingTasksOfTenant: {"tenant-1", 10},
+		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
+			_, err := q.LeasePutWithin(ctx, db, dbsqlc.LeasePutWithinParams{})
+			return err
+		}): {"task-1", "tenant-1", "w1", 1, 0, 3},
+		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
+			_, err := q.LeaseExists(ctx, db, "")
+			return err
+		}): {"task-1"},
+		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
+			_, err := q.TaskWaitingList(ctx, db, 0)
+			return err
+		}): {10},
+		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
+			_, err := q.TaskWaitingListByTenant(ctx, db, dbsqlc.TaskWaitingListByTenantParams{})
+			return err
+		}): {"tenant-1", 10},
 	} {
 		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 		if err != nil {

@@ -9,17 +9,24 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/projections"
 )
 
-// TenantsWithEndedTasks implements eventstore.RetentionStore. It runs on
+var (
+	_ eventstore.PruneStore      = (*Store)(nil)
+	_ projections.EndedTaskStore = (*Store)(nil)
+)
+
+// TaskViewsTenantsWithEnded implements projections.EndedTaskStore. It runs on
 // the read-only pool and never waits for the writer: one query, a loose
 // index scan of task_views_prunable_idx (two probes per tenant with tasks
 // to prune, whatever their number).
-func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
+func (s *Store) TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", eventstore.ErrClosed)
 	}
-	cutoff, limit, err := eventstore.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
+	cutoff, limit, err := engine.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", err)
 	}
@@ -30,14 +37,14 @@ func (s *Store) TenantsWithEndedTasks(ctx context.Context, endedBefore time.Time
 	return ids, nil
 }
 
-// EndedTasks implements eventstore.RetentionStore. It runs on the read-only
+// TaskViewsEndedOfTenant implements projections.EndedTaskStore. It runs on the read-only
 // pool and never waits for the writer: one index range of
 // task_views_prunable_idx, in the index's order.
-func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
+func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("list ended tasks: %w", eventstore.ErrClosed)
 	}
-	cutoff, limit, err := eventstore.ValidateEndedTasks(tenantID, endedBefore, limit)
+	cutoff, limit, err := engine.ValidateEndedTasks(tenantID, endedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list ended tasks: %w", err)
 	}
@@ -48,17 +55,17 @@ func (s *Store) EndedTasks(ctx context.Context, tenantID string, endedBefore tim
 	return ids, nil
 }
 
-// PruneTask implements eventstore.RetentionStore. It runs on the writer
+// TaskPrune implements eventstore.PruneStore. It runs on the writer
 // connection, in one write transaction (so it queues with appends for as
 // long as ctx allows): a look-up of the stream's last event, one UPDATE of
 // its events (the one change the events_prune_only trigger allows) and one
 // of its task_views row. It leaves the head cache alone: pruning changes
 // no hash.
-func (s *Store) PruneTask(ctx context.Context, taskID string, at time.Time) (int, error) {
+func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, fmt.Errorf("prune a task: %w", eventstore.ErrClosed)
 	}
-	at, err := eventstore.ValidatePruneTask(taskID, at)
+	at, err := engine.ValidatePruneTask(taskID, at)
 	if err != nil {
 		return 0, fmt.Errorf("prune a task: %w", err)
 	}
@@ -95,7 +102,7 @@ func (s *Store) pruneTask(ctx context.Context, taskID string, at time.Time) (int
 	case err != nil:
 		return 0, fmt.Errorf("read the last event: %w", err)
 	}
-	if err := eventstore.CheckPrunable(found, domain.StreamType(streamType), domain.EventType(lastType)); err != nil {
+	if err := engine.CheckPrunable(found, domain.StreamType(streamType), domain.EventType(lastType)); err != nil {
 		return 0, err
 	}
 	// Up to the terminal event: an event appended after it (which the

@@ -19,6 +19,8 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 const (
@@ -40,6 +42,8 @@ type Store struct {
 	reader *sql.DB // read-only connections
 	w      writerStmts
 	r      readerStmts
+	q      *dbsqlc.Queries // generated queries (sql/sqlite/queries)
+	rdb    *preparedDB     // runs q's queries on reader
 
 	// writeSlot holds a token while an append (or Close) owns the writer.
 	// heads belongs to the token's holder.
@@ -88,6 +92,7 @@ func open(ctx context.Context, path string, opts eventstore.Options, pollInterva
 	}
 	s := &Store{
 		opts:      opts,
+		q:         dbsqlc.New(),
 		writeSlot: make(chan struct{}, 1),
 		heads:     make(map[string]streamHead),
 		done:      make(chan struct{}),
@@ -142,6 +147,7 @@ func (s *Store) open(ctx context.Context, path string) error {
 		return err
 	}
 	s.reader = reader
+	s.rdb = &preparedDB{db: reader}
 	n := max(4, runtime.GOMAXPROCS(0))
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
@@ -183,6 +189,9 @@ func (s *Store) Close() error {
 // closeDB closes the statements and both pools, readers first.
 func (s *Store) closeDB() error {
 	errs := append(s.r.close(), s.w.close()...)
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.close())
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}
@@ -211,7 +220,7 @@ func (s *Store) closedOr(err error) error {
 func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
 	// Before any I/O (Prepare checks the events, inside the transaction). A
 	// negative seq would otherwise read as a conflict.
-	if err := eventstore.ValidateAppend(stream, expectedSeq); err != nil {
+	if err := engine.ValidateAppend(stream, expectedSeq); err != nil {
 		return nil, fmt.Errorf("append: %w", err)
 	}
 	if err := s.lockWriter(ctx); err != nil {
@@ -282,7 +291,7 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 		}
 	}
 	if head.seq > 0 {
-		if err := eventstore.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
+		if err := engine.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
 			return nil, err
 		}
 	}
@@ -372,7 +381,7 @@ func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream eventstore.Strea
 	if len(stored) == 0 {
 		return nil, nil
 	}
-	return eventstore.Retried(stream, expectedSeq, events, stored)
+	return engine.Retried(stream, expectedSeq, events, stored)
 }
 
 func (s *Store) insertError(ctx context.Context, tx *sql.Tx, streamID string, expectedSeq int64, err error) error {

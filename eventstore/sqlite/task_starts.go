@@ -8,19 +8,23 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
-// ReserveTaskStart implements eventstore.Store. It runs on the writer
+var _ eventstore.TaskStartStore = (*Store)(nil)
+
+// TaskStartReserve implements eventstore.TaskStartStore. It runs on the writer
 // connection, in one write transaction: an upsert that refuses to pass the
 // limit and, only on a refusal, a read of the count. Reservations of every
 // goroutine queue for the writer (with appends) for as long as ctx allows,
 // and SQLite's write lock serializes them with other processes on the file,
 // so the limit is never passed. Days are stored as 'YYYY-MM-DD' text.
-func (s *Store) ReserveTaskStart(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
+func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
 	if s.closed.Load() {
 		return 0, false, fmt.Errorf("reserve a task start: %w", eventstore.ErrClosed)
 	}
-	d, limit, err := eventstore.ValidateReserveTaskStart(tenantID, day, limit)
+	d, limit, err := engine.ValidateReserveTaskStart(tenantID, day, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve a task start: %w", err)
 	}
@@ -52,7 +56,9 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 		// Refused: the row exists, at the limit or above. Read it in the
 		// same transaction, so the count is the one that refused.
 		ok = false
-		err = tx.QueryRowContext(ctx, queryTaskStartsUsed, tenantID, date).Scan(&used)
+		var n int64
+		n, err = s.q.TenantDailyUsageGet(ctx, tx, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date})
+		used = int(n)
 	}
 	if err != nil {
 		return 0, false, err
@@ -63,41 +69,43 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 	return used, ok, nil
 }
 
-// ReleaseTaskStart implements eventstore.Store: one statement on the writer
+// TaskStartRelease implements eventstore.TaskStartStore: one statement on the writer
 // connection.
-func (s *Store) ReleaseTaskStart(ctx context.Context, tenantID string, day time.Time) error {
+func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error {
 	if s.closed.Load() {
 		return fmt.Errorf("release a task start: %w", eventstore.ErrClosed)
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return fmt.Errorf("release a task start: %w", err)
 	}
 	date := d.Format(time.DateOnly)
-	if _, err := s.exec(ctx, queryReleaseTaskStart, tenantID, date); err != nil {
+	err = s.write(ctx, func(db dbsqlc.DBTX) error {
+		return s.q.TenantDailyUsageRelease(ctx, db, dbsqlc.TenantDailyUsageReleaseParams{TenantID: tenantID, Day: date})
+	})
+	if err != nil {
 		return fmt.Errorf("release a task start of %s on %s: %w", tenantID, date, err)
 	}
 	return nil
 }
 
-// TaskStartsUsed implements eventstore.Store. It runs on the read-only pool
+// TaskStartCount implements eventstore.TaskStartStore. It runs on the read-only pool
 // and never waits for the writer.
-func (s *Store) TaskStartsUsed(ctx context.Context, tenantID string, day time.Time) (int, error) {
+func (s *Store) TaskStartCount(ctx context.Context, tenantID string, day time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, fmt.Errorf("read task starts: %w", eventstore.ErrClosed)
 	}
-	d, err := eventstore.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return 0, fmt.Errorf("read task starts: %w", err)
 	}
 	date := d.Format(time.DateOnly)
-	var used int
-	err = s.r.taskStartsUsed.QueryRowContext(ctx, tenantID, date).Scan(&used)
+	used, err := s.q.TenantDailyUsageGet(ctx, s.rdb, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return 0, nil
 	case err != nil:
 		return 0, fmt.Errorf("read task starts of %s on %s: %w", tenantID, date, s.closedOr(err))
 	}
-	return used, nil
+	return int(used), nil
 }

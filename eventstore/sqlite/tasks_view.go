@@ -16,9 +16,9 @@ var _ projections.TaskViewStore = (*Store)(nil)
 
 const taskViewColumns = `task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, queued_at`
 
-// ApplyTaskViews implements projections.TaskViewStore. It runs on the writer
+// TaskViewsApply implements projections.TaskViewStore. It runs on the writer
 // connection, so appends wait while it applies a batch.
-func (s *Store) ApplyTaskViews(ctx context.Context, name string, from int64, events []domain.Event) error {
+func (s *Store) TaskViewsApply(ctx context.Context, name string, from int64, events []domain.Event) error {
 	if err := projections.CheckBatch(from, events); err != nil {
 		return err
 	}
@@ -105,8 +105,8 @@ func readTaskViews(ctx context.Context, tx *sql.Tx, ids []string, out map[string
 	return nil
 }
 
-// TaskViewCheckpoint implements projections.TaskViewStore.
-func (s *Store) TaskViewCheckpoint(ctx context.Context, name string) (int64, error) {
+// TaskViewsCheckpoint implements projections.TaskViewStore.
+func (s *Store) TaskViewsCheckpoint(ctx context.Context, name string) (int64, error) {
 	var at int64
 	err := s.reader.QueryRowContext(ctx, `SELECT next_position FROM projection_checkpoints WHERE name = ?`, name).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -118,8 +118,8 @@ func (s *Store) TaskViewCheckpoint(ctx context.Context, name string) (int64, err
 	return at, nil
 }
 
-// ResetTaskViews implements projections.TaskViewStore.
-func (s *Store) ResetTaskViews(ctx context.Context, name string) error {
+// TaskViewsReset implements projections.TaskViewStore.
+func (s *Store) TaskViewsReset(ctx context.Context, name string) error {
 	if err := s.lockWriter(ctx); err != nil {
 		return err
 	}
@@ -146,8 +146,8 @@ func (s *Store) resetTaskViews(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
-// ListTaskViews implements projections.TaskViewStore.
-func (s *Store) ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error) {
+// TaskViewsList implements projections.TaskViewStore.
+func (s *Store) TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}

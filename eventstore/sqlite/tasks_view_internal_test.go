@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 	"github.com/axontask/axontask/projections"
 )
 
@@ -61,7 +63,11 @@ func TestStaleQueuedTasksUsesIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+queryStaleQueuedTasks, time.Now().UnixMicro(), 100)
+	query := queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
+		_, err := q.TaskViewsStaleQueued(ctx, db, dbsqlc.TaskViewsStaleQueuedParams{})
+		return err
+	})
+	rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, time.Now().UnixMicro(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +81,7 @@ func TestStaleQueuedTasksUsesIndex(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	_ = rows.Close()
-	t.Logf("%s\n  -> %s", queryStaleQueuedTasks, strings.Join(plan, "; "))
+	t.Logf("%s\n  -> %s", query, strings.Join(plan, "; "))
 	joined := strings.Join(plan, "; ")
 	if !strings.Contains(joined, "USING INDEX task_views_queued_idx") {
 		t.Errorf("the query does not use task_views_queued_idx: %v", plan)

@@ -35,10 +35,10 @@ func TestTaskViewsOfPrunedTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, events); err != nil {
+	if err := s.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, events); err != nil {
 		t.Fatal(err)
 	}
-	views, err := s.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
+	views, err := s.TaskViewsList(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +55,11 @@ func TestTaskViewsClosed(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, nil); err == nil {
-		t.Error("ApplyTaskViews on a closed store succeeded")
+	if err := s.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, nil); err == nil {
+		t.Error("TaskViewsApply on a closed store succeeded")
 	}
-	if _, err := s.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "t", Limit: 1}); err == nil {
-		t.Error("ListTaskViews on a closed store succeeded")
+	if _, err := s.TaskViewsList(t.Context(), projections.TaskQuery{TenantID: "t", Limit: 1}); err == nil {
+		t.Error("TaskViewsList on a closed store succeeded")
 	}
 }
 
@@ -76,7 +76,7 @@ func TestMigrationQueuedAtBackfill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ApplyTaskViews(t.Context(), projections.TaskViewsName, 0, feed); err != nil {
+	if err := s.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, feed); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

@@ -13,22 +13,22 @@ import (
 )
 
 // touch records uses and fails the test on an error.
-func touch(t *testing.T, s eventstore.Store, uses map[string]time.Time) {
+func touch(t *testing.T, s eventstore.APIKeyUsageStore, uses map[string]time.Time) {
 	t.Helper()
-	if err := s.TouchAPIKeys(t.Context(), uses); err != nil {
-		t.Fatalf("TouchAPIKeys(%d keys): %v", len(uses), err)
+	if err := s.APIKeyUsageTouch(t.Context(), uses); err != nil {
+		t.Fatalf("APIKeyUsageTouch(%d keys): %v", len(uses), err)
 	}
 }
 
 // lastUsed reads the last uses of ids and fails the test on an error.
-func lastUsed(t *testing.T, s eventstore.Store, ids ...string) map[string]time.Time {
+func lastUsed(t *testing.T, s eventstore.APIKeyUsageStore, ids ...string) map[string]time.Time {
 	t.Helper()
-	got, err := s.APIKeysLastUsed(t.Context(), ids)
+	got, err := s.APIKeyUsageGet(t.Context(), ids)
 	if err != nil {
-		t.Fatalf("APIKeysLastUsed(%d ids): %v", len(ids), err)
+		t.Fatalf("APIKeyUsageGet(%d ids): %v", len(ids), err)
 	}
 	if got == nil {
-		t.Fatalf("APIKeysLastUsed(%d ids) returned nil, want a (possibly empty) map", len(ids))
+		t.Fatalf("APIKeyUsageGet(%d ids) returned nil, want a (possibly empty) map", len(ids))
 	}
 	return got
 }
@@ -53,10 +53,10 @@ func checkUses(t *testing.T, what string, got, want map[string]time.Time) {
 	}
 }
 
-// testTouchAPIKeys: last uses are upserted in batches, normalized to UTC
+// testAPIKeyUsageTouch: last uses are upserted in batches, normalized to UTC
 // microseconds, and never move backwards; keys never touched are absent;
 // the uses are not events.
-func testTouchAPIKeys(t *testing.T, newStore factory) {
+func testAPIKeyUsageTouch(t *testing.T, newStore Opener[APIKeyUsageStore]) {
 	s := newStore(t, eventstore.Options{})
 	t0 := baseTime // not UTC, with nanoseconds
 	special := "key-<&>\"\\-é-\u2028"
@@ -99,10 +99,10 @@ func testTouchAPIKeys(t *testing.T, newStore factory) {
 	expectFeedLen(t, s, 0)
 }
 
-// testTouchAPIKeysBatchLimits: a batch of MaxTouchAPIKeys keys is written
+// testAPIKeyUsageTouchBatchLimits: a batch of MaxTouchAPIKeys keys is written
 // whole; a larger or invalid batch fails with a *domain.ValidationError
-// and writes nothing; APIKeysLastUsed takes MaxAPIKeysLastUsed ids.
-func testTouchAPIKeysBatchLimits(t *testing.T, newStore factory) {
+// and writes nothing; APIKeyUsageGet takes MaxAPIKeysLastUsed ids.
+func testAPIKeyUsageTouchBatchLimits(t *testing.T, newStore Opener[APIKeyUsageStore]) {
 	s := newStore(t, eventstore.Options{})
 	full := make(map[string]time.Time, eventstore.MaxTouchAPIKeys)
 	ids := make([]string, 0, eventstore.MaxTouchAPIKeys)
@@ -127,7 +127,7 @@ func testTouchAPIKeysBatchLimits(t *testing.T, newStore factory) {
 		over[id] = at.Add(time.Hour)
 	}
 	over["key-new"] = baseTime
-	err := s.TouchAPIKeys(t.Context(), over)
+	err := s.APIKeyUsageTouch(t.Context(), over)
 	checkValidation(t, err, "uses")
 	checkUses(t, "after a batch over the limit", lastUsed(t, s, "key-00000", "key-09999", "key-new"),
 		map[string]time.Time{"key-00000": full["key-00000"], "key-09999": full["key-09999"]})
@@ -146,24 +146,24 @@ func testTouchAPIKeysBatchLimits(t *testing.T, newStore factory) {
 			batch := maps.Clone(bad)
 			batch["key-00000"] = baseTime.Add(100 * time.Hour) // valid, later: must not be written
 			batch["key-valid"] = baseTime
-			checkValidation(t, s.TouchAPIKeys(t.Context(), batch), "uses")
+			checkValidation(t, s.APIKeyUsageTouch(t.Context(), batch), "uses")
 			checkUses(t, "after an invalid batch", lastUsed(t, s, "key-00000", "key-valid"),
 				map[string]time.Time{"key-00000": full["key-00000"]})
 		})
 	}
 
-	_, err = s.APIKeysLastUsed(t.Context(), append(ids[:eventstore.MaxAPIKeysLastUsed:eventstore.MaxAPIKeysLastUsed], "key-new"))
+	_, err = s.APIKeyUsageGet(t.Context(), append(ids[:eventstore.MaxAPIKeysLastUsed:eventstore.MaxAPIKeysLastUsed], "key-new"))
 	checkValidation(t, err, "key_ids")
-	_, err = s.APIKeysLastUsed(t.Context(), []string{"key-00000", ""})
+	_, err = s.APIKeyUsageGet(t.Context(), []string{"key-00000", ""})
 	checkValidation(t, err, "key_ids[1]")
-	_, err = s.APIKeysLastUsed(t.Context(), []string{"key\x7f"})
+	_, err = s.APIKeyUsageGet(t.Context(), []string{"key\x7f"})
 	checkValidation(t, err, "key_ids[0]")
 }
 
-// testTouchAPIKeysConcurrent: batches touching the same keys at once, in
+// testAPIKeyUsageTouchConcurrent: batches touching the same keys at once, in
 // every order, all succeed (no deadlock), and each key ends at the latest
 // time any of them gave it.
-func testTouchAPIKeysConcurrent(t *testing.T, newStore factory) {
+func testAPIKeyUsageTouchConcurrent(t *testing.T, newStore Opener[APIKeyUsageStore]) {
 	s := newStore(t, eventstore.Options{})
 	const writers, rounds, keys = 8, 10, 50
 	want := make(map[string]time.Time, keys)
@@ -182,14 +182,14 @@ func testTouchAPIKeysConcurrent(t *testing.T, newStore factory) {
 					want[id] = at
 				}
 			}
-			wg.Go(func() { errs <- s.TouchAPIKeys(t.Context(), batch) })
+			wg.Go(func() { errs <- s.APIKeyUsageTouch(t.Context(), batch) })
 		}
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			t.Fatalf("concurrent TouchAPIKeys: %v", err)
+			t.Fatalf("concurrent APIKeyUsageTouch: %v", err)
 		}
 	}
 	ids := make([]string, 0, keys)
@@ -197,4 +197,18 @@ func testTouchAPIKeysConcurrent(t *testing.T, newStore factory) {
 		ids = append(ids, id)
 	}
 	checkUses(t, "after concurrent batches", lastUsed(t, s, ids...), want)
+}
+
+// testAPIKeyUsageClosed: every method on a closed store fails with
+// ErrClosed.
+func testAPIKeyUsageClosed(t *testing.T, newStore Opener[APIKeyUsageStore]) {
+	s := closedStore(t, newStore)
+	ctx := t.Context()
+	checkClosedCalls(t, map[string]func() error{
+		"APIKeyUsageTouch": func() error { return s.APIKeyUsageTouch(ctx, map[string]time.Time{"key-1": baseTime}) },
+		"APIKeyUsageGet": func() error {
+			_, err := s.APIKeyUsageGet(ctx, []string{"key-1"})
+			return err
+		},
+	})
 }

@@ -1,8 +1,14 @@
-// Package storetest is the conformance suite of eventstore.Store: every
-// implementation (eventstore/postgres, eventstore/sqlite) runs Run from its
-// own tests and must pass all of it.
+// Package storetest holds the conformance suites of the event store's
+// ports: RunLog for eventstore.Store (the event log), RunLeases,
+// RunTaskStarts, RunAPIKeyUsage and RunWaiting for the operational stores
+// beside it, and RunStaleQueued and RunRetention for the queries over the
+// task list read model (projections.StaleQueuedStore,
+// projections.EndedTaskStore, with eventstore.PruneStore). Every engine
+// (eventstore/postgres, eventstore/sqlite) runs each of them from its own
+// tests, with an Opener of its concrete store, and must pass all of them.
+// A new port adds its own Run function here.
 //
-// The suite tests the contract only, through the Store interface: atomic,
+// The suites test the contract only, through the ports: atomic,
 // validated, idempotent appends; expected-seq conflicts; hash chains that
 // recompute with package integrity; stream and feed reads with paging and
 // clamped limits; a dense feed in commit order under concurrent writers;

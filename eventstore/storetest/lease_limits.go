@@ -16,33 +16,22 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-// leaseStore returns s as an eventstore.LeaseStore, failing the test when
-// it is none.
-func leaseStore(t *testing.T, s eventstore.Store) eventstore.LeaseStore {
-	t.Helper()
-	ls, ok := s.(eventstore.LeaseStore)
-	if !ok {
-		t.Fatal("the store does not implement eventstore.LeaseStore")
-	}
-	return ls
-}
-
 // newLease returns a lease of a new task of tenantID, held by worker w1
 // for attempt 1, expiring at expires.
 func newLease(tenantID string, expires time.Time) eventstore.Lease {
 	return eventstore.Lease{TaskID: "task-" + uuid.NewString(), TenantID: tenantID, WorkerID: "w1", Attempt: 1, ExpiresAt: expires}
 }
 
-// putWithin calls PutLeaseWithin and fails the test unless it returns an
+// putWithin calls LeasePutWithin and fails the test unless it returns an
 // error matching want (nil for success).
 func putWithin(t *testing.T, ls eventstore.LeaseStore, l eventstore.Lease, limit int, want error) {
 	t.Helper()
-	err := ls.PutLeaseWithin(t.Context(), l, limit)
+	err := ls.LeasePutWithin(t.Context(), l, limit)
 	if want == nil && err != nil || want != nil && !errors.Is(err, want) {
-		t.Fatalf("PutLeaseWithin(task %s of %s, limit %d) = %v, want %v", l.TaskID, l.TenantID, limit, err, want)
+		t.Fatalf("LeasePutWithin(task %s of %s, limit %d) = %v, want %v", l.TaskID, l.TenantID, limit, err, want)
 	}
 	if want != nil && errors.Is(err, eventstore.ErrLeaseTaken) && errors.Is(err, eventstore.ErrTenantAtLimit) {
-		t.Fatalf("PutLeaseWithin(task %s of %s, limit %d) = %v: matches both refusals", l.TaskID, l.TenantID, limit, err)
+		t.Fatalf("LeasePutWithin(task %s of %s, limit %d) = %v: matches both refusals", l.TaskID, l.TenantID, limit, err)
 	}
 }
 
@@ -50,9 +39,9 @@ func putWithin(t *testing.T, ls eventstore.LeaseStore, l eventstore.Lease, limit
 func allLeases(t *testing.T, ls eventstore.LeaseStore) map[string]eventstore.Lease {
 	t.Helper()
 	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	got, err := ls.ExpiredLeases(t.Context(), never, 10_000)
+	got, err := ls.LeasesExpired(t.Context(), never, 10_000)
 	if err != nil {
-		t.Fatalf("ExpiredLeases: %v", err)
+		t.Fatalf("LeasesExpired: %v", err)
 	}
 	out := make(map[string]eventstore.Lease, len(got))
 	for _, l := range got {
@@ -87,15 +76,15 @@ func checkLeased(t *testing.T, ls eventstore.LeaseStore, tenantID string, want .
 	}
 }
 
-// testPutLeaseWithin: a tenant's leases fill up to the limit and the next
+// testLeasePutWithin: a tenant's leases fill up to the limit and the next
 // is refused with ErrTenantAtLimit and not written; the limit is the
-// caller's, call by call; tenants are counted apart; DropLease frees a
+// caller's, call by call; tenants are counted apart; LeaseDrop frees a
 // slot; a task that has a lease (any attempt, any worker, any tenant, put
 // by either method) is refused with ErrLeaseTaken, which wins over the
-// limit; expired leases and PutLease's count; leases are not events.
-func testPutLeaseWithin(t *testing.T, newStore factory) {
+// limit; expired leases and LeasePut's count; leases are not events.
+func testLeasePutWithin(t *testing.T, newStore Opener[LeaseStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := leaseStore(t, s)
+	ls := s
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	later := now.Add(30 * time.Second)
 
@@ -127,11 +116,11 @@ func testPutLeaseWithin(t *testing.T, newStore factory) {
 	// Dropping a lease frees its slot; dropping another attempt does not.
 	next := newLease(tenant, later)
 	putWithin(t, ls, next, 4, eventstore.ErrTenantAtLimit)
-	if err := ls.DropLease(t.Context(), a[0].TaskID, 2); err != nil {
+	if err := ls.LeaseDrop(t.Context(), a[0].TaskID, 2); err != nil {
 		t.Fatal(err)
 	}
 	putWithin(t, ls, next, 4, eventstore.ErrTenantAtLimit)
-	if err := ls.DropLease(t.Context(), a[0].TaskID, 1); err != nil {
+	if err := ls.LeaseDrop(t.Context(), a[0].TaskID, 1); err != nil {
 		t.Fatal(err)
 	}
 	putWithin(t, ls, next, 4, nil)
@@ -149,7 +138,7 @@ func testPutLeaseWithin(t *testing.T, newStore factory) {
 	elsewhere.TenantID = tenant // a task leased under another tenant
 	putWithin(t, ls, elsewhere, 100, eventstore.ErrLeaseTaken)
 	if got := allLeases(t, ls)[a[0].TaskID]; got.WorkerID != "w1" || got.Attempt != 1 {
-		t.Fatalf("a refused PutLeaseWithin changed the lease: %+v", got)
+		t.Fatalf("a refused LeasePutWithin changed the lease: %+v", got)
 	}
 	checkLeased(t, ls, tenant, a...)
 	checkLeased(t, ls, "tenant-b", b)
@@ -161,17 +150,17 @@ func testPutLeaseWithin(t *testing.T, newStore factory) {
 	putWithin(t, ls, c[0], 2, nil)
 	putWithin(t, ls, c[1], 2, nil)
 	putWithin(t, ls, newLease("tenant-c", later), 2, eventstore.ErrTenantAtLimit)
-	if got, err := ls.ExpiredLeases(t.Context(), now, 10); err != nil || len(got) != 2 {
-		t.Fatalf("ExpiredLeases(now) = %+v, %v; want tenant-c's 2 leases", got, err)
+	if got, err := ls.LeasesExpired(t.Context(), now, 10); err != nil || len(got) != 2 {
+		t.Fatalf("LeasesExpired(now) = %+v, %v; want tenant-c's 2 leases", got, err)
 	}
-	if err := ls.DropLease(t.Context(), c[0].TaskID, 1); err != nil {
+	if err := ls.LeaseDrop(t.Context(), c[0].TaskID, 1); err != nil {
 		t.Fatal(err)
 	}
 	putWithin(t, ls, newLease("tenant-c", later), 2, nil)
 
-	// A lease put by PutLease counts, and its task is taken.
+	// A lease put by LeasePut counts, and its task is taken.
 	d := newLease("tenant-d", later)
-	if err := ls.PutLease(t.Context(), d); err != nil {
+	if err := ls.LeasePut(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
 	putWithin(t, ls, newLease("tenant-d", later), 1, eventstore.ErrTenantAtLimit)
@@ -188,10 +177,10 @@ func testPutLeaseWithin(t *testing.T, newStore factory) {
 		got.Attempt != want.Attempt || !got.ExpiresAt.Equal(want.ExpiresAt) || got.ExpiresAt.Location() != time.UTC {
 		t.Fatalf("lease read back as %+v (found %t), want %+v", got, ok, want)
 	}
-	if ok, err := ls.RenewLease(t.Context(), e.TaskID, e.WorkerID, e.Attempt, later); err != nil || !ok {
-		t.Fatalf("RenewLease of a lease put within a limit: %t, %v", ok, err)
+	if ok, err := ls.LeaseRenew(t.Context(), e.TaskID, e.WorkerID, e.Attempt, later); err != nil || !ok {
+		t.Fatalf("LeaseRenew of a lease put within a limit: %t, %v", ok, err)
 	}
-	if err := ls.DropLease(t.Context(), e.TaskID, e.Attempt); err != nil {
+	if err := ls.LeaseDrop(t.Context(), e.TaskID, e.Attempt); err != nil {
 		t.Fatal(err)
 	}
 	checkLeased(t, ls, "tenant-e")
@@ -203,13 +192,13 @@ func testPutLeaseWithin(t *testing.T, newStore factory) {
 	expectFeedLen(t, s, 0)
 }
 
-// testPutLeaseWithinConcurrent: of 20 calls at once for 20 tasks of one
+// testLeasePutWithinConcurrent: of 20 calls at once for 20 tasks of one
 // tenant with a limit of 3, exactly 3 succeed, and only their leases are
 // stored; another tenant's 20 calls at the same time get their own 3; of
 // 10 calls at once for one task, by 10 workers, exactly 1 succeeds.
-func testPutLeaseWithinConcurrent(t *testing.T, newStore factory) {
+func testLeasePutWithinConcurrent(t *testing.T, newStore Opener[LeaseStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := leaseStore(t, s)
+	ls := s
 	const callers, limit = 20, 3
 	expires := time.Date(2026, 11, 25, 12, 0, 30, 0, time.UTC)
 	tenants := []string{tenant, "tenant-b"}
@@ -226,7 +215,7 @@ func testPutLeaseWithinConcurrent(t *testing.T, newStore factory) {
 			l := newLease(tn, expires)
 			wg.Go(func() {
 				<-start
-				results <- result{l, ls.PutLeaseWithin(t.Context(), l, limit)}
+				results <- result{l, ls.LeasePutWithin(t.Context(), l, limit)}
 			})
 		}
 	}
@@ -242,7 +231,7 @@ func testPutLeaseWithinConcurrent(t *testing.T, newStore factory) {
 		case errors.Is(r.err, eventstore.ErrTenantAtLimit):
 			refused[r.lease.TenantID]++
 		default:
-			t.Fatalf("concurrent PutLeaseWithin: %v, want nil or ErrTenantAtLimit", r.err)
+			t.Fatalf("concurrent LeasePutWithin: %v, want nil or ErrTenantAtLimit", r.err)
 		}
 	}
 	for _, tn := range tenants {
@@ -262,7 +251,7 @@ func testPutLeaseWithinConcurrent(t *testing.T, newStore factory) {
 		l.WorkerID = fmt.Sprintf("w%d", i)
 		wg.Go(func() {
 			<-start
-			errs <- ls.PutLeaseWithin(t.Context(), l, workers)
+			errs <- ls.LeasePutWithin(t.Context(), l, workers)
 		})
 	}
 	close(start)
@@ -274,7 +263,7 @@ func testPutLeaseWithinConcurrent(t *testing.T, newStore factory) {
 		case err == nil:
 			won++
 		case !errors.Is(err, eventstore.ErrLeaseTaken):
-			t.Fatalf("concurrent PutLeaseWithin of one task: %v, want nil or ErrLeaseTaken", err)
+			t.Fatalf("concurrent LeasePutWithin of one task: %v, want nil or ErrLeaseTaken", err)
 		}
 	}
 	if won != 1 {
@@ -283,12 +272,12 @@ func testPutLeaseWithinConcurrent(t *testing.T, newStore factory) {
 	checkLeased(t, ls, "tenant-c", task)
 }
 
-// testPutLeaseWithinValidation: invalid arguments fail with a
+// testLeasePutWithinValidation: invalid arguments fail with a
 // *domain.ValidationError naming the field, match neither refusal, and
 // write nothing.
-func testPutLeaseWithinValidation(t *testing.T, newStore factory) {
+func testLeasePutWithinValidation(t *testing.T, newStore Opener[LeaseStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := leaseStore(t, s)
+	ls := s
 	valid := newLease(tenant, baseTime)
 	for name, tc := range map[string]struct {
 		edit  func(l *eventstore.Lease)
@@ -313,7 +302,7 @@ func testPutLeaseWithinValidation(t *testing.T, newStore factory) {
 		t.Run(name, func(t *testing.T) {
 			l := valid
 			tc.edit(&l)
-			err := ls.PutLeaseWithin(t.Context(), l, tc.limit)
+			err := ls.LeasePutWithin(t.Context(), l, tc.limit)
 			checkValidation(t, err, tc.field)
 			if errors.Is(err, eventstore.ErrLeaseTaken) || errors.Is(err, eventstore.ErrTenantAtLimit) {
 				t.Errorf("validation error %q also matches a refusal", err)

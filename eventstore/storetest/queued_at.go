@@ -36,8 +36,8 @@ func AppendQueuedAtFixture(t *testing.T, s eventstore.Store, at time.Time) int64
 
 // QueuedAtStore is what CheckQueuedAtBackfilled reads.
 type QueuedAtStore interface {
-	ListTaskViews(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
-	StaleQueuedTasks(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error)
+	TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
+	TaskViewsStaleQueued(ctx context.Context, queuedBefore time.Time, limit int) ([]eventstore.WaitingTask, error)
 }
 
 // CheckQueuedAtBackfilled fails t unless migration 0008 filled in the
@@ -45,7 +45,7 @@ type QueuedAtStore interface {
 // task still queued, none for the others.
 func CheckQueuedAtBackfilled(t *testing.T, s QueuedAtStore, at time.Time) {
 	t.Helper()
-	views, err := s.ListTaskViews(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
+	views, err := s.TaskViewsList(t.Context(), projections.TaskQuery{TenantID: "tenant-1", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +58,11 @@ func CheckQueuedAtBackfilled(t *testing.T, s QueuedAtStore, at time.Time) {
 			t.Errorf("%s: QueuedAt %s after the migration, want %s", v.TaskID, v.QueuedAt, want[v.TaskID])
 		}
 	}
-	stale, err := s.StaleQueuedTasks(t.Context(), at.Add(time.Hour), 0)
+	stale, err := s.TaskViewsStaleQueued(t.Context(), at.Add(time.Hour), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(stale) != 1 || stale[0].TaskID != "task-requeued" || !stale[0].Since.Equal(at.Add(3*time.Second)) {
-		t.Fatalf("StaleQueuedTasks after the migration = %+v, want task-requeued since %s", stale, at.Add(3*time.Second))
+		t.Fatalf("TaskViewsStaleQueued after the migration = %+v, want task-requeued since %s", stale, at.Add(3*time.Second))
 	}
 }

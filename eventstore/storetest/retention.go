@@ -16,17 +16,6 @@ import (
 	"github.com/axontask/axontask/projections"
 )
 
-// taskViewStore returns s's task list read model, which the retention
-// methods list tasks from.
-func taskViewStore(t *testing.T, s eventstore.Store) projections.TaskViewStore {
-	t.Helper()
-	tv, ok := s.(projections.TaskViewStore)
-	if !ok {
-		t.Fatal("the store does not implement projections.TaskViewStore")
-	}
-	return tv
-}
-
 // taskEvent returns a new event of type typ whose payload is v's JSON.
 func taskEvent(t *testing.T, typ domain.EventType, v any, at time.Time) domain.NewEvent {
 	t.Helper()
@@ -68,25 +57,24 @@ func runTask(t *testing.T, s eventstore.Store, id, tenantID string, at time.Time
 
 // project waits until the feed holds n events and applies those that the
 // task list read model has not applied yet.
-func project(t *testing.T, s eventstore.Store, n int64) {
+func project(t *testing.T, s TaskViewLog, n int64) {
 	t.Helper()
-	tv := taskViewStore(t, s)
-	from, err := tv.TaskViewCheckpoint(t.Context(), projections.TaskViewsName)
+	from, err := s.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName)
 	if err != nil {
-		t.Fatalf("TaskViewCheckpoint: %v", err)
+		t.Fatalf("TaskViewsCheckpoint: %v", err)
 	}
 	feed := readFeed(t, s, n)
-	if err := tv.ApplyTaskViews(t.Context(), projections.TaskViewsName, from, feed[from:]); err != nil {
-		t.Fatalf("ApplyTaskViews(from %d, %d events): %v", from, n-from, err)
+	if err := s.TaskViewsApply(t.Context(), projections.TaskViewsName, from, feed[from:]); err != nil {
+		t.Fatalf("TaskViewsApply(from %d, %d events): %v", from, n-from, err)
 	}
 }
 
 // rebuild deletes the task list read model and applies the n events of the
 // feed again, as a rebuild of the read model does.
-func rebuild(t *testing.T, s eventstore.Store, n int64) {
+func rebuild(t *testing.T, s TaskViewLog, n int64) {
 	t.Helper()
-	if err := taskViewStore(t, s).ResetTaskViews(t.Context(), projections.TaskViewsName); err != nil {
-		t.Fatalf("ResetTaskViews: %v", err)
+	if err := s.TaskViewsReset(t.Context(), projections.TaskViewsName); err != nil {
+		t.Fatalf("TaskViewsReset: %v", err)
 	}
 	project(t, s, n)
 }
@@ -95,44 +83,44 @@ func rebuild(t *testing.T, s eventstore.Store, n int64) {
 func endedAt(at time.Time) time.Time { return domain.NormalizeTime(at) }
 
 // pruneOK prunes a task and fails the test unless it pruned want events.
-func pruneOK(t *testing.T, s eventstore.Store, taskID string, want int) {
+func pruneOK(t *testing.T, s eventstore.PruneStore, taskID string, want int) {
 	t.Helper()
-	n, err := s.PruneTask(t.Context(), taskID, baseTime)
+	n, err := s.TaskPrune(t.Context(), taskID, baseTime)
 	if err != nil {
-		t.Fatalf("PruneTask(%s): %v", taskID, err)
+		t.Fatalf("TaskPrune(%s): %v", taskID, err)
 	}
 	if n != want {
-		t.Fatalf("PruneTask(%s) pruned %d events, want %d", taskID, n, want)
+		t.Fatalf("TaskPrune(%s) pruned %d events, want %d", taskID, n, want)
 	}
 }
 
 // tenantsWithEnded lists and fails the test on an error.
-func tenantsWithEnded(t *testing.T, s eventstore.Store, before time.Time, after string, limit int) []string {
+func tenantsWithEnded(t *testing.T, s projections.EndedTaskStore, before time.Time, after string, limit int) []string {
 	t.Helper()
-	ids, err := s.TenantsWithEndedTasks(t.Context(), before, after, limit)
+	ids, err := s.TaskViewsTenantsWithEnded(t.Context(), before, after, limit)
 	if err != nil {
-		t.Fatalf("TenantsWithEndedTasks(%s, after %q, limit %d): %v", before, after, limit, err)
+		t.Fatalf("TaskViewsTenantsWithEnded(%s, after %q, limit %d): %v", before, after, limit, err)
 	}
 	if ids == nil {
-		t.Fatalf("TenantsWithEndedTasks(%s, after %q, limit %d) returned nil, want a (possibly empty) slice", before, after, limit)
+		t.Fatalf("TaskViewsTenantsWithEnded(%s, after %q, limit %d) returned nil, want a (possibly empty) slice", before, after, limit)
 	}
 	return ids
 }
 
 // endedTasks lists and fails the test on an error.
-func endedTasks(t *testing.T, s eventstore.Store, tenantID string, before time.Time, limit int) []string {
+func endedTasks(t *testing.T, s projections.EndedTaskStore, tenantID string, before time.Time, limit int) []string {
 	t.Helper()
-	ids, err := s.EndedTasks(t.Context(), tenantID, before, limit)
+	ids, err := s.TaskViewsEndedOfTenant(t.Context(), tenantID, before, limit)
 	if err != nil {
-		t.Fatalf("EndedTasks(%s, %s, limit %d): %v", tenantID, before, limit, err)
+		t.Fatalf("TaskViewsEndedOfTenant(%s, %s, limit %d): %v", tenantID, before, limit, err)
 	}
 	if ids == nil {
-		t.Fatalf("EndedTasks(%s, %s, limit %d) returned nil, want a (possibly empty) slice", tenantID, before, limit)
+		t.Fatalf("TaskViewsEndedOfTenant(%s, %s, limit %d) returned nil, want a (possibly empty) slice", tenantID, before, limit)
 	}
 	return ids
 }
 
-// pruned returns events as PruneTask leaves them: without payloads and salts.
+// pruned returns events as TaskPrune leaves them: without payloads and salts.
 func pruned(events []domain.Event) []domain.Event {
 	out := make([]domain.Event, len(events))
 	for i, e := range events {
@@ -163,12 +151,12 @@ func verifyExport(t *testing.T, what string, events []domain.Event) {
 	}
 }
 
-// testPruneTask: PruneTask prunes every event of a finished task, however
+// testTaskPrune: TaskPrune prunes every event of a finished task, however
 // it ended, and only of that task; reads return the events with nil
 // payloads and salts and everything else as stored, and the chain still
 // verifies, in the stream, in the feed and as an export. A second prune is
 // a no-op.
-func testPruneTask(t *testing.T, newStore factory) {
+func testTaskPrune(t *testing.T, newStore Opener[RetentionStore]) {
 	s := newStore(t, eventstore.Options{})
 	var feedLen int64
 	tasks := map[domain.EventType][]domain.Event{}
@@ -182,7 +170,7 @@ func testPruneTask(t *testing.T, newStore factory) {
 	project(t, s, feedLen)
 	before := baseTime.Add(24 * time.Hour)
 	if got := endedTasks(t, s, tenant, before, 0); len(got) != 5 {
-		t.Fatalf("EndedTasks before pruning = %q, want the 5 tasks", got)
+		t.Fatalf("TaskViewsEndedOfTenant before pruning = %q, want the 5 tasks", got)
 	}
 
 	for end, stored := range tasks {
@@ -201,7 +189,7 @@ func testPruneTask(t *testing.T, newStore factory) {
 	got := readStream(t, s, kept.ID)
 	checkEvents(t, "a task not pruned", got, keptEvents)
 	checkChain(t, got)
-	checkIDs(t, "EndedTasks after pruning", endedTasks(t, s, tenant, before, 0), []string{kept.ID})
+	checkIDs(t, "TaskViewsEndedOfTenant after pruning", endedTasks(t, s, tenant, before, 0), []string{kept.ID})
 
 	// The feed holds the pruned events as they are now, and verifies.
 	feed := readFeed(t, s, feedLen)
@@ -216,11 +204,11 @@ func testPruneTask(t *testing.T, newStore factory) {
 	verifyExport(t, "the feed after pruning", feed)
 }
 
-// testPruneTaskRefused: PruneTask refuses, with a *domain.ValidationError
+// testTaskPruneRefused: TaskPrune refuses, with a *domain.ValidationError
 // on task_id and without changing anything, a task that has not finished,
 // every stream that is not a task (even one whose last event has a
 // terminal type), an unknown stream and invalid arguments.
-func testPruneTaskRefused(t *testing.T, newStore factory) {
+func testTaskPruneRefused(t *testing.T, newStore Opener[RetentionStore]) {
 	s := newStore(t, eventstore.Options{})
 	var streams [][]domain.Event
 	_, running := runTask(t, s, "task-running", tenant, baseTime, "")
@@ -251,14 +239,14 @@ func testPruneTaskRefused(t *testing.T, newStore factory) {
 
 	for _, stored := range streams {
 		id := stored[0].StreamID
-		n, err := s.PruneTask(t.Context(), id, baseTime)
+		n, err := s.TaskPrune(t.Context(), id, baseTime)
 		checkValidation(t, err, "task_id")
 		if n != 0 {
-			t.Errorf("PruneTask(%s) refused, yet reports %d events pruned", id, n)
+			t.Errorf("TaskPrune(%s) refused, yet reports %d events pruned", id, n)
 		}
-		checkEvents(t, "a stream PruneTask refused", readStream(t, s, id), stored)
+		checkEvents(t, "a stream TaskPrune refused", readStream(t, s, id), stored)
 	}
-	_, err := s.PruneTask(t.Context(), "task-unknown", baseTime)
+	_, err := s.TaskPrune(t.Context(), "task-unknown", baseTime)
 	checkValidation(t, err, "task_id")
 
 	for _, tc := range []struct {
@@ -273,15 +261,15 @@ func testPruneTaskRefused(t *testing.T, newStore factory) {
 		{"time past year 9999", "task-running", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := s.PruneTask(t.Context(), tc.taskID, tc.at)
+			_, err := s.TaskPrune(t.Context(), tc.taskID, tc.at)
 			checkValidation(t, err, tc.field)
 		})
 	}
 }
 
-// testPruneTaskConcurrent: concurrent prunes of one task prune each event
+// testTaskPruneConcurrent: concurrent prunes of one task prune each event
 // once: their counts add up to the task's events.
-func testPruneTaskConcurrent(t *testing.T, newStore factory) {
+func testTaskPruneConcurrent(t *testing.T, newStore Opener[RetentionStore]) {
 	s := newStore(t, eventstore.Options{})
 	stream := eventstore.Stream{ID: "task-busy", Type: domain.StreamTask, TenantID: tenant}
 	_, stored := runTask(t, s, stream.ID, tenant, baseTime, "")
@@ -299,7 +287,7 @@ func testPruneTaskConcurrent(t *testing.T, newStore factory) {
 		go func() {
 			defer wg.Done()
 			<-start
-			counts[i], errs[i] = s.PruneTask(t.Context(), stream.ID, baseTime)
+			counts[i], errs[i] = s.TaskPrune(t.Context(), stream.ID, baseTime)
 		}()
 	}
 	close(start)
@@ -307,7 +295,7 @@ func testPruneTaskConcurrent(t *testing.T, newStore factory) {
 	total := 0
 	for i := range callers {
 		if errs[i] != nil {
-			t.Errorf("concurrent PruneTask %d: %v", i, errs[i])
+			t.Errorf("concurrent TaskPrune %d: %v", i, errs[i])
 		}
 		total += counts[i]
 	}
@@ -321,11 +309,11 @@ func testPruneTaskConcurrent(t *testing.T, newStore factory) {
 	}
 }
 
-// testEndedTasks: the tenants with tasks to prune and a tenant's tasks to
+// testTaskViewsEndedOfTenant: the tenants with tasks to prune and a tenant's tasks to
 // prune: strictly before the cutoff (to the microsecond the store keeps),
 // ended ones only, tenants in byte order and paged, tasks earliest ended
 // first and limited; pruned tasks are no longer listed.
-func testEndedTasks(t *testing.T, newStore factory) {
+func testTaskViewsEndedOfTenant(t *testing.T, newStore Opener[RetentionStore]) {
 	s := newStore(t, eventstore.Options{})
 	var feedLen int64
 	run := func(id, tenantID string, hours int, end domain.EventType) time.Time {
@@ -365,7 +353,7 @@ func testEndedTasks(t *testing.T, newStore factory) {
 		{end1.Add(time.Nanosecond), "", 0, []string{"tenant-a", "tenant-d"}},
 		{end1.Add(-time.Hour), "", 0, []string{}},
 	} {
-		checkIDs(t, fmt.Sprintf("TenantsWithEndedTasks(%s, after %q, limit %d)", tc.before, tc.after, tc.limit),
+		checkIDs(t, fmt.Sprintf("TaskViewsTenantsWithEnded(%s, after %q, limit %d)", tc.before, tc.after, tc.limit),
 			tenantsWithEnded(t, s, tc.before, tc.after, tc.limit), tc.want)
 	}
 
@@ -385,22 +373,22 @@ func testEndedTasks(t *testing.T, newStore factory) {
 		{"tenant-e", baseTime.Add(100 * time.Hour), 0, []string{}},
 		{"tenant-unknown", cutoff, 0, []string{}},
 	} {
-		checkIDs(t, fmt.Sprintf("EndedTasks(%s, %s, limit %d)", tc.tenantID, tc.before, tc.limit),
+		checkIDs(t, fmt.Sprintf("TaskViewsEndedOfTenant(%s, %s, limit %d)", tc.tenantID, tc.before, tc.limit),
 			endedTasks(t, s, tc.tenantID, tc.before, tc.limit), tc.want)
 	}
 
 	// Pruned tasks are no longer listed, nor tenants left without any.
 	pruneOK(t, s, "task-a1", 6)
 	pruneOK(t, s, "task-b1", 6)
-	checkIDs(t, "EndedTasks(tenant-a) after pruning task-a1", endedTasks(t, s, "tenant-a", cutoff, 0), []string{"task-a2-B", "task-a2-b"})
-	checkIDs(t, "TenantsWithEndedTasks after pruning task-b1", tenantsWithEnded(t, s, cutoff, "", 0), []string{"tenant-a", "tenant-d"})
-	checkIDs(t, "EndedTasks(Tenant-B) after pruning task-b1", endedTasks(t, s, "Tenant-B", cutoff, 0), []string{})
+	checkIDs(t, "TaskViewsEndedOfTenant(tenant-a) after pruning task-a1", endedTasks(t, s, "tenant-a", cutoff, 0), []string{"task-a2-B", "task-a2-b"})
+	checkIDs(t, "TaskViewsTenantsWithEnded after pruning task-b1", tenantsWithEnded(t, s, cutoff, "", 0), []string{"tenant-a", "tenant-d"})
+	checkIDs(t, "TaskViewsEndedOfTenant(Tenant-B) after pruning task-b1", endedTasks(t, s, "Tenant-B", cutoff, 0), []string{})
 }
 
 // testPrunedMark: the read model's mark outlives later applies to the
 // task's row, and a rebuild of the read model clears it, so the task is
 // listed again and pruned again (pruning nothing).
-func testPrunedMark(t *testing.T, newStore factory) {
+func testPrunedMark(t *testing.T, newStore Opener[RetentionStore]) {
 	s := newStore(t, eventstore.Options{})
 	before := baseTime.Add(time.Hour)
 	late, lateEvents := runTask(t, s, "task-late", tenant, baseTime, domain.TaskSucceededType)
@@ -409,31 +397,31 @@ func testPrunedMark(t *testing.T, newStore factory) {
 	project(t, s, feedLen)
 	pruneOK(t, s, "task-late", len(lateEvents))
 	pruneOK(t, s, "task-done", len(doneEvents))
-	checkIDs(t, "EndedTasks after pruning", endedTasks(t, s, tenant, before, 0), []string{})
+	checkIDs(t, "TaskViewsEndedOfTenant after pruning", endedTasks(t, s, tenant, before, 0), []string{})
 
 	// The lifecycle forbids an event after the end, but the store does not
 	// enforce it: applying one updates the row and keeps its mark.
 	appendOK(t, s, late, int64(len(lateEvents)), outputEvents(1, 1))
 	feedLen++
 	project(t, s, feedLen)
-	checkIDs(t, "EndedTasks after an event applied to a pruned task", endedTasks(t, s, tenant, before, 0), []string{})
+	checkIDs(t, "TaskViewsEndedOfTenant after an event applied to a pruned task", endedTasks(t, s, tenant, before, 0), []string{})
 
 	rebuild(t, s, feedLen)
-	checkIDs(t, "EndedTasks after a rebuild", endedTasks(t, s, tenant, before, 0), []string{"task-late", "task-done"})
-	checkIDs(t, "TenantsWithEndedTasks after a rebuild", tenantsWithEnded(t, s, before, "", 0), []string{tenant})
+	checkIDs(t, "TaskViewsEndedOfTenant after a rebuild", endedTasks(t, s, tenant, before, 0), []string{"task-late", "task-done"})
+	checkIDs(t, "TaskViewsTenantsWithEnded after a rebuild", tenantsWithEnded(t, s, before, "", 0), []string{tenant})
 	pruneOK(t, s, "task-done", 0)
-	checkIDs(t, "EndedTasks after pruning again", endedTasks(t, s, tenant, before, 0), []string{"task-late"})
+	checkIDs(t, "TaskViewsEndedOfTenant after pruning again", endedTasks(t, s, tenant, before, 0), []string{"task-late"})
 	// task-late's last event no longer ends it: it stays listed, refused.
-	_, err := s.PruneTask(t.Context(), "task-late", baseTime)
+	_, err := s.TaskPrune(t.Context(), "task-late", baseTime)
 	checkValidation(t, err, "task_id")
 }
 
 // testRetentionLimits: a limit <= 0 lists DefaultRetentionListLimit ids,
 // a larger one up to MaxRetentionListLimit lists that many, and one above
 // it fails.
-func testRetentionLimits(t *testing.T, newStore factory) {
+func testRetentionLimits(t *testing.T, newStore Opener[RetentionStore]) {
 	s := newStore(t, eventstore.Options{MaxReadLimit: 4}) // MaxReadLimit does not bound the listings
-	n := eventstore.DefaultRetentionListLimit + 1
+	n := projections.DefaultRetentionListLimit + 1
 	tasks := make([]string, n)
 	tenants := make([]string, n)
 	var feedLen int64
@@ -455,24 +443,24 @@ func testRetentionLimits(t *testing.T, newStore factory) {
 	before := baseTime.Add(time.Hour)
 	allTenants := append(slices.Clone(tenants), tenant) // "tenant-a" sorts after "tenant-0100"
 	for _, tc := range []struct{ limit, wantTasks, wantTenants int }{
-		{0, eventstore.DefaultRetentionListLimit, eventstore.DefaultRetentionListLimit},
-		{-1, eventstore.DefaultRetentionListLimit, eventstore.DefaultRetentionListLimit},
+		{0, projections.DefaultRetentionListLimit, projections.DefaultRetentionListLimit},
+		{-1, projections.DefaultRetentionListLimit, projections.DefaultRetentionListLimit},
 		{1, 1, 1},
 		{n, n, n},
-		{eventstore.MaxRetentionListLimit, n, n + 1},
+		{projections.MaxRetentionListLimit, n, n + 1},
 	} {
-		checkIDs(t, fmt.Sprintf("EndedTasks(limit %d)", tc.limit), endedTasks(t, s, tenant, before, tc.limit), tasks[:tc.wantTasks])
-		checkIDs(t, fmt.Sprintf("TenantsWithEndedTasks(limit %d)", tc.limit), tenantsWithEnded(t, s, before, "", tc.limit), allTenants[:tc.wantTenants])
+		checkIDs(t, fmt.Sprintf("TaskViewsEndedOfTenant(limit %d)", tc.limit), endedTasks(t, s, tenant, before, tc.limit), tasks[:tc.wantTasks])
+		checkIDs(t, fmt.Sprintf("TaskViewsTenantsWithEnded(limit %d)", tc.limit), tenantsWithEnded(t, s, before, "", tc.limit), allTenants[:tc.wantTenants])
 	}
-	_, err := s.EndedTasks(t.Context(), tenant, before, eventstore.MaxRetentionListLimit+1)
+	_, err := s.TaskViewsEndedOfTenant(t.Context(), tenant, before, projections.MaxRetentionListLimit+1)
 	checkValidation(t, err, "limit")
-	_, err = s.TenantsWithEndedTasks(t.Context(), before, "", eventstore.MaxRetentionListLimit+1)
+	_, err = s.TaskViewsTenantsWithEnded(t.Context(), before, "", projections.MaxRetentionListLimit+1)
 	checkValidation(t, err, "limit")
 }
 
 // testRetentionValidation: invalid arguments of the listings fail with a
 // *domain.ValidationError naming the argument.
-func testRetentionValidation(t *testing.T, newStore factory) {
+func testRetentionValidation(t *testing.T, newStore Opener[RetentionStore]) {
 	s := newStore(t, eventstore.Options{})
 	past9999 := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -485,8 +473,8 @@ func testRetentionValidation(t *testing.T, newStore factory) {
 		{"time past year 9999", past9999, "", "ended_before"},
 		{"cursor with a control character", baseTime, "tenant\n", "after_tenant_id"},
 	} {
-		t.Run("TenantsWithEndedTasks/"+tc.name, func(t *testing.T) {
-			_, err := s.TenantsWithEndedTasks(t.Context(), tc.before, tc.after, 10)
+		t.Run("TaskViewsTenantsWithEnded/"+tc.name, func(t *testing.T) {
+			_, err := s.TaskViewsTenantsWithEnded(t.Context(), tc.before, tc.after, 10)
 			checkValidation(t, err, tc.field)
 		})
 	}
@@ -501,9 +489,29 @@ func testRetentionValidation(t *testing.T, newStore factory) {
 		{"unset time", tenant, time.Time{}, "ended_before"},
 		{"time past year 9999", tenant, past9999, "ended_before"},
 	} {
-		t.Run("EndedTasks/"+tc.name, func(t *testing.T) {
-			_, err := s.EndedTasks(t.Context(), tc.tenantID, tc.before, 10)
+		t.Run("TaskViewsEndedOfTenant/"+tc.name, func(t *testing.T) {
+			_, err := s.TaskViewsEndedOfTenant(t.Context(), tc.tenantID, tc.before, 10)
 			checkValidation(t, err, tc.field)
 		})
 	}
+}
+
+// testRetentionClosed: every method on a closed store fails with ErrClosed.
+func testRetentionClosed(t *testing.T, newStore Opener[RetentionStore]) {
+	s := closedStore(t, newStore)
+	ctx := t.Context()
+	checkClosedCalls(t, map[string]func() error{
+		"TaskViewsTenantsWithEnded": func() error {
+			_, err := s.TaskViewsTenantsWithEnded(ctx, baseTime, "", 10)
+			return err
+		},
+		"TaskViewsEndedOfTenant": func() error {
+			_, err := s.TaskViewsEndedOfTenant(ctx, tenant, baseTime, 10)
+			return err
+		},
+		"TaskPrune": func() error {
+			_, err := s.TaskPrune(ctx, newStream().ID, baseTime)
+			return err
+		},
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/projections"
 )
 
 // queueTask appends the creation of the new task stream id of tenantID,
@@ -21,16 +22,16 @@ func queueTask(t *testing.T, s eventstore.Store, id, tenantID string, at time.Ti
 	})
 }
 
-// checkStale fails the test unless StaleQueuedTasks(before, limit) returns
+// checkStale fails the test unless TaskViewsStaleQueued(before, limit) returns
 // exactly want, in order, with times in UTC.
-func checkStale(t *testing.T, s eventstore.Store, what string, before time.Time, limit int, want ...eventstore.WaitingTask) {
+func checkStale(t *testing.T, s projections.StaleQueuedStore, what string, before time.Time, limit int, want ...eventstore.WaitingTask) {
 	t.Helper()
-	got, err := s.StaleQueuedTasks(t.Context(), before, limit)
+	got, err := s.TaskViewsStaleQueued(t.Context(), before, limit)
 	if err != nil {
-		t.Fatalf("%s: StaleQueuedTasks(%s, %d): %v", what, before, limit, err)
+		t.Fatalf("%s: TaskViewsStaleQueued(%s, %d): %v", what, before, limit, err)
 	}
 	if got == nil {
-		t.Fatalf("%s: StaleQueuedTasks(%s, %d) returned nil, want a (possibly empty) slice", what, before, limit)
+		t.Fatalf("%s: TaskViewsStaleQueued(%s, %d) returned nil, want a (possibly empty) slice", what, before, limit)
 	}
 	same := len(got) == len(want)
 	for i := 0; same && i < len(got); i++ {
@@ -38,11 +39,11 @@ func checkStale(t *testing.T, s eventstore.Store, what string, before time.Time,
 		same = g.TaskID == w.TaskID && g.TenantID == w.TenantID && g.Since.Equal(w.Since) && g.Since.Location() == time.UTC
 	}
 	if !same {
-		t.Fatalf("%s: StaleQueuedTasks(%s, %d) =\n  %v\nwant\n  %v", what, before, limit, got, want)
+		t.Fatalf("%s: TaskViewsStaleQueued(%s, %d) =\n  %v\nwant\n  %v", what, before, limit, got, want)
 	}
 }
 
-// testStaleQueuedTasks: the queued tasks of the task list read model,
+// testTaskViewsStaleQueued: the queued tasks of the task list read model,
 // queued strictly before the cutoff (to the microsecond the store keeps),
 // of every tenant, oldest queued first (ties in byte order of id), at
 // their latest queuing; not a task that holds a lease (even an expired
@@ -50,9 +51,9 @@ func checkStale(t *testing.T, s eventstore.Store, what string, before time.Time,
 // queued again recently or not yet projected. Leases dropped and marks
 // undone bring tasks back; a start takes one away; a rebuild of the read
 // model lists the same.
-func testStaleQueuedTasks(t *testing.T, newStore factory) {
+func testTaskViewsStaleQueued(t *testing.T, newStore Opener[StaleQueuedStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := leaseStore(t, s)
+	ls := s
 	var feedLen int64
 	streams := map[string]eventstore.Stream{}
 	queue := func(id, tenantID string, at time.Time) {
@@ -83,9 +84,9 @@ func testStaleQueuedTasks(t *testing.T, newStore factory) {
 	requeue("task-retried-late", cutoff.Add(time.Hour)) // queued again after the cutoff
 	queue("task-recent", tenant, cutoff)                // strictly before the cutoff only
 	queue("task-leased", tenant, old)
-	if err := ls.PutLease(t.Context(), eventstore.Lease{TaskID: "task-leased", TenantID: tenant, WorkerID: "w1", Attempt: 1,
+	if err := ls.LeasePut(t.Context(), eventstore.Lease{TaskID: "task-leased", TenantID: tenant, WorkerID: "w1", Attempt: 1,
 		ExpiresAt: old.Add(-time.Hour)}); err != nil { // expired: the watchdog's, not this listing's
-		t.Fatalf("PutLease: %v", err)
+		t.Fatalf("LeasePut: %v", err)
 	}
 	queue("task-waiting", tenant, old)
 	mark(t, s, "task-waiting", tenant, old)
@@ -119,13 +120,13 @@ func testStaleQueuedTasks(t *testing.T, newStore factory) {
 		append(want, waiting("task-recent", tenant, cutoff), waiting("task-retried-late", tenant, cutoff.Add(time.Hour)))...)
 
 	// Leases and marks are read as they are now.
-	if err := ls.DropLease(t.Context(), "task-leased", 1); err != nil {
-		t.Fatalf("DropLease: %v", err)
+	if err := ls.LeaseDrop(t.Context(), "task-leased", 1); err != nil {
+		t.Fatalf("LeaseDrop: %v", err)
 	}
 	unmark(t, s, "task-waiting")
-	if err := ls.PutLease(t.Context(), eventstore.Lease{TaskID: "task-old", TenantID: tenant, WorkerID: "w2", Attempt: 1,
+	if err := ls.LeasePut(t.Context(), eventstore.Lease{TaskID: "task-old", TenantID: tenant, WorkerID: "w2", Attempt: 1,
 		ExpiresAt: cutoff.Add(time.Hour)}); err != nil {
-		t.Fatalf("PutLease: %v", err)
+		t.Fatalf("LeasePut: %v", err)
 	}
 	mark(t, s, "task-B", tenant, cutoff)
 	want = []eventstore.WaitingTask{
@@ -151,10 +152,10 @@ func testStaleQueuedTasks(t *testing.T, newStore factory) {
 	expectFeedLen(t, s, feedLen)
 }
 
-// testStaleQueuedTasksLimits: a limit <= 0 lists DefaultWaitingTasksLimit
+// testTaskViewsStaleQueuedLimits: a limit <= 0 lists DefaultWaitingTasksLimit
 // tasks, a larger one up to MaxWaitingTasksLimit lists that many, and one
 // above it fails.
-func testStaleQueuedTasksLimits(t *testing.T, newStore factory) {
+func testTaskViewsStaleQueuedLimits(t *testing.T, newStore Opener[StaleQueuedStore]) {
 	s := newStore(t, eventstore.Options{MaxReadLimit: 4}) // MaxReadLimit does not bound the listing
 	n := eventstore.DefaultWaitingTasksLimit + 1
 	all := make([]eventstore.WaitingTask, n)
@@ -179,9 +180,9 @@ func testStaleQueuedTasksLimits(t *testing.T, newStore factory) {
 	}
 }
 
-// testStaleQueuedTasksValidation: invalid arguments fail with a
+// testTaskViewsStaleQueuedValidation: invalid arguments fail with a
 // *domain.ValidationError naming the argument, and return no tasks.
-func testStaleQueuedTasksValidation(t *testing.T, newStore factory) {
+func testTaskViewsStaleQueuedValidation(t *testing.T, newStore Opener[StaleQueuedStore]) {
 	s := newStore(t, eventstore.Options{})
 	for _, tc := range []struct {
 		name   string
@@ -196,11 +197,23 @@ func testStaleQueuedTasksValidation(t *testing.T, newStore factory) {
 		{"largest limit", baseTime, math.MaxInt, "limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := s.StaleQueuedTasks(t.Context(), tc.before, tc.limit)
+			got, err := s.TaskViewsStaleQueued(t.Context(), tc.before, tc.limit)
 			checkValidation(t, err, tc.field)
 			if got != nil {
-				t.Errorf("a failed StaleQueuedTasks returned %v", got)
+				t.Errorf("a failed TaskViewsStaleQueued returned %v", got)
 			}
 		})
 	}
+}
+
+// testStaleQueuedClosed: TaskViewsStaleQueued on a closed store fails with
+// ErrClosed.
+func testStaleQueuedClosed(t *testing.T, newStore Opener[StaleQueuedStore]) {
+	s := closedStore(t, newStore)
+	checkClosedCalls(t, map[string]func() error{
+		"TaskViewsStaleQueued": func() error {
+			_, err := s.TaskViewsStaleQueued(t.Context(), baseTime, 10)
+			return err
+		},
+	})
 }

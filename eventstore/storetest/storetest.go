@@ -4,27 +4,89 @@ import (
 	"testing"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/projections"
 )
 
-// factory makes a store for one test; see Run.
-type factory = func(t *testing.T, opts eventstore.Options) eventstore.Store
+// Opener makes a fresh store for one test. Each call must return a fresh,
+// empty store, isolated from every other call's, configured with opts
+// (whose zero fields mean the defaults), and register its cleanup (Close,
+// then removing its files or database) with t.Cleanup. Subtests run in
+// parallel, so an Opener must be safe for concurrent calls. Close must be
+// harmless on a closed store: some subtests close their store before the
+// cleanup does.
+type Opener[S any] func(t *testing.T, opts eventstore.Options) S
 
-// Run runs the conformance suite against the stores that newStore makes.
-// The stores must also implement eventstore.LeaseStore and
-// projections.TaskViewStore (the retention and stale queued task tests
-// list tasks through it).
-//
-// Each call of newStore must return a fresh, empty store, isolated from every
-// other call's, configured with opts (whose zero fields mean the defaults),
-// and register its cleanup (Close, then removing its files or database) with
-// t.Cleanup. Subtests run in parallel, so newStore must be safe for
-// concurrent calls. Close must be harmless on a closed store: some subtests
-// close their store before the cleanup does.
-func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) eventstore.Store) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, newStore factory)
-	}{
+// The stores each suite tests. Every operational suite also needs the
+// event log, to check that its state is not events (the feed stays empty)
+// and that Close ends it.
+type (
+	// LeaseStore is what RunLeases tests.
+	LeaseStore interface {
+		eventstore.Store
+		eventstore.LeaseStore
+	}
+	// TaskStartStore is what RunTaskStarts tests.
+	TaskStartStore interface {
+		eventstore.Store
+		eventstore.TaskStartStore
+	}
+	// APIKeyUsageStore is what RunAPIKeyUsage tests.
+	APIKeyUsageStore interface {
+		eventstore.Store
+		eventstore.APIKeyUsageStore
+	}
+	// WaitingStore is what RunWaiting tests.
+	WaitingStore interface {
+		eventstore.Store
+		eventstore.WaitingStore
+	}
+	// TaskViewLog is the event log with the task list read model beside
+	// it, which the projection-backed suites fill from the log's feed.
+	TaskViewLog interface {
+		eventstore.Store
+		projections.TaskViewStore
+	}
+	// StaleQueuedStore is what RunStaleQueued tests: the stale queued
+	// tasks, and the read model, leases and waiting list they come from.
+	StaleQueuedStore interface {
+		TaskViewLog
+		eventstore.LeaseStore
+		eventstore.WaitingStore
+		projections.StaleQueuedStore
+	}
+	// RetentionStore is what RunRetention tests: the ended tasks listed
+	// from the read model, and pruning them.
+	RetentionStore interface {
+		TaskViewLog
+		eventstore.PruneStore
+		projections.EndedTaskStore
+	}
+)
+
+// suiteTest is one test of a suite on stores of type S.
+type suiteTest[S any] struct {
+	name string
+	run  func(t *testing.T, newStore Opener[S])
+}
+
+// runSuite runs tests as parallel subtests on stores that newStore makes.
+func runSuite[S any](t *testing.T, newStore Opener[S], tests []suiteTest[S]) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, newStore)
+		})
+	}
+}
+
+// factory makes an event log for one test of RunLog.
+type factory = Opener[eventstore.Store]
+
+// RunLog runs the conformance suite of eventstore.Store, the event log,
+// against the stores that newStore makes.
+func RunLog[S eventstore.Store](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) eventstore.Store { return newStore(t, o) }, []suiteTest[eventstore.Store]{
 		{"AppendAndReadBack", testAppendAndReadBack},
 		{"HashChain", testHashChain},
 		{"Conflict", testConflict},
@@ -42,40 +104,83 @@ func Run(t *testing.T, newStore func(t *testing.T, opts eventstore.Options) even
 		{"WaitFeed", testWaitFeed},
 		{"WaitFeedCanceled", testWaitFeedCanceled},
 		{"Close", testClose},
-		{"Leases", testLeases},
 		{"ListStreams", testListStreams},
 		{"ListStreamsReadYourWrites", testListStreamsReadYourWrites},
 		{"ListStreamsLimits", testListStreamsLimits},
 		{"ListStreamsValidation", testListStreamsValidation},
-		{"TouchAPIKeys", testTouchAPIKeys},
-		{"TouchAPIKeysBatchLimits", testTouchAPIKeysBatchLimits},
-		{"TouchAPIKeysConcurrent", testTouchAPIKeysConcurrent},
-		{"ReserveTaskStart", testReserveTaskStart},
-		{"ReleaseTaskStart", testReleaseTaskStart},
+	})
+}
+
+// RunLeases runs the conformance suite of eventstore.LeaseStore against
+// the stores that newStore makes.
+func RunLeases[S LeaseStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) LeaseStore { return newStore(t, o) }, []suiteTest[LeaseStore]{
+		{"Leases", testLeases},
+		{"LeasePutWithin", testLeasePutWithin},
+		{"LeasePutWithinConcurrent", testLeasePutWithinConcurrent},
+		{"LeasePutWithinValidation", testLeasePutWithinValidation},
+		{"Closed", testLeasesClosed},
+	})
+}
+
+// RunTaskStarts runs the conformance suite of eventstore.TaskStartStore
+// against the stores that newStore makes.
+func RunTaskStarts[S TaskStartStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) TaskStartStore { return newStore(t, o) }, []suiteTest[TaskStartStore]{
+		{"TaskStartReserve", testTaskStartReserve},
+		{"TaskStartRelease", testTaskStartRelease},
 		{"TaskStartDayUTC", testTaskStartDayUTC},
-		{"ReserveTaskStartConcurrent", testReserveTaskStartConcurrent},
+		{"TaskStartReserveConcurrent", testTaskStartReserveConcurrent},
 		{"TaskStartsValidation", testTaskStartsValidation},
-		{"PutLeaseWithin", testPutLeaseWithin},
-		{"PutLeaseWithinConcurrent", testPutLeaseWithinConcurrent},
-		{"PutLeaseWithinValidation", testPutLeaseWithinValidation},
-		{"WaitingTasks", testWaitingTasks},
-		{"WaitingTasksLimits", testWaitingTasksLimits},
+		{"Closed", testTaskStartsClosed},
+	})
+}
+
+// RunAPIKeyUsage runs the conformance suite of eventstore.APIKeyUsageStore
+// against the stores that newStore makes.
+func RunAPIKeyUsage[S APIKeyUsageStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) APIKeyUsageStore { return newStore(t, o) }, []suiteTest[APIKeyUsageStore]{
+		{"APIKeyUsageTouch", testAPIKeyUsageTouch},
+		{"APIKeyUsageTouchBatchLimits", testAPIKeyUsageTouchBatchLimits},
+		{"APIKeyUsageTouchConcurrent", testAPIKeyUsageTouchConcurrent},
+		{"Closed", testAPIKeyUsageClosed},
+	})
+}
+
+// RunWaiting runs the conformance suite of eventstore.WaitingStore against
+// the stores that newStore makes.
+func RunWaiting[S WaitingStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) WaitingStore { return newStore(t, o) }, []suiteTest[WaitingStore]{
+		{"TaskWaitingList", testTaskWaitingList},
+		{"TaskWaitingListLimits", testTaskWaitingListLimits},
 		{"WaitingValidation", testWaitingValidation},
-		{"StaleQueuedTasks", testStaleQueuedTasks},
-		{"StaleQueuedTasksLimits", testStaleQueuedTasksLimits},
-		{"StaleQueuedTasksValidation", testStaleQueuedTasksValidation},
-		{"PruneTask", testPruneTask},
-		{"PruneTaskRefused", testPruneTaskRefused},
-		{"PruneTaskConcurrent", testPruneTaskConcurrent},
-		{"EndedTasks", testEndedTasks},
+		{"Closed", testWaitingClosed},
+	})
+}
+
+// RunStaleQueued runs the conformance suite of projections.StaleQueuedStore
+// against the stores that newStore makes.
+func RunStaleQueued[S StaleQueuedStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) StaleQueuedStore { return newStore(t, o) }, []suiteTest[StaleQueuedStore]{
+		{"TaskViewsStaleQueued", testTaskViewsStaleQueued},
+		{"TaskViewsStaleQueuedLimits", testTaskViewsStaleQueuedLimits},
+		{"TaskViewsStaleQueuedValidation", testTaskViewsStaleQueuedValidation},
+		{"Closed", testStaleQueuedClosed},
+	})
+}
+
+// RunRetention runs the conformance suite of eventstore.PruneStore and
+// projections.EndedTaskStore, which retention uses together, against the
+// stores that newStore makes.
+func RunRetention[S RetentionStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) RetentionStore { return newStore(t, o) }, []suiteTest[RetentionStore]{
+		{"TaskPrune", testTaskPrune},
+		{"TaskPruneRefused", testTaskPruneRefused},
+		{"TaskPruneConcurrent", testTaskPruneConcurrent},
+		{"TaskViewsEndedOfTenant", testTaskViewsEndedOfTenant},
 		{"PrunedMark", testPrunedMark},
 		{"RetentionLimits", testRetentionLimits},
 		{"RetentionValidation", testRetentionValidation},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.run(t, newStore)
-		})
-	}
+		{"Closed", testRetentionClosed},
+	})
 }

@@ -14,41 +14,41 @@ import (
 
 // expectReserve reserves a task start and fails the test unless it returns
 // (wantUsed, wantOK) without an error.
-func expectReserve(t *testing.T, s eventstore.Store, tenantID string, day time.Time, limit, wantUsed int, wantOK bool) {
+func expectReserve(t *testing.T, s eventstore.TaskStartStore, tenantID string, day time.Time, limit, wantUsed int, wantOK bool) {
 	t.Helper()
-	used, ok, err := s.ReserveTaskStart(t.Context(), tenantID, day, limit)
+	used, ok, err := s.TaskStartReserve(t.Context(), tenantID, day, limit)
 	if err != nil {
-		t.Fatalf("ReserveTaskStart(%s, %s, %d): %v", tenantID, day, limit, err)
+		t.Fatalf("TaskStartReserve(%s, %s, %d): %v", tenantID, day, limit, err)
 	}
 	if used != wantUsed || ok != wantOK {
-		t.Fatalf("ReserveTaskStart(%s, %s, %d) = %d, %t; want %d, %t", tenantID, day, limit, used, ok, wantUsed, wantOK)
+		t.Fatalf("TaskStartReserve(%s, %s, %d) = %d, %t; want %d, %t", tenantID, day, limit, used, ok, wantUsed, wantOK)
 	}
 }
 
 // release releases a task start and fails the test on an error.
-func release(t *testing.T, s eventstore.Store, tenantID string, day time.Time) {
+func release(t *testing.T, s eventstore.TaskStartStore, tenantID string, day time.Time) {
 	t.Helper()
-	if err := s.ReleaseTaskStart(t.Context(), tenantID, day); err != nil {
-		t.Fatalf("ReleaseTaskStart(%s, %s): %v", tenantID, day, err)
+	if err := s.TaskStartRelease(t.Context(), tenantID, day); err != nil {
+		t.Fatalf("TaskStartRelease(%s, %s): %v", tenantID, day, err)
 	}
 }
 
-// checkStarts fails the test unless TaskStartsUsed returns want.
-func checkStarts(t *testing.T, s eventstore.Store, tenantID string, day time.Time, want int) {
+// checkStarts fails the test unless TaskStartCount returns want.
+func checkStarts(t *testing.T, s eventstore.TaskStartStore, tenantID string, day time.Time, want int) {
 	t.Helper()
-	got, err := s.TaskStartsUsed(t.Context(), tenantID, day)
+	got, err := s.TaskStartCount(t.Context(), tenantID, day)
 	if err != nil {
-		t.Fatalf("TaskStartsUsed(%s, %s): %v", tenantID, day, err)
+		t.Fatalf("TaskStartCount(%s, %s): %v", tenantID, day, err)
 	}
 	if got != want {
-		t.Errorf("TaskStartsUsed(%s, %s) = %d, want %d", tenantID, day, got, want)
+		t.Errorf("TaskStartCount(%s, %s) = %d, want %d", tenantID, day, got, want)
 	}
 }
 
-// testReserveTaskStart: reservations count up to the limit and are then
+// testTaskStartReserve: reservations count up to the limit and are then
 // refused with the count unchanged; the limit is the caller's, call by
 // call; tenants and days are counted apart; the counts are not events.
-func testReserveTaskStart(t *testing.T, newStore factory) {
+func testTaskStartReserve(t *testing.T, newStore Opener[TaskStartStore]) {
 	s := newStore(t, eventstore.Options{})
 	day := baseTime // 2026-03-04, 03:06 UTC
 	checkStarts(t, s, tenant, day, 0)
@@ -99,10 +99,10 @@ func testReserveTaskStart(t *testing.T, newStore factory) {
 	expectFeedLen(t, s, 0)
 }
 
-// testReleaseTaskStart: a release gives one start back, never takes a
+// testTaskStartRelease: a release gives one start back, never takes a
 // count below 0, creates nothing on a day without starts, and touches no
 // other tenant or day.
-func testReleaseTaskStart(t *testing.T, newStore factory) {
+func testTaskStartRelease(t *testing.T, newStore Opener[TaskStartStore]) {
 	s := newStore(t, eventstore.Options{})
 	day := baseTime
 
@@ -145,7 +145,7 @@ func testReleaseTaskStart(t *testing.T, newStore factory) {
 
 // testTaskStartDayUTC: the day of a time is its UTC date, whatever its
 // location, from 0001-01-01 to 9999-12-31.
-func testTaskStartDayUTC(t *testing.T, newStore factory) {
+func testTaskStartDayUTC(t *testing.T, newStore Opener[TaskStartStore]) {
 	s := newStore(t, eventstore.Options{})
 	utcMinus3 := time.FixedZone("UTC-3", -3*60*60)
 	utcPlus14 := time.FixedZone("UTC+14", 14*60*60)
@@ -185,11 +185,11 @@ func testTaskStartDayUTC(t *testing.T, newStore factory) {
 	checkStarts(t, s, tenant, last.AddDate(0, 0, -1), 0)
 }
 
-// testReserveTaskStartConcurrent: of 50 reservations at once with a limit
+// testTaskStartReserveConcurrent: of 50 reservations at once with a limit
 // of 10, exactly 10 succeed, each with its own count 1 … 10, and the others
 // see 10; then releases and reservations at once never pass the limit and
 // leave the count that their results add up to.
-func testReserveTaskStartConcurrent(t *testing.T, newStore factory) {
+func testTaskStartReserveConcurrent(t *testing.T, newStore Opener[TaskStartStore]) {
 	s := newStore(t, eventstore.Options{})
 	const callers, limit = 50, 10
 	day := baseTime
@@ -205,7 +205,7 @@ func testReserveTaskStartConcurrent(t *testing.T, newStore factory) {
 	for range callers {
 		wg.Go(func() {
 			<-start
-			used, ok, err := s.ReserveTaskStart(t.Context(), tenant, day, limit)
+			used, ok, err := s.TaskStartReserve(t.Context(), tenant, day, limit)
 			results <- result{used, ok, err}
 		})
 	}
@@ -217,7 +217,7 @@ func testReserveTaskStartConcurrent(t *testing.T, newStore factory) {
 	for r := range results {
 		switch {
 		case r.err != nil:
-			t.Fatalf("concurrent ReserveTaskStart: %v", r.err)
+			t.Fatalf("concurrent TaskStartReserve: %v", r.err)
 		case !r.ok:
 			refused++
 			if r.used != limit {
@@ -243,20 +243,20 @@ func testReserveTaskStartConcurrent(t *testing.T, newStore factory) {
 	for range releases {
 		wg.Go(func() {
 			<-start
-			if err := s.ReleaseTaskStart(t.Context(), tenant, day); err != nil {
-				t.Errorf("concurrent ReleaseTaskStart: %v", err)
+			if err := s.TaskStartRelease(t.Context(), tenant, day); err != nil {
+				t.Errorf("concurrent TaskStartRelease: %v", err)
 			}
 		})
 	}
 	for range reservations {
 		wg.Go(func() {
 			<-start
-			used, ok, err := s.ReserveTaskStart(t.Context(), tenant, day, limit)
+			used, ok, err := s.TaskStartReserve(t.Context(), tenant, day, limit)
 			switch {
 			case err != nil:
-				t.Errorf("concurrent ReserveTaskStart: %v", err)
+				t.Errorf("concurrent TaskStartReserve: %v", err)
 			case used < 0 || used > limit:
-				t.Errorf("ReserveTaskStart returned count %d (ok %t), outside 0 … %d", used, ok, limit)
+				t.Errorf("TaskStartReserve returned count %d (ok %t), outside 0 … %d", used, ok, limit)
 			case ok:
 				again.Add(1)
 			}
@@ -272,7 +272,7 @@ func testReserveTaskStartConcurrent(t *testing.T, newStore factory) {
 
 // testTaskStartsValidation: invalid arguments fail with a
 // *domain.ValidationError naming the field, and write nothing.
-func testTaskStartsValidation(t *testing.T, newStore factory) {
+func testTaskStartsValidation(t *testing.T, newStore Opener[TaskStartStore]) {
 	s := newStore(t, eventstore.Options{})
 	for name, tc := range map[string]struct {
 		tenantID string
@@ -292,19 +292,36 @@ func testTaskStartsValidation(t *testing.T, newStore factory) {
 		"year before 1 (UTC)": {tenant, time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("UTC+1", 60*60)), 1, "day"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			used, ok, err := s.ReserveTaskStart(t.Context(), tc.tenantID, tc.day, tc.limit)
+			used, ok, err := s.TaskStartReserve(t.Context(), tc.tenantID, tc.day, tc.limit)
 			checkValidation(t, err, tc.field)
 			if used != 0 || ok {
-				t.Errorf("a failed ReserveTaskStart returned %d, %t; want 0, false", used, ok)
+				t.Errorf("a failed TaskStartReserve returned %d, %t; want 0, false", used, ok)
 			}
 			if tc.field == "limit" {
 				return
 			}
-			checkValidation(t, s.ReleaseTaskStart(t.Context(), tc.tenantID, tc.day), tc.field)
-			_, err = s.TaskStartsUsed(t.Context(), tc.tenantID, tc.day)
+			checkValidation(t, s.TaskStartRelease(t.Context(), tc.tenantID, tc.day), tc.field)
+			_, err = s.TaskStartCount(t.Context(), tc.tenantID, tc.day)
 			checkValidation(t, err, tc.field)
 		})
 	}
 	checkStarts(t, s, tenant, baseTime, 0)
 	expectReserve(t, s, tenant, baseTime, 1, 1, true)
+}
+
+// testTaskStartsClosed: every method on a closed store fails with ErrClosed.
+func testTaskStartsClosed(t *testing.T, newStore Opener[TaskStartStore]) {
+	s := closedStore(t, newStore)
+	ctx := t.Context()
+	checkClosedCalls(t, map[string]func() error{
+		"TaskStartReserve": func() error {
+			_, _, err := s.TaskStartReserve(ctx, tenant, baseTime, 10)
+			return err
+		},
+		"TaskStartRelease": func() error { return s.TaskStartRelease(ctx, tenant, baseTime) },
+		"TaskStartCount": func() error {
+			_, err := s.TaskStartCount(ctx, tenant, baseTime)
+			return err
+		},
+	})
 }

@@ -13,28 +13,28 @@ import (
 )
 
 // mark marks a task waiting and fails the test on an error.
-func mark(t *testing.T, s eventstore.Store, taskID, tenantID string, since time.Time) {
+func mark(t *testing.T, s eventstore.WaitingStore, taskID, tenantID string, since time.Time) {
 	t.Helper()
-	if err := s.MarkWaiting(t.Context(), taskID, tenantID, since); err != nil {
-		t.Fatalf("MarkWaiting(%s, %s, %s): %v", taskID, tenantID, since, err)
+	if err := s.TaskWaitingMark(t.Context(), taskID, tenantID, since); err != nil {
+		t.Fatalf("TaskWaitingMark(%s, %s, %s): %v", taskID, tenantID, since, err)
 	}
 }
 
 // unmark unmarks a waiting task and fails the test on an error.
-func unmark(t *testing.T, s eventstore.Store, taskID string) {
+func unmark(t *testing.T, s eventstore.WaitingStore, taskID string) {
 	t.Helper()
-	if err := s.UnmarkWaiting(t.Context(), taskID); err != nil {
-		t.Fatalf("UnmarkWaiting(%s): %v", taskID, err)
+	if err := s.TaskWaitingUnmark(t.Context(), taskID); err != nil {
+		t.Fatalf("TaskWaitingUnmark(%s): %v", taskID, err)
 	}
 }
 
-// checkWaiting fails the test unless WaitingTasks(tenantID, limit) returns
+// checkWaiting fails the test unless TaskWaitingList(tenantID, limit) returns
 // exactly want, in order, with times in UTC.
-func checkWaiting(t *testing.T, s eventstore.Store, tenantID string, limit int, want ...eventstore.WaitingTask) {
+func checkWaiting(t *testing.T, s eventstore.WaitingStore, tenantID string, limit int, want ...eventstore.WaitingTask) {
 	t.Helper()
-	got, err := s.WaitingTasks(t.Context(), tenantID, limit)
+	got, err := s.TaskWaitingList(t.Context(), tenantID, limit)
 	if err != nil {
-		t.Fatalf("WaitingTasks(%q, %d): %v", tenantID, limit, err)
+		t.Fatalf("TaskWaitingList(%q, %d): %v", tenantID, limit, err)
 	}
 	same := len(got) == len(want)
 	for i := 0; same && i < len(got); i++ {
@@ -42,7 +42,7 @@ func checkWaiting(t *testing.T, s eventstore.Store, tenantID string, limit int, 
 		same = g.TaskID == w.TaskID && g.TenantID == w.TenantID && g.Since.Equal(w.Since) && g.Since.Location() == time.UTC
 	}
 	if !same {
-		t.Fatalf("WaitingTasks(%q, %d) =\n  %v\nwant\n  %v", tenantID, limit, got, want)
+		t.Fatalf("TaskWaitingList(%q, %d) =\n  %v\nwant\n  %v", tenantID, limit, got, want)
 	}
 }
 
@@ -51,11 +51,11 @@ func waiting(taskID, tenantID string, since time.Time) eventstore.WaitingTask {
 	return eventstore.WaitingTask{TaskID: taskID, TenantID: tenantID, Since: domain.NormalizeTime(since)}
 }
 
-// testWaitingTasks: marked tasks are listed oldest first (since, then task
+// testTaskWaitingList: marked tasks are listed oldest first (since, then task
 // id in byte order), of every tenant or of one; marking again keeps the
 // first row; unmarking forgets a task and is a no-op for one not marked;
 // waiting tasks are not events.
-func testWaitingTasks(t *testing.T, newStore factory) {
+func testTaskWaitingList(t *testing.T, newStore Opener[WaitingStore]) {
 	s := newStore(t, eventstore.Options{})
 	checkWaiting(t, s, "", 0)
 	checkWaiting(t, s, tenant, 0)
@@ -110,10 +110,10 @@ func testWaitingTasks(t *testing.T, newStore factory) {
 	expectFeedLen(t, s, 0)
 }
 
-// testWaitingTasksLimits: a limit <= 0 lists DefaultWaitingTasksLimit
+// testTaskWaitingListLimits: a limit <= 0 lists DefaultWaitingTasksLimit
 // tasks, a limit up to MaxWaitingTasksLimit lists that many, and marks of
 // one task at once leave one row with one of their times.
-func testWaitingTasksLimits(t *testing.T, newStore factory) {
+func testTaskWaitingListLimits(t *testing.T, newStore Opener[WaitingStore]) {
 	s := newStore(t, eventstore.Options{})
 	const n = eventstore.DefaultWaitingTasksLimit + 20
 	all := make([]eventstore.WaitingTask, n)
@@ -135,14 +135,14 @@ func testWaitingTasksLimits(t *testing.T, newStore factory) {
 	for i := range markers {
 		wg.Go(func() {
 			<-start
-			if err := s.MarkWaiting(t.Context(), "task-raced", "tenant-r", baseTime.Add(time.Duration(i)*time.Second)); err != nil {
-				t.Errorf("concurrent MarkWaiting: %v", err)
+			if err := s.TaskWaitingMark(t.Context(), "task-raced", "tenant-r", baseTime.Add(time.Duration(i)*time.Second)); err != nil {
+				t.Errorf("concurrent TaskWaitingMark: %v", err)
 			}
 		})
 	}
 	close(start)
 	wg.Wait()
-	got, err := s.WaitingTasks(t.Context(), "tenant-r", 0)
+	got, err := s.TaskWaitingList(t.Context(), "tenant-r", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func testWaitingTasksLimits(t *testing.T, newStore factory) {
 
 // testWaitingValidation: invalid arguments fail with a
 // *domain.ValidationError naming the field, and write nothing.
-func testWaitingValidation(t *testing.T, newStore factory) {
+func testWaitingValidation(t *testing.T, newStore Opener[WaitingStore]) {
 	s := newStore(t, eventstore.Options{})
 	long := strings.Repeat("t", domain.MaxIdentifierLen+1)
 	for name, tc := range map[string]struct {
@@ -173,13 +173,13 @@ func testWaitingValidation(t *testing.T, newStore factory) {
 		"year after 9999":     {"task-1", tenant, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), "since"},
 		"year before 1 (UTC)": {"task-1", tenant, time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("UTC+1", 60*60)), "since"},
 	} {
-		t.Run("MarkWaiting/"+name, func(t *testing.T) {
-			checkValidation(t, s.MarkWaiting(t.Context(), tc.taskID, tc.tenantID, tc.since), tc.field)
+		t.Run("TaskWaitingMark/"+name, func(t *testing.T) {
+			checkValidation(t, s.TaskWaitingMark(t.Context(), tc.taskID, tc.tenantID, tc.since), tc.field)
 		})
 	}
 	for name, taskID := range map[string]string{"empty": "", "too long": long, "not UTF-8": "task-\xff"} {
-		t.Run("UnmarkWaiting/"+name, func(t *testing.T) {
-			checkValidation(t, s.UnmarkWaiting(t.Context(), taskID), "task_id")
+		t.Run("TaskWaitingUnmark/"+name, func(t *testing.T) {
+			checkValidation(t, s.TaskWaitingUnmark(t.Context(), taskID), "task_id")
 		})
 	}
 	for name, tc := range map[string]struct {
@@ -192,13 +192,27 @@ func testWaitingValidation(t *testing.T, newStore factory) {
 		"limit above max":   {tenant, eventstore.MaxWaitingTasksLimit + 1, "limit"},
 		"largest limit":     {"", math.MaxInt, "limit"},
 	} {
-		t.Run("WaitingTasks/"+name, func(t *testing.T) {
-			got, err := s.WaitingTasks(t.Context(), tc.tenantID, tc.limit)
+		t.Run("TaskWaitingList/"+name, func(t *testing.T) {
+			got, err := s.TaskWaitingList(t.Context(), tc.tenantID, tc.limit)
 			checkValidation(t, err, tc.field)
 			if got != nil {
-				t.Errorf("a failed WaitingTasks returned %v", got)
+				t.Errorf("a failed TaskWaitingList returned %v", got)
 			}
 		})
 	}
 	checkWaiting(t, s, "", 0)
+}
+
+// testWaitingClosed: every method on a closed store fails with ErrClosed.
+func testWaitingClosed(t *testing.T, newStore Opener[WaitingStore]) {
+	s := closedStore(t, newStore)
+	ctx := t.Context()
+	checkClosedCalls(t, map[string]func() error{
+		"TaskWaitingMark":   func() error { return s.TaskWaitingMark(ctx, "task-1", tenant, baseTime) },
+		"TaskWaitingUnmark": func() error { return s.TaskWaitingUnmark(ctx, "task-1") },
+		"TaskWaitingList": func() error {
+			_, err := s.TaskWaitingList(ctx, tenant, 10)
+			return err
+		},
+	})
 }

@@ -57,7 +57,7 @@ func maxOverlap(t *testing.T, b *bundle, ids []uuid.UUID) int {
 // why in their log.
 func TestTenantConcurrencyLimit(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		checkpointDir := t.TempDir()
 		ctx, stop := context.WithCancel(context.Background())
@@ -114,7 +114,7 @@ func TestTenantConcurrencyLimit(t *testing.T) {
 		if waited == 0 {
 			t.Fatal("no task was held back: the test did not exercise the limit")
 		}
-		if left, err := b.store.WaitingTasks(t.Context(), "", 10); err != nil || len(left) != 0 {
+		if left, err := b.store.TaskWaitingList(t.Context(), "", 10); err != nil || len(left) != 0 {
 			t.Fatalf("waiting tasks left: %v, %v", left, err)
 		}
 	})

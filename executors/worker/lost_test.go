@@ -20,7 +20,7 @@ import (
 // long, and a pool's waiting sweep runs it.
 func TestLostWorkMessage(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		ctx, stop := context.WithCancel(context.Background())
 		t.Cleanup(stop)

@@ -49,7 +49,7 @@ func (b *bundle) waitEnded(t *testing.T, id string) domain.EventType {
 // messages.
 func TestRelayFeedsThePool(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		checkpointDir := t.TempDir() // removed after the relay has stopped (cleanups run last-in first-out)
 		ctx, stop := context.WithCancel(context.Background())

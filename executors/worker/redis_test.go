@@ -22,7 +22,7 @@ import (
 // reaches whichever worker runs the task.
 func TestRedisBusFeedsTwoWorkers(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		checkpointDir := t.TempDir() // removed after the relay has stopped (cleanups run last-in first-out)
 		ctx, stop := context.WithCancel(context.Background())

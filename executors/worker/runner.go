@@ -16,6 +16,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/projections"
 )
 
 // Store is what a Runner and the Watchdog need of the event store.
@@ -24,6 +25,7 @@ type Store interface {
 	commands.StreamReader
 	eventstore.LeaseStore
 	eventstore.WaitingStore
+	projections.StaleQueuedStore
 }
 
 // Defaults of Config.
@@ -235,12 +237,12 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 		return nil, err
 	}
 	if err := t.claim(ctx); err != nil {
-		_ = r.store.DropLease(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
+		_ = r.store.LeaseDrop(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
 		return nil, err
 	}
 	r.claimed(t.stream.ID)
 	if t.waited { // only then can it have a waiting row
-		if err := r.store.UnmarkWaiting(ctx, t.stream.ID); err != nil {
+		if err := r.store.TaskWaitingUnmark(ctx, t.stream.ID); err != nil {
 			r.cfg.Logger.Warn("worker: could not forget a waiting task that started", "task_id", t.stream.ID, "err", err)
 		}
 	}
@@ -259,12 +261,12 @@ func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) e
 			return fmt.Errorf("task %s: the tenant's concurrency: %w", lease.TaskID, err)
 		}
 	}
-	err := r.store.PutLeaseWithin(ctx, lease, limit)
+	err := r.store.LeasePutWithin(ctx, lease, limit)
 	if errors.Is(err, eventstore.ErrLeaseTaken) && lease.Attempt > 1 {
-		if err := r.store.DropLease(ctx, lease.TaskID, lease.Attempt-1); err != nil {
+		if err := r.store.LeaseDrop(ctx, lease.TaskID, lease.Attempt-1); err != nil {
 			return err
 		}
-		err = r.store.PutLeaseWithin(ctx, lease, limit)
+		err = r.store.LeasePutWithin(ctx, lease, limit)
 	}
 	switch {
 	case errors.Is(err, eventstore.ErrLeaseTaken):
@@ -279,7 +281,7 @@ func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) e
 // wait remembers a task that its tenant's limit holds back and says why in
 // its log; it returns ErrTenantAtLimit.
 func (r *Runner) wait(ctx context.Context, t *run, reason string) error {
-	if err := r.store.MarkWaiting(ctx, t.stream.ID, t.stream.TenantID, r.cfg.NowFunc()); err != nil {
+	if err := r.store.TaskWaitingMark(ctx, t.stream.ID, t.stream.TenantID, r.cfg.NowFunc()); err != nil {
 		return fmt.Errorf("task %s: mark waiting: %w", t.stream.ID, err)
 	}
 	// A task that moved on (started, canceled) needs no reason: the
@@ -294,18 +296,18 @@ func (r *Runner) wait(ctx context.Context, t *run, reason string) error {
 // Waiting returns up to limit tasks that their tenants' limits held back,
 // oldest first: of tenantID, or of every tenant when it is empty.
 func (r *Runner) Waiting(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
-	return r.store.WaitingTasks(ctx, tenantID, limit)
+	return r.store.TaskWaitingList(ctx, tenantID, limit)
 }
 
 // Forget drops a waiting task that can no longer start (it is not queued).
 func (r *Runner) Forget(ctx context.Context, taskID string) error {
-	return r.store.UnmarkWaiting(ctx, taskID)
+	return r.store.TaskWaitingUnmark(ctx, taskID)
 }
 
 // Run runs the claimed task to its end; see Runner.Run for what it returns.
 func (c *Claimed) Run(ctx context.Context) error {
 	t, r, lease := c.t, c.t.r, c.lease
-	defer func() { _ = r.store.DropLease(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt) }()
+	defer func() { _ = r.store.LeaseDrop(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt) }()
 
 	execCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -464,7 +466,7 @@ func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 			return
 		case <-ticker.C:
 		}
-		ok, err := t.r.store.RenewLease(ctx, lease.TaskID, lease.WorkerID, lease.Attempt, t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL))
+		ok, err := t.r.store.LeaseRenew(ctx, lease.TaskID, lease.WorkerID, lease.Attempt, t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL))
 		if err == nil && failing {
 			failing = false
 			t.r.cfg.Logger.Info("worker: renewing the lease again", "task_id", lease.TaskID)

@@ -42,7 +42,7 @@ type bundle struct {
 	cancel *commands.CancelTaskHandler
 }
 
-func setup(t *testing.T, s eventstore.Store) *bundle {
+func setup(t *testing.T, s teststores.Store) *bundle {
 	t.Helper()
 	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{})
 	if err != nil {
@@ -184,7 +184,7 @@ func TestRunsTasksToTheirEnd(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+			teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 				b := setup(t, s)
 				id := b.startTask(t, tc.adapter, tc.args, 60)
 				if err := newRunner(t, b, "w1").Run(t.Context(), id, tenant); err != nil {
@@ -204,7 +204,7 @@ func TestRunsTasksToTheirEnd(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		id := b.startTask(t, domain.AdapterShell, `{"command":["sleep","30"]}`, 1)
 		if err := newRunner(t, b, "w1").Run(t.Context(), id, tenant); err != nil {
@@ -249,7 +249,7 @@ func TestCancel(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+			teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 				b := setup(t, s)
 				id := b.startTask(t, domain.AdapterShell, tc.args, 60)
 				r, err := worker.New(b.store, worker.Config{WorkerID: "w1", Executors: newRunnerExecutors(t),
@@ -285,7 +285,7 @@ func TestCancel(t *testing.T) {
 // Many runners race for one task: exactly one claims and runs it.
 func TestExactlyOneClaimWins(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		id := b.startTask(t, domain.AdapterMock, `{"steps":2,"interval_ms":1}`, 60)
 		var wg sync.WaitGroup
@@ -336,7 +336,7 @@ func waitFile(t *testing.T, path string) {
 // task.lease_lost and a second attempt, which another worker runs to its end.
 func TestShutdownHandsTheTaskBack(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		dir := t.TempDir()
 		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","test -e attempt1 || { touch attempt1; sleep 30; }; echo second"],"cwd":"`+dir+`"}`, 60)

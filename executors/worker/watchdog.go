@@ -99,12 +99,12 @@ func (w *Watchdog) Run(ctx context.Context) error {
 // It reads the task list read model, which may lag: a task it adopts by
 // mistake costs one failed claim.
 func (w *Watchdog) SweepQueued(ctx context.Context) (int, error) {
-	stale, err := w.store.StaleQueuedTasks(ctx, w.cfg.NowFunc().Add(-w.cfg.StaleQueuedAfter), 100)
+	stale, err := w.store.TaskViewsStaleQueued(ctx, w.cfg.NowFunc().Add(-w.cfg.StaleQueuedAfter), 100)
 	if err != nil {
 		return 0, err
 	}
 	for i, st := range stale {
-		if err := w.store.MarkWaiting(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
+		if err := w.store.TaskWaitingMark(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
 			return i, err
 		}
 	}
@@ -120,7 +120,7 @@ func (w *Watchdog) SweepQueued(ctx context.Context) (int, error) {
 // Sweep handles the leases that have expired and returns how many tasks it
 // moved on.
 func (w *Watchdog) Sweep(ctx context.Context) (int, error) {
-	leases, err := w.store.ExpiredLeases(ctx, w.cfg.NowFunc(), 100)
+	leases, err := w.store.LeasesExpired(ctx, w.cfg.NowFunc(), 100)
 	if err != nil {
 		return 0, err
 	}
@@ -143,12 +143,12 @@ func (w *Watchdog) Sweep(ctx context.Context) (int, error) {
 func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error) {
 	id, err := uuid.Parse(l.TaskID)
 	if err != nil {
-		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task of ours
+		return false, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt) // not a task of ours
 	}
 	var task domain.Task
 	if err := commands.CatchUpTask(ctx, w.store, id, l.TenantID, &task); err != nil {
 		if errors.Is(err, commands.ErrTaskNotFound) {
-			return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
+			return false, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt) // not a task: never recoverable
 		}
 		return false, fmt.Errorf("watchdog: load task %s: %w", l.TaskID, err)
 	}
@@ -162,12 +162,12 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 	})
 	switch {
 	case errors.Is(err, domain.ErrAttemptOver):
-		return false, w.store.DropLease(ctx, l.TaskID, l.Attempt) // that attempt is over
+		return false, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt) // that attempt is over
 	case errors.Is(err, eventstore.ErrConflict):
 		return false, nil // the task kept moving; the next sweep looks again
 	case err != nil:
 		return false, fmt.Errorf("watchdog: task %s: %w", l.TaskID, err)
 	}
 	w.cfg.Logger.Info("watchdog: recovered a task whose lease expired", "task_id", l.TaskID, "worker_id", l.WorkerID, "attempt", l.Attempt, "then", stored[len(stored)-1].Type)
-	return true, w.store.DropLease(ctx, l.TaskID, l.Attempt)
+	return true, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt)
 }

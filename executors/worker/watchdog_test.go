@@ -34,7 +34,7 @@ func (b *bundle) crashedWorker(t *testing.T, id uuid.UUID, workerID string) {
 		t.Fatal(err)
 	}
 	lease := eventstore.Lease{TaskID: id.String(), TenantID: tenant, WorkerID: workerID, Attempt: task.Attempt(), ExpiresAt: time.Now().Add(-time.Second)}
-	if err := b.store.PutLease(t.Context(), lease); err != nil {
+	if err := b.store.LeasePut(t.Context(), lease); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -51,7 +51,7 @@ func typesOf(events []domain.Event) []domain.EventType {
 // another worker; the log shows task.lease_lost and the second attempt.
 func TestWatchdogRequeuesTheTaskOfADeadWorker(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		id := b.startTask(t, domain.AdapterMock, `{"steps":2,"interval_ms":1}`, 60)
 		b.crashedWorker(t, id, "dead-worker")
@@ -79,7 +79,7 @@ func TestWatchdogRequeuesTheTaskOfADeadWorker(t *testing.T) {
 
 func TestWatchdogGivesUpAndTimesOut(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		dog := worker.NewWatchdog(b.store, worker.WatchdogConfig{MaxAttempts: 2})
 
@@ -112,7 +112,7 @@ func TestWatchdogGivesUpAndTimesOut(t *testing.T) {
 // recovered exactly once.
 func TestConcurrentWatchdogsRecoverOnce(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		var ids []uuid.UUID
 		for range 5 {
@@ -147,7 +147,7 @@ func TestConcurrentWatchdogsRecoverOnce(t *testing.T) {
 // the worker was cut off) stops the task and appends nothing more.
 func TestRunnerStopsWhenItsLeaseIsTakenBack(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s eventstore.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		r, err := worker.New(b.store, worker.Config{
 			WorkerID: "w1", Executors: newRunnerExecutors(t), LeaseTTL: 400 * time.Millisecond, RenewInterval: 50 * time.Millisecond,
@@ -164,7 +164,7 @@ func TestRunnerStopsWhenItsLeaseIsTakenBack(t *testing.T) {
 		deadline := time.After(20 * time.Second)
 	wait:
 		for {
-			if err := b.store.DropLease(t.Context(), id.String(), 1); err != nil {
+			if err := b.store.LeaseDrop(t.Context(), id.String(), 1); err != nil {
 				t.Fatal(err)
 			}
 			select {

@@ -15,18 +15,35 @@ import (
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/projections"
 )
+
+// Store is every port that each engine's concrete store implements: the
+// event log, the operational stores beside it and the read models' stores.
+// Tests pass it wherever a port is needed, as the binary's wiring passes
+// the concrete store.
+type Store interface {
+	eventstore.Store
+	eventstore.LeaseStore
+	eventstore.TaskStartStore
+	eventstore.APIKeyUsageStore
+	eventstore.WaitingStore
+	eventstore.PruneStore
+	projections.TaskViewStore
+	projections.StaleQueuedStore
+	projections.EndedTaskStore
+}
 
 // Engine opens fresh stores of one implementation.
 type Engine struct {
 	Name string
 	// Open returns an empty store for t alone, closed when t ends.
-	Open func(t *testing.T, opts eventstore.Options) eventstore.Store
+	Open func(t *testing.T, opts eventstore.Options) Store
 }
 
 // Engines lists every store implementation.
 var Engines = []Engine{
-	{"sqlite", func(t *testing.T, opts eventstore.Options) eventstore.Store {
+	{"sqlite", func(t *testing.T, opts eventstore.Options) Store {
 		t.Helper()
 		path := filepath.Join(t.TempDir(), "events.db")
 		s, err := sqlite.Open(t.Context(), path, opts)
@@ -36,7 +53,7 @@ var Engines = []Engine{
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	}},
-	{"postgres", func(t *testing.T, opts eventstore.Options) eventstore.Store {
+	{"postgres", func(t *testing.T, opts eventstore.Options) Store {
 		t.Helper()
 		url := testpg.NewDatabase(t, testpg.Fast)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -52,7 +69,7 @@ var Engines = []Engine{
 
 // ForEach runs test as a parallel subtest against a fresh store of each
 // engine, opened with opts.
-func ForEach(t *testing.T, opts eventstore.Options, test func(t *testing.T, s eventstore.Store)) {
+func ForEach(t *testing.T, opts eventstore.Options, test func(t *testing.T, s Store)) {
 	t.Helper()
 	for _, e := range Engines {
 		t.Run(e.Name, func(t *testing.T) {

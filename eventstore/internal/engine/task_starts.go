@@ -1,0 +1,39 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+// ValidateTaskStartDay checks the tenant and day arguments of the task start
+// methods of Store before any I/O and returns the day as TaskStartDay gives
+// it. Every failure is a *domain.ValidationError: an invalid tenant id
+// (field "tenant_id"), or a day that is unset or whose UTC year is outside
+// 0001–9999 (field "day").
+func ValidateTaskStartDay(tenantID string, day time.Time) (time.Time, error) {
+	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
+		return time.Time{}, err
+	}
+	if err := checkTime("day", day); err != nil {
+		return time.Time{}, err
+	}
+	return eventstore.TaskStartDay(day), nil
+}
+
+// ValidateReserveTaskStart checks the arguments of Store.TaskStartReserve
+// before any I/O, as ValidateTaskStartDay does, and a limit of at least 1
+// (field "limit"). It returns the day as TaskStartDay gives it and the
+// limit to apply: limit, at most MaxTaskStartsLimit.
+func ValidateReserveTaskStart(tenantID string, day time.Time, limit int) (time.Time, int, error) {
+	d, err := ValidateTaskStartDay(tenantID, day)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	if limit < 1 {
+		return time.Time{}, 0, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be at least 1 (a plan without task starts should refuse them before reserving)", limit)}
+	}
+	return d, min(limit, eventstore.MaxTaskStartsLimit), nil
+}

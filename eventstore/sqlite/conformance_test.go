@@ -1,0 +1,53 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/eventstore/storetest"
+)
+
+// conformanceStore opens a fresh store in t's temporary directory: the
+// storetest.Opener of every conformance suite.
+func conformanceStore(t *testing.T, opts eventstore.Options) *sqlite.Store {
+	return open(t, filepath.Join(t.TempDir(), "events.db"), opts)
+}
+
+// One test per port: each runs that port's conformance suite.
+
+func TestLogConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunLog(t, conformanceStore)
+}
+
+func TestLeasesConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunLeases(t, conformanceStore)
+}
+
+func TestTaskStartsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunTaskStarts(t, conformanceStore)
+}
+
+func TestAPIKeyUsageConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunAPIKeyUsage(t, conformanceStore)
+}
+
+func TestWaitingConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunWaiting(t, conformanceStore)
+}
+
+func TestStaleQueuedConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunStaleQueued(t, conformanceStore)
+}
+
+func TestRetentionConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunRetention(t, conformanceStore)
+}
