@@ -3,7 +3,7 @@
 //
 // It is pure: no I/O, no database and no clock reads except through the
 // clock an [Issuer] is given. Later code wires these pieces into the HTTP
-// handlers (DESIGN.md section 7) and into the event-sourced user, tenant and
+// handlers (docs/api.md) and into the event-sourced user, tenant and
 // key aggregates, which store only what this package calls safe to store.
 //
 // The pieces:

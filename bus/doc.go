@@ -1,6 +1,7 @@
 // Package bus carries committed events from the event store to everything
 // that reacts to them, through Watermill (Redis Streams in production, the
-// in-process GoChannel in the embedded default). DESIGN.md section 5.
+// in-process GoChannel in the embedded default); docs/architecture.md
+// shows where it sits.
 //
 // The Relay reads the store's global feed in position order from a
 // checkpoint and publishes each event on TopicEvents, each task.queued as a

@@ -1,5 +1,5 @@
 // Package commands holds AxonTask's command handlers, the write side of
-// DESIGN.md section 1: each handler validates a command, loads the
+// docs/architecture.md: each handler validates a command, loads the
 // aggregate's stream, lets package domain decide which events follow and
 // appends them to the event store with an expected seq. One command per file:
 // a plain command struct, its handler and the small store interface the

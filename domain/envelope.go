@@ -51,7 +51,7 @@ type NewEvent struct {
 	OccurredAt time.Time
 }
 
-// Event is a stored event: the envelope of DESIGN.md section 3. Every field
+// Event is a stored event: the envelope of docs/integrity.md. Every field
 // the hash chain needs is here, so a reader can verify the chain as it reads.
 type Event struct {
 	// Position is the event's place in the global feed, or NoPosition while

@@ -15,8 +15,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// This file holds the JSON form of an Event (DESIGN.md section 7, spelled out
-// in docs/integrity.md): one line per event, snake_case fields, hashes as
+// This file holds the JSON form of an Event (spelled out in
+// docs/integrity.md): one line per event, snake_case fields, hashes as
 // lowercase hex, occurred_at as the exact string that was hashed, and the
 // payload written as the very bytes that were digested. The encoder appends
 // bytes without reflection; the decoder is a small strict parser, because

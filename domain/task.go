@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// TaskState is where a task is in its lifecycle (DESIGN.md section 6).
+// TaskState is where a task is in its lifecycle (docs/api.md).
 type TaskState string
 
 // Task states. "new" is the state of a stream with no events yet.

@@ -24,7 +24,7 @@ func (s StreamType) Valid() bool { return knownStreamTypes[s] }
 // are hashed into the chain and are never renamed.
 type EventType string
 
-// Task event types (DESIGN.md section 6).
+// Task event types (docs/api.md lists them).
 const (
 	TaskCreatedType         EventType = "task.created"
 	TaskQueuedType          EventType = "task.queued"

@@ -39,7 +39,7 @@ func PayloadDigest(salt, payload []byte) domain.Hash {
 	return d
 }
 
-// AppendEntry appends e's hashed entry (DESIGN.md section 4) to buf and
+// AppendEntry appends e's hashed entry (docs/integrity.md) to buf and
 // returns the extended buffer. Callers reuse buf to avoid allocations.
 // It trusts that the text fields hold no control characters
 // (domain.ValidateIdentifier); Verify checks that separately.

@@ -1,6 +1,5 @@
-// Package mcpserver is AxonTask's Model Context Protocol server (DESIGN.md
-// section 8), built on the official Go SDK
-// (github.com/modelcontextprotocol/go-sdk). Its tools talk to the AxonTask
+// Package mcpserver is AxonTask's Model Context Protocol server (docs/api.md),
+// built on the official Go SDK (github.com/modelcontextprotocol/go-sdk). Its tools talk to the AxonTask
 // HTTP API through the Go SDK of this module (client.Client), so the same
 // code serves both transports:
 //

@@ -1,5 +1,5 @@
-// Package projections keeps AxonTask's read models (DESIGN.md section 1,
-// "Read side"): tables derived from the event store's global feed, each with
+// Package projections keeps AxonTask's read models (docs/architecture.md,
+// "The read path"): tables derived from the event store's global feed, each with
 // a checkpoint (the next feed position it will apply) that moves in the same
 // transaction as its rows, so a read model never applies an event twice or
 // skips one, and can be dropped and rebuilt from the log at any time.

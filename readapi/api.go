@@ -163,7 +163,7 @@ type api struct {
 	streams *sse.Server
 }
 
-// New returns the HTTP handler of the task endpoints of DESIGN.md section 7.
+// New returns the HTTP handler of the endpoints of docs/api.md.
 // It fails when cfg, with its defaults, cannot work. The handler is safe for
 // concurrent use.
 func New(cfg Config) (http.Handler, error) {

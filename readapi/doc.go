@@ -1,6 +1,6 @@
-// Package readapi serves AxonTask's task endpoints over HTTP (DESIGN.md
-// section 7): start, status, cancel, the Server-Sent Events stream of a
-// task's events with resume, and a JSON page of events under /v1.
+// Package readapi serves AxonTask's HTTP API (docs/api.md): start, status,
+// cancel, the Server-Sent Events stream of a task's events with resume, a
+// JSON page of events under /v1, and the identity endpoints.
 //
 //	POST /mcp/start_task            {"name","adapter","args","timeout_s"} → 201 {"task_id","stream_url","resume_token"}
 //	GET  /mcp/tasks/{id}/status     → {"task_id","state","attempt","created_at","started_at","ended_at","last_seq"}

@@ -19,7 +19,7 @@ import (
 
 // Errors of the router itself and of authentication.
 var (
-	errNoRoute  = errors.New("no such endpoint; see DESIGN.md section 7 for the routes")
+	errNoRoute  = errors.New("no such endpoint; GET /openapi.json lists the routes")
 	errMethod   = errors.New("method not allowed on this endpoint")
 	errTooLarge = fmt.Errorf("the request body is larger than %d bytes", MaxBodyBytes)
 )

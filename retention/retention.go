@@ -1,6 +1,6 @@
 // Package retention prunes finished tasks whose plan's retention has
 // passed: their events keep their place in the chain and their digests,
-// but lose their payloads and salts (DESIGN.md section 4), so a task's log
+// but lose their payloads and salts (docs/integrity.md), so a task's log
 // still verifies while its output is gone.
 package retention
 
