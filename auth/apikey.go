@@ -126,6 +126,7 @@ func (k BearerKind) String() string {
 		return "api_key"
 	case BearerJWT:
 		return "jwt"
+	case BearerUnknown:
 	}
 	return "unknown"
 }

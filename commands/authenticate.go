@@ -27,8 +27,9 @@ func (id *Identity) Authenticate(ctx context.Context, bearer string) (Principal,
 			return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 		}
 		return Principal{TenantID: c.TenantID, UserID: c.UserID, Role: c.Role}, nil
+	default:
+		return Principal{}, fmt.Errorf("%w: the bearer token is neither an API key (axt_…) nor an access token (a JWT)", ErrUnauthenticated)
 	}
-	return Principal{}, fmt.Errorf("%w: the bearer token is neither an API key (axt_…) nor an access token (a JWT)", ErrUnauthenticated)
 }
 
 func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal, error) {

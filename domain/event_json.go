@@ -430,6 +430,8 @@ func (d *jsonDecoder) eventField(out *Event, f eventField) error {
 		err = d.hex(name, out.Hash[:])
 	case fieldMetadata:
 		err = d.metadata(&out.Metadata)
+	case eventFieldCount:
+		// Not a field: it counts them, and callers range below it.
 	}
 	return err
 }

@@ -26,8 +26,10 @@ func (s TaskState) Terminal() bool {
 	switch s {
 	case StateSucceeded, StateFailed, StateCanceled, StateTimedOut:
 		return true
+	case StateNew, StateCreated, StateQueued, StateRunning:
+		return false
 	}
-	return false
+	return false // not a state
 }
 
 // Task is the task aggregate, rebuilt by applying its stream's events in
@@ -120,7 +122,11 @@ func (t *Task) CheckNext(typ EventType) error {
 		case TaskOutputType, TaskProgressType, TaskCancelRequestedType, TaskLeaseLostType,
 			TaskSucceededType, TaskFailedType, TaskCanceledType, TaskTimedOutType:
 			ok = true
+		default:
+			ok = false
 		}
+	case StateSucceeded, StateFailed, StateCanceled, StateTimedOut:
+		ok = false // nothing follows an end
 	}
 	if !ok {
 		return &TransitionError{From: s, Event: typ}

@@ -48,6 +48,7 @@ func (t EventType) Terminal() bool {
 	switch t {
 	case TaskSucceededType, TaskFailedType, TaskCanceledType, TaskTimedOutType:
 		return true
+	default:
+		return false
 	}
-	return false
 }

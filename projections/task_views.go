@@ -83,6 +83,7 @@ func ValidState(s domain.TaskState) bool {
 	case domain.StateCreated, domain.StateQueued, domain.StateRunning, domain.StateSucceeded,
 		domain.StateFailed, domain.StateCanceled, domain.StateTimedOut:
 		return true
+	case domain.StateNew:
 	}
 	return false
 }
@@ -269,6 +270,9 @@ func EvolveTaskView(v *TaskView, e *domain.Event) (bool, error) {
 		v.State, v.EndedAt = domain.StateCanceled, e.OccurredAt
 	case domain.TaskTimedOutType:
 		v.State, v.EndedAt = domain.StateTimedOut, e.OccurredAt
+	default:
+		// Output, progress, waiting, cancel requests and lost leases move
+		// only the row's last seq and position.
 	}
 	v.LastSeq, v.LastPosition = e.Seq, e.Position
 	return true, nil
@@ -284,8 +288,9 @@ func decodeTaskPayload(e *domain.Event) (any, error) {
 			return nil, nil
 		}
 		return domain.Decode(e.Type, e.Payload)
+	default:
+		return nil, nil
 	}
-	return nil, nil
 }
 
 // FoldTaskViews applies events, in order, to the rows current holds (by task

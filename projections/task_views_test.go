@@ -80,6 +80,7 @@ func (b *bundle) add(t *testing.T, tk task) string {
 		evs = append(evs, newEvent(t, domain.TaskSucceededType, samples[domain.TaskSucceededType], tk.at.Add(4*time.Second)))
 	case domain.StateFailed:
 		evs = append(evs, newEvent(t, domain.TaskFailedType, samples[domain.TaskFailedType], tk.at.Add(4*time.Second)))
+	default: // created, queued and running tasks have not ended
 	}
 	stream := eventstore.Stream{ID: tk.id, Type: domain.StreamTask, TenantID: tk.tenant}
 	for i, e := range evs {

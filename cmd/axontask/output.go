@@ -60,6 +60,7 @@ func (s style) state(st domain.TaskState) string {
 		return s.paint(ansiYellow, text)
 	case domain.StateRunning:
 		return s.paint(ansiCyan, text)
+	case domain.StateNew, domain.StateCreated, domain.StateQueued:
 	}
 	return s.dim(text)
 }

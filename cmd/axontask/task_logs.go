@@ -303,8 +303,9 @@ func endNote(e domain.Event) (string, string) {
 		return "canceled", ansiYellow
 	case domain.TaskTimedOutType:
 		return "timed out", ansiRed
+	default:
+		return "failed", ansiRed
 	}
-	return "failed", ansiRed
 }
 
 // taskExitCode is the exit code of `-exit-code` for a task that ended with
@@ -327,8 +328,9 @@ func taskExitCode(e domain.Event) int {
 		return exitTaskCanceled
 	case domain.TaskTimedOutType:
 		return exitTaskTimedOut
+	default:
+		return exitTaskFailed
 	}
-	return exitTaskFailed
 }
 
 // finish ends task logs: it notes how the task ended (ended: the log read
