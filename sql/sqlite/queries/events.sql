@@ -1,10 +1,12 @@
 -- name: EventsInsert :exec
 -- One event at its feed position. SQLite has one writer: it numbers the
--- events inside its write transaction, after FeedHead.
+-- events inside its write transaction, after FeedHead. The parameters are
+-- anonymous (?), named after their columns: the driver allocates for the
+-- name of every numbered one (?NNN) at every run, and this one runs once
+-- per event.
 INSERT INTO events (position, event_id, stream_id, stream_type, seq, tenant_id, type,
     payload, payload_salt, payload_digest, metadata, occurred_at, hash_prev, hash)
-VALUES (@position, @event_id, @stream_id, @stream_type, @seq, @tenant_id, @type,
-    @payload, @payload_salt, @payload_digest, @metadata, @occurred_at, @hash_prev, @hash);
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: StreamHead :one
 SELECT seq, hash, tenant_id, stream_type

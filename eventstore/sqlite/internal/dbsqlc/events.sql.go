@@ -60,8 +60,7 @@ func (q *Queries) EventsGetByIDs(ctx context.Context, db DBTX, eventIds string) 
 const EventsInsert = `-- name: EventsInsert :exec
 INSERT INTO events (position, event_id, stream_id, stream_type, seq, tenant_id, type,
     payload, payload_salt, payload_digest, metadata, occurred_at, hash_prev, hash)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
-    ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 `
 
 type EventsInsertParams struct {
@@ -82,7 +81,10 @@ type EventsInsertParams struct {
 }
 
 // One event at its feed position. SQLite has one writer: it numbers the
-// events inside its write transaction, after FeedHead.
+// events inside its write transaction, after FeedHead. The parameters are
+// anonymous (?), named after their columns: the driver allocates for the
+// name of every numbered one (?NNN) at every run, and this one runs once
+// per event.
 func (q *Queries) EventsInsert(ctx context.Context, db DBTX, arg EventsInsertParams) error {
 	_, err := db.ExecContext(ctx, EventsInsert,
 		arg.Position,
