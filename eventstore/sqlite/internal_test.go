@@ -57,28 +57,16 @@ func TestQueriesUseIndexes(t *testing.T) {
 	}
 	defer func() { _ = s.Close() }()
 	for query, args := range map[string][]any{
-		queryEventsByID: {`["x"]`},
-		queryStreamHead: {"s"},
-		queryReadStream: {"s", 0, 10},
-		queryReadFeed:   {0, 10},
-		queryFeedHead:   nil,
+		dbsqlc.EventsGetByIDs: {`["x"]`},
+		dbsqlc.StreamHead:     {"s"},
+		dbsqlc.StreamRead:     {"s", 0, 10},
+		dbsqlc.FeedRead:       {0, 10},
+		dbsqlc.FeedHead:       nil,
 		// The count of a tenant's leases and the waiting task lists.
-		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
-			_, err := q.LeasePutWithin(ctx, db, dbsqlc.LeasePutWithinParams{})
-			return err
-		}): {"task-1", "tenant-1", "w1", 1, 0, 3},
-		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
-			_, err := q.LeaseExists(ctx, db, "")
-			return err
-		}): {"task-1"},
-		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
-			_, err := q.TaskWaitingList(ctx, db, 0)
-			return err
-		}): {10},
-		queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
-			_, err := q.TaskWaitingListByTenant(ctx, db, dbsqlc.TaskWaitingListByTenantParams{})
-			return err
-		}): {"tenant-1", 10},
+		dbsqlc.LeasePutWithin:          {"task-1", "tenant-1", "w1", 1, 0, 3},
+		dbsqlc.LeaseExists:             {"task-1"},
+		dbsqlc.TaskWaitingList:         {10},
+		dbsqlc.TaskWaitingListByTenant: {"tenant-1", 10},
 	} {
 		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 		if err != nil {

@@ -11,7 +11,11 @@ import (
 	schema "github.com/axontask/axontask/sql"
 )
 
-// createMigrationsTable records which migrations a file has had.
+// createMigrationsTable records which migrations a file has had. It and
+// the bookkeeping queries below stay hand-written, as Postgres' do: the
+// table must exist before the first migration runs, so it is not in the
+// migrations that sqlc reads as the schema, and sqlc cannot check a query
+// of a table it does not know without a second copy of its CREATE TABLE.
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT    NOT NULL,

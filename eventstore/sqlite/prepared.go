@@ -4,21 +4,37 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 // preparedDB runs the generated queries (dbsqlc) on a pool through
-// statements prepared once per query text and then reused, as the
-// hand-written statements were: database/sql prepares each on a pool
-// connection as it first runs there. It is safe for concurrent use.
+// statements prepared once per query text and then reused: database/sql
+// prepares each on a pool connection as it first runs there. It is safe for
+// concurrent use. Inside a transaction, inTx runs them through the same
+// statements.
+//
+// On the writer, whose one connection a transaction holds, a statement
+// cannot be prepared while one is open: prepare its queries when the store
+// opens, and use the writer's preparedDB only through inTx.
 type preparedDB struct {
 	db    *sql.DB
 	stmts sync.Map // query text → *sql.Stmt
 }
 
 var _ dbsqlc.DBTX = (*preparedDB)(nil)
+
+// prepare prepares the statements of queries now.
+func (p *preparedDB) prepare(ctx context.Context, queries ...string) error {
+	for _, query := range queries {
+		if _, err := p.stmt(ctx, query); err != nil {
+			return fmt.Errorf("prepare %q: %w", query, err)
+		}
+	}
+	return nil
+}
 
 // stmt returns the statement of query, preparing it on first use.
 func (p *preparedDB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -78,4 +94,64 @@ func (p *preparedDB) close() error {
 		return true
 	})
 	return errors.Join(errs...)
+}
+
+// inTx returns a DBTX that runs the generated queries in tx: through p's
+// statement of the query when p has one, which tx.StmtContext binds to the
+// transaction's connection (where it is prepared already) once per
+// transaction; unprepared in tx otherwise. It is not safe for concurrent
+// use, as tx is not.
+func (p *preparedDB) inTx(tx *sql.Tx) dbsqlc.DBTX {
+	return &txDB{p: p, tx: tx, stmts: make(map[string]*sql.Stmt)}
+}
+
+// txDB is inTx's DBTX.
+type txDB struct {
+	p     *preparedDB
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // bound to tx, closed with it
+}
+
+// stmt returns tx's statement of query, or nil when p has not prepared it.
+func (t *txDB) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := t.stmts[query]; ok {
+		return st
+	}
+	prepared, ok := t.p.stmts.Load(query)
+	if !ok {
+		return nil
+	}
+	st := t.tx.StmtContext(ctx, prepared.(*sql.Stmt)) //nolint:forcetypeassert // the map holds only statements
+	t.stmts[query] = st
+	return st
+}
+
+// ExecContext implements dbsqlc.DBTX.
+func (t *txDB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext implements dbsqlc.DBTX.
+func (t *txDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext implements dbsqlc.DBTX.
+func (t *txDB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// PrepareContext implements dbsqlc.DBTX: it prepares a statement of the
+// caller's own in tx, closed with it.
+func (t *txDB) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(ctx, query)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 // ReadStream implements eventstore.Store. limit is clamped to
@@ -18,7 +19,9 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 	if afterSeq < 0 {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, &domain.ValidationError{Field: "after_seq", Reason: "must not be negative"})
 	}
-	events, err := collect(s.r.readStream.QueryContext(ctx, streamID, afterSeq, s.opts.ClampLimit(limit)))
+	events, err := eventsOf(s.q.StreamRead(ctx, s.rdb, dbsqlc.StreamReadParams{
+		StreamID: streamID, AfterSeq: afterSeq, MaxEvents: int64(s.opts.ClampLimit(limit)),
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, s.closedOr(err))
 	}
@@ -35,7 +38,7 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 	if from < 0 {
 		return nil, fmt.Errorf("read feed: %w", &domain.ValidationError{Field: "from", Reason: "must not be negative"})
 	}
-	events, err := collect(s.r.readFeed.QueryContext(ctx, from, s.opts.ClampLimit(limit)))
+	events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int64(s.opts.ClampLimit(limit))}))
 	if err != nil {
 		return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))
 	}
@@ -48,8 +51,8 @@ func (s *Store) FeedHead(ctx context.Context) (int64, error) {
 	if s.closed.Load() {
 		return 0, fmt.Errorf("read feed head: %w", eventstore.ErrClosed)
 	}
-	var head int64
-	if err := s.r.feedHead.QueryRowContext(ctx).Scan(&head); err != nil {
+	head, err := s.q.FeedHead(ctx, s.rdb)
+	if err != nil {
 		return 0, fmt.Errorf("read feed head: %w", s.closedOr(err))
 	}
 	s.feed.Advance(head)

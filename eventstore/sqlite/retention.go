@@ -10,6 +10,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 	"github.com/axontask/axontask/projections"
 )
 
@@ -30,7 +31,9 @@ func (s *Store) TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.
 	if err != nil {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", err)
 	}
-	ids, err := collectIDs(s.r.tenantsWithEndedTasks.QueryContext(ctx, afterTenantID, cutoff.UnixMicro(), limit))
+	ids, err := orEmpty(s.q.TaskViewsTenantsWithEnded(ctx, s.rdb, dbsqlc.TaskViewsTenantsWithEndedParams{
+		AfterTenantID: afterTenantID, EndedBefore: micros(cutoff), MaxTenants: int64(limit),
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("list tenants with tasks ended before %s: %w", cutoff.Format(time.RFC3339Nano), s.closedOr(err))
 	}
@@ -48,7 +51,9 @@ func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, end
 	if err != nil {
 		return nil, fmt.Errorf("list ended tasks: %w", err)
 	}
-	ids, err := collectIDs(s.r.endedTasks.QueryContext(ctx, tenantID, cutoff.UnixMicro(), limit))
+	ids, err := orEmpty(s.q.TaskViewsEndedOfTenant(ctx, s.rdb, dbsqlc.TaskViewsEndedOfTenantParams{
+		TenantID: tenantID, EndedBefore: micros(cutoff), MaxTasks: int64(limit),
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of %s ended before %s: %w", tenantID, cutoff.Format(time.RFC3339Nano), s.closedOr(err))
 	}
@@ -89,33 +94,24 @@ func (s *Store) pruneTask(ctx context.Context, taskID string, at time.Time) (int
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed prune reports its own error
 
-	var (
-		seq        int64
-		streamType string
-		lastType   string
-	)
+	last, err := s.q.StreamLastEvent(ctx, tx, taskID)
 	found := true
-	err = tx.QueryRowContext(ctx, queryStreamLastEvent, taskID).Scan(&seq, &streamType, &lastType)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		found = false
 	case err != nil:
 		return 0, fmt.Errorf("read the last event: %w", err)
 	}
-	if err := engine.CheckPrunable(found, domain.StreamType(streamType), domain.EventType(lastType)); err != nil {
+	if err := engine.CheckPrunable(found, domain.StreamType(last.StreamType), domain.EventType(last.Type)); err != nil {
 		return 0, err
 	}
 	// Up to the terminal event: an event appended after it (which the
 	// domain forbids) would not be a finished task's.
-	res, err := tx.ExecContext(ctx, queryPruneEvents, taskID, seq)
+	pruned, err := s.q.EventsPrune(ctx, tx, dbsqlc.EventsPruneParams{StreamID: taskID, LastSeq: last.Seq})
 	if err != nil {
 		return 0, fmt.Errorf("prune events: %w", err)
 	}
-	pruned, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("prune events: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, queryMarkTaskViewPruned, at.UnixMicro(), taskID); err != nil {
+	if err := s.q.TaskViewsMarkPruned(ctx, tx, dbsqlc.TaskViewsMarkPrunedParams{PrunedAt: micros(at), TaskID: taskID}); err != nil {
 		return 0, fmt.Errorf("mark the task view pruned: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -124,21 +120,15 @@ func (s *Store) pruneTask(ctx context.Context, taskID string, at time.Time) (int
 	return int(pruned), nil
 }
 
-// collectIDs reads and closes rows of one text column; it takes
-// QueryContext's results as they come, and never returns a nil slice
-// without an error.
-func collectIDs(rows *sql.Rows, err error) ([]string, error) {
+// orEmpty returns a listing's rows, an empty slice for none: it takes
+// the query's results as they come, and never returns a nil slice without
+// an error.
+func orEmpty[R any](rows []R, err error) ([]R, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = rows.Close() }()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
+	if rows == nil {
+		rows = []R{}
 	}
-	return ids, rows.Err()
+	return rows, nil
 }

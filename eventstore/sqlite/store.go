@@ -38,12 +38,11 @@ const (
 // concurrently on a read-only pool and see every append that has returned.
 type Store struct {
 	opts   eventstore.Options
-	writer *sql.DB // exactly one connection
-	reader *sql.DB // read-only connections
-	w      writerStmts
-	r      readerStmts
+	writer *sql.DB         // exactly one connection
+	reader *sql.DB         // read-only connections
 	q      *dbsqlc.Queries // generated queries (sql/sqlite/queries)
 	rdb    *preparedDB     // runs q's queries on reader
+	wdb    *preparedDB     // the append's statements on writer, used through inTx
 
 	// writeSlot holds a token while an append (or Close) owns the writer.
 	// heads belongs to the token's holder.
@@ -135,7 +134,8 @@ func (s *Store) open(ctx context.Context, path string) error {
 	if err := migrateSchema(ctx, writer); err != nil {
 		return err
 	}
-	if s.w, err = prepareWriter(ctx, writer); err != nil {
+	s.wdb = &preparedDB{db: writer}
+	if err := s.wdb.prepare(ctx, dbsqlc.StreamHead, dbsqlc.EventsGetByIDs, dbsqlc.FeedHead, dbsqlc.EventsInsert); err != nil {
 		return err
 	}
 
@@ -151,9 +151,6 @@ func (s *Store) open(ctx context.Context, path string) error {
 	n := max(4, runtime.GOMAXPROCS(0))
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
-	if s.r, err = prepareReader(ctx, reader); err != nil {
-		return err
-	}
 	_, err = s.FeedHead(ctx) // also primes the feed signal
 	return err
 }
@@ -188,9 +185,11 @@ func (s *Store) Close() error {
 
 // closeDB closes the statements and both pools, readers first.
 func (s *Store) closeDB() error {
-	errs := append(s.r.close(), s.w.close()...)
-	if s.rdb != nil {
-		errs = append(errs, s.rdb.close())
+	var errs []error
+	for _, p := range []*preparedDB{s.rdb, s.wdb} {
+		if p != nil {
+			errs = append(errs, p.close())
+		}
 	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
@@ -274,8 +273,9 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed append reports its own error
+	db := s.wdb.inTx(tx)
 
-	head, err := s.head(ctx, tx, stream.ID, expectedSeq)
+	head, err := s.head(ctx, db, stream.ID, expectedSeq)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 	if head.seq != expectedSeq {
 		// Possibly a retry of an append that did commit. (At the head, a
 		// committed retry cannot exist: the insert below finds reused ids.)
-		if stored, err := s.retried(ctx, tx, stream, expectedSeq, events); stored != nil || err != nil {
+		if stored, err := s.retried(ctx, db, stream, expectedSeq, events); stored != nil || err != nil {
 			return stored, err
 		}
 	}
@@ -298,14 +298,14 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 	if head.seq != expectedSeq {
 		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
 	}
-	if err := s.insert(ctx, tx, prepared); err != nil {
+	if err := s.insert(ctx, db, prepared); err != nil {
 		if constraintFailed(err, "events.seq") || constraintFailed(err, "events.event_id") {
 			// Another process appended these very events (a retry), or ids are reused.
-			if stored, rerr := s.retried(ctx, tx, stream, expectedSeq, events); stored != nil || rerr != nil {
+			if stored, rerr := s.retried(ctx, db, stream, expectedSeq, events); stored != nil || rerr != nil {
 				return stored, rerr
 			}
 		}
-		return nil, s.insertError(ctx, tx, stream.ID, expectedSeq, err)
+		return nil, s.insertError(ctx, db, stream.ID, expectedSeq, err)
 	}
 	if err := tx.Commit(); err != nil {
 		delete(s.heads, stream.ID) // the commit may or may not have happened
@@ -320,17 +320,19 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 // head returns the stream's head: from the cache when it is at expectedSeq
 // (the append's only hope of success; the unique index catches a stale
 // entry), otherwise from the file, inside the write transaction.
-func (s *Store) head(ctx context.Context, tx *sql.Tx, streamID string, expectedSeq int64) (streamHead, error) {
+func (s *Store) head(ctx context.Context, db dbsqlc.DBTX, streamID string, expectedSeq int64) (streamHead, error) {
 	if h, ok := s.heads[streamID]; ok && h.seq == expectedSeq {
 		return h, nil
 	}
-	var h streamHead
-	err := tx.StmtContext(ctx, s.w.head).QueryRowContext(ctx, streamID).
-		Scan(&h.seq, hashColumn{&h.hash}, &h.tenantID, &h.streamType)
+	r, err := s.q.StreamHead(ctx, db, streamID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return streamHead{}, nil
 	case err != nil:
+		return streamHead{}, fmt.Errorf("read stream head: %w", err)
+	}
+	h := streamHead{seq: r.Seq, tenantID: r.TenantID, streamType: domain.StreamType(r.StreamType)}
+	if err := scanHash(&h.hash, r.Hash); err != nil {
 		return streamHead{}, fmt.Errorf("read stream head: %w", err)
 	}
 	s.remember(streamID, h)
@@ -350,19 +352,18 @@ func (s *Store) remember(streamID string, h streamHead) {
 
 // insert gives events their feed positions, after the last committed one,
 // and inserts them.
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, events []domain.Event) error {
-	var next int64
-	if err := tx.StmtContext(ctx, s.w.feedHead).QueryRowContext(ctx).Scan(&next); err != nil {
+func (s *Store) insert(ctx context.Context, db dbsqlc.DBTX, events []domain.Event) error {
+	next, err := s.q.FeedHead(ctx, db)
+	if err != nil {
 		return fmt.Errorf("read feed head: %w", err)
 	}
-	stmt := tx.StmtContext(ctx, s.w.insert)
 	for i := range events {
 		events[i].Position = next + int64(i)
-		args, err := insertArgs(&events[i])
+		arg, err := insertParams(&events[i])
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+		if err := s.q.EventsInsert(ctx, db, arg); err != nil {
 			return err
 		}
 	}
@@ -373,8 +374,8 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, events []domain.Event) e
 // means the cached head was stale (another process appended): a conflict.
 // retried looks the append's event ids up: (nil, nil) when none is stored,
 // otherwise eventstore.Retried's answer.
-func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
-	stored, err := collect(tx.StmtContext(ctx, s.w.findEvents).QueryContext(ctx, eventIDsJSON(events)))
+func (s *Store) retried(ctx context.Context, db dbsqlc.DBTX, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	stored, err := eventsOf(s.q.EventsGetByIDs(ctx, db, eventIDsJSON(events)))
 	if err != nil {
 		return nil, fmt.Errorf("look up event ids: %w", err)
 	}
@@ -384,14 +385,14 @@ func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream eventstore.Strea
 	return engine.Retried(stream, expectedSeq, events, stored)
 }
 
-func (s *Store) insertError(ctx context.Context, tx *sql.Tx, streamID string, expectedSeq int64, err error) error {
+func (s *Store) insertError(ctx context.Context, db dbsqlc.DBTX, streamID string, expectedSeq int64, err error) error {
 	switch {
 	case constraintFailed(err, "events.seq"):
 		delete(s.heads, streamID)
 		conflict := &eventstore.ConflictError{StreamID: streamID, Expected: expectedSeq, Actual: -1}
 		// A failed statement leaves the transaction usable, and with the
 		// cache entry gone, head reads the file.
-		if h, herr := s.head(ctx, tx, streamID, expectedSeq); herr == nil {
+		if h, herr := s.head(ctx, db, streamID, expectedSeq); herr == nil {
 			conflict.Actual = h.seq
 		}
 		return conflict

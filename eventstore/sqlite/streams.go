@@ -7,6 +7,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
 // ListStreams implements eventstore.Store. It runs on the read-only pool,
@@ -21,7 +22,9 @@ func (s *Store) ListStreams(ctx context.Context, tenantID string, streamType dom
 	if err != nil {
 		return nil, fmt.Errorf("list streams: %w", err)
 	}
-	ids, err := collectIDs(s.r.listStreams.QueryContext(ctx, tenantID, string(streamType), afterStreamID, limit))
+	ids, err := orEmpty(s.q.StreamsList(ctx, s.rdb, dbsqlc.StreamsListParams{
+		TenantID: tenantID, StreamType: string(streamType), AfterStreamID: afterStreamID, MaxStreams: int64(limit),
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("list %s streams of %s: %w", streamType, tenantID, s.closedOr(err))
 	}

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,11 +24,8 @@ func TestListStreamsUsesPartialIndex(t *testing.T) {
 		args  []any
 		want  string
 	}{
-		{queryListStreams, []any{"t", "api_key", "", 100}, "SEARCH events USING COVERING INDEX events_tenant_type_stream_idx"},
-		{queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
-			_, err := q.APIKeyUsageGet(ctx, db, "")
-			return err
-		}), []any{`["k"]`}, "SEARCH api_key_usage USING INDEX sqlite_autoindex_api_key_usage_1"},
+		{dbsqlc.StreamsList, []any{"t", "api_key", "", 100}, "SEARCH events USING COVERING INDEX events_tenant_type_stream_idx"},
+		{dbsqlc.APIKeyUsageGet, []any{`["k"]`}, "SEARCH api_key_usage USING INDEX sqlite_autoindex_api_key_usage_1"},
 	} {
 		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)
 		if err != nil {

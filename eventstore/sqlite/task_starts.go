@@ -14,6 +14,21 @@ import (
 
 var _ eventstore.TaskStartStore = (*Store)(nil)
 
+// queryReserveTaskStart (TenantDailyUsageReserve) counts one more task
+// start on a tenant's day ('YYYY-MM-DD') unless its count has reached the
+// limit (at least 1) and returns the new count; when it has, the row is
+// left alone and no row comes back. It is the one query of the store that
+// sqlc does not generate: sqlc v1.31.1's SQLite engine does not see a
+// parameter inside an upsert's DO UPDATE ... WHERE clause. The generated
+// method takes only tenant_id and day; written ?, the limit's placeholder
+// stays unbound (database/sql fails: 3 placeholders, 2 arguments), and
+// written @max_tasks or sqlc.arg(max_tasks), the text is left verbatim in
+// the query.
+const queryReserveTaskStart = `INSERT INTO tenant_daily_usage (tenant_id, day, tasks) VALUES (?, ?, 1)
+	ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
+	WHERE tenant_daily_usage.tasks < ?
+	RETURNING tasks`
+
 // TaskStartReserve implements eventstore.TaskStartStore. It runs on the writer
 // connection, in one write transaction: an upsert that refuses to pass the
 // limit and, only on a refusal, a read of the count. Reservations of every

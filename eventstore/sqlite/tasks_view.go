@@ -5,16 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 	"github.com/axontask/axontask/projections"
 )
 
 var _ projections.TaskViewStore = (*Store)(nil)
-
-const taskViewColumns = `task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, queued_at`
 
 // TaskViewsApply implements projections.TaskViewStore. It runs on the writer
 // connection, so appends wait while it applies a batch.
@@ -39,8 +38,7 @@ func (s *Store) applyTaskViews(ctx context.Context, name string, from int64, eve
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	var at int64
-	err = tx.QueryRowContext(ctx, `SELECT next_position FROM projection_checkpoints WHERE name = ?`, name).Scan(&at)
+	at, err := s.q.ProjectionCheckpointGet(ctx, tx, name)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
@@ -49,7 +47,7 @@ func (s *Store) applyTaskViews(ctx context.Context, name string, from int64, eve
 	}
 	current := make(map[string]projections.TaskView)
 	if ids := projections.TaskViewIDs(events); len(ids) > 0 {
-		if err := readTaskViews(ctx, tx, ids, current); err != nil {
+		if err := s.readTaskViews(ctx, tx, ids, current); err != nil {
 			return err
 		}
 	}
@@ -60,20 +58,16 @@ func (s *Store) applyTaskViews(ctx context.Context, name string, from int64, eve
 	// pruned_at is not among the columns: a new row has none, and an
 	// updated row keeps the retention job's mark.
 	for _, v := range changed {
-		_, err := tx.ExecContext(ctx, `INSERT INTO task_views (`+taskViewColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (task_id) DO UPDATE SET tenant_id = excluded.tenant_id, name = excluded.name,
-				adapter = excluded.adapter, state = excluded.state, attempt = excluded.attempt,
-				created_at = excluded.created_at, started_at = excluded.started_at, ended_at = excluded.ended_at,
-				last_seq = excluded.last_seq, last_position = excluded.last_position, queued_at = excluded.queued_at`,
-			v.TaskID, v.TenantID, v.Name, v.Adapter, string(v.State), v.Attempt, v.CreatedAt.UnixMicro(),
-			optionalMicros(v.StartedAt), optionalMicros(v.EndedAt), v.LastSeq, v.LastPosition, optionalMicros(v.QueuedAt))
+		err := s.q.TaskViewsUpsert(ctx, tx, dbsqlc.TaskViewsUpsertParams{
+			TaskID: v.TaskID, TenantID: v.TenantID, Name: v.Name, Adapter: v.Adapter, State: string(v.State),
+			Attempt: int64(v.Attempt), CreatedAt: v.CreatedAt.UnixMicro(), StartedAt: optionalMicros(v.StartedAt),
+			EndedAt: optionalMicros(v.EndedAt), LastSeq: v.LastSeq, LastPosition: v.LastPosition, QueuedAt: optionalMicros(v.QueuedAt),
+		})
 		if err != nil {
 			return fmt.Errorf("upsert task view %s: %w", v.TaskID, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO projection_checkpoints (name, next_position) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET next_position = excluded.next_position`, name, from+int64(len(events))); err != nil {
+	if err := s.q.CheckpointSave(ctx, tx, dbsqlc.CheckpointSaveParams{Name: name, NextPosition: from + int64(len(events))}); err != nil {
 		return fmt.Errorf("move checkpoint: %w", err)
 	}
 	return tx.Commit()
@@ -81,25 +75,17 @@ func (s *Store) applyTaskViews(ctx context.Context, name string, from int64, eve
 
 // readTaskViews reads the rows of ids into out, in chunks that stay below
 // SQLite's limit on bound parameters.
-func readTaskViews(ctx context.Context, tx *sql.Tx, ids []string, out map[string]projections.TaskView) error {
+func (s *Store) readTaskViews(ctx context.Context, tx *sql.Tx, ids []string, out map[string]projections.TaskView) error {
 	const chunk = 500
 	for len(ids) > 0 {
 		n := min(chunk, len(ids))
-		args := make([]any, n)
-		for i, id := range ids[:n] {
-			args[i] = id
-		}
-		ids = ids[n:]
-		rows, err := tx.QueryContext(ctx, `SELECT `+taskViewColumns+` FROM task_views WHERE task_id IN (?`+strings.Repeat(", ?", n-1)+`)`, args...)
+		rows, err := s.q.TaskViewsGet(ctx, tx, ids[:n])
 		if err != nil {
 			return fmt.Errorf("read task views: %w", err)
 		}
-		views, err := scanTaskViews(rows)
-		if err != nil {
-			return err
-		}
-		for _, v := range views {
-			out[v.TaskID] = v
+		ids = ids[n:]
+		for _, r := range rows {
+			out[r.TaskID] = taskView(r)
 		}
 	}
 	return nil
@@ -107,8 +93,7 @@ func readTaskViews(ctx context.Context, tx *sql.Tx, ids []string, out map[string
 
 // TaskViewsCheckpoint implements projections.TaskViewStore.
 func (s *Store) TaskViewsCheckpoint(ctx context.Context, name string) (int64, error) {
-	var at int64
-	err := s.reader.QueryRowContext(ctx, `SELECT next_position FROM projection_checkpoints WHERE name = ?`, name).Scan(&at)
+	at, err := s.q.ProjectionCheckpointGet(ctx, s.rdb, name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -136,90 +121,74 @@ func (s *Store) resetTaskViews(ctx context.Context, name string) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, `DELETE FROM task_views`); err != nil {
+	if err := s.q.TaskViewsDeleteAll(ctx, tx); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO projection_checkpoints (name, next_position) VALUES (?, 0)
-		ON CONFLICT (name) DO UPDATE SET next_position = 0`, name); err != nil {
+	if err := s.q.ProjectionCheckpointReset(ctx, tx, name); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// TaskViewsList implements projections.TaskViewStore.
+// TaskViewsList implements projections.TaskViewStore. It runs on the
+// read-only pool: one range of one of the (tenant_id[, state], created_at
+// DESC, task_id DESC) indexes, in its order.
 func (s *Store) TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	query, args := taskViewsListQuery(q)
-	rows, err := s.reader.QueryContext(ctx, query, args...)
+	// The first page starts after every task: no time is stored as the
+	// largest number of microseconds.
+	after := dbsqlc.TaskViewsListParams{TenantID: q.TenantID, AfterCreatedAt: math.MaxInt64, MaxRows: int64(q.Limit)}
+	if q.After != nil {
+		after.AfterCreatedAt, after.AfterTaskID = q.After.CreatedAt.UnixMicro(), q.After.TaskID
+	}
+	var rows []dbsqlc.TaskView
+	var err error
+	if q.State == "" {
+		rows, err = s.q.TaskViewsList(ctx, s.rdb, after)
+	} else {
+		rows, err = s.q.TaskViewsListByState(ctx, s.rdb, dbsqlc.TaskViewsListByStateParams{
+			TenantID: after.TenantID, State: string(q.State), AfterCreatedAt: after.AfterCreatedAt, AfterTaskID: after.AfterTaskID, MaxRows: after.MaxRows,
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list tasks of tenant: %w", s.closedOr(err))
 	}
-	views, err := scanTaskViews(rows)
-	if err != nil {
-		return nil, fmt.Errorf("list tasks of tenant: %w", err)
-	}
-	if views == nil {
-		views = []projections.TaskView{}
+	views := make([]projections.TaskView, len(rows))
+	for i, r := range rows {
+		views[i] = taskView(r)
 	}
 	return views, nil
 }
 
-// taskViewsListQuery is the query of one page of a task list: a range of
-// one of the (tenant_id[, state], created_at DESC, task_id DESC) indexes.
-func taskViewsListQuery(q projections.TaskQuery) (string, []any) {
-	query := `SELECT ` + taskViewColumns + ` FROM task_views WHERE tenant_id = ?`
-	args := []any{q.TenantID}
-	if q.State != "" {
-		query += ` AND state = ?`
-		args = append(args, string(q.State))
+// taskView maps a row of task_views (times in unix microseconds, NULL
+// for none) to a TaskView.
+func taskView(r dbsqlc.TaskView) projections.TaskView {
+	return projections.TaskView{
+		TaskID: r.TaskID, TenantID: r.TenantID, Name: r.Name, Adapter: r.Adapter, State: domain.TaskState(r.State),
+		Attempt: int(r.Attempt), CreatedAt: time.UnixMicro(r.CreatedAt).UTC(), QueuedAt: optionalTime(r.QueuedAt),
+		StartedAt: optionalTime(r.StartedAt), EndedAt: optionalTime(r.EndedAt), LastSeq: r.LastSeq, LastPosition: r.LastPosition,
 	}
-	if q.After != nil {
-		query += ` AND (created_at, task_id) < (?, ?)`
-		args = append(args, q.After.CreatedAt.UnixMicro(), q.After.TaskID)
-	}
-	query += ` ORDER BY created_at DESC, task_id DESC LIMIT ?`
-	args = append(args, q.Limit)
-	return query, args
 }
 
-// scanTaskViews reads and closes rows.
-func scanTaskViews(rows *sql.Rows) ([]projections.TaskView, error) {
-	defer func() { _ = rows.Close() }()
-	var out []projections.TaskView
-	for rows.Next() {
-		var v projections.TaskView
-		var state string
-		var created int64
-		var started, ended, queued sql.NullInt64
-		if err := rows.Scan(&v.TaskID, &v.TenantID, &v.Name, &v.Adapter, &state, &v.Attempt, &created,
-			&started, &ended, &v.LastSeq, &v.LastPosition, &queued); err != nil {
-			return nil, fmt.Errorf("read task view: %w", err)
-		}
-		v.State = domain.TaskState(state)
-		v.CreatedAt = time.UnixMicro(created).UTC()
-		if started.Valid {
-			v.StartedAt = time.UnixMicro(started.Int64).UTC()
-		}
-		if ended.Valid {
-			v.EndedAt = time.UnixMicro(ended.Int64).UTC()
-		}
-		if queued.Valid {
-			v.QueuedAt = time.UnixMicro(queued.Int64).UTC()
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read task views: %w", err)
-	}
-	return out, nil
+// micros is t in unix microseconds.
+func micros(t time.Time) sql.NullInt64 {
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
 }
 
 // optionalMicros is t in unix microseconds, or NULL for the zero time.
-func optionalMicros(t time.Time) any {
+func optionalMicros(t time.Time) sql.NullInt64 {
 	if t.IsZero() {
-		return nil
+		return sql.NullInt64{}
 	}
-	return t.UnixMicro()
+	return micros(t)
+}
+
+// optionalTime is the time of unix microseconds, or the zero time for NULL.
+func optionalTime(us sql.NullInt64) time.Time {
+	if !us.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(us.Int64).UTC()
 }

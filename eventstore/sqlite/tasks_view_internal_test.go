@@ -1,7 +1,7 @@
 package sqlite
 
 import (
-	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,7 +10,6 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
-	"github.com/axontask/axontask/projections"
 )
 
 // TestTaskViewsListUsesIndexes: every shape of the list query is an index
@@ -22,15 +21,19 @@ func TestTaskViewsListUsesIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	after := &projections.TaskCursor{CreatedAt: time.Now(), TaskID: "x"}
-	for _, q := range []projections.TaskQuery{
-		{TenantID: "t", Limit: 10},
-		{TenantID: "t", Limit: 10, State: domain.StateRunning},
-		{TenantID: "t", Limit: 10, After: after},
-		{TenantID: "t", Limit: 10, State: domain.StateRunning, After: after},
+	// The first page and a later one, of every state and of one.
+	after := time.Now().UnixMicro()
+	for _, tc := range []struct {
+		query string
+		args  []any
+	}{
+		{dbsqlc.TaskViewsList, []any{"t", int64(math.MaxInt64), "", 10}},
+		{dbsqlc.TaskViewsListByState, []any{"t", string(domain.StateRunning), int64(math.MaxInt64), "", 10}},
+		{dbsqlc.TaskViewsList, []any{"t", after, "x", 10}},
+		{dbsqlc.TaskViewsListByState, []any{"t", string(domain.StateRunning), after, "x", 10}},
 	} {
-		query, args := taskViewsListQuery(q)
-		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		query := tc.query
+		rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, tc.args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,10 +66,7 @@ func TestStaleQueuedTasksUsesIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	query := queryOf(t, s, func(ctx context.Context, q *dbsqlc.Queries, db dbsqlc.DBTX) error {
-		_, err := q.TaskViewsStaleQueued(ctx, db, dbsqlc.TaskViewsStaleQueuedParams{})
-		return err
-	})
+	query := dbsqlc.TaskViewsStaleQueued
 	rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, time.Now().UnixMicro(), 100)
 	if err != nil {
 		t.Fatal(err)

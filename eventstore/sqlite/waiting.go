@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -91,7 +90,7 @@ func (s *Store) TaskViewsStaleQueued(ctx context.Context, queuedBefore time.Time
 	if err != nil {
 		return nil, fmt.Errorf("list stale queued tasks: %w", err)
 	}
-	rows, err := s.q.TaskViewsStaleQueued(ctx, s.rdb, dbsqlc.TaskViewsStaleQueuedParams{QueuedBefore: sql.NullInt64{Int64: cutoff.UnixMicro(), Valid: true}, MaxRows: int64(limit)})
+	rows, err := s.q.TaskViewsStaleQueued(ctx, s.rdb, dbsqlc.TaskViewsStaleQueuedParams{QueuedBefore: micros(cutoff), MaxRows: int64(limit)})
 	out, err := waitingTasks(rows, err, func(r dbsqlc.TaskViewsStaleQueuedRow) (string, string, int64) {
 		return r.TaskID, r.TenantID, r.QueuedAt.Int64 // queued rows have a queued_at
 	})

@@ -9,14 +9,14 @@ import (
 	"context"
 )
 
-const aPIKeyUsageGet = `-- name: APIKeyUsageGet :many
+const APIKeyUsageGet = `-- name: APIKeyUsageGet :many
 SELECT key_id, last_used_at FROM api_key_usage
 WHERE key_id IN (SELECT value FROM json_each(CAST(?1 AS TEXT)))
 `
 
 // Takes the ids as one JSON array.
 func (q *Queries) APIKeyUsageGet(ctx context.Context, db DBTX, keyIds string) ([]APIKeyUsage, error) {
-	rows, err := db.QueryContext(ctx, aPIKeyUsageGet, keyIds)
+	rows, err := db.QueryContext(ctx, APIKeyUsageGet, keyIds)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (q *Queries) APIKeyUsageGet(ctx context.Context, db DBTX, keyIds string) ([
 	return items, nil
 }
 
-const aPIKeyUsageUpsert = `-- name: APIKeyUsageUpsert :exec
+const APIKeyUsageUpsert = `-- name: APIKeyUsageUpsert :exec
 INSERT INTO api_key_usage (key_id, last_used_at)
 SELECT key, value FROM json_each(CAST(?1 AS TEXT)) WHERE true
 ON CONFLICT (key_id) DO UPDATE SET last_used_at = excluded.last_used_at
@@ -49,6 +49,6 @@ WHERE excluded.last_used_at > api_key_usage.last_used_at
 // true lets SQLite parse the upsert of a SELECT; a row is rewritten only
 // when its time moves forward.
 func (q *Queries) APIKeyUsageUpsert(ctx context.Context, db DBTX, uses string) error {
-	_, err := db.ExecContext(ctx, aPIKeyUsageUpsert, uses)
+	_, err := db.ExecContext(ctx, APIKeyUsageUpsert, uses)
 	return err
 }

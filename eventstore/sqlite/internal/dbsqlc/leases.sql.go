@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const leaseDrop = `-- name: LeaseDrop :exec
+const LeaseDrop = `-- name: LeaseDrop :exec
 DELETE FROM task_leases WHERE task_id = ?1 AND attempt = ?2
 `
 
@@ -19,22 +19,22 @@ type LeaseDropParams struct {
 }
 
 func (q *Queries) LeaseDrop(ctx context.Context, db DBTX, arg LeaseDropParams) error {
-	_, err := db.ExecContext(ctx, leaseDrop, arg.TaskID, arg.Attempt)
+	_, err := db.ExecContext(ctx, LeaseDrop, arg.TaskID, arg.Attempt)
 	return err
 }
 
-const leaseExists = `-- name: LeaseExists :one
+const LeaseExists = `-- name: LeaseExists :one
 SELECT EXISTS (SELECT 1 FROM task_leases WHERE task_id = ?1)
 `
 
 func (q *Queries) LeaseExists(ctx context.Context, db DBTX, taskID string) (bool, error) {
-	row := db.QueryRowContext(ctx, leaseExists, taskID)
+	row := db.QueryRowContext(ctx, LeaseExists, taskID)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
 }
 
-const leasePut = `-- name: LeasePut :exec
+const LeasePut = `-- name: LeasePut :exec
 INSERT INTO task_leases (task_id, tenant_id, worker_id, attempt, expires_at)
 VALUES (?1, ?2, ?3, ?4, ?5)
 ON CONFLICT (task_id) DO UPDATE SET tenant_id = excluded.tenant_id, worker_id = excluded.worker_id,
@@ -50,7 +50,7 @@ type LeasePutParams struct {
 }
 
 func (q *Queries) LeasePut(ctx context.Context, db DBTX, arg LeasePutParams) error {
-	_, err := db.ExecContext(ctx, leasePut,
+	_, err := db.ExecContext(ctx, LeasePut,
 		arg.TaskID,
 		arg.TenantID,
 		arg.WorkerID,
@@ -60,7 +60,7 @@ func (q *Queries) LeasePut(ctx context.Context, db DBTX, arg LeasePutParams) err
 	return err
 }
 
-const leasePutWithin = `-- name: LeasePutWithin :execrows
+const LeasePutWithin = `-- name: LeasePutWithin :execrows
 INSERT INTO task_leases (task_id, tenant_id, worker_id, attempt, expires_at)
 SELECT ?1, ?2, ?3, ?4, ?5
 WHERE (SELECT count(*) FROM task_leases t WHERE t.tenant_id = ?2) < CAST(?6 AS INTEGER)
@@ -80,7 +80,7 @@ type LeasePutWithinParams struct {
 // expired ones counted, and the task has none; otherwise it affects no
 // row. Exact only inside a write transaction.
 func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg LeasePutWithinParams) (int64, error) {
-	result, err := db.ExecContext(ctx, leasePutWithin,
+	result, err := db.ExecContext(ctx, LeasePutWithin,
 		arg.TaskID,
 		arg.TenantID,
 		arg.WorkerID,
@@ -94,7 +94,7 @@ func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg LeasePutWithi
 	return result.RowsAffected()
 }
 
-const leaseRenew = `-- name: LeaseRenew :execrows
+const LeaseRenew = `-- name: LeaseRenew :execrows
 UPDATE task_leases SET expires_at = ?1
 WHERE task_id = ?2 AND worker_id = ?3 AND attempt = ?4
 `
@@ -107,7 +107,7 @@ type LeaseRenewParams struct {
 }
 
 func (q *Queries) LeaseRenew(ctx context.Context, db DBTX, arg LeaseRenewParams) (int64, error) {
-	result, err := db.ExecContext(ctx, leaseRenew,
+	result, err := db.ExecContext(ctx, LeaseRenew,
 		arg.ExpiresAt,
 		arg.TaskID,
 		arg.WorkerID,
@@ -119,7 +119,7 @@ func (q *Queries) LeaseRenew(ctx context.Context, db DBTX, arg LeaseRenewParams)
 	return result.RowsAffected()
 }
 
-const leasesExpired = `-- name: LeasesExpired :many
+const LeasesExpired = `-- name: LeasesExpired :many
 SELECT task_id, tenant_id, worker_id, attempt, expires_at
 FROM task_leases WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2
 `
@@ -130,7 +130,7 @@ type LeasesExpiredParams struct {
 }
 
 func (q *Queries) LeasesExpired(ctx context.Context, db DBTX, arg LeasesExpiredParams) ([]TaskLease, error) {
-	rows, err := db.QueryContext(ctx, leasesExpired, arg.Now, arg.MaxRows)
+	rows, err := db.QueryContext(ctx, LeasesExpired, arg.Now, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

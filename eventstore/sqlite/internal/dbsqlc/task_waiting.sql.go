@@ -10,7 +10,7 @@ import (
 	"database/sql"
 )
 
-const taskViewsStaleQueued = `-- name: TaskViewsStaleQueued :many
+const TaskViewsStaleQueued = `-- name: TaskViewsStaleQueued :many
 SELECT v.task_id, v.tenant_id, v.queued_at FROM task_views v
 WHERE v.state = 'queued' AND v.queued_at < ?1
     AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = v.task_id)
@@ -36,7 +36,7 @@ type TaskViewsStaleQueuedRow struct {
 // row. The literal 'queued' repeats the index's predicate, without which
 // SQLite does not use it.
 func (q *Queries) TaskViewsStaleQueued(ctx context.Context, db DBTX, arg TaskViewsStaleQueuedParams) ([]TaskViewsStaleQueuedRow, error) {
-	rows, err := db.QueryContext(ctx, taskViewsStaleQueued, arg.QueuedBefore, arg.MaxRows)
+	rows, err := db.QueryContext(ctx, TaskViewsStaleQueued, arg.QueuedBefore, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -58,14 +58,14 @@ func (q *Queries) TaskViewsStaleQueued(ctx context.Context, db DBTX, arg TaskVie
 	return items, nil
 }
 
-const taskWaitingList = `-- name: TaskWaitingList :many
+const TaskWaitingList = `-- name: TaskWaitingList :many
 SELECT task_id, tenant_id, since FROM task_waiting
 ORDER BY since, task_id LIMIT ?1
 `
 
 // The oldest waiting tasks, through task_waiting_since_idx.
 func (q *Queries) TaskWaitingList(ctx context.Context, db DBTX, maxRows int64) ([]TaskWaiting, error) {
-	rows, err := db.QueryContext(ctx, taskWaitingList, maxRows)
+	rows, err := db.QueryContext(ctx, TaskWaitingList, maxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (q *Queries) TaskWaitingList(ctx context.Context, db DBTX, maxRows int64) (
 	return items, nil
 }
 
-const taskWaitingListByTenant = `-- name: TaskWaitingListByTenant :many
+const TaskWaitingListByTenant = `-- name: TaskWaitingListByTenant :many
 SELECT task_id, tenant_id, since FROM task_waiting
 WHERE tenant_id = ?1 ORDER BY since, task_id LIMIT ?2
 `
@@ -100,7 +100,7 @@ type TaskWaitingListByTenantParams struct {
 // The oldest waiting tasks of one tenant, through
 // task_waiting_tenant_since_idx.
 func (q *Queries) TaskWaitingListByTenant(ctx context.Context, db DBTX, arg TaskWaitingListByTenantParams) ([]TaskWaiting, error) {
-	rows, err := db.QueryContext(ctx, taskWaitingListByTenant, arg.TenantID, arg.MaxRows)
+	rows, err := db.QueryContext(ctx, TaskWaitingListByTenant, arg.TenantID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (q *Queries) TaskWaitingListByTenant(ctx context.Context, db DBTX, arg Task
 	return items, nil
 }
 
-const taskWaitingMark = `-- name: TaskWaitingMark :exec
+const TaskWaitingMark = `-- name: TaskWaitingMark :exec
 INSERT INTO task_waiting (task_id, tenant_id, since) VALUES (?1, ?2, ?3)
 ON CONFLICT (task_id) DO NOTHING
 `
@@ -136,15 +136,15 @@ type TaskWaitingMarkParams struct {
 // Records that a task waits; a task already marked keeps its row (its
 // first since).
 func (q *Queries) TaskWaitingMark(ctx context.Context, db DBTX, arg TaskWaitingMarkParams) error {
-	_, err := db.ExecContext(ctx, taskWaitingMark, arg.TaskID, arg.TenantID, arg.Since)
+	_, err := db.ExecContext(ctx, TaskWaitingMark, arg.TaskID, arg.TenantID, arg.Since)
 	return err
 }
 
-const taskWaitingUnmark = `-- name: TaskWaitingUnmark :exec
+const TaskWaitingUnmark = `-- name: TaskWaitingUnmark :exec
 DELETE FROM task_waiting WHERE task_id = ?1
 `
 
 func (q *Queries) TaskWaitingUnmark(ctx context.Context, db DBTX, taskID string) error {
-	_, err := db.ExecContext(ctx, taskWaitingUnmark, taskID)
+	_, err := db.ExecContext(ctx, TaskWaitingUnmark, taskID)
 	return err
 }

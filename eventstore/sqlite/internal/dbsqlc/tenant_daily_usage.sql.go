@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const tenantDailyUsageGet = `-- name: TenantDailyUsageGet :one
+const TenantDailyUsageGet = `-- name: TenantDailyUsageGet :one
 SELECT tasks FROM tenant_daily_usage WHERE tenant_id = ?1 AND day = ?2
 `
 
@@ -19,14 +19,13 @@ type TenantDailyUsageGetParams struct {
 }
 
 func (q *Queries) TenantDailyUsageGet(ctx context.Context, db DBTX, arg TenantDailyUsageGetParams) (int64, error) {
-	row := db.QueryRowContext(ctx, tenantDailyUsageGet, arg.TenantID, arg.Day)
+	row := db.QueryRowContext(ctx, TenantDailyUsageGet, arg.TenantID, arg.Day)
 	var tasks int64
 	err := row.Scan(&tasks)
 	return tasks, err
 }
 
-const tenantDailyUsageRelease = `-- name: TenantDailyUsageRelease :exec
-
+const TenantDailyUsageRelease = `-- name: TenantDailyUsageRelease :exec
 UPDATE tenant_daily_usage SET tasks = tasks - 1
 WHERE tenant_id = ?1 AND day = ?2 AND tasks > 0
 `
@@ -36,11 +35,8 @@ type TenantDailyUsageReleaseParams struct {
 	Day      string
 }
 
-// TenantDailyUsageReserve is hand-written in eventstore/sqlite/queries.go:
-// sqlc's SQLite engine does not bind a parameter inside an upsert's
-// DO UPDATE ... WHERE clause (its limit), and would leave it unbound.
 // Counts one task start fewer, never below 0.
 func (q *Queries) TenantDailyUsageRelease(ctx context.Context, db DBTX, arg TenantDailyUsageReleaseParams) error {
-	_, err := db.ExecContext(ctx, tenantDailyUsageRelease, arg.TenantID, arg.Day)
+	_, err := db.ExecContext(ctx, TenantDailyUsageRelease, arg.TenantID, arg.Day)
 	return err
 }
