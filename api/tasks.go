@@ -90,12 +90,16 @@ type ResumeRequest struct {
 	LastSeq int64 `json:"last_seq"`
 }
 
-// EventPage answers GET /v1/tasks/{id}/events. Each event is the envelope
-// of domain.Event.AppendJSON, with every field its hash chain needs.
-// NextSeq is the since_seq of the next page; Ended says no event will
-// follow it.
+// EventPage answers GET /v1/tasks/{id}/events.
 type EventPage struct {
-	Events  []json.RawMessage `json:"events"`
-	NextSeq int64             `json:"next_seq"`
-	Ended   bool              `json:"ended"`
+	// Events are in seq order, each in domain.Event's JSON form (the
+	// envelope of AppendJSON), with every field its hash chain needs and
+	// a feed position where the server has sealed it (domain.NoPosition
+	// otherwise). Never null.
+	Events []domain.Event `json:"events"`
+	// NextSeq is the since_seq of the next page: the last event's seq, or
+	// the request's since_seq when the page is empty.
+	NextSeq int64 `json:"next_seq"`
+	// Ended says that no event follows the page: the task has ended.
+	Ended bool `json:"ended"`
 }

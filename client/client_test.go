@@ -186,7 +186,7 @@ func TestStartStreamStatusEvents(t *testing.T) {
 		}
 
 		var paged []domain.Event
-		page := client.EventPage{}
+		page := api.EventPage{}
 		for !page.Ended {
 			if page, err = c.TaskEvents(t.Context(), st.TaskID, client.EventsOptions{SinceSeq: page.NextSeq, Limit: 4}); err != nil {
 				t.Fatal(err)

@@ -182,18 +182,6 @@ type EventsOptions struct {
 	ResumeToken string
 }
 
-// EventPage is a page of a task's events.
-type EventPage struct {
-	// Events are in seq order, with feed positions where the server has
-	// sealed them (domain.NoPosition otherwise).
-	Events []domain.Event
-	// NextSeq is the SinceSeq of the next page: the last event's seq, or
-	// the request's SinceSeq when the page is empty.
-	NextSeq int64
-	// Ended says that no event follows the page: the task has ended.
-	Ended bool
-}
-
 // defaultEventsLimit is the server's page size without a limit.
 const defaultEventsLimit = 100
 
@@ -206,9 +194,9 @@ const defaultEventsLimit = 100
 // payload holding <, > or & arrives re-escaped; TaskEvents restores such a
 // payload to its RFC 8785 canonical form, which is the value's one form and
 // the bytes the server digested.
-func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOptions) (EventPage, error) {
+func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOptions) (api.EventPage, error) {
 	if opts.SinceSeq < 0 || opts.Limit < 0 {
-		return EventPage{}, fmt.Errorf("axontask client: events since %d, limit %d: neither may be negative", opts.SinceSeq, opts.Limit)
+		return api.EventPage{}, fmt.Errorf("axontask client: events since %d, limit %d: neither may be negative", opts.SinceSeq, opts.Limit)
 	}
 	q := url.Values{"since_seq": {strconv.FormatInt(opts.SinceSeq, 10)}}
 	limit := defaultEventsLimit
@@ -219,21 +207,17 @@ func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOp
 	if opts.ResumeToken != "" {
 		q.Set("token", opts.ResumeToken)
 	}
-	var out api.EventPage
+	var page api.EventPage
 	bound := int64(min(limit, 1000))*maxEventBytes + 64<<10
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks/" + taskID.String() + "/events", query: q}, &out, bound); err != nil {
-		return EventPage{}, err
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks/" + taskID.String() + "/events", query: q}, &page, bound); err != nil {
+		return api.EventPage{}, err
 	}
-	page := EventPage{Events: make([]domain.Event, len(out.Events)), NextSeq: out.NextSeq, Ended: out.Ended}
-	for i, raw := range out.Events {
+	for i := range page.Events {
 		e := &page.Events[i]
-		if err := e.UnmarshalJSON(raw); err != nil {
-			return EventPage{}, fmt.Errorf("axontask client: events of task %s: event %d: %w", taskID, i, err)
-		}
 		if e.Payload != nil && !integrity.IsCanonical(e.Payload) {
 			canonical, err := integrity.CanonicalPayload(e.Payload)
 			if err != nil {
-				return EventPage{}, fmt.Errorf("axontask client: events of task %s: seq %d: %w", taskID, e.Seq, err)
+				return api.EventPage{}, fmt.Errorf("axontask client: events of task %s: seq %d: %w", taskID, e.Seq, err)
 			}
 			e.Payload = canonical
 		}
