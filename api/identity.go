@@ -1,6 +1,12 @@
 package api
 
-import "github.com/axontask/axontask/domain"
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+)
 
 // RegisterRequest is the body of POST /v1/auth/register.
 type RegisterRequest struct {
@@ -23,18 +29,35 @@ type RefreshRequest struct {
 }
 
 // Tokens answer register, login and refresh: a user's credentials in one
-// tenant. Both tokens are secrets.
+// tenant. Both tokens are secrets: String and LogValue leave them out.
 type Tokens struct {
-	AccessToken  string `json:"access_token"`
+	// AccessToken is a short-lived bearer credential (a JWT).
+	AccessToken string `json:"access_token"`
+	// RefreshToken gets the next Tokens from POST /v1/auth/refresh; each
+	// works once.
 	RefreshToken string `json:"refresh_token"`
 	// TokenType is "Bearer".
 	TokenType string `json:"token_type"`
-	// ExpiresIn is the access token's lifetime, in seconds.
-	ExpiresIn int64       `json:"expires_in"`
-	UserID    string      `json:"user_id"`
-	TenantID  string      `json:"tenant_id"`
-	Role      domain.Role `json:"role"`
+	// ExpiresIn is the access token's lifetime, in seconds (Lifetime).
+	ExpiresIn int64 `json:"expires_in"`
+	// UserID, TenantID and Role are who signed in, where, as what.
+	UserID   string      `json:"user_id"`
+	TenantID string      `json:"tenant_id"`
+	Role     domain.Role `json:"role"`
 }
+
+// Lifetime is ExpiresIn as a duration: how long the access token works
+// from when it was issued.
+func (t Tokens) Lifetime() time.Duration { return time.Duration(t.ExpiresIn) * time.Second }
+
+// String describes t without its tokens, so that printing or logging it
+// leaks nothing.
+func (t Tokens) String() string {
+	return fmt.Sprintf("{user %s, tenant %s, role %s, expires in %s, tokens redacted}", t.UserID, t.TenantID, t.Role, t.Lifetime())
+}
+
+// LogValue logs t as String does (slog.LogValuer).
+func (t Tokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // CreateKeyRequest is the body of POST /v1/api-keys.
 type CreateKeyRequest struct {
@@ -42,21 +65,33 @@ type CreateKeyRequest struct {
 	Scopes []domain.Scope `json:"scopes"`
 }
 
-// Key describes an API key. Key, the plaintext, is there only in the
-// answer of POST /v1/api-keys, once.
+// Key describes an API key. String and LogValue leave its plaintext out.
 type Key struct {
-	ID     string `json:"id"`
-	Key    string `json:"key,omitempty"`
-	Name   string `json:"name"`
+	ID string `json:"id"`
+	// Key is the plaintext (axt_…), there only in the answer of POST
+	// /v1/api-keys, once: a secret, to store as one.
+	Key  string `json:"key,omitempty"`
+	Name string `json:"name"`
+	// Prefix is the key's public part (axt_<prefix>_…), to recognize it.
 	Prefix string `json:"prefix"`
 	// Scopes is never null.
 	Scopes []domain.Scope `json:"scopes"`
 	// CreatedBy is the id of the user who created it.
 	CreatedBy string `json:"created_by"`
 	CreatedAt Time   `json:"created_at"`
-	// LastUsedAt is null if the key was never used; it may lag.
+	// LastUsedAt is null if the key was never used; it is written every
+	// 30 s, so it may lag.
 	LastUsedAt Time `json:"last_used_at"`
 }
+
+// String describes k without its plaintext, so that printing or logging
+// it leaks nothing.
+func (k Key) String() string {
+	return fmt.Sprintf("{API key %s %q, prefix %s, scopes %v, key redacted}", k.ID, k.Name, k.Prefix, k.Scopes)
+}
+
+// LogValue logs k as String does (slog.LogValuer).
+func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // KeyList answers GET /v1/api-keys.
 type KeyList struct {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
+	"log/slog"
 
 	"github.com/google/uuid"
 
@@ -25,12 +27,23 @@ type StartTaskRequest struct {
 // StartedTask answers POST /mcp/start_task (201).
 type StartedTask struct {
 	TaskID uuid.UUID `json:"task_id"`
-	// StreamURL is the path of the task's SSE stream.
+	// StreamURL is the path of the task's SSE stream, relative to the
+	// API's base URL.
 	StreamURL string `json:"stream_url"`
-	// ResumeToken grants read-only access to this one task (?token=); it
-	// does not expire: it is a credential.
+	// ResumeToken grants read-only access to this one task (?token=):
+	// its status, stream and events. It does not expire: it is a
+	// credential, which String and LogValue leave out.
 	ResumeToken string `json:"resume_token"`
 }
+
+// String describes t without its resume token, so that printing or
+// logging it leaks nothing.
+func (t StartedTask) String() string {
+	return fmt.Sprintf("{task %s, stream %s, resume token redacted}", t.TaskID, t.StreamURL)
+}
+
+// LogValue logs t as String does (slog.LogValuer).
+func (t StartedTask) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // Task is a task as GET /mcp/tasks/{id}/status answers it (read from the
 // event log) and as GET /v1/tasks lists it (from the task list read
@@ -40,24 +53,29 @@ type Task struct {
 	TaskID  uuid.UUID      `json:"task_id"`
 	Name    string         `json:"name,omitempty"`
 	Adapter domain.Adapter `json:"adapter,omitempty"`
-	// State is created, queued, running or a terminal state.
+	// State is created, queued, running or a terminal state (succeeded,
+	// failed, canceled, timed_out; see domain.TaskState.Terminal).
 	State domain.TaskState `json:"state"`
 	// Attempt counts the runs (more than 1 after a worker died).
-	Attempt   int   `json:"attempt"`
-	CreatedAt Time  `json:"created_at"`
-	StartedAt Time  `json:"started_at"`
-	EndedAt   Time  `json:"ended_at"`
-	LastSeq   int64 `json:"last_seq"`
+	Attempt int `json:"attempt"`
+	// CreatedAt, StartedAt and EndedAt are zero (null) until the task
+	// gets there.
+	CreatedAt Time `json:"created_at"`
+	StartedAt Time `json:"started_at"`
+	EndedAt   Time `json:"ended_at"`
+	// LastSeq is the seq of the task's last event.
+	LastSeq int64 `json:"last_seq"`
 	// WaitingReason says why a queued task has not started (its tenant
 	// runs as many tasks as its plan allows).
 	WaitingReason string `json:"waiting_reason,omitempty"`
 }
 
-// TaskPage answers GET /v1/tasks: tasks newest first. NextCursor, when not
-// null, is the ?cursor= of the next page; a full page always has one, so
-// the last page may be empty.
+// TaskPage answers GET /v1/tasks.
 type TaskPage struct {
-	Tasks      []Task  `json:"tasks"`
+	// Tasks are newest first.
+	Tasks []Task `json:"tasks"`
+	// NextCursor, when not nil (null), is the ?cursor= of the next page; a
+	// full page always has one, so the last page may be empty.
 	NextCursor *string `json:"next_cursor"`
 }
 
@@ -72,12 +90,16 @@ type ResumeRequest struct {
 	LastSeq int64 `json:"last_seq"`
 }
 
-// EventPage answers GET /v1/tasks/{id}/events. Each event is the envelope
-// of domain.Event.AppendJSON, with every field its hash chain needs.
-// NextSeq is the since_seq of the next page; Ended says no event will
-// follow it.
+// EventPage answers GET /v1/tasks/{id}/events.
 type EventPage struct {
-	Events  []json.RawMessage `json:"events"`
-	NextSeq int64             `json:"next_seq"`
-	Ended   bool              `json:"ended"`
+	// Events are in seq order, each in domain.Event's JSON form (the
+	// envelope of AppendJSON), with every field its hash chain needs and
+	// a feed position where the server has sealed it (domain.NoPosition
+	// otherwise). Never null.
+	Events []domain.Event `json:"events"`
+	// NextSeq is the since_seq of the next page: the last event's seq, or
+	// the request's since_seq when the page is empty.
+	NextSeq int64 `json:"next_seq"`
+	// Ended says that no event follows the page: the task has ended.
+	Ended bool `json:"ended"`
 }

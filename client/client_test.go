@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/integrity"
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 var mockArgs = map[string]int{"steps": 3, "interval_ms": 5}
 
 // start starts a mock task with args.
-func start(t *testing.T, c *client.Client, args any) client.StartedTask {
+func start(t *testing.T, c *client.Client, args any) api.StartedTask {
 	t.Helper()
 	st, err := c.StartTask(t.Context(), client.StartTaskRequest{Name: "t", Adapter: domain.AdapterMock, Args: args, Timeout: time.Minute})
 	if err != nil {
@@ -180,12 +181,12 @@ func TestStartStreamStatusEvents(t *testing.T) {
 		}
 		if status.TaskID != st.TaskID || status.State != domain.StateSucceeded || status.Attempt != 1 ||
 			status.LastSeq != int64(len(streamed)) || status.CreatedAt.IsZero() || status.StartedAt.IsZero() ||
-			status.EndedAt.Before(status.StartedAt) || status.WaitingReason != "" {
+			status.EndedAt.Before(status.StartedAt.Time) || status.WaitingReason != "" {
 			t.Fatalf("status %+v", status)
 		}
 
 		var paged []domain.Event
-		page := client.EventPage{}
+		page := api.EventPage{}
 		for !page.Ended {
 			if page, err = c.TaskEvents(t.Context(), st.TaskID, client.EventsOptions{SinceSeq: page.NextSeq, Limit: 4}); err != nil {
 				t.Fatal(err)
@@ -407,7 +408,7 @@ func TestListTasks(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 
-		var got []client.Task
+		var got []api.Task
 		for task, err := range c.AllTasks(ctx, client.ListTasksOptions{Limit: 2}) {
 			if err != nil {
 				t.Fatal(err)
@@ -428,7 +429,7 @@ func TestListTasks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(first.Tasks) != 2 || first.NextCursor == "" {
+		if len(first.Tasks) != 2 || first.NextCursor == nil {
 			t.Fatalf("first page %+v", first)
 		}
 		for _, err := range c.AllTasks(ctx, client.ListTasksOptions{Limit: 1}) {
@@ -437,7 +438,7 @@ func TestListTasks(t *testing.T) {
 			}
 			break // stopping early must not panic
 		}
-		if page, err := c.ListTasks(ctx, client.ListTasksOptions{State: domain.StateRunning}); err != nil || len(page.Tasks) != 0 || page.NextCursor != "" {
+		if page, err := c.ListTasks(ctx, client.ListTasksOptions{State: domain.StateRunning}); err != nil || len(page.Tasks) != 0 || page.NextCursor != nil {
 			t.Fatalf("running tasks: %+v, %v", page, err)
 		}
 		if other, err := b.client(t, tenantB).ListTasks(ctx, client.ListTasksOptions{}); err != nil || len(other.Tasks) != 0 {

@@ -7,6 +7,12 @@
 // context, which is the only timeout: the Client sets none, because streams
 // last as long as their tasks.
 //
+// Calls take and return the API's wire types of package api, the very types
+// the server encodes (api.Task, api.TaskPage, api.StartedTask, api.Tokens,
+// api.Key, api.EventPage, …): there is no second form of a resource to
+// convert. Those holding a secret (a resume token, tokens, a key's
+// plaintext) print and log without it.
+//
 // Every answer that is not 2xx is an *APIError, parsed from the server's
 // application/problem+json body; test for the common cases with errors.Is
 // and the sentinels ErrNotFound, ErrUnauthenticated, ErrForbidden,

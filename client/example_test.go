@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 )
@@ -133,7 +134,7 @@ func ExampleClient_TaskEvents() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var page client.EventPage
+	var page api.EventPage
 	for !page.Ended {
 		if page, err = c.TaskEvents(ctx, task.TaskID, client.EventsOptions{SinceSeq: page.NextSeq, Limit: 100}); err != nil {
 			log.Fatal(err)

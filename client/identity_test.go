@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/ratelimit"
@@ -38,32 +39,32 @@ func TestSessions(t *testing.T) {
 	forEachStore(t, serverOpts{}, func(t *testing.T, b *bundle) {
 		ctx := t.Context()
 		c := b.client(t, "")
-		reg, err := c.Register(ctx, client.RegisterRequest{Email: "Ada@example.com", Password: testPassword, TenantName: "Acme"})
+		reg, err := c.Register(ctx, api.RegisterRequest{Email: "Ada@example.com", Password: testPassword, TenantName: "Acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reg.AccessToken == "" || reg.RefreshToken == "" || reg.TokenType != "Bearer" || reg.ExpiresIn <= 0 || reg.ExpiresIn > time.Minute ||
+		if reg.AccessToken == "" || reg.RefreshToken == "" || reg.TokenType != "Bearer" || reg.Lifetime() <= 0 || reg.Lifetime() > time.Minute ||
 			reg.UserID == "" || reg.TenantID == "" || reg.Role != domain.RoleOwner {
 			t.Fatalf("registered %+v", reg)
 		}
 		checkPrintsNoSecret(t, reg, reg.AccessToken, reg.RefreshToken)
-		_, err = c.Register(ctx, client.RegisterRequest{Email: "ada@example.com", Password: testPassword, TenantName: "Other"})
+		_, err = c.Register(ctx, api.RegisterRequest{Email: "ada@example.com", Password: testPassword, TenantName: "Other"})
 		if !errors.Is(err, client.ErrConflict) || apiError(t, err, 409).Field != "email" {
 			t.Fatalf("registering a taken address: %v", err)
 		}
-		_, err = c.Register(ctx, client.RegisterRequest{Email: "bob@example.com", Password: "short", TenantName: "Bob"})
+		_, err = c.Register(ctx, api.RegisterRequest{Email: "bob@example.com", Password: "short", TenantName: "Bob"})
 		if !errors.Is(err, client.ErrInvalidInput) || apiError(t, err, 400).Field != "password" {
 			t.Fatalf("registering with a short password: %v", err)
 		}
 
-		login, err := c.Login(ctx, client.LoginRequest{Email: "ada@example.com", Password: testPassword})
+		login, err := c.Login(ctx, api.LoginRequest{Email: "ada@example.com", Password: testPassword})
 		if err != nil || login.TenantID != reg.TenantID || login.UserID != reg.UserID {
 			t.Fatalf("login: %+v, %v", login, err)
 		}
-		if _, err := c.Login(ctx, client.LoginRequest{Email: "ada@example.com", Password: "wrong password"}); !errors.Is(err, client.ErrUnauthenticated) {
+		if _, err := c.Login(ctx, api.LoginRequest{Email: "ada@example.com", Password: "wrong password"}); !errors.Is(err, client.ErrUnauthenticated) {
 			t.Fatalf("login with a wrong password: %v", err)
 		}
-		if _, err := c.Login(ctx, client.LoginRequest{Email: "ada@example.com", Password: testPassword, TenantID: b.owners[tenantB].TenantID}); !errors.Is(err, client.ErrUnauthenticated) {
+		if _, err := c.Login(ctx, api.LoginRequest{Email: "ada@example.com", Password: testPassword, TenantID: b.owners[tenantB].TenantID}); !errors.Is(err, client.ErrUnauthenticated) {
 			t.Fatalf("login to a tenant of others: %v", err)
 		}
 
@@ -115,14 +116,14 @@ func TestAPIKeys(t *testing.T) {
 		}
 		if key.Key == "" || key.ID == "" || key.Name != "reader" || key.Prefix == "" || !slices.Equal(key.Scopes, []domain.Scope{domain.ScopeTasksRead}) ||
 			key.CreatedBy != b.owners[tenantA].UserID || key.CreatedAt.IsZero() || !key.LastUsedAt.IsZero() {
-			t.Fatalf("created %+v", key.APIKey)
+			t.Fatalf("created %+v", key)
 		}
 		checkPrintsNoSecret(t, key, key.Key)
 		keys, err := owner.ListAPIKeys(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i := slices.IndexFunc(keys, func(k client.APIKey) bool { return k.ID == key.ID }); i < 0 || keys[i].Prefix != key.Prefix {
+		if i := slices.IndexFunc(keys, func(k api.Key) bool { return k.ID == key.ID }); i < 0 || keys[i].Prefix != key.Prefix {
 			t.Fatalf("the list %+v lacks key %s", keys, key.ID)
 		}
 
@@ -171,7 +172,7 @@ func TestMembers(t *testing.T) {
 	forEachStore(t, serverOpts{}, func(t *testing.T, b *bundle) {
 		ctx := t.Context()
 		anonymous := b.client(t, "")
-		bob, err := anonymous.Register(ctx, client.RegisterRequest{Email: "bob@example.com", Password: testPassword, TenantName: "Bob's"})
+		bob, err := anonymous.Register(ctx, api.RegisterRequest{Email: "bob@example.com", Password: testPassword, TenantName: "Bob's"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +183,7 @@ func TestMembers(t *testing.T) {
 		tenantID := b.owners[tenantA].TenantID
 
 		m, err := owner.AddMember(ctx, "bob@example.com", domain.RoleMember)
-		if err != nil || m != (client.Membership{UserID: bob.UserID, TenantID: tenantID, Role: domain.RoleMember}) {
+		if err != nil || m != (api.Membership{UserID: bob.UserID, TenantID: tenantID, Role: domain.RoleMember}) {
 			t.Fatalf("add: %+v, %v", m, err)
 		}
 		if _, err := owner.AddMember(ctx, "bob@example.com", domain.RoleMember); !errors.Is(err, client.ErrConflict) {
@@ -198,12 +199,12 @@ func TestMembers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Contains(members, client.Member{UserID: bob.UserID, Email: "bob@example.com", Role: domain.RoleMember}) || len(members) != 2 {
+		if !slices.Contains(members, api.Member{UserID: bob.UserID, Email: "bob@example.com", Role: domain.RoleMember}) || len(members) != 2 {
 			t.Fatalf("members %+v", members)
 		}
 
 		// Bob signs in to tenant A, as a member, who may not manage members.
-		inA, err := anonymous.Login(ctx, client.LoginRequest{Email: "bob@example.com", Password: testPassword, TenantID: tenantID})
+		inA, err := anonymous.Login(ctx, api.LoginRequest{Email: "bob@example.com", Password: testPassword, TenantID: tenantID})
 		if err != nil || inA.TenantID != tenantID || inA.Role != domain.RoleMember {
 			t.Fatalf("bob's login to tenant A: %+v, %v", inA, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,7 +18,9 @@ import (
 	"github.com/axontask/axontask/integrity"
 )
 
-// StartTaskRequest describes a task to start.
+// StartTaskRequest describes a task to start: the body of the call
+// (api.StartTaskRequest), with Go types for its arguments and timeout, and
+// the call's idempotency key.
 type StartTaskRequest struct {
 	// Name is 1–200 bytes without control characters.
 	Name string
@@ -39,33 +40,13 @@ type StartTaskRequest struct {
 	IdempotencyKey string
 }
 
-// StartedTask is the answer to StartTask.
-type StartedTask struct {
-	// TaskID identifies the task.
-	TaskID uuid.UUID
-	// StreamURL is the path of the task's event stream, relative to the
-	// base URL.
-	StreamURL string
-	// ResumeToken grants read-only access to this one task (status, stream,
-	// events; StreamOptions.ResumeToken, EventsOptions.ResumeToken). It
-	// does not expire: keep it as secret as a credential.
-	ResumeToken string
-}
-
-// String describes t without its resume token, so that printing or
-// logging it leaks nothing.
-func (t StartedTask) String() string {
-	return fmt.Sprintf("{task %s, stream %s, resume token redacted}", t.TaskID, t.StreamURL)
-}
-
-// LogValue logs t as String does (slog.LogValuer).
-func (t StartedTask) LogValue() slog.Value { return slog.StringValue(t.String()) }
-
-// StartTask starts a task (POST /mcp/start_task; scope tasks:write). Past
+// StartTask starts a task (POST /mcp/start_task; scope tasks:write). The
+// answer's ResumeToken works as StreamOptions.ResumeToken and
+// EventsOptions.ResumeToken; it prints and logs redacted. Past
 // the tenant's daily quota it fails with an *APIError matching
 // ErrQuotaExceeded; wrong input with one matching ErrInvalidInput, whose
 // Field names the input at fault.
-func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (StartedTask, error) {
+func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (api.StartedTask, error) {
 	body := api.StartTaskRequest{Name: req.Name, Adapter: req.Adapter}
 	switch args := req.Args.(type) {
 	case nil:
@@ -76,12 +57,12 @@ func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (StartedTa
 	default:
 		b, err := json.Marshal(args)
 		if err != nil {
-			return StartedTask{}, fmt.Errorf("axontask client: encode the task's args: %w", err)
+			return api.StartedTask{}, fmt.Errorf("axontask client: encode the task's args: %w", err)
 		}
 		body.Args = b
 	}
 	if req.Timeout < 0 {
-		return StartedTask{}, fmt.Errorf("axontask client: the task's timeout is %s; give a positive one, or 0 for the default", req.Timeout)
+		return api.StartedTask{}, fmt.Errorf("axontask client: the task's timeout is %s; give a positive one, or 0 for the default", req.Timeout)
 	}
 	body.TimeoutS = int(req.Timeout / time.Second)
 	if req.Timeout%time.Second != 0 {
@@ -93,42 +74,22 @@ func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (StartedTa
 	}
 	var out api.StartedTask
 	if err := c.do(ctx, k, &out, 0); err != nil {
-		return StartedTask{}, err
+		return api.StartedTask{}, err
 	}
-	return StartedTask(out), nil
-}
-
-// Status is a task's state, read from its event log: it reflects every
-// write that answered before it was asked.
-type Status struct {
-	TaskID uuid.UUID
-	// State is created, queued, running, or a terminal state (succeeded,
-	// failed, canceled, timed_out; see domain.TaskState.Terminal).
-	State domain.TaskState
-	// Attempt counts the runs (more than 1 after a worker died).
-	Attempt int
-	// CreatedAt, StartedAt and EndedAt are zero until the task gets there.
-	CreatedAt, StartedAt, EndedAt time.Time
-	// LastSeq is the seq of the task's last event.
-	LastSeq int64
-	// WaitingReason says why a queued task has not started yet (its
-	// tenant runs as many tasks as its plan allows); empty otherwise.
-	WaitingReason string
+	return out, nil
 }
 
 // TaskStatus returns a task's status (GET /mcp/tasks/{id}/status; scope
-// tasks:read). Another tenant's task is ErrNotFound, exactly like one that
-// does not exist.
-func (c *Client) TaskStatus(ctx context.Context, taskID uuid.UUID) (Status, error) {
+// tasks:read), read from its event log: it reflects every write that
+// answered before it was asked. It has no Name or Adapter; WaitingReason
+// says why a queued task waits. Another tenant's task is ErrNotFound,
+// exactly like one that does not exist.
+func (c *Client) TaskStatus(ctx context.Context, taskID uuid.UUID) (api.Task, error) {
 	var out api.Task
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/mcp/tasks/" + taskID.String() + "/status"}, &out, 0); err != nil {
-		return Status{}, err
+		return api.Task{}, err
 	}
-	return Status{
-		TaskID: out.TaskID, State: out.State, Attempt: out.Attempt,
-		CreatedAt: out.CreatedAt.Time, StartedAt: out.StartedAt.Time, EndedAt: out.EndedAt.Time,
-		LastSeq: out.LastSeq, WaitingReason: out.WaitingReason,
-	}, nil
+	return out, nil
 }
 
 // CancelTask asks for a task to be canceled (POST /mcp/tasks/{id}/cancel;
@@ -150,42 +111,23 @@ func (c *Client) CancelTask(ctx context.Context, taskID uuid.UUID, idempotencyKe
 	return err
 }
 
-// Task is one task of a task list.
-type Task struct {
-	TaskID  uuid.UUID
-	Name    string
-	Adapter domain.Adapter
-	State   domain.TaskState
-	Attempt int
-	// CreatedAt, StartedAt and EndedAt are zero until the task gets there.
-	CreatedAt, StartedAt, EndedAt time.Time
-	LastSeq                       int64
-}
-
 // ListTasksOptions select a page of the task list.
 type ListTasksOptions struct {
 	// State keeps only the tasks in this state (empty: all).
 	State domain.TaskState
 	// Limit is the page size, 1–100 (0: the server's default, 20).
 	Limit int
-	// Cursor is a previous page's NextCursor (empty: the first page).
+	// Cursor is a previous page's api.TaskPage.NextCursor (empty: the
+	// first page).
 	Cursor string
-}
-
-// TaskPage is a page of the task list.
-type TaskPage struct {
-	// Tasks are newest first.
-	Tasks []Task
-	// NextCursor, when not empty, is the Cursor of the next page; a full
-	// page always has one, so the last page may be empty.
-	NextCursor string
 }
 
 // ListTasks returns a page of the caller's tenant's tasks, newest first
 // (GET /v1/tasks; scope tasks:read). The list follows the event log a few
 // milliseconds behind: a task just started may be missing or show an older
-// state for a moment (TaskStatus reads the log itself).
-func (c *Client) ListTasks(ctx context.Context, opts ListTasksOptions) (TaskPage, error) {
+// state for a moment (TaskStatus reads the log itself). Its tasks have no
+// WaitingReason.
+func (c *Client) ListTasks(ctx context.Context, opts ListTasksOptions) (api.TaskPage, error) {
 	q := url.Values{}
 	if opts.State != "" {
 		q.Set("state", string(opts.State))
@@ -198,32 +140,21 @@ func (c *Client) ListTasks(ctx context.Context, opts ListTasksOptions) (TaskPage
 	}
 	var out api.TaskPage
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks", query: q}, &out, 0); err != nil {
-		return TaskPage{}, err
+		return api.TaskPage{}, err
 	}
-	page := TaskPage{Tasks: make([]Task, len(out.Tasks))}
-	for i, t := range out.Tasks {
-		page.Tasks[i] = Task{
-			TaskID: t.TaskID, Name: t.Name, Adapter: t.Adapter, State: t.State, Attempt: t.Attempt,
-			CreatedAt: t.CreatedAt.Time, StartedAt: t.StartedAt.Time, EndedAt: t.EndedAt.Time,
-			LastSeq: t.LastSeq,
-		}
-	}
-	if out.NextCursor != nil {
-		page.NextCursor = *out.NextCursor
-	}
-	return page, nil
+	return out, nil
 }
 
 // AllTasks iterates over the task list from opts.Cursor on (opts.Limit is
 // the page size), fetching page after page as the loop asks for more. A
-// failed page yields its error once, with a zero Task, and ends the
+// failed page yields its error once, with a zero api.Task, and ends the
 // iteration.
-func (c *Client) AllTasks(ctx context.Context, opts ListTasksOptions) iter.Seq2[Task, error] {
-	return func(yield func(Task, error) bool) {
+func (c *Client) AllTasks(ctx context.Context, opts ListTasksOptions) iter.Seq2[api.Task, error] {
+	return func(yield func(api.Task, error) bool) {
 		for {
 			page, err := c.ListTasks(ctx, opts)
 			if err != nil {
-				yield(Task{}, err)
+				yield(api.Task{}, err)
 				return
 			}
 			for _, t := range page.Tasks {
@@ -231,10 +162,10 @@ func (c *Client) AllTasks(ctx context.Context, opts ListTasksOptions) iter.Seq2[
 					return
 				}
 			}
-			if page.NextCursor == "" || len(page.Tasks) == 0 {
+			if page.NextCursor == nil || len(page.Tasks) == 0 {
 				return
 			}
-			opts.Cursor = page.NextCursor
+			opts.Cursor = *page.NextCursor
 		}
 	}
 }
@@ -247,20 +178,8 @@ type EventsOptions struct {
 	// Limit is the page size, 1–1000 (0: the server's default, 100).
 	Limit int
 	// ResumeToken, when set, authorizes the call instead of the Client's
-	// credential (StartedTask.ResumeToken).
+	// credential (api.StartedTask.ResumeToken).
 	ResumeToken string
-}
-
-// EventPage is a page of a task's events.
-type EventPage struct {
-	// Events are in seq order, with feed positions where the server has
-	// sealed them (domain.NoPosition otherwise).
-	Events []domain.Event
-	// NextSeq is the SinceSeq of the next page: the last event's seq, or
-	// the request's SinceSeq when the page is empty.
-	NextSeq int64
-	// Ended says that no event follows the page: the task has ended.
-	Ended bool
 }
 
 // defaultEventsLimit is the server's page size without a limit.
@@ -275,9 +194,9 @@ const defaultEventsLimit = 100
 // payload holding <, > or & arrives re-escaped; TaskEvents restores such a
 // payload to its RFC 8785 canonical form, which is the value's one form and
 // the bytes the server digested.
-func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOptions) (EventPage, error) {
+func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOptions) (api.EventPage, error) {
 	if opts.SinceSeq < 0 || opts.Limit < 0 {
-		return EventPage{}, fmt.Errorf("axontask client: events since %d, limit %d: neither may be negative", opts.SinceSeq, opts.Limit)
+		return api.EventPage{}, fmt.Errorf("axontask client: events since %d, limit %d: neither may be negative", opts.SinceSeq, opts.Limit)
 	}
 	q := url.Values{"since_seq": {strconv.FormatInt(opts.SinceSeq, 10)}}
 	limit := defaultEventsLimit
@@ -288,21 +207,17 @@ func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOp
 	if opts.ResumeToken != "" {
 		q.Set("token", opts.ResumeToken)
 	}
-	var out api.EventPage
+	var page api.EventPage
 	bound := int64(min(limit, 1000))*maxEventBytes + 64<<10
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks/" + taskID.String() + "/events", query: q}, &out, bound); err != nil {
-		return EventPage{}, err
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks/" + taskID.String() + "/events", query: q}, &page, bound); err != nil {
+		return api.EventPage{}, err
 	}
-	page := EventPage{Events: make([]domain.Event, len(out.Events)), NextSeq: out.NextSeq, Ended: out.Ended}
-	for i, raw := range out.Events {
+	for i := range page.Events {
 		e := &page.Events[i]
-		if err := e.UnmarshalJSON(raw); err != nil {
-			return EventPage{}, fmt.Errorf("axontask client: events of task %s: event %d: %w", taskID, i, err)
-		}
 		if e.Payload != nil && !integrity.IsCanonical(e.Payload) {
 			canonical, err := integrity.CanonicalPayload(e.Payload)
 			if err != nil {
-				return EventPage{}, fmt.Errorf("axontask client: events of task %s: seq %d: %w", taskID, e.Seq, err)
+				return api.EventPage{}, fmt.Errorf("axontask client: events of task %s: seq %d: %w", taskID, e.Seq, err)
 			}
 			e.Payload = canonical
 		}

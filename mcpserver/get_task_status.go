@@ -8,7 +8,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/api"
 )
 
 // TaskInput is the input of the tools that take one task:
@@ -56,8 +56,8 @@ func (t *tools) getTaskStatus(ctx context.Context, c *call, in TaskInput) (TaskS
 	return out, statusText(out), nil
 }
 
-// statusOutput converts a client status.
-func statusOutput(st client.Status) TaskStatusOutput {
+// statusOutput is the tool's output for the API's status.
+func statusOutput(st api.Task) TaskStatusOutput {
 	return TaskStatusOutput{
 		TaskID: st.TaskID.String(), State: string(st.State), Ended: st.State.Terminal(), Attempt: st.Attempt,
 		CreatedAt: formatTime(st.CreatedAt), StartedAt: formatTime(st.StartedAt), EndedAt: formatTime(st.EndedAt),

@@ -75,7 +75,10 @@ func (t *tools) listTasks(ctx context.Context, c *call, in ListTasksInput) (List
 	if err != nil {
 		return ListTasksOutput{}, "", err
 	}
-	out := ListTasksOutput{Tasks: make([]TaskSummary, len(page.Tasks)), NextCursor: page.NextCursor}
+	out := ListTasksOutput{Tasks: make([]TaskSummary, len(page.Tasks))}
+	if page.NextCursor != nil {
+		out.NextCursor = *page.NextCursor
+	}
 	var b strings.Builder
 	switch {
 	case len(page.Tasks) == 0 && in.Cursor != "":

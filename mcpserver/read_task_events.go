@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 )
@@ -149,7 +150,7 @@ func (t *tools) waitForEvents(ctx context.Context, c *call, id uuid.UUID, since 
 
 // eventsOutput renders a page's events as the API's envelopes, cutting the
 // page short past maxPageBytes.
-func eventsOutput(page client.EventPage, since int64) (ReadTaskEventsOutput, error) {
+func eventsOutput(page api.EventPage, since int64) (ReadTaskEventsOutput, error) {
 	out := ReadTaskEventsOutput{Events: make([]json.RawMessage, 0, len(page.Events)), NextSeq: since, Ended: page.Ended}
 	size := 0
 	for i := range page.Events {

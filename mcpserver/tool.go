@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 )
@@ -255,11 +256,11 @@ func truncate(s string, n int) string {
 
 // formatTime renders an optional time for outputs: RFC 3339 UTC with
 // microseconds, empty when zero.
-func formatTime(t time.Time) string {
+func formatTime(t api.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return domain.FormatTime(t)
+	return domain.FormatTime(t.Time)
 }
 
 // arraysNotNull declares the slices of an output schema arrays: jsonschema

@@ -2,7 +2,6 @@ package readapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -113,17 +112,13 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ commands.Principa
 	if err != nil {
 		return wire.EventPage{}, err
 	}
-	resp := wire.EventPage{Events: make([]json.RawMessage, 0, len(page)), NextSeq: since}
+	resp := wire.EventPage{Events: page, NextSeq: since}
 	for i := range page {
-		b, err := page[i].AppendJSON(nil)
-		if err != nil {
-			return wire.EventPage{}, err
-		}
-		resp.Events = append(resp.Events, b)
 		resp.NextSeq = page[i].Seq
 		resp.Ended = page[i].Type.Terminal()
 	}
 	if len(page) == 0 {
+		resp.Events = []domain.Event{} // never null
 		// Nothing after since_seq: has the task ended there, or before?
 		resp.Ended, err = a.endedBy(ctx, taskID, since)
 	}

@@ -16,13 +16,6 @@ import (
 // agent needs to run tasks.
 var defaultKeyScopes = []domain.Scope{domain.ScopeTasksRead, domain.ScopeTasksWrite}
 
-// keyJSON is an API key in the keys commands' JSON output, as the API
-// describes it; keys create adds the Key.
-func keyJSON(k client.APIKey) api.Key {
-	return api.Key{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedBy: k.CreatedBy,
-		CreatedAt: api.Time{Time: k.CreatedAt}, LastUsedAt: api.Time{Time: k.LastUsedAt}}
-}
-
 func joinScopes(scopes []domain.Scope) string {
 	s := make([]string, len(scopes))
 	for i, sc := range scopes {
@@ -55,7 +48,7 @@ func runKeysCreate(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	var key client.NewAPIKey
+	var key api.Key
 	err = r.do(ctx, func(c *client.Client) error {
 		key, err = c.CreateAPIKey(ctx, *name, scopes)
 		return err
@@ -64,9 +57,7 @@ func runKeysCreate(ctx context.Context, cl *commandLine) error {
 		return r.fail(ctx, "keys create", err)
 	}
 	if cl.cf.json {
-		out := keyJSON(key.APIKey)
-		out.Key = key.Key
-		return writeJSON(cl.con.stdout, out)
+		return writeJSON(cl.con.stdout, key)
 	}
 	// The key alone on stdout, so that KEY=$(axontask keys create …) works;
 	// what it is on stderr.
@@ -84,7 +75,7 @@ func runKeysList(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	var keys []client.APIKey
+	var keys []api.Key
 	err = r.do(ctx, func(c *client.Client) error {
 		keys, err = c.ListAPIKeys(ctx)
 		return err
@@ -93,15 +84,11 @@ func runKeysList(ctx context.Context, cl *commandLine) error {
 		return r.fail(ctx, "keys list", err)
 	}
 	// Newest first, as task list.
-	slices.SortStableFunc(keys, func(a, b client.APIKey) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(a.ID, b.ID))
+	slices.SortStableFunc(keys, func(a, b api.Key) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt.Time), strings.Compare(a.ID, b.ID))
 	})
 	if cl.cf.json {
-		out := api.KeyList{APIKeys: make([]api.Key, len(keys))}
-		for i, k := range keys {
-			out.APIKeys[i] = keyJSON(k)
-		}
-		return writeJSON(cl.con.stdout, out)
+		return writeJSON(cl.con.stdout, api.KeyList{APIKeys: keys})
 	}
 	if len(keys) == 0 {
 		fmt.Fprintln(cl.con.stdout, "no API keys; create one with: axontask keys create -name NAME")
@@ -113,11 +100,11 @@ func runKeysList(ctx context.Context, cl *commandLine) error {
 	for _, k := range keys {
 		lastUsed := "never"
 		if !k.LastUsedAt.IsZero() {
-			lastUsed = ago(k.LastUsedAt, now)
+			lastUsed = ago(k.LastUsedAt.Time, now)
 		}
 		tab.rows = append(tab.rows, []cell{
 			{text: k.ID}, {text: truncate(k.Name, 40)}, {text: k.Prefix}, {text: joinScopes(k.Scopes)},
-			{text: ago(k.CreatedAt, now)}, {text: lastUsed},
+			{text: ago(k.CreatedAt.Time, now)}, {text: lastUsed},
 		})
 	}
 	tab.write(cl.con.stdout, s)

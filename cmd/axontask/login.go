@@ -61,7 +61,7 @@ func runLogin(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return usageError(err.Error())
 	}
-	tokens, err := anon.Login(ctx, client.LoginRequest{Email: *email, Password: password, TenantID: *tenant})
+	tokens, err := anon.Login(ctx, api.LoginRequest{Email: *email, Password: password, TenantID: *tenant})
 	if errors.Is(err, client.ErrUnauthenticated) {
 		return &exitError{exitAuth, fmt.Errorf("login: the email address, password or tenant is wrong (%s)", base)}
 	}
@@ -74,7 +74,7 @@ func runLogin(ctx context.Context, cl *commandLine) error {
 	}
 	l := storedLogin{
 		Email: *email, UserID: tokens.UserID, TenantID: tokens.TenantID, Role: string(tokens.Role),
-		AccessToken: tokens.AccessToken, ExpiresAt: con.now().Add(tokens.ExpiresIn), RefreshToken: tokens.RefreshToken,
+		AccessToken: tokens.AccessToken, ExpiresAt: con.now().Add(tokens.Lifetime()), RefreshToken: tokens.RefreshToken,
 	}
 	err = store.update(func(f *credentialsFile) (bool, error) {
 		f.Logins[base] = l

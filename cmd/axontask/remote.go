@@ -123,7 +123,7 @@ func (r *remote) useLogin(ctx context.Context, force bool) error {
 			return false, apiFailure(ctx, "refresh the login", r.base, err)
 		}
 		l.AccessToken, l.RefreshToken = tokens.AccessToken, tokens.RefreshToken
-		l.ExpiresAt = r.con.now().Add(tokens.ExpiresIn)
+		l.ExpiresAt = r.con.now().Add(tokens.Lifetime())
 		l.Role = string(tokens.Role)
 		f.Logins[r.base] = l
 		token = l.AccessToken

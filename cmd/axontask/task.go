@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -87,7 +88,7 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	var started client.StartedTask
+	var started api.StartedTask
 	err = r.do(ctx, func(c *client.Client) error {
 		started, err = c.StartTask(ctx, req)
 		return err
@@ -102,11 +103,7 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 		return followLogs(ctx, r, cl.con, started.TaskID, 0, cl.cf.json, *exitCode)
 	}
 	if cl.cf.json {
-		// The resume token is a credential: it is not printed.
-		return writeJSON(cl.con.stdout, struct {
-			TaskID    uuid.UUID `json:"task_id"`
-			StreamURL string    `json:"stream_url"`
-		}{started.TaskID, started.StreamURL})
+		return writeJSON(cl.con.stdout, startedJSON{StartedTask: started})
 	}
 	fmt.Fprintln(cl.con.stdout, started.TaskID)
 	fmt.Fprintf(cl.con.stderr, "axontask: started task %q; follow it with: axontask task logs %s -f\n", req.Name, started.TaskID)
@@ -138,18 +135,39 @@ func defaultTaskName(adapter domain.Adapter, argv []string) string {
 	return name
 }
 
-// taskStatusJSON is task status's JSON output: the API's status
-// (api.Task) and, after its state, whether the task has ended.
-type taskStatusJSON struct {
-	TaskID        uuid.UUID        `json:"task_id"`
-	State         domain.TaskState `json:"state"`
-	Ended         bool             `json:"ended"`
-	Attempt       int              `json:"attempt"`
-	CreatedAt     api.Time         `json:"created_at"`
-	StartedAt     api.Time         `json:"started_at"`
-	EndedAt       api.Time         `json:"ended_at"`
-	LastSeq       int64            `json:"last_seq"`
-	WaitingReason string           `json:"waiting_reason,omitempty"`
+// startedJSON is task start's JSON output: the API's answer without its
+// resume token, a credential. The empty ResumeToken, shallower than the
+// embedded one, hides it from encoding/json.
+type startedJSON struct {
+	api.StartedTask
+	ResumeToken *struct{} `json:"resume_token,omitempty"`
+}
+
+// taskStatusJSON is task status's JSON output: the API's status and,
+// after its state, whether the task has ended.
+type taskStatusJSON struct{ api.Task }
+
+// MarshalJSON writes the status as the API does, with "ended" inserted
+// after "state" (a key, in JSON that encoding/json wrote, is the only
+// place where the bytes "state": can stand: within a string the quotes
+// would be escaped).
+func (s taskStatusJSON) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s.Task); err != nil {
+		return nil, err
+	}
+	state, err := json.Marshal(s.State)
+	if err != nil {
+		return nil, err
+	}
+	field := append([]byte(`"state":`), state...)
+	head, tail, ok := bytes.Cut(bytes.TrimSuffix(b.Bytes(), []byte("\n")), field)
+	if !ok {
+		return nil, fmt.Errorf("task %s: no state in %s", s.TaskID, b.Bytes())
+	}
+	return fmt.Appendf(head, "%s,\"ended\":%t%s", field, s.State.Terminal(), tail), nil
 }
 
 func runTaskStatus(ctx context.Context, cl *commandLine) error {
@@ -161,7 +179,7 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	var st client.Status
+	var st api.Task
 	err = r.do(ctx, func(c *client.Client) error {
 		st, err = c.TaskStatus(ctx, id)
 		return err
@@ -170,11 +188,7 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 		return r.fail(ctx, "task status "+id.String(), err)
 	}
 	if cl.cf.json {
-		return writeJSON(cl.con.stdout, taskStatusJSON{
-			TaskID: st.TaskID, State: st.State, Ended: st.State.Terminal(), Attempt: st.Attempt,
-			CreatedAt: api.Time{Time: st.CreatedAt}, StartedAt: api.Time{Time: st.StartedAt}, EndedAt: api.Time{Time: st.EndedAt},
-			LastSeq: st.LastSeq, WaitingReason: st.WaitingReason,
-		})
+		return writeJSON(cl.con.stdout, taskStatusJSON{st})
 	}
 	s := style{cl.con.colour(cl.con.stdoutTerminal)}
 	now := cl.con.now()
@@ -184,10 +198,10 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 	if st.WaitingReason != "" {
 		fmt.Fprintf(w, "waiting   %s\n", st.WaitingReason)
 	}
-	fmt.Fprintf(w, "created   %s\n", when(st.CreatedAt, now))
-	fmt.Fprintf(w, "started   %s\n", when(st.StartedAt, now))
-	fmt.Fprintf(w, "ended     %s\n", when(st.EndedAt, now))
-	fmt.Fprintf(w, "ran       %s\n", runTime(st.StartedAt, st.EndedAt, now))
+	fmt.Fprintf(w, "created   %s\n", when(st.CreatedAt.Time, now))
+	fmt.Fprintf(w, "started   %s\n", when(st.StartedAt.Time, now))
+	fmt.Fprintf(w, "ended     %s\n", when(st.EndedAt.Time, now))
+	fmt.Fprintf(w, "ran       %s\n", runTime(st.StartedAt.Time, st.EndedAt.Time, now))
 	fmt.Fprintf(w, "last seq  %d\n", st.LastSeq)
 	return nil
 }
@@ -206,9 +220,9 @@ func runTaskCancel(ctx context.Context, cl *commandLine) error {
 	}
 	if cl.cf.json {
 		return writeJSON(cl.con.stdout, struct {
-			TaskID   uuid.UUID `json:"task_id"`
-			Canceled bool      `json:"canceled"`
-		}{id, true})
+			TaskID uuid.UUID `json:"task_id"`
+			api.Canceled
+		}{id, api.Canceled{Canceled: true}})
 	}
 	fmt.Fprintf(cl.con.stdout, "cancel requested: task %s stops and ends as canceled\n", id)
 	return nil
@@ -230,7 +244,7 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	var tasks []client.Task
+	tasks := []api.Task{}
 	err = r.do(ctx, func(c *client.Client) error {
 		tasks = tasks[:0]
 		pageSize := listPage
@@ -253,16 +267,9 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 	}
 	if cl.cf.json {
 		// The API's tasks, without a cursor: the list is whole.
-		out := struct {
+		return writeJSON(cl.con.stdout, struct {
 			Tasks []api.Task `json:"tasks"`
-		}{Tasks: make([]api.Task, len(tasks))}
-		for i, t := range tasks {
-			out.Tasks[i] = api.Task{
-				TaskID: t.TaskID, Name: t.Name, Adapter: t.Adapter, State: t.State, Attempt: t.Attempt,
-				CreatedAt: api.Time{Time: t.CreatedAt}, StartedAt: api.Time{Time: t.StartedAt}, EndedAt: api.Time{Time: t.EndedAt}, LastSeq: t.LastSeq,
-			}
-		}
-		return writeJSON(cl.con.stdout, out)
+		}{tasks})
 	}
 	if len(tasks) == 0 {
 		what := "tasks"
@@ -278,8 +285,8 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 	for _, t := range tasks {
 		tab.rows = append(tab.rows, []cell{
 			{text: t.TaskID.String()}, {text: truncate(t.Name, 40)}, {text: string(t.Adapter)},
-			{text: string(t.State), painted: s.state(t.State)}, {text: ago(t.CreatedAt, now)},
-			{text: runTime(t.StartedAt, t.EndedAt, now)},
+			{text: string(t.State), painted: s.state(t.State)}, {text: ago(t.CreatedAt.Time, now)},
+			{text: runTime(t.StartedAt.Time, t.EndedAt.Time, now)},
 		})
 	}
 	tab.write(cl.con.stdout, s)

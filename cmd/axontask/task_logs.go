@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,10 +54,10 @@ func runTaskLogs(ctx context.Context, cl *commandLine) error {
 // the output for people, or one JSON document of events.
 func printLogs(ctx context.Context, r *remote, con *console, id uuid.UUID, since int64, asJSON, exitCode bool) error {
 	p := newLogPrinter(con, id, asJSON, newStatusLine(con.stderr, false, con.now))
-	var events []json.RawMessage
+	events := []domain.Event{}
 	next, ended := since, false
 	for {
-		var page client.EventPage
+		var page api.EventPage
 		err := r.do(ctx, func(c *client.Client) error {
 			var err error
 			page, err = c.TaskEvents(ctx, id, client.EventsOptions{SinceSeq: next, Limit: logsPage})
@@ -69,11 +68,7 @@ func printLogs(ctx context.Context, r *remote, con *console, id uuid.UUID, since
 		}
 		for _, e := range page.Events {
 			if asJSON {
-				b, err := e.AppendJSON(nil)
-				if err != nil {
-					return fmt.Errorf("task logs %s: %w", id, err)
-				}
-				events = append(events, b)
+				events = append(events, e)
 				p.note(e)
 				continue
 			}
@@ -87,9 +82,6 @@ func printLogs(ctx context.Context, r *remote, con *console, id uuid.UUID, since
 		}
 	}
 	if asJSON {
-		if events == nil {
-			events = []json.RawMessage{}
-		}
 		err := writeJSON(con.stdout, struct {
 			TaskID uuid.UUID `json:"task_id"`
 			api.EventPage

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/axontask/axontask/api"
 )
 
 // fanOut measures what an idle SSE stream costs an API process: it starts
@@ -59,15 +61,13 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		var st struct {
-			TaskID string `json:"task_id"`
-		}
+		var st api.StartedTask
 		err = json.NewDecoder(resp.Body).Decode(&st)
 		_ = resp.Body.Close()
 		if err != nil {
 			return nil, err
 		}
-		ids[i] = st.TaskID
+		ids[i] = st.TaskID.String()
 	}
 	time.Sleep(time.Second) // the tasks start
 	before, err := rss(cmd.Process.Pid)
