@@ -55,6 +55,8 @@ func serveJSON[Req, Resp any](a *api, g guard, status int, call func(w http.Resp
 			w.WriteHeader(status)
 			return
 		}
-		writeJSON(w, status, resp)
+		if err := writeJSON(w, status, resp); err != nil {
+			a.writeError(w, r, err)
+		}
 	}
 }

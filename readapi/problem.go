@@ -1,6 +1,7 @@
 package readapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,14 +120,21 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeJSON answers v with status. HTML is not escaped: an event's payload
 // must stay the very bytes that were digested (and the API never serves
-// HTML; its Content-Security-Policy loads nothing).
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// HTML; its Content-Security-Policy loads nothing). v is encoded before
+// anything is written, so a value that does not encode is an error the
+// caller can still answer, never a success with a broken body.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode the answer: %w", err)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	_, _ = w.Write(body.Bytes())
+	return nil
 }
 
 // decodeBody decodes r's JSON body, at most MaxBodyBytes, into dst: one
