@@ -61,7 +61,7 @@ func (a *api) register(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	t, err := a.cfg.Identity.Register(r.Context(), commands.Register{Email: req.Email, Password: req.Password, TenantName: req.TenantName, Meta: anonymousMeta(r)})
+	t, err := a.cfg.Identity.Register.Handle(r.Context(), commands.Register{Email: req.Email, Password: req.Password, TenantName: req.TenantName, Meta: anonymousMeta(r)})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -79,7 +79,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	t, err := a.cfg.Identity.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password, TenantID: req.TenantID, Meta: anonymousMeta(r)})
+	t, err := a.cfg.Identity.Login.Handle(r.Context(), commands.Login{Email: req.Email, Password: req.Password, TenantID: req.TenantID, Meta: anonymousMeta(r)})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -97,7 +97,7 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	t, err := a.cfg.Identity.Refresh(r.Context(), commands.Refresh{RefreshToken: req.RefreshToken, Meta: anonymousMeta(r)})
+	t, err := a.cfg.Identity.Refresh.Handle(r.Context(), commands.Refresh{RefreshToken: req.RefreshToken, Meta: anonymousMeta(r)})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -115,7 +115,7 @@ func (a *api) logout(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := a.cfg.Identity.Logout(r.Context(), req.RefreshToken, anonymousMeta(r)); err != nil {
+	if _, err := a.cfg.Identity.Logout.Handle(r.Context(), commands.Logout{RefreshToken: req.RefreshToken, Meta: anonymousMeta(r)}); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -156,12 +156,12 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	key, info, err := a.cfg.Identity.CreateAPIKey(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: req.Scopes, Meta: requestMeta(r, p)})
+	created, err := a.cfg.Identity.CreateAPIKey.Handle(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: req.Scopes, Meta: requestMeta(r, p)})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, keyResponse(info, key))
+	writeJSON(w, http.StatusCreated, keyResponse(created.Info, created.Key))
 }
 
 func (a *api) listAPIKeys(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +170,7 @@ func (a *api) listAPIKeys(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	keys, err := a.cfg.Identity.ListAPIKeys(r.Context(), p)
+	keys, err := a.cfg.Identity.ListAPIKeys.Handle(r.Context(), commands.ListAPIKeys{By: p})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -188,7 +188,7 @@ func (a *api) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := a.cfg.Identity.RevokeAPIKey(r.Context(), p, chi.URLParam(r, "id"), requestMeta(r, p)); err != nil {
+	if _, err := a.cfg.Identity.RevokeAPIKey.Handle(r.Context(), commands.RevokeAPIKey{By: p, KeyID: chi.URLParam(r, "id"), Meta: requestMeta(r, p)}); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -212,7 +212,7 @@ func (a *api) addMember(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	userID, err := a.cfg.Identity.AddMember(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: req.Role, Meta: requestMeta(r, p)})
+	userID, err := a.cfg.Identity.AddMember.Handle(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: req.Role, Meta: requestMeta(r, p)})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -233,7 +233,7 @@ func (a *api) listMembers(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	members, err := a.cfg.Identity.ListMembers(r.Context(), p)
+	members, err := a.cfg.Identity.ListMembers.Handle(r.Context(), commands.ListMembers{By: p})
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -262,7 +262,7 @@ func (a *api) changeMemberRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	userID := chi.URLParam(r, "user_id")
-	if err := a.cfg.Identity.ChangeMemberRole(r.Context(), p, userID, req.Role, requestMeta(r, p)); err != nil {
+	if _, err := a.cfg.Identity.ChangeMemberRole.Handle(r.Context(), commands.ChangeMemberRole{By: p, UserID: userID, Role: req.Role, Meta: requestMeta(r, p)}); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -275,7 +275,7 @@ func (a *api) removeMember(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := a.cfg.Identity.RemoveMember(r.Context(), p, chi.URLParam(r, "user_id"), requestMeta(r, p)); err != nil {
+	if _, err := a.cfg.Identity.RemoveMember.Handle(r.Context(), commands.RemoveMember{By: p, UserID: chi.URLParam(r, "user_id"), Meta: requestMeta(r, p)}); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
