@@ -62,7 +62,7 @@ type serverOpts struct {
 type server struct {
 	url      string
 	store    teststores.Store
-	identity *commands.Identity
+	identity *testidentity.Identity
 	// api serves the API without the fault.
 	api http.Handler
 
@@ -131,7 +131,7 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	if err != nil {
 		return fail(err)
 	}
-	background(func(ctx context.Context) error { identity.Run(ctx); return nil })
+	background(func(ctx context.Context) error { identity.Usage.Run(ctx); return nil })
 	views, ok := s.(projections.TaskViewStore)
 	if !ok {
 		return fail(fmt.Errorf("%T does not keep task views", s))
@@ -145,7 +145,7 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 		o.requestLimit = ratelimit.PerMinute(1_000_000)
 	}
 	api, err := readapi.New(readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Identity: identity, Tasks: views,
+		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
 		AuthLimit:    ratelimit.PerMinute(1_000_000),

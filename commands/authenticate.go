@@ -9,6 +9,21 @@ import (
 	"github.com/axontask/axontask/domain"
 )
 
+// Authenticator resolves bearer credentials to principals. It is a query
+// that runs before every request, not a command handler: it appends
+// nothing, and records a key's use in memory for KeyUsage to write. It is
+// safe for concurrent use.
+type Authenticator struct {
+	deps  *IdentityDeps
+	usage *KeyUsage
+}
+
+// NewAuthenticator returns an Authenticator that reads credentials through
+// deps and records API keys' use in usage.
+func NewAuthenticator(deps *IdentityDeps, usage *KeyUsage) *Authenticator {
+	return &Authenticator{deps: deps, usage: usage}
+}
+
 // Authenticate resolves a bearer credential (an API key or an access token)
 // to a principal. Anything else, and a key that is unknown, revoked or whose
 // secret does not match, fails with ErrUnauthenticated wrapping the reason;
@@ -16,13 +31,13 @@ import (
 // and its creator's membership on every call, so a revocation, or the
 // removal of its creator, takes effect at once on every process, and a
 // change of the creator's role narrows what the key may do at once; its use
-// is recorded in memory and written in batches by Run.
-func (id *Identity) Authenticate(ctx context.Context, bearer string) (Principal, error) {
+// is recorded in memory and written in batches by KeyUsage.Run.
+func (a *Authenticator) Authenticate(ctx context.Context, bearer string) (Principal, error) {
 	switch auth.ClassifyBearer(bearer) {
 	case auth.BearerAPIKey:
-		return id.authenticateKey(ctx, bearer)
+		return a.authenticateKey(ctx, bearer)
 	case auth.BearerJWT:
-		c, err := id.cfg.Issuer.Verify(bearer)
+		c, err := a.deps.cfg.Issuer.Verify(bearer)
 		if err != nil {
 			return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 		}
@@ -32,14 +47,14 @@ func (id *Identity) Authenticate(ctx context.Context, bearer string) (Principal,
 	}
 }
 
-func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal, error) {
+func (a *Authenticator) authenticateKey(ctx context.Context, key string) (Principal, error) {
 	prefix, secret, err := auth.ParseAPIKey(key)
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	keyID := APIKeyIDFor(prefix)
 	var k domain.APIKey
-	if err := id.load(ctx, domain.StreamAPIKey, keyID, &k); err != nil {
+	if err := a.deps.load(ctx, domain.StreamAPIKey, keyID, &k); err != nil {
 		return Principal{}, err
 	}
 	hash, err := hex.DecodeString(k.SecretHash())
@@ -52,7 +67,7 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 	// A key acts for its creator: it stops for good with their
 	// membership, and a new role narrows it at once.
 	var tenant domain.Tenant
-	if err := id.load(ctx, domain.StreamTenant, k.TenantID(), &tenant); err != nil {
+	if err := a.deps.load(ctx, domain.StreamTenant, k.TenantID(), &tenant); err != nil {
 		return Principal{}, err
 	}
 	role, member := tenant.Role(k.CreatedBy())
@@ -64,6 +79,6 @@ func (id *Identity) authenticateKey(ctx context.Context, key string) (Principal,
 		// does not bring it back.
 		return Principal{}, fmt.Errorf("%w: API key %s was made before its user was removed from the tenant; create a new one", ErrUnauthenticated, prefix)
 	}
-	id.usage.record(keyID, id.cfg.NowFunc())
+	a.usage.record(keyID, a.deps.cfg.NowFunc())
 	return Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Role: role, Scopes: k.Scopes()}, nil
 }

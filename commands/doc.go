@@ -14,6 +14,24 @@
 // builder. Every handler has the shape Handler[C, R]; Decorate adds
 // logging and metrics where handlers are built.
 //
+// # Commands, queries and the identity side
+//
+// A query is a handler of the same shape whose struct names what it asks
+// (ListAPIKeys, ListMembers) and whose handler appends nothing; it lives in
+// a file of its own, like a command, and is decorated and counted like
+// one, so that one decorator and one metric cover the whole API. Queries
+// over a read model belong to its projection, not here; these read
+// identity streams, which have no read model.
+//
+// The identity commands (Register, Login, Refresh, Logout, CreateAPIKey,
+// RevokeAPIKey, AddMember, ChangeMemberRole, RemoveMember) and queries
+// share one IdentityDeps (store, writer, token issuer, the bound on
+// concurrent password hashes, clock, logger); NewIdentityHandlers builds
+// them all on it as IdentityHandlers, which the HTTP layer calls.
+// Authenticator, which resolves a bearer credential to a Principal before
+// any command runs, is a type of its own: it records API keys' use in a
+// KeyUsage, whose Run writes them in batches.
+//
 // # Time and metadata
 //
 // Handlers read the time from their config's NowFunc (time.Now by default),

@@ -9,25 +9,35 @@ import (
 
 // Handler handles commands of type C with results of type R: the one shape
 // of every command handler of this package (StartTaskHandler,
-// CancelTaskHandler, SetPlanHandler). Wrap handlers once, where they are
-// built, with Decorate.
+// RegisterHandler, …) and of its query handlers (ListAPIKeysHandler,
+// ListMembersHandler), which append nothing. Wrap handlers once, where
+// they are built, with Decorate.
 type Handler[C, R any] interface {
 	Handle(ctx context.Context, cmd C) (R, error)
 }
 
+// Outcomes of a handled command, as Decorate reports them.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+)
+
 // MetricsClient counts what handlers do; declared here, by its consumer,
-// so that any metrics system can stand behind it. Inc must be safe for
-// concurrent use.
+// so that any metrics system can stand behind it.
 type MetricsClient interface {
-	Inc(key string, value int)
+	// CommandHandled records one handled command or query: its name (its
+	// type's name, "StartTask"), its outcome (OutcomeSuccess or
+	// OutcomeFailure) and how long it took. It must be safe for concurrent
+	// use.
+	CommandHandled(name, outcome string, took time.Duration)
 }
 
 // Decorate wraps h with logging and metrics, the concerns every handler
 // shares. Each command is logged at debug level with its name, outcome and
 // duration, never its fields (they may hold credentials); failures are
 // not logged as errors here, since the caller that answers them logs them.
-// metrics counts "<command>.success" or "<command>.failure" and adds the
-// duration in microseconds to "<command>.duration_us"; nil counts nothing.
+// metrics records each command's name, outcome and duration; nil records
+// nothing.
 func Decorate[C, R any](h Handler[C, R], logger *slog.Logger, metrics MetricsClient) Handler[C, R] {
 	return decorated[C, R]{h: h, name: reflect.TypeFor[C]().Name(), logger: logger, metrics: metrics}
 }
@@ -44,21 +54,21 @@ func (d decorated[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
 	start := time.Now()
 	res, err := d.h.Handle(ctx, cmd)
 	took := time.Since(start)
-	outcome := "success"
+	outcome := OutcomeSuccess
 	if err != nil {
-		outcome = "failure"
+		outcome = OutcomeFailure
 	}
 	if d.logger != nil {
 		d.logger.DebugContext(ctx, "command handled", "command", d.name, "outcome", outcome, "took", took, "err", err)
 	}
 	if d.metrics != nil {
-		d.metrics.Inc(d.name+"."+outcome, 1)
-		d.metrics.Inc(d.name+".duration_us", int(took.Microseconds()))
+		d.metrics.CommandHandled(d.name, outcome, took)
 	}
 	return res, err
 }
 
-// The handlers of this package have the one shape.
+// The handlers of this package have the one shape (NewIdentityHandlers
+// checks the identity handlers).
 var (
 	_ Handler[StartTask, StartTaskResult]   = (*StartTaskHandler)(nil)
 	_ Handler[CancelTask, CancelTaskResult] = (*CancelTaskHandler)(nil)

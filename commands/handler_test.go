@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/axontask/axontask/commands"
 )
@@ -25,10 +26,11 @@ type counts struct {
 	m  map[string]int
 }
 
-func (c *counts) Inc(key string, value int) {
+func (c *counts) CommandHandled(name, outcome string, took time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m[key] += value
+	c.m[name+"."+outcome]++
+	c.m[name+".duration_us"] += int(took.Microseconds())
 }
 
 func TestDecorateCountsOutcomes(t *testing.T) {

@@ -46,18 +46,15 @@ const (
 	MaxAPIKeysPerTenant = 200
 )
 
-// IdentityStore is what Identity needs of the event store.
+// IdentityStore is what the identity handlers need of the event store.
 type IdentityStore interface {
 	StreamReader
 	EventAppender
 	// ListStreams lists a tenant's streams of one type (eventstore.Store).
 	ListStreams(ctx context.Context, tenantID string, streamType domain.StreamType, afterStreamID string, limit int) ([]string, error)
-	// APIKeyUsageTouch and APIKeyUsageGet keep API keys' last use (eventstore.APIKeyUsageStore).
-	APIKeyUsageTouch(ctx context.Context, uses map[string]time.Time) error
-	APIKeyUsageGet(ctx context.Context, keyIDs []string) (map[string]time.Time, error)
 }
 
-// IdentityConfig configures an Identity.
+// IdentityConfig configures NewIdentityDeps.
 type IdentityConfig struct {
 	// Store keeps the identity streams; required.
 	Store IdentityStore
@@ -69,114 +66,67 @@ type IdentityConfig struct {
 	// MaxConcurrentHashes bounds Argon2id hashes running at once, each
 	// using about 19 MiB and 25 ms of a core (default GOMAXPROCS).
 	MaxConcurrentHashes int
-	// UsageFlushInterval is how often API keys' last use is written
-	// (default 30 s).
-	UsageFlushInterval time.Duration
 	// NowFunc gives the time (default time.Now).
 	NowFunc func() time.Time
-	// Logger receives flush failures (default slog.Default()).
+	// Logger receives the failures that do not change a command's answer
+	// (a session not revoked, a password not rehashed; default slog.Default()).
 	Logger *slog.Logger
 }
 
-// Identity handles the identity commands (register, login, refresh, logout,
-// API keys, members) and authenticates bearer credentials. It is safe for
-// concurrent use. Run its usage flusher with Run.
-type Identity struct {
+func (c IdentityConfig) withDefaults() IdentityConfig {
+	if c.SessionTTL == 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.MaxConcurrentHashes == 0 {
+		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if c.NowFunc == nil {
+		c.NowFunc = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c IdentityConfig) validate() error {
+	if c.Store == nil || c.Issuer == nil {
+		return errors.New("identity config: Store and Issuer are required")
+	}
+	if c.SessionTTL < time.Minute || c.MaxConcurrentHashes < 1 {
+		return fmt.Errorf("identity config: SessionTTL (%s) must be at least a minute, MaxConcurrentHashes (%d) positive",
+			c.SessionTTL, c.MaxConcurrentHashes)
+	}
+	return nil
+}
+
+// IdentityDeps is what the identity handlers and the Authenticator share:
+// the store and its writer, the token issuer, the bound on concurrent
+// password hashes, the clock and the logger. Build one per process with
+// NewIdentityDeps and hand it to NewIdentityHandlers and NewAuthenticator,
+// so that the hash bound holds across all of them. It is safe for
+// concurrent use.
+type IdentityDeps struct {
 	cfg    IdentityConfig
 	w      Writer
 	hashes chan struct{}
-	usage  *keyUsage
 	// dummyHash is verified against when an email is unknown, so that a
 	// login takes as long whether or not the account exists.
 	dummyHash string
 }
 
-// NewIdentity returns an Identity. It fails when cfg cannot work.
-func NewIdentity(cfg IdentityConfig) (*Identity, error) {
-	if cfg.Store == nil || cfg.Issuer == nil {
-		return nil, errors.New("identity config: Store and Issuer are required")
-	}
-	if cfg.SessionTTL == 0 {
-		cfg.SessionTTL = DefaultSessionTTL
-	}
-	if cfg.MaxConcurrentHashes == 0 {
-		cfg.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
-	}
-	if cfg.UsageFlushInterval == 0 {
-		cfg.UsageFlushInterval = 30 * time.Second
-	}
-	if cfg.NowFunc == nil {
-		cfg.NowFunc = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.SessionTTL < time.Minute || cfg.MaxConcurrentHashes < 1 || cfg.UsageFlushInterval < 0 {
-		return nil, fmt.Errorf("identity config: SessionTTL (%s) must be at least a minute, MaxConcurrentHashes (%d) and UsageFlushInterval (%s) positive",
-			cfg.SessionTTL, cfg.MaxConcurrentHashes, cfg.UsageFlushInterval)
+// NewIdentityDeps returns the dependencies of the identity handlers. It
+// fails when cfg, with its defaults, cannot work.
+func NewIdentityDeps(cfg IdentityConfig) (*IdentityDeps, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	dummy, err := auth.HashPassword("not-a-password-of-anyone")
 	if err != nil {
 		return nil, err
 	}
-	return &Identity{cfg: cfg, w: Writer{Store: cfg.Store, NowFunc: cfg.NowFunc}, hashes: make(chan struct{}, cfg.MaxConcurrentHashes), usage: newKeyUsage(), dummyHash: dummy}, nil
-}
-
-// Principal is who makes a request: a user through an access token, or an
-// API key. It is the only input that authorizes a command.
-type Principal struct {
-	// TenantID is the tenant the request acts in.
-	TenantID string
-	// UserID is the user (for a key: the user who created it).
-	UserID string
-	// KeyID is the API key's id; empty for an access token.
-	KeyID string
-	// Role is the user's role: when the access token was issued, or for a
-	// key its creator's role now.
-	Role domain.Role
-	// Scopes are the API key's scopes; nil for an access token.
-	Scopes domain.Scopes
-}
-
-// Can reports whether the principal may take action a in its tenant. A key
-// may do what its scopes allow and its creator may still do.
-func (p Principal) Can(a domain.Action) bool {
-	if p.KeyID != "" {
-		return p.Scopes.Can(a) && p.Role.Can(a)
-	}
-	return p.Role.Can(a)
-}
-
-// canGrant reports whether the principal may create a key with scope s: a
-// key never gets more than its creator could do.
-func (p Principal) canGrant(s domain.Scope) bool {
-	if p.KeyID != "" {
-		return p.Scopes.Has(domain.ScopeAdmin) && p.Role.CanGrant(s)
-	}
-	return p.Role.CanGrant(s)
-}
-
-// Actor names the principal in events' metadata: "user:<id>" or "api_key:<id>".
-func (p Principal) Actor() string {
-	if p.KeyID != "" {
-		return "api_key:" + p.KeyID
-	}
-	return "user:" + p.UserID
-}
-
-// require fails with ErrForbidden unless p may take action a.
-func (p Principal) require(a domain.Action) error {
-	if !p.Can(a) {
-		return fmt.Errorf("%w: %s may not %s; ask an owner or admin of the tenant", ErrForbidden, p.describe(), a)
-	}
-	return nil
-}
-
-func (p Principal) describe() string {
-	if p.KeyID != "" {
-		return "an API key with scopes [" + p.Scopes.String() + "] of a user with role " + string(p.Role)
-	}
-	return "a user with role " + string(p.Role)
+	return &IdentityDeps{cfg: cfg, w: Writer{Store: cfg.Store, NowFunc: cfg.NowFunc}, hashes: make(chan struct{}, cfg.MaxConcurrentHashes), dummyHash: dummy}, nil
 }
 
 // UserIDFor returns the id of the user with a normalized email address: it
@@ -190,37 +140,37 @@ func APIKeyIDFor(prefix string) string { return derivedID("api_key", prefix).Str
 // load applies the identity stream streamID of type want to agg (see
 // Load); a stream of another type (an id that names a task, say) leaves
 // agg empty, as no stream does.
-func (id *Identity) load(ctx context.Context, want domain.StreamType, streamID string, agg Aggregate) error {
-	return Load(ctx, id.w.Store, eventstore.Stream{ID: streamID, Type: want}, agg)
+func (d *IdentityDeps) load(ctx context.Context, want domain.StreamType, streamID string, agg Aggregate) error {
+	return Load(ctx, d.w.Store, eventstore.Stream{ID: streamID, Type: want}, agg)
 }
 
 // appendOne appends the event of payload p to a stream at expectedSeq.
-func (id *Identity) appendOne(ctx context.Context, stream eventstore.Stream, expectedSeq int64, p domain.Payload, meta domain.Metadata) error {
-	_, err := id.w.Append(ctx, Target{Stream: stream, Meta: meta}, expectedSeq, p)
+func (d *IdentityDeps) appendOne(ctx context.Context, stream eventstore.Stream, expectedSeq int64, p domain.Payload, meta domain.Metadata) error {
+	_, err := d.w.Append(ctx, Target{Stream: stream, Meta: meta}, expectedSeq, p)
 	return err
 }
 
 // hashPassword hashes with Argon2id, at most MaxConcurrentHashes at once.
-func (id *Identity) hashPassword(ctx context.Context, password string) (string, error) {
-	if err := id.acquireHash(ctx); err != nil {
+func (d *IdentityDeps) hashPassword(ctx context.Context, password string) (string, error) {
+	if err := d.acquireHash(ctx); err != nil {
 		return "", err
 	}
-	defer func() { <-id.hashes }()
+	defer func() { <-d.hashes }()
 	return auth.HashPassword(password)
 }
 
 // verifyPassword checks a password, at most MaxConcurrentHashes at once.
-func (id *Identity) verifyPassword(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
-	if err := id.acquireHash(ctx); err != nil {
+func (d *IdentityDeps) verifyPassword(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+	if err := d.acquireHash(ctx); err != nil {
 		return false, false, err
 	}
-	defer func() { <-id.hashes }()
+	defer func() { <-d.hashes }()
 	return auth.VerifyPassword(encoded, password)
 }
 
-func (id *Identity) acquireHash(ctx context.Context) error {
+func (d *IdentityDeps) acquireHash(ctx context.Context) error {
 	select {
-	case id.hashes <- struct{}{}:
+	case d.hashes <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

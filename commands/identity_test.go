@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -18,7 +19,7 @@ import (
 const password = testidentity.Password
 
 // newIdentity returns an Identity on s whose clock reads clock().
-func newIdentity(t *testing.T, s teststores.Store, clock func() time.Time) *commands.Identity {
+func newIdentity(t *testing.T, s teststores.Store, clock func() time.Time) *testidentity.Identity {
 	t.Helper()
 	id, err := testidentity.New(s, secretscan.New(t, password).Logger(), clock)
 	if err != nil {
@@ -28,7 +29,7 @@ func newIdentity(t *testing.T, s teststores.Store, clock func() time.Time) *comm
 }
 
 // principal authenticates a bearer credential or fails the test.
-func principal(t *testing.T, id *commands.Identity, bearer string) commands.Principal {
+func principal(t *testing.T, id *testidentity.Identity, bearer string) commands.Principal {
 	t.Helper()
 	p, err := id.Authenticate(t.Context(), bearer)
 	if err != nil {
@@ -37,12 +38,18 @@ func principal(t *testing.T, id *commands.Identity, bearer string) commands.Prin
 	return p
 }
 
+// createKey creates an API key with cmd and returns it and its info.
+func createKey(ctx context.Context, id *testidentity.Identity, cmd commands.CreateAPIKey) (string, commands.APIKeyInfo, error) {
+	res, err := id.CreateAPIKey.Handle(ctx, cmd)
+	return res.Key, res.Info, err
+}
+
 func TestRegisterAndLogin(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
 		id := newIdentity(t, b.store, time.Now)
 		ctx := t.Context()
-		tok, err := id.Register(ctx, commands.Register{Email: "Ada@Example.com", Password: password, TenantName: "Acme"})
+		tok, err := id.Register.Handle(ctx, commands.Register{Email: "Ada@Example.com", Password: password, TenantName: "Acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,15 +57,15 @@ func TestRegisterAndLogin(t *testing.T) {
 		if p.TenantID != tok.TenantID || p.UserID != tok.UserID || p.Role != domain.RoleOwner {
 			t.Fatalf("principal %+v does not match tokens %+v", p, tok)
 		}
-		if _, err := id.Register(ctx, commands.Register{Email: "ada@example.COM", Password: password, TenantName: "Other"}); !errors.Is(err, commands.ErrEmailTaken) {
+		if _, err := id.Register.Handle(ctx, commands.Register{Email: "ada@example.COM", Password: password, TenantName: "Other"}); !errors.Is(err, commands.ErrEmailTaken) {
 			t.Fatalf("second registration: %v, want ErrEmailTaken", err)
 		}
 		var inputErr *auth.InputError
-		if _, err := id.Register(ctx, commands.Register{Email: "bob@example.com", Password: "short", TenantName: "B"}); !errors.As(err, &inputErr) || inputErr.Field != "password" {
+		if _, err := id.Register.Handle(ctx, commands.Register{Email: "bob@example.com", Password: "short", TenantName: "B"}); !errors.As(err, &inputErr) || inputErr.Field != "password" {
 			t.Fatalf("short password: %v", err)
 		}
 		var verr *domain.ValidationError
-		if _, err := id.Register(ctx, commands.Register{Email: "bob@example.com", Password: password, TenantName: " "}); !errors.As(err, &verr) || verr.Field != "tenant_name" {
+		if _, err := id.Register.Handle(ctx, commands.Register{Email: "bob@example.com", Password: password, TenantName: " "}); !errors.As(err, &verr) || verr.Field != "tenant_name" {
 			t.Fatalf("blank tenant name: %v", err)
 		}
 		for _, c := range []commands.Login{
@@ -66,11 +73,11 @@ func TestRegisterAndLogin(t *testing.T) {
 			{Email: "nobody@example.com", Password: password},
 			{Email: "ada@example.com", Password: password, TenantID: "0190d2a4-6c1e-7b3a-9f00-000000000000"},
 		} {
-			if _, err := id.Login(ctx, c); !errors.Is(err, commands.ErrBadCredentials) {
+			if _, err := id.Login.Handle(ctx, c); !errors.Is(err, commands.ErrBadCredentials) {
 				t.Errorf("login %s into %q: %v, want ErrBadCredentials", c.Email, c.TenantID, err)
 			}
 		}
-		again, err := id.Login(ctx, commands.Login{Email: " ADA@example.com", Password: password})
+		again, err := id.Login.Handle(ctx, commands.Login{Email: " ADA@example.com", Password: password})
 		if err != nil || again.TenantID != tok.TenantID || again.Role != domain.RoleOwner {
 			t.Fatalf("login = %+v, %v", again, err)
 		}
@@ -82,37 +89,37 @@ func TestRefreshRotatesAndReplayRevokesTheFamily(t *testing.T) {
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
 		id := newIdentity(t, b.store, time.Now)
 		ctx := t.Context()
-		first, err := id.Register(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		first, err := id.Register.Handle(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		second, err := id.Refresh(ctx, commands.Refresh{RefreshToken: first.RefreshToken})
+		second, err := id.Refresh.Handle(ctx, commands.Refresh{RefreshToken: first.RefreshToken})
 		if err != nil || second.RefreshToken == first.RefreshToken {
 			t.Fatalf("refresh = %v; rotated: %v", err, second.RefreshToken != first.RefreshToken)
 		}
 		principal(t, id, second.AccessToken)
 		// The first token comes back: it leaked. Both it and the current
 		// one stop working.
-		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: first.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+		if _, err := id.Refresh.Handle(ctx, commands.Refresh{RefreshToken: first.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
 			t.Fatalf("replay: %v, want ErrUnauthenticated", err)
 		}
-		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: second.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+		if _, err := id.Refresh.Handle(ctx, commands.Refresh{RefreshToken: second.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
 			t.Fatalf("refresh after a replay: %v, want the family revoked", err)
 		}
 		// Logout ends a session; a second logout is a no-op.
-		other, err := id.Login(ctx, commands.Login{Email: "ada@example.com", Password: password})
+		other, err := id.Login.Handle(ctx, commands.Login{Email: "ada@example.com", Password: password})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 2 {
-			if err := id.Logout(ctx, other.RefreshToken, domain.Metadata{}); err != nil {
+			if _, err := id.Logout.Handle(ctx, commands.Logout{RefreshToken: other.RefreshToken}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: other.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+		if _, err := id.Refresh.Handle(ctx, commands.Refresh{RefreshToken: other.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
 			t.Fatalf("refresh after logout: %v", err)
 		}
-		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: "axr_nope"}); !errors.Is(err, commands.ErrUnauthenticated) {
+		if _, err := id.Refresh.Handle(ctx, commands.Refresh{RefreshToken: "axr_nope"}); !errors.Is(err, commands.ErrUnauthenticated) {
 			t.Fatalf("malformed token: %v", err)
 		}
 	})
@@ -124,7 +131,7 @@ func TestConcurrentRefreshIsAReplay(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
 		id := newIdentity(t, b.store, time.Now)
-		tok, err := id.Register(t.Context(), commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		tok, err := id.Register.Handle(t.Context(), commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +140,9 @@ func TestConcurrentRefreshIsAReplay(t *testing.T) {
 		errs := make([]error, n)
 		next := make([]commands.Tokens, n)
 		for i := range n {
-			wg.Go(func() { next[i], errs[i] = id.Refresh(t.Context(), commands.Refresh{RefreshToken: tok.RefreshToken}) })
+			wg.Go(func() {
+				next[i], errs[i] = id.Refresh.Handle(t.Context(), commands.Refresh{RefreshToken: tok.RefreshToken})
+			})
 		}
 		wg.Wait()
 		ok := 0
@@ -143,7 +152,7 @@ func TestConcurrentRefreshIsAReplay(t *testing.T) {
 				ok++
 				// However the race went, the token was used more than
 				// once: the session is revoked, and with it what won.
-				if _, err := id.Refresh(t.Context(), commands.Refresh{RefreshToken: next[i].RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+				if _, err := id.Refresh.Handle(t.Context(), commands.Refresh{RefreshToken: next[i].RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
 					t.Fatalf("the winner's refresh token after a replay: %v", err)
 				}
 			case !errors.Is(err, commands.ErrUnauthenticated):
@@ -162,21 +171,21 @@ func TestAPIKeys(t *testing.T) {
 		clock := time.Now
 		id := newIdentity(t, b.store, clock)
 		ctx := t.Context()
-		ownerTok, err := id.Register(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		ownerTok, err := id.Register.Handle(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		owner := principal(t, id, ownerTok.AccessToken)
 		for _, who := range []struct{ email, role string }{{"mel@example.com", "member"}, {"vic@example.com", "viewer"}} {
-			if _, err := id.Register(ctx, commands.Register{Email: who.email, Password: password, TenantName: who.email}); err != nil {
+			if _, err := id.Register.Handle(ctx, commands.Register{Email: who.email, Password: password, TenantName: who.email}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: who.email, Role: who.role}); err != nil {
+			if _, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: who.email, Role: who.role}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		login := func(email string) commands.Principal {
-			tok, err := id.Login(ctx, commands.Login{Email: email, Password: password, TenantID: owner.TenantID})
+			tok, err := id.Login.Handle(ctx, commands.Login{Email: email, Password: password, TenantID: owner.TenantID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,17 +196,17 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatalf("roles %s, %s", member.Role, viewer.Role)
 		}
 
-		if _, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: viewer, Name: "v", Scopes: []string{"tasks:read"}}); !errors.Is(err, commands.ErrForbidden) {
+		if _, _, err := createKey(ctx, id, commands.CreateAPIKey{By: viewer, Name: "v", Scopes: []string{"tasks:read"}}); !errors.Is(err, commands.ErrForbidden) {
 			t.Fatalf("viewer creates a key: %v, want ErrForbidden", err)
 		}
-		if _, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: member, Name: "m", Scopes: []string{"admin"}}); !errors.Is(err, commands.ErrForbidden) {
+		if _, _, err := createKey(ctx, id, commands.CreateAPIKey{By: member, Name: "m", Scopes: []string{"admin"}}); !errors.Is(err, commands.ErrForbidden) {
 			t.Fatalf("member grants admin: %v, want ErrForbidden", err)
 		}
-		memberKey, memberInfo, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: member, Name: "ci", Scopes: []string{"tasks:write", "tasks:read"}})
+		memberKey, memberInfo, err := createKey(ctx, id, commands.CreateAPIKey{By: member, Name: "ci", Scopes: []string{"tasks:write", "tasks:read"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ownerKey, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "ops", Scopes: []string{"admin"}})
+		ownerKey, _, err := createKey(ctx, id, commands.CreateAPIKey{By: owner, Name: "ops", Scopes: []string{"admin"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,28 +215,28 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatalf("key principal %+v", kp)
 		}
 		// Members list their own keys, owners all; uses show once flushed.
-		id.FlushUsage(ctx)
-		mine, err := id.ListAPIKeys(ctx, member)
+		id.Usage.Flush(ctx)
+		mine, err := id.ListAPIKeys.Handle(ctx, commands.ListAPIKeys{By: member})
 		if err != nil || len(mine) != 1 || mine[0].ID != memberInfo.ID || mine[0].LastUsedAt.IsZero() {
 			t.Fatalf("member's list = %+v, %v", mine, err)
 		}
-		all, err := id.ListAPIKeys(ctx, owner)
+		all, err := id.ListAPIKeys.Handle(ctx, commands.ListAPIKeys{By: owner})
 		if err != nil || len(all) != 2 {
 			t.Fatalf("owner's list = %+v, %v", all, err)
 		}
 		// Another tenant cannot revoke the key, nor learn it exists.
-		strangerTok, err := id.Register(ctx, commands.Register{Email: "eve@example.com", Password: password, TenantName: "Evil"})
+		strangerTok, err := id.Register.Handle(ctx, commands.Register{Email: "eve@example.com", Password: password, TenantName: "Evil"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		stranger := principal(t, id, strangerTok.AccessToken)
-		if err := id.RevokeAPIKey(ctx, stranger, memberInfo.ID, domain.Metadata{}); !errors.Is(err, commands.ErrAPIKeyNotFound) {
+		if _, err := id.RevokeAPIKey.Handle(ctx, commands.RevokeAPIKey{By: stranger, KeyID: memberInfo.ID}); !errors.Is(err, commands.ErrAPIKeyNotFound) {
 			t.Fatalf("another tenant revokes: %v, want ErrAPIKeyNotFound", err)
 		}
-		if err := id.RevokeAPIKey(ctx, principal(t, id, ownerKey), memberInfo.ID, domain.Metadata{}); err != nil {
+		if _, err := id.RevokeAPIKey.Handle(ctx, commands.RevokeAPIKey{By: principal(t, id, ownerKey), KeyID: memberInfo.ID}); err != nil {
 			t.Fatalf("admin key revokes: %v", err)
 		}
-		if err := id.RevokeAPIKey(ctx, owner, memberInfo.ID, domain.Metadata{}); err != nil {
+		if _, err := id.RevokeAPIKey.Handle(ctx, commands.RevokeAPIKey{By: owner, KeyID: memberInfo.ID}); err != nil {
 			t.Fatalf("second revocation: %v, want a no-op", err)
 		}
 		if _, err := id.Authenticate(ctx, memberKey); !errors.Is(err, commands.ErrUnauthenticated) {
@@ -249,32 +258,32 @@ func TestMembers(t *testing.T) {
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
 		id := newIdentity(t, b.store, time.Now)
 		ctx := t.Context()
-		tok, err := id.Register(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		tok, err := id.Register.Handle(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		owner := principal(t, id, tok.AccessToken)
 		for _, email := range []string{"bob@example.com", "cy@example.com"} {
-			if _, err := id.Register(ctx, commands.Register{Email: email, Password: password, TenantName: email}); err != nil {
+			if _, err := id.Register.Handle(ctx, commands.Register{Email: email, Password: password, TenantName: email}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		bob, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "admin"})
+		bob, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "admin"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cy, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "cy@example.com", Role: "member"})
+		cy, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "cy@example.com", Role: "member"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		adminTok, err := id.Login(ctx, commands.Login{Email: "bob@example.com", Password: password, TenantID: owner.TenantID})
+		adminTok, err := id.Login.Handle(ctx, commands.Login{Email: "bob@example.com", Password: password, TenantID: owner.TenantID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		admin := principal(t, id, adminTok.AccessToken)
 		// A key acts for its creator as they are now: bob's admin key is
 		// narrowed when bob becomes a member, and stops when bob is removed.
-		bobKey, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: admin, Name: "bob", Scopes: []string{"admin"}})
+		bobKey, _, err := createKey(ctx, id, commands.CreateAPIKey{By: admin, Name: "bob", Scopes: []string{"admin"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,41 +295,41 @@ func TestMembers(t *testing.T) {
 				t.Fatalf("the key of a removed member authenticates: %v", err)
 			}
 			// Adding bob again does not bring his old key back.
-			if _, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "member"}); err != nil {
+			if _, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "member"}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := id.Authenticate(ctx, bobKey); !errors.Is(err, commands.ErrUnauthenticated) {
 				t.Fatalf("the key of a member removed and added again authenticates: %v", err)
 			}
 		}()
-		if err := id.ChangeMemberRole(ctx, owner, bob, "member", domain.Metadata{}); err != nil {
+		if _, err := id.ChangeMemberRole.Handle(ctx, commands.ChangeMemberRole{By: owner, UserID: bob, Role: "member"}); err != nil {
 			t.Fatal(err)
 		}
 		if p := principal(t, id, bobKey); p.Can(domain.ActionManageMembers) || !p.Can(domain.ActionWriteTasks) {
 			t.Fatalf("the admin key of a user now a member: manage members %v, write tasks %v", p.Can(domain.ActionManageMembers), p.Can(domain.ActionWriteTasks))
 		}
-		if err := id.ChangeMemberRole(ctx, owner, bob, "admin", domain.Metadata{}); err != nil {
+		if _, err := id.ChangeMemberRole.Handle(ctx, commands.ChangeMemberRole{By: owner, UserID: bob, Role: "admin"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := id.ChangeMemberRole(ctx, admin, owner.UserID, "member", domain.Metadata{}); !errors.Is(err, commands.ErrForbidden) {
+		if _, err := id.ChangeMemberRole.Handle(ctx, commands.ChangeMemberRole{By: admin, UserID: owner.UserID, Role: "member"}); !errors.Is(err, commands.ErrForbidden) {
 			t.Fatalf("an admin demotes the owner: %v, want ErrForbidden", err)
 		}
-		if err := id.ChangeMemberRole(ctx, admin, cy, "owner", domain.Metadata{}); !errors.Is(err, commands.ErrForbidden) {
+		if _, err := id.ChangeMemberRole.Handle(ctx, commands.ChangeMemberRole{By: admin, UserID: cy, Role: "owner"}); !errors.Is(err, commands.ErrForbidden) {
 			t.Fatalf("an admin makes an owner: %v, want ErrForbidden", err)
 		}
-		if err := id.ChangeMemberRole(ctx, admin, cy, "viewer", domain.Metadata{}); err != nil {
+		if _, err := id.ChangeMemberRole.Handle(ctx, commands.ChangeMemberRole{By: admin, UserID: cy, Role: "viewer"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := id.ChangeMemberRole(ctx, owner, owner.UserID, "admin", domain.Metadata{}); !errors.Is(err, domain.ErrLastOwner) {
+		if _, err := id.ChangeMemberRole.Handle(ctx, commands.ChangeMemberRole{By: owner, UserID: owner.UserID, Role: "admin"}); !errors.Is(err, domain.ErrLastOwner) {
 			t.Fatalf("the last owner steps down: %v, want ErrLastOwner", err)
 		}
-		if err := id.RemoveMember(ctx, admin, "nobody", domain.Metadata{}); !errors.Is(err, domain.ErrNotMember) {
+		if _, err := id.RemoveMember.Handle(ctx, commands.RemoveMember{By: admin, UserID: "nobody"}); !errors.Is(err, domain.ErrNotMember) {
 			t.Fatalf("removing a non-member: %v", err)
 		}
-		if err := id.RemoveMember(ctx, owner, bob, domain.Metadata{}); err != nil {
+		if _, err := id.RemoveMember.Handle(ctx, commands.RemoveMember{By: owner, UserID: bob}); err != nil {
 			t.Fatal(err)
 		}
-		members, err := id.ListMembers(ctx, owner)
+		members, err := id.ListMembers.Handle(ctx, commands.ListMembers{By: owner})
 		if err != nil || len(members) != 2 {
 			t.Fatalf("members = %+v, %v", members, err)
 		}
@@ -330,7 +339,7 @@ func TestMembers(t *testing.T) {
 			}
 		}
 		// The removed admin's refresh no longer works.
-		if _, err := id.Refresh(ctx, commands.Refresh{RefreshToken: adminTok.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
+		if _, err := id.Refresh.Handle(ctx, commands.Refresh{RefreshToken: adminTok.RefreshToken}); !errors.Is(err, commands.ErrUnauthenticated) {
 			t.Fatalf("a removed member refreshes: %v", err)
 		}
 	})

@@ -104,7 +104,7 @@ func TestSetPlan(t *testing.T) {
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
 		ctx := t.Context()
 		id := newIdentity(t, b.store, time.Now)
-		tok, err := id.Register(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		tok, err := id.Register.Handle(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,24 +19,17 @@ type Register struct {
 	Meta       domain.Metadata
 }
 
-// Tokens answer a successful register, login or refresh.
-type Tokens struct {
-	AccessToken  string
-	RefreshToken string
-	// ExpiresIn is the access token's lifetime in seconds.
-	ExpiresIn int64
-	UserID    string
-	TenantID  string
-	Role      domain.Role
-}
+// RegisterHandler handles Register. Build it with NewIdentityHandlers; it
+// is safe for concurrent use.
+type RegisterHandler struct{ deps *IdentityDeps }
 
-// Register validates cmd, appends tenant.created to a new tenant stream and
+// Handle validates cmd, appends tenant.created to a new tenant stream and
 // user.registered to the user's stream, and signs the user in. An address
 // already registered fails with ErrEmailTaken; invalid input with a
 // *domain.ValidationError or an *auth.InputError (password). If two
 // registrations of one address race, one wins; the loser's tenant stays
 // empty of users and is never reachable.
-func (id *Identity) Register(ctx context.Context, cmd Register) (Tokens, error) {
+func (h *RegisterHandler) Handle(ctx context.Context, cmd Register) (Tokens, error) {
 	email, err := domain.NormalizeEmail(cmd.Email)
 	if err != nil {
 		return Tokens{}, err
@@ -46,13 +39,13 @@ func (id *Identity) Register(ctx context.Context, cmd Register) (Tokens, error) 
 	}
 	userID := UserIDFor(email)
 	var user domain.User
-	if err := id.load(ctx, domain.StreamUser, userID, &user); err != nil {
+	if err := h.deps.load(ctx, domain.StreamUser, userID, &user); err != nil {
 		return Tokens{}, err
 	}
 	if user.Exists() {
 		return Tokens{}, ErrEmailTaken
 	}
-	hash, err := id.hashPassword(ctx, cmd.Password)
+	hash, err := h.deps.hashPassword(ctx, cmd.Password)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -64,16 +57,16 @@ func (id *Identity) Register(ctx context.Context, cmd Register) (Tokens, error) 
 	meta := cmd.Meta
 	meta.Actor = "user:" + userID
 	tenantStream := eventstore.Stream{ID: tenantID, Type: domain.StreamTenant, TenantID: tenantID}
-	if err := id.appendOne(ctx, tenantStream, 0, &domain.TenantCreated{Name: cmd.TenantName, OwnerID: userID}, meta); err != nil {
+	if err := h.deps.appendOne(ctx, tenantStream, 0, &domain.TenantCreated{Name: cmd.TenantName, OwnerID: userID}, meta); err != nil {
 		return Tokens{}, fmt.Errorf("register: %w", err)
 	}
 	userStream := eventstore.Stream{ID: userID, Type: domain.StreamUser, TenantID: tenantID}
-	err = id.appendOne(ctx, userStream, 0, &domain.UserRegistered{Email: email, HomeTenantID: tenantID, PasswordHash: hash}, meta)
+	err = h.deps.appendOne(ctx, userStream, 0, &domain.UserRegistered{Email: email, HomeTenantID: tenantID, PasswordHash: hash}, meta)
 	if errors.Is(err, eventstore.ErrConflict) {
 		return Tokens{}, ErrEmailTaken
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("register: %w", err)
 	}
-	return id.startSession(ctx, userID, tenantID, domain.RoleOwner, meta)
+	return h.deps.startSession(ctx, userID, tenantID, domain.RoleOwner, meta)
 }

@@ -21,7 +21,7 @@ const Path = "/mcp"
 // own bound (readapi.MaxBodyBytes).
 const DefaultMaxRequestBodyBytes = 1 << 20
 
-// Authenticator checks a bearer credential (*commands.Identity): an API key
+// Authenticator checks a bearer credential (*commands.Authenticator): an API key
 // or an access token. A credential that is missing, malformed, expired,
 // unknown or revoked fails with an error matching
 // commands.ErrUnauthenticated.

@@ -112,7 +112,7 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 		t.Fatal(err)
 	}
 	identity := newIdentity(t, s, logger)
-	background(func(ctx context.Context) error { identity.Run(ctx); return nil })
+	background(func(ctx context.Context) error { identity.Usage.Run(ctx); return nil })
 	views := s.(projections.TaskViewStore)
 	projector, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{Logger: logger})
 	if err != nil {
@@ -120,7 +120,7 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 	}
 	background(projector.Run)
 	api, err := readapi.New(readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Identity: identity, Tasks: views,
+		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: ratelimit.PerMinute(1_000_000),
 		AuthLimit:    ratelimit.PerMinute(1_000_000),
@@ -177,7 +177,7 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 }
 
 // newIdentity returns an Identity on s whose access tokens last a minute.
-func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *commands.Identity {
+func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *testidentity.Identity {
 	t.Helper()
 	id, err := testidentity.New(s, logger, nil)
 	if err != nil {
@@ -188,7 +188,7 @@ func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *command
 
 // newTenant registers label@example.com, the owner of a new tenant named
 // label, and returns an API key there with tasks:read and tasks:write.
-func newTenant(t *testing.T, id *commands.Identity, label string) string {
+func newTenant(t *testing.T, id *testidentity.Identity, label string) string {
 	t.Helper()
 	_, key, err := testidentity.Tenant(t.Context(), id, label)
 	if err != nil {

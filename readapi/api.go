@@ -53,21 +53,10 @@ type Canceler interface {
 	Handle(ctx context.Context, cmd commands.CancelTask) (commands.CancelTaskResult, error)
 }
 
-// Identity authenticates callers and handles the identity endpoints
-// (*commands.Identity).
-type Identity interface {
+// Authenticator resolves callers' bearer credentials to principals
+// (*commands.Authenticator).
+type Authenticator interface {
 	Authenticate(ctx context.Context, bearer string) (commands.Principal, error)
-	Register(ctx context.Context, cmd commands.Register) (commands.Tokens, error)
-	Login(ctx context.Context, cmd commands.Login) (commands.Tokens, error)
-	Refresh(ctx context.Context, cmd commands.Refresh) (commands.Tokens, error)
-	Logout(ctx context.Context, refreshToken string, meta domain.Metadata) error
-	CreateAPIKey(ctx context.Context, cmd commands.CreateAPIKey) (string, commands.APIKeyInfo, error)
-	ListAPIKeys(ctx context.Context, by commands.Principal) ([]commands.APIKeyInfo, error)
-	RevokeAPIKey(ctx context.Context, by commands.Principal, keyID string, meta domain.Metadata) error
-	AddMember(ctx context.Context, cmd commands.AddMember) (string, error)
-	ListMembers(ctx context.Context, by commands.Principal) ([]commands.Member, error)
-	ChangeMemberRole(ctx context.Context, by commands.Principal, userID, role string, meta domain.Metadata) error
-	RemoveMember(ctx context.Context, by commands.Principal, userID string, meta domain.Metadata) error
 }
 
 // Config configures the handler New returns.
@@ -80,9 +69,11 @@ type Config struct {
 	// Start and Cancel handle the write endpoints; required.
 	Start  Starter
 	Cancel Canceler
-	// Identity authenticates callers and serves /v1/auth, /v1/api-keys and
-	// /v1/members; required.
-	Identity Identity
+	// Authenticator authenticates callers; required.
+	Authenticator Authenticator
+	// Identity serves /v1/auth, /v1/api-keys and /v1/members; every
+	// handler required (commands.NewIdentityHandlers).
+	Identity commands.IdentityHandlers
 	// RateLimiter counts requests (default an in-process ratelimit.Memory;
 	// give every API process the same ratelimit.Redis so limits hold across
 	// them).
@@ -144,14 +135,17 @@ func (c Config) validate() error {
 		return errors.New("readapi config: Start is nil")
 	case c.Cancel == nil:
 		return errors.New("readapi config: Cancel is nil")
-	case c.Identity == nil:
-		return errors.New("readapi config: Identity is nil; pass one that authenticates callers")
+	case c.Authenticator == nil:
+		return errors.New("readapi config: Authenticator is nil; pass one that authenticates callers")
 	case len(c.TokenKey) < MinTokenKeyLen:
 		return fmt.Errorf("readapi config: TokenKey is %d bytes; it must be at least %d random bytes", len(c.TokenKey), MinTokenKeyLen)
 	case c.PingInterval < 0:
 		return fmt.Errorf("readapi config: PingInterval is %s; it must be positive", c.PingInterval)
 	case c.WriteTimeout < 0:
 		return fmt.Errorf("readapi config: WriteTimeout is %s; it must be positive", c.WriteTimeout)
+	}
+	if err := c.Identity.Validate(); err != nil {
+		return fmt.Errorf("readapi config: %w", err)
 	}
 	return validateOrigins(c.CORSOrigins)
 }

@@ -28,7 +28,7 @@ func TestAuthMatrix(t *testing.T) {
 		b.run(t, st.TaskID)
 		openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, "")).events()
 
-		ownerTok, err := id.Login(ctx, commands.Login{Email: tenantA + "@example.com", Password: testPassword})
+		ownerTok, err := id.Login.Handle(ctx, commands.Login{Email: tenantA + "@example.com", Password: testPassword})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,30 +37,30 @@ func TestAuthMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := func(scopes ...string) (string, commands.APIKeyInfo) {
-			k, info, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "matrix", Scopes: scopes})
+			created, err := id.CreateAPIKey.Handle(ctx, commands.CreateAPIKey{By: owner, Name: "matrix", Scopes: scopes})
 			if err != nil {
 				t.Fatal(err)
 			}
-			return k, info
+			return created.Key, created.Info
 		}
 		readOnly, _ := key("tasks:read")
 		writeOnly, _ := key("tasks:write")
 		revoked, revokedInfo := key("admin")
-		if err := id.RevokeAPIKey(ctx, owner, revokedInfo.ID, domain.Metadata{}); err != nil {
+		if _, err := id.RevokeAPIKey.Handle(ctx, commands.RevokeAPIKey{By: owner, KeyID: revokedInfo.ID}); err != nil {
 			t.Fatal(err)
 		}
 		_, victimKey := key("tasks:read") // the key other tenants try to delete
-		if _, err := id.Register(ctx, commands.Register{Email: "vic@example.com", Password: testPassword, TenantName: "vic"}); err != nil {
+		if _, err := id.Register.Handle(ctx, commands.Register{Email: "vic@example.com", Password: testPassword, TenantName: "vic"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := id.AddMember(ctx, commands.AddMember{By: owner, Email: "vic@example.com", Role: "viewer"}); err != nil {
+		if _, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "vic@example.com", Role: "viewer"}); err != nil {
 			t.Fatal(err)
 		}
-		viewerTok, err := id.Login(ctx, commands.Login{Email: "vic@example.com", Password: testPassword, TenantID: owner.TenantID})
+		viewerTok, err := id.Login.Handle(ctx, commands.Login{Email: "vic@example.com", Password: testPassword, TenantID: owner.TenantID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		otherTok, err := id.Login(ctx, commands.Login{Email: tenantB + "@example.com", Password: testPassword})
+		otherTok, err := id.Login.Handle(ctx, commands.Login{Email: tenantB + "@example.com", Password: testPassword})
 		if err != nil {
 			t.Fatal(err)
 		}

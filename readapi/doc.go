@@ -20,7 +20,7 @@
 // Reads go to the event store directly (no projection), so a status or a
 // stream right after a start already sees the task. Every request but the
 // /v1/auth ones names its caller with "Authorization: Bearer <API key or
-// access token>", which Config.Identity resolves to a commands.Principal:
+// access token>", which Config.Authenticator resolves to a commands.Principal:
 // its tenant scopes every read and command, its role or scopes decide what
 // it may do (403 otherwise, in its own tenant only). An optional Idempotency-Key header on start and
 // cancel becomes the command's CommandID: a retry with the same key returns

@@ -19,22 +19,22 @@ func tokens(t commands.Tokens) wire.Tokens {
 }
 
 func (a *api) register(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RegisterRequest) (wire.Tokens, error) {
-	t, err := a.cfg.Identity.Register(r.Context(), commands.Register{Email: req.Email, Password: req.Password, TenantName: req.TenantName, Meta: requestMeta(r, p)})
+	t, err := a.cfg.Identity.Register.Handle(r.Context(), commands.Register{Email: req.Email, Password: req.Password, TenantName: req.TenantName, Meta: requestMeta(r, p)})
 	return tokens(t), err
 }
 
 func (a *api) login(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.LoginRequest) (wire.Tokens, error) {
-	t, err := a.cfg.Identity.Login(r.Context(), commands.Login{Email: req.Email, Password: req.Password, TenantID: req.TenantID, Meta: requestMeta(r, p)})
+	t, err := a.cfg.Identity.Login.Handle(r.Context(), commands.Login{Email: req.Email, Password: req.Password, TenantID: req.TenantID, Meta: requestMeta(r, p)})
 	return tokens(t), err
 }
 
 func (a *api) refresh(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RefreshRequest) (wire.Tokens, error) {
-	t, err := a.cfg.Identity.Refresh(r.Context(), commands.Refresh{RefreshToken: req.RefreshToken, Meta: requestMeta(r, p)})
+	t, err := a.cfg.Identity.Refresh.Handle(r.Context(), commands.Refresh{RefreshToken: req.RefreshToken, Meta: requestMeta(r, p)})
 	return tokens(t), err
 }
 
 func (a *api) logout(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RefreshRequest) (noBody, error) {
-	return noBody{}, a.cfg.Identity.Logout(r.Context(), req.RefreshToken, requestMeta(r, p))
+	return a.cfg.Identity.Logout.Handle(r.Context(), commands.Logout{RefreshToken: req.RefreshToken, Meta: requestMeta(r, p)})
 }
 
 // keyResponse describes k; plaintext, when not empty, is its secret, shown
@@ -45,12 +45,12 @@ func keyResponse(k commands.APIKeyInfo, plaintext string) wire.Key {
 }
 
 func (a *api) createAPIKey(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.CreateKeyRequest) (wire.Key, error) {
-	key, info, err := a.cfg.Identity.CreateAPIKey(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: domain.Scopes(req.Scopes).Strings(), Meta: requestMeta(r, p)})
-	return keyResponse(info, key), err
+	created, err := a.cfg.Identity.CreateAPIKey.Handle(r.Context(), commands.CreateAPIKey{By: p, Name: req.Name, Scopes: domain.Scopes(req.Scopes).Strings(), Meta: requestMeta(r, p)})
+	return keyResponse(created.Info, created.Key), err
 }
 
 func (a *api) listAPIKeys(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.KeyList, error) {
-	keys, err := a.cfg.Identity.ListAPIKeys(r.Context(), p)
+	keys, err := a.cfg.Identity.ListAPIKeys.Handle(r.Context(), commands.ListAPIKeys{By: p})
 	out := wire.KeyList{APIKeys: make([]wire.Key, len(keys))}
 	for i, k := range keys {
 		out.APIKeys[i] = keyResponse(k, "")
@@ -59,16 +59,16 @@ func (a *api) listAPIKeys(_ http.ResponseWriter, r *http.Request, p commands.Pri
 }
 
 func (a *api) revokeAPIKey(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (noBody, error) {
-	return noBody{}, a.cfg.Identity.RevokeAPIKey(r.Context(), p, chi.URLParam(r, "id"), requestMeta(r, p))
+	return a.cfg.Identity.RevokeAPIKey.Handle(r.Context(), commands.RevokeAPIKey{By: p, KeyID: chi.URLParam(r, "id"), Meta: requestMeta(r, p)})
 }
 
 func (a *api) addMember(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.AddMemberRequest) (wire.Membership, error) {
-	userID, err := a.cfg.Identity.AddMember(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: string(req.Role), Meta: requestMeta(r, p)})
+	userID, err := a.cfg.Identity.AddMember.Handle(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: string(req.Role), Meta: requestMeta(r, p)})
 	return wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role}, err
 }
 
 func (a *api) listMembers(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.MemberList, error) {
-	members, err := a.cfg.Identity.ListMembers(r.Context(), p)
+	members, err := a.cfg.Identity.ListMembers.Handle(r.Context(), commands.ListMembers{By: p})
 	out := wire.MemberList{Members: make([]wire.Member, len(members))}
 	for i, m := range members {
 		out.Members[i] = wire.Member{UserID: m.UserID, Email: m.Email, Role: m.Role}
@@ -78,10 +78,10 @@ func (a *api) listMembers(_ http.ResponseWriter, r *http.Request, p commands.Pri
 
 func (a *api) changeMemberRole(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RoleRequest) (wire.Membership, error) {
 	userID := chi.URLParam(r, "user_id")
-	err := a.cfg.Identity.ChangeMemberRole(r.Context(), p, userID, string(req.Role), requestMeta(r, p))
+	_, err := a.cfg.Identity.ChangeMemberRole.Handle(r.Context(), commands.ChangeMemberRole{By: p, UserID: userID, Role: string(req.Role), Meta: requestMeta(r, p)})
 	return wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role}, err
 }
 
 func (a *api) removeMember(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (noBody, error) {
-	return noBody{}, a.cfg.Identity.RemoveMember(r.Context(), p, chi.URLParam(r, "user_id"), requestMeta(r, p))
+	return a.cfg.Identity.RemoveMember.Handle(r.Context(), commands.RemoveMember{By: p, UserID: chi.URLParam(r, "user_id"), Meta: requestMeta(r, p)})
 }

@@ -42,7 +42,7 @@ type bundle struct {
 	client   *http.Client
 	store    teststores.Store
 	runner   *worker.Runner
-	identity *commands.Identity
+	identity *testidentity.Identity
 	// tenants maps the tests' tenant labels (tenantA, tenantB) to real
 	// tenant ids; keys to API keys with tasks:read and tasks:write there.
 	tenants map[string]string
@@ -154,7 +154,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		o.requestLimit = ratelimit.PerMinute(1_000_000)
 	}
 	cfg := readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancel, Identity: identity,
+		Store: s, Hub: hub, Start: start, Cancel: cancel, Authenticator: identity, Identity: identity.IdentityHandlers,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
 		Logger:       logs,
@@ -209,7 +209,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 const testPassword = testidentity.Password
 
 // newIdentity returns an Identity on s whose access tokens last a minute.
-func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *commands.Identity {
+func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *testidentity.Identity {
 	t.Helper()
 	id, err := testidentity.New(s, logger, nil)
 	if err != nil {
@@ -220,7 +220,7 @@ func newIdentity(t *testing.T, s teststores.Store, logger *slog.Logger) *command
 
 // newTenant registers a user whose tenant is named label and returns the
 // tenant's id and an API key there with tasks:read and tasks:write.
-func newTenant(t *testing.T, id *commands.Identity, label string) (tenantID, key string) {
+func newTenant(t *testing.T, id *testidentity.Identity, label string) (tenantID, key string) {
 	t.Helper()
 	tok, key, err := testidentity.Tenant(t.Context(), id, label)
 	if err != nil {

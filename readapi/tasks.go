@@ -172,7 +172,7 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, action domain.Actio
 	if err != nil {
 		return commands.Principal{}, err
 	}
-	p, err := a.cfg.Identity.Authenticate(r.Context(), bearer)
+	p, err := a.cfg.Authenticator.Authenticate(r.Context(), bearer)
 	if err != nil {
 		return commands.Principal{}, err
 	}

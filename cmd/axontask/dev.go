@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/shell"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/metrics"
 	"github.com/axontask/axontask/mcpserver"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
@@ -81,11 +82,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	identity, err := newIdentity(store, key, logger)
+	reg := metrics.New()
+	identity, err := newIdentity(store, key, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	creds, err := ensureDevCredentials(ctx, identity, store, *dataDir)
+	creds, err := ensureDevCredentials(ctx, identity, commands.Decorate(commands.NewSetPlanHandler(store, nil), logger, reg), *dataDir)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -93,7 +95,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), key, logger)
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), key, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -123,7 +125,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: listen: %w (set API_PORT or -port to another port)", err)
 	}
-	handler, err := withMCP(api, identity, ln, false, logger)
+	handler, err := withMCP(api, identity.authn, ln, false, logger)
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("dev: %w", err)
@@ -132,9 +134,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
 		path, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
-	err = serveUntilDone(ctx, ln, withHealth(store, handler), logger,
+	err = serveUntilDone(ctx, ln, withOps(store, reg, handler), logger,
 		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
-		func(ctx context.Context) error { identity.Run(ctx); return nil },
+		func(ctx context.Context) error { identity.usage.Run(ctx); return nil },
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
@@ -172,10 +174,12 @@ func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (
 	return worker.New(store, cfg)
 }
 
-// withHealth serves the task API beside /healthz (the process is up) and
-// /readyz (the event store answers).
-func withHealth(store eventstore.Store, api http.Handler) http.Handler {
+// withOps serves the task API beside the operators' endpoints, none of
+// which needs a credential: /healthz (the process is up), /readyz (the
+// event store answers) and /metrics (reg's metrics, for Prometheus).
+func withOps(store eventstore.Store, reg *metrics.Registry, api http.Handler) http.Handler {
 	r := chi.NewRouter()
+	r.Method(http.MethodGet, "/metrics", reg.Handler())
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)

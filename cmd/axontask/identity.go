@@ -27,10 +27,25 @@ const (
 	devKID = "default"
 )
 
-// newIdentity builds the identity service on store. Access tokens are signed
-// with JWT_KEYS ("kid:secret,…", the first signs) when set, else with secret
-// under kid "default"; they last JWT_EXPIRY_SECONDS (default 900).
-func newIdentity(store commands.IdentityStore, secret []byte, logger *slog.Logger) (*commands.Identity, error) {
+// identityStore is what the identity side needs of the event store.
+type identityStore interface {
+	commands.IdentityStore
+	commands.KeyUsageStore
+}
+
+// identity is the identity side of an API process: the authenticator, the
+// identity handlers, decorated, and the KeyUsage to run beside them.
+type identity struct {
+	authn    *commands.Authenticator
+	handlers commands.IdentityHandlers
+	usage    *commands.KeyUsage
+}
+
+// newIdentity builds the identity side on store, its handlers decorated
+// with logger and metrics. Access tokens are signed with JWT_KEYS
+// ("kid:secret,…", the first signs) when set, else with secret under kid
+// "default"; they last JWT_EXPIRY_SECONDS (default 900).
+func newIdentity(store identityStore, secret []byte, logger *slog.Logger, metrics commands.MetricsClient) (*identity, error) {
 	var ring *auth.Keyring
 	var err error
 	if spec := os.Getenv("JWT_KEYS"); spec != "" {
@@ -53,7 +68,19 @@ func newIdentity(store commands.IdentityStore, secret []byte, logger *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("access tokens: %w", err)
 	}
-	return commands.NewIdentity(commands.IdentityConfig{Store: store, Issuer: issuer, Logger: logger})
+	deps, err := commands.NewIdentityDeps(commands.IdentityConfig{Store: store, Issuer: issuer, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	usage, err := commands.NewKeyUsage(store, commands.KeyUsageConfig{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &identity{
+		authn:    commands.NewAuthenticator(deps, usage),
+		handlers: commands.NewIdentityHandlers(deps, usage).Decorated(logger, metrics),
+		usage:    usage,
+	}, nil
 }
 
 // devCredentials are the local user's, kept in the data dir (mode 0600) so
@@ -68,9 +95,9 @@ const devEmail = "dev@localhost"
 
 // ensureDevCredentials returns working credentials of the local user: on the
 // first start it registers the user (and their tenant, "local", on the ent
-// plan) and creates an API key with every scope; later it reuses them, making a new key when
-// the old one was revoked.
-func ensureDevCredentials(ctx context.Context, id *commands.Identity, store commands.StreamStore, dataDir string) (devCredentials, error) {
+// plan, through setPlan) and creates an API key with every scope; later it
+// reuses them, making a new key when the old one was revoked.
+func ensureDevCredentials(ctx context.Context, id *identity, setPlan commands.Handler[commands.SetPlan, struct{}], dataDir string) (devCredentials, error) {
 	path := filepath.Join(dataDir, "dev-credentials.json")
 	var c devCredentials
 	b, err := os.ReadFile(path)
@@ -82,17 +109,17 @@ func ensureDevCredentials(ctx context.Context, id *commands.Identity, store comm
 		if err := json.Unmarshal(b, &c); err != nil {
 			return c, fmt.Errorf("read %s: %w; delete it together with events.db to start afresh", path, err)
 		}
-		if _, err := id.Authenticate(ctx, c.APIKey); err == nil {
+		if _, err := id.authn.Authenticate(ctx, c.APIKey); err == nil {
 			return c, nil
 		}
-		tok, err := id.Login(ctx, commands.Login{Email: c.Email, Password: c.Password})
+		tok, err := id.handlers.Login.Handle(ctx, commands.Login{Email: c.Email, Password: c.Password})
 		if err != nil {
 			return c, fmt.Errorf("sign the local user in: %w", err)
 		}
 		access = tok.AccessToken
 	case errors.Is(err, os.ErrNotExist):
 		c = devCredentials{Email: devEmail, Password: rand.Text()}
-		tok, err := id.Register(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"})
+		tok, err := id.handlers.Register.Handle(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"})
 		if errors.Is(err, commands.ErrEmailTaken) {
 			return c, fmt.Errorf("the local user exists but %s is gone; delete events.db in the data dir to start afresh", path)
 		}
@@ -100,20 +127,22 @@ func ensureDevCredentials(ctx context.Context, id *commands.Identity, store comm
 			return c, fmt.Errorf("create the local user: %w", err)
 		}
 		// The local tenant is the developer's own: the largest plan.
-		if _, err := commands.NewSetPlanHandler(store, nil).Handle(ctx, commands.SetPlan{TenantID: tok.TenantID, Plan: domain.PlanEnt, Meta: domain.Metadata{Actor: "dev"}}); err != nil {
+		if _, err := setPlan.Handle(ctx, commands.SetPlan{TenantID: tok.TenantID, Plan: domain.PlanEnt, Meta: domain.Metadata{Actor: "dev"}}); err != nil {
 			return c, fmt.Errorf("put the local tenant on the ent plan: %w", err)
 		}
 		access = tok.AccessToken
 	default:
 		return c, err
 	}
-	owner, err := id.Authenticate(ctx, access)
+	owner, err := id.authn.Authenticate(ctx, access)
 	if err != nil {
 		return c, err
 	}
-	if c.APIKey, _, err = id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "dev", Scopes: []string{"admin"}}); err != nil {
+	created, err := id.handlers.CreateAPIKey.Handle(ctx, commands.CreateAPIKey{By: owner, Name: "dev", Scopes: []string{"admin"}})
+	if err != nil {
 		return c, fmt.Errorf("create the local API key: %w", err)
 	}
+	c.APIKey = created.Key
 	b, err = json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return c, err

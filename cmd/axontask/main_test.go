@@ -245,7 +245,7 @@ func TestUsageErrors(t *testing.T) {
 
 // The README's first command, as a real process: it starts, answers its
 // health endpoints, runs a task started over HTTP while a client streams
-// it to the end, and stops cleanly on SIGTERM.
+// it to the end, counts the start in /metrics, and stops cleanly on SIGTERM.
 func TestDevProcess(t *testing.T) {
 	t.Parallel()
 	dev := startDev(t, nil)
@@ -267,6 +267,9 @@ func TestDevProcess(t *testing.T) {
 		t.Fatalf("no store file: %v", err)
 	}
 	streamTask(t, base)
+	if n := commandCount(t, base, "StartTask", "success"); n < 1 {
+		t.Fatalf("/metrics counts %v successful StartTask after a start over HTTP", n)
+	}
 	streamLines(t, base, 10000)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/axontask/axontask/client"
-	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/mcpserver"
 )
 
@@ -73,11 +72,11 @@ func (nopWriteCloser) Close() error { return nil }
 
 // withMCP serves the MCP endpoint (Streamable HTTP, mcpserver.Path) beside
 // api. Its tools call the API itself, at the loopback address of ln, with
-// each caller's own bearer credential, which identity checks before any
+// each caller's own bearer credential, which authn checks before any
 // MCP processing. behindProxy turns off the SDK's DNS-rebinding check,
 // which refuses a loopback connection whose Host is not a loopback name (a
 // reverse proxy's).
-func withMCP(api http.Handler, identity *commands.Identity, ln net.Listener, behindProxy bool, logger *slog.Logger) (http.Handler, error) {
+func withMCP(api http.Handler, authn mcpserver.Authenticator, ln net.Listener, behindProxy bool, logger *slog.Logger) (http.Handler, error) {
 	base, err := loopbackURL(ln.Addr())
 	if err != nil {
 		return nil, err
@@ -91,7 +90,7 @@ func withMCP(api http.Handler, identity *commands.Identity, ln net.Listener, beh
 		return nil, err
 	}
 	endpoint, err := mcpserver.NewHTTPHandler(server, mcpserver.HTTPConfig{
-		Authenticator: identity, DisableLocalhostProtection: behindProxy, Logger: logger,
+		Authenticator: authn, DisableLocalhostProtection: behindProxy, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

@@ -185,6 +185,9 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	}
 	registeredAt := time.Now()
 	token := register(t, apiA.base, "ops@example.com")
+	if n := commandCount(t, apiA.base, "Register", "success"); n != 1 {
+		t.Fatalf("API A's /metrics counts %v successful Register after one over HTTP", n)
+	}
 	authLimitAcrossProcesses(t, apiA.base, apiB.base, registeredAt)
 	authorize(t, apiA.base, token)
 	authorize(t, apiB.base, token)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"expvar"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/metrics"
 	"github.com/axontask/axontask/mcpserver"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
@@ -113,7 +113,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	identity, err := newIdentity(store, []byte(secret), logger)
+	reg := metrics.New()
+	identity, err := newIdentity(store, []byte(secret), logger, reg)
 	if err != nil {
 		return usageError(err.Error())
 	}
@@ -121,7 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), []byte(secret), logger)
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), []byte(secret), logger, reg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -131,7 +132,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
-	handler, err := withMCP(api, identity, ln, true, logger)
+	handler, err := withMCP(api, identity.authn, ln, true, logger)
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -146,9 +147,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	return serveUntilDone(ctx, ln, withHealth(store, handler), logger,
+	return serveUntilDone(ctx, ln, withOps(store, reg, handler), logger,
 		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
-		func(ctx context.Context) error { identity.Run(ctx); return nil },
+		func(ctx context.Context) error { identity.usage.Run(ctx); return nil },
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, retentionLockKey, pruner.Run))
@@ -231,8 +232,9 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 }
 
 // taskAPI builds the HTTP API on store, with live events from hub and
-// callers authenticated by identity.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.Identity, limiter ratelimit.Limiter, key []byte, logger *slog.Logger) (http.Handler, error) {
+// callers authenticated by identity; its command handlers are decorated
+// with logger and metrics.
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *identity, limiter ratelimit.Limiter, key []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -250,20 +252,11 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity
 		return nil, err
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: commands.Decorate(start, logger, commandMetrics), Cancel: commands.Decorate(cancel, logger, commandMetrics), Tasks: store, TokenKey: key, Logger: logger, Identity: identity,
+		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: key, Logger: logger,
+		Authenticator: identity.authn, Identity: identity.handlers,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})
 }
-
-// commandMetrics counts what the command handlers do, in the expvar map
-// "commands".
-var commandMetrics = expvarMetrics{expvar.NewMap("commands")}
-
-// expvarMetrics is a commands.MetricsClient over an expvar map.
-type expvarMetrics struct{ m *expvar.Map }
-
-// Inc adds value to key's counter.
-func (e expvarMetrics) Inc(key string, value int) { e.m.Add(key, int64(value)) }
 
 // corsOrigins returns CORS_ALLOWED_ORIGINS, comma-separated.
 func corsOrigins() []string {

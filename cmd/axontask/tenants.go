@@ -54,12 +54,15 @@ func runTenants(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return usageError(err.Error())
 		}
-		s, err := sf.open(ctx, newLogger(stderr))
+		logger := newLogger(stderr)
+		s, err := sf.open(ctx, logger)
 		if err != nil {
 			return fmt.Errorf("tenants: %w", err)
 		}
 		defer func() { _ = s.Close() }()
-		_, err = commands.NewSetPlanHandler(s, nil).Handle(ctx, commands.SetPlan{TenantID: fs.Arg(0), Plan: plan, Meta: domain.Metadata{Actor: "operator"}})
+		// A one-shot process: logged like every command, with no metrics to serve.
+		setPlan := commands.Decorate(commands.NewSetPlanHandler(s, nil), logger, nil)
+		_, err = setPlan.Handle(ctx, commands.SetPlan{TenantID: fs.Arg(0), Plan: plan, Meta: domain.Metadata{Actor: "operator"}})
 		var verr *domain.ValidationError
 		switch {
 		case errors.Is(err, commands.ErrTenantNotFound), errors.As(err, &verr):

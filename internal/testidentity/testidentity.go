@@ -1,5 +1,5 @@
-// Package testidentity gives tests and benchmarks a real identity service
-// on a real store: the same keys, issuer and password everywhere, and a
+// Package testidentity gives tests and benchmarks a real identity side on
+// a real store: the same keys, issuer and password everywhere, and a
 // helper that registers a tenant and makes it an API key.
 package testidentity
 
@@ -31,25 +31,55 @@ func Keyring() *auth.Keyring {
 	return ring
 }
 
+// Store is what the identity side needs of the event store
+// (eventstore.Store has it).
+type Store interface {
+	commands.IdentityStore
+	commands.KeyUsageStore
+}
+
+// Identity is the identity side of a test server, wired as cmd/axontask
+// wires it: the Authenticator (embedded, so that an *Identity is an
+// mcpserver.Authenticator), the decorated handlers, and the KeyUsage they
+// share.
+type Identity struct {
+	*commands.Authenticator
+	commands.IdentityHandlers
+	// Usage writes API keys' last use: Run it beside a server, or Flush it.
+	Usage *commands.KeyUsage
+}
+
 // New returns an Identity on store whose access tokens, signed with
 // Keyring, last a minute; now is its clock (nil: time.Now), logger its log
-// (nil: slog.Default()).
-func New(store commands.IdentityStore, logger *slog.Logger, now func() time.Time) (*commands.Identity, error) {
+// (nil: slog.Default(), and no debug lines of the handlers).
+func New(store Store, logger *slog.Logger, now func() time.Time) (*Identity, error) {
 	issuer, err := auth.NewIssuer(auth.IssuerConfig{Keys: Keyring(), Issuer: Issuer, Audience: Audience, Expiry: time.Minute, NowFunc: now})
 	if err != nil {
 		return nil, err
 	}
-	return commands.NewIdentity(commands.IdentityConfig{Store: store, Issuer: issuer, NowFunc: now, Logger: logger})
+	deps, err := commands.NewIdentityDeps(commands.IdentityConfig{Store: store, Issuer: issuer, NowFunc: now, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	usage, err := commands.NewKeyUsage(store, commands.KeyUsageConfig{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{
+		Authenticator:    commands.NewAuthenticator(deps, usage),
+		IdentityHandlers: commands.NewIdentityHandlers(deps, usage).Decorated(logger, nil),
+		Usage:            usage,
+	}, nil
 }
 
 // Tenant registers label@example.com (with Password), the owner of a new
 // tenant named label, and returns the owner's tokens and an API key there
 // with scopes (tasks:read and tasks:write when none are given).
-func Tenant(ctx context.Context, id *commands.Identity, label string, scopes ...string) (commands.Tokens, string, error) {
+func Tenant(ctx context.Context, id *Identity, label string, scopes ...string) (commands.Tokens, string, error) {
 	if len(scopes) == 0 {
 		scopes = []string{"tasks:read", "tasks:write"}
 	}
-	tok, err := id.Register(ctx, commands.Register{Email: label + "@example.com", Password: Password, TenantName: label})
+	tok, err := id.Register.Handle(ctx, commands.Register{Email: label + "@example.com", Password: Password, TenantName: label})
 	if err != nil {
 		return commands.Tokens{}, "", err
 	}
@@ -57,6 +87,6 @@ func Tenant(ctx context.Context, id *commands.Identity, label string, scopes ...
 	if err != nil {
 		return commands.Tokens{}, "", err
 	}
-	key, _, err := id.CreateAPIKey(ctx, commands.CreateAPIKey{By: owner, Name: "tests", Scopes: scopes})
-	return tok, key, err
+	created, err := id.CreateAPIKey.Handle(ctx, commands.CreateAPIKey{By: owner, Name: "tests", Scopes: scopes})
+	return tok, created.Key, err
 }

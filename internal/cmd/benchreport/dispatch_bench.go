@@ -41,7 +41,7 @@ func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 	if err := env.startPool("bench-worker", rec, 8); err != nil {
 		return nil, err
 	}
-	start, err := commands.NewStartTaskHandler(env.store, commands.StartTaskConfig{})
+	start, err := env.starter()
 	if err != nil {
 		return nil, err
 	}

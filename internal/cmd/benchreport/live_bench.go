@@ -87,7 +87,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		return nil, nil, 0, err
 	}
 	go func() { _ = hub.Run(runCtx) }()
-	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{})
+	start, err := env.starter()
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -100,7 +100,8 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		return nil, nil, 0, err
 	}
 	api, err := readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: start, Cancel: cancel, Identity: identity, TokenKey: bytes.Repeat([]byte("k"), 32),
+		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, nil, env.metrics), TokenKey: bytes.Repeat([]byte("k"), 32),
+		Authenticator: identity, Identity: identity.IdentityHandlers,
 		// One API key opens every stream: lift its rate limit out of the way.
 		RequestLimit: ratelimit.PerMinute(1_000_000),
 	})
@@ -247,9 +248,9 @@ func followLatencies(ctx context.Context, client *http.Client, url string, from 
 	}
 }
 
-// benchIdentity registers a user on store and returns the identity service,
+// benchIdentity registers a user on store and returns the identity side,
 // the user's tenant and an API key there with every scope.
-func benchIdentity(ctx context.Context, store commands.IdentityStore) (identity *commands.Identity, tenantID, key string, err error) {
+func benchIdentity(ctx context.Context, store testidentity.Store) (identity *testidentity.Identity, tenantID, key string, err error) {
 	if identity, err = testidentity.New(store, nil, nil); err != nil {
 		return nil, "", "", err
 	}

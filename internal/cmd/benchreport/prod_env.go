@@ -9,11 +9,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/metrics"
 	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/internal/testredis"
 )
@@ -26,6 +28,8 @@ type prodEnv struct {
 	rcfg  bus.RedisConfig
 	pub   message.Publisher
 	store *postgres.Store
+	// metrics receives what the decorated command handlers do, as in serve.
+	metrics *metrics.Registry
 	// ctx ends at close; run background work under it.
 	ctx     context.Context
 	closers []func()
@@ -34,7 +38,7 @@ type prodEnv struct {
 // newProdEnv sets the path up; hook, when set, sees each committed append
 // just before it is announced. Close it when done.
 func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.Context, []domain.Event)) (env *prodEnv, err error) {
-	env = &prodEnv{}
+	env = &prodEnv{metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			env.close()
@@ -71,6 +75,16 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 	env.closers = append(env.closers, stop)
 	go func() { _ = bus.NewRelay(env.store, env.pub, env.store.Checkpoint("relay"), nil).Run(env.ctx) }()
 	return env, nil
+}
+
+// starter returns the StartTask handler as serve wires it: decorated, with
+// metrics (and no logger: serve's does not log at debug level).
+func (e *prodEnv) starter() (commands.Handler[commands.StartTask, commands.StartTaskResult], error) {
+	start, err := commands.NewStartTaskHandler(e.store, commands.StartTaskConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return commands.Decorate(start, nil, e.metrics), nil
 }
 
 // startPool runs a worker named id with slots slots that runs mock tasks

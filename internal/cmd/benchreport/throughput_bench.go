@@ -36,7 +36,7 @@ func (b *bench) throughput(ctx context.Context) ([]row, error) {
 			return nil, err
 		}
 	}
-	start, err := commands.NewStartTaskHandler(env.store, commands.StartTaskConfig{})
+	start, err := env.starter()
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,75 @@
+package commands
+
+import (
+	"fmt"
+	"log/slog"
+	"reflect"
+)
+
+// IdentityHandlers are the handlers of the identity commands and queries,
+// each of the one shape Handler[C, R], as the HTTP layer calls them. Build
+// them with NewIdentityHandlers and decorate them once where they are
+// wired (Decorated).
+type IdentityHandlers struct {
+	Register         Handler[Register, Tokens]
+	Login            Handler[Login, Tokens]
+	Refresh          Handler[Refresh, Tokens]
+	Logout           Handler[Logout, struct{}]
+	CreateAPIKey     Handler[CreateAPIKey, CreateAPIKeyResult]
+	RevokeAPIKey     Handler[RevokeAPIKey, struct{}]
+	AddMember        Handler[AddMember, string]
+	ChangeMemberRole Handler[ChangeMemberRole, struct{}]
+	RemoveMember     Handler[RemoveMember, struct{}]
+	// The queries.
+	ListAPIKeys Handler[ListAPIKeys, []APIKeyInfo]
+	ListMembers Handler[ListMembers, []Member]
+}
+
+// NewIdentityHandlers returns the identity handlers on deps; ListAPIKeys
+// reads keys' last use through usage, the KeyUsage the Authenticator
+// records into.
+func NewIdentityHandlers(deps *IdentityDeps, usage *KeyUsage) IdentityHandlers {
+	return IdentityHandlers{
+		Register:         &RegisterHandler{deps},
+		Login:            &LoginHandler{deps},
+		Refresh:          &RefreshHandler{deps},
+		Logout:           &LogoutHandler{deps},
+		CreateAPIKey:     &CreateAPIKeyHandler{deps},
+		RevokeAPIKey:     &RevokeAPIKeyHandler{deps},
+		AddMember:        &AddMemberHandler{deps},
+		ChangeMemberRole: &ChangeMemberRoleHandler{deps},
+		RemoveMember:     &RemoveMemberHandler{deps},
+		ListAPIKeys:      &ListAPIKeysHandler{deps: deps, usage: usage},
+		ListMembers:      &ListMembersHandler{deps},
+	}
+}
+
+// Decorated returns h with every handler wrapped by Decorate with logger
+// and metrics. Call it once, where the handlers are wired.
+func (h IdentityHandlers) Decorated(logger *slog.Logger, metrics MetricsClient) IdentityHandlers {
+	return IdentityHandlers{
+		Register:         Decorate(h.Register, logger, metrics),
+		Login:            Decorate(h.Login, logger, metrics),
+		Refresh:          Decorate(h.Refresh, logger, metrics),
+		Logout:           Decorate(h.Logout, logger, metrics),
+		CreateAPIKey:     Decorate(h.CreateAPIKey, logger, metrics),
+		RevokeAPIKey:     Decorate(h.RevokeAPIKey, logger, metrics),
+		AddMember:        Decorate(h.AddMember, logger, metrics),
+		ChangeMemberRole: Decorate(h.ChangeMemberRole, logger, metrics),
+		RemoveMember:     Decorate(h.RemoveMember, logger, metrics),
+		ListAPIKeys:      Decorate(h.ListAPIKeys, logger, metrics),
+		ListMembers:      Decorate(h.ListMembers, logger, metrics),
+	}
+}
+
+// Validate reports the first handler of h that is nil, as an error naming
+// it; nil when h is complete.
+func (h IdentityHandlers) Validate() error {
+	v := reflect.ValueOf(h)
+	for i := range v.NumField() {
+		if v.Field(i).IsNil() {
+			return fmt.Errorf("identity handlers: %s is nil; build them with commands.NewIdentityHandlers", v.Type().Field(i).Name)
+		}
+	}
+	return nil
+}
