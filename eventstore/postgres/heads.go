@@ -3,16 +3,8 @@ package postgres
 import (
 	"sync"
 
-	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 )
-
-// streamHead is what an append needs to know about a stream's last event.
-type streamHead struct {
-	seq        int64
-	hash       domain.Hash
-	tenantID   string
-	streamType domain.StreamType
-}
 
 // headCache remembers the heads of streams this store appended to, so a
 // stream with one writer (a worker streaming output) appends without reading
@@ -21,21 +13,21 @@ type streamHead struct {
 type headCache struct {
 	mu    sync.Mutex
 	max   int
-	heads map[string]streamHead
+	heads map[string]engine.Head
 }
 
 func newHeadCache(max int) *headCache {
-	return &headCache{max: max, heads: make(map[string]streamHead)}
+	return &headCache{max: max, heads: make(map[string]engine.Head)}
 }
 
-func (c *headCache) get(stream string) (streamHead, bool) {
+func (c *headCache) get(stream string) (engine.Head, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h, ok := c.heads[stream]
 	return h, ok
 }
 
-func (c *headCache) put(stream string, h streamHead) {
+func (c *headCache) put(stream string, h engine.Head) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.heads[stream]; !ok && len(c.heads) >= c.max {

@@ -164,33 +164,24 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 		return nil, fmt.Errorf("append: %w", err)
 	}
 	head, ok := s.heads.get(stream.ID)
-	if !ok || head.seq != expectedSeq {
+	if !ok || head.Seq != expectedSeq {
 		var err error
 		if head, err = s.readHead(ctx, stream.ID); err != nil {
 			return nil, err
 		}
 	}
 	// Prepare first, so that invalid input is always a validation error.
-	prepared, err := eventstore.Prepare(stream, head.seq, head.hash, events, s.cfg.Options)
+	prepared, err := eventstore.Prepare(stream, head.Seq, head.Hash, events, s.cfg.Options)
 	if err != nil {
 		return nil, err
 	}
-	if head.seq != expectedSeq {
-		// Possibly a retry of an append that did commit.
-		if stored, err := s.retried(ctx, stream, expectedSeq, events); stored != nil || err != nil {
-			return stored, err
-		}
+	stored, err := engine.CheckHead(stream, expectedSeq, head, func() ([]domain.Event, error) {
+		return s.retried(ctx, stream, expectedSeq, events)
+	})
+	if stored != nil || err != nil {
+		return stored, err
 	}
-	if head.seq > 0 {
-		// Before any conflict, which would tell another tenant the stream's seq.
-		if err := engine.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
-			return nil, err
-		}
-	}
-	if head.seq != expectedSeq {
-		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
-	}
-	n, err := s.q.EventsAppend(ctx, s.pool, appendParams(stream, head.seq, head.hash, prepared))
+	n, err := s.q.EventsAppend(ctx, s.pool, appendParams(stream, head.Seq, head.Hash, prepared))
 	if err == nil && n == 0 {
 		// The head this batch was chained to is not the stream's head: the
 		// cached head was lost (a restore, a failover) or replaced.
@@ -212,7 +203,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
 	}
 	last := prepared[len(prepared)-1]
-	s.heads.put(stream.ID, streamHead{seq: last.Seq, hash: last.Hash, tenantID: stream.TenantID, streamType: stream.Type})
+	s.heads.put(stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: stream.TenantID, StreamType: stream.Type})
 	s.nudgeSealer()
 	s.cfg.NotifyCommitted(ctx, prepared)
 	return prepared, nil
@@ -223,21 +214,21 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 func (s *Store) conflict(ctx context.Context, streamID string, expected int64) error {
 	actual := int64(-1)
 	if h, err := s.readHead(ctx, streamID); err == nil {
-		actual = h.seq
+		actual = h.Seq
 	}
 	return &eventstore.ConflictError{StreamID: streamID, Expected: expected, Actual: actual}
 }
 
-func (s *Store) readHead(ctx context.Context, streamID string) (streamHead, error) {
+func (s *Store) readHead(ctx context.Context, streamID string) (engine.Head, error) {
 	row, err := s.q.StreamHead(ctx, s.pool, streamID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return streamHead{}, nil
+		return engine.Head{}, nil
 	}
 	if err != nil {
-		return streamHead{}, fmt.Errorf("read head of %s: %w", streamID, err)
+		return engine.Head{}, fmt.Errorf("read head of %s: %w", streamID, err)
 	}
-	h := streamHead{seq: row.Seq, tenantID: row.TenantID, streamType: domain.StreamType(row.StreamType)}
-	copy(h.hash[:], row.Hash)
+	h := engine.Head{Seq: row.Seq, TenantID: row.TenantID, StreamType: domain.StreamType(row.StreamType)}
+	copy(h.Hash[:], row.Hash)
 	return h, nil
 }
 

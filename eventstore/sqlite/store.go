@@ -47,7 +47,7 @@ type Store struct {
 	// writeSlot holds a token while an append (or Close) owns the writer.
 	// heads belongs to the token's holder.
 	writeSlot chan struct{}
-	heads     map[string]streamHead
+	heads     map[string]engine.Head
 
 	feed     feedSignal
 	stopPoll context.CancelFunc
@@ -60,14 +60,6 @@ type Store struct {
 }
 
 var _ eventstore.Store = (*Store)(nil)
-
-// streamHead is a stream's last event as the writer knows it.
-type streamHead struct {
-	seq        int64 // 0 for a stream without events
-	hash       domain.Hash
-	tenantID   string
-	streamType domain.StreamType
-}
 
 // Open opens (creating it if needed) the event store in the SQLite file at
 // path and applies the embedded migrations it lacks. The directory must
@@ -93,7 +85,7 @@ func open(ctx context.Context, path string, opts eventstore.Options, pollInterva
 		opts:      opts,
 		q:         dbsqlc.New(),
 		writeSlot: make(chan struct{}, 1),
-		heads:     make(map[string]streamHead),
+		heads:     make(map[string]engine.Head),
 		done:      make(chan struct{}),
 	}
 	if err := s.open(ctx, abs); err != nil {
@@ -279,24 +271,17 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 	if err != nil {
 		return nil, err
 	}
-	prepared, err := eventstore.Prepare(stream, head.seq, head.hash, events, s.opts)
+	prepared, err := eventstore.Prepare(stream, head.Seq, head.Hash, events, s.opts)
 	if err != nil {
 		return nil, err
 	}
-	if head.seq != expectedSeq {
-		// Possibly a retry of an append that did commit. (At the head, a
-		// committed retry cannot exist: the insert below finds reused ids.)
-		if stored, err := s.retried(ctx, db, stream, expectedSeq, events); stored != nil || err != nil {
-			return stored, err
-		}
-	}
-	if head.seq > 0 {
-		if err := engine.CheckOwner(stream, head.tenantID, head.streamType); err != nil {
-			return nil, err
-		}
-	}
-	if head.seq != expectedSeq {
-		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.seq}
+	// Event ids are looked up off the head only: at the head, a committed
+	// retry cannot exist (the insert below finds reused ids).
+	stored, err := engine.CheckHead(stream, expectedSeq, head, func() ([]domain.Event, error) {
+		return s.retried(ctx, db, stream, expectedSeq, events)
+	})
+	if stored != nil || err != nil {
+		return stored, err
 	}
 	if err := s.insert(ctx, db, prepared); err != nil {
 		if constraintFailed(err, "events.seq") || constraintFailed(err, "events.event_id") {
@@ -312,7 +297,7 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	last := prepared[len(prepared)-1]
-	s.remember(stream.ID, streamHead{seq: last.Seq, hash: last.Hash, tenantID: stream.TenantID, streamType: stream.Type})
+	s.remember(stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: stream.TenantID, StreamType: stream.Type})
 	s.feed.Advance(last.Position + 1)
 	return prepared, nil
 }
@@ -320,27 +305,27 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 // head returns the stream's head: from the cache when it is at expectedSeq
 // (the append's only hope of success; the unique index catches a stale
 // entry), otherwise from the file, inside the write transaction.
-func (s *Store) head(ctx context.Context, db dbsqlc.DBTX, streamID string, expectedSeq int64) (streamHead, error) {
-	if h, ok := s.heads[streamID]; ok && h.seq == expectedSeq {
+func (s *Store) head(ctx context.Context, db dbsqlc.DBTX, streamID string, expectedSeq int64) (engine.Head, error) {
+	if h, ok := s.heads[streamID]; ok && h.Seq == expectedSeq {
 		return h, nil
 	}
 	r, err := s.q.StreamHead(ctx, db, streamID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return streamHead{}, nil
+		return engine.Head{}, nil
 	case err != nil:
-		return streamHead{}, fmt.Errorf("read stream head: %w", err)
+		return engine.Head{}, fmt.Errorf("read stream head: %w", err)
 	}
-	h := streamHead{seq: r.Seq, tenantID: r.TenantID, streamType: domain.StreamType(r.StreamType)}
-	if err := scanHash(&h.hash, r.Hash); err != nil {
-		return streamHead{}, fmt.Errorf("read stream head: %w", err)
+	h := engine.Head{Seq: r.Seq, TenantID: r.TenantID, StreamType: domain.StreamType(r.StreamType)}
+	if err := scanHash(&h.Hash, r.Hash); err != nil {
+		return engine.Head{}, fmt.Errorf("read stream head: %w", err)
 	}
 	s.remember(streamID, h)
 	return h, nil
 }
 
 // remember caches a stream head, evicting an arbitrary entry when full.
-func (s *Store) remember(streamID string, h streamHead) {
+func (s *Store) remember(streamID string, h engine.Head) {
 	if _, ok := s.heads[streamID]; !ok && len(s.heads) >= headCacheSize {
 		for id := range s.heads {
 			delete(s.heads, id)
@@ -393,7 +378,7 @@ func (s *Store) insertError(ctx context.Context, db dbsqlc.DBTX, streamID string
 		// A failed statement leaves the transaction usable, and with the
 		// cache entry gone, head reads the file.
 		if h, herr := s.head(ctx, db, streamID, expectedSeq); herr == nil {
-			conflict.Actual = h.seq
+			conflict.Actual = h.Seq
 		}
 		return conflict
 	case constraintFailed(err, "events.event_id"):

@@ -19,9 +19,44 @@ func ValidateAppend(s eventstore.Stream, expectedSeq int64) error {
 	return nil
 }
 
-// CheckOwner rejects an append whose tenant or stream type differs from the
+// Head is a stream's last event as an append needs it: the seq and hash the
+// next event chains to, and the owner that every later event must match. The
+// zero Head is the head of a stream without events.
+type Head struct {
+	Seq        int64
+	Hash       domain.Hash
+	TenantID   string
+	StreamType domain.StreamType
+}
+
+// CheckHead decides, before any write, whether an append at expectedSeq may
+// go on against the stream's head, in the contract's order: a retry of an
+// append that did commit first (a no-op, not a conflict), then the stream's
+// owner (before a conflict, which would tell another tenant the stream's
+// seq), then the expected seq. retried looks the append's event ids up, as
+// Retried answers them, and is called only when the head is not at
+// expectedSeq. CheckHead returns the stored events of a committed retry, or
+// the error that refuses the append, or (nil, nil) when the append may go on.
+func CheckHead(stream eventstore.Stream, expectedSeq int64, head Head, retried func() ([]domain.Event, error)) ([]domain.Event, error) {
+	if head.Seq != expectedSeq {
+		if stored, err := retried(); stored != nil || err != nil {
+			return stored, err
+		}
+	}
+	if head.Seq > 0 {
+		if err := checkOwner(stream, head.TenantID, head.StreamType); err != nil {
+			return nil, err
+		}
+	}
+	if head.Seq != expectedSeq {
+		return nil, &eventstore.ConflictError{StreamID: stream.ID, Expected: expectedSeq, Actual: head.Seq}
+	}
+	return nil, nil
+}
+
+// checkOwner rejects an append whose tenant or stream type differs from the
 // stream's stored events. It does not reveal the stream's tenant.
-func CheckOwner(stream eventstore.Stream, tenantID string, streamType domain.StreamType) error {
+func checkOwner(stream eventstore.Stream, tenantID string, streamType domain.StreamType) error {
 	if stream.TenantID != tenantID {
 		return &domain.ValidationError{Field: "tenant_id", Reason: "does not match the tenant of the stream's existing events"}
 	}
@@ -43,7 +78,7 @@ func Retried(stream eventstore.Stream, expectedSeq int64, events []domain.NewEve
 		return nil, fmt.Errorf("event %s is stored at seq %d, not as part of this append: %w", e.EventID, e.Seq, eventstore.ErrEventIDReused)
 	}
 	// The same stream, so the same owner, unless the retry names another.
-	if err := CheckOwner(stream, stored[0].TenantID, stored[0].StreamType); err != nil {
+	if err := checkOwner(stream, stored[0].TenantID, stored[0].StreamType); err != nil {
 		return nil, err
 	}
 	return stored, nil
