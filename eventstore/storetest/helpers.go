@@ -179,56 +179,45 @@ func checkChain(t *testing.T, events []domain.Event) {
 	}
 }
 
+// listOK fails the test when a listing failed or returned a nil slice (a
+// store answers an empty slice when nothing matches), naming the listing as
+// call does; it returns list.
+func listOK[E any](t *testing.T, call string, list []E, err error) []E {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", call, err)
+	}
+	if list == nil {
+		t.Fatalf("%s returned nil, want a (possibly empty) slice", call)
+	}
+	return list
+}
+
 // diffEvent lists the fields in which got differs from want. Positions are
 // compared only when both are known (Append may return domain.NoPosition).
 // got's OccurredAt must be in UTC.
 func diffEvent(got, want domain.Event) []string {
 	var diffs []string
-	add := func(field string, g, w any) {
-		diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", field, g, w))
+	diff := func(field string, differs bool, g, w any) {
+		if differs {
+			diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", field, g, w))
+		}
 	}
-	if got.Position != domain.NoPosition && want.Position != domain.NoPosition && got.Position != want.Position {
-		add("Position", got.Position, want.Position)
-	}
-	if got.EventID != want.EventID {
-		add("EventID", got.EventID, want.EventID)
-	}
-	if got.StreamID != want.StreamID {
-		add("StreamID", got.StreamID, want.StreamID)
-	}
-	if got.StreamType != want.StreamType {
-		add("StreamType", got.StreamType, want.StreamType)
-	}
-	if got.Seq != want.Seq {
-		add("Seq", got.Seq, want.Seq)
-	}
-	if got.TenantID != want.TenantID {
-		add("TenantID", got.TenantID, want.TenantID)
-	}
-	if got.Type != want.Type {
-		add("Type", got.Type, want.Type)
-	}
-	if !bytes.Equal(got.Payload, want.Payload) {
-		add("Payload", fmt.Sprintf("%q", got.Payload), fmt.Sprintf("%q", want.Payload))
-	}
-	if !bytes.Equal(got.PayloadSalt, want.PayloadSalt) {
-		add("PayloadSalt", hex.EncodeToString(got.PayloadSalt), hex.EncodeToString(want.PayloadSalt))
-	}
-	if got.PayloadDigest != want.PayloadDigest {
-		add("PayloadDigest", hex.EncodeToString(got.PayloadDigest[:]), hex.EncodeToString(want.PayloadDigest[:]))
-	}
-	if got.Metadata != want.Metadata {
-		add("Metadata", fmt.Sprintf("%+v", got.Metadata), fmt.Sprintf("%+v", want.Metadata))
-	}
-	if !got.OccurredAt.Equal(want.OccurredAt) || got.OccurredAt.Location() != time.UTC {
-		add("OccurredAt", got.OccurredAt, want.OccurredAt.UTC())
-	}
-	if got.HashPrev != want.HashPrev {
-		add("HashPrev", hex.EncodeToString(got.HashPrev[:]), hex.EncodeToString(want.HashPrev[:]))
-	}
-	if got.Hash != want.Hash {
-		add("Hash", hex.EncodeToString(got.Hash[:]), hex.EncodeToString(want.Hash[:]))
-	}
+	hexOf := func(b []byte) string { return hex.EncodeToString(b) }
+	diff("Position", got.Position != domain.NoPosition && want.Position != domain.NoPosition && got.Position != want.Position, got.Position, want.Position)
+	diff("EventID", got.EventID != want.EventID, got.EventID, want.EventID)
+	diff("StreamID", got.StreamID != want.StreamID, got.StreamID, want.StreamID)
+	diff("StreamType", got.StreamType != want.StreamType, got.StreamType, want.StreamType)
+	diff("Seq", got.Seq != want.Seq, got.Seq, want.Seq)
+	diff("TenantID", got.TenantID != want.TenantID, got.TenantID, want.TenantID)
+	diff("Type", got.Type != want.Type, got.Type, want.Type)
+	diff("Payload", !bytes.Equal(got.Payload, want.Payload), fmt.Sprintf("%q", got.Payload), fmt.Sprintf("%q", want.Payload))
+	diff("PayloadSalt", !bytes.Equal(got.PayloadSalt, want.PayloadSalt), hexOf(got.PayloadSalt), hexOf(want.PayloadSalt))
+	diff("PayloadDigest", got.PayloadDigest != want.PayloadDigest, hexOf(got.PayloadDigest[:]), hexOf(want.PayloadDigest[:]))
+	diff("Metadata", got.Metadata != want.Metadata, fmt.Sprintf("%+v", got.Metadata), fmt.Sprintf("%+v", want.Metadata))
+	diff("OccurredAt", !got.OccurredAt.Equal(want.OccurredAt) || got.OccurredAt.Location() != time.UTC, got.OccurredAt, want.OccurredAt.UTC())
+	diff("HashPrev", got.HashPrev != want.HashPrev, hexOf(got.HashPrev[:]), hexOf(want.HashPrev[:]))
+	diff("Hash", got.Hash != want.Hash, hexOf(got.Hash[:]), hexOf(want.Hash[:]))
 	return diffs
 }
 

@@ -98,26 +98,14 @@ func pruneOK(t *testing.T, s eventstore.PruneStore, taskID string, want int) {
 func tenantsWithEnded(t *testing.T, s projections.EndedTaskStore, before time.Time, after string, limit int) []string {
 	t.Helper()
 	ids, err := s.TaskViewsTenantsWithEnded(t.Context(), before, after, limit)
-	if err != nil {
-		t.Fatalf("TaskViewsTenantsWithEnded(%s, after %q, limit %d): %v", before, after, limit, err)
-	}
-	if ids == nil {
-		t.Fatalf("TaskViewsTenantsWithEnded(%s, after %q, limit %d) returned nil, want a (possibly empty) slice", before, after, limit)
-	}
-	return ids
+	return listOK(t, fmt.Sprintf("TaskViewsTenantsWithEnded(%s, after %q, limit %d)", before, after, limit), ids, err)
 }
 
 // endedTasks lists and fails the test on an error.
 func endedTasks(t *testing.T, s projections.EndedTaskStore, tenantID string, before time.Time, limit int) []string {
 	t.Helper()
 	ids, err := s.TaskViewsEndedOfTenant(t.Context(), tenantID, before, limit)
-	if err != nil {
-		t.Fatalf("TaskViewsEndedOfTenant(%s, %s, limit %d): %v", tenantID, before, limit, err)
-	}
-	if ids == nil {
-		t.Fatalf("TaskViewsEndedOfTenant(%s, %s, limit %d) returned nil, want a (possibly empty) slice", tenantID, before, limit)
-	}
-	return ids
+	return listOK(t, fmt.Sprintf("TaskViewsEndedOfTenant(%s, %s, limit %d)", tenantID, before, limit), ids, err)
 }
 
 // pruned returns events as TaskPrune leaves them: without payloads and salts.

@@ -27,18 +27,8 @@ func queueTask(t *testing.T, s eventstore.Store, id, tenantID string, at time.Ti
 func checkStale(t *testing.T, s projections.StaleQueuedStore, what string, before time.Time, limit int, want ...eventstore.WaitingTask) {
 	t.Helper()
 	got, err := s.TaskViewsStaleQueued(t.Context(), before, limit)
-	if err != nil {
-		t.Fatalf("%s: TaskViewsStaleQueued(%s, %d): %v", what, before, limit, err)
-	}
-	if got == nil {
-		t.Fatalf("%s: TaskViewsStaleQueued(%s, %d) returned nil, want a (possibly empty) slice", what, before, limit)
-	}
-	same := len(got) == len(want)
-	for i := 0; same && i < len(got); i++ {
-		g, w := got[i], want[i]
-		same = g.TaskID == w.TaskID && g.TenantID == w.TenantID && g.Since.Equal(w.Since) && g.Since.Location() == time.UTC
-	}
-	if !same {
+	listOK(t, fmt.Sprintf("%s: TaskViewsStaleQueued(%s, %d)", what, before, limit), got, err)
+	if !sameWaitingTasks(got, want) {
 		t.Fatalf("%s: TaskViewsStaleQueued(%s, %d) =\n  %v\nwant\n  %v", what, before, limit, got, want)
 	}
 }

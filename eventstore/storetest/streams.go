@@ -29,13 +29,7 @@ func createStream(t *testing.T, s eventstore.Store, id string, typ domain.Stream
 func listStreams(t *testing.T, s eventstore.Store, tenantID string, typ domain.StreamType, after string, limit int) []string {
 	t.Helper()
 	ids, err := s.ListStreams(t.Context(), tenantID, typ, after, limit)
-	if err != nil {
-		t.Fatalf("ListStreams(%s, %s, after %q, limit %d): %v", tenantID, typ, after, limit, err)
-	}
-	if ids == nil {
-		t.Fatalf("ListStreams(%s, %s, after %q, limit %d) returned nil, want a (possibly empty) slice", tenantID, typ, after, limit)
-	}
-	return ids
+	return listOK(t, fmt.Sprintf("ListStreams(%s, %s, after %q, limit %d)", tenantID, typ, after, limit), ids, err)
 }
 
 // checkIDs fails unless got equals want, in order.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,14 +37,17 @@ func checkWaiting(t *testing.T, s eventstore.WaitingStore, tenantID string, limi
 	if err != nil {
 		t.Fatalf("TaskWaitingList(%q, %d): %v", tenantID, limit, err)
 	}
-	same := len(got) == len(want)
-	for i := 0; same && i < len(got); i++ {
-		g, w := got[i], want[i]
-		same = g.TaskID == w.TaskID && g.TenantID == w.TenantID && g.Since.Equal(w.Since) && g.Since.Location() == time.UTC
-	}
-	if !same {
+	if !sameWaitingTasks(got, want) {
 		t.Fatalf("TaskWaitingList(%q, %d) =\n  %v\nwant\n  %v", tenantID, limit, got, want)
 	}
+}
+
+// sameWaitingTasks reports whether got is exactly want, in order, with times
+// in UTC.
+func sameWaitingTasks(got, want []eventstore.WaitingTask) bool {
+	return slices.EqualFunc(got, want, func(g, w eventstore.WaitingTask) bool {
+		return g.TaskID == w.TaskID && g.TenantID == w.TenantID && g.Since.Equal(w.Since) && g.Since.Location() == time.UTC
+	})
 }
 
 // waiting returns a WaitingTask with since normalized as a store keeps it.
