@@ -113,14 +113,13 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 	}
 	identity := newIdentity(t, s, logger)
 	background(func(ctx context.Context) error { identity.Usage.Run(ctx); return nil })
-	views := s.(projections.TaskViewStore)
-	projector, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{Logger: logger})
+	projector, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	background(projector.Run)
 	api, err := readapi.New(readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views,
+		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: s,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: ratelimit.PerMinute(1_000_000),
 		AuthLimit:    ratelimit.PerMinute(1_000_000),
@@ -130,7 +129,7 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := worker.New(s.(worker.Store), worker.Config{
+	runner, err := worker.New(s, worker.Config{
 		WorkerID:  "w1",
 		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})},
 		Logger:    logger,

@@ -163,12 +163,8 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		WriteTimeout: o.writeTimeout,
 	}
 	if o.list {
-		views, ok := s.(projections.TaskViewStore)
-		if !ok {
-			t.Fatalf("%T does not keep task views", s)
-		}
-		cfg.Tasks = views
-		runner, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{})
+		cfg.Tasks = s
+		runner, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,11 +182,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	t.Cleanup(srv.Close)
 	client := &http.Client{Transport: &contractTransport{c: mustContract(t), base: http.DefaultTransport}}
 
-	ws, ok := s.(worker.Store)
-	if !ok {
-		t.Fatalf("%T does not keep leases", s)
-	}
-	r, err := worker.New(ws, worker.Config{
+	r, err := worker.New(s, worker.Config{
 		WorkerID:  "w1",
 		Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})},
 		Logger:    logs,

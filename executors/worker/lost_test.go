@@ -24,11 +24,7 @@ func TestLostWorkMessage(t *testing.T) {
 		b := setup(t, s)
 		ctx, stop := context.WithCancel(context.Background())
 		t.Cleanup(stop)
-		views, ok := s.(projections.TaskViewStore)
-		if !ok {
-			t.Fatalf("%T keeps no task views", s)
-		}
-		projector, err := projections.NewRunner(s, projections.TaskViews(views), projections.RunnerConfig{})
+		projector, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,11 +52,7 @@ func setup(t *testing.T, s teststores.Store) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, ok := s.(worker.Store)
-	if !ok {
-		t.Fatalf("%T does not keep leases", s)
-	}
-	return &bundle{store: ws, start: start, cancel: cancel}
+	return &bundle{store: s, start: start, cancel: cancel}
 }
 
 func newRunnerExecutors(t *testing.T) map[domain.Adapter]executors.Executor {
