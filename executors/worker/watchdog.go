@@ -69,7 +69,10 @@ func NewWatchdog(store Store, cfg WatchdogConfig) *Watchdog {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Watchdog{store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg}
+	// One attempt: a conflict means the task's worker appended since the
+	// lease was read, so it may be alive after all; the next sweep reads the
+	// lease again rather than take the task away at once.
+	return &Watchdog{store: store, w: commands.Writer{Store: store, MaxAttempts: 1, NowFunc: cfg.NowFunc}, cfg: cfg}
 }
 
 // Run sweeps every SweepInterval until ctx ends.
@@ -164,7 +167,7 @@ func (w *Watchdog) recover(ctx context.Context, l eventstore.Lease) (bool, error
 	case errors.Is(err, domain.ErrAttemptOver):
 		return false, w.store.LeaseDrop(ctx, l.TaskID, l.Attempt) // that attempt is over
 	case errors.Is(err, eventstore.ErrConflict):
-		return false, nil // the task kept moving; the next sweep looks again
+		return false, nil // the task moved on meanwhile; the next sweep looks again
 	case err != nil:
 		return false, fmt.Errorf("watchdog: task %s: %w", l.TaskID, err)
 	}

@@ -183,3 +183,43 @@ func TestRunnerStopsWhenItsLeaseIsTakenBack(t *testing.T) {
 		}
 	})
 }
+
+// aliveWorkerStore appends a task.output of the task's worker just before
+// the watchdog's first append: the worker was slow to renew its lease but
+// still runs.
+type aliveWorkerStore struct {
+	worker.Store
+	once sync.Once
+}
+
+func (s *aliveWorkerStore) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	var err error
+	s.once.Do(func() {
+		p, _ := domain.MarshalPayload(domain.TaskOutput{Stream: "stdout", Data: "still here\n"})
+		_, err = s.Store.Append(ctx, stream, expectedSeq, []domain.NewEvent{{EventID: uuid.New(), Type: domain.TaskOutputType, Payload: p, OccurredAt: time.Now()}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Append(ctx, stream, expectedSeq, events)
+}
+
+// A task that moves on while the watchdog decides (its worker appended
+// output after the lease was read) is left to the next sweep, which reads
+// the lease again: the watchdog does not take a task from a worker that
+// shows signs of life on the strength of a lease it read before them.
+func TestWatchdogLeavesATaskThatMovedOnToTheNextSweep(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		b := setup(t, s)
+		id := b.startTask(t, domain.AdapterMock, `{}`, 60)
+		b.crashedWorker(t, id, "slow-worker")
+		dog := worker.NewWatchdog(&aliveWorkerStore{Store: b.store}, worker.WatchdogConfig{})
+		if n, err := dog.Sweep(t.Context()); err != nil || n != 0 {
+			t.Fatalf("Sweep = %d, %v; want 0: the task moved on after its lease was read", n, err)
+		}
+		if got := last(b.events(t, id)).Type; got != domain.TaskOutputType {
+			t.Fatalf("the task's last event is %s, want the worker's task.output", got)
+		}
+	})
+}
