@@ -133,6 +133,7 @@ func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelT
 		if task.seen {
 			return nil, nil // this very command took effect before
 		}
+		var err error
 		decided, err = task.DecideCancel(cmd.Reason)
 		return decided, err
 	})

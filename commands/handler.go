@@ -59,7 +59,8 @@ func (d decorated[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
 		outcome = OutcomeFailure
 	}
 	if d.logger != nil {
-		d.logger.DebugContext(ctx, "command handled", "command", d.name, "outcome", outcome, "took", took, "err", err)
+		// The error is logged where it is handled, not here.
+		d.logger.DebugContext(ctx, "command handled", "command", d.name, "outcome", outcome, "took", took)
 	}
 	if d.metrics != nil {
 		d.metrics.CommandHandled(d.name, outcome, took)

@@ -185,6 +185,10 @@ func (h *StartTaskHandler) appendStart(ctx context.Context, cmd StartTask, creat
 	if err != nil {
 		return StartTaskResult{}, err
 	}
+	canonicalCreated, err := integrity.CanonicalPayload(events[0].Payload)
+	if err != nil {
+		return StartTaskResult{}, err
+	}
 	stored, err := h.w.Store.Append(ctx, stream, 0, events)
 	var verr *domain.ValidationError
 	switch {
@@ -206,7 +210,7 @@ func (h *StartTaskHandler) appendStart(ctx context.Context, cmd StartTask, creat
 	}
 	// A repeated command gets the first one's events back; they must be this
 	// very command. (A pruned payload, nil, cannot be compared.)
-	if p := stored[0].Payload; p != nil && !bytes.Equal(p, events[0].Payload) {
+	if p := stored[0].Payload; p != nil && !bytes.Equal(p, canonicalCreated) {
 		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started task %s with other arguments: %w", cmd.CommandID, taskID, ErrCommandIDReused)
 	}
 	return StartTaskResult{TaskID: taskID, Events: stored, LastSeq: stored[len(stored)-1].Seq}, nil

@@ -86,8 +86,8 @@ type Target struct {
 }
 
 // NewEvents builds the events of payloads, in order: each with its id, its
-// payload in canonical form (RFC 8785, the bytes the store keeps), to's
-// metadata, occurring now.
+// payload as JSON (the store's append turns it into the canonical bytes it
+// keeps, RFC 8785, once), to's metadata, occurring now.
 func (w Writer) NewEvents(to Target, payloads []domain.Payload) ([]domain.NewEvent, error) {
 	now := time.Now
 	if w.NowFunc != nil {
@@ -96,7 +96,7 @@ func (w Writer) NewEvents(to Target, payloads []domain.Payload) ([]domain.NewEve
 	at := now()
 	events := make([]domain.NewEvent, len(payloads))
 	for i, p := range payloads {
-		body, err := canonicalPayload(p)
+		body, err := domain.MarshalPayload(p)
 		if err != nil {
 			return nil, err
 		}
@@ -125,6 +125,9 @@ func (to Target) eventID(i int) (uuid.UUID, error) {
 // eventstore.ErrConflict). It is for the first events of a new stream and
 // for appends whose conflicts mean something else than "decide again".
 func (w Writer) Append(ctx context.Context, to Target, expectedSeq int64, payloads ...domain.Payload) ([]domain.Event, error) {
+	if len(payloads) == 0 {
+		return nil, &domain.ValidationError{Field: "events", Reason: "an append needs at least one event"}
+	}
 	events, err := w.NewEvents(to, payloads)
 	if err != nil {
 		return nil, err
