@@ -48,7 +48,11 @@ var registry = newRegistry(
 func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
 	r := make(map[EventType]func() Payload, len(constructors))
 	for _, c := range constructors {
-		r[c().EventType()] = c
+		t := c().EventType()
+		if _, dup := r[t]; dup {
+			panic("domain: two payload types name event type " + string(t))
+		}
+		r[t] = c
 	}
 	return r
 }

@@ -16,16 +16,14 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/executors"
-	"github.com/axontask/axontask/projections"
 )
 
-// Store is what a Runner and the Watchdog need of the event store.
+// Store is what a Runner and its Pool need of the event store.
 type Store interface {
 	commands.EventAppender
 	commands.StreamReader
 	eventstore.LeaseStore
 	eventstore.WaitingStore
-	projections.StaleQueuedStore
 }
 
 // Defaults of Config.

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 const tenant = "tenant-a"
 
 type bundle struct {
-	store  worker.Store
+	store  worker.WatchdogStore
 	start  *commands.StartTaskHandler
 	cancel *commands.CancelTaskHandler
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/projections"
 )
 
 // Defaults of WatchdogConfig.
@@ -39,6 +40,13 @@ type WatchdogConfig struct {
 	Logger *slog.Logger
 }
 
+// WatchdogStore is what the Watchdog needs of the event store: what a
+// Runner needs, and the task list's queued tasks that no worker took.
+type WatchdogStore interface {
+	Store
+	projections.StaleQueuedStore
+}
+
 // Watchdog recovers the tasks of workers that died: it finds leases that
 // expired, appends task.lease_lost and then task.queued for the next
 // attempt, task.failed once MaxAttempts is spent, or task.timed_out when
@@ -47,13 +55,13 @@ type WatchdogConfig struct {
 // wins and the others skip it. It also adopts queued tasks whose work
 // message was lost (see SweepQueued).
 type Watchdog struct {
-	store Store
+	store WatchdogStore
 	w     commands.Writer
 	cfg   WatchdogConfig
 }
 
 // NewWatchdog returns a watchdog over store.
-func NewWatchdog(store Store, cfg WatchdogConfig) *Watchdog {
+func NewWatchdog(store WatchdogStore, cfg WatchdogConfig) *Watchdog {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
 	}

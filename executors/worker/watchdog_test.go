@@ -188,7 +188,7 @@ func TestRunnerStopsWhenItsLeaseIsTakenBack(t *testing.T) {
 // the watchdog's first append: the worker was slow to renew its lease but
 // still runs.
 type aliveWorkerStore struct {
-	worker.Store
+	worker.WatchdogStore
 	once sync.Once
 }
 
@@ -196,12 +196,12 @@ func (s *aliveWorkerStore) Append(ctx context.Context, stream eventstore.Stream,
 	var err error
 	s.once.Do(func() {
 		p, _ := domain.MarshalPayload(domain.TaskOutput{Stream: "stdout", Data: "still here\n"})
-		_, err = s.Store.Append(ctx, stream, expectedSeq, []domain.NewEvent{{EventID: uuid.New(), Type: domain.TaskOutputType, Payload: p, OccurredAt: time.Now()}})
+		_, err = s.WatchdogStore.Append(ctx, stream, expectedSeq, []domain.NewEvent{{EventID: uuid.New(), Type: domain.TaskOutputType, Payload: p, OccurredAt: time.Now()}})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Append(ctx, stream, expectedSeq, events)
+	return s.WatchdogStore.Append(ctx, stream, expectedSeq, events)
 }
 
 // A task that moves on while the watchdog decides (its worker appended
@@ -214,7 +214,7 @@ func TestWatchdogLeavesATaskThatMovedOnToTheNextSweep(t *testing.T) {
 		b := setup(t, s)
 		id := b.startTask(t, domain.AdapterMock, `{}`, 60)
 		b.crashedWorker(t, id, "slow-worker")
-		dog := worker.NewWatchdog(&aliveWorkerStore{Store: b.store}, worker.WatchdogConfig{})
+		dog := worker.NewWatchdog(&aliveWorkerStore{WatchdogStore: b.store}, worker.WatchdogConfig{})
 		if n, err := dog.Sweep(t.Context()); err != nil || n != 0 {
 			t.Fatalf("Sweep = %d, %v; want 0: the task moved on after its lease was read", n, err)
 		}
