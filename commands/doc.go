@@ -3,7 +3,7 @@
 // aggregate's stream, lets package domain decide which events follow and
 // appends them to the event store with an expected seq. One command per file:
 // a plain command struct, its handler and the small store interface the
-// handler needs (eventstore.Store satisfies every one of them).
+// handler needs (the engines' stores satisfy every one of them).
 //
 // # The write path
 //
@@ -13,6 +13,14 @@
 // again, up to Writer.MaxAttempts; Writer.NewEvents is the one event
 // builder. Every handler has the shape Handler[C, R]; Decorate adds
 // logging and metrics where handlers are built.
+//
+// Two kinds of append do not decide again after a conflict, on purpose.
+// Writer.Append appends once where a conflict is itself the answer: a new
+// stream that exists already (a start, a registration), a refresh token that
+// another refresh used first (a replay), a key revoked concurrently. And a
+// task's worker, the one writer of its output, keeps the stream's head in
+// memory and appends its output in batches (package worker), building its
+// events with Writer.NewEvents.
 //
 // # Commands, queries and the identity side
 //

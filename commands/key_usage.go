@@ -14,7 +14,7 @@ import (
 // DefaultUsageFlushInterval is the default of KeyUsageConfig.FlushInterval.
 const DefaultUsageFlushInterval = 30 * time.Second
 
-// KeyUsageStore keeps API keys' last use (eventstore.Store has it).
+// KeyUsageStore keeps API keys' last use (eventstore.APIKeyUsageStore).
 type KeyUsageStore interface {
 	// APIKeyUsageTouch records uses, keeping the later of a stored and a new
 	// time; at most eventstore.MaxTouchAPIKeys keys at once.
