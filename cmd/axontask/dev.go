@@ -121,22 +121,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
+	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity}, false, logger)
 	if err != nil {
-		return fmt.Errorf("dev: listen: %w (set API_PORT or -port to another port)", err)
-	}
-	handler, err := withMCP(api, identity.authn, ln, false, logger)
-	if err != nil {
-		_ = ln.Close()
 		return fmt.Errorf("dev: %w", err)
 	}
-	base := "http://" + ln.Addr().String()
+	base := "http://" + srv.ln.Addr().String()
 	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
 		path, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
-	err = serveUntilDone(ctx, ln, withOps(store, reg, handler), logger,
-		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
-		func(ctx context.Context) error { identity.usage.Run(ctx); return nil },
+	err = srv.serve(ctx,
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
