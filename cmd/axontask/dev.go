@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
@@ -173,22 +172,8 @@ func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (
 func withOps(store eventstore.Store, reg *metrics.Registry, api http.Handler) http.Handler {
 	r := chi.NewRouter()
 	r.Method(http.MethodGet, "/metrics", reg.Handler())
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "application/json")
-		head, err := store.FeedHead(ctx)
-		if err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `{"status":"unavailable","reason":"event store does not answer"}`)
-			return
-		}
-		_, _ = fmt.Fprintf(w, `{"status":"ready","feed_head":%d}`, head)
-	})
+	r.Method(http.MethodGet, "/healthz", readapi.Health())
+	r.Method(http.MethodGet, "/readyz", readapi.Ready(store))
 	r.Mount("/", api)
 	return r
 }
