@@ -227,7 +227,7 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // taskAPI builds the HTTP API on store, with live events from hub and
 // callers authenticated by identity; its command handlers are decorated
 // with logger and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *identity, limiter ratelimit.Limiter, key []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.IdentitySide, limiter ratelimit.Limiter, key []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity
 	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: key, Logger: logger,
-		Authenticator: identity.authn, Identity: identity.handlers,
+		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})
 }
@@ -283,7 +283,7 @@ type apiBeside struct {
 	store    eventstore.Store
 	reg      *metrics.Registry
 	hub      *readapi.Hub
-	identity *identity
+	identity *commands.IdentitySide
 }
 
 // apiServer is an API process's HTTP server, listening: see listenAPI.
@@ -302,7 +302,7 @@ func listenAPI(ctx context.Context, addr string, api http.Handler, beside apiBes
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w (set API_PORT or -port to another port)", err)
 	}
-	handler, err := withMCP(api, beside.identity.authn, ln, behindProxy, logger)
+	handler, err := withMCP(api, beside.identity.Authenticator, ln, behindProxy, logger)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err
@@ -315,7 +315,7 @@ func listenAPI(ctx context.Context, addr string, api http.Handler, beside apiBes
 func (s *apiServer) serve(ctx context.Context, jobs ...func(context.Context) error) error {
 	return serveUntilDone(ctx, s.ln, s.handler, s.logger, append([]func(context.Context) error{
 		func(ctx context.Context) error { return ignoreCanceled(s.beside.hub.Run(ctx)) },
-		func(ctx context.Context) error { s.beside.identity.usage.Run(ctx); return nil },
+		func(ctx context.Context) error { s.beside.identity.Usage.Run(ctx); return nil },
 	}, jobs...)...)
 }
 
