@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -175,20 +174,8 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 
 	srv := &server{store: s, identity: identity, requests: map[string]int{}}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		head, err := s.FeedHead(r.Context())
-		if err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `{"status":"unavailable","reason":"event store does not answer"}`)
-			return
-		}
-		_, _ = fmt.Fprintf(w, `{"status":"ready","feed_head":%d}`, head)
-	})
+	mux.Handle("GET /healthz", readapi.Health())
+	mux.Handle("GET /readyz", readapi.Ready(s))
 	mux.Handle("/", api)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		srv.mu.Lock()

@@ -13,6 +13,9 @@
 //	DELETE /v1/api-keys/{id}, POST /v1/members   identity (docs/api.md)
 //	GET  /openapi.json              the OpenAPI 3.1 document of these routes (OpenAPI)
 //
+// Health and Ready answer the operators' probes, /healthz and /readyz; a
+// process mounts them beside the handler of New.
+//
 // Request and answer bodies are the wire types of package api, which the
 // Go SDK and the CLI share. Every JSON endpoint has one shape (serveJSON):
 // admit the caller, decode the body, call, answer the result or a problem.

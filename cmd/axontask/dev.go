@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
@@ -121,22 +120,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
+	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity}, false, logger)
 	if err != nil {
-		return fmt.Errorf("dev: listen: %w (set API_PORT or -port to another port)", err)
-	}
-	handler, err := withMCP(api, identity.authn, ln, false, logger)
-	if err != nil {
-		_ = ln.Close()
 		return fmt.Errorf("dev: %w", err)
 	}
-	base := "http://" + ln.Addr().String()
+	base := "http://" + srv.ln.Addr().String()
 	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
 		path, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
-	err = serveUntilDone(ctx, ln, withOps(store, reg, handler), logger,
-		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
-		func(ctx context.Context) error { identity.usage.Run(ctx); return nil },
+	err = srv.serve(ctx,
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
@@ -180,22 +172,8 @@ func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (
 func withOps(store eventstore.Store, reg *metrics.Registry, api http.Handler) http.Handler {
 	r := chi.NewRouter()
 	r.Method(http.MethodGet, "/metrics", reg.Handler())
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "application/json")
-		head, err := store.FeedHead(ctx)
-		if err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `{"status":"unavailable","reason":"event store does not answer"}`)
-			return
-		}
-		_, _ = fmt.Fprintf(w, `{"status":"ready","feed_head":%d}`, head)
-	})
+	r.Method(http.MethodGet, "/healthz", readapi.Health())
+	r.Method(http.MethodGet, "/readyz", readapi.Ready(store))
 	r.Mount("/", api)
 	return r
 }

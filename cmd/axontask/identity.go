@@ -33,19 +33,11 @@ type identityStore interface {
 	commands.KeyUsageStore
 }
 
-// identity is the identity side of an API process: the authenticator, the
-// identity handlers, decorated, and the KeyUsage to run beside them.
-type identity struct {
-	authn    *commands.Authenticator
-	handlers commands.IdentityHandlers
-	usage    *commands.KeyUsage
-}
-
 // newIdentity builds the identity side on store, its handlers decorated
 // with logger and metrics. Access tokens are signed with JWT_KEYS
 // ("kid:secret,…", the first signs) when set, else with secret under kid
 // "default"; they last JWT_EXPIRY_SECONDS (default 900).
-func newIdentity(store identityStore, secret []byte, logger *slog.Logger, metrics commands.MetricsClient) (*identity, error) {
+func newIdentity(store identityStore, secret []byte, logger *slog.Logger, metrics commands.MetricsClient) (*commands.IdentitySide, error) {
 	var ring *auth.Keyring
 	var err error
 	if spec := os.Getenv("JWT_KEYS"); spec != "" {
@@ -68,19 +60,7 @@ func newIdentity(store identityStore, secret []byte, logger *slog.Logger, metric
 	if err != nil {
 		return nil, fmt.Errorf("access tokens: %w", err)
 	}
-	deps, err := commands.NewIdentityDeps(commands.IdentityConfig{Store: store, Issuer: issuer, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	usage, err := commands.NewKeyUsage(store, commands.KeyUsageConfig{Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	return &identity{
-		authn:    commands.NewAuthenticator(deps, usage),
-		handlers: commands.NewIdentityHandlers(deps, usage).Decorated(logger, metrics),
-		usage:    usage,
-	}, nil
+	return commands.NewIdentitySide(commands.IdentityConfig{Store: store, Issuer: issuer, Logger: logger}, store, metrics)
 }
 
 // devCredentials are the local user's, kept in the data dir (mode 0600) so
@@ -97,7 +77,7 @@ const devEmail = "dev@localhost"
 // first start it registers the user (and their tenant, "local", on the ent
 // plan, through setPlan) and creates an API key with every scope; later it
 // reuses them, making a new key when the old one was revoked.
-func ensureDevCredentials(ctx context.Context, id *identity, setPlan commands.Handler[commands.SetPlan, struct{}], dataDir string) (devCredentials, error) {
+func ensureDevCredentials(ctx context.Context, id *commands.IdentitySide, setPlan commands.Handler[commands.SetPlan, struct{}], dataDir string) (devCredentials, error) {
 	path := filepath.Join(dataDir, "dev-credentials.json")
 	var c devCredentials
 	b, err := os.ReadFile(path)
@@ -109,17 +89,17 @@ func ensureDevCredentials(ctx context.Context, id *identity, setPlan commands.Ha
 		if err := json.Unmarshal(b, &c); err != nil {
 			return c, fmt.Errorf("read %s: %w; delete it together with events.db to start afresh", path, err)
 		}
-		if _, err := id.authn.Authenticate(ctx, c.APIKey); err == nil {
+		if _, err := id.Authenticate(ctx, c.APIKey); err == nil {
 			return c, nil
 		}
-		tok, err := id.handlers.Login.Handle(ctx, commands.Login{Email: c.Email, Password: c.Password})
+		tok, err := id.Login.Handle(ctx, commands.Login{Email: c.Email, Password: c.Password})
 		if err != nil {
 			return c, fmt.Errorf("sign the local user in: %w", err)
 		}
 		access = tok.AccessToken
 	case errors.Is(err, os.ErrNotExist):
 		c = devCredentials{Email: devEmail, Password: rand.Text()}
-		tok, err := id.handlers.Register.Handle(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"})
+		tok, err := id.Register.Handle(ctx, commands.Register{Email: c.Email, Password: c.Password, TenantName: "local"})
 		if errors.Is(err, commands.ErrEmailTaken) {
 			return c, fmt.Errorf("the local user exists but %s is gone; delete events.db in the data dir to start afresh", path)
 		}
@@ -134,11 +114,11 @@ func ensureDevCredentials(ctx context.Context, id *identity, setPlan commands.Ha
 	default:
 		return c, err
 	}
-	owner, err := id.authn.Authenticate(ctx, access)
+	owner, err := id.Authenticate(ctx, access)
 	if err != nil {
 		return c, err
 	}
-	created, err := id.handlers.CreateAPIKey.Handle(ctx, commands.CreateAPIKey{By: owner, Name: "dev", Scopes: []string{"admin"}})
+	created, err := id.CreateAPIKey.Handle(ctx, commands.CreateAPIKey{By: owner, Name: "dev", Scopes: []string{"admin"}})
 	if err != nil {
 		return c, fmt.Errorf("create the local API key: %w", err)
 	}

@@ -44,17 +44,11 @@ func runKeysCreate(ctx context.Context, cl *commandLine) error {
 	if len(scopes) == 0 {
 		scopes = defaultKeyScopes
 	}
-	r, err := cl.cf.connect(ctx, cl.con)
-	if err != nil {
-		return err
-	}
-	var key api.Key
-	err = r.do(ctx, func(c *client.Client) error {
-		key, err = c.CreateAPIKey(ctx, *name, scopes)
-		return err
+	key, err := connectCallAPI(ctx, cl, "keys create", func(c *client.Client) (api.Key, error) {
+		return c.CreateAPIKey(ctx, *name, scopes)
 	})
 	if err != nil {
-		return r.fail(ctx, "keys create", err)
+		return err
 	}
 	if cl.cf.json {
 		return writeJSON(cl.con.stdout, key)
@@ -71,17 +65,11 @@ func runKeysList(ctx context.Context, cl *commandLine) error {
 	if _, err := cl.parse(0, 0); err != nil {
 		return err
 	}
-	r, err := cl.cf.connect(ctx, cl.con)
-	if err != nil {
-		return err
-	}
-	var keys []api.Key
-	err = r.do(ctx, func(c *client.Client) error {
-		keys, err = c.ListAPIKeys(ctx)
-		return err
+	keys, err := connectCallAPI(ctx, cl, "keys list", func(c *client.Client) ([]api.Key, error) {
+		return c.ListAPIKeys(ctx)
 	})
 	if err != nil {
-		return r.fail(ctx, "keys list", err)
+		return err
 	}
 	// Newest first, as task list.
 	slices.SortStableFunc(keys, func(a, b api.Key) int {
@@ -116,12 +104,11 @@ func runKeysRevoke(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	r, err := cl.cf.connect(ctx, cl.con)
+	_, err = connectCallAPI(ctx, cl, "keys revoke "+pos[0], func(c *client.Client) (struct{}, error) {
+		return struct{}{}, c.RevokeAPIKey(ctx, pos[0])
+	})
 	if err != nil {
 		return err
-	}
-	if err := r.do(ctx, func(c *client.Client) error { return c.RevokeAPIKey(ctx, pos[0]) }); err != nil {
-		return r.fail(ctx, "keys revoke "+pos[0], err)
 	}
 	if cl.cf.json {
 		return writeJSON(cl.con.stdout, struct {

@@ -157,6 +157,34 @@ func (r *remote) do(ctx context.Context, fn func(*client.Client) error) error {
 	return fn(r.c)
 }
 
+// callAPI runs fn with r's client, as do does, and turns its error into the
+// command's, as fail does; op names the call in that error ("task status
+// ID"). fn may run twice: it must not keep anything of a first run.
+func callAPI[T any](ctx context.Context, r *remote, op string, fn func(*client.Client) (T, error)) (T, error) {
+	var v T
+	err := r.do(ctx, func(c *client.Client) error {
+		var err error
+		v, err = fn(c)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, r.fail(ctx, op, err)
+	}
+	return v, nil
+}
+
+// connectCallAPI connects with cl's flags and makes one call (see callAPI): the
+// request of a client command that needs the API once.
+func connectCallAPI[T any](ctx context.Context, cl *commandLine, op string, fn func(*client.Client) (T, error)) (T, error) {
+	r, err := cl.cf.connect(ctx, cl.con)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return callAPI(ctx, r, op, fn)
+}
+
 // fail turns an error of a call to the API into the command's error: the
 // server's detail and the exit code scripts rely on.
 func (r *remote) fail(ctx context.Context, op string, err error) error {

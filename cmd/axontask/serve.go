@@ -126,18 +126,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", net.JoinHostPort(*host, *port))
-	if err != nil {
-		return fmt.Errorf("serve: listen: %w", err)
-	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
-	handler, err := withMCP(api, identity.authn, ln, true, logger)
+	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity}, true, logger)
 	if err != nil {
-		_ = ln.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
-	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  MCP:         http://%s%s (Streamable HTTP)\n", ln.Addr(), ln.Addr(), mcpserver.Path)
+	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  MCP:         http://%s%s (Streamable HTTP)\n", srv.ln.Addr(), srv.ln.Addr(), mcpserver.Path)
 	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger)
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
 	if err != nil {
@@ -147,9 +142,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	return serveUntilDone(ctx, ln, withOps(store, reg, handler), logger,
-		func(ctx context.Context) error { return ignoreCanceled(hub.Run(ctx)) },
-		func(ctx context.Context) error { identity.usage.Run(ctx); return nil },
+	return srv.serve(ctx,
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, retentionLockKey, pruner.Run))
@@ -234,7 +227,7 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // taskAPI builds the HTTP API on store, with live events from hub and
 // callers authenticated by identity; its command handlers are decorated
 // with logger and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *identity, limiter ratelimit.Limiter, key []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.IdentitySide, limiter ratelimit.Limiter, key []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -253,7 +246,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity
 	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: key, Logger: logger,
-		Authenticator: identity.authn, Identity: identity.handlers,
+		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})
 }
@@ -281,6 +274,49 @@ func perMinuteEnv(name string, def ratelimit.Limit) (ratelimit.Limit, error) {
 		return ratelimit.Limit{}, fmt.Errorf("%s is %q; set it to a number of requests per minute between 1 and 1000000", name, s)
 	}
 	return ratelimit.PerMinute(n), nil
+}
+
+// apiBeside is what an API process (dev, serve) runs beside its task API:
+// the store its /readyz asks, the metrics its /metrics serves, the SSE hub
+// and the identity side whose API key usage it writes.
+type apiBeside struct {
+	store    eventstore.Store
+	reg      *metrics.Registry
+	hub      *readapi.Hub
+	identity *commands.IdentitySide
+}
+
+// apiServer is an API process's HTTP server, listening: see listenAPI.
+type apiServer struct {
+	ln      net.Listener
+	handler http.Handler
+	beside  apiBeside
+	logger  *slog.Logger
+}
+
+// listenAPI listens on addr for api, with the MCP endpoint beside it (see
+// withMCP, which behindProxy is passed to) and the operators' endpoints
+// around both (see withOps). Serve it; on an error nothing is listening.
+func listenAPI(ctx context.Context, addr string, api http.Handler, beside apiBeside, behindProxy bool, logger *slog.Logger) (*apiServer, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w (set API_PORT or -port to another port)", err)
+	}
+	handler, err := withMCP(api, beside.identity.Authenticator, ln, behindProxy, logger)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	return &apiServer{ln: ln, handler: withOps(beside.store, beside.reg, handler), beside: beside, logger: logger}, nil
+}
+
+// serve serves s until ctx ends (see serveUntilDone), running beside it
+// the hub and the API key usage writer, and then jobs.
+func (s *apiServer) serve(ctx context.Context, jobs ...func(context.Context) error) error {
+	return serveUntilDone(ctx, s.ln, s.handler, s.logger, append([]func(context.Context) error{
+		func(ctx context.Context) error { return ignoreCanceled(s.beside.hub.Run(ctx)) },
+		func(ctx context.Context) error { s.beside.identity.Usage.Run(ctx); return nil },
+	}, jobs...)...)
 }
 
 // serveUntilDone serves h on ln and runs the background jobs until ctx

@@ -88,13 +88,11 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	var started api.StartedTask
-	err = r.do(ctx, func(c *client.Client) error {
-		started, err = c.StartTask(ctx, req)
-		return err
+	started, err := callAPI(ctx, r, "task start", func(c *client.Client) (api.StartedTask, error) {
+		return c.StartTask(ctx, req)
 	})
 	if err != nil {
-		return r.fail(ctx, "task start", err)
+		return err
 	}
 	if follow {
 		if !cl.cf.json {
@@ -175,17 +173,11 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	r, err := cl.cf.connect(ctx, cl.con)
-	if err != nil {
-		return err
-	}
-	var st api.Task
-	err = r.do(ctx, func(c *client.Client) error {
-		st, err = c.TaskStatus(ctx, id)
-		return err
+	st, err := connectCallAPI(ctx, cl, "task status "+id.String(), func(c *client.Client) (api.Task, error) {
+		return c.TaskStatus(ctx, id)
 	})
 	if err != nil {
-		return r.fail(ctx, "task status "+id.String(), err)
+		return err
 	}
 	if cl.cf.json {
 		return writeJSON(cl.con.stdout, taskStatusJSON{st})
@@ -211,12 +203,11 @@ func runTaskCancel(ctx context.Context, cl *commandLine) error {
 	if err != nil {
 		return err
 	}
-	r, err := cl.cf.connect(ctx, cl.con)
+	_, err = connectCallAPI(ctx, cl, "task cancel "+id.String(), func(c *client.Client) (struct{}, error) {
+		return struct{}{}, c.CancelTask(ctx, id, "")
+	})
 	if err != nil {
 		return err
-	}
-	if err := r.do(ctx, func(c *client.Client) error { return c.CancelTask(ctx, id, "") }); err != nil {
-		return r.fail(ctx, "task cancel "+id.String(), err)
 	}
 	if cl.cf.json {
 		return writeJSON(cl.con.stdout, struct {
@@ -240,30 +231,25 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 	if *limit < 0 {
 		return usageError("-limit must not be negative (0 lists all)")
 	}
-	r, err := cl.cf.connect(ctx, cl.con)
-	if err != nil {
-		return err
-	}
-	tasks := []api.Task{}
-	err = r.do(ctx, func(c *client.Client) error {
-		tasks = tasks[:0]
+	tasks, err := connectCallAPI(ctx, cl, "task list", func(c *client.Client) ([]api.Task, error) {
+		tasks := []api.Task{}
 		pageSize := listPage
 		if *limit > 0 {
 			pageSize = min(*limit, listPage)
 		}
 		for t, err := range c.AllTasks(ctx, client.ListTasksOptions{State: domain.TaskState(*state), Limit: pageSize}) {
 			if err != nil {
-				return err
+				return nil, err
 			}
 			tasks = append(tasks, t)
 			if len(tasks) == *limit {
 				break
 			}
 		}
-		return nil
+		return tasks, nil
 	})
 	if err != nil {
-		return r.fail(ctx, "task list", err)
+		return err
 	}
 	if cl.cf.json {
 		// The API's tasks, without a cursor: the list is whole.

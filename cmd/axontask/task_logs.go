@@ -57,14 +57,11 @@ func printLogs(ctx context.Context, r *remote, con *console, id uuid.UUID, since
 	events := []domain.Event{}
 	next, ended := since, false
 	for {
-		var page api.EventPage
-		err := r.do(ctx, func(c *client.Client) error {
-			var err error
-			page, err = c.TaskEvents(ctx, id, client.EventsOptions{SinceSeq: next, Limit: logsPage})
-			return err
+		page, err := callAPI(ctx, r, "task logs "+id.String(), func(c *client.Client) (api.EventPage, error) {
+			return c.TaskEvents(ctx, id, client.EventsOptions{SinceSeq: next, Limit: logsPage})
 		})
 		if err != nil {
-			return r.fail(ctx, "task logs "+id.String(), err)
+			return err
 		}
 		for _, e := range page.Events {
 			if asJSON {
@@ -352,23 +349,15 @@ func (p *logPrinter) finish(ctx context.Context, r *remote, ended, exitCode bool
 // terminalEvent returns the terminal event of task id, or nil if it has
 // not ended.
 func terminalEvent(ctx context.Context, r *remote, id uuid.UUID) (*domain.Event, error) {
-	var end *domain.Event
-	err := r.do(ctx, func(c *client.Client) error {
+	return callAPI(ctx, r, "task logs "+id.String(), func(c *client.Client) (*domain.Event, error) {
 		st, err := c.TaskStatus(ctx, id)
 		if err != nil || !st.State.Terminal() {
-			return err
+			return nil, err
 		}
 		page, err := c.TaskEvents(ctx, id, client.EventsOptions{SinceSeq: st.LastSeq - 1, Limit: 1})
-		if err != nil {
-			return err
+		if err != nil || len(page.Events) != 1 || !page.Events[0].Type.Terminal() {
+			return nil, err
 		}
-		if len(page.Events) == 1 && page.Events[0].Type.Terminal() {
-			end = &page.Events[0]
-		}
-		return nil
+		return &page.Events[0], nil
 	})
-	if err != nil {
-		return nil, r.fail(ctx, "task logs "+id.String(), err)
-	}
-	return end, nil
 }

@@ -36,15 +36,13 @@ func runTaskVerify(ctx context.Context, cl *commandLine) error {
 	status := newStatusLine(cl.con.stderr, !cl.cf.json && cl.con.stdoutTerminal && cl.con.stderrTerminal, cl.con.now)
 	defer status.close()
 	status.set("verifying task " + id.String())
-	var ver client.Verification
-	err = r.do(ctx, func(c *client.Client) error {
-		ver, err = c.VerifyTask(ctx, id, func(events int64) {
+	ver, err := callAPI(ctx, r, "task verify "+id.String(), func(c *client.Client) (client.Verification, error) {
+		return c.VerifyTask(ctx, id, func(events int64) {
 			status.set(fmt.Sprintf("verifying task %s · %d events", id, events))
 		})
-		return err
 	})
 	if err != nil {
-		return r.fail(ctx, "task verify "+id.String(), err)
+		return err
 	}
 	status.close()
 	out := taskVerifyJSON{TaskID: id, Verified: ver.Verified, Events: ver.Events, LastSeq: ver.LastSeq,

@@ -38,16 +38,10 @@ type Store interface {
 	commands.KeyUsageStore
 }
 
-// Identity is the identity side of a test server, wired as cmd/axontask
-// wires it: the Authenticator (embedded, so that an *Identity is an
-// mcpserver.Authenticator), the decorated handlers, and the KeyUsage they
-// share.
-type Identity struct {
-	*commands.Authenticator
-	commands.IdentityHandlers
-	// Usage writes API keys' last use: Run it beside a server, or Flush it.
-	Usage *commands.KeyUsage
-}
+// Identity is the identity side of a test server, wired by the
+// constructor cmd/axontask wires it with (an *Identity is an
+// mcpserver.Authenticator).
+type Identity = commands.IdentitySide
 
 // New returns an Identity on store whose access tokens, signed with
 // Keyring, last a minute; now is its clock (nil: time.Now), logger its log
@@ -57,19 +51,7 @@ func New(store Store, logger *slog.Logger, now func() time.Time) (*Identity, err
 	if err != nil {
 		return nil, err
 	}
-	deps, err := commands.NewIdentityDeps(commands.IdentityConfig{Store: store, Issuer: issuer, NowFunc: now, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	usage, err := commands.NewKeyUsage(store, commands.KeyUsageConfig{Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	return &Identity{
-		Authenticator:    commands.NewAuthenticator(deps, usage),
-		IdentityHandlers: commands.NewIdentityHandlers(deps, usage).Decorated(logger, nil),
-		Usage:            usage,
-	}, nil
+	return commands.NewIdentitySide(commands.IdentityConfig{Store: store, Issuer: issuer, NowFunc: now, Logger: logger}, store, nil)
 }
 
 // Tenant registers label@example.com (with Password), the owner of a new

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,13 +17,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/axontask/axontask/internal/testproc"
 )
 
 // EnvURL names the variable that points tests at an existing Postgres server.
@@ -42,10 +42,14 @@ const (
 	Durable
 )
 
-var (
-	mu      sync.Mutex
-	servers = map[Mode]*Server{}
-)
+// servers are the throwaway servers of this process, one per Mode.
+var servers = testproc.Servers[Mode]{Start: func(mode Mode) (string, func(), error) {
+	s, err := Start(mode)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.adminURL, s.Stop, nil
+}}
 
 // Server is a throwaway Postgres server owned by this process.
 type Server struct {
@@ -59,21 +63,10 @@ func (s *Server) AdminURL() string { return s.adminURL }
 
 // Main runs the tests of a package and stops any throwaway server afterwards.
 // Call it from TestMain: func TestMain(m *testing.M) { testpg.Main(m) }.
-func Main(m *testing.M) {
-	code := m.Run()
-	StopAll()
-	os.Exit(code)
-}
+func Main(m *testing.M) { servers.Main(m) }
 
 // StopAll stops every throwaway server this process started.
-func StopAll() {
-	mu.Lock()
-	defer mu.Unlock()
-	for mode, s := range servers {
-		s.Stop()
-		delete(servers, mode)
-	}
-}
+func StopAll() { servers.StopAll() }
 
 // AdminURL returns a URL for the server's maintenance database, starting a
 // throwaway server for mode on first use when EnvURL is not set.
@@ -82,18 +75,12 @@ func AdminURL(tb testing.TB, mode Mode) string {
 	if u := os.Getenv(EnvURL); u != "" {
 		return u
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if s, ok := servers[mode]; ok {
-		return s.adminURL
-	}
-	s, err := Start(mode)
+	u, err := servers.URL(mode)
 	if err != nil {
 		tb.Fatalf("start a throwaway Postgres: %v\n"+
 			"Install Postgres (Debian: apt-get install -y postgresql) or set %s to a server where this user may CREATE DATABASE.", err, EnvURL)
 	}
-	servers[mode] = s
-	return s.adminURL
+	return u
 }
 
 // NewDatabase creates an empty database for this test only and returns its
@@ -192,7 +179,7 @@ func Start(mode Mode) (*Server, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %w: %s", err, out)
 	}
-	port, err := freePort()
+	port, err := testproc.FreePort()
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -220,21 +207,15 @@ func Start(mode Mode) (*Server, error) {
 		cmd:      pg,
 		dir:      dir,
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := adminExec(ctx, s.adminURL, "SELECT 1")
-		cancel()
-		if err == nil {
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-			return nil, fmt.Errorf("postgres did not accept connections within 30s: %w\n%s", err, log)
-		}
-		time.Sleep(50 * time.Millisecond)
+	err = testproc.WaitReady(30*time.Second, 50*time.Millisecond, func(ctx context.Context) error {
+		return adminExec(ctx, s.adminURL, "SELECT 1")
+	})
+	if err != nil {
+		s.Stop()
+		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
+		return nil, fmt.Errorf("postgres did not accept connections within 30s: %w\n%s", err, log)
 	}
+	return s, nil
 }
 
 // Stop shuts the server down and removes its files.
@@ -267,13 +248,4 @@ func credential(dir string) (*syscall.Credential, error) {
 		return nil, err
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
-}
-
-func freePort() (int, error) {
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

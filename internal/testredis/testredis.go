@@ -8,46 +8,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/axontask/axontask/internal/testproc"
 )
 
 // EnvURL names the variable that points tests at an existing Redis.
 const EnvURL = "AXONTASK_TEST_REDIS_URL"
 
-var (
-	mu     sync.Mutex
-	server *exec.Cmd
-	url    string
-)
+// servers holds this process's throwaway server, under the one key.
+var servers = testproc.Servers[struct{}]{Start: func(struct{}) (string, func(), error) { return Start() }}
 
 // Main runs a package's tests and stops the throwaway server afterwards.
-func Main(m *testing.M) {
-	code := m.Run()
-	Stop()
-	os.Exit(code)
-}
+func Main(m *testing.M) { servers.Main(m) }
 
 // Stop stops the throwaway server, if this process started one.
-func Stop() {
-	mu.Lock()
-	defer mu.Unlock()
-	if server != nil {
-		_ = server.Process.Kill()
-		_ = server.Wait()
-		server = nil
-	}
-}
+func Stop() { servers.StopAll() }
 
 // URL returns a Redis URL, starting a throwaway server on first use when
 // EnvURL is not set.
@@ -56,17 +41,11 @@ func URL(tb testing.TB) string {
 	if u := os.Getenv(EnvURL); u != "" {
 		return u
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if url != "" {
-		return url
-	}
-	u, cmd, err := startServer()
+	u, err := servers.URL(struct{}{})
 	if err != nil {
 		tb.Fatalf("start a throwaway Redis: %v\nInstall Redis (Debian: apt-get install -y redis-server) or set %s.", err, EnvURL)
 	}
-	url, server = u, cmd
-	return url
+	return u
 }
 
 // Prefix returns a key prefix unique to this test, for stream names.
@@ -87,50 +66,35 @@ func Client(tb testing.TB) *redis.Client {
 	return c
 }
 
-// Start starts a throwaway redis-server for a program that is not a test
-// (the benchmarks) and returns its URL and a function that stops it.
+// Start starts a throwaway redis-server and returns its URL and a
+// function that stops it. URL starts one for tests; a program that is not
+// a test (the benchmarks) calls Start.
 func Start() (string, func(), error) {
-	u, cmd, err := startServer()
-	if err != nil {
-		return "", nil, err
-	}
-	return u, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
-}
-
-func startServer() (string, *exec.Cmd, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return "", nil, errors.New("no redis-server on PATH")
 	}
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	port, err := testproc.FreePort()
 	if err != nil {
 		return "", nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
 	cmd := exec.CommandContext(context.Background(), bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start redis-server: %w", err)
 	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 	u := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	opts, _ := redis.ParseURL(u)
 	c := redis.NewClient(opts)
 	defer func() { _ = c.Close() }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return u, cmd, nil
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return "", nil, fmt.Errorf("redis-server did not answer within 20 s: %w", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	err = testproc.WaitReady(20*time.Second, 20*time.Millisecond, func(ctx context.Context) error {
+		return c.Ping(ctx).Err()
+	})
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("redis-server did not answer within 20 s: %w", err)
 	}
+	return u, stop, nil
 }
