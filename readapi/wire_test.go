@@ -13,13 +13,15 @@ import (
 
 // Every wire type of package api spells its fields as the OpenAPI document
 // does: the JSON field names of the type are the properties of its schemas
-// (api.Task is both a status and a list item).
+// (api.Task is both a status and a list item), and a property that a schema
+// requires is never left out when empty (omitempty).
 func TestWireTypesMatchOpenAPI(t *testing.T) {
 	t.Parallel()
 	var doc struct {
 		Components struct {
 			Schemas map[string]struct {
 				Properties map[string]json.RawMessage `json:"properties"`
+				Required   []string                   `json:"required"`
 			} `json:"schemas"`
 		} `json:"components"`
 	}
@@ -50,7 +52,7 @@ func TestWireTypesMatchOpenAPI(t *testing.T) {
 		{api.MemberList{}, []string{"MemberList"}},
 		{api.Problem{}, []string{"Problem"}},
 	} {
-		var want []string
+		var want, required []string
 		for _, name := range c.schemas {
 			s, ok := doc.Components.Schemas[name]
 			if !ok {
@@ -61,11 +63,16 @@ func TestWireTypesMatchOpenAPI(t *testing.T) {
 					want = append(want, p)
 				}
 			}
+			required = append(required, s.Required...)
 		}
 		typ := reflect.TypeOf(c.wire)
 		var got []string
 		for f := range typ.Fields() {
-			got = append(got, strings.Split(f.Tag.Get("json"), ",")[0])
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			got = append(got, name)
+			if slices.Contains(required, name) && strings.Contains(opts, "omit") {
+				t.Errorf("api.%s leaves %s out when empty, but its schemas %v require it", typ.Name(), name, c.schemas)
+			}
 		}
 		slices.Sort(want)
 		slices.Sort(got)
