@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,12 +61,13 @@ func binary(t *testing.T) string {
 
 // proc is a running axontask process.
 type proc struct {
-	cmd  *exec.Cmd
-	base string // for serve: its URL
+	cmd     *exec.Cmd
+	base    string // for serve: its URL
+	metrics string // for serve -metrics-addr: the URL its /metrics is under
 }
 
 // startProc starts axontask with args and env; for serve it waits for the
-// listening line.
+// listening line (and the metrics line when args ask for -metrics-addr).
 func startProc(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), binary(t), args...)
@@ -81,15 +83,22 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 	p := &proc{cmd: cmd}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	if args[0] == "serve" {
+		wantMetrics := slices.Contains(args, "-metrics-addr")
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "listening:"); ok {
+			line := strings.TrimSpace(sc.Text())
+			if rest, ok := strings.CutPrefix(line, "listening:"); ok {
 				p.base = strings.TrimSpace(rest)
+			}
+			if rest, ok := strings.CutPrefix(line, "metrics:"); ok {
+				p.metrics = strings.TrimSuffix(strings.TrimSpace(rest), "/metrics")
+			}
+			if p.base != "" && (!wantMetrics || p.metrics != "") {
 				break
 			}
 		}
-		if p.base == "" {
-			t.Fatal("serve never printed its URL")
+		if p.base == "" || (wantMetrics && p.metrics == "") {
+			t.Fatal("serve never printed its URLs")
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
@@ -178,7 +187,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 		"PLAN_TRIAL_CONCURRENCY=3",
 	}
 	apiA := startProc(t, env, "serve", "-port", "0")
-	apiB := startProc(t, env, "serve", "-port", "0")
+	apiB := startProc(t, env, "serve", "-port", "0", "-metrics-addr", "127.0.0.1:0")
 	workers := map[string]*proc{}
 	for _, id := range []string{"w1", "w2"} {
 		workers[id] = startProc(t, env, "worker", "-worker-id", id, "-lease-ttl", "2s", "-renew-interval", "500ms", "-watchdog-interval", "300ms")
@@ -193,6 +202,13 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	authorize(t, apiB.base, token)
 	revokeAcrossProcesses(t, apiA.base, apiB.base, token)
 	concurrencyAcrossProcesses(t, apiA.base, apiB.base, token)
+	// API B serves its metrics on their own address only.
+	if n := commandCount(t, apiB.metrics, "StartTask", "success"); n < 1 {
+		t.Fatalf("API B's -metrics-addr counts %v successful StartTask after starts through it", n)
+	}
+	if s := call(t, "GET", apiB.base+"/metrics", "", "", nil); s != http.StatusNotFound {
+		t.Fatalf("GET /metrics on API B's API address: %d, want 404 (it has -metrics-addr)", s)
+	}
 	streamLines(t, apiB.base, 10000)
 
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, apiA.base+"/mcp/start_task",

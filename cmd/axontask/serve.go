@@ -91,6 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pf.register(fs)
 	host := fs.String("host", envOr("API_HOST", "127.0.0.1"), "address to listen on (API_HOST)")
 	port := fs.String("port", envOr("API_PORT", "8080"), "port to listen on (API_PORT)")
+	metricsAddr := fs.String("metrics-addr", os.Getenv("METRICS_ADDR"), "serve /metrics on this host:port only, not on the API's address (METRICS_ADDR)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -128,11 +129,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
-	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity}, true, logger)
+	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity}
+	var metricsJob func(context.Context) error
+	var metricsLn net.Listener
+	if *metricsAddr != "" {
+		// Scraped where only Prometheus reaches: the API's address leaves
+		// /metrics out.
+		if metricsLn, err = (&net.ListenConfig{}).Listen(ctx, "tcp", *metricsAddr); err != nil {
+			return fmt.Errorf("serve: metrics: listen: %w (set METRICS_ADDR or -metrics-addr to another host:port)", err)
+		}
+		metricsJob = func(ctx context.Context) error { return serveUntilDone(ctx, metricsLn, reg.Handler(), logger) }
+		beside.reg = nil
+	}
+	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, beside, true, logger)
 	if err != nil {
+		if metricsLn != nil {
+			_ = metricsLn.Close()
+		}
 		return fmt.Errorf("serve: %w", err)
 	}
 	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  MCP:         http://%s%s (Streamable HTTP)\n", srv.ln.Addr(), srv.ln.Addr(), mcpserver.Path)
+	if metricsLn != nil {
+		fmt.Fprintf(stdout, "  metrics:     http://%s/metrics\n", metricsLn.Addr())
+	}
 	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger)
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
 	if err != nil {
@@ -142,14 +161,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	return srv.serve(ctx,
+	jobs := []func(context.Context) error{
 		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, retentionLockKey, pruner.Run))
 		},
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, projectorLockKey, projector.Run))
-		})
+		},
+	}
+	if metricsJob != nil {
+		jobs = append(jobs, metricsJob)
+	}
+	return srv.serve(ctx, jobs...)
 }
 
 // runWorker runs a worker process on Postgres and Redis: a pool of runners
@@ -277,8 +301,9 @@ func perMinuteEnv(name string, def ratelimit.Limit) (ratelimit.Limit, error) {
 }
 
 // apiBeside is what an API process (dev, serve) runs beside its task API:
-// the store its /readyz asks, the metrics its /metrics serves, the SSE hub
-// and the identity side whose API key usage it writes.
+// the store its /readyz asks, the metrics its /metrics serves (nil: no
+// /metrics on the API's address), the SSE hub and the identity side whose
+// API key usage it writes.
 type apiBeside struct {
 	store    eventstore.Store
 	reg      *metrics.Registry
