@@ -68,18 +68,3 @@ func (o Options) Validate() error {
 	}
 	return nil
 }
-
-// ClampLimit bounds a read limit to [1, MaxReadLimit].
-func (o Options) ClampLimit(limit int) int {
-	if limit <= 0 || limit > o.MaxReadLimit {
-		return o.MaxReadLimit
-	}
-	return limit
-}
-
-// NotifyCommitted calls the Committed hook, if any, with events.
-func (o Options) NotifyCommitted(ctx context.Context, events []domain.Event) {
-	if o.Committed != nil && len(events) > 0 {
-		o.Committed(ctx, events)
-	}
-}

@@ -45,7 +45,7 @@ func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit in
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	l, err := engine.ValidateLeaseWithin(l, limit)
+	l, err := engine.ValidateLeasePutWithin(l, limit)
 	if err != nil {
 		return fmt.Errorf("put lease within a limit: %w", err)
 	}
@@ -85,7 +85,7 @@ func (s *Store) LeaseDrop(ctx context.Context, taskID string, attempt int) error
 
 // LeasesExpired implements eventstore.LeaseStore.
 func (s *Store) LeasesExpired(ctx context.Context, now time.Time, limit int) ([]eventstore.Lease, error) {
-	rows, err := s.q.LeasesExpired(ctx, s.pool, dbsqlc.LeasesExpiredParams{Now: now, MaxLeases: int32(s.cfg.ClampLimit(limit))})
+	rows, err := s.q.LeasesExpired(ctx, s.pool, dbsqlc.LeasesExpiredParams{Now: now, MaxLeases: int32(engine.ClampLimit(s.cfg.Options, limit))})
 	if err != nil {
 		return nil, fmt.Errorf("read expired leases: %w", err)
 	}

@@ -28,7 +28,7 @@ func (s *Store) TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := engine.ValidateTenantsWithEndedTasks(endedBefore, afterTenantID, limit)
+	cutoff, limit, err := engine.ValidateTaskViewsTenantsWithEnded(endedBefore, afterTenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list tenants with ended tasks: %w", err)
 	}
@@ -50,7 +50,7 @@ func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, end
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := engine.ValidateEndedTasks(tenantID, endedBefore, limit)
+	cutoff, limit, err := engine.ValidateTaskViewsEndedOfTenant(tenantID, endedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list ended tasks: %w", err)
 	}
@@ -74,7 +74,7 @@ func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}
-	at, err := engine.ValidatePruneTask(taskID, at)
+	at, err := engine.ValidateTaskPrune(taskID, at)
 	if err != nil {
 		return 0, fmt.Errorf("prune a task: %w", err)
 	}

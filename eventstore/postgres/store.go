@@ -205,7 +205,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	last := prepared[len(prepared)-1]
 	s.heads.put(stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: stream.TenantID, StreamType: stream.Type})
 	s.nudgeSealer()
-	s.cfg.NotifyCommitted(ctx, prepared)
+	engine.NotifyCommitted(ctx, s.cfg.Options, prepared)
 	return prepared, nil
 }
 
@@ -313,7 +313,7 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 		return nil, &domain.ValidationError{Field: "after_seq", Reason: "must not be negative"}
 	}
 	rows, err := s.q.StreamRead(ctx, s.pool, dbsqlc.StreamReadParams{
-		StreamID: streamID, AfterSeq: afterSeq, MaxEvents: int32(s.cfg.ClampLimit(limit)),
+		StreamID: streamID, AfterSeq: afterSeq, MaxEvents: int32(engine.ClampLimit(s.cfg.Options, limit)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
@@ -335,7 +335,7 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 	if from < 0 {
 		return nil, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
 	}
-	limit = s.cfg.ClampLimit(limit)
+	limit = engine.ClampLimit(s.cfg.Options, limit)
 	if from > math.MaxInt64-int64(limit) {
 		return nil, nil // far past any position the feed can reach
 	}

@@ -24,7 +24,7 @@ func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.
 	if s.closed.Load() {
 		return 0, false, eventstore.ErrClosed
 	}
-	d, limit, err := engine.ValidateReserveTaskStart(tenantID, day, limit)
+	d, limit, err := engine.ValidateTaskStartReserve(tenantID, day, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve a task start: %w", err)
 	}

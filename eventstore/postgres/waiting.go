@@ -23,7 +23,7 @@ func (s *Store) TaskWaitingMark(ctx context.Context, taskID, tenantID string, si
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	since, err := engine.ValidateMarkWaiting(taskID, tenantID, since)
+	since, err := engine.ValidateTaskWaitingMark(taskID, tenantID, since)
 	if err != nil {
 		return fmt.Errorf("mark a task waiting: %w", err)
 	}
@@ -55,7 +55,7 @@ func (s *Store) TaskWaitingList(ctx context.Context, tenantID string, limit int)
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	limit, err := engine.ValidateWaitingTasks(tenantID, limit)
+	limit, err := engine.ValidateTaskWaitingList(tenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list waiting tasks: %w", err)
 	}
@@ -83,7 +83,7 @@ func (s *Store) TaskViewsStaleQueued(ctx context.Context, queuedBefore time.Time
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	cutoff, limit, err := engine.ValidateStaleQueuedTasks(queuedBefore, limit)
+	cutoff, limit, err := engine.ValidateTaskViewsStaleQueued(queuedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list stale queued tasks: %w", err)
 	}

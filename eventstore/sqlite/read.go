@@ -6,6 +6,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
@@ -20,7 +21,7 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 		return nil, fmt.Errorf("read stream %s: %w", streamID, &domain.ValidationError{Field: "after_seq", Reason: "must not be negative"})
 	}
 	events, err := eventsOf(s.q.StreamRead(ctx, s.rdb, dbsqlc.StreamReadParams{
-		StreamID: streamID, AfterSeq: afterSeq, MaxEvents: int64(s.opts.ClampLimit(limit)),
+		StreamID: streamID, AfterSeq: afterSeq, MaxEvents: int64(engine.ClampLimit(s.opts, limit)),
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, s.closedOr(err))
@@ -38,7 +39,7 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 	if from < 0 {
 		return nil, fmt.Errorf("read feed: %w", &domain.ValidationError{Field: "from", Reason: "must not be negative"})
 	}
-	events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int64(s.opts.ClampLimit(limit))}))
+	events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int64(engine.ClampLimit(s.opts, limit))}))
 	if err != nil {
 		return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))
 	}

@@ -226,7 +226,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	case err != nil:
 		return nil, fmt.Errorf("append to %s: %w", stream.ID, s.closedOr(err))
 	}
-	s.opts.NotifyCommitted(ctx, stored)
+	engine.NotifyCommitted(ctx, s.opts, stored)
 	return stored, nil
 }
 

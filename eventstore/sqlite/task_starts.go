@@ -14,24 +14,9 @@ import (
 
 var _ eventstore.TaskStartStore = (*Store)(nil)
 
-// queryReserveTaskStart (TenantDailyUsageReserve) counts one more task
-// start on a tenant's day ('YYYY-MM-DD') unless its count has reached the
-// limit (at least 1) and returns the new count; when it has, the row is
-// left alone and no row comes back. It is the one query of the store that
-// sqlc does not generate: sqlc v1.31.1's SQLite engine does not see a
-// parameter inside an upsert's DO UPDATE ... WHERE clause. The generated
-// method takes only tenant_id and day; written ?, the limit's placeholder
-// stays unbound (database/sql fails: 3 placeholders, 2 arguments), and
-// written @max_tasks or sqlc.arg(max_tasks), the text is left verbatim in
-// the query.
-const queryReserveTaskStart = `INSERT INTO tenant_daily_usage (tenant_id, day, tasks) VALUES (?, ?, 1)
-	ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
-	WHERE tenant_daily_usage.tasks < ?
-	RETURNING tasks`
-
 // TaskStartReserve implements eventstore.TaskStartStore. It runs on the writer
-// connection, in one write transaction: an upsert that refuses to pass the
-// limit and, only on a refusal, a read of the count. Reservations of every
+// connection, in one write transaction (taken at BEGIN): a read of the
+// count and, below the limit, an increment. Reservations of every
 // goroutine queue for the writer (with appends) for as long as ctx allows,
 // and SQLite's write lock serializes them with other processes on the file,
 // so the limit is never passed. Days are stored as 'YYYY-MM-DD' text.
@@ -39,7 +24,7 @@ func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.
 	if s.closed.Load() {
 		return 0, false, fmt.Errorf("reserve a task start: %w", eventstore.ErrClosed)
 	}
-	d, limit, err := engine.ValidateReserveTaskStart(tenantID, day, limit)
+	d, limit, err := engine.ValidateTaskStartReserve(tenantID, day, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve a task start: %w", err)
 	}
@@ -64,24 +49,24 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed reservation reports its own error
 
-	var used int
-	ok := true
-	err = tx.QueryRowContext(ctx, queryReserveTaskStart, tenantID, date, limit).Scan(&used)
+	day := dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date}
+	used, err := s.q.TenantDailyUsageGet(ctx, tx, day)
 	if errors.Is(err, sql.ErrNoRows) {
-		// Refused: the row exists, at the limit or above. Read it in the
-		// same transaction, so the count is the one that refused.
-		ok = false
-		var n int64
-		n, err = s.q.TenantDailyUsageGet(ctx, tx, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date})
-		used = int(n)
+		used, err = 0, nil
 	}
 	if err != nil {
 		return 0, false, err
 	}
+	ok := used < int64(limit)
+	if ok {
+		if used, err = s.q.TenantDailyUsageIncrement(ctx, tx, dbsqlc.TenantDailyUsageIncrementParams(day)); err != nil {
+			return 0, false, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, false, fmt.Errorf("commit: %w", err)
 	}
-	return used, ok, nil
+	return int(used), ok, nil
 }
 
 // TaskStartRelease implements eventstore.TaskStartStore: one statement on the writer

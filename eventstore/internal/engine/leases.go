@@ -7,7 +7,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-// ValidateLeaseWithin checks the arguments of LeaseStore.LeasePutWithin
+// ValidateLeasePutWithin checks the arguments of LeaseStore.LeasePutWithin
 // before any I/O and returns l with ExpiresAt normalized by
 // domain.NormalizeTime. Every failure is a *domain.ValidationError: an
 // invalid task, tenant or worker id (fields "task_id", "tenant_id",
@@ -15,7 +15,7 @@ import (
 // whose UTC year is outside 0001–9999 ("expires_at"), or a limit below 1
 // ("limit": a plan without concurrency should refuse the task before
 // leasing it).
-func ValidateLeaseWithin(l eventstore.Lease, limit int) (eventstore.Lease, error) {
+func ValidateLeasePutWithin(l eventstore.Lease, limit int) (eventstore.Lease, error) {
 	for _, f := range []struct{ field, id string }{{"task_id", l.TaskID}, {"tenant_id", l.TenantID}, {"worker_id", l.WorkerID}} {
 		if err := domain.ValidateIdentifier(f.field, f.id); err != nil {
 			return eventstore.Lease{}, err

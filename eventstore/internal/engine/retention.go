@@ -8,14 +8,14 @@ import (
 	"github.com/axontask/axontask/projections"
 )
 
-// ValidateTenantsWithEndedTasks checks the arguments of
+// ValidateTaskViewsTenantsWithEnded checks the arguments of
 // projections.EndedTaskStore.TaskViewsTenantsWithEnded before any I/O and returns the cutoff
 // to compare stored times with (see RetentionCutoff) and the page size to
 // read. Every failure is a *domain.ValidationError: a time that is unset or
 // whose UTC year is outside 0001–9999 (field "ended_before"), an
 // afterTenantID that is neither "" nor a valid identifier (field
 // "after_tenant_id"), or a limit above MaxRetentionListLimit (field "limit").
-func ValidateTenantsWithEndedTasks(endedBefore time.Time, afterTenantID string, limit int) (time.Time, int, error) {
+func ValidateTaskViewsTenantsWithEnded(endedBefore time.Time, afterTenantID string, limit int) (time.Time, int, error) {
 	cutoff, err := RetentionCutoff(endedBefore)
 	if err != nil {
 		return time.Time{}, 0, err
@@ -32,10 +32,10 @@ func ValidateTenantsWithEndedTasks(endedBefore time.Time, afterTenantID string, 
 	return cutoff, limit, nil
 }
 
-// ValidateEndedTasks checks the arguments of projections.EndedTaskStore.TaskViewsEndedOfTenant
-// before any I/O, as ValidateTenantsWithEndedTasks does, with an invalid
+// ValidateTaskViewsEndedOfTenant checks the arguments of projections.EndedTaskStore.TaskViewsEndedOfTenant
+// before any I/O, as ValidateTaskViewsTenantsWithEnded does, with an invalid
 // tenant id failing on field "tenant_id".
-func ValidateEndedTasks(tenantID string, endedBefore time.Time, limit int) (time.Time, int, error) {
+func ValidateTaskViewsEndedOfTenant(tenantID string, endedBefore time.Time, limit int) (time.Time, int, error) {
 	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
 		return time.Time{}, 0, err
 	}
@@ -83,11 +83,11 @@ func retentionListLimit(limit int, what string) (int, error) {
 	return limit, nil
 }
 
-// ValidatePruneTask checks the arguments of eventstore.PruneStore.TaskPrune before
+// ValidateTaskPrune checks the arguments of eventstore.PruneStore.TaskPrune before
 // any I/O and returns at normalized by domain.NormalizeTime. Every failure
 // is a *domain.ValidationError: an invalid task id (field "task_id"), or a
 // time that is unset or whose UTC year is outside 0001–9999 (field "at").
-func ValidatePruneTask(taskID string, at time.Time) (time.Time, error) {
+func ValidateTaskPrune(taskID string, at time.Time) (time.Time, error) {
 	if err := domain.ValidateIdentifier("task_id", taskID); err != nil {
 		return time.Time{}, err
 	}

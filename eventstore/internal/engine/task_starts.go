@@ -23,11 +23,11 @@ func ValidateTaskStartDay(tenantID string, day time.Time) (time.Time, error) {
 	return eventstore.TaskStartDay(day), nil
 }
 
-// ValidateReserveTaskStart checks the arguments of Store.TaskStartReserve
+// ValidateTaskStartReserve checks the arguments of Store.TaskStartReserve
 // before any I/O, as ValidateTaskStartDay does, and a limit of at least 1
 // (field "limit"). It returns the day as TaskStartDay gives it and the
 // limit to apply: limit, at most MaxTaskStartsLimit.
-func ValidateReserveTaskStart(tenantID string, day time.Time, limit int) (time.Time, int, error) {
+func ValidateTaskStartReserve(tenantID string, day time.Time, limit int) (time.Time, int, error) {
 	d, err := ValidateTaskStartDay(tenantID, day)
 	if err != nil {
 		return time.Time{}, 0, err

@@ -8,12 +8,12 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-// ValidateMarkWaiting checks the arguments of WaitingStore.TaskWaitingMark
+// ValidateTaskWaitingMark checks the arguments of WaitingStore.TaskWaitingMark
 // before any I/O and returns since normalized by domain.NormalizeTime.
 // Every failure is a *domain.ValidationError: an invalid task or tenant id
 // (fields "task_id", "tenant_id"), or a time that is unset or whose UTC
 // year is outside 0001–9999 (field "since").
-func ValidateMarkWaiting(taskID, tenantID string, since time.Time) (time.Time, error) {
+func ValidateTaskWaitingMark(taskID, tenantID string, since time.Time) (time.Time, error) {
 	if err := domain.ValidateIdentifier("task_id", taskID); err != nil {
 		return time.Time{}, err
 	}
@@ -26,7 +26,7 @@ func ValidateMarkWaiting(taskID, tenantID string, since time.Time) (time.Time, e
 	return domain.NormalizeTime(since), nil
 }
 
-// ValidateStaleQueuedTasks checks the arguments of
+// ValidateTaskViewsStaleQueued checks the arguments of
 // projections.StaleQueuedStore.TaskViewsStaleQueued before any I/O and returns the cutoff to
 // compare stored times with (queuedBefore in UTC, rounded up to a whole
 // microsecond, as RetentionCutoff does) and the page size to read: limit,
@@ -34,7 +34,7 @@ func ValidateMarkWaiting(taskID, tenantID string, since time.Time) (time.Time, e
 // *domain.ValidationError: a time that is unset or whose UTC year is
 // outside 0001–9999 (field "queued_before"), or a limit above
 // MaxWaitingTasksLimit (field "limit").
-func ValidateStaleQueuedTasks(queuedBefore time.Time, limit int) (time.Time, int, error) {
+func ValidateTaskViewsStaleQueued(queuedBefore time.Time, limit int) (time.Time, int, error) {
 	cutoff, err := microsecondCutoff("queued_before", queuedBefore)
 	if err != nil {
 		return time.Time{}, 0, err
@@ -46,12 +46,12 @@ func ValidateStaleQueuedTasks(queuedBefore time.Time, limit int) (time.Time, int
 	return cutoff, limit, nil
 }
 
-// ValidateWaitingTasks checks the arguments of WaitingStore.TaskWaitingList
+// ValidateTaskWaitingList checks the arguments of WaitingStore.TaskWaitingList
 // before any I/O and returns the page size to read: limit, or
 // DefaultWaitingTasksLimit for a limit <= 0. Every failure is a
 // *domain.ValidationError: a tenant id that is neither "" nor valid (field
 // "tenant_id"), or a limit above MaxWaitingTasksLimit (field "limit").
-func ValidateWaitingTasks(tenantID string, limit int) (int, error) {
+func ValidateTaskWaitingList(tenantID string, limit int) (int, error) {
 	if tenantID != "" {
 		if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
 			return 0, err

@@ -25,6 +25,29 @@ func (q *Queries) TenantDailyUsageGet(ctx context.Context, db DBTX, arg TenantDa
 	return tasks, err
 }
 
+const TenantDailyUsageIncrement = `-- name: TenantDailyUsageIncrement :one
+INSERT INTO tenant_daily_usage (tenant_id, day, tasks) VALUES (?1, ?2, 1)
+ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
+RETURNING tasks
+`
+
+type TenantDailyUsageIncrementParams struct {
+	TenantID string
+	Day      string
+}
+
+// Counts one more task start and returns the new count. SQLite has one
+// writer: the store reads the count (TenantDailyUsageGet) and checks the
+// limit in the same write transaction, in place of Postgres's
+// TenantDailyUsageReserve, whose limit sits in the upsert's DO UPDATE ...
+// WHERE clause, where sqlc's SQLite engine does not bind a parameter.
+func (q *Queries) TenantDailyUsageIncrement(ctx context.Context, db DBTX, arg TenantDailyUsageIncrementParams) (int64, error) {
+	row := db.QueryRowContext(ctx, TenantDailyUsageIncrement, arg.TenantID, arg.Day)
+	var tasks int64
+	err := row.Scan(&tasks)
+	return tasks, err
+}
+
 const TenantDailyUsageRelease = `-- name: TenantDailyUsageRelease :exec
 UPDATE tenant_daily_usage SET tasks = tasks - 1
 WHERE tenant_id = ?1 AND day = ?2 AND tasks > 0
