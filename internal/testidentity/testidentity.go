@@ -31,8 +31,8 @@ func Keyring() *auth.Keyring {
 	return ring
 }
 
-// Store is what the identity side needs of the event store
-// (eventstore.Store has it).
+// Store is what the identity side needs of the event store (the engines'
+// stores have it).
 type Store interface {
 	commands.IdentityStore
 	commands.KeyUsageStore
