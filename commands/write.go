@@ -89,24 +89,42 @@ type Target struct {
 // payload as JSON (the store's append turns it into the canonical bytes it
 // keeps, RFC 8785, once), to's metadata, occurring now.
 func (w Writer) NewEvents(to Target, payloads []domain.Payload) ([]domain.NewEvent, error) {
-	now := time.Now
-	if w.NowFunc != nil {
-		now = w.NowFunc
-	}
-	at := now()
+	at := w.now()
 	events := make([]domain.NewEvent, len(payloads))
 	for i, p := range payloads {
-		body, err := domain.MarshalPayload(p)
+		e, err := to.newEvent(i, p, at)
 		if err != nil {
 			return nil, err
 		}
-		id, err := to.eventID(i)
-		if err != nil {
-			return nil, err
-		}
-		events[i] = domain.NewEvent{EventID: id, Type: p.EventType(), Payload: body, Metadata: to.Meta, OccurredAt: at}
+		events[i] = e
 	}
 	return events, nil
+}
+
+// NewEvent builds the one event of payload, as NewEvents does: the
+// worker's output path builds its events one at a time.
+func (w Writer) NewEvent(to Target, payload domain.Payload) (domain.NewEvent, error) {
+	return to.newEvent(0, payload, w.now())
+}
+
+func (w Writer) now() time.Time {
+	if w.NowFunc != nil {
+		return w.NowFunc()
+	}
+	return time.Now()
+}
+
+// newEvent builds the i-th event of an append to to, of payload, at at.
+func (to Target) newEvent(i int, payload domain.Payload, at time.Time) (domain.NewEvent, error) {
+	body, err := domain.MarshalPayload(payload)
+	if err != nil {
+		return domain.NewEvent{}, err
+	}
+	id, err := to.eventID(i)
+	if err != nil {
+		return domain.NewEvent{}, err
+	}
+	return domain.NewEvent{EventID: id, Type: payload.EventType(), Payload: body, Metadata: to.Meta, OccurredAt: at}, nil
 }
 
 func (to Target) eventID(i int) (uuid.UUID, error) {

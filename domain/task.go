@@ -122,11 +122,9 @@ func (t *Task) CheckNext(typ EventType) error {
 		case TaskOutputType, TaskProgressType, TaskCancelRequestedType, TaskLeaseLostType,
 			TaskSucceededType, TaskFailedType, TaskCanceledType, TaskTimedOutType:
 			ok = true
-		default:
-			ok = false
+		default: // no other event follows a running attempt
 		}
-	case StateSucceeded, StateFailed, StateCanceled, StateTimedOut:
-		ok = false // nothing follows an end
+	case StateSucceeded, StateFailed, StateCanceled, StateTimedOut: // nothing follows an end
 	}
 	if !ok {
 		return &TransitionError{From: s, Event: typ}

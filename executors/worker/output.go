@@ -61,7 +61,7 @@ func (o *output) Progress(percent float64, message string) {
 
 // queue adds an event, counting its payload's size against MaxBufferBytes.
 func (o *output) queue(payload domain.Payload) {
-	e, err := o.t.newEvent(payload)
+	e, err := o.t.r.w.NewEvent(o.t.to, payload)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err != nil {

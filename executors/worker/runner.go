@@ -398,15 +398,6 @@ func (t *run) claim(ctx context.Context) error {
 	return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
 }
 
-// newEvent builds an event of this task, caused by this worker.
-func (t *run) newEvent(payload domain.Payload) (domain.NewEvent, error) {
-	events, err := t.r.w.NewEvents(t.to, []domain.Payload{payload})
-	if err != nil {
-		return domain.NewEvent{}, err
-	}
-	return events[0], nil
-}
-
 // append appends events at the task's head and applies them. On a conflict
 // it reads what someone else appended: a cancel request stops the executor
 // (and the append is retried after it); anything that takes the task away
