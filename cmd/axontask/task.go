@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -141,31 +140,23 @@ type startedJSON struct {
 	ResumeToken *struct{} `json:"resume_token,omitempty"`
 }
 
-// taskStatusJSON is task status's JSON output: the API's status and,
+// taskStatusJSON is task status's JSON output: the API's status with,
 // after its state, whether the task has ended.
-type taskStatusJSON struct{ api.Task }
+type taskStatusJSON struct {
+	TaskID        uuid.UUID        `json:"task_id"`
+	State         domain.TaskState `json:"state"`
+	Ended         bool             `json:"ended"`
+	Attempt       int              `json:"attempt"`
+	CreatedAt     api.Time         `json:"created_at"`
+	StartedAt     api.Time         `json:"started_at"`
+	EndedAt       api.Time         `json:"ended_at"`
+	LastSeq       int64            `json:"last_seq"`
+	WaitingReason string           `json:"waiting_reason,omitempty"`
+}
 
-// MarshalJSON writes the status as the API does, with "ended" inserted
-// after "state" (a key, in JSON that encoding/json wrote, is the only
-// place where the bytes "state": can stand: within a string the quotes
-// would be escaped).
-func (s taskStatusJSON) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s.Task); err != nil {
-		return nil, err
-	}
-	state, err := json.Marshal(s.State)
-	if err != nil {
-		return nil, err
-	}
-	field := append([]byte(`"state":`), state...)
-	head, tail, ok := bytes.Cut(bytes.TrimSuffix(b.Bytes(), []byte("\n")), field)
-	if !ok {
-		return nil, fmt.Errorf("task %s: no state in %s", s.TaskID, b.Bytes())
-	}
-	return fmt.Appendf(head, "%s,\"ended\":%t%s", field, s.State.Terminal(), tail), nil
+func newTaskStatusJSON(t api.Task) taskStatusJSON {
+	return taskStatusJSON{TaskID: t.TaskID, State: t.State, Ended: t.State.Terminal(), Attempt: t.Attempt,
+		CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt, LastSeq: t.LastSeq, WaitingReason: t.WaitingReason}
 }
 
 func runTaskStatus(ctx context.Context, cl *commandLine) error {
@@ -180,7 +171,7 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 		return err
 	}
 	if cl.cf.json {
-		return writeJSON(cl.con.stdout, taskStatusJSON{st})
+		return writeJSON(cl.con.stdout, newTaskStatusJSON(st))
 	}
 	s := style{cl.con.colour(cl.con.stdoutTerminal)}
 	now := cl.con.now()
