@@ -190,10 +190,9 @@ const defaultEventsLimit = 100
 // Every event carries the fields its hash chain needs: feed the pages in
 // order to an integrity.Verifier to verify them.
 //
-// The server writes this page through an HTML-escaping JSON encoder, so a
-// payload holding <, > or & arrives re-escaped; TaskEvents restores such a
-// payload to its RFC 8785 canonical form, which is the value's one form and
-// the bytes the server digested.
+// The server writes each payload in its RFC 8785 canonical form, the bytes
+// it digested; a proxy that re-encodes JSON may not (escaping <, > or &, say),
+// so TaskEvents restores every payload to that form.
 func (c *Client) TaskEvents(ctx context.Context, taskID uuid.UUID, opts EventsOptions) (api.EventPage, error) {
 	if opts.SinceSeq < 0 || opts.Limit < 0 {
 		return api.EventPage{}, fmt.Errorf("axontask client: events since %d, limit %d: neither may be negative", opts.SinceSeq, opts.Limit)

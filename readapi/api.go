@@ -43,16 +43,6 @@ type Store interface {
 	ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error)
 }
 
-// Starter starts tasks (*commands.StartTaskHandler).
-type Starter interface {
-	Handle(ctx context.Context, cmd commands.StartTask) (commands.StartTaskResult, error)
-}
-
-// Canceler cancels tasks (*commands.CancelTaskHandler).
-type Canceler interface {
-	Handle(ctx context.Context, cmd commands.CancelTask) (commands.CancelTaskResult, error)
-}
-
 // Authenticator resolves callers' bearer credentials to principals
 // (*commands.Authenticator).
 type Authenticator interface {
@@ -67,8 +57,8 @@ type Config struct {
 	// handler serves.
 	Hub *Hub
 	// Start and Cancel handle the write endpoints; required.
-	Start  Starter
-	Cancel Canceler
+	Start  commands.Handler[commands.StartTask, commands.StartTaskResult]
+	Cancel commands.Handler[commands.CancelTask, commands.CancelTaskResult]
 	// Authenticator authenticates callers; required.
 	Authenticator Authenticator
 	// Identity serves /v1/auth, /v1/api-keys and /v1/members; every

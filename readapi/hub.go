@@ -2,20 +2,11 @@ package readapi
 
 import "github.com/axontask/axontask/readapi/internal/sse"
 
-// Bounds of one stream's queue of live frames (HubConfig).
-const (
-	// DefaultQueueFrames bounds the frames queued for one stream.
-	DefaultQueueFrames = sse.DefaultQueueFrames
-	// DefaultQueueBytes bounds the bytes of the frames queued for one stream.
-	DefaultQueueBytes = sse.DefaultQueueBytes
-)
-
 // HubConfig configures a Hub: its Subscriber (a fan-out subscriber: this
 // process sees every message of bus.LiveTopics and bus.TopicEvents), the
-// bounds of a stream's queue of live frames (QueueFrames, QueueBytes;
-// defaults DefaultQueueFrames and DefaultQueueBytes), past which its client
-// is judged too slow and the stream is closed, and its Logger (default
-// slog.Default()).
+// bounds of a stream's queue of live frames (QueueFrames, QueueBytes),
+// past which its client is judged too slow and the stream is closed, and
+// its Logger (default slog.Default()).
 type HubConfig = sse.HubConfig
 
 // Hub fans live events out to the SSE streams open on this process, never

@@ -13,7 +13,7 @@ import (
 )
 
 func (a *api) stream(w http.ResponseWriter, r *http.Request) {
-	taskID, _, err := a.readAccess(w, r)
+	taskID, tenantID, err := a.readAccess(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -27,11 +27,11 @@ func (a *api) stream(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	a.serveStream(w, r, taskID, since)
+	a.serveStream(w, r, taskID, tenantID, since)
 }
 
 func (a *api) resume(w http.ResponseWriter, r *http.Request) {
-	taskID, _, err := a.readAccess(w, r)
+	taskID, tenantID, err := a.readAccess(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -50,7 +50,7 @@ func (a *api) resume(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	a.serveStream(w, r, taskID, since)
+	a.serveStream(w, r, taskID, tenantID, since)
 }
 
 // lastEventID returns the Last-Event-ID header's seq when it is set (it
@@ -66,11 +66,11 @@ func lastEventID(r *http.Request, since int64) (int64, error) {
 // Events (sse.Server.Serve). A client resuming after the terminal event
 // (EventSource reconnects after every close), or past the end of a
 // finished task, gets an empty stream that ends.
-func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UUID, since int64) {
+func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UUID, tenantID string, since int64) {
 	a.streams.Serve(w, r, sse.Stream{
 		ID:        taskID.String(),
 		Since:     since,
-		Ended:     func(ctx context.Context) (bool, error) { return a.endedBy(ctx, taskID, since) },
+		Ended:     func(ctx context.Context) (bool, error) { return a.endedBy(ctx, taskID, tenantID, since) },
 		RequestID: requestID(r.Context()),
 	})
 }

@@ -89,7 +89,7 @@ func selfChecked(http.ResponseWriter, *http.Request) (commands.Principal, error)
 }
 
 func (a *api) events(w http.ResponseWriter, r *http.Request, _ commands.Principal, _ noBody) (wire.EventPage, error) {
-	taskID, _, err := a.readAccess(w, r)
+	taskID, tenantID, err := a.readAccess(w, r)
 	if err != nil {
 		return wire.EventPage{}, err
 	}
@@ -120,18 +120,18 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ commands.Principa
 	if len(page) == 0 {
 		resp.Events = []domain.Event{} // never null
 		// Nothing after since_seq: has the task ended there, or before?
-		resp.Ended, err = a.endedBy(ctx, taskID, since)
+		resp.Ended, err = a.endedBy(ctx, taskID, tenantID, since)
 	}
 	return resp, err
 }
 
-// endedBy reports whether the task has ended by seq since: its event since
-// is the terminal one, or it ended with a last seq below since. A client
-// asking for events past that gets none, and no more will come.
-func (a *api) endedBy(ctx context.Context, taskID uuid.UUID, since int64) (bool, error) {
+// endedBy reports whether the task of tenantID has ended by seq since: its
+// event since is the terminal one, or it ended with a last seq below since.
+// A client asking for events past that gets none, and no more will come.
+func (a *api) endedBy(ctx context.Context, taskID uuid.UUID, tenantID string, since int64) (bool, error) {
 	ended, found, err := a.endsAt(ctx, taskID.String(), since)
 	if err == nil && !found && since > 0 {
-		return a.endedBefore(ctx, taskID, since)
+		return a.endedBefore(ctx, taskID, tenantID, since)
 	}
 	return ended, err
 }
@@ -153,13 +153,9 @@ func (a *api) endsAt(ctx context.Context, streamID string, since int64) (ended, 
 // endedBefore reports whether the task has ended with a last seq below
 // since: a client asking for events past the end of a finished task gets
 // none, and no more will come.
-func (a *api) endedBefore(ctx context.Context, taskID uuid.UUID, since int64) (bool, error) {
-	first, err := a.cfg.Store.ReadStream(ctx, taskID.String(), 0, 1)
-	if err != nil || len(first) == 0 {
-		return false, err
-	}
+func (a *api) endedBefore(ctx context.Context, taskID uuid.UUID, tenantID string, since int64) (bool, error) {
 	var task domain.Task
-	if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, first[0].TenantID, &task); err != nil {
+	if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, tenantID, &task); err != nil {
 		return false, err
 	}
 	return task.State().Terminal() && task.Seq() < since, nil

@@ -23,8 +23,8 @@ type Store interface {
 	ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error)
 }
 
-// PageSize is how many events a stream reads from the store at once.
-const PageSize = 500
+// pageSize is how many events a stream reads from the store at once.
+const pageSize = 500
 
 // ServerConfig configures a Server. Every field is required.
 type ServerConfig struct {
@@ -472,7 +472,7 @@ func (s *stream) write(frames []frame, ping bool) error {
 // each page; errEnded when it wrote the terminal event.
 func (s *stream) catchUp(upTo int64) error {
 	for s.last < upTo {
-		page, err := s.srv.cfg.Store.ReadStream(s.ctx, s.streamID, s.last, int(min(PageSize, upTo-s.last)))
+		page, err := s.srv.cfg.Store.ReadStream(s.ctx, s.streamID, s.last, int(min(pageSize, upTo-s.last)))
 		if err != nil {
 			return err
 		}
@@ -494,7 +494,7 @@ func (s *stream) catchUp(upTo int64) error {
 				return err
 			}
 		}
-		if len(page) < PageSize {
+		if len(page) < pageSize {
 			return nil
 		}
 	}
