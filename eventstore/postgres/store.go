@@ -233,7 +233,7 @@ func (s *Store) readHead(ctx context.Context, streamID string) (engine.Head, err
 }
 
 // retried looks the append's event ids up: (nil, nil) when none is stored,
-// otherwise eventstore.Retried's answer.
+// otherwise engine.Retried's answer.
 func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
 	ids := make([]uuid.UUID, len(events))
 	for i, e := range events {

@@ -123,7 +123,7 @@ func (s *Store) LeaseDrop(ctx context.Context, taskID string, attempt int) error
 
 // LeasesExpired implements eventstore.LeaseStore.
 func (s *Store) LeasesExpired(ctx context.Context, now time.Time, limit int) ([]eventstore.Lease, error) {
-	rows, err := s.q.LeasesExpired(ctx, s.reader, dbsqlc.LeasesExpiredParams{Now: now.UnixMicro(), MaxRows: int64(engine.ClampLimit(s.opts, limit))})
+	rows, err := s.q.LeasesExpired(ctx, s.rdb, dbsqlc.LeasesExpiredParams{Now: now.UnixMicro(), MaxRows: int64(engine.ClampLimit(s.opts, limit))})
 	if err != nil {
 		return nil, fmt.Errorf("read expired leases: %w", s.closedOr(err))
 	}

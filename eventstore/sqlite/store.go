@@ -358,7 +358,7 @@ func (s *Store) insert(ctx context.Context, db dbsqlc.DBTX, events []domain.Even
 // insertError maps a failed insert. A unique violation on (stream_id, seq)
 // means the cached head was stale (another process appended): a conflict.
 // retried looks the append's event ids up: (nil, nil) when none is stored,
-// otherwise eventstore.Retried's answer.
+// otherwise engine.Retried's answer.
 func (s *Store) retried(ctx context.Context, db dbsqlc.DBTX, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
 	stored, err := eventsOf(s.q.EventsGetByIDs(ctx, db, eventIDsJSON(events)))
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 var _ eventstore.TaskStartStore = (*Store)(nil)
 
 // TaskStartReserve implements eventstore.TaskStartStore. It runs on the writer
-// connection, in one write transaction (taken at BEGIN): a read of the
-// count and, below the limit, an increment. Reservations of every
+// connection, in one write transaction (taken at BEGIN): an upsert that
+// refuses to pass the limit and, only on a refusal, a read of the count. Reservations of every
 // goroutine queue for the writer (with appends) for as long as ctx allows,
 // and SQLite's write lock serializes them with other processes on the file,
 // so the limit is never passed. Days are stored as 'YYYY-MM-DD' text.
@@ -49,19 +49,16 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed reservation reports its own error
 
-	day := dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date}
-	used, err := s.q.TenantDailyUsageGet(ctx, tx, day)
+	ok := true
+	used, err := s.q.TenantDailyUsageReserve(ctx, tx, dbsqlc.TenantDailyUsageReserveParams{TenantID: tenantID, Day: date, MaxTasks: int64(limit)})
 	if errors.Is(err, sql.ErrNoRows) {
-		used, err = 0, nil
+		// Refused: at the limit. Read the count in the same transaction,
+		// so it is the one that refused.
+		ok = false
+		used, err = s.q.TenantDailyUsageGet(ctx, tx, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date})
 	}
 	if err != nil {
 		return 0, false, err
-	}
-	ok := used < int64(limit)
-	if ok {
-		if used, err = s.q.TenantDailyUsageIncrement(ctx, tx, dbsqlc.TenantDailyUsageIncrementParams(day)); err != nil {
-			return 0, false, err
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, false, fmt.Errorf("commit: %w", err)

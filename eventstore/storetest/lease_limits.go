@@ -24,9 +24,9 @@ func newLease(tenantID string, expires time.Time) eventstore.Lease {
 
 // putWithin calls LeasePutWithin and fails the test unless it returns an
 // error matching want (nil for success).
-func putWithin(t *testing.T, ls eventstore.LeaseStore, l eventstore.Lease, limit int, want error) {
+func putWithin(t *testing.T, s eventstore.LeaseStore, l eventstore.Lease, limit int, want error) {
 	t.Helper()
-	err := ls.LeasePutWithin(t.Context(), l, limit)
+	err := s.LeasePutWithin(t.Context(), l, limit)
 	if want == nil && err != nil || want != nil && !errors.Is(err, want) {
 		t.Fatalf("LeasePutWithin(task %s of %s, limit %d) = %v, want %v", l.TaskID, l.TenantID, limit, err, want)
 	}
@@ -36,10 +36,10 @@ func putWithin(t *testing.T, ls eventstore.LeaseStore, l eventstore.Lease, limit
 }
 
 // allLeases returns every stored lease, expired or not, by task id.
-func allLeases(t *testing.T, ls eventstore.LeaseStore) map[string]eventstore.Lease {
+func allLeases(t *testing.T, s eventstore.LeaseStore) map[string]eventstore.Lease {
 	t.Helper()
 	never := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	got, err := ls.LeasesExpired(t.Context(), never, 10_000)
+	got, err := s.LeasesExpired(t.Context(), never, 10_000)
 	if err != nil {
 		t.Fatalf("LeasesExpired: %v", err)
 	}
@@ -51,10 +51,10 @@ func allLeases(t *testing.T, ls eventstore.LeaseStore) map[string]eventstore.Lea
 }
 
 // leasedTasks returns the sorted task ids of tenantID's stored leases.
-func leasedTasks(t *testing.T, ls eventstore.LeaseStore, tenantID string) []string {
+func leasedTasks(t *testing.T, s eventstore.LeaseStore, tenantID string) []string {
 	t.Helper()
 	var ids []string
-	for id, l := range allLeases(t, ls) {
+	for id, l := range allLeases(t, s) {
 		if l.TenantID == tenantID {
 			ids = append(ids, id)
 		}
@@ -64,14 +64,14 @@ func leasedTasks(t *testing.T, ls eventstore.LeaseStore, tenantID string) []stri
 }
 
 // checkLeased fails the test unless tenantID's leases are those of want.
-func checkLeased(t *testing.T, ls eventstore.LeaseStore, tenantID string, want ...eventstore.Lease) {
+func checkLeased(t *testing.T, s eventstore.LeaseStore, tenantID string, want ...eventstore.Lease) {
 	t.Helper()
 	ids := make([]string, len(want))
 	for i, l := range want {
 		ids[i] = l.TaskID
 	}
 	slices.Sort(ids)
-	if got := leasedTasks(t, ls, tenantID); !slices.Equal(got, ids) {
+	if got := leasedTasks(t, s, tenantID); !slices.Equal(got, ids) {
 		t.Fatalf("leases of %s are of tasks %v, want %v", tenantID, got, ids)
 	}
 }
@@ -84,109 +84,108 @@ func checkLeased(t *testing.T, ls eventstore.LeaseStore, tenantID string, want .
 // limit; expired leases and LeasePut's count; leases are not events.
 func testLeasePutWithin(t *testing.T, newStore Opener[LeaseStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := s
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	later := now.Add(30 * time.Second)
 
 	// Fill to the limit, then refuse.
 	a := []eventstore.Lease{newLease(tenant, later), newLease(tenant, later), newLease(tenant, later)}
 	for _, l := range a {
-		putWithin(t, ls, l, 3, nil)
+		putWithin(t, s, l, 3, nil)
 	}
 	over := newLease(tenant, later)
-	putWithin(t, ls, over, 3, eventstore.ErrTenantAtLimit)
-	putWithin(t, ls, over, 3, eventstore.ErrTenantAtLimit)
-	putWithin(t, ls, over, 1, eventstore.ErrTenantAtLimit)
-	checkLeased(t, ls, tenant, a...)
+	putWithin(t, s, over, 3, eventstore.ErrTenantAtLimit)
+	putWithin(t, s, over, 3, eventstore.ErrTenantAtLimit)
+	putWithin(t, s, over, 1, eventstore.ErrTenantAtLimit)
+	checkLeased(t, s, tenant, a...)
 
 	// Other tenants are counted apart, and do not count here.
 	b := newLease("tenant-b", later)
-	putWithin(t, ls, b, 1, nil)
-	putWithin(t, ls, newLease("tenant-b", later), 1, eventstore.ErrTenantAtLimit)
+	putWithin(t, s, b, 1, nil)
+	putWithin(t, s, newLease("tenant-b", later), 1, eventstore.ErrTenantAtLimit)
 	upper := newLease("TENANT-A", later) // ids are case-sensitive
-	putWithin(t, ls, upper, 1, nil)
-	putWithin(t, ls, over, 3, eventstore.ErrTenantAtLimit)
-	checkLeased(t, ls, "tenant-b", b)
+	putWithin(t, s, upper, 1, nil)
+	putWithin(t, s, over, 3, eventstore.ErrTenantAtLimit)
+	checkLeased(t, s, "tenant-b", b)
 
 	// A higher limit (a plan upgraded) allows more.
-	putWithin(t, ls, over, 4, nil)
+	putWithin(t, s, over, 4, nil)
 	a = append(a, over)
-	checkLeased(t, ls, tenant, a...)
+	checkLeased(t, s, tenant, a...)
 
 	// Dropping a lease frees its slot; dropping another attempt does not.
 	next := newLease(tenant, later)
-	putWithin(t, ls, next, 4, eventstore.ErrTenantAtLimit)
-	if err := ls.LeaseDrop(t.Context(), a[0].TaskID, 2); err != nil {
+	putWithin(t, s, next, 4, eventstore.ErrTenantAtLimit)
+	if err := s.LeaseDrop(t.Context(), a[0].TaskID, 2); err != nil {
 		t.Fatal(err)
 	}
-	putWithin(t, ls, next, 4, eventstore.ErrTenantAtLimit)
-	if err := ls.LeaseDrop(t.Context(), a[0].TaskID, 1); err != nil {
+	putWithin(t, s, next, 4, eventstore.ErrTenantAtLimit)
+	if err := s.LeaseDrop(t.Context(), a[0].TaskID, 1); err != nil {
 		t.Fatal(err)
 	}
-	putWithin(t, ls, next, 4, nil)
+	putWithin(t, s, next, 4, nil)
 	a = append(a[1:], next)
-	checkLeased(t, ls, tenant, a...)
+	checkLeased(t, s, tenant, a...)
 
 	// A task with a lease is taken, whoever holds it and whatever the
 	// limit; ErrLeaseTaken wins over ErrTenantAtLimit.
 	again := a[0]
 	again.WorkerID, again.Attempt = "w2", 2
-	putWithin(t, ls, again, 100, eventstore.ErrLeaseTaken)
-	putWithin(t, ls, again, 4, eventstore.ErrLeaseTaken)
-	putWithin(t, ls, a[0], 100, eventstore.ErrLeaseTaken) // the same lease again
+	putWithin(t, s, again, 100, eventstore.ErrLeaseTaken)
+	putWithin(t, s, again, 4, eventstore.ErrLeaseTaken)
+	putWithin(t, s, a[0], 100, eventstore.ErrLeaseTaken) // the same lease again
 	elsewhere := b
 	elsewhere.TenantID = tenant // a task leased under another tenant
-	putWithin(t, ls, elsewhere, 100, eventstore.ErrLeaseTaken)
-	if got := allLeases(t, ls)[a[0].TaskID]; got.WorkerID != "w1" || got.Attempt != 1 {
+	putWithin(t, s, elsewhere, 100, eventstore.ErrLeaseTaken)
+	if got := allLeases(t, s)[a[0].TaskID]; got.WorkerID != "w1" || got.Attempt != 1 {
 		t.Fatalf("a refused LeasePutWithin changed the lease: %+v", got)
 	}
-	checkLeased(t, ls, tenant, a...)
-	checkLeased(t, ls, "tenant-b", b)
+	checkLeased(t, s, tenant, a...)
+	checkLeased(t, s, "tenant-b", b)
 
 	// Expired leases count: a dead worker's task holds its slot until the
 	// watchdog drops its lease.
 	past := now.Add(-time.Hour)
 	c := []eventstore.Lease{newLease("tenant-c", past), newLease("tenant-c", past)}
-	putWithin(t, ls, c[0], 2, nil)
-	putWithin(t, ls, c[1], 2, nil)
-	putWithin(t, ls, newLease("tenant-c", later), 2, eventstore.ErrTenantAtLimit)
-	if got, err := ls.LeasesExpired(t.Context(), now, 10); err != nil || len(got) != 2 {
+	putWithin(t, s, c[0], 2, nil)
+	putWithin(t, s, c[1], 2, nil)
+	putWithin(t, s, newLease("tenant-c", later), 2, eventstore.ErrTenantAtLimit)
+	if got, err := s.LeasesExpired(t.Context(), now, 10); err != nil || len(got) != 2 {
 		t.Fatalf("LeasesExpired(now) = %+v, %v; want tenant-c's 2 leases", got, err)
 	}
-	if err := ls.LeaseDrop(t.Context(), c[0].TaskID, 1); err != nil {
+	if err := s.LeaseDrop(t.Context(), c[0].TaskID, 1); err != nil {
 		t.Fatal(err)
 	}
-	putWithin(t, ls, newLease("tenant-c", later), 2, nil)
+	putWithin(t, s, newLease("tenant-c", later), 2, nil)
 
 	// A lease put by LeasePut counts, and its task is taken.
 	d := newLease("tenant-d", later)
-	if err := ls.LeasePut(t.Context(), d); err != nil {
+	if err := s.LeasePut(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
-	putWithin(t, ls, newLease("tenant-d", later), 1, eventstore.ErrTenantAtLimit)
-	putWithin(t, ls, d, 5, eventstore.ErrLeaseTaken)
+	putWithin(t, s, newLease("tenant-d", later), 1, eventstore.ErrTenantAtLimit)
+	putWithin(t, s, d, 5, eventstore.ErrLeaseTaken)
 
 	// A lease put within a limit is a lease like any other: renewed by its
 	// holder, listed when expired with its time in UTC microseconds, dropped.
 	e := newLease("tenant-e", baseTime)
-	putWithin(t, ls, e, 1, nil)
-	got, ok := allLeases(t, ls)[e.TaskID]
+	putWithin(t, s, e, 1, nil)
+	got, ok := allLeases(t, s)[e.TaskID]
 	want := e
 	want.ExpiresAt = domain.NormalizeTime(baseTime)
 	if !ok || got.TaskID != want.TaskID || got.TenantID != want.TenantID || got.WorkerID != want.WorkerID ||
 		got.Attempt != want.Attempt || !got.ExpiresAt.Equal(want.ExpiresAt) || got.ExpiresAt.Location() != time.UTC {
 		t.Fatalf("lease read back as %+v (found %t), want %+v", got, ok, want)
 	}
-	if ok, err := ls.LeaseRenew(t.Context(), e.TaskID, e.WorkerID, e.Attempt, later); err != nil || !ok {
+	if ok, err := s.LeaseRenew(t.Context(), e.TaskID, e.WorkerID, e.Attempt, later); err != nil || !ok {
 		t.Fatalf("LeaseRenew of a lease put within a limit: %t, %v", ok, err)
 	}
-	if err := ls.LeaseDrop(t.Context(), e.TaskID, e.Attempt); err != nil {
+	if err := s.LeaseDrop(t.Context(), e.TaskID, e.Attempt); err != nil {
 		t.Fatal(err)
 	}
-	checkLeased(t, ls, "tenant-e")
+	checkLeased(t, s, "tenant-e")
 
 	// A limit beyond any count is fine.
-	putWithin(t, ls, newLease("tenant-f", later), math.MaxInt, nil)
+	putWithin(t, s, newLease("tenant-f", later), math.MaxInt, nil)
 
 	// Not events: the feed holds nothing.
 	expectFeedLen(t, s, 0)
@@ -198,7 +197,6 @@ func testLeasePutWithin(t *testing.T, newStore Opener[LeaseStore]) {
 // 10 calls at once for one task, by 10 workers, exactly 1 succeeds.
 func testLeasePutWithinConcurrent(t *testing.T, newStore Opener[LeaseStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := s
 	const callers, limit = 20, 3
 	expires := time.Date(2026, 11, 25, 12, 0, 30, 0, time.UTC)
 	tenants := []string{tenant, "tenant-b"}
@@ -215,7 +213,7 @@ func testLeasePutWithinConcurrent(t *testing.T, newStore Opener[LeaseStore]) {
 			l := newLease(tn, expires)
 			wg.Go(func() {
 				<-start
-				results <- result{l, ls.LeasePutWithin(t.Context(), l, limit)}
+				results <- result{l, s.LeasePutWithin(t.Context(), l, limit)}
 			})
 		}
 	}
@@ -238,7 +236,7 @@ func testLeasePutWithinConcurrent(t *testing.T, newStore Opener[LeaseStore]) {
 		if len(granted[tn]) != limit || refused[tn] != callers-limit {
 			t.Fatalf("%s: %d leases granted and %d refused, want %d and %d", tn, len(granted[tn]), refused[tn], limit, callers-limit)
 		}
-		checkLeased(t, ls, tn, granted[tn]...)
+		checkLeased(t, s, tn, granted[tn]...)
 	}
 
 	// One task, many workers: one lease.
@@ -251,7 +249,7 @@ func testLeasePutWithinConcurrent(t *testing.T, newStore Opener[LeaseStore]) {
 		l.WorkerID = fmt.Sprintf("w%d", i)
 		wg.Go(func() {
 			<-start
-			errs <- ls.LeasePutWithin(t.Context(), l, workers)
+			errs <- s.LeasePutWithin(t.Context(), l, workers)
 		})
 	}
 	close(start)
@@ -269,7 +267,7 @@ func testLeasePutWithinConcurrent(t *testing.T, newStore Opener[LeaseStore]) {
 	if won != 1 {
 		t.Fatalf("%d of %d workers leased the same task, want 1", won, workers)
 	}
-	checkLeased(t, ls, "tenant-c", task)
+	checkLeased(t, s, "tenant-c", task)
 }
 
 // testLeasePutWithinValidation: invalid arguments fail with a
@@ -277,7 +275,6 @@ func testLeasePutWithinConcurrent(t *testing.T, newStore Opener[LeaseStore]) {
 // write nothing.
 func testLeasePutWithinValidation(t *testing.T, newStore Opener[LeaseStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := s
 	valid := newLease(tenant, baseTime)
 	for name, tc := range map[string]struct {
 		edit  func(l *eventstore.Lease)
@@ -302,15 +299,15 @@ func testLeasePutWithinValidation(t *testing.T, newStore Opener[LeaseStore]) {
 		t.Run(name, func(t *testing.T) {
 			l := valid
 			tc.edit(&l)
-			err := ls.LeasePutWithin(t.Context(), l, tc.limit)
+			err := s.LeasePutWithin(t.Context(), l, tc.limit)
 			checkValidation(t, err, tc.field)
 			if errors.Is(err, eventstore.ErrLeaseTaken) || errors.Is(err, eventstore.ErrTenantAtLimit) {
 				t.Errorf("validation error %q also matches a refusal", err)
 			}
 		})
 	}
-	if got := allLeases(t, ls); len(got) != 0 {
+	if got := allLeases(t, s); len(got) != 0 {
 		t.Fatalf("failed calls stored leases: %+v", got)
 	}
-	putWithin(t, ls, valid, 1, nil)
+	putWithin(t, s, valid, 1, nil)
 }

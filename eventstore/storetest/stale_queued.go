@@ -43,7 +43,6 @@ func checkStale(t *testing.T, s projections.StaleQueuedStore, what string, befor
 // model lists the same.
 func testTaskViewsStaleQueued(t *testing.T, newStore Opener[StaleQueuedStore]) {
 	s := newStore(t, eventstore.Options{})
-	ls := s
 	var feedLen int64
 	streams := map[string]eventstore.Stream{}
 	queue := func(id, tenantID string, at time.Time) {
@@ -74,7 +73,7 @@ func testTaskViewsStaleQueued(t *testing.T, newStore Opener[StaleQueuedStore]) {
 	requeue("task-retried-late", cutoff.Add(time.Hour)) // queued again after the cutoff
 	queue("task-recent", tenant, cutoff)                // strictly before the cutoff only
 	queue("task-leased", tenant, old)
-	if err := ls.LeasePut(t.Context(), eventstore.Lease{TaskID: "task-leased", TenantID: tenant, WorkerID: "w1", Attempt: 1,
+	if err := s.LeasePut(t.Context(), eventstore.Lease{TaskID: "task-leased", TenantID: tenant, WorkerID: "w1", Attempt: 1,
 		ExpiresAt: old.Add(-time.Hour)}); err != nil { // expired: the watchdog's, not this listing's
 		t.Fatalf("LeasePut: %v", err)
 	}
@@ -110,11 +109,11 @@ func testTaskViewsStaleQueued(t *testing.T, newStore Opener[StaleQueuedStore]) {
 		append(want, waiting("task-recent", tenant, cutoff), waiting("task-retried-late", tenant, cutoff.Add(time.Hour)))...)
 
 	// Leases and marks are read as they are now.
-	if err := ls.LeaseDrop(t.Context(), "task-leased", 1); err != nil {
+	if err := s.LeaseDrop(t.Context(), "task-leased", 1); err != nil {
 		t.Fatalf("LeaseDrop: %v", err)
 	}
 	unmark(t, s, "task-waiting")
-	if err := ls.LeasePut(t.Context(), eventstore.Lease{TaskID: "task-old", TenantID: tenant, WorkerID: "w2", Attempt: 1,
+	if err := s.LeasePut(t.Context(), eventstore.Lease{TaskID: "task-old", TenantID: tenant, WorkerID: "w2", Attempt: 1,
 		ExpiresAt: cutoff.Add(time.Hour)}); err != nil {
 		t.Fatalf("LeasePut: %v", err)
 	}

@@ -10,14 +10,14 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-// APIKeyUse is one entry of a APIKeyUsageTouch call, as PrepareAPIKeyUses
+// APIKeyUse is one entry of an APIKeyUsageTouch call, as PrepareAPIKeyUses
 // returns it.
 type APIKeyUse struct {
 	KeyID  string
 	UsedAt time.Time // UTC, microseconds
 }
 
-// PrepareAPIKeyUses validates the argument of Store.APIKeyUsageTouch before any
+// PrepareAPIKeyUses validates the argument of eventstore.APIKeyUsageStore.APIKeyUsageTouch before any
 // I/O and returns its entries sorted by key id (so that concurrent batches
 // lock rows in one order), with times normalized by domain.NormalizeTime.
 // Every failure is a *domain.ValidationError for the field "uses".
@@ -42,7 +42,7 @@ func PrepareAPIKeyUses(uses map[string]time.Time) ([]APIKeyUse, error) {
 	return out, nil
 }
 
-// ValidateAPIKeyIDs checks the argument of Store.APIKeyUsageGet before any
+// ValidateAPIKeyIDs checks the argument of eventstore.APIKeyUsageStore.APIKeyUsageGet before any
 // I/O: at most MaxAPIKeysLastUsed ids, each a valid identifier. Every
 // failure is a *domain.ValidationError.
 func ValidateAPIKeyIDs(keyIDs []string) error {

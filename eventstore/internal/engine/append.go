@@ -70,7 +70,7 @@ func checkOwner(stream eventstore.Stream, tenantID string, streamType domain.Str
 // non-empty): the stored events when they are this very append, committed
 // before, and ErrEventIDReused otherwise.
 func Retried(stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent, stored []domain.Event) ([]domain.Event, error) {
-	if !SameEvents(stream.ID, expectedSeq, events, stored) {
+	if !sameEvents(stream.ID, expectedSeq, events, stored) {
 		e := stored[0]
 		if e.StreamID != stream.ID {
 			return nil, fmt.Errorf("event %s is stored in another stream: %w", e.EventID, eventstore.ErrEventIDReused)
@@ -84,9 +84,9 @@ func Retried(stream eventstore.Stream, expectedSeq int64, events []domain.NewEve
 	return stored, nil
 }
 
-// SameEvents reports whether stored holds exactly the events of an append
+// sameEvents reports whether stored holds exactly the events of an append
 // retry: the same ids in the same stream at consecutive seqs after expectedSeq.
-func SameEvents(streamID string, expectedSeq int64, events []domain.NewEvent, stored []domain.Event) bool {
+func sameEvents(streamID string, expectedSeq int64, events []domain.NewEvent, stored []domain.Event) bool {
 	if len(events) == 0 || len(stored) != len(events) {
 		return false
 	}

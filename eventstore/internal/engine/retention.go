@@ -10,13 +10,13 @@ import (
 
 // ValidateTaskViewsTenantsWithEnded checks the arguments of
 // projections.EndedTaskStore.TaskViewsTenantsWithEnded before any I/O and returns the cutoff
-// to compare stored times with (see RetentionCutoff) and the page size to
+// to compare stored times with (see retentionCutoff) and the page size to
 // read. Every failure is a *domain.ValidationError: a time that is unset or
 // whose UTC year is outside 0001–9999 (field "ended_before"), an
 // afterTenantID that is neither "" nor a valid identifier (field
 // "after_tenant_id"), or a limit above MaxRetentionListLimit (field "limit").
 func ValidateTaskViewsTenantsWithEnded(endedBefore time.Time, afterTenantID string, limit int) (time.Time, int, error) {
-	cutoff, err := RetentionCutoff(endedBefore)
+	cutoff, err := retentionCutoff(endedBefore)
 	if err != nil {
 		return time.Time{}, 0, err
 	}
@@ -39,7 +39,7 @@ func ValidateTaskViewsEndedOfTenant(tenantID string, endedBefore time.Time, limi
 	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
 		return time.Time{}, 0, err
 	}
-	cutoff, err := RetentionCutoff(endedBefore)
+	cutoff, err := retentionCutoff(endedBefore)
 	if err != nil {
 		return time.Time{}, 0, err
 	}
@@ -50,12 +50,12 @@ func ValidateTaskViewsEndedOfTenant(tenantID string, endedBefore time.Time, limi
 	return cutoff, limit, nil
 }
 
-// RetentionCutoff returns endedBefore in UTC, rounded up to a whole
+// retentionCutoff returns endedBefore in UTC, rounded up to a whole
 // microsecond: stored end times have microsecond precision, so a stored
 // time is before endedBefore exactly when it is before the cutoff. An
 // unset time, or one whose UTC year is outside 0001–9999, fails with a
 // *domain.ValidationError (field "ended_before").
-func RetentionCutoff(endedBefore time.Time) (time.Time, error) {
+func retentionCutoff(endedBefore time.Time) (time.Time, error) {
 	return microsecondCutoff("ended_before", endedBefore)
 }
 

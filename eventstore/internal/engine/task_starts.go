@@ -9,7 +9,7 @@ import (
 )
 
 // ValidateTaskStartDay checks the tenant and day arguments of the task start
-// methods of Store before any I/O and returns the day as TaskStartDay gives
+// methods of eventstore.TaskStartStore before any I/O and returns the day as TaskStartDay gives
 // it. Every failure is a *domain.ValidationError: an invalid tenant id
 // (field "tenant_id"), or a day that is unset or whose UTC year is outside
 // 0001–9999 (field "day").
@@ -23,7 +23,7 @@ func ValidateTaskStartDay(tenantID string, day time.Time) (time.Time, error) {
 	return eventstore.TaskStartDay(day), nil
 }
 
-// ValidateTaskStartReserve checks the arguments of Store.TaskStartReserve
+// ValidateTaskStartReserve checks the arguments of eventstore.TaskStartStore.TaskStartReserve
 // before any I/O, as ValidateTaskStartDay does, and a limit of at least 1
 // (field "limit"). It returns the day as TaskStartDay gives it and the
 // limit to apply: limit, at most MaxTaskStartsLimit.

@@ -29,7 +29,7 @@ func ValidateTaskWaitingMark(taskID, tenantID string, since time.Time) (time.Tim
 // ValidateTaskViewsStaleQueued checks the arguments of
 // projections.StaleQueuedStore.TaskViewsStaleQueued before any I/O and returns the cutoff to
 // compare stored times with (queuedBefore in UTC, rounded up to a whole
-// microsecond, as RetentionCutoff does) and the page size to read: limit,
+// microsecond, as retentionCutoff does) and the page size to read: limit,
 // or DefaultWaitingTasksLimit for a limit <= 0. Every failure is a
 // *domain.ValidationError: a time that is unset or whose UTC year is
 // outside 0001–9999 (field "queued_before"), or a limit above

@@ -6,12 +6,15 @@ WHERE tenant_id = @tenant_id AND day = @day AND tasks > 0;
 -- name: TenantDailyUsageGet :one
 SELECT tasks FROM tenant_daily_usage WHERE tenant_id = @tenant_id AND day = @day;
 
--- name: TenantDailyUsageIncrement :one
--- Counts one more task start and returns the new count. SQLite has one
--- writer: the store reads the count (TenantDailyUsageGet) and checks the
--- limit in the same write transaction, in place of Postgres's
--- TenantDailyUsageReserve, whose limit sits in the upsert's DO UPDATE ...
--- WHERE clause, where sqlc's SQLite engine does not bind a parameter.
-INSERT INTO tenant_daily_usage (tenant_id, day, tasks) VALUES (@tenant_id, @day, 1)
+-- name: TenantDailyUsageReserve :one
+-- Counts one more task start of a tenant's day unless its count has
+-- reached the limit, and returns the new count; at the limit it changes
+-- nothing and returns no row. The limit is checked in the SELECT's WHERE
+-- (as LeasePutWithin does), where sqlc's SQLite engine binds it; in the
+-- upsert's DO UPDATE ... WHERE, as Postgres's query has it, it does not.
+-- Exact inside a write transaction: SQLite has one writer.
+INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
+SELECT @tenant_id, @day, 1
+WHERE COALESCE((SELECT u.tasks FROM tenant_daily_usage u WHERE u.tenant_id = @tenant_id AND u.day = @day), 0) < CAST(@max_tasks AS INTEGER)
 ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
 RETURNING tasks;

@@ -25,29 +25,6 @@ func (q *Queries) TenantDailyUsageGet(ctx context.Context, db DBTX, arg TenantDa
 	return tasks, err
 }
 
-const TenantDailyUsageIncrement = `-- name: TenantDailyUsageIncrement :one
-INSERT INTO tenant_daily_usage (tenant_id, day, tasks) VALUES (?1, ?2, 1)
-ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
-RETURNING tasks
-`
-
-type TenantDailyUsageIncrementParams struct {
-	TenantID string
-	Day      string
-}
-
-// Counts one more task start and returns the new count. SQLite has one
-// writer: the store reads the count (TenantDailyUsageGet) and checks the
-// limit in the same write transaction, in place of Postgres's
-// TenantDailyUsageReserve, whose limit sits in the upsert's DO UPDATE ...
-// WHERE clause, where sqlc's SQLite engine does not bind a parameter.
-func (q *Queries) TenantDailyUsageIncrement(ctx context.Context, db DBTX, arg TenantDailyUsageIncrementParams) (int64, error) {
-	row := db.QueryRowContext(ctx, TenantDailyUsageIncrement, arg.TenantID, arg.Day)
-	var tasks int64
-	err := row.Scan(&tasks)
-	return tasks, err
-}
-
 const TenantDailyUsageRelease = `-- name: TenantDailyUsageRelease :exec
 UPDATE tenant_daily_usage SET tasks = tasks - 1
 WHERE tenant_id = ?1 AND day = ?2 AND tasks > 0
@@ -62,4 +39,31 @@ type TenantDailyUsageReleaseParams struct {
 func (q *Queries) TenantDailyUsageRelease(ctx context.Context, db DBTX, arg TenantDailyUsageReleaseParams) error {
 	_, err := db.ExecContext(ctx, TenantDailyUsageRelease, arg.TenantID, arg.Day)
 	return err
+}
+
+const TenantDailyUsageReserve = `-- name: TenantDailyUsageReserve :one
+INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
+SELECT ?1, ?2, 1
+WHERE COALESCE((SELECT u.tasks FROM tenant_daily_usage u WHERE u.tenant_id = ?1 AND u.day = ?2), 0) < CAST(?3 AS INTEGER)
+ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
+RETURNING tasks
+`
+
+type TenantDailyUsageReserveParams struct {
+	TenantID string
+	Day      string
+	MaxTasks int64
+}
+
+// Counts one more task start of a tenant's day unless its count has
+// reached the limit, and returns the new count; at the limit it changes
+// nothing and returns no row. The limit is checked in the SELECT's WHERE
+// (as LeasePutWithin does), where sqlc's SQLite engine binds it; in the
+// upsert's DO UPDATE ... WHERE, as Postgres's query has it, it does not.
+// Exact inside a write transaction: SQLite has one writer.
+func (q *Queries) TenantDailyUsageReserve(ctx context.Context, db DBTX, arg TenantDailyUsageReserveParams) (int64, error) {
+	row := db.QueryRowContext(ctx, TenantDailyUsageReserve, arg.TenantID, arg.Day, arg.MaxTasks)
+	var tasks int64
+	err := row.Scan(&tasks)
+	return tasks, err
 }
