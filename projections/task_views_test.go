@@ -28,7 +28,6 @@ var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 type bundle struct {
 	store  teststores.Store
-	views  projections.TaskViewStore
 	runner *projections.Runner
 	events int64 // appended so far
 }
@@ -39,7 +38,7 @@ func setup(t *testing.T, s teststores.Store) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{store: s, views: s, runner: r}
+	return &bundle{store: s, runner: r}
 }
 
 // task is a task to append: its events follow the lifecycle up to final.
@@ -116,7 +115,7 @@ func (b *bundle) list(t *testing.T, q projections.TaskQuery) []projections.TaskV
 	if q.Limit == 0 {
 		q.Limit = projections.MaxTaskListLimit
 	}
-	views, err := b.views.TaskViewsList(t.Context(), q)
+	views, err := b.store.TaskViewsList(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +172,12 @@ func TestTaskViewsRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = b.views.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, events)
+		err = b.store.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, events)
 		var cerr *projections.CheckpointError
 		if !errors.As(err, &cerr) || !errors.Is(err, projections.ErrCheckpointMoved) || cerr.Actual != b.events || cerr.Expected != 0 {
 			t.Fatalf("apply at a stale checkpoint: got %v, want a CheckpointError at %d", err, b.events)
 		}
-		if pos, err := b.views.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
+		if pos, err := b.store.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
 			t.Fatalf("checkpoint after a failed apply is %d, %v; want %d", pos, err, b.events)
 		}
 		if again := b.list(t, projections.TaskQuery{TenantID: tenantA}); fmt.Sprint(again) != fmt.Sprint(got) {
@@ -192,12 +191,12 @@ func TestTaskViewsRows(t *testing.T) {
 		if again := b.list(t, projections.TaskQuery{TenantID: tenantA}); fmt.Sprint(again) != fmt.Sprint(got) {
 			t.Fatalf("rows after a rebuild:\n got %+v\nwant %+v", again, got)
 		}
-		if pos, err := b.views.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
+		if pos, err := b.store.TaskViewsCheckpoint(t.Context(), projections.TaskViewsName); err != nil || pos != b.events {
 			t.Fatalf("checkpoint after a rebuild is %d, %v; want %d", pos, err, b.events)
 		}
 
 		// A reset alone empties the list.
-		if err := b.views.TaskViewsReset(t.Context(), projections.TaskViewsName); err != nil {
+		if err := b.store.TaskViewsReset(t.Context(), projections.TaskViewsName); err != nil {
 			t.Fatal(err)
 		}
 		if got := b.list(t, projections.TaskQuery{TenantID: tenantA}); len(got) != 0 {
@@ -216,10 +215,10 @@ func TestTaskViewsApplyRejectsAGap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.views.TaskViewsApply(t.Context(), "other", 1, events); err == nil {
+		if err := b.store.TaskViewsApply(t.Context(), "other", 1, events); err == nil {
 			t.Fatal("applying positions 0.. at 1 succeeded")
 		}
-		if pos, err := b.views.TaskViewsCheckpoint(t.Context(), "other"); err != nil || pos != 0 {
+		if pos, err := b.store.TaskViewsCheckpoint(t.Context(), "other"); err != nil || pos != 0 {
 			t.Fatalf("checkpoint other is %d, %v; want 0", pos, err)
 		}
 	})

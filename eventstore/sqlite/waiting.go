@@ -70,11 +70,13 @@ func (s *Store) TaskWaitingList(ctx context.Context, tenantID string, limit int)
 }
 
 func (s *Store) waitingTasks(ctx context.Context, tenantID string, limit int) ([]eventstore.WaitingTask, error) {
+	var rows []dbsqlc.TaskWaiting
+	var err error
 	if tenantID == "" {
-		rows, err := s.q.TaskWaitingList(ctx, s.rdb, int64(limit))
-		return waitingTasks(rows, err, func(r dbsqlc.TaskWaiting) (string, string, int64) { return r.TaskID, r.TenantID, r.Since })
+		rows, err = s.q.TaskWaitingList(ctx, s.rdb, int64(limit))
+	} else {
+		rows, err = s.q.TaskWaitingListByTenant(ctx, s.rdb, dbsqlc.TaskWaitingListByTenantParams{TenantID: tenantID, MaxRows: int64(limit)})
 	}
-	rows, err := s.q.TaskWaitingListByTenant(ctx, s.rdb, dbsqlc.TaskWaitingListByTenantParams{TenantID: tenantID, MaxRows: int64(limit)})
 	return waitingTasks(rows, err, func(r dbsqlc.TaskWaiting) (string, string, int64) { return r.TaskID, r.TenantID, r.Since })
 }
 
