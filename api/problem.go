@@ -23,5 +23,5 @@ type Problem struct {
 	Plan     domain.PlanName `json:"plan,omitempty"`
 	Limit    int             `json:"limit,omitempty"`
 	Used     int             `json:"used,omitempty"`
-	ResetsAt string          `json:"resets_at,omitempty"`
+	ResetsAt Time            `json:"resets_at,omitzero"`
 }

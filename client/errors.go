@@ -165,10 +165,7 @@ func readAPIError(req *http.Request, resp *http.Response) *APIError {
 			break
 		}
 		e.Type, e.Title, e.Detail, e.Field = p.Type, p.Title, p.Detail, p.Field
-		e.State, e.Plan, e.Limit, e.Used = p.State, p.Plan, p.Limit, p.Used
-		if p.ResetsAt != "" {
-			e.ResetsAt, _ = time.Parse(time.RFC3339Nano, p.ResetsAt)
-		}
+		e.State, e.Plan, e.Limit, e.Used, e.ResetsAt = p.State, p.Plan, p.Limit, p.Used, p.ResetsAt.Time
 		return e
 	}
 	e.Title = http.StatusText(resp.StatusCode)

@@ -36,7 +36,7 @@ func toProblem(err error) wire.Problem {
 	case errors.As(err, &quota):
 		return wire.Problem{Type: wire.ProblemTypeBase + "quota-exceeded", Title: "Daily task quota exceeded", Status: http.StatusTooManyRequests,
 			Detail: quota.Error() + "; wait, or move to a larger plan", Plan: quota.Plan, Limit: quota.Limit, Used: quota.Used,
-			ResetsAt: domain.FormatTime(quota.ResetsAt)}
+			ResetsAt: wire.Time{Time: quota.ResetsAt}}
 	case errors.As(err, &limited):
 		return wire.Problem{Type: wire.ProblemTypeBase + "rate-limited", Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: limited.Error() + " (see the RateLimit-* headers)"}

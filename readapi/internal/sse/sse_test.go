@@ -234,8 +234,8 @@ func TestIdleStreamsPark(t *testing.T) {
 	testwait.For(t, "the streams to end", func() bool { return e.hub.Streams() == 0 })
 }
 
-// dial opens a stream after seq 1 on a raw connection and reads it past
-// its first event.
+// dial opens a stream from its start on a raw connection and reads it
+// past its first event.
 func dial(t *testing.T, base, id string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", strings.TrimPrefix(base, "http://"))
