@@ -17,6 +17,37 @@ type Task struct {
 	Args any
 	// Attempt counts from 1.
 	Attempt int
+	// Limits bound this attempt's resources, from the tenant's plan.
+	Limits Limits
+}
+
+// Limits bound one attempt of a task. A zero field sets no limit of its
+// kind. The executor enforces the resource limits; the worker enforces
+// the output limits.
+type Limits struct {
+	// MemoryBytes bounds the memory of all the task's processes together.
+	MemoryBytes int64
+	// Pids bounds how many processes and threads the task has at once.
+	Pids int
+	// CPUMilli bounds the task's CPU time, in thousandths of one CPU
+	// (1500: one and a half CPUs).
+	CPUMilli int
+	// OpenFiles bounds the files each of the task's processes has open.
+	OpenFiles int
+	// FileSizeBytes bounds the size of any one file the task writes.
+	FileSizeBytes int64
+	// WorkDirBytes bounds the task's work directory and /tmp together.
+	WorkDirBytes int64
+	// Egress lets the task reach the internet (never the worker's own
+	// host, private ranges or cloud metadata addresses); false: loopback
+	// of its own only.
+	Egress bool
+	// OutputBytes bounds the bytes of output the task may write, over all
+	// its attempts' task.output events.
+	OutputBytes int64
+	// OutputEvents bounds the task.output and task.progress events the
+	// task may write.
+	OutputEvents int64
 }
 
 // Sink receives what a running task reports. An executor calls it from one
