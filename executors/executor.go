@@ -94,3 +94,12 @@ func (e *StartError) Unwrap() error { return e.Err }
 
 // ErrUnknownAdapter is returned for a task whose adapter has no executor here.
 var ErrUnknownAdapter = errors.New("no executor for this adapter on this worker")
+
+// LimitError reports a task that an executor stopped because it hit one
+// of its Limits. Reason says which limit and what it was, for the task's
+// failure ("out of memory: …").
+type LimitError struct {
+	Reason string
+}
+
+func (e *LimitError) Error() string { return e.Reason }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/executors/sandbox"
 )
 
 // Defaults for Config.
@@ -44,11 +45,17 @@ type Config struct {
 	// SIGKILL when a task is canceled, or when its main process exits and
 	// leaves processes behind (default 5 s).
 	GracePeriod time.Duration
-	// DefaultDir is the working directory of tasks without args.cwd. It
-	// must be an absolute path to an existing directory, shared by those
-	// tasks and never cleaned. Empty (the default) gives each such task a
-	// fresh directory under os.TempDir(), removed with everything in it
-	// once the task's processes are dead.
+	// Sandbox, when set, runs every task in a sandbox of its own (see
+	// package sandbox), bounded by the task's Limits. nil runs tasks on
+	// the worker's host as the worker's user: for a developer's own
+	// machine only.
+	Sandbox *sandbox.Sandbox
+	// DefaultDir is the work directory of tasks run on the host (Sandbox
+	// nil), which args.cwd is relative to. It must be an absolute path to
+	// an existing directory, shared by those tasks and never cleaned.
+	// Empty (the default) gives each task a fresh directory under
+	// os.TempDir(), removed with everything in it once the task's
+	// processes are dead. Sandboxed tasks always get a fresh one.
 	DefaultDir string
 	// MaxLineBytes bounds the stdout line buffer of the progress protocol
 	// (default 64 KiB). A line of MaxLineBytes bytes or more (not counting

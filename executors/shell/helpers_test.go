@@ -14,6 +14,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/sandbox"
 	"github.com/axontask/axontask/executors/shell"
 )
 
@@ -22,6 +23,10 @@ import (
 const secretVar = "AXONTASK_SHELL_TEST_SECRET"
 
 func TestMain(m *testing.M) {
+	sandbox.Init()
+	if os.Getenv(workerChildVar) != "" {
+		os.Exit(workerChild())
+	}
 	if err := os.Setenv(secretVar, "hunter2"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/axontask/axontask/domain"
@@ -41,24 +39,27 @@ func New(cfg Config) (*Executor, error) {
 }
 
 // Run runs task, whose Args must be a valid *domain.ShellArgs, and returns
-// when its process group is dead and its output has been delivered to
-// sink. Sink calls are serialized, and none happen after Run returns.
+// when every process of the task is dead and its output has been
+// delivered to sink. Sink calls are serialized, and none happen after Run
+// returns.
 //
-// The command runs in its own process group, with stdin from /dev/null,
-// the allow-listed worker environment plus args.env, and its working
-// directory (see Config.DefaultDir). stdout and stderr are read
-// concurrently and forwarded separately; stdout carries the progress
-// protocol (see the package documentation).
+// With Config.Sandbox set, the command runs in a sandbox of its own (see
+// package sandbox), with the task's Limits; otherwise in its own process
+// group on the worker's host. Either way it has stdin from /dev/null, the
+// allow-listed worker environment plus args.env, and args.cwd inside the
+// task's work directory. stdout and stderr are read concurrently and
+// forwarded separately; stdout carries the progress protocol (see the
+// package documentation).
 //
 // When the main process exits, Run returns its exit code in Result (a
 // process killed by a signal gets 128+signal, as in shells) with a nil
-// error, whatever the code. Processes it left running in its group are
-// stopped first (SIGTERM, then SIGKILL after the grace period); the Result
-// summary says so. When ctx is done first, the whole group is stopped the
+// error, whatever the code. Processes it left running are stopped first
+// (SIGTERM, then SIGKILL after the grace period); the Result summary says
+// so. When ctx is done first, every process of the task is stopped the
 // same way and Run returns an error wrapping context.Cause(ctx). A task
-// that could not start (bad args, command not found or not executable,
-// working directory missing) gets a *executors.StartError that says what
-// to fix, and reports nothing to sink.
+// that could not start (bad args, command not found or not executable)
+// gets a *executors.StartError that says what to fix; one the sandbox
+// stopped for a limit, a *executors.LimitError.
 func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.Sink) (executors.Result, error) {
 	args, err := shellArgs(task.Args)
 	if err != nil {
@@ -67,98 +68,74 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 	if ctx.Err() != nil {
 		return executors.Result{}, fmt.Errorf("shell task canceled before it started: %w", context.Cause(ctx))
 	}
-	dir, cleanup, err := e.workDir(task.ID, args.Cwd)
-	if err != nil {
-		return executors.Result{}, &executors.StartError{Err: err}
-	}
-	defer cleanup()
-	env := environ(e.cfg.EnvAllowList, args.Env)
-	path, err := lookPath(args.Command[0], dir, env)
-	if err != nil {
-		return executors.Result{}, &executors.StartError{Err: err}
-	}
-
-	cmd, outR, errR, err := start(path, dir, args.Command, env)
+	outR, outW, errR, errW, err := pipes()
 	if err != nil {
 		return executors.Result{}, err
 	}
-	pgid := cmd.Process.Pid // Setpgid: the leader's pid is the group's id
+	var j job
+	if e.cfg.Sandbox != nil {
+		j, err = e.startSandboxed(task, args, outW, errW)
+	} else {
+		j, err = e.startOnHost(task, args, outW, errW)
+	}
+	// The task has its copies; ours would keep the pipes open forever.
+	closeAll(outW, errW)
+	if err != nil {
+		closeAll(outR, errR)
+		return executors.Result{}, err
+	}
+	defer j.cleanup()
 
 	locked := &lockedSink{sink: sink}
 	var readers sync.WaitGroup
 	readers.Go((&streamReader{f: outR, stream: domain.Stdout, sink: locked, lines: true, maxLine: e.cfg.MaxLineBytes, delay: e.cfg.FlushDelay}).run)
 	readers.Go((&streamReader{f: errR, stream: domain.Stderr, sink: locked, delay: e.cfg.FlushDelay}).run)
-	leaderDone := make(chan struct{})
-	go func() {
-		_ = cmd.Wait() // the status is in cmd.ProcessState
-		close(leaderDone)
-	}()
 
 	canceled := false
 	select {
-	case <-leaderDone:
+	case <-j.done():
 	case <-ctx.Done():
 		select {
-		case <-leaderDone: // it exited on its own first: keep its result
+		case <-j.done(): // it exited on its own first: keep its result
 		default:
 			canceled = true
 		}
 	}
-	leftovers := !canceled && groupAlive(pgid)
-	dead := true
-	if canceled || leftovers {
-		dead = stopGroup(pgid, leaderDone, e.cfg.GracePeriod)
-	}
+	dead := j.stop(canceled, e.cfg.GracePeriod)
 	if !dead {
-		e.cfg.Logger.Warn("shell task: processes of its group are still alive after SIGKILL; they are left behind",
-			"task_id", task.ID, "pgid", pgid, "waited", e.cfg.GracePeriod+reapTimeout)
+		e.cfg.Logger.Warn("shell task: processes of the task are still alive after SIGKILL; they are left behind",
+			"task_id", task.ID, "waited", e.cfg.GracePeriod+reapTimeout)
 	}
 	e.drain(task.ID, &readers, outR, errR)
-
-	if canceled {
-		if !dead {
-			return executors.Result{}, fmt.Errorf("shell task canceled (process group %d survived SIGKILL): %w", pgid, context.Cause(ctx))
-		}
-		return executors.Result{}, fmt.Errorf("shell task canceled: %w", context.Cause(ctx))
-	}
-	code, summary := exitStatus(cmd.ProcessState)
-	if leftovers {
-		summary += "; the processes it left running were stopped"
-	}
-	return executors.Result{ExitCode: code, Summary: summary}, nil
+	return j.result(ctx, canceled, dead)
 }
 
-// start starts path with argv and env in dir, in a new process group, with
-// stdout and stderr on pipes whose read ends it returns. A failure of the
-// process to start is a *executors.StartError; a failure to make the pipes
-// is the worker's.
-func start(path, dir string, argv, env []string) (cmd *exec.Cmd, stdout, stderr *os.File, err error) {
-	outR, outW, err := os.Pipe()
+// job is one running task: on the host, or in a sandbox.
+type job interface {
+	// done is closed when the task's main process has ended.
+	done() <-chan struct{}
+	// stop ends what is left of the task — everything when canceled, the
+	// processes the main process left otherwise: SIGTERM, then SIGKILL
+	// after grace. It reports whether every process is dead.
+	stop(canceled bool, grace time.Duration) bool
+	// result says how the task ended.
+	result(ctx context.Context, canceled, dead bool) (executors.Result, error)
+	// cleanup removes the task's work directory and the like.
+	cleanup()
+}
+
+// pipes makes the stdout and stderr pipes of a task.
+func pipes() (outR, outW, errR, errW *os.File, err error) {
+	outR, outW, err = os.Pipe()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("create the stdout pipe of %q: %w", argv[0], err)
+		return nil, nil, nil, nil, fmt.Errorf("create the stdout pipe of a task: %w", err)
 	}
-	errR, errW, err := os.Pipe()
+	errR, errW, err = os.Pipe()
 	if err != nil {
 		closeAll(outR, outW)
-		return nil, nil, nil, fmt.Errorf("create the stderr pipe of %q: %w", argv[0], err)
+		return nil, nil, nil, nil, fmt.Errorf("create the stderr pipe of a task: %w", err)
 	}
-	cmd = &exec.Cmd{
-		Path:        path,
-		Args:        argv,
-		Env:         env,
-		Dir:         dir,
-		Stdout:      outW,
-		Stderr:      errW,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-	}
-	err = cmd.Start()
-	// The child has its copies; ours would keep the pipes open forever.
-	closeAll(outW, errW)
-	if err != nil {
-		closeAll(outR, errR)
-		return nil, nil, nil, &executors.StartError{Err: startError(argv[0], path, dir, err)}
-	}
-	return cmd, outR, errR, nil
+	return outR, outW, errR, errW, nil
 }
 
 // drain waits for both stream readers to deliver everything, closing the
@@ -190,39 +167,19 @@ func closeAll(files ...*os.File) {
 	}
 }
 
-// exitStatus returns the exit code of a process, 128+signal for one killed
-// by a signal, and a one-line summary of it.
-func exitStatus(ps *os.ProcessState) (int, string) {
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		sig := ws.Signal()
-		return 128 + int(sig), fmt.Sprintf("killed by signal %d (%s)", int(sig), sig)
-	}
-	return ps.ExitCode(), fmt.Sprintf("exit code %d", ps.ExitCode())
-}
-
-// workDir returns the working directory of a task, and a cleanup func to
-// call once its processes are dead.
-func (e *Executor) workDir(taskID, cwd string) (dir string, cleanup func(), err error) {
-	noop := func() {}
-	switch {
-	case cwd != "":
-		dir, err := filepath.Abs(cwd)
-		if err != nil {
-			return "", nil, fmt.Errorf("working directory %q: %w", cwd, err)
-		}
-		if err := checkDir(dir, "args.cwd"); err != nil {
-			return "", nil, err
-		}
-		return dir, noop, nil
-	case e.cfg.DefaultDir != "":
+// workDir returns the work directory of a task, and a func that removes
+// it once the task's processes are dead: Config.DefaultDir, kept, or a
+// fresh directory.
+func (e *Executor) workDir(taskID string) (dir string, remove func(), err error) {
+	if e.cfg.DefaultDir != "" {
 		if err := checkDir(e.cfg.DefaultDir, "the shell executor's DefaultDir"); err != nil {
 			return "", nil, err
 		}
-		return e.cfg.DefaultDir, noop, nil
+		return e.cfg.DefaultDir, func() {}, nil
 	}
 	dir, err = os.MkdirTemp("", "axontask-"+safeName(taskID)+"-")
 	if err != nil {
-		return "", nil, fmt.Errorf("create a working directory for the task: %w; make the worker's TMPDIR writable, set the executor's DefaultDir, or give args.cwd", err)
+		return "", nil, fmt.Errorf("create a work directory for the task: %w; make the worker's TMPDIR writable, or set the executor's DefaultDir", err)
 	}
 	return dir, func() { e.removeDir(taskID, dir) }, nil
 }

@@ -345,29 +345,19 @@ func TestWorkingDirectory(t *testing.T) {
 	}
 	pwd := argv("sh", "-c", "pwd -P; echo made > made-here")
 
-	t.Run("args.cwd", func(t *testing.T) {
+	t.Run("args.cwd is made in the work directory", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		r, o := run(t, t.Context(), newExecutor(t, shell.Config{}), &domain.ShellArgs{Command: pwd.Command, Cwd: dir})
+		r, o := run(t, t.Context(), newExecutor(t, shell.Config{DefaultDir: dir}), &domain.ShellArgs{Command: pwd.Command, Cwd: "src/app"})
 		if o.err != nil {
 			t.Fatalf("Run: %v", o.err)
 		}
-		if got := strings.TrimSpace(r.Stream(domain.Stdout)); got != realpath(t, dir) {
-			t.Errorf("pwd %q, want %q", got, dir)
+		want := filepath.Join(realpath(t, dir), "src", "app")
+		if got := strings.TrimSpace(r.Stream(domain.Stdout)); got != want {
+			t.Errorf("pwd %q, want %q", got, want)
 		}
-		if _, err := os.Stat(filepath.Join(dir, "made-here")); err != nil {
+		if _, err := os.Stat(filepath.Join(want, "made-here")); err != nil {
 			t.Errorf("args.cwd must be kept: %v", err)
-		}
-	})
-	t.Run("relative args.cwd is relative to the worker's", func(t *testing.T) {
-		t.Parallel()
-		wd, _ := os.Getwd()
-		r, o := run(t, t.Context(), newExecutor(t, shell.Config{}), &domain.ShellArgs{Command: []string{"pwd", "-P"}, Cwd: "."})
-		if o.err != nil {
-			t.Fatalf("Run: %v", o.err)
-		}
-		if got := strings.TrimSpace(r.Stream(domain.Stdout)); got != realpath(t, wd) {
-			t.Errorf("pwd %q, want %q", got, wd)
 		}
 	})
 	t.Run("DefaultDir", func(t *testing.T) {
@@ -466,8 +456,7 @@ func TestStartErrors(t *testing.T) {
 		{"no #! line", argv("./no-shebang"), nil, []string{`"./no-shebang"`, "#! line"}},
 		{"bad interpreter", argv("./bad-interpreter"), nil, []string{`"./bad-interpreter"`, "interpreter"}},
 		{"no PATH", argv("sh", "-c", "true"), []string{}, []string{`"sh"`, "no PATH"}},
-		{"cwd missing", &domain.ShellArgs{Command: []string{"true"}, Cwd: "/nonexistent/work"}, nil, []string{`"/nonexistent/work"`, "does not exist", "args.cwd"}},
-		{"cwd is a file", &domain.ShellArgs{Command: []string{"true"}, Cwd: filepath.Join(dir, "a-file")}, nil, []string{"a-file", "not a directory"}},
+		{"cwd is a file", &domain.ShellArgs{Command: []string{"true"}, Cwd: "a-file"}, nil, []string{`"a-file"`, "not a directory"}},
 		{"args of another adapter", &domain.MockArgs{Steps: 1}, nil, []string{"*domain.MockArgs", "*domain.ShellArgs"}},
 		{"nil args", nil, nil, []string{"<nil>"}},
 		{"nil pointer", (*domain.ShellArgs)(nil), nil, []string{"*domain.ShellArgs"}},

@@ -335,7 +335,7 @@ func TestShutdownHandsTheTaskBack(t *testing.T) {
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		dir := t.TempDir()
-		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","test -e attempt1 || { touch attempt1; sleep 30; }; echo second"],"cwd":"`+dir+`"}`, 60)
+		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","cd `+dir+` && { test -e attempt1 || { touch attempt1; sleep 30; }; echo second; }"]}`, 60)
 		ctx, shutdown := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- newRunner(t, b, "w1").Run(ctx, id, tenant) }()

@@ -1,0 +1,481 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// etcFiles are the host's /etc entries a sandbox sees, read-only, when
+// they exist: what the C library, TLS and common tools read. The rest of
+// /etc (credentials, service configuration) stays out of sight.
+var etcFiles = []string{
+	"alternatives", "bash.bashrc", "ca-certificates", "ca-certificates.conf",
+	"debian_version", "gai.conf", "host.conf", "inputrc", "ld.so.cache",
+	"ld.so.conf", "ld.so.conf.d", "locale.alias", "localtime", "mime.types",
+	"nsswitch.conf", "os-release", "profile", "protocols", "services", "ssl",
+	"terminfo", "timezone",
+}
+
+// Process is a command running in a sandbox.
+type Process struct {
+	s       *Sandbox
+	cmd     *exec.Cmd
+	initPid int // init's pid on the host; 0 if bwrap failed before
+	status  *os.File
+	cg      *taskCgroup
+	dir     string
+	limits  limitsCheck
+	limit   atomic.Pointer[string]
+	done    chan struct{}
+	once    sync.Once
+}
+
+// limitsCheck is what the monitor checks while the task runs.
+type limitsCheck struct {
+	memoryBytes, workDirBytes int64
+	pids                      int
+}
+
+// Start starts req's command in a new sandbox. The sandbox is running
+// when Start returns; Wait for its end, then Close it. A sandbox that
+// could not be set up is an error; a command that could not start is
+// reported by Wait, in Exit.StartError.
+func (s *Sandbox) Start(req Request) (*Process, error) {
+	dir, err := os.MkdirTemp(s.dir, safeName(req.TaskID)+"-"+strconv.Itoa(req.Attempt)+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create the task's directory: %w", err)
+	}
+	name := filepath.Base(dir)
+	files, err := s.prepareTaskDir(dir, req)
+	if err != nil {
+		removeTree(dir, s.cfg.Logger)
+		return nil, err
+	}
+	cg, err := s.cgroups.create(name, req.Limits)
+	if err != nil {
+		files.close()
+		removeTree(dir, s.cfg.Logger)
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path:        s.bwrap,
+		Args:        append([]string{"bwrap"}, s.bwrapArgs(dir, files.shares)...),
+		Env:         []string{},
+		Stdout:      req.Stdout,
+		Stderr:      req.Stderr,
+		ExtraFiles:  files.child,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL},
+	}
+	if s.asRoot {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(s.cfg.UID), Gid: uint32(s.cfg.GID), Groups: []uint32{}}
+	}
+	if err := cg.start(cmd); err != nil {
+		files.close()
+		_ = cg.remove()
+		removeTree(dir, s.cfg.Logger)
+		return nil, fmt.Errorf("start bwrap: %w", err)
+	}
+	closeFiles(files.child...)
+	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, dir: dir, done: make(chan struct{}),
+		limits: limitsCheck{memoryBytes: req.Limits.MemoryBytes, workDirBytes: req.Limits.WorkDirBytes, pids: req.Limits.Pids}}
+	p.initPid = readChildPid(files.info)
+	go p.monitor()
+	return p, nil
+}
+
+// taskFiles are the files a sandbox is started with.
+type taskFiles struct {
+	child  []*os.File // the child's fds 3, 4, …
+	status *os.File   // where init's status is read
+	info   *os.File   // where bwrap's info is read
+	shares []int      // the child fds of cfg.Shares, in order
+}
+
+// close closes every file of f.
+func (f taskFiles) close() {
+	closeFiles(f.child...)
+	closeFiles(f.status, f.info)
+}
+
+// Child fds besides statusFD and specFD.
+const (
+	infoFD  = 5
+	etcFD   = 6 // passwd, group, hosts: 6, 7, 8
+	shareFD = 9
+)
+
+// prepareTaskDir makes the task's directory — work/ and tmp/, owned by
+// the task's uid — and opens the files the child is started with.
+func (s *Sandbox) prepareTaskDir(dir string, req Request) (taskFiles, error) {
+	var f taskFiles
+	if err := os.Chmod(dir, 0o711); err != nil {
+		return f, fmt.Errorf("open the task's directory to its uid: %w", err)
+	}
+	for _, sub := range []string{"work", "tmp"} {
+		p := filepath.Join(dir, sub)
+		if err := os.Mkdir(p, 0o700); err != nil {
+			return f, fmt.Errorf("create the task's %s directory: %w", sub, err)
+		}
+		if s.asRoot {
+			if err := os.Chown(p, s.cfg.UID, s.cfg.GID); err != nil {
+				return f, fmt.Errorf("give the task's %s directory to uid %d: %w", sub, s.cfg.UID, err)
+			}
+		}
+	}
+	spec, err := json.Marshal(initSpec{
+		Argv: req.Argv, Env: req.Env, Dir: filepath.Join(WorkDir, req.Cwd),
+		Rlimits: s.rlimits(req), Grace: s.cfg.GracePeriod,
+		Paths: landlockPathSet{ReadOnly: readOnlyPaths, Writable: s.writablePaths()},
+	})
+	if err != nil {
+		return f, fmt.Errorf("encode the sandbox's spec: %w", err)
+	}
+	uid := s.Report.UID
+	etc := map[string]string{
+		"passwd": fmt.Sprintf("root:x:0:0:root:/:/usr/sbin/nologin\ntask:x:%d:%d:task:%s:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", uid, s.gid(), WorkDir),
+		"group":  fmt.Sprintf("root:x:0:\ntask:x:%d:\nnogroup:x:65534:\n", s.gid()),
+		"hosts":  "127.0.0.1\tlocalhost axontask\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+		"spec":   string(spec),
+	}
+	for _, name := range []string{"passwd", "group", "hosts", "spec"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(etc[name]), 0o600); err != nil {
+			return f, fmt.Errorf("write the task's %s: %w", name, err)
+		}
+	}
+	return s.openTaskFiles(dir)
+}
+
+// openTaskFiles opens the files of a prepared task directory in the order
+// of the child's fds.
+func (s *Sandbox) openTaskFiles(dir string) (taskFiles, error) {
+	var f taskFiles
+	fail := func(err error) (taskFiles, error) {
+		f.close()
+		return taskFiles{}, err
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return fail(err)
+	}
+	f.status = statusR
+	f.child = append(f.child, statusW)
+	open := func(path string, flag int) error {
+		file, err := os.OpenFile(path, flag|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open %s for the sandbox: %w", path, err)
+		}
+		f.child = append(f.child, file)
+		return nil
+	}
+	if err := open(filepath.Join(dir, "spec"), os.O_RDONLY); err != nil {
+		return fail(err)
+	}
+	infoR, infoW, err := os.Pipe()
+	if err != nil {
+		return fail(err)
+	}
+	f.info = infoR
+	f.child = append(f.child, infoW)
+	for _, p := range []string{"passwd", "group", "hosts"} {
+		if err := open(filepath.Join(dir, p), os.O_RDONLY); err != nil {
+			return fail(err)
+		}
+	}
+	for i, sh := range s.cfg.Shares {
+		if err := open(sh.HostPath, unix.O_PATH|unix.O_DIRECTORY); err != nil {
+			return fail(fmt.Errorf("share %q: %w", sh.Name, err))
+		}
+		f.shares = append(f.shares, shareFD+i)
+	}
+	return f, nil
+}
+
+// gid is the host gid tasks run as.
+func (s *Sandbox) gid() int {
+	if s.asRoot {
+		return s.cfg.GID
+	}
+	return os.Getegid()
+}
+
+// writablePaths are the paths Landlock lets a task write: the defaults
+// and the writable shares.
+func (s *Sandbox) writablePaths() []string {
+	out := append([]string{}, writablePaths...)
+	for _, sh := range s.cfg.Shares {
+		if sh.Writable {
+			out = append(out, filepath.Join(WorkDir, sh.Name))
+		}
+	}
+	return out
+}
+
+// rlimits are the resource limits init sets for a task: no core dumps,
+// open files and file size from its limits, and, where no cgroup bounds
+// memory and processes, the per-process and per-user rlimits for them.
+func (s *Sandbox) rlimits(req Request) []rlimit {
+	l := req.Limits
+	out := []rlimit{{Resource: unix.RLIMIT_CORE, Value: 0}}
+	if l.OpenFiles > 0 {
+		out = append(out, rlimit{Resource: unix.RLIMIT_NOFILE, Value: uint64(l.OpenFiles)})
+	}
+	if l.FileSizeBytes > 0 {
+		out = append(out, rlimit{Resource: unix.RLIMIT_FSIZE, Value: uint64(l.FileSizeBytes)})
+	}
+	if s.cgroups.version() == 0 {
+		if l.MemoryBytes > 0 {
+			out = append(out, rlimit{Resource: unix.RLIMIT_AS, Value: uint64(l.MemoryBytes)})
+		}
+		if l.Pids > 0 {
+			out = append(out, rlimit{Resource: unix.RLIMIT_NPROC, Value: uint64(l.Pids)})
+		}
+	}
+	return out
+}
+
+// bwrapArgs returns bwrap's arguments for req: the namespaces, the
+// filesystem view, and init as the command.
+func (s *Sandbox) bwrapArgs(dir string, shares []int) []string {
+	a := []string{
+		"--unshare-all", "--unshare-user", "--disable-userns",
+		"--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL",
+		"--hostname", "axontask",
+		"--ro-bind", "/usr", "/usr",
+	}
+	for _, d := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"} {
+		if target, err := os.Readlink(d); err == nil {
+			a = append(a, "--symlink", target, d)
+		} else {
+			a = append(a, "--ro-bind-try", d, d)
+		}
+	}
+	for _, e := range etcFiles {
+		a = append(a, "--ro-bind-try", "/etc/"+e, "/etc/"+e)
+	}
+	a = append(a,
+		"--ro-bind-data", strconv.Itoa(etcFD), "/etc/passwd",
+		"--ro-bind-data", strconv.Itoa(etcFD+1), "/etc/group",
+		"--ro-bind-data", strconv.Itoa(etcFD+2), "/etc/hosts",
+		"--proc", "/proc", "--dev", "/dev",
+		"--size", strconv.Itoa(DefaultShmBytes), "--perms", "1777", "--tmpfs", "/dev/shm",
+		"--bind", filepath.Join(dir, "work"), WorkDir,
+		"--bind", filepath.Join(dir, "tmp"), "/tmp",
+	)
+	for i, sh := range s.cfg.Shares {
+		flag := "--ro-bind-fd"
+		if sh.Writable {
+			flag = "--bind-fd"
+		}
+		a = append(a, flag, strconv.Itoa(shares[i]), filepath.Join(WorkDir, sh.Name))
+	}
+	return append(a,
+		"--ro-bind", s.init, InitPath,
+		"--chdir", "/", "--remount-ro", "/",
+		"--info-fd", strconv.Itoa(infoFD),
+		InitPath,
+	)
+}
+
+// readChildPid reads bwrap's info: the host pid of the sandbox's init.
+// It returns 0 if bwrap failed before it wrote any.
+func readChildPid(info *os.File) int {
+	defer func() { _ = info.Close() }()
+	var v struct {
+		ChildPid int `json:"child-pid"`
+	}
+	_ = json.NewDecoder(io.LimitReader(info, 64<<10)).Decode(&v)
+	return v.ChildPid
+}
+
+// Terminate asks every process of the sandbox to stop: init passes
+// SIGTERM (and SIGCONT) on to them.
+func (p *Process) Terminate() { p.signal(unix.SIGTERM) }
+
+// Kill kills every process of the sandbox at once: init, and with it its
+// PID namespace.
+func (p *Process) Kill() { p.signal(unix.SIGKILL) }
+
+func (p *Process) signal(sig unix.Signal) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	if p.initPid > 0 {
+		_ = unix.Kill(p.initPid, sig)
+	}
+	if sig == unix.SIGKILL {
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// Done is closed once the sandbox is gone.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Wait waits until every process of the sandbox is gone and says how
+// its command ended. Call it once.
+func (p *Process) Wait() Exit {
+	waitErr := p.cmd.Wait()
+	close(p.done)
+	var st initStatus
+	dec := json.NewDecoder(io.LimitReader(p.status, 1<<20))
+	statusErr := dec.Decode(&st)
+	_ = p.status.Close()
+	exit := Exit{StartError: st.StartError, Code: st.ExitCode, Signal: st.Signal, Leftovers: st.Leftovers, Landlock: st.Landlock}
+	if st.Signal != 0 {
+		exit.Code = 128 + st.Signal
+	}
+	if l := p.limit.Load(); l != nil {
+		exit.Limit = *l
+	} else {
+		// A limit that ended the command itself (the OOM killer's kill of
+		// the main process) is seen only now.
+		exit.Limit = p.limitHit(false)
+	}
+	if statusErr != nil {
+		exit.Err = fmt.Errorf("the sandbox ended before its command did (bwrap: %w)", waitErr)
+	}
+	return exit
+}
+
+// Close removes the sandbox's cgroup and directory once it is gone.
+func (p *Process) Close() {
+	p.once.Do(func() {
+		if err := p.cg.remove(); err != nil {
+			p.s.cfg.Logger.Warn("sandbox: cannot remove a task's cgroup", "dir", p.dir, "err", err)
+		}
+		removeTree(p.dir, p.s.cfg.Logger)
+	})
+}
+
+// monitor stops the sandbox when the task hits a limit that does not end
+// it by itself: an out-of-memory kill, a fork refused for its process
+// limit, a full work directory.
+func (p *Process) monitor() {
+	t := time.NewTicker(monitorInterval)
+	defer t.Stop()
+	for i := 1; ; i++ {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		reason := p.limitHit(i%sizeEvery == 0)
+		if reason != "" {
+			p.limit.Store(&reason)
+			p.Kill()
+			return
+		}
+	}
+}
+
+// limitHit returns which limit the task hit, if any; measure: also
+// measure the work directory.
+func (p *Process) limitHit(measure bool) string {
+	oom, pidsMax := p.cg.events()
+	switch {
+	case oom > 0:
+		return fmt.Sprintf("out of memory: the task used all of its %s of memory (the plan's limit)", mib(p.limits.memoryBytes))
+	case pidsMax > 0:
+		return fmt.Sprintf("too many processes: the task tried to run more than %d processes and threads at once (the plan's limit)", p.limits.pids)
+	case measure && p.limits.workDirBytes > 0:
+		if used := treeSize(p.dir); used > p.limits.workDirBytes {
+			return fmt.Sprintf("work directory full: the task wrote %s to its work directory and /tmp, over the plan's limit of %s", mib(used), mib(p.limits.workDirBytes))
+		}
+	}
+	return ""
+}
+
+// mib formats n bytes in MiB.
+func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+
+// treeSize returns the disk space the files under dir use.
+func treeSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				n += st.Blocks * 512
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// removeTree removes dir and everything in it, making directories
+// writable first where a plain RemoveAll fails (a task may leave
+// read-only directories, as Go's module cache is).
+func removeTree(dir string, logger *slog.Logger) {
+	if os.RemoveAll(dir) == nil {
+		return
+	}
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(path, 0o700)
+		}
+		return nil
+	})
+	if err := os.RemoveAll(dir); err != nil {
+		logger.Warn("sandbox: cannot remove a directory", "dir", dir, "err", err)
+	}
+}
+
+// removeStaleCgroups removes the (empty) task cgroups that the Sandbox
+// named instance left, and its parent cgroups.
+func removeStaleCgroups(root, instance string) {
+	own, err := ownCgroups()
+	if err != nil {
+		return
+	}
+	dirs := []string{filepath.Join(root, strings.TrimSuffix(own[""], "/"+v2WorkerLeaf), "axontask", instance)}
+	for _, ctrl := range v1Controllers {
+		dirs = append(dirs, filepath.Join(root, ctrl, own[ctrl], "axontask", instance))
+	}
+	for _, dir := range dirs {
+		children, _ := os.ReadDir(dir)
+		for _, c := range children {
+			if c.IsDir() {
+				_ = os.Remove(filepath.Join(dir, c.Name()))
+			}
+		}
+		_ = os.Remove(dir)
+	}
+}
+
+// closeFiles closes files, ignoring nil ones and errors.
+func closeFiles(files ...*os.File) {
+	for _, f := range files {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}
+
+// safeName keeps the characters of a task id that are safe in a file name.
+func safeName(id string) string {
+	id = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return -1
+	}, id)
+	return id[:min(len(id), 64)]
+}

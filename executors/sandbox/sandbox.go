@@ -1,0 +1,353 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/axontask/axontask/executors"
+)
+
+// Defaults of Config.
+const (
+	DefaultUID         = 65534 // nobody
+	DefaultGID         = 65534 // nogroup
+	DefaultGracePeriod = 5 * time.Second
+	// DefaultShmBytes bounds /dev/shm, a tmpfs charged to the task's memory.
+	DefaultShmBytes = 64 << 20
+)
+
+// monitorInterval is how often a running task's cgroup events are read;
+// its work directory's size is measured every sizeEvery intervals.
+const (
+	monitorInterval = 250 * time.Millisecond
+	sizeEvery       = 4
+)
+
+// Share is a directory of the worker's host that tasks see in their work
+// directory, as /work/<Name>.
+type Share struct {
+	// Name is the directory's name in /work: one path component.
+	Name string
+	// HostPath is the directory on the host; absolute.
+	HostPath string
+	// Writable lets tasks change the directory; otherwise it is read-only.
+	Writable bool
+}
+
+// Config configures a Sandbox. The zero value is usable.
+type Config struct {
+	// BwrapPath is the bubblewrap binary (default: bwrap, searched in PATH).
+	BwrapPath string
+	// Dir holds the tasks' work directories and /tmp while they run
+	// (default: axontask-sandbox in os.TempDir()). Each is removed when its
+	// task ends; those a dead worker left behind are removed by the next
+	// Sandbox made on the same Dir.
+	Dir string
+	// UID and GID are the host uid and gid tasks run as when the worker
+	// runs as root (default 65534, nobody). A worker that is not root
+	// runs tasks as its own uid, in a user namespace.
+	UID, GID int
+	// Shares are host directories tasks see in their work directory.
+	Shares []Share
+	// CgroupRoot is where cgroup hierarchies are mounted (default /sys/fs/cgroup).
+	CgroupRoot string
+	// RequireCgroups makes New fail when no cgroup can be made for tasks.
+	// Without cgroups, memory is bounded per process (RLIMIT_AS) and
+	// processes per user (RLIMIT_NPROC), and CPU not at all.
+	RequireCgroups bool
+	// GracePeriod is how long the processes a command leaves running get
+	// between SIGTERM and SIGKILL when it exits (default 5 s).
+	GracePeriod time.Duration
+	// Logger receives what the sandbox cannot report to a task (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.BwrapPath == "" {
+		c.BwrapPath = "bwrap"
+	}
+	if c.Dir == "" {
+		c.Dir = filepath.Join(os.TempDir(), "axontask-sandbox")
+	}
+	if c.UID == 0 {
+		c.UID = DefaultUID
+	}
+	if c.GID == 0 {
+		c.GID = DefaultGID
+	}
+	if c.CgroupRoot == "" {
+		c.CgroupRoot = "/sys/fs/cgroup"
+	}
+	if c.GracePeriod == 0 {
+		c.GracePeriod = DefaultGracePeriod
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if !filepath.IsAbs(c.Dir) {
+		errs = append(errs, fmt.Errorf("the sandbox directory %q must be an absolute path", c.Dir))
+	}
+	if c.UID < 0 || c.GID < 0 {
+		errs = append(errs, fmt.Errorf("UID %d and GID %d must not be negative", c.UID, c.GID))
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Shares {
+		switch {
+		case s.Name == "" || s.Name == "." || s.Name == ".." || strings.ContainsAny(s.Name, "/\x00"):
+			errs = append(errs, fmt.Errorf("share name %q must be one path component, like \"project\"", s.Name))
+		case seen[s.Name]:
+			errs = append(errs, fmt.Errorf("share name %q is used twice", s.Name))
+		case !filepath.IsAbs(s.HostPath):
+			errs = append(errs, fmt.Errorf("share %q: host path %q must be absolute", s.Name, s.HostPath))
+		}
+		seen[s.Name] = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sandbox config: %w", err)
+	}
+	return nil
+}
+
+// Sandbox starts commands in sandboxes. It is safe for concurrent use.
+// Create it with New; Close it when the worker stops.
+type Sandbox struct {
+	cfg     Config
+	bwrap   string
+	init    string // a copy of the worker's binary: upgrades on disk do not change it
+	dir     string // this Sandbox's own directory in cfg.Dir
+	cgroups cgroups
+	asRoot  bool
+	// Report says what this sandbox enforces, for the worker's start log.
+	Report Report
+}
+
+// Report says what a Sandbox enforces on this machine.
+type Report struct {
+	// Cgroups is "v1", "v2", or "none" (rlimits only).
+	Cgroups string
+	// CgroupsMissing says why cgroups cannot be used, when Cgroups is "none".
+	CgroupsMissing string
+	// Landlock is the kernel's Landlock ABI version enforced as a second
+	// wall; 0: the kernel has none.
+	Landlock int
+	// UID is the host uid tasks run as.
+	UID int
+}
+
+// New checks that this machine can run sandboxes — bwrap is installed,
+// user namespaces work, cgroups can be made (when cfg.RequireCgroups) —
+// by starting one, and returns a Sandbox; or an error that says exactly
+// what is missing and how to get it.
+func New(cfg Config) (*Sandbox, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	bwrap, err := exec.LookPath(cfg.BwrapPath)
+	if err != nil {
+		return nil, fmt.Errorf("the sandbox needs bubblewrap, and %q is not installed: install it (Debian, Ubuntu: apt-get install -y bubblewrap; Fedora: dnf install bubblewrap)", cfg.BwrapPath)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the worker's own binary, to run as the sandbox's init: %w", err)
+	}
+	s := &Sandbox{cfg: cfg, bwrap: bwrap, asRoot: os.Geteuid() == 0}
+	if err := s.prepareDir(); err != nil {
+		return nil, err
+	}
+	s.init = filepath.Join(s.dir, "init")
+	if err := copyFile(self, s.init, 0o555); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("copy the worker's own binary, to run as the sandbox's init: %w", err)
+	}
+	s.Report.UID = os.Geteuid()
+	if s.asRoot {
+		s.Report.UID = cfg.UID
+	}
+	s.cgroups, err = findCgroups(cfg.CgroupRoot, filepath.Join("axontask", filepath.Base(s.dir)))
+	s.Report.Cgroups = "none"
+	switch {
+	case err != nil && cfg.RequireCgroups:
+		s.Close()
+		return nil, fmt.Errorf("the sandbox needs cgroups to bound tasks' memory, processes and CPU: %w", err)
+	case err != nil:
+		s.Report.CgroupsMissing = err.Error()
+	default:
+		s.Report.Cgroups = "v" + strconv.Itoa(s.cgroups.version())
+	}
+	if err := s.selfTest(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepareDir makes this Sandbox's directory in cfg.Dir and removes those
+// of Sandboxes whose process is gone. The task's uid may pass through the
+// directories (bwrap mounts the task's directories by path), not list them.
+func (s *Sandbox) prepareDir() error {
+	if err := os.MkdirAll(s.cfg.Dir, 0o711); err != nil {
+		return fmt.Errorf("create the sandbox directory %s: %w; set the sandbox directory to a writable place", s.cfg.Dir, err)
+	}
+	entries, _ := os.ReadDir(s.cfg.Dir)
+	for _, e := range entries {
+		if pid, ok := strings.CutPrefix(e.Name(), "w"); ok && !processAlive(pid) {
+			removeTree(filepath.Join(s.cfg.Dir, e.Name()), s.cfg.Logger)
+			removeStaleCgroups(s.cfg.CgroupRoot, e.Name())
+		}
+	}
+	s.dir = filepath.Join(s.cfg.Dir, "w"+strconv.Itoa(os.Getpid()))
+	removeTree(s.dir, s.cfg.Logger) // a previous process with our pid
+	if err := os.Mkdir(s.dir, 0o711); err != nil {
+		return fmt.Errorf("create the sandbox directory %s: %w", s.dir, err)
+	}
+	return os.Chmod(s.cfg.Dir, 0o711)
+}
+
+// copyFile copies the file src to dst, created with perm.
+func copyFile(src, dst string, perm os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = in.Close() }()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// processAlive reports whether the process with the decimal id pid exists.
+func processAlive(pid string) bool {
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return true // not ours to remove
+	}
+	return !errors.Is(unix.Kill(n, 0), unix.ESRCH)
+}
+
+// selfTest runs `true` in a sandbox and reports why it failed, if it did.
+func (s *Sandbox) selfTest() error {
+	var out bytes.Buffer
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(&out, io.LimitReader(r, 64<<10)); close(done) }()
+	p, err := s.Start(Request{TaskID: "selftest", Argv: []string{"true"}, Env: []string{"PATH=" + DefaultPath}, Stdout: w, Stderr: w})
+	_ = w.Close()
+	if err != nil {
+		_ = r.Close()
+		return fmt.Errorf("the sandbox cannot start here: %w", err)
+	}
+	exit := p.Wait()
+	p.Close()
+	<-done
+	_ = r.Close()
+	if exit.Err != nil || exit.StartError != "" || exit.Code != 0 {
+		return fmt.Errorf("the sandbox does not work on this machine: %s%s%s; %s",
+			errString(exit.Err), exit.StartError, strings.TrimSpace(out.String()), hintUserns())
+	}
+	s.Report.Landlock = exit.Landlock
+	return nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error() + ": "
+}
+
+// hintUserns says how to allow unprivileged user namespaces, which bwrap
+// needs, when this kernel does not allow them.
+func hintUserns() string {
+	for file, want := range map[string]string{
+		"/proc/sys/kernel/unprivileged_userns_clone":             "1",
+		"/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "0",
+		"/proc/sys/user/max_user_namespaces":                     "",
+	} {
+		b, err := os.ReadFile(file)
+		got := strings.TrimSpace(string(b))
+		if err != nil || (want == "" && got != "0") || (want != "" && got == want) {
+			continue
+		}
+		if want == "" {
+			want = "15000"
+		}
+		return fmt.Sprintf("this kernel does not let unprivileged processes make user namespaces (%s is %s): set it to %s (sysctl), or run the worker where it is", file, got, want)
+	}
+	return "check that bwrap can make user namespaces here (try: bwrap --unshare-all --ro-bind / / true); inside a container, the worker needs seccomp and AppArmor profiles that allow them"
+}
+
+// Close releases the Sandbox. Tasks still running keep running.
+func (s *Sandbox) Close() {
+	removeTree(s.dir, s.cfg.Logger)
+	removeStaleCgroups(s.cfg.CgroupRoot, filepath.Base(s.dir))
+}
+
+// DefaultPath is the PATH of a task that sets none.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Request is one command to run in a sandbox.
+type Request struct {
+	// TaskID and Attempt name the sandbox's directory and cgroup.
+	TaskID  string
+	Attempt int
+	// Argv is the command; Argv[0] is searched in PATH of Env unless it
+	// has a slash.
+	Argv []string
+	// Env is the command's whole environment.
+	Env []string
+	// Cwd is the working directory, relative to the work directory
+	// (validated by domain.ShellArgs); empty: the work directory.
+	Cwd string
+	// Limits bound the command's resources.
+	Limits executors.Limits
+	// Stdout and Stderr receive the command's output; Start does not
+	// close them.
+	Stdout, Stderr *os.File
+}
+
+// Exit is how a sandboxed command ended.
+type Exit struct {
+	// StartError says why the command could not start (not found, not
+	// executable); the fields below are unset then.
+	StartError string
+	// Code is the command's exit code; 128+signal if a signal killed it.
+	Code int
+	// Signal is the signal that killed the command; 0 if it exited.
+	Signal int
+	// Leftovers: the command left processes running, which were stopped.
+	Leftovers bool
+	// Limit says which limit the task hit, when the sandbox stopped it
+	// for one ("out of memory: …").
+	Limit string
+	// Landlock is the Landlock ABI version that was enforced.
+	Landlock int
+	// Err is set when the sandbox itself failed, or was killed before
+	// the command ended (Kill, or a limit).
+	Err error
+}

@@ -1,0 +1,343 @@
+package shell_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/sandbox"
+	"github.com/axontask/axontask/executors/shell"
+)
+
+// The escape suite: what a hostile tenant's task tries, run as a task in
+// the sandbox, each with the exact outcome it must get.
+
+var (
+	sandboxOnce sync.Once
+	sharedSB    *sandbox.Sandbox
+	sandboxErr  error
+)
+
+// newSandboxed returns an executor that runs tasks in this test process's
+// sandbox. The sandbox must work here: .ci/run installs bubblewrap.
+func newSandboxed(t *testing.T) *shell.Executor {
+	t.Helper()
+	sandboxOnce.Do(func() {
+		sharedSB, sandboxErr = sandbox.New(sandbox.Config{RequireCgroups: os.Geteuid() == 0, GracePeriod: time.Second})
+	})
+	if sandboxErr != nil {
+		t.Fatalf("the sandbox must work where the tests run: %v", sandboxErr)
+	}
+	return newExecutor(t, shell.Config{Sandbox: sharedSB, GracePeriod: time.Second})
+}
+
+// runIn runs a shell script in e with limits, to its end.
+func runIn(t *testing.T, ctx context.Context, e *shell.Executor, script string, limits executors.Limits) (*recorder, outcome) {
+	t.Helper()
+	r := newRecorder(t)
+	tk := task(argv("bash", "-c", script))
+	tk.Limits = limits
+	begin := time.Now()
+	res, err := e.Run(ctx, tk, r)
+	r.done.Store(true)
+	return r, outcome{res: res, err: err, elapsed: time.Since(begin)}
+}
+
+// listen opens a TCP listener on loopback that must see no connection.
+func listen(t *testing.T) (port int, accepted func() bool) {
+	t.Helper()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l.Addr().(*net.TCPAddr).Port, func() bool {
+		_ = l.(*net.TCPListener).SetDeadline(time.Now().Add(50 * time.Millisecond))
+		c, err := l.Accept()
+		if err == nil {
+			_ = c.Close()
+		}
+		return err == nil
+	}
+}
+
+func TestSandboxEscapes(t *testing.T) {
+	t.Parallel()
+	e := newSandboxed(t)
+
+	// A data directory of the worker, readable by anyone on the host.
+	dataDir, err := os.MkdirTemp("", "axontask-data-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dataDir) })
+	keyFile := filepath.Join(dataDir, "token.key")
+	if err := os.WriteFile(keyFile, []byte("the-signing-key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	apiPort, apiAccepted := listen(t)
+	otherPort, otherAccepted := listen(t)
+
+	tests := []struct {
+		name   string
+		script string
+		want   []string // in the task's merged output
+		never  []string // nowhere in it
+	}{
+		{"read the data directory and a key file", "cat " + keyFile + "; ls " + dataDir,
+			[]string{keyFile + ": No such file or directory", dataDir + "': No such file or directory"}, []string{"the-signing-key"}},
+		{"read the worker's environment", fmt.Sprintf("cat /proc/%d/environ; cat /proc/1/environ; env", os.Getpid()),
+			[]string{fmt.Sprintf("/proc/%d/environ: No such file or directory", os.Getpid())}, []string{"hunter2", secretVar}},
+		{"connect to the API's port", fmt.Sprintf("echo x > /dev/tcp/127.0.0.1/%d", apiPort), []string{"Connection refused"}, nil},
+		{"connect to another local port", fmt.Sprintf("echo x > /dev/tcp/127.0.0.1/%d", otherPort), []string{"Connection refused"}, nil},
+		{"connect to the cloud metadata address", "echo x > /dev/tcp/169.254.169.254/80", []string{"Network is unreachable"}, nil},
+		{"write outside the work directory",
+			`for p in /usr/x /etc/passwd /x /proc/sys/kernel/hostname /.axontask/init; do echo x > $p && echo "WROTE $p"; done; echo ok > /work/x && echo ok > /tmp/x && echo wrote-work-and-tmp`,
+			[]string{"/usr/x: Read-only file system", "/x: Read-only file system", "wrote-work-and-tmp"}, []string{"WROTE"}},
+		{"no privileges", "id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status",
+			[]string{"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"}, nil},
+		{"make namespaces", "unshare -U true || echo refused-userns; unshare -m true || echo refused-mountns",
+			[]string{"refused-userns", "refused-mountns"}, nil},
+		{"see the host's processes", "ls /proc | grep -c '^[0-9]'; ps -e -o comm=", []string{"init\n"}, []string{"go\n", "sshd", "postgres"}},
+		{"mount or trace", "mount -t tmpfs none /work 2>&1 || echo refused-mount; kill -0 1 && echo can-signal-init",
+			[]string{"refused-mount"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, o := runIn(t, t.Context(), e, tt.script, executors.Limits{})
+			if o.err != nil {
+				t.Fatalf("Run: %v", o.err)
+			}
+			out := r.Stream(domain.Stdout) + r.Stream(domain.Stderr)
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.never {
+				if strings.Contains(out, n) {
+					t.Errorf("output has %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+	t.Run("ports saw no connection", func(t *testing.T) {
+		// Runs after the parallel subtests above.
+		t.Cleanup(func() {
+			if apiAccepted() || otherAccepted() {
+				t.Error("a task reached a port of the host")
+			}
+		})
+	})
+}
+
+func TestSandboxHidesOtherTasks(t *testing.T) {
+	t.Parallel()
+	e := newSandboxed(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	a := newRecorder(t)
+	secret := &domain.ShellArgs{
+		Command: []string{"sh", "-c", "echo a-secret > /work/a-secret-file; echo a-secret > /tmp/a-secret-file; echo ready; sleep 60"},
+		Env:     map[string]string{"TASK_A_PASSWORD": "a-secret-value"},
+	}
+	done := start(ctx, e, secret, a)
+	a.waitUntil(t, "task A ready", func(r *recorder) bool { return strings.Contains(r.Stream(domain.Stdout), "ready") })
+
+	r, o := runIn(t, t.Context(), e, `grep -rs TASK_A_PASSWORD /proc/*/environ; ls -A /work /tmp; find / -name 'a-secret*' 2>/dev/null; echo end`, executors.Limits{})
+	if o.err != nil {
+		t.Fatalf("Run: %v", o.err)
+	}
+	out := r.Stream(domain.Stdout) + r.Stream(domain.Stderr)
+	if !strings.Contains(out, "end") || strings.Contains(out, "a-secret") || strings.Contains(out, "TASK_A_PASSWORD") {
+		t.Errorf("task B saw task A:\n%s", out)
+	}
+	cancel()
+	<-done
+}
+
+// hostProcesses returns the host's live processes whose command line
+// contains marker.
+func hostProcesses(marker string) []int {
+	var found []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), marker) && alive(pid) {
+			found = append(found, pid)
+		}
+	}
+	return found
+}
+
+// escapers starts processes that try to outlive their task: setsid, a
+// double fork, a subshell in the background; each sleeps for secs.
+func escapers(secs int) string {
+	return fmt.Sprintf(`setsid sleep %[1]d & (sleep %[1]d &) ; sh -c 'sleep %[1]d &'; nohup sleep %[1]d >/dev/null 2>&1 & echo ready; sleep %[1]d`, secs)
+}
+
+func TestSandboxNothingOutlivesItsTask(t *testing.T) {
+	t.Parallel()
+	e := newSandboxed(t)
+	check := func(t *testing.T, marker string) {
+		t.Helper()
+		if left := hostProcesses(marker); len(left) > 0 {
+			t.Errorf("processes of the task outlived it: %v", left)
+		}
+	}
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		r := newRecorder(t)
+		done := start(ctx, e, argv("bash", "-c", escapers(311)), r)
+		r.waitUntil(t, "ready", func(r *recorder) bool { return strings.Contains(r.Stream(domain.Stdout), "ready") })
+		cancel()
+		if o := <-done; !errors.Is(o.err, context.Canceled) {
+			t.Fatalf("Run = %v, want context.Canceled", o.err)
+		}
+		check(t, "sleep 311")
+	})
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		_, o := runIn(t, ctx, e, escapers(312), executors.Limits{})
+		if !errors.Is(o.err, context.DeadlineExceeded) {
+			t.Fatalf("Run = %v, want context.DeadlineExceeded", o.err)
+		}
+		check(t, "sleep 312")
+	})
+	t.Run("main process exits", func(t *testing.T) {
+		t.Parallel()
+		_, o := runIn(t, t.Context(), e, "setsid sleep 313 & (sleep 313 &); echo bye", executors.Limits{})
+		if o.err != nil || !strings.Contains(o.res.Summary, "left running were stopped") {
+			t.Fatalf("Run = %+v, %v; want exit 0 with its leftovers stopped", o.res, o.err)
+		}
+		check(t, "sleep 313")
+	})
+	t.Run("worker killed", func(t *testing.T) {
+		t.Parallel()
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), workerChildVar+"=1")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || !strings.Contains(line, "ready") {
+			_ = cmd.Process.Kill()
+			t.Fatalf("worker child: %q, %v", line, err)
+		}
+		if len(hostProcesses("sleep 314")) == 0 {
+			t.Fatal("the worker child's task is not running")
+		}
+		_ = cmd.Process.Kill() // kill -9
+		_ = cmd.Wait()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(hostProcesses("sleep 314")) > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		check(t, "sleep 314")
+	})
+}
+
+// workerChildVar makes the test binary a worker that runs one sandboxed
+// task until it is killed (see TestSandboxNothingOutlivesItsTask).
+const workerChildVar = "AXONTASK_SHELL_TEST_WORKER_CHILD"
+
+// workerChild runs escapers in a sandbox, says "ready" on stdout once
+// they run, and waits to be killed.
+func workerChild() int {
+	sb, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	e, err := shell.New(shell.Config{Sandbox: sb})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	sink := &lineSink{ready: make(chan struct{})}
+	go func() {
+		_, _ = e.Run(context.Background(), task(argv("bash", "-c", escapers(314))), sink)
+	}()
+	<-sink.ready
+	time.Sleep(100 * time.Millisecond) // the escapers start
+	fmt.Println("ready")
+	select {}
+}
+
+// lineSink closes ready when the task prints "ready".
+type lineSink struct {
+	once  sync.Once
+	ready chan struct{}
+}
+
+func (s *lineSink) Output(_ domain.OutputStream, data []byte) {
+	if strings.Contains(string(data), "ready") {
+		s.once.Do(func() { close(s.ready) })
+	}
+}
+
+func (s *lineSink) Progress(float64, string) {}
+
+func TestSandboxLimits(t *testing.T) {
+	t.Parallel()
+	e := newSandboxed(t)
+	tests := []struct {
+		name   string
+		script string
+		limits executors.Limits
+		limit  string // the LimitError's start; "" when the task ends by itself
+		want   string // in the output, when limit is ""
+		code   int
+	}{
+		{"fork bomb", "f(){ f | f & }; f; sleep 60", executors.Limits{Pids: 64}, "too many processes", "", 0},
+		{"memory hog", "tail /dev/zero", executors.Limits{MemoryBytes: 64 << 20}, "out of memory", "", 0},
+		{"work directory filler", "for i in 1 2 3 4 5 6 7 8; do head -c 4000000 /dev/zero > f$i; done; sleep 60", executors.Limits{WorkDirBytes: 8 << 20}, "work directory full", "", 0},
+		{"big file", "head -c 2000000 /dev/zero > big", executors.Limits{FileSizeBytes: 1 << 20}, "", "", 128 + 25},
+		{"open files", "ulimit -n", executors.Limits{OpenFiles: 64}, "", "64\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.limit != "" && os.Geteuid() != 0 {
+				t.Skip("cgroup limits need a root worker here")
+			}
+			r, o := runIn(t, t.Context(), e, tt.script, tt.limits)
+			var le *executors.LimitError
+			switch {
+			case tt.limit != "":
+				if !errors.As(o.err, &le) || !strings.HasPrefix(le.Reason, tt.limit) {
+					t.Fatalf("Run = %+v, %v; want a LimitError %q", o.res, o.err, tt.limit)
+				}
+			case o.err != nil || o.res.ExitCode != tt.code || !strings.Contains(r.Stream(domain.Stdout), tt.want):
+				t.Fatalf("Run = %+v, %v, output %q; want exit code %d and %q", o.res, o.err, r.Stream(domain.Stdout), tt.code, tt.want)
+			}
+		})
+	}
+}
