@@ -7,8 +7,9 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/axontask ./cmd/axontask
 
 FROM debian:bookworm-slim
-# The shell executor runs tasks' commands: give them a shell and the usual tools.
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates coreutils procps \
+# The shell executor runs tasks' commands in bubblewrap sandboxes: give them
+# bwrap, a shell and the usual tools.
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap bash ca-certificates coreutils procps \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /var/lib/axontask axontask
 COPY --from=build /out/axontask /usr/local/bin/axontask

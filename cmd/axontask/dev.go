@@ -26,7 +26,6 @@ import (
 	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/mock"
-	"github.com/axontask/axontask/executors/shell"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/metrics"
 	"github.com/axontask/axontask/mcpserver"
@@ -55,10 +54,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	host := fs.String("host", envOr("API_HOST", "127.0.0.1"), "address to listen on (API_HOST)")
 	port := fs.String("port", envOr("API_PORT", "8080"), "port to listen on (API_PORT)")
 	workers := fs.Int("workers", 4, "tasks run at once")
+	var sf sandboxFlags
+	sf.register(fs)
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	logger := newLogger(stderr)
+	sh, err := sf.shellExecutor(logger, false)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer sh.Close()
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fmt.Errorf("dev: create data dir: %w", err)
 	}
@@ -99,7 +105,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	hostname, _ := os.Hostname()
-	runner, err := newRunner(store, quotas, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger})
+	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -125,8 +131,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	base := "http://" + srv.ln.Addr().String()
-	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
-		path, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
+	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  sandbox:     %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
+		path, sh.State, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
 	err = srv.serve(ctx,
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
@@ -151,13 +157,9 @@ func envQuotas(store commands.QuotaStore) (*commands.Quotas, error) {
 	return commands.NewQuotas(store, catalog, nil), nil
 }
 
-// newRunner builds a runner of mock and shell tasks on store that holds
-// each tenant to its plan's concurrency.
-func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (*worker.Runner, error) {
-	sh, err := shell.New(shell.Config{Logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
+// newRunner builds a runner of mock tasks and of shell tasks on sh, on
+// store, that holds each tenant to its plan's concurrency.
+func newRunner(store worker.Store, quotas *commands.Quotas, sh executors.Executor, cfg worker.Config) (*worker.Runner, error) {
 	cfg.ConcurrencyFunc = func(ctx context.Context, tenantID string) (int, string, error) {
 		p, err := quotas.Plan(ctx, tenantID)
 		return p.Concurrency, string(p.Name), err

@@ -25,6 +25,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/axontask/axontask/executors/sandbox"
 )
 
 // exitError carries a process exit code out of run.
@@ -52,6 +54,7 @@ const (
 var errReported = errors.New("reported")
 
 func main() {
+	sandbox.Init() // in a task's sandbox, this binary is its init
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -189,10 +189,17 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	leaseTTL := fs.Duration("lease-ttl", worker.DefaultLeaseTTL, "how long a dead worker's tasks stay claimed")
 	renew := fs.Duration("renew-interval", worker.DefaultRenewInterval, "how often leases are renewed (at most half of -lease-ttl)")
 	sweep := fs.Duration("watchdog-interval", worker.DefaultSweepInterval, "how often the watchdog looks for expired leases")
+	var sf sandboxFlags
+	sf.register(fs)
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	logger := newLogger(stderr).With("worker_id", *id)
+	sh, err := sf.shellExecutor(logger, true)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer sh.Close()
 	store, rcfg, _, closeAll, err := pf.open(ctx, logger)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -202,7 +209,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	runner, err := newRunner(store, quotas, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger})
+	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/sandbox"
+	"github.com/axontask/axontask/executors/shell"
+)
+
+// sandboxFlags say how a worker runs shell tasks: in a sandbox (the
+// default) or, by the operator's explicit choice, on the host.
+type sandboxFlags struct {
+	mode   string
+	dir    string
+	user   string
+	shares shareFlags
+}
+
+// register adds the sandbox's flags to fs, with defaults from the environment.
+func (f *sandboxFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.mode, "sandbox", envOr("SANDBOX", "on"), "on: every shell task runs in a sandbox of its own; off: on this machine as this process's user, with its files and environment (SANDBOX)")
+	fs.StringVar(&f.dir, "sandbox-dir", os.Getenv("SANDBOX_DIR"), "where sandboxed tasks' work directories live while they run (SANDBOX_DIR; default: axontask-sandbox in $TMPDIR)")
+	fs.StringVar(&f.user, "sandbox-user", envOr("SANDBOX_USER", "65534:65534"), "uid:gid that sandboxed tasks run as on the host when the worker runs as root (SANDBOX_USER)")
+	f.shares = splitShares(os.Getenv("SANDBOX_SHARES"))
+	fs.Var(&f.shares, "share", "name=/host/dir[:rw]: a host directory tasks see as /work/name, read-only unless :rw; repeat for more (SANDBOX_SHARES, comma-separated)")
+}
+
+// shareFlags are the -share values.
+type shareFlags []string
+
+func (s *shareFlags) String() string { return strings.Join(*s, ",") }
+
+// Set adds one share.
+func (s *shareFlags) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// splitShares splits SANDBOX_SHARES at its commas.
+func splitShares(v string) shareFlags {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+// parseShare reads name=/host/dir[:rw|:ro].
+func parseShare(v string) (sandbox.Share, error) {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok {
+		return sandbox.Share{}, fmt.Errorf("share %q: write it as name=/host/dir, or name=/host/dir:rw for a writable one", v)
+	}
+	sh := sandbox.Share{Name: name, HostPath: path}
+	if p, ok := strings.CutSuffix(path, ":rw"); ok {
+		sh.HostPath, sh.Writable = p, true
+	} else if p, ok := strings.CutSuffix(path, ":ro"); ok {
+		sh.HostPath = p
+	}
+	return sh, nil
+}
+
+// config returns the sandbox configuration of the flags.
+func (f *sandboxFlags) config(logger *slog.Logger, prod bool) (sandbox.Config, error) {
+	cfg := sandbox.Config{Dir: f.dir, RequireCgroups: prod, Logger: logger}
+	uid, gid, ok := strings.Cut(f.user, ":")
+	var err1, err2 error
+	cfg.UID, err1 = strconv.Atoi(uid)
+	cfg.GID, err2 = strconv.Atoi(gid)
+	if !ok || err1 != nil || err2 != nil || cfg.UID <= 0 || cfg.GID <= 0 {
+		return cfg, fmt.Errorf("-sandbox-user (SANDBOX_USER) is %q; write it as uid:gid of an unprivileged user, like 65534:65534", f.user)
+	}
+	for _, v := range f.shares {
+		sh, err := parseShare(v)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Shares = append(cfg.Shares, sh)
+	}
+	return cfg, nil
+}
+
+// shellRunner is the executor of shell tasks a process runs, what it
+// says about the sandbox, and how to release it.
+type shellRunner struct {
+	executors.Executor
+	// State is one line on the sandbox, for dev's banner.
+	State string
+	Close func()
+}
+
+// shellExecutor returns the executor of shell tasks the flags ask for.
+// prod (worker) refuses to start when the sandbox cannot run here; dev
+// starts, and its shell tasks fail with the reason, so that a developer
+// can still run mock tasks and choose.
+func (f *sandboxFlags) shellExecutor(logger *slog.Logger, prod bool) (shellRunner, error) {
+	off := shellRunner{Close: func() {}}
+	switch f.mode {
+	case "off":
+		logger.Warn("SANDBOX IS OFF: shell tasks run on this machine as this process's user, and can read its files, keys and environment; never do this where more than one person starts tasks")
+		e, err := shell.New(shell.Config{Logger: logger})
+		off.Executor, off.State = e, "OFF (-sandbox=off): shell tasks run unsandboxed, as this process's user"
+		return off, err
+	case "on":
+	default:
+		return off, fmt.Errorf("-sandbox (SANDBOX) is %q; set it to on, or off to run shell tasks unsandboxed", f.mode)
+	}
+	cfg, err := f.config(logger, prod)
+	if err != nil {
+		return off, err
+	}
+	sb, err := sandbox.New(cfg)
+	switch {
+	case err != nil && prod:
+		return off, fmt.Errorf("%w; or set SANDBOX=off to run shell tasks unsandboxed (unsafe for shared workers)", err)
+	case err != nil:
+		logger.Error("shell tasks are refused: the sandbox cannot run here; install what is missing, or restart with -sandbox=off to run them unsandboxed as your user", "err", err)
+		off.Executor, off.State = refuseShell{reason: err.Error()}, "UNAVAILABLE: shell tasks are refused (see the log for what is missing; -sandbox=off runs them unsandboxed)"
+		return off, nil
+	}
+	r := sb.Report
+	if r.Cgroups == "none" {
+		logger.Warn("sandbox: no cgroups for tasks; memory is bounded per process and CPU not at all (run as root, or give the worker a delegated cgroup)", "why", r.CgroupsMissing)
+	}
+	logger.Info("sandbox on", "cgroups", r.Cgroups, "landlock_abi", r.Landlock, "task_uid", r.UID, "shares", len(cfg.Shares))
+	e, err := shell.New(shell.Config{Sandbox: sb, Logger: logger})
+	if err != nil {
+		sb.Close()
+		return off, err
+	}
+	state := fmt.Sprintf("on (cgroups %s, Landlock ABI %d, tasks run as uid %d", r.Cgroups, r.Landlock, r.UID)
+	for _, sh := range cfg.Shares {
+		state += fmt.Sprintf(", /work/%s = %s", sh.Name, sh.HostPath)
+	}
+	return shellRunner{Executor: e, State: state + ")", Close: sb.Close}, nil
+}
+
+// refuseShell is the shell executor of a dev server whose sandbox cannot
+// run: every shell task fails with the reason and what to do.
+type refuseShell struct{ reason string }
+
+// Run fails the task with the sandbox's missing piece.
+func (r refuseShell) Run(context.Context, executors.Task, executors.Sink) (executors.Result, error) {
+	return executors.Result{}, &executors.StartError{Err: errors.New("shell tasks are off on this server because the sandbox cannot run here (" + r.reason + "); install what is missing, or restart `axontask dev -sandbox=off` to run them unsandboxed as your user")}
+}
