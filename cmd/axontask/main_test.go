@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,7 +77,23 @@ func seed(t *testing.T) (string, string) {
 // once, in order, in events with seqs 1..N whose chain verifies.
 func streamLines(t *testing.T, base string, n int) {
 	t.Helper()
-	body := fmt.Sprintf(`{"name":"lines","adapter":"shell","args":{"command":["seq","1","%d"]},"timeout_s":120}`, n)
+	out, last := runShellTask(t, base, "seq", "1", strconv.Itoa(n))
+	var want strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&want, "%d\n", i)
+	}
+	if out != want.String() || last.Type != domain.TaskSucceededType {
+		t.Fatalf("%d bytes of output (want %d), last event %s", len(out), want.Len(), last.Type)
+	}
+}
+
+// runShellTask starts a shell task of argv on the dev server at base,
+// follows its stream to the end, checks the chain, and returns its
+// stdout and stderr, and its last event.
+func runShellTask(t *testing.T, base string, argv ...string) (string, domain.Event) {
+	t.Helper()
+	args, _ := json.Marshal(map[string]any{"command": argv})
+	body := fmt.Sprintf(`{"name":"t","adapter":"shell","args":%s,"timeout_s":120}`, args)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/mcp/start_task", strings.NewReader(body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -114,12 +132,40 @@ func streamLines(t *testing.T, base string, n int) {
 	if err := integrity.Verify(events); err != nil {
 		t.Fatal(err)
 	}
-	var want strings.Builder
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&want, "%d\n", i)
+	return out.String(), events[len(events)-1]
+}
+
+// A task of dev's own tenant cannot reach dev's data directory, keys,
+// environment or port.
+func TestDevTaskCannotReachTheServer(t *testing.T) {
+	t.Parallel()
+	dev := startDev(t, nil)
+	authorize(t, dev.base, dev.key)
+	u, err := url.Parse(dev.base)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if out.String() != want.String() || events[len(events)-1].Type != domain.TaskSucceededType {
-		t.Fatalf("%d bytes of output (want %d), last event %s", out.Len(), want.Len(), events[len(events)-1].Type)
+	key := filepath.Join(dev.dataDir, "token.key")
+	secret, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("cat %[1]s; ls %[2]s; cat /proc/%[3]d/environ; echo x > /dev/tcp/127.0.0.1/%[4]s; echo end",
+		key, dev.dataDir, dev.cmd.Process.Pid, u.Port())
+	out, last := runShellTask(t, dev.base, "bash", "-c", script)
+	for _, want := range []string{
+		key + ": No such file or directory",
+		dev.dataDir + "': No such file or directory",
+		fmt.Sprintf("/proc/%d/environ: No such file or directory", dev.cmd.Process.Pid),
+		"Connection refused",
+		"end",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, strings.TrimSpace(string(secret))) || last.Type != domain.TaskSucceededType {
+		t.Errorf("the task read the key, or ended %s:\n%s", last.Type, out)
 	}
 }
 
