@@ -168,6 +168,11 @@ func New(cfg Config) (*Sandbox, error) {
 		return nil, fmt.Errorf("find the worker's own binary, to run as the sandbox's init: %w", err)
 	}
 	s := &Sandbox{cfg: cfg, bwrap: bwrap, asRoot: os.Geteuid() == 0}
+	if s.asRoot {
+		if err := searchable(filepath.Dir(cfg.Dir)); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.prepareDir(); err != nil {
 		return nil, err
 	}
@@ -236,6 +241,24 @@ func copyFile(src, dst string, perm os.FileMode) error {
 		return err
 	}
 	return out.Close()
+}
+
+// searchable reports a directory above a sandbox directory that the
+// tasks' uid may not pass through: bwrap, running as that uid, mounts the
+// task's directories by path.
+func searchable(dir string) error {
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("the sandbox directory's parent %s: %w", d, err)
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the sandbox directory's parent %s has mode %s, which the tasks' uid cannot pass through; choose a sandbox directory whose parents all can (chmod o+x), such as /var/lib/axontask-sandbox", d, fi.Mode().Perm())
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
 }
 
 // processAlive reports whether the process with the decimal id pid exists.

@@ -237,8 +237,14 @@ func TestSandboxNothingOutlivesItsTask(t *testing.T) {
 	})
 	t.Run("worker killed", func(t *testing.T) {
 		t.Parallel()
+		dir, err := os.MkdirTemp("", "axontask-sandbox-test-") // its parents must let the task's uid pass
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(dir) })
 		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), workerChildVar+"=1")
+		cmd.Env = append(os.Environ(), workerChildVar+"="+dir)
+		cmd.Stderr = os.Stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -261,6 +267,20 @@ func TestSandboxNothingOutlivesItsTask(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		check(t, "sleep 314")
+		// The next sandbox on the same directory removes what the dead
+		// worker left there.
+		left, _ := os.ReadDir(dir)
+		if len(left) != 1 {
+			t.Fatalf("the dead worker left %d directories in %s, want its one", len(left), dir)
+		}
+		next, err := sandbox.New(sandbox.Config{Dir: dir, GracePeriod: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer next.Close()
+		if _, err := os.Stat(filepath.Join(dir, left[0].Name())); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the dead worker's directory is still there: %v", err)
+		}
 	})
 }
 
@@ -268,10 +288,11 @@ func TestSandboxNothingOutlivesItsTask(t *testing.T) {
 // task until it is killed (see TestSandboxNothingOutlivesItsTask).
 const workerChildVar = "AXONTASK_SHELL_TEST_WORKER_CHILD"
 
-// workerChild runs escapers in a sandbox, says "ready" on stdout once
-// they run, and waits to be killed.
+// workerChild runs escapers in a sandbox in the directory that
+// workerChildVar names, says "ready" on stdout once they run, and waits
+// to be killed.
 func workerChild() int {
-	sb, err := sandbox.New(sandbox.Config{})
+	sb, err := sandbox.New(sandbox.Config{Dir: os.Getenv(workerChildVar)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
