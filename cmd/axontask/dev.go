@@ -19,6 +19,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -62,7 +63,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fmt.Errorf("dev: create data dir: %w", err)
 	}
-	key, err := tokenKey(*dataDir)
+	secret, err := tokenSecret(*dataDir)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -82,7 +83,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	reg := metrics.New()
-	identity, err := newIdentity(store, key, logger, reg)
+	identity, err := newIdentity(store, secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -94,7 +95,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), key, logger, reg)
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -181,12 +182,14 @@ func withOps(store eventstore.Store, reg *metrics.Registry, api http.Handler) ht
 	return r
 }
 
-// tokenKey returns the key that signs resume tokens: JWT_SECRET when set,
-// else a random key kept in the data dir so tokens survive restarts.
-func tokenKey(dataDir string) ([]byte, error) {
+// tokenSecret returns the secret that the access and resume token keys are
+// derived from, each under its own label: JWT_SECRET when set, else a
+// random secret kept in the data dir (token.key) so tokens survive
+// restarts.
+func tokenSecret(dataDir string) ([]byte, error) {
 	if s := os.Getenv("JWT_SECRET"); s != "" {
-		if len(s) < readapi.MinTokenKeyLen {
-			return nil, fmt.Errorf("JWT_SECRET is %d bytes; it must be at least %d", len(s), readapi.MinTokenKeyLen)
+		if len(s) < auth.MinSecretLength {
+			return nil, fmt.Errorf("JWT_SECRET is %d bytes; it must be at least %d", len(s), auth.MinSecretLength)
 		}
 		return []byte(s), nil
 	}

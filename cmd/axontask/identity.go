@@ -34,9 +34,10 @@ type identityStore interface {
 }
 
 // newIdentity builds the identity side on store, its handlers decorated
-// with logger and metrics. Access tokens are signed with JWT_KEYS
-// ("kid:secret,…", the first signs) when set, else with secret under kid
-// "default"; they last JWT_EXPIRY_SECONDS (default 900).
+// with logger and metrics. Access tokens are signed with the keys derived
+// from JWT_KEYS ("kid:secret,…", the first signs) when set, else from
+// secret under kid "default" (auth.Keyring); they last JWT_EXPIRY_SECONDS
+// (default 900).
 func newIdentity(store identityStore, secret []byte, logger *slog.Logger, metrics commands.MetricsClient) (*commands.IdentitySide, error) {
 	var ring *auth.Keyring
 	var err error

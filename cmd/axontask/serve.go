@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/eventstore"
@@ -96,8 +97,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	secret := os.Getenv("JWT_SECRET")
-	if len(secret) < readapi.MinTokenKeyLen {
-		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (it signs access and resume tokens)", readapi.MinTokenKeyLen))
+	if len(secret) < auth.MinSecretLength {
+		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (the access and resume token keys are derived from it)", auth.MinSecretLength))
 	}
 	logger := newLogger(stderr)
 	store, rcfg, pub, closeAll, err := pf.open(ctx, logger)
@@ -248,10 +249,11 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 	return hub, hub.Subscribe(ctx)
 }
 
-// taskAPI builds the HTTP API on store, with live events from hub and
-// callers authenticated by identity; its command handlers are decorated
-// with logger and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.IdentitySide, limiter ratelimit.Limiter, key []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
+// taskAPI builds the HTTP API on store, with live events from hub,
+// callers authenticated by identity, and resume tokens signed with the key
+// derived from resumeSecret; its command handlers are decorated with logger
+// and metrics.
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -269,7 +271,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity
 		return nil, err
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: key, Logger: logger,
+		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})
