@@ -30,10 +30,10 @@ func deriveKey(secret []byte, label string) ([]byte, error) {
 // secret (JWT_SECRET, or dev's generated key) with HKDF-SHA256 under its own
 // label. The access tokens' keys are derived from their secrets under
 // another label (see [Keyring]), so a resume token and an access token never
-// share a key even when they come from the same secret. secret must be
-// [MinSecretLength] to 1 KiB; the error never contains it.
+// share a key even when they come from the same secret. secret must pass
+// [CheckSecret]; the error never contains it.
 func ResumeTokenKey(secret []byte) ([]byte, error) {
-	if err := checkSecretLength(secret); err != nil {
+	if err := CheckSecret(secret); err != nil {
 		return nil, fmt.Errorf("resume token secret %w", err)
 	}
 	return deriveKey(secret, resumeTokenLabel)

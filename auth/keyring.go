@@ -43,10 +43,9 @@ type Keyring struct {
 
 // NewKeyring returns a keyring holding the keys derived from secrets, by
 // kid, signing with currentKID, which must be one of them. Each kid is 1 to
-// 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'; each secret is at least
-// [MinSecretLength] bytes and at most 1 KiB; there are at most 16 keys. The
-// secrets themselves are not kept. Errors name the kid at fault, never a
-// secret.
+// 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'; each secret passes
+// [CheckSecret]; there are at most 16 keys. The secrets themselves are not
+// kept. Errors name the kid at fault, never a secret.
 func NewKeyring(currentKID string, secrets map[string][]byte) (*Keyring, error) {
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("keyring has no keys; give at least one kid and secret")
@@ -59,7 +58,7 @@ func NewKeyring(currentKID string, secrets map[string][]byte) (*Keyring, error) 
 		if err := checkKID(kid); err != nil {
 			return nil, err
 		}
-		if err := checkSecretLength(secrets[kid]); err != nil {
+		if err := CheckSecret(secrets[kid]); err != nil {
 			return nil, fmt.Errorf("secret of key %q %w", kid, err)
 		}
 		key, err := deriveKey(secrets[kid], accessTokenLabel)
@@ -105,9 +104,8 @@ func ParseKeyring(spec string) (*Keyring, error) {
 		if _, dup := secrets[kid]; dup {
 			return nil, fmt.Errorf("keyring entry %d repeats the key id of an earlier entry; give each key its own id", i+1)
 		}
-		if len(secret) < MinSecretLength || len(secret) > maxSecretLength {
-			return nil, fmt.Errorf("keyring entry %d has a secret of %d bytes; use %d to %d random bytes",
-				i+1, len(secret), MinSecretLength, maxSecretLength)
+		if err := CheckSecret([]byte(secret)); err != nil {
+			return nil, fmt.Errorf("keyring entry %d: its secret %w", i+1, err)
 		}
 		if i == 0 {
 			current = kid
@@ -127,18 +125,6 @@ func (k *Keyring) KIDs() []string { return slices.Sorted(maps.Keys(k.keys)) }
 func (k *Keyring) key(kid string) ([]byte, bool) {
 	key, ok := k.keys[kid]
 	return key, ok
-}
-
-// checkSecretLength reports why secret is too short or too long to derive
-// a key from. The error says "is …", to follow the secret's name.
-func checkSecretLength(secret []byte) error {
-	switch {
-	case len(secret) < MinSecretLength:
-		return fmt.Errorf("is %d bytes, shorter than %d; use at least %d random bytes", len(secret), MinSecretLength, MinSecretLength)
-	case len(secret) > maxSecretLength:
-		return fmt.Errorf("is longer than %d bytes; use a shorter secret", maxSecretLength)
-	}
-	return nil
 }
 
 const kidAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"

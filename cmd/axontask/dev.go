@@ -19,7 +19,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/go-chi/chi/v5"
 
-	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -187,11 +186,8 @@ func withOps(store eventstore.Store, reg *metrics.Registry, api http.Handler) ht
 // random secret kept in the data dir (token.key) so tokens survive
 // restarts.
 func tokenSecret(dataDir string) ([]byte, error) {
-	if s := os.Getenv("JWT_SECRET"); s != "" {
-		if len(s) < auth.MinSecretLength {
-			return nil, fmt.Errorf("JWT_SECRET is %d bytes; it must be at least %d", len(s), auth.MinSecretLength)
-		}
-		return []byte(s), nil
+	if os.Getenv("JWT_SECRET") != "" {
+		return jwtSecret()
 	}
 	path := filepath.Join(dataDir, "token.key")
 	if b, err := os.ReadFile(path); err == nil {

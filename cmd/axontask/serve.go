@@ -18,7 +18,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/eventstore"
@@ -96,9 +95,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	secret := os.Getenv("JWT_SECRET")
-	if len(secret) < auth.MinSecretLength {
-		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (the access and resume token keys are derived from it)", auth.MinSecretLength))
+	secret, err := jwtSecret()
+	if err != nil {
+		return err
 	}
 	logger := newLogger(stderr)
 	store, rcfg, pub, closeAll, err := pf.open(ctx, logger)
@@ -116,7 +115,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	reg := metrics.New()
-	identity, err := newIdentity(store, []byte(secret), logger, reg)
+	identity, err := newIdentity(store, secret, logger, reg)
 	if err != nil {
 		return usageError(err.Error())
 	}
@@ -124,7 +123,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), []byte(secret), logger, reg)
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,4 +110,40 @@ func tenantOf(t *testing.T, accessToken string) string {
 		t.Fatalf("the access token's tenant_id: %v", err)
 	}
 	return claims.TenantID
+}
+
+// serve and dev refuse, before they open anything, a JWT_SECRET that is
+// unset (serve), too short or a placeholder, and say how to make one.
+func TestBadJWTSecretRefusedAtStart(t *testing.T) {
+	t.Parallel()
+	var env []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "JWT_SECRET" && name != "JWT_KEYS" {
+			env = append(env, kv)
+		}
+	}
+	for _, tc := range []struct {
+		command, secret, says string
+	}{
+		{"serve", "", "set JWT_SECRET to a long random secret"},
+		{"serve", "too-short-a-secret", "JWT_SECRET is 18 bytes, shorter than 32"},
+		{"serve", "change-me-to-a-long-random-secret-of-32-bytes", "JWT_SECRET is a placeholder"},
+		{"dev", "change-me-to-a-long-random-secret-of-32-bytes", "JWT_SECRET is a placeholder"},
+		{"dev", "too-short-a-secret", "JWT_SECRET is 18 bytes"},
+	} {
+		// DATABASE_URL points nowhere: serve must refuse before it connects.
+		cmd := exec.CommandContext(t.Context(), binary(t), tc.command, "-port", "0")
+		cmd.Env = append(env, "JWT_SECRET="+tc.secret, "DATABASE_URL=postgres://nobody@127.0.0.1:1/none", "REDIS_URL=redis://127.0.0.1:1/0")
+		if tc.command == "dev" {
+			cmd.Args = append(cmd.Args, "-data-dir", t.TempDir())
+		}
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || !strings.Contains(string(out), tc.says) || !strings.Contains(string(out), "openssl rand -hex 32") {
+			t.Errorf("%s with JWT_SECRET=%q: %v, %s; want exit %d saying %q and how to make a secret", tc.command, tc.secret, err, out, exitUsage, tc.says)
+		}
+		if tc.secret != "" && strings.Contains(string(out), tc.secret) {
+			t.Errorf("%s prints the secret it refused: %s", tc.command, out)
+		}
+	}
 }
