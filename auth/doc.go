@@ -15,6 +15,12 @@
 //   - Access tokens: an [Issuer] signs short-lived HS256 JWTs with the current
 //     key of a [Keyring] and verifies them against every key in it, so the
 //     secret can rotate without signing everybody out.
+//   - Token keys: no token is signed with a configured secret itself. A
+//     [Keyring] derives each access token key from its secret with
+//     HKDF-SHA256, and [ResumeTokenKey] derives the resume tokens' key under
+//     another label, so that one secret serves both and a token of one kind
+//     never verifies as the other. Both refuse, through [CheckSecret], a
+//     secret that is short or a placeholder from an example.
 //   - API keys: [NewAPIKey] makes a key of the form axt_<prefix>_<secret>,
 //     shown once; the store keeps the prefix (to find the key) and
 //     [APIKeyHash] of the secret (to check it with [CheckAPIKey]).

@@ -156,8 +156,8 @@ func (i *Issuer) Issue(userID, tenantID string, role domain.Role) (token string,
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	kid := i.cfg.Keys.CurrentKID()
 	t.Header["kid"] = kid
-	secret, _ := i.cfg.Keys.secret(kid)
-	token, err = t.SignedString(secret)
+	key, _ := i.cfg.Keys.key(kid)
+	token, err = t.SignedString(key)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("issue access token: sign with key %q: %w", kid, err)
 	}
@@ -193,11 +193,11 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 		if !ok {
 			return nil, errUnknownKID
 		}
-		secret, ok := i.cfg.Keys.secret(kid)
+		key, ok := i.cfg.Keys.key(kid)
 		if !ok {
 			return nil, errUnknownKID
 		}
-		return secret, nil
+		return key, nil
 	})
 	if err != nil {
 		return Claims{}, classify(err)

@@ -43,6 +43,26 @@ func setupJWT(t *testing.T) *jwtBundle {
 	return b
 }
 
+// key returns the ring's signing key of kid.
+func (b *jwtBundle) key(t *testing.T, kid string) []byte {
+	t.Helper()
+	key, ok := b.ring.key(kid)
+	if !ok {
+		t.Fatalf("no key %q in the ring", kid)
+	}
+	return key
+}
+
+// resumeKey returns the resume token key of secret.
+func resumeKey(t *testing.T, secret []byte) []byte {
+	t.Helper()
+	key, err := ResumeTokenKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
 // validClaims are the claims Issue would write at testNow.
 func validClaims() tokenClaims {
 	return tokenClaims{
@@ -121,7 +141,8 @@ func TestVerifyRejects(t *testing.T) {
 	b := setupJWT(t)
 	hs256 := jwt.SigningMethodHS256
 	withClaims := func(f func(*tokenClaims)) tokenClaims { c := validClaims(); f(&c); return c }
-	good := sign(t, hs256, secretK2, "k2", validClaims())
+	keyK2 := b.key(t, "k2")
+	good := sign(t, hs256, keyK2, "k2", validClaims())
 
 	tamper := func() string {
 		parts := strings.Split(good, ".")
@@ -139,35 +160,37 @@ func TestVerifyRejects(t *testing.T) {
 		expired bool
 	}{
 		{"alg none", "other than HS256", sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "k2", validClaims()), false},
-		{"HS384 with the right secret", "other than HS256", sign(t, jwt.SigningMethodHS384, secretK2, "k2", validClaims()), false},
-		{"HS512 with the right secret", "other than HS256", sign(t, jwt.SigningMethodHS512, secretK2, "k2", validClaims()), false},
-		{"wrong kid", "unknown key id", sign(t, hs256, secretK2, "k9", validClaims()), false},
-		{"kid of another key", "invalid signature", sign(t, hs256, secretK2, "k1", validClaims()), false},
-		{"no kid", "no key id", sign(t, hs256, secretK2, "", validClaims()), false},
+		{"HS384 with the right key", "other than HS256", sign(t, jwt.SigningMethodHS384, keyK2, "k2", validClaims()), false},
+		{"HS512 with the right key", "other than HS256", sign(t, jwt.SigningMethodHS512, keyK2, "k2", validClaims()), false},
+		{"wrong kid", "unknown key id", sign(t, hs256, keyK2, "k9", validClaims()), false},
+		{"kid of another key", "invalid signature", sign(t, hs256, keyK2, "k1", validClaims()), false},
+		{"no kid", "no key id", sign(t, hs256, keyK2, "", validClaims()), false},
 		{"rotated-out kid", "unknown key id", sign(t, hs256, secretK0, "k0", validClaims()), false},
 		{"wrong secret", "invalid signature", sign(t, hs256, []byte("wrong-secret-wrong-secret-wrong-secret!"), "k2", validClaims()), false},
-		{"wrong issuer", "another issuer", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.Issuer = "https://evil.test" })), false},
-		{"no issuer", "required claim", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.Issuer = "" })), false},
-		{"wrong audience", "another audience", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.Audience = jwt.ClaimStrings{"other"} })), false},
-		{"no audience", "required claim", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.Audience = nil })), false},
-		{"expired", "expired", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) {
+		{"signed with the configured secret, not its derived key", "invalid signature", sign(t, hs256, secretK2, "k2", validClaims()), false},
+		{"signed with the resume token key of the same secret", "invalid signature", sign(t, hs256, resumeKey(t, secretK2), "k2", validClaims()), false},
+		{"wrong issuer", "another issuer", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.Issuer = "https://evil.test" })), false},
+		{"no issuer", "required claim", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.Issuer = "" })), false},
+		{"wrong audience", "another audience", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.Audience = jwt.ClaimStrings{"other"} })), false},
+		{"no audience", "required claim", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.Audience = nil })), false},
+		{"expired", "expired", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) {
 			c.IssuedAt = jwt.NewNumericDate(testNow.Add(-time.Hour))
 			c.NotBefore = c.IssuedAt
 			c.ExpiresAt = jwt.NewNumericDate(testNow.Add(-time.Second))
 		})), true},
-		{"nbf in the future", "not valid yet", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.NotBefore = jwt.NewNumericDate(testNow.Add(time.Minute)) })), false},
-		{"iat in the future", "not valid yet", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.IssuedAt = jwt.NewNumericDate(testNow.Add(time.Minute)) })), false},
-		{"no exp", "required claim", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.ExpiresAt = nil })), false},
-		{"no nbf", "required claim", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.NotBefore = nil })), false},
-		{"no iat", "issued-at", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.IssuedAt = nil })), false},
-		{"no subject", "subject", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.Subject = "" })), false},
-		{"no tenant", "tenant_id", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.TenantID = "" })), false},
-		{"unknown role", "role", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.Role = "root" })), false},
-		{"no jti", "jti", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.ID = "" })), false},
+		{"nbf in the future", "not valid yet", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.NotBefore = jwt.NewNumericDate(testNow.Add(time.Minute)) })), false},
+		{"iat in the future", "not valid yet", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.IssuedAt = jwt.NewNumericDate(testNow.Add(time.Minute)) })), false},
+		{"no exp", "required claim", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.ExpiresAt = nil })), false},
+		{"no nbf", "required claim", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.NotBefore = nil })), false},
+		{"no iat", "issued-at", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.IssuedAt = nil })), false},
+		{"no subject", "subject", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.Subject = "" })), false},
+		{"no tenant", "tenant_id", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.TenantID = "" })), false},
+		{"unknown role", "role", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.Role = "root" })), false},
+		{"no jti", "jti", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.ID = "" })), false},
 		{"tampered payload", "invalid signature", tamper(), false},
 		{"stripped signature", "invalid signature", good[:strings.LastIndex(good, ".")+1], false},
 		{"padded base64", "malformed", strings.Replace(good, ".", "=.", 1), false},
-		{"too long", "longer than", sign(t, hs256, secretK2, "k2", withClaims(func(c *tokenClaims) { c.TenantID = strings.Repeat("t", MaxTokenLength) })), false},
+		{"too long", "longer than", sign(t, hs256, keyK2, "k2", withClaims(func(c *tokenClaims) { c.TenantID = strings.Repeat("t", MaxTokenLength) })), false},
 		{"empty", "malformed", "", false},
 		{"garbage", "malformed", "not.a.jwt", false},
 		{"api key", "malformed", "axt_abcdefghijkl_" + strings.Repeat("a", 52), false},
@@ -199,7 +222,7 @@ func TestVerifyAcceptsRetiredKeyAndLeeway(t *testing.T) {
 	t.Parallel()
 	b := setupJWT(t)
 	// k1 is no longer current but still listed: its tokens verify.
-	tok := sign(t, jwt.SigningMethodHS256, secretK1, "k1", validClaims())
+	tok := sign(t, jwt.SigningMethodHS256, b.key(t, "k1"), "k1", validClaims())
 	if _, err := b.issuer.Verify(tok); err != nil {
 		t.Fatalf("token of a retired but listed key: %v", err)
 	}

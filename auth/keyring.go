@@ -9,8 +9,8 @@ import (
 
 // Keyring limits.
 const (
-	// MinSecretLength is the shortest HS256 secret accepted, in bytes: 256
-	// bits, the size of the HMAC-SHA-256 output.
+	// MinSecretLength is the shortest secret accepted, in bytes: 256 bits,
+	// the size of the HMAC-SHA-256 output.
 	MinSecretLength = 32
 	// maxSecretLength bounds one secret, in bytes.
 	maxSecretLength = 1024
@@ -22,9 +22,15 @@ const (
 	maxKeyringSpec = 32 * 1024
 )
 
-// Keyring holds the HS256 secrets for access tokens, by key id ("kid"). One
+// Keyring holds the HS256 keys for access tokens, by key id ("kid"). One
 // of them, the current key, signs new tokens; every key in the ring verifies.
 // A Keyring is immutable and safe for concurrent use.
+//
+// Each key is derived from its configured secret with HKDF-SHA256 under the
+// label "axontask access token v1", never the secret itself: resume tokens
+// are signed with a key derived under another label ([ResumeTokenKey]), so
+// one secret may serve both without a token of one kind ever verifying as
+// the other.
 //
 // To rotate without signing anybody out: (1) deploy with the new key listed
 // but not current, so every instance can verify it; (2) make it current; (3)
@@ -35,11 +41,11 @@ type Keyring struct {
 	keys    map[string][]byte
 }
 
-// NewKeyring returns a keyring holding secrets by kid, signing with
-// currentKID, which must be one of them. Each kid is 1 to 64 characters of
-// A-Z, a-z, 0-9, '.', '_' or '-'; each secret is at least [MinSecretLength]
-// bytes and at most 1 KiB; there are at most 16 keys. The secrets are copied.
-// Errors name the kid at fault, never a secret.
+// NewKeyring returns a keyring holding the keys derived from secrets, by
+// kid, signing with currentKID, which must be one of them. Each kid is 1 to
+// 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'; each secret passes
+// [CheckSecret]; there are at most 16 keys. The secrets themselves are not
+// kept. Errors name the kid at fault, never a secret.
 func NewKeyring(currentKID string, secrets map[string][]byte) (*Keyring, error) {
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("keyring has no keys; give at least one kid and secret")
@@ -52,15 +58,14 @@ func NewKeyring(currentKID string, secrets map[string][]byte) (*Keyring, error) 
 		if err := checkKID(kid); err != nil {
 			return nil, err
 		}
-		secret := secrets[kid]
-		if len(secret) < MinSecretLength {
-			return nil, fmt.Errorf("secret of key %q is %d bytes, shorter than %d; use at least %d random bytes",
-				kid, len(secret), MinSecretLength, MinSecretLength)
+		if err := CheckSecret(secrets[kid]); err != nil {
+			return nil, fmt.Errorf("secret of key %q %w", kid, err)
 		}
-		if len(secret) > maxSecretLength {
-			return nil, fmt.Errorf("secret of key %q is longer than %d bytes; use a shorter secret", kid, maxSecretLength)
+		key, err := deriveKey(secrets[kid], accessTokenLabel)
+		if err != nil {
+			return nil, err
 		}
-		k.keys[kid] = slices.Clone(secret)
+		k.keys[kid] = key
 	}
 	if _, ok := k.keys[currentKID]; !ok {
 		return nil, fmt.Errorf("current key id is not in the keyring; list a secret for the signing key")
@@ -99,9 +104,8 @@ func ParseKeyring(spec string) (*Keyring, error) {
 		if _, dup := secrets[kid]; dup {
 			return nil, fmt.Errorf("keyring entry %d repeats the key id of an earlier entry; give each key its own id", i+1)
 		}
-		if len(secret) < MinSecretLength || len(secret) > maxSecretLength {
-			return nil, fmt.Errorf("keyring entry %d has a secret of %d bytes; use %d to %d random bytes",
-				i+1, len(secret), MinSecretLength, maxSecretLength)
+		if err := CheckSecret([]byte(secret)); err != nil {
+			return nil, fmt.Errorf("keyring entry %d: its secret %w", i+1, err)
 		}
 		if i == 0 {
 			current = kid
@@ -117,10 +121,10 @@ func (k *Keyring) CurrentKID() string { return k.current }
 // KIDs returns the ids of all keys, sorted. Safe to log.
 func (k *Keyring) KIDs() []string { return slices.Sorted(maps.Keys(k.keys)) }
 
-// secret returns the secret for kid.
-func (k *Keyring) secret(kid string) ([]byte, bool) {
-	s, ok := k.keys[kid]
-	return s, ok
+// key returns the signing key of kid.
+func (k *Keyring) key(kid string) ([]byte, bool) {
+	key, ok := k.keys[kid]
+	return key, ok
 }
 
 const kidAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -16,8 +17,8 @@ func TestParseKeyring(t *testing.T) {
 	if k.CurrentKID() != "new" || !slices.Equal(k.KIDs(), []string{"new", "old"}) {
 		t.Fatalf("current %q, kids %v", k.CurrentKID(), k.KIDs())
 	}
-	if got, _ := k.secret("old"); string(got) != s1 {
-		t.Fatal("secret of old not kept")
+	if got, _ := k.key("old"); !bytes.Equal(got, accessKey(t, s1)) {
+		t.Fatal("the key of old is not the one derived from its secret")
 	}
 	// A secret may contain colons: only the first one separates the kid.
 	if _, err := ParseKeyring("k:" + s1 + ":more"); err != nil {
@@ -63,9 +64,10 @@ func TestNewKeyring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := accessKey(t, string(secret))
 	secret[0] = 'X'
-	if got, _ := k.secret("k"); got[0] != 's' {
-		t.Fatal("keyring shares the caller's secret slice")
+	if got, _ := k.key("k"); !bytes.Equal(got, want) {
+		t.Fatal("the keyring's key changed with the caller's secret slice")
 	}
 	bad := []struct {
 		name    string
@@ -84,5 +86,49 @@ func TestNewKeyring(t *testing.T) {
 				t.Fatal("NewKeyring accepted a bad ring")
 			}
 		})
+	}
+}
+
+// accessKey returns the access token key derived from secret.
+func accessKey(t *testing.T, secret string) []byte {
+	t.Helper()
+	key, err := deriveKey([]byte(secret), accessTokenLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// The keys a secret gives are 32 bytes, differ by purpose and from the
+// secret, and do not depend on anything but the secret: an access token
+// key is never a resume token key, and every process derives the same.
+func TestDerivedKeys(t *testing.T) {
+	t.Parallel()
+	secret := strings.Repeat("s", MinSecretLength)
+	access := accessKey(t, secret)
+	resume, err := ResumeTokenKey([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ResumeTokenKey([]byte(secret))
+	other, _ := ResumeTokenKey([]byte(strings.Repeat("t", MinSecretLength)))
+	switch {
+	case len(access) != 32 || len(resume) != 32:
+		t.Fatalf("key lengths %d and %d, want 32", len(access), len(resume))
+	case bytes.Equal(access, resume):
+		t.Fatal("access and resume token keys are the same")
+	case bytes.Contains(access, []byte(secret[:8])) || bytes.Contains(resume, []byte(secret[:8])):
+		t.Fatal("a key holds the secret")
+	case !bytes.Equal(resume, again):
+		t.Fatal("ResumeTokenKey is not deterministic")
+	case bytes.Equal(resume, other):
+		t.Fatal("two secrets give the same resume token key")
+	}
+	for _, bad := range []string{"", "q1w2e", strings.Repeat("x", MinSecretLength-1), strings.Repeat("x", maxSecretLength+1)} {
+		if _, err := ResumeTokenKey([]byte(bad)); err == nil {
+			t.Errorf("ResumeTokenKey accepted a %d-byte secret", len(bad))
+		} else if len(bad) >= 5 && strings.Contains(err.Error(), bad[:5]) {
+			t.Errorf("error %q leaks the secret", err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -46,10 +47,15 @@ type MockArgs struct {
 	FailAtStep         int `json:"fail_at_step"`
 }
 
+// ShellWorkDir is where a shell task's work directory is inside its
+// sandbox: every task gets a fresh one, and args.cwd is relative to it.
+const ShellWorkDir = "/work"
+
 // ShellArgs are the arguments of the shell adapter. Command is an argv
 // array run without a shell (["sh", "-c", "…"] when a shell is wanted); Cwd
-// is the working directory (absolute, or relative to the worker's); Env adds
-// variables to the worker's allow-listed environment.
+// is the command's directory relative to the task's work directory (see
+// [CleanCwd]); Env adds variables to the worker's allow-listed environment,
+// except those the sandbox refuses (see [ShellArgs.Validate]).
 type ShellArgs struct {
 	Command []string          `json:"command"`
 	Cwd     string            `json:"cwd,omitempty"`
@@ -182,7 +188,12 @@ func (a *MockArgs) Validate() error {
 	return nil
 }
 
-// Validate checks the arguments against the shell adapter's limits.
+// Validate checks the arguments against the shell adapter's limits and
+// the sandbox's policy: Cwd must stay inside the task's work directory
+// ([CleanCwd]); Env may not hold a variable that makes the loader or a shell
+// run code the command does not name ([refusedEnv], [refusedEnvPrefixes]),
+// and a PATH in it may list only absolute directories where tasks cannot
+// write ([checkPATH]).
 func (a *ShellArgs) Validate() error {
 	if len(a.Command) == 0 || a.Command[0] == "" {
 		return &ValidationError{Field: "args.command", Reason: `must be a non-empty argv array, like ["make", "test"] (use ["sh", "-c", "…"] for a shell)`}
@@ -195,8 +206,8 @@ func (a *ShellArgs) Validate() error {
 			return &ValidationError{Field: fmt.Sprintf("args.command[%d]", i), Reason: fmt.Sprintf("must be valid UTF-8 without NUL, at most %d bytes", MaxArgBytes)}
 		}
 	}
-	if strings.ContainsRune(a.Cwd, 0) || len(a.Cwd) > MaxArgBytes {
-		return &ValidationError{Field: "args.cwd", Reason: fmt.Sprintf("must be a directory path without NUL, at most %d bytes", MaxArgBytes)}
+	if _, err := CleanCwd(a.Cwd); err != nil {
+		return err
 	}
 	if len(a.Env) > MaxEnvVars {
 		return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("has %d variables; the limit is %d", len(a.Env), MaxEnvVars)}
@@ -208,6 +219,136 @@ func (a *ShellArgs) Validate() error {
 		}
 		if len(v) > MaxArgBytes || strings.ContainsRune(v, 0) {
 			return &ValidationError{Field: "args.env." + k, Reason: fmt.Sprintf("must be at most %d bytes without NUL", MaxArgBytes)}
+		}
+		if why, refused := refusedEnvVar(k); refused {
+			return &ValidationError{Field: "args.env." + k, Reason: fmt.Sprintf(
+				"is refused by the sandbox policy, which runs no code the command does not name: %s; if the command needs it, set it inside the command, where it is seen, like [\"sh\", \"-c\", \"%s=… exec prog\"]", why, k)}
+		}
+		if k == "PATH" {
+			if err := checkPATH(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CleanCwd returns cwd, the args.cwd of a shell task, as a clean path
+// relative to the task's work directory: "." for "" (the work directory
+// itself), else a path like "src/app" with no ".", ".." or empty
+// component. The executor joins it to the work directory ([ShellWorkDir]
+// inside the sandbox). A cwd that is absolute or leaves the work directory
+// with ".." is a *ValidationError naming args.cwd. Symbolic links are the
+// sandbox's business: a path is checked as written.
+func CleanCwd(cwd string) (string, error) {
+	if strings.ContainsRune(cwd, 0) || len(cwd) > MaxArgBytes {
+		return "", &ValidationError{Field: "args.cwd", Reason: fmt.Sprintf("must be a directory path without NUL, at most %d bytes", MaxArgBytes)}
+	}
+	clean := path.Clean(cwd) // "" becomes "."
+	if path.IsAbs(cwd) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", &ValidationError{Field: "args.cwd", Reason: `is relative to the task's work directory (e.g. "src/app"); it cannot be absolute or leave it with ..`}
+	}
+	return clean, nil
+}
+
+// refusedEnv are the variables args.env may not set, with what each makes
+// run. The rule: refuse a variable that makes the dynamic loader or a shell
+// run code that the task's command does not name. args.env reaches every
+// program the task starts (and may reach the sandbox's own helpers before
+// they confine anything), and the task's record, task.created, should say
+// what runs: the command is where code is named.
+//
+// The loader's come from glibc's list of variables it ignores in secure
+// mode (sysdeps/generic/unsecvars.h), with every LD_* name (see
+// [refusedEnvPrefixes]); the rest of that list (LOCALDOMAIN, RES_OPTIONS,
+// HOSTALIASES, RESOLV_HOST_CONF, NIS_PATH, MALLOC_TRACE, TZDIR, TMPDIR)
+// chooses data or files to write, not code, and stays allowed. The shells'
+// follow sudo's list of variables it always removes (initial_badenv_table
+// in plugins/sudoers/env.c), for bash, sh, ksh and zsh.
+//
+// Interpreters' variables (PYTHONPATH, PERL5LIB, PERL5OPT, NODE_OPTIONS,
+// RUBYOPT, JAVA_TOOL_OPTIONS …) are allowed: they act only in the
+// interpreter a command runs by name, which the command's author chose, and
+// tasks use them every day (PYTHONPATH=src pytest).
+var refusedEnv = map[string]string{
+	// The loader and libc.
+	"GCONV_PATH":     "glibc loads character-set converters, shared libraries, from the directories it lists",
+	"GETCONF_DIR":    "getconf runs the programs of the directory it names",
+	"GLIBC_TUNABLES": "the loader parses it before any program starts (CVE-2023-4911 turned that into code execution)",
+	"LOCPATH":        "libc reads locale data from the directories it lists instead of the system's",
+	"NLSPATH":        "libc reads message catalogs, whose messages are printf formats, from the files it names",
+	// Shells.
+	"BASH_ENV":       "bash runs the file it names before every script",
+	"ENV":            "sh, ksh and bash in POSIX mode run the file it names when they start interactively",
+	"SHELLOPTS":      "every bash starts with the options it lists (xtrace, for one, runs PS4)",
+	"BASHOPTS":       "every bash starts with the shopt options it lists",
+	"PS4":            "bash expands it, command substitutions included, before every traced command",
+	"PROMPT_COMMAND": "an interactive bash runs it before every prompt",
+	"IFS":            "shells that take it from the environment split every command line with it",
+	"CDPATH":         "cd in every script looks for its directory in the places it lists first",
+	"GLOBIGNORE":     "it changes what every glob in every bash script matches",
+	"FPATH":          "ksh and zsh load undefined functions from the directories it lists",
+	"ZDOTDIR":        "every zsh runs the .zshenv of the directory it names",
+	"NULLCMD":        "zsh runs it for a redirection without a command",
+	"READNULLCMD":    "zsh runs it for an input redirection without a command",
+}
+
+// refusedEnvPrefixes are the families of variables args.env may not set,
+// by name prefix, with what they make run (see [refusedEnv] for the rule).
+var refusedEnvPrefixes = []struct{ prefix, why string }{
+	{"LD_", "the dynamic loader takes its orders from LD_* variables: LD_PRELOAD and LD_AUDIT load libraries into every program, LD_LIBRARY_PATH chooses where they come from"},
+	{"DYLD_", "the macOS loader takes its orders from DYLD_* variables: DYLD_INSERT_LIBRARIES loads libraries into every program"},
+	{"BASH_FUNC_", "bash imports them as functions that run in place of the commands they are named after"},
+}
+
+// refusedEnvVar reports whether args.env may not set the variable name,
+// and why.
+func refusedEnvVar(name string) (why string, refused bool) {
+	if why, ok := refusedEnv[name]; ok {
+		return why, true
+	}
+	for _, p := range refusedEnvPrefixes {
+		if strings.HasPrefix(name, p.prefix) {
+			return p.why, true
+		}
+	}
+	return "", false
+}
+
+// writableDirs are the directories a PATH in args.env may not reach into:
+// the task's work directory, and the places any user may write on a
+// standard Linux system. Commands are found in PATH by the executor and by
+// every shell; an entry the task can write lets a file it wrote stand in
+// for a system command.
+var writableDirs = []string{ShellWorkDir, "/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/run/lock", "/var/lock"}
+
+// pathAdvice ends every error about a PATH in args.env.
+const pathAdvice = `list only absolute directories of installed programs, like "/usr/local/bin:/usr/bin:/bin", and run a program of the work directory by its path, like ["./bin/tool"]`
+
+// checkPATH reports why v cannot be the PATH of a task: an entry that is
+// empty (the current directory), relative, has a "." or ".." component, or
+// lies in one of [writableDirs].
+func checkPATH(v string) error {
+	for _, dir := range strings.Split(v, ":") {
+		var reason string
+		switch {
+		case dir == "":
+			reason = `has an empty entry (a leading, trailing or doubled ":"), which means the current directory`
+		case !path.IsAbs(dir):
+			reason = fmt.Sprintf("has the relative entry %q, which depends on the current directory", dir)
+		case slices.ContainsFunc(strings.Split(dir, "/"), func(c string) bool { return c == "." || c == ".." }):
+			reason = fmt.Sprintf(`has the entry %q with a "." or ".." component; write the directory out`, dir)
+		default:
+			clean := path.Clean(dir)
+			for _, w := range writableDirs {
+				if clean == w || strings.HasPrefix(clean, w+"/") {
+					reason = fmt.Sprintf("has the entry %q, in %s, where tasks can write", dir, w)
+					break
+				}
+			}
+		}
+		if reason != "" {
+			return &ValidationError{Field: "args.env.PATH", Reason: reason + "; " + pathAdvice}
 		}
 	}
 	return nil

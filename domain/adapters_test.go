@@ -32,8 +32,15 @@ func TestParseArgsAccepts(t *testing.T) {
 			&domain.MockArgs{Steps: domain.MaxMockSteps, IntervalMS: domain.MaxMockInterval, OutputLinesPerStep: domain.MaxMockLines, FailAtStep: domain.MaxMockSteps}},
 		{"shell, argv only", domain.AdapterShell, `{"command":["make","test"]}`,
 			&domain.ShellArgs{Command: []string{"make", "test"}}},
-		{"shell, argv, cwd and env", domain.AdapterShell, `{"command":["sh","-c","echo $A"],"cwd":"/tmp","env":{"A":"1","_b9":""}}`,
-			&domain.ShellArgs{Command: []string{"sh", "-c", "echo $A"}, Cwd: "/tmp", Env: map[string]string{"A": "1", "_b9": ""}}},
+		{"shell, argv, cwd and env", domain.AdapterShell, `{"command":["sh","-c","echo $A"],"cwd":"src/app","env":{"A":"1","_b9":""}}`,
+			&domain.ShellArgs{Command: []string{"sh", "-c", "echo $A"}, Cwd: "src/app", Env: map[string]string{"A": "1", "_b9": ""}}},
+		{"shell, cwd is kept as written", domain.AdapterShell, `{"command":["ls"],"cwd":"./src/../src//app/"}`,
+			&domain.ShellArgs{Command: []string{"ls"}, Cwd: "./src/../src//app/"}},
+		{"shell, a PATH of system directories", domain.AdapterShell, `{"command":["ls"],"env":{"PATH":"/usr/local/bin:/usr/bin:/bin:/opt/tool/bin/"}}`,
+			&domain.ShellArgs{Command: []string{"ls"}, Env: map[string]string{"PATH": "/usr/local/bin:/usr/bin:/bin:/opt/tool/bin/"}}},
+		{"shell, interpreters' variables and look-alike names", domain.AdapterShell,
+			`{"command":["ls"],"env":{"PYTHONPATH":"src","NODE_OPTIONS":"--max-old-space-size=512","PERL5LIB":"lib","TMPDIR":"/tmp","LD":"gold","MY_LD_PRELOAD":"x","ld_preload":"x","Path":"."}}`,
+			&domain.ShellArgs{Command: []string{"ls"}, Env: map[string]string{"PYTHONPATH": "src", "NODE_OPTIONS": "--max-old-space-size=512", "PERL5LIB": "lib", "TMPDIR": "/tmp", "LD": "gold", "MY_LD_PRELOAD": "x", "ld_preload": "x", "Path": "."}}},
 		{"shell, empty arguments after the program", domain.AdapterShell, `{"command":["echo",""]}`,
 			&domain.ShellArgs{Command: []string{"echo", ""}}},
 		{"shell, exactly the argv limit", domain.AdapterShell, argvJSON(domain.MaxArgvItems, "a"),
@@ -123,8 +130,63 @@ func TestParseArgsRejects(t *testing.T) {
 		{name: "shell, an argument too long", adapter: domain.AdapterShell, args: `{"command":["echo","` + strings.Repeat("x", domain.MaxArgBytes+1) + `"]}`,
 			field: "args.command[1]", reason: fmt.Sprintf("at most %d bytes", domain.MaxArgBytes)},
 
-		// Shell cwd and env.
-		{name: "shell, NUL in cwd", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"/tmp\u0000x"}`, field: "args.cwd"},
+		// Shell cwd: relative to the work directory, never out of it.
+		{name: "shell, NUL in cwd", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"src\u0000x"}`, field: "args.cwd", reason: "without NUL"},
+		{name: "shell, cwd too long", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"` + strings.Repeat("d", domain.MaxArgBytes+1) + `"}`, field: "args.cwd", reason: "at most"},
+		{name: "shell, absolute cwd", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"/tmp"}`, field: "args.cwd", reason: cwdReason},
+		{name: "shell, cwd is the root", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"/"}`, field: "args.cwd", reason: cwdReason},
+		{name: "shell, cwd is the work directory by its sandbox path", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"/work/src"}`, field: "args.cwd", reason: cwdReason},
+		{name: "shell, cwd is the data directory", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"/var/lib/axontask/.axontask"}`, field: "args.cwd", reason: cwdReason},
+		{name: "shell, cwd is ..", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":".."}`, field: "args.cwd", reason: cwdReason},
+		{name: "shell, cwd climbs to /etc", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"../../../../etc"}`, field: "args.cwd", reason: cwdReason},
+		{name: "shell, cwd climbs out after going in", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"src/../../x"}`, field: "args.cwd", reason: cwdReason},
+		{name: "shell, cwd climbs out with a trailing slash", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":"./../"}`, field: "args.cwd", reason: cwdReason},
+
+		// Shell env: variables that make the loader or a shell run code.
+		{name: "shell, LD_PRELOAD", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"LD_PRELOAD":"/work/evil.so"}}`, field: "args.env.LD_PRELOAD", reason: `refused by the sandbox policy`},
+		{name: "shell, LD_PRELOAD says what to do instead", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"LD_PRELOAD":"x"}}`, field: "args.env.LD_PRELOAD", reason: `set it inside the command, where it is seen, like ["sh", "-c", "LD_PRELOAD=… exec prog"]`},
+		{name: "shell, LD_LIBRARY_PATH", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"LD_LIBRARY_PATH":"lib"}}`, field: "args.env.LD_LIBRARY_PATH", reason: "dynamic loader"},
+		{name: "shell, any LD_ name", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"LD_SOMETHING_NEW":"1"}}`, field: "args.env.LD_SOMETHING_NEW", reason: "dynamic loader"},
+		{name: "shell, DYLD_INSERT_LIBRARIES", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"DYLD_INSERT_LIBRARIES":"x.dylib"}}`, field: "args.env.DYLD_INSERT_LIBRARIES", reason: "macOS loader"},
+		{name: "shell, an exported bash function", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"BASH_FUNC_ls":"() { rm -rf .; }"}}`, field: "args.env.BASH_FUNC_ls", reason: "functions"},
+		{name: "shell, BASH_ENV", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"BASH_ENV":"evil.sh"}}`, field: "args.env.BASH_ENV", reason: "before every script"},
+		{name: "shell, ENV", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"ENV":"evil.sh"}}`, field: "args.env.ENV"},
+		{name: "shell, SHELLOPTS", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"SHELLOPTS":"xtrace"}}`, field: "args.env.SHELLOPTS"},
+		{name: "shell, BASHOPTS", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"BASHOPTS":"extdebug"}}`, field: "args.env.BASHOPTS"},
+		{name: "shell, PS4", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PS4":"$(id)"}}`, field: "args.env.PS4", reason: "command substitutions"},
+		{name: "shell, PROMPT_COMMAND", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PROMPT_COMMAND":"id"}}`, field: "args.env.PROMPT_COMMAND"},
+		{name: "shell, IFS", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"IFS":"/"}}`, field: "args.env.IFS"},
+		{name: "shell, CDPATH", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"CDPATH":"/"}}`, field: "args.env.CDPATH"},
+		{name: "shell, GLOBIGNORE", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"GLOBIGNORE":"*"}}`, field: "args.env.GLOBIGNORE"},
+		{name: "shell, FPATH", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"FPATH":"fn"}}`, field: "args.env.FPATH"},
+		{name: "shell, ZDOTDIR", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"ZDOTDIR":"."}}`, field: "args.env.ZDOTDIR"},
+		{name: "shell, NULLCMD", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"NULLCMD":"id"}}`, field: "args.env.NULLCMD"},
+		{name: "shell, READNULLCMD", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"READNULLCMD":"id"}}`, field: "args.env.READNULLCMD"},
+		{name: "shell, GCONV_PATH", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"GCONV_PATH":"."}}`, field: "args.env.GCONV_PATH", reason: "shared libraries"},
+		{name: "shell, GETCONF_DIR", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"GETCONF_DIR":"."}}`, field: "args.env.GETCONF_DIR"},
+		{name: "shell, GLIBC_TUNABLES", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"GLIBC_TUNABLES":"glibc.malloc.check=3"}}`, field: "args.env.GLIBC_TUNABLES"},
+		{name: "shell, LOCPATH", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"LOCPATH":"."}}`, field: "args.env.LOCPATH"},
+		{name: "shell, NLSPATH", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"NLSPATH":"%N"}}`, field: "args.env.NLSPATH"},
+		{name: "shell, a refused variable is named among allowed ones", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"A":"1","LD_AUDIT":"x","Z":"2"}}`, field: "args.env.LD_AUDIT"},
+
+		// Shell env: a PATH lists only absolute directories tasks cannot write.
+		{name: "shell, empty PATH", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":""}}`, field: "args.env.PATH", reason: "empty entry"},
+		{name: "shell, PATH with a leading colon", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":":/usr/bin"}}`, field: "args.env.PATH", reason: "current directory"},
+		{name: "shell, PATH with a trailing colon", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/usr/bin:"}}`, field: "args.env.PATH", reason: "empty entry"},
+		{name: "shell, PATH with a doubled colon", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/usr/bin::/bin"}}`, field: "args.env.PATH", reason: "empty entry"},
+		{name: "shell, PATH with .", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":".:/usr/bin"}}`, field: "args.env.PATH", reason: `relative entry "."`},
+		{name: "shell, PATH with a relative entry", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/usr/bin:bin"}}`, field: "args.env.PATH", reason: `relative entry "bin"`},
+		{name: "shell, PATH with ..", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/usr/bin/../../tmp"}}`, field: "args.env.PATH", reason: `"." or ".." component`},
+		{name: "shell, PATH with /./", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/usr/./bin"}}`, field: "args.env.PATH", reason: `"." or ".." component`},
+		{name: "shell, PATH in /tmp", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/usr/bin:/tmp"}}`, field: "args.env.PATH", reason: `"/tmp", in /tmp, where tasks can write`},
+		{name: "shell, PATH under /tmp", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/tmp/bin"}}`, field: "args.env.PATH", reason: "in /tmp"},
+		{name: "shell, PATH under /tmp, slashes doubled", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"//tmp//bin/"}}`, field: "args.env.PATH", reason: "in /tmp"},
+		{name: "shell, PATH in /var/tmp", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/var/tmp/x"}}`, field: "args.env.PATH", reason: "in /var/tmp"},
+		{name: "shell, PATH in /dev/shm", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/dev/shm"}}`, field: "args.env.PATH", reason: "in /dev/shm"},
+		{name: "shell, PATH in the work directory", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/usr/bin:/work/node_modules/.bin"}}`, field: "args.env.PATH", reason: "in /work"},
+		{name: "shell, PATH errors say what to do", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"PATH":"/work"}}`, field: "args.env.PATH", reason: `run a program of the work directory by its path, like ["./bin/tool"]`},
+
+		// Shell env: names and sizes.
 		{name: "shell, env name starts with a digit", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"1A":"x"}}`, field: "args.env", reason: `"1A"`},
 		{name: "shell, env name with '='", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"A=B":"x"}}`, field: "args.env", reason: `"A=B"`},
 		{name: "shell, empty env name", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"":"x"}}`, field: "args.env"},
@@ -151,6 +213,43 @@ func TestParseArgsRejects(t *testing.T) {
 				t.Errorf("error %q does not start with its field %q", err, verr.Field)
 			}
 		})
+	}
+}
+
+// cwdReason is what every refused args.cwd says.
+const cwdReason = `is relative to the task's work directory (e.g. "src/app"); it cannot be absolute or leave it with ..`
+
+// CleanCwd gives the executor the path to join to the work directory.
+func TestCleanCwd(t *testing.T) {
+	t.Parallel()
+	for cwd, want := range map[string]string{
+		"":                   ".",
+		".":                  ".",
+		"./":                 ".",
+		"src":                "src",
+		"src/app/":           "src/app",
+		"./src//app":         "src/app",
+		"src/../lib":         "lib",
+		"a/b/../../c":        "c",
+		"a/..":               ".",
+		"...":                "...",
+		"..foo/bar":          "..foo/bar",
+		"~/x":                "~/x",
+		`..\..\etc`:          `..\..\etc`, // one odd name on Linux, inside the work directory
+		"work":               "work",
+		"tmp/../work/../src": "src",
+	} {
+		got, err := domain.CleanCwd(cwd)
+		if err != nil || got != want {
+			t.Errorf("CleanCwd(%q) = %q, %v; want %q", cwd, got, err, want)
+		}
+	}
+	for _, cwd := range []string{"/", "/work", "//x", "..", "../", "../x", "x/../..", "./x/../../y"} {
+		_, err := domain.CleanCwd(cwd)
+		var verr *domain.ValidationError
+		if !errors.As(err, &verr) || verr.Field != "args.cwd" || verr.Reason != cwdReason {
+			t.Errorf("CleanCwd(%q) = %v; want a *ValidationError naming args.cwd", cwd, err)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/ratelimit"
@@ -27,8 +28,6 @@ const (
 	// DefaultWriteTimeout is how long a stream's client may take to accept
 	// one write before the stream is closed.
 	DefaultWriteTimeout = 10 * time.Second
-	// MinTokenKeyLen is the shortest Config.TokenKey accepted, in bytes.
-	MinTokenKeyLen = 32
 	// MaxBodyBytes bounds a request body.
 	MaxBodyBytes = 1 << 20
 	// DefaultEventsLimit and MaxEventsLimit bound a /v1 events page.
@@ -76,8 +75,11 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the API
 	// (scheme://host[:port], or "*" for any); none by default.
 	CORSOrigins []string
-	// TokenKey signs resume tokens (HMAC-SHA256); required, at least
-	// MinTokenKeyLen bytes. Changing it invalidates every token issued.
+	// TokenKey is the secret resume tokens are signed from: their
+	// HMAC-SHA256 key is derived from it (auth.ResumeTokenKey), apart from
+	// the access tokens' keys, so the secret those come from (JWT_SECRET)
+	// may serve here too. Required, auth.MinSecretLength bytes to 1 KiB.
+	// Changing it invalidates every resume token issued.
 	TokenKey []byte
 	// PingInterval is how long a stream stays silent before a ping comment
 	// (default DefaultPingInterval).
@@ -127,8 +129,6 @@ func (c Config) validate() error {
 		return errors.New("readapi config: Cancel is nil")
 	case c.Authenticator == nil:
 		return errors.New("readapi config: Authenticator is nil; pass one that authenticates callers")
-	case len(c.TokenKey) < MinTokenKeyLen:
-		return fmt.Errorf("readapi config: TokenKey is %d bytes; it must be at least %d random bytes", len(c.TokenKey), MinTokenKeyLen)
 	case c.PingInterval < 0:
 		return fmt.Errorf("readapi config: PingInterval is %s; it must be positive", c.PingInterval)
 	case c.WriteTimeout < 0:
@@ -155,7 +155,11 @@ func New(cfg Config) (http.Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a := &api{cfg: cfg, tokens: tokenSigner{key: append([]byte(nil), cfg.TokenKey...)}, streams: sse.NewServer(sse.ServerConfig{
+	key, err := auth.ResumeTokenKey(cfg.TokenKey)
+	if err != nil {
+		return nil, fmt.Errorf("readapi config: %w", err)
+	}
+	a := &api{cfg: cfg, tokens: tokenSigner{key: key}, streams: sse.NewServer(sse.ServerConfig{
 		Hub: cfg.Hub, Store: cfg.Store, Retry: DefaultRetry, PingInterval: cfg.PingInterval, WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger,
 	})}
 	r := chi.NewRouter()

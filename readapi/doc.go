@@ -44,9 +44,11 @@
 // readapi/internal/sse; this package decides who may read which stream.
 //
 // Resume tokens are base64url (unpadded) HMAC-SHA256 over "v1", the task id
-// and the tenant id, NUL-separated, keyed by Config.TokenKey. One grants
+// and the tenant id, NUL-separated, keyed by the key auth.ResumeTokenKey
+// derives from Config.TokenKey, which signs nothing else: a resume token is
+// no bearer credential, and an access token is no resume token. One grants
 // read-only access (status, stream, resume, events) to one task, passed as
-// ?token=; it does not expire: rotating the key revokes every token. A
+// ?token=; it does not expire: changing the secret revokes every token. A
 // wrong token answers 404, like a task of another tenant or none at all.
 //
 // Errors are application/problem+json (RFC 9457) with type, title, status,

@@ -9,8 +9,10 @@ import (
 )
 
 // tokenSigner issues and checks resume tokens: base64url (no padding) of
-// HMAC-SHA256(key, "v1" NUL task id NUL tenant id). A token grants read-only
-// access to that one task; it does not expire (rotate the key to revoke).
+// HMAC-SHA256(key, "v1" NUL task id NUL tenant id), where key is
+// auth.ResumeTokenKey of Config.TokenKey, a key no access token is signed
+// with. A token grants read-only access to that one task; it does not
+// expire (change the secret to revoke).
 type tokenSigner struct {
 	key []byte
 }

@@ -68,7 +68,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fmt.Errorf("dev: create data dir: %w", err)
 	}
-	key, err := tokenKey(*dataDir)
+	secret, err := tokenSecret(*dataDir)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -88,7 +88,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	reg := metrics.New()
-	identity, err := newIdentity(store, key, logger, reg)
+	identity, err := newIdentity(store, secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -100,7 +100,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), key, logger, reg)
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -183,14 +183,13 @@ func withOps(store eventstore.Store, reg *metrics.Registry, api http.Handler) ht
 	return r
 }
 
-// tokenKey returns the key that signs resume tokens: JWT_SECRET when set,
-// else a random key kept in the data dir so tokens survive restarts.
-func tokenKey(dataDir string) ([]byte, error) {
-	if s := os.Getenv("JWT_SECRET"); s != "" {
-		if len(s) < readapi.MinTokenKeyLen {
-			return nil, fmt.Errorf("JWT_SECRET is %d bytes; it must be at least %d", len(s), readapi.MinTokenKeyLen)
-		}
-		return []byte(s), nil
+// tokenSecret returns the secret that the access and resume token keys are
+// derived from, each under its own label: JWT_SECRET when set, else a
+// random secret kept in the data dir (token.key) so tokens survive
+// restarts.
+func tokenSecret(dataDir string) ([]byte, error) {
+	if os.Getenv("JWT_SECRET") != "" {
+		return jwtSecret()
 	}
 	path := filepath.Join(dataDir, "token.key")
 	if b, err := os.ReadFile(path); err == nil {

@@ -27,6 +27,20 @@ const (
 	devKID = "default"
 )
 
+// jwtSecret returns JWT_SECRET, the secret that the access and resume
+// token keys are derived from, or a usage error that says how to make one
+// when it is unset, too short or a placeholder (auth.CheckSecret).
+func jwtSecret() ([]byte, error) {
+	secret := []byte(os.Getenv("JWT_SECRET"))
+	if len(secret) == 0 {
+		return nil, usageError(`set JWT_SECRET to a long random secret, like the output of "openssl rand -hex 32"; the access and resume token keys are derived from it`)
+	}
+	if err := auth.CheckSecret(secret); err != nil {
+		return nil, usageError("JWT_SECRET " + err.Error())
+	}
+	return secret, nil
+}
+
 // identityStore is what the identity side needs of the event store.
 type identityStore interface {
 	commands.IdentityStore
@@ -34,9 +48,10 @@ type identityStore interface {
 }
 
 // newIdentity builds the identity side on store, its handlers decorated
-// with logger and metrics. Access tokens are signed with JWT_KEYS
-// ("kid:secret,…", the first signs) when set, else with secret under kid
-// "default"; they last JWT_EXPIRY_SECONDS (default 900).
+// with logger and metrics. Access tokens are signed with the keys derived
+// from JWT_KEYS ("kid:secret,…", the first signs) when set, else from
+// secret under kid "default" (auth.Keyring); they last JWT_EXPIRY_SECONDS
+// (default 900).
 func newIdentity(store identityStore, secret []byte, logger *slog.Logger, metrics commands.MetricsClient) (*commands.IdentitySide, error) {
 	var ring *auth.Keyring
 	var err error

@@ -95,9 +95,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	secret := os.Getenv("JWT_SECRET")
-	if len(secret) < readapi.MinTokenKeyLen {
-		return usageError(fmt.Sprintf("set JWT_SECRET to a secret of at least %d bytes (it signs access and resume tokens)", readapi.MinTokenKeyLen))
+	secret, err := jwtSecret()
+	if err != nil {
+		return err
 	}
 	logger := newLogger(stderr)
 	store, rcfg, pub, closeAll, err := pf.open(ctx, logger)
@@ -115,7 +115,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	reg := metrics.New()
-	identity, err := newIdentity(store, []byte(secret), logger, reg)
+	identity, err := newIdentity(store, secret, logger, reg)
 	if err != nil {
 		return usageError(err.Error())
 	}
@@ -123,7 +123,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), []byte(secret), logger, reg)
+	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -255,10 +255,11 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 	return hub, hub.Subscribe(ctx)
 }
 
-// taskAPI builds the HTTP API on store, with live events from hub and
-// callers authenticated by identity; its command handlers are decorated
-// with logger and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.IdentitySide, limiter ratelimit.Limiter, key []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
+// taskAPI builds the HTTP API on store, with live events from hub,
+// callers authenticated by identity, and resume tokens signed with the key
+// derived from resumeSecret; its command handlers are decorated with logger
+// and metrics.
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -276,7 +277,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity
 		return nil, err
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: key, Logger: logger,
+		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})

@@ -38,7 +38,7 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 	name := fs.String("name", "", "the task's name, 1–200 bytes (default: the command line, or the adapter's name)")
 	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell) or mock")
 	rawArgs := fs.String("args", "", "the adapter's arguments as a JSON object, instead of the argv (mock: '{\"steps\":5,\"interval_ms\":100,\"output_lines_per_step\":1,\"fail_at_step\":0}')")
-	cwd := fs.String("cwd", "", "shell: the command's working directory on the worker (default: a fresh temporary one)")
+	cwd := fs.String("cwd", "", "shell: the command's directory, relative to the task's fresh work directory, like src/app (default: the work directory)")
 	env := envFlag{}
 	fs.Var(env, "env", "shell: an environment variable `K=V` for the command (repeatable)")
 	timeout := fs.Duration("timeout", 0, "bound on the run, like 10m (default: the smaller of 1h and your plan's longest)")

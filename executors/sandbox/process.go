@@ -55,6 +55,9 @@ type limitsCheck struct {
 // could not be set up is an error; a command that could not start is
 // reported by Wait, in Exit.StartError.
 func (s *Sandbox) Start(req Request) (*Process, error) {
+	if req.Cwd != "" && !filepath.IsLocal(req.Cwd) {
+		return nil, fmt.Errorf("working directory %q is not inside the work directory", req.Cwd)
+	}
 	dir, err := os.MkdirTemp(s.dir, safeName(req.TaskID)+"-"+strconv.Itoa(req.Attempt)+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create the task's directory: %w", err)

@@ -344,8 +344,8 @@ type Request struct {
 	Argv []string
 	// Env is the command's whole environment.
 	Env []string
-	// Cwd is the working directory, relative to the work directory
-	// (validated by domain.ShellArgs); empty: the work directory.
+	// Cwd is the working directory, relative to the work directory and
+	// inside it (domain.CleanCwd); empty: the work directory.
 	Cwd string
 	// Limits bound the command's resources.
 	Limits executors.Limits

@@ -62,10 +62,14 @@ func (e *Executor) startOnHost(task executors.Task, args *domain.ShellArgs, outW
 	return j, nil
 }
 
-// cwdIn returns the directory cwd (relative, validated by domain) names
-// in work, created if it is missing.
+// cwdIn returns the directory that cwd (args.cwd) names in work, created
+// if it is missing.
 func cwdIn(work, cwd string) (string, error) {
-	dir := filepath.Join(work, filepath.Clean("/"+cwd))
+	rel, err := domain.CleanCwd(cwd)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(work, rel)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("create the working directory %q in the task's work directory: %w", cwd, err)
 	}

@@ -362,3 +362,15 @@ func TestSandboxLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestSandboxWorkingDirectory(t *testing.T) {
+	t.Parallel()
+	e := newSandboxed(t)
+	r, o := run(t, t.Context(), e, &domain.ShellArgs{Command: []string{"sh", "-c", "pwd; echo $HOME $TMPDIR"}, Cwd: "src/app"})
+	if o.err != nil {
+		t.Fatalf("Run: %v", o.err)
+	}
+	if got := r.Stream(domain.Stdout); got != "/work/src/app\n/work /tmp\n" {
+		t.Errorf("output %q, want the cwd inside /work, then HOME and TMPDIR", got)
+	}
+}

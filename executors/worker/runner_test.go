@@ -335,7 +335,9 @@ func TestShutdownHandsTheTaskBack(t *testing.T) {
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		dir := t.TempDir()
-		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","cd `+dir+` && { test -e attempt1 || { touch attempt1; sleep 30; }; echo second; }"]}`, 60)
+		// The marker outlives the attempt's work directory: its directory
+		// comes in args.env, since args.cwd cannot leave the work directory.
+		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","test -e \"$MARKS/attempt1\" || { touch \"$MARKS/attempt1\"; sleep 30; }; echo second"],"env":{"MARKS":"`+dir+`"}}`, 60)
 		ctx, shutdown := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- newRunner(t, b, "w1").Run(ctx, id, tenant) }()
