@@ -12,7 +12,8 @@ import (
 // flusher goroutine appends them in batches, when a batch is full or
 // FlushInterval after its first event. When more than MaxBufferBytes wait,
 // Sink calls block: the store's pace holds the process's output back instead
-// of the worker's memory growing.
+// of the worker's memory growing. A hold (Runner.Hold) stops the appends for
+// a moment, so that a cancel request can be appended in between.
 type output struct {
 	t   *run
 	cfg Config
@@ -27,6 +28,7 @@ type output struct {
 	err      error
 	wake     chan struct{} // first event of a batch, or a full batch
 	full     chan struct{}
+	held     chan struct{} // a hold was asked for: see holdBack
 	closingC chan struct{}
 	done     chan struct{}
 }
@@ -37,6 +39,7 @@ func newOutput(t *run, cfg Config) *output {
 		offsets:  map[domain.OutputStream]int64{},
 		wake:     make(chan struct{}, 1),
 		full:     make(chan struct{}, 1),
+		held:     make(chan struct{}, 1),
 		closingC: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -124,6 +127,11 @@ func (o *output) flusher() {
 		}
 		timer.Stop()
 		for {
+			select {
+			case <-o.held:
+				o.holdBack(ctx)
+			default:
+			}
 			o.mu.Lock()
 			n := min(len(o.pending), o.cfg.MaxBatchEvents)
 			batch := o.pending[:n:n]
@@ -152,6 +160,36 @@ func (o *output) flusher() {
 			}
 			o.space.Broadcast()
 			o.mu.Unlock()
+		}
+	}
+}
+
+// hold asks the flusher to hold its next append back (see holdBack).
+func (o *output) hold() { signal(o.held) }
+
+// holdPollInterval is how often a held flusher reads the task's stream.
+const holdPollInterval = 5 * time.Millisecond
+
+// holdBack waits, before an append, until the task's stream shows a
+// cancel request (read every holdPollInterval; catchUp then stops the
+// executor), the task is lost, the executor has ended, or HoldTimeout has
+// passed. It leaves a failed read to the append that follows, which meets
+// it again.
+func (o *output) holdBack(ctx context.Context) {
+	timeout := time.NewTimer(o.cfg.HoldTimeout)
+	defer timeout.Stop()
+	poll := time.NewTicker(holdPollInterval)
+	defer poll.Stop()
+	for !o.t.task.CancelRequested() {
+		select {
+		case <-timeout.C:
+			return
+		case <-o.closingC:
+			return
+		case <-poll.C:
+		}
+		if err := o.t.catchUp(ctx); err != nil {
+			return
 		}
 	}
 }

@@ -34,6 +34,7 @@ const (
 	DefaultMaxBufferBytes = 8 << 20
 	DefaultLeaseTTL       = 30 * time.Second
 	DefaultRenewInterval  = 10 * time.Second
+	DefaultHoldTimeout    = time.Second
 )
 
 // Config configures a Runner.
@@ -57,6 +58,9 @@ type Config struct {
 	// RenewInterval is how often a running task's lease is renewed
 	// (default 10 s); it must be well below LeaseTTL.
 	RenewInterval time.Duration
+	// HoldTimeout bounds how long a hold (Runner.Hold) keeps a task's
+	// output back when no cancel request follows it (default 1 s).
+	HoldTimeout time.Duration
 	// NowFunc is the clock (default time.Now).
 	NowFunc func() time.Time
 	// Logger receives operational logs (default slog.Default()).
@@ -86,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RenewInterval <= 0 {
 		c.RenewInterval = DefaultRenewInterval
+	}
+	if c.HoldTimeout <= 0 {
+		c.HoldTimeout = DefaultHoldTimeout
 	}
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
@@ -157,6 +164,7 @@ func New(store Store, cfg Config) (*Runner, error) {
 // that arrives before the executor starts is kept and applied when it does.
 type handle struct {
 	stop     context.CancelCauseFunc // nil until the executor starts
+	out      *output                 // nil until the executor starts
 	canceled bool
 }
 
@@ -174,6 +182,23 @@ func (r *Runner) Cancel(taskID string) bool {
 	if h.stop != nil {
 		h.stop(errCanceled)
 	}
+	return true
+}
+
+// Hold holds the output of a task this Runner runs back from the store for
+// a moment (at most HoldTimeout): the cancel command is about to append a
+// cancel request, and a task that prints without pause would otherwise
+// keep taking the stream's head from it. The output waits in the buffer
+// (MaxBufferBytes) and is appended once the stream shows the cancel request
+// or the hold times out. Hold reports whether the task runs here.
+func (r *Runner) Hold(taskID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, ok := r.running[taskID]
+	if !ok || h.out == nil {
+		return false
+	}
+	h.out.hold()
 	return true
 }
 
@@ -313,16 +338,16 @@ func (c *Claimed) Run(ctx context.Context) error {
 	execCtx, cancelTimeout := context.WithTimeoutCause(execCtx, timeout, errTimedOut)
 	defer cancelTimeout()
 	t.stopExec = stop
-	r.started(t.stream.ID, stop)
+	claimedAt := t.task.Seq() // read before the output flusher owns t.task
+	out := newOutput(t, r.cfg)
+	r.started(t.stream.ID, stop, out)
 	defer r.untrack(t.stream.ID)
 
 	renewDone := make(chan struct{})
 	renewCtx, stopRenew := context.WithCancel(execCtx)
-	claimedAt := t.task.Seq() // read before the output flusher owns t.task
 	go func() { defer close(renewDone); t.renew(renewCtx, lease, claimedAt) }()
 	defer func() { stopRenew(); <-renewDone }()
 
-	out := newOutput(t, r.cfg)
 	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt}, out)
 	flushErr := out.close()
 
@@ -348,13 +373,13 @@ func (r *Runner) claimed(taskID string) {
 	r.running[taskID] = &handle{}
 }
 
-// started records the stop function of a claimed task's executor and
-// applies a cancel that came before it.
-func (r *Runner) started(taskID string, stop context.CancelCauseFunc) {
+// started records the stop function and the output of a claimed task's
+// executor and applies a cancel that came before it.
+func (r *Runner) started(taskID string, stop context.CancelCauseFunc, out *output) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := r.running[taskID] // registered by claimed, before Run could start
-	h.stop = stop
+	h.stop, h.out = stop, out
 	if h.canceled {
 		stop(errCanceled)
 	}
