@@ -94,7 +94,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), key, logger, reg)
+	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), key, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
