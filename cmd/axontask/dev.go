@@ -158,9 +158,9 @@ func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (
 	if err != nil {
 		return nil, err
 	}
-	cfg.ConcurrencyFunc = func(ctx context.Context, tenantID string) (int, string, error) {
+	cfg.PlanFunc = func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {
 		p, err := quotas.Plan(ctx, tenantID)
-		return p.Concurrency, string(p.Name), err
+		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency}, err
 	}
 	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
 	return worker.New(store, cfg)
