@@ -152,7 +152,7 @@ func envQuotas(store commands.QuotaStore) (*commands.Quotas, error) {
 }
 
 // newRunner builds a runner of mock and shell tasks on store that holds
-// each tenant to its plan's concurrency.
+// each tenant to its plan's concurrency and each task to its plan's limits.
 func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (*worker.Runner, error) {
 	sh, err := shell.New(shell.Config{Logger: cfg.Logger})
 	if err != nil {
@@ -160,10 +160,19 @@ func newRunner(store worker.Store, quotas *commands.Quotas, cfg worker.Config) (
 	}
 	cfg.PlanFunc = func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {
 		p, err := quotas.Plan(ctx, tenantID)
-		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency}, err
+		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency, Limits: taskLimits(p)}, err
 	}
 	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
 	return worker.New(store, cfg)
+}
+
+// taskLimits returns the limits plan p sets on each task.
+func taskLimits(p plans.Plan) executors.Limits {
+	return executors.Limits{
+		MemoryBytes: p.MemoryBytes, Pids: p.Pids, CPUMilli: p.CPUMilli, OpenFiles: p.OpenFiles,
+		FileSizeBytes: p.FileSizeBytes, WorkDirBytes: p.WorkDirBytes, Egress: p.Egress,
+		OutputBytes: p.OutputBytes, OutputEvents: p.OutputEvents,
+	}
 }
 
 // withOps serves the task API beside the operators' endpoints, none of
