@@ -117,8 +117,8 @@ func NewCancelTaskHandler(store CancelTaskStore, cfg CancelTaskConfig) (*CancelT
 // task that ended otherwise (succeeded, failed, timed out) is a
 // *TaskFinishedError (errors.Is domain.ErrTaskFinished) naming the state; a
 // task that does not exist or belongs to another tenant is ErrTaskNotFound.
-// A running task's worker is first asked to hold its output back
-// (HoldOutput). When the task moves on between the read and the append (a
+// Before it first appends a cancel request it asks the task's worker to
+// hold the task's output back (HoldOutput). When the task moves on between the read and the append (a
 // worker claims it, or appends output), Handle reads what changed and
 // decides again, for RetryFor; after that it fails with an error that
 // matches eventstore.ErrConflict, and the caller may retry.
@@ -137,19 +137,25 @@ func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelT
 	if err := CatchUpTask(ctx, h.w.Store, cmd.TaskID, cmd.TenantID, task); err != nil {
 		return CancelTaskResult{}, err
 	}
-	h.makeWay(ctx, cmd, task)
 	to := Target{
 		Stream:      taskStream(cmd.TaskID, cmd.TenantID),
 		Meta:        withCausation(cmd.Meta, cmd.CommandID),
 		EventIDFunc: func(int) uuid.UUID { return eventID },
 	}
 	var decided []domain.Payload
+	held := false
 	stored, err := Update(ctx, h.w, to, task, func(task *taskSeeing) ([]domain.Payload, error) {
 		if task.seen {
 			return nil, nil // this very command took effect before
 		}
 		var err error
 		decided, err = task.DecideCancel(cmd.Reason)
+		if !held && domain.CancelDecisionOf(decided) == domain.CancelRequest && h.holdOutput != nil {
+			// Only a cancel request competes with a worker for the
+			// stream's head; ask it to make way, once.
+			h.holdOutput(ctx, cmd.TaskID, cmd.TenantID)
+			held = true
+		}
 		return decided, err
 	})
 	switch {
@@ -161,18 +167,6 @@ func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelT
 		decided = nil
 	}
 	return CancelTaskResult{Decision: domain.CancelDecisionOf(decided), Events: stored, State: task.State(), LastSeq: task.Seq()}, nil
-}
-
-// makeWay asks the worker of the task to hold its output back when the
-// command is about to request a cancel of it: only then does a worker
-// compete with the command for the stream's head.
-func (h *CancelTaskHandler) makeWay(ctx context.Context, cmd CancelTask, task *taskSeeing) {
-	if h.holdOutput == nil || task.seen {
-		return
-	}
-	if decided, err := task.DecideCancel(cmd.Reason); err == nil && domain.CancelDecisionOf(decided) == domain.CancelRequest {
-		h.holdOutput(ctx, cmd.TaskID, cmd.TenantID)
-	}
 }
 
 // taskSeeing is a task that notes whether one event id is among its events.

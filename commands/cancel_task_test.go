@@ -285,6 +285,44 @@ func TestCancelGivesUp(t *testing.T) {
 	})
 }
 
+// claimingStore stands for a worker that claims the task between the
+// handler's first read and its first append.
+type claimingStore struct {
+	eventstore.Store
+	claimed atomic.Bool
+}
+
+func (s *claimingStore) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	if !s.claimed.Swap(true) {
+		started := events[0]
+		started.EventID, started.Type, started.Payload = uuid.New(), domain.TaskStartedType, []byte(`{"attempt":1,"worker_id":"worker-1"}`)
+		if _, err := s.Store.Append(ctx, stream, expectedSeq, []domain.NewEvent{started}); err != nil {
+			return nil, fmt.Errorf("claiming worker: %w", err)
+		}
+	}
+	return s.Store.Append(ctx, stream, expectedSeq, events)
+}
+
+// TestCancelHoldsTheOutputOfATaskClaimedMeanwhile: a queued task that a
+// worker claims while the cancel runs gets a cancel request, and its worker
+// is asked to hold its output first.
+func TestCancelHoldsTheOutputOfATaskClaimedMeanwhile(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		id := b.givenQueuedTask(t, tenant)
+		h, err := commands.NewCancelTaskHandler(&claimingStore{Store: b.store}, commands.CancelTaskConfig{HoldOutput: b.holdOutput})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.Handle(t.Context(), commands.CancelTask{TaskID: id, TenantID: tenant})
+		if err != nil || res.Decision != domain.CancelRequest {
+			t.Fatalf("cancel = %+v, %v; want a cancel request", res, err)
+		}
+		thenStream(t, b.store, id, domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType, domain.TaskCancelRequestedType)
+		b.thenHolds(t, id.String()+"/"+tenant)
+	})
+}
+
 // TestCancelRacesWithClaims: cancels race with workers claiming the task
 // (appending task.started at the expected seq, as the worker does). Every
 // cancel succeeds, and the stream ends consistent: either the cancel came
