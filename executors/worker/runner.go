@@ -204,16 +204,13 @@ func (r *Runner) Cancel(taskID string) bool {
 // cancel request, and a task that prints without pause would otherwise
 // keep taking the stream's head from it. The output waits in the buffer
 // (MaxBufferBytes) and is appended once the stream shows the cancel request
-// or the hold times out. Hold reports whether the task runs here.
-func (r *Runner) Hold(taskID string) bool {
+// or the hold times out. A task that does not run here is left alone.
+func (r *Runner) Hold(taskID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h, ok := r.running[taskID]
-	if !ok || h.out == nil {
-		return false
+	if h, ok := r.running[taskID]; ok && h.out != nil {
+		h.out.hold()
 	}
-	h.out.hold()
-	return true
 }
 
 // Run claims the task and runs it to its end: Claim, then Claimed.Run.
