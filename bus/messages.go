@@ -18,7 +18,8 @@ const (
 	TopicEvents = "axontask.events"
 	// TopicTasks carries a Work message for every task.queued.
 	TopicTasks = "axontask.tasks"
-	// TopicControl carries a Control message for every task.cancel_requested.
+	// TopicControl carries a Control message for every task.cancel_requested,
+	// and the hold messages of cancels about to be requested (ActionHold).
 	TopicControl = "axontask.control"
 	// TopicLive names the LivePartitions topics that carry each append's
 	// events right after its commit, ahead of the feed (see Announcer): the
@@ -70,8 +71,9 @@ type Work struct {
 	Position int64     `json:"position"`
 }
 
-// Control tells every worker about a task: today only "cancel". Position
-// is as in Work.
+// Control tells every worker about a task: ActionCancel or ActionHold.
+// Position is as in Work; domain.NoPosition for a hold, which no event is
+// behind.
 type Control struct {
 	Action   string    `json:"action"`
 	TaskID   uuid.UUID `json:"task_id"`
@@ -79,8 +81,34 @@ type Control struct {
 	Position int64     `json:"position"`
 }
 
-// ActionCancel is the Control action of a cancel request.
-const ActionCancel = "cancel"
+// Control actions.
+const (
+	// ActionCancel is the Control action of a cancel request: the worker
+	// running the task stops it.
+	ActionCancel = "cancel"
+	// ActionHold asks the worker running the task to hold the task's output
+	// back for a moment: the cancel command is about to append a cancel
+	// request, which must not keep losing the race for the stream's head to
+	// the task's output (see PublishHold).
+	ActionHold = "hold"
+)
+
+// PublishHold publishes a hold of a task's output (ActionHold) on
+// TopicControl. The cancel command publishes it, not the relay: no event
+// is behind it, and a hold that is lost costs only the race it would have
+// spared.
+func PublishHold(pub message.Publisher, taskID uuid.UUID, tenantID string) error {
+	payload, err := json.Marshal(Control{Action: ActionHold, TaskID: taskID, TenantID: tenantID, Position: domain.NoPosition})
+	if err != nil {
+		return err
+	}
+	m := message.NewMessage(uuid.NewString(), payload)
+	m.Metadata.Set(MetaTenantID, tenantID)
+	if err := pub.Publish(TopicControl, m); err != nil {
+		return fmt.Errorf("publish a hold of task %s: %w", taskID, err)
+	}
+	return nil
+}
 
 // eventMessage renders an event for TopicEvents. The message id is the
 // event id, so a republished event is recognizable.

@@ -127,3 +127,22 @@ func TestFileCheckpointRejectsGarbage(t *testing.T) {
 		t.Fatal("a garbled checkpoint loaded")
 	}
 }
+
+// A hold reaches the control topic's subscribers as a Control message.
+func TestPublishHold(t *testing.T) {
+	t.Parallel()
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = pubsub.Close() })
+	controls, err := pubsub.Subscribe(t.Context(), bus.TopicControl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	if err := bus.PublishHold(pubsub, id, "tenant-a"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := bus.DecodeControl(receive(t, controls))
+	if err != nil || c != (bus.Control{Action: bus.ActionHold, TaskID: id, TenantID: "tenant-a", Position: domain.NoPosition}) {
+		t.Fatalf("control %+v, %v; want a hold of task %s", c, err, id)
+	}
+}

@@ -18,6 +18,9 @@ const (
 	MaxCancelReasonLen = 1000
 )
 
+// DefaultCancelRetryFor is the default of CancelTaskConfig.RetryFor.
+const DefaultCancelRetryFor = 2 * time.Second
+
 // CancelTask cancels a task: at once when no worker runs it, by asking its
 // worker otherwise. It is idempotent.
 type CancelTask struct {
@@ -59,16 +62,25 @@ type CancelTaskStore interface {
 
 // CancelTaskConfig configures a CancelTaskHandler. The zero value is usable.
 type CancelTaskConfig struct {
-	// MaxAttempts bounds how often the handler decides again after the task
-	// moved on between its read and its append (default DefaultMaxAttempts).
-	MaxAttempts int
+	// RetryFor bounds how long the handler decides again after the task
+	// moved on between its read and its append (default
+	// DefaultCancelRetryFor), measured by NowFunc.
+	RetryFor time.Duration
 	// NowFunc gives the time the events occur at (default time.Now).
 	NowFunc func() time.Time
+	// HoldOutput asks the worker that runs a task to hold the task's output
+	// back for a moment (at most about a second), until the cancel request
+	// is in the task's stream: a task that prints without pause appends
+	// output back to back, and its cancel would lose every race for the
+	// stream's head. The handler calls it before appending a cancel
+	// request; the call must not wait for the worker. Nil: the handler asks
+	// nothing and relies on RetryFor alone.
+	HoldOutput func(ctx context.Context, taskID uuid.UUID, tenantID string)
 }
 
 func (c CancelTaskConfig) withDefaults() CancelTaskConfig {
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = DefaultMaxAttempts
+	if c.RetryFor == 0 {
+		c.RetryFor = DefaultCancelRetryFor
 	}
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
@@ -77,15 +89,16 @@ func (c CancelTaskConfig) withDefaults() CancelTaskConfig {
 }
 
 func (c CancelTaskConfig) validate() error {
-	if c.MaxAttempts < 1 {
-		return fmt.Errorf("cancel task config: MaxAttempts is %d; it must be positive", c.MaxAttempts)
+	if c.RetryFor < 0 {
+		return fmt.Errorf("cancel task config: RetryFor is %s; it must be positive", c.RetryFor)
 	}
 	return nil
 }
 
 // CancelTaskHandler handles CancelTask. It is safe for concurrent use.
 type CancelTaskHandler struct {
-	w Writer
+	w          Writer
+	holdOutput func(ctx context.Context, taskID uuid.UUID, tenantID string)
 }
 
 // NewCancelTaskHandler returns a handler that reads and appends through
@@ -95,7 +108,7 @@ func NewCancelTaskHandler(store CancelTaskStore, cfg CancelTaskConfig) (*CancelT
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &CancelTaskHandler{w: Writer{Store: store, MaxAttempts: cfg.MaxAttempts, NowFunc: cfg.NowFunc}}, nil
+	return &CancelTaskHandler{w: Writer{Store: store, RetryFor: cfg.RetryFor, NowFunc: cfg.NowFunc}, holdOutput: cfg.HoldOutput}, nil
 }
 
 // Handle loads the task, lets domain.Task.DecideCancel decide and appends
@@ -104,10 +117,11 @@ func NewCancelTaskHandler(store CancelTaskStore, cfg CancelTaskConfig) (*CancelT
 // task that ended otherwise (succeeded, failed, timed out) is a
 // *TaskFinishedError (errors.Is domain.ErrTaskFinished) naming the state; a
 // task that does not exist or belongs to another tenant is ErrTaskNotFound.
-// When the task moves on between the read and the append (a worker claims
-// it, say), Handle reads what changed and decides again, up to MaxAttempts
-// times; after that it fails with an error that matches
-// eventstore.ErrConflict, and the caller may retry.
+// Before it first appends a cancel request it asks the task's worker to
+// hold the task's output back (HoldOutput). When the task moves on between the read and the append (a
+// worker claims it, or appends output), Handle reads what changed and
+// decides again, for RetryFor; after that it fails with an error that
+// matches eventstore.ErrConflict, and the caller may retry.
 func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelTaskResult, error) {
 	if err := validateCancel(cmd); err != nil {
 		return CancelTaskResult{}, err
@@ -129,12 +143,19 @@ func (h *CancelTaskHandler) Handle(ctx context.Context, cmd CancelTask) (CancelT
 		EventIDFunc: func(int) uuid.UUID { return eventID },
 	}
 	var decided []domain.Payload
+	held := false
 	stored, err := Update(ctx, h.w, to, task, func(task *taskSeeing) ([]domain.Payload, error) {
 		if task.seen {
 			return nil, nil // this very command took effect before
 		}
 		var err error
 		decided, err = task.DecideCancel(cmd.Reason)
+		if !held && domain.CancelDecisionOf(decided) == domain.CancelRequest && h.holdOutput != nil {
+			// Only a cancel request competes with a worker for the
+			// stream's head; ask it to make way, once.
+			h.holdOutput(ctx, cmd.TaskID, cmd.TenantID)
+			held = true
+		}
 		return decided, err
 	})
 	switch {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -45,12 +46,13 @@ func TestCancelQueuedTask(t *testing.T) {
 			t.Errorf("cancel again = %+v, %v; want CancelNothing, no events, canceled at seq 3", again, err)
 		}
 		thenStream(t, b.store, id, domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskCanceledType)
+		b.thenHolds(t) // no worker runs it
 	})
 }
 
 // TestCancelRunningTask: given a running task, when it is canceled, then
-// task.cancel_requested asks its worker to stop; canceling it again is a
-// no-op.
+// its worker is asked to hold its output back and task.cancel_requested
+// asks it to stop; canceling it again is a no-op.
 func TestCancelRunningTask(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
@@ -80,6 +82,7 @@ func TestCancelRunningTask(t *testing.T) {
 			}
 		}
 		thenStream(t, b.store, id, domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType, domain.TaskCancelRequestedType)
+		b.thenHolds(t, id.String()+"/"+tenant)
 	})
 }
 
@@ -253,26 +256,70 @@ func (s *busyWorkerStore) Append(ctx context.Context, stream eventstore.Stream, 
 }
 
 // TestCancelGivesUp: when the task moves on before every append, the
-// handler decides again MaxAttempts times, then fails with a conflict and
-// writes no cancel.
+// handler decides again until RetryFor has passed, then fails with a
+// conflict and writes no cancel.
 func TestCancelGivesUp(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
 		id := b.givenRunningTask(t, tenant)
 		busy := &busyWorkerStore{Store: b.store}
-		h, err := commands.NewCancelTaskHandler(busy, commands.CancelTaskConfig{MaxAttempts: 3})
+		var ticks atomic.Int64 // a clock that moves a second each time it is read
+		clock := func() time.Time { return now.Add(time.Duration(ticks.Add(1)) * time.Second) }
+		h, err := commands.NewCancelTaskHandler(busy, commands.CancelTaskConfig{RetryFor: 10 * time.Second, NowFunc: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = h.Handle(t.Context(), commands.CancelTask{TaskID: id, TenantID: tenant})
-		if !errors.Is(err, eventstore.ErrConflict) || !strings.Contains(err.Error(), "3 attempts") {
-			t.Errorf("cancel of an ever-changing task: got %v, want a conflict after 3 attempts", err)
+		if !errors.Is(err, eventstore.ErrConflict) || !strings.Contains(err.Error(), "attempts") {
+			t.Errorf("cancel of an ever-changing task: got %v, want a conflict naming its attempts", err)
 		}
-		if n := busy.appends.Load(); n != 3 {
-			t.Errorf("the handler tried %d appends, want 3", n)
+		n := busy.appends.Load()
+		if n < 2 {
+			t.Errorf("the handler tried %d appends, want it to decide again", n)
 		}
-		thenStream(t, b.store, id, domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType,
-			domain.TaskProgressType, domain.TaskProgressType, domain.TaskProgressType)
+		want := []domain.EventType{domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType}
+		for range n {
+			want = append(want, domain.TaskProgressType)
+		}
+		thenStream(t, b.store, id, want...)
+	})
+}
+
+// claimingStore stands for a worker that claims the task between the
+// handler's first read and its first append.
+type claimingStore struct {
+	eventstore.Store
+	claimed atomic.Bool
+}
+
+func (s *claimingStore) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	if !s.claimed.Swap(true) {
+		started := events[0]
+		started.EventID, started.Type, started.Payload = uuid.New(), domain.TaskStartedType, []byte(`{"attempt":1,"worker_id":"worker-1"}`)
+		if _, err := s.Store.Append(ctx, stream, expectedSeq, []domain.NewEvent{started}); err != nil {
+			return nil, fmt.Errorf("claiming worker: %w", err)
+		}
+	}
+	return s.Store.Append(ctx, stream, expectedSeq, events)
+}
+
+// TestCancelHoldsTheOutputOfATaskClaimedMeanwhile: a queued task that a
+// worker claims while the cancel runs gets a cancel request, and its worker
+// is asked to hold its output first.
+func TestCancelHoldsTheOutputOfATaskClaimedMeanwhile(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		id := b.givenQueuedTask(t, tenant)
+		h, err := commands.NewCancelTaskHandler(&claimingStore{Store: b.store}, commands.CancelTaskConfig{HoldOutput: b.holdOutput})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.Handle(t.Context(), commands.CancelTask{TaskID: id, TenantID: tenant})
+		if err != nil || res.Decision != domain.CancelRequest {
+			t.Fatalf("cancel = %+v, %v; want a cancel request", res, err)
+		}
+		thenStream(t, b.store, id, domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType, domain.TaskCancelRequestedType)
+		b.thenHolds(t, id.String()+"/"+tenant)
 	})
 }
 

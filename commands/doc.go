@@ -10,8 +10,9 @@
 // Decisions are methods of the aggregates in package domain. Handlers,
 // the worker and the watchdog only load (Load, CatchUpTask), call a
 // decision and append through Update, which retries conflicts by deciding
-// again, up to Writer.MaxAttempts; Writer.NewEvents is the one event
-// builder. Every handler has the shape Handler[C, R]; Decorate adds
+// again, up to Writer.MaxAttempts (or for Writer.RetryFor: a cancel keeps
+// deciding against a task that prints without pause); Writer.NewEvents is
+// the one event builder. Every handler has the shape Handler[C, R]; Decorate adds
 // logging and metrics where handlers are built.
 //
 // Two kinds of append do not decide again after a conflict, on purpose.

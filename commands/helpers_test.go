@@ -1,9 +1,12 @@
 package commands_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,20 +46,42 @@ type testBundle struct {
 	store  teststores.Store
 	start  *commands.StartTaskHandler
 	cancel *commands.CancelTaskHandler
+
+	mu    sync.Mutex
+	holds []string // the cancel handler's HoldOutput calls: "task id/tenant id"
 }
 
 func setup(t *testing.T, s teststores.Store) *testBundle {
 	t.Helper()
 	clock := func() time.Time { return now }
+	b := &testBundle{store: s}
 	start, err := commands.NewStartTaskHandler(s, commands.StartTaskConfig{NowFunc: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cancel, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{NowFunc: clock})
+	cancel, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{NowFunc: clock, HoldOutput: b.holdOutput})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testBundle{store: s, start: start, cancel: cancel}
+	b.start, b.cancel = start, cancel
+	return b
+}
+
+// holdOutput records a call of the cancel handler's HoldOutput.
+func (b *testBundle) holdOutput(_ context.Context, taskID uuid.UUID, tenantID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.holds = append(b.holds, taskID.String()+"/"+tenantID)
+}
+
+// thenHolds checks the HoldOutput calls of the cancel handler so far.
+func (b *testBundle) thenHolds(t *testing.T, want ...string) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !slices.Equal(b.holds, want) {
+		t.Errorf("the cancel handler asked workers to hold the output of %q, want %q", b.holds, want)
+	}
 }
 
 // mockStart returns a valid StartTask of a mock task for tenant.

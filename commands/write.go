@@ -14,7 +14,8 @@ import (
 
 // This file is the write path of every command, of the worker and of the
 // watchdog: one loader (Load), one event builder (Writer.NewEvents), one
-// retry policy for conflicts (Update, bounded by Writer.MaxAttempts).
+// retry policy for conflicts (Update, bounded by Writer.MaxAttempts or
+// Writer.RetryFor).
 
 // DefaultMaxAttempts is the default of Writer.MaxAttempts.
 const DefaultMaxAttempts = 5
@@ -69,6 +70,11 @@ type Writer struct {
 	// MaxAttempts bounds how often Update decides again after the stream
 	// moved on between its read and its append (default DefaultMaxAttempts).
 	MaxAttempts int
+	// RetryFor, when positive, replaces MaxAttempts: Update decides again
+	// until this long has passed since its first attempt, by NowFunc. It is
+	// for a decision that must win against a stream that keeps moving (a
+	// cancel against a task's output), where any fixed count can lose.
+	RetryFor time.Duration
 	// NowFunc gives the time events occur at (default time.Now).
 	NowFunc func() time.Time
 }
@@ -162,28 +168,28 @@ func (w Writer) Append(ctx context.Context, to Target, expectedSeq int64, payloa
 // decides on agg as it is: Load it first, or pass one kept current. When
 // the stream moved on meanwhile (a conflict, or an event id of the
 // decision stored already), it loads what changed and decides again, up to
-// w.MaxAttempts times in all; then it fails with an error matching
-// eventstore.ErrConflict, and the caller may try again. A decision of no
-// events, or an error, ends it with nothing appended.
+// w.MaxAttempts times in all, or for w.RetryFor when that is set; then it
+// fails with an error matching eventstore.ErrConflict, and the caller may
+// try again. A decision of no events, or an error, ends it with nothing
+// appended.
 func Update[A Aggregate](ctx context.Context, w Writer, to Target, agg A, decide func(A) ([]domain.Payload, error)) ([]domain.Event, error) {
-	attempts := w.MaxAttempts
-	if attempts <= 0 {
-		attempts = DefaultMaxAttempts
-	}
-	var lastErr error
-	for attempt := range attempts {
-		if attempt > 0 {
-			if err := Load(ctx, w.Store, to.Stream, agg); err != nil {
-				return nil, err
-			}
-		}
+	first := w.now()
+	for attempts := 1; ; attempts++ {
 		decided, err := decide(agg)
 		if err != nil || len(decided) == 0 {
 			return nil, err
 		}
 		stored, err := w.Append(ctx, to, agg.Seq(), decided...)
 		if errors.Is(err, eventstore.ErrConflict) || errors.Is(err, eventstore.ErrEventIDReused) {
-			lastErr = err
+			if !w.mayRetry(attempts, first) {
+				if !errors.Is(err, eventstore.ErrConflict) {
+					err = fmt.Errorf("%w: %w", eventstore.ErrConflict, err)
+				}
+				return nil, fmt.Errorf("%s %s changed during each of %d attempts; try again: %w", to.Stream.Type, to.Stream.ID, attempts, err)
+			}
+			if err := Load(ctx, w.Store, to.Stream, agg); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err != nil {
@@ -196,8 +202,16 @@ func Update[A Aggregate](ctx context.Context, w Writer, to Target, agg A, decide
 		}
 		return stored, nil
 	}
-	if !errors.Is(lastErr, eventstore.ErrConflict) {
-		lastErr = fmt.Errorf("%w: %w", eventstore.ErrConflict, lastErr)
+}
+
+// mayRetry reports whether Update may decide again after attempts that all
+// conflicted, the first of them at first.
+func (w Writer) mayRetry(attempts int, first time.Time) bool {
+	switch {
+	case w.RetryFor > 0:
+		return w.now().Sub(first) < w.RetryFor
+	case w.MaxAttempts > 0:
+		return attempts < w.MaxAttempts
 	}
-	return nil, fmt.Errorf("%s %s changed during each of %d attempts; try again: %w", to.Stream.Type, to.Stream.ID, attempts, lastErr)
+	return attempts < DefaultMaxAttempts
 }

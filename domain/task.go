@@ -45,6 +45,8 @@ type Task struct {
 	adapter         Adapter
 	args            string // kept as a string so that a Task stays comparable
 	waitingReason   string
+	outputBytes     int64
+	outputEvents    int64
 	createdAt       time.Time
 	startedAt       time.Time
 	endedAt         time.Time
@@ -85,6 +87,17 @@ func (t *Task) Adapter() Adapter { return t.adapter }
 // Args returns a copy of the adapter's arguments as task.created stored
 // them (canonical JSON); empty when that payload was pruned.
 func (t *Task) Args() json.RawMessage { return json.RawMessage(t.args) }
+
+// OutputBytes returns what the task's output takes in its log: the bytes of
+// the payloads of its task.output events (the output, JSON-escaped, and
+// about 50 bytes each beside it), over all its attempts. A pruned payload
+// counts nothing. Counting the stored bytes keeps rebuilding a task cheap:
+// output payloads are not decoded.
+func (t *Task) OutputBytes() int64 { return t.outputBytes }
+
+// OutputEvents returns how many task.output and task.progress events the
+// task has, over all its attempts.
+func (t *Task) OutputEvents() int64 { return t.outputEvents }
 
 // HeldBy reports whether workerID holds the task's current attempt: the
 // task runs on it and no one has taken the attempt away (task.lease_lost).
@@ -171,6 +184,11 @@ func (t *Task) Apply(e Event) error {
 		t.workerID = p.WorkerID
 		t.attempt = p.Attempt
 		t.startedAt = e.OccurredAt
+	case *TaskOutput:
+		t.outputBytes += int64(len(e.Payload))
+		t.outputEvents++
+	case *TaskProgress:
+		t.outputEvents++
 	case *TaskCancelRequested:
 		t.cancelRequested = true
 	case *TaskLeaseLost:

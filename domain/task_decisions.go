@@ -68,6 +68,10 @@ const (
 	// OutcomeExecutorFailed: the executor failed while the process ran;
 	// RunOutcome.Error says how.
 	OutcomeExecutorFailed
+	// OutcomeLimitReached: the task reached a limit of its plan (its
+	// output, its memory, its processes …) and was stopped; RunOutcome.Error
+	// names the limit and how to raise it.
+	OutcomeLimitReached
 )
 
 // RunOutcome is how an attempt's executor ended, as the worker saw it.
@@ -76,15 +80,16 @@ type RunOutcome struct {
 	// ExitCode and Summary are the process's, for OutcomeExited.
 	ExitCode int
 	Summary  string
-	// Error says what went wrong, for OutcomeStartFailed and OutcomeExecutorFailed.
+	// Error says what went wrong, for OutcomeStartFailed,
+	// OutcomeExecutorFailed and OutcomeLimitReached.
 	Error string
 }
 
 // DecideFinish returns the event that ends the task when the executor of
 // workerID's attempt ended with o: task.succeeded for an exit status of 0,
-// task.failed for another status or an executor that failed, task.timed_out
-// or task.canceled when the worker stopped it. A task workerID no longer
-// holds is ErrAttemptOver.
+// task.failed for another status, an executor that failed or a limit the
+// task reached, task.timed_out or task.canceled when the worker stopped it.
+// A task workerID no longer holds is ErrAttemptOver.
 func (t *Task) DecideFinish(workerID string, o RunOutcome) ([]Payload, error) {
 	if !t.HeldBy(workerID) {
 		return nil, ErrAttemptOver
@@ -106,6 +111,8 @@ func (t *Task) DecideFinish(workerID string, o RunOutcome) ([]Payload, error) {
 		end = &TaskFailed{Error: o.Error}
 	case OutcomeExecutorFailed:
 		end = &TaskFailed{Error: "the executor failed: " + o.Error}
+	case OutcomeLimitReached:
+		end = &TaskFailed{Error: o.Error}
 	default:
 		return nil, fmt.Errorf("finish: unknown run outcome %d", o.Kind)
 	}

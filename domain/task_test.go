@@ -157,6 +157,23 @@ func TestTaskApplyToleratesPrunedPayloads(t *testing.T) {
 	if task.State() != domain.StateRunning || task.Seq() != 6 {
 		t.Fatalf("state %s seq %d", task.State(), task.Seq())
 	}
+	if task.OutputEvents() != 3 || task.OutputBytes() != 0 {
+		t.Fatalf("pruned output counts %d events and %d bytes, want 3 and 0", task.OutputEvents(), task.OutputBytes())
+	}
+}
+
+// A task counts its output over all its attempts: a retried task goes on
+// from what its earlier attempts wrote.
+func TestTaskCountsOutputOverAllAttempts(t *testing.T) {
+	t.Parallel()
+	task := given(t, created, queued, started, output, progress, leaseLost, queued, started, output)
+	sample, err := domain.MarshalPayload(domain.Samples()[output])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.OutputEvents() != 3 || task.OutputBytes() != 2*int64(len(sample)) {
+		t.Fatalf("%d output events of %d bytes, want 3 and %d", task.OutputEvents(), task.OutputBytes(), 2*len(sample))
+	}
 }
 
 func contains(types []domain.EventType, typ domain.EventType) bool {

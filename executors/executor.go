@@ -17,13 +17,14 @@ type Task struct {
 	Args any
 	// Attempt counts from 1.
 	Attempt int
-	// Limits bound this attempt's resources, from the tenant's plan.
+	// Limits bound the task's resources and its output, from its tenant's plan.
 	Limits Limits
 }
 
-// Limits bound one attempt of a task. A zero field sets no limit of its
-// kind. The executor enforces the resource limits; the worker enforces
-// the output limits.
+// Limits bound a task, from its tenant's plan. A zero field sets no limit
+// of its kind. The executor enforces the resource limits, on each attempt,
+// and returns a *LimitError when the task reaches one; the worker enforces
+// the output limits, over all the task's attempts together.
 type Limits struct {
 	// MemoryBytes bounds the memory of all the task's processes together.
 	MemoryBytes int64
@@ -42,11 +43,14 @@ type Limits struct {
 	// host, private ranges or cloud metadata addresses); false: loopback
 	// of its own only.
 	Egress bool
-	// OutputBytes bounds the bytes of output the task may write, over all
-	// its attempts' task.output events.
+	// OutputBytes bounds what the task's output takes in its log, over all
+	// its attempts: the bytes of its task.output payloads (the output,
+	// JSON-escaped, and about 50 bytes each beside it; see
+	// domain.Task.OutputBytes). The output that would go past it is cut
+	// there, and the task is stopped and fails.
 	OutputBytes int64
-	// OutputEvents bounds the task.output and task.progress events the
-	// task may write.
+	// OutputEvents bounds the task.output and task.progress events of the
+	// task, over all its attempts; past it, as for OutputBytes.
 	OutputEvents int64
 }
 
@@ -92,14 +96,16 @@ func (e *StartError) Error() string { return "task could not start: " + e.Err.Er
 // Unwrap returns the underlying error.
 func (e *StartError) Unwrap() error { return e.Err }
 
-// ErrUnknownAdapter is returned for a task whose adapter has no executor here.
-var ErrUnknownAdapter = errors.New("no executor for this adapter on this worker")
-
-// LimitError reports a task that an executor stopped because it hit one
-// of its Limits. Reason says which limit and what it was, for the task's
-// failure ("out of memory: …").
+// LimitError reports work that the executor stopped because it reached one
+// of the task's resource limits (Limits). Reason starts with the limit in
+// a few words and says what it was: "out of memory: the task used all of
+// its 512 MiB of memory". The worker fails the task with it and names the
+// plan that sets the limit.
 type LimitError struct {
 	Reason string
 }
 
 func (e *LimitError) Error() string { return e.Reason }
+
+// ErrUnknownAdapter is returned for a task whose adapter has no executor here.
+var ErrUnknownAdapter = errors.New("no executor for this adapter on this worker")

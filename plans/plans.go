@@ -1,10 +1,12 @@
 // Package plans holds the plan catalog: what each plan (trial, entry, pro,
 // ent) allows a tenant — tasks started per UTC day, tasks running at once,
-// the longest timeout, how long streams are kept — with defaults that the
-// environment can change.
+// the longest timeout, how long streams are kept, and what each task may
+// use (memory, processes, CPU, files, network, output) — with defaults that
+// the environment can change.
 package plans
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,6 +27,30 @@ type Plan struct {
 	MaxTimeoutS int
 	// RetentionDays is how long a finished task's stream is kept.
 	RetentionDays int
+
+	// The limits of each task (the executors enforce the resource limits,
+	// the worker the output limits).
+
+	// MemoryBytes bounds the memory of a task's processes together.
+	MemoryBytes int64
+	// Pids bounds the processes and threads a task has at once.
+	Pids int
+	// CPUMilli bounds a task's CPU, in thousandths of one CPU.
+	CPUMilli int
+	// OpenFiles bounds the files each of a task's processes has open.
+	OpenFiles int
+	// FileSizeBytes bounds any one file a task writes.
+	FileSizeBytes int64
+	// WorkDirBytes bounds a task's work directory and /tmp together.
+	WorkDirBytes int64
+	// Egress lets a task reach the internet.
+	Egress bool
+	// OutputBytes bounds what a task's output takes in its log (its
+	// output payloads), over all its attempts.
+	OutputBytes int64
+	// OutputEvents bounds a task's output and progress events, over all
+	// its attempts.
+	OutputEvents int64
 }
 
 // Catalog is the set of plans and the one new tenants start on. It is
@@ -34,12 +60,27 @@ type Catalog struct {
 	defaultPlan domain.PlanName
 }
 
-// defaults are the plans before the environment changes them.
+// mib is a mebibyte; gib a gibibyte.
+const (
+	mib = 1 << 20
+	gib = 1 << 30
+)
+
+// defaults are the plans before the environment changes them. Trial tasks
+// get no internet: a free plan must not be a free relay.
 var defaults = []Plan{
-	{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 10 * 60, RetentionDays: 1},
-	{Name: domain.PlanEntry, TasksPerDay: 1_000, Concurrency: 5, MaxTimeoutS: 60 * 60, RetentionDays: 7},
-	{Name: domain.PlanPro, TasksPerDay: 10_000, Concurrency: 20, MaxTimeoutS: 6 * 60 * 60, RetentionDays: 30},
-	{Name: domain.PlanEnt, TasksPerDay: 100_000, Concurrency: 100, MaxTimeoutS: 24 * 60 * 60, RetentionDays: 90},
+	{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 10 * 60, RetentionDays: 1,
+		MemoryBytes: 512 * mib, Pids: 128, CPUMilli: 1000, OpenFiles: 1024, FileSizeBytes: 256 * mib, WorkDirBytes: 1 * gib,
+		Egress: false, OutputBytes: 32 * mib, OutputEvents: 50_000},
+	{Name: domain.PlanEntry, TasksPerDay: 1_000, Concurrency: 5, MaxTimeoutS: 60 * 60, RetentionDays: 7,
+		MemoryBytes: 1 * gib, Pids: 256, CPUMilli: 2000, OpenFiles: 2048, FileSizeBytes: 1 * gib, WorkDirBytes: 4 * gib,
+		Egress: true, OutputBytes: 64 * mib, OutputEvents: 100_000},
+	{Name: domain.PlanPro, TasksPerDay: 10_000, Concurrency: 20, MaxTimeoutS: 6 * 60 * 60, RetentionDays: 30,
+		MemoryBytes: 4 * gib, Pids: 1024, CPUMilli: 4000, OpenFiles: 4096, FileSizeBytes: 4 * gib, WorkDirBytes: 16 * gib,
+		Egress: true, OutputBytes: 256 * mib, OutputEvents: 500_000},
+	{Name: domain.PlanEnt, TasksPerDay: 100_000, Concurrency: 100, MaxTimeoutS: 24 * 60 * 60, RetentionDays: 90,
+		MemoryBytes: 16 * gib, Pids: 4096, CPUMilli: 8000, OpenFiles: 8192, FileSizeBytes: 16 * gib, WorkDirBytes: 64 * gib,
+		Egress: true, OutputBytes: 1 * gib, OutputEvents: 2_000_000},
 }
 
 // Limits on configured values.
@@ -48,6 +89,14 @@ const (
 	maxConcurrency   = 100_000
 	maxTimeoutS      = 7 * 24 * 60 * 60
 	maxRetentionDays = 3650
+	maxMemoryMB      = 1 << 20 // 1 TiB
+	maxPids          = 1 << 22 // Linux's highest pid_max
+	maxCPUMilli      = 1024 * 1000
+	maxOpenFiles     = 1 << 20 // Linux's default nr_open
+	maxFileSizeMB    = 1 << 24 // 16 TiB
+	maxWorkDirMB     = 1 << 24
+	maxOutputMB      = 1 << 16 // 64 GiB
+	maxOutputEvents  = 1_000_000_000
 )
 
 // Default returns the built-in catalog; new tenants start on trial.
@@ -57,33 +106,27 @@ func Default() Catalog {
 }
 
 // FromEnv builds the catalog from the defaults and getenv (os.Getenv):
-// PLAN_<NAME>_TASKS_PER_DAY, PLAN_<NAME>_CONCURRENCY,
-// PLAN_<NAME>_MAX_TIMEOUT_S and PLAN_<NAME>_RETENTION_DAYS for NAME in
-// TRIAL, ENTRY, PRO, ENT, and DEFAULT_PLAN (the plan of new tenants,
-// default trial). Bad values fail with an error naming the variable.
+// for NAME in TRIAL, ENTRY, PRO, ENT, PLAN_<NAME>_TASKS_PER_DAY,
+// PLAN_<NAME>_CONCURRENCY, PLAN_<NAME>_MAX_TIMEOUT_S,
+// PLAN_<NAME>_RETENTION_DAYS, and the limits of each task:
+// PLAN_<NAME>_MEMORY_MB, PLAN_<NAME>_PIDS, PLAN_<NAME>_CPUS (a decimal
+// number of CPUs, such as 1.5), PLAN_<NAME>_OPEN_FILES,
+// PLAN_<NAME>_FILE_SIZE_MB, PLAN_<NAME>_WORKDIR_MB, PLAN_<NAME>_EGRESS
+// (true or false), PLAN_<NAME>_OUTPUT_MB and PLAN_<NAME>_OUTPUT_EVENTS; and
+// DEFAULT_PLAN (the plan of new tenants, default trial). A size in MB is
+// in mebibytes. Bad values fail with an error naming the variable.
 func FromEnv(getenv func(string) string) (Catalog, error) {
 	c := Catalog{plans: make(map[domain.PlanName]Plan, len(defaults)), defaultPlan: domain.PlanTrial}
 	for _, p := range defaults {
 		prefix := "PLAN_" + strings.ToUpper(string(p.Name)) + "_"
-		for _, knob := range []struct {
-			name  string
-			value *int
-			limit int
-		}{
-			{"TASKS_PER_DAY", &p.TasksPerDay, maxTasksPerDay},
-			{"CONCURRENCY", &p.Concurrency, maxConcurrency},
-			{"MAX_TIMEOUT_S", &p.MaxTimeoutS, maxTimeoutS},
-			{"RETENTION_DAYS", &p.RetentionDays, maxRetentionDays},
-		} {
-			s := getenv(prefix + knob.name)
+		for _, k := range knobs(&p) {
+			s := getenv(prefix + k.name)
 			if s == "" {
 				continue
 			}
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > knob.limit {
-				return Catalog{}, fmt.Errorf("%s%s is %q; set it to a whole number from 1 to %d", prefix, knob.name, s, knob.limit)
+			if err := k.set(s); err != nil {
+				return Catalog{}, fmt.Errorf("%s%s is %q; %w", prefix, k.name, s, err)
 			}
-			*knob.value = n
 		}
 		c.plans[p.Name] = p
 	}
@@ -95,6 +138,95 @@ func FromEnv(getenv func(string) string) (Catalog, error) {
 		c.defaultPlan = name
 	}
 	return c, nil
+}
+
+// knob is a setting of a plan that the environment can change: set parses
+// the variable's value into the plan, or says what to set it to.
+type knob struct {
+	name string
+	set  func(string) error
+}
+
+// knobs returns the knobs of p, by the name of their variable after
+// PLAN_<NAME>_.
+func knobs(p *Plan) []knob {
+	return []knob{
+		{"TASKS_PER_DAY", whole(&p.TasksPerDay, maxTasksPerDay)},
+		{"CONCURRENCY", whole(&p.Concurrency, maxConcurrency)},
+		{"MAX_TIMEOUT_S", whole(&p.MaxTimeoutS, maxTimeoutS)},
+		{"RETENTION_DAYS", whole(&p.RetentionDays, maxRetentionDays)},
+		{"MEMORY_MB", mebibytes(&p.MemoryBytes, maxMemoryMB)},
+		{"PIDS", whole(&p.Pids, maxPids)},
+		{"CPUS", cpus(&p.CPUMilli)},
+		{"OPEN_FILES", whole(&p.OpenFiles, maxOpenFiles)},
+		{"FILE_SIZE_MB", mebibytes(&p.FileSizeBytes, maxFileSizeMB)},
+		{"WORKDIR_MB", mebibytes(&p.WorkDirBytes, maxWorkDirMB)},
+		{"EGRESS", boolean(&p.Egress)},
+		{"OUTPUT_MB", mebibytes(&p.OutputBytes, maxOutputMB)},
+		{"OUTPUT_EVENTS", whole(&p.OutputEvents, maxOutputEvents)},
+	}
+}
+
+// whole parses a whole number from 1 to limit into v.
+func whole[N int | int64](v *N, limit N) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 || n > int64(limit) {
+			return fmt.Errorf("set it to a whole number from 1 to %d", limit)
+		}
+		*v = N(n)
+		return nil
+	}
+}
+
+// mebibytes parses a whole number of MiB from 1 to limitMB into v, in bytes.
+func mebibytes(v *int64, limitMB int64) func(string) error {
+	return func(s string) error {
+		var n int64
+		if err := whole(&n, limitMB)(s); err != nil {
+			return fmt.Errorf("%w (MiB)", err)
+		}
+		*v = n * mib
+		return nil
+	}
+}
+
+// cpus parses a number of CPUs with at most three decimals (1, 0.5, 1.25)
+// into v, in thousandths of one CPU.
+func cpus(v *int) func(string) error {
+	return func(s string) error {
+		wrong := fmt.Errorf("set it to a number of CPUs from 0.001 to %d with at most three decimals, such as 2 or 1.5", maxCPUMilli/1000)
+		units, frac, _ := strings.Cut(s, ".")
+		if units == "" || len(frac) > 3 || !digits(units) || !digits(frac) || len(units) > 4 {
+			return wrong
+		}
+		n, _ := strconv.Atoi(units + (frac + "000")[:3]) // at most 7 digits
+		if n < 1 || n > maxCPUMilli {
+			return wrong
+		}
+		*v = n
+		return nil
+	}
+}
+
+// digits reports whether s holds ASCII digits only.
+func digits(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+}
+
+// boolean parses true or false into v.
+func boolean(v *bool) func(string) error {
+	return func(s string) error {
+		switch s {
+		case "true":
+			*v = true
+		case "false":
+			*v = false
+		default:
+			return errors.New("set it to true or false")
+		}
+		return nil
+	}
 }
 
 // Get returns the plan called name; the empty name is the default plan.

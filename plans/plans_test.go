@@ -39,3 +39,58 @@ func TestFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestFromEnvTaskLimits(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"PLAN_TRIAL_MEMORY_MB": "1024", "PLAN_TRIAL_PIDS": "64", "PLAN_TRIAL_CPUS": "1.5", "PLAN_TRIAL_OPEN_FILES": "256",
+		"PLAN_TRIAL_FILE_SIZE_MB": "10", "PLAN_TRIAL_WORKDIR_MB": "2048", "PLAN_TRIAL_EGRESS": "true",
+		"PLAN_TRIAL_OUTPUT_MB": "1", "PLAN_TRIAL_OUTPUT_EVENTS": "500", "PLAN_ENT_CPUS": "0.25", "PLAN_ENT_EGRESS": "false",
+	}
+	c, err := plans.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Get(domain.PlanTrial)
+	want := plans.Plan{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 600, RetentionDays: 1,
+		MemoryBytes: 1 << 30, Pids: 64, CPUMilli: 1500, OpenFiles: 256, FileSizeBytes: 10 << 20, WorkDirBytes: 2 << 30,
+		Egress: true, OutputBytes: 1 << 20, OutputEvents: 500}
+	if got != want {
+		t.Fatalf("trial = %+v\nwant    %+v", got, want)
+	}
+	if ent := c.Get(domain.PlanEnt); ent.CPUMilli != 250 || ent.Egress {
+		t.Fatalf("ent: %d thousandths of a CPU, egress %v; want 250, false", ent.CPUMilli, ent.Egress)
+	}
+	for k, v := range map[string]string{
+		"PLAN_TRIAL_MEMORY_MB": "0", "PLAN_ENTRY_PIDS": "-1", "PLAN_PRO_CPUS": "1.2345", "PLAN_ENT_CPUS": "0",
+		"PLAN_TRIAL_CPUS": "1e3", "PLAN_ENTRY_CPUS": ".5", "PLAN_PRO_OPEN_FILES": "many", "PLAN_ENT_FILE_SIZE_MB": "1.5",
+		"PLAN_TRIAL_WORKDIR_MB": "99999999999", "PLAN_ENTRY_EGRESS": "yes", "PLAN_PRO_OUTPUT_MB": "100000", "PLAN_ENT_OUTPUT_EVENTS": "0",
+	} {
+		_, err := plans.FromEnv(func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), k) || !strings.Contains(err.Error(), "set it to") {
+			t.Errorf("%s=%s: error %v does not name the variable and what to set it to", k, v, err)
+		}
+	}
+}
+
+// Each plan allows each task at least as much as the plan below it.
+func TestDefaultTaskLimitsGrowWithThePlan(t *testing.T) {
+	t.Parallel()
+	all := plans.Default().All()
+	for i := 1; i < len(all); i++ {
+		lo, hi := all[i-1], all[i]
+		if hi.MemoryBytes < lo.MemoryBytes || hi.Pids < lo.Pids || hi.CPUMilli < lo.CPUMilli || hi.OpenFiles < lo.OpenFiles ||
+			hi.FileSizeBytes < lo.FileSizeBytes || hi.WorkDirBytes < lo.WorkDirBytes || (lo.Egress && !hi.Egress) ||
+			hi.OutputBytes < lo.OutputBytes || hi.OutputEvents < lo.OutputEvents {
+			t.Errorf("%s allows a task less than %s: %+v < %+v", hi.Name, lo.Name, hi, lo)
+		}
+	}
+	if trial := all[0]; trial.Egress || trial.OutputBytes != 32<<20 || trial.OutputEvents != 50_000 {
+		t.Errorf("trial = %+v", trial)
+	}
+}

@@ -100,7 +100,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewMemory(nil), secret, logger, reg)
+	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -158,14 +158,24 @@ func envQuotas(store commands.QuotaStore) (*commands.Quotas, error) {
 }
 
 // newRunner builds a runner of mock tasks and of shell tasks on sh, on
-// store, that holds each tenant to its plan's concurrency.
+// store, that holds each tenant to its plan's concurrency and each task to
+// its plan's limits.
 func newRunner(store worker.Store, quotas *commands.Quotas, sh executors.Executor, cfg worker.Config) (*worker.Runner, error) {
-	cfg.ConcurrencyFunc = func(ctx context.Context, tenantID string) (int, string, error) {
+	cfg.PlanFunc = func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {
 		p, err := quotas.Plan(ctx, tenantID)
-		return p.Concurrency, string(p.Name), err
+		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency, Limits: taskLimits(p)}, err
 	}
 	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
 	return worker.New(store, cfg)
+}
+
+// taskLimits returns the limits plan p sets on each task.
+func taskLimits(p plans.Plan) executors.Limits {
+	return executors.Limits{
+		MemoryBytes: p.MemoryBytes, Pids: p.Pids, CPUMilli: p.CPUMilli, OpenFiles: p.OpenFiles,
+		FileSizeBytes: p.FileSizeBytes, WorkDirBytes: p.WorkDirBytes, Egress: p.Egress,
+		OutputBytes: p.OutputBytes, OutputEvents: p.OutputEvents,
+	}
 }
 
 // withOps serves the task API beside the operators' endpoints, none of

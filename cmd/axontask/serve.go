@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -123,7 +124,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg)
+	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -255,11 +256,12 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 	return hub, hub.Subscribe(ctx)
 }
 
-// taskAPI builds the HTTP API on store, with live events from hub,
+// taskAPI builds the HTTP API on store, with live events from hub, the
+// cancel command's holds published on ctl (the workers' control topic),
 // callers authenticated by identity, and resume tokens signed with the key
 // derived from resumeSecret; its command handlers are decorated with logger
 // and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -272,7 +274,11 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, identity
 	if err != nil {
 		return nil, err
 	}
-	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{})
+	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{HoldOutput: func(ctx context.Context, taskID uuid.UUID, tenantID string) {
+		if err := bus.PublishHold(ctl, taskID, tenantID); err != nil {
+			logger.WarnContext(ctx, "cancel: could not ask the task's worker to hold its output; the cancel may lose to the task's output", "task_id", taskID, "err", err)
+		}
+	}})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -34,6 +35,11 @@ func runTenants(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(w, "PLAN\tTASKS/DAY\tCONCURRENCY\tMAX TIMEOUT\tRETENTION")
 		for _, p := range catalog.All() {
 			fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%d days\n", p.Name, p.TasksPerDay, p.Concurrency, time.Duration(p.MaxTimeoutS)*time.Second, p.RetentionDays)
+		}
+		fmt.Fprintln(w, "\nEACH TASK\tMEMORY\tPIDS\tCPUS\tOPEN FILES\tFILE SIZE\tWORKDIR\tEGRESS\tOUTPUT\tOUTPUT EVENTS")
+		for _, p := range catalog.All() {
+			fmt.Fprintf(w, "%s\t%d MiB\t%d\t%s\t%d\t%d MiB\t%d MiB\t%t\t%d MiB\t%d\n", p.Name, p.MemoryBytes>>20, p.Pids,
+				strconv.FormatFloat(float64(p.CPUMilli)/1000, 'f', -1, 64), p.OpenFiles, p.FileSizeBytes>>20, p.WorkDirBytes>>20, p.Egress, p.OutputBytes>>20, p.OutputEvents)
 		}
 		return w.Flush()
 	case "set-plan":

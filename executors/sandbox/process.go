@@ -392,12 +392,12 @@ func (p *Process) limitHit(measure bool) string {
 	oom, pidsMax := p.cg.events()
 	switch {
 	case oom > 0:
-		return fmt.Sprintf("out of memory: the task used all of its %s of memory (the plan's limit)", mib(p.limits.memoryBytes))
+		return fmt.Sprintf("out of memory: the task used all of its %s of memory", mib(p.limits.memoryBytes))
 	case pidsMax > 0:
-		return fmt.Sprintf("too many processes: the task tried to run more than %d processes and threads at once (the plan's limit)", p.limits.pids)
+		return fmt.Sprintf("too many processes: the task tried to run more than %d processes and threads at once", p.limits.pids)
 	case measure && p.limits.workDirBytes > 0:
 		if used := treeSize(p.dir); used > p.limits.workDirBytes {
-			return fmt.Sprintf("work directory full: the task wrote %s to its work directory and /tmp, over the plan's limit of %s", mib(used), mib(p.limits.workDirBytes))
+			return fmt.Sprintf("work directory full: the task wrote %s to its work directory and /tmp, over its %s", mib(used), mib(p.limits.workDirBytes))
 		}
 	}
 	return ""

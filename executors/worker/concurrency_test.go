@@ -68,7 +68,9 @@ func TestTenantConcurrencyLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		limit := func(context.Context, string) (int, string, error) { return 2, "trial", nil }
+		plan := func(context.Context, string) (worker.TenantPlan, error) {
+			return worker.TenantPlan{Name: domain.PlanTrial, Concurrency: 2}, nil
+		}
 		for i := range 2 {
 			work, err := bus.NewRedisWorkSubscriber(cfg, fmt.Sprintf("w%d", i))
 			if err != nil {
@@ -79,7 +81,7 @@ func TestTenantConcurrencyLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = work.Close(); _ = ctl.Close() })
-			r, err := worker.New(b.store, worker.Config{WorkerID: fmt.Sprintf("w%d", i), Executors: newRunnerExecutors(t), ConcurrencyFunc: limit})
+			r, err := worker.New(b.store, worker.Config{WorkerID: fmt.Sprintf("w%d", i), Executors: newRunnerExecutors(t), PlanFunc: plan})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,8 @@
 // A Runner is told about work by its caller (the bus consumer) and about
 // cancel requests through Runner.Cancel (the control topic); it also notices
 // a cancel request, or the loss of its task, whenever an append of its own
-// conflicts with an event someone else appended. Leases, heartbeats and the
+// conflicts with an event someone else appended. Runner.Hold (the control
+// topic too) holds a task's output back while a cancel request goes in,
+// so that a task printing without pause cannot keep a cancel out. Leases, heartbeats and the
 // watchdog that re-queues the tasks of dead workers build on this.
 package worker

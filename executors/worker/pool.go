@@ -20,7 +20,7 @@ import (
 
 // Pool feeds a Runner from the bus: it claims the tasks of TopicTasks work
 // messages and runs them, at most Concurrency at once, and passes
-// TopicControl cancel messages to the Runner.
+// TopicControl cancel and hold messages to the Runner.
 type Pool struct {
 	runner          *Runner
 	workSub, ctlSub message.Subscriber
@@ -33,8 +33,8 @@ type Pool struct {
 
 // NewPool returns a pool of concurrency slots (at least 1) for runner. It
 // takes work from workSub (a consumer group, where the bus has them: each
-// task goes to one worker) and cancels from ctlSub (fan-out: every worker
-// sees every cancel); an in-process bus can be both.
+// task goes to one worker) and cancels and holds from ctlSub (fan-out:
+// every worker sees every one); an in-process bus can be both.
 func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int, logger *slog.Logger) *Pool {
 	if logger == nil {
 		logger = slog.Default()
@@ -306,8 +306,11 @@ func (p *Pool) control(ctx context.Context, msgs <-chan *message.Message) {
 			p.logger.Error("worker pool: drop malformed control message", "err", err)
 			continue
 		}
-		if c.Action == bus.ActionCancel {
+		switch c.Action {
+		case bus.ActionCancel:
 			p.runner.Cancel(c.TaskID.String())
+		case bus.ActionHold:
+			p.runner.Hold(c.TaskID.String())
 		}
 	}
 }

@@ -34,6 +34,7 @@ const (
 	DefaultMaxBufferBytes = 8 << 20
 	DefaultLeaseTTL       = 30 * time.Second
 	DefaultRenewInterval  = 10 * time.Second
+	DefaultHoldTimeout    = time.Second
 )
 
 // Config configures a Runner.
@@ -57,15 +58,30 @@ type Config struct {
 	// RenewInterval is how often a running task's lease is renewed
 	// (default 10 s); it must be well below LeaseTTL.
 	RenewInterval time.Duration
+	// HoldTimeout bounds how long a hold (Runner.Hold) keeps a task's
+	// output back when no cancel request follows it (default 1 s).
+	HoldTimeout time.Duration
 	// NowFunc is the clock (default time.Now).
 	NowFunc func() time.Time
 	// Logger receives operational logs (default slog.Default()).
 	Logger *slog.Logger
-	// ConcurrencyFunc returns how many tasks of a tenant may run at once
-	// and the name of the plan that says so; nil: no limit. A task past
-	// its tenant's limit stays queued, with a task.waiting event saying
-	// why, and starts when one of the tenant's tasks ends (see Pool).
-	ConcurrencyFunc func(ctx context.Context, tenantID string) (limit int, plan string, err error)
+	// PlanFunc returns what a tenant's plan allows its tasks; nil: no
+	// limits. A task past its tenant's concurrency stays queued, with a
+	// task.waiting event saying why, and starts when one of the tenant's
+	// tasks ends (see Pool). A task past an output limit is stopped and
+	// fails (see executors.Limits).
+	PlanFunc func(ctx context.Context, tenantID string) (TenantPlan, error)
+}
+
+// TenantPlan is what a tenant's plan allows its tasks.
+type TenantPlan struct {
+	// Name names the plan in the reasons the worker writes: why a task
+	// waits, which limit a task reached.
+	Name domain.PlanName
+	// Concurrency bounds the tenant's tasks running at once; 0: no limit.
+	Concurrency int
+	// Limits bound each of the tenant's tasks.
+	Limits executors.Limits
 }
 
 func (c Config) withDefaults() Config {
@@ -86,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RenewInterval <= 0 {
 		c.RenewInterval = DefaultRenewInterval
+	}
+	if c.HoldTimeout <= 0 {
+		c.HoldTimeout = DefaultHoldTimeout
 	}
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
@@ -131,6 +150,8 @@ var (
 var (
 	errCanceled = errors.New("task canceled")
 	errTimedOut = errors.New("task timed out")
+	// errOutputLimit is wrapped by a cause that names the limit.
+	errOutputLimit = errors.New("output limit reached")
 )
 
 // Runner runs claimed tasks. It is safe for concurrent use: Run may be
@@ -157,6 +178,7 @@ func New(store Store, cfg Config) (*Runner, error) {
 // that arrives before the executor starts is kept and applied when it does.
 type handle struct {
 	stop     context.CancelCauseFunc // nil until the executor starts
+	out      *output                 // nil until the executor starts
 	canceled bool
 }
 
@@ -175,6 +197,20 @@ func (r *Runner) Cancel(taskID string) bool {
 		h.stop(errCanceled)
 	}
 	return true
+}
+
+// Hold holds the output of a task this Runner runs back from the store for
+// a moment (at most HoldTimeout): the cancel command is about to append a
+// cancel request, and a task that prints without pause would otherwise
+// keep taking the stream's head from it. The output waits in the buffer
+// (MaxBufferBytes) and is appended once the stream shows the cancel request
+// or the hold times out. A task that does not run here is left alone.
+func (r *Runner) Hold(taskID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.running[taskID]; ok && h.out != nil {
+		h.out.hold()
+	}
 }
 
 // Run claims the task and runs it to its end: Claim, then Claimed.Run.
@@ -247,17 +283,21 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	return &Claimed{t: t, exec: exec, args: args, lease: lease}, nil
 }
 
-// takeSlot records lease if the task's tenant runs fewer tasks than its
-// plan allows. A lease left by the task's previous attempt (handed back or
-// recovered, not yet dropped) is dropped first. A task past the limit is
-// remembered as waiting, with a task.waiting event when the reason is new.
+// takeSlot looks up the tenant's plan (t.plan) and records lease if the
+// tenant runs fewer tasks than the plan allows. A lease left by the task's
+// previous attempt (handed back or recovered, not yet dropped) is dropped
+// first. A task past the limit is remembered as waiting, with a
+// task.waiting event when the reason is new.
 func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) error {
-	limit, plan := math.MaxInt32, ""
-	if r.cfg.ConcurrencyFunc != nil {
+	if r.cfg.PlanFunc != nil {
 		var err error
-		if limit, plan, err = r.cfg.ConcurrencyFunc(ctx, lease.TenantID); err != nil {
-			return fmt.Errorf("task %s: the tenant's concurrency: %w", lease.TaskID, err)
+		if t.plan, err = r.cfg.PlanFunc(ctx, lease.TenantID); err != nil {
+			return fmt.Errorf("task %s: the tenant's plan: %w", lease.TaskID, err)
 		}
+	}
+	limit := t.plan.Concurrency
+	if limit <= 0 {
+		limit = math.MaxInt32
 	}
 	err := r.store.LeasePutWithin(ctx, lease, limit)
 	if errors.Is(err, eventstore.ErrLeaseTaken) && lease.Attempt > 1 {
@@ -271,7 +311,7 @@ func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) e
 		// Another worker is claiming this attempt.
 		return fmt.Errorf("task %s: %w: %w", lease.TaskID, ErrNotClaimable, eventstore.ErrLeaseTaken)
 	case errors.Is(err, eventstore.ErrTenantAtLimit):
-		return r.wait(ctx, t, fmt.Sprintf("the %s plan runs at most %d tasks at once and that many are running; this task starts when one of them ends", plan, limit))
+		return r.wait(ctx, t, fmt.Sprintf("the %s plan runs at most %d tasks at once and that many are running; this task starts when one of them ends", t.plan.Name, limit))
 	}
 	return err
 }
@@ -313,17 +353,17 @@ func (c *Claimed) Run(ctx context.Context) error {
 	execCtx, cancelTimeout := context.WithTimeoutCause(execCtx, timeout, errTimedOut)
 	defer cancelTimeout()
 	t.stopExec = stop
-	r.started(t.stream.ID, stop)
+	claimedAt := t.task.Seq() // read before the output flusher owns t.task
+	out := newOutput(t, r.cfg)
+	r.started(t.stream.ID, stop, out)
 	defer r.untrack(t.stream.ID)
 
 	renewDone := make(chan struct{})
 	renewCtx, stopRenew := context.WithCancel(execCtx)
-	claimedAt := t.task.Seq() // read before the output flusher owns t.task
 	go func() { defer close(renewDone); t.renew(renewCtx, lease, claimedAt) }()
 	defer func() { stopRenew(); <-renewDone }()
 
-	out := newOutput(t, r.cfg)
-	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt}, out)
+	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits}, out)
 	flushErr := out.close()
 
 	stopRenew()
@@ -338,7 +378,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 	case flushErr != nil:
 		return flushErr
 	}
-	return t.finish(context.WithoutCancel(ctx), outcome(result, runErr, context.Cause(execCtx)))
+	return t.finish(context.WithoutCancel(ctx), t.outcome(result, runErr, context.Cause(execCtx)))
 }
 
 // claimed registers a task this worker has just claimed.
@@ -348,13 +388,13 @@ func (r *Runner) claimed(taskID string) {
 	r.running[taskID] = &handle{}
 }
 
-// started records the stop function of a claimed task's executor and
-// applies a cancel that came before it.
-func (r *Runner) started(taskID string, stop context.CancelCauseFunc) {
+// started records the stop function and the output of a claimed task's
+// executor and applies a cancel that came before it.
+func (r *Runner) started(taskID string, stop context.CancelCauseFunc, out *output) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	h := r.running[taskID] // registered by claimed, before Run could start
-	h.stop = stop
+	h.stop, h.out = stop, out
 	if h.canceled {
 		stop(errCanceled)
 	}
@@ -372,6 +412,7 @@ type run struct {
 	stream   eventstore.Stream
 	to       commands.Target // where this worker's events of the task go
 	task     *domain.Task
+	plan     TenantPlan // the tenant's, as the claim found it
 	stopExec context.CancelCauseFunc
 	lost     atomic.Bool // someone else moved the task on; append nothing more
 	// waited: the claim saw a task.waiting, so the task may have a
@@ -509,11 +550,16 @@ func (t *run) lose() {
 	}
 }
 
-// outcome says how an executor ended, for the domain to decide the
-// task's end: its result, its error, and why its context was canceled.
-func outcome(res executors.Result, runErr, cause error) domain.RunOutcome {
+// outcome says how the task's executor ended, for the domain to decide
+// the task's end: its result, its error, and why its context was canceled.
+// Output cut at its limit fails the task even if the process then exited
+// by itself.
+func (t *run) outcome(res executors.Result, runErr, cause error) domain.RunOutcome {
 	var startErr *executors.StartError
+	var limitErr *executors.LimitError
 	switch {
+	case errors.Is(cause, errOutputLimit):
+		return domain.RunOutcome{Kind: domain.OutcomeLimitReached, Error: cause.Error()}
 	case runErr == nil:
 		return domain.RunOutcome{Kind: domain.OutcomeExited, ExitCode: res.ExitCode, Summary: res.Summary}
 	case errors.Is(cause, errTimedOut):
@@ -522,9 +568,17 @@ func outcome(res executors.Result, runErr, cause error) domain.RunOutcome {
 		return domain.RunOutcome{Kind: domain.OutcomeCanceled}
 	case errors.As(runErr, &startErr):
 		return domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: startErr.Error()}
+	case errors.As(runErr, &limitErr):
+		return domain.RunOutcome{Kind: domain.OutcomeLimitReached, Error: limitErr.Error() + ", " + t.planLimit()}
 	default:
 		return domain.RunOutcome{Kind: domain.OutcomeExecutorFailed, Error: runErr.Error()}
 	}
+}
+
+// planLimit ends the reason of a limit reached: whose limit it is, and how
+// to raise it.
+func (t *run) planLimit() string {
+	return fmt.Sprintf("a limit of the %s plan; a plan with a higher limit raises it", t.plan.Name)
 }
 
 // finish appends the event that ends the task, as the domain decides from
