@@ -102,11 +102,12 @@ type egressProxy struct {
 // startEgress serves a proxy for one task on a new unix socket at path,
 // owned by uid:gid (-1: unchanged), that dials only what allow lets through.
 func startEgress(path string, uid, gid int, allow func(netip.AddrPort) error, logger *slog.Logger) (*egressProxy, error) {
-	ln, err := net.Listen("unix", path)
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("listen for the task's egress: %w", err)
 	}
-	if err := os.Chmod(path, 0o600); err == nil && uid >= 0 {
+	err = os.Chmod(path, 0o600)
+	if err == nil && uid >= 0 {
 		err = os.Chown(path, uid, gid)
 	}
 	if err != nil {
@@ -185,7 +186,7 @@ func (p *egressProxy) tunnel(w http.ResponseWriter, r *http.Request, dialer *net
 	}
 	_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
 	if n := buf.Reader.Buffered(); n > 0 {
-		b, _ := buf.Reader.Peek(n)
+		b, _ := buf.Peek(n)
 		_, _ = up.Write(b)
 	}
 	splice(conn, up)
@@ -218,7 +219,7 @@ func (p *egressProxy) close() {
 // serveEgress is init's side: it listens on proxyAddr in the sandbox's
 // network namespace and carries every connection to the proxy's socket.
 func serveEgress() error {
-	ln, err := net.Listen("tcp", proxyAddr)
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", proxyAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s for the egress proxy: %w", proxyAddr, err)
 	}
@@ -229,7 +230,7 @@ func serveEgress() error {
 				return
 			}
 			go func() {
-				up, err := net.Dial("unix", egressSocket)
+				up, err := (&net.Dialer{}).DialContext(context.Background(), "unix", egressSocket)
 				if err != nil {
 					_ = c.Close()
 					return

@@ -47,6 +47,8 @@ type initSpec struct {
 	Rlimits []rlimit        `json:"rlimits"`
 	Grace   time.Duration   `json:"grace"`
 	Paths   landlockPathSet `json:"paths"`
+	// Egress: serve the worker's proxy on proxyAddr inside the sandbox.
+	Egress bool `json:"egress,omitempty"`
 }
 
 // rlimit is one resource limit init sets on itself, for everything the
@@ -112,6 +114,11 @@ func runInit() int {
 	// it can pass the signal on.
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGCHLD)
+	if spec.Egress {
+		if err := serveEgress(); err != nil {
+			return report(initStatus{StartError: "sandbox init: " + err.Error(), Landlock: abi})
+		}
+	}
 	pid, err := startCommand(spec)
 	if err != nil {
 		return report(initStatus{StartError: err.Error(), Landlock: abi})

@@ -37,6 +37,7 @@ type Process struct {
 	initPid int // init's pid on the host; 0 if bwrap failed before
 	status  *os.File
 	cg      *taskCgroup
+	egress  *egressProxy // nil without egress
 	dir     string
 	limits  limitsCheck
 	limit   atomic.Pointer[string]
@@ -68,15 +69,30 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 		removeTree(dir, s.cfg.Logger)
 		return nil, err
 	}
+	var egress *egressProxy
+	if req.Limits.Egress {
+		uid, gid := -1, -1
+		if s.asRoot {
+			uid, gid = s.cfg.UID, s.cfg.GID
+		}
+		if egress, err = startEgress(filepath.Join(dir, "egress.sock"), uid, gid, s.cfg.EgressAllow, s.cfg.Logger); err != nil {
+			files.close()
+			removeTree(dir, s.cfg.Logger)
+			return nil, err
+		}
+	}
 	cg, err := s.cgroups.create(name, req.Limits)
 	if err != nil {
 		files.close()
+		if egress != nil {
+			egress.close()
+		}
 		removeTree(dir, s.cfg.Logger)
 		return nil, err
 	}
 	cmd := &exec.Cmd{
 		Path:        s.bwrap,
-		Args:        append([]string{"bwrap"}, s.bwrapArgs(dir, files.shares)...),
+		Args:        append([]string{"bwrap"}, s.bwrapArgs(dir, files.shares, egress != nil)...),
 		Env:         []string{},
 		Stdout:      req.Stdout,
 		Stderr:      req.Stderr,
@@ -88,12 +104,15 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 	}
 	if err := cg.start(cmd); err != nil {
 		files.close()
+		if egress != nil {
+			egress.close()
+		}
 		_ = cg.remove()
 		removeTree(dir, s.cfg.Logger)
 		return nil, fmt.Errorf("start bwrap: %w", err)
 	}
 	closeFiles(files.child...)
-	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, dir: dir, done: make(chan struct{}),
+	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, egress: egress, dir: dir, done: make(chan struct{}),
 		limits: limitsCheck{memoryBytes: req.Limits.MemoryBytes, workDirBytes: req.Limits.WorkDirBytes, pids: req.Limits.Pids}}
 	p.initPid = readChildPid(files.info)
 	go p.monitor()
@@ -139,8 +158,12 @@ func (s *Sandbox) prepareTaskDir(dir string, req Request) (taskFiles, error) {
 			}
 		}
 	}
+	env := req.Env
+	if req.Limits.Egress {
+		env = withDefaults(env, proxyEnv())
+	}
 	spec, err := json.Marshal(initSpec{
-		Argv: req.Argv, Env: req.Env, Dir: filepath.Join(WorkDir, req.Cwd),
+		Argv: req.Argv, Env: env, Dir: filepath.Join(WorkDir, req.Cwd), Egress: req.Limits.Egress,
 		Rlimits: s.rlimits(req), Grace: s.cfg.GracePeriod,
 		Paths: landlockPathSet{ReadOnly: readOnlyPaths, Writable: s.writablePaths()},
 	})
@@ -252,7 +275,7 @@ func (s *Sandbox) rlimits(req Request) []rlimit {
 
 // bwrapArgs returns bwrap's arguments for req: the namespaces, the
 // filesystem view, and init as the command.
-func (s *Sandbox) bwrapArgs(dir string, shares []int) []string {
+func (s *Sandbox) bwrapArgs(dir string, shares []int, egress bool) []string {
 	a := []string{
 		"--unshare-all", "--unshare-user", "--disable-userns",
 		"--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL",
@@ -284,6 +307,9 @@ func (s *Sandbox) bwrapArgs(dir string, shares []int) []string {
 			flag = "--bind-fd"
 		}
 		a = append(a, flag, strconv.Itoa(shares[i]), filepath.Join(WorkDir, sh.Name))
+	}
+	if egress {
+		a = append(a, "--bind", filepath.Join(dir, "egress.sock"), egressSocket)
 	}
 	return append(a,
 		"--ro-bind", s.init, InitPath,
@@ -358,6 +384,9 @@ func (p *Process) Wait() Exit {
 // Close removes the sandbox's cgroup and directory once it is gone.
 func (p *Process) Close() {
 	p.once.Do(func() {
+		if p.egress != nil {
+			p.egress.close()
+		}
 		if err := p.cg.remove(); err != nil {
 			p.s.cfg.Logger.Warn("sandbox: cannot remove a task's cgroup", "dir", p.dir, "err", err)
 		}
@@ -461,6 +490,22 @@ func removeStaleCgroups(root, instance string) {
 		}
 		_ = os.Remove(dir)
 	}
+}
+
+// withDefaults returns env with the variables of defaults it does not set.
+func withDefaults(env, defaults []string) []string {
+	set := map[string]bool{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		set[k] = true
+	}
+	out := append([]string{}, env...)
+	for _, kv := range defaults {
+		if k, _, _ := strings.Cut(kv, "="); !set[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // closeFiles closes files, ignoring nil ones and errors.

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -66,6 +68,10 @@ type Config struct {
 	// Without cgroups, memory is bounded per process (RLIMIT_AS) and
 	// processes per user (RLIMIT_NPROC), and CPU not at all.
 	RequireCgroups bool
+	// EgressAllow decides which addresses a task whose Limits allow
+	// egress may reach through the worker's proxy (nil: PublicOnly of
+	// this host's addresses).
+	EgressAllow func(netip.AddrPort) error
 	// GracePeriod is how long the processes a command leaves running get
 	// between SIGTERM and SIGKILL when it exits (default 5 s).
 	GracePeriod time.Duration
@@ -94,6 +100,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.EgressAllow == nil {
+		c.EgressAllow = PublicOnly(hostAddrs())
 	}
 	return c
 }
@@ -212,12 +221,12 @@ func (s *Sandbox) prepareDir() error {
 	}
 	entries, _ := os.ReadDir(s.cfg.Dir)
 	for _, e := range entries {
-		if pid, ok := strings.CutPrefix(e.Name(), "w"); ok && !processAlive(pid) {
+		if pid, _, ok := strings.Cut(strings.TrimPrefix(e.Name(), "w"), "-"); ok && !processAlive(pid) {
 			removeTree(filepath.Join(s.cfg.Dir, e.Name()), s.cfg.Logger)
 			removeStaleCgroups(s.cfg.CgroupRoot, e.Name())
 		}
 	}
-	s.dir = filepath.Join(s.cfg.Dir, "w"+strconv.Itoa(os.Getpid()))
+	s.dir = filepath.Join(s.cfg.Dir, fmt.Sprintf("w%d-%d", os.Getpid(), instances.Add(1)))
 	removeTree(s.dir, s.cfg.Logger) // a previous process with our pid
 	if err := os.Mkdir(s.dir, 0o711); err != nil {
 		return fmt.Errorf("create the sandbox directory %s: %w", s.dir, err)
@@ -260,6 +269,10 @@ func searchable(dir string) error {
 		}
 	}
 }
+
+// instances numbers the Sandboxes of this process, each of which has a
+// directory "w<pid>-<n>" of its own.
+var instances atomic.Int64
 
 // processAlive reports whether the process with the decimal id pid exists.
 func processAlive(pid string) bool {

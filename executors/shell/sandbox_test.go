@@ -5,10 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -373,4 +379,76 @@ func TestSandboxWorkingDirectory(t *testing.T) {
 	if got := r.Stream(domain.Stdout); got != "/work/src/app\n/work /tmp\n" {
 		t.Errorf("output %q, want the cwd inside /work, then HOME and TMPDIR", got)
 	}
+}
+
+// egressProbe asks the proxy for each URL and prints its status code, as
+// "name:code" lines.
+func egressProbe(urls map[string]string) string {
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(urls)) {
+		fmt.Fprintf(&b, "curl -sS -o /dev/null --max-time 10 --noproxy '' -x \"$HTTP_PROXY\" -w '%s:%%{http_code}\\n' %s;\n", name, urls[name])
+	}
+	return b.String()
+}
+
+func TestSandboxEgress(t *testing.T) {
+	t.Parallel()
+	e := newSandboxed(t)
+	apiPort, apiAccepted := listen(t)
+	t.Run("refused where it must be", func(t *testing.T) {
+		r, o := runIn(t, t.Context(), e, egressProbe(map[string]string{
+			"api":       fmt.Sprintf("http://127.0.0.1:%d/", apiPort),
+			"localhost": fmt.Sprintf("http://localhost:%d/", apiPort),
+			"metadata":  "http://169.254.169.254/latest/meta-data/",
+			"private":   "http://10.1.2.3/",
+			"tunnel":    fmt.Sprintf("-p http://127.0.0.1:%d/", apiPort),
+		}), executors.Limits{Egress: true})
+		if o.err != nil {
+			t.Fatalf("Run: %v", o.err)
+		}
+		out := r.Stream(domain.Stdout)
+		for _, want := range []string{"api:403", "localhost:403", "metadata:403", "private:403", "tunnel:000"} {
+			if !strings.Contains(out, want+"\n") {
+				t.Errorf("output lacks %q:\n%s\n%s", want, out, r.Stream(domain.Stderr))
+			}
+		}
+		if !strings.Contains(r.Stream(domain.Stderr), "CONNECT tunnel failed, response 403") {
+			t.Errorf("the tunnel to the API's port was not refused by the proxy:\n%s", r.Stream(domain.Stderr))
+		}
+		if apiAccepted() {
+			t.Error("the proxy connected to the API's port")
+		}
+	})
+	t.Run("none without the plan's egress", func(t *testing.T) {
+		r, o := runIn(t, t.Context(), e, `echo "proxy=${HTTP_PROXY:-none}"; curl -sS --max-time 5 http://example.com/ || true`, executors.Limits{})
+		if o.err != nil {
+			t.Fatalf("Run: %v", o.err)
+		}
+		if out := r.Stream(domain.Stdout) + r.Stream(domain.Stderr); !strings.Contains(out, "proxy=none") || !strings.Contains(out, "Could not resolve host") {
+			t.Errorf("a task without egress has a way out:\n%s", out)
+		}
+	})
+	t.Run("through to an allowed address", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hello from outside") }))
+		defer srv.Close()
+		allowed := netip.MustParseAddrPort(srv.Listener.Addr().String())
+		sb, err := sandbox.New(sandbox.Config{GracePeriod: time.Second, EgressAllow: func(ap netip.AddrPort) error {
+			if ap != allowed {
+				return fmt.Errorf("%s is not the test server", ap)
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sb.Close()
+		r, o := runIn(t, t.Context(), newExecutor(t, shell.Config{Sandbox: sb}),
+			fmt.Sprintf(`curl -sS --noproxy '' %[1]s; echo; curl -sS --noproxy '' -p %[1]s`, srv.URL), executors.Limits{Egress: true})
+		if o.err != nil {
+			t.Fatalf("Run: %v", o.err)
+		}
+		if out := r.Stream(domain.Stdout); out != "hello from outside\nhello from outside" {
+			t.Errorf("output %q, want the server's answer twice (forwarded, then tunnelled)\n%s", out, r.Stream(domain.Stderr))
+		}
+	})
 }
