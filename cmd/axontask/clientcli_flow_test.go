@@ -22,11 +22,21 @@ import (
 // the task's exit code.
 func TestTaskLogsFollowsLiveTask(t *testing.T) {
 	t.Parallel()
-	dev := startDev(t, nil)
+	// The task waits for a file in a directory dev shares with its sandbox
+	// (whose uid must be able to reach it).
+	gateDir, err := os.MkdirTemp("", "axontask-gate-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(gateDir) })
+	if err := os.Chmod(gateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dev := startDev(t, nil, "-share", "gate="+gateDir)
 	c := newClientCLI(t, dev.base, dev.key)
-	gate := filepath.Join(t.TempDir(), "gate")
-	script := `echo line 1; echo ::progress 50 halfway; while [ ! -e "$1" ]; do sleep 0.05; done; echo line 2; echo bad >&2; exit 7`
-	id := strings.TrimSpace(c.mustRun("", "task", "start", "-name", "live", "--", "sh", "-c", script, "sh", gate).stdout)
+	gate := filepath.Join(gateDir, "open")
+	script := `echo line 1; echo ::progress 50 halfway; while [ ! -e /work/gate/open ]; do sleep 0.05; done; echo line 2; echo bad >&2; exit 7`
+	id := strings.TrimSpace(c.mustRun("", "task", "start", "-name", "live", "--", "sh", "-c", script).stdout)
 
 	cmd := exec.CommandContext(t.Context(), binary(t), "task", "logs", id, "-f", "-exit-code")
 	cmd.Env = append(os.Environ(), "AXONTASK_URL="+dev.base, "AXONTASK_API_KEY="+dev.key)

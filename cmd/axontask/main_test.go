@@ -340,16 +340,16 @@ type devProc struct {
 	base, key string // the URL and the API key it printed
 }
 
-// startDev starts `axontask dev` on a free port in a fresh data dir,
-// logging at debug level to logs (nil: processLogs, searched for secrets),
-// and waits for its banner. It is killed when the test ends.
-func startDev(t *testing.T, logs io.Writer) *devProc {
+// startDev starts `axontask dev` on a free port in a fresh data dir, with
+// flags added, logging at debug level to logs (nil: processLogs, searched
+// for secrets), and waits for its banner. It is killed when the test ends.
+func startDev(t *testing.T, logs io.Writer, flags ...string) *devProc {
 	t.Helper()
 	if logs == nil {
 		logs = processLogs(t)
 	}
 	dev := &devProc{dataDir: t.TempDir()}
-	dev.cmd = exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dev.dataDir)
+	dev.cmd = exec.CommandContext(t.Context(), binary(t), append([]string{"dev", "-port", "0", "-data-dir", dev.dataDir}, flags...)...)
 	dev.cmd.Env = append(os.Environ(), "LOG_LEVEL=debug")
 	dev.cmd.Stderr = logs
 	stdout, err := dev.cmd.StdoutPipe()
