@@ -2,6 +2,10 @@ package worker_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,4 +48,57 @@ func TestLostWorkMessage(t *testing.T) {
 			t.Fatalf("the task with no work message ended with %s", got)
 		}
 	})
+}
+
+// A worker that cannot renew a task's lease (its store is gone) stops the
+// task before the lease expires, so that the attempt the watchdog starts
+// next never runs beside it.
+func TestUnrenewableLeaseStopsTheTask(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		b := setup(t, s)
+		marker := fmt.Sprintf("sleep 61.%d", time.Now().UnixNano()%1000)
+		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","`+marker+`"]}`, 120)
+		r, err := worker.New(b.store, worker.Config{WorkerID: "w1", Executors: newRunnerExecutors(t), LeaseTTL: 2 * time.Second, RenewInterval: 500 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- r.Run(t.Context(), id, tenant) }()
+		waitProcess(t, marker)
+		_ = s.Close() // the store is out of reach from now on
+		select {
+		case err := <-done:
+			if !errors.Is(err, worker.ErrTaskLost) {
+				t.Fatalf("Run = %v, want ErrTaskLost", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the task still runs long after its lease expired")
+		}
+		if processRunning(marker) {
+			t.Fatal("the task's process outlived the lease")
+		}
+	})
+}
+
+// waitProcess waits until a process whose command line has marker runs.
+func waitProcess(t *testing.T, marker string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if processRunning(marker) {
+			return
+		}
+	}
+	t.Fatalf("no process %q started", marker)
+}
+
+// processRunning reports whether a process whose command line has marker runs.
+func processRunning(marker string) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), marker) {
+			return true
+		}
+	}
+	return false
 }

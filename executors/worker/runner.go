@@ -482,33 +482,46 @@ func (t *run) catchUp(ctx context.Context) error {
 }
 
 // renew renews the lease every RenewInterval until ctx ends; a lease that
-// is gone (the watchdog took the task back) makes the task lost. Each time
-// it also looks for a cancel request in the task's stream after seq seen,
-// so a cancel whose bus message was lost still stops a task that appends
+// is gone (the watchdog took the task back) makes the task lost. A lease
+// that cannot be renewed (the store is out of reach) stops the task one
+// RenewInterval before it expires, so that its processes are dead before
+// the watchdog may start its next attempt elsewhere. Each time it also
+// looks for a cancel request in the task's stream after seq seen, so a
+// cancel whose bus message was lost still stops a task that appends
 // nothing.
 func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 	ticker := time.NewTicker(t.r.cfg.RenewInterval)
 	defer ticker.Stop()
 	failing := false
+	expires := lease.ExpiresAt
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
-		ok, err := t.r.store.LeaseRenew(ctx, lease.TaskID, lease.WorkerID, lease.Attempt, t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL))
+		next := t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL)
+		ok, err := t.r.store.LeaseRenew(ctx, lease.TaskID, lease.WorkerID, lease.Attempt, next)
 		if err == nil && failing {
 			failing = false
 			t.r.cfg.Logger.Info("worker: renewing the lease again", "task_id", lease.TaskID)
 		}
 		switch {
-		case err != nil && ctx.Err() == nil && !failing: // once per streak of failures
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil && !t.r.cfg.NowFunc().Before(expires.Add(-t.r.cfg.RenewInterval)):
+			t.r.cfg.Logger.Error("worker: the lease could not be renewed and is about to expire; stopping the task, so that it never runs beside the next attempt", "task_id", lease.TaskID, "expires_at", expires, "err", err)
+			t.lose()
+			return
+		case err != nil && !failing: // once per streak of failures
 			failing = true
-			t.r.cfg.Logger.Warn("worker: cannot renew the lease; the task is lost if this lasts longer than the lease", "task_id", lease.TaskID, "err", err)
+			t.r.cfg.Logger.Warn("worker: cannot renew the lease; the task is stopped if this lasts until shortly before the lease expires", "task_id", lease.TaskID, "expires_at", expires, "err", err)
 		case err == nil && !ok:
 			t.r.cfg.Logger.Warn("worker: lease taken back; stopping the task", "task_id", lease.TaskID)
 			t.lose()
 			return
+		case err == nil:
+			expires = next
 		}
 		seen = t.cancelRequestedSince(ctx, seen)
 	}
