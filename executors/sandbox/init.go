@@ -91,6 +91,10 @@ func Init() {
 // runInit is init's life: read the spec, wall itself in, start the
 // command, forward signals, reap, report; it returns init's exit code.
 func runInit() int {
+	// Nothing init was started with, but stdin, stdout and stderr, may
+	// reach the command: bwrap's and the worker's descriptors (some point
+	// at host directories) close at its exec.
+	_ = unix.CloseRange(statusFD, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	status := os.NewFile(statusFD, "status")
 	report := func(st initStatus) int {
 		_ = json.NewEncoder(status).Encode(st)
@@ -202,7 +206,6 @@ func startCommand(spec initSpec) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	unix.CloseOnExec(statusFD)
 	p, err := os.StartProcess(path, spec.Argv, &os.ProcAttr{
 		Dir:   spec.Dir,
 		Env:   spec.Env,

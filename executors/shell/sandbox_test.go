@@ -452,3 +452,15 @@ func TestSandboxEgress(t *testing.T) {
 		}
 	})
 }
+
+func TestSandboxCommandHasOnlyItsStandardFiles(t *testing.T) {
+	t.Parallel()
+	r, o := runIn(t, t.Context(), newSandboxed(t), "ls /proc/self/fd", executors.Limits{Egress: true})
+	if o.err != nil {
+		t.Fatalf("Run: %v", o.err)
+	}
+	// 0, 1, 2, and the directory ls reads.
+	if got := r.Stream(domain.Stdout); got != "0\n1\n2\n3\n" {
+		t.Errorf("the command's open files: %q, want only stdin, stdout, stderr (and ls's own 3)", got)
+	}
+}
