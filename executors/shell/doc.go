@@ -2,26 +2,32 @@
 // argv (domain.ShellArgs) as a local process, without a shell unless the
 // argv names one (["sh", "-c", "…"]). It is for Unix workers, Linux first.
 //
-// # Processes
+// # Where tasks run
 //
-// The command runs in its own process group, so that stopping a task stops
-// everything it started: on cancel, SIGTERM goes to the group, then
-// SIGKILL after Config.GracePeriod, and Run returns only once the group is
-// dead and the leader reaped. When the main process exits on its own, any
-// processes it left running in its group are stopped the same way: a task
-// ends with its main process, as a container ends with its PID 1. A
-// process that leaves the group (setsid, setpgid) escapes this; so do the
-// task's processes if the worker itself dies (the watchdog then deals with
-// the task). Run the worker under an init that reaps orphans (docker
-// --init, tini); zombies it leaves do not delay Run, which reads /proc to
-// tell them from live processes.
+// With Config.Sandbox set (what `axontask worker` and `dev` use), each task
+// runs in a sandbox of its own (package sandbox): its own namespaces and
+// uid, /work as its work directory (and HOME), its plan's limits, and
+// nothing of the worker's files or environment. args.cwd is relative to
+// /work. Stopping a task stops every process of it, setsid escapes
+// included: on cancel, SIGTERM to all of them, then the sandbox is killed
+// after Config.GracePeriod; when its main process exits, what it left
+// running is stopped the same way. A task that hits a resource limit ends
+// with an *executors.LimitError.
 //
-// A bare command name is searched in the task's PATH (the worker's, unless
-// args.env sets one), ignoring relative PATH entries; a name with a slash
-// is a path relative to the working directory. The environment is the
-// worker's variables named in Config.EnvAllowList plus args.env, which
-// wins; nothing else of the worker's environment is visible. stdin is
-// /dev/null.
+// Without a Sandbox (`-sandbox=off`, for one developer's own machine) the
+// command runs on the host as the worker's user, in its own process group
+// and in a work directory (Config.DefaultDir, or a fresh one that is
+// removed afterwards). Stopping it signals the group; a process that
+// leaves the group (setsid) escapes this, as do the task's processes if
+// the worker dies. Run such a worker under an init that reaps orphans; Run
+// reads /proc to tell zombies from live processes.
+//
+// A bare command name is searched in the task's PATH, ignoring relative
+// PATH entries; a name with a slash is a path relative to the working
+// directory. The environment is the worker's variables named in
+// Config.EnvAllowList (in a sandbox, less PATH, HOME, TMPDIR and USER,
+// which the sandbox sets) plus args.env, which wins; nothing else of the
+// worker's environment is visible. stdin is /dev/null.
 //
 // # Output and the progress protocol
 //
