@@ -21,10 +21,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/axontask/axontask/executors/sandbox"
 	"github.com/axontask/axontask/internal/testpg"
 )
 
 func main() {
+	sandbox.Init() // the sandbox step's tasks run this binary as their init
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
@@ -47,7 +49,7 @@ func run(ctx context.Context) error {
 	flag.DurationVar(&cfg.roundTime, "round-time", 3*time.Second, "length of one measured round")
 	flag.IntVar(&cfg.verifyN, "verify-events", 1_000_000, "events in the verification benchmark")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout or verify")
+	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify or sandbox")
 	flag.Parse()
 
 	admin := os.Getenv("AXONTASK_BENCH_DATABASE_URL")
@@ -90,6 +92,7 @@ func run(ctx context.Context) error {
 	}{
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
 		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
+		{"sandbox", b.sandboxCost},
 	}
 	for _, step := range steps {
 		if cfg.only != "" && cfg.only != step.name {
