@@ -28,29 +28,8 @@ type Plan struct {
 	// RetentionDays is how long a finished task's stream is kept.
 	RetentionDays int
 
-	// The limits of each task (the executors enforce the resource limits,
-	// the worker the output limits).
-
-	// MemoryBytes bounds the memory of a task's processes together.
-	MemoryBytes int64
-	// Pids bounds the processes and threads a task has at once.
-	Pids int
-	// CPUMilli bounds a task's CPU, in thousandths of one CPU.
-	CPUMilli int
-	// OpenFiles bounds the files each of a task's processes has open.
-	OpenFiles int
-	// FileSizeBytes bounds any one file a task writes.
-	FileSizeBytes int64
-	// WorkDirBytes bounds a task's work directory and /tmp together.
-	WorkDirBytes int64
-	// Egress lets a task reach the internet.
-	Egress bool
-	// OutputBytes bounds what a task's output takes in its log (its
-	// output payloads), over all its attempts.
-	OutputBytes int64
-	// OutputEvents bounds a task's output and progress events, over all
-	// its attempts.
-	OutputEvents int64
+	// TaskLimits bound each of the tenant's tasks.
+	domain.TaskLimits
 }
 
 // Catalog is the set of plans and the one new tenants start on. It is
@@ -70,17 +49,17 @@ const (
 // get no internet: a free plan must not be a free relay.
 var defaults = []Plan{
 	{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 10 * 60, RetentionDays: 1,
-		MemoryBytes: 512 * mib, Pids: 128, CPUMilli: 1000, OpenFiles: 1024, FileSizeBytes: 256 * mib, WorkDirBytes: 1 * gib,
-		Egress: false, OutputBytes: 32 * mib, OutputEvents: 50_000},
+		TaskLimits: domain.TaskLimits{MemoryBytes: 512 * mib, Pids: 128, CPUMilli: 1000, OpenFiles: 1024, FileSizeBytes: 256 * mib, WorkDirBytes: 1 * gib,
+			Egress: false, OutputBytes: 32 * mib, OutputEvents: 50_000}},
 	{Name: domain.PlanEntry, TasksPerDay: 1_000, Concurrency: 5, MaxTimeoutS: 60 * 60, RetentionDays: 7,
-		MemoryBytes: 1 * gib, Pids: 256, CPUMilli: 2000, OpenFiles: 2048, FileSizeBytes: 1 * gib, WorkDirBytes: 4 * gib,
-		Egress: true, OutputBytes: 64 * mib, OutputEvents: 100_000},
+		TaskLimits: domain.TaskLimits{MemoryBytes: 1 * gib, Pids: 256, CPUMilli: 2000, OpenFiles: 2048, FileSizeBytes: 1 * gib, WorkDirBytes: 4 * gib,
+			Egress: true, OutputBytes: 64 * mib, OutputEvents: 100_000}},
 	{Name: domain.PlanPro, TasksPerDay: 10_000, Concurrency: 20, MaxTimeoutS: 6 * 60 * 60, RetentionDays: 30,
-		MemoryBytes: 4 * gib, Pids: 1024, CPUMilli: 4000, OpenFiles: 4096, FileSizeBytes: 4 * gib, WorkDirBytes: 16 * gib,
-		Egress: true, OutputBytes: 256 * mib, OutputEvents: 500_000},
+		TaskLimits: domain.TaskLimits{MemoryBytes: 4 * gib, Pids: 1024, CPUMilli: 4000, OpenFiles: 4096, FileSizeBytes: 4 * gib, WorkDirBytes: 16 * gib,
+			Egress: true, OutputBytes: 256 * mib, OutputEvents: 500_000}},
 	{Name: domain.PlanEnt, TasksPerDay: 100_000, Concurrency: 100, MaxTimeoutS: 24 * 60 * 60, RetentionDays: 90,
-		MemoryBytes: 16 * gib, Pids: 4096, CPUMilli: 8000, OpenFiles: 8192, FileSizeBytes: 16 * gib, WorkDirBytes: 64 * gib,
-		Egress: true, OutputBytes: 1 * gib, OutputEvents: 2_000_000},
+		TaskLimits: domain.TaskLimits{MemoryBytes: 16 * gib, Pids: 4096, CPUMilli: 8000, OpenFiles: 8192, FileSizeBytes: 16 * gib, WorkDirBytes: 64 * gib,
+			Egress: true, OutputBytes: 1 * gib, OutputEvents: 2_000_000}},
 }
 
 // Limits on configured values.

@@ -53,8 +53,8 @@ func TestFromEnvTaskLimits(t *testing.T) {
 	}
 	got := c.Get(domain.PlanTrial)
 	want := plans.Plan{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 600, RetentionDays: 1,
-		MemoryBytes: 1 << 30, Pids: 64, CPUMilli: 1500, OpenFiles: 256, FileSizeBytes: 10 << 20, WorkDirBytes: 2 << 30,
-		Egress: true, OutputBytes: 1 << 20, OutputEvents: 500}
+		TaskLimits: domain.TaskLimits{MemoryBytes: 1 << 30, Pids: 64, CPUMilli: 1500, OpenFiles: 256, FileSizeBytes: 10 << 20, WorkDirBytes: 2 << 30,
+			Egress: true, OutputBytes: 1 << 20, OutputEvents: 500}}
 	if got != want {
 		t.Fatalf("trial = %+v\nwant    %+v", got, want)
 	}

@@ -163,19 +163,10 @@ func envQuotas(store commands.QuotaStore) (*commands.Quotas, error) {
 func newRunner(store worker.Store, quotas *commands.Quotas, sh executors.Executor, cfg worker.Config) (*worker.Runner, error) {
 	cfg.PlanFunc = func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {
 		p, err := quotas.Plan(ctx, tenantID)
-		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency, Limits: taskLimits(p)}, err
+		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency, Limits: p.TaskLimits}, err
 	}
 	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
 	return worker.New(store, cfg)
-}
-
-// taskLimits returns the limits plan p sets on each task.
-func taskLimits(p plans.Plan) executors.Limits {
-	return executors.Limits{
-		MemoryBytes: p.MemoryBytes, Pids: p.Pids, CPUMilli: p.CPUMilli, OpenFiles: p.OpenFiles,
-		FileSizeBytes: p.FileSizeBytes, WorkDirBytes: p.WorkDirBytes, Egress: p.Egress,
-		OutputBytes: p.OutputBytes, OutputEvents: p.OutputEvents,
-	}
 }
 
 // withOps serves the task API beside the operators' endpoints, none of

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/plans"
 )
 
 func TestTenantsCommands(t *testing.T) {
@@ -24,17 +20,6 @@ func TestTenantsCommands(t *testing.T) {
 	} {
 		if _, errOut, code := runCLI(t, "", args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, errOut)
-		}
-	}
-}
-
-// Every limit a plan sets on a task reaches the worker: ent sets them all.
-func TestTaskLimitsCarryEveryKnob(t *testing.T) {
-	t.Parallel()
-	limits := reflect.ValueOf(taskLimits(plans.Default().Get(domain.PlanEnt)))
-	for i := range limits.NumField() {
-		if limits.Field(i).IsZero() {
-			t.Errorf("executors.Limits.%s is not set from the plan", limits.Type().Field(i).Name)
 		}
 	}
 }

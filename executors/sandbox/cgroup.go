@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/domain"
 )
 
 // v1Controllers are the cgroup v1 controllers a task's cgroup uses.
@@ -150,7 +150,7 @@ type taskCgroup struct {
 }
 
 // create makes the cgroup name for one task, with its limits set.
-func (c cgroups) create(name string, l executors.Limits) (*taskCgroup, error) {
+func (c cgroups) create(name string, l domain.TaskLimits) (*taskCgroup, error) {
 	t := &taskCgroup{root: c.root}
 	var files map[string]string
 	switch c.version() {
@@ -183,7 +183,7 @@ func (c cgroups) create(name string, l executors.Limits) (*taskCgroup, error) {
 
 // v1Limits returns the files of v1 cgroups that set l, in the order to write
 // them (sorted names: memory.limit_in_bytes before memory.memsw…).
-func v1Limits(dirs map[string]string, l executors.Limits) map[string]string {
+func v1Limits(dirs map[string]string, l domain.TaskLimits) map[string]string {
 	f := map[string]string{}
 	if l.MemoryBytes > 0 {
 		f[filepath.Join(dirs["memory"], "memory.limit_in_bytes")] = strconv.FormatInt(l.MemoryBytes, 10)
@@ -200,7 +200,7 @@ func v1Limits(dirs map[string]string, l executors.Limits) map[string]string {
 }
 
 // v2Limits returns the files of a v2 cgroup that set l.
-func v2Limits(dir string, l executors.Limits) map[string]string {
+func v2Limits(dir string, l domain.TaskLimits) map[string]string {
 	f := map[string]string{}
 	if l.MemoryBytes > 0 {
 		f[filepath.Join(dir, "memory.max")] = strconv.FormatInt(l.MemoryBytes, 10)
@@ -347,8 +347,9 @@ func (t *taskCgroup) remove() error {
 	var errs []error
 	for _, dir := range t.dirs() {
 		err := os.Remove(dir)
-		for i := 0; errors.Is(err, syscall.EBUSY) && i < 50; i++ {
-			time.Sleep(20 * time.Millisecond)
+		for wait, waited := time.Millisecond, time.Duration(0); errors.Is(err, syscall.EBUSY) && waited < time.Second; wait = min(2*wait, 50*time.Millisecond) {
+			time.Sleep(wait)
+			waited += wait
 			err = os.Remove(dir)
 		}
 		if err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/axontask/axontask/executors/internal/workdir"
 )
 
 // etcFiles are the host's /etc entries a sandbox sees, read-only, when
@@ -59,7 +61,7 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 	if req.Cwd != "" && !filepath.IsLocal(req.Cwd) {
 		return nil, fmt.Errorf("working directory %q is not inside the work directory", req.Cwd)
 	}
-	dir, err := os.MkdirTemp(s.dir, safeName(req.TaskID)+"-"+strconv.Itoa(req.Attempt)+"-")
+	dir, err := os.MkdirTemp(s.dir, workdir.Name(req.TaskID)+"-"+strconv.Itoa(req.Attempt)+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create the task's directory: %w", err)
 	}
@@ -452,20 +454,9 @@ func treeSize(dir string) int64 {
 	return n
 }
 
-// removeTree removes dir and everything in it, making directories
-// writable first where a plain RemoveAll fails (a task may leave
-// read-only directories, as Go's module cache is).
+// removeTree removes dir and everything in it, or logs why it cannot.
 func removeTree(dir string, logger *slog.Logger) {
-	if os.RemoveAll(dir) == nil {
-		return
-	}
-	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(path, 0o700)
-		}
-		return nil
-	})
-	if err := os.RemoveAll(dir); err != nil {
+	if err := workdir.Remove(dir); err != nil {
 		logger.Warn("sandbox: cannot remove a directory", "dir", dir, "err", err)
 	}
 }
@@ -515,15 +506,4 @@ func closeFiles(files ...*os.File) {
 			_ = f.Close()
 		}
 	}
-}
-
-// safeName keeps the characters of a task id that are safe in a file name.
-func safeName(id string) string {
-	id = strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
-			return r
-		}
-		return -1
-	}, id)
-	return id[:min(len(id), 64)]
 }

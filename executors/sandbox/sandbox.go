@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/domain"
 )
 
 // Defaults of Config.
@@ -361,7 +361,7 @@ type Request struct {
 	// inside it (domain.CleanCwd); empty: the work directory.
 	Cwd string
 	// Limits bound the command's resources.
-	Limits executors.Limits
+	Limits domain.TaskLimits
 	// Stdout and Stderr receive the command's output; Start does not
 	// close them.
 	Stdout, Stderr *os.File

@@ -50,7 +50,7 @@ func newSandboxed(t *testing.T) *shell.Executor {
 }
 
 // runIn runs a shell script in e with limits, to its end.
-func runIn(t *testing.T, ctx context.Context, e *shell.Executor, script string, limits executors.Limits) (*recorder, outcome) {
+func runIn(t *testing.T, ctx context.Context, e *shell.Executor, script string, limits domain.TaskLimits) (*recorder, outcome) {
 	t.Helper()
 	r := newRecorder(t)
 	tk := task(argv("bash", "-c", script))
@@ -126,7 +126,7 @@ func TestSandboxEscapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, o := runIn(t, t.Context(), e, tt.script, executors.Limits{})
+			r, o := runIn(t, t.Context(), e, tt.script, domain.TaskLimits{})
 			if o.err != nil {
 				t.Fatalf("Run: %v", o.err)
 			}
@@ -166,7 +166,7 @@ func TestSandboxHidesOtherTasks(t *testing.T) {
 	done := start(ctx, e, secret, a)
 	a.waitUntil(t, "task A ready", func(r *recorder) bool { return strings.Contains(r.Stream(domain.Stdout), "ready") })
 
-	r, o := runIn(t, t.Context(), e, `grep -rs TASK_A_PASSWORD /proc/*/environ; ls -A /work /tmp; find / -name 'a-secret*' 2>/dev/null; echo end`, executors.Limits{})
+	r, o := runIn(t, t.Context(), e, `grep -rs TASK_A_PASSWORD /proc/*/environ; ls -A /work /tmp; find / -name 'a-secret*' 2>/dev/null; echo end`, domain.TaskLimits{})
 	if o.err != nil {
 		t.Fatalf("Run: %v", o.err)
 	}
@@ -227,7 +227,7 @@ func TestSandboxNothingOutlivesItsTask(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
-		_, o := runIn(t, ctx, e, escapers(312), executors.Limits{})
+		_, o := runIn(t, ctx, e, escapers(312), domain.TaskLimits{})
 		if !errors.Is(o.err, context.DeadlineExceeded) {
 			t.Fatalf("Run = %v, want context.DeadlineExceeded", o.err)
 		}
@@ -235,7 +235,7 @@ func TestSandboxNothingOutlivesItsTask(t *testing.T) {
 	})
 	t.Run("main process exits", func(t *testing.T) {
 		t.Parallel()
-		_, o := runIn(t, t.Context(), e, "setsid sleep 313 & (sleep 313 &); echo bye", executors.Limits{})
+		_, o := runIn(t, t.Context(), e, "setsid sleep 313 & (sleep 313 &); echo bye", domain.TaskLimits{})
 		if o.err != nil || !strings.Contains(o.res.Summary, "left running were stopped") {
 			t.Fatalf("Run = %+v, %v; want exit 0 with its leftovers stopped", o.res, o.err)
 		}
@@ -338,16 +338,16 @@ func TestSandboxLimits(t *testing.T) {
 	tests := []struct {
 		name   string
 		script string
-		limits executors.Limits
+		limits domain.TaskLimits
 		limit  string // the LimitError's start; "" when the task ends by itself
 		want   string // in the output, when limit is ""
 		code   int
 	}{
-		{"fork bomb", "f(){ f | f & }; f; sleep 60", executors.Limits{Pids: 64}, "too many processes", "", 0},
-		{"memory hog", "tail /dev/zero", executors.Limits{MemoryBytes: 64 << 20}, "out of memory", "", 0},
-		{"work directory filler", "for i in 1 2 3 4 5 6 7 8; do head -c 4000000 /dev/zero > f$i; done; sleep 60", executors.Limits{WorkDirBytes: 8 << 20}, "work directory full", "", 0},
-		{"big file", "head -c 2000000 /dev/zero > big", executors.Limits{FileSizeBytes: 1 << 20}, "", "", 128 + 25},
-		{"open files", "ulimit -n", executors.Limits{OpenFiles: 64}, "", "64\n", 0},
+		{"fork bomb", "f(){ f | f & }; f; sleep 60", domain.TaskLimits{Pids: 64}, "too many processes", "", 0},
+		{"memory hog", "tail /dev/zero", domain.TaskLimits{MemoryBytes: 64 << 20}, "out of memory", "", 0},
+		{"work directory filler", "for i in 1 2 3 4 5 6 7 8; do head -c 4000000 /dev/zero > f$i; done; sleep 60", domain.TaskLimits{WorkDirBytes: 8 << 20}, "work directory full", "", 0},
+		{"big file", "head -c 2000000 /dev/zero > big", domain.TaskLimits{FileSizeBytes: 1 << 20}, "", "", 128 + 25},
+		{"open files", "ulimit -n", domain.TaskLimits{OpenFiles: 64}, "", "64\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -402,7 +402,7 @@ func TestSandboxEgress(t *testing.T) {
 			"metadata":  "http://169.254.169.254/latest/meta-data/",
 			"private":   "http://10.1.2.3/",
 			"tunnel":    fmt.Sprintf("-p http://127.0.0.1:%d/", apiPort),
-		}), executors.Limits{Egress: true})
+		}), domain.TaskLimits{Egress: true})
 		if o.err != nil {
 			t.Fatalf("Run: %v", o.err)
 		}
@@ -420,7 +420,7 @@ func TestSandboxEgress(t *testing.T) {
 		}
 	})
 	t.Run("none without the plan's egress", func(t *testing.T) {
-		r, o := runIn(t, t.Context(), e, `echo "proxy=${HTTP_PROXY:-none}"; curl -sS --max-time 5 http://example.com/ || true`, executors.Limits{})
+		r, o := runIn(t, t.Context(), e, `echo "proxy=${HTTP_PROXY:-none}"; curl -sS --max-time 5 http://example.com/ || true`, domain.TaskLimits{})
 		if o.err != nil {
 			t.Fatalf("Run: %v", o.err)
 		}
@@ -443,7 +443,7 @@ func TestSandboxEgress(t *testing.T) {
 		}
 		defer sb.Close()
 		r, o := runIn(t, t.Context(), newExecutor(t, shell.Config{Sandbox: sb}),
-			fmt.Sprintf(`curl -sS --noproxy '' %[1]s; echo; curl -sS --noproxy '' -p %[1]s`, srv.URL), executors.Limits{Egress: true})
+			fmt.Sprintf(`curl -sS --noproxy '' %[1]s; echo; curl -sS --noproxy '' -p %[1]s`, srv.URL), domain.TaskLimits{Egress: true})
 		if o.err != nil {
 			t.Fatalf("Run: %v", o.err)
 		}
@@ -455,7 +455,7 @@ func TestSandboxEgress(t *testing.T) {
 
 func TestSandboxCommandHasOnlyItsStandardFiles(t *testing.T) {
 	t.Parallel()
-	r, o := runIn(t, t.Context(), newSandboxed(t), "ls /proc/self/fd", executors.Limits{Egress: true})
+	r, o := runIn(t, t.Context(), newSandboxed(t), "ls /proc/self/fd", domain.TaskLimits{Egress: true})
 	if o.err != nil {
 		t.Fatalf("Run: %v", o.err)
 	}

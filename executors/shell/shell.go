@@ -3,15 +3,13 @@ package shell
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/internal/workdir"
 )
 
 // drainTimeout bounds the wait for a task's pipes to close once its process
@@ -177,41 +175,16 @@ func (e *Executor) workDir(taskID string) (dir string, remove func(), err error)
 		}
 		return e.cfg.DefaultDir, func() {}, nil
 	}
-	dir, err = os.MkdirTemp("", "axontask-"+safeName(taskID)+"-")
+	dir, err = os.MkdirTemp("", "axontask-"+workdir.Name(taskID)+"-")
 	if err != nil {
 		return "", nil, fmt.Errorf("create a work directory for the task: %w; make the worker's TMPDIR writable, or set the executor's DefaultDir", err)
 	}
 	return dir, func() { e.removeDir(taskID, dir) }, nil
 }
 
-// removeDir removes a task's temporary directory, making its directories
-// writable first if a plain RemoveAll fails (Go's module cache, for one,
-// is read-only).
+// removeDir removes a task's temporary work directory.
 func (e *Executor) removeDir(taskID, dir string) {
-	if os.RemoveAll(dir) == nil {
-		return
-	}
-	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(path, 0o700)
-		}
-		return nil
-	})
-	if err := os.RemoveAll(dir); err != nil {
+	if err := workdir.Remove(dir); err != nil {
 		e.cfg.Logger.Warn("shell task: cannot remove its temporary working directory", "task_id", taskID, "dir", dir, "err", err)
 	}
-}
-
-// safeName keeps the characters of a task id that are safe in a file name.
-func safeName(id string) string {
-	id = strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
-			return r
-		}
-		return -1
-	}, id)
-	if len(id) > 64 {
-		id = id[:64]
-	}
-	return id
 }

@@ -2,20 +2,16 @@ package worker_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/teststores"
 )
 
@@ -60,23 +56,10 @@ func TestCancelWinsOverOutput(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
-		checkpointDir := t.TempDir() // removed after the relay has stopped (cleanups run last-in first-out)
-		ctx, stop := context.WithCancel(context.Background())
-		relayDone := make(chan struct{})
-		t.Cleanup(func() { stop(); <-relayDone })
-		pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
-		t.Cleanup(func() { _ = pubsub.Close() })
-		pool := worker.NewPool(newRunner(t, b, "w1"), pubsub, pubsub, 1, nil)
-		if err := pool.Subscribe(ctx); err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = pool.Run(ctx) }()
-		relay := bus.NewRelay(s, pubsub, bus.FileCheckpoint{Path: filepath.Join(checkpointDir, "relay.checkpoint")}, nil)
-		go func() { defer close(relayDone); _ = relay.Run(ctx) }()
-
+		run := runInProcess(t, b, s, 1)
 		id := b.startTask(t, domain.AdapterShell, `{"command":["yes","xxxxxxxxxxxxxxxx"]}`, 60)
 		b.waitEvents(t, id, 30) // the output flows
-		res, err := holdingCancel(t, b, pubsub).Handle(t.Context(), commands.CancelTask{TaskID: id, TenantID: tenant})
+		res, err := holdingCancel(t, b, run.pubsub).Handle(t.Context(), commands.CancelTask{TaskID: id, TenantID: tenant})
 		if err != nil || res.Decision != domain.CancelRequest {
 			t.Fatalf("cancel of a task that prints as fast as it can = %+v, %v; want a cancel request on the first call", res, err)
 		}

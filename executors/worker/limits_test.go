@@ -10,14 +10,13 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/teststores"
 )
 
 // limitedRunner returns a runner whose tenants are all on a trial plan
 // with limits.
-func limitedRunner(t *testing.T, b *bundle, id string, limits executors.Limits) *worker.Runner {
+func limitedRunner(t *testing.T, b *bundle, id string, limits domain.TaskLimits) *worker.Runner {
 	t.Helper()
 	r, err := worker.New(b.store, worker.Config{WorkerID: id, Executors: newRunnerExecutors(t),
 		PlanFunc: func(context.Context, string) (worker.TenantPlan, error) {
@@ -67,13 +66,13 @@ func TestOutputLimits(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
-		limits executors.Limits
+		limits domain.TaskLimits
 		args   string
 		want   string // in the failure
 	}{
-		{"bytes", executors.Limits{OutputBytes: 100_000}, `{"command":["yes","xxxxxxxxxxxxxxxx"]}`,
+		{"bytes", domain.TaskLimits{OutputBytes: 100_000}, `{"command":["yes","xxxxxxxxxxxxxxxx"]}`,
 			"output limit reached: the task's output reached 100000 bytes in its log, a limit of the trial plan; a plan with a higher limit raises it"},
-		{"events", executors.Limits{OutputEvents: 50}, `{"command":["yes","::progress 50 working"]}`,
+		{"events", domain.TaskLimits{OutputEvents: 50}, `{"command":["yes","::progress 50 working"]}`,
 			"output limit reached: the task wrote 50 output and progress events, a limit of the trial plan"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +103,7 @@ func TestOutputWithinLimits(t *testing.T) {
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","echo ::progress 50 half; echo done"]}`, 60)
-		if err := limitedRunner(t, b, "w1", executors.Limits{OutputBytes: 1 << 20, OutputEvents: 2}).Run(t.Context(), id, tenant); err != nil {
+		if err := limitedRunner(t, b, "w1", domain.TaskLimits{OutputBytes: 1 << 20, OutputEvents: 2}).Run(t.Context(), id, tenant); err != nil {
 			t.Fatalf("Run: %v", err)
 		}
 		if got := last(b.events(t, id)).Type; got != domain.TaskSucceededType {
@@ -122,7 +121,7 @@ func TestOutputLimitsSpanAttempts(t *testing.T) {
 		dir := t.TempDir()
 		// Four progress events per attempt, and a line at the end of the second.
 		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","for i in 1 2 3 4; do echo ::progress $i step; done; test -e \"$MARKS/attempt1\" || { touch \"$MARKS/attempt1\"; sleep 30; }; echo done"],"env":{"MARKS":"`+dir+`"}}`, 60)
-		limits := executors.Limits{OutputEvents: 6}
+		limits := domain.TaskLimits{OutputEvents: 6}
 		ctx, shutdown := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- limitedRunner(t, b, "w1", limits).Run(ctx, id, tenant) }()

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/executors"
 )
 
 // output is the Sink of a running task. Sink calls only queue events; one
@@ -18,7 +17,7 @@ import (
 // of the worker's memory growing. A hold (Runner.Hold) stops the appends for
 // a moment, so that a cancel request can be appended in between.
 //
-// The output limits of the task's plan (executors.Limits) are enforced as
+// The output limits of the task's plan (domain.TaskLimits) are enforced as
 // events are queued, counting from what the task's earlier attempts wrote:
 // the event that would go past one is dropped (output past OutputBytes is
 // cut to fit), the executor is stopped with errOutputLimit as its cause,
@@ -32,10 +31,10 @@ type output struct {
 	pending  []domain.NewEvent
 	bytes    int
 	offsets  map[domain.OutputStream]int64
-	limits   executors.Limits // OutputBytes and OutputEvents apply here
-	written  int64            // the task's output bytes, as domain.Task.OutputBytes counts them, queued ones included
-	events   int64            // the task's output and progress events, queued ones included
-	limited  bool             // a limit was reached: drop further output
+	limits   domain.TaskLimits // OutputBytes and OutputEvents apply here
+	written  int64             // the task's output bytes, as domain.Task.OutputBytes counts them, queued ones included
+	events   int64             // the task's output and progress events, queued ones included
+	limited  bool              // a limit was reached: drop further output
 	closing  bool
 	stopped  bool // the flusher gave up: drop further output
 	err      error

@@ -44,6 +44,35 @@ func (b *bundle) waitEnded(t *testing.T, id string) domain.EventType {
 	return ""
 }
 
+// inProcess is a pool of one worker and a relay on Watermill's in-process
+// bus, as `axontask dev` wires them.
+type inProcess struct {
+	pubsub   *gochannel.GoChannel
+	stop     context.CancelFunc
+	poolDone chan error
+}
+
+// runInProcess runs a pool of slots tasks at once and a relay on s until
+// the test ends (or stop).
+func runInProcess(t *testing.T, b *bundle, s eventstore.Store, slots int) *inProcess {
+	t.Helper()
+	checkpointDir := t.TempDir() // removed after the relay has stopped (cleanups run last-in first-out)
+	ctx, stop := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	t.Cleanup(func() { stop(); <-relayDone })
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = pubsub.Close() })
+	pool := worker.NewPool(newRunner(t, b, "w1"), pubsub, pubsub, slots, nil)
+	if err := pool.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := &inProcess{pubsub: pubsub, stop: stop, poolDone: make(chan error, 1)}
+	go func() { run.poolDone <- pool.Run(ctx) }()
+	relay := bus.NewRelay(s, pubsub, bus.FileCheckpoint{Path: filepath.Join(checkpointDir, "relay.checkpoint")}, nil)
+	go func() { defer close(relayDone); _ = relay.Run(ctx) }()
+	return run
+}
+
 // Started tasks flow from the store through the relay and the in-process
 // bus to the pool, which runs them; cancel requests reach it as control
 // messages.
@@ -51,22 +80,7 @@ func TestRelayFeedsThePool(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
-		checkpointDir := t.TempDir() // removed after the relay has stopped (cleanups run last-in first-out)
-		ctx, stop := context.WithCancel(context.Background())
-		relayDone := make(chan struct{})
-		t.Cleanup(func() { stop(); <-relayDone })
-		pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
-		t.Cleanup(func() { _ = pubsub.Close() })
-
-		pool := worker.NewPool(newRunner(t, b, "w1"), pubsub, pubsub, 4, nil)
-		if err := pool.Subscribe(ctx); err != nil {
-			t.Fatal(err)
-		}
-		poolDone := make(chan error, 1)
-		go func() { poolDone <- pool.Run(ctx) }()
-		relay := bus.NewRelay(s, pubsub, bus.FileCheckpoint{Path: filepath.Join(checkpointDir, "relay.checkpoint")}, nil)
-		go func() { defer close(relayDone); _ = relay.Run(ctx) }()
-
+		run := runInProcess(t, b, s, 4)
 		quick := b.startTask(t, domain.AdapterMock, `{"steps":3,"interval_ms":1}`, 60)
 		slow := b.startTask(t, domain.AdapterShell, `{"command":["sleep","30"]}`, 60)
 		if got := b.waitEnded(t, quick.String()); got != domain.TaskSucceededType {
@@ -79,9 +93,9 @@ func TestRelayFeedsThePool(t *testing.T) {
 		if got := b.waitEnded(t, slow.String()); got != domain.TaskCanceledType {
 			t.Fatalf("slow task ended with %s", got)
 		}
-		stop()
+		run.stop()
 		select {
-		case err := <-poolDone:
+		case err := <-run.poolDone:
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("pool stopped with %v", err)
 			}

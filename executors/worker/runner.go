@@ -69,7 +69,7 @@ type Config struct {
 	// limits. A task past its tenant's concurrency stays queued, with a
 	// task.waiting event saying why, and starts when one of the tenant's
 	// tasks ends (see Pool). A task past an output limit is stopped and
-	// fails (see executors.Limits).
+	// fails (see domain.TaskLimits).
 	PlanFunc func(ctx context.Context, tenantID string) (TenantPlan, error)
 }
 
@@ -81,7 +81,7 @@ type TenantPlan struct {
 	// Concurrency bounds the tenant's tasks running at once; 0: no limit.
 	Concurrency int
 	// Limits bound each of the tenant's tasks.
-	Limits executors.Limits
+	Limits domain.TaskLimits
 }
 
 func (c Config) withDefaults() Config {

@@ -39,7 +39,7 @@ func (b *bench) sandboxCost(context.Context) ([]row, error) {
 		}{{hostExec, &host}, {sbExec, &boxed}} {
 			for i := range sandboxRunsPerRound {
 				task := executors.Task{ID: fmt.Sprintf("bench-%d", i), Adapter: domain.AdapterShell, Attempt: 1,
-					Args: &domain.ShellArgs{Command: []string{"true"}}, Limits: executors.Limits{MemoryBytes: 256 << 20, Pids: 64}}
+					Args: &domain.ShellArgs{Command: []string{"true"}}, Limits: domain.TaskLimits{MemoryBytes: 256 << 20, Pids: 64}}
 				start := time.Now()
 				if _, err := side.e.Run(context.Background(), task, discardSink{}); err != nil {
 					return nil, err
