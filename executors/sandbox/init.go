@@ -180,6 +180,9 @@ func wallIn(spec initSpec) (int, error) {
 	if err := seccomp.LoadFilter(seccompFilter()); err != nil {
 		return 0, fmt.Errorf("load the seccomp filter: %w", err)
 	}
+	if err := loadNativeOnly(); err != nil {
+		return 0, err
+	}
 	return min(abi, 6), nil
 }
 

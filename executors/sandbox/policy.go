@@ -1,7 +1,11 @@
 package sandbox
 
 import (
+	"fmt"
+	"unsafe"
+
 	seccomp "github.com/elastic/go-seccomp-bpf"
+	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,8 +28,18 @@ var deniedSyscalls = []string{
 	"quotactl", "quotactl_fd", "reboot", "request_key", "set_mempolicy",
 	"setns", "settimeofday", "swapoff", "swapon", "sysfs", "_sysctl",
 	"syslog", "umount2", "unshare", "uselib", "userfaultfd", "ustat",
-	"vhangup", "chroot",
+	"vhangup", "chroot", "pidfd_getfd", "process_madvise", "fanotify_init",
+	"get_mempolicy", "set_mempolicy_home_node",
 }
+
+// allowedPersonalities are the personality(2) values a task may set, as
+// in Docker's profile: the default, and the flags that tools ask for
+// (UNAME26, ADDR_NO_RANDOMIZE… are refused; 0xffffffff only queries).
+var allowedPersonalities = []uint64{0x0, 0x8, 0x20000, 0x20008, 0xffffffff}
+
+// afVSOCK is the address family of VM sockets, which no network namespace
+// confines: a task must not open them.
+const afVSOCK = 40
 
 // namespaceFlags are the clone(2) flags that make a new namespace; a
 // clone with any of them is refused, as unshare(2) is.
@@ -49,13 +63,47 @@ func seccompFilter() seccomp.Filter {
 			Syscalls: []seccomp.SyscallGroup{
 				{Action: seccomp.ActionErrno, Names: deniedSyscalls},
 				{Action: seccomp.ActionErrno | errnoENOSYS, Names: []string{"clone3"}},
-				{Action: seccomp.ActionErrno, NamesWithCondtions: []seccomp.NameWithConditions{{
-					Name:       "clone",
-					Conditions: []seccomp.Condition{{Argument: 0, Operation: seccomp.BitsSet, Value: namespaceFlags}},
-				}}},
+				{Action: seccomp.ActionErrno, NamesWithCondtions: []seccomp.NameWithConditions{
+					{Name: "clone", Conditions: []seccomp.Condition{{Argument: 0, Operation: seccomp.BitsSet, Value: namespaceFlags}}},
+					{Name: "socket", Conditions: []seccomp.Condition{{Argument: 0, Operation: seccomp.Equal, Value: afVSOCK}}},
+					{Name: "socketpair", Conditions: []seccomp.Condition{{Argument: 0, Operation: seccomp.Equal, Value: afVSOCK}}},
+					{Name: "personality", Conditions: personalityConditions()},
+				}},
 			},
 		},
 	}
+}
+
+// personalityConditions match a personality(2) call with a value outside
+// allowedPersonalities (the conditions of one rule must all hold).
+func personalityConditions() []seccomp.Condition {
+	c := make([]seccomp.Condition, len(allowedPersonalities))
+	for i, v := range allowedPersonalities {
+		c[i] = seccomp.Condition{Argument: 0, Operation: seccomp.NotEqual, Value: v}
+	}
+	return c
+}
+
+// loadNativeOnly loads a filter that refuses, with ENOSYS, every system
+// call made through another ABI than the native one (int $0x80, the
+// i386 ABI, on x86_64): the deny list above is written for the native
+// ABI's numbers, and go-seccomp-bpf lets calls of other ABIs through.
+func loadNativeOnly() error {
+	native, err := arch.GetInfo("")
+	if err != nil {
+		return err
+	}
+	prog := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 4}, // seccomp_data.arch
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 1, Jf: 0, K: uint32(native.ID)},
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)},
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog))); errno != 0 {
+		return fmt.Errorf("load the native-ABI filter: %w", errno)
+	}
+	return nil
 }
 
 // readOnlyPaths are the paths of the sandbox that Landlock lets the task

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -462,5 +463,50 @@ func TestSandboxCommandHasOnlyItsStandardFiles(t *testing.T) {
 	// 0, 1, 2, and the directory ls reads.
 	if got := r.Stream(domain.Stdout); got != "0\n1\n2\n3\n" {
 		t.Errorf("the command's open files: %q, want only stdin, stdout, stderr (and ls's own 3)", got)
+	}
+}
+
+// compatProbe makes system calls the deny list refuses through the
+// i386 ABI (int $0x80), which a 64-bit process can still use.
+const compatProbe = `#include <stdio.h>
+static long sys32(long nr, long a, long b, long c) {
+	long ret;
+	__asm__ volatile ("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	return ret;
+}
+int main(void) {
+	printf("keyctl=%ld\n", sys32(288, 0, -4, 0));
+	printf("ptrace=%ld\n", sys32(26, 0, 0, 0));
+	printf("userfaultfd=%ld\n", sys32(374, 1, 0, 0));
+	printf("getpid=%ld\n", sys32(20, 0, 0, 0));
+	return 0;
+}
+`
+
+func TestSandboxRefusesOtherABIs(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("gcc"); err != nil || runtime.GOARCH != "amd64" {
+		t.Skip("needs gcc on x86_64")
+	}
+	script := "cat > probe.c <<'EOF'\n" + compatProbe + "EOF\ngcc -o probe probe.c && ./probe"
+	r, o := runIn(t, t.Context(), newSandboxed(t), script, domain.TaskLimits{})
+	if o.err != nil || o.res.ExitCode != 0 {
+		t.Fatalf("Run = %+v, %v\n%s", o.res, o.err, r.Stream(domain.Stderr))
+	}
+	// -38 is -ENOSYS: no call of the i386 ABI reaches the kernel, not even
+	// a harmless one.
+	if got := r.Stream(domain.Stdout); got != "keyctl=-38\nptrace=-38\nuserfaultfd=-38\ngetpid=-38\n" {
+		t.Errorf("i386 system calls from the sandbox: %q, want each refused with -ENOSYS", got)
+	}
+}
+
+func TestSandboxRefusesVMSockets(t *testing.T) {
+	t.Parallel()
+	r, o := runIn(t, t.Context(), newSandboxed(t), `perl -MSocket -e 'socket(my $s, 40, SOCK_STREAM, 0) or print "refused: $!\n"'`, domain.TaskLimits{})
+	if o.err != nil {
+		t.Fatalf("Run: %v", o.err)
+	}
+	if got := r.Stream(domain.Stdout); got != "refused: Operation not permitted\n" {
+		t.Errorf("socket(AF_VSOCK) in the sandbox: %q, want EPERM\n%s", got, r.Stream(domain.Stderr))
 	}
 }
