@@ -27,7 +27,7 @@ type sandboxFlags struct {
 // register adds the sandbox's flags to fs, with defaults from the environment.
 func (f *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mode, "sandbox", envOr("SANDBOX", "on"), "on: every shell task runs in a sandbox of its own; off: on this machine as this process's user, with its files and environment (SANDBOX)")
-	fs.StringVar(&f.dir, "sandbox-dir", os.Getenv("SANDBOX_DIR"), "where sandboxed tasks' work directories live while they run (SANDBOX_DIR; default: axontask-sandbox in $TMPDIR)")
+	fs.StringVar(&f.dir, "sandbox-dir", os.Getenv("SANDBOX_DIR"), "where sandboxed tasks' work directories live while they run (SANDBOX_DIR; default: /var/lib/axontask-sandbox for root, ~/.cache/axontask-sandbox otherwise)")
 	fs.StringVar(&f.user, "sandbox-user", envOr("SANDBOX_USER", "65534:65534"), "uid:gid that sandboxed tasks run as on the host when the worker runs as root (SANDBOX_USER)")
 	f.shares = splitShares(os.Getenv("SANDBOX_SHARES"))
 	fs.Var(&f.shares, "share", "name=/host/dir[:rw]: a host directory tasks see as /work/name, read-only unless :rw; repeat for more (SANDBOX_SHARES, comma-separated)")

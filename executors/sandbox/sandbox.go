@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -52,7 +52,9 @@ type Config struct {
 	// BwrapPath is the bubblewrap binary (default: bwrap, searched in PATH).
 	BwrapPath string
 	// Dir holds the tasks' work directories and /tmp while they run
-	// (default: axontask-sandbox in os.TempDir()). Each is removed when its
+	// (default: /var/lib/axontask-sandbox for root, axontask-sandbox in the
+	// user's cache directory otherwise). Only the worker's user may write
+	// it: the worker trusts its content. Each is removed when its
 	// task ends; those a dead worker left behind are removed by the next
 	// Sandbox made on the same Dir.
 	Dir string
@@ -84,7 +86,7 @@ func (c Config) withDefaults() Config {
 		c.BwrapPath = "bwrap"
 	}
 	if c.Dir == "" {
-		c.Dir = filepath.Join(os.TempDir(), "axontask-sandbox")
+		c.Dir = defaultDir()
 	}
 	if c.UID == 0 {
 		c.UID = DefaultUID
@@ -138,8 +140,9 @@ func (c Config) validate() error {
 type Sandbox struct {
 	cfg     Config
 	bwrap   string
-	init    string // a copy of the worker's binary: upgrades on disk do not change it
-	dir     string // this Sandbox's own directory in cfg.Dir
+	init    string   // a copy of the worker's binary: upgrades on disk do not change it
+	dir     string   // this Sandbox's own directory in cfg.Dir
+	lock    *os.File // held while the Sandbox lives
 	cgroups cgroups
 	asRoot  bool
 	// Report says what this sandbox enforces, for the worker's start log.
@@ -212,26 +215,96 @@ func New(cfg Config) (*Sandbox, error) {
 	return s, nil
 }
 
-// prepareDir makes this Sandbox's directory in cfg.Dir and removes those
-// of Sandboxes whose process is gone. The task's uid may pass through the
+// defaultDir is the sandbox directory of a Config without one: a place
+// only the worker's user may write, whose parents the tasks' uid can pass.
+func defaultDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/axontask-sandbox"
+	}
+	if cache, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(cache, "axontask-sandbox")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("axontask-sandbox-%d", os.Geteuid()))
+}
+
+// prepareDir makes this Sandbox's directory in cfg.Dir, locked for as long
+// as it lives, and removes those of Sandboxes whose process is gone. The
+// worker, as root, trusts what is in cfg.Dir: it must be a directory only
+// the worker's user can write. The tasks' uid may pass through the
 // directories (bwrap mounts the task's directories by path), not list them.
 func (s *Sandbox) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o711); err != nil {
 		return fmt.Errorf("create the sandbox directory %s: %w; set the sandbox directory to a writable place", s.cfg.Dir, err)
 	}
+	if err := ownDir(s.cfg.Dir); err != nil {
+		return err
+	}
+	if err := os.Chmod(s.cfg.Dir, 0o711); err != nil {
+		return err
+	}
 	entries, _ := os.ReadDir(s.cfg.Dir)
 	for _, e := range entries {
-		if pid, _, ok := strings.Cut(strings.TrimPrefix(e.Name(), "w"), "-"); ok && !processAlive(pid) {
-			removeTree(filepath.Join(s.cfg.Dir, e.Name()), s.cfg.Logger)
+		if dir := filepath.Join(s.cfg.Dir, e.Name()); e.IsDir() && strings.HasPrefix(e.Name(), "w") && abandoned(dir) {
+			removeTree(dir, s.cfg.Logger)
 			removeStaleCgroups(s.cfg.CgroupRoot, e.Name())
 		}
 	}
-	s.dir = filepath.Join(s.cfg.Dir, fmt.Sprintf("w%d-%d", os.Getpid(), instances.Add(1)))
-	removeTree(s.dir, s.cfg.Logger) // a previous process with our pid
-	if err := os.Mkdir(s.dir, 0o711); err != nil {
-		return fmt.Errorf("create the sandbox directory %s: %w", s.dir, err)
+	dir, err := os.MkdirTemp(s.cfg.Dir, "w")
+	if err != nil {
+		return fmt.Errorf("create the sandbox directory in %s: %w", s.cfg.Dir, err)
 	}
-	return os.Chmod(s.cfg.Dir, 0o711)
+	s.dir = dir
+	if s.lock, err = lockDir(dir); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o711)
+}
+
+// ownDir reports a sandbox directory the worker must not trust: a symbolic
+// link, or one another user owns or may write.
+func ownDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("the sandbox directory %s is not a directory (a symbolic link?); choose a real directory", dir)
+	case !ok || int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("the sandbox directory %s belongs to another user; remove it, or choose a directory that only this worker's user owns", dir)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("the sandbox directory %s can be written by other users (mode %s); chmod go-w it, or choose another", dir, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// lockDir holds a lock on dir's lock file until the returned file is
+// closed (or the process dies): a live Sandbox's directory is never taken
+// for abandoned, whatever PID namespace its process is in.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock the sandbox directory: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("lock the sandbox directory: %w", err)
+	}
+	return f, nil
+}
+
+// abandoned reports whether the Sandbox that made dir is gone: its lock
+// is free, or (a Sandbox that died before taking it) it has none and is
+// more than a minute old.
+func abandoned(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fi, serr := os.Stat(dir)
+		return errors.Is(err, os.ErrNotExist) && serr == nil && time.Since(fi.ModTime()) > time.Minute
+	}
+	defer func() { _ = f.Close() }()
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil
 }
 
 // copyFile copies the file src to dst, created with perm.
@@ -268,19 +341,6 @@ func searchable(dir string) error {
 			return nil
 		}
 	}
-}
-
-// instances numbers the Sandboxes of this process, each of which has a
-// directory "w<pid>-<n>" of its own.
-var instances atomic.Int64
-
-// processAlive reports whether the process with the decimal id pid exists.
-func processAlive(pid string) bool {
-	n, err := strconv.Atoi(pid)
-	if err != nil || n <= 0 {
-		return true // not ours to remove
-	}
-	return !errors.Is(unix.Kill(n, 0), unix.ESRCH)
 }
 
 // selfTest runs `true` in a sandbox and reports why it failed, if it did.
@@ -342,6 +402,9 @@ func hintUserns() string {
 func (s *Sandbox) Close() {
 	removeTree(s.dir, s.cfg.Logger)
 	removeStaleCgroups(s.cfg.CgroupRoot, filepath.Base(s.dir))
+	if s.lock != nil {
+		_ = s.lock.Close()
+	}
 }
 
 // DefaultPath is the PATH of a task that sets none.

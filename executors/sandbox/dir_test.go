@@ -1,0 +1,52 @@
+package sandbox
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The worker, as root, trusts what is in its sandbox directory: one that
+// another user could have prepared is refused before anything is made in
+// it.
+func TestNewRefusesADirectoryOthersControl(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user")
+	}
+	base, err := os.MkdirTemp("", "axontask-dir-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	writable := filepath.Join(base, "writable")
+	others := filepath.Join(base, "others")
+	link := filepath.Join(base, "link")
+	for _, d := range []string{writable, others} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(writable, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(others, 60002, 60002); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(others, link); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{writable: "can be written by other users", others: "belongs to another user", link: "not a directory"} {
+		_, err := New(Config{Dir: dir})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New in %s = %v, want an error saying it %s", dir, err, want)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("New made %d entries in %s, which it refused", len(entries), dir)
+		}
+	}
+}
