@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Egress: a task whose Limits allow it reaches the internet only through
@@ -29,7 +31,17 @@ const (
 	egressSocket = "/.axontask/egress.sock"
 	// egressDialTimeout bounds one connection attempt of the proxy.
 	egressDialTimeout = 10 * time.Second
+	// egressMaxConns bounds the connections one task has open through the
+	// proxy at once; more wait.
+	egressMaxConns = 64
+	// egressIdleTimeout ends a connection or tunnel that carried nothing
+	// for this long.
+	egressIdleTimeout = 2 * time.Minute
 )
+
+// egressPorts are the only ports a task may reach: the web's. Anything
+// else (SMTP, SSH) would make the proxy a raw TCP relay.
+var egressPorts = map[uint16]bool{80: true, 443: true}
 
 // extraBlocked are ranges that netip's predicates do not call private or
 // local but that no task may reach: shared address space (CGNAT),
@@ -43,18 +55,25 @@ var extraBlocked = []netip.Prefix{
 	netip.MustParsePrefix("198.51.100.0/24"),
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"),  // NAT64: maps to IPv4, private included
-	netip.MustParsePrefix("2001:db8::/32"), // documentation
+	netip.MustParsePrefix("192.88.99.0/24"),   // 6to4 relays
+	netip.MustParsePrefix("168.63.129.16/32"), // Azure's WireServer (host services)
+	netip.MustParsePrefix("64:ff9b::/96"),     // NAT64: maps to IPv4, private included
+	netip.MustParsePrefix("64:ff9b:1::/48"),   // local-use NAT64
+	netip.MustParsePrefix("2001:db8::/32"),    // documentation
 }
 
-// PublicOnly is the default egress policy: it refuses loopback, private,
-// link-local (cloud metadata at 169.254.169.254 among them), multicast and
-// reserved addresses, and every address of the worker's own host, so that
-// a task reaches neither the server's ports nor other local services.
-func PublicOnly(own []netip.Addr) func(netip.AddrPort) error {
+// PublicOnly is the default egress policy: ports 80 and 443 of public
+// unicast addresses only. It refuses loopback, private, link-local (cloud
+// metadata at 169.254.169.254 among them), multicast and reserved
+// addresses, and every address of the worker's own host as ownAddrs gives
+// them at the time of each dial, so that a task reaches neither the
+// server's ports nor other local services.
+func PublicOnly(ownAddrs func() []netip.Addr) func(netip.AddrPort) error {
 	return func(ap netip.AddrPort) error {
 		ip := ap.Addr().Unmap()
 		switch {
+		case !egressPorts[ap.Port()]:
+			return fmt.Errorf("port %d is not a web port (80, 443)", ap.Port())
 		case !ip.IsValid() || ip.IsUnspecified():
 			return errors.New("no address")
 		case ip.IsLoopback():
@@ -71,7 +90,7 @@ func PublicOnly(own []netip.Addr) func(netip.AddrPort) error {
 				return fmt.Errorf("%s is in the reserved range %s", ip, p)
 			}
 		}
-		for _, a := range own {
+		for _, a := range ownAddrs() {
 			if a.Unmap() == ip {
 				return fmt.Errorf("%s is an address of the worker's own host", ip)
 			}
@@ -94,9 +113,15 @@ func hostAddrs() []netip.Addr {
 
 // egressProxy is one task's HTTP proxy, on a unix socket.
 type egressProxy struct {
-	srv *http.Server
-	ln  net.Listener
-	wg  sync.WaitGroup
+	srv       *http.Server
+	transport *http.Transport
+	ln        net.Listener
+	logger    *slog.Logger
+	wg        sync.WaitGroup
+
+	mu      sync.Mutex
+	tunnels map[net.Conn]bool // hijacked connections, closed with the proxy
+	closed  bool
 }
 
 // startEgress serves a proxy for one task on a new unix socket at path,
@@ -124,16 +149,17 @@ func startEgress(path string, uid, gid int, allow func(netip.AddrPort) error, lo
 		}
 		return nil
 	}}
-	p := &egressProxy{ln: ln}
-	transport := &http.Transport{Proxy: nil, DialContext: dialer.DialContext, ForceAttemptHTTP2: false, MaxIdleConns: 4, IdleConnTimeout: 30 * time.Second}
+	p := &egressProxy{ln: netutil.LimitListener(ln, egressMaxConns), logger: logger, tunnels: map[net.Conn]bool{}}
+	p.transport = &http.Transport{Proxy: nil, DialContext: dialer.DialContext, ForceAttemptHTTP2: false, MaxIdleConns: 4, IdleConnTimeout: 30 * time.Second}
 	forward := &httputil.ReverseProxy{
 		Rewrite:      func(r *httputil.ProxyRequest) { r.Out.URL = r.In.URL; r.Out.Host = r.In.Host },
-		Transport:    transport,
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) { refuse(w, err) },
+		Transport:    p.transport,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { p.refuse(w, r, err) },
 		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	p.srv = &http.Server{
 		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       egressIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {
@@ -146,7 +172,7 @@ func startEgress(path string, uid, gid int, allow func(netip.AddrPort) error, lo
 			}
 		}),
 	}
-	p.wg.Go(func() { _ = p.srv.Serve(ln) })
+	p.wg.Go(func() { _ = p.srv.Serve(p.ln) })
 	return p, nil
 }
 
@@ -156,13 +182,20 @@ type refusedError struct{ err error }
 func (e *refusedError) Error() string { return e.err.Error() }
 
 // refuse answers a request the proxy could not, or would not, carry out.
-func refuse(w http.ResponseWriter, err error) {
+// The answer names the host the task asked for, never what it resolved
+// to, so that a task cannot map the worker's network through it.
+func (p *egressProxy) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	host := r.Host
+	if r.URL.IsAbs() {
+		host = r.URL.Host
+	}
+	p.logger.Debug("sandbox egress: refused or failed", "host", host, "err", err)
 	var re *refusedError
 	if errors.As(err, &re) {
-		http.Error(w, "egress refused: "+re.Error()+"; tasks reach only public internet addresses, never the worker's host, private ranges or cloud metadata", http.StatusForbidden)
+		http.Error(w, "egress refused: "+host+" is not a public internet address on port 80 or 443; tasks never reach the worker's host, private ranges or cloud metadata", http.StatusForbidden)
 		return
 	}
-	http.Error(w, "egress failed: "+err.Error(), http.StatusBadGateway)
+	http.Error(w, "egress failed: "+host+" could not be reached", http.StatusBadGateway)
 }
 
 // tunnel carries a CONNECT through to its destination.
@@ -176,7 +209,7 @@ func (p *egressProxy) tunnel(w http.ResponseWriter, r *http.Request, dialer *net
 	defer cancel()
 	up, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
 	if err != nil {
-		refuse(w, err)
+		p.refuse(w, r, err)
 		return
 	}
 	conn, buf, err := http.NewResponseController(w).Hijack()
@@ -184,19 +217,52 @@ func (p *egressProxy) tunnel(w http.ResponseWriter, r *http.Request, dialer *net
 		_ = up.Close()
 		return
 	}
+	if !p.track(conn, up) {
+		return
+	}
+	defer p.untrack(conn, up)
 	_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
 	if n := buf.Reader.Buffered(); n > 0 {
 		b, _ := buf.Peek(n)
 		_, _ = up.Write(b)
 	}
-	splice(conn, up)
+	splice(conn, up, egressIdleTimeout)
 }
 
-// splice copies between a and b both ways until both directions end.
-func splice(a, b net.Conn) {
+// track records a tunnel's connections, so that close ends them; it
+// closes them and reports false when the proxy is closed already.
+func (p *egressProxy) track(conns ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		return false
+	}
+	for _, c := range conns {
+		p.tunnels[c] = true
+	}
+	p.wg.Add(1)
+	return true
+}
+
+// untrack forgets a tunnel that has ended.
+func (p *egressProxy) untrack(conns ...net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range conns {
+		delete(p.tunnels, c)
+	}
+	p.wg.Done()
+}
+
+// splice copies between a and b both ways until both directions end, or
+// nothing has come from either for idle (0: no limit).
+func splice(a, b net.Conn, idle time.Duration) {
 	var wg sync.WaitGroup
 	half := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
+		_, _ = io.Copy(dst, idleReader{src, idle})
 		if c, ok := dst.(interface{ CloseWrite() error }); ok {
 			_ = c.CloseWrite()
 		} else {
@@ -210,9 +276,30 @@ func splice(a, b net.Conn) {
 	_ = b.Close()
 }
 
-// close stops the proxy and every connection it carries.
+// idleReader fails a Read that waits longer than idle.
+type idleReader struct {
+	c    net.Conn
+	idle time.Duration
+}
+
+func (r idleReader) Read(b []byte) (int, error) {
+	if r.idle > 0 {
+		_ = r.c.SetReadDeadline(time.Now().Add(r.idle))
+	}
+	return r.c.Read(b)
+}
+
+// close stops the proxy and every connection and tunnel it carries, and
+// waits for them.
 func (p *egressProxy) close() {
+	p.mu.Lock()
+	p.closed = true
+	for c := range p.tunnels {
+		_ = c.Close()
+	}
+	p.mu.Unlock()
 	_ = p.srv.Close()
+	p.transport.CloseIdleConnections()
 	p.wg.Wait()
 }
 
@@ -235,7 +322,7 @@ func serveEgress() error {
 					_ = c.Close()
 					return
 				}
-				splice(c, up)
+				splice(c, up, 0)
 			}()
 		}
 	}()

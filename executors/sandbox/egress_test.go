@@ -8,11 +8,15 @@ import (
 func TestPublicOnly(t *testing.T) {
 	t.Parallel()
 	own := netip.MustParseAddr("203.0.114.7") // a public address of "this host"
-	allow := PublicOnly([]netip.Addr{own})
+	allow := PublicOnly(func() []netip.Addr { return []netip.Addr{own} })
 	for addr, ok := range map[string]bool{
 		"93.184.215.14:443":           true,
 		"[2606:2800:21f:cb07::1]:80":  true,
-		"203.0.114.7:22":              false, // the worker's own host
+		"203.0.114.7:443":             false, // the worker's own host
+		"93.184.215.14:25":            false, // not a web port
+		"[2606:2800:21f:cb07::1]:22":  false,
+		"168.63.129.16:80":            false, // Azure's host services
+		"[64:ff9b:1::a00:1]:80":       false, // local-use NAT64
 		"127.0.0.1:8080":              false,
 		"127.9.9.9:1":                 false,
 		"[::1]:8080":                  false,

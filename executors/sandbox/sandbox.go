@@ -104,7 +104,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.Default()
 	}
 	if c.EgressAllow == nil {
-		c.EgressAllow = PublicOnly(hostAddrs())
+		c.EgressAllow = PublicOnly(hostAddrs)
 	}
 	return c
 }

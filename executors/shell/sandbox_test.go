@@ -510,3 +510,52 @@ func TestSandboxRefusesVMSockets(t *testing.T) {
 		t.Errorf("socket(AF_VSOCK) in the sandbox: %q, want EPERM\n%s", got, r.Stream(domain.Stderr))
 	}
 }
+
+// A task's tunnels through the egress proxy end with the task, even to a
+// server that never answers.
+func TestSandboxEgressEndsWithTheTask(t *testing.T) {
+	t.Parallel()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	target := netip.MustParseAddrPort(l.Addr().String())
+	sb, err := sandbox.New(sandbox.Config{GracePeriod: time.Second, EgressAllow: func(ap netip.AddrPort) error {
+		if ap != target {
+			return errors.New("not the test server")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	script := fmt.Sprintf(`for i in 1 2 3; do curl -s -p --noproxy '' http://%s/ & done; sleep 1`, target)
+	if _, o := runIn(t, t.Context(), newExecutor(t, shell.Config{Sandbox: sb}), script, domain.TaskLimits{Egress: true}); o.err != nil {
+		t.Fatalf("Run: %v", o.err)
+	}
+	for range 3 {
+		var c net.Conn
+		select {
+		case c = <-accepted:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the task's tunnels never reached the server")
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil { // what curl sent, then EOF
+			t.Errorf("a tunnel of a task that has ended: read %v, want EOF", err)
+		}
+		_ = c.Close()
+	}
+}
