@@ -132,12 +132,17 @@ func prepareV2(own, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("enable the memory, pids and cpu controllers in %s: %w (the worker needs a delegated cgroup: run it as root, or under systemd with Delegate=yes)", own, err)
 	}
-	dir := filepath.Join(own, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("create the cgroup %s: %w", dir, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte(enable), 0); err != nil {
-		return "", fmt.Errorf("enable the memory, pids and cpu controllers in %s: %w", dir, err)
+	// v2 hands controllers down one level at a time: every cgroup between
+	// own and the tasks' must pass them on.
+	dir := own
+	for _, part := range strings.Split(name, "/") {
+		dir = filepath.Join(dir, part)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("create the cgroup %s: %w", dir, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte(enable), 0); err != nil {
+			return "", fmt.Errorf("enable the memory, pids and cpu controllers in %s: %w", dir, err)
+		}
 	}
 	return dir, nil
 }

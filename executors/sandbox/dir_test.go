@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,5 +49,36 @@ func TestNewRefusesADirectoryOthersControl(t *testing.T) {
 		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 			t.Errorf("New made %d entries in %s, which it refused", len(entries), dir)
 		}
+	}
+}
+
+// The work directory's measure counts what is inside it only, and stops
+// counting past its bound.
+func TestTreeSize(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "big"), make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "small"), make([]byte, 10<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{outside, filepath.Join(outside, "big"), "/proc"} {
+		if err := os.Symlink(link, filepath.Join(dir, filepath.Base(link)+"-link")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bytes, entries := treeSize(dir, 100)
+	if bytes < 10<<10 || bytes >= 1<<20 || entries != 5 {
+		t.Errorf("treeSize = %d bytes in %d entries, want the 10 KiB file's blocks and 5 entries (., the file, 3 links)", bytes, entries)
+	}
+	for i := range 20 {
+		if err := os.Mkdir(filepath.Join(dir, fmt.Sprint("d", i)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, entries := treeSize(dir, 10); entries != 11 {
+		t.Errorf("treeSize with a bound of 10 counted %d entries, want it to stop at 11", entries)
 	}
 }

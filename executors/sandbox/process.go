@@ -34,17 +34,18 @@ var etcFiles = []string{
 
 // Process is a command running in a sandbox.
 type Process struct {
-	s       *Sandbox
-	cmd     *exec.Cmd
-	initPid int // init's pid on the host; 0 if bwrap failed before
-	status  *os.File
-	cg      *taskCgroup
-	egress  *egressProxy // nil without egress
-	dir     string
-	limits  limitsCheck
-	limit   atomic.Pointer[string]
-	done    chan struct{}
-	once    sync.Once
+	s      *Sandbox
+	cmd    *exec.Cmd
+	mu     sync.Mutex // guards initFD
+	initFD int        // a pidfd of init; -1 once the sandbox is gone, or if bwrap failed before init
+	status *os.File
+	cg     *taskCgroup
+	egress *egressProxy // nil without egress
+	dir    string
+	limits limitsCheck
+	limit  atomic.Pointer[string]
+	done   chan struct{}
+	once   sync.Once
 }
 
 // limitsCheck is what the monitor checks while the task runs.
@@ -116,7 +117,12 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 	closeFiles(files.child...)
 	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, egress: egress, dir: dir, done: make(chan struct{}),
 		limits: limitsCheck{memoryBytes: req.Limits.MemoryBytes, workDirBytes: req.Limits.WorkDirBytes, pids: req.Limits.Pids}}
-	p.initPid = readChildPid(files.info)
+	p.initFD = -1
+	if pid := readChildPid(files.info); pid > 0 {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			p.initFD = fd
+		}
+	}
 	go p.monitor()
 	return p, nil
 }
@@ -173,23 +179,18 @@ func (s *Sandbox) prepareTaskDir(dir string, req Request) (taskFiles, error) {
 		return f, fmt.Errorf("encode the sandbox's spec: %w", err)
 	}
 	uid := s.Report.UID
-	etc := map[string]string{
+	return s.openTaskFiles(map[string]string{
 		"passwd": fmt.Sprintf("root:x:0:0:root:/:/usr/sbin/nologin\ntask:x:%d:%d:task:%s:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", uid, s.gid(), WorkDir),
 		"group":  fmt.Sprintf("root:x:0:\ntask:x:%d:\nnogroup:x:65534:\n", s.gid()),
 		"hosts":  "127.0.0.1\tlocalhost axontask\n::1\tlocalhost ip6-localhost ip6-loopback\n",
 		"spec":   string(spec),
-	}
-	for _, name := range []string{"passwd", "group", "hosts", "spec"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(etc[name]), 0o600); err != nil {
-			return f, fmt.Errorf("write the task's %s: %w", name, err)
-		}
-	}
-	return s.openTaskFiles(dir)
+	})
 }
 
-// openTaskFiles opens the files of a prepared task directory in the order
-// of the child's fds.
-func (s *Sandbox) openTaskFiles(dir string) (taskFiles, error) {
+// openTaskFiles makes the files the child is started with, in the order of
+// its fds: content's files are in memory only (the spec holds the task's
+// environment, which never touches the disk).
+func (s *Sandbox) openTaskFiles(content map[string]string) (taskFiles, error) {
 	var f taskFiles
 	fail := func(err error) (taskFiles, error) {
 		f.close()
@@ -209,7 +210,15 @@ func (s *Sandbox) openTaskFiles(dir string) (taskFiles, error) {
 		f.child = append(f.child, file)
 		return nil
 	}
-	if err := open(filepath.Join(dir, "spec"), os.O_RDONLY); err != nil {
+	inMemory := func(name string) error {
+		file, err := memFile(name, content[name])
+		if err != nil {
+			return err
+		}
+		f.child = append(f.child, file)
+		return nil
+	}
+	if err := inMemory("spec"); err != nil {
 		return fail(err)
 	}
 	infoR, infoW, err := os.Pipe()
@@ -218,8 +227,8 @@ func (s *Sandbox) openTaskFiles(dir string) (taskFiles, error) {
 	}
 	f.info = infoR
 	f.child = append(f.child, infoW)
-	for _, p := range []string{"passwd", "group", "hosts"} {
-		if err := open(filepath.Join(dir, p), os.O_RDONLY); err != nil {
+	for _, name := range []string{"passwd", "group", "hosts"} {
+		if err := inMemory(name); err != nil {
 			return fail(err)
 		}
 	}
@@ -228,6 +237,24 @@ func (s *Sandbox) openTaskFiles(dir string) (taskFiles, error) {
 			return fail(fmt.Errorf("share %q: %w", sh.Name, err))
 		}
 		f.shares = append(f.shares, shareFD+i)
+	}
+	return f, nil
+}
+
+// memFile returns a file in memory that holds content, read from its start.
+func memFile(name, content string) (*os.File, error) {
+	fd, err := unix.MemfdCreate("axontask-"+name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("make the sandbox's %s: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	if _, err := f.WriteString(content); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("write the sandbox's %s: %w", name, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		_ = f.Close()
+		return nil, err
 	}
 	return f, nil
 }
@@ -346,9 +373,12 @@ func (p *Process) signal(sig unix.Signal) {
 		return
 	default:
 	}
-	if p.initPid > 0 {
-		_ = unix.Kill(p.initPid, sig)
+	p.mu.Lock()
+	if p.initFD >= 0 {
+		// A pidfd: never another process that took init's pid after it.
+		_ = unix.PidfdSendSignal(p.initFD, sig, nil, 0)
 	}
+	p.mu.Unlock()
 	if sig == unix.SIGKILL {
 		_ = p.cmd.Process.Kill()
 	}
@@ -375,12 +405,26 @@ func (p *Process) Wait() Exit {
 	} else {
 		// A limit that ended the command itself (the OOM killer's kill of
 		// the main process) is seen only now.
-		exit.Limit = p.limitHit(false)
+		exit.Limit = p.limitHit()
 	}
 	if statusErr != nil {
-		exit.Err = fmt.Errorf("the sandbox ended before its command did (bwrap: %w)", waitErr)
+		exit.Err = fmt.Errorf("the sandbox ended before its command did (bwrap: %v)", exitOf(waitErr))
 	}
+	p.mu.Lock()
+	if p.initFD >= 0 {
+		_ = unix.Close(p.initFD)
+		p.initFD = -1
+	}
+	p.mu.Unlock()
 	return exit
+}
+
+// exitOf describes how bwrap ended.
+func exitOf(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }
 
 // Close removes the sandbox's cgroup and directory once it is gone.
@@ -402,13 +446,22 @@ func (p *Process) Close() {
 func (p *Process) monitor() {
 	t := time.NewTicker(monitorInterval)
 	defer t.Stop()
-	for i := 1; ; i++ {
+	var nextMeasure time.Time
+	for {
 		select {
 		case <-p.done:
 			return
 		case <-t.C:
 		}
-		reason := p.limitHit(i%sizeEvery == 0)
+		reason := p.limitHit()
+		if reason == "" && p.limits.workDirBytes > 0 && !time.Now().Before(nextMeasure) {
+			start := time.Now()
+			reason = p.workDirFull()
+			// Measuring is the worker's work, on the task's behalf: a task
+			// with many files is measured less often, never more than a
+			// twentieth of the worker's time.
+			nextMeasure = time.Now().Add(max(measureInterval, 20*time.Since(start)))
+		}
 		if reason != "" {
 			p.limit.Store(&reason)
 			p.Kill()
@@ -417,19 +470,27 @@ func (p *Process) monitor() {
 	}
 }
 
-// limitHit returns which limit the task hit, if any; measure: also
-// measure the work directory.
-func (p *Process) limitHit(measure bool) string {
+// limitHit returns which limit of its cgroup the task hit, if any.
+func (p *Process) limitHit() string {
 	oom, pidsMax := p.cg.events()
 	switch {
 	case oom > 0:
 		return fmt.Sprintf("out of memory: the task used all of its %s of memory", mib(p.limits.memoryBytes))
 	case pidsMax > 0:
 		return fmt.Sprintf("too many processes: the task tried to run more than %d processes and threads at once", p.limits.pids)
-	case measure && p.limits.workDirBytes > 0:
-		if used := treeSize(p.dir); used > p.limits.workDirBytes {
-			return fmt.Sprintf("work directory full: the task wrote %s to its work directory and /tmp, over its %s", mib(used), mib(p.limits.workDirBytes))
-		}
+	}
+	return ""
+}
+
+// workDirFull says how the task's work directory and /tmp went past its
+// limit, if they did: too many bytes, or too many files to count.
+func (p *Process) workDirFull() string {
+	used, files := treeSize(p.dir, maxWorkDirFiles)
+	switch {
+	case files > maxWorkDirFiles:
+		return fmt.Sprintf("work directory full: the task made more than %d files and directories in its work directory and /tmp", maxWorkDirFiles)
+	case used > p.limits.workDirBytes:
+		return fmt.Sprintf("work directory full: the task wrote %s to its work directory and /tmp, over its %s", mib(used), mib(p.limits.workDirBytes))
 	}
 	return ""
 }
@@ -437,21 +498,31 @@ func (p *Process) limitHit(measure bool) string {
 // mib formats n bytes in MiB.
 func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
 
-// treeSize returns the disk space the files under dir use.
-func treeSize(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+// treeSize returns the disk space the files under dir use, and how many
+// entries it counted, stopping past maxEntries. It walks inside dir only:
+// a task that swaps a directory for a link to elsewhere while the walk
+// runs gets an error for it, not the size of a host directory.
+func treeSize(dir string, maxEntries int) (bytes int64, entries int) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return 0, 0
+	}
+	defer func() { _ = root.Close() }()
+	_ = fs.WalkDir(root.FS(), ".", func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
+		if entries++; entries > maxEntries {
+			return fs.SkipAll
+		}
 		if fi, err := d.Info(); err == nil {
 			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				n += st.Blocks * 512
+				bytes += st.Blocks * 512
 			}
 		}
 		return nil
 	})
-	return n
+	return bytes, entries
 }
 
 // removeTree removes dir and everything in it, or logs why it cannot.

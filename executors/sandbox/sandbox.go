@@ -30,10 +30,14 @@ const (
 )
 
 // monitorInterval is how often a running task's cgroup events are read;
-// its work directory's size is measured every sizeEvery intervals.
+// its work directory's size is measured every measureInterval, or less
+// often when measuring takes long.
 const (
 	monitorInterval = 250 * time.Millisecond
-	sizeEvery       = 4
+	measureInterval = time.Second
+	// maxWorkDirFiles bounds the files and directories of a task's work
+	// directory and /tmp: each costs the worker a stat per measure.
+	maxWorkDirFiles = 200_000
 )
 
 // Share is a directory of the worker's host that tasks see in their work
