@@ -28,7 +28,7 @@ type sandboxFlags struct {
 func (f *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.mode, "sandbox", envOr("SANDBOX", "on"), "on: every shell task runs in a sandbox of its own; off: on this machine as this process's user, with its files and environment (SANDBOX)")
 	fs.StringVar(&f.dir, "sandbox-dir", os.Getenv("SANDBOX_DIR"), "where sandboxed tasks' work directories live while they run (SANDBOX_DIR; default: /var/lib/axontask-sandbox for root, ~/.cache/axontask-sandbox otherwise)")
-	fs.StringVar(&f.user, "sandbox-user", envOr("SANDBOX_USER", "65534:65534"), "uid:gid that sandboxed tasks run as on the host when the worker runs as root (SANDBOX_USER)")
+	fs.StringVar(&f.user, "sandbox-user", os.Getenv("SANDBOX_USER"), "host uids and gid of sandboxed tasks when the worker runs as root, first-last:gid (a uid for each task running at once) or uid:gid (one for all) (SANDBOX_USER; default 1500000000-1500065535:65534)")
 	f.shares = splitShares(os.Getenv("SANDBOX_SHARES"))
 	fs.Var(&f.shares, "share", "name=/host/dir[:rw]: a host directory tasks see as /work/name, read-only unless :rw; repeat for more (SANDBOX_SHARES, comma-separated)")
 }
@@ -67,15 +67,30 @@ func parseShare(v string) (sandbox.Share, error) {
 	return sh, nil
 }
 
+// parseSandboxUser reads first-last:gid or uid:gid.
+func parseSandboxUser(v string) (uid, uids, gid int, err error) {
+	ids, g, ok := strings.Cut(v, ":")
+	first, last, isRange := strings.Cut(ids, "-")
+	if !isRange {
+		last = first
+	}
+	a, err1 := strconv.Atoi(first)
+	b, err2 := strconv.Atoi(last)
+	gid, err3 := strconv.Atoi(g)
+	if !ok || err1 != nil || err2 != nil || err3 != nil || a <= 0 || b < a || gid <= 0 {
+		return 0, 0, 0, errors.New("not first-last:gid or uid:gid")
+	}
+	return a, b - a + 1, gid, nil
+}
+
 // config returns the sandbox configuration of the flags.
 func (f *sandboxFlags) config(logger *slog.Logger, prod bool) (sandbox.Config, error) {
 	cfg := sandbox.Config{Dir: f.dir, RequireCgroups: prod, Logger: logger}
-	uid, gid, ok := strings.Cut(f.user, ":")
-	var err1, err2 error
-	cfg.UID, err1 = strconv.Atoi(uid)
-	cfg.GID, err2 = strconv.Atoi(gid)
-	if !ok || err1 != nil || err2 != nil || cfg.UID <= 0 || cfg.GID <= 0 {
-		return cfg, fmt.Errorf("-sandbox-user (SANDBOX_USER) is %q; write it as uid:gid of an unprivileged user, like 65534:65534", f.user)
+	if f.user != "" {
+		var err error
+		if cfg.UID, cfg.UIDs, cfg.GID, err = parseSandboxUser(f.user); err != nil {
+			return cfg, fmt.Errorf("-sandbox-user (SANDBOX_USER) is %q; write it as first-last:gid, like 1500000000-1500065535:65534, or uid:gid of one unprivileged user", f.user)
+		}
 	}
 	for _, v := range f.shares {
 		sh, err := parseShare(v)
@@ -129,13 +144,13 @@ func (f *sandboxFlags) shellExecutor(logger *slog.Logger, prod bool) (shellRunne
 	if r.Cgroups == "none" {
 		logger.Warn("sandbox: no cgroups for tasks; memory is bounded per process and CPU not at all (run as root, or give the worker a delegated cgroup)", "why", r.CgroupsMissing)
 	}
-	logger.Info("sandbox on", "cgroups", r.Cgroups, "landlock_abi", r.Landlock, "task_uid", r.UID, "shares", len(cfg.Shares))
+	logger.Info("sandbox on", "cgroups", r.Cgroups, "landlock_abi", r.Landlock, "task_uids", r.UIDs, "shares", len(cfg.Shares))
 	e, err := shell.New(shell.Config{Sandbox: sb, Logger: logger})
 	if err != nil {
 		sb.Close()
 		return off, err
 	}
-	state := fmt.Sprintf("on (cgroups %s, Landlock ABI %d, tasks run as uid %d", r.Cgroups, r.Landlock, r.UID)
+	state := fmt.Sprintf("on (cgroups %s, Landlock ABI %d, tasks run as uid %s", r.Cgroups, r.Landlock, r.UIDs)
 	for _, sh := range cfg.Shares {
 		state += fmt.Sprintf(", /work/%s = %s", sh.Name, sh.HostPath)
 	}

@@ -42,6 +42,7 @@ type Process struct {
 	cg     *taskCgroup
 	egress *egressProxy // nil without egress
 	dir    string
+	uid    uidLease
 	limits limitsCheck
 	limit  atomic.Pointer[string]
 	done   chan struct{}
@@ -62,37 +63,42 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 	if req.Cwd != "" && !filepath.IsLocal(req.Cwd) {
 		return nil, fmt.Errorf("working directory %q is not inside the work directory", req.Cwd)
 	}
-	dir, err := os.MkdirTemp(s.dir, workdir.Name(req.TaskID)+"-"+strconv.Itoa(req.Attempt)+"-")
+	lease, err := s.leaseUID()
 	if err != nil {
-		return nil, fmt.Errorf("create the task's directory: %w", err)
-	}
-	name := filepath.Base(dir)
-	files, err := s.prepareTaskDir(dir, req)
-	if err != nil {
-		removeTree(dir, s.cfg.Logger)
 		return nil, err
 	}
+	dir, err := os.MkdirTemp(s.dir, workdir.Name(req.TaskID)+"-"+strconv.Itoa(req.Attempt)+"-")
+	if err != nil {
+		lease.release()
+		return nil, fmt.Errorf("create the task's directory: %w", err)
+	}
+	// undo releases what Start took when it fails.
+	var undo []func()
+	fail := func(err error) (*Process, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return nil, err
+	}
+	undo = append(undo, lease.release, func() { removeTree(dir, s.cfg.Logger) })
+	name := filepath.Base(dir)
+	files, err := s.prepareTaskDir(dir, req, lease.uid)
+	if err != nil {
+		return fail(err)
+	}
+	undo = append(undo, files.close)
 	var egress *egressProxy
 	if req.Limits.Egress {
-		uid, gid := -1, -1
-		if s.asRoot {
-			uid, gid = s.cfg.UID, s.cfg.GID
+		if egress, err = startEgress(filepath.Join(dir, "egress.sock"), s.owner(lease.uid), s.gid(), s.cfg.EgressAllow, s.cfg.Logger); err != nil {
+			return fail(err)
 		}
-		if egress, err = startEgress(filepath.Join(dir, "egress.sock"), uid, gid, s.cfg.EgressAllow, s.cfg.Logger); err != nil {
-			files.close()
-			removeTree(dir, s.cfg.Logger)
-			return nil, err
-		}
+		undo = append(undo, egress.close)
 	}
 	cg, err := s.cgroups.create(name, req.Limits)
 	if err != nil {
-		files.close()
-		if egress != nil {
-			egress.close()
-		}
-		removeTree(dir, s.cfg.Logger)
-		return nil, err
+		return fail(err)
 	}
+	undo = append(undo, func() { _ = cg.remove() })
 	cmd := &exec.Cmd{
 		Path:        s.bwrap,
 		Args:        append([]string{"bwrap"}, s.bwrapArgs(dir, files.shares, egress != nil)...),
@@ -103,19 +109,13 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL},
 	}
 	if s.asRoot {
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(s.cfg.UID), Gid: uint32(s.cfg.GID), Groups: []uint32{}}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(lease.uid), Gid: uint32(s.cfg.GID), Groups: []uint32{}}
 	}
 	if err := cg.start(cmd); err != nil {
-		files.close()
-		if egress != nil {
-			egress.close()
-		}
-		_ = cg.remove()
-		removeTree(dir, s.cfg.Logger)
-		return nil, fmt.Errorf("start bwrap: %w", err)
+		return fail(fmt.Errorf("start bwrap: %w", err))
 	}
 	closeFiles(files.child...)
-	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, egress: egress, dir: dir, done: make(chan struct{}),
+	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, egress: egress, dir: dir, uid: lease, done: make(chan struct{}),
 		limits: limitsCheck{memoryBytes: req.Limits.MemoryBytes, workDirBytes: req.Limits.WorkDirBytes, pids: req.Limits.Pids}}
 	p.initFD = -1
 	if pid := readChildPid(files.info); pid > 0 {
@@ -150,7 +150,7 @@ const (
 
 // prepareTaskDir makes the task's directory — work/ and tmp/, owned by
 // the task's uid — and opens the files the child is started with.
-func (s *Sandbox) prepareTaskDir(dir string, req Request) (taskFiles, error) {
+func (s *Sandbox) prepareTaskDir(dir string, req Request, uid int) (taskFiles, error) {
 	var f taskFiles
 	if err := os.Chmod(dir, 0o711); err != nil {
 		return f, fmt.Errorf("open the task's directory to its uid: %w", err)
@@ -161,8 +161,8 @@ func (s *Sandbox) prepareTaskDir(dir string, req Request) (taskFiles, error) {
 			return f, fmt.Errorf("create the task's %s directory: %w", sub, err)
 		}
 		if s.asRoot {
-			if err := os.Chown(p, s.cfg.UID, s.cfg.GID); err != nil {
-				return f, fmt.Errorf("give the task's %s directory to uid %d: %w", sub, s.cfg.UID, err)
+			if err := os.Chown(p, uid, s.cfg.GID); err != nil {
+				return f, fmt.Errorf("give the task's %s directory to uid %d: %w", sub, uid, err)
 			}
 		}
 	}
@@ -178,7 +178,6 @@ func (s *Sandbox) prepareTaskDir(dir string, req Request) (taskFiles, error) {
 	if err != nil {
 		return f, fmt.Errorf("encode the sandbox's spec: %w", err)
 	}
-	uid := s.Report.UID
 	return s.openTaskFiles(map[string]string{
 		"passwd": fmt.Sprintf("root:x:0:0:root:/:/usr/sbin/nologin\ntask:x:%d:%d:task:%s:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", uid, s.gid(), WorkDir),
 		"group":  fmt.Sprintf("root:x:0:\ntask:x:%d:\nnogroup:x:65534:\n", s.gid()),
@@ -257,6 +256,15 @@ func memFile(name, content string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// owner is the owner to give the files a task must reach: its uid when the
+// worker is root, -1 (unchanged) when the task runs as the worker.
+func (s *Sandbox) owner(uid int) int {
+	if s.asRoot {
+		return uid
+	}
+	return -1
 }
 
 // gid is the host gid tasks run as.
@@ -427,7 +435,8 @@ func exitOf(err error) string {
 	return err.Error()
 }
 
-// Close removes the sandbox's cgroup and directory once it is gone.
+// Close removes the sandbox's cgroup and directory once it is gone, and
+// gives its uid back.
 func (p *Process) Close() {
 	p.once.Do(func() {
 		if p.egress != nil {
@@ -437,6 +446,7 @@ func (p *Process) Close() {
 			p.s.cfg.Logger.Warn("sandbox: cannot remove a task's cgroup", "dir", p.dir, "err", err)
 		}
 		removeTree(p.dir, p.s.cfg.Logger)
+		p.uid.release()
 	})
 }
 

@@ -22,7 +22,11 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultUID         = 65534 // nobody
+	// DefaultUID and DefaultUIDs are the host uids a root worker's tasks
+	// run as: a range no account uses, below 2^31 for tools that read uids
+	// as signed, and apart from the ranges /etc/subuid usually hands out.
+	DefaultUID         = 1_500_000_000
+	DefaultUIDs        = 65536
 	DefaultGID         = 65534 // nogroup
 	DefaultGracePeriod = 5 * time.Second
 	// DefaultShmBytes bounds /dev/shm, a tmpfs charged to the task's memory.
@@ -62,10 +66,12 @@ type Config struct {
 	// task ends; those a dead worker left behind are removed by the next
 	// Sandbox made on the same Dir.
 	Dir string
-	// UID and GID are the host uid and gid tasks run as when the worker
-	// runs as root (default 65534, nobody). A worker that is not root
-	// runs tasks as its own uid, in a user namespace.
-	UID, GID int
+	// UID and UIDs are the host uids tasks run as when the worker runs as
+	// root: UID … UID+UIDs-1, a different one for each task running at
+	// once on the host (default DefaultUID, DefaultUIDs); GID is their
+	// group (default 65534, nogroup). A worker that is not root runs tasks
+	// as its own uid, in a user namespace.
+	UID, UIDs, GID int
 	// Shares are host directories tasks see in their work directory.
 	Shares []Share
 	// CgroupRoot is where cgroup hierarchies are mounted (default /sys/fs/cgroup).
@@ -93,7 +99,10 @@ func (c Config) withDefaults() Config {
 		c.Dir = defaultDir()
 	}
 	if c.UID == 0 {
-		c.UID = DefaultUID
+		c.UID, c.UIDs = DefaultUID, DefaultUIDs
+	}
+	if c.UIDs == 0 {
+		c.UIDs = 1
 	}
 	if c.GID == 0 {
 		c.GID = DefaultGID
@@ -118,8 +127,8 @@ func (c Config) validate() error {
 	if !filepath.IsAbs(c.Dir) {
 		errs = append(errs, fmt.Errorf("the sandbox directory %q must be an absolute path", c.Dir))
 	}
-	if c.UID < 0 || c.GID < 0 {
-		errs = append(errs, fmt.Errorf("UID %d and GID %d must not be negative", c.UID, c.GID))
+	if c.UID < 0 || c.GID < 0 || c.UIDs < 1 || c.UID+c.UIDs-1 > 1<<31-2 {
+		errs = append(errs, fmt.Errorf("the task uids %d (%d of them) and gid %d must be positive and below 2^31", c.UID, c.UIDs, c.GID))
 	}
 	seen := map[string]bool{}
 	for _, s := range c.Shares {
@@ -162,8 +171,8 @@ type Report struct {
 	// Landlock is the kernel's Landlock ABI version enforced as a second
 	// wall; 0: the kernel has none.
 	Landlock int
-	// UID is the host uid tasks run as.
-	UID int
+	// UIDs are the host uids tasks run as ("1500000000-1500065535").
+	UIDs string
 }
 
 // New checks that this machine can run sandboxes — bwrap is installed,
@@ -197,9 +206,12 @@ func New(cfg Config) (*Sandbox, error) {
 		s.Close()
 		return nil, fmt.Errorf("copy the worker's own binary, to run as the sandbox's init: %w", err)
 	}
-	s.Report.UID = os.Geteuid()
-	if s.asRoot {
-		s.Report.UID = cfg.UID
+	s.Report.UIDs = strconv.Itoa(os.Geteuid())
+	switch {
+	case s.asRoot && cfg.UIDs == 1:
+		s.Report.UIDs = strconv.Itoa(cfg.UID)
+	case s.asRoot:
+		s.Report.UIDs = fmt.Sprintf("%d-%d", cfg.UID, cfg.UID+cfg.UIDs-1)
 	}
 	s.cgroups, err = findCgroups(cfg.CgroupRoot, filepath.Join("axontask", filepath.Base(s.dir)))
 	s.Report.Cgroups = "none"
