@@ -1,9 +1,11 @@
 package bus
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -108,6 +110,20 @@ func PublishHold(pub message.Publisher, taskID uuid.UUID, tenantID string) error
 		return fmt.Errorf("publish a hold of task %s: %w", taskID, err)
 	}
 	return nil
+}
+
+// HoldFunc returns the cancel command's HoldOutput for pub: it publishes
+// the hold and logs to logger (nil: slog.Default()) a hold it could not
+// publish; the cancel goes on without it.
+func HoldFunc(pub message.Publisher, logger *slog.Logger) func(context.Context, uuid.UUID, string) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return func(ctx context.Context, taskID uuid.UUID, tenantID string) {
+		if err := PublishHold(pub, taskID, tenantID); err != nil {
+			logger.WarnContext(ctx, "cancel: could not ask the task's worker to hold its output; the cancel may lose to the task's output", "task_id", taskID, "err", err)
+		}
+	}
 }
 
 // eventMessage renders an event for TopicEvents. The message id is the

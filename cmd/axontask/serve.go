@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -274,11 +273,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
-	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{HoldOutput: func(ctx context.Context, taskID uuid.UUID, tenantID string) {
-		if err := bus.PublishHold(ctl, taskID, tenantID); err != nil {
-			logger.WarnContext(ctx, "cancel: could not ask the task's worker to hold its output; the cancel may lose to the task's output", "task_id", taskID, "err", err)
-		}
-	}})
+	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{HoldOutput: bus.HoldFunc(ctl, logger)})
 	if err != nil {
 		return nil, err
 	}

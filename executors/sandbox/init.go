@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -91,6 +92,13 @@ func Init() {
 // runInit is init's life: read the spec, wall itself in, start the
 // command, forward signals, reap, report; it returns init's exit code.
 func runInit() int {
+	// Landlock walls in this thread only, which must fork the command. The
+	// command starts with the signal mask of the thread that forks it, and
+	// init may have been started with signals blocked (a Go parent forks
+	// from whichever thread it runs on): it unblocks them all, so that the
+	// command, and init's own handlers, get SIGTERM.
+	runtime.LockOSThread()
+	_ = unix.PthreadSigmask(unix.SIG_SETMASK, &unix.Sigset_t{}, nil)
 	// Nothing init was started with, but stdin, stdout and stderr, may
 	// reach the command: bwrap's and the worker's descriptors (some point
 	// at host directories) close at its exec.
@@ -163,17 +171,7 @@ func wallIn(spec initSpec) (int, error) {
 			return 0, fmt.Errorf("set rlimit %d to %d: %w", l.Resource, l.Value, err)
 		}
 	}
-	abi, _ := ll.LandlockGetABIVersion()
-	err := landlock.V6.BestEffort().RestrictPaths(
-		landlock.RODirs(existing(spec.Paths.ReadOnly, true)...),
-		landlock.ROFiles(existing(spec.Paths.ReadOnly, false)...),
-		landlock.RWDirs(existing(spec.Paths.Writable, true)...),
-		landlock.RWFiles(existing(spec.Paths.Writable, false)...),
-	)
-	if err == nil {
-		// Signals and abstract sockets stay within the task's own processes.
-		err = landlock.V6.BestEffort().RestrictScoped()
-	}
+	abi, err := restrictThread(spec.Paths)
 	if err != nil {
 		return 0, fmt.Errorf("landlock: %w", err)
 	}
@@ -181,6 +179,34 @@ func wallIn(spec initSpec) (int, error) {
 		return 0, fmt.Errorf("load the seccomp filter: %w", err)
 	}
 	if err := loadNativeOnly(); err != nil {
+		return 0, err
+	}
+	return abi, nil
+}
+
+// restrictThread walls the calling thread in with Landlock: paths read-only
+// or writable as ps says, signals and abstract sockets scoped to the task.
+// It returns the ABI enforced, 0 where the kernel has no Landlock.
+//
+// Only this thread: the command inherits the domain of the thread that
+// forks it, and init forks it from this one (runInit locks it). Walling
+// in every thread of init would go through go-landlock's all-threads
+// path, whose signal games leave some threads with every signal blocked,
+// and a command forked from one of those starts deaf to SIGTERM.
+func restrictThread(ps landlockPathSet) (int, error) {
+	abi, _ := ll.LandlockGetABIVersion()
+	cfg := landlock.Config{HandledAccessFS: landlock.V6.HandledAccessFS, Scoped: landlock.V6.Scoped}.BestEffort()
+	fd, flags, err := cfg.NewRulesetFD(
+		landlock.RODirs(existing(ps.ReadOnly, true)...),
+		landlock.ROFiles(existing(ps.ReadOnly, false)...),
+		landlock.RWDirs(existing(ps.Writable, true)...),
+		landlock.RWFiles(existing(ps.Writable, false)...),
+	)
+	if err != nil || fd < 0 {
+		return 0, err
+	}
+	defer func() { _ = unix.Close(fd) }()
+	if err := ll.LandlockRestrictSelf(fd, flags); err != nil {
 		return 0, err
 	}
 	return min(abi, 6), nil

@@ -566,3 +566,20 @@ func TestSandboxEgressEndsWithTheTask(t *testing.T) {
 		_ = c.Close()
 	}
 }
+
+// A command starts with no signal blocked, whatever thread of the worker
+// or of init forked it: a command that starts deaf to SIGTERM is only
+// stopped by the SIGKILL after the grace period.
+func TestSandboxCommandStartsWithSignalsUnblocked(t *testing.T) {
+	t.Parallel()
+	e := newSandboxed(t)
+	for range 8 {
+		r, o := runIn(t, t.Context(), e, "exec grep -E '^Sig(Blk|Ign):' /proc/self/status", domain.TaskLimits{})
+		if o.err != nil {
+			t.Fatalf("Run: %v", o.err)
+		}
+		if got := r.Stream(domain.Stdout); got != "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n" {
+			t.Fatalf("the command's signal mask and ignored signals: %q, want none", got)
+		}
+	}
+}

@@ -38,7 +38,7 @@ func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 	}
 	defer env.close()
 	rec := &startRecorder{started: map[string]time.Time{}}
-	if err := env.startPool("bench-worker", rec, 8); err != nil {
+	if err := env.startPool("bench-worker", map[domain.Adapter]executors.Executor{domain.AdapterMock: rec}, 8); err != nil {
 		return nil, err
 	}
 	start, err := env.starter()

@@ -49,7 +49,7 @@ func run(ctx context.Context) error {
 	flag.DurationVar(&cfg.roundTime, "round-time", 3*time.Second, "length of one measured round")
 	flag.IntVar(&cfg.verifyN, "verify-events", 1_000_000, "events in the verification benchmark")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify or sandbox")
+	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox or cancel")
 	flag.Parse()
 
 	admin := os.Getenv("AXONTASK_BENCH_DATABASE_URL")
@@ -92,7 +92,7 @@ func run(ctx context.Context) error {
 	}{
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
 		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
-		{"sandbox", b.sandboxCost},
+		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy},
 	}
 	for _, step := range steps {
 		if cfg.only != "" && cfg.only != step.name {

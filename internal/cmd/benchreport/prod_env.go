@@ -87,10 +87,10 @@ func (e *prodEnv) starter() (commands.Handler[commands.StartTask, commands.Start
 	return commands.Decorate(start, nil, e.metrics), nil
 }
 
-// startPool runs a worker named id with slots slots that runs mock tasks
-// with exec, fed by the workers' consumer group, until close.
-func (e *prodEnv) startPool(id string, exec executors.Executor, slots int) error {
-	runner, err := worker.New(e.store, worker.Config{WorkerID: id, Executors: map[domain.Adapter]executors.Executor{domain.AdapterMock: exec}})
+// startPool runs a worker named id with slots slots that runs the tasks
+// of each adapter of execs, fed by the workers' consumer group, until close.
+func (e *prodEnv) startPool(id string, execs map[domain.Adapter]executors.Executor, slots int) error {
+	runner, err := worker.New(e.store, worker.Config{WorkerID: id, Executors: execs})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/mock"
 )
 
@@ -32,7 +33,7 @@ func (b *bench) throughput(ctx context.Context) ([]row, error) {
 	}
 	defer env.close()
 	for i := range workers {
-		if err := env.startPool(fmt.Sprintf("bench-worker-%d", i), mock.New(mock.Options{}), slots); err != nil {
+		if err := env.startPool(fmt.Sprintf("bench-worker-%d", i), map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{})}, slots); err != nil {
 			return nil, err
 		}
 	}
