@@ -104,6 +104,7 @@ func (b *bench) waitCanceled(ctx context.Context, env *prodEnv, id uuid.UUID) er
 				return nil
 			case domain.TaskSucceededType, domain.TaskFailedType, domain.TaskTimedOutType:
 				return fmt.Errorf("cancel: task %s ended %s, not canceled", id, e.Type)
+			default: // the task goes on
 			}
 			seen = e.Seq
 		}
