@@ -2,11 +2,8 @@ package worker_test
 
 import (
 	"context"
-	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -120,21 +117,9 @@ func TestOutputLimitsSpanAttempts(t *testing.T) {
 		b := setup(t, s)
 		dir := t.TempDir()
 		// Four progress events per attempt, and a line at the end of the second.
-		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","for i in 1 2 3 4; do echo ::progress $i step; done; test -e \"$MARKS/attempt1\" || { touch \"$MARKS/attempt1\"; sleep 30; }; echo done"],"env":{"MARKS":"`+dir+`"}}`, 60)
+		id := b.startTask(t, domain.AdapterShell, twoAttempts(dir, "for i in 1 2 3 4; do echo ::progress $i step; done; ", "echo done"), 60)
 		limits := domain.TaskLimits{OutputEvents: 6}
-		ctx, shutdown := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- limitedRunner(t, b, "w1", limits).Run(ctx, id, tenant) }()
-		waitFile(t, filepath.Join(dir, "attempt1"))
-		shutdown()
-		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("Run after shutdown: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("Run did not return within 20 s of shutdown")
-		}
+		runFirstAttempt(t, limitedRunner(t, b, "w1", limits), id, dir)
 		if err := limitedRunner(t, b, "w2", limits).Run(t.Context(), id, tenant); err != nil {
 			t.Fatalf("second attempt: %v", err)
 		}

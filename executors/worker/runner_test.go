@@ -328,6 +328,33 @@ func waitFile(t *testing.T, path string) {
 	t.Fatalf("%s never appeared", path)
 }
 
+// twoAttempts is a shell command that, run twice, stops the first time (it
+// waits to be stopped) and ends the second; its marker sits in a directory
+// of the test's, named in args.env, since args.cwd cannot leave the work
+// directory. before runs ahead of the marker's test on every attempt.
+func twoAttempts(dir, before, after string) string {
+	return `{"command":["sh","-c","` + before + `test -e \"$MARKS/attempt1\" || { touch \"$MARKS/attempt1\"; sleep 30; }; ` + after + `"],"env":{"MARKS":"` + dir + `"}}`
+}
+
+// runFirstAttempt runs task id's first attempt with r until its marker in
+// dir appears, then shuts r down: the task is handed back.
+func runFirstAttempt(t *testing.T, r *worker.Runner, id uuid.UUID, dir string) {
+	t.Helper()
+	ctx, shutdown := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx, id, tenant) }()
+	waitFile(t, filepath.Join(dir, "attempt1")) // the first attempt runs
+	shutdown()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run after shutdown: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return within 20 s of shutdown")
+	}
+}
+
 // A worker shutting down stops its task and hands it back: the log shows
 // task.lease_lost and a second attempt, which another worker runs to its end.
 func TestShutdownHandsTheTaskBack(t *testing.T) {
@@ -335,22 +362,8 @@ func TestShutdownHandsTheTaskBack(t *testing.T) {
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		b := setup(t, s)
 		dir := t.TempDir()
-		// The marker outlives the attempt's work directory: its directory
-		// comes in args.env, since args.cwd cannot leave the work directory.
-		id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","test -e \"$MARKS/attempt1\" || { touch \"$MARKS/attempt1\"; sleep 30; }; echo second"],"env":{"MARKS":"`+dir+`"}}`, 60)
-		ctx, shutdown := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- newRunner(t, b, "w1").Run(ctx, id, tenant) }()
-		waitFile(t, filepath.Join(dir, "attempt1")) // the first attempt runs
-		shutdown()
-		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("Run after shutdown: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("Run did not return within 20 s of shutdown")
-		}
+		id := b.startTask(t, domain.AdapterShell, twoAttempts(dir, "", "echo second"), 60)
+		runFirstAttempt(t, newRunner(t, b, "w1"), id, dir)
 		events := b.events(t, id)
 		if got := events[len(events)-2].Type; got != domain.TaskLeaseLostType || last(events).Type != domain.TaskQueuedType {
 			t.Fatalf("after shutdown the log ends %s, %s; want task.lease_lost, task.queued", got, last(events).Type)
