@@ -150,7 +150,7 @@ func (f *sandboxFlags) shellExecutor(logger *slog.Logger, prod bool) (shellRunne
 		sb.Close()
 		return off, err
 	}
-	state := fmt.Sprintf("on (cgroups %s, Landlock ABI %d, tasks run as uid %s", r.Cgroups, r.Landlock, r.UIDs)
+	state := fmt.Sprintf("on (cgroups %s, Landlock ABI %d, task uids %s", r.Cgroups, r.Landlock, r.UIDs)
 	for _, sh := range cfg.Shares {
 		state += fmt.Sprintf(", /work/%s = %s", sh.Name, sh.HostPath)
 	}
