@@ -193,11 +193,6 @@ func New(cfg Config) (*Sandbox, error) {
 		return nil, fmt.Errorf("find the worker's own binary, to run as the sandbox's init: %w", err)
 	}
 	s := &Sandbox{cfg: cfg, bwrap: bwrap, asRoot: os.Geteuid() == 0}
-	if s.asRoot {
-		if err := searchable(filepath.Dir(cfg.Dir)); err != nil {
-			return nil, err
-		}
-	}
 	if err := s.prepareDir(); err != nil {
 		return nil, err
 	}
@@ -249,14 +244,24 @@ func defaultDir() string {
 // the worker's user can write. The tasks' uid may pass through the
 // directories (bwrap mounts the task's directories by path), not list them.
 func (s *Sandbox) prepareDir() error {
+	_, statErr := os.Lstat(s.cfg.Dir)
 	if err := os.MkdirAll(s.cfg.Dir, 0o711); err != nil {
 		return fmt.Errorf("create the sandbox directory %s: %w; set the sandbox directory to a writable place", s.cfg.Dir, err)
 	}
 	if err := ownDir(s.cfg.Dir); err != nil {
 		return err
 	}
-	if err := os.Chmod(s.cfg.Dir, 0o711); err != nil {
-		return err
+	// A directory it made gets the mode it needs (the umask may have
+	// taken some); one that was there is the operator's, and only checked.
+	if errors.Is(statErr, os.ErrNotExist) {
+		if err := os.Chmod(s.cfg.Dir, 0o711); err != nil {
+			return err
+		}
+	}
+	if s.asRoot {
+		if err := searchable(s.cfg.Dir); err != nil {
+			return err
+		}
 	}
 	entries, _ := os.ReadDir(s.cfg.Dir)
 	for _, e := range entries {
@@ -341,9 +346,9 @@ func copyFile(src, dst string, perm os.FileMode) error {
 	return out.Close()
 }
 
-// searchable reports a directory above a sandbox directory that the
-// tasks' uid may not pass through: bwrap, running as that uid, mounts the
-// task's directories by path.
+// searchable reports the sandbox directory, or a directory above it, that
+// the tasks' uids may not pass through: bwrap, running as such a uid,
+// mounts the task's directories by path.
 func searchable(dir string) error {
 	for d := dir; ; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
@@ -351,7 +356,7 @@ func searchable(dir string) error {
 			return fmt.Errorf("the sandbox directory's parent %s: %w", d, err)
 		}
 		if fi.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("the sandbox directory's parent %s has mode %s, which the tasks' uid cannot pass through; choose a sandbox directory whose parents all can (chmod o+x), such as /var/lib/axontask-sandbox", d, fi.Mode().Perm())
+			return fmt.Errorf("%s (the sandbox directory or a parent of it) has mode %s, which the tasks' uids cannot pass through; chmod o+x it, or choose a sandbox directory such as /var/lib/axontask-sandbox", d, fi.Mode().Perm())
 		}
 		if d == filepath.Dir(d) {
 			return nil
