@@ -144,7 +144,10 @@ func (f *sandboxFlags) shellExecutor(logger *slog.Logger, prod bool) (shellRunne
 	if r.Cgroups == "none" {
 		logger.Warn("sandbox: no cgroups for tasks; memory is bounded per process and CPU not at all (run as root, or give the worker a delegated cgroup)", "why", r.CgroupsMissing)
 	}
-	logger.Info("sandbox on", "cgroups", r.Cgroups, "landlock_abi", r.Landlock, "task_uids", r.UIDs, "shares", len(cfg.Shares))
+	if r.WorkDirWhy != "" {
+		logger.Warn("sandbox: tasks' work directories are measured every second, not bounded by a filesystem of their own; a task can take more disk than its plan allows for a moment, or hold it in deleted files", "why", r.WorkDirWhy)
+	}
+	logger.Info("sandbox on", "cgroups", r.Cgroups, "landlock_abi", r.Landlock, "task_uids", r.UIDs, "work_dir", r.WorkDir, "shares", len(cfg.Shares))
 	e, err := shell.New(shell.Config{Sandbox: sb, Logger: logger})
 	if err != nil {
 		sb.Close()

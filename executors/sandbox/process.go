@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,6 +42,7 @@ type Process struct {
 	status *os.File
 	cg     *taskCgroup
 	egress *egressProxy // nil without egress
+	disk   *taskDisk    // nil when work/ and tmp/ are directories of dir
 	dir    string
 	uid    uidLease
 	limits limitsCheck
@@ -82,7 +84,19 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 	}
 	undo = append(undo, lease.release, func() { removeTree(dir, s.cfg.Logger) })
 	name := filepath.Base(dir)
-	files, err := s.prepareTaskDir(dir, req, lease.uid)
+	if err := os.Chmod(dir, 0o711); err != nil {
+		return fail(fmt.Errorf("open the task's directory to its uid: %w", err))
+	}
+	var disk *taskDisk
+	root := dir // where the task's work/ and tmp/ are
+	if s.disks && req.Limits.WorkDirBytes > 0 {
+		if disk, err = makeDisk(context.Background(), dir, req.Limits.WorkDirBytes, diskInodes(req.Limits.WorkDirBytes), lease.uid, s.cfg.GID); err != nil {
+			return fail(fmt.Errorf("make the task's filesystem: %w", err))
+		}
+		undo = append(undo, disk.remove)
+		root = disk.mnt
+	}
+	files, err := s.prepareTaskDir(root, disk == nil, req, lease.uid)
 	if err != nil {
 		return fail(err)
 	}
@@ -101,7 +115,7 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 	undo = append(undo, func() { _ = cg.remove() })
 	cmd := &exec.Cmd{
 		Path:        s.bwrap,
-		Args:        append([]string{"bwrap"}, s.bwrapArgs(dir, files.shares, egress != nil)...),
+		Args:        append([]string{"bwrap"}, s.bwrapArgs(dir, root, files.shares, egress != nil)...),
 		Env:         []string{},
 		Stdout:      req.Stdout,
 		Stderr:      req.Stderr,
@@ -115,7 +129,7 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 		return fail(fmt.Errorf("start bwrap: %w", err))
 	}
 	closeFiles(files.child...)
-	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, egress: egress, dir: dir, uid: lease, done: make(chan struct{}),
+	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, egress: egress, disk: disk, dir: dir, uid: lease, done: make(chan struct{}),
 		limits: limitsCheck{memoryBytes: req.Limits.MemoryBytes, workDirBytes: req.Limits.WorkDirBytes, pids: req.Limits.Pids}}
 	p.initFD = -1
 	if pid := readChildPid(files.info); pid > 0 {
@@ -148,15 +162,15 @@ const (
 	shareFD = 9
 )
 
-// prepareTaskDir makes the task's directory — work/ and tmp/, owned by
-// the task's uid — and opens the files the child is started with.
-func (s *Sandbox) prepareTaskDir(dir string, req Request, uid int) (taskFiles, error) {
+// prepareTaskDir makes (when mkdirs) the task's work/ and tmp/ in root,
+// owned by the task's uid, and opens the files the child is started with.
+func (s *Sandbox) prepareTaskDir(root string, mkdirs bool, req Request, uid int) (taskFiles, error) {
 	var f taskFiles
-	if err := os.Chmod(dir, 0o711); err != nil {
-		return f, fmt.Errorf("open the task's directory to its uid: %w", err)
-	}
 	for _, sub := range []string{"work", "tmp"} {
-		p := filepath.Join(dir, sub)
+		if !mkdirs {
+			break
+		}
+		p := filepath.Join(root, sub)
 		if err := os.Mkdir(p, 0o700); err != nil {
 			return f, fmt.Errorf("create the task's %s directory: %w", sub, err)
 		}
@@ -312,7 +326,7 @@ func (s *Sandbox) rlimits(req Request) []rlimit {
 
 // bwrapArgs returns bwrap's arguments for req: the namespaces, the
 // filesystem view, and init as the command.
-func (s *Sandbox) bwrapArgs(dir string, shares []int, egress bool) []string {
+func (s *Sandbox) bwrapArgs(dir, root string, shares []int, egress bool) []string {
 	a := []string{
 		"--unshare-all", "--unshare-user", "--disable-userns",
 		"--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL",
@@ -335,8 +349,8 @@ func (s *Sandbox) bwrapArgs(dir string, shares []int, egress bool) []string {
 		"--ro-bind-data", strconv.Itoa(etcFD+2), "/etc/hosts",
 		"--proc", "/proc", "--dev", "/dev",
 		"--size", strconv.Itoa(DefaultShmBytes), "--perms", "1777", "--tmpfs", "/dev/shm",
-		"--bind", filepath.Join(dir, "work"), WorkDir,
-		"--bind", filepath.Join(dir, "tmp"), "/tmp",
+		"--bind", filepath.Join(root, "work"), WorkDir,
+		"--bind", filepath.Join(root, "tmp"), "/tmp",
 	)
 	for i, sh := range s.cfg.Shares {
 		flag := "--ro-bind-fd"
@@ -445,6 +459,7 @@ func (p *Process) Close() {
 		if err := p.cg.remove(); err != nil {
 			p.s.cfg.Logger.Warn("sandbox: cannot remove a task's cgroup", "dir", p.dir, "err", err)
 		}
+		p.disk.remove()
 		removeTree(p.dir, p.s.cfg.Logger)
 		p.uid.release()
 	})
@@ -464,7 +479,14 @@ func (p *Process) monitor() {
 		case <-t.C:
 		}
 		reason := p.limitHit()
-		if reason == "" && p.limits.workDirBytes > 0 && !time.Now().Before(nextMeasure) {
+		switch {
+		case reason != "" || p.limits.workDirBytes == 0:
+		case p.disk != nil:
+			// The kernel bounds the task's filesystem; a full one ends it.
+			if p.disk.full() {
+				reason = fmt.Sprintf("work directory full: the task filled its %s of work directory and /tmp", mib(p.limits.workDirBytes))
+			}
+		case !time.Now().Before(nextMeasure):
 			start := time.Now()
 			reason = p.workDirFull()
 			// Measuring is the worker's work, on the task's behalf: a task
@@ -562,6 +584,12 @@ func removeStaleCgroups(root, instance string) {
 		}
 		_ = os.Remove(dir)
 	}
+}
+
+// diskInodes is how many files a task's filesystem of size bytes holds:
+// one per 16 KiB, at least 1,024, at most maxWorkDirFiles.
+func diskInodes(size int64) int {
+	return int(min(max(size/(16<<10), 1024), maxWorkDirFiles))
 }
 
 // withDefaults returns env with the variables of defaults it does not set.

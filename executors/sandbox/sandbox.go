@@ -158,6 +158,7 @@ type Sandbox struct {
 	lock    *os.File // held while the Sandbox lives
 	cgroups cgroups
 	asRoot  bool
+	disks   bool // each task's work/ and tmp/ on a filesystem of its own
 	// Report says what this sandbox enforces, for the worker's start log.
 	Report Report
 }
@@ -171,6 +172,10 @@ type Report struct {
 	// Landlock is the kernel's Landlock ABI version enforced as a second
 	// wall; 0: the kernel has none.
 	Landlock int
+	// WorkDir says how a task's work directory and /tmp are bounded: "a
+	// filesystem per task", or "measured every second" (WorkDirWhy says
+	// why not the former).
+	WorkDir, WorkDirWhy string
 	// UIDs are the host uids tasks run as ("1500000000-1500065535").
 	UIDs string
 }
@@ -223,6 +228,18 @@ func New(cfg Config) (*Sandbox, error) {
 		s.Close()
 		return nil, err
 	}
+	s.Report.WorkDir = "measured every second"
+	if why := diskTools(s.asRoot); why != "" {
+		s.Report.WorkDirWhy = why
+		return s, nil
+	}
+	s.disks = true
+	if err := s.selfTestDisk(); err != nil {
+		s.disks = false
+		s.Report.WorkDirWhy = err.Error()
+		return s, nil
+	}
+	s.Report.WorkDir = "a filesystem per task"
 	return s, nil
 }
 
@@ -266,6 +283,7 @@ func (s *Sandbox) prepareDir() error {
 	entries, _ := os.ReadDir(s.cfg.Dir)
 	for _, e := range entries {
 		if dir := filepath.Join(s.cfg.Dir, e.Name()); e.IsDir() && strings.HasPrefix(e.Name(), "w") && abandoned(dir) {
+			unmountUnder(dir)
 			removeTree(dir, s.cfg.Logger)
 			removeStaleCgroups(s.cfg.CgroupRoot, e.Name())
 		}
@@ -366,6 +384,17 @@ func searchable(dir string) error {
 
 // selfTest runs `true` in a sandbox and reports why it failed, if it did.
 func (s *Sandbox) selfTest() error {
+	return s.runSelfTest(domain.TaskLimits{})
+}
+
+// selfTestDisk runs `true` in a sandbox with a filesystem of its own.
+func (s *Sandbox) selfTestDisk() error {
+	return s.runSelfTest(domain.TaskLimits{WorkDirBytes: 16 << 20})
+}
+
+// runSelfTest runs `true` in a sandbox with limits and reports why it
+// failed, if it did.
+func (s *Sandbox) runSelfTest(limits domain.TaskLimits) error {
 	var out bytes.Buffer
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -373,7 +402,7 @@ func (s *Sandbox) selfTest() error {
 	}
 	done := make(chan struct{})
 	go func() { _, _ = io.Copy(&out, io.LimitReader(r, 64<<10)); close(done) }()
-	p, err := s.Start(Request{TaskID: "selftest", Argv: []string{"true"}, Env: []string{"PATH=" + DefaultPath}, Stdout: w, Stderr: w})
+	p, err := s.Start(Request{TaskID: "selftest", Argv: []string{"true"}, Env: []string{"PATH=" + DefaultPath}, Limits: limits, Stdout: w, Stderr: w})
 	_ = w.Close()
 	if err != nil {
 		_ = r.Close()
@@ -421,6 +450,7 @@ func hintUserns() string {
 
 // Close releases the Sandbox. Tasks still running keep running.
 func (s *Sandbox) Close() {
+	unmountUnder(s.dir)
 	removeTree(s.dir, s.cfg.Logger)
 	removeStaleCgroups(s.cfg.CgroupRoot, filepath.Base(s.dir))
 	if s.lock != nil {
