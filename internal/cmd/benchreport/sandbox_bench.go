@@ -39,7 +39,7 @@ func (b *bench) sandboxCost(context.Context) ([]row, error) {
 		}{{hostExec, &host}, {sbExec, &boxed}} {
 			for i := range sandboxRunsPerRound {
 				task := executors.Task{ID: fmt.Sprintf("bench-%d", i), Adapter: domain.AdapterShell, Attempt: 1,
-					Args: &domain.ShellArgs{Command: []string{"true"}}, Limits: domain.TaskLimits{MemoryBytes: 256 << 20, Pids: 64}}
+					Args: &domain.ShellArgs{Command: []string{"true"}}, Limits: domain.TaskLimits{MemoryBytes: 512 << 20, Pids: 128, WorkDirBytes: 1 << 30}}
 				start := time.Now()
 				if _, err := side.e.Run(context.Background(), task, discardSink{}); err != nil {
 					return nil, err
@@ -52,7 +52,7 @@ func (b *bench) sandboxCost(context.Context) ([]row, error) {
 	return []row{
 		{"shell task `true`, start to end, on the host (p50)", hp.Round(10 * time.Microsecond).String(), "—", fmt.Sprintf("%d runs", len(host))},
 		{"the same in a sandbox (p50, p99)", fmt.Sprintf("%s, %s", bp.Round(10*time.Microsecond), percentile(boxed, 0.99).Round(10*time.Microsecond)), "—",
-			fmt.Sprintf("%.1f× the host; cgroups %s, Landlock ABI %d", float64(bp)/float64(hp), sb.Report.Cgroups, sb.Report.Landlock)},
+			fmt.Sprintf("%.1f× the host; cgroups %s, Landlock ABI %d, work directory: %s", float64(bp)/float64(hp), sb.Report.Cgroups, sb.Report.Landlock, sb.Report.WorkDir)},
 	}, nil
 }
 
