@@ -82,3 +82,10 @@ func TestTreeSize(t *testing.T) {
 		t.Errorf("treeSize with a bound of 10 counted %d entries, want it to stop at 11", entries)
 	}
 }
+
+func TestUnescapeMountPath(t *testing.T) {
+	t.Parallel()
+	if got := unescapeMountPath(`/srv/sand\040box/w1/t\134x/fs`); got != `/srv/sand box/w1/t\x/fs` {
+		t.Errorf("unescapeMountPath = %q", got)
+	}
+}

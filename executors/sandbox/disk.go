@@ -136,11 +136,20 @@ func unmountUnder(dir string) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && strings.HasPrefix(fields[4], dir+"/") {
-			mnts = append(mnts, fields[4])
+		if len(fields) > 4 {
+			if mnt := unescapeMountPath(fields[4]); strings.HasPrefix(mnt, dir+"/") {
+				mnts = append(mnts, mnt)
+			}
 		}
 	}
 	for i := len(mnts) - 1; i >= 0; i-- {
 		_ = unmount(mnts[i])
 	}
 }
+
+// mountPathEscapes are how /proc/self/mountinfo writes the characters
+// that would break its fields.
+var mountPathEscapes = strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`)
+
+// unescapeMountPath returns the path a mountinfo field names.
+func unescapeMountPath(field string) string { return mountPathEscapes.Replace(field) }
