@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,16 +65,22 @@ func makeDisk(ctx context.Context, dir string, size int64, inodes, uid, gid int)
 	ctx, cancel := context.WithTimeout(ctx, diskCmdTimeout)
 	defer cancel()
 	if err := run(ctx, "mkfs.ext4", "-q", "-F", "-m", "0", "-N", strconv.Itoa(inodes), "-O", "^has_journal",
-		"-E", fmt.Sprintf("lazy_itable_init=1,nodiscard,root_owner=%d:%d", uid, gid), img); err != nil {
+		"-E", "lazy_itable_init=1,nodiscard,root_owner=0:0", img); err != nil {
 		return nil, err
 	}
 	if err := os.Mkdir(mnt, 0o700); err != nil {
 		return nil, err
 	}
-	if err := run(ctx, "mount", "-o", "loop,nosuid,nodev", img, mnt); err != nil {
+	if err := run(ctx, "mount", "-t", "ext4", "-o", "loop,nosuid,nodev", img, mnt); err != nil {
 		return nil, err
 	}
 	d := &taskDisk{mnt: mnt}
+	// Its root is the worker's, and only passed through: other users of
+	// the host cannot settle in it and hold the mount.
+	if err := os.Chmod(mnt, 0o711); err != nil {
+		_ = unmount(d.mnt)
+		return nil, err
+	}
 	for _, sub := range []string{"work", "tmp"} {
 		p := filepath.Join(mnt, sub)
 		err := os.Mkdir(p, 0o700)
@@ -81,7 +88,7 @@ func makeDisk(ctx context.Context, dir string, size int64, inodes, uid, gid int)
 			err = os.Chown(p, uid, gid)
 		}
 		if err != nil {
-			d.remove()
+			_ = unmount(d.mnt)
 			return nil, fmt.Errorf("make the task's %s directory: %w", sub, err)
 		}
 	}
@@ -108,10 +115,16 @@ func (d *taskDisk) full() bool {
 	return st.Bavail*100 < st.Blocks || st.Ffree == 0
 }
 
-// remove unmounts the filesystem; the loop device goes with it.
-func (d *taskDisk) remove() {
-	if d != nil {
-		_ = unmount(d.mnt)
+// remove unmounts the filesystem; the loop device goes with it. It says
+// when it had to detach the filesystem lazily (something held it, and
+// holds its loop device still).
+func (d *taskDisk) remove(logger *slog.Logger) {
+	if d == nil {
+		return
+	}
+	if err := unix.Unmount(d.mnt, 0); err != nil {
+		logger.Warn("sandbox: a task's filesystem is busy; it is detached and goes when what holds it lets go", "mnt", d.mnt, "err", err)
+		_ = unix.Unmount(d.mnt, unix.MNT_DETACH)
 	}
 }
 

@@ -152,7 +152,15 @@ func startEgress(path string, uid, gid int, allow func(netip.AddrPort) error, lo
 	p := &egressProxy{ln: netutil.LimitListener(ln, egressMaxConns), logger: logger, tunnels: map[net.Conn]bool{}}
 	p.transport = &http.Transport{Proxy: nil, DialContext: dialer.DialContext, ForceAttemptHTTP2: false, MaxIdleConns: 4, IdleConnTimeout: 30 * time.Second}
 	forward := &httputil.ReverseProxy{
-		Rewrite:      func(r *httputil.ProxyRequest) { r.Out.URL = r.In.URL; r.Out.Host = r.In.Host },
+		Rewrite: func(r *httputil.ProxyRequest) { r.Out.URL = r.In.URL; r.Out.Host = r.In.Host },
+		// An upgraded connection would be taken over by the reverse proxy,
+		// outside this proxy's count and close: tunnels go through CONNECT.
+		ModifyResponse: func(res *http.Response) error {
+			if res.StatusCode == http.StatusSwitchingProtocols {
+				return errUpgrade
+			}
+			return nil
+		},
 		Transport:    p.transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { p.refuse(w, r, err) },
 		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
@@ -176,6 +184,9 @@ func startEgress(path string, uid, gid int, allow func(netip.AddrPort) error, lo
 	return p, nil
 }
 
+// errUpgrade refuses a protocol upgrade through the forwarding path.
+var errUpgrade = errors.New("protocol upgrades are not proxied; open a CONNECT tunnel instead")
+
 // refusedError is a destination the egress policy refused.
 type refusedError struct{ err error }
 
@@ -191,6 +202,10 @@ func (p *egressProxy) refuse(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	p.logger.Debug("sandbox egress: refused or failed", "host", host, "err", err)
 	var re *refusedError
+	if errors.Is(err, errUpgrade) {
+		http.Error(w, "egress refused: "+errUpgrade.Error(), http.StatusBadGateway)
+		return
+	}
 	if errors.As(err, &re) {
 		http.Error(w, "egress refused: "+host+" is not a public internet address on port 80 or 443; tasks never reach the worker's host, private ranges or cloud metadata", http.StatusForbidden)
 		return

@@ -122,6 +122,10 @@ func runInit() int {
 	if err != nil {
 		return report(initStatus{StartError: "sandbox init: " + err.Error()})
 	}
+	// The task may not read or write init's memory and files through
+	// /proc/1, even where Landlock is missing (the command is dumpable
+	// again once it execs).
+	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	// Signals first: a SIGTERM from the worker must not kill init before
 	// it can pass the signal on.
 	sigs := make(chan os.Signal, 16)

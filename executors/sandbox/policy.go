@@ -61,7 +61,7 @@ func seccompFilter() seccomp.Filter {
 		Policy: seccomp.Policy{
 			DefaultAction: seccomp.ActionAllow,
 			Syscalls: []seccomp.SyscallGroup{
-				{Action: seccomp.ActionErrno, Names: deniedSyscalls},
+				{Action: seccomp.ActionErrno, Names: nativeNames(deniedSyscalls)},
 				{Action: seccomp.ActionErrno | errnoENOSYS, Names: []string{"clone3"}},
 				{Action: seccomp.ActionErrno, NamesWithCondtions: []seccomp.NameWithConditions{
 					{Name: "clone", Conditions: []seccomp.Condition{{Argument: 0, Operation: seccomp.BitsSet, Value: namespaceFlags}}},
@@ -100,10 +100,31 @@ func loadNativeOnly() error {
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 	}
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	if _, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog))); errno != 0 {
+	r1, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
+	switch {
+	case errno != 0:
 		return fmt.Errorf("load the native-ABI filter: %w", errno)
+	case r1 != 0: // TSYNC names a thread it could not synchronize
+		return fmt.Errorf("load the native-ABI filter: thread %d could not take it", r1)
 	}
 	return nil
+}
+
+// nativeNames keeps the system calls this architecture has: some of
+// x86_64's (iopl, uselib…) do not exist on arm64, and a filter may only
+// name calls that do.
+func nativeNames(names []string) []string {
+	native, err := arch.GetInfo("")
+	if err != nil {
+		return names
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if _, ok := native.SyscallNames[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // readOnlyPaths are the paths of the sandbox that Landlock lets the task

@@ -93,7 +93,7 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 		if disk, err = makeDisk(context.Background(), dir, req.Limits.WorkDirBytes, diskInodes(req.Limits.WorkDirBytes), lease.uid, s.cfg.GID); err != nil {
 			return fail(fmt.Errorf("make the task's filesystem: %w", err))
 		}
-		undo = append(undo, disk.remove)
+		undo = append(undo, func() { disk.remove(s.cfg.Logger) })
 		root = disk.mnt
 	}
 	files, err := s.prepareTaskDir(root, disk == nil, req, lease.uid)
@@ -457,11 +457,14 @@ func (p *Process) Close() {
 			p.egress.close()
 		}
 		if err := p.cg.remove(); err != nil {
-			p.s.cfg.Logger.Warn("sandbox: cannot remove a task's cgroup", "dir", p.dir, "err", err)
+			// Processes of the task are still dying (stuck in the kernel, say):
+			// its uid is not given to another task while they live.
+			p.s.cfg.Logger.Warn("sandbox: a task's cgroup still has processes; its uid stays taken until the worker exits", "dir", p.dir, "err", err)
+		} else {
+			defer p.uid.release()
 		}
-		p.disk.remove()
+		p.disk.remove(p.s.cfg.Logger)
 		removeTree(p.dir, p.s.cfg.Logger)
-		p.uid.release()
 	})
 }
 

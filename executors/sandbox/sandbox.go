@@ -365,16 +365,23 @@ func copyFile(src, dst string, perm os.FileMode) error {
 }
 
 // searchable reports the sandbox directory, or a directory above it, that
-// the tasks' uids may not pass through: bwrap, running as such a uid,
-// mounts the task's directories by path.
+// the tasks' uids may not pass through (bwrap, running as such a uid,
+// mounts the task's directories by path), or that another user could
+// swap under the root worker: one owned by another user, or that others
+// may write without the sticky bit.
 func searchable(dir string) error {
 	for d := dir; ; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
 		if err != nil {
 			return fmt.Errorf("the sandbox directory's parent %s: %w", d, err)
 		}
-		if fi.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("%s (the sandbox directory or a parent of it) has mode %s, which the tasks' uids cannot pass through; chmod o+x it, or choose a sandbox directory such as /var/lib/axontask-sandbox", d, fi.Mode().Perm())
+		mode := fi.Mode()
+		st, _ := fi.Sys().(*syscall.Stat_t)
+		switch {
+		case mode.Perm()&0o001 == 0:
+			return fmt.Errorf("%s (the sandbox directory or a parent of it) has mode %s, which the tasks' uids cannot pass through; chmod o+x it, or choose a sandbox directory such as /var/lib/axontask-sandbox", d, mode.Perm())
+		case mode.Perm()&0o022 != 0 && mode&os.ModeSticky == 0, st != nil && st.Uid != 0 && int(st.Uid) != os.Geteuid():
+			return fmt.Errorf("%s (a parent of the sandbox directory) can be changed by another user; choose a sandbox directory whose parents only root owns and writes, such as /var/lib/axontask-sandbox", d)
 		}
 		if d == filepath.Dir(d) {
 			return nil

@@ -23,10 +23,14 @@ type uidLease struct {
 // across every worker that shares cfg.Dir: each uid has a lock file there.
 // A worker that is not root has one uid to give, its own.
 func (s *Sandbox) leaseUID() (uidLease, error) {
-	if !s.asRoot {
+	switch {
+	case !s.asRoot:
 		return uidLease{uid: os.Geteuid()}, nil
+	case s.cfg.UIDs == 1:
+		// One uid for all, as configured: tasks share it, and its counts.
+		return uidLease{uid: s.cfg.UID}, nil
 	}
-	dir := filepath.Join(s.cfg.Dir, "uids")
+	dir := uidLockDir(s.cfg.Dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return uidLease{}, fmt.Errorf("make the directory of the sandbox uids' locks: %w", err)
 	}
@@ -45,6 +49,15 @@ func (s *Sandbox) leaseUID() (uidLease, error) {
 		_ = f.Close()
 	}
 	return uidLease{}, fmt.Errorf("all %d sandbox uids (from %d) are held by running tasks; give the sandbox a larger range (SANDBOX_USER first-last:gid)", s.cfg.UIDs, s.cfg.UID)
+}
+
+// uidLockDir is where the uids' locks live: in /run, shared by every
+// worker of the host whatever its sandbox directory, or else in dir.
+func uidLockDir(dir string) string {
+	if fi, err := os.Stat("/run"); err == nil && fi.IsDir() {
+		return "/run/axontask-sandbox/uids"
+	}
+	return filepath.Join(dir, "uids")
 }
 
 // release gives the uid back. Call it once the task's processes are gone

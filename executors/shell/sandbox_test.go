@@ -598,3 +598,50 @@ func TestSandboxCommandStartsWithSignalsUnblocked(t *testing.T) {
 		}
 	}
 }
+
+// A protocol upgrade through the proxy's forwarding path is refused: the
+// upgraded connection would escape the proxy's bounds and outlive the
+// task.
+func TestSandboxEgressRefusesUpgrades(t *testing.T) {
+	t.Parallel()
+	upgraded := make(chan net.Conn, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		c, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		_ = buf.Flush()
+		upgraded <- c // and never read, never close
+	}))
+	defer srv.Close()
+	allowed := netip.MustParseAddrPort(srv.Listener.Addr().String())
+	sb, err := sandbox.New(sandbox.Config{GracePeriod: time.Second, EgressAllow: func(ap netip.AddrPort) error {
+		if ap != allowed {
+			return errors.New("not the test server")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	script := fmt.Sprintf(`curl -s --max-time 10 -o /dev/null -w '%%{http_code}' --noproxy '' -H 'Connection: Upgrade' -H 'Upgrade: websocket' %s/`, srv.URL)
+	r, o := runIn(t, t.Context(), newExecutor(t, shell.Config{Sandbox: sb}), script, domain.TaskLimits{Egress: true})
+	if o.err != nil {
+		t.Fatalf("Run: %v", o.err)
+	}
+	if got := r.Stream(domain.Stdout); got != "502" {
+		t.Errorf("an upgrade through the proxy answered %q, want 502", got)
+	}
+	select {
+	case c := <-upgraded:
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Errorf("the upstream of a refused upgrade: read %v, want it closed", err)
+		}
+		_ = c.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upgrade never reached the server")
+	}
+}
