@@ -2,13 +2,17 @@
 GO    ?= go
 TOOL  := $(GO) tool -modfile=tools/go.mod
 PKGS  := ./...
+# The packages with Go benchmarks, which make test runs once each.
+BENCH_PKGS := $(shell grep -rl --include='*_test.go' '^func Benchmark' . | xargs -r -n1 dirname | sort -u)
 
 .PHONY: test check fmt-check vet lint sqlc-check generate bench build
 
 ## test: every check and every test, with the race detector, against real
-## Postgres (AXONTASK_TEST_DATABASE_URL, or a throwaway server started by the tests).
+## Postgres (AXONTASK_TEST_DATABASE_URL, or a throwaway server started by the tests),
+## then every Go benchmark once, so that none breaks unnoticed (make bench measures).
 test: check
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(BENCH_PKGS)
 
 ## check: formatting, vet, golangci-lint and generated code are current.
 check: fmt-check vet lint sqlc-check
