@@ -25,6 +25,9 @@ import (
 	"github.com/axontask/axontask/readapi"
 )
 
+// liveSeconds is how long each live run appends.
+const liveSeconds = 10
+
 // live measures worker append → SSE client received with 1,000 clients,
 // each following a task that emits 20 output events/s: 50 tasks (20
 // clients each, 1,000 events/s appended) and 500 tasks (2 clients each,
@@ -38,8 +41,13 @@ func (b *bench) live(ctx context.Context) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
+		asked, achieved := tasks*perSecond, float64(sent)/liveSeconds
+		load := fmt.Sprintf("%d tasks, %.0f events/s appended", tasks, achieved)
+		if achieved < 0.9*float64(asked) {
+			load = fmt.Sprintf("%d tasks, %d events/s asked, only %.0f/s appended: the store could not take more", tasks, asked, achieved)
+		}
 		rows = append(rows, row{
-			fmt.Sprintf("live delivery: append → SSE client, %d clients × %d events/s (%d tasks, %d events/s appended)", clients, perSecond, tasks, tasks*perSecond),
+			fmt.Sprintf("live delivery: append → SSE client, %d clients × %d events/s (%s)", clients, perSecond, load),
 			fmt.Sprintf("from the commit: p50 %s, p99 %s; from before the append: p50 %s, p99 %s",
 				percentile(afterCommit, 0.5).Round(10*time.Microsecond), percentile(afterCommit, 0.99).Round(10*time.Microsecond),
 				percentile(lat, 0.5).Round(10*time.Microsecond), percentile(lat, 0.99).Round(10*time.Microsecond)),
@@ -53,7 +61,7 @@ func (b *bench) live(ctx context.Context) ([]row, error) {
 // liveRun returns the delivery latencies from occurred_at (before the
 // append) and from the append's commit, and the number of events appended.
 func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond int) (lat, afterCommit []time.Duration, sent int, err error) {
-	const seconds, warmUp = 10, time.Second
+	const warmUp = time.Second
 	// When each output event committed, by stream and seq: the hook runs
 	// right after the commit, before the announcement.
 	var committedAt sync.Map // stream id → []atomic.Int64 (unix ns) by seq
@@ -123,7 +131,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 			return nil, nil, 0, err
 		}
 		ids[i] = res.TaskID
-		committedAt.Store(res.TaskID.String(), make([]atomic.Int64, perSecond*(seconds+5)))
+		committedAt.Store(res.TaskID.String(), make([]atomic.Int64, perSecond*(liveSeconds+5)))
 	}
 	client := bearerClient(key)
 	measureFrom := time.Now().Add(2 * warmUp) // after every client is connected
@@ -156,7 +164,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	var appenders sync.WaitGroup
 	appended := make([]int, tasks)
 	appendErr := make(chan error, tasks)
-	end := measureFrom.Add(seconds * time.Second)
+	end := measureFrom.Add(liveSeconds * time.Second)
 	for i, id := range ids {
 		appenders.Add(1)
 		go func() {
