@@ -138,7 +138,7 @@ func TestAppendWakesWaiters(t *testing.T) {
 	defer cancel()
 	woken := make(chan error, 1)
 	go func() { woken <- s.WaitFeed(ctx, 0) }()
-	time.Sleep(50 * time.Millisecond) // let it block; the test holds without this too
+	WaitBlocked(t, s, 1)
 	stream := eventstore.Stream{ID: "task-1", Type: domain.StreamTask, TenantID: "tenant-1"}
 	_, err = s.Append(ctx, stream, 0, []domain.NewEvent{{
 		EventID: uuid.New(), Type: domain.TaskProgressType, Payload: []byte(`{"percent":50}`), OccurredAt: time.Now(),
