@@ -19,7 +19,7 @@ const feedPollInterval = time.Second
 // feedSignal tells WaitFeed calls that the feed has grown, without polling.
 type feedSignal struct {
 	broadcast.Head              // the largest feed head seen (own commits and reads)
-	waiters        atomic.Int64 // WaitFeed calls in progress; the poller reads only for them
+	waiters        atomic.Int64 // WaitFeed calls blocked for a later position; the poller reads only for them
 }
 
 // WaitFeed implements eventstore.Store. It returns nil once the feed holds
@@ -34,9 +34,6 @@ func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
 	if pos < 0 {
 		return fmt.Errorf("wait for feed position %d: %w", pos, &domain.ValidationError{Field: "pos", Reason: "must not be negative"})
 	}
-	s.feed.waiters.Add(1)
-	defer s.feed.waiters.Add(-1)
-
 	grown := s.feed.Wait()
 	if s.feed.Load() > pos {
 		return nil
@@ -46,6 +43,13 @@ func (s *Store) WaitFeed(ctx context.Context, pos int64) error {
 	if err != nil {
 		return fmt.Errorf("wait for feed position %d: %w", pos, err)
 	}
+	if head > pos {
+		return nil
+	}
+	// Counted only from here, the call is known to hold grown and to have
+	// seen the feed short of pos: every later growth wakes it.
+	s.feed.waiters.Add(1)
+	defer s.feed.waiters.Add(-1)
 	for head <= pos {
 		select {
 		case <-grown:

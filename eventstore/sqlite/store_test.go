@@ -176,7 +176,7 @@ func TestWaitFeedSeesOtherWriters(t *testing.T) {
 	defer cancel()
 	woken := make(chan error, 1)
 	go func() { woken <- waiter.WaitFeed(ctx, 0) }()
-	time.Sleep(100 * time.Millisecond)
+	sqlite.WaitBlocked(t, waiter, 1)
 	appendOK(t, writer, task, 0, output(1))
 	if err := <-woken; err != nil {
 		t.Fatalf("WaitFeed for another store's append: %v", err)
