@@ -472,17 +472,20 @@ func TestListTasks(t *testing.T) {
 }
 
 // A tenant past its plan's daily quota gets a 429 quota-exceeded with the
-// plan, the limit, the usage and when it resets.
+// plan, the limit, the usage and when it resets: the next midnight UTC of
+// the server's clock, pinned here a minute before it.
 func TestQuotaExceeded(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, serverOpts{plans: map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "1"}}, func(t *testing.T, b *bundle) {
+	now := time.Date(2026, time.March, 10, 23, 59, 0, 0, time.UTC)
+	o := serverOpts{plans: map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "1"}, now: func() time.Time { return now }}
+	forEachStore(t, o, func(t *testing.T, b *bundle) {
 		c := b.client(t, tenantA)
 		start(t, c, mockArgs)
 		_, err := c.StartTask(t.Context(), client.StartTaskRequest{Name: "t", Adapter: domain.AdapterMock, Args: mockArgs})
 		apiErr := apiError(t, err, 429)
 		if !errors.Is(err, client.ErrQuotaExceeded) || !errors.Is(err, client.ErrRateLimited) ||
 			apiErr.Plan != domain.PlanTrial || apiErr.Limit != 1 || apiErr.Used != 1 ||
-			!apiErr.ResetsAt.After(time.Now()) || apiErr.RetryAfter <= 0 || apiErr.RetryAfter > 25*time.Hour {
+			!apiErr.ResetsAt.Equal(now.Add(time.Minute)) || apiErr.RetryAfter != time.Minute {
 			t.Fatalf("past the quota: %+v", apiErr)
 		}
 	})
