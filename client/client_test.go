@@ -16,8 +16,12 @@ import (
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/internal/testwait"
+	"github.com/axontask/axontask/readapi"
 )
 
 func TestMain(m *testing.M) {
@@ -472,17 +476,20 @@ func TestListTasks(t *testing.T) {
 }
 
 // A tenant past its plan's daily quota gets a 429 quota-exceeded with the
-// plan, the limit, the usage and when it resets.
+// plan, the limit, the usage and when it resets: the next midnight UTC of
+// the server's clock, pinned here a minute before it.
 func TestQuotaExceeded(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, serverOpts{plans: map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "1"}}, func(t *testing.T, b *bundle) {
+	now := time.Date(2026, time.March, 10, 23, 59, 0, 0, time.UTC)
+	o := serverOpts{plans: map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "1"}, now: func() time.Time { return now }}
+	forEachStore(t, o, func(t *testing.T, b *bundle) {
 		c := b.client(t, tenantA)
 		start(t, c, mockArgs)
 		_, err := c.StartTask(t.Context(), client.StartTaskRequest{Name: "t", Adapter: domain.AdapterMock, Args: mockArgs})
 		apiErr := apiError(t, err, 429)
 		if !errors.Is(err, client.ErrQuotaExceeded) || !errors.Is(err, client.ErrRateLimited) ||
 			apiErr.Plan != domain.PlanTrial || apiErr.Limit != 1 || apiErr.Used != 1 ||
-			!apiErr.ResetsAt.After(time.Now()) || apiErr.RetryAfter <= 0 || apiErr.RetryAfter > 25*time.Hour {
+			!apiErr.ResetsAt.Equal(now.Add(time.Minute)) || apiErr.RetryAfter != time.Minute {
 			t.Fatalf("past the quota: %+v", apiErr)
 		}
 	})
@@ -506,6 +513,8 @@ func TestRateLimited(t *testing.T) {
 	})
 }
 
+// Health and Ready answer from the server's own probes: ready once the
+// feed holds the setup's events.
 func TestHealthAndReady(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, serverOpts{}, func(t *testing.T, b *bundle) {
@@ -516,26 +525,39 @@ func TestHealthAndReady(t *testing.T) {
 		// The setup's events reach the feed asynchronously on Postgres.
 		var r client.Readiness
 		var err error
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if r, err = c.Ready(t.Context()); err != nil || r.FeedHead > 0 {
-				break
-			}
-		}
+		testwait.For(t, "the feed to hold the setup's events", func() bool {
+			r, err = c.Ready(t.Context())
+			return err != nil || r.FeedHead > 0
+		})
 		if err != nil || r.Status != "ready" || r.FeedHead < 1 {
 			t.Fatalf("ready: %+v, %v", r, err)
 		}
-		b.setFault(func(w http.ResponseWriter, r *http.Request) bool {
-			if r.URL.Path != "/readyz" {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `{"status":"unavailable","reason":"event store does not answer"}`)
-			return true
-		})
-		_, err = c.Ready(t.Context())
-		if apiErr := apiError(t, err, 503); !strings.Contains(apiErr.Detail, "event store does not answer") {
-			t.Fatalf("not ready: %+v", apiErr)
-		}
 	})
+}
+
+// Ready is a 503 *APIError saying why when the server's event store does
+// not answer: here a real store, closed.
+func TestNotReadyWhenTheStoreDoesNotAnswer(t *testing.T) {
+	t.Parallel()
+	for _, e := range teststores.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			s := e.Open(t, eventstore.Options{})
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			mux := http.NewServeMux()
+			mux.Handle("GET /readyz", readapi.Ready(s))
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			c, err := client.New(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Ready(t.Context())
+			if apiErr := apiError(t, err, 503); !strings.Contains(apiErr.Detail, "event store does not answer") {
+				t.Fatalf("not ready: %+v", apiErr)
+			}
+		})
+	}
 }

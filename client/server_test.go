@@ -53,6 +53,8 @@ type serverOpts struct {
 	requestLimit ratelimit.Limit
 	// logger receives the server's logs (default: discarded).
 	logger *slog.Logger
+	// now is the clock of the quotas and of the API (default time.Now).
+	now func() time.Time
 }
 
 // server is the real task API on a store, wired as axontask dev wires it:
@@ -116,7 +118,7 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	}
 	var startCfg commands.StartTaskConfig
 	if o.plans != nil {
-		startCfg.Quotas = commands.NewQuotas(s, catalog, nil)
+		startCfg.Quotas = commands.NewQuotas(s, catalog, o.now)
 	}
 	start, err := commands.NewStartTaskHandler(s, startCfg)
 	if err != nil {
@@ -150,6 +152,7 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 		AuthLimit:    ratelimit.PerMinute(1_000_000),
 		Logger:       logger,
 		PingInterval: 200 * time.Millisecond,
+		NowFunc:      o.now,
 	})
 	if err != nil {
 		return fail(err)

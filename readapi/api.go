@@ -93,6 +93,9 @@ type Config struct {
 	// Tasks serves GET /v1/tasks from the task list read model; optional
 	// (without it the route answers 404).
 	Tasks TaskLister
+	// NowFunc is the clock that a daily quota's Retry-After counts from;
+	// give it the one Start's quotas use (default time.Now).
+	NowFunc func() time.Time
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +116,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AuthLimit == (ratelimit.Limit{}) {
 		c.AuthLimit = DefaultAuthLimit
+	}
+	if c.NowFunc == nil {
+		c.NowFunc = time.Now
 	}
 	return c
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/auth"
@@ -107,7 +106,7 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &limited):
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(limited.retryAfter)))
 	case errors.As(err, &quota):
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(time.Until(quota.ResetsAt))))
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(quota.ResetsAt.Sub(a.cfg.NowFunc()))))
 	}
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="axontask"`)

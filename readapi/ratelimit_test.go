@@ -54,19 +54,22 @@ func TestCORS(t *testing.T) {
 }
 
 // A start past the plan's daily cap answers 429 with the limit, the usage
-// and when it resets.
+// and when it resets: the next midnight UTC of the quotas' clock, pinned
+// here half a minute before it.
 func TestDailyQuotaAnswer(t *testing.T) {
 	t.Parallel()
-	forEachStore(t, setupOpts{plans: map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "2"}}, func(t *testing.T, b *bundle) {
+	now := time.Date(2026, time.March, 10, 23, 59, 30, 0, time.UTC)
+	o := setupOpts{plans: map[string]string{"PLAN_TRIAL_TASKS_PER_DAY": "2"}, now: func() time.Time { return now }}
+	forEachStore(t, o, func(t *testing.T, b *bundle) {
 		b.start(t)
 		b.start(t)
 		resp := b.do(t, "POST", "/mcp/start_task", tenantA, `{"name":"t","adapter":"mock","args":{"steps":1}}`)
 		p := decode[map[string]any](t, resp, http.StatusTooManyRequests)
-		if p["type"] != "urn:axontask:problem:quota-exceeded" || p["limit"] != 2.0 || p["used"] != 2.0 || p["plan"] != "trial" || p["resets_at"] == nil {
+		if p["type"] != "urn:axontask:problem:quota-exceeded" || p["limit"] != 2.0 || p["used"] != 2.0 || p["plan"] != "trial" || p["resets_at"] != "2026-03-11T00:00:00.000000Z" {
 			t.Fatalf("quota problem %v", p)
 		}
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 || s > 86400 {
-			t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
+		if got := resp.Header.Get("Retry-After"); got != "30" {
+			t.Fatalf("Retry-After %q, want 30 (seconds to midnight)", got)
 		}
 		resp = b.do(t, "POST", "/mcp/start_task", tenantB, `{"name":"t","adapter":"mock","args":{"steps":1},"timeout_s":601}`)
 		if p := decode[map[string]any](t, resp, http.StatusBadRequest); p["field"] != "timeout_s" {

@@ -67,6 +67,8 @@ type setupOpts struct {
 	// plans, when set, are the environment of the plan catalog that the
 	// start handler's quotas apply.
 	plans map[string]string
+	// now is the clock of the quotas and of the API (default time.Now).
+	now func() time.Time
 	// pingInterval is the API's PingInterval (default 50 ms).
 	pingInterval time.Duration
 	// noHijack serves the API through a ResponseWriter that cannot be
@@ -139,7 +141,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		if err != nil {
 			t.Fatal(err)
 		}
-		startCfg.Quotas = commands.NewQuotas(s, catalog, nil)
+		startCfg.Quotas = commands.NewQuotas(s, catalog, o.now)
 	}
 	start, err := commands.NewStartTaskHandler(s, startCfg)
 	if err != nil {
@@ -161,6 +163,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		CORSOrigins:  o.cors,
 		PingInterval: cmp.Or(o.pingInterval, 50*time.Millisecond),
 		WriteTimeout: o.writeTimeout,
+		NowFunc:      o.now,
 	}
 	if o.list {
 		cfg.Tasks = s

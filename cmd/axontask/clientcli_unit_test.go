@@ -5,11 +5,11 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/internal/testwait"
 )
 
 func TestTaskExitCode(t *testing.T) {
@@ -186,26 +186,48 @@ func (b *lockedBuffer) String() string {
 }
 
 // The status line is drawn only while no output comes, at the start of a
-// line, and cleared before output and at the end.
+// line, and cleared before output and at the end. The test ticks it and
+// moves its clock.
 func TestStatusLine(t *testing.T) {
 	t.Parallel()
+	var clock atomic.Int64 // the status line's time, in ns since an instant
+	start := time.Date(2026, time.March, 10, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { return start.Add(time.Duration(clock.Load())) }
+	ticks := make(chan time.Time)
+	// tick returns once the status line has handled a tick (it takes the
+	// next only after drawing).
+	tick := func() { ticks <- now(); ticks <- now() }
 	var term lockedBuffer
-	s := newStatusLine(&term, true, time.Now)
+	s := tickingStatusLine(&term, now, ticks, func() {})
 	out := s.writer(&term)
+	drawn := func() int { return strings.Count(term.String(), "running") }
+
 	s.set("running · 50% half")
-	testwait.For(t, "the status line", func() bool { return strings.Contains(term.String(), "running · 50% half") })
+	tick()
+	if !strings.Contains(term.String(), "running · 50% half") {
+		t.Fatalf("no status line drawn: %q", term.String())
+	}
 	if _, err := out.Write([]byte("partial")); err != nil {
 		t.Fatal(err)
 	}
-	drawn := strings.Count(term.String(), "running")
-	time.Sleep(statusQuiet + 3*statusTick)
-	if n := strings.Count(term.String(), "running"); n != drawn {
+	before := drawn()
+	clock.Add(int64(statusQuiet))
+	tick()
+	if drawn() != before {
 		t.Error("the status line was drawn in the middle of a line of output")
 	}
 	if _, err := out.Write([]byte(" line\n")); err != nil {
 		t.Fatal(err)
 	}
-	testwait.For(t, "the status line after the output", func() bool { return strings.Count(term.String(), "running") > drawn })
+	tick()
+	if drawn() != before {
+		t.Error("the status line was drawn right after output")
+	}
+	clock.Add(int64(statusQuiet))
+	tick()
+	if drawn() == before {
+		t.Error("the status line was not drawn again a while after a line of output")
+	}
 	s.close()
 	s.close()
 	got := term.String()

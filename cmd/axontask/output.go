@@ -170,23 +170,29 @@ const (
 // newStatusLine returns a status line drawn on term when on, ticking
 // until close.
 func newStatusLine(term io.Writer, on bool, now func() time.Time) *statusLine {
-	s := &statusLine{term: term, on: on, lineStart: true, now: now}
-	if on {
-		s.stop, s.done = make(chan struct{}), make(chan struct{})
-		go s.tick()
+	if !on {
+		return &statusLine{term: term, lineStart: true, now: now}
 	}
+	t := time.NewTicker(statusTick)
+	return tickingStatusLine(term, now, t.C, t.Stop)
+}
+
+// tickingStatusLine returns a status line drawn on term at each of ticks
+// (when due) until close, which then calls stopTicks.
+func tickingStatusLine(term io.Writer, now func() time.Time, ticks <-chan time.Time, stopTicks func()) *statusLine {
+	s := &statusLine{term: term, on: true, lineStart: true, now: now, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.tick(ticks, stopTicks)
 	return s
 }
 
-func (s *statusLine) tick() {
+func (s *statusLine) tick(ticks <-chan time.Time, stopTicks func()) {
 	defer close(s.done)
-	t := time.NewTicker(statusTick)
-	defer t.Stop()
+	defer stopTicks()
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
+		case <-ticks:
 			s.mu.Lock()
 			s.draw()
 			s.mu.Unlock()

@@ -192,12 +192,11 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	for _, id := range []string{"w1", "w2"} {
 		workers[id] = startProc(t, env, "worker", "-worker-id", id, "-lease-ttl", "2s", "-renew-interval", "500ms", "-watchdog-interval", "300ms")
 	}
-	registeredAt := time.Now()
 	token := register(t, apiA.base, "ops@example.com")
 	if n := commandCount(t, apiA.base, "Register", "success"); n != 1 {
 		t.Fatalf("API A's /metrics counts %v successful Register after one over HTTP", n)
 	}
-	authLimitAcrossProcesses(t, apiA.base, apiB.base, registeredAt)
+	authLimitAcrossProcesses(t, apiA.base, apiB.base)
 	authorize(t, apiA.base, token)
 	authorize(t, apiB.base, token)
 	revokeAcrossProcesses(t, apiA.base, apiB.base, token)
@@ -332,11 +331,13 @@ func revokeAcrossProcesses(t *testing.T, a, b, token string) {
 	}
 }
 
-// authLimitAcrossProcesses sends sign-ins alternately to the processes at a
-// and b, whose /v1/auth limit is 5 a minute per address in one Redis, one
-// of which the registration used at since: 4 more go through, the rest
-// answer 429 with Retry-After.
-func authLimitAcrossProcesses(t *testing.T, a, b string, since time.Time) {
+// authLimitAcrossProcesses sends 10 sign-ins alternately to the processes
+// at a and b, whose /v1/auth limit is 5 a minute per address in one Redis,
+// one of which the registration used: 4 or 5 go through, the rest answer
+// 429 with Retry-After. Whether the registration's one has come back (after
+// 12 s) depends on how long the processes took to get here, so either
+// count passes; limits kept apart would let 9 through.
+func authLimitAcrossProcesses(t *testing.T, a, b string) {
 	t.Helper()
 	passed := 0
 	for i := range 10 {
@@ -362,9 +363,8 @@ func authLimitAcrossProcesses(t *testing.T, a, b string, since time.Time) {
 			t.Fatalf("login: %d", resp.StatusCode)
 		}
 	}
-	// One more request refills every 12 s.
-	if allowed := 4 + int(time.Since(since)/(12*time.Second)); passed != allowed {
-		t.Fatalf("%d sign-ins went through two processes sharing a limit of 5 a minute; want %d", passed, allowed)
+	if passed < 4 || passed > 5 {
+		t.Fatalf("%d sign-ins went through two processes sharing a limit of 5 a minute; want 4 or 5", passed)
 	}
 }
 
