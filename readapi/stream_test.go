@@ -104,7 +104,7 @@ func TestStrayClientBytesDoNotResetTheStream(t *testing.T) {
 		if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond) // the bytes reach the server
+		waitAcked(t, c)
 		b.run(t, st.TaskID)
 		events := s.events() // fails on a reset
 		if len(events) == 0 || !events[len(events)-1].Type.Terminal() {
