@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox
 
 import (
@@ -18,15 +20,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/axontask/axontask/executors/internal/command"
-)
-
-// Paths inside the sandbox.
-const (
-	// InitPath is where the worker's binary is mounted, read-only, to run
-	// as the sandbox's init.
-	InitPath = "/.axontask/init"
-	// WorkDir is the task's private, writable work directory.
-	WorkDir = "/work"
 )
 
 // File descriptors init is started with, besides stdin, stdout and stderr.
