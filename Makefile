@@ -4,8 +4,11 @@ TOOL  := $(GO) tool -modfile=tools/go.mod
 PKGS  := ./...
 # The packages with Go benchmarks, which make test runs once each.
 BENCH_PKGS := $(shell grep -rl --include='*_test.go' '^func Benchmark' . | xargs -r -n1 dirname | sort -u)
+# The fuzz targets, as dir:FuzzName, and how long make fuzz runs each.
+FUZZ_TARGETS := $(shell grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' . | sed -E 's|^\./(.*)/[^/]*_test\.go:func |\1:|' | sort)
+FUZZTIME ?= 30s
 
-.PHONY: test check fmt-check vet lint sqlc-check generate bench build
+.PHONY: test check fmt-check vet lint sqlc-check generate bench fuzz build
 
 ## test: every check and every test, with the race detector, against real
 ## Postgres (AXONTASK_TEST_DATABASE_URL, or a throwaway server started by the tests),
@@ -37,6 +40,15 @@ generate:
 ## bench: the benchmarks of docs/benchmarks.md, on a durable (fsync on) Postgres.
 bench:
 	$(GO) run ./internal/cmd/benchreport
+
+## fuzz: each fuzz target for FUZZTIME, one after another (go test -fuzz takes
+## one target a run). An input that fails is written to its package's
+## testdata/fuzz/<FuzzName>/: fix the bug and commit the input as a seed.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $$t"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
 
 build:
 	$(GO) build -o bin/axontask ./cmd/axontask

@@ -120,3 +120,28 @@ func TestClassifyBearer(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseAPIKey: API keys are outside input (bearer tokens). ParseAPIKey
+// never panics and accepts only the canonical form NewAPIKey writes: the
+// parts it returns, with the secret's bytes re-encoded, rebuild the input.
+func FuzzParseAPIKey(f *testing.F) {
+	plain, _, _, err := NewAPIKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The edge cases are in testdata/fuzz/FuzzParseAPIKey.
+	f.Add(plain)
+	f.Fuzz(func(t *testing.T, s string) {
+		prefix, secret, err := ParseAPIKey(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedAPIKey) {
+				t.Fatalf("ParseAPIKey(%q): %v does not wrap ErrMalformedAPIKey", s, err)
+			}
+			return
+		}
+		raw, err := b32.DecodeString(secret)
+		if err != nil || len(raw) != apiKeySecretBytes || APIKeyPrefix+prefix+"_"+b32.EncodeToString(raw) != s || ClassifyBearer(s) != BearerAPIKey {
+			t.Fatalf("ParseAPIKey(%q) accepted a key that is not canonical: prefix %q, secret %q", s, prefix, secret)
+		}
+	})
+}

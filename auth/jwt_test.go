@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -26,7 +29,7 @@ type jwtBundle struct {
 	now    time.Time
 }
 
-func setupJWT(t *testing.T) *jwtBundle {
+func setupJWT(t testing.TB) *jwtBundle {
 	t.Helper()
 	ring, err := NewKeyring("k2", map[string][]byte{"k1": secretK1, "k2": secretK2})
 	if err != nil {
@@ -44,7 +47,7 @@ func setupJWT(t *testing.T) *jwtBundle {
 }
 
 // key returns the ring's signing key of kid.
-func (b *jwtBundle) key(t *testing.T, kid string) []byte {
+func (b *jwtBundle) key(t testing.TB, kid string) []byte {
 	t.Helper()
 	key, ok := b.ring.key(kid)
 	if !ok {
@@ -54,7 +57,7 @@ func (b *jwtBundle) key(t *testing.T, kid string) []byte {
 }
 
 // resumeKey returns the resume token key of secret.
-func resumeKey(t *testing.T, secret []byte) []byte {
+func resumeKey(t testing.TB, secret []byte) []byte {
 	t.Helper()
 	key, err := ResumeTokenKey(secret)
 	if err != nil {
@@ -324,4 +327,67 @@ func TestIssuerConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// FuzzVerify: access tokens are outside input. The fuzzer writes a token's
+// header and claims, and signs them with one of the keys of the ring or a
+// key that must not verify (a retired key, the raw secret instead of the
+// derived key, the resume token key). Verify never panics, never accepts a
+// token whose header does not name HS256 and the very key that signed it,
+// and the claims it accepts are those it promises to check.
+func FuzzVerify(f *testing.F) {
+	b := setupJWT(f)
+	keys := []struct {
+		kid string // "" when the key must never verify
+		key []byte
+	}{
+		{"k1", b.key(f, "k1")},
+		{"k2", b.key(f, "k2")},
+		{"", mustDeriveKey(f, secretK0)},
+		{"", secretK2},
+		{"", resumeKey(f, secretK2)},
+	}
+	claims, err := json.Marshal(validClaims())
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The edge cases are in testdata/fuzz/FuzzVerify.
+	f.Add([]byte(`{"alg":"HS256","kid":"k2","typ":"JWT"}`), claims, uint8(1))
+	f.Add([]byte(`{"alg":"HS256","kid":"k1"}`), claims, uint8(0))
+	f.Fuzz(func(t *testing.T, header, payload []byte, which uint8) {
+		k := keys[int(which)%len(keys)]
+		input := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload)
+		mac := hmac.New(sha256.New, k.key)
+		mac.Write([]byte(input))
+		c, err := b.issuer.Verify(input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)))
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("header %s, claims %s: %v does not wrap ErrInvalidToken", header, payload, err)
+			}
+			return
+		}
+		var h struct{ Alg, Kid string }
+		if k.kid == "" || json.Unmarshal(header, &h) != nil || h.Alg != "HS256" || h.Kid != k.kid {
+			t.Fatalf("accepted header %s, claims %s signed with key %d", header, payload, which)
+		}
+		_, roleErr := domain.ParseRole(string(c.Role))
+		switch {
+		case c.Issuer != b.issuer.cfg.Issuer, c.Audience != b.issuer.cfg.Audience:
+			t.Fatalf("claims %s: accepted issuer %q, audience %q", payload, c.Issuer, c.Audience)
+		case c.UserID == "", c.TenantID == "", c.TokenID == "", roleErr != nil:
+			t.Fatalf("claims %s: accepted %+v", payload, c)
+		case !c.ExpiresAt.After(b.now), c.NotBefore.After(b.now), c.IssuedAt.After(b.now):
+			t.Fatalf("claims %s: accepted times %+v at %s", payload, c, b.now)
+		}
+	})
+}
+
+// mustDeriveKey returns the access token key derived from secret.
+func mustDeriveKey(t testing.TB, secret []byte) []byte {
+	t.Helper()
+	key, err := deriveKey(secret, accessTokenLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -86,4 +87,34 @@ func TestParseRefreshTokenRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseRefreshToken: refresh tokens are outside input. ParseRefreshToken
+// never panics and accepts only the canonical form NewRefreshToken writes:
+// the session and the secret's bytes re-encoded rebuild the input, whose
+// hash it returns, and which is never taken for a bearer credential.
+func FuzzParseRefreshToken(f *testing.F) {
+	tok, _, err := NewRefreshToken(uuid.New())
+	if err != nil {
+		f.Fatal(err)
+	}
+	// The edge cases are in testdata/fuzz/FuzzParseRefreshToken.
+	f.Add(tok)
+	f.Fuzz(func(t *testing.T, s string) {
+		session, hash, err := ParseRefreshToken(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedRefreshToken) {
+				t.Fatalf("ParseRefreshToken(%q): %v does not wrap ErrMalformedRefreshToken", s, err)
+			}
+			return
+		}
+		_, secret, _ := strings.Cut(s, ".")
+		raw, err := b64url.DecodeString(secret)
+		if err != nil || RefreshTokenPrefix+hex.EncodeToString(session[:])+"."+b64url.EncodeToString(raw) != s {
+			t.Fatalf("ParseRefreshToken(%q) accepted a token that is not canonical", s)
+		}
+		if !bytes.Equal(hash, RefreshTokenHash(s)) || ClassifyBearer(s) != BearerUnknown {
+			t.Fatalf("ParseRefreshToken(%q): hash %x, bearer kind %s", s, hash, ClassifyBearer(s))
+		}
+	})
 }

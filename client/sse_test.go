@@ -1,11 +1,14 @@
 package client
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -58,6 +61,69 @@ func TestSSEReader(t *testing.T) {
 	if f, err := r.next(); err != nil || string(f.data) != long {
 		t.Fatalf("a long line: %d bytes, %v", len(f.data), err)
 	}
+}
+
+// FuzzSSEReader: the event stream comes from the network. The reader never
+// panics and ends every input with an error it documents; it yields the
+// same frames and error however the input is split into reads; and each
+// frame, written back in the format, reads back as the same frame, so a
+// frame holds exactly the fields of its input.
+func FuzzSSEReader(f *testing.F) {
+	// The edge cases are in testdata/fuzz/FuzzSSEReader.
+	f.Add([]byte("retry: 2000\n\n: ping\n\nid: 1\nevent: task.created\ndata: {\"seq\":1}\n\n"))
+	f.Add([]byte("id: 2\r\nevent: b\r\ndata: one\r\ndata:two\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		const maxLine = 64
+		frames, retry, err := readFrames(newSSEReader(bytes.NewReader(in), maxLine))
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, errLineTooLong) {
+			t.Fatalf("%q ends with %v", in, err)
+		}
+		byByte, byteRetry, byteErr := readFrames(newSSEReader(iotest.OneByteReader(bytes.NewReader(in)), maxLine))
+		if !slices.EqualFunc(frames, byByte, sameFrame) || byteRetry != retry || !errors.Is(byteErr, err) {
+			t.Fatalf("%q read at once: %q, retry %s, %v; a byte at a time: %q, retry %s, %v", in, frames, retry, err, byByte, byteRetry, byteErr)
+		}
+		var out bytes.Buffer
+		for _, fr := range frames {
+			writeFrame(&out, fr)
+		}
+		back, _, err := readFrames(newSSEReader(&out, len(in)+len("data: ")))
+		if !errors.Is(err, io.EOF) || !slices.EqualFunc(frames, back, sameFrame) {
+			t.Fatalf("%q read as %q, which written back reads as %q, %v", in, frames, back, err)
+		}
+	})
+}
+
+// readFrames reads r to its end, returning its frames (copied), its last
+// retry hint and the error that ended it.
+func readFrames(r *sseReader) ([]sseFrame, time.Duration, error) {
+	var frames []sseFrame
+	for {
+		f, err := r.next()
+		if err != nil {
+			return frames, r.retry, err
+		}
+		f.data = bytes.Clone(f.data)
+		frames = append(frames, f)
+	}
+}
+
+// writeFrame writes f in the event stream format, each line ended by CRLF,
+// so that a value ending in CR keeps it.
+func writeFrame(w *bytes.Buffer, f sseFrame) {
+	if f.id != "" {
+		w.WriteString("id: " + f.id + "\r\n")
+	}
+	if f.event != "" {
+		w.WriteString("event: " + f.event + "\r\n")
+	}
+	for line := range bytes.SplitSeq(f.data, []byte("\n")) {
+		w.WriteString("data: " + string(line) + "\r\n")
+	}
+	w.WriteString("\r\n")
+}
+
+func sameFrame(a, b sseFrame) bool {
+	return a.id == b.id && a.event == b.event && bytes.Equal(a.data, b.data)
 }
 
 func TestParseRetryAfter(t *testing.T) {

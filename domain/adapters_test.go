@@ -297,3 +297,57 @@ func envJSON(n int) string {
 	}
 	return string(b)
 }
+
+// FuzzParseArgs: adapter args are outside input (the body of start_task).
+// ParseArgs never panics; every error is a *ValidationError naming the
+// adapter or an args field; and args it accepts are valid and re-encode to
+// JSON that parses to the same value.
+func FuzzParseArgs(f *testing.F) {
+	// The edge cases are in testdata/fuzz/FuzzParseArgs.
+	f.Add("mock", []byte(`{"steps":3,"interval_ms":0,"output_lines_per_step":0,"fail_at_step":3}`))
+	f.Add("shell", []byte(`{"command":["sh","-c","echo $A"],"cwd":"src/app","env":{"A":"1","_b9":""}}`))
+	f.Fuzz(func(t *testing.T, adapter string, raw []byte) {
+		a := domain.Adapter(adapter)
+		got, err := domain.ParseArgs(a, raw)
+		if err != nil {
+			var verr *domain.ValidationError
+			if !errors.As(err, &verr) || (verr.Field != "adapter" && verr.Field != "args" && !strings.HasPrefix(verr.Field, "args.")) {
+				t.Fatalf("ParseArgs(%q, %q) = %v; want a *ValidationError naming adapter or args", adapter, raw, err)
+			}
+			return
+		}
+		switch v := got.(type) {
+		case *domain.MockArgs:
+			err = v.Validate()
+		case *domain.ShellArgs:
+			err = v.Validate()
+		default:
+			t.Fatalf("ParseArgs(%q, %q) = %T", adapter, raw, got)
+		}
+		if err != nil {
+			t.Fatalf("ParseArgs(%q, %q) accepted args that do not validate: %v", adapter, raw, err)
+		}
+		again, err := json.Marshal(got)
+		if err != nil {
+			t.Fatalf("re-encode %#v: %v", got, err)
+		}
+		back, err := domain.ParseArgs(a, again)
+		if err != nil {
+			t.Fatalf("ParseArgs(%q, %q) = %#v, whose encoding %s is rejected: %v", adapter, raw, got, again, err)
+		}
+		if !reflect.DeepEqual(normalEnv(back), normalEnv(got)) {
+			t.Fatalf("ParseArgs(%q, %q) = %#v, whose encoding %s parses to %#v", adapter, raw, got, again, back)
+		}
+	})
+}
+
+// normalEnv returns args with an empty shell env as nil: "env":{} and no
+// env mean the same, and the encoding leaves an empty env out.
+func normalEnv(args any) any {
+	if s, ok := args.(*domain.ShellArgs); ok && len(s.Env) == 0 {
+		c := *s
+		c.Env = nil
+		return &c
+	}
+	return args
+}

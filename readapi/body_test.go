@@ -1,0 +1,59 @@
+package readapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	wire "github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/domain"
+)
+
+// FuzzDecodeBody: request bodies are outside input. decodeBody never
+// panics; it fails with errTooLarge or a *ValidationError naming the body,
+// a field of the request or the unknown field; and a body it accepts is
+// JSON whose decoded value re-encodes to a body that decodes the same.
+func FuzzDecodeBody(f *testing.F) {
+	// The edge cases are in testdata/fuzz/FuzzDecodeBody.
+	f.Add([]byte(`{"name":"build","adapter":"shell","args":{"command":["make"]},"timeout_s":60}`))
+	fields := []string{"body", "name", "adapter", "args", "timeout_s"}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := decodeStart(t.Context(), body)
+		if err != nil {
+			var verr *domain.ValidationError
+			if !errors.Is(err, errTooLarge) && (!errors.As(err, &verr) ||
+				!slices.Contains(fields, verr.Field) && !strings.HasPrefix(verr.Reason, "is not a known field")) {
+				t.Fatalf("decodeBody(%q) = %v; want a *ValidationError naming the body or a field", body, err)
+			}
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("decodeBody accepted invalid JSON %q", body)
+		}
+		once, err := json.Marshal(req)
+		if err != nil {
+			t.Fatalf("re-encode %#v: %v", req, err)
+		}
+		back, err := decodeStart(t.Context(), once)
+		if err != nil {
+			t.Fatalf("decodeBody(%q) = %#v, whose encoding %s is rejected: %v", body, req, once, err)
+		}
+		if twice, _ := json.Marshal(back); !bytes.Equal(once, twice) {
+			t.Fatalf("decodeBody(%q) = %s, which decodes back as %s", body, once, twice)
+		}
+	})
+}
+
+// decodeStart decodes body as the body of a start_task request.
+func decodeStart(ctx context.Context, body []byte) (wire.StartTaskRequest, error) {
+	var req wire.StartTaskRequest
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/mcp/start_task", bytes.NewReader(body))
+	err := decodeBody(httptest.NewRecorder(), r, &req)
+	return req, err
+}
