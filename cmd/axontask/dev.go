@@ -28,8 +28,8 @@ import (
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/metrics"
+	"github.com/axontask/axontask/internal/wiring"
 	"github.com/axontask/axontask/mcpserver"
-	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
@@ -96,7 +96,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	quotas, err := envQuotas(store)
+	quotas, err := wiring.Quotas(store, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -147,24 +147,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// envQuotas returns the plans of the environment applied to store's
-// tenants: one per process, so that every part of it shares one cache.
-func envQuotas(store commands.QuotaStore) (*commands.Quotas, error) {
-	catalog, err := plans.FromEnv(os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return commands.NewQuotas(store, catalog, nil), nil
-}
-
 // newRunner builds a runner of mock tasks and of shell tasks on sh, on
 // store, that holds each tenant to its plan's concurrency and each task to
 // its plan's limits.
 func newRunner(store worker.Store, quotas *commands.Quotas, sh executors.Executor, cfg worker.Config) (*worker.Runner, error) {
-	cfg.PlanFunc = func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {
-		p, err := quotas.Plan(ctx, tenantID)
-		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency, Limits: p.TaskLimits}, err
-	}
+	cfg.PlanFunc = wiring.PlanFunc(quotas)
 	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
 	return worker.New(store, cfg)
 }

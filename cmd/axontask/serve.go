@@ -24,6 +24,7 @@ import (
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/metrics"
+	"github.com/axontask/axontask/internal/wiring"
 	"github.com/axontask/axontask/mcpserver"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
@@ -119,7 +120,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
-	quotas, err := envQuotas(store)
+	quotas, err := wiring.Quotas(store, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -205,7 +206,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer closeAll()
-	quotas, err := envQuotas(store)
+	quotas, err := wiring.Quotas(store, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -269,7 +270,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
-	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{Quotas: quotas})
+	start, err := wiring.StartTask(store, quotas, logger, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +279,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 		return nil, err
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: commands.Decorate(start, logger, metrics), Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
+		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axontask/axontask/api"
@@ -70,36 +71,49 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 		ids[i] = st.TaskID.String()
 	}
 	time.Sleep(time.Second) // the tasks start
+	client := bearerClient(key)
+	// A stream is open once it has read its task's stored events: up to the
+	// task's last seq read here, before any stream opens. The tasks are
+	// silent meanwhile (a step a minute), so that is the seq each stream
+	// starts at.
+	stored := make([]int64, tasks)
+	for i, id := range ids {
+		if stored[i], err = taskLastSeq(ctx, client, base, id); err != nil {
+			return nil, err
+		}
+	}
 	before, err := rss(cmd.Process.Pid)
 	if err != nil {
 		return nil, err
 	}
 
-	client := bearerClient(key)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	var opened, closed sync.WaitGroup
+	var opened atomic.Int64
+	var closed sync.WaitGroup
 	errs := make(chan error, streams)
 	for i := range streams {
-		opened.Add(1)
 		closed.Add(1)
 		go func() {
 			defer closed.Done()
-			once := sync.OnceFunc(opened.Done)
-			defer once()
-			if err := holdStream(runCtx, client, base+"/mcp/tasks/"+ids[i%tasks]+"/stream", once); err != nil && runCtx.Err() == nil {
-				errs <- err
+			id := ids[i%tasks]
+			if err := holdStream(runCtx, client, base+"/mcp/tasks/"+id+"/stream", stored[i%tasks], func() { opened.Add(1) }); err != nil {
+				errs <- fmt.Errorf("stream %d of task %s: %w", i, id, err)
 			}
 		}()
 		if i%500 == 499 {
 			time.Sleep(50 * time.Millisecond) // do not overrun the listen backlog
 		}
 	}
-	opened.Wait()
-	select {
-	case err := <-errs:
-		return nil, fmt.Errorf("fan-out: %w", err)
-	default:
+	for deadline := time.Now().Add(fanOutOpen); opened.Load() < streams; time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-errs:
+			return nil, fmt.Errorf("fan-out: %w", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("fan-out: only %d of %d streams had read their task's stored events %s after the last one was opened; the dev process may be too slow or out of file descriptors (ulimit -n)", opened.Load(), streams, fanOutOpen)
+		}
 	}
 	time.Sleep(2 * time.Second)
 	opening, err := rss(cmd.Process.Pid)
@@ -129,6 +143,10 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 		fmt.Sprintf("resident memory %d MiB before, %d MiB 2 s after the streams opened, %d MiB %s later; every stream still open", before>>20, opening>>20, settled>>20, fanOutSettle),
 	}}, nil
 }
+
+// fanOutOpen bounds how long the streams may take to open and read their
+// tasks' stored events.
+const fanOutOpen = 60 * time.Second
 
 // fanOutSettle is how long the fan-out waits with its streams idle before
 // it measures again: past the runtime's forced collection (every 2 min).
@@ -172,34 +190,50 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.next.RoundTrip(r)
 }
 
-// holdStream opens a stream, calls opened once its first event arrived,
-// and reads until ctx ends; a stream that ends before is an error.
-func holdStream(ctx context.Context, client *http.Client, url string, opened func()) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// holdStream opens a task's stream, calls opened once it has read the
+// task's events up to seq stored, and reads until ctx ends; a stream that
+// ends before, or skips an event, is an error.
+func holdStream(ctx context.Context, client *http.Client, url string, stored int64, opened func()) error {
+	var last atomic.Int64
+	stream, err := openTaskStream(ctx, client, url, &last)
 	if err != nil {
 		return err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("stream: status %d", resp.StatusCode)
-	}
-	r := bufio.NewReader(resp.Body)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			if ctx.Err() != nil {
+	defer func() { _ = stream.Close() }()
+	for ready := false; ; {
+		if _, err := stream.line(); err != nil {
+			if ctx.Err() != nil && ready {
 				return nil
 			}
-			return fmt.Errorf("stream ended while idle: %w", err)
+			return fmt.Errorf("the stream ended after event %d of the %d stored: %w", last.Load(), stored, err)
 		}
-		if strings.HasPrefix(line, "id: ") {
+		if !ready && last.Load() >= stored {
+			ready = true
 			opened()
 		}
 	}
+}
+
+// taskLastSeq returns the seq of the last event of task id, from its
+// status at base.
+func taskLastSeq(ctx context.Context, client *http.Client, base, id string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/mcp/tasks/"+id+"/status", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("status of task %s: status %d", id, resp.StatusCode)
+	}
+	var t api.Task
+	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil {
+		return 0, fmt.Errorf("status of task %s: %w", id, err)
+	}
+	return t.LastSeq, nil
 }
 
 // rss returns a process's resident memory in bytes.

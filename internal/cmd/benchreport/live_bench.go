@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,27 +134,30 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	}
 	client := bearerClient(key)
 	measureFrom := time.Now().Add(2 * warmUp) // after every client is connected
+	// Each client follows its task from the first event: by the end it
+	// must have read every event of it, in order.
+	clients := make([]liveClient, tasks*clientsPerTask)
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
-		errs = make(chan error, tasks*clientsPerTask)
+		errs = make(chan error, len(clients))
 	)
-	for _, id := range ids {
-		for range clientsPerTask {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				at, _ := committedAt.Load(id.String())
-				got, fromCommit, err := followLatencies(runCtx, client, "http://"+ln.Addr().String()+"/mcp/tasks/"+id.String()+"/stream", measureFrom, at.([]atomic.Int64))
-				if err != nil && runCtx.Err() == nil {
-					errs <- err
-				}
-				mu.Lock()
-				lat = append(lat, got...)
-				afterCommit = append(afterCommit, fromCommit...)
-				mu.Unlock()
-			}()
-		}
+	for c := range clients {
+		clients[c].task = c / clientsPerTask
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := ids[clients[c].task].String()
+			at, _ := committedAt.Load(id)
+			got, fromCommit, err := followLatencies(runCtx, client, "http://"+ln.Addr().String()+"/mcp/tasks/"+id+"/stream", measureFrom, at.([]atomic.Int64), &clients[c].last)
+			if err != nil {
+				errs <- fmt.Errorf("client %d of task %s: %w", c, id, err)
+			}
+			mu.Lock()
+			lat = append(lat, got...)
+			afterCommit = append(afterCommit, fromCommit...)
+			mu.Unlock()
+		}()
 	}
 	time.Sleep(warmUp)
 
@@ -170,7 +172,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		go func() {
 			defer appenders.Done()
 			stream := eventstore.Stream{ID: id.String(), Type: domain.StreamTask, TenantID: tenantID}
-			seq := int64(2) // task.created, task.queued
+			seq := int64(liveStartSeq)
 			// Tasks that started at different moments: spread over a period.
 			period := time.Second / time.Duration(perSecond)
 			time.Sleep(period * time.Duration(i) / time.Duration(tasks))
@@ -191,7 +193,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		}()
 	}
 	appenders.Wait()
-	time.Sleep(time.Second) // the last deliveries
+	caughtUp := waitCaughtUp(clients, appended, liveCatchUp)
 	stop()
 	wg.Wait()
 	close(errs)
@@ -199,41 +201,90 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	if err := errors.Join(<-errs, <-appendErr); err != nil {
 		return nil, nil, 0, fmt.Errorf("live delivery: %w", err)
 	}
+	if !caughtUp {
+		return nil, nil, 0, fmt.Errorf("live delivery (%d tasks): %w", tasks, missedEvents(clients, ids, appended))
+	}
 	for _, n := range appended {
 		sent += n
 	}
 	return lat, afterCommit, sent, nil
 }
 
-// followLatencies reads a stream until ctx ends and returns, for each
-// task.output frame read after from, how long after its occurred_at and
-// after its commit (committedAt by seq, unix ns) it arrived.
-func followLatencies(ctx context.Context, client *http.Client, url string, from time.Time, committedAt []atomic.Int64) (lat, afterCommit []time.Duration, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("stream: status %d", resp.StatusCode)
-	}
-	key := []byte(`"occurred_at":"`)
-	r := bufio.NewReaderSize(resp.Body, 16<<10)
-	var seq int64
-	for {
-		line, err := r.ReadSlice('\n')
-		if err != nil {
-			return lat, afterCommit, nil // the run ended
+// liveStartSeq is the seq of a live task's last event before its output:
+// task.created, task.queued.
+const liveStartSeq = 2
+
+// liveCatchUp bounds how long the clients of a live run may take, after
+// the last append, to read their tasks' last events.
+const liveCatchUp = 10 * time.Second
+
+// liveClient is one client of a live run: the index of the task it
+// follows, and the seq of the last event it read of it.
+type liveClient struct {
+	task int
+	last atomic.Int64
+}
+
+// waitCaughtUp waits at most timeout for every client to have read its
+// task's last event (liveStartSeq plus what appended counts for the task),
+// and reports whether all did.
+func waitCaughtUp(clients []liveClient, appended []int, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		behind := false
+		for c := range clients {
+			behind = behind || clients[c].last.Load() < int64(liveStartSeq+appended[clients[c].task])
 		}
-		now := time.Now()
-		if id, ok := bytes.CutPrefix(line, []byte("id: ")); ok {
-			seq, _ = strconv.ParseInt(string(bytes.TrimSpace(id)), 10, 64)
+		if !behind {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// missedEvents returns an error naming the clients that did not read every
+// event of their task (ids, appended as waitCaughtUp counts), with the
+// events each received and the events its task had: the first few, and
+// how many in all.
+func missedEvents(clients []liveClient, ids []uuid.UUID, appended []int) error {
+	const shown = 5
+	var lines []string
+	short := 0
+	for c := range clients {
+		want, got := int64(liveStartSeq+appended[clients[c].task]), clients[c].last.Load()
+		if got >= want {
 			continue
 		}
+		if short++; short <= shown {
+			lines = append(lines, fmt.Sprintf("client %d of task %s received %d of the task's %d events", c, ids[clients[c].task], got, want))
+		}
+	}
+	return fmt.Errorf("%d of %d clients missed events %s after the last append: %s; a slow client's stream is closed when its queue overflows (readapi.HubConfig), so look for hub overflows or a machine too busy to keep up",
+		short, len(clients), liveCatchUp, strings.Join(lines, "; "))
+}
+
+// followLatencies reads a task's stream from its first event until ctx
+// ends, counting the events read in last, and returns, for each
+// task.output frame read after from, how long after its occurred_at and
+// after its commit (committedAt by seq, unix ns) it arrived. A stream that
+// ends before ctx, or that skips an event, is an error.
+func followLatencies(ctx context.Context, client *http.Client, url string, from time.Time, committedAt []atomic.Int64, last *atomic.Int64) (lat, afterCommit []time.Duration, err error) {
+	stream, err := openTaskStream(ctx, client, url, last)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = stream.Close() }()
+	key := []byte(`"occurred_at":"`)
+	for {
+		line, err := stream.line()
+		if err != nil {
+			if ctx.Err() != nil {
+				return lat, afterCommit, nil // the run ended
+			}
+			return nil, nil, fmt.Errorf("the stream ended after event %d, before the run did: %w", last.Load(), err)
+		}
+		now := time.Now()
 		if !bytes.HasPrefix(line, []byte("data: ")) || now.Before(from) {
 			continue
 		}
@@ -248,7 +299,7 @@ func followLatencies(ctx context.Context, client *http.Client, url string, from 
 			return nil, nil, err
 		}
 		lat = append(lat, now.Sub(at))
-		if seq < int64(len(committedAt)) {
+		if seq := last.Load(); seq < int64(len(committedAt)) {
 			if c := committedAt[seq].Load(); c != 0 {
 				afterCommit = append(afterCommit, now.Sub(time.Unix(0, c)))
 			}

@@ -18,16 +18,20 @@ import (
 	"github.com/axontask/axontask/internal/metrics"
 	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/internal/testredis"
+	"github.com/axontask/axontask/internal/wiring"
 )
 
 // prodEnv is the production path for one benchmark, as `axontask serve`
 // and `worker` wire it: a Postgres database of its own, Redis Streams under
-// a prefix of its own, a store that announces its appends at commit, and
-// the relay publishing them again from the feed.
+// a prefix of its own, a store that announces its appends at commit, the
+// relay publishing them again from the feed, and the tenants' plans applied
+// to starts and workers (internal/wiring, as serve and worker apply them).
 type prodEnv struct {
 	rcfg  bus.RedisConfig
 	pub   message.Publisher
 	store *postgres.Store
+	// quotas are benchPlans on store's tenants.
+	quotas *commands.Quotas
 	// metrics receives what the decorated command handlers do, as in serve.
 	metrics *metrics.Registry
 	// ctx ends at close; run background work under it.
@@ -70,6 +74,9 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 		return nil, err
 	}
 	env.closers = append(env.closers, func() { _ = env.store.Close() })
+	if env.quotas, err = wiring.Quotas(env.store, benchPlans); err != nil {
+		return nil, err
+	}
 	var stop context.CancelFunc
 	env.ctx, stop = context.WithCancel(ctx)
 	env.closers = append(env.closers, stop)
@@ -77,20 +84,30 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 	return env, nil
 }
 
-// starter returns the StartTask handler as serve wires it: decorated, with
-// metrics (and no logger: serve's does not log at debug level).
+// benchPlans is the plan catalog's environment for the benchmarks: every
+// tenant is on the ent plan (DEFAULT_PLAN, the plan a tenant without a
+// set-plan is on; the "bench" tenant has no stream to set a plan on), and
+// the ent plan's daily task cap is raised to its highest value so that a
+// fast machine's throughput rounds do not run into it. Starts still
+// reserve against the cap and workers still lease within the plan's
+// concurrency (100, above every pool here) and apply its task limits:
+// the same work as in production, with limits that never throttle.
+func benchPlans(key string) string {
+	return map[string]string{"DEFAULT_PLAN": "ent", "PLAN_ENT_TASKS_PER_DAY": "10000000"}[key]
+}
+
+// starter returns the StartTask handler as serve wires it: with the
+// tenants' plans, decorated, with metrics (and no logger: serve's does not
+// log at debug level).
 func (e *prodEnv) starter() (commands.Handler[commands.StartTask, commands.StartTaskResult], error) {
-	start, err := commands.NewStartTaskHandler(e.store, commands.StartTaskConfig{})
-	if err != nil {
-		return nil, err
-	}
-	return commands.Decorate(start, nil, e.metrics), nil
+	return wiring.StartTask(e.store, e.quotas, nil, e.metrics)
 }
 
 // startPool runs a worker named id with slots slots that runs the tasks
-// of each adapter of execs, fed by the workers' consumer group, until close.
+// of each adapter of execs, fed by the workers' consumer group, until close;
+// like worker, it holds each tenant to its plan.
 func (e *prodEnv) startPool(id string, execs map[domain.Adapter]executors.Executor, slots int) error {
-	runner, err := worker.New(e.store, worker.Config{WorkerID: id, Executors: execs})
+	runner, err := worker.New(e.store, worker.Config{WorkerID: id, Executors: execs, PlanFunc: wiring.PlanFunc(e.quotas)})
 	if err != nil {
 		return err
 	}

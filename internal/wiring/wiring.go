@@ -1,0 +1,46 @@
+// Package wiring builds the parts of the production path that every
+// process running it wires the same way — serve, worker and dev in
+// cmd/axontask, and the benchmarks of internal/cmd/benchreport — so that a
+// benchmark measures what production runs: tenants' plans applied to
+// starts (the longest timeout, the daily task cap) and to workers (the
+// tenant's concurrency, each task's limits).
+package wiring
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/plans"
+)
+
+// Quotas returns the plans that getenv configures (see plans.FromEnv; a
+// process passes os.Getenv) applied to store's tenants. Build one per
+// process, so that every part of it shares one plan cache.
+func Quotas(store commands.QuotaStore, getenv func(string) string) (*commands.Quotas, error) {
+	catalog, err := plans.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return commands.NewQuotas(store, catalog, nil), nil
+}
+
+// StartTask returns the StartTask handler on store that applies quotas to
+// every start, decorated with logger and metrics (either may be nil).
+func StartTask(store commands.StreamStore, quotas *commands.Quotas, logger *slog.Logger, metrics commands.MetricsClient) (commands.Handler[commands.StartTask, commands.StartTaskResult], error) {
+	start, err := commands.NewStartTaskHandler(store, commands.StartTaskConfig{Quotas: quotas})
+	if err != nil {
+		return nil, err
+	}
+	return commands.Decorate(start, logger, metrics), nil
+}
+
+// PlanFunc returns the worker.Config.PlanFunc that holds each tenant to its
+// plan in quotas: the tasks it runs at once and each task's limits.
+func PlanFunc(quotas *commands.Quotas) func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {
+	return func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {
+		p, err := quotas.Plan(ctx, tenantID)
+		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency, Limits: p.TaskLimits}, err
+	}
+}
