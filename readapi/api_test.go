@@ -437,6 +437,7 @@ func TestBadInput(t *testing.T) {
 			{"huge body", "POST", "/mcp/start_task", huge, 413, "body"},
 			{"invalid json", "POST", "/mcp/start_task", `{"name":`, 400, "body"},
 			{"trailing data", "POST", "/mcp/start_task", `{"name":"t","adapter":"mock"} {}`, 400, "body"},
+			{"null body", "POST", "/mcp/tasks/" + st.TaskID + "/resume", ` null `, 400, "body"},
 			{"invalid uuid", "GET", "/mcp/tasks/not-a-uuid/status", "", 400, "id"},
 			{"invalid uuid cancel", "POST", "/mcp/tasks/123/cancel", "", 400, "id"},
 			{"negative since_seq", "GET", st.StreamURL + "?since_seq=-1", "", 400, "since_seq"},

@@ -140,16 +140,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // object, no unknown fields, every field of its type. Its errors name the
 // field that is wrong.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return errTooLarge
+	case err != nil:
+		return &domain.ValidationError{Field: "body", Reason: "cannot be read: " + err.Error()}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil {
 		if dec.Decode(new(json.RawMessage)) != io.EOF {
 			return &domain.ValidationError{Field: "body", Reason: "must hold one JSON object and nothing after it"}
 		}
+		// null decodes into any struct without an error.
+		if bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("null")) {
+			return &domain.ValidationError{Field: "body", Reason: "must be a JSON object, not null"}
+		}
 		return nil
 	}
-	var maxErr *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
