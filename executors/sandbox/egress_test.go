@@ -3,8 +3,16 @@
 package sandbox
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/netip"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestPublicOnly(t *testing.T) {
@@ -42,5 +50,47 @@ func TestPublicOnly(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("PublicOnly(%s) = %v, want allowed %t", addr, err, ok)
 		}
+	}
+}
+
+// Closing a task's proxy ends its CONNECT tunnels, even those whose task
+// side is still open: a tunnel must not outlive its sandbox.
+func TestEgressCloseEndsTunnels(t *testing.T) {
+	t.Parallel()
+	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	target := netip.MustParseAddrPort(l.Addr().String())
+	sock := filepath.Join(t.TempDir(), "egress.sock")
+	p, err := startEgress(sock, -1, -1, func(ap netip.AddrPort) error {
+		if ap != target {
+			return fmt.Errorf("%s is not the test server", ap)
+		}
+		return nil
+	}, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := (&net.Dialer{}).DialContext(t.Context(), "unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+	status, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 200") {
+		t.Fatalf("CONNECT answered %q, %v", status, err)
+	}
+	up, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = up.Close() }()
+	p.close()
+	_ = up.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, up); err != nil {
+		t.Errorf("the tunnel's far end after close: read %v, want EOF", err)
 	}
 }

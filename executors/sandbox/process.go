@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors/internal/workdir"
 )
 
@@ -47,16 +48,10 @@ type Process struct {
 	disk   *taskDisk    // nil when work/ and tmp/ are directories of dir
 	dir    string
 	uid    uidLease
-	limits limitsCheck
+	limits domain.TaskLimits
 	limit  atomic.Pointer[string]
 	done   chan struct{}
 	once   sync.Once
-}
-
-// limitsCheck is what the monitor checks while the task runs.
-type limitsCheck struct {
-	memoryBytes, workDirBytes int64
-	pids                      int
 }
 
 // Start starts req's command in a new sandbox. The sandbox is running
@@ -132,7 +127,7 @@ func (s *Sandbox) Start(req Request) (*Process, error) {
 	}
 	closeFiles(files.child...)
 	p := &Process{s: s, cmd: cmd, status: files.status, cg: cg, egress: egress, disk: disk, dir: dir, uid: lease, done: make(chan struct{}),
-		limits: limitsCheck{memoryBytes: req.Limits.MemoryBytes, workDirBytes: req.Limits.WorkDirBytes, pids: req.Limits.Pids}}
+		limits: req.Limits}
 	p.initFD = -1
 	if pid := readChildPid(files.info); pid > 0 {
 		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
@@ -408,9 +403,6 @@ func (p *Process) signal(sig unix.Signal) {
 	}
 }
 
-// Done is closed once the sandbox is gone.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
 // Wait waits until every process of the sandbox is gone and says how
 // its command ended. Call it once.
 func (p *Process) Wait() Exit {
@@ -485,11 +477,11 @@ func (p *Process) monitor() {
 		}
 		reason := p.limitHit()
 		switch {
-		case reason != "" || p.limits.workDirBytes == 0:
+		case reason != "" || p.limits.WorkDirBytes == 0:
 		case p.disk != nil:
 			// The kernel bounds the task's filesystem; a full one ends it.
 			if p.disk.full() {
-				reason = fmt.Sprintf("work directory full: the task filled its %s of work directory and /tmp", mib(p.limits.workDirBytes))
+				reason = fmt.Sprintf("work directory full: the task filled its %s of work directory and /tmp", mib(p.limits.WorkDirBytes))
 			}
 		case !time.Now().Before(nextMeasure):
 			start := time.Now()
@@ -512,9 +504,9 @@ func (p *Process) limitHit() string {
 	oom, pidsMax := p.cg.events()
 	switch {
 	case oom > 0:
-		return fmt.Sprintf("out of memory: the task used all of its %s of memory", mib(p.limits.memoryBytes))
+		return fmt.Sprintf("out of memory: the task used all of its %s of memory", mib(p.limits.MemoryBytes))
 	case pidsMax > 0:
-		return fmt.Sprintf("too many processes: the task tried to run more than %d processes and threads at once", p.limits.pids)
+		return fmt.Sprintf("too many processes: the task tried to run more than %d processes and threads at once", p.limits.Pids)
 	}
 	return ""
 }
@@ -526,8 +518,8 @@ func (p *Process) workDirFull() string {
 	switch {
 	case files > maxWorkDirFiles:
 		return fmt.Sprintf("work directory full: the task made more than %d files and directories in its work directory and /tmp", maxWorkDirFiles)
-	case used > p.limits.workDirBytes:
-		return fmt.Sprintf("work directory full: the task wrote %s to its work directory and /tmp, over its %s", mib(used), mib(p.limits.workDirBytes))
+	case used > p.limits.WorkDirBytes:
+		return fmt.Sprintf("work directory full: the task wrote %s to its work directory and /tmp, over its %s", mib(used), mib(p.limits.WorkDirBytes))
 	}
 	return ""
 }

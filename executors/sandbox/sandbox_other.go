@@ -35,13 +35,6 @@ func (*Process) Terminate() {}
 // Kill does nothing outside Linux.
 func (*Process) Kill() {}
 
-// Done is closed: there is no sandbox outside Linux.
-func (*Process) Done() <-chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}
-
 // Wait reports that there was no sandbox.
 func (*Process) Wait() Exit { return Exit{Err: errNotLinux} }
 

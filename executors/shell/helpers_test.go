@@ -203,14 +203,3 @@ func pids(out string) []int {
 	}
 	return ps
 }
-
-// alive reports whether pid is a live process (not a zombie: orphans may
-// not be reaped where the tests run).
-func alive(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || (stat[i+2] != 'Z' && stat[i+2] != 'X')
-}

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +25,7 @@ import (
 	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/sandbox"
 	"github.com/axontask/axontask/executors/shell"
+	"github.com/axontask/axontask/internal/testproc"
 )
 
 // The escape suite: what a hostile tenant's task tries, run as a task in
@@ -144,13 +144,12 @@ func TestSandboxEscapes(t *testing.T) {
 			}
 		})
 	}
-	t.Run("ports saw no connection", func(t *testing.T) {
-		// Runs after the parallel subtests above.
-		t.Cleanup(func() {
-			if apiAccepted() || otherAccepted() {
-				t.Error("a task reached a port of the host")
-			}
-		})
+	// The parent's cleanups run once its parallel subtests have ended, and
+	// this one before the listeners close.
+	t.Cleanup(func() {
+		if apiAccepted() || otherAccepted() {
+			t.Error("a task reached a port of the host")
+		}
 	})
 }
 
@@ -186,24 +185,6 @@ func TestSandboxHidesOtherTasks(t *testing.T) {
 	<-done
 }
 
-// hostProcesses returns the host's live processes whose command line
-// contains marker.
-func hostProcesses(marker string) []int {
-	var found []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err == nil && strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), marker) && alive(pid) {
-			found = append(found, pid)
-		}
-	}
-	return found
-}
-
 // escapers starts processes that try to outlive their task: setsid, a
 // double fork, a subshell in the background; each sleeps for secs.
 func escapers(secs int) string {
@@ -215,7 +196,7 @@ func TestSandboxNothingOutlivesItsTask(t *testing.T) {
 	e := newSandboxed(t)
 	check := func(t *testing.T, marker string) {
 		t.Helper()
-		if left := hostProcesses(marker); len(left) > 0 {
+		if left := testproc.Matching(marker); len(left) > 0 {
 			t.Errorf("processes of the task outlived it: %v", left)
 		}
 	}
@@ -274,13 +255,13 @@ func TestSandboxNothingOutlivesItsTask(t *testing.T) {
 			_ = cmd.Process.Kill()
 			t.Fatalf("worker child: %q, %v", line, err)
 		}
-		if len(hostProcesses("sleep 314")) == 0 {
+		if len(testproc.Matching("sleep 314")) == 0 {
 			t.Fatal("the worker child's task is not running")
 		}
 		_ = cmd.Process.Kill() // kill -9
 		_ = cmd.Wait()
 		deadline := time.Now().Add(10 * time.Second)
-		for len(hostProcesses("sleep 314")) > 0 && time.Now().Before(deadline) {
+		for len(testproc.Matching("sleep 314")) > 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		check(t, "sleep 314")
@@ -397,6 +378,24 @@ func TestSandboxWorkingDirectory(t *testing.T) {
 	}
 }
 
+// egressTo returns a sandbox, closed when the test ends, whose tasks may
+// reach target alone through the egress proxy (a loopback test server,
+// which the default policy refuses).
+func egressTo(t *testing.T, target netip.AddrPort) *sandbox.Sandbox {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Config{GracePeriod: time.Second, EgressAllow: func(ap netip.AddrPort) error {
+		if ap != target {
+			return fmt.Errorf("%s is not the test server", ap)
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	return sb
+}
+
 // egressProbe asks the proxy for each URL and prints its status code, as
 // "name:code" lines.
 func egressProbe(urls map[string]string) string {
@@ -448,16 +447,7 @@ func TestSandboxEgress(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hello from outside") }))
 		defer srv.Close()
 		allowed := netip.MustParseAddrPort(srv.Listener.Addr().String())
-		sb, err := sandbox.New(sandbox.Config{GracePeriod: time.Second, EgressAllow: func(ap netip.AddrPort) error {
-			if ap != allowed {
-				return fmt.Errorf("%s is not the test server", ap)
-			}
-			return nil
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sb.Close()
+		sb := egressTo(t, allowed)
 		r, o := runIn(t, t.Context(), newExecutor(t, shell.Config{Sandbox: sb}),
 			fmt.Sprintf(`curl -sS --noproxy '' %[1]s; echo; curl -sS --noproxy '' -p %[1]s`, srv.URL), domain.TaskLimits{Egress: true})
 		if o.err != nil {
@@ -546,16 +536,7 @@ func TestSandboxEgressEndsWithTheTask(t *testing.T) {
 		}
 	}()
 	target := netip.MustParseAddrPort(l.Addr().String())
-	sb, err := sandbox.New(sandbox.Config{GracePeriod: time.Second, EgressAllow: func(ap netip.AddrPort) error {
-		if ap != target {
-			return errors.New("not the test server")
-		}
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := egressTo(t, target)
 	script := fmt.Sprintf(`for i in 1 2 3; do curl -s -p --noproxy '' http://%s/ & done; sleep 1`, target)
 	if _, o := runIn(t, t.Context(), newExecutor(t, shell.Config{Sandbox: sb}), script, domain.TaskLimits{Egress: true}); o.err != nil {
 		t.Fatalf("Run: %v", o.err)
@@ -616,16 +597,7 @@ func TestSandboxEgressRefusesUpgrades(t *testing.T) {
 	}))
 	defer srv.Close()
 	allowed := netip.MustParseAddrPort(srv.Listener.Addr().String())
-	sb, err := sandbox.New(sandbox.Config{GracePeriod: time.Second, EgressAllow: func(ap netip.AddrPort) error {
-		if ap != allowed {
-			return errors.New("not the test server")
-		}
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := egressTo(t, allowed)
 	script := fmt.Sprintf(`curl -s --max-time 10 -o /dev/null -w '%%{http_code}' --noproxy '' -H 'Connection: Upgrade' -H 'Upgrade: websocket' %s/`, srv.URL)
 	r, o := runIn(t, t.Context(), newExecutor(t, shell.Config{Sandbox: sb}), script, domain.TaskLimits{Egress: true})
 	if o.err != nil {

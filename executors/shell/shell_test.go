@@ -19,6 +19,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/shell"
+	"github.com/axontask/axontask/internal/testproc"
 )
 
 var errStop = errors.New("stop requested by the test")
@@ -578,7 +579,7 @@ func TestCancelKillsTheProcessGroup(t *testing.T) {
 			}
 			// Run returns only once the group is dead.
 			for _, p := range ps {
-				if alive(p) {
+				if testproc.Alive(p) {
 					t.Errorf("process %d is alive after Run returned", p)
 				}
 			}
@@ -625,7 +626,7 @@ func TestLeftoverProcessesAreStopped(t *testing.T) {
 			if len(ps) != 1 {
 				t.Fatalf("pids %v", ps)
 			}
-			if alive(ps[0]) {
+			if testproc.Alive(ps[0]) {
 				t.Errorf("leftover %d is alive after Run returned", ps[0])
 			}
 		})

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +13,9 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/testproc"
 	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/internal/testwait"
 	"github.com/axontask/axontask/projections"
 )
 
@@ -65,7 +65,7 @@ func TestUnrenewableLeaseStopsTheTask(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- r.Run(t.Context(), id, tenant) }()
-		waitProcess(t, marker)
+		testwait.For(t, "the task's process to start", func() bool { return len(testproc.Matching(marker)) > 0 })
 		_ = s.Close() // the store is out of reach from now on
 		select {
 		case err := <-done:
@@ -75,30 +75,8 @@ func TestUnrenewableLeaseStopsTheTask(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("the task still runs long after its lease expired")
 		}
-		if processRunning(marker) {
+		if len(testproc.Matching(marker)) > 0 {
 			t.Fatal("the task's process outlived the lease")
 		}
 	})
-}
-
-// waitProcess waits until a process whose command line has marker runs.
-func waitProcess(t *testing.T, marker string) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if processRunning(marker) {
-			return
-		}
-	}
-	t.Fatalf("no process %q started", marker)
-}
-
-// processRunning reports whether a process whose command line has marker runs.
-func processRunning(marker string) bool {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), marker) {
-			return true
-		}
-	}
-	return false
 }
