@@ -5,7 +5,6 @@ package sandbox
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -124,17 +123,17 @@ func (d *taskDisk) remove(logger *slog.Logger) {
 	if d == nil {
 		return
 	}
-	if err := unix.Unmount(d.mnt, 0); err != nil {
+	if err := unmount(d.mnt); err != nil {
 		logger.Warn("sandbox: a task's filesystem is busy; it is detached and goes when what holds it lets go", "mnt", d.mnt, "err", err)
-		_ = unix.Unmount(d.mnt, unix.MNT_DETACH)
 	}
 }
 
-// unmount unmounts mnt, lazily if something still holds it.
+// unmount unmounts mnt; when it cannot (something holds it), it detaches
+// it lazily and returns why the plain unmount failed.
 func unmount(mnt string) error {
 	err := unix.Unmount(mnt, 0)
-	if errors.Is(err, unix.EBUSY) {
-		err = unix.Unmount(mnt, unix.MNT_DETACH)
+	if err != nil {
+		_ = unix.Unmount(mnt, unix.MNT_DETACH)
 	}
 	return err
 }
