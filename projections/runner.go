@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // Defaults and limits of RunnerConfig.
@@ -124,9 +125,10 @@ func NewRunner(feed Feed, proj Projection, cfg RunnerConfig) (*Runner, error) {
 
 // Run applies the feed to the projection, from its checkpoint, until ctx
 // ends, and then returns ctx's error. It waits for new events without
-// polling, and retries failed batches with a growing pause.
+// polling, and retries failed batches with a growing, jittered pause,
+// logging once when batches start failing and once when they work again.
 func (r *Runner) Run(ctx context.Context) error {
-	delay := r.cfg.RetryDelay
+	retry := &backoff.Retry{What: "projection " + r.proj.Name() + ": apply the feed", Logger: r.cfg.Logger, Min: r.cfg.RetryDelay, Max: maxRetryDelay}
 	pos := int64(-1) // the checkpoint as this runner knows it; -1: read it
 	for {
 		var n int
@@ -145,14 +147,12 @@ func (r *Runner) Run(ctx context.Context) error {
 			continue
 		case err != nil:
 			pos = -1
-			r.cfg.Logger.ErrorContext(ctx, "projection batch failed; retrying", "projection", r.proj.Name(), "retry_in", delay, "err", err)
-			if err := sleep(ctx, delay); err != nil {
+			if err := retry.Failed(ctx, err); err != nil {
 				return err
 			}
-			delay = min(2*delay, maxRetryDelay)
 			continue
 		}
-		delay = r.cfg.RetryDelay
+		retry.Succeeded()
 		pos += int64(n)
 		if n == 0 {
 			err := r.feed.WaitFeed(ctx, pos)
@@ -160,8 +160,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			if err != nil {
-				r.cfg.Logger.ErrorContext(ctx, "projection wait failed; retrying", "projection", r.proj.Name(), "retry_in", delay, "err", err)
-				if err := sleep(ctx, delay); err != nil {
+				if err := retry.Failed(ctx, err); err != nil {
 					return err
 				}
 			}
@@ -221,15 +220,4 @@ func (r *Runner) step(ctx context.Context, pos, until int64) (int, error) {
 		return 0, err
 	}
 	return len(events), nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/backoff"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi/internal/sse"
 )
@@ -151,6 +152,9 @@ type api struct {
 	cfg     Config
 	tokens  tokenSigner
 	streams *sse.Server
+	// storeDown and limiterDown log the outages of the store and of the
+	// rate limiter's Redis: once when they begin, once when they end.
+	storeDown, limiterDown *backoff.Retry
 }
 
 // New returns the HTTP handler of the endpoints of docs/api.md.
@@ -165,9 +169,12 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("readapi config: %w", err)
 	}
-	a := &api{cfg: cfg, tokens: tokenSigner{key: key}, streams: sse.NewServer(sse.ServerConfig{
-		Hub: cfg.Hub, Store: cfg.Store, Retry: DefaultRetry, PingInterval: cfg.PingInterval, WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger,
-	})}
+	a := &api{cfg: cfg, tokens: tokenSigner{key: key},
+		storeDown:   &backoff.Retry{What: "readapi: the event store", Logger: cfg.Logger},
+		limiterDown: &backoff.Retry{What: "readapi: the rate limiter (requests are let through meanwhile)", Logger: cfg.Logger},
+		streams: sse.NewServer(sse.ServerConfig{
+			Hub: cfg.Hub, Store: cfg.Store, Retry: DefaultRetry, PingInterval: cfg.PingInterval, WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger,
+		})}
 	r := chi.NewRouter()
 	r.Use(withRequestID, securityHeaders, cors(cfg.CORSOrigins))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.writeError(w, r, errNoRoute) })

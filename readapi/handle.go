@@ -51,6 +51,7 @@ func serveJSON[Req, Resp any](a *api, g guard, status int, call func(w http.Resp
 			a.writeError(w, r, err)
 			return
 		}
+		a.storeDown.Succeeded()
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)
 			return

@@ -87,16 +87,28 @@ func toProblem(err error) wire.Problem {
 		return wire.Problem{Type: wire.ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.Is(err, errMethod):
 		return wire.Problem{Type: wire.ProblemTypeBase + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed, Detail: err.Error()}
+	case eventstore.Unavailable(err):
+		return wire.Problem{Type: wire.ProblemTypeBase + "store-unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: fmt.Sprintf("the event store is out of reach for a moment; nothing was changed that you were not told of: retry after %d s (Retry-After)", unavailableRetryAfter)}
 	}
 	return wire.Problem{Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError), Status: http.StatusInternalServerError,
 		Detail: "the server failed to answer; try again later"}
 }
 
+// unavailableRetryAfter is the Retry-After, in seconds, of an answer that
+// the store is out of reach: a restart of Postgres takes a few seconds.
+const unavailableRetryAfter = 2
+
 // writeError answers err as a problem and logs it when it is the server's
-// fault. It logs the path only: queries may hold tokens.
+// fault. It logs the path only: queries may hold tokens. An outage of the
+// store is logged once when it begins and once when it ends (storeDown),
+// not once per request.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := toProblem(err)
-	if p.Status >= 500 {
+	if p.Status == http.StatusServiceUnavailable {
+		a.storeDown.Note(r.Context(), err)
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
+	} else if p.Status >= 500 {
 		a.cfg.Logger.ErrorContext(r.Context(), "readapi: request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", requestID(r.Context()), "err", err)
 	}

@@ -40,9 +40,10 @@ func retryAfterSeconds(d time.Duration) int { return int(math.Ceil(max(d, time.S
 func (a *api) limit(w http.ResponseWriter, r *http.Request, key string, limit ratelimit.Limit) error {
 	d, err := a.cfg.RateLimiter.Allow(r.Context(), key, limit)
 	if err != nil {
-		a.cfg.Logger.WarnContext(r.Context(), "readapi: rate limiter failed; request allowed", "path", r.URL.Path, "err", err)
+		a.limiterDown.Note(r.Context(), err)
 		return nil
 	}
+	a.limiterDown.Succeeded()
 	h := w.Header()
 	h.Set("RateLimit-Limit", strconv.Itoa(limit.Burst))
 	h.Set("RateLimit-Remaining", strconv.Itoa(max(d.Remaining, 0)))

@@ -6,57 +6,50 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // listen holds one connection that LISTENs for the sealer's feed heads (to
 // wake WaitFeed) and for appends in other processes (to wake the sealer when
 // this process leads). It reconnects until ctx ends.
 func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig) {
-	const minBackoff = 50 * time.Millisecond
-	backoff := minBackoff
+	retry := &backoff.Retry{What: "event store: listen connection", Logger: s.cfg.Logger, Min: 50 * time.Millisecond, Max: time.Second}
 	for ctx.Err() == nil {
-		connected, err := s.listenOnce(ctx, cfg)
+		err := s.listenOnce(ctx, cfg, retry)
 		if ctx.Err() != nil {
 			return
 		}
-		if connected {
-			backoff = minBackoff
-		}
-		s.cfg.Logger.Warn("event store: listen connection lost; reconnecting", "err", err, "backoff", backoff)
 		// Appends may have been committed unnoticed meanwhile.
 		s.wakeLocalSealer()
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
+		_ = retry.Failed(ctx, err)
 	}
 }
 
-// listenOnce listens until its connection fails; connected reports whether
-// it got as far as listening.
-func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) (connected bool, err error) {
+// listenOnce listens until its connection fails. Once it listens, it tells
+// retry that the connection works (again).
+func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, retry *backoff.Retry) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 	for _, ch := range []string{feedChannel, appendChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
-			return false, err
+			return err
 		}
 	}
 	// Anything sealed while no LISTEN was in effect is picked up here.
 	head, err := s.q.FeedHead(ctx, conn)
 	if err != nil {
-		return true, err
+		return err
 	}
+	retry.Succeeded()
 	s.observeHead(head)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return true, err
+			return err
 		}
 		switch n.Channel {
 		case feedChannel:
