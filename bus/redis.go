@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +14,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // WorkersGroup is the consumer group of workers on TopicTasks. It never
@@ -61,15 +65,104 @@ func NewRedisPublisher(c RedisConfig) (message.Publisher, error) {
 // NewRedisWorkSubscriber returns the subscriber a worker takes work with:
 // the WorkersGroup consumer group, so each task goes to one worker, and
 // messages a dead consumer left pending are claimed by another.
+//
+// A Redis that restarted empty has lost the group with the stream: a read
+// that answers NOGROUP creates both again, from the stream's first entry
+// (what the relay publishes anew), and reading goes on. Failed reads are
+// logged once per outage, not once per attempt (watermill-redisstream logs
+// each), and the outage's end when a message comes again.
 func NewRedisWorkSubscriber(c RedisConfig, consumer string) (message.Subscriber, error) {
+	w := &workGroup{cfg: c, streams: map[string]bool{}}
+	retry := &backoff.Retry{What: "bus: read the work stream", Logger: c.slogger()}
 	s, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
-		Client: c.Client, Consumer: consumer, ConsumerGroup: WorkersGroup, OldestId: "0",
+		Client: c.Client, Consumer: consumer, ConsumerGroup: WorkersGroup, OldestId: workGroupStart,
 		DisableIndefiniteInitialBlock: true,
-	}, c.logger())
+		ShouldStopOnReadErrors:        w.readFailed,
+		Unmarshaller:                  noteSuccess{retry},
+	}, quietReads{c.logger(), retry})
 	if err != nil {
 		return nil, fmt.Errorf("redis work subscriber: %w", err)
 	}
-	return prefixedSubscriber{s, c.Prefix}, nil
+	return prefixedSubscriber{w.track(s), c.Prefix}, nil
+}
+
+// workGroupStart is where WorkersGroup starts reading a stream it is
+// created on: its first entry.
+const workGroupStart = "0"
+
+// workGroup recreates WorkersGroup on the streams a work subscriber reads
+// when Redis lost them.
+type workGroup struct {
+	cfg     RedisConfig
+	mu      sync.Mutex
+	streams map[string]bool
+}
+
+// track returns s, noting each stream it subscribes to.
+func (w *workGroup) track(s message.Subscriber) message.Subscriber {
+	return trackedSubscriber{s, w}
+}
+
+type trackedSubscriber struct {
+	message.Subscriber
+	w *workGroup
+}
+
+func (t trackedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	t.w.mu.Lock()
+	t.w.streams[topic] = true
+	t.w.mu.Unlock()
+	return t.Subscriber.Subscribe(ctx, topic)
+}
+
+// readFailed creates the group again when a read says it is gone, and
+// never stops the reads: they go on until the subscriber closes.
+func (w *workGroup) readFailed(err error) bool {
+	if !strings.HasPrefix(err.Error(), "NOGROUP") {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for stream := range w.streams {
+		err := w.cfg.Client.XGroupCreateMkStream(ctx, stream, WorkersGroup, workGroupStart).Err()
+		if err == nil {
+			w.cfg.slogger().Warn("bus: Redis lost the work stream's consumer group (restarted empty?); created it again", "stream", stream, "group", WorkersGroup)
+		} else if !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			w.cfg.slogger().Debug("bus: create the work stream's consumer group", "stream", stream, "err", err)
+		}
+	}
+	return false
+}
+
+// quietReads passes watermill-redisstream's logs on, except the failures
+// it logs on every attempt: those go to retry, which logs an outage once.
+type quietReads struct {
+	watermill.LoggerAdapter
+	retry *backoff.Retry
+}
+
+func (q quietReads) Error(msg string, err error, fields watermill.LogFields) {
+	switch msg {
+	case "read fail", "xpendingext fail", "xclaim fail":
+		q.retry.Note(context.Background(), err)
+		return
+	}
+	q.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (q quietReads) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return quietReads{q.LoggerAdapter.With(fields), q.retry}
+}
+
+// noteSuccess decodes messages as watermill-redisstream does, noting each
+// as a read that worked.
+type noteSuccess struct{ retry *backoff.Retry }
+
+func (n noteSuccess) Unmarshal(values map[string]any) (*message.Message, error) {
+	n.retry.Succeeded()
+	return redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(values)
 }
 
 // Bounds of a fan-out subscription's reads.
@@ -80,14 +173,14 @@ const (
 	// fanOutBlock is how long one XREAD waits for news; Close and the
 	// context are looked at between reads, so it bounds how long they take.
 	fanOutBlock = 200 * time.Millisecond
-	// fanOutRetry is the pause after a failed read.
-	fanOutRetry = 500 * time.Millisecond
+	// fanOutMaxRetry bounds the pause after failed reads: a Redis that
+	// comes back is read again within it.
+	fanOutMaxRetry = time.Second
 )
 
 // NewRedisFanOutSubscriber returns a subscriber that sees every message
 // published after it subscribes (no consumer group): for cancels, which
-// every worker must see, and for the live events every API process's hub
-// fans out.
+// every worker must see.
 //
 // Each Subscribe starts after the stream's last entry at that moment, by
 // its id, and reads on from the last id it delivered, up to fanOutBatch
@@ -97,17 +190,48 @@ const (
 // redisstream.DefaultMarshallerUnmarshaller. Nothing is redelivered: Ack and
 // Nack are not waited for, and a consumer must keep up with its channel or
 // hold back the reads of that subscription only.
+//
+// Reads that fail are retried with backoff, logged once per outage. When
+// Redis comes back without the stream (restarted empty), reading starts
+// over from the new stream's first entry. What was published while Redis
+// was away is lost to the subscriber.
 func NewRedisFanOutSubscriber(c RedisConfig) (message.Subscriber, error) {
+	return newFanOut(c, false)
+}
+
+// NewRedisLiveSubscriber is NewRedisFanOutSubscriber for an SSE hub: after
+// its reads failed and work again, each subscription also delivers a
+// resync message (IsResync), for the hub to read from the store what its
+// streams missed meanwhile.
+func NewRedisLiveSubscriber(c RedisConfig) (message.Subscriber, error) {
+	return newFanOut(c, true)
+}
+
+// MetaResync marks a resync message (see NewRedisLiveSubscriber).
+const MetaResync = "resync"
+
+// IsResync reports whether m is a resync message: it carries no event, but
+// says that messages may have been lost before it.
+func IsResync(m *message.Message) bool { return m.Metadata.Get(MetaResync) != "" }
+
+func newFanOut(c RedisConfig, resync bool) (*fanOutSubscriber, error) {
 	if c.Client == nil {
 		return nil, fmt.Errorf("redis fan-out subscriber: no client")
 	}
-	return &fanOutSubscriber{cfg: c, logger: c.slogger(), closing: make(chan struct{})}, nil
+	return &fanOutSubscriber{
+		cfg: c, logger: c.slogger(), closing: make(chan struct{}), resync: resync,
+		retry: &backoff.Retry{What: "bus: read the fan-out streams", Logger: c.slogger(), Max: fanOutMaxRetry},
+	}, nil
 }
 
 type fanOutSubscriber struct {
 	cfg     RedisConfig
 	logger  *slog.Logger
 	closing chan struct{}
+	resync  bool
+	// retry paces and logs the failed reads of every subscription: an
+	// outage of Redis is one line, not one per topic.
+	retry *backoff.Retry
 	// mu orders starting readers against Close: none starts after it.
 	mu     sync.Mutex
 	closed bool
@@ -116,13 +240,9 @@ type fanOutSubscriber struct {
 
 func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	stream := f.cfg.Prefix + topic
-	start := "0-0"
-	last, err := f.cfg.Client.XRevRangeN(ctx, stream, "+", "-", 1).Result()
+	start, err := f.lastID(ctx, stream)
 	if err != nil {
-		return nil, fmt.Errorf("read the last id of %s: %w", stream, err)
-	}
-	if len(last) == 1 {
-		start = last[0].ID
+		return nil, err
 	}
 	out := make(chan *message.Message, fanOutBatch)
 	f.mu.Lock()
@@ -139,10 +259,32 @@ func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan 
 	return out, nil
 }
 
+// lastID returns the id of stream's last entry, "0-0" when it has none.
+func (f *fanOutSubscriber) lastID(ctx context.Context, stream string) (string, error) {
+	last, err := f.cfg.Client.XRevRangeN(ctx, stream, "+", "-", 1).Result()
+	if err != nil {
+		return "", fmt.Errorf("read the last id of %s: %w", stream, err)
+	}
+	if len(last) == 1 {
+		return last[0].ID, nil
+	}
+	return "0-0", nil
+}
+
 // read sends stream's entries after id from to out until ctx ends or the
 // subscriber closes.
 func (f *fanOutSubscriber) read(ctx context.Context, stream, from string, out chan<- *message.Message) {
 	var unmarshal redisstream.DefaultMarshallerUnmarshaller
+	failed := false // the last call to Redis failed
+	send := func(m *message.Message) bool {
+		select {
+		case out <- m:
+			return true
+		case <-ctx.Done():
+		case <-f.closing:
+		}
+		return false
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,24 +293,40 @@ func (f *fanOutSubscriber) read(ctx context.Context, stream, from string, out ch
 			return
 		default:
 		}
+		if failed {
+			// Redis is back, perhaps without the stream: a stream that ends
+			// before from was made anew, and is read from its start.
+			last, err := f.lastID(ctx, stream)
+			if err != nil {
+				if ctx.Err() != nil || f.wait(ctx, err) {
+					return
+				}
+				continue
+			}
+			if streamIDLess(last, from) {
+				from = "0-0"
+			}
+			failed = false
+			if f.resync && !send(resyncMessage()) {
+				return
+			}
+		}
 		res, err := f.cfg.Client.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, from}, Count: fanOutBatch, Block: fanOutBlock}).Result()
 		if errors.Is(err, redis.Nil) {
+			f.retry.Succeeded()
 			continue
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			f.logger.Error("bus: read a fan-out stream", "stream", stream, "err", err)
-			select {
-			case <-ctx.Done():
+			failed = true
+			if f.wait(ctx, err) {
 				return
-			case <-f.closing:
-				return
-			case <-time.After(fanOutRetry):
 			}
 			continue
 		}
+		f.retry.Succeeded()
 		for _, xs := range res {
 			for i := range xs.Messages {
 				xm := &xs.Messages[i]
@@ -179,16 +337,48 @@ func (f *fanOutSubscriber) read(ctx context.Context, stream, from string, out ch
 					continue
 				}
 				msg.SetContext(ctx)
-				select {
-				case out <- msg:
-				case <-ctx.Done():
-					return
-				case <-f.closing:
+				if !send(msg) {
 					return
 				}
 			}
 		}
 	}
+}
+
+// wait notes a failed call and waits before the next; it reports whether
+// the subscription must end instead (ctx ended or the subscriber closed).
+func (f *fanOutSubscriber) wait(ctx context.Context, err error) bool {
+	t := time.NewTimer(f.retry.Note(ctx, err))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return true
+	case <-f.closing:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// resyncMessage is the message IsResync recognizes.
+func resyncMessage() *message.Message {
+	m := message.NewMessage(watermill.NewUUID(), nil)
+	m.Metadata.Set(MetaResync, "1")
+	return m
+}
+
+// streamIDLess reports whether Redis stream id a ("ms-seq") sorts before b.
+func streamIDLess(a, b string) bool {
+	am, as := splitStreamID(a)
+	bm, bs := splitStreamID(b)
+	return am < bm || am == bm && as < bs
+}
+
+func splitStreamID(id string) (ms, seq uint64) {
+	m, s, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(s, 10, 64)
+	return ms, seq
 }
 
 // Close ends every subscription and waits for their readers.
@@ -221,4 +411,24 @@ type prefixedSubscriber struct {
 
 func (s prefixedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	return s.Subscriber.Subscribe(ctx, s.prefix+topic)
+}
+
+// lossMarker is the key, beside the bus's streams, whose absence tells that
+// Redis lost them (NewRedisLossCheck).
+const lossMarker = "axontask.bus.marker"
+
+// NewRedisLossCheck returns a LossWatch.Lost for the Redis bus of c: it
+// keeps a marker key beside the streams (SET NX, one round trip) and
+// reports a loss whenever it had to set it again — Redis restarted empty,
+// was flushed, or evicted the key, and the streams with it. The first call
+// on a new Redis reports a loss too, which costs one needless recovery.
+func NewRedisLossCheck(c RedisConfig) func(ctx context.Context) (bool, error) {
+	key := c.Prefix + lossMarker
+	return func(ctx context.Context) (bool, error) {
+		set, err := c.Client.SetNX(ctx, key, time.Now().UTC().Format(time.RFC3339), 0).Result()
+		if err != nil {
+			return false, fmt.Errorf("check the bus marker %s: %w", key, err)
+		}
+		return set, nil
+	}
 }

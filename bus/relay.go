@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // Feed is what the relay reads of the event store.
@@ -33,12 +34,37 @@ type Checkpoint interface {
 // RelayBatch bounds the events read and published per step.
 const RelayBatch = 1000
 
+// relayMaxRetry bounds the pause between the relay's retries: a store or
+// bus that comes back is used again within it.
+const relayMaxRetry = time.Second
+
+// DefaultLossCheckInterval is how often a relay with a LossWatch asks
+// whether the bus lost its messages.
+const DefaultLossCheckInterval = time.Second
+
+// LossWatch lets a relay notice that the bus lost what was published on it
+// (Redis restarted empty, was flushed, or evicted the bus's keys) and put
+// right what consumers still need. See NewRedisLossCheck.
+type LossWatch struct {
+	// Lost reports whether the bus lost its messages since the last call.
+	Lost func(ctx context.Context) (bool, error)
+	// Recover is called after each loss: it gets what consumers need from
+	// the store again (the queued tasks' work, which workers would
+	// otherwise wait for until the watchdog adopts them). Live streams
+	// fill their gaps from the store themselves, and cancels reach running
+	// tasks through their lease checks, so neither needs it.
+	Recover func(ctx context.Context) error
+	// Interval is how often Lost is asked (default DefaultLossCheckInterval).
+	Interval time.Duration
+}
+
 // Relay publishes the feed. Run it in one goroutine per process that relays.
 type Relay struct {
 	feed       Feed
 	pub        message.Publisher
 	checkpoint Checkpoint
 	logger     *slog.Logger
+	loss       LossWatch
 }
 
 // NewRelay returns a relay from feed to pub, resuming at checkpoint.
@@ -49,83 +75,193 @@ func NewRelay(feed Feed, pub message.Publisher, checkpoint Checkpoint, logger *s
 	return &Relay{feed: feed, pub: pub, checkpoint: checkpoint, logger: logger}
 }
 
-// Run publishes the feed from the checkpoint until ctx ends, saving the
-// checkpoint after each published batch. It returns ctx's error, or the
-// first error it cannot retry.
-func (r *Relay) Run(ctx context.Context) error {
-	next, err := r.checkpoint.Load(ctx)
-	if err != nil {
-		return fmt.Errorf("relay: load checkpoint: %w", err)
+// WatchLoss makes Run watch the bus for lost messages (see LossWatch) and
+// returns r. Call it before Run.
+func (r *Relay) WatchLoss(w LossWatch) *Relay {
+	if w.Interval <= 0 {
+		w.Interval = DefaultLossCheckInterval
 	}
+	r.loss = w
+	return r
+}
+
+// Run publishes the feed from the checkpoint until ctx ends, saving the
+// checkpoint after each published batch, and watches the bus for losses
+// when WatchLoss asked it to. A store or bus that fails is retried with
+// backoff, in place: Run logs once when a dependency starts failing and
+// once when it works again, and keeps its place (and its election)
+// meanwhile. It returns ctx's error, or the first error it cannot retry.
+func (r *Relay) Run(ctx context.Context) error {
+	readRetry := &backoff.Retry{What: "relay: read the feed", Logger: r.logger, Max: relayMaxRetry}
+	next, err := r.loadCheckpoint(ctx, readRetry)
+	if err != nil {
+		return err
+	}
+	if r.loss.Lost != nil {
+		stop := r.watchLoss(ctx)
+		defer stop()
+	}
+	publishRetry := &backoff.Retry{What: "relay: publish to the bus", Logger: r.logger, Max: relayMaxRetry}
+	saveRetry := &backoff.Retry{What: "relay: save the checkpoint", Logger: r.logger, Max: relayMaxRetry}
 	for {
 		if err := r.feed.WaitFeed(ctx, next); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			_ = readRetry.Failed(ctx, err)
+			continue
 		}
 		page, err := r.feed.ReadFeed(ctx, next, RelayBatch)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			r.logger.Warn("relay: read feed", "from", next, "err", err)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
+			_ = readRetry.Failed(ctx, err)
 			continue
 		}
+		readRetry.Succeeded()
 		for i := range page {
 			e := &page[i]
 			if e.Position != next {
 				return fmt.Errorf("relay: feed position %d where %d was expected: the feed has a gap", e.Position, next)
 			}
-			if err := r.publish(e); err != nil {
-				return fmt.Errorf("relay: publish position %d: %w", e.Position, err)
+			if err := r.publishRetried(ctx, e, publishRetry); err != nil {
+				return err
 			}
 			next++
 		}
-		if len(page) > 0 {
-			if err := r.checkpoint.Save(ctx, next); err != nil {
-				return fmt.Errorf("relay: save checkpoint: %w", err)
+		for len(page) > 0 {
+			err := r.checkpoint.Save(ctx, next)
+			if err == nil {
+				saveRetry.Succeeded()
+				break
+			}
+			if err := saveRetry.Failed(ctx, err); err != nil {
+				return err
 			}
 		}
 	}
 }
 
-func (r *Relay) publish(e *domain.Event) error {
-	m, err := eventMessage(e)
-	if err != nil {
-		return err
+// loadCheckpoint loads the checkpoint, retrying while it fails (a store
+// out of reach; a checkpoint that cannot be read is logged, and waits for
+// the operator).
+func (r *Relay) loadCheckpoint(ctx context.Context, retry *backoff.Retry) (int64, error) {
+	for {
+		next, err := r.checkpoint.Load(ctx)
+		if err == nil {
+			retry.Succeeded()
+			return next, nil
+		}
+		if err := retry.Failed(ctx, fmt.Errorf("load checkpoint: %w", err)); err != nil {
+			return 0, err
+		}
 	}
-	if err := r.pub.Publish(TopicEvents, m); err != nil {
-		return err
-	}
-	return publishTaskMessage(r.pub, e)
 }
 
-// publishTaskMessage publishes what e asks of the workers: a Work message
-// for task.queued, a cancel Control message for task.cancel_requested.
+// publishRetried publishes e and the task message it asks for, retrying
+// each while the bus fails; an event that cannot be rendered is an error
+// no retry mends.
+func (r *Relay) publishRetried(ctx context.Context, e *domain.Event, retry *backoff.Retry) error {
+	m, err := eventMessage(e)
+	if err != nil {
+		return fmt.Errorf("relay: position %d: %w", e.Position, err)
+	}
+	topic, tm, err := taskMessage(e)
+	if err != nil {
+		return fmt.Errorf("relay: position %d: %w", e.Position, err)
+	}
+	for _, out := range []struct {
+		topic string
+		m     *message.Message
+	}{{TopicEvents, m}, {topic, tm}} {
+		for out.m != nil {
+			err := r.pub.Publish(out.topic, out.m)
+			if err == nil {
+				retry.Succeeded()
+				break
+			}
+			if err := retry.Failed(ctx, err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// watchLoss asks the LossWatch every Interval whether the bus lost its
+// messages, and recovers after each loss, until the returned stop is
+// called or ctx ends.
+func (r *Relay) watchLoss(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		checkRetry := &backoff.Retry{What: "relay: check the bus for lost messages", Logger: r.logger}
+		recoverRetry := &backoff.Retry{What: "relay: recover what the bus lost", Logger: r.logger}
+		ticker := time.NewTicker(r.loss.Interval)
+		defer ticker.Stop()
+		for {
+			lost, err := r.loss.Lost(ctx)
+			if err == nil {
+				checkRetry.Succeeded()
+			} else if ctx.Err() == nil {
+				checkRetry.Note(ctx, err) // the ticker paces the checks
+			}
+			if lost {
+				r.logger.Warn("relay: the bus lost its messages (Redis restarted empty, was flushed or evicted them); re-queuing the queued tasks from the store")
+				for {
+					err := r.loss.Recover(ctx)
+					if err == nil {
+						recoverRetry.Succeeded()
+						break
+					}
+					if recoverRetry.Failed(ctx, err) != nil {
+						return
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// publishTaskMessage publishes what e asks of the workers, if anything
+// (see taskMessage).
 func publishTaskMessage(pub message.Publisher, e *domain.Event) error {
+	topic, m, err := taskMessage(e)
+	if err != nil || m == nil {
+		return err
+	}
+	return pub.Publish(topic, m)
+}
+
+// taskMessage renders what e asks of the workers: a Work message on
+// TopicTasks for task.queued, a cancel Control message on TopicControl for
+// task.cancel_requested, nothing (a nil message) for other events.
+func taskMessage(e *domain.Event) (string, *message.Message, error) {
 	if e.Type != domain.TaskQueuedType && e.Type != domain.TaskCancelRequestedType {
-		return nil
+		return "", nil, nil
 	}
 	id, err := uuid.Parse(e.StreamID)
 	if err != nil {
-		return fmt.Errorf("task stream id %q: %w", e.StreamID, err)
+		return "", nil, fmt.Errorf("task stream id %q: %w", e.StreamID, err)
 	}
 	topic, v := TopicControl, any(Control{Action: ActionCancel, TaskID: id, TenantID: e.TenantID, Position: e.Position})
 	if e.Type == domain.TaskQueuedType {
 		p, err := domain.Decode(e.Type, e.Payload)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		topic, v = TopicTasks, Work{TaskID: id, TenantID: e.TenantID, Attempt: p.(*domain.TaskQueued).Attempt, Position: e.Position}
 	}
 	m, err := jsonMessage(e, v)
-	if err != nil {
-		return err
-	}
-	return pub.Publish(topic, m)
+	return topic, m, err
 }
 
 // FileCheckpoint keeps a checkpoint in a file, replaced atomically on each

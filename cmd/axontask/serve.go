@@ -106,7 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer closeAll()
-	live, err := bus.NewRedisFanOutSubscriber(rcfg)
+	live, err := bus.NewRedisLiveSubscriber(rcfg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -153,7 +153,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "  metrics:     http://%s/metrics\n", metricsLn.Addr())
 	}
-	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger)
+	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger).WatchLoss(bus.LossWatch{
+		Lost: bus.NewRedisLossCheck(rcfg),
+		// The work messages of the queued tasks went with Redis: the
+		// workers' waiting sweeps run those tasks instead.
+		Recover: func(ctx context.Context) error {
+			n, err := worker.AdoptQueued(ctx, store, time.Now())
+			if n > 0 {
+				logger.Info("relay: queued tasks put on the waiting list, their work messages lost with the bus", "tasks", n)
+			}
+			return err
+		},
+	})
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -163,12 +174,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	jobs := []func(context.Context) error{
-		func(ctx context.Context) error { return ignoreCanceled(store.RunElected(ctx, relayLockKey, relay.Run)) },
 		func(ctx context.Context) error {
-			return ignoreCanceled(store.RunElected(ctx, retentionLockKey, pruner.Run))
+			return ignoreCanceled(store.RunElected(ctx, "relay", relayLockKey, relay.Run))
 		},
 		func(ctx context.Context) error {
-			return ignoreCanceled(store.RunElected(ctx, projectorLockKey, projector.Run))
+			return ignoreCanceled(store.RunElected(ctx, "retention", retentionLockKey, pruner.Run))
+		},
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "projector", projectorLockKey, projector.Run))
 		},
 	}
 	if metricsJob != nil {

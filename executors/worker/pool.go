@@ -16,6 +16,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // Pool feeds a Runner from the bus: it claims the tasks of TopicTasks work
@@ -29,6 +30,8 @@ type Pool struct {
 	logger          *slog.Logger
 	works           []<-chan *message.Message
 	controls        <-chan *message.Message
+	// storeDown logs an outage of the store once, not once per claim.
+	storeDown *backoff.Retry
 }
 
 // NewPool returns a pool of concurrency slots (at least 1) for runner. It
@@ -39,7 +42,18 @@ func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger}
+	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger,
+		storeDown: &backoff.Retry{What: "worker pool: claim tasks", Logger: logger}}
+}
+
+// failed logs a failed call to the store at level error, unless the store
+// is out of reach: that is logged once per outage (storeDown).
+func (p *Pool) failed(ctx context.Context, msg string, err error, args ...any) {
+	if eventstore.Unavailable(err) {
+		p.storeDown.Note(ctx, err)
+		return
+	}
+	p.logger.ErrorContext(ctx, msg, append(args, "err", err)...)
 }
 
 // DefaultWaitingSweepInterval is how often a pool with free slots looks for
@@ -171,6 +185,7 @@ func (p *Pool) claimAndRun(ctx context.Context, m *message.Message, w bus.Work) 
 	switch {
 	case err == nil:
 		m.Ack()
+		p.storeDown.Succeeded()
 	case errors.Is(err, ErrNotClaimable), errors.Is(err, ErrTenantAtLimit):
 		m.Ack() // a task held back is remembered as waiting
 		return
@@ -184,7 +199,7 @@ func (p *Pool) claimAndRun(ctx context.Context, m *message.Message, w bus.Work) 
 		if ctx.Err() != nil {
 			return
 		}
-		p.logger.Error("worker pool: claim failed; the message will come again", "task_id", w.TaskID, "err", err)
+		p.failed(ctx, "worker pool: claim failed; the message will come again", err, "task_id", w.TaskID)
 		select { // do not spin on a failing database: hold the slot a while
 		case <-time.After(time.Second):
 		case <-ctx.Done():
@@ -245,7 +260,7 @@ func (p *Pool) claimWaiting(ctx context.Context, wt eventstore.WaitingTask) bool
 		}
 		return true
 	case !errors.Is(err, ErrTenantAtLimit) && ctx.Err() == nil:
-		p.logger.Error("worker pool: claim of a waiting task failed", "task_id", wt.TaskID, "err", err)
+		p.failed(ctx, "worker pool: claim of a waiting task failed", err, "task_id", wt.TaskID)
 	}
 	return false
 }
@@ -261,9 +276,10 @@ func (p *Pool) sweepWaiting(ctx context.Context, slots chan struct{}, wg *sync.W
 	}
 	waiting, err := p.runner.Waiting(ctx, "", free)
 	if err != nil {
-		p.logger.Warn("worker pool: list waiting tasks", "err", err)
+		p.failed(ctx, "worker pool: list waiting tasks", err)
 		return
 	}
+	p.storeDown.Succeeded()
 	for _, wt := range waiting {
 		select {
 		case slots <- struct{}{}:

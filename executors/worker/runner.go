@@ -16,6 +16,7 @@ import (
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // Store is what a Runner and its Pool need of the event store.
@@ -160,6 +161,9 @@ type Runner struct {
 	store Store
 	w     commands.Writer
 	cfg   Config
+	// storeDown paces the retries of appends while the store is out of
+	// reach, and logs the outage once; leaseDown logs failing renewals.
+	storeDown, leaseDown *backoff.Retry
 
 	mu      sync.Mutex
 	running map[string]*handle // tasks claimed here, by id
@@ -171,7 +175,11 @@ func New(store Store, cfg Config) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Runner{store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg, running: map[string]*handle{}}, nil
+	return &Runner{
+		store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg, running: map[string]*handle{},
+		storeDown: &backoff.Retry{What: "worker: append to the event store (running tasks' output waits in their buffers)", Logger: cfg.Logger, Max: time.Second},
+		leaseDown: &backoff.Retry{What: "worker: renew leases (a task whose lease is about to expire is stopped)", Logger: cfg.Logger},
+	}, nil
 }
 
 // handle lets Cancel reach a task from the moment it is claimed: a cancel
@@ -448,7 +456,11 @@ func (t *run) append(ctx context.Context, events []domain.NewEvent) error {
 		if t.lost.Load() {
 			return ErrTaskLost
 		}
-		stored, err := t.r.store.Append(ctx, t.stream, t.task.Seq(), events)
+		var stored []domain.Event
+		err := t.whileUnavailable(ctx, func() (err error) {
+			stored, err = t.r.store.Append(ctx, t.stream, t.task.Seq(), events)
+			return err
+		})
 		if err == nil {
 			for _, e := range stored {
 				if err := t.task.Apply(e); err != nil {
@@ -492,7 +504,6 @@ func (t *run) catchUp(ctx context.Context) error {
 func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 	ticker := time.NewTicker(t.r.cfg.RenewInterval)
 	defer ticker.Stop()
-	failing := false
 	expires := lease.ExpiresAt
 	for {
 		select {
@@ -502,9 +513,8 @@ func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 		}
 		next := t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL)
 		ok, err := t.r.store.LeaseRenew(ctx, lease.TaskID, lease.WorkerID, lease.Attempt, next)
-		if err == nil && failing {
-			failing = false
-			t.r.cfg.Logger.Info("worker: renewing the lease again", "task_id", lease.TaskID)
+		if err == nil {
+			t.r.leaseDown.Succeeded()
 		}
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -513,9 +523,8 @@ func (t *run) renew(ctx context.Context, lease eventstore.Lease, seen int64) {
 			t.r.cfg.Logger.Error("worker: the lease could not be renewed and is about to expire; stopping the task, so that it never runs beside the next attempt", "task_id", lease.TaskID, "expires_at", expires, "err", err)
 			t.lose()
 			return
-		case err != nil && !failing: // once per streak of failures
-			failing = true
-			t.r.cfg.Logger.Warn("worker: cannot renew the lease; the task is stopped if this lasts until shortly before the lease expires", "task_id", lease.TaskID, "expires_at", expires, "err", err)
+		case err != nil: // the ticker paces the retries
+			t.r.leaseDown.Note(ctx, err)
 		case err == nil && !ok:
 			t.r.cfg.Logger.Warn("worker: lease taken back; stopping the task", "task_id", lease.TaskID)
 			t.lose()
@@ -554,6 +563,33 @@ func (t *run) handBack(ctx context.Context, reason string) error {
 		return fmt.Errorf("task %s: hand back: %w", t.stream.ID, err)
 	}
 	return nil
+}
+
+// whileUnavailable runs op, and again while it fails because the store is
+// out of reach (a restart of Postgres): at most LeaseTTL, which the lease
+// would not outlive, and never once the task is lost. An append retried so
+// is safe: events already stored at the same seq are not stored twice (see
+// eventstore.Store.Append), and a task taken back meanwhile conflicts.
+func (t *run) whileUnavailable(ctx context.Context, op func() error) error {
+	var deadline time.Time
+	for {
+		err := op()
+		if !eventstore.Unavailable(err) {
+			if err == nil {
+				t.r.storeDown.Succeeded()
+			}
+			return err
+		}
+		if deadline.IsZero() {
+			deadline = t.r.cfg.NowFunc().Add(t.r.cfg.LeaseTTL)
+		}
+		if t.lost.Load() || !t.r.cfg.NowFunc().Before(deadline) {
+			return err
+		}
+		if t.r.storeDown.Failed(ctx, err) != nil {
+			return err
+		}
+	}
 }
 
 func (t *run) lose() {
@@ -597,8 +633,11 @@ func (t *run) planLimit() string {
 // finish appends the event that ends the task, as the domain decides from
 // how its executor ended. A task taken over meanwhile is ErrTaskLost.
 func (t *run) finish(ctx context.Context, o domain.RunOutcome) error {
-	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
-		return task.DecideFinish(t.r.cfg.WorkerID, o)
+	err := t.whileUnavailable(ctx, func() error {
+		_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+			return task.DecideFinish(t.r.cfg.WorkerID, o)
+		})
+		return err
 	})
 	if errors.Is(err, domain.ErrAttemptOver) {
 		return ErrTaskLost

@@ -12,6 +12,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/backoff"
 	"github.com/axontask/axontask/projections"
 )
 
@@ -87,12 +88,18 @@ func NewWatchdog(store WatchdogStore, cfg WatchdogConfig) *Watchdog {
 func (w *Watchdog) Run(ctx context.Context) error {
 	ticker := time.NewTicker(w.cfg.SweepInterval)
 	defer ticker.Stop()
+	// The ticker paces the sweeps; failures are logged once per outage.
+	retry := &backoff.Retry{What: "watchdog: sweep", Logger: w.cfg.Logger}
 	for {
-		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
-			w.cfg.Logger.Warn("watchdog: sweep", "err", err)
+		_, err := w.Sweep(ctx)
+		if err == nil {
+			_, err = w.SweepQueued(ctx)
 		}
-		if _, err := w.SweepQueued(ctx); err != nil && ctx.Err() == nil {
-			w.cfg.Logger.Warn("watchdog: sweep queued tasks", "err", err)
+		switch {
+		case err == nil:
+			retry.Succeeded()
+		case ctx.Err() == nil:
+			retry.Note(ctx, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -105,27 +112,48 @@ func (w *Watchdog) Run(ctx context.Context) error {
 // SweepQueued adopts the tasks queued for longer than StaleQueuedAfter that
 // no worker holds and no limit holds back: their work message was lost (a
 // trimmed stream, a crash before the relay's copy), or every worker has been
-// busy since (a backlog, which this cannot tell apart). It marks them waiting,
-// so that a worker pool's waiting sweep claims them, and returns how many.
-// It reads the task list read model, which may lag: a task it adopts by
-// mistake costs one failed claim.
+// busy since (a backlog, which this cannot tell apart). See AdoptQueued.
 func (w *Watchdog) SweepQueued(ctx context.Context) (int, error) {
-	stale, err := w.store.TaskViewsStaleQueued(ctx, w.cfg.NowFunc().Add(-w.cfg.StaleQueuedAfter), 100)
-	if err != nil {
-		return 0, err
-	}
-	for i, st := range stale {
-		if err := w.store.TaskWaitingMark(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
-			return i, err
-		}
-	}
-	if len(stale) > 0 {
+	n, err := AdoptQueued(ctx, w.store, w.cfg.NowFunc().Add(-w.cfg.StaleQueuedAfter))
+	if n > 0 {
 		// A backlog that every worker is too busy for looks the same as a
 		// lost message here; either way, the waiting list runs the tasks.
 		w.cfg.Logger.Info("watchdog: put tasks queued with no worker on the waiting list: their work message was lost, or every worker is busy",
-			"tasks", len(stale), "oldest_task_id", stale[0].TaskID, "queued_at", stale[0].Since, "after", w.cfg.StaleQueuedAfter)
+			"tasks", n, "after", w.cfg.StaleQueuedAfter)
 	}
-	return len(stale), nil
+	return n, err
+}
+
+// QueuedAdopter is what AdoptQueued needs of the store.
+type QueuedAdopter interface {
+	projections.StaleQueuedStore
+	TaskWaitingMark(ctx context.Context, taskID, tenantID string, since time.Time) error
+}
+
+// AdoptQueued marks waiting every task queued before before that no worker
+// holds and that is not waiting already, so that the worker pools' waiting
+// sweeps claim them (within DefaultWaitingSweepInterval), and returns how
+// many it marked. It is how tasks whose work message the bus lost still
+// run: the watchdog adopts those queued long ago, and a relay that sees
+// the bus lose its messages adopts them all. It reads the task list read
+// model, which may lag: a task adopted by mistake costs one failed claim.
+func AdoptQueued(ctx context.Context, store QueuedAdopter, before time.Time) (int, error) {
+	n := 0
+	for {
+		stale, err := store.TaskViewsStaleQueued(ctx, before, eventstore.MaxWaitingTasksLimit)
+		if err != nil {
+			return n, err
+		}
+		for _, st := range stale {
+			if err := store.TaskWaitingMark(ctx, st.TaskID, st.TenantID, st.Since); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(stale) < eventstore.MaxWaitingTasksLimit {
+			return n, nil
+		}
+	}
 }
 
 // Sweep handles the leases that have expired and returns how many tasks it

@@ -26,7 +26,8 @@ const (
 type HubConfig struct {
 	// Subscriber must be a fan-out subscriber: this process sees every
 	// message of bus.LiveTopics and bus.TopicEvents (on Redis,
-	// bus.NewRedisFanOutSubscriber; in one process, a GoChannel).
+	// bus.NewRedisLiveSubscriber, whose resync messages after an outage
+	// have every stream look in the store; in one process, a GoChannel).
 	Subscriber message.Subscriber
 	// QueueFrames and QueueBytes bound what one stream may fall behind the
 	// live tail before its client is judged too slow and the stream is
@@ -154,14 +155,7 @@ func (h *Hub) stop() {
 	h.workMu.Lock()
 	h.closing = true
 	h.workMu.Unlock()
-	var open []*stream
-	h.mu.RLock()
-	for _, hs := range h.streams {
-		for s := range hs.streams {
-			open = append(open, s)
-		}
-	}
-	h.mu.RUnlock()
+	open := h.openStreams()
 	for _, s := range open {
 		s.mu.Lock()
 		parked := s.conn != nil
@@ -201,6 +195,10 @@ func decodeOne(m *message.Message) ([]domain.Event, error) {
 // Messages are decoded only when someone listens and they hold news.
 func (h *Hub) receive(m *message.Message, decode func(*message.Message) ([]domain.Event, error)) {
 	m.Ack()
+	if bus.IsResync(m) {
+		h.resync()
+		return
+	}
 	streamID := m.Metadata.Get(bus.MetaStreamID)
 	seq, err := strconv.ParseInt(m.Metadata.Get(bus.MetaSeq), 10, 64)
 	if err != nil {
@@ -244,6 +242,28 @@ func (h *Hub) receive(m *message.Message, decode func(*message.Message) ([]domai
 	for _, st := range targets {
 		st.push(frames, h.cfg.QueueFrames, h.cfg.QueueBytes)
 	}
+}
+
+// resync has every open stream read the store for what it may have
+// missed: the bus says messages may have been lost (Redis was away).
+func (h *Hub) resync() {
+	open := h.openStreams()
+	for _, s := range open {
+		s.lookNow()
+	}
+}
+
+// openStreams lists the streams registered now.
+func (h *Hub) openStreams() []*stream {
+	var open []*stream
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, hs := range h.streams {
+		for s := range hs.streams {
+			open = append(open, s)
+		}
+	}
+	return open
 }
 
 // listen registers s for its task's events. Call it before reading the

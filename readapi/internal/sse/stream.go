@@ -219,6 +219,19 @@ func (s *stream) pingTimer() {
 	s.signal()
 }
 
+// lookNow has the stream read the store for events it has not written, at
+// once, as a due ping does (and a ping is written when there are none).
+func (s *stream) lookNow() {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.pingDue = true
+	s.mu.Unlock()
+	s.signal()
+}
+
 // push hands frames to the stream. When it is parked, caught up and idle,
 // the caller writes them at once, as far as the socket takes them without
 // waiting; the rest, and any other case, is queued for the stream's

@@ -1,0 +1,114 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/internal/testredis"
+	"github.com/axontask/axontask/internal/testwait"
+)
+
+// A work subscription whose stream and consumer group vanish (as when Redis
+// restarts empty) creates them again and goes on taking work: a message
+// published afterwards arrives.
+func TestRedisWorkSubscriberRecreatesItsGroup(t *testing.T) {
+	t.Parallel()
+	client := testredis.Client(t)
+	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
+	pub, err := bus.NewRedisPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := bus.NewRedisWorkSubscriber(cfg, "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	ch, err := sub.Subscribe(t.Context(), bus.TopicTasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(payload string) {
+		t.Helper()
+		if err := pub.Publish(bus.TopicTasks, message.NewMessage(watermill.NewUUID(), []byte(payload))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("before")
+	if m := receive(t, ch); string(m.Payload) != "before" {
+		t.Fatalf("got %q", m.Payload)
+	}
+	if err := client.Del(t.Context(), cfg.Prefix+bus.TopicTasks).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Until the subscription has met NOGROUP and created the group again,
+	// a message published to the new stream waits there (the group reads
+	// the stream from its start): it arrives either way.
+	send("after")
+	if m := receive(t, ch); string(m.Payload) != "after" {
+		t.Fatalf("got %q after the stream was lost", m.Payload)
+	}
+	groups, err := client.XInfoGroups(t.Context(), cfg.Prefix+bus.TopicTasks).Result()
+	if err != nil || len(groups) != 1 || groups[0].Name != bus.WorkersGroup {
+		t.Fatalf("groups on the new stream: %+v, %v", groups, err)
+	}
+}
+
+// A relay watching the bus recovers once when it starts on a new Redis and
+// once each time the bus loses its messages, and not otherwise.
+func TestRelayRecoversWhatTheBusLost(t *testing.T) {
+	t.Parallel()
+	client := testredis.Client(t)
+	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
+	pub, err := bus.NewRedisPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	var recoveries, checks atomic.Int32
+	lost := bus.NewRedisLossCheck(cfg)
+	relay := bus.NewRelay(s, pub, bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "cp")}, nil).WatchLoss(bus.LossWatch{
+		Lost:     func(ctx context.Context) (bool, error) { defer checks.Add(1); return lost(ctx) },
+		Recover:  func(context.Context) error { recoveries.Add(1); return nil },
+		Interval: 20 * time.Millisecond,
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- relay.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("relay stopped with %v", err)
+		}
+	}()
+
+	testwait.For(t, "the first recovery, on a new Redis", func() bool { return recoveries.Load() == 1 })
+	appendTask(t, s) // the relay goes on publishing meanwhile
+	after := checks.Load()
+	testwait.For(t, "five more checks", func() bool { return checks.Load() >= after+5 })
+	if n := recoveries.Load(); n != 1 {
+		t.Fatalf("%d recoveries while the bus lost nothing", n)
+	}
+	keys, err := client.Keys(t.Context(), cfg.Prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Del(t.Context(), keys...).Err(); err != nil { // what a restart of Redis does
+		t.Fatal(err)
+	}
+	testwait.For(t, "a recovery after the bus lost its keys", func() bool { return recoveries.Load() == 2 })
+}
