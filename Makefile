@@ -12,7 +12,9 @@ FUZZTIME ?= 30s
 
 ## test: every check and every test, with the race detector, against real
 ## Postgres (AXONTASK_TEST_DATABASE_URL, or a throwaway server started by the tests),
-## then every Go benchmark once, so that none breaks unnoticed (make bench measures).
+## make bench's steps among them at a tiny scale (benchreport's TestSmoke, a
+## smoke run of about 30 s), then every Go benchmark once, so that none breaks
+## unnoticed (make bench measures).
 test: check
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x $(BENCH_PKGS)
@@ -37,7 +39,8 @@ sqlc-check:
 generate:
 	$(TOOL) sqlc generate
 
-## bench: the benchmarks of docs/benchmarks.md, on a durable (fsync on) Postgres.
+## bench: the benchmarks of docs/benchmarks.md, on a durable (fsync on) Postgres
+## (go run ./internal/cmd/benchreport -smoke: every step once at a tiny scale).
 bench:
 	$(GO) run ./internal/cmd/benchreport
 

@@ -221,7 +221,9 @@ func TestStreamStopsPromptly(t *testing.T) {
 
 		for _, stop := range []string{"cancel", "close"} {
 			ctx, cancel := context.WithCancel(t.Context())
-			s := c.Stream(ctx, st.TaskID, client.StreamOptions{})
+			reads := &readWatch{entered: make(chan struct{}, 16)}
+			watched := b.client(t, tenantA, client.WithHTTPClient(&http.Client{Transport: reads}))
+			s := watched.Stream(ctx, st.TaskID, client.StreamOptions{})
 			for {
 				e, err := s.Next()
 				if err != nil {
@@ -231,12 +233,24 @@ func TestStreamStopsPromptly(t *testing.T) {
 					break
 				}
 			}
+			reads.armed.Store(true) // from here on, only the Next below reads
 			done := make(chan error, 1)
 			go func() {
 				_, err := s.Next() // the task is silent for a minute
 				done <- err
 			}()
-			time.Sleep(50 * time.Millisecond)
+			// Two reads of the connection: the first brought a ping (all a
+			// silent task's stream sends) that Next took without returning,
+			// and Next is reading again.
+			for i := range 2 {
+				select {
+				case <-reads.entered:
+				case err := <-done:
+					t.Fatalf("%s: Next returned %v before the stop", stop, err)
+				case <-time.After(5 * time.Second):
+					t.Fatalf("%s: Next made %d reads of the connection in 5 s; the server pings every 200 ms", stop, i)
+				}
+			}
 			began := time.Now()
 			want := context.Canceled
 			if stop == "cancel" {
@@ -263,6 +277,39 @@ func TestStreamStopsPromptly(t *testing.T) {
 			cancel()
 		}
 	})
+}
+
+// readWatch is a transport on http.DefaultTransport whose response bodies
+// report, once armed, each Read as it begins on entered (dropped when
+// entered is full).
+type readWatch struct {
+	armed   atomic.Bool
+	entered chan struct{}
+}
+
+func (w *readWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = watchedBody{ReadCloser: resp.Body, w: w}
+	return resp, nil
+}
+
+// watchedBody is a response body that reports its Reads to w.
+type watchedBody struct {
+	io.ReadCloser
+	w *readWatch
+}
+
+func (b watchedBody) Read(p []byte) (int, error) {
+	if b.w.armed.Load() {
+		select {
+		case b.w.entered <- struct{}{}:
+		default:
+		}
+	}
+	return b.ReadCloser.Read(p)
 }
 
 // 5xx and 429 answers are retried, honouring Retry-After; MaxRetries

@@ -20,9 +20,9 @@ import (
 // (`yes`, sandboxed), through the production path: the cancel command as
 // serve wires it (its hold published on Redis), a worker pool, Postgres.
 // It reports how long the cancel call took to answer and how long until
-// the task was canceled, from the call.
+// the task was canceled, from the call, over cancelTasks tasks.
 func (b *bench) cancelNoisy(ctx context.Context) ([]row, error) {
-	const tasks = 10
+	tasks := b.cfg.cancelTasks
 	env, err := b.newProdEnv(ctx, "cancel", nil)
 	if err != nil {
 		return nil, err

@@ -28,10 +28,11 @@ func (s *startRecorder) Run(_ context.Context, task executors.Task, _ executors.
 }
 
 // dispatch measures start_task returned → executor started at a steady
-// rate, through the production path: Postgres, the announcer (and the
-// relay), Redis Streams and a worker pool.
+// rate (dispatchRate starts/s for dispatchSeconds), through the
+// production path: Postgres, the announcer (and the relay), Redis Streams
+// and a worker pool.
 func (b *bench) dispatch(ctx context.Context) ([]row, error) {
-	const rate, seconds = 100, 10
+	rate, seconds := b.cfg.dispatchRate, b.cfg.dispatchSeconds
 	env, err := b.newProdEnv(ctx, "dispatch", nil)
 	if err != nil {
 		return nil, err
@@ -47,7 +48,7 @@ func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 	}
 
 	returned := map[string]time.Time{}
-	ticker := time.NewTicker(time.Second / rate)
+	ticker := time.NewTicker(time.Second / time.Duration(rate))
 	defer ticker.Stop()
 	for range rate * seconds {
 		<-ticker.C

@@ -20,18 +20,19 @@ import (
 )
 
 // fanOut measures what an idle SSE stream costs an API process: it starts
-// `axontask dev` as a process of its own, opens 10,000 streams on 100
-// running tasks that stay silent, and reads the process's resident memory
-// before and after.
+// `axontask dev` as a process of its own, opens fanOutStreams streams
+// (10,000 in a full run) on fanOutTasks running tasks (100) that stay
+// silent, and reads the process's resident memory before, 2 s after the
+// streams opened, and fanOutSettle later.
 func (b *bench) fanOut(ctx context.Context) ([]row, error) {
-	const streams, tasks = 10_000, 100
+	streams, tasks, settle := b.cfg.fanOutStreams, b.cfg.fanOutTasks, b.cfg.fanOutSettle
 	dir, err := os.MkdirTemp("", "axontask-fanout-")
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	bin := filepath.Join(dir, "axontask")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/axontask").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/axontask/axontask/cmd/axontask").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build axontask: %w: %s", err, out)
 	}
 	cmd := exec.CommandContext(ctx, bin, "dev", "-port", "0", "-data-dir", filepath.Join(dir, "data"))
@@ -105,7 +106,7 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 			time.Sleep(50 * time.Millisecond) // do not overrun the listen backlog
 		}
 	}
-	for deadline := time.Now().Add(fanOutOpen); opened.Load() < streams; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(fanOutOpen); opened.Load() < int64(streams); time.Sleep(10 * time.Millisecond) {
 		select {
 		case err := <-errs:
 			return nil, fmt.Errorf("fan-out: %w", err)
@@ -123,7 +124,7 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 	// The runtime returns what the burst of opening used (handler stacks,
 	// garbage) once a collection has run: Go forces one every two minutes
 	// in an idle process. Idle here means pings every 15 s only.
-	time.Sleep(fanOutSettle)
+	time.Sleep(settle)
 	settled, err := rss(cmd.Process.Pid)
 	if err != nil {
 		return nil, err
@@ -135,22 +136,18 @@ func (b *bench) fanOut(ctx context.Context) ([]row, error) {
 	}
 	stop()
 	closed.Wait()
-	perStream := func(after int64) float64 { return float64(after-before) / streams / 1024 }
+	perStream := func(after int64) float64 { return float64(after-before) / float64(streams) / 1024 }
 	return []row{{
 		fmt.Sprintf("fan-out: %d idle SSE streams on one `axontask dev` process (%d tasks)", streams, tasks),
-		fmt.Sprintf("%.1f KiB per stream after %s idle; %.1f KiB 2 s after opening", perStream(settled), fanOutSettle, perStream(opening)),
+		fmt.Sprintf("%.1f KiB per stream after %s idle; %.1f KiB 2 s after opening", perStream(settled), settle, perStream(opening)),
 		"≤ 16 KiB per idle stream",
-		fmt.Sprintf("resident memory %d MiB before, %d MiB 2 s after the streams opened, %d MiB %s later; every stream still open", before>>20, opening>>20, settled>>20, fanOutSettle),
+		fmt.Sprintf("resident memory %d MiB before, %d MiB 2 s after the streams opened, %d MiB %s later; every stream still open", before>>20, opening>>20, settled>>20, settle),
 	}}, nil
 }
 
 // fanOutOpen bounds how long the streams may take to open and read their
 // tasks' stored events.
 const fanOutOpen = 60 * time.Second
-
-// fanOutSettle is how long the fan-out waits with its streams idle before
-// it measures again: past the runtime's forced collection (every 2 min).
-const fanOutSettle = 150 * time.Second
 
 // devBanner reads the dev process's banner up to its URL and API key.
 func devBanner(stdout io.Reader) (base, key string, err error) {

@@ -24,23 +24,21 @@ import (
 	"github.com/axontask/axontask/readapi"
 )
 
-// liveSeconds is how long each live run appends.
-const liveSeconds = 10
-
-// live measures worker append → SSE client received with 1,000 clients,
-// each following a task that emits 20 output events/s: 50 tasks (20
-// clients each, 1,000 events/s appended) and 500 tasks (2 clients each,
-// 10,000 events/s), through the production path: Postgres, the announcer,
-// Redis Streams, the hub, HTTP.
+// live measures worker append → SSE client received with liveClients
+// clients, each following a task that emits livePerSecond output events/s,
+// once for each count of liveTasks; in a full run 1,000 clients at 20
+// events/s on 50 tasks (20 clients each, 1,000 events/s appended) and on
+// 500 tasks (2 clients each, 10,000 events/s), through the production
+// path: Postgres, the announcer, Redis Streams, the hub, HTTP.
 func (b *bench) live(ctx context.Context) ([]row, error) {
-	const clients, perSecond = 1000, 20
+	clients, perSecond := b.cfg.liveClients, b.cfg.livePerSecond
 	var rows []row
-	for _, tasks := range []int{50, 500} {
+	for _, tasks := range b.cfg.liveTasks {
 		lat, afterCommit, sent, err := b.liveRun(ctx, tasks, clients/tasks, perSecond)
 		if err != nil {
 			return nil, err
 		}
-		asked, achieved := tasks*perSecond, float64(sent)/liveSeconds
+		asked, achieved := tasks*perSecond, float64(sent)/float64(b.cfg.liveSeconds)
 		load := fmt.Sprintf("%d tasks, %.0f events/s appended", tasks, achieved)
 		if achieved < 0.9*float64(asked) {
 			load = fmt.Sprintf("%d tasks, %d events/s asked, only %.0f/s appended: the store could not take more", tasks, asked, achieved)
@@ -58,9 +56,10 @@ func (b *bench) live(ctx context.Context) ([]row, error) {
 }
 
 // liveRun returns the delivery latencies from occurred_at (before the
-// append) and from the append's commit, and the number of events appended.
+// append) and from the append's commit, and the number of events appended
+// in liveSeconds.
 func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond int) (lat, afterCommit []time.Duration, sent int, err error) {
-	const warmUp = time.Second
+	warmUp, seconds := b.cfg.liveWarmUp, b.cfg.liveSeconds
 	// When each output event committed, by stream and seq: the hook runs
 	// right after the commit, before the announcement.
 	var committedAt sync.Map // stream id → []atomic.Int64 (unix ns) by seq
@@ -130,7 +129,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 			return nil, nil, 0, err
 		}
 		ids[i] = res.TaskID
-		committedAt.Store(res.TaskID.String(), make([]atomic.Int64, perSecond*(liveSeconds+5)))
+		committedAt.Store(res.TaskID.String(), make([]atomic.Int64, perSecond*(seconds+5)))
 	}
 	client := bearerClient(key)
 	measureFrom := time.Now().Add(2 * warmUp) // after every client is connected
@@ -166,7 +165,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	var appenders sync.WaitGroup
 	appended := make([]int, tasks)
 	appendErr := make(chan error, tasks)
-	end := measureFrom.Add(liveSeconds * time.Second)
+	end := measureFrom.Add(time.Duration(seconds) * time.Second)
 	for i, id := range ids {
 		appenders.Add(1)
 		go func() {

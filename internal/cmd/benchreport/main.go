@@ -6,13 +6,19 @@
 // baseline and the store so that drift hits both alike.
 //
 // It uses AXONTASK_BENCH_DATABASE_URL (an admin URL; a database is created
-// and dropped) or starts a throwaway server like the tests do.
+// and dropped) or starts a throwaway server like the tests do, and
+// AXONTASK_BENCH_REDIS_URL or a throwaway Redis per production-path step.
+//
+// With -smoke it runs every step once at a tiny scale (smokeSizes), with
+// all of each step's checks, in seconds; make test runs that through
+// TestSmoke, on the tests' servers, so that no step breaks unnoticed. A
+// smoke run's report says that its figures are not to be compared.
 package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -27,51 +33,55 @@ import (
 
 func main() {
 	sandbox.Init() // the sandbox step's tasks run this binary as their init
-	if err := run(context.Background()); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 }
 
-type config struct {
-	rounds    int
-	roundTime time.Duration
-	verifyN   int
-	// cpuProfile, when set, receives a CPU profile of this process.
-	cpuProfile string
-	// only, when set, names the one step to run.
-	only string
-}
-
-func run(ctx context.Context) error {
-	var cfg config
-	flag.IntVar(&cfg.rounds, "rounds", 5, "alternating rounds per comparison (the median is reported)")
-	flag.DurationVar(&cfg.roundTime, "round-time", 3*time.Second, "length of one measured round")
-	flag.IntVar(&cfg.verifyN, "verify-events", 1_000_000, "events in the verification benchmark")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	flag.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox or cancel")
-	flag.Parse()
-
-	admin := os.Getenv("AXONTASK_BENCH_DATABASE_URL")
-	if admin == "" {
-		srv, err := testpg.Start(testpg.Durable)
+// run reads the settings from args, finds the servers (the environment's,
+// or a throwaway durable Postgres) and writes the report to w.
+func run(ctx context.Context, args []string, w io.Writer) error {
+	cfg, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
+	srv := servers{admin: os.Getenv("AXONTASK_BENCH_DATABASE_URL"), redis: os.Getenv("AXONTASK_BENCH_REDIS_URL")}
+	if srv.admin == "" {
+		pg, err := testpg.Start(testpg.Durable)
 		if err != nil {
 			return fmt.Errorf("start postgres (or set AXONTASK_BENCH_DATABASE_URL): %w", err)
 		}
-		defer srv.Stop()
-		admin = srv.AdminURL()
+		defer pg.Stop()
+		srv.admin = pg.AdminURL()
 	}
-	dbURL, drop, err := testpg.CreateDatabase(ctx, admin)
+	return report(ctx, srv, cfg, w)
+}
+
+// servers are what a run measures on.
+type servers struct {
+	// admin is a Postgres admin URL: each use creates a database of its
+	// own there, and drops it.
+	admin string
+	// redis, when set, is the Redis of every production-path step, each
+	// under a key prefix of its own; when empty, each of those steps
+	// starts a throwaway Redis of its own.
+	redis string
+}
+
+// report runs the steps cfg names on srv and writes their table to w; the
+// first step that fails ends the run with its error.
+func report(ctx context.Context, srv servers, cfg config, w io.Writer) error {
+	dbURL, drop, err := testpg.CreateDatabase(ctx, srv.admin)
 	if err != nil {
-		return err
+		return fmt.Errorf("create the benchmark database: %w", err)
 	}
 	defer func() { _ = drop() }()
 
-	b, err := newBench(ctx, dbURL, cfg)
+	b, err := newBench(ctx, dbURL, srv, cfg)
 	if err != nil {
 		return err
 	}
-	b.admin = admin
 	defer b.close()
 
 	if cfg.cpuProfile != "" {
@@ -86,26 +96,33 @@ func run(ctx context.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	var rows []row
-	steps := []struct {
-		name string
-		run  func(context.Context) ([]row, error)
-	}{
-		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
-		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
-		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy},
-	}
-	for _, step := range steps {
+	for _, step := range b.steps() {
 		if cfg.only != "" && cfg.only != step.name {
 			continue
 		}
 		r, err := step.run(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("step %s: %w", step.name, err)
 		}
 		rows = append(rows, r...)
 	}
-	printReport(ctx, b, rows, cfg)
+	printReport(ctx, w, b, rows, cfg)
 	return nil
+}
+
+// step is one step of the report, by the name -only takes.
+type step struct {
+	name string
+	run  func(context.Context) ([]row, error)
+}
+
+// steps lists the report's steps in the order they run and print.
+func (b *bench) steps() []step {
+	return []step{
+		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
+		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
+		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy},
+	}
 }
 
 // row is one line of the report.
@@ -113,14 +130,22 @@ type row struct {
 	name, value, target, note string
 }
 
-func printReport(ctx context.Context, b *bench, rows []row, cfg config) {
-	fmt.Printf("Run on %s: %d cores (%s), %s, Go %s.\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
+// smokeNotice heads a smoke run's report.
+const smokeNotice = "**Smoke run** (`benchreport -smoke`): every step end to end at a tiny scale, to check that it runs and its checks pass. Its figures measure nothing: do not compare them with anything."
+
+func printReport(ctx context.Context, w io.Writer, b *bench, rows []row, cfg config) {
+	p := func(format string, args ...any) { _, _ = fmt.Fprintf(w, format, args...) }
+	p("Run on %s: %d cores (%s), %s, Go %s.\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
 		runtime.NumCPU(), cpuModel(), b.pgVersion(ctx), strings.TrimPrefix(runtime.Version(), "go"))
-	fmt.Printf("Command: `make bench` (%d alternating rounds of %s; medians).\n\n", cfg.rounds, cfg.roundTime)
-	fmt.Println("| measurement | result | target | note |")
-	fmt.Println("|---|---|---|---|")
+	if cfg.smoke {
+		p("%s\n\n", smokeNotice)
+	} else {
+		p("Command: `make bench` (%d alternating rounds of %s; medians).\n\n", cfg.rounds, cfg.roundTime)
+	}
+	p("| measurement | result | target | note |\n")
+	p("|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Printf("| %s | %s | %s | %s |\n", r.name, r.value, r.target, r.note)
+		p("| %s | %s | %s | %s |\n", r.name, r.value, r.target, r.note)
 	}
 }
 

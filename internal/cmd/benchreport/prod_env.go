@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/axontask/axontask/bus"
@@ -39,8 +39,9 @@ type prodEnv struct {
 	closers []func()
 }
 
-// newProdEnv sets the path up; hook, when set, sees each committed append
-// just before it is announced. Close it when done.
+// newProdEnv sets the path up, its Redis keys under a prefix unique to this
+// call; hook, when set, sees each committed append just before it is
+// announced. Close it when done.
 func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.Context, []domain.Event)) (env *prodEnv, err error) {
 	env = &prodEnv{metrics: metrics.New()}
 	defer func() {
@@ -48,17 +49,18 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 			env.close()
 		}
 	}()
-	rdb, stopRedis, err := benchRedis()
+	rdb, stopRedis, err := benchRedis(b.srv.redis)
 	if err != nil {
 		return nil, err
 	}
 	env.closers = append(env.closers, stopRedis)
-	url, drop, err := testpg.CreateDatabase(ctx, b.admin)
+	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create the %s database: %w", name, err)
 	}
 	env.closers = append(env.closers, func() { _ = drop() })
-	env.rcfg = bus.RedisConfig{Client: rdb, Prefix: "bench-" + name + ":"}
+	// A shared Redis may hold an earlier run's streams and consumer groups.
+	env.rcfg = bus.RedisConfig{Client: rdb, Prefix: "bench-" + name + "-" + uuid.NewString()[:8] + ":"}
 	if env.pub, err = bus.NewRedisPublisher(env.rcfg); err != nil {
 		return nil, err
 	}
@@ -137,11 +139,10 @@ func (e *prodEnv) close() {
 	e.closers = nil
 }
 
-// benchRedis connects to AXONTASK_BENCH_REDIS_URL or a throwaway server;
-// stop closes the client and stops the server.
-func benchRedis() (rdb *redis.Client, stop func(), err error) {
+// benchRedis connects to redisURL or, when it is empty, to a throwaway
+// server; stop closes the client and stops the server.
+func benchRedis(redisURL string) (rdb *redis.Client, stop func(), err error) {
 	stopServer := func() {}
-	redisURL := os.Getenv("AXONTASK_BENCH_REDIS_URL")
 	if redisURL == "" {
 		u, stopSrv, err := testredis.Start()
 		if err != nil {
@@ -152,7 +153,7 @@ func benchRedis() (rdb *redis.Client, stop func(), err error) {
 	opts, err := redis.ParseURL(redisURL)
 	if err != nil {
 		stopServer()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("parse the Redis URL: %w", err)
 	}
 	rdb = redis.NewClient(opts)
 	return rdb, func() { _ = rdb.Close(); stopServer() }, nil

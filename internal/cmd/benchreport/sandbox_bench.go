@@ -11,12 +11,10 @@ import (
 	"github.com/axontask/axontask/executors/shell"
 )
 
-// sandboxRunsPerRound is how many `true` tasks each side runs in a round.
-const sandboxRunsPerRound = 30
-
 // sandboxCost measures what the sandbox adds to a shell task: the time
 // from Run to its return for `true`, on the host and in a sandbox (with
-// cgroups when the process may make them), in alternating rounds.
+// cgroups when the process may make them), in alternating rounds of
+// sandboxRuns tasks on each side.
 func (b *bench) sandboxCost(context.Context) ([]row, error) {
 	sb, err := sandbox.New(sandbox.Config{})
 	if err != nil {
@@ -37,7 +35,7 @@ func (b *bench) sandboxCost(context.Context) ([]row, error) {
 			e   *shell.Executor
 			out *[]time.Duration
 		}{{hostExec, &host}, {sbExec, &boxed}} {
-			for i := range sandboxRunsPerRound {
+			for i := range b.cfg.sandboxRuns {
 				task := executors.Task{ID: fmt.Sprintf("bench-%d", i), Adapter: domain.AdapterShell, Attempt: 1,
 					Args: &domain.ShellArgs{Command: []string{"true"}}, Limits: domain.TaskLimits{MemoryBytes: 512 << 20, Pids: 128, WorkDirBytes: 1 << 30}}
 				start := time.Now()

@@ -13,8 +13,9 @@ import (
 // unsealed events is written with no sealer running, then a sealer starts
 // and the time until the whole backlog is in the feed is taken.
 func (b *bench) sealerCatchUp(ctx context.Context) ([]row, error) {
-	const backlog, batch = 200_000, 10
-	url, drop, err := testpg.CreateDatabase(ctx, b.admin)
+	const batch = 10
+	backlog := int64(b.cfg.sealerBacklog)
+	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +45,7 @@ func (b *bench) sealerCatchUp(ctx context.Context) ([]row, error) {
 	elapsed := time.Since(start)
 	return []row{{
 		fmt.Sprintf("(d) sealer capacity: a backlog of %d committed events sealed from scratch", backlog),
-		fmt.Sprintf("%.0f events/s (%s)", backlog/elapsed.Seconds(), elapsed.Round(time.Millisecond)),
-		"≥ (b) and (c)", fmt.Sprintf("%.0f appends/s of %d events each; store open and election included", backlog/batch/elapsed.Seconds(), batch),
+		fmt.Sprintf("%.0f events/s (%s)", float64(backlog)/elapsed.Seconds(), elapsed.Round(time.Millisecond)),
+		"≥ (b) and (c)", fmt.Sprintf("%.0f appends/s of %d events each; store open and election included", float64(backlog/batch)/elapsed.Seconds(), batch),
 	}}, nil
 }

@@ -38,12 +38,12 @@ SELECT unnest($1::uuid[]), $2::text, 'task', unnest($3::bigint[]), 'bench', 'tas
 
 type bench struct {
 	cfg   config
-	admin string // admin URL of the server, for databases of their own
+	srv   servers // for databases and Redis key spaces of their own
 	store *postgres.Store
 	pool  *pgxpool.Pool
 }
 
-func newBench(ctx context.Context, url string, cfg config) (*bench, error) {
+func newBench(ctx context.Context, url string, srv servers, cfg config) (*bench, error) {
 	s, err := postgres.Open(ctx, url, postgres.Config{})
 	if err != nil {
 		return nil, err
@@ -51,17 +51,18 @@ func newBench(ctx context.Context, url string, cfg config) (*bench, error) {
 	if _, err := s.Pool().Exec(ctx, rawDDL); err != nil {
 		return nil, fmt.Errorf("create raw table: %w", err)
 	}
-	return &bench{cfg: cfg, store: s, pool: s.Pool()}, nil
+	return &bench{cfg: cfg, srv: srv, store: s, pool: s.Pool()}, nil
 }
 
 func (b *bench) close() { _ = b.store.Close() }
 
+// pgVersion names the server's version and whether it syncs to disk.
 func (b *bench) pgVersion(ctx context.Context) string {
-	var v string
-	if err := b.pool.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
+	var v, fsync string
+	if err := b.pool.QueryRow(ctx, "SELECT current_setting('server_version'), current_setting('fsync')").Scan(&v, &fsync); err != nil {
 		return "PostgreSQL"
 	}
-	return "PostgreSQL " + strings.Fields(v)[0] + " (fsync on)"
+	return "PostgreSQL " + strings.Fields(v)[0] + " (fsync " + fsync + ")"
 }
 
 // outputPayload is a ~300-byte task.output payload, the size a few lines of

@@ -11,9 +11,10 @@ import (
 	"github.com/axontask/axontask/integrity"
 )
 
-// verify measures offline verification of a 1M-event log on one core.
+// verify measures offline verification of a log of verifyEvents events
+// (a million in a full run) on one core.
 func (b *bench) verify(context.Context) ([]row, error) {
-	events, err := buildLog(b.cfg.verifyN, 100)
+	events, err := buildLog(b.cfg.verifyEvents, 100)
 	if err != nil {
 		return nil, err
 	}
