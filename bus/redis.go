@@ -146,7 +146,9 @@ type quietReads struct {
 func (q quietReads) Error(msg string, err error, fields watermill.LogFields) {
 	switch msg {
 	case "read fail", "xpendingext fail", "xclaim fail":
-		q.retry.Note(context.Background(), err)
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, redis.ErrClosed) { // not a shutdown
+			q.retry.Note(context.Background(), err)
+		}
 		return
 	}
 	q.LoggerAdapter.Error(msg, err, fields)

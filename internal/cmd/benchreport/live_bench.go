@@ -80,7 +80,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	store := env.store
 	runCtx, stop := context.WithCancel(env.ctx) // ends the clients
 	defer stop()
-	sub, err := bus.NewRedisFanOutSubscriber(env.rcfg)
+	sub, err := bus.NewRedisLiveSubscriber(env.rcfg)
 	if err != nil {
 		return nil, nil, 0, err
 	}
