@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // Announcer publishes what each append committed the moment it commits,
@@ -24,6 +25,8 @@ import (
 type Announcer struct {
 	pub    message.Publisher
 	logger *slog.Logger
+	// down logs an outage of the bus once, not once per append.
+	down *backoff.Retry
 }
 
 // NewAnnouncer returns an announcer publishing to pub.
@@ -31,7 +34,7 @@ func NewAnnouncer(pub message.Publisher, logger *slog.Logger) *Announcer {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Announcer{pub: pub, logger: logger}
+	return &Announcer{pub: pub, logger: logger, down: &backoff.Retry{What: "announcer: publish appends (the relay delivers them from the feed)", Logger: logger}}
 }
 
 // Committed announces events, the events of one append. A failure is
@@ -51,8 +54,10 @@ func (a *Announcer) Committed(ctx context.Context, events []domain.Event) {
 		err = publishTaskMessage(a.pub, &events[i])
 	}
 	if err != nil {
-		a.logger.WarnContext(ctx, "announcer: publish failed; the relay will deliver the events", "stream_id", events[0].StreamID, "err", err)
+		a.down.Note(ctx, err)
+		return
 	}
+	a.down.Succeeded()
 }
 
 // liveMessage renders one append's events for TopicLive: their JSON

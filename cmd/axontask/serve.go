@@ -153,18 +153,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "  metrics:     http://%s/metrics\n", metricsLn.Addr())
 	}
-	relay := bus.NewRelay(store, pub, store.Checkpoint("relay"), logger).WatchLoss(bus.LossWatch{
-		Lost: bus.NewRedisLossCheck(rcfg),
-		// The work messages of the queued tasks went with Redis: the
-		// workers' waiting sweeps run those tasks instead.
-		Recover: func(ctx context.Context) error {
-			n, err := worker.AdoptQueued(ctx, store, time.Now())
-			if n > 0 {
-				logger.Info("relay: queued tasks put on the waiting list, their work messages lost with the bus", "tasks", n)
-			}
-			return err
-		},
-	})
+	relay := wiring.Relay(store, pub, rcfg, logger)
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -9,8 +9,13 @@ package wiring
 import (
 	"context"
 	"log/slog"
+	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/plans"
 )
@@ -43,4 +48,25 @@ func PlanFunc(quotas *commands.Quotas) func(ctx context.Context, tenantID string
 		p, err := quotas.Plan(ctx, tenantID)
 		return worker.TenantPlan{Name: p.Name, Concurrency: p.Concurrency, Limits: p.TaskLimits}, err
 	}
+}
+
+// Relay returns the relay of a production deployment: the feed of store
+// published to the Redis bus of rcfg through pub, from the checkpoint
+// "relay", watching the bus for lost messages; when Redis lost them, the
+// queued tasks go on the waiting list (their work messages went with
+// Redis), where the workers' waiting sweeps run them.
+func Relay(store *postgres.Store, pub message.Publisher, rcfg bus.RedisConfig, logger *slog.Logger) *bus.Relay {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return bus.NewRelay(store, pub, store.Checkpoint("relay"), logger).WatchLoss(bus.LossWatch{
+		Lost: bus.NewRedisLossCheck(rcfg),
+		Recover: func(ctx context.Context) error {
+			n, err := worker.AdoptQueued(ctx, store, time.Now())
+			if n > 0 {
+				logger.InfoContext(ctx, "relay: queued tasks put on the waiting list, their work messages lost with the bus", "tasks", n)
+			}
+			return err
+		},
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
@@ -82,7 +83,7 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 	var stop context.CancelFunc
 	env.ctx, stop = context.WithCancel(ctx)
 	env.closers = append(env.closers, stop)
-	go func() { _ = bus.NewRelay(env.store, env.pub, env.store.Checkpoint("relay"), nil).Run(env.ctx) }()
+	go func() { _ = wiring.Relay(env.store, env.pub, env.rcfg, slog.New(slog.DiscardHandler)).Run(env.ctx) }()
 	return env, nil
 }
 
