@@ -34,7 +34,7 @@ func NewAnnouncer(pub message.Publisher, logger *slog.Logger) *Announcer {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Announcer{pub: pub, logger: logger, down: &backoff.Retry{What: "announcer: publish appends (the relay delivers them from the feed)", Logger: logger}}
+	return &Announcer{pub: pub, logger: logger, down: &backoff.Retry{Dependency: backoff.DependencyBus, What: "announcer: publish appends", Meanwhile: "the relay delivers them from the feed", Logger: logger}}
 }
 
 // Committed announces events, the events of one append. A failure is

@@ -73,7 +73,7 @@ func NewRedisPublisher(c RedisConfig) (message.Publisher, error) {
 // each), and the outage's end when a message comes again.
 func NewRedisWorkSubscriber(c RedisConfig, consumer string) (message.Subscriber, error) {
 	w := &workGroup{cfg: c, streams: map[string]bool{}}
-	retry := &backoff.Retry{What: "bus: read the work stream", Logger: c.slogger()}
+	retry := &backoff.Retry{Dependency: backoff.DependencyBus, What: "bus: read the work stream", Logger: c.slogger()}
 	s, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 		Client: c.Client, Consumer: consumer, ConsumerGroup: WorkersGroup, OldestId: workGroupStart,
 		DisableIndefiniteInitialBlock: true,
@@ -222,7 +222,7 @@ func newFanOut(c RedisConfig, resync bool) (*fanOutSubscriber, error) {
 	}
 	return &fanOutSubscriber{
 		cfg: c, logger: c.slogger(), closing: make(chan struct{}), resync: resync,
-		retry: &backoff.Retry{What: "bus: read the fan-out streams", Logger: c.slogger(), Max: fanOutMaxRetry},
+		retry: &backoff.Retry{Dependency: backoff.DependencyBus, What: "bus: read the fan-out streams", Logger: c.slogger(), Max: fanOutMaxRetry},
 	}, nil
 }
 

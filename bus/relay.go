@@ -92,7 +92,7 @@ func (r *Relay) WatchLoss(w LossWatch) *Relay {
 // once when it works again, and keeps its place (and its election)
 // meanwhile. It returns ctx's error, or the first error it cannot retry.
 func (r *Relay) Run(ctx context.Context) error {
-	readRetry := &backoff.Retry{What: "relay: read the feed", Logger: r.logger, Max: relayMaxRetry}
+	readRetry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "relay: read the feed", Logger: r.logger, Max: relayMaxRetry}
 	next, err := r.loadCheckpoint(ctx, readRetry)
 	if err != nil {
 		return err
@@ -101,8 +101,8 @@ func (r *Relay) Run(ctx context.Context) error {
 		stop := r.watchLoss(ctx)
 		defer stop()
 	}
-	publishRetry := &backoff.Retry{What: "relay: publish to the bus", Logger: r.logger, Max: relayMaxRetry}
-	saveRetry := &backoff.Retry{What: "relay: save the checkpoint", Logger: r.logger, Max: relayMaxRetry}
+	publishRetry := &backoff.Retry{Dependency: backoff.DependencyBus, What: "relay: publish to the bus", Logger: r.logger, Max: relayMaxRetry}
+	saveRetry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "relay: save the checkpoint", Logger: r.logger, Max: relayMaxRetry}
 	for {
 		if err := r.feed.WaitFeed(ctx, next); err != nil {
 			if ctx.Err() != nil {
@@ -197,8 +197,8 @@ func (r *Relay) watchLoss(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		checkRetry := &backoff.Retry{What: "relay: check the bus for lost messages", Logger: r.logger}
-		recoverRetry := &backoff.Retry{What: "relay: recover what the bus lost", Logger: r.logger}
+		checkRetry := &backoff.Retry{Dependency: backoff.DependencyBus, What: "relay: check the bus for lost messages", Logger: r.logger}
+		recoverRetry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "relay: recover what the bus lost", Logger: r.logger}
 		ticker := time.NewTicker(r.loss.Interval)
 		defer ticker.Stop()
 		for {

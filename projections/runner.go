@@ -128,7 +128,7 @@ func NewRunner(feed Feed, proj Projection, cfg RunnerConfig) (*Runner, error) {
 // polling, and retries failed batches with a growing, jittered pause,
 // logging once when batches start failing and once when they work again.
 func (r *Runner) Run(ctx context.Context) error {
-	retry := &backoff.Retry{What: "projection " + r.proj.Name() + ": apply the feed", Logger: r.cfg.Logger, Min: r.cfg.RetryDelay, Max: maxRetryDelay}
+	retry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "projection " + r.proj.Name() + ": apply the feed", Logger: r.cfg.Logger, Min: r.cfg.RetryDelay, Max: maxRetryDelay}
 	pos := int64(-1) // the checkpoint as this runner knows it; -1: read it
 	for {
 		var n int

@@ -170,8 +170,8 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("readapi config: %w", err)
 	}
 	a := &api{cfg: cfg, tokens: tokenSigner{key: key},
-		storeDown:   &backoff.Retry{What: "readapi: the event store", Logger: cfg.Logger},
-		limiterDown: &backoff.Retry{What: "readapi: the rate limiter (requests are let through meanwhile)", Logger: cfg.Logger},
+		storeDown:   &backoff.Retry{Dependency: backoff.DependencyStore, What: "readapi: requests that need the store", Meanwhile: "they answer 503", Logger: cfg.Logger},
+		limiterDown: &backoff.Retry{Dependency: backoff.DependencyBus, What: "readapi: rate limiter", Meanwhile: "requests are let through", Logger: cfg.Logger},
 		streams: sse.NewServer(sse.ServerConfig{
 			Hub: cfg.Hub, Store: cfg.Store, Retry: DefaultRetry, PingInterval: cfg.PingInterval, WriteTimeout: cfg.WriteTimeout, Logger: cfg.Logger,
 		})}

@@ -192,6 +192,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	leaseTTL := fs.Duration("lease-ttl", worker.DefaultLeaseTTL, "how long a dead worker's tasks stay claimed")
 	renew := fs.Duration("renew-interval", worker.DefaultRenewInterval, "how often leases are renewed (at most half of -lease-ttl)")
 	sweep := fs.Duration("watchdog-interval", worker.DefaultSweepInterval, "how often the watchdog looks for expired leases")
+	metricsAddr := fs.String("metrics-addr", os.Getenv("METRICS_ADDR"), "serve /metrics on this host:port (METRICS_ADDR); none by default")
 	var sf sandboxFlags
 	sf.register(fs)
 	if err := parseFlags(fs, args, 0); err != nil {
@@ -231,8 +232,18 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	watchdog := worker.NewWatchdog(store, worker.WatchdogConfig{SweepInterval: *sweep, Logger: logger})
-	logger.Info("worker started", "concurrency", *concurrency)
 	g, gctx := errgroup.WithContext(ctx)
+	if *metricsAddr != "" {
+		// A worker has no API: its metrics (its dependencies' outages, the
+		// runtime's) have an address of their own.
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("worker: metrics: listen: %w (set METRICS_ADDR or -metrics-addr to another host:port)", err)
+		}
+		logger.Info("worker metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+		g.Go(func() error { return serveUntilDone(gctx, ln, metrics.New().Handler(), logger) })
+	}
+	logger.Info("worker started", "concurrency", *concurrency)
 	g.Go(func() error { return ignoreCanceled(pool.Run(gctx)) })
 	g.Go(func() error { return ignoreCanceled(watchdog.Run(gctx)) })
 	if err := g.Wait(); err != nil {

@@ -45,7 +45,7 @@ const stableLead = 10 * time.Second
 // retries back off with jitter up to 2 s, so that a database that comes
 // back is led again within seconds.
 func (s *Store) runElected(ctx context.Context, key int64, role string, lead func(ctx context.Context, conn *pgxpool.Conn) error) {
-	retry := &backoff.Retry{What: role + ": election", Logger: s.cfg.Logger, Max: 2 * time.Second}
+	retry := &backoff.Retry{Dependency: backoff.DependencyStore, What: role + ": election", Logger: s.cfg.Logger, Max: 2 * time.Second}
 	for ctx.Err() == nil {
 		won, led, err := s.tryLead(ctx, key, func(ctx context.Context, conn *pgxpool.Conn) error {
 			if retry.Failing() {

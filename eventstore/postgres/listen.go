@@ -14,7 +14,7 @@ import (
 // wake WaitFeed) and for appends in other processes (to wake the sealer when
 // this process leads). It reconnects until ctx ends.
 func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig) {
-	retry := &backoff.Retry{What: "event store: listen connection", Logger: s.cfg.Logger, Min: 50 * time.Millisecond, Max: time.Second}
+	retry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "event store: listen connection", Logger: s.cfg.Logger, Min: 50 * time.Millisecond, Max: time.Second}
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx, cfg, retry)
 		if ctx.Err() != nil {

@@ -43,7 +43,7 @@ func NewPool(runner *Runner, workSub, ctlSub message.Subscriber, concurrency int
 		logger = slog.Default()
 	}
 	return &Pool{runner: runner, workSub: workSub, ctlSub: ctlSub, concurrency: max(1, concurrency), logger: logger,
-		storeDown: &backoff.Retry{What: "worker pool: claim tasks", Logger: logger}}
+		storeDown: &backoff.Retry{Dependency: backoff.DependencyStore, What: "worker pool: claim tasks", Logger: logger}}
 }
 
 // failed logs a failed call to the store at level error, unless the store

@@ -177,8 +177,8 @@ func New(store Store, cfg Config) (*Runner, error) {
 	}
 	return &Runner{
 		store: store, w: commands.Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg, running: map[string]*handle{},
-		storeDown: &backoff.Retry{What: "worker: append to the event store (running tasks' output waits in their buffers)", Logger: cfg.Logger, Max: time.Second},
-		leaseDown: &backoff.Retry{What: "worker: renew leases (a task whose lease is about to expire is stopped)", Logger: cfg.Logger},
+		storeDown: &backoff.Retry{Dependency: backoff.DependencyStore, What: "worker: append to the event store", Meanwhile: "running tasks' output waits in their buffers", Logger: cfg.Logger, Max: time.Second},
+		leaseDown: &backoff.Retry{Dependency: backoff.DependencyStore, What: "worker: renew leases", Meanwhile: "a task whose lease is about to expire is stopped", Logger: cfg.Logger},
 	}, nil
 }
 

@@ -89,7 +89,7 @@ func (w *Watchdog) Run(ctx context.Context) error {
 	ticker := time.NewTicker(w.cfg.SweepInterval)
 	defer ticker.Stop()
 	// The ticker paces the sweeps; failures are logged once per outage.
-	retry := &backoff.Retry{What: "watchdog: sweep", Logger: w.cfg.Logger}
+	retry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "watchdog: sweep", Logger: w.cfg.Logger}
 	for {
 		_, err := w.Sweep(ctx)
 		if err == nil {

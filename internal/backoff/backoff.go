@@ -1,16 +1,27 @@
 // Package backoff paces the retries of calls to a dependency that fails
 // (Postgres, Redis) and logs the dependency's state changes only: one line
 // when calls start failing, one when they succeed again, never one per
-// attempt. Logs stay readable exactly when an operator reads them.
+// attempt. Logs stay readable exactly when an operator reads them. The
+// process's outages are also counted for its metrics (Snapshot).
 package backoff
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+)
+
+// Dependencies, as Retry.Dependency names them.
+const (
+	// DependencyStore is the event store (Postgres, or SQLite).
+	DependencyStore = "store"
+	// DependencyBus is the bus (Redis), and the rate limiter kept there.
+	DependencyBus = "bus"
 )
 
 // Defaults of Retry.Min and Retry.Max.
@@ -24,8 +35,15 @@ const (
 // use, so several goroutines making the same kind of call (a pool's slots)
 // share one outage and log it once.
 type Retry struct {
-	// What names the call in the log lines ("relay: publish").
+	// Dependency names what the call depends on, as the metrics label it:
+	// DependencyStore or DependencyBus.
+	Dependency string
+	// What names the call in the log lines and the metrics ("relay:
+	// publish to the bus").
 	What string
+	// Meanwhile, if set, says in the failure's log line what happens
+	// while the call fails ("output waits in its buffer").
+	Meanwhile string
 	// Logger receives the state changes (default slog.Default()).
 	Logger *slog.Logger
 	// Min is the first pause after a failure, Max the longest; the pause
@@ -72,6 +90,11 @@ func (r *Retry) Note(ctx context.Context, err error) time.Duration {
 	r.failing.Store(true)
 	first := r.failures == 1
 	if first {
+		st := stateOf(r.Dependency, r.What)
+		st.failing.Add(1)
+		st.outages.Add(1)
+	}
+	if first {
 		r.since, r.delay = time.Now(), lo
 	} else {
 		r.delay = min(2*r.delay, hi)
@@ -79,7 +102,11 @@ func (r *Retry) Note(ctx context.Context, err error) time.Duration {
 	d := r.delay/2 + rand.N(r.delay/2+1)
 	r.mu.Unlock()
 	if first {
-		r.logger().WarnContext(ctx, r.What+" failed; retrying until it succeeds, logging only when it does", "err", err)
+		msg := r.What + " failed; retrying until it succeeds, logging only when it does"
+		if r.Meanwhile != "" {
+			msg += " (meanwhile " + r.Meanwhile + ")"
+		}
+		r.logger().WarnContext(ctx, msg, "err", err)
 	}
 	return d
 }
@@ -97,6 +124,7 @@ func (r *Retry) Succeeded() {
 	r.failing.Store(false)
 	r.mu.Unlock()
 	if n > 0 {
+		stateOf(r.Dependency, r.What).failing.Add(-1)
 		r.logger().Info(r.What+" works again", "failed_for", time.Since(since).Round(time.Millisecond), "failed_attempts", n)
 	}
 }
@@ -109,4 +137,42 @@ func (r *Retry) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return r.Logger
+}
+
+// CallState is the state of one kind of call in this process, for metrics.
+type CallState struct {
+	Dependency, What string
+	// Failing is how many of the process's callers are failing now.
+	Failing int64
+	// Outages counts the runs of failures since the process started.
+	Outages int64
+}
+
+type state struct{ failing, outages atomic.Int64 }
+
+// states maps a call's dependency and name to its state.
+var states sync.Map
+
+func stateOf(dependency, what string) *state {
+	key := [2]string{dependency, what}
+	if st, ok := states.Load(key); ok {
+		return st.(*state)
+	}
+	st, _ := states.LoadOrStore(key, &state{})
+	return st.(*state)
+}
+
+// Snapshot returns the state of every kind of call that has failed in
+// this process, ordered by dependency and name.
+func Snapshot() []CallState {
+	var out []CallState
+	states.Range(func(k, v any) bool {
+		key, st := k.([2]string), v.(*state)
+		out = append(out, CallState{Dependency: key[0], What: key[1], Failing: st.failing.Load(), Outages: st.outages.Load()})
+		return true
+	})
+	slices.SortFunc(out, func(a, b CallState) int {
+		return cmp.Or(cmp.Compare(a.Dependency, b.Dependency), cmp.Compare(a.What, b.What))
+	})
+	return out
 }

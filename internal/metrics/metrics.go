@@ -1,7 +1,7 @@
 // Package metrics keeps a process's Prometheus metrics and serves them in
 // the Prometheus text format: the Go runtime's and the process's, and how
 // many commands the handlers of package commands handled, with what
-// outcome, in how long.
+// outcome, in how long, and the outages of its dependencies.
 package metrics
 
 import (
@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // Metric names. They are part of the operations contract (dashboards and
@@ -23,6 +25,13 @@ const (
 	// CommandDuration is a histogram of how long handling took, in
 	// seconds, by "command".
 	CommandDuration = "axontask_command_duration_seconds"
+	// DependencyFailing is, by "dependency" (store or bus) and "call" (the
+	// name its log lines use), how many of the process's callers find the
+	// dependency failing now: 0 while it works. Alert on it.
+	DependencyFailing = "axontask_dependency_failing"
+	// DependencyOutages counts, by "dependency" and "call", the runs of
+	// failures since the process started.
+	DependencyOutages = "axontask_dependency_outages_total"
 )
 
 // durationBuckets span a start (under a millisecond) to a login (an
@@ -52,7 +61,7 @@ func New() *Registry {
 			Buckets: durationBuckets,
 		}, []string{"command"}),
 	}
-	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), r.commands, r.duration)
+	r.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), r.commands, r.duration, outages{})
 	return r
 }
 
@@ -66,4 +75,29 @@ func (r *Registry) CommandHandled(name, outcome string, took time.Duration) {
 // /metrics.
 func (r *Registry) Handler() http.Handler {
 	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})
+}
+
+var (
+	dependencyFailingDesc = prometheus.NewDesc(DependencyFailing,
+		"Callers of this process that find a dependency failing now, by dependency (store or bus) and call; 0 while it works.",
+		[]string{"dependency", "call"}, nil)
+	dependencyOutagesDesc = prometheus.NewDesc(DependencyOutages,
+		"Runs of failures of calls to a dependency since the process started, by dependency and call.",
+		[]string{"dependency", "call"}, nil)
+)
+
+// outages collects the process's dependency outages (backoff.Snapshot) at
+// each scrape. A call appears once it has failed.
+type outages struct{}
+
+func (outages) Describe(ch chan<- *prometheus.Desc) {
+	ch <- dependencyFailingDesc
+	ch <- dependencyOutagesDesc
+}
+
+func (outages) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range backoff.Snapshot() {
+		ch <- prometheus.MustNewConstMetric(dependencyFailingDesc, prometheus.GaugeValue, float64(c.Failing), c.Dependency, c.What)
+		ch <- prometheus.MustNewConstMetric(dependencyOutagesDesc, prometheus.CounterValue, float64(c.Outages), c.Dependency, c.What)
+	}
 }
