@@ -153,7 +153,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "  metrics:     http://%s/metrics\n", metricsLn.Addr())
 	}
-	relay := wiring.Relay(store, pub, rcfg, logger)
+	relay := wiring.Relay(store, store.Checkpoint("relay"), pub, rcfg, logger)
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -21,7 +21,7 @@ func TestDependencyOutages(t *testing.T) {
 	scrape := func() string {
 		t.Helper()
 		rec := httptest.NewRecorder()
-		reg.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		reg.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/metrics", nil))
 		b, _ := io.ReadAll(rec.Body)
 		return string(b)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
-	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/plans"
 )
@@ -50,16 +49,23 @@ func PlanFunc(quotas *commands.Quotas) func(ctx context.Context, tenantID string
 	}
 }
 
+// RelayStore is what Relay needs of the store: its feed, and the queued
+// tasks that recovering a lost bus marks waiting.
+type RelayStore interface {
+	bus.Feed
+	worker.QueuedAdopter
+}
+
 // Relay returns the relay of a production deployment: the feed of store
-// published to the Redis bus of rcfg through pub, from the checkpoint
-// "relay", watching the bus for lost messages; when Redis lost them, the
+// published to the Redis bus of rcfg through pub, from checkpoint (the
+// store's checkpoint "relay"), watching the bus for lost messages; when Redis lost them, the
 // queued tasks go on the waiting list (their work messages went with
 // Redis), where the workers' waiting sweeps run them.
-func Relay(store *postgres.Store, pub message.Publisher, rcfg bus.RedisConfig, logger *slog.Logger) *bus.Relay {
+func Relay(store RelayStore, checkpoint bus.Checkpoint, pub message.Publisher, rcfg bus.RedisConfig, logger *slog.Logger) *bus.Relay {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return bus.NewRelay(store, pub, store.Checkpoint("relay"), logger).WatchLoss(bus.LossWatch{
+	return bus.NewRelay(store, pub, checkpoint, logger).WatchLoss(bus.LossWatch{
 		Lost: bus.NewRedisLossCheck(rcfg),
 		Recover: func(ctx context.Context) error {
 			n, err := worker.AdoptQueued(ctx, store, time.Now())
