@@ -83,7 +83,9 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 	var stop context.CancelFunc
 	env.ctx, stop = context.WithCancel(ctx)
 	env.closers = append(env.closers, stop)
-	go func() { _ = wiring.Relay(env.store, env.store.Checkpoint("relay"), env.pub, env.rcfg, slog.New(slog.DiscardHandler)).Run(env.ctx) }()
+	go func() {
+		_ = wiring.Relay(env.store, env.store.Checkpoint("relay"), env.pub, env.rcfg, slog.New(slog.DiscardHandler)).Run(env.ctx)
+	}()
 	return env, nil
 }
 
