@@ -14,6 +14,7 @@ import (
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/internal/backoff"
 	"github.com/axontask/axontask/internal/testredis"
 	"github.com/axontask/axontask/internal/testwait"
 )
@@ -62,6 +63,15 @@ func TestRedisWorkSubscriberRecreatesItsGroup(t *testing.T) {
 	if err != nil || len(groups) != 1 || groups[0].Name != bus.WorkersGroup {
 		t.Fatalf("groups on the new stream: %+v, %v", groups, err)
 	}
+	// The outage was counted, and is over: the metrics say so.
+	testwait.For(t, "the work stream's reads to count as working again", func() bool {
+		for _, c := range backoff.Snapshot() {
+			if c.What == "bus: read the work stream" {
+				return c.Outages >= 1 && c.Failing == 0
+			}
+		}
+		return false
+	})
 }
 
 // A relay watching the bus recovers once when it starts on a new Redis and

@@ -70,57 +70,91 @@ func NewRedisPublisher(c RedisConfig) (message.Publisher, error) {
 // that answers NOGROUP creates both again, from the stream's first entry
 // (what the relay publishes anew), and reading goes on. Failed reads are
 // logged once per outage, not once per attempt (watermill-redisstream logs
-// each), and the outage's end when a message comes again.
+// each), and the outage's end once Redis answers again.
 func NewRedisWorkSubscriber(c RedisConfig, consumer string) (message.Subscriber, error) {
-	w := &workGroup{cfg: c, streams: map[string]bool{}}
-	retry := &backoff.Retry{Dependency: backoff.DependencyBus, What: "bus: read the work stream", Logger: c.slogger()}
+	w := &workGroup{
+		cfg: c, streams: map[string]bool{}, closing: make(chan struct{}),
+		retry: &backoff.Retry{Dependency: backoff.DependencyBus, What: "bus: read the work stream", Logger: c.slogger()},
+	}
 	s, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 		Client: c.Client, Consumer: consumer, ConsumerGroup: WorkersGroup, OldestId: workGroupStart,
 		DisableIndefiniteInitialBlock: true,
 		ShouldStopOnReadErrors:        w.readFailed,
-		Unmarshaller:                  noteSuccess{retry},
-	}, quietReads{c.logger(), retry})
+	}, quietReads{c.logger(), w.retry})
 	if err != nil {
 		return nil, fmt.Errorf("redis work subscriber: %w", err)
 	}
-	return prefixedSubscriber{w.track(s), c.Prefix}, nil
+	return prefixedSubscriber{&trackedSubscriber{s, w}, c.Prefix}, nil
 }
 
 // workGroupStart is where WorkersGroup starts reading a stream it is
 // created on: its first entry.
 const workGroupStart = "0"
 
+// workRecoveryPoll is how often a work subscriber whose reads fail asks
+// Redis whether it answers again.
+const workRecoveryPoll = 500 * time.Millisecond
+
 // workGroup recreates WorkersGroup on the streams a work subscriber reads
-// when Redis lost them.
+// when Redis lost them, and tells retry when Redis answers again (the
+// reads that succeed are not seen: watermill-redisstream reports only
+// failures).
 type workGroup struct {
 	cfg     RedisConfig
-	mu      sync.Mutex
-	streams map[string]bool
+	retry   *backoff.Retry
+	closing chan struct{}
+
+	mu       sync.Mutex
+	streams  map[string]bool
+	watching bool // a goroutine waits for Redis to answer
+	closed   bool
+	wg       sync.WaitGroup
 }
 
-// track returns s, noting each stream it subscribes to.
-func (w *workGroup) track(s message.Subscriber) message.Subscriber {
-	return trackedSubscriber{s, w}
-}
-
+// trackedSubscriber notes each stream its subscriber subscribes to.
 type trackedSubscriber struct {
 	message.Subscriber
 	w *workGroup
 }
 
-func (t trackedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+func (t *trackedSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	t.w.mu.Lock()
 	t.w.streams[topic] = true
 	t.w.mu.Unlock()
 	return t.Subscriber.Subscribe(ctx, topic)
 }
 
-// readFailed creates the group again when a read says it is gone, and
-// never stops the reads: they go on until the subscriber closes.
-func (w *workGroup) readFailed(err error) bool {
-	if !strings.HasPrefix(err.Error(), "NOGROUP") {
-		return false
+// Close closes the subscriber and stops waiting for Redis.
+func (t *trackedSubscriber) Close() error {
+	t.w.mu.Lock()
+	if !t.w.closed {
+		t.w.closed = true
+		close(t.w.closing)
 	}
+	t.w.mu.Unlock()
+	t.w.wg.Wait()
+	return t.Subscriber.Close()
+}
+
+// readFailed creates the group again when a read says it is gone, has
+// recovery watched for, and never stops the reads: they go on until the
+// subscriber closes.
+func (w *workGroup) readFailed(err error) bool {
+	if strings.HasPrefix(err.Error(), "NOGROUP") {
+		w.recreate()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.watching && !w.closed {
+		w.watching = true
+		w.wg.Add(1)
+		go w.awaitRecovery()
+	}
+	return false
+}
+
+// recreate creates WorkersGroup, and its stream, wherever it is missing.
+func (w *workGroup) recreate() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	w.mu.Lock()
@@ -133,7 +167,42 @@ func (w *workGroup) readFailed(err error) bool {
 			w.cfg.slogger().Debug("bus: create the work stream's consumer group", "stream", stream, "err", err)
 		}
 	}
-	return false
+}
+
+// awaitRecovery asks Redis every workRecoveryPoll whether the group can be
+// read, and reports the outage over once it can.
+func (w *workGroup) awaitRecovery() {
+	defer w.wg.Done()
+	t := time.NewTicker(workRecoveryPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.closing:
+			return
+		case <-t.C:
+		}
+		if w.readable() {
+			w.mu.Lock()
+			w.watching = false
+			w.mu.Unlock()
+			w.retry.Succeeded()
+			return
+		}
+	}
+}
+
+// readable reports whether every stream read has WorkersGroup.
+func (w *workGroup) readable() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for stream := range w.streams {
+		if err := w.cfg.Client.XInfoGroups(ctx, stream).Err(); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // quietReads passes watermill-redisstream's logs on, except the failures
@@ -156,15 +225,6 @@ func (q quietReads) Error(msg string, err error, fields watermill.LogFields) {
 
 func (q quietReads) With(fields watermill.LogFields) watermill.LoggerAdapter {
 	return quietReads{q.LoggerAdapter.With(fields), q.retry}
-}
-
-// noteSuccess decodes messages as watermill-redisstream does, noting each
-// as a read that worked.
-type noteSuccess struct{ retry *backoff.Retry }
-
-func (n noteSuccess) Unmarshal(values map[string]any) (*message.Message, error) {
-	n.retry.Succeeded()
-	return redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(values)
 }
 
 // Bounds of a fan-out subscription's reads.
