@@ -58,7 +58,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("start postgres (or set AXONTASK_BENCH_DATABASE_URL): %w", err)
 		}
-		defer srv.Stop()
+		defer srv.Close()
 		admin = srv.AdminURL()
 	}
 	dbURL, drop, err := testpg.CreateDatabase(ctx, admin)
