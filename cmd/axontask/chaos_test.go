@@ -12,9 +12,15 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/testpg"
@@ -58,6 +64,7 @@ type chaosDeployment struct {
 	apis    []*proc
 	workers []*proc
 	token   string // a member's access token, which every API also gets from authorize
+	prefix  string // of the Redis stream names
 }
 
 // startChaosDeployment starts Postgres, Redis, two serve processes and two
@@ -69,6 +76,11 @@ func startChaosDeployment(t *testing.T) *chaosDeployment {
 	d := &chaosDeployment{pg: testpg.StartOwned(t, testpg.CrashSafe), redis: testredis.StartOwned(t)}
 	// The server is the test's own: its maintenance database serves.
 	env := prodEnv(t, d.pg.AdminURL(), d.redis.URL(), "PLAN_TRIAL_CONCURRENCY=100", "PLAN_TRIAL_TASKS_PER_DAY=100000", "RATE_LIMIT_PER_MINUTE=1000000")
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "AXONTASK_REDIS_PREFIX="); ok {
+			d.prefix = v
+		}
+	}
 	for range 2 {
 		d.apis = append(d.apis, startProc(t, env, "serve", "-port", "0"))
 	}
@@ -80,6 +92,47 @@ func startChaosDeployment(t *testing.T) *chaosDeployment {
 		authorize(t, a.base, d.token)
 	}
 	return d
+}
+
+// unreadWork counts the tasks whose work messages in Redis no worker has
+// read: those after the workers' group's last delivered id (the announcer
+// and the relay each publish one per task.queued).
+func (d *chaosDeployment) unreadWork(t *testing.T) int {
+	t.Helper()
+	opts, err := redis.ParseURL(d.redis.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer func() { _ = rdb.Close() }()
+	stream := d.prefix + bus.TopicTasks
+	groups, err := rdb.XInfoGroups(t.Context(), stream).Result()
+	if err != nil {
+		t.Fatalf("XINFO GROUPS %s: %v", stream, err)
+	}
+	for _, g := range groups {
+		if g.Name == bus.WorkersGroup {
+			entries, err := rdb.XRange(t.Context(), stream, "("+g.LastDeliveredID, "+").Result()
+			if err != nil {
+				t.Fatalf("XRANGE %s: %v", stream, err)
+			}
+			tasks := map[uuid.UUID]bool{}
+			for _, e := range entries {
+				m, err := redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(e.Values)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := bus.DecodeWork(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tasks[w.TaskID] = true
+			}
+			return len(tasks)
+		}
+	}
+	t.Fatalf("no group %s on %s", bus.WorkersGroup, stream)
+	return 0
 }
 
 // api returns the URL of the i-th API process, round the list.
@@ -305,15 +358,15 @@ func followTask(ctx context.Context, base, id string, onEvent func(domain.Event)
 
 // Redis restarted empty under load: 40 tasks of about 2 s on 32 slots, 20
 // of them followed live over SSE; Redis is killed as soon as the first
-// wave prints, while 8 tasks wait in its stream, 8 more are started while
-// it is down, and it comes back 2 s later with nothing in it (no streams,
-// no consumer groups). Every accepted task must succeed within 60 s of the
+// wave prints, while the work messages of 8 more tasks wait in its stream
+// unread, 8 more are started while it is down, and it comes back 2 s later
+// with nothing in it (no streams, no consumer groups). Every accepted task must succeed within 60 s of the
 // fault with a chain that verifies, every SSE client must get every event
 // once and in order, and dispatch must be back to normal within 5 s of
 // Redis.
 func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 	d := startChaosDeployment(t)
-	const tasks, duringOutage, followed = 40, 8, 20
+	const tasks, backlog, duringOutage, followed = 40, 8, 8, 20
 	const load = `{"name":"load","adapter":"shell","args":{"command":["sh","-c","for i in 1 2 3 4; do echo line $i; sleep 0.5; done"]},"timeout_s":120}`
 	ids := make([]string, tasks)
 	var wg sync.WaitGroup
@@ -354,9 +407,29 @@ func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 	}
 	testwait.For(t, "a followed task to print", func() bool { return printing.Load() >= 1 })
 
+	// A backlog in Redis for the fault to lose: work messages no worker
+	// has read. Each worker subscription reads up to three messages ahead
+	// of its busy slot, so a real backlog would take over 4 x 32 tasks;
+	// the workers are paused instead while quick tasks queue up. (Redis
+	// still hands a message to each read that was blocked when they
+	// paused, so it takes up to 32 more than the backlog.)
+	for _, w := range d.workers {
+		w.signal(t, syscall.SIGSTOP)
+	}
+	unread, started := 0, 0
+	for ; unread < backlog && started < backlog+64; started++ {
+		ids = append(ids, startTask(t, d.api(started), quickTask))
+		unread = d.unreadWork(t)
+	}
 	fault := time.Now()
 	d.redis.Kill()
-	t.Logf("Redis killed at %s", fault.Format(time.TimeOnly+".000"))
+	for _, w := range d.workers {
+		w.signal(t, syscall.SIGCONT)
+	}
+	t.Logf("Redis killed at %s with the work messages of %d of %d quick tasks unread", fault.Format(time.TimeOnly+".000"), unread, started)
+	if unread < backlog {
+		t.Fatalf("the work messages of only %d tasks were unread in Redis at the fault, want %d", unread, backlog)
+	}
 	// A start needs Postgres only (the rate limiter lets requests through
 	// without Redis): each is accepted, or refused with 503 and Retry-After.
 	var mu sync.Mutex

@@ -162,10 +162,16 @@ func startTask(t *testing.T, base, body string) string {
 
 func (p *proc) kill9(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	p.signal(t, syscall.SIGKILL)
+	_ = p.cmd.Wait()
+}
+
+// signal sends sig to the process.
+func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Wait()
 }
 
 func getJSON(t *testing.T, url string, v any) {
