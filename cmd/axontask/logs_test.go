@@ -32,6 +32,14 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// Len returns how many bytes were written, so that a later String()[n:]
+// is what came after.
+func (b *syncBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
 // call sends a JSON request with an optional bearer and decodes the answer
 // into out (when not nil); it returns the status.
 func call(t *testing.T, method, url, bearer, body string, out any) int {

@@ -93,22 +93,9 @@ func streamLines(t *testing.T, base string, n int) {
 func runShellTask(t *testing.T, base string, argv ...string) (string, domain.Event) {
 	t.Helper()
 	args, _ := json.Marshal(map[string]any{"command": argv})
-	body := fmt.Sprintf(`{"name":"t","adapter":"shell","args":%s,"timeout_s":120}`, args)
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/mcp/start_task", strings.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var started struct {
-		TaskID string `json:"task_id"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&started)
-	_ = resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("start_task: %d %v", resp.StatusCode, err)
-	}
+	id := startTask(t, base, fmt.Sprintf(`{"name":"t","adapter":"shell","args":%s,"timeout_s":120}`, args))
 	seen := make(chan domain.Event, 100000)
-	if err := sseFrom(t.Context(), base, started.TaskID, 0, seen); err != nil {
+	if err := sseFrom(t.Context(), base, id, 0, seen); err != nil {
 		t.Fatal(err)
 	}
 	close(seen)

@@ -62,8 +62,9 @@ func binary(t *testing.T) string {
 // proc is a running axontask process.
 type proc struct {
 	cmd     *exec.Cmd
-	base    string // for serve: its URL
-	metrics string // for serve -metrics-addr: the URL its /metrics is under
+	base    string     // for serve: its URL
+	metrics string     // for serve -metrics-addr: the URL its /metrics is under
+	logs    syncBuffer // its log (stderr), also sent to processLogs
 }
 
 // startProc starts axontask with args and env; for serve it waits for the
@@ -76,11 +77,11 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = processLogs(t)
+	p := &proc{cmd: cmd}
+	cmd.Stderr = io.MultiWriter(processLogs(t), &p.logs)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	if args[0] == "serve" {
 		wantMetrics := slices.Contains(args, "-metrics-addr")
@@ -105,12 +106,72 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 	return p
 }
 
+// prodEnv is the environment of production processes on the database at
+// databaseURL and the Redis at redisURL, under a Redis key prefix of the
+// test's own, with extra (NAME=value) after it.
+func prodEnv(t *testing.T, databaseURL, redisURL string, extra ...string) []string {
+	t.Helper()
+	return append([]string{
+		"DATABASE_URL=" + databaseURL,
+		"REDIS_URL=" + redisURL,
+		"AXONTASK_REDIS_PREFIX=" + testredis.Prefix(t),
+		"JWT_SECRET=" + strings.Repeat("s", 32),
+	}, extra...)
+}
+
+// startWorker starts a worker named id whose leases last leaseTTL, renewed
+// every 500 ms and swept every 300 ms, so that a test sees a lost lease
+// within a few seconds; flags are added.
+func startWorker(t *testing.T, env []string, id string, leaseTTL time.Duration, flags ...string) *proc {
+	t.Helper()
+	args := []string{"worker", "-worker-id", id, "-lease-ttl", leaseTTL.String(), "-renew-interval", "500ms", "-watchdog-interval", "300ms"}
+	return startProc(t, env, append(args, flags...)...)
+}
+
+// postTask sends start_task with body to the API at base (with the
+// credential authorize gave it) and returns the new task's id, the status
+// and the Retry-After header; an error only when no answer came.
+func postTask(ctx context.Context, base, body string) (id string, status int, retryAfter string, err error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/mcp/start_task", strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var started struct {
+		TaskID string `json:"task_id"`
+	}
+	if resp.StatusCode == http.StatusCreated {
+		if err := json.NewDecoder(resp.Body).Decode(&started); err != nil {
+			return "", resp.StatusCode, "", fmt.Errorf("decode start_task's answer: %w", err)
+		}
+	}
+	return started.TaskID, resp.StatusCode, resp.Header.Get("Retry-After"), nil
+}
+
+// startTask starts a task of body on the API at base and returns its id;
+// anything but 201 fails t.
+func startTask(t *testing.T, base, body string) string {
+	t.Helper()
+	id, status, _, err := postTask(t.Context(), base, body)
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("start_task: %d %v", status, err)
+	}
+	return id
+}
+
 func (p *proc) kill9(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	p.signal(t, syscall.SIGKILL)
+	_ = p.cmd.Wait()
+}
+
+// signal sends sig to the process.
+func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Wait()
 }
 
 func getJSON(t *testing.T, url string, v any) {
@@ -178,19 +239,12 @@ func sseFrom(ctx context.Context, base, id string, after int64, out chan<- domai
 // client streams from: the client resumes on the other without loss.
 func TestProductionProcessesSurviveKill9(t *testing.T) {
 	t.Parallel()
-	env := []string{
-		"DATABASE_URL=" + testpg.NewDatabase(t, testpg.Fast),
-		"REDIS_URL=" + testredis.URL(t),
-		"AXONTASK_REDIS_PREFIX=" + testredis.Prefix(t),
-		"JWT_SECRET=" + strings.Repeat("s", 32),
-		"AUTH_RATE_LIMIT_PER_MINUTE=5",
-		"PLAN_TRIAL_CONCURRENCY=3",
-	}
+	env := prodEnv(t, testpg.NewDatabase(t, testpg.Fast), testredis.URL(t), "AUTH_RATE_LIMIT_PER_MINUTE=5", "PLAN_TRIAL_CONCURRENCY=3")
 	apiA := startProc(t, env, "serve", "-port", "0")
 	apiB := startProc(t, env, "serve", "-port", "0", "-metrics-addr", "127.0.0.1:0")
 	workers := map[string]*proc{}
 	for _, id := range []string{"w1", "w2"} {
-		workers[id] = startProc(t, env, "worker", "-worker-id", id, "-lease-ttl", "2s", "-renew-interval", "500ms", "-watchdog-interval", "300ms")
+		workers[id] = startWorker(t, env, id, 2*time.Second)
 	}
 	token := register(t, apiA.base, "ops@example.com")
 	if n := commandCount(t, apiA.base, "Register", "success"); n != 1 {
@@ -210,21 +264,7 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	}
 	streamLines(t, apiB.base, 10000)
 
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, apiA.base+"/mcp/start_task",
-		strings.NewReader(`{"name":"ticks","adapter":"shell","args":{"command":["sh","-c","for i in $(seq 1 30); do echo tick $i; sleep 0.1; done"]},"timeout_s":120}`))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var started struct {
-		TaskID string `json:"task_id"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&started)
-	_ = resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("start_task: %d %v", resp.StatusCode, err)
-	}
-	id := started.TaskID
+	id := startTask(t, apiA.base, `{"name":"ticks","adapter":"shell","args":{"command":["sh","-c","for i in $(seq 1 30); do echo tick $i; sleep 0.1; done"]},"timeout_s":120}`)
 
 	// A client streams from API A.
 	ctx, cancel := context.WithCancel(t.Context())

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,22 +41,38 @@ const (
 	// Durable keeps Postgres's defaults (fsync on): for benchmarks whose
 	// figures must mean what they would in production.
 	Durable
+	// CrashSafe turns fsync off but writes each commit to the operating
+	// system before acknowledging it (synchronous commit on): a commit
+	// survives the server's crash or immediate shutdown, not the machine's.
+	// For tests that restart the server (StartOwned); under Fast, an
+	// immediate shutdown loses the commits of the last few hundred
+	// milliseconds, which no production server configured for durability
+	// would.
+	CrashSafe
 )
 
-// servers are the throwaway servers of this process, one per Mode.
+// servers are the throwaway servers of this process, one per Mode. They
+// are shared by many tests and never restarted; a test that stops or
+// restarts Postgres owns a server of its own (StartOwned).
 var servers = testproc.Servers[Mode]{Start: func(mode Mode) (string, func(), error) {
 	s, err := Start(mode)
 	if err != nil {
 		return "", nil, err
 	}
-	return s.adminURL, s.Stop, nil
+	return s.adminURL, s.Close, nil
 }}
 
-// Server is a throwaway Postgres server owned by this process.
+// Server is a throwaway Postgres server owned by this process. Its data
+// directory and port stay the same across Stop and Start. Its methods are
+// safe for concurrent use.
 type Server struct {
 	adminURL string
-	cmd      *exec.Cmd
-	dir      string
+	dir      string   // the data directory, the socket and the log live under it
+	postgres []string // the postgres binary and its arguments
+	cred     *syscall.Credential
+
+	mu   sync.Mutex
+	proc *testproc.Process // nil while stopped
 }
 
 // AdminURL returns the URL of the server's maintenance database.
@@ -156,9 +173,35 @@ func versionOf(binDir string) float64 {
 }
 
 // Start starts a throwaway server from the Postgres binaries on this machine
-// (see BinDir). The caller must Stop it; the server is also killed if this
+// (see BinDir). The caller must Close it; the server is also killed if this
 // process dies.
 func Start(mode Mode) (*Server, error) {
+	s, err := initServer(mode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(context.Background()); err != nil {
+		_ = os.RemoveAll(s.dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// StartOwned starts a throwaway server that only tb uses, so that tb may
+// stop and restart it (the shared servers behind AdminURL must never be).
+// It is closed when tb ends.
+func StartOwned(tb testing.TB, mode Mode) *Server {
+	tb.Helper()
+	s, err := Start(mode)
+	if err != nil {
+		tb.Fatalf("start a throwaway Postgres: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// initServer creates a server's data directory and picks its port.
+func initServer(mode Mode) (*Server, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -184,50 +227,84 @@ func Start(mode Mode) (*Server, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	args := []string{"-D", data, "-k", dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1",
+	postgres := []string{filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1",
 		"-c", "max_connections=400", "-c", "shared_buffers=128MB"}
-	if mode == Fast {
-		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	switch mode {
+	case Fast:
+		postgres = append(postgres, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	case CrashSafe:
+		postgres = append(postgres, "-c", "fsync=off", "-c", "full_page_writes=off")
+	case Durable:
 	}
-	pg := exec.CommandContext(context.Background(), filepath.Join(bin, "postgres"), args...)
-	// Pdeathsig stops the server even if the test binary is killed.
-	pg.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
-	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
-	pg.Stdout, pg.Stderr = logFile, logFile
-	if err := pg.Start(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
-	s := &Server{
+	return &Server{
 		adminURL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port),
-		cmd:      pg,
 		dir:      dir,
+		postgres: postgres,
+		cred:     cred,
+	}, nil
+}
+
+// Start starts postgres on the server's data directory and port, after a
+// crash recovery if it was stopped immediately, and waits until it accepts
+// connections (at most 30 s). It fails if the server runs.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		return errors.New("postgres already runs")
 	}
-	err = testproc.WaitReady(30*time.Second, 50*time.Millisecond, func(ctx context.Context) error {
+	logPath := filepath.Join(s.dir, "postgres.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logFile.Close() }() // the child has its own copy
+	pg := exec.CommandContext(context.Background(), s.postgres[0], s.postgres[1:]...)
+	pg.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	pg.Stdout, pg.Stderr = logFile, logFile
+	proc, err := testproc.StartProcess(pg)
+	if err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	err = proc.WaitReady(ctx, 30*time.Second, 50*time.Millisecond, func(ctx context.Context) error {
 		return adminExec(ctx, s.adminURL, "SELECT 1")
 	})
 	if err != nil {
-		s.Stop()
-		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-		return nil, fmt.Errorf("postgres did not accept connections within 30s: %w\n%s", err, log)
+		proc.Stop(syscall.SIGQUIT, 5*time.Second)
+		log, _ := os.ReadFile(logPath)
+		return fmt.Errorf("postgres did not accept connections: %w\n%s", err, log)
 	}
-	return s, nil
+	s.proc = proc
+	return nil
 }
 
-// Stop shuts the server down and removes its files.
+// Stop shuts the server down immediately, as pg_ctl stop -m immediate
+// does (SIGQUIT: sessions are cut, no checkpoint is written, and the next
+// Start recovers from the WAL), and waits until it has exited. The files
+// stay for the next Start. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		s.proc.Stop(syscall.SIGQUIT, 20*time.Second)
+		s.proc = nil
+	}
+}
+
+// Restart stops the server immediately and starts it again on the same
+// data and port (Stop, then Start).
+func (s *Server) Restart(ctx context.Context) error {
+	s.Stop()
+	return s.Start(ctx)
+}
+
+// Close shuts the server down (a fast shutdown) and removes its files.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		s.proc.Stop(syscall.SIGINT, 20*time.Second)
+		s.proc = nil
 	}
 	_ = os.RemoveAll(s.dir)
 }

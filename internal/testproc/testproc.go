@@ -1,7 +1,7 @@
 // Package testproc holds what the helpers that start throwaway servers
 // for tests (testpg, testredis) share: the servers a test binary starts
-// once and stops at its end, a free loopback port, and a wait until a
-// server answers.
+// once and stops at its end, a free loopback port, and the server
+// process itself (Process: wait until it answers, stop it).
 package testproc
 
 import (
@@ -10,7 +10,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Servers are the throwaway servers of one kind that a test binary
@@ -75,20 +74,4 @@ func FreePort() (int, error) {
 	}
 	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// WaitReady calls ready, each call bounded by a second, every interval
-// until it succeeds; once within has passed, it returns ready's last
-// error instead.
-func WaitReady(within, interval time.Duration, ready func(ctx context.Context) error) error {
-	deadline := time.Now().Add(within)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := ready(ctx)
-		cancel()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(interval)
-	}
 }

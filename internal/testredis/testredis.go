@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -70,31 +71,97 @@ func Client(tb testing.TB) *redis.Client {
 // function that stops it. URL starts one for tests; a program that is not
 // a test (the benchmarks) calls Start.
 func Start() (string, func(), error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return "", nil, errors.New("no redis-server on PATH")
-	}
-	port, err := testproc.FreePort()
+	s, err := newServer()
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.CommandContext(context.Background(), bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start redis-server: %w", err)
+	if err := s.Start(context.Background()); err != nil {
+		return "", nil, err
 	}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	u := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	opts, _ := redis.ParseURL(u)
+	return s.url, s.Kill, nil
+}
+
+// Server is a throwaway redis-server owned by this process. It keeps
+// nothing on disk, so after Kill and Start it answers on the same port,
+// empty, as a Redis configured as a cache comes back from a crash. Its
+// methods are safe for concurrent use.
+type Server struct {
+	url  string
+	args []string // redis-server and its arguments
+
+	mu   sync.Mutex
+	proc *testproc.Process // nil while killed
+}
+
+// StartOwned starts a throwaway redis-server that only tb uses, so that
+// tb may kill and restart it (the shared server behind URL must never be).
+// It is killed when tb ends.
+func StartOwned(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := newServer()
+	if err == nil {
+		err = s.Start(context.Background())
+	}
+	if err != nil {
+		tb.Fatalf("start a throwaway Redis: %v", err)
+	}
+	tb.Cleanup(s.Kill)
+	return s
+}
+
+// newServer picks a server's port; Start starts it.
+func newServer() (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, errors.New("no redis-server on PATH")
+	}
+	port, err := testproc.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		url: fmt.Sprintf("redis://127.0.0.1:%d/0", port),
+		args: []string{bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--daemonize", "no"},
+	}, nil
+}
+
+// URL returns the server's URL.
+func (s *Server) URL() string { return s.url }
+
+// Start starts redis-server, empty, on the server's port and waits until
+// it answers (at most 20 s). It fails if the server runs.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		return errors.New("redis-server already runs")
+	}
+	proc, err := testproc.StartProcess(exec.CommandContext(context.Background(), s.args[0], s.args[1:]...))
+	if err != nil {
+		return fmt.Errorf("start redis-server: %w", err)
+	}
+	opts, _ := redis.ParseURL(s.url)
 	c := redis.NewClient(opts)
 	defer func() { _ = c.Close() }()
-	err = testproc.WaitReady(20*time.Second, 20*time.Millisecond, func(ctx context.Context) error {
+	err = proc.WaitReady(ctx, 20*time.Second, 20*time.Millisecond, func(ctx context.Context) error {
 		return c.Ping(ctx).Err()
 	})
 	if err != nil {
-		stop()
-		return "", nil, fmt.Errorf("redis-server did not answer within 20 s: %w", err)
+		proc.Stop(syscall.SIGKILL, 0)
+		return fmt.Errorf("redis-server did not answer: %w", err)
 	}
-	return u, stop, nil
+	s.proc = proc
+	return nil
+}
+
+// Kill kills the server (SIGKILL) and waits until it has exited; what it
+// held is lost. Killing a killed server does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		s.proc.Stop(syscall.SIGKILL, 0)
+		s.proc = nil
+	}
 }

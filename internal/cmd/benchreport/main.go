@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("start postgres (or set AXONTASK_BENCH_DATABASE_URL): %w", err)
 		}
-		defer pg.Stop()
+		defer pg.Close()
 		srv.admin = pg.AdminURL()
 	}
 	return report(ctx, srv, cfg, w)
