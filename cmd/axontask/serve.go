@@ -67,6 +67,8 @@ func (f *prodFlags) open(ctx context.Context, logger *slog.Logger) (*postgres.St
 		_ = rdb.Close()
 		return nil, bus.RedisConfig{}, nil, nil, fmt.Errorf("connect to redis: %w", err)
 	}
+	// go-redis prints every failed dial; the bus logs an outage once.
+	redis.SetLogger(redisLogger{logger})
 	rcfg := bus.RedisConfig{Client: rdb, Prefix: f.redisPrefix, Logger: logger}
 	pub, err := bus.NewRedisPublisher(rcfg)
 	if err != nil {
@@ -81,6 +83,13 @@ func (f *prodFlags) open(ctx context.Context, logger *slog.Logger) (*postgres.St
 	}
 	closeAll := func() { _ = store.Close(); _ = rdb.Close() }
 	return store, rcfg, pub, closeAll, nil
+}
+
+// redisLogger sends go-redis's own log lines to logger at debug level.
+type redisLogger struct{ logger *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // runServe runs an API process on Postgres and Redis: the task API, and the

@@ -159,10 +159,14 @@ func size(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// fail records the first error and stops accepting output. o.mu is held.
+// fail records the first error, stops accepting output and stops the
+// executor: what it prints could not be recorded. o.mu is held.
 func (o *output) fail(err error) {
 	if o.err == nil {
 		o.err = err
+	}
+	if o.t.stopExec != nil {
+		o.t.stopExec(errOutputLost)
 	}
 	o.stopped = true
 	o.pending = nil

@@ -153,6 +153,9 @@ var (
 	errTimedOut = errors.New("task timed out")
 	// errOutputLimit is wrapped by a cause that names the limit.
 	errOutputLimit = errors.New("output limit reached")
+	// errOutputLost: the task's output could not be appended, so the
+	// attempt cannot be recorded; it is stopped and handed back.
+	errOutputLost = errors.New("the task's output could not be appended")
 )
 
 // Runner runs claimed tasks. It is safe for concurrent use: Run may be
@@ -353,7 +356,15 @@ func (r *Runner) Forget(ctx context.Context, taskID string) error {
 // Run runs the claimed task to its end; see Runner.Run for what it returns.
 func (c *Claimed) Run(ctx context.Context) error {
 	t, r, lease := c.t, c.t.r, c.lease
-	defer func() { _ = r.store.LeaseDrop(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt) }()
+	// The lease is kept when the attempt's end could not be written: the
+	// watchdog then recovers the task once it expires, rather than the
+	// task staying running with nothing to recover it.
+	keepLease := false
+	defer func() {
+		if !keepLease {
+			_ = r.store.LeaseDrop(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
+		}
+	}()
 
 	execCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -384,9 +395,17 @@ func (c *Claimed) Run(ctx context.Context) error {
 	case t.lost.Load():
 		return ErrTaskLost
 	case flushErr != nil:
+		// Its output is not all in the log: this attempt cannot end well.
+		// Another attempt runs the task again.
+		if err := t.handBack(context.WithoutCancel(ctx), "worker "+r.cfg.WorkerID+" could not append the task's output"); err != nil {
+			keepLease = true
+			return errors.Join(flushErr, err)
+		}
 		return flushErr
 	}
-	return t.finish(context.WithoutCancel(ctx), t.outcome(result, runErr, context.Cause(execCtx)))
+	err := t.finish(context.WithoutCancel(ctx), t.outcome(result, runErr, context.Cause(execCtx)))
+	keepLease = err != nil && !errors.Is(err, ErrTaskLost)
+	return err
 }
 
 // claimed registers a task this worker has just claimed.
