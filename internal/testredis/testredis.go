@@ -71,7 +71,7 @@ func Client(tb testing.TB) *redis.Client {
 // function that stops it. URL starts one for tests; a program that is not
 // a test (the benchmarks) calls Start.
 func Start() (string, func(), error) {
-	s, err := newServer()
+	s, err := NewServer()
 	if err != nil {
 		return "", nil, err
 	}
@@ -98,7 +98,7 @@ type Server struct {
 // It is killed when tb ends.
 func StartOwned(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := newServer()
+	s, err := NewServer()
 	if err == nil {
 		err = s.Start(context.Background())
 	}
@@ -109,8 +109,10 @@ func StartOwned(tb testing.TB) *Server {
 	return s
 }
 
-// newServer picks a server's port; Start starts it.
-func newServer() (*Server, error) {
+// NewServer returns a throwaway server on a free port, not started yet:
+// Start starts it, Kill stops it. For programs that are not tests (the
+// benchmarks); a test calls StartOwned.
+func NewServer() (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, errors.New("no redis-server on PATH")

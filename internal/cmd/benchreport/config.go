@@ -52,6 +52,10 @@ type sizes struct {
 	sandboxRuns int
 	// cancelTasks is how many noisy tasks the cancel step cancels.
 	cancelTasks int
+	// recoveryRounds is how many times the recovery step restarts each
+	// dependency, keeping it down for recoveryDown.
+	recoveryRounds int
+	recoveryDown   time.Duration
 }
 
 // fullSizes are the sizes of make bench, the run docs/benchmarks.md reports.
@@ -63,8 +67,9 @@ var fullSizes = sizes{
 	liveClients: 1000, livePerSecond: 20, liveSeconds: 10, liveTasks: []int{50, 500}, liveWarmUp: time.Second,
 	// Past the runtime's forced collection (every 2 min).
 	fanOutStreams: 10_000, fanOutTasks: 100, fanOutSettle: 150 * time.Second,
-	sandboxRuns: 30,
-	cancelTasks: 10,
+	sandboxRuns:    30,
+	cancelTasks:    10,
+	recoveryRounds: 3, recoveryDown: 2 * time.Second,
 }
 
 // smokeSizes are the sizes of a smoke run: every step, with the shape of
@@ -77,8 +82,9 @@ var smokeSizes = sizes{
 	dispatchRate:  20, dispatchSeconds: 1,
 	liveClients: 20, livePerSecond: 10, liveSeconds: 1, liveTasks: []int{2, 10}, liveWarmUp: 200 * time.Millisecond,
 	fanOutStreams: 20, fanOutTasks: 2, fanOutSettle: time.Second,
-	sandboxRuns: 3,
-	cancelTasks: 2,
+	sandboxRuns:    3,
+	cancelTasks:    2,
+	recoveryRounds: 1, recoveryDown: 300 * time.Millisecond,
 }
 
 // parseConfig reads a run's settings from args (the command line without
@@ -93,7 +99,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&given.roundTime, "round-time", fullSizes.roundTime, fmt.Sprintf("length of one measured round (%s with -smoke)", smokeSizes.roundTime))
 	fs.IntVar(&given.verifyEvents, "verify-events", fullSizes.verifyEvents, fmt.Sprintf("events in the verification benchmark (%d with -smoke)", smokeSizes.verifyEvents))
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox or cancel")
+	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox, cancel or recovery")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("parse flags: %w", err)
 	}

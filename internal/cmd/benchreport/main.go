@@ -121,7 +121,7 @@ func (b *bench) steps() []step {
 	return []step{
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
 		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
-		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy},
+		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy}, {"recovery", b.recovery},
 	}
 }
 
