@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/eventstore"
@@ -121,4 +123,56 @@ func TestRelayRecoversWhatTheBusLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.For(t, "a recovery after the bus lost its keys", func() bool { return recoveries.Load() == 2 })
+}
+
+// A live subscription whose Redis restarts empty delivers a resync message
+// once its reads work again, then what is published on the new stream,
+// even when the new stream's ids sort before the last id it read.
+func TestRedisLiveSubscriberAcrossARestart(t *testing.T) {
+	t.Parallel()
+	srv := testredis.StartOwned(t)
+	opts, err := redis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { _ = client.Close() })
+	cfg := bus.RedisConfig{Client: client, Prefix: "live:"}
+	pub, err := bus.NewRedisPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := bus.NewRedisLiveSubscriber(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	ch, err := sub.Subscribe(t.Context(), "topic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An entry from the far future: ids on the new stream sort before it.
+	values, err := redisstream.DefaultMarshallerUnmarshaller{}.Marshal("topic", message.NewMessage(watermill.NewUUID(), []byte("future")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.XAdd(t.Context(), &redis.XAddArgs{Stream: "live:topic", ID: "99999999999999-0", Values: values}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if m := receive(t, ch); string(m.Payload) != "future" {
+		t.Fatalf("got %q", m.Payload)
+	}
+	srv.Kill()
+	if err := srv.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if m := receive(t, ch); !bus.IsResync(m) {
+		t.Fatalf("after the restart, got %q before a resync message", m.Payload)
+	}
+	if err := pub.Publish("topic", message.NewMessage(watermill.NewUUID(), []byte("after"))); err != nil {
+		t.Fatal(err)
+	}
+	if m := receive(t, ch); string(m.Payload) != "after" || bus.IsResync(m) {
+		t.Fatalf("after the resync, got %q", m.Payload)
+	}
 }

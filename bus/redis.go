@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -294,10 +295,13 @@ type fanOutSubscriber struct {
 	// retry paces and logs the failed reads of every subscription: an
 	// outage of Redis is one line, not one per topic.
 	retry *backoff.Retry
+	// restarts counts the restarts of Redis seen (watchRestarts).
+	restarts atomic.Int64
 	// mu orders starting readers against Close: none starts after it.
-	mu     sync.Mutex
-	closed bool
-	wg     sync.WaitGroup
+	mu       sync.Mutex
+	closed   bool
+	watching bool // watchRestarts runs
+	wg       sync.WaitGroup
 }
 
 func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
@@ -312,6 +316,21 @@ func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan 
 	if f.closed {
 		return nil, errors.New("redis fan-out subscriber: closed")
 	}
+	if !f.watching {
+		// go-redis hides a restart that falls between two reads (it
+		// reconnects and retries): the server's run id tells. The first
+		// is read now, so that no restart after Subscribe goes unseen.
+		runID, err := f.runID(ctx)
+		if err != nil {
+			return nil, err
+		}
+		f.watching = true
+		f.wg.Add(1)
+		go func() {
+			defer f.wg.Done()
+			f.watchRestarts(runID)
+		}()
+	}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -319,6 +338,48 @@ func (f *fanOutSubscriber) Subscribe(ctx context.Context, topic string) (<-chan 
 		f.read(ctx, stream, start, out)
 	}()
 	return out, nil
+}
+
+// fanOutRestartPoll is how often a fan-out subscriber asks Redis for its
+// run id, which changes when the server restarts.
+const fanOutRestartPoll = 500 * time.Millisecond
+
+// watchRestarts bumps f.restarts whenever Redis's run id changes from
+// known, until the subscriber closes.
+func (f *fanOutSubscriber) watchRestarts(known string) {
+	ticker := time.NewTicker(fanOutRestartPoll)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-f.closing:
+			return
+		case <-ticker.C:
+		}
+		if id, err := f.runID(context.Background()); err == nil && id != known {
+			f.restarts.Add(1)
+			known = id
+		}
+	}
+}
+
+// runID returns the run id of the Redis server, which changes when it
+// restarts.
+func (f *fanOutSubscriber) runID(ctx context.Context) (string, error) {
+	info, err := f.cfg.Client.Info(ctx, "server").Result()
+	if err != nil {
+		return "", fmt.Errorf("read the Redis server's run id: %w", err)
+	}
+	return infoField(info, "run_id"), nil
+}
+
+// infoField returns the value of field in the text of an INFO answer.
+func infoField(info, field string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // lastID returns the id of stream's last entry, "0-0" when it has none.
@@ -338,6 +399,7 @@ func (f *fanOutSubscriber) lastID(ctx context.Context, stream string) (string, e
 func (f *fanOutSubscriber) read(ctx context.Context, stream, from string, out chan<- *message.Message) {
 	var unmarshal redisstream.DefaultMarshallerUnmarshaller
 	failed := false // the last call to Redis failed
+	restarts := f.restarts.Load()
 	send := func(m *message.Message) bool {
 		select {
 		case out <- m:
@@ -354,6 +416,9 @@ func (f *fanOutSubscriber) read(ctx context.Context, stream, from string, out ch
 		case <-f.closing:
 			return
 		default:
+		}
+		if n := f.restarts.Load(); n != restarts {
+			restarts, failed = n, true // as good as failed: the stream may be gone
 		}
 		if failed {
 			// Redis is back, perhaps without the stream: a stream that ends
