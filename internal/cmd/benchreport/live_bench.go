@@ -34,11 +34,11 @@ func (b *bench) live(ctx context.Context) ([]row, error) {
 	clients, perSecond := b.cfg.liveClients, b.cfg.livePerSecond
 	var rows []row
 	for _, tasks := range b.cfg.liveTasks {
-		lat, afterCommit, sent, err := b.liveRun(ctx, tasks, clients/tasks, perSecond)
+		lat, afterCommit, sent, span, err := b.liveRun(ctx, tasks, clients/tasks, perSecond)
 		if err != nil {
 			return nil, err
 		}
-		asked, achieved := tasks*perSecond, float64(sent)/float64(b.cfg.liveSeconds)
+		asked, achieved := tasks*perSecond, float64(sent)/span.Seconds()
 		load := fmt.Sprintf("%d tasks, %.0f events/s appended", tasks, achieved)
 		if achieved < 0.9*float64(asked) {
 			load = fmt.Sprintf("%d tasks, %d events/s asked, only %.0f/s appended: the store could not take more", tasks, asked, achieved)
@@ -56,9 +56,10 @@ func (b *bench) live(ctx context.Context) ([]row, error) {
 }
 
 // liveRun returns the delivery latencies from occurred_at (before the
-// append) and from the append's commit, and the number of events appended
-// in liveSeconds.
-func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond int) (lat, afterCommit []time.Duration, sent int, err error) {
+// append) and from the append's commit, the number of events appended, and
+// the time the appenders ran (the measured liveSeconds and the warm-up
+// before them).
+func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond int) (lat, afterCommit []time.Duration, sent int, span time.Duration, err error) {
 	warmUp, seconds := b.cfg.liveWarmUp, b.cfg.liveSeconds
 	// When each output event committed, by stream and seq: the hook runs
 	// right after the commit, before the announcement.
@@ -74,7 +75,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		}
 	})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	defer env.close()
 	store := env.store
@@ -82,28 +83,28 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	defer stop()
 	sub, err := bus.NewRedisLiveSubscriber(env.rcfg)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	defer func() { _ = sub.Close() }()
 	hub, err := readapi.NewHub(readapi.HubConfig{Subscriber: sub})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	if err := hub.Subscribe(runCtx); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	go func() { _ = hub.Run(runCtx) }()
 	start, err := env.starter()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	identity, tenantID, key, err := benchIdentity(ctx, store)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	api, err := readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, nil, env.metrics), TokenKey: bytes.Repeat([]byte("k"), 32),
@@ -112,11 +113,11 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		RequestLimit: ratelimit.PerMinute(1_000_000),
 	})
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -126,7 +127,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	for i := range ids {
 		res, err := start.Handle(ctx, commands.StartTask{TenantID: tenantID, Name: "live", Adapter: domain.AdapterMock, Args: json.RawMessage(`{"steps":1}`), TimeoutS: 3600})
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, 0, err
 		}
 		ids[i] = res.TaskID
 		committedAt.Store(res.TaskID.String(), make([]atomic.Int64, perSecond*(seconds+5)))
@@ -165,7 +166,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	var appenders sync.WaitGroup
 	appended := make([]int, tasks)
 	appendErr := make(chan error, tasks)
-	end := measureFrom.Add(time.Duration(seconds) * time.Second)
+	began, end := time.Now(), measureFrom.Add(time.Duration(seconds)*time.Second)
 	for i, id := range ids {
 		appenders.Add(1)
 		go func() {
@@ -198,15 +199,15 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	close(errs)
 	close(appendErr)
 	if err := errors.Join(<-errs, <-appendErr); err != nil {
-		return nil, nil, 0, fmt.Errorf("live delivery: %w", err)
+		return nil, nil, 0, 0, fmt.Errorf("live delivery: %w", err)
 	}
 	if !caughtUp {
-		return nil, nil, 0, fmt.Errorf("live delivery (%d tasks): %w", tasks, missedEvents(clients, ids, appended))
+		return nil, nil, 0, 0, fmt.Errorf("live delivery (%d tasks): %w", tasks, missedEvents(clients, ids, appended))
 	}
 	for _, n := range appended {
 		sent += n
 	}
-	return lat, afterCommit, sent, nil
+	return lat, afterCommit, sent, end.Sub(began), nil
 }
 
 // liveStartSeq is the seq of a live task's last event before its output:
