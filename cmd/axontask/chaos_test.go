@@ -357,7 +357,7 @@ func followTask(ctx context.Context, base, id string, onEvent func(domain.Event)
 }
 
 // Redis restarted empty under load: 40 tasks of about 2 s on 32 slots, 20
-// of them followed live over SSE; Redis is killed as soon as the first
+// of them followed live over SSE by 5 clients each; Redis is killed as soon as the first
 // wave prints, while the work messages of 8 more tasks wait in its stream
 // unread, 8 more are started while it is down, and it comes back 2 s later
 // with nothing in it (no streams, no consumer groups). Every accepted task must succeed within 60 s of the
@@ -366,7 +366,8 @@ func followTask(ctx context.Context, base, id string, onEvent func(domain.Event)
 // Redis.
 func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 	d := startChaosDeployment(t)
-	const tasks, backlog, duringOutage, followed = 40, 8, 8, 20
+	// followed tasks have perTask SSE clients each: 100 clients.
+	const tasks, backlog, duringOutage, followed, perTask = 40, 8, 8, 20, 5
 	const load = `{"name":"load","adapter":"shell","args":{"command":["sh","-c","for i in 1 2 3 4; do echo line $i; sleep 0.5; done"]},"timeout_s":120}`
 	ids := make([]string, tasks)
 	var wg sync.WaitGroup
@@ -391,18 +392,19 @@ func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 		events     []domain.Event
 		reconnects int
 	}
-	follows := make([]follower, followed)
+	follows := make([]follower, followed*perTask)
 	var followers sync.WaitGroup
-	for i, id := range ids[:followed] {
+	for c := range follows {
+		id := ids[c/perTask]
 		followers.Go(func() {
 			first := true
-			events, reconnects := followTask(ctx, d.api(i), id, func(e domain.Event) {
+			events, reconnects := followTask(ctx, d.api(c), id, func(e domain.Event) {
 				if first && e.Type == domain.TaskOutputType {
 					first = false
 					printing.Add(1)
 				}
 			})
-			follows[i] = follower{events, reconnects}
+			follows[c] = follower{events, reconnects}
 		})
 	}
 	testwait.For(t, "a followed task to print", func() bool { return printing.Load() >= 1 })
@@ -498,8 +500,8 @@ func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 	time.AfterFunc(time.Until(deadline), cancel)
 	followers.Wait()
 	reconnected := 0
-	for i, f := range follows {
-		id := ids[i]
+	for c, f := range follows {
+		id := ids[c/perTask]
 		reconnected += f.reconnects
 		want := stored[id]
 		for j, e := range f.events {
@@ -517,7 +519,7 @@ func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 			t.Errorf("SSE client of task %s: the streamed chain does not verify: %v", id, err)
 		}
 	}
-	t.Logf("the %d SSE clients reconnected %d times in all", followed, reconnected)
+	t.Logf("the %d SSE clients reconnected %d times in all", len(follows), reconnected)
 }
 
 // answer is one answer the API gave while Postgres went away and came back.
