@@ -26,12 +26,8 @@ import (
 // published afterwards arrives.
 func TestRedisWorkSubscriberRecreatesItsGroup(t *testing.T) {
 	t.Parallel()
-	client := testredis.Client(t)
-	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
-	pub, err := bus.NewRedisPublisher(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, pub := redisBus(t)
+	client := cfg.Client
 	sub, err := bus.NewRedisWorkSubscriber(cfg, "w1")
 	if err != nil {
 		t.Fatal(err)
@@ -80,12 +76,8 @@ func TestRedisWorkSubscriberRecreatesItsGroup(t *testing.T) {
 // once each time the bus loses its messages, and not otherwise.
 func TestRelayRecoversWhatTheBusLost(t *testing.T) {
 	t.Parallel()
-	client := testredis.Client(t)
-	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
-	pub, err := bus.NewRedisPublisher(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, pub := redisBus(t)
+	client := cfg.Client
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -175,4 +167,16 @@ func TestRedisLiveSubscriberAcrossARestart(t *testing.T) {
 	if m := receive(t, ch); string(m.Payload) != "after" || bus.IsResync(m) {
 		t.Fatalf("after the resync, got %q", m.Payload)
 	}
+}
+
+// redisBus returns the bus of a key prefix of the test's own on the test
+// Redis, and a publisher on it.
+func redisBus(t *testing.T) (bus.RedisConfig, message.Publisher) {
+	t.Helper()
+	cfg := bus.RedisConfig{Client: testredis.Client(t), Prefix: testredis.Prefix(t)}
+	pub, err := bus.NewRedisPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, pub
 }

@@ -59,26 +59,16 @@ func (s *Store) runElected(ctx context.Context, key int64, role string, lead fun
 		switch {
 		case !won && err == nil:
 			retry.Succeeded() // another process leads; ask again later
-			sleep(ctx, time.Second)
+			_ = backoff.Sleep(ctx, time.Second)
 		case !won:
 			_ = retry.Failed(ctx, err)
 		case led >= stableLead:
 			retry.Succeeded()
 			s.cfg.Logger.Warn(role+": lost leadership; standing again", "key", key, "led_for", led.Round(time.Second), "err", err)
-			sleep(ctx, backoff.DefaultMin)
+			_ = backoff.Sleep(ctx, backoff.DefaultMin)
 		default:
 			_ = retry.Failed(ctx, fmt.Errorf("lost leadership after %s: %w", led.Round(time.Millisecond), err))
 		}
-	}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
 

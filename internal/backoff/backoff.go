@@ -61,7 +61,12 @@ type Retry struct {
 // Failed records a failed call (see Note) and waits the pause Note
 // returns. It returns ctx's error if ctx ends first, else nil.
 func (r *Retry) Failed(ctx context.Context, err error) error {
-	t := time.NewTimer(r.Note(ctx, err))
+	return Sleep(ctx, r.Note(ctx, err))
+}
+
+// Sleep waits d, or until ctx ends: then it returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -27,6 +27,21 @@ func (s *startRecorder) Run(_ context.Context, task executors.Task, _ executors.
 	return executors.Result{}, nil
 }
 
+// recordingPool runs a worker pool of 8 slots on e whose mock tasks end
+// at once, noting when each reached its executor, and returns the notes
+// and the start handler that starts tasks on e.
+func (e *prodEnv) recordingPool() (*startRecorder, commands.Handler[commands.StartTask, commands.StartTaskResult], error) {
+	rec := &startRecorder{started: map[string]time.Time{}}
+	if err := e.startPool("bench-worker", map[domain.Adapter]executors.Executor{domain.AdapterMock: rec}, 8); err != nil {
+		return nil, nil, err
+	}
+	start, err := e.starter()
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, start, nil
+}
+
 // dispatch measures start_task returned → executor started at a steady
 // rate (dispatchRate starts/s for dispatchSeconds), through the
 // production path: Postgres, the announcer (and the relay), Redis Streams
@@ -38,11 +53,7 @@ func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	defer env.close()
-	rec := &startRecorder{started: map[string]time.Time{}}
-	if err := env.startPool("bench-worker", map[domain.Adapter]executors.Executor{domain.AdapterMock: rec}, 8); err != nil {
-		return nil, err
-	}
-	start, err := env.starter()
+	rec, start, err := env.recordingPool()
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/internal/backoff"
 	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/internal/testredis"
 )
@@ -56,11 +56,7 @@ func (b *bench) recovery(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	defer env.close()
-	rec := &startRecorder{started: map[string]time.Time{}}
-	if err := env.startPool("bench-worker", map[domain.Adapter]executors.Executor{domain.AdapterMock: rec}, 8); err != nil {
-		return nil, err
-	}
-	start, err := env.starter()
+	rec, start, err := env.recordingPool()
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +68,16 @@ func (b *bench) recovery(ctx context.Context) ([]row, error) {
 		name    string
 		restart func(context.Context) error
 	}{
-		{"Redis restarted empty", func(ctx context.Context) error { rs.Kill(); sleep(ctx, b.cfg.recoveryDown); return rs.Start(ctx) }},
-		{"Postgres restarted (immediate shutdown)", func(ctx context.Context) error { pg.Stop(); sleep(ctx, b.cfg.recoveryDown); return pg.Start(ctx) }},
+		{"Redis restarted empty", func(ctx context.Context) error {
+			rs.Kill()
+			_ = backoff.Sleep(ctx, b.cfg.recoveryDown)
+			return rs.Start(ctx)
+		}},
+		{"Postgres restarted (immediate shutdown)", func(ctx context.Context) error {
+			pg.Stop()
+			_ = backoff.Sleep(ctx, b.cfg.recoveryDown)
+			return pg.Start(ctx)
+		}},
 	}
 	var rows []row
 	for _, f := range faults {
@@ -146,14 +150,4 @@ func maxOf(xs []float64) float64 {
 		m = max(m, x)
 	}
 	return m
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
