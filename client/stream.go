@@ -346,6 +346,11 @@ func (s *Stream) connect() bool {
 		}
 		return false
 	}
+	if resp.StatusCode == http.StatusNoContent { // the task ended at or before s.last
+		_ = resp.Body.Close()
+		s.fail(io.EOF)
+		return false
+	}
 	if resp.StatusCode != http.StatusOK {
 		apiErr := readAPIError(req, resp)
 		switch {

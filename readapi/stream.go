@@ -65,8 +65,20 @@ func lastEventID(r *http.Request, since int64) (int64, error) {
 // serveStream writes the task's events after seq since as Server-Sent
 // Events (sse.Server.Serve). A client resuming after the terminal event
 // (EventSource reconnects after every close), or past the end of a
-// finished task, gets an empty stream that ends.
+// finished task, gets 204 No Content, which tells a browser's EventSource
+// to stop reconnecting; one whose task ends in the moment between this
+// check and the stream's own gets an empty stream that ends.
 func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UUID, tenantID string, since int64) {
+	ended, err := a.endedBy(r.Context(), taskID, tenantID, since)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if ended {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	a.streams.Serve(w, r, sse.Stream{
 		ID:        taskID.String(),
 		Since:     since,
