@@ -171,7 +171,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 		if bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("null")) {
 			return &domain.ValidationError{Field: "body", Reason: "must be a JSON object, not null"}
 		}
-		return nil
+		// What the decoder took with a silent loss.
+		return checkStrictJSON(body)
 	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
