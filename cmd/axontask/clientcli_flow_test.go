@@ -61,6 +61,7 @@ func TestTaskLogsFollowsLiveTask(t *testing.T) {
 	if st.State != "running" {
 		t.Fatalf("state %q while the task waits for the gate", st.State)
 	}
+	interruptedFollower(t, dev, id)
 	if err := os.WriteFile(gate, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -294,5 +295,41 @@ func TestLoginRefreshLogout(t *testing.T) {
 	decodeJSON(t, user.mustRun("", "logout", "-json"), &out)
 	if !out.LoggedOut {
 		t.Error("logout of an ended session did not forget it")
+	}
+}
+
+// interruptedFollower follows the running task id with a second `task logs
+// -f` and interrupts it (Ctrl-C): it exits 130 saying that the task keeps
+// running and how to follow it again or cancel it.
+func interruptedFollower(t *testing.T, dev *devProc, id string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), binary(t), "task", "logs", id, "-f")
+	cmd.Env = append(os.Environ(), "AXONTASK_URL="+dev.base, "AXONTASK_API_KEY="+dev.key)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || lines.Text() != "line 1" {
+		t.Fatalf("second follower: first line %q, %v; stderr: %s", lines.Text(), lines.Err(), stderr.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
+		t.Fatalf("interrupted follower: exit %v, want %d; stderr: %s", err, exitInterrupted, stderr.String())
+	}
+	for _, want := range []string{"the task keeps running", "axontask task logs " + id + " -f -since ", "axontask task cancel " + id} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("interrupted follower's stderr lacks %q:\n%s", want, stderr.String())
+		}
 	}
 }

@@ -118,6 +118,10 @@ func followLogs(ctx context.Context, r *remote, con *console, id uuid.UUID, sinc
 				continue
 			}
 		}
+		if ctx.Err() != nil {
+			// Ctrl-C stops the following, not the task: say how to go on.
+			return &exitError{exitInterrupted, fmt.Errorf("stopped following task %s after seq %d; the task keeps running: follow it again with `axontask task logs %s -f -since %d`, or stop it with `axontask task cancel %s`", id, since, id, since, id)}
+		}
 		return r.fail(ctx, "task logs -f "+id.String(), err)
 	}
 	status.close()
