@@ -37,11 +37,14 @@ type bundle struct {
 	url string
 	// handler is the API's handler (readapi.New's); client sends requests
 	// to it and checks each request and answer against openapi.json.
-	handler  http.Handler
-	hub      *readapi.Hub
-	client   *http.Client
-	store    teststores.Store
-	runner   *worker.Runner
+	handler http.Handler
+	hub     *readapi.Hub
+	client  *http.Client
+	store   teststores.Store
+	runner  *worker.Runner
+	// lister is the task list's projection runner (setupOpts.list,
+	// listByHand).
+	lister   *projections.Runner
 	identity *testidentity.Identity
 	// tenants maps the tests' tenant labels (tenantA, tenantB) to real
 	// tenant ids; keys to API keys with tasks:read and tasks:write there.
@@ -53,6 +56,9 @@ type bundle struct {
 type setupOpts struct {
 	// list serves GET /v1/tasks, with a projection runner following the feed.
 	list bool
+	// listByHand serves GET /v1/tasks with a read model that follows the
+	// feed only when the test calls bundle.catchUpList.
+	listByHand bool
 	// relayOnly feeds the hub from the relay alone: no announcements.
 	relayOnly bool
 	// hub bounds the streams' queues (Subscriber is set by the setup).
@@ -165,13 +171,16 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		WriteTimeout: o.writeTimeout,
 		NowFunc:      o.now,
 	}
-	if o.list {
+	var lister *projections.Runner
+	if o.list || o.listByHand {
 		cfg.Tasks = s
-		runner, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{})
-		if err != nil {
+		var err error
+		if lister, err = projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{}); err != nil {
 			t.Fatal(err)
 		}
-		background(runner.Run)
+		if o.list {
+			background(lister.Run)
+		}
 	}
 	h, err := readapi.New(cfg)
 	if err != nil {
@@ -193,7 +202,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{url: srv.URL, handler: h, hub: hub, client: client, store: s, runner: r, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
+	b := &bundle{url: srv.URL, handler: h, hub: hub, client: client, store: s, runner: r, lister: lister, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
 	for _, label := range []string{tenantA, tenantB} {
 		b.tenants[label], b.keys[label] = newTenant(t, identity, label)
 	}

@@ -137,3 +137,28 @@ func TestListTasksRejectsBadParameters(t *testing.T) {
 		}
 	})
 }
+
+// A task the read model still shows running is listed as the log says it
+// is: a client that saw its task end never sees it listed running.
+func TestListTasksReadsYourWrites(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, setupOpts{listByHand: true}, func(t *testing.T, b *bundle) {
+		st := b.start(t)
+		if _, err := b.lister.CatchUp(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?state=queued", tenantA, ""), http.StatusOK); len(l.Tasks) != 1 {
+			t.Fatalf("before the run, queued tasks: %+v", l.Tasks)
+		}
+		b.run(t, st.TaskID)
+		events := openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, "")).events() // to its end
+		// The read model has not moved (nothing follows the feed here).
+		l := decode[taskList](t, b.do(t, "GET", "/v1/tasks", tenantA, ""), http.StatusOK)
+		if len(l.Tasks) != 1 || l.Tasks[0].State != "succeeded" || l.Tasks[0].EndedAt == nil || l.Tasks[0].LastSeq != events[len(events)-1].Seq {
+			t.Fatalf("after the task ended, listed %+v; want it succeeded at seq %d", l.Tasks, events[len(events)-1].Seq)
+		}
+		if l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?state=queued", tenantA, ""), http.StatusOK); len(l.Tasks) != 0 {
+			t.Fatalf("an ended task is listed as queued: %+v", l.Tasks)
+		}
+	})
+}
