@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readmeBlock returns the first ```sh block of the README after the line
+// that contains marker.
+func readmeBlock(t *testing.T, marker string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), marker)
+	if !ok {
+		t.Fatalf("the README has no %q", marker)
+	}
+	_, block, ok := strings.Cut(after, "```sh\n")
+	if !ok {
+		t.Fatalf("no ```sh block after %q in the README", marker)
+	}
+	block, _, ok = strings.Cut(block, "```\n")
+	if !ok {
+		t.Fatalf("the ```sh block after %q does not end", marker)
+	}
+	return block
+}
+
+// The README's curl session runs as pasted into a shell (with the key dev
+// printed put in, and dev's address for localhost:8080): each line does
+// what its comment says.
+func TestReadmeCurlSessionRuns(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("the README's session needs curl: apt-get install -y curl")
+	}
+	session := readmeBlock(t, "A session:\n")
+	if !strings.Contains(session, "axt_…") || !strings.Contains(session, "localhost:8080") {
+		t.Fatalf("the session no longer has the key placeholder and dev's address:\n%s", session)
+	}
+	dev := startDev(t, nil)
+	session = strings.ReplaceAll(session, "axt_…", dev.key)
+	session = strings.ReplaceAll(session, "localhost:8080", strings.TrimPrefix(dev.base, "http://"))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	// Line by line, as a pasted session runs: a line that fails does not
+	// stop the next (the live stream is cut off by --max-time on purpose).
+	cmd := exec.CommandContext(ctx, "bash", "-c", session)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	_ = cmd.Run()
+	got := out.String()
+	for _, want := range []string{
+		`"resume_token":"`,     // the start's answer, echoed
+		`"state":"running"`,    // the status while it runs
+		"event: task.started",  // the live stream
+		`{"canceled":true}`,    // the cancel
+		"id: 4\n",              // the resumed stream goes on after seq 3
+		"event: task.canceled", // and ends with the task's end
+		`"payload_digest"`,     // every envelope carries the chain
+		`"ended":true`,         // the JSON page of the ended task
+		"event: task.created",  // the stream from the start, with the resume token
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the session's output lacks %q", want)
+		}
+	}
+	if strings.Count(got, "event: task.canceled") != 2 {
+		t.Errorf("want task.canceled in the resumed stream and in the token's stream, got %d", strings.Count(got, "event: task.canceled"))
+	}
+	if t.Failed() {
+		t.Logf("session:\n%s\nstdout:\n%s\nstderr:\n%s", session, got, errOut.String())
+	}
+}
