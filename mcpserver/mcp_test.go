@@ -3,6 +3,7 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -51,8 +52,14 @@ func text(t *testing.T, res *mcp.CallToolResult) string {
 // content.
 func callOK[T any](t *testing.T, s *session, name string, args any) (T, string) {
 	t.Helper()
+	return callOKMeta[T](t, s, name, args, nil)
+}
+
+// callOKMeta is callOK with the call's _meta (a progress token).
+func callOKMeta[T any](t *testing.T, s *session, name string, args any, meta mcp.Meta) (T, string) {
+	t.Helper()
 	var out T
-	res := call(t, s, name, args, nil)
+	res := call(t, s, name, args, meta)
 	if res.IsError {
 		t.Fatalf("%s %v: tool error: %s", name, args, text(t, res))
 	}
@@ -181,6 +188,7 @@ func TestStreamableHTTP(t *testing.T) {
 				t.Run("cancel", func(t *testing.T) { t.Parallel(); testCancel(t, s) })
 				t.Run("list", func(t *testing.T) { t.Parallel(); testList(t, s, other) })
 				t.Run("progress", func(t *testing.T) { t.Parallel(); testProgress(t, s) })
+				t.Run("task progress", func(t *testing.T) { t.Parallel(); testTaskProgress(t, s) })
 				t.Run("errors", func(t *testing.T) { t.Parallel(); testErrors(t, s, other) })
 			})
 		}
@@ -386,6 +394,41 @@ func testProgress(t *testing.T, s *session) {
 	call(t, s, "read_task_events", map[string]any{"task_id": id, "since_seq": 1 << 40, "wait_s": 2}, nil)
 	if after := len(s.progress.params); after != before {
 		t.Errorf("%d notifications without a progress token", after-before)
+	}
+}
+
+// A task's own progress reaches a client that gave a progress token, as
+// notifications of 100 with the task's messages, and one call returns the
+// batch of events that came within batch_ms of the first.
+func testTaskProgress(t *testing.T, s *session) {
+	id := start(t, s, map[string]any{"steps": 3, "interval_ms": 600})
+	token := "steps-" + id
+	// Seq 3 is task.started: the call waits for the first step, 600 ms in.
+	out, txt := callOKMeta[mcpserver.ReadTaskEventsOutput](t, s, "read_task_events",
+		map[string]any{"task_id": id, "since_seq": 3, "wait_s": 20, "batch_ms": 5000}, mcp.Meta{"progressToken": token})
+	// 3 steps of an output line and a progress event each, and the end:
+	// the batch ends with the terminal event, not after 5 s.
+	if len(out.Events) != 7 || !out.Ended {
+		t.Fatalf("one call with a batch window returned %d events (ended %v), want the 7 to the end:\n%s", len(out.Events), out.Ended, txt)
+	}
+	notes := s.progress.of(token)
+	var steps []*mcp.ProgressNotificationParams
+	for i, n := range notes {
+		if i > 0 && n.Progress <= notes[i-1].Progress {
+			t.Errorf("notification %d goes back: %+v after %+v", i, n, notes[i-1])
+		}
+		if strings.Contains(n.Message, "step") {
+			steps = append(steps, n)
+		}
+	}
+	if len(steps) != 3 {
+		t.Fatalf("%d notifications of the task's steps, want 3: %+v", len(steps), notes)
+	}
+	for i, n := range steps {
+		want := 100 * float64(i+1) / 3
+		if n.Total != 100 || n.Progress < want-0.01 || n.Progress > want+0.01 || !strings.Contains(n.Message, fmt.Sprintf("step %d/3", i+1)) {
+			t.Errorf("step %d's notification: %+v, want %.1f of 100 saying step %d/3", i+1, n, want, i+1)
+		}
 	}
 }
 

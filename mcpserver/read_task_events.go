@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,11 @@ const (
 	// many clients give a tool call.
 	DefaultWait = 20 * time.Second
 	MaxWait     = 50 * time.Second
+	// DefaultBatch is how long read_task_events, having waited for a first
+	// new event, gathers more before it answers (batch_ms); MaxBatch bounds
+	// it.
+	DefaultBatch = 500 * time.Millisecond
+	MaxBatch     = 5 * time.Second
 	// maxPageBytes bounds the envelopes of one answer: a page of large
 	// events is cut short (next_seq says where to go on), but always holds
 	// at least one event.
@@ -43,6 +49,7 @@ type ReadTaskEventsInput struct {
 	SinceSeq int64  `json:"since_seq,omitempty" jsonschema:"Return the events after this seq: 0 for the first call, then the next_seq of the previous answer."`
 	Limit    int    `json:"limit,omitempty" jsonschema:"The most events to return, 1 to 500."`
 	WaitS    int    `json:"wait_s,omitempty" jsonschema:"When there is no event after since_seq yet and the task has not ended, wait up to this many seconds (0 to 50) for one before answering."`
+	BatchMS  *int   `json:"batch_ms,omitempty" jsonschema:"After waiting for a first new event, gather more for up to this many milliseconds (0 to 5000) before answering, so that one call returns a batch; the answer comes at once when limit events came or the task ended."`
 }
 
 // ReadTaskEventsOutput is read_task_events' output.
@@ -64,7 +71,8 @@ func (t *tools) addReadTaskEvents(s *mcp.Server) error {
 		Title: "Read a task's events",
 		Description: "Returns a task's events after since_seq (its output, progress, state changes) with next_seq and ended. " +
 			"To follow a task to its end, call it with since_seq 0, then with each answer's next_seq, until ended is true. " +
-			"When nothing new has happened yet, it waits up to wait_s seconds (default 20) for the next event, so calling it again at once is fine.",
+			"When nothing new has happened yet, it waits up to wait_s seconds (default 20) for the next event, then gathers more for batch_ms (default 500) so that one call returns a batch; calling it again at once is fine. " +
+			"A client that gives a progress token hears the task's own progress (its ::progress lines, a mock's steps) as progress notifications while the call waits.",
 		Annotations: &mcp.ToolAnnotations{Title: "Read a task's events", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: jsonschema.Ptr(false)},
 	}, func(s *jsonschema.Schema) {
 		taskIDSchema(prop(s, "task_id"))
@@ -74,6 +82,8 @@ func (t *tools) addReadTaskEvents(s *mcp.Server) error {
 		bounds(prop(s, "limit"), 1, MaxEventsLimit, &limit)
 		wait := int64(DefaultWait / time.Second)
 		bounds(prop(s, "wait_s"), 0, int64(MaxWait/time.Second), &wait)
+		batch := DefaultBatch.Milliseconds()
+		bounds(prop(s, "batch_ms"), 0, MaxBatch.Milliseconds(), &batch)
 	}, t.readTaskEvents)
 }
 
@@ -90,7 +100,12 @@ func (t *tools) readTaskEvents(ctx context.Context, c *call, in ReadTaskEventsIn
 	var waited time.Duration
 	if len(page.Events) == 0 && !page.Ended && in.WaitS > 0 {
 		start := time.Now()
-		if err := t.waitForEvents(ctx, c, id, in.SinceSeq, time.Duration(in.WaitS)*time.Second); err != nil {
+		batch := DefaultBatch
+		if in.BatchMS != nil {
+			batch = time.Duration(*in.BatchMS) * time.Millisecond
+		}
+		limit := cmp.Or(in.Limit, DefaultEventsLimit)
+		if err := t.waitForEvents(ctx, c, id, in.SinceSeq, time.Duration(in.WaitS)*time.Second, batch, limit); err != nil {
 			return ReadTaskEventsOutput{}, "", err
 		}
 		waited = time.Since(start)
@@ -106,28 +121,58 @@ func (t *tools) readTaskEvents(ctx context.Context, c *call, in ReadTaskEventsIn
 }
 
 // waitForEvents waits, up to wait, until task id has an event after since
-// or has ended, on the task's event stream; while it waits it sends a
-// progress notification every ProgressInterval to a client that asked for
-// them. It returns nil when an event came, the task ended or the time was
+// or has ended, on the task's event stream, and then gathers events for up
+// to batch more, until limit came or the task ended. While it waits it
+// sends a client that gave a progress token the task's progress events as
+// notifications (of 100), and a keep-alive every ProgressInterval without
+// one. It returns nil when events came, the task ended or the time was
 // up; an error when the stream failed for good (an API answer 4xx) or ctx
 // ended.
-func (t *tools) waitForEvents(ctx context.Context, c *call, id uuid.UUID, since int64, wait time.Duration) error {
+func (t *tools) waitForEvents(ctx context.Context, c *call, id uuid.UUID, since int64, wait, batch time.Duration, limit int) error {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	s := c.api.Stream(wctx, id, client.StreamOptions{SinceSeq: since})
 	defer func() { _ = s.Close() }()
-	done := make(chan error, 1)
+	events, failed := make(chan domain.Event), make(chan error, 1)
 	go func() {
-		_, err := s.Next()
-		done <- err
+		for {
+			e, err := s.Next()
+			if err != nil {
+				failed <- err
+				return
+			}
+			select {
+			case events <- e:
+			case <-wctx.Done():
+				failed <- wctx.Err()
+				return
+			}
+		}
 	}()
 	p := t.progress(c.req)
 	ticker := time.NewTicker(t.cfg.ProgressInterval)
 	defer ticker.Stop()
 	start := time.Now()
-	for {
+	var batchDone <-chan time.Time // set by the first event
+	for n := 0; ; {
 		select {
-		case err := <-done:
+		case e := <-events:
+			n++
+			if e.Type == domain.TaskProgressType {
+				var tp domain.TaskProgress
+				if json.Unmarshal(e.Payload, &tp) == nil {
+					p.task(ctx, tp.Percent, tp.Message)
+				}
+			}
+			if e.Type.Terminal() || n >= limit || batch <= 0 {
+				return nil
+			}
+			if batchDone == nil {
+				batchDone = time.After(batch)
+			}
+		case <-batchDone:
+			return nil
+		case err := <-failed:
 			switch {
 			case err == nil, errors.Is(err, io.EOF):
 				return nil
@@ -139,10 +184,10 @@ func (t *tools) waitForEvents(ctx context.Context, c *call, id uuid.UUID, since 
 			return err
 		case now := <-ticker.C:
 			elapsed := now.Sub(start)
-			if elapsed >= wait {
-				continue // the answer is due
+			if elapsed >= wait || batchDone != nil {
+				continue // the answer is due, or events are coming
 			}
-			p.notify(ctx, elapsed.Seconds(), wait.Seconds(), fmt.Sprintf("waiting for events of task %s after seq %d (%ds of %ds)",
+			p.keepAlive(ctx, elapsed, wait, fmt.Sprintf("waiting for events of task %s after seq %d (%ds of %ds)",
 				id, since, int(elapsed/time.Second), int(wait/time.Second)))
 		}
 	}
@@ -218,11 +263,19 @@ func eventLine(e *domain.Event) string {
 }
 
 // progress sends progress notifications for one call; nil when the client
-// gave no progress token.
+// gave no progress token. Its values only grow, as MCP requires, whatever
+// mix of keep-alives and task progress it sends.
 type progress struct {
 	t     *tools
 	req   *mcp.CallToolRequest
 	token any
+
+	sent bool
+	last float64 // the last value sent
+	// percent and message are the task's last progress, once it reported.
+	reported bool
+	percent  float64
+	message  string
 }
 
 // progress returns the progress notifier of req (nil without a token).
@@ -234,12 +287,38 @@ func (t *tools) progress(req *mcp.CallToolRequest) *progress {
 	return &progress{t: t, req: req, token: token}
 }
 
+// task sends the task's own progress: percent of 100, with its message.
+func (p *progress) task(ctx context.Context, percent float64, message string) {
+	if p == nil {
+		return
+	}
+	p.reported, p.percent, p.message = true, percent, message
+	p.notify(ctx, percent, 100, message)
+}
+
+// keepAlive tells a client that the call still waits: elapsed of wait, or
+// once the task has reported progress, that progress again.
+func (p *progress) keepAlive(ctx context.Context, elapsed, wait time.Duration, msg string) {
+	if p == nil {
+		return
+	}
+	if p.reported {
+		p.notify(ctx, p.percent, 100, fmt.Sprintf("%s; the task is at %.0f%%: %s", msg, p.percent, p.message))
+		return
+	}
+	p.notify(ctx, elapsed.Seconds(), wait.Seconds(), msg)
+}
+
 // notify sends one progress notification (done of total; total 0 when
 // unknown). A failure is logged, not returned: the call goes on.
 func (p *progress) notify(ctx context.Context, done, total float64, msg string) {
 	if p == nil {
 		return
 	}
+	if p.sent && done <= p.last {
+		done = p.last + 0.001 // never back, never the same
+	}
+	p.sent, p.last = true, done
 	err := p.req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: p.token, Progress: done, Total: total, Message: msg})
 	if err != nil && ctx.Err() == nil {
 		p.t.cfg.Logger.DebugContext(ctx, "mcp: progress notification failed", "err", err)
