@@ -47,6 +47,23 @@ type Ledger struct {
 	Count         int32
 }
 
+type MerkleCheckpoint struct {
+	Size      int64
+	Root      []byte
+	Note      []byte
+	CreatedAt time.Time
+}
+
+type MerkleHash struct {
+	Idx  int64
+	Hash []byte
+}
+
+type MerkleTree struct {
+	Singleton bool
+	Size      int64
+}
+
 type ProjectionCheckpoint struct {
 	Name         string
 	NextPosition int64
