@@ -125,7 +125,7 @@ func (r *Receipt) CheckEvent(e *domain.Event, cp Checkpoint) error {
 		return mismatch("hash", hex.EncodeToString(e.Hash[:]), hex.EncodeToString(r.HeadHash[:]))
 	case e.TenantID != r.TenantID:
 		return mismatch("tenant", e.TenantID, r.TenantID)
-	case terminalState(e.Type) != r.State:
+	case TerminalState(e.Type) != r.State:
 		return mismatch("type", e.Type, "the end in state "+string(r.State))
 	case e.Position != r.LeafIndex:
 		return mismatch("feed position", e.Position, r.LeafIndex)
@@ -137,9 +137,9 @@ func (r *Receipt) CheckEvent(e *domain.Event, cp Checkpoint) error {
 	return CheckInclusion(proof, cp, r.LeafIndex, LeafHash(e))
 }
 
-// terminalState is the state a terminal event of type t ends its task in
+// TerminalState is the state a terminal event of type t ends its task in
 // ("" for any other type).
-func terminalState(t domain.EventType) domain.TaskState {
+func TerminalState(t domain.EventType) domain.TaskState {
 	switch t {
 	case domain.TaskSucceededType:
 		return domain.StateSucceeded
