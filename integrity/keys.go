@@ -34,3 +34,26 @@ func Ed25519Signer(name string, seed []byte) (note.Signer, string, error) {
 	}
 	return signer, vkey, nil
 }
+
+// ParseSignerKey parses a private key in golang.org/x/mod/sumdb/note's text
+// form, "PRIVATE+KEY+<name>+<hash>+<base64 of 0x01 || 32-byte seed>" (as
+// note.GenerateKey writes it), and returns its signer and public verifier
+// key. Its errors never quote the key.
+func ParseSignerKey(skey string) (note.Signer, string, error) {
+	fields := strings.SplitN(skey, "+", 5)
+	if len(fields) != 5 || fields[0] != "PRIVATE" || fields[1] != "KEY" {
+		return nil, "", fmt.Errorf("not a note private key: want PRIVATE+KEY+<name>+<hash>+<key>")
+	}
+	key, err := base64.StdEncoding.DecodeString(fields[4])
+	if err != nil || len(key) != 1+ed25519.SeedSize || key[0] != 1 {
+		return nil, "", fmt.Errorf("the note private key named %q is not an Ed25519 key", fields[2])
+	}
+	signer, vkey, err := Ed25519Signer(fields[2], key[1:])
+	if err != nil {
+		return nil, "", err
+	}
+	if want, err := note.NewSigner(skey); err != nil || want.KeyHash() != signer.KeyHash() {
+		return nil, "", fmt.Errorf("the note private key named %q has a wrong key hash", fields[2])
+	}
+	return signer, vkey, nil
+}

@@ -328,3 +328,24 @@ func TestReceiptVerifies(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSignerKey: a key that note.GenerateKey wrote parses to the same
+// signer and verifier key.
+func TestParseSignerKey(t *testing.T) {
+	t.Parallel()
+	skey, vkey, err := note.GenerateKey(bytes.NewReader(seedBytes(0x40)), "example.org/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, got, err := integrity.ParseSignerKey(skey)
+	if err != nil || got != vkey || signer.Name() != "example.org/log" {
+		t.Fatalf("ParseSignerKey: %v, %q, want %q", err, got, vkey)
+	}
+	for _, bad := range []string{"", "PRIVATE+KEY+x", vkey, skey[:len(skey)-4] + "AAAA"} {
+		if _, _, err := integrity.ParseSignerKey(bad); err == nil {
+			t.Errorf("ParseSignerKey accepted a bad key")
+		} else if len(bad) > 20 && bytes.Contains([]byte(err.Error()), []byte(bad[len(bad)-20:])) {
+			t.Errorf("the error quotes the key: %v", err)
+		}
+	}
+}
