@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/integrity"
@@ -183,25 +184,11 @@ func fromTlog(p []tlog.Hash) []domain.Hash {
 	return out
 }
 
-// Keys are the log's public keys, in golang.org/x/mod/sumdb/note's
-// verifier key form.
-type Keys struct {
-	// Origin is the log's origin line (the checkpoint key's name).
-	Origin string
-	// Log lists the checkpoint keys: the current one first, then those
-	// rotated out.
-	Log []string
-	// Receipt lists the receipt key (none when the log issues no receipts).
-	Receipt []string
-	// Witnesses lists the witnesses whose cosignatures the log accepts.
-	Witnesses []string
-}
-
 // Keys returns the log's public keys.
-func (l *Log) Keys() Keys {
-	k := Keys{Origin: l.origin, Log: append([]string{l.cfg.SignerKey}, l.cfg.OldKeys...), Receipt: []string{}, Witnesses: append([]string{}, l.cfg.Witnesses...)}
+func (l *Log) Keys() api.LogKeys {
+	k := api.LogKeys{Origin: l.origin, Log: append([]string{l.cfg.SignerKey}, l.cfg.OldKeys...), Receipts: []string{}, Witnesses: append([]string{}, l.cfg.Witnesses...)}
 	if l.cfg.ReceiptKey != "" {
-		k.Receipt = append(k.Receipt, l.cfg.ReceiptKey)
+		k.Receipts = append(k.Receipts, l.cfg.ReceiptKey)
 	}
 	return k
 }

@@ -136,6 +136,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runExport(ctx, rest, stdout, stderr)
 	case "tenants":
 		return runTenants(ctx, rest, stdout, stderr)
+	case "log-keygen":
+		return runLogKeygen(rest, stdout, stderr)
 	case "verify":
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
