@@ -45,7 +45,7 @@ type Receipt struct {
 // head_hash (lowercase hex), leaf_index, then the checkpoint's three lines
 // (origin, size, base64 root) as its note carries them.
 func (r *Receipt) SignedBytes() ([]byte, error) {
-	text, err := checkpointText([]byte(r.Checkpoint))
+	text, err := CheckpointText([]byte(r.Checkpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (r *Receipt) CheckSignature(keys ReceiptKeys) (Checkpoint, error) {
 	if keys.Log != nil {
 		return OpenCheckpoint([]byte(r.Checkpoint), keys.Log)
 	}
-	text, _ := checkpointText([]byte(r.Checkpoint)) // SignedBytes parsed it
+	text, _ := CheckpointText([]byte(r.Checkpoint)) // SignedBytes parsed it
 	return ParseCheckpoint(text)
 }
 
@@ -127,7 +127,10 @@ func (r *Receipt) CheckEvent(e *domain.Event, cp Checkpoint) error {
 		return mismatch("tenant", e.TenantID, r.TenantID)
 	case TerminalState(e.Type) != r.State:
 		return mismatch("type", e.Type, "the end in state "+string(r.State))
-	case e.Position != r.LeafIndex:
+	case e.Position != domain.NoPosition && e.Position != r.LeafIndex:
+		// An event without a position (as a task's stream serves it) is
+		// placed by the proof alone: it leads to the root only from the
+		// receipt's leaf index.
 		return mismatch("feed position", e.Position, r.LeafIndex)
 	}
 	proof, err := ParseProof(r.InclusionProof)

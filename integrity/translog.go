@@ -245,9 +245,9 @@ func FormatProof(hashes []domain.Hash) []string {
 	return out
 }
 
-// checkpointText returns the note text of a signed note (the part before
+// CheckpointText returns the note text of a signed note (the part before
 // the blank line), without checking any signature.
-func checkpointText(msg []byte) ([]byte, error) {
+func CheckpointText(msg []byte) ([]byte, error) {
 	i := bytes.LastIndex(msg, []byte("\n\n"))
 	if i < 0 {
 		return nil, errors.New("the checkpoint is not a signed note (no blank line before its signatures)")
