@@ -151,7 +151,7 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	}
 	background(tlog.Run)
 	api, err := readapi.New(readapi.Config{
-		Log: tlog,
+		Log:   tlog,
 		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,

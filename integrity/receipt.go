@@ -280,3 +280,68 @@ func (n *Newer) check(cp Checkpoint, logKey note.Verifier) (Checkpoint, error) {
 	}
 	return nc, CheckConsistency(proof, cp, nc)
 }
+
+// ExportProofs is what "axontask export -with-proofs" writes beside an
+// export: a signed checkpoint and the inclusion proof, in its tree, of each
+// exported event that it covers, in the export's order.
+type ExportProofs struct {
+	Checkpoint string           `json:"checkpoint"`
+	Inclusion  []InclusionProof `json:"inclusion"`
+}
+
+// ProofReport is what VerifyExportProofs proved.
+type ProofReport struct {
+	Summary Summary `json:"summary"`
+	// Size is the checkpoint's tree size; Included counts the events
+	// proven to be its leaves, Uncovered those at or past its size.
+	Size      int64 `json:"size"`
+	Included  int64 `json:"included"`
+	Uncovered int64 `json:"uncovered"`
+}
+
+// VerifyExportProofs verifies an export's chains and proves that each of
+// its events with a feed position below the checkpoint's size is that leaf
+// of the checkpoint's tree (the checkpoint signed by logKey): no exported
+// event was altered after the checkpoint. Events without a proof or
+// position fail (BadCheckpoint names the event), as does a proof that does
+// not lead to the root (NotIncluded).
+func VerifyExportProofs(export io.Reader, proofs *ExportProofs, logKey note.Verifier) (ProofReport, error) {
+	var rep ProofReport
+	cp, err := OpenCheckpoint([]byte(proofs.Checkpoint), logKey)
+	if err != nil {
+		return rep, err
+	}
+	rep.Size = cp.Size
+	byIndex := make(map[int64]*InclusionProof, len(proofs.Inclusion))
+	for i := range proofs.Inclusion {
+		byIndex[proofs.Inclusion[i].Index] = &proofs.Inclusion[i]
+	}
+	v := NewVerifier()
+	err = ParseExport(export, func(e *domain.Event) error {
+		if err := v.Add(e); err != nil {
+			return err
+		}
+		if e.Position != domain.NoPosition && e.Position >= cp.Size {
+			rep.Uncovered++
+			return nil
+		}
+		p := byIndex[e.Position]
+		if e.Position == domain.NoPosition || p == nil || p.Size != cp.Size {
+			return &LogError{Kind: NotIncluded, Detail: fmt.Sprintf("%s seq %d (position %d) has no inclusion proof in the tree of size %d", e.StreamID, e.Seq, e.Position, cp.Size)}
+		}
+		hashes, err := ParseProof(p.Hashes)
+		if err != nil {
+			return &LogError{Kind: NotIncluded, Detail: err.Error()}
+		}
+		if err := CheckInclusion(hashes, cp, e.Position, LeafHash(e)); err != nil {
+			return err
+		}
+		rep.Included++
+		return nil
+	})
+	rep.Summary, _ = v.Done()
+	if err == nil && rep.Summary.Events == 0 {
+		err = ErrNoEvents
+	}
+	return rep, err
+}

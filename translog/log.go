@@ -80,9 +80,23 @@ func (c Config) withDefaults() Config {
 // Log is the transparency log over a store's feed. It is safe for
 // concurrent use.
 type Log struct {
+	*Prover
 	cfg    Config
 	origin string
 }
+
+// ProofStore is what a Prover reads: the stored tree.
+type ProofStore interface {
+	MerkleTreeSize(ctx context.Context) (int64, error)
+	MerkleHashesRead(ctx context.Context, indexes []int64) ([]domain.Hash, error)
+}
+
+// Prover answers proofs from a stored tree, without keys: what a process
+// that only reads the log (an export) needs. It is safe for concurrent use.
+type Prover struct{ store ProofStore }
+
+// NewProver returns a Prover over store's tree.
+func NewProver(store ProofStore) *Prover { return &Prover{store: store} }
 
 // New returns the log that cfg describes, or says what is missing.
 func New(cfg Config) (*Log, error) {
@@ -103,16 +117,16 @@ func New(cfg Config) (*Log, error) {
 			return nil, fmt.Errorf("translog config: verifier key %q: %w", k, err)
 		}
 	}
-	return &Log{cfg: cfg, origin: cfg.Signer.Name()}, nil
+	return &Log{Prover: NewProver(cfg.Store), cfg: cfg, origin: cfg.Signer.Name()}, nil
 }
 
 // Origin returns the log's origin line.
 func (l *Log) Origin() string { return l.origin }
 
 // hashReader reads the stored tree's hashes for tlog.
-func (l *Log) hashReader(ctx context.Context) tlog.HashReader {
+func (p *Prover) hashReader(ctx context.Context) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
-		hs, err := l.cfg.Store.MerkleHashesRead(ctx, indexes)
+		hs, err := p.store.MerkleHashesRead(ctx, indexes)
 		if err != nil {
 			return nil, err
 		}
@@ -127,14 +141,14 @@ func (l *Log) hashReader(ctx context.Context) tlog.HashReader {
 // checkSizes checks that 0 <= lo < hi <= the tree's size (lo <= hi when
 // equal is allowed), naming the parameters of the proof endpoints: lo's
 // when lo is negative or not below hi.
-func (l *Log) checkSizes(ctx context.Context, loName, hiName string, lo, hi int64, equal bool) error {
+func (p *Prover) checkSizes(ctx context.Context, loName, hiName string, lo, hi int64, equal bool) error {
 	switch {
 	case lo < 0:
 		return &domain.ValidationError{Field: loName, Reason: fmt.Sprintf("is %d; it must not be negative", lo)}
 	case hi < lo || (hi == lo && !equal):
 		return &domain.ValidationError{Field: loName, Reason: fmt.Sprintf("is %d; it must be below %s (%d)", lo, hiName, hi)}
 	}
-	size, err := l.cfg.Store.MerkleTreeSize(ctx)
+	size, err := p.store.MerkleTreeSize(ctx)
 	if err != nil {
 		return err
 	}
@@ -147,33 +161,33 @@ func (l *Log) checkSizes(ctx context.Context, loName, hiName string, lo, hi int6
 // InclusionProof returns the RFC 6962 audit path of leaf index in the tree
 // of size leaves (which must be stored: at most the tree's size). Bad
 // arguments fail with a *domain.ValidationError naming "index" or "size".
-func (l *Log) InclusionProof(ctx context.Context, index, size int64) (integrity.InclusionProof, error) {
-	if err := l.checkSizes(ctx, "index", "size", index, size, false); err != nil {
+func (p *Prover) InclusionProof(ctx context.Context, index, size int64) (integrity.InclusionProof, error) {
+	if err := p.checkSizes(ctx, "index", "size", index, size, false); err != nil {
 		return integrity.InclusionProof{}, err
 	}
-	p, err := tlog.ProveRecord(size, index, l.hashReader(ctx))
+	proof, err := tlog.ProveRecord(size, index, p.hashReader(ctx))
 	if err != nil {
 		return integrity.InclusionProof{}, fmt.Errorf("prove leaf %d in the tree of size %d: %w", index, size, err)
 	}
-	return integrity.InclusionProof{Index: index, Size: size, Hashes: integrity.FormatProof(fromTlog(p))}, nil
+	return integrity.InclusionProof{Index: index, Size: size, Hashes: integrity.FormatProof(fromTlog(proof))}, nil
 }
 
 // ConsistencyProof returns the RFC 6962 proof that the tree of newSize
 // leaves extends the tree of oldSize (0 < oldSize <= newSize <= the tree's
 // size; an empty proof when they are equal). Bad arguments fail with a
 // *domain.ValidationError naming "old" or "new".
-func (l *Log) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (integrity.ConsistencyProof, error) {
+func (p *Prover) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (integrity.ConsistencyProof, error) {
 	if oldSize == 0 {
 		return integrity.ConsistencyProof{}, &domain.ValidationError{Field: "old", Reason: "is 0; every tree extends the empty tree, so ask from a size of 1 or more"}
 	}
-	if err := l.checkSizes(ctx, "old", "new", oldSize, newSize, true); err != nil {
+	if err := p.checkSizes(ctx, "old", "new", oldSize, newSize, true); err != nil {
 		return integrity.ConsistencyProof{}, err
 	}
-	p, err := tlog.ProveTree(newSize, oldSize, l.hashReader(ctx))
+	proof, err := tlog.ProveTree(newSize, oldSize, p.hashReader(ctx))
 	if err != nil {
 		return integrity.ConsistencyProof{}, fmt.Errorf("prove the tree of size %d extends size %d: %w", newSize, oldSize, err)
 	}
-	return integrity.ConsistencyProof{Old: oldSize, New: newSize, Hashes: integrity.FormatProof(fromTlog(p))}, nil
+	return integrity.ConsistencyProof{Old: oldSize, New: newSize, Hashes: integrity.FormatProof(fromTlog(proof))}, nil
 }
 
 func fromTlog(p []tlog.Hash) []domain.Hash {
