@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"regexp"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -38,6 +39,7 @@ type logVectorFile struct {
 	ReceiptVerifierKey string                     `json:"receipt_verifier_key"`
 	TerminalEvent      eventVector                `json:"terminal_event"`
 	LeafHashes         []string                   `json:"leaf_hashes"`
+	Nodes              map[string]string          `json:"nodes"`
 	Size               int64                      `json:"size"`
 	Root               string                     `json:"root"`
 	Checkpoint         string                     `json:"checkpoint"`
@@ -167,11 +169,18 @@ func newLogFixture(t testing.TB) *logFixture {
 		LogKeySeed: hex.EncodeToString(seedBytes(0xa0)), LogVerifierKey: logVKey,
 		ReceiptKeySeed: hex.EncodeToString(seedBytes(0xc0)), ReceiptVerifierKey: receiptVKey,
 	}
+	var leaves []domain.Hash
 	for i := range f.events {
 		leaf := integrity.LeafHash(&f.events[i])
+		leaves = append(leaves, leaf)
 		lf.LeafHashes = append(lf.LeafHashes, hex.EncodeToString(leaf[:]))
 		f.tree.add(t, int64(i), leaf)
 	}
+	n01, n23 := integrity.NodeHash(leaves[0], leaves[1]), integrity.NodeHash(leaves[2], leaves[3])
+	n03 := integrity.NodeHash(n01, n23)
+	b64 := func(h domain.Hash) string { return base64.StdEncoding.EncodeToString(h[:]) }
+	lf.Nodes = map[string]string{"leaves 0-1": b64(n01), "leaves 2-3": b64(n23), "leaves 0-3": b64(n03),
+		"leaves 0-2 (the root of size 3)": b64(integrity.NodeHash(n01, leaves[2])), "leaves 0-4 (the root of size 5)": b64(integrity.NodeHash(n03, leaves[4]))}
 	lf.TerminalEvent = eventVector{
 		StreamID: end.StreamID, Seq: end.Seq, EventID: end.EventID.String(), Type: string(end.Type),
 		OccurredAt: domain.FormatTime(end.OccurredAt), PayloadInput: `{"exit_code": 0, "summary": "built"}`, Payload: string(end.Payload),
@@ -346,6 +355,60 @@ func TestParseSignerKey(t *testing.T) {
 			t.Errorf("ParseSignerKey accepted a bad key")
 		} else if len(bad) > 20 && bytes.Contains([]byte(err.Error()), []byte(bad[len(bad)-20:])) {
 			t.Errorf("the error quotes the key: %v", err)
+		}
+	}
+}
+
+// TestSpecQuotesLogVectors keeps sections 8 and 9 of docs/integrity.md
+// honest: every base64 hash they quote is one of the log vectors', and the
+// checkpoint note, proofs, receipt and signed bytes they show are the
+// vectors' byte for byte.
+func TestSpecQuotesLogVectors(t *testing.T) {
+	t.Parallel()
+	lf := readLogVectors(t)
+	spec, err := os.ReadFile(specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{lf.Root: true}
+	for _, h := range append(append(append([]string(nil), lf.Inclusion.Hashes...), lf.Consistency.Hashes...), lf.Receipt.InclusionProof...) {
+		known[h] = true
+	}
+	for _, h := range lf.Nodes {
+		known[h] = true
+	}
+	for _, leaf := range lf.LeafHashes {
+		b, _ := hex.DecodeString(leaf)
+		known[base64.StdEncoding.EncodeToString(b)] = true
+	}
+	for _, h := range regexp.MustCompile(`[A-Za-z0-9+/]{43}=`).FindAllString(string(spec), -1) {
+		if !known[h] && !bytes.Contains([]byte(lf.Checkpoint+lf.OlderCheckpoint+lf.Receipt.Signature+lf.LogVerifierKey+lf.ReceiptVerifierKey), []byte(h)) {
+			t.Errorf("%s quotes the hash %s, which is in none of the log vectors", specFile, h)
+		}
+	}
+	receipt, err := json.MarshalIndent(lf.Receipt, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inclusion, _ := json.Marshal(lf.Inclusion)
+	consistency, _ := json.Marshal(lf.Consistency)
+	for name, want := range map[string]string{
+		"the checkpoint note": "```\n" + lf.Checkpoint + "```",
+		"the receipt":         "```json\n" + string(receipt) + "\n```",
+		"the signed bytes":    "```\n" + lf.ReceiptSignedBytes + "```",
+		"the inclusion proof": string(inclusion),
+		"the consistency":     string(consistency),
+		"the terminal entry":  "```\n" + lf.TerminalEvent.Entry + "```",
+		"the log key":         lf.LogVerifierKey,
+		"the receipt key":     lf.ReceiptVerifierKey,
+	} {
+		if !bytes.Contains(spec, []byte(want)) {
+			t.Errorf("%s does not show %s as the vectors hold it:\n%s", specFile, name, want)
+		}
+	}
+	for i, leaf := range lf.LeafHashes {
+		if !bytes.Contains(spec, []byte(leaf)) {
+			t.Errorf("%s does not show leaf %d, %s", specFile, i, leaf)
 		}
 	}
 }

@@ -136,7 +136,7 @@ Start one with start_task; it answers at once with a task_id. Follow it with rea
 get_task_status tells a task's state; cancel_task stops one; list_tasks lists your tasks, newest first; verify_task checks a task's hash chain; get_task_receipt returns an ended task's signed receipt, which anyone can verify offline.
 Task ids and seqs are the AxonTask API's own: they work unchanged with its HTTP API and with the resource axontask://tasks/{task_id}/events.`
 
-// New returns the AxonTask MCP server: the six tools and the events
+// New returns the AxonTask MCP server: the seven tools and the events
 // resource template, served to any number of sessions on any transport. It
 // fails when cfg, with its defaults, cannot work. The server is safe for
 // concurrent use.
