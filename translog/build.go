@@ -54,6 +54,11 @@ func (l *Log) follow(ctx context.Context, retry *backoff.Retry) error {
 			return err
 		case grown > 0:
 			retry.Succeeded()
+			if grown < l.cfg.Batch {
+				// Caught up: let the feed gather a larger batch, so that a
+				// busy store pays for few, large grows.
+				sleep(ctx, l.cfg.GrowInterval)
+			}
 		default:
 			if err := l.cfg.Store.WaitFeed(ctx, b.size); err != nil {
 				return err
@@ -81,18 +86,30 @@ func (b *builder) grow(ctx context.Context) (int, error) {
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
+	leaves := make([]domain.Hash, len(events))
+	for i := range events {
+		if n := b.size + int64(i); events[i].Position != n {
+			return 0, fmt.Errorf("the feed at position %d holds an event at position %d: the feed is not dense", n, events[i].Position)
+		}
+		leaves[i] = integrity.LeafHash(&events[i])
+	}
+	if err := b.addLeaves(ctx, leaves); err != nil {
+		return 0, err
+	}
+	return len(events), nil
+}
+
+// addLeaves grows the stored tree by leaves, in one transaction.
+func (b *builder) addLeaves(ctx context.Context, leaves []domain.Hash) error {
 	if b.known == nil {
 		b.known = make(map[int64]tlog.Hash)
 	}
 	var added []domain.Hash
-	for i := range events {
+	for i, leaf := range leaves {
 		n := b.size + int64(i)
-		if events[i].Position != n {
-			return 0, fmt.Errorf("the feed at position %d holds an event at position %d: the feed is not dense", n, events[i].Position)
-		}
-		hs, err := tlog.StoredHashesForRecordHash(n, tlog.Hash(integrity.LeafHash(&events[i])), b.reader(ctx))
+		hs, err := tlog.StoredHashesForRecordHash(n, tlog.Hash(leaf), b.reader(ctx))
 		if err != nil {
-			return 0, fmt.Errorf("hash leaf %d: %w", n, err)
+			return fmt.Errorf("hash leaf %d: %w", n, err)
 		}
 		first := tlog.StoredHashIndex(0, n)
 		for j, h := range hs {
@@ -100,14 +117,14 @@ func (b *builder) grow(ctx context.Context) (int, error) {
 			added = append(added, domain.Hash(h))
 		}
 	}
-	newSize := b.size + int64(len(events))
+	newSize := b.size + int64(len(leaves))
 	if err := b.log.cfg.Store.MerkleTreeGrow(ctx, b.size, newSize, added); err != nil {
 		b.known = nil
-		return 0, err
+		return err
 	}
 	b.size = newSize
 	b.trim()
-	return len(events), nil
+	return nil
 }
 
 // reader reads hashes from known, and the others from the store.
@@ -149,4 +166,14 @@ func (b *builder) trim() {
 		}
 	}
 	b.known = edge
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

@@ -21,7 +21,9 @@ const (
 	// DefaultCheckpointInterval is how often a growing log is checkpointed.
 	DefaultCheckpointInterval = 2 * time.Second
 	// DefaultBatch bounds the leaves one grow of the tree adds.
-	DefaultBatch = 1000
+	DefaultBatch = 10_000
+	// DefaultGrowInterval is the pause after a grow that caught up.
+	DefaultGrowInterval = 200 * time.Millisecond
 )
 
 // Store is what the log needs of the event store: the feed it follows and
@@ -60,6 +62,11 @@ type Config struct {
 	CheckpointInterval time.Duration
 	// Batch bounds the leaves one grow adds (default DefaultBatch).
 	Batch int
+	// GrowInterval is the pause after a grow that caught up with the feed
+	// (default DefaultGrowInterval): the tree trails the feed by about
+	// this much, and a busy store pays for a few large grows a second
+	// rather than many small ones.
+	GrowInterval time.Duration
 	// Logger receives the builder's failures (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -70,6 +77,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Batch <= 0 {
 		c.Batch = DefaultBatch
+	}
+	if c.GrowInterval <= 0 {
+		c.GrowInterval = DefaultGrowInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

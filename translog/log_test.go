@@ -37,6 +37,20 @@ func seed(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
 func setup(t *testing.T, s teststores.Store, batch int, interval time.Duration) *bundle {
 	t.Helper()
+	b := &bundle{store: s, log: newLog(t, s, batch, interval)}
+	var err error
+	if b.keys.Log, err = note.NewVerifier(b.log.Keys().Log[0]); err != nil {
+		t.Fatal(err)
+	}
+	if b.keys.Receipt, err = note.NewVerifier(b.log.Keys().Receipts[0]); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// newLog returns a log on s with the test keys.
+func newLog(t testing.TB, s translog.Store, batch int, interval time.Duration) *translog.Log {
+	t.Helper()
 	signer, vkey, err := integrity.Ed25519Signer(origin, seed(1))
 	if err != nil {
 		t.Fatal(err)
@@ -50,14 +64,7 @@ func setup(t *testing.T, s teststores.Store, batch int, interval time.Duration) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{store: s, log: l}
-	if b.keys.Log, err = note.NewVerifier(vkey); err != nil {
-		t.Fatal(err)
-	}
-	if b.keys.Receipt, err = note.NewVerifier(rvkey); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return l
 }
 
 // run runs the log's builder until the test ends.

@@ -28,29 +28,25 @@ func (s *Store) MerkleTreeSize(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// MerkleHashesRead implements eventstore.MerkleStore: one primary key look-up
-// per index, in one query.
+// MerkleHashesRead implements eventstore.MerkleStore: one query that
+// reads the blocks holding the indexes by primary key.
 func (s *Store) MerkleHashesRead(ctx context.Context, indexes []int64) ([]domain.Hash, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	rows, err := s.q.MerkleHashesRead(ctx, s.pool, indexes)
+	rows, err := s.q.MerkleBlocksRead(ctx, s.pool, engine.MerkleBlocksOf(indexes))
 	if err != nil {
 		return nil, fmt.Errorf("read %d Merkle hashes: %w", len(indexes), err)
 	}
-	found := make(map[int64]domain.Hash, len(rows))
+	blocks := make(map[int64][]byte, len(rows))
 	for _, r := range rows {
-		h, err := hashOf(r.Hash)
-		if err != nil {
-			return nil, fmt.Errorf("read Merkle hash %d: %w", r.Idx, err)
-		}
-		found[r.Idx] = h
+		blocks[r.Block] = r.Hashes
 	}
-	return engine.OrderMerkleHashes(indexes, found)
+	return engine.HashesFromBlocks(indexes, blocks)
 }
 
-// MerkleTreeGrow implements eventstore.MerkleStore: one statement, which
-// moves the size and inserts the hashes together.
+// MerkleTreeGrow implements eventstore.MerkleStore, in one transaction: the
+// size's compare-and-set, the end of the last block and the new blocks.
 func (s *Store) MerkleTreeGrow(ctx context.Context, oldSize, newSize int64, hashes []domain.Hash) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
@@ -59,16 +55,32 @@ func (s *Store) MerkleTreeGrow(ctx context.Context, oldSize, newSize int64, hash
 	if err != nil {
 		return fmt.Errorf("grow the Merkle tree: %w", err)
 	}
-	arg := dbsqlc.MerkleTreeGrowParams{FirstIndex: first, Hashes: make([][]byte, len(hashes)), NewSize: newSize, OldSize: oldSize}
-	for i := range hashes {
-		arg.Hashes[i] = hashes[i][:]
-	}
-	n, err := s.q.MerkleTreeGrow(ctx, s.pool, arg)
-	switch {
-	case err != nil:
+	extend, extendFrom, fresh := engine.SplitMerkleBlocks(first, hashes)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		moved, err := s.q.MerkleTreeMove(ctx, tx, dbsqlc.MerkleTreeMoveParams{OldSize: oldSize, NewSize: newSize})
+		if err != nil {
+			return err
+		}
+		if moved == 0 {
+			return eventstore.ErrMerkleTreeMoved
+		}
+		if extend != nil {
+			n, err := s.q.MerkleBlockExtend(ctx, tx, dbsqlc.MerkleBlockExtendParams{Block: extend.Block, Length: int32(extendFrom), Hashes: extend.Hashes})
+			if err == nil && n == 0 {
+				err = fmt.Errorf("block %d does not end where the tree of %d leaves does: the stored tree is damaged", extend.Block, oldSize)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		arg := dbsqlc.MerkleBlocksInsertParams{}
+		for _, b := range fresh {
+			arg.Blocks, arg.Hashes = append(arg.Blocks, b.Block), append(arg.Hashes, b.Hashes)
+		}
+		return s.q.MerkleBlocksInsert(ctx, tx, arg)
+	})
+	if err != nil {
 		return fmt.Errorf("grow the Merkle tree from %d to %d leaves: %w", oldSize, newSize, err)
-	case n == 0:
-		return fmt.Errorf("grow the Merkle tree from %d to %d leaves: %w", oldSize, newSize, eventstore.ErrMerkleTreeMoved)
 	}
 	return nil
 }

@@ -29,28 +29,25 @@ func (s *Store) MerkleTreeSize(ctx context.Context) (int64, error) {
 }
 
 // MerkleHashesRead implements eventstore.MerkleStore: one query on the
-// read-only pool, which never waits for the writer.
+// read-only pool, which never waits for the writer, that reads the blocks
+// holding the indexes by primary key.
 func (s *Store) MerkleHashesRead(ctx context.Context, indexes []int64) ([]domain.Hash, error) {
 	if s.closed.Load() {
 		return nil, fmt.Errorf("read Merkle hashes: %w", eventstore.ErrClosed)
 	}
-	arg, err := json.Marshal(indexes)
+	arg, err := json.Marshal(engine.MerkleBlocksOf(indexes))
 	if err != nil {
 		return nil, fmt.Errorf("read Merkle hashes: %w", err)
 	}
-	rows, err := s.q.MerkleHashesRead(ctx, s.rdb, string(arg))
+	rows, err := s.q.MerkleBlocksRead(ctx, s.rdb, string(arg))
 	if err != nil {
 		return nil, fmt.Errorf("read %d Merkle hashes: %w", len(indexes), s.closedOr(err))
 	}
-	found := make(map[int64]domain.Hash, len(rows))
+	blocks := make(map[int64][]byte, len(rows))
 	for _, r := range rows {
-		var h domain.Hash
-		if err := scanHash(&h, r.Hash); err != nil {
-			return nil, fmt.Errorf("read Merkle hash %d: %w", r.Idx, err)
-		}
-		found[r.Idx] = h
+		blocks[r.Block] = r.Hashes
 	}
-	return engine.OrderMerkleHashes(indexes, found)
+	return engine.HashesFromBlocks(indexes, blocks)
 }
 
 // MerkleTreeGrow implements eventstore.MerkleStore: one write transaction
@@ -89,8 +86,18 @@ func (s *Store) growTree(ctx context.Context, oldSize, newSize, first int64, has
 	if moved == 0 {
 		return eventstore.ErrMerkleTreeMoved
 	}
-	for i := range hashes {
-		if err := s.q.MerkleHashInsert(ctx, tx, dbsqlc.MerkleHashInsertParams{Idx: first + int64(i), Hash: hashes[i][:]}); err != nil {
+	extend, extendFrom, fresh := engine.SplitMerkleBlocks(first, hashes)
+	if extend != nil {
+		n, err := s.q.MerkleBlockExtend(ctx, tx, dbsqlc.MerkleBlockExtendParams{Block: extend.Block, Length: int64(extendFrom), Hashes: extend.Hashes})
+		if err == nil && n == 0 {
+			err = fmt.Errorf("block %d does not end where the tree of %d leaves does: the stored tree is damaged", extend.Block, oldSize)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, b := range fresh {
+		if err := s.q.MerkleBlockInsert(ctx, tx, dbsqlc.MerkleBlockInsertParams{Block: b.Block, Hashes: b.Hashes}); err != nil {
 			return err
 		}
 	}

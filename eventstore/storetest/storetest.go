@@ -158,6 +158,7 @@ func RunMerkle[S MerkleStore](t *testing.T, newStore Opener[S]) {
 	runSuite(t, func(t *testing.T, o eventstore.Options) MerkleStore { return newStore(t, o) }, []suiteTest[MerkleStore]{
 		{"MerkleTreeGrow", testMerkleTreeGrow},
 		{"MerkleTreeGrowConcurrent", testMerkleTreeGrowConcurrent},
+		{"MerkleTreeGrowInBatches", testMerkleTreeGrowInBatches},
 		{"MerkleCheckpoints", testMerkleCheckpoints},
 		{"Closed", testMerkleClosed},
 	})

@@ -1,20 +1,23 @@
 -- name: MerkleTreeSize :one
 SELECT size FROM merkle_tree;
 
--- name: MerkleHashesRead :many
-SELECT idx, hash FROM merkle_hashes WHERE idx = ANY (@indexes::bigint[]);
+-- name: MerkleBlocksRead :many
+SELECT block, hashes FROM merkle_blocks WHERE block = ANY (@blocks::bigint[]);
 
--- name: MerkleTreeGrow :execrows
--- Moves the tree from @old_size to @new_size and stores the hashes the new
--- leaves add, from storage index @first_index on, in one statement: 0 rows
--- when the tree was not of @old_size (a concurrent grow waits for the row
--- lock, then finds the size moved).
-WITH moved AS (
-    UPDATE merkle_tree SET size = @new_size::bigint WHERE size = @old_size::bigint RETURNING size
-)
-INSERT INTO merkle_hashes (idx, hash)
-SELECT sqlc.arg(first_index)::bigint + u.ord - 1, u.hash
-FROM moved, unnest(@hashes::bytea[]) WITH ORDINALITY AS u(hash, ord);
+-- name: MerkleTreeMove :execrows
+-- Moves the tree from @old_size to @new_size: 0 rows when it was not of
+-- @old_size (a concurrent grow waits for the row lock, then finds the size
+-- moved).
+UPDATE merkle_tree SET size = @new_size::bigint WHERE size = @old_size::bigint;
+
+-- name: MerkleBlockExtend :execrows
+-- Appends hashes to the end of a block that holds exactly @length bytes.
+UPDATE merkle_blocks SET hashes = hashes || @hashes::bytea
+WHERE block = @block::bigint AND length(hashes) = @length::int;
+
+-- name: MerkleBlocksInsert :exec
+INSERT INTO merkle_blocks (block, hashes)
+SELECT unnest(@blocks::bigint[]), unnest(@hashes::bytea[]);
 
 -- name: MerkleCheckpointInsert :exec
 -- The first checkpoint of a size wins; a later one of the same size is dropped.

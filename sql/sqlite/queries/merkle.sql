@@ -1,20 +1,24 @@
 -- name: MerkleTreeSize :one
 SELECT size FROM merkle_tree WHERE singleton = 1;
 
--- name: MerkleHashesRead :many
--- Takes the indexes as one JSON array, so that one statement serves any
--- number; it probes the primary key.
-SELECT idx, hash FROM merkle_hashes
-WHERE idx IN (SELECT value FROM json_each(CAST(@indexes AS TEXT)));
+-- name: MerkleBlocksRead :many
+-- Takes the block numbers as one JSON array, so that one statement serves
+-- any number; it probes the primary key.
+SELECT block, hashes FROM merkle_blocks
+WHERE block IN (SELECT value FROM json_each(CAST(@blocks AS TEXT)));
 
 -- name: MerkleTreeMove :execrows
 -- Moves the tree from @old_size to @new_size: 0 rows when it was not of @old_size.
 UPDATE merkle_tree SET size = @new_size WHERE singleton = 1 AND size = @old_size;
 
--- name: MerkleHashInsert :exec
--- Stores one hash at its storage index (a grow runs it once per hash, in
--- its transaction).
-INSERT INTO merkle_hashes (idx, hash) VALUES (@idx, @hash);
+-- name: MerkleBlockExtend :execrows
+-- Appends hashes to the end of a block that holds exactly @length bytes
+-- (through hex: SQLite's || makes text of blobs).
+UPDATE merkle_blocks SET hashes = unhex(hex(hashes) || hex(CAST(@hashes AS BLOB)))
+WHERE block = @block AND length(hashes) = CAST(@length AS INTEGER);
+
+-- name: MerkleBlockInsert :exec
+INSERT INTO merkle_blocks (block, hashes) VALUES (@block, @hashes);
 
 -- name: MerkleCheckpointInsert :exec
 -- The first checkpoint of a size wins; a later one of the same size is dropped.

@@ -10,6 +10,65 @@ import (
 	"time"
 )
 
+const merkleBlockExtend = `-- name: MerkleBlockExtend :execrows
+UPDATE merkle_blocks SET hashes = hashes || $1::bytea
+WHERE block = $2::bigint AND length(hashes) = $3::int
+`
+
+type MerkleBlockExtendParams struct {
+	Hashes []byte
+	Block  int64
+	Length int32
+}
+
+// Appends hashes to the end of a block that holds exactly @length bytes.
+func (q *Queries) MerkleBlockExtend(ctx context.Context, db DBTX, arg MerkleBlockExtendParams) (int64, error) {
+	result, err := db.Exec(ctx, merkleBlockExtend, arg.Hashes, arg.Block, arg.Length)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const merkleBlocksInsert = `-- name: MerkleBlocksInsert :exec
+INSERT INTO merkle_blocks (block, hashes)
+SELECT unnest($1::bigint[]), unnest($2::bytea[])
+`
+
+type MerkleBlocksInsertParams struct {
+	Blocks []int64
+	Hashes [][]byte
+}
+
+func (q *Queries) MerkleBlocksInsert(ctx context.Context, db DBTX, arg MerkleBlocksInsertParams) error {
+	_, err := db.Exec(ctx, merkleBlocksInsert, arg.Blocks, arg.Hashes)
+	return err
+}
+
+const merkleBlocksRead = `-- name: MerkleBlocksRead :many
+SELECT block, hashes FROM merkle_blocks WHERE block = ANY ($1::bigint[])
+`
+
+func (q *Queries) MerkleBlocksRead(ctx context.Context, db DBTX, blocks []int64) ([]MerkleBlock, error) {
+	rows, err := db.Query(ctx, merkleBlocksRead, blocks)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MerkleBlock
+	for rows.Next() {
+		var i MerkleBlock
+		if err := rows.Scan(&i.Block, &i.Hashes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const merkleCheckpointGet = `-- name: MerkleCheckpointGet :one
 SELECT size, root, note, created_at FROM merkle_checkpoints WHERE size = $1
 `
@@ -66,57 +125,20 @@ func (q *Queries) MerkleCheckpointLatest(ctx context.Context, db DBTX) (MerkleCh
 	return i, err
 }
 
-const merkleHashesRead = `-- name: MerkleHashesRead :many
-SELECT idx, hash FROM merkle_hashes WHERE idx = ANY ($1::bigint[])
+const merkleTreeMove = `-- name: MerkleTreeMove :execrows
+UPDATE merkle_tree SET size = $1::bigint WHERE size = $2::bigint
 `
 
-func (q *Queries) MerkleHashesRead(ctx context.Context, db DBTX, indexes []int64) ([]MerkleHash, error) {
-	rows, err := db.Query(ctx, merkleHashesRead, indexes)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []MerkleHash
-	for rows.Next() {
-		var i MerkleHash
-		if err := rows.Scan(&i.Idx, &i.Hash); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
+type MerkleTreeMoveParams struct {
+	NewSize int64
+	OldSize int64
 }
 
-const merkleTreeGrow = `-- name: MerkleTreeGrow :execrows
-WITH moved AS (
-    UPDATE merkle_tree SET size = $3::bigint WHERE size = $4::bigint RETURNING size
-)
-INSERT INTO merkle_hashes (idx, hash)
-SELECT $1::bigint + u.ord - 1, u.hash
-FROM moved, unnest($2::bytea[]) WITH ORDINALITY AS u(hash, ord)
-`
-
-type MerkleTreeGrowParams struct {
-	FirstIndex int64
-	Hashes     [][]byte
-	NewSize    int64
-	OldSize    int64
-}
-
-// Moves the tree from @old_size to @new_size and stores the hashes the new
-// leaves add, from storage index @first_index on, in one statement: 0 rows
-// when the tree was not of @old_size (a concurrent grow waits for the row
-// lock, then finds the size moved).
-func (q *Queries) MerkleTreeGrow(ctx context.Context, db DBTX, arg MerkleTreeGrowParams) (int64, error) {
-	result, err := db.Exec(ctx, merkleTreeGrow,
-		arg.FirstIndex,
-		arg.Hashes,
-		arg.NewSize,
-		arg.OldSize,
-	)
+// Moves the tree from @old_size to @new_size: 0 rows when it was not of
+// @old_size (a concurrent grow waits for the row lock, then finds the size
+// moved).
+func (q *Queries) MerkleTreeMove(ctx context.Context, db DBTX, arg MerkleTreeMoveParams) (int64, error) {
+	result, err := db.Exec(ctx, merkleTreeMove, arg.NewSize, arg.OldSize)
 	if err != nil {
 		return 0, err
 	}

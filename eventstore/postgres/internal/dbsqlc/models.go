@@ -47,16 +47,16 @@ type Ledger struct {
 	Count         int32
 }
 
+type MerkleBlock struct {
+	Block  int64
+	Hashes []byte
+}
+
 type MerkleCheckpoint struct {
 	Size      int64
 	Root      []byte
 	Note      []byte
 	CreatedAt time.Time
-}
-
-type MerkleHash struct {
-	Idx  int64
-	Hash []byte
 }
 
 type MerkleTree struct {

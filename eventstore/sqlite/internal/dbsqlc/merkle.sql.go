@@ -9,6 +9,71 @@ import (
 	"context"
 )
 
+const MerkleBlockExtend = `-- name: MerkleBlockExtend :execrows
+UPDATE merkle_blocks SET hashes = unhex(hex(hashes) || hex(CAST(?1 AS BLOB)))
+WHERE block = ?2 AND length(hashes) = CAST(?3 AS INTEGER)
+`
+
+type MerkleBlockExtendParams struct {
+	Hashes []byte
+	Block  int64
+	Length int64
+}
+
+// Appends hashes to the end of a block that holds exactly @length bytes
+// (through hex: SQLite's || makes text of blobs).
+func (q *Queries) MerkleBlockExtend(ctx context.Context, db DBTX, arg MerkleBlockExtendParams) (int64, error) {
+	result, err := db.ExecContext(ctx, MerkleBlockExtend, arg.Hashes, arg.Block, arg.Length)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const MerkleBlockInsert = `-- name: MerkleBlockInsert :exec
+INSERT INTO merkle_blocks (block, hashes) VALUES (?1, ?2)
+`
+
+type MerkleBlockInsertParams struct {
+	Block  int64
+	Hashes []byte
+}
+
+func (q *Queries) MerkleBlockInsert(ctx context.Context, db DBTX, arg MerkleBlockInsertParams) error {
+	_, err := db.ExecContext(ctx, MerkleBlockInsert, arg.Block, arg.Hashes)
+	return err
+}
+
+const MerkleBlocksRead = `-- name: MerkleBlocksRead :many
+SELECT block, hashes FROM merkle_blocks
+WHERE block IN (SELECT value FROM json_each(CAST(?1 AS TEXT)))
+`
+
+// Takes the block numbers as one JSON array, so that one statement serves
+// any number; it probes the primary key.
+func (q *Queries) MerkleBlocksRead(ctx context.Context, db DBTX, blocks string) ([]MerkleBlock, error) {
+	rows, err := db.QueryContext(ctx, MerkleBlocksRead, blocks)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []MerkleBlock
+	for rows.Next() {
+		var i MerkleBlock
+		if err := rows.Scan(&i.Block, &i.Hashes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const MerkleCheckpointGet = `-- name: MerkleCheckpointGet :one
 SELECT size, root, note, created_at FROM merkle_checkpoints WHERE size = ?1
 `
@@ -63,52 +128,6 @@ func (q *Queries) MerkleCheckpointLatest(ctx context.Context, db DBTX) (MerkleCh
 		&i.CreatedAt,
 	)
 	return i, err
-}
-
-const MerkleHashInsert = `-- name: MerkleHashInsert :exec
-INSERT INTO merkle_hashes (idx, hash) VALUES (?1, ?2)
-`
-
-type MerkleHashInsertParams struct {
-	Idx  int64
-	Hash []byte
-}
-
-// Stores one hash at its storage index (a grow runs it once per hash, in
-// its transaction).
-func (q *Queries) MerkleHashInsert(ctx context.Context, db DBTX, arg MerkleHashInsertParams) error {
-	_, err := db.ExecContext(ctx, MerkleHashInsert, arg.Idx, arg.Hash)
-	return err
-}
-
-const MerkleHashesRead = `-- name: MerkleHashesRead :many
-SELECT idx, hash FROM merkle_hashes
-WHERE idx IN (SELECT value FROM json_each(CAST(?1 AS TEXT)))
-`
-
-// Takes the indexes as one JSON array, so that one statement serves any
-// number; it probes the primary key.
-func (q *Queries) MerkleHashesRead(ctx context.Context, db DBTX, indexes string) ([]MerkleHash, error) {
-	rows, err := db.QueryContext(ctx, MerkleHashesRead, indexes)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []MerkleHash
-	for rows.Next() {
-		var i MerkleHash
-		if err := rows.Scan(&i.Idx, &i.Hash); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const MerkleTreeMove = `-- name: MerkleTreeMove :execrows

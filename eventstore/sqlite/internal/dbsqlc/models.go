@@ -30,16 +30,16 @@ type Event struct {
 	Hash          []byte
 }
 
+type MerkleBlock struct {
+	Block  int64
+	Hashes []byte
+}
+
 type MerkleCheckpoint struct {
 	Size      int64
 	Root      []byte
 	Note      []byte
 	CreatedAt int64
-}
-
-type MerkleHash struct {
-	Idx  int64
-	Hash []byte
 }
 
 type MerkleTree struct {
