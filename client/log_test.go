@@ -2,6 +2,10 @@ package client_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -70,5 +74,65 @@ func TestTaskReceipt(t *testing.T) {
 		if apiErr := apiError(t, err, 400); apiErr.Field != "id" {
 			t.Fatalf("receipt of a running task: %v", err)
 		}
+	})
+}
+
+// TestLyingLogIsCaught: a server that shows a newer checkpoint of another
+// tree (signed with its real key) than the one its receipt committed to is
+// caught by the receipt's verification: a fork at the same size, and an
+// inconsistent tree at a larger one.
+func TestLyingLogIsCaught(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, serverOpts{}, func(t *testing.T, b *bundle) {
+		c := b.client(t, tenantA)
+		id := start(t, c, mockArgs).TaskID
+		events := follow(t, c, id, client.StreamOptions{})
+		r, err := c.TaskReceipt(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var export []byte
+		for i := range events {
+			export, _ = events[i].AppendJSON(export)
+			export = append(export, '\n')
+		}
+		signer, vkey, _ := integrity.Ed25519Signer("test.axontask.local/log", bytes.Repeat([]byte{1}, 32))
+		_, rvkey, _ := integrity.Ed25519Signer("test.axontask.local/log/receipts", bytes.Repeat([]byte{2}, 32))
+		var keys integrity.ReceiptKeys
+		keys.Log, _ = note.NewVerifier(vkey)
+		keys.Receipt, _ = note.NewVerifier(rvkey)
+		text, _ := integrity.CheckpointText([]byte(r.Checkpoint))
+		honest, _ := integrity.ParseCheckpoint(text)
+		for _, lie := range []struct {
+			size int64
+			kind integrity.LogKind
+		}{{honest.Size, integrity.Forked}, {honest.Size + 1, integrity.Inconsistent}} {
+			forged, err := integrity.SignCheckpoint(integrity.Checkpoint{Origin: honest.Origin, Size: lie.size, Root: sha256.Sum256([]byte("another tree"))}, signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.setFault(func(w http.ResponseWriter, req *http.Request) bool {
+				switch req.URL.Path {
+				case "/v1/log/checkpoint":
+					_, _ = w.Write(forged)
+					return true
+				case "/v1/log/proof/consistency":
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = fmt.Fprintf(w, `{"old":%d,"new":%d,"hashes":[]}`, honest.Size, lie.size)
+					return true
+				}
+				return false
+			})
+			newer, err := c.NewerCheckpoint(t.Context(), honest.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = integrity.VerifyReceiptExport(bytes.NewReader(export), &r, keys, &newer)
+			var lerr *integrity.LogError
+			if !errors.As(err, &lerr) || lerr.Kind != lie.kind {
+				t.Fatalf("a lie at size %d: %v, want %s", lie.size, err, lie.kind)
+			}
+		}
+		b.setFault(nil)
 	})
 }

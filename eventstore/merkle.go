@@ -27,9 +27,9 @@ type MerkleCheckpoint struct {
 // MerkleStore keeps the transparency log's Merkle tree over the global
 // feed (leaf n is the entry of the event at feed position n; see package
 // integrity) and its signed checkpoints, in the same database as the log.
-// Hashes are stored one per row at their index in golang.org/x/mod/sumdb/tlog's
-// stored-hash order (tlog.StoredHashIndex), so a stored hash never changes
-// and the tree grows by inserts only. It is a port of its own beside the log
+// Hashes are addressed by their index in golang.org/x/mod/sumdb/tlog's
+// stored-hash order (tlog.StoredHashIndex); a stored hash never changes and
+// the tree only grows (engines keep them in blocks of consecutive indexes). It is a port of its own beside the log
 // (see Store); package translog builds and reads the tree through it. Both
 // engines' stores implement it; eventstore/storetest.RunMerkle is its
 // conformance suite. Every method sees every call that has returned.
