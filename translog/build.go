@@ -67,16 +67,16 @@ func (l *Log) follow(ctx context.Context, retry *backoff.Retry) error {
 	}
 }
 
-// builder grows the tree batch by batch. It keeps the hashes that the next
-// leaves need (the roots of the complete subtrees on the tree's right edge,
-// at most log2(size) of them) so that a grow reads the store only for
-// those it does not know yet.
+// builder grows the tree batch by batch. It keeps the tree's right edge:
+// the roots of the complete subtrees that the next leaves will complete
+// (edge[l] is the root of 2^l leaves, present when bit l of size is set),
+// at most log2(size) hashes, read from the store once.
 type builder struct {
 	log  *Log
 	size int64
-	// known holds stored hashes by storage index: the ones this builder
-	// wrote or read, trimmed to the right edge after each grow.
-	known map[int64]tlog.Hash
+	edge []domain.Hash
+	// loaded says edge holds the right edge of the tree of size leaves.
+	loaded bool
 }
 
 // grow adds the leaves of the next events of the feed, up to a batch, and
@@ -99,73 +99,65 @@ func (b *builder) grow(ctx context.Context) (int, error) {
 	return len(events), nil
 }
 
-// addLeaves grows the stored tree by leaves, in one transaction.
+// addLeaves grows the stored tree by leaves, in one transaction. The
+// hashes it stores are those of golang.org/x/mod/sumdb/tlog's
+// StoredHashes, in its order: each leaf, then the roots of the subtrees it
+// completes, from the lowest.
 func (b *builder) addLeaves(ctx context.Context, leaves []domain.Hash) error {
-	if b.known == nil {
-		b.known = make(map[int64]tlog.Hash)
+	if !b.loaded {
+		if err := b.loadEdge(ctx); err != nil {
+			return err
+		}
 	}
-	var added []domain.Hash
+	edge := append([]domain.Hash(nil), b.edge...) // kept until the grow commits
+	added := make([]domain.Hash, 0, 2*len(leaves)+64)
 	for i, leaf := range leaves {
 		n := b.size + int64(i)
-		hs, err := tlog.StoredHashesForRecordHash(n, tlog.Hash(leaf), b.reader(ctx))
-		if err != nil {
-			return fmt.Errorf("hash leaf %d: %w", n, err)
+		h := leaf
+		added = append(added, h)
+		level := 0
+		for ; n>>level&1 == 1; level++ {
+			h = integrity.NodeHash(edge[level], h)
+			added = append(added, h)
 		}
-		first := tlog.StoredHashIndex(0, n)
-		for j, h := range hs {
-			b.known[first+int64(j)] = h
-			added = append(added, domain.Hash(h))
+		if level == len(edge) {
+			edge = append(edge, h)
+		} else {
+			edge[level] = h
 		}
 	}
 	newSize := b.size + int64(len(leaves))
 	if err := b.log.cfg.Store.MerkleTreeGrow(ctx, b.size, newSize, added); err != nil {
-		b.known = nil
+		b.loaded = false
 		return err
 	}
-	b.size = newSize
-	b.trim()
+	b.size, b.edge = newSize, edge
 	return nil
 }
 
-// reader reads hashes from known, and the others from the store.
-func (b *builder) reader(ctx context.Context) tlog.HashReader {
-	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(indexes))
-		var missing []int64
-		for _, x := range indexes {
-			if _, ok := b.known[x]; !ok {
-				missing = append(missing, x)
-			}
-		}
-		if len(missing) > 0 {
-			hs, err := b.log.cfg.Store.MerkleHashesRead(ctx, missing)
-			if err != nil {
-				return nil, err
-			}
-			for i, x := range missing {
-				b.known[x] = tlog.Hash(hs[i])
-			}
-		}
-		for i, x := range indexes {
-			out[i] = b.known[x]
-		}
-		return out, nil
-	})
-}
-
-// trim keeps only the hashes of the complete subtrees on the right edge of
-// the tree of b.size leaves: all that later leaves read.
-func (b *builder) trim() {
-	edge := make(map[int64]tlog.Hash)
-	for level, n := 0, b.size; n > 0; level, n = level+1, n>>1 {
-		if n&1 == 1 {
-			x := tlog.StoredHashIndex(level, n-1)
-			if h, ok := b.known[x]; ok {
-				edge[x] = h
-			}
+// loadEdge reads the right edge of the stored tree of b.size leaves.
+func (b *builder) loadEdge(ctx context.Context) error {
+	var levels []int
+	var indexes []int64
+	for level := 0; b.size>>level > 0; level++ {
+		if b.size>>level&1 == 1 {
+			levels = append(levels, level)
+			indexes = append(indexes, tlog.StoredHashIndex(level, b.size>>level-1))
 		}
 	}
-	b.known = edge
+	b.edge = make([]domain.Hash, len(levels))
+	if len(levels) > 0 {
+		b.edge = make([]domain.Hash, levels[len(levels)-1]+1)
+		hs, err := b.log.cfg.Store.MerkleHashesRead(ctx, indexes)
+		if err != nil {
+			return fmt.Errorf("read the tree's right edge: %w", err)
+		}
+		for i, level := range levels {
+			b.edge[level] = hs[i]
+		}
+	}
+	b.loaded = true
+	return nil
 }
 
 // sleep waits d or until ctx ends.
