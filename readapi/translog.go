@@ -132,6 +132,9 @@ func (a *api) receipt(_ http.ResponseWriter, r *http.Request, p commands.Princip
 	if err != nil {
 		return integrity.Receipt{}, err
 	}
+	if len(l.Keys().Receipts) == 0 {
+		return integrity.Receipt{}, fmt.Errorf("%w: this deployment issues no receipts (its operator has not set RECEIPT_SIGNING_KEY_ED25519)", errNoRoute)
+	}
 	ctx := r.Context()
 	var task domain.Task
 	if err := commands.CatchUpTask(ctx, a.cfg.Store, taskID, p.TenantID, &task); err != nil {

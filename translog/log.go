@@ -130,9 +130,6 @@ func New(cfg Config) (*Log, error) {
 	return &Log{Prover: NewProver(cfg.Store), cfg: cfg, origin: cfg.Signer.Name()}, nil
 }
 
-// Origin returns the log's origin line.
-func (l *Log) Origin() string { return l.origin }
-
 // hashReader reads the stored tree's hashes for tlog.
 func (p *Prover) hashReader(ctx context.Context) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
