@@ -98,15 +98,12 @@ func TestJavaScriptVerifierAgrees(t *testing.T) {
 		} else if result.LogFailure != nil {
 			goKind = result.LogFailure.Kind
 		}
-		switch {
-		case wantKind == "":
+		if wantKind == "" {
 			if jsErr != nil || goCode != exitOK || !strings.Contains(jsOut.String(), "extends it") {
 				t.Errorf("%s: JavaScript %v:\n%s\nGo exit %d:\n%s%s", name, jsErr, jsOut.String(), goCode, goOut, goErr)
 			}
-		default:
-			if cmd.ProcessState.ExitCode() != 1 || goCode != exitFailed || !strings.Contains(jsOut.String(), "FAILED: "+wantKind+":") || goKind != wantKind {
-				t.Errorf("%s: want %s from both; JavaScript exit %d:\n%s\nGo exit %d: %s", name, wantKind, cmd.ProcessState.ExitCode(), jsOut.String(), goCode, goErr)
-			}
+		} else if cmd.ProcessState.ExitCode() != 1 || goCode != exitFailed || !strings.Contains(jsOut.String(), "FAILED: "+wantKind+":") || goKind != wantKind {
+			t.Errorf("%s: want %s from both; JavaScript exit %d:\n%s\nGo exit %d: %s", name, wantKind, cmd.ProcessState.ExitCode(), jsOut.String(), goCode, goErr)
 		}
 		t.Logf("%s: %s", name, strings.TrimSpace(jsOut.String()))
 	}
