@@ -84,3 +84,27 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestLogKeygen: log-keygen prints the two variables serve reads, which
+// configure a log of the origin asked for, and the public keys apart.
+func TestLogKeygen(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := runCLI(t, "", "log-keygen", "-origin", "axontask.example.com/log")
+	if code != exitOK {
+		t.Fatalf("log-keygen: %d %s", code, errOut)
+	}
+	env := map[string]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		env[k] = v
+	}
+	if len(env) != 2 || !strings.HasPrefix(env["LOG_SIGNING_KEY"], "PRIVATE+KEY+axontask.example.com/log+") || env["RECEIPT_SIGNING_KEY_ED25519"] == "" {
+		t.Fatalf("log-keygen printed %q", out)
+	}
+	if !strings.Contains(errOut, "axontask.example.com/log/receipts+") || strings.Contains(errOut, env["LOG_SIGNING_KEY"]) {
+		t.Fatalf("log-keygen's notes: %q", errOut)
+	}
+	if _, errOut, code := runCLI(t, "", "log-keygen"); code != exitUsage || !strings.Contains(errOut, "-origin") {
+		t.Fatalf("log-keygen without -origin: %d %s", code, errOut)
+	}
+}
