@@ -10,8 +10,8 @@ type LogKeys struct {
 	// Log lists the checkpoint keys: the current one first, then keys
 	// rotated out, whose old checkpoints and receipts still verify.
 	Log []string `json:"log"`
-	// Receipts lists the keys that sign task receipts (empty when the
-	// deployment issues none).
+	// Receipts lists the receipt keys: the one that signs (none when the
+	// deployment issues no receipts), then keys rotated out.
 	Receipts []string `json:"receipts"`
 	// Witnesses lists the witnesses whose cosignatures the log accepts on
 	// its checkpoints.

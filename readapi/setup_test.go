@@ -73,8 +73,8 @@ type setupOpts struct {
 	pingInterval time.Duration
 	// log serves the transparency log (/v1/log, receipts), with its
 	// builder following the feed; noReceipts puts every tenant on a plan
-	// without receipts.
-	log, noReceipts bool
+	// without receipts; noReceiptKey gives the log no receipt key.
+	log, noReceipts, noReceiptKey bool
 	// noHijack serves the API through a ResponseWriter that cannot be
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
@@ -178,7 +178,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		background(runner.Run)
 	}
 	if o.log {
-		tl := newLog(t, s)
+		tl := newLog(t, s, !o.noReceiptKey)
 		background(tl.Run)
 		cfg.Log = tl
 		cfg.ReceiptsFunc = func(context.Context, string) (bool, error) { return !o.noReceipts, nil }

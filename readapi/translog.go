@@ -26,6 +26,8 @@ type TransparencyLog interface {
 	ConsistencyProof(ctx context.Context, oldSize, newSize int64) (integrity.ConsistencyProof, error)
 	// Keys returns the log's public keys.
 	Keys() wire.LogKeys
+	// SignsReceipts reports whether the log has a receipt key.
+	SignsReceipts() bool
 	// Receipt signs the receipt of the task whose terminal event is end.
 	Receipt(ctx context.Context, end domain.Event) (integrity.Receipt, error)
 }
@@ -132,7 +134,7 @@ func (a *api) receipt(_ http.ResponseWriter, r *http.Request, p commands.Princip
 	if err != nil {
 		return integrity.Receipt{}, err
 	}
-	if len(l.Keys().Receipts) == 0 {
+	if !l.SignsReceipts() {
 		return integrity.Receipt{}, fmt.Errorf("%w: this deployment issues no receipts (its operator has not set RECEIPT_SIGNING_KEY_ED25519)", errNoRoute)
 	}
 	ctx := r.Context()

@@ -19,8 +19,9 @@ import (
 
 const testOrigin = "test.axontask.local/log"
 
-// newLog returns a transparency log on s with fixed test keys.
-func newLog(t *testing.T, s teststores.Store) *translog.Log {
+// newLog returns a transparency log on s with fixed test keys, and a
+// receipt key when receipts is set.
+func newLog(t *testing.T, s teststores.Store, receipts bool) *translog.Log {
 	t.Helper()
 	signer, vkey, err := integrity.Ed25519Signer(testOrigin, bytes.Repeat([]byte{1}, 32))
 	if err != nil {
@@ -30,8 +31,11 @@ func newLog(t *testing.T, s teststores.Store) *translog.Log {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := translog.New(translog.Config{Store: s, Signer: signer, SignerKey: vkey, ReceiptSigner: rsigner, ReceiptKey: rvkey,
-		CheckpointInterval: 50 * time.Millisecond})
+	cfg := translog.Config{Store: s, Signer: signer, SignerKey: vkey, CheckpointInterval: 50 * time.Millisecond}
+	if receipts {
+		cfg.ReceiptSigner, cfg.ReceiptKey = rsigner, rvkey
+	}
+	l, err := translog.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +153,13 @@ func TestReceiptRefused(t *testing.T) {
 	forEachStore(t, setupOpts{log: true, noReceipts: true}, func(t *testing.T, b *bundle) {
 		id := b.finish(t)
 		decode[wire.Problem](t, b.do(t, "GET", "/mcp/tasks/"+id+"/receipt", tenantA, ""), http.StatusForbidden)
+	})
+	forEachStore(t, setupOpts{log: true, noReceiptKey: true}, func(t *testing.T, b *bundle) {
+		id := b.finish(t)
+		p := decode[wire.Problem](t, b.do(t, "GET", "/mcp/tasks/"+id+"/receipt", tenantA, ""), http.StatusNotFound)
+		if !strings.Contains(p.Detail, "RECEIPT_SIGNING_KEY_ED25519") {
+			t.Fatalf("a receipt without a receipt key: %+v", p)
+		}
 	})
 	forEachStore(t, setupOpts{log: true}, func(t *testing.T, b *bundle) {
 		id := b.start(t).TaskID

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -54,6 +55,9 @@ type Config struct {
 	// key; without them the log issues no receipts.
 	ReceiptSigner note.Signer
 	ReceiptKey    string
+	// OldReceiptKeys are verifier keys of receipt keys rotated out, still
+	// published so that old receipts verify.
+	OldReceiptKeys []string
 	// Witnesses are the verifier keys of witnesses whose cosignatures the
 	// log accepts on its checkpoints, published with its keys.
 	Witnesses []string
@@ -119,7 +123,7 @@ func New(cfg Config) (*Log, error) {
 	case (cfg.ReceiptSigner == nil) != (cfg.ReceiptKey == ""):
 		return nil, errors.New("translog config: give both ReceiptSigner and ReceiptKey, or neither")
 	}
-	for _, k := range append(append([]string{cfg.SignerKey, cfg.ReceiptKey}, cfg.OldKeys...), cfg.Witnesses...) {
+	for _, k := range slices.Concat([]string{cfg.SignerKey, cfg.ReceiptKey}, cfg.OldKeys, cfg.OldReceiptKeys, cfg.Witnesses) {
 		if k == "" {
 			continue
 		}
@@ -211,5 +215,6 @@ func (l *Log) Keys() api.LogKeys {
 	if l.cfg.ReceiptKey != "" {
 		k.Receipts = append(k.Receipts, l.cfg.ReceiptKey)
 	}
+	k.Receipts = append(k.Receipts, l.cfg.OldReceiptKeys...)
 	return k
 }

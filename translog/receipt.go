@@ -13,6 +13,10 @@ import (
 // ErrNoReceipts is returned by Receipt when the log has no receipt key.
 var ErrNoReceipts = errors.New("this deployment issues no receipts: it has no receipt signing key")
 
+// SignsReceipts reports whether the log has a receipt key (Receipt fails
+// with ErrNoReceipts without one).
+func (l *Log) SignsReceipts() bool { return l.cfg.ReceiptSigner != nil }
+
 // Receipt returns the signed receipt of the ended task whose terminal event
 // is end: its final state, seq and head hash, the event's leaf index, a
 // signed checkpoint that holds the leaf (signed now if the latest does not)

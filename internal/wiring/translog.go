@@ -28,6 +28,9 @@ const (
 	// EnvLogOldKeys lists, comma-separated, the verifier keys of checkpoint
 	// keys rotated out, still published.
 	EnvLogOldKeys = "LOG_OLD_KEYS"
+	// EnvReceiptOldKeys lists, comma-separated, the verifier keys of
+	// receipt keys rotated out, still published.
+	EnvReceiptOldKeys = "RECEIPT_OLD_KEYS"
 	// EnvLogWitnessKeys lists, comma-separated, the verifier keys of the
 	// witnesses whose cosignatures the log accepts.
 	EnvLogWitnessKeys = "LOG_WITNESS_KEYS"
@@ -50,7 +53,7 @@ func TransparencyLog(store translog.Store, getenv func(string) string, logger *s
 		return nil, fmt.Errorf("%s: %w", EnvLogSigningKey, err)
 	}
 	cfg := translog.Config{Store: store, Signer: signer, SignerKey: vkey, Logger: logger,
-		OldKeys: list(getenv(EnvLogOldKeys)), Witnesses: list(getenv(EnvLogWitnessKeys))}
+		OldKeys: list(getenv(EnvLogOldKeys)), OldReceiptKeys: list(getenv(EnvReceiptOldKeys)), Witnesses: list(getenv(EnvLogWitnessKeys))}
 	if s := getenv(EnvLogCheckpointInterval); s != "" {
 		if cfg.CheckpointInterval, err = time.ParseDuration(s); err != nil || cfg.CheckpointInterval < 100*time.Millisecond {
 			return nil, fmt.Errorf("%s is %q; set it to a duration of 100ms or more, such as 2s", EnvLogCheckpointInterval, s)

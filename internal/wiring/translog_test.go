@@ -35,12 +35,12 @@ func TestTransparencyLog(t *testing.T) {
 		t.Fatalf("without a key: %v, %v", l, err)
 	}
 	l, err := wiring.TransparencyLog(s, env(map[string]string{wiring.EnvLogSigningKey: skey, wiring.EnvReceiptSigningKey: seed,
-		wiring.EnvLogOldKeys: " " + vkey + " ,", wiring.EnvLogCheckpointInterval: "500ms"}), nil)
+		wiring.EnvLogOldKeys: " " + vkey + " ,", wiring.EnvReceiptOldKeys: vkey, wiring.EnvLogCheckpointInterval: "500ms"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys := l.Keys()
-	if keys.Origin != "log.example.org/axontask" || keys.Log[0] != vkey || len(keys.Log) != 2 || len(keys.Receipts) != 1 ||
+	if keys.Origin != "log.example.org/axontask" || keys.Log[0] != vkey || len(keys.Log) != 2 || len(keys.Receipts) != 2 || keys.Receipts[1] != vkey ||
 		!strings.HasPrefix(keys.Receipts[0], "log.example.org/axontask/receipts+") {
 		t.Fatalf("keys %+v", keys)
 	}
