@@ -178,32 +178,39 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 // is discarded), reading at most limit bytes (0: maxJSONBytes). Any other
 // answer is an *APIError.
 func (c *Client) do(ctx context.Context, k call, out any, limit int64) error {
+	body, path, err := c.read(ctx, k, limit)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("axontask: %s %s: decode the answer: %w", k.method, path, err)
+	}
+	return nil
+}
+
+// read sends k and returns a 2xx answer's body, at most limit bytes (0:
+// maxJSONBytes), and the request's path. Any other answer is an *APIError.
+func (c *Client) read(ctx context.Context, k call, limit int64) ([]byte, string, error) {
 	req, err := c.newRequest(ctx, k)
 	if err != nil {
-		return err
+		return nil, k.path, err
 	}
 	resp, err := c.send(req)
 	if err != nil {
-		return err
+		return nil, req.URL.Path, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return readAPIError(req, resp)
+		return nil, req.URL.Path, readAPIError(req, resp)
 	}
 	if limit <= 0 {
 		limit = maxJSONBytes
 	}
 	body, err := readBounded(resp.Body, limit)
 	if err != nil {
-		return fmt.Errorf("axontask: %s %s: read the answer: %w", req.Method, req.URL.Path, redact(err))
+		return nil, req.URL.Path, fmt.Errorf("axontask: %s %s: read the answer: %w", req.Method, req.URL.Path, redact(err))
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("axontask: %s %s: decode the answer: %w", req.Method, req.URL.Path, err)
-	}
-	return nil
+	return body, req.URL.Path, nil
 }
 
 // errTooLarge reports an answer past the client's bound.

@@ -145,7 +145,13 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	if o.requestLimit == (ratelimit.Limit{}) {
 		o.requestLimit = ratelimit.PerMinute(1_000_000)
 	}
+	tlog, err := newLog(s)
+	if err != nil {
+		return fail(err)
+	}
+	background(tlog.Run)
 	api, err := readapi.New(readapi.Config{
+		Log:   tlog,
 		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,

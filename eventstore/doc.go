@@ -4,7 +4,8 @@
 //
 // The event log's port is Store, kept small. Operational state kept beside
 // the log, in the same database, has one port per concern: LeaseStore,
-// TaskStartStore, APIKeyUsageStore, WaitingStore and PruneStore; queries
+// TaskStartStore, APIKeyUsageStore, WaitingStore, PruneStore and
+// MerkleStore (the transparency log's tree and checkpoints); queries
 // over a read model are ports of package projections. Consumers declare the
 // few methods they need; wiring passes the engine's concrete store, which
 // implements every port, wherever one is needed. Store's doc comment says

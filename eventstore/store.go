@@ -34,10 +34,11 @@ func (s Stream) Validate() error {
 //
 // Store stays this small on purpose. Operational state kept beside the log
 // in the same database (leases, task-start quotas, API key usage, the
-// waiting list, pruning) has a port of its own (LeaseStore, TaskStartStore,
-// APIKeyUsageStore, WaitingStore, PruneStore), and queries over a read
-// model go through that projection's store (package projections). To add
-// a capability (webhook deliveries, usage counters, Merkle checkpoints),
+// waiting list, pruning, the Merkle tree) has a port of its own (LeaseStore,
+// TaskStartStore, APIKeyUsageStore, WaitingStore, PruneStore, MerkleStore),
+// and queries over a read model go through that projection's store
+// (package projections). To add a capability (webhook deliveries, usage
+// counters),
 // declare a new port beside these: an interface in a file of its own whose
 // methods are named noun first (WebhookDeliveryPut, not PutWebhookDelivery),
 // a conformance suite for it in eventstore/storetest (a Run function that

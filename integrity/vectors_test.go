@@ -295,9 +295,12 @@ func TestSpecQuotesVectors(t *testing.T) {
 	}
 	known := map[string]bool{strings.Repeat("0", 64): true}
 	entries := map[string]bool{}
-	for _, v := range vf.Events {
+	for _, v := range append(vf.Events, readLogVectors(t).TerminalEvent) {
 		known[v.PayloadSalt], known[v.PayloadDigest], known[v.HashPrev], known[v.Hash] = true, true, true, true
 		entries[v.Entry] = true
+	}
+	for _, leaf := range readLogVectors(t).LeafHashes {
+		known[leaf] = true
 	}
 	for _, h := range regexp.MustCompile(`\b[0-9a-f]{64}\b`).FindAllString(string(spec), -1) {
 		if !known[h] {

@@ -12,8 +12,8 @@
 //
 // # Tools
 //
-// start_task, get_task_status, read_task_events, cancel_task, list_tasks and
-// verify_task. Each has a JSON Schema derived from its typed input struct,
+// start_task, get_task_status, read_task_events, cancel_task, list_tasks,
+// verify_task and get_task_receipt. Each has a JSON Schema derived from its typed input struct,
 // with descriptions, bounds and defaults an LLM can follow, and an output
 // schema: a result carries the typed output as structured content and a
 // readable text for the model. Wrong input (a schema violation, a task_id

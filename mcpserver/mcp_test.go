@@ -226,7 +226,7 @@ func testToolList(t *testing.T, s *session) {
 		schemas[tool.Name] = &in
 	}
 	slices.Sort(names)
-	want := []string{"cancel_task", "get_task_status", "list_tasks", "read_task_events", "start_task", "verify_task"}
+	want := []string{"cancel_task", "get_task_receipt", "get_task_status", "list_tasks", "read_task_events", "start_task", "verify_task"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("tools %v, want %v", names, want)
 	}
@@ -272,6 +272,14 @@ func testFollow(t *testing.T, s *session) {
 		t.Fatalf("head_hash %s, want %s", v.HeadHash, want)
 	}
 	wantText(t, "verify_task", txt, "verifies", id)
+
+	rc, txt := callOK[mcpserver.TaskReceiptOutput](t, s, "get_task_receipt", map[string]any{"task_id": id})
+	var receipt integrity.Receipt
+	if err := json.Unmarshal([]byte(rc.Receipt), &receipt); err != nil || rc.TaskID != id || rc.State != "succeeded" || rc.LastSeq != last.Seq ||
+		receipt.HeadHash != last.Hash || rc.TreeSize <= rc.LeafIndex {
+		t.Fatalf("get_task_receipt = %+v (%v)", rc, err)
+	}
+	wantText(t, "get_task_receipt", txt, "succeeded", id)
 
 	st, txt := callOK[mcpserver.TaskStatusOutput](t, s, "get_task_status", map[string]any{"task_id": id})
 	if st.TaskID != id || st.State != "succeeded" || !st.Ended || st.LastSeq != last.Seq || st.Attempt != 1 || st.EndedAt == "" {

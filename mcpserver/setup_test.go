@@ -25,6 +25,7 @@ import (
 	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/secretscan"
 	"github.com/axontask/axontask/internal/testidentity"
 	"github.com/axontask/axontask/internal/testpg"
@@ -33,6 +34,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/translog"
 )
 
 func TestMain(m *testing.M) {
@@ -118,7 +120,10 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 		t.Fatal(err)
 	}
 	background(projector.Run)
+	tlog := newLog(t, s)
+	background(tlog.Run)
 	api, err := readapi.New(readapi.Config{
+		Log:   tlog,
 		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: s,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: ratelimit.PerMinute(1_000_000),
@@ -289,4 +294,22 @@ func (b *bundle) connect(t *testing.T, tenant, version string) *session {
 	t.Logf("MCP over Streamable HTTP: protocol version %s negotiated (asked for %q), server %+v",
 		cs.InitializeResult().ProtocolVersion, version, cs.InitializeResult().ServerInfo)
 	return &session{ClientSession: cs, progress: p}
+}
+
+// newLog returns a transparency log on s with fixed test keys.
+func newLog(t *testing.T, s translog.Store) *translog.Log {
+	t.Helper()
+	signer, vkey, err := integrity.Ed25519Signer("test.axontask.local/log", bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsigner, rvkey, err := integrity.Ed25519Signer("test.axontask.local/log/receipts", bytes.Repeat([]byte{2}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := translog.New(translog.Config{Store: s, Signer: signer, SignerKey: vkey, ReceiptSigner: rsigner, ReceiptKey: rvkey, CheckpointInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -27,6 +27,10 @@ type Plan struct {
 	MaxTimeoutS int
 	// RetentionDays is how long a finished task's stream is kept.
 	RetentionDays int
+	// Receipts says whether the tenant's ended tasks get signed receipts
+	// (GET /mcp/tasks/{id}/receipt). Checkpoints and proofs of the
+	// transparency log are open to every plan.
+	Receipts bool
 
 	// TaskLimits bound each of the tenant's tasks.
 	domain.TaskLimits
@@ -54,10 +58,10 @@ var defaults = []Plan{
 	{Name: domain.PlanEntry, TasksPerDay: 1_000, Concurrency: 5, MaxTimeoutS: 60 * 60, RetentionDays: 7,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 1 * gib, Pids: 256, CPUMilli: 2000, OpenFiles: 2048, FileSizeBytes: 1 * gib, WorkDirBytes: 4 * gib,
 			Egress: true, OutputBytes: 64 * mib, OutputEvents: 100_000}},
-	{Name: domain.PlanPro, TasksPerDay: 10_000, Concurrency: 20, MaxTimeoutS: 6 * 60 * 60, RetentionDays: 30,
+	{Name: domain.PlanPro, TasksPerDay: 10_000, Concurrency: 20, MaxTimeoutS: 6 * 60 * 60, RetentionDays: 30, Receipts: true,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 4 * gib, Pids: 1024, CPUMilli: 4000, OpenFiles: 4096, FileSizeBytes: 4 * gib, WorkDirBytes: 16 * gib,
 			Egress: true, OutputBytes: 256 * mib, OutputEvents: 500_000}},
-	{Name: domain.PlanEnt, TasksPerDay: 100_000, Concurrency: 100, MaxTimeoutS: 24 * 60 * 60, RetentionDays: 90,
+	{Name: domain.PlanEnt, TasksPerDay: 100_000, Concurrency: 100, MaxTimeoutS: 24 * 60 * 60, RetentionDays: 90, Receipts: true,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 16 * gib, Pids: 4096, CPUMilli: 8000, OpenFiles: 8192, FileSizeBytes: 16 * gib, WorkDirBytes: 64 * gib,
 			Egress: true, OutputBytes: 1 * gib, OutputEvents: 2_000_000}},
 }
@@ -87,7 +91,8 @@ func Default() Catalog {
 // FromEnv builds the catalog from the defaults and getenv (os.Getenv):
 // for NAME in TRIAL, ENTRY, PRO, ENT, PLAN_<NAME>_TASKS_PER_DAY,
 // PLAN_<NAME>_CONCURRENCY, PLAN_<NAME>_MAX_TIMEOUT_S,
-// PLAN_<NAME>_RETENTION_DAYS, and the limits of each task:
+// PLAN_<NAME>_RETENTION_DAYS, PLAN_<NAME>_RECEIPTS (true or false: signed
+// receipts, on by default for pro and ent), and the limits of each task:
 // PLAN_<NAME>_MEMORY_MB, PLAN_<NAME>_PIDS, PLAN_<NAME>_CPUS (a decimal
 // number of CPUs, such as 1.5), PLAN_<NAME>_OPEN_FILES,
 // PLAN_<NAME>_FILE_SIZE_MB, PLAN_<NAME>_WORKDIR_MB, PLAN_<NAME>_EGRESS
@@ -134,6 +139,7 @@ func knobs(p *Plan) []knob {
 		{"CONCURRENCY", whole(&p.Concurrency, maxConcurrency)},
 		{"MAX_TIMEOUT_S", whole(&p.MaxTimeoutS, maxTimeoutS)},
 		{"RETENTION_DAYS", whole(&p.RetentionDays, maxRetentionDays)},
+		{"RECEIPTS", boolean(&p.Receipts)},
 		{"MEMORY_MB", mebibytes(&p.MemoryBytes, maxMemoryMB)},
 		{"PIDS", whole(&p.Pids, maxPids)},
 		{"CPUS", cpus(&p.CPUMilli)},

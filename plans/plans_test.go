@@ -94,3 +94,23 @@ func TestDefaultTaskLimitsGrowWithThePlan(t *testing.T) {
 		t.Errorf("trial = %+v", trial)
 	}
 }
+
+// TestReceipts: pro and ent get receipts by default, and the environment
+// changes any plan's.
+func TestReceipts(t *testing.T) {
+	t.Parallel()
+	want := map[domain.PlanName]bool{domain.PlanTrial: false, domain.PlanEntry: false, domain.PlanPro: true, domain.PlanEnt: true}
+	for _, p := range plans.Default().All() {
+		if p.Receipts != want[p.Name] {
+			t.Errorf("%s: receipts %v by default", p.Name, p.Receipts)
+		}
+	}
+	env := map[string]string{"PLAN_ENTRY_RECEIPTS": "true", "PLAN_PRO_RECEIPTS": "false"}
+	c, err := plans.FromEnv(func(k string) string { return env[k] })
+	if err != nil || !c.Get(domain.PlanEntry).Receipts || c.Get(domain.PlanPro).Receipts {
+		t.Fatalf("FromEnv: %v, entry %v, pro %v", err, c.Get(domain.PlanEntry).Receipts, c.Get(domain.PlanPro).Receipts)
+	}
+	if _, err := plans.FromEnv(func(k string) string { return map[string]string{"PLAN_ENT_RECEIPTS": "yes"}[k] }); err == nil {
+		t.Fatal("PLAN_ENT_RECEIPTS=yes was accepted")
+	}
+}

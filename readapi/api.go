@@ -94,6 +94,12 @@ type Config struct {
 	// Tasks serves GET /v1/tasks from the task list read model; optional
 	// (without it the route answers 404).
 	Tasks TaskLister
+	// Log serves /v1/log and task receipts; optional (without it those
+	// routes answer 404).
+	Log TransparencyLog
+	// ReceiptsFunc reports whether a tenant's plan includes receipts
+	// (default: every plan).
+	ReceiptsFunc func(ctx context.Context, tenantID string) (bool, error)
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -207,6 +213,12 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/v1/members", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.listMembers))
 	r.Patch("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusOK, a.changeMemberRole))
 	r.Delete("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusNoContent, a.removeMember))
+	r.Get("/mcp/tasks/{id}/receipt", serveJSON(a, a.taskAs(domain.ActionReadTasks), http.StatusOK, a.receipt))
+	r.Get("/v1/log/checkpoint", a.checkpoint)
+	r.Get("/v1/log/keys", serveJSON(a, a.anonymousKeys, http.StatusOK, a.logKeys))
+	r.Get("/.well-known/axontask-log-keys", serveJSON(a, a.anonymousKeys, http.StatusOK, a.logKeys))
+	r.Get("/v1/log/proof/inclusion", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.inclusionProof))
+	r.Get("/v1/log/proof/consistency", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.consistencyProof))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

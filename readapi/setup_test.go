@@ -77,6 +77,10 @@ type setupOpts struct {
 	now func() time.Time
 	// pingInterval is the API's PingInterval (default 50 ms).
 	pingInterval time.Duration
+	// log serves the transparency log (/v1/log, receipts), with its
+	// builder following the feed; noReceipts puts every tenant on a plan
+	// without receipts; noReceiptKey gives the log no receipt key.
+	log, noReceipts, noReceiptKey bool
 	// noHijack serves the API through a ResponseWriter that cannot be
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
@@ -181,6 +185,12 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		if o.list {
 			background(lister.Run)
 		}
+	}
+	if o.log {
+		tl := newLog(t, s, !o.noReceiptKey)
+		background(tl.Run)
+		cfg.Log = tl
+		cfg.ReceiptsFunc = func(context.Context, string) (bool, error) { return !o.noReceipts, nil }
 	}
 	h, err := readapi.New(cfg)
 	if err != nil {

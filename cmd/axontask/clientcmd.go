@@ -51,6 +51,7 @@ var (
 		{"cancel", "ID [flags]", "ask a task to stop; it ends with task.canceled", runTaskCancel},
 		{"list", "[-state S] [-limit N] [flags]", "list your tenant's tasks, newest first", runTaskList},
 		{"verify", "ID [flags]", "read all of a task's events and verify their hash chain", runTaskVerify},
+		{"receipt", "ID [-newer FILE] [flags]", "print an ended task's signed receipt (JSON), for axontask verify -receipt", runTaskReceipt},
 	}
 	keyCommands = []clientCommand{
 		{"create", "-name N [-scope S]... [flags]", "create an API key; it is printed this once", runKeysCreate},

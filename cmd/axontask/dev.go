@@ -100,7 +100,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg)
+	logEnv, err := devLogEnv(*dataDir)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	tlog, err := wiring.TransparencyLog(store, logEnv, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg, tlog)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -139,7 +147,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(projector.Run(ctx)) },
-		func(ctx context.Context) error { return ignoreCanceled(pruner.Run(ctx)) })
+		func(ctx context.Context) error { return ignoreCanceled(pruner.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(tlog.Run(ctx)) })
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

@@ -3,11 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/translog"
 )
 
 const exportPage = 1000
@@ -19,6 +23,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sf.register(fs)
 	stream := fs.String("stream", "", "export one stream (e.g. a task id) instead of the global feed")
 	from := fs.Int64("from", 0, "first feed position to export (the feed only)")
+	withProofs := fs.String("with-proofs", "", "also write to this file the latest signed checkpoint and each exported event's inclusion proof in its tree (for verify -proofs)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -45,6 +50,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		read = func(after int64) ([]domain.Event, error) { return s.ReadStream(ctx, *stream, after, exportPage) }
 		next = func(e domain.Event) int64 { return e.Seq }
 	}
+	var proofs *exportProofs
+	if *withProofs != "" {
+		if proofs, err = newExportProofs(ctx, s); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
 	var buf []byte
 	total := 0
 	for {
@@ -60,6 +71,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if _, err := w.Write(buf); err != nil {
 				return fmt.Errorf("export: write: %w", err)
 			}
+			if err := proofs.add(ctx, &page[i]); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
 		}
 		total += len(page)
 		if len(page) < exportPage {
@@ -73,6 +87,65 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if total == 0 && *stream != "" {
 		return &exitError{exitFailed, fmt.Errorf("export: stream %s has no events", *stream)}
 	}
+	if err := proofs.write(*withProofs); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
 	fmt.Fprintf(stderr, "exported %d events\n", total)
+	if proofs != nil {
+		fmt.Fprintf(stderr, "wrote %s: %d inclusion proofs in the checkpoint of size %d (events at or past it are not covered)\n",
+			*withProofs, len(proofs.Inclusion), proofs.size)
+	}
 	return nil
+}
+
+// exportProofs gathers an export's proofs: the latest checkpoint and the
+// inclusion proof of each exported event it covers. A nil one gathers
+// nothing.
+type exportProofs struct {
+	integrity.ExportProofs
+	prover *translog.Prover
+	size   int64
+}
+
+// newExportProofs starts the proofs of an export from s's latest
+// checkpoint.
+func newExportProofs(ctx context.Context, s localStore) (*exportProofs, error) {
+	cp, found, err := s.MerkleCheckpointLatest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errors.New("the store holds no signed checkpoint yet: run the server with its transparency log (LOG_SIGNING_KEY) first")
+	}
+	return &exportProofs{ExportProofs: integrity.ExportProofs{Checkpoint: string(cp.Note), Inclusion: []integrity.InclusionProof{}},
+		prover: translog.NewProver(s), size: cp.Size}, nil
+}
+
+// add proves e's inclusion, when the checkpoint covers it.
+func (p *exportProofs) add(ctx context.Context, e *domain.Event) error {
+	if p == nil || e.Position == domain.NoPosition || e.Position >= p.size {
+		return nil
+	}
+	proof, err := p.prover.InclusionProof(ctx, e.Position, p.size)
+	if err != nil {
+		return err
+	}
+	p.Inclusion = append(p.Inclusion, proof)
+	return nil
+}
+
+// write writes the proofs as JSON to path.
+func (p *exportProofs) write(path string) error {
+	if p == nil {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(f, p.ExportProofs); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }

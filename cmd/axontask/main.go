@@ -89,7 +89,9 @@ Commands:
   projections rebuild   rebuild the read models from the event store
   tenants   list the plans; put a tenant on a plan
   export    write events as JSON Lines, for auditors
-  verify    verify an export offline: hash chains, digests, order
+  verify    verify an export offline: hash chains, digests, order; with -receipt,
+            a task's signed receipt, its inclusion in the log and the log's consistency
+  log-keygen  print a new checkpoint key and receipt key for serve's environment
   mcp       serve the MCP tools on stdio, for desktop agents (AXONTASK_URL, AXONTASK_API_KEY)
 
 Client commands (they call the API at -url, AXONTASK_URL or http://127.0.0.1:8080,
@@ -101,6 +103,7 @@ with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for
   task cancel ID                  ask a task to stop
   task list [-state S] [-limit N] your tenant's tasks, newest first
   task verify ID                  read every event and verify the hash chain
+  task receipt ID [-newer FILE]   an ended task's signed receipt, for verify -receipt
   keys create -name N [-scope S]  create an API key (printed this once)
   keys list | keys revoke ID      list or revoke API keys
   login [-email E]                sign in (password from the terminal or stdin)
@@ -136,6 +139,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runExport(ctx, rest, stdout, stderr)
 	case "tenants":
 		return runTenants(ctx, rest, stdout, stderr)
+	case "log-keygen":
+		return runLogKeygen(rest, stdout, stderr)
 	case "verify":
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":

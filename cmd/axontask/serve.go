@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/translog"
 )
 
 // Advisory lock keys that elect one relay, one projector and one retention
@@ -133,7 +134,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg)
+	tlog, err := wiring.TransparencyLog(store, os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -184,6 +189,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if metricsJob != nil {
 		jobs = append(jobs, metricsJob)
+	}
+	if tlog != nil {
+		jobs = append(jobs, func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "transparency log", translogLockKey, tlog.Run))
+		})
 	}
 	return srv.serve(ctx, jobs...)
 }
@@ -283,7 +293,7 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // callers authenticated by identity, and resume tokens signed with the key
 // derived from resumeSecret; its command handlers are decorated with logger
 // and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -304,6 +314,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
+		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas),
 	})
 }
 

@@ -37,11 +37,12 @@ func (f *storeFlags) validate() error {
 }
 
 // localStore is what the store commands (migrate, export, projections,
-// tenants) work on: the event log and the task list read model beside it.
-// Both engines' concrete stores have it.
+// tenants) work on: the event log, the task list read model and the
+// transparency log's tree beside it. Both engines' concrete stores have it.
 type localStore interface {
 	eventstore.Store
 	projections.TaskViewStore
+	eventstore.MerkleStore
 }
 
 // open opens the chosen store. A Postgres store opened here does not seal:

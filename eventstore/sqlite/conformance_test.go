@@ -51,3 +51,8 @@ func TestRetentionConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunRetention(t, conformanceStore)
 }
+
+func TestMerkleConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunMerkle(t, conformanceStore)
+}

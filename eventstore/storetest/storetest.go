@@ -54,6 +54,11 @@ type (
 		eventstore.WaitingStore
 		projections.StaleQueuedStore
 	}
+	// MerkleStore is what RunMerkle tests.
+	MerkleStore interface {
+		eventstore.Store
+		eventstore.MerkleStore
+	}
 	// RetentionStore is what RunRetention tests: the ended tasks listed
 	// from the read model, and pruning them.
 	RetentionStore interface {
@@ -144,6 +149,18 @@ func RunAPIKeyUsage[S APIKeyUsageStore](t *testing.T, newStore Opener[S]) {
 		{"APIKeyUsageTouchBatchLimits", testAPIKeyUsageTouchBatchLimits},
 		{"APIKeyUsageTouchConcurrent", testAPIKeyUsageTouchConcurrent},
 		{"Closed", testAPIKeyUsageClosed},
+	})
+}
+
+// RunMerkle runs the conformance suite of eventstore.MerkleStore against
+// the stores that newStore makes.
+func RunMerkle[S MerkleStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) MerkleStore { return newStore(t, o) }, []suiteTest[MerkleStore]{
+		{"MerkleTreeGrow", testMerkleTreeGrow},
+		{"MerkleTreeGrowConcurrent", testMerkleTreeGrowConcurrent},
+		{"MerkleTreeGrowInBatches", testMerkleTreeGrowInBatches},
+		{"MerkleCheckpoints", testMerkleCheckpoints},
+		{"Closed", testMerkleClosed},
 	})
 }
 

@@ -29,6 +29,7 @@ type Store interface {
 	eventstore.APIKeyUsageStore
 	eventstore.WaitingStore
 	eventstore.PruneStore
+	eventstore.MerkleStore
 	projections.TaskViewStore
 	projections.StaleQueuedStore
 	projections.EndedTaskStore

@@ -47,6 +47,23 @@ type Ledger struct {
 	Count         int32
 }
 
+type MerkleBlock struct {
+	Block  int64
+	Hashes []byte
+}
+
+type MerkleCheckpoint struct {
+	Size      int64
+	Root      []byte
+	Note      []byte
+	CreatedAt time.Time
+}
+
+type MerkleTree struct {
+	Singleton bool
+	Size      int64
+}
+
 type ProjectionCheckpoint struct {
 	Name         string
 	NextPosition int64

@@ -30,6 +30,23 @@ type Event struct {
 	Hash          []byte
 }
 
+type MerkleBlock struct {
+	Block  int64
+	Hashes []byte
+}
+
+type MerkleCheckpoint struct {
+	Size      int64
+	Root      []byte
+	Note      []byte
+	CreatedAt int64
+}
+
+type MerkleTree struct {
+	Singleton int64
+	Size      int64
+}
+
 type ProjectionCheckpoint struct {
 	Name         string
 	NextPosition int64

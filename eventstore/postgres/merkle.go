@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/internal/engine"
+	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+)
+
+var _ eventstore.MerkleStore = (*Store)(nil)
+
+// MerkleTreeSize implements eventstore.MerkleStore.
+func (s *Store) MerkleTreeSize(ctx context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, eventstore.ErrClosed
+	}
+	n, err := s.q.MerkleTreeSize(ctx, s.pool)
+	if err != nil {
+		return 0, fmt.Errorf("read the Merkle tree size: %w", err)
+	}
+	return n, nil
+}
+
+// MerkleHashesRead implements eventstore.MerkleStore: one query that
+// reads the blocks holding the indexes by primary key.
+func (s *Store) MerkleHashesRead(ctx context.Context, indexes []int64) ([]domain.Hash, error) {
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	rows, err := s.q.MerkleBlocksRead(ctx, s.pool, engine.MerkleBlocksOf(indexes))
+	if err != nil {
+		return nil, fmt.Errorf("read %d Merkle hashes: %w", len(indexes), err)
+	}
+	blocks := make(map[int64][]byte, len(rows))
+	for _, r := range rows {
+		blocks[r.Block] = r.Hashes
+	}
+	return engine.HashesFromBlocks(indexes, blocks)
+}
+
+// MerkleTreeGrow implements eventstore.MerkleStore, in one transaction: the
+// size's compare-and-set, the end of the last block and the new blocks.
+func (s *Store) MerkleTreeGrow(ctx context.Context, oldSize, newSize int64, hashes []domain.Hash) error {
+	if s.closed.Load() {
+		return eventstore.ErrClosed
+	}
+	first, err := engine.ValidateMerkleTreeGrow(oldSize, newSize, hashes)
+	if err != nil {
+		return fmt.Errorf("grow the Merkle tree: %w", err)
+	}
+	extend, extendFrom, fresh := engine.SplitMerkleBlocks(first, hashes)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		moved, err := s.q.MerkleTreeMove(ctx, tx, dbsqlc.MerkleTreeMoveParams{OldSize: oldSize, NewSize: newSize})
+		if err != nil {
+			return err
+		}
+		if moved == 0 {
+			return eventstore.ErrMerkleTreeMoved
+		}
+		if extend != nil {
+			n, err := s.q.MerkleBlockExtend(ctx, tx, dbsqlc.MerkleBlockExtendParams{Block: extend.Block, Length: int32(extendFrom), Hashes: extend.Hashes})
+			if err == nil && n == 0 {
+				err = fmt.Errorf("block %d does not end where the tree of %d leaves does: the stored tree is damaged", extend.Block, oldSize)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		arg := dbsqlc.MerkleBlocksInsertParams{}
+		for _, b := range fresh {
+			arg.Blocks, arg.Hashes = append(arg.Blocks, b.Block), append(arg.Hashes, b.Hashes)
+		}
+		return s.q.MerkleBlocksInsert(ctx, tx, arg)
+	})
+	if err != nil {
+		return fmt.Errorf("grow the Merkle tree from %d to %d leaves: %w", oldSize, newSize, err)
+	}
+	return nil
+}
+
+// MerkleCheckpointPut implements eventstore.MerkleStore: an insert that
+// keeps the first checkpoint of a size, then a read of the one kept (in a
+// statement of its own, whose snapshot sees a concurrent winner).
+func (s *Store) MerkleCheckpointPut(ctx context.Context, cp eventstore.MerkleCheckpoint) (eventstore.MerkleCheckpoint, error) {
+	if s.closed.Load() {
+		return cp, eventstore.ErrClosed
+	}
+	cp, err := engine.ValidateMerkleCheckpoint(cp, time.Now())
+	if err != nil {
+		return cp, fmt.Errorf("put checkpoint: %w", err)
+	}
+	if err := s.q.MerkleCheckpointInsert(ctx, s.pool, dbsqlc.MerkleCheckpointInsertParams{
+		Size: cp.Size, Root: cp.Root[:], Note: cp.Note, CreatedAt: cp.CreatedAt,
+	}); err != nil {
+		return cp, fmt.Errorf("put checkpoint of size %d: %w", cp.Size, err)
+	}
+	stored, found, err := s.MerkleCheckpointGet(ctx, cp.Size)
+	if err == nil && !found {
+		err = errors.New("the checkpoint stored is not there")
+	}
+	return stored, err
+}
+
+// MerkleCheckpointLatest implements eventstore.MerkleStore.
+func (s *Store) MerkleCheckpointLatest(ctx context.Context) (eventstore.MerkleCheckpoint, bool, error) {
+	if s.closed.Load() {
+		return eventstore.MerkleCheckpoint{}, false, eventstore.ErrClosed
+	}
+	return checkpointOf(s.q.MerkleCheckpointLatest(ctx, s.pool))
+}
+
+// MerkleCheckpointGet implements eventstore.MerkleStore.
+func (s *Store) MerkleCheckpointGet(ctx context.Context, size int64) (eventstore.MerkleCheckpoint, bool, error) {
+	if s.closed.Load() {
+		return eventstore.MerkleCheckpoint{}, false, eventstore.ErrClosed
+	}
+	return checkpointOf(s.q.MerkleCheckpointGet(ctx, s.pool, size))
+}
+
+// checkpointOf converts a checkpoint row.
+func checkpointOf(r dbsqlc.MerkleCheckpoint, err error) (eventstore.MerkleCheckpoint, bool, error) {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return eventstore.MerkleCheckpoint{}, false, nil
+	case err != nil:
+		return eventstore.MerkleCheckpoint{}, false, fmt.Errorf("read checkpoint: %w", err)
+	}
+	root, err := hashOf(r.Root)
+	if err != nil {
+		return eventstore.MerkleCheckpoint{}, false, fmt.Errorf("read checkpoint of size %d: %w", r.Size, err)
+	}
+	return eventstore.MerkleCheckpoint{Size: r.Size, Root: root, Note: r.Note, CreatedAt: r.CreatedAt.UTC()}, true, nil
+}
+
+// hashOf converts a bytea hash (the schema checks its length).
+func hashOf(b []byte) (domain.Hash, error) {
+	var h domain.Hash
+	if len(b) != domain.HashSize {
+		return h, fmt.Errorf("want a %d-byte hash, got %d bytes", domain.HashSize, len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}

@@ -1,0 +1,223 @@
+package storetest
+
+import (
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"testing"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+)
+
+// merkleHashes returns the stored hashes that leaves from … to-1 add to a
+// tree whose earlier hashes are in stored (which it extends), with leaf n
+// the SHA-256 of n's decimal text.
+func merkleHashes(t *testing.T, stored *[]tlog.Hash, from, to int64) []domain.Hash {
+	t.Helper()
+	r := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		for i, x := range indexes {
+			out[i] = (*stored)[x]
+		}
+		return out, nil
+	})
+	var added []domain.Hash
+	for n := from; n < to; n++ {
+		hs, err := tlog.StoredHashes(n, []byte{byte(n), byte(n >> 8)}, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*stored = append(*stored, hs...)
+		for _, h := range hs {
+			added = append(added, domain.Hash(h))
+		}
+	}
+	return added
+}
+
+// treeSize reads the tree's size and fails the test on an error.
+func treeSize(t *testing.T, s eventstore.MerkleStore) int64 {
+	t.Helper()
+	n, err := s.MerkleTreeSize(t.Context())
+	if err != nil {
+		t.Fatalf("MerkleTreeSize: %v", err)
+	}
+	return n
+}
+
+// testMerkleTreeGrow: a tree grows by whole batches of leaves whose hashes
+// read back at their storage indexes; a grow from a stale size or with the
+// wrong number of hashes stores nothing; the tree is not events.
+func testMerkleTreeGrow(t *testing.T, newStore Opener[MerkleStore]) {
+	s := newStore(t, eventstore.Options{})
+	ctx := t.Context()
+	if n := treeSize(t, s); n != 0 {
+		t.Fatalf("a new store's tree has %d leaves", n)
+	}
+	var stored []tlog.Hash
+	if err := s.MerkleTreeGrow(ctx, 0, 5, merkleHashes(t, &stored, 0, 5)); err != nil {
+		t.Fatalf("MerkleTreeGrow(0, 5): %v", err)
+	}
+	more := merkleHashes(t, &stored, 5, 8)
+	if err := s.MerkleTreeGrow(ctx, 5, 8, more); err != nil {
+		t.Fatalf("MerkleTreeGrow(5, 8): %v", err)
+	}
+	if n := treeSize(t, s); n != 8 {
+		t.Fatalf("tree size %d, want 8", n)
+	}
+	indexes := []int64{int64(len(stored) - 1), 0, 3, 3}
+	got, err := s.MerkleHashesRead(ctx, indexes)
+	if err != nil {
+		t.Fatalf("MerkleHashesRead: %v", err)
+	}
+	for i, x := range indexes {
+		if got[i] != domain.Hash(stored[x]) {
+			t.Errorf("hash %d reads %x, want %x", x, got[i], stored[x])
+		}
+	}
+	root, err := tlog.TreeHash(8, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		hs, err := s.MerkleHashesRead(ctx, idx)
+		out := make([]tlog.Hash, len(hs))
+		for i, h := range hs {
+			out[i] = tlog.Hash(h)
+		}
+		return out, err
+	}))
+	if err != nil || root == (tlog.Hash{}) {
+		t.Fatalf("TreeHash over the store: %v", err)
+	}
+	_, err = s.MerkleHashesRead(ctx, []int64{int64(len(stored))})
+	checkValidation(t, err, "indexes")
+
+	// A stale size: nothing is stored.
+	err = s.MerkleTreeGrow(ctx, 5, 8, more)
+	if !errors.Is(err, eventstore.ErrMerkleTreeMoved) {
+		t.Fatalf("a grow from a stale size: %v, want ErrMerkleTreeMoved", err)
+	}
+	checkValidation(t, s.MerkleTreeGrow(ctx, 8, 9, nil), "hashes")
+	checkValidation(t, s.MerkleTreeGrow(ctx, 8, 8, nil), "new_size")
+	checkValidation(t, s.MerkleTreeGrow(ctx, -1, 1, nil), "new_size")
+	if n := treeSize(t, s); n != 8 {
+		t.Fatalf("tree size %d after refused grows, want 8", n)
+	}
+	expectFeedLen(t, s, 0)
+}
+
+// testMerkleTreeGrowConcurrent: of concurrent grows from one size, exactly
+// one wins and the others store nothing.
+func testMerkleTreeGrowConcurrent(t *testing.T, newStore Opener[MerkleStore]) {
+	s := newStore(t, eventstore.Options{})
+	var stored []tlog.Hash
+	hashes := merkleHashes(t, &stored, 0, 100)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() { errs <- s.MerkleTreeGrow(t.Context(), 0, 100, hashes) })
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, eventstore.ErrMerkleTreeMoved):
+			t.Errorf("a losing grow: %v, want ErrMerkleTreeMoved", err)
+		}
+	}
+	if won != 1 || treeSize(t, s) != 100 {
+		t.Fatalf("%d grows won, tree size %d; want exactly one, size 100", won, treeSize(t, s))
+	}
+}
+
+// testMerkleCheckpoints: the first checkpoint of a size is kept forever; the
+// latest is the largest.
+func testMerkleCheckpoints(t *testing.T, newStore Opener[MerkleStore]) {
+	s := newStore(t, eventstore.Options{})
+	ctx := t.Context()
+	if _, found, err := s.MerkleCheckpointLatest(ctx); err != nil || found {
+		t.Fatalf("a new store's latest checkpoint: found %v, %v", found, err)
+	}
+	put := func(size int64, root string) eventstore.MerkleCheckpoint {
+		t.Helper()
+		cp, err := s.MerkleCheckpointPut(ctx, eventstore.MerkleCheckpoint{Size: size, Root: sha256.Sum256([]byte(root)), Note: []byte("note " + root)})
+		if err != nil {
+			t.Fatalf("MerkleCheckpointPut(%d): %v", size, err)
+		}
+		return cp
+	}
+	first := put(5, "a")
+	if first.Root != sha256.Sum256([]byte("a")) || string(first.Note) != "note a" || first.CreatedAt.IsZero() {
+		t.Fatalf("stored %+v", first)
+	}
+	if again := put(5, "b"); again.Root != first.Root || string(again.Note) != "note a" || !again.CreatedAt.Equal(first.CreatedAt) {
+		t.Fatalf("a second checkpoint of size 5 gave %+v, want the first kept", again)
+	}
+	put(9, "c")
+	put(7, "d")
+	latest, found, err := s.MerkleCheckpointLatest(ctx)
+	if err != nil || !found || latest.Size != 9 || string(latest.Note) != "note c" {
+		t.Fatalf("latest %+v, %v, %v; want size 9", latest, found, err)
+	}
+	got, found, err := s.MerkleCheckpointGet(ctx, 5)
+	if err != nil || !found || string(got.Note) != "note a" {
+		t.Fatalf("checkpoint 5: %+v, %v, %v", got, found, err)
+	}
+	if _, found, err := s.MerkleCheckpointGet(ctx, 6); err != nil || found {
+		t.Fatalf("checkpoint 6: found %v, %v", found, err)
+	}
+	_, err = s.MerkleCheckpointPut(ctx, eventstore.MerkleCheckpoint{Size: -1, Note: []byte("x")})
+	checkValidation(t, err, "size")
+	_, err = s.MerkleCheckpointPut(ctx, eventstore.MerkleCheckpoint{Size: 1})
+	checkValidation(t, err, "note")
+}
+
+// testMerkleClosed: every method fails with ErrClosed after Close.
+func testMerkleClosed(t *testing.T, newStore Opener[MerkleStore]) {
+	s := newStore(t, eventstore.Options{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	_, err1 := s.MerkleTreeSize(ctx)
+	_, err2 := s.MerkleHashesRead(ctx, []int64{0})
+	err3 := s.MerkleTreeGrow(ctx, 0, 1, make([]domain.Hash, 1))
+	_, err4 := s.MerkleCheckpointPut(ctx, eventstore.MerkleCheckpoint{Note: []byte("x")})
+	_, _, err5 := s.MerkleCheckpointLatest(ctx)
+	_, _, err6 := s.MerkleCheckpointGet(ctx, 0)
+	for i, err := range []error{err1, err2, err3, err4, err5, err6} {
+		if !errors.Is(err, eventstore.ErrClosed) {
+			t.Errorf("call %d after Close: %v, want ErrClosed", i+1, err)
+		}
+	}
+}
+
+// testMerkleTreeGrowInBatches: grows of every size, across the store's
+// internal blocks of hashes, read back exactly.
+func testMerkleTreeGrowInBatches(t *testing.T, newStore Opener[MerkleStore]) {
+	s := newStore(t, eventstore.Options{})
+	var stored []tlog.Hash
+	size := int64(0)
+	for _, to := range []int64{1, 2, 130, 131, 255, 400, 401, 1000} {
+		if err := s.MerkleTreeGrow(t.Context(), size, to, merkleHashes(t, &stored, size, to)); err != nil {
+			t.Fatalf("MerkleTreeGrow(%d, %d): %v", size, to, err)
+		}
+		size = to
+	}
+	all := make([]int64, len(stored))
+	for i := range all {
+		all[i] = int64(len(all) - 1 - i) // backwards: order is the caller's
+	}
+	got, err := s.MerkleHashesRead(t.Context(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range all {
+		if got[i] != domain.Hash(stored[x]) {
+			t.Fatalf("hash %d reads %x, want %x", x, got[i], stored[x])
+		}
+	}
+}

@@ -1,0 +1,57 @@
+package wiring_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite"
+	"github.com/axontask/axontask/internal/wiring"
+)
+
+// TestTransparencyLog: the log's keys come from the environment; without
+// LOG_SIGNING_KEY there is no log; bad values name their variable and
+// never quote a key.
+func TestTransparencyLog(t *testing.T) {
+	t.Parallel()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)), "log.example.org/axontask")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	if l, err := wiring.TransparencyLog(s, env(nil), nil); l != nil || err != nil {
+		t.Fatalf("without a key: %v, %v", l, err)
+	}
+	l, err := wiring.TransparencyLog(s, env(map[string]string{wiring.EnvLogSigningKey: skey, wiring.EnvReceiptSigningKey: seed,
+		wiring.EnvLogOldKeys: " " + vkey + " ,", wiring.EnvReceiptOldKeys: vkey, wiring.EnvLogCheckpointInterval: "500ms"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := l.Keys()
+	if keys.Origin != "log.example.org/axontask" || keys.Log[0] != vkey || len(keys.Log) != 2 || len(keys.Receipts) != 2 || keys.Receipts[1] != vkey ||
+		!strings.HasPrefix(keys.Receipts[0], "log.example.org/axontask/receipts+") {
+		t.Fatalf("keys %+v", keys)
+	}
+	for name, bad := range map[string]map[string]string{
+		wiring.EnvLogSigningKey:         {wiring.EnvLogSigningKey: skey[:len(skey)-8] + "AAAAAAAA"},
+		wiring.EnvReceiptSigningKey:     {wiring.EnvLogSigningKey: skey, wiring.EnvReceiptSigningKey: "c2VjcmV0LXNlZWQ="},
+		wiring.EnvLogCheckpointInterval: {wiring.EnvLogSigningKey: skey, wiring.EnvLogCheckpointInterval: "1ms"},
+	} {
+		_, err := wiring.TransparencyLog(s, env(bad), nil)
+		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), "c2VjcmV0") || strings.Contains(err.Error(), skey[20:]) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
