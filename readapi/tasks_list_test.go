@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 type listedTask struct {
@@ -144,12 +146,14 @@ func TestListTasksReadsYourWrites(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, setupOpts{listByHand: true}, func(t *testing.T, b *bundle) {
 		st := b.start(t)
-		if _, err := b.lister.CatchUp(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?state=queued", tenantA, ""), http.StatusOK); len(l.Tasks) != 1 {
-			t.Fatalf("before the run, queued tasks: %+v", l.Tasks)
-		}
+		// The feed gives the start's events positions a moment after the
+		// commit (Postgres's sealer): catch up until the read model has them.
+		testwait.For(t, "the read model to list the queued task", func() bool {
+			if _, err := b.lister.CatchUp(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			return len(decode[taskList](t, b.do(t, "GET", "/v1/tasks?state=queued", tenantA, ""), http.StatusOK).Tasks) == 1
+		})
 		b.run(t, st.TaskID)
 		events := openSSE(t, b.do(t, "GET", st.StreamURL, tenantA, "")).events() // to its end
 		// The read model has not moved (nothing follows the feed here).
