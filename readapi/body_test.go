@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -77,5 +79,24 @@ func TestDecodeBodyIsStrict(t *testing.T) {
 	}
 	if _, err := decodeStart(t.Context(), []byte(`{"name":"ünïcode ✓","adapter":"mock","args":{"steps":1}}`)); err != nil {
 		t.Errorf("a valid body with non-ASCII text: %v", err)
+	}
+}
+
+// A request whose client has left is neither answered nor logged as a
+// failure of ours; the same error on a live request is a logged 500.
+func TestWriteErrorForAClientThatLeft(t *testing.T) {
+	var logs bytes.Buffer
+	a := &api{cfg: Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	rec := httptest.NewRecorder()
+	a.writeError(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/mcp/tasks/x/status", nil), fmt.Errorf("read stream: %w", context.Canceled))
+	if rec.Body.Len() != 0 || logs.Len() != 0 {
+		t.Fatalf("for a client that left: answered %d %q, logged %q", rec.Code, rec.Body.String(), logs.String())
+	}
+	rec = httptest.NewRecorder()
+	a.writeError(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/mcp/tasks/x/status", nil), fmt.Errorf("read stream: %w", context.Canceled))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("for a live client: answered %d, logged %q", rec.Code, logs.String())
 	}
 }

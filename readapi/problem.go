@@ -100,10 +100,14 @@ func toProblem(err error) wire.Problem {
 const unavailableRetryAfter = 2
 
 // writeError answers err as a problem and logs it when it is the server's
-// fault. It logs the path only: queries may hold tokens. An outage of the
+// fault; a request whose client left is neither answered nor logged. It
+// logs the path only: queries may hold tokens. An outage of the
 // store is logged once when it begins and once when it ends (storeDown),
 // not once per request.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		return // the client left: no one to answer, nothing failed on our side
+	}
 	p := toProblem(err)
 	if p.Status == http.StatusServiceUnavailable {
 		a.storeDown.Note(r.Context(), err)
