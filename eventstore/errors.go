@@ -85,3 +85,8 @@ func Unavailable(err error) bool {
 	}
 	return false
 }
+
+// ErrSecretVersionTaken is returned by WebhookSecretStore.WebhookSecretPut
+// when the endpoint already has a secret of that version: another rotation
+// won. Reload the endpoint and decide again.
+var ErrSecretVersionTaken = errors.New("webhook secret version already stored")

@@ -50,3 +50,8 @@ func TestRetentionConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunRetention(t, conformanceStore)
 }
+
+func TestWebhookSecretsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunWebhookSecrets(t, conformanceStore)
+}

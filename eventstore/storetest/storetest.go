@@ -35,6 +35,11 @@ type (
 		eventstore.Store
 		eventstore.APIKeyUsageStore
 	}
+	// WebhookSecretStore is what RunWebhookSecrets tests.
+	WebhookSecretStore interface {
+		eventstore.Store
+		eventstore.WebhookSecretStore
+	}
 	// WaitingStore is what RunWaiting tests.
 	WaitingStore interface {
 		eventstore.Store
@@ -144,6 +149,17 @@ func RunAPIKeyUsage[S APIKeyUsageStore](t *testing.T, newStore Opener[S]) {
 		{"APIKeyUsageTouchBatchLimits", testAPIKeyUsageTouchBatchLimits},
 		{"APIKeyUsageTouchConcurrent", testAPIKeyUsageTouchConcurrent},
 		{"Closed", testAPIKeyUsageClosed},
+	})
+}
+
+// RunWebhookSecrets runs the conformance suite of
+// eventstore.WebhookSecretStore against the stores that newStore makes.
+func RunWebhookSecrets[S WebhookSecretStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) WebhookSecretStore { return newStore(t, o) }, []suiteTest[WebhookSecretStore]{
+		{"WebhookSecrets", testWebhookSecrets},
+		{"WebhookSecretsInvalid", testWebhookSecretsInvalid},
+		{"WebhookSecretsConcurrent", testWebhookSecretsConcurrent},
+		{"Closed", testWebhookSecretsClosed},
 	})
 }
 

@@ -94,3 +94,9 @@ type TenantDailyUsage struct {
 	Day      time.Time
 	Tasks    int32
 }
+
+type WebhookSecret struct {
+	WebhookID string
+	Version   int64
+	Secret    []byte
+}

@@ -70,3 +70,9 @@ type TenantDailyUsage struct {
 	Day      string
 	Tasks    int64
 }
+
+type WebhookSecret struct {
+	WebhookID string
+	Version   int64
+	Secret    []byte
+}

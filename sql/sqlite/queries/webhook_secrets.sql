@@ -1,0 +1,13 @@
+-- name: WebhookSecretInsert :execrows
+-- Writes a version once: 0 rows when it is stored already.
+INSERT INTO webhook_secrets (webhook_id, version, secret)
+VALUES (@webhook_id, @version, @secret)
+ON CONFLICT (webhook_id, version) DO NOTHING;
+
+-- name: WebhookSecretGet :many
+-- Takes the versions as one JSON array.
+SELECT version, secret FROM webhook_secrets
+WHERE webhook_id = @webhook_id AND version IN (SELECT value FROM json_each(CAST(@versions AS TEXT)));
+
+-- name: WebhookSecretDelete :exec
+DELETE FROM webhook_secrets WHERE webhook_id = @webhook_id;
