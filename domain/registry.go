@@ -108,9 +108,9 @@ func Samples() map[EventType]Payload {
 		SessionRefreshedType:        &SessionRefreshed{TokenHash: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"},
 		SessionRevokedType:          &SessionRevoked{Reason: "logout"},
 
-		WebhookCreatedType:       &WebhookCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Description: "billing sync", Enabled: true, Events: []string{"task.*"}, URL: "https://hooks.example.com/axontask"},
+		WebhookCreatedType:       &WebhookCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Description: "billing sync", Enabled: true, Events: []string{"task.*"}, SecretID: "0190d2a4-6c1e-7b3a-9f00-0000000000c1", URL: "https://hooks.example.com/axontask"},
 		WebhookChangedType:       &WebhookChanged{ChangedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Enabled: false, Events: []string{"task.succeeded", "task.failed"}, URL: "https://hooks.example.com/v2"},
-		WebhookSecretRotatedType: &WebhookSecretRotated{PreviousValidUntil: "2026-12-25T00:00:00.000000Z", RotatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", SecretVersion: 2},
+		WebhookSecretRotatedType: &WebhookSecretRotated{PreviousValidUntil: "2026-12-25T00:00:00.000000Z", RotatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", SecretID: "0190d2a4-6c1e-7b3a-9f00-0000000000c2"},
 		WebhookDisabledType:      &WebhookDisabled{Reason: "the receiver answered 410 Gone"},
 		WebhookDeletedType:       &WebhookDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 	}

@@ -48,7 +48,8 @@ type Webhook struct {
 	settings       WebhookSettings
 	createdBy      string
 	createdAt      time.Time
-	secretVersion  int64
+	secretID       string
+	previousID     string
 	previousUntil  time.Time
 	disabledReason string
 	deleted        bool
@@ -56,13 +57,14 @@ type Webhook struct {
 }
 
 // NewWebhookCreated decides the first event of an endpoint: settings,
-// validated (allowHTTP as for ParseWebhookURL), created by user by.
-func NewWebhookCreated(settings WebhookSettings, by string, allowHTTP bool) (*WebhookCreated, error) {
+// validated (allowHTTP as for ParseWebhookURL), created by user by,
+// signing with the secret stored under secretID.
+func NewWebhookCreated(settings WebhookSettings, secretID, by string, allowHTTP bool) (*WebhookCreated, error) {
 	if err := settings.Validate(allowHTTP); err != nil {
 		return nil, err
 	}
 	events, _ := ParseEventFilter(settings.Events)
-	return &WebhookCreated{CreatedBy: by, Description: settings.Description, Enabled: settings.Enabled, Events: events, URL: settings.URL}, nil
+	return &WebhookCreated{CreatedBy: by, Description: settings.Description, Enabled: settings.Enabled, Events: events, SecretID: secretID, URL: settings.URL}, nil
 }
 
 // Seq returns the seq of the last applied event (0 for an empty stream).
@@ -90,17 +92,17 @@ func (w *Webhook) UpdatedAt() time.Time { return w.updatedAt }
 // (410 Gone, failing for days); empty otherwise.
 func (w *Webhook) DisabledReason() string { return w.disabledReason }
 
-// SecretVersion returns the version of the secret that signs now.
-func (w *Webhook) SecretVersion() int64 { return w.secretVersion }
+// SecretID returns the id of the secret that signs now.
+func (w *Webhook) SecretID() string { return w.secretID }
 
-// SigningVersions returns the versions of the secrets that sign a delivery
-// made at now: the current one, and during a rotation's overlap the one
-// before it.
-func (w *Webhook) SigningVersions(now time.Time) []int64 {
-	if w.secretVersion > 1 && now.Before(w.previousUntil) {
-		return []int64{w.secretVersion, w.secretVersion - 1}
+// SigningSecretIDs returns the ids of the secrets that sign a delivery made
+// at now: the current one, and during a rotation's overlap the one before
+// it.
+func (w *Webhook) SigningSecretIDs(now time.Time) []string {
+	if w.previousID != "" && now.Before(w.previousUntil) {
+		return []string{w.secretID, w.previousID}
 	}
-	return []int64{w.secretVersion}
+	return []string{w.secretID}
 }
 
 // Wants reports whether the endpoint takes deliveries of events of type t.
@@ -125,13 +127,14 @@ func (w *Webhook) DecideChange(settings WebhookSettings, by string, allowHTTP bo
 	return []Payload{&WebhookChanged{ChangedBy: by, Description: settings.Description, Enabled: settings.Enabled, Events: settings.Events, URL: settings.URL}}, nil
 }
 
-// DecideRotateSecret returns the event that makes a new secret version sign
-// from now on, the current one signing beside it for overlap more.
-func (w *Webhook) DecideRotateSecret(now time.Time, overlap time.Duration, by string) ([]Payload, error) {
+// DecideRotateSecret returns the event that makes the secret stored under
+// secretID sign from now on, the current one signing beside it for overlap
+// more.
+func (w *Webhook) DecideRotateSecret(secretID string, now time.Time, overlap time.Duration, by string) ([]Payload, error) {
 	if w.deleted {
 		return nil, ErrWebhookDeleted
 	}
-	return []Payload{&WebhookSecretRotated{PreviousValidUntil: FormatTime(now.Add(overlap)), RotatedBy: by, SecretVersion: w.secretVersion + 1}}, nil
+	return []Payload{&WebhookSecretRotated{PreviousValidUntil: FormatTime(now.Add(overlap)), RotatedBy: by, SecretID: secretID}}, nil
 }
 
 // DecideDisable returns the event that disables the endpoint for reason,
@@ -167,7 +170,7 @@ func (w *Webhook) Apply(e Event) error {
 	}
 	switch p := p.(type) {
 	case *WebhookCreated:
-		w.tenantID, w.createdBy, w.createdAt, w.secretVersion = e.TenantID, p.CreatedBy, e.OccurredAt, 1
+		w.tenantID, w.createdBy, w.createdAt, w.secretID = e.TenantID, p.CreatedBy, e.OccurredAt, p.SecretID
 		w.settings = WebhookSettings{URL: p.URL, Events: p.Events, Description: p.Description, Enabled: p.Enabled}
 	case *WebhookChanged:
 		w.settings = WebhookSettings{URL: p.URL, Events: p.Events, Description: p.Description, Enabled: p.Enabled}
@@ -177,7 +180,7 @@ func (w *Webhook) Apply(e Event) error {
 		if err != nil {
 			return err
 		}
-		w.secretVersion, w.previousUntil = p.SecretVersion, until
+		w.previousID, w.secretID, w.previousUntil = w.secretID, p.SecretID, until
 	case *WebhookDisabled:
 		w.settings.Enabled, w.disabledReason = false, p.Reason
 	case *WebhookDeleted:

@@ -12,17 +12,18 @@ const (
 
 // Webhook payloads never hold a signing secret: secrets are operational
 // state beside the log (eventstore.WebhookSecretStore), found by the
-// endpoint's id and the version these events name, so that an export of
+// endpoint's id and the secret id these events name, so that an export of
 // the log gives nobody the means to forge a delivery. Fields are listed in
 // RFC 8785 order, as in task_events.go.
 
 // WebhookCreated is the first event of a webhook stream: an endpoint of the
-// stream's tenant, signing with secret version 1.
+// stream's tenant, signing with the secret SecretID names.
 type WebhookCreated struct {
 	CreatedBy   string   `json:"created_by"`
 	Description string   `json:"description,omitempty"`
 	Enabled     bool     `json:"enabled"`
 	Events      []string `json:"events"`
+	SecretID    string   `json:"secret_id"`
 	URL         string   `json:"url"`
 }
 
@@ -42,13 +43,14 @@ type WebhookChanged struct {
 // EventType returns WebhookChangedType.
 func (WebhookChanged) EventType() EventType { return WebhookChangedType }
 
-// WebhookSecretRotated makes SecretVersion the endpoint's signing secret;
-// the version before it still signs until PreviousValidUntil (the form of
-// FormatTime), so receivers can switch without losing a delivery.
+// WebhookSecretRotated makes the secret SecretID names the endpoint's
+// signing secret; the one before it still signs until PreviousValidUntil
+// (the form of FormatTime), so receivers can switch without losing a
+// delivery.
 type WebhookSecretRotated struct {
 	PreviousValidUntil string `json:"previous_valid_until"`
 	RotatedBy          string `json:"rotated_by"`
-	SecretVersion      int64  `json:"secret_version"`
+	SecretID           string `json:"secret_id"`
 }
 
 // EventType returns WebhookSecretRotatedType.

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,30 +67,30 @@ func TestParseWebhookURL(t *testing.T) {
 func TestWebhookLifecycle(t *testing.T) {
 	t.Parallel()
 	settings := domain.WebhookSettings{URL: "https://hooks.example.com/a", Events: domain.EventFilter{"task.*"}, Enabled: true}
-	created, err := domain.NewWebhookCreated(settings, "ada", false)
+	created, err := domain.NewWebhookCreated(settings, "s1", "ada", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var w domain.Webhook
 	givenPayloads(t, &w, created)
-	if !w.Wants(domain.TaskSucceededType) || w.Wants(domain.TenantCreatedType) || w.SecretVersion() != 1 {
-		t.Fatalf("new endpoint: wants task.succeeded %v, tenant.created %v, secret version %d", w.Wants(domain.TaskSucceededType), w.Wants(domain.TenantCreatedType), w.SecretVersion())
+	if !w.Wants(domain.TaskSucceededType) || w.Wants(domain.TenantCreatedType) || w.SecretID() != "s1" {
+		t.Fatalf("new endpoint: wants task.succeeded %v, tenant.created %v, secret %s", w.Wants(domain.TaskSucceededType), w.Wants(domain.TenantCreatedType), w.SecretID())
 	}
 	if same, err := w.DecideChange(settings, "ada", false); same != nil || err != nil {
 		t.Fatalf("changing to the same settings = (%v, %v), want nothing", same, err)
 	}
 	now := t0.Add(time.Hour)
-	rotated, err := w.DecideRotateSecret(now, 24*time.Hour, "ada")
+	rotated, err := w.DecideRotateSecret("s2", now, 24*time.Hour, "ada")
 	if err != nil {
 		t.Fatal(err)
 	}
 	disabled := w.DecideDisable("the receiver answered 410 Gone")
 	givenMore(t, &w, append(rotated, disabled...)...)
-	if got := w.SigningVersions(now.Add(time.Minute)); len(got) != 2 || got[0] != 2 || got[1] != 1 {
-		t.Errorf("signing versions during the overlap = %v, want [2 1]", got)
+	if got := w.SigningSecretIDs(now.Add(time.Minute)); !slices.Equal(got, []string{"s2", "s1"}) {
+		t.Errorf("signing secrets during the overlap = %v, want [s2 s1]", got)
 	}
-	if got := w.SigningVersions(now.Add(25 * time.Hour)); len(got) != 1 || got[0] != 2 {
-		t.Errorf("signing versions after the overlap = %v, want [2]", got)
+	if got := w.SigningSecretIDs(now.Add(25 * time.Hour)); !slices.Equal(got, []string{"s2"}) {
+		t.Errorf("signing secrets after the overlap = %v, want [s2]", got)
 	}
 	if w.Wants(domain.TaskSucceededType) || w.DisabledReason() == "" || w.DecideDisable("again") != nil {
 		t.Errorf("a disabled endpoint wants deliveries, has no reason or is disabled again")

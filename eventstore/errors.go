@@ -86,7 +86,7 @@ func Unavailable(err error) bool {
 	return false
 }
 
-// ErrSecretVersionTaken is returned by WebhookSecretStore.WebhookSecretPut
-// when the endpoint already has a secret of that version: another rotation
-// won. Reload the endpoint and decide again.
-var ErrSecretVersionTaken = errors.New("webhook secret version already stored")
+// ErrSecretIDTaken is returned by WebhookSecretStore.WebhookSecretPut when
+// the endpoint already has a secret of that id: a caller bug (ids are
+// random), never a secret replaced.
+var ErrSecretIDTaken = errors.New("webhook secret id already stored")

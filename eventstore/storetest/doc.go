@@ -15,7 +15,7 @@
 // WaitFeed wake-ups and cancellation; ErrClosed after Close; listing a
 // tenant's streams of one type (byte order, paging, isolation, limits); API
 // key last uses that never move backwards; webhook secrets written once
-// per version; daily task start counts per
+// per id; daily task start counts per
 // tenant and UTC day that concurrent reservations never push past a limit;
 // leases put within a tenant's limit, exact under concurrent calls; waiting
 // tasks listed oldest first; stale queued tasks (queued before a cutoff in

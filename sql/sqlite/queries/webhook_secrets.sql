@@ -1,13 +1,13 @@
 -- name: WebhookSecretInsert :execrows
--- Writes a version once: 0 rows when it is stored already.
-INSERT INTO webhook_secrets (webhook_id, version, secret)
-VALUES (@webhook_id, @version, @secret)
-ON CONFLICT (webhook_id, version) DO NOTHING;
+-- Writes a secret once: 0 rows when its id is stored already.
+INSERT INTO webhook_secrets (webhook_id, secret_id, secret)
+VALUES (@webhook_id, @secret_id, @secret)
+ON CONFLICT (webhook_id, secret_id) DO NOTHING;
 
 -- name: WebhookSecretGet :many
--- Takes the versions as one JSON array.
-SELECT version, secret FROM webhook_secrets
-WHERE webhook_id = @webhook_id AND version IN (SELECT value FROM json_each(CAST(@versions AS TEXT)));
+-- Takes the ids as one JSON array.
+SELECT secret_id, secret FROM webhook_secrets
+WHERE webhook_id = @webhook_id AND secret_id IN (SELECT value FROM json_each(CAST(@secret_ids AS TEXT)));
 
 -- name: WebhookSecretDelete :exec
 DELETE FROM webhook_secrets WHERE webhook_id = @webhook_id;

@@ -19,22 +19,22 @@ func (q *Queries) WebhookSecretDelete(ctx context.Context, db DBTX, webhookID st
 }
 
 const webhookSecretGet = `-- name: WebhookSecretGet :many
-SELECT version, secret FROM webhook_secrets
-WHERE webhook_id = $1 AND version = ANY ($2::bigint[])
+SELECT secret_id, secret FROM webhook_secrets
+WHERE webhook_id = $1 AND secret_id = ANY ($2::text[])
 `
 
 type WebhookSecretGetParams struct {
 	WebhookID string
-	Versions  []int64
+	SecretIds []string
 }
 
 type WebhookSecretGetRow struct {
-	Version int64
-	Secret  []byte
+	SecretID string
+	Secret   []byte
 }
 
 func (q *Queries) WebhookSecretGet(ctx context.Context, db DBTX, arg WebhookSecretGetParams) ([]WebhookSecretGetRow, error) {
-	rows, err := db.Query(ctx, webhookSecretGet, arg.WebhookID, arg.Versions)
+	rows, err := db.Query(ctx, webhookSecretGet, arg.WebhookID, arg.SecretIds)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (q *Queries) WebhookSecretGet(ctx context.Context, db DBTX, arg WebhookSecr
 	var items []WebhookSecretGetRow
 	for rows.Next() {
 		var i WebhookSecretGetRow
-		if err := rows.Scan(&i.Version, &i.Secret); err != nil {
+		if err := rows.Scan(&i.SecretID, &i.Secret); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -54,20 +54,20 @@ func (q *Queries) WebhookSecretGet(ctx context.Context, db DBTX, arg WebhookSecr
 }
 
 const webhookSecretInsert = `-- name: WebhookSecretInsert :execrows
-INSERT INTO webhook_secrets (webhook_id, version, secret)
+INSERT INTO webhook_secrets (webhook_id, secret_id, secret)
 VALUES ($1, $2, $3)
-ON CONFLICT (webhook_id, version) DO NOTHING
+ON CONFLICT (webhook_id, secret_id) DO NOTHING
 `
 
 type WebhookSecretInsertParams struct {
 	WebhookID string
-	Version   int64
+	SecretID  string
 	Secret    []byte
 }
 
-// Writes a version once: 0 rows when it is stored already.
+// Writes a secret once: 0 rows when its id is stored already.
 func (q *Queries) WebhookSecretInsert(ctx context.Context, db DBTX, arg WebhookSecretInsertParams) (int64, error) {
-	result, err := db.Exec(ctx, webhookSecretInsert, arg.WebhookID, arg.Version, arg.Secret)
+	result, err := db.Exec(ctx, webhookSecretInsert, arg.WebhookID, arg.SecretID, arg.Secret)
 	if err != nil {
 		return 0, err
 	}

@@ -73,6 +73,6 @@ type TenantDailyUsage struct {
 
 type WebhookSecret struct {
 	WebhookID string
-	Version   int64
+	SecretID  string
 	Secret    []byte
 }

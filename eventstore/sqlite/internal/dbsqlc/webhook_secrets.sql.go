@@ -19,23 +19,23 @@ func (q *Queries) WebhookSecretDelete(ctx context.Context, db DBTX, webhookID st
 }
 
 const WebhookSecretGet = `-- name: WebhookSecretGet :many
-SELECT version, secret FROM webhook_secrets
-WHERE webhook_id = ?1 AND version IN (SELECT value FROM json_each(CAST(?2 AS TEXT)))
+SELECT secret_id, secret FROM webhook_secrets
+WHERE webhook_id = ?1 AND secret_id IN (SELECT value FROM json_each(CAST(?2 AS TEXT)))
 `
 
 type WebhookSecretGetParams struct {
 	WebhookID string
-	Versions  string
+	SecretIds string
 }
 
 type WebhookSecretGetRow struct {
-	Version int64
-	Secret  []byte
+	SecretID string
+	Secret   []byte
 }
 
-// Takes the versions as one JSON array.
+// Takes the ids as one JSON array.
 func (q *Queries) WebhookSecretGet(ctx context.Context, db DBTX, arg WebhookSecretGetParams) ([]WebhookSecretGetRow, error) {
-	rows, err := db.QueryContext(ctx, WebhookSecretGet, arg.WebhookID, arg.Versions)
+	rows, err := db.QueryContext(ctx, WebhookSecretGet, arg.WebhookID, arg.SecretIds)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (q *Queries) WebhookSecretGet(ctx context.Context, db DBTX, arg WebhookSecr
 	var items []WebhookSecretGetRow
 	for rows.Next() {
 		var i WebhookSecretGetRow
-		if err := rows.Scan(&i.Version, &i.Secret); err != nil {
+		if err := rows.Scan(&i.SecretID, &i.Secret); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -58,20 +58,20 @@ func (q *Queries) WebhookSecretGet(ctx context.Context, db DBTX, arg WebhookSecr
 }
 
 const WebhookSecretInsert = `-- name: WebhookSecretInsert :execrows
-INSERT INTO webhook_secrets (webhook_id, version, secret)
+INSERT INTO webhook_secrets (webhook_id, secret_id, secret)
 VALUES (?1, ?2, ?3)
-ON CONFLICT (webhook_id, version) DO NOTHING
+ON CONFLICT (webhook_id, secret_id) DO NOTHING
 `
 
 type WebhookSecretInsertParams struct {
 	WebhookID string
-	Version   int64
+	SecretID  string
 	Secret    []byte
 }
 
-// Writes a version once: 0 rows when it is stored already.
+// Writes a secret once: 0 rows when its id is stored already.
 func (q *Queries) WebhookSecretInsert(ctx context.Context, db DBTX, arg WebhookSecretInsertParams) (int64, error) {
-	result, err := db.ExecContext(ctx, WebhookSecretInsert, arg.WebhookID, arg.Version, arg.Secret)
+	result, err := db.ExecContext(ctx, WebhookSecretInsert, arg.WebhookID, arg.SecretID, arg.Secret)
 	if err != nil {
 		return 0, err
 	}
