@@ -94,6 +94,10 @@ type Config struct {
 	// Tasks serves GET /v1/tasks from the task list read model; optional
 	// (without it the route answers 404).
 	Tasks TaskLister
+	// Webhooks serves /v1/webhooks; optional (without it the routes answer
+	// 404), every handler required when Create is set
+	// (commands.NewWebhookHandlers).
+	Webhooks commands.WebhookHandlers
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -143,6 +147,11 @@ func (c Config) validate() error {
 	}
 	if err := c.Identity.Validate(); err != nil {
 		return fmt.Errorf("readapi config: %w", err)
+	}
+	if c.Webhooks.Create != nil {
+		if err := c.Webhooks.Validate(); err != nil {
+			return fmt.Errorf("readapi config: %w", err)
+		}
 	}
 	return validateOrigins(c.CORSOrigins)
 }
@@ -207,6 +216,12 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/v1/members", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.listMembers))
 	r.Patch("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusOK, a.changeMemberRole))
 	r.Delete("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusNoContent, a.removeMember))
+	r.Post("/v1/webhooks", serveJSON(a, a.webhookManager, http.StatusCreated, a.createWebhook))
+	r.Get("/v1/webhooks", serveJSON(a, a.webhookManager, http.StatusOK, a.listWebhooks))
+	r.Get("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusOK, a.getWebhook))
+	r.Patch("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusOK, a.changeWebhook))
+	r.Delete("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusNoContent, a.deleteWebhook))
+	r.Post("/v1/webhooks/{id}/rotate-secret", serveJSON(a, a.webhookManager, http.StatusOK, a.rotateWebhookSecret))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

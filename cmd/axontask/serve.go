@@ -267,6 +267,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 type apiStore interface {
 	eventstore.Store
 	readapi.TaskLister
+	eventstore.WebhookSecretStore
 }
 
 // subscribedHub returns an SSE hub subscribed to sub until ctx ends; run it.
@@ -300,9 +301,13 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
+	hooks, err := wiring.Webhooks(store, os.Getenv, logger, metrics)
+	if err != nil {
+		return nil, err
+	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
-		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
+		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 	})
 }

@@ -29,6 +29,7 @@ type Store interface {
 	eventstore.APIKeyUsageStore
 	eventstore.WaitingStore
 	eventstore.PruneStore
+	eventstore.WebhookSecretStore
 	projections.TaskViewStore
 	projections.StaleQueuedStore
 	projections.EndedTaskStore
