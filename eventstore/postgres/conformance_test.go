@@ -55,3 +55,8 @@ func TestWebhookSecretsConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunWebhookSecrets(t, conformanceStore)
 }
+
+func TestWebhookDeliveriesConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunWebhookDeliveries(t, conformanceStore)
+}

@@ -40,6 +40,11 @@ type (
 		eventstore.Store
 		eventstore.WebhookSecretStore
 	}
+	// WebhookDeliveryStore is what RunWebhookDeliveries tests.
+	WebhookDeliveryStore interface {
+		eventstore.Store
+		eventstore.WebhookDeliveryStore
+	}
 	// WaitingStore is what RunWaiting tests.
 	WaitingStore interface {
 		eventstore.Store
@@ -160,6 +165,16 @@ func RunWebhookSecrets[S WebhookSecretStore](t *testing.T, newStore Opener[S]) {
 		{"WebhookSecretsInvalid", testWebhookSecretsInvalid},
 		{"WebhookSecretsConcurrent", testWebhookSecretsConcurrent},
 		{"Closed", testWebhookSecretsClosed},
+	})
+}
+
+// RunWebhookDeliveries runs the conformance suite of
+// eventstore.WebhookDeliveryStore against the stores that newStore makes.
+func RunWebhookDeliveries[S WebhookDeliveryStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) WebhookDeliveryStore { return newStore(t, o) }, []suiteTest[WebhookDeliveryStore]{
+		{"WebhookDispatch", testWebhookDispatch},
+		{"WebhookDeliveryOrder", testWebhookDeliveryOrder},
+		{"WebhookDeliveryClaimConcurrent", testWebhookDeliveryClaimConcurrent},
 	})
 }
 
