@@ -30,6 +30,7 @@ type Store interface {
 	eventstore.WaitingStore
 	eventstore.PruneStore
 	eventstore.WebhookSecretStore
+	eventstore.WebhookDeliveryStore
 	projections.TaskViewStore
 	projections.StaleQueuedStore
 	projections.EndedTaskStore
