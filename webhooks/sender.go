@@ -157,8 +157,9 @@ func (s *Sender) claim(ctx context.Context, wg *sync.WaitGroup) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-s.slots }()
 			s.deliver(context.WithoutCancel(ctx), d)
+			<-s.slots
+			s.Nudge() // the endpoint's next delivery may be due now
 		}()
 	}
 	return len(claimed), nil

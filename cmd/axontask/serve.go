@@ -31,12 +31,13 @@ import (
 	"github.com/axontask/axontask/readapi"
 )
 
-// Advisory lock keys that elect one relay, one projector and one retention
-// job among serve processes. They never change.
+// Advisory lock keys that elect one relay, one projector, one retention
+// job and one webhook dispatcher among serve processes. They never change.
 const (
 	relayLockKey     int64 = 0x61786f6e5f72656c // "axon_rel"
 	projectorLockKey int64 = 0x61786f6e5f70726f // "axon_pro"
 	retentionLockKey int64 = 0x61786f6e5f726574 // "axon_ret"
+	webhookLockKey   int64 = 0x61786f6e5f776864 // "axon_whd"
 )
 
 // prodFlags are the settings serve and worker share.
@@ -171,6 +172,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	dispatcher, sender, err := wiring.WebhookDelivery(store, os.Getenv, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	jobs := []func(context.Context) error{
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "relay", relayLockKey, relay.Run))
@@ -181,6 +186,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "projector", projectorLockKey, projector.Run))
 		},
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "webhook dispatch", webhookLockKey, dispatcher.Run))
+		},
+		func(ctx context.Context) error { return ignoreCanceled(sender.Run(ctx)) },
 	}
 	if metricsJob != nil {
 		jobs = append(jobs, metricsJob)

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/webhooks"
 )
 
@@ -43,4 +45,43 @@ func Webhooks(store WebhookStore, getenv func(string) string, logger *slog.Logge
 		return commands.WebhookHandlers{}, err
 	}
 	return h.Decorated(logger, metrics), nil
+}
+
+// WebhookDeliveryStore is what the delivery side needs of the store.
+type WebhookDeliveryStore interface {
+	webhooks.SenderStore
+	webhooks.DispatchStore
+	projections.Feed
+}
+
+// WebhookDelivery returns the delivery side on store, as getenv configures
+// it: the dispatcher's runner (run one per deployment, elected, or several:
+// they are safe) and the sender (run one per process). WEBHOOK_ALLOWED_HOSTS
+// is the guard's allow-list, WEBHOOK_RETRY_SCHEDULE the retries' pauses
+// (webhooks.ParseSchedule), WEBHOOK_TIMEOUT an attempt's bound (default
+// 15s).
+func WebhookDelivery(store WebhookDeliveryStore, getenv func(string) string, logger *slog.Logger) (*projections.Runner, *webhooks.Sender, error) {
+	guard, err := WebhookGuard(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	schedule, err := webhooks.ParseSchedule(getenv("WEBHOOK_RETRY_SCHEDULE"))
+	if err != nil {
+		return nil, nil, err
+	}
+	timeout := webhooks.DefaultTimeout
+	if v := getenv("WEBHOOK_TIMEOUT"); v != "" {
+		if timeout, err = time.ParseDuration(v); err != nil || timeout <= 0 {
+			return nil, nil, fmt.Errorf("WEBHOOK_TIMEOUT is %q; set it to a duration such as 15s", v)
+		}
+	}
+	sender, err := webhooks.NewSender(webhooks.SenderConfig{Store: store, Guard: guard, Schedule: schedule, Timeout: timeout, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	runner, err := projections.NewRunner(store, webhooks.NewDispatcher(store, sender.Nudge, nil), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	return runner, sender, nil
 }
