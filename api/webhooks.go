@@ -63,3 +63,61 @@ func (w Webhook) LogValue() slog.Value { return slog.StringValue(w.String()) }
 type WebhookList struct {
 	Webhooks []Webhook `json:"webhooks"`
 }
+
+// WebhookAttempt is one attempt of a delivery.
+type WebhookAttempt struct {
+	Attempt int  `json:"attempt"`
+	At      Time `json:"at"`
+	// StatusCode is the receiver's HTTP status; 0 when none came.
+	StatusCode int   `json:"status_code"`
+	LatencyMS  int64 `json:"latency_ms"`
+	// Response is the start of the receiver's answer (at most 1 KiB).
+	Response string `json:"response"`
+	// Error says why the attempt failed; empty for a success.
+	Error string `json:"error"`
+}
+
+// WebhookDelivery is one event delivered, or to deliver, to an endpoint.
+type WebhookDelivery struct {
+	// ID is the webhook-id header of every attempt.
+	ID string `json:"id"`
+	// Position is the event's place in the feed.
+	Position  int64  `json:"position"`
+	StreamID  string `json:"stream_id"`
+	Seq       int64  `json:"seq"`
+	EventType string `json:"event_type"`
+	// State is pending, succeeded or failed.
+	State string `json:"state"`
+	// NextAttemptAt is when a pending delivery is attempted next.
+	NextAttemptAt Time             `json:"next_attempt_at"`
+	CreatedAt     Time             `json:"created_at"`
+	UpdatedAt     Time             `json:"updated_at"`
+	Attempts      []WebhookAttempt `json:"attempts"`
+}
+
+// WebhookDeliveryList answers GET /v1/webhooks/{id}/deliveries, newest
+// first.
+type WebhookDeliveryList struct {
+	Deliveries []WebhookDelivery `json:"deliveries"`
+	// NextBefore, when not null, is the before parameter of the next page.
+	NextBefore *int64 `json:"next_before"`
+}
+
+// RedeliverRequest is the body of POST /v1/webhooks/{id}/redeliver: one
+// delivery's id, or a time to redeliver everything since.
+type RedeliverRequest struct {
+	DeliveryID string `json:"delivery_id,omitempty"`
+	Since      Time   `json:"since,omitzero"`
+}
+
+// Redelivered answers POST /v1/webhooks/{id}/redeliver.
+type Redelivered struct {
+	Redelivered int `json:"redelivered"`
+}
+
+// TestEventSent answers POST /v1/webhooks/{id}/test: the event asked for
+// and the id of its delivery in the delivery log.
+type TestEventSent struct {
+	EventID    string `json:"event_id"`
+	DeliveryID string `json:"delivery_id"`
+}

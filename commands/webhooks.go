@@ -41,12 +41,22 @@ type WebhookSecrets interface {
 	WebhookSecretDelete(ctx context.Context, webhookID string) error
 }
 
+// WebhookDeliveryLog reads and redelivers deliveries
+// (eventstore.WebhookDeliveryStore has it).
+type WebhookDeliveryLog interface {
+	WebhookDeliveryList(ctx context.Context, webhookID string, beforePosition int64, limit int) ([]eventstore.WebhookDelivery, error)
+	WebhookAttemptList(ctx context.Context, deliveryIDs []string) (map[string][]eventstore.WebhookAttempt, error)
+	WebhookDeliveryRetry(ctx context.Context, webhookID, id string, since, now time.Time) (int, error)
+}
+
 // WebhookConfig configures NewWebhookHandlers.
 type WebhookConfig struct {
 	// Store keeps the webhook streams; required.
 	Store IdentityStore
 	// Secrets keeps the signing secrets; required.
 	Secrets WebhookSecrets
+	// Deliveries is the delivery log; required.
+	Deliveries WebhookDeliveryLog
 	// NewSecretFunc makes a signing key (webhooks.NewSecret); required.
 	NewSecretFunc func() ([]byte, error)
 	// CheckURLFunc refuses URLs deliveries may not go to, with a
@@ -109,9 +119,12 @@ type WebhookHandlers struct {
 	Change       Handler[ChangeWebhook, WebhookResult]
 	RotateSecret Handler[RotateWebhookSecret, WebhookResult]
 	Delete       Handler[DeleteWebhook, struct{}]
+	Redeliver    Handler[RedeliverWebhook, int]
+	SendTest     Handler[SendTestEvent, uuid.UUID]
 	// The queries.
-	List Handler[ListWebhooks, []WebhookInfo]
-	Get  Handler[GetWebhook, WebhookInfo]
+	List       Handler[ListWebhooks, []WebhookInfo]
+	Get        Handler[GetWebhook, WebhookInfo]
+	Deliveries Handler[ListWebhookDeliveries, []DeliveryInfo]
 }
 
 // NewWebhookHandlers returns the webhook handlers. It fails when cfg, with
@@ -123,8 +136,8 @@ func NewWebhookHandlers(cfg WebhookConfig) (WebhookHandlers, error) {
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	if cfg.Store == nil || cfg.Secrets == nil || cfg.NewSecretFunc == nil || cfg.SecretOverlap < 0 {
-		return WebhookHandlers{}, errors.New("webhook config: Store, Secrets and NewSecretFunc are required, SecretOverlap not negative")
+	if cfg.Store == nil || cfg.Secrets == nil || cfg.Deliveries == nil || cfg.NewSecretFunc == nil || cfg.SecretOverlap < 0 {
+		return WebhookHandlers{}, errors.New("webhook config: Store, Secrets, Deliveries and NewSecretFunc are required, SecretOverlap not negative")
 	}
 	d := &webhookDeps{cfg: cfg, w: Writer{Store: cfg.Store, NowFunc: cfg.NowFunc}}
 	return WebhookHandlers{
@@ -132,8 +145,11 @@ func NewWebhookHandlers(cfg WebhookConfig) (WebhookHandlers, error) {
 		Change:       &ChangeWebhookHandler{d},
 		RotateSecret: &RotateWebhookSecretHandler{d},
 		Delete:       &DeleteWebhookHandler{d},
+		Redeliver:    &RedeliverWebhookHandler{d},
+		SendTest:     &SendTestEventHandler{d},
 		List:         &ListWebhooksHandler{d},
 		Get:          &GetWebhookHandler{d},
+		Deliveries:   &ListWebhookDeliveriesHandler{d},
 	}, nil
 }
 
@@ -145,8 +161,11 @@ func (h WebhookHandlers) Decorated(logger *slog.Logger, metrics MetricsClient) W
 		Change:       Decorate(h.Change, logger, metrics),
 		RotateSecret: Decorate(h.RotateSecret, logger, metrics),
 		Delete:       Decorate(h.Delete, logger, metrics),
+		Redeliver:    Decorate(h.Redeliver, logger, metrics),
+		SendTest:     Decorate(h.SendTest, logger, metrics),
 		List:         Decorate(h.List, logger, metrics),
 		Get:          Decorate(h.Get, logger, metrics),
+		Deliveries:   Decorate(h.Deliveries, logger, metrics),
 	}
 }
 

@@ -49,6 +49,7 @@ var registry = newRegistry(
 	func() Payload { return new(WebhookSecretRotated) },
 	func() Payload { return new(WebhookDisabled) },
 	func() Payload { return new(WebhookDeleted) },
+	func() Payload { return new(WebhookTestRequested) },
 )
 
 func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
@@ -113,6 +114,7 @@ func Samples() map[EventType]Payload {
 		WebhookSecretRotatedType: &WebhookSecretRotated{PreviousValidUntil: "2026-12-25T00:00:00.000000Z", RotatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", SecretID: "0190d2a4-6c1e-7b3a-9f00-0000000000c2"},
 		WebhookDisabledType:      &WebhookDisabled{Reason: "the receiver answered 410 Gone"},
 		WebhookDeletedType:       &WebhookDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		WebhookTestRequestedType: &WebhookTestRequested{RequestedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 	}
 }
 

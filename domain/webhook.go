@@ -146,6 +146,16 @@ func (w *Webhook) DecideDisable(reason string) []Payload {
 	return []Payload{&WebhookDisabled{Reason: reason}}
 }
 
+// DecideTest returns the event that asks for a test delivery to the
+// endpoint. A deleted endpoint is ErrWebhookDeleted; a disabled one gets
+// the event, and no delivery.
+func (w *Webhook) DecideTest(by string) ([]Payload, error) {
+	if w.deleted {
+		return nil, ErrWebhookDeleted
+	}
+	return []Payload{&WebhookTestRequested{RequestedBy: by}}, nil
+}
+
 // DecideDelete returns the event that deletes the endpoint, none when it
 // is deleted already.
 func (w *Webhook) DecideDelete(by string) []Payload {
@@ -162,7 +172,7 @@ func (w *Webhook) Apply(e Event) error {
 	case w.seq == 0:
 		allowed = []EventType{WebhookCreatedType}
 	case !w.deleted:
-		allowed = []EventType{WebhookChangedType, WebhookSecretRotatedType, WebhookDisabledType, WebhookDeletedType}
+		allowed = []EventType{WebhookChangedType, WebhookSecretRotatedType, WebhookDisabledType, WebhookTestRequestedType, WebhookDeletedType}
 	}
 	p, err := applyNext("webhook", w.seq, e, allowed...)
 	if err != nil {

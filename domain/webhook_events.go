@@ -8,6 +8,9 @@ const (
 	WebhookSecretRotatedType EventType = "webhook.secret_rotated"
 	WebhookDisabledType      EventType = "webhook.disabled"
 	WebhookDeletedType       EventType = "webhook.deleted"
+	// WebhookTestRequestedType is delivered to its own endpoint only,
+	// whatever the endpoint's filter: the "send test event" call.
+	WebhookTestRequestedType EventType = "webhook.test_requested"
 )
 
 // Webhook payloads never hold a signing secret: secrets are operational
@@ -65,6 +68,15 @@ type WebhookDisabled struct {
 
 // EventType returns WebhookDisabledType.
 func (WebhookDisabled) EventType() EventType { return WebhookDisabledType }
+
+// WebhookTestRequested asks for a delivery to the endpoint, to check the
+// receiver: it is delivered to its own endpoint alone.
+type WebhookTestRequested struct {
+	RequestedBy string `json:"requested_by"`
+}
+
+// EventType returns WebhookTestRequestedType.
+func (WebhookTestRequested) EventType() EventType { return WebhookTestRequestedType }
 
 // WebhookDeleted ends an endpoint; nothing follows it.
 type WebhookDeleted struct {

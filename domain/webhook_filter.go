@@ -62,13 +62,14 @@ func validPattern(p string) bool {
 	if !ok || !slices.Contains(webhookCategories, category) {
 		return false
 	}
-	return rest == "*" || KnownType(EventType(p))
+	return rest == "*" || (KnownType(EventType(p)) && EventType(p) != WebhookTestRequestedType)
 }
 
-// Match reports whether an event of type t is delivered under f.
+// Match reports whether an event of type t is delivered under f. A
+// webhook.test_requested event never is: it goes to its own endpoint only.
 func (f EventFilter) Match(t EventType) bool {
 	category, _, _ := strings.Cut(string(t), ".")
-	if !slices.Contains(webhookCategories, category) {
+	if !slices.Contains(webhookCategories, category) || t == WebhookTestRequestedType {
 		return false
 	}
 	for _, p := range f {

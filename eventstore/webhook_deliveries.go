@@ -116,10 +116,10 @@ type WebhookDeliveryStore interface {
 	// ends the delivery's claim. Recording attempt n again is a no-op.
 	WebhookDeliveryRecord(ctx context.Context, a WebhookAttempt, state DeliveryState, nextAttemptAt time.Time) error
 
-	// WebhookDeliveryRetry makes deliveries of endpoint webhookID with
-	// position at or after fromPosition (one delivery when id is set)
+	// WebhookDeliveryRetry makes the deliveries of endpoint webhookID
+	// created at or after since (only the one of id, when id is set)
 	// pending again, due at now, and returns how many.
-	WebhookDeliveryRetry(ctx context.Context, webhookID, id string, fromPosition int64, now time.Time) (int, error)
+	WebhookDeliveryRetry(ctx context.Context, webhookID, id string, since, now time.Time) (int, error)
 
 	// WebhookDeliveryList returns up to limit (at most
 	// MaxWebhookDeliveriesListed) deliveries of an endpoint with position

@@ -222,6 +222,9 @@ func New(cfg Config) (http.Handler, error) {
 	r.Patch("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusOK, a.changeWebhook))
 	r.Delete("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusNoContent, a.deleteWebhook))
 	r.Post("/v1/webhooks/{id}/rotate-secret", serveJSON(a, a.webhookManager, http.StatusOK, a.rotateWebhookSecret))
+	r.Get("/v1/webhooks/{id}/deliveries", serveJSON(a, a.webhookManager, http.StatusOK, a.listWebhookDeliveries))
+	r.Post("/v1/webhooks/{id}/redeliver", serveJSON(a, a.webhookManager, http.StatusAccepted, a.redeliverWebhook))
+	r.Post("/v1/webhooks/{id}/test", serveJSON(a, a.webhookManager, http.StatusAccepted, a.sendTestEvent))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

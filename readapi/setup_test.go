@@ -171,7 +171,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		t.Fatal(err)
 	}
 	if cfg.Webhooks, err = commands.NewWebhookHandlers(commands.WebhookConfig{
-		Store: s, Secrets: s, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL,
+		Store: s, Secrets: s, Deliveries: s, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL,
 	}); err != nil {
 		t.Fatal(err)
 	}

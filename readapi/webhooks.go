@@ -1,13 +1,17 @@
 package readapi
 
 import (
+	"cmp"
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
 	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/webhooks"
 )
 
@@ -71,4 +75,57 @@ func (a *api) rotateWebhookSecret(_ http.ResponseWriter, r *http.Request, p comm
 
 func (a *api) deleteWebhook(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (noBody, error) {
 	return a.cfg.Webhooks.Delete.Handle(r.Context(), commands.DeleteWebhook{By: p, WebhookID: chi.URLParam(r, "id"), Meta: requestMeta(r, p)})
+}
+
+func (a *api) listWebhookDeliveries(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.WebhookDeliveryList, error) {
+	q := commands.ListWebhookDeliveries{By: p, WebhookID: chi.URLParam(r, "id")}
+	if v := r.URL.Query().Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return wire.WebhookDeliveryList{}, &domain.ValidationError{Field: "before", Reason: "must be a feed position (the next_before of the page before)"}
+		}
+		q.Before = n
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > eventstore.MaxWebhookDeliveriesListed {
+			return wire.WebhookDeliveryList{}, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("must be a number from 1 to %d", eventstore.MaxWebhookDeliveriesListed)}
+		}
+		q.Limit = n
+	}
+	list, err := a.cfg.Webhooks.Deliveries.Handle(r.Context(), q)
+	out := wire.WebhookDeliveryList{Deliveries: make([]wire.WebhookDelivery, len(list))}
+	for i, d := range list {
+		out.Deliveries[i] = deliveryResponse(d)
+	}
+	limit := cmp.Or(q.Limit, commands.DefaultDeliveriesLimit)
+	if len(list) == limit {
+		next := list[len(list)-1].Position
+		out.NextBefore = &next
+	}
+	return out, err
+}
+
+func deliveryResponse(d commands.DeliveryInfo) wire.WebhookDelivery {
+	out := wire.WebhookDelivery{ID: d.ID, Position: d.Position, StreamID: d.StreamID, Seq: d.Seq, EventType: string(d.EventType), State: string(d.State),
+		CreatedAt: wire.Time{Time: d.CreatedAt}, UpdatedAt: wire.Time{Time: d.UpdatedAt}, Attempts: make([]wire.WebhookAttempt, len(d.Attempts))}
+	if d.State == eventstore.DeliveryPending {
+		out.NextAttemptAt = wire.Time{Time: d.NextAttemptAt}
+	}
+	for i, at := range d.Attempts {
+		out.Attempts[i] = wire.WebhookAttempt{Attempt: at.Attempt, At: wire.Time{Time: at.At}, StatusCode: at.StatusCode, LatencyMS: at.Latency.Milliseconds(),
+			Response: at.Response, Error: at.Error}
+	}
+	return out
+}
+
+func (a *api) redeliverWebhook(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.RedeliverRequest) (wire.Redelivered, error) {
+	n, err := a.cfg.Webhooks.Redeliver.Handle(r.Context(), commands.RedeliverWebhook{By: p, WebhookID: chi.URLParam(r, "id"), DeliveryID: req.DeliveryID, Since: req.Since.Time})
+	return wire.Redelivered{Redelivered: n}, err
+}
+
+func (a *api) sendTestEvent(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.TestEventSent, error) {
+	id := chi.URLParam(r, "id")
+	eventID, err := a.cfg.Webhooks.SendTest.Handle(r.Context(), commands.SendTestEvent{By: p, WebhookID: id, Meta: requestMeta(r, p)})
+	return wire.TestEventSent{EventID: eventID.String(), DeliveryID: webhooks.DeliveryID(id, eventID)}, err
 }

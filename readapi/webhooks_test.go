@@ -93,6 +93,25 @@ func TestWebhookEndpoints(t *testing.T) {
 			t.Errorf("PATCH to a private address: %v", p)
 		}
 
+		sent := decode[map[string]string](t, b.send(t, "POST", path+"/test", "", a...), http.StatusAccepted)
+		if !strings.HasPrefix(sent["delivery_id"], "msg_") || sent["event_id"] == "" {
+			t.Errorf("test event: %v", sent)
+		}
+		// Without a dispatcher in this bundle, the log is empty; the
+		// webhooks package tests it filled.
+		page := decode[map[string]any](t, b.send(t, "GET", path+"/deliveries?limit=10", "", a...), http.StatusOK)
+		if ds, _ := page["deliveries"].([]any); len(ds) != 0 || page["next_before"] != nil {
+			t.Errorf("delivery log %v", page)
+		}
+		decode[map[string]any](t, b.send(t, "GET", path+"/deliveries?limit=0", "", a...), http.StatusBadRequest)
+		if n := decode[map[string]int](t, b.send(t, "POST", path+"/redeliver", `{"since":"2026-01-01T00:00:00Z"}`, a...), http.StatusAccepted); n["redelivered"] != 0 {
+			t.Errorf("redelivered %v", n)
+		}
+		if p := decode[map[string]any](t, b.send(t, "POST", path+"/redeliver", `{}`, a...), http.StatusBadRequest); p["field"] != "delivery_id" {
+			t.Errorf("redeliver nothing: %v", p)
+		}
+		decode[map[string]any](t, b.send(t, "GET", "/v1/webhooks/"+created.ID+"/deliveries", "", bAdmin...), http.StatusNotFound)
+
 		if resp := b.send(t, "DELETE", path, "", a...); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("delete: %d", resp.StatusCode)
 		}

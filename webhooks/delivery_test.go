@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func newPipeline(t *testing.T, s teststores.Store, cfg webhooks.SenderConfig) *p
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks, err := commands.NewWebhookHandlers(commands.WebhookConfig{Store: s, Secrets: s, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL, AllowHTTP: true})
+	hooks, err := commands.NewWebhookHandlers(commands.WebhookConfig{Store: s, Secrets: s, Deliveries: s, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL, AllowHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,4 +328,72 @@ func uniqueEvents(rs []received) []string {
 		}
 	}
 	return out
+}
+
+// A test event goes to its own endpoint alone, whatever the filters, and
+// shows in the delivery log under the id the call returned.
+func TestTestEventReachesItsEndpointOnly(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		p := newPipeline(t, s, webhooks.SenderConfig{})
+		mine := startGoReceiver(t, func(int) int { return http.StatusOK })
+		other := startGoReceiver(t, func(int) int { return http.StatusOK })
+		id, _ := p.endpoint(t, mine.url, "task.*")
+		p.endpoint(t, other.url, "*")
+		eventID, err := p.hooks.SendTest.Handle(t.Context(), commands.SendTestEvent{By: owner, WebhookID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testwait.For(t, "the test delivery", func() bool { return len(mine.requests()) == 1 })
+		if r := mine.requests()[0]; r.eventID != eventID.String() || r.id != webhooks.DeliveryID(id, eventID) {
+			t.Errorf("the test delivery carried %s under %s", r.eventID, r.id)
+		}
+		var log []commands.DeliveryInfo
+		testwait.For(t, "the delivery logged", func() bool {
+			log, err = p.hooks.Deliveries.Handle(t.Context(), commands.ListWebhookDeliveries{By: owner, WebhookID: id})
+			return err == nil && len(log) == 1 && log[0].State == eventstore.DeliverySucceeded
+		})
+		if a := log[0].Attempts; len(a) != 1 || a[0].StatusCode != http.StatusOK {
+			t.Errorf("attempts %+v", a)
+		}
+		time.Sleep(100 * time.Millisecond)
+		for _, r := range other.requests() {
+			if r.eventID == eventID.String() {
+				t.Errorf("another endpoint got the test event")
+			}
+		}
+	})
+}
+
+// The SSRF guard in the pipeline: a name that resolves to loopback, and a
+// redirect (even from an allowed host), are refused, with the reason in
+// the delivery log; the receivers behind them see nothing.
+func TestRefusedDeliveriesSayWhyInTheLog(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}})
+		target := startGoReceiver(t, func(int) int { return http.StatusOK })
+		port := target.url[len("http://127.0.0.1"):]
+		redirector := httptest.NewServer(http.RedirectHandler("http://localhost"+port, http.StatusFound))
+		t.Cleanup(redirector.Close)
+		byName, _ := p.endpoint(t, "http://localhost"+port, "tenant.*")
+		redirected, _ := p.endpoint(t, redirector.URL+"/hook", "tenant.*")
+		p.appendEvents(t, 1)
+		for id, want := range map[string]string{byName: "refused to connect to", redirected: "redirect"} {
+			var log []commands.DeliveryInfo
+			testwait.For(t, "the delivery failed", func() bool {
+				var err error
+				log, err = p.hooks.Deliveries.Handle(t.Context(), commands.ListWebhookDeliveries{By: owner, WebhookID: id})
+				return err == nil && len(log) == 1 && log[0].State == eventstore.DeliveryFailed
+			})
+			for _, a := range log[0].Attempts {
+				if !strings.Contains(a.Error, want) {
+					t.Errorf("endpoint %s: attempt %d's error %q does not say %q", id, a.Attempt, a.Error, want)
+				}
+			}
+		}
+		if n := len(target.requests()); n != 0 {
+			t.Errorf("the loopback receiver got %d requests", n)
+		}
+	})
 }

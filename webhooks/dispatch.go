@@ -29,7 +29,7 @@ type DispatchStore interface {
 
 // Dispatcher turns the feed into deliveries: for each event, one delivery
 // to each active endpoint of the event's tenant whose filter takes its
-// type, stored with the dispatcher's checkpoint in one transaction. It
+// type (a webhook.test_requested event to its own endpoint alone), stored with the dispatcher's checkpoint in one transaction. It
 // learns the endpoints from the webhook events in the same feed, so a
 // delivery is queued exactly for the endpoints as they were when the event
 // committed. Run it with a projections.Runner (it is a
@@ -92,7 +92,7 @@ func (d *Dispatcher) Apply(ctx context.Context, from int64, events []domain.Even
 	for i := range events {
 		e := &events[i]
 		for _, ep := range work[e.TenantID] {
-			if ep.Active && domain.EventFilter(ep.Events).Match(e.Type) {
+			if ep.Active && (domain.EventFilter(ep.Events).Match(e.Type) || (e.Type == domain.WebhookTestRequestedType && e.StreamID == ep.WebhookID)) {
 				deliveries = append(deliveries, eventstore.WebhookDelivery{ID: DeliveryID(ep.WebhookID, e.EventID), WebhookID: ep.WebhookID, TenantID: e.TenantID,
 					Position: e.Position, StreamID: e.StreamID, Seq: e.Seq, EventType: e.Type, NextAttemptAt: now, CreatedAt: now})
 			}

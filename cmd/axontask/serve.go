@@ -277,6 +277,7 @@ type apiStore interface {
 	eventstore.Store
 	readapi.TaskLister
 	eventstore.WebhookSecretStore
+	eventstore.WebhookDeliveryStore
 }
 
 // subscribedHub returns an SSE hub subscribed to sub until ctx ends; run it.

@@ -123,11 +123,11 @@ func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookA
 }
 
 // WebhookDeliveryRetry implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRetry(ctx context.Context, webhookID, id string, fromPosition int64, now time.Time) (int, error) {
+func (s *Store) WebhookDeliveryRetry(ctx context.Context, webhookID, id string, since, now time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
 	}
-	n, err := s.q.WebhookDeliveryRetry(ctx, s.pool, dbsqlc.WebhookDeliveryRetryParams{Now: now, WebhookID: webhookID, FromPosition: fromPosition, ID: id})
+	n, err := s.q.WebhookDeliveryRetry(ctx, s.pool, dbsqlc.WebhookDeliveryRetryParams{Now: now, WebhookID: webhookID, Since: since, ID: id})
 	if err != nil {
 		return 0, fmt.Errorf("retry deliveries of webhook %s: %w", webhookID, err)
 	}

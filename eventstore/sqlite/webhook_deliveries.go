@@ -135,11 +135,11 @@ func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookA
 }
 
 // WebhookDeliveryRetry implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRetry(ctx context.Context, webhookID, id string, fromPosition int64, now time.Time) (int, error) {
+func (s *Store) WebhookDeliveryRetry(ctx context.Context, webhookID, id string, since, now time.Time) (int, error) {
 	var n int64
 	err := s.write(ctx, func(db dbsqlc.DBTX) error {
 		var err error
-		n, err = s.q.WebhookDeliveryRetry(ctx, db, dbsqlc.WebhookDeliveryRetryParams{Now: now.UnixMicro(), WebhookID: webhookID, FromPosition: fromPosition, ID: id})
+		n, err = s.q.WebhookDeliveryRetry(ctx, db, dbsqlc.WebhookDeliveryRetryParams{Now: now.UnixMicro(), WebhookID: webhookID, Since: since.UnixMicro(), ID: id})
 		return err
 	})
 	if err != nil {

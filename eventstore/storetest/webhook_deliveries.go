@@ -116,11 +116,17 @@ func testWebhookDeliveryOrder(t *testing.T, newStore Opener[WebhookDeliveryStore
 	if a := attempts["msg_wh-a_0"][0]; a.StatusCode != 500 || a.Latency != 12*time.Millisecond || a.Response != "oops\uFFFD\uFFFD" || a.Error != "HTTP 500" {
 		t.Errorf("first attempt %+v", a)
 	}
-	if n, err := s.WebhookDeliveryRetry(ctx, "wh-a", "", 0, baseTime.Add(3*time.Hour)); err != nil || n != 2 {
+	if n, err := s.WebhookDeliveryRetry(ctx, "wh-a", "", baseTime, baseTime.Add(3*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("redelivering wh-a's: %d, %v; want 2", n, err)
 	}
 	if got := claimIDs(t, s, baseTime.Add(3*time.Hour)); !slices.Equal(got, []string{"msg_wh-a_0", "msg_wh-b_1"}) {
 		t.Fatalf("after a redelivery: %v", got)
+	}
+	if n, err := s.WebhookDeliveryRetry(ctx, "wh-a", "msg_wh-a_2", baseTime, baseTime.Add(3*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("redelivering one delivery: %d, %v; want 1", n, err)
+	}
+	if n, err := s.WebhookDeliveryRetry(ctx, "wh-a", "", baseTime.Add(time.Hour), baseTime.Add(3*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("redelivering since after every delivery was made: %d, %v; want 0", n, err)
 	}
 }
 

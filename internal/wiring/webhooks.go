@@ -12,10 +12,11 @@ import (
 )
 
 // WebhookStore is what the webhook handlers need of the store: the webhook
-// streams and the secrets beside them.
+// streams, the secrets and the deliveries beside them.
 type WebhookStore interface {
 	commands.IdentityStore
 	commands.WebhookSecrets
+	commands.WebhookDeliveryLog
 }
 
 // WebhookGuard returns the delivery guard that getenv configures:
@@ -39,7 +40,7 @@ func Webhooks(store WebhookStore, getenv func(string) string, logger *slog.Logge
 		}
 	}
 	h, err := commands.NewWebhookHandlers(commands.WebhookConfig{
-		Store: store, Secrets: store, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL, AllowHTTP: allowHTTP,
+		Store: store, Secrets: store, Deliveries: store, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL, AllowHTTP: allowHTTP,
 	})
 	if err != nil {
 		return commands.WebhookHandlers{}, err

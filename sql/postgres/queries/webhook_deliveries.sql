@@ -42,7 +42,7 @@ ON CONFLICT (delivery_id, attempt) DO NOTHING;
 
 -- name: WebhookDeliveryRetry :execrows
 UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = @now, leased_until = NULL, updated_at = @now
-WHERE webhook_id = @webhook_id AND position >= @from_position AND (@id::text = '' OR id = @id);
+WHERE webhook_id = @webhook_id AND created_at >= @since AND (@id::text = '' OR id = @id);
 
 -- name: WebhookDeliveryList :many
 SELECT id, webhook_id, tenant_id, position, stream_id, seq, event_type, state, attempts,

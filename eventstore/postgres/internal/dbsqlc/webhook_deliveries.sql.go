@@ -255,21 +255,21 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 
 const webhookDeliveryRetry = `-- name: WebhookDeliveryRetry :execrows
 UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, leased_until = NULL, updated_at = $1
-WHERE webhook_id = $2 AND position >= $3 AND ($4::text = '' OR id = $4)
+WHERE webhook_id = $2 AND created_at >= $3 AND ($4::text = '' OR id = $4)
 `
 
 type WebhookDeliveryRetryParams struct {
-	Now          time.Time
-	WebhookID    string
-	FromPosition int64
-	ID           string
+	Now       time.Time
+	WebhookID string
+	Since     time.Time
+	ID        string
 }
 
 func (q *Queries) WebhookDeliveryRetry(ctx context.Context, db DBTX, arg WebhookDeliveryRetryParams) (int64, error) {
 	result, err := db.Exec(ctx, webhookDeliveryRetry,
 		arg.Now,
 		arg.WebhookID,
-		arg.FromPosition,
+		arg.Since,
 		arg.ID,
 	)
 	if err != nil {

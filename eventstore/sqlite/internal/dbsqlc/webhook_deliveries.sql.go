@@ -259,21 +259,21 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 
 const WebhookDeliveryRetry = `-- name: WebhookDeliveryRetry :execrows
 UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?1, leased_until = NULL, updated_at = ?1
-WHERE webhook_id = ?2 AND position >= ?3 AND (CAST(?4 AS TEXT) = '' OR id = ?4)
+WHERE webhook_id = ?2 AND created_at >= ?3 AND (CAST(?4 AS TEXT) = '' OR id = ?4)
 `
 
 type WebhookDeliveryRetryParams struct {
-	Now          int64
-	WebhookID    string
-	FromPosition int64
-	ID           string
+	Now       int64
+	WebhookID string
+	Since     int64
+	ID        string
 }
 
 func (q *Queries) WebhookDeliveryRetry(ctx context.Context, db DBTX, arg WebhookDeliveryRetryParams) (int64, error) {
 	result, err := db.ExecContext(ctx, WebhookDeliveryRetry,
 		arg.Now,
 		arg.WebhookID,
-		arg.FromPosition,
+		arg.Since,
 		arg.ID,
 	)
 	if err != nil {
