@@ -27,6 +27,9 @@ const (
 	// DefaultPollInterval is how often a Sender looks for due deliveries
 	// when nothing nudges it.
 	DefaultPollInterval = time.Second
+	// DefaultDisableAfter is how long an endpoint may fail every delivery
+	// before it is disabled.
+	DefaultDisableAfter = 5 * 24 * time.Hour
 )
 
 // SenderStore is what a Sender needs of the store: the deliveries, the
@@ -35,6 +38,7 @@ type SenderStore interface {
 	commands.StreamStore
 	WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]eventstore.WebhookDelivery, error)
 	WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error
+	WebhookDeliveryList(ctx context.Context, webhookID string, beforePosition int64, limit int) ([]eventstore.WebhookDelivery, error)
 	WebhookSecretGet(ctx context.Context, webhookID string, secretIDs []string) (map[string][]byte, error)
 }
 
@@ -55,6 +59,9 @@ type SenderConfig struct {
 	// PollInterval is how often due deliveries are looked for (default
 	// DefaultPollInterval); Nudge looks at once.
 	PollInterval time.Duration
+	// DisableAfter is how long an endpoint may fail every delivery before
+	// a failed delivery disables it (default DefaultDisableAfter).
+	DisableAfter time.Duration
 	// Logger receives the store's outages, once each (default
 	// slog.Default()); deliveries' failures go to the delivery log only.
 	Logger *slog.Logger
@@ -87,6 +94,9 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.DisableAfter == 0 {
+		cfg.DisableAfter = DefaultDisableAfter
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -188,10 +198,13 @@ func (s *Sender) deliver(ctx context.Context, d eventstore.WebhookDelivery) {
 	default:
 		next = ended.Add(jitter(s.cfg.Schedule[d.Attempts]))
 	}
-	if o.gone && o.attempt.StatusCode == http.StatusGone {
-		// Before the delivery ends: the endpoint's next delivery must find
-		// it disabled.
+	// Before the delivery ends: the endpoint's next delivery must find it
+	// disabled.
+	switch {
+	case o.gone && o.attempt.StatusCode == http.StatusGone:
 		s.disable(ctx, d, "the receiver answered 410 Gone")
+	case state == eventstore.DeliveryFailed && !o.gone && s.failingFor(ctx, d, ended) >= s.cfg.DisableAfter:
+		s.disable(ctx, d, fmt.Sprintf("every delivery failed for %s", s.cfg.DisableAfter))
 	}
 	if err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next); err != nil {
 		// The claim lapses and the delivery is attempted again.
@@ -273,6 +286,26 @@ func (s *Sender) request(ctx context.Context, d eventstore.WebhookDelivery, w *d
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, Sign(d.ID, now, body, keys...))
 	return req, nil
+}
+
+// failingFor returns how long, at now, the endpoint of d (whose delivery
+// d failed for good) has failed every delivery: since its last success, or
+// since the oldest delivery of the failures before d was made (at most 100
+// looked at). An error of the store counts as no failure at all.
+func (s *Sender) failingFor(ctx context.Context, d eventstore.WebhookDelivery, now time.Time) time.Duration {
+	since := d.CreatedAt
+	before, err := s.cfg.Store.WebhookDeliveryList(ctx, d.WebhookID, d.Position, 100)
+	if err != nil {
+		return 0
+	}
+	for _, p := range before {
+		if p.State == eventstore.DeliverySucceeded {
+			since = p.UpdatedAt
+			break
+		}
+		since = p.CreatedAt
+	}
+	return now.Sub(since)
 }
 
 // disable appends webhook.disabled to the endpoint of d, for reason.
