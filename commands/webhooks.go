@@ -28,7 +28,7 @@ var (
 const (
 	// MaxWebhooksPerTenant bounds a tenant's endpoints (concurrent
 	// creations may pass it by a few).
-	MaxWebhooksPerTenant = 50
+	MaxWebhooksPerTenant = 100
 	// DefaultSecretOverlap is how long a rotated-out secret still signs
 	// beside the new one.
 	DefaultSecretOverlap = 24 * time.Hour
