@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,5 +129,11 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 	}
 	if len(h.ids) != len(want) {
 		t.Errorf("%d distinct events delivered, want the %d task events (output off)", len(h.ids), len(want))
+	}
+	// The secret, in either form, is in no process's log (at debug level).
+	for _, p := range []*proc{apiA, apiB} {
+		if logs := p.logs.String(); strings.Contains(logs, created.Secret) || strings.Contains(logs, strings.TrimPrefix(created.Secret, "whsec_")) {
+			t.Error("a process logged the webhook's signing secret")
+		}
 	}
 }
