@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/internal/secretscan"
 	"github.com/axontask/axontask/internal/testidentity"
 	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/internal/wiring"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
@@ -145,8 +146,12 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	if o.requestLimit == (ratelimit.Limit{}) {
 		o.requestLimit = ratelimit.PerMinute(1_000_000)
 	}
+	hooks, err := wiring.Webhooks(s, func(string) string { return "" }, logger, nil)
+	if err != nil {
+		return fail(err)
+	}
 	api, err := readapi.New(readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views,
+		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views, Webhooks: hooks,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
 		AuthLimit:    ratelimit.PerMinute(1_000_000),
