@@ -129,4 +129,14 @@ type WebhookDeliveryStore interface {
 	// WebhookAttemptList returns the attempts of deliveries, by delivery
 	// id, in attempt order.
 	WebhookAttemptList(ctx context.Context, deliveryIDs []string) (map[string][]WebhookAttempt, error)
+
+	// WebhookDeliveryTenantsEnded returns up to limit tenants, in id order
+	// after afterTenantID, that have deliveries which ended (succeeded or
+	// failed) before endedBefore: the retention job's list.
+	WebhookDeliveryTenantsEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error)
+
+	// WebhookDeliveryPrune deletes the tenant's deliveries that ended
+	// before endedBefore, with their attempts, in one transaction, and
+	// returns how many. Pending deliveries stay.
+	WebhookDeliveryPrune(ctx context.Context, tenantID string, endedBefore time.Time) (int, error)
 }

@@ -173,3 +173,36 @@ func delivery(r dbsqlc.WebhookDeliveryListRow) eventstore.WebhookDelivery {
 		EventType: domain.EventType(r.EventType), State: eventstore.DeliveryState(r.State), Attempts: int(r.Attempts),
 		NextAttemptAt: r.NextAttemptAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), LastStatus: int(r.LastStatus), LastError: r.LastError}
 }
+
+// WebhookDeliveryTenantsEnded implements eventstore.WebhookDeliveryStore.
+func (s *Store) WebhookDeliveryTenantsEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	ids, err := s.q.WebhookDeliveryTenantsEnded(ctx, s.pool, dbsqlc.WebhookDeliveryTenantsEndedParams{EndedBefore: endedBefore, AfterTenantID: afterTenantID,
+		MaxTenants: int32(max(1, min(limit, eventstore.MaxWebhookDeliveriesListed)))})
+	if err != nil {
+		return nil, fmt.Errorf("list tenants with ended webhook deliveries: %w", err)
+	}
+	return ids, nil
+}
+
+// WebhookDeliveryPrune implements eventstore.WebhookDeliveryStore.
+func (s *Store) WebhookDeliveryPrune(ctx context.Context, tenantID string, endedBefore time.Time) (int, error) {
+	if s.closed.Load() {
+		return 0, eventstore.ErrClosed
+	}
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.q.WebhookAttemptDeleteEnded(ctx, tx, dbsqlc.WebhookAttemptDeleteEndedParams{TenantID: tenantID, EndedBefore: endedBefore}); err != nil {
+			return err
+		}
+		var err error
+		n, err = s.q.WebhookDeliveryDeleteEnded(ctx, tx, dbsqlc.WebhookDeliveryDeleteEndedParams{TenantID: tenantID, EndedBefore: endedBefore})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune webhook deliveries of tenant %s: %w", tenantID, err)
+	}
+	return int(n), nil
+}

@@ -193,3 +193,31 @@ func boolInt(b bool) int64 {
 	}
 	return 0
 }
+
+// WebhookDeliveryTenantsEnded implements eventstore.WebhookDeliveryStore.
+func (s *Store) WebhookDeliveryTenantsEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error) {
+	ids, err := s.q.WebhookDeliveryTenantsEnded(ctx, s.rdb, dbsqlc.WebhookDeliveryTenantsEndedParams{EndedBefore: endedBefore.UnixMicro(), AfterTenantID: afterTenantID,
+		MaxTenants: int64(max(1, min(limit, eventstore.MaxWebhookDeliveriesListed)))})
+	if err != nil {
+		return nil, fmt.Errorf("list tenants with ended webhook deliveries: %w", s.closedOr(err))
+	}
+	return ids, nil
+}
+
+// WebhookDeliveryPrune implements eventstore.WebhookDeliveryStore.
+func (s *Store) WebhookDeliveryPrune(ctx context.Context, tenantID string, endedBefore time.Time) (int, error) {
+	var n int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		p := dbsqlc.WebhookAttemptDeleteEndedParams{TenantID: tenantID, EndedBefore: endedBefore.UnixMicro()}
+		if err := s.q.WebhookAttemptDeleteEnded(ctx, tx, p); err != nil {
+			return err
+		}
+		var err error
+		n, err = s.q.WebhookDeliveryDeleteEnded(ctx, tx, dbsqlc.WebhookDeliveryDeleteEndedParams(p))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune webhook deliveries of tenant %s: %w", tenantID, err)
+	}
+	return int(n), nil
+}

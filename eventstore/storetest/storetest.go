@@ -175,6 +175,7 @@ func RunWebhookDeliveries[S WebhookDeliveryStore](t *testing.T, newStore Opener[
 		{"WebhookDispatch", testWebhookDispatch},
 		{"WebhookDeliveryOrder", testWebhookDeliveryOrder},
 		{"WebhookDeliveryClaimConcurrent", testWebhookDeliveryClaimConcurrent},
+		{"WebhookDeliveryPrune", testWebhookDeliveryPrune},
 	})
 }
 

@@ -171,3 +171,37 @@ func testWebhookDeliveryClaimConcurrent(t *testing.T, newStore Opener[WebhookDel
 		t.Errorf("%d of 20 deliveries claimed by 8 claims of 5", len(seen))
 	}
 }
+
+// testWebhookDeliveryPrune: deliveries that ended before the cutoff go,
+// with their attempts, tenant by tenant; pending ones and newer ones stay.
+func testWebhookDeliveryPrune(t *testing.T, newStore Opener[WebhookDeliveryStore]) {
+	s := newStore(t, eventstore.Options{})
+	ctx := t.Context()
+	ds := []eventstore.WebhookDelivery{newDelivery("wh-a", 0, baseTime), newDelivery("wh-a", 1, baseTime), newDelivery("wh-b", 2, baseTime)}
+	ds[2].TenantID = "tenant-2"
+	if err := s.WebhookDispatchApply(ctx, dispatchName, 0, 3, nil, ds); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []eventstore.WebhookDelivery{ds[0], ds[2]} { // wh-a's first and wh-b's end; wh-a's second stays pending
+		claimIDs(t, s, baseTime)
+		if err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: baseTime, StatusCode: 204}, eventstore.DeliverySucceeded, baseTime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tenants, err := s.WebhookDeliveryTenantsEnded(ctx, baseTime.Add(time.Second), "", 10); err != nil || !slices.Equal(tenants, []string{"tenant-1", "tenant-2"}) {
+		t.Fatalf("tenants with ended deliveries: %v, %v", tenants, err)
+	}
+	if tenants, _ := s.WebhookDeliveryTenantsEnded(ctx, baseTime, "", 10); len(tenants) != 0 {
+		t.Fatalf("tenants with deliveries ended before they did: %v", tenants)
+	}
+	if n, err := s.WebhookDeliveryPrune(ctx, "tenant-1", baseTime.Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("pruning tenant-1: %d, %v; want its one ended delivery", n, err)
+	}
+	left, err := s.WebhookDeliveryList(ctx, "wh-a", 1<<62, 10)
+	if err != nil || len(left) != 1 || left[0].State != eventstore.DeliveryPending {
+		t.Fatalf("wh-a after the prune: %+v, %v; want its pending delivery only", left, err)
+	}
+	if a, _ := s.WebhookAttemptList(ctx, []string{ds[0].ID, ds[2].ID}); len(a[ds[0].ID]) != 0 || len(a[ds[2].ID]) != 1 {
+		t.Fatalf("attempts after the prune: %+v; want the pruned delivery's gone, the other tenant's kept", a)
+	}
+}

@@ -34,6 +34,8 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_pending_idx ON webhook_deliveries (webhook_id, position) WHERE state = 'pending';
 -- The delivery log, newest first.
 CREATE INDEX webhook_deliveries_log_idx ON webhook_deliveries (webhook_id, position DESC);
+-- Ended deliveries by tenant and age: the retention job's.
+CREATE INDEX webhook_deliveries_ended_idx ON webhook_deliveries (tenant_id, updated_at) WHERE state <> 'pending';
 
 CREATE TABLE webhook_attempts (
     delivery_id text        NOT NULL,

@@ -32,6 +32,7 @@ CREATE TABLE webhook_deliveries (
 
 CREATE INDEX webhook_deliveries_pending_idx ON webhook_deliveries (webhook_id, position) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_log_idx ON webhook_deliveries (webhook_id, position DESC);
+CREATE INDEX webhook_deliveries_ended_idx ON webhook_deliveries (tenant_id, updated_at) WHERE state <> 'pending';
 
 CREATE TABLE webhook_attempts (
     delivery_id TEXT    NOT NULL,

@@ -54,3 +54,17 @@ SELECT delivery_id, attempt, at, status_code, latency_us, response, error
 FROM webhook_attempts
 WHERE delivery_id IN (SELECT value FROM json_each(CAST(@delivery_ids AS TEXT)))
 ORDER BY delivery_id, attempt;
+
+-- name: WebhookDeliveryTenantsEnded :many
+-- The tenants with deliveries that ended before a time, in id order.
+SELECT DISTINCT tenant_id FROM webhook_deliveries
+WHERE state <> 'pending' AND updated_at < @ended_before AND tenant_id > @after_tenant_id
+ORDER BY tenant_id
+LIMIT @max_tenants;
+
+-- name: WebhookAttemptDeleteEnded :exec
+DELETE FROM webhook_attempts WHERE delivery_id IN (
+    SELECT id FROM webhook_deliveries WHERE tenant_id = @tenant_id AND state <> 'pending' AND updated_at < @ended_before);
+
+-- name: WebhookDeliveryDeleteEnded :execrows
+DELETE FROM webhook_deliveries WHERE tenant_id = @tenant_id AND state <> 'pending' AND updated_at < @ended_before;

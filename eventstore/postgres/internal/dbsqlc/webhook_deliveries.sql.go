@@ -12,6 +12,21 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const webhookAttemptDeleteEnded = `-- name: WebhookAttemptDeleteEnded :exec
+DELETE FROM webhook_attempts WHERE delivery_id IN (
+    SELECT id FROM webhook_deliveries WHERE tenant_id = $1 AND state <> 'pending' AND updated_at < $2)
+`
+
+type WebhookAttemptDeleteEndedParams struct {
+	TenantID    string
+	EndedBefore time.Time
+}
+
+func (q *Queries) WebhookAttemptDeleteEnded(ctx context.Context, db DBTX, arg WebhookAttemptDeleteEndedParams) error {
+	_, err := db.Exec(ctx, webhookAttemptDeleteEnded, arg.TenantID, arg.EndedBefore)
+	return err
+}
+
 const webhookAttemptInsert = `-- name: WebhookAttemptInsert :exec
 INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, latency_us, response, error)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -152,6 +167,23 @@ func (q *Queries) WebhookDeliveryClaim(ctx context.Context, db DBTX, arg Webhook
 	return items, nil
 }
 
+const webhookDeliveryDeleteEnded = `-- name: WebhookDeliveryDeleteEnded :execrows
+DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND state <> 'pending' AND updated_at < $2
+`
+
+type WebhookDeliveryDeleteEndedParams struct {
+	TenantID    string
+	EndedBefore time.Time
+}
+
+func (q *Queries) WebhookDeliveryDeleteEnded(ctx context.Context, db DBTX, arg WebhookDeliveryDeleteEndedParams) (int64, error) {
+	result, err := db.Exec(ctx, webhookDeliveryDeleteEnded, arg.TenantID, arg.EndedBefore)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const webhookDeliveryInsert = `-- name: WebhookDeliveryInsert :exec
 INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, position, stream_id, seq, event_type, state, next_attempt_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9)
@@ -276,6 +308,40 @@ func (q *Queries) WebhookDeliveryRetry(ctx context.Context, db DBTX, arg Webhook
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const webhookDeliveryTenantsEnded = `-- name: WebhookDeliveryTenantsEnded :many
+SELECT DISTINCT tenant_id FROM webhook_deliveries
+WHERE state <> 'pending' AND updated_at < $1 AND tenant_id > $2
+ORDER BY tenant_id
+LIMIT $3
+`
+
+type WebhookDeliveryTenantsEndedParams struct {
+	EndedBefore   time.Time
+	AfterTenantID string
+	MaxTenants    int32
+}
+
+// The tenants with deliveries that ended before a time, in id order.
+func (q *Queries) WebhookDeliveryTenantsEnded(ctx context.Context, db DBTX, arg WebhookDeliveryTenantsEndedParams) ([]string, error) {
+	rows, err := db.Query(ctx, webhookDeliveryTenantsEnded, arg.EndedBefore, arg.AfterTenantID, arg.MaxTenants)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var tenant_id string
+		if err := rows.Scan(&tenant_id); err != nil {
+			return nil, err
+		}
+		items = append(items, tenant_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const webhookDeliveryUpdate = `-- name: WebhookDeliveryUpdate :execrows

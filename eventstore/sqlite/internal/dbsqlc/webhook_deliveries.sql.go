@@ -10,6 +10,21 @@ import (
 	"database/sql"
 )
 
+const WebhookAttemptDeleteEnded = `-- name: WebhookAttemptDeleteEnded :exec
+DELETE FROM webhook_attempts WHERE delivery_id IN (
+    SELECT id FROM webhook_deliveries WHERE tenant_id = ?1 AND state <> 'pending' AND updated_at < ?2)
+`
+
+type WebhookAttemptDeleteEndedParams struct {
+	TenantID    string
+	EndedBefore int64
+}
+
+func (q *Queries) WebhookAttemptDeleteEnded(ctx context.Context, db DBTX, arg WebhookAttemptDeleteEndedParams) error {
+	_, err := db.ExecContext(ctx, WebhookAttemptDeleteEnded, arg.TenantID, arg.EndedBefore)
+	return err
+}
+
 const WebhookAttemptInsert = `-- name: WebhookAttemptInsert :exec
 INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, latency_us, response, error)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -153,6 +168,23 @@ func (q *Queries) WebhookDeliveryClaim(ctx context.Context, db DBTX, arg Webhook
 	return items, nil
 }
 
+const WebhookDeliveryDeleteEnded = `-- name: WebhookDeliveryDeleteEnded :execrows
+DELETE FROM webhook_deliveries WHERE tenant_id = ?1 AND state <> 'pending' AND updated_at < ?2
+`
+
+type WebhookDeliveryDeleteEndedParams struct {
+	TenantID    string
+	EndedBefore int64
+}
+
+func (q *Queries) WebhookDeliveryDeleteEnded(ctx context.Context, db DBTX, arg WebhookDeliveryDeleteEndedParams) (int64, error) {
+	result, err := db.ExecContext(ctx, WebhookDeliveryDeleteEnded, arg.TenantID, arg.EndedBefore)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const WebhookDeliveryInsert = `-- name: WebhookDeliveryInsert :exec
 INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, position, stream_id, seq, event_type, state, next_attempt_at, created_at, updated_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?9)
@@ -280,6 +312,43 @@ func (q *Queries) WebhookDeliveryRetry(ctx context.Context, db DBTX, arg Webhook
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const WebhookDeliveryTenantsEnded = `-- name: WebhookDeliveryTenantsEnded :many
+SELECT DISTINCT tenant_id FROM webhook_deliveries
+WHERE state <> 'pending' AND updated_at < ?1 AND tenant_id > ?2
+ORDER BY tenant_id
+LIMIT ?3
+`
+
+type WebhookDeliveryTenantsEndedParams struct {
+	EndedBefore   int64
+	AfterTenantID string
+	MaxTenants    int64
+}
+
+// The tenants with deliveries that ended before a time, in id order.
+func (q *Queries) WebhookDeliveryTenantsEnded(ctx context.Context, db DBTX, arg WebhookDeliveryTenantsEndedParams) ([]string, error) {
+	rows, err := db.QueryContext(ctx, WebhookDeliveryTenantsEnded, arg.EndedBefore, arg.AfterTenantID, arg.MaxTenants)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var tenant_id string
+		if err := rows.Scan(&tenant_id); err != nil {
+			return nil, err
+		}
+		items = append(items, tenant_id)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const WebhookDeliveryUpdate = `-- name: WebhookDeliveryUpdate :execrows
