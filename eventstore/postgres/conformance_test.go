@@ -60,3 +60,8 @@ func TestWebhookDeliveriesConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunWebhookDeliveries(t, conformanceStore)
 }
+
+func TestTenantFeedConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunTenantFeed(t, conformanceStore)
+}

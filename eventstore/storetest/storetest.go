@@ -45,6 +45,11 @@ type (
 		eventstore.Store
 		eventstore.WebhookDeliveryStore
 	}
+	// TenantFeedStore is what RunTenantFeed tests.
+	TenantFeedStore interface {
+		eventstore.Store
+		eventstore.TenantFeedStore
+	}
 	// WaitingStore is what RunWaiting tests.
 	WaitingStore interface {
 		eventstore.Store
@@ -176,6 +181,15 @@ func RunWebhookDeliveries[S WebhookDeliveryStore](t *testing.T, newStore Opener[
 		{"WebhookDeliveryOrder", testWebhookDeliveryOrder},
 		{"WebhookDeliveryClaimConcurrent", testWebhookDeliveryClaimConcurrent},
 		{"WebhookDeliveryPrune", testWebhookDeliveryPrune},
+	})
+}
+
+// RunTenantFeed runs the conformance suite of eventstore.TenantFeedStore
+// against the stores that newStore makes; a store with a TenantFeedIndex
+// (Postgres) has its index caught up before each read.
+func RunTenantFeed[S TenantFeedStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) TenantFeedStore { return newStore(t, o) }, []suiteTest[TenantFeedStore]{
+		{"TenantFeed", testTenantFeed},
 	})
 }
 

@@ -95,6 +95,15 @@ type TenantDailyUsage struct {
 	Tasks    int32
 }
 
+type TenantFeed struct {
+	TenantID   string
+	Position   int64
+	StreamID   string
+	Seq        int64
+	StreamType string
+	Type       string
+}
+
 type WebhookAttempt struct {
 	DeliveryID string
 	Attempt    int32
