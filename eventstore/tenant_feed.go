@@ -15,8 +15,9 @@ type TenantFeedQuery struct {
 	TenantID string
 	// After is the feed position the page starts after; -1 for the start.
 	After int64
-	// StreamType, when set, keeps events of streams of this type only.
-	StreamType domain.StreamType
+	// StreamTypes, when not empty, keeps events of streams of these types
+	// only.
+	StreamTypes []domain.StreamType
 	// Types, when not empty, keeps events of these types only.
 	Types []domain.EventType
 	// Limit bounds the page (the store's read limit for 0).
@@ -31,10 +32,13 @@ func (q TenantFeedQuery) Validate() error {
 		return &domain.ValidationError{Field: "tenant_id", Reason: "must not be empty"}
 	case q.After < -1:
 		return &domain.ValidationError{Field: "after", Reason: "must be a feed position, or -1 for the start"}
-	case q.StreamType != "" && !q.StreamType.Valid():
-		return &domain.ValidationError{Field: "stream_type", Reason: fmt.Sprintf("unknown stream type %q; use task, tenant, api_key or webhook", q.StreamType)}
 	case len(q.Types) > MaxTenantFeedTypes:
 		return &domain.ValidationError{Field: "type", Reason: fmt.Sprintf("lists %d types; at most %d", len(q.Types), MaxTenantFeedTypes)}
+	}
+	for _, st := range q.StreamTypes {
+		if !st.Valid() {
+			return &domain.ValidationError{Field: "stream_type", Reason: fmt.Sprintf("unknown stream type %q; use task, tenant, api_key or webhook", st)}
+		}
 	}
 	for _, t := range q.Types {
 		if !domain.KnownType(t) {

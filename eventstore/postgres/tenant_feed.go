@@ -30,12 +30,8 @@ func (s *Store) TenantFeedRead(ctx context.Context, q eventstore.TenantFeedQuery
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	types := make([]string, len(q.Types))
-	for i, t := range q.Types {
-		types[i] = string(t)
-	}
-	rows, err := s.q.TenantFeedRead(ctx, s.pool, dbsqlc.TenantFeedReadParams{TenantID: q.TenantID, AfterPosition: q.After, StreamType: string(q.StreamType),
-		Types: types, MaxEvents: int32(engine.ClampLimit(s.cfg.Options, q.Limit))})
+	rows, err := s.q.TenantFeedRead(ctx, s.pool, dbsqlc.TenantFeedReadParams{TenantID: q.TenantID, AfterPosition: q.After,
+		StreamTypes: stringsOf(q.StreamTypes), Types: stringsOf(q.Types), MaxEvents: int32(engine.ClampLimit(s.cfg.Options, q.Limit))})
 	if err != nil {
 		return nil, fmt.Errorf("read the feed of tenant %s after %d: %w", q.TenantID, q.After, err)
 	}
@@ -46,6 +42,15 @@ func (s *Store) TenantFeedRead(ctx context.Context, q eventstore.TenantFeedQuery
 		}
 	}
 	return out, nil
+}
+
+// stringsOf returns vs as strings.
+func stringsOf[S ~string](vs []S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // TenantFeedIndex returns the projection that keeps the index

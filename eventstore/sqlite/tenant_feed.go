@@ -23,18 +23,27 @@ func (s *Store) TenantFeedRead(ctx context.Context, q eventstore.TenantFeedQuery
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	types := make([]string, len(q.Types))
-	for i, t := range q.Types {
-		types[i] = string(t)
-	}
-	arg, err := json.Marshal(types)
+	streamTypes, err := jsonArray(q.StreamTypes)
 	if err != nil {
 		return nil, err
 	}
-	events, err := eventsOf(s.q.TenantFeedRead(ctx, s.rdb, dbsqlc.TenantFeedReadParams{TenantID: q.TenantID, AfterPosition: q.After, StreamType: string(q.StreamType),
-		Types: string(arg), MaxEvents: int64(engine.ClampLimit(s.opts, q.Limit))}))
+	types, err := jsonArray(q.Types)
+	if err != nil {
+		return nil, err
+	}
+	events, err := eventsOf(s.q.TenantFeedRead(ctx, s.rdb, dbsqlc.TenantFeedReadParams{TenantID: q.TenantID, AfterPosition: q.After,
+		StreamTypes: streamTypes, Types: types, MaxEvents: int64(engine.ClampLimit(s.opts, q.Limit))}))
 	if err != nil {
 		return nil, fmt.Errorf("read the feed of tenant %s after %d: %w", q.TenantID, q.After, s.closedOr(err))
 	}
 	return events, nil
+}
+
+// jsonArray renders vs as a JSON array of strings ("[]" for none).
+func jsonArray[S ~string](vs []S) (string, error) {
+	if vs == nil {
+		vs = []S{}
+	}
+	b, err := json.Marshal(vs)
+	return string(b), err
 }

@@ -64,7 +64,7 @@ func testTenantFeed(t *testing.T, newStore Opener[TenantFeedStore]) {
 	if other := tenantFeedPage(t, s, eventstore.TenantFeedQuery{TenantID: "other-tenant", After: -1}); len(other) != 5 || slices.ContainsFunc(other, func(e domain.Event) bool { return e.TenantID != "other-tenant" }) {
 		t.Errorf("the other tenant's feed holds %d events, or some not its own", len(other))
 	}
-	if none := tenantFeedPage(t, s, eventstore.TenantFeedQuery{TenantID: tenant, After: -1, StreamType: domain.StreamTenant}); len(none) != 0 {
+	if none := tenantFeedPage(t, s, eventstore.TenantFeedQuery{TenantID: tenant, After: -1, StreamTypes: []domain.StreamType{domain.StreamTenant}}); len(none) != 0 {
 		t.Errorf("stream_type tenant kept %d task events", len(none))
 	}
 	if typed := tenantFeedPage(t, s, eventstore.TenantFeedQuery{TenantID: tenant, After: -1, Types: []domain.EventType{domain.TaskOutputType}}); len(typed) != len(want) {
@@ -75,7 +75,7 @@ func testTenantFeed(t *testing.T, newStore Opener[TenantFeedStore]) {
 	}
 	for field, q := range map[string]eventstore.TenantFeedQuery{
 		"after":       {TenantID: tenant, After: -2},
-		"stream_type": {TenantID: tenant, After: -1, StreamType: "nope"},
+		"stream_type": {TenantID: tenant, After: -1, StreamTypes: []domain.StreamType{"nope"}},
 		"type":        {TenantID: tenant, After: -1, Types: []domain.EventType{"nope"}},
 	} {
 		_, err := s.TenantFeedRead(t.Context(), q)

@@ -7,13 +7,13 @@ SELECT unnest(@tenant_ids::text[]), unnest(@positions::bigint[]), unnest(@stream
 ON CONFLICT (tenant_id, position) DO NOTHING;
 
 -- name: TenantFeedRead :many
--- A tenant's events after a position, of a stream type (empty for any) and of
--- the types listed (none for any).
+-- A tenant's events after a position, of the stream types and the types
+-- listed (none for any).
 SELECT sqlc.embed(e), f.position
 FROM tenant_feed f
 JOIN events e ON e.stream_id = f.stream_id AND e.seq = f.seq
 WHERE f.tenant_id = @tenant_id AND f.position > @after_position
-  AND (@stream_type::text = '' OR f.stream_type = @stream_type::text)
+  AND (cardinality(@stream_types::text[]) = 0 OR f.stream_type = ANY (@stream_types::text[]))
   AND (cardinality(@types::text[]) = 0 OR f.type = ANY (@types::text[]))
 ORDER BY f.position
 LIMIT @max_events;

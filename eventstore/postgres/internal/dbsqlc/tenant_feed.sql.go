@@ -53,7 +53,7 @@ SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.pay
 FROM tenant_feed f
 JOIN events e ON e.stream_id = f.stream_id AND e.seq = f.seq
 WHERE f.tenant_id = $1 AND f.position > $2
-  AND ($3::text = '' OR f.stream_type = $3::text)
+  AND (cardinality($3::text[]) = 0 OR f.stream_type = ANY ($3::text[]))
   AND (cardinality($4::text[]) = 0 OR f.type = ANY ($4::text[]))
 ORDER BY f.position
 LIMIT $5
@@ -62,7 +62,7 @@ LIMIT $5
 type TenantFeedReadParams struct {
 	TenantID      string
 	AfterPosition int64
-	StreamType    string
+	StreamTypes   []string
 	Types         []string
 	MaxEvents     int32
 }
@@ -72,13 +72,13 @@ type TenantFeedReadRow struct {
 	Position int64
 }
 
-// A tenant's events after a position, of a stream type (empty for any) and of
-// the types listed (none for any).
+// A tenant's events after a position, of the stream types and the types
+// listed (none for any).
 func (q *Queries) TenantFeedRead(ctx context.Context, db DBTX, arg TenantFeedReadParams) ([]TenantFeedReadRow, error) {
 	rows, err := db.Query(ctx, tenantFeedRead,
 		arg.TenantID,
 		arg.AfterPosition,
-		arg.StreamType,
+		arg.StreamTypes,
 		arg.Types,
 		arg.MaxEvents,
 	)

@@ -14,7 +14,7 @@ SELECT position, event_id, stream_id, stream_type, seq, tenant_id, type,
     payload, payload_salt, payload_digest, metadata, occurred_at, hash_prev, hash
 FROM events
 WHERE tenant_id = ?1 AND position > ?2
-  AND (CAST(?3 AS TEXT) = '' OR stream_type = ?3)
+  AND (CAST(?3 AS TEXT) = '[]' OR stream_type IN (SELECT value FROM json_each(CAST(?3 AS TEXT))))
   AND (CAST(?4 AS TEXT) = '[]' OR type IN (SELECT value FROM json_each(CAST(?4 AS TEXT))))
 ORDER BY position
 LIMIT ?5
@@ -23,18 +23,18 @@ LIMIT ?5
 type TenantFeedReadParams struct {
 	TenantID      string
 	AfterPosition int64
-	StreamType    string
+	StreamTypes   string
 	Types         string
 	MaxEvents     int64
 }
 
-// A tenant's events after a position, of a stream type (empty for any) and of
-// the types of a JSON array ('[]' for any).
+// A tenant's events after a position, of the stream types and the types of
+// two JSON arrays ('[]' for any).
 func (q *Queries) TenantFeedRead(ctx context.Context, db DBTX, arg TenantFeedReadParams) ([]Event, error) {
 	rows, err := db.QueryContext(ctx, TenantFeedRead,
 		arg.TenantID,
 		arg.AfterPosition,
-		arg.StreamType,
+		arg.StreamTypes,
 		arg.Types,
 		arg.MaxEvents,
 	)
