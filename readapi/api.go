@@ -94,6 +94,9 @@ type Config struct {
 	// Tasks serves GET /v1/tasks from the task list read model; optional
 	// (without it the route answers 404).
 	Tasks TaskLister
+	// Feed serves GET /v1/events, the tenant's slice of the feed; optional
+	// (without it the route answers 404).
+	Feed TenantFeedReader
 	// Webhooks serves /v1/webhooks; optional (without it the routes answer
 	// 404), every handler required when Create is set
 	// (commands.NewWebhookHandlers).
@@ -216,6 +219,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/v1/members", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.listMembers))
 	r.Patch("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusOK, a.changeMemberRole))
 	r.Delete("/v1/members/{user_id}", serveJSON(a, a.as(domain.ActionManageMembers), http.StatusNoContent, a.removeMember))
+	r.Get("/v1/events", a.tenantEvents)
 	r.Post("/v1/webhooks", serveJSON(a, a.webhookManager, http.StatusCreated, a.createWebhook))
 	r.Get("/v1/webhooks", serveJSON(a, a.webhookManager, http.StatusOK, a.listWebhooks))
 	r.Get("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusOK, a.getWebhook))

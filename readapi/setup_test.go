@@ -175,6 +175,14 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	}); err != nil {
 		t.Fatal(err)
 	}
+	cfg.Feed = s
+	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
+		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		background(indexer.Run)
+	}
 	if o.list {
 		cfg.Tasks = s
 		runner, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{})

@@ -31,6 +31,7 @@ type Store interface {
 	eventstore.PruneStore
 	eventstore.WebhookSecretStore
 	eventstore.WebhookDeliveryStore
+	eventstore.TenantFeedStore
 	projections.TaskViewStore
 	projections.StaleQueuedStore
 	projections.EndedTaskStore
