@@ -150,8 +150,15 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	if err != nil {
 		return fail(err)
 	}
+	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
+		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{Logger: logger})
+		if err != nil {
+			return fail(err)
+		}
+		background(indexer.Run)
+	}
 	api, err := readapi.New(readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views, Webhooks: hooks,
+		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views, Webhooks: hooks, Feed: s,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
 		AuthLimit:    ratelimit.PerMinute(1_000_000),
