@@ -103,3 +103,14 @@ type EventPage struct {
 	// Ended says that no event follows the page: the task has ended.
 	Ended bool `json:"ended"`
 }
+
+// TenantEventPage answers GET /v1/events as JSON: a page of the caller's
+// tenant's slice of the feed.
+type TenantEventPage struct {
+	// Events are in feed position order, each in domain.Event's JSON form
+	// with its position. Never null.
+	Events []domain.Event `json:"events"`
+	// NextAfter is the after of the next page: the last event's position,
+	// or the request's after when the page is empty.
+	NextAfter int64 `json:"next_after"`
+}

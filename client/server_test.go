@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/internal/secretscan"
 	"github.com/axontask/axontask/internal/testidentity"
 	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/internal/wiring"
 	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
@@ -150,9 +151,20 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 		return fail(err)
 	}
 	background(tlog.Run)
+	hooks, err := wiring.Webhooks(s, func(string) string { return "" }, logger, nil)
+	if err != nil {
+		return fail(err)
+	}
+	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
+		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{Logger: logger})
+		if err != nil {
+			return fail(err)
+		}
+		background(indexer.Run)
+	}
 	api, err := readapi.New(readapi.Config{
 		Log:   tlog,
-		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views,
+		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views, Webhooks: hooks, Feed: s,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
 		AuthLimit:    ratelimit.PerMinute(1_000_000),

@@ -43,6 +43,13 @@ var registry = newRegistry(
 	func() Payload { return new(SessionStarted) },
 	func() Payload { return new(SessionRefreshed) },
 	func() Payload { return new(SessionRevoked) },
+
+	func() Payload { return new(WebhookCreated) },
+	func() Payload { return new(WebhookChanged) },
+	func() Payload { return new(WebhookSecretRotated) },
+	func() Payload { return new(WebhookDisabled) },
+	func() Payload { return new(WebhookDeleted) },
+	func() Payload { return new(WebhookTestRequested) },
 )
 
 func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
@@ -101,6 +108,13 @@ func Samples() map[EventType]Payload {
 		SessionStartedType:          &SessionStarted{ExpiresAt: "2026-12-25T00:00:00.000000Z", TokenHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", UserID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 		SessionRefreshedType:        &SessionRefreshed{TokenHash: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"},
 		SessionRevokedType:          &SessionRevoked{Reason: "logout"},
+
+		WebhookCreatedType:       &WebhookCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Description: "billing sync", Enabled: true, Events: []string{"task.*"}, SecretID: "0190d2a4-6c1e-7b3a-9f00-0000000000c1", URL: "https://hooks.example.com/axontask"},
+		WebhookChangedType:       &WebhookChanged{ChangedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Enabled: false, Events: []string{"task.succeeded", "task.failed"}, URL: "https://hooks.example.com/v2"},
+		WebhookSecretRotatedType: &WebhookSecretRotated{PreviousValidUntil: "2026-12-25T00:00:00.000000Z", RotatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", SecretID: "0190d2a4-6c1e-7b3a-9f00-0000000000c2"},
+		WebhookDisabledType:      &WebhookDisabled{Reason: "the receiver answered 410 Gone"},
+		WebhookDeletedType:       &WebhookDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		WebhookTestRequestedType: &WebhookTestRequested{RequestedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 	}
 }
 

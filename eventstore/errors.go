@@ -85,3 +85,8 @@ func Unavailable(err error) bool {
 	}
 	return false
 }
+
+// ErrSecretIDTaken is returned by WebhookSecretStore.WebhookSecretPut when
+// the endpoint already has a secret of that id: a caller bug (ids are
+// random), never a secret replaced.
+var ErrSecretIDTaken = errors.New("webhook secret id already stored")

@@ -100,6 +100,13 @@ type Config struct {
 	// ReceiptsFunc reports whether a tenant's plan includes receipts
 	// (default: every plan).
 	ReceiptsFunc func(ctx context.Context, tenantID string) (bool, error)
+	// Feed serves GET /v1/events, the tenant's slice of the feed; optional
+	// (without it the route answers 404).
+	Feed TenantFeedReader
+	// Webhooks serves /v1/webhooks; optional (without it the routes answer
+	// 404), every handler required when Create is set
+	// (commands.NewWebhookHandlers).
+	Webhooks commands.WebhookHandlers
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -149,6 +156,11 @@ func (c Config) validate() error {
 	}
 	if err := c.Identity.Validate(); err != nil {
 		return fmt.Errorf("readapi config: %w", err)
+	}
+	if c.Webhooks.Create != nil {
+		if err := c.Webhooks.Validate(); err != nil {
+			return fmt.Errorf("readapi config: %w", err)
+		}
 	}
 	return validateOrigins(c.CORSOrigins)
 }
@@ -219,6 +231,16 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/.well-known/axontask-log-keys", serveJSON(a, a.anonymousKeys, http.StatusOK, a.logKeys))
 	r.Get("/v1/log/proof/inclusion", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.inclusionProof))
 	r.Get("/v1/log/proof/consistency", serveJSON(a, a.as(domain.ActionReadTasks), http.StatusOK, a.consistencyProof))
+	r.Get("/v1/events", a.tenantEvents)
+	r.Post("/v1/webhooks", serveJSON(a, a.webhookManager, http.StatusCreated, a.createWebhook))
+	r.Get("/v1/webhooks", serveJSON(a, a.webhookManager, http.StatusOK, a.listWebhooks))
+	r.Get("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusOK, a.getWebhook))
+	r.Patch("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusOK, a.changeWebhook))
+	r.Delete("/v1/webhooks/{id}", serveJSON(a, a.webhookManager, http.StatusNoContent, a.deleteWebhook))
+	r.Post("/v1/webhooks/{id}/rotate-secret", serveJSON(a, a.webhookManager, http.StatusOK, a.rotateWebhookSecret))
+	r.Get("/v1/webhooks/{id}/deliveries", serveJSON(a, a.webhookManager, http.StatusOK, a.listWebhookDeliveries))
+	r.Post("/v1/webhooks/{id}/redeliver", serveJSON(a, a.webhookManager, http.StatusAccepted, a.redeliverWebhook))
+	r.Post("/v1/webhooks/{id}/test", serveJSON(a, a.webhookManager, http.StatusAccepted, a.sendTestEvent))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

@@ -76,12 +76,15 @@ func toProblem(err error) wire.Problem {
 	case errors.Is(err, commands.ErrAPIKeyNotFound):
 		return wire.Problem{Type: wire.ProblemTypeBase + "api-key-not-found", Title: "API key not found", Status: http.StatusNotFound,
 			Detail: "no API key with this id is visible to you; list your keys with GET /v1/api-keys"}
+	case errors.Is(err, commands.ErrWebhookNotFound), errors.Is(err, domain.ErrWebhookDeleted):
+		return wire.Problem{Type: wire.ProblemTypeBase + "webhook-not-found", Title: "Webhook endpoint not found", Status: http.StatusNotFound,
+			Detail: "no webhook endpoint with this id is visible to you; list them with GET /v1/webhooks"}
 	case errors.Is(err, domain.ErrNotMember):
 		return wire.Problem{Type: wire.ProblemTypeBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
 			Detail: "no member with this user id in your tenant; list them with GET /v1/members", Field: "user_id"}
 	case errors.Is(err, commands.ErrUserNotFound):
 		return wire.Problem{Type: wire.ProblemTypeBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
-	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
+	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, commands.ErrTooManyWebhooks), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
 		return wire.Problem{Type: wire.ProblemTypeBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, errNoRoute):
 		return wire.Problem{Type: wire.ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}

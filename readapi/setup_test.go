@@ -30,6 +30,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/webhooks"
 )
 
 // bundle is the API on a fresh store, with a worker runner to run tasks.
@@ -174,6 +175,23 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		PingInterval: cmp.Or(o.pingInterval, 50*time.Millisecond),
 		WriteTimeout: o.writeTimeout,
 		NowFunc:      o.now,
+	}
+	guard, err := webhooks.ParseAllowedHosts("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Webhooks, err = commands.NewWebhookHandlers(commands.WebhookConfig{
+		Store: s, Secrets: s, Deliveries: s, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Feed = s
+	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
+		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		background(indexer.Run)
 	}
 	var lister *projections.Runner
 	if o.list || o.listByHand {

@@ -1,7 +1,8 @@
 // Package retention prunes finished tasks whose plan's retention has
 // passed: their events keep their place in the chain and their digests,
 // but lose their payloads and salts (docs/integrity.md), so a task's log
-// still verifies while its output is gone.
+// still verifies while its output is gone. The webhook delivery log
+// follows the same retention: deliveries that ended before it are deleted.
 package retention
 
 import (
@@ -14,11 +15,22 @@ import (
 
 // Store is what the job needs: the tasks to prune, listed through the task
 // list read model (projections.EndedTaskStore), and pruning them
-// (eventstore.PruneStore). The engines' stores have both.
+// (eventstore.PruneStore); the webhook deliveries to prune
+// (eventstore.WebhookDeliveryStore). The engines' stores have all three.
 type Store interface {
 	TaskViewsTenantsWithEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error)
 	TaskViewsEndedOfTenant(ctx context.Context, tenantID string, endedBefore time.Time, limit int) ([]string, error)
 	TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error)
+	WebhookDeliveryTenantsEnded(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error)
+	WebhookDeliveryPrune(ctx context.Context, tenantID string, endedBefore time.Time) (int, error)
+}
+
+// Pruned is what one run pruned.
+type Pruned struct {
+	// Tasks is how many finished tasks lost their payloads.
+	Tasks int
+	// Deliveries is how many ended webhook deliveries were deleted.
+	Deliveries int
 }
 
 // DefaultInterval is how often Run prunes.
@@ -75,9 +87,9 @@ func (j *Job) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		if n, err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			j.cfg.Logger.Error("retention: prune", "pruned_tasks", n, "err", err)
-		} else if n > 0 {
-			j.cfg.Logger.Info("retention: pruned finished tasks past their plan's retention", "tasks", n)
+			j.cfg.Logger.Error("retention: prune", "pruned_tasks", n.Tasks, "pruned_deliveries", n.Deliveries, "err", err)
+		} else if n != (Pruned{}) {
+			j.cfg.Logger.Info("retention: pruned past their plan's retention", "tasks", n.Tasks, "webhook_deliveries", n.Deliveries)
 		}
 		select {
 		case <-ctx.Done():
@@ -87,22 +99,39 @@ func (j *Job) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce prunes every task whose retention has passed and returns how
-// many it pruned. A tenant that fails is skipped (and reported) so that
-// it cannot hold the others back.
-func (j *Job) RunOnce(ctx context.Context) (int, error) {
+// RunOnce prunes every task and webhook delivery whose retention has
+// passed and returns how many it pruned. A tenant that fails is skipped
+// (and reported) so that it cannot hold the others back.
+func (j *Job) RunOnce(ctx context.Context) (Pruned, error) {
 	now := j.cfg.NowFunc()
+	tasks, taskErr := j.eachTenant(ctx, now, j.cfg.Store.TaskViewsTenantsWithEnded, j.pruneTasks)
+	deliveries, deliveryErr := j.eachTenant(ctx, now, j.cfg.Store.WebhookDeliveryTenantsEnded, j.cfg.Store.WebhookDeliveryPrune)
+	return Pruned{Tasks: tasks, Deliveries: deliveries}, errors.Join(taskErr, deliveryErr)
+}
+
+// eachTenant calls prune, with the tenant's cutoff, for every tenant that
+// list finds with something ended before the shortest retention, and
+// returns the sum of what prune returned.
+func (j *Job) eachTenant(ctx context.Context, now time.Time,
+	list func(ctx context.Context, endedBefore time.Time, afterTenantID string, limit int) ([]string, error),
+	prune func(ctx context.Context, tenantID string, cutoff time.Time) (int, error),
+) (int, error) {
 	earliest := now.AddDate(0, 0, -j.cfg.MinRetentionDays)
 	pruned := 0
 	var errs []error
 	after := ""
 	for {
-		tenants, err := j.cfg.Store.TaskViewsTenantsWithEnded(ctx, earliest, after, pageSize)
+		tenants, err := list(ctx, earliest, after, pageSize)
 		if err != nil {
 			return pruned, errors.Join(append(errs, fmt.Errorf("list tenants: %w", err))...)
 		}
 		for _, tenantID := range tenants {
-			n, err := j.pruneTenant(ctx, tenantID, now)
+			days, err := j.cfg.RetentionFunc(ctx, tenantID)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: retention: %w", tenantID, err))
+				continue
+			}
+			n, err := prune(ctx, tenantID, now.AddDate(0, 0, -days))
 			pruned += n
 			if err != nil {
 				errs = append(errs, fmt.Errorf("tenant %s: %w", tenantID, err))
@@ -115,13 +144,9 @@ func (j *Job) RunOnce(ctx context.Context) (int, error) {
 	}
 }
 
-// pruneTenant prunes the tenant's tasks that ended before its retention.
-func (j *Job) pruneTenant(ctx context.Context, tenantID string, now time.Time) (int, error) {
-	days, err := j.cfg.RetentionFunc(ctx, tenantID)
-	if err != nil {
-		return 0, fmt.Errorf("retention: %w", err)
-	}
-	cutoff := now.AddDate(0, 0, -days)
+// pruneTasks prunes the tenant's tasks that ended before cutoff.
+func (j *Job) pruneTasks(ctx context.Context, tenantID string, cutoff time.Time) (int, error) {
+	now := j.cfg.NowFunc()
 	pruned := 0
 	for {
 		ids, err := j.cfg.Store.TaskViewsEndedOfTenant(ctx, tenantID, cutoff, pageSize)

@@ -3,6 +3,7 @@ package retention_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -72,8 +73,8 @@ func TestPrunesPastRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 		for run, want := range []int{1, 0} { // the second run finds nothing left
-			if n, err := job.RunOnce(ctx); err != nil || n != want {
-				t.Fatalf("run %d pruned %d tasks (%v), want %d", run+1, n, err, want)
+			if n, err := job.RunOnce(ctx); err != nil || n.Tasks != want {
+				t.Fatalf("run %d pruned %d tasks (%v), want %d", run+1, n.Tasks, err, want)
 			}
 		}
 		for id, wantPruned := range map[uuid.UUID]bool{short: true, long: false, running: false} {
@@ -93,6 +94,51 @@ func TestPrunesPastRetention(t *testing.T) {
 		var status domain.Task
 		if err := commands.CatchUpTask(ctx, s, short, "short", &status); err != nil || status.State() != domain.StateCanceled {
 			t.Fatalf("the pruned task's status: %s, %v", status.State(), err)
+		}
+	})
+}
+
+// Webhook deliveries that ended follow their tenant's retention: a tenant
+// kept 1 day loses them 2 days later, one kept 30 days does not; pending
+// ones stay.
+func TestPrunesWebhookDeliveriesPastRetention(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		ctx := t.Context()
+		now := time.Now()
+		var ds []eventstore.WebhookDelivery
+		for i, tenant := range []string{"short", "long", "short"} {
+			ds = append(ds, eventstore.WebhookDelivery{ID: fmt.Sprint("msg_", i), WebhookID: "wh-" + tenant, TenantID: tenant, Position: int64(i),
+				StreamID: "s", Seq: int64(i + 1), EventType: domain.TaskSucceededType, NextAttemptAt: now, CreatedAt: now})
+		}
+		if err := s.WebhookDispatchApply(ctx, "dispatch", 0, 3, nil, ds); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds[:2] { // the third stays pending
+			if _, err := s.WebhookDeliveryClaim(ctx, now, now.Add(time.Minute), 10); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: now, StatusCode: 204}, eventstore.DeliverySucceeded, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		days := map[string]int{"short": 1, "long": 30}
+		job, err := retention.New(retention.Config{
+			Store:            s,
+			RetentionFunc:    func(_ context.Context, tenant string) (int, error) { return days[tenant], nil },
+			MinRetentionDays: 1,
+			NowFunc:          func() time.Time { return now.Add(48 * time.Hour) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := job.RunOnce(ctx); err != nil || n.Deliveries != 1 {
+			t.Fatalf("pruned %+v (%v), want 1 delivery", n, err)
+		}
+		for webhook, want := range map[string]int{"wh-short": 1, "wh-long": 1} {
+			if left, err := s.WebhookDeliveryList(ctx, webhook, 1<<62, 10); err != nil || len(left) != want {
+				t.Errorf("%s keeps %d deliveries (%v), want %d", webhook, len(left), err, want)
+			}
 		}
 	})
 }

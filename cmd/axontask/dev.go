@@ -133,6 +133,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
+	dispatcher, sender, err := wiring.WebhookDelivery(store, os.Getenv, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
 
 	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity}, false, logger)
 	if err != nil {
@@ -148,7 +152,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(projector.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(pruner.Run(ctx)) },
-		func(ctx context.Context) error { return ignoreCanceled(tlog.Run(ctx)) })
+		func(ctx context.Context) error { return ignoreCanceled(tlog.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(dispatcher.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(sender.Run(ctx)) })
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

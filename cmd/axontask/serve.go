@@ -32,12 +32,15 @@ import (
 	"github.com/axontask/axontask/translog"
 )
 
-// Advisory lock keys that elect one relay, one projector and one retention
-// job among serve processes. They never change.
+// Advisory lock keys that elect one relay, one projector, one retention
+// job, one webhook dispatcher and one tenant feed indexer among serve
+// processes. They never change.
 const (
 	relayLockKey     int64 = 0x61786f6e5f72656c // "axon_rel"
 	projectorLockKey int64 = 0x61786f6e5f70726f // "axon_pro"
 	retentionLockKey int64 = 0x61786f6e5f726574 // "axon_ret"
+	webhookLockKey   int64 = 0x61786f6e5f776864 // "axon_whd"
+	feedLockKey      int64 = 0x61786f6e5f746664 // "axon_tfd"
 )
 
 // prodFlags are the settings serve and worker share.
@@ -176,6 +179,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	dispatcher, sender, err := wiring.WebhookDelivery(store, os.Getenv, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	feedIndexer, err := projections.NewRunner(store, store.TenantFeedIndex(), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	jobs := []func(context.Context) error{
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "relay", relayLockKey, relay.Run))
@@ -185,6 +196,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		},
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "projector", projectorLockKey, projector.Run))
+		},
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "webhook dispatch", webhookLockKey, dispatcher.Run))
+		},
+		func(ctx context.Context) error { return ignoreCanceled(sender.Run(ctx)) },
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "tenant feed indexer", feedLockKey, feedIndexer.Run))
 		},
 	}
 	if metricsJob != nil {
@@ -277,6 +295,9 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 type apiStore interface {
 	eventstore.Store
 	readapi.TaskLister
+	eventstore.WebhookSecretStore
+	eventstore.WebhookDeliveryStore
+	eventstore.TenantFeedStore
 }
 
 // subscribedHub returns an SSE hub subscribed to sub until ctx ends; run it.
@@ -310,9 +331,13 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
+	hooks, err := wiring.Webhooks(store, os.Getenv, logger, metrics)
+	if err != nil {
+		return nil, err
+	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
-		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers,
+		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas),
 	})

@@ -55,3 +55,18 @@ func TestMerkleConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunMerkle(t, conformanceStore)
 }
+
+func TestWebhookSecretsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunWebhookSecrets(t, conformanceStore)
+}
+
+func TestWebhookDeliveriesConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunWebhookDeliveries(t, conformanceStore)
+}
+
+func TestTenantFeedConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunTenantFeed(t, conformanceStore)
+}

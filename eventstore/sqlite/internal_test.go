@@ -67,6 +67,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{dbsqlc.StreamHead, []any{"s"}, "SEARCH events USING INDEX sqlite_autoindex_events_2"},
 		{dbsqlc.StreamRead, []any{"s", 0, 10}, "SEARCH events USING INDEX sqlite_autoindex_events_2"},
 		{dbsqlc.FeedRead, []any{0, 10}, "SEARCH events USING INTEGER PRIMARY KEY"},
+		{dbsqlc.TenantFeedRead, []any{"tenant-1", -1, "[]", "[]", 10}, "SEARCH events USING INDEX events_tenant_position_idx"},
 		// The largest position is one probe of the rowid, which SQLite's
 		// plan does not name: a SEARCH step with nothing after it.
 		{dbsqlc.FeedHead, nil, "SEARCH events"},

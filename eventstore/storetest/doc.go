@@ -1,6 +1,6 @@
 // Package storetest holds the conformance suites of the event store's
 // ports: RunLog for eventstore.Store (the event log), RunLeases,
-// RunTaskStarts, RunAPIKeyUsage and RunWaiting for the operational stores
+// RunTaskStarts, RunAPIKeyUsage, RunWaiting, RunWebhookSecrets, RunWebhookDeliveries and RunTenantFeed for the operational stores
 // beside it, and RunStaleQueued and RunRetention for the queries over the
 // task list read model (projections.StaleQueuedStore,
 // projections.EndedTaskStore, with eventstore.PruneStore). Every engine
@@ -14,7 +14,10 @@
 // clamped limits; a dense feed in commit order under concurrent writers;
 // WaitFeed wake-ups and cancellation; ErrClosed after Close; listing a
 // tenant's streams of one type (byte order, paging, isolation, limits); API
-// key last uses that never move backwards; daily task start counts per
+// key last uses that never move backwards; webhook secrets written once
+// per id; webhook deliveries dispatched with their checkpoint and claimed
+// one endpoint's at a time in feed order; a tenant's slice of the feed, in
+// order, paged and filtered; daily task start counts per
 // tenant and UTC day that concurrent reservations never push past a limit;
 // leases put within a tenant's limit, exact under concurrent calls; waiting
 // tasks listed oldest first; stale queued tasks (queued before a cutoff in

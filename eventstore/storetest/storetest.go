@@ -35,6 +35,21 @@ type (
 		eventstore.Store
 		eventstore.APIKeyUsageStore
 	}
+	// WebhookSecretStore is what RunWebhookSecrets tests.
+	WebhookSecretStore interface {
+		eventstore.Store
+		eventstore.WebhookSecretStore
+	}
+	// WebhookDeliveryStore is what RunWebhookDeliveries tests.
+	WebhookDeliveryStore interface {
+		eventstore.Store
+		eventstore.WebhookDeliveryStore
+	}
+	// TenantFeedStore is what RunTenantFeed tests.
+	TenantFeedStore interface {
+		eventstore.Store
+		eventstore.TenantFeedStore
+	}
 	// WaitingStore is what RunWaiting tests.
 	WaitingStore interface {
 		eventstore.Store
@@ -161,6 +176,37 @@ func RunMerkle[S MerkleStore](t *testing.T, newStore Opener[S]) {
 		{"MerkleTreeGrowInBatches", testMerkleTreeGrowInBatches},
 		{"MerkleCheckpoints", testMerkleCheckpoints},
 		{"Closed", testMerkleClosed},
+	})
+}
+
+// RunWebhookSecrets runs the conformance suite of
+// eventstore.WebhookSecretStore against the stores that newStore makes.
+func RunWebhookSecrets[S WebhookSecretStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) WebhookSecretStore { return newStore(t, o) }, []suiteTest[WebhookSecretStore]{
+		{"WebhookSecrets", testWebhookSecrets},
+		{"WebhookSecretsInvalid", testWebhookSecretsInvalid},
+		{"WebhookSecretsConcurrent", testWebhookSecretsConcurrent},
+		{"Closed", testWebhookSecretsClosed},
+	})
+}
+
+// RunWebhookDeliveries runs the conformance suite of
+// eventstore.WebhookDeliveryStore against the stores that newStore makes.
+func RunWebhookDeliveries[S WebhookDeliveryStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) WebhookDeliveryStore { return newStore(t, o) }, []suiteTest[WebhookDeliveryStore]{
+		{"WebhookDispatch", testWebhookDispatch},
+		{"WebhookDeliveryOrder", testWebhookDeliveryOrder},
+		{"WebhookDeliveryClaimConcurrent", testWebhookDeliveryClaimConcurrent},
+		{"WebhookDeliveryPrune", testWebhookDeliveryPrune},
+	})
+}
+
+// RunTenantFeed runs the conformance suite of eventstore.TenantFeedStore
+// against the stores that newStore makes; a store with a TenantFeedIndex
+// (Postgres) has its index caught up before each read.
+func RunTenantFeed[S TenantFeedStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) TenantFeedStore { return newStore(t, o) }, []suiteTest[TenantFeedStore]{
+		{"TenantFeed", testTenantFeed},
 	})
 }
 

@@ -30,6 +30,9 @@ type Store interface {
 	eventstore.WaitingStore
 	eventstore.PruneStore
 	eventstore.MerkleStore
+	eventstore.WebhookSecretStore
+	eventstore.WebhookDeliveryStore
+	eventstore.TenantFeedStore
 	projections.TaskViewStore
 	projections.StaleQueuedStore
 	projections.EndedTaskStore

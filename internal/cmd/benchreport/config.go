@@ -56,6 +56,10 @@ type sizes struct {
 	// dependency, keeping it down for recoveryDown.
 	recoveryRounds int
 	recoveryDown   time.Duration
+	// webhookRate events/s go to one endpoint for webhookSeconds; then a
+	// burst of webhookBurst events goes to webhookEndpoints endpoints.
+	webhookRate, webhookSeconds    int
+	webhookBurst, webhookEndpoints int
 }
 
 // fullSizes are the sizes of make bench, the run docs/benchmarks.md reports.
@@ -70,6 +74,7 @@ var fullSizes = sizes{
 	sandboxRuns:    30,
 	cancelTasks:    10,
 	recoveryRounds: 3, recoveryDown: 2 * time.Second,
+	webhookRate: 100, webhookSeconds: 10, webhookBurst: 100, webhookEndpoints: 100,
 }
 
 // smokeSizes are the sizes of a smoke run: every step, with the shape of
@@ -85,6 +90,7 @@ var smokeSizes = sizes{
 	sandboxRuns:    3,
 	cancelTasks:    2,
 	recoveryRounds: 1, recoveryDown: 300 * time.Millisecond,
+	webhookRate: 20, webhookSeconds: 1, webhookBurst: 3, webhookEndpoints: 5,
 }
 
 // parseConfig reads a run's settings from args (the command line without
@@ -99,7 +105,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&given.roundTime, "round-time", fullSizes.roundTime, fmt.Sprintf("length of one measured round (%s with -smoke)", smokeSizes.roundTime))
 	fs.IntVar(&given.verifyEvents, "verify-events", fullSizes.verifyEvents, fmt.Sprintf("events in the verification benchmark (%d with -smoke)", smokeSizes.verifyEvents))
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox, cancel or recovery")
+	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox, cancel, recovery or webhooks")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("parse flags: %w", err)
 	}

@@ -111,3 +111,53 @@ type TenantDailyUsage struct {
 	Day      time.Time
 	Tasks    int32
 }
+
+type TenantFeed struct {
+	TenantID   string
+	Position   int64
+	StreamID   string
+	Seq        int64
+	StreamType string
+	Type       string
+}
+
+type WebhookAttempt struct {
+	DeliveryID string
+	Attempt    int32
+	At         time.Time
+	StatusCode int32
+	LatencyUs  int64
+	Response   string
+	Error      string
+}
+
+type WebhookDelivery struct {
+	ID            string
+	WebhookID     string
+	TenantID      string
+	Position      int64
+	StreamID      string
+	Seq           int64
+	EventType     string
+	State         string
+	Attempts      int32
+	NextAttemptAt time.Time
+	LeasedUntil   pgtype.Timestamptz
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	LastStatus    int32
+	LastError     string
+}
+
+type WebhookEndpoint struct {
+	WebhookID string
+	TenantID  string
+	Events    []string
+	Active    bool
+}
+
+type WebhookSecret struct {
+	WebhookID string
+	SecretID  string
+	Secret    []byte
+}

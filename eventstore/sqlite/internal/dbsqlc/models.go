@@ -87,3 +87,44 @@ type TenantDailyUsage struct {
 	Day      string
 	Tasks    int64
 }
+
+type WebhookAttempt struct {
+	DeliveryID string
+	Attempt    int64
+	At         int64
+	StatusCode int64
+	LatencyUs  int64
+	Response   string
+	Error      string
+}
+
+type WebhookDelivery struct {
+	ID            string
+	WebhookID     string
+	TenantID      string
+	Position      int64
+	StreamID      string
+	Seq           int64
+	EventType     string
+	State         string
+	Attempts      int64
+	NextAttemptAt int64
+	LeasedUntil   sql.NullInt64
+	CreatedAt     int64
+	UpdatedAt     int64
+	LastStatus    int64
+	LastError     string
+}
+
+type WebhookEndpoint struct {
+	WebhookID string
+	TenantID  string
+	Events    string
+	Active    int64
+}
+
+type WebhookSecret struct {
+	WebhookID string
+	SecretID  string
+	Secret    []byte
+}

@@ -1,0 +1,73 @@
+-- name: WebhookEndpointUpsert :exec
+INSERT INTO webhook_endpoints (webhook_id, tenant_id, events, active)
+VALUES (@webhook_id, @tenant_id, @events, @active)
+ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active;
+
+-- name: WebhookEndpointList :many
+SELECT webhook_id, tenant_id, events, active FROM webhook_endpoints ORDER BY webhook_id;
+
+-- name: WebhookDeliveryInsert :exec
+-- A delivery stored already (a batch applied again) is left alone.
+INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, position, stream_id, seq, event_type, state, next_attempt_at, created_at, updated_at)
+VALUES (@id, @webhook_id, @tenant_id, @position, @stream_id, @seq, @event_type, 'pending', @next_attempt_at, @created_at, @created_at)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: WebhookDeliveryClaim :many
+-- Each endpoint's pending delivery of lowest position, when it is due and
+-- unclaimed. The lease condition is on the updated row itself, so that
+-- of two concurrent claims the second re-checks it after the first
+-- commits and skips the row.
+UPDATE webhook_deliveries d SET leased_until = @lease_until
+WHERE d.id IN (
+    SELECT h.id FROM webhook_deliveries h
+    WHERE h.state = 'pending' AND h.next_attempt_at <= @now
+      AND (h.leased_until IS NULL OR h.leased_until < @now)
+      AND h.position = (SELECT min(p.position) FROM webhook_deliveries p WHERE p.webhook_id = h.webhook_id AND p.state = 'pending')
+    ORDER BY h.next_attempt_at
+    LIMIT @max_claims)
+  AND (d.leased_until IS NULL OR d.leased_until < @now) AND d.state = 'pending'
+RETURNING d.id, d.webhook_id, d.tenant_id, d.position, d.stream_id, d.seq, d.event_type, d.state, d.attempts,
+    d.next_attempt_at, d.created_at, d.updated_at, d.last_status, d.last_error;
+
+-- name: WebhookDeliveryUpdate :execrows
+-- The attempt's outcome; a repeated record of an attempt changes nothing.
+UPDATE webhook_deliveries SET state = @state, attempts = @attempt, next_attempt_at = @next_attempt_at, leased_until = NULL,
+    updated_at = @at, last_status = @last_status, last_error = @last_error
+WHERE id = @id AND attempts < @attempt;
+
+-- name: WebhookAttemptInsert :exec
+INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, latency_us, response, error)
+VALUES (@delivery_id, @attempt, @at, @status_code, @latency_us, @response, @error)
+ON CONFLICT (delivery_id, attempt) DO NOTHING;
+
+-- name: WebhookDeliveryRetry :execrows
+UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = @now, leased_until = NULL, updated_at = @now
+WHERE webhook_id = @webhook_id AND created_at >= @since AND (@id::text = '' OR id = @id);
+
+-- name: WebhookDeliveryList :many
+SELECT id, webhook_id, tenant_id, position, stream_id, seq, event_type, state, attempts,
+    next_attempt_at, created_at, updated_at, last_status, last_error
+FROM webhook_deliveries
+WHERE webhook_id = @webhook_id AND position < @before_position
+ORDER BY position DESC
+LIMIT @max_rows;
+
+-- name: WebhookAttemptList :many
+SELECT delivery_id, attempt, at, status_code, latency_us, response, error
+FROM webhook_attempts
+WHERE delivery_id = ANY (@delivery_ids::text[])
+ORDER BY delivery_id, attempt;
+
+-- name: WebhookDeliveryTenantsEnded :many
+-- The tenants with deliveries that ended before a time, in id order.
+SELECT DISTINCT tenant_id FROM webhook_deliveries
+WHERE state <> 'pending' AND updated_at < @ended_before AND tenant_id > @after_tenant_id
+ORDER BY tenant_id
+LIMIT @max_tenants;
+
+-- name: WebhookAttemptDeleteEnded :exec
+DELETE FROM webhook_attempts WHERE delivery_id IN (
+    SELECT id FROM webhook_deliveries WHERE tenant_id = @tenant_id AND state <> 'pending' AND updated_at < @ended_before);
+
+-- name: WebhookDeliveryDeleteEnded :execrows
+DELETE FROM webhook_deliveries WHERE tenant_id = @tenant_id AND state <> 'pending' AND updated_at < @ended_before;

@@ -1,0 +1,399 @@
+package webhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/internal/testwait"
+	"github.com/axontask/axontask/projections"
+	"github.com/axontask/axontask/webhooks"
+)
+
+// owner is the principal that manages the test tenant's endpoints.
+var owner = commands.Principal{TenantID: "tenant-1", UserID: "ada", Role: domain.RoleOwner}
+
+// pipeline is the delivery side on a store: endpoints managed through the
+// commands, a dispatcher and a sender running until the test ends.
+type pipeline struct {
+	store teststores.Store
+	hooks commands.WebhookHandlers
+	// stop ends the dispatcher and the sender (a process that dies).
+	stop func()
+}
+
+// newPipeline starts a dispatcher and a sender on s with cfg (Store and
+// Guard set here); loopback receivers are allowed.
+func newPipeline(t *testing.T, s teststores.Store, cfg webhooks.SenderConfig) *pipeline {
+	t.Helper()
+	guard, err := webhooks.ParseAllowedHosts("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks, err := commands.NewWebhookHandlers(commands.WebhookConfig{Store: s, Secrets: s, Deliveries: s, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL, AllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{store: s, hooks: hooks}
+	p.stop = p.start(t, cfg, guard)
+	return p
+}
+
+// start runs a dispatcher and a sender until the returned stop is called
+// or the test ends.
+func (p *pipeline) start(t *testing.T, cfg webhooks.SenderConfig, guard *webhooks.Guard) func() {
+	t.Helper()
+	cfg.Store, cfg.Guard = p.store, guard
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 20 * time.Millisecond
+	}
+	sender, err := webhooks.NewSender(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, err := projections.NewRunner(p.store, webhooks.NewDispatcher(p.store, sender.Nudge, nil), projections.RunnerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = runner.Run(ctx) }()
+	go func() { defer wg.Done(); _ = sender.Run(ctx) }()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// endpoint registers an endpoint of url taking events and returns its id
+// and secret.
+func (p *pipeline) endpoint(t *testing.T, url string, events ...string) (id, secret string) {
+	t.Helper()
+	res, err := p.hooks.Create.Handle(t.Context(), commands.CreateWebhook{By: owner, Settings: domain.WebhookSettings{URL: url, Events: events, Enabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Info.ID, webhooks.FormatSecret(res.Secret.Key)
+}
+
+// appendEvents appends n tenant events (tenant.member_added) to the test
+// tenant's stream and returns their event ids in order.
+func (p *pipeline) appendEvents(t *testing.T, n int) []string {
+	t.Helper()
+	w := commands.Writer{Store: p.store}
+	to := commands.Target{Stream: eventstore.Stream{ID: "tenant-stream", Type: domain.StreamTenant, TenantID: owner.TenantID}}
+	var ids []string
+	for range n {
+		page, err := p.store.ReadStream(t.Context(), "tenant-stream", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var payload domain.Payload = &domain.TenantMemberAdded{Role: domain.RoleMember, UserID: fmt.Sprint("user-", len(page))}
+		if len(page) == 0 {
+			payload = &domain.TenantCreated{Name: "acme", OwnerID: "ada"}
+		}
+		stored, err := w.Append(t.Context(), to, int64(len(page)), payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, stored[0].EventID.String())
+	}
+	return ids
+}
+
+// received is one request a Go receiver got.
+type received struct {
+	at      time.Time
+	id      string
+	eventID string
+}
+
+// goReceiver answers each request with the status answer(n) gives for the
+// n-th request (0, 1, …), or hangs until the client gives up when it is 0.
+type goReceiver struct {
+	url string
+	mu  sync.Mutex
+	got []received
+}
+
+func startGoReceiver(t *testing.T, answer func(n int) int) *goReceiver {
+	t.Helper()
+	r := &goReceiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var env struct {
+			EventID string `json:"event_id"`
+		}
+		_ = json.Unmarshal(body, &env)
+		r.mu.Lock()
+		n := len(r.got)
+		r.got = append(r.got, received{at: time.Now(), id: req.Header.Get(webhooks.HeaderID), eventID: env.EventID})
+		r.mu.Unlock()
+		status := answer(n)
+		if status == 0 {
+			<-req.Context().Done()
+			return
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	r.url = srv.URL + "/hook"
+	return r
+}
+
+func (r *goReceiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// Every delivery verifies with the standardwebhooks npm library, before
+// and during a secret rotation, on both engines: a receiver holding the old
+// secret and one holding the new accept the deliveries made in the
+// overlap; each event arrives once, in feed order.
+func TestDeliveriesVerifyWithStandardWebhooks(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		p := newPipeline(t, s, webhooks.SenderConfig{})
+		// The receiver's URL must be known to create the endpoint, and
+		// the secret to start the receiver: one receiver per secret set.
+		probe := startNodeReceiver(t)
+		id, oldSecret := p.endpoint(t, probe.URL, "tenant.*")
+		verifier := startNodeReceiver(t, oldSecret)
+		if _, err := p.hooks.Change.Handle(t.Context(), commands.ChangeWebhook{By: owner, WebhookID: id, URL: &verifier.URL}); err != nil {
+			t.Fatal(err)
+		}
+		before := p.appendEvents(t, 3)
+		for i, want := range before {
+			v := verifier.next(t)
+			if v.EventID != want || !v.Verified[0] {
+				t.Fatalf("delivery %d: event %s verified %v (%s); want event %s verified", i, v.EventID, v.Verified, v.Error, want)
+			}
+		}
+		rotated, err := p.hooks.RotateSecret.Handle(t.Context(), commands.RotateWebhookSecret{By: owner, WebhookID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		both := startNodeReceiver(t, oldSecret, webhooks.FormatSecret(rotated.Secret.Key))
+		if _, err := p.hooks.Change.Handle(t.Context(), commands.ChangeWebhook{By: owner, WebhookID: id, URL: &both.URL}); err != nil {
+			t.Fatal(err)
+		}
+		after := p.appendEvents(t, 3)
+		for i, want := range after {
+			v := both.next(t)
+			if v.EventID != want || !v.Verified[0] || !v.Verified[1] {
+				t.Fatalf("delivery %d during the rotation: event %s verified by [old new] %v (%s); want both", i, v.EventID, v.Verified, v.Error)
+			}
+		}
+	})
+}
+
+// A receiver that fails, then hangs past the timeout, then answers 2xx
+// gets each event at the times the schedule says (within its jitter), the
+// next event only after the first succeeded, and every event once it
+// answers 2xx; a 410 Gone then disables the endpoint, and nothing more is
+// sent to it. The delivery log keeps every attempt.
+func TestDeliveryRetriesOnSchedule(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		schedule := []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, 900 * time.Millisecond}
+		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: schedule, Timeout: 500 * time.Millisecond})
+		answers := []int{500, 0, 503} // then 204 until the 410 below
+		var gone sync.Once
+		var goneAt int
+		r := startGoReceiver(t, func(n int) int {
+			if n < len(answers) {
+				return answers[n]
+			}
+			if n >= 6 {
+				gone.Do(func() { goneAt = n })
+				return http.StatusGone
+			}
+			return http.StatusNoContent
+		})
+		id, _ := p.endpoint(t, r.url, "tenant.*")
+		events := p.appendEvents(t, 3)
+		testwait.For(t, "6 requests", func() bool { return len(r.requests()) >= 6 })
+		got := r.requests()
+		for i := 1; i < 4; i++ {
+			if got[i].eventID != events[0] {
+				t.Fatalf("request %d carried %s, want the first event until it succeeds", i, got[i].eventID)
+			}
+			gap, want := got[i].at.Sub(got[i-1].at), schedule[i-1]
+			if i == 2 { // the attempt before hung for the timeout
+				want += 500 * time.Millisecond
+			}
+			if gap < want*8/10-50*time.Millisecond || gap > want*12/10+400*time.Millisecond {
+				t.Errorf("retry %d came %s after the attempt before; the schedule says %s ±20%%", i, gap, want)
+			}
+		}
+		if got[4].eventID != events[1] || got[5].eventID != events[2] || got[0].id != got[3].id {
+			t.Errorf("after the retries: events %s, %s (want %s, %s); webhook-id %s then %s (want one id per event)", got[4].eventID, got[5].eventID, events[1], events[2], got[0].id, got[3].id)
+		}
+		// The 410: the endpoint is disabled with its reason, as an event.
+		p.appendEvents(t, 2)
+		testwait.For(t, "the endpoint disabled", func() bool {
+			info, err := p.hooks.Get.Handle(t.Context(), commands.GetWebhook{By: owner, WebhookID: id})
+			return err == nil && !info.Settings.Enabled && info.DisabledReason != ""
+		})
+		time.Sleep(300 * time.Millisecond)
+		if n := len(r.requests()); n != goneAt+1 {
+			t.Errorf("%d requests after the 410 answer, want none", n-goneAt-1)
+		}
+		log, err := s.WebhookDeliveryList(t.Context(), id, 1<<62, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := log[len(log)-1]
+		attempts, err := s.WebhookAttemptList(t.Context(), []string{first.ID})
+		if err != nil || first.State != eventstore.DeliverySucceeded || len(attempts[first.ID]) != 4 {
+			t.Fatalf("the first delivery: %+v with %d attempts (%v); want succeeded after 4", first, len(attempts[first.ID]), err)
+		}
+		if a := attempts[first.ID]; a[0].StatusCode != 500 || a[1].StatusCode != 0 || a[1].Error == "" || a[3].StatusCode != 204 || a[3].Error != "" {
+			t.Errorf("the attempts %+v", a)
+		}
+	})
+}
+
+// A receiver that hangs delays no other endpoint's deliveries.
+func TestDeadEndpointDelaysNoOther(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		p := newPipeline(t, s, webhooks.SenderConfig{Timeout: 5 * time.Second, MaxConcurrent: 4})
+		dead := startGoReceiver(t, func(int) int { return 0 })
+		live := startGoReceiver(t, func(int) int { return http.StatusOK })
+		p.endpoint(t, dead.url, "tenant.*")
+		p.endpoint(t, live.url, "tenant.*")
+		start := time.Now()
+		events := p.appendEvents(t, 5)
+		testwait.For(t, "the live receiver's 5 events", func() bool { return len(live.requests()) >= 5 })
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("the live receiver got its events after %s, with the dead one hanging for 5 s", took)
+		}
+		for i, r := range live.requests() {
+			if r.eventID != events[i] {
+				t.Errorf("live receiver's request %d carried %s, want %s", i, r.eventID, events[i])
+			}
+		}
+	})
+}
+
+// A process that dies mid-way (its dispatcher and sender stopped at once)
+// loses nothing: another picks up from the checkpoint and the claims, and
+// the receiver sees every event, in order, under one webhook-id each.
+func TestDeliveriesSurviveARestart(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		cfg := webhooks.SenderConfig{Timeout: 2 * time.Second, Schedule: []time.Duration{100 * time.Millisecond}}
+		p := newPipeline(t, s, cfg)
+		r := startGoReceiver(t, func(int) int { return http.StatusNoContent })
+		p.endpoint(t, r.url, "tenant.*")
+		events := p.appendEvents(t, 10)
+		testwait.For(t, "a first delivery", func() bool { return len(r.requests()) >= 1 })
+		p.stop()
+		more := p.appendEvents(t, 10)
+		guard, _ := webhooks.ParseAllowedHosts("127.0.0.1")
+		p.start(t, cfg, guard)
+		all := append(events, more...)
+		testwait.For(t, "every event", func() bool { return len(uniqueEvents(r.requests())) >= len(all) })
+		got := uniqueEvents(r.requests())
+		for i := range all {
+			if got[i] != all[i] {
+				t.Fatalf("event %d delivered was %s, want %s (feed order)", i, got[i], all[i])
+			}
+		}
+	})
+}
+
+// uniqueEvents returns the event ids of rs in order of first arrival.
+func uniqueEvents(rs []received) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rs {
+		if !seen[r.eventID] {
+			seen[r.eventID] = true
+			out = append(out, r.eventID)
+		}
+	}
+	return out
+}
+
+// A test event goes to its own endpoint alone, whatever the filters, and
+// shows in the delivery log under the id the call returned.
+func TestTestEventReachesItsEndpointOnly(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		p := newPipeline(t, s, webhooks.SenderConfig{})
+		mine := startGoReceiver(t, func(int) int { return http.StatusOK })
+		other := startGoReceiver(t, func(int) int { return http.StatusOK })
+		id, _ := p.endpoint(t, mine.url, "task.*")
+		p.endpoint(t, other.url, "*")
+		eventID, err := p.hooks.SendTest.Handle(t.Context(), commands.SendTestEvent{By: owner, WebhookID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testwait.For(t, "the test delivery", func() bool { return len(mine.requests()) == 1 })
+		if r := mine.requests()[0]; r.eventID != eventID.String() || r.id != webhooks.DeliveryID(id, eventID) {
+			t.Errorf("the test delivery carried %s under %s", r.eventID, r.id)
+		}
+		var log []commands.DeliveryInfo
+		testwait.For(t, "the delivery logged", func() bool {
+			log, err = p.hooks.Deliveries.Handle(t.Context(), commands.ListWebhookDeliveries{By: owner, WebhookID: id})
+			return err == nil && len(log) == 1 && log[0].State == eventstore.DeliverySucceeded
+		})
+		if a := log[0].Attempts; len(a) != 1 || a[0].StatusCode != http.StatusOK {
+			t.Errorf("attempts %+v", a)
+		}
+		time.Sleep(100 * time.Millisecond)
+		for _, r := range other.requests() {
+			if r.eventID == eventID.String() {
+				t.Errorf("another endpoint got the test event")
+			}
+		}
+	})
+}
+
+// The SSRF guard in the pipeline: a name that resolves to loopback, and a
+// redirect (even from an allowed host), are refused, with the reason in
+// the delivery log; the receivers behind them see nothing.
+func TestRefusedDeliveriesSayWhyInTheLog(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}})
+		target := startGoReceiver(t, func(int) int { return http.StatusOK })
+		port := target.url[len("http://127.0.0.1"):]
+		redirector := httptest.NewServer(http.RedirectHandler("http://localhost"+port, http.StatusFound))
+		t.Cleanup(redirector.Close)
+		byName, _ := p.endpoint(t, "http://localhost"+port, "tenant.*")
+		redirected, _ := p.endpoint(t, redirector.URL+"/hook", "tenant.*")
+		p.appendEvents(t, 1)
+		for id, want := range map[string]string{byName: "refused to connect to", redirected: "redirect"} {
+			var log []commands.DeliveryInfo
+			testwait.For(t, "the delivery failed", func() bool {
+				var err error
+				log, err = p.hooks.Deliveries.Handle(t.Context(), commands.ListWebhookDeliveries{By: owner, WebhookID: id})
+				return err == nil && len(log) == 1 && log[0].State == eventstore.DeliveryFailed
+			})
+			for _, a := range log[0].Attempts {
+				if !strings.Contains(a.Error, want) {
+					t.Errorf("endpoint %s: attempt %d's error %q does not say %q", id, a.Attempt, a.Error, want)
+				}
+			}
+		}
+		if n := len(target.requests()); n != 0 {
+			t.Errorf("the loopback receiver got %d requests", n)
+		}
+	})
+}
