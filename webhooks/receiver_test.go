@@ -8,53 +8,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/axontask/axontask/internal/testnode"
 )
 
 // receiverDir holds the Node receiver and its locked dependencies.
 var receiverDir = filepath.Join("testdata", "receiver")
 
-// installReceiver installs the receiver's dependencies from its lockfile,
-// once per checkout (skipped when node_modules is current). Without Node
-// the test skips, except in CI, which must have it.
+// installReceiver returns node, with the receiver's dependencies
+// installed (testnode.Node).
 func installReceiver(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must have Node.js for the standardwebhooks receiver; .ci/run installs it")
-		}
-		t.Skip("Node.js is not installed: apt-get install -y nodejs npm")
-	}
-	installOnce.Do(func() {
-		lock, err := os.Stat(filepath.Join(receiverDir, "package-lock.json"))
-		if err != nil {
-			installErr = err
-			return
-		}
-		if mod, err := os.Stat(filepath.Join(receiverDir, "node_modules", ".package-lock.json")); err == nil && mod.ModTime().After(lock.ModTime()) {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = receiverDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			installErr = &exec.Error{Name: "npm ci: " + string(out), Err: err}
-		}
-	})
-	if installErr != nil {
-		t.Fatal(installErr)
-	}
-	return node
+	return testnode.Node(t, receiverDir, "the standardwebhooks receiver")
 }
-
-var (
-	installOnce sync.Once
-	installErr  error
-)
 
 // verdict is one request the Node receiver saw.
 type verdict struct {

@@ -38,21 +38,7 @@ func TestTaskLogsFollowsLiveTask(t *testing.T) {
 	script := `echo line 1; echo ::progress 50 halfway; while [ ! -e /work/gate/open ]; do sleep 0.05; done; echo line 2; echo bad >&2; exit 7`
 	id := strings.TrimSpace(c.mustRun("", "task", "start", "-name", "live", "--", "sh", "-c", script).stdout)
 
-	cmd := exec.CommandContext(t.Context(), binary(t), "task", "logs", id, "-f", "-exit-code")
-	cmd.Env = append(os.Environ(), "AXONTASK_URL="+dev.base, "AXONTASK_API_KEY="+dev.key)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || lines.Text() != "line 1" {
-		t.Fatalf("first line %q, %v; stderr: %s", lines.Text(), lines.Err(), stderr.String())
-	}
+	cmd, stdout, stderr := followFirstLine(t, dev, id, "-exit-code")
 	// The task is still running: the line came live.
 	var st struct {
 		State string `json:"state"`
@@ -303,26 +289,12 @@ func TestLoginRefreshLogout(t *testing.T) {
 // running and how to follow it again or cancel it.
 func interruptedFollower(t *testing.T, dev *devProc, id string) {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), binary(t), "task", "logs", id, "-f")
-	cmd.Env = append(os.Environ(), "AXONTASK_URL="+dev.base, "AXONTASK_API_KEY="+dev.key)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || lines.Text() != "line 1" {
-		t.Fatalf("second follower: first line %q, %v; stderr: %s", lines.Text(), lines.Err(), stderr.String())
-	}
+	cmd, stdout, stderr := followFirstLine(t, dev, id)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = io.Copy(io.Discard, stdout)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
 		t.Fatalf("interrupted follower: exit %v, want %d; stderr: %s", err, exitInterrupted, stderr.String())
@@ -332,4 +304,27 @@ func interruptedFollower(t *testing.T, dev *devProc, id string) {
 			t.Errorf("interrupted follower's stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
+}
+
+// followFirstLine starts `task logs id -f` with flags as a process of its
+// own against dev and reads its first line of output, which must be
+// "line 1"; the caller reads the rest of stdout and waits for cmd.
+func followFirstLine(t *testing.T, dev *devProc, id string, flags ...string) (cmd *exec.Cmd, stdout io.Reader, stderr *syncBuffer) {
+	t.Helper()
+	cmd = exec.CommandContext(t.Context(), binary(t), append([]string{"task", "logs", id, "-f"}, flags...)...)
+	cmd.Env = append(os.Environ(), "AXONTASK_URL="+dev.base, "AXONTASK_API_KEY="+dev.key)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr = &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	if line, err := r.ReadString('\n'); line != "line 1\n" {
+		t.Fatalf("first line %q, %v; stderr: %s", line, err, stderr.String())
+	}
+	return cmd, r, stderr
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/internal/testnode"
 )
 
 // jsVerifierDir holds the second verifier, written from docs/integrity.md.
@@ -26,14 +26,7 @@ var jsVerifierDir = filepath.Join("..", "..", "docs", "examples", "verify-js")
 // CI, which must have it.
 func TestJavaScriptVerifierAgrees(t *testing.T) {
 	t.Parallel()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must have Node.js for the JavaScript verifier; .ci/run installs it")
-		}
-		t.Skip("Node.js is not installed: apt-get install -y nodejs npm")
-	}
-	installNodeModules(t, jsVerifierDir)
+	node := testnode.Node(t, jsVerifierDir, "the JavaScript verifier")
 	dir := t.TempDir()
 	dev := startDevIn(t, dir)
 	c := newClientCLI(t, dev.base, dev.key)
@@ -120,24 +113,4 @@ func TestJavaScriptVerifierAgrees(t *testing.T) {
 	b, _ = json.Marshal(forged)
 	write(t, path("forged.json"), string(b))
 	both("inclusion proof altered", path("task.jsonl"), path("forged.json"), keys.Receipts[0], "not_included")
-}
-
-// installNodeModules installs dir's locked npm dependencies, once per
-// checkout (npm ci is skipped when node_modules is current).
-func installNodeModules(t *testing.T, dir string) {
-	t.Helper()
-	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mod, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil && mod.ModTime().After(lock.ModTime()) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
-	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/axontask/axontask/internal/testnode"
 )
 
 // tsClientDir holds the TypeScript MCP client and its locked dependencies.
@@ -23,14 +25,7 @@ var tsClientDir = filepath.Join("testdata", "mcp-ts")
 // without Node it skips, except in CI, which must have it.
 func TestMCPTypeScriptClient(t *testing.T) {
 	t.Parallel()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must have Node.js for the TypeScript MCP client test; .ci/run installs it")
-		}
-		t.Skip("Node.js is not installed: apt-get install -y nodejs npm")
-	}
-	installTSClient(t)
+	node := testnode.Node(t, tsClientDir, "the TypeScript MCP client test")
 	dev := startDev(t, nil)
 	base, key := dev.base, dev.key
 	for _, mode := range []string{"http", "stdio"} {
@@ -58,26 +53,5 @@ func TestMCPTypeScriptClient(t *testing.T) {
 			t.Logf("TypeScript SDK over %s negotiated MCP protocol version %s; %d tools, %d events followed, %d error paths",
 				mode, seen.ProtocolVersion, len(seen.Tools), seen.Events, seen.ErrorPaths)
 		})
-	}
-}
-
-// installTSClient installs the TypeScript client's dependencies from its
-// lockfile, once per checkout (npm ci is skipped when node_modules is
-// current).
-func installTSClient(t *testing.T) {
-	t.Helper()
-	lock, err := os.Stat(filepath.Join(tsClientDir, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mod, err := os.Stat(filepath.Join(tsClientDir, "node_modules", ".package-lock.json")); err == nil && mod.ModTime().After(lock.ModTime()) {
-		return
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = tsClientDir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", tsClientDir, err, out)
 	}
 }
