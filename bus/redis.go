@@ -81,7 +81,7 @@ func NewRedisWorkSubscriber(c RedisConfig, consumer string) (message.Subscriber,
 		Client: c.Client, Consumer: consumer, ConsumerGroup: WorkersGroup, OldestId: workGroupStart,
 		DisableIndefiniteInitialBlock: true,
 		ShouldStopOnReadErrors:        w.readFailed,
-	}, quietReads{c.logger(), w.retry})
+	}, quietReads{c.logger(), w.failed})
 	if err != nil {
 		return nil, fmt.Errorf("redis work subscriber: %w", err)
 	}
@@ -137,13 +137,24 @@ func (t *trackedSubscriber) Close() error {
 	return t.Subscriber.Close()
 }
 
-// readFailed creates the group again when a read says it is gone, has
-// recovery watched for, and never stops the reads: they go on until the
-// subscriber closes.
+// readFailed creates the group again when a read says it is gone, notes
+// the failure, and never stops the reads: they go on until the subscriber
+// closes. It runs as the read fails (watermill-redisstream logs the
+// failure only after its pause, too late to note).
 func (w *workGroup) readFailed(err error) bool {
 	if strings.HasPrefix(err.Error(), "NOGROUP") {
 		w.recreate()
 	}
+	w.failed(err)
+	return false
+}
+
+// failed notes a failed call to Redis and has its recovery watched for.
+func (w *workGroup) failed(err error) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, redis.ErrClosed) {
+		return // a shutdown, not an outage
+	}
+	w.retry.Note(context.Background(), err)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.watching && !w.closed {
@@ -151,7 +162,6 @@ func (w *workGroup) readFailed(err error) bool {
 		w.wg.Add(1)
 		go w.awaitRecovery()
 	}
-	return false
 }
 
 // recreate creates WorkersGroup, and its stream, wherever it is missing.
@@ -207,25 +217,26 @@ func (w *workGroup) readable() bool {
 }
 
 // quietReads passes watermill-redisstream's logs on, except the failures
-// it logs on every attempt: those go to retry, which logs an outage once.
+// it logs on every attempt: a failed read was noted already (readFailed),
+// and a failed claim goes to failed, which logs an outage once.
 type quietReads struct {
 	watermill.LoggerAdapter
-	retry *backoff.Retry
+	failed func(error)
 }
 
 func (q quietReads) Error(msg string, err error, fields watermill.LogFields) {
 	switch msg {
-	case "read fail", "xpendingext fail", "xclaim fail":
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, redis.ErrClosed) { // not a shutdown
-			q.retry.Note(context.Background(), err)
-		}
+	case "read fail":
+		return
+	case "xpendingext fail", "xclaim fail":
+		q.failed(err)
 		return
 	}
 	q.LoggerAdapter.Error(msg, err, fields)
 }
 
 func (q quietReads) With(fields watermill.LogFields) watermill.LoggerAdapter {
-	return quietReads{q.LoggerAdapter.With(fields), q.retry}
+	return quietReads{q.LoggerAdapter.With(fields), q.failed}
 }
 
 // Bounds of a fan-out subscription's reads.
