@@ -2,11 +2,15 @@ package webhooks_test
 
 import (
 	"bytes"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/axontask/axontask/webhooks"
 )
@@ -82,5 +86,69 @@ func TestSecretFormat(t *testing.T) {
 		if _, err := webhooks.ParseSecret(bad); err == nil {
 			t.Errorf("ParseSecret(%q) accepted it", bad)
 		}
+	}
+}
+
+// The Standard Webhooks Go library (not our code) verifies our signatures
+// the way docs/webhooks.md's Go receiver does: a receiver holding either
+// secret of a rotation accepts a delivery that carries both signatures,
+// one holding another secret refuses it, and a body changed in transit is
+// refused.
+func TestSignVerifiesWithTheGoLibrary(t *testing.T) {
+	t.Parallel()
+	oldKey, _ := webhooks.NewSecret()
+	newKey, _ := webhooks.NewSecret()
+	stranger, _ := webhooks.NewSecret()
+	g, err := webhooks.ParseAllowedHosts("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The receiver of docs/webhooks.md, holding secret.
+	receiver := func(secret []byte) string {
+		wh, err := standardwebhooks.NewWebhook(webhooks.FormatSecret(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err := wh.Verify(body, r.Header); err != nil {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	holdsOld, holdsNew, holdsOther := receiver(oldKey), receiver(newKey), receiver(stranger)
+	body := []byte(`{"event_id":"0190d2a4-6c1e-7b3a-9f00-000000000001","payload":{"note":"<a> & \u2028 ü"}}`)
+	for _, tc := range []struct {
+		url  string
+		keys [][]byte
+		want int
+	}{
+		{holdsOld, [][]byte{oldKey}, http.StatusNoContent},
+		{holdsNew, [][]byte{oldKey}, http.StatusUnauthorized},
+		{holdsOld, [][]byte{newKey, oldKey}, http.StatusNoContent},
+		{holdsNew, [][]byte{newKey, oldKey}, http.StatusNoContent},
+		{holdsOther, [][]byte{newKey, oldKey}, http.StatusUnauthorized},
+	} {
+		if got := post(t, g, tc.url, "msg_go", time.Now(), body, tc.keys...); got != tc.want {
+			t.Errorf("%d keys to %s: answered %d, want %d", len(tc.keys), tc.url, got, tc.want)
+		}
+	}
+	// A body changed after signing.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, holdsOld, bytes.NewReader(append(body, ' ')))
+	at := time.Now()
+	req.Header.Set(webhooks.HeaderID, "msg_go")
+	req.Header.Set(webhooks.HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(webhooks.HeaderSignature, webhooks.Sign("msg_go", at, body, oldKey))
+	resp, err := g.Client(5 * time.Second).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a body changed after signing: answered %d, want 401", resp.StatusCode)
 	}
 }
