@@ -227,13 +227,16 @@ func TaskViewIDs(events []domain.Event) []string {
 
 // EvolveTaskView applies one event to a task's row; v is the zero TaskView
 // for a task without a row. It ignores events of other stream types and
-// events at or before v.LastPosition (already applied), and reports whether
-// it changed v. It is pure: the row depends on the events only.
+// events at or before v.LastSeq (already applied: a stream's seqs grow
+// with its feed positions, and an event read from the stream before the
+// feed has given it a position is placed by its seq all the same), and
+// reports whether it changed v. It is pure: the row depends on the events
+// only.
 func EvolveTaskView(v *TaskView, e *domain.Event) (bool, error) {
 	if e.StreamType != domain.StreamTask {
 		return false, nil
 	}
-	if v.TaskID != "" && e.Position <= v.LastPosition {
+	if v.TaskID != "" && e.Seq <= v.LastSeq {
 		return false, nil
 	}
 	if v.TaskID == "" {

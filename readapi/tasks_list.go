@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -101,8 +100,6 @@ func (a *api) catchUpView(ctx context.Context, v *projections.TaskView) error {
 			return fmt.Errorf("task list: catch up task %s: %w", v.TaskID, err)
 		}
 		for i := range page {
-			// Events not yet in the feed have no position: apply by seq.
-			v.LastPosition = math.MinInt64
 			if _, err := projections.EvolveTaskView(v, &page[i]); err != nil {
 				return fmt.Errorf("task list: catch up task %s: %w", v.TaskID, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/axontask/axontask/commands"
@@ -94,7 +95,7 @@ func (b *bench) recovery(ctx context.Context) ([]row, error) {
 		}
 		rows = append(rows, row{
 			name:   fmt.Sprintf("dispatch normal again after %s (down %s)", f.name, b.cfg.recoveryDown),
-			value:  fmt.Sprintf("%.2f s (median of %d; max %.2f s)", median(took), len(took), maxOf(took)),
+			value:  fmt.Sprintf("%.2f s (median of %d; max %.2f s)", median(took), len(took), slices.Max(took)),
 			target: "≤ 5 s",
 			note:   fmt.Sprintf("from the dependency accepting connections to a no-op task at its executor within %s of its start (probes every %s)", recoveryNormal, recoveryProbeEvery),
 		})
@@ -142,12 +143,4 @@ func (p prober) untilNormal(ctx context.Context, since time.Time) (time.Duration
 		}
 	}
 	return 0, errors.Join(fmt.Errorf("dispatch not normal %s after the dependency came back (%d probes started)", recoveryLimit, len(called)), lastErr)
-}
-
-func maxOf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs[1:] {
-		m = max(m, x)
-	}
-	return m
 }
