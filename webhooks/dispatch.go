@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,10 +83,11 @@ func (d *Dispatcher) Apply(ctx context.Context, from int64, events []domain.Even
 			return err
 		}
 	}
-	work := make(map[string]map[string]eventstore.WebhookEndpoint, len(d.endpoints))
-	for tenant, eps := range d.endpoints {
-		work[tenant] = maps.Clone(eps)
-	}
+	// Copy on write: only a tenant whose endpoints change in this batch
+	// gets a new map, so a batch without webhook events copies the outer
+	// map alone, and a failed batch leaves d.endpoints as it was.
+	work := maps.Clone(d.endpoints)
+	copied := map[string]bool{}
 	now := domain.NormalizeTime(d.nowFunc())
 	changed := map[string]eventstore.WebhookEndpoint{}
 	var deliveries []eventstore.WebhookDelivery
@@ -98,13 +100,17 @@ func (d *Dispatcher) Apply(ctx context.Context, from int64, events []domain.Even
 			}
 		}
 		if ep, ok := foldEndpoint(work[e.TenantID][e.StreamID], e); ok {
-			if work[e.TenantID] == nil {
-				work[e.TenantID] = map[string]eventstore.WebhookEndpoint{}
+			if !copied[e.TenantID] {
+				work[e.TenantID] = maps.Clone(work[e.TenantID])
+				if work[e.TenantID] == nil {
+					work[e.TenantID] = map[string]eventstore.WebhookEndpoint{}
+				}
+				copied[e.TenantID] = true
 			}
 			work[e.TenantID][e.StreamID], changed[e.StreamID] = ep, ep
 		}
 	}
-	err := d.store.WebhookDispatchApply(ctx, DispatchName, from, from+int64(len(events)), mapsValues(changed), deliveries)
+	err := d.store.WebhookDispatchApply(ctx, DispatchName, from, from+int64(len(events)), slices.Collect(maps.Values(changed)), deliveries)
 	if err != nil {
 		d.endpoints = nil
 		return err
@@ -153,14 +159,6 @@ func foldEndpoint(ep eventstore.WebhookEndpoint, e *domain.Event) (eventstore.We
 		return ep, false
 	}
 	return ep, true
-}
-
-func mapsValues(m map[string]eventstore.WebhookEndpoint) []eventstore.WebhookEndpoint {
-	out := make([]eventstore.WebhookEndpoint, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }
 
 // deliveryNamespace is the UUIDv5 namespace of delivery ids. It never
