@@ -57,7 +57,7 @@ func (l *Log) follow(ctx context.Context, retry *backoff.Retry) error {
 			if grown < l.cfg.Batch {
 				// Caught up: let the feed gather a larger batch, so that a
 				// busy store pays for few, large grows.
-				sleep(ctx, l.cfg.GrowInterval)
+				_ = backoff.Sleep(ctx, l.cfg.GrowInterval) // ctx's end shows at the next read
 			}
 		default:
 			if err := l.cfg.Store.WaitFeed(ctx, b.size); err != nil {
@@ -145,7 +145,7 @@ func (b *builder) loadEdge(ctx context.Context) error {
 			indexes = append(indexes, tlog.StoredHashIndex(level, b.size>>level-1))
 		}
 	}
-	b.edge = make([]domain.Hash, len(levels))
+	b.edge = nil
 	if len(levels) > 0 {
 		b.edge = make([]domain.Hash, levels[len(levels)-1]+1)
 		hs, err := b.log.cfg.Store.MerkleHashesRead(ctx, indexes)
@@ -158,14 +158,4 @@ func (b *builder) loadEdge(ctx context.Context) error {
 	}
 	b.loaded = true
 	return nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/integrity"
@@ -139,13 +138,5 @@ func (p *exportProofs) write(path string) error {
 	if p == nil {
 		return nil
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := writeJSON(f, p.ExportProofs); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return writeJSONFile(path, p.ExportProofs)
 }

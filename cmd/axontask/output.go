@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,20 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// writeJSONFile writes v with writeJSON to a file created (or truncated) at
+// path.
+func writeJSONFile(path string, v any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(f, v); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // style colours text with ANSI escapes, or not at all when off.

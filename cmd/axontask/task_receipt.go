@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/integrity"
@@ -53,13 +52,5 @@ func writeNewer(ctx context.Context, r *remote, receipt *integrity.Receipt, path
 	if err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := writeJSON(f, newer); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return writeJSONFile(path, newer)
 }
