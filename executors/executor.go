@@ -13,7 +13,8 @@ type Task struct {
 	ID string
 	// Adapter says which executor runs it.
 	Adapter domain.Adapter
-	// Args are the adapter's validated arguments: *domain.MockArgs or *domain.ShellArgs.
+	// Args are the adapter's validated arguments: *domain.MockArgs or *domain.ShellArgs (and
+	// the other adapters' *Args types).
 	Args any
 	// Attempt counts from 1.
 	Attempt int
@@ -22,6 +23,11 @@ type Task struct {
 	// returns a *LimitError when the task reaches one; the worker enforces
 	// the output limits, over all the task's attempts together.
 	Limits domain.TaskLimits
+	// Secrets are the values of the tenant secrets the args refer to
+	// ([domain.SecretReferrer]), by name, resolved by the worker for this
+	// attempt; domain.SecretString's Resolve takes them. The worker masks
+	// them in the task's output. Executors never log or report them.
+	Secrets map[string]string
 }
 
 // Sink receives what a running task reports. An executor calls it from one

@@ -1,0 +1,97 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+)
+
+// MaxSecretNameLen bounds a tenant secret's name.
+const MaxSecretNameLen = 128
+
+var secretNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// ValidSecretName reports whether name may name a tenant secret: letters,
+// digits and underscores, not starting with a digit, at most
+// [MaxSecretNameLen] bytes (FLY_TOKEN, registry_password).
+func ValidSecretName(name string) bool {
+	return len(name) <= MaxSecretNameLen && secretNameRE.MatchString(name)
+}
+
+// SecretString is an adapter argument that is either a literal string or a
+// reference to one of the tenant's secrets, written {"secret": "NAME"} in
+// place of the string. The log records what was written — the reference,
+// never the secret's value, which only the worker resolves at run time
+// ([SecretString.Resolve]).
+type SecretString struct {
+	// Literal is the string given in the clear (when Ref is empty).
+	Literal string
+	// Ref names the tenant secret whose value this is, or is empty.
+	Ref string
+}
+
+// Lit returns the literal s as a SecretString.
+func Lit(s string) SecretString { return SecretString{Literal: s} }
+
+// UnmarshalJSON accepts a JSON string or {"secret": "NAME"}, and nothing
+// else (no other member, the name valid).
+func (s *SecretString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		*s = SecretString{}
+		return json.Unmarshal(b, &s.Literal)
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return fmt.Errorf(`must be a string or a secret reference like {"secret": "NAME"}`)
+	}
+	if err := checkMembers(b, []string{"secret"}); err != nil {
+		return fmt.Errorf(`must be a string or a secret reference like {"secret": "NAME"}, with no other member`)
+	}
+	var ref struct {
+		Secret *string `json:"secret"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil || ref.Secret == nil {
+		return fmt.Errorf(`must be a string or a secret reference like {"secret": "NAME"}`)
+	}
+	if !ValidSecretName(*ref.Secret) {
+		return fmt.Errorf("names secret %q, which is not a valid secret name (letters, digits and _, not starting with a digit, at most %d bytes)", *ref.Secret, MaxSecretNameLen)
+	}
+	*s = SecretString{Ref: *ref.Secret}
+	return nil
+}
+
+// MarshalJSON writes s as it was given: a string, or {"secret": "NAME"}.
+func (s SecretString) MarshalJSON() ([]byte, error) {
+	if s.Ref != "" {
+		return json.Marshal(map[string]string{"secret": s.Ref})
+	}
+	return json.Marshal(s.Literal)
+}
+
+// IsRef reports whether s refers to a secret.
+func (s SecretString) IsRef() bool { return s.Ref != "" }
+
+// Resolve returns s's value: the literal, or the value of the secret it
+// refers to in secrets (a task's resolved secrets, see [SecretReferrer]).
+// A reference missing from secrets is an error naming the secret.
+func (s SecretString) Resolve(secrets map[string]string) (string, error) {
+	if s.Ref == "" {
+		return s.Literal, nil
+	}
+	v, ok := secrets[s.Ref]
+	if !ok {
+		return "", fmt.Errorf("secret %q does not exist in this tenant; create it with POST /v1/secrets or `axontask secret set %s`", s.Ref, s.Ref)
+	}
+	return v, nil
+}
+
+// SecretReferrer is implemented by adapter arguments that may refer to
+// tenant secrets. The worker resolves the names SecretRefs returns just
+// before a run, hands their values to the executor (executors.Task's
+// Secrets) and masks them in the task's output.
+type SecretReferrer interface {
+	// SecretRefs returns the names of the secrets the arguments refer to,
+	// each once, sorted.
+	SecretRefs() []string
+}
