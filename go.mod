@@ -3,6 +3,7 @@ module github.com/axontask/axontask
 go 1.26.8
 
 require (
+	filippo.io/torchwood v0.6.1
 	github.com/ThreeDotsLabs/watermill v1.5.1
 	github.com/ThreeDotsLabs/watermill-redisstream v1.4.5
 	github.com/elastic/go-seccomp-bpf v1.6.0
