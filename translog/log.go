@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
 
@@ -58,9 +59,13 @@ type Config struct {
 	// OldReceiptKeys are verifier keys of receipt keys rotated out, still
 	// published so that old receipts verify.
 	OldReceiptKeys []string
-	// Witnesses are the verifier keys of witnesses whose cosignatures the
-	// log accepts on its checkpoints, published with its keys.
-	Witnesses []string
+	// Witnesses are the log's witnesses: their keys are published with
+	// the log's, and the log submits each checkpoint to those with a URL
+	// and serves their cosignatures with it.
+	Witnesses []Witness
+	// WitnessClient makes the requests to witnesses (default: a client
+	// whose requests time out after WitnessTimeout).
+	WitnessClient *http.Client
 	// CheckpointInterval is how often Run signs a checkpoint while the tree
 	// grows (default DefaultCheckpointInterval).
 	CheckpointInterval time.Duration
@@ -88,6 +93,9 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.WitnessClient == nil {
+		c.WitnessClient = &http.Client{Timeout: WitnessTimeout}
+	}
 	return c
 }
 
@@ -95,8 +103,9 @@ func (c Config) withDefaults() Config {
 // concurrent use.
 type Log struct {
 	*Prover
-	cfg    Config
-	origin string
+	cfg       Config
+	origin    string
+	witnesses []*witnessClient
 }
 
 // ProofStore is what a Prover reads: the stored tree.
@@ -123,7 +132,7 @@ func New(cfg Config) (*Log, error) {
 	case (cfg.ReceiptSigner == nil) != (cfg.ReceiptKey == ""):
 		return nil, errors.New("translog config: give both ReceiptSigner and ReceiptKey, or neither")
 	}
-	for _, k := range slices.Concat([]string{cfg.SignerKey, cfg.ReceiptKey}, cfg.OldKeys, cfg.OldReceiptKeys, cfg.Witnesses) {
+	for _, k := range slices.Concat([]string{cfg.SignerKey, cfg.ReceiptKey}, cfg.OldKeys, cfg.OldReceiptKeys) {
 		if k == "" {
 			continue
 		}
@@ -131,7 +140,11 @@ func New(cfg Config) (*Log, error) {
 			return nil, fmt.Errorf("translog config: verifier key %q: %w", k, err)
 		}
 	}
-	return &Log{Prover: NewProver(cfg.Store), cfg: cfg, origin: cfg.Signer.Name()}, nil
+	witnesses, err := newWitnessClients(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{Prover: NewProver(cfg.Store), cfg: cfg, origin: cfg.Signer.Name(), witnesses: witnesses}, nil
 }
 
 // hashReader reads the stored tree's hashes for tlog.
@@ -211,7 +224,10 @@ func fromTlog(p []tlog.Hash) []domain.Hash {
 
 // Keys returns the log's public keys.
 func (l *Log) Keys() api.LogKeys {
-	k := api.LogKeys{Origin: l.origin, Log: append([]string{l.cfg.SignerKey}, l.cfg.OldKeys...), Receipts: []string{}, Witnesses: append([]string{}, l.cfg.Witnesses...)}
+	k := api.LogKeys{Origin: l.origin, Log: append([]string{l.cfg.SignerKey}, l.cfg.OldKeys...), Receipts: []string{}, Witnesses: []string{}}
+	for _, w := range l.cfg.Witnesses {
+		k.Witnesses = append(k.Witnesses, w.Key)
+	}
 	if l.cfg.ReceiptKey != "" {
 		k.Receipts = append(k.Receipts, l.cfg.ReceiptKey)
 	}

@@ -48,8 +48,8 @@ func setup(t *testing.T, s teststores.Store, batch int, interval time.Duration) 
 	return b
 }
 
-// newLog returns a log on s with the test keys.
-func newLog(t testing.TB, s translog.Store, batch int, interval time.Duration) *translog.Log {
+// newLog returns a log on s with the test keys and witnesses.
+func newLog(t testing.TB, s translog.Store, batch int, interval time.Duration, witnesses ...translog.Witness) *translog.Log {
 	t.Helper()
 	signer, vkey, err := integrity.Ed25519Signer(origin, seed(1))
 	if err != nil {
@@ -60,7 +60,7 @@ func newLog(t testing.TB, s translog.Store, batch int, interval time.Duration) *
 		t.Fatal(err)
 	}
 	l, err := translog.New(translog.Config{Store: s, Signer: signer, SignerKey: vkey, ReceiptSigner: rsigner, ReceiptKey: rvkey,
-		CheckpointInterval: interval, Batch: batch})
+		CheckpointInterval: interval, Batch: batch, Witnesses: witnesses})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func newExportProofs(ctx context.Context, s localStore) (*exportProofs, error) {
 	if !found {
 		return nil, errors.New("the store holds no signed checkpoint yet: run the server with its transparency log (LOG_SIGNING_KEY) first")
 	}
-	return &exportProofs{ExportProofs: integrity.ExportProofs{Checkpoint: string(cp.Note), Inclusion: []integrity.InclusionProof{}},
+	return &exportProofs{ExportProofs: integrity.ExportProofs{Checkpoint: string(cp.Signed()), Inclusion: []integrity.InclusionProof{}},
 		prover: translog.NewProver(s), size: cp.Size}, nil
 }
 
