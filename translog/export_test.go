@@ -6,7 +6,6 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-
 // SubmitToWitnesses submits cp to each of l's witnesses that has a URL, as
 // the checkpoint loop does, and returns what each answered: nil for a
 // cosignature stored.
