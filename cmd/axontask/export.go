@@ -70,9 +70,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if _, err := w.Write(buf); err != nil {
 				return fmt.Errorf("export: write: %w", err)
 			}
-			if err := proofs.add(ctx, &page[i]); err != nil {
-				return fmt.Errorf("export: %w", err)
-			}
+			proofs.add(&page[i])
+		}
+		if err := proofs.prove(ctx); err != nil {
+			return fmt.Errorf("export: %w", err)
 		}
 		total += len(page)
 		if len(page) < exportPage {
@@ -104,6 +105,8 @@ type exportProofs struct {
 	integrity.ExportProofs
 	prover *translog.Prover
 	size   int64
+	// pending are the positions of a page's events still to prove.
+	pending []int64
 }
 
 // newExportProofs starts the proofs of an export from s's latest
@@ -120,16 +123,26 @@ func newExportProofs(ctx context.Context, s localStore) (*exportProofs, error) {
 		prover: translog.NewProver(s), size: cp.Size}, nil
 }
 
-// add proves e's inclusion, when the checkpoint covers it.
-func (p *exportProofs) add(ctx context.Context, e *domain.Event) error {
-	if p == nil || e.Position == domain.NoPosition || e.Position >= p.size {
+// add notes that e's inclusion is to be proven, when the checkpoint
+// covers it.
+func (p *exportProofs) add(e *domain.Event) {
+	if p != nil && e.Position != domain.NoPosition && e.Position < p.size {
+		p.pending = append(p.pending, e.Position)
+	}
+}
+
+// prove proves the inclusion of the events added since the last call, with
+// one read of the tree.
+func (p *exportProofs) prove(ctx context.Context) error {
+	if p == nil || len(p.pending) == 0 {
 		return nil
 	}
-	proof, err := p.prover.InclusionProof(ctx, e.Position, p.size)
+	proofs, err := p.prover.InclusionProofs(ctx, p.pending, p.size)
 	if err != nil {
 		return err
 	}
-	p.Inclusion = append(p.Inclusion, proof)
+	p.Inclusion = append(p.Inclusion, proofs...)
+	p.pending = p.pending[:0]
 	return nil
 }
 
