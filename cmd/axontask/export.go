@@ -23,8 +23,20 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	stream := fs.String("stream", "", "export one stream (e.g. a task id) instead of the global feed")
 	from := fs.Int64("from", 0, "first feed position to export (the feed only)")
 	withProofs := fs.String("with-proofs", "", "also write to this file the latest signed checkpoint and each exported event's inclusion proof in its tree (for verify -proofs)")
+	format := fs.String("format", "jsonl", "jsonl (JSON Lines, one event a line) or binary (length-prefixed records, which verify reads about 3.5 times as fast); see docs/integrity.md")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
+	}
+	appendEvent := func(buf []byte, e *domain.Event) ([]byte, error) {
+		buf, err := e.AppendJSON(buf)
+		return append(buf, '\n'), err
+	}
+	switch *format {
+	case "jsonl":
+	case "binary":
+		appendEvent = integrity.AppendBinaryRecord
+	default:
+		return usageError(fmt.Sprintf("-format %q: use jsonl or binary", *format))
 	}
 	if err := sf.validate(); err != nil {
 		return err
@@ -56,6 +68,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	var buf []byte
+	if *format == "binary" {
+		if _, err := w.WriteString(integrity.BinaryExportMagic); err != nil {
+			return fmt.Errorf("export: write: %w", err)
+		}
+	}
 	total := 0
 	for {
 		page, err := read(cursor)
@@ -63,10 +80,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("export: %w", err)
 		}
 		for i := range page {
-			if buf, err = page[i].AppendJSON(buf[:0]); err != nil {
+			if buf, err = appendEvent(buf[:0], &page[i]); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			buf = append(buf, '\n')
 			if _, err := w.Write(buf); err != nil {
 				return fmt.Errorf("export: write: %w", err)
 			}
