@@ -115,7 +115,9 @@ func unauthorized(w http.ResponseWriter, code, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusUnauthorized)
-	_ = json.NewEncoder(w).Encode(api.Problem{
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // the detail's <API key> reads as written
+	_ = enc.Encode(api.Problem{
 		Type: api.ProblemTypeBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized,
 		Detail: detail, Field: "Authorization",
 	})
