@@ -549,7 +549,8 @@ func TestHTTPEndpointGuards(t *testing.T) {
 		}
 	}
 	// No OAuth metadata to discover.
-	if resp, err := http.Get(b.url + "/.well-known/oauth-protected-resource/mcp"); err != nil || resp.StatusCode != http.StatusNotFound {
+	prm, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, b.url+"/.well-known/oauth-protected-resource/mcp", nil)
+	if resp, err := http.DefaultClient.Do(prm); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("protected resource metadata: %v %v", resp, err)
 	} else {
 		_ = resp.Body.Close()
