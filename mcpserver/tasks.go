@@ -256,7 +256,7 @@ func (t *tools) callTool(ctx context.Context, r *mcp.CallToolRequest, next func(
 	if accepts {
 		return &taskResultV2{ResultType: "task", taskV2: t.v2(v)}, nil
 	}
-	t.follow(r.Session, c, v)
+	t.follow(r, c, v)
 	created := &createTaskResultV1{Task: t.v1(v)}
 	created.SetMeta(map[string]any{metaImmediateResponse: resultText(started)})
 	return created, nil
@@ -445,15 +445,18 @@ func waitEnd(ctx context.Context, c *client.Client, id uuid.UUID, onEvent func(d
 	}
 }
 
-// follow sends notifications/tasks/status for the task of v on session's
-// connection, when it has one (stdio, see Transport), each time the
-// task's state or progress changes, until it ended or the connection
-// closed.
-func (t *tools) follow(session mcp.Session, c *client.Client, v taskView) {
-	conn, ok := connOf(session)
+// follow sends notifications/tasks/status for the task of v, made by
+// request r, on its session's connection when it has one (stdio, see
+// Transport), each time the task's state or progress changes, until it
+// ended or the connection closed; and, when r gave a progress token (which
+// stays valid for the task's life), the task's progress as
+// notifications/progress.
+func (t *tools) follow(r *mcp.CallToolRequest, c *client.Client, v taskView) {
+	conn, ok := connOf(r.Session)
 	if !ok {
 		return
 	}
+	p := t.progress(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		select {
@@ -466,6 +469,10 @@ func (t *tools) follow(session mcp.Session, c *client.Client, v taskView) {
 		defer cancel()
 		last := t.v1(v)
 		err := waitEnd(ctx, c, v.id, func(e domain.Event) {
+			var tp domain.TaskProgress
+			if e.Type == domain.TaskProgressType && json.Unmarshal(e.Payload, &tp) == nil {
+				p.task(ctx, tp.Percent, tp.Message)
+			}
 			switch e.Type {
 			case domain.TaskStartedType, domain.TaskProgressType, domain.TaskCancelRequestedType:
 			default:

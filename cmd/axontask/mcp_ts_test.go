@@ -54,14 +54,15 @@ func TestMCPTypeScriptClient(t *testing.T) {
 					Polls         int `json:"polls"`
 					Listed        int `json:"listed"`
 					Notifications int `json:"notifications"`
+					Progress      int `json:"progress"`
 				} `json:"tasks"`
 			}
 			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &seen); err != nil || seen.ProtocolVersion == "" {
 				t.Fatalf("the client's report %q: %v", stdout.String(), err)
 			}
-			t.Logf("TypeScript SDK over %s negotiated MCP protocol version %s (tasks utility, capabilities.tasks); %d tools, %d events followed, %d error paths; a task polled %d times, %d tasks listed, %d notifications/tasks/status",
-				mode, seen.ProtocolVersion, len(seen.Tools), seen.Events, seen.ErrorPaths, seen.Tasks.Polls, seen.Tasks.Listed, seen.Tasks.Notifications)
+			t.Logf("TypeScript SDK over %s negotiated MCP protocol version %s (tasks utility, capabilities.tasks); %d tools, %d events followed, %d error paths; a task polled %d times, %d tasks listed, %d notifications/tasks/status, %d progress notifications of the task",
+				mode, seen.ProtocolVersion, len(seen.Tools), seen.Events, seen.ErrorPaths, seen.Tasks.Polls, seen.Tasks.Listed, seen.Tasks.Notifications, seen.Tasks.Progress)
 			if mode == "http" {
 				t.Logf("with a wrong key the SDK reports: %s", seen.Unauthorized)
 			}

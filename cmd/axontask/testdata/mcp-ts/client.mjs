@@ -157,8 +157,9 @@ const tasks = client.experimental.tasks;
 check(client.getServerCapabilities()?.tasks?.requests?.tools?.call, `no tasks capability: ${JSON.stringify(client.getServerCapabilities())}`);
 check(tools.find((t) => t.name === "start_task")?.execution?.taskSupport === "optional", "start_task has no execution.taskSupport");
 async function runAsTask(args, onCreated) {
-  const run = { statuses: [] };
-  for await (const msg of tasks.callToolStream({ name: "start_task", arguments: args }, CallToolResultSchema, { task: { ttl: 60000 } })) {
+  const run = { statuses: [], progress: [] };
+  const options = { task: { ttl: 60000 }, onprogress: (p) => run.progress.push(p) };
+  for await (const msg of tasks.callToolStream({ name: "start_task", arguments: args }, CallToolResultSchema, options)) {
     if (msg.type === "taskCreated") {
       run.created = msg.task;
       await onCreated?.(msg.task);
@@ -210,8 +211,10 @@ if (mode === "stdio") {
   const mine = pushed.filter((n) => n.taskId === done.created.taskId);
   check(mine.some((n) => n.statusMessage?.includes("half way")), `no status notification carried the progress: ${JSON.stringify(mine)}`);
   check(mine.at(-1)?.status === "completed", `status notifications ${JSON.stringify(mine)}`);
+  // The call's progress token stays valid for the task's life.
+  check(done.progress.some((p) => p.progress === 50 && p.total === 100 && p.message === "half way"), `progress ${JSON.stringify(done.progress)}`);
 }
-seen.tasks = { polls: done.statuses.length, listed: listed.length, notifications: pushed.length };
+seen.tasks = { polls: done.statuses.length, listed: listed.length, notifications: pushed.length, progress: done.progress.length };
 
 // A wrong key over HTTP: the SDK reports the server's 401 and its body,
 // and starts no OAuth.
