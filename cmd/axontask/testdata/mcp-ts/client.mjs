@@ -188,7 +188,7 @@ check(again.structuredContent.state === "succeeded", `tasks/result ${JSON.string
 check(structured(await call("get_task_status", { task_id: done.created.taskId }), "get_task_status of the task").state === "succeeded", "task ids differ");
 
 const canceled = await runAsTask(
-  { name: `ts-task-cancel-${mode}`, adapter: "shell", args: { command: ["sleep", "30"] }, timeout_s: 60 },
+  { name: `ts-task-cancel-${mode}`, adapter: "mock", args: { steps: 600, interval_ms: 100 }, timeout_s: 120 },
   async (task) => {
     const c = await tasks.cancelTask(task.taskId);
     check(c.status === "cancelled", `tasks/cancel ${JSON.stringify(c)}`);
