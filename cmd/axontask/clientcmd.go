@@ -70,8 +70,11 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 		return runLogout(ctx, newCommandLine(con, "logout", "[flags]", logoutAbout, args))
 	}
 	cmds := taskCommands
-	if group == "keys" {
+	switch group {
+	case "keys":
 		cmds = keyCommands
+	case "secret":
+		cmds = secretCommands
 	}
 	usage := groupUsage(group, cmds)
 	if len(args) == 0 {
