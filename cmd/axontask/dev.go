@@ -34,8 +34,8 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
-	"github.com/axontask/axontask/secrets"
 	"github.com/axontask/axontask/retention"
+	"github.com/axontask/axontask/secrets"
 )
 
 // envOr returns the environment variable key, or def when it is unset.
