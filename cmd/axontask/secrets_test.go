@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/axontask/axontask/internal/secretscan"
+	"github.com/axontask/axontask/mcpserver"
+)
+
+// A tenant secret set through the CLI and printed by the task that uses it
+// appears nowhere: not in the SSE stream, the status, the MCP results, the
+// CLI's output, an export, the SQLite files or the process's logs. The
+// task's output shows *** where it printed it.
+func TestSecretNeverLeaks(t *testing.T) {
+	t.Parallel()
+	const value = "ghp_Sup3rS3cretT0ken_4c9e1b7a"
+	logs := &syncBuffer{}
+	scan := secretscan.New(t, value)
+	dev := startDev(t, io.MultiWriter(logs, scan, processLogs(t)))
+	cli := newClientCLI(t, dev.base, dev.key)
+	cli.secrets = append(cli.secrets, value)
+
+	// The value from stdin, never from argv; a line ending is dropped.
+	if res := cli.mustRun(value+"\n", "secret", "set", "DEPLOY_TOKEN"); !strings.Contains(res.stdout, "created secret DEPLOY_TOKEN") {
+		t.Fatalf("secret set: %q", res.stdout)
+	}
+	if res := cli.mustRun(value+"\n", "secret", "set", "DEPLOY_TOKEN"); !strings.Contains(res.stdout, "replaced the value of secret DEPLOY_TOKEN") {
+		t.Fatalf("secret set again: %q", res.stdout)
+	}
+	if res := cli.run("", "secret", "set", "EMPTY"); res.code != exitUsage {
+		t.Fatalf("secret set with nothing on stdin: exit %d", res.code)
+	}
+
+	// Printed whole, then in two writes with a pause between them.
+	script := `echo "token=$T"; n=$((${#T}/2)); printf 'split=%s' "$(printf '%s' "$T" | head -c $n)"; sleep 0.2; printf '%s\n' "$(printf '%s' "$T" | tail -c +$((n+1)))"; echo "::progress 50 pushing with $T"`
+	var started struct {
+		TaskID      string `json:"task_id"`
+		ResumeToken string `json:"resume_token"`
+	}
+	body := `{"name":"deploy","adapter":"shell","args":{"command":["sh","-c",` + quoteJSON(script) + `],"env":{"T":{"secret":"DEPLOY_TOKEN"}}}}`
+	if s := call(t, "POST", dev.base+"/mcp/start_task", dev.key, body, &started); s != http.StatusCreated {
+		t.Fatalf("start_task: %d", s)
+	}
+	sse := readSSE(t, dev.base+"/mcp/tasks/"+started.TaskID+"/stream", dev.key)
+	if !strings.Contains(sse, `token=***`) || !strings.Contains(sse, `"data":"split="`) || !strings.Contains(sse, `"data":"***\n"`) || !strings.Contains(sse, "task.succeeded") || !strings.Contains(sse, "pushing with ***") {
+		t.Fatalf("the stream does not show the task's output masked:\n%s", sse)
+	}
+	var status map[string]any
+	call(t, "GET", dev.base+"/mcp/tasks/"+started.TaskID+"/status", dev.key, "", &status)
+	statusText := call2(t, dev.base+"/mcp/tasks/"+started.TaskID+"/status", dev.key)
+	events := call2(t, dev.base+"/v1/tasks/"+started.TaskID+"/events", dev.key)
+	feed := call2(t, dev.base+"/v1/events", dev.key)
+	if !strings.Contains(feed, "secret.rotated") || !strings.Contains(feed, "DEPLOY_TOKEN") {
+		t.Errorf("the tenant feed lacks the secret's events: %.500s", feed)
+	}
+	list := cli.mustRun("", "secret", "list").stdout
+	if !strings.Contains(list, "DEPLOY_TOKEN") || strings.Contains(list, "never") {
+		t.Errorf("secret list after the task used it: %q", list)
+	}
+
+	transport := &mcp.StreamableClientTransport{Endpoint: dev.base + mcpserver.Path, HTTPClient: &http.Client{Transport: headerTransport{"Authorization", "Bearer " + dev.key}}}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "axontask-tests", Version: "v0.0.1"}, nil).Connect(t.Context(), transport, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mcpOut strings.Builder
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"get_task_status", map[string]any{"task_id": started.TaskID}},
+		{"read_task_events", map[string]any{"task_id": started.TaskID, "since_seq": 0}},
+	} {
+		res := mcpCall(t, cs, c.tool, c.args, nil)
+		mcpOut.WriteString(mcpText(res))
+	}
+	_ = cs.Close()
+	if !strings.Contains(mcpOut.String(), "***") {
+		t.Errorf("the MCP results do not show the masked output: %.500s", mcpOut.String())
+	}
+
+	if err := dev.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- dev.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("dev did not stop")
+	}
+	export, stderr, code := runCLI(t, "", "export", "-sqlite", filepath.Join(dev.dataDir, "events.db"))
+	if code != exitOK || !strings.Contains(export, "token=***") {
+		t.Fatalf("export: exit %d %s", code, stderr)
+	}
+
+	for what, text := range map[string]string{"SSE": sse, "status": statusText, "events": events, "feed": feed, "MCP": mcpOut.String(), "export": export, "logs": logs.String()} {
+		if strings.Contains(text, value) {
+			t.Errorf("the %s holds the secret's value", what)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dev.dataDir, "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(b), value) {
+			t.Errorf("%s holds the secret's value", filepath.Base(f))
+		}
+	}
+}
+
+// quoteJSON returns s as a JSON string.
+func quoteJSON(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// call2 returns the body of a GET with bearer.
+func call2(t *testing.T, url, bearer string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// readSSE reads a task's event stream to its end.
+func readSSE(t *testing.T, url, bearer string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var b strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		b.WriteString(sc.Text() + "\n")
+	}
+	return b.String()
+}
