@@ -104,8 +104,12 @@ func secretStream(tenantID, name string) eventstore.Stream {
 // decides, by principal by.
 func (d *secretDeps) record(ctx context.Context, by Principal, name string, meta domain.Metadata, decide func(*domain.Secret) ([]domain.Payload, error)) error {
 	meta.Actor = by.Actor()
+	stream := secretStream(by.TenantID, name)
 	var s domain.Secret
-	_, err := Update(ctx, d.w, Target{Stream: secretStream(by.TenantID, name), Meta: meta}, &s, decide)
+	if err := Load(ctx, d.w.Store, stream, &s); err != nil {
+		return err
+	}
+	_, err := Update(ctx, d.w, Target{Stream: stream, Meta: meta}, &s, decide)
 	return err
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/secrets"
 	"github.com/axontask/axontask/webhooks"
 )
 
@@ -130,7 +131,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	}
 
 	// Everything the API logs must be free of secrets.
-	logs := secretscan.New(t, testPassword).Logger()
+	logs := secretscan.New(t, testPassword, testSecretValue).Logger()
 	hubCfg := o.hub
 	hubCfg.Subscriber = pubsub
 	hubCfg.Logger = logs
@@ -185,6 +186,13 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	}); err != nil {
 		t.Fatal(err)
 	}
+	key, _, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Secrets, err = commands.NewSecretHandlers(commands.SecretConfig{Store: s, Vault: secrets.NewVault(s, secrets.NewKeyring(key), nil)}); err != nil {
+		t.Fatal(err)
+	}
 	cfg.Feed = s
 	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
 		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{})
@@ -236,6 +244,10 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	}
 	return b
 }
+
+// testSecretValue is the value the tests give tenant secrets: no log may
+// hold it.
+const testSecretValue = "tok_9f8e7d6c5b4a3210-secret"
 
 // testPassword is every test user's password.
 const testPassword = testidentity.Password
