@@ -1,12 +1,18 @@
 package worker_test
 
 import (
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/executors/worker"
+	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/secrets"
 )
@@ -97,4 +103,60 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// TestSecretNotInPostgresDump: after a task printed its secret, a dump of
+// the whole Postgres database holds the masked output and not the value.
+func TestSecretNotInPostgresDump(t *testing.T) {
+	t.Parallel()
+	const value = "pg-dump-Secret-7a6b5c4d3e2f"
+	url := testpg.NewDatabase(t, testpg.Fast)
+	s, err := postgres.Open(t.Context(), url, postgres.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	b := setup(t, s)
+	key, _, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := secrets.NewVault(s, secrets.NewKeyring(key), nil)
+	if _, err := vault.Set(t.Context(), tenant, "DB_PASSWORD", []byte(value)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := worker.New(b.store, worker.Config{WorkerID: "w1", Executors: newRunnerExecutors(t), SecretsFunc: vault.Resolve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := b.startTask(t, domain.AdapterShell, `{"command":["sh","-c","echo password=$P"],"env":{"P":{"secret":"DB_PASSWORD"}}}`, 60)
+	if err := r.Run(t.Context(), id, tenant); err != nil {
+		t.Fatal(err)
+	}
+	pgDump, err := exec.LookPath("pg_dump")
+	if dir, derr := testpg.BinDir(); derr == nil && os.Getenv(testpg.EnvURL) == "" {
+		if p := filepath.Join(dir, "pg_dump"); fileExists(p) {
+			pgDump, err = p, nil
+		}
+	}
+	if err != nil {
+		t.Skipf("no pg_dump (install postgresql-client); the SQLite store's bytes are checked in cmd/axontask")
+	}
+	dump, err := exec.CommandContext(t.Context(), pgDump, "--data-only", url).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	// Payloads are bytea, which a dump writes in hex.
+	text := strings.ToLower(string(dump))
+	if !strings.Contains(text, hex.EncodeToString([]byte("password=***"))) {
+		t.Fatalf("the dump lacks the task's masked output (%d bytes)", len(dump))
+	}
+	if strings.Contains(string(dump), value) || strings.Contains(text, hex.EncodeToString([]byte(value))) {
+		t.Fatal("the database dump holds the secret's value")
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
