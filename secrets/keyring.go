@@ -91,7 +91,7 @@ func (k *Keyring) CurrentID() string { return k.current.id }
 
 // ErrUnknownKey: a data key was sealed by an operator key this keyring does
 // not have.
-var ErrUnknownKey = errors.New("sealed by an operator key this server does not have: set SECRETS_KEY_PREVIOUS to the key it was sealed with, then run `axontask secrets rotate-key`")
+var ErrUnknownKey = errors.New("sealed by an operator key this server does not have: set SECRETS_KEY_PREVIOUS to the key it was sealed with, then run `axontask secret rotate-key`")
 
 // errOpen is the error of any seal that does not open: one message whether
 // the key is wrong or the bytes or their tenant and name were changed.
