@@ -14,7 +14,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 )
 
-// ErrTooManySecrets: the tenant has domain.MaxSecretsPerTenant secrets
+// ErrTooManySecrets means the tenant has domain.MaxSecretsPerTenant secrets
 // (409).
 var ErrTooManySecrets = fmt.Errorf("the tenant has %d secrets, the limit; delete unused ones first (DELETE /v1/secrets/{name})", domain.MaxSecretsPerTenant)
 

@@ -18,7 +18,7 @@ const (
 	MaxSecretsPerTenant = 100
 )
 
-// ErrSecretNotFound: the tenant has no secret of this name (404).
+// ErrSecretNotFound means the tenant has no secret of this name (404).
 var ErrSecretNotFound = errors.New("secret not found")
 
 // Secret event types. Like every event type they are hashed into the chain

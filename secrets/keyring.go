@@ -89,7 +89,7 @@ func NewKeyring(current Key, previous ...Key) *Keyring {
 // CurrentID returns the id of the key that seals.
 func (k *Keyring) CurrentID() string { return k.current.id }
 
-// ErrUnknownKey: a data key was sealed by an operator key this keyring does
+// ErrUnknownKey means a data key was sealed by an operator key this keyring does
 // not have.
 var ErrUnknownKey = errors.New("sealed by an operator key this server does not have: set SECRETS_KEY_PREVIOUS to the key it was sealed with, then run `axontask secret rotate-key`")
 

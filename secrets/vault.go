@@ -21,7 +21,7 @@ type Store interface {
 	TenantSecretReseal(ctx context.Context, old eventstore.SealedSecret, keyID string, keySealed []byte) (bool, error)
 }
 
-// ErrNotConfigured: the server has no operator key, so it can neither
+// ErrNotConfigured means the server has no operator key, so it can neither
 // seal nor open secrets.
 var ErrNotConfigured = errors.New("tenant secrets are not enabled on this server: its operator sets SECRETS_KEY (32 random bytes in base64, e.g. from `openssl rand -base64 32`) and restarts it")
 

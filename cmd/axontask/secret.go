@@ -98,7 +98,7 @@ func readLimited(name string, r io.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, usageError("secret set: " + err.Error())
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		r = f
 	}
 	b, err := io.ReadAll(io.LimitReader(r, domain.MaxSecretValueLen+3))
@@ -188,7 +188,7 @@ func runSecretRotateKey(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("secret rotate-key: %w", err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	n, err := secrets.NewVault(s, keys, nil).RotateKey(ctx)
 	if errors.Is(err, secrets.ErrUnknownKey) {
 		return &exitError{exitFailed, fmt.Errorf("secret rotate-key: re-sealed %d secrets, then: %w", n, err)}

@@ -95,7 +95,10 @@ func TestSecretNeverLeaks(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- dev.cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev exited with %v after SIGTERM", err)
+		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("dev did not stop")
 	}
