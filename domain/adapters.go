@@ -112,7 +112,7 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	case AdapterShell:
 		var args ShellArgs
 		if err := decodeStrict(raw, &args, "command", "cwd", "env"); err != nil {
-			return nil, err
+			return nil, envVarField(raw, err)
 		}
 		return &args, args.Validate()
 	case AdapterDocker, AdapterFly:
@@ -120,6 +120,29 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	default:
 		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\"", a)}
 	}
+}
+
+// envVarField narrows an error of field args.env to the variable whose
+// value is neither a string nor a secret reference (encoding/json names
+// no map key).
+func envVarField(raw json.RawMessage, err error) error {
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Field != "args.env" {
+		return err
+	}
+	var env struct {
+		Env map[string]json.RawMessage `json:"env"`
+	}
+	if json.Unmarshal(raw, &env) != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(env.Env)) {
+		var v SecretString
+		if json.Unmarshal(env.Env[k], &v) != nil {
+			return &ValidationError{Field: "args.env." + k, Reason: ve.Reason}
+		}
+	}
+	return err
 }
 
 // decodeStrict decodes one JSON object whose member names are exactly among

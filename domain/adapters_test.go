@@ -103,7 +103,7 @@ func TestParseArgsRejects(t *testing.T) {
 		{name: "shell, an argv item is a number", adapter: domain.AdapterShell, args: `{"command":["sleep",1]}`, field: "args.command", reason: "must be a string"},
 		{name: "shell, cwd is a number", adapter: domain.AdapterShell, args: `{"command":["ls"],"cwd":1}`, field: "args.cwd", reason: "must be a string"},
 		{name: "shell, env is an array", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":["A=1"]}`, field: "args.env", reason: "must be an object"},
-		{name: "shell, an env value is a number", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"A":1}}`, field: "args.env", reason: "must be a string"},
+		{name: "shell, an env value is a number", adapter: domain.AdapterShell, args: `{"command":["ls"],"env":{"A":1}}`, field: "args.env.A", reason: "must be a string or a secret reference"},
 		{name: "field names are case-sensitive", adapter: domain.AdapterShell, args: `{"command":["ls"],"Command":["rm","-rf","/"]}`, field: "args.Command"},
 
 		// Mock bounds.
