@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,8 +15,11 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/secretscan"
 	"github.com/axontask/axontask/mcpserver"
+	"github.com/axontask/axontask/secrets"
 )
 
 // A tenant secret set through the CLI and printed by the task that uses it
@@ -162,4 +167,50 @@ func readSSE(t *testing.T, url, bearer string) string {
 		b.WriteString(sc.Text() + "\n")
 	}
 	return b.String()
+}
+
+// `axontask secret rotate-key` re-seals every secret under SECRETS_KEY,
+// opening the old seals with SECRETS_KEY_PREVIOUS; without the old key it
+// fails, saying what to set.
+func TestSecretRotateKeyCommand(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "events.db")
+	oldKey, oldRaw, _ := secrets.GenerateKey()
+	newKey, newRaw, _ := secrets.GenerateKey()
+	s, err := sqlite.Open(t.Context(), path, eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secrets.NewVault(s, secrets.NewKeyring(oldKey), nil).Set(t.Context(), "t1", "TOKEN", []byte("rotate-me-please")); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	b64 := base64.StdEncoding.EncodeToString
+	rotate := func(env ...string) (string, int) {
+		cmd := exec.CommandContext(t.Context(), binary(t), "secret", "rotate-key", "-sqlite", path)
+		cmd.Env = append(os.Environ(), env...)
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := rotate("SECRETS_KEY=" + b64(newRaw)); code != exitFailed || !strings.Contains(out, "SECRETS_KEY_PREVIOUS") {
+		t.Fatalf("rotate-key without the old key: exit %d: %s", code, out)
+	}
+	if out, code := rotate("SECRETS_KEY="+b64(newRaw), "SECRETS_KEY_PREVIOUS="+b64(oldRaw)); code != exitOK || !strings.Contains(out, "re-sealed 1 secrets") {
+		t.Fatalf("rotate-key: exit %d: %s", code, out)
+	}
+	if out, code := rotate("SECRETS_KEY=" + b64(newRaw)); code != exitOK || !strings.Contains(out, "re-sealed 0 secrets") {
+		t.Fatalf("rotate-key again: exit %d: %s", code, out)
+	}
+	if out, code := rotate(); code != exitUsage || !strings.Contains(out, "SECRETS_KEY") {
+		t.Fatalf("rotate-key without keys: exit %d: %s", code, out)
+	}
+	s, err = sqlite.Open(t.Context(), path, eventstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	got, err := secrets.NewVault(s, secrets.NewKeyring(newKey), nil).Resolve(t.Context(), "t1", []string{"TOKEN"})
+	if err != nil || got["TOKEN"] != "rotate-me-please" {
+		t.Fatalf("after rotate-key, the new key alone resolves %v, %v", got, err)
+	}
 }
