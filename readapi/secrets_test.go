@@ -7,6 +7,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/testidentity"
+	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/internal/testwait"
 )
 
@@ -102,4 +103,24 @@ func TestSecretEndpoints(t *testing.T) {
 		decode[secretInfo](t, b.send(t, "POST", "/v1/secrets", `{"name":"S0","value":"new value"}`, a...), http.StatusCreated) // a rotation still works
 
 	})
+}
+
+// TestSecretsWithoutKey: a server without an operator key lists and
+// deletes secrets but sets none, answering 503 with what the operator must
+// do.
+func TestSecretsWithoutKey(t *testing.T) {
+	t.Parallel()
+	b := bundleOn(t, teststores.Engines[0], setupOpts{noSecretsKey: true})
+	_, key, err := testidentity.Tenant(t.Context(), b.identity, "nokey-admin", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := []string{"Authorization", "Bearer " + key}
+	p := decode[map[string]any](t, b.send(t, "POST", "/v1/secrets", `{"name":"A","value":"some value"}`, a...), http.StatusServiceUnavailable)
+	if p["type"] != "urn:axontask:problem:secrets-not-enabled" || !strings.Contains(p["detail"].(string), "SECRETS_KEY") {
+		t.Fatalf("POST without a key: %v", p)
+	}
+	if l := decode[secretList](t, b.send(t, "GET", "/v1/secrets", "", a...), http.StatusOK); len(l.Secrets) != 0 {
+		t.Fatalf("listed %v", l)
+	}
 }

@@ -83,6 +83,9 @@ type setupOpts struct {
 	// builder following the feed; noReceipts puts every tenant on a plan
 	// without receipts; noReceiptKey gives the log no receipt key.
 	log, noReceipts, noReceiptKey bool
+	// noSecretsKey serves /v1/secrets without an operator key, as serve
+	// without SECRETS_KEY does.
+	noSecretsKey bool
 	// noHijack serves the API through a ResponseWriter that cannot be
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
@@ -190,7 +193,11 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Secrets, err = commands.NewSecretHandlers(commands.SecretConfig{Store: s, Vault: secrets.NewVault(s, secrets.NewKeyring(key), nil)}); err != nil {
+	keys := secrets.NewKeyring(key)
+	if o.noSecretsKey {
+		keys = nil
+	}
+	if cfg.Secrets, err = commands.NewSecretHandlers(commands.SecretConfig{Store: s, Vault: secrets.NewVault(s, keys, nil)}); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Feed = s
