@@ -39,7 +39,7 @@ func TestShellArgsSecretRefs(t *testing.T) {
 		t.Fatalf("a reference marshals as %s", b)
 	}
 	for body, field := range map[string]string{
-		`{"command":["x"],"env":{"A":{"secret":"1BAD"}}}`:          "args.env.A",
+		`{"command":["x"],"env":{"A":{"secret":"1BAD"}}}`:           "args.env.A",
 		`{"command":["x"],"env":{"A":{"secret":"OK","more":true}}}`: "args.env.A",
 		`{"command":["x"],"env":{"A":42}}`:                          "args.env.A",
 		`{"command":["x"],"env":{"PATH":{"secret":"P"}}}`:           "args.env.PATH",
