@@ -151,7 +151,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
 	case "secret", "secrets":
-		return runSecret(ctx, rest, newConsole(stdin, stdout, stderr))
+		return runClientCommand(ctx, "secret", rest, newConsole(stdin, stdout, stderr))
 	case "task", "keys", "login", "logout":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":

@@ -16,21 +16,17 @@ import (
 	"github.com/axontask/axontask/secrets"
 )
 
-// secretCommands are the subcommands of "axontask secret" that call the
-// API, in the order its usage lists them; rotate-key works on the store.
+// secretCommands are the subcommands of "axontask secret" (or "secrets"),
+// in the order its usage lists them: the first three call the API,
+// rotate-key works on the store, for operators.
 var secretCommands = []clientCommand{
 	{"set", "NAME [-file F] [flags]", "create a tenant secret or replace its value, read from stdin or -file (never from the command line)", runSecretSet},
 	{"list", "[flags]", "list your tenant's secrets: names and times, never values", runSecretList},
 	{"delete", "NAME [flags]", "delete a tenant secret", runSecretDelete},
-}
-
-// runSecret runs "axontask secret …" (or "secrets …"): rotate-key on the
-// store, the others through the API.
-func runSecret(ctx context.Context, args []string, con *console) error {
-	if len(args) > 0 && args[0] == "rotate-key" {
-		return runSecretRotateKey(ctx, args[1:], con.stdout, con.stderr)
-	}
-	return runClientCommand(ctx, "secret", args, con)
+	{"rotate-key", "[-database-url URL | -sqlite FILE]", "operators: re-seal every tenant's secrets under SECRETS_KEY, opening old seals with SECRETS_KEY_PREVIOUS (no -url: it works on the store)",
+		func(ctx context.Context, cl *commandLine) error {
+			return runSecretRotateKey(ctx, cl.args, cl.con.stdout, cl.con.stderr)
+		}},
 }
 
 func runSecretSet(ctx context.Context, cl *commandLine) error {
