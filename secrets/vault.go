@@ -56,12 +56,6 @@ func NewVault(store Store, keys *Keyring, now func() time.Time) *Vault {
 	return &Vault{store: store, keys: keys, now: now}
 }
 
-// Now returns the vault's time.
-func (v *Vault) Now() time.Time { return v.now() }
-
-// Enabled reports whether the vault has an operator key.
-func (v *Vault) Enabled() bool { return v.keys != nil }
-
 // Set seals value under a new data key and stores it as the tenant's secret
 // name, replacing its value if it has one; created reports whether it had
 // none. The name and value are checked as domain.ValidateSecret does.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -51,7 +52,7 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil || got["FLY_TOKEN"] != "fo1_second-value" {
 			t.Fatalf("Resolve = %v, %v", got, err)
 		}
-		raw, err := s.TenantSecretUse(ctx, "t1", []string{"FLY_TOKEN"}, v.Now())
+		raw, err := s.TenantSecretUse(ctx, "t1", []string{"FLY_TOKEN"}, time.Now())
 		if err != nil || len(raw) != 1 {
 			t.Fatal(err)
 		}
@@ -80,14 +81,14 @@ func TestBoundToTenantAndName(t *testing.T) {
 		if _, err := v.Set(ctx, "t1", "TOKEN", []byte("tenant-one-token")); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := s.TenantSecretUse(ctx, "t1", []string{"TOKEN"}, v.Now())
+		raw, err := s.TenantSecretUse(ctx, "t1", []string{"TOKEN"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, to := range []struct{ tenant, name string }{{"t2", "TOKEN"}, {"t1", "OTHER"}} {
 			cp := raw[0]
 			cp.TenantID, cp.Name = to.tenant, to.name
-			if _, err := s.TenantSecretPut(ctx, cp, v.Now()); err != nil {
+			if _, err := s.TenantSecretPut(ctx, cp, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			got, err := v.Resolve(ctx, to.tenant, []string{to.name})
