@@ -15,9 +15,13 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/secretscan"
+	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/testredis"
+	"github.com/axontask/axontask/internal/testwait"
 	"github.com/axontask/axontask/mcpserver"
 	"github.com/axontask/axontask/secrets"
 )
@@ -212,5 +216,51 @@ func TestSecretRotateKeyCommand(t *testing.T) {
 	got, err := secrets.NewVault(s, secrets.NewKeyring(newKey), nil).Resolve(t.Context(), "t1", []string{"TOKEN"})
 	if err != nil || got["TOKEN"] != "rotate-me-please" {
 		t.Fatalf("after rotate-key, the new key alone resolves %v, %v", got, err)
+	}
+}
+
+// serve and worker on Postgres with SECRETS_KEY: a secret set through one
+// API process is resolved by a worker process and masked in the task's
+// log; an API process without the key answers 503 to a set.
+func TestSecretsInProduction(t *testing.T) {
+	t.Parallel()
+	const value = "prod-Secret-Value-0a1b2c3d"
+	_, raw, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, redisURL := testpg.NewDatabase(t, testpg.Fast), testredis.URL(t)
+	env := prodEnv(t, db, redisURL, "SECRETS_KEY="+base64.StdEncoding.EncodeToString(raw))
+	api := startProc(t, env, "serve", "-port", "0")
+	startWorker(t, env, "w1", 5*time.Second)
+	noKey := startProc(t, prodEnv(t, db, redisURL), "serve", "-port", "0")
+	token := register(t, api.base, "secrets@example.com")
+	body := `{"name":"PROD_TOKEN","value":"` + value + `"}`
+	if s := call(t, "POST", noKey.base+"/v1/secrets", token, body, nil); s != http.StatusServiceUnavailable {
+		t.Fatalf("POST /v1/secrets without SECRETS_KEY: %d, want 503", s)
+	}
+	if s := call(t, "POST", api.base+"/v1/secrets", token, body, nil); s != http.StatusCreated {
+		t.Fatalf("POST /v1/secrets: %d", s)
+	}
+	authorize(t, api.base, token)
+	id := startTask(t, api.base, `{"name":"uses","adapter":"shell","args":{"command":["sh","-c","echo using $T"],"env":{"T":{"secret":"PROD_TOKEN"}}}}`)
+	var events []domain.Event
+	testwait.For(t, "the task to end", func() bool {
+		var ended bool
+		events, ended = taskEvents(t, api.base, id)
+		return ended
+	})
+	var out strings.Builder
+	for _, e := range events {
+		if strings.Contains(string(e.Payload), value) {
+			t.Errorf("event %d (%s) holds the value", e.Seq, e.Type)
+		}
+		if e.Type == domain.TaskOutputType {
+			p, _ := domain.Decode(e.Type, e.Payload)
+			out.WriteString(p.(*domain.TaskOutput).Data)
+		}
+	}
+	if last := events[len(events)-1]; last.Type != domain.TaskSucceededType || out.String() != "using ***\n" {
+		t.Fatalf("the task ended %s with output %q, want task.succeeded and the value masked", last.Type, out.String())
 	}
 }
