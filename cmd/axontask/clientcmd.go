@@ -60,8 +60,8 @@ var (
 	}
 )
 
-// runClientCommand runs a client command: "task …", "keys …", "login" or
-// "logout".
+// runClientCommand runs a client command: "task …", "keys …", "secret …"
+// (or "secrets …"), "login" or "logout".
 func runClientCommand(ctx context.Context, group string, args []string, con *console) error {
 	switch group {
 	case "login":
@@ -73,7 +73,7 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 	switch group {
 	case "keys":
 		cmds = keyCommands
-	case "secret":
+	case "secret", "secrets":
 		cmds = secretCommands
 	}
 	usage := groupUsage(group, cmds)

@@ -150,9 +150,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
-	case "secret", "secrets":
-		return runClientCommand(ctx, "secret", rest, newConsole(stdin, stdout, stderr))
-	case "task", "keys", "login", "logout":
+	case "task", "keys", "secret", "secrets", "login", "logout":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -98,6 +98,23 @@ func TestSecretNeverLeaks(t *testing.T) {
 		t.Errorf("the MCP results do not show the masked output: %.500s", mcpOut.String())
 	}
 
+	if res := cli.mustRun("", "secret", "list", "-json"); !strings.Contains(res.stdout, `"name": "DEPLOY_TOKEN"`) && !strings.Contains(res.stdout, `"name":"DEPLOY_TOKEN"`) {
+		t.Errorf("secret list -json: %s", res.stdout)
+	}
+	// A task that refers to a deleted secret fails, naming it.
+	cli.mustRun("", "secrets", "delete", "DEPLOY_TOKEN")
+	if res := cli.run("", "secret", "delete", "DEPLOY_TOKEN"); res.code != exitNotFound {
+		t.Errorf("secret delete of a deleted secret: exit %d %s", res.code, res.stderr)
+	}
+	var again struct {
+		TaskID string `json:"task_id"`
+	}
+	call(t, "POST", dev.base+"/mcp/start_task", dev.key, body, &again)
+	readSSE(t, dev.base+"/mcp/tasks/"+again.TaskID+"/stream", dev.key)
+	if st := call2(t, dev.base+"/v1/tasks/"+again.TaskID+"/events", dev.key); !strings.Contains(st, `"task.failed"`) || !strings.Contains(st, `secret \"DEPLOY_TOKEN\" does not exist`) {
+		t.Errorf("a task referring to a deleted secret: %s", st)
+	}
+
 	if err := dev.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
