@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -74,15 +73,7 @@ func (h SecretHandlers) Decorated(logger *slog.Logger, metrics MetricsClient) Se
 
 // Validate reports the first handler of h that is nil, as an error naming
 // it; nil when h is complete.
-func (h SecretHandlers) Validate() error {
-	v := reflect.ValueOf(h)
-	for i := range v.NumField() {
-		if v.Field(i).IsNil() {
-			return fmt.Errorf("secret handlers: %s is nil; build them with commands.NewSecretHandlers", v.Type().Field(i).Name)
-		}
-	}
-	return nil
-}
+func (h SecretHandlers) Validate() error { return firstNil(h, "secret handlers", "NewSecretHandlers") }
 
 // secretDeps is what the secret handlers share; safe for concurrent use.
 type secretDeps struct {
