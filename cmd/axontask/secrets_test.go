@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -36,6 +37,11 @@ func TestSecretNeverLeaks(t *testing.T) {
 	logs := &syncBuffer{}
 	scan := secretscan.New(t, value)
 	dev := startDev(t, io.MultiWriter(logs, scan, processLogs(t)))
+	get := func(url string) string {
+		var raw json.RawMessage
+		call(t, "GET", url, dev.key, "", &raw)
+		return string(raw)
+	}
 	cli := newClientCLI(t, dev.base, dev.key)
 	cli.secrets = append(cli.secrets, value)
 
@@ -64,11 +70,9 @@ func TestSecretNeverLeaks(t *testing.T) {
 	if !strings.Contains(sse, `token=***`) || !strings.Contains(sse, `"data":"split="`) || !strings.Contains(sse, `"data":"***\n"`) || !strings.Contains(sse, "task.succeeded") || !strings.Contains(sse, "pushing with ***") {
 		t.Fatalf("the stream does not show the task's output masked:\n%s", sse)
 	}
-	var status map[string]any
-	call(t, "GET", dev.base+"/mcp/tasks/"+started.TaskID+"/status", dev.key, "", &status)
-	statusText := call2(t, dev.base+"/mcp/tasks/"+started.TaskID+"/status", dev.key)
-	events := call2(t, dev.base+"/v1/tasks/"+started.TaskID+"/events", dev.key)
-	feed := call2(t, dev.base+"/v1/events", dev.key)
+	statusText := get(dev.base+"/mcp/tasks/"+started.TaskID+"/status")
+	events := get(dev.base+"/v1/tasks/"+started.TaskID+"/events")
+	feed := get(dev.base+"/v1/events")
 	if !strings.Contains(feed, "secret.rotated") || !strings.Contains(feed, "DEPLOY_TOKEN") {
 		t.Errorf("the tenant feed lacks the secret's events: %.500s", feed)
 	}
@@ -111,7 +115,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 	}
 	call(t, "POST", dev.base+"/mcp/start_task", dev.key, body, &again)
 	readSSE(t, dev.base+"/mcp/tasks/"+again.TaskID+"/stream", dev.key)
-	if st := call2(t, dev.base+"/v1/tasks/"+again.TaskID+"/events", dev.key); !strings.Contains(st, `"task.failed"`) || !strings.Contains(st, `secret \"DEPLOY_TOKEN\" does not exist`) {
+	if st := get(dev.base+"/v1/tasks/"+again.TaskID+"/events"); !strings.Contains(st, `"task.failed"`) || !strings.Contains(st, `secret \"DEPLOY_TOKEN\" does not exist`) {
 		t.Errorf("a task referring to a deleted secret: %s", st)
 	}
 
@@ -154,20 +158,6 @@ func TestSecretNeverLeaks(t *testing.T) {
 func quoteJSON(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(s) + `"`
-}
-
-// call2 returns the body of a GET with bearer.
-func call2(t *testing.T, url, bearer string) string {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }
 
 // readSSE reads a task's event stream to its end.
