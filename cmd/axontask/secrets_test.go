@@ -70,9 +70,9 @@ func TestSecretNeverLeaks(t *testing.T) {
 	if !strings.Contains(sse, `token=***`) || !strings.Contains(sse, `"data":"split="`) || !strings.Contains(sse, `"data":"***\n"`) || !strings.Contains(sse, "task.succeeded") || !strings.Contains(sse, "pushing with ***") {
 		t.Fatalf("the stream does not show the task's output masked:\n%s", sse)
 	}
-	statusText := get(dev.base+"/mcp/tasks/"+started.TaskID+"/status")
-	events := get(dev.base+"/v1/tasks/"+started.TaskID+"/events")
-	feed := get(dev.base+"/v1/events")
+	statusText := get(dev.base + "/mcp/tasks/" + started.TaskID + "/status")
+	events := get(dev.base + "/v1/tasks/" + started.TaskID + "/events")
+	feed := get(dev.base + "/v1/events")
 	if !strings.Contains(feed, "secret.rotated") || !strings.Contains(feed, "DEPLOY_TOKEN") {
 		t.Errorf("the tenant feed lacks the secret's events: %.500s", feed)
 	}
@@ -115,7 +115,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 	}
 	call(t, "POST", dev.base+"/mcp/start_task", dev.key, body, &again)
 	readSSE(t, dev.base+"/mcp/tasks/"+again.TaskID+"/stream", dev.key)
-	if st := get(dev.base+"/v1/tasks/"+again.TaskID+"/events"); !strings.Contains(st, `"task.failed"`) || !strings.Contains(st, `secret \"DEPLOY_TOKEN\" does not exist`) {
+	if st := get(dev.base + "/v1/tasks/" + again.TaskID + "/events"); !strings.Contains(st, `"task.failed"`) || !strings.Contains(st, `secret \"DEPLOY_TOKEN\" does not exist`) {
 		t.Errorf("a task referring to a deleted secret: %s", st)
 	}
 
