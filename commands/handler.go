@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"time"
@@ -75,3 +76,16 @@ var (
 	_ Handler[CancelTask, CancelTaskResult] = (*CancelTaskHandler)(nil)
 	_ Handler[SetPlan, struct{}]            = (*SetPlanHandler)(nil)
 )
+
+// firstNil reports the first handler field of the handler set h (a struct
+// of Handler fields) that is nil, as an error naming it and constructor,
+// which builds complete sets; nil when h is complete.
+func firstNil(h any, what, constructor string) error {
+	v := reflect.ValueOf(h)
+	for i := range v.NumField() {
+		if v.Field(i).IsNil() {
+			return fmt.Errorf("%s: %s is nil; build them with commands.%s", what, v.Type().Field(i).Name, constructor)
+		}
+	}
+	return nil
+}

@@ -1,9 +1,7 @@
 package commands
 
 import (
-	"fmt"
 	"log/slog"
-	"reflect"
 )
 
 // IdentityHandlers are the handlers of the identity commands and queries,
@@ -65,11 +63,5 @@ func (h IdentityHandlers) Decorated(logger *slog.Logger, metrics MetricsClient) 
 // Validate reports the first handler of h that is nil, as an error naming
 // it; nil when h is complete.
 func (h IdentityHandlers) Validate() error {
-	v := reflect.ValueOf(h)
-	for i := range v.NumField() {
-		if v.Field(i).IsNil() {
-			return fmt.Errorf("identity handlers: %s is nil; build them with commands.NewIdentityHandlers", v.Type().Field(i).Name)
-		}
-	}
-	return nil
+	return firstNil(h, "identity handlers", "NewIdentityHandlers")
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -172,13 +171,7 @@ func (h WebhookHandlers) Decorated(logger *slog.Logger, metrics MetricsClient) W
 // Validate reports the first handler of h that is nil, as an error naming
 // it; nil when h is complete.
 func (h WebhookHandlers) Validate() error {
-	v := reflect.ValueOf(h)
-	for i := range v.NumField() {
-		if v.Field(i).IsNil() {
-			return fmt.Errorf("webhook handlers: %s is nil; build them with commands.NewWebhookHandlers", v.Type().Field(i).Name)
-		}
-	}
-	return nil
+	return firstNil(h, "webhook handlers", "NewWebhookHandlers")
 }
 
 // checkSettings validates settings as the domain does, then asks

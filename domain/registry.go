@@ -50,6 +50,10 @@ var registry = newRegistry(
 	func() Payload { return new(WebhookDisabled) },
 	func() Payload { return new(WebhookDeleted) },
 	func() Payload { return new(WebhookTestRequested) },
+
+	func() Payload { return new(SecretCreated) },
+	func() Payload { return new(SecretRotated) },
+	func() Payload { return new(SecretDeleted) },
 )
 
 func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
@@ -115,6 +119,10 @@ func Samples() map[EventType]Payload {
 		WebhookDisabledType:      &WebhookDisabled{Reason: "the receiver answered 410 Gone"},
 		WebhookDeletedType:       &WebhookDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 		WebhookTestRequestedType: &WebhookTestRequested{RequestedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+
+		SecretCreatedType: &SecretCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "FLY_TOKEN"},
+		SecretRotatedType: &SecretRotated{Name: "FLY_TOKEN", RotatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		SecretDeletedType: &SecretDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "FLY_TOKEN"},
 	}
 }
 

@@ -51,6 +51,7 @@ const (
 	ActionManageKeys     Action = "manage_keys"     // create, list and delete anyone's API keys in the tenant
 	ActionManageMembers  Action = "manage_members"  // invite, remove and change the role of members
 	ActionManageWebhooks Action = "manage_webhooks" // create, change and delete webhooks
+	ActionManageSecrets  Action = "manage_secrets"  // set, list and delete the tenant's secrets
 	ActionManageBilling  Action = "manage_billing"  // change the plan and payment details
 )
 
@@ -95,7 +96,7 @@ func (r Role) CanGrant(s Scope) bool {
 func (a Action) known() bool {
 	switch a {
 	case ActionReadTasks, ActionWriteTasks, ActionManageOwnKeys, ActionManageKeys,
-		ActionManageMembers, ActionManageWebhooks, ActionManageBilling:
+		ActionManageMembers, ActionManageWebhooks, ActionManageSecrets, ActionManageBilling:
 		return true
 	}
 	return false

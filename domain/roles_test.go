@@ -29,15 +29,15 @@ func TestParseRole(t *testing.T) {
 func TestRoleCan(t *testing.T) {
 	t.Parallel()
 	actions := []Action{ActionReadTasks, ActionWriteTasks, ActionManageOwnKeys, ActionManageKeys,
-		ActionManageMembers, ActionManageWebhooks, ActionManageBilling}
+		ActionManageMembers, ActionManageWebhooks, ActionManageSecrets, ActionManageBilling}
 	// One row per role, one column per action above.
 	table := map[Role][]bool{
-		RoleOwner:  {true, true, true, true, true, true, true},
-		RoleAdmin:  {true, true, true, true, true, true, false},
-		RoleMember: {true, true, true, false, false, false, false},
-		RoleViewer: {true, false, false, false, false, false, false},
-		"":         {false, false, false, false, false, false, false},
-		"root":     {false, false, false, false, false, false, false},
+		RoleOwner:  {true, true, true, true, true, true, true, true},
+		RoleAdmin:  {true, true, true, true, true, true, true, false},
+		RoleMember: {true, true, true, false, false, false, false, false},
+		RoleViewer: {true, false, false, false, false, false, false, false},
+		"":         {false, false, false, false, false, false, false, false},
+		"root":     {false, false, false, false, false, false, false, false},
 	}
 	for role, want := range table {
 		for i, a := range actions {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 )
 
@@ -35,30 +36,51 @@ type SecretString struct {
 func Lit(s string) SecretString { return SecretString{Literal: s} }
 
 // UnmarshalJSON accepts a JSON string or {"secret": "NAME"}, and nothing
-// else (no other member, the name valid).
+// else (no other member, the name valid). Anything else is a
+// *json.UnmarshalTypeError of type SecretString whose Value says what was
+// given, so that a decoder names the field it is in.
 func (s *SecretString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '"' {
 		*s = SecretString{}
 		return json.Unmarshal(b, &s.Literal)
 	}
+	bad := func(what string) error {
+		return &json.UnmarshalTypeError{Value: what, Type: reflect.TypeFor[SecretString]()}
+	}
 	if len(b) == 0 || b[0] != '{' {
-		return fmt.Errorf(`must be a string or a secret reference like {"secret": "NAME"}`)
+		return bad(jsonKindOf(b) + ` (a secret reference is {"secret": "NAME"})`)
 	}
 	if err := checkMembers(b, []string{"secret"}); err != nil {
-		return fmt.Errorf(`must be a string or a secret reference like {"secret": "NAME"}, with no other member`)
+		return bad(`an object with members besides one "secret" (a secret reference has no other member)`)
 	}
 	var ref struct {
 		Secret *string `json:"secret"`
 	}
 	if err := json.Unmarshal(b, &ref); err != nil || ref.Secret == nil {
-		return fmt.Errorf(`must be a string or a secret reference like {"secret": "NAME"}`)
+		return bad(`an object without a "secret" name (a secret reference is {"secret": "NAME"})`)
 	}
 	if !ValidSecretName(*ref.Secret) {
-		return fmt.Errorf("names secret %q, which is not a valid secret name (letters, digits and _, not starting with a digit, at most %d bytes)", *ref.Secret, MaxSecretNameLen)
+		return bad(fmt.Sprintf("a reference to secret %q, which is not a valid secret name (letters, digits and _, not starting with a digit, at most %d bytes)", *ref.Secret, MaxSecretNameLen))
 	}
 	*s = SecretString{Ref: *ref.Secret}
 	return nil
+}
+
+// jsonKindOf names the kind of the JSON value b.
+func jsonKindOf(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '[':
+		return "an array"
+	case b[0] == 't' || b[0] == 'f':
+		return "a boolean"
+	case b[0] == 'n':
+		return "null"
+	default:
+		return "a number"
+	}
 }
 
 // MarshalJSON writes s as it was given: a string, or {"secret": "NAME"}.

@@ -11,10 +11,11 @@ const (
 	StreamAPIKey  StreamType = "api_key"
 	StreamWebhook StreamType = "webhook"
 	StreamSession StreamType = "session"
+	StreamSecret  StreamType = "secret"
 )
 
 var knownStreamTypes = map[StreamType]bool{
-	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true,
+	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamSecret: true,
 }
 
 // Valid reports whether s is a known stream type.

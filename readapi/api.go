@@ -107,6 +107,10 @@ type Config struct {
 	// 404), every handler required when Create is set
 	// (commands.NewWebhookHandlers).
 	Webhooks commands.WebhookHandlers
+	// Secrets serves /v1/secrets; optional (without it the routes answer
+	// 404), every handler required when Set is set
+	// (commands.NewSecretHandlers).
+	Secrets commands.SecretHandlers
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -159,6 +163,11 @@ func (c Config) validate() error {
 	}
 	if c.Webhooks.Create != nil {
 		if err := c.Webhooks.Validate(); err != nil {
+			return fmt.Errorf("readapi config: %w", err)
+		}
+	}
+	if c.Secrets.Set != nil {
+		if err := c.Secrets.Validate(); err != nil {
 			return fmt.Errorf("readapi config: %w", err)
 		}
 	}
@@ -241,6 +250,9 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/v1/webhooks/{id}/deliveries", serveJSON(a, a.webhookManager, http.StatusOK, a.listWebhookDeliveries))
 	r.Post("/v1/webhooks/{id}/redeliver", serveJSON(a, a.webhookManager, http.StatusAccepted, a.redeliverWebhook))
 	r.Post("/v1/webhooks/{id}/test", serveJSON(a, a.webhookManager, http.StatusAccepted, a.sendTestEvent))
+	r.Post("/v1/secrets", serveJSON(a, a.secretManager, http.StatusCreated, a.setSecret))
+	r.Get("/v1/secrets", serveJSON(a, a.secretManager, http.StatusOK, a.listSecrets))
+	r.Delete("/v1/secrets/{name}", serveJSON(a, a.secretManager, http.StatusNoContent, a.deleteSecret))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

@@ -96,6 +96,9 @@ func TestAuthMatrix(t *testing.T) {
 			{"members", "GET", "/v1/members", ""},
 			{"member role", "PATCH", "/v1/members/" + owner.UserID, `{"role":"owner"}`},
 			{"member rm", "DELETE", "/v1/members/nobody", ""},
+			{"secret set", "POST", "/v1/secrets", `{"name":"MATRIX","value":"matrix-value"}`},
+			{"secrets", "GET", "/v1/secrets", ""},
+			{"secret rm", "DELETE", "/v1/secrets/NOPE", ""},
 		}
 		all := func(code int) []int {
 			out := make([]int, len(endpoints))
@@ -112,10 +115,10 @@ func TestAuthMatrix(t *testing.T) {
 			{"expired JWT", expired, all(401)},
 			{"tampered JWT", tampered, all(401)},
 			{"revoked key", revoked, all(401)},
-			{"key tasks:read only", readOnly, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403}},
-			{"key tasks:write only", writeOnly, []int{201, 403, 409, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
-			{"other tenant's owner", otherTok.AccessToken, []int{201, 404, 404, 404, 404, 404, 200, 201, 200, 404, 201, 200, 404, 404}},
-			{"viewer role", viewerTok.AccessToken, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403}},
+			{"key tasks:read only", readOnly, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403}},
+			{"key tasks:write only", writeOnly, []int{201, 403, 409, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403}},
+			{"other tenant's owner", otherTok.AccessToken, []int{201, 404, 404, 404, 404, 404, 200, 201, 200, 404, 201, 200, 404, 404, 201, 200, 404}},
+			{"viewer role", viewerTok.AccessToken, []int{403, 200, 403, 200, 200, 200, 200, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403}},
 		}
 		var table strings.Builder
 		fmt.Fprintf(&table, "%-22s", "")

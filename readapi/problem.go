@@ -15,6 +15,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/secrets"
 )
 
 // Errors of the router itself and of authentication.
@@ -79,12 +80,17 @@ func toProblem(err error) wire.Problem {
 	case errors.Is(err, commands.ErrWebhookNotFound), errors.Is(err, domain.ErrWebhookDeleted):
 		return wire.Problem{Type: wire.ProblemTypeBase + "webhook-not-found", Title: "Webhook endpoint not found", Status: http.StatusNotFound,
 			Detail: "no webhook endpoint with this id is visible to you; list them with GET /v1/webhooks"}
+	case errors.Is(err, domain.ErrSecretNotFound):
+		return wire.Problem{Type: wire.ProblemTypeBase + "secret-not-found", Title: "Secret not found", Status: http.StatusNotFound,
+			Detail: "your tenant has no secret of this name; list them with GET /v1/secrets", Field: "name"}
+	case errors.Is(err, secrets.ErrNotConfigured):
+		return wire.Problem{Type: wire.ProblemTypeBase + "secrets-not-enabled", Title: "Secrets not enabled", Status: http.StatusServiceUnavailable, Detail: err.Error()}
 	case errors.Is(err, domain.ErrNotMember):
 		return wire.Problem{Type: wire.ProblemTypeBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
 			Detail: "no member with this user id in your tenant; list them with GET /v1/members", Field: "user_id"}
 	case errors.Is(err, commands.ErrUserNotFound):
 		return wire.Problem{Type: wire.ProblemTypeBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
-	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, commands.ErrTooManyWebhooks), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
+	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, commands.ErrTooManyWebhooks), errors.Is(err, commands.ErrTooManySecrets), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
 		return wire.Problem{Type: wire.ProblemTypeBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, errNoRoute):
 		return wire.Problem{Type: wire.ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}

@@ -30,6 +30,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/secrets"
 	"github.com/axontask/axontask/webhooks"
 )
 
@@ -82,6 +83,9 @@ type setupOpts struct {
 	// builder following the feed; noReceipts puts every tenant on a plan
 	// without receipts; noReceiptKey gives the log no receipt key.
 	log, noReceipts, noReceiptKey bool
+	// noSecretsKey serves /v1/secrets without an operator key, as serve
+	// without SECRETS_KEY does.
+	noSecretsKey bool
 	// noHijack serves the API through a ResponseWriter that cannot be
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
@@ -130,7 +134,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	}
 
 	// Everything the API logs must be free of secrets.
-	logs := secretscan.New(t, testPassword).Logger()
+	logs := secretscan.New(t, testPassword, testSecretValue).Logger()
 	hubCfg := o.hub
 	hubCfg.Subscriber = pubsub
 	hubCfg.Logger = logs
@@ -185,6 +189,17 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	}); err != nil {
 		t.Fatal(err)
 	}
+	key, _, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := secrets.NewKeyring(key)
+	if o.noSecretsKey {
+		keys = nil
+	}
+	if cfg.Secrets, err = commands.NewSecretHandlers(commands.SecretConfig{Store: s, Vault: secrets.NewVault(s, keys, nil)}); err != nil {
+		t.Fatal(err)
+	}
 	cfg.Feed = s
 	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
 		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{})
@@ -236,6 +251,10 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	}
 	return b
 }
+
+// testSecretValue is the value the tests give tenant secrets: no log may
+// hold it.
+const testSecretValue = "tok_9f8e7d6c5b4a3210-secret"
 
 // testPassword is every test user's password.
 const testPassword = testidentity.Password

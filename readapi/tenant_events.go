@@ -32,7 +32,7 @@ const feedPollInterval = 250 * time.Millisecond
 // password and refresh token hashes.
 var (
 	readerStreamTypes = []domain.StreamType{domain.StreamTask}
-	adminStreamTypes  = []domain.StreamType{domain.StreamTask, domain.StreamTenant, domain.StreamAPIKey, domain.StreamWebhook}
+	adminStreamTypes  = []domain.StreamType{domain.StreamTask, domain.StreamTenant, domain.StreamAPIKey, domain.StreamWebhook, domain.StreamSecret}
 )
 
 // tenantEvents serves GET /v1/events: Server-Sent Events when the client

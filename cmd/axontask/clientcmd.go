@@ -60,8 +60,8 @@ var (
 	}
 )
 
-// runClientCommand runs a client command: "task …", "keys …", "login" or
-// "logout".
+// runClientCommand runs a client command: "task …", "keys …", "secret …"
+// (or "secrets …"), "login" or "logout".
 func runClientCommand(ctx context.Context, group string, args []string, con *console) error {
 	switch group {
 	case "login":
@@ -70,8 +70,11 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 		return runLogout(ctx, newCommandLine(con, "logout", "[flags]", logoutAbout, args))
 	}
 	cmds := taskCommands
-	if group == "keys" {
+	switch group {
+	case "keys":
 		cmds = keyCommands
+	case "secret", "secrets":
+		cmds = secretCommands
 	}
 	usage := groupUsage(group, cmds)
 	if len(args) == 0 {

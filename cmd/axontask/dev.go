@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -34,6 +35,7 @@ import (
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 	"github.com/axontask/axontask/retention"
+	"github.com/axontask/axontask/secrets"
 )
 
 // envOr returns the environment variable key, or def when it is unset.
@@ -108,12 +110,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg, tlog)
+	keys, err := devKeyring(*dataDir)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	vault := secrets.NewVault(store, keys, nil)
+	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg, tlog, vault)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
 	hostname, _ := os.Hostname()
-	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger})
+	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger, SecretsFunc: vault.Resolve})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -208,6 +215,34 @@ func tokenSecret(dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// devKeyring returns the keyring of tenant secrets: SECRETS_KEY (and
+// SECRETS_KEY_PREVIOUS) when set, else a random key kept in the data dir
+// (secrets.key, base64, readable by its owner only), made on first use, so
+// that secrets survive restarts.
+func devKeyring(dataDir string) (*secrets.Keyring, error) {
+	if os.Getenv(wiring.EnvSecretsKey) != "" {
+		return wiring.Keyring(os.Getenv)
+	}
+	path := filepath.Join(dataDir, "secrets.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := secrets.ParseKey(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return secrets.NewKeyring(key), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key, raw, err := secrets.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(raw)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return secrets.NewKeyring(key), nil
 }
 
 func ignoreCanceled(err error) error {

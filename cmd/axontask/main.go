@@ -14,6 +14,7 @@
 //	axontask mcp      [-url URL]                           MCP server on stdio (key: AXONTASK_API_KEY)
 //	axontask task     start|status|logs|cancel|list|verify  tasks, through the API (-url, AXONTASK_URL)
 //	axontask keys     create|list|revoke                    API keys, through the API
+//	axontask secret   set|list|delete | rotate-key          tenant secrets, through the API; rotate-key on the store
 //	axontask login    [-email E] | logout                   sign in and keep tokens in the user's config dir
 package main
 
@@ -92,6 +93,7 @@ Commands:
   verify    verify an export offline: hash chains, digests, order; with -receipt,
             a task's signed receipt, its inclusion in the log and the log's consistency
   log-keygen  print a new checkpoint key and receipt key for serve's environment
+  secret rotate-key  re-seal every tenant secret under SECRETS_KEY (old key in SECRETS_KEY_PREVIOUS)
   mcp       serve the MCP tools on stdio, for desktop agents (AXONTASK_URL, AXONTASK_API_KEY)
 
 Client commands (they call the API at -url, AXONTASK_URL or http://127.0.0.1:8080,
@@ -106,6 +108,9 @@ with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for
   task receipt ID [-newer FILE]   an ended task's signed receipt, for verify -receipt
   keys create -name N [-scope S]  create an API key (printed this once)
   keys list | keys revoke ID      list or revoke API keys
+  secret set NAME [-file F]       create a tenant secret or replace its value (from stdin or F)
+  secret list | secret delete NAME
+                                  list secrets (names and times) or delete one
   login [-email E]                sign in (password from the terminal or stdin)
   logout                          end the session and forget its tokens
 
@@ -145,7 +150,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
-	case "task", "keys", "login", "logout":
+	case "task", "keys", "secret", "secrets", "login", "logout":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/secrets"
 	"github.com/axontask/axontask/translog"
 )
 
@@ -141,7 +142,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
-	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog)
+	vault, err := prodVault(store, logger)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog, vault)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -250,7 +255,11 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger})
+	vault, err := prodVault(store, logger)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger, SecretsFunc: vault.Resolve})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -298,6 +307,24 @@ type apiStore interface {
 	eventstore.WebhookSecretStore
 	eventstore.WebhookDeliveryStore
 	eventstore.TenantFeedStore
+	eventstore.TenantSecretStore
+}
+
+// prodVault returns the vault of tenant secrets on store, sealed by the
+// keys of SECRETS_KEY and SECRETS_KEY_PREVIOUS. Without SECRETS_KEY the
+// vault lists and deletes secrets but sets and resolves none, with an
+// error that says so; the log says it once.
+func prodVault(store secrets.Store, logger *slog.Logger) (*secrets.Vault, error) {
+	keys, err := wiring.Keyring(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		logger.Warn("tenant secrets are disabled: SECRETS_KEY is unset; POST /v1/secrets answers 503 and tasks that refer to a secret fail")
+	} else {
+		logger.Info("tenant secrets enabled", "key_id", keys.CurrentID())
+	}
+	return secrets.NewVault(store, keys, nil), nil
 }
 
 // subscribedHub returns an SSE hub subscribed to sub until ctx ends; run it.
@@ -313,8 +340,8 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // cancel command's holds published on ctl (the workers' control topic),
 // callers authenticated by identity, and resume tokens signed with the key
 // derived from resumeSecret; its command handlers are decorated with logger
-// and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log) (http.Handler, error) {
+// and metrics, and tenant secrets kept in vault.
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log, vault *secrets.Vault) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -335,9 +362,13 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
+	secretHandlers, err := wiring.Secrets(store, vault, logger, metrics)
+	if err != nil {
+		return nil, err
+	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
-		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Feed: store,
+		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Secrets: secretHandlers, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas),
 	})

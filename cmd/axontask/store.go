@@ -43,6 +43,7 @@ type localStore interface {
 	eventstore.Store
 	projections.TaskViewStore
 	eventstore.MerkleStore
+	eventstore.TenantSecretStore
 }
 
 // open opens the chosen store. A Postgres store opened here does not seal:

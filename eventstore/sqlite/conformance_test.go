@@ -62,6 +62,11 @@ func TestWebhookSecretsConformance(t *testing.T) {
 	storetest.RunWebhookSecrets(t, conformanceStore)
 }
 
+func TestTenantSecretsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunTenantSecrets(t, conformanceStore)
+}
+
 func TestWebhookDeliveriesConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunWebhookDeliveries(t, conformanceStore)

@@ -40,6 +40,11 @@ type (
 		eventstore.Store
 		eventstore.WebhookSecretStore
 	}
+	// TenantSecretStore is what RunTenantSecrets tests.
+	TenantSecretStore interface {
+		eventstore.Store
+		eventstore.TenantSecretStore
+	}
 	// WebhookDeliveryStore is what RunWebhookDeliveries tests.
 	WebhookDeliveryStore interface {
 		eventstore.Store
@@ -188,6 +193,17 @@ func RunWebhookSecrets[S WebhookSecretStore](t *testing.T, newStore Opener[S]) {
 		{"WebhookSecretsInvalid", testWebhookSecretsInvalid},
 		{"WebhookSecretsConcurrent", testWebhookSecretsConcurrent},
 		{"Closed", testWebhookSecretsClosed},
+	})
+}
+
+// RunTenantSecrets runs the conformance suite of
+// eventstore.TenantSecretStore against the stores that newStore makes.
+func RunTenantSecrets[S TenantSecretStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) TenantSecretStore { return newStore(t, o) }, []suiteTest[TenantSecretStore]{
+		{"TenantSecrets", testTenantSecrets},
+		{"TenantSecretsReseal", testTenantSecretsReseal},
+		{"TenantSecretsInvalid", testTenantSecretsInvalid},
+		{"Closed", testTenantSecretsClosed},
 	})
 }
 

@@ -24,8 +24,9 @@ type hostJob struct {
 }
 
 // startOnHost starts a task's command on the worker's host, in a new
-// process group, with stdout and stderr on outW and errW.
-func (e *Executor) startOnHost(task executors.Task, args *domain.ShellArgs, outW, errW *os.File) (job, error) {
+// process group, with args.env resolved (extra) and stdout and stderr on
+// outW and errW.
+func (e *Executor) startOnHost(task executors.Task, args *domain.ShellArgs, extra map[string]string, outW, errW *os.File) (job, error) {
 	work, removeDir, err := e.workDir(task.ID)
 	if err != nil {
 		return nil, &executors.StartError{Err: err}
@@ -35,7 +36,7 @@ func (e *Executor) startOnHost(task executors.Task, args *domain.ShellArgs, outW
 		removeDir()
 		return nil, &executors.StartError{Err: err}
 	}
-	env := environ(e.cfg.EnvAllowList, args.Env)
+	env := environ(e.cfg.EnvAllowList, extra)
 	path, err := command.LookPath(args.Command[0], dir, env)
 	if err != nil {
 		removeDir()

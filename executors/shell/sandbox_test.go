@@ -161,7 +161,7 @@ func TestSandboxHidesOtherTasks(t *testing.T) {
 	a := newRecorder(t)
 	secret := &domain.ShellArgs{
 		Command: []string{"sh", "-c", "echo a-secret > /work/a-secret-file; echo a-secret > /tmp/a-secret-file; echo ready $(id -u); sleep 60"},
-		Env:     map[string]string{"TASK_A_PASSWORD": "a-secret-value"},
+		Env:     map[string]domain.SecretString{"TASK_A_PASSWORD": domain.Lit("a-secret-value")},
 	}
 	done := start(ctx, e, secret, a)
 	a.waitUntil(t, "task A ready", func(r *recorder) bool { return strings.Contains(r.Stream(domain.Stdout), "ready") })

@@ -19,16 +19,16 @@ type sandboxJob struct {
 	waited chan struct{} // closed once exit is set: the sandbox is gone
 }
 
-// startSandboxed starts a task's command in a new sandbox, with stdout and
-// stderr on outW and errW.
-func (e *Executor) startSandboxed(task executors.Task, args *domain.ShellArgs, outW, errW *os.File) (job, error) {
+// startSandboxed starts a task's command in a new sandbox, with args.env
+// resolved (extra) and stdout and stderr on outW and errW.
+func (e *Executor) startSandboxed(task executors.Task, args *domain.ShellArgs, extra map[string]string, outW, errW *os.File) (job, error) {
 	cwd, err := domain.CleanCwd(args.Cwd)
 	if err != nil {
 		return nil, &executors.StartError{Err: err}
 	}
 	p, err := e.cfg.Sandbox.Start(sandbox.Request{
 		TaskID: task.ID, Attempt: task.Attempt,
-		Argv: args.Command, Env: sandboxEnv(e.cfg.EnvAllowList, args.Env), Cwd: cwd,
+		Argv: args.Command, Env: sandboxEnv(e.cfg.EnvAllowList, extra), Cwd: cwd,
 		Limits: task.Limits, Stdout: outW, Stderr: errW,
 	})
 	if err != nil {

@@ -63,6 +63,10 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 	if err != nil {
 		return executors.Result{}, &executors.StartError{Err: err}
 	}
+	env, err := args.ResolveEnv(task.Secrets)
+	if err != nil {
+		return executors.Result{}, &executors.StartError{Err: err}
+	}
 	if ctx.Err() != nil {
 		return executors.Result{}, fmt.Errorf("shell task canceled before it started: %w", context.Cause(ctx))
 	}
@@ -72,9 +76,9 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 	}
 	var j job
 	if e.cfg.Sandbox != nil {
-		j, err = e.startSandboxed(task, args, outW, errW)
+		j, err = e.startSandboxed(task, args, env, outW, errW)
 	} else {
-		j, err = e.startOnHost(task, args, outW, errW)
+		j, err = e.startOnHost(task, args, env, outW, errW)
 	}
 	// The task has its copies; ours would keep the pipes open forever.
 	closeAll(outW, errW)

@@ -289,13 +289,13 @@ func TestEnvironment(t *testing.T) {
 		name    string
 		allow   []string
 		command []string
-		env     map[string]string
+		env     map[string]domain.SecretString
 		want    string
 	}{
 		{
 			name:    "worker vars off the allow list are hidden; args.env is visible and wins",
 			command: []string{"sh", "-c", script},
-			env:     map[string]string{"FOO": "bar baz", "HOME": "/override"},
+			env:     map[string]domain.SecretString{"FOO": domain.Lit("bar baz"), "HOME": domain.Lit("/override")},
 			want:    "secret=unset foo=bar baz home=/override path=set\n",
 		},
 		{
@@ -308,14 +308,14 @@ func TestEnvironment(t *testing.T) {
 			name:    "an empty allow list passes nothing; the environment is exactly args.env",
 			allow:   []string{},
 			command: []string{envPath},
-			env:     map[string]string{"B": "2", "A": "1=one"},
+			env:     map[string]domain.SecretString{"B": domain.Lit("2"), "A": domain.Lit("1=one")},
 			want:    "A=1=one\nB=2\n",
 		},
 		{
 			name:    "PATH from args.env finds the command",
 			allow:   []string{},
 			command: []string{"env"},
-			env:     map[string]string{"PATH": filepath.Dir(envPath)},
+			env:     map[string]domain.SecretString{"PATH": domain.Lit(filepath.Dir(envPath))},
 			want:    "PATH=" + filepath.Dir(envPath) + "\n",
 		},
 	}
@@ -462,7 +462,7 @@ func TestStartErrors(t *testing.T) {
 		{"nil args", nil, nil, []string{"<nil>"}},
 		{"nil pointer", (*domain.ShellArgs)(nil), nil, []string{"*domain.ShellArgs"}},
 		{"empty argv", &domain.ShellArgs{}, nil, []string{"args.command"}},
-		{"bad env name", &domain.ShellArgs{Command: []string{"true"}, Env: map[string]string{"A=B": "c"}}, nil, []string{"args.env"}},
+		{"bad env name", &domain.ShellArgs{Command: []string{"true"}, Env: map[string]domain.SecretString{"A=B": domain.Lit("c")}}, nil, []string{"args.env"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -72,6 +72,16 @@ type Config struct {
 	// tasks ends (see Pool). A task past an output limit is stopped and
 	// fails (see domain.TaskLimits).
 	PlanFunc func(ctx context.Context, tenantID string) (TenantPlan, error)
+	// SecretsFunc returns the values of a tenant's secrets by name, and
+	// records that they were used (secrets.Vault's Resolve). Before a task
+	// whose args refer to secrets (domain.SecretReferrer) runs, the worker
+	// resolves them with it, hands them to the executor
+	// (executors.Task's Secrets) and masks them in the task's output. An
+	// error fails the task with its message (a secret that does not exist
+	// says so and how to create it), except one of the store being out of
+	// reach, which hands the task back. nil: a task that refers to a
+	// secret fails, saying that this worker has no secrets.
+	SecretsFunc func(ctx context.Context, tenantID string, names []string) (map[string]string, error)
 }
 
 // TenantPlan is what a tenant's plan allows its tasks.
@@ -366,6 +376,16 @@ func (c *Claimed) Run(ctx context.Context) error {
 		}
 	}()
 
+	values, err := r.resolveSecrets(ctx, t.stream.TenantID, c.args)
+	switch {
+	case err != nil && (ctx.Err() != nil || eventstore.Unavailable(err)):
+		return errors.Join(err, t.handBack(context.WithoutCancel(ctx), "worker "+r.cfg.WorkerID+" could not read the task's secrets"))
+	case err != nil:
+		err = t.finish(context.WithoutCancel(ctx), domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: (&executors.StartError{Err: err}).Error()})
+		keepLease = err != nil && !errors.Is(err, ErrTaskLost)
+		return err
+	}
+
 	execCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	timeout := time.Duration(t.task.TimeoutS()) * time.Second
@@ -382,7 +402,15 @@ func (c *Claimed) Run(ctx context.Context) error {
 	go func() { defer close(renewDone); t.renew(renewCtx, lease, claimedAt) }()
 	defer func() { stopRenew(); <-renewDone }()
 
-	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits}, out)
+	var sink executors.Sink = out
+	mask := newMasker(out, values)
+	if mask != nil {
+		sink = mask
+	}
+	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits, Secrets: values}, sink)
+	if mask != nil {
+		mask.flush()
+	}
 	flushErr := out.close()
 
 	stopRenew()
@@ -403,9 +431,30 @@ func (c *Claimed) Run(ctx context.Context) error {
 		}
 		return flushErr
 	}
-	err := t.finish(context.WithoutCancel(ctx), t.outcome(result, runErr, context.Cause(execCtx)))
+	err = t.finish(context.WithoutCancel(ctx), mask.maskOutcome(t.outcome(result, runErr, context.Cause(execCtx))))
 	keepLease = err != nil && !errors.Is(err, ErrTaskLost)
 	return err
+}
+
+// errNoSecrets fails a task that refers to secrets on a worker without
+// Config.SecretsFunc.
+var errNoSecrets = errors.New("the task refers to tenant secrets, and this worker has none: its operator gives it SECRETS_KEY")
+
+// resolveSecrets returns the values of the secrets args refer to, for the
+// tenant; nil when they refer to none.
+func (r *Runner) resolveSecrets(ctx context.Context, tenantID string, args any) (map[string]string, error) {
+	ref, ok := args.(domain.SecretReferrer)
+	if !ok {
+		return nil, nil
+	}
+	names := ref.SecretRefs()
+	switch {
+	case len(names) == 0:
+		return nil, nil
+	case r.cfg.SecretsFunc == nil:
+		return nil, errNoSecrets
+	}
+	return r.cfg.SecretsFunc(ctx, tenantID, names)
 }
 
 // claimed registers a task this worker has just claimed.

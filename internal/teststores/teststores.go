@@ -31,6 +31,7 @@ type Store interface {
 	eventstore.PruneStore
 	eventstore.MerkleStore
 	eventstore.WebhookSecretStore
+	eventstore.TenantSecretStore
 	eventstore.WebhookDeliveryStore
 	eventstore.TenantFeedStore
 	projections.TaskViewStore

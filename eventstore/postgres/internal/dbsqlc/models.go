@@ -128,6 +128,17 @@ type TenantFeed struct {
 	Type       string
 }
 
+type TenantSecret struct {
+	TenantID    string
+	Name        string
+	KeyID       string
+	KeySealed   []byte
+	ValueSealed []byte
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastUsedAt  pgtype.Timestamptz
+}
+
 type WebhookAttempt struct {
 	DeliveryID string
 	Attempt    int32

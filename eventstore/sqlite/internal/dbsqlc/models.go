@@ -95,6 +95,17 @@ type TenantDailyUsage struct {
 	Tasks    int64
 }
 
+type TenantSecret struct {
+	TenantID    string
+	Name        string
+	KeyID       string
+	KeySealed   []byte
+	ValueSealed []byte
+	CreatedAt   int64
+	UpdatedAt   int64
+	LastUsedAt  sql.NullInt64
+}
+
 type WebhookAttempt struct {
 	DeliveryID string
 	Attempt    int64
