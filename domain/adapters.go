@@ -63,8 +63,9 @@ type ShellArgs struct {
 }
 
 // ParseArgs decodes and validates the args of adapter a. Unknown fields and
-// wrong types are rejected with the field named; the result is *MockArgs or
-// *ShellArgs. Adapters that this build cannot run yet are rejected.
+// wrong types are rejected with the field named; the result is *MockArgs,
+// *ShellArgs or *DockerArgs. Adapters that this build cannot run yet are
+// rejected.
 func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	if len(raw) > MaxArgsBytes {
 		return nil, &ValidationError{Field: "args", Reason: fmt.Sprintf("is %d bytes; the limit is %d", len(raw), MaxArgsBytes)}
@@ -85,10 +86,12 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return &args, args.Validate()
-	case AdapterDocker, AdapterFly:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\" or \"mock\"", a)}
+	case AdapterDocker:
+		return parseDockerArgs(raw)
+	case AdapterFly:
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\", \"docker\" or \"mock\"", a)}
 	default:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\"", a)}
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\", \"docker\"", a)}
 	}
 }
 
@@ -104,7 +107,10 @@ func decodeStrict(raw json.RawMessage, v any, fields ...string) error {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
+		var valErr *ValidationError
 		switch {
+		case errors.As(err, &valErr): // from a field's own UnmarshalJSON
+			return valErr
 		case errors.As(err, &typeErr):
 			return &ValidationError{Field: "args." + typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", JSONKind(typeErr.Type.Kind().String()), typeErr.Value)}
 		case errors.As(err, &syntaxErr):
