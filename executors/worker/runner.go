@@ -382,7 +382,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 	go func() { defer close(renewDone); t.renew(renewCtx, lease, claimedAt) }()
 	defer func() { stopRenew(); <-renewDone }()
 
-	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits}, out)
+	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, TenantID: t.stream.TenantID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits}, out)
 	flushErr := out.close()
 
 	stopRenew()
