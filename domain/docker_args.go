@@ -14,8 +14,7 @@ import (
 )
 
 // DockerWorkDir is where a docker task's writable work directory is inside
-// its container: a fresh tmpfs for every attempt. A relative args.workdir
-// is relative to it.
+// its container: a fresh tmpfs for every attempt.
 const DockerWorkDir = "/work"
 
 // DockerPull says when the docker executor pulls a task's image.
@@ -63,9 +62,9 @@ type DockerArgs struct {
 	Command []string `json:"command,omitempty"`
 	// Env adds variables to the image's environment.
 	Env SecretEnv `json:"env,omitempty"`
-	// Workdir is the command's directory: absolute, or relative to
-	// [DockerWorkDir]. Empty: the image's WORKDIR, or DockerWorkDir when
-	// the image sets none.
+	// Workdir is the command's directory, absolute (see [DockerWorkdir]).
+	// Empty: the image's WORKDIR, or [DockerWorkDir] when the image sets
+	// none.
 	Workdir string `json:"workdir,omitempty"`
 	// Pull says when the image is pulled (default [PullMissing]).
 	Pull DockerPull `json:"pull,omitempty"`
@@ -255,24 +254,18 @@ func (a *DockerArgs) SecretRefs() []string {
 
 var _ SecretReferrer = (*DockerArgs)(nil)
 
-// DockerWorkdir returns workdir, a docker task's args.workdir, as the
-// absolute, clean directory it names in the container: "" stays ""
-// (the image's WORKDIR), a relative path is joined to [DockerWorkDir]. A
-// relative path that leaves DockerWorkDir with ".." is a *ValidationError
-// naming args.workdir.
+// DockerWorkdir returns workdir, a docker task's args.workdir, clean: ""
+// stays "" (the image's WORKDIR, or [DockerWorkDir] when the image sets
+// none). It must be absolute: a directory of the image, or DockerWorkDir
+// or one of its subdirectories, which the command creates itself (the
+// engine would create a missing one as root, where the command cannot
+// write). Anything else is a *ValidationError naming args.workdir.
 func DockerWorkdir(workdir string) (string, error) {
 	if workdir == "" {
 		return "", nil
 	}
-	if strings.ContainsRune(workdir, 0) || len(workdir) > MaxArgBytes {
-		return "", &ValidationError{Field: "args.workdir", Reason: fmt.Sprintf("must be a directory path without NUL, at most %d bytes", MaxArgBytes)}
+	if strings.ContainsRune(workdir, 0) || len(workdir) > MaxArgBytes || !path.IsAbs(workdir) {
+		return "", &ValidationError{Field: "args.workdir", Reason: fmt.Sprintf("must be an absolute directory of the container without NUL, at most %d bytes, like \"/app\"; leave it out for the image's WORKDIR, or %s, the writable work directory, when the image sets none", MaxArgBytes, DockerWorkDir)}
 	}
-	if path.IsAbs(workdir) {
-		return path.Clean(workdir), nil
-	}
-	clean := path.Clean(workdir)
-	if clean == ".." || strings.HasPrefix(clean, "../") {
-		return "", &ValidationError{Field: "args.workdir", Reason: `is absolute, or relative to the task's work directory ` + DockerWorkDir + ` (e.g. "src"); a relative one cannot leave it with ..`}
-	}
-	return path.Join(DockerWorkDir, clean), nil
+	return path.Clean(workdir), nil
 }

@@ -20,12 +20,12 @@ func TestDockerArgsAccepted(t *testing.T) {
 		{"the image alone takes the defaults", `{"image":"alpine:3.20"}`,
 			domain.DockerArgs{Image: "alpine:3.20", Pull: domain.PullMissing, Network: domain.DockerNetworkNone}},
 		{"everything", `{"image":"registry.example.com/team/app@sha256:` + strings.Repeat("a", 64) + `","command":["make","test"],` +
-			`"env":{"CI":"1","TOKEN":{"secret":"TOKEN"}},"workdir":"src","pull":"always",` +
+			`"env":{"CI":"1","TOKEN":{"secret":"TOKEN"}},"workdir":"/src","pull":"always",` +
 			`"registry_auth":{"username":"bot","password":{"secret":"REG_PW"}},"network":"bridge","memory_mb":256,"cpu_milli":500,"pids":64}`,
 			domain.DockerArgs{
 				Image: "registry.example.com/team/app@sha256:" + strings.Repeat("a", 64), Command: []string{"make", "test"},
 				Env:     domain.SecretEnv{"CI": domain.Lit("1"), "TOKEN": {Ref: "TOKEN"}},
-				Workdir: "src", Pull: domain.PullAlways,
+				Workdir: "/src", Pull: domain.PullAlways,
 				RegistryAuth: &domain.RegistryAuth{Username: "bot", Password: domain.SecretString{Ref: "REG_PW"}},
 				Network:      "bridge", MemoryMB: 256, CPUMilli: 500, Pids: 64,
 			}},
@@ -60,7 +60,7 @@ func TestDockerArgsRejected(t *testing.T) {
 		{"an env value of the wrong type", `{"image":"a","env":{"A":1}}`, "args.env.A", "secret reference"},
 		{"an env secret with another member", `{"image":"a","env":{"A":{"secret":"X","v":1}}}`, "args.env.A", "no other member"},
 		{"an env value with NUL", `{"image":"a","env":{"A":"x\u0000"}}`, "args.env.A", "without NUL"},
-		{"a workdir leaving /work", `{"image":"a","workdir":"../etc"}`, "args.workdir", "cannot leave"},
+		{"a relative workdir", `{"image":"a","workdir":"src"}`, "args.workdir", "must be an absolute directory"},
 		{"an unknown pull", `{"image":"a","pull":"sometimes"}`, "args.pull", `"missing"`},
 		{"registry auth without a user", `{"image":"a","registry_auth":{"password":{"secret":"P"}}}`, "args.registry_auth.username", "required"},
 		{"registry auth without a password", `{"image":"a","registry_auth":{"username":"u"}}`, "args.registry_auth.password", "secret reference"},
@@ -102,7 +102,7 @@ func TestDockerArgsSecretRefs(t *testing.T) {
 
 func TestDockerWorkdir(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"": "", ".": "/work", "src/./app/": "/work/src/app", "/app/../srv": "/srv", "a/../b": "/work/b"} {
+	for in, want := range map[string]string{"": "", "/work/./src/": "/work/src", "/app/../srv": "/srv"} {
 		if got, err := domain.DockerWorkdir(in); err != nil || got != want {
 			t.Errorf("DockerWorkdir(%q) = %q, %v; want %q", in, got, err, want)
 		}

@@ -15,6 +15,8 @@ const (
 	DefaultGracePeriod  = 10 * time.Second
 	DefaultUser         = "65534:65534"
 	DefaultWorkDirBytes = 1 << 30
+	DefaultOpenFiles    = 20000
+	DefaultProcesses    = 32768
 )
 
 // Config configures an Executor. The zero value is usable: New fills in
@@ -45,6 +47,16 @@ type Config struct {
 	// no work directory limit (default 1 GiB). Both are tmpfs: what a task
 	// keeps there also counts against its memory.
 	WorkDirBytes int64
+	// OpenFiles is the open files limit (RLIMIT_NOFILE) of the containers
+	// of tasks whose plan sets none (default 20000), and Processes their
+	// RLIMIT_NPROC (default 32768; it counts the processes of the
+	// container's user on the whole host, beside the pids bound of each
+	// container). Every container gets both explicitly: an engine that
+	// cannot raise its own limits (podman here) fills in a container's
+	// unset ones with a maximum it may not set, and the container fails to
+	// start. Keep them within the engine's own limits.
+	OpenFiles int64
+	Processes int64
 	// Logger receives what the executor cannot report to a task: a
 	// container it could not remove (default slog.Default()).
 	Logger *slog.Logger
@@ -61,6 +73,12 @@ func (c Config) withDefaults() Config {
 	if c.WorkDirBytes == 0 {
 		c.WorkDirBytes = DefaultWorkDirBytes
 	}
+	if c.OpenFiles == 0 {
+		c.OpenFiles = DefaultOpenFiles
+	}
+	if c.Processes == 0 {
+		c.Processes = DefaultProcesses
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -72,16 +90,19 @@ func (c Config) withDefaults() Config {
 func (c Config) validate() error {
 	var errs []error
 	if err := domain.ValidateIdentifier("worker_id", c.WorkerID); err != nil {
-		errs = append(errs, fmt.Errorf("WorkerID: %w", err))
+		errs = append(errs, fmt.Errorf("field WorkerID: %w", err))
 	}
 	if c.GracePeriod < time.Second {
-		errs = append(errs, fmt.Errorf("GracePeriod is %s; the Engine API counts it in whole seconds, at least 1 s", c.GracePeriod))
+		errs = append(errs, fmt.Errorf("field GracePeriod is %s; the Engine API counts it in whole seconds, at least 1 s", c.GracePeriod))
 	}
 	if isRoot(c.User) {
-		errs = append(errs, fmt.Errorf("User is %q; containers of tasks never run as root", c.User))
+		errs = append(errs, fmt.Errorf("field User is %q; containers of tasks never run as root", c.User))
 	}
 	if c.WorkDirBytes < 1<<20 {
-		errs = append(errs, fmt.Errorf("WorkDirBytes is %d; give tasks at least 1 MiB", c.WorkDirBytes))
+		errs = append(errs, fmt.Errorf("field WorkDirBytes is %d; give tasks at least 1 MiB", c.WorkDirBytes))
+	}
+	if c.OpenFiles < 64 || c.Processes < 1 {
+		errs = append(errs, fmt.Errorf("fields OpenFiles %d and Processes %d: give containers at least 64 open files and 1 process", c.OpenFiles, c.Processes))
 	}
 	for _, n := range c.Networks {
 		if n == "" || n == domain.DockerNetworkNone {

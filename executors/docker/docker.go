@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -55,7 +54,7 @@ func New(cfg Config) (*Executor, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("docker executor: %w", err)
 	}
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	opts := []client.Opt{client.FromEnv}
 	if cfg.Host != "" {
 		opts = append(opts, client.WithHost(cfg.Host))
 	}
@@ -147,7 +146,7 @@ func (e *Executor) prepare(task executors.Task) (*spec, error) {
 	if err := e.checkNetwork(args.Network, task.Limits); err != nil {
 		return nil, err
 	}
-	res, err := resources(args, task.Limits)
+	res, err := e.resources(args, task.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +180,7 @@ func (e *Executor) checkNetwork(network string, limits domain.TaskLimits) error 
 
 // resources are the container's bounds: the plan's, or the lower ones the
 // args ask for; asking for more than the plan is an error.
-func resources(args *domain.DockerArgs, l domain.TaskLimits) (container.Resources, error) {
+func (e *Executor) resources(args *domain.DockerArgs, l domain.TaskLimits) (container.Resources, error) {
 	memory, err := lower("args.memory_mb", args.MemoryMB<<20, l.MemoryBytes, func(v int64) string { return strconv.FormatInt(v>>20, 10) + " MiB" })
 	if err != nil {
 		return container.Resources{}, err
@@ -201,8 +200,13 @@ func resources(args *domain.DockerArgs, l domain.TaskLimits) (container.Resource
 	if pids > 0 {
 		r.PidsLimit = &pids
 	}
+	nofile := e.cfg.OpenFiles
 	if l.OpenFiles > 0 {
-		r.Ulimits = append(r.Ulimits, &container.Ulimit{Name: "nofile", Soft: int64(l.OpenFiles), Hard: int64(l.OpenFiles)})
+		nofile = int64(l.OpenFiles)
+	}
+	r.Ulimits = []*container.Ulimit{
+		{Name: "nofile", Soft: nofile, Hard: nofile},
+		{Name: "nproc", Soft: e.cfg.Processes, Hard: e.cfg.Processes},
 	}
 	if l.FileSizeBytes > 0 {
 		r.Ulimits = append(r.Ulimits, &container.Ulimit{Name: "fsize", Soft: l.FileSizeBytes, Hard: l.FileSizeBytes})
@@ -307,7 +311,7 @@ func (e *Executor) runContainer(ctx context.Context, id string, task executors.T
 		if ctx.Err() != nil {
 			return executors.Result{}, fmt.Errorf("docker task canceled before it started: %w", context.Cause(ctx))
 		}
-		return executors.Result{}, &executors.StartError{Err: fmt.Errorf("attach to the container: %w", e.engineError(err))}
+		return executors.Result{}, &executors.StartError{Err: e.attachError(ctx, id, err)}
 	}
 	defer att.Close()
 	streamed := make(chan struct{})
@@ -335,7 +339,7 @@ func (e *Executor) runContainer(ctx context.Context, id string, task executors.T
 		if ctx.Err() != nil {
 			return executors.Result{}, fmt.Errorf("docker task canceled before it started: %w", context.Cause(ctx))
 		}
-		return executors.Result{}, &executors.StartError{Err: fmt.Errorf("start the container: %w; check args.command names a program of the image, and that it runs as a user that is not root", e.engineError(err))}
+		return executors.Result{}, &executors.StartError{Err: startError(e.engineError(err))}
 	}
 	code, waitErr := e.wait(ctx, id)
 	drain()
@@ -343,6 +347,25 @@ func (e *Executor) runContainer(ctx context.Context, id string, task executors.T
 		return executors.Result{}, waitErr
 	}
 	return e.result(context.WithoutCancel(ctx), id, code, task.Limits)
+}
+
+// startError says what to fix of a container that would not start.
+func startError(err error) error {
+	return fmt.Errorf("start the container: %w; check that args.command names a program of the image, and that the image runs as a user that is not root", err)
+}
+
+// attachError explains why attaching to container id failed. podman
+// creates the container's process when it is attached to, and answers a
+// bare 409 when that fails, which the client cannot read: starting the
+// container gives the reason.
+func (e *Executor) attachError(ctx context.Context, id string, err error) error {
+	if client.IsErrConnectionFailed(err) {
+		return e.engineError(err)
+	}
+	if _, startErr := e.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); startErr != nil {
+		return startError(startErr)
+	}
+	return fmt.Errorf("attach to the container: %w", err)
 }
 
 // wait waits for container id to exit and returns its exit code; when ctx
@@ -367,7 +390,8 @@ func (e *Executor) wait(ctx context.Context, id string) (int64, error) {
 	}
 	select {
 	case <-w.Result:
-	case <-w.Error:
+	case err := <-w.Error:
+		e.cfg.Logger.Debug("docker task: waiting for its stopped container failed; it is removed anyway", "container", id, "err", err)
 	case <-cleanup.Done():
 	}
 	return 0, fmt.Errorf("docker task canceled: %w", context.Cause(ctx))
@@ -378,10 +402,19 @@ func (e *Executor) result(ctx context.Context, id string, code int64, l domain.T
 	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
 	defer cancel()
 	info, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
-	if err == nil && info.Container.State != nil && info.Container.State.OOMKilled {
+	if err != nil {
+		info = client.ContainerInspectResult{}
+	}
+	if info.Container.State != nil && info.Container.State.OOMKilled {
 		return executors.Result{}, &executors.LimitError{Reason: fmt.Sprintf("out of memory: the task used all of its %d MiB of memory", memoryOf(info.Container, l)>>20)}
 	}
-	return executors.Result{ExitCode: int(code), Summary: "exit code " + strconv.FormatInt(code, 10)}, nil
+	summary := "exit code " + strconv.FormatInt(code, 10)
+	if mem := memoryOf(info.Container, l); code == 128+9 && mem > 0 {
+		// Some engines (podman on cgroups v1) do not report the kernel's
+		// OOM kill; SIGKILL is what it looks like.
+		summary += fmt.Sprintf(" (SIGKILL: what the kernel sends a container that runs out of its %d MiB of memory)", mem>>20)
+	}
+	return executors.Result{ExitCode: int(code), Summary: summary}, nil
 }
 
 // memoryOf is the memory bound container c ran with.
@@ -425,7 +458,3 @@ func (l *lockedSink) writer(stream domain.OutputStream) io.Writer {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-// errNoImage is the cause of a StartError for an image the engine lacks
-// with pull "never".
-var errNoImage = errors.New("image is not on the worker's engine")

@@ -165,7 +165,7 @@ func Run(t *testing.T, h Harness) {
 
 // runToEnd runs a case to its end and checks its result and output.
 func runToEnd(t *testing.T, h Harness, c Case) {
-	r, res, err := run(t, t.Context(), h, c, nil)
+	r, res, err := run(t.Context(), t, h, c, nil)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -189,7 +189,7 @@ func runToEnd(t *testing.T, h Harness, c Case) {
 func cancelRunning(t *testing.T, h Harness, c Case) {
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
-	_, res, err := run(t, ctx, h, c, func(r *recorder) {
+	_, res, err := run(ctx, t, h, c, func(r *recorder) {
 		r.waitFor(t, cmp.Or(c.Started, Started))
 		cancel(errCanceled)
 	})
@@ -202,7 +202,7 @@ func cancelRunning(t *testing.T, h Harness, c Case) {
 func timeout(t *testing.T, h Harness, c Case) {
 	ctx, cancel := context.WithTimeoutCause(t.Context(), 3*time.Second, errTimedOut)
 	defer cancel()
-	_, res, err := run(t, ctx, h, c, nil)
+	_, res, err := run(ctx, t, h, c, nil)
 	if !errors.Is(err, errTimedOut) {
 		t.Errorf("Run = %+v, %v; want an error wrapping the deadline's cause", res, err)
 	}
@@ -212,7 +212,7 @@ func timeout(t *testing.T, h Harness, c Case) {
 func cancelBeforeStart(t *testing.T, h Harness, c Case) {
 	ctx, cancel := context.WithCancelCause(t.Context())
 	cancel(errCanceled)
-	r, res, err := run(t, ctx, h, c, nil)
+	r, res, err := run(ctx, t, h, c, nil)
 	if !errors.Is(err, errCanceled) {
 		t.Errorf("Run = %+v, %v; want an error wrapping the cancel's cause", res, err)
 	}
@@ -228,7 +228,7 @@ const runTimeout = 2 * time.Minute
 // run runs c's task on h's executor with ctx, calling during (when not
 // nil) in another goroutine while it runs, and checks that nothing of the
 // task is left afterwards.
-func run(t *testing.T, ctx context.Context, h Harness, c Case, during func(r *recorder)) (*recorder, executors.Result, error) {
+func run(ctx context.Context, t *testing.T, h Harness, c Case, during func(r *recorder)) (*recorder, executors.Result, error) {
 	t.Helper()
 	task := c.Task
 	task.ID, task.TenantID = uuid.NewString(), TenantID

@@ -40,8 +40,8 @@ import (
 const EnvHost = "AXONTASK_TEST_DOCKER_HOST"
 
 // Image is the test image: busybox-static as /bin/busybox with its applets
-// linked in /bin (sh, echo, sleep, cat, seq, yes, head, dd …), no USER and
-// no WORKDIR.
+// linked in /bin (sh, echo, sleep, cat, seq, yes, head, dd …) and a /tmp,
+// no USER and no WORKDIR.
 const Image = "localhost/axontask-test:busybox"
 
 // busybox is where Debian's busybox-static puts its binary.
@@ -89,7 +89,7 @@ func Host(tb testing.TB) string {
 // Client returns a client of the engine Host returns, closed when tb ends.
 func Client(tb testing.TB) *client.Client {
 	tb.Helper()
-	c, err := client.New(client.WithHost(Host(tb)), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(Host(tb)))
 	if err != nil {
 		tb.Fatalf("docker client: %v", err)
 	}
@@ -135,7 +135,7 @@ func Start() (string, func(), error) {
 		proc.Stop(syscall.SIGTERM, 10*time.Second)
 		removeDir()
 	}
-	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(host))
 	if err != nil {
 		stop()
 		return "", nil, err
@@ -189,7 +189,7 @@ func makeImage(host string) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(host))
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,6 @@ func busyboxRootfs() ([]byte, error) {
 	hdrs := []*tar.Header{
 		{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now},
 		{Name: "tmp/", Typeflag: tar.TypeDir, Mode: 0o1777, ModTime: now},
-		{Name: "work/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now},
 		{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin)), ModTime: now},
 	}
 	for _, h := range hdrs {
