@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -38,7 +39,10 @@ func (r *Runner) attemptRunning(ctx context.Context, a executors.Attempt) (bool,
 		return false, nil // not a task of ours: nothing runs it
 	}
 	var task domain.Task
-	if err := commands.CatchUpTask(ctx, r.store, id, a.TenantID, &task); err != nil {
+	switch err := commands.CatchUpTask(ctx, r.store, id, a.TenantID, &task); {
+	case errors.Is(err, commands.ErrTaskNotFound):
+		return false, nil // never ours, or pruned long after it ended
+	case err != nil:
 		return false, fmt.Errorf("load task %s: %w", a.TaskID, err)
 	}
 	return task.Attempt() == a.Attempt && task.HeldBy(a.WorkerID), nil
