@@ -62,6 +62,9 @@ var (
 // Main runs a package's tests and stops the throwaway engine afterwards.
 func Main(m *testing.M) { engines.Main(m) }
 
+// Stop stops the throwaway engine, if this process started one.
+func Stop() { engines.StopAll() }
+
 // Host returns the DOCKER_HOST of an engine that has Image, starting a
 // throwaway engine on first use when EnvHost is not set. Without an
 // engine it skips tb, or fails it when CI is set.
