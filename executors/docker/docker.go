@@ -3,7 +3,6 @@ package docker
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/internal/utf8cut"
 )
 
 // Labels every container of a task carries.
@@ -318,9 +318,13 @@ func (e *Executor) runContainer(ctx context.Context, id string, task executors.T
 	go func() {
 		defer close(streamed)
 		locked := &lockedSink{sink: sink}
+		stdout := &streamWriter{sink: locked, stream: domain.Stdout}
+		stderr := &streamWriter{sink: locked, stream: domain.Stderr}
 		// The copy ends when the container's streams close, or when the
 		// connection does (Close after the drain timeout).
-		_, _ = stdcopy.StdCopy(locked.writer(domain.Stdout), locked.writer(domain.Stderr), att.Reader)
+		_, _ = stdcopy.StdCopy(stdout, stderr, att.Reader)
+		stdout.flush()
+		stderr.flush()
 	}()
 	drain := func() {
 		t := time.NewTimer(drainTimeout)
@@ -440,21 +444,37 @@ type lockedSink struct {
 	sink executors.Sink
 }
 
-// writer returns an io.Writer that reports what it is given as output of
-// stream, copied (the caller reuses its buffer).
-func (l *lockedSink) writer(stream domain.OutputStream) io.Writer {
-	return writerFunc(func(p []byte) (int, error) {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.sink.Output(stream, slices.Clone(p))
-		return len(p), nil
-	})
+// output reports data as output of stream.
+func (l *lockedSink) output(stream domain.OutputStream, data []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sink.Output(stream, data)
 }
 
-// writerFunc is an io.Writer of a function.
-type writerFunc func(p []byte) (int, error)
+// streamWriter forwards what it is given as output of one stream, copied
+// (the caller reuses its buffer), holding back a UTF-8 sequence cut at
+// the end of a frame until the next frame completes it.
+type streamWriter struct {
+	sink    *lockedSink
+	stream  domain.OutputStream
+	pending []byte
+}
 
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+// Write forwards p, but for a trailing incomplete UTF-8 sequence.
+func (w *streamWriter) Write(p []byte) (int, error) {
+	buf := append(w.pending, p...)
+	n := utf8cut.Complete(buf)
+	if n > 0 {
+		w.sink.output(w.stream, slices.Clone(buf[:n]))
+	}
+	w.pending = slices.Clone(buf[n:])
+	return len(p), nil
+}
+
+// flush forwards what is held back, once the stream has ended.
+func (w *streamWriter) flush() {
+	if len(w.pending) > 0 {
+		w.sink.output(w.stream, w.pending)
+		w.pending = nil
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -95,6 +96,28 @@ func TestContainerResources(t *testing.T) {
 		t.Errorf("labels %v", l)
 	}
 }
+
+func TestUTF8CutBetweenFrames(t *testing.T) {
+	t.Parallel()
+	e := newExecutor(t, "utf8-worker")
+	var chunks []string
+	rec := &chunkSink{add: func(data []byte) { chunks = append(chunks, string(data)) }}
+	_, err := e.Run(t.Context(), executors.Task{ID: "utf8-task", Attempt: 1, Args: shArgs(`printf 'caf\303'; sleep 0.3; printf '\251!\n'`)}, rec)
+	if err != nil || strings.Join(chunks, "") != "café!\n" {
+		t.Fatalf("Run: %v; chunks %q", err, chunks)
+	}
+	for _, c := range chunks {
+		if !utf8.ValidString(c) {
+			t.Errorf("chunk %q splits a UTF-8 sequence (all: %q)", c, chunks)
+		}
+	}
+}
+
+// chunkSink passes each Output call's data to add.
+type chunkSink struct{ add func([]byte) }
+
+func (s *chunkSink) Output(_ domain.OutputStream, data []byte) { s.add(data) }
+func (s *chunkSink) Progress(float64, string)                  {}
 
 func TestEnvAndSecrets(t *testing.T) {
 	t.Parallel()

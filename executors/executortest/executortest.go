@@ -15,7 +15,8 @@
 // with the output it will produce.
 //
 // The suite checks, for each case: the Result or the error Run returns;
-// the output, exactly, stream by stream; the order of output between the
+// the output, exactly, stream by stream, in chunks that do not split a
+// UTF-8 sequence; the order of output between the
 // streams where the task separates its writes in time; that Sink calls are
 // never concurrent and never come after Run returns; and that nothing of
 // the task (a process, a container) is left once Run has returned.
@@ -27,11 +28,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -115,7 +118,7 @@ func ScriptCases(script func(script string) executors.Task) Cases {
 		fmt.Fprintf(&seq, "%d\n", i)
 	}
 	return Cases{
-		Success: c(`echo hello; echo warning >&2; printf 'no newline'`, 0, "hello\nno newline", "warning\n"),
+		Success: c(`echo hello; printf 'caf\303'; printf '\251\n'; echo warning >&2; printf 'no newline'`, 0, "hello\ncafé\nno newline", "warning\n"),
 		Failure: c(`echo partial; echo broken >&2; exit 3`, 3, "partial\n", "broken\n"),
 		Ordering: c(`printf 'o1\n'; sleep 0.5; printf 'e1\n' >&2; sleep 0.5; printf 'o2\n'; sleep 0.5; printf 'e2\n' >&2`, 0,
 			"o1\no2\n", "e1\ne2\n",
@@ -177,6 +180,11 @@ func runToEnd(t *testing.T, h Harness, c Case) {
 	}
 	if got := r.stream(domain.Stderr); got != c.Stderr {
 		t.Errorf("stderr: %d bytes %q, want %d bytes %q", len(got), clip(got), len(c.Stderr), clip(c.Stderr))
+	}
+	for _, ch := range r.chunksOf() {
+		if !utf8.ValidString(ch.Data) && utf8.ValidString(c.Stdout) && utf8.ValidString(c.Stderr) {
+			t.Errorf("an output chunk splits a UTF-8 sequence: %q", clip(ch.Data))
+		}
 	}
 	if c.Order != nil {
 		if got, want := fmt.Sprint(r.merged()), fmt.Sprint(c.Order); got != want {
@@ -310,6 +318,13 @@ func (r *recorder) Progress(float64, string) {
 	if r.returned.Load() {
 		r.t.Errorf("Sink.Progress after Run returned")
 	}
+}
+
+// chunksOf returns the Output calls so far.
+func (r *recorder) chunksOf() []Chunk {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.chunks)
 }
 
 // stream returns everything written to one stream.
