@@ -86,7 +86,7 @@ type DockerArgs struct {
 }
 
 // RegistryAuth are the credentials of a registry for a docker task's pull.
-// The password is best a secret reference, so that it never enters the
+// The password must be a secret reference, so that it never enters the
 // task's log.
 type RegistryAuth struct {
 	Username string       `json:"username"`
@@ -214,8 +214,8 @@ func (r *RegistryAuth) validate() error {
 	if r.Username == "" || len(r.Username) > maxRegistryUserBytes || strings.ContainsAny(r.Username, "\x00:") {
 		return &ValidationError{Field: "args.registry_auth.username", Reason: fmt.Sprintf("is required, at most %d bytes, without NUL or \":\"", maxRegistryUserBytes)}
 	}
-	if !r.Password.IsRef() && (r.Password.Literal == "" || len(r.Password.Literal) > MaxArgBytes) {
-		return &ValidationError{Field: "args.registry_auth.password", Reason: `is required; write it as a secret reference like {"secret": "REGISTRY_PASSWORD"}, so that it stays out of the task's log`}
+	if !r.Password.IsRef() {
+		return &ValidationError{Field: "args.registry_auth.password", Reason: `must be a secret reference like {"secret": "REGISTRY_PASSWORD"} (create it with POST /v1/secrets), never the password itself, which would stay in the task's log`}
 	}
 	return nil
 }

@@ -64,6 +64,7 @@ func TestDockerArgsRejected(t *testing.T) {
 		{"an unknown pull", `{"image":"a","pull":"sometimes"}`, "args.pull", `"missing"`},
 		{"registry auth without a user", `{"image":"a","registry_auth":{"password":{"secret":"P"}}}`, "args.registry_auth.username", "required"},
 		{"registry auth without a password", `{"image":"a","registry_auth":{"username":"u"}}`, "args.registry_auth.password", "secret reference"},
+		{"a registry password in the clear", `{"image":"a","registry_auth":{"username":"u","password":"hunter2"}}`, "args.registry_auth.password", "never the password itself"},
 		{"a network that is no name", `{"image":"a","network":"--privileged"}`, "args.network", "engine network"},
 		{"too little memory", `{"image":"a","memory_mb":1}`, "args.memory_mb", "at least 6"},
 		{"negative cpu", `{"image":"a","cpu_milli":-1}`, "args.cpu_milli", "between"},
