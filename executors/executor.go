@@ -15,8 +15,9 @@ type Task struct {
 	TenantID string
 	// Adapter says which executor runs it.
 	Adapter domain.Adapter
-	// Args are the adapter's validated arguments: *domain.MockArgs or *domain.ShellArgs (and
-	// the other adapters' *Args types).
+	// Args are the adapter's validated arguments: *domain.MockArgs,
+	// *domain.ShellArgs or *domain.DockerArgs (and the other adapters'
+	// *Args types).
 	Args any
 	// Attempt counts from 1.
 	Attempt int

@@ -140,6 +140,9 @@ func TestStartErrors(t *testing.T) {
 	missing.Image = "localhost/axontask-test:missing"
 	unpullable := shArgs("true")
 	unpullable.Image, unpullable.Pull = "127.0.0.1:9/nothing:here", domain.PullMissing
+	unpullable.RegistryAuth = &domain.RegistryAuth{Username: "bot", Password: domain.SecretString{Ref: "REG_PW"}}
+	noSecret := shArgs("true")
+	noSecret.RegistryAuth = &domain.RegistryAuth{Username: "bot", Password: domain.SecretString{Ref: "OTHER_PW"}}
 	notFound := shArgs("")
 	notFound.Command = []string{"no-such-program"}
 	network := shArgs("true")
@@ -154,15 +157,20 @@ func TestStartErrors(t *testing.T) {
 	}{
 		{"an image that is missing with pull never", missing, domain.TaskLimits{}, `image "localhost/axontask-test:missing" is not on the worker's engine, and args.pull is "never"`},
 		{"an image that cannot be pulled", unpullable, domain.TaskLimits{}, `pull image "127.0.0.1:9/nothing:here"`},
+		{"a registry password that is no secret of the tenant", noSecret, domain.TaskLimits{}, `args.registry_auth.password: secret "OTHER_PW" does not exist`},
 		{"a program the image lacks", notFound, domain.TaskLimits{}, "start the container"},
 		{"a network the operator does not allow", network, domain.TaskLimits{Egress: true}, `args.network "bridge" is not allowed on this worker`},
 		{"more memory than the plan", greedy, domain.TaskLimits{MemoryBytes: 64 << 20}, "args.memory_mb asks for 128 MiB, above the 64 MiB the tenant's plan allows"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			task := executors.Task{ID: "start-error-" + strings.ReplaceAll(tc.name, " ", "-"), Args: tc.args, Attempt: 1, Limits: tc.limits}
+			task := executors.Task{ID: "start-error-" + strings.ReplaceAll(tc.name, " ", "-"), Args: tc.args, Attempt: 1, Limits: tc.limits, Secrets: map[string]string{"REG_PW": "hunter2"}}
 			_, err := e.Run(t.Context(), task, &sink{})
+			t.Logf("the reason: %v", err)
 			wantStartError(t, err, tc.want)
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error tells the registry password: %v", err)
+			}
 			if left := containersOf(t, task); len(left) > 0 {
 				t.Errorf("left behind: %v", left)
 			}
