@@ -10,9 +10,10 @@
 // is set: then it fails, so that CI never passes on skipped tests.
 //
 // The throwaway engine runs containers with runc and the cgroupfs cgroup
-// manager (no systemd), logs its events to a file, and gives containers
-// no network unless asked: what works as root on a Debian machine with
-// cgroups v1 or v2 and no systemd.
+// manager (no systemd), logs its events to a file, keeps its locks in
+// files of its own (test binaries run at once, each with its engine), and
+// gives containers no network unless asked: what works as root on a Debian
+// machine with cgroups v1 or v2 and no systemd.
 package testdocker
 
 import (
@@ -135,6 +136,7 @@ func Start() (string, func(), error) {
 		return "", nil, fmt.Errorf("start podman system service: %w", err)
 	}
 	stop := func() {
+		removeContainers(host)
 		proc.Stop(syscall.SIGTERM, 10*time.Second)
 		removeDir()
 	}
@@ -155,6 +157,25 @@ func Start() (string, func(), error) {
 	return host, stop, nil
 }
 
+// removeContainers removes every container of the engine at host, so that
+// none of their processes (conmon, the container's own) outlives it.
+func removeContainers(host string) {
+	c, err := client.New(client.WithHost(host))
+	if err != nil {
+		return
+	}
+	defer func() { _ = c.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := c.ContainerList(ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		return
+	}
+	for _, ct := range list.Items {
+		_, _ = c.ContainerRemove(ctx, ct.ID, client.ContainerRemoveOptions{Force: true})
+	}
+}
+
 // writeConfig writes the throwaway engine's containers.conf and
 // storage.conf into dir, with every path of its own under dir.
 func writeConfig(dir string) error {
@@ -173,6 +194,9 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = %q
 tmp_dir = %q
+# Locks in files under tmp_dir: the default, a shared memory segment of the
+# machine, would be shared with the engines of other test binaries.
+lock_type = "file"
 `, filepath.Join(dir, "events.log"), filepath.Join(dir, "engine-tmp"))
 	storage := fmt.Sprintf(`[storage]
 driver = "vfs"
