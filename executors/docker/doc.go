@@ -27,7 +27,7 @@
 //   - with no log driver (its output is read through attach and goes to
 //     the task's log only);
 //   - labelled with its task, attempt, tenant and worker (Labels), so that
-//     Reap finds what a dead worker left behind.
+//     the task's next attempt and Reap find what a dead worker left behind.
 //
 // stdout and stderr are demultiplexed as they arrive and reported as they
 // come, each stream in order; the order between the two streams is the

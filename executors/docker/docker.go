@@ -101,7 +101,8 @@ func (e *Executor) engineError(err error) error {
 // network or resources its plan or the operator does not allow, a secret
 // that does not exist, an engine that does not answer, an image that is
 // missing or cannot be pulled, a command the image lacks — is a
-// *executors.StartError that says what to fix.
+// *executors.StartError that says what to fix. Containers of the task's
+// earlier attempts, left by a worker that died, are removed first.
 func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.Sink) (executors.Result, error) {
 	spec, err := e.prepare(task)
 	if err != nil {
@@ -115,6 +116,7 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 		return executors.Result{}, err
 	}
 	cleanupCtx := context.WithoutCancel(ctx)
+	e.removeEarlierAttempts(ctx, task)
 	id, err := e.create(ctx, task, spec, img)
 	if err != nil {
 		return executors.Result{}, err
@@ -427,6 +429,25 @@ func memoryOf(c container.InspectResponse, l domain.TaskLimits) int64 {
 		return c.HostConfig.Memory
 	}
 	return l.MemoryBytes
+}
+
+// removeEarlierAttempts removes the containers of the task's earlier
+// attempts, on any worker: this attempt was claimed, so they no longer run
+// (their worker died, and the watchdog took the task back), and they must
+// not go on beside this one. Errors are logged: a container that stays is
+// removed by the next Reap.
+func (e *Executor) removeEarlierAttempts(ctx context.Context, task executors.Task) {
+	list, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelTask+"="+task.ID)})
+	if err != nil {
+		return // the create that follows says what is wrong with the engine
+	}
+	for _, c := range list.Items {
+		if attempt, _ := strconv.Atoi(c.Labels[LabelAttempt]); attempt >= task.Attempt {
+			continue
+		}
+		e.remove(ctx, task.ID, c.ID)
+		e.cfg.Logger.Info("docker: removed the container of an earlier attempt of the task", "task_id", task.ID, "attempt", c.Labels[LabelAttempt], "worker_id", c.Labels[LabelWorker], "container", c.ID)
+	}
 }
 
 // remove removes container id and whatever runs in it.

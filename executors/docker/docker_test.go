@@ -221,27 +221,45 @@ func TestOutOfMemory(t *testing.T) {
 	}
 }
 
+func TestEarlierAttemptsAreRemoved(t *testing.T) {
+	t.Parallel()
+	c := testdocker.Client(t)
+	old := startLabelled(t, c, "dead-worker", "retried-task")
+	e := newExecutor(t, "retry-worker")
+	_, err := e.Run(t.Context(), executors.Task{ID: "retried-task", TenantID: "t", Attempt: 2, Args: shArgs("true")}, &sink{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ContainerInspect(t.Context(), old, client.ContainerInspectOptions{}); err == nil {
+		t.Errorf("the container of attempt 1 still exists after attempt 2 ran")
+	}
+}
+
+// startLabelled starts a container that sleeps, labelled as attempt 1 of
+// task on worker, and removes it when t ends.
+func startLabelled(t *testing.T, c *client.Client, worker, task string) string {
+	t.Helper()
+	created, err := c.ContainerCreate(t.Context(), client.ContainerCreateOptions{
+		Config: &container.Config{Image: testdocker.Image, Cmd: []string{"sleep", "600"},
+			Labels: map[string]string{docker.LabelTask: task, docker.LabelAttempt: "1", docker.LabelTenant: "t", docker.LabelWorker: worker}},
+		HostConfig: &container.HostConfig{NetworkMode: "none"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ContainerStart(t.Context(), created.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = c.ContainerRemove(context.WithoutCancel(t.Context()), created.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	return created.ID
+}
+
 func TestReap(t *testing.T) {
 	t.Parallel()
 	c := testdocker.Client(t)
-	start := func(worker, task string) string {
-		t.Helper()
-		created, err := c.ContainerCreate(t.Context(), client.ContainerCreateOptions{
-			Config: &container.Config{Image: testdocker.Image, Cmd: []string{"sleep", "600"},
-				Labels: map[string]string{docker.LabelTask: task, docker.LabelAttempt: "1", docker.LabelTenant: "t", docker.LabelWorker: worker}},
-			HostConfig: &container.HostConfig{NetworkMode: "none"},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.ContainerStart(t.Context(), created.ID, client.ContainerStartOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_, _ = c.ContainerRemove(context.WithoutCancel(t.Context()), created.ID, client.ContainerRemoveOptions{Force: true})
-		})
-		return created.ID
-	}
+	start := func(worker, task string) string { return startLabelled(t, c, worker, task) }
 	mine := start("reaper", "task-of-mine")
 	deadOther := start("dead-worker", "task-moved-on")
 	liveOther := start("live-worker", "task-running")
