@@ -109,3 +109,26 @@ func TestDockerWorkdir(t *testing.T) {
 		}
 	}
 }
+
+// DockerArgs encode to the args they were parsed from: an SDK user may
+// send a *DockerArgs as a task's args.
+func TestDockerArgsRoundTrip(t *testing.T) {
+	t.Parallel()
+	in := &domain.DockerArgs{
+		Image: "alpine:3.20", Command: []string{"env"}, Env: domain.SecretEnv{"A": domain.Lit("1"), "T": {Ref: "TOKEN"}},
+		RegistryAuth: &domain.RegistryAuth{Username: "u", Password: domain.SecretString{Ref: "PW"}}, MemoryMB: 64,
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := domain.ParseArgs(domain.AdapterDocker, b)
+	if err != nil {
+		t.Fatalf("ParseArgs(%s): %v", b, err)
+	}
+	want := *in
+	want.Pull, want.Network = domain.PullMissing, domain.DockerNetworkNone
+	if !reflect.DeepEqual(got, &want) {
+		t.Errorf("ParseArgs(%s) = %#v, want %#v", b, got, &want)
+	}
+}
