@@ -291,7 +291,12 @@ func (e *Executor) create(ctx context.Context, task executors.Task, s *spec, img
 		Resources:      s.resources,
 		LogConfig:      container.LogConfig{Type: "none"},
 	}
-	created, err := e.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
+	// The create is not canceled with the task: an engine may create the
+	// container after the client gave up, and nobody would remove it. A
+	// task canceled meanwhile stops at the attach that follows.
+	createCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	created, err := e.cli.ContainerCreate(createCtx, client.ContainerCreateOptions{Config: cfg, HostConfig: host})
 	switch {
 	case err == nil:
 		return created.ID, nil
