@@ -102,6 +102,9 @@ type Cases struct {
 	// Stubborn is Long that ignores SIGTERM, so that only the executor's
 	// kill after its grace period stops it.
 	Stubborn func() Case
+	// Orphan leaves a process running in the background and exits: the
+	// executor ends it (Harness.Leftovers finds none once Run returned).
+	Orphan func() Case
 }
 
 // ScriptCases returns the suite's cases as POSIX sh scripts that script
@@ -126,6 +129,7 @@ func ScriptCases(script func(script string) executors.Task) Cases {
 		LargeOutput: c(`seq 1 100000`, 0, seq.String(), ""),
 		Long:        c(`printf '`+Started+`'; sleep 600`, 0, "", ""),
 		Stubborn:    c(`trap '' TERM; printf '`+Started+`'; sleep 600`, 0, "", ""),
+		Orphan:      c(`sleep 600 & echo left`, 0, "left\n", ""),
 	}
 }
 
@@ -150,6 +154,7 @@ func Run(t *testing.T, h Harness) {
 		{"failure exit code", h.Cases.Failure, runToEnd},
 		{"output ordering", h.Cases.Ordering, runToEnd},
 		{"large output", h.Cases.LargeOutput, runToEnd},
+		{"a process left in the background", h.Cases.Orphan, runToEnd},
 		{"cancel", h.Cases.Long, cancelRunning},
 		{"cancel a task that ignores SIGTERM", h.Cases.Stubborn, cancelRunning},
 		{"timeout", h.Cases.Long, timeout},
