@@ -24,12 +24,14 @@ import (
 type StartTaskRequest struct {
 	// Name is 1–200 bytes without control characters.
 	Name string
-	// Adapter runs the task: domain.AdapterMock or domain.AdapterShell.
+	// Adapter runs the task: domain.AdapterMock, domain.AdapterShell or
+	// domain.AdapterDocker.
 	Adapter domain.Adapter
 	// Args are the adapter's arguments (docs/api.md): a json.RawMessage, or
 	// any value that encodes to a JSON object, such as
-	// map[string]any{"command": []string{"make", "test"}}. Nil takes the
-	// adapter's defaults.
+	// map[string]any{"command": []string{"make", "test"}} or a
+	// *domain.DockerArgs (whose secret references encode as such). Nil takes
+	// the adapter's defaults.
 	Args any
 	// Timeout bounds the run, in whole seconds (rounded up); 0 takes the
 	// smaller of one hour and the plan's longest.

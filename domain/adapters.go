@@ -58,43 +58,20 @@ const ShellWorkDir = "/work"
 // [CleanCwd]); Env adds variables to the worker's allow-listed environment,
 // except those the sandbox refuses (see [ShellArgs.Validate]). An Env value
 // may be a reference to a tenant secret ({"secret": "NAME"}), which the
-// worker resolves at run time ([ShellArgs.ResolveEnv]).
+// worker resolves at run time ([SecretEnv.Resolve]).
 type ShellArgs struct {
-	Command []string                `json:"command"`
-	Cwd     string                  `json:"cwd,omitempty"`
-	Env     map[string]SecretString `json:"env,omitempty"`
+	Command []string  `json:"command"`
+	Cwd     string    `json:"cwd,omitempty"`
+	Env     SecretEnv `json:"env,omitempty"`
 }
 
 // SecretRefs implements [SecretReferrer]: the secrets Env refers to.
-func (a *ShellArgs) SecretRefs() []string {
-	var names []string
-	for _, v := range a.Env {
-		if v.IsRef() {
-			names = append(names, v.Ref)
-		}
-	}
-	slices.Sort(names)
-	return slices.Compact(names)
-}
-
-// ResolveEnv returns Env with every secret reference replaced by its value
-// in secrets (a task's resolved secrets); a reference missing from secrets
-// is an error naming it.
-func (a *ShellArgs) ResolveEnv(secrets map[string]string) (map[string]string, error) {
-	env := make(map[string]string, len(a.Env))
-	for k, v := range a.Env {
-		s, err := v.Resolve(secrets)
-		if err != nil {
-			return nil, fmt.Errorf("args.env.%s: %w", k, err)
-		}
-		env[k] = s
-	}
-	return env, nil
-}
+func (a *ShellArgs) SecretRefs() []string { return a.Env.Refs() }
 
 // ParseArgs decodes and validates the args of adapter a. Unknown fields and
-// wrong types are rejected with the field named; the result is *MockArgs or
-// *ShellArgs. Adapters that this build cannot run yet are rejected.
+// wrong types are rejected with the field named; the result is *MockArgs,
+// *ShellArgs or *DockerArgs. Adapters that this build cannot run yet are
+// rejected.
 func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	if len(raw) > MaxArgsBytes {
 		return nil, &ValidationError{Field: "args", Reason: fmt.Sprintf("is %d bytes; the limit is %d", len(raw), MaxArgsBytes)}
@@ -112,37 +89,16 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	case AdapterShell:
 		var args ShellArgs
 		if err := decodeStrict(raw, &args, "command", "cwd", "env"); err != nil {
-			return nil, envVarField(raw, err)
+			return nil, err
 		}
 		return &args, args.Validate()
-	case AdapterDocker, AdapterFly:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\" or \"mock\"", a)}
+	case AdapterDocker:
+		return parseDockerArgs(raw)
+	case AdapterFly:
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\", \"docker\" or \"mock\"", a)}
 	default:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\"", a)}
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\", \"docker\"", a)}
 	}
-}
-
-// envVarField narrows an error of field args.env to the variable whose
-// value is neither a string nor a secret reference (encoding/json names
-// no map key).
-func envVarField(raw json.RawMessage, err error) error {
-	var ve *ValidationError
-	if !errors.As(err, &ve) || ve.Field != "args.env" {
-		return err
-	}
-	var env struct {
-		Env map[string]json.RawMessage `json:"env"`
-	}
-	if json.Unmarshal(raw, &env) != nil {
-		return err
-	}
-	for _, k := range slices.Sorted(maps.Keys(env.Env)) {
-		var v SecretString
-		if json.Unmarshal(env.Env[k], &v) != nil {
-			return &ValidationError{Field: "args.env." + k, Reason: ve.Reason}
-		}
-	}
-	return err
 }
 
 // decodeStrict decodes one JSON object whose member names are exactly among
@@ -157,9 +113,12 @@ func decodeStrict(raw json.RawMessage, v any, fields ...string) error {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
+		var valErr *ValidationError
 		switch {
+		case errors.As(err, &valErr): // from a field's own UnmarshalJSON
+			return valErr
 		case errors.As(err, &typeErr) && typeErr.Type == reflect.TypeFor[SecretString]():
-			return &ValidationError{Field: "args." + typeErr.Field, Reason: fmt.Sprintf(`must be a string or a secret reference like {"secret": "NAME"}; got %s`, typeErr.Value)}
+			return &ValidationError{Field: "args." + typeErr.Field, Reason: secretStringReason(err)}
 		case errors.As(err, &typeErr):
 			return &ValidationError{Field: "args." + typeErr.Field, Reason: fmt.Sprintf("must be %s, not %s", JSONKind(typeErr.Type.Kind().String()), typeErr.Value)}
 		case errors.As(err, &syntaxErr):
@@ -264,19 +223,13 @@ func (a *ShellArgs) Validate() error {
 	if _, err := CleanCwd(a.Cwd); err != nil {
 		return err
 	}
-	if len(a.Env) > MaxEnvVars {
-		return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("has %d variables; the limit is %d", len(a.Env), MaxEnvVars)}
+	if err := a.Env.validate(); err != nil {
+		return err
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Env)) { // sorted: the same input names the same error
 		ref, v := a.Env[k].Ref, a.Env[k].Literal
-		if !ValidEnvName(k) {
-			return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("name %q must match [A-Za-z_][A-Za-z0-9_]*", k)}
-		}
 		if ref != "" && k == "PATH" {
 			return &ValidationError{Field: "args.env.PATH", Reason: "must be a string, not a secret reference: the sandbox checks the directories it lists"}
-		}
-		if len(v) > MaxArgBytes || strings.ContainsRune(v, 0) {
-			return &ValidationError{Field: "args.env." + k, Reason: fmt.Sprintf("must be at most %d bytes without NUL", MaxArgBytes)}
 		}
 		if why, refused := refusedEnvVar(k); refused {
 			return &ValidationError{Field: "args.env." + k, Reason: fmt.Sprintf(

@@ -3,9 +3,13 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
+	"strings"
 )
 
 // MaxSecretNameLen bounds a tenant secret's name.
@@ -116,4 +120,86 @@ type SecretReferrer interface {
 	// SecretRefs returns the names of the secrets the arguments refer to,
 	// each once, sorted.
 	SecretRefs() []string
+}
+
+// SecretEnv are environment variables whose values are strings or secret
+// references. Decoding names the variable whose value is neither.
+type SecretEnv map[string]SecretString
+
+// UnmarshalJSON decodes a JSON object of strings or secret references; a
+// bad value is a *ValidationError naming args.env.NAME.
+func (e *SecretEnv) UnmarshalJSON(b []byte) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		return &ValidationError{Field: "args.env", Reason: `must be an object of strings or secret references, like {"CI": "1", "TOKEN": {"secret": "TOKEN"}}`}
+	}
+	if members == nil {
+		*e = nil
+		return nil
+	}
+	m := make(SecretEnv, len(members))
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		var v SecretString
+		if err := v.UnmarshalJSON(members[k]); err != nil {
+			return &ValidationError{Field: "args.env." + k, Reason: secretStringReason(err)}
+		}
+		m[k] = v
+	}
+	*e = m
+	return nil
+}
+
+// Refs returns the names of the secrets e refers to, each once, sorted.
+func (e SecretEnv) Refs() []string {
+	var names []string
+	for _, v := range e {
+		if v.IsRef() {
+			names = append(names, v.Ref)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// Resolve returns e with every secret reference replaced by its value in
+// secrets (a task's resolved secrets); a reference missing from secrets is
+// an error naming the variable and the secret.
+func (e SecretEnv) Resolve(secrets map[string]string) (map[string]string, error) {
+	env := make(map[string]string, len(e))
+	for k, v := range e {
+		s, err := v.Resolve(secrets)
+		if err != nil {
+			return nil, fmt.Errorf("args.env.%s: %w", k, err)
+		}
+		env[k] = s
+	}
+	return env, nil
+}
+
+// validate checks what every adapter asks of args.env: at most
+// MaxEnvVars variables, valid names, literals of at most MaxArgBytes
+// without NUL. Errors name the variable, in name order.
+func (e SecretEnv) validate() error {
+	if len(e) > MaxEnvVars {
+		return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("has %d variables; the limit is %d", len(e), MaxEnvVars)}
+	}
+	for _, k := range slices.Sorted(maps.Keys(e)) { // sorted: the same input names the same error
+		if !ValidEnvName(k) {
+			return &ValidationError{Field: "args.env", Reason: fmt.Sprintf("name %q must match [A-Za-z_][A-Za-z0-9_]*", k)}
+		}
+		if v := e[k].Literal; len(v) > MaxArgBytes || strings.ContainsRune(v, 0) {
+			return &ValidationError{Field: "args.env." + k, Reason: fmt.Sprintf("must be at most %d bytes without NUL", MaxArgBytes)}
+		}
+	}
+	return nil
+}
+
+// secretStringReason says why a value is not a SecretString, from the
+// error of its UnmarshalJSON.
+func secretStringReason(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Sprintf(`must be a string or a secret reference like {"secret": "NAME"}; got %s`, typeErr.Value)
+	}
+	return err.Error()
 }

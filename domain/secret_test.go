@@ -26,11 +26,11 @@ func TestShellArgsSecretRefs(t *testing.T) {
 	if got := ref.SecretRefs(); !slices.Equal(got, []string{"DB_PASS", "FLY_TOKEN"}) {
 		t.Fatalf("SecretRefs = %v", got)
 	}
-	env, err := sh.ResolveEnv(map[string]string{"FLY_TOKEN": "fo1_x", "DB_PASS": "pw-1234"})
+	env, err := sh.Env.Resolve(map[string]string{"FLY_TOKEN": "fo1_x", "DB_PASS": "pw-1234"})
 	if err != nil || env["TOKEN"] != "fo1_x" || env["AGAIN"] != "fo1_x" || env["PASS"] != "pw-1234" || env["APP"] != "web" {
-		t.Fatalf("ResolveEnv = %v, %v", env, err)
+		t.Fatalf("Env.Resolve = %v, %v", env, err)
 	}
-	if _, err := sh.ResolveEnv(map[string]string{"FLY_TOKEN": "x"}); err == nil || !strings.Contains(err.Error(), `"DB_PASS"`) {
+	if _, err := sh.Env.Resolve(map[string]string{"FLY_TOKEN": "x"}); err == nil || !strings.Contains(err.Error(), `"DB_PASS"`) {
 		t.Fatalf("ResolveEnv without DB_PASS = %v", err)
 	}
 	// The reference is what the log keeps: args marshal back as given.

@@ -1,7 +1,9 @@
 // Package executors defines how a task's work runs: the Executor interface
-// that every adapter implements (mock, shell; docker and fly later), and, in
-// time, the worker runtime that claims queued tasks, runs them, renews their
-// leases and appends their output as events.
+// that every adapter implements (mock, shell, docker; fly later; each
+// passes the conformance suite of package executortest), and Reaper, for
+// executors whose work can outlive a dead worker. The worker runtime that
+// claims queued tasks, runs them, renews their leases and appends their
+// output as events is package worker.
 //
 // Executors know nothing of the event store: they report output and
 // progress to a Sink and return a Result. The worker turns those into

@@ -11,10 +11,13 @@ import (
 type Task struct {
 	// ID is the task id (its stream id).
 	ID string
+	// TenantID is the tenant the task belongs to.
+	TenantID string
 	// Adapter says which executor runs it.
 	Adapter domain.Adapter
-	// Args are the adapter's validated arguments: *domain.MockArgs or *domain.ShellArgs (and
-	// the other adapters' *Args types).
+	// Args are the adapter's validated arguments: *domain.MockArgs,
+	// *domain.ShellArgs or *domain.DockerArgs (and the other adapters'
+	// *Args types).
 	Args any
 	// Attempt counts from 1.
 	Attempt int
@@ -85,3 +88,26 @@ func (e *LimitError) Error() string { return e.Reason }
 
 // ErrUnknownAdapter is returned for a task whose adapter has no executor here.
 var ErrUnknownAdapter = errors.New("no executor for this adapter on this worker")
+
+// Attempt names one attempt of a task on a worker, as an executor finds it
+// again in what it left behind (a container's labels).
+type Attempt struct {
+	TaskID   string
+	TenantID string
+	WorkerID string
+	Attempt  int
+}
+
+// RunningFunc reports whether attempt a still runs: the task is running,
+// in that attempt, on that worker.
+type RunningFunc func(ctx context.Context, a Attempt) (bool, error)
+
+// Reaper is an executor whose work can outlive its worker (a container
+// keeps running when the worker dies). The worker calls Reap when it
+// starts, before it runs any task, to remove what was left of attempts
+// that no longer run: all of its own worker id's, and those of other
+// workers for which running answers false. Reap returns how many it
+// removed.
+type Reaper interface {
+	Reap(ctx context.Context, running RunningFunc) (int, error)
+}

@@ -30,7 +30,7 @@ type ListTasksInput struct {
 type TaskSummary struct {
 	TaskID    string `json:"task_id" jsonschema:"The task's id."`
 	Name      string `json:"name" jsonschema:"The name it was started with."`
-	Adapter   string `json:"adapter" jsonschema:"What runs it: shell or mock."`
+	Adapter   string `json:"adapter" jsonschema:"What runs it: shell, docker or mock."`
 	State     string `json:"state" jsonschema:"created, queued, running, succeeded, failed, canceled or timed_out."`
 	Attempt   int    `json:"attempt" jsonschema:"How many times it was started."`
 	CreatedAt string `json:"created_at,omitempty" jsonschema:"When it was created (RFC 3339, UTC)."`

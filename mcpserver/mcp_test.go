@@ -243,7 +243,7 @@ func testToolList(t *testing.T, s *session) {
 		t.Errorf("read_task_events requires %v", ev.Required)
 	}
 	st := schemas["start_task"]
-	if p := st.Properties["adapter"]; !slices.Equal(p.Enum, []any{"shell", "mock"}) {
+	if p := st.Properties["adapter"]; !slices.Equal(p.Enum, []any{"shell", "docker", "mock"}) {
 		t.Errorf("start_task adapter enum %v", p.Enum)
 	}
 	if !slices.Equal(st.Required, []string{"name", "adapter"}) {
@@ -451,7 +451,7 @@ func testErrors(t *testing.T, s, other *session) {
 		want []string
 	}{
 		// Arguments the schema refuses.
-		{"start_task", map[string]any{"name": "t", "adapter": "docker"}, []string{"adapter", "mock", "shell"}},
+		{"start_task", map[string]any{"name": "t", "adapter": "fly"}, []string{"adapter", "mock", "shell", "docker"}},
 		{"start_task", map[string]any{"adapter": "mock"}, []string{"name"}},
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "timeout_s": 0}, []string{"timeout_s", "minimum"}},
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "frobnicate": true}, []string{"frobnicate"}},

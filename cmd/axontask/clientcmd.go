@@ -45,7 +45,7 @@ func newCommandLine(con *console, name, synopsis, about string, args []string) *
 // "axontask keys", in the order their usage lists them.
 var (
 	taskCommands = []clientCommand{
-		{"start", "[flags] -- ARGV...", "start a task: a shell command (the argv after --), or -adapter mock -args JSON", runTaskStart},
+		{"start", "[flags] -- ARGV...", "start a task: a shell command (the argv after --), a container (-adapter docker -image IMAGE), or -adapter mock -args JSON", runTaskStart},
 		{"status", "ID [flags]", "show a task's state and times", runTaskStatus},
 		{"logs", "ID [-f] [-since N] [-exit-code] [flags]", "print a task's output so far; -f follows it live to its end", runTaskLogs},
 		{"cancel", "ID [flags]", "ask a task to stop; it ends with task.canceled", runTaskCancel},

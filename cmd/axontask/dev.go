@@ -48,7 +48,7 @@ func envOr(key, def string) string {
 
 // runDev runs AxonTask in one process on an embedded SQLite file: the task
 // API, the relay on Watermill's in-process GoChannel, a worker pool running
-// mock and shell tasks, and the watchdog.
+// mock, shell and docker tasks, and the watchdog.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -58,6 +58,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	workers := fs.Int("workers", 4, "tasks run at once")
 	var sf sandboxFlags
 	sf.register(fs)
+	var df dockerFlags
+	df.register(fs)
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -67,6 +69,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	defer sh.Close()
+	hostname, _ := os.Hostname()
+	workerID := fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid())
+	dk, err := df.dockerExecutor(ctx, workerID, logger)
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	defer func() { _ = dk.Close() }()
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fmt.Errorf("dev: create data dir: %w", err)
 	}
@@ -119,8 +128,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	hostname, _ := os.Hostname()
-	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: fmt.Sprintf("dev-%s-%d", strings.ReplaceAll(hostname, " ", "-"), os.Getpid()), Logger: logger, SecretsFunc: vault.Resolve})
+	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: workerID, Logger: logger, SecretsFunc: vault.Resolve})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -150,8 +158,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	base := "http://" + srv.ln.Addr().String()
-	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  sandbox:     %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
-		path, sh.State, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
+	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  sandbox:     %s\n  docker:      %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
+		path, sh.State, dk.State, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
 	err = srv.serve(ctx,
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
@@ -169,12 +177,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// newRunner builds a runner of mock tasks and of shell tasks on sh, on
-// store, that holds each tenant to its plan's concurrency and each task to
-// its plan's limits.
-func newRunner(store worker.Store, quotas *commands.Quotas, sh executors.Executor, cfg worker.Config) (*worker.Runner, error) {
+// newRunner builds a runner of mock tasks, shell tasks on sh and docker
+// tasks on dk, on store, that holds each tenant to its plan's concurrency
+// and each task to its plan's limits.
+func newRunner(store worker.Store, quotas *commands.Quotas, sh, dk executors.Executor, cfg worker.Config) (*worker.Runner, error) {
 	cfg.PlanFunc = wiring.PlanFunc(quotas)
-	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh}
+	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh, domain.AdapterDocker: dk}
 	return worker.New(store, cfg)
 }
 

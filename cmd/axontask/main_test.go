@@ -92,8 +92,15 @@ func streamLines(t *testing.T, base string, n int) {
 // stdout and stderr, and its last event.
 func runShellTask(t *testing.T, base string, argv ...string) (string, domain.Event) {
 	t.Helper()
-	args, _ := json.Marshal(map[string]any{"command": argv})
-	id := startTask(t, base, fmt.Sprintf(`{"name":"t","adapter":"shell","args":%s,"timeout_s":120}`, args))
+	return runTask(t, base, domain.AdapterShell, map[string]any{"command": argv})
+}
+
+// runTask runs a task of adapter with args on the server at base to its
+// end, and returns its output, both streams together, and its last event.
+func runTask(t *testing.T, base string, adapter domain.Adapter, args any) (string, domain.Event) {
+	t.Helper()
+	raw, _ := json.Marshal(args)
+	id := startTask(t, base, fmt.Sprintf(`{"name":"t","adapter":%q,"args":%s,"timeout_s":120}`, adapter, raw))
 	seen := make(chan domain.Event, 100000)
 	if err := sseFrom(t.Context(), base, id, 0, seen); err != nil {
 		t.Fatal(err)

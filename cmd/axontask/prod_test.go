@@ -21,6 +21,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/internal/testdocker"
 	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/internal/testredis"
 )
@@ -29,6 +30,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testpg.StopAll()
 	testredis.Stop()
+	testdocker.Stop()
 	os.Exit(code)
 }
 

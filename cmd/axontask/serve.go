@@ -237,6 +237,8 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	metricsAddr := fs.String("metrics-addr", os.Getenv("METRICS_ADDR"), "serve /metrics on this host:port (METRICS_ADDR); none by default")
 	var sf sandboxFlags
 	sf.register(fs)
+	var df dockerFlags
+	df.register(fs)
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -246,6 +248,11 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer sh.Close()
+	dk, err := df.dockerExecutor(ctx, *id, logger)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer func() { _ = dk.Close() }()
 	store, rcfg, _, closeAll, err := pf.open(ctx, logger)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -259,7 +266,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	runner, err := newRunner(store, quotas, sh.Executor, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger, SecretsFunc: vault.Resolve})
+	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger, SecretsFunc: vault.Resolve})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}

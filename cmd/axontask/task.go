@@ -36,11 +36,12 @@ func (e envFlag) Set(v string) error {
 func runTaskStart(ctx context.Context, cl *commandLine) error {
 	fs := cl.fs
 	name := fs.String("name", "", "the task's name, 1–200 bytes (default: the command line, or the adapter's name)")
-	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell) or mock")
+	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell), docker (runs -image, the argv after -- as its command) or mock")
+	image := fs.String("image", "", "docker: the image to run, like alpine:3.20 (the argv after --, if any, replaces its command; -cwd is its absolute workdir)")
 	rawArgs := fs.String("args", "", "the adapter's arguments as a JSON object, instead of the argv (mock: '{\"steps\":5,\"interval_ms\":100,\"output_lines_per_step\":1,\"fail_at_step\":0}')")
-	cwd := fs.String("cwd", "", "shell: the command's directory, relative to the task's fresh work directory, like src/app (default: the work directory)")
+	cwd := fs.String("cwd", "", "shell: the command's directory, relative to the task's fresh work directory, like src/app (default: the work directory); docker: the absolute workdir")
 	env := envFlag{}
-	fs.Var(env, "env", "shell: an environment variable `K=V` for the command (repeatable)")
+	fs.Var(env, "env", "shell, docker: an environment variable `K=V` for the command (repeatable)")
 	timeout := fs.Duration("timeout", 0, "bound on the run, like 10m (default: the smaller of 1h and your plan's longest)")
 	idempotencyKey := fs.String("idempotency-key", "", "a retry with the same key returns the first task instead of starting another")
 	var follow bool
@@ -57,8 +58,10 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 		return usageError("-timeout must be positive, like 10m")
 	case *exitCode && !follow:
 		return usageError("-exit-code needs -f: the task's exit code is known at its end")
-	case *rawArgs != "" && (len(argv) > 0 || *cwd != "" || len(env) > 0):
-		return usageError("give the adapter's arguments either as -args JSON or as the argv after -- (with -cwd and -env), not both")
+	case *image != "" && req.Adapter != domain.AdapterDocker:
+		return usageError("-image is for -adapter docker")
+	case *rawArgs != "" && (len(argv) > 0 || *cwd != "" || len(env) > 0 || *image != ""):
+		return usageError("give the adapter's arguments either as -args JSON or as the argv after -- (with -cwd, -env and -image), not both")
 	case *rawArgs != "":
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(*rawArgs), &obj); err != nil || obj == nil {
@@ -77,6 +80,21 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 			shellArgs["env"] = env
 		}
 		req.Args = shellArgs
+	case req.Adapter == domain.AdapterDocker:
+		if *image == "" {
+			return usageError("give the image to run with -image, like: axontask task start -adapter docker -image alpine:3.20 -- echo hello")
+		}
+		dockerArgs := map[string]any{"image": *image}
+		if len(argv) > 0 {
+			dockerArgs["command"] = argv
+		}
+		if *cwd != "" {
+			dockerArgs["workdir"] = *cwd
+		}
+		if len(env) > 0 {
+			dockerArgs["env"] = env
+		}
+		req.Args = dockerArgs
 	case len(argv) > 0 || *cwd != "" || len(env) > 0:
 		return usageError(fmt.Sprintf("the %s adapter takes no command, -cwd or -env; give its arguments as -args JSON", req.Adapter))
 	}

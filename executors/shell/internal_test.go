@@ -58,30 +58,6 @@ func TestMayBeProgress(t *testing.T) {
 	}
 }
 
-func TestCompleteUTF8(t *testing.T) {
-	t.Parallel()
-	euro := "€" // e2 82 ac
-	tests := []struct {
-		in   string
-		want int
-	}{
-		{"", 0},
-		{"abc", 3},
-		{"a" + euro, 4},
-		{"a" + euro[:1], 1},
-		{"a" + euro[:2], 1},
-		{"a😀"[:4], 1},
-		{"\xff", 1},             // invalid: nothing can complete it
-		{"a\x82", 2},            // a stray continuation byte
-		{"\xe2\x82\xe2\x82", 2}, // an invalid sequence, then a cut one
-	}
-	for _, tt := range tests {
-		if got := completeUTF8([]byte(tt.in)); got != tt.want {
-			t.Errorf("completeUTF8(%q) = %d, want %d", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestParseStat(t *testing.T) {
 	t.Parallel()
 	state, pgrp, ok := parseStat([]byte("1234 (a (weird) name) S 1 1230 1230 0 -1 4194560\n"))

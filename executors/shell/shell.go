@@ -63,7 +63,7 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 	if err != nil {
 		return executors.Result{}, &executors.StartError{Err: err}
 	}
-	env, err := args.ResolveEnv(task.Secrets)
+	env, err := args.Env.Resolve(task.Secrets)
 	if err != nil {
 		return executors.Result{}, &executors.StartError{Err: err}
 	}

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/internal/utf8cut"
 )
 
 // readSize is the most one read of a pipe takes.
@@ -130,7 +130,7 @@ func (r *streamReader) forward(timedOut bool) {
 	if !r.lines {
 		n := len(r.pending)
 		if !timedOut {
-			n = completeUTF8(r.pending)
+			n = utf8cut.Complete(r.pending)
 		}
 		r.out = append(r.out, r.pending[:n]...)
 		r.consume(n)
@@ -159,7 +159,7 @@ func (r *streamReader) forward(timedOut bool) {
 	rest := r.pending[start:]
 	switch {
 	case len(rest) >= r.maxLine:
-		n := completeUTF8(rest)
+		n := utf8cut.Complete(rest)
 		r.out = append(r.out, rest[:n]...)
 		r.midLine = r.midLine || n > 0
 		start += n
@@ -200,20 +200,6 @@ func (r *streamReader) emit() {
 	}
 	r.sink.output(r.stream, bytes.Clone(r.out))
 	r.out = r.out[:0]
-}
-
-// completeUTF8 returns the length of b without a trailing UTF-8 sequence
-// that more bytes could still complete.
-func completeUTF8(b []byte) int {
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				return i
-			}
-			break
-		}
-	}
-	return len(b)
 }
 
 // mayBeProgress reports whether the partial line p could still become a

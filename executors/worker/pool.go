@@ -104,11 +104,13 @@ func (p *Pool) Subscribe(ctx context.Context) error {
 // claim. A task its tenant's limit holds back waits (ErrTenantAtLimit);
 // when one of the tenant's tasks ends here, the slot goes on with the
 // tenant's oldest waiting task, and every DefaultWaitingSweepInterval free slots
-// try the oldest waiting tasks of all tenants.
+// try the oldest waiting tasks of all tenants. Before it takes any work, it
+// has the runner reap what dead attempts left behind (Runner.Reap).
 func (p *Pool) Run(ctx context.Context) error {
 	if p.works == nil {
 		return errors.New("worker pool: Run before Subscribe")
 	}
+	p.runner.Reap(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)

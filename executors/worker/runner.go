@@ -407,7 +407,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 	if mask != nil {
 		sink = mask
 	}
-	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits, Secrets: values}, sink)
+	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, TenantID: t.stream.TenantID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits, Secrets: values}, sink)
 	if mask != nil {
 		mask.flush()
 	}

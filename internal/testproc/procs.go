@@ -3,6 +3,7 @@ package testproc
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,6 +31,25 @@ func Matching(marker string) []int {
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
 		if err == nil && strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), marker) && Alive(pid) {
+			found = append(found, pid)
+		}
+	}
+	return found
+}
+
+// WithEnv returns the live processes of the host whose environment holds
+// the variable setting kv ("NAME=value") exactly: a process and the
+// children it started, whatever they run.
+func WithEnv(kv string) []int {
+	var found []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		environ, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err == nil && slices.Contains(strings.Split(string(environ), "\x00"), kv) && Alive(pid) {
 			found = append(found, pid)
 		}
 	}
