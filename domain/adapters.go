@@ -63,8 +63,8 @@ type ShellArgs struct {
 }
 
 // ParseArgs decodes and validates the args of adapter a. Unknown fields and
-// wrong types are rejected with the field named; the result is *MockArgs or
-// *ShellArgs. Adapters that this build cannot run yet are rejected.
+// wrong types are rejected with the field named; the result is *MockArgs,
+// *ShellArgs or *FlyArgs. Adapters that this build cannot run yet are rejected.
 func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	if len(raw) > MaxArgsBytes {
 		return nil, &ValidationError{Field: "args", Reason: fmt.Sprintf("is %d bytes; the limit is %d", len(raw), MaxArgsBytes)}
@@ -85,10 +85,12 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return &args, args.Validate()
-	case AdapterDocker, AdapterFly:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\" or \"mock\"", a)}
+	case AdapterFly:
+		return parseFlyArgs(raw)
+	case AdapterDocker:
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\", \"mock\" or \"fly\"", a)}
 	default:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\"", a)}
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\", \"fly\"", a)}
 	}
 }
 

@@ -78,7 +78,6 @@ func TestParseArgsRejects(t *testing.T) {
 		{name: "empty adapter", adapter: "", args: `{}`, field: "adapter", reason: "is unknown"},
 		{name: "adapter names are case-sensitive", adapter: "Mock", args: `{}`, field: "adapter", reason: "is unknown"},
 		{name: "docker is not available yet", adapter: domain.AdapterDocker, args: `{"image":"alpine"}`, field: "adapter", reason: "not available"},
-		{name: "fly is not available yet", adapter: domain.AdapterFly, args: `{"app":"x"}`, field: "adapter", reason: "not available"},
 
 		// Shape of the JSON.
 		{name: "huge args", adapter: domain.AdapterShell, args: `{"command":["echo","` + strings.Repeat("x", domain.MaxArgsBytes) + `"]}`,
