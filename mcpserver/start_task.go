@@ -23,8 +23,8 @@ const (
 // StartTaskInput is start_task's input.
 type StartTaskInput struct {
 	Name           string          `json:"name" jsonschema:"A short name for the task, shown in list_tasks: 1 to 200 characters, no control characters."`
-	Adapter        string          `json:"adapter" jsonschema:"What runs the task. \"shell\" runs a command; \"mock\" runs a simulated task (for trying things out)."`
-	Args           json.RawMessage `json:"args,omitempty" jsonschema:"The adapter's arguments, a JSON object. shell: {\"command\": [\"prog\", \"arg\", …], \"cwd\": \"dir\", \"env\": {\"K\": \"V\"}}; the command is an argv array run without a shell, so use [\"sh\", \"-c\", \"…\"] for pipes or &&; it runs in a fresh work directory, and cwd is relative to it; env may not set loader or shell start-up variables (LD_*, BASH_ENV …), and a PATH in it lists only absolute directories outside /work and /tmp; a line \"::progress <percent> <message>\" on stdout reports progress. mock: {\"steps\": 10, \"interval_ms\": 100, \"output_lines_per_step\": 1, \"fail_at_step\": 0} (the defaults; fail_at_step 0 never fails)."`
+	Adapter        string          `json:"adapter" jsonschema:"What runs the task. \"shell\" runs a command; \"mock\" runs a simulated task (for trying things out); \"fly\" runs a command in a Fly.io machine or deploys an image to a Fly app."`
+	Args           json.RawMessage `json:"args,omitempty" jsonschema:"The adapter's arguments, a JSON object. shell: {\"command\": [\"prog\", \"arg\", …], \"cwd\": \"dir\", \"env\": {\"K\": \"V\"}}; the command is an argv array run without a shell, so use [\"sh\", \"-c\", \"…\"] for pipes or &&; it runs in a fresh work directory, and cwd is relative to it; env may not set loader or shell start-up variables (LD_*, BASH_ENV …), and a PATH in it lists only absolute directories outside /work and /tmp; a line \"::progress <percent> <message>\" on stdout reports progress. mock: {\"steps\": 10, \"interval_ms\": 100, \"output_lines_per_step\": 1, \"fail_at_step\": 0} (the defaults; fail_at_step 0 never fails). fly: {\"mode\": \"run\", \"app\": \"myapp\", \"image\": \"registry.fly.io/x:1\", \"token\": {\"secret\": \"FLY_TOKEN\"}, \"command\": [\"prog\", \"arg\"], \"env\": {\"K\": \"V\"}, \"region\": \"ams\", \"guest\": {\"cpu_kind\": \"shared\", \"cpus\": 1, \"memory_mb\": 256}} runs a machine once, streams its logs and destroys it; {\"mode\": \"deploy\", \"app\", \"image\", \"token\", \"health_timeout_s\": 300} rolls the app's machines to the image one at a time and stops at the first that fails; the token (and env values) are best secret references {\"secret\": \"NAME\"}."`
 	TimeoutS       int             `json:"timeout_s,omitempty" jsonschema:"Seconds the task may run before it is stopped (task.timed_out). Omit it for the smaller of one hour and your plan's limit."`
 	IdempotencyKey string          `json:"idempotency_key,omitempty" jsonschema:"Optional key that makes the start safe to retry: a second start_task with the same key returns the first task instead of starting another."`
 }
@@ -40,13 +40,13 @@ func (t *tools) addStartTask(s *mcp.Server) error {
 	return addTool(s, t, &mcp.Tool{
 		Name:  "start_task",
 		Title: "Start a background task",
-		Description: "Starts a long-running task (a shell command, or a mock task) in the background and returns at once with its task_id. " +
+		Description: "Starts a long-running task (a shell command, a mock task, or a Fly.io machine run or deploy) in the background and returns at once with its task_id. " +
 			"Then follow it with read_task_events (since_seq 0, then each answer's next_seq) until ended is true, or check it with get_task_status.",
 		Annotations: &mcp.ToolAnnotations{Title: "Start a background task", DestructiveHint: jsonschema.Ptr(false), OpenWorldHint: jsonschema.Ptr(true)},
 	}, func(s *jsonschema.Schema) {
 		name := prop(s, "name")
 		name.MinLength, name.MaxLength = jsonschema.Ptr(1), jsonschema.Ptr(domain.MaxTaskNameLen)
-		prop(s, "adapter").Enum = []any{string(domain.AdapterShell), string(domain.AdapterMock)}
+		prop(s, "adapter").Enum = []any{string(domain.AdapterShell), string(domain.AdapterMock), string(domain.AdapterFly)}
 		bounds(prop(s, "timeout_s"), 1, maxTimeoutS, nil)
 		key := prop(s, "idempotency_key")
 		key.MinLength, key.MaxLength = jsonschema.Ptr(1), jsonschema.Ptr(maxIdempotencyKeyLen)

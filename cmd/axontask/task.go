@@ -36,7 +36,7 @@ func (e envFlag) Set(v string) error {
 func runTaskStart(ctx context.Context, cl *commandLine) error {
 	fs := cl.fs
 	name := fs.String("name", "", "the task's name, 1–200 bytes (default: the command line, or the adapter's name)")
-	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell) or mock")
+	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell), mock, or fly (a Fly.io machine or deploy; give -args)")
 	rawArgs := fs.String("args", "", "the adapter's arguments as a JSON object, instead of the argv (mock: '{\"steps\":5,\"interval_ms\":100,\"output_lines_per_step\":1,\"fail_at_step\":0}')")
 	cwd := fs.String("cwd", "", "shell: the command's directory, relative to the task's fresh work directory, like src/app (default: the work directory)")
 	env := envFlag{}
