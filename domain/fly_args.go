@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -157,7 +158,8 @@ func decodeSecretString(field string, raw json.RawMessage, s *SecretString) erro
 // among fields, into v, naming field and its members in errors.
 func decodeNested(field string, raw json.RawMessage, v any, fields ...string) error {
 	err := decodeStrict(raw, v, fields...)
-	if ve, ok := err.(*ValidationError); ok {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
 		return &ValidationError{Field: field + strings.TrimPrefix(ve.Field, "args"), Reason: ve.Reason}
 	}
 	return err

@@ -134,7 +134,7 @@ func (c *client) once(ctx context.Context, method, u string, body []byte, out an
 		// The URL holds no secret; the error names the host the operator set.
 		return fmt.Errorf("call the Fly API: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return readError(resp)
 	}

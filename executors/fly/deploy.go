@@ -68,8 +68,11 @@ func (r *rollout) roll(ctx context.Context, i int) (failure string, err error) {
 		r.sink.Progress(100*(float64(i)+step)/float64(n), fmt.Sprintf("machine %d/%d %s: %s", i+1, n, m.ID, what))
 	}
 	var config map[string]json.RawMessage
-	if err := json.Unmarshal(m.Config, &config); err != nil || config == nil {
-		return "", fmt.Errorf("machine %s has a config the executor cannot read: %v", m.ID, err)
+	if err := json.Unmarshal(m.Config, &config); err != nil {
+		return "", fmt.Errorf("machine %s has a config the executor cannot read: %w", m.ID, err)
+	}
+	if config == nil {
+		return "", fmt.Errorf("machine %s has no config", m.ID)
 	}
 	config["image"], _ = json.Marshal(r.args.Image)
 	progress(0, "updating to "+r.args.Image)

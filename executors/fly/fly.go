@@ -74,12 +74,12 @@ func startError(err error, args *domain.FlyArgs) error {
 	if args.Token.IsRef() {
 		tokenIs = fmt.Sprintf("the token in secret %s (args.token)", args.Token.Ref)
 	}
-	switch status := statusOf(err); {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	switch statusOf(err) {
+	case http.StatusUnauthorized, http.StatusForbidden:
 		return &executors.StartError{Err: fmt.Errorf("%w; %s is not a Fly API token that may manage app %s: make one with `fly tokens create deploy -a %s` and store it as the secret", err, tokenIs, args.App, args.App)}
-	case status == http.StatusNotFound:
+	case http.StatusNotFound:
 		return &executors.StartError{Err: fmt.Errorf("%w; app %s does not exist in the organization of %s: create it with `fly apps create %s`, or fix args.app", err, args.App, tokenIs, args.App)}
-	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity || status == http.StatusPreconditionFailed:
+	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusPreconditionFailed:
 		return &executors.StartError{Err: fmt.Errorf("%w; check args.image, args.command, args.region and args.guest", err)}
 	}
 	return err

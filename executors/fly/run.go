@@ -114,6 +114,7 @@ func (e *Executor) follow(ctx context.Context, c *client, m *machine, sink execu
 	logs := &logReader{c: c, id: m.ID, sink: sink}
 	tick := time.NewTicker(e.cfg.PollInterval)
 	defer tick.Stop()
+	ctxDone := ctx.Done()
 	for {
 		select {
 		case note := <-notes:
@@ -129,10 +130,10 @@ func (e *Executor) follow(ctx context.Context, c *client, m *machine, sink execu
 			}
 			logs.read(ctx)
 			return e.result(ctx, c, m.ID, sink)
-		case <-ctx.Done():
+		case <-ctxDone:
+			// The waiter ends too, and its end (above) stops the machine.
+			ctxDone = nil
 			stopWaiting()
-			<-done
-			return e.stopRun(ctx, c, m.ID, logs, sink)
 		}
 	}
 }
