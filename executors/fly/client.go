@@ -124,7 +124,7 @@ func (c *client) once(ctx context.Context, method, u string, body []byte, out an
 	if err != nil {
 		return fmt.Errorf("build the request: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", authorization(c.token))
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -146,6 +146,27 @@ func (c *client) once(ctx context.Context, method, u string, body []byte, out an
 		return fmt.Errorf("decode the Fly API's answer to %s %s: %w", method, req.URL.Path, err)
 	}
 	return nil
+}
+
+// authorization returns the Authorization header of token, as flyctl
+// sends it: a token written with its scheme ("FlyV1 fm2_…", as `fly tokens
+// create` prints it, or "Bearer …") loses it, and the token goes with
+// FlyV1 when it holds a macaroon (fm1r_, fm1a_, fm2_), Bearer otherwise.
+func authorization(token string) string {
+	t := strings.TrimSpace(token)
+	for _, scheme := range []string{"FlyV1 ", "Bearer "} {
+		if rest, ok := strings.CutPrefix(t, scheme); ok {
+			t = strings.TrimSpace(rest)
+			break
+		}
+	}
+	for part := range strings.SplitSeq(t, ",") {
+		switch prefix, _, _ := strings.Cut(strings.TrimSpace(part), "_"); prefix {
+		case "fm1r", "fm1a", "fm2":
+			return "FlyV1 " + t
+		}
+	}
+	return "Bearer " + t
 }
 
 // readError turns an answer that is not 2xx into an *apiError, with the
