@@ -143,13 +143,16 @@ func (c *client) create(ctx context.Context, req createRequest) (*machine, error
 	return &m, nil
 }
 
-// list lists the app's machines that are not destroyed, those whose
-// metadata holds meta only (the API filters by metadata.{key}; the list
-// is filtered again here).
-func (c *client) list(ctx context.Context, meta map[string]string) ([]machine, error) {
+// list lists the app's machines, those whose metadata holds meta only
+// (the API filters by metadata.{key}; the list is filtered again here),
+// destroyed ones too when withDestroyed.
+func (c *client) list(ctx context.Context, meta map[string]string, withDestroyed bool) ([]machine, error) {
 	q := url.Values{}
 	for k, v := range meta {
 		q.Set("metadata."+k, v)
+	}
+	if withDestroyed {
+		q.Set("include_deleted", "true")
 	}
 	var ms []machine
 	if err := c.call(ctx, http.MethodGet, c.machinesPath("", q), nil, &ms, callOpts{}); err != nil {
@@ -157,7 +160,7 @@ func (c *client) list(ctx context.Context, meta map[string]string) ([]machine, e
 	}
 	out := ms[:0]
 	for _, m := range ms {
-		match := m.State != stateDestroyed
+		match := withDestroyed || m.State != stateDestroyed
 		md := m.metadata()
 		for k, v := range meta {
 			match = match && md[k] == v

@@ -28,7 +28,7 @@ type rollout struct {
 // which state (exit code 1). The machines of fly runs (those with the
 // executor's metadata) are not the app's, and are left alone.
 func (e *Executor) deploy(ctx context.Context, c *client, _ executors.Task, args *domain.FlyArgs, sink executors.Sink) (executors.Result, error) {
-	ms, err := c.list(ctx, nil)
+	ms, err := c.list(ctx, nil, false)
 	if err != nil {
 		if ctx.Err() != nil {
 			return executors.Result{}, canceled(ctx, "before the deploy began")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,7 @@ func newHarness(t *testing.T) *harness {
 	exec, err := fly.New(fly.Config{
 		APIURL: h.api.URL, LogsURL: h.api.URL,
 		PollInterval: 10 * time.Millisecond, WaitTimeout: time.Second, GracePeriod: time.Second,
+		Logger: slog.New(slog.DiscardHandler),
 		SleepFunc: func(ctx context.Context, d time.Duration) error {
 			select {
 			case h.pauses <- d:

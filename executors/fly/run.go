@@ -64,8 +64,10 @@ func runRequest(task executors.Task, args *domain.FlyArgs) (createRequest, error
 
 // findOrCreate returns the machine an earlier attempt of the task created
 // (found true), or creates one. A create that fails in a way that may
-// have created the machine anyway (a 5xx, no answer) is looked up again
-// before it is retried, so a task never has two machines.
+// have created the machine anyway (a 5xx, no answer, ctx ending while it
+// was asked) is looked up again before it is retried, so a task never has
+// two machines, and when findOrCreate gives up, such a machine is
+// destroyed.
 func (e *Executor) findOrCreate(ctx context.Context, c *client, taskID string, req createRequest) (m *machine, found bool, err error) {
 	meta := map[string]string{metaTaskID: taskID}
 	if m, err := e.find(ctx, c, meta); err != nil || m != nil {
@@ -76,30 +78,56 @@ func (e *Executor) findOrCreate(ctx context.Context, c *client, taskID string, r
 		if err == nil {
 			return m, false, nil
 		}
-		if !transient(err) || attempt >= e.cfg.MaxAttempts {
+		if !transient(err) && ctx.Err() == nil {
 			return nil, false, err
 		}
-		if m, ferr := e.find(ctx, c, meta); ferr != nil || m != nil {
-			return m, false, ferr
+		if ctx.Err() == nil && attempt < e.cfg.MaxAttempts {
+			m, ferr := e.find(ctx, c, meta)
+			if ferr == nil && m != nil {
+				return m, false, nil
+			}
+			if ferr == nil {
+				ferr = e.cfg.SleepFunc(ctx, c.pause(attempt, err))
+			}
+			if ferr == nil {
+				continue
+			}
+			err = ferr
 		}
-		if err := e.cfg.SleepFunc(ctx, c.pause(attempt, err)); err != nil {
-			return nil, false, err
-		}
+		e.destroyAll(ctx, c, taskID)
+		return nil, false, err
 	}
 }
 
-// find returns the live machine whose metadata holds meta, or nil. Should
-// there be more than one, the last created is kept and the others are
-// destroyed.
+// find returns the machine of the task whose metadata holds meta, or nil:
+// one that is not destroyed, or else one that ran to its end and was
+// destroyed (its work is done; its exit event says how it ended). A
+// machine that was stopped on request (a canceled attempt, a worker that
+// shut down) does not count: its work is to be done again. Should there
+// be more than one live machine, the last created is kept and the others
+// are destroyed.
 func (e *Executor) find(ctx context.Context, c *client, meta map[string]string) (*machine, error) {
-	ms, err := c.list(ctx, meta)
-	if err != nil || len(ms) == 0 {
+	ms, err := c.list(ctx, meta, true)
+	if err != nil {
 		return nil, err
 	}
-	for _, extra := range ms[:len(ms)-1] {
+	var live []machine
+	var done *machine
+	for i, m := range ms {
+		switch exit := m.exit(); {
+		case m.State != stateDestroyed && m.State != "destroying":
+			live = append(live, m)
+		case exit != nil && !exit.RequestedStop:
+			done = &ms[i]
+		}
+	}
+	if len(live) == 0 {
+		return done, nil
+	}
+	for _, extra := range live[:len(live)-1] {
 		e.destroy(ctx, c, meta[metaTaskID], extra.ID)
 	}
-	return &ms[len(ms)-1], nil
+	return &live[len(live)-1], nil
 }
 
 // follow reports a run's machine's state changes as progress and its logs
@@ -158,16 +186,16 @@ func (e *Executor) waitEnd(ctx context.Context, c *client, id, instance string, 
 		if err != nil {
 			return err
 		}
-		if reached && !reported {
-			note(fmt.Sprintf("machine %s started", id))
-			reported = true
-		}
 		m, err := c.get(ctx, id)
 		if err != nil {
 			return err
 		}
 		if m.ended() {
 			return nil
+		}
+		if reached && !reported {
+			note(fmt.Sprintf("machine %s started", id))
+			reported = true
 		}
 		if reached {
 			// Started: now wait for its end.
@@ -223,6 +251,21 @@ func (e *Executor) destroy(ctx context.Context, c *client, taskID, id string) {
 	defer cancel()
 	if err := c.destroy(cctx, id); err != nil {
 		e.cfg.Logger.Warn("fly task: could not destroy its machine; it may be left running", "task_id", taskID, "app", c.app, "machine_id", id, "err", err)
+	}
+}
+
+// destroyAll destroys the machines of a task, if any, once creating one
+// failed in a way that may have created it.
+func (e *Executor) destroyAll(ctx context.Context, c *client, taskID string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	ms, err := c.list(cctx, map[string]string{metaTaskID: taskID}, false)
+	if err != nil {
+		e.cfg.Logger.Warn("fly task: could not look for a machine that a failed create may have left running", "task_id", taskID, "app", c.app, "err", err)
+		return
+	}
+	for _, m := range ms {
+		e.destroy(ctx, c, taskID, m.ID)
 	}
 }
 

@@ -3,8 +3,7 @@ package fly_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -26,95 +25,12 @@ func TestRunSucceeds(t *testing.T) {
 	if got, want := rec.output(domain.Stdout), "hello\nline 1\nline 2\nline 3\n"; got != want {
 		t.Errorf("stdout = %q, want %q", got, want)
 	}
-	if missing := containsAll(strings.Join(rec.progress(), "\n"), "created machine", "started", "exit code 0"); missing != "" {
+	if missing := containsAll(strings.Join(rec.progress(), "\n"), "created machine", "destroyed, exit code 0"); missing != "" {
 		t.Errorf("progress %q does not say %q", rec.progress(), missing)
 	}
 	ms := h.api.Machines(testApp)
 	if len(ms) != 1 || ms[0].Metadata["axontask_task_id"] != tk.ID || ms[0].Metadata["axontask_attempt"] != "1" {
 		t.Errorf("machines = %+v; want one with the task's id and attempt in its metadata", ms)
-	}
-	h.assertNothingLeft(t)
-}
-
-func TestRunFailingExitCode(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	res, rec, err := h.run(t.Context(), t, runTask(t, "print:about to fail", "exit:3"))
-	if err != nil || res.ExitCode != 3 {
-		t.Fatalf("Run = %+v, %v; want exit code 3", res, err)
-	}
-	if got := rec.output(domain.Stdout); got != "about to fail\n" {
-		t.Errorf("stdout = %q", got)
-	}
-	h.assertNothingLeft(t)
-}
-
-// TestRunStopped covers cancel and timeout: the machine is stopped and
-// destroyed, and Run returns the context's cause.
-func TestRunStopped(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		stop func(ctx context.Context) (context.Context, func())
-		want error
-	}{
-		{"cancel", func(ctx context.Context) (context.Context, func()) {
-			ctx, cancel := context.WithCancelCause(ctx)
-			return ctx, func() { cancel(errCanceledByUser) }
-		}, errCanceledByUser},
-		{"timeout", func(ctx context.Context) (context.Context, func()) {
-			ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			return ctx, func() { <-ctx.Done(); cancel() }
-		}, context.DeadlineExceeded},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t)
-			ctx, stop := tc.stop(t.Context())
-			done := make(chan struct{})
-			var err error
-			var rec *recorder
-			go func() {
-				defer close(done)
-				_, rec, err = h.run(ctx, t, runTask(t, "print:up", "serve"))
-			}()
-			testwait.For(t, "the machine to start", func() bool {
-				ms := h.api.Machines(testApp)
-				return len(ms) == 1 && ms[0].State == "started"
-			})
-			stop()
-			<-done
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("Run error = %v, want one wrapping %v", err, tc.want)
-			}
-			if !strings.Contains(rec.output(domain.Stdout), "up\n") {
-				t.Errorf("stdout = %q, want the line written before the stop", rec.output(domain.Stdout))
-			}
-			if h.api.Requests("stop") == 0 {
-				t.Error("the machine was not stopped before it was destroyed")
-			}
-			h.assertNothingLeft(t)
-		})
-	}
-}
-
-var errCanceledByUser = errors.New("canceled by its user")
-
-func TestRunOutputInOrderAndLarge(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	const n = 5000 // 50 pages of the logs API
-	res, rec, err := h.run(t.Context(), t, runTask(t, "lines:"+strconv.Itoa(n), "print:end"))
-	if err != nil || res.ExitCode != 0 {
-		t.Fatalf("Run = %+v, %v", res, err)
-	}
-	var want strings.Builder
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&want, "line %d\n", i)
-	}
-	want.WriteString("end\n")
-	if got := rec.output(domain.Stdout); got != want.String() {
-		t.Errorf("stdout has %d bytes, want %d in order", len(got), want.Len())
 	}
 	h.assertNothingLeft(t)
 }
@@ -213,9 +129,9 @@ func TestRunCreateFailsAfterCreating(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	// A 500 on create is not retried blindly: it may have created the
-	// machine. (The double's 500 did not; the lookup finds none.)
-	h.api.Fail(flymachines.Fault{Method: "POST", PathContains: "/machines", Status: 500, Times: 1})
-	res, _, err := h.run(t.Context(), t, runTask(t, "exit:0"))
+	// machine, as here, where the machine was created and the answer lost.
+	h.api.Fail(flymachines.Fault{Method: "POST", PathContains: "/machines", Status: 500, Times: 1, After: true})
+	res, rec, err := h.run(t.Context(), t, runTask(t, "print:once", "exit:0"))
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
@@ -225,6 +141,28 @@ func TestRunCreateFailsAfterCreating(t *testing.T) {
 	if n := len(h.api.Machines(testApp)); n != 1 {
 		t.Errorf("%d machines were created, want 1", n)
 	}
+	if got := rec.output(domain.Stdout); got != "once\n" {
+		t.Errorf("stdout = %q", got)
+	}
+	h.assertNothingLeft(t)
+}
+
+func TestRunCanceledDuringCreateLeavesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	// The task is canceled while its create is answered: the machine
+	// exists, the executor never learns its id, and destroys it all the
+	// same.
+	ctx, cancel := context.WithCancelCause(t.Context())
+	h.api.Fail(flymachines.Fault{Method: "POST", PathContains: "/machines", Status: 502, After: true, OnAnswer: func() { cancel(errCanceledByUser) }})
+	_, _, err := h.run(ctx, t, runTask(t, "serve"))
+	if !errors.Is(err, errCanceledByUser) {
+		t.Fatalf("Run = %v, want the cancel's cause", err)
+	}
+	if n := len(h.api.Machines(testApp)); n != 1 {
+		t.Fatalf("%d machines were created; the test needs one", n)
+	}
+	h.assertNothingLeft(t)
 }
 
 func TestRunGivesUpAfterMaxAttempts(t *testing.T) {
@@ -265,4 +203,65 @@ func TestRunFindsTheMachineOfALostAttempt(t *testing.T) {
 		t.Errorf("progress = %q; want it to say the machine was found again", p)
 	}
 	h.assertNothingLeft(t)
+}
+
+// TestRunAfterAnAttemptWhoseMachineIsGone: an earlier attempt's machine
+// that ran to its end and was destroyed still tells the task's result; one
+// that was stopped on request (the attempt was canceled, its worker shut
+// down) does not, and the work runs again.
+func TestRunAfterAnAttemptWhoseMachineIsGone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		stop        bool
+		wantCode    int
+		wantCreates int
+	}{
+		{"it ran to its end", false, 5, 0},
+		{"it was stopped", true, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			tk := runTask(t, "print:again")
+			program := []string{"exit:5"}
+			if tc.stop {
+				program = []string{"serve"}
+			}
+			id := h.api.AddMachine(testApp, flymachines.MachineConfig{Image: "registry.fly.io/test:1", AutoDestroy: true, Init: flymachines.Init{Cmd: program},
+				Metadata: map[string]string{"axontask_task_id": tk.ID, "axontask_attempt": "1"}})
+			if tc.stop {
+				stopMachine(t, h.api, id)
+			}
+			testwait.For(t, "attempt 1's machine to be destroyed", func() bool { return h.api.Machines(testApp)[0].State == "destroyed" })
+			tk.Attempt = 2
+			res, _, err := h.run(t.Context(), t, tk)
+			if err != nil || res.ExitCode != tc.wantCode {
+				t.Fatalf("Run = %+v, %v; want exit code %d", res, err, tc.wantCode)
+			}
+			if n := h.api.Requests("create"); n != tc.wantCreates {
+				t.Errorf("attempt 2 created %d machines, want %d", n, tc.wantCreates)
+			}
+			h.assertNothingLeft(t)
+		})
+	}
+}
+
+// stopMachine stops a machine of testApp through the API, as an earlier
+// attempt that was canceled did.
+func stopMachine(t *testing.T, api *flymachines.Server, id string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, api.URL+"/v1/apps/"+testApp+"/machines/"+id+"/stop", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stop: %s", resp.Status)
+	}
 }

@@ -30,6 +30,12 @@ type Fault struct {
 	RetryAfter string
 	// Times is how many requests get it (at least 1).
 	Times int
+	// After: the request is carried out first, and its answer lost (a
+	// create that created the machine but answered 500).
+	After bool
+	// OnAnswer, if set, is called just before the fault's answer is
+	// written (a test cancels the caller's context there).
+	OnAnswer func()
 }
 
 // Server is the double. Create it with Start; it is safe for concurrent use.
@@ -156,6 +162,12 @@ func (s *Server) handle(kind string, h func(w http.ResponseWriter, r *http.Reque
 		auth := r.Header.Get("Authorization")
 		switch {
 		case fault != nil:
+			if fault.After && appOK {
+				h(httptest.NewRecorder(), r, r.PathValue("app"))
+			}
+			if fault.OnAnswer != nil {
+				fault.OnAnswer()
+			}
 			if fault.RetryAfter != "" {
 				w.Header().Set("Retry-After", fault.RetryAfter)
 			}
