@@ -22,8 +22,11 @@
 // Before creating a machine, Run looks for one with the task's id in its
 // metadata: a machine that an earlier attempt created (its worker was lost)
 // is followed again rather than created twice, and its logs are read from
-// their start. A create that fails in a way that may have created the
-// machine anyway (5xx, no answer) is looked up again before it is retried.
+// their start; one that ran to its end and is destroyed gives its exit
+// code; one stopped on request (a canceled attempt) does not count. A
+// create that fails in a way that may have created the machine anyway
+// (5xx, no answer, the task canceled meanwhile) is looked up again before
+// it is retried, and what it left is destroyed when Run gives up.
 //
 // # Mode deploy
 //
