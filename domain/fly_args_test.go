@@ -19,11 +19,11 @@ func TestParseFlyArgsAccepts(t *testing.T) {
 	}{
 		{"run, the least", `{"app":"myapp","image":"alpine:3","token":{"secret":"FLY_TOKEN"}}`,
 			&domain.FlyArgs{Mode: domain.FlyRun, App: "myapp", Image: "alpine:3", Token: token}},
-		{"run, everything", `{"mode":"run","app":"my-app-2","image":"registry.fly.io/x:v1","token":"lit","command":["sh","-c","echo hi"],"env":{"A":"1","KEY":{"secret":"API_KEY"}},"region":"ams","guest":{"cpu_kind":"performance","cpus":2,"memory_mb":4096}}`,
-			&domain.FlyArgs{Mode: domain.FlyRun, App: "my-app-2", Image: "registry.fly.io/x:v1", Token: domain.Lit("lit"), Command: []string{"sh", "-c", "echo hi"},
+		{"run, everything", `{"mode":"run","app":"my-app-2","image":"registry.fly.io/x:v1","token":{"secret":"LIT"},"command":["sh","-c","echo hi"],"env":{"A":"1","KEY":{"secret":"API_KEY"}},"region":"ams","guest":{"cpu_kind":"performance","cpus":2,"memory_mb":4096}}`,
+			&domain.FlyArgs{Mode: domain.FlyRun, App: "my-app-2", Image: "registry.fly.io/x:v1", Token: domain.SecretString{Ref: "LIT"}, Command: []string{"sh", "-c", "echo hi"},
 				Env: map[string]domain.SecretString{"A": domain.Lit("1"), "KEY": {Ref: "API_KEY"}}, Region: "ams", Guest: &domain.FlyGuest{CPUKind: "performance", CPUs: 2, MemoryMB: 4096}}},
-		{"run, a partial guest takes the defaults", `{"app":"a","image":"i","token":"t","guest":{"memory_mb":1024}}`,
-			&domain.FlyArgs{Mode: domain.FlyRun, App: "a", Image: "i", Token: domain.Lit("t"), Guest: &domain.FlyGuest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}}},
+		{"run, a partial guest takes the defaults", `{"app":"a","image":"i","token":{"secret":"T"},"guest":{"memory_mb":1024}}`,
+			&domain.FlyArgs{Mode: domain.FlyRun, App: "a", Image: "i", Token: domain.SecretString{Ref: "T"}, Guest: &domain.FlyGuest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024}}},
 		{"deploy takes the default health timeout", `{"mode":"deploy","app":"a","image":"i:2","token":{"secret":"FLY_TOKEN"}}`,
 			&domain.FlyArgs{Mode: domain.FlyDeploy, App: "a", Image: "i:2", Token: token, HealthTimeoutS: domain.DefaultFlyHealthS}},
 	} {
@@ -52,13 +52,14 @@ func TestParseFlyArgsAccepts(t *testing.T) {
 
 func TestParseFlyArgsRejects(t *testing.T) {
 	t.Parallel()
-	const base = `"app":"a","image":"i","token":"t"`
+	const base = `"app":"a","image":"i","token":{"secret":"T"}`
 	for _, tc := range []struct{ name, args, field, reason string }{
-		{"no app", `{"image":"i","token":"t"}`, "args.app", "Fly app"},
-		{"an app with capitals", `{"app":"MyApp","image":"i","token":"t"}`, "args.app", "lowercase"},
-		{"no image", `{"app":"a","token":"t"}`, "args.image", "image reference"},
-		{"an image with a space", `{"app":"a","image":"a b","token":"t"}`, "args.image", "without spaces"},
+		{"no app", `{"image":"i","token":{"secret":"T"}}`, "args.app", "Fly app"},
+		{"an app with capitals", `{"app":"MyApp","image":"i","token":{"secret":"T"}}`, "args.app", "lowercase"},
+		{"no image", `{"app":"a","token":{"secret":"T"}}`, "args.image", "image reference"},
+		{"an image with a space", `{"app":"a","image":"a b","token":{"secret":"T"}}`, "args.image", "without spaces"},
 		{"no token", `{"app":"a","image":"i"}`, "args.token", `{"secret": "FLY_TOKEN"}`},
+		{"a token in the clear", `{"app":"a","image":"i","token":"fo1_abc"}`, "args.token", "kept in the task's events"},
 		{"a bad secret name", `{"app":"a","image":"i","token":{"secret":"1x"}}`, "args.token", "not a valid secret name"},
 		{"a token of the wrong type", `{"app":"a","image":"i","token":7}`, "args.token", "string or a secret reference"},
 		{"an unknown member", `{` + base + `,"api_url":"http://169.254.169.254"}`, "args.api_url", "not a known argument"},

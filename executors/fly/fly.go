@@ -70,10 +70,7 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 // *executors.StartError saying what to fix, when the API refused them for
 // a reason the task's args can fix; other errors are returned as they are.
 func startError(err error, args *domain.FlyArgs) error {
-	tokenIs := "the token in args.token"
-	if args.Token.IsRef() {
-		tokenIs = fmt.Sprintf("the token in secret %s (args.token)", args.Token.Ref)
-	}
+	tokenIs := fmt.Sprintf("the token in secret %s (args.token)", args.Token.Ref)
 	switch statusOf(err) {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return &executors.StartError{Err: fmt.Errorf("%w; %s is not a Fly API token that may manage app %s: make one with `fly tokens create deploy -a %s` and store it as the secret", err, tokenIs, args.App, args.App)}

@@ -1,11 +1,13 @@
 package worker_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/executors"
 	"github.com/axontask/axontask/executors/fly"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/flymachines"
@@ -25,13 +27,13 @@ func TestRunsFlyTasks(t *testing.T) {
 			t.Fatal(err)
 		}
 		execs := newRunnerExecutors(t)
-		execs[domain.AdapterFly] = fl
+		execs[domain.AdapterFly] = withSecrets{fl, map[string]string{"FLY_TOKEN": "fo1_token"}}
 		b := setup(t, s)
 		r, err := worker.New(b.store, worker.Config{WorkerID: "w1", Executors: execs})
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := b.startTask(t, domain.AdapterFly, `{"app":"app","image":"registry.fly.io/x:1","token":"fo1_token","command":["print:migrating","exit:3"]}`, 60)
+		id := b.startTask(t, domain.AdapterFly, `{"app":"app","image":"registry.fly.io/x:1","token":{"secret":"FLY_TOKEN"},"command":["print:migrating","exit:3"]}`, 60)
 		if err := r.Run(t.Context(), id, tenant); err != nil {
 			t.Fatalf("Run: %v", err)
 		}
@@ -49,4 +51,16 @@ func TestRunsFlyTasks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withSecrets runs tasks with the tenant secrets given, in place of the
+// worker's resolution of the secrets a task's args refer to.
+type withSecrets struct {
+	executors.Executor
+	secrets map[string]string
+}
+
+func (w withSecrets) Run(ctx context.Context, task executors.Task, sink executors.Sink) (executors.Result, error) {
+	task.Secrets = w.secrets
+	return w.Executor.Run(ctx, task, sink)
 }
