@@ -128,9 +128,10 @@ type machineRestart struct {
 
 // createRequest is the body of a create or an update.
 type createRequest struct {
-	Name   string `json:"name,omitempty"`
-	Region string `json:"region,omitempty"`
-	Config any    `json:"config"`
+	Name       string `json:"name,omitempty"`
+	Region     string `json:"region,omitempty"`
+	Config     any    `json:"config"`
+	SkipLaunch bool   `json:"skip_launch,omitempty"`
 }
 
 // create creates a machine. It is not retried on a 5xx: the machine may
@@ -182,10 +183,11 @@ func (c *client) get(ctx context.Context, id string) (*machine, error) {
 }
 
 // update replaces a machine's config; the machine restarts as a new
-// version, which the answer describes.
-func (c *client) update(ctx context.Context, id string, config map[string]json.RawMessage) (*machine, error) {
+// version, which the answer describes, unless skipLaunch (it stays
+// stopped).
+func (c *client) update(ctx context.Context, id string, config map[string]json.RawMessage, skipLaunch bool) (*machine, error) {
 	var m machine
-	if err := c.call(ctx, http.MethodPost, c.machinesPath("/"+url.PathEscape(id), nil), createRequest{Config: config}, &m, callOpts{}); err != nil {
+	if err := c.call(ctx, http.MethodPost, c.machinesPath("/"+url.PathEscape(id), nil), createRequest{Config: config, SkipLaunch: skipLaunch}, &m, callOpts{}); err != nil {
 		return nil, fmt.Errorf("update machine %s: %w", id, err)
 	}
 	return &m, nil

@@ -76,9 +76,16 @@ func (r *rollout) roll(ctx context.Context, i int) (failure string, err error) {
 	}
 	config["image"], _ = json.Marshal(r.args.Image)
 	progress(0, "updating to "+r.args.Image)
-	updated, err := r.c.update(ctx, m.ID, config)
+	// A machine that was not running (stopped by autostop, or by hand)
+	// gets the new image and stays stopped, as flyctl leaves it.
+	asleep := m.State == stateStopped || m.State == "suspended"
+	updated, err := r.c.update(ctx, m.ID, config, asleep)
 	if err != nil {
 		return "", err
+	}
+	if asleep {
+		progress(1, fmt.Sprintf("updated (version %s); it was %s and stays so", updated.InstanceID, m.State))
+		return "", nil
 	}
 	hctx, cancel := context.WithTimeout(ctx, time.Duration(r.args.HealthTimeoutS)*time.Second)
 	defer cancel()
@@ -151,6 +158,8 @@ func (r *rollout) report(ctx context.Context, i int, reason string) string {
 	fmt.Fprintf(&b, "deploy of %s to app %s stopped at machine %d/%d (%s): %s\nmachines left:\n", r.args.Image, r.args.App, i+1, n, r.machines[i].ID, reason)
 	for j, m := range r.machines {
 		switch {
+		case j < i && (m.State == stateStopped || m.State == "suspended"):
+			fmt.Fprintf(&b, "  %s: on %s, %s as before\n", m.ID, r.args.Image, m.State)
 		case j < i:
 			fmt.Fprintf(&b, "  %s: on %s, started, health checks passing\n", m.ID, r.args.Image)
 		case j == i:

@@ -1,12 +1,15 @@
 package fly_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/flymachines"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 // appMachine is the config of a machine of the app before a deploy:
@@ -53,21 +56,21 @@ func TestDeployStopsAtTheFirstFailingMachine(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string
-		programs  []string // of machines 1, 2, 3
+		programs  [][]string // of machines 1, 2, 3
 		image     string
 		failAt    int
 		reason    string
 		leftState string
 	}{
-		{"a machine that exits", []string{"serve", "exit:2", "serve"}, "registry.fly.io/app:v2", 1, "stopped", "stopped (exit code 2)"},
-		{"health checks failing", []string{"serve", "serve", "serve"}, "registry.fly.io/app:bad-health", 0, "health checks did not all pass within 1s: http critical", "started, health checks: http critical"},
+		{"a machine that exits", [][]string{{"serve"}, {"exit-if-image:v2", "serve"}, {"serve"}}, "registry.fly.io/app:v2", 1, "stopped", "stopped (exit code 1)"},
+		{"health checks failing", [][]string{{"serve"}, {"serve"}, {"serve"}}, "registry.fly.io/app:bad-health", 0, "health checks did not all pass within 1s: http critical", "started, health checks: http critical"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			var ids []string
 			for _, p := range tc.programs {
-				ids = append(ids, h.api.AddMachine(testApp, appMachine(p)))
+				ids = append(ids, h.api.AddMachine(testApp, appMachine(p...)))
 			}
 			res, rec, err := h.run(t.Context(), t, task(t, deployTask(t, tc.image)))
 			if err != nil || res.ExitCode != 1 {
@@ -123,5 +126,51 @@ func TestDeployAnEmptyApp(t *testing.T) {
 	_, _, err := h.run(t.Context(), t, task(t, deployTask(t, "registry.fly.io/app:v2")))
 	if err == nil || !strings.Contains(err.Error(), "has no machines to deploy to") {
 		t.Fatalf("Run = %v; want a StartError saying the app has no machines", err)
+	}
+}
+
+func TestDeployLeavesStoppedMachinesStopped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.api.AddMachine(testApp, appMachine("serve"))
+	asleep := h.api.AddMachine(testApp, appMachine("serve"))
+	stopMachine(t, h.api, asleep)
+	res, _, err := h.run(t.Context(), t, task(t, deployTask(t, "registry.fly.io/app:v2")))
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	for _, m := range h.api.Machines(testApp) {
+		want := "started"
+		if m.ID == asleep {
+			want = "stopped"
+		}
+		if m.Image != "registry.fly.io/app:v2" || m.State != want {
+			t.Errorf("machine %s after the deploy: %s, %s; want v2, %s", m.ID, m.Image, m.State, want)
+		}
+	}
+}
+
+func TestDeployCanceled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	first := h.api.AddMachine(testApp, appMachine("serve"))
+	h.api.AddMachine(testApp, appMachine("serve"))
+	ctx, cancel := context.WithCancelCause(t.Context())
+	rec := &recorder{t: t}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.exec.Run(ctx, task(t, `{"mode":"deploy","app":"`+testApp+`","image":"registry.fly.io/app:bad-health","token":{"secret":"FLY_TOKEN"},"health_timeout_s":600}`), rec)
+		rec.done.Store(true)
+		done <- err
+	}()
+	testwait.For(t, "the deploy to wait for machine 1's checks", func() bool {
+		return strings.Contains(strings.Join(rec.progress(), "\n"), "waiting for its health checks")
+	})
+	cancel(errCanceledByUser)
+	if err := <-done; !errors.Is(err, errCanceledByUser) {
+		t.Fatalf("Run = %v, want the cancel's cause", err)
+	}
+	if missing := containsAll(rec.output(domain.Stderr), "the deploy was canceled", first+": on registry.fly.io/app:bad-health", "not touched"); missing != "" {
+		t.Errorf("the report does not say %q:\n%s", missing, rec.output(domain.Stderr))
 	}
 }

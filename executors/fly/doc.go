@@ -35,7 +35,8 @@
 // machine's config is updated with the new image (everything else kept),
 // the new version is awaited in state started (/wait with its
 // instance_id), then its health checks must all be passing, within
-// args.health_timeout_s. Each step is a progress event. The first machine
+// args.health_timeout_s. A machine that was stopped or suspended gets the
+// image and stays so (skip_launch). Each step is a progress event. The first machine
 // that fails (stops, does not start, or keeps a check failing) stops the
 // deploy: the task fails with exit code 1, and its stderr lists each
 // machine with the image and state it was left in.

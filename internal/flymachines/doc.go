@@ -17,7 +17,8 @@
 //     first: launch, start, exit with request.exit_event.exit_code, update,
 //     destroy …) and "checks" ([{name, status, output}]).
 //   - POST /v1/apps/{app}/machines/{id}: update the config; the machine
-//     restarts as a new version (new instance_id and version).
+//     restarts as a new version (new instance_id and version), or stays
+//     stopped with skip_launch.
 //   - GET /v1/apps/{app}/machines/{id}/wait?state=…&timeout=…&instance_id=…
 //     (or version=…): 200 {"ok": true} once the machine (that version, when
 //     given) is in one of the states (state may repeat), 408 after timeout
@@ -45,11 +46,13 @@
 // A machine's program is its init.cmd (else init.exec), one instruction
 // per element: "print:TEXT" writes a log line, "lines:N" writes N lines
 // "line 1" … "line N", "printenv:NAME" writes NAME's value, "sleep:DUR"
-// waits (a Go duration), "exit:N" ends with code N, "serve" runs until the
-// machine is stopped; the end of the program is exit 0. An empty program
-// serves. An image whose reference contains "crash" exits 1 as soon as it
-// starts; one containing "bad-health" fails its health checks (critical)
-// instead of passing them.
+// waits (a Go duration), "exit:N" ends with code N, "exit-if-image:TEXT"
+// ends with code 1 when the machine's image contains TEXT, "serve" runs
+// until the machine is stopped; the end of the program is exit 0. An empty program
+// serves. A machine's health checks (config.checks) are critical until
+// its program serves, then passing, or critical still when its image's
+// reference contains "bad-health". An image whose reference contains
+// "crash" exits 1 as soon as it starts.
 //
 // Tests inject faults with Server.Fail (429 with Retry-After, 5xx) and
 // inspect what is left with Server.Machines.

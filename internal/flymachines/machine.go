@@ -117,12 +117,8 @@ func (s *Server) launch(m *machine) {
 	m.setState(stateStarted)
 	m.event("start", stateStarted, "user")
 	m.checks = nil
-	status, output := "passing", "HTTP GET /: 200 OK"
-	if strings.Contains(m.config.Image, "bad-health") {
-		status, output = "critical", "HTTP GET /: 500 Internal Server Error"
-	}
 	for _, name := range slices.Sorted(maps.Keys(m.config.Checks)) {
-		m.checks = append(m.checks, checkJSON{Name: name, Status: status, Output: output})
+		m.checks = append(m.checks, checkJSON{Name: name, Status: "critical", Output: "dial tcp: connection refused"})
 	}
 	program := m.config.Init.Cmd
 	if len(program) == 0 {
@@ -131,13 +127,13 @@ func (s *Server) launch(m *machine) {
 	if strings.Contains(m.config.Image, "crash") {
 		program = []string{"print:crashing", "exit:1"}
 	}
-	go m.execute(ctx, r, program, m.config.Env)
+	go m.execute(ctx, r, program, m.config)
 }
 
 // execute runs program and records its exit, unless the run was ended
 // first.
-func (m *machine) execute(ctx context.Context, r *run, program []string, env map[string]string) {
-	code := m.interpret(ctx, r, program, env)
+func (m *machine) execute(ctx context.Context, r *run, program []string, config MachineConfig) {
+	code := m.interpret(ctx, r, program, config)
 	if ctx.Err() != nil {
 		return
 	}
@@ -150,7 +146,7 @@ func (m *machine) execute(ctx context.Context, r *run, program []string, env map
 
 // interpret runs the instructions of program and returns the exit code;
 // it returns early when ctx is done.
-func (m *machine) interpret(ctx context.Context, r *run, program []string, env map[string]string) int {
+func (m *machine) interpret(ctx context.Context, r *run, program []string, config MachineConfig) int {
 	if len(program) == 0 {
 		program = []string{"serve"}
 	}
@@ -160,7 +156,12 @@ func (m *machine) interpret(ctx context.Context, r *run, program []string, env m
 		case "print":
 			m.log(r, arg)
 		case "printenv":
-			m.log(r, env[arg])
+			m.log(r, config.Env[arg])
+		case "exit-if-image":
+			if strings.Contains(config.Image, arg) {
+				m.log(r, "this image does not work here")
+				return 1
+			}
 		case "lines":
 			n, _ := strconv.Atoi(arg)
 			for i := 1; i <= n; i++ {
@@ -177,6 +178,7 @@ func (m *machine) interpret(ctx context.Context, r *run, program []string, env m
 			n, _ := strconv.Atoi(arg)
 			return n
 		case "serve":
+			m.serving(r)
 			<-ctx.Done()
 			return 0
 		default:
@@ -185,6 +187,23 @@ func (m *machine) interpret(ctx context.Context, r *run, program []string, env m
 		}
 	}
 	return 0
+}
+
+// serving updates the health checks of m's current run once its program
+// serves: passing, or critical for a "bad-health" image.
+func (m *machine) serving(r *run) {
+	m.s.mu.Lock()
+	defer m.s.mu.Unlock()
+	if m.run != r {
+		return
+	}
+	status, output := "passing", "HTTP GET /: 200 OK"
+	if strings.Contains(m.config.Image, "bad-health") {
+		status, output = "critical", "HTTP GET /: 500 Internal Server Error"
+	}
+	for i := range m.checks {
+		m.checks[i].Status, m.checks[i].Output = status, output
+	}
 }
 
 // log appends a log line of m's current run.

@@ -296,7 +296,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, app string) {
 	m.instanceID = newInstanceID(s.seq)
 	m.config = *in.Config
 	m.event("update", "replaced", "user")
-	s.launch(m)
+	if !in.SkipLaunch {
+		s.launch(m)
+	}
 	writeJSON(w, http.StatusOK, m.view())
 }
 
