@@ -22,6 +22,7 @@ const (
 	DefaultRetryMin     = 500 * time.Millisecond
 	DefaultRetryMax     = 30 * time.Second
 	DefaultWaitTimeout  = 60 * time.Second
+	DefaultLogSettle    = 3 * time.Second
 	// cleanupTimeout bounds stopping and destroying a machine once the
 	// task's context is done.
 	cleanupTimeout = 2 * time.Minute
@@ -44,6 +45,10 @@ type Config struct {
 	// PollInterval is how often a run's logs are read, and a deploy's
 	// health checks looked at (default 1 s).
 	PollInterval time.Duration
+	// LogSettle is how long a run's logs are still read once its machine
+	// has stopped, after the last line that came (default 3 s): Fly
+	// delivers logs a little late.
+	LogSettle time.Duration
 	// WaitTimeout is the timeout of each /wait call, 1 s to 60 s (default
 	// 60 s); a wait that times out is made again until the task's own
 	// timeout.
@@ -75,6 +80,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.PollInterval = cmp.Or(c.PollInterval, DefaultPollInterval)
 	c.WaitTimeout = cmp.Or(c.WaitTimeout, DefaultWaitTimeout)
+	c.LogSettle = cmp.Or(c.LogSettle, DefaultLogSettle)
 	c.GracePeriod = cmp.Or(c.GracePeriod, DefaultGracePeriod)
 	c.MaxAttempts = cmp.Or(c.MaxAttempts, DefaultMaxAttempts)
 	c.RetryMin = cmp.Or(c.RetryMin, DefaultRetryMin)
@@ -101,8 +107,8 @@ func (c Config) validate() error {
 	if c.WaitTimeout < time.Second || c.WaitTimeout > time.Minute {
 		errs = append(errs, fmt.Errorf("fly executor: WaitTimeout %s must be between 1s and 1m", c.WaitTimeout))
 	}
-	if c.PollInterval < 0 || c.GracePeriod < 0 || c.MaxAttempts < 1 || c.RetryMin < 0 || c.RetryMax < c.RetryMin {
-		errs = append(errs, errors.New("fly executor: PollInterval, GracePeriod, RetryMin must not be negative, MaxAttempts at least 1, RetryMax at least RetryMin"))
+	if c.PollInterval < 0 || c.GracePeriod < 0 || c.LogSettle < 0 || c.MaxAttempts < 1 || c.RetryMin < 0 || c.RetryMax < c.RetryMin {
+		errs = append(errs, errors.New("fly executor: PollInterval, GracePeriod, LogSettle, RetryMin must not be negative, MaxAttempts at least 1, RetryMax at least RetryMin"))
 	}
 	return errors.Join(errs...)
 }

@@ -43,7 +43,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{api: flymachines.Start(t, testToken, testApp), pauses: make(chan time.Duration, 100)}
 	exec, err := fly.New(fly.Config{
 		APIURL: h.api.URL, LogsURL: h.api.URL,
-		PollInterval: 10 * time.Millisecond, WaitTimeout: time.Second, GracePeriod: time.Second,
+		PollInterval: 10 * time.Millisecond, WaitTimeout: time.Second, GracePeriod: time.Second, LogSettle: 20 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler),
 		SleepFunc: func(ctx context.Context, d time.Duration) error {
 			select {

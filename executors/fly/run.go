@@ -156,7 +156,7 @@ func (e *Executor) follow(ctx context.Context, c *client, m *machine, sink execu
 			if err != nil {
 				return executors.Result{}, err
 			}
-			logs.read(ctx)
+			e.drain(ctx, logs)
 			return e.result(ctx, c, m.ID, sink)
 		case <-ctxDone:
 			// The waiter ends too, and its end (above) stops the machine.
@@ -238,7 +238,7 @@ func (e *Executor) stopRun(ctx context.Context, c *client, id string, logs *logR
 	} else {
 		_, _ = c.wait(cctx, id, "", e.cfg.GracePeriod+5*time.Second, stateStopped, stateDestroyed)
 	}
-	logs.read(cctx)
+	e.drain(cctx, logs)
 	sink.Progress(100, fmt.Sprintf("machine %s stopped: the task was canceled", id))
 	return executors.Result{}, canceled(ctx, "while its machine ran")
 }
@@ -278,9 +278,11 @@ type logReader struct {
 	failing bool
 }
 
-// read delivers every log line there is now, as stdout; a failure to read
-// them is said once on stderr, until reading works again.
-func (l *logReader) read(ctx context.Context) {
+// read delivers every log line there is now, as stdout, and returns how
+// many; a failure to read them is said once on stderr, until reading works
+// again.
+func (l *logReader) read(ctx context.Context) int {
+	n := 0
 	for {
 		lines, next, err := l.c.logs(ctx, l.id, l.token)
 		if err != nil {
@@ -288,16 +290,31 @@ func (l *logReader) read(ctx context.Context) {
 				l.sink.Output(domain.Stderr, []byte("axontask: "+err.Error()+"; output may be missing\n"))
 			}
 			l.failing = true
-			return
+			return n
 		}
 		l.failing = false
 		for _, line := range lines {
 			l.sink.Output(domain.Stdout, []byte(line+"\n"))
 		}
+		n += len(lines)
 		if len(lines) == 0 || next == l.token {
 			l.token = next
-			return
+			return n
 		}
 		l.token = next
+	}
+}
+
+// drain reads the last logs of a machine that has stopped: they come a
+// little late, so reading goes on until none came for Config.LogSettle.
+func (e *Executor) drain(ctx context.Context, logs *logReader) {
+	last := time.Now()
+	for {
+		if logs.read(ctx) > 0 {
+			last = time.Now()
+		}
+		if time.Since(last) >= e.cfg.LogSettle || sleep(ctx, e.cfg.PollInterval) != nil {
+			return
+		}
 	}
 }

@@ -22,7 +22,7 @@ func TestRunsFlyTasks(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
 		api := flymachines.Start(t, "fo1_token", "app")
-		fl, err := fly.New(fly.Config{APIURL: api.URL, LogsURL: api.URL, PollInterval: 10 * time.Millisecond, WaitTimeout: time.Second})
+		fl, err := fly.New(fly.Config{APIURL: api.URL, LogsURL: api.URL, PollInterval: 10 * time.Millisecond, WaitTimeout: time.Second, LogSettle: 20 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
