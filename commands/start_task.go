@@ -228,7 +228,7 @@ func (h *StartTaskHandler) decide(cmd StartTask, limits timeoutLimits) (*domain.
 		return nil, err
 	}
 	if cmd.Adapter == "" {
-		return nil, &domain.ValidationError{Field: "adapter", Reason: `must be set; use "mock" or "shell"`}
+		return nil, &domain.ValidationError{Field: "adapter", Reason: `must be set; use "mock", "shell", "docker" or "fly"`}
 	}
 	args, err := domain.ParseArgs(cmd.Adapter, cmd.Args)
 	if err != nil {

@@ -70,8 +70,8 @@ func (a *ShellArgs) SecretRefs() []string { return a.Env.Refs() }
 
 // ParseArgs decodes and validates the args of adapter a. Unknown fields and
 // wrong types are rejected with the field named; the result is *MockArgs,
-// *ShellArgs or *DockerArgs. Adapters that this build cannot run yet are
-// rejected.
+// *ShellArgs, *DockerArgs or *FlyArgs. Adapters that this build cannot
+// run yet are rejected.
 func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	if len(raw) > MaxArgsBytes {
 		return nil, &ValidationError{Field: "args", Reason: fmt.Sprintf("is %d bytes; the limit is %d", len(raw), MaxArgsBytes)}
@@ -95,9 +95,9 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	case AdapterDocker:
 		return parseDockerArgs(raw)
 	case AdapterFly:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is not available in this build yet; use \"shell\", \"docker\" or \"mock\"", a)}
+		return parseFlyArgs(raw)
 	default:
-		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\", \"docker\"", a)}
+		return nil, &ValidationError{Field: "adapter", Reason: fmt.Sprintf("%q is unknown; use one of \"mock\", \"shell\", \"docker\", \"fly\"", a)}
 	}
 }
 
@@ -212,13 +212,8 @@ func (a *ShellArgs) Validate() error {
 	if len(a.Command) == 0 || a.Command[0] == "" {
 		return &ValidationError{Field: "args.command", Reason: `must be a non-empty argv array, like ["make", "test"] (use ["sh", "-c", "…"] for a shell)`}
 	}
-	if len(a.Command) > MaxArgvItems {
-		return &ValidationError{Field: "args.command", Reason: fmt.Sprintf("has %d items; the limit is %d", len(a.Command), MaxArgvItems)}
-	}
-	for i, arg := range a.Command {
-		if len(arg) > MaxArgBytes || !utf8.ValidString(arg) || strings.ContainsRune(arg, 0) {
-			return &ValidationError{Field: fmt.Sprintf("args.command[%d]", i), Reason: fmt.Sprintf("must be valid UTF-8 without NUL, at most %d bytes", MaxArgBytes)}
-		}
+	if err := validateArgv(a.Command); err != nil {
+		return err
 	}
 	if _, err := CleanCwd(a.Cwd); err != nil {
 		return err
@@ -239,6 +234,21 @@ func (a *ShellArgs) Validate() error {
 			if err := checkPATH(v); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// validateArgv checks args.command, an argv array (empty or not, as the
+// adapter allows): at most MaxArgvItems items of valid UTF-8 without NUL,
+// each at most MaxArgBytes.
+func validateArgv(argv []string) error {
+	if len(argv) > MaxArgvItems {
+		return &ValidationError{Field: "args.command", Reason: fmt.Sprintf("has %d items; the limit is %d", len(argv), MaxArgvItems)}
+	}
+	for i, arg := range argv {
+		if len(arg) > MaxArgBytes || !utf8.ValidString(arg) || strings.ContainsRune(arg, 0) {
+			return &ValidationError{Field: fmt.Sprintf("args.command[%d]", i), Reason: fmt.Sprintf("must be valid UTF-8 without NUL, at most %d bytes", MaxArgBytes)}
 		}
 	}
 	return nil

@@ -77,7 +77,6 @@ func TestParseArgsRejects(t *testing.T) {
 		{name: "unknown adapter", adapter: "ssh", args: `{}`, field: "adapter", reason: `"ssh" is unknown`},
 		{name: "empty adapter", adapter: "", args: `{}`, field: "adapter", reason: "is unknown"},
 		{name: "adapter names are case-sensitive", adapter: "Mock", args: `{}`, field: "adapter", reason: "is unknown"},
-		{name: "fly is not available yet", adapter: domain.AdapterFly, args: `{"app":"x"}`, field: "adapter", reason: "not available"},
 
 		// Shape of the JSON.
 		{name: "huge args", adapter: domain.AdapterShell, args: `{"command":["echo","` + strings.Repeat("x", domain.MaxArgsBytes) + `"]}`,

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/distribution/reference"
 )
@@ -116,13 +115,8 @@ func (a *DockerArgs) Validate() error {
 	if err := validateImage(a.Image); err != nil {
 		return err
 	}
-	if len(a.Command) > MaxArgvItems {
-		return &ValidationError{Field: "args.command", Reason: fmt.Sprintf("has %d items; the limit is %d", len(a.Command), MaxArgvItems)}
-	}
-	for i, arg := range a.Command {
-		if len(arg) > MaxArgBytes || !utf8.ValidString(arg) || strings.ContainsRune(arg, 0) {
-			return &ValidationError{Field: fmt.Sprintf("args.command[%d]", i), Reason: fmt.Sprintf("must be valid UTF-8 without NUL, at most %d bytes", MaxArgBytes)}
-		}
+	if err := validateArgv(a.Command); err != nil {
+		return err
 	}
 	if len(a.Command) > 0 && a.Command[0] == "" {
 		return &ValidationError{Field: "args.command[0]", Reason: `must name the program, like ["make", "test"] (leave command out to run the image's own)`}

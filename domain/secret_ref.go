@@ -45,6 +45,10 @@ func Lit(s string) SecretString { return SecretString{Literal: s} }
 // given, so that a decoder names the field it is in.
 func (s *SecretString) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) { // as encoding/json leaves a string: unset
+		*s = SecretString{}
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		*s = SecretString{}
 		return json.Unmarshal(b, &s.Literal)

@@ -1,5 +1,5 @@
 // Package executors defines how a task's work runs: the Executor interface
-// that every adapter implements (mock, shell, docker; fly later; each
+// that every adapter implements (mock, shell, docker and fly; each
 // passes the conformance suite of package executortest), and Reaper, for
 // executors whose work can outlive a dead worker. The worker runtime that
 // claims queued tasks, runs them, renews their leases and appends their

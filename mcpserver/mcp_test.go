@@ -243,7 +243,7 @@ func testToolList(t *testing.T, s *session) {
 		t.Errorf("read_task_events requires %v", ev.Required)
 	}
 	st := schemas["start_task"]
-	if p := st.Properties["adapter"]; !slices.Equal(p.Enum, []any{"shell", "docker", "mock"}) {
+	if p := st.Properties["adapter"]; !slices.Equal(p.Enum, []any{"shell", "docker", "mock", "fly"}) {
 		t.Errorf("start_task adapter enum %v", p.Enum)
 	}
 	if !slices.Equal(st.Required, []string{"name", "adapter"}) {

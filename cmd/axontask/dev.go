@@ -26,6 +26,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/executors/fly"
 	"github.com/axontask/axontask/executors/mock"
 	"github.com/axontask/axontask/executors/worker"
 	"github.com/axontask/axontask/internal/metrics"
@@ -177,12 +178,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-// newRunner builds a runner of mock tasks, shell tasks on sh and docker
-// tasks on dk, on store, that holds each tenant to its plan's concurrency
-// and each task to its plan's limits.
+// newRunner builds a runner of mock tasks, shell tasks on sh, docker tasks
+// on dk and fly tasks (through the Fly API at FLY_API_URL and
+// FLY_LOGS_API_URL, Fly's own by default), on store, that holds each tenant
+// to its plan's concurrency and each task to its plan's limits.
 func newRunner(store worker.Store, quotas *commands.Quotas, sh, dk executors.Executor, cfg worker.Config) (*worker.Runner, error) {
+	fl, err := fly.New(fly.Config{APIURL: os.Getenv("FLY_API_URL"), LogsURL: os.Getenv("FLY_LOGS_API_URL"), Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("FLY_API_URL, FLY_LOGS_API_URL: %w", err)
+	}
 	cfg.PlanFunc = wiring.PlanFunc(quotas)
-	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh, domain.AdapterDocker: dk}
+	cfg.Executors = map[domain.Adapter]executors.Executor{domain.AdapterMock: mock.New(mock.Options{}), domain.AdapterShell: sh, domain.AdapterDocker: dk, domain.AdapterFly: fl}
 	return worker.New(store, cfg)
 }
 

@@ -36,7 +36,7 @@ func (e envFlag) Set(v string) error {
 func runTaskStart(ctx context.Context, cl *commandLine) error {
 	fs := cl.fs
 	name := fs.String("name", "", "the task's name, 1–200 bytes (default: the command line, or the adapter's name)")
-	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell), docker (runs -image, the argv after -- as its command) or mock")
+	adapter := fs.String("adapter", string(domain.AdapterShell), "shell (runs the argv after --, without a shell), docker (runs -image, the argv after -- as its command), mock, or fly (a Fly.io machine or deploy; give -args)")
 	image := fs.String("image", "", "docker: the image to run, like alpine:3.20 (the argv after --, if any, replaces its command; -cwd is its absolute workdir)")
 	rawArgs := fs.String("args", "", "the adapter's arguments as a JSON object, instead of the argv (mock: '{\"steps\":5,\"interval_ms\":100,\"output_lines_per_step\":1,\"fail_at_step\":0}')")
 	cwd := fs.String("cwd", "", "shell: the command's directory, relative to the task's fresh work directory, like src/app (default: the work directory); docker: the absolute workdir")
