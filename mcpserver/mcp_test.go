@@ -451,7 +451,7 @@ func testErrors(t *testing.T, s, other *session) {
 		want []string
 	}{
 		// Arguments the schema refuses.
-		{"start_task", map[string]any{"name": "t", "adapter": "fly"}, []string{"adapter", "mock", "shell", "docker"}},
+		{"start_task", map[string]any{"name": "t", "adapter": "k8s"}, []string{"adapter", "mock", "shell", "docker", "fly"}},
 		{"start_task", map[string]any{"adapter": "mock"}, []string{"name"}},
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "timeout_s": 0}, []string{"timeout_s", "minimum"}},
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "frobnicate": true}, []string{"frobnicate"}},
