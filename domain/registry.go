@@ -30,6 +30,7 @@ var registry = newRegistry(
 	func() Payload { return new(TaskCanceled) },
 	func() Payload { return new(TaskTimedOut) },
 	func() Payload { return new(TaskWaiting) },
+	func() Payload { return new(TaskAttemptFailed) },
 
 	func() Payload { return new(TenantCreated) },
 	func() Payload { return new(TenantMemberAdded) },
@@ -85,6 +86,7 @@ func Samples() map[EventType]Payload {
 	return map[EventType]Payload{
 		TaskCreatedType:         &TaskCreated{Adapter: "shell", Args: json.RawMessage(`{"command":["make","test"]}`), Name: "tests", TimeoutS: 600},
 		TaskQueuedType:          &TaskQueued{Attempt: 1, Reason: "created"},
+		TaskAttemptFailedType:   &TaskAttemptFailed{Attempt: 1, Error: "exited with status 1", ExitCode: &exit, WorkerID: "worker-1"},
 		TaskStartedType:         &TaskStarted{Attempt: 1, WorkerID: "worker-1"},
 		TaskOutputType:          &TaskOutput{Data: "ok <pkg> & done\n", Offset: 120, Stream: Stdout},
 		TaskProgressType:        &TaskProgress{Message: "building", Percent: 40},

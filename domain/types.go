@@ -40,6 +40,9 @@ const (
 	// TaskWaitingType says why a queued task does not start yet (its
 	// tenant runs as many tasks as its plan allows); it changes no state.
 	TaskWaitingType EventType = "task.waiting"
+	// TaskAttemptFailedType records an attempt that failed and is tried
+	// again under the task's retry policy (task.queued follows).
+	TaskAttemptFailedType EventType = "task.attempt_failed"
 )
 
 // Terminal reports whether an event of type t ends its task: no event may
