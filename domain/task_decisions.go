@@ -32,7 +32,8 @@ func (t *Task) DecideStart(created *TaskCreated) ([]Payload, error) {
 	return []Payload{created, &TaskQueued{Attempt: 1, Reason: "created"}}, nil
 }
 
-// NotDueError: the queued attempt waits for its retry backoff until At.
+// NotDueError says that the queued attempt waits for its retry backoff
+// until At.
 type NotDueError struct {
 	At time.Time
 }

@@ -26,6 +26,8 @@ type Tenant struct {
 	members   map[string]Role
 	joined    map[string]time.Time
 	plan      PlanName
+	// invitations are the pending ones (and expired ones not yet dropped).
+	invitations map[string]Invitation
 }
 
 // Seq returns the seq of the last applied event (0 for an empty stream).
@@ -60,11 +62,19 @@ func (t *Tenant) Members() map[string]Role { return maps.Clone(t.members) }
 func (t *Tenant) Apply(e Event) error {
 	allowed := []EventType{TenantCreatedType}
 	if t.seq > 0 {
-		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType}
+		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType,
+			TenantMemberInvitedType, TenantInvitationAcceptedType, TenantInvitationDeclinedType, TenantInvitationRevokedType}
 	}
 	p, err := applyNext("tenant", t.seq, e, allowed...)
 	if err != nil {
 		return err
+	}
+	if ok, err := t.applyInvitation(p, e.OccurredAt); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		t.seq = e.Seq
+		return nil
 	}
 	switch p := p.(type) {
 	case *TenantCreated:

@@ -11,10 +11,13 @@ const (
 	StreamAPIKey  StreamType = "api_key"
 	StreamWebhook StreamType = "webhook"
 	StreamSession StreamType = "session"
+	// StreamInbox is an email address's inbox of invitations: its id
+	// derives from the address, its tenant id is its own id.
+	StreamInbox StreamType = "inbox"
 )
 
 var knownStreamTypes = map[StreamType]bool{
-	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true,
+	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamInbox: true,
 }
 
 // Valid reports whether s is a known stream type.
