@@ -53,7 +53,7 @@ func TestAuthMatrix(t *testing.T) {
 		if _, err := id.Register.Handle(ctx, commands.Register{Email: "vic@example.com", Password: testPassword, TenantName: "vic"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "vic@example.com", Role: "viewer"}); err != nil {
+		if _, err := testidentity.Join(ctx, id, owner, "vic@example.com", "viewer"); err != nil {
 			t.Fatal(err)
 		}
 		viewerTok, err := id.Login.Handle(ctx, commands.Login{Email: "vic@example.com", Password: testPassword, TenantID: owner.TenantID})
