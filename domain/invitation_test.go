@@ -79,7 +79,9 @@ func TestTenantInvitationDeclinedOrRevoked(t *testing.T) {
 		"declined": func(tn *domain.Tenant) ([]domain.Payload, error) {
 			return tn.DecideDeclineInvitation("inv-1", "user-grace", "grace@example.com", t0)
 		},
-		"revoked": func(tn *domain.Tenant) ([]domain.Payload, error) { return tn.DecideRevokeInvitation("inv-1", "owner-1", t0) },
+		"revoked": func(tn *domain.Tenant) ([]domain.Payload, error) {
+			return tn.DecideRevokeInvitation("inv-1", "owner-1", t0)
+		},
 	} {
 		tenant, _ := invitingTenant(t)
 		events, err := decide(tenant)
