@@ -60,8 +60,8 @@ var (
 	}
 )
 
-// runClientCommand runs a client command: "task …", "keys …", "login" or
-// "logout".
+// runClientCommand runs a client command: "task …", "keys …",
+// "invitations …", "login" or "logout".
 func runClientCommand(ctx context.Context, group string, args []string, con *console) error {
 	switch group {
 	case "login":
@@ -69,10 +69,7 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 	case "logout":
 		return runLogout(ctx, newCommandLine(con, "logout", "[flags]", logoutAbout, args))
 	}
-	cmds := taskCommands
-	if group == "keys" {
-		cmds = keyCommands
-	}
+	cmds := map[string][]clientCommand{"task": taskCommands, "keys": keyCommands, "invitations": invitationCommands}[group]
 	usage := groupUsage(group, cmds)
 	if len(args) == 0 {
 		fmt.Fprint(con.stderr, usage)

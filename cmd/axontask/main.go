@@ -14,6 +14,7 @@
 //	axontask mcp      [-url URL]                           MCP server on stdio (key: AXONTASK_API_KEY)
 //	axontask task     start|status|logs|cancel|list|verify  tasks, through the API (-url, AXONTASK_URL)
 //	axontask keys     create|list|revoke                    API keys, through the API
+//	axontask invitations send|sent|revoke|list|accept|decline  tenant invitations, through the API
 //	axontask login    [-email E] | logout                   sign in and keep tokens in the user's config dir
 package main
 
@@ -106,6 +107,10 @@ with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for
   task receipt ID [-newer FILE]   an ended task's signed receipt, for verify -receipt
   keys create -name N [-scope S]  create an API key (printed this once)
   keys list | keys revoke ID      list or revoke API keys
+  invitations send -email E [-role R] | sent | revoke ID
+                                  invite into your tenant (joins on accepting), list, withdraw
+  invitations list | accept ID | decline ID
+                                  the invitations pending for you (signed in), answered
   login [-email E]                sign in (password from the terminal or stdin)
   logout                          end the session and forget its tokens
 
@@ -145,7 +150,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
-	case "task", "keys", "login", "logout":
+	case "task", "keys", "invitations", "login", "logout":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
