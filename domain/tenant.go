@@ -100,17 +100,6 @@ func (t *Tenant) Apply(e Event) error {
 	return nil
 }
 
-// DecideAddMember returns the event that makes userID a member with role.
-func (t *Tenant) DecideAddMember(userID string, role Role) ([]Payload, error) {
-	if _, err := ParseRole(string(role)); err != nil {
-		return nil, err
-	}
-	if _, ok := t.members[userID]; ok {
-		return nil, ErrAlreadyMember
-	}
-	return []Payload{&TenantMemberAdded{Role: role, UserID: userID}}, nil
-}
-
 // DecideChangeRole returns the event that gives member userID role, or
 // none when they already have it. Demoting the last owner fails with ErrLastOwner.
 func (t *Tenant) DecideChangeRole(userID string, role Role) ([]Payload, error) {
