@@ -21,13 +21,16 @@ const (
 // MaxPendingInvitationsPerTenant bounds a tenant's pending invitations.
 const MaxPendingInvitationsPerTenant = 100
 
-// ErrInvitationNotFound: no pending invitation with that id for the
-// caller: it never was, or it was accepted, declined, revoked or expired.
-var ErrInvitationNotFound = errors.New("no pending invitation with this id: it may have expired, been revoked, accepted or declined")
+// Errors of the invitation decisions.
+var (
+	// ErrInvitationNotFound: no pending invitation with that id for the
+	// caller: it never was, or it was accepted, declined, revoked or expired.
+	ErrInvitationNotFound = errors.New("no pending invitation with this id: it may have expired, been revoked, accepted or declined")
 
-// ErrTooManyInvitations: the tenant has MaxPendingInvitationsPerTenant
-// pending invitations.
-var ErrTooManyInvitations = fmt.Errorf("the tenant has %d pending invitations, the limit; revoke some or wait for them to expire", MaxPendingInvitationsPerTenant)
+	// ErrTooManyInvitations: the tenant has MaxPendingInvitationsPerTenant
+	// pending invitations.
+	ErrTooManyInvitations = fmt.Errorf("the tenant has %d pending invitations, the limit; revoke some or wait for them to expire", MaxPendingInvitationsPerTenant)
+)
 
 // TenantMemberInvited invites the holder of an email address into the
 // tenant with a role, until ExpiresAt (FormatTime). Nothing changes for
