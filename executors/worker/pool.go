@@ -239,6 +239,10 @@ func (p *Pool) startWaiting(ctx context.Context, tenantID string) {
 // caller may go on to the next: false when the tenant is still at its
 // limit, or the claim failed.
 func (p *Pool) claimWaiting(ctx context.Context, wt eventstore.WaitingTask) bool {
+	if wt.Since.After(p.runner.cfg.NowFunc()) {
+		// A retry waiting for its backoff, listed from its due time: not yet.
+		return false
+	}
 	id, err := uuid.Parse(wt.TaskID)
 	if err == nil {
 		var claimed *Claimed

@@ -88,6 +88,14 @@ func TestRetryAfterFailedAttempts(t *testing.T) {
 				break
 			}
 			backoff := time.Duration(1<<(attempt-1)) * time.Second
+			due := clk.Now().Add(backoff)
+			if attempt == 2 {
+				// As the watchdog adopts a task whose work message was lost:
+				// a row from the time it was queued.
+				if err := b.store.TaskWaitingMark(t.Context(), id.String(), tenant, clk.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
 			// Not due yet: the claim refuses, and the task waits on the list
 			// from its due time.
 			clk.Add(backoff - time.Millisecond)
@@ -95,8 +103,8 @@ func TestRetryAfterFailedAttempts(t *testing.T) {
 				t.Fatalf("a claim %s into a backoff of %s: %v, want ErrNotDue", backoff-time.Millisecond, backoff, err)
 			}
 			waiting, err := b.store.TaskWaitingList(t.Context(), tenant, 10)
-			if err != nil || len(waiting) != 1 || waiting[0].TaskID != id.String() {
-				t.Fatalf("waiting list %+v, %v; want the retry", waiting, err)
+			if err != nil || len(waiting) != 1 || waiting[0].TaskID != id.String() || !waiting[0].Since.Equal(due) {
+				t.Fatalf("waiting list %+v, %v; want the retry, from %s", waiting, err, due)
 			}
 			clk.Add(time.Millisecond)
 		}

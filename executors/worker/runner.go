@@ -264,7 +264,13 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	}
 	var notDue *domain.NotDueError
 	if _, err := task.DecideClaim(r.cfg.WorkerID, task.Attempt(), r.cfg.NowFunc()); errors.As(err, &notDue) {
-		// Its retry backoff lasts: the waiting list's sweeps claim it once due.
+		// Its retry backoff lasts: the waiting list's sweeps claim it once
+		// due. A row the watchdog made earlier (the work message was lost)
+		// moves to the due time, so that it does not stand at the head of
+		// the list, in front of tasks that could start, until then.
+		if err := r.store.TaskWaitingUnmark(ctx, taskID.String()); err != nil {
+			return nil, fmt.Errorf("task %s: mark waiting for its retry: %w", taskID, err)
+		}
 		if err := r.store.TaskWaitingMark(ctx, taskID.String(), tenantID, notDue.At); err != nil {
 			return nil, fmt.Errorf("task %s: mark waiting for its retry: %w", taskID, err)
 		}
