@@ -90,7 +90,7 @@ func (f *Feed) Next() (domain.Event, error) {
 			return domain.Event{}, err
 		case err != nil:
 			f.retries++
-			wait = min(time.Duration(1<<min(f.retries, 6))*100*time.Millisecond, DefaultMaxBackoff)
+			wait = jitteredBackoff(DefaultInitialBackoff, DefaultMaxBackoff, f.retries)
 			if apiErr != nil {
 				wait = max(wait, apiErr.RetryAfter)
 			}

@@ -267,17 +267,25 @@ func (s *Stream) retryLater(cause error, retryAfter time.Duration) {
 	s.wait = max(s.backoff(s.retries), retryAfter)
 }
 
-// backoff returns the delay before the nth attempt in a row: the initial
-// delay doubled n-1 times, capped at MaxBackoff, jittered down by up to half.
+// backoff returns the delay before the nth attempt in a row (see
+// jitteredBackoff), from InitialBackoff or the server's hint.
 func (s *Stream) backoff(n int) time.Duration {
 	d := s.opts.InitialBackoff
 	if d == 0 {
 		d = max(min(s.hint, DefaultInitialBackoff), minBackoff)
 	}
-	for i := 1; i < n && d < s.opts.MaxBackoff; i++ {
+	return jitteredBackoff(d, s.opts.MaxBackoff, n)
+}
+
+// jitteredBackoff returns the delay before the nth attempt in a row: first
+// doubled n-1 times, capped at most, jittered down by up to half, so that
+// clients that failed together do not retry together.
+func jitteredBackoff(first, most time.Duration, n int) time.Duration {
+	d := first
+	for i := 1; i < n && d < most; i++ {
 		d *= 2
 	}
-	d = min(d, s.opts.MaxBackoff)
+	d = min(d, most)
 	return d/2 + rand.N(d/2+1)
 }
 

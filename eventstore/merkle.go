@@ -22,7 +22,26 @@ type MerkleCheckpoint struct {
 	Note []byte
 	// CreatedAt is when it was first stored (UTC, microseconds).
 	CreatedAt time.Time
+	// Cosignatures are the signature lines witnesses returned for it
+	// (C2SP tlog-cosignature), each ending in a newline, in the order of
+	// the witnesses' keys; empty when none has cosigned it.
+	Cosignatures []byte
 }
+
+// Signed returns the checkpoint's note with the witnesses' cosignature
+// lines after the log's own signature: the note that GET
+// /v1/log/checkpoint serves and that a verifier counts cosignatures on.
+func (cp MerkleCheckpoint) Signed() []byte {
+	return append(append(make([]byte, 0, len(cp.Note)+len(cp.Cosignatures)), cp.Note...), cp.Cosignatures...)
+}
+
+// Limits of a stored cosignature.
+const (
+	// MaxWitnessKeyLen bounds a witness's verifier key, which names it.
+	MaxWitnessKeyLen = 512
+	// MaxCosignatureLen bounds a cosignature line.
+	MaxCosignatureLen = 1024
+)
 
 // MerkleStore keeps the transparency log's Merkle tree over the global
 // feed (leaf n is the entry of the event at feed position n; see package
@@ -57,10 +76,22 @@ type MerkleStore interface {
 	// store. A negative size or an empty note fails with a
 	// *domain.ValidationError.
 	MerkleCheckpointPut(ctx context.Context, cp MerkleCheckpoint) (MerkleCheckpoint, error)
-	// MerkleCheckpointLatest returns the checkpoint of the largest size;
-	// found is false when none is stored.
+	// MerkleCosignaturePut stores line, the cosignature of the witness
+	// whose verifier key is witness, on the checkpoint of size, unless that
+	// witness's cosignature of that size is stored already (the first one
+	// stays). line is one note signature line, ending in a newline. A
+	// size without a checkpoint, an empty or overlong witness key
+	// (MaxWitnessKeyLen) or line (MaxCosignatureLen), or a line that is not
+	// one line, fail with a *domain.ValidationError and store nothing.
+	MerkleCosignaturePut(ctx context.Context, size int64, witness string, line []byte) error
+	// MerkleCosignedSize returns the largest checkpoint size the witness
+	// whose verifier key is witness has cosigned; found is false when it
+	// has cosigned none.
+	MerkleCosignedSize(ctx context.Context, witness string) (size int64, found bool, err error)
+	// MerkleCheckpointLatest returns the checkpoint of the largest size,
+	// with its cosignatures; found is false when none is stored.
 	MerkleCheckpointLatest(ctx context.Context) (cp MerkleCheckpoint, found bool, err error)
-	// MerkleCheckpointGet returns the checkpoint of size; found is false
-	// when none is stored for it.
+	// MerkleCheckpointGet returns the checkpoint of size, with its
+	// cosignatures; found is false when none is stored for it.
 	MerkleCheckpointGet(ctx context.Context, size int64) (cp MerkleCheckpoint, found bool, err error)
 }

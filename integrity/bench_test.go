@@ -136,6 +136,30 @@ func BenchmarkVerifyExport(b *testing.B) {
 	reportRate(b, len(events), cpu)
 }
 
+// BenchmarkVerifyBinaryExport verifies the same events from their binary
+// export: length-prefixed records, no JSON.
+func BenchmarkVerifyBinaryExport(b *testing.B) {
+	events := benchmarkEvents(b)[:200_000]
+	export := []byte(integrity.BinaryExportMagic)
+	for i := range events {
+		var err error
+		if export, err = integrity.AppendBinaryRecord(export, &events[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(export)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for range b.N {
+		sum, err := integrity.VerifyExport(bytes.NewReader(export))
+		if err != nil || sum.Events != int64(len(events)) {
+			b.Fatalf("%d events, %v", sum.Events, err)
+		}
+	}
+	reportRate(b, len(events), cpu)
+}
+
 // BenchmarkCanonicalPayload isolates the RFC 8785 step of an export, for a
 // payload that is canonical already (checked by IsCanonical) and for the same
 // payload re-formatted (canonicalized by the jcs library).

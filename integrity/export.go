@@ -79,10 +79,11 @@ func parseExportLine(text []byte, e *domain.Event) error {
 	return nil
 }
 
-// ReadExport verifies every event of an export (see ParseExport) with v. A
-// failed event is reported as a *VerifyError wrapped with its line number.
+// ReadExport verifies every event of an export, JSON Lines or binary (see
+// ParseAnyExport), with v. A failed event is reported as a *VerifyError
+// wrapped with its line or record number.
 func (v *Verifier) ReadExport(r io.Reader) error {
-	return ParseExport(r, v.Add)
+	return ParseAnyExport(r, v.Add)
 }
 
 // VerifyExport verifies a complete export read from r: every stream must

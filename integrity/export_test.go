@@ -14,7 +14,12 @@ import (
 
 func goldenExport(t testing.TB) string {
 	t.Helper()
-	b, err := os.ReadFile(exportFile)
+	return goldenExportAt(t, exportFile)
+}
+
+func goldenExportAt(t testing.TB, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -205,7 +205,7 @@ func VerifyReceiptExport(export io.Reader, r *Receipt, keys ReceiptKeys, newer *
 	v := NewVerifier()
 	var terminal domain.Event
 	found := false
-	err := ParseExport(export, func(e *domain.Event) error {
+	err := ParseAnyExport(export, func(e *domain.Event) error {
 		if err := v.Add(e); err != nil {
 			return err
 		}
@@ -317,7 +317,7 @@ func VerifyExportProofs(export io.Reader, proofs *ExportProofs, logKey note.Veri
 		byIndex[proofs.Inclusion[i].Index] = &proofs.Inclusion[i]
 	}
 	v := NewVerifier()
-	err = ParseExport(export, func(e *domain.Event) error {
+	err = ParseAnyExport(export, func(e *domain.Event) error {
 		if err := v.Add(e); err != nil {
 			return err
 		}

@@ -189,6 +189,9 @@ const (
 	Inconsistent
 	// Forked: two checkpoints of one size have different roots.
 	Forked
+	// WitnessQuorum: a checkpoint carries fewer valid witness
+	// cosignatures than the verifier requires.
+	WitnessQuorum
 )
 
 var logKindNames = [...]string{
@@ -201,6 +204,7 @@ var logKindNames = [...]string{
 	NotIncluded:         "not_included",
 	Inconsistent:        "inconsistent",
 	Forked:              "forked",
+	WitnessQuorum:       "witness_quorum",
 }
 
 // String returns the kind's snake_case name, e.g. "not_included".

@@ -40,9 +40,19 @@
 // Tools and resources use the API's own identifiers unchanged: a task_id is
 // the task's UUID (its event stream's id), seqs are the stream's seqs (1, 2,
 // 3 … without gaps), next_seq is the since_seq of the next read, and events
-// are the API's full envelopes, hash-chain fields included. The MCP tasks
-// utility (2025-11-25; the io.modelcontextprotocol/tasks extension from
-// 2026-07-28), which the SDK does not support yet, is to map onto these same
-// task ids and seqs: an MCP task id is an AxonTask task_id, its status the
-// task's state, and its result the events up to the terminal one.
+// are the API's full envelopes, hash-chain fields included.
+//
+// # MCP tasks
+//
+// start_task runs as an MCP task (tasks.go) under the tasks utility of
+// protocol 2025-11-25 (a "task" param on tools/call; tasks/get,
+// tasks/result, tasks/list, tasks/cancel; notifications/tasks/status over
+// stdio) and under the io.modelcontextprotocol/tasks extension of
+// 2026-07-28 (declared per request; the result inlined in tasks/get). An
+// MCP task id is the AxonTask task_id, its status follows the task's state,
+// its status message the task's latest progress, and its result is
+// start_task's output with the task's final state. The SDK (v1.8.0) has no
+// support for either yet; what it lacks is supplied in one adapter file,
+// taskwire.go, that gives way to the SDK's own support when it comes.
+// Over stdio the transport must be wrapped in Transport.
 package mcpserver

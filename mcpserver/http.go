@@ -2,14 +2,16 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
-	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/commands"
 )
 
@@ -51,9 +53,9 @@ type HTTPConfig struct {
 // NewHTTPHandler returns the Streamable HTTP endpoint of server: a
 // stateless handler (every POST is a whole exchange, so that any API
 // process can serve any request, and protocol 2026-07-28 is served beside
-// the older revisions), behind a bearer check that answers 401, with
-// WWW-Authenticate: Bearer, before any MCP processing. Serve it at Path
-// (see WithEndpoint); server's tools should use BearerClient.
+// the older revisions), behind a bearer check that answers before any MCP
+// processing (see unauthorized). Serve it at Path (see WithEndpoint);
+// server's tools should use BearerClient.
 func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 	switch {
 	case server == nil:
@@ -69,47 +71,56 @@ func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
+	h := liftTaskBody(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
 		Stateless:                    true,
 		MaxRequestBodyBytes:          cfg.MaxRequestBodyBytes,
 		DisableLocalhostProtection:   cfg.DisableLocalhostProtection,
 		PropagateRequestCancellation: true,
 		Logger:                       slog.New(minLevel{cfg.Logger.Handler(), slog.LevelWarn}),
-	})
-	protected := auth.RequireBearerToken(verifier(cfg.Authenticator, cfg.Logger), &auth.RequireBearerTokenOptions{
-		// API keys do not expire; access tokens do, and Authenticate checks.
-		AllowMissingExpiration: true,
-	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Del("WWW-Authenticate")
-		h.ServeHTTP(w, r)
-	}))
+	}), cfg.MaxRequestBodyBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// RequireBearerToken challenges only when it has resource metadata
-		// to name; a 401 of the API always says how to authenticate.
-		w.Header().Set("WWW-Authenticate", `Bearer realm="axontask"`)
-		protected.ServeHTTP(w, r)
-	}), nil
-}
-
-// verifier checks bearer credentials with a. Its errors become the body of
-// the 401 (or 500): they never hold the credential.
-func verifier(a Authenticator, logger *slog.Logger) auth.TokenVerifier {
-	return func(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
-		p, err := a.Authenticate(ctx, token)
+		token, ok := bearer(r.Header)
+		if !ok {
+			unauthorized(w, "", "this request carries no API key: send the header Authorization: Bearer <API key or access token> (axontask dev prints a key; POST /v1/api-keys makes one)")
+			return
+		}
+		_, err := cfg.Authenticator.Authenticate(r.Context(), token)
 		switch {
 		case errors.Is(err, commands.ErrUnauthenticated):
 			// Authenticate's errors never contain the credential.
-			return nil, fmt.Errorf("%w: %w; send Authorization: Bearer <API key or access token>", auth.ErrInvalidToken, err)
+			unauthorized(w, "invalid_token", fmt.Sprintf("the API key or access token was refused (%v): send Authorization: Bearer <a valid API key or access token>", err))
+			return
 		case err != nil:
-			logger.ErrorContext(ctx, "mcp: check a bearer credential", "err", err)
-			return nil, errors.New("the server could not check the credential; try again")
+			cfg.Logger.ErrorContext(r.Context(), "mcp: check a bearer credential", "err", err)
+			http.Error(w, "the server could not check the credential; try again", http.StatusServiceUnavailable)
+			return
 		}
-		return &auth.TokenInfo{
-			UserID: p.Actor(),
-			Scopes: p.Scopes.Strings(),
-			Extra:  map[string]any{"tenant_id": p.TenantID, "role": string(p.Role)},
-		}, nil
+		h.ServeHTTP(w, r)
+	}), nil
+}
+
+// unauthorized answers 401 with an application/problem+json body that
+// says what to send, and a WWW-Authenticate challenge without
+// resource_metadata: AxonTask takes API keys, not OAuth, and an MCP client
+// (the TypeScript SDK, the Inspector) then reports the body rather than
+// start an OAuth discovery that has nothing to find. code is RFC 6750's
+// error code: empty when no credential came (RFC 6750 section 3.1), else
+// invalid_token.
+func unauthorized(w http.ResponseWriter, code, detail string) {
+	challenge := `Bearer realm="axontask"`
+	if code != "" {
+		challenge += fmt.Sprintf(`, error=%q, error_description=%q`, code, strings.ReplaceAll(detail, `"`, "'"))
 	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // the detail's <API key> reads as written
+	_ = enc.Encode(api.Problem{
+		Type: api.ProblemTypeBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized,
+		Detail: detail, Field: "Authorization",
+	})
 }
 
 // WithEndpoint serves endpoint at exactly Path and next everywhere else,

@@ -526,14 +526,38 @@ func TestHTTPEndpointGuards(t *testing.T) {
 		got, _ := io.ReadAll(resp.Body)
 		return answer{resp.StatusCode, resp.Header, string(got)}
 	}
+	// A missing or wrong key: 401, a problem document that says what to
+	// send, and a challenge without resource_metadata (no OAuth to
+	// discover), with RFC 6750's invalid_token when a credential came.
 	for _, bearer := range []string{"", "axt_bogus_key", "not.a.jwt"} {
 		a := post(mcpserver.Path, bearer, initialize)
-		if a.status != http.StatusUnauthorized || !strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Bearer") || strings.Contains(a.body, "jsonrpc") {
-			t.Errorf("bearer %q: %d %q %s", bearer, a.status, a.header.Get("WWW-Authenticate"), a.body)
+		var problem struct {
+			Type   string `json:"type"`
+			Status int    `json:"status"`
+			Detail string `json:"detail"`
+			Field  string `json:"field"`
+		}
+		challenge := a.header.Get("WWW-Authenticate")
+		wantChallenge := `Bearer realm="axontask"`
+		if bearer != "" {
+			wantChallenge += `, error="invalid_token", error_description=`
+		}
+		if a.status != http.StatusUnauthorized || !strings.HasPrefix(challenge, wantChallenge) || strings.Contains(challenge, "resource_metadata") ||
+			a.header.Get("Content-Type") != "application/problem+json" || json.Unmarshal([]byte(a.body), &problem) != nil ||
+			problem.Type != "urn:axontask:problem:unauthenticated" || problem.Status != 401 || problem.Field != "Authorization" ||
+			!strings.Contains(problem.Detail, "Authorization: Bearer <") {
+			t.Errorf("bearer %q: %d %q %s", bearer, a.status, challenge, a.body)
 		}
 		if bearer != "" && strings.Contains(a.body, bearer) {
 			t.Errorf("the 401 repeats the credential: %s", a.body)
 		}
+	}
+	// No OAuth metadata to discover.
+	prm, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, b.url+"/.well-known/oauth-protected-resource/mcp", nil)
+	if resp, err := http.DefaultClient.Do(prm); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("protected resource metadata: %v %v", resp, err)
+	} else {
+		_ = resp.Body.Close()
 	}
 	a := post(mcpserver.Path, b.keys[tenantA], initialize)
 	if a.status != http.StatusOK || !strings.Contains(a.body, `"protocolVersion":"2025-11-25"`) || a.header.Get("WWW-Authenticate") != "" {

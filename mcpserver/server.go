@@ -102,6 +102,9 @@ type Config struct {
 	// Version is the server's version in its implementation info (default:
 	// the main module's version from the build info).
 	Version string
+	// TaskPollInterval is the pollInterval an MCP task suggests to its
+	// client (default DefaultTaskPollInterval).
+	TaskPollInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -110,6 +113,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TaskPollInterval == 0 {
+		c.TaskPollInterval = DefaultTaskPollInterval
 	}
 	if c.Version == "" {
 		c.Version = "(devel)"
@@ -126,6 +132,8 @@ func (c Config) validate() error {
 		return errors.New("mcpserver config: ClientFunc is nil; use StaticClient or BearerClient")
 	case c.ProgressInterval < 0 || c.ProgressInterval > MaxProgressInterval:
 		return fmt.Errorf("mcpserver config: ProgressInterval is %s; it must be positive and at most %s", c.ProgressInterval, MaxProgressInterval)
+	case c.TaskPollInterval < time.Millisecond:
+		return fmt.Errorf("mcpserver config: TaskPollInterval is %s; it must be at least 1ms", c.TaskPollInterval)
 	}
 	return nil
 }
@@ -136,8 +144,10 @@ Start one with start_task; it answers at once with a task_id. Follow it with rea
 get_task_status tells a task's state; cancel_task stops one; list_tasks lists your tasks, newest first; verify_task checks a task's hash chain; get_task_receipt returns an ended task's signed receipt, which anyone can verify offline.
 Task ids and seqs are the AxonTask API's own: they work unchanged with its HTTP API and with the resource axontask://tasks/{task_id}/events.`
 
-// New returns the AxonTask MCP server: the seven tools and the events
-// resource template, served to any number of sessions on any transport. It
+// New returns the AxonTask MCP server: the seven tools, the events
+// resource template and MCP tasks (start_task callable as a task; see
+// tasks.go), served to any number of sessions on any transport; over stdio,
+// wrap the transport in Transport. It
 // fails when cfg, with its defaults, cannot work. The server is safe for
 // concurrent use.
 func New(cfg Config) (*mcp.Server, error) {
@@ -145,8 +155,14 @@ func New(cfg Config) (*mcp.Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	// The tasks extension (2026-07-28) is declared as the SDK declares
+	// extensions; the tasks capability of 2025-11-25 by wireMiddleware.
+	// The server sends no log messages: no logging capability.
+	caps := &mcp.ServerCapabilities{}
+	caps.AddExtension(ExtensionTasks, nil)
 	s := mcp.NewServer(&mcp.Implementation{Name: Name, Title: "AxonTask", Version: cfg.Version}, &mcp.ServerOptions{
 		Instructions: instructions,
+		Capabilities: caps,
 		// The SDK logs every session at info; over stateless HTTP that is
 		// every request. Keep its warnings and errors.
 		Logger: slog.New(minLevel{cfg.Logger.Handler(), slog.LevelWarn}),
@@ -166,6 +182,9 @@ func New(cfg Config) (*mcp.Server, error) {
 		}
 	}
 	t.addEventsResource(s)
+	if err := addTaskMethods(s, t); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

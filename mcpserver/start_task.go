@@ -45,7 +45,10 @@ type RetryInput struct {
 type StartTaskOutput struct {
 	TaskID      string `json:"task_id" jsonschema:"The task's id: pass it to the other tools."`
 	StreamURL   string `json:"stream_url" jsonschema:"The path of the task's Server-Sent Events stream on the AxonTask HTTP API."`
-	ResumeToken string `json:"resume_token" jsonschema:"A token granting read-only access to this one task over HTTP (?token=); keep it secret."`
+	ResumeToken string `json:"resume_token,omitempty" jsonschema:"A token granting read-only access to this one task over HTTP (?token=); keep it secret. Absent from the result of start_task run as an MCP task."`
+	// State is the task's final state in the result of start_task run as
+	// an MCP task; empty in the plain call's answer.
+	State string `json:"state,omitempty" jsonschema:"How the task ended (succeeded, failed, canceled, timed_out), in the result of start_task run as an MCP task; absent from the plain call's answer."`
 }
 
 func (t *tools) addStartTask(s *mcp.Server) error {

@@ -3,6 +3,7 @@ package mcpserver_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -77,6 +78,8 @@ func TestConfigValidation(t *testing.T) {
 		{},
 		{ClientFunc: static, ProgressInterval: -1},
 		{ClientFunc: static, ProgressInterval: mcpserver.MaxProgressInterval + 1},
+		{ClientFunc: static, TaskPollInterval: -1},
+		{ClientFunc: static, TaskPollInterval: time.Microsecond},
 	} {
 		if _, err := mcpserver.New(cfg); err == nil {
 			t.Errorf("New(%+v) did not fail", cfg)

@@ -85,7 +85,7 @@ func (a *api) latestNote(w http.ResponseWriter, r *http.Request) ([]byte, error)
 		return nil, err
 	}
 	cp, err := l.Latest(r.Context())
-	return cp.Note, err
+	return cp.Signed(), err
 }
 
 func (a *api) inclusionProof(_ http.ResponseWriter, r *http.Request, _ commands.Principal, _ noBody) (integrity.InclusionProof, error) {

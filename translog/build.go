@@ -99,33 +99,14 @@ func (b *builder) grow(ctx context.Context) (int, error) {
 	return len(events), nil
 }
 
-// addLeaves grows the stored tree by leaves, in one transaction. The
-// hashes it stores are those of golang.org/x/mod/sumdb/tlog's
-// StoredHashes, in its order: each leaf, then the roots of the subtrees it
-// completes, from the lowest.
+// addLeaves grows the stored tree by leaves, in one transaction.
 func (b *builder) addLeaves(ctx context.Context, leaves []domain.Hash) error {
 	if !b.loaded {
 		if err := b.loadEdge(ctx); err != nil {
 			return err
 		}
 	}
-	edge := append([]domain.Hash(nil), b.edge...) // kept until the grow commits
-	added := make([]domain.Hash, 0, 2*len(leaves)+64)
-	for i, leaf := range leaves {
-		n := b.size + int64(i)
-		h := leaf
-		added = append(added, h)
-		level := 0
-		for ; n>>level&1 == 1; level++ {
-			h = integrity.NodeHash(edge[level], h)
-			added = append(added, h)
-		}
-		if level == len(edge) {
-			edge = append(edge, h)
-		} else {
-			edge[level] = h
-		}
-	}
+	added, edge := AppendLeaves(b.edge, b.size, leaves)
 	newSize := b.size + int64(len(leaves))
 	if err := b.log.cfg.Store.MerkleTreeGrow(ctx, b.size, newSize, added); err != nil {
 		b.loaded = false
@@ -133,6 +114,35 @@ func (b *builder) addLeaves(ctx context.Context, leaves []domain.Hash) error {
 	}
 	b.size, b.edge = newSize, edge
 	return nil
+}
+
+// AppendLeaves returns the hashes that leaves add to a tree of size leaves
+// whose right edge is edge — edge[l] the root of the complete subtree of
+// 2^l leaves that the next leaves will complete, present when bit l of size
+// is set — and the right edge of the grown tree. The hashes are those of
+// golang.org/x/mod/sumdb/tlog's StoredHashes, in its order, each leaf then
+// the roots of the subtrees it completes, from the lowest: what
+// eventstore.MerkleStore.MerkleTreeGrow stores. edge is not modified; a
+// new tree has a nil edge.
+func AppendLeaves(edge []domain.Hash, size int64, leaves []domain.Hash) (added, newEdge []domain.Hash) {
+	newEdge = append([]domain.Hash(nil), edge...)
+	added = make([]domain.Hash, 0, 2*len(leaves)+64)
+	for i, leaf := range leaves {
+		n := size + int64(i)
+		h := leaf
+		added = append(added, h)
+		level := 0
+		for ; n>>level&1 == 1; level++ {
+			h = integrity.NodeHash(newEdge[level], h)
+			added = append(added, h)
+		}
+		if level == len(newEdge) {
+			newEdge = append(newEdge, h)
+		} else {
+			newEdge[level] = h
+		}
+	}
+	return added, newEdge
 }
 
 // loadEdge reads the right edge of the stored tree of b.size leaves.

@@ -29,7 +29,8 @@ func (e *ForkError) Error() string {
 }
 
 // checkpointEvery signs a checkpoint every CheckpointInterval while the
-// tree has grown past the latest one, until ctx ends.
+// tree has grown past the latest one, and submits the latest to the
+// witnesses that have not cosigned it, until ctx ends.
 func (l *Log) checkpointEvery(ctx context.Context) {
 	retry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "transparency log: sign a checkpoint", Logger: l.cfg.Logger}
 	ticker := time.NewTicker(l.cfg.CheckpointInterval)
@@ -40,7 +41,7 @@ func (l *Log) checkpointEvery(ctx context.Context) {
 			return
 		case <-ticker.C:
 		}
-		_, err := l.CheckpointNow(ctx)
+		cp, err := l.CheckpointNow(ctx)
 		var fork *ForkError
 		switch {
 		case errors.As(err, &fork):
@@ -49,8 +50,11 @@ func (l *Log) checkpointEvery(ctx context.Context) {
 		case err != nil && ctx.Err() == nil:
 			retry.Note(ctx, err)
 			continue
+		case err != nil:
+			return
 		}
 		retry.Succeeded()
+		l.cosign(ctx, cp)
 	}
 }
 

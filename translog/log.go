@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net/http"
 	"slices"
 	"time"
 
@@ -58,9 +60,13 @@ type Config struct {
 	// OldReceiptKeys are verifier keys of receipt keys rotated out, still
 	// published so that old receipts verify.
 	OldReceiptKeys []string
-	// Witnesses are the verifier keys of witnesses whose cosignatures the
-	// log accepts on its checkpoints, published with its keys.
-	Witnesses []string
+	// Witnesses are the log's witnesses: their keys are published with
+	// the log's, and the log submits each checkpoint to those with a URL
+	// and serves their cosignatures with it.
+	Witnesses []Witness
+	// WitnessClient makes the requests to witnesses (default: a client
+	// whose requests time out after WitnessTimeout).
+	WitnessClient *http.Client
 	// CheckpointInterval is how often Run signs a checkpoint while the tree
 	// grows (default DefaultCheckpointInterval).
 	CheckpointInterval time.Duration
@@ -88,6 +94,9 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.WitnessClient == nil {
+		c.WitnessClient = &http.Client{Timeout: WitnessTimeout}
+	}
 	return c
 }
 
@@ -95,8 +104,9 @@ func (c Config) withDefaults() Config {
 // concurrent use.
 type Log struct {
 	*Prover
-	cfg    Config
-	origin string
+	cfg       Config
+	origin    string
+	witnesses []*witnessClient
 }
 
 // ProofStore is what a Prover reads: the stored tree.
@@ -123,7 +133,7 @@ func New(cfg Config) (*Log, error) {
 	case (cfg.ReceiptSigner == nil) != (cfg.ReceiptKey == ""):
 		return nil, errors.New("translog config: give both ReceiptSigner and ReceiptKey, or neither")
 	}
-	for _, k := range slices.Concat([]string{cfg.SignerKey, cfg.ReceiptKey}, cfg.OldKeys, cfg.OldReceiptKeys, cfg.Witnesses) {
+	for _, k := range slices.Concat([]string{cfg.SignerKey, cfg.ReceiptKey}, cfg.OldKeys, cfg.OldReceiptKeys) {
 		if k == "" {
 			continue
 		}
@@ -131,7 +141,11 @@ func New(cfg Config) (*Log, error) {
 			return nil, fmt.Errorf("translog config: verifier key %q: %w", k, err)
 		}
 	}
-	return &Log{Prover: NewProver(cfg.Store), cfg: cfg, origin: cfg.Signer.Name()}, nil
+	witnesses, err := newWitnessClients(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{Prover: NewProver(cfg.Store), cfg: cfg, origin: cfg.Signer.Name(), witnesses: witnesses}, nil
 }
 
 // hashReader reads the stored tree's hashes for tlog.
@@ -173,14 +187,65 @@ func (p *Prover) checkSizes(ctx context.Context, loName, hiName string, lo, hi i
 // of size leaves (which must be stored: at most the tree's size). Bad
 // arguments fail with a *domain.ValidationError naming "index" or "size".
 func (p *Prover) InclusionProof(ctx context.Context, index, size int64) (integrity.InclusionProof, error) {
-	if err := p.checkSizes(ctx, "index", "size", index, size, false); err != nil {
+	proofs, err := p.InclusionProofs(ctx, []int64{index}, size)
+	if err != nil {
 		return integrity.InclusionProof{}, err
 	}
-	proof, err := tlog.ProveRecord(size, index, p.hashReader(ctx))
-	if err != nil {
-		return integrity.InclusionProof{}, fmt.Errorf("prove leaf %d in the tree of size %d: %w", index, size, err)
+	return proofs[0], nil
+}
+
+// InclusionProofs returns the audit paths of the leaves at indexes in the
+// tree of size leaves, in the order asked, reading the hashes they need
+// in one query: what an export with a proof of each event needs. Bad
+// arguments fail as InclusionProof's do.
+func (p *Prover) InclusionProofs(ctx context.Context, indexes []int64, size int64) ([]integrity.InclusionProof, error) {
+	if len(indexes) == 0 {
+		return nil, nil
 	}
-	return integrity.InclusionProof{Index: index, Size: size, Hashes: integrity.FormatProof(fromTlog(proof))}, nil
+	if err := p.checkSizes(ctx, "index", "size", slices.Min(indexes), size, false); err != nil {
+		return nil, err
+	}
+	if hi := slices.Max(indexes); hi >= size {
+		return nil, &domain.ValidationError{Field: "index", Reason: fmt.Sprintf("is %d; it must be below size (%d)", hi, size)}
+	}
+	// tlog asks for the hashes a proof needs before it uses any: a first
+	// pass with a reader that only notes the indexes finds them all.
+	needed := map[int64]tlog.Hash{}
+	noting := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		for _, i := range idx {
+			needed[i] = tlog.Hash{}
+		}
+		return make([]tlog.Hash, len(idx)), nil
+	})
+	for _, index := range indexes {
+		if _, err := tlog.ProveRecord(size, index, noting); err != nil {
+			return nil, fmt.Errorf("prove leaf %d in the tree of size %d: %w", index, size, err)
+		}
+	}
+	storage := slices.Sorted(maps.Keys(needed))
+	hs, err := p.store.MerkleHashesRead(ctx, storage)
+	if err != nil {
+		return nil, err
+	}
+	for i, at := range storage {
+		needed[at] = tlog.Hash(hs[i])
+	}
+	stored := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, at := range idx {
+			out[i] = needed[at]
+		}
+		return out, nil
+	})
+	out := make([]integrity.InclusionProof, len(indexes))
+	for k, index := range indexes {
+		proof, err := tlog.ProveRecord(size, index, stored)
+		if err != nil {
+			return nil, fmt.Errorf("prove leaf %d in the tree of size %d: %w", index, size, err)
+		}
+		out[k] = integrity.InclusionProof{Index: index, Size: size, Hashes: integrity.FormatProof(fromTlog(proof))}
+	}
+	return out, nil
 }
 
 // ConsistencyProof returns the RFC 6962 proof that the tree of newSize
@@ -211,7 +276,10 @@ func fromTlog(p []tlog.Hash) []domain.Hash {
 
 // Keys returns the log's public keys.
 func (l *Log) Keys() api.LogKeys {
-	k := api.LogKeys{Origin: l.origin, Log: append([]string{l.cfg.SignerKey}, l.cfg.OldKeys...), Receipts: []string{}, Witnesses: append([]string{}, l.cfg.Witnesses...)}
+	k := api.LogKeys{Origin: l.origin, Log: append([]string{l.cfg.SignerKey}, l.cfg.OldKeys...), Receipts: []string{}, Witnesses: []string{}}
+	for _, w := range l.cfg.Witnesses {
+		k.Witnesses = append(k.Witnesses, w.Key)
+	}
 	if l.cfg.ReceiptKey != "" {
 		k.Receipts = append(k.Receipts, l.cfg.ReceiptKey)
 	}

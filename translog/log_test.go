@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,8 +49,8 @@ func setup(t *testing.T, s teststores.Store, batch int, interval time.Duration) 
 	return b
 }
 
-// newLog returns a log on s with the test keys.
-func newLog(t testing.TB, s translog.Store, batch int, interval time.Duration) *translog.Log {
+// newLog returns a log on s with the test keys and witnesses.
+func newLog(t testing.TB, s translog.Store, batch int, interval time.Duration, witnesses ...translog.Witness) *translog.Log {
 	t.Helper()
 	signer, vkey, err := integrity.Ed25519Signer(origin, seed(1))
 	if err != nil {
@@ -60,7 +61,7 @@ func newLog(t testing.TB, s translog.Store, batch int, interval time.Duration) *
 		t.Fatal(err)
 	}
 	l, err := translog.New(translog.Config{Store: s, Signer: signer, SignerKey: vkey, ReceiptSigner: rsigner, ReceiptKey: rvkey,
-		CheckpointInterval: interval, Batch: batch})
+		CheckpointInterval: interval, Batch: batch, Witnesses: witnesses})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +230,48 @@ func TestProofArguments(t *testing.T) {
 			if !errors.As(err, &verr) || verr.Field != tc.field {
 				t.Errorf("%s: %v, want a validation error naming %s", tc.name, err, tc.field)
 			}
+		}
+	})
+}
+
+// TestInclusionProofsInOneRead: proofs of many leaves asked together are
+// those asked one by one, and each checks against the tree's root.
+func TestInclusionProofsInOneRead(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		b := setup(t, s, 0, 20*time.Millisecond)
+		b.run(t)
+		events := appendTask(t, s, 37, false)
+		waitTree(t, s, 37)
+		cp, err := b.log.CheckpointNow(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := integrity.OpenCheckpoint(cp.Note, b.keys.Log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexes := []int64{36, 0, 17, 17, 5}
+		proofs, err := b.log.InclusionProofs(t.Context(), indexes, 37)
+		if err != nil || len(proofs) != len(indexes) {
+			t.Fatalf("InclusionProofs: %d proofs, %v", len(proofs), err)
+		}
+		for k, index := range indexes {
+			one, err := b.log.InclusionProof(t.Context(), index, 37)
+			if err != nil || !slices.Equal(one.Hashes, proofs[k].Hashes) || proofs[k].Index != index {
+				t.Fatalf("leaf %d: together %+v, alone %+v (%v)", index, proofs[k], one, err)
+			}
+			hashes, err := integrity.ParseProof(proofs[k].Hashes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := integrity.CheckInclusion(hashes, c, index, integrity.LeafHash(&events[index])); err != nil {
+				t.Fatalf("leaf %d: %v", index, err)
+			}
+		}
+		var verr *domain.ValidationError
+		if _, err := b.log.InclusionProofs(t.Context(), []int64{3, 37}, 37); !errors.As(err, &verr) || verr.Field != "index" {
+			t.Fatalf("an index at size among others: %v", err)
 		}
 	})
 }

@@ -230,6 +230,14 @@ func TestExportThenVerify(t *testing.T) {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
 	}
 
+	bin, errOut, code := runCLI(t, "", "export", "-sqlite", path, "-format", "binary")
+	if code != exitOK || !strings.HasPrefix(bin, integrity.BinaryExportMagic) || len(bin) >= len(feed) {
+		t.Fatalf("export -format binary: exit %d, %d bytes: %s", code, len(bin), errOut)
+	}
+	if out, errOut, code := runCLI(t, bin, "verify"); code != exitOK || !strings.Contains(out, "verified 10 events in 2 streams") {
+		t.Fatalf("verify a binary export: exit %d\n%s%s", code, out, errOut)
+	}
+
 	one, _, code := runCLI(t, "", "export", "-sqlite", path, "-stream", stream)
 	if code != exitOK || strings.Count(one, "\n") != 5 {
 		t.Fatalf("stream export: exit %d, %d lines", code, strings.Count(one, "\n"))
@@ -259,6 +267,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "no command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"export", "-sqlite", "x.db", "-from", "-1"}, "-from must not be negative"},
+		{[]string{"export", "-sqlite", "x.db", "-format", "xml"}, `-format "xml": use jsonl or binary`},
 		{[]string{"verify", "a", "b"}, "at most 1 argument"},
 		{[]string{"migrate", "-nope"}, "flag provided but not defined"},
 	}

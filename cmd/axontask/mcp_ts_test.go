@@ -20,7 +20,11 @@ var tsClientDir = filepath.Join("testdata", "mcp-ts")
 // An MCP client we did not write, the official TypeScript SDK, connects to
 // a real dev process over Streamable HTTP and over stdio (axontask mcp),
 // lists the tools, follows a shell task to its end with read_task_events,
-// verifies it, cancels another and checks every tool's error path (see
+// verifies it, cancels another and checks every tool's error path, then,
+// through the SDK's experimental tasks client, runs start_task as an MCP
+// task to its end, reads its result, cancels another and lists them (and,
+// over stdio, hears notifications/tasks/status), and over HTTP with a
+// wrong key reports the server's 401 (see
 // testdata/mcp-ts/client.mjs). It needs Node.js and the npm registry;
 // without Node it skips, except in CI, which must have it.
 func TestMCPTypeScriptClient(t *testing.T) {
@@ -42,16 +46,26 @@ func TestMCPTypeScriptClient(t *testing.T) {
 			}
 			var seen struct {
 				ProtocolVersion string   `json:"protocolVersion"`
+				Unauthorized    string   `json:"unauthorized"`
 				Tools           []string `json:"tools"`
 				Events          int      `json:"events"`
 				ErrorPaths      int      `json:"errorPaths"`
+				Tasks           struct {
+					Polls         int `json:"polls"`
+					Listed        int `json:"listed"`
+					Notifications int `json:"notifications"`
+					Progress      int `json:"progress"`
+				} `json:"tasks"`
 			}
 			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &seen); err != nil || seen.ProtocolVersion == "" {
 				t.Fatalf("the client's report %q: %v", stdout.String(), err)
 			}
-			t.Logf("TypeScript SDK over %s negotiated MCP protocol version %s; %d tools, %d events followed, %d error paths",
-				mode, seen.ProtocolVersion, len(seen.Tools), seen.Events, seen.ErrorPaths)
+			t.Logf("TypeScript SDK over %s negotiated MCP protocol version %s (tasks utility, capabilities.tasks); %d tools, %d events followed, %d error paths; a task polled %d times, %d tasks listed, %d notifications/tasks/status, %d progress notifications of the task",
+				mode, seen.ProtocolVersion, len(seen.Tools), seen.Events, seen.ErrorPaths, seen.Tasks.Polls, seen.Tasks.Listed, seen.Tasks.Notifications, seen.Tasks.Progress)
+			if mode == "http" {
+				t.Logf("with a wrong key the SDK reports: %s", seen.Unauthorized)
+			}
 		})
 	}
 }

@@ -82,3 +82,36 @@ func TestReadmeCurlSessionRuns(t *testing.T) {
 		t.Logf("session:\n%s\nstdout:\n%s\nstderr:\n%s", session, got, errOut.String())
 	}
 }
+
+// The README's task-augmented MCP call runs as pasted: start_task as an
+// MCP task answers at once with the task, tasks/get shows it, and
+// tasks/result waits for its end and answers with its result.
+func TestReadmeMCPTaskCallRuns(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("the README's MCP call needs curl: apt-get install -y curl")
+	}
+	session := readmeBlock(t, "A task-augmented call over HTTP, by hand:\n")
+	dev := startDev(t, nil)
+	session = strings.ReplaceAll(session, "axt_…", dev.key)
+	session = strings.ReplaceAll(session, "localhost:8080", strings.TrimPrefix(dev.base, "http://"))
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", session)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		`"task":{"taskId":"`,                     // the start, answered with the task
+		`"status":"working"`,                     // which works
+		`"io.modelcontextprotocol/related-task"`, // the result names its task
+		`"state":"succeeded"`,                    // and how it ended
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the call's output lacks %q:\n%s", want, got)
+		}
+	}
+}

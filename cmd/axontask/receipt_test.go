@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -8,7 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
+
 	wire "github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/integrity"
 )
 
 // TestReceiptVerifiesOffline: against a real dev process, an ended task's
@@ -52,6 +58,7 @@ func TestReceiptVerifiesOffline(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "proofs verified") {
 		t.Fatalf("verify -proofs: %d\n%s%s", code, out, errOut)
 	}
+	verifyWitnessed(t, export, proofs, keys.Log[0])
 
 	lines := strings.SplitAfter(strings.TrimSpace(readFile(t, export)), "\n")
 	write(t, export, strings.Join(lines[:len(lines)-1], ""))
@@ -106,5 +113,40 @@ func TestLogKeygen(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "", "log-keygen"); code != exitUsage || !strings.Contains(errOut, "-origin") {
 		t.Fatalf("log-keygen without -origin: %d %s", code, errOut)
+	}
+}
+
+// verifyWitnessed: verify -witness fails a checkpoint without the pinned
+// witness's cosignature, naming witness_quorum, and passes it once a
+// witness (torchwood's cosigner, as litewitness signs) has cosigned it.
+func verifyWitnessed(t *testing.T, export, proofs, logKey string) {
+	t.Helper()
+	w, err := torchwood.NewCosignatureSigner("witness.example/w", ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wkey := w.Verifier().String()
+	_, errOut, code := runCLI(t, "", "verify", "-proofs", proofs, "-log-key", logKey, "-witness", wkey, export)
+	if code != exitFailed || !strings.Contains(errOut, "witness_quorum") {
+		t.Fatalf("verify -witness of a checkpoint nobody cosigned: %d %s", code, errOut)
+	}
+	var p integrity.ExportProofs
+	if err := json.Unmarshal([]byte(readFile(t, proofs)), &p); err != nil {
+		t.Fatal(err)
+	}
+	text, _, _ := strings.Cut(p.Checkpoint, "\n\n")
+	cosigned, err := note.Sign(&note.Note{Text: text + "\n"}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Checkpoint += string(cosigned[bytes.LastIndex(cosigned, []byte("\n\n"))+2:])
+	b, _ := json.Marshal(p)
+	write(t, proofs, string(b))
+	out, errOut, code := runCLI(t, "", "verify", "-proofs", proofs, "-log-key", logKey, "-witness", wkey, export)
+	if code != exitOK || !strings.Contains(out, "1 pinned witnesses cosigned that checkpoint") {
+		t.Fatalf("verify -witness of a cosigned checkpoint: %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := runCLI(t, "", "verify", "-witness", wkey, export); code != exitUsage || !strings.Contains(errOut, "-newer and -proofs") {
+		t.Fatalf("verify -witness alone: %d %s", code, errOut)
 	}
 }

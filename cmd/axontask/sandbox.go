@@ -21,7 +21,7 @@ type sandboxFlags struct {
 	mode   string
 	dir    string
 	user   string
-	shares shareFlags
+	shares repeatedFlag
 }
 
 // register adds the sandbox's flags to fs, with defaults from the environment.
@@ -33,19 +33,20 @@ func (f *sandboxFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.shares, "share", "name=/host/dir[:rw]: a host directory tasks see as /work/name, read-only unless :rw; repeat for more (SANDBOX_SHARES, comma-separated)")
 }
 
-// shareFlags are the -share values.
-type shareFlags []string
+// repeatedFlag is a flag that may be given several times, such as -share:
+// its values in order.
+type repeatedFlag []string
 
-func (s *shareFlags) String() string { return strings.Join(*s, ",") }
+func (s *repeatedFlag) String() string { return strings.Join(*s, ",") }
 
-// Set adds one share.
-func (s *shareFlags) Set(v string) error {
+// Set adds one value.
+func (s *repeatedFlag) Set(v string) error {
 	*s = append(*s, v)
 	return nil
 }
 
 // splitShares splits SANDBOX_SHARES at its commas.
-func splitShares(v string) shareFlags {
+func splitShares(v string) repeatedFlag {
 	if v == "" {
 		return nil
 	}

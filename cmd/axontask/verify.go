@@ -14,7 +14,7 @@ import (
 	"github.com/axontask/axontask/integrity"
 )
 
-const verifyUsage = `Usage: axontask verify [-json] [-receipt FILE -receipt-key KEY [-log-key KEY] [-newer FILE]] [-proofs FILE -log-key KEY] [EXPORT]
+const verifyUsage = `Usage: axontask verify [-json] [-receipt FILE -receipt-key KEY [-log-key KEY] [-newer FILE]] [-proofs FILE -log-key KEY] [-witness KEY ... [-witness-quorum N]] [EXPORT]
 
 Verifies an export (JSON Lines, see docs/integrity.md) read from EXPORT or standard input:
 its hash chains, digests and order. With -receipt it then proves, in this order, that the
@@ -23,13 +23,17 @@ its terminal event, which the receipt names and whose leaf is included in the re
 signed checkpoint (signed by -log-key when given), and, with -newer (from "task receipt
 -newer"), that a newer checkpoint signed by -log-key extends the receipt's. With -proofs
 (from "export -with-proofs") it proves every exported event the checkpoint covers is a leaf
-of its tree. Keys are note verifier keys (name+hash+key), pinned out of band.
+of its tree. With -witness (repeated, one per witness key pinned), the checkpoints of -newer
+and -proofs must also carry valid cosignatures of -witness-quorum of those witnesses (default:
+all of them). Keys are note verifier keys (name+hash+key), pinned out of band.
 Exit status: 0 verified, 1 verification failed (the first failure is named), 2 usage, 3 unreadable input.
 `
 
 // verifyFlags are verify's flags beyond -json.
 type verifyFlags struct {
 	receipt, receiptKey, logKey, newer, proofs string
+	witnesses                                  repeatedFlag
+	quorum                                     int
 }
 
 func (f *verifyFlags) register(fs *flag.FlagSet) {
@@ -38,6 +42,8 @@ func (f *verifyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logKey, "log-key", "", "the pinned checkpoint verifier key (required with -newer and -proofs)")
 	fs.StringVar(&f.newer, "newer", "", "a newer checkpoint with its consistency proof (JSON, from task receipt -newer)")
 	fs.StringVar(&f.proofs, "proofs", "", "inclusion proofs of the export's events (JSON, from export -with-proofs)")
+	fs.Var(&f.witnesses, "witness", "a pinned witness verifier key: the checkpoints of -newer and -proofs must carry its cosignature (repeat for more witnesses)")
+	fs.IntVar(&f.quorum, "witness-quorum", 0, "how many of the -witness keys must have cosigned each checkpoint (default: all)")
 }
 
 // verifyResult is verify's JSON output.
@@ -50,6 +56,9 @@ type verifyResult struct {
 	Summary    integrity.Summary      `json:"summary"`
 	Receipt    *receiptResult         `json:"receipt,omitempty"`
 	Proofs     *integrity.ProofReport `json:"proofs,omitempty"`
+	// ProofsCosignatures counts the pinned witnesses that cosigned the
+	// checkpoint of -proofs.
+	ProofsCosignatures int `json:"proofs_cosignatures,omitempty"`
 }
 
 // receiptResult is what a verified receipt proved.
@@ -63,6 +72,8 @@ type receiptResult struct {
 	TreeSize  int64  `json:"tree_size"`
 	// NewerSize is the size of the newer checkpoint proven consistent.
 	NewerSize int64 `json:"newer_size,omitempty"`
+	// NewerCosignatures counts the pinned witnesses that cosigned it.
+	NewerCosignatures int `json:"newer_cosignatures,omitempty"`
 }
 
 func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -125,13 +136,13 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // verify runs the checks the flags ask for on the export in.
 func (f *verifyFlags) verify(in io.Reader) (verifyResult, error) {
 	var out verifyResult
+	keys, err := f.keys()
+	if err != nil {
+		return out, err
+	}
 	if f.receipt == "" && f.proofs == "" {
 		sum, err := integrity.VerifyExport(in)
 		out.Summary = sum
-		return out, err
-	}
-	keys, err := f.keys()
-	if err != nil {
 		return out, err
 	}
 	data, err := io.ReadAll(in)
@@ -150,13 +161,26 @@ func (f *verifyFlags) verify(in io.Reader) (verifyResult, error) {
 		}
 		rep, err := integrity.VerifyExportProofs(bytes.NewReader(data), &proofs, keys.Log)
 		out.Summary, out.Proofs = rep.Summary, &rep
+		if err != nil {
+			return out, err
+		}
+		out.ProofsCosignatures, err = f.cosigned(proofs.Checkpoint, keys)
 		return out, err
 	}
 	return out, nil
 }
 
+// cosigned checks the witnesses' cosignatures on a checkpoint note and
+// returns how many verified (0 without -witness).
+func (f *verifyFlags) cosigned(checkpoint string, keys verifyKeys) (int, error) {
+	if len(keys.Witnesses) == 0 {
+		return 0, nil
+	}
+	return integrity.CheckCosignatures([]byte(checkpoint), keys.Witnesses, f.quorum)
+}
+
 // verifyReceipt proves the receipt against the export.
-func (f *verifyFlags) verifyReceipt(data []byte, keys integrity.ReceiptKeys, out *verifyResult) error {
+func (f *verifyFlags) verifyReceipt(data []byte, keys verifyKeys, out *verifyResult) error {
 	var r integrity.Receipt
 	if err := readJSONFile(f.receipt, &r); err != nil {
 		return err
@@ -168,7 +192,7 @@ func (f *verifyFlags) verifyReceipt(data []byte, keys integrity.ReceiptKeys, out
 			return err
 		}
 	}
-	rep, err := integrity.VerifyReceiptExport(bytes.NewReader(data), &r, keys, newer)
+	rep, err := integrity.VerifyReceiptExport(bytes.NewReader(data), &r, keys.ReceiptKeys, newer)
 	out.Summary = rep.Summary
 	if err != nil {
 		return err
@@ -177,15 +201,27 @@ func (f *verifyFlags) verifyReceipt(data []byte, keys integrity.ReceiptKeys, out
 		Origin: rep.Checkpoint.Origin, TreeSize: rep.Checkpoint.Size}
 	if rep.Newer != nil {
 		out.Receipt.NewerSize = rep.Newer.Size
+		out.Receipt.NewerCosignatures, err = f.cosigned(newer.Checkpoint, keys)
 	}
-	return nil
+	return err
+}
+
+// verifyKeys are the keys verify pins.
+type verifyKeys struct {
+	integrity.ReceiptKeys
+	// Witnesses verify the witnesses' cosignatures.
+	Witnesses []note.Verifier
 }
 
 // keys parses the pinned keys the flags need.
-func (f *verifyFlags) keys() (integrity.ReceiptKeys, error) {
-	var keys integrity.ReceiptKeys
+func (f *verifyFlags) keys() (verifyKeys, error) {
+	var keys verifyKeys
 	var err error
 	switch {
+	case len(f.witnesses) > 0 && f.newer == "" && f.proofs == "":
+		return keys, usageError("-witness checks the cosignatures of the checkpoints of -newer and -proofs: give one of them")
+	case f.quorum < 0 || f.quorum > len(f.witnesses):
+		return keys, usageError(fmt.Sprintf("-witness-quorum is %d; it counts among the %d -witness keys given", f.quorum, len(f.witnesses)))
 	case f.receipt != "" && f.receiptKey == "":
 		return keys, usageError("-receipt needs -receipt-key: the receipt key you pinned (GET /v1/log/keys prints it)")
 	case (f.newer != "" || f.proofs != "") && f.logKey == "":
@@ -202,6 +238,16 @@ func (f *verifyFlags) keys() (integrity.ReceiptKeys, error) {
 		if keys.Log, err = note.NewVerifier(f.logKey); err != nil {
 			return keys, usageError(fmt.Sprintf("-log-key is not a note verifier key (name+hash+key): %v", err))
 		}
+	}
+	for _, k := range f.witnesses {
+		v, err := integrity.NewWitnessVerifier(k)
+		if err != nil {
+			return keys, usageError(fmt.Sprintf("-witness %s: %v", k, err))
+		}
+		keys.Witnesses = append(keys.Witnesses, v)
+	}
+	if f.quorum == 0 {
+		f.quorum = len(keys.Witnesses)
 	}
 	return keys, nil
 }
@@ -233,8 +279,14 @@ func printVerified(w io.Writer, name string, out verifyResult) {
 		if r.NewerSize > 0 {
 			fmt.Fprintf(w, "  the newer checkpoint of size %d extends it: the log only grew\n", r.NewerSize)
 		}
+		if r.NewerCosignatures > 0 {
+			fmt.Fprintf(w, "  %d pinned witnesses cosigned the newer checkpoint\n", r.NewerCosignatures)
+		}
 	}
 	if p := out.Proofs; p != nil {
 		fmt.Fprintf(w, "proofs verified: %d events are leaves of the signed tree of size %d; %d lie past it, not covered\n", p.Included, p.Size, p.Uncovered)
+		if out.ProofsCosignatures > 0 {
+			fmt.Fprintf(w, "  %d pinned witnesses cosigned that checkpoint\n", out.ProofsCosignatures)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,7 +114,7 @@ func (s *Store) MerkleCheckpointLatest(ctx context.Context) (eventstore.MerkleCh
 	if s.closed.Load() {
 		return eventstore.MerkleCheckpoint{}, false, eventstore.ErrClosed
 	}
-	return checkpointOf(s.q.MerkleCheckpointLatest(ctx, s.pool))
+	return s.cosigned(ctx)(checkpointOf(s.q.MerkleCheckpointLatest(ctx, s.pool)))
 }
 
 // MerkleCheckpointGet implements eventstore.MerkleStore.
@@ -121,7 +122,56 @@ func (s *Store) MerkleCheckpointGet(ctx context.Context, size int64) (eventstore
 	if s.closed.Load() {
 		return eventstore.MerkleCheckpoint{}, false, eventstore.ErrClosed
 	}
-	return checkpointOf(s.q.MerkleCheckpointGet(ctx, s.pool, size))
+	return s.cosigned(ctx)(checkpointOf(s.q.MerkleCheckpointGet(ctx, s.pool, size)))
+}
+
+// cosigned returns a function that adds a checkpoint's cosignatures to it.
+func (s *Store) cosigned(ctx context.Context) func(eventstore.MerkleCheckpoint, bool, error) (eventstore.MerkleCheckpoint, bool, error) {
+	return func(cp eventstore.MerkleCheckpoint, found bool, err error) (eventstore.MerkleCheckpoint, bool, error) {
+		if err != nil || !found {
+			return cp, found, err
+		}
+		lines, err := s.q.MerkleCosignaturesOf(ctx, s.pool, cp.Size)
+		if err != nil {
+			return cp, false, fmt.Errorf("read the cosignatures of checkpoint %d: %w", cp.Size, err)
+		}
+		cp.Cosignatures = []byte(strings.Join(lines, ""))
+		return cp, true, nil
+	}
+}
+
+// MerkleCosignaturePut implements eventstore.MerkleStore.
+func (s *Store) MerkleCosignaturePut(ctx context.Context, size int64, witness string, line []byte) error {
+	if s.closed.Load() {
+		return eventstore.ErrClosed
+	}
+	if err := engine.ValidateMerkleCosignature(size, witness, line); err != nil {
+		return fmt.Errorf("put cosignature: %w", err)
+	}
+	if _, found, err := checkpointOf(s.q.MerkleCheckpointGet(ctx, s.pool, size)); err != nil || !found {
+		if err == nil {
+			err = &domain.ValidationError{Field: "size", Reason: fmt.Sprintf("%d has no checkpoint to cosign", size)}
+		}
+		return fmt.Errorf("put cosignature: %w", err)
+	}
+	if err := s.q.MerkleCosignatureInsert(ctx, s.pool, dbsqlc.MerkleCosignatureInsertParams{
+		Size: size, Witness: witness, Line: string(line), CreatedAt: time.Now().UTC(),
+	}); err != nil {
+		return fmt.Errorf("put the cosignature of checkpoint %d: %w", size, err)
+	}
+	return nil
+}
+
+// MerkleCosignedSize implements eventstore.MerkleStore.
+func (s *Store) MerkleCosignedSize(ctx context.Context, witness string) (int64, bool, error) {
+	if s.closed.Load() {
+		return 0, false, eventstore.ErrClosed
+	}
+	size, err := s.q.MerkleCosignedSize(ctx, s.pool, witness)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the size a witness cosigned: %w", err)
+	}
+	return size, size >= 0, nil
 }
 
 // checkpointOf converts a checkpoint row.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/axontask/axontask/domain"
@@ -134,7 +135,7 @@ func (s *Store) MerkleCheckpointLatest(ctx context.Context) (eventstore.MerkleCh
 	if s.closed.Load() {
 		return eventstore.MerkleCheckpoint{}, false, fmt.Errorf("read the latest checkpoint: %w", eventstore.ErrClosed)
 	}
-	return checkpointOf(s.q.MerkleCheckpointLatest(ctx, s.rdb))
+	return s.cosigned(ctx)(checkpointOf(s.q.MerkleCheckpointLatest(ctx, s.rdb)))
 }
 
 // MerkleCheckpointGet implements eventstore.MerkleStore.
@@ -142,7 +143,60 @@ func (s *Store) MerkleCheckpointGet(ctx context.Context, size int64) (eventstore
 	if s.closed.Load() {
 		return eventstore.MerkleCheckpoint{}, false, fmt.Errorf("read checkpoint: %w", eventstore.ErrClosed)
 	}
-	return checkpointOf(s.q.MerkleCheckpointGet(ctx, s.rdb, size))
+	return s.cosigned(ctx)(checkpointOf(s.q.MerkleCheckpointGet(ctx, s.rdb, size)))
+}
+
+// cosigned returns a function that adds a checkpoint's cosignatures to it,
+// read on the read-only pool.
+func (s *Store) cosigned(ctx context.Context) func(eventstore.MerkleCheckpoint, bool, error) (eventstore.MerkleCheckpoint, bool, error) {
+	return func(cp eventstore.MerkleCheckpoint, found bool, err error) (eventstore.MerkleCheckpoint, bool, error) {
+		if err != nil || !found {
+			return cp, found, err
+		}
+		lines, err := s.q.MerkleCosignaturesOf(ctx, s.rdb, cp.Size)
+		if err != nil {
+			return cp, false, fmt.Errorf("read the cosignatures of checkpoint %d: %w", cp.Size, s.closedOr(err))
+		}
+		cp.Cosignatures = []byte(strings.Join(lines, ""))
+		return cp, true, nil
+	}
+}
+
+// MerkleCosignaturePut implements eventstore.MerkleStore, on the writer.
+func (s *Store) MerkleCosignaturePut(ctx context.Context, size int64, witness string, line []byte) error {
+	if s.closed.Load() {
+		return fmt.Errorf("put cosignature: %w", eventstore.ErrClosed)
+	}
+	if err := engine.ValidateMerkleCosignature(size, witness, line); err != nil {
+		return fmt.Errorf("put cosignature: %w", err)
+	}
+	if _, found, err := checkpointOf(s.q.MerkleCheckpointGet(ctx, s.rdb, size)); err != nil || !found {
+		if err == nil {
+			err = &domain.ValidationError{Field: "size", Reason: fmt.Sprintf("%d has no checkpoint to cosign", size)}
+		}
+		return fmt.Errorf("put cosignature: %w", s.closedOr(err))
+	}
+	err := s.write(ctx, func(db dbsqlc.DBTX) error {
+		return s.q.MerkleCosignatureInsert(ctx, db, dbsqlc.MerkleCosignatureInsertParams{
+			Size: size, Witness: witness, Line: string(line), CreatedAt: time.Now().UnixMicro(),
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("put the cosignature of checkpoint %d: %w", size, err)
+	}
+	return nil
+}
+
+// MerkleCosignedSize implements eventstore.MerkleStore, on the read-only pool.
+func (s *Store) MerkleCosignedSize(ctx context.Context, witness string) (int64, bool, error) {
+	if s.closed.Load() {
+		return 0, false, fmt.Errorf("read the size a witness cosigned: %w", eventstore.ErrClosed)
+	}
+	size, err := s.q.MerkleCosignedSize(ctx, s.rdb, witness)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the size a witness cosigned: %w", s.closedOr(err))
+	}
+	return size, size >= 0, nil
 }
 
 // checkpointOf converts a checkpoint row.

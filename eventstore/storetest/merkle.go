@@ -3,6 +3,8 @@ package storetest
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -175,6 +177,47 @@ func testMerkleCheckpoints(t *testing.T, newStore Opener[MerkleStore]) {
 	checkValidation(t, err, "note")
 }
 
+// testMerkleCosignatures: a witness's first cosignature of a checkpoint is
+// kept and served with it, in witness order; the largest size each witness
+// cosigned is known.
+func testMerkleCosignatures(t *testing.T, newStore Opener[MerkleStore]) {
+	s := newStore(t, eventstore.Options{})
+	ctx := t.Context()
+	for _, size := range []int64{3, 8} {
+		if _, err := s.MerkleCheckpointPut(ctx, eventstore.MerkleCheckpoint{Size: size, Note: fmt.Appendf(nil, "note %d\n", size)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const wa, wb = "witness.example/a+01234567+BA", "witness.example/b+89abcdef+BA"
+	if _, found, err := s.MerkleCosignedSize(ctx, wa); err != nil || found {
+		t.Fatalf("a witness that cosigned nothing: found %v, %v", found, err)
+	}
+	for _, c := range []struct {
+		size    int64
+		witness string
+		line    string
+	}{{3, wa, "— a 3\n"}, {8, wb, "— b 8\n"}, {8, wa, "— a 8\n"}, {8, wa, "— a again\n"}} {
+		if err := s.MerkleCosignaturePut(ctx, c.size, c.witness, []byte(c.line)); err != nil {
+			t.Fatalf("MerkleCosignaturePut(%d, %s): %v", c.size, c.witness, err)
+		}
+	}
+	latest, _, err := s.MerkleCheckpointLatest(ctx)
+	if err != nil || string(latest.Cosignatures) != "— a 8\n— b 8\n" || string(latest.Signed()) != "note 8\n— a 8\n— b 8\n" {
+		t.Fatalf("latest checkpoint %q with %q, %v; want the first line of each witness, in witness order", latest.Note, latest.Cosignatures, err)
+	}
+	if cp, _, err := s.MerkleCheckpointGet(ctx, 3); err != nil || string(cp.Cosignatures) != "— a 3\n" {
+		t.Fatalf("checkpoint 3's cosignatures %q, %v", cp.Cosignatures, err)
+	}
+	if size, found, err := s.MerkleCosignedSize(ctx, wa); err != nil || !found || size != 8 {
+		t.Fatalf("witness a cosigned up to %d (found %v, %v); want 8", size, found, err)
+	}
+	checkValidation(t, s.MerkleCosignaturePut(ctx, 5, wa, []byte("— a 5\n")), "size")
+	checkValidation(t, s.MerkleCosignaturePut(ctx, 8, "", []byte("— x\n")), "witness")
+	for _, bad := range []string{"", "— no newline", "— two\nlines\n", strings.Repeat("x", eventstore.MaxCosignatureLen) + "\n", "\xff\n"} {
+		checkValidation(t, s.MerkleCosignaturePut(ctx, 8, wb, []byte(bad)), "line")
+	}
+}
+
 // testMerkleClosed: every method fails with ErrClosed after Close.
 func testMerkleClosed(t *testing.T, newStore Opener[MerkleStore]) {
 	s := newStore(t, eventstore.Options{})
@@ -188,7 +231,9 @@ func testMerkleClosed(t *testing.T, newStore Opener[MerkleStore]) {
 	_, err4 := s.MerkleCheckpointPut(ctx, eventstore.MerkleCheckpoint{Note: []byte("x")})
 	_, _, err5 := s.MerkleCheckpointLatest(ctx)
 	_, _, err6 := s.MerkleCheckpointGet(ctx, 0)
-	for i, err := range []error{err1, err2, err3, err4, err5, err6} {
+	err7 := s.MerkleCosignaturePut(ctx, 0, "w", []byte("— w\n"))
+	_, _, err8 := s.MerkleCosignedSize(ctx, "w")
+	for i, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8} {
 		if !errors.Is(err, eventstore.ErrClosed) {
 			t.Errorf("call %d after Close: %v, want ErrClosed", i+1, err)
 		}

@@ -175,6 +175,7 @@ func RunMerkle[S MerkleStore](t *testing.T, newStore Opener[S]) {
 		{"MerkleTreeGrowConcurrent", testMerkleTreeGrowConcurrent},
 		{"MerkleTreeGrowInBatches", testMerkleTreeGrowInBatches},
 		{"MerkleCheckpoints", testMerkleCheckpoints},
+		{"MerkleCosignatures", testMerkleCosignatures},
 		{"Closed", testMerkleClosed},
 	})
 }

@@ -22,6 +22,9 @@ const (
 	DependencyStore = "store"
 	// DependencyBus is the bus (Redis), and the rate limiter kept there.
 	DependencyBus = "bus"
+	// DependencyWitness is a witness of the transparency log, which
+	// cosigns its checkpoints.
+	DependencyWitness = "witness"
 )
 
 // Defaults of Retry.Min and Retry.Max.
@@ -36,7 +39,7 @@ const (
 // share one outage and log it once.
 type Retry struct {
 	// Dependency names what the call depends on, as the metrics label it:
-	// DependencyStore or DependencyBus.
+	// DependencyStore, DependencyBus or DependencyWitness.
 	Dependency string
 	// What names the call in the log lines and the metrics ("relay:
 	// publish to the bus").

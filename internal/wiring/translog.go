@@ -31,9 +31,11 @@ const (
 	// EnvReceiptOldKeys lists, comma-separated, the verifier keys of
 	// receipt keys rotated out, still published.
 	EnvReceiptOldKeys = "RECEIPT_OLD_KEYS"
-	// EnvLogWitnessKeys lists, comma-separated, the verifier keys of the
-	// witnesses whose cosignatures the log accepts.
-	EnvLogWitnessKeys = "LOG_WITNESS_KEYS"
+	// EnvLogWitnesses lists the log's witnesses, comma-separated: each a
+	// witness's verifier key, then optionally a space and the base URL of
+	// its C2SP tlog-witness endpoint, to which the log submits its
+	// checkpoints (see translog.Witness).
+	EnvLogWitnesses = "LOG_WITNESSES"
 	// EnvLogCheckpointInterval is how often a growing log is checkpointed
 	// (a Go duration, default translog.DefaultCheckpointInterval).
 	EnvLogCheckpointInterval = "LOG_CHECKPOINT_INTERVAL"
@@ -53,7 +55,21 @@ func TransparencyLog(store translog.Store, getenv func(string) string, logger *s
 		return nil, fmt.Errorf("%s: %w", EnvLogSigningKey, err)
 	}
 	cfg := translog.Config{Store: store, Signer: signer, SignerKey: vkey, Logger: logger,
-		OldKeys: list(getenv(EnvLogOldKeys)), OldReceiptKeys: list(getenv(EnvReceiptOldKeys)), Witnesses: list(getenv(EnvLogWitnessKeys))}
+		OldKeys: list(getenv(EnvLogOldKeys)), OldReceiptKeys: list(getenv(EnvReceiptOldKeys))}
+	for _, item := range list(getenv(EnvLogWitnesses)) {
+		fields := strings.Fields(item)
+		if len(fields) > 2 {
+			return nil, fmt.Errorf("%s: an entry is a witness key, optionally followed by a space and its URL; %d words found in one entry (separate entries with commas)", EnvLogWitnesses, len(fields))
+		}
+		w := translog.Witness{Key: fields[0]}
+		if len(fields) == 2 {
+			w.URL = fields[1]
+		}
+		if err := w.Check(); err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvLogWitnesses, err)
+		}
+		cfg.Witnesses = append(cfg.Witnesses, w)
+	}
 	if s := getenv(EnvLogCheckpointInterval); s != "" {
 		if cfg.CheckpointInterval, err = time.ParseDuration(s); err != nil || cfg.CheckpointInterval < 100*time.Millisecond {
 			return nil, fmt.Errorf("%s is %q; set it to a duration of 100ms or more, such as 2s", EnvLogCheckpointInterval, s)

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -97,4 +99,18 @@ func ValidateMerkleCheckpoint(cp eventstore.MerkleCheckpoint, now time.Time) (ev
 	}
 	cp.CreatedAt = now.UTC().Truncate(time.Microsecond)
 	return cp, nil
+}
+
+// ValidateMerkleCosignature checks a cosignature before
+// MerkleCosignaturePut stores it.
+func ValidateMerkleCosignature(size int64, witness string, line []byte) error {
+	switch {
+	case size < 0:
+		return &domain.ValidationError{Field: "size", Reason: "must not be negative"}
+	case witness == "" || len(witness) > eventstore.MaxWitnessKeyLen:
+		return &domain.ValidationError{Field: "witness", Reason: fmt.Sprintf("must be a witness verifier key of 1 to %d bytes", eventstore.MaxWitnessKeyLen)}
+	case len(line) < 2 || len(line) > eventstore.MaxCosignatureLen || line[len(line)-1] != '\n' || bytes.IndexByte(line, '\n') != len(line)-1 || !utf8.Valid(line):
+		return &domain.ValidationError{Field: "line", Reason: fmt.Sprintf("must be one note signature line ending in a newline, at most %d bytes of UTF-8", eventstore.MaxCosignatureLen)}
+	}
+	return nil
 }

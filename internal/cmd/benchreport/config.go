@@ -60,6 +60,10 @@ type sizes struct {
 	// burst of webhookBurst events goes to webhookEndpoints endpoints.
 	webhookRate, webhookSeconds    int
 	webhookBurst, webhookEndpoints int
+	// translogLeaves is the size of the tree the transparency log step
+	// proves in; translogVerifyEvents the length of the export with
+	// proofs it verifies.
+	translogLeaves, translogVerifyEvents int
 }
 
 // fullSizes are the sizes of make bench, the run docs/benchmarks.md reports.
@@ -75,6 +79,7 @@ var fullSizes = sizes{
 	cancelTasks:    10,
 	recoveryRounds: 3, recoveryDown: 2 * time.Second,
 	webhookRate: 100, webhookSeconds: 10, webhookBurst: 100, webhookEndpoints: 100,
+	translogLeaves: 10_000_000, translogVerifyEvents: 100_000,
 }
 
 // smokeSizes are the sizes of a smoke run: every step, with the shape of
@@ -91,6 +96,7 @@ var smokeSizes = sizes{
 	cancelTasks:    2,
 	recoveryRounds: 1, recoveryDown: 300 * time.Millisecond,
 	webhookRate: 20, webhookSeconds: 1, webhookBurst: 3, webhookEndpoints: 5,
+	translogLeaves: 3_000, translogVerifyEvents: 1_000,
 }
 
 // parseConfig reads a run's settings from args (the command line without
@@ -105,7 +111,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&given.roundTime, "round-time", fullSizes.roundTime, fmt.Sprintf("length of one measured round (%s with -smoke)", smokeSizes.roundTime))
 	fs.IntVar(&given.verifyEvents, "verify-events", fullSizes.verifyEvents, fmt.Sprintf("events in the verification benchmark (%d with -smoke)", smokeSizes.verifyEvents))
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox, cancel, recovery or webhooks")
+	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox, cancel, recovery, webhooks or translog")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("parse flags: %w", err)
 	}

@@ -122,7 +122,7 @@ func (b *bench) steps() []step {
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
 		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
 		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy}, {"recovery", b.recovery},
-		{"webhooks", b.webhooks},
+		{"webhooks", b.webhooks}, {"translog", b.transparencyLog},
 	}
 }
 

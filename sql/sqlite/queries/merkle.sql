@@ -31,3 +31,15 @@ SELECT size, root, note, created_at FROM merkle_checkpoints WHERE size = @size;
 
 -- name: MerkleCheckpointLatest :one
 SELECT size, root, note, created_at FROM merkle_checkpoints ORDER BY size DESC LIMIT 1;
+
+-- name: MerkleCosignatureInsert :exec
+-- A witness's first cosignature of a size wins; a later one is dropped.
+INSERT INTO merkle_cosignatures (size, witness, line, created_at)
+VALUES (@size, @witness, @line, @created_at)
+ON CONFLICT (size, witness) DO NOTHING;
+
+-- name: MerkleCosignaturesOf :many
+SELECT line FROM merkle_cosignatures WHERE size = @size ORDER BY witness;
+
+-- name: MerkleCosignedSize :one
+SELECT CAST(COALESCE(MAX(size), -1) AS INTEGER) AS size FROM merkle_cosignatures WHERE witness = @witness;

@@ -10,6 +10,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { CallToolResultSchema, TaskStatusNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const mode = process.argv[2];
 const url = process.env.AXONTASK_URL;
@@ -47,7 +48,13 @@ transport.start = async () => {
   };
 };
 
-const client = new Client({ name: "axontask-ts-test", version: "1.0.0" });
+// enforceStrictCapabilities: the SDK refuses a task-augmented call unless
+// the server declared tasks.requests.tools.call.
+const client = new Client({ name: "axontask-ts-test", version: "1.0.0" }, { enforceStrictCapabilities: true });
+// notifications/tasks/status, which the server pushes where it has a
+// connection to push on (stdio).
+const pushed = [];
+client.setNotificationHandler(TaskStatusNotificationSchema, (n) => pushed.push(n.params));
 await client.connect(transport);
 const seen = { mode, protocolVersion, server: client.getServerVersion() };
 
@@ -142,6 +149,89 @@ await refused("cancel_task", { task_id: started.task_id }, "succeeded");
 await refused("list_tasks", { state: "sleeping" }, "state");
 await refused("verify_task", { task_id: "00000000-0000-4000-8000-000000000000" }, "no task of yours");
 seen.errorPaths = 6;
+
+// MCP tasks (2025-11-25), through the SDK's experimental tasks client:
+// start_task run as a task, polled to its end and its result read; another
+// canceled; the tasks listed.
+const tasks = client.experimental.tasks;
+check(client.getServerCapabilities()?.tasks?.requests?.tools?.call, `no tasks capability: ${JSON.stringify(client.getServerCapabilities())}`);
+check(tools.find((t) => t.name === "start_task")?.execution?.taskSupport === "optional", "start_task has no execution.taskSupport");
+async function runAsTask(args, onCreated) {
+  const run = { statuses: [], progress: [] };
+  const options = { task: { ttl: 60000 }, onprogress: (p) => run.progress.push(p) };
+  for await (const msg of tasks.callToolStream({ name: "start_task", arguments: args }, CallToolResultSchema, options)) {
+    if (msg.type === "taskCreated") {
+      run.created = msg.task;
+      await onCreated?.(msg.task);
+    } else if (msg.type === "taskStatus") run.statuses.push(msg.task);
+    else if (msg.type === "result") run.result = msg.result;
+    else if (msg.type === "error") run.error = msg.error;
+  }
+  return run;
+}
+const done = await runAsTask({
+  name: `ts-task-${mode}`,
+  adapter: "shell",
+  args: { command: ["sh", "-c", "echo one; sleep 0.3; echo '::progress 50 half way'; sleep 0.3; echo two"] },
+  timeout_s: 60,
+});
+check(!done.error, `the task-augmented start_task failed: ${done.error}`);
+check(/^[0-9a-f-]{36}$/.test(done.created?.taskId) && done.created.status === "working", `created ${JSON.stringify(done.created)}`);
+check(done.statuses.at(-1)?.status === "completed", `statuses ${JSON.stringify(done.statuses)}`);
+check(done.result?.structuredContent?.task_id === done.created.taskId && done.result.structuredContent.state === "succeeded", `result ${JSON.stringify(done.result)}`);
+check(done.result.content[0].text.includes("two"), `the result quotes no output: ${done.result.content[0].text}`);
+const got = await tasks.getTask(done.created.taskId);
+check(got.status === "completed" && got.taskId === done.created.taskId, `tasks/get ${JSON.stringify(got)}`);
+const again = await tasks.getTaskResult(done.created.taskId, CallToolResultSchema);
+check(again.structuredContent.state === "succeeded", `tasks/result ${JSON.stringify(again)}`);
+// The MCP task id is the AxonTask task id.
+check(structured(await call("get_task_status", { task_id: done.created.taskId }), "get_task_status of the task").state === "succeeded", "task ids differ");
+
+const canceled = await runAsTask(
+  { name: `ts-task-cancel-${mode}`, adapter: "mock", args: { steps: 600, interval_ms: 100 }, timeout_s: 120 },
+  async (task) => {
+    const c = await tasks.cancelTask(task.taskId);
+    check(c.status === "cancelled", `tasks/cancel ${JSON.stringify(c)}`);
+  },
+);
+check(String(canceled.error?.message).includes("cancelled"), `the canceled task ended with ${canceled.error} ${JSON.stringify(canceled.result)}`);
+let listed = [];
+for (let i = 0; i < 50; i++) {
+  listed = (await tasks.listTasks()).tasks;
+  const ids = new Map(listed.map((t) => [t.taskId, t.status]));
+  if (ids.get(done.created.taskId) === "completed" && ids.get(canceled.created.taskId) === "cancelled") break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+const statusOf = (id) => listed.find((t) => t.taskId === id)?.status;
+check(statusOf(done.created.taskId) === "completed" && statusOf(canceled.created.taskId) === "cancelled", `tasks/list ${JSON.stringify(listed)}`);
+if (mode === "stdio") {
+  for (let i = 0; i < 50 && !pushed.some((n) => n.taskId === done.created.taskId && n.status === "completed"); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const mine = pushed.filter((n) => n.taskId === done.created.taskId);
+  check(mine.some((n) => n.statusMessage?.includes("half way")), `no status notification carried the progress: ${JSON.stringify(mine)}`);
+  check(mine.at(-1)?.status === "completed", `status notifications ${JSON.stringify(mine)}`);
+  // The call's progress token stays valid for the task's life.
+  check(done.progress.some((p) => p.progress === 50 && p.total === 100 && p.message === "half way"), `progress ${JSON.stringify(done.progress)}`);
+}
+seen.tasks = { polls: done.statuses.length, listed: listed.length, notifications: pushed.length, progress: done.progress.length };
+
+// A wrong key over HTTP: the SDK reports the server's 401 and its body,
+// and starts no OAuth.
+if (mode === "http") {
+  const wrong = new Client({ name: "axontask-ts-test-wrong-key", version: "1.0.0" });
+  let err;
+  try {
+    await wrong.connect(new StreamableHTTPClientTransport(new URL("/mcp", url), {
+      requestInit: { headers: { Authorization: "Bearer axt_wrong_key" } },
+    }));
+  } catch (e) {
+    err = e;
+  }
+  check(err?.code === 401 && String(err.message).includes("refused") && String(err.message).includes("Authorization: Bearer"), `a wrong key: ${err}`);
+  check(!String(err.message).includes("axt_wrong_key"), "the 401 repeats the key");
+  seen.unauthorized = String(err.message);
+}
 
 await client.close();
 console.log(JSON.stringify(seen));

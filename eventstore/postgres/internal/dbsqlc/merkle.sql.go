@@ -125,6 +125,65 @@ func (q *Queries) MerkleCheckpointLatest(ctx context.Context, db DBTX) (MerkleCh
 	return i, err
 }
 
+const merkleCosignatureInsert = `-- name: MerkleCosignatureInsert :exec
+INSERT INTO merkle_cosignatures (size, witness, line, created_at)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (size, witness) DO NOTHING
+`
+
+type MerkleCosignatureInsertParams struct {
+	Size      int64
+	Witness   string
+	Line      string
+	CreatedAt time.Time
+}
+
+// A witness's first cosignature of a size wins; a later one is dropped.
+func (q *Queries) MerkleCosignatureInsert(ctx context.Context, db DBTX, arg MerkleCosignatureInsertParams) error {
+	_, err := db.Exec(ctx, merkleCosignatureInsert,
+		arg.Size,
+		arg.Witness,
+		arg.Line,
+		arg.CreatedAt,
+	)
+	return err
+}
+
+const merkleCosignaturesOf = `-- name: MerkleCosignaturesOf :many
+SELECT line FROM merkle_cosignatures WHERE size = $1 ORDER BY witness
+`
+
+func (q *Queries) MerkleCosignaturesOf(ctx context.Context, db DBTX, size int64) ([]string, error) {
+	rows, err := db.Query(ctx, merkleCosignaturesOf, size)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		items = append(items, line)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const merkleCosignedSize = `-- name: MerkleCosignedSize :one
+SELECT COALESCE(MAX(size), -1)::bigint AS size FROM merkle_cosignatures WHERE witness = $1
+`
+
+func (q *Queries) MerkleCosignedSize(ctx context.Context, db DBTX, witness string) (int64, error) {
+	row := db.QueryRow(ctx, merkleCosignedSize, witness)
+	var size int64
+	err := row.Scan(&size)
+	return size, err
+}
+
 const merkleTreeMove = `-- name: MerkleTreeMove :execrows
 UPDATE merkle_tree SET size = $1::bigint WHERE size = $2::bigint
 `

@@ -59,6 +59,13 @@ type MerkleCheckpoint struct {
 	CreatedAt time.Time
 }
 
+type MerkleCosignature struct {
+	Size      int64
+	Witness   string
+	Line      string
+	CreatedAt time.Time
+}
+
 type MerkleTree struct {
 	Singleton bool
 	Size      int64

@@ -130,6 +130,68 @@ func (q *Queries) MerkleCheckpointLatest(ctx context.Context, db DBTX) (MerkleCh
 	return i, err
 }
 
+const MerkleCosignatureInsert = `-- name: MerkleCosignatureInsert :exec
+INSERT INTO merkle_cosignatures (size, witness, line, created_at)
+VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (size, witness) DO NOTHING
+`
+
+type MerkleCosignatureInsertParams struct {
+	Size      int64
+	Witness   string
+	Line      string
+	CreatedAt int64
+}
+
+// A witness's first cosignature of a size wins; a later one is dropped.
+func (q *Queries) MerkleCosignatureInsert(ctx context.Context, db DBTX, arg MerkleCosignatureInsertParams) error {
+	_, err := db.ExecContext(ctx, MerkleCosignatureInsert,
+		arg.Size,
+		arg.Witness,
+		arg.Line,
+		arg.CreatedAt,
+	)
+	return err
+}
+
+const MerkleCosignaturesOf = `-- name: MerkleCosignaturesOf :many
+SELECT line FROM merkle_cosignatures WHERE size = ?1 ORDER BY witness
+`
+
+func (q *Queries) MerkleCosignaturesOf(ctx context.Context, db DBTX, size int64) ([]string, error) {
+	rows, err := db.QueryContext(ctx, MerkleCosignaturesOf, size)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		items = append(items, line)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const MerkleCosignedSize = `-- name: MerkleCosignedSize :one
+SELECT CAST(COALESCE(MAX(size), -1) AS INTEGER) AS size FROM merkle_cosignatures WHERE witness = ?1
+`
+
+func (q *Queries) MerkleCosignedSize(ctx context.Context, db DBTX, witness string) (int64, error) {
+	row := db.QueryRowContext(ctx, MerkleCosignedSize, witness)
+	var size int64
+	err := row.Scan(&size)
+	return size, err
+}
+
 const MerkleTreeMove = `-- name: MerkleTreeMove :execrows
 UPDATE merkle_tree SET size = ?1 WHERE singleton = 1 AND size = ?2
 `

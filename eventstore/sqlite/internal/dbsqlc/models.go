@@ -42,6 +42,13 @@ type MerkleCheckpoint struct {
 	CreatedAt int64
 }
 
+type MerkleCosignature struct {
+	Size      int64
+	Witness   string
+	Line      string
+	CreatedAt int64
+}
+
 type MerkleTree struct {
 	Singleton int64
 	Size      int64

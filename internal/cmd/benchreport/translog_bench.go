@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres"
+	"github.com/axontask/axontask/integrity"
+	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/translog"
+)
+
+// transparencyLog measures what issue 17 asks of the transparency log:
+// appends while the tree is built against appends without it, the
+// checkpoint's signing, inclusion proofs in a large tree, and offline
+// verification of an export with a proof per event.
+func (b *bench) transparencyLog(ctx context.Context) ([]row, error) {
+	rows, err := b.appendsWithTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	proofRows, err := b.proofsInLargeTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	verifyRow, err := b.verifyExportProofs()
+	if err != nil {
+		return nil, err
+	}
+	return append(append(rows, proofRows...), verifyRow), nil
+}
+
+// benchLog returns a transparency log on s with throwaway keys.
+func benchLog(s translog.Store, interval time.Duration) (*translog.Log, error) {
+	signer, vkey, err := integrity.Ed25519Signer("bench.axontask.local/log", bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		return nil, err
+	}
+	return translog.New(translog.Config{Store: s, Signer: signer, SignerKey: vkey, CheckpointInterval: interval})
+}
+
+// appendsWithTree runs alternating rounds of 8 writers appending
+// 50-event batches, with a follower of the feed (as the relay, which
+// production always runs) and either nothing else or the tree's builder,
+// on a database of their own.
+func (b *bench) appendsWithTree(ctx context.Context) ([]row, error) {
+	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = drop() }()
+	s, err := postgres.Open(ctx, url, postgres.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = s.Close() }()
+	l, err := benchLog(s, translog.DefaultCheckpointInterval)
+	if err != nil {
+		return nil, err
+	}
+	var without, with []float64
+	for round := range b.cfg.rounds {
+		arms := []bool{false, true}
+		if round%2 == 1 {
+			arms = []bool{true, false}
+		}
+		for _, tree := range arms {
+			fns := []func(context.Context){func(ctx context.Context) { followFeed(ctx, s) }}
+			if tree {
+				fns = append(fns, func(ctx context.Context) { _ = l.Run(ctx) })
+			}
+			rate, err := appendsDuring(ctx, s, b.cfg.roundTime, fns...)
+			if err != nil {
+				return nil, err
+			}
+			if tree {
+				with = append(with, rate)
+			} else {
+				without = append(without, rate)
+			}
+		}
+	}
+	start := time.Now()
+	cp, err := l.CheckpointNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signing := time.Since(start)
+	return []row{
+		{
+			"(t1) appends (8 writers × 50-event batches, a feed follower) while the Merkle tree is built, against without it",
+			fmt.Sprintf("%.0f %% (%.0f against %.0f events/s)", 100*medianRatio(with, without), median(with), median(without)),
+			"≥ 95 %", ratios(with, without),
+		},
+		{
+			fmt.Sprintf("(t2) signing a checkpoint of the tree of %d leaves (root from the store, Ed25519, stored)", cp.Size),
+			signing.Round(10 * time.Microsecond).String(), "—",
+			fmt.Sprintf("one every %s while the log grows (LOG_CHECKPOINT_INTERVAL)", translog.DefaultCheckpointInterval),
+		},
+	}, nil
+}
+
+// followFeed reads the feed from its head on, as the relay does, until ctx
+// ends.
+func followFeed(ctx context.Context, s eventstore.Store) {
+	from, _ := s.FeedHead(ctx)
+	for ctx.Err() == nil {
+		events, err := s.ReadFeed(ctx, from, 1000)
+		if err != nil {
+			return
+		}
+		from += int64(len(events))
+		if len(events) == 0 {
+			_ = s.WaitFeed(ctx, from)
+		}
+	}
+}
+
+// appendsDuring runs fns while 8 writers append 50-event batches for d,
+// and returns the events appended per second.
+func appendsDuring(ctx context.Context, s eventstore.Store, d time.Duration, fns ...func(context.Context)) (float64, error) {
+	bg, stop := context.WithCancel(ctx)
+	var bgWG sync.WaitGroup
+	for _, fn := range fns {
+		bgWG.Go(func() { fn(bg) })
+	}
+	defer func() { stop(); bgWG.Wait() }()
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	errs := make(chan error, 8)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			stream := benchStream()
+			for seq := int64(0); time.Now().Before(deadline); seq += 50 {
+				if _, err := s.Append(ctx, stream, seq, newEvents(seq, 50)); err != nil {
+					errs <- err
+					return
+				}
+				n.Add(50)
+			}
+		})
+	}
+	wg.Wait()
+	rate := float64(n.Load()) / time.Since(start).Seconds()
+	close(errs)
+	return rate, <-errs
+}
+
+// proofsInLargeTree stores a tree of translogLeaves synthetic leaves on a
+// database of its own, the way the builder grows it (100,000 leaves a
+// grow), then measures inclusion and consistency proofs from the store.
+func (b *bench) proofsInLargeTree(ctx context.Context) ([]row, error) {
+	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = drop() }()
+	s, err := postgres.Open(ctx, url, postgres.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = s.Close() }()
+	leaves := int64(b.cfg.translogLeaves)
+	began := time.Now()
+	var edge []domain.Hash
+	for size := int64(0); size < leaves; {
+		batch := make([]domain.Hash, min(100_000, leaves-size))
+		for i := range batch {
+			var x [8]byte
+			binary.BigEndian.PutUint64(x[:], uint64(size)+uint64(i))
+			batch[i] = sha256.Sum256(x[:])
+		}
+		var added []domain.Hash
+		added, edge = translog.AppendLeaves(edge, size, batch)
+		if err := s.MerkleTreeGrow(ctx, size, size+int64(len(batch)), added); err != nil {
+			return nil, err
+		}
+		size += int64(len(batch))
+	}
+	built := time.Since(began)
+	p := translog.NewProver(s)
+	measure := func(proof func(i int64) error) (p50, p99 time.Duration, err error) {
+		lat := make([]time.Duration, 2000)
+		for i := range lat {
+			t := time.Now()
+			if err := proof(rand.Int64N(leaves)); err != nil {
+				return 0, 0, err
+			}
+			lat[i] = time.Since(t)
+		}
+		return percentile(lat, 0.5), percentile(lat, 0.99), nil
+	}
+	in50, in99, err := measure(func(i int64) error { _, err := p.InclusionProof(ctx, i, leaves); return err })
+	if err != nil {
+		return nil, err
+	}
+	co50, co99, err := measure(func(i int64) error { _, err := p.ConsistencyProof(ctx, i+1, leaves); return err })
+	if err != nil {
+		return nil, err
+	}
+	return []row{
+		{
+			fmt.Sprintf("(t3) inclusion proof from the store, tree of %d leaves (2,000 random leaves)", leaves),
+			fmt.Sprintf("p50 %s, p99 %s", in50.Round(time.Microsecond), in99.Round(time.Microsecond)), "—",
+			fmt.Sprintf("consistency proofs: p50 %s, p99 %s; building the tree took %s (%.0f leaves/s)",
+				co50.Round(time.Microsecond), co99.Round(time.Microsecond), built.Round(time.Millisecond), float64(leaves)/built.Seconds()),
+		},
+	}, nil
+}
+
+// verifyExportProofs measures offline verification, on one core, of an
+// export of translogVerifyEvents events of 100 streams with an inclusion
+// proof of each in a signed tree of their size: the chains, then every
+// event's leaf through its proof to the checkpoint's root.
+func (b *bench) verifyExportProofs() (row, error) {
+	events, err := buildLog(b.cfg.translogVerifyEvents, 100)
+	if err != nil {
+		return row{}, err
+	}
+	var export []byte
+	leaves := make([]domain.Hash, len(events))
+	for i := range events {
+		if export, err = events[i].AppendJSON(export); err != nil {
+			return row{}, err
+		}
+		export = append(export, '\n')
+		leaves[i] = integrity.LeafHash(&events[i])
+	}
+	stored, _ := translog.AppendLeaves(nil, 0, leaves)
+	hashes := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = tlog.Hash(stored[x])
+		}
+		return out, nil
+	})
+	size := int64(len(events))
+	root, err := tlog.TreeHash(size, hashes)
+	if err != nil {
+		return row{}, err
+	}
+	signer, vkey, err := integrity.Ed25519Signer("bench.axontask.local/log", bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		return row{}, err
+	}
+	logKey, err := note.NewVerifier(vkey)
+	if err != nil {
+		return row{}, err
+	}
+	msg, err := integrity.SignCheckpoint(integrity.Checkpoint{Origin: signer.Name(), Size: size, Root: domain.Hash(root)}, signer)
+	if err != nil {
+		return row{}, err
+	}
+	proofs := integrity.ExportProofs{Checkpoint: string(msg), Inclusion: make([]integrity.InclusionProof, size)}
+	for i := range size {
+		p, err := tlog.ProveRecord(size, i, hashes)
+		if err != nil {
+			return row{}, err
+		}
+		ip := integrity.InclusionProof{Index: i, Size: size, Hashes: make([]string, len(p))}
+		for k, h := range p {
+			ip.Hashes[k] = base64.StdEncoding.EncodeToString(h[:])
+		}
+		proofs.Inclusion[i] = ip
+	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	runtime.GC()
+	var rates []float64
+	for range b.cfg.rounds {
+		start := time.Now()
+		rep, err := integrity.VerifyExportProofs(bytes.NewReader(export), &proofs, logKey)
+		if err != nil {
+			return row{}, fmt.Errorf("verify the export's proofs: %w", err)
+		}
+		if rep.Included != size {
+			return row{}, fmt.Errorf("verify the export's proofs: %d of %d events included", rep.Included, size)
+		}
+		rates = append(rates, float64(size)/time.Since(start).Seconds())
+	}
+	return row{
+		fmt.Sprintf("(t4) offline verification of an export of %d events (100 streams) with an inclusion proof of each, GOMAXPROCS=1", size),
+		fmt.Sprintf("%.0f events/s", median(rates)), "—", "the chains, then each leaf through its proof to the signed root (axontask verify -proofs)",
+	}, nil
+}
