@@ -98,10 +98,34 @@ type KeyList struct {
 	APIKeys []Key `json:"api_keys"`
 }
 
-// AddMemberRequest is the body of POST /v1/members.
-type AddMemberRequest struct {
+// InviteRequest is the body of POST /v1/members: an invitation of an email
+// address into the tenant with a role.
+type InviteRequest struct {
 	Email string      `json:"email"`
 	Role  domain.Role `json:"role"`
+}
+
+// Invitation is a pending invitation: POST /v1/members answers it (202),
+// GET /v1/members/invitations lists the tenant's and GET /v1/invitations
+// the signed-in user's.
+type Invitation struct {
+	InvitationID string `json:"invitation_id"`
+	TenantID     string `json:"tenant_id"`
+	// TenantName is in GET /v1/invitations only: who invites you.
+	TenantName string      `json:"tenant_name,omitempty"`
+	Email      string      `json:"email"`
+	Role       domain.Role `json:"role"`
+	// InvitedBy is the user id of who invited.
+	InvitedBy string `json:"invited_by"`
+	CreatedAt Time   `json:"created_at"`
+	ExpiresAt Time   `json:"expires_at"`
+}
+
+// InvitationList answers GET /v1/members/invitations and GET
+// /v1/invitations: oldest first (the latter by tenant, the most recent
+// tenant first).
+type InvitationList struct {
+	Invitations []Invitation `json:"invitations"`
 }
 
 // RoleRequest is the body of PATCH /v1/members/{user_id}.
@@ -109,8 +133,8 @@ type RoleRequest struct {
 	Role domain.Role `json:"role"`
 }
 
-// Membership answers POST /v1/members and PATCH /v1/members/{user_id}: a
-// user's role in a tenant.
+// Membership answers POST /v1/invitations/{id}/accept and PATCH
+// /v1/members/{user_id}: a user's role in a tenant.
 type Membership struct {
 	UserID   string      `json:"user_id"`
 	TenantID string      `json:"tenant_id"`

@@ -19,9 +19,16 @@ type StartTaskRequest struct {
 	// Args are the adapter's arguments, a JSON object; absent takes the
 	// adapter's defaults.
 	Args json.RawMessage `json:"args,omitempty"`
-	// TimeoutS bounds the run, in seconds; 0 takes the smaller of one
-	// hour and the plan's longest.
+	// TimeoutS bounds each attempt's run, in seconds; 0 takes the smaller
+	// of one hour and the plan's longest.
 	TimeoutS int `json:"timeout_s,omitempty"`
+	// Retry, when set, runs the task again after an attempt fails, with
+	// backoff (Temporal's names; max_attempts is required, 0 takes an
+	// interval's default). Absent: the task runs once.
+	Retry *domain.RetryPolicy `json:"retry,omitempty"`
+	// OnInterrupt is "retry" (absent: queue the task again when its
+	// worker dies, at-least-once) or "fail" (fail it: never run twice).
+	OnInterrupt domain.OnInterrupt `json:"on_interrupt,omitempty"`
 }
 
 // StartedTask answers POST /mcp/start_task (201).
@@ -56,7 +63,8 @@ type Task struct {
 	// State is created, queued, running or a terminal state (succeeded,
 	// failed, canceled, timed_out; see domain.TaskState.Terminal).
 	State domain.TaskState `json:"state"`
-	// Attempt counts the runs (more than 1 after a worker died).
+	// Attempt counts the runs (more than 1 after a worker died or a
+	// failed attempt was retried).
 	Attempt int `json:"attempt"`
 	// CreatedAt, StartedAt and EndedAt are zero (null) until the task
 	// gets there.
@@ -68,6 +76,9 @@ type Task struct {
 	// WaitingReason says why a queued task has not started (its tenant
 	// runs as many tasks as its plan allows).
 	WaitingReason string `json:"waiting_reason,omitempty"`
+	// NextAttemptAt, in a status only, is when a queued retry is due: its
+	// attempt waits for the backoff of its retry policy until then.
+	NextAttemptAt *Time `json:"next_attempt_at,omitempty"`
 }
 
 // TaskPage answers GET /v1/tasks.

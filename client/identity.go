@@ -84,16 +84,78 @@ func (c *Client) RevokeAPIKey(ctx context.Context, keyID string) error {
 	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/api-keys/" + id}, nil, 0)
 }
 
-// AddMember adds a registered user, by email address, to the caller's
-// tenant with role (POST /v1/members; owners and admins). An unknown
-// address is ErrNotFound, a member already ErrConflict.
-func (c *Client) AddMember(ctx context.Context, email string, role domain.Role) (api.Membership, error) {
-	var out api.Membership
-	body := api.AddMemberRequest{Email: email, Role: role}
+// InviteMember invites an email address into the caller's tenant with
+// role (POST /v1/members; owners and admins; only owners invite owners).
+// The address's user becomes a member when they accept
+// (AcceptInvitation) within 7 days. The answer is the same whether or not
+// the address is registered; no email is sent. A member already is
+// ErrConflict; an address with a pending invitation gets that one back.
+func (c *Client) InviteMember(ctx context.Context, email string, role domain.Role) (api.Invitation, error) {
+	var out api.Invitation
+	body := api.InviteRequest{Email: email, Role: role}
 	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/members", body: body}, &out, 0); err != nil {
+		return api.Invitation{}, err
+	}
+	return out, nil
+}
+
+// TenantInvitations returns the caller's tenant's pending invitations,
+// oldest first (GET /v1/members/invitations; owners and admins).
+func (c *Client) TenantInvitations(ctx context.Context) ([]api.Invitation, error) {
+	return c.invitations(ctx, "/v1/members/invitations")
+}
+
+// RevokeInvitation withdraws a pending invitation of the caller's tenant
+// (DELETE /v1/members/invitations/{id}; owners and admins). One that is
+// not pending is ErrNotFound.
+func (c *Client) RevokeInvitation(ctx context.Context, invitationID string) error {
+	id, err := segment("the invitation id", invitationID)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, call{method: http.MethodDelete, path: "/v1/members/invitations/" + id}, nil, 0)
+}
+
+// MyInvitations returns the invitations pending for the signed-in user's
+// email address, from every tenant (GET /v1/invitations). It needs a
+// user's access token (Login), not an API key (ErrForbidden).
+func (c *Client) MyInvitations(ctx context.Context) ([]api.Invitation, error) {
+	return c.invitations(ctx, "/v1/invitations")
+}
+
+// AcceptInvitation makes the signed-in user a member of the tenant that
+// invited them (POST /v1/invitations/{id}/accept); sign in to it with
+// Login's tenant id. An invitation not pending for the user's address is
+// ErrNotFound.
+func (c *Client) AcceptInvitation(ctx context.Context, invitationID string) (api.Membership, error) {
+	id, err := segment("the invitation id", invitationID)
+	if err != nil {
+		return api.Membership{}, err
+	}
+	var out api.Membership
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/invitations/" + id + "/accept"}, &out, 0); err != nil {
 		return api.Membership{}, err
 	}
 	return out, nil
+}
+
+// DeclineInvitation turns down an invitation of the signed-in user
+// (POST /v1/invitations/{id}/decline); errors as AcceptInvitation's.
+func (c *Client) DeclineInvitation(ctx context.Context, invitationID string) error {
+	id, err := segment("the invitation id", invitationID)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, call{method: http.MethodPost, path: "/v1/invitations/" + id + "/decline"}, nil, 0)
+}
+
+// invitations GETs a list of invitations at path.
+func (c *Client) invitations(ctx context.Context, path string) ([]api.Invitation, error) {
+	var out api.InvitationList
+	if err := c.do(ctx, call{method: http.MethodGet, path: path}, &out, 0); err != nil {
+		return nil, err
+	}
+	return out.Invitations, nil
 }
 
 // ListMembers returns the caller's tenant's members (GET /v1/members).

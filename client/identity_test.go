@@ -182,18 +182,50 @@ func TestMembers(t *testing.T) {
 		}
 		tenantID := b.owners[tenantA].TenantID
 
-		m, err := owner.AddMember(ctx, "bob@example.com", domain.RoleMember)
+		// Bob is invited, finds the invitation signed in as himself, and
+		// accepts it.
+		inv, err := owner.InviteMember(ctx, "bob@example.com", domain.RoleMember)
+		if err != nil || inv.Email != "bob@example.com" || inv.TenantID != tenantID || inv.Role != domain.RoleMember || inv.InvitationID == "" {
+			t.Fatalf("invite: %+v, %v", inv, err)
+		}
+		if pending, err := owner.TenantInvitations(ctx); err != nil || len(pending) != 1 || pending[0].InvitationID != inv.InvitationID {
+			t.Fatalf("the tenant's invitations: %+v, %v", pending, err)
+		}
+		bobAlone, err := client.New(b.url, client.WithToken(bob.AccessToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, err := bobAlone.MyInvitations(ctx)
+		if err != nil || len(mine) != 1 || mine[0].InvitationID != inv.InvitationID || mine[0].TenantName == "" {
+			t.Fatalf("bob's invitations: %+v, %v", mine, err)
+		}
+		m, err := bobAlone.AcceptInvitation(ctx, inv.InvitationID)
 		if err != nil || m != (api.Membership{UserID: bob.UserID, TenantID: tenantID, Role: domain.RoleMember}) {
-			t.Fatalf("add: %+v, %v", m, err)
+			t.Fatalf("accept: %+v, %v", m, err)
 		}
-		if _, err := owner.AddMember(ctx, "bob@example.com", domain.RoleMember); !errors.Is(err, client.ErrConflict) {
-			t.Fatalf("adding a member twice: %v", err)
+		if _, err := bobAlone.AcceptInvitation(ctx, inv.InvitationID); !errors.Is(err, client.ErrNotFound) {
+			t.Fatalf("accepting twice: %v", err)
 		}
-		if _, err := owner.AddMember(ctx, "nobody@example.com", domain.RoleMember); !errors.Is(err, client.ErrNotFound) {
-			t.Fatalf("adding an unknown address: %v", err)
+		if _, err := owner.InviteMember(ctx, "bob@example.com", domain.RoleMember); !errors.Is(err, client.ErrConflict) {
+			t.Fatalf("inviting a member: %v", err)
 		}
-		if _, err := owner.AddMember(ctx, "carol@example.com", "king"); apiError(t, err, 400).Field != "role" {
-			t.Fatalf("adding with an unknown role: %v", err)
+		// An address nobody registered is invited all the same; the owner
+		// revokes it.
+		nobody, err := owner.InviteMember(ctx, "nobody@example.com", domain.RoleMember)
+		if err != nil || nobody.Email != "nobody@example.com" {
+			t.Fatalf("inviting an unknown address: %+v, %v", nobody, err)
+		}
+		if err := owner.RevokeInvitation(ctx, nobody.InvitationID); err != nil {
+			t.Fatal(err)
+		}
+		if err := owner.RevokeInvitation(ctx, nobody.InvitationID); !errors.Is(err, client.ErrNotFound) {
+			t.Fatalf("revoking twice: %v", err)
+		}
+		if _, err := owner.InviteMember(ctx, "carol@example.com", "king"); apiError(t, err, 400).Field != "role" {
+			t.Fatalf("inviting with an unknown role: %v", err)
+		}
+		if _, err := owner.MyInvitations(ctx); err != nil {
+			t.Fatalf("the owner's own invitations: %v", err)
 		}
 		members, err := owner.ListMembers(ctx)
 		if err != nil {
@@ -212,7 +244,7 @@ func TestMembers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := bobInA.AddMember(ctx, "bob@example.com", domain.RoleAdmin); !errors.Is(err, client.ErrForbidden) {
+		if _, err := bobInA.InviteMember(ctx, "carol@example.com", domain.RoleAdmin); !errors.Is(err, client.ErrForbidden) {
 			t.Fatalf("a member adding members: %v", err)
 		}
 		if _, err := bobInA.CreateAPIKey(ctx, "k", []domain.Scope{domain.ScopeAdmin}); !errors.Is(err, client.ErrForbidden) {

@@ -36,6 +36,14 @@ type StartTaskRequest struct {
 	// Timeout bounds the run, in whole seconds (rounded up); 0 takes the
 	// smaller of one hour and the plan's longest.
 	Timeout time.Duration
+	// Retry, when set, runs the task again after an attempt fails, with
+	// backoff (domain.RetryPolicy: MaxAttempts is required, a zero interval
+	// or coefficient takes its default); nil runs it once.
+	Retry *domain.RetryPolicy
+	// OnInterrupt says what becomes of the task when its worker dies:
+	// domain.OnInterruptRetry ("" too) queues it again, domain.OnInterruptFail
+	// fails it, so that it never runs twice.
+	OnInterrupt domain.OnInterrupt
 	// IdempotencyKey, when set, is sent as Idempotency-Key: a retry with the
 	// same key returns the first answer instead of starting another task,
 	// and the same key with other arguments is a 409.
@@ -49,7 +57,7 @@ type StartTaskRequest struct {
 // ErrQuotaExceeded; wrong input with one matching ErrInvalidInput, whose
 // Field names the input at fault.
 func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (api.StartedTask, error) {
-	body := api.StartTaskRequest{Name: req.Name, Adapter: req.Adapter}
+	body := api.StartTaskRequest{Name: req.Name, Adapter: req.Adapter, Retry: req.Retry, OnInterrupt: req.OnInterrupt}
 	switch args := req.Args.(type) {
 	case nil:
 	case json.RawMessage:

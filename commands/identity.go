@@ -31,8 +31,6 @@ var (
 	ErrForbidden = errors.New("not allowed")
 	// ErrAPIKeyNotFound: no API key with this id in the caller's tenant (404).
 	ErrAPIKeyNotFound = errors.New("API key not found")
-	// ErrUserNotFound: no user with this email address (404 to admins only).
-	ErrUserNotFound = errors.New("no user with this email address; they must register first")
 	// ErrTooManyAPIKeys: the tenant has MaxAPIKeysPerTenant active keys (409).
 	ErrTooManyAPIKeys = fmt.Errorf("the tenant has %d active API keys, the limit; revoke unused ones first", MaxAPIKeysPerTenant)
 )
@@ -63,6 +61,9 @@ type IdentityConfig struct {
 	// SessionTTL is how long a login's refresh tokens work (default
 	// DefaultSessionTTL).
 	SessionTTL time.Duration
+	// InvitationTTL is how long an invitation can be accepted (default
+	// DefaultInvitationTTL, 7 days).
+	InvitationTTL time.Duration
 	// MaxConcurrentHashes bounds Argon2id hashes running at once, each
 	// using about 19 MiB and 25 ms of a core (default GOMAXPROCS).
 	MaxConcurrentHashes int
@@ -76,6 +77,9 @@ type IdentityConfig struct {
 func (c IdentityConfig) withDefaults() IdentityConfig {
 	if c.SessionTTL == 0 {
 		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.InvitationTTL == 0 {
+		c.InvitationTTL = DefaultInvitationTTL
 	}
 	if c.MaxConcurrentHashes == 0 {
 		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
@@ -93,9 +97,9 @@ func (c IdentityConfig) validate() error {
 	if c.Store == nil || c.Issuer == nil {
 		return errors.New("identity config: Store and Issuer are required")
 	}
-	if c.SessionTTL < time.Minute || c.MaxConcurrentHashes < 1 {
-		return fmt.Errorf("identity config: SessionTTL (%s) must be at least a minute, MaxConcurrentHashes (%d) positive",
-			c.SessionTTL, c.MaxConcurrentHashes)
+	if c.SessionTTL < time.Minute || c.InvitationTTL < time.Minute || c.MaxConcurrentHashes < 1 {
+		return fmt.Errorf("identity config: SessionTTL (%s) and InvitationTTL (%s) must be at least a minute, MaxConcurrentHashes (%d) positive",
+			c.SessionTTL, c.InvitationTTL, c.MaxConcurrentHashes)
 	}
 	return nil
 }

@@ -9,18 +9,23 @@ import (
 // them with NewIdentityHandlers and decorate them once where they are
 // wired (Decorated).
 type IdentityHandlers struct {
-	Register         Handler[Register, Tokens]
-	Login            Handler[Login, Tokens]
-	Refresh          Handler[Refresh, Tokens]
-	Logout           Handler[Logout, struct{}]
-	CreateAPIKey     Handler[CreateAPIKey, CreateAPIKeyResult]
-	RevokeAPIKey     Handler[RevokeAPIKey, struct{}]
-	AddMember        Handler[AddMember, string]
-	ChangeMemberRole Handler[ChangeMemberRole, struct{}]
-	RemoveMember     Handler[RemoveMember, struct{}]
+	Register          Handler[Register, Tokens]
+	Login             Handler[Login, Tokens]
+	Refresh           Handler[Refresh, Tokens]
+	Logout            Handler[Logout, struct{}]
+	CreateAPIKey      Handler[CreateAPIKey, CreateAPIKeyResult]
+	RevokeAPIKey      Handler[RevokeAPIKey, struct{}]
+	InviteMember      Handler[InviteMember, InvitationInfo]
+	RevokeInvitation  Handler[RevokeInvitation, struct{}]
+	AcceptInvitation  Handler[AcceptInvitation, Membership]
+	DeclineInvitation Handler[DeclineInvitation, struct{}]
+	ChangeMemberRole  Handler[ChangeMemberRole, struct{}]
+	RemoveMember      Handler[RemoveMember, struct{}]
 	// The queries.
-	ListAPIKeys Handler[ListAPIKeys, []APIKeyInfo]
-	ListMembers Handler[ListMembers, []Member]
+	ListAPIKeys       Handler[ListAPIKeys, []APIKeyInfo]
+	ListMembers       Handler[ListMembers, []Member]
+	ListInvitations   Handler[ListInvitations, []InvitationInfo]
+	ListMyInvitations Handler[ListMyInvitations, []InvitationInfo]
 }
 
 // NewIdentityHandlers returns the identity handlers on deps; ListAPIKeys
@@ -28,17 +33,22 @@ type IdentityHandlers struct {
 // records into.
 func NewIdentityHandlers(deps *IdentityDeps, usage *KeyUsage) IdentityHandlers {
 	return IdentityHandlers{
-		Register:         &RegisterHandler{deps},
-		Login:            &LoginHandler{deps},
-		Refresh:          &RefreshHandler{deps},
-		Logout:           &LogoutHandler{deps},
-		CreateAPIKey:     &CreateAPIKeyHandler{deps},
-		RevokeAPIKey:     &RevokeAPIKeyHandler{deps},
-		AddMember:        &AddMemberHandler{deps},
-		ChangeMemberRole: &ChangeMemberRoleHandler{deps},
-		RemoveMember:     &RemoveMemberHandler{deps},
-		ListAPIKeys:      &ListAPIKeysHandler{deps: deps, usage: usage},
-		ListMembers:      &ListMembersHandler{deps},
+		Register:          &RegisterHandler{deps},
+		Login:             &LoginHandler{deps},
+		Refresh:           &RefreshHandler{deps},
+		Logout:            &LogoutHandler{deps},
+		CreateAPIKey:      &CreateAPIKeyHandler{deps},
+		RevokeAPIKey:      &RevokeAPIKeyHandler{deps},
+		InviteMember:      &InviteMemberHandler{deps},
+		RevokeInvitation:  &RevokeInvitationHandler{deps},
+		AcceptInvitation:  &AcceptInvitationHandler{deps},
+		DeclineInvitation: &DeclineInvitationHandler{deps},
+		ChangeMemberRole:  &ChangeMemberRoleHandler{deps},
+		RemoveMember:      &RemoveMemberHandler{deps},
+		ListAPIKeys:       &ListAPIKeysHandler{deps: deps, usage: usage},
+		ListMembers:       &ListMembersHandler{deps},
+		ListInvitations:   &ListInvitationsHandler{deps},
+		ListMyInvitations: &ListMyInvitationsHandler{deps},
 	}
 }
 
@@ -46,17 +56,22 @@ func NewIdentityHandlers(deps *IdentityDeps, usage *KeyUsage) IdentityHandlers {
 // and metrics. Call it once, where the handlers are wired.
 func (h IdentityHandlers) Decorated(logger *slog.Logger, metrics MetricsClient) IdentityHandlers {
 	return IdentityHandlers{
-		Register:         Decorate(h.Register, logger, metrics),
-		Login:            Decorate(h.Login, logger, metrics),
-		Refresh:          Decorate(h.Refresh, logger, metrics),
-		Logout:           Decorate(h.Logout, logger, metrics),
-		CreateAPIKey:     Decorate(h.CreateAPIKey, logger, metrics),
-		RevokeAPIKey:     Decorate(h.RevokeAPIKey, logger, metrics),
-		AddMember:        Decorate(h.AddMember, logger, metrics),
-		ChangeMemberRole: Decorate(h.ChangeMemberRole, logger, metrics),
-		RemoveMember:     Decorate(h.RemoveMember, logger, metrics),
-		ListAPIKeys:      Decorate(h.ListAPIKeys, logger, metrics),
-		ListMembers:      Decorate(h.ListMembers, logger, metrics),
+		Register:          Decorate(h.Register, logger, metrics),
+		Login:             Decorate(h.Login, logger, metrics),
+		Refresh:           Decorate(h.Refresh, logger, metrics),
+		Logout:            Decorate(h.Logout, logger, metrics),
+		CreateAPIKey:      Decorate(h.CreateAPIKey, logger, metrics),
+		RevokeAPIKey:      Decorate(h.RevokeAPIKey, logger, metrics),
+		InviteMember:      Decorate(h.InviteMember, logger, metrics),
+		RevokeInvitation:  Decorate(h.RevokeInvitation, logger, metrics),
+		AcceptInvitation:  Decorate(h.AcceptInvitation, logger, metrics),
+		DeclineInvitation: Decorate(h.DeclineInvitation, logger, metrics),
+		ChangeMemberRole:  Decorate(h.ChangeMemberRole, logger, metrics),
+		RemoveMember:      Decorate(h.RemoveMember, logger, metrics),
+		ListAPIKeys:       Decorate(h.ListAPIKeys, logger, metrics),
+		ListMembers:       Decorate(h.ListMembers, logger, metrics),
+		ListInvitations:   Decorate(h.ListInvitations, logger, metrics),
+		ListMyInvitations: Decorate(h.ListMyInvitations, logger, metrics),
 	}
 }
 

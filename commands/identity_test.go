@@ -180,7 +180,7 @@ func TestAPIKeys(t *testing.T) {
 			if _, err := id.Register.Handle(ctx, commands.Register{Email: who.email, Password: password, TenantName: who.email}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: who.email, Role: who.role}); err != nil {
+			if _, err := testidentity.Join(ctx, id, owner, who.email, who.role); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -268,14 +268,15 @@ func TestMembers(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		bob, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "admin"})
+		bobM, err := testidentity.Join(ctx, id, owner, "bob@example.com", "admin")
 		if err != nil {
 			t.Fatal(err)
 		}
-		cy, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "cy@example.com", Role: "member"})
+		cyM, err := testidentity.Join(ctx, id, owner, "cy@example.com", "member")
 		if err != nil {
 			t.Fatal(err)
 		}
+		bob, cy := bobM.UserID, cyM.UserID
 		adminTok, err := id.Login.Handle(ctx, commands.Login{Email: "bob@example.com", Password: password, TenantID: owner.TenantID})
 		if err != nil {
 			t.Fatal(err)
@@ -295,7 +296,7 @@ func TestMembers(t *testing.T) {
 				t.Fatalf("the key of a removed member authenticates: %v", err)
 			}
 			// Adding bob again does not bring his old key back.
-			if _, err := id.AddMember.Handle(ctx, commands.AddMember{By: owner, Email: "bob@example.com", Role: "member"}); err != nil {
+			if _, err := testidentity.Join(ctx, id, owner, "bob@example.com", "member"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := id.Authenticate(ctx, bobKey); !errors.Is(err, commands.ErrUnauthenticated) {

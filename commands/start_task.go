@@ -40,6 +40,13 @@ type StartTask struct {
 	// TimeoutS bounds the task's run time in seconds; 0 means the handler's
 	// default (StartTaskConfig.DefaultTimeoutS).
 	TimeoutS int
+	// Retry, when set, runs the task again after an attempt fails (see
+	// domain.RetryPolicy); nil runs it once.
+	Retry *domain.RetryPolicy
+	// OnInterrupt says what becomes of the task when its worker dies: ""
+	// or domain.OnInterruptRetry queues it again, domain.OnInterruptFail
+	// fails it.
+	OnInterrupt domain.OnInterrupt
 	// CommandID, when set, makes the command idempotent per tenant (see the
 	// package doc) and is the events' causation id.
 	CommandID string
@@ -253,7 +260,18 @@ func (h *StartTaskHandler) decide(cmd StartTask, limits timeoutLimits) (*domain.
 			"is %d; it must be between 1 and %d seconds%s (leave it out or 0 for the default, %d)",
 			cmd.TimeoutS, limits.max, bound, limits.def)}
 	}
-	return &domain.TaskCreated{Adapter: string(cmd.Adapter), Args: canonArgs, Name: cmd.Name, TimeoutS: timeoutS}, nil
+	created := &domain.TaskCreated{Adapter: string(cmd.Adapter), Args: canonArgs, Name: cmd.Name, OnInterrupt: cmd.OnInterrupt, TimeoutS: timeoutS}
+	if err := domain.ValidateOnInterrupt(cmd.OnInterrupt); err != nil {
+		return nil, err
+	}
+	if cmd.Retry != nil {
+		policy, err := cmd.Retry.Normalize()
+		if err != nil {
+			return nil, err
+		}
+		created.Retry = &policy
+	}
+	return created, nil
 }
 
 // validateTaskName checks a task's name: it is written into events and

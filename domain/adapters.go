@@ -41,11 +41,30 @@ const (
 // MockArgs are the arguments of the mock adapter: a deterministic task for
 // tests and demos that runs Steps steps, IntervalMS apart, printing
 // OutputLinesPerStep lines each, and fails at step FailAtStep (0 = never).
+// FailAttempts, when above 0, makes only the task's first FailAttempts
+// attempts fail (at FailAtStep, or after the last step when that is 0)
+// and the later ones succeed: a flaky task, for trying retry policies.
 type MockArgs struct {
 	Steps              int `json:"steps"`
 	IntervalMS         int `json:"interval_ms"`
 	OutputLinesPerStep int `json:"output_lines_per_step"`
 	FailAtStep         int `json:"fail_at_step"`
+	FailAttempts       int `json:"fail_attempts,omitempty"`
+}
+
+// FailsAt returns the step at which attempt (from 1) of the task fails,
+// 0 when it does not fail.
+func (a *MockArgs) FailsAt(attempt int) int {
+	switch {
+	case a.FailAttempts == 0:
+		return a.FailAtStep
+	case attempt > a.FailAttempts:
+		return 0
+	case a.FailAtStep > 0:
+		return a.FailAtStep
+	default:
+		return a.Steps
+	}
 }
 
 // ShellWorkDir is where a shell task's work directory is inside its
@@ -82,7 +101,7 @@ func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	switch a {
 	case AdapterMock:
 		args := MockArgs{Steps: 10, IntervalMS: 100, OutputLinesPerStep: 1}
-		if err := decodeStrict(raw, &args, "steps", "interval_ms", "output_lines_per_step", "fail_at_step"); err != nil {
+		if err := decodeStrict(raw, &args, "steps", "interval_ms", "output_lines_per_step", "fail_at_step", "fail_attempts"); err != nil {
 			return nil, err
 		}
 		return &args, args.Validate()
@@ -198,6 +217,8 @@ func (a *MockArgs) Validate() error {
 		return &ValidationError{Field: "args.output_lines_per_step", Reason: fmt.Sprintf("must be between 0 and %d", MaxMockLines)}
 	case a.FailAtStep < 0 || a.FailAtStep > a.Steps:
 		return &ValidationError{Field: "args.fail_at_step", Reason: "must be between 0 (never fails) and steps"}
+	case a.FailAttempts < 0 || a.FailAttempts > MaxRetryAttempts:
+		return &ValidationError{Field: "args.fail_attempts", Reason: fmt.Sprintf("must be between 0 (every attempt alike) and %d", MaxRetryAttempts)}
 	}
 	return nil
 }

@@ -114,6 +114,8 @@ func TestParseArgsRejects(t *testing.T) {
 		{name: "mock, fail_at_step after the last step", adapter: domain.AdapterMock, args: `{"steps":3,"fail_at_step":4}`, field: "args.fail_at_step", reason: "between 0"},
 		{name: "mock, fail_at_step after the default steps", adapter: domain.AdapterMock, args: `{"fail_at_step":11}`, field: "args.fail_at_step"},
 		{name: "mock, negative fail_at_step", adapter: domain.AdapterMock, args: `{"fail_at_step":-1}`, field: "args.fail_at_step"},
+		{name: "mock, negative fail_attempts", adapter: domain.AdapterMock, args: `{"fail_attempts":-1}`, field: "args.fail_attempts"},
+		{name: "mock, too many fail_attempts", adapter: domain.AdapterMock, args: `{"fail_attempts":101}`, field: "args.fail_attempts"},
 
 		// Shell argv.
 		{name: "shell, null args", adapter: domain.AdapterShell, args: `null`, field: "args.command", reason: "non-empty argv array"},

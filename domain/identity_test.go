@@ -48,8 +48,8 @@ func TestTenantKeepsAnOwner(t *testing.T) {
 	if _, err := tenant.DecideChangeRole("ada", domain.RoleAdmin); !errors.Is(err, domain.ErrLastOwner) {
 		t.Fatalf("demoting the last owner: %v, want ErrLastOwner", err)
 	}
-	if _, err := tenant.DecideAddMember("bob", domain.RoleAdmin); !errors.Is(err, domain.ErrAlreadyMember) {
-		t.Fatalf("adding a member twice: %v", err)
+	if _, _, err := tenant.DecideInvite("inv", "bob@example.com", "bob", domain.RoleAdmin, "ada", t0, time.Hour); !errors.Is(err, domain.ErrAlreadyMember) {
+		t.Fatalf("inviting a member: %v", err)
 	}
 	if _, err := tenant.DecideRemoveMember("carol"); !errors.Is(err, domain.ErrNotMember) {
 		t.Fatalf("removing a non-member: %v", err)
@@ -67,7 +67,7 @@ func TestTenantKeepsAnOwner(t *testing.T) {
 	if _, err := tenant.DecideRemoveMember("ada"); err != nil {
 		t.Fatalf("with two owners one may go: %v", err)
 	}
-	if _, err := tenant.DecideAddMember("carol", "root"); err == nil {
+	if _, _, err := tenant.DecideInvite("inv", "carol@example.com", "carol", "root", "ada", t0, time.Hour); err == nil {
 		t.Fatal("an unknown role was accepted")
 	}
 }

@@ -40,16 +40,24 @@ type Task struct {
 	attempt         int
 	workerID        string
 	cancelRequested bool
-	leaseLost       bool
-	timeoutS        int
-	adapter         Adapter
-	args            string // kept as a string so that a Task stays comparable
-	waitingReason   string
-	outputBytes     int64
-	outputEvents    int64
-	createdAt       time.Time
-	startedAt       time.Time
-	endedAt         time.Time
+	// released: no worker holds the current attempt any more (its lease
+	// was lost, or it failed and the task is about to be queued again).
+	released bool
+	// failedAttempts counts task.attempt_failed: the attempts that are not
+	// counted as interrupted.
+	failedAttempts int
+	notBefore      time.Time
+	retry          *RetryPolicy // nil: run once
+	onInterrupt    OnInterrupt
+	timeoutS       int
+	adapter        Adapter
+	args           string // kept as a string so that a Task stays comparable
+	waitingReason  string
+	outputBytes    int64
+	outputEvents   int64
+	createdAt      time.Time
+	startedAt      time.Time
+	endedAt        time.Time
 }
 
 // State returns the task's lifecycle state.
@@ -77,6 +85,29 @@ func (t *Task) CancelRequested() bool { return t.cancelRequested }
 // task.waiting of its current attempt); empty otherwise.
 func (t *Task) WaitingReason() string { return t.waitingReason }
 
+// NotBefore returns when the queued attempt is due: after its retry
+// backoff. Zero when it is due at once.
+func (t *Task) NotBefore() time.Time { return t.notBefore }
+
+// RetryPolicy returns the task's retry policy as task.created stored it
+// (defaults filled in), or the default, one attempt, when it has none.
+func (t *Task) RetryPolicy() RetryPolicy {
+	if t.retry == nil {
+		return RetryPolicy{MaxAttempts: 1, InitialIntervalMS: DefaultRetryInitialIntervalMS, BackoffCoefficient: DefaultRetryBackoffCoefficient,
+			MaxIntervalMS: DefaultRetryInitialIntervalMS * DefaultRetryMaxIntervalFactor}
+	}
+	return *t.retry
+}
+
+// OnInterrupt returns what becomes of the task when its worker dies
+// (OnInterruptRetry unless task.created says otherwise).
+func (t *Task) OnInterrupt() OnInterrupt {
+	if t.onInterrupt == "" {
+		return OnInterruptRetry
+	}
+	return t.onInterrupt
+}
+
 // TimeoutS returns the task's timeout in seconds.
 func (t *Task) TimeoutS() int { return t.timeoutS }
 
@@ -102,7 +133,7 @@ func (t *Task) OutputEvents() int64 { return t.outputEvents }
 // HeldBy reports whether workerID holds the task's current attempt: the
 // task runs on it and no one has taken the attempt away (task.lease_lost).
 func (t *Task) HeldBy(workerID string) bool {
-	return t.State() == StateRunning && !t.leaseLost && t.workerID == workerID
+	return t.State() == StateRunning && !t.released && t.workerID == workerID
 }
 
 // CreatedAt returns when the task was created (zero for an empty stream).
@@ -126,13 +157,14 @@ func (t *Task) CheckNext(typ EventType) error {
 	case StateQueued:
 		ok = typ == TaskStartedType || typ == TaskCanceledType || typ == TaskFailedType || typ == TaskTimedOutType || typ == TaskWaitingType
 	case StateRunning:
-		if t.leaseLost {
-			// The attempt's worker is gone: only re-queue or an ending may follow.
+		if t.released {
+			// The attempt's worker is gone, or its attempt failed: only
+			// re-queue or an ending may follow.
 			ok = typ == TaskQueuedType || typ == TaskFailedType || typ == TaskCanceledType || typ == TaskTimedOutType
 			break
 		}
 		switch typ {
-		case TaskOutputType, TaskProgressType, TaskCancelRequestedType, TaskLeaseLostType,
+		case TaskOutputType, TaskProgressType, TaskCancelRequestedType, TaskLeaseLostType, TaskAttemptFailedType,
 			TaskSucceededType, TaskFailedType, TaskCanceledType, TaskTimedOutType:
 			ok = true
 		default: // no other event follows a running attempt
@@ -168,6 +200,8 @@ func (t *Task) Apply(e Event) error {
 		t.timeoutS = p.TimeoutS
 		t.adapter = Adapter(p.Adapter)
 		t.args = string(p.Args)
+		t.retry = p.Retry
+		t.onInterrupt = p.OnInterrupt
 		t.createdAt = e.OccurredAt
 	case *TaskWaiting:
 		t.waitingReason = p.Reason
@@ -176,8 +210,11 @@ func (t *Task) Apply(e Event) error {
 		t.attempt = p.Attempt
 		t.waitingReason = ""
 		t.workerID = ""
-		t.leaseLost = false
+		t.released = false
 		t.cancelRequested = false
+		if t.notBefore, err = queuedNotBefore(p); err != nil {
+			return err
+		}
 	case *TaskStarted:
 		t.state = StateRunning
 		t.waitingReason = ""
@@ -192,7 +229,10 @@ func (t *Task) Apply(e Event) error {
 	case *TaskCancelRequested:
 		t.cancelRequested = true
 	case *TaskLeaseLost:
-		t.leaseLost = true
+		t.released = true
+	case *TaskAttemptFailed:
+		t.released = true
+		t.failedAttempts++
 	case *TaskSucceeded:
 		t.end(StateSucceeded, e.OccurredAt)
 	case *TaskFailed:
@@ -215,6 +255,19 @@ func decodeForState(e Event) (any, error) {
 		return registry[e.Type](), nil
 	}
 	return Decode(e.Type, e.Payload)
+}
+
+// queuedNotBefore returns the time a task.queued says its attempt is due
+// (zero: at once, or a pruned payload).
+func queuedNotBefore(p *TaskQueued) (time.Time, error) {
+	if p.NotBefore == "" {
+		return time.Time{}, nil
+	}
+	at, err := ParseTime(p.NotBefore)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("task.queued not_before %q: %w", p.NotBefore, err)
+	}
+	return at, nil
 }
 
 func (t *Task) end(s TaskState, at time.Time) {

@@ -32,12 +32,26 @@ func (t *Task) DecideStart(created *TaskCreated) ([]Payload, error) {
 	return []Payload{created, &TaskQueued{Attempt: 1, Reason: "created"}}, nil
 }
 
-// DecideClaim returns task.started: workerID claims attempt. A task that is
-// not queued, or is queued for another attempt (the one asked for was
-// claimed and re-queued meanwhile), is ErrNotClaimable.
-func (t *Task) DecideClaim(workerID string, attempt int) ([]Payload, error) {
+// NotDueError says that the queued attempt waits for its retry backoff
+// until At.
+type NotDueError struct {
+	At time.Time
+}
+
+func (e *NotDueError) Error() string {
+	return "the task's next attempt is not due before " + FormatTime(e.At)
+}
+
+// DecideClaim returns task.started: workerID claims attempt at now. A task
+// that is not queued, or is queued for another attempt (the one asked for
+// was claimed and re-queued meanwhile), is ErrNotClaimable; an attempt
+// whose retry backoff lasts beyond now is a *NotDueError.
+func (t *Task) DecideClaim(workerID string, attempt int, now time.Time) ([]Payload, error) {
 	if t.State() != StateQueued || t.attempt != attempt {
 		return nil, ErrNotClaimable
+	}
+	if now.Before(t.notBefore) {
+		return nil, &NotDueError{At: t.notBefore}
 	}
 	return []Payload{&TaskStarted{Attempt: attempt, WorkerID: workerID}}, nil
 }
@@ -85,12 +99,14 @@ type RunOutcome struct {
 	Error string
 }
 
-// DecideFinish returns the event that ends the task when the executor of
-// workerID's attempt ended with o: task.succeeded for an exit status of 0,
-// task.failed for another status, an executor that failed or a limit the
-// task reached, task.timed_out or task.canceled when the worker stopped it.
-// A task workerID no longer holds is ErrAttemptOver.
-func (t *Task) DecideFinish(workerID string, o RunOutcome) ([]Payload, error) {
+// DecideFinish returns the events that follow when the executor of
+// workerID's attempt ended with o at now: task.succeeded for an exit status
+// of 0, task.failed for another status, an executor that failed or a limit
+// the task reached, task.timed_out or task.canceled when the worker stopped
+// it. A failure the task's retry policy retries (see RetryPolicy) is
+// task.attempt_failed instead, then task.queued for the next attempt, due
+// after its backoff. A task workerID no longer holds is ErrAttemptOver.
+func (t *Task) DecideFinish(workerID string, o RunOutcome, now time.Time) ([]Payload, error) {
 	if !t.HeldBy(workerID) {
 		return nil, ErrAttemptOver
 	}
@@ -116,7 +132,28 @@ func (t *Task) DecideFinish(workerID string, o RunOutcome) ([]Payload, error) {
 	default:
 		return nil, fmt.Errorf("finish: unknown run outcome %d", o.Kind)
 	}
+	if f, ok := end.(*TaskFailed); ok && o.Kind != OutcomeLimitReached {
+		if retry := t.decideRetry(f, now); retry != nil {
+			return retry, nil
+		}
+	}
 	return []Payload{end}, nil
+}
+
+// decideRetry returns task.attempt_failed and task.queued when the task's
+// retry policy runs the task again after the current attempt failed so,
+// nil when it does not (nor after a cancel request: that task ends).
+func (t *Task) decideRetry(f *TaskFailed, now time.Time) []Payload {
+	policy := t.RetryPolicy()
+	if t.cancelRequested || t.attempt >= policy.MaxAttempts || !policy.retryable(f.ExitCode) {
+		return nil
+	}
+	backoff := policy.Backoff(t.attempt)
+	return []Payload{
+		&TaskAttemptFailed{Attempt: t.attempt, Error: f.Error, ExitCode: f.ExitCode, WorkerID: t.workerID},
+		&TaskQueued{Attempt: t.attempt + 1, NotBefore: FormatTime(now.Add(backoff)), Reason: fmt.Sprintf(
+			"attempt %d of %d failed; attempt %d is due after a backoff of %s", t.attempt, policy.MaxAttempts, t.attempt+1, backoff)},
+	}
 }
 
 func exitFailure(o RunOutcome) string {
@@ -128,21 +165,34 @@ func exitFailure(o RunOutcome) string {
 
 // DecideHandBack returns the events by which workerID gives the task back
 // to the queue (it shuts down, say): task.lease_lost, then task.queued for
-// the next attempt with reason. A task workerID no longer holds is
+// the next attempt with reason, or task.failed when the task's
+// on_interrupt is "fail". A task workerID no longer holds is
 // ErrAttemptOver.
 func (t *Task) DecideHandBack(workerID, reason string) ([]Payload, error) {
 	if !t.HeldBy(workerID) {
 		return nil, ErrAttemptOver
 	}
+	if t.OnInterrupt() == OnInterruptFail {
+		return t.takeAway(t.interruptFailure(reason)), nil
+	}
 	return t.takeAway(&TaskQueued{Attempt: t.attempt + 1, Reason: reason}), nil
+}
+
+// interruptFailure is the end of a task whose on_interrupt is "fail" when
+// its attempt was interrupted for reason.
+func (t *Task) interruptFailure(reason string) *TaskFailed {
+	return &TaskFailed{Error: fmt.Sprintf(
+		"attempt %d was interrupted (%s) and the task's on_interrupt is \"fail\": it is not run again", t.attempt, reason)}
 }
 
 // DecideLeaseExpired returns the events that follow when the lease of
 // workerID's attempt expired at now (the worker died): task.lease_lost, then
 // task.timed_out when the task's timeout has passed since the attempt
-// started, task.failed when the attempt was the last of maxAttempts, and
-// task.queued for the next attempt otherwise. An attempt that is over
-// already (the task moved on) is ErrAttemptOver.
+// started, task.failed when the task's on_interrupt is "fail" or the
+// attempt was the last of maxAttempts interrupted ones (attempts that
+// failed by themselves and were retried do not count), and task.queued for
+// the next attempt otherwise. An attempt that is over already (the task
+// moved on) is ErrAttemptOver.
 func (t *Task) DecideLeaseExpired(workerID string, attempt, maxAttempts int, now time.Time) ([]Payload, error) {
 	if !t.HeldBy(workerID) || t.attempt != attempt {
 		return nil, ErrAttemptOver
@@ -151,9 +201,12 @@ func (t *Task) DecideLeaseExpired(workerID string, attempt, maxAttempts int, now
 	switch {
 	case t.timeoutS > 0 && now.After(t.startedAt.Add(time.Duration(t.timeoutS)*time.Second)):
 		next = &TaskTimedOut{TimeoutS: t.timeoutS}
-	case attempt >= maxAttempts:
+	case t.OnInterrupt() == OnInterruptFail:
+		next = t.interruptFailure(fmt.Sprintf("worker %s stopped renewing its lease: it crashed or lost the database", workerID))
+	case attempt-t.failedAttempts >= maxAttempts:
 		next = &TaskFailed{Error: fmt.Sprintf(
-			"worker %s stopped renewing its lease on attempt %d of %d (it crashed or lost the database); no attempts are left", workerID, attempt, maxAttempts)}
+			"worker %s stopped renewing its lease on attempt %d, the task's interrupted attempt %d of %d (it crashed or lost the database); no attempts are left",
+			workerID, attempt, attempt-t.failedAttempts, maxAttempts)}
 	default:
 		next = &TaskQueued{Attempt: attempt + 1, Reason: fmt.Sprintf("worker %s stopped renewing its lease on attempt %d", workerID, attempt)}
 	}
@@ -203,7 +256,7 @@ func (t *Task) DecideCancel(reason string) ([]Payload, error) {
 		return nil, nil
 	case s.Terminal():
 		return nil, ErrTaskFinished
-	case s == StateRunning && t.leaseLost:
+	case s == StateRunning && t.released:
 		// No worker holds the task any more: cancel it outright, even if a
 		// cancel was requested before the lease was lost.
 		return []Payload{&TaskCanceled{Reason: reason}}, nil

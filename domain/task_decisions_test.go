@@ -62,7 +62,9 @@ func describe(ps []domain.Payload) string {
 func TestTaskDecideClaim(t *testing.T) {
 	t.Parallel()
 	claim := func(worker string, attempt int) func(*domain.Task) ([]domain.Payload, error) {
-		return func(task *domain.Task) ([]domain.Payload, error) { return task.DecideClaim(worker, attempt) }
+		return func(task *domain.Task) ([]domain.Payload, error) {
+			return task.DecideClaim(worker, attempt, t0.Add(time.Hour))
+		}
 	}
 	runDecisions(t, []decisionCase{
 		{"queued: started", []domain.EventType{created, queued}, claim("w2", 1),
@@ -93,7 +95,9 @@ func TestTaskDecideWait(t *testing.T) {
 func TestTaskDecideFinish(t *testing.T) {
 	t.Parallel()
 	finish := func(worker string, o domain.RunOutcome) func(*domain.Task) ([]domain.Payload, error) {
-		return func(task *domain.Task) ([]domain.Payload, error) { return task.DecideFinish(worker, o) }
+		return func(task *domain.Task) ([]domain.Payload, error) {
+			return task.DecideFinish(worker, o, t0.Add(time.Hour))
+		}
 	}
 	running := []domain.EventType{created, queued, started, output}
 	exit3 := 3
@@ -156,7 +160,7 @@ func TestTaskDecideLeaseExpired(t *testing.T) {
 		{"attempts left: re-queued", running, expired("worker-1", 1, 3, startedAt.Add(time.Minute)),
 			[]domain.Payload{lost, &domain.TaskQueued{Attempt: 2, Reason: "worker worker-1 stopped renewing its lease on attempt 1"}}, nil},
 		{"last attempt: failed", running, expired("worker-1", 1, 1, startedAt.Add(time.Minute)),
-			[]domain.Payload{lost, &domain.TaskFailed{Error: "worker worker-1 stopped renewing its lease on attempt 1 of 1 (it crashed or lost the database); no attempts are left"}}, nil},
+			[]domain.Payload{lost, &domain.TaskFailed{Error: "worker worker-1 stopped renewing its lease on attempt 1, the task's interrupted attempt 1 of 1 (it crashed or lost the database); no attempts are left"}}, nil},
 		{"past its timeout: timed out", running, expired("worker-1", 1, 3, startedAt.Add(601*time.Second)),
 			[]domain.Payload{lost, &domain.TaskTimedOut{TimeoutS: 600}}, nil},
 		{"at its timeout: not yet", running, expired("worker-1", 1, 3, startedAt.Add(600*time.Second)),

@@ -15,21 +15,29 @@ const (
 	Stderr OutputStream = "stderr"
 )
 
-// TaskCreated is the first event of a task stream.
+// TaskCreated is the first event of a task stream. OnInterrupt and Retry
+// are there when the start asked for them (Retry with its defaults filled
+// in); a task created without them, before they existed too, runs once
+// and is queued again when its worker dies.
 type TaskCreated struct {
-	Adapter  string          `json:"adapter"`
-	Args     json.RawMessage `json:"args"`
-	Name     string          `json:"name"`
-	TimeoutS int             `json:"timeout_s"`
+	Adapter     string          `json:"adapter"`
+	Args        json.RawMessage `json:"args"`
+	Name        string          `json:"name"`
+	OnInterrupt OnInterrupt     `json:"on_interrupt,omitempty"`
+	Retry       *RetryPolicy    `json:"retry,omitempty"`
+	TimeoutS    int             `json:"timeout_s"`
 }
 
 // EventType returns TaskCreatedType.
 func (TaskCreated) EventType() EventType { return TaskCreatedType }
 
 // TaskQueued puts a task up for a worker to claim; Attempt counts from 1.
+// NotBefore, when set (a retry after a failed attempt waits its backoff),
+// is the time (FormatTime) before which no worker may claim it.
 type TaskQueued struct {
-	Attempt int    `json:"attempt"`
-	Reason  string `json:"reason,omitempty"`
+	Attempt   int    `json:"attempt"`
+	NotBefore string `json:"not_before,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // EventType returns TaskQueuedType.
@@ -80,6 +88,20 @@ type TaskLeaseLost struct {
 
 // EventType returns TaskLeaseLostType.
 func (TaskLeaseLost) EventType() EventType { return TaskLeaseLostType }
+
+// TaskAttemptFailed records that an attempt failed and that the task's
+// retry policy runs it again: task.queued for the next attempt, due after
+// its backoff, follows in the same append. ExitCode is nil when no process
+// exited.
+type TaskAttemptFailed struct {
+	Attempt  int    `json:"attempt"`
+	Error    string `json:"error"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	WorkerID string `json:"worker_id"`
+}
+
+// EventType returns TaskAttemptFailedType.
+func (TaskAttemptFailed) EventType() EventType { return TaskAttemptFailedType }
 
 // TaskSucceeded ends a task that exited successfully.
 type TaskSucceeded struct {

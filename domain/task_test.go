@@ -35,18 +35,19 @@ func event(t *testing.T, seq int64, typ domain.EventType) domain.Event {
 }
 
 const (
-	created   = domain.TaskCreatedType
-	queued    = domain.TaskQueuedType
-	waiting   = domain.TaskWaitingType
-	started   = domain.TaskStartedType
-	output    = domain.TaskOutputType
-	progress  = domain.TaskProgressType
-	cancelReq = domain.TaskCancelRequestedType
-	leaseLost = domain.TaskLeaseLostType
-	succeeded = domain.TaskSucceededType
-	failed    = domain.TaskFailedType
-	canceled  = domain.TaskCanceledType
-	timedOut  = domain.TaskTimedOutType
+	created       = domain.TaskCreatedType
+	queued        = domain.TaskQueuedType
+	waiting       = domain.TaskWaitingType
+	started       = domain.TaskStartedType
+	output        = domain.TaskOutputType
+	progress      = domain.TaskProgressType
+	cancelReq     = domain.TaskCancelRequestedType
+	leaseLost     = domain.TaskLeaseLostType
+	succeeded     = domain.TaskSucceededType
+	failed        = domain.TaskFailedType
+	canceled      = domain.TaskCanceledType
+	timedOut      = domain.TaskTimedOutType
+	attemptFailed = domain.TaskAttemptFailedType
 )
 
 func TestTaskTransitions(t *testing.T) {
@@ -63,12 +64,14 @@ func TestTaskTransitions(t *testing.T) {
 		{"queued", []domain.EventType{created, queued}, domain.StateQueued, []domain.EventType{started, canceled, failed, timedOut, waiting}},
 		{"waiting", []domain.EventType{created, queued, waiting}, domain.StateQueued, []domain.EventType{started, canceled, failed, timedOut, waiting}},
 		{"running", []domain.EventType{created, queued, started}, domain.StateRunning,
-			[]domain.EventType{output, progress, cancelReq, leaseLost, succeeded, failed, canceled, timedOut}},
+			[]domain.EventType{output, progress, cancelReq, leaseLost, attemptFailed, succeeded, failed, canceled, timedOut}},
 		{"running with output", []domain.EventType{created, queued, started, output, progress, output}, domain.StateRunning,
-			[]domain.EventType{output, progress, cancelReq, leaseLost, succeeded, failed, canceled, timedOut}},
+			[]domain.EventType{output, progress, cancelReq, leaseLost, attemptFailed, succeeded, failed, canceled, timedOut}},
 		{"cancel requested", []domain.EventType{created, queued, started, cancelReq}, domain.StateRunning,
-			[]domain.EventType{output, progress, cancelReq, leaseLost, succeeded, failed, canceled, timedOut}},
+			[]domain.EventType{output, progress, cancelReq, leaseLost, attemptFailed, succeeded, failed, canceled, timedOut}},
 		{"lease lost", []domain.EventType{created, queued, started, leaseLost}, domain.StateRunning,
+			[]domain.EventType{queued, failed, canceled, timedOut}},
+		{"attempt failed", []domain.EventType{created, queued, started, attemptFailed}, domain.StateRunning,
 			[]domain.EventType{queued, failed, canceled, timedOut}},
 		{"re-queued after a lost lease", []domain.EventType{created, queued, started, leaseLost, queued}, domain.StateQueued,
 			[]domain.EventType{started, canceled, failed, timedOut, waiting}},

@@ -26,6 +26,8 @@ type Tenant struct {
 	members   map[string]Role
 	joined    map[string]time.Time
 	plan      PlanName
+	// invitations are the pending ones (and expired ones not yet dropped).
+	invitations map[string]Invitation
 }
 
 // Seq returns the seq of the last applied event (0 for an empty stream).
@@ -60,11 +62,19 @@ func (t *Tenant) Members() map[string]Role { return maps.Clone(t.members) }
 func (t *Tenant) Apply(e Event) error {
 	allowed := []EventType{TenantCreatedType}
 	if t.seq > 0 {
-		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType}
+		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType,
+			TenantMemberInvitedType, TenantInvitationAcceptedType, TenantInvitationDeclinedType, TenantInvitationRevokedType}
 	}
 	p, err := applyNext("tenant", t.seq, e, allowed...)
 	if err != nil {
 		return err
+	}
+	if ok, err := t.applyInvitation(p, e.OccurredAt); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		t.seq = e.Seq
+		return nil
 	}
 	switch p := p.(type) {
 	case *TenantCreated:
@@ -88,17 +98,6 @@ func (t *Tenant) Apply(e Event) error {
 	}
 	t.seq = e.Seq
 	return nil
-}
-
-// DecideAddMember returns the event that makes userID a member with role.
-func (t *Tenant) DecideAddMember(userID string, role Role) ([]Payload, error) {
-	if _, err := ParseRole(string(role)); err != nil {
-		return nil, err
-	}
-	if _, ok := t.members[userID]; ok {
-		return nil, ErrAlreadyMember
-	}
-	return []Payload{&TenantMemberAdded{Role: role, UserID: userID}}, nil
 }
 
 // DecideChangeRole returns the event that gives member userID role, or

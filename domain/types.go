@@ -12,10 +12,13 @@ const (
 	StreamWebhook StreamType = "webhook"
 	StreamSession StreamType = "session"
 	StreamSecret  StreamType = "secret"
+	// StreamInbox is an email address's inbox of invitations: its id
+	// derives from the address, its tenant id is its own id.
+	StreamInbox StreamType = "inbox"
 )
 
 var knownStreamTypes = map[StreamType]bool{
-	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamSecret: true,
+	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamSecret: true, StreamInbox: true,
 }
 
 // Valid reports whether s is a known stream type.
@@ -41,6 +44,9 @@ const (
 	// TaskWaitingType says why a queued task does not start yet (its
 	// tenant runs as many tasks as its plan allows); it changes no state.
 	TaskWaitingType EventType = "task.waiting"
+	// TaskAttemptFailedType records an attempt that failed and is tried
+	// again under the task's retry policy (task.queued follows).
+	TaskAttemptFailedType EventType = "task.attempt_failed"
 )
 
 // Terminal reports whether an event of type t ends its task: no event may

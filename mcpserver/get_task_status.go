@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -24,13 +25,15 @@ type TaskStatusOutput struct {
 	// timed_out.
 	State string `json:"state" jsonschema:"created, queued, running, or how it ended: succeeded, failed, canceled, timed_out."`
 	Ended bool   `json:"ended" jsonschema:"Whether the task has ended (its state is succeeded, failed, canceled or timed_out)."`
-	// Attempt counts the task's runs (more than 1 after a worker died).
-	Attempt       int    `json:"attempt" jsonschema:"How many times the task was started (more than 1 after a worker died)."`
+	// Attempt counts the task's runs (more than 1 after a worker died or
+	// a failed attempt was retried).
+	Attempt       int    `json:"attempt" jsonschema:"The attempt running or last run, from 1 (more than 1 after a worker died or its retry policy retried a failed attempt)."`
 	CreatedAt     string `json:"created_at,omitempty" jsonschema:"When the task was created (RFC 3339, UTC)."`
 	StartedAt     string `json:"started_at,omitempty" jsonschema:"When the task last started running, if it did."`
 	EndedAt       string `json:"ended_at,omitempty" jsonschema:"When the task ended, if it did."`
 	LastSeq       int64  `json:"last_seq" jsonschema:"The seq of the task's last event so far."`
 	WaitingReason string `json:"waiting_reason,omitempty" jsonschema:"Why a queued task has not started yet (its tenant runs as many tasks as its plan allows)."`
+	NextAttemptAt string `json:"next_attempt_at,omitempty" jsonschema:"When a queued retry is due: a failed attempt's retry waits for its backoff until then (RFC 3339, UTC)."`
 }
 
 func (t *tools) addGetTaskStatus(s *mcp.Server) error {
@@ -58,11 +61,15 @@ func (t *tools) getTaskStatus(ctx context.Context, c *call, in TaskInput) (TaskS
 
 // statusOutput is the tool's output for the API's status.
 func statusOutput(st api.Task) TaskStatusOutput {
-	return TaskStatusOutput{
+	out := TaskStatusOutput{
 		TaskID: st.TaskID.String(), State: string(st.State), Ended: st.State.Terminal(), Attempt: st.Attempt,
 		CreatedAt: formatTime(st.CreatedAt), StartedAt: formatTime(st.StartedAt), EndedAt: formatTime(st.EndedAt),
 		LastSeq: st.LastSeq, WaitingReason: st.WaitingReason,
 	}
+	if st.NextAttemptAt != nil {
+		out.NextAttemptAt = formatTime(*st.NextAttemptAt)
+	}
+	return out
 }
 
 // statusText describes a status for the model.
@@ -78,6 +85,8 @@ func statusText(out TaskStatusOutput) string {
 	switch {
 	case out.WaitingReason != "":
 		b.WriteString("\nIt waits to start: " + out.WaitingReason)
+	case out.NextAttemptAt != "":
+		b.WriteString("\nAn attempt failed; its retry policy runs attempt " + strconv.Itoa(out.Attempt) + " at " + out.NextAttemptAt + ".")
 	case out.Ended:
 		b.WriteString("\nIt has ended; read_task_events shows its output and its final event.")
 	}

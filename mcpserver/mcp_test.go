@@ -456,6 +456,9 @@ func testErrors(t *testing.T, s, other *session) {
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "timeout_s": 0}, []string{"timeout_s", "minimum"}},
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "frobnicate": true}, []string{"frobnicate"}},
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "args": []int{1}}, []string{"args"}},
+		{"start_task", map[string]any{"name": "t", "adapter": "mock", "retry": map[string]any{"max_attempts": 101}}, []string{"max_attempts"}},
+		{"start_task", map[string]any{"name": "t", "adapter": "mock", "retry": map[string]any{"max_attempts": 2, "backoff": 2}}, []string{"backoff"}},
+		{"start_task", map[string]any{"name": "t", "adapter": "mock", "on_interrupt": "sometimes"}, []string{"on_interrupt"}},
 		{"read_task_events", map[string]any{"task_id": done, "limit": 501}, []string{"limit", "500"}},
 		{"read_task_events", map[string]any{"task_id": done, "limit": 0}, []string{"limit", "1"}},
 		{"read_task_events", map[string]any{"task_id": done, "wait_s": 51}, []string{"wait_s", "50"}},
@@ -472,6 +475,7 @@ func testErrors(t *testing.T, s, other *session) {
 		// Arguments the API refuses.
 		{"start_task", map[string]any{"name": "t", "adapter": "mock", "args": map[string]any{"steps": -1}}, []string{"invalid", "steps"}},
 		{"start_task", map[string]any{"name": "t", "adapter": "shell", "args": map[string]any{}}, []string{"invalid", "command"}},
+		{"start_task", map[string]any{"name": "t", "adapter": "mock", "retry": map[string]any{"max_attempts": 2, "max_interval_ms": 10, "initial_interval_ms": 20}}, []string{"invalid", "retry.max_interval_ms"}},
 		{"list_tasks", map[string]any{"cursor": "garbage"}, []string{"cursor", "next_cursor"}},
 		// A finished task cannot be canceled.
 		{"cancel_task", map[string]any{"task_id": done}, []string{"succeeded", "nothing to cancel"}},

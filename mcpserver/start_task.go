@@ -27,6 +27,18 @@ type StartTaskInput struct {
 	Args           json.RawMessage `json:"args,omitempty" jsonschema:"The adapter's arguments, a JSON object. shell: {\"command\": [\"prog\", \"arg\", …], \"cwd\": \"dir\", \"env\": {\"K\": \"V\"}}; the command is an argv array run without a shell, so use [\"sh\", \"-c\", \"…\"] for pipes or &&; it runs in a fresh work directory, and cwd is relative to it; an env value is a string or a reference to one of the tenant's secrets, {\"secret\": \"NAME\"}, which the worker resolves when the task runs and masks as *** in its output (create secrets with POST /v1/secrets or axontask secret set NAME); env may not set loader or shell start-up variables (LD_*, BASH_ENV …), and a PATH in it lists only absolute directories outside /work and /tmp; a line \"::progress <percent> <message>\" on stdout reports progress. docker: {\"image\": \"alpine:3.20\", \"command\": [\"prog\", \"arg\", …], \"env\": {\"K\": \"V\", \"TOKEN\": {\"secret\": \"NAME\"}}, \"workdir\": \"/abs/dir\", \"pull\": \"missing\" | \"always\" | \"never\", \"registry_auth\": {\"username\": \"u\", \"password\": {\"secret\": \"NAME\"}}, \"network\": \"none\", \"memory_mb\": 512, \"cpu_milli\": 1000, \"pids\": 128}; only image is required; the container runs as a user that is not root with no capabilities, a read-only root filesystem and writable /work (the default workdir) and /tmp, no network unless the worker allows one and your plan allows egress, within your plan's limits (memory_mb, cpu_milli and pids may only lower them); an env value may be, and the registry password must be, a secret reference {\"secret\": \"NAME\"}. mock: {\"steps\": 10, \"interval_ms\": 100, \"output_lines_per_step\": 1, \"fail_at_step\": 0} (the defaults; fail_at_step 0 never fails). fly: {\"mode\": \"run\", \"app\": \"myapp\", \"image\": \"registry.fly.io/x:1\", \"token\": {\"secret\": \"FLY_TOKEN\"}, \"command\": [\"prog\", \"arg\"], \"env\": {\"K\": \"V\"}, \"region\": \"ams\", \"guest\": {\"cpu_kind\": \"shared\", \"cpus\": 1, \"memory_mb\": 256}} runs a machine once, streams its logs and destroys it; {\"mode\": \"deploy\", \"app\", \"image\", \"token\", \"health_timeout_s\": 300} rolls the app's machines to the image one at a time and stops at the first that fails; the token must be a secret reference {\"secret\": \"NAME\"} (env values may be too)."`
 	TimeoutS       int             `json:"timeout_s,omitempty" jsonschema:"Seconds the task may run before it is stopped (task.timed_out). Omit it for the smaller of one hour and your plan's limit."`
 	IdempotencyKey string          `json:"idempotency_key,omitempty" jsonschema:"Optional key that makes the start safe to retry: a second start_task with the same key returns the first task instead of starting another."`
+	Retry          *RetryInput     `json:"retry,omitempty" jsonschema:"Optional: run the task again after an attempt fails (nonzero exit status, a process that could not start), waiting initial_interval_ms, then backoff_coefficient times longer each time, up to max_interval_ms. Omit it to run the task once. A timeout or a cancel is not retried."`
+	OnInterrupt    string          `json:"on_interrupt,omitempty" jsonschema:"What happens when the worker running the task dies: \"retry\" (the default) runs it again from the start; \"fail\" fails it, so that it never runs twice (for tasks that must not repeat, like a deployment or a payment)."`
+}
+
+// RetryInput is start_task's retry policy (domain.RetryPolicy, Temporal's
+// names).
+type RetryInput struct {
+	MaxAttempts           int     `json:"max_attempts" jsonschema:"Attempts in all, the first included (1 to 100)."`
+	InitialIntervalMS     int     `json:"initial_interval_ms,omitempty" jsonschema:"Milliseconds before the second attempt (default 1000)."`
+	BackoffCoefficient    float64 `json:"backoff_coefficient,omitempty" jsonschema:"What each wait is multiplied by, 1 to 10 (default 2)."`
+	MaxIntervalMS         int     `json:"max_interval_ms,omitempty" jsonschema:"The longest wait in milliseconds (default 100 times initial_interval_ms)."`
+	NonRetryableExitCodes []int   `json:"non_retryable_exit_codes,omitempty" jsonschema:"Exit statuses that end the task at once, without retrying."`
 }
 
 // StartTaskOutput is start_task's output.
@@ -53,6 +65,17 @@ func (t *tools) addStartTask(s *mcp.Server) error {
 		bounds(prop(s, "timeout_s"), 1, maxTimeoutS, nil)
 		key := prop(s, "idempotency_key")
 		key.MinLength, key.MaxLength = jsonschema.Ptr(1), jsonschema.Ptr(maxIdempotencyKeyLen)
+		prop(s, "on_interrupt").Enum = []any{string(domain.OnInterruptRetry), string(domain.OnInterruptFail)}
+		retry := prop(s, "retry")
+		retry.AdditionalProperties = &jsonschema.Schema{Not: &jsonschema.Schema{}}
+		bounds(prop(retry, "max_attempts"), 1, domain.MaxRetryAttempts, nil)
+		bounds(prop(retry, "initial_interval_ms"), 0, domain.MaxRetryIntervalMS, nil)
+		bounds(prop(retry, "max_interval_ms"), 0, domain.MaxRetryIntervalMS, nil)
+		backoff := prop(retry, "backoff_coefficient")
+		backoff.Minimum, backoff.Maximum = jsonschema.Ptr(0.0), jsonschema.Ptr(domain.MaxRetryBackoffCoefficient)
+		codes := prop(retry, "non_retryable_exit_codes")
+		codes.MaxItems = jsonschema.Ptr(domain.MaxNonRetryableExitCodes)
+		bounds(codes.Items, 1, 255, nil)
 	}, t.startTask)
 }
 
@@ -63,6 +86,8 @@ func (t *tools) startTask(ctx context.Context, c *call, in StartTaskInput) (Star
 		Args:           in.Args,
 		Timeout:        time.Duration(in.TimeoutS) * time.Second,
 		IdempotencyKey: in.IdempotencyKey,
+		Retry:          in.Retry.policy(),
+		OnInterrupt:    domain.OnInterrupt(in.OnInterrupt),
 	})
 	if err != nil {
 		return StartTaskOutput{}, "", err
@@ -73,4 +98,13 @@ func (t *tools) startTask(ctx context.Context, c *call, in StartTaskInput) (Star
 		"Its events are also the resource %s. The structured result holds a resume_token, read-only access to this task over HTTP (stream_url %s); keep it secret.",
 		out.TaskID, in.Adapter, in.Name, out.TaskID, eventsURI(out.TaskID), out.StreamURL)
 	return out, text, nil
+}
+
+// policy returns the retry policy r gives; nil for nil.
+func (r *RetryInput) policy() *domain.RetryPolicy {
+	if r == nil {
+		return nil
+	}
+	return &domain.RetryPolicy{MaxAttempts: r.MaxAttempts, InitialIntervalMS: r.InitialIntervalMS, BackoffCoefficient: r.BackoffCoefficient,
+		MaxIntervalMS: r.MaxIntervalMS, NonRetryableExitCodes: r.NonRetryableExitCodes}
 }

@@ -127,13 +127,16 @@ func (t *tools) view(ctx context.Context, c *client.Client, id uuid.UUID) (taskV
 }
 
 // stateMessage describes a task's state for statusMessage: its latest
-// progress while it runs, why it waits while queued, how it ended.
+// progress while it runs, why it waits while queued (its plan's limit, or
+// a retry's backoff), how it ended.
 func stateMessage(st api.Task, progress *domain.TaskProgress, last *domain.Event) string {
 	switch {
 	case st.State.Terminal():
 		return endMessage(st.State, last)
 	case st.WaitingReason != "":
 		return "queued: " + st.WaitingReason
+	case st.NextAttemptAt != nil:
+		return fmt.Sprintf("queued: an attempt failed; attempt %d is due at %s", st.Attempt, domain.FormatTime(st.NextAttemptAt.Time))
 	case progress != nil && progress.Message != "":
 		return fmt.Sprintf("%s: %.0f%% %s", st.State, progress.Percent, progress.Message)
 	case progress != nil:

@@ -3,8 +3,12 @@ package mcpserver
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/domain"
 )
 
 // liftTask moves a tools/call's "task" into its _meta, keeping what _meta
@@ -46,5 +50,16 @@ func TestLiftTask(t *testing.T) {
 	resp := &jsonrpc.Response{}
 	if liftTask(resp) != jsonrpc.Message(resp) {
 		t.Error("a response changed")
+	}
+}
+
+// stateMessage says why a queued task waits: its plan's limit, or the
+// backoff of a retry, with when the attempt is due.
+func TestStateMessageOfAWaitingRetry(t *testing.T) {
+	t.Parallel()
+	due := api.Time{Time: time.Date(2026, 12, 7, 4, 0, 1, 0, time.UTC)}
+	got := stateMessage(api.Task{State: domain.StateQueued, Attempt: 2, NextAttemptAt: &due}, nil, nil)
+	if want := "queued: an attempt failed; attempt 2 is due at 2026-12-07T04:00:01.000000Z"; got != want {
+		t.Errorf("stateMessage = %q, want %q", got, want)
 	}
 }

@@ -62,9 +62,47 @@ func (a *api) revokeAPIKey(_ http.ResponseWriter, r *http.Request, p commands.Pr
 	return a.cfg.Identity.RevokeAPIKey.Handle(r.Context(), commands.RevokeAPIKey{By: p, KeyID: chi.URLParam(r, "id"), Meta: requestMeta(r, p)})
 }
 
-func (a *api) addMember(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.AddMemberRequest) (wire.Membership, error) {
-	userID, err := a.cfg.Identity.AddMember.Handle(r.Context(), commands.AddMember{By: p, Email: req.Email, Role: string(req.Role), Meta: requestMeta(r, p)})
-	return wire.Membership{UserID: userID, TenantID: p.TenantID, Role: req.Role}, err
+func (a *api) inviteMember(_ http.ResponseWriter, r *http.Request, p commands.Principal, req wire.InviteRequest) (wire.Invitation, error) {
+	inv, err := a.cfg.Identity.InviteMember.Handle(r.Context(), commands.InviteMember{By: p, Email: req.Email, Role: string(req.Role), Meta: requestMeta(r, p)})
+	return invitationResponse(inv), err
+}
+
+func (a *api) listInvitations(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.InvitationList, error) {
+	invs, err := a.cfg.Identity.ListInvitations.Handle(r.Context(), commands.ListInvitations{By: p})
+	return invitationList(invs), err
+}
+
+func (a *api) revokeInvitation(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (noBody, error) {
+	return a.cfg.Identity.RevokeInvitation.Handle(r.Context(), commands.RevokeInvitation{By: p, InvitationID: chi.URLParam(r, "id"), Meta: requestMeta(r, p)})
+}
+
+func (a *api) listMyInvitations(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.InvitationList, error) {
+	invs, err := a.cfg.Identity.ListMyInvitations.Handle(r.Context(), commands.ListMyInvitations{By: p})
+	return invitationList(invs), err
+}
+
+func (a *api) acceptInvitation(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.Membership, error) {
+	m, err := a.cfg.Identity.AcceptInvitation.Handle(r.Context(), commands.AcceptInvitation{By: p, InvitationID: chi.URLParam(r, "id"), Meta: requestMeta(r, p)})
+	return wire.Membership{UserID: m.UserID, TenantID: m.TenantID, Role: m.Role}, err
+}
+
+func (a *api) declineInvitation(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (noBody, error) {
+	return a.cfg.Identity.DeclineInvitation.Handle(r.Context(), commands.DeclineInvitation{By: p, InvitationID: chi.URLParam(r, "id"), Meta: requestMeta(r, p)})
+}
+
+// invitationResponse is an invitation on the wire.
+func invitationResponse(inv commands.InvitationInfo) wire.Invitation {
+	return wire.Invitation{InvitationID: inv.ID, TenantID: inv.TenantID, TenantName: inv.TenantName, Email: inv.Email, Role: inv.Role,
+		InvitedBy: inv.InvitedBy, CreatedAt: wire.Time{Time: inv.CreatedAt}, ExpiresAt: wire.Time{Time: inv.ExpiresAt}}
+}
+
+// invitationList is a list of invitations on the wire; never null.
+func invitationList(invs []commands.InvitationInfo) wire.InvitationList {
+	out := wire.InvitationList{Invitations: make([]wire.Invitation, len(invs))}
+	for i, inv := range invs {
+		out.Invitations[i] = invitationResponse(inv)
+	}
+	return out
 }
 
 func (a *api) listMembers(_ http.ResponseWriter, r *http.Request, p commands.Principal, _ noBody) (wire.MemberList, error) {

@@ -88,9 +88,11 @@ func toProblem(err error) wire.Problem {
 	case errors.Is(err, domain.ErrNotMember):
 		return wire.Problem{Type: wire.ProblemTypeBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
 			Detail: "no member with this user id in your tenant; list them with GET /v1/members", Field: "user_id"}
-	case errors.Is(err, commands.ErrUserNotFound):
-		return wire.Problem{Type: wire.ProblemTypeBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
-	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, commands.ErrTooManyWebhooks), errors.Is(err, commands.ErrTooManySecrets), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
+	case errors.Is(err, domain.ErrInvitationNotFound):
+		return wire.Problem{Type: wire.ProblemTypeBase + "invitation-not-found", Title: "Invitation not found", Status: http.StatusNotFound,
+			Detail: err.Error() + "; list pending ones with GET /v1/invitations (yours) or GET /v1/members/invitations (your tenant's)"}
+	case errors.Is(err, domain.ErrTooManyInvitations),
+		errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, commands.ErrTooManyWebhooks), errors.Is(err, commands.ErrTooManySecrets), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):
 		return wire.Problem{Type: wire.ProblemTypeBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, errNoRoute):
 		return wire.Problem{Type: wire.ProblemTypeBase + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: err.Error()}

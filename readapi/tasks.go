@@ -17,13 +17,15 @@ import (
 
 func (a *api) startTask(w http.ResponseWriter, r *http.Request, p commands.Principal, req wire.StartTaskRequest) (wire.StartedTask, error) {
 	res, err := a.cfg.Start.Handle(r.Context(), commands.StartTask{
-		TenantID:  p.TenantID,
-		Name:      req.Name,
-		Adapter:   req.Adapter,
-		Args:      req.Args,
-		TimeoutS:  req.TimeoutS,
-		CommandID: r.Header.Get("Idempotency-Key"),
-		Meta:      requestMeta(r, p),
+		TenantID:    p.TenantID,
+		Name:        req.Name,
+		Adapter:     req.Adapter,
+		Args:        req.Args,
+		TimeoutS:    req.TimeoutS,
+		Retry:       req.Retry,
+		OnInterrupt: req.OnInterrupt,
+		CommandID:   r.Header.Get("Idempotency-Key"),
+		Meta:        requestMeta(r, p),
 	})
 	if err != nil {
 		return wire.StartedTask{}, err
@@ -45,7 +47,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request, _ commands.Principa
 	if err := commands.CatchUpTask(r.Context(), a.cfg.Store, taskID, tenantID, &task); err != nil {
 		return wire.Task{}, err
 	}
-	return wire.Task{
+	st := wire.Task{
 		TaskID:        taskID,
 		State:         task.State(),
 		Attempt:       task.Attempt(),
@@ -54,7 +56,11 @@ func (a *api) status(w http.ResponseWriter, r *http.Request, _ commands.Principa
 		EndedAt:       wire.Time{Time: task.EndedAt()},
 		LastSeq:       task.Seq(),
 		WaitingReason: task.WaitingReason(),
-	}, nil
+	}
+	if task.State() == domain.StateQueued && !task.NotBefore().IsZero() {
+		st.NextAttemptAt = &wire.Time{Time: task.NotBefore()}
+	}
+	return st, nil
 }
 
 // taskAs admits, on an endpoint of one task, the callers that may take

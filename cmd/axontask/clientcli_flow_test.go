@@ -129,10 +129,14 @@ func TestClientExitCodes(t *testing.T) {
 		{"exit code without -f", c, []string{"task", "start", "-exit-code", "--", "true"}, exitUsage, "needs -f"},
 		{"bad env", c, []string{"task", "start", "-env", "NOEQUALS", "--", "true"}, exitUsage, "K=V"},
 		{"timeout past the plan", c, []string{"task", "start", "-timeout", "1000h", "--", "true"}, exitUsage, "timeout_s"},
-		{"unknown adapter", c, []string{"task", "start", "-adapter", "fly", "-args", "{}"}, exitUsage, "adapter"},
 		{"docker without an image", c, []string{"task", "start", "-adapter", "docker", "--", "true"}, exitUsage, "-image"},
 		{"an image for shell", c, []string{"task", "start", "-image", "alpine", "--", "true"}, exitUsage, "-adapter docker"},
 		{"docker args without the image", c, []string{"task", "start", "-adapter", "docker", "-args", "{}"}, exitUsage, "args.image"},
+		{"unknown adapter", c, []string{"task", "start", "-adapter", "k8s", "-args", "{}"}, exitUsage, "adapter"},
+		{"retry flag without -max-attempts", c, []string{"task", "start", "-retry-interval", "1s", "--", "true"}, exitUsage, "needs -max-attempts"},
+		{"bad exit codes", c, []string{"task", "start", "-max-attempts", "2", "-non-retryable-exit-codes", "2,x", "--", "true"}, exitUsage, "not an exit status"},
+		{"too many attempts", c, []string{"task", "start", "-max-attempts", "101", "--", "true"}, exitUsage, "retry.max_attempts"},
+		{"unknown on-interrupt", c, []string{"task", "start", "-on-interrupt", "maybe", "--", "true"}, exitUsage, "on_interrupt"},
 		{"unknown state", c, []string{"task", "list", "-state", "sleeping"}, exitUsage, "field state"},
 		{"negative limit", c, []string{"task", "list", "-limit", "-1"}, exitUsage, "-limit"},
 		{"key without name", c, []string{"keys", "create"}, exitUsage, "-name"},
@@ -155,6 +159,14 @@ func TestClientExitCodes(t *testing.T) {
 				t.Errorf("%q: exit %d, want %d with %q; stderr:\n%s", tc.args, res.code, tc.code, tc.want, res.stderr)
 			}
 		})
+	}
+
+	// A flaky task with a retry policy, followed: the failed attempt is in
+	// the log, and the task succeeds on the second.
+	res := c.run("", "task", "start", "-adapter", "mock", "-args", `{"steps":1,"interval_ms":0,"fail_attempts":1}`,
+		"-max-attempts", "2", "-retry-interval", "10ms", "-on-interrupt", "fail", "-f", "-exit-code")
+	if res.code != exitOK || !strings.Contains(res.stderr, "attempt 1 failed") || !strings.Contains(res.stderr, "queued again for attempt 2, due at") {
+		t.Errorf("a retried task: exit %d; stderr:\n%s", res.code, res.stderr)
 	}
 
 	// Through main's dispatch and the process's own environment.

@@ -61,7 +61,7 @@ var (
 )
 
 // runClientCommand runs a client command: "task …", "keys …", "secret …"
-// (or "secrets …"), "login" or "logout".
+// (or "secrets …"), "invitations …", "login" or "logout".
 func runClientCommand(ctx context.Context, group string, args []string, con *console) error {
 	switch group {
 	case "login":
@@ -69,13 +69,7 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 	case "logout":
 		return runLogout(ctx, newCommandLine(con, "logout", "[flags]", logoutAbout, args))
 	}
-	cmds := taskCommands
-	switch group {
-	case "keys":
-		cmds = keyCommands
-	case "secret", "secrets":
-		cmds = secretCommands
-	}
+	cmds := map[string][]clientCommand{"task": taskCommands, "keys": keyCommands, "secret": secretCommands, "secrets": secretCommands, "invitations": invitationCommands}[group]
 	usage := groupUsage(group, cmds)
 	if len(args) == 0 {
 		fmt.Fprint(con.stderr, usage)

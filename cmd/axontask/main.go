@@ -15,6 +15,7 @@
 //	axontask task     start|status|logs|cancel|list|verify  tasks, through the API (-url, AXONTASK_URL)
 //	axontask keys     create|list|revoke                    API keys, through the API
 //	axontask secret   set|list|delete | rotate-key          tenant secrets, through the API; rotate-key on the store
+//	axontask invitations send|sent|revoke|list|accept|decline  tenant invitations, through the API
 //	axontask login    [-email E] | logout                   sign in and keep tokens in the user's config dir
 package main
 
@@ -111,6 +112,10 @@ with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for
   secret set NAME [-file F]       create a tenant secret or replace its value (from stdin or F)
   secret list | secret delete NAME
                                   list secrets (names and times) or delete one
+  invitations send -email E [-role R] | sent | revoke ID
+                                  invite into your tenant (joins on accepting), list, withdraw
+  invitations list | accept ID | decline ID
+                                  the invitations pending for you (signed in), answered
   login [-email E]                sign in (password from the terminal or stdin)
   logout                          end the session and forget its tokens
 
@@ -150,7 +155,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
-	case "task", "keys", "secret", "secrets", "login", "logout":
+	case "task", "keys", "secret", "secrets", "invitations", "login", "logout":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

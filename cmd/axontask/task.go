@@ -44,6 +44,8 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 	fs.Var(env, "env", "shell, docker: an environment variable `K=V` for the command (repeatable)")
 	timeout := fs.Duration("timeout", 0, "bound on the run, like 10m (default: the smaller of 1h and your plan's longest)")
 	idempotencyKey := fs.String("idempotency-key", "", "a retry with the same key returns the first task instead of starting another")
+	retry := retryFlags(fs)
+	onInterrupt := fs.String("on-interrupt", "", "what becomes of the task when its worker dies: retry (run it again from the start, the default) or fail (never run it twice)")
 	var follow bool
 	fs.BoolVar(&follow, "f", false, "follow the task's output to its end, as task logs -f")
 	fs.BoolVar(&follow, "follow", false, "same as -f")
@@ -52,7 +54,12 @@ func runTaskStart(ctx context.Context, cl *commandLine) error {
 		return err
 	}
 	argv := fs.Args()
-	req := client.StartTaskRequest{Name: *name, Adapter: domain.Adapter(*adapter), Timeout: *timeout, IdempotencyKey: *idempotencyKey}
+	req := client.StartTaskRequest{Name: *name, Adapter: domain.Adapter(*adapter), Timeout: *timeout, IdempotencyKey: *idempotencyKey,
+		OnInterrupt: domain.OnInterrupt(*onInterrupt)}
+	var err error
+	if req.Retry, err = retry.policy(); err != nil {
+		return err
+	}
 	switch {
 	case *timeout < 0:
 		return usageError("-timeout must be positive, like 10m")
@@ -170,11 +177,13 @@ type taskStatusJSON struct {
 	EndedAt       api.Time         `json:"ended_at"`
 	LastSeq       int64            `json:"last_seq"`
 	WaitingReason string           `json:"waiting_reason,omitempty"`
+	NextAttemptAt *api.Time        `json:"next_attempt_at,omitempty"`
 }
 
 func newTaskStatusJSON(t api.Task) taskStatusJSON {
 	return taskStatusJSON{TaskID: t.TaskID, State: t.State, Ended: t.State.Terminal(), Attempt: t.Attempt,
-		CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt, LastSeq: t.LastSeq, WaitingReason: t.WaitingReason}
+		CreatedAt: t.CreatedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt, LastSeq: t.LastSeq, WaitingReason: t.WaitingReason,
+		NextAttemptAt: t.NextAttemptAt}
 }
 
 func runTaskStatus(ctx context.Context, cl *commandLine) error {
@@ -198,6 +207,9 @@ func runTaskStatus(ctx context.Context, cl *commandLine) error {
 	fmt.Fprintf(w, "state     %s (attempt %d)\n", s.state(st.State), st.Attempt)
 	if st.WaitingReason != "" {
 		fmt.Fprintf(w, "waiting   %s\n", st.WaitingReason)
+	}
+	if st.NextAttemptAt != nil {
+		fmt.Fprintf(w, "retry     attempt %d is due at %s (in %s)\n", st.Attempt, st.NextAttemptAt.Local().Format("2006-01-02 15:04:05 MST"), span(st.NextAttemptAt.Sub(now)))
 	}
 	fmt.Fprintf(w, "created   %s\n", when(st.CreatedAt.Time, now))
 	fmt.Fprintf(w, "started   %s\n", when(st.StartedAt.Time, now))

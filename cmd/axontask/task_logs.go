@@ -221,9 +221,14 @@ func (p *logPrinter) show(e domain.Event) error {
 		p.midLine = pl.Data[len(pl.Data)-1] != '\n'
 	case *domain.TaskQueued:
 		p.status.set("queued")
-		if pl.Attempt > 1 {
+		switch {
+		case pl.NotBefore != "":
+			p.say(fmt.Sprintf("queued again for attempt %d, due at %s", pl.Attempt, pl.NotBefore), "")
+		case pl.Attempt > 1:
 			p.say(fmt.Sprintf("queued again for attempt %d", pl.Attempt), "")
 		}
+	case *domain.TaskAttemptFailed:
+		p.say(fmt.Sprintf("attempt %d failed: %s; its retry policy runs the task again", pl.Attempt, pl.Error), "")
 	case *domain.TaskWaiting:
 		p.status.set("queued · " + pl.Reason)
 		p.say("waiting: "+pl.Reason, "")
@@ -240,7 +245,7 @@ func (p *logPrinter) show(e domain.Event) error {
 			p.say("progress "+text, "")
 		}
 	case *domain.TaskLeaseLost:
-		p.say(fmt.Sprintf("worker %s stopped renewing its lease of attempt %d; the task is queued again", pl.WorkerID, pl.Attempt), "")
+		p.say(fmt.Sprintf("worker %s stopped renewing its lease of attempt %d", pl.WorkerID, pl.Attempt), "")
 	case *domain.TaskCancelRequested:
 		p.status.set("canceling")
 		p.say("cancel requested", "")

@@ -38,7 +38,8 @@ func New(opts Options) *Executor {
 // is a *executors.StartError and nothing is reported to sink. Sink calls
 // come from the calling goroutine only and none happen after Run returns.
 //
-// A task that reaches its FailAtStep returns Result{ExitCode: 1}; one that
+// A task that reaches the step it fails at (domain.MockArgs.FailsAt of
+// task.Attempt) returns Result{ExitCode: 1}; one that
 // finishes returns Result{ExitCode: 0}; both with a nil error. If ctx is
 // done before or during the run, Run returns an error wrapping
 // context.Cause(ctx) without starting the next step.
@@ -48,6 +49,7 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 		return executors.Result{}, &executors.StartError{Err: err}
 	}
 	interval := time.Duration(args.IntervalMS) * time.Millisecond
+	failAt := args.FailsAt(task.Attempt)
 	for step := 1; step <= args.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return executors.Result{}, canceled(ctx, step, args.Steps)
@@ -63,7 +65,7 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 			sink.Output(domain.Stdout, []byte(prefix+" line "+strconv.Itoa(line)+"\n"))
 		}
 		sink.Progress(100*float64(step)/float64(args.Steps), prefix)
-		if step == args.FailAtStep {
+		if step == failAt {
 			sink.Output(domain.Stderr, []byte("failed at "+prefix+" as asked\n"))
 			return executors.Result{ExitCode: 1, Summary: fmt.Sprintf("failed at step %d as asked", step)}, nil
 		}

@@ -375,3 +375,30 @@ func TestNoGoroutineLeaks(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// fail_attempts: the first attempts fail (at the last step, or at
+// fail_at_step), the later ones succeed.
+func TestFailAttempts(t *testing.T) {
+	t.Parallel()
+	e := mock.New(mock.Options{})
+	for _, tc := range []struct {
+		args    string
+		attempt int
+		code    int
+		summary string
+	}{
+		{`{"steps":2,"interval_ms":0,"fail_attempts":2}`, 1, 1, "failed at step 2 as asked"},
+		{`{"steps":2,"interval_ms":0,"fail_attempts":2}`, 2, 1, "failed at step 2 as asked"},
+		{`{"steps":2,"interval_ms":0,"fail_attempts":2}`, 3, 0, "2 steps"},
+		{`{"steps":3,"interval_ms":0,"fail_at_step":1,"fail_attempts":1}`, 1, 1, "failed at step 1 as asked"},
+		{`{"steps":3,"interval_ms":0,"fail_at_step":1,"fail_attempts":1}`, 2, 0, "3 steps"},
+		{`{"steps":3,"interval_ms":0,"fail_at_step":1}`, 5, 1, "failed at step 1 as asked"},
+	} {
+		r := &recorder{t: t}
+		res, err := e.Run(t.Context(), executors.Task{ID: "t1", Adapter: domain.AdapterMock, Args: parse(t, tc.args), Attempt: tc.attempt}, r)
+		r.done.Store(true)
+		if err != nil || res.ExitCode != tc.code || res.Summary != tc.summary {
+			t.Errorf("%s, attempt %d: %+v, %v; want exit %d %q", tc.args, tc.attempt, res, err, tc.code, tc.summary)
+		}
+	}
+}

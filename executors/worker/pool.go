@@ -104,8 +104,11 @@ func (p *Pool) Subscribe(ctx context.Context) error {
 // claim. A task its tenant's limit holds back waits (ErrTenantAtLimit);
 // when one of the tenant's tasks ends here, the slot goes on with the
 // tenant's oldest waiting task, and every DefaultWaitingSweepInterval free slots
-// try the oldest waiting tasks of all tenants. Before it takes any work, it
-// has the runner reap what dead attempts left behind (Runner.Reap).
+// try the oldest waiting tasks of all tenants. A retry that waits for its
+// backoff (ErrNotDue) is on the same waiting list, listed from the time it
+// is due: a sweep claims it within DefaultWaitingSweepInterval of that.
+// Before it takes any work, it has the runner reap what dead attempts left
+// behind (Runner.Reap).
 func (p *Pool) Run(ctx context.Context) error {
 	if p.works == nil {
 		return errors.New("worker pool: Run before Subscribe")
@@ -188,7 +191,7 @@ func (p *Pool) claimAndRun(ctx context.Context, m *message.Message, w bus.Work) 
 	case err == nil:
 		m.Ack()
 		p.storeDown.Succeeded()
-	case errors.Is(err, ErrNotClaimable), errors.Is(err, ErrTenantAtLimit):
+	case errors.Is(err, ErrNotClaimable), errors.Is(err, ErrTenantAtLimit), errors.Is(err, ErrNotDue):
 		m.Ack() // a task held back is remembered as waiting
 		return
 	case permanent(err):
@@ -239,6 +242,10 @@ func (p *Pool) startWaiting(ctx context.Context, tenantID string) {
 // caller may go on to the next: false when the tenant is still at its
 // limit, or the claim failed.
 func (p *Pool) claimWaiting(ctx context.Context, wt eventstore.WaitingTask) bool {
+	if wt.Since.After(p.runner.cfg.NowFunc()) {
+		// A retry waiting for its backoff, listed from its due time: not yet.
+		return false
+	}
 	id, err := uuid.Parse(wt.TaskID)
 	if err == nil {
 		var claimed *Claimed
@@ -250,9 +257,10 @@ func (p *Pool) claimWaiting(ctx context.Context, wt eventstore.WaitingTask) bool
 		err = ErrNotClaimable // not a task id: never claimable
 	}
 	switch {
-	case errors.Is(err, eventstore.ErrLeaseTaken):
+	case errors.Is(err, eventstore.ErrLeaseTaken), errors.Is(err, ErrNotDue):
 		// Another worker is claiming it, and forgets it when it starts; if
-		// that claim fails, a later sweep tries again.
+		// that claim fails, a later sweep tries again. Or its retry backoff
+		// lasts, and a later sweep claims it once due.
 		return false
 	case errors.Is(err, ErrNotClaimable), permanent(err):
 		// It started elsewhere, ended, or never can: it waits no more.

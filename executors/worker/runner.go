@@ -155,6 +155,10 @@ var (
 	// allows. The task stays queued and is remembered as waiting: drop the
 	// work message.
 	ErrTenantAtLimit = errors.New("the tenant runs as many tasks as its plan allows")
+	// ErrNotDue: the task's next attempt waits for its retry backoff. The
+	// task stays queued and is remembered as waiting until then: drop the
+	// work message.
+	ErrNotDue = errors.New("the task's next attempt is not due yet")
 )
 
 // Causes of an executor's context being canceled.
@@ -268,7 +272,20 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	if err := commands.CatchUpTask(ctx, r.store, taskID, tenantID, &task); err != nil {
 		return nil, err
 	}
-	if _, err := task.DecideClaim(r.cfg.WorkerID, task.Attempt()); err != nil {
+	var notDue *domain.NotDueError
+	if _, err := task.DecideClaim(r.cfg.WorkerID, task.Attempt(), r.cfg.NowFunc()); errors.As(err, &notDue) {
+		// Its retry backoff lasts: the waiting list's sweeps claim it once
+		// due. A row the watchdog made earlier (the work message was lost)
+		// moves to the due time, so that it does not stand at the head of
+		// the list, in front of tasks that could start, until then.
+		if err := r.store.TaskWaitingUnmark(ctx, taskID.String()); err != nil {
+			return nil, fmt.Errorf("task %s: mark waiting for its retry: %w", taskID, err)
+		}
+		if err := r.store.TaskWaitingMark(ctx, taskID.String(), tenantID, notDue.At); err != nil {
+			return nil, fmt.Errorf("task %s: mark waiting for its retry: %w", taskID, err)
+		}
+		return nil, fmt.Errorf("task %s: %w: %w", taskID, ErrNotDue, err)
+	} else if err != nil {
 		return nil, err
 	}
 	if task.Adapter() == "" {
@@ -502,8 +519,9 @@ type run struct {
 func (t *run) claim(ctx context.Context) error {
 	attempt := t.task.Attempt()
 	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
-		t.waited = t.waited || task.WaitingReason() != ""
-		return task.DecideClaim(t.r.cfg.WorkerID, attempt)
+		// A retry waited for its backoff on the waiting list.
+		t.waited = t.waited || task.WaitingReason() != "" || !task.NotBefore().IsZero()
+		return task.DecideClaim(t.r.cfg.WorkerID, attempt, t.r.cfg.NowFunc())
 	})
 	switch {
 	case err == nil, errors.Is(err, ErrNotClaimable):
@@ -703,7 +721,7 @@ func (t *run) planLimit() string {
 func (t *run) finish(ctx context.Context, o domain.RunOutcome) error {
 	err := t.whileUnavailable(ctx, func() error {
 		_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
-			return task.DecideFinish(t.r.cfg.WorkerID, o)
+			return task.DecideFinish(t.r.cfg.WorkerID, o, t.r.cfg.NowFunc())
 		})
 		return err
 	})

@@ -25,8 +25,11 @@ const (
 
 // WatchdogConfig configures a Watchdog.
 type WatchdogConfig struct {
-	// MaxAttempts bounds the attempts of a task: a task whose lease is lost
-	// on its last attempt fails instead of being re-queued (default 3).
+	// MaxAttempts bounds the interrupted attempts of a task: a task whose
+	// lease is lost for the MaxAttempts-th time fails instead of being
+	// re-queued (default 3). Attempts that failed by themselves and were
+	// retried under the task's retry policy do not count; a task whose
+	// on_interrupt is "fail" fails at its first lost lease.
 	MaxAttempts int
 	// SweepInterval is how often expired leases and stale queued tasks are
 	// looked for (default 5 s).
@@ -50,8 +53,9 @@ type WatchdogStore interface {
 
 // Watchdog recovers the tasks of workers that died: it finds leases that
 // expired, appends task.lease_lost and then task.queued for the next
-// attempt, task.failed once MaxAttempts is spent, or task.timed_out when
-// the task's timeout has passed. Every append is at the stream's expected
+// attempt, task.failed once MaxAttempts is spent or when the task's
+// on_interrupt is "fail", or task.timed_out when the task's timeout has
+// passed. Every append is at the stream's expected
 // seq, so any number of watchdogs may run at once: for each lease one
 // wins and the others skip it. It also adopts queued tasks whose work
 // message was lost (see SweepQueued).

@@ -72,3 +72,14 @@ func Tenant(ctx context.Context, id *Identity, label string, scopes ...string) (
 	created, err := id.CreateAPIKey.Handle(ctx, commands.CreateAPIKey{By: owner, Name: "tests", Scopes: scopes})
 	return tok, created.Key, err
 }
+
+// Join makes the registered user of email a member of by's tenant with
+// role, as an invitation by by that the user accepts.
+func Join(ctx context.Context, id *Identity, by commands.Principal, email, role string) (commands.Membership, error) {
+	inv, err := id.InviteMember.Handle(ctx, commands.InviteMember{By: by, Email: email, Role: role})
+	if err != nil {
+		return commands.Membership{}, err
+	}
+	user := commands.Principal{UserID: commands.UserIDFor(email)}
+	return id.AcceptInvitation.Handle(ctx, commands.AcceptInvitation{By: user, InvitationID: inv.ID})
+}
