@@ -50,6 +50,8 @@ var registry = newRegistry(
 	func() Payload { return new(WebhookDisabled) },
 	func() Payload { return new(WebhookDeleted) },
 	func() Payload { return new(WebhookTestRequested) },
+
+	func() Payload { return new(UsageRecorded) },
 )
 
 func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
@@ -115,6 +117,8 @@ func Samples() map[EventType]Payload {
 		WebhookDisabledType:      &WebhookDisabled{Reason: "the receiver answered 410 Gone"},
 		WebhookDeletedType:       &WebhookDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 		WebhookTestRequestedType: &WebhookTestRequested{RequestedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+
+		UsageRecordedType: &UsageRecorded{BytesStreamed: 48213, MCPCalls: 3, ProcessID: "0190d2a4-6c1e-7b3a-9f00-0000000000d1", StreamsOpened: 2, Window: 7},
 	}
 }
 

@@ -11,10 +11,13 @@ const (
 	StreamAPIKey  StreamType = "api_key"
 	StreamWebhook StreamType = "webhook"
 	StreamSession StreamType = "session"
+	// StreamUsage is a tenant's usage stream of one UTC day: the read-side
+	// counts API processes flush (usage.recorded).
+	StreamUsage StreamType = "usage"
 )
 
 var knownStreamTypes = map[StreamType]bool{
-	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true,
+	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamUsage: true,
 }
 
 // Valid reports whether s is a known stream type.

@@ -15,8 +15,10 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/backoff"
+	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi/internal/sse"
+	"github.com/axontask/axontask/usage"
 )
 
 // Defaults and limits of Config and the endpoints.
@@ -107,6 +109,12 @@ type Config struct {
 	// 404), every handler required when Create is set
 	// (commands.NewWebhookHandlers).
 	Webhooks commands.WebhookHandlers
+	// Meter counts the SSE streams each tenant opens and the bytes they
+	// send; optional (nil counts nothing). Run it beside the handler.
+	Meter *usage.Meter
+	// Usage serves GET /v1/usage from the usage counters read model;
+	// optional (without it the route answers 404).
+	Usage projections.UsageStore
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -241,6 +249,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/v1/webhooks/{id}/deliveries", serveJSON(a, a.webhookManager, http.StatusOK, a.listWebhookDeliveries))
 	r.Post("/v1/webhooks/{id}/redeliver", serveJSON(a, a.webhookManager, http.StatusAccepted, a.redeliverWebhook))
 	r.Post("/v1/webhooks/{id}/test", serveJSON(a, a.webhookManager, http.StatusAccepted, a.sendTestEvent))
+	r.Get("/v1/usage", serveJSON(a, a.usageReader, http.StatusOK, a.usage))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

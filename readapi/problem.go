@@ -82,6 +82,9 @@ func toProblem(err error) wire.Problem {
 	case errors.Is(err, domain.ErrNotMember):
 		return wire.Problem{Type: wire.ProblemTypeBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
 			Detail: "no member with this user id in your tenant; list them with GET /v1/members", Field: "user_id"}
+	case errors.Is(err, commands.ErrTenantNotFound):
+		return wire.Problem{Type: wire.ProblemTypeBase + "tenant-not-found", Title: "Tenant not found", Status: http.StatusNotFound,
+			Detail: "no tenant with this id is visible to you; leave tenant_id out to get your own", Field: "tenant_id"}
 	case errors.Is(err, commands.ErrUserNotFound):
 		return wire.Problem{Type: wire.ProblemTypeBase + "user-not-found", Title: "User not found", Status: http.StatusNotFound, Detail: err.Error(), Field: "email"}
 	case errors.Is(err, commands.ErrTooManyAPIKeys), errors.Is(err, commands.ErrTooManyWebhooks), errors.Is(err, domain.ErrAlreadyMember), errors.Is(err, domain.ErrLastOwner):

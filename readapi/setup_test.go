@@ -30,6 +30,7 @@ import (
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
+	"github.com/axontask/axontask/usage"
 	"github.com/axontask/axontask/webhooks"
 )
 
@@ -47,6 +48,8 @@ type bundle struct {
 	// listByHand).
 	lister   *projections.Runner
 	identity *testidentity.Identity
+	// meter is the API's usage meter (setupOpts.usage).
+	meter *usage.Meter
 	// tenants maps the tests' tenant labels (tenantA, tenantB) to real
 	// tenant ids; keys to API keys with tasks:read and tasks:write there.
 	tenants map[string]string
@@ -85,6 +88,9 @@ type setupOpts struct {
 	// noHijack serves the API through a ResponseWriter that cannot be
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
+	// usage serves GET /v1/usage, with a meter the test flushes
+	// (bundle.meter) and the usage counters' runner following the feed.
+	usage bool
 }
 
 // flushOnly is a ResponseWriter that flushes and does nothing else: no
@@ -210,6 +216,18 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		cfg.Log = tl
 		cfg.ReceiptsFunc = func(context.Context, string) (bool, error) { return !o.noReceipts, nil }
 	}
+	var meter *usage.Meter
+	if o.usage {
+		if meter, err = usage.NewMeter(usage.Config{Store: s, FlushInterval: usage.MaxFlushInterval, Logger: logs}); err != nil {
+			t.Fatal(err)
+		}
+		counter, err := projections.NewRunner(s, s.UsageCounters(), projections.RunnerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		background(counter.Run)
+		cfg.Meter, cfg.Usage = meter, s
+	}
 	h, err := readapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +248,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{url: srv.URL, handler: h, hub: hub, client: client, store: s, runner: r, lister: lister, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
+	b := &bundle{url: srv.URL, handler: h, hub: hub, client: client, store: s, runner: r, lister: lister, identity: identity, meter: meter, tenants: map[string]string{}, keys: map[string]string{}}
 	for _, label := range []string{tenantA, tenantB} {
 		b.tenants[label], b.keys[label] = newTenant(t, identity, label)
 	}

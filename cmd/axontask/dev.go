@@ -108,7 +108,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg, tlog)
+	meter, err := wiring.UsageMeter(store, os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg, tlog, meter)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -126,6 +130,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// leases expire.
 	watchdog := worker.NewWatchdog(store, worker.WatchdogConfig{Logger: logger})
 	projector, err := projections.NewRunner(store, projections.TaskViews(store), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
+	usageCounter, err := projections.NewRunner(store, store.UsageCounters(), projections.RunnerConfig{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -151,6 +159,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(projector.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(usageCounter.Run(ctx)) },
+		meter.Run,
 		func(ctx context.Context) error { return ignoreCanceled(pruner.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(tlog.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(dispatcher.Run(ctx)) },

@@ -30,17 +30,19 @@ import (
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 	"github.com/axontask/axontask/translog"
+	meters "github.com/axontask/axontask/usage"
 )
 
 // Advisory lock keys that elect one relay, one projector, one retention
-// job, one webhook dispatcher and one tenant feed indexer among serve
-// processes. They never change.
+// job, one webhook dispatcher, one tenant feed indexer and one usage
+// counter among serve processes. They never change.
 const (
 	relayLockKey     int64 = 0x61786f6e5f72656c // "axon_rel"
 	projectorLockKey int64 = 0x61786f6e5f70726f // "axon_pro"
 	retentionLockKey int64 = 0x61786f6e5f726574 // "axon_ret"
 	webhookLockKey   int64 = 0x61786f6e5f776864 // "axon_whd"
 	feedLockKey      int64 = 0x61786f6e5f746664 // "axon_tfd"
+	usageLockKey     int64 = 0x61786f6e5f757367 // "axon_usg"
 )
 
 // prodFlags are the settings serve and worker share.
@@ -141,7 +143,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
-	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog)
+	meter, err := wiring.UsageMeter(store, os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog, meter)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -187,6 +193,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	usageCounter, err := projections.NewRunner(store, store.UsageCounters(), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	jobs := []func(context.Context) error{
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "relay", relayLockKey, relay.Run))
@@ -204,6 +214,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "tenant feed indexer", feedLockKey, feedIndexer.Run))
 		},
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "usage counters", usageLockKey, usageCounter.Run))
+		},
+		meter.Run,
 	}
 	if metricsJob != nil {
 		jobs = append(jobs, metricsJob)
@@ -298,6 +312,7 @@ type apiStore interface {
 	eventstore.WebhookSecretStore
 	eventstore.WebhookDeliveryStore
 	eventstore.TenantFeedStore
+	projections.UsageStore
 }
 
 // subscribedHub returns an SSE hub subscribed to sub until ctx ends; run it.
@@ -314,7 +329,7 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // callers authenticated by identity, and resume tokens signed with the key
 // derived from resumeSecret; its command handlers are decorated with logger
 // and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log, meter *meters.Meter) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -339,7 +354,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
-		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas),
+		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store,
 	})
 }
 

@@ -43,6 +43,8 @@ type localStore interface {
 	eventstore.Store
 	projections.TaskViewStore
 	eventstore.MerkleStore
+	// UsageCounters returns the usage counters projection.
+	UsageCounters() projections.Projection
 }
 
 // open opens the chosen store. A Postgres store opened here does not seal:
