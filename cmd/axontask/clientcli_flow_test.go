@@ -132,6 +132,7 @@ func TestClientExitCodes(t *testing.T) {
 		{"unknown adapter", c, []string{"task", "start", "-adapter", "docker", "-args", "{}"}, exitUsage, "adapter"},
 		{"unknown state", c, []string{"task", "list", "-state", "sleeping"}, exitUsage, "field state"},
 		{"negative limit", c, []string{"task", "list", "-limit", "-1"}, exitUsage, "-limit"},
+		{"bad usage period", c, []string{"usage", "-period", "2026-13"}, exitUsage, "field period"},
 		{"key without name", c, []string{"keys", "create"}, exitUsage, "-name"},
 		{"unknown scope", c, []string{"keys", "create", "-name", "x", "-scope", "root"}, exitUsage, "scope"},
 		{"unknown subcommand", c, []string{"task", "frobnicate"}, exitUsage, `unknown command "frobnicate"`},

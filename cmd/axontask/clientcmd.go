@@ -68,6 +68,8 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 		return runLogin(ctx, newCommandLine(con, "login", "[-email E] [-tenant ID] [flags]", loginAbout, args))
 	case "logout":
 		return runLogout(ctx, newCommandLine(con, "logout", "[flags]", logoutAbout, args))
+	case "usage":
+		return runUsage(ctx, newCommandLine(con, "usage", "[-period YYYY-MM | -from DAY -to DAY] [-days] [flags]", usageAbout, args))
 	}
 	cmds := taskCommands
 	if group == "keys" {

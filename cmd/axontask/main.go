@@ -106,6 +106,7 @@ with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for
   task receipt ID [-newer FILE]   an ended task's signed receipt, for verify -receipt
   keys create -name N [-scope S]  create an API key (printed this once)
   keys list | keys revoke ID      list or revoke API keys
+  usage [-period YYYY-MM] [-days] your tenant's metered usage this month (or -from/-to days)
   login [-email E]                sign in (password from the terminal or stdin)
   logout                          end the session and forget its tokens
 
@@ -145,7 +146,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
-	case "task", "keys", "login", "logout":
+	case "task", "keys", "login", "logout", "usage":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -153,7 +153,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
-	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity}
+	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity, meter: meter}
 	var metricsJob func(context.Context) error
 	var metricsLn net.Listener
 	if *metricsAddr != "" {
@@ -385,13 +385,14 @@ func perMinuteEnv(name string, def ratelimit.Limit) (ratelimit.Limit, error) {
 
 // apiBeside is what an API process (dev, serve) runs beside its task API:
 // the store its /readyz asks, the metrics its /metrics serves (nil: no
-// /metrics on the API's address), the SSE hub and the identity side whose
-// API key usage it writes.
+// /metrics on the API's address), the SSE hub, the identity side whose
+// API key usage it writes and the usage meter that counts MCP calls.
 type apiBeside struct {
 	store    eventstore.Store
 	reg      *metrics.Registry
 	hub      *readapi.Hub
 	identity *commands.IdentitySide
+	meter    *meters.Meter
 }
 
 // apiServer is an API process's HTTP server, listening: see listenAPI.
@@ -410,7 +411,7 @@ func listenAPI(ctx context.Context, addr string, api http.Handler, beside apiBes
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w (set API_PORT or -port to another port)", err)
 	}
-	handler, err := withMCP(api, beside.identity.Authenticator, ln, behindProxy, logger)
+	handler, err := withMCP(api, beside.identity.Authenticator, beside.meter, ln, behindProxy, logger)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err
