@@ -32,3 +32,20 @@ func (c *Client) Usage(ctx context.Context, opts UsageOptions) (api.Usage, error
 	}
 	return out, nil
 }
+
+// Billing returns the caller's tenant's billing view of a month (GET
+// /v1/billing; period "2026-12", or "" for the current UTC month): its
+// plan, the month's usage priced line by line, and the estimated invoice
+// in minor units of its currency. Owners only: other roles and API keys
+// get an *APIError with status 403.
+func (c *Client) Billing(ctx context.Context, period string) (api.Billing, error) {
+	q := url.Values{}
+	if period != "" {
+		q.Set("period", period)
+	}
+	var out api.Billing
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/billing", query: q}, &out, 0); err != nil {
+		return api.Billing{}, err
+	}
+	return out, nil
+}

@@ -54,7 +54,8 @@ func TestFromEnvTaskLimits(t *testing.T) {
 	got := c.Get(domain.PlanTrial)
 	want := plans.Plan{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 600, RetentionDays: 1,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 1 << 30, Pids: 64, CPUMilli: 1500, OpenFiles: 256, FileSizeBytes: 10 << 20, WorkDirBytes: 2 << 30,
-			Egress: true, OutputBytes: 1 << 20, OutputEvents: 500}}
+			Egress: true, OutputBytes: 1 << 20, OutputEvents: 500},
+		Price: plans.Price{Included: plans.Meters{TaskMinutes: 1_000, Streams: 1_000, GiBStreamed: 1}}}
 	if got != want {
 		t.Fatalf("trial = %+v\nwant    %+v", got, want)
 	}
@@ -112,5 +113,37 @@ func TestReceipts(t *testing.T) {
 	}
 	if _, err := plans.FromEnv(func(k string) string { return map[string]string{"PLAN_ENT_RECEIPTS": "yes"}[k] }); err == nil {
 		t.Fatal("PLAN_ENT_RECEIPTS=yes was accepted")
+	}
+}
+
+func TestFromEnvPrices(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"PLAN_ENTRY_PRICE": "1299", "PLAN_ENTRY_INCLUDED_TASK_MINUTES": "0", "PLAN_ENTRY_INCLUDED_STREAMS": "5",
+		"PLAN_ENTRY_INCLUDED_GIB_STREAMED": "2", "PLAN_ENTRY_OVERAGE_1000_TASK_MINUTES": "300",
+		"PLAN_ENTRY_OVERAGE_1000_STREAMS": "0", "PLAN_ENTRY_OVERAGE_GIB_STREAMED": "12", "BILLING_CURRENCY": "eur",
+	}
+	c, err := plans.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := plans.Price{Monthly: 1299, Included: plans.Meters{Streams: 5, GiBStreamed: 2}, Overage: plans.Meters{TaskMinutes: 300, GiBStreamed: 12}}
+	if got := c.Get(domain.PlanEntry).Price; got != want || c.Currency() != "eur" {
+		t.Fatalf("entry's price %+v in %s, want %+v in eur", got, c.Currency(), want)
+	}
+	if p := plans.Default(); p.Currency() != "usd" || p.Get(domain.PlanEntry).Price.Monthly != 999 || p.Get(domain.PlanPro).Price.Monthly != 2900 ||
+		p.Get(domain.PlanEnt).Price.Monthly != 19900 || p.Get(domain.PlanTrial).Price.Monthly != 0 {
+		t.Fatalf("default prices: %+v", p.All())
+	}
+	for k, v := range map[string]string{"PLAN_PRO_PRICE": "-1", "PLAN_ENT_OVERAGE_GIB_STREAMED": "1.5", "BILLING_CURRENCY": "USD", "PLAN_TRIAL_INCLUDED_STREAMS": "x"} {
+		_, err := plans.FromEnv(func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), k) || !strings.Contains(err.Error(), "set it to") {
+			t.Errorf("%s=%s: error %v does not name the variable and what to set it to", k, v, err)
+		}
 	}
 }

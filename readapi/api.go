@@ -115,6 +115,9 @@ type Config struct {
 	// Usage serves GET /v1/usage from the usage counters read model;
 	// optional (without it the route answers 404).
 	Usage projections.UsageStore
+	// Billing serves GET /v1/billing; optional (without it the route
+	// answers 404).
+	Billing BillingViews
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -250,6 +253,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Post("/v1/webhooks/{id}/redeliver", serveJSON(a, a.webhookManager, http.StatusAccepted, a.redeliverWebhook))
 	r.Post("/v1/webhooks/{id}/test", serveJSON(a, a.webhookManager, http.StatusAccepted, a.sendTestEvent))
 	r.Get("/v1/usage", serveJSON(a, a.usageReader, http.StatusOK, a.usage))
+	r.Get("/v1/billing", serveJSON(a, a.billingReader, http.StatusOK, a.billing))
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
+	"github.com/axontask/axontask/billing"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -89,7 +90,8 @@ type setupOpts struct {
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
 	// usage serves GET /v1/usage, with a meter the test flushes
-	// (bundle.meter) and the usage counters' runner following the feed.
+	// (bundle.meter) and the usage counters' runner following the feed,
+	// and GET /v1/billing at the default plans' prices.
 	usage bool
 }
 
@@ -226,7 +228,11 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 			t.Fatal(err)
 		}
 		background(counter.Run)
-		cfg.Meter, cfg.Usage = meter, s
+		views, err := billing.NewViews(billing.Config{Store: s, Catalog: plans.Default()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Meter, cfg.Usage, cfg.Billing = meter, s, views
 	}
 	h, err := readapi.New(cfg)
 	if err != nil {

@@ -70,6 +70,8 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 		return runLogout(ctx, newCommandLine(con, "logout", "[flags]", logoutAbout, args))
 	case "usage":
 		return runUsage(ctx, newCommandLine(con, "usage", "[-period YYYY-MM | -from DAY -to DAY] [-days] [flags]", usageAbout, args))
+	case "billing":
+		return runBilling(ctx, newCommandLine(con, "billing", "[-period YYYY-MM] [flags]", billingAbout, args))
 	}
 	cmds := taskCommands
 	if group == "keys" {

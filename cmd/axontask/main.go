@@ -107,6 +107,7 @@ with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for
   keys create -name N [-scope S]  create an API key (printed this once)
   keys list | keys revoke ID      list or revoke API keys
   usage [-period YYYY-MM] [-days] your tenant's metered usage this month (or -from/-to days)
+  billing [-period YYYY-MM]       the month's plan, usage priced and estimated invoice (owners)
   login [-email E]                sign in (password from the terminal or stdin)
   logout                          end the session and forget its tokens
 
@@ -146,7 +147,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
-	case "task", "keys", "login", "logout", "usage":
+	case "task", "keys", "login", "logout", "usage", "billing":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -350,11 +350,15 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
+	views, err := wiring.BillingViews(store, quotas.Catalog(), os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
-		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store,
+		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store, Billing: views,
 	})
 }
 

@@ -3,9 +3,12 @@ package wiring
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
+	"github.com/axontask/axontask/billing"
 	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/plans"
 	"github.com/axontask/axontask/usage"
 )
 
@@ -23,4 +26,19 @@ func UsageMeter(store commands.StreamStore, getenv func(string) string, logger *
 		cfg.FlushInterval = d
 	}
 	return usage.NewMeter(cfg)
+}
+
+// BillingViews returns the billing views of catalog's prices on store,
+// with a trial of TRIAL_DAYS read through getenv (a whole number of days,
+// 1 to 366; default billing.DefaultTrialDays).
+func BillingViews(store billing.Store, catalog plans.Catalog, getenv func(string) string) (*billing.Views, error) {
+	cfg := billing.Config{Store: store, Catalog: catalog}
+	if s := getenv("TRIAL_DAYS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 366 {
+			return nil, fmt.Errorf("TRIAL_DAYS is %q; set it to a whole number of days from 1 to 366", s)
+		}
+		cfg.TrialDays = n
+	}
+	return billing.NewViews(cfg)
 }

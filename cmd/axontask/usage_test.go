@@ -139,3 +139,30 @@ func TestUsageCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestBillingCommand prints the billing view for dev's owner; its API key
+// may not see it.
+func TestBillingCommand(t *testing.T) {
+	t.Parallel()
+	dev := startDev(t, nil)
+	if res := newClientCLI(t, dev.base, dev.key).run("", "billing"); res.code != exitAuth || !strings.Contains(res.stderr, "manage_billing") {
+		t.Errorf("billing with an API key: exit %d, %s", res.code, res.stderr)
+	}
+	user := newClientCLI(t, dev.base, "")
+	password := devPassword(t, dev)
+	user.secrets = append(user.secrets, password)
+	user.mustRun(password+"\n", "login", "-email", "dev@localhost")
+	var b api.Billing
+	if err := json.Unmarshal([]byte(user.mustRun("", "billing", "-json").stdout), &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Period != time.Now().UTC().Format("2006-01") || b.Estimate.Currency != "usd" || len(b.Lines) != 4 {
+		t.Errorf("billing -json: %+v", b)
+	}
+	out := user.mustRun("", "billing").stdout
+	for _, want := range []string{"on the " + b.Plan + " plan", "task_minutes", "estimate", "usd"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("billing does not say %q:\n%s", want, out)
+		}
+	}
+}
