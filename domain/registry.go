@@ -36,6 +36,7 @@ var registry = newRegistry(
 	func() Payload { return new(TenantMemberRoleChanged) },
 	func() Payload { return new(TenantMemberRemoved) },
 	func() Payload { return new(TenantPlanChanged) },
+	func() Payload { return new(TenantBillingCustomerSet) },
 	func() Payload { return new(UserRegistered) },
 	func() Payload { return new(UserPasswordChanged) },
 	func() Payload { return new(APIKeyCreated) },
@@ -52,6 +53,7 @@ var registry = newRegistry(
 	func() Payload { return new(WebhookTestRequested) },
 
 	func() Payload { return new(UsageRecorded) },
+	func() Payload { return new(StripeEventHandled) },
 )
 
 func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
@@ -98,18 +100,19 @@ func Samples() map[EventType]Payload {
 		TaskTimedOutType:        &TaskTimedOut{TimeoutS: 600},
 		TaskWaitingType:         &TaskWaiting{Reason: "the trial plan runs 2 tasks at once; 2 are running"},
 
-		TenantCreatedType:           &TenantCreated{Name: "Acme", OwnerID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
-		TenantMemberAddedType:       &TenantMemberAdded{Role: RoleMember, UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
-		TenantMemberRoleChangedType: &TenantMemberRoleChanged{Role: RoleViewer, UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
-		TenantMemberRemovedType:     &TenantMemberRemoved{UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
-		TenantPlanChangedType:       &TenantPlanChanged{Plan: PlanPro},
-		UserRegisteredType:          &UserRegistered{Email: "ada@example.com", HomeTenantID: "0190d2a4-6c1e-7b3a-9f00-0000000000aa", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
-		UserPasswordChangedType:     &UserPasswordChanged{PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
-		APIKeyCreatedType:           &APIKeyCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "ci", Prefix: "abcdefgh2345", Scopes: []string{"tasks:read", "tasks:write"}, SecretHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
-		APIKeyRevokedType:           &APIKeyRevoked{Reason: "leaked", RevokedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
-		SessionStartedType:          &SessionStarted{ExpiresAt: "2026-12-25T00:00:00.000000Z", TokenHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", UserID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
-		SessionRefreshedType:        &SessionRefreshed{TokenHash: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"},
-		SessionRevokedType:          &SessionRevoked{Reason: "logout"},
+		TenantCreatedType:            &TenantCreated{Name: "Acme", OwnerID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		TenantMemberAddedType:        &TenantMemberAdded{Role: RoleMember, UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
+		TenantMemberRoleChangedType:  &TenantMemberRoleChanged{Role: RoleViewer, UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
+		TenantMemberRemovedType:      &TenantMemberRemoved{UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
+		TenantPlanChangedType:        &TenantPlanChanged{Plan: PlanPro},
+		TenantBillingCustomerSetType: &TenantBillingCustomerSet{CustomerID: "cus_NffrFeUfNV2Hib"},
+		UserRegisteredType:           &UserRegistered{Email: "ada@example.com", HomeTenantID: "0190d2a4-6c1e-7b3a-9f00-0000000000aa", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
+		UserPasswordChangedType:      &UserPasswordChanged{PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
+		APIKeyCreatedType:            &APIKeyCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "ci", Prefix: "abcdefgh2345", Scopes: []string{"tasks:read", "tasks:write"}, SecretHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		APIKeyRevokedType:            &APIKeyRevoked{Reason: "leaked", RevokedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		SessionStartedType:           &SessionStarted{ExpiresAt: "2026-12-25T00:00:00.000000Z", TokenHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", UserID: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		SessionRefreshedType:         &SessionRefreshed{TokenHash: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"},
+		SessionRevokedType:           &SessionRevoked{Reason: "logout"},
 
 		WebhookCreatedType:       &WebhookCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Description: "billing sync", Enabled: true, Events: []string{"task.*"}, SecretID: "0190d2a4-6c1e-7b3a-9f00-0000000000c1", URL: "https://hooks.example.com/axontask"},
 		WebhookChangedType:       &WebhookChanged{ChangedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Enabled: false, Events: []string{"task.succeeded", "task.failed"}, URL: "https://hooks.example.com/v2"},
@@ -118,7 +121,8 @@ func Samples() map[EventType]Payload {
 		WebhookDeletedType:       &WebhookDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 		WebhookTestRequestedType: &WebhookTestRequested{RequestedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 
-		UsageRecordedType: &UsageRecorded{BytesStreamed: 48213, MCPCalls: 3, ProcessID: "0190d2a4-6c1e-7b3a-9f00-0000000000d1", StreamsOpened: 2, Window: 7},
+		StripeEventHandledType: &StripeEventHandled{StripeEventID: "evt_1NG8Du2eZvKYlo2CUI79vXWy", StripeType: "customer.subscription.updated"},
+		UsageRecordedType:      &UsageRecorded{BytesStreamed: 48213, MCPCalls: 3, ProcessID: "0190d2a4-6c1e-7b3a-9f00-0000000000d1", StreamsOpened: 2, Window: 7},
 	}
 }
 

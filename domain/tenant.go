@@ -26,6 +26,9 @@ type Tenant struct {
 	members   map[string]Role
 	joined    map[string]time.Time
 	plan      PlanName
+	// billingCustomer is the tenant's customer id at the payment
+	// provider (Stripe), empty before the first checkout.
+	billingCustomer string
 }
 
 // Seq returns the seq of the last applied event (0 for an empty stream).
@@ -60,7 +63,7 @@ func (t *Tenant) Members() map[string]Role { return maps.Clone(t.members) }
 func (t *Tenant) Apply(e Event) error {
 	allowed := []EventType{TenantCreatedType}
 	if t.seq > 0 {
-		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType}
+		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType, TenantBillingCustomerSetType}
 	}
 	p, err := applyNext("tenant", t.seq, e, allowed...)
 	if err != nil {
@@ -85,6 +88,8 @@ func (t *Tenant) Apply(e Event) error {
 			return err
 		}
 		t.plan = p.Plan
+	case *TenantBillingCustomerSet:
+		t.billingCustomer = p.CustomerID
 	}
 	t.seq = e.Seq
 	return nil
@@ -142,6 +147,22 @@ func (t *Tenant) DecidePlan(plan PlanName) ([]Payload, error) {
 		return nil, nil
 	}
 	return []Payload{&TenantPlanChanged{Plan: plan}}, nil
+}
+
+// BillingCustomer returns the tenant's customer id at the payment
+// provider, or "" when it has none yet.
+func (t *Tenant) BillingCustomer() string { return t.billingCustomer }
+
+// DecideBillingCustomer returns the event that remembers customerID as
+// the tenant's customer at the payment provider, none when it is already.
+func (t *Tenant) DecideBillingCustomer(customerID string) ([]Payload, error) {
+	if err := ValidateIdentifier("customer_id", customerID); err != nil {
+		return nil, err
+	}
+	if t.billingCustomer == customerID {
+		return nil, nil
+	}
+	return []Payload{&TenantBillingCustomerSet{CustomerID: customerID}}, nil
 }
 
 func (t *Tenant) owners() int {

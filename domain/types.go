@@ -14,10 +14,13 @@ const (
 	// StreamUsage is a tenant's usage stream of one UTC day: the read-side
 	// counts API processes flush (usage.recorded).
 	StreamUsage StreamType = "usage"
+	// StreamBilling is a Stripe webhook event's stream: the record that it
+	// was handled (billing.stripe_event_handled).
+	StreamBilling StreamType = "billing"
 )
 
 var knownStreamTypes = map[StreamType]bool{
-	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamUsage: true,
+	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamUsage: true, StreamBilling: true,
 }
 
 // Valid reports whether s is a known stream type.

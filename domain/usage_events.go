@@ -27,3 +27,21 @@ type UsageRecorded struct {
 
 // EventType returns UsageRecordedType.
 func (UsageRecorded) EventType() EventType { return UsageRecordedType }
+
+// StripeEventHandledType is the one event of a billing stream: a Stripe
+// webhook event AxonTask has acted on, so that a replay of it is a no-op.
+// Each Stripe event has a stream of its own, whose id derives from the
+// Stripe event id.
+const StripeEventHandledType EventType = "billing.stripe_event_handled"
+
+// StripeEventHandled records a Stripe webhook event that was handled.
+// Fields are listed in RFC 8785 order.
+type StripeEventHandled struct {
+	// StripeEventID is Stripe's event id (evt_…); StripeType its type
+	// (customer.subscription.updated, …).
+	StripeEventID string `json:"stripe_event_id"`
+	StripeType    string `json:"stripe_type"`
+}
+
+// EventType returns StripeEventHandledType.
+func (StripeEventHandled) EventType() EventType { return StripeEventHandledType }
