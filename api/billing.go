@@ -45,3 +45,22 @@ type Billing struct {
 	// Usage is the month's usage.
 	Usage UsageCounts `json:"usage"`
 }
+
+// CheckoutRequest is the body of POST /v1/billing/checkout.
+type CheckoutRequest struct {
+	// Plan is the plan to subscribe to (entry, pro, ent: those with a
+	// Stripe price configured).
+	Plan string `json:"plan"`
+}
+
+// BillingSession answers POST /v1/billing/checkout and
+// POST /v1/billing/portal: the Stripe page to send the customer to.
+type BillingSession struct {
+	URL string `json:"url"`
+}
+
+// WebhookReceived answers a Stripe webhook that was handled or
+// acknowledged.
+type WebhookReceived struct {
+	Received bool `json:"received"`
+}

@@ -118,6 +118,10 @@ type Config struct {
 	// Billing serves GET /v1/billing; optional (without it the route
 	// answers 404).
 	Billing BillingViews
+	// Stripe serves POST /v1/billing/checkout, /v1/billing/portal and
+	// /v1/billing/stripe/webhook; nil when billing is off (the routes
+	// answer 404).
+	Stripe StripeBilling
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -254,6 +258,9 @@ func New(cfg Config) (http.Handler, error) {
 	r.Post("/v1/webhooks/{id}/test", serveJSON(a, a.webhookManager, http.StatusAccepted, a.sendTestEvent))
 	r.Get("/v1/usage", serveJSON(a, a.usageReader, http.StatusOK, a.usage))
 	r.Get("/v1/billing", serveJSON(a, a.billingReader, http.StatusOK, a.billing))
+	r.Post("/v1/billing/checkout", serveJSON(a, a.stripeOwner, http.StatusOK, a.checkout))
+	r.Post("/v1/billing/portal", serveJSON(a, a.stripeOwner, http.StatusOK, a.portal))
+	r.Post("/v1/billing/stripe/webhook", a.stripeWebhook)
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

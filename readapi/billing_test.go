@@ -1,11 +1,16 @@
 package readapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	stripewebhook "github.com/stripe/stripe-go/v85/webhook"
+
 	wire "github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/internal/teststores"
+	"github.com/axontask/axontask/internal/teststripe"
 	"github.com/axontask/axontask/internal/testwait"
 )
 
@@ -59,4 +64,56 @@ func TestBillingView(t *testing.T) {
 			decode[wire.Problem](t, b.send(t, "GET", "/v1/billing"+q, "", owner...), http.StatusBadRequest)
 		}
 	})
+}
+
+// TestStripeRoutes: an owner gets a Checkout page and then a portal page
+// from stripe-mock; a signed webhook puts the tenant on the plan, once;
+// a bad signature is a 400 naming the header; others may not check out.
+func TestStripeRoutes(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, setupOpts{usage: true, stripe: teststripe.URL(t)}, func(t *testing.T, b *bundle) {
+		reg := decode[tokens](t, b.send(t, "POST", "/v1/auth/register", `{"email":"buyer@example.com","password":"`+testPassword+`","tenant_name":"buyer"}`), http.StatusCreated)
+		owner := []string{"Authorization", "Bearer " + reg.AccessToken}
+		decode[wire.Problem](t, b.send(t, "POST", "/v1/billing/portal", "", owner...), http.StatusConflict)
+		for body, field := range map[string]string{`{"plan":"gold"}`: "plan", `{"plan":"trial"}`: "plan", `{"plan":"pro","x":1}`: "x"} {
+			if p := decode[wire.Problem](t, b.send(t, "POST", "/v1/billing/checkout", body, owner...), http.StatusBadRequest); p.Field != field {
+				t.Errorf("checkout %s: field %q, want %q", body, p.Field, field)
+			}
+		}
+		if s := decode[wire.BillingSession](t, b.send(t, "POST", "/v1/billing/checkout", `{"plan":"pro"}`, owner...), http.StatusOK); s.URL == "" {
+			t.Fatal("checkout without a URL")
+		}
+		if s := decode[wire.BillingSession](t, b.send(t, "POST", "/v1/billing/portal", "", owner...), http.StatusOK); s.URL == "" {
+			t.Fatal("portal without a URL")
+		}
+		decode[wire.Problem](t, b.send(t, "POST", "/v1/billing/checkout", `{"plan":"pro"}`, "Authorization", "Bearer "+b.keys[tenantA]), http.StatusForbidden)
+
+		event := fmt.Appendf(nil, `{"id":"evt_http","object":"event","type":"customer.subscription.created","created":%d,"data":{"object":`+
+			`{"id":"sub_1","object":"subscription","status":"active","customer":"cus_A","metadata":{"tenant_id":%q},`+
+			`"items":{"object":"list","data":[{"id":"si_1","object":"subscription_item","price":{"id":"price_pro","object":"price"}}]}}}}`,
+			time.Now().Unix(), reg.TenantID)
+		signed := stripewebhook.GenerateTestSignedPayload(&stripewebhook.UnsignedPayload{Payload: event, Secret: stripeSecret}).Header
+		for range 2 {
+			if r := decode[wire.WebhookReceived](t, b.send(t, "POST", "/v1/billing/stripe/webhook", string(event), "Stripe-Signature", signed), http.StatusOK); !r.Received {
+				t.Fatal("webhook not received")
+			}
+		}
+		forged := stripewebhook.GenerateTestSignedPayload(&stripewebhook.UnsignedPayload{Payload: event, Secret: "whsec_forged"}).Header
+		if p := decode[wire.Problem](t, b.send(t, "POST", "/v1/billing/stripe/webhook", string(event), "Stripe-Signature", forged), http.StatusBadRequest); p.Field != "Stripe-Signature" {
+			t.Errorf("a forged webhook: %+v", p)
+		}
+		if v := decode[wire.Billing](t, b.send(t, "GET", "/v1/billing", "", owner...), http.StatusOK); v.Plan != "pro" || !v.TrialEndsAt.IsZero() || v.Estimate.Amount < 2900 {
+			t.Errorf("after the subscription: %+v", v)
+		}
+	})
+}
+
+// TestStripeRoutesOffByDefault: without billing enabled the Stripe routes
+// do not exist.
+func TestStripeRoutesOffByDefault(t *testing.T) {
+	t.Parallel()
+	b := bundleOn(t, teststores.Engines[0], setupOpts{usage: true})
+	for _, path := range []string{"/v1/billing/checkout", "/v1/billing/portal", "/v1/billing/stripe/webhook"} {
+		decode[wire.Problem](t, b.do(t, "POST", path, tenantA, `{"plan":"pro"}`), http.StatusNotFound)
+	}
 }

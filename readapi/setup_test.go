@@ -17,6 +17,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
 	"github.com/axontask/axontask/billing"
+	"github.com/axontask/axontask/billing/stripebilling"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -93,7 +94,13 @@ type setupOpts struct {
 	// (bundle.meter) and the usage counters' runner following the feed,
 	// and GET /v1/billing at the default plans' prices.
 	usage bool
+	// stripe, when set, is a stripe-mock's URL: billing is enabled, with
+	// the webhook secret stripeSecret.
+	stripe string
 }
+
+// stripeSecret is the Stripe webhook secret of setupOpts.stripe.
+const stripeSecret = "whsec_readapi_tests"
 
 // flushOnly is a ResponseWriter that flushes and does nothing else: no
 // Hijack, no deadlines.
@@ -233,6 +240,17 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 			t.Fatal(err)
 		}
 		cfg.Meter, cfg.Usage, cfg.Billing = meter, s, views
+	}
+	if o.stripe != "" {
+		sb, err := stripebilling.New(stripebilling.Config{
+			SecretKey: "sk_test_123", WebhookSecret: stripeSecret, APIURL: o.stripe, Store: s, Logger: logs,
+			PriceIDs: map[domain.PlanName]string{domain.PlanPro: "price_pro"}, FallbackPlan: domain.PlanTrial,
+			SuccessURL: "https://app.example.com/ok", CancelURL: "https://app.example.com/no", ReturnURL: "https://app.example.com/",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Stripe = sb
 	}
 	h, err := readapi.New(cfg)
 	if err != nil {

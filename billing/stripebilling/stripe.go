@@ -33,6 +33,9 @@ var (
 	// ErrBadSignature: a webhook whose signature or timestamp does not
 	// verify (400).
 	ErrBadSignature = errors.New("the Stripe-Signature does not verify")
+	// ErrStripe: a call to Stripe failed (502); the error wrapping it says
+	// which.
+	ErrStripe = errors.New("the payment provider (Stripe) did not answer as expected; try again")
 )
 
 // Config configures a Service.
@@ -147,7 +150,7 @@ func (s *Service) Checkout(ctx context.Context, tenantID string, plan domain.Pla
 	}
 	session, err := s.sc.V1CheckoutSessions.Create(ctx, params)
 	if err != nil {
-		return "", fmt.Errorf("stripe: create a checkout session: %w", err)
+		return "", fmt.Errorf("%w: create a checkout session: %w", ErrStripe, err)
 	}
 	return session.URL, nil
 }
@@ -166,7 +169,7 @@ func (s *Service) Portal(ctx context.Context, tenantID string) (string, error) {
 		Customer: stripe.String(t.BillingCustomer()), ReturnURL: stripe.String(s.cfg.ReturnURL),
 	})
 	if err != nil {
-		return "", fmt.Errorf("stripe: create a portal session: %w", err)
+		return "", fmt.Errorf("%w: create a portal session: %w", ErrStripe, err)
 	}
 	return session.URL, nil
 }
@@ -186,7 +189,7 @@ func (s *Service) customer(ctx context.Context, tenantID string) (string, error)
 	params.SetIdempotencyKey("axontask-customer-" + tenantID)
 	c, err := s.sc.V1Customers.Create(ctx, params)
 	if err != nil {
-		return "", fmt.Errorf("stripe: create the customer: %w", err)
+		return "", fmt.Errorf("%w: create the customer: %w", ErrStripe, err)
 	}
 	if _, err := s.setCustomer.Handle(ctx, commands.SetBillingCustomer{TenantID: tenantID, CustomerID: c.ID, Meta: domain.Metadata{Actor: "billing"}}); err != nil {
 		return "", err

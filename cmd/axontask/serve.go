@@ -354,11 +354,17 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
+	var stripeBilling readapi.StripeBilling
+	if sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger); err != nil {
+		return nil, err
+	} else if sb != nil {
+		stripeBilling = sb // a nil *Service would be a non-nil interface
+	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
-		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store, Billing: views,
+		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store, Billing: views, Stripe: stripeBilling,
 	})
 }
 

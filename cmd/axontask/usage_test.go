@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,4 +168,77 @@ func TestBillingCommand(t *testing.T) {
 			t.Errorf("billing does not say %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestBillingOffCallsNoStripe runs dev with Stripe's keys, prices and an
+// API address set, but BILLING_ENABLED unset: the Stripe routes do not
+// exist, tasks run, and nothing ever reaches the address.
+// With BILLING_ENABLED=true the same address is called (and, as it is no
+// Stripe, a checkout answers 502).
+func TestBillingOffCallsNoStripe(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		http.Error(w, "not Stripe", http.StatusTeapot)
+	}))
+	t.Cleanup(fake.Close)
+	env := []string{"STRIPE_SECRET_KEY=sk_test_123", "STRIPE_WEBHOOK_SECRET=whsec_x", "STRIPE_PRICE_PRO=price_pro", "STRIPE_API_URL=" + fake.URL,
+		"BILLING_SUCCESS_URL=https://a.example/ok", "BILLING_CANCEL_URL=https://a.example/no", "BILLING_RETURN_URL=https://a.example/"}
+
+	off := startDevIn(t, t.TempDir(), env...)
+	owner := devOwnerToken(t, off)
+	for _, path := range []string{"/v1/billing/checkout", "/v1/billing/portal", "/v1/billing/stripe/webhook"} {
+		if status := devPost(t, off, path, owner, `{"plan":"pro"}`); status != http.StatusNotFound {
+			t.Errorf("billing off: POST %s answered %d, want 404", path, status)
+		}
+	}
+	post(t, off, `{"name":"short","adapter":"mock","args":{"steps":1,"interval_ms":1}}`)
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("billing off: %d calls reached the Stripe address", n)
+	}
+
+	on := startDevIn(t, t.TempDir(), append(env, "BILLING_ENABLED=true")...)
+	if status := devPost(t, on, "/v1/billing/checkout", devOwnerToken(t, on), `{"plan":"pro"}`); status != http.StatusBadGateway || calls.Load() == 0 {
+		t.Fatalf("billing on: checkout answered %d after %d calls to the address; want 502 after some", status, calls.Load())
+	}
+}
+
+// devOwnerToken signs in as dev's user, the owner of its tenant, and
+// returns the access token.
+func devOwnerToken(t *testing.T, dev *devProc) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"email":"dev@localhost","password":%q}`, devPassword(t, dev))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, dev.base+"/v1/auth/login", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("login: %s, %v", resp.Status, err)
+	}
+	return tok.AccessToken
+}
+
+// devPost sends a POST with a bearer token and returns the status.
+func devPost(t *testing.T, dev *devProc, path, token, body string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, dev.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }

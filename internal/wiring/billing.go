@@ -1,0 +1,87 @@
+package wiring
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/axontask/axontask/billing"
+	"github.com/axontask/axontask/billing/stripebilling"
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/plans"
+	"github.com/axontask/axontask/usage"
+)
+
+// UsageMeter returns the usage meter of an API process on store, flushing
+// every USAGE_FLUSH_INTERVAL read through getenv (a Go duration such as
+// 1m or 15s, from usage.MinFlushInterval to usage.MaxFlushInterval;
+// default usage.DefaultFlushInterval). Run it beside the API.
+func UsageMeter(store commands.StreamStore, getenv func(string) string, logger *slog.Logger) (*usage.Meter, error) {
+	cfg := usage.Config{Store: store, Logger: logger}
+	if s := getenv("USAGE_FLUSH_INTERVAL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < usage.MinFlushInterval || d > usage.MaxFlushInterval {
+			return nil, fmt.Errorf("USAGE_FLUSH_INTERVAL is %q; set it to a duration from %s to %s, such as 30s", s, usage.MinFlushInterval, usage.MaxFlushInterval)
+		}
+		cfg.FlushInterval = d
+	}
+	return usage.NewMeter(cfg)
+}
+
+// BillingViews returns the billing views of catalog's prices on store,
+// with a trial of TRIAL_DAYS read through getenv (a whole number of days,
+// 1 to 366; default billing.DefaultTrialDays).
+func BillingViews(store billing.Store, catalog plans.Catalog, getenv func(string) string) (*billing.Views, error) {
+	cfg := billing.Config{Store: store, Catalog: catalog}
+	if s := getenv("TRIAL_DAYS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 366 {
+			return nil, fmt.Errorf("TRIAL_DAYS is %q; set it to a whole number of days from 1 to 366", s)
+		}
+		cfg.TrialDays = n
+	}
+	return billing.NewViews(cfg)
+}
+
+// StripeBilling returns the Stripe side of billing on store when
+// BILLING_ENABLED (read through getenv) is true, and nil — nothing that
+// could call Stripe — when it is unset or false. It reads
+// STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_<P> (the Stripe
+// price of each plan one may subscribe to), BILLING_SUCCESS_URL,
+// BILLING_CANCEL_URL, BILLING_RETURN_URL, BILLING_FALLBACK_PLAN (the plan
+// of a tenant whose subscription ended; default the catalog's default
+// plan) and STRIPE_API_URL (another API address, such as a stripe-mock's).
+func StripeBilling(store commands.StreamStore, catalog plans.Catalog, getenv func(string) string, logger *slog.Logger) (*stripebilling.Service, error) {
+	switch v := getenv("BILLING_ENABLED"); v {
+	case "", "false":
+		return nil, nil
+	case "true":
+	default:
+		return nil, fmt.Errorf("BILLING_ENABLED is %q; set it to true or false", v)
+	}
+	cfg := stripebilling.Config{
+		SecretKey: getenv("STRIPE_SECRET_KEY"), WebhookSecret: getenv("STRIPE_WEBHOOK_SECRET"), APIURL: getenv("STRIPE_API_URL"),
+		SuccessURL: getenv("BILLING_SUCCESS_URL"), CancelURL: getenv("BILLING_CANCEL_URL"), ReturnURL: getenv("BILLING_RETURN_URL"),
+		FallbackPlan: catalog.Get("").Name, PriceIDs: map[domain.PlanName]string{}, Store: store, Logger: logger,
+	}
+	if s := getenv("BILLING_FALLBACK_PLAN"); s != "" {
+		p, err := domain.ParsePlanName(s)
+		if err != nil {
+			return nil, fmt.Errorf("BILLING_FALLBACK_PLAN: %w", err)
+		}
+		cfg.FallbackPlan = p
+	}
+	for _, p := range catalog.All() {
+		if id := getenv("STRIPE_PRICE_" + strings.ToUpper(string(p.Name))); id != "" {
+			cfg.PriceIDs[p.Name] = id
+		}
+	}
+	if len(cfg.PriceIDs) == 0 {
+		return nil, errors.New("BILLING_ENABLED is true but no plan has a Stripe price: set STRIPE_PRICE_ENTRY, STRIPE_PRICE_PRO and/or STRIPE_PRICE_ENT")
+	}
+	return stripebilling.New(cfg)
+}
