@@ -90,6 +90,26 @@ type UsageStore interface {
 	// MaxUsageDays days), in day order; a day without usage has no row.
 	// Invalid arguments fail with a *domain.ValidationError.
 	UsageCountersRead(ctx context.Context, tenantID string, first, last time.Time) ([]UsageDay, error)
+	// UsageCountersOfDay returns every tenant's row of the UTC day day
+	// (midnight UTC), in byte order of tenant id, strictly after
+	// afterTenantID ("" for the first page), at most limit rows (1 to
+	// MaxUsageDayRows). Invalid arguments fail with a
+	// *domain.ValidationError.
+	UsageCountersOfDay(ctx context.Context, day time.Time, afterTenantID string, limit int) ([]UsageDay, error)
+}
+
+// MaxUsageDayRows bounds UsageCountersOfDay's limit.
+const MaxUsageDayRows = 1000
+
+// ValidateUsageDay checks the arguments of UsageCountersOfDay.
+func ValidateUsageDay(day time.Time, limit int) error {
+	switch {
+	case !isMidnightUTC(day):
+		return &domain.ValidationError{Field: "day", Reason: "must be a UTC day (midnight UTC)"}
+	case limit < 1 || limit > MaxUsageDayRows:
+		return &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", limit, MaxUsageDayRows)}
+	}
+	return nil
 }
 
 // ValidateUsageRange checks the arguments of UsageCountersRead.

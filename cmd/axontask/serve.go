@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/axontask/axontask/billing/stripebilling"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/eventstore"
@@ -34,8 +35,8 @@ import (
 )
 
 // Advisory lock keys that elect one relay, one projector, one retention
-// job, one webhook dispatcher, one tenant feed indexer and one usage
-// counter among serve processes. They never change.
+// job, one webhook dispatcher, one tenant feed indexer, one usage counter
+// and one Stripe meter reporter among serve processes. They never change.
 const (
 	relayLockKey     int64 = 0x61786f6e5f72656c // "axon_rel"
 	projectorLockKey int64 = 0x61786f6e5f70726f // "axon_pro"
@@ -43,7 +44,12 @@ const (
 	webhookLockKey   int64 = 0x61786f6e5f776864 // "axon_whd"
 	feedLockKey      int64 = 0x61786f6e5f746664 // "axon_tfd"
 	usageLockKey     int64 = 0x61786f6e5f757367 // "axon_usg"
+	metersLockKey    int64 = 0x61786f6e5f6d7472 // "axon_mtr"
 )
+
+// stripeMetersCheckpoint names the Stripe meter reporter's place (the next
+// UTC day to report) among the store's checkpoints. It never changes.
+const stripeMetersCheckpoint = "stripe_meters"
 
 // prodFlags are the settings serve and worker share.
 type prodFlags struct {
@@ -147,7 +153,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
-	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog, meter)
+	sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	reporter, err := wiring.StripeMeterReporter(sb, store, store.Checkpoint(stripeMetersCheckpoint), os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog, meter, sb)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -221,6 +235,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if metricsJob != nil {
 		jobs = append(jobs, metricsJob)
+	}
+	if reporter != nil {
+		jobs = append(jobs, func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "stripe meter reporter", metersLockKey, reporter.Run))
+		})
 	}
 	if tlog != nil {
 		jobs = append(jobs, func(ctx context.Context) error {
@@ -329,7 +348,7 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // callers authenticated by identity, and resume tokens signed with the key
 // derived from resumeSecret; its command handlers are decorated with logger
 // and metrics.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log, meter *meters.Meter) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log, meter *meters.Meter, sb *stripebilling.Service) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -355,9 +374,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 		return nil, err
 	}
 	var stripeBilling readapi.StripeBilling
-	if sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger); err != nil {
-		return nil, err
-	} else if sb != nil {
+	if sb != nil {
 		stripeBilling = sb // a nil *Service would be a non-nil interface
 	}
 	return readapi.New(readapi.Config{

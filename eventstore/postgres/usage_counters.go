@@ -134,6 +134,26 @@ func (s *Store) UsageCountersRead(ctx context.Context, tenantID string, first, l
 	if err != nil {
 		return nil, fmt.Errorf("read the usage of tenant %s: %w", tenantID, err)
 	}
+	return usageDays(rows), nil
+}
+
+// UsageCountersOfDay implements projections.UsageStore.
+func (s *Store) UsageCountersOfDay(ctx context.Context, day time.Time, afterTenantID string, limit int) ([]projections.UsageDay, error) {
+	if err := projections.ValidateUsageDay(day, limit); err != nil {
+		return nil, err
+	}
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	rows, err := s.q.UsageCountersOfDay(ctx, s.pool, dbsqlc.UsageCountersOfDayParams{Day: day, AfterTenantID: afterTenantID, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("read the usage of %s: %w", day.Format(time.DateOnly), err)
+	}
+	return usageDays(rows), nil
+}
+
+// usageDays maps rows of usage_counters to UsageDays.
+func usageDays(rows []dbsqlc.UsageCounter) []projections.UsageDay {
 	out := make([]projections.UsageDay, len(rows))
 	for i, r := range rows {
 		out[i] = projections.UsageDay{TenantID: r.TenantID, Day: projections.DayOf(r.Day), UsageCounts: projections.UsageCounts{
@@ -141,5 +161,5 @@ func (s *Store) UsageCountersRead(ctx context.Context, tenantID string, first, l
 			MCPCalls: r.McpCalls, OutputBytes: r.OutputBytes,
 		}}
 	}
-	return out, nil
+	return out
 }

@@ -161,6 +161,25 @@ func (s *Store) UsageCountersRead(ctx context.Context, tenantID string, first, l
 	if err != nil {
 		return nil, fmt.Errorf("read the usage of tenant %s: %w", tenantID, s.closedOr(err))
 	}
+	return usageDays(rows), nil
+}
+
+// UsageCountersOfDay implements projections.UsageStore. It runs on the
+// read-only pool.
+func (s *Store) UsageCountersOfDay(ctx context.Context, day time.Time, afterTenantID string, limit int) ([]projections.UsageDay, error) {
+	if err := projections.ValidateUsageDay(day, limit); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.UsageCountersOfDay(ctx, s.rdb, dbsqlc.UsageCountersOfDayParams{Day: day.UnixMicro(), AfterTenantID: afterTenantID, MaxRows: int64(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("read the usage of %s: %w", day.Format(time.DateOnly), s.closedOr(err))
+	}
+	return usageDays(rows), nil
+}
+
+// usageDays maps rows of usage_counters (days in unix microseconds) to
+// UsageDays.
+func usageDays(rows []dbsqlc.UsageCounter) []projections.UsageDay {
 	out := make([]projections.UsageDay, len(rows))
 	for i, r := range rows {
 		out[i] = projections.UsageDay{TenantID: r.TenantID, Day: time.UnixMicro(r.Day).UTC(), UsageCounts: projections.UsageCounts{
@@ -168,5 +187,5 @@ func (s *Store) UsageCountersRead(ctx context.Context, tenantID string, first, l
 			MCPCalls: r.McpCalls, OutputBytes: r.OutputBytes,
 		}}
 	}
-	return out, nil
+	return out
 }

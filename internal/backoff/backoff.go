@@ -22,6 +22,8 @@ const (
 	DependencyStore = "store"
 	// DependencyBus is the bus (Redis), and the rate limiter kept there.
 	DependencyBus = "bus"
+	// DependencyStripe is the payment provider, with billing on.
+	DependencyStripe = "stripe"
 )
 
 // Defaults of Retry.Min and Retry.Max.

@@ -13,6 +13,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/plans"
+	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/usage"
 )
 
@@ -84,4 +85,16 @@ func StripeBilling(store commands.StreamStore, catalog plans.Catalog, getenv fun
 		return nil, errors.New("BILLING_ENABLED is true but no plan has a Stripe price: set STRIPE_PRICE_ENTRY, STRIPE_PRICE_PRO and/or STRIPE_PRICE_ENT")
 	}
 	return stripebilling.New(cfg)
+}
+
+// StripeMeterReporter returns the reporter of usage to the Stripe Billing
+// Meters named by STRIPE_METER_TASK_MINUTES, STRIPE_METER_STREAMS and
+// STRIPE_METER_BYTES_STREAMED (read through getenv), keeping its place in
+// cursor; nil when sb is nil (billing off) or no meter is named.
+func StripeMeterReporter(sb *stripebilling.Service, usage projections.UsageStore, cursor stripebilling.Cursor, getenv func(string) string, logger *slog.Logger) (*stripebilling.Reporter, error) {
+	names := stripebilling.MeterNames{TaskMinutes: getenv("STRIPE_METER_TASK_MINUTES"), Streams: getenv("STRIPE_METER_STREAMS"), BytesStreamed: getenv("STRIPE_METER_BYTES_STREAMED")}
+	if sb == nil || names == (stripebilling.MeterNames{}) {
+		return nil, nil
+	}
+	return sb.NewReporter(stripebilling.ReporterConfig{Usage: usage, Cursor: cursor, Meters: names, Logger: logger})
 }

@@ -32,3 +32,12 @@ DELETE FROM usage_open_runs WHERE task_id = @task_id;
 
 -- name: UsageOpenRunsDeleteAll :exec
 DELETE FROM usage_open_runs;
+
+-- name: UsageCountersOfDay :many
+-- Every tenant's row of one day, in tenant order, after a tenant id (""
+-- for the first page), at most max_rows of them.
+SELECT tenant_id, day, task_run_ms, tasks_started, streams_opened, bytes_streamed, mcp_calls, output_bytes
+FROM usage_counters
+WHERE day = @day AND tenant_id > @after_tenant_id
+ORDER BY tenant_id
+LIMIT @max_rows;

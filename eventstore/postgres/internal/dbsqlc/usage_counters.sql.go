@@ -57,6 +57,51 @@ func (q *Queries) UsageCountersDeleteAll(ctx context.Context, db DBTX) error {
 	return err
 }
 
+const usageCountersOfDay = `-- name: UsageCountersOfDay :many
+SELECT tenant_id, day, task_run_ms, tasks_started, streams_opened, bytes_streamed, mcp_calls, output_bytes
+FROM usage_counters
+WHERE day = $1 AND tenant_id > $2
+ORDER BY tenant_id
+LIMIT $3
+`
+
+type UsageCountersOfDayParams struct {
+	Day           time.Time
+	AfterTenantID string
+	MaxRows       int32
+}
+
+// Every tenant's row of one day, in tenant order, after a tenant id (""
+// for the first page), at most max_rows of them.
+func (q *Queries) UsageCountersOfDay(ctx context.Context, db DBTX, arg UsageCountersOfDayParams) ([]UsageCounter, error) {
+	rows, err := db.Query(ctx, usageCountersOfDay, arg.Day, arg.AfterTenantID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []UsageCounter
+	for rows.Next() {
+		var i UsageCounter
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.Day,
+			&i.TaskRunMs,
+			&i.TasksStarted,
+			&i.StreamsOpened,
+			&i.BytesStreamed,
+			&i.McpCalls,
+			&i.OutputBytes,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const usageCountersRange = `-- name: UsageCountersRange :many
 SELECT tenant_id, day, task_run_ms, tasks_started, streams_opened, bytes_streamed, mcp_calls, output_bytes
 FROM usage_counters
