@@ -12,12 +12,6 @@ import (
 	"github.com/axontask/axontask/projections"
 )
 
-// DefaultTrialDays is how long the trial lasts from a tenant's creation.
-const DefaultTrialDays = 7
-
-// maxTrialDays bounds Config.TrialDays.
-const maxTrialDays = 366
-
 // Store is what the billing view reads: the tenants' streams and the usage
 // counters read model (both engines' stores have it).
 type Store interface {
@@ -29,11 +23,8 @@ type Store interface {
 type Config struct {
 	// Store is read for tenants and usage; required.
 	Store Store
-	// Catalog holds the plans and their prices.
+	// Catalog holds the plans, their prices and the trial's length.
 	Catalog plans.Catalog
-	// TrialDays is how long a tenant's trial lasts from its creation
-	// (default DefaultTrialDays, at most 366).
-	TrialDays int
 }
 
 // Views computes billing views. It is safe for concurrent use.
@@ -43,14 +34,8 @@ type Views struct {
 
 // NewViews returns the billing views of cfg; it fails when cfg cannot work.
 func NewViews(cfg Config) (*Views, error) {
-	if cfg.TrialDays == 0 {
-		cfg.TrialDays = DefaultTrialDays
-	}
-	switch {
-	case cfg.Store == nil:
+	if cfg.Store == nil {
 		return nil, errors.New("billing config: Store is nil")
-	case cfg.TrialDays < 1 || cfg.TrialDays > maxTrialDays:
-		return nil, fmt.Errorf("billing config: TrialDays is %d; it must be between 1 and %d", cfg.TrialDays, maxTrialDays)
 	}
 	return &Views{cfg: cfg}, nil
 }
@@ -64,8 +49,9 @@ type View struct {
 	Plan domain.PlanName
 	// First and Last are the month's first and last UTC days.
 	First, Last time.Time
-	// TrialEndsAt is when the tenant's trial ends (TrialDays after its
-	// creation) while Plan is the trial; zero otherwise.
+	// TrialEndsAt is when the tenant's trial ends (the catalog's
+	// TrialDays after its creation) while Plan is the trial; zero
+	// otherwise.
 	TrialEndsAt time.Time
 	// Usage is the month's usage.
 	Usage projections.UsageCounts
@@ -89,7 +75,7 @@ func (v *Views) Month(ctx context.Context, tenantID string, month time.Time) (Vi
 	p := v.cfg.Catalog.Get(t.plan)
 	view := View{TenantID: tenantID, Plan: p.Name, First: first, Last: last, Usage: projections.SumUsage(days)}
 	if p.Name == domain.PlanTrial {
-		view.TrialEndsAt = t.createdAt.AddDate(0, 0, v.cfg.TrialDays)
+		view.TrialEndsAt = t.createdAt.AddDate(0, 0, v.cfg.Catalog.TrialDays())
 	}
 	view.Estimate = Price(p, v.cfg.Catalog.Currency(), view.Usage)
 	return view, nil

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/axontask/axontask/domain"
 )
@@ -37,6 +38,11 @@ type Plan struct {
 
 	// Price is what the plan costs (the billing view's estimate).
 	Price Price
+
+	// TrialEnded is when the tenant's trial ended, set by the quotas on
+	// the plan of a tenant still on the trial after it (zero otherwise);
+	// TasksPerDay is then the catalog's TrialExpiredTasksPerDay.
+	TrialEnded time.Time
 }
 
 // Price is a plan's price per month, in minor units (cents) of the
@@ -69,7 +75,19 @@ type Catalog struct {
 	plans       map[domain.PlanName]Plan
 	defaultPlan domain.PlanName
 	currency    string
+	// trialDays is how long a tenant's trial lasts from its creation;
+	// expiredTasksPerDay the tasks a day of a tenant still on the trial
+	// after it (0: none, starts answer 402).
+	trialDays, expiredTasksPerDay int
 }
+
+// Defaults of the trial.
+const (
+	// DefaultTrialDays is how long a trial lasts unless TRIAL_DAYS says
+	// otherwise.
+	DefaultTrialDays = 7
+	maxTrialDays     = 366
+)
 
 // DefaultCurrency is the currency of prices unless BILLING_CURRENCY says
 // otherwise.
@@ -139,12 +157,15 @@ func Default() Catalog {
 // currency), PLAN_<NAME>_INCLUDED_TASK_MINUTES, PLAN_<NAME>_INCLUDED_STREAMS,
 // PLAN_<NAME>_INCLUDED_GIB_STREAMED, PLAN_<NAME>_OVERAGE_1000_TASK_MINUTES,
 // PLAN_<NAME>_OVERAGE_1000_STREAMS and PLAN_<NAME>_OVERAGE_GIB_STREAMED
-// (whole numbers, 0 allowed); BILLING_CURRENCY (an ISO 4217 code in
+// (whole numbers, 0 allowed); TRIAL_DAYS (how long a trial lasts from the
+// tenant's creation, default 7) and TRIAL_EXPIRED_TASKS_PER_DAY (the
+// tasks a day of a tenant still on the trial after it, default 0);
+// BILLING_CURRENCY (an ISO 4217 code in
 // lower case, default usd); and DEFAULT_PLAN (the plan of new tenants,
 // default trial). A size in MB is in mebibytes. Bad values fail with an
 // error naming the variable.
 func FromEnv(getenv func(string) string) (Catalog, error) {
-	c := Catalog{plans: make(map[domain.PlanName]Plan, len(defaults)), defaultPlan: domain.PlanTrial, currency: DefaultCurrency}
+	c := Catalog{plans: make(map[domain.PlanName]Plan, len(defaults)), defaultPlan: domain.PlanTrial, currency: DefaultCurrency, trialDays: DefaultTrialDays}
 	for _, p := range defaults {
 		prefix := "PLAN_" + strings.ToUpper(string(p.Name)) + "_"
 		for _, k := range knobs(&p) {
@@ -157,6 +178,13 @@ func FromEnv(getenv func(string) string) (Catalog, error) {
 			}
 		}
 		c.plans[p.Name] = p
+	}
+	for _, k := range []knob{{"TRIAL_DAYS", whole(&c.trialDays, maxTrialDays)}, {"TRIAL_EXPIRED_TASKS_PER_DAY", wholeOrZero(&c.expiredTasksPerDay, maxTasksPerDay)}} {
+		if s := getenv(k.name); s != "" {
+			if err := k.set(s); err != nil {
+				return Catalog{}, fmt.Errorf("%s is %q; %w", k.name, s, err)
+			}
+		}
 	}
 	if s := getenv("BILLING_CURRENCY"); s != "" {
 		if len(s) != 3 || strings.ContainsFunc(s, func(r rune) bool { return r < 'a' || r > 'z' }) {
@@ -223,13 +251,16 @@ func whole[N int | int64](v *N, limit N) func(string) error {
 
 // amount parses a whole number from 0 to limit into v: a price in minor
 // units, or a quantity.
-func amount(v *int64, limit int64) func(string) error {
+func amount(v *int64, limit int64) func(string) error { return wholeOrZero(v, limit) }
+
+// wholeOrZero parses a whole number from 0 to limit into v.
+func wholeOrZero[N int | int64](v *N, limit N) func(string) error {
 	return func(s string) error {
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 || n > limit {
+		if err != nil || n < 0 || n > int64(limit) {
 			return fmt.Errorf("set it to a whole number from 0 to %d", limit)
 		}
-		*v = n
+		*v = N(n)
 		return nil
 	}
 }
@@ -282,6 +313,23 @@ func boolean(v *bool) func(string) error {
 		}
 		return nil
 	}
+}
+
+// TrialDays returns how long a tenant's trial lasts from its creation.
+func (c Catalog) TrialDays() int { return c.trialDays }
+
+// Effective returns p as it applies to a tenant created at created and
+// still on it at now: p itself unless p is the trial and the trial has
+// ended, else p with TrialEnded set and TasksPerDay lowered to
+// TRIAL_EXPIRED_TASKS_PER_DAY.
+func (c Catalog) Effective(p Plan, created, now time.Time) Plan {
+	if p.Name != domain.PlanTrial || created.IsZero() {
+		return p
+	}
+	if end := created.AddDate(0, 0, c.trialDays); !now.Before(end) {
+		p.TrialEnded, p.TasksPerDay = end, c.expiredTasksPerDay
+	}
+	return p
 }
 
 // Currency returns the currency of the plans' prices (an ISO 4217 code in

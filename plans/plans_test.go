@@ -3,6 +3,7 @@ package plans_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/plans"
@@ -144,6 +145,41 @@ func TestFromEnvPrices(t *testing.T) {
 		})
 		if err == nil || !strings.Contains(err.Error(), k) || !strings.Contains(err.Error(), "set it to") {
 			t.Errorf("%s=%s: error %v does not name the variable and what to set it to", k, v, err)
+		}
+	}
+}
+
+func TestTrial(t *testing.T) {
+	t.Parallel()
+	c, err := plans.FromEnv(func(k string) string {
+		return map[string]string{"TRIAL_DAYS": "14", "TRIAL_EXPIRED_TASKS_PER_DAY": "5"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	trial := c.Get(domain.PlanTrial)
+	if p := c.Effective(trial, created, created.AddDate(0, 0, 13)); !p.TrialEnded.IsZero() || p.TasksPerDay != 100 || c.TrialDays() != 14 {
+		t.Errorf("within the trial: %+v", p)
+	}
+	if p := c.Effective(trial, created, created.AddDate(0, 0, 14)); !p.TrialEnded.Equal(created.AddDate(0, 0, 14)) || p.TasksPerDay != 5 {
+		t.Errorf("after the trial: %+v", p)
+	}
+	if p := c.Effective(c.Get(domain.PlanPro), created, created.AddDate(1, 0, 0)); !p.TrialEnded.IsZero() {
+		t.Errorf("pro after a year: %+v", p)
+	}
+	if d := plans.Default(); d.TrialDays() != 7 || d.Effective(trial, created, created.AddDate(0, 0, 7)).TasksPerDay != 0 {
+		t.Errorf("default trial: %d days", d.TrialDays())
+	}
+	for k, v := range map[string]string{"TRIAL_DAYS": "0", "TRIAL_EXPIRED_TASKS_PER_DAY": "-1"} {
+		_, err := plans.FromEnv(func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
 		}
 	}
 }

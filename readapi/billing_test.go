@@ -3,6 +3,7 @@ package readapi_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +116,17 @@ func TestStripeRoutesOffByDefault(t *testing.T) {
 	b := bundleOn(t, teststores.Engines[0], setupOpts{usage: true})
 	for _, path := range []string{"/v1/billing/checkout", "/v1/billing/portal", "/v1/billing/stripe/webhook"} {
 		decode[wire.Problem](t, b.do(t, "POST", path, tenantA, `{"plan":"pro"}`), http.StatusNotFound)
+	}
+}
+
+// TestTrialEndedAnswers402: eight days after its registration a tenant
+// still on the trial gets 402 trial-ended for a start.
+func TestTrialEndedAnswers402(t *testing.T) {
+	t.Parallel()
+	later := func() time.Time { return time.Now().AddDate(0, 0, 8) }
+	b := bundleOn(t, teststores.Engines[0], setupOpts{plans: map[string]string{}, now: later})
+	p := decode[wire.Problem](t, b.do(t, "POST", "/mcp/start_task", tenantA, `{"name":"t","adapter":"mock","args":`+mockArgs+`}`), http.StatusPaymentRequired)
+	if p.Type != wire.ProblemTypeBase+"trial-ended" || !strings.Contains(p.Detail, "trial ended") {
+		t.Errorf("a start after the trial: %+v", p)
 	}
 }

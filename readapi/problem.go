@@ -32,7 +32,11 @@ func toProblem(err error) wire.Problem {
 	var inputErr *auth.InputError
 	var limited *rateLimitedError
 	var quota *commands.QuotaExceededError
+	var trialEnded *commands.TrialEndedError
 	switch {
+	case errors.As(err, &trialEnded):
+		return wire.Problem{Type: wire.ProblemTypeBase + "trial-ended", Title: "Trial ended", Status: http.StatusPaymentRequired,
+			Detail: trialEnded.Error()}
 	case errors.As(err, &quota):
 		return wire.Problem{Type: wire.ProblemTypeBase + "quota-exceeded", Title: "Daily task quota exceeded", Status: http.StatusTooManyRequests,
 			Detail: quota.Error() + "; wait, or move to a larger plan", Plan: quota.Plan, Limit: quota.Limit, Used: quota.Used,

@@ -369,7 +369,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
-	views, err := wiring.BillingViews(store, quotas.Catalog(), os.Getenv)
+	views, err := wiring.BillingViews(store, quotas.Catalog())
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -33,19 +32,10 @@ func UsageMeter(store commands.StreamStore, getenv func(string) string, logger *
 	return usage.NewMeter(cfg)
 }
 
-// BillingViews returns the billing views of catalog's prices on store,
-// with a trial of TRIAL_DAYS read through getenv (a whole number of days,
-// 1 to 366; default billing.DefaultTrialDays).
-func BillingViews(store billing.Store, catalog plans.Catalog, getenv func(string) string) (*billing.Views, error) {
-	cfg := billing.Config{Store: store, Catalog: catalog}
-	if s := getenv("TRIAL_DAYS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 366 {
-			return nil, fmt.Errorf("TRIAL_DAYS is %q; set it to a whole number of days from 1 to 366", s)
-		}
-		cfg.TrialDays = n
-	}
-	return billing.NewViews(cfg)
+// BillingViews returns the billing views of catalog's prices and trial on
+// store.
+func BillingViews(store billing.Store, catalog plans.Catalog) (*billing.Views, error) {
+	return billing.NewViews(billing.Config{Store: store, Catalog: catalog})
 }
 
 // StripeBilling returns the Stripe side of billing on store when
