@@ -85,7 +85,7 @@ func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) 
 	if err := Load(ctx, q.store, eventstore.Stream{ID: tenantID, Type: domain.StreamTenant}, &t); err != nil {
 		return plans.Plan{}, err
 	}
-	p := q.catalog.Get(t.Plan())
+	p := q.catalog.Effective(q.catalog.Get(t.Plan()), t.CreatedAt(), now)
 	q.mu.Lock()
 	if len(q.cache) >= maxCachedPlans {
 		clear(q.cache)
@@ -95,9 +95,26 @@ func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) 
 	return p, nil
 }
 
+// TrialEndedError reports a start of a tenant whose trial has ended and
+// who has no plan that allows starts after it.
+type TrialEndedError struct {
+	// EndedAt is when the trial ended.
+	EndedAt time.Time
+}
+
+func (e *TrialEndedError) Error() string {
+	return fmt.Sprintf("the trial ended at %s; subscribe to a plan (POST /v1/billing/checkout, or ask the operator) to start tasks again",
+		e.EndedAt.UTC().Format(time.RFC3339))
+}
+
 // reserve counts one start of the tenant today, or fails with a
-// *QuotaExceededError. release undoes it, for a start that did not happen.
+// *QuotaExceededError, or a *TrialEndedError when its trial ended and no
+// start is allowed after it. release undoes it, for a start that did not
+// happen.
 func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan) (release func(), err error) {
+	if !p.TrialEnded.IsZero() && p.TasksPerDay == 0 {
+		return nil, &TrialEndedError{EndedAt: p.TrialEnded}
+	}
 	day := q.now().UTC()
 	used, ok, err := q.store.TaskStartReserve(ctx, tenantID, day, p.TasksPerDay)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -132,6 +134,60 @@ func TestSetPlan(t *testing.T) {
 		}
 		if _, err := setPlan.Handle(ctx, commands.SetPlan{TenantID: tok.TenantID, Plan: "gold"}); err == nil {
 			t.Fatal("an unknown plan was set")
+		}
+	})
+}
+
+// A tenant still on the trial after it ended starts nothing (402's
+// error), or as many tasks a day as TRIAL_EXPIRED_TASKS_PER_DAY says; one
+// within its trial, or on another plan, starts as its plan allows.
+func TestTrialEnd(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		ctx := t.Context()
+		newTenant := func(created time.Time, plan domain.PlanName) string {
+			id := uuid.NewString()
+			w := commands.Writer{Store: b.store, NowFunc: func() time.Time { return created }}
+			payloads := []domain.Payload{&domain.TenantCreated{Name: "t", OwnerID: uuid.NewString()}}
+			if plan != "" {
+				payloads = append(payloads, &domain.TenantPlanChanged{Plan: plan})
+			}
+			if _, err := w.Append(ctx, commands.Target{Stream: eventstore.Stream{ID: id, Type: domain.StreamTenant, TenantID: id}}, 0, payloads...); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		ended := newTenant(now.AddDate(0, 0, -8), "")
+		fresh := newTenant(now.AddDate(0, 0, -6), "")
+		paying := newTenant(now.AddDate(0, 0, -30), domain.PlanPro)
+		for env, allowed := range map[string]int{"0": 0, "2": 2} {
+			catalog, err := plans.FromEnv(func(k string) string { return map[string]string{"TRIAL_EXPIRED_TASKS_PER_DAY": env}[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := commands.NewStartTaskHandler(b.store, commands.StartTaskConfig{NowFunc: func() time.Time { return now }, Quotas: commands.NewQuotas(b.store, catalog, func() time.Time { return now })})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range allowed {
+				if _, err := h.Handle(ctx, quotaCmd(ended, "", 0)); err != nil {
+					t.Fatalf("TRIAL_EXPIRED_TASKS_PER_DAY=%s: %v", env, err)
+				}
+			}
+			_, err = h.Handle(ctx, quotaCmd(ended, "", 0))
+			var te *commands.TrialEndedError
+			var q *commands.QuotaExceededError
+			switch {
+			case allowed == 0 && (!errors.As(err, &te) || te.EndedAt.Sub(now.AddDate(0, 0, -1)).Abs() > time.Millisecond):
+				t.Fatalf("a start after the trial: %v, want the trial's end a day ago", err)
+			case allowed > 0 && (!errors.As(err, &q) || q.Limit != allowed):
+				t.Fatalf("a start past TRIAL_EXPIRED_TASKS_PER_DAY=%s: %v", env, err)
+			}
+			for _, id := range []string{fresh, paying} {
+				if _, err := h.Handle(ctx, quotaCmd(id, "", 0)); err != nil {
+					t.Fatalf("a tenant within its trial or paying: %v", err)
+				}
+			}
 		}
 	})
 }

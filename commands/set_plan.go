@@ -14,6 +14,10 @@ type SetPlan struct {
 	Plan     domain.PlanName
 	// Meta is stored with the event.
 	Meta domain.Metadata
+	// CommandID, when set, makes the command idempotent: its event's id
+	// derives from it (a Stripe event id, for a plan change billing
+	// decided), so a retry appends nothing twice.
+	CommandID string
 }
 
 // SetPlanHandler handles SetPlan. It is safe for concurrent use.
@@ -28,7 +32,7 @@ func NewSetPlanHandler(store StreamStore, now func() time.Time) *SetPlanHandler 
 }
 
 // Handle appends tenant.plan_changed unless the tenant is on cmd.Plan
-// already (then it is a no-op). A tenant that does not exist is
+// already (then it is a no-op), or cmd.CommandID was handled before. A tenant that does not exist is
 // ErrTenantNotFound; invalid input a *domain.ValidationError. The change
 // takes effect on every API process within planCacheTTL.
 func (h *SetPlanHandler) Handle(ctx context.Context, cmd SetPlan) (struct{}, error) {
@@ -38,7 +42,7 @@ func (h *SetPlanHandler) Handle(ctx context.Context, cmd SetPlan) (struct{}, err
 	if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
 		return struct{}{}, err
 	}
-	return struct{}{}, updateTenant(ctx, h.w, cmd.TenantID, cmd.Meta, func(t *domain.Tenant) ([]domain.Payload, error) {
+	return struct{}{}, updateTenantOnce(ctx, h.w, cmd.TenantID, cmd.Meta, "set_plan", cmd.CommandID, func(t *domain.Tenant) ([]domain.Payload, error) {
 		return t.DecidePlan(cmd.Plan)
 	})
 }

@@ -3,18 +3,19 @@ package domain
 // Identity event types. Like every event type they are hashed into the
 // chain and never renamed.
 const (
-	TenantCreatedType           EventType = "tenant.created"
-	TenantMemberAddedType       EventType = "tenant.member_added"
-	TenantMemberRoleChangedType EventType = "tenant.member_role_changed"
-	TenantMemberRemovedType     EventType = "tenant.member_removed"
-	TenantPlanChangedType       EventType = "tenant.plan_changed"
-	UserRegisteredType          EventType = "user.registered"
-	UserPasswordChangedType     EventType = "user.password_changed"
-	APIKeyCreatedType           EventType = "api_key.created"
-	APIKeyRevokedType           EventType = "api_key.revoked"
-	SessionStartedType          EventType = "session.started"
-	SessionRefreshedType        EventType = "session.refreshed"
-	SessionRevokedType          EventType = "session.revoked"
+	TenantCreatedType            EventType = "tenant.created"
+	TenantMemberAddedType        EventType = "tenant.member_added"
+	TenantMemberRoleChangedType  EventType = "tenant.member_role_changed"
+	TenantMemberRemovedType      EventType = "tenant.member_removed"
+	TenantPlanChangedType        EventType = "tenant.plan_changed"
+	TenantBillingCustomerSetType EventType = "tenant.billing_customer_set"
+	UserRegisteredType           EventType = "user.registered"
+	UserPasswordChangedType      EventType = "user.password_changed"
+	APIKeyCreatedType            EventType = "api_key.created"
+	APIKeyRevokedType            EventType = "api_key.revoked"
+	SessionStartedType           EventType = "session.started"
+	SessionRefreshedType         EventType = "session.refreshed"
+	SessionRevokedType           EventType = "session.revoked"
 )
 
 // Identity payloads never hold a secret in the clear: passwords are
@@ -65,6 +66,15 @@ type TenantPlanChanged struct {
 
 // EventType returns TenantPlanChangedType.
 func (TenantPlanChanged) EventType() EventType { return TenantPlanChangedType }
+
+// TenantBillingCustomerSet remembers the tenant's customer at the payment
+// provider (a Stripe customer id), created once for its first checkout.
+type TenantBillingCustomerSet struct {
+	CustomerID string `json:"customer_id"`
+}
+
+// EventType returns TenantBillingCustomerSetType.
+func (TenantBillingCustomerSet) EventType() EventType { return TenantBillingCustomerSetType }
 
 // UserRegistered is the first event of a user stream. HomeTenantID is the
 // tenant the user created when registering; the user stream belongs to it.

@@ -42,6 +42,7 @@ var registry = newRegistry(
 	func() Payload { return new(TenantInvitationDeclined) },
 	func() Payload { return new(TenantInvitationRevoked) },
 	func() Payload { return new(InboxInvitationReceived) },
+	func() Payload { return new(TenantBillingCustomerSet) },
 	func() Payload { return new(UserRegistered) },
 	func() Payload { return new(UserPasswordChanged) },
 	func() Payload { return new(APIKeyCreated) },
@@ -60,6 +61,8 @@ var registry = newRegistry(
 	func() Payload { return new(SecretCreated) },
 	func() Payload { return new(SecretRotated) },
 	func() Payload { return new(SecretDeleted) },
+	func() Payload { return new(UsageRecorded) },
+	func() Payload { return new(StripeEventHandled) },
 )
 
 func newRegistry(constructors ...func() Payload) map[EventType]func() Payload {
@@ -118,6 +121,7 @@ func Samples() map[EventType]Payload {
 		TenantInvitationDeclinedType: &TenantInvitationDeclined{InvitationID: "0190d2a4-6c1e-7b3a-9f00-0000000000d1", UserID: "0190d2a4-6c1e-7b3a-9f00-000000000002"},
 		TenantInvitationRevokedType:  &TenantInvitationRevoked{InvitationID: "0190d2a4-6c1e-7b3a-9f00-0000000000d1", RevokedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 		InboxInvitationReceivedType:  &InboxInvitationReceived{InvitationID: "0190d2a4-6c1e-7b3a-9f00-0000000000d1", TenantID: "0190d2a4-6c1e-7b3a-9f00-0000000000aa"},
+		TenantBillingCustomerSetType: &TenantBillingCustomerSet{CustomerID: "cus_NffrFeUfNV2Hib"},
 		UserRegisteredType:           &UserRegistered{Email: "ada@example.com", HomeTenantID: "0190d2a4-6c1e-7b3a-9f00-0000000000aa", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
 		UserPasswordChangedType:      &UserPasswordChanged{PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"},
 		APIKeyCreatedType:            &APIKeyCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "ci", Prefix: "abcdefgh2345", Scopes: []string{"tasks:read", "tasks:write"}, SecretHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
@@ -133,9 +137,11 @@ func Samples() map[EventType]Payload {
 		WebhookDeletedType:       &WebhookDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 		WebhookTestRequestedType: &WebhookTestRequested{RequestedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
 
-		SecretCreatedType: &SecretCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "FLY_TOKEN"},
-		SecretRotatedType: &SecretRotated{Name: "FLY_TOKEN", RotatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
-		SecretDeletedType: &SecretDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "FLY_TOKEN"},
+		SecretCreatedType:      &SecretCreated{CreatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "FLY_TOKEN"},
+		SecretRotatedType:      &SecretRotated{Name: "FLY_TOKEN", RotatedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001"},
+		SecretDeletedType:      &SecretDeleted{DeletedBy: "0190d2a4-6c1e-7b3a-9f00-000000000001", Name: "FLY_TOKEN"},
+		StripeEventHandledType: &StripeEventHandled{StripeEventID: "evt_1NG8Du2eZvKYlo2CUI79vXWy", StripeType: "customer.subscription.updated"},
+		UsageRecordedType:      &UsageRecorded{BytesStreamed: 48213, MCPCalls: 3, ProcessID: "0190d2a4-6c1e-7b3a-9f00-0000000000d1", StreamsOpened: 2, Window: 7},
 	}
 }
 

@@ -28,6 +28,9 @@ type Tenant struct {
 	plan      PlanName
 	// invitations are the pending ones (and expired ones not yet dropped).
 	invitations map[string]Invitation
+	// billingCustomer is the tenant's customer id at the payment
+	// provider (Stripe), empty before the first checkout.
+	billingCustomer string
 }
 
 // Seq returns the seq of the last applied event (0 for an empty stream).
@@ -63,7 +66,7 @@ func (t *Tenant) Apply(e Event) error {
 	allowed := []EventType{TenantCreatedType}
 	if t.seq > 0 {
 		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType,
-			TenantMemberInvitedType, TenantInvitationAcceptedType, TenantInvitationDeclinedType, TenantInvitationRevokedType}
+			TenantMemberInvitedType, TenantInvitationAcceptedType, TenantInvitationDeclinedType, TenantInvitationRevokedType, TenantBillingCustomerSetType}
 	}
 	p, err := applyNext("tenant", t.seq, e, allowed...)
 	if err != nil {
@@ -95,6 +98,8 @@ func (t *Tenant) Apply(e Event) error {
 			return err
 		}
 		t.plan = p.Plan
+	case *TenantBillingCustomerSet:
+		t.billingCustomer = p.CustomerID
 	}
 	t.seq = e.Seq
 	return nil
@@ -141,6 +146,22 @@ func (t *Tenant) DecidePlan(plan PlanName) ([]Payload, error) {
 		return nil, nil
 	}
 	return []Payload{&TenantPlanChanged{Plan: plan}}, nil
+}
+
+// BillingCustomer returns the tenant's customer id at the payment
+// provider, or "" when it has none yet.
+func (t *Tenant) BillingCustomer() string { return t.billingCustomer }
+
+// DecideBillingCustomer returns the event that remembers customerID as
+// the tenant's customer at the payment provider, none when it is already.
+func (t *Tenant) DecideBillingCustomer(customerID string) ([]Payload, error) {
+	if err := ValidateIdentifier("customer_id", customerID); err != nil {
+		return nil, err
+	}
+	if t.billingCustomer == customerID {
+		return nil, nil
+	}
+	return []Payload{&TenantBillingCustomerSet{CustomerID: customerID}}, nil
 }
 
 func (t *Tenant) owners() int {

@@ -15,10 +15,17 @@ const (
 	// StreamInbox is an email address's inbox of invitations: its id
 	// derives from the address, its tenant id is its own id.
 	StreamInbox StreamType = "inbox"
+	// StreamUsage is a tenant's usage stream of one UTC day: the read-side
+	// counts API processes flush (usage.recorded).
+	StreamUsage StreamType = "usage"
+	// StreamBilling is a Stripe webhook event's stream: the record that it
+	// was handled (billing.stripe_event_handled).
+	StreamBilling StreamType = "billing"
 )
 
 var knownStreamTypes = map[StreamType]bool{
 	StreamTask: true, StreamTenant: true, StreamUser: true, StreamAPIKey: true, StreamWebhook: true, StreamSession: true, StreamSecret: true, StreamInbox: true,
+	StreamUsage: true, StreamBilling: true,
 }
 
 // Valid reports whether s is a known stream type.

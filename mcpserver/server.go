@@ -105,6 +105,10 @@ type Config struct {
 	// TaskPollInterval is the pollInterval an MCP task suggests to its
 	// client (default DefaultTaskPollInterval).
 	TaskPollInterval time.Duration
+	// CalledFunc, when not nil, is told of every tool call that carries a
+	// credential checked by NewHTTPHandler, with its tenant: the usage
+	// meter's MCP calls. It must not block.
+	CalledFunc func(tenantID string)
 }
 
 func (c Config) withDefaults() Config {
@@ -141,10 +145,10 @@ func (c Config) validate() error {
 // instructions tell the model how the tools fit together.
 const instructions = `AxonTask runs long work (builds, test suites, scripts) as persistent background tasks whose every event is kept in a tamper-evident, hash-chained log.
 Start one with start_task; it answers at once with a task_id. Follow it with read_task_events: pass since_seq 0 first, then the next_seq of each answer, until ended is true (the last event is task.succeeded, task.failed, task.canceled or task.timed_out). read_task_events waits up to wait_s seconds for new events, so calling it again right away is fine.
-get_task_status tells a task's state; cancel_task stops one; list_tasks lists your tasks, newest first; verify_task checks a task's hash chain; get_task_receipt returns an ended task's signed receipt, which anyone can verify offline.
+get_task_status tells a task's state; cancel_task stops one; list_tasks lists your tasks, newest first; verify_task checks a task's hash chain; get_task_receipt returns an ended task's signed receipt, which anyone can verify offline; get_usage tells what your tenant has used this month.
 Task ids and seqs are the AxonTask API's own: they work unchanged with its HTTP API and with the resource axontask://tasks/{task_id}/events.`
 
-// New returns the AxonTask MCP server: the seven tools, the events
+// New returns the AxonTask MCP server: the eight tools, the events
 // resource template and MCP tasks (start_task callable as a task; see
 // tasks.go), served to any number of sessions on any transport; over stdio,
 // wrap the transport in Transport. It
@@ -175,7 +179,7 @@ func New(cfg Config) (*mcp.Server, error) {
 	t := &tools{cfg: cfg}
 	for _, add := range []func(*mcp.Server) error{
 		t.addStartTask, t.addGetTaskStatus, t.addReadTaskEvents,
-		t.addCancelTask, t.addListTasks, t.addVerifyTask, t.addGetTaskReceipt,
+		t.addCancelTask, t.addListTasks, t.addVerifyTask, t.addGetTaskReceipt, t.addGetUsage,
 	} {
 		if err := add(s); err != nil {
 			return nil, err

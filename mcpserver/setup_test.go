@@ -35,6 +35,7 @@ import (
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 	"github.com/axontask/axontask/translog"
+	"github.com/axontask/axontask/usage"
 )
 
 func TestMain(m *testing.M) {
@@ -62,6 +63,8 @@ const progressInterval = time.Second
 type bundle struct {
 	url  string
 	keys map[string]string
+	// meter counts the MCP calls; the test flushes it.
+	meter *usage.Meter
 }
 
 // forEachStore runs test as a parallel subtest against a bundle on a fresh
@@ -122,7 +125,17 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 	background(projector.Run)
 	tlog := newLog(t, s)
 	background(tlog.Run)
+	meter, err := usage.NewMeter(usage.Config{Store: s, FlushInterval: usage.MaxFlushInterval, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter, err := projections.NewRunner(s, s.UsageCounters(), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	background(counter.Run)
 	api, err := readapi.New(readapi.Config{
+		Meter: meter, Usage: s,
 		Log:   tlog,
 		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: s,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
@@ -156,7 +169,8 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := mcpserver.New(mcpserver.Config{ClientFunc: tools, ProgressInterval: progressInterval, Logger: logger})
+	server, err := mcpserver.New(mcpserver.Config{ClientFunc: tools, ProgressInterval: progressInterval, Logger: logger,
+		CalledFunc: func(tenantID string) { meter.Tenant(tenantID).MCPCall() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +187,7 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 		hs.Close()
 	})
 
-	b := &bundle{url: hs.URL, keys: map[string]string{}}
+	b := &bundle{url: hs.URL, keys: map[string]string{}, meter: meter}
 	for _, label := range []string{tenantA, tenantB} {
 		b.keys[label] = newTenant(t, identity, label)
 	}

@@ -64,6 +64,7 @@ func addTool[In, Out any](s *mcp.Server, t *tools, tool *mcp.Tool, refine func(*
 	tool.InputSchema, tool.OutputSchema = in, out
 	name := tool.Name
 	s.AddTool(tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		t.called(req)
 		args, err := validateArgs(req.Params.Arguments, resolved)
 		if err != nil {
 			return toolError(fmt.Sprintf("%s: invalid arguments: %s. Change them to fit the tool's input schema.", name, err)), nil
@@ -90,6 +91,17 @@ func addTool[In, Out any](s *mcp.Server, t *tools, tool *mcp.Tool, refine func(*
 		}, nil
 	})
 	return nil
+}
+
+// called tells Config.CalledFunc of a call whose credential
+// NewHTTPHandler checked (its token info names the tenant).
+func (t *tools) called(req *mcp.CallToolRequest) {
+	if t.cfg.CalledFunc == nil || req.Extra == nil || req.Extra.TokenInfo == nil {
+		return
+	}
+	if tenantID, ok := req.Extra.TokenInfo.Extra["tenant_id"].(string); ok {
+		t.cfg.CalledFunc(tenantID)
+	}
 }
 
 // validateArgs checks the arguments of a call against the tool's input

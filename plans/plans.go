@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/axontask/axontask/domain"
 )
@@ -34,6 +35,38 @@ type Plan struct {
 
 	// TaskLimits bound each of the tenant's tasks.
 	domain.TaskLimits
+
+	// Price is what the plan costs (the billing view's estimate).
+	Price Price
+
+	// TrialEnded is when the tenant's trial ended, set by the quotas on
+	// the plan of a tenant still on the trial after it (zero otherwise);
+	// TasksPerDay is then the catalog's TrialExpiredTasksPerDay.
+	TrialEnded time.Time
+}
+
+// Price is a plan's price per month, in minor units (cents) of the
+// catalog's Currency: a fixed amount that includes some of each meter,
+// and a price of what is used beyond it.
+type Price struct {
+	// Monthly is the fixed amount of a month (0: free).
+	Monthly int64
+	// Included is what the fixed amount includes, per month.
+	Included Meters
+	// Overage prices what is used beyond Included: per 1,000 task-minutes,
+	// per 1,000 streams and per GiB streamed (0: not charged).
+	Overage Meters
+}
+
+// Meters are quantities (Price.Included) or prices (Price.Overage) of the
+// three metered quantities.
+type Meters struct {
+	// TaskMinutes: task-minutes included, or the price of 1,000.
+	TaskMinutes int64
+	// Streams: SSE streams opened included, or the price of 1,000.
+	Streams int64
+	// GiBStreamed: GiB streamed included, or the price of one.
+	GiBStreamed int64
 }
 
 // Catalog is the set of plans and the one new tenants start on. It is
@@ -41,7 +74,24 @@ type Plan struct {
 type Catalog struct {
 	plans       map[domain.PlanName]Plan
 	defaultPlan domain.PlanName
+	currency    string
+	// trialDays is how long a tenant's trial lasts from its creation;
+	// expiredTasksPerDay the tasks a day of a tenant still on the trial
+	// after it (0: none, starts answer 402).
+	trialDays, expiredTasksPerDay int
 }
+
+// Defaults of the trial.
+const (
+	// DefaultTrialDays is how long a trial lasts unless TRIAL_DAYS says
+	// otherwise.
+	DefaultTrialDays = 7
+	maxTrialDays     = 366
+)
+
+// DefaultCurrency is the currency of prices unless BILLING_CURRENCY says
+// otherwise.
+const DefaultCurrency = "usd"
 
 // mib is a mebibyte; gib a gibibyte.
 const (
@@ -54,16 +104,20 @@ const (
 var defaults = []Plan{
 	{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 10 * 60, RetentionDays: 1,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 512 * mib, Pids: 128, CPUMilli: 1000, OpenFiles: 1024, FileSizeBytes: 256 * mib, WorkDirBytes: 1 * gib,
-			Egress: false, OutputBytes: 32 * mib, OutputEvents: 50_000}},
+			Egress: false, OutputBytes: 32 * mib, OutputEvents: 50_000},
+		Price: Price{Included: Meters{TaskMinutes: 1_000, Streams: 1_000, GiBStreamed: 1}}},
 	{Name: domain.PlanEntry, TasksPerDay: 1_000, Concurrency: 5, MaxTimeoutS: 60 * 60, RetentionDays: 7,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 1 * gib, Pids: 256, CPUMilli: 2000, OpenFiles: 2048, FileSizeBytes: 1 * gib, WorkDirBytes: 4 * gib,
-			Egress: true, OutputBytes: 64 * mib, OutputEvents: 100_000}},
+			Egress: true, OutputBytes: 64 * mib, OutputEvents: 100_000},
+		Price: Price{Monthly: 999, Included: Meters{TaskMinutes: 3_000, Streams: 10_000, GiBStreamed: 10}, Overage: Meters{TaskMinutes: 200, Streams: 50, GiBStreamed: 10}}},
 	{Name: domain.PlanPro, TasksPerDay: 10_000, Concurrency: 20, MaxTimeoutS: 6 * 60 * 60, RetentionDays: 30, Receipts: true,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 4 * gib, Pids: 1024, CPUMilli: 4000, OpenFiles: 4096, FileSizeBytes: 4 * gib, WorkDirBytes: 16 * gib,
-			Egress: true, OutputBytes: 256 * mib, OutputEvents: 500_000}},
+			Egress: true, OutputBytes: 256 * mib, OutputEvents: 500_000},
+		Price: Price{Monthly: 2_900, Included: Meters{TaskMinutes: 20_000, Streams: 100_000, GiBStreamed: 100}, Overage: Meters{TaskMinutes: 150, Streams: 40, GiBStreamed: 8}}},
 	{Name: domain.PlanEnt, TasksPerDay: 100_000, Concurrency: 100, MaxTimeoutS: 24 * 60 * 60, RetentionDays: 90, Receipts: true,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 16 * gib, Pids: 4096, CPUMilli: 8000, OpenFiles: 8192, FileSizeBytes: 16 * gib, WorkDirBytes: 64 * gib,
-			Egress: true, OutputBytes: 1 * gib, OutputEvents: 2_000_000}},
+			Egress: true, OutputBytes: 1 * gib, OutputEvents: 2_000_000},
+		Price: Price{Monthly: 19_900, Included: Meters{TaskMinutes: 200_000, Streams: 1_000_000, GiBStreamed: 1_000}, Overage: Meters{TaskMinutes: 100, Streams: 30, GiBStreamed: 5}}},
 }
 
 // Limits on configured values.
@@ -80,6 +134,8 @@ const (
 	maxWorkDirMB     = 1 << 24
 	maxOutputMB      = 1 << 16 // 64 GiB
 	maxOutputEvents  = 1_000_000_000
+	maxAmount        = 1_000_000_000 // minor units: ten million dollars
+	maxQuantity      = 1_000_000_000_000
 )
 
 // Default returns the built-in catalog; new tenants start on trial.
@@ -96,11 +152,20 @@ func Default() Catalog {
 // PLAN_<NAME>_MEMORY_MB, PLAN_<NAME>_PIDS, PLAN_<NAME>_CPUS (a decimal
 // number of CPUs, such as 1.5), PLAN_<NAME>_OPEN_FILES,
 // PLAN_<NAME>_FILE_SIZE_MB, PLAN_<NAME>_WORKDIR_MB, PLAN_<NAME>_EGRESS
-// (true or false), PLAN_<NAME>_OUTPUT_MB and PLAN_<NAME>_OUTPUT_EVENTS; and
-// DEFAULT_PLAN (the plan of new tenants, default trial). A size in MB is
-// in mebibytes. Bad values fail with an error naming the variable.
+// (true or false), PLAN_<NAME>_OUTPUT_MB and PLAN_<NAME>_OUTPUT_EVENTS;
+// the price: PLAN_<NAME>_PRICE (per month, in minor units of the
+// currency), PLAN_<NAME>_INCLUDED_TASK_MINUTES, PLAN_<NAME>_INCLUDED_STREAMS,
+// PLAN_<NAME>_INCLUDED_GIB_STREAMED, PLAN_<NAME>_OVERAGE_1000_TASK_MINUTES,
+// PLAN_<NAME>_OVERAGE_1000_STREAMS and PLAN_<NAME>_OVERAGE_GIB_STREAMED
+// (whole numbers, 0 allowed); TRIAL_DAYS (how long a trial lasts from the
+// tenant's creation, default 7) and TRIAL_EXPIRED_TASKS_PER_DAY (the
+// tasks a day of a tenant still on the trial after it, default 0);
+// BILLING_CURRENCY (an ISO 4217 code in
+// lower case, default usd); and DEFAULT_PLAN (the plan of new tenants,
+// default trial). A size in MB is in mebibytes. Bad values fail with an
+// error naming the variable.
 func FromEnv(getenv func(string) string) (Catalog, error) {
-	c := Catalog{plans: make(map[domain.PlanName]Plan, len(defaults)), defaultPlan: domain.PlanTrial}
+	c := Catalog{plans: make(map[domain.PlanName]Plan, len(defaults)), defaultPlan: domain.PlanTrial, currency: DefaultCurrency, trialDays: DefaultTrialDays}
 	for _, p := range defaults {
 		prefix := "PLAN_" + strings.ToUpper(string(p.Name)) + "_"
 		for _, k := range knobs(&p) {
@@ -113,6 +178,19 @@ func FromEnv(getenv func(string) string) (Catalog, error) {
 			}
 		}
 		c.plans[p.Name] = p
+	}
+	for _, k := range []knob{{"TRIAL_DAYS", whole(&c.trialDays, maxTrialDays)}, {"TRIAL_EXPIRED_TASKS_PER_DAY", wholeOrZero(&c.expiredTasksPerDay, maxTasksPerDay)}} {
+		if s := getenv(k.name); s != "" {
+			if err := k.set(s); err != nil {
+				return Catalog{}, fmt.Errorf("%s is %q; %w", k.name, s, err)
+			}
+		}
+	}
+	if s := getenv("BILLING_CURRENCY"); s != "" {
+		if len(s) != 3 || strings.ContainsFunc(s, func(r rune) bool { return r < 'a' || r > 'z' }) {
+			return Catalog{}, fmt.Errorf("BILLING_CURRENCY is %q; set it to a currency code in lower case, such as usd or eur", s)
+		}
+		c.currency = s
 	}
 	if s := getenv("DEFAULT_PLAN"); s != "" {
 		name, err := domain.ParsePlanName(s)
@@ -149,6 +227,13 @@ func knobs(p *Plan) []knob {
 		{"EGRESS", boolean(&p.Egress)},
 		{"OUTPUT_MB", mebibytes(&p.OutputBytes, maxOutputMB)},
 		{"OUTPUT_EVENTS", whole(&p.OutputEvents, maxOutputEvents)},
+		{"PRICE", amount(&p.Price.Monthly, maxAmount)},
+		{"INCLUDED_TASK_MINUTES", amount(&p.Price.Included.TaskMinutes, maxQuantity)},
+		{"INCLUDED_STREAMS", amount(&p.Price.Included.Streams, maxQuantity)},
+		{"INCLUDED_GIB_STREAMED", amount(&p.Price.Included.GiBStreamed, maxQuantity)},
+		{"OVERAGE_1000_TASK_MINUTES", amount(&p.Price.Overage.TaskMinutes, maxAmount)},
+		{"OVERAGE_1000_STREAMS", amount(&p.Price.Overage.Streams, maxAmount)},
+		{"OVERAGE_GIB_STREAMED", amount(&p.Price.Overage.GiBStreamed, maxAmount)},
 	}
 }
 
@@ -158,6 +243,22 @@ func whole[N int | int64](v *N, limit N) func(string) error {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 1 || n > int64(limit) {
 			return fmt.Errorf("set it to a whole number from 1 to %d", limit)
+		}
+		*v = N(n)
+		return nil
+	}
+}
+
+// amount parses a whole number from 0 to limit into v: a price in minor
+// units, or a quantity.
+func amount(v *int64, limit int64) func(string) error { return wholeOrZero(v, limit) }
+
+// wholeOrZero parses a whole number from 0 to limit into v.
+func wholeOrZero[N int | int64](v *N, limit N) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 || n > int64(limit) {
+			return fmt.Errorf("set it to a whole number from 0 to %d", limit)
 		}
 		*v = N(n)
 		return nil
@@ -213,6 +314,27 @@ func boolean(v *bool) func(string) error {
 		return nil
 	}
 }
+
+// TrialDays returns how long a tenant's trial lasts from its creation.
+func (c Catalog) TrialDays() int { return c.trialDays }
+
+// Effective returns p as it applies to a tenant created at created and
+// still on it at now: p itself unless p is the trial and the trial has
+// ended, else p with TrialEnded set and TasksPerDay lowered to
+// TRIAL_EXPIRED_TASKS_PER_DAY.
+func (c Catalog) Effective(p Plan, created, now time.Time) Plan {
+	if p.Name != domain.PlanTrial || created.IsZero() {
+		return p
+	}
+	if end := created.AddDate(0, 0, c.trialDays); !now.Before(end) {
+		p.TrialEnded, p.TasksPerDay = end, c.expiredTasksPerDay
+	}
+	return p
+}
+
+// Currency returns the currency of the plans' prices (an ISO 4217 code in
+// lower case, as Stripe writes it).
+func (c Catalog) Currency() string { return c.currency }
 
 // Get returns the plan called name; the empty name is the default plan.
 func (c Catalog) Get(name domain.PlanName) Plan {

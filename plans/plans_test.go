@@ -3,6 +3,7 @@ package plans_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/plans"
@@ -54,7 +55,8 @@ func TestFromEnvTaskLimits(t *testing.T) {
 	got := c.Get(domain.PlanTrial)
 	want := plans.Plan{Name: domain.PlanTrial, TasksPerDay: 100, Concurrency: 2, MaxTimeoutS: 600, RetentionDays: 1,
 		TaskLimits: domain.TaskLimits{MemoryBytes: 1 << 30, Pids: 64, CPUMilli: 1500, OpenFiles: 256, FileSizeBytes: 10 << 20, WorkDirBytes: 2 << 30,
-			Egress: true, OutputBytes: 1 << 20, OutputEvents: 500}}
+			Egress: true, OutputBytes: 1 << 20, OutputEvents: 500},
+		Price: plans.Price{Included: plans.Meters{TaskMinutes: 1_000, Streams: 1_000, GiBStreamed: 1}}}
 	if got != want {
 		t.Fatalf("trial = %+v\nwant    %+v", got, want)
 	}
@@ -112,5 +114,72 @@ func TestReceipts(t *testing.T) {
 	}
 	if _, err := plans.FromEnv(func(k string) string { return map[string]string{"PLAN_ENT_RECEIPTS": "yes"}[k] }); err == nil {
 		t.Fatal("PLAN_ENT_RECEIPTS=yes was accepted")
+	}
+}
+
+func TestFromEnvPrices(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"PLAN_ENTRY_PRICE": "1299", "PLAN_ENTRY_INCLUDED_TASK_MINUTES": "0", "PLAN_ENTRY_INCLUDED_STREAMS": "5",
+		"PLAN_ENTRY_INCLUDED_GIB_STREAMED": "2", "PLAN_ENTRY_OVERAGE_1000_TASK_MINUTES": "300",
+		"PLAN_ENTRY_OVERAGE_1000_STREAMS": "0", "PLAN_ENTRY_OVERAGE_GIB_STREAMED": "12", "BILLING_CURRENCY": "eur",
+	}
+	c, err := plans.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := plans.Price{Monthly: 1299, Included: plans.Meters{Streams: 5, GiBStreamed: 2}, Overage: plans.Meters{TaskMinutes: 300, GiBStreamed: 12}}
+	if got := c.Get(domain.PlanEntry).Price; got != want || c.Currency() != "eur" {
+		t.Fatalf("entry's price %+v in %s, want %+v in eur", got, c.Currency(), want)
+	}
+	if p := plans.Default(); p.Currency() != "usd" || p.Get(domain.PlanEntry).Price.Monthly != 999 || p.Get(domain.PlanPro).Price.Monthly != 2900 ||
+		p.Get(domain.PlanEnt).Price.Monthly != 19900 || p.Get(domain.PlanTrial).Price.Monthly != 0 {
+		t.Fatalf("default prices: %+v", p.All())
+	}
+	for k, v := range map[string]string{"PLAN_PRO_PRICE": "-1", "PLAN_ENT_OVERAGE_GIB_STREAMED": "1.5", "BILLING_CURRENCY": "USD", "PLAN_TRIAL_INCLUDED_STREAMS": "x"} {
+		_, err := plans.FromEnv(func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), k) || !strings.Contains(err.Error(), "set it to") {
+			t.Errorf("%s=%s: error %v does not name the variable and what to set it to", k, v, err)
+		}
+	}
+}
+
+func TestTrial(t *testing.T) {
+	t.Parallel()
+	c, err := plans.FromEnv(func(k string) string {
+		return map[string]string{"TRIAL_DAYS": "14", "TRIAL_EXPIRED_TASKS_PER_DAY": "5"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	trial := c.Get(domain.PlanTrial)
+	if p := c.Effective(trial, created, created.AddDate(0, 0, 13)); !p.TrialEnded.IsZero() || p.TasksPerDay != 100 || c.TrialDays() != 14 {
+		t.Errorf("within the trial: %+v", p)
+	}
+	if p := c.Effective(trial, created, created.AddDate(0, 0, 14)); !p.TrialEnded.Equal(created.AddDate(0, 0, 14)) || p.TasksPerDay != 5 {
+		t.Errorf("after the trial: %+v", p)
+	}
+	if p := c.Effective(c.Get(domain.PlanPro), created, created.AddDate(1, 0, 0)); !p.TrialEnded.IsZero() {
+		t.Errorf("pro after a year: %+v", p)
+	}
+	if d := plans.Default(); d.TrialDays() != 7 || d.Effective(trial, created, created.AddDate(0, 0, 7)).TasksPerDay != 0 {
+		t.Errorf("default trial: %d days", d.TrialDays())
+	}
+	for k, v := range map[string]string{"TRIAL_DAYS": "0", "TRIAL_EXPIRED_TASKS_PER_DAY": "-1"} {
+		_, err := plans.FromEnv(func(key string) string {
+			if key == k {
+				return v
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
 	}
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/backoff"
+	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi/internal/sse"
+	"github.com/axontask/axontask/usage"
 )
 
 // Defaults and limits of Config and the endpoints.
@@ -111,6 +113,19 @@ type Config struct {
 	// 404), every handler required when Set is set
 	// (commands.NewSecretHandlers).
 	Secrets commands.SecretHandlers
+	// Meter counts the SSE streams each tenant opens and the bytes they
+	// send; optional (nil counts nothing). Run it beside the handler.
+	Meter *usage.Meter
+	// Usage serves GET /v1/usage from the usage counters read model;
+	// optional (without it the route answers 404).
+	Usage projections.UsageStore
+	// Billing serves GET /v1/billing; optional (without it the route
+	// answers 404).
+	Billing BillingViews
+	// Stripe serves POST /v1/billing/checkout, /v1/billing/portal and
+	// /v1/billing/stripe/webhook; nil when billing is off (the routes
+	// answer 404).
+	Stripe StripeBilling
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
@@ -258,6 +273,11 @@ func New(cfg Config) (http.Handler, error) {
 	r.Post("/v1/secrets", serveJSON(a, a.secretManager, http.StatusCreated, a.setSecret))
 	r.Get("/v1/secrets", serveJSON(a, a.secretManager, http.StatusOK, a.listSecrets))
 	r.Delete("/v1/secrets/{name}", serveJSON(a, a.secretManager, http.StatusNoContent, a.deleteSecret))
+	r.Get("/v1/usage", serveJSON(a, a.usageReader, http.StatusOK, a.usage))
+	r.Get("/v1/billing", serveJSON(a, a.billingReader, http.StatusOK, a.billing))
+	r.Post("/v1/billing/checkout", serveJSON(a, a.stripeOwner, http.StatusOK, a.checkout))
+	r.Post("/v1/billing/portal", serveJSON(a, a.stripeOwner, http.StatusOK, a.portal))
+	r.Post("/v1/billing/stripe/webhook", a.stripeWebhook)
 	r.Get("/openapi.json", serveOpenAPI)
 	return r, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/auth"
+	"github.com/axontask/axontask/billing/stripebilling"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -32,7 +33,11 @@ func toProblem(err error) wire.Problem {
 	var inputErr *auth.InputError
 	var limited *rateLimitedError
 	var quota *commands.QuotaExceededError
+	var trialEnded *commands.TrialEndedError
 	switch {
+	case errors.As(err, &trialEnded):
+		return wire.Problem{Type: wire.ProblemTypeBase + "trial-ended", Title: "Trial ended", Status: http.StatusPaymentRequired,
+			Detail: trialEnded.Error()}
 	case errors.As(err, &quota):
 		return wire.Problem{Type: wire.ProblemTypeBase + "quota-exceeded", Title: "Daily task quota exceeded", Status: http.StatusTooManyRequests,
 			Detail: quota.Error() + "; wait, or move to a larger plan", Plan: quota.Plan, Limit: quota.Limit, Used: quota.Used,
@@ -88,6 +93,13 @@ func toProblem(err error) wire.Problem {
 	case errors.Is(err, domain.ErrNotMember):
 		return wire.Problem{Type: wire.ProblemTypeBase + "member-not-found", Title: "Member not found", Status: http.StatusNotFound,
 			Detail: "no member with this user id in your tenant; list them with GET /v1/members", Field: "user_id"}
+	case errors.Is(err, stripebilling.ErrNoCustomer):
+		return wire.Problem{Type: wire.ProblemTypeBase + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: stripebilling.ErrNoCustomer.Error()}
+	case errors.Is(err, stripebilling.ErrStripe):
+		return wire.Problem{Type: wire.ProblemTypeBase + "payment-provider-unavailable", Title: "Bad gateway", Status: http.StatusBadGateway, Detail: stripebilling.ErrStripe.Error()}
+	case errors.Is(err, commands.ErrTenantNotFound):
+		return wire.Problem{Type: wire.ProblemTypeBase + "tenant-not-found", Title: "Tenant not found", Status: http.StatusNotFound,
+			Detail: "no tenant with this id is visible to you; leave tenant_id out to get your own", Field: "tenant_id"}
 	case errors.Is(err, domain.ErrInvitationNotFound):
 		return wire.Problem{Type: wire.ProblemTypeBase + "invitation-not-found", Title: "Invitation not found", Status: http.StatusNotFound,
 			Detail: err.Error() + "; list pending ones with GET /v1/invitations (yours) or GET /v1/members/invitations (your tenant's)"}
@@ -163,17 +175,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
-// decodeBody decodes r's JSON body, at most MaxBodyBytes, into dst: one
-// object, no unknown fields, every field of its type. Its errors name the
-// field that is wrong.
-func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+// readBody reads r's body, at most MaxBodyBytes of it (errTooLarge past
+// that).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
-		return errTooLarge
+		return nil, errTooLarge
 	case err != nil:
-		return &domain.ValidationError{Field: "body", Reason: "cannot be read: " + err.Error()}
+		return nil, &domain.ValidationError{Field: "body", Reason: "cannot be read: " + err.Error()}
+	}
+	return body, nil
+}
+
+// decodeBody decodes r's JSON body, at most MaxBodyBytes, into dst: one
+// object, no unknown fields, every field of its type. Its errors name the
+// field that is wrong.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -192,8 +214,6 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case errors.As(err, &maxErr):
-		return errTooLarge
 	case errors.Is(err, io.EOF):
 		return &domain.ValidationError{Field: "body", Reason: "is empty; send a JSON object"}
 	case errors.As(err, &typeErr):

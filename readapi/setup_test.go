@@ -16,6 +16,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
+	"github.com/axontask/axontask/billing"
+	"github.com/axontask/axontask/billing/stripebilling"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -31,6 +33,7 @@ import (
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 	"github.com/axontask/axontask/secrets"
+	"github.com/axontask/axontask/usage"
 	"github.com/axontask/axontask/webhooks"
 )
 
@@ -48,6 +51,8 @@ type bundle struct {
 	// listByHand).
 	lister   *projections.Runner
 	identity *testidentity.Identity
+	// meter is the API's usage meter (setupOpts.usage).
+	meter *usage.Meter
 	// tenants maps the tests' tenant labels (tenantA, tenantB) to real
 	// tenant ids; keys to API keys with tasks:read and tasks:write there.
 	tenants map[string]string
@@ -89,7 +94,17 @@ type setupOpts struct {
 	// noHijack serves the API through a ResponseWriter that cannot be
 	// hijacked, as HTTP/2's: streams stay in their handlers.
 	noHijack bool
+	// usage serves GET /v1/usage, with a meter the test flushes
+	// (bundle.meter) and the usage counters' runner following the feed,
+	// and GET /v1/billing at the default plans' prices.
+	usage bool
+	// stripe, when set, is a stripe-mock's URL: billing is enabled, with
+	// the webhook secret stripeSecret.
+	stripe string
 }
+
+// stripeSecret is the Stripe webhook secret of setupOpts.stripe.
+const stripeSecret = "whsec_readapi_tests"
 
 // flushOnly is a ResponseWriter that flushes and does nothing else: no
 // Hijack, no deadlines.
@@ -225,6 +240,33 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		cfg.Log = tl
 		cfg.ReceiptsFunc = func(context.Context, string) (bool, error) { return !o.noReceipts, nil }
 	}
+	var meter *usage.Meter
+	if o.usage {
+		if meter, err = usage.NewMeter(usage.Config{Store: s, FlushInterval: usage.MaxFlushInterval, Logger: logs}); err != nil {
+			t.Fatal(err)
+		}
+		counter, err := projections.NewRunner(s, s.UsageCounters(), projections.RunnerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		background(counter.Run)
+		views, err := billing.NewViews(billing.Config{Store: s, Catalog: plans.Default()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Meter, cfg.Usage, cfg.Billing = meter, s, views
+	}
+	if o.stripe != "" {
+		sb, err := stripebilling.New(stripebilling.Config{
+			SecretKey: "sk_test_123", WebhookSecret: stripeSecret, APIURL: o.stripe, Store: s, Logger: logs,
+			PriceIDs: map[domain.PlanName]string{domain.PlanPro: "price_pro"}, FallbackPlan: domain.PlanTrial,
+			SuccessURL: "https://app.example.com/ok", CancelURL: "https://app.example.com/no", ReturnURL: "https://app.example.com/",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Stripe = sb
+	}
 	h, err := readapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +287,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bundle{url: srv.URL, handler: h, hub: hub, client: client, store: s, runner: r, lister: lister, identity: identity, tenants: map[string]string{}, keys: map[string]string{}}
+	b := &bundle{url: srv.URL, handler: h, hub: hub, client: client, store: s, runner: r, lister: lister, identity: identity, meter: meter, tenants: map[string]string{}, keys: map[string]string{}}
 	for _, label := range []string{tenantA, tenantB} {
 		b.tenants[label], b.keys[label] = newTenant(t, identity, label)
 	}

@@ -79,10 +79,13 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	meter := a.cfg.Meter.Tenant(tenantID)
+	meter.StreamOpened()
 	a.streams.Serve(w, r, sse.Stream{
 		ID:        taskID.String(),
 		Since:     since,
 		Ended:     func(ctx context.Context) (bool, error) { return a.endedBy(ctx, taskID, tenantID, since) },
 		RequestID: requestID(r.Context()),
+		SentFunc:  meter.BytesSent,
 	})
 }

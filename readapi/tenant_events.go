@@ -133,11 +133,15 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, q event
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	meter := a.cfg.Meter.Tenant(q.TenantID)
+	meter.StreamOpened()
 	write := func(b []byte) bool {
 		if err := rc.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return false
 		}
-		if _, err := w.Write(b); err != nil {
+		n, err := w.Write(b)
+		meter.BytesSent(n)
+		if err != nil {
 			return false
 		}
 		return rc.Flush() == nil

@@ -139,6 +139,7 @@ func TestClientExitCodes(t *testing.T) {
 		{"unknown on-interrupt", c, []string{"task", "start", "-on-interrupt", "maybe", "--", "true"}, exitUsage, "on_interrupt"},
 		{"unknown state", c, []string{"task", "list", "-state", "sleeping"}, exitUsage, "field state"},
 		{"negative limit", c, []string{"task", "list", "-limit", "-1"}, exitUsage, "-limit"},
+		{"bad usage period", c, []string{"usage", "-period", "2026-13"}, exitUsage, "field period"},
 		{"key without name", c, []string{"keys", "create"}, exitUsage, "-name"},
 		{"unknown scope", c, []string{"keys", "create", "-name", "x", "-scope", "root"}, exitUsage, "scope"},
 		{"unknown subcommand", c, []string{"task", "frobnicate"}, exitUsage, `unknown command "frobnicate"`},

@@ -68,6 +68,10 @@ func runClientCommand(ctx context.Context, group string, args []string, con *con
 		return runLogin(ctx, newCommandLine(con, "login", "[-email E] [-tenant ID] [flags]", loginAbout, args))
 	case "logout":
 		return runLogout(ctx, newCommandLine(con, "logout", "[flags]", logoutAbout, args))
+	case "usage":
+		return runUsage(ctx, newCommandLine(con, "usage", "[-period YYYY-MM | -from DAY -to DAY] [-days] [flags]", usageAbout, args))
+	case "billing":
+		return runBilling(ctx, newCommandLine(con, "billing", "[-period YYYY-MM] [flags]", billingAbout, args))
 	}
 	cmds := map[string][]clientCommand{"task": taskCommands, "keys": keyCommands, "secret": secretCommands, "secrets": secretCommands, "invitations": invitationCommands}[group]
 	usage := groupUsage(group, cmds)

@@ -120,12 +120,24 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
+	meter, err := wiring.UsageMeter(store, os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	reporter, err := wiring.StripeMeterReporter(sb, store, store.Checkpoint(stripeMetersCheckpoint), os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
 	keys, err := devKeyring(*dataDir)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
 	vault := secrets.NewVault(store, keys, nil)
-	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg, tlog, vault)
+	api, err := taskAPI(store, quotas, hub, pubsub, identity, ratelimit.NewMemory(nil), secret, logger, reg, tlog, vault, meter, sb)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -145,6 +157,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
+	usageCounter, err := projections.NewRunner(store, store.UsageCounters(), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("dev: %w", err)
+	}
 	pruner, err := newRetention(store, quotas, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
@@ -154,7 +170,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 
-	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity}, false, logger)
+	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity, meter: meter}, false, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -162,16 +178,22 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  sandbox:     %s\n  docker:      %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
 		path, sh.State, dk.State, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
-	err = srv.serve(ctx,
+	jobs := []func(context.Context) error{
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(relay.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(watchdog.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(projector.Run(ctx)) },
+		func(ctx context.Context) error { return ignoreCanceled(usageCounter.Run(ctx)) },
+		meter.Run,
 		func(ctx context.Context) error { return ignoreCanceled(pruner.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(tlog.Run(ctx)) },
 		func(ctx context.Context) error { return ignoreCanceled(dispatcher.Run(ctx)) },
-		func(ctx context.Context) error { return ignoreCanceled(sender.Run(ctx)) })
-	if err != nil {
+		func(ctx context.Context) error { return ignoreCanceled(sender.Run(ctx)) },
+	}
+	if reporter != nil {
+		jobs = append(jobs, func(ctx context.Context) error { return ignoreCanceled(reporter.Run(ctx)) })
+	}
+	if err := srv.serve(ctx, jobs...); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
 	fmt.Fprintln(stdout, "stopped")

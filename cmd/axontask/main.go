@@ -116,6 +116,8 @@ with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for
                                   invite into your tenant (joins on accepting), list, withdraw
   invitations list | accept ID | decline ID
                                   the invitations pending for you (signed in), answered
+  usage [-period YYYY-MM] [-days] your tenant's metered usage this month (or -from/-to days)
+  billing [-period YYYY-MM]       the month's plan, usage priced and estimated invoice (owners)
   login [-email E]                sign in (password from the terminal or stdin)
   logout                          end the session and forget its tokens
 
@@ -155,7 +157,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdin, stdout, stderr)
 	case "mcp":
 		return runMCP(ctx, rest, stdin, stdout, stderr)
-	case "task", "keys", "secret", "secrets", "invitations", "login", "logout":
+	case "task", "keys", "secret", "secrets", "invitations", "login", "logout", "usage", "billing":
 		return runClientCommand(ctx, cmd, rest, newConsole(stdin, stdout, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

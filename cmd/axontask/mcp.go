@@ -16,6 +16,7 @@ import (
 
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/mcpserver"
+	meters "github.com/axontask/axontask/usage"
 )
 
 // defaultAPIURL is the API that `axontask mcp` talks to without -url or
@@ -76,7 +77,7 @@ func (nopWriteCloser) Close() error { return nil }
 // MCP processing. behindProxy turns off the SDK's DNS-rebinding check,
 // which refuses a loopback connection whose Host is not a loopback name (a
 // reverse proxy's).
-func withMCP(api http.Handler, authn mcpserver.Authenticator, ln net.Listener, behindProxy bool, logger *slog.Logger) (http.Handler, error) {
+func withMCP(api http.Handler, authn mcpserver.Authenticator, meter *meters.Meter, ln net.Listener, behindProxy bool, logger *slog.Logger) (http.Handler, error) {
 	base, err := loopbackURL(ln.Addr())
 	if err != nil {
 		return nil, err
@@ -85,7 +86,8 @@ func withMCP(api http.Handler, authn mcpserver.Authenticator, ln net.Listener, b
 	if err != nil {
 		return nil, err
 	}
-	server, err := mcpserver.New(mcpserver.Config{ClientFunc: tools, Logger: logger})
+	server, err := mcpserver.New(mcpserver.Config{ClientFunc: tools, Logger: logger,
+		CalledFunc: func(tenantID string) { meter.Tenant(tenantID).MCPCall() }})
 	if err != nil {
 		return nil, err
 	}

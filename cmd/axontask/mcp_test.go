@@ -141,7 +141,7 @@ func TestMCPProcess(t *testing.T) {
 			names = append(names, tool.Name)
 		}
 		slices.Sort(names)
-		if !slices.Equal(names, []string{"cancel_task", "get_task_receipt", "get_task_status", "list_tasks", "read_task_events", "start_task", "verify_task"}) {
+		if !slices.Equal(names, []string{"cancel_task", "get_task_receipt", "get_task_status", "get_usage", "list_tasks", "read_task_events", "start_task", "verify_task"}) {
 			t.Fatalf("tools %v", names)
 		}
 		id := followMCP(t, cs)

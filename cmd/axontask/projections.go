@@ -30,13 +30,15 @@ func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("projections: %w", err)
 	}
 	defer func() { _ = s.Close() }()
-	r, err := projections.NewRunner(s, projections.TaskViews(s), projections.RunnerConfig{Logger: newLogger(stderr)})
-	if err != nil {
-		return fmt.Errorf("projections: %w", err)
+	for _, p := range []projections.Projection{projections.TaskViews(s), s.UsageCounters()} {
+		r, err := projections.NewRunner(s, p, projections.RunnerConfig{Logger: newLogger(stderr)})
+		if err != nil {
+			return fmt.Errorf("projections: %w", err)
+		}
+		if err := r.Rebuild(ctx); err != nil {
+			return fmt.Errorf("projections: rebuild: %w", err)
+		}
+		fmt.Fprintln(stdout, "rebuilt "+p.Name())
 	}
-	if err := r.Rebuild(ctx); err != nil {
-		return fmt.Errorf("projections: rebuild: %w", err)
-	}
-	fmt.Fprintln(stdout, "rebuilt task_views")
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/axontask/axontask/billing/stripebilling"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/eventstore"
@@ -31,18 +32,25 @@ import (
 	"github.com/axontask/axontask/readapi"
 	"github.com/axontask/axontask/secrets"
 	"github.com/axontask/axontask/translog"
+	meters "github.com/axontask/axontask/usage"
 )
 
 // Advisory lock keys that elect one relay, one projector, one retention
-// job, one webhook dispatcher and one tenant feed indexer among serve
-// processes. They never change.
+// job, one webhook dispatcher, one tenant feed indexer, one usage counter
+// and one Stripe meter reporter among serve processes. They never change.
 const (
 	relayLockKey     int64 = 0x61786f6e5f72656c // "axon_rel"
 	projectorLockKey int64 = 0x61786f6e5f70726f // "axon_pro"
 	retentionLockKey int64 = 0x61786f6e5f726574 // "axon_ret"
 	webhookLockKey   int64 = 0x61786f6e5f776864 // "axon_whd"
 	feedLockKey      int64 = 0x61786f6e5f746664 // "axon_tfd"
+	usageLockKey     int64 = 0x61786f6e5f757367 // "axon_usg"
+	metersLockKey    int64 = 0x61786f6e5f6d7472 // "axon_mtr"
 )
+
+// stripeMetersCheckpoint names the Stripe meter reporter's place (the next
+// UTC day to report) among the store's checkpoints. It never changes.
+const stripeMetersCheckpoint = "stripe_meters"
 
 // prodFlags are the settings serve and worker share.
 type prodFlags struct {
@@ -142,17 +150,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
+	meter, err := wiring.UsageMeter(store, os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	reporter, err := wiring.StripeMeterReporter(sb, store, store.Checkpoint(stripeMetersCheckpoint), os.Getenv, logger)
+	if err != nil {
+		return usageError(err.Error())
+	}
 	vault, err := prodVault(store, logger)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog, vault)
+	api, err := taskAPI(store, quotas, hub, pub, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), secret, logger, reg, tlog, vault, meter, sb)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
-	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity}
+	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity, meter: meter}
 	var metricsJob func(context.Context) error
 	var metricsLn net.Listener
 	if *metricsAddr != "" {
@@ -192,6 +212,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	usageCounter, err := projections.NewRunner(store, store.UsageCounters(), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	jobs := []func(context.Context) error{
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "relay", relayLockKey, relay.Run))
@@ -209,9 +233,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		func(ctx context.Context) error {
 			return ignoreCanceled(store.RunElected(ctx, "tenant feed indexer", feedLockKey, feedIndexer.Run))
 		},
+		func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "usage counters", usageLockKey, usageCounter.Run))
+		},
+		meter.Run,
 	}
 	if metricsJob != nil {
 		jobs = append(jobs, metricsJob)
+	}
+	if reporter != nil {
+		jobs = append(jobs, func(ctx context.Context) error {
+			return ignoreCanceled(store.RunElected(ctx, "stripe meter reporter", metersLockKey, reporter.Run))
+		})
 	}
 	if tlog != nil {
 		jobs = append(jobs, func(ctx context.Context) error {
@@ -315,6 +348,7 @@ type apiStore interface {
 	eventstore.WebhookDeliveryStore
 	eventstore.TenantFeedStore
 	eventstore.TenantSecretStore
+	projections.UsageStore
 }
 
 // prodVault returns the vault of tenant secrets on store, sealed by the
@@ -347,8 +381,9 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // cancel command's holds published on ctl (the workers' control topic),
 // callers authenticated by identity, and resume tokens signed with the key
 // derived from resumeSecret; its command handlers are decorated with logger
-// and metrics, and tenant secrets kept in vault.
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log, vault *secrets.Vault) (http.Handler, error) {
+// and metrics; tenant secrets are kept in vault, usage counted by meter and
+// billed through sb (nil: billing off).
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log, vault *secrets.Vault, meter *meters.Meter, sb *stripebilling.Service) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -373,11 +408,19 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
+	views, err := wiring.BillingViews(store, quotas.Catalog())
+	if err != nil {
+		return nil, err
+	}
+	var stripeBilling readapi.StripeBilling
+	if sb != nil {
+		stripeBilling = sb // a nil *Service would be a non-nil interface
+	}
 	return readapi.New(readapi.Config{
 		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Secrets: secretHandlers, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
-		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas),
+		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store, Billing: views, Stripe: stripeBilling,
 	})
 }
 
@@ -408,13 +451,14 @@ func perMinuteEnv(name string, def ratelimit.Limit) (ratelimit.Limit, error) {
 
 // apiBeside is what an API process (dev, serve) runs beside its task API:
 // the store its /readyz asks, the metrics its /metrics serves (nil: no
-// /metrics on the API's address), the SSE hub and the identity side whose
-// API key usage it writes.
+// /metrics on the API's address), the SSE hub, the identity side whose
+// API key usage it writes and the usage meter that counts MCP calls.
 type apiBeside struct {
 	store    eventstore.Store
 	reg      *metrics.Registry
 	hub      *readapi.Hub
 	identity *commands.IdentitySide
+	meter    *meters.Meter
 }
 
 // apiServer is an API process's HTTP server, listening: see listenAPI.
@@ -433,7 +477,7 @@ func listenAPI(ctx context.Context, addr string, api http.Handler, beside apiBes
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w (set API_PORT or -port to another port)", err)
 	}
-	handler, err := withMCP(api, beside.identity.Authenticator, ln, behindProxy, logger)
+	handler, err := withMCP(api, beside.identity.Authenticator, beside.meter, ln, behindProxy, logger)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err

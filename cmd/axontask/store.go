@@ -44,6 +44,8 @@ type localStore interface {
 	projections.TaskViewStore
 	eventstore.MerkleStore
 	eventstore.TenantSecretStore
+	// UsageCounters returns the usage counters projection.
+	UsageCounters() projections.Projection
 }
 
 // open opens the chosen store. A Postgres store opened here does not seal:

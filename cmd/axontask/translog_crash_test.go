@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
@@ -60,12 +62,13 @@ func TestTransparencyLogSurvivesKill9(t *testing.T) {
 	checkTreeOfFeed(t, dataDir)
 }
 
-// startDevIn starts dev on dataDir with a fast checkpoint interval.
-func startDevIn(t *testing.T, dataDir string) *devProc {
+// startDevIn starts dev on dataDir with a fast checkpoint interval and the
+// environment variables env (NAME=value) too.
+func startDevIn(t *testing.T, dataDir string, env ...string) *devProc {
 	t.Helper()
 	dev := &devProc{dataDir: dataDir}
 	dev.cmd = exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dataDir)
-	dev.cmd.Env = append(os.Environ(), "LOG_CHECKPOINT_INTERVAL=100ms")
+	dev.cmd.Env = append(append(os.Environ(), "LOG_CHECKPOINT_INTERVAL=100ms"), env...)
 	dev.cmd.Stderr = processLogs(t)
 	stdout, err := dev.cmd.StdoutPipe()
 	if err != nil {
@@ -92,8 +95,8 @@ func startDevIn(t *testing.T, dataDir string) *devProc {
 	return dev
 }
 
-// post starts a task on dev.
-func post(t *testing.T, dev *devProc, body string) {
+// post starts a task on dev and returns its id.
+func post(t *testing.T, dev *devProc, body string) string {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, dev.base+"/mcp/start_task", strings.NewReader(body))
 	if err != nil {
@@ -104,10 +107,12 @@ func post(t *testing.T, dev *devProc, body string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("start: %s", resp.Status)
+	defer func() { _ = resp.Body.Close() }()
+	var started api.StartedTask
+	if err := json.NewDecoder(resp.Body).Decode(&started); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start: %s, %v", resp.Status, err)
 	}
+	return started.TaskID.String()
 }
 
 // openQuiet opens dev's store beside it.

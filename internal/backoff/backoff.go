@@ -25,6 +25,8 @@ const (
 	// DependencyWitness is a witness of the transparency log, which
 	// cosigns its checkpoints.
 	DependencyWitness = "witness"
+	// DependencyStripe is the payment provider, with billing on.
+	DependencyStripe = "stripe"
 )
 
 // Defaults of Retry.Min and Retry.Max.

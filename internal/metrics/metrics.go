@@ -25,7 +25,7 @@ const (
 	// CommandDuration is a histogram of how long handling took, in
 	// seconds, by "command".
 	CommandDuration = "axontask_command_duration_seconds"
-	// DependencyFailing is, by "dependency" (store or bus) and "call" (the
+	// DependencyFailing is, by "dependency" (store, bus or stripe) and "call" (the
 	// name its log lines use), how many of the process's callers find the
 	// dependency failing now: 0 while it works. Alert on it.
 	DependencyFailing = "axontask_dependency_failing"

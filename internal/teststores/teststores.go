@@ -37,6 +37,9 @@ type Store interface {
 	projections.TaskViewStore
 	projections.StaleQueuedStore
 	projections.EndedTaskStore
+	projections.UsageStore
+	// UsageCounters returns the projection that keeps the usage counters.
+	UsageCounters() projections.Projection
 }
 
 // Engine opens fresh stores of one implementation.

@@ -65,6 +65,9 @@ type Stream struct {
 	Ended func(ctx context.Context) (bool, error)
 	// RequestID labels the stream's logs.
 	RequestID string
+	// SentFunc, when not nil, is told the bytes of each write the client
+	// took (the usage meter's bytes streamed). It must not block.
+	SentFunc func(n int)
 }
 
 // Serve writes st's events after st.Since as Server-Sent Events: the
@@ -160,6 +163,7 @@ type stream struct {
 	streamID  string
 	path      string
 	requestID string
+	sent      func(n int)
 	// ctx bounds store reads: the request's until the stream parks, the
 	// hub's after.
 	ctx context.Context
@@ -188,8 +192,11 @@ type stream struct {
 }
 
 func (srv *Server) newStream(w http.ResponseWriter, r *http.Request, st Stream) *stream {
+	if st.SentFunc == nil {
+		st.SentFunc = func(int) {}
+	}
 	s := &stream{
-		srv: srv, streamID: st.ID, path: r.URL.Path, requestID: st.RequestID,
+		srv: srv, streamID: st.ID, path: r.URL.Path, requestID: st.RequestID, sent: st.SentFunc,
 		ctx: r.Context(), wake: make(chan struct{}, 1), w: w, rc: http.NewResponseController(w), last: st.Since,
 	}
 	s.lastWrite.Store(time.Now().UnixNano())
@@ -348,6 +355,7 @@ func (s *stream) writeNow(frames []frame) []frame {
 			return frames[i:] // a gap: the drainer reads the store
 		}
 		n, err := writeNoWait(s.conn, f.bytes)
+		s.sent(n)
 		if err != nil {
 			s.end(writeError{err})
 			return nil
@@ -518,20 +526,22 @@ func (s *stream) catchUp(upTo int64) error {
 // take them, and puts the next ping off.
 func (s *stream) flush() error {
 	deadline := time.Now().Add(s.srv.cfg.WriteTimeout)
+	var n int
 	var err error
 	if s.rc == nil { // parked
 		_ = s.conn.SetWriteDeadline(deadline)
-		_, err = s.conn.Write(s.buf)
+		n, err = s.conn.Write(s.buf)
 		// A deadline left behind would fail the hub's next write.
 		_ = s.conn.SetWriteDeadline(time.Time{})
 	} else {
 		// Not every ResponseWriter supports deadlines; without one, a
 		// stuck client holds its own stream only, never the hub.
 		_ = s.rc.SetWriteDeadline(deadline)
-		if _, err = s.w.Write(s.buf); err == nil {
+		if n, err = s.w.Write(s.buf); err == nil {
 			err = s.rc.Flush()
 		}
 	}
+	s.sent(n)
 	s.buf = s.buf[:0]
 	if err != nil {
 		return writeError{err}

@@ -61,7 +61,7 @@ const seen = { mode, protocolVersion, server: client.getServerVersion() };
 // The tools, with schemas.
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
-const want = ["cancel_task", "get_task_receipt", "get_task_status", "list_tasks", "read_task_events", "start_task", "verify_task"];
+const want = ["cancel_task", "get_task_receipt", "get_task_status", "get_usage", "list_tasks", "read_task_events", "start_task", "verify_task"];
 check(JSON.stringify(names) === JSON.stringify(want), `tools are ${names}, want ${want}`);
 for (const t of tools) {
   check(t.description && t.description.length > 20, `tool ${t.name} has no real description`);

@@ -139,6 +139,23 @@ type TenantSecret struct {
 	LastUsedAt  pgtype.Timestamptz
 }
 
+type UsageCounter struct {
+	TenantID      string
+	Day           time.Time
+	TaskRunMs     int64
+	TasksStarted  int64
+	StreamsOpened int64
+	BytesStreamed int64
+	McpCalls      int64
+	OutputBytes   int64
+}
+
+type UsageOpenRun struct {
+	TaskID    string
+	TenantID  string
+	StartedAt time.Time
+}
+
 type WebhookAttempt struct {
 	DeliveryID string
 	Attempt    int32

@@ -106,6 +106,23 @@ type TenantSecret struct {
 	LastUsedAt  sql.NullInt64
 }
 
+type UsageCounter struct {
+	TenantID      string
+	Day           int64
+	TaskRunMs     int64
+	TasksStarted  int64
+	StreamsOpened int64
+	BytesStreamed int64
+	McpCalls      int64
+	OutputBytes   int64
+}
+
+type UsageOpenRun struct {
+	TaskID    string
+	TenantID  string
+	StartedAt int64
+}
+
 type WebhookAttempt struct {
 	DeliveryID string
 	Attempt    int64
