@@ -151,9 +151,9 @@ func TestStartTaskRejects(t *testing.T) {
 			{"invalid UTF-8 in the name", func(c *commands.StartTask) { c.Name = "caf\xe9" }, "name"},
 			{"no adapter", func(c *commands.StartTask) { c.Adapter = "" }, "adapter"},
 			{"unknown adapter", func(c *commands.StartTask) { c.Adapter = "ssh" }, "adapter"},
-			{"docker is not available", func(c *commands.StartTask) {
-				c.Adapter, c.Args = domain.AdapterDocker, json.RawMessage(`{"image":"alpine"}`)
-			}, "adapter"},
+			{"docker without an image", func(c *commands.StartTask) {
+				c.Adapter, c.Args = domain.AdapterDocker, json.RawMessage(`{"command":["true"]}`)
+			}, "args.image"},
 			{"shell without a command", func(c *commands.StartTask) {
 				c.Adapter, c.Args = domain.AdapterShell, json.RawMessage(`{"command":[]}`)
 			}, "args.command"},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/axontask/axontask/api"
@@ -78,13 +79,15 @@ func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 		PropagateRequestCancellation: true,
 		Logger:                       slog.New(minLevel{cfg.Logger.Handler(), slog.LevelWarn}),
 	}), cfg.MaxRequestBodyBytes)
+	// API keys do not expire; access tokens do, and Authenticate checks.
+	withTokenInfo := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearer(r.Header)
 		if !ok {
 			unauthorized(w, "", "this request carries no API key: send the header Authorization: Bearer <API key or access token> (axontask dev prints a key; POST /v1/api-keys makes one)")
 			return
 		}
-		_, err := cfg.Authenticator.Authenticate(r.Context(), token)
+		p, err := cfg.Authenticator.Authenticate(r.Context(), token)
 		switch {
 		case errors.Is(err, commands.ErrUnauthenticated):
 			// Authenticate's errors never contain the credential.
@@ -95,8 +98,25 @@ func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 			http.Error(w, "the server could not check the credential; try again", http.StatusServiceUnavailable)
 			return
 		}
-		h.ServeHTTP(w, r)
+		withTokenInfo.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}), nil
+}
+
+// principalKey keys the caller that NewHTTPHandler authenticated in a
+// request's context, for tokenInfo.
+type principalKey struct{}
+
+// tokenInfo hands the SDK the caller NewHTTPHandler authenticated, as the
+// token info that tool calls see (req.Extra.TokenInfo: Config.CalledFunc
+// reads the tenant there). The SDK sets token info only through
+// RequireBearerToken; the credential was checked already, so this
+// verifier only reads the result.
+func tokenInfo(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
+	p, ok := r.Context().Value(principalKey{}).(commands.Principal)
+	if !ok {
+		return nil, auth.ErrInvalidToken
+	}
+	return &auth.TokenInfo{UserID: p.Actor(), Scopes: p.Scopes.Strings(), Extra: map[string]any{"tenant_id": p.TenantID, "role": string(p.Role)}}, nil
 }
 
 // unauthorized answers 401 with an application/problem+json body that
