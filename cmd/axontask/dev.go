@@ -120,17 +120,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	meter, err := wiring.UsageMeter(store, os.Getenv, logger)
+	meter, sb, reporter, err := billingSide(store, quotas, store.Checkpoint(stripeMetersCheckpoint), logger)
 	if err != nil {
-		return usageError(err.Error())
-	}
-	sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger)
-	if err != nil {
-		return usageError(err.Error())
-	}
-	reporter, err := wiring.StripeMeterReporter(sb, store, store.Checkpoint(stripeMetersCheckpoint), os.Getenv, logger)
-	if err != nil {
-		return usageError(err.Error())
+		return err
 	}
 	keys, err := devKeyring(*dataDir)
 	if err != nil {

@@ -150,17 +150,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError(err.Error())
 	}
-	meter, err := wiring.UsageMeter(store, os.Getenv, logger)
+	meter, sb, reporter, err := billingSide(store, quotas, store.Checkpoint(stripeMetersCheckpoint), logger)
 	if err != nil {
-		return usageError(err.Error())
-	}
-	sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger)
-	if err != nil {
-		return usageError(err.Error())
-	}
-	reporter, err := wiring.StripeMeterReporter(sb, store, store.Checkpoint(stripeMetersCheckpoint), os.Getenv, logger)
-	if err != nil {
-		return usageError(err.Error())
+		return err
 	}
 	vault, err := prodVault(store, logger)
 	if err != nil {
@@ -366,6 +358,27 @@ func prodVault(store secrets.Store, logger *slog.Logger) (*secrets.Vault, error)
 		logger.Info("tenant secrets enabled", "key_id", keys.CurrentID())
 	}
 	return secrets.NewVault(store, keys, nil), nil
+}
+
+// billingSide returns what an API process runs for usage and billing, as
+// the environment configures them (internal/wiring): the usage meter, the
+// Stripe service (nil: billing off) and the Stripe meter reporter (nil
+// without meters), which keeps its place in cursor. Errors are usage
+// errors naming the variable.
+func billingSide(store apiStore, quotas *commands.Quotas, cursor stripebilling.Cursor, logger *slog.Logger) (*meters.Meter, *stripebilling.Service, *stripebilling.Reporter, error) {
+	meter, err := wiring.UsageMeter(store, os.Getenv, logger)
+	if err != nil {
+		return nil, nil, nil, usageError(err.Error())
+	}
+	sb, err := wiring.StripeBilling(store, quotas.Catalog(), os.Getenv, logger)
+	if err != nil {
+		return nil, nil, nil, usageError(err.Error())
+	}
+	reporter, err := wiring.StripeMeterReporter(sb, store, cursor, os.Getenv, logger)
+	if err != nil {
+		return nil, nil, nil, usageError(err.Error())
+	}
+	return meter, sb, reporter, nil
 }
 
 // subscribedHub returns an SSE hub subscribed to sub until ctx ends; run it.

@@ -58,16 +58,11 @@ func benchLog(s translog.Store, interval time.Duration) (*translog.Log, error) {
 // production always runs) and either nothing else or the tree's builder,
 // on a database of their own.
 func (b *bench) appendsWithTree(ctx context.Context) ([]row, error) {
-	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
+	s, closeStore, err := b.freshStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = drop() }()
-	s, err := postgres.Open(ctx, url, postgres.Config{})
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = s.Close() }()
+	defer closeStore()
 	l, err := benchLog(s, translog.DefaultCheckpointInterval)
 	if err != nil {
 		return nil, err
@@ -112,6 +107,21 @@ func (b *bench) appendsWithTree(ctx context.Context) ([]row, error) {
 			fmt.Sprintf("one every %s while the log grows (LOG_CHECKPOINT_INTERVAL)", translog.DefaultCheckpointInterval),
 		},
 	}, nil
+}
+
+// freshStore opens a store on a database of its own, dropped by the
+// function it returns with it.
+func (b *bench) freshStore(ctx context.Context) (*postgres.Store, func(), error) {
+	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := postgres.Open(ctx, url, postgres.Config{})
+	if err != nil {
+		_ = drop()
+		return nil, nil, err
+	}
+	return s, func() { _ = s.Close(); _ = drop() }, nil
 }
 
 // followFeed reads the feed from its head on, as the relay does, until ctx
@@ -166,16 +176,11 @@ func appendsDuring(ctx context.Context, s eventstore.Store, d time.Duration, fns
 // database of its own, the way the builder grows it (100,000 leaves a
 // grow), then measures inclusion and consistency proofs from the store.
 func (b *bench) proofsInLargeTree(ctx context.Context) ([]row, error) {
-	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
+	s, closeStore, err := b.freshStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = drop() }()
-	s, err := postgres.Open(ctx, url, postgres.Config{})
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = s.Close() }()
+	defer closeStore()
 	leaves := int64(b.cfg.translogLeaves)
 	began := time.Now()
 	var edge []domain.Hash
