@@ -89,8 +89,7 @@ func (a *ShellArgs) SecretRefs() []string { return a.Env.Refs() }
 
 // ParseArgs decodes and validates the args of adapter a. Unknown fields and
 // wrong types are rejected with the field named; the result is *MockArgs,
-// *ShellArgs, *DockerArgs or *FlyArgs. Adapters that this build cannot
-// run yet are rejected.
+// *ShellArgs, *DockerArgs or *FlyArgs. An unknown adapter is rejected.
 func ParseArgs(a Adapter, raw json.RawMessage) (any, error) {
 	if len(raw) > MaxArgsBytes {
 		return nil, &ValidationError{Field: "args", Reason: fmt.Sprintf("is %d bytes; the limit is %d", len(raw), MaxArgsBytes)}
@@ -261,9 +260,12 @@ func (a *ShellArgs) Validate() error {
 }
 
 // validateArgv checks args.command, an argv array (empty or not, as the
-// adapter allows): at most MaxArgvItems items of valid UTF-8 without NUL,
-// each at most MaxArgBytes.
+// adapter allows): a program named first, at most MaxArgvItems items of
+// valid UTF-8 without NUL, each at most MaxArgBytes.
 func validateArgv(argv []string) error {
+	if len(argv) > 0 && argv[0] == "" {
+		return &ValidationError{Field: "args.command[0]", Reason: `must name the program, like ["make", "test"] (leave command out to run the image's own)`}
+	}
 	if len(argv) > MaxArgvItems {
 		return &ValidationError{Field: "args.command", Reason: fmt.Sprintf("has %d items; the limit is %d", len(argv), MaxArgvItems)}
 	}

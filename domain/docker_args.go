@@ -118,9 +118,6 @@ func (a *DockerArgs) Validate() error {
 	if err := validateArgv(a.Command); err != nil {
 		return err
 	}
-	if len(a.Command) > 0 && a.Command[0] == "" {
-		return &ValidationError{Field: "args.command[0]", Reason: `must name the program, like ["make", "test"] (leave command out to run the image's own)`}
-	}
 	if err := a.Env.validate(); err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ func TestParseFlyArgsRejects(t *testing.T) {
 		{"a guest in a deploy", `{` + base + `,"mode":"deploy","guest":{"cpus":1}}`, "args.guest", "run"},
 		{"a health timeout too long", `{` + base + `,"mode":"deploy","health_timeout_s":3601}`, "args.health_timeout_s", "3600"},
 		{"a NUL in an argument", `{` + base + `,"command":["a\u0000"]}`, "args.command[0]", "NUL"},
+		{"an empty program", `{` + base + `,"command":[""]}`, "args.command[0]", "name the program"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -134,6 +134,7 @@ func TestTaskRetryStopsAtOnce(t *testing.T) {
 	}{
 		"a non-retryable exit status": {domain.RunOutcome{Kind: domain.OutcomeExited, ExitCode: two}, domain.TaskFailedType},
 		"a limit of the plan":         {domain.RunOutcome{Kind: domain.OutcomeLimitReached, Error: "output limit"}, domain.TaskFailedType},
+		"a permanent start failure":   {domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: `secret "X" does not exist`, Permanent: true}, domain.TaskFailedType},
 		"a timeout":                   {domain.RunOutcome{Kind: domain.OutcomeTimedOut}, domain.TaskTimedOutType},
 		"a cancel":                    {domain.RunOutcome{Kind: domain.OutcomeCanceled}, domain.TaskCanceledType},
 		"success":                     {domain.RunOutcome{Kind: domain.OutcomeExited}, domain.TaskSucceededType},

@@ -46,18 +46,20 @@ type Task struct {
 	// failedAttempts counts task.attempt_failed: the attempts that are not
 	// counted as interrupted.
 	failedAttempts int
-	notBefore      time.Time
-	retry          *RetryPolicy // nil: run once
-	onInterrupt    OnInterrupt
-	timeoutS       int
-	adapter        Adapter
-	args           string // kept as a string so that a Task stays comparable
-	waitingReason  string
-	outputBytes    int64
-	outputEvents   int64
-	createdAt      time.Time
-	startedAt      time.Time
-	endedAt        time.Time
+	// lastFailedAttempt is the attempt of the latest task.attempt_failed.
+	lastFailedAttempt int
+	notBefore         time.Time
+	retry             *RetryPolicy // nil: run once
+	onInterrupt       OnInterrupt
+	timeoutS          int
+	adapter           Adapter
+	args              string // kept as a string so that a Task stays comparable
+	waitingReason     string
+	outputBytes       int64
+	outputEvents      int64
+	createdAt         time.Time
+	startedAt         time.Time
+	endedAt           time.Time
 }
 
 // State returns the task's lifecycle state.
@@ -74,6 +76,11 @@ func (t *Task) Seq() int64 { return t.seq }
 
 // Attempt returns the current attempt number (1 after the first queue).
 func (t *Task) Attempt() int { return t.attempt }
+
+// LastFailedAttempt returns the attempt of the latest task.attempt_failed
+// (0 without one): that attempt and those before it ended as the log
+// records, so no later attempt may take their work over.
+func (t *Task) LastFailedAttempt() int { return t.lastFailedAttempt }
 
 // WorkerID returns the worker that holds the current attempt, if running.
 func (t *Task) WorkerID() string { return t.workerID }
@@ -233,6 +240,7 @@ func (t *Task) Apply(e Event) error {
 	case *TaskAttemptFailed:
 		t.released = true
 		t.failedAttempts++
+		t.lastFailedAttempt = t.attempt
 	case *TaskSucceeded:
 		t.end(StateSucceeded, e.OccurredAt)
 	case *TaskFailed:

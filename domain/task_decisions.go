@@ -97,6 +97,9 @@ type RunOutcome struct {
 	// Error says what went wrong, for OutcomeStartFailed,
 	// OutcomeExecutorFailed and OutcomeLimitReached.
 	Error string
+	// Permanent marks an OutcomeStartFailed that no other attempt can fix
+	// (a missing secret, refused credentials): no retry follows it.
+	Permanent bool
 }
 
 // DecideFinish returns the events that follow when the executor of
@@ -105,7 +108,8 @@ type RunOutcome struct {
 // the task reached, task.timed_out or task.canceled when the worker stopped
 // it. A failure the task's retry policy retries (see RetryPolicy) is
 // task.attempt_failed instead, then task.queued for the next attempt, due
-// after its backoff. A task workerID no longer holds is ErrAttemptOver.
+// after its backoff; a limit reached and a permanent start failure are not
+// retried. A task workerID no longer holds is ErrAttemptOver.
 func (t *Task) DecideFinish(workerID string, o RunOutcome, now time.Time) ([]Payload, error) {
 	if !t.HeldBy(workerID) {
 		return nil, ErrAttemptOver
@@ -132,7 +136,7 @@ func (t *Task) DecideFinish(workerID string, o RunOutcome, now time.Time) ([]Pay
 	default:
 		return nil, fmt.Errorf("finish: unknown run outcome %d", o.Kind)
 	}
-	if f, ok := end.(*TaskFailed); ok && o.Kind != OutcomeLimitReached {
+	if f, ok := end.(*TaskFailed); ok && o.Kind != OutcomeLimitReached && !o.Permanent {
 		if retry := t.decideRetry(f, now); retry != nil {
 			return retry, nil
 		}

@@ -21,6 +21,11 @@ type Task struct {
 	Args any
 	// Attempt counts from 1.
 	Attempt int
+	// LastFailedAttempt is the latest attempt whose failure the log
+	// records (its retry policy then ran another), 0 when none: an
+	// executor that takes over the work an earlier attempt left (a worker
+	// that died) takes over only the work of later attempts.
+	LastFailedAttempt int
 	// Limits bound the task's resources and its output, from its tenant's
 	// plan. The executor enforces the resource limits, on each attempt, and
 	// returns a *LimitError when the task reaches one; the worker enforces
@@ -68,6 +73,11 @@ type Executor interface {
 // says what to fix (e.g. `command "mak" not found in PATH`).
 type StartError struct {
 	Err error
+	// Permanent marks a failure that another attempt cannot fix (args the
+	// executor refuses, credentials the provider refused, a secret the
+	// tenant does not have): the task ends even when its retry policy
+	// would run it again.
+	Permanent bool
 }
 
 func (e *StartError) Error() string { return "task could not start: " + e.Err.Error() }

@@ -13,7 +13,7 @@
 // # Tools
 //
 // start_task, get_task_status, read_task_events, cancel_task, list_tasks,
-// verify_task and get_task_receipt. Each has a JSON Schema derived from its typed input struct,
+// verify_task, get_task_receipt and get_usage. Each has a JSON Schema derived from its typed input struct,
 // with descriptions, bounds and defaults an LLM can follow, and an output
 // schema: a result carries the typed output as structured content and a
 // readable text for the model. Wrong input (a schema violation, a task_id

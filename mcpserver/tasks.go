@@ -477,7 +477,8 @@ func (t *tools) follow(r *mcp.CallToolRequest, c *client.Client, v taskView) {
 				p.task(ctx, tp.Percent, tp.Message)
 			}
 			switch e.Type {
-			case domain.TaskStartedType, domain.TaskProgressType, domain.TaskCancelRequestedType:
+			case domain.TaskStartedType, domain.TaskProgressType, domain.TaskCancelRequestedType,
+				domain.TaskAttemptFailedType, domain.TaskQueuedType, domain.TaskWaitingType:
 			default:
 				if !e.Type.Terminal() {
 					return

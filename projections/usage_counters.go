@@ -163,8 +163,11 @@ func UsageRunIDs(events []domain.Event) []string {
 	return ids
 }
 
+// endsOrStartsRun reports whether an event of type t starts an attempt's
+// run or ends it: a start; a lost lease, a failed attempt that will be
+// retried, or the task's end.
 func endsOrStartsRun(t domain.EventType) bool {
-	return t == domain.TaskStartedType || t == domain.TaskLeaseLostType || t.Terminal()
+	return t == domain.TaskStartedType || t == domain.TaskLeaseLostType || t == domain.TaskAttemptFailedType || t.Terminal()
 }
 
 // FoldUsage returns what events change in the read model, given the runs

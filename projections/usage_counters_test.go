@@ -20,7 +20,10 @@ type run struct {
 	tenant   string
 	at       time.Time
 	attempts []time.Duration // each attempt's time; all but the last end with task.lease_lost
-	output   []string
+	// retried: all but the last attempt fail instead (task.attempt_failed)
+	// and the next waits five minutes for its backoff.
+	retried bool
+	output  []string
 }
 
 // addRun appends r's events.
@@ -39,9 +42,13 @@ func (b *bundle) addRun(t *testing.T, r run) {
 			}
 		}
 		at = at.Add(d)
-		if i < len(r.attempts)-1 {
+		switch {
+		case i < len(r.attempts)-1 && r.retried:
+			evs = append(evs, newEvent(t, domain.TaskAttemptFailedType, &domain.TaskAttemptFailed{Attempt: i + 1, Error: "exit status 1", WorkerID: "w1"}, at))
+			at = at.Add(5 * time.Minute)
+		case i < len(r.attempts)-1:
 			evs = append(evs, newEvent(t, domain.TaskLeaseLostType, &domain.TaskLeaseLost{Attempt: i + 1, WorkerID: "w1"}, at))
-		} else {
+		default:
 			evs = append(evs, newEvent(t, domain.TaskSucceededType, &domain.TaskSucceeded{}, at))
 		}
 	}
@@ -76,6 +83,9 @@ func TestUsageCounters(t *testing.T) {
 		b.addRun(t, run{tenant: tenantA, at: day1.Add(12 * time.Hour), attempts: []time.Duration{45500 * time.Millisecond}})
 		// A worker died 20 s into the first attempt; the second ran 10 s.
 		b.addRun(t, run{tenant: tenantA, at: day1.Add(13 * time.Hour), attempts: []time.Duration{20 * time.Second, 10 * time.Second}})
+		// A retry policy: the first attempt failed after 20 s, the second
+		// ran 10 s after a backoff of five minutes, which is not billed.
+		b.addRun(t, run{tenant: tenantA, at: day1.Add(14 * time.Hour), attempts: []time.Duration{20 * time.Second, 10 * time.Second}, retried: true})
 		// Across midnight: the task counts as started on the day it was
 		// created, its attempt's time on the day it ended.
 		b.addRun(t, run{tenant: tenantA, at: day2.Add(-30 * time.Second), attempts: []time.Duration{time.Minute}})
@@ -104,7 +114,7 @@ func TestUsageCounters(t *testing.T) {
 
 		want := map[string][]projections.UsageDay{
 			tenantA: {
-				{TenantID: tenantA, Day: day1, UsageCounts: projections.UsageCounts{TaskRunMS: 195_500, TasksStarted: 5, OutputBytes: 13}},
+				{TenantID: tenantA, Day: day1, UsageCounts: projections.UsageCounts{TaskRunMS: 225_500, TasksStarted: 6, OutputBytes: 13}},
 				{TenantID: tenantA, Day: day2, UsageCounts: projections.UsageCounts{TaskRunMS: 60_000, StreamsOpened: 3, BytesStreamed: 1024, MCPCalls: 2}},
 			},
 			tenantB: {
@@ -125,7 +135,7 @@ func TestUsageCounters(t *testing.T) {
 					}
 				}
 			}
-			if got := projections.SumUsage(readUsage(t, s, tenantA, day1, day2)).TaskMinutes(); got != 5 { // 255.5 s
+			if got := projections.SumUsage(readUsage(t, s, tenantA, day1, day2)).TaskMinutes(); got != 5 { // 285.5 s
 				t.Errorf("tenant A's task-minutes = %d, want 5", got)
 			}
 			if got := readUsage(t, s, tenantA, day2, day2); len(got) != 1 || got[0].Day != day2 {

@@ -23,11 +23,13 @@ func TestBillingView(t *testing.T) {
 	forEachStore(t, setupOpts{usage: true}, func(t *testing.T, b *bundle) {
 		reg := decode[tokens](t, b.send(t, "POST", "/v1/auth/register", `{"email":"payer@example.com","password":"`+testPassword+`","tenant_name":"payer"}`), http.StatusCreated)
 		owner := []string{"Authorization", "Bearer " + reg.AccessToken}
-		decode[map[string]string](t, b.send(t, "POST", "/v1/members", `{"email":"`+tenantA+`@example.com","role":"admin"}`, owner...), http.StatusCreated)
+		invited := decode[map[string]string](t, b.send(t, "POST", "/v1/members", `{"email":"`+tenantA+`@example.com","role":"admin"}`, owner...), http.StatusAccepted)
+		// Tenant A's owner: the trial, free, ending 7 days after the tenant
+		// was created. They accept the invitation into "payer".
+		ownerA := decode[tokens](t, b.send(t, "POST", "/v1/auth/login", `{"email":"`+tenantA+`@example.com","password":"`+testPassword+`","tenant_id":"`+b.tenants[tenantA]+`"}`), http.StatusOK)
+		decode[map[string]string](t, b.send(t, "POST", "/v1/invitations/"+invited["invitation_id"]+"/accept", "", "Authorization", "Bearer "+ownerA.AccessToken), http.StatusOK)
 		s := b.start(t)
 		b.run(t, s.TaskID)
-		// Tenant A's owner: the trial, free, ending 7 days after the tenant was created.
-		ownerA := decode[tokens](t, b.send(t, "POST", "/v1/auth/login", `{"email":"`+tenantA+`@example.com","password":"`+testPassword+`","tenant_id":"`+b.tenants[tenantA]+`"}`), http.StatusOK)
 		var v wire.Billing
 		testwait.For(t, "the task in the billing view", func() bool {
 			v = decode[wire.Billing](t, b.send(t, "GET", "/v1/billing", "", "Authorization", "Bearer "+ownerA.AccessToken), http.StatusOK)

@@ -132,10 +132,14 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return // the client left: no one to answer, nothing failed on our side
 	}
 	p := toProblem(err)
-	if p.Status == http.StatusServiceUnavailable {
+	switch {
+	case eventstore.Unavailable(err):
 		a.storeDown.Note(r.Context(), err)
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
-	} else if p.Status >= 500 {
+	case p.Status == http.StatusServiceUnavailable:
+		// Unavailable by configuration (secrets without SECRETS_KEY):
+		// the operator's to fix, not an outage to wait out.
+	case p.Status >= 500:
 		a.cfg.Logger.ErrorContext(r.Context(), "readapi: request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", requestID(r.Context()), "err", err)
 	}

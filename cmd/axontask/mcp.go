@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -82,10 +85,26 @@ func withMCP(api http.Handler, authn mcpserver.Authenticator, meter *meters.Mete
 	if err != nil {
 		return nil, err
 	}
-	tools, err := mcpserver.BearerClient(base, client.WithHTTPClient(&http.Client{}))
+	var mark [32]byte
+	if _, err := rand.Read(mark[:]); err != nil {
+		return nil, err
+	}
+	internal := hex.EncodeToString(mark[:])
+	tools, err := mcpserver.BearerClient(base, client.WithHTTPClient(&http.Client{Transport: internalTransport{mark: internal}}))
 	if err != nil {
 		return nil, err
 	}
+	// The tools' own requests are not metered again: the tool call is.
+	next := api
+	api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Get(internalHeader); got != "" {
+			r.Header.Del(internalHeader)
+			if subtle.ConstantTimeCompare([]byte(got), []byte(internal)) == 1 {
+				r = r.WithContext(meters.Unmetered(r.Context()))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 	server, err := mcpserver.New(mcpserver.Config{ClientFunc: tools, Logger: logger,
 		CalledFunc: func(tenantID string) { meter.Tenant(tenantID).MCPCall() }})
 	if err != nil {
@@ -98,6 +117,19 @@ func withMCP(api http.Handler, authn mcpserver.Authenticator, meter *meters.Mete
 		return nil, err
 	}
 	return mcpserver.WithEndpoint(api, endpoint), nil
+}
+
+// internalHeader carries, on the MCP tools' requests to this process's own
+// API, a secret of the process's, so that the API does not meter them.
+const internalHeader = "X-Axontask-Internal"
+
+// internalTransport marks the requests it sends with the process's secret.
+type internalTransport struct{ mark string }
+
+func (t internalTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(internalHeader, t.mark)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // loopbackURL returns the URL at which this process reaches its own

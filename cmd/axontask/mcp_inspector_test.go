@@ -72,7 +72,7 @@ func TestMCPInspectorCLI(t *testing.T) {
 			}
 		}
 		slices.Sort(names)
-		want := []string{"cancel_task", "get_task_receipt", "get_task_status", "list_tasks", "read_task_events", "start_task", "verify_task"}
+		want := []string{"cancel_task", "get_task_receipt", "get_task_status", "get_usage", "list_tasks", "read_task_events", "start_task", "verify_task"}
 		if !slices.Equal(names, want) {
 			t.Errorf("tools %v, want %v", names, want)
 		}

@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/testwait"
+	"github.com/axontask/axontask/mcpserver"
 	meters "github.com/axontask/axontask/usage"
 )
 
@@ -241,4 +244,36 @@ func devPost(t *testing.T, dev *devProc, path, token, body string) int {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestMCPToolStreamsAreNotMetered: an MCP tool that follows a task opens
+// a stream through the API on the caller's behalf; the caller's usage
+// counts the tool calls, not that stream or its bytes.
+func TestMCPToolStreamsAreNotMetered(t *testing.T) {
+	t.Parallel()
+	dev := startDevIn(t, t.TempDir(), "USAGE_FLUSH_INTERVAL=50ms")
+	transport := &mcp.StreamableClientTransport{
+		Endpoint:   dev.base + mcpserver.Path,
+		HTTPClient: &http.Client{Transport: headerTransport{"Authorization", "Bearer " + dev.key}},
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "axontask-tests", Version: "v0.0.1"}, nil).Connect(t.Context(), transport, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cs.Close() }()
+	var started mcpserver.StartTaskOutput
+	mcpCall(t, cs, "start_task", map[string]any{"name": "followed", "adapter": "mock", "args": map[string]any{"steps": 3, "interval_ms": 200}}, &started)
+	// Waits for events on the task's live stream, which the tool opens.
+	mcpCall(t, cs, "read_task_events", map[string]any{"task_id": started.TaskID, "since_seq": 2, "wait_s": 5}, nil)
+	c := newClientCLI(t, dev.base, dev.key)
+	testwait.For(t, "both tool calls in the usage", func() bool {
+		var u api.Usage
+		if err := json.Unmarshal([]byte(c.mustRun("", "usage", "-json").stdout), &u); err != nil {
+			t.Fatal(err)
+		}
+		if u.StreamsOpened != 0 || u.BytesStreamed != 0 {
+			t.Fatalf("usage %+v counts the tool's own stream", u)
+		}
+		return u.MCPCalls >= 2
+	})
 }

@@ -1,5 +1,5 @@
 // Package executortest is the conformance suite of executors.Executor:
-// what every executor (mock, shell, docker, and any added later) promises
+// what every executor (mock, shell, docker, fly, and any added later) promises
 // the worker. An executor's tests call Run with a Harness:
 //
 //	func TestConformance(t *testing.T) {

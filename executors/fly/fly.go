@@ -47,14 +47,14 @@ func (e *Executor) Run(ctx context.Context, task executors.Task, sink executors.
 		return executors.Result{}, &executors.StartError{Err: fmt.Errorf("fly executor got args of type %T; want a non-nil *domain.FlyArgs from domain.ParseArgs", task.Args)}
 	}
 	if err := args.Validate(); err != nil {
-		return executors.Result{}, &executors.StartError{Err: fmt.Errorf("invalid fly args: %w", err)}
+		return executors.Result{}, &executors.StartError{Err: fmt.Errorf("invalid fly args: %w", err), Permanent: true}
 	}
 	if err := args.CheckLimits(task.Limits); err != nil {
-		return executors.Result{}, &executors.StartError{Err: err}
+		return executors.Result{}, &executors.LimitError{Reason: err.Error()}
 	}
 	token, err := args.Token.Resolve(task.Secrets)
 	if err != nil {
-		return executors.Result{}, &executors.StartError{Err: fmt.Errorf("args.token: %w", err)}
+		return executors.Result{}, &executors.StartError{Err: fmt.Errorf("args.token: %w", err), Permanent: true}
 	}
 	if ctx.Err() != nil {
 		return executors.Result{}, fmt.Errorf("fly task canceled before it started: %w", context.Cause(ctx))
@@ -73,9 +73,9 @@ func startError(err error, args *domain.FlyArgs) error {
 	tokenIs := fmt.Sprintf("the token in secret %s (args.token)", args.Token.Ref)
 	switch statusOf(err) {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return &executors.StartError{Err: fmt.Errorf("%w; %s is not a Fly API token that may manage app %s: make one with `fly tokens create deploy -a %s` and store it as the secret", err, tokenIs, args.App, args.App)}
+		return &executors.StartError{Err: fmt.Errorf("%w; %s is not a Fly API token that may manage app %s: make one with `fly tokens create deploy -a %s` and store it as the secret", err, tokenIs, args.App, args.App), Permanent: true}
 	case http.StatusNotFound:
-		return &executors.StartError{Err: fmt.Errorf("%w; app %s does not exist in the organization of %s: create it with `fly apps create %s`, or fix args.app", err, args.App, tokenIs, args.App)}
+		return &executors.StartError{Err: fmt.Errorf("%w; app %s does not exist in the organization of %s: create it with `fly apps create %s`, or fix args.app", err, args.App, tokenIs, args.App), Permanent: true}
 	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusPreconditionFailed:
 		return &executors.StartError{Err: fmt.Errorf("%w; check args.image, args.command, args.region and args.guest", err)}
 	}

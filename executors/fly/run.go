@@ -18,7 +18,7 @@ func (e *Executor) run(ctx context.Context, c *client, task executors.Task, args
 	if err != nil {
 		return executors.Result{}, &executors.StartError{Err: err}
 	}
-	m, found, err := e.findOrCreate(ctx, c, task.ID, req)
+	m, found, err := e.findOrCreate(ctx, c, task, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return executors.Result{}, canceled(ctx, "before its machine was created")
@@ -63,14 +63,15 @@ func runRequest(task executors.Task, args *domain.FlyArgs) (createRequest, error
 }
 
 // findOrCreate returns the machine an earlier attempt of the task created
-// (found true), or creates one. A create that fails in a way that may
+// (found true) after its last recorded failure, or creates one. A create that fails in a way that may
 // have created the machine anyway (a 5xx, no answer, ctx ending while it
 // was asked) is looked up again before it is retried, so a task never has
 // two machines, and when findOrCreate gives up, such a machine is
 // destroyed.
-func (e *Executor) findOrCreate(ctx context.Context, c *client, taskID string, req createRequest) (m *machine, found bool, err error) {
+func (e *Executor) findOrCreate(ctx context.Context, c *client, task executors.Task, req createRequest) (m *machine, found bool, err error) {
+	taskID := task.ID
 	meta := map[string]string{metaTaskID: taskID}
-	if m, err := e.find(ctx, c, meta); err != nil || m != nil {
+	if m, err := e.find(ctx, c, meta, task.LastFailedAttempt); err != nil || m != nil {
 		return m, m != nil, err
 	}
 	for attempt := 1; ; attempt++ {
@@ -82,7 +83,7 @@ func (e *Executor) findOrCreate(ctx context.Context, c *client, taskID string, r
 			return nil, false, err
 		}
 		if ctx.Err() == nil && attempt < e.cfg.MaxAttempts {
-			m, ferr := e.find(ctx, c, meta)
+			m, ferr := e.find(ctx, c, meta, task.LastFailedAttempt)
 			if ferr == nil && m != nil {
 				return m, false, nil
 			}
@@ -103,10 +104,11 @@ func (e *Executor) findOrCreate(ctx context.Context, c *client, taskID string, r
 // one that is not destroyed, or else one that ran to its end and was
 // destroyed (its work is done; its exit event says how it ended). A
 // machine that was stopped on request (a canceled attempt, a worker that
-// shut down) does not count: its work is to be done again. Should there
-// be more than one live machine, the last created is kept and the others
-// are destroyed.
-func (e *Executor) find(ctx context.Context, c *client, meta map[string]string) (*machine, error) {
+// shut down) does not count: its work is to be done again; nor does one of
+// an attempt up to settled, whose failure the log records (a retry policy
+// runs the work again). Should there be more than one live machine, the
+// last created is kept and the others are destroyed.
+func (e *Executor) find(ctx context.Context, c *client, meta map[string]string, settled int) (*machine, error) {
 	ms, err := c.list(ctx, meta, true)
 	if err != nil {
 		return nil, err
@@ -114,6 +116,9 @@ func (e *Executor) find(ctx context.Context, c *client, meta map[string]string) 
 	var live []machine
 	var done *machine
 	for i, m := range ms {
+		if n, err := strconv.Atoi(m.metadata()[metaAttempt]); err == nil && n <= settled {
+			continue
+		}
 		switch exit := m.exit(); {
 		case m.State != stateDestroyed && m.State != "destroying":
 			live = append(live, m)

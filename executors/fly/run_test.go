@@ -63,29 +63,38 @@ func TestRunStartErrors(t *testing.T) {
 		name  string
 		task  func() executors.Task
 		wants []string
+		// limit: a LimitError, not a StartError; permanent: a
+		// StartError that no retry may follow.
+		limit, permanent bool
 	}{
 		{"a wrong token", func() executors.Task {
 			tk := runTask(t, "exit:0")
 			tk.Secrets[tokenName] = otherToken
 			return tk
-		}, []string{"401", "secret FLY_TOKEN", "fly tokens create deploy -a " + testApp}},
+		}, []string{"401", "secret FLY_TOKEN", "fly tokens create deploy -a " + testApp}, false, true},
 		{"an unknown app", func() executors.Task {
 			return task(t, `{"app":"no-such-app","image":"i","token":{"secret":"FLY_TOKEN"}}`)
-		}, []string{"404", "fly apps create no-such-app"}},
+		}, []string{"404", "fly apps create no-such-app"}, false, true},
 		{"a machine larger than the plan", func() executors.Task {
 			tk := task(t, `{"app":"`+testApp+`","image":"i","token":{"secret":"FLY_TOKEN"},"guest":{"cpus":2,"memory_mb":1024}}`)
 			tk.Limits = domain.TaskLimits{MemoryBytes: 512 << 20}
 			return tk
-		}, []string{"args.guest.memory_mb", "512 MB"}},
+		}, []string{"args.guest.memory_mb", "512 MB"}, true, false},
 		{"args of another adapter", func() executors.Task {
 			return executors.Task{ID: "x", Args: &domain.MockArgs{}}
-		}, []string{"*domain.FlyArgs"}},
+		}, []string{"*domain.FlyArgs"}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := h.run(t.Context(), t, tc.task())
 			var se *executors.StartError
-			if !errors.As(err, &se) {
+			var le *executors.LimitError
+			switch {
+			case tc.limit && !errors.As(err, &le):
+				t.Fatalf("Run = %v, want a *executors.LimitError", err)
+			case !tc.limit && !errors.As(err, &se):
 				t.Fatalf("Run = %v, want a *executors.StartError", err)
+			case !tc.limit && se.Permanent != tc.permanent:
+				t.Fatalf("Run = %v, permanent %v; want %v", err, se.Permanent, tc.permanent)
 			}
 			if missing := containsAll(err.Error(), tc.wants...); missing != "" {
 				t.Errorf("error %q does not say %q", err, missing)
@@ -214,11 +223,13 @@ func TestRunAfterAnAttemptWhoseMachineIsGone(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		stop        bool
+		failed      bool // the log records attempt 1's failure: a retry
 		wantCode    int
 		wantCreates int
 	}{
-		{"it ran to its end", false, 5, 0},
-		{"it was stopped", true, 0, 1},
+		{"it ran to its end", false, false, 5, 0},
+		{"it was stopped", true, false, 0, 1},
+		{"its failure was recorded and retried", false, true, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -235,6 +246,9 @@ func TestRunAfterAnAttemptWhoseMachineIsGone(t *testing.T) {
 			}
 			testwait.For(t, "attempt 1's machine to be destroyed", func() bool { return h.api.Machines(testApp)[0].State == "destroyed" })
 			tk.Attempt = 2
+			if tc.failed {
+				tk.LastFailedAttempt = 1
+			}
 			res, _, err := h.run(t.Context(), t, tk)
 			if err != nil || res.ExitCode != tc.wantCode {
 				t.Fatalf("Run = %+v, %v; want exit code %d", res, err, tc.wantCode)

@@ -398,7 +398,9 @@ func (c *Claimed) Run(ctx context.Context) error {
 	case err != nil && (ctx.Err() != nil || eventstore.Unavailable(err)):
 		return errors.Join(err, t.handBack(context.WithoutCancel(ctx), "worker "+r.cfg.WorkerID+" could not read the task's secrets"))
 	case err != nil:
-		err = t.finish(context.WithoutCancel(ctx), domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: (&executors.StartError{Err: err}).Error()})
+		// No attempt can run without the secret: a retry policy does not
+		// apply.
+		err = t.finish(context.WithoutCancel(ctx), domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: (&executors.StartError{Err: err}).Error(), Permanent: true})
 		keepLease = err != nil && !errors.Is(err, ErrTaskLost)
 		return err
 	}
@@ -424,7 +426,7 @@ func (c *Claimed) Run(ctx context.Context) error {
 	if mask != nil {
 		sink = mask
 	}
-	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, TenantID: t.stream.TenantID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, Limits: t.plan.Limits, Secrets: values}, sink)
+	result, runErr := c.exec.Run(execCtx, executors.Task{ID: t.stream.ID, TenantID: t.stream.TenantID, Adapter: t.task.Adapter(), Args: c.args, Attempt: lease.Attempt, LastFailedAttempt: t.task.LastFailedAttempt(), Limits: t.plan.Limits, Secrets: values}, sink)
 	if mask != nil {
 		mask.flush()
 	}
@@ -702,7 +704,7 @@ func (t *run) outcome(res executors.Result, runErr, cause error) domain.RunOutco
 	case errors.Is(cause, errCanceled):
 		return domain.RunOutcome{Kind: domain.OutcomeCanceled}
 	case errors.As(runErr, &startErr):
-		return domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: startErr.Error()}
+		return domain.RunOutcome{Kind: domain.OutcomeStartFailed, Error: startErr.Error(), Permanent: startErr.Permanent}
 	case errors.As(runErr, &limitErr):
 		return domain.RunOutcome{Kind: domain.OutcomeLimitReached, Error: limitErr.Error() + ", " + t.planLimit()}
 	default:
