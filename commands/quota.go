@@ -86,6 +86,9 @@ func (q *Quotas) Plan(ctx context.Context, tenantID string) (plans.Plan, error) 
 		return plans.Plan{}, err
 	}
 	p := q.catalog.Effective(q.catalog.Get(t.Plan()), t.CreatedAt(), now)
+	if grace := t.PastDueGraceEnds(); !grace.IsZero() && !now.Before(grace) {
+		p.PastDueGraceEnded = grace
+	}
 	q.mu.Lock()
 	if len(q.cache) >= maxCachedPlans {
 		clear(q.cache)
@@ -107,11 +110,27 @@ func (e *TrialEndedError) Error() string {
 		e.EndedAt.UTC().Format(time.RFC3339))
 }
 
+// PaymentPastDueError reports a start of a tenant whose payment failed
+// and whose grace period has ended.
+type PaymentPastDueError struct {
+	// GraceEnded is when the grace period ended.
+	GraceEnded time.Time
+}
+
+func (e *PaymentPastDueError) Error() string {
+	return fmt.Sprintf("a payment failed and its grace period ended at %s; pay the open invoice (POST /v1/billing/portal) to start tasks again",
+		e.GraceEnded.UTC().Format(time.RFC3339))
+}
+
 // reserve counts one start of the tenant today, or fails with a
-// *QuotaExceededError, or a *TrialEndedError when its trial ended and no
-// start is allowed after it. release undoes it, for a start that did not
-// happen.
+// *QuotaExceededError, a *TrialEndedError when its trial ended and no
+// start is allowed after it, or a *PaymentPastDueError when a payment
+// failed and its grace period ended. release undoes it, for a start that
+// did not happen.
 func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan) (release func(), err error) {
+	if !p.PastDueGraceEnded.IsZero() {
+		return nil, &PaymentPastDueError{GraceEnded: p.PastDueGraceEnded}
+	}
 	if !p.TrialEnded.IsZero() && p.TasksPerDay == 0 {
 		return nil, &TrialEndedError{EndedAt: p.TrialEnded}
 	}

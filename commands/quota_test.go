@@ -191,3 +191,41 @@ func TestTrialEnd(t *testing.T) {
 		}
 	})
 }
+
+// A tenant whose payment failed starts tasks until its grace period ends,
+// then none (402's error) until a payment succeeds or its plan changes.
+func TestPaymentPastDue(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		ctx := t.Context()
+		newTenant := func(graceEnds time.Time, then ...domain.Payload) string {
+			id := uuid.NewString()
+			payloads := append([]domain.Payload{&domain.TenantCreated{Name: "t", OwnerID: uuid.NewString()}, &domain.TenantPlanChanged{Plan: domain.PlanPro},
+				&domain.TenantPaymentFailed{InvoiceID: "in_1", GraceEndsAt: domain.FormatTime(graceEnds)}}, then...)
+			w := commands.Writer{Store: b.store, NowFunc: func() time.Time { return now.AddDate(0, 0, -30) }}
+			if _, err := w.Append(ctx, commands.Target{Stream: eventstore.Stream{ID: id, Type: domain.StreamTenant, TenantID: id}}, 0, payloads...); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		overdue := newTenant(now.Add(-time.Hour))
+		inGrace := newTenant(now.Add(time.Hour))
+		paid := newTenant(now.Add(-time.Hour), &domain.TenantPaymentRecovered{InvoiceID: "in_1"})
+		downgraded := newTenant(now.Add(-time.Hour), &domain.TenantPlanChanged{Plan: domain.PlanEntry})
+		h, err := commands.NewStartTaskHandler(b.store, commands.StartTaskConfig{NowFunc: func() time.Time { return now },
+			Quotas: commands.NewQuotas(b.store, plans.Default(), func() time.Time { return now })})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.Handle(ctx, quotaCmd(overdue, "", 0))
+		var pd *commands.PaymentPastDueError
+		if !errors.As(err, &pd) || pd.GraceEnded.Sub(now.Add(-time.Hour)).Abs() > time.Millisecond {
+			t.Fatalf("a start after the grace period: %v, want it refused as past due", err)
+		}
+		for name, id := range map[string]string{"in its grace period": inGrace, "paid": paid, "on another plan since": downgraded} {
+			if _, err := h.Handle(ctx, quotaCmd(id, "", 0)); err != nil {
+				t.Fatalf("a tenant %s: %v", name, err)
+			}
+		}
+	})
+}

@@ -9,6 +9,8 @@ const (
 	TenantMemberRemovedType      EventType = "tenant.member_removed"
 	TenantPlanChangedType        EventType = "tenant.plan_changed"
 	TenantBillingCustomerSetType EventType = "tenant.billing_customer_set"
+	TenantPaymentFailedType      EventType = "tenant.payment_failed"
+	TenantPaymentRecoveredType   EventType = "tenant.payment_recovered"
 	UserRegisteredType           EventType = "user.registered"
 	UserPasswordChangedType      EventType = "user.password_changed"
 	APIKeyCreatedType            EventType = "api_key.created"
@@ -75,6 +77,27 @@ type TenantBillingCustomerSet struct {
 
 // EventType returns TenantBillingCustomerSetType.
 func (TenantBillingCustomerSet) EventType() EventType { return TenantBillingCustomerSetType }
+
+// TenantPaymentFailed records that a payment of the tenant's failed (a
+// Stripe invoice): the tenant is past due, and may start tasks until
+// GraceEndsAt (FormatTime), after which its starts are refused until a
+// payment succeeds or its plan changes.
+type TenantPaymentFailed struct {
+	InvoiceID   string `json:"invoice_id"`
+	GraceEndsAt string `json:"grace_ends_at"`
+}
+
+// EventType returns TenantPaymentFailedType.
+func (TenantPaymentFailed) EventType() EventType { return TenantPaymentFailedType }
+
+// TenantPaymentRecovered records that a payment of the tenant's succeeded
+// while it was past due: its starts are no longer refused.
+type TenantPaymentRecovered struct {
+	InvoiceID string `json:"invoice_id"`
+}
+
+// EventType returns TenantPaymentRecoveredType.
+func (TenantPaymentRecovered) EventType() EventType { return TenantPaymentRecoveredType }
 
 // UserRegistered is the first event of a user stream. HomeTenantID is the
 // tenant the user created when registering; the user stream belongs to it.

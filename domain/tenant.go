@@ -31,6 +31,9 @@ type Tenant struct {
 	// billingCustomer is the tenant's customer id at the payment
 	// provider (Stripe), empty before the first checkout.
 	billingCustomer string
+	// pastDueGraceEnds is when the grace period of a failed payment ends;
+	// zero while payments are in order.
+	pastDueGraceEnds time.Time
 }
 
 // Seq returns the seq of the last applied event (0 for an empty stream).
@@ -66,7 +69,8 @@ func (t *Tenant) Apply(e Event) error {
 	allowed := []EventType{TenantCreatedType}
 	if t.seq > 0 {
 		allowed = []EventType{TenantMemberAddedType, TenantMemberRoleChangedType, TenantMemberRemovedType, TenantPlanChangedType,
-			TenantMemberInvitedType, TenantInvitationAcceptedType, TenantInvitationDeclinedType, TenantInvitationRevokedType, TenantBillingCustomerSetType}
+			TenantMemberInvitedType, TenantInvitationAcceptedType, TenantInvitationDeclinedType, TenantInvitationRevokedType, TenantBillingCustomerSetType,
+			TenantPaymentFailedType, TenantPaymentRecoveredType}
 	}
 	p, err := applyNext("tenant", t.seq, e, allowed...)
 	if err != nil {
@@ -98,8 +102,19 @@ func (t *Tenant) Apply(e Event) error {
 			return err
 		}
 		t.plan = p.Plan
+		t.pastDueGraceEnds = time.Time{} // a new plan settles the account
 	case *TenantBillingCustomerSet:
 		t.billingCustomer = p.CustomerID
+	case *TenantPaymentFailed:
+		if t.pastDueGraceEnds.IsZero() { // the first failure's grace holds
+			end, err := ParseTime(p.GraceEndsAt)
+			if err != nil {
+				return err
+			}
+			t.pastDueGraceEnds = end
+		}
+	case *TenantPaymentRecovered:
+		t.pastDueGraceEnds = time.Time{}
 	}
 	t.seq = e.Seq
 	return nil
@@ -162,6 +177,27 @@ func (t *Tenant) DecideBillingCustomer(customerID string) ([]Payload, error) {
 		return nil, nil
 	}
 	return []Payload{&TenantBillingCustomerSet{CustomerID: customerID}}, nil
+}
+
+// PastDueGraceEnds returns when the grace period of the tenant's failed
+// payment ends, or zero when its payments are in order.
+func (t *Tenant) PastDueGraceEnds() time.Time { return t.pastDueGraceEnds }
+
+// DecidePayment returns the event that records a payment of invoiceID
+// that failed (the tenant past due, with a grace period ending at
+// graceEnds) or succeeded; none for a success while the tenant is not
+// past due.
+func (t *Tenant) DecidePayment(invoiceID string, failed bool, graceEnds time.Time) ([]Payload, error) {
+	if err := ValidateIdentifier("invoice_id", invoiceID); err != nil {
+		return nil, err
+	}
+	if failed {
+		return []Payload{&TenantPaymentFailed{InvoiceID: invoiceID, GraceEndsAt: FormatTime(graceEnds)}}, nil
+	}
+	if t.pastDueGraceEnds.IsZero() {
+		return nil, nil
+	}
+	return []Payload{&TenantPaymentRecovered{InvoiceID: invoiceID}}, nil
 }
 
 func (t *Tenant) owners() int {

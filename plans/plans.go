@@ -43,6 +43,10 @@ type Plan struct {
 	// the plan of a tenant still on the trial after it (zero otherwise);
 	// TasksPerDay is then the catalog's TrialExpiredTasksPerDay.
 	TrialEnded time.Time
+	// PastDueGraceEnded is when the grace period of the tenant's failed
+	// payment ended, set by the quotas while it is past due after it:
+	// its starts are refused. Zero while its payments are in order.
+	PastDueGraceEnded time.Time
 }
 
 // Price is a plan's price per month, in minor units (cents) of the

@@ -34,7 +34,11 @@ func toProblem(err error) wire.Problem {
 	var limited *rateLimitedError
 	var quota *commands.QuotaExceededError
 	var trialEnded *commands.TrialEndedError
+	var pastDue *commands.PaymentPastDueError
 	switch {
+	case errors.As(err, &pastDue):
+		return wire.Problem{Type: wire.ProblemTypeBase + "payment-past-due", Title: "Payment past due", Status: http.StatusPaymentRequired,
+			Detail: pastDue.Error()}
 	case errors.As(err, &trialEnded):
 		return wire.Problem{Type: wire.ProblemTypeBase + "trial-ended", Title: "Trial ended", Status: http.StatusPaymentRequired,
 			Detail: trialEnded.Error()}

@@ -24,6 +24,10 @@ import (
 // DefaultTolerance is how old a webhook's signature timestamp may be.
 const DefaultTolerance = 5 * time.Minute
 
+// DefaultGracePeriod is how long a tenant whose payment failed may still
+// start tasks.
+const DefaultGracePeriod = 7 * 24 * time.Hour
+
 // Errors the API maps to answers.
 var (
 	// ErrNoPrice: the plan has no Stripe price configured (400 on plan).
@@ -60,6 +64,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Tolerance bounds a webhook's age (default DefaultTolerance).
 	Tolerance time.Duration
+	// GracePeriod is how long a tenant whose payment failed may still
+	// start tasks (default DefaultGracePeriod).
+	GracePeriod time.Duration
 	// Store reads and appends the tenants' and billing streams; required.
 	Store commands.StreamStore
 	// Logger receives the webhooks that change nothing (default
@@ -73,13 +80,18 @@ type Service struct {
 	sc          *stripe.Client
 	setPlan     *commands.SetPlanHandler
 	setCustomer *commands.SetBillingCustomerHandler
-	plans       map[string]domain.PlanName // Stripe price id → plan
+	// recordPayment records invoices paid and payments failed.
+	recordPayment *commands.RecordPaymentHandler
+	plans         map[string]domain.PlanName // Stripe price id → plan
 }
 
 // New returns the Stripe side of billing; it fails when cfg cannot work.
 func New(cfg Config) (*Service, error) {
 	if cfg.Tolerance == 0 {
 		cfg.Tolerance = DefaultTolerance
+	}
+	if cfg.GracePeriod == 0 {
+		cfg.GracePeriod = DefaultGracePeriod
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -99,7 +111,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("stripe billing config: fallback plan: %w", err)
 	}
 	s := &Service{cfg: cfg, plans: make(map[string]domain.PlanName),
-		setPlan: commands.NewSetPlanHandler(cfg.Store, nil), setCustomer: commands.NewSetBillingCustomerHandler(cfg.Store, nil)}
+		setPlan: commands.NewSetPlanHandler(cfg.Store, nil), setCustomer: commands.NewSetBillingCustomerHandler(cfg.Store, nil),
+		recordPayment: commands.NewRecordPaymentHandler(cfg.Store, nil)}
 	for plan, price := range cfg.PriceIDs {
 		s.plans[price] = plan
 	}

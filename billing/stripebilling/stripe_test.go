@@ -175,10 +175,57 @@ func TestWebhook(t *testing.T) {
 			subscriptionEvent("evt_stranger", "customer.subscription.updated", uuid.NewString(), "price_pro", "active"),
 			subscriptionEvent("evt_nobody", "customer.subscription.updated", "", "price_pro", "active"),
 			fmt.Appendf(nil, `{"id":"evt_inv","object":"event","type":"invoice.paid","created":%d,"data":{"object":{"id":"in_1","object":"invoice"}}}`, time.Now().Unix()),
+			invoiceEvent("evt_inv_stranger", "invoice.payment_failed", uuid.NewString()),
 		} {
 			if err := deliver(stranger, sign(stranger, time.Now(), secret)); err != nil {
 				t.Errorf("an event for nobody here: %v, want it acknowledged", err)
 			}
+		}
+	})
+}
+
+// invoiceEvent is a Stripe event of an invoice of a subscription of
+// tenantID.
+func invoiceEvent(id, typ, tenantID string) []byte {
+	return fmt.Appendf(nil, `{"id":%q,"object":"event","type":%q,"api_version":"2026-01-28","created":%d,"data":{"object":`+
+		`{"id":"in_1","object":"invoice","customer":"cus_A","parent":{"type":"subscription_details","subscription_details":{"metadata":{"tenant_id":%q}}}}}}`,
+		id, typ, time.Now().Unix(), tenantID)
+}
+
+// TestWebhookPayments: a failed payment makes the tenant past due, its
+// grace period from the first failure, once per Stripe event; a paid
+// invoice ends it.
+func TestWebhookPayments(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		svc := newService(t, s)
+		tenant := newTenant(t, s)
+		deliver := func(payload []byte) {
+			t.Helper()
+			if err := svc.HandleWebhook(t.Context(), payload, sign(payload, time.Now(), secret)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		failed := invoiceEvent("evt_failed", "invoice.payment_failed", tenant)
+		deliver(failed)
+		deliver(failed) // a replay
+		n, tt := tenantEvents(t, s, tenant)
+		if grace := time.Until(tt.PastDueGraceEnds()); n[domain.TenantPaymentFailedType] != 1 || grace < 6*24*time.Hour || grace > stripebilling.DefaultGracePeriod {
+			t.Fatalf("after a failed payment and its replay: events %v, grace ends in %s", n, grace)
+		}
+		first := tt.PastDueGraceEnds()
+		deliver(invoiceEvent("evt_failed_again", "invoice.payment_failed", tenant))
+		if _, tt := tenantEvents(t, s, tenant); !tt.PastDueGraceEnds().Equal(first) {
+			t.Fatalf("a second failure moved the grace period's end from %s to %s", first, tt.PastDueGraceEnds())
+		}
+		deliver(invoiceEvent("evt_paid", "invoice.paid", tenant))
+		n, tt = tenantEvents(t, s, tenant)
+		if !tt.PastDueGraceEnds().IsZero() || n[domain.TenantPaymentRecoveredType] != 1 {
+			t.Fatalf("after a paid invoice: events %v, past due until %s", n, tt.PastDueGraceEnds())
+		}
+		deliver(invoiceEvent("evt_paid_again", "invoice.paid", tenant)) // in order already: nothing
+		if n, _ := tenantEvents(t, s, tenant); n[domain.TenantPaymentRecoveredType] != 1 {
+			t.Fatalf("a paid invoice while in order: events %v", n)
 		}
 	})
 }

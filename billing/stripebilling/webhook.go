@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stripe/stripe-go/v85"
@@ -26,6 +27,10 @@ type change struct {
 	customer string
 	// plan, when set, is the tenant's plan from now on.
 	plan domain.PlanName
+	// invoice, when set, is an invoice whose payment failed (paymentFailed)
+	// or succeeded.
+	invoice       string
+	paymentFailed bool
 }
 
 // HandleWebhook verifies a Stripe webhook (its Stripe-Signature header,
@@ -40,7 +45,10 @@ type change struct {
 // subscription puts the tenant on its price's plan; canceled, unpaid or
 // incomplete_expired back on FallbackPlan; past_due changes nothing while
 // Stripe retries the payment) and customer.subscription.deleted (back on
-// FallbackPlan). Other events are acknowledged.
+// FallbackPlan), invoice.payment_failed (the tenant past due: its starts
+// are refused once Config.GracePeriod has passed, unless a payment
+// succeeds or its plan changes meanwhile) and invoice.paid (past due no
+// longer). Other events are acknowledged.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) error {
 	event, err := webhook.ConstructEventWithOptions(payload, signature, s.cfg.WebhookSecret,
 		webhook.ConstructEventOptions{Tolerance: s.cfg.Tolerance, IgnoreAPIVersionMismatch: true})
@@ -94,6 +102,12 @@ func (s *Service) apply(ctx context.Context, eventID string, c change) error {
 			return err
 		}
 	}
+	if c.invoice != "" {
+		if _, err := s.recordPayment.Handle(ctx, commands.RecordPayment{TenantID: c.tenantID, InvoiceID: c.invoice, Failed: c.paymentFailed,
+			GraceEnds: time.Now().Add(s.cfg.GracePeriod), Meta: meta, CommandID: eventID}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -128,6 +142,18 @@ func (s *Service) changeOf(event stripe.Event) (change, error) {
 			c.plan = s.planOf(&sub)
 		}
 		return c, nil
+	case stripe.EventTypeInvoicePaymentFailed, stripe.EventTypeInvoicePaid:
+		var inv stripe.Invoice
+		if err := json.Unmarshal(event.Data.Raw, &inv); err != nil {
+			return change{}, fmt.Errorf("stripe event %s: %w", event.ID, err)
+		}
+		// The subscription's metadata, copied onto its invoices, names the
+		// tenant; an invoice of no subscription of ours names none.
+		if inv.Parent == nil || inv.Parent.SubscriptionDetails == nil {
+			return change{}, nil
+		}
+		return change{tenantID: inv.Parent.SubscriptionDetails.Metadata["tenant_id"], invoice: inv.ID,
+			paymentFailed: event.Type == stripe.EventTypeInvoicePaymentFailed}, nil
 	default:
 		return change{}, nil // acknowledged: nothing to do
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,13 @@ func StripeBilling(store commands.StreamStore, catalog plans.Catalog, getenv fun
 			return nil, fmt.Errorf("BILLING_FALLBACK_PLAN: %w", err)
 		}
 		cfg.FallbackPlan = p
+	}
+	if s := getenv("BILLING_GRACE_DAYS"); s != "" {
+		days, err := strconv.Atoi(s)
+		if err != nil || days < 1 || days > 90 {
+			return nil, fmt.Errorf("BILLING_GRACE_DAYS is %q; set it to a whole number of days from 1 to 90 (default 7)", s)
+		}
+		cfg.GracePeriod = time.Duration(days) * 24 * time.Hour
 	}
 	for _, p := range catalog.All() {
 		if id := getenv("STRIPE_PRICE_" + strings.ToUpper(string(p.Name))); id != "" {
