@@ -83,8 +83,8 @@ func (TenantBillingCustomerSet) EventType() EventType { return TenantBillingCust
 // GraceEndsAt (FormatTime), after which its starts are refused until a
 // payment succeeds or its plan changes.
 type TenantPaymentFailed struct {
-	InvoiceID   string `json:"invoice_id"`
 	GraceEndsAt string `json:"grace_ends_at"`
+	InvoiceID   string `json:"invoice_id"`
 }
 
 // EventType returns TenantPaymentFailedType.
