@@ -151,6 +151,17 @@ func decodeStrict(raw json.RawMessage, v any, fields ...string) error {
 	return nil
 }
 
+// decodeNested decodes the JSON object raw, whose member names must be
+// among fields, into v, naming field and its members in errors.
+func decodeNested(field string, raw json.RawMessage, v any, fields ...string) error {
+	err := decodeStrict(raw, v, fields...)
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return &ValidationError{Field: field + strings.TrimPrefix(ve.Field, "args"), Reason: ve.Reason}
+	}
+	return err
+}
+
 // checkMembers rejects anything but a JSON object whose member names are
 // among fields, exactly (encoding/json would match them case-insensitively
 // and let a repeated member win silently).

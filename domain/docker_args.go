@@ -90,6 +90,14 @@ type RegistryAuth struct {
 	Password SecretString `json:"password"`
 }
 
+// UnmarshalJSON decodes registry_auth as strictly as the args around it:
+// members exactly username and password, each once; errors name
+// args.registry_auth's member.
+func (r *RegistryAuth) UnmarshalJSON(b []byte) error {
+	type plain RegistryAuth // without this method
+	return decodeNested("args.registry_auth", b, (*plain)(r), "username", "password")
+}
+
 // dockerFields are DockerArgs' JSON members.
 var dockerFields = []string{"image", "command", "env", "workdir", "pull", "registry_auth", "network", "memory_mb", "cpu_milli", "pids"}
 

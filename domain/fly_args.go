@@ -3,7 +3,6 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -122,17 +121,6 @@ func parseFlyArgs(raw json.RawMessage) (*FlyArgs, error) {
 		args.HealthTimeoutS = DefaultFlyHealthS
 	}
 	return args, args.Validate()
-}
-
-// decodeNested decodes the JSON object raw, whose member names must be
-// among fields, into v, naming field and its members in errors.
-func decodeNested(field string, raw json.RawMessage, v any, fields ...string) error {
-	err := decodeStrict(raw, v, fields...)
-	var ve *ValidationError
-	if errors.As(err, &ve) {
-		return &ValidationError{Field: field + strings.TrimPrefix(ve.Field, "args"), Reason: ve.Reason}
-	}
-	return err
 }
 
 // SecretRefs returns the names of the secrets the token and env refer to,

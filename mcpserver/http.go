@@ -95,7 +95,9 @@ func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 			return
 		case err != nil:
 			cfg.Logger.ErrorContext(r.Context(), "mcp: check a bearer credential", "err", err)
-			http.Error(w, "the server could not check the credential; try again", http.StatusServiceUnavailable)
+			w.Header().Set("Retry-After", "2")
+			writeProblem(w, api.Problem{Type: api.ProblemTypeBase + "store-unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+				Detail: "the server could not check the credential; try again"})
 			return
 		}
 		withTokenInfo.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
@@ -132,15 +134,21 @@ func unauthorized(w http.ResponseWriter, code, detail string) {
 		challenge += fmt.Sprintf(`, error=%q, error_description=%q`, code, strings.ReplaceAll(detail, `"`, "'"))
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // the detail's <API key> reads as written
-	_ = enc.Encode(api.Problem{
+	writeProblem(w, api.Problem{
 		Type: api.ProblemTypeBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized,
 		Detail: detail, Field: "Authorization",
 	})
+}
+
+// writeProblem answers p as application/problem+json, as the rest of the
+// API answers its errors.
+func writeProblem(w http.ResponseWriter, p api.Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // a detail's <API key> reads as written
+	_ = enc.Encode(p)
 }
 
 // WithEndpoint serves endpoint at exactly Path and next everywhere else,

@@ -2,12 +2,20 @@ package mcpserver_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/mcpserver"
 )
 
@@ -101,5 +109,35 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if _, err := f(context.Background(), nil); err == nil {
 		t.Error("BearerClient served a call without a credential")
+	}
+}
+
+// failingAuthenticator cannot check any credential: its store is down.
+type failingAuthenticator struct{}
+
+func (failingAuthenticator) Authenticate(context.Context, string) (commands.Principal, error) {
+	return commands.Principal{}, errors.New("the store is out of reach")
+}
+
+// A credential that cannot be checked answers 503 as a problem, with
+// Retry-After, never the store's error.
+func TestHTTPCredentialCheckUnavailable(t *testing.T) {
+	t.Parallel()
+	server, err := mcpserver.New(mcpserver.Config{ClientFunc: mcpserver.StaticClient(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := mcpserver.NewHTTPHandler(server, mcpserver.HTTPConfig{Authenticator: failingAuthenticator{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, mcpserver.Path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Authorization", "Bearer axt_whatever")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var p api.Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusServiceUnavailable || p.Status != http.StatusServiceUnavailable ||
+		rec.Header().Get("Content-Type") != "application/problem+json" || rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), "store is out of reach") {
+		t.Fatalf("answer %d %v %s: %v", rec.Code, rec.Header(), rec.Body, err)
 	}
 }
