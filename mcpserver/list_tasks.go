@@ -10,6 +10,7 @@ import (
 
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // Bounds and defaults of list_tasks (the API's, docs/api.md).
@@ -95,7 +96,7 @@ func (t *tools) listTasks(ctx context.Context, c *call, in ListTasksInput) (List
 			TaskID: task.TaskID.String(), Name: task.Name, Adapter: string(task.Adapter), State: string(task.State), Attempt: task.Attempt,
 			CreatedAt: formatTime(task.CreatedAt), StartedAt: formatTime(task.StartedAt), EndedAt: formatTime(task.EndedAt), LastSeq: task.LastSeq,
 		}
-		fmt.Fprintf(&b, "%s %q (%s) %s, created %s, last_seq %d\n", task.TaskID, truncate(task.Name, 200), task.Adapter, task.State, out.Tasks[i].CreatedAt, task.LastSeq)
+		fmt.Fprintf(&b, "%s %q (%s) %s, created %s, last_seq %d\n", task.TaskID, textcut.Clip(task.Name, 200), task.Adapter, task.State, out.Tasks[i].CreatedAt, task.LastSeq)
 	}
 	if out.NextCursor != "" {
 		fmt.Fprintf(&b, "More may follow: call list_tasks with cursor %q.", out.NextCursor)

@@ -17,6 +17,7 @@ import (
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // Bounds and defaults of read_task_events.
@@ -256,10 +257,10 @@ func eventLine(e *domain.Event) string {
 	if e.Type == domain.TaskOutputType {
 		var o domain.TaskOutput
 		if json.Unmarshal(e.Payload, &o) == nil {
-			return fmt.Sprintf("%s (%s): %s", head, o.Stream, truncate(strings.TrimSuffix(o.Data, "\n"), maxEventTextBytes))
+			return fmt.Sprintf("%s (%s): %s", head, o.Stream, textcut.Clip(strings.TrimSuffix(o.Data, "\n"), maxEventTextBytes))
 		}
 	}
-	return head + " " + truncate(string(e.Payload), maxEventTextBytes)
+	return head + " " + textcut.Clip(string(e.Payload), maxEventTextBytes)
 }
 
 // progress sends progress notifications for one call; nil when the client

@@ -16,6 +16,7 @@ import (
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // Bounds of MCP tasks.
@@ -155,14 +156,14 @@ func endMessage(state domain.TaskState, last *domain.Event) string {
 		var f domain.TaskFailed
 		if json.Unmarshal(last.Payload, &f) == nil {
 			if f.ExitCode != nil {
-				return fmt.Sprintf("failed: %s (exit code %d)", truncate(f.Error, maxResultLineBytes), *f.ExitCode)
+				return fmt.Sprintf("failed: %s (exit code %d)", textcut.Clip(f.Error, maxResultLineBytes), *f.ExitCode)
 			}
-			return "failed: " + truncate(f.Error, maxResultLineBytes)
+			return "failed: " + textcut.Clip(f.Error, maxResultLineBytes)
 		}
 	case domain.TaskCanceledType:
 		var c domain.TaskCanceled
 		if json.Unmarshal(last.Payload, &c) == nil && c.Reason != "" {
-			return "canceled: " + truncate(c.Reason, maxResultLineBytes)
+			return "canceled: " + textcut.Clip(c.Reason, maxResultLineBytes)
 		}
 	case domain.TaskTimedOutType:
 		var to domain.TaskTimedOut
@@ -185,7 +186,7 @@ func taskResult(st api.Task, message string, events []domain.Event) *mcp.CallToo
 		var o domain.TaskOutput
 		if events[i].Type == domain.TaskOutputType && json.Unmarshal(events[i].Payload, &o) == nil {
 			for _, l := range strings.Split(strings.TrimSuffix(o.Data, "\n"), "\n") {
-				lines = append(lines, truncate(l, maxResultLineBytes))
+				lines = append(lines, textcut.Clip(l, maxResultLineBytes))
 			}
 		}
 	}
@@ -224,7 +225,7 @@ func (t *tools) callTool(ctx context.Context, r *mcp.CallToolRequest, next func(
 	}
 	if r.Params.Name != "start_task" {
 		if asked {
-			return nil, rpcError(jsonrpc.CodeMethodNotFound, "tool %q cannot run as a task (its execution.taskSupport is forbidden); call it without the task param", truncate(r.Params.Name, 80))
+			return nil, rpcError(jsonrpc.CodeMethodNotFound, "tool %q cannot run as a task (its execution.taskSupport is forbidden); call it without the task param", textcut.Clip(r.Params.Name, 80))
 		}
 		return next()
 	}
@@ -280,7 +281,7 @@ func resultText(res *mcp.CallToolResult) string {
 func (t *tools) task(ctx context.Context, r taskRequest, id string) (*client.Client, uuid.UUID, error) {
 	tid, err := uuid.Parse(id)
 	if err != nil || len(id) != 36 {
-		return nil, uuid.Nil, rpcError(jsonrpc.CodeInvalidParams, "Failed to retrieve task: taskId %q is not a task id (a UUID that a task-augmented start_task returned)", truncate(id, 80))
+		return nil, uuid.Nil, rpcError(jsonrpc.CodeInvalidParams, "Failed to retrieve task: taskId %q is not a task id (a UUID that a task-augmented start_task returned)", textcut.Clip(id, 80))
 	}
 	c, err := t.cfg.ClientFunc(ctx, r.GetExtra())
 	if err != nil {

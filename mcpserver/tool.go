@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/google/uuid"
@@ -21,6 +20,7 @@ import (
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // call is one tool call: its request and the API client that serves it.
@@ -177,7 +177,7 @@ func (e *inputError) Error() string { return e.msg }
 func parseTaskID(s string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		return uuid.Nil, &inputError{fmt.Sprintf("task_id %q is not a task id: give the UUID (like 0190f5e4-7c3a-7d1e-9b1a-2f6c1e0b9a11) that start_task or list_tasks returned", truncate(s, 80))}
+		return uuid.Nil, &inputError{fmt.Sprintf("task_id %q is not a task id: give the UUID (like 0190f5e4-7c3a-7d1e-9b1a-2f6c1e0b9a11) that start_task or list_tasks returned", textcut.Clip(s, 80))}
 	}
 	return id, nil
 }
@@ -251,19 +251,6 @@ func argumentName(field string) string {
 		return "the arguments"
 	}
 	return field
-}
-
-// truncate shortens s to at most n bytes (on a rune boundary), marking the
-// cut with "…".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // formatTime renders an optional time for outputs: RFC 3339 UTC with

@@ -18,6 +18,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/backoff"
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // Witness is a witness of the log (C2SP tlog-witness): a third party that
@@ -197,11 +198,11 @@ func (c *witnessClient) addCheckpoint(ctx context.Context, l *Log, cp eventstore
 	case http.StatusConflict:
 		known, err := strconv.ParseInt(strings.TrimSpace(string(answer)), 10, 64)
 		if err != nil || known < 0 {
-			return 0, nil, fmt.Errorf("the witness answered 409 without a tree size: %q", clip(answer))
+			return 0, nil, fmt.Errorf("the witness answered 409 without a tree size: %q", textcut.Clip(string(answer), 200))
 		}
 		return known, nil, nil
 	}
-	return 0, nil, fmt.Errorf("the witness answered %s: %q", resp.Status, clip(answer))
+	return 0, nil, fmt.Errorf("the witness answered %s: %q", resp.Status, textcut.Clip(string(answer), 200))
 }
 
 // cosignatureIn returns the witness's signature line among the lines of
@@ -217,13 +218,4 @@ func (c *witnessClient) cosignatureIn(msg, answer []byte) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("the witness's answer holds no cosignature of its key %s", c.Key)
-}
-
-// clip shortens a witness's answer for an error message.
-func clip(b []byte) string {
-	const max = 200
-	if len(b) > max {
-		return string(b[:max]) + "…"
-	}
-	return string(b)
 }

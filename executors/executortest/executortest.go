@@ -40,6 +40,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // TenantID is the tenant of the suite's tasks.
@@ -181,14 +182,14 @@ func runToEnd(t *testing.T, h Harness, c Case) {
 		t.Errorf("exit code %d, want %d (summary %q)", res.ExitCode, c.ExitCode, res.Summary)
 	}
 	if got := r.stream(domain.Stdout); got != c.Stdout {
-		t.Errorf("stdout: %d bytes %q, want %d bytes %q", len(got), clip(got), len(c.Stdout), clip(c.Stdout))
+		t.Errorf("stdout: %d bytes %q, want %d bytes %q", len(got), textcut.Clip(got, 80), len(c.Stdout), textcut.Clip(c.Stdout, 80))
 	}
 	if got := r.stream(domain.Stderr); got != c.Stderr {
-		t.Errorf("stderr: %d bytes %q, want %d bytes %q", len(got), clip(got), len(c.Stderr), clip(c.Stderr))
+		t.Errorf("stderr: %d bytes %q, want %d bytes %q", len(got), textcut.Clip(got, 80), len(c.Stderr), textcut.Clip(c.Stderr, 80))
 	}
 	for _, ch := range r.chunksOf() {
 		if !utf8.ValidString(ch.Data) && utf8.ValidString(c.Stdout) && utf8.ValidString(c.Stderr) {
-			t.Errorf("an output chunk splits a UTF-8 sequence: %q", clip(ch.Data))
+			t.Errorf("an output chunk splits a UTF-8 sequence: %q", textcut.Clip(ch.Data, 80))
 		}
 	}
 	if c.Order != nil {
@@ -230,7 +231,7 @@ func cancelBeforeStart(t *testing.T, h Harness, c Case) {
 		t.Errorf("Run = %+v, %v; want an error wrapping the cancel's cause", res, err)
 	}
 	if out := r.stream(domain.Stdout) + r.stream(domain.Stderr); out != "" {
-		t.Errorf("a task canceled before it started printed %q", clip(out))
+		t.Errorf("a task canceled before it started printed %q", textcut.Clip(out, 80))
 	}
 }
 
@@ -279,14 +280,6 @@ func run(ctx context.Context, t *testing.T, h Harness, c Case, during func(r *re
 	return r, o.res, o.err
 }
 
-// clip shortens s for a failure message.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
-
 // recorder is the suite's Sink. It fails the test on concurrent calls and
 // on calls after Run returned, and keeps data as passed (not copied), so
 // that an executor that reuses a buffer after the call shows up.
@@ -307,7 +300,7 @@ func (r *recorder) Output(stream domain.OutputStream, data []byte) {
 	}
 	defer r.inFlight.Add(-1)
 	if r.returned.Load() {
-		r.t.Errorf("Sink.Output after Run returned: %s %q", stream, clip(string(data)))
+		r.t.Errorf("Sink.Output after Run returned: %s %q", stream, textcut.Clip(string(data), 80))
 	}
 	r.mu.Lock()
 	r.chunks = append(r.chunks, Chunk{stream, string(data)})

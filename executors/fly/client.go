@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // maxErrorBody bounds what is read of an error answer.
@@ -182,9 +184,7 @@ func readError(resp *http.Response) error {
 	} else {
 		e.msg = strings.TrimSpace(string(b))
 	}
-	if len(e.msg) > 300 {
-		e.msg = e.msg[:300] + "…"
-	}
+	e.msg = textcut.Clip(e.msg, 300)
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 		e.retryAfter = time.Duration(s) * time.Second
 	} else if t, err := http.ParseTime(resp.Header.Get("Retry-After")); err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/internal/textcut"
 )
 
 // rollout is one deploy: the app's machines, rolled in order.
@@ -197,19 +198,11 @@ func checksNote(checks []checkStatus) string {
 	for _, c := range checks {
 		s := c.Name + " " + c.Status
 		if c.Output != "" {
-			s += " (" + truncate(c.Output, 200) + ")"
+			s += " (" + textcut.Clip(c.Output, 200) + ")"
 		}
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// truncate cuts s to at most n bytes, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // deadline returns ctx's deadline, or an hour from now.
