@@ -245,13 +245,13 @@ func (e *Executor) tmpfs(l domain.TaskLimits) map[string]string {
 // resolveEnv returns env as NAME=value lines, sorted, with its secret
 // references resolved.
 func resolveEnv(env domain.SecretEnv, secrets map[string]string) ([]string, error) {
-	lines := make([]string, 0, len(env))
-	for k, v := range env {
-		val, err := v.Resolve(secrets)
-		if err != nil {
-			return nil, fmt.Errorf("args.env.%s: %w", k, err)
-		}
-		lines = append(lines, k+"="+val)
+	resolved, err := env.Resolve(secrets)
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(resolved))
+	for k, v := range resolved {
+		lines = append(lines, k+"="+v)
 	}
 	slices.Sort(lines)
 	return lines, nil

@@ -33,8 +33,11 @@ func (e *Executor) Reap(ctx context.Context, running executors.RunningFunc) (int
 			if running == nil {
 				continue
 			}
-			if alive, err := running(ctx, a); err != nil || alive {
+			alive, err := running(ctx, a)
+			if err != nil {
 				errs = append(errs, err)
+			}
+			if err != nil || alive {
 				continue
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // Defaults for Config.
@@ -86,7 +88,7 @@ func (c Config) withDefaults() Config {
 	c.RetryMin = cmp.Or(c.RetryMin, DefaultRetryMin)
 	c.RetryMax = cmp.Or(c.RetryMax, DefaultRetryMax)
 	if c.SleepFunc == nil {
-		c.SleepFunc = sleep
+		c.SleepFunc = backoff.Sleep
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -111,16 +113,4 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("fly executor: PollInterval, GracePeriod, LogSettle, RetryMin must not be negative, MaxAttempts at least 1, RetryMax at least RetryMin"))
 	}
 	return errors.Join(errs...)
-}
-
-// sleep waits d, or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

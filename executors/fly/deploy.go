@@ -11,6 +11,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/internal/backoff"
 	"github.com/axontask/axontask/internal/textcut"
 )
 
@@ -140,7 +141,7 @@ func (r *rollout) waitHealthy(hctx, ctx context.Context, id string) (failure str
 		if slices.IndexFunc(m.Checks, func(c checkStatus) bool { return c.Status != "passing" }) < 0 {
 			return "", nil
 		}
-		if err := sleep(hctx, r.e.cfg.PollInterval); err != nil {
+		if err := backoff.Sleep(hctx, r.e.cfg.PollInterval); err != nil {
 			if ctx.Err() != nil {
 				return "", ctx.Err()
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/executors"
+	"github.com/axontask/axontask/internal/backoff"
 )
 
 // run runs a task of mode run: one machine, followed to its end, then
@@ -39,16 +40,9 @@ func (e *Executor) run(ctx context.Context, c *client, task executors.Task, args
 // away even if the worker is lost, and metadata naming the task and the
 // attempt, by which a later attempt finds it (findOrCreate).
 func runRequest(task executors.Task, args *domain.FlyArgs) (createRequest, error) {
-	var env map[string]string
-	if len(args.Env) > 0 {
-		env = make(map[string]string, len(args.Env))
-		for k, v := range args.Env {
-			val, err := v.Resolve(task.Secrets)
-			if err != nil {
-				return createRequest{}, fmt.Errorf("args.env.%s: %w", k, err)
-			}
-			env[k] = val
-		}
+	env, err := args.Env.Resolve(task.Secrets)
+	if err != nil {
+		return createRequest{}, err
 	}
 	g := args.Guest.Size()
 	return createRequest{Region: args.Region, Config: machineConfig{
@@ -318,7 +312,7 @@ func (e *Executor) drain(ctx context.Context, logs *logReader) {
 		if logs.read(ctx) > 0 {
 			last = time.Now()
 		}
-		if time.Since(last) >= e.cfg.LogSettle || sleep(ctx, e.cfg.PollInterval) != nil {
+		if time.Since(last) >= e.cfg.LogSettle || backoff.Sleep(ctx, e.cfg.PollInterval) != nil {
 			return
 		}
 	}
