@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -15,13 +14,11 @@ import (
 // MaxSecretNameLen bounds a tenant secret's name.
 const MaxSecretNameLen = 128
 
-var secretNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // ValidSecretName reports whether name may name a tenant secret: letters,
 // digits and underscores, not starting with a digit, at most
 // [MaxSecretNameLen] bytes (FLY_TOKEN, registry_password).
 func ValidSecretName(name string) bool {
-	return len(name) <= MaxSecretNameLen && secretNameRE.MatchString(name)
+	return len(name) <= MaxSecretNameLen && ValidEnvName(name)
 }
 
 // SecretString is an adapter argument that is either a literal string or a

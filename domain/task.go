@@ -100,11 +100,14 @@ func (t *Task) NotBefore() time.Time { return t.notBefore }
 // (defaults filled in), or the default, one attempt, when it has none.
 func (t *Task) RetryPolicy() RetryPolicy {
 	if t.retry == nil {
-		return RetryPolicy{MaxAttempts: 1, InitialIntervalMS: DefaultRetryInitialIntervalMS, BackoffCoefficient: DefaultRetryBackoffCoefficient,
-			MaxIntervalMS: DefaultRetryInitialIntervalMS * DefaultRetryMaxIntervalFactor}
+		return defaultRetryPolicy
 	}
 	return *t.retry
 }
+
+// defaultRetryPolicy is a task's without one: a single attempt, the other
+// fields as Normalize fills them in.
+var defaultRetryPolicy, _ = RetryPolicy{MaxAttempts: 1}.Normalize()
 
 // OnInterrupt returns what becomes of the task when its worker dies
 // (OnInterruptRetry unless task.created says otherwise).

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"unicode/utf8"
 
@@ -41,7 +42,8 @@ func newMasker(out executors.Sink, secrets map[string]string) *masker {
 	if len(values) == 0 {
 		return nil
 	}
-	slices.SortFunc(values, func(a, b []byte) int { return len(b) - len(a) })
+	// Longest first, equal values side by side for CompactFunc.
+	slices.SortFunc(values, func(a, b []byte) int { return cmp.Or(len(b)-len(a), bytes.Compare(a, b)) })
 	return &masker{out: out, values: slices.CompactFunc(values, bytes.Equal), held: map[domain.OutputStream][]byte{}}
 }
 
@@ -96,6 +98,9 @@ func (m *masker) mask(buf []byte) (masked, rest []byte) {
 	cut := m.partialStart(buf, i)
 	for cut > i && cut < len(buf) && !utf8.RuneStart(buf[cut]) {
 		cut--
+	}
+	if out == nil { // no value in buf (i is 0): nothing to copy
+		return buf[:cut], buf[cut:]
 	}
 	return append(out, buf[i:cut]...), buf[cut:]
 }
