@@ -175,7 +175,7 @@ func endsOrStartsRun(t domain.EventType) bool {
 // it is not modified). It is pure: the read model depends on the events
 // only, so a rebuild from the log gives the same counts.
 func FoldUsage(runs map[string]UsageRun, events []domain.Event) (UsageChanges, error) {
-	f := usageFold{runs: make(map[string]UsageRun), ended: make(map[string]bool), days: make(map[dayKey]int)}
+	f := usageFold{runs: make(map[string]UsageRun), days: make(map[dayKey]int)}
 	for id, r := range runs {
 		f.runs[id] = r
 	}
@@ -196,8 +196,7 @@ type dayKey struct {
 type usageFold struct {
 	runs    map[string]UsageRun // the runs as of the event being applied
 	touched []string            // task ids whose run changed, in order
-	ended   map[string]bool
-	days    map[dayKey]int // index in out
+	days    map[dayKey]int      // index in out
 	out     []UsageDay
 }
 
@@ -224,13 +223,11 @@ func (f *usageFold) apply(e *domain.Event) error {
 		f.add(e.TenantID, e.OccurredAt, UsageCounts{TasksStarted: 1})
 	case e.Type == domain.TaskStartedType:
 		f.runs[e.StreamID] = UsageRun{TaskID: e.StreamID, TenantID: e.TenantID, StartedAt: e.OccurredAt}
-		f.ended[e.StreamID] = false
 		f.touch(e.StreamID)
 	case e.StreamType == domain.StreamTask && endsOrStartsRun(e.Type):
 		if r, ok := f.runs[e.StreamID]; ok {
 			f.add(e.TenantID, e.OccurredAt, UsageCounts{TaskRunMS: max(0, e.OccurredAt.Sub(r.StartedAt).Milliseconds())})
 			delete(f.runs, e.StreamID)
-			f.ended[e.StreamID] = true
 			f.touch(e.StreamID)
 		}
 	case e.Type == domain.TaskOutputType && e.Payload != nil:
@@ -253,14 +250,12 @@ func (f *usageFold) apply(e *domain.Event) error {
 // changes returns the batch's changes; stored is the runs stored before it.
 func (f *usageFold) changes(stored map[string]UsageRun) UsageChanges {
 	c := UsageChanges{Days: f.out}
-	for _, id := range f.touched {
-		if f.ended[id] {
-			if _, ok := stored[id]; ok {
-				c.Ended = append(c.Ended, id)
-			}
-			continue
+	for _, id := range f.touched { // a touched task's run ended unless it is open
+		if r, open := f.runs[id]; open {
+			c.Started = append(c.Started, r)
+		} else if _, ok := stored[id]; ok {
+			c.Ended = append(c.Ended, id)
 		}
-		c.Started = append(c.Started, f.runs[id])
 	}
 	return c
 }

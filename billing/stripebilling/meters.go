@@ -10,6 +10,7 @@ import (
 
 	"github.com/stripe/stripe-go/v85"
 
+	"github.com/axontask/axontask/billing"
 	"github.com/axontask/axontask/internal/backoff"
 	"github.com/axontask/axontask/projections"
 )
@@ -172,9 +173,9 @@ func (r *Reporter) reportTenant(ctx context.Context, row projections.UsageDay) e
 		name, meter string
 		value       int64
 	}{
-		{r.cfg.Meters.TaskMinutes, "task_minutes", row.TaskMinutes()},
-		{r.cfg.Meters.Streams, "streams_opened", row.StreamsOpened},
-		{r.cfg.Meters.BytesStreamed, "bytes_streamed", row.BytesStreamed},
+		{r.cfg.Meters.TaskMinutes, string(billing.MeterTaskMinutes), row.TaskMinutes()},
+		{r.cfg.Meters.Streams, string(billing.MeterStreams), row.StreamsOpened},
+		{r.cfg.Meters.BytesStreamed, string(billing.MeterBytesStreamed), row.BytesStreamed},
 	} {
 		if m.name == "" || m.value == 0 {
 			continue

@@ -233,10 +233,13 @@ func TestWebhookPayments(t *testing.T) {
 // TestConfig refuses a configuration that cannot work.
 func TestConfig(t *testing.T) {
 	t.Parallel()
+	// Each case lacks only what it names: a store is given where it
+	// would be checked first.
+	s := teststores.Engines[0].Open(t, eventstore.Options{})
 	for name, cfg := range map[string]stripebilling.Config{
 		"no key":           {WebhookSecret: secret, SuccessURL: "x", CancelURL: "x", ReturnURL: "x", FallbackPlan: domain.PlanTrial},
 		"no return URLs":   {SecretKey: "sk", WebhookSecret: secret, FallbackPlan: domain.PlanTrial},
-		"no fallback plan": {SecretKey: "sk", WebhookSecret: secret, SuccessURL: "x", CancelURL: "x", ReturnURL: "x"},
+		"no fallback plan": {SecretKey: "sk", WebhookSecret: secret, SuccessURL: "x", CancelURL: "x", ReturnURL: "x", Store: s},
 	} {
 		if _, err := stripebilling.New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
