@@ -51,7 +51,7 @@ func TestFollowTheTenantFeed(t *testing.T) {
 			got = append(got, e)
 		}
 		for i, e := range got {
-			if e.TenantID != got[0].TenantID || e.StreamType != domain.StreamTask || (i > 0 && e.Position <= got[i-1].Position) {
+			if e.TenantID != b.owners[tenantA].TenantID || e.StreamType != domain.StreamTask || (i > 0 && e.Position <= got[i-1].Position) {
 				t.Fatalf("event %d: tenant %s, position %d after %d", i, e.TenantID, e.Position, got[max(i-1, 0)].Position)
 			}
 		}

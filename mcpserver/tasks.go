@@ -242,7 +242,7 @@ func (t *tools) callTool(ctx context.Context, r *mcp.CallToolRequest, next func(
 		return res, nil
 	}
 	var out StartTaskOutput
-	if b, err := json.Marshal(started.StructuredContent); err != nil || json.Unmarshal(b, &out) != nil {
+	if raw, ok := started.StructuredContent.(json.RawMessage); !ok || json.Unmarshal(raw, &out) != nil {
 		return nil, rpcError(jsonrpc.CodeInternalError, "start_task returned no task_id")
 	}
 	id, err := uuid.Parse(out.TaskID)
