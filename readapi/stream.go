@@ -70,7 +70,7 @@ func lastEventID(r *http.Request, since int64) (int64, error) {
 // to stop reconnecting; one whose task ends in the moment between this
 // check and the stream's own gets an empty stream that ends.
 func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UUID, tenantID string, since int64) {
-	ended, err := a.endedBy(r.Context(), taskID, tenantID, since)
+	ended, final, err := a.endedBy(r.Context(), taskID, tenantID, since)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -86,9 +86,15 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 	}
 	meter.StreamOpened()
 	a.streams.Serve(w, r, sse.Stream{
-		ID:        taskID.String(),
-		Since:     since,
-		Ended:     func(ctx context.Context) (bool, error) { return a.endedBy(ctx, taskID, tenantID, since) },
+		ID:    taskID.String(),
+		Since: since,
+		Ended: func(ctx context.Context) (bool, error) {
+			if final { // not ended, for good: no need to read it again
+				return false, nil
+			}
+			ended, _, err := a.endedBy(ctx, taskID, tenantID, since)
+			return ended, err
+		},
 		RequestID: requestID(r.Context()),
 		SentFunc:  meter.BytesSent,
 	})

@@ -126,7 +126,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ commands.Principa
 	if len(page) == 0 {
 		resp.Events = []domain.Event{} // never null
 		// Nothing after since_seq: has the task ended there, or before?
-		resp.Ended, err = a.endedBy(ctx, taskID, tenantID, since)
+		resp.Ended, _, err = a.endedBy(ctx, taskID, tenantID, since)
 	}
 	return resp, err
 }
@@ -134,12 +134,15 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, _ commands.Principa
 // endedBy reports whether the task of tenantID has ended by seq since: its
 // event since is the terminal one, or it ended with a last seq below since.
 // A client asking for events past that gets none, and no more will come.
-func (a *api) endedBy(ctx context.Context, taskID uuid.UUID, tenantID string, since int64) (bool, error) {
+// final is true when the answer cannot change: the event since was read
+// (its type decides), or since is 0.
+func (a *api) endedBy(ctx context.Context, taskID uuid.UUID, tenantID string, since int64) (ended, final bool, err error) {
 	ended, found, err := a.endsAt(ctx, taskID.String(), since)
 	if err == nil && !found && since > 0 {
-		return a.endedBefore(ctx, taskID, tenantID, since)
+		ended, err = a.endedBefore(ctx, taskID, tenantID, since)
+		return ended, false, err
 	}
-	return ended, err
+	return ended, true, err
 }
 
 // endsAt reports whether the event with seq since is the task's terminal
