@@ -21,6 +21,32 @@ var _ projections.TaskViewStore = (*Store)(nil)
 // is locked (FOR UPDATE) for the transaction, so concurrent applies of one
 // checkpoint serialize and all but one fail with a *projections.CheckpointError.
 func (s *Store) TaskViewsApply(ctx context.Context, name string, from int64, events []domain.Event) error {
+	return s.applyProjection(ctx, name, from, events, func(tx pgx.Tx) error {
+		current := make(map[string]projections.TaskView)
+		if ids := projections.TaskViewIDs(events); len(ids) > 0 {
+			rows, err := s.q.TaskViewsGet(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
+			for _, row := range rows {
+				current[row.TaskID] = taskViewFromRow(row)
+			}
+		}
+		changed, err := projections.FoldTaskViews(current, events)
+		if err != nil || len(changed) == 0 {
+			return err
+		}
+		return s.q.TaskViewsUpsert(ctx, tx, taskViewsParams(changed))
+	})
+}
+
+// applyProjection applies a batch of events at feed position from to the
+// read model of checkpoint name: in one transaction, fold (which reads and
+// writes the read model) and the checkpoint's move. The checkpoint row is
+// locked (FOR UPDATE) for the transaction, so concurrent applies of one
+// checkpoint serialize and all but one fail with a
+// *projections.CheckpointError.
+func (s *Store) applyProjection(ctx context.Context, name string, from int64, events []domain.Event, fold func(tx pgx.Tx) error) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
@@ -38,24 +64,8 @@ func (s *Store) TaskViewsApply(ctx context.Context, name string, from int64, eve
 		if at != from {
 			return &projections.CheckpointError{Name: name, Expected: from, Actual: at}
 		}
-		current := make(map[string]projections.TaskView)
-		if ids := projections.TaskViewIDs(events); len(ids) > 0 {
-			rows, err := s.q.TaskViewsGet(ctx, tx, ids)
-			if err != nil {
-				return err
-			}
-			for _, row := range rows {
-				current[row.TaskID] = taskViewFromRow(row)
-			}
-		}
-		changed, err := projections.FoldTaskViews(current, events)
-		if err != nil {
+		if err := fold(tx); err != nil {
 			return err
-		}
-		if len(changed) > 0 {
-			if err := s.q.TaskViewsUpsert(ctx, tx, taskViewsParams(changed)); err != nil {
-				return err
-			}
 		}
 		return s.q.ProjectionCheckpointSet(ctx, tx, dbsqlc.ProjectionCheckpointSetParams{Name: name, NextPosition: from + int64(len(events))})
 	})
@@ -82,6 +92,12 @@ func (s *Store) TaskViewsCheckpoint(ctx context.Context, name string) (int64, er
 
 // TaskViewsReset implements projections.TaskViewStore.
 func (s *Store) TaskViewsReset(ctx context.Context, name string) error {
+	return s.resetProjection(ctx, name, func(tx pgx.Tx) error { return s.q.TaskViewsDeleteAll(ctx, tx) })
+}
+
+// resetProjection empties a read model (clear) and its checkpoint name, in
+// one transaction, for a rebuild.
+func (s *Store) resetProjection(ctx context.Context, name string, clear func(tx pgx.Tx) error) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
@@ -91,7 +107,7 @@ func (s *Store) TaskViewsReset(ctx context.Context, name string) error {
 		if err := s.q.ProjectionCheckpointReset(ctx, tx, name); err != nil {
 			return err
 		}
-		return s.q.TaskViewsDeleteAll(ctx, tx)
+		return clear(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("reset %s: %w", name, err)

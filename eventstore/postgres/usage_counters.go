@@ -32,24 +32,7 @@ func (p usageCounters) Checkpoint(ctx context.Context) (int64, error) {
 // checkpoint, locked as TaskViewsApply locks its own.
 func (p usageCounters) Apply(ctx context.Context, from int64, events []domain.Event) error {
 	s := p.s
-	if s.closed.Load() {
-		return eventstore.ErrClosed
-	}
-	if err := projections.CheckBatch(from, events); err != nil {
-		return err
-	}
-	const name = projections.UsageCountersName
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := s.q.ProjectionCheckpointEnsure(ctx, tx, name); err != nil {
-			return err
-		}
-		at, err := s.q.ProjectionCheckpointLock(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		if at != from {
-			return &projections.CheckpointError{Name: name, Expected: from, Actual: at}
-		}
+	return s.applyProjection(ctx, projections.UsageCountersName, from, events, func(tx pgx.Tx) error {
 		runs := make(map[string]projections.UsageRun)
 		if ids := projections.UsageRunIDs(events); len(ids) > 0 {
 			rows, err := s.q.UsageOpenRunsGet(ctx, tx, ids)
@@ -64,15 +47,8 @@ func (p usageCounters) Apply(ctx context.Context, from int64, events []domain.Ev
 		if err != nil {
 			return err
 		}
-		if err := p.write(ctx, tx, changes); err != nil {
-			return err
-		}
-		return s.q.ProjectionCheckpointSet(ctx, tx, dbsqlc.ProjectionCheckpointSetParams{Name: name, NextPosition: from + int64(len(events))})
+		return p.write(ctx, tx, changes)
 	})
-	if err != nil {
-		return fmt.Errorf("apply %d events at %d to %s: %w", len(events), from, name, err)
-	}
-	return nil
 }
 
 // write stores a batch's changes in tx.
@@ -103,23 +79,12 @@ func (p usageCounters) write(ctx context.Context, tx pgx.Tx, c projections.Usage
 // Reset empties the read model and its checkpoint, for a rebuild.
 func (p usageCounters) Reset(ctx context.Context) error {
 	s := p.s
-	if s.closed.Load() {
-		return eventstore.ErrClosed
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// Locks the checkpoint first, as an apply does.
-		if err := s.q.ProjectionCheckpointReset(ctx, tx, projections.UsageCountersName); err != nil {
-			return err
-		}
+	return s.resetProjection(ctx, projections.UsageCountersName, func(tx pgx.Tx) error {
 		if err := s.q.UsageCountersDeleteAll(ctx, tx); err != nil {
 			return err
 		}
 		return s.q.UsageOpenRunsDeleteAll(ctx, tx)
 	})
-	if err != nil {
-		return fmt.Errorf("reset %s: %w", projections.UsageCountersName, err)
-	}
-	return nil
 }
 
 // UsageCountersRead implements projections.UsageStore.

@@ -18,59 +18,93 @@ var _ projections.TaskViewStore = (*Store)(nil)
 // TaskViewsApply implements projections.TaskViewStore. It runs on the writer
 // connection, so appends wait while it applies a batch.
 func (s *Store) TaskViewsApply(ctx context.Context, name string, from int64, events []domain.Event) error {
+	return s.applyProjection(ctx, name, from, events, func(tx *sql.Tx) error {
+		current := make(map[string]projections.TaskView)
+		if ids := projections.TaskViewIDs(events); len(ids) > 0 {
+			if err := s.readTaskViews(ctx, tx, ids, current); err != nil {
+				return err
+			}
+		}
+		changed, err := projections.FoldTaskViews(current, events)
+		if err != nil {
+			return err
+		}
+		// pruned_at is not among the columns: a new row has none, and an
+		// updated row keeps the retention job's mark.
+		for _, v := range changed {
+			err := s.q.TaskViewsUpsert(ctx, tx, dbsqlc.TaskViewsUpsertParams{
+				TaskID: v.TaskID, TenantID: v.TenantID, Name: v.Name, Adapter: v.Adapter, State: string(v.State),
+				Attempt: int64(v.Attempt), CreatedAt: v.CreatedAt.UnixMicro(), StartedAt: optionalMicros(v.StartedAt),
+				EndedAt: optionalMicros(v.EndedAt), LastSeq: v.LastSeq, LastPosition: v.LastPosition, QueuedAt: optionalMicros(v.QueuedAt),
+			})
+			if err != nil {
+				return fmt.Errorf("upsert task view %s: %w", v.TaskID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// applyProjection applies a batch of events at feed position from to the
+// read model of checkpoint name: in one transaction on the writer
+// connection, fold (which reads and writes the read model) and the
+// checkpoint's move. A checkpoint elsewhere than from is a
+// *projections.CheckpointError.
+func (s *Store) applyProjection(ctx context.Context, name string, from int64, events []domain.Event, fold func(tx *sql.Tx) error) error {
 	if err := projections.CheckBatch(from, events); err != nil {
 		return err
 	}
-	if err := s.lockWriter(ctx); err != nil {
-		return err
-	}
-	defer s.unlockWriter()
-	if err := s.applyTaskViews(ctx, name, from, events); err != nil {
-		return fmt.Errorf("apply %d events at %d to %s: %w", len(events), from, name, s.closedOr(err))
+	err := s.inWriterTx(ctx, func(tx *sql.Tx) error {
+		at, err := s.q.ProjectionCheckpointGet(ctx, tx, name)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if at != from {
+			return &projections.CheckpointError{Name: name, Expected: from, Actual: at}
+		}
+		if err := fold(tx); err != nil {
+			return err
+		}
+		if err := s.q.CheckpointSave(ctx, tx, dbsqlc.CheckpointSaveParams{Name: name, NextPosition: from + int64(len(events))}); err != nil {
+			return fmt.Errorf("move checkpoint: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply %d events at %d to %s: %w", len(events), from, name, err)
 	}
 	return nil
 }
 
-func (s *Store) applyTaskViews(ctx context.Context, name string, from int64, events []domain.Event) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-
-	at, err := s.q.ProjectionCheckpointGet(ctx, tx, name)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if at != from {
-		return &projections.CheckpointError{Name: name, Expected: from, Actual: at}
-	}
-	current := make(map[string]projections.TaskView)
-	if ids := projections.TaskViewIDs(events); len(ids) > 0 {
-		if err := s.readTaskViews(ctx, tx, ids, current); err != nil {
+// resetProjection empties a read model (clear) and its checkpoint name, in
+// one transaction on the writer connection, for a rebuild.
+func (s *Store) resetProjection(ctx context.Context, name string, clear func(tx *sql.Tx) error) error {
+	err := s.inWriterTx(ctx, func(tx *sql.Tx) error {
+		if err := clear(tx); err != nil {
 			return err
 		}
-	}
-	changed, err := projections.FoldTaskViews(current, events)
+		return s.q.ProjectionCheckpointReset(ctx, tx, name)
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("reset %s: %w", name, err)
 	}
-	// pruned_at is not among the columns: a new row has none, and an
-	// updated row keeps the retention job's mark.
-	for _, v := range changed {
-		err := s.q.TaskViewsUpsert(ctx, tx, dbsqlc.TaskViewsUpsertParams{
-			TaskID: v.TaskID, TenantID: v.TenantID, Name: v.Name, Adapter: v.Adapter, State: string(v.State),
-			Attempt: int64(v.Attempt), CreatedAt: v.CreatedAt.UnixMicro(), StartedAt: optionalMicros(v.StartedAt),
-			EndedAt: optionalMicros(v.EndedAt), LastSeq: v.LastSeq, LastPosition: v.LastPosition, QueuedAt: optionalMicros(v.QueuedAt),
-		})
+	return nil
+}
+
+// inWriterTx runs fn in one transaction on the writer connection, holding
+// the write slot (as write does), and commits when fn succeeds.
+func (s *Store) inWriterTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.write(ctx, func(dbsqlc.DBTX) error {
+		tx, err := s.writer.BeginTx(ctx, nil)
 		if err != nil {
-			return fmt.Errorf("upsert task view %s: %w", v.TaskID, err)
+			return fmt.Errorf("begin: %w", err)
 		}
-	}
-	if err := s.q.CheckpointSave(ctx, tx, dbsqlc.CheckpointSaveParams{Name: name, NextPosition: from + int64(len(events))}); err != nil {
-		return fmt.Errorf("move checkpoint: %w", err)
-	}
-	return tx.Commit()
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
 }
 
 // readTaskViews reads the rows of ids into out, in chunks that stay below
@@ -105,29 +139,7 @@ func (s *Store) TaskViewsCheckpoint(ctx context.Context, name string) (int64, er
 
 // TaskViewsReset implements projections.TaskViewStore.
 func (s *Store) TaskViewsReset(ctx context.Context, name string) error {
-	if err := s.lockWriter(ctx); err != nil {
-		return err
-	}
-	defer s.unlockWriter()
-	if err := s.resetTaskViews(ctx, name); err != nil {
-		return fmt.Errorf("reset %s: %w", name, s.closedOr(err))
-	}
-	return nil
-}
-
-func (s *Store) resetTaskViews(ctx context.Context, name string) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := s.q.TaskViewsDeleteAll(ctx, tx); err != nil {
-		return err
-	}
-	if err := s.q.ProjectionCheckpointReset(ctx, tx, name); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.resetProjection(ctx, name, func(tx *sql.Tx) error { return s.q.TaskViewsDeleteAll(ctx, tx) })
 }
 
 // TaskViewsList implements projections.TaskViewStore. It runs on the

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -29,50 +28,17 @@ func (p usageCounters) Checkpoint(ctx context.Context) (int64, error) {
 // Apply folds events into the counters in one transaction with the
 // checkpoint, on the writer connection.
 func (p usageCounters) Apply(ctx context.Context, from int64, events []domain.Event) error {
-	s := p.s
-	if err := projections.CheckBatch(from, events); err != nil {
-		return err
-	}
-	if err := s.lockWriter(ctx); err != nil {
-		return err
-	}
-	defer s.unlockWriter()
-	if err := p.apply(ctx, from, events); err != nil {
-		return fmt.Errorf("apply %d events at %d to %s: %w", len(events), from, projections.UsageCountersName, s.closedOr(err))
-	}
-	return nil
-}
-
-func (p usageCounters) apply(ctx context.Context, from int64, events []domain.Event) error {
-	s := p.s
-	const name = projections.UsageCountersName
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	at, err := s.q.ProjectionCheckpointGet(ctx, tx, name)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if at != from {
-		return &projections.CheckpointError{Name: name, Expected: from, Actual: at}
-	}
-	runs, err := p.readRuns(ctx, tx, projections.UsageRunIDs(events))
-	if err != nil {
-		return err
-	}
-	changes, err := projections.FoldUsage(runs, events)
-	if err != nil {
-		return err
-	}
-	if err := p.write(ctx, tx, changes); err != nil {
-		return err
-	}
-	if err := s.q.CheckpointSave(ctx, tx, dbsqlc.CheckpointSaveParams{Name: name, NextPosition: from + int64(len(events))}); err != nil {
-		return fmt.Errorf("move checkpoint: %w", err)
-	}
-	return tx.Commit()
+	return p.s.applyProjection(ctx, projections.UsageCountersName, from, events, func(tx *sql.Tx) error {
+		runs, err := p.readRuns(ctx, tx, projections.UsageRunIDs(events))
+		if err != nil {
+			return err
+		}
+		changes, err := projections.FoldUsage(runs, events)
+		if err != nil {
+			return err
+		}
+		return p.write(ctx, tx, changes)
+	})
 }
 
 // readRuns reads the open runs of ids, in chunks that stay below SQLite's
@@ -122,33 +88,12 @@ func (p usageCounters) write(ctx context.Context, tx *sql.Tx, c projections.Usag
 // Reset empties the read model and its checkpoint, for a rebuild.
 func (p usageCounters) Reset(ctx context.Context) error {
 	s := p.s
-	if err := s.lockWriter(ctx); err != nil {
-		return err
-	}
-	defer s.unlockWriter()
-	if err := p.reset(ctx); err != nil {
-		return fmt.Errorf("reset %s: %w", projections.UsageCountersName, s.closedOr(err))
-	}
-	return nil
-}
-
-func (p usageCounters) reset(ctx context.Context) error {
-	s := p.s
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := s.q.UsageCountersDeleteAll(ctx, tx); err != nil {
-		return err
-	}
-	if err := s.q.UsageOpenRunsDeleteAll(ctx, tx); err != nil {
-		return err
-	}
-	if err := s.q.ProjectionCheckpointReset(ctx, tx, projections.UsageCountersName); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.resetProjection(ctx, projections.UsageCountersName, func(tx *sql.Tx) error {
+		if err := s.q.UsageCountersDeleteAll(ctx, tx); err != nil {
+			return err
+		}
+		return s.q.UsageOpenRunsDeleteAll(ctx, tx)
+	})
 }
 
 // UsageCountersRead implements projections.UsageStore. It runs on the
