@@ -490,8 +490,10 @@ type streamWriter struct {
 func (w *streamWriter) Write(p []byte) (int, error) {
 	buf := append(w.pending, p...)
 	n := utf8cut.Complete(buf)
+	// buf is never p, and its array is written no more: pending gets a
+	// copy of its rest. So the sink may keep buf[:n] as it is.
 	if n > 0 {
-		w.sink.output(w.stream, slices.Clone(buf[:n]))
+		w.sink.output(w.stream, buf[:n])
 	}
 	w.pending = slices.Clone(buf[n:])
 	return len(p), nil

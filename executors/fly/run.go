@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/axontask/axontask/domain"
@@ -292,8 +293,8 @@ func (l *logReader) read(ctx context.Context) int {
 			return n
 		}
 		l.failing = false
-		for _, line := range lines {
-			l.sink.Output(domain.Stdout, []byte(line+"\n"))
+		if len(lines) > 0 { // one chunk a page
+			l.sink.Output(domain.Stdout, []byte(strings.Join(lines, "\n")+"\n"))
 		}
 		n += len(lines)
 		if len(lines) == 0 || next == l.token {
