@@ -62,8 +62,7 @@ type View struct {
 // Month returns tenantID's view of the UTC month that month is in. A
 // tenant that does not exist is commands.ErrTenantNotFound.
 func (v *Views) Month(ctx context.Context, tenantID string, month time.Time) (View, error) {
-	first := projections.DayOf(month).AddDate(0, 0, 1-month.UTC().Day())
-	last := first.AddDate(0, 1, -1)
+	first, last := projections.MonthOf(month)
 	t, err := v.tenant(ctx, tenantID, first.AddDate(0, 1, 0))
 	if err != nil {
 		return View{}, err
@@ -75,7 +74,7 @@ func (v *Views) Month(ctx context.Context, tenantID string, month time.Time) (Vi
 	p := v.cfg.Catalog.Get(t.plan)
 	view := View{TenantID: tenantID, Plan: p.Name, First: first, Last: last, Usage: projections.SumUsage(days)}
 	if p.Name == domain.PlanTrial {
-		view.TrialEndsAt = t.createdAt.AddDate(0, 0, v.cfg.Catalog.TrialDays())
+		view.TrialEndsAt = v.cfg.Catalog.TrialEnds(t.createdAt)
 	}
 	view.Estimate = Price(p, v.cfg.Catalog.Currency(), view.Usage)
 	return view, nil

@@ -322,6 +322,9 @@ func boolean(v *bool) func(string) error {
 // TrialDays returns how long a tenant's trial lasts from its creation.
 func (c Catalog) TrialDays() int { return c.trialDays }
 
+// TrialEnds returns when the trial of a tenant created at created ends.
+func (c Catalog) TrialEnds(created time.Time) time.Time { return created.AddDate(0, 0, c.trialDays) }
+
 // Effective returns p as it applies to a tenant created at created and
 // still on it at now: p itself unless p is the trial and the trial has
 // ended, else p with TrialEnded set and TasksPerDay lowered to
@@ -330,7 +333,7 @@ func (c Catalog) Effective(p Plan, created, now time.Time) Plan {
 	if p.Name != domain.PlanTrial || created.IsZero() {
 		return p
 	}
-	if end := created.AddDate(0, 0, c.trialDays); !now.Before(end) {
+	if end := c.TrialEnds(created); !now.Before(end) {
 		p.TrialEnded, p.TasksPerDay = end, c.expiredTasksPerDay
 	}
 	return p

@@ -140,6 +140,13 @@ func DayOf(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// MonthOf returns the first and the last UTC day of t's UTC month, as
+// DayOf gives days.
+func MonthOf(t time.Time) (first, last time.Time) {
+	first = DayOf(t).AddDate(0, 0, 1-t.UTC().Day())
+	return first, first.AddDate(0, 1, -1)
+}
+
 // SumUsage adds the counts of days.
 func SumUsage(days []UsageDay) UsageCounts {
 	var c UsageCounts

@@ -63,8 +63,8 @@ type dayRange struct {
 
 // monthOf returns the UTC month of t as a dayRange.
 func monthOf(t time.Time) dayRange {
-	first := projections.DayOf(t).AddDate(0, 0, 1-t.UTC().Day())
-	return dayRange{period: first.Format("2006-01"), first: first, last: first.AddDate(0, 1, -1)}
+	first, last := projections.MonthOf(t)
+	return dayRange{period: first.Format("2006-01"), first: first, last: last}
 }
 
 // usageRange reads ?period= or ?from=&to=; neither is now's month. Errors
