@@ -133,8 +133,9 @@ func (r *Reporter) ReportDue(ctx context.Context) (int, error) {
 		}
 	}
 	n := 0
+	customers := map[string]string{} // by tenant, read once for all the days
 	for d := time.Unix(next*int64(day/time.Second), 0).UTC(); !now.Before(d.Add(day + r.cfg.Lag)); d = d.Add(day) {
-		if err := r.reportDay(ctx, d); err != nil {
+		if err := r.reportDay(ctx, d, customers); err != nil {
 			return n, fmt.Errorf("report %s: %w", d.Format(time.DateOnly), err)
 		}
 		if err := r.cfg.Cursor.Save(ctx, d.Add(day).Unix()/int64(day/time.Second)); err != nil {
@@ -146,15 +147,16 @@ func (r *Reporter) ReportDue(ctx context.Context) (int, error) {
 }
 
 // reportDay sends the meter events of every tenant with a Stripe customer
-// that used something on day d.
-func (r *Reporter) reportDay(ctx context.Context, d time.Time) error {
+// that used something on day d; customers caches the tenants' Stripe
+// customers ("" for none).
+func (r *Reporter) reportDay(ctx context.Context, d time.Time, customers map[string]string) error {
 	for after := ""; ; {
 		rows, err := r.cfg.Usage.UsageCountersOfDay(ctx, d, after, projections.MaxUsageDayRows)
 		if err != nil || len(rows) == 0 {
 			return err
 		}
 		for _, row := range rows {
-			if err := r.reportTenant(ctx, row); err != nil {
+			if err := r.reportTenant(ctx, row, customers); err != nil {
 				return err
 			}
 		}
@@ -163,10 +165,18 @@ func (r *Reporter) reportDay(ctx context.Context, d time.Time) error {
 }
 
 // reportTenant sends one tenant's meter events of one day.
-func (r *Reporter) reportTenant(ctx context.Context, row projections.UsageDay) error {
-	t, err := r.s.tenant(ctx, row.TenantID)
-	if err != nil || t.BillingCustomer() == "" {
-		return err
+func (r *Reporter) reportTenant(ctx context.Context, row projections.UsageDay, customers map[string]string) error {
+	customer, ok := customers[row.TenantID]
+	if !ok {
+		t, err := r.s.tenant(ctx, row.TenantID)
+		if err != nil {
+			return err
+		}
+		customer = t.BillingCustomer()
+		customers[row.TenantID] = customer
+	}
+	if customer == "" {
+		return nil
 	}
 	at := row.Day.Add(day - time.Second).Unix() // the day's last second: in its month
 	for _, m := range []struct {
@@ -184,7 +194,7 @@ func (r *Reporter) reportTenant(ctx context.Context, row projections.UsageDay) e
 			EventName:  stripe.String(m.name),
 			Identifier: stripe.String(MeterEventID(row.TenantID, row.Day, m.meter)),
 			Timestamp:  stripe.Int64(at),
-			Payload:    map[string]string{"stripe_customer_id": t.BillingCustomer(), "value": strconv.FormatInt(m.value, 10)},
+			Payload:    map[string]string{"stripe_customer_id": customer, "value": strconv.FormatInt(m.value, 10)},
 		})
 		if err != nil {
 			return fmt.Errorf("%w: meter event %s of tenant %s: %w", ErrStripe, m.meter, row.TenantID, err)
