@@ -351,9 +351,17 @@ func startDev(t *testing.T, logs io.Writer, flags ...string) *devProc {
 	if logs == nil {
 		logs = processLogs(t)
 	}
-	dev := &devProc{dataDir: t.TempDir()}
-	dev.cmd = exec.CommandContext(t.Context(), binary(t), append([]string{"dev", "-port", "0", "-data-dir", dev.dataDir}, flags...)...)
-	dev.cmd.Env = append(os.Environ(), "LOG_LEVEL=debug")
+	return launchDev(t, t.TempDir(), logs, []string{"LOG_LEVEL=debug"}, flags...)
+}
+
+// launchDev starts `axontask dev` on a free port in dataDir, with the
+// environment variables env (NAME=value) and flags added, its log to logs,
+// and waits for its banner. It is killed when the test ends.
+func launchDev(t *testing.T, dataDir string, logs io.Writer, env []string, flags ...string) *devProc {
+	t.Helper()
+	dev := &devProc{dataDir: dataDir}
+	dev.cmd = exec.CommandContext(t.Context(), binary(t), append([]string{"dev", "-port", "0", "-data-dir", dataDir}, flags...)...)
+	dev.cmd.Env = append(os.Environ(), env...)
 	dev.cmd.Stderr = logs
 	stdout, err := dev.cmd.StdoutPipe()
 	if err != nil {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,33 +63,7 @@ func TestTransparencyLogSurvivesKill9(t *testing.T) {
 // environment variables env (NAME=value) too.
 func startDevIn(t *testing.T, dataDir string, env ...string) *devProc {
 	t.Helper()
-	dev := &devProc{dataDir: dataDir}
-	dev.cmd = exec.CommandContext(t.Context(), binary(t), "dev", "-port", "0", "-data-dir", dataDir)
-	dev.cmd.Env = append(append(os.Environ(), "LOG_CHECKPOINT_INTERVAL=100ms"), env...)
-	dev.cmd.Stderr = processLogs(t)
-	stdout, err := dev.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dev.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = dev.cmd.Process.Kill(); _ = dev.cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	for dev.key == "" && lines.Scan() {
-		line := strings.TrimSpace(lines.Text())
-		if rest, ok := strings.CutPrefix(line, "listening:"); ok {
-			dev.base = strings.TrimSpace(rest)
-		}
-		if rest, ok := strings.CutPrefix(line, "API key:"); ok {
-			dev.key = strings.TrimSpace(rest)
-		}
-	}
-	if dev.key == "" {
-		t.Fatal("dev never printed its API key")
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return dev
+	return launchDev(t, dataDir, processLogs(t), append([]string{"LOG_CHECKPOINT_INTERVAL=100ms"}, env...))
 }
 
 // post starts a task on dev and returns its id.
