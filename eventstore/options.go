@@ -39,6 +39,14 @@ type Options struct {
 	// given them one (Postgres gives it later). It must be quick and must
 	// not fail the append: the feed remains the complete record.
 	Committed func(ctx context.Context, events []domain.Event)
+	// ObserveCommitFunc, when set, is called once for each transaction the
+	// store commits appends in, with the count of streams appended to
+	// (more than one when appends share a transaction: AppendBatch, group
+	// commit) and of events: the source of the commit, event and
+	// group-commit batch size metrics. It must be quick and must not block:
+	// it is called after the commit, possibly while the store's writer
+	// waits.
+	ObserveCommitFunc func(appends, events int)
 }
 
 // WithDefaults returns o with every zero field set to its default.

@@ -205,6 +205,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	last := prepared[len(prepared)-1]
 	s.heads.put(stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: stream.TenantID, StreamType: stream.Type})
 	s.nudgeSealer()
+	engine.ObserveCommit(s.cfg.Options, 1, len(prepared))
 	engine.NotifyCommitted(ctx, s.cfg.Options, prepared)
 	return prepared, nil
 }

@@ -299,6 +299,7 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 	last := prepared[len(prepared)-1]
 	s.remember(stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: stream.TenantID, StreamType: stream.Type})
 	s.feed.Advance(last.Position + 1)
+	engine.ObserveCommit(s.opts, 1, len(prepared))
 	return prepared, nil
 }
 

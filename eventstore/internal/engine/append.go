@@ -97,3 +97,27 @@ func sameEvents(streamID string, expectedSeq int64, events []domain.NewEvent, st
 	}
 	return true
 }
+
+// ValidateBatch checks the shape of an AppendBatch before any I/O: at
+// least one part, at most eventstore.MaxBatchParts, each stream once, and
+// each part's stream and expected seq as ValidateAppend checks them (a
+// failure there names the part).
+func ValidateBatch(parts []eventstore.StreamAppend) error {
+	switch {
+	case len(parts) == 0:
+		return &domain.ValidationError{Field: "parts", Reason: "is empty; give at least one stream's events"}
+	case len(parts) > eventstore.MaxBatchParts:
+		return &domain.ValidationError{Field: "parts", Reason: fmt.Sprintf("has %d parts; the limit is %d: split the batch", len(parts), eventstore.MaxBatchParts)}
+	}
+	seen := make(map[string]int, len(parts))
+	for i, p := range parts {
+		if j, dup := seen[p.Stream.ID]; dup {
+			return &domain.ValidationError{Field: "parts", Reason: fmt.Sprintf("parts %d and %d both append to stream %s; give each stream one part", j, i, p.Stream.ID)}
+		}
+		seen[p.Stream.ID] = i
+		if err := ValidateAppend(p.Stream, p.ExpectedSeq); err != nil {
+			return &eventstore.BatchPartError{Index: i, StreamID: p.Stream.ID, Err: err}
+		}
+	}
+	return nil
+}

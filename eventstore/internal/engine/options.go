@@ -23,3 +23,11 @@ func NotifyCommitted(ctx context.Context, o eventstore.Options, events []domain.
 		o.Committed(ctx, events)
 	}
 }
+
+// ObserveCommit calls o's ObserveCommitFunc, if any, for one committed
+// transaction of appends.
+func ObserveCommit(o eventstore.Options, appends, events int) {
+	if o.ObserveCommitFunc != nil && appends > 0 {
+		o.ObserveCommitFunc(appends, events)
+	}
+}
