@@ -43,6 +43,44 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	return p.prepared, nil
 }
 
+// appendWith appends a in a transaction of its own that runs op first (a
+// lease taken or dropped with the append): both commit or neither does.
+// An error of op is returned as it is.
+func (s *Store) appendWith(ctx context.Context, a eventstore.StreamAppend, op func(tx pgx.Tx) error) ([]domain.Event, error) {
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	if err := engine.ValidateAppend(a.Stream, a.ExpectedSeq); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	p, stored, err := s.prepare(ctx, a)
+	if stored != nil || err != nil {
+		return stored, err
+	}
+	var insertErr error
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := op(tx); err != nil {
+			return err
+		}
+		errs, err := s.insert(ctx, tx, []*part{p})
+		if insertErr = errs[0]; insertErr != nil {
+			return insertErr
+		}
+		return err
+	})
+	switch {
+	case insertErr != nil:
+		return s.failed(ctx, a, insertErr)
+	case err != nil:
+		return nil, s.closedOr(err)
+	}
+	s.committed(p)
+	s.nudgeSealer()
+	engine.ObserveCommit(s.cfg.Options, 1, len(p.prepared))
+	engine.NotifyCommitted(ctx, s.cfg.Options, p.prepared)
+	return p.prepared, nil
+}
+
 // AppendBatch implements eventstore.BatchAppender: every part's insert is
 // sent in one round trip inside one transaction, which commits only when
 // every part went in.
