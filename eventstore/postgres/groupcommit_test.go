@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,5 +173,60 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited 10 s for %s", what)
 		}
+	}
+}
+
+// TestGroupCommitReservations: task start reservations that arrive while
+// one commits share the next commit, one statement each in order, and the
+// limit holds exactly across them.
+func TestGroupCommitReservations(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t, Config{GroupCommits: 1})
+	var mu sync.Mutex
+	var writes []int
+	release := make(chan struct{})
+	var once sync.Once
+	s.starts.testHookBeforeWrite = func(n int) {
+		mu.Lock()
+		writes = append(writes, n)
+		mu.Unlock()
+		once.Do(func() { <-release })
+	}
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	reserve := func() {
+		wg.Go(func() {
+			_, reserved, err := s.TaskStartReserve(t.Context(), "t", day, 8)
+			if err != nil {
+				t.Error(err)
+			}
+			if reserved {
+				ok.Add(1)
+			}
+		})
+	}
+	reserve()
+	waitFor(t, "the first reservation to hold the commit", func() bool { mu.Lock(); defer mu.Unlock(); return len(writes) == 1 })
+	for range 10 {
+		reserve()
+	}
+	waitFor(t, "ten reservations to queue", func() bool {
+		s.starts.mu.Lock()
+		defer s.starts.mu.Unlock()
+		return len(s.starts.queue) == 10
+	})
+	close(release)
+	wg.Wait()
+	if ok.Load() != 8 {
+		t.Fatalf("%d of 11 reservations with a limit of 8 succeeded", ok.Load())
+	}
+	if n, err := s.TaskStartCount(t.Context(), "t", day); err != nil || n != 8 {
+		t.Fatalf("count %d (%v), want 8", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(writes) != 2 || writes[1] != 10 {
+		t.Fatalf("group commits of %v reservations, want [1 10]", writes)
 	}
 }

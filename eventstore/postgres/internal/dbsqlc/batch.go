@@ -254,3 +254,66 @@ func (b *LeasePutWithinBatchResults) Close() error {
 	b.closed = true
 	return b.br.Close()
 }
+
+const tenantDailyUsageReserve = `-- name: TenantDailyUsageReserve :batchone
+INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
+VALUES ($1, $2, 1)
+ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
+WHERE tenant_daily_usage.tasks < $3
+RETURNING tasks
+`
+
+type TenantDailyUsageReserveBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type TenantDailyUsageReserveParams struct {
+	TenantID string
+	Day      time.Time
+	MaxTasks int32
+}
+
+// Counts one more task start on the tenant's day unless its count has
+// reached @max_tasks (at least 1), and returns the new count. When it has, the
+// row is left alone and no row comes back. Atomic on its own: concurrent
+// reservations of one day queue on its row, and each sees the count the
+// previous one left. A batch query: the reservations that queue while one
+// commits go together, one statement each, in one transaction.
+func (q *Queries) TenantDailyUsageReserve(ctx context.Context, db DBTX, arg []TenantDailyUsageReserveParams) *TenantDailyUsageReserveBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.TenantID,
+			a.Day,
+			a.MaxTasks,
+		}
+		batch.Queue(tenantDailyUsageReserve, vals...)
+	}
+	br := db.SendBatch(ctx, batch)
+	return &TenantDailyUsageReserveBatchResults{br, len(arg), false}
+}
+
+func (b *TenantDailyUsageReserveBatchResults) QueryRow(f func(int, int32, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		var tasks int32
+		if b.closed {
+			if f != nil {
+				f(t, tasks, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		row := b.br.QueryRow()
+		err := row.Scan(&tasks)
+		if f != nil {
+			f(t, tasks, err)
+		}
+	}
+}
+
+func (b *TenantDailyUsageReserveBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}

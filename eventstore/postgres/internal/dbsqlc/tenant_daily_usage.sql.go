@@ -43,29 +43,3 @@ func (q *Queries) TenantDailyUsageRelease(ctx context.Context, db DBTX, arg Tena
 	_, err := db.Exec(ctx, tenantDailyUsageRelease, arg.TenantID, arg.Day)
 	return err
 }
-
-const tenantDailyUsageReserve = `-- name: TenantDailyUsageReserve :one
-INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
-VALUES ($1, $2, 1)
-ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
-WHERE tenant_daily_usage.tasks < $3
-RETURNING tasks
-`
-
-type TenantDailyUsageReserveParams struct {
-	TenantID string
-	Day      time.Time
-	MaxTasks int32
-}
-
-// Counts one more task start on the tenant's day unless its count has
-// reached @max_tasks (at least 1), and returns the new count. When it has, the
-// row is left alone and no row comes back. Atomic on its own: concurrent
-// reservations of one day queue on its row, and each sees the count the
-// previous one left.
-func (q *Queries) TenantDailyUsageReserve(ctx context.Context, db DBTX, arg TenantDailyUsageReserveParams) (int32, error) {
-	row := db.QueryRow(ctx, tenantDailyUsageReserve, arg.TenantID, arg.Day, arg.MaxTasks)
-	var tasks int32
-	err := row.Scan(&tasks)
-	return tasks, err
-}
