@@ -71,6 +71,6 @@ ORDER BY queued_at, task_id
 LIMIT 1;
 
 -- name: ProjectionCheckpointList :many
--- Every feed consumer's next position (read models, webhook dispatch …),
+-- Every feed consumer's next position (the read models, webhook dispatch),
 -- by name.
 SELECT name, next_position FROM projection_checkpoints ORDER BY name;

@@ -39,10 +39,10 @@ func (q *Queries) ProjectionCheckpointGet(ctx context.Context, db DBTX, name str
 }
 
 const ProjectionCheckpointList = `-- name: ProjectionCheckpointList :many
-SELECT name, next_position FROM projection_checkpoints ORDER BY na
+SELECT name, next_position FROM projection_checkpoints ORDER BY name
 `
 
-// Every feed consumer's next position (read models, webhook dispatch …),
+// Every feed consumer's next position (the read models, webhook dispatch),
 // by name.
 func (q *Queries) ProjectionCheckpointList(ctx context.Context, db DBTX) ([]ProjectionCheckpoint, error) {
 	rows, err := db.QueryContext(ctx, ProjectionCheckpointList)

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/metrics"
+)
+
+// scrape reads GET /metrics of the server at base as Prometheus does (no
+// credential) and parses it.
+func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/metrics", nil)
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/metrics: %s", base, resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse %s/metrics: %v", base, err)
+	}
+	return mfs
+}
+
+// series returns the metric of family name whose labels are labels
+// (name, value, …); nil when there is none.
+func series(mfs map[string]*dto.MetricFamily, name string, labels ...string) *dto.Metric {
+	mf := mfs[name]
+	if mf == nil {
+		return nil
+	}
+next:
+	for _, m := range mf.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			if have[labels[i]] != labels[i+1] {
+				continue next
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+// value is the value of a gauge or counter series (series); -1 when
+// there is none.
+func value(mfs map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	m := series(mfs, name, labels...)
+	switch {
+	case m == nil:
+		return -1
+	case m.GetGauge() != nil:
+		return m.GetGauge().GetValue()
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue()
+	}
+	return -1
+}
+
+// histogramCount is the count of a histogram without labels; -1 when
+// there is none.
+func histogramCount(mfs map[string]*dto.MetricFamily, name string) float64 {
+	m := series(mfs, name)
+	if m == nil || m.GetHistogram() == nil {
+		return -1
+	}
+	return float64(m.GetHistogram().GetSampleCount())
+}
+
+// waitMetric scrapes base until ok holds of what it read, and fails the
+// test with what it last read after 30 s.
+func waitMetric(t *testing.T, base, what string, ok func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mfs := scrape(t, base)
+		if ok(mfs) {
+			return mfs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30 s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// openStream opens an SSE stream of the server at base (the tests'
+// client adds the credential) and returns once its first line has come;
+// the stream ends with the returned function.
+func openStream(t *testing.T, url string) (closeStream func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		cancel()
+		_ = resp.Body.Close()
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return func() { cancel(); _ = resp.Body.Close() }
+}
+
+// A dev process at work shows in its /metrics: tasks by state and the
+// queue, one dispatch per claim, commits and events, SSE streams while
+// they are open, rate-limit refusals, webhook deliveries and the feed
+// consumers' lag.
+func TestDevMetrics(t *testing.T) {
+	t.Parallel()
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(recv.Close)
+	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"LOG_LEVEL=debug", "AUTH_RATE_LIMIT_PER_MINUTE=1",
+		"WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "WEBHOOK_ALLOW_HTTP=true"})
+	base := dev.base
+	authorize(t, base, dev.key)
+
+	before := scrape(t, base)
+	if c := value(before, metrics.Commits); c <= 0 {
+		t.Fatalf("%s before any task: %v; dev's own credentials were committed", metrics.Commits, c)
+	}
+	if n := histogramCount(before, metrics.DispatchLatency); n != 0 {
+		t.Fatalf("%s before any task: %v", metrics.DispatchLatency, n)
+	}
+	if s := call(t, "POST", base+"/v1/webhooks", dev.key, `{"url":"`+recv.URL+`/hook","events":["task.*"]}`, nil); s != http.StatusCreated {
+		t.Fatalf("POST /v1/webhooks: %d", s)
+	}
+
+	const done = 3
+	for range done {
+		if _, last := runTask(t, base, domain.AdapterMock, map[string]any{"steps": 1}); last.Type != domain.TaskSucceededType {
+			t.Fatalf("a mock task ended with %s", last.Type)
+		}
+	}
+	// A task that runs for minutes, streamed: the stream counts while it
+	// is open (parked, once caught up) and no longer once the client left.
+	long := startTask(t, base, `{"name":"long","adapter":"mock","args":{"steps":2,"interval_ms":60000},"timeout_s":300}`)
+	stream := openStream(t, base+"/mcp/tasks/"+long+"/stream")
+	feed := openStream(t, base+"/v1/events")
+	waitMetric(t, base, "open streams counted", func(m map[string]*dto.MetricFamily) bool {
+		return value(m, metrics.SSEStreams, "kind", "task") == 1 && value(m, metrics.SSEStreams, "kind", "tenant") == 1
+	})
+	stream()
+	feed()
+	waitMetric(t, base, "closed streams no longer counted", func(m map[string]*dto.MetricFamily) bool {
+		return value(m, metrics.SSEStreams, "kind", "task") == 0 && value(m, metrics.SSEStreams, "kind", "tenant") == 0
+	})
+
+	// The auth limit is 1 a minute: the second login is refused.
+	for range 2 {
+		call(t, "POST", base+"/v1/auth/login", "", `{"email":"nobody@example.com","password":"wrong password"}`, nil)
+	}
+
+	// The read model and the webhooks follow the log: wait for them.
+	m := waitMetric(t, base, "the task list and the webhooks caught up", func(m map[string]*dto.MetricFamily) bool {
+		return value(m, metrics.Tasks, "state", "succeeded") == done && value(m, metrics.Tasks, "state", "running") == 1 &&
+			value(m, metrics.WebhookAttempts, "outcome", "succeeded") >= done*4
+	})
+	// One dispatch observed per claim: the three done and the long one.
+	if n := histogramCount(m, metrics.DispatchLatency); n != done+1 {
+		t.Errorf("%s counts %v dispatches; %d tasks were claimed", metrics.DispatchLatency, n, done+1)
+	}
+	commits, events := value(m, metrics.Commits), value(m, metrics.EventsAppended)
+	if commits <= value(before, metrics.Commits) || events < commits {
+		t.Errorf("%s %v (%v before the tasks), %s %v: want more commits, and at least an event each", metrics.Commits, commits, value(before, metrics.Commits), metrics.EventsAppended, events)
+	}
+	if n := histogramCount(m, metrics.CommitAppends); n != commits {
+		t.Errorf("%s counts %v commits, %s %v", metrics.CommitAppends, n, metrics.Commits, commits)
+	}
+	if n := histogramCount(m, metrics.WebhookDeliveryLatency); n < done*4 {
+		t.Errorf("%s counts %v deliveries; want one per successful attempt, at least %d", metrics.WebhookDeliveryLatency, n, done*4)
+	}
+	if v := value(m, metrics.RateLimited, "limit", "auth"); v < 1 {
+		t.Errorf("%s{limit=auth}: %v after a login past the limit", metrics.RateLimited, v)
+	}
+	for name, want := range map[string]float64{metrics.QueueDepth: 0, metrics.QueueOldestAge: 0} {
+		if v := value(m, name); v != want {
+			t.Errorf("%s: %v; want %v with no task queued", name, v, want)
+		}
+	}
+	for _, consumer := range []string{"task_views", "usage_counters", "webhook_dispatch"} {
+		if v := value(m, metrics.FeedConsumerLag, "consumer", consumer); v < 0 {
+			t.Errorf("%s{consumer=%s}: none", metrics.FeedConsumerLag, consumer)
+		}
+	}
+	if s := series(m, metrics.SealerPending); s != nil {
+		t.Errorf("dev (SQLite, no sealer) reports %s", metrics.SealerPending)
+	}
+}
