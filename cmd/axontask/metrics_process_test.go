@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/metrics"
+	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/testredis"
 )
 
 // scrape reads GET /metrics of the server at base as Prometheus does (no
@@ -209,5 +212,63 @@ func TestDevMetrics(t *testing.T) {
 	}
 	if s := series(m, metrics.SealerPending); s != nil {
 		t.Errorf("dev (SQLite, no sealer) reports %s", metrics.SealerPending)
+	}
+}
+
+// workerMetricsURL waits for the line where worker w logs the address of
+// its /metrics, and returns the URL it is under.
+func workerMetricsURL(t *testing.T, w *proc) string {
+	t.Helper()
+	re := regexp.MustCompile(`url=(http://[^ ]+)/metrics`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(w.logs.String()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never logged its metrics address")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Production processes on Postgres and Redis, each scraped on its own
+// metrics address: the worker observes one dispatch per task it claimed
+// and counts its commits; serve reports tasks by state, the sealer's
+// backlog and the relay's lag.
+func TestProductionMetrics(t *testing.T) {
+	t.Parallel()
+	env := prodEnv(t, testpg.NewDatabase(t, testpg.Fast), testredis.URL(t))
+	api := startProc(t, env, "serve", "-port", "0", "-metrics-addr", "127.0.0.1:0")
+	w := startWorker(t, env, "w1", 30*time.Second, "-metrics-addr", "127.0.0.1:0")
+	workerBase := workerMetricsURL(t, w)
+	authorize(t, api.base, register(t, api.base, "metrics@example.com"))
+	const tasks = 3
+	for range tasks {
+		if _, last := runTask(t, api.base, domain.AdapterMock, map[string]any{"steps": 1}); last.Type != domain.TaskSucceededType {
+			t.Fatalf("a mock task ended with %s", last.Type)
+		}
+	}
+
+	wm := scrape(t, workerBase)
+	if n := histogramCount(wm, metrics.DispatchLatency); n != tasks {
+		t.Errorf("the worker's %s counts %v dispatches; it claimed %d tasks", metrics.DispatchLatency, n, tasks)
+	}
+	// Each claim and each end is a commit of the worker's at least.
+	if c := value(wm, metrics.Commits); c < 2*tasks {
+		t.Errorf("the worker's %s: %v after %d tasks", metrics.Commits, c, tasks)
+	}
+
+	am := waitMetric(t, api.metrics, "serve's task list and relay caught up", func(m map[string]*dto.MetricFamily) bool {
+		return value(m, metrics.Tasks, "state", "succeeded") == tasks && value(m, metrics.FeedConsumerLag, "consumer", "relay") == 0
+	})
+	if v := value(am, metrics.SealerPending); v < 0 {
+		t.Errorf("serve reports no %s", metrics.SealerPending)
+	}
+	if c := value(am, metrics.Commits); c < tasks {
+		t.Errorf("serve's %s: %v after %d starts through it", metrics.Commits, c, tasks)
+	}
+	if n := histogramCount(am, metrics.DispatchLatency); n != 0 {
+		t.Errorf("serve, which claims nothing, counts %v dispatches", n)
 	}
 }
