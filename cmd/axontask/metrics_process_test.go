@@ -113,7 +113,7 @@ func openStream(t *testing.T, url string) (closeStream func()) {
 	ctx, cancel := context.WithCancel(t.Context())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) //nolint:bodyclose // closed by the function returned, when the test ends the stream
 	if err != nil {
 		cancel()
 		t.Fatal(err)
