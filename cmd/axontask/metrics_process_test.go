@@ -10,8 +10,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/metrics"
@@ -32,10 +30,17 @@ func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s/metrics: %s", base, resp.Status)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(resp.Body)
+	g, err := metrics.ParseText(resp.Body)
 	if err != nil {
-		t.Fatalf("parse %s/metrics: %v", base, err)
+		t.Fatalf("%s/metrics: %v", base, err)
+	}
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfs := make(map[string]*dto.MetricFamily, len(families))
+	for _, mf := range families {
+		mfs[mf.GetName()] = mf
 	}
 	return mfs
 }

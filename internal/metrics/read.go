@@ -2,12 +2,31 @@ package metrics
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"sort"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
+
+// ParseText reads a scrape of /metrics (the Prometheus text format) from
+// r and returns it as a Gatherer, for ReadHistogram and ReadCounter: how
+// another process's metrics are read.
+func ParseText(r io.Reader) (prometheus.Gatherer, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	byName, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse metrics: %w", err)
+	}
+	families := make([]*dto.MetricFamily, 0, len(byName))
+	for _, mf := range byName {
+		families = append(families, mf)
+	}
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil }), nil
+}
 
 // Histogram is a histogram's state at one gather, summed over its label
 // values: read one with ReadHistogram, subtract an earlier one with Sub to

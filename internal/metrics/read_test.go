@@ -2,6 +2,8 @@ package metrics_test
 
 import (
 	"math"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +65,28 @@ func TestRead(t *testing.T) {
 	}
 	if _, err := metrics.ReadCounter(reg.Gatherer(), metrics.DispatchLatency); err == nil {
 		t.Fatal("reading a histogram as a counter did not fail")
+	}
+}
+
+// A scrape of another process's /metrics reads the same as its registry.
+func TestParseText(t *testing.T) {
+	reg := metrics.New()
+	reg.ObserveCommit(2, 5)
+	reg.ObserveDispatch(3 * time.Millisecond)
+	rec := httptest.NewRecorder()
+	reg.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), "GET", "/metrics", nil))
+	g, err := metrics.ParseText(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := metrics.ReadCounter(g, metrics.EventsAppended); err != nil || v != 5 {
+		t.Fatalf("%s from the scrape: %v, %v; want 5", metrics.EventsAppended, v, err)
+	}
+	h, err := metrics.ReadHistogram(g, metrics.DispatchLatency)
+	if p50 := h.Quantile(.5); err != nil || h.Count != 1 || p50 <= .002 || p50 > .003 {
+		t.Fatalf("%s from the scrape: count %d, p50 %v, %v; want 1 in (2 ms, 3 ms]", metrics.DispatchLatency, h.Count, p50, err)
+	}
+	if _, err := metrics.ParseText(strings.NewReader("not the text format {")); err == nil {
+		t.Fatal("ParseText of garbage did not fail")
 	}
 }
