@@ -25,6 +25,8 @@ import (
 type Store interface {
 	eventstore.Store
 	eventstore.LeaseStore
+	eventstore.LeaseAppender
+	eventstore.BatchAppender
 	eventstore.TaskStartStore
 	eventstore.APIKeyUsageStore
 	eventstore.WaitingStore
