@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/backoff"
 	"github.com/axontask/axontask/projections"
 )
 
@@ -69,19 +72,22 @@ var (
 // WatchStore adds the store's metrics (Tasks, QueueDepth, QueueOldestAge,
 // FeedConsumerLag of the named consumers, and SealerPending when s is
 // also a SealerStats), read from s at a scrape (at most one read every 5
-// s, each bounded to 3 s). A read that fails is logged to logger and its
-// metrics are left out of that scrape. Call it once, before serving.
+// s, each bounded to 3 s). A read that fails leaves its metrics out of
+// that scrape; a run of failures is logged to logger once (nil:
+// slog.Default()) and counted as an outage of the store (call "metrics:
+// read the store"). Call it once, before serving.
 func (r *Registry) WatchStore(s StoreStats, logger *slog.Logger, consumers ...string) {
-	r.reg.MustRegister(&storeCollector{s: s, logger: logger, consumers: consumers, now: time.Now})
+	r.reg.MustRegister(&storeCollector{s: s, consumers: consumers, now: time.Now,
+		down: &backoff.Retry{Dependency: backoff.DependencyStore, What: "metrics: read the store", Meanwhile: "its metrics are left out of scrapes", Logger: logger}})
 }
 
 // storeCollector reads the store's metrics at a scrape, and keeps them
 // for storeCacheFor.
 type storeCollector struct {
 	s         StoreStats
-	logger    *slog.Logger
 	consumers []string
 	now       func() time.Time
+	down      *backoff.Retry // the store's outage, logged once
 
 	mu   sync.Mutex // held during a read: concurrent scrapes wait for it
 	read time.Time  // when last was read
@@ -108,16 +114,15 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// collect reads the store's metrics at now; what fails is logged and left
-// out.
+// collect reads the store's metrics at now; what fails is left out, and
+// noted as a failure of the store.
 func (c *storeCollector) collect(ctx context.Context, now time.Time) []prometheus.Metric {
 	var out []prometheus.Metric
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
-	failed := func(what string, err error) {
-		c.logger.WarnContext(ctx, "metrics: read the store", "what", what, "err", err)
-	}
+	var errs []error
+	failed := func(what string, err error) { errs = append(errs, fmt.Errorf("%s: %w", what, err)) }
 	if counts, err := c.s.TaskViewsCount(ctx); err != nil {
 		failed("tasks by state", err)
 	} else {
@@ -151,6 +156,11 @@ func (c *storeCollector) collect(ctx context.Context, now time.Time) []prometheu
 		} else {
 			gauge(sealerDesc, float64(n))
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		c.down.Note(ctx, err)
+	} else {
+		c.down.Succeeded()
 	}
 	return out
 }
