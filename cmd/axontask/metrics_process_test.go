@@ -93,6 +93,22 @@ func histogramCount(mfs map[string]*dto.MetricFamily, name string) float64 {
 	return float64(m.GetHistogram().GetSampleCount())
 }
 
+// checkDispatches fails the test unless the dispatch latency histogram
+// counts n dispatches, each of a plausible time: after its task was due,
+// and within the 30 s a test waits at most.
+func checkDispatches(t *testing.T, mfs map[string]*dto.MetricFamily, who string, n int) {
+	t.Helper()
+	m := series(mfs, metrics.DispatchLatency)
+	if m == nil || m.GetHistogram() == nil {
+		t.Errorf("%s reports no %s", who, metrics.DispatchLatency)
+		return
+	}
+	h := m.GetHistogram()
+	if h.GetSampleCount() != uint64(n) || h.GetSampleSum() <= 0 || h.GetSampleSum() > float64(n)*30 {
+		t.Errorf("%s's %s: %d dispatches taking %v s in all; want %d claims, each after its task was due", who, metrics.DispatchLatency, h.GetSampleCount(), h.GetSampleSum(), n)
+	}
+}
+
 // waitMetric scrapes base until ok holds of what it read, and fails the
 // test with what it last read after 30 s.
 func waitMetric(t *testing.T, base, what string, ok func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
@@ -189,9 +205,7 @@ func TestDevMetrics(t *testing.T) {
 			value(m, metrics.WebhookAttempts, "outcome", "succeeded") >= done*4
 	})
 	// One dispatch observed per claim: the three done and the long one.
-	if n := histogramCount(m, metrics.DispatchLatency); n != done+1 {
-		t.Errorf("%s counts %v dispatches; %d tasks were claimed", metrics.DispatchLatency, n, done+1)
-	}
+	checkDispatches(t, m, "dev", done+1)
 	commits, events := value(m, metrics.Commits), value(m, metrics.EventsAppended)
 	if commits <= value(before, metrics.Commits) || events < commits {
 		t.Errorf("%s %v (%v before the tasks), %s %v: want more commits, and at least an event each", metrics.Commits, commits, value(before, metrics.Commits), metrics.EventsAppended, events)
@@ -256,9 +270,7 @@ func TestProductionMetrics(t *testing.T) {
 	}
 
 	wm := scrape(t, workerBase)
-	if n := histogramCount(wm, metrics.DispatchLatency); n != tasks {
-		t.Errorf("the worker's %s counts %v dispatches; it claimed %d tasks", metrics.DispatchLatency, n, tasks)
-	}
+	checkDispatches(t, wm, "the worker", tasks)
 	// Each claim and each end is a commit of the worker's at least.
 	if c := value(wm, metrics.Commits); c < 2*tasks {
 		t.Errorf("the worker's %s: %v after %d tasks", metrics.Commits, c, tasks)

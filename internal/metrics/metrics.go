@@ -6,7 +6,8 @@
 // feed's consumers' lag, SSE streams, rate-limit refusals and webhook
 // deliveries. Each is fed by a hook the process wires (a method of
 // Registry given as a Func field), never by calls inside the components.
-// Read reads a Registry's values back (the benchmarks report them).
+// ReadHistogram and ReadCounter read a Registry's values back, ParseText
+// another process's scrape (the benchmarks report them).
 package metrics
 
 import (
