@@ -312,10 +312,15 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	// The lease is the tenant's slot, taken with the claim, in its commit,
 	// only while the tenant runs fewer tasks than its plan allows.
 	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
+	// Registered before the claim commits, so that a cancel that comes as
+	// soon as task.started is visible finds it.
+	if !r.claiming(t.stream.ID) {
+		return nil, fmt.Errorf("task %s: %w: this worker is claiming or running it already", taskID, ErrNotClaimable)
+	}
 	if err := r.claimSlot(ctx, t, lease); err != nil {
+		r.untrack(t.stream.ID)
 		return nil, err
 	}
-	r.claimed(t.stream.ID)
 	if r.cfg.ClaimedFunc != nil {
 		r.cfg.ClaimedFunc(task.StartedAt().Sub(task.DueAt()))
 	}
@@ -486,11 +491,17 @@ func (r *Runner) resolveSecrets(ctx context.Context, tenantID string, args any) 
 	return r.cfg.SecretsFunc(ctx, tenantID, names)
 }
 
-// claimed registers a task this worker has just claimed.
-func (r *Runner) claimed(taskID string) {
+// claiming registers a task this worker is about to claim, so that a cancel
+// reaches it from the moment its claim commits; false when this worker is
+// claiming or running it already.
+func (r *Runner) claiming(taskID string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.running[taskID]; ok {
+		return false
+	}
 	r.running[taskID] = &handle{}
+	return true
 }
 
 // started records the stop function and the output of a claimed task's
