@@ -84,6 +84,11 @@ type Config struct {
 	// reach, which hands the task back. nil: a task that refers to a
 	// secret fails, saying that this worker has no secrets.
 	SecretsFunc func(ctx context.Context, tenantID string, names []string) (map[string]string, error)
+	// ClaimedFunc, when set, is called after each claim this worker won
+	// with the task's dispatch latency: from when its attempt was due (its
+	// task.queued, or a retry's not_before) to its task.started. It must
+	// be quick (a metric: metrics.Registry's ObserveDispatch).
+	ClaimedFunc func(latency time.Duration)
 }
 
 // TenantPlan is what a tenant's plan allows its tasks.
@@ -315,6 +320,9 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	if err := r.claimSlot(ctx, t, lease); err != nil {
 		r.untrack(t.stream.ID)
 		return nil, err
+	}
+	if r.cfg.ClaimedFunc != nil {
+		r.cfg.ClaimedFunc(task.StartedAt().Sub(task.DueAt()))
 	}
 	if t.waited { // only then can it have a waiting row
 		if err := r.store.TaskWaitingUnmark(ctx, t.stream.ID); err != nil {
