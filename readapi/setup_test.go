@@ -88,6 +88,9 @@ type setupOpts struct {
 	// builder following the feed; noReceipts puts every tenant on a plan
 	// without receipts; noReceiptKey gives the log no receipt key.
 	log, noReceipts, noReceiptKey bool
+	// wrapFeed, when set, wraps the store that serves GET /v1/events (to
+	// watch how the API calls it).
+	wrapFeed func(readapi.TenantFeedReader) readapi.TenantFeedReader
 	// noSecretsKey serves /v1/secrets without an operator key, as serve
 	// without SECRETS_KEY does.
 	noSecretsKey bool
@@ -216,6 +219,9 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		t.Fatal(err)
 	}
 	cfg.Feed = s
+	if o.wrapFeed != nil {
+		cfg.Feed = o.wrapFeed(s)
+	}
 	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
 		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{})
 		if err != nil {
