@@ -117,6 +117,7 @@ func (f *feedRequest) frames(ctx context.Context, p *feedProjector, page []domai
 	if len(page) > 0 {
 		f.q.After, f.skipUpTo = page[len(page)-1].Position, 0
 	}
+	p.endPage()
 	return out, nil
 }
 
@@ -156,7 +157,7 @@ func (a *api) tenantEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.storeDown.Succeeded()
-	frames, err := f.frames(r.Context(), newFeedProjector(a.cfg.Store), page)
+	frames, err := f.frames(r.Context(), newFeedProjector(a.cfg.Store, a.snapshots), page)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -321,7 +322,7 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, f *feed
 	if !write(fmt.Appendf(nil, "retry: %d\n\n", DefaultRetry.Milliseconds())) {
 		return
 	}
-	projector := newFeedProjector(a.cfg.Store)
+	projector := newFeedProjector(a.cfg.Store, a.snapshots)
 	silentSince := time.Now()
 	for {
 		head, read, err := a.readFeedPage(ctx, f, projector)

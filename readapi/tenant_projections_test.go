@@ -341,3 +341,60 @@ func TestTenantEventsWakeOnCommit(t *testing.T) {
 		})
 	}
 }
+
+// countingStore counts the events the API reads from streams.
+type countingStore struct {
+	readapi.Store
+	events atomic.Int64
+}
+
+func (c *countingStore) ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error) {
+	page, err := c.Store.ReadStream(ctx, streamID, afterSeq, limit)
+	c.events.Add(int64(len(page)))
+	return page, err
+}
+
+// TestTenantEventsProjectionsPageCost: a consumer paging through a long
+// task's events with include=projections in small pages does not make
+// the API read the task's stream again for every page (each page would
+// otherwise derive the task's row from its start): the stream reads stay
+// below the task's length.
+func TestTenantEventsProjectionsPageCost(t *testing.T) {
+	t.Parallel()
+	for _, e := range teststores.Engines {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			counter := &countingStore{}
+			b := bundleOn(t, e, setupOpts{wrapStore: func(s readapi.Store) readapi.Store {
+				counter.Store = s
+				return counter
+			}})
+			resp := b.do(t, "POST", "/mcp/start_task", tenantA, `{"name":"long","adapter":"mock","args":{"steps":60,"interval_ms":1},"timeout_s":60}`)
+			id := decode[started](t, resp, http.StatusCreated).TaskID
+			b.run(t, id)
+			var n int
+			testwait.For(t, "the task to end", func() bool {
+				page := decode[wire.EventPage](t, b.do(t, "GET", "/v1/tasks/"+id+"/events?limit=1000", tenantA, ""), http.StatusOK)
+				n = len(page.Events)
+				return page.Ended
+			})
+			var rows int
+			testwait.For(t, "every event's frames", func() bool {
+				counter.events.Store(0)
+				rows = 0
+				for after := "-1"; ; {
+					page := decode[wire.TenantEventPage](t, b.do(t, "GET", "/v1/events?include=projections&type=projection.task&limit=5&after="+after, tenantA, ""), http.StatusOK)
+					rows += len(page.Projections)
+					if strconv.FormatInt(page.NextAfter, 10) == after {
+						break
+					}
+					after = strconv.FormatInt(page.NextAfter, 10)
+				}
+				return rows == n
+			})
+			if read := counter.events.Load(); read >= int64(n) {
+				t.Errorf("paging through %d events 5 at a time read %d events of the task's stream; want fewer than the task has", n, read)
+			}
+		})
+	}
+}
