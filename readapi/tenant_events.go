@@ -336,14 +336,16 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, f *feed
 			}
 			silentSince = time.Now()
 		}
-		if err == nil && read.full {
+		switch {
+		case err == nil && read.full:
 			continue
+		case err == nil:
+			// Every final event below head has been read: wait for the
+			// next one.
+			err = a.waitFeed(ctx, max(head, f.q.After+1), &silentSince, write)
 		}
-		if time.Since(silentSince) >= a.cfg.PingInterval {
-			if !write([]byte(": ping\n\n")) {
-				return
-			}
-			silentSince = time.Now()
+		if ctx.Err() != nil || errors.Is(err, errClientGone) {
+			return
 		}
 		if err != nil {
 			a.storeDown.Note(ctx, err)
@@ -352,16 +354,28 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, f *feed
 				return
 			case <-time.After(feedRetryDelay):
 			}
-			continue
 		}
-		// Every final event below head has been read: wait for the next
-		// one, or until a ping is due.
-		wait, cancel := context.WithTimeout(ctx, a.cfg.PingInterval-time.Since(silentSince))
-		err = a.cfg.Feed.TenantFeedWait(wait, max(head, f.q.After+1))
+	}
+}
+
+// errClientGone says that a stream's client did not take a write.
+var errClientGone = errors.New("the client is gone")
+
+// waitFeed waits until the tenant feed holds position pos, writing a ping
+// whenever the stream has been silent for PingInterval; it fails with
+// errClientGone when a ping cannot be written.
+func (a *api) waitFeed(ctx context.Context, pos int64, silentSince *time.Time, write func([]byte) bool) error {
+	for {
+		wait, cancel := context.WithTimeout(ctx, a.cfg.PingInterval-time.Since(*silentSince))
+		err := a.cfg.Feed.TenantFeedWait(wait, pos)
 		cancel()
-		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
-			a.storeDown.Note(ctx, err)
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return err
 		}
+		if !write([]byte(": ping\n\n")) {
+			return errClientGone
+		}
+		*silentSince = time.Now()
 	}
 }
 
