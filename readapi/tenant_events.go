@@ -322,6 +322,10 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, f *feed
 	if !write(fmt.Appendf(nil, "retry: %d\n\n", DefaultRetry.Milliseconds())) {
 		return
 	}
+	// Registered before the first read, so that every event committed
+	// after it is heard of.
+	watch, leave := a.cfg.Hub.WatchTenant(f.q.TenantID)
+	defer leave()
 	projector := newFeedProjector(a.cfg.Store, a.snapshots)
 	silentSince := time.Now()
 	for {
@@ -342,7 +346,7 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, f *feed
 		case err == nil:
 			// Every final event below head has been read: wait for the
 			// next one.
-			err = a.waitFeed(ctx, max(head, f.q.After+1), &silentSince, write)
+			err = a.waitFeed(ctx, watch, max(head, f.q.After+1), &silentSince, write)
 		}
 		if ctx.Err() != nil || errors.Is(err, errClientGone) {
 			return
@@ -361,13 +365,15 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, f *feed
 // errClientGone says that a stream's client did not take a write.
 var errClientGone = errors.New("the client is gone")
 
-// waitFeed waits until the tenant feed holds position pos, writing a ping
-// whenever the stream has been silent for PingInterval; it fails with
-// errClientGone when a ping cannot be written.
-func (a *api) waitFeed(ctx context.Context, pos int64, silentSince *time.Time, write func([]byte) bool) error {
+// waitFeed waits until the stream has something to read at or after
+// position pos (see awaitTenant), writing a ping whenever the stream has
+// been silent for PingInterval. After a ping with nothing heard it returns
+// too, so that the stream looks at the store in case a bus message was
+// lost. It fails with errClientGone when a ping cannot be written.
+func (a *api) waitFeed(ctx context.Context, watch *TenantWatch, pos int64, silentSince *time.Time, write func([]byte) bool) error {
 	for {
-		wait, cancel := context.WithTimeout(ctx, a.cfg.PingInterval-time.Since(*silentSince))
-		err := a.cfg.Feed.TenantFeedWait(wait, pos)
+		untilPing, cancel := context.WithTimeout(ctx, a.cfg.PingInterval-time.Since(*silentSince))
+		err := a.awaitTenant(untilPing, watch, pos)
 		cancel()
 		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
 			return err
@@ -376,6 +382,32 @@ func (a *api) waitFeed(ctx context.Context, pos int64, silentSince *time.Time, w
 			return errClientGone
 		}
 		*silentSince = time.Now()
+		if watch.Heard() <= pos {
+			return nil
+		}
+	}
+}
+
+// awaitTenant waits until the hub has heard of an event of the tenant at
+// or after position pos and the store's tenant feed holds it final
+// (TenantFeedWait: on Postgres its index may be a moment behind the bus),
+// or until the bus may have lost messages. Neither wait polls: an idle
+// stream, whatever other tenants do, costs a goroutine.
+func (a *api) awaitTenant(ctx context.Context, watch *TenantWatch, pos int64) error {
+	resyncs := watch.Resyncs()
+	for {
+		woken := watch.Wait()
+		if heard := watch.Heard(); heard > pos {
+			return a.cfg.Feed.TenantFeedWait(ctx, heard-1)
+		}
+		if watch.Resyncs() != resyncs {
+			return nil // the bus may have lost messages: look at the store
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-woken: // news, or an event the stream has read already
+		}
 	}
 }
 

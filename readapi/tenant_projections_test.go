@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -263,11 +264,12 @@ func checkFrames(t *testing.T, what string, got, want []feedFrame) {
 }
 
 // watchedFeed is the store serving GET /v1/events, with the API's calls
-// counted: reads, and waits and how they ended.
+// counted: reads, and waits, the positions waited for and how they ended.
 type watchedFeed struct {
 	readapi.TenantFeedReader
 	reads, woken, other atomic.Int64
-	waiting             chan struct{} // gets a value as each wait begins
+	mu                  sync.Mutex
+	waited              []int64
 }
 
 func (w *watchedFeed) TenantFeedRead(ctx context.Context, q eventstore.TenantFeedQuery) ([]domain.Event, error) {
@@ -276,10 +278,9 @@ func (w *watchedFeed) TenantFeedRead(ctx context.Context, q eventstore.TenantFee
 }
 
 func (w *watchedFeed) TenantFeedWait(ctx context.Context, pos int64) error {
-	select {
-	case w.waiting <- struct{}{}:
-	default:
-	}
+	w.mu.Lock()
+	w.waited = append(w.waited, pos)
+	w.mu.Unlock()
 	err := w.TenantFeedReader.TenantFeedWait(ctx, pos)
 	if err == nil {
 		w.woken.Add(1)
@@ -289,29 +290,29 @@ func (w *watchedFeed) TenantFeedWait(ctx context.Context, pos int64) error {
 	return err
 }
 
-// TestTenantEventsWakeOnCommit: an idle GET /v1/events stream waits on the
-// store's TenantFeedWait (the store's WaitFeed on SQLite), and a new event
-// wakes it: the event's frames arrive with no ping due (the ping interval
-// is an hour) and no read of the store but the one each wake-up causes, so
-// nothing polls.
+// TestTenantEventsWakeOnCommit: an idle GET /v1/events stream wakes when
+// the hub hears of its tenant's event (the relay publishes it once sealed)
+// and the store's TenantFeedWait (WaitFeed on SQLite) has it final; it
+// never wakes for another tenant's events. The frames arrive with no ping
+// due (the ping interval is an hour), every read of the store but the
+// first follows a wait that the store ended, and every position waited
+// for is one of the tenant's events: nothing polls.
 func TestTenantEventsWakeOnCommit(t *testing.T) {
 	t.Parallel()
 	for _, e := range teststores.Engines {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			w := &watchedFeed{waiting: make(chan struct{}, 1)}
-			b := bundleOn(t, e, setupOpts{pingInterval: time.Hour, wrapFeed: func(f readapi.TenantFeedReader) readapi.TenantFeedReader {
+			w := &watchedFeed{}
+			b := bundleOn(t, e, setupOpts{relayOnly: true, pingInterval: time.Hour, wrapFeed: func(f readapi.TenantFeedReader) readapi.TenantFeedReader {
 				w.TenantFeedReader = f
 				return w
 			}})
 			resp := b.do(t, "GET", "/v1/events?include=projections", tenantA, "", "Accept", "text/event-stream")
 			defer func() { _ = resp.Body.Close() }()
 			s := openSSE(t, resp)
-			select {
-			case <-w.waiting: // the stream read the (empty) feed and waits
-			case <-t.Context().Done():
-				t.Fatal("the stream never waited on the store")
-			}
+			testwait.For(t, "the stream's first read", func() bool { return w.reads.Load() > 0 })
+			// Another tenant's task first, then one of A's.
+			decode[started](t, b.do(t, "POST", "/mcp/start_task", tenantB, `{"name":"b","adapter":"mock","args":`+mockArgs+`,"timeout_s":60}`), http.StatusCreated)
 			id := b.start(t).TaskID
 			var got []string
 			for len(got) < 3 {
@@ -331,12 +332,21 @@ func TestTenantEventsWakeOnCommit(t *testing.T) {
 				t.Fatalf("frames %v, want %v", got, want)
 			}
 			if w.other.Load() != 0 || w.woken.Load() < 1 {
-				t.Fatalf("%d waits woken by the store, %d ended otherwise; want the frames to follow a wake-up", w.woken.Load(), w.other.Load())
+				t.Fatalf("%d waits ended by the store, %d otherwise; want the frames to follow a wake-up", w.woken.Load(), w.other.Load())
 			}
-			// Each read but the first follows a wait that the store ended;
-			// the reads in flight may have had no wait end yet.
 			if reads, woken := w.reads.Load(), w.woken.Load(); reads > woken+1 {
 				t.Fatalf("%d reads of the store for %d wake-ups: the stream polls", reads, woken)
+			}
+			mine := map[int64]bool{}
+			for _, e := range decode[wire.TenantEventPage](t, b.do(t, "GET", "/v1/events?limit=1000", tenantA, ""), http.StatusOK).Events {
+				mine[e.Position] = true
+			}
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			for _, pos := range w.waited {
+				if !mine[pos] {
+					t.Fatalf("the stream waited for position %d, not one of its tenant's events (%v)", pos, mine)
+				}
 			}
 		})
 	}
