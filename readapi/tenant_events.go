@@ -294,10 +294,11 @@ func (f *feedRequest) frameTypes(asked []string) error {
 // resume point as Server-Sent Events (id: the frame id, event: its type,
 // data: the event's envelope or the projection change), then follows new
 // ones until the client leaves, with a ping comment every PingInterval of
-// silence. Between pages it waits for the tenant feed to grow
-// (TenantFeedWait), so a new event goes out as soon as it is final, and an
-// idle stream costs nothing but a goroutine. A client resumes with
-// Last-Event-ID and sees every frame once, in order.
+// silence. Caught up, it waits until the hub hears of an event of its
+// tenant and the store has it final (waitFeed), so a new event goes out as
+// soon as it is final, and an idle stream costs a goroutine and one look at
+// the store per ping. A client resumes with Last-Event-ID and sees every
+// frame once, in order.
 func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, f *feedRequest) {
 	ctx := r.Context()
 	rc := http.NewResponseController(w)
