@@ -74,8 +74,9 @@ type feedRequest struct {
 	eventStreams []domain.StreamType
 	// types are the frame types kept (nil: every one).
 	types []string
-	// projections adds the projection changes.
-	projections bool
+	// projections adds the projection changes (include=projections);
+	// changes says that the type filter keeps some.
+	projections, changes bool
 }
 
 // keep reports whether frames of type t are sent.
@@ -96,7 +97,7 @@ func (f *feedRequest) frames(ctx context.Context, p *feedProjector, page []domai
 	var out feedFrames
 	for i := range page {
 		e := &page[i]
-		if f.projections {
+		if f.changes {
 			changes, err := p.projectionFrames(ctx, e, f.keep)
 			if err != nil {
 				return out, err
@@ -281,6 +282,7 @@ func (f *feedRequest) frameTypes(asked []string) error {
 		}
 		f.types = append(f.types, t)
 	}
+	f.changes = wantsChanges
 	if wantsChanges {
 		if err := (eventstore.TenantFeedQuery{TenantID: f.q.TenantID, After: -1, Types: f.q.Types}).Validate(); err != nil {
 			return err
