@@ -121,7 +121,47 @@ type TenantEventPage struct {
 	// Events are in feed position order, each in domain.Event's JSON form
 	// with its position. Never null.
 	Events []domain.Event `json:"events"`
-	// NextAfter is the after of the next page: the last event's position,
-	// or the request's after when the page is empty.
+	// Projections, asked for with ?include=projections, are the changes
+	// of read model rows that the page's events caused, in feed order:
+	// each belongs just before the event at its Position, which comes
+	// after it in Events (unless filtered out). Absent without
+	// include=projections.
+	Projections []FeedProjection `json:"projections,omitempty"`
+	// NextAfter is the after of the next page: the position of the last
+	// event read (sent or filtered out), or the request's after when the
+	// page is empty.
 	NextAfter int64 `json:"next_after"`
+}
+
+// Frame types of the projection changes of GET /v1/events
+// (?include=projections), the SSE event names and FeedProjection.Type.
+const (
+	// ProjectionTaskType is a change of a task's row of the task list.
+	ProjectionTaskType = "projection.task"
+	// ProjectionUsageType is an increment of a usage counters row.
+	ProjectionUsageType = "projection.usage"
+)
+
+// FeedProjection is a change of a read model row in the tenant's feed:
+// what the event at Position changed in the task list (Task) or in the
+// usage counters (Usage). It is derived from the events by the read
+// models' own fold, so it is the same on every read and every resume.
+type FeedProjection struct {
+	// ID is the frame's id: the position, a dot and 1 for a task row or
+	// 2 for a usage increment ("41.1"). It is a valid Last-Event-ID and
+	// ?after=, resuming right after this frame.
+	ID string `json:"id"`
+	// Position is the feed position of the event that caused the change.
+	Position int64 `json:"position"`
+	// Type is ProjectionTaskType or ProjectionUsageType.
+	Type string `json:"type"`
+	// Task, for projection.task, is the task's row after the event, as
+	// GET /v1/tasks lists it (without waiting_reason, which is not part
+	// of the read model).
+	Task *Task `json:"task,omitempty"`
+	// Usage, for projection.usage, is what the event added to its
+	// tenant's UTC day: add each count to the day's row (and derive task
+	// minutes from the summed task_run_ms; this increment's task_minutes
+	// rounds up its own task_run_ms only).
+	Usage *UsageDay `json:"usage,omitempty"`
 }

@@ -2,10 +2,14 @@ package client_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 )
@@ -57,6 +61,84 @@ func TestFollowTheTenantFeed(t *testing.T) {
 		}
 		if fails != 3 {
 			t.Errorf("the feed met %d failures, want 3 retried", fails)
+		}
+	})
+}
+
+// A Feed with Projections yields, before each task event, the task's row
+// after it and, for a task's creation, the usage it adds, typed; a
+// consumer that stops at random frames and starts again from Cursor sees
+// every frame once, in order, and none of another tenant's.
+func TestFollowTheTenantFeedWithProjections(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, serverOpts{}, func(t *testing.T, b *bundle) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		c := b.client(t, tenantA)
+		mine := map[uuid.UUID]bool{}
+		for range 3 {
+			mine[start(t, c, mockArgs).TaskID] = true
+		}
+		start(t, b.client(t, tenantB), mockArgs)
+		// Read until every task's row has ended, stopping at random frames
+		// and starting again from the cursor.
+		var got []client.FeedFrame
+		ended := map[uuid.UUID]bool{}
+		cursor := "-1"
+		for len(ended) < 3 {
+			feed := c.Follow(ctx, client.FeedOptions{Cursor: cursor, Limit: 1 + rand.IntN(3), Projections: true, PollInterval: 20 * time.Millisecond})
+			for n := 1 + rand.IntN(4); n > 0 && len(ended) < 3; n-- {
+				fr, err := feed.NextFrame()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fr)
+				if fr.Projection != nil && fr.Projection.Task != nil && fr.Projection.Task.State.Terminal() {
+					ended[fr.Projection.Task.TaskID] = true
+				}
+			}
+			cursor = feed.Cursor()
+		}
+		// The same frames, read in one go.
+		once := c.Follow(ctx, client.FeedOptions{After: -1, Projections: true})
+		for i := range got {
+			fr, err := once.NextFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fr.ID != got[i].ID || fr.Projection == nil != (got[i].Projection == nil) {
+				t.Fatalf("frame %d: %s read in one go, %s with restarts", i, fr.ID, got[i].ID)
+			}
+		}
+		rows := map[uuid.UUID]api.Task{}
+		tasksStarted := int64(0)
+		seen := map[string]bool{}
+		for i, fr := range got {
+			if seen[fr.ID] || (i > 0 && fr.Position < got[i-1].Position) {
+				t.Fatalf("frame %d (%s) repeats or goes back", i, fr.ID)
+			}
+			seen[fr.ID] = true
+			switch {
+			case fr.Event != nil:
+				if fr.Event.TenantID != b.owners[tenantA].TenantID || !mine[uuid.MustParse(fr.Event.StreamID)] {
+					t.Fatalf("frame %s: an event of tenant %s's stream %s", fr.ID, fr.Event.TenantID, fr.Event.StreamID)
+				}
+			case fr.Projection.Type == api.ProjectionTaskType:
+				if !mine[fr.Projection.Task.TaskID] {
+					t.Fatalf("frame %s: the row of task %s, not one of A's", fr.ID, fr.Projection.Task.TaskID)
+				}
+				rows[fr.Projection.Task.TaskID] = *fr.Projection.Task
+			case fr.Projection.Type == api.ProjectionUsageType:
+				tasksStarted += fr.Projection.Usage.TasksStarted
+			}
+		}
+		if len(rows) != 3 || tasksStarted != 3 {
+			t.Fatalf("rows of %d tasks and %d tasks started, want 3 and 3", len(rows), tasksStarted)
+		}
+		for id, row := range rows {
+			if !row.State.Terminal() || row.Name != "t" || row.EndedAt.IsZero() {
+				t.Errorf("task %s's last row %+v, want it ended", id, row)
+			}
 		}
 	})
 }

@@ -60,4 +60,14 @@ type TenantFeedStore interface {
 	// position above q.After that match q's filters, in position order.
 	// An invalid q is a *domain.ValidationError.
 	TenantFeedRead(ctx context.Context, q TenantFeedQuery) ([]domain.Event, error)
+	// TenantFeedHead returns the position below which every tenant's
+	// slice is final: a TenantFeedRead that starts after it returns sees
+	// every event of the slice at a position below it (on SQLite the feed
+	// head; on Postgres the next position the index will apply).
+	TenantFeedHead(ctx context.Context) (int64, error)
+	// TenantFeedWait blocks until TenantFeedHead is above pos, or ctx
+	// ends (then it returns ctx's error). It waits without polling: the
+	// store wakes every waiter of the process when the slices grow, so an
+	// idle waiter costs a goroutine and nothing else.
+	TenantFeedWait(ctx context.Context, pos int64) error
 }

@@ -214,6 +214,8 @@ type api struct {
 	// storeDown and limiterDown log the outages of the store and of the
 	// rate limiter's Redis: once when they begin, once when they end.
 	storeDown, limiterDown *backoff.Retry
+	// snapshots keeps derived task rows between GET /v1/events requests.
+	snapshots *taskSnapshots
 }
 
 // New returns the HTTP handler of the endpoints of docs/api.md.
@@ -228,7 +230,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("readapi config: %w", err)
 	}
-	a := &api{cfg: cfg, tokens: tokenSigner{key: key},
+	a := &api{cfg: cfg, tokens: tokenSigner{key: key}, snapshots: newTaskSnapshots(),
 		storeDown:   &backoff.Retry{Dependency: backoff.DependencyStore, What: "readapi: requests that need the store", Meanwhile: "they answer 503", Logger: cfg.Logger},
 		limiterDown: &backoff.Retry{Dependency: backoff.DependencyBus, What: "readapi: rate limiter", Meanwhile: "requests are let through", Logger: cfg.Logger},
 		streams: sse.NewServer(sse.ServerConfig{

@@ -9,6 +9,7 @@
 //	POST /mcp/tasks/{id}/resume     {"last_seq":N} → the same SSE stream
 //	GET  /v1/tasks/{id}/events      ?since_seq=N&limit=L → {"events","next_seq","ended"}
 //	GET  /v1/tasks                  ?state=&limit=&cursor= → the task list
+//	GET  /v1/events                 ?after=&limit=&include=projections&stream_type=&type= → the tenant's feed, JSON or SSE
 //	POST /v1/auth/register|login|refresh|logout, POST|GET /v1/api-keys,
 //	DELETE /v1/api-keys/{id}, POST /v1/members   identity (docs/api.md)
 //	GET  /openapi.json              the OpenAPI 3.1 document of these routes (OpenAPI)

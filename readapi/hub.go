@@ -18,3 +18,6 @@ type Hub = sse.Hub
 // NewHub returns a hub; call Subscribe, then Run, before New's handler
 // serves a stream.
 func NewHub(cfg HubConfig) (*Hub, error) { return sse.NewHub(cfg) }
+
+// TenantWatch is what a Hub has heard of one tenant's feed (Hub.WatchTenant).
+type TenantWatch = sse.TenantWatch

@@ -88,6 +88,11 @@ type setupOpts struct {
 	// builder following the feed; noReceipts puts every tenant on a plan
 	// without receipts; noReceiptKey gives the log no receipt key.
 	log, noReceipts, noReceiptKey bool
+	// wrapFeed and wrapStore, when set, wrap the store that serves GET
+	// /v1/events and the one streams are read from (to watch how the API
+	// calls them).
+	wrapFeed  func(readapi.TenantFeedReader) readapi.TenantFeedReader
+	wrapStore func(readapi.Store) readapi.Store
 	// noSecretsKey serves /v1/secrets without an operator key, as serve
 	// without SECRETS_KEY does.
 	noSecretsKey bool
@@ -216,6 +221,12 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		t.Fatal(err)
 	}
 	cfg.Feed = s
+	if o.wrapFeed != nil {
+		cfg.Feed = o.wrapFeed(s)
+	}
+	if o.wrapStore != nil {
+		cfg.Store = o.wrapStore(s)
+	}
 	if idx, ok := s.(interface{ TenantFeedIndex() projections.Projection }); ok {
 		indexer, err := projections.NewRunner(s, idx.TenantFeedIndex(), projections.RunnerConfig{})
 		if err != nil {

@@ -57,21 +57,11 @@ func (a *api) listTasks(_ http.ResponseWriter, r *http.Request, p commands.Princ
 		if q.State != "" && v.State != q.State {
 			continue // it has moved on since the read model saw it
 		}
-		taskID, err := uuid.Parse(v.TaskID)
+		task, err := taskOf(v)
 		if err != nil {
-			return wire.TaskPage{}, fmt.Errorf("task list: task id %q: %w", v.TaskID, err)
+			return wire.TaskPage{}, err
 		}
-		resp.Tasks = append(resp.Tasks, wire.Task{
-			TaskID:    taskID,
-			Name:      v.Name,
-			Adapter:   domain.Adapter(v.Adapter),
-			State:     v.State,
-			Attempt:   v.Attempt,
-			CreatedAt: wire.Time{Time: v.CreatedAt},
-			StartedAt: wire.Time{Time: v.StartedAt},
-			EndedAt:   wire.Time{Time: v.EndedAt},
-			LastSeq:   v.LastSeq,
-		})
+		resp.Tasks = append(resp.Tasks, task)
 	}
 	if len(views) == q.Limit { // a full page, before catching up
 		last := views[len(views)-1]
@@ -79,6 +69,25 @@ func (a *api) listTasks(_ http.ResponseWriter, r *http.Request, p commands.Princ
 		resp.NextCursor = &c
 	}
 	return resp, nil
+}
+
+// taskOf renders a row of the task list read model as the API shows it.
+func taskOf(v projections.TaskView) (wire.Task, error) {
+	taskID, err := uuid.Parse(v.TaskID)
+	if err != nil {
+		return wire.Task{}, fmt.Errorf("task list: task id %q: %w", v.TaskID, err)
+	}
+	return wire.Task{
+		TaskID:    taskID,
+		Name:      v.Name,
+		Adapter:   domain.Adapter(v.Adapter),
+		State:     v.State,
+		Attempt:   v.Attempt,
+		CreatedAt: wire.Time{Time: v.CreatedAt},
+		StartedAt: wire.Time{Time: v.StartedAt},
+		EndedAt:   wire.Time{Time: v.EndedAt},
+		LastSeq:   v.LastSeq,
+	}, nil
 }
 
 // catchUpView reads at most catchUpPages pages of catchUpPageSize events

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -34,7 +35,7 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, retry *back
 		return err
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
-	for _, ch := range []string{feedChannel, appendChannel} {
+	for _, ch := range []string{feedChannel, appendChannel, indexChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
 			return err
 		}
@@ -44,8 +45,13 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, retry *back
 	if err != nil {
 		return err
 	}
+	indexed, err := s.q.ProjectionCheckpointGet(ctx, conn, TenantFeedName)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
 	retry.Succeeded()
 	s.observeHead(head)
+	s.indexed.Advance(indexed)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -55,6 +61,10 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, retry *back
 		case feedChannel:
 			if h, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
 				s.observeHead(h)
+			}
+		case indexChannel:
+			if h, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
+				s.indexed.Advance(h)
 			}
 		case appendChannel:
 			if s.leader.Load() {

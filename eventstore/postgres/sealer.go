@@ -19,8 +19,9 @@ const sealerLockKey int64 = 0x61786f6e5f73656c // "axon_sel"
 // Notification channels. The sealer's query (sql/postgres/queries/sealer.sql)
 // names feedChannel too.
 const (
-	feedChannel   = "axontask_feed"   // payload: the new feed head
-	appendChannel = "axontask_append" // payload: empty; wakes the sealer
+	feedChannel   = "axontask_feed"        // payload: the new feed head
+	appendChannel = "axontask_append"      // payload: empty; wakes the sealer
+	indexChannel  = "axontask_tenant_feed" // payload: the tenant feed index's new checkpoint
 )
 
 // sealCursor is the sealer's position: the next feed position and the

@@ -86,6 +86,9 @@ type Store struct {
 	wg     sync.WaitGroup
 	leader atomic.Bool
 	head   broadcast.Head // highest feed head seen (next position to seal)
+	// indexed is the highest tenant feed index checkpoint seen (the next
+	// position the index applies): TenantFeedWait waits on it.
+	indexed broadcast.Head
 
 	sealNudge   chan struct{} // wakes this process's sealer
 	remoteNudge chan struct{} // asks the notifier goroutine to wake a remote sealer
@@ -168,6 +171,7 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	s.pool.Close()
 	s.head.Wake()
+	s.indexed.Wake()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -44,6 +45,42 @@ func (s *Store) TenantFeedRead(ctx context.Context, q eventstore.TenantFeedQuery
 	return out, nil
 }
 
+// TenantFeedHead implements eventstore.TenantFeedStore: the index's
+// checkpoint, the next position it applies.
+func (s *Store) TenantFeedHead(ctx context.Context) (int64, error) {
+	if s.closed.Load() {
+		return 0, eventstore.ErrClosed
+	}
+	h, err := s.TaskViewsCheckpoint(ctx, TenantFeedName)
+	if err != nil {
+		return 0, fmt.Errorf("read the tenant feed head: %w", err)
+	}
+	s.indexed.Advance(h)
+	return h, nil
+}
+
+// TenantFeedWait implements eventstore.TenantFeedStore. It wakes when the
+// index's runner, in this process or another (through the LISTEN
+// connection, which reads the checkpoint again whenever it reconnects),
+// commits a batch. While the index is rebuilt (its Reset) it may return
+// before the index has reached pos again.
+func (s *Store) TenantFeedWait(ctx context.Context, pos int64) error {
+	for {
+		wake := s.indexed.Wait() // before the checks, so Close's wake-up is never missed
+		if s.closed.Load() {
+			return eventstore.ErrClosed
+		}
+		if s.indexed.Load() > pos {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
 // stringsOf returns vs as strings.
 func stringsOf[S ~string](vs []S) []string {
 	out := make([]string, len(vs))
@@ -76,6 +113,7 @@ func (p tenantFeedIndex) Apply(ctx context.Context, from int64, events []domain.
 	if err := projections.CheckBatch(from, events); err != nil {
 		return err
 	}
+	next := from + int64(len(events))
 	params := dbsqlc.TenantFeedInsertParams{}
 	for i := range events {
 		e := &events[i]
@@ -97,11 +135,17 @@ func (p tenantFeedIndex) Apply(ctx context.Context, from int64, events []domain.
 		if err := s.q.TenantFeedInsert(ctx, tx, params); err != nil {
 			return err
 		}
-		return s.q.ProjectionCheckpointSet(ctx, tx, dbsqlc.ProjectionCheckpointSetParams{Name: TenantFeedName, NextPosition: from + int64(len(events))})
+		if err := s.q.ProjectionCheckpointSet(ctx, tx, dbsqlc.ProjectionCheckpointSetParams{Name: TenantFeedName, NextPosition: next}); err != nil {
+			return err
+		}
+		// Delivered at commit, to the TenantFeedWait calls of every process.
+		_, err = tx.Exec(ctx, "SELECT pg_notify($1, $2)", indexChannel, strconv.FormatInt(next, 10))
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("index %d events at %d for the tenant feed: %w", len(events), from, err)
 	}
+	s.indexed.Advance(next)
 	return nil
 }
 

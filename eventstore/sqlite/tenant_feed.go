@@ -47,3 +47,10 @@ func jsonArray[S ~string](vs []S) (string, error) {
 	b, err := json.Marshal(vs)
 	return string(b), err
 }
+
+// TenantFeedHead implements eventstore.TenantFeedStore: the feed head,
+// since every positioned event is in its tenant's slice at once.
+func (s *Store) TenantFeedHead(ctx context.Context) (int64, error) { return s.FeedHead(ctx) }
+
+// TenantFeedWait implements eventstore.TenantFeedStore with WaitFeed.
+func (s *Store) TenantFeedWait(ctx context.Context, pos int64) error { return s.WaitFeed(ctx, pos) }

@@ -235,6 +235,7 @@ func RunWebhookDeliveries[S WebhookDeliveryStore](t *testing.T, newStore Opener[
 func RunTenantFeed[S TenantFeedStore](t *testing.T, newStore Opener[S]) {
 	runSuite(t, func(t *testing.T, o eventstore.Options) TenantFeedStore { return newStore(t, o) }, []suiteTest[TenantFeedStore]{
 		{"TenantFeed", testTenantFeed},
+		{"TenantFeedWait", testTenantFeedWait},
 	})
 }
 

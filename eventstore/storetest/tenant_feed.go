@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -80,5 +82,48 @@ func testTenantFeed(t *testing.T, newStore Opener[TenantFeedStore]) {
 	} {
 		_, err := s.TenantFeedRead(t.Context(), q)
 		checkValidation(t, err, field)
+	}
+}
+
+// testTenantFeedWait: TenantFeedWait blocks while the slices hold nothing
+// at the position it waits for, returns once an event there is final (and
+// a read then sees it), and returns ctx's error when ctx ends first.
+func testTenantFeedWait(t *testing.T, newStore Opener[TenantFeedStore]) {
+	s := newStore(t, eventstore.Options{})
+	stream := newStream()
+	appendOK(t, s, stream, 0, outputEvents(0, 1))
+	waitFeedLen(t, s, 1)
+	tenantFeedPage(t, s, eventstore.TenantFeedQuery{TenantID: tenant, After: -1}) // indexed
+	head, err := s.TenantFeedHead(t.Context())
+	if err != nil || head != 1 {
+		t.Fatalf("TenantFeedHead after one event = %d, %v; want 1", head, err)
+	}
+	if err := s.TenantFeedWait(t.Context(), head-1); err != nil {
+		t.Fatalf("TenantFeedWait for a final position: %v", err)
+	}
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.TenantFeedWait(canceled, head); !errors.Is(err, context.Canceled) {
+		t.Fatalf("TenantFeedWait with an ended context returned %v, want context.Canceled", err)
+	}
+
+	waiting := make(chan struct{})
+	woke := make(chan error, 1)
+	go func() {
+		close(waiting)
+		woke <- s.TenantFeedWait(t.Context(), head)
+	}()
+	<-waiting
+	appendOK(t, s, stream, 1, outputEvents(1, 1))
+	waitFeedLen(t, s, 2)
+	page := tenantFeedPage(t, s, eventstore.TenantFeedQuery{TenantID: tenant, After: head - 1})
+	if err := <-woke; err != nil {
+		t.Fatalf("TenantFeedWait(%d) after an append: %v", head, err)
+	}
+	if len(page) != 1 || page[0].Position != head {
+		t.Fatalf("after the wait, the slice after %d holds %d events, want the one at %d", head-1, len(page), head)
+	}
+	if h, err := s.TenantFeedHead(t.Context()); err != nil || h <= head {
+		t.Fatalf("TenantFeedHead after the wait = %d, %v; want above %d", h, err, head)
 	}
 }

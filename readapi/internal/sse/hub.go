@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/broadcast"
 )
 
 // Bounds of one stream's queue of live frames (HubConfig).
@@ -52,6 +54,7 @@ type Hub struct {
 	cfg     HubConfig
 	mu      sync.RWMutex
 	streams map[string]*hubStream
+	tenants map[string]*TenantWatch
 	subs    []subscription
 	done    chan struct{}
 	// ctx bounds what parked streams do; it ends when Run returns.
@@ -90,7 +93,7 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 		cfg.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{cfg: cfg, streams: make(map[string]*hubStream), done: make(chan struct{}), ctx: ctx, cancel: cancel}, nil
+	return &Hub{cfg: cfg, streams: make(map[string]*hubStream), tenants: make(map[string]*TenantWatch), done: make(chan struct{}), ctx: ctx, cancel: cancel}, nil
 }
 
 // Subscribe subscribes the hub to the bus until ctx ends. Serve no stream
@@ -199,6 +202,7 @@ func (h *Hub) receive(m *message.Message, decode func(*message.Message) ([]domai
 		h.resync()
 		return
 	}
+	h.announce(m)
 	streamID := m.Metadata.Get(bus.MetaStreamID)
 	seq, err := strconv.ParseInt(m.Metadata.Get(bus.MetaSeq), 10, 64)
 	if err != nil {
@@ -250,6 +254,74 @@ func (h *Hub) resync() {
 	open := h.openStreams()
 	for _, s := range open {
 		s.lookNow()
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, w := range h.tenants {
+		w.resyncs.Add(1)
+		w.head.Wake()
+	}
+}
+
+// TenantWatch is what the hub has heard of one tenant's feed, for the
+// streams of GET /v1/events: one past the highest feed position of the
+// tenant's events that reached it on bus.TopicEvents (the relay publishes
+// them once sealed). It makes no promise of completeness: a stream reads
+// the store, and its Wait channel also closes when the bus may have lost
+// messages. It is safe for concurrent use.
+type TenantWatch struct {
+	head     broadcast.Head
+	resyncs  atomic.Int64
+	watchers int // under Hub.mu
+}
+
+// Heard returns one past the highest position heard of (0: none).
+func (w *TenantWatch) Heard() int64 { return w.head.Load() }
+
+// Resyncs counts the times the bus may have lost messages since the watch
+// began.
+func (w *TenantWatch) Resyncs() int64 { return w.resyncs.Load() }
+
+// Wait returns a channel closed when Heard grows or Resyncs does. Take it
+// before reading them, so that nothing is missed.
+func (w *TenantWatch) Wait() <-chan struct{} { return w.head.Wait() }
+
+// WatchTenant returns the watch of tenantID's feed events; call it before
+// reading the tenant's feed from the store, so that nothing committed after
+// that read goes unheard, and call leave when done.
+func (h *Hub) WatchTenant(tenantID string) (w *TenantWatch, leave func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w = h.tenants[tenantID]
+	if w == nil {
+		w = &TenantWatch{}
+		h.tenants[tenantID] = w
+	}
+	w.watchers++
+	return w, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if w.watchers--; w.watchers == 0 {
+			delete(h.tenants, tenantID)
+		}
+	}
+}
+
+// announce tells the watch of m's tenant, if any, of m's feed position:
+// messages of bus.TopicEvents carry both (the live topics' neither).
+func (h *Hub) announce(m *message.Message) {
+	tenantID := m.Metadata.Get(bus.MetaTenantID)
+	if tenantID == "" {
+		return
+	}
+	h.mu.RLock()
+	w := h.tenants[tenantID]
+	h.mu.RUnlock()
+	if w == nil {
+		return
+	}
+	if pos, err := strconv.ParseInt(m.Metadata.Get(bus.MetaPosition), 10, 64); err == nil && pos >= 0 {
+		w.head.Advance(pos + 1)
 	}
 }
 

@@ -1,0 +1,76 @@
+package sse_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+
+	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/internal/testwait"
+	"github.com/axontask/axontask/readapi/internal/sse"
+)
+
+// A tenant's watch hears the positions of its tenant's relayed events
+// only, wakes its waiters when it does and when the bus may have lost
+// messages, and ends with its last watcher.
+func TestTenantWatch(t *testing.T) {
+	t.Parallel()
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 64}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = pubsub.Close() })
+	hub, err := sse.NewHub(sse.HubConfig{Subscriber: pubsub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { stop(); wg.Wait() })
+	if err := hub.Subscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() { _ = hub.Run(ctx) })
+	publish := func(m *message.Message) {
+		t.Helper()
+		if err := pubsub.Publish(bus.TopicEvents, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	relayed := func(tenant, pos string) *message.Message {
+		m := message.NewMessage(watermill.NewUUID(), nil)
+		m.Metadata.Set(bus.MetaTenantID, tenant)
+		m.Metadata.Set(bus.MetaPosition, pos)
+		return m
+	}
+
+	a, leaveA := hub.WatchTenant("a")
+	b, leaveB := hub.WatchTenant("b")
+	defer leaveB()
+	woken := a.Wait()
+	publish(relayed("b", "5"))
+	publish(relayed("c", "6"))
+	publish(relayed("a", "7"))
+	<-woken
+	testwait.For(t, "a to hear position 7", func() bool { return a.Heard() == 8 })
+	if b.Heard() != 6 {
+		t.Errorf("b heard up to %d, want 6", b.Heard())
+	}
+
+	woken = a.Wait()
+	resync := message.NewMessage(watermill.NewUUID(), nil)
+	resync.Metadata.Set(bus.MetaResync, "1")
+	publish(resync)
+	<-woken
+	if a.Resyncs() != 1 || a.Heard() != 8 {
+		t.Errorf("after a resync: %d resyncs, heard %d; want 1 and 8", a.Resyncs(), a.Heard())
+	}
+
+	leaveA()
+	again, leave := hub.WatchTenant("a")
+	defer leave()
+	if again.Heard() != 0 || again.Resyncs() != 0 {
+		t.Errorf("a watch begun after the last one ended heard %d, %d resyncs; want a fresh one", again.Heard(), again.Resyncs())
+	}
+}
