@@ -162,6 +162,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	if api, err = withDashboard(api, secret, true, logger); err != nil {
+		return err
+	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
 	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity, meter: meter}

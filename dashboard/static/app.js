@@ -1,0 +1,186 @@
+// AxonTask dashboard: the live parts of the pages. Plain JavaScript, no
+// build step; the pages work without it except for what is live.
+"use strict";
+
+// ---- Hash chain verification (docs/integrity.md) ----
+
+const ZERO = "0".repeat(64);
+
+// canonicalize returns the RFC 8785 (JCS) form of a JSON value: members
+// sorted by their names' UTF-16 code units, no whitespace, numbers and
+// strings as ECMAScript's JSON.stringify writes them (which is what JCS
+// specifies).
+function canonicalize(v) {
+  if (v === null || typeof v !== "object") {
+    if (typeof v === "number" && !Number.isFinite(v)) throw new Error("a number is not finite");
+    return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return "[" + v.map(canonicalize).join(",") + "]";
+  return "{" + Object.keys(v).sort().map((k) => JSON.stringify(k) + ":" + canonicalize(v[k])).join(",") + "}";
+}
+
+function hexToBytes(hex) {
+  if (!/^([0-9a-f]{2})*$/.test(hex)) throw new Error("not lowercase hex");
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+async function sha256Hex(bytes) {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ChainVerifier checks one stream's events in seq order; check resolves to
+// null when the event extends the chain, else to the reason it does not.
+class ChainVerifier {
+  constructor() {
+    this.seq = 0;
+    this.head = ZERO;
+  }
+
+  async check(e) {
+    if (e.seq !== this.seq + 1) return `expected seq ${this.seq + 1}, got ${e.seq} (an event is missing)`;
+    if (e.hash_prev !== this.head) return "hash_prev is not the previous event's hash (the chain is broken)";
+    for (const f of ["stream_id", "event_id", "type", "occurred_at", "payload_digest", "hash_prev"]) {
+      if (typeof e[f] !== "string" || /[\u0000-\u001f\u007f]/.test(e[f])) return `${f} is missing or holds a control character`;
+    }
+    if (e.payload !== null && e.payload !== undefined) {
+      const enc = new TextEncoder();
+      const salt = hexToBytes(e.payload_salt || "");
+      const body = enc.encode(canonicalize(e.payload));
+      const both = new Uint8Array(salt.length + body.length);
+      both.set(salt);
+      both.set(body, salt.length);
+      if ((await sha256Hex(both)) !== e.payload_digest) return "the payload does not match its digest (the payload or its salt was changed)";
+    }
+    const entry = ["axontask-event/v1", e.stream_id, String(e.seq), e.event_id, e.type, e.occurred_at, e.payload_digest, e.hash_prev]
+      .map((l) => l + "\n").join("");
+    if ((await sha256Hex(new TextEncoder().encode(entry))) !== e.hash) return "the hash is not the SHA-256 of the event's entry";
+    this.seq = e.seq;
+    this.head = e.hash;
+    return null;
+  }
+}
+
+// ---- The task page ----
+
+const STATE_OF = {
+  "task.created": "created", "task.queued": "queued", "task.started": "running",
+  "task.succeeded": "succeeded", "task.failed": "failed", "task.canceled": "canceled", "task.timed_out": "timed_out",
+};
+const TERMINAL = new Set(["task.succeeded", "task.failed", "task.canceled", "task.timed_out"]);
+
+function followTask(root) {
+  const $ = (id) => document.getElementById(id);
+  const chain = new ChainVerifier();
+  const log = $("log");
+  let failed = false;
+  let queue = Promise.resolve();
+
+  const setChain = (status, text) => {
+    root.dataset.chain = status;
+    root.dataset.chainSeq = String(status === "failed" ? root.dataset.chainSeq : chain.seq);
+    $("chain").textContent = text;
+  };
+
+  const show = (e) => {
+    const p = e.payload || {};
+    if (STATE_OF[e.type]) {
+      root.dataset.taskState = STATE_OF[e.type];
+      $("task-state").textContent = STATE_OF[e.type];
+      $("task-state").className = "state state-" + STATE_OF[e.type];
+    }
+    if (e.type === "task.started" && p.attempt) $("task-attempt").textContent = String(p.attempt);
+    if (e.type === "task.output") {
+      const span = document.createElement("span");
+      span.className = "stream-" + (p.stream === "stderr" ? "stderr" : "stdout");
+      span.textContent = p.data;
+      const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      log.appendChild(span);
+      if (atEnd) log.scrollTop = log.scrollHeight;
+      return;
+    }
+    if (e.type === "task.progress") {
+      $("progress").value = Math.max(0, Math.min(100, p.percent || 0));
+      $("progress-text").textContent = `${Math.round(p.percent || 0)} %${p.message ? " — " + p.message : ""}`;
+      return;
+    }
+    const li = document.createElement("li");
+    const when = document.createElement("time");
+    when.dateTime = e.occurred_at;
+    when.textContent = e.occurred_at.replace("T", " ").replace(/\.\d+Z$/, "Z");
+    li.appendChild(when);
+    let text = " " + e.type.replace(/^task\./, "").replace("_", " ");
+    if (p.attempt) text += ` (attempt ${p.attempt})`;
+    if (p.error) text += `: ${p.error}`;
+    if (p.reason) text += `: ${p.reason}`;
+    if (p.exit_code !== undefined && p.exit_code !== null) text += ` (exit ${p.exit_code})`;
+    li.appendChild(document.createTextNode(text));
+    $("timeline").appendChild(li);
+    if (TERMINAL.has(e.type)) {
+      $("cancel-form").hidden = true;
+      $("receipt").hidden = false;
+      if (e.type === "task.succeeded") {
+        $("progress").value = 100;
+      }
+    }
+  };
+
+  const handle = async (e) => {
+    if (e.seq <= chain.seq && !failed) return; // seen already
+    show(e);
+    if (failed) return;
+    root.dataset.chain = "checking";
+    const why = await chain.check(e);
+    if (why) {
+      failed = true;
+      root.dataset.chainSeq = String(e.seq);
+      setChain("failed", `Verification failed at seq ${e.seq}: ${why}. Verified up to seq ${chain.seq}.`);
+      return;
+    }
+    setChain("verified", `Verified to seq ${chain.seq}, head ${chain.head}`);
+  };
+
+  const es = new EventSource(root.dataset.stream);
+  for (const type of root.dataset.eventTypes.split(" ")) {
+    es.addEventListener(type, (msg) => {
+      let e;
+      try {
+        e = JSON.parse(msg.data);
+      } catch (err) {
+        return;
+      }
+      queue = queue.then(() => handle(e));
+      if (TERMINAL.has(type)) es.close();
+    });
+  }
+}
+
+// ---- The task list: it refreshes its rows every two seconds ----
+
+function refreshRows(table) {
+  const body = document.getElementById("task-rows");
+  let last = body.innerHTML;
+  setInterval(async () => {
+    if (document.hidden) return;
+    try {
+      const resp = await fetch(table.dataset.rows, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!resp.ok) return;
+      const html = await resp.text();
+      if (html !== last) {
+        last = html;
+        body.innerHTML = html;
+      }
+    } catch (err) {
+      // offline for a moment: the next tick tries again
+    }
+  }, 2000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const task = document.querySelector("main[data-stream]");
+  if (task) followTask(task);
+  const tasks = document.getElementById("tasks");
+  if (tasks && tasks.dataset.rows) refreshRows(tasks);
+});
