@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/dashboard"
+	"github.com/axontask/axontask/domain"
+)
+
+// axeSource is axe-core's minified build (testdata/axe-core, MPL-2.0),
+// vendored so that the accessibility check runs offline.
+var axeSource = filepath.Join("testdata", "axe-core", "axe.min.js")
+
+// dashboardBrowser is a Chromium tab on a dev process's dashboard.
+type dashboardBrowser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	axe  string
+}
+
+// visit opens path, checks that it answers status with the dashboard's
+// Content-Security-Policy, and runs axe-core on it.
+func (b *dashboardBrowser) visit(path string, status int) {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(b.base+path))
+	if err != nil {
+		b.t.Fatalf("open %s: %v", path, err)
+	}
+	if int(resp.Status) != status {
+		b.t.Fatalf("%s answered %d, want %d", path, resp.Status, status)
+	}
+	if csp, _ := resp.Headers["Content-Security-Policy"].(string); csp != dashboard.ContentSecurityPolicy {
+		b.t.Errorf("%s has Content-Security-Policy %q", path, csp)
+	}
+	b.checkAccessibility(path)
+}
+
+// axeViolation is what the test reads of an axe-core violation.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// checkAccessibility runs axe-core on the page and fails on every serious
+// or critical violation.
+func (b *dashboardBrowser) checkAccessibility(what string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](b.axe+";\ntrue")); err != nil {
+		b.t.Fatalf("load axe-core: %v", err)
+	}
+	vs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then((r) =>
+		r.violations.map((v) => ({id: v.id, impact: v.impact || "", help: v.help, nodes: v.nodes.map((n) => n.target.join(" "))})))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("axe-core on %s: %v", what, err)
+	}
+	for _, v := range vs {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			b.t.Errorf("axe-core on %s: %s violation %s (%s) at %v", what, v.Impact, v.ID, v.Help, v.Nodes)
+		} else {
+			b.t.Logf("axe-core on %s: %s violation %s (%s)", what, v.Impact, v.ID, v.Help)
+		}
+	}
+}
+
+// do runs the actions.
+func (b *dashboardBrowser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval returns the value of a JavaScript expression on the page (of the
+// promise it returns, if it does).
+func eval[T any](b *dashboardBrowser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// taskIDOf returns the task id of a /tasks/{id} location.
+func taskIDOf(t *testing.T, loc string) uuid.UUID {
+	t.Helper()
+	_, rest, _ := strings.Cut(loc, "/tasks/")
+	id, err := uuid.Parse(rest)
+	if err != nil {
+		t.Fatalf("location %s is no task page", loc)
+	}
+	return id
+}
+
+// TestDashboardInBrowser drives the dashboard of a real dev process in
+// Chromium as a user would: signs in, starts a mock task from the form,
+// watches its log to the end with the page's own verification of the hash
+// chain, sees that verification fail at the seq of an event tampered with
+// in the store, cancels a running task, creates and revokes an API key,
+// finds another tenant's task not found, has a cross-site form post
+// refused, and signs out. Every page has the CSP header and passes
+// axe-core without serious or critical violations.
+func TestDashboardInBrowser(t *testing.T) {
+	t.Parallel()
+	browserPath := chromium(t)
+	axe, err := os.ReadFile(axeSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := startDev(t, nil)
+	var creds devCredentials
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dev.dataDir, "dev-credentials.json"))), &creds); err != nil {
+		t.Fatal(err)
+	}
+	sdk, err := client.New(dev.base, client.WithToken(dev.key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &dashboardBrowser{t: t, ctx: newBrowser(t, browserPath), base: dev.base, axe: string(axe)}
+
+	// Signed out, every page leads to the sign-in form.
+	b.visit("/login", http.StatusOK)
+	b.visit("/register", http.StatusOK)
+	b.do("open /", chromedp.Navigate(dev.base+"/"))
+	if loc := eval[string](b, `location.pathname`); loc != "/login" {
+		t.Fatalf("signed out, / went to %s", loc)
+	}
+	b.do("sign in",
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), creds.Email),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), creds.Password),
+		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
+	)
+	waitJS(t, b.ctx, "the task list", `location.pathname === "/" && document.querySelector("h1")?.textContent === "Tasks"`)
+	b.visit("/", http.StatusOK)
+	b.visit("/keys", http.StatusOK)
+
+	// Start a mock task from the form and follow it to its end.
+	b.visit("/tasks/new?adapter=mock", http.StatusOK)
+	b.do("fill the start form",
+		chromedp.SendKeys(chromedp.CSS(`#name`), "from the browser"),
+		chromedp.SetValue(chromedp.CSS(`input[name="args.steps"]`), "8"),
+		chromedp.SetValue(chromedp.CSS(`input[name="args.interval_ms"]`), "100"),
+		chromedp.SetValue(chromedp.CSS(`input[name="args.output_lines_per_step"]`), "2"),
+		chromedp.Click(chromedp.CSS(`#start-form button[type="submit"]`)),
+	)
+	waitJS(t, b.ctx, "the task page", `location.pathname.startsWith("/tasks/") && location.pathname !== "/tasks/new"`)
+	taskID := taskIDOf(t, eval[string](b, `location.pathname`))
+	waitJS(t, b.ctx, "the task's end, verified", `document.querySelector("main")?.dataset.taskState === "succeeded" && document.querySelector("main")?.dataset.chain === "verified"`)
+	st, err := sdk.TaskStatus(t.Context(), taskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := eval[map[string]string](b, `({...document.querySelector("main").dataset})`)
+	if root["chainSeq"] != strconv.FormatInt(st.LastSeq, 10) {
+		t.Fatalf("verified to seq %s; the task has %d events", root["chainSeq"], st.LastSeq)
+	}
+	if lines := eval[int](b, `document.querySelectorAll("#log .stream-stdout").length`); lines != 16 {
+		t.Errorf("the log shows %d output events, want 16", lines)
+	}
+	if text := eval[string](b, `document.getElementById("chain").textContent`); !strings.Contains(text, "Verified to seq "+root["chainSeq"]) {
+		t.Errorf("the integrity line says %q", text)
+	}
+	if p := eval[float64](b, `document.getElementById("progress").value`); p != 100 {
+		t.Errorf("progress %v at the end", p)
+	}
+	if hidden := eval[bool](b, `document.getElementById("receipt").hidden`); hidden {
+		t.Error("no receipt link once the task ended")
+	}
+	b.checkAccessibility("the task page")
+
+	// Tamper with one output event's payload in the store: the page names
+	// its seq.
+	events, err := sdk.TaskEvents(t.Context(), taskID, client.EventsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tampered int64
+	for _, e := range events.Events {
+		if e.Type == domain.TaskOutputType {
+			tampered = e.Seq
+			break
+		}
+	}
+	tamperPayload(t, filepath.Join(dev.dataDir, "events.db"), taskID.String(), tampered)
+	b.visit("/tasks/"+taskID.String(), http.StatusOK)
+	waitJS(t, b.ctx, "the failed verification", `document.querySelector("main")?.dataset.chain === "failed"`)
+	if seq := eval[string](b, `document.querySelector("main").dataset.chainSeq`); seq != strconv.FormatInt(tampered, 10) {
+		t.Errorf("verification failed at seq %s; seq %d was tampered with", seq, tampered)
+	}
+	if text := eval[string](b, `document.getElementById("chain").textContent`); !strings.Contains(text, fmt.Sprintf("seq %d", tampered)) || !strings.Contains(text, "payload") {
+		t.Errorf("the integrity line says %q", text)
+	}
+
+	// Cancel a running task.
+	long, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "long", Adapter: domain.AdapterMock, Args: json.RawMessage(`{"steps":600,"interval_ms":100}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.visit("/tasks/"+long.TaskID.String(), http.StatusOK)
+	waitJS(t, b.ctx, "the task running", `document.querySelector("main")?.dataset.taskState === "running"`)
+	b.do("cancel", chromedp.Click(chromedp.CSS(`#cancel-form button`)))
+	waitJS(t, b.ctx, "the task canceled, verified", `document.querySelector("main")?.dataset.taskState === "canceled" && document.querySelector("main")?.dataset.chain === "verified"`)
+
+	// Create an API key (shown once, and it works), then revoke it.
+	b.visit("/keys", http.StatusOK)
+	b.do("create a key",
+		chromedp.SendKeys(chromedp.CSS(`#key-name`), "browser key"),
+		chromedp.Click(chromedp.CSS(`#key-form button[type="submit"]`)),
+	)
+	waitJS(t, b.ctx, "the new key", `document.getElementById("new-key")?.value.startsWith("axt_") === true`)
+	b.checkAccessibility("the keys page with a new key")
+	plaintext := eval[string](b, `document.getElementById("new-key").value`)
+	withKey, err := client.New(dev.base, client.WithToken(plaintext))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := withKey.ListTasks(t.Context(), client.ListTasksOptions{}); err != nil {
+		t.Fatalf("the new key does not work: %v", err)
+	}
+	keyID := keyIDNamed(t, sdk, "browser key")
+	b.do("revoke the key", chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-key-id=%q] button`, keyID))))
+	waitJS(t, b.ctx, "the keys page again", fmt.Sprintf(`location.pathname === "/keys" && !document.querySelector('tr[data-key-id=%q]')`, keyID))
+	if _, err := withKey.ListTasks(t.Context(), client.ListTasksOptions{}); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Fatalf("the revoked key still answers %v", err)
+	}
+
+	// Another tenant's task is not found, page and stream alike.
+	other, err := client.New(dev.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := other.Register(t.Context(), api.RegisterRequest{Email: "other@example.com", Password: "another long password", TenantName: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, err = client.New(dev.base, client.WithToken(tok.AccessToken)); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := other.StartTask(t.Context(), client.StartTaskRequest{Name: "theirs", Adapter: domain.AdapterMock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.visit("/tasks/"+theirs.TaskID.String(), http.StatusNotFound)
+	if status := eval[int](b, fmt.Sprintf(`fetch(%q).then((r) => r.status)`, dashboard.APIPrefix+"/mcp/tasks/"+theirs.TaskID.String()+"/status")); status != http.StatusNotFound {
+		t.Errorf("another tenant's task status through the dashboard answered %d", status)
+	}
+
+	// CSRF: a form posted from another site is refused, and so is a
+	// same-origin post without the token.
+	before := len(listKeys(t, sdk))
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s/keys"><input name="name" value="evil"></form><script>document.getElementById("f").submit()</script>`, dev.base)
+	}))
+	t.Cleanup(evil.Close)
+	b.do("open the other site", chromedp.Navigate(strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)))
+	waitJS(t, b.ctx, "the refused post", fmt.Sprintf(`location.href === %q`, dev.base+"/keys"))
+	if status := eval[int](b, `performance.getEntriesByType("navigation")[0].responseStatus`); status != http.StatusForbidden {
+		t.Errorf("the cross-site post answered %d, want 403", status)
+	}
+	b.visit("/keys", http.StatusOK)
+	if status := eval[int](b, `fetch("/keys", {method: "POST", body: new URLSearchParams({name: "no token"})}).then((r) => r.status)`); status != http.StatusForbidden {
+		t.Errorf("a post without the CSRF token answered %d, want 403", status)
+	}
+	if after := len(listKeys(t, sdk)); after != before {
+		t.Errorf("the refused posts made keys: %d before, %d after", before, after)
+	}
+
+	// Sign out: the session is gone.
+	b.do("sign out", chromedp.Click(chromedp.CSS(`.signout button`)))
+	waitJS(t, b.ctx, "the sign-in page", `location.pathname === "/login"`)
+	b.do("open / again", chromedp.Navigate(dev.base+"/"))
+	if loc := eval[string](b, `location.pathname`); loc != "/login" {
+		t.Errorf("signed out, / went to %s", loc)
+	}
+}
+
+// tamperPayload rewrites the payload of event seq of stream in the SQLite
+// file at path, as someone with write access to the file could: dropping
+// the append-only trigger first.
+func tamperPayload(t *testing.T, path, stream string, seq int64) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	if _, err := db.ExecContext(t.Context(), `DROP TRIGGER IF EXISTS events_prune_only`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.ExecContext(t.Context(), `UPDATE events SET payload = ? WHERE stream_id = ? AND seq = ?`,
+		[]byte(`{"data":"forged\n","offset":0,"stream":"stdout"}`), stream, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("tampered with %d rows", n)
+	}
+}
+
+// listKeys returns the tenant's API keys.
+func listKeys(t *testing.T, c *client.Client) []api.Key {
+	t.Helper()
+	keys, err := c.ListAPIKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// keyIDNamed returns the id of the tenant's key called name.
+func keyIDNamed(t *testing.T, c *client.Client, name string) string {
+	t.Helper()
+	for _, k := range listKeys(t, c) {
+		if k.Name == name {
+			return k.ID
+		}
+	}
+	t.Fatalf("no key %q", name)
+	return ""
+}
