@@ -38,7 +38,7 @@ const APIPrefix = "/dashboard/api"
 
 // refreshMargin is how long before its access token expires a session is
 // refreshed.
-const refreshMargin = time.Minute
+const refreshMargin = 10 * time.Second
 
 // Config configures the handler New returns.
 type Config struct {
@@ -226,7 +226,11 @@ type refresher struct {
 	entries map[string]refreshed
 }
 
-// refreshed is a refresh's outcome, kept for a minute.
+// refreshKept is how long a refresh's outcome is kept for the requests
+// that come with the same refresh token.
+const refreshKept = 10 * time.Second
+
+// refreshed is a refresh's outcome, kept for refreshKept.
 type refreshed struct {
 	tok api.Tokens
 	err error
@@ -240,7 +244,7 @@ func (d *dashboard) refreshSession(r *http.Request, s *session) {
 	d.refresh.mu.Lock()
 	defer d.refresh.mu.Unlock()
 	for k, e := range d.refresh.entries {
-		if now.Sub(e.at) > time.Minute {
+		if now.Sub(e.at) > refreshKept {
 			delete(d.refresh.entries, k)
 		}
 	}
@@ -256,8 +260,26 @@ func (d *dashboard) refreshSession(r *http.Request, s *session) {
 		return
 	}
 	csrf := s.CSRF
-	s.signIn(e.tok, s.Email, e.at)
+	s.signIn(e.tok, s.Email, now)
 	s.CSRF = csrf // the pages open in the browser keep working
+}
+
+// forget drops the kept refreshes that led, one after the other, to the
+// refresh token: after a sign-out, an older copy of the session's cookie
+// must not get the tokens it was refreshed to.
+func (rf *refresher) forget(refreshToken string) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	for target, found := refreshToken, true; found; {
+		found = false
+		for k, e := range rf.entries {
+			if e.err == nil && e.tok.RefreshToken == target {
+				delete(rf.entries, k)
+				target, found = k, true
+				break
+			}
+		}
+	}
 }
 
 // proxy forwards /dashboard/api/X to the API's /X with the session's

@@ -65,6 +65,7 @@ func (d *dashboard) signIn(w http.ResponseWriter, r *http.Request, tok api.Token
 func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
 	st := state(r)
 	if st.s.signedIn() {
+		d.refresh.forget(st.s.Refresh)
 		if err := st.c.Logout(r.Context(), st.s.Refresh); err != nil {
 			d.logger.InfoContext(r.Context(), "dashboard: logout", "error", err)
 		}

@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -21,6 +25,7 @@ import (
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/dashboard"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/readapi"
 )
 
 // axeSource is axe-core's minified build (testdata/axe-core, MPL-2.0),
@@ -67,11 +72,19 @@ func (b *dashboardBrowser) checkAccessibility(what string) {
 	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](b.axe+";\ntrue")); err != nil {
 		b.t.Fatalf("load axe-core: %v", err)
 	}
-	vs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then((r) =>
-		r.violations.map((v) => ({id: v.id, impact: v.impact || "", help: v.help, nodes: v.nodes.map((n) => n.target.join(" "))})))`, chromedp.EvalAwaitPromise))
+	type axeResult struct {
+		Passes     int            `json:"passes"`
+		Violations []axeViolation `json:"violations"`
+	}
+	res, err := chromedp.Run(b.ctx, chromedp.Evaluate[axeResult](`axe.run(document).then((r) => ({passes: r.passes.length,
+		violations: r.violations.map((v) => ({id: v.id, impact: v.impact || "", help: v.help, nodes: v.nodes.map((n) => n.target.join(" "))}))}))`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.t.Fatalf("axe-core on %s: %v", what, err)
 	}
+	if res.Passes == 0 {
+		b.t.Fatalf("axe-core checked nothing on %s", what)
+	}
+	vs := res.Violations
 	for _, v := range vs {
 		if v.Impact == "serious" || v.Impact == "critical" {
 			b.t.Errorf("axe-core on %s: %s violation %s (%s) at %v", what, v.Impact, v.ID, v.Help, v.Nodes)
@@ -336,4 +349,142 @@ func keyIDNamed(t *testing.T, c *client.Client, name string) string {
 	}
 	t.Fatalf("no key %q", name)
 	return ""
+}
+
+// dashboardHTTP is a plain HTTP client of a dev process's dashboard that
+// keeps the session cookie itself (so that a test can replay an old one)
+// and never follows redirects.
+type dashboardHTTP struct {
+	t      *testing.T
+	base   string
+	cookie string
+	hc     *http.Client
+}
+
+// csrfField finds a page's CSRF token.
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// send sends a request with cookie (the session's when empty), keeps the
+// session cookie it sets, and returns the answer and its body.
+func (d *dashboardHTTP) send(method, path, cookie string, form url.Values) (*http.Response, string) {
+	d.t.Helper()
+	if cookie == "" {
+		cookie = d.cookie
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(d.t.Context(), method, d.base+path, body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", dashboard.CookieName+"="+cookie)
+	}
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == dashboard.CookieName {
+			d.cookie = c.Value
+		}
+	}
+	return resp, string(b)
+}
+
+// csrf returns the CSRF token of the page at path.
+func (d *dashboardHTTP) csrf(path string) string {
+	d.t.Helper()
+	_, body := d.send(http.MethodGet, path, "", nil)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		d.t.Fatalf("%s has no CSRF token", path)
+	}
+	return m[1]
+}
+
+// TestDashboardSession: the dashboard's session follows the API's tokens.
+// With access tokens that expire at once, every request refreshes the
+// session, and requests that replay one cookie at the same moment share
+// its one refresh (each refresh token works once); a sign-in never
+// redirects off the site; after sign-out the old cookie no longer works;
+// and sign-in attempts are held to the API's per-address limit.
+func TestDashboardSession(t *testing.T) {
+	t.Parallel()
+	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"JWT_EXPIRY_SECONDS=1"})
+	var creds devCredentials
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dev.dataDir, "dev-credentials.json"))), &creds); err != nil {
+		t.Fatal(err)
+	}
+	d := &dashboardHTTP{t: t, base: dev.base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+
+	resp, _ := d.send(http.MethodPost, "/login", "", url.Values{"csrf": {d.csrf("/login")}, "email": {creds.Email}, "password": {creds.Password}, "next": {"//evil.example/"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("sign-in answered %d to %q, want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	signedIn := d.cookie
+	if c := resp.Cookies(); len(c) != 1 || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode || c[0].Secure {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, not Secure in dev", c)
+	}
+
+	// Two requests with the same cookie at once: both refresh it, through
+	// one refresh.
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i := range statuses {
+		wg.Go(func() {
+			r := &dashboardHTTP{t: t, base: dev.base, hc: d.hc}
+			resp, _ := r.send(http.MethodGet, "/", signedIn, nil)
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	if statuses[0] != http.StatusOK || statuses[1] != http.StatusOK {
+		t.Fatalf("concurrent requests with one cookie answered %v", statuses)
+	}
+	resp, body := d.send(http.MethodGet, "/", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h1>Tasks</h1>") {
+		t.Fatalf("the task list answered %d", resp.StatusCode)
+	}
+	if d.cookie == signedIn {
+		t.Error("the session was not refreshed")
+	}
+
+	// Sign out: an old copy of the cookie is signed out too (its refresh
+	// token is revoked and its access token expired).
+	old := d.cookie
+	resp, _ = d.send(http.MethodPost, "/logout", "", url.Values{"csrf": {d.csrf("/")}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("sign-out answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ = d.send(http.MethodGet, "/", old, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		_, b := d.send(http.MethodGet, "/", old, nil)
+		t.Errorf("the old cookie after sign-out answered %d to %q: %s", resp.StatusCode, resp.Header.Get("Location"), b)
+	}
+
+	// Wrong passwords, again and again: the API's sign-in limit answers.
+	token := d.csrf("/login")
+	for i := range readapi.DefaultAuthLimit.Burst + 1 {
+		resp, body = d.send(http.MethodPost, "/login", "", url.Values{"csrf": {token}, "email": {creds.Email}, "password": {"wrong password"}})
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if !strings.Contains(body, `role="alert"`) {
+				t.Error("the rate-limited sign-in page says nothing")
+			}
+			return
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d answered %d", i, resp.StatusCode)
+		}
+	}
+	t.Fatal("sign-in attempts were never limited")
 }
