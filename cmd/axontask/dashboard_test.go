@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+	"github.com/gowebpki/jcs"
 
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
@@ -199,6 +200,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Error("no receipt link once the task ended")
 	}
 	b.checkAccessibility("the task page")
+	checkCanonicalization(t, b)
 
 	// Tamper with one output event's payload in the store: the page names
 	// its seq.
@@ -303,6 +305,29 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("open / again", chromedp.Navigate(dev.base+"/"))
 	if loc := eval[string](b, `location.pathname`); loc != "/login" {
 		t.Errorf("signed out, / went to %s", loc)
+	}
+}
+
+// checkCanonicalization: the page's RFC 8785 canonicalization writes what
+// the server's (gowebpki/jcs) writes, for values that trip up naive ones.
+func checkCanonicalization(t *testing.T, b *dashboardBrowser) {
+	t.Helper()
+	inputs := []string{
+		`{"b":1,"a":{"d":[3,2,{"z":null,"y":true}],"c":"x"}}`,
+		`{"\u20ac":1,"\r":2,"1":3,"\ud83d\ude00":4,"\u0080":5,"a":6}`,
+		`[1e21,1e-7,0.1,-0,123456789012345,5e-324,1.7976931348623157e308,100,0.000001]`,
+		`"line\nbreak \"quoted\" \u001f \u007f \u2028 é"`,
+		`{"data":"step 1 of 8\n","offset":0,"stream":"stdout"}`,
+	}
+	got := eval[[]string](b, fmt.Sprintf(`%s.map((s) => canonicalize(JSON.parse(s)))`, mustJSON(t, inputs)))
+	for i, in := range inputs {
+		want, err := jcs.Transform([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i] != string(want) {
+			t.Errorf("canonical form of %s: the page writes %s, jcs %s", in, got[i], want)
+		}
 	}
 }
 
