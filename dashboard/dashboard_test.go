@@ -30,7 +30,7 @@ func TestSessionCookie(t *testing.T) {
 		t.Fatal("the cookie shows its tokens")
 	}
 	open := func(c *sealer, value string) *session {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 		r.AddCookie(&http.Cookie{Name: CookieName, Value: value})
 		return c.open(r)
 	}
@@ -61,7 +61,7 @@ func TestCheckCSRF(t *testing.T) {
 	t.Parallel()
 	s := &session{CSRF: "right"}
 	post := func(form, header string) *http.Request {
-		r := httptest.NewRequest(http.MethodPost, "/keys", strings.NewReader(form))
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/keys", strings.NewReader(form))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if header != "" {
 			r.Header.Set(CSRFHeader, header)

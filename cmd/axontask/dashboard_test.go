@@ -389,9 +389,19 @@ type dashboardHTTP struct {
 // csrfField finds a page's CSRF token.
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// pageAnswer is what dashboardHTTP.send returns of an answer.
+type pageAnswer struct {
+	StatusCode int
+	Header     http.Header
+	cookies    []*http.Cookie
+}
+
+// Cookies returns the cookies the answer sets.
+func (a *pageAnswer) Cookies() []*http.Cookie { return a.cookies }
+
 // send sends a request with cookie (the session's when empty), keeps the
 // session cookie it sets, and returns the answer and its body.
-func (d *dashboardHTTP) send(method, path, cookie string, form url.Values) (*http.Response, string) {
+func (d *dashboardHTTP) send(method, path, cookie string, form url.Values) (*pageAnswer, string) {
 	d.t.Helper()
 	if cookie == "" {
 		cookie = d.cookie
@@ -424,7 +434,7 @@ func (d *dashboardHTTP) send(method, path, cookie string, form url.Values) (*htt
 			d.cookie = c.Value
 		}
 	}
-	return resp, string(b)
+	return &pageAnswer{StatusCode: resp.StatusCode, Header: resp.Header, cookies: resp.Cookies()}, string(b)
 }
 
 // csrf returns the CSRF token of the page at path.
