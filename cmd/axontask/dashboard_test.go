@@ -33,6 +33,10 @@ import (
 // vendored so that the accessibility check runs offline.
 var axeSource = filepath.Join("testdata", "axe-core", "axe.min.js")
 
+// screenshotPath is the README's picture of the task page, which
+// TestDashboardInBrowser takes again with -update.
+var screenshotPath = filepath.Join("..", "..", "docs", "images", "dashboard-task.png")
+
 // dashboardBrowser is a Chromium tab on a dev process's dashboard.
 type dashboardBrowser struct {
 	t    *testing.T
@@ -201,6 +205,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	b.checkAccessibility("the task page")
 	checkCanonicalization(t, b)
+	if *update {
+		shot, err := chromedp.Run(b.ctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+			if _, err := chromedp.EmulateViewport(1100, 800)(ctx, tg); err != nil {
+				return nil, err
+			}
+			return chromedp.CaptureScreenshot()(ctx, tg)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(screenshotPath, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Tamper with one output event's payload in the store: the page names
 	// its seq.
