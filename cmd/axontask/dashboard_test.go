@@ -220,6 +220,23 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 
+	receipt := eval[string](b, `fetch(document.getElementById("receipt").href).then((r) => r.ok ? r.json() : r.status).then((r) => r.head_hash || String(r))`)
+	if !strings.Contains(eval[string](b, `document.getElementById("chain").textContent`), receipt) {
+		t.Errorf("the receipt's head %s is not the verified head", receipt)
+	}
+
+	// Start it again: a new task with the same name.
+	b.do("start again", chromedp.Click(chromedp.CSS(`form[action$="/again"] button`)))
+	waitJS(t, b.ctx, "the new task's page", fmt.Sprintf(`location.pathname.startsWith("/tasks/") && location.pathname !== %q && document.querySelector("h1")?.textContent === "from the browser"`, "/tasks/"+taskID.String()))
+
+	// The task list shows a task started elsewhere without a reload.
+	b.visit("/", http.StatusOK)
+	fresh, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "started elsewhere", Adapter: domain.AdapterMock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, b.ctx, "the new task in the list", fmt.Sprintf(`document.querySelector('tr[data-task-id=%q]') !== null`, fresh.TaskID))
+
 	// Tamper with one output event's payload in the store: the page names
 	// its seq.
 	events, err := sdk.TaskEvents(t.Context(), taskID, client.EventsOptions{})
