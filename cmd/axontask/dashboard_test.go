@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 
@@ -60,6 +61,11 @@ func (b *dashboardBrowser) visit(path string, status int) {
 		b.t.Errorf("%s has Content-Security-Policy %q", path, csp)
 	}
 	b.checkAccessibility(path)
+	// Every control is reachable with the Tab key.
+	if out := eval[[]string](b, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")]
+		.filter((e) => e.tabIndex < 0 || e.disabled).map((e) => e.outerHTML)`); len(out) > 0 {
+		b.t.Errorf("%s has controls out of the keyboard's reach: %v", path, out)
+	}
 }
 
 // axeViolation is what the test reads of an axe-core violation.
@@ -164,12 +170,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	b.do("sign in",
 		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), creds.Email),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), creds.Password),
-		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), creds.Password+kb.Enter), // the keyboard alone
 	)
 	waitJS(t, b.ctx, "the task list", `location.pathname === "/" && document.querySelector("h1")?.textContent === "Tasks"`)
 	b.visit("/", http.StatusOK)
 	b.visit("/keys", http.StatusOK)
+	for _, a := range []domain.Adapter{domain.AdapterShell, domain.AdapterDocker, domain.AdapterFly} {
+		b.visit("/tasks/new?adapter="+string(a), http.StatusOK)
+	}
 
 	// Start a mock task from the form and follow it to its end.
 	b.visit("/tasks/new?adapter=mock", http.StatusOK)

@@ -69,6 +69,7 @@ const STATE_OF = {
   "task.created": "created", "task.queued": "queued", "task.started": "running",
   "task.succeeded": "succeeded", "task.failed": "failed", "task.canceled": "canceled", "task.timed_out": "timed_out",
 };
+const MAX_LOG_EVENTS = 20000;
 const TERMINAL = new Set(["task.succeeded", "task.failed", "task.canceled", "task.timed_out"]);
 
 function followTask(root) {
@@ -98,6 +99,9 @@ function followTask(root) {
       span.textContent = p.data;
       const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
       log.appendChild(span);
+      // The page keeps the last MAX_LOG_EVENTS output events; every event
+      // is still verified.
+      if (log.childNodes.length > MAX_LOG_EVENTS) log.removeChild(log.firstChild);
       if (atEnd) log.scrollTop = log.scrollHeight;
       return;
     }
@@ -142,7 +146,17 @@ function followTask(root) {
     setChain("verified", `Verified to seq ${chain.seq}, head ${chain.head}`);
   };
 
+  let ended = false;
   const es = new EventSource(root.dataset.stream);
+  // A stream that the server refuses (the session ended, the task was
+  // deleted) closes the EventSource for good.
+  es.addEventListener("error", () => {
+    if (es.readyState === EventSource.CLOSED && !ended && !failed) {
+      queue = queue.then(() => {
+        $("chain").textContent = `The stream stopped at seq ${chain.seq}; reload the page to go on.`;
+      });
+    }
+  });
   for (const type of root.dataset.eventTypes.split(" ")) {
     es.addEventListener(type, (msg) => {
       let e;
@@ -152,7 +166,10 @@ function followTask(root) {
         return;
       }
       queue = queue.then(() => handle(e));
-      if (TERMINAL.has(type)) es.close();
+      if (TERMINAL.has(type)) {
+        ended = true;
+        es.close();
+      }
     });
   }
 }
