@@ -99,9 +99,9 @@ func New(cfg Config) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.NotFound(d.passOn)
 	r.MethodNotAllowed(d.passOn)
+	r.With(securityHeaders).Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(static)))
 	r.Group(func(r chi.Router) {
 		r.Use(securityHeaders, http.NewCrossOriginProtection().Handler, d.withSession)
-		r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(static)))
 		r.Get("/login", d.loginPage)
 		r.Post("/login", d.login)
 		r.Get("/register", d.registerPage)
@@ -155,9 +155,8 @@ func state(r *http.Request) *reqState { return r.Context().Value(ctxKey{}).(*req
 // session's credential.
 func (d *dashboard) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := d.cookies.open(r)
-		_, cookieErr := r.Cookie(CookieName)
-		dirty := cookieErr != nil
+		s, opened := d.cookies.open(r)
+		dirty := !opened
 		if s.signedIn() && time.Unix(s.Expires, 0).Before(d.now().Add(refreshMargin)) {
 			d.refreshSession(r, s)
 			dirty = true

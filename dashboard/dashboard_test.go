@@ -32,7 +32,11 @@ func TestSessionCookie(t *testing.T) {
 	open := func(c *sealer, value string) *session {
 		r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 		r.AddCookie(&http.Cookie{Name: CookieName, Value: value})
-		return c.open(r)
+		s, opened := c.open(r)
+		if opened != (s.CSRF == in.CSRF) {
+			t.Errorf("opened %v for %+v", opened, s)
+		}
+		return s
 	}
 	if got := open(c, cookie.Value); *got != *in {
 		t.Fatalf("opened %+v, want %+v", got, in)

@@ -86,15 +86,16 @@ func newSealer(key []byte, secure bool) (*sealer, error) {
 	return &sealer{aead: aead, secure: secure}, nil
 }
 
-// open returns the session of r's cookie, or a fresh anonymous one when it
-// has none or its cookie does not open (a key change, a forged cookie).
-func (c *sealer) open(r *http.Request) *session {
+// open returns the session of r's cookie and true, or a fresh anonymous
+// one and false when it has none or its cookie does not open (a key
+// change, a forged cookie).
+func (c *sealer) open(r *http.Request) (*session, bool) {
 	if ck, err := r.Cookie(CookieName); err == nil && len(ck.Value) <= maxCookieBytes {
 		if s, err := c.unseal(ck.Value); err == nil {
-			return s
+			return s, true
 		}
 	}
-	return &session{CSRF: newCSRF()}
+	return &session{CSRF: newCSRF()}, false
 }
 
 // unseal opens a cookie value.
