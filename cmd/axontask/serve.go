@@ -186,7 +186,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return fmt.Errorf("serve: %w", err)
 	}
-	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  MCP:         http://%s%s (Streamable HTTP)\n", srv.ln.Addr(), srv.ln.Addr(), mcpserver.Path)
+	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  dashboard:   http://%s/ (behind HTTPS: its cookie is Secure)\n  MCP:         http://%s%s (Streamable HTTP)\n", srv.ln.Addr(), srv.ln.Addr(), srv.ln.Addr(), mcpserver.Path)
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "  metrics:     http://%s/metrics\n", metricsLn.Addr())
 	}
