@@ -27,6 +27,8 @@ import (
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/dashboard"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/testredis"
 	"github.com/axontask/axontask/readapi"
 )
 
@@ -565,4 +567,36 @@ func TestDashboardSession(t *testing.T) {
 		}
 	}
 	t.Fatal("sign-in attempts were never limited")
+}
+
+// TestDashboardInServe: serve has the dashboard too, with a Secure cookie,
+// and the cookie sealed by one API process works on another (they share
+// JWT_SECRET and keep no session state), where the start form starts a
+// task that the first process shows.
+func TestDashboardInServe(t *testing.T) {
+	t.Parallel()
+	env := prodEnv(t, testpg.NewDatabase(t, testpg.Fast), testredis.URL(t))
+	apiA := startProc(t, env, "serve", "-port", "0")
+	apiB := startProc(t, env, "serve", "-port", "0")
+	register(t, apiA.base, "web@example.com")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	a := &dashboardHTTP{t: t, base: apiA.base, hc: hc}
+	resp, _ := a.send(http.MethodPost, "/login", "", url.Values{"csrf": {a.csrf("/login")}, "email": {"web@example.com"}, "password": {"correct horse battery"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in answered %d", resp.StatusCode)
+	}
+	if c := resp.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly {
+		t.Fatalf("serve's session cookie %+v is not Secure and HttpOnly", c)
+	}
+
+	b := &dashboardHTTP{t: t, base: apiB.base, hc: hc, cookie: a.cookie}
+	resp, body := b.send(http.MethodPost, "/tasks", "", url.Values{"csrf": {b.csrf("/tasks/new")}, "adapter": {"mock"}, "name": {"across"}, "args.steps": {"2"}, "args.interval_ms": {"10"}})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/tasks/") {
+		t.Fatalf("the start form on API B answered %d to %q: %s", resp.StatusCode, loc, body)
+	}
+	a.cookie = b.cookie
+	if resp, body = a.send(http.MethodGet, loc, "", nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "<h1>across</h1>") {
+		t.Fatalf("API A shows the task started on API B with %d", resp.StatusCode)
+	}
 }
