@@ -90,8 +90,9 @@ type taskPage struct {
 	Args string
 	// StreamURL is the task's SSE stream through the dashboard.
 	StreamURL string
-	// ReceiptURL downloads its receipt once it has ended.
-	ReceiptURL string
+	// ReceiptURL downloads its receipt once it has ended; KeysURL reads
+	// the log's published keys, which the receipt is checked against.
+	ReceiptURL, KeysURL string
 	// EventTypes are the task event types the page's script listens to.
 	EventTypes string
 	Ended      bool
@@ -135,7 +136,7 @@ func (d *dashboard) taskPage(w http.ResponseWriter, r *http.Request) {
 	args, _ := json.MarshalIndent(created.Args, "", "  ")
 	path := "/mcp/tasks/" + id.String()
 	d.render(w, r, http.StatusOK, "task", taskPage{Task: st, Created: created, Args: string(args),
-		StreamURL: APIPrefix + path + "/stream", ReceiptURL: APIPrefix + path + "/receipt",
+		StreamURL: APIPrefix + path + "/stream", ReceiptURL: APIPrefix + path + "/receipt", KeysURL: APIPrefix + "/v1/log/keys",
 		EventTypes: taskEventTypes, Ended: st.State.Terminal()})
 }
 

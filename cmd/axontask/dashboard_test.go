@@ -230,6 +230,30 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 
+	waitJS(t, b.ctx, "the receipt checked", `["verified", "failed", "none"].includes(document.querySelector("main")?.dataset.receipt)`)
+	if r := eval[string](b, `document.querySelector("main").dataset.receipt + ": " + document.getElementById("receipt-check").textContent`); !strings.HasPrefix(r, "verified: Receipt verified") {
+		t.Errorf("the receipt check says %q", r)
+	}
+	// A receipt with a changed head or another key fails the page's check.
+	for change, want := range map[string]string{
+		`r.head_hash = r.head_hash.replace(/^./, (c) => c === "0" ? "1" : "0")`: "its signature does not verify",
+		`r.key_id = "someone+00000000"`:                                            "is not among the published receipt keys",
+	} {
+		got := eval[string](b, fmt.Sprintf(`(async () => {
+			const r = await (await fetch(document.getElementById("receipt").href)).json();
+			const keys = await (await fetch(document.querySelector("main").dataset.keys)).json();
+			%s;
+			try {
+				await checkReceipt(r, keys, {seq: r.last_seq, head: r.head_hash}, {});
+				return "verified";
+			} catch (err) {
+				return err.message;
+			}
+		})()`, change))
+		if !strings.Contains(got, want) {
+			t.Errorf("a receipt changed by %s: the page says %q, want %q", change, got, want)
+		}
+	}
 	receipt := eval[string](b, `fetch(document.getElementById("receipt").href).then((r) => r.ok ? r.json() : r.status).then((r) => r.head_hash || String(r))`)
 	if !strings.Contains(eval[string](b, `document.getElementById("chain").textContent`), receipt) {
 		t.Errorf("the receipt's head %s is not the verified head", receipt)

@@ -57,10 +57,115 @@ class ChainVerifier {
     const entry = ["axontask-event/v1", e.stream_id, String(e.seq), e.event_id, e.type, e.occurred_at, e.payload_digest, e.hash_prev]
       .map((l) => l + "\n").join("");
     if ((await sha256Hex(new TextEncoder().encode(entry))) !== e.hash) return "the hash is not the SHA-256 of the event's entry";
+    e.entry = entry;
     this.seq = e.seq;
     this.head = e.hash;
     return null;
   }
+}
+
+// ---- Receipts (docs/integrity.md, sections 8 and 9) ----
+
+function b64ToBytes(b64) {
+  const bin = atob(b64);
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// parseVerifierKey reads a note verifier key, name+hash+base64(0x01 ||
+// Ed25519 public key), checking its hash.
+async function parseVerifierKey(vkey) {
+  const plus = vkey.indexOf("+");
+  const name = vkey.slice(0, plus);
+  const hash = vkey.slice(plus + 1, plus + 9);
+  const raw = b64ToBytes(vkey.slice(plus + 10));
+  if (plus < 1 || raw.length !== 33 || raw[0] !== 1) throw new Error(`the key ${vkey} is not an Ed25519 note key`);
+  const want = (await sha256(concat(new TextEncoder().encode(name + "\n"), raw))).slice(0, 4);
+  if (hash !== Array.from(want, (b) => b.toString(16).padStart(2, "0")).join("")) throw new Error(`the key ${name} has a wrong hash`);
+  const key = await crypto.subtle.importKey("raw", raw.slice(1), { name: "Ed25519" }, false, ["verify"]);
+  return { id: `${name}+${hash}`, name, hashBytes: hexToBytes(hash), key };
+}
+
+const verifyEd25519 = (key, sig, data) => crypto.subtle.verify({ name: "Ed25519" }, key, sig, data);
+
+// checkInclusion checks an RFC 9162 (2.1.3.2) inclusion proof.
+async function checkInclusion(path, index, size, leaf, root) {
+  if (index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  const one = Uint8Array.of(1);
+  for (const p of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await sha256(concat(one, p, r));
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = await sha256(concat(one, r, p));
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && sameBytes(r, root);
+}
+
+// checkReceipt checks a task's receipt against its verified chain (whose
+// last event is last, with its entry) and the server's published keys. It
+// resolves to a description of what was proven, and throws the reason it
+// fails.
+async function checkReceipt(r, keys, chain, last) {
+  const enc = new TextEncoder();
+  const receiptKeys = await Promise.all((keys.receipts || []).map(parseVerifierKey));
+  const rk = receiptKeys.find((k) => k.id === r.key_id);
+  if (!rk) throw new Error(`its key ${r.key_id} is not among the published receipt keys`);
+  const [text, sigs] = r.checkpoint.split("\n\n");
+  const lines = text.split("\n");
+  if (lines.length !== 3) throw new Error("its checkpoint is not three lines");
+  const signed = ["axontask-receipt/v1", r.task_id, r.tenant_id, r.state, String(r.last_seq), r.head_hash, String(r.leaf_index), ...lines]
+    .map((l) => l + "\n").join("");
+  if (!(await verifyEd25519(rk.key, b64ToBytes(r.signature), enc.encode(signed)))) throw new Error("its signature does not verify");
+  const logKeys = await Promise.all((keys.log || []).map(parseVerifierKey));
+  let cpSigned = false;
+  for (const line of (sigs || "").split("\n")) {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!m) continue;
+    const sig = b64ToBytes(m[2]);
+    const lk = logKeys.find((k) => k.name === m[1] && sameBytes(k.hashBytes, sig.slice(0, 4)));
+    if (lk && (await verifyEd25519(lk.key, sig.slice(4), enc.encode(text + "\n")))) cpSigned = true;
+  }
+  if (!cpSigned) throw new Error("its checkpoint is not signed by a published log key");
+  if (r.task_id !== last.stream_id || r.tenant_id !== last.tenant_id) throw new Error("it is another task's");
+  if (r.last_seq !== chain.seq || r.head_hash !== chain.head) throw new Error(`it ends at seq ${r.last_seq}, the stream at seq ${chain.seq}`);
+  if (STATE_OF[last.type] !== r.state) throw new Error(`it says ${r.state}; the last event is ${last.type}`);
+  if (last.position !== undefined && last.position !== null && last.position >= 0 && last.position !== r.leaf_index) {
+    throw new Error(`its leaf ${r.leaf_index} is not the last event's position ${last.position}`);
+  }
+  const leaf = await sha256(concat(Uint8Array.of(0), enc.encode(last.entry)));
+  const size = Number(lines[1]);
+  if (!(await checkInclusion(r.inclusion_proof.map(b64ToBytes), r.leaf_index, size, leaf, b64ToBytes(lines[2])))) {
+    throw new Error(`the last event is not leaf ${r.leaf_index} of the signed tree of ${size}`);
+  }
+  return `Receipt verified: signed by ${rk.id}; the last event is leaf ${r.leaf_index} of the log's tree of ${size}, signed by ${lines[0]}.`;
 }
 
 // ---- The task page ----
@@ -144,6 +249,34 @@ function followTask(root) {
       return;
     }
     setChain("verified", `Verified to seq ${chain.seq}, head ${chain.head}`);
+    if (TERMINAL.has(e.type)) await receipt(e);
+  };
+
+  // receipt fetches the ended task's receipt and checks it (a task whose
+  // plan has no receipts has none; a receipt being signed is asked again).
+  const receipt = async (last) => {
+    const out = $("receipt-check");
+    root.dataset.receipt = "checking";
+    out.textContent = "Checking the task's receipt…";
+    try {
+      let resp;
+      for (let i = 0; i < 5; i++) {
+        resp = await fetch($("receipt").href, { credentials: "same-origin" });
+        if (resp.ok || resp.status === 403 || resp.status === 404) break;
+        await new Promise((ok) => setTimeout(ok, 500 * (i + 1)));
+      }
+      if (!resp.ok) {
+        root.dataset.receipt = "none";
+        out.textContent = resp.status === 403 ? "This tenant's plan has no receipts." : `No receipt (HTTP ${resp.status}).`;
+        return;
+      }
+      const keys = await (await fetch(root.dataset.keys, { credentials: "same-origin" })).json();
+      out.textContent = await checkReceipt(await resp.json(), keys, chain, last);
+      root.dataset.receipt = "verified";
+    } catch (err) {
+      root.dataset.receipt = "failed";
+      out.textContent = `Receipt check failed: ${err.message}.`;
+    }
   };
 
   let ended = false;
