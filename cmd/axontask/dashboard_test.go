@@ -237,7 +237,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// A receipt with a changed head or another key fails the page's check.
 	for change, want := range map[string]string{
 		`r.head_hash = r.head_hash.replace(/^./, (c) => c === "0" ? "1" : "0")`: "its signature does not verify",
-		`r.key_id = "someone+00000000"`:                                            "is not among the published receipt keys",
+		`r.key_id = "someone+00000000"`:                                         "is not among the published receipt keys",
 	} {
 		got := eval[string](b, fmt.Sprintf(`(async () => {
 			const r = await (await fetch(document.getElementById("receipt").href)).json();
