@@ -316,6 +316,10 @@ function refreshRows(table) {
     if (document.hidden) return;
     try {
       const resp = await fetch(table.dataset.rows, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (resp.redirected) {
+        location.reload(); // the session ended: the page goes to sign-in
+        return;
+      }
       if (!resp.ok) return;
       const html = await resp.text();
       if (html !== last) {
