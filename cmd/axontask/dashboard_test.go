@@ -215,6 +215,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	b.checkAccessibility("the task page")
 	checkCanonicalization(t, b)
+
+	waitJS(t, b.ctx, "the receipt checked", `["verified", "failed", "none"].includes(document.querySelector("main")?.dataset.receipt)`)
+	if r := eval[string](b, `document.querySelector("main").dataset.receipt + ": " + document.getElementById("receipt-check").textContent`); !strings.HasPrefix(r, "verified: Receipt verified") {
+		t.Errorf("the receipt check says %q", r)
+	}
 	if *update {
 		shot, err := chromedp.Run(b.ctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
 			if _, err := chromedp.EmulateViewport(1100, 800)(ctx, tg); err != nil {
@@ -228,11 +233,6 @@ func TestDashboardInBrowser(t *testing.T) {
 		if err := os.WriteFile(screenshotPath, shot, 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
-
-	waitJS(t, b.ctx, "the receipt checked", `["verified", "failed", "none"].includes(document.querySelector("main")?.dataset.receipt)`)
-	if r := eval[string](b, `document.querySelector("main").dataset.receipt + ": " + document.getElementById("receipt-check").textContent`); !strings.HasPrefix(r, "verified: Receipt verified") {
-		t.Errorf("the receipt check says %q", r)
 	}
 	// A receipt with a changed head or another key fails the page's check.
 	for change, want := range map[string]string{
