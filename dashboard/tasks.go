@@ -34,7 +34,7 @@ type tasksPage struct {
 	States               []domain.TaskState
 	Adapters             []domain.Adapter
 	Tasks                []api.Task
-	// More says that more tasks match than the list shows.
+	// More says that more tasks match, or may match, than the list shows.
 	More bool
 	// Query is the filters' query string, for the live refresh.
 	Query string
@@ -57,6 +57,11 @@ func (d *dashboard) tasksPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Query = filters.Encode()
+	if len(p.Name) > domain.MaxTaskNameLen {
+		d.render(w, r, http.StatusBadRequest, "error", errorPage{Title: "Filter too long",
+			Message: "name is longer than a task name can be (200 bytes); shorten it."})
+		return
+	}
 	scanned := 0
 	for t, err := range state(r).c.AllTasks(r.Context(), client.ListTasksOptions{State: domain.TaskState(p.State), Limit: 100}) {
 		if err != nil {
@@ -64,6 +69,7 @@ func (d *dashboard) tasksPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if scanned++; scanned > maxScanned {
+			p.More = true // more may match among the older tasks
 			break
 		}
 		if (p.Adapter != "" && string(t.Adapter) != p.Adapter) || (p.Name != "" && !strings.Contains(strings.ToLower(t.Name), strings.ToLower(p.Name))) {
