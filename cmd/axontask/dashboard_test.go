@@ -270,6 +270,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, b.ctx, "the new task in the list", fmt.Sprintf(`document.querySelector('tr[data-task-id=%q]') !== null`, fresh.TaskID))
+	b.visit("/?name=ELSEWHERE&adapter=mock", http.StatusOK)
+	if rows := eval[[]string](b, `[...document.querySelectorAll("tr[data-task-id]")].map((r) => r.dataset.taskId)`); len(rows) != 1 || rows[0] != fresh.TaskID.String() {
+		t.Errorf("filtered by name and adapter, the list shows %v; want only %s", rows, fresh.TaskID)
+	}
+	b.visit("/?adapter=shell", http.StatusOK)
+	if rows := eval[int](b, `document.querySelectorAll("tr[data-task-id]").length`); rows != 0 {
+		t.Errorf("filtered by adapter shell, the list shows %d mock tasks", rows)
+	}
+	b.visit("/?state=sleeping", http.StatusBadRequest)
 
 	// Tamper with one output event's payload in the store: the page names
 	// its seq.
