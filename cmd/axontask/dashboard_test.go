@@ -602,8 +602,9 @@ func TestDashboardSession(t *testing.T) {
 	t.Fatal("sign-in attempts were never limited")
 }
 
-// TestDashboardInServe: serve has the dashboard too, with a Secure cookie,
-// and the cookie sealed by one API process works on another (they share
+// TestDashboardInServe: serve has the dashboard too: registration through
+// its form, a Secure cookie, and the cookie sealed by one API process
+// works on another (they share
 // JWT_SECRET and keep no session state), where the start form starts a
 // task that the first process shows.
 func TestDashboardInServe(t *testing.T) {
@@ -611,12 +612,17 @@ func TestDashboardInServe(t *testing.T) {
 	env := prodEnv(t, testpg.NewDatabase(t, testpg.Fast), testredis.URL(t))
 	apiA := startProc(t, env, "serve", "-port", "0")
 	apiB := startProc(t, env, "serve", "-port", "0")
-	register(t, apiA.base, "web@example.com")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	a := &dashboardHTTP{t: t, base: apiA.base, hc: hc}
-	resp, _ := a.send(http.MethodPost, "/login", "", url.Values{"csrf": {a.csrf("/login")}, "email": {"web@example.com"}, "password": {"correct horse battery"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in answered %d", resp.StatusCode)
+	form := url.Values{"csrf": {a.csrf("/register")}, "email": {"web@example.com"}, "password": {"correct horse battery"}, "tenant_name": {"web"}}
+	resp, _ := a.send(http.MethodPost, "/register", "", form)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("registration answered %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The same address again: the API's explanation, on the form.
+	form.Set("csrf", a.csrf("/register"))
+	if resp, body := a.send(http.MethodPost, "/register", "", form); resp.StatusCode != http.StatusConflict || !strings.Contains(body, `role="alert"`) {
+		t.Errorf("a second registration answered %d", resp.StatusCode)
 	}
 	if c := resp.Cookies(); len(c) != 1 || !c[0].Secure || !c[0].HttpOnly {
 		t.Fatalf("serve's session cookie %+v is not Secure and HttpOnly", c)
