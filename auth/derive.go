@@ -13,6 +13,7 @@ import (
 const (
 	accessTokenLabel = "axontask access token v1"
 	resumeTokenLabel = "axontask resume token v1"
+	sessionLabel     = "axontask dashboard session v1"
 )
 
 // deriveKey returns the 32-byte key for label derived from secret with
@@ -37,4 +38,15 @@ func ResumeTokenKey(secret []byte) ([]byte, error) {
 		return nil, fmt.Errorf("resume token secret %w", err)
 	}
 	return deriveKey(secret, resumeTokenLabel)
+}
+
+// DashboardSessionKey returns the 32-byte key that seals the dashboard's
+// session cookies, derived from secret (JWT_SECRET, or dev's generated key)
+// with HKDF-SHA256 under its own label, so that it shares no key with the
+// tokens. secret must pass [CheckSecret]; the error never contains it.
+func DashboardSessionKey(secret []byte) ([]byte, error) {
+	if err := CheckSecret(secret); err != nil {
+		return nil, fmt.Errorf("dashboard session secret %w", err)
+	}
+	return deriveKey(secret, sessionLabel)
 }

@@ -60,24 +60,7 @@ func TestBrowserEventSource(t *testing.T) {
 	}
 	p := newCutProxy(t, dev.base)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(browserPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelTimeout()
+	ctx := newBrowser(t, browserPath)
 
 	// The page is on the proxy's origin, so the stream is same-origin.
 	var types []string
@@ -110,20 +93,7 @@ func TestBrowserEventSource(t *testing.T) {
 	var seen []seenEvent
 	waitFor := func(what, cond string) {
 		t.Helper()
-		for {
-			done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
-			if err != nil {
-				t.Fatalf("waiting for %s: %v", what, err)
-			}
-			if done {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("the browser never saw %s", what)
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
+		waitJS(t, ctx, what, cond)
 		var err error
 		if seen, err = chromedp.Run(ctx, chromedp.Evaluate[[]seenEvent](`window.seen`)); err != nil {
 			t.Fatal(err)
@@ -173,6 +143,52 @@ func TestBrowserEventSource(t *testing.T) {
 	}
 	t.Logf("Chromium followed %d events over %d stream requests (cut when it had %d, resumed with Last-Event-ID %s; the last answered %d)",
 		len(seen), len(requests), cutAt, requests[1].lastEventID, requests[len(requests)-1].status)
+}
+
+// newBrowser starts a headless Chromium at browserPath for the test (in a
+// fresh profile, stopped when the test ends) and returns its first tab's
+// context, which times out after two minutes.
+func newBrowser(t *testing.T, browserPath string) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(browserPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// waitJS polls the page in ctx until the JavaScript expression cond is
+// true, failing the test when ctx ends first.
+func waitJS(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	for {
+		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the browser never saw %s", what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // mustJSON encodes v.

@@ -135,6 +135,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
+	if api, err = withDashboard(api, secret, false, logger); err != nil {
+		return err
+	}
 	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: workerID, Logger: logger, SecretsFunc: vault.Resolve, ClaimedFunc: reg.ObserveDispatch})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
@@ -169,8 +172,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 	base := "http://" + srv.ln.Addr().String()
-	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  sandbox:     %s\n  docker:      %s\n  listening:   %s\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
-		path, sh.State, dk.State, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
+	fmt.Fprintf(stdout, "AxonTask dev\n  event store: %s\n  sandbox:     %s\n  docker:      %s\n  listening:   %s\n  dashboard:   %s/ (sign in as the user below)\n  health:      %s/healthz  %s/readyz\n  MCP:         %s%s (Streamable HTTP; stdio: axontask mcp)\n  user:        %s (password in %s)\n  API key:     %s\n  try:         curl -s -H 'Authorization: Bearer %s' -X POST %s/mcp/start_task -d '{\"name\":\"demo\",\"adapter\":\"mock\",\"args\":{\"steps\":5}}'\n",
+		path, sh.State, dk.State, base, base, base, base, base, mcpserver.Path, creds.Email, filepath.Join(*dataDir, "dev-credentials.json"), creds.APIKey, creds.APIKey, base)
 
 	jobs := []func(context.Context) error{
 		func(ctx context.Context) error { return ignoreCanceled(pool.Run(ctx)) },

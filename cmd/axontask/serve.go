@@ -165,6 +165,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	if api, err = withDashboard(api, secret, true, logger); err != nil {
+		return err
+	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
 	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity, meter: meter}
@@ -186,7 +189,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return fmt.Errorf("serve: %w", err)
 	}
-	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  MCP:         http://%s%s (Streamable HTTP)\n", srv.ln.Addr(), srv.ln.Addr(), mcpserver.Path)
+	fmt.Fprintf(stdout, "AxonTask serve\n  listening:   http://%s\n  dashboard:   http://%s/ (behind HTTPS: its cookie is Secure)\n  MCP:         http://%s%s (Streamable HTTP)\n", srv.ln.Addr(), srv.ln.Addr(), srv.ln.Addr(), mcpserver.Path)
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "  metrics:     http://%s/metrics\n", metricsLn.Addr())
 	}
