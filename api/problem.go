@@ -1,6 +1,11 @@
 package api
 
-import "github.com/axontask/axontask/domain"
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/axontask/axontask/domain"
+)
 
 // ProblemTypeBase prefixes the type of every problem of the API but the
 // generic "about:blank".
@@ -24,4 +29,15 @@ type Problem struct {
 	Limit    int             `json:"limit,omitempty"`
 	Used     int             `json:"used,omitempty"`
 	ResetsAt Time            `json:"resets_at,omitzero"`
+}
+
+// WriteProblem answers p as application/problem+json, not cached. HTML is
+// not escaped: a detail's <API key> reads as written.
+func WriteProblem(w http.ResponseWriter, p Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(p)
 }

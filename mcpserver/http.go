@@ -2,7 +2,6 @@ package mcpserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -96,7 +95,7 @@ func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 		case err != nil:
 			cfg.Logger.ErrorContext(r.Context(), "mcp: check a bearer credential", "err", err)
 			w.Header().Set("Retry-After", "2")
-			writeProblem(w, api.Problem{Type: api.ProblemTypeBase + "store-unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			api.WriteProblem(w, api.Problem{Type: api.ProblemTypeBase + "store-unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 				Detail: "the server could not check the credential; try again"})
 			return
 		}
@@ -134,21 +133,10 @@ func unauthorized(w http.ResponseWriter, code, detail string) {
 		challenge += fmt.Sprintf(`, error=%q, error_description=%q`, code, strings.ReplaceAll(detail, `"`, "'"))
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
-	writeProblem(w, api.Problem{
+	api.WriteProblem(w, api.Problem{
 		Type: api.ProblemTypeBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized,
 		Detail: detail, Field: "Authorization",
 	})
-}
-
-// writeProblem answers p as application/problem+json, as the rest of the
-// API answers its errors.
-func writeProblem(w http.ResponseWriter, p api.Problem) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // a detail's <API key> reads as written
-	_ = enc.Encode(p)
 }
 
 // WithEndpoint serves endpoint at exactly Path and next everywhere else,

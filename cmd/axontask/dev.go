@@ -167,7 +167,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 
-	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, reg: reg, hub: hub, identity: identity, meter: meter}, false, logger)
+	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, metrics: reg.Handler(), hub: hub, identity: identity, meter: meter}, false, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -215,10 +215,10 @@ func newRunner(store worker.Store, quotas *commands.Quotas, sh, dk executors.Exe
 // which needs a credential: /healthz (the process is up), /readyz (the
 // event store answers) and /metrics (reg's metrics, for Prometheus; left
 // out when reg is nil).
-func withOps(store eventstore.Store, reg *metrics.Registry, api http.Handler) http.Handler {
+func withOps(store eventstore.Store, metrics http.Handler, api http.Handler) http.Handler {
 	r := chi.NewRouter()
-	if reg != nil {
-		r.Method(http.MethodGet, "/metrics", reg.Handler())
+	if metrics != nil {
+		r.Method(http.MethodGet, "/metrics", metrics)
 	}
 	r.Method(http.MethodGet, "/healthz", readapi.Health())
 	r.Method(http.MethodGet, "/readyz", readapi.Ready(store))

@@ -17,11 +17,12 @@ import (
 	"github.com/axontask/axontask/internal/testredis"
 )
 
-// scrape reads GET /metrics of the server at base as Prometheus does (no
-// credential) and parses it.
+// scrape reads GET /metrics of the server at base as Prometheus does (with
+// the metrics token only) and parses it.
 func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
 	resp, err := (&http.Client{}).Do(req)
 	if err != nil {
 		t.Fatal(err)

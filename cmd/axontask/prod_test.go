@@ -118,6 +118,7 @@ func prodEnv(t *testing.T, databaseURL, redisURL string, extra ...string) []stri
 		"REDIS_URL=" + redisURL,
 		"AXONTASK_REDIS_PREFIX=" + testredis.Prefix(t),
 		"JWT_SECRET=" + strings.Repeat("s", 32),
+		"METRICS_TOKEN=" + testMetricsToken,
 	}, extra...)
 }
 
@@ -260,6 +261,10 @@ func TestProductionProcessesSurviveKill9(t *testing.T) {
 	// API B serves its metrics on their own address only.
 	if n := commandCount(t, apiB.metrics, "StartTask", "success"); n < 1 {
 		t.Fatalf("API B's -metrics-addr counts %v successful StartTask after starts through it", n)
+	}
+	// API A serves them on its API address behind METRICS_TOKEN only.
+	if s := call(t, "GET", apiA.base+"/metrics", "not-the-token", "", nil); s != http.StatusUnauthorized {
+		t.Fatalf("GET /metrics on API A with another token: %d, want 401", s)
 	}
 	if s := call(t, "GET", apiB.base+"/metrics", "", "", nil); s != http.StatusNotFound {
 		t.Fatalf("GET /metrics on API B's API address: %d, want 404 (it has -metrics-addr)", s)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/billing/stripebilling"
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
@@ -170,7 +172,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
-	beside := apiBeside{store: store, reg: reg, hub: hub, identity: identity, meter: meter}
+	// The API's address serves /metrics only behind METRICS_TOKEN: the
+	// counts tell anyone how busy the service is.
+	beside := apiBeside{store: store, hub: hub, identity: identity, meter: meter}
+	if token := os.Getenv("METRICS_TOKEN"); token != "" {
+		beside.metrics = metricsBehindToken(reg.Handler(), token)
+	}
 	var metricsJob func(context.Context) error
 	var metricsLn net.Listener
 	if *metricsAddr != "" {
@@ -180,7 +187,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("serve: metrics: listen: %w (set METRICS_ADDR or -metrics-addr to another host:port)", err)
 		}
 		metricsJob = func(ctx context.Context) error { return serveUntilDone(ctx, metricsLn, reg.Handler(), logger) }
-		beside.reg = nil
+		beside.metrics = nil
+	} else if beside.metrics == nil {
+		logger.Info("metrics are not served: set METRICS_ADDR to serve /metrics on an address of its own, or METRICS_TOKEN to serve it on the API's address behind that bearer token")
 	}
 	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, beside, true, logger)
 	if err != nil {
@@ -471,12 +480,12 @@ func perMinuteEnv(name string, def ratelimit.Limit) (ratelimit.Limit, error) {
 }
 
 // apiBeside is what an API process (dev, serve) runs beside its task API:
-// the store its /readyz asks, the metrics its /metrics serves (nil: no
+// the store its /readyz asks, the handler of its /metrics (nil: no
 // /metrics on the API's address), the SSE hub, the identity side whose
 // API key usage it writes and the usage meter that counts MCP calls.
 type apiBeside struct {
 	store    eventstore.Store
-	reg      *metrics.Registry
+	metrics  http.Handler
 	hub      *readapi.Hub
 	identity *commands.IdentitySide
 	meter    *meters.Meter
@@ -503,7 +512,22 @@ func listenAPI(ctx context.Context, addr string, api http.Handler, beside apiBes
 		_ = ln.Close()
 		return nil, err
 	}
-	return &apiServer{ln: ln, handler: withOps(beside.store, beside.reg, handler), beside: beside, logger: logger}, nil
+	return &apiServer{ln: ln, handler: withOps(beside.store, beside.metrics, handler), beside: beside, logger: logger}, nil
+}
+
+// metricsBehindToken serves metrics to requests that carry the bearer
+// token; others get a 401 problem that says what to send.
+func metricsBehindToken(metrics http.Handler, token string) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="axontask-metrics"`)
+			api.WriteProblem(w, api.Problem{Type: api.ProblemTypeBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized,
+				Detail: "metrics need the operator's token: send Authorization: Bearer <METRICS_TOKEN>", Field: "Authorization"})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
 }
 
 // serve serves s until ctx ends (see serveUntilDone), running beside it
