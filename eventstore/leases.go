@@ -54,21 +54,10 @@ type LeaseStore interface {
 	LeasesExpired(ctx context.Context, now time.Time, limit int) ([]Lease, error)
 }
 
-// LeaseAppender appends to a task's stream and takes or drops the task's
-// lease in the same transaction, one commit for both: a worker's claim
-// with the lease it takes, an attempt's end with the lease it releases.
-// Both engines' stores implement it; eventstore/storetest.RunLeases covers
-// it.
+// LeaseAppender appends an attempt's end to a task's stream and drops
+// the attempt's lease in the same transaction, one commit for both. Both
+// engines' stores implement it; eventstore/storetest.RunLeases covers it.
 type LeaseAppender interface {
-	// AppendLeaseTake appends events to stream as Store.Append does and
-	// records lease as LeaseStore.LeasePutWithin(lease, limit) does, both
-	// or neither: a refused lease fails with ErrLeaseTaken or
-	// ErrTenantAtLimit and appends nothing; a failed append (a conflict)
-	// takes no lease. A retry of an append that committed returns the
-	// stored events and leaves the lease alone. The arguments are checked
-	// as Append and LeasePutWithin check them; lease.TaskID must be
-	// stream.ID.
-	AppendLeaseTake(ctx context.Context, stream Stream, expectedSeq int64, events []domain.NewEvent, lease Lease, limit int) ([]domain.Event, error)
 	// AppendLeaseDrop appends events to stream as Store.Append does and
 	// drops the lease of attempt of the task stream.ID (if any), both or
 	// neither: a failed append keeps the lease. A retry of an append that

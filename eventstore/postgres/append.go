@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgerrcode"
@@ -30,7 +28,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 }
 
 // appendPart appends a through the group committer, with what with adds to
-// its part (a lease taken or dropped with it; nil: nothing).
+// its part (the lease an end drops; nil: nothing).
 func (s *Store) appendPart(ctx context.Context, a eventstore.StreamAppend, with func(*part)) ([]domain.Event, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
@@ -46,9 +44,6 @@ func (s *Store) appendPart(ctx context.Context, a eventstore.StreamAppend, with 
 		with(p)
 	}
 	if err := s.group.commit(ctx, p); err != nil {
-		if errors.Is(err, eventstore.ErrLeaseTaken) || errors.Is(err, eventstore.ErrTenantAtLimit) {
-			return nil, err
-		}
 		return s.failed(ctx, a, err)
 	}
 	s.committed(p)
@@ -160,10 +155,6 @@ type part struct {
 	prepared []domain.Event
 	// index is the part's index in an AppendBatch.
 	index int
-	// take, when set, is the lease a claim takes (within limit) with the
-	// append; the append goes in only if the lease was taken.
-	take  *eventstore.Lease
-	limit int
 	// drop, when above 0, is the attempt whose lease an end drops, if the
 	// append went in.
 	drop int
@@ -206,59 +197,25 @@ var errHeadMoved = errors.New("the stream's head is not the one the append was c
 
 // insert sends the statements of parts in one round trip on db: the pool
 // (one implicit transaction, committed when no statement failed) or a
-// transaction. A part is its insert, with the lease it takes (take) or
-// the drop of its lease (drop). The leases are taken first, in the order
-// of their tenants, so that a transaction takes the tenants' locks before
-// anything else and in one order: two never wait for each other. Each
-// insert of a claim goes in only if its lease was taken; each drop happens
-// only if its insert went in. insert returns each part's outcome: nil when
-// it was inserted; the refusal of its lease (ErrLeaseTaken,
-// ErrTenantAtLimit), and nothing of it was inserted; errHeadMoved when its
-// stream's head had moved (nothing of it was inserted); or a statement's
-// error. It also returns the error of the batch itself. After a statement
-// fails, the transaction is aborted: nothing of the batch is stored, and
-// the later parts fail too (see aborted).
+// transaction. A part is its insert and, for an attempt's end, the drop of
+// its lease (drop), which happens only if the insert went in. insert
+// returns each part's outcome: nil when it was inserted; errHeadMoved when
+// its stream's head had moved (nothing of it was inserted); or a
+// statement's error. It also returns the error of the batch itself. After
+// a statement fails, the transaction is aborted: nothing of the batch is
+// stored, and the later parts fail too (see aborted).
 func (s *Store) insert(ctx context.Context, db dbsqlc.DBTX, parts []*part) ([]error, error) {
 	errs := make([]error, len(parts))
 	var q queue
-	takes := make([]int, 0, len(parts))
-	for i, p := range parts {
-		if p.take != nil {
-			takes = append(takes, i)
-		}
-	}
-	slices.SortStableFunc(takes, func(a, b int) int { return strings.Compare(parts[a].take.TenantID, parts[b].take.TenantID) })
-	for _, i := range takes {
-		p := parts[i]
-		q.add(func(db dbsqlc.DBTX) {
-			s.q.LeasePutWithin(ctx, db, []dbsqlc.LeasePutWithinParams{leasePutWithinParams(*p.take, p.limit)})
-		}).QueryRow(func(row pgx.Row) error {
-			var outcome string
-			if errs[i] = row.Scan(&outcome); errs[i] == nil {
-				errs[i] = leaseOutcome(*p.take, p.limit, outcome)
-			}
-			return nil
-		})
-	}
 	for i, p := range parts {
 		params := appendParams(p.Stream, p.head.Seq, p.head.Hash, p.prepared)
-		if p.take != nil {
-			params.LeaseWorkerID, params.LeaseAttempt = p.take.WorkerID, int32(p.take.Attempt)
-		}
 		q.add(func(db dbsqlc.DBTX) { s.q.EventsAppend(ctx, db, []dbsqlc.EventsAppendParams{params}) }).QueryRow(func(row pgx.Row) error {
 			var count int32
-			err := row.Scan(&count)
-			switch {
-			case errs[i] != nil: // its lease was refused, or failed
-			case errors.Is(err, pgx.ErrNoRows):
+			if errs[i] = row.Scan(&count); errors.Is(errs[i], pgx.ErrNoRows) {
 				errs[i] = errHeadMoved
-			default:
-				errs[i] = err
 			}
 			return nil
 		})
-	}
-	for _, p := range parts {
 		if p.drop > 0 {
 			q.add(func(db dbsqlc.DBTX) {
 				s.q.LeaseDropAfter(ctx, db, []dbsqlc.LeaseDropAfterParams{{TaskID: p.Stream.ID, Attempt: int32(p.drop), EventID: p.prepared[0].EventID}})

@@ -289,8 +289,8 @@ func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expe
 }
 
 // appendWith appends a as Append does, in one write transaction that runs
-// op first (a lease taken or dropped with the append): both commit or
-// neither does. An error of op is returned as it is.
+// op first (the lease an end drops): both commit or neither does. An
+// error of op is returned as it is.
 func (s *Store) appendWith(ctx context.Context, a eventstore.StreamAppend, op func(tx *sql.Tx) error) ([]domain.Event, error) {
 	if err := engine.ValidateAppend(a.Stream, a.ExpectedSeq); err != nil {
 		return nil, fmt.Errorf("append: %w", err)
@@ -309,7 +309,7 @@ func (s *Store) appendWith(ctx context.Context, a eventstore.StreamAppend, op fu
 
 // appendWithLocked is appendWith's transaction (op may be nil). The
 // caller holds the write slot. A retry of a committed append returns the
-// stored events without running op.
+// stored events and rolls op back with the rest.
 func (s *Store) appendWithLocked(ctx context.Context, a eventstore.StreamAppend, op func(tx *sql.Tx) error) ([]domain.Event, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -318,16 +318,6 @@ func (s *Store) appendWithLocked(ctx context.Context, a eventstore.StreamAppend,
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed append reports its own error
 	db := s.wdb.inTx(tx)
 	if op != nil {
-		// A committed retry is answered before op runs: look it up first.
-		head, err := s.head(ctx, db, a.Stream.ID, a.ExpectedSeq)
-		if err != nil {
-			return nil, err
-		}
-		if head.Seq != a.ExpectedSeq {
-			if stored, err := s.retried(ctx, db, a.Stream, a.ExpectedSeq, a.Events); stored != nil || err != nil {
-				return stored, err
-			}
-		}
 		if err := op(tx); err != nil {
 			return nil, err
 		}

@@ -153,7 +153,6 @@ func RunLeases[S LeaseStore](t *testing.T, newStore Opener[S]) {
 		{"LeasePutWithin", testLeasePutWithin},
 		{"LeasePutWithinConcurrent", testLeasePutWithinConcurrent},
 		{"LeasePutWithinValidation", testLeasePutWithinValidation},
-		{"AppendLeaseTake", testAppendLeaseTake},
 		{"AppendLeaseDrop", testAppendLeaseDrop},
 		{"Closed", testLeasesClosed},
 	})

@@ -309,8 +309,8 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	stream := eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}
 	t := &run{r: r, stream: stream, task: &task,
 		to: commands.Target{Stream: stream, Meta: domain.Metadata{Actor: "worker:" + r.cfg.WorkerID, CorrelationID: stream.ID}}}
-	// The lease is the tenant's slot, taken with the claim, in its commit,
-	// only while the tenant runs fewer tasks than its plan allows.
+	// The lease comes first: it is the tenant's slot, taken only while the
+	// tenant runs fewer tasks than its plan allows.
 	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
 	// Registered before the claim commits, so that a cancel that comes as
 	// soon as task.started is visible finds it.
@@ -332,10 +332,13 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	return &Claimed{t: t, exec: exec, args: args, lease: lease}, nil
 }
 
-// claimSlot looks up the tenant's plan (t.plan) and claims the task with
-// lease, if the tenant runs fewer tasks than the plan allows. A lease left
-// by the task's previous attempt (handed back or recovered, not yet
-// dropped) is dropped first. A task past the limit is remembered as
+// claimSlot looks up the tenant's plan (t.plan), records lease if the
+// tenant runs fewer tasks than the plan allows, and then claims the task.
+// The lease comes first, in a commit of its own, so that the claim's
+// task.started is stamped after the tenant's slot was free: the log never
+// shows more of a tenant's tasks running at once than its plan allows. A
+// lease left by the task's previous attempt (handed back or recovered, not
+// yet dropped) is dropped first. A task past the limit is remembered as
 // waiting, with a task.waiting event when the reason is new.
 func (r *Runner) claimSlot(ctx context.Context, t *run, lease eventstore.Lease) error {
 	if r.cfg.PlanFunc != nil {
@@ -348,12 +351,12 @@ func (r *Runner) claimSlot(ctx context.Context, t *run, lease eventstore.Lease) 
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	err := t.claim(ctx, lease, limit)
+	err := r.store.LeasePutWithin(ctx, lease, limit)
 	if errors.Is(err, eventstore.ErrLeaseTaken) && lease.Attempt > 1 {
 		if err := r.store.LeaseDrop(ctx, lease.TaskID, lease.Attempt-1); err != nil {
 			return err
 		}
-		err = t.claim(ctx, lease, limit)
+		err = r.store.LeasePutWithin(ctx, lease, limit)
 	}
 	switch {
 	case errors.Is(err, eventstore.ErrLeaseTaken):
@@ -361,8 +364,14 @@ func (r *Runner) claimSlot(ctx context.Context, t *run, lease eventstore.Lease) 
 		return fmt.Errorf("task %s: %w: %w", lease.TaskID, ErrNotClaimable, eventstore.ErrLeaseTaken)
 	case errors.Is(err, eventstore.ErrTenantAtLimit):
 		return r.wait(ctx, t, fmt.Sprintf("the %s plan runs at most %d tasks at once and that many are running; this task starts when one of them ends", t.plan.Name, limit))
+	case err != nil:
+		return err
 	}
-	return err
+	if err := t.claim(ctx); err != nil {
+		_ = r.store.LeaseDrop(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
+		return err
+	}
+	return nil
 }
 
 // wait remembers a task that its tenant's limit holds back and says why in
@@ -538,43 +547,24 @@ type run struct {
 	end *ending
 }
 
-// claim appends task.started at the queued task's head, taking lease
-// (within limit) in the same commit: of all workers that try, exactly one
-// succeeds; the others get ErrNotClaimable. A conflict with a task.waiting
-// (which leaves the task claimable) is decided again. A refused lease is
-// returned as the store's error (eventstore.ErrLeaseTaken,
-// ErrTenantAtLimit), and nothing is appended.
-func (t *run) claim(ctx context.Context, lease eventstore.Lease, limit int) error {
+// claim appends task.started at the queued task's head: of all workers that
+// try, exactly one succeeds; the others get ErrNotClaimable. A conflict
+// with a task.waiting (which leaves the task claimable) is decided again.
+func (t *run) claim(ctx context.Context) error {
 	attempt := t.task.Attempt()
-	w := t.r.w
-	w.Store = leaseTaking{Store: t.r.store, lease: lease, limit: limit}
-	_, err := commands.Update(ctx, w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
 		// A retry waited for its backoff on the waiting list.
 		t.waited = t.waited || task.WaitingReason() != "" || !task.NotBefore().IsZero()
 		return task.DecideClaim(t.r.cfg.WorkerID, attempt, t.r.cfg.NowFunc())
 	})
 	switch {
-	case err == nil, errors.Is(err, ErrNotClaimable), errors.Is(err, eventstore.ErrLeaseTaken), errors.Is(err, eventstore.ErrTenantAtLimit):
+	case err == nil, errors.Is(err, ErrNotClaimable):
 		return err
 	case errors.Is(err, eventstore.ErrConflict):
 		// Claims of other workers kept winning the race.
 		return ErrNotClaimable
 	}
 	return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
-}
-
-// leaseTaking appends a claim through the store's AppendLeaseTake: the
-// claim's events and the lease commit together. It is a
-// commands.StreamStore, so that commands.Update decides and retries the
-// claim as any other append.
-type leaseTaking struct {
-	Store
-	lease eventstore.Lease
-	limit int
-}
-
-func (l leaseTaking) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
-	return l.AppendLeaseTake(ctx, stream, expectedSeq, events, l.lease, l.limit)
 }
 
 // ending appends an attempt's end (its finish, or its hand-back) through
