@@ -44,15 +44,12 @@ func mockBatch(tenantID string, n int) commands.StartTasks {
 	return cmd
 }
 
-// thenTaskStreams fails unless tenantID has exactly want task streams.
+// thenTaskStreams fails unless the feed holds the events of exactly want
+// tasks of tenantID.
 func thenTaskStreams(t *testing.T, s teststores.Store, tenantID string, want int) {
 	t.Helper()
-	ids, err := s.ListStreams(t.Context(), tenantID, domain.StreamTask, "", eventstore.MaxListStreamsLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ids) != want {
-		t.Fatalf("tenant %s has %d task streams, want %d", tenantID, len(ids), want)
+	if n := len(teststores.TaskStreams(t, s, tenantID)); n != want {
+		t.Fatalf("tenant %s has %d tasks in the feed, want %d", tenantID, n, want)
 	}
 }
 

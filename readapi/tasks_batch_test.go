@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/teststores"
 )
 
 // batchBody returns the body of a batch of n mock tasks named t0, t1, …;
@@ -37,14 +37,10 @@ type startedBatch struct {
 	Tasks []started `json:"tasks"`
 }
 
-// taskStreams returns the count of the tenant's task streams.
+// taskStreams returns the count of the tenant's tasks in the feed.
 func (b *bundle) taskStreams(t *testing.T, tenant string) int {
 	t.Helper()
-	ids, err := b.store.ListStreams(t.Context(), b.tenants[tenant], domain.StreamTask, "", eventstore.MaxListStreamsLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ids)
+	return len(teststores.TaskStreams(t, b.store, b.tenants[tenant]))
 }
 
 // 1,000 tasks in one request: each one started, in the order of the
