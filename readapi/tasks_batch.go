@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	wire "github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/commands"
@@ -51,7 +52,9 @@ func inTask(i int, err error) error {
 	}
 	field := fmt.Sprintf("tasks[%d]", i)
 	if verr.Field != "body" {
-		field += "." + verr.Field
+		// encoding/json names a field of the embedded StartTaskRequest by
+		// its path through the Go struct; the JSON has no such level.
+		field += "." + strings.TrimPrefix(verr.Field, "StartTaskRequest.")
 	}
 	return &domain.ValidationError{Field: field, Reason: verr.Reason}
 }
