@@ -38,18 +38,16 @@ func TestStartTasks(t *testing.T) {
 		if len(started) != client.MaxBatchTasks || b.count("POST", "/v1/tasks/batch") != 1 {
 			t.Fatalf("%d tasks in %d requests", len(started), b.count("POST", "/v1/tasks/batch"))
 		}
-		for i, st := range started {
-			testwait.For(t, fmt.Sprintf("task %d to end", i), func() bool {
-				s, err := c.TaskStatus(ctx, st.TaskID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return s.State.Terminal()
-			})
-			if s, _ := c.TaskStatus(ctx, st.TaskID); s.State != domain.StateSucceeded || s.Attempt != 1 {
+		testwait.ForAll(t, "tasks to end", len(started), func(i int) bool {
+			s, err := c.TaskStatus(ctx, started[i].TaskID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.State.Terminal() && (s.State != domain.StateSucceeded || s.Attempt != 1) {
 				t.Fatalf("task %d ended %s after %d attempts", i, s.State, s.Attempt)
 			}
-		}
+			return s.State.Terminal()
+		})
 		again, err := c.StartTasks(ctx, req)
 		if err != nil {
 			t.Fatal(err)

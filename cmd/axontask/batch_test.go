@@ -32,19 +32,16 @@ func noopLines(n int) []string {
 // one succeeded at its first attempt.
 func waitSucceeded(t *testing.T, c *client.Client, ids []uuid.UUID) {
 	t.Helper()
-	ctx := t.Context()
-	for i, id := range ids {
-		testwait.For(t, fmt.Sprintf("task %d to end", i), func() bool {
-			st, err := c.TaskStatus(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return st.State.Terminal()
-		})
-		if st, err := c.TaskStatus(ctx, id); err != nil || st.State != domain.StateSucceeded || st.Attempt != 1 {
-			t.Fatalf("task %d ended %s after %d attempts (%v)", i, st.State, st.Attempt, err)
+	testwait.ForAll(t, "tasks to end", len(ids), func(i int) bool {
+		st, err := c.TaskStatus(t.Context(), ids[i])
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if st.State.Terminal() && (st.State != domain.StateSucceeded || st.Attempt != 1) {
+			t.Fatalf("task %d ended %s after %d attempts", i, st.State, st.Attempt)
+		}
+		return st.State.Terminal()
+	})
 }
 
 // task start-batch on dev: a file of 1,500 tasks goes in two requests of
