@@ -49,7 +49,8 @@ func waitSucceeded(t *testing.T, c *client.Client, ids []uuid.UUID) {
 // starts nothing.
 func TestTaskStartBatchOnDev(t *testing.T) {
 	t.Parallel()
-	dev := startDev(t, nil)
+	// The test reads each task's status: more than the default rate.
+	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"RATE_LIMIT_PER_MINUTE=1000000"})
 	cli := newClientCLI(t, dev.base, dev.key)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tasks.jsonl")
@@ -104,7 +105,7 @@ func TestTaskStartBatchOnDev(t *testing.T) {
 // process on Postgres, run by two worker processes over Redis.
 func TestStartBatchInProduction(t *testing.T) {
 	t.Parallel()
-	env := prodEnv(t, testpg.NewDatabase(t, testpg.Fast), testredis.URL(t), "PLAN_TRIAL_TASKS_PER_DAY=5000", "PLAN_TRIAL_CONCURRENCY=16")
+	env := prodEnv(t, testpg.NewDatabase(t, testpg.Fast), testredis.URL(t), "PLAN_TRIAL_TASKS_PER_DAY=5000", "PLAN_TRIAL_CONCURRENCY=16", "RATE_LIMIT_PER_MINUTE=1000000")
 	api := startProc(t, env, "serve", "-port", "0")
 	for _, id := range []string{"w1", "w2"} {
 		startWorker(t, env, id, 10*time.Second)
