@@ -210,7 +210,7 @@ func TestStartTasksRepeated(t *testing.T) {
 		// Some tasks started before, others not: nothing starts.
 		cmd.Tasks = append(cmd.Tasks, mockBatch(tenant, 1).Tasks[0])
 		_, err = h.Handle(t.Context(), cmd)
-		checkBatchTaskError(t, err, 0)
+		_ = checkBatchTaskError(t, err, 0)
 		thenTaskStreams(t, b.store, tenant, 4)
 	})
 }
@@ -247,7 +247,7 @@ func TestStartTasksQuota(t *testing.T) {
 		invalid := mockBatch(tenant, 2)
 		invalid.Tasks[1].Adapter = ""
 		_, err = h.Handle(t.Context(), invalid)
-		checkBatchTaskError(t, err, 1)
+		_ = checkBatchTaskError(t, err, 1)
 		// Fails at the append (its task 0 exists, task 1 not): given back.
 		single := commands.StartTask{TenantID: tenant, Name: "x", Adapter: domain.AdapterMock, CommandID: "k"}
 		if _, err := b.start.Handle(t.Context(), single); err != nil {
@@ -255,7 +255,7 @@ func TestStartTasksQuota(t *testing.T) {
 		}
 		partial := commands.StartTasks{TenantID: tenant, Tasks: []commands.StartTask{single, mockBatch(tenant, 1).Tasks[0]}}
 		_, err = h.Handle(t.Context(), partial)
-		checkBatchTaskError(t, err, 0)
+		_ = checkBatchTaskError(t, err, 0)
 		used(3)
 		_, err = h.Handle(t.Context(), mockBatch(tenant, 3))
 		if !errors.As(err, &q) || q.Used != 3 || q.Fit() != 2 {

@@ -2,6 +2,7 @@ package readapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -46,8 +47,8 @@ func (b *batchBody) decode(w http.ResponseWriter, r *http.Request) error {
 // inTask names the field of a task's decoding error err inside the
 // batch's body.
 func inTask(i int, err error) error {
-	verr, ok := err.(*domain.ValidationError)
-	if !ok {
+	var verr *domain.ValidationError
+	if !errors.As(err, &verr) {
 		return err
 	}
 	field := fmt.Sprintf("tasks[%d]", i)
