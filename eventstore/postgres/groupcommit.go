@@ -2,57 +2,53 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/axontask/axontask/eventstore/internal/engine"
 )
 
 // groupCommitTimeout bounds one group commit: it does not run under any
-// one caller's context, since it commits other callers' appends too.
+// one caller's context, since it commits other callers' writes too.
 const groupCommitTimeout = 30 * time.Second
 
-// committer commits Appends of many streams together: the classic group
-// commit. An append that finds fewer than maxInFlight commits in flight
-// commits at once, in its own goroutine, with whatever else is queued;
-// one that finds them all busy queues, and the first of them to finish
-// takes the queue (at most maxParts appends) into its next commit. So a
-// lone append never waits, and under load one commit, one round trip and
-// one WAL flush serve many appends. Each append keeps its own expected
-// seq, chain and outcome: a head that moved fails only its own append.
-type committer struct {
-	s           *Store
+// committer commits writes of many callers together: the classic group
+// commit. A write that finds fewer than maxInFlight commits in flight
+// commits at once, in its caller's goroutine, with whatever else is
+// queued; one that finds them all busy queues, and the first of them to
+// finish takes the queue (at most maxItems writes) into its next commit.
+// So a lone write never waits, and under load one commit, one round trip
+// and one WAL flush serve many writes. write commits a group and returns
+// each write's own outcome.
+type committer[T any] struct {
 	maxInFlight int
-	maxParts    int
+	maxItems    int
+	write       func(ctx context.Context, items []T) []error
 
 	mu       sync.Mutex
-	queue    []*commitRequest
+	queue    []*commitRequest[T]
 	inFlight int
 
 	// testHookBeforeWrite, when set, runs before each group commit with
-	// its count of appends.
-	testHookBeforeWrite func(appends int)
+	// its count of writes.
+	testHookBeforeWrite func(writes int)
 }
 
-// commitRequest is one queued append and, once done is closed, its outcome.
-type commitRequest struct {
-	p    *part
+// commitRequest is one queued write and, once done is closed, its outcome.
+type commitRequest[T any] struct {
+	item T
 	err  error
 	done chan struct{}
 }
 
-// commit commits p, alone or with others, and returns the outcome of its
-// insert (see Store.insert). When ctx ends first it returns ctx's error,
-// and the append may still commit: the caller cannot tell, as with any
-// lost connection.
-func (c *committer) commit(ctx context.Context, p *part) error {
-	r := &commitRequest{p: p, done: make(chan struct{})}
+// commit commits item, alone or with others, and returns its outcome.
+// When ctx ends first it returns ctx's error, and the write may still
+// commit: the caller cannot tell, as with any lost connection.
+func (c *committer[T]) commit(ctx context.Context, item T) error {
+	r := &commitRequest[T]{item: item, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, r)
-	var batch []*commitRequest
+	var batch []*commitRequest[T]
 	if c.inFlight < c.maxInFlight {
 		c.inFlight++
 		batch = c.takeLocked()
@@ -69,9 +65,9 @@ func (c *committer) commit(ctx context.Context, p *part) error {
 	}
 }
 
-// takeLocked takes up to maxParts queued requests. The caller holds mu.
-func (c *committer) takeLocked() []*commitRequest {
-	n := min(len(c.queue), c.maxParts)
+// takeLocked takes up to maxItems queued requests. The caller holds mu.
+func (c *committer[T]) takeLocked() []*commitRequest[T] {
+	n := min(len(c.queue), c.maxItems)
 	batch := c.queue[:n:n]
 	c.queue = c.queue[n:]
 	if len(c.queue) == 0 {
@@ -82,8 +78,8 @@ func (c *committer) takeLocked() []*commitRequest {
 
 // run commits batch, then hands its slot to what queued meanwhile, in a
 // goroutine of its own, so that the caller returns with its outcome at once.
-func (c *committer) run(batch []*commitRequest) {
-	c.write(batch)
+func (c *committer[T]) run(batch []*commitRequest[T]) {
+	c.commitBatch(batch)
 	c.mu.Lock()
 	if len(c.queue) == 0 {
 		c.inFlight--
@@ -95,65 +91,62 @@ func (c *committer) run(batch []*commitRequest) {
 	go c.run(next)
 }
 
-// write commits batch in one round trip and sets each request's outcome.
-// A statement that fails aborts the whole transaction, so then each
-// request is written again alone, to fail only its own append.
-func (c *committer) write(batch []*commitRequest) {
+// commitBatch writes batch and sets each request's outcome.
+func (c *committer[T]) commitBatch(batch []*commitRequest[T]) {
 	if c.testHookBeforeWrite != nil {
 		c.testHookBeforeWrite(len(batch))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), groupCommitTimeout)
 	defer cancel()
-	defer func() {
-		for _, r := range batch {
-			close(r.done)
-		}
-	}()
-	parts := make([]*part, len(batch))
+	items := make([]T, len(batch))
 	for i, r := range batch {
-		parts[i] = r.p
+		items[i] = r.item
 	}
-	errs, err := c.s.insert(ctx, c.s.pool, parts)
-	var pgErr *pgconn.PgError
-	if len(batch) > 1 && errors.As(firstError(errs, err), &pgErr) {
-		for _, r := range batch {
-			errs, err := c.s.insert(ctx, c.s.pool, []*part{r.p})
-			r.err = firstError(errs, err)
-			c.observe([]*commitRequest{r})
-		}
-		return
-	}
+	errs := c.write(ctx, items)
 	for i, r := range batch {
 		r.err = errs[i]
-		if r.err == nil {
-			r.err = err
+		close(r.done)
+	}
+}
+
+// writeParts is the write of the appends' committer: the parts in one
+// round trip (see Store.insert). A statement that fails aborts the whole
+// transaction, so then each part is written again alone, to fail only its
+// own append.
+func (s *Store) writeParts(ctx context.Context, parts []*part) []error {
+	errs, err := s.insert(ctx, s.pool, parts)
+	if len(parts) > 1 && aborted(errs, err) {
+		for i, p := range parts {
+			one, err := s.insert(ctx, s.pool, []*part{p})
+			errs[i] = one[0]
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			s.observe(parts[i:i+1], errs[i:i+1])
+		}
+		return errs
+	}
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
 		}
 	}
-	c.observe(batch)
+	s.observe(parts, errs)
+	return errs
 }
 
 // observe reports the committed appends of one transaction and wakes the
 // sealer for them.
-func (c *committer) observe(batch []*commitRequest) {
+func (s *Store) observe(parts []*part, errs []error) {
 	appends, events := 0, 0
-	for _, r := range batch {
-		if r.err == nil {
+	for i, p := range parts {
+		if errs[i] == nil {
 			appends++
-			events += len(r.p.prepared)
+			events += len(p.prepared)
 		}
 	}
 	if appends > 0 {
-		c.s.nudgeSealer()
-		engine.ObserveCommit(c.s.cfg.Options, appends, events)
+		s.nudgeSealer()
+		engine.ObserveCommit(s.cfg.Options, appends, events)
 	}
-}
-
-// firstError returns the first non-nil error of errs, or err.
-func firstError(errs []error, err error) error {
-	for _, e := range errs {
-		if e != nil && !errors.Is(e, errHeadMoved) {
-			return e
-		}
-	}
-	return err
 }

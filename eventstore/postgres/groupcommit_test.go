@@ -3,6 +3,7 @@ package postgres
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,6 +109,63 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// TestGroupCommitLeases: claims that take leases share a group commit
+// with other appends; a lease refused (the tenant at its limit) fails only
+// its own claim, which then appends nothing.
+func TestGroupCommitLeases(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var observed []int
+	s, _ := openStore(t, Config{GroupCommits: 1, Options: eventstore.Options{ObserveCommitFunc: func(appends, _ int) {
+		mu.Lock()
+		defer mu.Unlock()
+		observed = append(observed, appends)
+	}}})
+	first, second, plain := taskStream("t"), taskStream("t"), taskStream("t")
+	for _, st := range []eventstore.Stream{first, second, plain} {
+		if _, err := s.Append(t.Context(), st, 0, outputEvents(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.group.mu.Lock()
+	s.group.inFlight = 1 // hold the slot, so that the next appends queue
+	s.group.mu.Unlock()
+	queued := func() int {
+		s.group.mu.Lock()
+		defer s.group.mu.Unlock()
+		return len(s.group.queue)
+	}
+	lease := func(st eventstore.Stream) eventstore.Lease {
+		return eventstore.Lease{TaskID: st.ID, TenantID: st.TenantID, WorkerID: "w1", Attempt: 1, ExpiresAt: time.Now().Add(time.Minute)}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() { _, errs[0] = s.AppendLeaseTake(t.Context(), first, 1, outputEvents(1, 1), lease(first), 1) })
+	waitFor(t, "the first claim to queue", func() bool { return queued() == 1 })
+	wg.Go(func() { _, errs[1] = s.AppendLeaseTake(t.Context(), second, 1, outputEvents(1, 1), lease(second), 1) })
+	wg.Go(func() { _, errs[2] = s.Append(t.Context(), plain, 1, outputEvents(1, 1)) })
+	waitFor(t, "three appends to queue", func() bool { return queued() == 3 })
+	mu.Lock()
+	observed = nil
+	mu.Unlock()
+	s.group.mu.Lock()
+	batch := s.group.takeLocked()
+	s.group.mu.Unlock()
+	s.group.run(batch)
+	wg.Wait()
+	if errs[0] != nil || !errors.Is(errs[1], eventstore.ErrTenantAtLimit) || errs[2] != nil {
+		t.Fatalf("claims and append in one group: %v; want nil, ErrTenantAtLimit, nil", errs)
+	}
+	if events, _ := s.ReadStream(t.Context(), second.ID, 0, 10); len(events) != 1 {
+		t.Fatalf("the refused claim appended: its stream holds %d events", len(events))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(observed) != 1 || observed[0] != 2 {
+		t.Fatalf("commits observed with %v appends, want [2]: one group commit", observed)
+	}
+}
+
 // waitFor polls cond until it holds, or fails t after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -115,5 +173,60 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited 10 s for %s", what)
 		}
+	}
+}
+
+// TestGroupCommitReservations: task start reservations that arrive while
+// one commits share the next commit, one statement each in order, and the
+// limit holds exactly across them.
+func TestGroupCommitReservations(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t, Config{GroupCommits: 1})
+	var mu sync.Mutex
+	var writes []int
+	release := make(chan struct{})
+	var once sync.Once
+	s.starts.testHookBeforeWrite = func(n int) {
+		mu.Lock()
+		writes = append(writes, n)
+		mu.Unlock()
+		once.Do(func() { <-release })
+	}
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	reserve := func() {
+		wg.Go(func() {
+			_, reserved, err := s.TaskStartReserve(t.Context(), "t", day, 1, 8)
+			if err != nil {
+				t.Error(err)
+			}
+			if reserved {
+				ok.Add(1)
+			}
+		})
+	}
+	reserve()
+	waitFor(t, "the first reservation to hold the commit", func() bool { mu.Lock(); defer mu.Unlock(); return len(writes) == 1 })
+	for range 10 {
+		reserve()
+	}
+	waitFor(t, "ten reservations to queue", func() bool {
+		s.starts.mu.Lock()
+		defer s.starts.mu.Unlock()
+		return len(s.starts.queue) == 10
+	})
+	close(release)
+	wg.Wait()
+	if ok.Load() != 8 {
+		t.Fatalf("%d of 11 reservations with a limit of 8 succeeded", ok.Load())
+	}
+	if n, err := s.TaskStartCount(t.Context(), "t", day); err != nil || n != 8 {
+		t.Fatalf("count %d (%v), want 8", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(writes) != 2 || writes[1] != 10 {
+		t.Fatalf("group commits of %v reservations, want [1 10]", writes)
 	}
 }

@@ -39,11 +39,12 @@ type Config struct {
 	IdleInTransactionTimeout time.Duration
 	// MaxConns bounds the connection pool (default 16).
 	MaxConns int32
-	// GroupCommits bounds the group commits of appends in flight at once
-	// (default 2): an append that finds this many running waits for the
-	// first to finish and commits with the appends queued meanwhile.
+	// GroupCommits bounds the group commits in flight at once, of appends
+	// and, apart, of task start reservations (default 2): a write that
+	// finds this many running waits for the first to finish and commits
+	// with the writes queued meanwhile.
 	GroupCommits int
-	// GroupCommitAppends bounds the appends one group commit takes
+	// GroupCommitAppends bounds the writes one group commit takes
 	// (default 500).
 	GroupCommitAppends int
 }
@@ -78,7 +79,8 @@ type Store struct {
 	pool   *pgxpool.Pool
 	q      *dbsqlc.Queries
 	heads  *headCache
-	group  *committer
+	group  *committer[*part]        // appends
+	starts *committer[*reservation] // task start reservations
 	closed atomic.Bool
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -141,7 +143,8 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 		sealNudge:   make(chan struct{}, 1),
 		remoteNudge: make(chan struct{}, 1),
 	}
-	s.group = &committer{s: s, maxInFlight: cfg.GroupCommits, maxParts: cfg.GroupCommitAppends}
+	s.group = &committer[*part]{maxInFlight: cfg.GroupCommits, maxItems: cfg.GroupCommitAppends, write: s.writeParts}
+	s.starts = &committer[*reservation]{maxInFlight: cfg.GroupCommits, maxItems: cfg.GroupCommitAppends, write: s.writeReservations}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.listen(bg, pcfg.ConnConfig) }()
 	go func() { defer s.wg.Done(); s.notifyRemote(bg) }()

@@ -15,33 +15,73 @@ import (
 
 var _ eventstore.TaskStartStore = (*Store)(nil)
 
-// TaskStartReserve implements eventstore.TaskStartStore: one INSERT … ON CONFLICT DO
-// UPDATE … WHERE statement, atomic on its own, so that concurrent
-// reservations from any number of processes queue on the day's row and
-// never pass the limit, whatever their counts. Only a refusal costs a
-// second query, which reads the count.
+// TaskStartReserve implements eventstore.TaskStartStore: one INSERT … ON
+// CONFLICT DO UPDATE … WHERE statement, atomic on its own, so that
+// concurrent reservations from any number of processes queue on the day's
+// row and never pass the limit, whatever their counts. It goes through a
+// group committer: the reservations that arrive while one commits are sent
+// together, one statement each in order, in one transaction, so that a
+// tenant's starts do not queue one commit at a time on its row. Only a
+// refusal costs a second query, which reads the count.
 func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, n, limit int) (int, bool, error) {
 	if s.closed.Load() {
 		return 0, false, eventstore.ErrClosed
 	}
 	d, limit, err := engine.ValidateTaskStartReserve(tenantID, day, n, limit)
 	if err != nil {
-		return 0, false, fmt.Errorf("reserve a task start: %w", err)
+		return 0, false, fmt.Errorf("reserve task starts: %w", err)
 	}
-	used, err := s.q.TenantDailyUsageReserve(ctx, s.pool, dbsqlc.TenantDailyUsageReserveParams{
+	r := &reservation{TenantDailyUsageReserveParams: dbsqlc.TenantDailyUsageReserveParams{
 		TenantID: tenantID, Day: d, Starts: int32(n), MaxTasks: int64(limit), // n <= MaxTaskStartsLimit
-	})
+	}}
+	err = s.starts.commit(ctx, r)
 	switch {
 	case err == nil:
-		return int(used), true, nil
+		return r.used, true, nil
 	case !errors.Is(err, pgx.ErrNoRows):
-		return 0, false, fmt.Errorf("reserve %d task starts of %s on %s: %w", n, tenantID, d.Format(time.DateOnly), err)
+		return 0, false, fmt.Errorf("reserve %d task starts of %s on %s: %w", n, tenantID, d.Format(time.DateOnly), s.closedOr(err))
 	}
 	current, err := s.taskStartsUsed(ctx, tenantID, d)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve %d task starts of %s on %s: refused, then read the count: %w", n, tenantID, d.Format(time.DateOnly), err)
 	}
 	return current, false, nil
+}
+
+// reservation is one TaskStartReserve: its statement's arguments and, once
+// committed, the day's new count.
+type reservation struct {
+	dbsqlc.TenantDailyUsageReserveParams
+	used int
+}
+
+// writeReservations is the write of the reservations' committer: their
+// statements, in order, in one round trip and one transaction. A refused
+// reservation's outcome is pgx.ErrNoRows. A failed statement aborts the
+// others (their outcome is then its error).
+func (s *Store) writeReservations(ctx context.Context, rs []*reservation) []error {
+	params := make([]dbsqlc.TenantDailyUsageReserveParams, len(rs))
+	for i, r := range rs {
+		params[i] = r.TenantDailyUsageReserveParams
+	}
+	errs := make([]error, len(rs))
+	results := s.q.TenantDailyUsageReserve(ctx, s.pool, params)
+	results.QueryRow(func(i int, used int32, err error) {
+		rs[i].used, errs[i] = int(used), err
+	})
+	failed := results.Close()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			failed = err
+			break
+		}
+	}
+	if failed != nil { // the transaction was rolled back: none is reserved
+		for i := range errs {
+			errs[i] = failed
+		}
+	}
+	return errs
 }
 
 // TaskStartRelease implements eventstore.TaskStartStore: one UPDATE.

@@ -285,13 +285,54 @@ func (s *Store) unlockWriter() { <-s.writeSlot }
 // appendLocked runs one append in one write transaction. The caller holds
 // the write slot.
 func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	return s.appendWithLocked(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, nil)
+}
+
+// appendWith appends a as Append does, in one write transaction that runs
+// op first (a lease taken or dropped with the append): both commit or
+// neither does. An error of op is returned as it is.
+func (s *Store) appendWith(ctx context.Context, a eventstore.StreamAppend, op func(tx *sql.Tx) error) ([]domain.Event, error) {
+	if err := engine.ValidateAppend(a.Stream, a.ExpectedSeq); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	if err := s.lockWriter(ctx); err != nil {
+		return nil, fmt.Errorf("append to %s: %w", a.Stream.ID, err)
+	}
+	stored, err := s.appendWithLocked(ctx, a, op)
+	s.unlockWriter()
+	if err != nil {
+		return nil, s.closedOr(err)
+	}
+	engine.NotifyCommitted(ctx, s.opts, stored)
+	return stored, nil
+}
+
+// appendWithLocked is appendWith's transaction (op may be nil). The
+// caller holds the write slot. A retry of a committed append returns the
+// stored events without running op.
+func (s *Store) appendWithLocked(ctx context.Context, a eventstore.StreamAppend, op func(tx *sql.Tx) error) ([]domain.Event, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed append reports its own error
-	a := eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}
-	stored, inserted, err := s.appendPart(ctx, s.wdb.inTx(tx), a)
+	db := s.wdb.inTx(tx)
+	if op != nil {
+		// A committed retry is answered before op runs: look it up first.
+		head, err := s.head(ctx, db, a.Stream.ID, a.ExpectedSeq)
+		if err != nil {
+			return nil, err
+		}
+		if head.Seq != a.ExpectedSeq {
+			if stored, err := s.retried(ctx, db, a.Stream, a.ExpectedSeq, a.Events); stored != nil || err != nil {
+				return stored, err
+			}
+		}
+		if err := op(tx); err != nil {
+			return nil, err
+		}
+	}
+	stored, inserted, err := s.appendPart(ctx, db, a)
 	if err != nil || !inserted {
 		return stored, err
 	}

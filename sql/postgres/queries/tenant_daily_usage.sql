@@ -1,10 +1,12 @@
--- name: TenantDailyUsageReserve :one
+-- name: TenantDailyUsageReserve :batchone
 -- Counts @starts (at least 1) more task starts on the tenant's day unless
 -- the count would pass @max_tasks (at least 1), and returns the new count.
 -- When it would, the row is left alone and no row comes back: all the
 -- starts or none. Atomic on its own: concurrent reservations of one day
 -- queue on its row, and each sees the count the previous one left. The
 -- sum is taken in bigint, so that no count overflows the column's integer.
+-- A batch query: the reservations that queue while one commits go
+-- together, one statement each, in one transaction.
 INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
 SELECT @tenant_id, @day, CAST(@starts AS integer)
 WHERE CAST(@starts AS bigint) <= CAST(@max_tasks AS bigint)
