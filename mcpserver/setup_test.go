@@ -112,7 +112,9 @@ func newBundle(t *testing.T, e teststores.Engine) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cancelTask, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{})
+	// As serve and dev wire it: the worker holds a printing task's output
+	// while the cancel request goes in.
+	cancelTask, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{HoldOutput: bus.HoldFunc(pubsub, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
