@@ -57,6 +57,9 @@
 // operation (an Idempotency-Key header, a client-generated request id), never
 // from ids that repeat across clients or sessions (JSON-RPC ids, counters).
 // Without a CommandID every command is new and its ids are random (UUIDv7).
+// A StartTasks batch gives each of its tasks without a CommandID of its own
+// one derived from the batch's CommandID and the task's index, so that a
+// retried batch finds every task the first one started.
 //
 // # Errors
 //

@@ -196,7 +196,7 @@ func TestGroupCommitReservations(t *testing.T) {
 	var ok atomic.Int32
 	reserve := func() {
 		wg.Go(func() {
-			_, reserved, err := s.TaskStartReserve(t.Context(), "t", day, 8)
+			_, reserved, err := s.TaskStartReserve(t.Context(), "t", day, 1, 8)
 			if err != nil {
 				t.Error(err)
 			}

@@ -3,6 +3,7 @@
 package testwait
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -33,4 +34,32 @@ func Until(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(interval)
 	}
 	return true
+}
+
+// window is how many items ahead of the first one not done ForAll polls.
+const window = 64
+
+// ForAll polls done(i) for each i in 0 … n-1 until it holds for all, and
+// fails t when for Timeout it newly holds for none: a guard against a
+// stall, not a measure of speed, so a slow machine running many items
+// passes. It polls, in order, the items not done yet among the window
+// items from the first one not done; what names the items in the failure.
+func ForAll(t testing.TB, what string, n int, done func(i int) bool) {
+	t.Helper()
+	ok := make([]bool, n)
+	next := 0
+	for next < n {
+		For(t, fmt.Sprintf("one more of %d %s (%d in order so far)", n, what, next), func() bool {
+			progressed := false
+			for i := next; i < min(next+window, n); i++ {
+				if !ok[i] && done(i) {
+					ok[i], progressed = true, true
+				}
+			}
+			for next < n && ok[next] {
+				next++
+			}
+			return progressed
+		})
+	}
 }

@@ -180,9 +180,10 @@ func (b *LeaseDropAfterBatchResults) Close() error {
 
 const tenantDailyUsageReserve = `-- name: TenantDailyUsageReserve :batchone
 INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
-VALUES ($1, $2, 1)
-ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
-WHERE tenant_daily_usage.tasks < $3
+SELECT $1, $2, CAST($3 AS integer)
+WHERE CAST($3 AS bigint) <= CAST($4 AS bigint)
+ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + excluded.tasks
+WHERE CAST(tenant_daily_usage.tasks AS bigint) + excluded.tasks <= CAST($4 AS bigint)
 RETURNING tasks
 `
 
@@ -195,21 +196,25 @@ type TenantDailyUsageReserveBatchResults struct {
 type TenantDailyUsageReserveParams struct {
 	TenantID string
 	Day      time.Time
-	MaxTasks int32
+	Starts   int32
+	MaxTasks int64
 }
 
-// Counts one more task start on the tenant's day unless its count has
-// reached @max_tasks (at least 1), and returns the new count. When it has, the
-// row is left alone and no row comes back. Atomic on its own: concurrent
-// reservations of one day queue on its row, and each sees the count the
-// previous one left. A batch query: the reservations that queue while one
-// commits go together, one statement each, in one transaction.
+// Counts @starts (at least 1) more task starts on the tenant's day unless
+// the count would pass @max_tasks (at least 1), and returns the new count.
+// When it would, the row is left alone and no row comes back: all the
+// starts or none. Atomic on its own: concurrent reservations of one day
+// queue on its row, and each sees the count the previous one left. The
+// sum is taken in bigint, so that no count overflows the column's integer.
+// A batch query: the reservations that queue while one commits go
+// together, one statement each, in one transaction.
 func (q *Queries) TenantDailyUsageReserve(ctx context.Context, db DBTX, arg []TenantDailyUsageReserveParams) *TenantDailyUsageReserveBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
 		vals := []interface{}{
 			a.TenantID,
 			a.Day,
+			a.Starts,
 			a.MaxTasks,
 		}
 		batch.Queue(tenantDailyUsageReserve, vals...)

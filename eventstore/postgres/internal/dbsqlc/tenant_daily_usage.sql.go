@@ -29,17 +29,18 @@ func (q *Queries) TenantDailyUsageGet(ctx context.Context, db DBTX, arg TenantDa
 }
 
 const tenantDailyUsageRelease = `-- name: TenantDailyUsageRelease :exec
-UPDATE tenant_daily_usage SET tasks = tasks - 1
-WHERE tenant_id = $1 AND day = $2 AND tasks > 0
+UPDATE tenant_daily_usage SET tasks = GREATEST(tasks - CAST($1 AS integer), 0)
+WHERE tenant_id = $2 AND day = $3 AND tasks > 0
 `
 
 type TenantDailyUsageReleaseParams struct {
+	Starts   int32
 	TenantID string
 	Day      time.Time
 }
 
-// Counts one task start fewer on the tenant's day, never below 0.
+// Counts @starts task starts fewer on the tenant's day, never below 0.
 func (q *Queries) TenantDailyUsageRelease(ctx context.Context, db DBTX, arg TenantDailyUsageReleaseParams) error {
-	_, err := db.Exec(ctx, tenantDailyUsageRelease, arg.TenantID, arg.Day)
+	_, err := db.Exec(ctx, tenantDailyUsageRelease, arg.Starts, arg.TenantID, arg.Day)
 	return err
 }
