@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgerrcode"
@@ -207,7 +209,16 @@ var errHeadMoved = errors.New("the stream's head is not the one the append was c
 func (s *Store) insert(ctx context.Context, db dbsqlc.DBTX, parts []*part) ([]error, error) {
 	errs := make([]error, len(parts))
 	var q queue
-	for i, p := range parts {
+	// In the order of their streams: two transactions that append to the
+	// same streams at once then meet them in the same order, and one waits
+	// for the other (a unique index's wait) instead of both for each other.
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(parts[a].Stream.ID, parts[b].Stream.ID) })
+	for _, i := range order {
+		p := parts[i]
 		params := appendParams(p.Stream, p.head.Seq, p.head.Hash, p.prepared)
 		q.add(func(db dbsqlc.DBTX) { s.q.EventsAppend(ctx, db, []dbsqlc.EventsAppendParams{params}) }).QueryRow(func(row pgx.Row) error {
 			var count int32
