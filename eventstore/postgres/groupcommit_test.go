@@ -17,11 +17,7 @@ func TestGroupCommit(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var observed []int
-	s, _ := openStore(t, Config{GroupCommits: 1, Options: eventstore.Options{ObserveCommitFunc: func(appends, _ int) {
-		mu.Lock()
-		defer mu.Unlock()
-		observed = append(observed, appends)
-	}}})
+	s := observedStore(t, &mu, &observed)
 	release := make(chan struct{})
 	var hookOnce sync.Once
 	s.group.testHookBeforeWrite = func(int) { hookOnce.Do(func() { <-release }) }
@@ -116,11 +112,7 @@ func TestGroupCommitLeaseDrops(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var observed []int
-	s, _ := openStore(t, Config{GroupCommits: 1, Options: eventstore.Options{ObserveCommitFunc: func(appends, _ int) {
-		mu.Lock()
-		defer mu.Unlock()
-		observed = append(observed, appends)
-	}}})
+	s := observedStore(t, &mu, &observed)
 	first, second, plain := taskStream("t"), taskStream("t"), taskStream("t")
 	for _, st := range []eventstore.Stream{first, second, plain} {
 		if _, err := s.Append(t.Context(), st, 0, outputEvents(1, 0)); err != nil {
@@ -163,6 +155,18 @@ func TestGroupCommitLeaseDrops(t *testing.T) {
 	if len(observed) != 1 || observed[0] != 3 {
 		t.Fatalf("commits observed with %v appends, want [3]: one group commit", observed)
 	}
+}
+
+// observedStore opens a store with one commit slot that records, in
+// observed under mu, the appends of each commit it observes.
+func observedStore(t *testing.T, mu *sync.Mutex, observed *[]int) *Store {
+	t.Helper()
+	s, _ := openStore(t, Config{GroupCommits: 1, Options: eventstore.Options{ObserveCommitFunc: func(appends, _ int) {
+		mu.Lock()
+		defer mu.Unlock()
+		*observed = append(*observed, appends)
+	}}})
+	return s
 }
 
 // waitFor polls cond until it holds, or fails t after 10 s.
