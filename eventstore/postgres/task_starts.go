@@ -1,9 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,17 +59,28 @@ type reservation struct {
 }
 
 // writeReservations is the write of the reservations' committer: their
-// statements, in order, in one round trip and one transaction. A refused
-// reservation's outcome is pgx.ErrNoRows. A failed statement aborts the
-// others (their outcome is then its error).
+// statements in one round trip and one transaction, in the order of their
+// tenants and days (one day's in the order they came), so that two
+// transactions in flight at once, of this process or another, lock the
+// days' rows in one order and never deadlock. A refused reservation's
+// outcome is pgx.ErrNoRows. A failed statement aborts the others (their
+// outcome is then its error).
 func (s *Store) writeReservations(ctx context.Context, rs []*reservation) []error {
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(strings.Compare(rs[a].TenantID, rs[b].TenantID), rs[a].Day.Compare(rs[b].Day))
+	})
 	params := make([]dbsqlc.TenantDailyUsageReserveParams, len(rs))
-	for i, r := range rs {
-		params[i] = r.TenantDailyUsageReserveParams
+	for k, i := range order {
+		params[k] = rs[i].TenantDailyUsageReserveParams
 	}
 	errs := make([]error, len(rs))
 	results := s.q.TenantDailyUsageReserve(ctx, s.pool, params)
-	results.QueryRow(func(i int, used int32, err error) {
+	results.QueryRow(func(k int, used int32, err error) {
+		i := order[k]
 		rs[i].used, errs[i] = int(used), err
 	})
 	failed := results.Close()
