@@ -68,3 +68,46 @@ func TestReservationGroupsDoNotDeadlock(t *testing.T) {
 		}
 	}
 }
+
+// TestReservationCanceledWhileQueued: a reservation whose caller gives up
+// while it waits in the committer's queue is refused with ctx's error and
+// must then never be counted: the caller has no start to release it for,
+// so a count it left behind would hold one of the tenant's starts of the
+// day for nothing.
+func TestReservationCanceledWhileQueued(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t, Config{GroupCommits: 1})
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	release := make(chan struct{})
+	var once sync.Once
+	s.starts.testHookBeforeWrite = func(int) { once.Do(func() { <-release }) }
+	committer := func() (queued, inFlight int) {
+		s.starts.mu.Lock()
+		defer s.starts.mu.Unlock()
+		return len(s.starts.queue), s.starts.inFlight
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, ok, err := s.TaskStartReserve(context.Background(), "t", day, 1, 10); err != nil || !ok {
+			t.Errorf("the first reservation: %v, %v", ok, err)
+		}
+	})
+	waitFor(t, "the first reservation to hold the commit", func() bool { _, n := committer(); return n == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	canceled := make(chan error, 1)
+	go func() {
+		_, _, err := s.TaskStartReserve(ctx, "t", day, 1, 10)
+		canceled <- err
+	}()
+	waitFor(t, "the second reservation to queue", func() bool { n, _ := committer(); return n == 1 })
+	cancel()
+	if err := <-canceled; err == nil {
+		t.Fatal("a reservation canceled while queued succeeded")
+	}
+	close(release)
+	wg.Wait()
+	waitFor(t, "the committer to be idle", func() bool { n, f := committer(); return n == 0 && f == 0 })
+	if n, err := s.TaskStartCount(context.Background(), "t", day); err != nil || n != 1 {
+		t.Fatalf("count %d (%v) after one reservation and one canceled, want 1", n, err)
+	}
+}
