@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,8 +43,11 @@ type commitRequest[T any] struct {
 }
 
 // commit commits item, alone or with others, and returns its outcome.
-// When ctx ends first it returns ctx's error, and the write may still
-// commit: the caller cannot tell, as with any lost connection.
+// When ctx ends while item is queued, item leaves the queue, is never
+// written, and commit returns ctx's error; once its commit has begun,
+// commit waits for its outcome (at most groupCommitTimeout), so that the
+// answer is exact (a write that cannot be retried, such as a reservation,
+// is then never counted for a caller that was told it failed).
 func (c *committer[T]) commit(ctx context.Context, item T) error {
 	r := &commitRequest[T]{item: item, done: make(chan struct{})}
 	c.mu.Lock()
@@ -61,8 +65,19 @@ func (c *committer[T]) commit(ctx context.Context, item T) error {
 	case <-r.done:
 		return r.err
 	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	if i := slices.Index(c.queue, r); i >= 0 {
+		c.queue = slices.Delete(c.queue, i, i+1)
+		if len(c.queue) == 0 {
+			c.queue = nil
+		}
+		c.mu.Unlock()
 		return ctx.Err()
 	}
+	c.mu.Unlock()
+	<-r.done
+	return r.err
 }
 
 // takeLocked takes up to maxItems queued requests. The caller holds mu.
