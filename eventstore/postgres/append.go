@@ -63,29 +63,14 @@ func (s *Store) AppendBatch(ctx context.Context, parts []eventstore.StreamAppend
 	if err := engine.ValidateBatch(parts); err != nil {
 		return nil, fmt.Errorf("append batch: %w", err)
 	}
-	// A batch that lost a race to its own retry (the same batch, committed
-	// meanwhile by another caller) is answered by a second look.
-	for range 2 {
-		out, retry, err := s.appendBatchOnce(ctx, parts)
-		if !retry {
-			return out, err
-		}
-	}
-	return nil, fmt.Errorf("append batch: the streams kept moving while it was written; retry it")
-}
-
-// appendBatchOnce tries an AppendBatch once; retry reports that a part
-// turned out to be stored meanwhile, so that the batch should be looked at
-// again.
-func (s *Store) appendBatchOnce(ctx context.Context, parts []eventstore.StreamAppend) (out [][]domain.Event, retry bool, err error) {
-	out = make([][]domain.Event, len(parts))
+	out := make([][]domain.Event, len(parts))
 	pending := make([]*part, 0, len(parts))
 	firstStored := -1
 	for i, a := range parts {
 		p, stored, err := s.prepare(ctx, a)
 		switch {
 		case err != nil:
-			return nil, false, &eventstore.BatchPartError{Index: i, StreamID: a.Stream.ID, Err: err}
+			return nil, &eventstore.BatchPartError{Index: i, StreamID: a.Stream.ID, Err: err}
 		case stored != nil:
 			out[i] = stored
 			if firstStored < 0 {
@@ -98,23 +83,12 @@ func (s *Store) appendBatchOnce(ctx context.Context, parts []eventstore.StreamAp
 	}
 	switch {
 	case len(pending) == 0:
-		return out, false, nil // a retry of a committed batch
+		return out, nil // a retry of a committed batch
 	case firstStored >= 0:
-		// The same batch may have committed while this one was prepared:
-		// then it is a retry, and every other part is stored too.
-		for _, p := range pending {
-			stored, err := s.retried(ctx, p.StreamAppend)
-			if stored == nil || err != nil {
-				a := parts[firstStored]
-				return nil, false, &eventstore.BatchPartError{Index: firstStored, StreamID: a.Stream.ID, Err: &eventstore.ConflictError{
-					StreamID: a.Stream.ID, Expected: a.ExpectedSeq, Actual: out[firstStored][len(out[firstStored])-1].Seq}}
-			}
-			out[p.index] = stored
-		}
-		return out, false, nil
+		return s.retriedBatch(ctx, parts, pending, out, firstStored)
 	}
 	failed := -1
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		errs, err := s.insert(ctx, tx, pending)
 		for i, e := range errs {
 			if e != nil {
@@ -128,12 +102,16 @@ func (s *Store) appendBatchOnce(ctx context.Context, parts []eventstore.StreamAp
 		p := pending[failed]
 		stored, rerr := s.failed(ctx, p.StreamAppend, err)
 		if stored != nil {
-			return nil, true, nil
+			// The part was stored before (by this batch, committed by
+			// another caller or process, which this one may not have
+			// known of: a new stream's head is not read first).
+			out[p.index] = stored
+			return s.retriedBatch(ctx, parts, pending, out, p.index)
 		}
-		return nil, false, &eventstore.BatchPartError{Index: p.index, StreamID: p.Stream.ID, Err: rerr}
+		return nil, &eventstore.BatchPartError{Index: p.index, StreamID: p.Stream.ID, Err: rerr}
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("append batch: %w", s.closedOr(err))
+		return nil, fmt.Errorf("append batch: %w", s.closedOr(err))
 	}
 	events := 0
 	for _, p := range pending {
@@ -146,7 +124,28 @@ func (s *Store) appendBatchOnce(ctx context.Context, parts []eventstore.StreamAp
 		out[p.index] = p.prepared
 		engine.NotifyCommitted(ctx, s.cfg.Options, p.prepared)
 	}
-	return out, false, nil
+	return out, nil
+}
+
+// retriedBatch answers a batch whose part first is stored already (out
+// holds the stored events of the parts known to be stored): the same
+// batch may have committed before or meanwhile, and then it is a retry,
+// and every pending part is stored too; otherwise it is a conflict of part
+// first.
+func (s *Store) retriedBatch(ctx context.Context, parts []eventstore.StreamAppend, pending []*part, out [][]domain.Event, first int) ([][]domain.Event, error) {
+	for _, p := range pending {
+		if out[p.index] != nil {
+			continue
+		}
+		stored, err := s.retried(ctx, p.StreamAppend)
+		if stored == nil || err != nil {
+			a := parts[first]
+			return nil, &eventstore.BatchPartError{Index: first, StreamID: a.Stream.ID, Err: &eventstore.ConflictError{
+				StreamID: a.Stream.ID, Expected: a.ExpectedSeq, Actual: out[first][len(out[first])-1].Seq}}
+		}
+		out[p.index] = stored
+	}
+	return out, nil
 }
 
 // part is one stream's append, its events chained to the head they will be
