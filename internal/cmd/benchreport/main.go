@@ -120,7 +120,7 @@ type step struct {
 func (b *bench) steps() []step {
 	return []step{
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
-		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
+		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"drain", b.drain}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
 		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy}, {"recovery", b.recovery},
 		{"webhooks", b.webhooks}, {"translog", b.transparencyLog},
 	}

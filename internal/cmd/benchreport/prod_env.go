@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
@@ -35,6 +36,9 @@ type prodEnv struct {
 	quotas *commands.Quotas
 	// metrics receives what the decorated command handlers do, as in serve.
 	metrics *metrics.Registry
+	// commits and commitEvents count the store's append transactions and
+	// their events, through eventstore.Options.ObserveCommitFunc.
+	commits, commitEvents atomic.Int64
 	// ctx ends at close; run background work under it.
 	ctx     context.Context
 	closers []func()
@@ -73,7 +77,11 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 			announce(ctx, events)
 		}
 	}
-	if env.store, err = postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: committed}}); err != nil {
+	observe := func(_, events int) {
+		env.commits.Add(1)
+		env.commitEvents.Add(int64(events))
+	}
+	if env.store, err = postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: committed, ObserveCommitFunc: observe}}); err != nil {
 		return nil, err
 	}
 	env.closers = append(env.closers, func() { _ = env.store.Close() })
@@ -134,6 +142,49 @@ func (e *prodEnv) startPool(id string, execs map[domain.Adapter]executors.Execut
 	return nil
 }
 
+// commitMark is where the counts of commits stood at one moment.
+type commitMark struct {
+	// commits and events are the store's append transactions and their
+	// events (ObserveCommitFunc).
+	commits, events int64
+	// xid is the Postgres cluster's next transaction id: every write
+	// transaction takes one (appends, leases, the sealer's ledger rows,
+	// the relay's checkpoint), read-only ones none.
+	xid int64
+}
+
+// commitsNow marks where the counts of commits stand.
+func (e *prodEnv) commitsNow(ctx context.Context) (commitMark, error) {
+	m := commitMark{commits: e.commits.Load(), events: e.commitEvents.Load()}
+	// Taking the id takes one: commitsPerTask subtracts it.
+	if err := e.store.Pool().QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&m.xid); err != nil {
+		return commitMark{}, fmt.Errorf("read the transaction id: %w", err)
+	}
+	return m, nil
+}
+
+// commitTally sums the commits of the spans a comparison measured
+// AxonTask in (River's rounds, between them, write to the same cluster).
+type commitTally struct {
+	commits, events, writes int64
+}
+
+// add counts the commits between from and to (less the transaction id
+// that reading to took).
+func (t *commitTally) add(from, to commitMark) {
+	t.commits += to.commits - from.commits
+	t.events += to.events - from.events
+	t.writes += to.xid - from.xid - 1
+}
+
+// perTask describes the tally per task of tasks: the store's commits (what
+// the commit metrics count) and Postgres's write transactions.
+func (t commitTally) perTask(tasks int64) string {
+	n := float64(max(1, tasks))
+	return fmt.Sprintf("%.2f store commits (%.1f events) and %.2f Postgres write transactions per task",
+		float64(t.commits)/n, float64(t.events)/n, float64(t.writes)/n)
+}
+
 // close stops the background work and releases everything, last first.
 func (e *prodEnv) close() {
 	for i := len(e.closers) - 1; i >= 0; i-- {
@@ -141,6 +192,9 @@ func (e *prodEnv) close() {
 	}
 	e.closers = nil
 }
+
+// benchRedisPool is the Redis client's pool size in the benchmarks.
+const benchRedisPool = 100
 
 // benchRedis connects to redisURL or, when it is empty, to a throwaway
 // server; stop closes the client and stops the server.
@@ -158,6 +212,11 @@ func benchRedis(redisURL string) (rdb *redis.Client, stop func(), err error) {
 		stopServer()
 		return nil, nil, fmt.Errorf("parse the Redis URL: %w", err)
 	}
+	// One process runs here what production runs in several (the API,
+	// two workers), each slot of a worker holding a connection in a
+	// blocking read: go-redis's default pool (10 per CPU) would make the
+	// other calls wait for a connection, up to a read's block time.
+	opts.PoolSize = benchRedisPool
 	rdb = redis.NewClient(opts)
 	return rdb, func() { _ = rdb.Close(); stopServer() }, nil
 }
