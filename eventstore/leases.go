@@ -3,6 +3,8 @@ package eventstore
 import (
 	"context"
 	"time"
+
+	"github.com/axontask/axontask/domain"
 )
 
 // Lease is a worker's hold on one running attempt of a task. Leases are
@@ -50,4 +52,26 @@ type LeaseStore interface {
 	LeaseDrop(ctx context.Context, taskID string, attempt int) error
 	// LeasesExpired returns up to limit leases that expired before now, oldest first.
 	LeasesExpired(ctx context.Context, now time.Time, limit int) ([]Lease, error)
+}
+
+// LeaseAppender appends to a task's stream and takes or drops the task's
+// lease in the same transaction, one commit for both: a worker's claim
+// with the lease it takes, an attempt's end with the lease it releases.
+// Both engines' stores implement it; eventstore/storetest.RunLeases covers
+// it.
+type LeaseAppender interface {
+	// AppendLeaseTake appends events to stream as Store.Append does and
+	// records lease as LeaseStore.LeasePutWithin(lease, limit) does, both
+	// or neither: a refused lease fails with ErrLeaseTaken or
+	// ErrTenantAtLimit and appends nothing; a failed append (a conflict)
+	// takes no lease. A retry of an append that committed returns the
+	// stored events and leaves the lease alone. The arguments are checked
+	// as Append and LeasePutWithin check them; lease.TaskID must be
+	// stream.ID.
+	AppendLeaseTake(ctx context.Context, stream Stream, expectedSeq int64, events []domain.NewEvent, lease Lease, limit int) ([]domain.Event, error)
+	// AppendLeaseDrop appends events to stream as Store.Append does and
+	// drops the lease of attempt of the task stream.ID (if any), both or
+	// neither: a failed append keeps the lease. A retry of an append that
+	// committed returns the stored events.
+	AppendLeaseDrop(ctx context.Context, stream Stream, expectedSeq int64, events []domain.NewEvent, attempt int) ([]domain.Event, error)
 }

@@ -21,6 +21,11 @@ func TestLogConformance(t *testing.T) {
 	storetest.RunLog(t, conformanceStore)
 }
 
+func TestAppendBatchConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunAppendBatch(t, conformanceStore)
+}
+
 func TestLeasesConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunLeases(t, conformanceStore)

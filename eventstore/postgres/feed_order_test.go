@@ -23,10 +23,17 @@ func appendInTx(t *testing.T, s *Store, tx pgx.Tx, stream eventstore.Stream, n i
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.q.EventsAppend(context.Background(), tx, appendParams(stream, 0, domain.ZeroHash, prepared)); err != nil {
+	if err := insertInTx(context.Background(), s, tx, stream, prepared); err != nil {
 		t.Fatal(err)
 	}
 	return prepared
+}
+
+// insertInTx inserts events prepared at the head of a new stream inside
+// tx, as Append's insert does.
+func insertInTx(ctx context.Context, s *Store, tx pgx.Tx, stream eventstore.Stream, prepared []domain.Event) error {
+	errs, err := s.insert(ctx, tx, []*part{{StreamAppend: eventstore.StreamAppend{Stream: stream}, prepared: prepared}})
+	return firstError(errs, err)
 }
 
 // A transaction that started writing first but commits last must not be
@@ -132,7 +139,7 @@ func TestFeedTailedDuringOutOfOrderCommits(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					if _, err := s.q.EventsAppend(ctx, tx, appendParams(stream, 0, domain.ZeroHash, p)); err != nil {
+					if err := insertInTx(ctx, s, tx, stream, p); err != nil {
 						return err
 					}
 					time.Sleep(time.Duration(rng.IntN(8)) * time.Millisecond) // commit later, in random order

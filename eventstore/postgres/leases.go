@@ -5,12 +5,18 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
-var _ eventstore.LeaseStore = (*Store)(nil)
+var (
+	_ eventstore.LeaseStore    = (*Store)(nil)
+	_ eventstore.LeaseAppender = (*Store)(nil)
+)
 
 // leaseLockClass is the class (first key) of the two-int advisory locks
 // that serialize LeasePutWithin per tenant; the second key is
@@ -49,7 +55,13 @@ func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit in
 	if err != nil {
 		return fmt.Errorf("put lease within a limit: %w", err)
 	}
-	outcome, err := s.q.LeasePutWithin(ctx, s.pool, dbsqlc.LeasePutWithinParams{
+	return s.leaseTake(ctx, s.pool, l, limit)
+}
+
+// leaseTake runs lease_put_within on db (the pool, or a transaction whose
+// commit then releases the tenant's lock) and maps its outcome.
+func (s *Store) leaseTake(ctx context.Context, db dbsqlc.DBTX, l eventstore.Lease, limit int) error {
+	outcome, err := s.q.LeasePutWithin(ctx, db, dbsqlc.LeasePutWithinParams{
 		LockClass: leaseLockClass, TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID,
 		Attempt: int32(l.Attempt), ExpiresAt: l.ExpiresAt, MaxLeases: int64(limit),
 	})
@@ -64,6 +76,28 @@ func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit in
 		return fmt.Errorf("put lease of %s: unexpected outcome %q", l.TaskID, outcome)
 	}
 	return nil
+}
+
+// AppendLeaseTake implements eventstore.LeaseAppender, in one transaction
+// that takes the lease first: a refusal appends nothing.
+func (s *Store) AppendLeaseTake(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent, l eventstore.Lease, limit int) ([]domain.Event, error) {
+	l, err := engine.ValidateLeaseTake(stream, l, limit)
+	if err != nil {
+		return nil, fmt.Errorf("append with a lease: %w", err)
+	}
+	return s.appendWith(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(tx pgx.Tx) error {
+		return s.leaseTake(ctx, tx, l, limit)
+	})
+}
+
+// AppendLeaseDrop implements eventstore.LeaseAppender.
+func (s *Store) AppendLeaseDrop(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent, attempt int) ([]domain.Event, error) {
+	return s.appendWith(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(tx pgx.Tx) error {
+		if err := s.q.LeaseDrop(ctx, tx, dbsqlc.LeaseDropParams{TaskID: stream.ID, Attempt: int32(attempt)}); err != nil {
+			return fmt.Errorf("drop lease of %s: %w", stream.ID, err)
+		}
+		return nil
+	})
 }
 
 // LeaseRenew implements eventstore.LeaseStore.

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -12,9 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 
@@ -42,6 +39,13 @@ type Config struct {
 	IdleInTransactionTimeout time.Duration
 	// MaxConns bounds the connection pool (default 16).
 	MaxConns int32
+	// GroupCommits bounds the group commits of appends in flight at once
+	// (default 2): an append that finds this many running waits for the
+	// first to finish and commits with the appends queued meanwhile.
+	GroupCommits int
+	// GroupCommitAppends bounds the appends one group commit takes
+	// (default 500).
+	GroupCommitAppends int
 }
 
 func (c Config) withDefaults() Config {
@@ -58,6 +62,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxConns <= 0 {
 		c.MaxConns = 16
 	}
+	if c.GroupCommits <= 0 {
+		c.GroupCommits = 2
+	}
+	if c.GroupCommitAppends <= 0 {
+		c.GroupCommitAppends = 500
+	}
 	return c
 }
 
@@ -68,6 +78,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	q      *dbsqlc.Queries
 	heads  *headCache
+	group  *committer
 	closed atomic.Bool
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -83,7 +94,10 @@ type Store struct {
 	testHookBeforeSealCommit func(pid uint32)
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.BatchAppender = (*Store)(nil)
+)
 
 // Open connects to databaseURL, applies pending migrations and starts the
 // store's background work (sealer election and the LISTEN connection).
@@ -127,6 +141,7 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 		sealNudge:   make(chan struct{}, 1),
 		remoteNudge: make(chan struct{}, 1),
 	}
+	s.group = &committer{s: s, maxInFlight: cfg.GroupCommits, maxParts: cfg.GroupCommitAppends}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.listen(bg, pcfg.ConnConfig) }()
 	go func() { defer s.wg.Done(); s.notifyRemote(bg) }()
@@ -151,113 +166,6 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	s.head.Wake()
 	return nil
-}
-
-// Append implements eventstore.Store. The append is one INSERT statement,
-// atomic on its own; the stream's head comes from the head cache when this
-// store wrote it last, so a single-writer stream appends in one round trip.
-func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
-	if s.closed.Load() {
-		return nil, eventstore.ErrClosed
-	}
-	if err := engine.ValidateAppend(stream, expectedSeq); err != nil {
-		return nil, fmt.Errorf("append: %w", err)
-	}
-	head, ok := s.heads.get(stream.ID)
-	if !ok || head.Seq != expectedSeq {
-		var err error
-		if head, err = s.readHead(ctx, stream.ID); err != nil {
-			return nil, err
-		}
-	}
-	// Prepare first, so that invalid input is always a validation error.
-	prepared, err := eventstore.Prepare(stream, head.Seq, head.Hash, events, s.cfg.Options)
-	if err != nil {
-		return nil, err
-	}
-	stored, err := engine.CheckHead(stream, expectedSeq, head, func() ([]domain.Event, error) {
-		return s.retried(ctx, stream, expectedSeq, events)
-	})
-	if stored != nil || err != nil {
-		return stored, err
-	}
-	n, err := s.q.EventsAppend(ctx, s.pool, appendParams(stream, head.Seq, head.Hash, prepared))
-	if err == nil && n == 0 {
-		// The head this batch was chained to is not the stream's head: the
-		// cached head was lost (a restore, a failover) or replaced.
-		s.heads.drop(stream.ID)
-		return nil, s.conflict(ctx, stream.ID, expectedSeq)
-	}
-	if err != nil {
-		s.heads.drop(stream.ID)
-		if s.closed.Load() {
-			return nil, eventstore.ErrClosed
-		}
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UniqueViolation {
-			if stored, rerr := s.retried(ctx, stream, expectedSeq, events); stored != nil || rerr != nil {
-				return stored, rerr
-			}
-			return nil, s.conflict(ctx, stream.ID, expectedSeq)
-		}
-		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
-	}
-	last := prepared[len(prepared)-1]
-	s.heads.put(stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: stream.TenantID, StreamType: stream.Type})
-	s.nudgeSealer()
-	engine.ObserveCommit(s.cfg.Options, 1, len(prepared))
-	engine.NotifyCommitted(ctx, s.cfg.Options, prepared)
-	return prepared, nil
-}
-
-// conflict reports an append that lost its race, with the stream's actual
-// head seq when it can be read.
-func (s *Store) conflict(ctx context.Context, streamID string, expected int64) error {
-	actual := int64(-1)
-	if h, err := s.readHead(ctx, streamID); err == nil {
-		actual = h.Seq
-	}
-	return &eventstore.ConflictError{StreamID: streamID, Expected: expected, Actual: actual}
-}
-
-func (s *Store) readHead(ctx context.Context, streamID string) (engine.Head, error) {
-	row, err := s.q.StreamHead(ctx, s.pool, streamID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return engine.Head{}, nil
-	}
-	if err != nil {
-		return engine.Head{}, fmt.Errorf("read head of %s: %w", streamID, err)
-	}
-	h := engine.Head{Seq: row.Seq, TenantID: row.TenantID, StreamType: domain.StreamType(row.StreamType)}
-	copy(h.Hash[:], row.Hash)
-	return h, nil
-}
-
-// retried looks the append's event ids up: (nil, nil) when none is stored,
-// otherwise engine.Retried's answer.
-func (s *Store) retried(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
-	ids := make([]uuid.UUID, len(events))
-	for i, e := range events {
-		ids[i] = e.EventID
-	}
-	rows, err := s.q.EventsGetByIDs(ctx, s.pool, ids)
-	if err != nil {
-		return nil, fmt.Errorf("append to %s: look up event ids: %w", stream.ID, err)
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	stored := make([]domain.Event, len(rows))
-	for i, r := range rows {
-		if stored[i], err = toEvent(r.Event, r.Position); err != nil {
-			return nil, err
-		}
-	}
-	stored, err = engine.Retried(stream, expectedSeq, events, stored)
-	if err != nil {
-		return nil, fmt.Errorf("append to %s: %w", stream.ID, err)
-	}
-	return stored, nil
 }
 
 // appendParams builds the insert of events chained after the stream head

@@ -34,6 +34,9 @@ func (c *capturedSQL) QueryRow(_ context.Context, sql string, _ ...any) pgx.Row 
 	return nil
 }
 
+// SendBatch completes dbsqlc.DBTX; no captured query sends a batch.
+func (c *capturedSQL) SendBatch(context.Context, *pgx.Batch) pgx.BatchResults { return nil }
+
 // TestStreamsListUsesPartialIndex: the generic plan of StreamsList (the one
 // a prepared statement settles on, whatever the parameters) is a range of
 // the partial index events_tenant_type_stream_idx in index order, with no

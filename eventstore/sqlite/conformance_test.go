@@ -22,6 +22,11 @@ func TestLogConformance(t *testing.T) {
 	storetest.RunLog(t, conformanceStore)
 }
 
+func TestAppendBatchConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunAppendBatch(t, conformanceStore)
+}
+
 func TestLeasesConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunLeases(t, conformanceStore)

@@ -2,15 +2,20 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
+	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
 	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
-var _ eventstore.LeaseStore = (*Store)(nil)
+var (
+	_ eventstore.LeaseStore    = (*Store)(nil)
+	_ eventstore.LeaseAppender = (*Store)(nil)
+)
 
 // write runs one write statement, fn, on the writer connection, holding
 // the write slot.
@@ -72,29 +77,57 @@ func (s *Store) putLeaseWithin(ctx context.Context, l eventstore.Lease, limit in
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed put reports its own error
-
-	n, err := s.q.LeasePutWithin(ctx, tx, dbsqlc.LeasePutWithinParams{
-		TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID, Attempt: int64(l.Attempt), ExpiresAt: l.ExpiresAt.UnixMicro(),
-		MaxLeases: int64(limit),
-	})
-	if err != nil {
+	if refused, err = s.leaseTake(ctx, tx, l, limit); err != nil {
 		return nil, err
-	}
-	if n == 0 {
-		// Refused: read why in the same transaction.
-		taken, err := s.q.LeaseExists(ctx, tx, l.TaskID)
-		if err != nil {
-			return nil, fmt.Errorf("refused, then look the task's lease up: %w", err)
-		}
-		refused = eventstore.ErrTenantAtLimit
-		if taken {
-			refused = eventstore.ErrLeaseTaken
-		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return refused, nil
+}
+
+// leaseTake inserts the lease inside a write transaction unless the task
+// has one or the tenant holds limit: then it returns the sentinel of the
+// refusal, read in the same transaction.
+func (s *Store) leaseTake(ctx context.Context, tx dbsqlc.DBTX, l eventstore.Lease, limit int) (refused, err error) {
+	n, err := s.q.LeasePutWithin(ctx, tx, dbsqlc.LeasePutWithinParams{
+		TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID, Attempt: int64(l.Attempt), ExpiresAt: l.ExpiresAt.UnixMicro(),
+		MaxLeases: int64(limit),
+	})
+	if err != nil || n > 0 {
+		return nil, err
+	}
+	taken, err := s.q.LeaseExists(ctx, tx, l.TaskID)
+	if err != nil {
+		return nil, fmt.Errorf("refused, then look the task's lease up: %w", err)
+	}
+	if taken {
+		return eventstore.ErrLeaseTaken, nil
+	}
+	return eventstore.ErrTenantAtLimit, nil
+}
+
+// AppendLeaseTake implements eventstore.LeaseAppender, in one write
+// transaction that takes the lease first: a refusal appends nothing.
+func (s *Store) AppendLeaseTake(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent, l eventstore.Lease, limit int) ([]domain.Event, error) {
+	l, err := engine.ValidateLeaseTake(stream, l, limit)
+	if err != nil {
+		return nil, fmt.Errorf("append with a lease: %w", err)
+	}
+	return s.appendWith(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(tx *sql.Tx) error {
+		refused, err := s.leaseTake(ctx, tx, l, limit)
+		if refused != nil {
+			return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, refused)
+		}
+		return err
+	})
+}
+
+// AppendLeaseDrop implements eventstore.LeaseAppender.
+func (s *Store) AppendLeaseDrop(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent, attempt int) ([]domain.Event, error) {
+	return s.appendWith(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(tx *sql.Tx) error {
+		return s.q.LeaseDrop(ctx, tx, dbsqlc.LeaseDropParams{TaskID: stream.ID, Attempt: int64(attempt)})
+	})
 }
 
 // LeaseRenew implements eventstore.LeaseStore.

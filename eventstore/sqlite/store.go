@@ -59,7 +59,10 @@ type Store struct {
 	closeErr  error
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.BatchAppender = (*Store)(nil)
+)
 
 // Open opens (creating it if needed) the event store in the SQLite file at
 // path and applies the embedded migrations it lacks. The directory must
@@ -230,6 +233,32 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSe
 	return stored, nil
 }
 
+// AppendBatch implements eventstore.BatchAppender: every part in one
+// write transaction.
+func (s *Store) AppendBatch(ctx context.Context, parts []eventstore.StreamAppend) ([][]domain.Event, error) {
+	if err := engine.ValidateBatch(parts); err != nil {
+		return nil, fmt.Errorf("append batch: %w", err)
+	}
+	if err := s.lockWriter(ctx); err != nil {
+		return nil, fmt.Errorf("append batch: %w", err)
+	}
+	out, inserted, err := s.appendBatchLocked(ctx, parts)
+	s.unlockWriter()
+	var part *eventstore.BatchPartError
+	switch {
+	case errors.As(err, &part):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("append batch: %w", s.closedOr(err))
+	}
+	if inserted {
+		for _, events := range out {
+			engine.NotifyCommitted(ctx, s.opts, events)
+		}
+	}
+	return out, nil
+}
+
 // lockWriter takes the write slot, or fails when ctx ends or the store closes.
 func (s *Store) lockWriter(ctx context.Context) error {
 	select {
@@ -253,54 +282,161 @@ func (s *Store) lockWriter(ctx context.Context) error {
 
 func (s *Store) unlockWriter() { <-s.writeSlot }
 
-// appendLocked runs one append in one write transaction. The caller holds the
-// write slot. The order of the checks is the contract's: invalid input first,
-// then an idempotent retry (a retry of a committed append is a no-op, not a
-// conflict), then the stream's owner, then the expected seq. Event ids are
-// looked up only when the head does not match or the insert hits a key: an
-// append at the head costs no extra query.
+// appendLocked runs one append in one write transaction. The caller holds
+// the write slot.
 func (s *Store) appendLocked(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	return s.appendWithLocked(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, nil)
+}
+
+// appendWith appends a as Append does, in one write transaction that runs
+// op first (a lease taken or dropped with the append): both commit or
+// neither does. An error of op is returned as it is.
+func (s *Store) appendWith(ctx context.Context, a eventstore.StreamAppend, op func(tx *sql.Tx) error) ([]domain.Event, error) {
+	if err := engine.ValidateAppend(a.Stream, a.ExpectedSeq); err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	if err := s.lockWriter(ctx); err != nil {
+		return nil, fmt.Errorf("append to %s: %w", a.Stream.ID, err)
+	}
+	stored, err := s.appendWithLocked(ctx, a, op)
+	s.unlockWriter()
+	if err != nil {
+		return nil, s.closedOr(err)
+	}
+	engine.NotifyCommitted(ctx, s.opts, stored)
+	return stored, nil
+}
+
+// appendWithLocked is appendWith's transaction (op may be nil). The
+// caller holds the write slot. A retry of a committed append returns the
+// stored events without running op.
+func (s *Store) appendWithLocked(ctx context.Context, a eventstore.StreamAppend, op func(tx *sql.Tx) error) ([]domain.Event, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed append reports its own error
 	db := s.wdb.inTx(tx)
-
-	head, err := s.head(ctx, db, stream.ID, expectedSeq)
-	if err != nil {
+	if op != nil {
+		// A committed retry is answered before op runs: look it up first.
+		head, err := s.head(ctx, db, a.Stream.ID, a.ExpectedSeq)
+		if err != nil {
+			return nil, err
+		}
+		if head.Seq != a.ExpectedSeq {
+			if stored, err := s.retried(ctx, db, a.Stream, a.ExpectedSeq, a.Events); stored != nil || err != nil {
+				return stored, err
+			}
+		}
+		if err := op(tx); err != nil {
+			return nil, err
+		}
+	}
+	stored, inserted, err := s.appendPart(ctx, db, a)
+	if err != nil || !inserted {
+		return stored, err
+	}
+	if err := s.commitParts(tx, []eventstore.StreamAppend{a}, [][]domain.Event{stored}); err != nil {
 		return nil, err
 	}
-	prepared, err := eventstore.Prepare(stream, head.Seq, head.Hash, events, s.opts)
+	return stored, nil
+}
+
+// appendBatchLocked runs an AppendBatch in one write transaction. The
+// caller holds the write slot. It returns the stored events of each part
+// and whether the batch was inserted now (not a retry of a committed one).
+func (s *Store) appendBatchLocked(ctx context.Context, parts []eventstore.StreamAppend) ([][]domain.Event, bool, error) {
+	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, false, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed batch reports its own error
+	db := s.wdb.inTx(tx)
+	out := make([][]domain.Event, len(parts))
+	firstStored, firstInserted := -1, -1
+	for i, a := range parts {
+		events, inserted, err := s.appendPart(ctx, db, a)
+		if err != nil {
+			return nil, false, &eventstore.BatchPartError{Index: i, StreamID: a.Stream.ID, Err: err}
+		}
+		out[i] = events
+		switch {
+		case inserted && firstInserted < 0:
+			firstInserted = i
+		case !inserted && firstStored < 0:
+			firstStored = i
+		}
+	}
+	switch {
+	case firstInserted < 0:
+		return out, false, nil // a retry of a committed batch
+	case firstStored >= 0:
+		a, stored := parts[firstStored], out[firstStored]
+		return nil, false, &eventstore.BatchPartError{Index: firstStored, StreamID: a.Stream.ID, Err: &eventstore.ConflictError{
+			StreamID: a.Stream.ID, Expected: a.ExpectedSeq, Actual: stored[len(stored)-1].Seq}}
+	}
+	if err := s.commitParts(tx, parts, out); err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+// appendPart appends one stream's events inside a write transaction. The
+// order of the checks is the contract's: invalid input first, then an
+// idempotent retry (a retry of a committed append is a no-op, not a
+// conflict: it returns the stored events and inserted false), then the
+// stream's owner, then the expected seq. Event ids are looked up only when
+// the head does not match or the insert hits a key: an append at the head
+// costs no extra query.
+func (s *Store) appendPart(ctx context.Context, db dbsqlc.DBTX, a eventstore.StreamAppend) (events []domain.Event, inserted bool, err error) {
+	head, err := s.head(ctx, db, a.Stream.ID, a.ExpectedSeq)
+	if err != nil {
+		return nil, false, err
+	}
+	prepared, err := eventstore.Prepare(a.Stream, head.Seq, head.Hash, a.Events, s.opts)
+	if err != nil {
+		return nil, false, err
 	}
 	// Event ids are looked up off the head only: at the head, a committed
 	// retry cannot exist (the insert below finds reused ids).
-	stored, err := engine.CheckHead(stream, expectedSeq, head, func() ([]domain.Event, error) {
-		return s.retried(ctx, db, stream, expectedSeq, events)
+	stored, err := engine.CheckHead(a.Stream, a.ExpectedSeq, head, func() ([]domain.Event, error) {
+		return s.retried(ctx, db, a.Stream, a.ExpectedSeq, a.Events)
 	})
 	if stored != nil || err != nil {
-		return stored, err
+		return stored, false, err
 	}
 	if err := s.insert(ctx, db, prepared); err != nil {
 		if constraintFailed(err, "events.seq") || constraintFailed(err, "events.event_id") {
 			// Another process appended these very events (a retry), or ids are reused.
-			if stored, rerr := s.retried(ctx, db, stream, expectedSeq, events); stored != nil || rerr != nil {
-				return stored, rerr
+			if stored, rerr := s.retried(ctx, db, a.Stream, a.ExpectedSeq, a.Events); stored != nil || rerr != nil {
+				return stored, false, rerr
 			}
 		}
-		return nil, s.insertError(ctx, db, stream.ID, expectedSeq, err)
+		return nil, false, s.insertError(ctx, db, a.Stream.ID, a.ExpectedSeq, err)
 	}
+	return prepared, true, nil
+}
+
+// commitParts commits tx, which inserted parts' events (stored), and
+// records the streams' new heads and the feed's.
+func (s *Store) commitParts(tx *sql.Tx, parts []eventstore.StreamAppend, stored [][]domain.Event) error {
 	if err := tx.Commit(); err != nil {
-		delete(s.heads, stream.ID) // the commit may or may not have happened
-		return nil, fmt.Errorf("commit: %w", err)
+		for _, a := range parts {
+			delete(s.heads, a.Stream.ID) // the commit may or may not have happened
+		}
+		return fmt.Errorf("commit: %w", err)
 	}
-	last := prepared[len(prepared)-1]
-	s.remember(stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: stream.TenantID, StreamType: stream.Type})
-	s.feed.Advance(last.Position + 1)
-	engine.ObserveCommit(s.opts, 1, len(prepared))
-	return prepared, nil
+	events := 0
+	var lastPosition int64
+	for i, a := range parts {
+		last := stored[i][len(stored[i])-1]
+		s.remember(a.Stream.ID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: a.Stream.TenantID, StreamType: a.Stream.Type})
+		events += len(stored[i])
+		lastPosition = max(lastPosition, last.Position)
+	}
+	s.feed.Advance(lastPosition + 1)
+	engine.ObserveCommit(s.opts, len(parts), events)
+	return nil
 }
 
 // head returns the stream's head: from the cache when it is at expectedSeq

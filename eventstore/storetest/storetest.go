@@ -24,6 +24,7 @@ type (
 	LeaseStore interface {
 		eventstore.Store
 		eventstore.LeaseStore
+		eventstore.LeaseAppender
 	}
 	// TaskStartStore is what RunTaskStarts tests.
 	TaskStartStore interface {
@@ -144,6 +145,8 @@ func RunLeases[S LeaseStore](t *testing.T, newStore Opener[S]) {
 		{"LeasePutWithin", testLeasePutWithin},
 		{"LeasePutWithinConcurrent", testLeasePutWithinConcurrent},
 		{"LeasePutWithinValidation", testLeasePutWithinValidation},
+		{"AppendLeaseTake", testAppendLeaseTake},
+		{"AppendLeaseDrop", testAppendLeaseDrop},
 		{"Closed", testLeasesClosed},
 	})
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 )
@@ -109,14 +111,21 @@ func ValidateBatch(parts []eventstore.StreamAppend) error {
 	case len(parts) > eventstore.MaxBatchParts:
 		return &domain.ValidationError{Field: "parts", Reason: fmt.Sprintf("has %d parts; the limit is %d: split the batch", len(parts), eventstore.MaxBatchParts)}
 	}
-	seen := make(map[string]int, len(parts))
+	streams := make(map[string]int, len(parts))
+	eventIDs := make(map[uuid.UUID]int, len(parts))
 	for i, p := range parts {
-		if j, dup := seen[p.Stream.ID]; dup {
+		if j, dup := streams[p.Stream.ID]; dup {
 			return &domain.ValidationError{Field: "parts", Reason: fmt.Sprintf("parts %d and %d both append to stream %s; give each stream one part", j, i, p.Stream.ID)}
 		}
-		seen[p.Stream.ID] = i
+		streams[p.Stream.ID] = i
 		if err := ValidateAppend(p.Stream, p.ExpectedSeq); err != nil {
 			return &eventstore.BatchPartError{Index: i, StreamID: p.Stream.ID, Err: err}
+		}
+		for _, e := range p.Events {
+			if j, dup := eventIDs[e.EventID]; dup && j != i {
+				return &domain.ValidationError{Field: "parts", Reason: fmt.Sprintf("parts %d and %d both hold event %s; every event needs an id of its own", j, i, e.EventID)}
+			}
+			eventIDs[e.EventID] = i
 		}
 	}
 	return nil

@@ -33,3 +33,14 @@ func ValidateLeasePutWithin(l eventstore.Lease, limit int) (eventstore.Lease, er
 	l.ExpiresAt = domain.NormalizeTime(l.ExpiresAt)
 	return l, nil
 }
+
+// ValidateLeaseTake checks the arguments of
+// LeaseAppender.AppendLeaseTake's lease as ValidateLeasePutWithin does, and
+// that the lease is the stream's task's.
+func ValidateLeaseTake(stream eventstore.Stream, l eventstore.Lease, limit int) (eventstore.Lease, error) {
+	l, err := ValidateLeasePutWithin(l, limit)
+	if err == nil && l.TaskID != stream.ID {
+		err = &domain.ValidationError{Field: "task_id", Reason: fmt.Sprintf("is %s; a lease taken with an append must be the task of its stream, %s", l.TaskID, stream.ID)}
+	}
+	return l, err
+}

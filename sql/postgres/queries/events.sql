@@ -1,10 +1,11 @@
--- name: EventsAppend :execrows
+-- name: EventsAppend :batchone
 -- Appends a batch to one stream in a single atomic statement, with its row
 -- in appends, only if the stream's head is the one the batch was chained to
--- (prev_seq, prev_hash; an empty stream for prev_seq 0): 0 rows means the
+-- (prev_seq, prev_hash; an empty stream for prev_seq 0): no row means the
 -- head moved or vanished. The unique (stream_id, seq) and event_id
 -- constraints turn a lost race or a retry into a unique violation that the
--- store translates.
+-- store translates. It is a batch query: one round trip sends the appends
+-- of many streams (AppendBatch, group commit), each all or nothing.
 WITH inserted AS (
     INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
                         payload_digest, metadata, occurred_at, hash_prev, hash)
@@ -23,7 +24,8 @@ WITH inserted AS (
 INSERT INTO appends (stream_id, first_seq, count)
 SELECT @stream_id::text, min(seq), count(*)
 FROM inserted
-HAVING count(*) > 0;
+HAVING count(*) > 0
+RETURNING count;
 
 -- name: StreamHead :one
 SELECT seq, hash, tenant_id, stream_type

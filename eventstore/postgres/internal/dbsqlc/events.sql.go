@@ -7,80 +7,9 @@ package dbsqlc
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
-
-const eventsAppend = `-- name: EventsAppend :execrows
-WITH inserted AS (
-    INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
-                        payload_digest, metadata, occurred_at, hash_prev, hash)
-    SELECT unnest($2::uuid[]), $1::text, $3::text, unnest($4::bigint[]),
-           $5::text, unnest($6::text[]), unnest($7::bytea[]),
-           unnest($8::bytea[]), unnest($9::bytea[]),
-           unnest($10::jsonb[]), unnest($11::timestamptz[]),
-           unnest($12::bytea[]), unnest($13::bytea[])
-    WHERE CASE WHEN $14::bigint = 0
-               THEN NOT EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $1::text)
-               ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $1::text
-                            AND h.seq = $14::bigint AND h.hash = $15::bytea)
-          END
-    RETURNING seq
-)
-INSERT INTO appends (stream_id, first_seq, count)
-SELECT $1::text, min(seq), count(*)
-FROM inserted
-HAVING count(*) > 0
-`
-
-type EventsAppendParams struct {
-	StreamID       string
-	EventIds       []uuid.UUID
-	StreamType     string
-	Seqs           []int64
-	TenantID       string
-	Types          []string
-	Payloads       [][]byte
-	PayloadSalts   [][]byte
-	PayloadDigests [][]byte
-	Metadata       [][]byte
-	OccurredAts    []time.Time
-	HashPrevs      [][]byte
-	Hashes         [][]byte
-	PrevSeq        int64
-	PrevHash       []byte
-}
-
-// Appends a batch to one stream in a single atomic statement, with its row
-// in appends, only if the stream's head is the one the batch was chained to
-// (prev_seq, prev_hash; an empty stream for prev_seq 0): 0 rows means the
-// head moved or vanished. The unique (stream_id, seq) and event_id
-// constraints turn a lost race or a retry into a unique violation that the
-// store translates.
-func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg EventsAppendParams) (int64, error) {
-	result, err := db.Exec(ctx, eventsAppend,
-		arg.StreamID,
-		arg.EventIds,
-		arg.StreamType,
-		arg.Seqs,
-		arg.TenantID,
-		arg.Types,
-		arg.Payloads,
-		arg.PayloadSalts,
-		arg.PayloadDigests,
-		arg.Metadata,
-		arg.OccurredAts,
-		arg.HashPrevs,
-		arg.Hashes,
-		arg.PrevSeq,
-		arg.PrevHash,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
 
 const eventsGetByIDs = `-- name: EventsGetByIDs :many
 SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(event_position(e.stream_id, e.seq), -1)::bigint AS position
