@@ -52,6 +52,38 @@ func (t StartedTask) String() string {
 // LogValue logs t as String does (slog.LogValuer).
 func (t StartedTask) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
+// StartTasksRequest is the body of POST /v1/tasks/batch: tasks to start
+// all at once, all or none.
+type StartTasksRequest struct {
+	// Tasks are 1 to 1,000 starts.
+	Tasks []BatchTask `json:"tasks"`
+}
+
+// BatchTask is one task of a StartTasksRequest: a start as POST
+// /mcp/start_task takes it, and its own idempotency key.
+type BatchTask struct {
+	StartTaskRequest
+	// IdempotencyKey, when set, is this task's own key, as a single
+	// start's Idempotency-Key header is: sent again, in any batch or in a
+	// single start, it finds the same task. At most 200 bytes without
+	// control characters; no two tasks of a batch may share one.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// StartedTasks answers POST /v1/tasks/batch (201): each task as a single
+// start answers it, in the order of the request.
+type StartedTasks struct {
+	Tasks []StartedTask `json:"tasks"`
+}
+
+// String describes t without its tasks' resume tokens.
+func (t StartedTasks) String() string {
+	return fmt.Sprintf("{%d tasks, resume tokens redacted}", len(t.Tasks))
+}
+
+// LogValue logs t as String does (slog.LogValuer).
+func (t StartedTasks) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
 // Task is a task as GET /mcp/tasks/{id}/status answers it (read from the
 // event log) and as GET /v1/tasks lists it (from the task list read
 // model). Name and Adapter are in list items only; WaitingReason in a

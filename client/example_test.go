@@ -58,6 +58,48 @@ func Example() {
 	// 8 task.succeeded
 }
 
+// A backlog goes in calls of up to client.MaxBatchTasks tasks, each call
+// one request and one commit, all or none; a task's IdempotencyKey makes it
+// safe to send a call again.
+func ExampleClient_StartTasks() {
+	baseURL, apiKey := startExampleServer()
+	ctx := context.Background()
+	c, err := client.New(baseURL, client.WithToken(apiKey))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var batch client.StartTasksRequest
+	for i := range 3 {
+		batch.Tasks = append(batch.Tasks, client.StartTaskRequest{
+			Name:           fmt.Sprintf("item %d", i),
+			Adapter:        domain.AdapterMock,
+			Args:           map[string]int{"steps": 1, "interval_ms": 1},
+			IdempotencyKey: fmt.Sprintf("import-7-item-%d", i),
+		})
+	}
+	started, err := c.StartTasks(ctx, batch)
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, err := c.StartTasks(ctx, batch)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(started), again[2].TaskID == started[2].TaskID)
+
+	batch.Tasks[1].Args = map[string]int{"steps": -1}
+	batch.Tasks[1].IdempotencyKey = "import-7-item-1-fixed"
+	_, err = c.StartTasks(ctx, batch)
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.Status, apiErr.Field)
+	}
+	// Output:
+	// 3 true
+	// 400 tasks[1].args.steps
+}
+
 // Errors are *client.APIError, parsed from the server's problem document;
 // errors.Is tells the common cases apart, and Field names the input at
 // fault.

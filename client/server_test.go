@@ -125,6 +125,10 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	if err != nil {
 		return fail(err)
 	}
+	startBatch, err := commands.NewStartTasksHandler(s, startCfg)
+	if err != nil {
+		return fail(err)
+	}
 	cancelTask, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{})
 	if err != nil {
 		return fail(err)
@@ -164,7 +168,7 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	}
 	api, err := readapi.New(readapi.Config{
 		Log:   tlog,
-		Store: s, Hub: hub, Start: start, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views, Webhooks: hooks, Feed: s,
+		Store: s, Hub: hub, Start: start, StartBatch: startBatch, Cancel: cancelTask, Authenticator: identity, Identity: identity.IdentityHandlers, Tasks: views, Webhooks: hooks, Feed: s,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
 		AuthLimit:    ratelimit.PerMinute(1_000_000),

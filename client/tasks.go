@@ -57,6 +57,21 @@ type StartTaskRequest struct {
 // ErrQuotaExceeded; wrong input with one matching ErrInvalidInput, whose
 // Field names the input at fault.
 func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (api.StartedTask, error) {
+	body, err := req.body()
+	if err != nil {
+		return api.StartedTask{}, err
+	}
+	k := call{method: http.MethodPost, path: "/mcp/start_task", body: body}
+	k.header = idempotencyKey(req.IdempotencyKey)
+	var out api.StartedTask
+	if err := c.do(ctx, k, &out, 0); err != nil {
+		return api.StartedTask{}, err
+	}
+	return out, nil
+}
+
+// body returns the body of a start of req.
+func (req StartTaskRequest) body() (api.StartTaskRequest, error) {
 	body := api.StartTaskRequest{Name: req.Name, Adapter: req.Adapter, Retry: req.Retry, OnInterrupt: req.OnInterrupt}
 	switch args := req.Args.(type) {
 	case nil:
@@ -67,26 +82,75 @@ func (c *Client) StartTask(ctx context.Context, req StartTaskRequest) (api.Start
 	default:
 		b, err := json.Marshal(args)
 		if err != nil {
-			return api.StartedTask{}, fmt.Errorf("axontask client: encode the task's args: %w", err)
+			return api.StartTaskRequest{}, fmt.Errorf("axontask client: encode the task's args: %w", err)
 		}
 		body.Args = b
 	}
 	if req.Timeout < 0 {
-		return api.StartedTask{}, fmt.Errorf("axontask client: the task's timeout is %s; give a positive one, or 0 for the default", req.Timeout)
+		return api.StartTaskRequest{}, fmt.Errorf("axontask client: the task's timeout is %s; give a positive one, or 0 for the default", req.Timeout)
 	}
 	body.TimeoutS = int(req.Timeout / time.Second)
 	if req.Timeout%time.Second != 0 {
 		body.TimeoutS++
 	}
-	k := call{method: http.MethodPost, path: "/mcp/start_task", body: body}
-	if req.IdempotencyKey != "" {
-		k.header = http.Header{"Idempotency-Key": {req.IdempotencyKey}}
+	return body, nil
+}
+
+// idempotencyKey returns the header that sends key as Idempotency-Key;
+// none for an empty key.
+func idempotencyKey(key string) http.Header {
+	if key == "" {
+		return nil
 	}
-	var out api.StartedTask
+	return http.Header{"Idempotency-Key": {key}}
+}
+
+// MaxBatchTasks bounds the tasks of one StartTasks.
+const MaxBatchTasks = 1000
+
+// StartTasksRequest describes tasks to start all at once.
+type StartTasksRequest struct {
+	// Tasks are 1 to MaxBatchTasks starts. Each one's IdempotencyKey, when
+	// set, is its own key, sent as its idempotency_key: it finds the same
+	// task again, in any batch or in a StartTask with that key. No two
+	// tasks may share one.
+	Tasks []StartTaskRequest
+	// IdempotencyKey, when set, is sent as the batch's Idempotency-Key:
+	// each task without a key of its own gets one derived from it and the
+	// task's index, so that sending the same batch again (same tasks, same
+	// order) returns the tasks the first call started and starts none.
+	IdempotencyKey string
+}
+
+// StartTasks starts req's tasks in one request and one commit, all or none
+// (POST /v1/tasks/batch; scope tasks:write), and returns them in the order
+// of req.Tasks. One invalid task fails it with an *APIError matching
+// ErrInvalidInput whose Field names the task and its field
+// ("tasks[3].args.steps"), and nothing starts; a batch that would pass the
+// tenant's daily quota fails whole with one matching ErrQuotaExceeded
+// (Limit minus Used is how many would fit). Split a larger backlog into
+// calls of at most MaxBatchTasks.
+func (c *Client) StartTasks(ctx context.Context, req StartTasksRequest) ([]api.StartedTask, error) {
+	if n := len(req.Tasks); n < 1 || n > MaxBatchTasks {
+		return nil, fmt.Errorf("axontask client: a batch of %d tasks; send 1 to %d", n, MaxBatchTasks)
+	}
+	body := api.StartTasksRequest{Tasks: make([]api.BatchTask, len(req.Tasks))}
+	for i, t := range req.Tasks {
+		b, err := t.body()
+		if err != nil {
+			return nil, fmt.Errorf("tasks[%d]: %w", i, err)
+		}
+		body.Tasks[i] = api.BatchTask{StartTaskRequest: b, IdempotencyKey: t.IdempotencyKey}
+	}
+	k := call{method: http.MethodPost, path: "/v1/tasks/batch", body: body, header: idempotencyKey(req.IdempotencyKey)}
+	var out api.StartedTasks
 	if err := c.do(ctx, k, &out, 0); err != nil {
-		return api.StartedTask{}, err
+		return nil, err
 	}
-	return out, nil
+	if len(out.Tasks) != len(req.Tasks) {
+		return nil, fmt.Errorf("axontask client: POST /v1/tasks/batch answered %d tasks for %d", len(out.Tasks), len(req.Tasks))
+	}
+	return out.Tasks, nil
 }
 
 // TaskStatus returns a task's status (GET /mcp/tasks/{id}/status; scope

@@ -73,6 +73,7 @@ func (d decorated[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
 // checks the identity handlers).
 var (
 	_ Handler[StartTask, StartTaskResult]   = (*StartTaskHandler)(nil)
+	_ Handler[StartTasks, StartTasksResult] = (*StartTasksHandler)(nil)
 	_ Handler[CancelTask, CancelTaskResult] = (*CancelTaskHandler)(nil)
 	_ Handler[SetPlan, struct{}]            = (*SetPlanHandler)(nil)
 )

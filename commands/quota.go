@@ -23,20 +23,30 @@ const maxCachedPlans = 100_000
 // the daily start counter.
 type QuotaStore interface {
 	StreamReader
-	TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (used int, ok bool, err error)
-	TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error
+	TaskStartReserve(ctx context.Context, tenantID string, day time.Time, n, limit int) (used int, ok bool, err error)
+	TaskStartRelease(ctx context.Context, tenantID string, day time.Time, n int) error
 }
 
-// QuotaExceededError reports a start past the plan's daily task cap.
+// QuotaExceededError reports a start, or a batch of starts, past the
+// plan's daily task cap.
 type QuotaExceededError struct {
 	Plan domain.PlanName
 	// Limit is the plan's tasks per day; Used the tasks started today.
 	Limit, Used int
+	// Requested is the count of starts refused: 1, or a batch's size.
+	Requested int
 	// ResetsAt is the next midnight UTC, when starts are allowed again.
 	ResetsAt time.Time
 }
 
+// Fit is how many more starts the cap allows today.
+func (e *QuotaExceededError) Fit() int { return max(e.Limit-e.Used, 0) }
+
 func (e *QuotaExceededError) Error() string {
+	if e.Requested > 1 {
+		return fmt.Sprintf("the %s plan allows %d tasks a day and %d were started today: %d more fit, and the batch has %d, so none was started; send at most %d, or wait until %s",
+			e.Plan, e.Limit, e.Used, e.Fit(), e.Requested, e.Fit(), e.ResetsAt.Format(time.RFC3339))
+	}
 	return fmt.Sprintf("the %s plan allows %d tasks a day and %d were started today; starts are allowed again at %s",
 		e.Plan, e.Limit, e.Used, e.ResetsAt.Format(time.RFC3339))
 }
@@ -122,12 +132,12 @@ func (e *PaymentPastDueError) Error() string {
 		e.GraceEnded.UTC().Format(time.RFC3339))
 }
 
-// reserve counts one start of the tenant today, or fails with a
-// *QuotaExceededError, a *TrialEndedError when its trial ended and no
+// reserve counts n starts of the tenant today, all or none, or fails with
+// a *QuotaExceededError, a *TrialEndedError when its trial ended and no
 // start is allowed after it, or a *PaymentPastDueError when a payment
-// failed and its grace period ended. release undoes it, for a start that
+// failed and its grace period ended. release undoes it, for starts that
 // did not happen.
-func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan) (release func(), err error) {
+func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan, n int) (release func(), err error) {
 	if !p.PastDueGraceEnded.IsZero() {
 		return nil, &PaymentPastDueError{GraceEnded: p.PastDueGraceEnded}
 	}
@@ -135,29 +145,30 @@ func (q *Quotas) reserve(ctx context.Context, tenantID string, p plans.Plan) (re
 		return nil, &TrialEndedError{EndedAt: p.TrialEnded}
 	}
 	day := q.now().UTC()
-	used, ok, err := q.store.TaskStartReserve(ctx, tenantID, day, p.TasksPerDay)
+	used, ok, err := q.store.TaskStartReserve(ctx, tenantID, day, n, p.TasksPerDay)
 	if err != nil {
-		return nil, fmt.Errorf("count the start: %w", err)
+		return nil, fmt.Errorf("count the starts: %w", err)
 	}
 	if !ok {
 		midnight := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, time.UTC)
-		return nil, &QuotaExceededError{Plan: p.Name, Limit: p.TasksPerDay, Used: used, ResetsAt: midnight}
+		return nil, &QuotaExceededError{Plan: p.Name, Limit: p.TasksPerDay, Used: used, Requested: n, ResetsAt: midnight}
 	}
-	return func() { _ = q.store.TaskStartRelease(context.WithoutCancel(ctx), tenantID, day) }, nil
+	return func() { _ = q.store.TaskStartRelease(context.WithoutCancel(ctx), tenantID, day, n) }, nil
 }
 
-// startedBefore reports whether cmd, a repeated command (one with a
-// CommandID), already started its task, so that it is not counted twice.
-// Two copies of one command racing may both be counted.
-func (q *Quotas) startedBefore(ctx context.Context, cmd StartTask) (bool, error) {
-	if cmd.CommandID == "" {
-		return false, nil
+// startedBefore reports whether starts, one start or a batch, are a
+// repeated command that already started them, so that they are not counted
+// twice: every start has a CommandID, and the first one's task exists. A
+// batch is stored all or none, so its first task tells for the batch (a
+// batch of which only some tasks exist fails to append, and is not
+// counted). Two copies of one command racing may both be counted.
+func (q *Quotas) startedBefore(ctx context.Context, starts []preparedStart) (bool, error) {
+	for _, p := range starts {
+		if p.commandID == "" {
+			return false, nil
+		}
 	}
-	taskID, _, err := startIDs(cmd, 0)
-	if err != nil {
-		return false, err
-	}
-	first, err := q.store.ReadStream(ctx, taskID.String(), 0, 1)
+	first, err := q.store.ReadStream(ctx, starts[0].taskID.String(), 0, 1)
 	return len(first) > 0, err
 }
 

@@ -103,18 +103,17 @@ func (c StartTaskConfig) validate() error {
 
 // StartTaskHandler handles StartTask. It is safe for concurrent use.
 type StartTaskHandler struct {
-	w   Writer
-	cfg StartTaskConfig
+	s starter
 }
 
 // NewStartTaskHandler returns a handler that appends to store. It fails
 // when cfg, with its defaults, cannot work.
 func NewStartTaskHandler(store StreamStore, cfg StartTaskConfig) (*StartTaskHandler, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
+	s, err := newStarter(store, cfg)
+	if err != nil {
 		return nil, err
 	}
-	return &StartTaskHandler{w: Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg}, nil
+	return &StartTaskHandler{s: s}, nil
 }
 
 // Handle validates cmd and appends task.created (with the adapter's
@@ -128,42 +127,39 @@ func NewStartTaskHandler(store StreamStore, cfg StartTaskConfig) (*StartTaskHand
 // *QuotaExceededError and a timeout past the plan's with a
 // *domain.ValidationError; a start that does not happen is not counted.
 func (h *StartTaskHandler) Handle(ctx context.Context, cmd StartTask) (StartTaskResult, error) {
-	limits := timeoutLimits{max: h.cfg.MaxTimeoutS, def: h.cfg.DefaultTimeoutS}
-	var plan plans.Plan
-	if q := h.cfg.Quotas; q != nil {
-		// The tenant id is checked before it reaches the store.
-		if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
-			return StartTaskResult{}, err
-		}
-		var err error
-		if plan, err = q.Plan(ctx, cmd.TenantID); err != nil {
-			return StartTaskResult{}, err
-		}
-		if plan.MaxTimeoutS < limits.max {
-			limits = timeoutLimits{max: plan.MaxTimeoutS, def: min(limits.def, plan.MaxTimeoutS), plan: plan.Name}
-		}
-	}
-	created, err := h.decide(cmd, limits)
+	limits, plan, err := h.s.limits(ctx, cmd.TenantID)
 	if err != nil {
 		return StartTaskResult{}, err
 	}
-	var release func()
-	if q := h.cfg.Quotas; q != nil {
-		repeat, err := q.startedBefore(ctx, cmd)
-		if err != nil {
-			return StartTaskResult{}, err
-		}
-		if !repeat {
-			if release, err = q.reserve(ctx, cmd.TenantID, plan); err != nil {
-				return StartTaskResult{}, err
-			}
-		}
+	p, err := h.s.prepare(cmd, limits)
+	if err != nil {
+		return StartTaskResult{}, err
 	}
-	res, err := h.appendStart(ctx, cmd, created)
+	release, err := h.s.reserve(ctx, cmd.TenantID, plan, []preparedStart{p})
+	if err != nil {
+		return StartTaskResult{}, err
+	}
+	stored, err := h.s.w.Store.Append(ctx, p.stream, 0, p.events)
+	res, err := p.result(stored, err)
 	if err != nil && release != nil {
 		release()
 	}
 	return res, err
+}
+
+// starter is what StartTaskHandler and StartTasksHandler share: the
+// validation of a start, its events and the daily quota.
+type starter struct {
+	w   Writer
+	cfg StartTaskConfig
+}
+
+func newStarter(store StreamStore, cfg StartTaskConfig) (starter, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return starter{}, err
+	}
+	return starter{w: Writer{Store: store, NowFunc: cfg.NowFunc}, cfg: cfg}, nil
 }
 
 // timeoutLimits bound a start's timeout_s: the handler's, or its plan's
@@ -173,58 +169,116 @@ type timeoutLimits struct {
 	plan     domain.PlanName
 }
 
-// appendStart appends a validated start: the events domain.Task.DecideStart
-// picks for a new task with created's payload. It appends at seq 0 without
-// reading the stream first: a stream that exists is a conflict.
-func (h *StartTaskHandler) appendStart(ctx context.Context, cmd StartTask, created *domain.TaskCreated) (StartTaskResult, error) {
+// limits returns the timeout limits of tenantID's starts and, with
+// Quotas, its plan (the zero plan without).
+func (s starter) limits(ctx context.Context, tenantID string) (timeoutLimits, plans.Plan, error) {
+	limits := timeoutLimits{max: s.cfg.MaxTimeoutS, def: s.cfg.DefaultTimeoutS}
+	q := s.cfg.Quotas
+	if q == nil {
+		return limits, plans.Plan{}, nil
+	}
+	// The tenant id is checked before it reaches the store.
+	if err := domain.ValidateIdentifier("tenant_id", tenantID); err != nil {
+		return timeoutLimits{}, plans.Plan{}, err
+	}
+	plan, err := q.Plan(ctx, tenantID)
+	if err != nil {
+		return timeoutLimits{}, plans.Plan{}, err
+	}
+	if plan.MaxTimeoutS < limits.max {
+		limits = timeoutLimits{max: plan.MaxTimeoutS, def: min(limits.def, plan.MaxTimeoutS), plan: plan.Name}
+	}
+	return limits, plan, nil
+}
+
+// reserve counts starts, one start or a batch, against their tenant's
+// daily cap (with Quotas; without, it does nothing), all or none, unless
+// they are a repeated command that started them before. release gives
+// them back, for starts that did not happen; nil when nothing was counted.
+func (s starter) reserve(ctx context.Context, tenantID string, plan plans.Plan, starts []preparedStart) (release func(), err error) {
+	q := s.cfg.Quotas
+	if q == nil {
+		return nil, nil
+	}
+	repeat, err := q.startedBefore(ctx, starts)
+	if err != nil || repeat {
+		return nil, err
+	}
+	return q.reserve(ctx, tenantID, plan, len(starts))
+}
+
+// preparedStart is a validated start, ready to append at seq 0 without
+// reading the stream first (a stream that exists is a conflict).
+type preparedStart struct {
+	taskID    uuid.UUID
+	commandID string
+	stream    eventstore.Stream
+	// events are what domain.Task.DecideStart picks for a new task.
+	events []domain.NewEvent
+	// created is task.created's canonical payload, to compare with what a
+	// repeated command finds stored.
+	created []byte
+}
+
+// prepare validates cmd and builds its events.
+func (s starter) prepare(cmd StartTask, limits timeoutLimits) (preparedStart, error) {
+	created, err := s.decide(cmd, limits)
+	if err != nil {
+		return preparedStart{}, err
+	}
 	var task domain.Task
 	decided, err := task.DecideStart(created)
 	if err != nil {
-		return StartTaskResult{}, err
+		return preparedStart{}, err
 	}
 	taskID, eventIDs, err := startIDs(cmd, len(decided))
 	if err != nil {
-		return StartTaskResult{}, err
+		return preparedStart{}, err
 	}
 	stream := taskStream(taskID, cmd.TenantID)
 	to := Target{Stream: stream, Meta: withCausation(cmd.Meta, cmd.CommandID), EventIDFunc: func(i int) uuid.UUID { return eventIDs[i] }}
-	events, err := h.w.NewEvents(to, decided)
+	events, err := s.w.NewEvents(to, decided)
 	if err != nil {
-		return StartTaskResult{}, err
+		return preparedStart{}, err
 	}
 	canonicalCreated, err := integrity.CanonicalPayload(events[0].Payload)
 	if err != nil {
-		return StartTaskResult{}, err
+		return preparedStart{}, err
 	}
-	stored, err := h.w.Store.Append(ctx, stream, 0, events)
+	return preparedStart{taskID: taskID, commandID: cmd.CommandID, stream: stream, events: events, created: canonicalCreated}, nil
+}
+
+// result turns what the store answered to p's append (its stored events,
+// or err) into the start's result or error.
+func (p preparedStart) result(stored []domain.Event, err error) (StartTaskResult, error) {
 	var verr *domain.ValidationError
 	switch {
 	case err == nil:
 	case errors.Is(err, eventstore.ErrEventIDReused):
 		// Only a derived id can be stored already: the command id started
 		// another task (an explicit TaskID that differs from the first try's).
-		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started another task: %w", cmd.CommandID, ErrCommandIDReused)
+		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started another task: %w", p.commandID, ErrCommandIDReused)
 	case errors.Is(err, eventstore.ErrConflict),
 		// The stream belongs to another tenant (the input was validated
 		// before); answered like a conflict, so as not to tell them apart.
 		errors.As(err, &verr) && (verr.Field == "tenant_id" || verr.Field == "stream_type"):
-		return StartTaskResult{}, fmt.Errorf("start task %s: %w", taskID, ErrTaskExists)
+		return StartTaskResult{}, fmt.Errorf("start task %s: %w", p.taskID, ErrTaskExists)
 	default:
-		return StartTaskResult{}, fmt.Errorf("start task %s: %w", taskID, err)
+		return StartTaskResult{}, fmt.Errorf("start task %s: %w", p.taskID, err)
 	}
-	if len(stored) != len(events) {
-		return StartTaskResult{}, fmt.Errorf("start task %s: the store returned %d events for an append of %d", taskID, len(stored), len(events))
+	if len(stored) != len(p.events) {
+		return StartTaskResult{}, fmt.Errorf("start task %s: the store returned %d events for an append of %d", p.taskID, len(stored), len(p.events))
 	}
 	// A repeated command gets the first one's events back; they must be this
 	// very command. (A pruned payload, nil, cannot be compared.)
-	if p := stored[0].Payload; p != nil && !bytes.Equal(p, canonicalCreated) {
-		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started task %s with other arguments: %w", cmd.CommandID, taskID, ErrCommandIDReused)
+	if c := stored[0].Payload; c != nil && !bytes.Equal(c, p.created) {
+		return StartTaskResult{}, fmt.Errorf("start task: command id %q already started task %s with other arguments: %w", p.commandID, p.taskID, ErrCommandIDReused)
 	}
-	return StartTaskResult{TaskID: taskID, Events: stored, LastSeq: stored[len(stored)-1].Seq}, nil
+	return StartTaskResult{TaskID: p.taskID, Events: stored, LastSeq: stored[len(stored)-1].Seq}, nil
 }
 
 // decide validates cmd and returns the task.created payload.
-func (h *StartTaskHandler) decide(cmd StartTask, limits timeoutLimits) (*domain.TaskCreated, error) {
+func (s starter) decide(cmd StartTask, limits timeoutLimits) (*domain.TaskCreated, error) {
 	if err := domain.ValidateIdentifier("tenant_id", cmd.TenantID); err != nil {
 		return nil, err
 	}

@@ -23,29 +23,31 @@ func TaskStartDay(t time.Time) time.Time {
 // (see Store), not events. Both engines' stores implement it;
 // eventstore/storetest.RunTaskStarts is its conformance suite. Invalid
 // arguments fail with a *domain.ValidationError before any I/O: an invalid
-// tenant id (field "tenant_id"), or a day that is unset or whose UTC year is
-// outside 0001–9999 (field "day").
+// tenant id (field "tenant_id"), a day that is unset or whose UTC year is
+// outside 0001–9999 (field "day"), or a count of starts below 1 or above
+// MaxTaskStartsLimit (field "starts").
 type TaskStartStore interface {
-	// TaskStartReserve counts one task start of tenantID on day, unless the
-	// day's count has reached limit: it atomically increments the count
-	// when it is below limit and returns the new count and ok true;
-	// otherwise it changes nothing and returns the current count and ok
-	// false. Days are UTC dates: day counts as TaskStartDay(day), whatever
-	// its location. Reservations are exact across goroutines and processes
-	// sharing the store: of N concurrent calls on a day at count 0, exactly
+	// TaskStartReserve counts n task starts of tenantID on day (a batch of
+	// starts, or 1), all or none: it atomically adds n to the day's count
+	// when the sum stays within limit and returns the new count and ok
+	// true; otherwise it changes nothing and returns the current count and
+	// ok false, so that limit - used starts would still fit. Days are UTC
+	// dates: day counts as TaskStartDay(day), whatever its location.
+	// Reservations are exact across goroutines and processes sharing the
+	// store: of N concurrent calls of n 1 on a day at count 0, exactly
 	// min(N, limit) succeed. The count a refusal returns is read after the
-	// refusal, so a concurrent TaskStartRelease may have lowered it below
-	// limit. Call TaskStartRelease when a reserved start does not happen. A
-	// limit below 1 fails with a *domain.ValidationError (field "limit")
+	// refusal, so a concurrent TaskStartRelease may have lowered it. Call
+	// TaskStartRelease with the same n when reserved starts do not happen.
+	// A limit below 1 fails with a *domain.ValidationError (field "limit")
 	// and writes nothing; a limit above MaxTaskStartsLimit acts as
 	// MaxTaskStartsLimit.
-	TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (used int, ok bool, err error)
+	TaskStartReserve(ctx context.Context, tenantID string, day time.Time, n, limit int) (used int, ok bool, err error)
 
-	// TaskStartRelease gives back a start that TaskStartReserve reserved
-	// on day but that did not happen: it decrements the day's count, never
+	// TaskStartRelease gives back n starts that TaskStartReserve reserved
+	// on day but that did not happen: it lowers the day's count by n, never
 	// below 0. A day without starts is left alone (no error). It is not
 	// idempotent: release each reservation once.
-	TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error
+	TaskStartRelease(ctx context.Context, tenantID string, day time.Time, n int) error
 
 	// TaskStartCount returns the count of tenantID's task starts on day
 	// (its UTC date): 0 for a day without starts. It sees every

@@ -61,6 +61,9 @@ type Config struct {
 	// Start and Cancel handle the write endpoints; required.
 	Start  commands.Handler[commands.StartTask, commands.StartTaskResult]
 	Cancel commands.Handler[commands.CancelTask, commands.CancelTaskResult]
+	// StartBatch handles POST /v1/tasks/batch; optional (without it the
+	// route answers 404).
+	StartBatch commands.Handler[commands.StartTasks, commands.StartTasksResult]
 	// Authenticator authenticates callers; required.
 	Authenticator Authenticator
 	// Identity serves /v1/auth, /v1/api-keys and /v1/members; every
@@ -232,6 +235,7 @@ func New(cfg Config) (http.Handler, error) {
 	})
 	// Every route but the streams: who may call it, its status, its call.
 	r.Post("/mcp/start_task", serveJSON(a, a.as(domain.ActionWriteTasks), http.StatusCreated, a.startTask))
+	r.Post("/v1/tasks/batch", serveJSON(a, a.batchStarter, http.StatusCreated, a.startTasks))
 	r.Get("/mcp/tasks/{id}/status", serveJSON(a, selfChecked, http.StatusOK, a.status))
 	r.Post("/mcp/tasks/{id}/cancel", serveJSON(a, a.taskAs(domain.ActionWriteTasks), http.StatusOK, a.cancel))
 	r.Get("/mcp/tasks/{id}/stream", a.stream)

@@ -27,9 +27,17 @@ func (a *api) anonymous(w http.ResponseWriter, r *http.Request) (commands.Princi
 // noBody is the request body of an endpoint that reads none.
 type noBody = struct{}
 
+// selfDecoder is a request body that reads and decodes itself, for an
+// endpoint whose body needs more than decodeBody (another size limit,
+// errors that name a list's index).
+type selfDecoder interface {
+	decode(w http.ResponseWriter, r *http.Request) error
+}
+
 // serveJSON returns the handler of a JSON endpoint, the one shape of every
 // endpoint but the streams: admit the request (g), decode its body into a
-// Req (decodeBody; none when Req is noBody), call, and answer the result
+// Req (decodeBody, or its own decode when *Req is a selfDecoder; none when
+// Req is noBody), call, and answer the result
 // with status (nothing when status is 204), or any error as a problem.
 // call may set headers through w, but never writes the body.
 func serveJSON[Req, Resp any](a *api, g guard, status int, call func(w http.ResponseWriter, r *http.Request, p commands.Principal, req Req) (Resp, error)) http.HandlerFunc {
@@ -40,11 +48,9 @@ func serveJSON[Req, Resp any](a *api, g guard, status int, call func(w http.Resp
 			return
 		}
 		var req Req
-		if _, none := any(&req).(*noBody); !none {
-			if err := decodeBody(w, r, &req); err != nil {
-				a.writeError(w, r, err)
-				return
-			}
+		if err := decodeRequest(w, r, &req); err != nil {
+			a.writeError(w, r, err)
+			return
 		}
 		resp, err := call(w, r, p, req)
 		if err != nil {
@@ -60,4 +66,15 @@ func serveJSON[Req, Resp any](a *api, g guard, status int, call func(w http.Resp
 			a.writeError(w, r, err)
 		}
 	}
+}
+
+// decodeRequest decodes r's body into req as serveJSON describes.
+func decodeRequest(w http.ResponseWriter, r *http.Request, req any) error {
+	switch d := req.(type) {
+	case *noBody:
+		return nil
+	case selfDecoder:
+		return d.decode(w, r)
+	}
+	return decodeBody(w, r, req)
 }

@@ -21,10 +21,21 @@ import (
 
 // Errors of the router itself and of authentication.
 var (
-	errNoRoute  = errors.New("no such endpoint; GET /openapi.json lists the routes")
-	errMethod   = errors.New("method not allowed on this endpoint")
-	errTooLarge = fmt.Errorf("the request body is larger than %d bytes", MaxBodyBytes)
+	errNoRoute = errors.New("no such endpoint; GET /openapi.json lists the routes")
+	errMethod  = errors.New("method not allowed on this endpoint")
+	// errTooLarge matches every *tooLargeError.
+	errTooLarge = errors.New("the request body is too large")
 )
+
+// tooLargeError reports a request body past its endpoint's limit.
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("the request body is larger than %d bytes", e.limit)
+}
+
+// Is makes errors.Is(err, errTooLarge) true.
+func (e *tooLargeError) Is(target error) bool { return target == errTooLarge }
 
 // toProblem is the one place that maps errors to HTTP problems.
 func toProblem(err error) wire.Problem {
@@ -35,7 +46,11 @@ func toProblem(err error) wire.Problem {
 	var quota *commands.QuotaExceededError
 	var trialEnded *commands.TrialEndedError
 	var pastDue *commands.PaymentPastDueError
+	var batchTask *commands.BatchTaskError
 	switch {
+	case errors.As(err, &batchTask):
+		// Before the others: the task's own error is wrapped inside.
+		return batchTaskProblem(batchTask)
 	case errors.As(err, &pastDue):
 		return wire.Problem{Type: wire.ProblemTypeBase + "payment-past-due", Title: "Payment past due", Status: http.StatusPaymentRequired,
 			Detail: pastDue.Error()}
@@ -122,6 +137,33 @@ func toProblem(err error) wire.Problem {
 		Detail: "the server failed to answer; try again later"}
 }
 
+// batchTaskProblem is the problem of a batch of starts that its task at
+// e.Index failed: the task's own problem, its field named inside the
+// batch's body ("tasks[3].args.steps").
+func batchTaskProblem(e *commands.BatchTaskError) wire.Problem {
+	task := fmt.Sprintf("tasks[%d]", e.Index)
+	var verr *domain.ValidationError
+	if errors.As(e.Err, &verr) {
+		field := verr.Field
+		if field == "command_id" {
+			field = "idempotency_key"
+		}
+		return toProblem(&domain.ValidationError{Field: task + "." + field, Reason: verr.Reason})
+	}
+	p := toProblem(e.Err)
+	switch {
+	case errors.Is(e.Err, commands.ErrCommandIDReused) && !e.OwnCommandID:
+		p.Detail = fmt.Sprintf("this Idempotency-Key was already used for a batch with other tasks (%s differs); use a new key for a new batch, or resend the first batch as it was", task)
+	case errors.Is(e.Err, commands.ErrCommandIDReused):
+		p.Field = task + ".idempotency_key"
+		p.Detail = task + ": this idempotency_key was already used for a different task; use a new key for a new task"
+	default:
+		p.Field = task
+		p.Detail = task + ": " + p.Detail + "; nothing of the batch was started"
+	}
+	return p
+}
+
 // unavailableRetryAfter is the Retry-After, in seconds, of an answer that
 // the store is out of reach: a restart of Postgres takes a few seconds.
 const unavailableRetryAfter = 2
@@ -186,11 +228,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // readBody reads r's body, at most MaxBodyBytes of it (errTooLarge past
 // that).
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	return readBodyUpTo(w, r, MaxBodyBytes)
+}
+
+// readBodyUpTo reads r's body, at most limit bytes of it (a *tooLargeError,
+// errors.Is errTooLarge, past that).
+func readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxErr):
-		return nil, errTooLarge
+		return nil, &tooLargeError{limit: limit}
 	case err != nil:
 		return nil, &domain.ValidationError{Field: "body", Reason: "cannot be read: " + err.Error()}
 	}
@@ -205,9 +253,14 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
+	return decodeJSON(body, dst)
+}
+
+// decodeJSON decodes body, one JSON object, into dst as decodeBody does.
+func decodeJSON(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err = dec.Decode(dst)
+	err := dec.Decode(dst)
 	if err == nil {
 		if dec.Decode(new(json.RawMessage)) != io.EOF {
 			return &domain.ValidationError{Field: "body", Reason: "must hold one JSON object and nothing after it"}

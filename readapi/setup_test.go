@@ -177,6 +177,10 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 	if err != nil {
 		t.Fatal(err)
 	}
+	startBatch, err := commands.NewStartTasksHandler(s, startCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cancel, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +190,7 @@ func newBundle(t *testing.T, s teststores.Store, pubsub message.Subscriber, o se
 		o.requestLimit = ratelimit.PerMinute(1_000_000)
 	}
 	cfg := readapi.Config{
-		Store: s, Hub: hub, Start: start, Cancel: cancel, Authenticator: identity, Identity: identity.IdentityHandlers,
+		Store: s, Hub: hub, Start: start, StartBatch: startBatch, Cancel: cancel, Authenticator: identity, Identity: identity.IdentityHandlers,
 		TokenKey:     bytes.Repeat([]byte("k"), 32),
 		RequestLimit: o.requestLimit,
 		Logger:       logs,

@@ -16,26 +16,36 @@ import (
 )
 
 func (a *api) startTask(w http.ResponseWriter, r *http.Request, p commands.Principal, req wire.StartTaskRequest) (wire.StartedTask, error) {
-	res, err := a.cfg.Start.Handle(r.Context(), commands.StartTask{
-		TenantID:    p.TenantID,
+	cmd := startCommand(req)
+	cmd.TenantID, cmd.CommandID, cmd.Meta = p.TenantID, r.Header.Get("Idempotency-Key"), requestMeta(r, p)
+	res, err := a.cfg.Start.Handle(r.Context(), cmd)
+	if err != nil {
+		return wire.StartedTask{}, err
+	}
+	w.Header().Set("Location", "/mcp/tasks/"+res.TaskID.String()+"/status")
+	return a.started(res.TaskID, p.TenantID), nil
+}
+
+// startCommand returns the StartTask of req, without its tenant, command
+// id and metadata, which come with the request.
+func startCommand(req wire.StartTaskRequest) commands.StartTask {
+	return commands.StartTask{
 		Name:        req.Name,
 		Adapter:     req.Adapter,
 		Args:        req.Args,
 		TimeoutS:    req.TimeoutS,
 		Retry:       req.Retry,
 		OnInterrupt: req.OnInterrupt,
-		CommandID:   r.Header.Get("Idempotency-Key"),
-		Meta:        requestMeta(r, p),
-	})
-	if err != nil {
-		return wire.StartedTask{}, err
 	}
-	w.Header().Set("Location", "/mcp/tasks/"+res.TaskID.String()+"/status")
+}
+
+// started is the answer about a task just started of tenantID.
+func (a *api) started(taskID uuid.UUID, tenantID string) wire.StartedTask {
 	return wire.StartedTask{
-		TaskID:      res.TaskID,
-		StreamURL:   "/mcp/tasks/" + res.TaskID.String() + "/stream",
-		ResumeToken: a.tokens.sign(res.TaskID, p.TenantID),
-	}, nil
+		TaskID:      taskID,
+		StreamURL:   "/mcp/tasks/" + taskID.String() + "/stream",
+		ResumeToken: a.tokens.sign(taskID, tenantID),
+	}
 }
 
 func (a *api) status(w http.ResponseWriter, r *http.Request, _ commands.Principal, _ noBody) (wire.Task, error) {

@@ -46,6 +46,7 @@ func newCommandLine(con *console, name, synopsis, about string, args []string) *
 var (
 	taskCommands = []clientCommand{
 		{"start", "[flags] -- ARGV...", "start a task: a shell command (the argv after --), a container (-adapter docker -image IMAGE), or -adapter mock -args JSON", runTaskStart},
+		{"start-batch", "FILE|- [-idempotency-key K] [flags]", "start the tasks of a JSON Lines file (one POST /v1/tasks/batch body task a line: name, adapter, args, timeout_s, retry, on_interrupt, idempotency_key), 1,000 per request, each request all or nothing; prints their ids in the file's order", runTaskStartBatch},
 		{"status", "ID [flags]", "show a task's state and times", runTaskStatus},
 		{"logs", "ID [-f] [-since N] [-exit-code] [flags]", "print a task's output so far; -f follows it live to its end", runTaskLogs},
 		{"cancel", "ID [flags]", "ask a task to stop; it ends with task.canceled", runTaskCancel},

@@ -100,6 +100,7 @@ Commands:
 Client commands (they call the API at -url, AXONTASK_URL or http://127.0.0.1:8080,
 with the key in AXONTASK_API_KEY, else the tokens of "axontask login"; -json for scripts):
   task start [flags] -- ARGV...   start a shell task (-adapter docker -image IMAGE for a container, -adapter mock -args JSON for a mock one)
+  task start-batch FILE|-         start the tasks of a JSON Lines file, 1,000 per request, all or nothing each
   task status ID                  a task's state and times
   task logs ID [-f] [-since N] [-exit-code]
                                   its output so far; -f follows it live to its end

@@ -335,6 +335,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 // task list read model beside it.
 type apiStore interface {
 	eventstore.Store
+	eventstore.BatchAppender
 	readapi.TaskLister
 	eventstore.WebhookSecretStore
 	eventstore.WebhookDeliveryStore
@@ -409,6 +410,10 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
+	startBatch, err := wiring.StartTasks(store, quotas, logger, metrics)
+	if err != nil {
+		return nil, err
+	}
 	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{HoldOutput: bus.HoldFunc(ctl, logger)})
 	if err != nil {
 		return nil, err
@@ -430,7 +435,7 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 		stripeBilling = sb // a nil *Service would be a non-nil interface
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
+		Store: store, Hub: hub, Start: start, StartBatch: startBatch, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Secrets: secretHandlers, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store, Billing: views, Stripe: stripeBilling,

@@ -18,44 +18,44 @@ var _ eventstore.TaskStartStore = (*Store)(nil)
 // TaskStartReserve implements eventstore.TaskStartStore: one INSERT … ON CONFLICT DO
 // UPDATE … WHERE statement, atomic on its own, so that concurrent
 // reservations from any number of processes queue on the day's row and
-// never pass the limit. Only a refusal costs a second query, which reads
-// the count.
-func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
+// never pass the limit, whatever their counts. Only a refusal costs a
+// second query, which reads the count.
+func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, n, limit int) (int, bool, error) {
 	if s.closed.Load() {
 		return 0, false, eventstore.ErrClosed
 	}
-	d, limit, err := engine.ValidateTaskStartReserve(tenantID, day, limit)
+	d, limit, err := engine.ValidateTaskStartReserve(tenantID, day, n, limit)
 	if err != nil {
 		return 0, false, fmt.Errorf("reserve a task start: %w", err)
 	}
 	used, err := s.q.TenantDailyUsageReserve(ctx, s.pool, dbsqlc.TenantDailyUsageReserveParams{
-		TenantID: tenantID, Day: d, MaxTasks: int32(limit), // limit <= MaxTaskStartsLimit
+		TenantID: tenantID, Day: d, Starts: int32(n), MaxTasks: int64(limit), // n <= MaxTaskStartsLimit
 	})
 	switch {
 	case err == nil:
 		return int(used), true, nil
 	case !errors.Is(err, pgx.ErrNoRows):
-		return 0, false, fmt.Errorf("reserve a task start of %s on %s: %w", tenantID, d.Format(time.DateOnly), err)
+		return 0, false, fmt.Errorf("reserve %d task starts of %s on %s: %w", n, tenantID, d.Format(time.DateOnly), err)
 	}
-	n, err := s.taskStartsUsed(ctx, tenantID, d)
+	current, err := s.taskStartsUsed(ctx, tenantID, d)
 	if err != nil {
-		return 0, false, fmt.Errorf("reserve a task start of %s on %s: refused, then read the count: %w", tenantID, d.Format(time.DateOnly), err)
+		return 0, false, fmt.Errorf("reserve %d task starts of %s on %s: refused, then read the count: %w", n, tenantID, d.Format(time.DateOnly), err)
 	}
-	return n, false, nil
+	return current, false, nil
 }
 
 // TaskStartRelease implements eventstore.TaskStartStore: one UPDATE.
-func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error {
+func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.Time, n int) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	d, err := engine.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartCount(tenantID, day, n)
 	if err != nil {
-		return fmt.Errorf("release a task start: %w", err)
+		return fmt.Errorf("release task starts: %w", err)
 	}
-	err = s.q.TenantDailyUsageRelease(ctx, s.pool, dbsqlc.TenantDailyUsageReleaseParams{TenantID: tenantID, Day: d})
+	err = s.q.TenantDailyUsageRelease(ctx, s.pool, dbsqlc.TenantDailyUsageReleaseParams{Starts: int32(n), TenantID: tenantID, Day: d})
 	if err != nil {
-		return fmt.Errorf("release a task start of %s on %s: %w", tenantID, d.Format(time.DateOnly), err)
+		return fmt.Errorf("release %d task starts of %s on %s: %w", n, tenantID, d.Format(time.DateOnly), err)
 	}
 	return nil
 }

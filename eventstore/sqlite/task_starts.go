@@ -20,29 +20,29 @@ var _ eventstore.TaskStartStore = (*Store)(nil)
 // goroutine queue for the writer (with appends) for as long as ctx allows,
 // and SQLite's write lock serializes them with other processes on the file,
 // so the limit is never passed. Days are stored as 'YYYY-MM-DD' text.
-func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, limit int) (int, bool, error) {
+func (s *Store) TaskStartReserve(ctx context.Context, tenantID string, day time.Time, n, limit int) (int, bool, error) {
 	if s.closed.Load() {
-		return 0, false, fmt.Errorf("reserve a task start: %w", eventstore.ErrClosed)
+		return 0, false, fmt.Errorf("reserve task starts: %w", eventstore.ErrClosed)
 	}
-	d, limit, err := engine.ValidateTaskStartReserve(tenantID, day, limit)
+	d, limit, err := engine.ValidateTaskStartReserve(tenantID, day, n, limit)
 	if err != nil {
-		return 0, false, fmt.Errorf("reserve a task start: %w", err)
+		return 0, false, fmt.Errorf("reserve task starts: %w", err)
 	}
 	date := d.Format(time.DateOnly)
 	if err := s.lockWriter(ctx); err != nil {
-		return 0, false, fmt.Errorf("reserve a task start of %s on %s: %w", tenantID, date, err)
+		return 0, false, fmt.Errorf("reserve %d task starts of %s on %s: %w", n, tenantID, date, err)
 	}
-	used, ok, err := s.reserveTaskStart(ctx, tenantID, date, limit)
+	used, ok, err := s.reserveTaskStarts(ctx, tenantID, date, n, limit)
 	s.unlockWriter()
 	if err != nil {
-		return 0, false, fmt.Errorf("reserve a task start of %s on %s: %w", tenantID, date, s.closedOr(err))
+		return 0, false, fmt.Errorf("reserve %d task starts of %s on %s: %w", n, tenantID, date, s.closedOr(err))
 	}
 	return used, ok, nil
 }
 
-// reserveTaskStart runs one reservation in one write transaction. The
-// caller holds the write slot.
-func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, limit int) (int, bool, error) {
+// reserveTaskStarts runs one reservation of n starts in one write
+// transaction. The caller holds the write slot.
+func (s *Store) reserveTaskStarts(ctx context.Context, tenantID, date string, n, limit int) (int, bool, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, false, fmt.Errorf("begin: %w", err)
@@ -50,12 +50,16 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; a failed reservation reports its own error
 
 	ok := true
-	used, err := s.q.TenantDailyUsageReserve(ctx, tx, dbsqlc.TenantDailyUsageReserveParams{TenantID: tenantID, Day: date, MaxTasks: int64(limit)})
+	used, err := s.q.TenantDailyUsageReserve(ctx, tx, dbsqlc.TenantDailyUsageReserveParams{TenantID: tenantID, Day: date, Starts: int64(n), MaxTasks: int64(limit)})
 	if errors.Is(err, sql.ErrNoRows) {
 		// Refused: at the limit. Read the count in the same transaction,
 		// so it is the one that refused.
 		ok = false
 		used, err = s.q.TenantDailyUsageGet(ctx, tx, dbsqlc.TenantDailyUsageGetParams{TenantID: tenantID, Day: date})
+		if errors.Is(err, sql.ErrNoRows) {
+			// Refused on a day without starts: more than the limit at once.
+			used, err = 0, nil
+		}
 	}
 	if err != nil {
 		return 0, false, err
@@ -68,20 +72,20 @@ func (s *Store) reserveTaskStart(ctx context.Context, tenantID, date string, lim
 
 // TaskStartRelease implements eventstore.TaskStartStore: one statement on the writer
 // connection.
-func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.Time) error {
+func (s *Store) TaskStartRelease(ctx context.Context, tenantID string, day time.Time, n int) error {
 	if s.closed.Load() {
-		return fmt.Errorf("release a task start: %w", eventstore.ErrClosed)
+		return fmt.Errorf("release task starts: %w", eventstore.ErrClosed)
 	}
-	d, err := engine.ValidateTaskStartDay(tenantID, day)
+	d, err := engine.ValidateTaskStartCount(tenantID, day, n)
 	if err != nil {
-		return fmt.Errorf("release a task start: %w", err)
+		return fmt.Errorf("release task starts: %w", err)
 	}
 	date := d.Format(time.DateOnly)
 	err = s.write(ctx, func(db dbsqlc.DBTX) error {
-		return s.q.TenantDailyUsageRelease(ctx, db, dbsqlc.TenantDailyUsageReleaseParams{TenantID: tenantID, Day: date})
+		return s.q.TenantDailyUsageRelease(ctx, db, dbsqlc.TenantDailyUsageReleaseParams{Starts: int64(n), TenantID: tenantID, Day: date})
 	})
 	if err != nil {
-		return fmt.Errorf("release a task start of %s on %s: %w", tenantID, date, err)
+		return fmt.Errorf("release %d task starts of %s on %s: %w", n, tenantID, date, err)
 	}
 	return nil
 }

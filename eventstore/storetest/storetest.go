@@ -157,6 +157,7 @@ func RunTaskStarts[S TaskStartStore](t *testing.T, newStore Opener[S]) {
 	runSuite(t, func(t *testing.T, o eventstore.Options) TaskStartStore { return newStore(t, o) }, []suiteTest[TaskStartStore]{
 		{"TaskStartReserve", testTaskStartReserve},
 		{"TaskStartRelease", testTaskStartRelease},
+		{"TaskStartReserveMany", testTaskStartReserveMany},
 		{"TaskStartDayUTC", testTaskStartDayUTC},
 		{"TaskStartReserveConcurrent", testTaskStartReserveConcurrent},
 		{"TaskStartsValidation", testTaskStartsValidation},

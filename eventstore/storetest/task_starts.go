@@ -16,20 +16,33 @@ import (
 // (wantUsed, wantOK) without an error.
 func expectReserve(t *testing.T, s eventstore.TaskStartStore, tenantID string, day time.Time, limit, wantUsed int, wantOK bool) {
 	t.Helper()
-	used, ok, err := s.TaskStartReserve(t.Context(), tenantID, day, limit)
+	expectReserveN(t, s, tenantID, day, 1, limit, wantUsed, wantOK)
+}
+
+// expectReserveN reserves n task starts and fails the test unless it
+// returns (wantUsed, wantOK) without an error.
+func expectReserveN(t *testing.T, s eventstore.TaskStartStore, tenantID string, day time.Time, n, limit, wantUsed int, wantOK bool) {
+	t.Helper()
+	used, ok, err := s.TaskStartReserve(t.Context(), tenantID, day, n, limit)
 	if err != nil {
-		t.Fatalf("TaskStartReserve(%s, %s, %d): %v", tenantID, day, limit, err)
+		t.Fatalf("TaskStartReserve(%s, %s, %d, %d): %v", tenantID, day, n, limit, err)
 	}
 	if used != wantUsed || ok != wantOK {
-		t.Fatalf("TaskStartReserve(%s, %s, %d) = %d, %t; want %d, %t", tenantID, day, limit, used, ok, wantUsed, wantOK)
+		t.Fatalf("TaskStartReserve(%s, %s, %d, %d) = %d, %t; want %d, %t", tenantID, day, n, limit, used, ok, wantUsed, wantOK)
 	}
 }
 
 // release releases a task start and fails the test on an error.
 func release(t *testing.T, s eventstore.TaskStartStore, tenantID string, day time.Time) {
 	t.Helper()
-	if err := s.TaskStartRelease(t.Context(), tenantID, day); err != nil {
-		t.Fatalf("TaskStartRelease(%s, %s): %v", tenantID, day, err)
+	releaseN(t, s, tenantID, day, 1)
+}
+
+// releaseN releases n task starts and fails the test on an error.
+func releaseN(t *testing.T, s eventstore.TaskStartStore, tenantID string, day time.Time, n int) {
+	t.Helper()
+	if err := s.TaskStartRelease(t.Context(), tenantID, day, n); err != nil {
+		t.Fatalf("TaskStartRelease(%s, %s, %d): %v", tenantID, day, n, err)
 	}
 }
 
@@ -143,6 +156,59 @@ func testTaskStartRelease(t *testing.T, newStore Opener[TaskStartStore]) {
 	expectReserve(t, s, tenant, day, 1, 1, false)
 }
 
+// testTaskStartReserveMany: a reservation of n starts counts all n or
+// none: it is refused whole when the sum would pass the limit (also on a
+// day without starts), with the count that tells how many would still
+// fit, and a release of n gives all n back, never below 0.
+func testTaskStartReserveMany(t *testing.T, newStore Opener[TaskStartStore]) {
+	s := newStore(t, eventstore.Options{})
+	day := baseTime
+
+	// On a day without starts: more than the limit is refused and creates
+	// nothing; exactly the limit fits.
+	expectReserveN(t, s, tenant, day, 11, 10, 0, false)
+	checkStarts(t, s, tenant, day, 0)
+	expectReserveN(t, s, tenant, day, 4, 10, 4, true)
+	expectReserveN(t, s, tenant, day, 7, 10, 4, false) // 6 would fit
+	checkStarts(t, s, tenant, day, 4)
+	expectReserveN(t, s, tenant, day, 6, 10, 10, true)
+	expectReserveN(t, s, tenant, day, 1, 10, 10, false)
+	releaseN(t, s, tenant, day, 3)
+	checkStarts(t, s, tenant, day, 7)
+	expectReserveN(t, s, tenant, day, 3, 10, 10, true)
+	releaseN(t, s, tenant, day, 25)
+	checkStarts(t, s, tenant, day, 0)
+
+	// The largest counts a store keeps add up without overflowing.
+	expectReserveN(t, s, "tenant-big", day, eventstore.MaxTaskStartsLimit, math.MaxInt, eventstore.MaxTaskStartsLimit, true)
+	expectReserveN(t, s, "tenant-big", day, eventstore.MaxTaskStartsLimit, math.MaxInt, eventstore.MaxTaskStartsLimit, false)
+	expectReserveN(t, s, "tenant-big", day, 1, eventstore.MaxTaskStartsLimit, eventstore.MaxTaskStartsLimit, false)
+	releaseN(t, s, "tenant-big", day, eventstore.MaxTaskStartsLimit)
+	checkStarts(t, s, "tenant-big", day, 0)
+
+	// Concurrent batches: of 20 batches of 7 with a limit of 50, exactly 7
+	// fit (49), and the count is theirs.
+	var wg sync.WaitGroup
+	var granted atomic.Int64
+	for range 20 {
+		wg.Go(func() {
+			_, ok, err := s.TaskStartReserve(t.Context(), "tenant-c", day, 7, 50)
+			switch {
+			case err != nil:
+				t.Errorf("concurrent TaskStartReserve of 7: %v", err)
+			case ok:
+				granted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := granted.Load(); got != 7 {
+		t.Errorf("%d concurrent batches of 7 granted under a limit of 50, want 7", got)
+	}
+	checkStarts(t, s, "tenant-c", day, 49)
+	expectFeedLen(t, s, 0)
+}
+
 // testTaskStartDayUTC: the day of a time is its UTC date, whatever its
 // location, from 0001-01-01 to 9999-12-31.
 func testTaskStartDayUTC(t *testing.T, newStore Opener[TaskStartStore]) {
@@ -205,7 +271,7 @@ func testTaskStartReserveConcurrent(t *testing.T, newStore Opener[TaskStartStore
 	for range callers {
 		wg.Go(func() {
 			<-start
-			used, ok, err := s.TaskStartReserve(t.Context(), tenant, day, limit)
+			used, ok, err := s.TaskStartReserve(t.Context(), tenant, day, 1, limit)
 			results <- result{used, ok, err}
 		})
 	}
@@ -243,7 +309,7 @@ func testTaskStartReserveConcurrent(t *testing.T, newStore Opener[TaskStartStore
 	for range releases {
 		wg.Go(func() {
 			<-start
-			if err := s.TaskStartRelease(t.Context(), tenant, day); err != nil {
+			if err := s.TaskStartRelease(t.Context(), tenant, day, 1); err != nil {
 				t.Errorf("concurrent TaskStartRelease: %v", err)
 			}
 		})
@@ -251,7 +317,7 @@ func testTaskStartReserveConcurrent(t *testing.T, newStore Opener[TaskStartStore
 	for range reservations {
 		wg.Go(func() {
 			<-start
-			used, ok, err := s.TaskStartReserve(t.Context(), tenant, day, limit)
+			used, ok, err := s.TaskStartReserve(t.Context(), tenant, day, 1, limit)
 			switch {
 			case err != nil:
 				t.Errorf("concurrent TaskStartReserve: %v", err)
@@ -277,22 +343,25 @@ func testTaskStartsValidation(t *testing.T, newStore Opener[TaskStartStore]) {
 	for name, tc := range map[string]struct {
 		tenantID string
 		day      time.Time
-		limit    int
+		n, limit int
 		field    string
 	}{
-		"limit 0":             {tenant, baseTime, 0, "limit"},
-		"negative limit":      {tenant, baseTime, -1, "limit"},
-		"smallest limit":      {tenant, baseTime, math.MinInt, "limit"},
-		"empty tenant id":     {"", baseTime, 1, "tenant_id"},
-		"control character":   {"tenant\n", baseTime, 1, "tenant_id"},
-		"not UTF-8":           {"tenant-\xff", baseTime, 1, "tenant_id"},
-		"tenant id too long":  {strings.Repeat("t", domain.MaxIdentifierLen+1), baseTime, 1, "tenant_id"},
-		"zero day":            {tenant, time.Time{}, 1, "day"},
-		"year after 9999":     {tenant, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), 1, "day"},
-		"year before 1 (UTC)": {tenant, time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("UTC+1", 60*60)), 1, "day"},
+		"limit 0":             {tenant, baseTime, 1, 0, "limit"},
+		"negative limit":      {tenant, baseTime, 1, -1, "limit"},
+		"smallest limit":      {tenant, baseTime, 1, math.MinInt, "limit"},
+		"no starts":           {tenant, baseTime, 0, 1, "starts"},
+		"negative starts":     {tenant, baseTime, -1, 1, "starts"},
+		"too many starts":     {tenant, baseTime, eventstore.MaxTaskStartsLimit + 1, 1, "starts"},
+		"empty tenant id":     {"", baseTime, 1, 1, "tenant_id"},
+		"control character":   {"tenant\n", baseTime, 1, 1, "tenant_id"},
+		"not UTF-8":           {"tenant-\xff", baseTime, 1, 1, "tenant_id"},
+		"tenant id too long":  {strings.Repeat("t", domain.MaxIdentifierLen+1), baseTime, 1, 1, "tenant_id"},
+		"zero day":            {tenant, time.Time{}, 1, 1, "day"},
+		"year after 9999":     {tenant, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), 1, 1, "day"},
+		"year before 1 (UTC)": {tenant, time.Date(1, 1, 1, 0, 30, 0, 0, time.FixedZone("UTC+1", 60*60)), 1, 1, "day"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			used, ok, err := s.TaskStartReserve(t.Context(), tc.tenantID, tc.day, tc.limit)
+			used, ok, err := s.TaskStartReserve(t.Context(), tc.tenantID, tc.day, tc.n, tc.limit)
 			checkValidation(t, err, tc.field)
 			if used != 0 || ok {
 				t.Errorf("a failed TaskStartReserve returned %d, %t; want 0, false", used, ok)
@@ -300,7 +369,10 @@ func testTaskStartsValidation(t *testing.T, newStore Opener[TaskStartStore]) {
 			if tc.field == "limit" {
 				return
 			}
-			checkValidation(t, s.TaskStartRelease(t.Context(), tc.tenantID, tc.day), tc.field)
+			checkValidation(t, s.TaskStartRelease(t.Context(), tc.tenantID, tc.day, tc.n), tc.field)
+			if tc.field == "starts" {
+				return
+			}
 			_, err = s.TaskStartCount(t.Context(), tc.tenantID, tc.day)
 			checkValidation(t, err, tc.field)
 		})
@@ -315,10 +387,10 @@ func testTaskStartsClosed(t *testing.T, newStore Opener[TaskStartStore]) {
 	ctx := t.Context()
 	checkClosedCalls(t, map[string]func() error{
 		"TaskStartReserve": func() error {
-			_, _, err := s.TaskStartReserve(ctx, tenant, baseTime, 10)
+			_, _, err := s.TaskStartReserve(ctx, tenant, baseTime, 1, 10)
 			return err
 		},
-		"TaskStartRelease": func() error { return s.TaskStartRelease(ctx, tenant, baseTime) },
+		"TaskStartRelease": func() error { return s.TaskStartRelease(ctx, tenant, baseTime, 1) },
 		"TaskStartCount": func() error {
 			_, err := s.TaskStartCount(ctx, tenant, baseTime)
 			return err

@@ -24,6 +24,7 @@ import (
 // the concrete store.
 type Store interface {
 	eventstore.Store
+	eventstore.BatchAppender
 	eventstore.LeaseStore
 	eventstore.TaskStartStore
 	eventstore.APIKeyUsageStore

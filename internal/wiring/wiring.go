@@ -40,6 +40,17 @@ func StartTask(store commands.StreamStore, quotas *commands.Quotas, logger *slog
 	return commands.Decorate(start, logger, metrics), nil
 }
 
+// StartTasks returns the StartTasks handler (POST /v1/tasks/batch) on
+// store that applies quotas to every batch, as StartTask applies them to a
+// start, decorated with logger and metrics (either may be nil).
+func StartTasks(store commands.BatchStore, quotas *commands.Quotas, logger *slog.Logger, metrics commands.MetricsClient) (commands.Handler[commands.StartTasks, commands.StartTasksResult], error) {
+	start, err := commands.NewStartTasksHandler(store, commands.StartTaskConfig{Quotas: quotas})
+	if err != nil {
+		return nil, err
+	}
+	return commands.Decorate(start, logger, metrics), nil
+}
+
 // PlanFunc returns the worker.Config.PlanFunc that holds each tenant to its
 // plan in quotas: the tasks it runs at once and each task's limits.
 func PlanFunc(quotas *commands.Quotas) func(ctx context.Context, tenantID string) (worker.TenantPlan, error) {

@@ -24,11 +24,11 @@ func ValidateTaskStartDay(tenantID string, day time.Time) (time.Time, error) {
 }
 
 // ValidateTaskStartReserve checks the arguments of eventstore.TaskStartStore.TaskStartReserve
-// before any I/O, as ValidateTaskStartDay does, and a limit of at least 1
+// before any I/O, as ValidateTaskStartCount does, and a limit of at least 1
 // (field "limit"). It returns the day as TaskStartDay gives it and the
 // limit to apply: limit, at most MaxTaskStartsLimit.
-func ValidateTaskStartReserve(tenantID string, day time.Time, limit int) (time.Time, int, error) {
-	d, err := ValidateTaskStartDay(tenantID, day)
+func ValidateTaskStartReserve(tenantID string, day time.Time, n, limit int) (time.Time, int, error) {
+	d, err := ValidateTaskStartCount(tenantID, day, n)
 	if err != nil {
 		return time.Time{}, 0, err
 	}
@@ -36,4 +36,20 @@ func ValidateTaskStartReserve(tenantID string, day time.Time, limit int) (time.T
 		return time.Time{}, 0, &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be at least 1 (a plan without task starts should refuse them before reserving)", limit)}
 	}
 	return d, min(limit, eventstore.MaxTaskStartsLimit), nil
+}
+
+// ValidateTaskStartCount checks the arguments of
+// eventstore.TaskStartStore.TaskStartRelease before any I/O, as
+// ValidateTaskStartDay does, and a count of starts n between 1 and
+// MaxTaskStartsLimit (field "starts"). It returns the day as TaskStartDay
+// gives it.
+func ValidateTaskStartCount(tenantID string, day time.Time, n int) (time.Time, error) {
+	d, err := ValidateTaskStartDay(tenantID, day)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if n < 1 || n > eventstore.MaxTaskStartsLimit {
+		return time.Time{}, &domain.ValidationError{Field: "starts", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", n, eventstore.MaxTaskStartsLimit)}
+	}
+	return d, nil
 }

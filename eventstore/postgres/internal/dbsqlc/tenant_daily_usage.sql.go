@@ -29,42 +29,51 @@ func (q *Queries) TenantDailyUsageGet(ctx context.Context, db DBTX, arg TenantDa
 }
 
 const tenantDailyUsageRelease = `-- name: TenantDailyUsageRelease :exec
-UPDATE tenant_daily_usage SET tasks = tasks - 1
-WHERE tenant_id = $1 AND day = $2 AND tasks > 0
+UPDATE tenant_daily_usage SET tasks = GREATEST(tasks - CAST($1 AS integer), 0)
+WHERE tenant_id = $2 AND day = $3 AND tasks > 0
 `
 
 type TenantDailyUsageReleaseParams struct {
+	Starts   int32
 	TenantID string
 	Day      time.Time
 }
 
-// Counts one task start fewer on the tenant's day, never below 0.
+// Counts @starts task starts fewer on the tenant's day, never below 0.
 func (q *Queries) TenantDailyUsageRelease(ctx context.Context, db DBTX, arg TenantDailyUsageReleaseParams) error {
-	_, err := db.Exec(ctx, tenantDailyUsageRelease, arg.TenantID, arg.Day)
+	_, err := db.Exec(ctx, tenantDailyUsageRelease, arg.Starts, arg.TenantID, arg.Day)
 	return err
 }
 
 const tenantDailyUsageReserve = `-- name: TenantDailyUsageReserve :one
 INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
-VALUES ($1, $2, 1)
-ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
-WHERE tenant_daily_usage.tasks < $3
+SELECT $1, $2, CAST($3 AS integer)
+WHERE CAST($3 AS bigint) <= CAST($4 AS bigint)
+ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + excluded.tasks
+WHERE CAST(tenant_daily_usage.tasks AS bigint) + excluded.tasks <= CAST($4 AS bigint)
 RETURNING tasks
 `
 
 type TenantDailyUsageReserveParams struct {
 	TenantID string
 	Day      time.Time
-	MaxTasks int32
+	Starts   int32
+	MaxTasks int64
 }
 
-// Counts one more task start on the tenant's day unless its count has
-// reached @max_tasks (at least 1), and returns the new count. When it has, the
-// row is left alone and no row comes back. Atomic on its own: concurrent
-// reservations of one day queue on its row, and each sees the count the
-// previous one left.
+// Counts @starts (at least 1) more task starts on the tenant's day unless
+// the count would pass @max_tasks (at least 1), and returns the new count.
+// When it would, the row is left alone and no row comes back: all the
+// starts or none. Atomic on its own: concurrent reservations of one day
+// queue on its row, and each sees the count the previous one left. The
+// sum is taken in bigint, so that no count overflows the column's integer.
 func (q *Queries) TenantDailyUsageReserve(ctx context.Context, db DBTX, arg TenantDailyUsageReserveParams) (int32, error) {
-	row := db.QueryRow(ctx, tenantDailyUsageReserve, arg.TenantID, arg.Day, arg.MaxTasks)
+	row := db.QueryRow(ctx, tenantDailyUsageReserve,
+		arg.TenantID,
+		arg.Day,
+		arg.Starts,
+		arg.MaxTasks,
+	)
 	var tasks int32
 	err := row.Scan(&tasks)
 	return tasks, err

@@ -26,43 +26,51 @@ func (q *Queries) TenantDailyUsageGet(ctx context.Context, db DBTX, arg TenantDa
 }
 
 const TenantDailyUsageRelease = `-- name: TenantDailyUsageRelease :exec
-UPDATE tenant_daily_usage SET tasks = tasks - 1
-WHERE tenant_id = ?1 AND day = ?2 AND tasks > 0
+UPDATE tenant_daily_usage SET tasks = MAX(tasks - CAST(?1 AS INTEGER), 0)
+WHERE tenant_id = ?2 AND day = ?3 AND tasks > 0
 `
 
 type TenantDailyUsageReleaseParams struct {
+	Starts   int64
 	TenantID string
 	Day      string
 }
 
-// Counts one task start fewer, never below 0.
+// Counts @starts task starts fewer, never below 0.
 func (q *Queries) TenantDailyUsageRelease(ctx context.Context, db DBTX, arg TenantDailyUsageReleaseParams) error {
-	_, err := db.ExecContext(ctx, TenantDailyUsageRelease, arg.TenantID, arg.Day)
+	_, err := db.ExecContext(ctx, TenantDailyUsageRelease, arg.Starts, arg.TenantID, arg.Day)
 	return err
 }
 
 const TenantDailyUsageReserve = `-- name: TenantDailyUsageReserve :one
 INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
-SELECT ?1, ?2, 1
-WHERE COALESCE((SELECT u.tasks FROM tenant_daily_usage u WHERE u.tenant_id = ?1 AND u.day = ?2), 0) < CAST(?3 AS INTEGER)
-ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + 1
+SELECT ?1, ?2, CAST(?3 AS INTEGER)
+WHERE COALESCE((SELECT u.tasks FROM tenant_daily_usage u WHERE u.tenant_id = ?1 AND u.day = ?2), 0) + CAST(?3 AS INTEGER) <= CAST(?4 AS INTEGER)
+ON CONFLICT (tenant_id, day) DO UPDATE SET tasks = tenant_daily_usage.tasks + excluded.tasks
 RETURNING tasks
 `
 
 type TenantDailyUsageReserveParams struct {
 	TenantID string
 	Day      string
+	Starts   int64
 	MaxTasks int64
 }
 
-// Counts one more task start of a tenant's day unless its count has
-// reached the limit, and returns the new count; at the limit it changes
-// nothing and returns no row. The limit is checked in the SELECT's WHERE
-// (as LeasePutWithin does), where sqlc's SQLite engine binds it; in the
-// upsert's DO UPDATE ... WHERE, as Postgres's query has it, it does not.
-// Exact inside a write transaction: SQLite has one writer.
+// Counts @starts (at least 1) more task starts of a tenant's day unless
+// the count would pass the limit, and returns the new count; when it would,
+// it changes nothing and returns no row: all the starts or none. The limit
+// is checked in the SELECT's WHERE (as LeasePutWithin does), where sqlc's
+// SQLite engine binds it; in the upsert's DO UPDATE ... WHERE, as
+// Postgres's query has it, it does not. Exact inside a write transaction:
+// SQLite has one writer.
 func (q *Queries) TenantDailyUsageReserve(ctx context.Context, db DBTX, arg TenantDailyUsageReserveParams) (int64, error) {
-	row := db.QueryRowContext(ctx, TenantDailyUsageReserve, arg.TenantID, arg.Day, arg.MaxTasks)
+	row := db.QueryRowContext(ctx, TenantDailyUsageReserve,
+		arg.TenantID,
+		arg.Day,
+		arg.Starts,
+		arg.MaxTasks,
+	)
 	var tasks int64
 	err := row.Scan(&tasks)
 	return tasks, err
