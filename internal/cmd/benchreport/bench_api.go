@@ -13,6 +13,7 @@ import (
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/internal/wiring"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
 )
@@ -31,7 +32,7 @@ type benchAPI struct {
 }
 
 // serveAPI serves the API on e until e closes: the hub on the live topic,
-// the start and cancel handlers decorated with e's metrics, and a rate
+// the start, batch start and cancel handlers decorated with e's metrics, and a rate
 // limit lifted out of the way (one key makes every call).
 func (e *prodEnv) serveAPI(ctx context.Context) (*benchAPI, error) {
 	sub, err := bus.NewRedisLiveSubscriber(e.rcfg)
@@ -51,6 +52,10 @@ func (e *prodEnv) serveAPI(ctx context.Context) (*benchAPI, error) {
 	if err != nil {
 		return nil, err
 	}
+	startBatch, err := wiring.StartTasks(e.store, e.quotas, nil, e.metrics)
+	if err != nil {
+		return nil, err
+	}
 	cancel, err := commands.NewCancelTaskHandler(e.store, commands.CancelTaskConfig{})
 	if err != nil {
 		return nil, err
@@ -60,7 +65,7 @@ func (e *prodEnv) serveAPI(ctx context.Context) (*benchAPI, error) {
 		return nil, err
 	}
 	api, err := readapi.New(readapi.Config{
-		Store: e.store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, nil, e.metrics), TokenKey: bytes.Repeat([]byte("k"), 32),
+		Store: e.store, Hub: hub, Start: start, StartBatch: startBatch, Cancel: commands.Decorate(cancel, nil, e.metrics), TokenKey: bytes.Repeat([]byte("k"), 32),
 		Authenticator: identity, Identity: identity.IdentityHandlers,
 		RequestLimit: ratelimit.PerMinute(1_000_000),
 	})
@@ -90,6 +95,25 @@ func (a *benchAPI) startTask(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return res.TaskID, nil
+}
+
+// startTasks starts n no-op tasks with one POST /v1/tasks/batch.
+func (a *benchAPI) startTasks(ctx context.Context, n int) error {
+	body := append([]byte(`{"tasks":[`), noopTask...)
+	for range n - 1 {
+		body = append(append(body, ','), noopTask...)
+	}
+	body = append(body, "]}"...)
+	var res struct {
+		Tasks []json.RawMessage `json:"tasks"`
+	}
+	if err := a.post(ctx, "/v1/tasks/batch", body, &res); err != nil {
+		return err
+	}
+	if len(res.Tasks) != n {
+		return fmt.Errorf("POST /v1/tasks/batch of %d tasks answered %d", n, len(res.Tasks))
+	}
+	return nil
 }
 
 // post sends body to path and decodes a 201 answer into out.

@@ -40,7 +40,8 @@ type sizes struct {
 	// step measures one start per request with, a comparison each.
 	startClients []int
 	// drainTasks no-op tasks are started drainBatch a request and drained,
-	// drainRounds times (and as many River jobs, each config).
+	// drainRounds times, alternating with as many River jobs (River tuned
+	// each round, River's defaults in the first).
 	drainTasks, drainBatch, drainRounds int
 	// liveClients SSE clients follow tasks that append livePerSecond
 	// events/s each for liveSeconds, once liveWarmUp has let them connect;
@@ -79,7 +80,7 @@ var fullSizes = sizes{
 	sealerBacklog: 200_000,
 	dispatchRate:  100, dispatchSeconds: 10,
 	startClients: []int{8, 64},
-	drainTasks:   50_000, drainBatch: 1000, drainRounds: 3,
+	drainTasks:   50_000, drainBatch: 1000, drainRounds: 2,
 	liveClients: 1000, livePerSecond: 20, liveSeconds: 10, liveTasks: []int{50, 500}, liveWarmUp: time.Second,
 	// Past the runtime's forced collection (every 2 min).
 	fanOutStreams: 10_000, fanOutTasks: 100, fanOutSettle: 150 * time.Second,

@@ -158,9 +158,13 @@ func cpuModel() string {
 	return strings.TrimSpace(string(out))
 }
 
+// median is the middle value of xs, or the mean of the two middle ones.
 func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
 	return s[len(s)/2]
 }
 
