@@ -156,7 +156,7 @@ type commitMark struct {
 // commitsNow marks where the counts of commits stand.
 func (e *prodEnv) commitsNow(ctx context.Context) (commitMark, error) {
 	m := commitMark{commits: e.commits.Load(), events: e.commitEvents.Load()}
-	// Taking the id takes one: commitsPerTask subtracts it.
+	// Taking the id takes one: commitTally.add subtracts it.
 	if err := e.store.Pool().QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&m.xid); err != nil {
 		return commitMark{}, fmt.Errorf("read the transaction id: %w", err)
 	}
