@@ -209,3 +209,31 @@ func TestTaskCreatedBeforeRetryPolicies(t *testing.T) {
 		t.Errorf("an old task: %+v, on_interrupt %s; want one attempt, retry", p, task.OnInterrupt())
 	}
 }
+
+// A task is due when it is queued, or when a retry's backoff ends if that
+// is later: where its dispatch latency counts from.
+func TestTaskDueAt(t *testing.T) {
+	t.Parallel()
+	task := retrying(t, "")
+	queued := t0.Add(2 * time.Second) // payloadEvent's time of seq 2
+	if !task.DueAt().Equal(queued) {
+		t.Fatalf("DueAt of a queued task: %s, want its task.queued's time %s", task.DueAt(), queued)
+	}
+	now := t0.Add(time.Minute)
+	claim, err := task.DecideClaim("w", 1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, task, claim)
+	if !task.DueAt().Equal(queued) {
+		t.Fatalf("DueAt of the started attempt: %s, want %s", task.DueAt(), queued)
+	}
+	failed, err := task.DecideFinish("w", domain.RunOutcome{Kind: domain.OutcomeExited, ExitCode: 1}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, task, failed)
+	if due := now.Add(time.Second); !task.DueAt().Equal(due) {
+		t.Fatalf("DueAt of a retry after a backoff: %s, want its not_before %s", task.DueAt(), due)
+	}
+}

@@ -58,6 +58,7 @@ type Task struct {
 	outputBytes       int64
 	outputEvents      int64
 	createdAt         time.Time
+	queuedAt          time.Time
 	startedAt         time.Time
 	endedAt           time.Time
 }
@@ -149,6 +150,16 @@ func (t *Task) HeldBy(workerID string) bool {
 // CreatedAt returns when the task was created (zero for an empty stream).
 func (t *Task) CreatedAt() time.Time { return t.createdAt }
 
+// DueAt is when the current attempt could first start: the time of its
+// task.queued, or its not_before when later (a retry's backoff). A
+// worker's claim minus DueAt is the task's dispatch latency.
+func (t *Task) DueAt() time.Time {
+	if t.notBefore.After(t.queuedAt) {
+		return t.notBefore
+	}
+	return t.queuedAt
+}
+
 // StartedAt returns when the current attempt started (zero if never).
 func (t *Task) StartedAt() time.Time { return t.startedAt }
 
@@ -222,6 +233,7 @@ func (t *Task) Apply(e Event) error {
 		t.workerID = ""
 		t.released = false
 		t.cancelRequested = false
+		t.queuedAt = e.OccurredAt
 		if t.notBefore, err = queuedNotBefore(p); err != nil {
 			return err
 		}

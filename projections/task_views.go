@@ -88,6 +88,18 @@ func ValidState(s domain.TaskState) bool {
 	return false
 }
 
+// TaskCounts is the task list read model summed over every tenant: what
+// the operators' metrics show (package internal/metrics). It lags the log
+// by the projection's delay.
+type TaskCounts struct {
+	// ByState counts the tasks in each state; a state without tasks is
+	// absent.
+	ByState map[domain.TaskState]int64
+	// OldestQueuedAt is when the task queued the longest ago was queued
+	// (its QueuedAt); zero when no task is queued.
+	OldestQueuedAt time.Time
+}
+
 // TaskViewStore stores the task list read model. The event stores implement
 // it in their own database; implementations are safe for concurrent use.
 type TaskViewStore interface {

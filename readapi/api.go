@@ -132,6 +132,17 @@ type Config struct {
 	// NowFunc is the clock that a daily quota's Retry-After counts from;
 	// give it the one Start's quotas use (default time.Now).
 	NowFunc func() time.Time
+	// StreamFunc, when set, is called when an SSE stream starts, with its
+	// kind ("task": a task's events; "tenant": GET /v1/events), and
+	// returns the function called when it ends (metrics.Registry's
+	// StreamOpened). It must be quick.
+	StreamFunc func(kind string) (ended func())
+	// RateLimitedFunc, when set, is called for each request refused 429
+	// by a rate limit, with the limit's kind: "request" (a credential's
+	// requests), "auth" (an address's /v1/auth requests), "token" (an
+	// address's resume-token requests) or "keys" (an address's /v1/log
+	// key requests) (metrics.Registry's RateLimited). It must be quick.
+	RateLimitedFunc func(kind string)
 }
 
 func (c Config) withDefaults() Config {
@@ -155,6 +166,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NowFunc == nil {
 		c.NowFunc = time.Now
+	}
+	if c.StreamFunc == nil {
+		c.StreamFunc = func(string) func() { return func() {} }
+	}
+	if c.RateLimitedFunc == nil {
+		c.RateLimitedFunc = func(string) {}
 	}
 	return c
 }

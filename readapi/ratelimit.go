@@ -32,12 +32,13 @@ func (e *rateLimitedError) Error() string {
 
 func retryAfterSeconds(d time.Duration) int { return int(math.Ceil(max(d, time.Second).Seconds())) }
 
-// limit counts one request of key under limit and sets the RateLimit
+// limit counts one request of key under limit (of kind, for
+// Config.RateLimitedFunc) and sets the RateLimit
 // headers (IETF draft: RateLimit-Limit, -Remaining, -Reset in seconds, and
 // RateLimit-Policy). A refused request is a *rateLimitedError. When the
 // limiter fails (Redis is down) the request goes ahead: limits protect the
 // service, and refusing everything would be the outage they prevent.
-func (a *api) limit(w http.ResponseWriter, r *http.Request, key string, limit ratelimit.Limit) error {
+func (a *api) limit(w http.ResponseWriter, r *http.Request, kind, key string, limit ratelimit.Limit) error {
 	d, err := a.cfg.RateLimiter.Allow(r.Context(), key, limit)
 	if err != nil {
 		a.limiterDown.Note(r.Context(), err)
@@ -50,6 +51,7 @@ func (a *api) limit(w http.ResponseWriter, r *http.Request, key string, limit ra
 	h.Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil(d.ResetAfter.Seconds()))))
 	h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d;burst=%d", limit.Rate, int(limit.Period.Seconds()), limit.Burst))
 	if !d.Allowed {
+		a.cfg.RateLimitedFunc(kind)
 		return &rateLimitedError{retryAfter: d.RetryAfter}
 	}
 	return nil
@@ -62,5 +64,5 @@ func (a *api) limitAddress(w http.ResponseWriter, r *http.Request, kind string, 
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return a.limit(w, r, kind+"-ip:"+host, limit)
+	return a.limit(w, r, kind, kind+"-ip:"+host, limit)
 }

@@ -97,5 +97,6 @@ func (a *api) serveStream(w http.ResponseWriter, r *http.Request, taskID uuid.UU
 		},
 		RequestID: requestID(r.Context()),
 		SentFunc:  meter.BytesSent,
+		EndFunc:   a.cfg.StreamFunc("task"),
 	})
 }

@@ -191,7 +191,7 @@ func (a *api) caller(w http.ResponseWriter, r *http.Request, action domain.Actio
 	if err != nil {
 		return commands.Principal{}, err
 	}
-	if err := a.limit(w, r, p.Actor(), a.cfg.RequestLimit); err != nil {
+	if err := a.limit(w, r, "request", p.Actor(), a.cfg.RequestLimit); err != nil {
 		return commands.Principal{}, err
 	}
 	if !p.Can(action) {

@@ -135,6 +135,7 @@ func (a *api) streamTenantEvents(w http.ResponseWriter, r *http.Request, q event
 	w.WriteHeader(http.StatusOK)
 	meter := a.cfg.Meter.Tenant(q.TenantID)
 	meter.StreamOpened()
+	defer a.cfg.StreamFunc("tenant")()
 	write := func(b []byte) bool {
 		if err := rc.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return false

@@ -67,6 +67,12 @@ type SenderConfig struct {
 	Logger *slog.Logger
 	// NowFunc is the clock (default time.Now).
 	NowFunc func() time.Time
+	// ObserveFunc, when set, is called after each attempt with the state
+	// it left the delivery in (pending: it will be retried) and, for a
+	// success, how long the event took from its commit (its occurred_at)
+	// to the receiver's 2xx (metrics.Registry's WebhookAttempted). It must
+	// be quick.
+	ObserveFunc func(state eventstore.DeliveryState, delivered time.Duration)
 }
 
 // Sender makes the deliveries the Dispatcher queued: each endpoint's
@@ -103,6 +109,9 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	}
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
+	}
+	if cfg.ObserveFunc == nil {
+		cfg.ObserveFunc = func(eventstore.DeliveryState, time.Duration) {}
 	}
 	if cfg.Store == nil || cfg.Guard == nil || cfg.Timeout < 0 || cfg.MaxConcurrent < 1 || cfg.PollInterval < 0 {
 		return nil, errors.New("webhook sender config: Store and Guard are required; Timeout, MaxConcurrent and PollInterval positive")
@@ -178,6 +187,9 @@ func (s *Sender) claim(ctx context.Context, wg *sync.WaitGroup) (int, error) {
 // outcome is what became of one attempt.
 type outcome struct {
 	attempt eventstore.WebhookAttempt
+	// committed is when the delivered event was committed (its
+	// occurred_at); zero unless the receiver answered.
+	committed time.Time
 	// gone: the receiver answered 410, or the endpoint is disabled.
 	gone bool
 }
@@ -209,7 +221,9 @@ func (s *Sender) deliver(ctx context.Context, d eventstore.WebhookDelivery) {
 	if err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next); err != nil {
 		// The claim lapses and the delivery is attempted again.
 		s.cfg.Logger.WarnContext(ctx, "webhooks: record a delivery attempt", "delivery", d.ID, "err", err)
+		return
 	}
+	s.cfg.ObserveFunc(state, ended.Sub(o.committed))
 }
 
 // attempt sends d once and says how it went.
@@ -228,7 +242,7 @@ func (s *Sender) attempt(ctx context.Context, d eventstore.WebhookDelivery) outc
 	if !w.Exists() || !w.Settings().Enabled {
 		return fail(true, "not sent: the endpoint is deleted or disabled")
 	}
-	req, err := s.request(ctx, d, &w, start)
+	req, committed, err := s.request(ctx, d, &w, start)
 	if err != nil {
 		return fail(false, "%v", err)
 	}
@@ -243,29 +257,30 @@ func (s *Sender) attempt(ctx context.Context, d eventstore.WebhookDelivery) outc
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		a.Error = "the receiver answered " + resp.Status + "; only 2xx is success"
 	}
-	return outcome{attempt: a, gone: resp.StatusCode == http.StatusGone}
+	return outcome{attempt: a, gone: resp.StatusCode == http.StatusGone, committed: committed}
 }
 
 // request builds the signed request of d to w's URL at now: the event's
-// envelope as SSE sends it, signed by every secret that signs now.
-func (s *Sender) request(ctx context.Context, d eventstore.WebhookDelivery, w *domain.Webhook, now time.Time) (*http.Request, error) {
+// envelope as SSE sends it, signed by every secret that signs now; and
+// returns when the event was committed.
+func (s *Sender) request(ctx context.Context, d eventstore.WebhookDelivery, w *domain.Webhook, now time.Time) (*http.Request, time.Time, error) {
 	events, err := s.cfg.Store.ReadStream(ctx, d.StreamID, d.Seq-1, 1)
 	if err != nil {
-		return nil, fmt.Errorf("read the event %s/%d: %w", d.StreamID, d.Seq, err)
+		return nil, time.Time{}, fmt.Errorf("read the event %s/%d: %w", d.StreamID, d.Seq, err)
 	}
 	if len(events) == 0 {
-		return nil, fmt.Errorf("the event %s/%d is gone", d.StreamID, d.Seq)
+		return nil, time.Time{}, fmt.Errorf("the event %s/%d is gone", d.StreamID, d.Seq)
 	}
 	e := events[0]
 	e.Position = d.Position
 	body, err := e.AppendJSON(nil)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	ids := w.SigningSecretIDs(now)
 	secrets, err := s.cfg.Store.WebhookSecretGet(ctx, d.WebhookID, ids)
 	if err != nil {
-		return nil, fmt.Errorf("read the signing secrets: %w", err)
+		return nil, time.Time{}, fmt.Errorf("read the signing secrets: %w", err)
 	}
 	var keys [][]byte
 	for _, id := range ids {
@@ -274,18 +289,18 @@ func (s *Sender) request(ctx context.Context, d eventstore.WebhookDelivery, w *d
 		}
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("the endpoint's signing secret is gone")
+		return nil, time.Time{}, errors.New("the endpoint's signing secret is gone")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.Settings().URL, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "AxonTask-Webhooks/1")
 	req.Header.Set(HeaderID, d.ID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, Sign(d.ID, now, body, keys...))
-	return req, nil
+	return req, e.OccurredAt, nil
 }
 
 // failingFor returns how long, at now, the endpoint of d (whose delivery

@@ -37,6 +37,7 @@ import (
 	"github.com/axontask/axontask/readapi"
 	"github.com/axontask/axontask/retention"
 	"github.com/axontask/axontask/secrets"
+	"github.com/axontask/axontask/webhooks"
 )
 
 // envOr returns the environment variable key, or def when it is unset.
@@ -89,17 +90,18 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, quiet)
 	defer func() { _ = pubsub.Close() }()
 	path := filepath.Join(*dataDir, "events.db")
-	store, err := sqlite.Open(ctx, path, eventstore.Options{Logger: logger, Committed: bus.NewAnnouncer(pubsub, logger).Committed})
+	reg := metrics.New()
+	store, err := sqlite.Open(ctx, path, eventstore.Options{Logger: logger, Committed: bus.NewAnnouncer(pubsub, logger).Committed, ObserveCommitFunc: reg.ObserveCommit})
 	if err != nil {
 		return fmt.Errorf("dev: open %s: %w", path, err)
 	}
 	defer func() { _ = store.Close() }()
+	reg.WatchStore(store, logger, projections.TaskViewsName, projections.UsageCountersName, webhooks.DispatchName)
 
 	hub, err := subscribedHub(ctx, pubsub, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	reg := metrics.New()
 	identity, err := newIdentity(store, secret, logger, reg)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
@@ -133,7 +135,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: workerID, Logger: logger, SecretsFunc: vault.Resolve})
+	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: workerID, Logger: logger, SecretsFunc: vault.Resolve, ClaimedFunc: reg.ObserveDispatch})
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
@@ -157,7 +159,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	dispatcher, sender, err := wiring.WebhookDelivery(store, os.Getenv, logger)
+	dispatcher, sender, err := wiring.ObservedWebhookDelivery(store, os.Getenv, logger, reg.WebhookAttempted)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/axontask/axontask/secrets"
 	"github.com/axontask/axontask/translog"
 	meters "github.com/axontask/axontask/usage"
+	"github.com/axontask/axontask/webhooks"
 )
 
 // Advisory lock keys that elect one relay, one projector, one retention
@@ -66,8 +67,9 @@ func (f *prodFlags) register(fs *flag.FlagSet) {
 }
 
 // open connects to Redis and Postgres. The store announces its appends on
-// the returned publisher (bus.Announcer), which the caller may also use.
-func (f *prodFlags) open(ctx context.Context, logger *slog.Logger) (*postgres.Store, bus.RedisConfig, message.Publisher, func(), error) {
+// the returned publisher (bus.Announcer), which the caller may also use,
+// and counts its commits in reg.
+func (f *prodFlags) open(ctx context.Context, logger *slog.Logger, reg *metrics.Registry) (*postgres.Store, bus.RedisConfig, message.Publisher, func(), error) {
 	if f.databaseURL == "" || f.redisURL == "" {
 		return nil, bus.RedisConfig{}, nil, nil, usageError("production mode needs Postgres and Redis: set DATABASE_URL and REDIS_URL (or -database-url, -redis-url); for a single process without them, run axontask dev")
 	}
@@ -88,7 +90,7 @@ func (f *prodFlags) open(ctx context.Context, logger *slog.Logger) (*postgres.St
 		_ = rdb.Close()
 		return nil, bus.RedisConfig{}, nil, nil, err
 	}
-	sopts := eventstore.Options{Logger: logger, Committed: bus.NewAnnouncer(pub, logger).Committed}
+	sopts := eventstore.Options{Logger: logger, Committed: bus.NewAnnouncer(pub, logger).Committed, ObserveCommitFunc: reg.ObserveCommit}
 	store, err := postgres.Open(ctx, f.databaseURL, postgres.Config{Options: sopts})
 	if err != nil {
 		_ = rdb.Close()
@@ -123,10 +125,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger := newLogger(stderr)
-	store, rcfg, pub, closeAll, err := pf.open(ctx, logger)
+	reg := metrics.New()
+	store, rcfg, pub, closeAll, err := pf.open(ctx, logger, reg)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	reg.WatchStore(store, logger, "relay", projections.TaskViewsName, postgres.TenantFeedName, projections.UsageCountersName, webhooks.DispatchName)
 	defer closeAll()
 	live, err := bus.NewRedisLiveSubscriber(rcfg)
 	if err != nil {
@@ -137,7 +141,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	reg := metrics.New()
 	identity, err := newIdentity(store, secret, logger, reg)
 	if err != nil {
 		return usageError(err.Error())
@@ -196,7 +199,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	dispatcher, sender, err := wiring.WebhookDelivery(store, os.Getenv, logger)
+	dispatcher, sender, err := wiring.ObservedWebhookDelivery(store, os.Getenv, logger, reg.WebhookAttempted)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -278,7 +281,8 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer func() { _ = dk.Close() }()
-	store, rcfg, _, closeAll, err := pf.open(ctx, logger)
+	reg := metrics.New()
+	store, rcfg, _, closeAll, err := pf.open(ctx, logger, reg)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -291,7 +295,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger, SecretsFunc: vault.Resolve})
+	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: *id, LeaseTTL: *leaseTTL, RenewInterval: *renew, Logger: logger, SecretsFunc: vault.Resolve, ClaimedFunc: reg.ObserveDispatch})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -312,14 +316,14 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	watchdog := worker.NewWatchdog(store, worker.WatchdogConfig{SweepInterval: *sweep, Logger: logger})
 	g, gctx := errgroup.WithContext(ctx)
 	if *metricsAddr != "" {
-		// A worker has no API: its metrics (its dependencies' outages, the
-		// runtime's) have an address of their own.
+		// A worker has no API: its metrics (dispatch latency, commits, its
+		// dependencies' outages, the runtime's) have an address of their own.
 		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *metricsAddr)
 		if err != nil {
 			return fmt.Errorf("worker: metrics: listen: %w (set METRICS_ADDR or -metrics-addr to another host:port)", err)
 		}
 		logger.Info("worker metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-		g.Go(func() error { return serveUntilDone(gctx, ln, metrics.New().Handler(), logger) })
+		g.Go(func() error { return serveUntilDone(gctx, ln, reg.Handler(), logger) })
 	}
 	logger.Info("worker started", "concurrency", *concurrency)
 	g.Go(func() error { return ignoreCanceled(pool.Run(gctx)) })
@@ -395,9 +399,9 @@ func subscribedHub(ctx context.Context, sub message.Subscriber, logger *slog.Log
 // cancel command's holds published on ctl (the workers' control topic),
 // callers authenticated by identity, and resume tokens signed with the key
 // derived from resumeSecret; its command handlers are decorated with logger
-// and metrics; tenant secrets are kept in vault, usage counted by meter and
+// and reg, which also counts its SSE streams and rate-limit refusals; tenant secrets are kept in vault, usage counted by meter and
 // billed through sb (nil: billing off).
-func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, metrics commands.MetricsClient, tlog *translog.Log, vault *secrets.Vault, meter *meters.Meter, sb *stripebilling.Service) (http.Handler, error) {
+func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl message.Publisher, identity *commands.IdentitySide, limiter ratelimit.Limiter, resumeSecret []byte, logger *slog.Logger, reg *metrics.Registry, tlog *translog.Log, vault *secrets.Vault, meter *meters.Meter, sb *stripebilling.Service) (http.Handler, error) {
 	requestLimit, err := perMinuteEnv("RATE_LIMIT_PER_MINUTE", readapi.DefaultRequestLimit)
 	if err != nil {
 		return nil, err
@@ -406,11 +410,11 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
-	start, err := wiring.StartTask(store, quotas, logger, metrics)
+	start, err := wiring.StartTask(store, quotas, logger, reg)
 	if err != nil {
 		return nil, err
 	}
-	startBatch, err := wiring.StartTasks(store, quotas, logger, metrics)
+	startBatch, err := wiring.StartTasks(store, quotas, logger, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -418,11 +422,11 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := wiring.Webhooks(store, os.Getenv, logger, metrics)
+	hooks, err := wiring.Webhooks(store, os.Getenv, logger, reg)
 	if err != nil {
 		return nil, err
 	}
-	secretHandlers, err := wiring.Secrets(store, vault, logger, metrics)
+	secretHandlers, err := wiring.Secrets(store, vault, logger, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -435,10 +439,11 @@ func taskAPI(store apiStore, quotas *commands.Quotas, hub *readapi.Hub, ctl mess
 		stripeBilling = sb // a nil *Service would be a non-nil interface
 	}
 	return readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: start, StartBatch: startBatch, Cancel: commands.Decorate(cancel, logger, metrics), Tasks: store, TokenKey: resumeSecret, Logger: logger,
+		Store: store, Hub: hub, Start: start, StartBatch: startBatch, Cancel: commands.Decorate(cancel, logger, reg), Tasks: store, TokenKey: resumeSecret, Logger: logger,
 		Authenticator: identity.Authenticator, Identity: identity.IdentityHandlers, Webhooks: hooks, Secrets: secretHandlers, Feed: store,
 		RateLimiter: limiter, RequestLimit: requestLimit, AuthLimit: authLimit, CORSOrigins: corsOrigins(),
 		Log: logPort(tlog), ReceiptsFunc: wiring.ReceiptsFunc(quotas), Meter: meter, Usage: store, Billing: views, Stripe: stripeBilling,
+		StreamFunc: reg.StreamOpened, RateLimitedFunc: reg.RateLimited,
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgerrcode"
@@ -24,29 +26,12 @@ import (
 // wrote it last (and a new stream needs no head), so an append costs one
 // round trip.
 func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
-	if s.closed.Load() {
-		return nil, eventstore.ErrClosed
-	}
-	if err := engine.ValidateAppend(stream, expectedSeq); err != nil {
-		return nil, fmt.Errorf("append: %w", err)
-	}
-	a := eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}
-	p, stored, err := s.prepare(ctx, a)
-	if stored != nil || err != nil {
-		return stored, err
-	}
-	if err := s.group.commit(ctx, p); err != nil {
-		return s.failed(ctx, a, err)
-	}
-	s.committed(p)
-	engine.NotifyCommitted(ctx, s.cfg.Options, p.prepared)
-	return p.prepared, nil
+	return s.appendPart(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, nil)
 }
 
-// appendWith appends a in a transaction of its own that runs op first (a
-// lease taken or dropped with the append): both commit or neither does.
-// An error of op is returned as it is.
-func (s *Store) appendWith(ctx context.Context, a eventstore.StreamAppend, op func(tx pgx.Tx) error) ([]domain.Event, error) {
+// appendPart appends a through the group committer, with what with adds to
+// its part (a lease taken or dropped with it; nil: nothing).
+func (s *Store) appendPart(ctx context.Context, a eventstore.StreamAppend, with func(*part)) ([]domain.Event, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
@@ -57,26 +42,16 @@ func (s *Store) appendWith(ctx context.Context, a eventstore.StreamAppend, op fu
 	if stored != nil || err != nil {
 		return stored, err
 	}
-	var insertErr error
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := op(tx); err != nil {
-			return err
+	if with != nil {
+		with(p)
+	}
+	if err := s.group.commit(ctx, p); err != nil {
+		if errors.Is(err, eventstore.ErrLeaseTaken) || errors.Is(err, eventstore.ErrTenantAtLimit) {
+			return nil, err
 		}
-		errs, err := s.insert(ctx, tx, []*part{p})
-		if insertErr = errs[0]; insertErr != nil {
-			return insertErr
-		}
-		return err
-	})
-	switch {
-	case insertErr != nil:
-		return s.failed(ctx, a, insertErr)
-	case err != nil:
-		return nil, s.closedOr(err)
+		return s.failed(ctx, a, err)
 	}
 	s.committed(p)
-	s.nudgeSealer()
-	engine.ObserveCommit(s.cfg.Options, 1, len(p.prepared))
 	engine.NotifyCommitted(ctx, s.cfg.Options, p.prepared)
 	return p.prepared, nil
 }
@@ -185,6 +160,13 @@ type part struct {
 	prepared []domain.Event
 	// index is the part's index in an AppendBatch.
 	index int
+	// take, when set, is the lease a claim takes (within limit) with the
+	// append; the append goes in only if the lease was taken.
+	take  *eventstore.Lease
+	limit int
+	// drop, when above 0, is the attempt whose lease an end drops, if the
+	// append went in.
+	drop int
 }
 
 // prepare validates an append and chains its events to the stream's head:
@@ -222,28 +204,117 @@ func (s *Store) prepare(ctx context.Context, a eventstore.StreamAppend) (*part, 
 // head its events were chained to.
 var errHeadMoved = errors.New("the stream's head is not the one the append was chained to")
 
-// insert sends the inserts of parts in one round trip on db: the pool (one
-// implicit transaction, committed when no statement failed) or a
-// transaction. It returns each part's outcome: nil when it was inserted,
-// errHeadMoved when its stream's head had moved (nothing of it was
-// inserted), or the statement's error; and the error of the batch itself.
-// After a statement fails, the transaction is aborted: nothing of the
-// batch is stored, and the later parts fail too.
+// insert sends the statements of parts in one round trip on db: the pool
+// (one implicit transaction, committed when no statement failed) or a
+// transaction. A part is its insert, with the lease it takes (take) or
+// the drop of its lease (drop). The leases are taken first, in the order
+// of their tenants, so that a transaction takes the tenants' locks before
+// anything else and in one order: two never wait for each other. Each
+// insert of a claim goes in only if its lease was taken; each drop happens
+// only if its insert went in. insert returns each part's outcome: nil when
+// it was inserted; the refusal of its lease (ErrLeaseTaken,
+// ErrTenantAtLimit), and nothing of it was inserted; errHeadMoved when its
+// stream's head had moved (nothing of it was inserted); or a statement's
+// error. It also returns the error of the batch itself. After a statement
+// fails, the transaction is aborted: nothing of the batch is stored, and
+// the later parts fail too (see aborted).
 func (s *Store) insert(ctx context.Context, db dbsqlc.DBTX, parts []*part) ([]error, error) {
-	params := make([]dbsqlc.EventsAppendParams, len(parts))
-	for i, p := range parts {
-		params[i] = appendParams(p.Stream, p.head.Seq, p.head.Hash, p.prepared)
-	}
 	errs := make([]error, len(parts))
-	results := s.q.EventsAppend(ctx, db, params)
-	results.QueryRow(func(i int, _ int32, err error) {
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = errHeadMoved
+	var q queue
+	takes := make([]int, 0, len(parts))
+	for i, p := range parts {
+		if p.take != nil {
+			takes = append(takes, i)
 		}
-		errs[i] = err
-	})
-	return errs, results.Close()
+	}
+	slices.SortStableFunc(takes, func(a, b int) int { return strings.Compare(parts[a].take.TenantID, parts[b].take.TenantID) })
+	for _, i := range takes {
+		p := parts[i]
+		q.add(func(db dbsqlc.DBTX) {
+			s.q.LeasePutWithin(ctx, db, []dbsqlc.LeasePutWithinParams{leasePutWithinParams(*p.take, p.limit)})
+		}).QueryRow(func(row pgx.Row) error {
+			var outcome string
+			if errs[i] = row.Scan(&outcome); errs[i] == nil {
+				errs[i] = leaseOutcome(*p.take, p.limit, outcome)
+			}
+			return nil
+		})
+	}
+	for i, p := range parts {
+		params := appendParams(p.Stream, p.head.Seq, p.head.Hash, p.prepared)
+		if p.take != nil {
+			params.LeaseWorkerID, params.LeaseAttempt = p.take.WorkerID, int32(p.take.Attempt)
+		}
+		q.add(func(db dbsqlc.DBTX) { s.q.EventsAppend(ctx, db, []dbsqlc.EventsAppendParams{params}) }).QueryRow(func(row pgx.Row) error {
+			var count int32
+			err := row.Scan(&count)
+			switch {
+			case errs[i] != nil: // its lease was refused, or failed
+			case errors.Is(err, pgx.ErrNoRows):
+				errs[i] = errHeadMoved
+			default:
+				errs[i] = err
+			}
+			return nil
+		})
+	}
+	for _, p := range parts {
+		if p.drop > 0 {
+			q.add(func(db dbsqlc.DBTX) {
+				s.q.LeaseDropAfter(ctx, db, []dbsqlc.LeaseDropAfterParams{{TaskID: p.Stream.ID, Attempt: int32(p.drop), EventID: p.prepared[0].EventID}})
+			}).Exec(func(_ pgconn.CommandTag) error { return nil })
+		}
+	}
+	return errs, db.SendBatch(ctx, &q.batch).Close()
 }
+
+// aborted reports whether a statement of a batch that insert sent failed
+// (errs and err are its answer): then its transaction was rolled back, and
+// no part of it is stored, whatever its own outcome says.
+func aborted(errs []error, err error) bool {
+	var pgErr *pgconn.PgError
+	for _, e := range errs {
+		if errors.As(e, &pgErr) {
+			return true
+		}
+	}
+	return errors.As(err, &pgErr)
+}
+
+// queue collects the statements of sqlc's batch queries into one batch,
+// so that statements of several queries go in one round trip.
+type queue struct{ batch pgx.Batch }
+
+// add calls call with a DBTX that queues the statement the batch query
+// call sends (of one item), and returns it, so that the caller sets how
+// its result is read.
+func (q *queue) add(call func(db dbsqlc.DBTX)) *pgx.QueuedQuery {
+	call(queuer{q})
+	return q.batch.QueuedQueries[len(q.batch.QueuedQueries)-1]
+}
+
+// queuer is the DBTX of queue.add: it only queues batches.
+type queuer struct{ q *queue }
+
+func (d queuer) SendBatch(_ context.Context, b *pgx.Batch) pgx.BatchResults {
+	d.q.batch.QueuedQueries = append(d.q.batch.QueuedQueries, b.QueuedQueries...)
+	return nil
+}
+
+func (queuer) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
+	return pgconn.CommandTag{}, errNotBatch
+}
+
+func (queuer) Query(context.Context, string, ...any) (pgx.Rows, error) { return nil, errNotBatch }
+
+func (queuer) QueryRow(context.Context, string, ...any) pgx.Row { return errRow{} }
+
+// errNotBatch: a query that is not a batch query was given to queue.add.
+var errNotBatch = errors.New("queue: only sqlc batch queries can be queued")
+
+type errRow struct{}
+
+func (errRow) Scan(...any) error { return errNotBatch }
 
 // failed answers an append whose insert failed with err: the stored events
 // when it was a retry of events stored before (the insert found their

@@ -39,3 +39,18 @@ func (c FeedCheckpoint) Save(ctx context.Context, next int64) error {
 	}
 	return nil
 }
+
+// CheckpointList returns the next position of every checkpoint in the
+// store's database (the read models', the relay's, webhook dispatch's …),
+// by name: with FeedHead, how far each consumer lags the feed.
+func (s *Store) CheckpointList(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.q.ProjectionCheckpointList(ctx, s.pool)
+	if err != nil {
+		return nil, fmt.Errorf("list checkpoints: %w", err)
+	}
+	m := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		m[r.Name] = r.NextPosition
+	}
+	return m, nil
+}

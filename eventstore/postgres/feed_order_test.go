@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -33,7 +34,7 @@ func appendInTx(t *testing.T, s *Store, tx pgx.Tx, stream eventstore.Stream, n i
 // tx, as Append's insert does.
 func insertInTx(ctx context.Context, s *Store, tx pgx.Tx, stream eventstore.Stream, prepared []domain.Event) error {
 	errs, err := s.insert(ctx, tx, []*part{{StreamAppend: eventstore.StreamAppend{Stream: stream}, prepared: prepared}})
-	return firstError(errs, err)
+	return errors.Join(errs[0], err)
 }
 
 // A transaction that started writing first but commits last must not be

@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/axontask/axontask/eventstore/internal/engine"
 )
@@ -114,11 +111,13 @@ func (c *committer) write(batch []*commitRequest) {
 		parts[i] = r.p
 	}
 	errs, err := c.s.insert(ctx, c.s.pool, parts)
-	var pgErr *pgconn.PgError
-	if len(batch) > 1 && errors.As(firstError(errs, err), &pgErr) {
+	if len(batch) > 1 && aborted(errs, err) {
 		for _, r := range batch {
 			errs, err := c.s.insert(ctx, c.s.pool, []*part{r.p})
-			r.err = firstError(errs, err)
+			r.err = errs[0]
+			if r.err == nil {
+				r.err = err
+			}
 			c.observe([]*commitRequest{r})
 		}
 		return
@@ -146,14 +145,4 @@ func (c *committer) observe(batch []*commitRequest) {
 		c.s.nudgeSealer()
 		engine.ObserveCommit(c.s.cfg.Options, appends, events)
 	}
-}
-
-// firstError returns the first non-nil error of errs, or err.
-func firstError(errs []error, err error) error {
-	for _, e := range errs {
-		if e != nil && !errors.Is(e, errHeadMoved) {
-			return e
-		}
-	}
-	return err
 }

@@ -108,6 +108,63 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// TestGroupCommitLeases: claims that take leases share a group commit
+// with other appends; a lease refused (the tenant at its limit) fails only
+// its own claim, which then appends nothing.
+func TestGroupCommitLeases(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var observed []int
+	s, _ := openStore(t, Config{GroupCommits: 1, Options: eventstore.Options{ObserveCommitFunc: func(appends, _ int) {
+		mu.Lock()
+		defer mu.Unlock()
+		observed = append(observed, appends)
+	}}})
+	first, second, plain := taskStream("t"), taskStream("t"), taskStream("t")
+	for _, st := range []eventstore.Stream{first, second, plain} {
+		if _, err := s.Append(t.Context(), st, 0, outputEvents(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.group.mu.Lock()
+	s.group.inFlight = 1 // hold the slot, so that the next appends queue
+	s.group.mu.Unlock()
+	queued := func() int {
+		s.group.mu.Lock()
+		defer s.group.mu.Unlock()
+		return len(s.group.queue)
+	}
+	lease := func(st eventstore.Stream) eventstore.Lease {
+		return eventstore.Lease{TaskID: st.ID, TenantID: st.TenantID, WorkerID: "w1", Attempt: 1, ExpiresAt: time.Now().Add(time.Minute)}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() { _, errs[0] = s.AppendLeaseTake(t.Context(), first, 1, outputEvents(1, 1), lease(first), 1) })
+	waitFor(t, "the first claim to queue", func() bool { return queued() == 1 })
+	wg.Go(func() { _, errs[1] = s.AppendLeaseTake(t.Context(), second, 1, outputEvents(1, 1), lease(second), 1) })
+	wg.Go(func() { _, errs[2] = s.Append(t.Context(), plain, 1, outputEvents(1, 1)) })
+	waitFor(t, "three appends to queue", func() bool { return queued() == 3 })
+	mu.Lock()
+	observed = nil
+	mu.Unlock()
+	s.group.mu.Lock()
+	batch := s.group.takeLocked()
+	s.group.mu.Unlock()
+	s.group.run(batch)
+	wg.Wait()
+	if errs[0] != nil || !errors.Is(errs[1], eventstore.ErrTenantAtLimit) || errs[2] != nil {
+		t.Fatalf("claims and append in one group: %v; want nil, ErrTenantAtLimit, nil", errs)
+	}
+	if events, _ := s.ReadStream(t.Context(), second.ID, 0, 10); len(events) != 1 {
+		t.Fatalf("the refused claim appended: its stream holds %d events", len(events))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(observed) != 1 || observed[0] != 2 {
+		t.Fatalf("commits observed with %v appends, want [2]: one group commit", observed)
+	}
+}
+
 // waitFor polls cond until it holds, or fails t after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

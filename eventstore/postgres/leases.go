@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
@@ -55,48 +53,60 @@ func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit in
 	if err != nil {
 		return fmt.Errorf("put lease within a limit: %w", err)
 	}
-	return s.leaseTake(ctx, s.pool, l, limit)
+	var refused error
+	results := s.q.LeasePutWithin(ctx, s.pool, []dbsqlc.LeasePutWithinParams{leasePutWithinParams(l, limit)})
+	results.QueryRow(func(_ int, outcome string, err error) {
+		if refused = err; err == nil {
+			refused = leaseOutcome(l, limit, outcome)
+		}
+	})
+	if err := results.Close(); err != nil && refused == nil {
+		refused = err
+	}
+	return refused
 }
 
-// leaseTake runs lease_put_within on db (the pool, or a transaction whose
-// commit then releases the tenant's lock) and maps its outcome.
-func (s *Store) leaseTake(ctx context.Context, db dbsqlc.DBTX, l eventstore.Lease, limit int) error {
-	outcome, err := s.q.LeasePutWithin(ctx, db, dbsqlc.LeasePutWithinParams{
+// leasePutWithinParams are the arguments of lease_put_within for l.
+func leasePutWithinParams(l eventstore.Lease, limit int) dbsqlc.LeasePutWithinParams {
+	return dbsqlc.LeasePutWithinParams{
 		LockClass: leaseLockClass, TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID,
 		Attempt: int32(l.Attempt), ExpiresAt: l.ExpiresAt, MaxLeases: int64(limit),
-	})
-	switch {
-	case err != nil:
-		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, err)
-	case outcome == "taken":
-		return fmt.Errorf("put lease of %s: %w", l.TaskID, eventstore.ErrLeaseTaken)
-	case outcome == "full":
-		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, eventstore.ErrTenantAtLimit)
-	case outcome != "ok":
-		return fmt.Errorf("put lease of %s: unexpected outcome %q", l.TaskID, outcome)
 	}
-	return nil
 }
 
-// AppendLeaseTake implements eventstore.LeaseAppender, in one transaction
-// that takes the lease first: a refusal appends nothing.
+// leaseOutcome maps lease_put_within's outcome for l to nil (taken) or
+// the refusal.
+func leaseOutcome(l eventstore.Lease, limit int, outcome string) error {
+	switch outcome {
+	case "ok":
+		return nil
+	case "taken":
+		return fmt.Errorf("put lease of %s: %w", l.TaskID, eventstore.ErrLeaseTaken)
+	case "full":
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, eventstore.ErrTenantAtLimit)
+	}
+	return fmt.Errorf("put lease of %s: unexpected outcome %q", l.TaskID, outcome)
+}
+
+// AppendLeaseTake implements eventstore.LeaseAppender: the lease is taken
+// just before the append, in the same transaction, and the append goes in
+// only if it was; both go through the group committer, as Append does.
 func (s *Store) AppendLeaseTake(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent, l eventstore.Lease, limit int) ([]domain.Event, error) {
 	l, err := engine.ValidateLeaseTake(stream, l, limit)
 	if err != nil {
 		return nil, fmt.Errorf("append with a lease: %w", err)
 	}
-	return s.appendWith(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(tx pgx.Tx) error {
-		return s.leaseTake(ctx, tx, l, limit)
+	return s.appendPart(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(p *part) {
+		p.take, p.limit = &l, limit
 	})
 }
 
-// AppendLeaseDrop implements eventstore.LeaseAppender.
+// AppendLeaseDrop implements eventstore.LeaseAppender: the lease is
+// dropped just after the append, in the same transaction, if the append
+// went in; both go through the group committer, as Append does.
 func (s *Store) AppendLeaseDrop(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent, attempt int) ([]domain.Event, error) {
-	return s.appendWith(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(tx pgx.Tx) error {
-		if err := s.q.LeaseDrop(ctx, tx, dbsqlc.LeaseDropParams{TaskID: stream.ID, Attempt: int32(attempt)}); err != nil {
-			return fmt.Errorf("drop lease of %s: %w", stream.ID, err)
-		}
-		return nil
+	return s.appendPart(ctx, eventstore.StreamAppend{Stream: stream, ExpectedSeq: expectedSeq, Events: events}, func(p *part) {
+		p.drop = attempt
 	})
 }
 

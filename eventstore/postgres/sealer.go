@@ -183,3 +183,15 @@ func (s *Store) wakeLocalSealer() {
 	default:
 	}
 }
+
+// SealerPending returns how many appends the sealer has not sealed yet:
+// committed (or still committing) appends that the feed has given no
+// positions. It stays near 0 while the sealer keeps up; for the
+// operators' metrics.
+func (s *Store) SealerPending(ctx context.Context) (int64, error) {
+	n, err := s.q.SealerPending(ctx, s.pool)
+	if err != nil {
+		return 0, fmt.Errorf("count unsealed appends: %w", err)
+	}
+	return n, nil
+}

@@ -193,3 +193,28 @@ func fromTimestamptz(t pgtype.Timestamptz) time.Time {
 	}
 	return t.Time.UTC()
 }
+
+// TaskViewsCount returns the task list read model summed over every
+// tenant (a scan of task_views, and the first entry of the queued index),
+// for the operators' metrics.
+func (s *Store) TaskViewsCount(ctx context.Context) (projections.TaskCounts, error) {
+	if s.closed.Load() {
+		return projections.TaskCounts{}, eventstore.ErrClosed
+	}
+	rows, err := s.q.TaskViewsCountByState(ctx, s.pool)
+	if err != nil {
+		return projections.TaskCounts{}, fmt.Errorf("count tasks by state: %w", err)
+	}
+	oldest, err := s.q.TaskViewsOldestQueued(ctx, s.pool)
+	if err != nil {
+		return projections.TaskCounts{}, fmt.Errorf("read the oldest queued task: %w", err)
+	}
+	c := projections.TaskCounts{ByState: make(map[domain.TaskState]int64, len(rows))}
+	for _, r := range rows {
+		c.ByState[domain.TaskState(r.State)] = r.Tasks
+	}
+	if len(oldest) > 0 {
+		c.OldestQueuedAt = fromTimestamptz(oldest[0])
+	}
+	return c, nil
+}

@@ -35,3 +35,18 @@ func (c FeedCheckpoint) Save(ctx context.Context, next int64) error {
 	}
 	return nil
 }
+
+// CheckpointList returns the next position of every checkpoint in the
+// store's file (the read models', webhook dispatch's …), by name: with
+// FeedHead, how far each consumer lags the feed.
+func (s *Store) CheckpointList(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.q.ProjectionCheckpointList(ctx, s.rdb)
+	if err != nil {
+		return nil, fmt.Errorf("list checkpoints: %w", s.closedOr(err))
+	}
+	m := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		m[r.Name] = r.NextPosition
+	}
+	return m, nil
+}

@@ -52,6 +52,11 @@ func TestStaleQueuedConformance(t *testing.T) {
 	storetest.RunStaleQueued(t, conformanceStore)
 }
 
+func TestTaskCountsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunTaskCounts(t, conformanceStore)
+}
+
 func TestRetentionConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunRetention(t, conformanceStore)

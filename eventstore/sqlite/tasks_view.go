@@ -204,3 +204,25 @@ func optionalTime(us sql.NullInt64) time.Time {
 	}
 	return time.UnixMicro(us.Int64).UTC()
 }
+
+// TaskViewsCount returns the task list read model summed over every
+// tenant (a scan of task_views, and the first entry of the queued index),
+// for the operators' metrics. It runs on the read-only pool.
+func (s *Store) TaskViewsCount(ctx context.Context) (projections.TaskCounts, error) {
+	rows, err := s.q.TaskViewsCountByState(ctx, s.rdb)
+	if err != nil {
+		return projections.TaskCounts{}, fmt.Errorf("count tasks by state: %w", s.closedOr(err))
+	}
+	oldest, err := s.q.TaskViewsOldestQueued(ctx, s.rdb)
+	if err != nil {
+		return projections.TaskCounts{}, fmt.Errorf("read the oldest queued task: %w", s.closedOr(err))
+	}
+	c := projections.TaskCounts{ByState: make(map[domain.TaskState]int64, len(rows))}
+	for _, r := range rows {
+		c.ByState[domain.TaskState(r.State)] = r.Tasks
+	}
+	if len(oldest) > 0 {
+		c.OldestQueuedAt = optionalTime(oldest[0])
+	}
+	return c, nil
+}

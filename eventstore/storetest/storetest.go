@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/axontask/axontask/eventstore"
@@ -74,6 +75,13 @@ type (
 		eventstore.LeaseStore
 		eventstore.WaitingStore
 		projections.StaleQueuedStore
+	}
+	// TaskCountStore is what RunTaskCounts tests: the task list read
+	// model summed, and every feed consumer's checkpoint.
+	TaskCountStore interface {
+		TaskViewLog
+		TaskViewsCount(ctx context.Context) (projections.TaskCounts, error)
+		CheckpointList(ctx context.Context) (map[string]int64, error)
 	}
 	// MerkleStore is what RunMerkle tests.
 	MerkleStore interface {
@@ -250,6 +258,15 @@ func RunStaleQueued[S StaleQueuedStore](t *testing.T, newStore Opener[S]) {
 		{"TaskViewsStaleQueuedLimits", testTaskViewsStaleQueuedLimits},
 		{"TaskViewsStaleQueuedValidation", testTaskViewsStaleQueuedValidation},
 		{"Closed", testStaleQueuedClosed},
+	})
+}
+
+// RunTaskCounts runs the conformance suite of the operators' metrics
+// reads (TaskViewsCount, CheckpointList) against the stores that newStore
+// makes.
+func RunTaskCounts[S TaskCountStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) TaskCountStore { return newStore(t, o) }, []suiteTest[TaskCountStore]{
+		{"TaskViewsCount", testTaskViewsCount},
 	})
 }
 

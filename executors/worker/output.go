@@ -207,8 +207,11 @@ func (o *output) flusher() {
 			n := min(len(o.pending), o.cfg.MaxBatchEvents)
 			batch := o.pending[:n:n]
 			closing, stopped := o.closing, o.stopped
+			last := closing && n == len(o.pending) && n+endEvents <= o.cfg.MaxBatchEvents
 			o.mu.Unlock()
-			if n == 0 || stopped {
+			if n == 0 || stopped || last {
+				// The last events are close's to return: they go with the
+				// attempt's end, in its append.
 				if closing || stopped {
 					return
 				}
@@ -265,9 +268,16 @@ func (o *output) holdBack(ctx context.Context) {
 	}
 }
 
-// close appends what is still queued and stops the flusher. It returns the
-// first error an append met (ErrTaskLost when the task was taken over).
-func (o *output) close() error {
+// endEvents is the most events an attempt's end appends
+// (task.attempt_failed and task.queued of a retry).
+const endEvents = 2
+
+// close stops the flusher once it has appended what is queued, except the
+// last events, which it returns: the attempt's end appends them with its
+// own events, in one append (a task that ends with little output pending
+// costs no append of its own for it). It returns the first error an append
+// met (ErrTaskLost when the task was taken over), and then no events.
+func (o *output) close() ([]domain.NewEvent, error) {
 	o.mu.Lock()
 	o.closing = true
 	o.mu.Unlock()
@@ -275,5 +285,10 @@ func (o *output) close() error {
 	<-o.done
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.err
+	if o.err != nil {
+		return nil, o.err
+	}
+	tail := o.pending
+	o.pending, o.bytes = nil, 0
+	return tail, nil
 }

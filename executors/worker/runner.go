@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,7 @@ type Store interface {
 	commands.EventAppender
 	commands.StreamReader
 	eventstore.LeaseStore
+	eventstore.LeaseAppender
 	eventstore.WaitingStore
 }
 
@@ -82,6 +84,11 @@ type Config struct {
 	// reach, which hands the task back. nil: a task that refers to a
 	// secret fails, saying that this worker has no secrets.
 	SecretsFunc func(ctx context.Context, tenantID string, names []string) (map[string]string, error)
+	// ClaimedFunc, when set, is called after each claim this worker won
+	// with the task's dispatch latency: from when its attempt was due (its
+	// task.queued, or a retry's not_before) to its task.started. It must
+	// be quick (a metric: metrics.Registry's ObserveDispatch).
+	ClaimedFunc func(latency time.Duration)
 }
 
 // TenantPlan is what a tenant's plan allows its tasks.
@@ -302,17 +309,21 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	stream := eventstore.Stream{ID: taskID.String(), Type: domain.StreamTask, TenantID: tenantID}
 	t := &run{r: r, stream: stream, task: &task,
 		to: commands.Target{Stream: stream, Meta: domain.Metadata{Actor: "worker:" + r.cfg.WorkerID, CorrelationID: stream.ID}}}
-	// The lease comes first: it is the tenant's slot, taken only while the
-	// tenant runs fewer tasks than its plan allows.
+	// The lease is the tenant's slot, taken with the claim, in its commit,
+	// only while the tenant runs fewer tasks than its plan allows.
 	lease := eventstore.Lease{TaskID: t.stream.ID, TenantID: tenantID, WorkerID: r.cfg.WorkerID, Attempt: task.Attempt(), ExpiresAt: r.cfg.NowFunc().Add(r.cfg.LeaseTTL)}
-	if err := r.takeSlot(ctx, t, lease); err != nil {
+	// Registered before the claim commits, so that a cancel that comes as
+	// soon as task.started is visible finds it.
+	if !r.claiming(t.stream.ID) {
+		return nil, fmt.Errorf("task %s: %w: this worker is claiming or running it already", taskID, ErrNotClaimable)
+	}
+	if err := r.claimSlot(ctx, t, lease); err != nil {
+		r.untrack(t.stream.ID)
 		return nil, err
 	}
-	if err := t.claim(ctx); err != nil {
-		_ = r.store.LeaseDrop(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
-		return nil, err
+	if r.cfg.ClaimedFunc != nil {
+		r.cfg.ClaimedFunc(task.StartedAt().Sub(task.DueAt()))
 	}
-	r.claimed(t.stream.ID)
 	if t.waited { // only then can it have a waiting row
 		if err := r.store.TaskWaitingUnmark(ctx, t.stream.ID); err != nil {
 			r.cfg.Logger.Warn("worker: could not forget a waiting task that started", "task_id", t.stream.ID, "err", err)
@@ -321,12 +332,12 @@ func (r *Runner) Claim(ctx context.Context, taskID uuid.UUID, tenantID string) (
 	return &Claimed{t: t, exec: exec, args: args, lease: lease}, nil
 }
 
-// takeSlot looks up the tenant's plan (t.plan) and records lease if the
-// tenant runs fewer tasks than the plan allows. A lease left by the task's
-// previous attempt (handed back or recovered, not yet dropped) is dropped
-// first. A task past the limit is remembered as waiting, with a
-// task.waiting event when the reason is new.
-func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) error {
+// claimSlot looks up the tenant's plan (t.plan) and claims the task with
+// lease, if the tenant runs fewer tasks than the plan allows. A lease left
+// by the task's previous attempt (handed back or recovered, not yet
+// dropped) is dropped first. A task past the limit is remembered as
+// waiting, with a task.waiting event when the reason is new.
+func (r *Runner) claimSlot(ctx context.Context, t *run, lease eventstore.Lease) error {
 	if r.cfg.PlanFunc != nil {
 		var err error
 		if t.plan, err = r.cfg.PlanFunc(ctx, lease.TenantID); err != nil {
@@ -337,12 +348,12 @@ func (r *Runner) takeSlot(ctx context.Context, t *run, lease eventstore.Lease) e
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
-	err := r.store.LeasePutWithin(ctx, lease, limit)
+	err := t.claim(ctx, lease, limit)
 	if errors.Is(err, eventstore.ErrLeaseTaken) && lease.Attempt > 1 {
 		if err := r.store.LeaseDrop(ctx, lease.TaskID, lease.Attempt-1); err != nil {
 			return err
 		}
-		err = r.store.LeasePutWithin(ctx, lease, limit)
+		err = t.claim(ctx, lease, limit)
 	}
 	switch {
 	case errors.Is(err, eventstore.ErrLeaseTaken):
@@ -383,12 +394,15 @@ func (r *Runner) Forget(ctx context.Context, taskID string) error {
 // Run runs the claimed task to its end; see Runner.Run for what it returns.
 func (c *Claimed) Run(ctx context.Context) error {
 	t, r, lease := c.t, c.t.r, c.lease
-	// The lease is kept when the attempt's end could not be written: the
-	// watchdog then recovers the task once it expires, rather than the
-	// task staying running with nothing to recover it.
+	// The attempt's end drops the lease in its own append. The lease is
+	// kept when the end could not be written: the watchdog then recovers
+	// the task once it expires, rather than the task staying running with
+	// nothing to recover it. Otherwise (the task was lost, or its end was
+	// decided by someone else) it is dropped here.
+	t.end = &ending{Store: r.store, attempt: lease.Attempt}
 	keepLease := false
 	defer func() {
-		if !keepLease {
+		if !keepLease && !t.end.dropped {
 			_ = r.store.LeaseDrop(context.WithoutCancel(ctx), lease.TaskID, lease.Attempt)
 		}
 	}()
@@ -430,7 +444,8 @@ func (c *Claimed) Run(ctx context.Context) error {
 	if mask != nil {
 		mask.flush()
 	}
-	flushErr := out.close()
+	tail, flushErr := out.close()
+	t.end.tail = tail
 
 	stopRenew()
 	<-renewDone
@@ -476,11 +491,17 @@ func (r *Runner) resolveSecrets(ctx context.Context, tenantID string, args any) 
 	return r.cfg.SecretsFunc(ctx, tenantID, names)
 }
 
-// claimed registers a task this worker has just claimed.
-func (r *Runner) claimed(taskID string) {
+// claiming registers a task this worker is about to claim, so that a cancel
+// reaches it from the moment its claim commits; false when this worker is
+// claiming or running it already.
+func (r *Runner) claiming(taskID string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.running[taskID]; ok {
+		return false
+	}
 	r.running[taskID] = &handle{}
+	return true
 }
 
 // started records the stop function and the output of a claimed task's
@@ -513,26 +534,66 @@ type run struct {
 	// waited: the claim saw a task.waiting, so the task may have a
 	// waiting row to forget.
 	waited bool
+	// end appends the attempt's end; set when the claimed task runs.
+	end *ending
 }
 
-// claim appends task.started at the queued task's head: of all workers that
-// try, exactly one succeeds; the others get ErrNotClaimable. A conflict
-// with a task.waiting (which leaves the task claimable) is decided again.
-func (t *run) claim(ctx context.Context) error {
+// claim appends task.started at the queued task's head, taking lease
+// (within limit) in the same commit: of all workers that try, exactly one
+// succeeds; the others get ErrNotClaimable. A conflict with a task.waiting
+// (which leaves the task claimable) is decided again. A refused lease is
+// returned as the store's error (eventstore.ErrLeaseTaken,
+// ErrTenantAtLimit), and nothing is appended.
+func (t *run) claim(ctx context.Context, lease eventstore.Lease, limit int) error {
 	attempt := t.task.Attempt()
-	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+	w := t.r.w
+	w.Store = leaseTaking{Store: t.r.store, lease: lease, limit: limit}
+	_, err := commands.Update(ctx, w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
 		// A retry waited for its backoff on the waiting list.
 		t.waited = t.waited || task.WaitingReason() != "" || !task.NotBefore().IsZero()
 		return task.DecideClaim(t.r.cfg.WorkerID, attempt, t.r.cfg.NowFunc())
 	})
 	switch {
-	case err == nil, errors.Is(err, ErrNotClaimable):
+	case err == nil, errors.Is(err, ErrNotClaimable), errors.Is(err, eventstore.ErrLeaseTaken), errors.Is(err, eventstore.ErrTenantAtLimit):
 		return err
 	case errors.Is(err, eventstore.ErrConflict):
 		// Claims of other workers kept winning the race.
 		return ErrNotClaimable
 	}
 	return fmt.Errorf("task %s: claim: %w", t.stream.ID, err)
+}
+
+// leaseTaking appends a claim through the store's AppendLeaseTake: the
+// claim's events and the lease commit together. It is a
+// commands.StreamStore, so that commands.Update decides and retries the
+// claim as any other append.
+type leaseTaking struct {
+	Store
+	lease eventstore.Lease
+	limit int
+}
+
+func (l leaseTaking) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	return l.AppendLeaseTake(ctx, stream, expectedSeq, events, l.lease, l.limit)
+}
+
+// ending appends an attempt's end (its finish, or its hand-back) through
+// the store's AppendLeaseDrop: the output still queued (tail), the end's
+// events and the release of the attempt's lease commit together.
+type ending struct {
+	Store
+	attempt int
+	tail    []domain.NewEvent
+	// dropped is set once an append that dropped the lease committed.
+	dropped bool
+}
+
+func (e *ending) Append(ctx context.Context, stream eventstore.Stream, expectedSeq int64, events []domain.NewEvent) ([]domain.Event, error) {
+	stored, err := e.AppendLeaseDrop(ctx, stream, expectedSeq, append(slices.Clip(e.tail), events...), e.attempt)
+	if err == nil {
+		e.dropped = true
+	}
+	return stored, err
 }
 
 // append appends events at the task's head and applies them. On a conflict
@@ -641,10 +702,18 @@ func (t *run) cancelRequestedSince(ctx context.Context, seq int64) int64 {
 	}
 }
 
+// endWriter is the writer of the attempt's end: through t.end, which
+// appends the output still queued with it and drops the lease.
+func (t *run) endWriter() commands.Writer {
+	w := t.r.w
+	w.Store = t.end
+	return w
+}
+
 // handBack returns a task this worker holds to the queue: task.lease_lost,
 // then task.queued for the next attempt.
 func (t *run) handBack(ctx context.Context, reason string) error {
-	_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+	_, err := commands.Update(ctx, t.endWriter(), t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
 		return task.DecideHandBack(t.r.cfg.WorkerID, reason)
 	})
 	if err != nil && !errors.Is(err, domain.ErrAttemptOver) {
@@ -722,7 +791,7 @@ func (t *run) planLimit() string {
 // how its executor ended. A task taken over meanwhile is ErrTaskLost.
 func (t *run) finish(ctx context.Context, o domain.RunOutcome) error {
 	err := t.whileUnavailable(ctx, func() error {
-		_, err := commands.Update(ctx, t.r.w, t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
+		_, err := commands.Update(ctx, t.endWriter(), t.to, t.task, func(task *domain.Task) ([]domain.Payload, error) {
 			return task.DecideFinish(t.r.cfg.WorkerID, o, t.r.cfg.NowFunc())
 		})
 		return err

@@ -26,6 +26,8 @@ type Store interface {
 	eventstore.Store
 	eventstore.BatchAppender
 	eventstore.LeaseStore
+	eventstore.LeaseAppender
+	eventstore.BatchAppender
 	eventstore.TaskStartStore
 	eventstore.APIKeyUsageStore
 	eventstore.WaitingStore

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/webhooks"
 )
@@ -62,6 +63,12 @@ type WebhookDeliveryStore interface {
 // (webhooks.ParseSchedule), WEBHOOK_TIMEOUT an attempt's bound (default
 // 15s).
 func WebhookDelivery(store WebhookDeliveryStore, getenv func(string) string, logger *slog.Logger) (*projections.Runner, *webhooks.Sender, error) {
+	return ObservedWebhookDelivery(store, getenv, logger, nil)
+}
+
+// ObservedWebhookDelivery is WebhookDelivery whose sender tells observe
+// of every attempt (webhooks.SenderConfig's ObserveFunc; nil: nothing).
+func ObservedWebhookDelivery(store WebhookDeliveryStore, getenv func(string) string, logger *slog.Logger, observe func(eventstore.DeliveryState, time.Duration)) (*projections.Runner, *webhooks.Sender, error) {
 	guard, err := WebhookGuard(getenv)
 	if err != nil {
 		return nil, nil, err
@@ -76,7 +83,7 @@ func WebhookDelivery(store WebhookDeliveryStore, getenv func(string) string, log
 			return nil, nil, fmt.Errorf("WEBHOOK_TIMEOUT is %q; set it to a duration such as 15s", v)
 		}
 	}
-	sender, err := webhooks.NewSender(webhooks.SenderConfig{Store: store, Guard: guard, Schedule: schedule, Timeout: timeout, Logger: logger})
+	sender, err := webhooks.NewSender(webhooks.SenderConfig{Store: store, Guard: guard, Schedule: schedule, Timeout: timeout, Logger: logger, ObserveFunc: observe})
 	if err != nil {
 		return nil, nil, err
 	}

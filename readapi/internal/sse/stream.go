@@ -68,6 +68,10 @@ type Stream struct {
 	// SentFunc, when not nil, is told the bytes of each write the client
 	// took (the usage meter's bytes streamed). It must not block.
 	SentFunc func(n int)
+	// EndFunc, when not nil, is called once when the stream ends, which
+	// may be long after Serve returned (a parked stream). It must not
+	// block.
+	EndFunc func()
 }
 
 // Serve writes st's events after st.Since as Server-Sent Events: the
@@ -164,6 +168,7 @@ type stream struct {
 	path      string
 	requestID string
 	sent      func(n int)
+	onEnd     func()
 	// ctx bounds store reads: the request's until the stream parks, the
 	// hub's after.
 	ctx context.Context
@@ -195,8 +200,11 @@ func (srv *Server) newStream(w http.ResponseWriter, r *http.Request, st Stream) 
 	if st.SentFunc == nil {
 		st.SentFunc = func(int) {}
 	}
+	if st.EndFunc == nil {
+		st.EndFunc = func() {}
+	}
 	s := &stream{
-		srv: srv, streamID: st.ID, path: r.URL.Path, requestID: st.RequestID, sent: st.SentFunc,
+		srv: srv, streamID: st.ID, path: r.URL.Path, requestID: st.RequestID, sent: st.SentFunc, onEnd: st.EndFunc,
 		ctx: r.Context(), wake: make(chan struct{}, 1), w: w, rc: http.NewResponseController(w), last: st.Since,
 	}
 	s.lastWrite.Store(time.Now().UnixNano())
@@ -575,6 +583,7 @@ func (s *stream) end(err error) {
 	s.ping.Stop()
 	s.mu.Unlock()
 	s.srv.cfg.Hub.leave(s)
+	defer s.onEnd()
 	if conn != nil {
 		// Unread input would make the close a reset, which may destroy
 		// what the client has not read yet.

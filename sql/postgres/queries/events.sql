@@ -5,7 +5,8 @@
 -- head moved or vanished. The unique (stream_id, seq) and event_id
 -- constraints turn a lost race or a retry into a unique violation that the
 -- store translates. It is a batch query: one round trip sends the appends
--- of many streams (AppendBatch, group commit), each all or nothing.
+-- of many streams (AppendBatch, group commit), each all or nothing, with
+-- the lease statements of claims and ends between them.
 WITH inserted AS (
     INSERT INTO events (event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt,
                         payload_digest, metadata, occurred_at, hash_prev, hash)
@@ -19,6 +20,13 @@ WITH inserted AS (
                ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = @stream_id::text
                             AND h.seq = @prev_seq::bigint AND h.hash = @prev_hash::bytea)
           END
+      -- A claim sent with the lease it takes (LeasePutWithin just before
+      -- it, in the same transaction) goes in only if this transaction took
+      -- the lease (a lease that was there before is a refusal).
+      AND (@lease_worker_id::text = ''
+           OR EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = @stream_id::text
+                      AND l.worker_id = @lease_worker_id::text AND l.attempt = @lease_attempt::integer
+                      AND l.xmin = pg_current_xact_id()::xid))
     RETURNING seq
 )
 INSERT INTO appends (stream_id, first_seq, count)

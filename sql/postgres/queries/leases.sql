@@ -19,10 +19,18 @@ WHERE expires_at < @now
 ORDER BY expires_at
 LIMIT @max_leases;
 
--- name: LeasePutWithin :one
+-- name: LeasePutWithin :batchone
 -- Takes the lease if the tenant holds fewer than @max_leases leases and
 -- the task has none: 'ok', 'taken' or 'full' (see lease_put_within in
--- migration 0006). One statement in its own transaction: the tenant's
--- advisory lock is held until it commits.
+-- migration 0006). The tenant's advisory lock is held until the
+-- transaction commits: alone, or with the claim it is sent with.
 SELECT lease_put_within(@lock_class::integer, @task_id::text, @tenant_id::text, @worker_id::text,
     @attempt::integer, @expires_at::timestamptz, @max_leases::bigint)::text AS outcome;
+
+-- name: LeaseDropAfter :batchexec
+-- Drops the lease of @attempt of @task_id if the event @event_id is
+-- stored: sent after an attempt's end, in the same transaction, it drops
+-- the lease only when the end went in.
+DELETE FROM task_leases
+WHERE task_id = @task_id AND attempt = @attempt
+  AND EXISTS (SELECT 1 FROM events WHERE event_id = @event_id);

@@ -69,3 +69,22 @@ WHERE tenant_id = @tenant_id AND state = @state
   AND (created_at, task_id) < (@after_created_at::timestamptz, @after_task_id::text)
 ORDER BY created_at DESC, task_id DESC
 LIMIT @max_rows;
+
+-- name: TaskViewsCountByState :many
+-- The tasks of every tenant in each state: a scan of the table, for the
+-- operators' metrics, which read it at most once every few seconds.
+SELECT state, count(*)::bigint AS tasks FROM task_views GROUP BY state;
+
+-- name: TaskViewsOldestQueued :many
+-- When the task queued the longest ago was queued: the first entry of
+-- task_views_queued_idx (the literal 'queued' repeats its predicate); no
+-- row when none is queued.
+SELECT queued_at FROM task_views
+WHERE state = 'queued'
+ORDER BY queued_at, task_id COLLATE "C"
+LIMIT 1;
+
+-- name: ProjectionCheckpointList :many
+-- Every feed consumer's next position (read models, the relay, webhook
+-- dispatch …), by name.
+SELECT name, next_position FROM projection_checkpoints ORDER BY name;

@@ -43,3 +43,11 @@ SELECT EXISTS (
     SELECT 1 FROM appends
     WHERE (xid, id) > (@last_xid::xid8, @last_id::bigint)
 ) AS blocked;
+
+-- name: SealerPending :one
+-- How many appends have committed, or are being committed, past the
+-- sealer's cursor: those the feed has not given positions yet (a range of
+-- appends_xid_id_key).
+SELECT count(*)::bigint AS appends
+FROM appends a CROSS JOIN sealer_state s
+WHERE (a.xid, a.id) > (s.last_xid, s.last_id);

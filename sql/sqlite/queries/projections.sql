@@ -55,3 +55,22 @@ WHERE tenant_id = @tenant_id AND state = @state
   AND (created_at, task_id) < (CAST(@after_created_at AS INTEGER), CAST(@after_task_id AS TEXT))
 ORDER BY created_at DESC, task_id DESC
 LIMIT @max_rows;
+
+-- name: TaskViewsCountByState :many
+-- The tasks of every tenant in each state: a scan of the table, for the
+-- operators' metrics, which read it at most once every few seconds.
+SELECT state, count(*) AS tasks FROM task_views GROUP BY state;
+
+-- name: TaskViewsOldestQueued :many
+-- When the task queued the longest ago was queued (unix microseconds):
+-- the first entry of task_views_queued_idx (the literal 'queued' repeats
+-- its predicate); no row when none is queued.
+SELECT queued_at FROM task_views
+WHERE state = 'queued'
+ORDER BY queued_at, task_id
+LIMIT 1;
+
+-- name: ProjectionCheckpointList :many
+-- Every feed consumer's next position (the read models, webhook dispatch),
+-- by name.
+SELECT name, next_position FROM projection_checkpoints ORDER BY name;

@@ -32,6 +32,13 @@ WITH inserted AS (
                ELSE EXISTS (SELECT 1 FROM events h WHERE h.stream_id = $1::text
                             AND h.seq = $14::bigint AND h.hash = $15::bytea)
           END
+      -- A claim sent with the lease it takes (LeasePutWithin just before
+      -- it, in the same transaction) goes in only if this transaction took
+      -- the lease (a lease that was there before is a refusal).
+      AND ($16::text = ''
+           OR EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = $1::text
+                      AND l.worker_id = $16::text AND l.attempt = $17::integer
+                      AND l.xmin = pg_current_xact_id()::xid))
     RETURNING seq
 )
 INSERT INTO appends (stream_id, first_seq, count)
@@ -63,6 +70,8 @@ type EventsAppendParams struct {
 	Hashes         [][]byte
 	PrevSeq        int64
 	PrevHash       []byte
+	LeaseWorkerID  string
+	LeaseAttempt   int32
 }
 
 // Appends a batch to one stream in a single atomic statement, with its row
@@ -71,7 +80,8 @@ type EventsAppendParams struct {
 // head moved or vanished. The unique (stream_id, seq) and event_id
 // constraints turn a lost race or a retry into a unique violation that the
 // store translates. It is a batch query: one round trip sends the appends
-// of many streams (AppendBatch, group commit), each all or nothing.
+// of many streams (AppendBatch, group commit), each all or nothing, with
+// the lease statements of claims and ends between them.
 func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg []EventsAppendParams) *EventsAppendBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {
@@ -91,6 +101,8 @@ func (q *Queries) EventsAppend(ctx context.Context, db DBTX, arg []EventsAppendP
 			a.Hashes,
 			a.PrevSeq,
 			a.PrevHash,
+			a.LeaseWorkerID,
+			a.LeaseAttempt,
 		}
 		batch.Queue(eventsAppend, vals...)
 	}
@@ -117,6 +129,128 @@ func (b *EventsAppendBatchResults) QueryRow(f func(int, int32, error)) {
 }
 
 func (b *EventsAppendBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
+const leaseDropAfter = `-- name: LeaseDropAfter :batchexec
+DELETE FROM task_leases
+WHERE task_id = $1 AND attempt = $2
+  AND EXISTS (SELECT 1 FROM events WHERE event_id = $3)
+`
+
+type LeaseDropAfterBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type LeaseDropAfterParams struct {
+	TaskID  string
+	Attempt int32
+	EventID uuid.UUID
+}
+
+// Drops the lease of @attempt of @task_id if the event @event_id is
+// stored: sent after an attempt's end, in the same transaction, it drops
+// the lease only when the end went in.
+func (q *Queries) LeaseDropAfter(ctx context.Context, db DBTX, arg []LeaseDropAfterParams) *LeaseDropAfterBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.TaskID,
+			a.Attempt,
+			a.EventID,
+		}
+		batch.Queue(leaseDropAfter, vals...)
+	}
+	br := db.SendBatch(ctx, batch)
+	return &LeaseDropAfterBatchResults{br, len(arg), false}
+}
+
+func (b *LeaseDropAfterBatchResults) Exec(f func(int, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		if b.closed {
+			if f != nil {
+				f(t, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		_, err := b.br.Exec()
+		if f != nil {
+			f(t, err)
+		}
+	}
+}
+
+func (b *LeaseDropAfterBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
+const leasePutWithin = `-- name: LeasePutWithin :batchone
+SELECT lease_put_within($1::integer, $2::text, $3::text, $4::text,
+    $5::integer, $6::timestamptz, $7::bigint)::text AS outcome
+`
+
+type LeasePutWithinBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type LeasePutWithinParams struct {
+	LockClass int32
+	TaskID    string
+	TenantID  string
+	WorkerID  string
+	Attempt   int32
+	ExpiresAt time.Time
+	MaxLeases int64
+}
+
+// Takes the lease if the tenant holds fewer than @max_leases leases and
+// the task has none: 'ok', 'taken' or 'full' (see lease_put_within in
+// migration 0006). The tenant's advisory lock is held until the
+// transaction commits: alone, or with the claim it is sent with.
+func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg []LeasePutWithinParams) *LeasePutWithinBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.LockClass,
+			a.TaskID,
+			a.TenantID,
+			a.WorkerID,
+			a.Attempt,
+			a.ExpiresAt,
+			a.MaxLeases,
+		}
+		batch.Queue(leasePutWithin, vals...)
+	}
+	br := db.SendBatch(ctx, batch)
+	return &LeasePutWithinBatchResults{br, len(arg), false}
+}
+
+func (b *LeasePutWithinBatchResults) QueryRow(f func(int, string, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		var outcome string
+		if b.closed {
+			if f != nil {
+				f(t, outcome, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		row := b.br.QueryRow()
+		err := row.Scan(&outcome)
+		if f != nil {
+			f(t, outcome, err)
+		}
+	}
+}
+
+func (b *LeasePutWithinBatchResults) Close() error {
 	b.closed = true
 	return b.br.Close()
 }

@@ -8,6 +8,8 @@ package dbsqlc
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const projectionCheckpointEnsure = `-- name: ProjectionCheckpointEnsure :exec
@@ -29,6 +31,32 @@ func (q *Queries) ProjectionCheckpointGet(ctx context.Context, db DBTX, name str
 	var next_position int64
 	err := row.Scan(&next_position)
 	return next_position, err
+}
+
+const projectionCheckpointList = `-- name: ProjectionCheckpointList :many
+SELECT name, next_position FROM projection_checkpoints ORDER BY name
+`
+
+// Every feed consumer's next position (read models, the relay, webhook
+// dispatch …), by name.
+func (q *Queries) ProjectionCheckpointList(ctx context.Context, db DBTX) ([]ProjectionCheckpoint, error) {
+	rows, err := db.Query(ctx, projectionCheckpointList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ProjectionCheckpoint
+	for rows.Next() {
+		var i ProjectionCheckpoint
+		if err := rows.Scan(&i.Name, &i.NextPosition); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const projectionCheckpointLock = `-- name: ProjectionCheckpointLock :one
@@ -64,6 +92,37 @@ type ProjectionCheckpointSetParams struct {
 func (q *Queries) ProjectionCheckpointSet(ctx context.Context, db DBTX, arg ProjectionCheckpointSetParams) error {
 	_, err := db.Exec(ctx, projectionCheckpointSet, arg.NextPosition, arg.Name)
 	return err
+}
+
+const taskViewsCountByState = `-- name: TaskViewsCountByState :many
+SELECT state, count(*)::bigint AS tasks FROM task_views GROUP BY state
+`
+
+type TaskViewsCountByStateRow struct {
+	State string
+	Tasks int64
+}
+
+// The tasks of every tenant in each state: a scan of the table, for the
+// operators' metrics, which read it at most once every few seconds.
+func (q *Queries) TaskViewsCountByState(ctx context.Context, db DBTX) ([]TaskViewsCountByStateRow, error) {
+	rows, err := db.Query(ctx, taskViewsCountByState)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TaskViewsCountByStateRow
+	for rows.Next() {
+		var i TaskViewsCountByStateRow
+		if err := rows.Scan(&i.State, &i.Tasks); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const taskViewsDeleteAll = `-- name: TaskViewsDeleteAll :exec
@@ -225,6 +284,36 @@ func (q *Queries) TaskViewsListByState(ctx context.Context, db DBTX, arg TaskVie
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const taskViewsOldestQueued = `-- name: TaskViewsOldestQueued :many
+SELECT queued_at FROM task_views
+WHERE state = 'queued'
+ORDER BY queued_at, task_id COLLATE "C"
+LIMIT 1
+`
+
+// When the task queued the longest ago was queued: the first entry of
+// task_views_queued_idx (the literal 'queued' repeats its predicate); no
+// row when none is queued.
+func (q *Queries) TaskViewsOldestQueued(ctx context.Context, db DBTX) ([]pgtype.Timestamptz, error) {
+	rows, err := db.Query(ctx, taskViewsOldestQueued)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []pgtype.Timestamptz
+	for rows.Next() {
+		var queued_at pgtype.Timestamptz
+		if err := rows.Scan(&queued_at); err != nil {
+			return nil, err
+		}
+		items = append(items, queued_at)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

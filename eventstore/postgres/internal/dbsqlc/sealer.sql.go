@@ -29,6 +29,22 @@ func (q *Queries) SealerBlocked(ctx context.Context, db DBTX, arg SealerBlockedP
 	return blocked, err
 }
 
+const sealerPending = `-- name: SealerPending :one
+SELECT count(*)::bigint AS appends
+FROM appends a CROSS JOIN sealer_state s
+WHERE (a.xid, a.id) > (s.last_xid, s.last_id)
+`
+
+// How many appends have committed, or are being committed, past the
+// sealer's cursor: those the feed has not given positions yet (a range of
+// appends_xid_id_key).
+func (q *Queries) SealerPending(ctx context.Context, db DBTX) (int64, error) {
+	row := db.QueryRow(ctx, sealerPending)
+	var appends int64
+	err := row.Scan(&appends)
+	return appends, err
+}
+
 const sealerSeal = `-- name: SealerSeal :one
 WITH pending AS (
     SELECT id, xid, stream_id, first_seq, count

@@ -38,6 +38,35 @@ func (q *Queries) ProjectionCheckpointGet(ctx context.Context, db DBTX, name str
 	return next_position, err
 }
 
+const ProjectionCheckpointList = `-- name: ProjectionCheckpointList :many
+SELECT name, next_position FROM projection_checkpoints ORDER BY name
+`
+
+// Every feed consumer's next position (the read models, webhook dispatch),
+// by name.
+func (q *Queries) ProjectionCheckpointList(ctx context.Context, db DBTX) ([]ProjectionCheckpoint, error) {
+	rows, err := db.QueryContext(ctx, ProjectionCheckpointList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ProjectionCheckpoint
+	for rows.Next() {
+		var i ProjectionCheckpoint
+		if err := rows.Scan(&i.Name, &i.NextPosition); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ProjectionCheckpointReset = `-- name: ProjectionCheckpointReset :exec
 INSERT INTO projection_checkpoints (name, next_position) VALUES (?1, 0)
 ON CONFLICT (name) DO UPDATE SET next_position = 0
@@ -46,6 +75,40 @@ ON CONFLICT (name) DO UPDATE SET next_position = 0
 func (q *Queries) ProjectionCheckpointReset(ctx context.Context, db DBTX, name string) error {
 	_, err := db.ExecContext(ctx, ProjectionCheckpointReset, name)
 	return err
+}
+
+const TaskViewsCountByState = `-- name: TaskViewsCountByState :many
+SELECT state, count(*) AS tasks FROM task_views GROUP BY state
+`
+
+type TaskViewsCountByStateRow struct {
+	State string
+	Tasks int64
+}
+
+// The tasks of every tenant in each state: a scan of the table, for the
+// operators' metrics, which read it at most once every few seconds.
+func (q *Queries) TaskViewsCountByState(ctx context.Context, db DBTX) ([]TaskViewsCountByStateRow, error) {
+	rows, err := db.QueryContext(ctx, TaskViewsCountByState)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TaskViewsCountByStateRow
+	for rows.Next() {
+		var i TaskViewsCountByStateRow
+		if err := rows.Scan(&i.State, &i.Tasks); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const TaskViewsDeleteAll = `-- name: TaskViewsDeleteAll :exec
@@ -227,6 +290,39 @@ func (q *Queries) TaskViewsListByState(ctx context.Context, db DBTX, arg TaskVie
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const TaskViewsOldestQueued = `-- name: TaskViewsOldestQueued :many
+SELECT queued_at FROM task_views
+WHERE state = 'queued'
+ORDER BY queued_at, task_id
+LIMIT 1
+`
+
+// When the task queued the longest ago was queued (unix microseconds):
+// the first entry of task_views_queued_idx (the literal 'queued' repeats
+// its predicate); no row when none is queued.
+func (q *Queries) TaskViewsOldestQueued(ctx context.Context, db DBTX) ([]sql.NullInt64, error) {
+	rows, err := db.QueryContext(ctx, TaskViewsOldestQueued)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []sql.NullInt64
+	for rows.Next() {
+		var queued_at sql.NullInt64
+		if err := rows.Scan(&queued_at); err != nil {
+			return nil, err
+		}
+		items = append(items, queued_at)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
