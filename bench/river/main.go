@@ -10,10 +10,11 @@
 //   - single: -clients goroutines each insert one job and wait for it to be
 //     worked, again and again for -duration (closed loop): jobs/s from
 //     insert to completion.
-//   - drain: -jobs jobs inserted with InsertMany, 1,000 a call, while the
+//   - drain: -jobs jobs inserted with InsertMany, -batch a call, while the
 //     workers run: jobs/s from the first insert to the last completion.
-//   - latency: -rate inserts a second for -duration: insert → work start,
-//     p50 and p99.
+//   - latency: -rate inserts a second for -duration: Insert returned (the
+//     job committed) → work start, p50 and p99; the counterpart of
+//     AxonTask's start_task returned → executor started.
 //
 // Configs: default is River's defaults (FetchCooldown 100 ms,
 // FetchPollInterval 1 s); tuned is FetchCooldown 1 ms and
@@ -53,7 +54,7 @@ func main() {
 type settings struct {
 	databaseURL, shape, config string
 	workers, clients, jobs     int
-	rate                       int
+	batch, rate                int
 	duration                   time.Duration
 }
 
@@ -77,6 +78,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&s.workers, "workers", 16, "MaxWorkers of the queue")
 	fs.IntVar(&s.clients, "clients", 8, "single: concurrent clients")
 	fs.IntVar(&s.jobs, "jobs", 50_000, "drain: jobs in the backlog")
+	fs.IntVar(&s.batch, "batch", 1000, "drain: jobs per InsertMany call")
 	fs.IntVar(&s.rate, "rate", 100, "latency: inserts per second")
 	fs.DurationVar(&s.duration, "duration", 3*time.Second, "single and latency: how long to run")
 	if err := fs.Parse(args); err != nil {
@@ -84,6 +86,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if s.databaseURL == "" {
 		return errors.New("-database-url is required")
+	}
+	if s.workers < 1 || s.clients < 1 || s.jobs < 1 || s.batch < 1 || s.rate < 1 || s.duration <= 0 {
+		return errors.New("-workers, -clients, -jobs, -batch, -rate and -duration must be positive")
 	}
 	pool, err := pgxpool.New(ctx, s.databaseURL)
 	if err != nil {
@@ -146,11 +151,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	return json.NewEncoder(out).Encode(res)
 }
 
-// noopArgs is the no-op job. Token names the waiter of a single-shape
-// job; InsertedAt is when the latency shape inserted it.
+// noopArgs is the no-op job. Token names the waiter of a single-shape job.
 type noopArgs struct {
-	Token      int64     `json:"token,omitempty"`
-	InsertedAt time.Time `json:"inserted_at"`
+	Token int64 `json:"token,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -160,8 +163,9 @@ func (noopArgs) Kind() string { return "noop" }
 type bench struct {
 	worked  atomic.Int64
 	waiters sync.Map // token → chan struct{}
-	mu      sync.Mutex
-	lat     []time.Duration
+	// began is when each job's work began, by job id.
+	mu    sync.Mutex
+	began map[int64]time.Time
 }
 
 type noopWorker struct {
@@ -171,12 +175,12 @@ type noopWorker struct {
 
 // Work does nothing but tell the benchmark.
 func (w *noopWorker) Work(_ context.Context, job *river.Job[noopArgs]) error {
-	if !job.Args.InsertedAt.IsZero() {
-		d := time.Since(job.Args.InsertedAt)
-		w.b.mu.Lock()
-		w.b.lat = append(w.b.lat, d)
-		w.b.mu.Unlock()
+	now := time.Now()
+	w.b.mu.Lock()
+	if w.b.began != nil {
+		w.b.began[job.ID] = now
 	}
+	w.b.mu.Unlock()
 	w.b.worked.Add(1)
 	if ch, ok := w.b.waiters.Load(job.Args.Token); ok {
 		close(ch.(chan struct{}))
@@ -222,11 +226,11 @@ func (b *bench) single(ctx context.Context, client *river.Client[pgx.Tx], s sett
 	return result{Jobs: done.Load(), PerSec: float64(done.Load()) / elapsed.Seconds(), Seconds: elapsed.Seconds()}, nil
 }
 
-// drain inserts s.jobs jobs 1,000 a call and waits until all are worked.
+// drain inserts s.jobs jobs s.batch a call and waits until all are worked.
 func (b *bench) drain(ctx context.Context, client *river.Client[pgx.Tx], s settings) (result, error) {
 	start := time.Now()
 	for inserted := 0; inserted < s.jobs; {
-		params := make([]river.InsertManyParams, min(1000, s.jobs-inserted))
+		params := make([]river.InsertManyParams, min(s.batch, s.jobs-inserted))
 		for i := range params {
 			params[i] = river.InsertManyParams{Args: noopArgs{}}
 		}
@@ -245,18 +249,24 @@ func (b *bench) drain(ctx context.Context, client *river.Client[pgx.Tx], s setti
 	return result{Jobs: int64(s.jobs), PerSec: float64(s.jobs) / elapsed.Seconds(), Seconds: elapsed.Seconds()}, nil
 }
 
-// latency inserts s.rate jobs a second for s.duration and reports insert
-// → work start.
+// latency inserts s.rate jobs a second for s.duration and reports Insert
+// returned → work start (0 when the work began before Insert returned).
 func (b *bench) latency(ctx context.Context, client *river.Client[pgx.Tx], s settings) (result, error) {
+	b.mu.Lock()
+	b.began = map[int64]time.Time{}
+	b.mu.Unlock()
 	tick := time.NewTicker(time.Second / time.Duration(s.rate))
 	defer tick.Stop()
-	n := int(s.duration.Seconds() * float64(s.rate))
+	n := max(1, int(s.duration.Seconds()*float64(s.rate)))
+	returned := make(map[int64]time.Time, n)
 	start := time.Now()
 	for range n {
 		<-tick.C
-		if _, err := client.Insert(ctx, noopArgs{InsertedAt: time.Now()}, nil); err != nil {
+		res, err := client.Insert(ctx, noopArgs{}, nil)
+		if err != nil {
 			return result{}, err
 		}
+		returned[res.Job.ID] = time.Now()
 	}
 	for b.worked.Load() < int64(n) {
 		if time.Since(start) > s.duration+time.Minute {
@@ -264,13 +274,16 @@ func (b *bench) latency(ctx context.Context, client *river.Client[pgx.Tx], s set
 		}
 		time.Sleep(time.Millisecond)
 	}
+	elapsed := time.Since(start)
+	lat := make([]time.Duration, 0, n)
 	b.mu.Lock()
-	lat := slices.Clone(b.lat)
+	for id, at := range returned {
+		lat = append(lat, max(0, b.began[id].Sub(at)))
+	}
 	b.mu.Unlock()
 	slices.Sort(lat)
 	ms := func(p float64) float64 {
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
 	}
-	elapsed := time.Since(start)
 	return result{Jobs: int64(n), PerSec: float64(n) / elapsed.Seconds(), P50MS: ms(0.5), P99MS: ms(0.99), Seconds: elapsed.Seconds()}, nil
 }

@@ -36,6 +36,13 @@ type sizes struct {
 	// dispatchRate is the dispatch step's starts per second, kept up for
 	// dispatchSeconds.
 	dispatchRate, dispatchSeconds int
+	// startClients are the counts of closed-loop clients the throughput
+	// step measures one start per request with, a comparison each.
+	startClients []int
+	// drainTasks no-op tasks are started drainBatch a request and drained,
+	// drainRounds times, alternating with as many River jobs (River tuned
+	// each round, River's defaults in the first).
+	drainTasks, drainBatch, drainRounds int
 	// liveClients SSE clients follow tasks that append livePerSecond
 	// events/s each for liveSeconds, once liveWarmUp has let them connect;
 	// one live run per entry of liveTasks, each of which must divide
@@ -72,6 +79,8 @@ var fullSizes = sizes{
 	verifyEvents:  1_000_000,
 	sealerBacklog: 200_000,
 	dispatchRate:  100, dispatchSeconds: 10,
+	startClients: []int{8, 64},
+	drainTasks:   50_000, drainBatch: 1000, drainRounds: 2,
 	liveClients: 1000, livePerSecond: 20, liveSeconds: 10, liveTasks: []int{50, 500}, liveWarmUp: time.Second,
 	// Past the runtime's forced collection (every 2 min).
 	fanOutStreams: 10_000, fanOutTasks: 100, fanOutSettle: 150 * time.Second,
@@ -90,6 +99,8 @@ var smokeSizes = sizes{
 	verifyEvents:  10_000,
 	sealerBacklog: 2_000,
 	dispatchRate:  20, dispatchSeconds: 1,
+	startClients: []int{2, 8},
+	drainTasks:   250, drainBatch: 100, drainRounds: 1,
 	liveClients: 20, livePerSecond: 10, liveSeconds: 1, liveTasks: []int{2, 10}, liveWarmUp: 200 * time.Millisecond,
 	fanOutStreams: 20, fanOutTasks: 2, fanOutSettle: time.Second,
 	sandboxRuns:    3,
@@ -111,7 +122,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&given.roundTime, "round-time", fullSizes.roundTime, fmt.Sprintf("length of one measured round (%s with -smoke)", smokeSizes.roundTime))
 	fs.IntVar(&given.verifyEvents, "verify-events", fullSizes.verifyEvents, fmt.Sprintf("events in the verification benchmark (%d with -smoke)", smokeSizes.verifyEvents))
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, live, fanout, verify, sandbox, cancel, recovery, webhooks or translog")
+	fs.StringVar(&cfg.only, "only", "", "run one step only: append, single, sealer, dispatch, throughput, drain, live, fanout, verify, sandbox, cancel, recovery, webhooks or translog")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("parse flags: %w", err)
 	}

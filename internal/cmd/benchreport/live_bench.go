@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,13 +14,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/internal/testidentity"
-	"github.com/axontask/axontask/ratelimit"
-	"github.com/axontask/axontask/readapi"
 )
 
 // live measures worker append → SSE client received with liveClients
@@ -81,47 +77,11 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 	store := env.store
 	runCtx, stop := context.WithCancel(env.ctx) // ends the clients
 	defer stop()
-	sub, err := bus.NewRedisLiveSubscriber(env.rcfg)
+	api, err := env.serveAPI(ctx)
 	if err != nil {
 		return nil, nil, 0, 0, err
 	}
-	defer func() { _ = sub.Close() }()
-	hub, err := readapi.NewHub(readapi.HubConfig{Subscriber: sub})
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	if err := hub.Subscribe(runCtx); err != nil {
-		return nil, nil, 0, 0, err
-	}
-	go func() { _ = hub.Run(runCtx) }()
-	start, err := env.starter()
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	cancel, err := commands.NewCancelTaskHandler(store, commands.CancelTaskConfig{})
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	identity, tenantID, key, err := benchIdentity(ctx, store)
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	api, err := readapi.New(readapi.Config{
-		Store: store, Hub: hub, Start: start, Cancel: commands.Decorate(cancel, nil, env.metrics), TokenKey: bytes.Repeat([]byte("k"), 32),
-		Authenticator: identity, Identity: identity.IdentityHandlers,
-		// One API key opens every stream: lift its rate limit out of the way.
-		RequestLimit: ratelimit.PerMinute(1_000_000),
-	})
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
+	start, tenantID := api.start, api.tenantID
 
 	ids := make([]uuid.UUID, tasks)
 	for i := range ids {
@@ -132,7 +92,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 		ids[i] = res.TaskID
 		committedAt.Store(res.TaskID.String(), make([]atomic.Int64, perSecond*(seconds+5)))
 	}
-	client := bearerClient(key)
+	client := bearerClient(api.key)
 	measureFrom := time.Now().Add(2 * warmUp) // after every client is connected
 	// Each client follows its task from the first event: by the end it
 	// must have read every event of it, in order.
@@ -149,7 +109,7 @@ func (b *bench) liveRun(ctx context.Context, tasks, clientsPerTask, perSecond in
 			defer wg.Done()
 			id := ids[clients[c].task].String()
 			at, _ := committedAt.Load(id)
-			got, fromCommit, err := followLatencies(runCtx, client, "http://"+ln.Addr().String()+"/mcp/tasks/"+id+"/stream", measureFrom, at.([]atomic.Int64), &clients[c].last)
+			got, fromCommit, err := followLatencies(runCtx, client, api.base+"/mcp/tasks/"+id+"/stream", measureFrom, at.([]atomic.Int64), &clients[c].last)
 			if err != nil {
 				errs <- fmt.Errorf("client %d of task %s: %w", c, id, err)
 			}

@@ -120,7 +120,7 @@ type step struct {
 func (b *bench) steps() []step {
 	return []step{
 		{"append", b.batchedAppends}, {"single", b.concurrentSingleAppends}, {"sealer", b.sealerCatchUp},
-		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
+		{"dispatch", b.dispatch}, {"throughput", b.throughput}, {"drain", b.drain}, {"live", b.live}, {"fanout", b.fanOut}, {"verify", b.verify},
 		{"sandbox", b.sandboxCost}, {"cancel", b.cancelNoisy}, {"recovery", b.recovery},
 		{"webhooks", b.webhooks}, {"translog", b.transparencyLog},
 	}
@@ -158,9 +158,13 @@ func cpuModel() string {
 	return strings.TrimSpace(string(out))
 }
 
+// median is the middle value of xs, or the mean of the two middle ones.
 func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
 	return s[len(s)/2]
 }
 

@@ -33,7 +33,8 @@ type prodEnv struct {
 	store *postgres.Store
 	// quotas are benchPlans on store's tenants.
 	quotas *commands.Quotas
-	// metrics receives what the decorated command handlers do, as in serve.
+	// metrics receives what the decorated command handlers, the store's
+	// commits and the workers' claims do, as in serve and worker.
 	metrics *metrics.Registry
 	// ctx ends at close; run background work under it.
 	ctx     context.Context
@@ -73,7 +74,7 @@ func (b *bench) newProdEnv(ctx context.Context, name string, hook func(context.C
 			announce(ctx, events)
 		}
 	}
-	if env.store, err = postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: committed}}); err != nil {
+	if env.store, err = postgres.Open(ctx, url, postgres.Config{Options: eventstore.Options{Committed: committed, ObserveCommitFunc: env.metrics.ObserveCommit}}); err != nil {
 		return nil, err
 	}
 	env.closers = append(env.closers, func() { _ = env.store.Close() })
@@ -112,7 +113,7 @@ func (e *prodEnv) starter() (commands.Handler[commands.StartTask, commands.Start
 // of each adapter of execs, fed by the workers' consumer group, until close;
 // like worker, it holds each tenant to its plan.
 func (e *prodEnv) startPool(id string, execs map[domain.Adapter]executors.Executor, slots int) error {
-	runner, err := worker.New(e.store, worker.Config{WorkerID: id, Executors: execs, PlanFunc: wiring.PlanFunc(e.quotas)})
+	runner, err := worker.New(e.store, worker.Config{WorkerID: id, Executors: execs, PlanFunc: wiring.PlanFunc(e.quotas), ClaimedFunc: e.metrics.ObserveDispatch})
 	if err != nil {
 		return err
 	}
@@ -134,6 +135,63 @@ func (e *prodEnv) startPool(id string, execs map[domain.Adapter]executors.Execut
 	return nil
 }
 
+// commitMark is where the counts of commits stood at one moment.
+type commitMark struct {
+	// commits, events and appends are the store's append transactions,
+	// their events and their appends (streams), from the metrics.
+	commits, events, appends float64
+	// xid is the Postgres cluster's next transaction id: every write
+	// transaction takes one (appends, leases, the sealer's ledger rows,
+	// the relay's checkpoint), read-only ones none.
+	xid int64
+}
+
+// commitsNow marks where the counts of commits stand.
+func (e *prodEnv) commitsNow(ctx context.Context) (m commitMark, err error) {
+	g := e.metrics.Gatherer()
+	if m.commits, err = metrics.ReadCounter(g, metrics.Commits); err != nil {
+		return commitMark{}, err
+	}
+	if m.events, err = metrics.ReadCounter(g, metrics.EventsAppended); err != nil {
+		return commitMark{}, err
+	}
+	appends, err := metrics.ReadHistogram(g, metrics.CommitAppends)
+	if err != nil {
+		return commitMark{}, err
+	}
+	m.appends = appends.Sum
+	// Taking the id takes one: commitTally.add subtracts it.
+	if err := e.store.Pool().QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&m.xid); err != nil {
+		return commitMark{}, fmt.Errorf("read the transaction id: %w", err)
+	}
+	return m, nil
+}
+
+// commitTally sums the commits of the spans a comparison measured
+// AxonTask in (River's rounds, between them, write to the same cluster).
+type commitTally struct {
+	commits, events, appends float64
+	writes                   int64
+}
+
+// add counts the commits between from and to (less the transaction id
+// that reading to took).
+func (t *commitTally) add(from, to commitMark) {
+	t.commits += to.commits - from.commits
+	t.events += to.events - from.events
+	t.appends += to.appends - from.appends
+	t.writes += to.xid - from.xid - 1
+}
+
+// perTask describes the tally per task of tasks: the store's commits as
+// the metrics count them (axontask_commits_total, with the events and the
+// streams they appended) and Postgres's write transactions.
+func (t commitTally) perTask(tasks int64) string {
+	n := float64(max(1, tasks))
+	return fmt.Sprintf("%.2f store commits per task (axontask_commits_total; %.1f events per task, %.1f streams per commit) and %.2f Postgres write transactions per task",
+		t.commits/n, t.events/n, t.appends/max(1, t.commits), float64(t.writes)/n)
+}
+
 // close stops the background work and releases everything, last first.
 func (e *prodEnv) close() {
 	for i := len(e.closers) - 1; i >= 0; i-- {
@@ -141,6 +199,9 @@ func (e *prodEnv) close() {
 	}
 	e.closers = nil
 }
+
+// benchRedisPool is the Redis client's pool size in the benchmarks.
+const benchRedisPool = 100
 
 // benchRedis connects to redisURL or, when it is empty, to a throwaway
 // server; stop closes the client and stops the server.
@@ -158,6 +219,11 @@ func benchRedis(redisURL string) (rdb *redis.Client, stop func(), err error) {
 		stopServer()
 		return nil, nil, fmt.Errorf("parse the Redis URL: %w", err)
 	}
+	// One process runs here what production runs in several (the API,
+	// two workers), each slot of a worker holding a connection in a
+	// blocking read: go-redis's default pool (10 per CPU) would make the
+	// other calls wait for a connection, up to a read's block time.
+	opts.PoolSize = benchRedisPool
 	rdb = redis.NewClient(opts)
 	return rdb, func() { _ = rdb.Close(); stopServer() }, nil
 }

@@ -41,6 +41,8 @@ type bench struct {
 	srv   servers // for databases and Redis key spaces of their own
 	store *postgres.Store
 	pool  *pgxpool.Pool
+	// riverRun is River's side of the comparisons, prepared at first use.
+	riverRun riverRun
 }
 
 func newBench(ctx context.Context, url string, srv servers, cfg config) (*bench, error) {
@@ -54,7 +56,10 @@ func newBench(ctx context.Context, url string, srv servers, cfg config) (*bench,
 	return &bench{cfg: cfg, srv: srv, store: s, pool: s.Pool()}, nil
 }
 
-func (b *bench) close() { _ = b.store.Close() }
+func (b *bench) close() {
+	b.riverRun.close()
+	_ = b.store.Close()
+}
 
 // pgVersion names the server's version and whether it syncs to disk.
 func (b *bench) pgVersion(ctx context.Context) string {
