@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -115,6 +118,35 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 	waitJS(t, b.ctx, "the pending invitation", `[...document.querySelectorAll("#invitations td")].some((td) => td.textContent === "colleague@example.com")`)
 	b.checkAccessibility("the members page with an invitation")
 
+	// The invitee finds the invitation on their members page and accepts
+	// it: they are a viewer of the dev tenant.
+	invitee, err := client.New(dev.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := invitee.Register(t.Context(), api.RegisterRequest{Email: "colleague@example.com", Password: "colleague's long password", TenantName: "colleague"}); err != nil {
+		t.Fatal(err)
+	}
+	d := &dashboardHTTP{t: t, base: dev.base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if resp, _ := d.send(http.MethodPost, "/login", "", url.Values{"csrf": {d.csrf("/login")}, "email": {"colleague@example.com"}, "password": {"colleague's long password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the invitee's sign-in answered %d", resp.StatusCode)
+	}
+	_, page := d.send(http.MethodGet, "/members", "", nil)
+	m := regexp.MustCompile(`action="/invitations/([^/"]+)/accept"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the invitee's members page shows no invitation to accept")
+	}
+	if resp, page := d.send(http.MethodPost, "/invitations/"+m[1]+"/accept", "", url.Values{"csrf": {d.csrf("/members")}}); resp.StatusCode != http.StatusOK || !strings.Contains(page, "as viewer") {
+		t.Fatalf("accepting answered %d", resp.StatusCode)
+	}
+	members, err := sdk.ListMembers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(members, func(m api.Member) bool { return m.Email == "colleague@example.com" && m.Role == domain.RoleViewer }) {
+		t.Errorf("the dev tenant's members after the acceptance: %+v", members)
+	}
+
 	// Secrets: the value goes in once and never comes back.
 	const value = "s3cr3t-value-never-shown"
 	b.visit("/secrets", http.StatusOK)
@@ -219,4 +251,45 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.visit("/webhooks/"+theirs.ID, http.StatusNotFound)
+}
+
+// TestDashboardStripeLinks: with Stripe billing on, the owner's usage page
+// offers Checkout and the portal, and Checkout's form leads to the page
+// Stripe opened (here a fake Stripe API); with billing off the same page
+// has neither (TestDashboardPagesInBrowser).
+func TestDashboardStripeLinks(t *testing.T) {
+	t.Parallel()
+	const checkoutURL = "https://checkout.stripe.com/c/pay/cs_test_dashboard"
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v1/customers":
+			fmt.Fprint(w, `{"id":"cus_dashboard","object":"customer"}`)
+		case "/v1/checkout/sessions":
+			fmt.Fprintf(w, `{"id":"cs_test_dashboard","object":"checkout.session","url":%q}`, checkoutURL)
+		default:
+			http.Error(w, `{"error":{"message":"not in the fake"}}`, http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(fake.Close)
+	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"BILLING_ENABLED=true", "STRIPE_SECRET_KEY=sk_test_123", "STRIPE_WEBHOOK_SECRET=whsec_x",
+		"STRIPE_PRICE_PRO=price_pro", "STRIPE_API_URL=" + fake.URL,
+		"BILLING_SUCCESS_URL=https://a.example/ok", "BILLING_CANCEL_URL=https://a.example/no", "BILLING_RETURN_URL=https://a.example/"})
+	d := &dashboardHTTP{t: t, base: dev.base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if resp, _ := d.send(http.MethodPost, "/login", "", url.Values{"csrf": {d.csrf("/login")}, "email": {"dev@localhost"}, "password": {devPassword(t, dev)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in answered %d", resp.StatusCode)
+	}
+	resp, body := d.send(http.MethodGet, "/usage", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `action="/billing/checkout"`) || !strings.Contains(body, `action="/billing/portal"`) {
+		t.Fatalf("the usage page (%d) offers no Stripe checkout or portal with billing on", resp.StatusCode)
+	}
+	token := d.csrf("/usage")
+	resp, body = d.send(http.MethodPost, "/billing/checkout", "", url.Values{"csrf": {token}, "plan": {"pro"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `href="`+checkoutURL+`"`) {
+		t.Fatalf("checkout answered %d without the link to Stripe: %s", resp.StatusCode, body)
+	}
+	// A plan without a Stripe price: the API's explanation, on the page.
+	if resp, body = d.send(http.MethodPost, "/billing/checkout", "", url.Values{"csrf": {token}, "plan": {"ent"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no Stripe price") {
+		t.Errorf("checkout of a plan without a price answered %d", resp.StatusCode)
+	}
 }
