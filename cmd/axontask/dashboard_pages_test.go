@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -136,7 +137,8 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 	if m == nil {
 		t.Fatal("the invitee's members page shows no invitation to accept")
 	}
-	if resp, page := d.send(http.MethodPost, "/invitations/"+m[1]+"/accept", "", url.Values{"csrf": {d.csrf("/members")}}); resp.StatusCode != http.StatusOK || !strings.Contains(page, "as viewer") {
+	resp, page := d.send(http.MethodPost, "/invitations/"+m[1]+"/accept", "", url.Values{"csrf": {d.csrf("/members")}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "as viewer") {
 		t.Fatalf("accepting answered %d", resp.StatusCode)
 	}
 	members, err := sdk.ListMembers(t.Context())
@@ -145,6 +147,33 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 	}
 	if !slices.ContainsFunc(members, func(m api.Member) bool { return m.Email == "colleague@example.com" && m.Role == domain.RoleViewer }) {
 		t.Errorf("the dev tenant's members after the acceptance: %+v", members)
+	}
+
+	// Signed in to the dev tenant, the viewer's navigation has neither
+	// secrets nor webhooks, the secrets page shows the API's refusal, and
+	// the usage page no billing.
+	loginPath := regexp.MustCompile(`href="(/login\?tenant=[^"]+)"`).FindStringSubmatch(page)
+	if loginPath == nil {
+		t.Fatal("the acceptance leads to no sign-in to the tenant")
+	}
+	_, loginPage := d.send(http.MethodGet, html.UnescapeString(loginPath[1]), "", nil)
+	tenant := regexp.MustCompile(`name="tenant_id" value="([^"]+)"`).FindStringSubmatch(loginPage)
+	if tenant == nil {
+		t.Fatal("the sign-in to a tenant has no tenant_id")
+	}
+	form := url.Values{"csrf": {csrfField.FindStringSubmatch(loginPage)[1]}, "tenant_id": {tenant[1]}, "email": {"colleague@example.com"}, "password": {"colleague's long password"}}
+	if resp, _ := d.send(http.MethodPost, "/login", "", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the viewer's sign-in to the dev tenant answered %d", resp.StatusCode)
+	}
+	_, page = d.send(http.MethodGet, "/members", "", nil)
+	if strings.Contains(page, `href="/secrets"`) || strings.Contains(page, `href="/webhooks"`) || !strings.Contains(page, "dev@localhost") || strings.Contains(page, `id="invite-form"`) {
+		t.Error("the viewer's members page offers secrets, webhooks or the invite form, or lists not the dev tenant's members")
+	}
+	if resp, page := d.send(http.MethodGet, "/secrets", "", nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(page, `role="alert"`) {
+		t.Errorf("the viewer's secrets page answered %d", resp.StatusCode)
+	}
+	if resp, page := d.send(http.MethodGet, "/usage", "", nil); resp.StatusCode != http.StatusOK || strings.Contains(page, `id="billing"`) || !strings.Contains(page, "<svg") {
+		t.Errorf("the viewer's usage page answered %d, with billing or without charts", resp.StatusCode)
 	}
 
 	// Secrets: the value goes in once and never comes back.
