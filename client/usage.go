@@ -49,3 +49,29 @@ func (c *Client) Billing(ctx context.Context, period string) (api.Billing, error
 	}
 	return out, nil
 }
+
+// BillingCheckout starts a Stripe Checkout Session that subscribes the
+// caller's tenant to plan (POST /v1/billing/checkout) and returns the
+// Stripe page to send the customer to. Owners only (*APIError 403 for
+// others); ErrNotFound when the server's billing is off.
+func (c *Client) BillingCheckout(ctx context.Context, plan string) (api.BillingSession, error) {
+	return c.billingSession(ctx, "/v1/billing/checkout", api.CheckoutRequest{Plan: plan})
+}
+
+// BillingPortal opens a Stripe Customer Portal session for the caller's
+// tenant (POST /v1/billing/portal), where its owner changes the plan and
+// the payment details, and returns its URL. Owners only; ErrNotFound when
+// the server's billing is off.
+func (c *Client) BillingPortal(ctx context.Context) (api.BillingSession, error) {
+	return c.billingSession(ctx, "/v1/billing/portal", nil)
+}
+
+// billingSession posts body (none when nil) to path and returns the Stripe
+// session answered.
+func (c *Client) billingSession(ctx context.Context, path string, body any) (api.BillingSession, error) {
+	var out api.BillingSession
+	if err := c.do(ctx, call{method: http.MethodPost, path: path, body: body}, &out, 0); err != nil {
+		return api.BillingSession{}, err
+	}
+	return out, nil
+}

@@ -52,6 +52,9 @@ type Config struct {
 	// Secure marks the cookie Secure (serve, behind HTTPS); dev serves
 	// plain HTTP on the loopback and leaves it off.
 	Secure bool
+	// Stripe offers the owners Stripe Checkout and the Customer Portal on
+	// the usage page: set it when the API's Stripe billing is on.
+	Stripe bool
 	// Logger logs what fails inside the dashboard (default slog.Default).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -66,10 +69,11 @@ type dashboard struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	refresh refresher
+	stripe  bool
 }
 
 // New returns the dashboard's handler: its pages at /, /login, /register,
-// /tasks/…, /keys, its assets under /static/, and everything else passed to
+// /tasks/…, /keys, /members, /secrets, /webhooks, /usage, its assets under /static/, and everything else passed to
 // cfg.API unchanged.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.API == nil {
@@ -83,7 +87,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dashboard{api: cfg.API, cookies: cookies, pages: pages, logger: cfg.Logger, now: cfg.Now}
+	d := &dashboard{api: cfg.API, cookies: cookies, pages: pages, logger: cfg.Logger, now: cfg.Now, stripe: cfg.Stripe}
 	if d.logger == nil {
 		d.logger = slog.Default()
 	}
@@ -118,6 +122,7 @@ func New(cfg Config) (http.Handler, error) {
 			r.Get("/keys", d.keysPage)
 			r.Post("/keys", d.createKey)
 			r.Post("/keys/{id}/revoke", d.revokeKey)
+			d.settingsRoutes(r)
 			r.Handle(APIPrefix+"/*", http.HandlerFunc(d.proxy))
 		})
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/domain"
 )
 
 // layoutData is what the layout template sees.
@@ -22,9 +23,16 @@ type layoutData struct {
 	CSRF string
 	// Nav is the page's entry in the navigation ("tasks", "new", "keys").
 	Nav string
+	// Role is the signed-in user's role, which chooses the navigation's
+	// entries (see Can).
+	Role domain.Role
 	// Page is the page's own data.
 	Page any
 }
+
+// Can reports whether the signed-in user's role may take action a: the
+// navigation shows a page only to those who may use it.
+func (ld layoutData) Can(a domain.Action) bool { return ld.Role.Can(a) }
 
 // titled is page data that names its page's title and navigation entry.
 type titled interface {
@@ -45,8 +53,26 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format(time.RFC3339)
 	},
-	"join": func(v any) string { return strings.Trim(fmt.Sprint(v), "[]") },
+	"join":  func(v any) string { return strings.Trim(fmt.Sprint(v), "[]") },
+	"money": money,
+	"count": count,
+	"lastAttempt": func(as []api.WebhookAttempt) *api.WebhookAttempt {
+		if len(as) == 0 {
+			return nil
+		}
+		return &as[len(as)-1]
+	},
+	"excerpt": func(s string) string {
+		if r := []rune(s); len(r) > excerptRunes {
+			return string(r[:excerptRunes]) + "…"
+		}
+		return s
+	},
 }
+
+// excerptRunes is how much of a webhook receiver's answer the delivery log
+// shows.
+const excerptRunes = 160
 
 // parsePages parses every page of templates/ with the layout: a page is
 // templates/<name>.html defining "content" (and optionally "rows").
@@ -75,7 +101,7 @@ func (d *dashboard) render(w http.ResponseWriter, r *http.Request, status int, p
 	st := state(r)
 	ld := layoutData{CSRF: st.s.CSRF, Page: data, Nav: page}
 	if st.s.signedIn() {
-		ld.Email = st.s.Email
+		ld.Email, ld.Role = st.s.Email, st.s.Role
 	}
 	if t, ok := data.(titled); ok {
 		ld.Title = t.title()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/domain"
 )
 
 // CookieName is the session cookie's name.
@@ -38,6 +39,10 @@ type session struct {
 	Expires int64  `json:"e,omitempty"`
 	Email   string `json:"m,omitempty"`
 	Tenant  string `json:"t,omitempty"`
+	// Role is the user's role in Tenant as of the last sign-in or
+	// refresh: it chooses the navigation's entries, never what the API
+	// allows.
+	Role domain.Role `json:"o,omitempty"`
 }
 
 // signedIn reports whether s holds a user's tokens.
@@ -47,7 +52,7 @@ func (s *session) signedIn() bool { return s.Access != "" && s.Refresh != "" }
 // sign-in never keeps the token an anonymous page was given).
 func (s *session) signIn(tok api.Tokens, email string, now time.Time) {
 	*s = session{CSRF: newCSRF(), Access: tok.AccessToken, Refresh: tok.RefreshToken,
-		Expires: now.Add(tok.Lifetime()).Unix(), Email: email, Tenant: tok.TenantID}
+		Expires: now.Add(tok.Lifetime()).Unix(), Email: email, Tenant: tok.TenantID, Role: tok.Role}
 }
 
 // newCSRF returns a fresh random CSRF token.

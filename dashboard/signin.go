@@ -10,6 +10,9 @@ import (
 // signInPage is the data of the login and register templates.
 type signInPage struct {
 	Email, TenantName, Next, Error string
+	// TenantID, when set, is the tenant to sign in to other than the
+	// user's own (one whose invitation they accepted).
+	TenantID string
 }
 
 // title implements titled.
@@ -17,7 +20,8 @@ func (p signInPage) title() string { return "Sign in" }
 
 // loginPage shows the sign-in form.
 func (d *dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
-	d.render(w, r, http.StatusOK, "login", signInPage{Next: safeNext(r.URL.Query().Get("next"))})
+	q := r.URL.Query()
+	d.render(w, r, http.StatusOK, "login", signInPage{Next: safeNext(q.Get("next")), TenantID: q.Get("tenant")})
 }
 
 // login signs the user in with the API's login (its per-address limit
@@ -25,10 +29,10 @@ func (d *dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 // in the session.
 func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	next := safeNext(r.PostFormValue("next"))
-	tok, err := state(r).c.Login(r.Context(), api.LoginRequest{Email: email, Password: r.PostFormValue("password")})
+	next, tenant := safeNext(r.PostFormValue("next")), r.PostFormValue("tenant_id")
+	tok, err := state(r).c.Login(r.Context(), api.LoginRequest{Email: email, Password: r.PostFormValue("password"), TenantID: tenant})
 	if err != nil {
-		d.render(w, r, statusOf(err), "login", signInPage{Email: email, Next: next, Error: problemMessage(err)})
+		d.render(w, r, statusOf(err), "login", signInPage{Email: email, Next: next, TenantID: tenant, Error: problemMessage(err)})
 		return
 	}
 	d.signIn(w, r, tok, email, next)

@@ -19,7 +19,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 
@@ -147,21 +146,12 @@ func taskIDOf(t *testing.T, loc string) uuid.UUID {
 // axe-core without serious or critical violations.
 func TestDashboardInBrowser(t *testing.T) {
 	t.Parallel()
-	browserPath := chromium(t)
-	axe, err := os.ReadFile(axeSource)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dev := startDev(t, nil)
-	var creds devCredentials
-	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dev.dataDir, "dev-credentials.json"))), &creds); err != nil {
-		t.Fatal(err)
-	}
 	sdk, err := client.New(dev.base, client.WithToken(dev.key))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &dashboardBrowser{t: t, ctx: newBrowser(t, browserPath), base: dev.base, axe: string(axe)}
+	b := newDashboardBrowser(t, dev)
 
 	// Signed out, every page leads to the sign-in form.
 	b.visit("/login", http.StatusOK)
@@ -170,11 +160,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if loc := eval[string](b, `location.pathname`); loc != "/login" {
 		t.Fatalf("signed out, / went to %s", loc)
 	}
-	b.do("sign in",
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), creds.Email),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), creds.Password+kb.Enter), // the keyboard alone
-	)
-	waitJS(t, b.ctx, "the task list", `location.pathname === "/" && document.querySelector("h1")?.textContent === "Tasks"`)
+	b.signIn(dev)
 	b.visit("/", http.StatusOK)
 	b.visit("/keys", http.StatusOK)
 	for _, a := range []domain.Adapter{domain.AdapterShell, domain.AdapterDocker, domain.AdapterFly} {

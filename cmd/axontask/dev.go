@@ -135,7 +135,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	if api, err = withDashboard(api, secret, false, logger); err != nil {
+	if api, err = withDashboard(api, secret, false, sb != nil, logger); err != nil {
 		return err
 	}
 	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: workerID, Logger: logger, SecretsFunc: vault.Resolve, ClaimedFunc: reg.ObserveDispatch})

@@ -167,7 +167,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	if api, err = withDashboard(api, secret, true, logger); err != nil {
+	if api, err = withDashboard(api, secret, true, sb != nil, logger); err != nil {
 		return err
 	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept

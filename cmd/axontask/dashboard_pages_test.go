@@ -1,0 +1,324 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/axontask/axontask/api"
+	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/domain"
+)
+
+// newDashboardBrowser starts Chromium (with axe-core at hand) for dev's
+// dashboard.
+func newDashboardBrowser(t *testing.T, dev *devProc) *dashboardBrowser {
+	t.Helper()
+	browserPath := chromium(t)
+	axe, err := os.ReadFile(axeSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dashboardBrowser{t: t, ctx: newBrowser(t, browserPath), base: dev.base, axe: string(axe)}
+}
+
+// signIn signs in on the sign-in page the browser is on as dev's local
+// user, with the keyboard alone, and waits for the task list.
+func (b *dashboardBrowser) signIn(dev *devProc) {
+	b.t.Helper()
+	var creds devCredentials
+	if err := json.Unmarshal([]byte(readFile(b.t, filepath.Join(dev.dataDir, "dev-credentials.json"))), &creds); err != nil {
+		b.t.Fatal(err)
+	}
+	b.do("sign in",
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), creds.Email),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), creds.Password+kb.Enter),
+	)
+	waitJS(b.t, b.ctx, "the task list", `location.pathname === "/" && document.querySelector("h1")?.textContent === "Tasks"`)
+}
+
+// webhookReceiver is an HTTP server that answers every delivery 200 and
+// counts them.
+type webhookReceiver struct {
+	url string
+
+	mu    sync.Mutex
+	types []string
+}
+
+func newWebhookReceiver(t *testing.T) *webhookReceiver {
+	t.Helper()
+	h := &webhookReceiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Type string `json:"type"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		h.mu.Lock()
+		h.types = append(h.types, body.Type)
+		h.mu.Unlock()
+		fmt.Fprint(w, "received by the test")
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL + "/hook"
+	return h
+}
+
+// TestDashboardPagesInBrowser drives the tenant's pages beyond its tasks
+// in Chromium: invite a member and see the invitation pending; create a
+// secret and see its name only; create a webhook endpoint (its secret
+// shown once), send it a test event and see the delivery, with its status,
+// latency and the receiver's answer, in the endpoint's log; see the usage
+// charts as SVG and the plan's estimate. Each page has the CSP header,
+// passes axe-core and keeps its controls in the keyboard's reach; another
+// tenant's endpoint is not found.
+func TestDashboardPagesInBrowser(t *testing.T) {
+	t.Parallel()
+	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "WEBHOOK_ALLOW_HTTP=true", "USAGE_FLUSH_INTERVAL=200ms"})
+	b := newDashboardBrowser(t, dev)
+	b.visit("/login", http.StatusOK)
+	b.signIn(dev)
+	recv := newWebhookReceiver(t)
+	sdk, err := client.New(dev.base, client.WithToken(dev.key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "counted", Adapter: domain.AdapterMock}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The navigation leads to every page.
+	nav := eval[[]string](b, `[...document.querySelectorAll("nav a")].map((a) => a.getAttribute("href"))`)
+	for _, want := range []string{"/members", "/secrets", "/webhooks", "/usage"} {
+		if !strings.Contains(strings.Join(nav, " "), want) {
+			t.Errorf("the navigation %v has no %s", nav, want)
+		}
+	}
+
+	// Members: invite someone; the invitation is pending.
+	b.visit("/members", http.StatusOK)
+	b.do("invite",
+		chromedp.SendKeys(chromedp.CSS(`#invite-email`), "colleague@example.com"),
+		chromedp.SetValue(chromedp.CSS(`#invite-role`), string(domain.RoleViewer)),
+		chromedp.Click(chromedp.CSS(`#invite-form button[type="submit"]`)),
+	)
+	waitJS(t, b.ctx, "the pending invitation", `[...document.querySelectorAll("#invitations td")].some((td) => td.textContent === "colleague@example.com")`)
+	b.checkAccessibility("the members page with an invitation")
+
+	// The invitee finds the invitation on their members page and accepts
+	// it: they are a viewer of the dev tenant.
+	invitee, err := client.New(dev.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := invitee.Register(t.Context(), api.RegisterRequest{Email: "colleague@example.com", Password: "colleague's long password", TenantName: "colleague"}); err != nil {
+		t.Fatal(err)
+	}
+	d := &dashboardHTTP{t: t, base: dev.base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if resp, _ := d.send(http.MethodPost, "/login", "", url.Values{"csrf": {d.csrf("/login")}, "email": {"colleague@example.com"}, "password": {"colleague's long password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the invitee's sign-in answered %d", resp.StatusCode)
+	}
+	_, page := d.send(http.MethodGet, "/members", "", nil)
+	m := regexp.MustCompile(`action="/invitations/([^/"]+)/accept"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the invitee's members page shows no invitation to accept")
+	}
+	resp, page := d.send(http.MethodPost, "/invitations/"+m[1]+"/accept", "", url.Values{"csrf": {d.csrf("/members")}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "as viewer") {
+		t.Fatalf("accepting answered %d", resp.StatusCode)
+	}
+	members, err := sdk.ListMembers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(members, func(m api.Member) bool { return m.Email == "colleague@example.com" && m.Role == domain.RoleViewer }) {
+		t.Errorf("the dev tenant's members after the acceptance: %+v", members)
+	}
+
+	// Signed in to the dev tenant, the viewer's navigation has neither
+	// secrets nor webhooks, the secrets page shows the API's refusal, and
+	// the usage page no billing.
+	loginPath := regexp.MustCompile(`href="(/login\?tenant=[^"]+)"`).FindStringSubmatch(page)
+	if loginPath == nil {
+		t.Fatal("the acceptance leads to no sign-in to the tenant")
+	}
+	_, loginPage := d.send(http.MethodGet, html.UnescapeString(loginPath[1]), "", nil)
+	tenant := regexp.MustCompile(`name="tenant_id" value="([^"]+)"`).FindStringSubmatch(loginPage)
+	if tenant == nil {
+		t.Fatal("the sign-in to a tenant has no tenant_id")
+	}
+	form := url.Values{"csrf": {csrfField.FindStringSubmatch(loginPage)[1]}, "tenant_id": {tenant[1]}, "email": {"colleague@example.com"}, "password": {"colleague's long password"}}
+	if resp, _ := d.send(http.MethodPost, "/login", "", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the viewer's sign-in to the dev tenant answered %d", resp.StatusCode)
+	}
+	_, page = d.send(http.MethodGet, "/members", "", nil)
+	if strings.Contains(page, `href="/secrets"`) || strings.Contains(page, `href="/webhooks"`) || !strings.Contains(page, "dev@localhost") || strings.Contains(page, `id="invite-form"`) {
+		t.Error("the viewer's members page offers secrets, webhooks or the invite form, or lists not the dev tenant's members")
+	}
+	if resp, page := d.send(http.MethodGet, "/secrets", "", nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(page, `role="alert"`) {
+		t.Errorf("the viewer's secrets page answered %d", resp.StatusCode)
+	}
+	if resp, page := d.send(http.MethodGet, "/usage", "", nil); resp.StatusCode != http.StatusOK || strings.Contains(page, `id="billing"`) || !strings.Contains(page, "<svg") {
+		t.Errorf("the viewer's usage page answered %d, with billing or without charts", resp.StatusCode)
+	}
+
+	// Secrets: the value goes in once and never comes back.
+	const value = "s3cr3t-value-never-shown"
+	b.visit("/secrets", http.StatusOK)
+	b.do("create a secret",
+		chromedp.SendKeys(chromedp.CSS(`#secret-name`), "DEPLOY_TOKEN"),
+		chromedp.SendKeys(chromedp.CSS(`#secret-value`), value),
+		chromedp.Click(chromedp.CSS(`#secret-form button[type="submit"]`)),
+	)
+	waitJS(t, b.ctx, "the new secret", `document.querySelector('tr[data-secret="DEPLOY_TOKEN"]') !== null`)
+	b.checkAccessibility("the secrets page with a new secret")
+	if html := eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, value) {
+		t.Error("the secrets page shows the secret's value")
+	}
+	b.visit("/secrets", http.StatusOK)
+	if html := eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, value) || !strings.Contains(html, "DEPLOY_TOKEN") {
+		t.Error("the secrets page shows the secret's value, or not its name")
+	}
+
+	// Webhooks: create an endpoint (its secret shown once), send a test
+	// event, see it delivered in the log.
+	b.visit("/webhooks", http.StatusOK)
+	b.do("create an endpoint",
+		chromedp.SendKeys(chromedp.CSS(`#webhook-url`), recv.url),
+		chromedp.SendKeys(chromedp.CSS(`#webhook-description`), "the test's receiver"),
+		chromedp.Click(chromedp.CSS(`#webhook-form button[type="submit"]`)),
+	)
+	waitJS(t, b.ctx, "the new endpoint's secret", `document.getElementById("new-secret")?.value.startsWith("whsec_") === true`)
+	b.checkAccessibility("the webhooks page with a new endpoint")
+	b.do("open the endpoint", chromedp.Click(chromedp.CSS(`.created a`)))
+	waitJS(t, b.ctx, "the endpoint's page", `document.querySelector("main")?.dataset.webhookId !== undefined`)
+	hookID := eval[string](b, `document.querySelector("main").dataset.webhookId`)
+	b.visit("/webhooks/"+hookID, http.StatusOK)
+	if eval[bool](b, `document.getElementById("new-secret") !== null`) {
+		t.Error("the endpoint's page shows its secret again")
+	}
+	b.do("send a test event", chromedp.Click(chromedp.CSS(`#webhook-test button`)))
+	waitJS(t, b.ctx, "the test event's notice", `document.querySelector(".created")?.textContent.includes("test event") === true`)
+	for {
+		b.do("reload the log", chromedp.Navigate(dev.base+"/webhooks/"+hookID))
+		if eval[bool](b, `document.querySelector('#deliveries tr[data-state="succeeded"]') !== null`) {
+			break
+		}
+		if b.ctx.Err() != nil {
+			t.Fatal("the test event was never delivered")
+		}
+	}
+	row := eval[[]string](b, `[...document.querySelector('#deliveries tr[data-state="succeeded"]').cells].map((c) => c.textContent.trim())`)
+	if row[3] != "200" || !strings.HasSuffix(row[4], " ms") || !strings.Contains(row[5], "received by the test") {
+		t.Errorf("the delivery's row says %v; want status 200, a latency and the receiver's answer", row)
+	}
+	b.visit("/webhooks/"+hookID, http.StatusOK)
+	b.do("redeliver", chromedp.Click(chromedp.CSS(`#deliveries tr[data-state] button`)))
+	waitJS(t, b.ctx, "the redelivery's notice", `document.querySelector(".created")?.textContent.includes("delivered again") === true`)
+
+	// Usage: one SVG chart per counter, a bar per day, and the estimate;
+	// no Stripe links, since billing is off.
+	b.visit("/usage", http.StatusOK)
+	charts := eval[[]int](b, `[...document.querySelectorAll("figure.chart svg")].map((s) => s.querySelectorAll("rect.bar").length)`)
+	days := eval[int](b, `(() => { const d = new Date(); return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(); })()`)
+	if len(charts) != 6 {
+		t.Fatalf("the usage page has %d charts, want 6", len(charts))
+	}
+	for _, bars := range charts {
+		if bars != days {
+			t.Errorf("a chart has %d bars; the month has %d days", bars, days)
+		}
+	}
+	// The task started at the beginning shows once the counters catch up:
+	// today's bar is the chart's tallest.
+	today := fmt.Sprintf("%s: 1", time.Now().UTC().Format(time.DateOnly))
+	for !eval[bool](b, fmt.Sprintf(`[...document.querySelectorAll("#chart-tasks rect.bar title")].some((t) => t.textContent === %q)`, today)) {
+		if b.ctx.Err() != nil {
+			t.Fatal("the usage chart never showed the task started")
+		}
+		b.do("reload the usage", chromedp.Navigate(dev.base+"/usage"))
+	}
+	if h := eval[string](b, `[...document.querySelectorAll("#chart-tasks rect.bar")].find((r) => r.textContent.endsWith(": 1")).getAttribute("height")`); h == "0.0" {
+		t.Errorf("today's bar has height %s", h)
+	}
+	if plan := eval[string](b, `document.getElementById("plan")?.textContent ?? ""`); plan == "" {
+		t.Error("the usage page shows no plan to the owner")
+	}
+	if eval[bool](b, `document.getElementById("stripe") !== null`) {
+		t.Error("Stripe links with billing off")
+	}
+	b.visit("/usage?period=2026-13", http.StatusBadRequest)
+
+	// Another tenant's endpoint is not found.
+	other, err := client.New(dev.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := other.Register(t.Context(), api.RegisterRequest{Email: "elsewhere@example.com", Password: "another long password", TenantName: "elsewhere"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, err = client.New(dev.base, client.WithToken(tok.AccessToken)); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := other.CreateWebhook(t.Context(), api.CreateWebhookRequest{URL: recv.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.visit("/webhooks/"+theirs.ID, http.StatusNotFound)
+}
+
+// TestDashboardStripeLinks: with Stripe billing on, the owner's usage page
+// offers Checkout and the portal, and Checkout's form leads to the page
+// Stripe opened (here a fake Stripe API); with billing off the same page
+// has neither (TestDashboardPagesInBrowser).
+func TestDashboardStripeLinks(t *testing.T) {
+	t.Parallel()
+	const checkoutURL = "https://checkout.stripe.com/c/pay/cs_test_dashboard"
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v1/customers":
+			fmt.Fprint(w, `{"id":"cus_dashboard","object":"customer"}`)
+		case "/v1/checkout/sessions":
+			fmt.Fprintf(w, `{"id":"cs_test_dashboard","object":"checkout.session","url":%q}`, checkoutURL)
+		default:
+			http.Error(w, `{"error":{"message":"not in the fake"}}`, http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(fake.Close)
+	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"BILLING_ENABLED=true", "STRIPE_SECRET_KEY=sk_test_123", "STRIPE_WEBHOOK_SECRET=whsec_x",
+		"STRIPE_PRICE_PRO=price_pro", "STRIPE_API_URL=" + fake.URL,
+		"BILLING_SUCCESS_URL=https://a.example/ok", "BILLING_CANCEL_URL=https://a.example/no", "BILLING_RETURN_URL=https://a.example/"})
+	d := &dashboardHTTP{t: t, base: dev.base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if resp, _ := d.send(http.MethodPost, "/login", "", url.Values{"csrf": {d.csrf("/login")}, "email": {"dev@localhost"}, "password": {devPassword(t, dev)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in answered %d", resp.StatusCode)
+	}
+	resp, body := d.send(http.MethodGet, "/usage", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `action="/billing/checkout"`) || !strings.Contains(body, `action="/billing/portal"`) {
+		t.Fatalf("the usage page (%d) offers no Stripe checkout or portal with billing on", resp.StatusCode)
+	}
+	token := d.csrf("/usage")
+	resp, body = d.send(http.MethodPost, "/billing/checkout", "", url.Values{"csrf": {token}, "plan": {"pro"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `href="`+checkoutURL+`"`) {
+		t.Fatalf("checkout answered %d without the link to Stripe: %s", resp.StatusCode, body)
+	}
+	// A plan without a Stripe price: the API's explanation, on the page.
+	if resp, body = d.send(http.MethodPost, "/billing/checkout", "", url.Values{"csrf": {token}, "plan": {"ent"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no Stripe price") {
+		t.Errorf("checkout of a plan without a price answered %d", resp.StatusCode)
+	}
+}
