@@ -69,6 +69,8 @@ func (c *IssuerConfig) validate() error {
 type Issuer struct {
 	cfg       IssuerConfig
 	apiParser *jwt.Parser
+	// anyParser checks no audience; VerifyDelegated with an empty one.
+	anyParser *jwt.Parser
 }
 
 // NewIssuer checks cfg and returns an Issuer.
@@ -81,22 +83,27 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	}
 	i := &Issuer{cfg: cfg}
 	i.apiParser = i.parser(cfg.Audience)
+	i.anyParser = i.parser("")
 	return i, nil
 }
 
 // parser returns the parser of tokens for audience.
+// An empty audience is not checked.
 func (i *Issuer) parser(audience string) *jwt.Parser {
-	return jwt.NewParser(
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(i.cfg.Issuer),
-		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithNotBeforeRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(i.cfg.Leeway),
 		jwt.WithTimeFunc(i.cfg.NowFunc),
 		jwt.WithStrictDecoding(),
-	)
+	}
+	if audience != "" {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	return jwt.NewParser(opts...)
 }
 
 // Claims are what a verified access token says.
@@ -171,12 +178,18 @@ func (i *Issuer) IssueDelegated(userID, tenantID string, role domain.Role, d Del
 // VerifyDelegated checks a token IssueDelegated made for audience, as
 // Verify checks the API's, and that it names its client. A token for
 // another audience (another resource, or the API) fails with
-// [ErrInvalidToken].
+// [ErrInvalidToken]. An empty audience accepts a delegated token of any
+// audience: only for a request whose token was checked against its
+// resource already (the MCP tools' calls to the API behind /mcp).
 func (i *Issuer) VerifyDelegated(token, audience string) (Claims, error) {
-	if audience == "" || audience == i.cfg.Audience {
-		return Claims{}, invalid("cannot be checked against an empty audience or the API's")
+	if audience == i.cfg.Audience {
+		return Claims{}, invalid("cannot be checked against the API's audience")
 	}
-	c, err := i.verify(token, audience, i.parser(audience))
+	parser := i.anyParser
+	if audience != "" {
+		parser = i.parser(audience)
+	}
+	c, err := i.verify(token, parser)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -244,14 +257,14 @@ var (
 // [ErrTokenExpired]. The error says why, but never contains the token or a
 // secret.
 func (i *Issuer) Verify(token string) (Claims, error) {
-	c, err := i.verify(token, i.cfg.Audience, i.apiParser)
+	c, err := i.verify(token, i.apiParser)
 	if err == nil && c.ClientID != "" {
 		return Claims{}, invalid("is an OAuth client's; use it at the resource it was issued for")
 	}
 	return c, err
 }
 
-func (i *Issuer) verify(token, audience string, parser *jwt.Parser) (Claims, error) {
+func (i *Issuer) verify(token string, parser *jwt.Parser) (Claims, error) {
 	if len(token) > MaxTokenLength {
 		return Claims{}, invalid(fmt.Sprintf("is longer than %d bytes", MaxTokenLength))
 	}
@@ -281,6 +294,8 @@ func (i *Issuer) verify(token, audience string, parser *jwt.Parser) (Claims, err
 		return Claims{}, invalid("has no valid tenant_id")
 	case tc.ID == "":
 		return Claims{}, invalid("has no token id (jti)")
+	case len(tc.Audience) != 1:
+		return Claims{}, invalid("must name exactly one audience (aud)")
 	case tc.IssuedAt == nil:
 		return Claims{}, invalid("has no issued-at time (iat)")
 	}
@@ -293,7 +308,7 @@ func (i *Issuer) verify(token, audience string, parser *jwt.Parser) (Claims, err
 		Role:      tc.Role,
 		TokenID:   tc.ID,
 		Issuer:    tc.Issuer,
-		Audience:  audience,
+		Audience:  tc.Audience[0],
 		ClientID:  tc.ClientID,
 		Scope:     tc.Scope,
 		IssuedAt:  tc.IssuedAt.Time,

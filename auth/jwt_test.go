@@ -431,3 +431,28 @@ func TestDelegatedAudience(t *testing.T) {
 		t.Fatal("IssueDelegated for the API's audience succeeded")
 	}
 }
+
+// An empty audience takes a delegated token of any resource, never the
+// API's own tokens.
+func TestDelegatedAnyAudience(t *testing.T) {
+	t.Parallel()
+	ring, err := NewKeyring("k1", map[string][]byte{"k1": []byte(strings.Repeat("k", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := NewIssuer(IssuerConfig{Keys: ring, Issuer: "axontask", Audience: "axontask-api", Expiry: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: "https://a.example/mcp", ClientID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := iss.VerifyDelegated(tok, ""); err != nil || c.Audience != "https://a.example/mcp" {
+		t.Fatalf("VerifyDelegated(any) = %+v, %v", c, err)
+	}
+	api, _, _ := iss.Issue("u1", "t1", domain.RoleMember)
+	if _, err := iss.VerifyDelegated(api, ""); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("VerifyDelegated(any) of an API token = %v, want ErrInvalidToken", err)
+	}
+}

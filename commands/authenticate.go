@@ -58,7 +58,10 @@ type resourceKey struct{}
 // ForResource returns ctx for a request to resource (this server's /mcp,
 // as its OAuth clients name it): Authenticate then takes, beside API keys
 // and the API's access tokens, the delegated access tokens (OAuth) bound to
-// resource, and refuses those bound to any other.
+// resource, and refuses those bound to any other. An empty resource takes
+// a delegated token of any resource: only for requests whose token was
+// checked at its resource already (the MCP tools' calls to the API, which
+// carry the token /mcp took).
 func ForResource(ctx context.Context, resource string) context.Context {
 	return context.WithValue(ctx, resourceKey{}, resource)
 }

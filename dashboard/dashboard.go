@@ -56,6 +56,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OAuth, when set, adds the consent page of MCP clients' sign-in
+	// (/oauth/authorize) and the connected applications page (/apps).
+	OAuth OAuth
 }
 
 // dashboard serves the pages.
@@ -66,6 +69,7 @@ type dashboard struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	refresh refresher
+	oauth   OAuth
 }
 
 // New returns the dashboard's handler: its pages at /, /login, /register,
@@ -83,7 +87,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dashboard{api: cfg.API, cookies: cookies, pages: pages, logger: cfg.Logger, now: cfg.Now}
+	d := &dashboard{api: cfg.API, cookies: cookies, pages: pages, logger: cfg.Logger, now: cfg.Now, oauth: cfg.OAuth}
 	if d.logger == nil {
 		d.logger = slog.Default()
 	}
@@ -119,6 +123,9 @@ func New(cfg Config) (http.Handler, error) {
 			r.Post("/keys", d.createKey)
 			r.Post("/keys/{id}/revoke", d.revokeKey)
 			r.Handle(APIPrefix+"/*", http.HandlerFunc(d.proxy))
+			if d.oauth != nil {
+				d.oauthRoutes(r)
+			}
 		})
 	})
 	return r, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -23,6 +24,10 @@ type AuthorizeRequest struct {
 	Scope         string
 	State         string
 	CodeChallenge string
+	// Resource is what the tokens will be bound to (this server's /mcp as
+	// the request reached it) and Issuer the server's URL.
+	Resource string
+	Issuer   string
 }
 
 // Scopes returns the requested scopes, for the consent page.
@@ -43,7 +48,8 @@ func (e *AuthorizeError) Error() string { return e.Description }
 // /oauth/authorize): a registered client and one of its redirect URIs,
 // response_type code, a PKCE S256 challenge, known scopes and, when given,
 // this server's resource. Every refusal is an *AuthorizeError.
-func (s *Server) Check(ctx context.Context, q url.Values) (AuthorizeRequest, error) {
+func (s *Server) Check(r *http.Request) (AuthorizeRequest, error) {
+	ctx, q := r.Context(), r.URL.Query()
 	c, err := s.store.OAuthClientGet(ctx, q.Get("client_id"))
 	switch {
 	case errors.Is(err, eventstore.ErrOAuthNotFound):
@@ -58,7 +64,8 @@ func (s *Server) Check(ctx context.Context, q url.Values) (AuthorizeRequest, err
 	if !slices.Contains(c.RedirectURIs, redirect) {
 		return AuthorizeRequest{}, &AuthorizeError{Description: "The redirect_uri is not one the application registered, so AxonTask will not send you there."}
 	}
-	req := AuthorizeRequest{ClientID: c.ID, ClientName: c.Name, RedirectURI: redirect, State: q.Get("state"), CodeChallenge: q.Get("code_challenge")}
+	req := AuthorizeRequest{ClientID: c.ID, ClientName: c.Name, RedirectURI: redirect, State: q.Get("state"), CodeChallenge: q.Get("code_challenge"),
+		Resource: s.Resource(r), Issuer: s.baseOf(r)}
 	refuse := func(code, desc string) (AuthorizeRequest, error) {
 		return AuthorizeRequest{}, &AuthorizeError{Redirect: s.redirect(req, url.Values{"error": {code}, "error_description": {desc}}), Description: desc}
 	}
@@ -71,8 +78,8 @@ func (s *Server) Check(ctx context.Context, q url.Values) (AuthorizeRequest, err
 		return refuse("unsupported_response_type", "response_type must be code")
 	case q.Get("code_challenge_method") != "S256" || !validPKCE(req.CodeChallenge):
 		return refuse("invalid_request", "PKCE is required: send code_challenge (43 base64url characters) and code_challenge_method=S256")
-	case q.Has("resource") && q.Get("resource") != s.resource:
-		return refuse("invalid_target", "resource must be "+s.resource+", the only resource this server grants")
+	case q.Has("resource") && q.Get("resource") != req.Resource:
+		return refuse("invalid_target", "resource must be "+req.Resource+", the only resource this server grants")
 	}
 	if req.Scope, err = parseScope(q.Get("scope")); err != nil {
 		return refuse("invalid_scope", err.Error())
@@ -95,7 +102,7 @@ func (s *Server) Approve(ctx context.Context, sessionToken string, req Authorize
 	}
 	now := s.now().UTC()
 	g := eventstore.OAuthGrant{ID: id.String(), TenantID: claims.TenantID, UserID: claims.UserID, ClientID: req.ClientID, Scope: req.Scope,
-		Resource: s.resource, RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge, CreatedAt: now}
+		Resource: req.Resource, RedirectURI: req.RedirectURI, CodeChallenge: req.CodeChallenge, CreatedAt: now}
 	if err := s.store.OAuthGrantCreate(ctx, g, hash, now.Add(CodeTTL)); err != nil {
 		return "", fmt.Errorf("approve: %w", err)
 	}
@@ -118,7 +125,7 @@ func (s *Server) redirect(req AuthorizeRequest, params url.Values) string {
 	if req.State != "" {
 		q.Set("state", req.State)
 	}
-	q.Set("iss", s.base)
+	q.Set("iss", req.Issuer)
 	u.RawQuery = q.Encode()
 	return u.String()
 }

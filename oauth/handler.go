@@ -47,10 +47,10 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 
 // resourceMetadata answers the protected resource metadata of /mcp (RFC
 // 9728), at the root and at the resource's path-aware location.
-func (s *Server) resourceMetadata(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) resourceMetadata(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"resource":                 s.resource,
-		"authorization_servers":    []string{s.base},
+		"resource":                 s.Resource(r),
+		"authorization_servers":    []string{s.baseOf(r)},
 		"scopes_supported":         scopesSupported,
 		"bearer_methods_supported": []string{"header"},
 		"resource_name":            "AxonTask MCP",
@@ -61,13 +61,14 @@ func (s *Server) resourceMetadata(w http.ResponseWriter, _ *http.Request) {
 var scopesSupported = []string{"tasks:read", "tasks:write", "admin"}
 
 // serverMetadata answers the authorization server metadata (RFC 8414).
-func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
+	base := s.baseOf(r)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                         s.base,
-		"authorization_endpoint":                         s.base + AuthorizePath,
-		"token_endpoint":                                 s.base + TokenPath,
-		"registration_endpoint":                          s.base + RegisterPath,
-		"revocation_endpoint":                            s.base + RevokePath,
+		"authorization_endpoint":                         base + AuthorizePath,
+		"token_endpoint":                                 base + TokenPath,
+		"registration_endpoint":                          base + RegisterPath,
+		"revocation_endpoint":                            base + RevokePath,
 		"scopes_supported":                               scopesSupported,
 		"response_types_supported":                       []string{"code"},
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token"},

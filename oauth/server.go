@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -59,9 +60,14 @@ type Config struct {
 	// Members tells a user's role now, before each token; required.
 	Members Members
 	// PublicURL is this server's URL as its clients reach it,
-	// scheme://host[:port] with no path: the issuer, and with /mcp the
-	// resource every token is bound to; required.
+	// scheme://host[:port] with no path (PUBLIC_URL): the issuer, and with
+	// /mcp the resource every token is bound to. Empty: each request's own
+	// (its Host, https when it came over TLS or, with TrustProxy, when
+	// X-Forwarded-Proto says so), so that a token is bound to the URL its
+	// client used.
 	PublicURL string
+	// TrustProxy reads X-Forwarded-Proto (behind a reverse proxy).
+	TrustProxy bool
 	// Limiter bounds registrations per client address (default an
 	// in-memory limiter; pass the Redis one when several processes serve).
 	Limiter ratelimit.Limiter
@@ -73,14 +79,14 @@ type Config struct {
 
 // Server is the authorization server. It is safe for concurrent use.
 type Server struct {
-	store    eventstore.OAuthStore
-	issuer   *auth.Issuer
-	members  Members
-	base     string
-	limiter  ratelimit.Limiter
-	logger   *slog.Logger
-	now      func() time.Time
-	resource string
+	store      eventstore.OAuthStore
+	issuer     *auth.Issuer
+	members    Members
+	base       string // PublicURL's; empty: each request's
+	trustProxy bool
+	limiter    ratelimit.Limiter
+	logger     *slog.Logger
+	now        func() time.Time
 }
 
 // New checks cfg and returns a Server.
@@ -93,12 +99,14 @@ func New(cfg Config) (*Server, error) {
 	case cfg.Members == nil:
 		return nil, errors.New("oauth config: Members is required")
 	}
-	u, err := url.Parse(cfg.PublicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("oauth config: PublicURL %q must be scheme://host[:port], like https://axontask.example (set PUBLIC_URL)", cfg.PublicURL)
+	s := &Server{store: cfg.Store, issuer: cfg.Issuer, members: cfg.Members, trustProxy: cfg.TrustProxy, limiter: cfg.Limiter, logger: cfg.Logger, now: cfg.Now}
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, fmt.Errorf("oauth config: PublicURL %q must be scheme://host[:port], like https://axontask.example (set PUBLIC_URL)", cfg.PublicURL)
+		}
+		s.base = u.Scheme + "://" + u.Host
 	}
-	s := &Server{store: cfg.Store, issuer: cfg.Issuer, members: cfg.Members, base: u.Scheme + "://" + u.Host, limiter: cfg.Limiter, logger: cfg.Logger, now: cfg.Now}
-	s.resource = s.base + ResourcePath
 	if s.limiter == nil {
 		s.limiter = ratelimit.NewMemory(nil)
 	}
@@ -111,13 +119,28 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Resource is the protected resource's identifier (RFC 8707): the public
-// URL of /mcp, the audience of every access token.
-func (s *Server) Resource() string { return s.resource }
+// baseOf returns the server's URL for r: PublicURL, or r's own.
+func (s *Server) baseOf(r *http.Request) string {
+	if s.base != "" {
+		return s.base
+	}
+	scheme := "http"
+	if r.TLS != nil || (s.trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
 
-// ResourceMetadataURL is where the resource's metadata is (RFC 9728), for
-// the resource_metadata parameter of /mcp's WWW-Authenticate challenge.
-func (s *Server) ResourceMetadataURL() string { return s.base + ResourceMetadataPath + ResourcePath }
+// Resource returns the protected resource's identifier for r (RFC 8707):
+// the public URL of /mcp, the audience of the tokens /mcp takes.
+func (s *Server) Resource(r *http.Request) string { return s.baseOf(r) + ResourcePath }
+
+// ResourceMetadataURL returns where the resource's metadata is for r (RFC
+// 9728), for the resource_metadata parameter of /mcp's WWW-Authenticate
+// challenge.
+func (s *Server) ResourceMetadataURL(r *http.Request) string {
+	return s.baseOf(r) + ResourceMetadataPath + ResourcePath
+}
 
 // parseScope checks a space-separated scope; empty means DefaultScope.
 func parseScope(scope string) (string, error) {

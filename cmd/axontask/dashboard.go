@@ -7,16 +7,17 @@ import (
 
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/dashboard"
+	"github.com/axontask/axontask/oauth"
 )
 
 // withDashboard serves the web dashboard at / in front of api, which
 // serves every other path and the dashboard's own calls; its session
 // cookies are sealed with a key derived from secret (the token secret),
-// and Secure when secure (serve).
-func withDashboard(api http.Handler, secret []byte, secure bool, logger *slog.Logger) (http.Handler, error) {
+// and Secure when secure (serve); it serves oauthServer's consent page.
+func withDashboard(api http.Handler, secret []byte, secure bool, oauthServer *oauth.Server, logger *slog.Logger) (http.Handler, error) {
 	key, err := auth.DashboardSessionKey(secret)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	return dashboard.New(dashboard.Config{API: api, SessionKey: key, Secure: secure, Logger: logger})
+	return dashboard.New(dashboard.Config{API: api, SessionKey: key, Secure: secure, Logger: logger, OAuth: dashboardOAuth{oauthServer}})
 }
