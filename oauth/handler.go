@@ -64,7 +64,7 @@ var scopesSupported = []string{"tasks:read", "tasks:write", "admin"}
 func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
 	base := s.baseOf(r)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                         s.base,
+		"issuer":                                         base,
 		"authorization_endpoint":                         base + AuthorizePath,
 		"token_endpoint":                                 base + TokenPath,
 		"registration_endpoint":                          base + RegisterPath,
