@@ -46,12 +46,14 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 }
 
 // resourceMetadata answers the protected resource metadata of /mcp (RFC
-// 9728), at the root and at the resource's path-aware location.
+// 9728), at the root and at the resource's path-aware location. Its
+// scopes are those /mcp's tools need, which clients (the TypeScript SDK)
+// ask for by default; admin is for a client that asks for it.
 func (s *Server) resourceMetadata(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"resource":                 s.Resource(r),
 		"authorization_servers":    []string{s.baseOf(r)},
-		"scopes_supported":         scopesSupported,
+		"scopes_supported":         strings.Fields(DefaultScope),
 		"bearer_methods_supported": []string{"header"},
 		"resource_name":            "AxonTask MCP",
 	})

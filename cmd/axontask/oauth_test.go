@@ -1,18 +1,29 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/internal/testnode"
 	"github.com/axontask/axontask/mcpserver"
 	"github.com/axontask/axontask/oauth"
 )
@@ -284,5 +295,89 @@ func callTool(t *testing.T, base, token string) {
 	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "start_task", Arguments: map[string]any{"name": "oauth", "adapter": "mock", "args": map[string]any{"steps": 1}}})
 	if err != nil || res.IsError {
 		t.Fatalf("start_task with an OAuth token: %v, %+v", err, res)
+	}
+}
+
+// The official TypeScript MCP SDK's OAuth client signs a user in against a
+// dev process, with the sign-in and consent pages driven by Chromium, then
+// calls tools with its token, refreshes it (rotation) and calls again (see
+// testdata/mcp-ts/oauth.mjs). It needs Node.js and Chromium; without them
+// it skips, except in CI.
+func TestOAuthTypeScriptClientInBrowser(t *testing.T) {
+	t.Parallel()
+	node := testnode.Node(t, tsClientDir, "the TypeScript MCP OAuth client test")
+	browserPath := chromium(t)
+	dev := startDev(t, nil)
+	var creds devCredentials
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dev.dataDir, "dev-credentials.json"))), &creds); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "oauth.mjs")
+	cmd.Dir = tsClientDir
+	cmd.Env = append(os.Environ(), "AXONTASK_URL="+dev.base)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() {
+		_ = cmd.Wait()
+		t.Fatalf("node oauth.mjs printed no authorization URL\nstderr:\n%s", stderr.String())
+	}
+	var first struct {
+		Authorize string `json:"authorize"`
+	}
+	if err := json.Unmarshal(lines.Bytes(), &first); err != nil || !strings.HasPrefix(first.Authorize, dev.base+oauth.AuthorizePath+"?") {
+		t.Fatalf("node oauth.mjs printed %q, want {\"authorize\": %s…}", lines.Text(), dev.base+oauth.AuthorizePath)
+	}
+
+	// The browser signs in on the way and approves on the consent page.
+	b := newBrowser(t, browserPath)
+	if err := chromedp.Do(b, chromedp.Navigate(first.Authorize)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, b, "the sign-in form", `location.pathname === "/login"`)
+	if err := chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), creds.Email),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), creds.Password+kb.Enter),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, b, "the consent page", `location.pathname === "/oauth/authorize" && !!document.querySelector("#scopes")?.textContent.includes("tasks:write") && document.body.textContent.includes("TypeScript SDK test client")`)
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`#approve`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, b, "the client's callback page", `document.querySelector("#done") !== null`)
+
+	var last string
+	for lines.Scan() {
+		last = lines.Text()
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("node oauth.mjs: %v\nlast line: %s\nstderr:\n%s", err, last, stderr.String())
+	}
+	var seen struct {
+		Unauthorized bool     `json:"unauthorized"`
+		Iss          string   `json:"iss"`
+		Scope        string   `json:"scope"`
+		Tools        []string `json:"tools"`
+		Tasks        []string `json:"tasks"`
+		Refresh      string   `json:"refresh"`
+		Rotated      bool     `json:"rotated"`
+	}
+	if err := json.Unmarshal([]byte(last), &seen); err != nil {
+		t.Fatalf("node oauth.mjs's summary %q: %v", last, err)
+	}
+	t.Logf("TypeScript SDK OAuth client: %s", last)
+	if !seen.Unauthorized || seen.Iss != dev.base || seen.Scope != oauth.DefaultScope || !slices.Contains(seen.Tools, "start_task") ||
+		len(seen.Tasks) != 2 || seen.Tasks[0] == "" || seen.Tasks[1] == "" || seen.Refresh != "AUTHORIZED" || !seen.Rotated {
+		t.Fatalf("the TypeScript client saw %+v", seen)
 	}
 }
