@@ -156,10 +156,6 @@ func validPKCE(v string) bool {
 	if len(v) < 43 || len(v) > 128 {
 		return false
 	}
-	for _, c := range v {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~", c)) {
-			return false
-		}
-	}
-	return true
+	const unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+	return !strings.ContainsFunc(v, func(c rune) bool { return !strings.ContainsRune(unreserved, c) })
 }

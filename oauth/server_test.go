@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -57,9 +58,19 @@ func setup(t *testing.T, store eventstore.OAuthStore) *bundle {
 	return b
 }
 
+// post posts body of contentType to the server's path.
+func (b *bundle) post(path, contentType, body string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, b.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	return http.DefaultClient.Do(req)
+}
+
 func (b *bundle) register(body string) (int, map[string]any) {
 	b.t.Helper()
-	resp, err := http.Post(b.srv.URL+oauth.RegisterPath, "application/json", strings.NewReader(body))
+	resp, err := b.post(oauth.RegisterPath, "application/json", body)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -146,9 +157,10 @@ func TestAuthorizeRefusals(t *testing.T) {
 			{"other resource", with("resource", "https://other.example/mcp"), "invalid_target"},
 			{"unknown scope", with("scope", "tasks:read everything"), "invalid_scope"},
 		} {
-			r := httptest.NewRequest(http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+c.q.Encode(), nil)
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+c.q.Encode(), nil)
 			_, err := b.s.Check(r)
-			refusal, ok := err.(*oauth.AuthorizeError)
+			var refusal *oauth.AuthorizeError
+			ok := errors.As(err, &refusal)
 			switch {
 			case !ok:
 				t.Errorf("%s: Check = %v, want an *AuthorizeError", c.name, err)
@@ -161,7 +173,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 				}
 			}
 		}
-		r := httptest.NewRequest(http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+good.Encode(), nil)
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+good.Encode(), nil)
 		req, err := b.s.Check(r)
 		if err != nil || req.ClientName != "App" || req.Scope != oauth.DefaultScope || req.Resource != b.srv.URL+"/mcp" {
 			t.Fatalf("Check of a good request = %+v, %v", req, err)
@@ -179,7 +191,7 @@ func TestRevokeEndpoint(t *testing.T) {
 		verifier := strings.Repeat("v", 43)
 		sum := sha256.Sum256([]byte(verifier))
 		q := url.Values{"response_type": {"code"}, "client_id": {reg["client_id"].(string)}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
-		r := httptest.NewRequest(http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+q.Encode(), nil)
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+q.Encode(), nil)
 		req, err := b.s.Check(r)
 		if err != nil {
 			t.Fatal(err)
@@ -195,7 +207,7 @@ func TestRevokeEndpoint(t *testing.T) {
 		u, _ := url.Parse(loc)
 		token := func(form url.Values) (int, map[string]any) {
 			form.Set("client_id", reg["client_id"].(string))
-			resp, err := http.PostForm(b.srv.URL+oauth.TokenPath, form)
+			resp, err := b.post(oauth.TokenPath, "application/x-www-form-urlencoded", form.Encode())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,23 +224,29 @@ func TestRevokeEndpoint(t *testing.T) {
 			t.Fatalf("the access token: %+v, %v", c, err)
 		}
 		for _, v := range []string{"not-a-token", tok["refresh_token"].(string)} {
-			resp, err := http.PostForm(b.srv.URL+oauth.RevokePath, url.Values{"token": {v}})
-			if err != nil || resp.StatusCode != http.StatusOK {
-				t.Fatalf("revoke %s: %v %v", v[:5], resp.StatusCode, err)
+			resp, err := b.post(oauth.RevokePath, "application/x-www-form-urlencoded", url.Values{"token": {v}}.Encode())
+			if err != nil {
+				t.Fatal(err)
 			}
 			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("revoke %s: %d", v[:5], resp.StatusCode)
+			}
 		}
 		if status, out := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
 			t.Fatalf("refresh after revocation: %d %v", status, out)
 		}
-		pre, _ := http.NewRequest(http.MethodOptions, b.srv.URL+oauth.TokenPath, nil)
+		pre, _ := http.NewRequestWithContext(t.Context(), http.MethodOptions, b.srv.URL+oauth.TokenPath, nil)
 		pre.Header.Set("Origin", "http://localhost:6274")
 		pre.Header.Set("Access-Control-Request-Method", "POST")
 		resp, err := http.DefaultClient.Do(pre)
-		if err != nil || resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
-			t.Fatalf("CORS preflight: %v %v", resp, err)
+		if err != nil {
+			t.Fatal(err)
 		}
 		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Fatalf("CORS preflight: %d %v", resp.StatusCode, resp.Header)
+		}
 		if status, out := token(url.Values{"grant_type": {"password"}}); status != http.StatusBadRequest || out["error"] != "unsupported_grant_type" {
 			t.Fatalf("a password grant: %d %v", status, out)
 		}

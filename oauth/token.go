@@ -35,7 +35,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		failure = &tokenError{http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token", nil}
 	}
 	if failure == nil {
-		failure = s.issueTokens(w, r.Context(), g, refresh)
+		failure = s.issueTokens(r.Context(), w, g, refresh)
 	}
 	if failure != nil {
 		if failure.err != nil {
@@ -143,7 +143,7 @@ type Members interface {
 
 // issueTokens answers a new access token for g, bound to its resource,
 // with refresh, after checking the user is still a member of the tenant.
-func (s *Server) issueTokens(w http.ResponseWriter, ctx context.Context, g eventstore.OAuthGrant, refresh string) *tokenError {
+func (s *Server) issueTokens(ctx context.Context, w http.ResponseWriter, g eventstore.OAuthGrant, refresh string) *tokenError {
 	role, err := s.members.MemberRole(ctx, g.TenantID, g.UserID)
 	if err != nil {
 		if _, rerr := s.store.OAuthGrantRevoke(ctx, g.ID, "", s.now().UTC()); rerr != nil {

@@ -62,7 +62,7 @@ func newOAuthFlow(t *testing.T, dev *devProc) *oauthFlow {
 
 func (f *oauthFlow) postJSON(path, body string, out any) int {
 	f.t.Helper()
-	resp, err := http.Post(f.d.base+path, "application/json", strings.NewReader(body))
+	resp, err := postBody(f.t, f.d.base+path, "application/json", body)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ type tokenAnswer struct {
 func (f *oauthFlow) token(form url.Values) (int, tokenAnswer) {
 	f.t.Helper()
 	form.Set("client_id", f.clientID)
-	resp, err := http.PostForm(f.d.base+oauth.TokenPath, form)
+	resp, err := postBody(f.t, f.d.base+oauth.TokenPath, "application/x-www-form-urlencoded", form.Encode())
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -131,6 +131,17 @@ func (f *oauthFlow) exchange(code, verifier string) (int, tokenAnswer) {
 
 func (f *oauthFlow) refresh(rt string) (int, tokenAnswer) {
 	return f.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+}
+
+// postBody posts body of contentType to u.
+func postBody(t *testing.T, u, contentType, body string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	return http.DefaultClient.Do(req)
 }
 
 // mcpStatus answers the status of an MCP initialize at base's /mcp with
@@ -216,8 +227,13 @@ func TestOAuthForMCP(t *testing.T) {
 	// The token is /mcp's only: the API refuses it.
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, dev.base+"/v1/tasks", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("the API answered the MCP token with %v, %v; want 401", resp.StatusCode, err)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the API answered the MCP token with %d; want 401", resp.StatusCode)
 	}
 
 	// A replayed code: refused, and the tokens issued from it revoked.
@@ -262,9 +278,9 @@ func TestOAuthForMCP(t *testing.T) {
 	}
 
 	// The dashboard lists the authorization and revokes it.
-	resp, page := f.d.send(http.MethodGet, "/apps", "", nil)
-	if resp.StatusCode != http.StatusOK || strings.Count(page, "data-app-id=") != 1 || !strings.Contains(page, "Test client") {
-		t.Fatalf("the connected applications page answered %d: %s", resp.StatusCode, page)
+	apps, page := f.d.send(http.MethodGet, "/apps", "", nil)
+	if apps.StatusCode != http.StatusOK || strings.Count(page, "data-app-id=") != 1 || !strings.Contains(page, "Test client") {
+		t.Fatalf("the connected applications page answered %d: %s", apps.StatusCode, page)
 	}
 	id := strings.SplitN(strings.SplitN(page, `data-app-id="`, 2)[1], `"`, 2)[0]
 	if resp, _ := f.d.send(http.MethodPost, "/apps/"+id+"/revoke", "", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}}); resp.StatusCode != http.StatusSeeOther {
