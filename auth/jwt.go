@@ -67,8 +67,10 @@ func (c *IssuerConfig) validate() error {
 // Issuer issues and verifies HS256 access tokens. It is safe for concurrent
 // use.
 type Issuer struct {
-	cfg    IssuerConfig
-	parser *jwt.Parser
+	cfg       IssuerConfig
+	apiParser *jwt.Parser
+	// anyParser checks no audience; VerifyDelegated with an empty one.
+	anyParser *jwt.Parser
 }
 
 // NewIssuer checks cfg and returns an Issuer.
@@ -79,18 +81,29 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	parser := jwt.NewParser(
+	i := &Issuer{cfg: cfg}
+	i.apiParser = i.parser(cfg.Audience)
+	i.anyParser = i.parser("")
+	return i, nil
+}
+
+// parser returns the parser of tokens for audience.
+// An empty audience is not checked.
+func (i *Issuer) parser(audience string) *jwt.Parser {
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer(cfg.Issuer),
-		jwt.WithAudience(cfg.Audience),
+		jwt.WithIssuer(i.cfg.Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithNotBeforeRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(cfg.Leeway),
-		jwt.WithTimeFunc(cfg.NowFunc),
+		jwt.WithLeeway(i.cfg.Leeway),
+		jwt.WithTimeFunc(i.cfg.NowFunc),
 		jwt.WithStrictDecoding(),
-	)
-	return &Issuer{cfg: cfg, parser: parser}, nil
+	}
+	if audience != "" {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	return jwt.NewParser(opts...)
 }
 
 // Claims are what a verified access token says.
@@ -106,6 +119,11 @@ type Claims struct {
 	// Issuer and Audience are the "iss" and "aud" claims checked.
 	Issuer   string
 	Audience string
+	// ClientID and Scope are set in a delegated token only (see
+	// IssueDelegated): the OAuth client it was issued to and the
+	// space-separated scopes the user granted it (RFC 9068's claims).
+	ClientID string
+	Scope    string
 	// IssuedAt, NotBefore and ExpiresAt are "iat", "nbf" and "exp", whole
 	// seconds.
 	IssuedAt  time.Time
@@ -117,6 +135,8 @@ type Claims struct {
 type tokenClaims struct {
 	TenantID string      `json:"tenant_id"`
 	Role     domain.Role `json:"role"`
+	ClientID string      `json:"client_id,omitempty"`
+	Scope    string      `json:"scope,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -125,6 +145,61 @@ type tokenClaims struct {
 // and when it expires; times are whole seconds. userID and tenantID must be 1
 // to 128 bytes and role one of the known roles.
 func (i *Issuer) Issue(userID, tenantID string, role domain.Role) (token string, expiresAt time.Time, err error) {
+	return i.issue(userID, tenantID, role, Delegation{Audience: i.cfg.Audience})
+}
+
+// Delegation is what a delegated access token carries besides its user:
+// the resource it is bound to (its audience, RFC 8707), the OAuth client it
+// was issued to and the scopes the user granted that client.
+type Delegation struct {
+	// Audience is the resource's URL, e.g. https://axontask.example/mcp;
+	// 1 to 256 bytes, and never the API's own audience.
+	Audience string
+	// ClientID is the OAuth client's id; 1 to 256 bytes.
+	ClientID string
+	// Scope is space-separated scopes; at most 256 bytes.
+	Scope string
+}
+
+// IssueDelegated signs an access token for userID acting in tenantID with
+// role on behalf of an OAuth client, bound to d.Audience: Verify refuses
+// it (its audience is not the API's), VerifyDelegated with the same
+// audience accepts it.
+func (i *Issuer) IssueDelegated(userID, tenantID string, role domain.Role, d Delegation) (token string, expiresAt time.Time, err error) {
+	switch {
+	case d.Audience == "" || len(d.Audience) > maxClaimText || d.Audience == i.cfg.Audience:
+		return "", time.Time{}, fmt.Errorf("issue delegated access token: the audience must be 1 to %d bytes and not the API's", maxClaimText)
+	case d.ClientID == "" || len(d.ClientID) > maxClaimText || len(d.Scope) > maxClaimText:
+		return "", time.Time{}, fmt.Errorf("issue delegated access token: client id must be 1 to %d bytes, scope at most %d", maxClaimText, maxClaimText)
+	}
+	return i.issue(userID, tenantID, role, d)
+}
+
+// VerifyDelegated checks a token IssueDelegated made for audience, as
+// Verify checks the API's, and that it names its client. A token for
+// another audience (another resource, or the API) fails with
+// [ErrInvalidToken]. An empty audience accepts a delegated token of any
+// audience: only for a request whose token was checked against its
+// resource already (the MCP tools' calls to the API behind /mcp).
+func (i *Issuer) VerifyDelegated(token, audience string) (Claims, error) {
+	if audience == i.cfg.Audience {
+		return Claims{}, invalid("cannot be checked against the API's audience")
+	}
+	parser := i.anyParser
+	if audience != "" {
+		parser = i.parser(audience)
+	}
+	c, err := i.verify(token, parser)
+	if err != nil {
+		return Claims{}, err
+	}
+	if c.ClientID == "" {
+		return Claims{}, invalid("names no OAuth client (client_id)")
+	}
+	return c, nil
+}
+
+func (i *Issuer) issue(userID, tenantID string, role domain.Role, d Delegation) (token string, expiresAt time.Time, err error) {
 	if userID == "" || len(userID) > maxIDLength {
 		return "", time.Time{}, fmt.Errorf("issue access token: user id must be 1 to %d bytes", maxIDLength)
 	}
@@ -143,10 +218,12 @@ func (i *Issuer) Issue(userID, tenantID string, role domain.Role) (token string,
 	claims := tokenClaims{
 		TenantID: tenantID,
 		Role:     role,
+		ClientID: d.ClientID,
+		Scope:    d.Scope,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.cfg.Issuer,
 			Subject:   userID,
-			Audience:  jwt.ClaimStrings{i.cfg.Audience},
+			Audience:  jwt.ClaimStrings{d.Audience},
 			ExpiresAt: jwt.NewNumericDate(expiresAt),
 			NotBefore: jwt.NewNumericDate(now),
 			IssuedAt:  jwt.NewNumericDate(now),
@@ -180,11 +257,19 @@ var (
 // [ErrTokenExpired]. The error says why, but never contains the token or a
 // secret.
 func (i *Issuer) Verify(token string) (Claims, error) {
+	c, err := i.verify(token, i.apiParser)
+	if err == nil && c.ClientID != "" {
+		return Claims{}, invalid("is an OAuth client's; use it at the resource it was issued for")
+	}
+	return c, err
+}
+
+func (i *Issuer) verify(token string, parser *jwt.Parser) (Claims, error) {
 	if len(token) > MaxTokenLength {
 		return Claims{}, invalid(fmt.Sprintf("is longer than %d bytes", MaxTokenLength))
 	}
 	var tc tokenClaims
-	_, err := i.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
+	_, err := parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
 		raw, present := t.Header["kid"]
 		if !present {
 			return nil, errNoKID
@@ -209,6 +294,8 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 		return Claims{}, invalid("has no valid tenant_id")
 	case tc.ID == "":
 		return Claims{}, invalid("has no token id (jti)")
+	case len(tc.Audience) != 1:
+		return Claims{}, invalid("must name exactly one audience (aud)")
 	case tc.IssuedAt == nil:
 		return Claims{}, invalid("has no issued-at time (iat)")
 	}
@@ -221,7 +308,9 @@ func (i *Issuer) Verify(token string) (Claims, error) {
 		Role:      tc.Role,
 		TokenID:   tc.ID,
 		Issuer:    tc.Issuer,
-		Audience:  i.cfg.Audience,
+		Audience:  tc.Audience[0],
+		ClientID:  tc.ClientID,
+		Scope:     tc.Scope,
 		IssuedAt:  tc.IssuedAt.Time,
 		NotBefore: tc.NotBefore.Time,
 		ExpiresAt: tc.ExpiresAt.Time,

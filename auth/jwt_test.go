@@ -391,3 +391,68 @@ func mustDeriveKey(t testing.TB, secret []byte) []byte {
 	}
 	return key
 }
+
+// A delegated token works only at its own audience: Verify (the API) and
+// VerifyDelegated for another resource refuse it, and the API's tokens are
+// no delegated tokens.
+func TestDelegatedAudience(t *testing.T) {
+	t.Parallel()
+	ring, err := NewKeyring("k1", map[string][]byte{"k1": []byte(strings.Repeat("k", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := NewIssuer(IssuerConfig{Keys: ring, Issuer: "axontask", Audience: "axontask-api", Expiry: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mcp = "http://127.0.0.1:8080/mcp"
+	tok, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: mcp, ClientID: "c1", Scope: "tasks:read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := iss.VerifyDelegated(tok, mcp)
+	if err != nil || c.ClientID != "c1" || c.Scope != "tasks:read" || c.Audience != mcp || c.UserID != "u1" {
+		t.Fatalf("VerifyDelegated = %+v, %v", c, err)
+	}
+	if _, err := iss.VerifyDelegated(tok, "https://other.example/mcp"); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("VerifyDelegated for another resource = %v, want ErrInvalidToken", err)
+	}
+	if _, err := iss.Verify(tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("Verify of a delegated token = %v, want ErrInvalidToken", err)
+	}
+	api, _, err := iss.Issue("u1", "t1", domain.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iss.VerifyDelegated(api, mcp); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("VerifyDelegated of an API token = %v, want ErrInvalidToken", err)
+	}
+	if _, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: "axontask-api", ClientID: "c1"}); err == nil {
+		t.Fatal("IssueDelegated for the API's audience succeeded")
+	}
+}
+
+// An empty audience takes a delegated token of any resource, never the
+// API's own tokens.
+func TestDelegatedAnyAudience(t *testing.T) {
+	t.Parallel()
+	ring, err := NewKeyring("k1", map[string][]byte{"k1": []byte(strings.Repeat("k", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := NewIssuer(IssuerConfig{Keys: ring, Issuer: "axontask", Audience: "axontask-api", Expiry: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: "https://a.example/mcp", ClientID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := iss.VerifyDelegated(tok, ""); err != nil || c.Audience != "https://a.example/mcp" {
+		t.Fatalf("VerifyDelegated(any) = %+v, %v", c, err)
+	}
+	api, _, _ := iss.Issue("u1", "t1", domain.RoleMember)
+	if _, err := iss.VerifyDelegated(api, ""); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("VerifyDelegated(any) of an API token = %v, want ErrInvalidToken", err)
+	}
+}

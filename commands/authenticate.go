@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/domain"
@@ -37,6 +38,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, bearer string) (Princi
 	case auth.BearerAPIKey:
 		return a.authenticateKey(ctx, bearer)
 	case auth.BearerJWT:
+		if resource, ok := ctx.Value(resourceKey{}).(string); ok {
+			return a.authenticateDelegated(bearer, resource)
+		}
 		c, err := a.deps.cfg.Issuer.Verify(bearer)
 		if err != nil {
 			return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
@@ -45,6 +49,39 @@ func (a *Authenticator) Authenticate(ctx context.Context, bearer string) (Princi
 	default:
 		return Principal{}, fmt.Errorf("%w: the bearer token is neither an API key (axt_…) nor an access token (a JWT)", ErrUnauthenticated)
 	}
+}
+
+// resourceKey keys, in a request's context, the resource (an RFC 8707
+// resource URL) the request is for.
+type resourceKey struct{}
+
+// ForResource returns ctx for a request to resource (this server's /mcp,
+// as its OAuth clients name it): Authenticate then takes, beside API keys
+// and the API's access tokens, the delegated access tokens (OAuth) bound to
+// resource, and refuses those bound to any other. An empty resource takes
+// a delegated token of any resource: only for requests whose token was
+// checked at its resource already (the MCP tools' calls to the API, which
+// carry the token /mcp took).
+func ForResource(ctx context.Context, resource string) context.Context {
+	return context.WithValue(ctx, resourceKey{}, resource)
+}
+
+// authenticateDelegated checks a JWT at resource: the API's own access
+// tokens, or an OAuth client's token bound to resource, whose principal is
+// limited to the scopes the user granted.
+func (a *Authenticator) authenticateDelegated(bearer, resource string) (Principal, error) {
+	if c, err := a.deps.cfg.Issuer.Verify(bearer); err == nil {
+		return Principal{TenantID: c.TenantID, UserID: c.UserID, Role: c.Role}, nil
+	}
+	c, err := a.deps.cfg.Issuer.VerifyDelegated(bearer, resource)
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %w (an OAuth token must be issued for %s)", ErrUnauthenticated, err, resource)
+	}
+	scopes, err := domain.ParseScopes(strings.Fields(c.Scope))
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: the token's scope: %w", ErrUnauthenticated, err)
+	}
+	return Principal{TenantID: c.TenantID, UserID: c.UserID, Role: c.Role, ClientID: c.ClientID, Scopes: scopes}, nil
 }
 
 func (a *Authenticator) authenticateKey(ctx context.Context, key string) (Principal, error) {
@@ -81,4 +118,12 @@ func (a *Authenticator) authenticateKey(ctx context.Context, key string) (Princi
 	}
 	a.usage.record(keyID, a.deps.cfg.NowFunc())
 	return Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Role: role, Scopes: k.Scopes()}, nil
+}
+
+// MemberRole returns userID's role in tenantID now; a user who is not (or
+// no longer) a member fails with ErrBadCredentials. The OAuth server asks
+// it before each token it issues, so that a removed user's clients stop at
+// their next refresh and a new role applies from it.
+func (a *Authenticator) MemberRole(ctx context.Context, tenantID, userID string) (domain.Role, error) {
+	return a.deps.memberRole(ctx, tenantID, userID)
 }

@@ -1,5 +1,7 @@
 package commands
 
+import "github.com/axontask/axontask/auth"
+
 // IdentitySide is a process's identity side, as NewIdentitySide wires it:
 // the Authenticator (embedded, so that an *IdentitySide authenticates), the
 // identity handlers, decorated, and the KeyUsage both share. It is safe for
@@ -9,6 +11,8 @@ type IdentitySide struct {
 	IdentityHandlers
 	// Usage writes API keys' last use: Run it beside the server, or Flush it.
 	Usage *KeyUsage
+	// Issuer signs and checks the access tokens (the OAuth server's too).
+	Issuer *auth.Issuer
 }
 
 // NewIdentitySide wires the identity side of a process: NewIdentityDeps
@@ -29,5 +33,6 @@ func NewIdentitySide(cfg IdentityConfig, usage KeyUsageStore, metrics MetricsCli
 		Authenticator:    NewAuthenticator(deps, keyUsage),
 		IdentityHandlers: NewIdentityHandlers(deps, keyUsage).Decorated(cfg.Logger, metrics),
 		Usage:            keyUsage,
+		Issuer:           cfg.Issuer,
 	}, nil
 }

@@ -18,14 +18,22 @@ type Principal struct {
 	// Role is the user's role: when the access token was issued, or for a
 	// key its creator's role now.
 	Role domain.Role
-	// Scopes are the API key's scopes; nil for an access token.
+	// ClientID is the OAuth client a delegated access token was issued
+	// to; empty otherwise.
+	ClientID string
+	// Scopes are the API key's scopes, or those the user granted the OAuth
+	// client; nil for an access token of the API.
 	Scopes domain.Scopes
 }
+
+// scoped reports whether the principal's scopes bound it (an API key or an
+// OAuth client).
+func (p Principal) scoped() bool { return p.KeyID != "" || p.ClientID != "" }
 
 // Can reports whether the principal may take action a in its tenant. A key
 // may do what its scopes allow and its creator may still do.
 func (p Principal) Can(a domain.Action) bool {
-	if p.KeyID != "" {
+	if p.scoped() {
 		return p.Scopes.Can(a) && p.Role.Can(a)
 	}
 	return p.Role.Can(a)
@@ -34,7 +42,7 @@ func (p Principal) Can(a domain.Action) bool {
 // canGrant reports whether the principal may create a key with scope s: a
 // key never gets more than its creator could do.
 func (p Principal) canGrant(s domain.Scope) bool {
-	if p.KeyID != "" {
+	if p.scoped() {
 		return p.Scopes.Has(domain.ScopeAdmin) && p.Role.CanGrant(s)
 	}
 	return p.Role.CanGrant(s)

@@ -59,6 +59,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OAuth, when set, adds the consent page of MCP clients' sign-in
+	// (/oauth/authorize) and the connected applications page (/apps).
+	OAuth OAuth
 }
 
 // dashboard serves the pages.
@@ -70,6 +73,7 @@ type dashboard struct {
 	now     func() time.Time
 	refresh refresher
 	stripe  bool
+	oauth   OAuth
 }
 
 // New returns the dashboard's handler: its pages at /, /login, /register,
@@ -87,7 +91,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dashboard{api: cfg.API, cookies: cookies, pages: pages, logger: cfg.Logger, now: cfg.Now, stripe: cfg.Stripe}
+	d := &dashboard{api: cfg.API, cookies: cookies, pages: pages, logger: cfg.Logger, now: cfg.Now, stripe: cfg.Stripe, oauth: cfg.OAuth}
 	if d.logger == nil {
 		d.logger = slog.Default()
 	}
@@ -124,6 +128,9 @@ func New(cfg Config) (http.Handler, error) {
 			r.Post("/keys/{id}/revoke", d.revokeKey)
 			d.settingsRoutes(r)
 			r.Handle(APIPrefix+"/*", http.HandlerFunc(d.proxy))
+			if d.oauth != nil {
+				d.oauthRoutes(r)
+			}
 		})
 	})
 	return r, nil

@@ -48,6 +48,14 @@ type HTTPConfig struct {
 	// Logger receives the SDK's warnings and the failures to check a
 	// credential (default slog.Default()).
 	Logger *slog.Logger
+	// ProtectedResourceFunc, when set, returns the endpoint's OAuth
+	// resource identifier for a request (its public URL, RFC 8707) and the
+	// URL of its metadata (RFC 9728; oauth.Server's Resource and
+	// ResourceMetadataURL): Authenticator then also takes the OAuth access
+	// tokens bound to that resource (see commands.ForResource), and a 401
+	// points clients to the metadata, where their sign-in starts. Nil: API
+	// keys and the API's access tokens only.
+	ProtectedResourceFunc func(r *http.Request) (resource, metadataURL string)
 }
 
 // NewHTTPHandler returns the Streamable HTTP endpoint of server: a
@@ -81,16 +89,22 @@ func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 	// API keys do not expire; access tokens do, and Authenticate checks.
 	withTokenInfo := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var metadataURL string
+		if cfg.ProtectedResourceFunc != nil {
+			var resource string
+			resource, metadataURL = cfg.ProtectedResourceFunc(r)
+			r = r.WithContext(commands.ForResource(r.Context(), resource))
+		}
 		token, ok := bearer(r.Header)
 		if !ok {
-			unauthorized(w, "", "this request carries no API key: send the header Authorization: Bearer <API key or access token> (axontask dev prints a key; POST /v1/api-keys makes one)")
+			unauthorized(w, metadataURL, "", "this request carries no API key: send the header Authorization: Bearer <API key or access token> (axontask dev prints a key; POST /v1/api-keys makes one)")
 			return
 		}
 		p, err := cfg.Authenticator.Authenticate(r.Context(), token)
 		switch {
 		case errors.Is(err, commands.ErrUnauthenticated):
 			// Authenticate's errors never contain the credential.
-			unauthorized(w, "invalid_token", fmt.Sprintf("the API key or access token was refused (%v): send Authorization: Bearer <a valid API key or access token>", err))
+			unauthorized(w, metadataURL, "invalid_token", fmt.Sprintf("the API key or access token was refused (%v): send Authorization: Bearer <a valid API key or access token>", err))
 			return
 		case err != nil:
 			cfg.Logger.ErrorContext(r.Context(), "mcp: check a bearer credential", "err", err)
@@ -121,14 +135,18 @@ func tokenInfo(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, e
 }
 
 // unauthorized answers 401 with an application/problem+json body that
-// says what to send, and a WWW-Authenticate challenge without
-// resource_metadata: AxonTask takes API keys, not OAuth, and an MCP client
-// (the TypeScript SDK, the Inspector) then reports the body rather than
-// start an OAuth discovery that has nothing to find. code is RFC 6750's
-// error code: empty when no credential came (RFC 6750 section 3.1), else
-// invalid_token.
-func unauthorized(w http.ResponseWriter, code, detail string) {
+// says what to send, and a WWW-Authenticate challenge. With OAuth on,
+// the challenge names the resource's metadata (resource_metadata, RFC
+// 9728), where an MCP client (the TypeScript SDK, the Inspector) starts
+// its sign-in; without, it names none, and a client reports the body
+// rather than start an OAuth discovery that has nothing to find. code is
+// RFC 6750's error code: empty when no credential came (RFC 6750 section
+// 3.1), else invalid_token.
+func unauthorized(w http.ResponseWriter, metadataURL, code, detail string) {
 	challenge := `Bearer realm="axontask"`
+	if metadataURL != "" {
+		challenge += fmt.Sprintf(`, resource_metadata=%q`, metadataURL)
+	}
 	if code != "" {
 		challenge += fmt.Sprintf(`, error=%q, error_description=%q`, code, strings.ReplaceAll(detail, `"`, "'"))
 	}

@@ -135,7 +135,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	if api, err = withDashboard(api, secret, false, sb != nil, logger); err != nil {
+	oauthServer, err := newOAuth(store, identity, ratelimit.NewMemory(nil), false, logger)
+	if err != nil {
+		return err
+	}
+	if api, err = withDashboard(api, secret, false, sb != nil, oauthServer, logger); err != nil {
 		return err
 	}
 	runner, err := newRunner(store, quotas, sh.Executor, dk.Executor, worker.Config{WorkerID: workerID, Logger: logger, SecretsFunc: vault.Resolve, ClaimedFunc: reg.ObserveDispatch})
@@ -167,7 +171,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("dev: %w", err)
 	}
 
-	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, metrics: reg.Handler(), hub: hub, identity: identity, meter: meter}, false, logger)
+	srv, err := listenAPI(ctx, net.JoinHostPort(*host, *port), api, apiBeside{store: store, metrics: reg.Handler(), hub: hub, identity: identity, meter: meter, oauth: oauthServer}, false, logger)
 	if err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

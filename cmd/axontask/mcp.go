@@ -18,7 +18,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/axontask/axontask/client"
+	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/mcpserver"
+	"github.com/axontask/axontask/oauth"
 	meters "github.com/axontask/axontask/usage"
 )
 
@@ -75,12 +77,15 @@ type nopWriteCloser struct{ io.Writer }
 func (nopWriteCloser) Close() error { return nil }
 
 // withMCP serves the MCP endpoint (Streamable HTTP, mcpserver.Path) beside
-// api. Its tools call the API itself, at the loopback address of ln, with
-// each caller's own bearer credential, which authn checks before any
-// MCP processing. behindProxy turns off the SDK's DNS-rebinding check,
+// api, and the OAuth server's endpoints (oauthServer) in front of both. Its
+// tools call the API itself, at the loopback address of ln, with each
+// caller's own bearer credential, which authn checks before any MCP
+// processing: an API key, an access token or an OAuth client's token bound
+// to /mcp, which the API then takes from the tools (whose requests carry
+// the process's secret mark) only. behindProxy turns off the SDK's DNS-rebinding check,
 // which refuses a loopback connection whose Host is not a loopback name (a
 // reverse proxy's).
-func withMCP(api http.Handler, authn mcpserver.Authenticator, meter *meters.Meter, ln net.Listener, behindProxy bool, logger *slog.Logger) (http.Handler, error) {
+func withMCP(api http.Handler, authn mcpserver.Authenticator, oauthServer *oauth.Server, meter *meters.Meter, ln net.Listener, behindProxy bool, logger *slog.Logger) (http.Handler, error) {
 	base, err := loopbackURL(ln.Addr())
 	if err != nil {
 		return nil, err
@@ -100,7 +105,8 @@ func withMCP(api http.Handler, authn mcpserver.Authenticator, meter *meters.Mete
 		if got := r.Header.Get(internalHeader); got != "" {
 			r.Header.Del(internalHeader)
 			if subtle.ConstantTimeCompare([]byte(got), []byte(internal)) == 1 {
-				r = r.WithContext(meters.Unmetered(r.Context()))
+				// The token was checked at /mcp against its resource.
+				r = r.WithContext(commands.ForResource(meters.Unmetered(r.Context()), ""))
 			}
 		}
 		next.ServeHTTP(w, r)
@@ -112,11 +118,14 @@ func withMCP(api http.Handler, authn mcpserver.Authenticator, meter *meters.Mete
 	}
 	endpoint, err := mcpserver.NewHTTPHandler(server, mcpserver.HTTPConfig{
 		Authenticator: authn, DisableLocalhostProtection: behindProxy, Logger: logger,
+		ProtectedResourceFunc: func(r *http.Request) (string, string) {
+			return oauthServer.Resource(r), oauthServer.ResourceMetadataURL(r)
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return mcpserver.WithEndpoint(api, endpoint), nil
+	return oauthServer.Handler(mcpserver.WithEndpoint(api, endpoint)), nil
 }
 
 // internalHeader carries, on the MCP tools' requests to this process's own

@@ -29,6 +29,7 @@ import (
 	"github.com/axontask/axontask/internal/metrics"
 	"github.com/axontask/axontask/internal/wiring"
 	"github.com/axontask/axontask/mcpserver"
+	"github.com/axontask/axontask/oauth"
 	"github.com/axontask/axontask/projections"
 	"github.com/axontask/axontask/ratelimit"
 	"github.com/axontask/axontask/readapi"
@@ -167,14 +168,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	if api, err = withDashboard(api, secret, true, sb != nil, logger); err != nil {
+	oauthServer, err := newOAuth(store, identity, ratelimit.NewRedis(rcfg.Client, rcfg.Prefix), true, logger)
+	if err != nil {
+		return err
+	}
+	if api, err = withDashboard(api, secret, true, sb != nil, oauthServer, logger); err != nil {
 		return err
 	}
 	// Behind a reverse proxy on this machine, the MCP endpoint must accept
 	// the proxy's Host: every request needs a bearer credential anyway.
 	// The API's address serves /metrics only behind METRICS_TOKEN: the
 	// counts tell anyone how busy the service is.
-	beside := apiBeside{store: store, hub: hub, identity: identity, meter: meter}
+	beside := apiBeside{store: store, hub: hub, identity: identity, meter: meter, oauth: oauthServer}
 	if token := os.Getenv("METRICS_TOKEN"); token != "" {
 		beside.metrics = metricsBehindToken(reg.Handler(), token)
 	}
@@ -494,6 +499,8 @@ type apiBeside struct {
 	hub      *readapi.Hub
 	identity *commands.IdentitySide
 	meter    *meters.Meter
+	// oauth signs MCP clients in (see newOAuth).
+	oauth *oauth.Server
 }
 
 // apiServer is an API process's HTTP server, listening: see listenAPI.
@@ -512,7 +519,7 @@ func listenAPI(ctx context.Context, addr string, api http.Handler, beside apiBes
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w (set API_PORT or -port to another port)", err)
 	}
-	handler, err := withMCP(api, beside.identity.Authenticator, beside.meter, ln, behindProxy, logger)
+	handler, err := withMCP(api, beside.identity.Authenticator, beside.oauth, beside.meter, ln, behindProxy, logger)
 	if err != nil {
 		_ = ln.Close()
 		return nil, err

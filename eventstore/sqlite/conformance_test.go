@@ -72,6 +72,11 @@ func TestWebhookSecretsConformance(t *testing.T) {
 	storetest.RunWebhookSecrets(t, conformanceStore)
 }
 
+func TestOAuthConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunOAuth(t, conformanceStore)
+}
+
 func TestTenantSecretsConformance(t *testing.T) {
 	t.Parallel()
 	storetest.RunTenantSecrets(t, conformanceStore)

@@ -47,6 +47,11 @@ type (
 		eventstore.Store
 		eventstore.TenantSecretStore
 	}
+	// OAuthStore is what RunOAuth tests.
+	OAuthStore interface {
+		eventstore.Store
+		eventstore.OAuthStore
+	}
 	// WebhookDeliveryStore is what RunWebhookDeliveries tests.
 	WebhookDeliveryStore interface {
 		eventstore.Store
@@ -215,6 +220,17 @@ func RunTenantSecrets[S TenantSecretStore](t *testing.T, newStore Opener[S]) {
 		{"TenantSecretsReseal", testTenantSecretsReseal},
 		{"TenantSecretsInvalid", testTenantSecretsInvalid},
 		{"Closed", testTenantSecretsClosed},
+	})
+}
+
+// RunOAuth runs the conformance suite of eventstore.OAuthStore against the
+// stores that newStore makes.
+func RunOAuth[S OAuthStore](t *testing.T, newStore Opener[S]) {
+	runSuite(t, func(t *testing.T, o eventstore.Options) OAuthStore { return newStore(t, o) }, []suiteTest[OAuthStore]{
+		{"OAuthCodeAndRefresh", testOAuthCodeAndRefresh},
+		{"OAuthCodeReplayed", testOAuthCodeReplayed},
+		{"OAuthCodeRedeemConcurrent", testOAuthCodeRedeemConcurrent},
+		{"OAuthRevoke", testOAuthRevoke},
 	})
 }
 

@@ -37,6 +37,7 @@ type Store interface {
 	eventstore.TenantSecretStore
 	eventstore.WebhookDeliveryStore
 	eventstore.TenantFeedStore
+	eventstore.OAuthStore
 	projections.TaskViewStore
 	projections.StaleQueuedStore
 	projections.EndedTaskStore

@@ -71,6 +71,31 @@ type MerkleTree struct {
 	Size      int64
 }
 
+type OauthClient struct {
+	ID           string
+	Name         string
+	RedirectUris string
+	CreatedAt    time.Time
+}
+
+type OauthGrant struct {
+	ID               string
+	TenantID         string
+	UserID           string
+	ClientID         string
+	Scope            string
+	Resource         string
+	RedirectUri      string
+	CodeChallenge    string
+	CodeHash         []byte
+	CodeExpiresAt    time.Time
+	CodeUsed         bool
+	RefreshHash      []byte
+	RefreshExpiresAt pgtype.Timestamptz
+	CreatedAt        time.Time
+	RevokedAt        pgtype.Timestamptz
+}
+
 type ProjectionCheckpoint struct {
 	Name         string
 	NextPosition int64

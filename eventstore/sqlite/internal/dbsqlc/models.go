@@ -54,6 +54,31 @@ type MerkleTree struct {
 	Size      int64
 }
 
+type OauthClient struct {
+	ID           string
+	Name         string
+	RedirectUris string
+	CreatedAt    int64
+}
+
+type OauthGrant struct {
+	ID               string
+	TenantID         string
+	UserID           string
+	ClientID         string
+	Scope            string
+	Resource         string
+	RedirectUri      string
+	CodeChallenge    string
+	CodeHash         []byte
+	CodeExpiresAt    int64
+	CodeUsed         int64
+	RefreshHash      []byte
+	RefreshExpiresAt sql.NullInt64
+	CreatedAt        int64
+	RevokedAt        sql.NullInt64
+}
+
 type ProjectionCheckpoint struct {
 	Name         string
 	NextPosition int64

@@ -1,0 +1,38 @@
+-- name: OAuthClientInsert :exec
+INSERT INTO oauth_clients (id, name, redirect_uris, created_at) VALUES (@id, @name, @redirect_uris, @now);
+
+-- name: OAuthClientGet :one
+SELECT id, name, redirect_uris, created_at FROM oauth_clients WHERE id = @id;
+
+-- name: OAuthGrantInsert :exec
+INSERT INTO oauth_grants (id, tenant_id, user_id, client_id, scope, resource, redirect_uri, code_challenge, code_hash, code_expires_at, created_at)
+VALUES (@id, @tenant_id, @user_id, @client_id, @scope, @resource, @redirect_uri, @code_challenge, @code_hash, @code_expires_at, @now);
+
+-- name: OAuthCodeRedeem :one
+-- Marks the code used and stores the grant's first refresh token, if the
+-- code is unused, unexpired and its grant not revoked.
+UPDATE oauth_grants SET code_used = TRUE, refresh_hash = @refresh_hash, refresh_expires_at = @refresh_expires_at
+WHERE code_hash = @code_hash AND NOT code_used AND revoked_at IS NULL AND code_expires_at > @now
+RETURNING id, tenant_id, user_id, client_id, scope, resource, redirect_uri, code_challenge, created_at;
+
+-- name: OAuthGrantIDByCode :one
+SELECT id, code_used FROM oauth_grants WHERE code_hash = @code_hash;
+
+-- name: OAuthRefreshRotate :one
+-- Replaces the grant's refresh token, if old_hash is the current one, the
+-- token unexpired and the grant not revoked.
+UPDATE oauth_grants SET refresh_hash = @new_hash, refresh_expires_at = @refresh_expires_at
+WHERE id = @id AND refresh_hash = @old_hash AND revoked_at IS NULL AND refresh_expires_at > @now
+RETURNING id, tenant_id, user_id, client_id, scope, resource, redirect_uri, code_challenge, created_at;
+
+-- name: OAuthGrantRevoke :execrows
+-- Revokes a grant; user_id, when not empty, must own it.
+UPDATE oauth_grants SET revoked_at = @now
+WHERE id = @id AND (CAST(@user_id AS TEXT) = '' OR user_id = @user_id) AND revoked_at IS NULL;
+
+-- name: OAuthGrantList :many
+-- The user's grants in force: redeemed and not revoked.
+SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.resource, g.created_at
+FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
+WHERE g.user_id = @user_id AND g.code_used AND g.revoked_at IS NULL
+ORDER BY g.created_at DESC LIMIT 100;
