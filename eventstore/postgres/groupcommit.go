@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/axontask/axontask/eventstore/internal/engine"
 )
@@ -164,4 +167,50 @@ func (s *Store) observe(parts []*part, errs []error) {
 		s.nudgeSealer()
 		engine.ObserveCommit(s.cfg.Options, appends, events)
 	}
+}
+
+// batchRows is the results of a sqlc :batchone query: a row or an error
+// per statement.
+type batchRows[R any] interface {
+	QueryRow(f func(int, R, error))
+	Close() error
+}
+
+// writeInOrder is the write of a committer of one statement per item:
+// the items' statements (params of each) in one round trip and one
+// transaction, sent in the order compare gives (stable), each row handed
+// to set. An item whose statement answers no row has pgx.ErrNoRows; any
+// other failure aborts the transaction, and then every item has that
+// error.
+func writeInOrder[T, P, R any](items []T, compare func(a, b T) int, params func(T) P, send func([]P) batchRows[R], set func(T, R)) []error {
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return compare(items[a], items[b]) })
+	ps := make([]P, len(items))
+	for k, i := range order {
+		ps[k] = params(items[i])
+	}
+	errs := make([]error, len(items))
+	results := send(ps)
+	results.QueryRow(func(k int, row R, err error) {
+		i := order[k]
+		if errs[i] = err; err == nil {
+			set(items[i], row)
+		}
+	})
+	failed := results.Close()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			failed = err
+			break
+		}
+	}
+	if failed != nil { // the transaction was rolled back: none is written
+		for i := range errs {
+			errs[i] = failed
+		}
+	}
+	return errs
 }

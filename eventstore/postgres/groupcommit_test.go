@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -185,51 +186,84 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestGroupCommitReservations(t *testing.T) {
 	t.Parallel()
 	s, _ := openStore(t, Config{GroupCommits: 1})
+	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	groupOfTen(t, s.starts, 8, func(int) (bool, error) {
+		_, reserved, err := s.TaskStartReserve(t.Context(), "t", day, 1, 8)
+		return reserved, err
+	})
+	if n, err := s.TaskStartCount(t.Context(), "t", day); err != nil || n != 8 {
+		t.Fatalf("count %d (%v), want 8", n, err)
+	}
+}
+
+// TestGroupCommitLeasePuts: leases taken within a tenant's limit that
+// arrive while one commits share the next commit, and the limit holds
+// exactly across them.
+func TestGroupCommitLeasePuts(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t, Config{GroupCommits: 1})
+	groupOfTen(t, s.leases, 8, func(i int) (bool, error) {
+		err := s.LeasePutWithin(t.Context(), eventstore.Lease{
+			TaskID: fmt.Sprintf("task-%d", i), TenantID: "t", WorkerID: "w", Attempt: 1, ExpiresAt: time.Now().Add(time.Hour),
+		}, 8)
+		if errors.Is(err, eventstore.ErrTenantAtLimit) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	var n int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM task_leases WHERE tenant_id = 't'`).Scan(&n); err != nil || n != 8 {
+		t.Fatalf("%d leases (%v), want 8", n, err)
+	}
+}
+
+// groupOfTen holds the commit of the first of eleven writes (try(0) …
+// try(10), each reporting whether it got through) until the other ten
+// queue on c, then fails t unless the ten went in one group commit and
+// exactly want of the eleven got through.
+func groupOfTen[T any](t *testing.T, c *committer[T], want int, try func(i int) (bool, error)) {
+	t.Helper()
 	var mu sync.Mutex
 	var writes []int
 	release := make(chan struct{})
 	var once sync.Once
-	s.starts.testHookBeforeWrite = func(n int) {
+	c.testHookBeforeWrite = func(n int) {
 		mu.Lock()
 		writes = append(writes, n)
 		mu.Unlock()
 		once.Do(func() { <-release })
 	}
-	day := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
 	var ok atomic.Int32
-	reserve := func() {
+	write := func(i int) {
 		wg.Go(func() {
-			_, reserved, err := s.TaskStartReserve(t.Context(), "t", day, 1, 8)
+			through, err := try(i)
 			if err != nil {
 				t.Error(err)
 			}
-			if reserved {
+			if through {
 				ok.Add(1)
 			}
 		})
 	}
-	reserve()
-	waitFor(t, "the first reservation to hold the commit", func() bool { mu.Lock(); defer mu.Unlock(); return len(writes) == 1 })
-	for range 10 {
-		reserve()
+	write(0)
+	waitFor(t, "the first write to hold the commit", func() bool { mu.Lock(); defer mu.Unlock(); return len(writes) == 1 })
+	for i := range 10 {
+		write(i + 1)
 	}
-	waitFor(t, "ten reservations to queue", func() bool {
-		s.starts.mu.Lock()
-		defer s.starts.mu.Unlock()
-		return len(s.starts.queue) == 10
+	waitFor(t, "ten writes to queue", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.queue) == 10
 	})
 	close(release)
 	wg.Wait()
-	if ok.Load() != 8 {
-		t.Fatalf("%d of 11 reservations with a limit of 8 succeeded", ok.Load())
-	}
-	if n, err := s.TaskStartCount(t.Context(), "t", day); err != nil || n != 8 {
-		t.Fatalf("count %d (%v), want 8", n, err)
+	if int(ok.Load()) != want {
+		t.Fatalf("%d of 11 writes got through, want %d", ok.Load(), want)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(writes) != 2 || writes[1] != 10 {
-		t.Fatalf("group commits of %v reservations, want [1 10]", writes)
+		t.Fatalf("group commits of %v writes, want [1 10]", writes)
 	}
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/axontask/axontask/domain"
@@ -35,16 +36,18 @@ func (s *Store) LeasePut(ctx context.Context, l eventstore.Lease) error {
 	return nil
 }
 
-// LeasePutWithin implements eventstore.LeaseStore, in one round trip: the
-// function lease_put_within (migration 0006) takes the tenant's
-// transaction-scoped advisory lock (leaseLockClass), which queues the
-// calls of one tenant from every process, then inserts the lease with a
-// statement that counts the tenant's leases and skips a task already
-// leased (ON CONFLICT DO NOTHING). The count runs after the lock is
-// granted, in a fresh snapshot that sees every earlier holder's commit (a
-// transaction's locks are released only once its commit is visible), so
-// the limit is never passed. Calls for other tenants never wait for the
-// lock.
+// LeasePutWithin implements eventstore.LeaseStore: the function
+// lease_put_within (migration 0006) takes the tenant's transaction-scoped
+// advisory lock (leaseLockClass), which queues the calls of one tenant
+// from every process, then inserts the lease with a statement that counts
+// the tenant's leases and skips a task already leased (ON CONFLICT DO
+// NOTHING). The count runs after the lock is granted, in a fresh snapshot
+// that sees every earlier holder's commit (a transaction's locks are
+// released only once its commit is visible), so the limit is never
+// passed. Calls for other tenants never wait for the lock. It goes
+// through a group committer (see writeLeasePuts): the puts that arrive
+// while one commits share the next commit, so that a tenant's claims do
+// not queue one commit at a time on its lock.
 func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit int) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
@@ -53,21 +56,42 @@ func (s *Store) LeasePutWithin(ctx context.Context, l eventstore.Lease, limit in
 	if err != nil {
 		return fmt.Errorf("put lease within a limit: %w", err)
 	}
-	outcome, err := s.q.LeasePutWithin(ctx, s.pool, dbsqlc.LeasePutWithinParams{
+	put := &leasePut{LeasePutWithinParams: dbsqlc.LeasePutWithinParams{
 		LockClass: leaseLockClass, TaskID: l.TaskID, TenantID: l.TenantID, WorkerID: l.WorkerID,
 		Attempt: int32(l.Attempt), ExpiresAt: l.ExpiresAt, MaxLeases: int64(limit),
-	})
-	switch {
+	}}
+	switch err := s.leases.commit(ctx, put); {
 	case err != nil:
-		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, err)
-	case outcome == "taken":
+		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, s.closedOr(err))
+	case put.outcome == "taken":
 		return fmt.Errorf("put lease of %s: %w", l.TaskID, eventstore.ErrLeaseTaken)
-	case outcome == "full":
+	case put.outcome == "full":
 		return fmt.Errorf("put lease of %s (tenant %s, limit %d): %w", l.TaskID, l.TenantID, limit, eventstore.ErrTenantAtLimit)
-	case outcome != "ok":
-		return fmt.Errorf("put lease of %s: unexpected outcome %q", l.TaskID, outcome)
+	case put.outcome != "ok":
+		return fmt.Errorf("put lease of %s: unexpected outcome %q", l.TaskID, put.outcome)
 	}
 	return nil
+}
+
+// leasePut is one LeasePutWithin: its statement's arguments and, once
+// committed, its outcome ('ok', 'taken' or 'full').
+type leasePut struct {
+	dbsqlc.LeasePutWithinParams
+	outcome string
+}
+
+// writeLeasePuts is the write of the lease puts' committer: their
+// statements in one round trip and one transaction, in the order of their
+// tenants (one tenant's in the order they came), so that two transactions
+// in flight at once, of this process or another, take the tenants' locks
+// in one order and never deadlock.
+func (s *Store) writeLeasePuts(ctx context.Context, puts []*leasePut) []error {
+	return writeInOrder(puts, func(a, b *leasePut) int { return strings.Compare(a.TenantID, b.TenantID) },
+		func(p *leasePut) dbsqlc.LeasePutWithinParams { return p.LeasePutWithinParams },
+		func(params []dbsqlc.LeasePutWithinParams) batchRows[string] {
+			return s.q.LeasePutWithin(ctx, s.pool, params)
+		},
+		func(p *leasePut, outcome string) { p.outcome = outcome })
 }
 
 // AppendLeaseDrop implements eventstore.LeaseAppender: the lease is

@@ -40,7 +40,8 @@ type Config struct {
 	// MaxConns bounds the connection pool (default 16).
 	MaxConns int32
 	// GroupCommits bounds the group commits in flight at once, of appends
-	// and, apart, of task start reservations (default 2): a write that
+	// and, apart, of task start reservations and of leases taken within a
+	// tenant's limit (default 2 each): a write that
 	// finds this many running waits for the first to finish and commits
 	// with the writes queued meanwhile.
 	GroupCommits int
@@ -81,6 +82,7 @@ type Store struct {
 	heads  *headCache
 	group  *committer[*part]        // appends
 	starts *committer[*reservation] // task start reservations
+	leases *committer[*leasePut]    // leases taken within a tenant's limit
 	closed atomic.Bool
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -148,6 +150,7 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	}
 	s.group = &committer[*part]{maxInFlight: cfg.GroupCommits, maxItems: cfg.GroupCommitAppends, write: s.writeParts}
 	s.starts = &committer[*reservation]{maxInFlight: cfg.GroupCommits, maxItems: cfg.GroupCommitAppends, write: s.writeReservations}
+	s.leases = &committer[*leasePut]{maxInFlight: cfg.GroupCommits, maxItems: cfg.GroupCommitAppends, write: s.writeLeasePuts}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.listen(bg, pcfg.ConnConfig) }()
 	go func() { defer s.wg.Done(); s.notifyRemote(bg) }()

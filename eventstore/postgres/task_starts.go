@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -63,39 +62,16 @@ type reservation struct {
 // tenants and days (one day's in the order they came), so that two
 // transactions in flight at once, of this process or another, lock the
 // days' rows in one order and never deadlock. A refused reservation's
-// outcome is pgx.ErrNoRows. A failed statement aborts the others (their
-// outcome is then its error).
+// outcome is pgx.ErrNoRows.
 func (s *Store) writeReservations(ctx context.Context, rs []*reservation) []error {
-	order := make([]int, len(rs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Or(strings.Compare(rs[a].TenantID, rs[b].TenantID), rs[a].Day.Compare(rs[b].Day))
-	})
-	params := make([]dbsqlc.TenantDailyUsageReserveParams, len(rs))
-	for k, i := range order {
-		params[k] = rs[i].TenantDailyUsageReserveParams
-	}
-	errs := make([]error, len(rs))
-	results := s.q.TenantDailyUsageReserve(ctx, s.pool, params)
-	results.QueryRow(func(k int, used int32, err error) {
-		i := order[k]
-		rs[i].used, errs[i] = int(used), err
-	})
-	failed := results.Close()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			failed = err
-			break
-		}
-	}
-	if failed != nil { // the transaction was rolled back: none is reserved
-		for i := range errs {
-			errs[i] = failed
-		}
-	}
-	return errs
+	return writeInOrder(rs, func(a, b *reservation) int {
+		return cmp.Or(strings.Compare(a.TenantID, b.TenantID), a.Day.Compare(b.Day))
+	},
+		func(r *reservation) dbsqlc.TenantDailyUsageReserveParams { return r.TenantDailyUsageReserveParams },
+		func(params []dbsqlc.TenantDailyUsageReserveParams) batchRows[int32] {
+			return s.q.TenantDailyUsageReserve(ctx, s.pool, params)
+		},
+		func(r *reservation, used int32) { r.used = int(used) })
 }
 
 // TaskStartRelease implements eventstore.TaskStartStore: one UPDATE.

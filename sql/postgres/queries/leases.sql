@@ -19,11 +19,12 @@ WHERE expires_at < @now
 ORDER BY expires_at
 LIMIT @max_leases;
 
--- name: LeasePutWithin :one
+-- name: LeasePutWithin :batchone
 -- Takes the lease if the tenant holds fewer than @max_leases leases and
 -- the task has none: 'ok', 'taken' or 'full' (see lease_put_within in
--- migration 0006). One statement in its own transaction: the tenant's
--- advisory lock is held until it commits.
+-- migration 0006). The tenant's advisory lock is held until the
+-- transaction commits; a batch of them runs in one transaction, which
+-- takes each tenant's lock once and sees its own earlier leases.
 SELECT lease_put_within(@lock_class::integer, @task_id::text, @tenant_id::text, @worker_id::text,
     @attempt::integer, @expires_at::timestamptz, @max_leases::bigint)::text AS outcome;
 

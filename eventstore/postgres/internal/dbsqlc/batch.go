@@ -178,6 +178,73 @@ func (b *LeaseDropAfterBatchResults) Close() error {
 	return b.br.Close()
 }
 
+const leasePutWithin = `-- name: LeasePutWithin :batchone
+SELECT lease_put_within($1::integer, $2::text, $3::text, $4::text,
+    $5::integer, $6::timestamptz, $7::bigint)::text AS outcome
+`
+
+type LeasePutWithinBatchResults struct {
+	br     pgx.BatchResults
+	tot    int
+	closed bool
+}
+
+type LeasePutWithinParams struct {
+	LockClass int32
+	TaskID    string
+	TenantID  string
+	WorkerID  string
+	Attempt   int32
+	ExpiresAt time.Time
+	MaxLeases int64
+}
+
+// Takes the lease if the tenant holds fewer than @max_leases leases and
+// the task has none: 'ok', 'taken' or 'full' (see lease_put_within in
+// migration 0006). The tenant's advisory lock is held until the
+// transaction commits; a batch of them runs in one transaction, which
+// takes each tenant's lock once and sees its own earlier leases.
+func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg []LeasePutWithinParams) *LeasePutWithinBatchResults {
+	batch := &pgx.Batch{}
+	for _, a := range arg {
+		vals := []interface{}{
+			a.LockClass,
+			a.TaskID,
+			a.TenantID,
+			a.WorkerID,
+			a.Attempt,
+			a.ExpiresAt,
+			a.MaxLeases,
+		}
+		batch.Queue(leasePutWithin, vals...)
+	}
+	br := db.SendBatch(ctx, batch)
+	return &LeasePutWithinBatchResults{br, len(arg), false}
+}
+
+func (b *LeasePutWithinBatchResults) QueryRow(f func(int, string, error)) {
+	defer b.br.Close()
+	for t := 0; t < b.tot; t++ {
+		var outcome string
+		if b.closed {
+			if f != nil {
+				f(t, outcome, ErrBatchAlreadyClosed)
+			}
+			continue
+		}
+		row := b.br.QueryRow()
+		err := row.Scan(&outcome)
+		if f != nil {
+			f(t, outcome, err)
+		}
+	}
+}
+
+func (b *LeasePutWithinBatchResults) Close() error {
+	b.closed = true
+	return b.br.Close()
+}
+
 const tenantDailyUsageReserve = `-- name: TenantDailyUsageReserve :batchone
 INSERT INTO tenant_daily_usage (tenant_id, day, tasks)
 SELECT $1, $2, CAST($3 AS integer)

@@ -51,40 +51,6 @@ func (q *Queries) LeasePut(ctx context.Context, db DBTX, arg LeasePutParams) err
 	return err
 }
 
-const leasePutWithin = `-- name: LeasePutWithin :one
-SELECT lease_put_within($1::integer, $2::text, $3::text, $4::text,
-    $5::integer, $6::timestamptz, $7::bigint)::text AS outcome
-`
-
-type LeasePutWithinParams struct {
-	LockClass int32
-	TaskID    string
-	TenantID  string
-	WorkerID  string
-	Attempt   int32
-	ExpiresAt time.Time
-	MaxLeases int64
-}
-
-// Takes the lease if the tenant holds fewer than @max_leases leases and
-// the task has none: 'ok', 'taken' or 'full' (see lease_put_within in
-// migration 0006). One statement in its own transaction: the tenant's
-// advisory lock is held until it commits.
-func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg LeasePutWithinParams) (string, error) {
-	row := db.QueryRow(ctx, leasePutWithin,
-		arg.LockClass,
-		arg.TaskID,
-		arg.TenantID,
-		arg.WorkerID,
-		arg.Attempt,
-		arg.ExpiresAt,
-		arg.MaxLeases,
-	)
-	var outcome string
-	err := row.Scan(&outcome)
-	return outcome, err
-}
-
 const leaseRenew = `-- name: LeaseRenew :execrows
 UPDATE task_leases SET expires_at = $1
 WHERE task_id = $2 AND worker_id = $3 AND attempt = $4
