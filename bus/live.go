@@ -43,21 +43,34 @@ func (a *Announcer) Committed(ctx context.Context, events []domain.Event) {
 	if len(events) == 0 {
 		return
 	}
-	m, err := liveMessage(events)
-	if err == nil {
-		err = a.pub.Publish(liveTopic(events[0].StreamID), m)
-	}
-	for i := range events {
-		if err != nil {
-			break
-		}
-		err = publishTaskMessage(a.pub, &events[i])
-	}
+	// Published even when the appender's caller has gone: the append
+	// committed.
+	err := a.publish(context.WithoutCancel(ctx), events)
 	if err != nil {
 		a.down.Note(ctx, err)
 		return
 	}
 	a.down.Succeeded()
+}
+
+// publish publishes events on their partition of TopicLive and the Work
+// and Control messages they ask for, in one round trip when the bus can.
+func (a *Announcer) publish(ctx context.Context, events []domain.Event) error {
+	m, err := liveMessage(events)
+	if err != nil {
+		return err
+	}
+	out := []Outgoing{{liveTopic(events[0].StreamID), m}}
+	for i := range events {
+		topic, tm, err := taskMessage(&events[i])
+		if err != nil {
+			return err
+		}
+		if tm != nil {
+			out = append(out, Outgoing{topic, tm})
+		}
+	}
+	return PublishAll(ctx, a.pub, out)
 }
 
 // liveMessage renders one append's events for TopicLive: their JSON

@@ -183,3 +183,33 @@ func DecodeControl(m *message.Message) (Control, error) {
 	}
 	return c, nil
 }
+
+// Outgoing is a message and the topic it is published to.
+type Outgoing struct {
+	Topic string
+	Msg   *message.Message
+}
+
+// BatchPublisher is a publisher that publishes many messages, each to its
+// topic, in one round trip (the Redis bus pipelines them).
+type BatchPublisher interface {
+	PublishBatch(ctx context.Context, msgs []Outgoing) error
+}
+
+// PublishAll publishes msgs in order, each to its topic: in one round trip
+// when pub is a BatchPublisher, else with one Publish each. When it fails,
+// some of msgs may be published.
+func PublishAll(ctx context.Context, pub message.Publisher, msgs []Outgoing) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if b, ok := pub.(BatchPublisher); ok {
+		return b.PublishBatch(ctx, msgs)
+	}
+	for _, o := range msgs {
+		if err := pub.Publish(o.Topic, o.Msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}

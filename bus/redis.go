@@ -60,7 +60,37 @@ func NewRedisPublisher(c RedisConfig) (message.Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis publisher: %w", err)
 	}
-	return prefixedPublisher{p, c.Prefix}, nil
+	return redisPublisher{prefixedPublisher{p, c.Prefix}, c.Client, maxLen}, nil
+}
+
+// redisPublisher is the bus's publisher on Redis Streams: Watermill's, and
+// PublishBatch, which writes the same entries in one round trip.
+type redisPublisher struct {
+	prefixedPublisher
+	client redis.UniversalClient
+	maxLen int64
+}
+
+// PublishBatch implements BatchPublisher: one pipeline of the XADDs
+// Watermill's Publish sends one at a time (its marshaller, each stream
+// trimmed to about maxLen), so that Watermill's subscribers read them as
+// they read its own. Redis runs a pipeline's commands in order; when one
+// fails, PublishBatch returns the first error, and those before it may be
+// published.
+func (p redisPublisher) PublishBatch(ctx context.Context, msgs []Outgoing) error {
+	var marshaller redisstream.DefaultMarshallerUnmarshaller
+	pipe := p.client.Pipeline()
+	for _, o := range msgs {
+		values, err := marshaller.Marshal(o.Topic, o.Msg)
+		if err != nil {
+			return fmt.Errorf("publish to %s: %w", o.Topic, err)
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: p.prefix + o.Topic, Values: values, MaxLen: p.maxLen, Approx: true})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("publish %d messages: %w", len(msgs), err)
+	}
+	return nil
 }
 
 // NewRedisWorkSubscriber returns the subscriber a worker takes work with:

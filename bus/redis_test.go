@@ -72,3 +72,62 @@ func TestRedisFanOutSubscriber(t *testing.T) {
 		t.Fatal("Subscribe after Close succeeded")
 	}
 }
+
+// PublishAll on the Redis bus pipelines its messages: each topic gets its
+// own in order, and each entry is the one Watermill's Publish writes, so
+// that Watermill's subscribers read both alike.
+func TestRedisPublishAll(t *testing.T) {
+	t.Parallel()
+	client := testredis.Client(t)
+	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
+	pub, err := bus.NewRedisPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := pub.(bus.BatchPublisher); !ok {
+		t.Fatal("the Redis publisher is no BatchPublisher")
+	}
+	sub, err := bus.NewRedisFanOutSubscriber(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Close() }()
+	chans := map[string]<-chan *message.Message{}
+	for _, topic := range []string{"a", "b"} {
+		if chans[topic], err = sub.Subscribe(t.Context(), topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []bus.Outgoing
+	for i := range 300 {
+		m := message.NewMessage(fmt.Sprint("id-", i), fmt.Appendf(nil, "%d", i))
+		m.Metadata.Set("n", fmt.Sprint(i))
+		out = append(out, bus.Outgoing{Topic: []string{"a", "b"}[i%3/2], Msg: m})
+	}
+	if err := bus.PublishAll(t.Context(), pub, out); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		m := receive(t, chans[o.Topic])
+		if m.UUID != o.Msg.UUID || string(m.Payload) != string(o.Msg.Payload) || m.Metadata.Get("n") != o.Msg.Metadata.Get("n") {
+			t.Fatalf("topic %s: got %s %q %v, want %s %q %v", o.Topic, m.UUID, m.Payload, m.Metadata, o.Msg.UUID, o.Msg.Payload, o.Msg.Metadata)
+		}
+	}
+
+	// One message, published both ways: the same entry.
+	m := message.NewMessage("same", []byte("payload"))
+	m.Metadata.Set("k", "v")
+	if err := pub.Publish("c", m); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.PublishAll(t.Context(), pub, []bus.Outgoing{{Topic: "c", Msg: m}}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := client.XRange(t.Context(), cfg.Prefix+"c", "-", "+").Result()
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("stream c: %d entries (%v), want 2", len(entries), err)
+	}
+	if fmt.Sprint(entries[0].Values) != fmt.Sprint(entries[1].Values) {
+		t.Fatalf("Publish wrote %v, PublishAll %v", entries[0].Values, entries[1].Values)
+	}
+}

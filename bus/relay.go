@@ -120,16 +120,27 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue
 		}
 		readRetry.Succeeded()
+		out := make([]Outgoing, 0, 2*len(page))
 		for i := range page {
 			e := &page[i]
-			if e.Position != next {
-				return fmt.Errorf("relay: feed position %d where %d was expected: the feed has a gap", e.Position, next)
+			if e.Position != next+int64(i) {
+				return fmt.Errorf("relay: feed position %d where %d was expected: the feed has a gap", e.Position, next+int64(i))
 			}
-			if err := r.publishRetried(ctx, e, publishRetry); err != nil {
+			if out, err = appendRelayed(out, e); err != nil {
 				return err
 			}
-			next++
 		}
+		for len(out) > 0 {
+			err := PublishAll(ctx, r.pub, out)
+			if err == nil {
+				publishRetry.Succeeded()
+				break
+			}
+			if err := publishRetry.Failed(ctx, err); err != nil {
+				return err
+			}
+		}
+		next += int64(len(page))
 		for len(page) > 0 {
 			err := r.checkpoint.Save(ctx, next)
 			if err == nil {
@@ -159,34 +170,22 @@ func (r *Relay) loadCheckpoint(ctx context.Context, retry *backoff.Retry) (int64
 	}
 }
 
-// publishRetried publishes e and the task message it asks for, retrying
-// each while the bus fails; an event that cannot be rendered is an error
-// no retry mends.
-func (r *Relay) publishRetried(ctx context.Context, e *domain.Event, retry *backoff.Retry) error {
+// appendRelayed appends to out what the relay publishes of e: its envelope
+// on TopicEvents, and the Work or Control message it asks for.
+func appendRelayed(out []Outgoing, e *domain.Event) ([]Outgoing, error) {
 	m, err := eventMessage(e)
 	if err != nil {
-		return fmt.Errorf("relay: position %d: %w", e.Position, err)
+		return out, fmt.Errorf("relay: position %d: %w", e.Position, err)
 	}
+	out = append(out, Outgoing{TopicEvents, m})
 	topic, tm, err := taskMessage(e)
 	if err != nil {
-		return fmt.Errorf("relay: position %d: %w", e.Position, err)
+		return out, fmt.Errorf("relay: position %d: %w", e.Position, err)
 	}
-	for _, out := range []struct {
-		topic string
-		m     *message.Message
-	}{{TopicEvents, m}, {topic, tm}} {
-		for out.m != nil {
-			err := r.pub.Publish(out.topic, out.m)
-			if err == nil {
-				retry.Succeeded()
-				break
-			}
-			if err := retry.Failed(ctx, err); err != nil {
-				return err
-			}
-		}
+	if tm != nil {
+		out = append(out, Outgoing{topic, tm})
 	}
-	return nil
+	return out, nil
 }
 
 // watchLoss asks the LossWatch every Interval whether the bus lost its
@@ -229,16 +228,6 @@ func (r *Relay) watchLoss(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
-}
-
-// publishTaskMessage publishes what e asks of the workers, if anything
-// (see taskMessage).
-func publishTaskMessage(pub message.Publisher, e *domain.Event) error {
-	topic, m, err := taskMessage(e)
-	if err != nil || m == nil {
-		return err
-	}
-	return pub.Publish(topic, m)
 }
 
 // taskMessage renders what e asks of the workers: a Work message on
