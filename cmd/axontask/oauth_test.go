@@ -183,7 +183,7 @@ func TestOAuthForMCP(t *testing.T) {
 	// to this server's metadata.
 	status, challenge := mcpStatus(t, dev.base, "")
 	metadataURL := dev.base + oauth.ResourceMetadataPath + mcpserver.Path
-	if status != http.StatusUnauthorized || !strings.Contains(challenge, `resource_metadata="`+metadataURL+`"`) {
+	if status != http.StatusUnauthorized || !strings.Contains(challenge, `resource_metadata="`+metadataURL+`"`) || !strings.Contains(challenge, `scope="`+oauth.DefaultScope+`"`) {
 		t.Fatalf("/mcp without a token answered %d, %q", status, challenge)
 	}
 	var prm struct {
