@@ -277,9 +277,13 @@ func TestOAuthForMCP(t *testing.T) {
 		t.Fatalf("the token at its own resource answered %d", status)
 	}
 
-	// The dashboard lists the authorization and revokes it.
+	// The dashboard's navigation leads to the connected applications
+	// page, which lists the authorization and revokes it.
+	if _, page := f.d.send(http.MethodGet, "/keys", "", nil); !strings.Contains(page, `<a href="/apps">`) {
+		t.Errorf("the navigation leads to no connected applications page: %s", page)
+	}
 	apps, page := f.d.send(http.MethodGet, "/apps", "", nil)
-	if apps.StatusCode != http.StatusOK || strings.Count(page, "data-app-id=") != 1 || !strings.Contains(page, "Test client") {
+	if apps.StatusCode != http.StatusOK || strings.Count(page, "data-app-id=") != 1 || !strings.Contains(page, "Test client") || !strings.Contains(page, `<a href="/apps" aria-current="page">`) {
 		t.Fatalf("the connected applications page answered %d: %s", apps.StatusCode, page)
 	}
 	id := strings.SplitN(strings.SplitN(page, `data-app-id="`, 2)[1], `"`, 2)[0]
