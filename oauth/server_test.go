@@ -252,3 +252,44 @@ func TestRevokeEndpoint(t *testing.T) {
 		}
 	})
 }
+
+// TestLoopbackRedirectAnyPort: a loopback redirect URI is accepted on any
+// port (RFC 8252 section 7.3), since a desktop client listens where it
+// can; its scheme, host, path and query must match, and other redirect
+// URIs match exactly.
+func TestLoopbackRedirectAnyPort(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, store teststores.Store) {
+		b := setup(t, store)
+		_, reg := b.register(`{"client_name":"Desktop","redirect_uris":["http://127.0.0.1:7/cb","http://[::1]/cb?x=1","https://app.example/cb"]}`)
+		sum := sha256.Sum256([]byte(strings.Repeat("v", 43)))
+		for _, c := range []struct {
+			redirect string
+			ok       bool
+		}{
+			{"http://127.0.0.1:7/cb", true},
+			{"http://127.0.0.1:51234/cb", true},
+			{"http://127.0.0.1/cb", true},
+			{"http://[::1]:8080/cb?x=1", true},
+			{"http://127.0.0.1:51234/other", false},
+			{"http://127.0.0.1:51234/cb?x=1", false},
+			{"http://localhost:51234/cb", false},
+			{"http://[::1]:8080/cb", false},
+			{"https://127.0.0.1:51234/cb", false},
+			{"https://app.example:8443/cb", false},
+			{"http://127.0.0.1:51234/cb#frag", false},
+		} {
+			q := url.Values{"response_type": {"code"}, "client_id": {reg["client_id"].(string)}, "redirect_uri": {c.redirect},
+				"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+q.Encode(), nil)
+			req, err := b.s.Check(r)
+			var refusal *oauth.AuthorizeError
+			switch {
+			case c.ok && (err != nil || req.RedirectURI != c.redirect):
+				t.Errorf("%s: Check = %+v, %v; want it accepted", c.redirect, req, err)
+			case !c.ok && (!errors.As(err, &refusal) || refusal.Redirect != ""):
+				t.Errorf("%s: Check = %v; want it refused without a redirect", c.redirect, err)
+			}
+		}
+	})
+}
