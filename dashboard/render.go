@@ -26,6 +26,9 @@ type layoutData struct {
 	// Role is the signed-in user's role, which chooses the navigation's
 	// entries (see Can).
 	Role domain.Role
+	// OAuth says the connected applications page is served (Config.OAuth),
+	// so the navigation leads to it.
+	OAuth bool
 	// Page is the page's own data.
 	Page any
 }
@@ -99,7 +102,7 @@ func parsePages() (map[string]*template.Template, error) {
 // render writes page with data into the layout, with status.
 func (d *dashboard) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
 	st := state(r)
-	ld := layoutData{CSRF: st.s.CSRF, Page: data, Nav: page}
+	ld := layoutData{CSRF: st.s.CSRF, Page: data, Nav: page, OAuth: d.oauth != nil}
 	if st.s.signedIn() {
 		ld.Email, ld.Role = st.s.Email, st.s.Role
 	}

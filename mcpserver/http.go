@@ -56,6 +56,12 @@ type HTTPConfig struct {
 	// points clients to the metadata, where their sign-in starts. Nil: API
 	// keys and the API's access tokens only.
 	ProtectedResourceFunc func(r *http.Request) (resource, metadataURL string)
+	// Scope, with ProtectedResourceFunc, is the space-separated scopes the
+	// endpoint's tools need, named in the 401's challenge (scope, RFC 6750
+	// section 3), so that an OAuth client asks for those and no more (the
+	// MCP authorization specification's scope selection). Empty: none
+	// named.
+	Scope string
 }
 
 // NewHTTPHandler returns the Streamable HTTP endpoint of server: a
@@ -89,22 +95,23 @@ func NewHTTPHandler(server *mcp.Server, cfg HTTPConfig) (http.Handler, error) {
 	// API keys do not expire; access tokens do, and Authenticate checks.
 	withTokenInfo := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var metadataURL string
+		var c challenge
 		if cfg.ProtectedResourceFunc != nil {
 			var resource string
-			resource, metadataURL = cfg.ProtectedResourceFunc(r)
+			resource, c.metadataURL = cfg.ProtectedResourceFunc(r)
+			c.scope = cfg.Scope
 			r = r.WithContext(commands.ForResource(r.Context(), resource))
 		}
 		token, ok := bearer(r.Header)
 		if !ok {
-			unauthorized(w, metadataURL, "", "this request carries no API key: send the header Authorization: Bearer <API key or access token> (axontask dev prints a key; POST /v1/api-keys makes one)")
+			unauthorized(w, c, "", "this request carries no API key: send the header Authorization: Bearer <API key or access token> (axontask dev prints a key; POST /v1/api-keys makes one)")
 			return
 		}
 		p, err := cfg.Authenticator.Authenticate(r.Context(), token)
 		switch {
 		case errors.Is(err, commands.ErrUnauthenticated):
 			// Authenticate's errors never contain the credential.
-			unauthorized(w, metadataURL, "invalid_token", fmt.Sprintf("the API key or access token was refused (%v): send Authorization: Bearer <a valid API key or access token>", err))
+			unauthorized(w, c, "invalid_token", fmt.Sprintf("the API key or access token was refused (%v): send Authorization: Bearer <a valid API key or access token>", err))
 			return
 		case err != nil:
 			cfg.Logger.ErrorContext(r.Context(), "mcp: check a bearer credential", "err", err)
@@ -134,23 +141,31 @@ func tokenInfo(_ context.Context, _ string, r *http.Request) (*auth.TokenInfo, e
 	return &auth.TokenInfo{UserID: p.Actor(), Scopes: p.Scopes.Strings(), Extra: map[string]any{"tenant_id": p.TenantID, "role": string(p.Role)}}, nil
 }
 
+// challenge is what a 401's WWW-Authenticate names of OAuth: the
+// resource's metadata and the scopes to ask for; empty without OAuth.
+type challenge struct{ metadataURL, scope string }
+
 // unauthorized answers 401 with an application/problem+json body that
 // says what to send, and a WWW-Authenticate challenge. With OAuth on,
 // the challenge names the resource's metadata (resource_metadata, RFC
 // 9728), where an MCP client (the TypeScript SDK, the Inspector) starts
-// its sign-in; without, it names none, and a client reports the body
-// rather than start an OAuth discovery that has nothing to find. code is
-// RFC 6750's error code: empty when no credential came (RFC 6750 section
-// 3.1), else invalid_token.
-func unauthorized(w http.ResponseWriter, metadataURL, code, detail string) {
-	challenge := `Bearer realm="axontask"`
-	if metadataURL != "" {
-		challenge += fmt.Sprintf(`, resource_metadata=%q`, metadataURL)
+// its sign-in, and the scopes to ask for (scope); without, it names
+// neither, and a client reports the body rather than start an OAuth
+// discovery that has nothing to find. code is RFC 6750's error code:
+// empty when no credential came (RFC 6750 section 3.1), else
+// invalid_token.
+func unauthorized(w http.ResponseWriter, c challenge, code, detail string) {
+	header := `Bearer realm="axontask"`
+	if c.metadataURL != "" {
+		header += fmt.Sprintf(`, resource_metadata=%q`, c.metadataURL)
+		if c.scope != "" {
+			header += fmt.Sprintf(`, scope=%q`, c.scope)
+		}
 	}
 	if code != "" {
-		challenge += fmt.Sprintf(`, error=%q, error_description=%q`, code, strings.ReplaceAll(detail, `"`, "'"))
+		header += fmt.Sprintf(`, error=%q, error_description=%q`, code, strings.ReplaceAll(detail, `"`, "'"))
 	}
-	w.Header().Set("WWW-Authenticate", challenge)
+	w.Header().Set("WWW-Authenticate", header)
 	api.WriteProblem(w, api.Problem{
 		Type: api.ProblemTypeBase + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized,
 		Detail: detail, Field: "Authorization",

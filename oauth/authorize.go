@@ -45,7 +45,8 @@ type AuthorizeError struct {
 func (e *AuthorizeError) Error() string { return e.Description }
 
 // Check checks an authorization request's parameters (the query of
-// /oauth/authorize): a registered client and one of its redirect URIs,
+// /oauth/authorize): a registered client and one of its redirect URIs
+// (on any port, for a loopback one: see redirectRegistered),
 // response_type code, a PKCE S256 challenge, known scopes and, when given,
 // this server's resource. Every refusal is an *AuthorizeError.
 func (s *Server) Check(r *http.Request) (AuthorizeRequest, error) {
@@ -61,7 +62,7 @@ func (s *Server) Check(r *http.Request) (AuthorizeRequest, error) {
 	if redirect == "" && len(c.RedirectURIs) == 1 {
 		redirect = c.RedirectURIs[0]
 	}
-	if !slices.Contains(c.RedirectURIs, redirect) {
+	if !redirectRegistered(c.RedirectURIs, redirect) {
 		return AuthorizeRequest{}, &AuthorizeError{Description: "The redirect_uri is not one the application registered, so AxonTask will not send you there."}
 	}
 	req := AuthorizeRequest{ClientID: c.ID, ClientName: c.Name, RedirectURI: redirect, State: q.Get("state"), CodeChallenge: q.Get("code_challenge"),
@@ -158,4 +159,26 @@ func validPKCE(v string) bool {
 	}
 	const unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 	return !strings.ContainsFunc(v, func(c rune) bool { return !strings.ContainsRune(unreserved, c) })
+}
+
+// redirectRegistered reports whether uri is one of registered, exactly,
+// or, for an http loopback one, on another port: a desktop client listens
+// on whatever port is free at sign-in, and RFC 8252 section 7.3 (and OAuth
+// 2.1) has the server accept any port for a loopback redirect URI. The
+// scheme, host, path and query must still match.
+func redirectRegistered(registered []string, uri string) bool {
+	if slices.Contains(registered, uri) {
+		return true
+	}
+	if checkRedirectURI(uri) != nil {
+		return false
+	}
+	u, _ := url.Parse(uri) // checked
+	if u.Scheme != "http" || !isLoopback(u.Hostname()) {
+		return false
+	}
+	return slices.ContainsFunc(registered, func(s string) bool {
+		r, err := url.Parse(s)
+		return err == nil && r.Scheme == u.Scheme && r.Hostname() == u.Hostname() && r.EscapedPath() == u.EscapedPath() && r.RawQuery == u.RawQuery
+	})
 }

@@ -252,3 +252,112 @@ func TestRevokeEndpoint(t *testing.T) {
 		}
 	})
 }
+
+// TestLoopbackRedirectAnyPort: a loopback redirect URI is accepted on any
+// port (RFC 8252 section 7.3), since a desktop client listens where it
+// can; its scheme, host, path and query must match, and other redirect
+// URIs match exactly.
+func TestLoopbackRedirectAnyPort(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, store teststores.Store) {
+		b := setup(t, store)
+		_, reg := b.register(`{"client_name":"Desktop","redirect_uris":["http://127.0.0.1:7/cb","http://[::1]/cb?x=1","https://app.example/cb"]}`)
+		sum := sha256.Sum256([]byte(strings.Repeat("v", 43)))
+		for _, c := range []struct {
+			redirect string
+			ok       bool
+		}{
+			{"http://127.0.0.1:7/cb", true},
+			{"http://127.0.0.1:51234/cb", true},
+			{"http://127.0.0.1/cb", true},
+			{"http://[::1]:8080/cb?x=1", true},
+			{"http://127.0.0.1:51234/other", false},
+			{"http://127.0.0.1:51234/cb?x=1", false},
+			{"http://localhost:51234/cb", false},
+			{"http://[::1]:8080/cb", false},
+			{"https://127.0.0.1:51234/cb", false},
+			{"https://app.example:8443/cb", false},
+			{"http://127.0.0.1:51234/cb#frag", false},
+		} {
+			q := url.Values{"response_type": {"code"}, "client_id": {reg["client_id"].(string)}, "redirect_uri": {c.redirect},
+				"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+q.Encode(), nil)
+			req, err := b.s.Check(r)
+			var refusal *oauth.AuthorizeError
+			switch {
+			case c.ok && (err != nil || req.RedirectURI != c.redirect):
+				t.Errorf("%s: Check = %+v, %v; want it accepted", c.redirect, req, err)
+			case !c.ok && (!errors.As(err, &refusal) || refusal.Redirect != ""):
+				t.Errorf("%s: Check = %v; want it refused without a redirect", c.redirect, err)
+			}
+		}
+	})
+}
+
+// TestRefreshRefusalsEndTheGrant: a refresh with another client_id or
+// resource is refused and revokes the grant (its token was rotated away
+// and no successor sent): the user's connected applications no longer list
+// it, and the token does not work again.
+func TestRefreshRefusalsEndTheGrant(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, store teststores.Store) {
+		b := setup(t, store)
+		_, reg := b.register(`{"redirect_uris":["https://app.example/cb"]}`)
+		clientID := reg["client_id"].(string)
+		session, _, err := b.issuer.Issue("u1", "t1", domain.RoleMember)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := func(form url.Values) (int, map[string]any) {
+			resp, err := b.post(oauth.TokenPath, "application/x-www-form-urlencoded", form.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = resp.Body.Close() }()
+			var out map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			return resp.StatusCode, out
+		}
+		for _, c := range []struct {
+			name  string
+			form  url.Values
+			error string
+		}{
+			{"another client", url.Values{"client_id": {"another"}}, "invalid_grant"},
+			{"another resource", url.Values{"client_id": {clientID}, "resource": {"https://other.example/mcp"}}, "invalid_target"},
+		} {
+			verifier := strings.Repeat("v", 43)
+			sum := sha256.Sum256([]byte(verifier))
+			q := url.Values{"response_type": {"code"}, "client_id": {clientID}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+			req, err := b.s.Check(httptest.NewRequestWithContext(t.Context(), http.MethodGet, b.srv.URL+oauth.AuthorizePath+"?"+q.Encode(), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			loc, err := b.s.Approve(t.Context(), session, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse(loc)
+			status, tok := token(url.Values{"grant_type": {"authorization_code"}, "client_id": {clientID}, "code": {u.Query().Get("code")}, "code_verifier": {verifier}, "redirect_uri": {"https://app.example/cb"}})
+			if status != http.StatusOK {
+				t.Fatalf("%s: exchange: %d %v", c.name, status, tok)
+			}
+			if grants, err := b.s.Grants(t.Context(), session); err != nil || len(grants) != 1 {
+				t.Fatalf("%s: grants before the refresh: %v, %v", c.name, grants, err)
+			}
+			form := c.form
+			form.Set("grant_type", "refresh_token")
+			form.Set("refresh_token", tok["refresh_token"].(string))
+			if status, out := token(form); status != http.StatusBadRequest || out["error"] != c.error {
+				t.Errorf("%s: %d %v, want 400 %s", c.name, status, out, c.error)
+			}
+			if grants, err := b.s.Grants(t.Context(), session); err != nil || len(grants) != 0 {
+				t.Errorf("%s: grants after the refused refresh: %v, %v; want none", c.name, grants, err)
+			}
+			status, out := token(url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {tok["refresh_token"].(string)}})
+			if status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+				t.Errorf("%s: the token again: %d %v", c.name, status, out)
+			}
+		}
+	})
+}

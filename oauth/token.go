@@ -106,7 +106,8 @@ func (s *Server) redeemCode(r *http.Request) (eventstore.OAuthGrant, string, *to
 }
 
 // rotateRefresh exchanges a refresh token for the grant and its next
-// refresh token. A token rotated away before revokes the grant.
+// refresh token. A token rotated away before revokes the grant, and so
+// does a refresh with another client_id or resource.
 func (s *Server) rotateRefresh(r *http.Request) (eventstore.OAuthGrant, string, *tokenError) {
 	f := r.PostForm
 	id, oldHash, err := auth.ParseRefreshToken(f.Get("refresh_token"))
@@ -126,10 +127,22 @@ func (s *Server) rotateRefresh(r *http.Request) (eventstore.OAuthGrant, string, 
 		return g, "", invalidGrant("the refresh token is unknown, expired or revoked; authorize again")
 	case err != nil:
 		return g, "", unavailable(err)
+	}
+	// The token is rotated away already and its successor never sent, so
+	// a refusal ends the grant: revoke it, as for a misused code, so that
+	// the dashboard no longer lists it.
+	var refusal *tokenError
+	switch {
 	case f.Get("client_id") != g.ClientID:
-		return g, "", invalidGrant("the refresh token was issued to another client_id")
+		refusal = invalidGrant("the refresh token was issued to another client_id; this authorization is revoked. Authorize again")
 	case f.Has("resource") && f.Get("resource") != g.Resource:
-		return g, "", &tokenError{http.StatusBadRequest, "invalid_target", "resource must be " + g.Resource, nil}
+		refusal = &tokenError{http.StatusBadRequest, "invalid_target", "resource must be " + g.Resource + ", the resource the user authorized; this authorization is revoked. Authorize again", nil}
+	}
+	if refusal != nil {
+		if _, err := s.store.OAuthGrantRevoke(r.Context(), g.ID, "", now); err != nil {
+			s.logger.ErrorContext(r.Context(), "oauth: revoke a grant whose refresh token was misused", "err", err)
+		}
+		return g, "", refusal
 	}
 	return g, refresh, nil
 }

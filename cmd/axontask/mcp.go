@@ -121,6 +121,7 @@ func withMCP(api http.Handler, authn mcpserver.Authenticator, oauthServer *oauth
 		ProtectedResourceFunc: func(r *http.Request) (string, string) {
 			return oauthServer.Resource(r), oauthServer.ResourceMetadataURL(r)
 		},
+		Scope: oauth.DefaultScope,
 	})
 	if err != nil {
 		return nil, err

@@ -183,7 +183,7 @@ func TestOAuthForMCP(t *testing.T) {
 	// to this server's metadata.
 	status, challenge := mcpStatus(t, dev.base, "")
 	metadataURL := dev.base + oauth.ResourceMetadataPath + mcpserver.Path
-	if status != http.StatusUnauthorized || !strings.Contains(challenge, `resource_metadata="`+metadataURL+`"`) {
+	if status != http.StatusUnauthorized || !strings.Contains(challenge, `resource_metadata="`+metadataURL+`"`) || !strings.Contains(challenge, `scope="`+oauth.DefaultScope+`"`) {
 		t.Fatalf("/mcp without a token answered %d, %q", status, challenge)
 	}
 	var prm struct {
@@ -277,9 +277,13 @@ func TestOAuthForMCP(t *testing.T) {
 		t.Fatalf("the token at its own resource answered %d", status)
 	}
 
-	// The dashboard lists the authorization and revokes it.
+	// The dashboard's navigation leads to the connected applications
+	// page, which lists the authorization and revokes it.
+	if _, page := f.d.send(http.MethodGet, "/keys", "", nil); !strings.Contains(page, `<a href="/apps">`) {
+		t.Errorf("the navigation leads to no connected applications page: %s", page)
+	}
 	apps, page := f.d.send(http.MethodGet, "/apps", "", nil)
-	if apps.StatusCode != http.StatusOK || strings.Count(page, "data-app-id=") != 1 || !strings.Contains(page, "Test client") {
+	if apps.StatusCode != http.StatusOK || strings.Count(page, "data-app-id=") != 1 || !strings.Contains(page, "Test client") || !strings.Contains(page, `<a href="/apps" aria-current="page">`) {
 		t.Fatalf("the connected applications page answered %d: %s", apps.StatusCode, page)
 	}
 	id := strings.SplitN(strings.SplitN(page, `data-app-id="`, 2)[1], `"`, 2)[0]
@@ -395,5 +399,105 @@ func TestOAuthTypeScriptClientInBrowser(t *testing.T) {
 	if !seen.Unauthorized || seen.Iss != dev.base || seen.Scope != oauth.DefaultScope || !slices.Contains(seen.Tools, "start_task") ||
 		len(seen.Tasks) != 2 || seen.Tasks[0] == "" || seen.Tasks[1] == "" || seen.Refresh != "AUTHORIZED" || !seen.Rotated {
 		t.Fatalf("the TypeScript client saw %+v", seen)
+	}
+}
+
+// The worked example of docs/mcp-auth.md runs as pasted, in one shell:
+// discovery, registration, PKCE and the authorization link; then, with the
+// code the test's browser stand-in approves through the consent page (the
+// reader's browser step), the code exchange, a tool call, the REST API's
+// refusal, the refresh, the reused refresh token revoking the family, and
+// revocation.
+func TestOAuthDocCurlFlowRuns(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"curl", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("docs/mcp-auth.md's example needs %s: apt-get install -y %s", tool, tool)
+		}
+	}
+	const doc = "../../docs/mcp-auth.md"
+	const codeLine = "CODE='axr_…'   # from the address bar\n"
+	first := docBlock(t, doc, "## A whole sign-in with curl")
+	second := docBlock(t, doc, "Nothing listens there")
+	if !strings.Contains(second, codeLine) {
+		t.Fatalf("the second block of %s has no line %q", doc, codeLine)
+	}
+	dev := startDev(t, nil)
+	f := newOAuthFlow(t, dev) // signed in to the dashboard
+	hostPort := strings.TrimPrefix(dev.base, "http://")
+	script := first + strings.Replace(second, codeLine, "read -r CODE\n", 1)
+	script = strings.ReplaceAll(script, "127.0.0.1:8080", hostPort)
+	script = strings.ReplaceAll(script, "127.0.0.1%3A8080", url.QueryEscape(hostPort))
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", "set -eo pipefail\n"+script)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	lines.Buffer(nil, 1<<20)
+	var link string
+	for link == "" && lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if strings.HasPrefix(lines.Text(), dev.base+oauth.AuthorizePath+"?") {
+			link = lines.Text()
+		}
+	}
+	if link == "" {
+		_ = cmd.Wait()
+		t.Fatalf("the example printed no authorization link\nstdout:\n%s\nstderr:\n%s", out.String(), stderr.String())
+	}
+
+	// The browser: the consent page, Allow, and the code in the address
+	// the browser is sent to.
+	path := strings.TrimPrefix(link, dev.base)
+	resp, page := f.d.send(http.MethodGet, path, "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Authorize curl") {
+		t.Fatalf("the consent page answered %d: %s", resp.StatusCode, page)
+	}
+	resp, _ = f.d.send(http.MethodPost, path, "", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}, "decision": {"approve"}})
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), "http://127.0.0.1:8765/callback?") || loc.Query().Get("state") != "xyz" || loc.Query().Get("iss") != dev.base {
+		t.Fatalf("the approval answered %d to %q", resp.StatusCode, loc)
+	}
+	if _, err := io.WriteString(stdin, loc.Query().Get("code")+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = stdin.Close()
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out.String(), stderr.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		`resource_metadata="` + dev.base + oauth.ResourceMetadataPath + mcpserver.Path + `", scope="tasks:read tasks:write"`,
+		`"resource":"` + dev.base + mcpserver.Path + `"`,
+		`"token_endpoint_auth_method":"none"`,
+		`"scope":"tasks:read tasks:write","token_type":"Bearer"`,
+		`Started task `,
+		`the token is meant for another audience`,
+		`so it may have leaked: this authorization is revoked`,
+		`the refresh token is unknown, expired or revoked`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the example's output lacks %q:\n%s", want, got)
+		}
+	}
+	if !strings.HasSuffix(got, "\n200\n") {
+		t.Errorf("the revocation did not answer 200:\n%s", got)
 	}
 }

@@ -14,21 +14,28 @@ import (
 // that contains marker.
 func readmeBlock(t *testing.T, marker string) string {
 	t.Helper()
-	readme, err := os.ReadFile("../../README.md")
+	return docBlock(t, "../../README.md", marker)
+}
+
+// docBlock returns the first ```sh block of the Markdown file at path
+// after the line that contains marker.
+func docBlock(t *testing.T, path, marker string) string {
+	t.Helper()
+	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, ok := strings.Cut(string(readme), marker)
+	_, after, ok := strings.Cut(string(doc), marker)
 	if !ok {
-		t.Fatalf("the README has no %q", marker)
+		t.Fatalf("%s has no %q", path, marker)
 	}
 	_, block, ok := strings.Cut(after, "```sh\n")
 	if !ok {
-		t.Fatalf("no ```sh block after %q in the README", marker)
+		t.Fatalf("no ```sh block after %q in %s", marker, path)
 	}
 	block, _, ok = strings.Cut(block, "```\n")
 	if !ok {
-		t.Fatalf("the ```sh block after %q does not end", marker)
+		t.Fatalf("the ```sh block after %q in %s does not end", marker, path)
 	}
 	return block
 }
