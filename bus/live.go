@@ -19,7 +19,9 @@ import (
 // partition of TopicLive for SSE hubs, and the Work and Control messages they ask for, so that a
 // worker starts a task or stops it at once. The relay publishes all of it
 // again from the feed; consumers are idempotent, so the second copy is only
-// a backstop for an announcement lost to a crash or a Redis hiccup.
+// a backstop for an announcement lost to a crash or a Redis hiccup. On a
+// bus with Announcements (Redis), the relay skips the Work messages the
+// announcer marked there, each of which would cost a worker a failed claim.
 //
 // Set its Committed method as eventstore.Options.Committed.
 type Announcer struct {
@@ -69,6 +71,9 @@ func (a *Announcer) publish(ctx context.Context, events []domain.Event) error {
 		if tm != nil {
 			out = append(out, Outgoing{topic, tm})
 		}
+	}
+	if marks, ok := a.pub.(Announcements); ok {
+		return marks.PublishAnnounced(ctx, out)
 	}
 	return PublishAll(ctx, a.pub, out)
 }

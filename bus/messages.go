@@ -196,6 +196,20 @@ type BatchPublisher interface {
 	PublishBatch(ctx context.Context, msgs []Outgoing) error
 }
 
+// Announcements is a publisher that remembers for a while which Work
+// messages the announcer published, so that the relay, which follows the
+// feed a little later, need not publish them again: a second Work message
+// costs a worker a failed claim (a read of the task's stream). The Redis
+// bus is one.
+type Announcements interface {
+	// PublishAnnounced publishes msgs as PublishAll does, and marks their
+	// Work messages (TopicTasks) announced, by their ids, only with them.
+	PublishAnnounced(ctx context.Context, msgs []Outgoing) error
+	// Announced reports, for each of eventIDs, whether the Work message of
+	// that task.queued event is marked announced.
+	Announced(ctx context.Context, eventIDs []string) ([]bool, error)
+}
+
 // PublishAll publishes msgs in order, each to its topic: in one round trip
 // when pub is a BatchPublisher, else with one Publish each. When it fails,
 // some of msgs may be published.

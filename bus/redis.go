@@ -71,6 +71,70 @@ type redisPublisher struct {
 	maxLen int64
 }
 
+// announcedTTL is how long the Redis bus remembers that the announcer
+// published a Work message: the relay, which follows the feed a few
+// milliseconds behind, skips those it finds marked; one further behind
+// publishes them again, as it would without the marks.
+const announcedTTL = 30 * time.Second
+
+// announcedKey is the key that marks the Work message of event eventID
+// as announced.
+func (p redisPublisher) announcedKey(eventID string) string {
+	return p.prefix + "axontask.announced." + eventID
+}
+
+// PublishAnnounced implements Announcements: one MULTI/EXEC of the
+// XADDs and of a mark (SET … EX announcedTTL) per Work message, after the
+// XADDs, so that a mark is never seen without its message.
+func (p redisPublisher) PublishAnnounced(ctx context.Context, msgs []Outgoing) error {
+	pipe := p.client.TxPipeline()
+	if err := p.queue(ctx, pipe, msgs); err != nil {
+		return err
+	}
+	for _, o := range msgs {
+		if o.Topic == TopicTasks {
+			pipe.Set(ctx, p.announcedKey(o.Msg.UUID), "1", announcedTTL)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("publish %d messages: %w", len(msgs), err)
+	}
+	return nil
+}
+
+// Announced implements Announcements: one MGET.
+func (p redisPublisher) Announced(ctx context.Context, eventIDs []string) ([]bool, error) {
+	if len(eventIDs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(eventIDs))
+	for i, id := range eventIDs {
+		keys[i] = p.announcedKey(id)
+	}
+	vals, err := p.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read the announcement marks: %w", err)
+	}
+	marked := make([]bool, len(vals))
+	for i, v := range vals {
+		marked[i] = v != nil
+	}
+	return marked, nil
+}
+
+// queue adds the XADDs of msgs to pipe.
+func (p redisPublisher) queue(ctx context.Context, pipe redis.Pipeliner, msgs []Outgoing) error {
+	var marshaller redisstream.DefaultMarshallerUnmarshaller
+	for _, o := range msgs {
+		values, err := marshaller.Marshal(o.Topic, o.Msg)
+		if err != nil {
+			return fmt.Errorf("publish to %s: %w", o.Topic, err)
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: p.prefix + o.Topic, Values: values, MaxLen: p.maxLen, Approx: true})
+	}
+	return nil
+}
+
 // PublishBatch implements BatchPublisher: one pipeline of the XADDs
 // Watermill's Publish sends one at a time (its marshaller, each stream
 // trimmed to about maxLen), so that Watermill's subscribers read them as
@@ -78,14 +142,9 @@ type redisPublisher struct {
 // fails, PublishBatch returns the first error, and those before it may be
 // published.
 func (p redisPublisher) PublishBatch(ctx context.Context, msgs []Outgoing) error {
-	var marshaller redisstream.DefaultMarshallerUnmarshaller
 	pipe := p.client.Pipeline()
-	for _, o := range msgs {
-		values, err := marshaller.Marshal(o.Topic, o.Msg)
-		if err != nil {
-			return fmt.Errorf("publish to %s: %w", o.Topic, err)
-		}
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: p.prefix + o.Topic, Values: values, MaxLen: p.maxLen, Approx: true})
+	if err := p.queue(ctx, pipe, msgs); err != nil {
+		return err
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("publish %d messages: %w", len(msgs), err)

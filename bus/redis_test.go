@@ -1,14 +1,23 @@
 package bus_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/axontask/axontask/bus"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/testredis"
 )
 
@@ -129,5 +138,72 @@ func TestRedisPublishAll(t *testing.T) {
 	}
 	if fmt.Sprint(entries[0].Values) != fmt.Sprint(entries[1].Values) {
 		t.Fatalf("Publish wrote %v, PublishAll %v", entries[0].Values, entries[1].Values)
+	}
+}
+
+// On Redis the relay skips the Work messages the announcer published
+// (marked beside them), and publishes those it did not: each task gets
+// one Work message, not two.
+func TestRelaySkipsAnnouncedWork(t *testing.T) {
+	t.Parallel()
+	client := testredis.Client(t)
+	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
+	pub, err := bus.NewRedisPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var announce atomic.Bool
+	announcer := bus.NewAnnouncer(pub, nil)
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{
+		Committed: func(ctx context.Context, events []domain.Event) {
+			if announce.Load() {
+				announcer.Committed(ctx, events)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	announce.Store(true)
+	announced := appendTask(t, s)
+	announce.Store(false)
+	relayed := appendTask(t, s)
+
+	checkpoint := bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "relay.checkpoint")}
+	ctx, cancel := context.WithCancel(t.Context())
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- bus.NewRelay(s, pub, checkpoint, nil).Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if next, _ := checkpoint.Load(t.Context()); next == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the relay did not publish the four events within 10 s")
+		}
+	}
+	cancel()
+	if err := <-relayDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("relay stopped with %v", err)
+	}
+	entries, err := client.XRange(t.Context(), cfg.Prefix+bus.TopicTasks, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []string
+	var unmarshal redisstream.DefaultMarshallerUnmarshaller
+	for _, e := range entries {
+		m, err := unmarshal.Unmarshal(e.Values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := bus.DecodeWork(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks = append(tasks, w.TaskID.String())
+	}
+	if want := []string{announced, relayed}; !slices.Equal(tasks, want) {
+		t.Fatalf("work messages for %v, want one for the announced task then one for the relayed (%v)", tasks, want)
 	}
 }

@@ -120,13 +120,14 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue
 		}
 		readRetry.Succeeded()
+		announced := r.announced(ctx, page)
 		out := make([]Outgoing, 0, 2*len(page))
 		for i := range page {
 			e := &page[i]
 			if e.Position != next+int64(i) {
 				return fmt.Errorf("relay: feed position %d where %d was expected: the feed has a gap", e.Position, next+int64(i))
 			}
-			if out, err = appendRelayed(out, e); err != nil {
+			if out, err = appendRelayed(out, e, announced[e.EventID.String()]); err != nil {
 				return err
 			}
 		}
@@ -170,9 +171,36 @@ func (r *Relay) loadCheckpoint(ctx context.Context, retry *backoff.Retry) (int64
 	}
 }
 
+// announced returns the task.queued events of page whose Work message
+// the announcer published (see Announcements), by event id: the relay
+// publishes those again only when it cannot tell.
+func (r *Relay) announced(ctx context.Context, page []domain.Event) map[string]bool {
+	marks, ok := r.pub.(Announcements)
+	if !ok {
+		return nil
+	}
+	var ids []string
+	for i := range page {
+		if page[i].Type == domain.TaskQueuedType {
+			ids = append(ids, page[i].EventID.String())
+		}
+	}
+	marked, err := marks.Announced(ctx, ids)
+	if err != nil {
+		r.logger.Debug("relay: the announcement marks could not be read; every Work message is published", "err", err)
+		return nil
+	}
+	announced := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		announced[id] = marked[i]
+	}
+	return announced
+}
+
 // appendRelayed appends to out what the relay publishes of e: its envelope
-// on TopicEvents, and the Work or Control message it asks for.
-func appendRelayed(out []Outgoing, e *domain.Event) ([]Outgoing, error) {
+// on TopicEvents, and the Work or Control message it asks for, but for a
+// Work message already announced.
+func appendRelayed(out []Outgoing, e *domain.Event, announced bool) ([]Outgoing, error) {
 	m, err := eventMessage(e)
 	if err != nil {
 		return out, fmt.Errorf("relay: position %d: %w", e.Position, err)
@@ -182,7 +210,7 @@ func appendRelayed(out []Outgoing, e *domain.Event) ([]Outgoing, error) {
 	if err != nil {
 		return out, fmt.Errorf("relay: position %d: %w", e.Position, err)
 	}
-	if tm != nil {
+	if tm != nil && !(announced && topic == TopicTasks) {
 		out = append(out, Outgoing{topic, tm})
 	}
 	return out, nil
