@@ -210,7 +210,7 @@ func appendRelayed(out []Outgoing, e *domain.Event, announced bool) ([]Outgoing,
 	if err != nil {
 		return out, fmt.Errorf("relay: position %d: %w", e.Position, err)
 	}
-	if tm != nil && !(announced && topic == TopicTasks) {
+	if tm != nil && (!announced || topic != TopicTasks) {
 		out = append(out, Outgoing{topic, tm})
 	}
 	return out, nil
