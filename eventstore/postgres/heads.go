@@ -30,6 +30,21 @@ func (c *headCache) get(stream string) (engine.Head, bool) {
 func (c *headCache) put(stream string, h engine.Head) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(stream, h)
+}
+
+// advance records h as stream's head unless a later head is known.
+func (c *headCache) advance(stream string, h engine.Head) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if known, ok := c.heads[stream]; !ok || known.Seq < h.Seq {
+		c.putLocked(stream, h)
+	}
+}
+
+// putLocked records h as stream's head, making room if the cache is
+// full. The caller holds mu.
+func (c *headCache) putLocked(stream string, h engine.Head) {
 	if _, ok := c.heads[stream]; !ok && len(c.heads) >= c.max {
 		for k := range c.heads { // evict an arbitrary entry
 			delete(c.heads, k)

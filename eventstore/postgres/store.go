@@ -243,6 +243,13 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 			return nil, err
 		}
 	}
+	if n := len(out); n > 0 {
+		// The last event read is a committed head, or was one: an append
+		// that follows the read (a worker's claim after catching up)
+		// chains to it without reading it again.
+		last := &out[n-1]
+		s.heads.advance(streamID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: last.TenantID, StreamType: last.StreamType})
+	}
 	return out, nil
 }
 
