@@ -15,6 +15,7 @@ import (
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/teststores"
 )
 
 // TestCancelQueuedTask: given a queued task, when it is canceled, then
@@ -421,4 +422,42 @@ func checkFinished(t *testing.T, err error, id uuid.UUID, state domain.TaskState
 	if finished.TaskID != id || finished.State != state || !strings.Contains(err.Error(), string(state)) {
 		t.Errorf("cancel of a %s task: %q (%+v) should name task %s and state %s", state, err, finished, id, state)
 	}
+}
+
+// readCounter counts the reads of a store that says its read bound.
+type readCounter struct {
+	teststores.Store
+	reads int
+}
+
+func (r *readCounter) ReadStream(ctx context.Context, streamID string, afterSeq int64, limit int) ([]domain.Event, error) {
+	r.reads++
+	return r.Store.ReadStream(ctx, streamID, afterSeq, limit)
+}
+
+func (r *readCounter) ReadLimit() int { return r.Store.(eventstore.ReadLimiter).ReadLimit() }
+
+// TestLoadStopsAtAShortPage: Load reads a stream shorter than a read's
+// bound in one read, and a longer one page by page to its end (a page of
+// exactly the bound is followed by one more read).
+func TestLoadStopsAtAShortPage(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{MaxReadLimit: 7}, func(t *testing.T, b *testBundle) {
+		id := b.givenRunningTask(t, tenant) // 3 events
+		stream := eventstore.Stream{ID: id.String(), Type: domain.StreamTask, TenantID: tenant}
+		r := &readCounter{Store: b.store}
+		var task domain.Task
+		if err := commands.Load(t.Context(), r, stream, &task); err != nil || task.Seq() != 3 || r.reads != 1 {
+			t.Fatalf("Load of 3 events: seq %d in %d reads (%v), want seq 3 in 1 read", task.Seq(), r.reads, err)
+		}
+		output := make([]any, 11) // 14 events: two full pages
+		for i := range output {
+			output[i] = &domain.TaskOutput{Data: fmt.Sprintf("line %d\n", i), Offset: int64(7 * i), Stream: domain.Stdout}
+		}
+		b.given(t, id, tenant, output...)
+		r.reads, task = 0, domain.Task{}
+		if err := commands.Load(t.Context(), r, stream, &task); err != nil || task.Seq() != 14 || r.reads != 3 {
+			t.Fatalf("Load of 14 events: seq %d in %d reads (%v), want seq 14 in 3 reads", task.Seq(), r.reads, err)
+		}
+	})
 }

@@ -40,8 +40,14 @@ type Aggregate interface {
 // stream.TenantID (when it is set), is left alone, as a stream without
 // events is: callers tell both by agg.Seq() being 0.
 func Load(ctx context.Context, r StreamReader, stream eventstore.Stream, agg Aggregate) error {
+	// A page shorter than a read's bound is the stream's end: no further
+	// read to find it empty.
+	limit := 0
+	if l, ok := r.(eventstore.ReadLimiter); ok {
+		limit = l.ReadLimit()
+	}
 	for {
-		page, err := r.ReadStream(ctx, stream.ID, agg.Seq(), 0)
+		page, err := r.ReadStream(ctx, stream.ID, agg.Seq(), limit)
 		if err != nil {
 			return fmt.Errorf("read %s %s: %w", stream.Type, stream.ID, err)
 		}
@@ -58,6 +64,9 @@ func Load(ctx context.Context, r StreamReader, stream eventstore.Stream, agg Agg
 		}
 		if stream.Type != domain.StreamTask && agg.Seq() > maxIdentityEvents {
 			return fmt.Errorf("load %s %s: more than %d events", stream.Type, stream.ID, maxIdentityEvents)
+		}
+		if len(page) < limit {
+			return nil
 		}
 	}
 }

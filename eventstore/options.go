@@ -76,3 +76,11 @@ func (o Options) Validate() error {
 	}
 	return nil
 }
+
+// ReadLimiter is a store that says how many events one read returns at
+// most (Options.MaxReadLimit): a read of that many that returns fewer has
+// reached the end of what it reads, and a reader need not ask again to
+// know it (commands.Load saves a round trip per load so).
+type ReadLimiter interface {
+	ReadLimit() int
+}

@@ -104,6 +104,7 @@ type Store struct {
 var (
 	_ eventstore.Store         = (*Store)(nil)
 	_ eventstore.BatchAppender = (*Store)(nil)
+	_ eventstore.ReadLimiter   = (*Store)(nil)
 )
 
 // Open connects to databaseURL, applies pending migrations and starts the
@@ -252,6 +253,9 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 	}
 	return out, nil
 }
+
+// ReadLimit implements eventstore.ReadLimiter.
+func (s *Store) ReadLimit() int { return s.cfg.MaxReadLimit }
 
 // ReadFeed implements eventstore.Store.
 func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {

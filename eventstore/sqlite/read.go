@@ -10,6 +10,9 @@ import (
 	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
+// ReadLimit implements eventstore.ReadLimiter.
+func (s *Store) ReadLimit() int { return s.opts.MaxReadLimit }
+
 // ReadStream implements eventstore.Store. limit is clamped to
 // Options.MaxReadLimit (a limit <= 0 reads that many). A negative afterSeq
 // fails with a *domain.ValidationError.

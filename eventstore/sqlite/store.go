@@ -62,6 +62,7 @@ type Store struct {
 var (
 	_ eventstore.Store         = (*Store)(nil)
 	_ eventstore.BatchAppender = (*Store)(nil)
+	_ eventstore.ReadLimiter   = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the event store in the SQLite file at

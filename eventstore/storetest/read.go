@@ -69,6 +69,10 @@ func testReadStreamPaging(t *testing.T, newStore factory) {
 	got, err := s.ReadStream(t.Context(), "task-unknown", 0, 10)
 	if err != nil || len(got) != 0 {
 		t.Errorf("ReadStream(unknown stream) = %d events, %v; want none and no error", len(got), err)
+	} // ReadLimit says the bound, which commands.Load relies on to stop at
+	// a short page.
+	if l, ok := s.(eventstore.ReadLimiter); !ok || l.ReadLimit() != 4 {
+		t.Errorf("the store is no ReadLimiter answering MaxReadLimit 4 (%v)", ok)
 	}
 }
 
