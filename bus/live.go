@@ -3,9 +3,12 @@ package bus
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -23,13 +26,32 @@ import (
 // bus with Announcements (Redis), the relay skips the Work messages the
 // announcer marked there, each of which would cost a worker a failed claim.
 //
+// Committed only queues the append: one goroutine at a time publishes the
+// queue, in commit order, everything queued in one round trip, so that
+// an appender never waits for the bus and the appends of many writers
+// share a round trip. The goroutine ends when the queue is empty.
+//
 // Set its Committed method as eventstore.Options.Committed.
 type Announcer struct {
 	pub    message.Publisher
 	logger *slog.Logger
 	// down logs an outage of the bus once, not once per append.
 	down *backoff.Retry
+
+	mu         sync.Mutex
+	queue      [][]domain.Event // appends to publish, in commit order
+	publishing bool             // a goroutine publishes the queue
 }
+
+// MaxAnnouncerQueue bounds the appends waiting to be announced: those
+// that come while the queue is full are left to the relay.
+const MaxAnnouncerQueue = 10_000
+
+// announceBatch bounds the appends published in one round trip.
+const announceBatch = 500
+
+// announceTimeout bounds one round trip of announcements.
+const announceTimeout = 10 * time.Second
 
 // NewAnnouncer returns an announcer publishing to pub.
 func NewAnnouncer(pub message.Publisher, logger *slog.Logger) *Announcer {
@@ -39,43 +61,89 @@ func NewAnnouncer(pub message.Publisher, logger *slog.Logger) *Announcer {
 	return &Announcer{pub: pub, logger: logger, down: &backoff.Retry{Dependency: backoff.DependencyBus, What: "announcer: publish appends", Meanwhile: "the relay delivers them from the feed", Logger: logger}}
 }
 
-// Committed announces events, the events of one append. A failure is
-// logged, not returned: the relay will publish the events anyway.
-func (a *Announcer) Committed(ctx context.Context, events []domain.Event) {
+// Committed queues events, the events of one append, to be announced. A
+// failure is logged, not returned: the relay will publish the events
+// anyway.
+func (a *Announcer) Committed(_ context.Context, events []domain.Event) {
 	if len(events) == 0 {
 		return
 	}
-	// Published even when the appender's caller has gone: the append
-	// committed.
-	err := a.publish(context.WithoutCancel(ctx), events)
-	if err != nil {
-		a.down.Note(ctx, err)
-		return
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.queue) >= MaxAnnouncerQueue {
+		return // the bus is that far behind: the relay delivers them
 	}
-	a.down.Succeeded()
+	a.queue = append(a.queue, events)
+	if !a.publishing {
+		a.publishing = true
+		go a.publishQueue()
+	}
 }
 
-// publish publishes events on their partition of TopicLive and the Work
-// and Control messages they ask for, in one round trip when the bus can.
-func (a *Announcer) publish(ctx context.Context, events []domain.Event) error {
+// publishQueue publishes the queue until it is empty.
+func (a *Announcer) publishQueue() {
+	for {
+		a.mu.Lock()
+		n := min(len(a.queue), announceBatch)
+		if n == 0 {
+			a.queue, a.publishing = nil, false
+			a.mu.Unlock()
+			return
+		}
+		appends := a.queue[:n:n]
+		a.queue = a.queue[n:]
+		a.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), announceTimeout)
+		if err := a.publish(ctx, appends); err != nil {
+			a.down.Note(ctx, err)
+		} else {
+			a.down.Succeeded()
+		}
+		cancel()
+	}
+}
+
+// publish publishes each append's events on their partition of TopicLive
+// and the Work and Control messages they ask for, in one round trip when
+// the bus can. An append that cannot be rendered is left to the relay,
+// which fails on it loudly.
+func (a *Announcer) publish(ctx context.Context, appends [][]domain.Event) error {
+	var out []Outgoing
+	var bad error
+	for _, events := range appends {
+		msgs, err := announcement(events)
+		if err != nil {
+			bad = errors.Join(bad, err)
+			continue
+		}
+		out = append(out, msgs...)
+	}
+	var err error
+	if marks, ok := a.pub.(Announcements); ok {
+		err = marks.PublishAnnounced(ctx, out)
+	} else {
+		err = PublishAll(ctx, a.pub, out)
+	}
+	return errors.Join(bad, err)
+}
+
+// announcement renders what the announcer publishes of one append.
+func announcement(events []domain.Event) ([]Outgoing, error) {
 	m, err := liveMessage(events)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := []Outgoing{{liveTopic(events[0].StreamID), m}}
 	for i := range events {
 		topic, tm, err := taskMessage(&events[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if tm != nil {
 			out = append(out, Outgoing{topic, tm})
 		}
 	}
-	if marks, ok := a.pub.(Announcements); ok {
-		return marks.PublishAnnounced(ctx, out)
-	}
-	return PublishAll(ctx, a.pub, out)
+	return out, nil
 }
 
 // liveMessage renders one append's events for TopicLive: their JSON

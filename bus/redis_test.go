@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/domain"
@@ -169,6 +171,16 @@ func TestRelaySkipsAnnouncedWork(t *testing.T) {
 	announced := appendTask(t, s)
 	announce.Store(false)
 	relayed := appendTask(t, s)
+	// The announcer publishes in the background: the relay starts once it
+	// has.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if n, err := client.XLen(t.Context(), cfg.Prefix+bus.TopicTasks).Result(); err == nil && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the announcer did not publish within 10 s")
+		}
+	}
 
 	checkpoint := bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "relay.checkpoint")}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -205,5 +217,73 @@ func TestRelaySkipsAnnouncedWork(t *testing.T) {
 	}
 	if want := []string{announced, relayed}; !slices.Equal(tasks, want) {
 		t.Fatalf("work messages for %v, want one for the announced task then one for the relayed (%v)", tasks, want)
+	}
+}
+
+// The announcer publishes in the background, many appends a round trip:
+// each stream's appends still reach its live partition once each, in
+// commit order, also when many writers append at once.
+func TestAnnouncerKeepsCommitOrder(t *testing.T) {
+	t.Parallel()
+	cfg := bus.RedisConfig{Client: testredis.Client(t), Prefix: testredis.Prefix(t)}
+	pub, err := bus.NewRedisPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := bus.NewRedisFanOutSubscriber(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Close() }()
+	live := make(chan *message.Message, 1000)
+	for _, topic := range bus.LiveTopics() {
+		ch, err := sub.Subscribe(t.Context(), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for m := range ch {
+				live <- m
+			}
+		}()
+	}
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{Committed: bus.NewAnnouncer(pub, nil).Committed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	const writers, appends = 4, 50
+	var wg sync.WaitGroup
+	streams := make([]string, writers)
+	for w := range writers {
+		streams[w] = appendTask(t, s) // seq 1 and 2
+		wg.Go(func() {
+			for i := range appends {
+				p, _ := domain.MarshalPayload(&domain.TaskProgress{Percent: float64(i)})
+				e := domain.NewEvent{EventID: uuid.New(), Type: domain.TaskProgressType, Payload: p, OccurredAt: time.Now()}
+				if _, err := s.Append(t.Context(), eventstore.Stream{ID: streams[w], Type: domain.StreamTask, TenantID: "t"}, int64(2+i), []domain.NewEvent{e}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	next := map[string]int64{}
+	for range writers * (1 + appends) {
+		events, err := bus.DecodeLive(receive(t, live))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := events[0].StreamID
+		if events[0].Seq != next[id]+1 {
+			t.Fatalf("stream %s: an append from seq %d after seq %d", id, events[0].Seq, next[id])
+		}
+		next[id] = events[len(events)-1].Seq
+	}
+	for _, id := range streams {
+		if next[id] != 2+appends {
+			t.Fatalf("stream %s: announced up to seq %d, want %d", id, next[id], 2+appends)
+		}
 	}
 }
