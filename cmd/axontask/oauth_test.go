@@ -371,6 +371,12 @@ func TestOAuthTypeScriptClientInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, b, "the consent page", `location.pathname === "/oauth/authorize" && !!document.querySelector("#scopes")?.textContent.includes("tasks:write") && document.body.textContent.includes("TypeScript SDK test client")`)
+	axe, err := os.ReadFile(axeSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := &dashboardBrowser{t: t, ctx: b, base: dev.base, axe: string(axe)}
+	pages.checkAccessibility("the consent page")
 	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`#approve`))); err != nil {
 		t.Fatal(err)
 	}
@@ -396,6 +402,7 @@ func TestOAuthTypeScriptClientInBrowser(t *testing.T) {
 		t.Fatalf("node oauth.mjs's summary %q: %v", last, err)
 	}
 	t.Logf("TypeScript SDK OAuth client: %s", last)
+	pages.visit("/apps", http.StatusOK) // connected applications, signed in on the way
 	if !seen.Unauthorized || seen.Iss != dev.base || seen.Scope != oauth.DefaultScope || !slices.Contains(seen.Tools, "start_task") ||
 		len(seen.Tasks) != 2 || seen.Tasks[0] == "" || seen.Tasks[1] == "" || seen.Refresh != "AUTHORIZED" || !seen.Rotated {
 		t.Fatalf("the TypeScript client saw %+v", seen)

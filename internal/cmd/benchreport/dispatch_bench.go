@@ -111,7 +111,7 @@ func (b *bench) dispatch(ctx context.Context) ([]row, error) {
 			fmt.Sprintf("dispatch: start_task returned → executor started, %d starts/s for %d s, Postgres + Redis", rate, seconds),
 			fmt.Sprintf("p50 %s (%.2f × River tuned's), p99 %s", p50.Round(10*time.Microsecond), float64(p50)/float64(max(1, river.p50())), p99.Round(10*time.Microsecond)),
 			"p50 ≤ River tuned's, p99 ≤ 4 ms",
-			fmt.Sprintf("commit → announcer → Redis → consumer group → claim (task.started, with the lease within the tenant's limit) → executor; the relay's second Work message is a failed claim; the workers' %s (task.queued → claim, bucket estimates): p50 %s, p99 %s",
+			fmt.Sprintf("commit → announcer → Redis → consumer group → claim (task.started, with the lease within the tenant's limit) → executor (the relay skips the Work messages the announcer marked); the workers' %s (task.queued → claim, bucket estimates): p50 %s, p99 %s",
 				metrics.DispatchLatency, metricDuration(claims.Quantile(0.5)), metricDuration(claims.Quantile(0.99))),
 		},
 	}, nil
