@@ -89,12 +89,8 @@ func TestRedisFanOutSubscriber(t *testing.T) {
 // that Watermill's subscribers read both alike.
 func TestRedisPublishAll(t *testing.T) {
 	t.Parallel()
-	client := testredis.Client(t)
-	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
-	pub, err := bus.NewRedisPublisher(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, pub := redisBus(t)
+	client := cfg.Client
 	if _, ok := pub.(bus.BatchPublisher); !ok {
 		t.Fatal("the Redis publisher is no BatchPublisher")
 	}
@@ -148,12 +144,8 @@ func TestRedisPublishAll(t *testing.T) {
 // one Work message, not two.
 func TestRelaySkipsAnnouncedWork(t *testing.T) {
 	t.Parallel()
-	client := testredis.Client(t)
-	cfg := bus.RedisConfig{Client: client, Prefix: testredis.Prefix(t)}
-	pub, err := bus.NewRedisPublisher(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, pub := redisBus(t)
+	client := cfg.Client
 	var announce atomic.Bool
 	announcer := bus.NewAnnouncer(pub, nil)
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{
@@ -173,27 +165,19 @@ func TestRelaySkipsAnnouncedWork(t *testing.T) {
 	relayed := appendTask(t, s)
 	// The announcer publishes in the background: the relay starts once it
 	// has.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if n, err := client.XLen(t.Context(), cfg.Prefix+bus.TopicTasks).Result(); err == nil && n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the announcer did not publish within 10 s")
-		}
-	}
+	waitUntil(t, "the announcer's publish", func() bool {
+		n, err := client.XLen(t.Context(), cfg.Prefix+bus.TopicTasks).Result()
+		return err == nil && n == 1
+	})
 
 	checkpoint := bus.FileCheckpoint{Path: filepath.Join(t.TempDir(), "relay.checkpoint")}
 	ctx, cancel := context.WithCancel(t.Context())
 	relayDone := make(chan error, 1)
 	go func() { relayDone <- bus.NewRelay(s, pub, checkpoint, nil).Run(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if next, _ := checkpoint.Load(t.Context()); next == 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the relay did not publish the four events within 10 s")
-		}
-	}
+	waitUntil(t, "the relay to publish the four events", func() bool {
+		next, _ := checkpoint.Load(t.Context())
+		return next == 4
+	})
 	cancel()
 	if err := <-relayDone; !errors.Is(err, context.Canceled) {
 		t.Fatalf("relay stopped with %v", err)
@@ -225,11 +209,7 @@ func TestRelaySkipsAnnouncedWork(t *testing.T) {
 // commit order, also when many writers append at once.
 func TestAnnouncerKeepsCommitOrder(t *testing.T) {
 	t.Parallel()
-	cfg := bus.RedisConfig{Client: testredis.Client(t), Prefix: testredis.Prefix(t)}
-	pub, err := bus.NewRedisPublisher(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, pub := redisBus(t)
 	sub, err := bus.NewRedisFanOutSubscriber(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -284,6 +264,16 @@ func TestAnnouncerKeepsCommitOrder(t *testing.T) {
 	for _, id := range streams {
 		if next[id] != 2+appends {
 			t.Fatalf("stream %s: announced up to seq %d, want %d", id, next[id], 2+appends)
+		}
+	}
+}
+
+// waitUntil polls cond until it holds, or fails t after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
 		}
 	}
 }
