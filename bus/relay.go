@@ -85,12 +85,20 @@ func (r *Relay) WatchLoss(w LossWatch) *Relay {
 	return r
 }
 
+// RelayCheckpointInterval bounds how long the relay's checkpoint lags
+// what it published while the feed keeps moving: one write per interval,
+// not one per page. A relay that restarts publishes at most that much
+// again (consumers are idempotent); one that has nothing more to publish
+// saves at once, and so does one that stops.
+const RelayCheckpointInterval = 100 * time.Millisecond
+
 // Run publishes the feed from the checkpoint until ctx ends, saving the
-// checkpoint after each published batch, and watches the bus for losses
-// when WatchLoss asked it to. A store or bus that fails is retried with
-// backoff, in place: Run logs once when a dependency starts failing and
-// once when it works again, and keeps its place (and its election)
-// meanwhile. It returns ctx's error, or the first error it cannot retry.
+// checkpoint at most every RelayCheckpointInterval, and watches the bus
+// for losses when WatchLoss asked it to. A store or bus that fails is
+// retried with backoff, in place: Run logs once when a dependency starts
+// failing and once when it works again, and keeps its place (and its
+// election) meanwhile. It returns ctx's error, or the first error it
+// cannot retry.
 func (r *Relay) Run(ctx context.Context) error {
 	readRetry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "relay: read the feed", Logger: r.logger, Max: relayMaxRetry}
 	next, err := r.loadCheckpoint(ctx, readRetry)
@@ -103,12 +111,49 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	publishRetry := &backoff.Retry{Dependency: backoff.DependencyBus, What: "relay: publish to the bus", Logger: r.logger, Max: relayMaxRetry}
 	saveRetry := &backoff.Retry{Dependency: backoff.DependencyStore, What: "relay: save the checkpoint", Logger: r.logger, Max: relayMaxRetry}
-	for {
-		if err := r.feed.WaitFeed(ctx, next); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	saved, lastSave := next, time.Now()
+	save := func(ctx context.Context) error {
+		for saved < next {
+			err := r.checkpoint.Save(ctx, next)
+			if err == nil {
+				saveRetry.Succeeded()
+				saved, lastSave = next, time.Now()
+				break
 			}
-			_ = readRetry.Failed(ctx, err)
+			if err := saveRetry.Failed(ctx, err); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	defer func() {
+		// Stopping: what was published is not published again.
+		if saved < next {
+			saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayMaxRetry)
+			defer cancel()
+			_ = r.checkpoint.Save(saveCtx, next)
+		}
+	}()
+	for {
+		// While a save is due, wait for the feed no longer than until it
+		// is: a feed that stays still gets its checkpoint then.
+		waitCtx, cancel := ctx, context.CancelFunc(func() {})
+		if saved < next {
+			waitCtx, cancel = context.WithTimeout(ctx, RelayCheckpointInterval-time.Since(lastSave))
+		}
+		err := r.feed.WaitFeed(waitCtx, next)
+		cancel()
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case waitCtx.Err() != nil:
+				if err := save(ctx); err != nil {
+					return err
+				}
+			default:
+				_ = readRetry.Failed(ctx, err)
+			}
 			continue
 		}
 		page, err := r.feed.ReadFeed(ctx, next, RelayBatch)
@@ -142,13 +187,8 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 		}
 		next += int64(len(page))
-		for len(page) > 0 {
-			err := r.checkpoint.Save(ctx, next)
-			if err == nil {
-				saveRetry.Succeeded()
-				break
-			}
-			if err := saveRetry.Failed(ctx, err); err != nil {
+		if time.Since(lastSave) >= RelayCheckpointInterval {
+			if err := save(ctx); err != nil {
 				return err
 			}
 		}
