@@ -253,6 +253,62 @@ func TestAPIKeys(t *testing.T) {
 	})
 }
 
+// TestKeyChecksFollowOtherProcesses: a key that passed in one process is
+// decided again there as soon as another process changes its stream or
+// its tenant's: a lower role narrows it, a removal or a revocation ends
+// it, at once; a wrong secret never passes on the remembered check.
+func TestKeyChecksFollowOtherProcesses(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
+		ctx := t.Context()
+		here, there := newIdentity(t, b.store, time.Now), newIdentity(t, b.store, time.Now)
+		ownerTok, err := there.Register.Handle(ctx, commands.Register{Email: "ada@example.com", Password: password, TenantName: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := principal(t, there, ownerTok.AccessToken)
+		if _, err := there.Register.Handle(ctx, commands.Register{Email: "mel@example.com", Password: password, TenantName: "Mel"}); err != nil {
+			t.Fatal(err)
+		}
+		mel, err := testidentity.Join(ctx, there, owner, "mel@example.com", "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := there.Login.Handle(ctx, commands.Login{Email: "mel@example.com", Password: password, TenantID: owner.TenantID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _, err := createKey(ctx, there, commands.CreateAPIKey{By: principal(t, there, tok.AccessToken), Name: "ci", Scopes: []string{"admin"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // decided, then remembered
+			if p := principal(t, here, key); p.Role != domain.RoleAdmin || !p.Can(domain.ActionManageMembers) {
+				t.Fatalf("the key acts as %s", p.Role)
+			}
+		}
+		forged := key[:len(key)-1] + "a"
+		if forged == key {
+			forged = key[:len(key)-1] + "b"
+		}
+		if _, err := here.Authenticate(ctx, forged); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("a wrong secret on a remembered key: %v", err)
+		}
+		if _, err := there.ChangeMemberRole.Handle(ctx, commands.ChangeMemberRole{By: owner, UserID: mel.UserID, Role: "viewer"}); err != nil {
+			t.Fatal(err)
+		}
+		if p := principal(t, here, key); p.Role != domain.RoleViewer || p.Can(domain.ActionManageMembers) {
+			t.Fatalf("after the role was lowered elsewhere, the key acts as %s", p.Role)
+		}
+		if _, err := there.RemoveMember.Handle(ctx, commands.RemoveMember{By: owner, UserID: mel.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := here.Authenticate(ctx, key); !errors.Is(err, commands.ErrUnauthenticated) {
+			t.Fatalf("the key of a member removed elsewhere: %v", err)
+		}
+	})
+}
+
 func TestMembers(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {
