@@ -111,12 +111,9 @@ func (a *Announcer) publish(ctx context.Context, appends [][]domain.Event) error
 	var out []Outgoing
 	var bad error
 	for _, events := range appends {
-		msgs, err := announcement(events)
-		if err != nil {
-			bad = errors.Join(bad, err)
-			continue
-		}
-		out = append(out, msgs...)
+		var err error
+		out, err = appendAnnouncement(out, events)
+		bad = errors.Join(bad, err)
 	}
 	var err error
 	if marks, ok := a.pub.(Announcements); ok {
@@ -127,23 +124,22 @@ func (a *Announcer) publish(ctx context.Context, appends [][]domain.Event) error
 	return errors.Join(bad, err)
 }
 
-// announcement renders what the announcer publishes of one append.
-func announcement(events []domain.Event) ([]Outgoing, error) {
+// appendAnnouncement appends to out what the announcer publishes of one
+// append: its live message and the Work and Control messages its events
+// ask for. What cannot be rendered is left out, with its error.
+func appendAnnouncement(out []Outgoing, events []domain.Event) ([]Outgoing, error) {
 	m, err := liveMessage(events)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		out = append(out, Outgoing{liveTopic(events[0].StreamID), m})
 	}
-	out := []Outgoing{{liveTopic(events[0].StreamID), m}}
 	for i := range events {
-		topic, tm, err := taskMessage(&events[i])
-		if err != nil {
-			return nil, err
-		}
+		topic, tm, terr := taskMessage(&events[i])
 		if tm != nil {
 			out = append(out, Outgoing{topic, tm})
 		}
+		err = errors.Join(err, terr)
 	}
-	return out, nil
+	return out, err
 }
 
 // liveMessage renders one append's events for TopicLive: their JSON

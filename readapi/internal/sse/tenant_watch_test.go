@@ -53,10 +53,9 @@ func TestTenantWatch(t *testing.T) {
 	publish(relayed("c", "6"))
 	publish(relayed("a", "7"))
 	<-woken
+	// The in-process bus delivers in the background, not always in order.
 	testwait.For(t, "a to hear position 7", func() bool { return a.Heard() == 8 })
-	if b.Heard() != 6 {
-		t.Errorf("b heard up to %d, want 6", b.Heard())
-	}
+	testwait.For(t, "b to hear position 5", func() bool { return b.Heard() == 6 })
 
 	woken = a.Wait()
 	resync := message.NewMessage(watermill.NewUUID(), nil)
