@@ -5,11 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/axontask/axontask/auth"
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/eventstore"
 )
 
 // Authenticator resolves bearer credentials to principals. It is a query
@@ -19,77 +17,12 @@ import (
 type Authenticator struct {
 	deps  *IdentityDeps
 	usage *KeyUsage
-	// keys remembers the outcome of the keys that passed, with the seqs
-	// of the two streams it was decided from, when the store reads
-	// several heads in one round trip (eventstore.HeadReader).
-	keys  *keyChecks
-	heads eventstore.HeadReader
 }
 
 // NewAuthenticator returns an Authenticator that reads credentials through
 // deps and records API keys' use in usage.
 func NewAuthenticator(deps *IdentityDeps, usage *KeyUsage) *Authenticator {
-	a := &Authenticator{deps: deps, usage: usage}
-	if h, ok := deps.w.Store.(eventstore.HeadReader); ok {
-		a.keys, a.heads = &keyChecks{checks: make(map[string]keyCheck)}, h
-	}
-	return a
-}
-
-// maxKeyChecks bounds the key checks an Authenticator remembers.
-const maxKeyChecks = 10_000
-
-// keyCheck is a key that passed: the principal it stands for, decided
-// from its stream at keySeq and its tenant's at tenantSeq, and the hash of
-// its secret.
-type keyCheck struct {
-	keySeq, tenantSeq int64
-	tenantID          string
-	secretHash        []byte
-	principal         Principal
-}
-
-// keyChecks remembers key checks by key id, safe for concurrent use.
-type keyChecks struct {
-	mu     sync.Mutex
-	checks map[string]keyCheck
-}
-
-func (c *keyChecks) get(keyID string) (keyCheck, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.checks[keyID]
-	return k, ok
-}
-
-func (c *keyChecks) put(keyID string, k keyCheck) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.checks[keyID]; !ok && len(c.checks) >= maxKeyChecks {
-		for id := range c.checks { // forget an arbitrary one
-			delete(c.checks, id)
-			break
-		}
-	}
-	c.checks[keyID] = k
-}
-
-// checked answers the principal of a key that passed before, if neither
-// its stream nor its tenant's has moved since (one round trip for both
-// heads) and secret is still its secret.
-func (a *Authenticator) checked(ctx context.Context, keyID, secret string) (Principal, bool) {
-	if a.keys == nil {
-		return Principal{}, false
-	}
-	k, ok := a.keys.get(keyID)
-	if !ok {
-		return Principal{}, false
-	}
-	heads, err := a.heads.StreamHeads(ctx, []string{keyID, k.tenantID})
-	if err != nil || heads[0] != k.keySeq || heads[1] != k.tenantSeq || !auth.CheckAPIKey(k.secretHash, secret) {
-		return Principal{}, false
-	}
-	return k.principal, true
+	return &Authenticator{deps: deps, usage: usage}
 }
 
 // Authenticate resolves a bearer credential (an API key or an access token)
@@ -98,10 +31,8 @@ func (a *Authenticator) checked(ctx context.Context, keyID, secret string) (Prin
 // errors never contain the credential. A key is checked against its stream
 // and its creator's membership on every call, so a revocation, or the
 // removal of its creator, takes effect at once on every process, and a
-// change of the creator's role narrows what the key may do at once (a key
-// that passed is decided again only when the head of its stream or of its
-// tenant's has moved since: one round trip for both); its use is recorded
-// in memory and written in batches by KeyUsage.Run.
+// change of the creator's role narrows what the key may do at once; its use
+// is recorded in memory and written in batches by KeyUsage.Run.
 func (a *Authenticator) Authenticate(ctx context.Context, bearer string) (Principal, error) {
 	switch auth.ClassifyBearer(bearer) {
 	case auth.BearerAPIKey:
@@ -159,10 +90,6 @@ func (a *Authenticator) authenticateKey(ctx context.Context, key string) (Princi
 		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
 	keyID := APIKeyIDFor(prefix)
-	if p, ok := a.checked(ctx, keyID, secret); ok {
-		a.usage.record(keyID, a.deps.cfg.NowFunc())
-		return p, nil
-	}
 	var k domain.APIKey
 	if err := a.deps.load(ctx, domain.StreamAPIKey, keyID, &k); err != nil {
 		return Principal{}, err
@@ -190,11 +117,7 @@ func (a *Authenticator) authenticateKey(ctx context.Context, key string) (Princi
 		return Principal{}, fmt.Errorf("%w: API key %s was made before its user was removed from the tenant; create a new one", ErrUnauthenticated, prefix)
 	}
 	a.usage.record(keyID, a.deps.cfg.NowFunc())
-	p := Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Role: role, Scopes: k.Scopes()}
-	if a.keys != nil {
-		a.keys.put(keyID, keyCheck{keySeq: k.Seq(), tenantSeq: tenant.Seq(), tenantID: k.TenantID(), secretHash: hash, principal: p})
-	}
-	return p, nil
+	return Principal{TenantID: k.TenantID(), UserID: k.CreatedBy(), KeyID: keyID, Role: role, Scopes: k.Scopes()}, nil
 }
 
 // MemberRole returns userID's role in tenantID now; a user who is not (or

@@ -255,8 +255,8 @@ func TestAPIKeys(t *testing.T) {
 
 // TestKeyChecksFollowOtherProcesses: a key that passed in one process is
 // decided again there as soon as another process changes its stream or
-// its tenant's: a lower role narrows it, a removal or a revocation ends
-// it, at once; a wrong secret never passes on the remembered check.
+// its tenant's: a lower role narrows it, a removal ends it, at once; a
+// wrong secret never passes after a right one.
 func TestKeyChecksFollowOtherProcesses(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, eventstore.Options{}, func(t *testing.T, b *testBundle) {

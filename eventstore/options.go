@@ -84,16 +84,3 @@ func (o Options) Validate() error {
 type ReadLimiter interface {
 	ReadLimit() int
 }
-
-// MaxStreamHeads bounds the streams of one HeadReader.StreamHeads call.
-const MaxStreamHeads = 100
-
-// HeadReader is a store that reads the heads of several streams in one
-// round trip: a reader that keeps what it built from them (an API key
-// check) learns whether any moved without reading their events.
-type HeadReader interface {
-	// StreamHeads returns the seq of the last event of each of streamIDs
-	// (at most MaxStreamHeads), in their order: 0 for a stream without
-	// events.
-	StreamHeads(ctx context.Context, streamIDs []string) ([]int64, error)
-}

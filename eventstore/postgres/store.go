@@ -105,7 +105,6 @@ var (
 	_ eventstore.Store         = (*Store)(nil)
 	_ eventstore.BatchAppender = (*Store)(nil)
 	_ eventstore.ReadLimiter   = (*Store)(nil)
-	_ eventstore.HeadReader    = (*Store)(nil)
 )
 
 // Open connects to databaseURL, applies pending migrations and starts the
@@ -253,20 +252,6 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 		s.heads.advance(streamID, engine.Head{Seq: last.Seq, Hash: last.Hash, TenantID: last.TenantID, StreamType: last.StreamType})
 	}
 	return out, nil
-}
-
-// StreamHeads implements eventstore.HeadReader: one query.
-func (s *Store) StreamHeads(ctx context.Context, streamIDs []string) ([]int64, error) {
-	if s.closed.Load() {
-		return nil, eventstore.ErrClosed
-	}
-	heads, err := engine.StreamHeads(streamIDs,
-		func() ([]dbsqlc.StreamHeadsRow, error) { return s.q.StreamHeads(ctx, s.pool, streamIDs) },
-		func(r dbsqlc.StreamHeadsRow) (string, int64) { return r.StreamID, r.Seq })
-	if err != nil {
-		return nil, fmt.Errorf("read the heads of %d streams: %w", len(streamIDs), err)
-	}
-	return heads, nil
 }
 
 // ReadLimit implements eventstore.ReadLimiter.

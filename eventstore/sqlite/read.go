@@ -10,20 +10,6 @@ import (
 	"github.com/axontask/axontask/eventstore/sqlite/internal/dbsqlc"
 )
 
-// StreamHeads implements eventstore.HeadReader: one query.
-func (s *Store) StreamHeads(ctx context.Context, streamIDs []string) ([]int64, error) {
-	if s.closed.Load() {
-		return nil, fmt.Errorf("read stream heads: %w", eventstore.ErrClosed)
-	}
-	heads, err := engine.StreamHeads(streamIDs,
-		func() ([]dbsqlc.StreamHeadsRow, error) { return s.q.StreamHeads(ctx, s.rdb, streamIDs) },
-		func(r dbsqlc.StreamHeadsRow) (string, int64) { return r.StreamID, r.Seq })
-	if err != nil {
-		return nil, fmt.Errorf("read the heads of %d streams: %w", len(streamIDs), s.closedOr(err))
-	}
-	return heads, nil
-}
-
 // ReadLimit implements eventstore.ReadLimiter.
 func (s *Store) ReadLimit() int { return s.opts.MaxReadLimit }
 

@@ -63,7 +63,6 @@ var (
 	_ eventstore.Store         = (*Store)(nil)
 	_ eventstore.BatchAppender = (*Store)(nil)
 	_ eventstore.ReadLimiter   = (*Store)(nil)
-	_ eventstore.HeadReader    = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the event store in the SQLite file at

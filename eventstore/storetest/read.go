@@ -1,8 +1,6 @@
 package storetest
 
 import (
-	"errors"
-	"slices"
 	"testing"
 
 	"github.com/axontask/axontask/domain"
@@ -146,32 +144,5 @@ func testFeedPaging(t *testing.T, newStore factory) {
 			t.Fatalf("ReadFeed(from %d, limit %d): %v", tc.from, tc.limit, err)
 		}
 		checkPage(t, "ReadFeed", tc, got, all, func(e domain.Event) int64 { return e.Position })
-	}
-}
-
-// testStreamHeads reads the heads of several streams at once: each
-// stream's last seq in the order asked, 0 for a stream without events, a
-// stream asked twice twice; more than MaxStreamHeads is a validation
-// error.
-func testStreamHeads(t *testing.T, newStore factory) {
-	s := newStore(t, eventstore.Options{})
-	heads, ok := s.(eventstore.HeadReader)
-	if !ok {
-		t.Fatal("the store is no HeadReader")
-	}
-	a, b := newStream(), newStream()
-	appendOK(t, s, a, 0, outputEvents(0, 3))
-	appendOK(t, s, b, 0, outputEvents(0, 1))
-	appendOK(t, s, a, 3, outputEvents(3, 2))
-	got, err := heads.StreamHeads(t.Context(), []string{b.ID, "task-unknown", a.ID, b.ID})
-	if err != nil || !slices.Equal(got, []int64{1, 0, 5, 1}) {
-		t.Fatalf("StreamHeads = %v, %v; want [1 0 5 1]", got, err)
-	}
-	if got, err := heads.StreamHeads(t.Context(), nil); err != nil || len(got) != 0 {
-		t.Fatalf("StreamHeads(none) = %v, %v; want nothing", got, err)
-	}
-	var verr *domain.ValidationError
-	if _, err := heads.StreamHeads(t.Context(), make([]string, eventstore.MaxStreamHeads+1)); !errors.As(err, &verr) || verr.Field != "stream_ids" {
-		t.Fatalf("StreamHeads of %d streams: %v, want a validation error on stream_ids", eventstore.MaxStreamHeads+1, err)
 	}
 }

@@ -136,7 +136,6 @@ func RunLog[S eventstore.Store](t *testing.T, newStore Opener[S]) {
 		{"Validation", testValidation},
 		{"ReadValidation", testReadValidation},
 		{"ReadStreamPaging", testReadStreamPaging},
-		{"StreamHeads", testStreamHeads},
 		{"Feed", testFeed},
 		{"FeedPaging", testFeedPaging},
 		{"ConcurrentStreams", testConcurrentStreams},

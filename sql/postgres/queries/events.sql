@@ -63,11 +63,3 @@ LIMIT sqlc.arg(max_events)::int;
 
 -- name: FeedHead :one
 SELECT next_position FROM sealer_state;
-
--- name: StreamHeads :many
--- The last seq of each of @stream_ids that has events; one probe of the
--- (stream_id, seq) index each.
-SELECT stream_id, max(seq)::bigint AS seq
-FROM events
-WHERE stream_id = ANY (@stream_ids::text[])
-GROUP BY stream_id;

@@ -45,11 +45,3 @@ LIMIT @max_events;
 -- name: FeedHead :one
 -- The next feed position: positions are dense from 0.
 SELECT CAST(COALESCE(MAX(position) + 1, 0) AS INTEGER) AS next_position FROM events;
-
--- name: StreamHeads :many
--- The last seq of each of the streams that has events; one probe of the
--- (stream_id, seq) index each.
-SELECT stream_id, CAST(max(seq) AS INTEGER) AS seq
-FROM events
-WHERE stream_id IN (sqlc.slice(stream_ids))
-GROUP BY stream_id;

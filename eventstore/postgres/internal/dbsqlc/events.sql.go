@@ -154,40 +154,6 @@ func (q *Queries) StreamHead(ctx context.Context, db DBTX, streamID string) (Str
 	return i, err
 }
 
-const streamHeads = `-- name: StreamHeads :many
-SELECT stream_id, max(seq)::bigint AS seq
-FROM events
-WHERE stream_id = ANY ($1::text[])
-GROUP BY stream_id
-`
-
-type StreamHeadsRow struct {
-	StreamID string
-	Seq      int64
-}
-
-// The last seq of each of @stream_ids that has events; one probe of the
-// (stream_id, seq) index each.
-func (q *Queries) StreamHeads(ctx context.Context, db DBTX, streamIds []string) ([]StreamHeadsRow, error) {
-	rows, err := db.Query(ctx, streamHeads, streamIds)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []StreamHeadsRow
-	for rows.Next() {
-		var i StreamHeadsRow
-		if err := rows.Scan(&i.StreamID, &i.Seq); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const streamRead = `-- name: StreamRead :many
 SELECT e.event_id, e.stream_id, e.stream_type, e.seq, e.tenant_id, e.type, e.payload, e.payload_salt, e.payload_digest, e.metadata, e.occurred_at, e.hash_prev, e.hash, coalesce(event_position(e.stream_id, e.seq), -1)::bigint AS position
 FROM events e

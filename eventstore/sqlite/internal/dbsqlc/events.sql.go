@@ -7,7 +7,6 @@ package dbsqlc
 
 import (
 	"context"
-	"strings"
 )
 
 const EventsGetByIDs = `-- name: EventsGetByIDs :many
@@ -197,53 +196,6 @@ func (q *Queries) StreamHead(ctx context.Context, db DBTX, streamID string) (Str
 		&i.StreamType,
 	)
 	return i, err
-}
-
-const StreamHeads = `-- name: StreamHeads :many
-SELECT stream_id, CAST(max(seq) AS INTEGER) AS seq
-FROM events
-WHERE stream_id IN (/*SLICE:stream_ids*/?)
-GROUP BY stream_id
-`
-
-type StreamHeadsRow struct {
-	StreamID string
-	Seq      int64
-}
-
-// The last seq of each of the streams that has events; one probe of the
-// (stream_id, seq) index each.
-func (q *Queries) StreamHeads(ctx context.Context, db DBTX, streamIds []string) ([]StreamHeadsRow, error) {
-	query := StreamHeads
-	var queryParams []interface{}
-	if len(streamIds) > 0 {
-		for _, v := range streamIds {
-			queryParams = append(queryParams, v)
-		}
-		query = strings.Replace(query, "/*SLICE:stream_ids*/?", strings.Repeat(",?", len(streamIds))[1:], 1)
-	} else {
-		query = strings.Replace(query, "/*SLICE:stream_ids*/?", "NULL", 1)
-	}
-	rows, err := db.QueryContext(ctx, query, queryParams...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []StreamHeadsRow
-	for rows.Next() {
-		var i StreamHeadsRow
-		if err := rows.Scan(&i.StreamID, &i.Seq); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const StreamRead = `-- name: StreamRead :many
