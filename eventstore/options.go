@@ -37,7 +37,9 @@ type Options struct {
 	// released: the hook that announces them at once (bus.Announcer),
 	// ahead of the feed. Their Position is NoPosition until the feed has
 	// given them one (Postgres gives it later). It must be quick and must
-	// not fail the append: the feed remains the complete record.
+	// not fail the append: the feed remains the complete record. It may
+	// keep events after it returns (bus.Announcer queues them), so neither
+	// it nor the store's caller changes them.
 	Committed func(ctx context.Context, events []domain.Event)
 	// ObserveCommitFunc, when set, is called once for each transaction the
 	// store commits appends in, with the count of streams appended to
