@@ -21,6 +21,7 @@ import (
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/testredis"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 func TestMain(m *testing.M) { testredis.Main(m) }
@@ -165,7 +166,7 @@ func TestRelaySkipsAnnouncedWork(t *testing.T) {
 	relayed := appendTask(t, s)
 	// The announcer publishes in the background: the relay starts once it
 	// has.
-	waitUntil(t, "the announcer's publish", func() bool {
+	testwait.For(t, "the announcer's publish", func() bool {
 		n, err := client.XLen(t.Context(), cfg.Prefix+bus.TopicTasks).Result()
 		return err == nil && n == 1
 	})
@@ -174,7 +175,7 @@ func TestRelaySkipsAnnouncedWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	relayDone := make(chan error, 1)
 	go func() { relayDone <- bus.NewRelay(s, pub, checkpoint, nil).Run(ctx) }()
-	waitUntil(t, "the relay to publish the four events", func() bool {
+	testwait.For(t, "the relay to publish the four events", func() bool {
 		next, _ := checkpoint.Load(t.Context())
 		return next == 4
 	})
@@ -264,16 +265,6 @@ func TestAnnouncerKeepsCommitOrder(t *testing.T) {
 	for _, id := range streams {
 		if next[id] != 2+appends {
 			t.Fatalf("stream %s: announced up to seq %d, want %d", id, next[id], 2+appends)
-		}
-	}
-}
-
-// waitUntil polls cond until it holds, or fails t after 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10 s for %s", what)
 		}
 	}
 }

@@ -128,11 +128,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	defer func() {
 		// Stopping: what was published is not published again.
-		if saved < next {
-			saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayMaxRetry)
-			defer cancel()
-			_ = r.checkpoint.Save(saveCtx, next)
-		}
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayMaxRetry)
+		defer cancel()
+		_ = save(saveCtx)
 	}()
 	for {
 		// While a save is due, wait for the feed no longer than until it

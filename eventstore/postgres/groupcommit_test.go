@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 // TestGroupCommit: appends that arrive while a commit is in flight share
@@ -43,12 +44,12 @@ func TestGroupCommit(t *testing.T) {
 	}
 	first := make(chan error, 1)
 	appendAsync(taskStream("t"), first)
-	waitFor(t, "the first append to hold the commit", func() bool { return inFlight() == 1 })
+	testwait.For(t, "the first append to hold the commit", func() bool { return inFlight() == 1 })
 	group := make(chan error, 10)
 	for range 10 {
 		appendAsync(taskStream("t"), group)
 	}
-	waitFor(t, "ten appends to queue", func() bool { return queued() == 10 })
+	testwait.For(t, "ten appends to queue", func() bool { return queued() == 10 })
 	close(release)
 	wg.Wait()
 	close(group)
@@ -80,7 +81,7 @@ func TestGroupCommit(t *testing.T) {
 	for range 4 {
 		appendAsync(taskStream("t"), results)
 	}
-	waitFor(t, "six appends to queue", func() bool { return queued() == 6 })
+	testwait.For(t, "six appends to queue", func() bool { return queued() == 6 })
 	s.group.mu.Lock()
 	batch := s.group.takeLocked()
 	s.group.mu.Unlock()
@@ -131,7 +132,7 @@ func TestGroupCommitLeaseDrops(t *testing.T) {
 	wg.Go(func() { _, errs[0] = s.AppendLeaseDrop(t.Context(), first, 1, outputEvents(1, 1), 1) })
 	wg.Go(func() { _, errs[1] = s.AppendLeaseDrop(t.Context(), second, 1, outputEvents(1, 1), 1) })
 	wg.Go(func() { _, errs[2] = s.Append(t.Context(), plain, 1, outputEvents(1, 1)) })
-	waitFor(t, "three appends to queue", func() bool {
+	testwait.For(t, "three appends to queue", func() bool {
 		s.group.mu.Lock()
 		defer s.group.mu.Unlock()
 		return len(s.group.queue) == 3
@@ -168,16 +169,6 @@ func observedStore(t *testing.T, mu *sync.Mutex, observed *[]int) *Store {
 		*observed = append(*observed, appends)
 	}}})
 	return s
-}
-
-// waitFor polls cond until it holds, or fails t after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10 s for %s", what)
-		}
-	}
 }
 
 // TestGroupCommitReservations: task start reservations that arrive while
@@ -247,11 +238,11 @@ func groupOfTen[T any](t *testing.T, c *committer[T], want int, try func(i int) 
 		})
 	}
 	write(0)
-	waitFor(t, "the first write to hold the commit", func() bool { mu.Lock(); defer mu.Unlock(); return len(writes) == 1 })
+	testwait.For(t, "the first write to hold the commit", func() bool { mu.Lock(); defer mu.Unlock(); return len(writes) == 1 })
 	for i := range 10 {
 		write(i + 1)
 	}
-	waitFor(t, "ten writes to queue", func() bool {
+	testwait.For(t, "ten writes to queue", func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		return len(c.queue) == 10

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 // TestGroupsDoNotDeadlock: two group commits in flight at once (two
@@ -102,9 +103,9 @@ func TestGroupsDoNotDeadlock(t *testing.T) {
 			var wg sync.WaitGroup
 			var first, second []error
 			wg.Go(func() { first = c.write(s, "a", "x", "b") })
-			waitFor(t, "the first group to wait", waiting(1))
+			testwait.For(t, "the first group to wait", waiting(1))
 			wg.Go(func() { second = c.write(s, "b", "a") })
-			waitFor(t, "the second group to wait", waiting(2))
+			testwait.For(t, "the second group to wait", waiting(2))
 			if err := holder.Commit(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -142,21 +143,21 @@ func TestReservationCanceledWhileQueued(t *testing.T) {
 			t.Errorf("the first reservation: %v, %v", ok, err)
 		}
 	})
-	waitFor(t, "the first reservation to hold the commit", func() bool { _, n := committer(); return n == 1 })
+	testwait.For(t, "the first reservation to hold the commit", func() bool { _, n := committer(); return n == 1 })
 	ctx, cancel := context.WithCancel(context.Background())
 	canceled := make(chan error, 1)
 	go func() {
 		_, _, err := s.TaskStartReserve(ctx, "t", day, 1, 10)
 		canceled <- err
 	}()
-	waitFor(t, "the second reservation to queue", func() bool { n, _ := committer(); return n == 1 })
+	testwait.For(t, "the second reservation to queue", func() bool { n, _ := committer(); return n == 1 })
 	cancel()
 	if err := <-canceled; err == nil {
 		t.Fatal("a reservation canceled while queued succeeded")
 	}
 	close(release)
 	wg.Wait()
-	waitFor(t, "the committer to be idle", func() bool { n, f := committer(); return n == 0 && f == 0 })
+	testwait.For(t, "the committer to be idle", func() bool { n, f := committer(); return n == 0 && f == 0 })
 	if n, err := s.TaskStartCount(context.Background(), "t", day); err != nil || n != 1 {
 		t.Fatalf("count %d (%v) after one reservation and one canceled, want 1", n, err)
 	}

@@ -38,13 +38,9 @@ type engine struct {
 	ended bool
 }
 
-// newEngine serves GET /{stream id}?since=N through an sse.Server; with
-// noHijack, through a ResponseWriter that cannot be hijacked, as HTTP/2's.
-func newEngine(t *testing.T, noHijack bool) *engine {
+// runHub runs a hub subscribed to pubsub until the test ends.
+func runHub(t *testing.T, pubsub *gochannel.GoChannel) *sse.Hub {
 	t.Helper()
-	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
-	t.Cleanup(func() { _ = pubsub.Close() })
-	store := teststores.Engines[0].Open(t, eventstore.Options{Committed: bus.NewAnnouncer(pubsub, nil).Committed})
 	hub, err := sse.NewHub(sse.HubConfig{Subscriber: pubsub})
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +52,17 @@ func newEngine(t *testing.T, noHijack bool) *engine {
 		t.Fatal(err)
 	}
 	wg.Go(func() { _ = hub.Run(ctx) })
+	return hub
+}
+
+// newEngine serves GET /{stream id}?since=N through an sse.Server; with
+// noHijack, through a ResponseWriter that cannot be hijacked, as HTTP/2's.
+func newEngine(t *testing.T, noHijack bool) *engine {
+	t.Helper()
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = pubsub.Close() })
+	store := teststores.Engines[0].Open(t, eventstore.Options{Committed: bus.NewAnnouncer(pubsub, nil).Committed})
+	hub := runHub(t, pubsub)
 	e := &engine{hub: hub, store: store}
 	srv := sse.NewServer(sse.ServerConfig{
 		Hub: hub, Store: store, Retry: 2 * time.Second, PingInterval: 50 * time.Millisecond, WriteTimeout: time.Second,

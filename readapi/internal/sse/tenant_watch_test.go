@@ -1,8 +1,6 @@
 package sse_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/axontask/axontask/bus"
 	"github.com/axontask/axontask/internal/testwait"
-	"github.com/axontask/axontask/readapi/internal/sse"
 )
 
 // A tenant's watch hears the positions of its tenant's relayed events
@@ -21,17 +18,7 @@ func TestTenantWatch(t *testing.T) {
 	t.Parallel()
 	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 64}, watermill.NopLogger{})
 	t.Cleanup(func() { _ = pubsub.Close() })
-	hub, err := sse.NewHub(sse.HubConfig{Subscriber: pubsub})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { stop(); wg.Wait() })
-	if err := hub.Subscribe(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() { _ = hub.Run(ctx) })
+	hub := runHub(t, pubsub)
 	publish := func(m *message.Message) {
 		t.Helper()
 		if err := pubsub.Publish(bus.TopicEvents, m); err != nil {
