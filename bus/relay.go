@@ -127,10 +127,13 @@ func (r *Relay) Run(ctx context.Context) error {
 		return nil
 	}
 	defer func() {
-		// Stopping: what was published is not published again.
-		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayMaxRetry)
-		defer cancel()
-		_ = save(saveCtx)
+		// Stopping: what was published is not published again, if one
+		// save can tell (no retries: the relay is going away).
+		if saved < next {
+			saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayMaxRetry)
+			defer cancel()
+			_ = r.checkpoint.Save(saveCtx, next)
+		}
 	}()
 	for {
 		// While a save is due, wait for the feed no longer than until it
