@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -494,7 +495,17 @@ func TestSandboxRefusesOtherABIs(t *testing.T) {
 		t.Skip("needs gcc on x86_64")
 	}
 	script := "cat > probe.c <<'EOF'\n" + compatProbe + "EOF\ngcc -o probe probe.c && ./probe"
+	i386 := hostRunsI386(t)
 	r, o := runIn(t, t.Context(), newSandboxed(t), script, domain.TaskLimits{})
+	if !i386 {
+		// A kernel without the i386 ABI (CONFIG_IA32_EMULATION off, or
+		// ia32_emulation=0) faults on int $0x80 outside the sandbox too:
+		// inside it, the probe must fault the same way.
+		if o.err != nil || o.res.ExitCode != 139 {
+			t.Fatalf("Run = %+v, %v, want the segmentation fault of a kernel without the i386 ABI\n%s", o.res, o.err, r.Stream(domain.Stderr))
+		}
+		return
+	}
 	if o.err != nil || o.res.ExitCode != 0 {
 		t.Fatalf("Run = %+v, %v\n%s", o.res, o.err, r.Stream(domain.Stderr))
 	}
@@ -502,6 +513,32 @@ func TestSandboxRefusesOtherABIs(t *testing.T) {
 	// a harmless one.
 	if got := r.Stream(domain.Stdout); got != "keyctl=-38\nptrace=-38\nuserfaultfd=-38\ngetpid=-38\n" {
 		t.Errorf("i386 system calls from the sandbox: %q, want each refused with -ENOSYS", got)
+	}
+}
+
+// hostRunsI386 reports whether the kernel runs system calls of the i386
+// ABI outside any sandbox: it builds compatProbe and runs it directly. A
+// probe killed by SIGSEGV means the kernel has no i386 ABI.
+func hostRunsI386(t *testing.T) bool {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "probe.c")
+	if err := os.WriteFile(src, []byte(compatProbe), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.CommandContext(t.Context(), "gcc", "-o", filepath.Join(dir, "probe"), src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	err := exec.CommandContext(t.Context(), filepath.Join(dir, "probe")).Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGSEGV:
+		return false
+	default:
+		t.Fatalf("the i386 probe outside the sandbox: %v", err)
+		return false
 	}
 }
 
