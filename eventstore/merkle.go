@@ -53,6 +53,13 @@ const (
 // engines' stores implement it; eventstore/storetest.RunMerkle is its
 // conformance suite. Every method sees every call that has returned.
 type MerkleStore interface {
+	// MerkleLeavesRead returns the leaves of the feed's events from
+	// position from on, in feed order: integrity.LeafHash of each, up to
+	// limit (clamped as Store.ReadFeed's), as far as the feed goes. It
+	// reads only the columns that a leaf hashes, so it costs the tree's
+	// builder a fraction of a ReadFeed. A negative from fails with a
+	// *domain.ValidationError.
+	MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error)
 	// MerkleTreeSize returns the number of leaves whose hashes are stored
 	// (0 for a new store).
 	MerkleTreeSize(ctx context.Context) (int64, error)

@@ -82,21 +82,14 @@ type builder struct {
 // grow adds the leaves of the next events of the feed, up to a batch, and
 // returns how many.
 func (b *builder) grow(ctx context.Context) (int, error) {
-	events, err := b.log.cfg.Store.ReadFeed(ctx, b.size, b.log.cfg.Batch)
-	if err != nil || len(events) == 0 {
+	leaves, err := b.log.cfg.Store.MerkleLeavesRead(ctx, b.size, b.log.cfg.Batch)
+	if err != nil || len(leaves) == 0 {
 		return 0, err
-	}
-	leaves := make([]domain.Hash, len(events))
-	for i := range events {
-		if n := b.size + int64(i); events[i].Position != n {
-			return 0, fmt.Errorf("the feed at position %d holds an event at position %d: the feed is not dense", n, events[i].Position)
-		}
-		leaves[i] = integrity.LeafHash(&events[i])
 	}
 	if err := b.addLeaves(ctx, leaves); err != nil {
 		return 0, err
 	}
-	return len(events), nil
+	return len(leaves), nil
 }
 
 // addLeaves grows the stored tree by leaves, in one transaction.

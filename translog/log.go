@@ -33,8 +33,6 @@ const (
 // the port that keeps its tree (both engines' stores have them).
 type Store interface {
 	eventstore.MerkleStore
-	// ReadFeed returns up to limit events of the feed from position from.
-	ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error)
 	// WaitFeed blocks until the feed holds position pos or ctx ends.
 	WaitFeed(ctx context.Context, pos int64) error
 	// ReadStream returns up to limit events of a stream after afterSeq.

@@ -17,6 +17,26 @@ import (
 
 var _ eventstore.MerkleStore = (*Store)(nil)
 
+// MerkleLeavesRead implements eventstore.MerkleStore: ReadFeed's query
+// with only the entry's columns.
+func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error) {
+	n, err := s.feedLimit(from, limit)
+	if n == 0 || err != nil {
+		return nil, err
+	}
+	rows, err := s.q.FeedEntriesRead(ctx, s.pool, dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: n})
+	if err != nil {
+		return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, err)
+	}
+	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) (int64, error) {
+		r := &rows[i]
+		*e = domain.Event{EventID: r.EventID, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type), OccurredAt: r.OccurredAt.UTC()}
+		copy(e.PayloadDigest[:], r.PayloadDigest)
+		copy(e.HashPrev[:], r.HashPrev)
+		return r.Position, nil
+	})
+}
+
 // MerkleTreeSize implements eventstore.MerkleStore.
 func (s *Store) MerkleTreeSize(ctx context.Context) (int64, error) {
 	if s.closed.Load() {

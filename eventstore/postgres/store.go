@@ -259,27 +259,42 @@ func (s *Store) ReadLimit() int { return s.cfg.MaxReadLimit }
 
 // ReadFeed implements eventstore.Store.
 func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
-	if s.closed.Load() {
-		return nil, eventstore.ErrClosed
+	n, err := s.feedLimit(from, limit)
+	if n == 0 || err != nil {
+		return nil, err
 	}
-	if from < 0 {
-		return nil, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
-	}
-	limit = engine.ClampLimit(s.cfg.Options, limit)
-	if from > math.MaxInt64-int64(limit) {
-		return nil, nil // far past any position the feed can reach
-	}
-	rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int32(limit)})
+	rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: n})
 	if err != nil {
 		return nil, fmt.Errorf("read feed from %d: %w", from, err)
 	}
 	out := make([]domain.Event, len(rows))
-	for i, r := range rows {
-		if out[i], err = toEvent(r.Event, r.Position); err != nil {
+	for i := range rows {
+		r := &rows[i]
+		e := dbsqlc.Event{EventID: r.EventID, StreamID: r.StreamID, StreamType: r.StreamType, Seq: r.Seq, TenantID: r.TenantID,
+			Type: r.Type, Payload: r.Payload, PayloadSalt: r.PayloadSalt, PayloadDigest: r.PayloadDigest, Metadata: r.Metadata,
+			OccurredAt: r.OccurredAt, HashPrev: r.HashPrev, Hash: r.Hash}
+		if out[i], err = toEvent(e, r.Position); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// feedLimit checks a read of the feed from position from and returns its
+// limit, clamped: 0 when from lies far past any position the feed can
+// reach, so that there is nothing to read.
+func (s *Store) feedLimit(from int64, limit int) (int32, error) {
+	if s.closed.Load() {
+		return 0, eventstore.ErrClosed
+	}
+	if from < 0 {
+		return 0, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
+	}
+	limit = engine.ClampLimit(s.cfg.Options, limit)
+	if from > math.MaxInt64-int64(limit) {
+		return 0, nil
+	}
+	return int32(limit), nil
 }
 
 // FeedHead implements eventstore.Store.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
@@ -16,6 +18,34 @@ import (
 )
 
 var _ eventstore.MerkleStore = (*Store)(nil)
+
+// MerkleLeavesRead implements eventstore.MerkleStore: ReadFeed's query
+// with only the entry's columns, on the read-only pool.
+func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error) {
+	arg, err := s.feedRange(from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read the feed's leaves: %w", err)
+	}
+	rows, err := s.q.FeedEntriesRead(ctx, s.rdb, arg)
+	if err != nil {
+		return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, s.closedOr(err))
+	}
+	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) (int64, error) {
+		r := &rows[i]
+		id, err := uuid.Parse(r.EventID)
+		if err != nil {
+			return 0, fmt.Errorf("event at position %d: event id: %w", r.Position, err)
+		}
+		*e = domain.Event{EventID: id, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type), OccurredAt: time.UnixMicro(r.OccurredAt).UTC()}
+		if err := scanHash(&e.PayloadDigest, r.PayloadDigest); err != nil {
+			return 0, fmt.Errorf("event at position %d: %w", r.Position, err)
+		}
+		if err := scanHash(&e.HashPrev, r.HashPrev); err != nil {
+			return 0, fmt.Errorf("event at position %d: %w", r.Position, err)
+		}
+		return r.Position, nil
+	})
+}
 
 // MerkleTreeSize implements eventstore.MerkleStore, on the read-only pool.
 func (s *Store) MerkleTreeSize(ctx context.Context) (int64, error) {

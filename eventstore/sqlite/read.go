@@ -36,17 +36,27 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 // is readable; positions never change. limit is clamped as in ReadStream; a
 // negative from fails with a *domain.ValidationError.
 func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
-	if s.closed.Load() {
-		return nil, fmt.Errorf("read feed: %w", eventstore.ErrClosed)
+	arg, err := s.feedRange(from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read feed: %w", err)
 	}
-	if from < 0 {
-		return nil, fmt.Errorf("read feed: %w", &domain.ValidationError{Field: "from", Reason: "must not be negative"})
-	}
-	events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int64(engine.ClampLimit(s.opts, limit))}))
+	events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams(arg)))
 	if err != nil {
 		return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))
 	}
 	return events, nil
+}
+
+// feedRange checks a read of the feed from position from and returns its
+// arguments, with limit clamped.
+func (s *Store) feedRange(from int64, limit int) (dbsqlc.FeedEntriesReadParams, error) {
+	if s.closed.Load() {
+		return dbsqlc.FeedEntriesReadParams{}, eventstore.ErrClosed
+	}
+	if from < 0 {
+		return dbsqlc.FeedEntriesReadParams{}, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
+	}
+	return dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: int64(engine.ClampLimit(s.opts, limit))}, nil
 }
 
 // FeedHead implements eventstore.Store. It reads the file, so it sees what

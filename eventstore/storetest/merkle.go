@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/integrity"
 )
 
 // merkleHashes returns the stored hashes that leaves from … to-1 add to a
@@ -233,7 +235,8 @@ func testMerkleClosed(t *testing.T, newStore Opener[MerkleStore]) {
 	_, _, err6 := s.MerkleCheckpointGet(ctx, 0)
 	err7 := s.MerkleCosignaturePut(ctx, 0, "w", []byte("— w\n"))
 	_, _, err8 := s.MerkleCosignedSize(ctx, "w")
-	for i, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8} {
+	_, err9 := s.MerkleLeavesRead(ctx, 0, 1)
+	for i, err := range []error{err1, err2, err3, err4, err5, err6, err7, err8, err9} {
 		if !errors.Is(err, eventstore.ErrClosed) {
 			t.Errorf("call %d after Close: %v, want ErrClosed", i+1, err)
 		}
@@ -265,4 +268,31 @@ func testMerkleTreeGrowInBatches(t *testing.T, newStore Opener[MerkleStore]) {
 			t.Fatalf("hash %d reads %x, want %x", x, got[i], stored[x])
 		}
 	}
+}
+
+// testMerkleLeavesRead: the leaves read from the feed are
+// integrity.LeafHash of the events ReadFeed returns, page by page with
+// ReadFeed's paging and clamping; a negative position is refused.
+func testMerkleLeavesRead(t *testing.T, newStore Opener[MerkleStore]) {
+	s := newStore(t, eventstore.Options{MaxReadLimit: 4})
+	a, b := newStream(), newStream()
+	appendOK(t, s, a, 0, outputEvents(0, 4))
+	appendOK(t, s, b, 0, outputEvents(0, 3))
+	appendOK(t, s, a, 4, outputEvents(4, 3))
+	all := readFeed(t, s, 10)
+	for _, tc := range pagingCases(0) {
+		got, err := s.MerkleLeavesRead(t.Context(), tc.from, tc.limit)
+		if err != nil {
+			t.Fatalf("MerkleLeavesRead(from %d, limit %d): %v", tc.from, tc.limit, err)
+		}
+		var want []domain.Hash
+		for _, pos := range tc.want {
+			want = append(want, integrity.LeafHash(&all[pos]))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("MerkleLeavesRead(from %d, limit %d) = %d leaves, want the leaves of positions %v", tc.from, tc.limit, len(got), tc.want)
+		}
+	}
+	_, err := s.MerkleLeavesRead(t.Context(), -1, 1)
+	checkValidation(t, err, "from")
 }

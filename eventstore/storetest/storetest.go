@@ -192,6 +192,7 @@ func RunAPIKeyUsage[S APIKeyUsageStore](t *testing.T, newStore Opener[S]) {
 // the stores that newStore makes.
 func RunMerkle[S MerkleStore](t *testing.T, newStore Opener[S]) {
 	runSuite(t, func(t *testing.T, o eventstore.Options) MerkleStore { return newStore(t, o) }, []suiteTest[MerkleStore]{
+		{"MerkleLeavesRead", testMerkleLeavesRead},
 		{"MerkleTreeGrow", testMerkleTreeGrow},
 		{"MerkleTreeGrowConcurrent", testMerkleTreeGrowConcurrent},
 		{"MerkleTreeGrowInBatches", testMerkleTreeGrowInBatches},

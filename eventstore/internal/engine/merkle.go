@@ -10,6 +10,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/integrity"
 )
 
 // ValidateMerkleTreeGrow checks MerkleTreeGrow's arguments and returns the
@@ -113,4 +114,23 @@ func ValidateMerkleCosignature(size int64, witness string, line []byte) error {
 		return &domain.ValidationError{Field: "line", Reason: fmt.Sprintf("must be one note signature line ending in a newline, at most %d bytes of UTF-8", eventstore.MaxCosignatureLen)}
 	}
 	return nil
+}
+
+// MerkleLeaves returns the leaves of n events read from feed position
+// from on: entry(i, &e) fills e with the hashed entry's fields of the i-th
+// and returns its feed position, which must be from+i (the feed is dense).
+func MerkleLeaves(from int64, n int, entry func(i int, e *domain.Event) (int64, error)) ([]domain.Hash, error) {
+	leaves := make([]domain.Hash, n)
+	var e domain.Event
+	for i := range leaves {
+		pos, err := entry(i, &e)
+		if err != nil {
+			return nil, err
+		}
+		if want := from + int64(i); pos != want {
+			return nil, fmt.Errorf("the feed at position %d holds an event at position %d: the feed is not dense", want, pos)
+		}
+		leaves[i] = integrity.LeafHash(&e)
+	}
+	return leaves, nil
 }

@@ -42,6 +42,15 @@ WHERE position >= @from_position
 ORDER BY position
 LIMIT @max_events;
 
+-- name: FeedEntriesRead :many
+-- FeedRead's events, with only the columns of their hashed entries: what
+-- the transparency log's leaves hash (MerkleLeavesRead).
+SELECT position, event_id, stream_id, seq, type, occurred_at, payload_digest, hash_prev
+FROM events
+WHERE position >= @from_position
+ORDER BY position
+LIMIT @max_events;
+
 -- name: FeedHead :one
 -- The next feed position: positions are dense from 0.
 SELECT CAST(COALESCE(MAX(position) + 1, 0) AS INTEGER) AS next_position FROM events;

@@ -105,6 +105,64 @@ func (q *Queries) EventsInsert(ctx context.Context, db DBTX, arg EventsInsertPar
 	return err
 }
 
+const FeedEntriesRead = `-- name: FeedEntriesRead :many
+SELECT position, event_id, stream_id, seq, type, occurred_at, payload_digest, hash_prev
+FROM events
+WHERE position >= ?1
+ORDER BY position
+LIMIT ?2
+`
+
+type FeedEntriesReadParams struct {
+	FromPosition int64
+	MaxEvents    int64
+}
+
+type FeedEntriesReadRow struct {
+	Position      int64
+	EventID       string
+	StreamID      string
+	Seq           int64
+	Type          string
+	OccurredAt    int64
+	PayloadDigest []byte
+	HashPrev      []byte
+}
+
+// FeedRead's events, with only the columns of their hashed entries: what
+// the transparency log's leaves hash (MerkleLeavesRead).
+func (q *Queries) FeedEntriesRead(ctx context.Context, db DBTX, arg FeedEntriesReadParams) ([]FeedEntriesReadRow, error) {
+	rows, err := db.QueryContext(ctx, FeedEntriesRead, arg.FromPosition, arg.MaxEvents)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FeedEntriesReadRow
+	for rows.Next() {
+		var i FeedEntriesReadRow
+		if err := rows.Scan(
+			&i.Position,
+			&i.EventID,
+			&i.StreamID,
+			&i.Seq,
+			&i.Type,
+			&i.OccurredAt,
+			&i.PayloadDigest,
+			&i.HashPrev,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const FeedHead = `-- name: FeedHead :one
 SELECT CAST(COALESCE(MAX(position) + 1, 0) AS INTEGER) AS next_position FROM events
 `
