@@ -91,7 +91,12 @@ func (b *bench) appendsWithTree(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	signing := time.Since(start)
+	feedRow, err := feedReads(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	return []row{
+		feedRow,
 		{
 			"(t1) appends (8 writers × 50-event batches, a feed follower) while the Merkle tree is built, against without it",
 			fmt.Sprintf("%.0f %% (%.0f against %.0f events/s)", 100*medianRatio(with, without), median(with), median(without)),
@@ -141,6 +146,37 @@ func treeCaughtUp(ctx context.Context, s *postgres.Store) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// feedReads measures reads of 1,000 events at random positions of the
+// feed that the rounds left, as the relay and the other feed consumers read
+// it: a read must cost the same in a large table as in a small one.
+func feedReads(ctx context.Context, s *postgres.Store) (row, error) {
+	head, err := s.FeedHead(ctx)
+	if err != nil {
+		return row{}, err
+	}
+	if head < 1000 {
+		return row{}, fmt.Errorf("feed reads: the feed holds only %d events", head)
+	}
+	lat := make([]time.Duration, 200)
+	for i := range lat {
+		from := rand.Int64N(head - 999)
+		t := time.Now()
+		events, err := s.ReadFeed(ctx, from, 1000)
+		lat[i] = time.Since(t)
+		if err != nil {
+			return row{}, err
+		}
+		if len(events) != 1000 {
+			return row{}, fmt.Errorf("feed reads: ReadFeed(%d, 1000) returned %d events", from, len(events))
+		}
+	}
+	return row{
+		fmt.Sprintf("(t0) a read of 1,000 events of the feed (ReadFeed, random positions), from a table of %d events", head),
+		fmt.Sprintf("p50 %s, p99 %s", percentile(lat, 0.5).Round(10*time.Microsecond), percentile(lat, 0.99).Round(10*time.Microsecond)),
+		"—", "what the relay and every other feed consumer pay a page; it must not grow with the table (a join the planner ran as a scan of all events once took 350 ms here)",
+	}, nil
 }
 
 // freshStore opens a store on a database of its own, dropped by the
