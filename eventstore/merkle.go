@@ -45,7 +45,8 @@ const (
 
 // MerkleStore keeps the transparency log's Merkle tree over the global
 // feed (leaf n is the entry of the event at feed position n; see package
-// integrity) and its signed checkpoints, in the same database as the log.
+// integrity) and its signed checkpoints, in the same database as the log,
+// and reads the feed's leaves for the tree's builder.
 // Hashes are addressed by their index in golang.org/x/mod/sumdb/tlog's
 // stored-hash order (tlog.StoredHashIndex); a stored hash never changes and
 // the tree only grows (engines keep them in blocks of consecutive indexes). It is a port of its own beside the log
@@ -55,10 +56,11 @@ const (
 type MerkleStore interface {
 	// MerkleLeavesRead returns the leaves of the feed's events from
 	// position from on, in feed order: integrity.LeafHash of each, up to
-	// limit (clamped as Store.ReadFeed's), as far as the feed goes. It
-	// reads only the columns that a leaf hashes, so it costs the tree's
+	// limit (clamped to Options.MaxReadLimit; a limit <= 0 reads that
+	// many), as far as the feed goes. It reads only the fields of each
+	// event's entry, which is all a leaf hashes, so it costs the tree's
 	// builder a fraction of a ReadFeed. A negative from fails with a
-	// *domain.ValidationError.
+	// *domain.ValidationError; a closed store with ErrClosed.
 	MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error)
 	// MerkleTreeSize returns the number of leaves whose hashes are stored
 	// (0 for a new store).

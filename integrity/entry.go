@@ -41,6 +41,8 @@ func PayloadDigest(salt, payload []byte) domain.Hash {
 
 // AppendEntry appends e's hashed entry (docs/integrity.md) to buf and
 // returns the extended buffer. Callers reuse buf to avoid allocations.
+// The stores' MerkleLeavesRead reads exactly the fields it uses: a field
+// added here must be read there too.
 // It trusts that the text fields hold no control characters
 // (domain.ValidateIdentifier); Verify checks that separately.
 func AppendEntry(buf []byte, e *domain.Event) []byte {

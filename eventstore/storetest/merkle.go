@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -292,6 +293,9 @@ func testMerkleLeavesRead(t *testing.T, newStore Opener[MerkleStore]) {
 		if !slices.Equal(got, want) {
 			t.Errorf("MerkleLeavesRead(from %d, limit %d) = %d leaves, want the leaves of positions %v", tc.from, tc.limit, len(got), tc.want)
 		}
+	}
+	if got, err := s.MerkleLeavesRead(t.Context(), math.MaxInt64-1, 10); err != nil || len(got) != 0 {
+		t.Errorf("MerkleLeavesRead far past the feed = %d leaves, %v; want none", len(got), err)
 	}
 	_, err := s.MerkleLeavesRead(t.Context(), -1, 1)
 	checkValidation(t, err, "from")

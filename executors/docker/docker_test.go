@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
@@ -260,16 +261,18 @@ func TestReap(t *testing.T) {
 	t.Parallel()
 	c := testdocker.Client(t)
 	start := func(worker, task string) string { return startLabelled(t, c, worker, task) }
-	mine := start("reaper", "task-of-mine")
-	// Tests run in parallel, and TestEarlierAttemptsAreRemoved leaves a
-	// "dead-worker" container too: this test's dead worker has its own name.
-	deadOther := start("reaped-worker", "task-moved-on")
-	liveOther := start("live-worker", "task-running")
-	e := newExecutor(t, "reaper")
+	// Reap sees every task container of the engine, other tests' too (they
+	// run in parallel, and TestEarlierAttemptsAreRemoved starts a
+	// "dead-worker" one): this test's workers have names of their own.
+	reaper, dead := "reaper-"+uuid.NewString(), "reaped-"+uuid.NewString()
+	mine := start(reaper, "task-of-mine")
+	deadOther := start(dead, "task-moved-on")
+	liveOther := start("live-"+uuid.NewString(), "task-running")
+	e := newExecutor(t, reaper)
 	asked := map[string]executors.Attempt{}
 	n, err := e.Reap(t.Context(), func(_ context.Context, a executors.Attempt) (bool, error) {
 		asked[a.TaskID] = a
-		return a.WorkerID != "reaped-worker", nil // the other tests' containers run
+		return a.WorkerID != dead, nil // the other tests' containers run
 	})
 	if err != nil || n != 2 {
 		t.Fatalf("Reap = %d, %v; want 2 removed", n, err)
@@ -277,7 +280,7 @@ func TestReap(t *testing.T) {
 	if _, ok := asked["task-of-mine"]; ok {
 		t.Errorf("Reap asked about its own worker's container")
 	}
-	if a := asked["task-moved-on"]; a.Attempt != 1 || a.TenantID != "t" || a.WorkerID != "reaped-worker" {
+	if a := asked["task-moved-on"]; a.Attempt != 1 || a.TenantID != "t" || a.WorkerID != dead {
 		t.Errorf("Reap asked about %+v", a)
 	}
 	for id, want := range map[string]bool{mine: false, deadOther: false, liveOther: true} {

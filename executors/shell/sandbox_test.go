@@ -504,7 +504,7 @@ func TestSandboxRefusesOtherABIs(t *testing.T) {
 		if o.err != nil || o.res.ExitCode != 139 {
 			t.Fatalf("Run = %+v, %v, want the segmentation fault of a kernel without the i386 ABI\n%s", o.res, o.err, r.Stream(domain.Stderr))
 		}
-		return
+		t.Skip("this kernel has no i386 ABI (int $0x80 faults outside the sandbox too): the sandbox's refusal of its calls cannot be seen")
 	}
 	if o.err != nil || o.res.ExitCode != 0 {
 		t.Fatalf("Run = %+v, %v\n%s", o.res, o.err, r.Stream(domain.Stderr))
@@ -516,14 +516,22 @@ func TestSandboxRefusesOtherABIs(t *testing.T) {
 	}
 }
 
+// getpidProbe makes one harmless system call of the i386 ABI, getpid.
+const getpidProbe = `int main(void) {
+	long ret;
+	__asm__ volatile ("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	return ret > 0 ? 0 : 1;
+}
+`
+
 // hostRunsI386 reports whether the kernel runs system calls of the i386
-// ABI outside any sandbox: it builds compatProbe and runs it directly. A
+// ABI outside any sandbox: it builds getpidProbe and runs it directly. A
 // probe killed by SIGSEGV means the kernel has no i386 ABI.
 func hostRunsI386(t *testing.T) bool {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "probe.c")
-	if err := os.WriteFile(src, []byte(compatProbe), 0o600); err != nil {
+	if err := os.WriteFile(src, []byte(getpidProbe), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.CommandContext(t.Context(), "gcc", "-o", filepath.Join(dir, "probe"), src).CombinedOutput(); err != nil {

@@ -63,7 +63,7 @@ CROSS JOIN LATERAL (
   SELECT * FROM events ev
   WHERE ev.stream_id = l.stream_id
     AND ev.seq >= greatest(l.first_seq, l.first_seq + (sqlc.arg(from_position)::bigint - l.first_position))
-    AND ev.seq < l.first_seq + l.count
+    AND ev.seq < l.first_seq + least(l.count, sqlc.arg(from_position)::bigint + sqlc.arg(max_events)::int - l.first_position)
   ORDER BY ev.seq
   LIMIT l.count
 ) e
@@ -82,7 +82,7 @@ CROSS JOIN LATERAL (
   SELECT ev.event_id, ev.stream_id, ev.seq, ev.type, ev.occurred_at, ev.payload_digest, ev.hash_prev FROM events ev
   WHERE ev.stream_id = l.stream_id
     AND ev.seq >= greatest(l.first_seq, l.first_seq + (sqlc.arg(from_position)::bigint - l.first_position))
-    AND ev.seq < l.first_seq + l.count
+    AND ev.seq < l.first_seq + least(l.count, sqlc.arg(from_position)::bigint + sqlc.arg(max_events)::int - l.first_position)
   ORDER BY ev.seq
   LIMIT l.count
 ) e

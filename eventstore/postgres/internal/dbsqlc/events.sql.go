@@ -67,7 +67,7 @@ CROSS JOIN LATERAL (
   SELECT ev.event_id, ev.stream_id, ev.seq, ev.type, ev.occurred_at, ev.payload_digest, ev.hash_prev FROM events ev
   WHERE ev.stream_id = l.stream_id
     AND ev.seq >= greatest(l.first_seq, l.first_seq + ($1::bigint - l.first_position))
-    AND ev.seq < l.first_seq + l.count
+    AND ev.seq < l.first_seq + least(l.count, $1::bigint + $2::int - l.first_position)
   ORDER BY ev.seq
   LIMIT l.count
 ) e
@@ -144,7 +144,7 @@ CROSS JOIN LATERAL (
   SELECT event_id, stream_id, stream_type, seq, tenant_id, type, payload, payload_salt, payload_digest, metadata, occurred_at, hash_prev, hash FROM events ev
   WHERE ev.stream_id = l.stream_id
     AND ev.seq >= greatest(l.first_seq, l.first_seq + ($1::bigint - l.first_position))
-    AND ev.seq < l.first_seq + l.count
+    AND ev.seq < l.first_seq + least(l.count, $1::bigint + $2::int - l.first_position)
   ORDER BY ev.seq
   LIMIT l.count
 ) e
