@@ -276,11 +276,7 @@ func testMerkleTreeGrowInBatches(t *testing.T, newStore Opener[MerkleStore]) {
 // ReadFeed's paging and clamping; a negative position is refused.
 func testMerkleLeavesRead(t *testing.T, newStore Opener[MerkleStore]) {
 	s := newStore(t, eventstore.Options{MaxReadLimit: 4})
-	a, b := newStream(), newStream()
-	appendOK(t, s, a, 0, outputEvents(0, 4))
-	appendOK(t, s, b, 0, outputEvents(0, 3))
-	appendOK(t, s, a, 4, outputEvents(4, 3))
-	all := readFeed(t, s, 10)
+	all := appendPagedFeed(t, s)
 	for _, tc := range pagingCases(0) {
 		got, err := s.MerkleLeavesRead(t.Context(), tc.from, tc.limit)
 		if err != nil {

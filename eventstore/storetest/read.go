@@ -133,11 +133,7 @@ func testFeed(t *testing.T, newStore factory) {
 // MaxReadLimit 4.
 func testFeedPaging(t *testing.T, newStore factory) {
 	s := newStore(t, eventstore.Options{MaxReadLimit: 4})
-	a, b := newStream(), newStream()
-	appendOK(t, s, a, 0, outputEvents(0, 4))
-	appendOK(t, s, b, 0, outputEvents(0, 3))
-	appendOK(t, s, a, 4, outputEvents(4, 3))
-	all := readFeed(t, s, 10)
+	all := appendPagedFeed(t, s)
 	for _, tc := range pagingCases(0) {
 		got, err := s.ReadFeed(t.Context(), tc.from, tc.limit)
 		if err != nil {
@@ -145,4 +141,15 @@ func testFeedPaging(t *testing.T, newStore factory) {
 		}
 		checkPage(t, "ReadFeed", tc, got, all, func(e domain.Event) int64 { return e.Position })
 	}
+}
+
+// appendPagedFeed appends the 10 events of pagingCases' feed, of two
+// streams interleaved in three appends, and returns the feed.
+func appendPagedFeed(t *testing.T, s eventstore.Store) []domain.Event {
+	t.Helper()
+	a, b := newStream(), newStream()
+	appendOK(t, s, a, 0, outputEvents(0, 4))
+	appendOK(t, s, b, 0, outputEvents(0, 3))
+	appendOK(t, s, a, 4, outputEvents(4, 3))
+	return readFeed(t, s, 10)
 }
