@@ -24,6 +24,7 @@ import (
 	"github.com/axontask/axontask/internal/testdocker"
 	"github.com/axontask/axontask/internal/testpg"
 	"github.com/axontask/axontask/internal/testredis"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 func TestMain(m *testing.M) {
@@ -179,10 +180,24 @@ func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	var resp *http.Response
+	// Tests poll: a 429 is waited out as its Retry-After says, as a
+	// client should, for up to testwait.Timeout.
+	for deadline := time.Now().Add(testwait.Timeout); ; {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+		var err error
+		if resp, err = http.DefaultClient.Do(req); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			break
+		}
+		_ = resp.Body.Close()
+		wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if err != nil || wait < 1 {
+			wait = 1
+		}
+		time.Sleep(time.Duration(wait) * time.Second)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
