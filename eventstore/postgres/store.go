@@ -126,6 +126,13 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 	if pcfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		pcfg.ConnConfig.RuntimeParams["application_name"] = "axontask"
 	}
+	// Every query of the store is a probe of an index. A parallel plan
+	// only adds its workers' start: a tenant's feed read of 1,000 events
+	// took 127 ms with two workers and 3.1 ms without, at a million events.
+	// The database URL may still ask for them.
+	if _, set := pcfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"]; !set {
+		pcfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	}
 	pcfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		// Encode uuid.UUID in binary; by default pgx goes through its text form.
 		pgxuuid.Register(conn.TypeMap())
