@@ -466,12 +466,14 @@ func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 	d.measureRecovery(t, "Redis", back)
 
 	// Every accepted task ends, succeeded, within 60 s of the fault (the
-	// issue's target) and within 15 s of Redis coming back: well before
-	// the watchdog's 30 s backstop for queued tasks could have run the
-	// ones whose work messages went with Redis, so that only the relay's
-	// recovery can meet it.
+	// issue's target) and within 22 s of Redis coming back (fault + 24 s):
+	// before the watchdog's 30 s backstop for queued tasks could have run
+	// the ones whose work messages went with Redis, so that only the
+	// relay's recovery can meet it. Under -race on two busy cores the
+	// tasks took 8 to 14 s to end after Redis came back, so 15 s failed
+	// runs that recovered.
 	deadline := fault.Add(60 * time.Second)
-	if soon := back.Add(15 * time.Second); soon.Before(deadline) {
+	if soon := back.Add(22 * time.Second); soon.Before(deadline) {
 		deadline = soon
 	}
 	states := make([]domain.TaskState, len(ids))
@@ -491,7 +493,7 @@ func TestChaosRedisRestartedEmptyUnderLoad(t *testing.T) {
 		}
 	}
 	if next < len(ids) {
-		t.Errorf("%d of %d accepted tasks had not ended 15 s after Redis came back; task %d (%s) is %q", len(ids)-next, len(ids), next, ids[next], states[next])
+		t.Errorf("%d of %d accepted tasks had not ended 22 s after Redis came back; task %d (%s) is %q", len(ids)-next, len(ids), next, ids[next], states[next])
 	} else {
 		t.Logf("all %d accepted tasks had ended %v after Redis came back", len(ids), time.Since(back).Round(100*time.Millisecond))
 	}
