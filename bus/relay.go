@@ -89,7 +89,7 @@ func (r *Relay) WatchLoss(w LossWatch) *Relay {
 // what it published while the feed keeps moving: one write per interval,
 // not one per page. A relay that restarts publishes at most that much
 // again (consumers are idempotent); one that has nothing more to publish
-// saves at once, and so does one that stops.
+// saves when the interval ends, and one that stops saves at once.
 const RelayCheckpointInterval = 100 * time.Millisecond
 
 // Run publishes the feed from the checkpoint until ctx ends, saving the

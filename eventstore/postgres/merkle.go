@@ -28,12 +28,12 @@ func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, err)
 	}
-	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) (int64, error) {
+	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) error {
 		r := &rows[i]
-		*e = domain.Event{EventID: r.EventID, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type), OccurredAt: r.OccurredAt.UTC()}
+		*e = domain.Event{Position: r.Position, EventID: r.EventID, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type), OccurredAt: r.OccurredAt.UTC()}
 		copy(e.PayloadDigest[:], r.PayloadDigest)
 		copy(e.HashPrev[:], r.HashPrev)
-		return r.Position, nil
+		return nil
 	})
 }
 

@@ -45,25 +45,38 @@ func eventsOf(rows []dbsqlc.Event, err error) ([]domain.Event, error) {
 // stored: a payload altered in the file is read back altered, for
 // verification to catch.
 func eventOf(r *dbsqlc.Event, e *domain.Event) error {
+	entry := dbsqlc.FeedEntriesReadRow{Position: r.Position, EventID: r.EventID, StreamID: r.StreamID, Seq: r.Seq,
+		Type: r.Type, OccurredAt: r.OccurredAt, PayloadDigest: r.PayloadDigest, HashPrev: r.HashPrev}
+	if err := entryOf(&entry, e); err != nil {
+		return err
+	}
+	e.StreamType, e.TenantID = domain.StreamType(r.StreamType), r.TenantID
+	e.Payload, e.PayloadSalt = r.Payload, r.PayloadSalt
+	if err := scanHash(&e.Hash, r.Hash); err != nil {
+		return fmt.Errorf("event at position %d: %w", r.Position, err)
+	}
+	if err := json.Unmarshal([]byte(r.Metadata), &e.Metadata); err != nil {
+		return fmt.Errorf("event at position %d: decode metadata: %w", r.Position, err)
+	}
+	return nil
+}
+
+// entryOf maps the columns of an event's hashed entry, and its position,
+// into e, whose other fields it clears.
+func entryOf(r *dbsqlc.FeedEntriesReadRow, e *domain.Event) error {
 	id, err := uuid.Parse(r.EventID)
 	if err != nil {
 		return fmt.Errorf("event at position %d: event id: %w", r.Position, err)
 	}
-	*e = domain.Event{
-		Position: r.Position, EventID: id, StreamID: r.StreamID, StreamType: domain.StreamType(r.StreamType),
-		Seq: r.Seq, TenantID: r.TenantID, Type: domain.EventType(r.Type), Payload: r.Payload, PayloadSalt: r.PayloadSalt,
-		OccurredAt: time.UnixMicro(r.OccurredAt).UTC(),
-	}
+	*e = domain.Event{Position: r.Position, EventID: id, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type),
+		OccurredAt: time.UnixMicro(r.OccurredAt).UTC()}
 	for _, h := range []struct {
 		dst *domain.Hash
 		src []byte
-	}{{&e.PayloadDigest, r.PayloadDigest}, {&e.HashPrev, r.HashPrev}, {&e.Hash, r.Hash}} {
+	}{{&e.PayloadDigest, r.PayloadDigest}, {&e.HashPrev, r.HashPrev}} {
 		if err := scanHash(h.dst, h.src); err != nil {
 			return fmt.Errorf("event at position %d: %w", r.Position, err)
 		}
-	}
-	if err := json.Unmarshal([]byte(r.Metadata), &e.Metadata); err != nil {
-		return fmt.Errorf("event at position %d: decode metadata: %w", r.Position, err)
 	}
 	return nil
 }

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/eventstore/internal/engine"
@@ -30,21 +28,7 @@ func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, s.closedOr(err))
 	}
-	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) (int64, error) {
-		r := &rows[i]
-		id, err := uuid.Parse(r.EventID)
-		if err != nil {
-			return 0, fmt.Errorf("event at position %d: event id: %w", r.Position, err)
-		}
-		*e = domain.Event{EventID: id, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type), OccurredAt: time.UnixMicro(r.OccurredAt).UTC()}
-		if err := scanHash(&e.PayloadDigest, r.PayloadDigest); err != nil {
-			return 0, fmt.Errorf("event at position %d: %w", r.Position, err)
-		}
-		if err := scanHash(&e.HashPrev, r.HashPrev); err != nil {
-			return 0, fmt.Errorf("event at position %d: %w", r.Position, err)
-		}
-		return r.Position, nil
-	})
+	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) error { return entryOf(&rows[i], e) })
 }
 
 // MerkleTreeSize implements eventstore.MerkleStore, on the read-only pool.

@@ -118,17 +118,16 @@ func ValidateMerkleCosignature(size int64, witness string, line []byte) error {
 
 // MerkleLeaves returns the leaves of n events read from feed position
 // from on: entry(i, &e) fills e with the hashed entry's fields of the i-th
-// and returns its feed position, which must be from+i (the feed is dense).
-func MerkleLeaves(from int64, n int, entry func(i int, e *domain.Event) (int64, error)) ([]domain.Hash, error) {
+// and its Position, which must be from+i (the feed is dense).
+func MerkleLeaves(from int64, n int, entry func(i int, e *domain.Event) error) ([]domain.Hash, error) {
 	leaves := make([]domain.Hash, n)
 	var e domain.Event
 	for i := range leaves {
-		pos, err := entry(i, &e)
-		if err != nil {
+		if err := entry(i, &e); err != nil {
 			return nil, err
 		}
-		if want := from + int64(i); pos != want {
-			return nil, fmt.Errorf("the feed at position %d holds an event at position %d: the feed is not dense", want, pos)
+		if want := from + int64(i); e.Position != want {
+			return nil, fmt.Errorf("the feed at position %d holds an event at position %d: the feed is not dense", want, e.Position)
 		}
 		leaves[i] = integrity.LeafHash(&e)
 	}

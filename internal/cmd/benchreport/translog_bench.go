@@ -22,6 +22,7 @@ import (
 	"github.com/axontask/axontask/eventstore/postgres"
 	"github.com/axontask/axontask/integrity"
 	"github.com/axontask/axontask/internal/testpg"
+	"github.com/axontask/axontask/internal/testwait"
 	"github.com/axontask/axontask/translog"
 )
 
@@ -120,13 +121,14 @@ func appendsInArm(ctx context.Context, s *postgres.Store, l *translog.Log, tree 
 	bg, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
+	wg.Go(func() { followFeed(bg, s) })
 	if tree {
 		wg.Go(func() { _ = l.Run(bg) })
 		if err := treeCaughtUp(ctx, s); err != nil {
 			return 0, err
 		}
 	}
-	return appendsDuring(ctx, s, d, func(ctx context.Context) { followFeed(ctx, s) })
+	return appendsDuring(ctx, s, d)
 }
 
 // treeCaughtUp waits until the stored tree holds every event the feed
@@ -137,21 +139,14 @@ func treeCaughtUp(ctx context.Context, s *postgres.Store) error {
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		size, err := s.MerkleTreeSize(ctx)
-		switch {
-		case err != nil || size >= head:
-			return err
-		case time.Now().After(deadline):
-			return fmt.Errorf("the tree's builder did not catch up with the feed in a minute: %d leaves of %d", size, head)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
+	var size int64
+	if !testwait.Until(time.Minute, func() bool {
+		size, err = s.MerkleTreeSize(ctx)
+		return err != nil || size >= head
+	}) {
+		return fmt.Errorf("the tree's builder did not catch up with the feed in a minute: %d leaves of %d", size, head)
 	}
+	return err
 }
 
 // feedReads measures reads of 1,000 events at random positions of the
@@ -217,15 +212,9 @@ func followFeed(ctx context.Context, s eventstore.Store) {
 	}
 }
 
-// appendsDuring runs fns while 8 writers append 50-event batches for d,
-// and returns the events appended per second.
-func appendsDuring(ctx context.Context, s eventstore.Store, d time.Duration, fns ...func(context.Context)) (float64, error) {
-	bg, stop := context.WithCancel(ctx)
-	var bgWG sync.WaitGroup
-	for _, fn := range fns {
-		bgWG.Go(func() { fn(bg) })
-	}
-	defer func() { stop(); bgWG.Wait() }()
+// appendsDuring has 8 writers append 50-event batches for d, and returns
+// the events appended per second.
+func appendsDuring(ctx context.Context, s eventstore.Store, d time.Duration) (float64, error) {
 	var n atomic.Int64
 	deadline := time.Now().Add(d)
 	errs := make(chan error, 8)
