@@ -17,23 +17,26 @@ import (
 
 var _ eventstore.MerkleStore = (*Store)(nil)
 
-// MerkleLeavesRead implements eventstore.MerkleStore: ReadFeed's query
-// with only the entry's columns.
+// MerkleLeavesRead implements eventstore.MerkleStore: the leaves of what
+// the process's feed cache holds from from on, then ReadFeed's query with
+// only the entry's columns for the rest.
 func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error) {
 	n, err := s.feedLimit(from, limit)
 	if n == 0 || err != nil {
 		return nil, err
 	}
-	rows, err := s.q.FeedEntriesRead(ctx, s.pool, dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: n})
-	if err != nil {
-		return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, err)
-	}
-	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) error {
-		r := &rows[i]
-		*e = domain.Event{Position: r.Position, EventID: r.EventID, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type), OccurredAt: r.OccurredAt.UTC()}
-		copy(e.PayloadDigest[:], r.PayloadDigest)
-		copy(e.HashPrev[:], r.HashPrev)
-		return nil
+	return s.feedCache.LeavesThrough(from, int(n), func(from int64, n int) ([]domain.Hash, error) {
+		rows, err := s.q.FeedEntriesRead(ctx, s.pool, dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: int32(n)})
+		if err != nil {
+			return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, err)
+		}
+		return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) error {
+			r := &rows[i]
+			*e = domain.Event{Position: r.Position, EventID: r.EventID, StreamID: r.StreamID, Seq: r.Seq, Type: domain.EventType(r.Type), OccurredAt: r.OccurredAt.UTC()}
+			copy(e.PayloadDigest[:], r.PayloadDigest)
+			copy(e.HashPrev[:], r.HashPrev)
+			return nil
+		})
 	})
 }
 

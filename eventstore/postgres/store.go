@@ -88,6 +88,9 @@ type Store struct {
 	wg     sync.WaitGroup
 	leader atomic.Bool
 	head   broadcast.Head // highest feed head seen (next position to seal)
+	// feedCache keeps the newest stretch of the feed read, which the
+	// process's feed consumers share.
+	feedCache engine.FeedCache
 	// indexed is the highest tenant feed index checkpoint seen (the next
 	// position the index applies): TenantFeedWait waits on it.
 	indexed broadcast.Head
@@ -264,27 +267,30 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 // ReadLimit implements eventstore.ReadLimiter.
 func (s *Store) ReadLimit() int { return s.cfg.MaxReadLimit }
 
-// ReadFeed implements eventstore.Store.
+// ReadFeed implements eventstore.Store. What the process's feed cache
+// holds from from on comes from memory; only the rest is read.
 func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
 	n, err := s.feedLimit(from, limit)
 	if n == 0 || err != nil {
 		return nil, err
 	}
-	rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: n})
-	if err != nil {
-		return nil, fmt.Errorf("read feed from %d: %w", from, err)
-	}
-	out := make([]domain.Event, len(rows))
-	for i := range rows {
-		r := &rows[i]
-		e := dbsqlc.Event{EventID: r.EventID, StreamID: r.StreamID, StreamType: r.StreamType, Seq: r.Seq, TenantID: r.TenantID,
-			Type: r.Type, Payload: r.Payload, PayloadSalt: r.PayloadSalt, PayloadDigest: r.PayloadDigest, Metadata: r.Metadata,
-			OccurredAt: r.OccurredAt, HashPrev: r.HashPrev, Hash: r.Hash}
-		if out[i], err = toEvent(e, r.Position); err != nil {
-			return nil, err
+	return s.feedCache.ReadThrough(from, int(n), func(from int64, n int) ([]domain.Event, error) {
+		rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int32(n)})
+		if err != nil {
+			return nil, fmt.Errorf("read feed from %d: %w", from, err)
 		}
-	}
-	return out, nil
+		out := make([]domain.Event, len(rows))
+		for i := range rows {
+			r := &rows[i]
+			e := dbsqlc.Event{EventID: r.EventID, StreamID: r.StreamID, StreamType: r.StreamType, Seq: r.Seq, TenantID: r.TenantID,
+				Type: r.Type, Payload: r.Payload, PayloadSalt: r.PayloadSalt, PayloadDigest: r.PayloadDigest, Metadata: r.Metadata,
+				OccurredAt: r.OccurredAt, HashPrev: r.HashPrev, Hash: r.Hash}
+			if out[i], err = toEvent(e, r.Position); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
 }
 
 // feedLimit checks a read of the feed from position from and returns its

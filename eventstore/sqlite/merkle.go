@@ -17,18 +17,21 @@ import (
 
 var _ eventstore.MerkleStore = (*Store)(nil)
 
-// MerkleLeavesRead implements eventstore.MerkleStore: ReadFeed's query
-// with only the entry's columns, on the read-only pool.
+// MerkleLeavesRead implements eventstore.MerkleStore: the leaves of what
+// the process's feed cache holds from from on, then ReadFeed's query with
+// only the entry's columns, on the read-only pool, for the rest.
 func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error) {
 	arg, err := s.feedRange(from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the feed's leaves: %w", err)
 	}
-	rows, err := s.q.FeedEntriesRead(ctx, s.rdb, arg)
-	if err != nil {
-		return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, s.closedOr(err))
-	}
-	return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) error { return entryOf(&rows[i], e) })
+	return s.feedCache.LeavesThrough(from, int(arg.MaxEvents), func(from int64, n int) ([]domain.Hash, error) {
+		rows, err := s.q.FeedEntriesRead(ctx, s.rdb, dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: int64(n)})
+		if err != nil {
+			return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, s.closedOr(err))
+		}
+		return engine.MerkleLeaves(from, len(rows), func(i int, e *domain.Event) error { return entryOf(&rows[i], e) })
+	})
 }
 
 // MerkleTreeSize implements eventstore.MerkleStore, on the read-only pool.

@@ -34,17 +34,20 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 
 // ReadFeed implements eventstore.Store. Every event that Append has returned
 // is readable; positions never change. limit is clamped as in ReadStream; a
-// negative from fails with a *domain.ValidationError.
+// negative from fails with a *domain.ValidationError. What the process's
+// feed cache holds from from on comes from memory; only the rest is read.
 func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
 	arg, err := s.feedRange(from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read feed: %w", err)
 	}
-	events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams(arg)))
-	if err != nil {
-		return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))
-	}
-	return events, nil
+	return s.feedCache.ReadThrough(from, int(arg.MaxEvents), func(from int64, n int) ([]domain.Event, error) {
+		events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int64(n)}))
+		if err != nil {
+			return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))
+		}
+		return events, nil
+	})
 }
 
 // feedRange checks a read of the feed from position from and returns its

@@ -49,9 +49,12 @@ type Store struct {
 	writeSlot chan struct{}
 	heads     map[string]engine.Head
 
-	feed     feedSignal
-	stopPoll context.CancelFunc
-	polling  sync.WaitGroup
+	feed feedSignal
+	// feedCache keeps the newest stretch of the feed read, which the
+	// process's feed consumers share.
+	feedCache engine.FeedCache
+	stopPoll  context.CancelFunc
+	polling   sync.WaitGroup
 
 	closed    atomic.Bool
 	done      chan struct{} // closed by Close
