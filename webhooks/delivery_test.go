@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,7 +53,7 @@ func newPipeline(t *testing.T, s teststores.Store, cfg webhooks.SenderConfig) *p
 }
 
 // start runs a dispatcher and a sender until the returned stop is called
-// or the test ends.
+// or the test ends; both read the clock cfg.NowFunc.
 func (p *pipeline) start(t *testing.T, cfg webhooks.SenderConfig, guard *webhooks.Guard) func() {
 	t.Helper()
 	cfg.Store, cfg.Guard = p.store, guard
@@ -62,7 +64,7 @@ func (p *pipeline) start(t *testing.T, cfg webhooks.SenderConfig, guard *webhook
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := projections.NewRunner(p.store, webhooks.NewDispatcher(p.store, sender.Nudge, nil), projections.RunnerConfig{})
+	runner, err := projections.NewRunner(p.store, webhooks.NewDispatcher(p.store, sender.Nudge, cfg.NowFunc), projections.RunnerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +265,77 @@ func TestDeliveryRetriesOnSchedule(t *testing.T) {
 		}
 		if a := attempts[first.ID]; a[0].StatusCode != 500 || a[1].StatusCode != 0 || a[1].Error == "" || a[3].StatusCode != 204 || a[3].Error != "" {
 			t.Errorf("the attempts %+v", a)
+		}
+	})
+}
+
+// An endpoint that has failed every delivery for five days since its last
+// success is disabled when a delivery fails for good, and the tenant is
+// told: a webhook.disabled event by the system with the reason, in the
+// endpoint's stream and delivered to the tenant's webhook.* endpoints,
+// and disabled_reason through the API; nothing more is sent to it. A
+// delivery that fails for good sooner leaves it enabled. The sender's
+// clock jumps the five days.
+func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		var skew atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock})
+		failing := startGoReceiver(t, func(n int) int {
+			if n == 0 {
+				return http.StatusNoContent
+			}
+			return http.StatusInternalServerError
+		})
+		watcher := startGoReceiver(t, func(int) int { return http.StatusNoContent })
+		id, _ := p.endpoint(t, failing.url, "tenant.*")
+		p.endpoint(t, watcher.url, "webhook.*")
+		settled := func(n int) {
+			t.Helper()
+			testwait.For(t, fmt.Sprint(n, " deliveries ended"), func() bool {
+				log, err := s.WebhookDeliveryList(t.Context(), id, 1<<62, 10)
+				return err == nil && len(log) == n && log[0].State != eventstore.DeliveryPending
+			})
+		}
+		endpoint := func() commands.WebhookInfo {
+			t.Helper()
+			info, err := p.hooks.Get.Handle(t.Context(), commands.GetWebhook{By: owner, WebhookID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return info
+		}
+
+		p.appendEvents(t, 2) // the first succeeds, the second fails for good
+		settled(2)
+		if info := endpoint(); !info.Settings.Enabled {
+			t.Fatalf("disabled (%q) by a delivery that failed for good moments after a success", info.DisabledReason)
+		}
+
+		skew.Store(int64(webhooks.DefaultDisableAfter))
+		p.appendEvents(t, 1)
+		settled(3)
+		if info := endpoint(); info.Settings.Enabled || info.DisabledReason != "every delivery failed for 5 days" {
+			t.Fatalf("after five days of failures: enabled %v, disabled_reason %q; want disabled, saying why", info.Settings.Enabled, info.DisabledReason)
+		}
+		stream, err := s.ReadStream(t.Context(), id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := stream[len(stream)-1]
+		if last.Type != domain.WebhookDisabledType || last.Metadata.Actor != "system" || !strings.Contains(string(last.Payload), "5 days") {
+			t.Fatalf("the endpoint's last event: %s by %q, %s; want webhook.disabled by the system with the reason", last.Type, last.Metadata.Actor, last.Payload)
+		}
+		testwait.For(t, "the tenant's webhook.* endpoint told", func() bool {
+			return slices.ContainsFunc(watcher.requests(), func(r received) bool { return r.eventID == last.EventID.String() })
+		})
+
+		sent := len(failing.requests())
+		p.appendEvents(t, 1)
+		time.Sleep(300 * time.Millisecond)
+		if n := len(failing.requests()); n != sent {
+			t.Errorf("%d requests to the disabled endpoint", n-sent)
 		}
 	})
 }
