@@ -18,9 +18,10 @@ const (
 )
 
 // webhookCategories are the event categories a webhook may subscribe to,
-// each as "<category>.*" or by a type of it. User and session events are
-// never delivered: their payloads hold password and refresh token hashes.
-var webhookCategories = []string{"api_key", "secret", "task", "tenant", "webhook"}
+// each as "<category>.*" or by a type of it; usage is the API processes'
+// read-side counts (usage.recorded). User and session events are never
+// delivered: their payloads hold password and refresh token hashes.
+var webhookCategories = []string{"api_key", "secret", "task", "tenant", "usage", "webhook"}
 
 // EventFilter is the event types an endpoint subscribes to: patterns that
 // are "*" (every deliverable type), "<category>.*" ("task.*") or one type

@@ -16,10 +16,13 @@ func TestEventFilter(t *testing.T) {
 		match    []domain.EventType
 		miss     []domain.EventType
 	}{
-		{nil, []domain.EventType{domain.TaskSucceededType, domain.WebhookDisabledType, domain.APIKeyCreatedType},
+		{nil, []domain.EventType{domain.TaskSucceededType, domain.WebhookDisabledType, domain.APIKeyCreatedType, domain.UsageRecordedType},
 			[]domain.EventType{domain.TaskOutputType, domain.UserRegisteredType, domain.SessionStartedType}},
 		{[]string{"task.*"}, []domain.EventType{domain.TaskCreatedType, domain.TaskFailedType},
 			[]domain.EventType{domain.TaskOutputType, domain.TenantCreatedType}},
+		{[]string{"usage.*"}, []domain.EventType{domain.UsageRecordedType},
+			[]domain.EventType{domain.TaskCreatedType, domain.TenantCreatedType}},
+		{[]string{"usage.recorded"}, []domain.EventType{domain.UsageRecordedType}, []domain.EventType{domain.TaskSucceededType}},
 		{[]string{"task.output", "task.succeeded"}, []domain.EventType{domain.TaskOutputType, domain.TaskSucceededType},
 			[]domain.EventType{domain.TaskFailedType}},
 	}
@@ -39,7 +42,7 @@ func TestEventFilter(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range [][]string{{"user.*"}, {"session.started"}, {"task.nope"}, {"task"}, {"**"}} {
+	for _, bad := range [][]string{{"user.*"}, {"session.started"}, {"task.nope"}, {"usage.nope"}, {"task"}, {"**"}} {
 		var ve *domain.ValidationError
 		if _, err := domain.ParseEventFilter(bad); !errors.As(err, &ve) || ve.Field != "events" {
 			t.Errorf("ParseEventFilter(%q) = %v, want a validation error of events", bad, err)

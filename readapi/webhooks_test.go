@@ -45,8 +45,8 @@ func TestWebhookEndpoints(t *testing.T) {
 		if len(list.Webhooks) != 1 || list.Webhooks[0].ID != created.ID || list.Webhooks[0].Secret != "" {
 			t.Fatalf("listed %+v, want the one endpoint without its secret", list.Webhooks)
 		}
-		changed := decode[webhook](t, b.send(t, "PATCH", path, `{"events":["task.succeeded","task.*"],"enabled":false}`, a...), http.StatusOK)
-		if changed.Enabled || strings.Join(changed.Events, ",") != "task.*,task.succeeded" || changed.Description != "ci" || changed.Secret != "" {
+		changed := decode[webhook](t, b.send(t, "PATCH", path, `{"events":["task.succeeded","task.*","usage.*","secret.*"],"enabled":false}`, a...), http.StatusOK)
+		if changed.Enabled || strings.Join(changed.Events, ",") != "secret.*,task.*,task.succeeded,usage.*" || changed.Description != "ci" || changed.Secret != "" {
 			t.Fatalf("changed %+v", changed)
 		}
 		rotated := decode[webhook](t, b.send(t, "POST", path+"/rotate-secret", "", a...), http.StatusOK)

@@ -1,16 +1,23 @@
 package webhooks_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/axontask/axontask/commands"
 	"github.com/axontask/axontask/domain"
@@ -29,6 +36,7 @@ var owner = commands.Principal{TenantID: "tenant-1", UserID: "ada", Role: domain
 type pipeline struct {
 	store teststores.Store
 	hooks commands.WebhookHandlers
+	guard *webhooks.Guard
 	// stop ends the dispatcher and the sender (a process that dies).
 	stop func()
 }
@@ -37,24 +45,32 @@ type pipeline struct {
 // Guard set here); loopback receivers are allowed.
 func newPipeline(t *testing.T, s teststores.Store, cfg webhooks.SenderConfig) *pipeline {
 	t.Helper()
+	return newResolvingPipeline(t, s, cfg, nil)
+}
+
+// newResolvingPipeline is newPipeline whose guard resolves names with
+// resolver (nil: the system's).
+func newResolvingPipeline(t *testing.T, s teststores.Store, cfg webhooks.SenderConfig, resolver *net.Resolver) *pipeline {
+	t.Helper()
 	guard, err := webhooks.ParseAllowedHosts("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
+	guard.UseResolver(resolver)
 	hooks, err := commands.NewWebhookHandlers(commands.WebhookConfig{Store: s, Secrets: s, Deliveries: s, NewSecretFunc: webhooks.NewSecret, CheckURLFunc: guard.CheckURL, AllowHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline{store: s, hooks: hooks}
-	p.stop = p.start(t, cfg, guard)
+	p := &pipeline{store: s, hooks: hooks, guard: guard}
+	p.stop = p.start(t, cfg)
 	return p
 }
 
 // start runs a dispatcher and a sender until the returned stop is called
-// or the test ends.
-func (p *pipeline) start(t *testing.T, cfg webhooks.SenderConfig, guard *webhooks.Guard) func() {
+// or the test ends; both read the clock cfg.NowFunc.
+func (p *pipeline) start(t *testing.T, cfg webhooks.SenderConfig) func() {
 	t.Helper()
-	cfg.Store, cfg.Guard = p.store, guard
+	cfg.Store, cfg.Guard = p.store, p.guard
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 20 * time.Millisecond
 	}
@@ -62,7 +78,7 @@ func (p *pipeline) start(t *testing.T, cfg webhooks.SenderConfig, guard *webhook
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := projections.NewRunner(p.store, webhooks.NewDispatcher(p.store, sender.Nudge, nil), projections.RunnerConfig{})
+	runner, err := projections.NewRunner(p.store, webhooks.NewDispatcher(p.store, sender.Nudge, cfg.NowFunc), projections.RunnerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +283,77 @@ func TestDeliveryRetriesOnSchedule(t *testing.T) {
 	})
 }
 
+// An endpoint that has failed every delivery for five days since its last
+// success is disabled when a delivery fails for good, and the tenant is
+// told: a webhook.disabled event by the system with the reason, in the
+// endpoint's stream and delivered to the tenant's webhook.* endpoints,
+// and disabled_reason through the API; nothing more is sent to it. A
+// delivery that fails for good sooner leaves it enabled. The sender's
+// clock jumps the five days.
+func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		var skew atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock})
+		failing := startGoReceiver(t, func(n int) int {
+			if n == 0 {
+				return http.StatusNoContent
+			}
+			return http.StatusInternalServerError
+		})
+		watcher := startGoReceiver(t, func(int) int { return http.StatusNoContent })
+		id, _ := p.endpoint(t, failing.url, "tenant.*")
+		p.endpoint(t, watcher.url, "webhook.*")
+		settled := func(n int) {
+			t.Helper()
+			testwait.For(t, fmt.Sprint(n, " deliveries ended"), func() bool {
+				log, err := s.WebhookDeliveryList(t.Context(), id, 1<<62, 10)
+				return err == nil && len(log) == n && log[0].State != eventstore.DeliveryPending
+			})
+		}
+		endpoint := func() commands.WebhookInfo {
+			t.Helper()
+			info, err := p.hooks.Get.Handle(t.Context(), commands.GetWebhook{By: owner, WebhookID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return info
+		}
+
+		p.appendEvents(t, 2) // the first succeeds, the second fails for good
+		settled(2)
+		if info := endpoint(); !info.Settings.Enabled {
+			t.Fatalf("disabled (%q) by a delivery that failed for good moments after a success", info.DisabledReason)
+		}
+
+		skew.Store(int64(webhooks.DefaultDisableAfter))
+		p.appendEvents(t, 1)
+		settled(3)
+		if info := endpoint(); info.Settings.Enabled || info.DisabledReason != "every delivery failed for 5 days" {
+			t.Fatalf("after five days of failures: enabled %v, disabled_reason %q; want disabled, saying why", info.Settings.Enabled, info.DisabledReason)
+		}
+		stream, err := s.ReadStream(t.Context(), id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := stream[len(stream)-1]
+		if last.Type != domain.WebhookDisabledType || last.Metadata.Actor != "system" || !strings.Contains(string(last.Payload), "5 days") {
+			t.Fatalf("the endpoint's last event: %s by %q, %s; want webhook.disabled by the system with the reason", last.Type, last.Metadata.Actor, last.Payload)
+		}
+		testwait.For(t, "the tenant's webhook.* endpoint told", func() bool {
+			return slices.ContainsFunc(watcher.requests(), func(r received) bool { return r.eventID == last.EventID.String() })
+		})
+
+		sent := len(failing.requests())
+		p.appendEvents(t, 1)
+		time.Sleep(300 * time.Millisecond)
+		if n := len(failing.requests()); n != sent {
+			t.Errorf("%d requests to the disabled endpoint", n-sent)
+		}
+	})
+}
+
 // A receiver that hangs delays no other endpoint's deliveries.
 func TestDeadEndpointDelaysNoOther(t *testing.T) {
 	t.Parallel()
@@ -304,8 +391,7 @@ func TestDeliveriesSurviveARestart(t *testing.T) {
 		testwait.For(t, "a first delivery", func() bool { return len(r.requests()) >= 1 })
 		p.stop()
 		more := p.appendEvents(t, 10)
-		guard, _ := webhooks.ParseAllowedHosts("127.0.0.1")
-		p.start(t, cfg, guard)
+		p.start(t, cfg)
 		all := append(events, more...)
 		testwait.For(t, "every event", func() bool { return len(uniqueEvents(r.requests())) >= len(all) })
 		got := uniqueEvents(r.requests())
@@ -365,30 +451,64 @@ func TestTestEventReachesItsEndpointOnly(t *testing.T) {
 	})
 }
 
-// The SSRF guard in the pipeline: a name that resolves to loopback, and a
-// redirect (even from an allowed host), are refused, with the reason in
-// the delivery log; the receivers behind them see nothing.
+// The SSRF guard in the pipeline: names that resolve to loopback, to a
+// private address, to the cloud metadata address or to IPv6 loopback; a
+// name that resolves to a public address at first and to loopback at the
+// next connection (DNS rebinding); and a redirect (even from an allowed
+// host) are all refused, each attempt with the reason in the delivery
+// log; the loopback receiver behind them sees nothing.
 func TestRefusedDeliveriesSayWhyInTheLog(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
-		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}})
+		names := map[string]netip.Addr{
+			"loopback.example.": netip.MustParseAddr("127.0.0.1"), "private.example.": netip.MustParseAddr("10.1.2.3"),
+			"metadata.example.": netip.MustParseAddr("169.254.169.254"), "loopback6.example.": netip.MustParseAddr("::1"),
+		}
+		var rebindLookups atomic.Int64
+		dns := startDNS(t, func(q dnsmessage.Question) netip.Addr {
+			if q.Name.String() != "rebind.example." {
+				return names[q.Name.String()]
+			}
+			if q.Type == dnsmessage.TypeA && rebindLookups.Add(1) == 1 {
+				return netip.MustParseAddr("203.0.113.1") // TEST-NET-3: public in form, routed nowhere
+			}
+			return netip.MustParseAddr("127.0.0.1")
+		})
+		// Two attempts each; the rebound name's first waits out the timeout.
+		p := newResolvingPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, Timeout: time.Second}, dns)
 		target := startGoReceiver(t, func(int) int { return http.StatusOK })
-		port := target.url[len("http://127.0.0.1"):]
-		redirector := httptest.NewServer(http.RedirectHandler("http://localhost"+port, http.StatusFound))
+		port := target.url[strings.LastIndex(target.url, ":"):strings.LastIndex(target.url, "/")]
+		redirector := httptest.NewServer(http.RedirectHandler(target.url, http.StatusFound))
 		t.Cleanup(redirector.Close)
-		byName, _ := p.endpoint(t, "http://localhost"+port, "tenant.*")
-		redirected, _ := p.endpoint(t, redirector.URL+"/hook", "tenant.*")
+		loopback := "refused to connect to 127.0.0.1: a loopback address"
+		// want is what each attempt's error says; "" is any error but a
+		// refusal (the rebound name's public address is let through).
+		want := map[string][2]string{}
+		for url, w := range map[string][2]string{
+			"http://loopback.example" + port:  {loopback, loopback},
+			"http://private.example" + port:   {"refused to connect to 10.1.2.3: a private address", "refused to connect to 10.1.2.3"},
+			"http://metadata.example" + port:  {"refused to connect to 169.254.169.254: a link-local (cloud metadata) address", "refused to connect to 169.254.169.254"},
+			"http://loopback6.example" + port: {"refused to connect to ::1: a loopback address", "refused to connect to ::1"},
+			"http://rebind.example" + port:    {"", loopback},
+			redirector.URL:                    {"redirect", "redirect"},
+		} {
+			id, _ := p.endpoint(t, url+"/hook", "tenant.*")
+			want[id] = w
+		}
 		p.appendEvents(t, 1)
-		for id, want := range map[string]string{byName: "refused to connect to", redirected: "redirect"} {
+		for id, w := range want {
 			var log []commands.DeliveryInfo
 			testwait.For(t, "the delivery failed", func() bool {
 				var err error
 				log, err = p.hooks.Deliveries.Handle(t.Context(), commands.ListWebhookDeliveries{By: owner, WebhookID: id})
 				return err == nil && len(log) == 1 && log[0].State == eventstore.DeliveryFailed
 			})
-			for _, a := range log[0].Attempts {
-				if !strings.Contains(a.Error, want) {
-					t.Errorf("endpoint %s: attempt %d's error %q does not say %q", id, a.Attempt, a.Error, want)
+			if len(log[0].Attempts) != len(w) {
+				t.Fatalf("endpoint %s: %d attempts, want %d", id, len(log[0].Attempts), len(w))
+			}
+			for i, a := range log[0].Attempts {
+				if a.Error == "" || (w[i] == "" && strings.Contains(a.Error, "refused to connect to")) || !strings.Contains(a.Error, w[i]) {
+					t.Errorf("endpoint %s: attempt %d's error %q does not say %q", id, a.Attempt, a.Error, cmp.Or(w[i], "a failure other than a refusal"))
 				}
 			}
 		}

@@ -1,11 +1,10 @@
 package webhooks_test
 
 import (
-	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -90,11 +89,14 @@ func TestGuardFollowsNoRedirect(t *testing.T) {
 func TestGuardRefusesRebinding(t *testing.T) {
 	t.Parallel()
 	var lookups atomic.Int64
-	dns := startDNS(t, func() [4]byte {
-		if lookups.Add(1)%2 == 1 {
-			return [4]byte{192, 0, 2, 1} // TEST-NET-1: public in form, routed nowhere
+	dns := startDNS(t, func(q dnsmessage.Question) netip.Addr {
+		switch {
+		case q.Type != dnsmessage.TypeA:
+			return netip.Addr{}
+		case lookups.Add(1)%2 == 1:
+			return netip.MustParseAddr("192.0.2.1") // TEST-NET-1: public in form, routed nowhere
 		}
-		return [4]byte{127, 0, 0, 1}
+		return netip.MustParseAddr("127.0.0.1")
 	})
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
@@ -136,53 +138,4 @@ func TestGuardCheckURL(t *testing.T) {
 	if _, err := webhooks.ParseAllowedHosts("http://x/"); err == nil {
 		t.Errorf("a URL in WEBHOOK_ALLOWED_HOSTS was accepted")
 	}
-}
-
-// startDNS serves A records of answer() for every name, and no AAAA
-// records, on a loopback UDP port, and returns a resolver that asks it.
-func startDNS(t *testing.T, answer func() [4]byte) *net.Resolver {
-	t.Helper()
-	var lc net.ListenConfig
-	pc, err := lc.ListenPacket(t.Context(), "udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if reply := dnsReply(buf[:n], answer); reply != nil {
-				_, _ = pc.WriteTo(reply, from)
-			}
-		}
-	}()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
-	}}
-}
-
-func dnsReply(query []byte, answer func() [4]byte) []byte {
-	var p dnsmessage.Parser
-	h, err := p.Start(query)
-	if err != nil {
-		return nil
-	}
-	q, err := p.Question()
-	if err != nil {
-		return nil
-	}
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
-	_ = b.StartQuestions()
-	_ = b.Question(q)
-	_ = b.StartAnswers()
-	if q.Type == dnsmessage.TypeA {
-		_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 0}, dnsmessage.AResource{A: answer()})
-	}
-	out, _ := b.Finish()
-	return out
 }

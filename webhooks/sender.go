@@ -216,7 +216,7 @@ func (s *Sender) deliver(ctx context.Context, d eventstore.WebhookDelivery) {
 	case o.gone && o.attempt.StatusCode == http.StatusGone:
 		s.disable(ctx, d, "the receiver answered 410 Gone")
 	case state == eventstore.DeliveryFailed && !o.gone && s.failingFor(ctx, d, ended) >= s.cfg.DisableAfter:
-		s.disable(ctx, d, fmt.Sprintf("every delivery failed for %s", s.cfg.DisableAfter))
+		s.disable(ctx, d, "every delivery failed for "+lasting(s.cfg.DisableAfter))
 	}
 	if err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next); err != nil {
 		// The claim lapses and the delivery is attempted again.
@@ -321,6 +321,17 @@ func (s *Sender) failingFor(ctx context.Context, d eventstore.WebhookDelivery, n
 		since = p.CreatedAt
 	}
 	return now.Sub(since)
+}
+
+// lasting formats d for the tenant who reads a disabled endpoint's
+// reason: in days when d is several whole days ("5 days", not
+// "120h0m0s"), else as Go writes durations.
+func lasting(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > day && d%day == 0 {
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }
 
 // disable appends webhook.disabled to the endpoint of d, for reason.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/testpg"
@@ -18,18 +21,54 @@ import (
 )
 
 // hookReceiver records the deliveries it gets; it is down (503) for the
-// first second of its life.
+// first second of its life, and until it knows the endpoint's secret.
+// It verifies every delivery's signature with the Standard Webhooks Go
+// library, answering 401 to one that does not verify.
 type hookReceiver struct {
-	mu        sync.Mutex
-	positions []int64         // the position of each request, in arrival order
-	ids       map[string]bool // event ids received
-	hookIDs   map[string]string
+	mu         sync.Mutex
+	wh         *standardwebhooks.Webhook // nil until the endpoint exists
+	positions  []int64                   // the position of each request, in arrival order
+	ids        map[string]bool           // event ids received
+	hookIDs    map[string]string
+	unverified []string // why deliveries did not verify
+}
+
+// verifyWith makes h verify deliveries with secret ("whsec_…").
+func (h *hookReceiver) verifyWith(t *testing.T, secret string) {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.wh = wh
+}
+
+// checkVerified fails t if a delivery did not verify.
+func (h *hookReceiver) checkVerified(t *testing.T) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.unverified) > 0 {
+		t.Fatalf("%d deliveries did not verify with the endpoint's secret: %s", len(h.unverified), strings.Join(h.unverified, "; "))
+	}
 }
 
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request, up time.Time) {
 	body, _ := io.ReadAll(r.Body)
-	if time.Now().Before(up) {
+	h.mu.Lock()
+	wh := h.wh
+	h.mu.Unlock()
+	if time.Now().Before(up) || wh == nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	if err := wh.Verify(body, r.Header); err != nil {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.unverified = append(h.unverified, fmt.Sprintf("%s: %v", r.Header.Get(webhooks.HeaderID), err))
+		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	var env struct {
@@ -55,10 +94,11 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request, up time
 }
 
 // Production processes deliver every task event to a tenant's endpoint,
-// in feed order, each under one webhook-id, through a receiver that is
-// down at first and a kill -9 of the API process that dispatches and sends
-// (Postgres and Redis; the retry schedule shortened by
-// WEBHOOK_RETRY_SCHEDULE).
+// in feed order, each under one webhook-id and signed with the secret the
+// endpoint was created with (verified by the Standard Webhooks Go
+// library), through a receiver that is down at first and a kill -9 of the
+// API process that dispatches and sends (Postgres and Redis; the retry
+// schedule shortened by WEBHOOK_RETRY_SCHEDULE).
 func TestWebhooksSurviveKill9(t *testing.T) {
 	t.Parallel()
 	h := &hookReceiver{ids: map[string]bool{}, hookIDs: map[string]string{}}
@@ -78,12 +118,14 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 	if s := call(t, "POST", apiA.base+"/v1/webhooks", token, `{"url":"`+recv.URL+`/hook","events":["task.*"]}`, &created); s != http.StatusCreated || created.Secret == "" {
 		t.Fatalf("POST /v1/webhooks: %d %+v", s, created)
 	}
+	h.verifyWith(t, created.Secret)
 	const task = `{"name":"hook","adapter":"mock","args":{"steps":3,"interval_ms":20}}`
 	var ids []string
 	for range 5 {
 		ids = append(ids, startTask(t, apiA.base, task))
 	}
-	testwait.For(t, "a first delivery", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.ids) > 0 })
+	testwait.For(t, "a first delivery", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.ids) > 0 || len(h.unverified) > 0 })
+	h.checkVerified(t)
 	apiA.kill9(t)
 	apiB := startProc(t, env, "serve", "-port", "0")
 	authorize(t, apiB.base, token)
@@ -116,10 +158,12 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 		}
 		return true
 	}) {
+		h.checkVerified(t)
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		t.Fatalf("%d of %d task events delivered in %s; the API's log:\n%s", len(h.ids), len(want), testwait.Timeout, apiB.logs.String())
 	}
+	h.checkVerified(t)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i := 1; i < len(h.positions); i++ {
