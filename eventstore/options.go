@@ -15,6 +15,7 @@ const (
 	DefaultMaxPayloadBytes = 1 << 20
 	DefaultMaxAppendEvents = 1000
 	DefaultMaxReadLimit    = 10000
+	DefaultFeedCacheEvents = 16384
 )
 
 // Options are the limits and collaborators shared by every store implementation.
@@ -26,6 +27,11 @@ type Options struct {
 	MaxAppendEvents int
 	// MaxReadLimit bounds the limit of one read (default 10000); larger limits are clamped.
 	MaxReadLimit int
+	// FeedCacheEvents bounds the newest events of the feed the store keeps
+	// for the process's feed readers, so that they read a page from the
+	// database once between them (default 16384, and 32 MiB; each kept at
+	// most 10 s); negative: none, every feed read goes to the database.
+	FeedCacheEvents int
 	// Rand supplies payload salts (default crypto/rand). Tests inject a
 	// deterministic reader to produce golden vectors; never do so in production.
 	Rand io.Reader
@@ -61,6 +67,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.MaxReadLimit == 0 {
 		o.MaxReadLimit = DefaultMaxReadLimit
+	}
+	if o.FeedCacheEvents == 0 {
+		o.FeedCacheEvents = DefaultFeedCacheEvents
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader

@@ -63,6 +63,8 @@ type Store interface {
 	// ReadFeed returns up to limit events of the global feed with position >=
 	// from, in position order. Positions are dense (0, 1, 2 …) and follow
 	// commit order; a position, once read, never changes or gets filled later.
+	// The events' byte slices may be shared with the process's other feed
+	// readers (Options.FeedCacheEvents): read them, never modify them.
 	ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error)
 
 	// FeedHead returns the number of events in the global feed: the position

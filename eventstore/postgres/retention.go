@@ -69,7 +69,7 @@ func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, end
 // TaskPrune implements eventstore.PruneStore, in one transaction: a
 // look-up of the stream's last event, one UPDATE of its events and one of
 // its task_views row. It never touches the head cache: pruning changes no
-// hash. It clears the feed cache, which held the payloads.
+// hash. It tells the feed cache, which may hold the payloads.
 func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, eventstore.ErrClosed
@@ -101,14 +101,12 @@ func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int
 		}
 		return nil
 	})
+	s.feedCache.Forget(taskID) // even after an error: the commit may have happened
 	if err != nil {
 		if s.closed.Load() {
 			return 0, eventstore.ErrClosed
 		}
 		return 0, fmt.Errorf("prune task %s: %w", taskID, err)
-	}
-	if pruned > 0 {
-		s.feedCache.Clear()
 	}
 	return int(pruned), nil
 }

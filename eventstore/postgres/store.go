@@ -90,7 +90,7 @@ type Store struct {
 	head   broadcast.Head // highest feed head seen (next position to seal)
 	// feedCache keeps the newest stretch of the feed read, which the
 	// process's feed consumers share.
-	feedCache engine.FeedCache
+	feedCache *engine.FeedCache
 	// indexed is the highest tenant feed index checkpoint seen (the next
 	// position the index applies): TenantFeedWait waits on it.
 	indexed broadcast.Head
@@ -155,6 +155,7 @@ func Open(ctx context.Context, databaseURL string, cfg Config) (*Store, error) {
 		pool:        pool,
 		q:           dbsqlc.New(),
 		heads:       newHeadCache(10000),
+		feedCache:   engine.NewFeedCache(cfg.FeedCacheEvents, nil),
 		cancel:      cancel,
 		sealNudge:   make(chan struct{}, 1),
 		remoteNudge: make(chan struct{}, 1),
@@ -274,7 +275,7 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 	if n == 0 || err != nil {
 		return nil, err
 	}
-	return s.feedCache.ReadThrough(from, int(n), func(from int64, n int) ([]domain.Event, error) {
+	return s.feedCache.ReadThrough(ctx, from, int(n), func(from int64, n int) ([]domain.Event, error) {
 		rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int32(n)})
 		if err != nil {
 			return nil, fmt.Errorf("read feed from %d: %w", from, err)

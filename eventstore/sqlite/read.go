@@ -41,7 +41,7 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 	if err != nil {
 		return nil, fmt.Errorf("read feed: %w", err)
 	}
-	return s.feedCache.ReadThrough(from, int(arg.MaxEvents), func(from int64, n int) ([]domain.Event, error) {
+	return s.feedCache.ReadThrough(ctx, from, int(arg.MaxEvents), func(from int64, n int) ([]domain.Event, error) {
 		events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int64(n)}))
 		if err != nil {
 			return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))

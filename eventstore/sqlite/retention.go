@@ -65,7 +65,7 @@ func (s *Store) TaskViewsEndedOfTenant(ctx context.Context, tenantID string, end
 // long as ctx allows): a look-up of the stream's last event, one UPDATE of
 // its events (the one change the events_prune_only trigger allows) and one
 // of its task_views row. It leaves the head cache alone: pruning changes
-// no hash. It clears the feed cache, which held the payloads.
+// no hash. It tells the feed cache, which may hold the payloads.
 func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int, error) {
 	if s.closed.Load() {
 		return 0, fmt.Errorf("prune a task: %w", eventstore.ErrClosed)
@@ -79,11 +79,9 @@ func (s *Store) TaskPrune(ctx context.Context, taskID string, at time.Time) (int
 	}
 	pruned, err := s.pruneTask(ctx, taskID, at)
 	s.unlockWriter()
+	s.feedCache.Forget(taskID) // even after an error: the commit may have happened
 	if err != nil {
 		return 0, fmt.Errorf("prune task %s: %w", taskID, s.closedOr(err))
-	}
-	if pruned > 0 {
-		s.feedCache.Clear()
 	}
 	return pruned, nil
 }

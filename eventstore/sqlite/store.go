@@ -52,7 +52,7 @@ type Store struct {
 	feed feedSignal
 	// feedCache keeps the newest stretch of the feed read, which the
 	// process's feed consumers share.
-	feedCache engine.FeedCache
+	feedCache *engine.FeedCache
 	stopPoll  context.CancelFunc
 	polling   sync.WaitGroup
 
@@ -93,6 +93,7 @@ func open(ctx context.Context, path string, opts eventstore.Options, pollInterva
 		q:         dbsqlc.New(),
 		writeSlot: make(chan struct{}, 1),
 		heads:     make(map[string]engine.Head),
+		feedCache: engine.NewFeedCache(opts.FeedCacheEvents, nil),
 		done:      make(chan struct{}),
 	}
 	if err := s.open(ctx, abs); err != nil {

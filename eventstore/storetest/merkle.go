@@ -273,26 +273,29 @@ func testMerkleTreeGrowInBatches(t *testing.T, newStore Opener[MerkleStore]) {
 
 // testMerkleLeavesRead: the leaves read from the feed are
 // integrity.LeafHash of the events ReadFeed returns, page by page with
-// ReadFeed's paging and clamping; a negative position is refused.
+// ReadFeed's paging and clamping, from the database and from the feed
+// cache alike; a negative position is refused.
 func testMerkleLeavesRead(t *testing.T, newStore Opener[MerkleStore]) {
-	s := newStore(t, eventstore.Options{MaxReadLimit: 4})
-	all := appendPagedFeed(t, s)
-	for _, tc := range pagingCases(0) {
-		got, err := s.MerkleLeavesRead(t.Context(), tc.from, tc.limit)
-		if err != nil {
-			t.Fatalf("MerkleLeavesRead(from %d, limit %d): %v", tc.from, tc.limit, err)
+	forFeedCache(t, func(t *testing.T, cache int) {
+		s := newStore(t, eventstore.Options{MaxReadLimit: 4, FeedCacheEvents: cache})
+		all := appendPagedFeed(t, s)
+		for _, tc := range pagingCases(0) {
+			got, err := s.MerkleLeavesRead(t.Context(), tc.from, tc.limit)
+			if err != nil {
+				t.Fatalf("MerkleLeavesRead(from %d, limit %d): %v", tc.from, tc.limit, err)
+			}
+			var want []domain.Hash
+			for _, pos := range tc.want {
+				want = append(want, integrity.LeafHash(&all[pos]))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("MerkleLeavesRead(from %d, limit %d) = %d leaves, want the leaves of positions %v", tc.from, tc.limit, len(got), tc.want)
+			}
 		}
-		var want []domain.Hash
-		for _, pos := range tc.want {
-			want = append(want, integrity.LeafHash(&all[pos]))
+		if got, err := s.MerkleLeavesRead(t.Context(), math.MaxInt64-1, 10); err != nil || len(got) != 0 {
+			t.Errorf("MerkleLeavesRead far past the feed = %d leaves, %v; want none", len(got), err)
 		}
-		if !slices.Equal(got, want) {
-			t.Errorf("MerkleLeavesRead(from %d, limit %d) = %d leaves, want the leaves of positions %v", tc.from, tc.limit, len(got), tc.want)
-		}
-	}
-	if got, err := s.MerkleLeavesRead(t.Context(), math.MaxInt64-1, 10); err != nil || len(got) != 0 {
-		t.Errorf("MerkleLeavesRead far past the feed = %d leaves, %v; want none", len(got), err)
-	}
-	_, err := s.MerkleLeavesRead(t.Context(), -1, 1)
-	checkValidation(t, err, "from")
+		_, err := s.MerkleLeavesRead(t.Context(), -1, 1)
+		checkValidation(t, err, "from")
+	})
 }

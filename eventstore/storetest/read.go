@@ -130,17 +130,27 @@ func testFeed(t *testing.T, newStore factory) {
 }
 
 // testFeedPaging reads a 10-event feed page by page, with limits clamped to
-// MaxReadLimit 4.
+// MaxReadLimit 4, from the database (the feed cache off) and from the
+// feed cache, which appendPagedFeed's read filled.
 func testFeedPaging(t *testing.T, newStore factory) {
-	s := newStore(t, eventstore.Options{MaxReadLimit: 4})
-	all := appendPagedFeed(t, s)
-	for _, tc := range pagingCases(0) {
-		got, err := s.ReadFeed(t.Context(), tc.from, tc.limit)
-		if err != nil {
-			t.Fatalf("ReadFeed(from %d, limit %d): %v", tc.from, tc.limit, err)
+	forFeedCache(t, func(t *testing.T, cache int) {
+		s := newStore(t, eventstore.Options{MaxReadLimit: 4, FeedCacheEvents: cache})
+		all := appendPagedFeed(t, s)
+		for _, tc := range pagingCases(0) {
+			got, err := s.ReadFeed(t.Context(), tc.from, tc.limit)
+			if err != nil {
+				t.Fatalf("ReadFeed(from %d, limit %d): %v", tc.from, tc.limit, err)
+			}
+			checkPage(t, "ReadFeed", tc, got, all, func(e domain.Event) int64 { return e.Position })
 		}
-		checkPage(t, "ReadFeed", tc, got, all, func(e domain.Event) int64 { return e.Position })
-	}
+	})
+}
+
+// forFeedCache runs test with the store's feed cache off (every feed read
+// from the database), then on: its Options.FeedCacheEvents.
+func forFeedCache(t *testing.T, test func(t *testing.T, cache int)) {
+	t.Run("feed cache off", func(t *testing.T) { test(t, -1) })
+	t.Run("feed cache on", func(t *testing.T) { test(t, 0) })
 }
 
 // appendPagedFeed appends the 10 events of pagingCases' feed, of two

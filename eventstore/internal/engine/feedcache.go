@@ -1,76 +1,134 @@
 package engine
 
 import (
+	"context"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/axontask/axontask/domain"
-	"github.com/axontask/axontask/integrity"
 )
 
 // Bounds of a FeedCache: what it may hold, and for how long.
 const (
-	// FeedCacheEvents bounds the events a FeedCache holds.
-	FeedCacheEvents = 16384
-	// FeedCacheBytes bounds the payload and metadata bytes it holds.
+	// FeedCacheBytes bounds what a FeedCache's events take in memory,
+	// about: their payloads, identifiers and structs.
 	FeedCacheBytes = 32 << 20
-	// FeedCacheTTL is how long it serves an event after reading it: a
-	// payload pruned by another process since is served as it was for at
-	// most this long.
+	// FeedCacheTTL is how long it serves an event after the read that
+	// brought it began: a payload pruned, or an event tampered with, by
+	// another process since is served as it was for at most this long.
 	FeedCacheTTL = 10 * time.Second
 )
 
-// eventOverhead is what a cached event costs besides its payload and
-// metadata's strings: the struct and its identifiers, roughly.
-const eventOverhead = 256
+// eventOverhead is what a cached event takes besides its variable-length
+// fields: the struct and its read time.
+const eventOverhead = int(unsafe.Sizeof(domain.Event{}) + unsafe.Sizeof(time.Time{}))
 
 // FeedCache keeps the newest stretch of the feed a store has read, so that
 // the feed's consumers in one process — the relay, the projections, the
 // webhook dispatcher, the tenant feed's indexer, the Merkle tree's builder —
-// each take a page from the database once between them rather than once
-// each: they all follow the head, a few milliseconds apart.
+// take a page from the database once between them rather than once each:
+// they all follow the head, a few milliseconds apart, and those that ask
+// for the events past the cached stretch while one of them reads those
+// wait for that read instead of making their own.
 //
-// It holds one dense run of positions, the newest read, bounded by
-// FeedCacheEvents, FeedCacheBytes and FeedCacheTTL. What it holds is what
-// the database held: a position, once read, never changes, except that
-// retention prunes payloads — the store clears its cache when it prunes,
-// and the TTL bounds how long a prune by another process goes unseen. The
-// zero value is empty and ready; it is safe for concurrent use.
+// It holds one dense run of positions, the newest read, bounded by an
+// event count, FeedCacheBytes and FeedCacheTTL. What it holds is what the
+// database held: a position, once read, never changes, except that
+// retention prunes payloads — the store tells its cache (Forget) when it
+// prunes, and the TTL bounds how long a prune by another process goes
+// unseen. The events it returns share their byte slices with it: callers
+// must not modify them. Use NewFeedCache; it is safe for concurrent use.
 type FeedCache struct {
+	max int              // events held at most; 0: the cache is off
+	now func() time.Time // the clock of the TTL
+
 	mu     sync.Mutex
 	first  int64          // the position of events[0]
 	events []domain.Event // dense: events[i] is at position first+i
-	readAt []time.Time    // when events[i] was read from the database
+	readAt []time.Time    // when the read that brought events[i] began
 	bytes  int
+	// gen counts Forget calls: a read that began before one does not
+	// keep what it read.
+	gen uint64
+	// loading, when not nil, is closed when the read of the events past
+	// the run's end, in flight, has ended.
+	loading chan struct{}
+}
+
+// NewFeedCache returns a cache of at most maxEvents events (none when
+// maxEvents <= 0: every read goes to the database), whose TTL runs on now
+// (time.Now when nil).
+func NewFeedCache(maxEvents int, now func() time.Time) *FeedCache {
+	if now == nil {
+		now = time.Now
+	}
+	return &FeedCache{max: max(maxEvents, 0), now: now}
 }
 
 // ReadThrough returns the feed's events from position from on, at most
 // limit: copies of those the cache holds, then read(from', limit') of the
-// rest, which it takes in.
-func (c *FeedCache) ReadThrough(from int64, limit int, read func(from int64, limit int) ([]domain.Event, error)) ([]domain.Event, error) {
-	cached := c.read(from, limit)
-	if len(cached) == limit {
-		return cached, nil
+// rest, which it takes in. While another caller reads the events past the
+// cached run, it waits for that read (or for ctx) first.
+func (c *FeedCache) ReadThrough(ctx context.Context, from int64, limit int, read func(from int64, limit int) ([]domain.Event, error)) ([]domain.Event, error) {
+	if c.max == 0 {
+		return read(from, limit)
 	}
-	rest, err := read(from+int64(len(cached)), limit-len(cached))
-	if err != nil {
-		return nil, err
+	var out []domain.Event
+	for {
+		c.mu.Lock()
+		out = append(out, c.cached(from+int64(len(out)), limit-len(out))...)
+		next := from + int64(len(out))
+		switch {
+		case len(out) == limit:
+			c.mu.Unlock()
+			return out, nil
+		case next == c.end() && c.loading != nil:
+			wait := c.loading
+			c.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		leads := next == c.end()
+		if leads {
+			c.loading = make(chan struct{})
+		}
+		gen, began := c.gen, c.now()
+		c.mu.Unlock()
+
+		rest, err := read(next, limit-len(out))
+
+		c.mu.Lock()
+		if err == nil && gen == c.gen {
+			c.add(rest, began)
+		}
+		if leads {
+			close(c.loading)
+			c.loading = nil
+		}
+		c.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return append(out, rest...), nil
 	}
-	c.add(rest)
-	return append(cached, rest...), nil
 }
 
 // LeavesThrough returns the Merkle leaves of the feed's events from
 // position from on, at most limit: those of the events the cache holds,
-// then read(from', limit') for the rest.
+// checked dense as MerkleLeaves checks them, then read(from', limit') for
+// the rest.
 func (c *FeedCache) LeavesThrough(from int64, limit int, read func(from int64, limit int) ([]domain.Hash, error)) ([]domain.Hash, error) {
-	events := c.read(from, limit)
-	leaves := make([]domain.Hash, len(events), limit)
-	for i := range events {
-		leaves[i] = integrity.LeafHash(&events[i])
-	}
-	if len(leaves) == limit {
-		return leaves, nil
+	c.mu.Lock()
+	events := c.cached(from, limit)
+	c.mu.Unlock()
+	leaves, err := MerkleLeaves(from, len(events), func(i int, e *domain.Event) error { *e = events[i]; return nil })
+	if err != nil || len(leaves) == limit {
+		return leaves, err
 	}
 	rest, err := read(from+int64(len(leaves)), limit-len(leaves))
 	if err != nil {
@@ -79,32 +137,55 @@ func (c *FeedCache) LeavesThrough(from int64, limit int, read func(from int64, l
 	return append(leaves, rest...), nil
 }
 
-// read returns copies of the cached events from position from on, at most
-// limit of them: a prefix of what the feed holds there, empty when the
-// cache does not hold from.
-func (c *FeedCache) read(from int64, limit int) []domain.Event {
+// Forget tells the cache that streamID's payloads were pruned: its cached
+// events lose theirs, as the database's did, and reads in flight keep
+// nothing of what they read before.
+func (c *FeedCache) Forget(streamID string) {
+	if c.max == 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.expire(time.Now())
-	if from < c.first || from >= c.first+int64(len(c.events)) {
+	c.gen++
+	for i := range c.events {
+		if e := &c.events[i]; e.StreamID == streamID {
+			c.bytes -= len(e.Payload) + len(e.PayloadSalt)
+			e.Payload, e.PayloadSalt = nil, nil
+		}
+	}
+}
+
+// cached returns copies of the cached events from position from on, at
+// most limit of them: a prefix of what the feed holds there, empty when
+// the cache does not hold from. The caller holds mu.
+func (c *FeedCache) cached(from int64, limit int) []domain.Event {
+	c.expire()
+	if from < c.first || from >= c.end() {
 		return nil
 	}
 	i := int(from - c.first)
 	return append([]domain.Event(nil), c.events[i:min(len(c.events), i+limit)]...)
 }
 
-// add takes in events just read from the database, dense from
-// events[0].Position. Those that extend the cached run are kept; a run
-// newer than the cached one and not touching it replaces it; older ones,
-// a lagging reader's, are not kept.
-func (c *FeedCache) add(events []domain.Event) {
+// end is the position past the cached run. The caller holds mu.
+func (c *FeedCache) end() int64 { return c.first + int64(len(c.events)) }
+
+// add takes in events read from the database by a read that began at
+// began: the dense run from events[0].Position on. What extends the
+// cached run is kept; a run newer than the cached one and not touching it
+// replaces it; an older one, a lagging reader's, is not kept. The caller
+// holds mu.
+func (c *FeedCache) add(events []domain.Event, began time.Time) {
+	for i := range events {
+		if events[i].Position != events[0].Position+int64(i) {
+			events = events[:i] // the database skipped a position: keep none of it
+			break
+		}
+	}
 	if len(events) == 0 {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	end := c.first + int64(len(c.events))
-	switch from := events[0].Position; {
+	switch from, end := events[0].Position, c.end(); {
 	case from > end:
 		c.drop(len(c.events))
 		c.first = from
@@ -113,38 +194,32 @@ func (c *FeedCache) add(events []domain.Event) {
 	default:
 		events = events[end-from:]
 	}
-	now := time.Now()
 	for i := range events {
 		c.events = append(c.events, events[i])
-		c.readAt = append(c.readAt, now)
+		c.readAt = append(c.readAt, began)
 		c.bytes += size(&events[i])
 	}
 	over, bytes := 0, c.bytes
-	for over < len(c.events) && (len(c.events)-over > FeedCacheEvents || bytes > FeedCacheBytes) {
+	for over < len(c.events) && (len(c.events)-over > c.max || bytes > FeedCacheBytes) {
 		bytes -= size(&c.events[over])
 		over++
 	}
 	c.drop(over)
+	c.expire()
 }
 
-// Clear empties the cache: the store calls it when it changes what it has
-// read, as retention's pruning does.
-func (c *FeedCache) Clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.drop(len(c.events))
-}
-
-// expire drops the events read more than FeedCacheTTL before now.
-func (c *FeedCache) expire(now time.Time) {
-	n := 0
+// expire drops the events whose read began more than FeedCacheTTL ago.
+// The caller holds mu.
+func (c *FeedCache) expire() {
+	now, n := c.now(), 0
 	for n < len(c.readAt) && now.Sub(c.readAt[n]) > FeedCacheTTL {
 		n++
 	}
 	c.drop(n)
 }
 
-// drop removes the n oldest events, letting go of their payloads.
+// drop removes the n oldest events, letting go of their payloads. The
+// caller holds mu.
 func (c *FeedCache) drop(n int) {
 	if n == 0 {
 		return
@@ -164,5 +239,6 @@ func (c *FeedCache) drop(n int) {
 // size is what an event counts against FeedCacheBytes.
 func size(e *domain.Event) int {
 	m := &e.Metadata
-	return eventOverhead + len(e.Payload) + len(e.PayloadSalt) + len(m.Actor) + len(m.RequestID) + len(m.CausationID) + len(m.CorrelationID)
+	return eventOverhead + len(e.Payload) + len(e.PayloadSalt) + len(e.StreamID) + len(e.StreamType) + len(e.TenantID) + len(e.Type) +
+		len(m.Actor) + len(m.RequestID) + len(m.CausationID) + len(m.CorrelationID)
 }
