@@ -13,10 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
@@ -249,22 +251,53 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("start again", chromedp.Click(chromedp.CSS(`form[action$="/again"] button`)))
 	waitJS(t, b.ctx, "the new task's page", fmt.Sprintf(`location.pathname.startsWith("/tasks/") && location.pathname !== %q && document.querySelector("h1")?.textContent === "from the browser"`, "/tasks/"+taskID.String()))
 
-	// The task list shows a task started elsewhere without a reload.
+	// The task list shows a task started elsewhere without a reload. It
+	// is created in a second of its own, after every task before it, for
+	// the time filters below.
 	b.visit("/", http.StatusOK)
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 	fresh, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "started elsewhere", Adapter: domain.AdapterMock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, b.ctx, "the new task in the list", fmt.Sprintf(`document.querySelector('tr[data-task-id=%q]') !== null`, fresh.TaskID))
+	listed := func() []string {
+		t.Helper()
+		return eval[[]string](b, `[...document.querySelectorAll("tr[data-task-id]")].map((r) => r.dataset.taskId)`)
+	}
 	b.visit("/?name=ELSEWHERE&adapter=mock", http.StatusOK)
-	if rows := eval[[]string](b, `[...document.querySelectorAll("tr[data-task-id]")].map((r) => r.dataset.taskId)`); len(rows) != 1 || rows[0] != fresh.TaskID.String() {
+	if rows := listed(); len(rows) != 1 || rows[0] != fresh.TaskID.String() {
 		t.Errorf("filtered by name and adapter, the list shows %v; want only %s", rows, fresh.TaskID)
 	}
 	b.visit("/?adapter=shell", http.StatusOK)
-	if rows := eval[int](b, `document.querySelectorAll("tr[data-task-id]").length`); rows != 0 {
-		t.Errorf("filtered by adapter shell, the list shows %d mock tasks", rows)
+	if rows := listed(); len(rows) != 0 {
+		t.Errorf("filtered by adapter shell, the list shows %d mock tasks", len(rows))
 	}
 	b.visit("/?state=sleeping", http.StatusBadRequest)
+
+	// The creation time filters (UTC, as the list shows times), kept in
+	// their inputs and in the live refresh's query.
+	freshStatus, err := sdk.TaskStatus(t.Context(), fresh.TaskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := freshStatus.CreatedAt.UTC().Truncate(time.Second)
+	b.visit("/?created_after="+second.Format("2006-01-02T15:04:05"), http.StatusOK)
+	if rows := listed(); len(rows) != 1 || rows[0] != fresh.TaskID.String() {
+		t.Errorf("created after %s, the list shows %v; want only %s", second, rows, fresh.TaskID)
+	}
+	if after := eval[string](b, `document.getElementById("f-after").value`); strings.TrimSuffix(after, ":00") != strings.TrimSuffix(second.Format("2006-01-02T15:04:05"), ":00") {
+		t.Errorf("the Created after input holds %q, want %s", after, second)
+	}
+	if rows := eval[string](b, `document.getElementById("tasks").dataset.rows`); !strings.Contains(rows, "created_after=") {
+		t.Errorf("the live refresh reads %s, without the filter", rows)
+	}
+	b.visit("/?created_before="+second.Format("2006-01-02T15:04:05")+"&created_after="+second.Add(-time.Hour).Format("2006-01-02T15:04"), http.StatusOK)
+	if rows := listed(); len(rows) == 0 || slices.Contains(rows, fresh.TaskID.String()) || !slices.Contains(rows, taskID.String()) {
+		t.Errorf("created in the hour before %s, the list shows %v; want the first task, not %s", second.Format(time.TimeOnly), rows, fresh.TaskID)
+	}
+	b.visit("/?created_after=yesterday", http.StatusBadRequest)
+	b.visit("/?created_after="+second.Format("2006-01-02T15:04:05")+"&created_before="+second.Format("2006-01-02T15:04:05"), http.StatusBadRequest)
 
 	// Tamper with one output event's payload in the store: the page names
 	// its seq.
