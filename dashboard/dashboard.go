@@ -294,14 +294,20 @@ func (rf *refresher) forget(refreshToken string) {
 }
 
 // proxy forwards /dashboard/api/X to the API's /X with the session's
-// access token: the pages' scripts read streams and lists through it.
+// access token: the pages' scripts read streams and lists through it. An
+// answer lasts no longer than that token: a stream ends when it expires,
+// and the browser's EventSource, reconnecting where it was, comes through
+// the session again, which refreshes it or, once it has ended, refuses.
 func (d *dashboard) proxy(w http.ResponseWriter, r *http.Request) {
-	r2 := detached(r)
+	s := state(r).s
+	ctx, cancel := context.WithTimeout(r.Context(), time.Unix(s.Expires, 0).Sub(d.now()))
+	defer cancel()
+	r2 := detached(r.WithContext(ctx))
 	r2.URL.Path = strings.TrimPrefix(r.URL.Path, APIPrefix)
 	r2.URL.RawPath = ""
 	r2.RequestURI = r2.URL.RequestURI()
 	r2.Header.Del("Cookie")
-	r2.Header.Set("Authorization", "Bearer "+state(r).s.Access)
+	r2.Header.Set("Authorization", "Bearer "+s.Access)
 	d.api.ServeHTTP(w, r2)
 }
 

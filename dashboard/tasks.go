@@ -42,7 +42,30 @@ type tasksPage struct {
 	More bool
 	// Query is the filters' query string, for the live refresh.
 	Query string
+	// Feed is the tenant's feed through the dashboard, from its current
+	// end, of the events that change a row (FeedTypes, the names the
+	// page's EventSource listens to): the page re-reads its rows when one
+	// comes.
+	Feed, FeedTypes string
 }
+
+// rowEventTypes are the task events that change a row of the list: its
+// state, attempt or times (projections.EvolveTaskView, the list's fold).
+// Output, progress and the others only move its last seq, which the list
+// does not show.
+var rowEventTypes = []domain.EventType{domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType,
+	domain.TaskSucceededType, domain.TaskFailedType, domain.TaskCanceledType, domain.TaskTimedOutType}
+
+// rowsFeed is tasksPage.Feed and FeedTypes.
+var rowsFeed, rowsFeedTypes = func() (string, string) {
+	q := url.Values{"after": {api.FeedAfterNow}, "stream_type": {string(domain.StreamTask)}}
+	var names []string
+	for _, t := range rowEventTypes {
+		q.Add("type", string(t))
+		names = append(names, string(t))
+	}
+	return APIPrefix + "/v1/events?" + q.Encode(), strings.Join(names, " ")
+}()
 
 // title implements titled.
 func (tasksPage) title() string { return "Tasks" }
@@ -69,10 +92,12 @@ func parseFilterTime(v string) (time.Time, bool) {
 // tasksPage lists the tenant's tasks, newest first, filtered by state and
 // creation time (by the API) and by adapter and a part of the name (over
 // the listed pages); ?fragment=rows answers the table's rows alone, which
-// the page's script fetches to stay current.
+// the page's script fetches again when the tenant's feed says a task
+// changed.
 func (d *dashboard) tasksPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	p := tasksPage{State: q.Get("state"), Adapter: q.Get("adapter"), Name: strings.TrimSpace(q.Get("name")), States: taskStates, Adapters: adapters}
+	p := tasksPage{State: q.Get("state"), Adapter: q.Get("adapter"), Name: strings.TrimSpace(q.Get("name")), States: taskStates, Adapters: adapters,
+		Feed: rowsFeed, FeedTypes: rowsFeedTypes}
 	if len(p.Name) > domain.MaxTaskNameLen {
 		d.render(w, r, http.StatusBadRequest, "error", errorPage{Title: "Filter too long",
 			Message: "name is longer than a task name can be (200 bytes); shorten it."})

@@ -251,16 +251,28 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("start again", chromedp.Click(chromedp.CSS(`form[action$="/again"] button`)))
 	waitJS(t, b.ctx, "the new task's page", fmt.Sprintf(`location.pathname.startsWith("/tasks/") && location.pathname !== %q && document.querySelector("h1")?.textContent === "from the browser"`, "/tasks/"+taskID.String()))
 
-	// The task list shows a task started elsewhere without a reload. It
+	// The task list follows the tenant's feed: a task started elsewhere
+	// appears in it, and its row changes state, without a reload and
+	// without falling back to reading the rows every few seconds. The task
 	// is created in a second of its own, after every task before it, for
 	// the time filters below.
 	b.visit("/", http.StatusOK)
+	waitJS(t, b.ctx, "the list following the feed", `document.getElementById("tasks").dataset.live === "feed"`)
+	eval[bool](b, `window.sameDocument = true`)
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
-	fresh, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "started elsewhere", Adapter: domain.AdapterMock})
+	fresh, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "started elsewhere", Adapter: domain.AdapterMock, Args: json.RawMessage(`{"steps":20,"interval_ms":100}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, b.ctx, "the new task in the list", fmt.Sprintf(`document.querySelector('tr[data-task-id=%q]') !== null`, fresh.TaskID))
+	row := fmt.Sprintf(`document.querySelector('tr[data-task-id=%q]')`, fresh.TaskID)
+	waitJS(t, b.ctx, "the new task in the list", row+` !== null`)
+	if first := eval[string](b, row+`.dataset.state`); domain.TaskState(first).Terminal() {
+		t.Errorf("the new task's row appeared %s; want it listed before its end", first)
+	}
+	waitJS(t, b.ctx, "the new task's row succeeded", row+`?.dataset.state === "succeeded"`)
+	if live := eval[string](b, `window.sameDocument === true ? document.getElementById("tasks").dataset.live : "reloaded"`); live != "feed" {
+		t.Errorf("the list's rows changed with the list %s; want it following the feed", live)
+	}
 	listed := func() []string {
 		t.Helper()
 		return eval[[]string](b, `[...document.querySelectorAll("tr[data-task-id]")].map((r) => r.dataset.taskId)`)
@@ -389,9 +401,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the refused posts made keys: %d before, %d after", before, after)
 	}
 
-	// Sign out: the session is gone.
-	b.do("sign out", chromedp.Click(chromedp.CSS(`.signout button`)))
-	waitJS(t, b.ctx, "the sign-in page", `location.pathname === "/login"`)
+	// Sign out in another tab: the session is gone, and the task list open
+	// in the first tab goes to the sign-in page by itself.
+	b.visit("/", http.StatusOK)
+	waitJS(t, b.ctx, "the list following the feed", `document.getElementById("tasks").dataset.live === "feed"`)
+	tab, closeTab := chromedp.NewContext(b.ctx)
+	defer closeTab()
+	if err := chromedp.Do(tab, chromedp.Navigate(dev.base+"/keys"), chromedp.Click(chromedp.CSS(`.signout button`))); err != nil {
+		t.Fatalf("sign out in another tab: %v", err)
+	}
+	waitJS(t, tab, "the other tab's sign-in page", `location.pathname === "/login"`)
+	waitJS(t, b.ctx, "the task list gone to the sign-in page", `location.pathname === "/login"`)
 	b.do("open / again", chromedp.Navigate(dev.base+"/"))
 	if loc := eval[string](b, `location.pathname`); loc != "/login" {
 		t.Errorf("signed out, / went to %s", loc)
@@ -541,9 +561,10 @@ func (d *dashboardHTTP) csrf(path string) string {
 // TestDashboardSession: the dashboard's session follows the API's tokens.
 // With access tokens that expire at once, every request refreshes the
 // session, and requests that replay one cookie at the same moment share
-// its one refresh (each refresh token works once); a sign-in never
-// redirects off the site; after sign-out the old cookie no longer works;
-// and sign-in attempts are held to the API's per-address limit.
+// its one refresh (each refresh token works once); a stream through the
+// dashboard ends with its access token; a sign-in never redirects off the
+// site; after sign-out the old cookie no longer works, for pages and
+// streams; and sign-in attempts are held to the API's per-address limit.
 func TestDashboardSession(t *testing.T) {
 	t.Parallel()
 	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"JWT_EXPIRY_SECONDS=1"})
@@ -585,6 +606,31 @@ func TestDashboardSession(t *testing.T) {
 		t.Error("the session was not refreshed")
 	}
 
+	// A stream through the dashboard ends when the session's access token
+	// does (here at once), so that the browser comes back through the
+	// session to go on.
+	streamThrough := func(cookie string) (int, time.Duration) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, dev.base+dashboard.APIPrefix+"/v1/events?after=now", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Cookie", dashboard.CookieName+"="+cookie)
+		began := time.Now()
+		resp, err := d.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatalf("the stream through the dashboard did not end by itself: %v", err)
+		}
+		return resp.StatusCode, time.Since(began)
+	}
+	if status, took := streamThrough(d.cookie); status != http.StatusOK || took > 5*time.Second {
+		t.Errorf("a stream through the dashboard answered %d and lasted %s; want 200, ended with its 1 s access token", status, took)
+	}
+
 	// Sign out: an old copy of the cookie is signed out too (its refresh
 	// token is revoked and its access token expired).
 	old := d.cookie
@@ -595,6 +641,9 @@ func TestDashboardSession(t *testing.T) {
 	if resp, _ = d.send(http.MethodGet, "/", old, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 		_, b := d.send(http.MethodGet, "/", old, nil)
 		t.Errorf("the old cookie after sign-out answered %d to %q: %s", resp.StatusCode, resp.Header.Get("Location"), b)
+	}
+	if status, _ := streamThrough(old); status != http.StatusUnauthorized {
+		t.Errorf("a stream through the dashboard with the old cookie after sign-out answered %d, want 401", status)
 	}
 
 	// Wrong passwords, again and again: the API's sign-in limit answers.
