@@ -327,10 +327,13 @@ type errorPage struct {
 
 // fail renders what an API call's err means: the not-found page for a 404
 // (another tenant's resource is one too), the sign-in page when the API no
-// longer accepts the session, else the API's own explanation.
+// longer accepts the session, else the API's own explanation. A request the
+// browser has left (it went to another page meanwhile) is answered with
+// nothing, as the API answers it, and is no failure to log.
 func (d *dashboard) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var apiErr *client.APIError
 	switch {
+	case r.Context().Err() != nil:
 	case errors.Is(err, client.ErrNotFound):
 		d.notFound(w, r)
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
