@@ -84,8 +84,8 @@ func newWebhookReceiver(t *testing.T) *webhookReceiver {
 // shown once), send it a test event and see the delivery, with its status,
 // latency and the receiver's answer, in the endpoint's log; see the usage
 // charts as SVG and the plan's estimate. Each page has the CSP header,
-// passes axe-core and keeps its controls in the keyboard's reach; another
-// tenant's endpoint is not found.
+// passes axe-core and has every control in the keyboard's reach, in order
+// (checkKeyboard); another tenant's endpoint is not found.
 func TestDashboardPagesInBrowser(t *testing.T) {
 	t.Parallel()
 	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "WEBHOOK_ALLOW_HTTP=true", "USAGE_FLUSH_INTERVAL=200ms"})
@@ -117,7 +117,7 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#invite-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the pending invitation", `[...document.querySelectorAll("#invitations td")].some((td) => td.textContent === "colleague@example.com")`)
-	b.checkAccessibility("the members page with an invitation")
+	b.checkPage("the members page with an invitation")
 
 	// The invitee finds the invitation on their members page and accepts
 	// it: they are a viewer of the dev tenant.
@@ -185,7 +185,7 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#secret-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the new secret", `document.querySelector('tr[data-secret="DEPLOY_TOKEN"]') !== null`)
-	b.checkAccessibility("the secrets page with a new secret")
+	b.checkPage("the secrets page with a new secret")
 	if html := eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, value) {
 		t.Error("the secrets page shows the secret's value")
 	}
@@ -203,7 +203,7 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#webhook-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the new endpoint's secret", `document.getElementById("new-secret")?.value.startsWith("whsec_") === true`)
-	b.checkAccessibility("the webhooks page with a new endpoint")
+	b.checkPage("the webhooks page with a new endpoint")
 	b.do("open the endpoint", chromedp.Click(chromedp.CSS(`.created a`)))
 	waitJS(t, b.ctx, "the endpoint's page", `document.querySelector("main")?.dataset.webhookId !== undefined`)
 	hookID := eval[string](b, `document.querySelector("main").dataset.webhookId`)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 
@@ -50,7 +51,7 @@ type dashboardBrowser struct {
 }
 
 // visit opens path, checks that it answers status with the dashboard's
-// Content-Security-Policy, and runs axe-core on it.
+// Content-Security-Policy, runs axe-core on it and tabs through it.
 func (b *dashboardBrowser) visit(path string, status int) {
 	b.t.Helper()
 	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(b.base+path))
@@ -63,12 +64,111 @@ func (b *dashboardBrowser) visit(path string, status int) {
 	if csp, _ := resp.Headers["Content-Security-Policy"].(string); csp != dashboard.ContentSecurityPolicy {
 		b.t.Errorf("%s has Content-Security-Policy %q", path, csp)
 	}
-	b.checkAccessibility(path)
-	// Every control is reachable with the Tab key.
+	b.checkPage(path)
+}
+
+// checkPage runs axe-core on the page the browser shows and tabs through
+// it (checkKeyboard).
+func (b *dashboardBrowser) checkPage(what string) {
+	b.t.Helper()
+	b.checkAccessibility(what)
+	b.checkKeyboard(what)
+}
+
+// controlsScript lists the page's controls that are shown and enabled, in
+// document order (a group of radio buttons is one stop), each by a key
+// that survives the page re-rendering it (the task list replaces its rows
+// as tasks change): what it is and does, and its rank among controls
+// alike. It records in window.tabbed the key of every control the focus
+// enters from then on.
+const controlsScript = `(() => {
+	const selector = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]";
+	const base = (e) => [e.tagName, e.id, e.getAttribute("name"), e.getAttribute("href"), e.form?.getAttribute("action"),
+		e.getAttribute("aria-label"), e.matches("a, button") ? e.textContent.trim() : ""].join("|");
+	window.keyOf = (e) => base(e) + "#" + [...document.querySelectorAll(selector)].filter((o) => base(o) === base(e)).indexOf(e);
+	window.tabbed = [];
+	if (!window.tabbedListener) {
+		window.tabbedListener = (ev) => window.tabbed.push(window.keyOf(ev.target));
+		document.addEventListener("focusin", window.tabbedListener);
+	}
+	const radios = new Set();
+	return [...document.querySelectorAll(selector)]
+		.filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
+		.filter((e) => e.type !== "radio" || (!radios.has(e.name) && radios.add(e.name)))
+		.map(window.keyOf);
+})()`
+
+// checkKeyboard presses Tab, as a keyboard user would, through the page
+// the browser shows, round and round, and checks that the focus reaches
+// every control shown (link, button, input, select, text area, element
+// with a tabindex), each in its turn in document order, so that every
+// action on the page is in the keyboard's reach; and that no control is
+// taken out of that reach (a negative tabindex, disabled). Stops that are
+// not controls (a scrolling box) are allowed. A page whose controls change
+// while it is tabbed through is tabbed through again.
+func (b *dashboardBrowser) checkKeyboard(what string) {
+	b.t.Helper()
 	if out := eval[[]string](b, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")]
 		.filter((e) => e.tabIndex < 0 || e.disabled).map((e) => e.outerHTML)`); len(out) > 0 {
-		b.t.Errorf("%s has controls out of the keyboard's reach: %v", path, out)
+		b.t.Errorf("%s has controls out of the keyboard's reach: %v", what, out)
 	}
+	for attempt := 1; ; attempt++ {
+		controls := eval[[]string](b, controlsScript)
+		if len(controls) == 0 {
+			b.t.Fatalf("%s has no control to tab to", what)
+		}
+		// Twice round the page, and the fields of date inputs (one focus
+		// stop each) on top.
+		b.do("tab through "+what, chromedp.KeyEvent(strings.Repeat(kb.Tab, 3*len(controls)+40)))
+		tabbed := eval[[]string](b, `window.tabbed`)
+		if now := eval[[]string](b, controlsScript); !slices.Equal(now, controls) && attempt < 3 {
+			continue // the page changed meanwhile
+		}
+		// One round, from the first control: consecutive stops on one
+		// control (a date's fields) are one.
+		var round []string
+		for _, k := range tabbed {
+			if len(round) == 0 && k != controls[0] || len(round) > 0 && round[len(round)-1] == k {
+				continue
+			}
+			if len(round) > 0 && k == controls[0] {
+				break
+			}
+			round = append(round, k)
+		}
+		isControl := map[string]bool{}
+		for _, k := range controls {
+			isControl[k] = true
+		}
+		reached := slices.DeleteFunc(slices.Clone(round), func(k string) bool { return !isControl[k] })
+		if !slices.Equal(reached, controls) {
+			b.t.Errorf("%s: pressing Tab reaches %d controls:\n  %s\nwant every control, in document order:\n  %s",
+				what, len(reached), strings.Join(reached, "\n  "), strings.Join(controls, "\n  "))
+			return
+		}
+		b.t.Logf("%s: pressing Tab reaches its %d controls in order, in %d stops", what, len(controls), len(round))
+		return
+	}
+}
+
+// tabTo presses Tab until the focus is on the element selector finds, as
+// a keyboard user moves through a page.
+func (b *dashboardBrowser) tabTo(selector string) {
+	b.t.Helper()
+	for range 200 {
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		if eval[bool](b, fmt.Sprintf(`document.activeElement?.matches(%q) === true`, selector)) {
+			return
+		}
+	}
+	b.t.Fatalf("pressing Tab never reaches %s", selector)
+}
+
+// typeOver types text into the focused input in place of its value, as a
+// keyboard user does: Ctrl+A, then the keys.
+func (b *dashboardBrowser) typeOver(text string) {
+	b.t.Helper()
+	b.do("type "+text, chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)), chromedp.KeyEvent(text))
 }
 
 // axeViolation is what the test reads of an axe-core violation.
@@ -169,15 +269,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.visit("/tasks/new?adapter="+string(a), http.StatusOK)
 	}
 
-	// Start a mock task from the form and follow it to its end.
+	// Start a mock task from the form, with the keyboard alone (Tab to
+	// each input, type, Tab to Start, Enter), and follow it to its end.
 	b.visit("/tasks/new?adapter=mock", http.StatusOK)
-	b.do("fill the start form",
-		chromedp.SendKeys(chromedp.CSS(`#name`), "from the browser"),
-		chromedp.SetValue(chromedp.CSS(`input[name="args.steps"]`), "8"),
-		chromedp.SetValue(chromedp.CSS(`input[name="args.interval_ms"]`), "100"),
-		chromedp.SetValue(chromedp.CSS(`input[name="args.output_lines_per_step"]`), "2"),
-		chromedp.Click(chromedp.CSS(`#start-form button[type="submit"]`)),
-	)
+	b.tabTo(`#name`)
+	b.typeOver("from the browser")
+	for _, f := range []struct{ name, value string }{{"args.steps", "8"}, {"args.interval_ms", "100"}, {"args.output_lines_per_step", "2"}} {
+		b.tabTo(fmt.Sprintf(`input[name=%q]`, f.name))
+		b.typeOver(f.value)
+	}
+	b.tabTo(`#start-form button[type="submit"]`)
+	b.do("start the task with Enter", chromedp.KeyEvent(kb.Enter))
 	waitJS(t, b.ctx, "the task page", `location.pathname.startsWith("/tasks/") && location.pathname !== "/tasks/new"`)
 	taskID := taskIDOf(t, eval[string](b, `location.pathname`))
 	waitJS(t, b.ctx, "the task's end, verified", `document.querySelector("main")?.dataset.taskState === "succeeded" && document.querySelector("main")?.dataset.chain === "verified"`)
@@ -201,7 +303,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if hidden := eval[bool](b, `document.getElementById("receipt").hidden`); hidden {
 		t.Error("no receipt link once the task ended")
 	}
-	b.checkAccessibility("the task page")
+	b.checkPage("the task page")
 	checkCanonicalization(t, b)
 
 	waitJS(t, b.ctx, "the receipt checked", `["verified", "failed", "none"].includes(document.querySelector("main")?.dataset.receipt)`)
@@ -351,7 +453,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#key-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the new key", `document.getElementById("new-key")?.value.startsWith("axt_") === true`)
-	b.checkAccessibility("the keys page with a new key")
+	b.checkPage("the keys page with a new key")
 	plaintext := eval[string](b, `document.getElementById("new-key").value`)
 	withKey, err := client.New(dev.base, client.WithToken(plaintext))
 	if err != nil {
@@ -361,7 +463,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the new key does not work: %v", err)
 	}
 	keyID := keyIDNamed(t, sdk, "browser key")
-	b.do("revoke the key", chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-key-id=%q] button`, keyID))))
+	b.tabTo(fmt.Sprintf(`tr[data-key-id=%q] button`, keyID))
+	b.do("revoke the key with Enter", chromedp.KeyEvent(kb.Enter))
 	waitJS(t, b.ctx, "the keys page again", fmt.Sprintf(`location.pathname === "/keys" && !document.querySelector('tr[data-key-id=%q]')`, keyID))
 	if _, err := withKey.ListTasks(t.Context(), client.ListTasksOptions{}); !errors.Is(err, client.ErrUnauthenticated) {
 		t.Fatalf("the revoked key still answers %v", err)
