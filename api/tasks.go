@@ -161,9 +161,16 @@ type TenantEventPage struct {
 	Projections []FeedProjection `json:"projections,omitempty"`
 	// NextAfter is the after of the next page: the position of the last
 	// event read (sent or filtered out), or the request's after when the
-	// page is empty.
+	// page is empty (for ?after=now, the position the feed ended at).
 	NextAfter int64 `json:"next_after"`
 }
+
+// FeedAfterNow is the ?after= of GET /v1/events that starts at the feed's
+// current end: only events that become final after the request are sent.
+// It suits a live view that reads the current state elsewhere (the
+// dashboard's task list follows the feed so); a consumer that keeps a copy
+// starts at -1 and resumes after the position it stored.
+const FeedAfterNow = "now"
 
 // Frame types of the projection changes of GET /v1/events
 // (?include=projections), the SSE event names and FeedProjection.Type.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -448,6 +449,18 @@ func TestListTasks(t *testing.T) {
 		if other, err := b.client(t, tenantB).ListTasks(ctx, client.ListTasksOptions{}); err != nil || len(other.Tasks) != 0 {
 			t.Fatalf("tenant B lists %+v, %v", other, err)
 		}
+		// A creation range, walked page by page: the tasks strictly
+		// between the oldest and the newest.
+		var between []uuid.UUID
+		for task, err := range c.AllTasks(ctx, client.ListTasksOptions{Limit: 1, CreatedAfter: got[len(got)-1].CreatedAt.Time, CreatedBefore: got[0].CreatedAt.Time}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			between = append(between, task.TaskID)
+		}
+		if want := []uuid.UUID{ids[3], ids[2], ids[1]}; !slices.Equal(between, want) {
+			t.Fatalf("tasks created between the first and the last: %v, want %v", between, want)
+		}
 
 		for _, tc := range []struct {
 			opts  client.ListTasksOptions
@@ -456,6 +469,7 @@ func TestListTasks(t *testing.T) {
 			{client.ListTasksOptions{State: "sleeping"}, "state"},
 			{client.ListTasksOptions{Limit: 101}, "limit"},
 			{client.ListTasksOptions{Cursor: "nope"}, "cursor"},
+			{client.ListTasksOptions{CreatedAfter: got[0].CreatedAt.Time, CreatedBefore: got[1].CreatedAt.Time}, "created_before"},
 		} {
 			_, err := c.ListTasks(ctx, tc.opts)
 			if apiError(t, err, 400).Field != tc.field {

@@ -194,6 +194,10 @@ type ListTasksOptions struct {
 	// Cursor is a previous page's api.TaskPage.NextCursor (empty: the
 	// first page).
 	Cursor string
+	// CreatedAfter and CreatedBefore, when not zero, keep only the tasks
+	// created strictly after, and strictly before, these times (to the
+	// microsecond). Pass the same bounds with every page of one list.
+	CreatedAfter, CreatedBefore time.Time
 }
 
 // ListTasks returns a page of the caller's tenant's tasks, newest first
@@ -211,6 +215,12 @@ func (c *Client) ListTasks(ctx context.Context, opts ListTasksOptions) (api.Task
 	}
 	if opts.Cursor != "" {
 		q.Set("cursor", opts.Cursor)
+	}
+	if !opts.CreatedAfter.IsZero() {
+		q.Set("created_after", opts.CreatedAfter.UTC().Format(time.RFC3339Nano))
+	}
+	if !opts.CreatedBefore.IsZero() {
+		q.Set("created_before", opts.CreatedBefore.UTC().Format(time.RFC3339Nano))
 	}
 	var out api.TaskPage
 	if err := c.do(ctx, call{method: http.MethodGet, path: "/v1/tasks", query: q}, &out, 0); err != nil {

@@ -294,14 +294,20 @@ func (rf *refresher) forget(refreshToken string) {
 }
 
 // proxy forwards /dashboard/api/X to the API's /X with the session's
-// access token: the pages' scripts read streams and lists through it.
+// access token: the pages' scripts read streams and lists through it. An
+// answer lasts no longer than that token: a stream ends when it expires,
+// and the browser's EventSource, reconnecting where it was, comes through
+// the session again, which refreshes it or, once it has ended, refuses.
 func (d *dashboard) proxy(w http.ResponseWriter, r *http.Request) {
-	r2 := detached(r)
+	s := state(r).s
+	ctx, cancel := context.WithTimeout(r.Context(), time.Unix(s.Expires, 0).Sub(d.now()))
+	defer cancel()
+	r2 := detached(r.WithContext(ctx))
 	r2.URL.Path = strings.TrimPrefix(r.URL.Path, APIPrefix)
 	r2.URL.RawPath = ""
 	r2.RequestURI = r2.URL.RequestURI()
 	r2.Header.Del("Cookie")
-	r2.Header.Set("Authorization", "Bearer "+state(r).s.Access)
+	r2.Header.Set("Authorization", "Bearer "+s.Access)
 	d.api.ServeHTTP(w, r2)
 }
 
@@ -321,10 +327,13 @@ type errorPage struct {
 
 // fail renders what an API call's err means: the not-found page for a 404
 // (another tenant's resource is one too), the sign-in page when the API no
-// longer accepts the session, else the API's own explanation.
+// longer accepts the session, else the API's own explanation. A request the
+// browser has left (it went to another page meanwhile) is answered with
+// nothing, as the API answers it, and is no failure to log.
 func (d *dashboard) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var apiErr *client.APIError
 	switch {
+	case r.Context().Err() != nil:
 	case errors.Is(err, client.ErrNotFound):
 		d.notFound(w, r)
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:

@@ -2,6 +2,9 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -165,5 +168,31 @@ func TestArgsForm(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v does not name it", input, err)
 		}
+	}
+}
+
+// A request the browser has left is neither answered nor logged: its API
+// call fails only because nobody waits for it any more (the in-process API
+// answers such a call with nothing, which the SDK cannot decode). The same
+// failure on a live request is a logged 500.
+func TestFailForABrowserThatLeft(t *testing.T) {
+	pages, err := parsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	d := &dashboard{pages: pages, logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	failure := errors.New("GET /v1/tasks: decode the answer: unexpected end of JSON input")
+	ctx, leave := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, &reqState{s: &session{}}))
+	leave()
+	rec := httptest.NewRecorder()
+	d.fail(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil), failure)
+	if rec.Body.Len() != 0 || logs.Len() != 0 {
+		t.Fatalf("for a browser that left: answered %d %q, logged %q", rec.Code, rec.Body.String(), logs.String())
+	}
+	rec = httptest.NewRecorder()
+	d.fail(rec, httptest.NewRequestWithContext(context.WithValue(t.Context(), ctxKey{}, &reqState{s: &session{}}), http.MethodGet, "/", nil), failure)
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("for a browser still there: answered %d, logged %q", rec.Code, logs.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -31,39 +32,104 @@ var adapters = []domain.Adapter{domain.AdapterMock, domain.AdapterShell, domain.
 // tasksPage is the data of the tasks template.
 type tasksPage struct {
 	State, Adapter, Name string
-	States               []domain.TaskState
-	Adapters             []domain.Adapter
-	Tasks                []api.Task
+	// After and Before are the creation time filters as their inputs
+	// hold them (UTC, datetimeLocal), or empty.
+	After, Before string
+	States        []domain.TaskState
+	Adapters      []domain.Adapter
+	Tasks         []api.Task
 	// More says that more tasks match, or may match, than the list shows.
 	More bool
 	// Query is the filters' query string, for the live refresh.
 	Query string
+	// Feed is the tenant's feed through the dashboard, from its current
+	// end, of the events that change a row (FeedTypes, the names the
+	// page's EventSource listens to): the page re-reads its rows when one
+	// comes.
+	Feed, FeedTypes string
 }
+
+// rowEventTypes are the task events that change a row of the list: its
+// state, attempt or times (projections.EvolveTaskView, the list's fold).
+// Output, progress and the others only move its last seq, which the list
+// does not show.
+var rowEventTypes = []domain.EventType{domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType,
+	domain.TaskSucceededType, domain.TaskFailedType, domain.TaskCanceledType, domain.TaskTimedOutType}
+
+// rowsFeed is tasksPage.Feed and FeedTypes.
+var rowsFeed, rowsFeedTypes = func() (string, string) {
+	q := url.Values{"after": {api.FeedAfterNow}, "stream_type": {string(domain.StreamTask)}}
+	var names []string
+	for _, t := range rowEventTypes {
+		q.Add("type", string(t))
+		names = append(names, string(t))
+	}
+	return APIPrefix + "/v1/events?" + q.Encode(), strings.Join(names, " ")
+}()
 
 // title implements titled.
 func (tasksPage) title() string { return "Tasks" }
 
-// tasksPage lists the tenant's tasks, newest first, filtered by state (by
-// the API) and by adapter and a part of the name (over the listed pages);
-// ?fragment=rows answers the table's rows alone, which the page's script
-// fetches to stay current.
-func (d *dashboard) tasksPage(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p := tasksPage{State: q.Get("state"), Adapter: q.Get("adapter"), Name: strings.TrimSpace(q.Get("name")), States: taskStates, Adapters: adapters}
-	filters := url.Values{}
-	for k, v := range map[string]string{"state": p.State, "adapter": p.Adapter, "name": p.Name} {
-		if v != "" {
-			filters.Set(k, v)
+// datetimeLocal is the layout of a datetime-local input's value with
+// seconds; the input leaves them out when they are zero
+// (datetimeLocalMinutes).
+const (
+	datetimeLocal        = "2006-01-02T15:04:05"
+	datetimeLocalMinutes = "2006-01-02T15:04"
+)
+
+// parseFilterTime reads a creation time filter: a datetime-local input's
+// value, in UTC (the times the dashboard shows are UTC).
+func parseFilterTime(v string) (time.Time, bool) {
+	for _, layout := range []string{datetimeLocal, datetimeLocalMinutes} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
 		}
 	}
-	p.Query = filters.Encode()
+	return time.Time{}, false
+}
+
+// tasksPage lists the tenant's tasks, newest first, filtered by state and
+// creation time (by the API) and by adapter and a part of the name (over
+// the listed pages); ?fragment=rows answers the table's rows alone, which
+// the page's script fetches again when the tenant's feed says a task
+// changed.
+func (d *dashboard) tasksPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p := tasksPage{State: q.Get("state"), Adapter: q.Get("adapter"), Name: strings.TrimSpace(q.Get("name")), States: taskStates, Adapters: adapters,
+		Feed: rowsFeed, FeedTypes: rowsFeedTypes}
 	if len(p.Name) > domain.MaxTaskNameLen {
 		d.render(w, r, http.StatusBadRequest, "error", errorPage{Title: "Filter too long",
 			Message: "name is longer than a task name can be (200 bytes); shorten it."})
 		return
 	}
+	opts := client.ListTasksOptions{State: domain.TaskState(p.State), Limit: 100}
+	for _, f := range []struct {
+		param, label string
+		value        *string
+		to           *time.Time
+	}{{"created_after", "Created after", &p.After, &opts.CreatedAfter}, {"created_before", "Created before", &p.Before, &opts.CreatedBefore}} {
+		v := q.Get(f.param)
+		if v == "" {
+			continue
+		}
+		t, ok := parseFilterTime(v)
+		if !ok {
+			d.render(w, r, http.StatusBadRequest, "error", errorPage{Title: "Filter not understood",
+				Message: f.label + " is not a date and time; give one in UTC, such as 2026-12-01T09:30."})
+			return
+		}
+		*f.to, *f.value = t, t.Format(datetimeLocal)
+	}
+	filters := url.Values{}
+	for k, v := range map[string]string{"state": p.State, "adapter": p.Adapter, "name": p.Name, "created_after": p.After, "created_before": p.Before} {
+		if v != "" {
+			filters.Set(k, v)
+		}
+	}
+	p.Query = filters.Encode()
 	scanned := 0
-	for t, err := range state(r).c.AllTasks(r.Context(), client.ListTasksOptions{State: domain.TaskState(p.State), Limit: 100}) {
+	for t, err := range state(r).c.AllTasks(r.Context(), opts) {
 		if err != nil {
 			d.fail(w, r, err)
 			return

@@ -70,6 +70,12 @@ type OAuthStore interface {
 	// OAuthGrantRevoke revokes grant id, if userID (when not empty) owns
 	// it; it reports whether a grant in force was revoked.
 	OAuthGrantRevoke(ctx context.Context, id, userID string, now time.Time) (bool, error)
+	// OAuthRefreshRevoke revokes grant id if refreshHash is the hash of
+	// its current refresh token (RFC 7009 revocation by the token's
+	// holder); it reports whether a grant in force was revoked. Any other
+	// token (made up around a known grant id, rotated away) revokes
+	// nothing.
+	OAuthRefreshRevoke(ctx context.Context, id string, refreshHash []byte, now time.Time) (bool, error)
 	// OAuthGrantList returns the user's grants in force (redeemed, not
 	// revoked), newest first, at most 100.
 	OAuthGrantList(ctx context.Context, userID string) ([]OAuthGrant, error)

@@ -181,8 +181,10 @@ func TestAuthorizeRefusals(t *testing.T) {
 	})
 }
 
-// TestRevokeEndpoint: RFC 7009 revocation of a refresh token ends its
-// family; unknown tokens answer 200; CORS preflights are answered.
+// TestRevokeEndpoint: RFC 7009 revocation with a grant's current refresh
+// token ends its family; unknown tokens answer 200, and so do a token made
+// up around the grant's id and one rotated away, which revoke nothing;
+// CORS preflights are answered.
 func TestRevokeEndpoint(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, store teststores.Store) {
@@ -223,7 +225,8 @@ func TestRevokeEndpoint(t *testing.T) {
 		if c, err := b.issuer.VerifyDelegated(tok["access_token"].(string), b.srv.URL+"/mcp"); err != nil || c.UserID != "u1" || c.TenantID != "t1" {
 			t.Fatalf("the access token: %+v, %v", c, err)
 		}
-		for _, v := range []string{"not-a-token", tok["refresh_token"].(string)} {
+		revoke := func(v string) {
+			t.Helper()
 			resp, err := b.post(oauth.RevokePath, "application/x-www-form-urlencoded", url.Values{"token": {v}}.Encode())
 			if err != nil {
 				t.Fatal(err)
@@ -233,6 +236,25 @@ func TestRevokeEndpoint(t *testing.T) {
 				t.Fatalf("revoke %s: %d", v[:5], resp.StatusCode)
 			}
 		}
+		// Tokens that are not the grant's current one answer 200 and
+		// revoke nothing: one made up around the grant's id (which is no
+		// secret), and the first token once rotated away.
+		first := tok["refresh_token"].(string)
+		id, _, _ := strings.Cut(first, ".")
+		revoke("not-a-token")
+		revoke(id + "." + strings.Repeat("A", 43))
+		status, tok = token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first}})
+		if status != http.StatusOK {
+			t.Fatalf("refresh after a made-up token's revocation: %d %v; the grant must stay in force", status, tok)
+		}
+		revoke(first)
+		current := tok["refresh_token"].(string)
+		status, tok = token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {current}})
+		if status != http.StatusOK {
+			t.Fatalf("refresh after a rotated-away token's revocation: %d %v; the grant must stay in force", status, tok)
+		}
+		// The current token revokes the grant.
+		revoke(tok["refresh_token"].(string))
 		if status, out := token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}}); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
 			t.Fatalf("refresh after revocation: %d %v", status, out)
 		}

@@ -184,17 +184,20 @@ func pkceMatches(verifier, challenge string) bool {
 	return subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) == 1
 }
 
-// revoke answers RFC 7009 revocation: a refresh token revokes its grant
-// (its whole family). Access tokens are short-lived JWTs that end at
-// their expiry; revoking one answers 200 as for any token the server does
-// not keep, as the RFC has it.
+// revoke answers RFC 7009 revocation: a grant's current refresh token
+// revokes the grant (its whole family). The token must be the grant's
+// current one, not just name it: the grant id is no secret (it opens every
+// token of the family and the Connected apps page shows it). Any other
+// token (made up, rotated away, an access token, which is a short-lived
+// JWT that ends at its expiry) answers 200 and revokes nothing, as the RFC
+// has it for a token the server does not know.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded with token")
 		return
 	}
-	if id, _, err := auth.ParseRefreshToken(r.PostForm.Get("token")); err == nil && id != uuid.Nil {
-		if _, err := s.store.OAuthGrantRevoke(r.Context(), id.String(), "", s.now().UTC()); err != nil {
+	if id, hash, err := auth.ParseRefreshToken(r.PostForm.Get("token")); err == nil && id != uuid.Nil {
+		if _, err := s.store.OAuthRefreshRevoke(r.Context(), id.String(), hash, s.now().UTC()); err != nil {
 			s.logger.ErrorContext(r.Context(), "oauth: revoke", "err", err)
 			writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "try again")
 			return

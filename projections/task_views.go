@@ -60,6 +60,26 @@ type TaskQuery struct {
 	// After, when not nil, starts the page after that task (keyset
 	// pagination: no duplicates or gaps while tasks are added).
 	After *TaskCursor
+	// CreatedAfter and CreatedBefore, when not zero, keep only the tasks
+	// created strictly after, and strictly before, these times, to the
+	// microsecond (the precision of CreatedAt; finer digits are dropped).
+	// Both bound the range of the list's index that a page reads, so they
+	// cost nothing more than the list without them.
+	CreatedAfter, CreatedBefore time.Time
+}
+
+// Start returns the place the page starts after: q.After, or the end of
+// CreatedBefore when that comes first (every task created before it
+// follows that place in the list); ok is false when neither bounds the
+// list, which then starts with the newest task.
+func (q TaskQuery) Start() (c TaskCursor, ok bool) {
+	if !q.CreatedBefore.IsZero() {
+		c, ok = TaskCursor{CreatedAt: q.CreatedBefore}, true // "" sorts before every task id
+	}
+	if q.After != nil && (!ok || q.After.CreatedAt.Before(c.CreatedAt)) {
+		c, ok = *q.After, true
+	}
+	return c, ok
 }
 
 // Validate reports what is wrong with q as a *domain.ValidationError.
@@ -73,6 +93,9 @@ func (q TaskQuery) Validate() error {
 		return &domain.ValidationError{Field: "limit", Reason: fmt.Sprintf("is %d; it must be between 1 and %d", q.Limit, MaxTaskListLimit)}
 	case q.After != nil && (q.After.TaskID == "" || q.After.CreatedAt.IsZero()):
 		return &domain.ValidationError{Field: "cursor", Reason: "is incomplete"}
+	case !q.CreatedAfter.IsZero() && !q.CreatedBefore.IsZero() && !q.CreatedAfter.Before(q.CreatedBefore):
+		return &domain.ValidationError{Field: "created_before", Reason: fmt.Sprintf("is %s, not later than created_after (%s): no task is created between them",
+			q.CreatedBefore.UTC().Format(time.RFC3339Nano), q.CreatedAfter.UTC().Format(time.RFC3339Nano))}
 	}
 	return nil
 }

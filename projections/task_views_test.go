@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -256,6 +257,71 @@ func TestTaskViewsPaginate(t *testing.T) {
 	})
 }
 
+// TestTaskViewsCreatedRange: CreatedAfter and CreatedBefore keep the
+// tasks created strictly between them, with the state filter and across
+// pages; a cursor past CreatedBefore goes on from the cursor.
+func TestTaskViewsCreatedRange(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		b := setup(t, s)
+		var tasks []string // created a minute apart, the first at t0
+		for i := range 5 {
+			final := domain.StateQueued
+			if i%2 == 1 {
+				final = domain.StateSucceeded
+			}
+			tasks = append(tasks, b.add(t, task{tenant: tenantA, name: fmt.Sprint("t", i), at: t0.Add(time.Duration(i) * time.Minute), final: final}))
+		}
+		b.add(t, task{tenant: tenantB, name: "b", at: t0.Add(2 * time.Minute), final: domain.StateQueued})
+		b.catchUp(t)
+		minute := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+		newestFirst := func(idx ...int) []string {
+			var out []string
+			for _, i := range idx {
+				out = append(out, tasks[i])
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			name string
+			q    projections.TaskQuery
+			want []string
+		}{
+			{"after", projections.TaskQuery{CreatedAfter: minute(2)}, newestFirst(4, 3)},
+			{"after, to the microsecond", projections.TaskQuery{CreatedAfter: minute(2).Add(-time.Microsecond)}, newestFirst(4, 3, 2)},
+			{"before", projections.TaskQuery{CreatedBefore: minute(2)}, newestFirst(1, 0)},
+			{"before, to the microsecond", projections.TaskQuery{CreatedBefore: minute(2).Add(time.Microsecond)}, newestFirst(2, 1, 0)},
+			{"between", projections.TaskQuery{CreatedAfter: minute(0), CreatedBefore: minute(4)}, newestFirst(3, 2, 1)},
+			{"between, one state", projections.TaskQuery{State: domain.StateQueued, CreatedAfter: minute(0), CreatedBefore: minute(5)}, newestFirst(4, 2)},
+			{"none between", projections.TaskQuery{CreatedAfter: minute(2), CreatedBefore: minute(3)}, nil},
+			{"a cursor past before", projections.TaskQuery{CreatedBefore: minute(2), After: &projections.TaskCursor{CreatedAt: minute(4), TaskID: tasks[4]}}, newestFirst(1, 0)},
+			{"before past a cursor", projections.TaskQuery{CreatedBefore: minute(4), After: &projections.TaskCursor{CreatedAt: minute(2), TaskID: tasks[2]}}, newestFirst(1, 0)},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				tc.q.TenantID = tenantA
+				if got := ids(b.list(t, tc.q)); !slices.Equal(got, tc.want) {
+					t.Fatalf("listed %v, want %v", got, tc.want)
+				}
+				// Page by page, the same tasks.
+				var paged []string
+				q := tc.q
+				q.Limit = 1
+				for range 10 {
+					page := b.list(t, q)
+					paged = append(paged, ids(page)...)
+					if len(page) == 0 {
+						break
+					}
+					q.After = &projections.TaskCursor{CreatedAt: page[0].CreatedAt, TaskID: page[0].TaskID}
+				}
+				if !slices.Equal(paged, tc.want) {
+					t.Fatalf("pages of 1 listed %v, want %v", paged, tc.want)
+				}
+			})
+		}
+	})
+}
+
 func TestTaskQueryValidate(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -267,7 +333,9 @@ func TestTaskQueryValidate(t *testing.T) {
 		{projections.TaskQuery{TenantID: "a", Limit: 101}, "limit"},
 		{projections.TaskQuery{TenantID: "a", Limit: 1, State: "new"}, "state"},
 		{projections.TaskQuery{TenantID: "a", Limit: 1, After: &projections.TaskCursor{TaskID: "x"}}, "cursor"},
-		{projections.TaskQuery{TenantID: "a", Limit: 100, State: domain.StateTimedOut}, ""},
+		{projections.TaskQuery{TenantID: "a", Limit: 1, CreatedAfter: t0, CreatedBefore: t0}, "created_before"},
+		{projections.TaskQuery{TenantID: "a", Limit: 1, CreatedAfter: t0, CreatedBefore: t0.Add(-time.Second)}, "created_before"},
+		{projections.TaskQuery{TenantID: "a", Limit: 100, State: domain.StateTimedOut, CreatedAfter: t0, CreatedBefore: t0.Add(time.Microsecond)}, ""},
 	} {
 		err := tc.q.Validate()
 		var verr *domain.ValidationError

@@ -33,8 +33,9 @@ type TaskLister interface {
 	TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]projections.TaskView, error)
 }
 
-// listTasks answers GET /v1/tasks?state=&limit=&cursor=: the caller's
-// tenant's tasks, newest first, from the task list read model. The list
+// listTasks answers GET
+// /v1/tasks?state=&created_after=&created_before=&limit=&cursor=: the
+// caller's tenant's tasks, newest first, from the task list read model. The list
 // lags the log by the projection's delay (usually milliseconds): a task just
 // started may be missing for a moment. A listed task's state is current:
 // rows the read model shows unfinished are caught up from the log, and a
@@ -149,6 +150,20 @@ func taskListQuery(r *http.Request, tenantID string) (projections.TaskQuery, err
 		}
 		q.Limit = n
 	}
+	for _, b := range []struct {
+		name string
+		to   *time.Time
+	}{{"created_after", &q.CreatedAfter}, {"created_before", &q.CreatedBefore}} {
+		if !params.Has(b.name) {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, params.Get(b.name))
+		if err != nil {
+			return q, &domain.ValidationError{Field: b.name, Reason: "is " + strconv.Quote(params.Get(b.name)) +
+				"; it must be an RFC 3339 time with its offset, such as 2026-12-01T09:30:00Z"}
+		}
+		*b.to = t.UTC().Truncate(time.Microsecond)
+	}
 	if c := params.Get("cursor"); c != "" {
 		after, ok := decodeTaskCursor(c)
 		if !ok {
@@ -156,7 +171,7 @@ func taskListQuery(r *http.Request, tenantID string) (projections.TaskQuery, err
 		}
 		q.After = &after
 	}
-	return q, nil
+	return q, q.Validate()
 }
 
 // encodeTaskCursor renders c opaquely: base64url of "<created_at unix

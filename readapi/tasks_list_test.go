@@ -3,6 +3,7 @@ package readapi_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -107,6 +108,62 @@ func TestListTasks(t *testing.T) {
 			}
 		}
 
+		// The creation time filters: strict bounds, any offset, with
+		// the state filter and across pages.
+		newest, middle, oldest := all.Tasks[0], all.Tasks[1], all.Tasks[2]
+		ids := func(query string) []string {
+			t.Helper()
+			var out []string
+			for page := query; ; {
+				l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?"+page, tenantA, ""), http.StatusOK)
+				for _, task := range l.Tasks {
+					out = append(out, task.TaskID)
+				}
+				if l.NextCursor == nil {
+					return out
+				}
+				page = query + "&cursor=" + url.QueryEscape(*l.NextCursor) // the same filters
+			}
+		}
+		at := func(task listedTask, offset string) string {
+			t.Helper()
+			ts, err := time.Parse(time.RFC3339Nano, *task.CreatedAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if offset == "" {
+				return url.QueryEscape(ts.Format(time.RFC3339Nano))
+			}
+			loc, _ := time.Parse("-07:00", offset)
+			return url.QueryEscape(ts.In(loc.Location()).Format(time.RFC3339Nano))
+		}
+		for _, tc := range []struct {
+			query string
+			want  []listedTask
+		}{
+			{"created_after=" + at(middle, ""), []listedTask{newest}},
+			{"created_before=" + at(middle, "+05:30"), []listedTask{oldest}},
+			{"created_after=" + at(oldest, "-08:00") + "&created_before=" + at(newest, ""), []listedTask{middle}},
+			{"created_after=" + at(oldest, "") + "&state=queued&limit=1", []listedTask{newest, middle}},
+			{"created_before=" + at(oldest, ""), nil},
+			{"created_after=2000-01-01T00:00:00Z&created_before=2999-01-01T00:00:00Z&limit=2", []listedTask{newest, middle, oldest}},
+		} {
+			var want []string
+			for _, task := range tc.want {
+				want = append(want, task.TaskID)
+			}
+			if got := ids(tc.query); !slices.Equal(got, want) {
+				t.Errorf("?%s lists %v, want %v", tc.query, got, want)
+			}
+		}
+		// A cursor (after the newest) and an earlier created_before: the
+		// page starts at the earlier of the two.
+		top := decode[taskList](t, b.do(t, "GET", "/v1/tasks?limit=1", tenantA, ""), http.StatusOK)
+		l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?limit=2&created_before="+at(middle, "")+"&cursor="+url.QueryEscape(*top.NextCursor), tenantA, ""), http.StatusOK)
+		if len(l.Tasks) != 1 || l.Tasks[0].TaskID != oldest.TaskID {
+			t.Errorf("a cursor and an earlier created_before list %+v, want only %s", l.Tasks, oldest.TaskID)
+		}
+
 		// The state filter.
 		if l := decode[taskList](t, b.do(t, "GET", "/v1/tasks?state=queued", tenantA, ""), http.StatusOK); len(l.Tasks) != 3 {
 			t.Errorf("queued tasks: %+v", l.Tasks)
@@ -128,6 +185,13 @@ func TestListTasksRejectsBadParameters(t *testing.T) {
 			{"limit=ten", "limit"},
 			{"cursor=%21%21%21", "cursor"},
 			{"cursor=bm90LWEtY3Vyc29y", "cursor"}, // "not-a-cursor"
+			{"created_after=yesterday", "created_after"},
+			{"created_after=2026-12-01", "created_after"},
+			{"created_after=2026-12-01T09:30:00", "created_after"}, // no offset
+			{"created_after=", "created_after"},
+			{"created_before=2026-13-01T00:00:00Z", "created_before"},
+			{"created_after=2026-12-01T10:00:00Z&created_before=2026-12-01T10:00:00Z", "created_before"},
+			{"created_after=2026-12-01T10:00:00Z&created_before=2026-12-01T11:00:00%2B02:00", "created_before"}, // 09:00Z
 		} {
 			p := decode[listProblem](t, b.do(t, "GET", "/v1/tasks?"+tc.query, tenantA, ""), http.StatusBadRequest)
 			if p.Field != tc.field || p.Detail == "" {

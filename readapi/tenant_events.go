@@ -77,6 +77,23 @@ type feedRequest struct {
 	// projections adds the projection changes (include=projections);
 	// changes says that the type filter keeps some.
 	projections, changes bool
+	// fromNow says the request starts at the feed's current end
+	// (wire.FeedAfterNow), which startNow resolves.
+	fromNow bool
+}
+
+// startNow resolves ?after=now: the feed's head when the request came, so
+// that only events final after it are sent.
+func (f *feedRequest) startNow(ctx context.Context, feed TenantFeedReader) error {
+	if !f.fromNow {
+		return nil
+	}
+	head, err := feed.TenantFeedHead(ctx)
+	if err != nil {
+		return err
+	}
+	f.q.After, f.fromNow = head-1, false
+	return nil
 }
 
 // keep reports whether frames of type t are sent.
@@ -144,6 +161,9 @@ func (a *api) tenantEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	stream := strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 	f, err := feedQuery(r, p, stream)
+	if err == nil {
+		err = f.startNow(r.Context(), a.cfg.Feed)
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -173,7 +193,8 @@ func (a *api) tenantEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 // feedQuery reads GET /v1/events's parameters: after (or, for a stream,
-// Last-Event-ID, which wins), limit, include, stream_type and type (each
+// Last-Event-ID, which wins; "now" for the feed's current end, which
+// startNow resolves), limit, include, stream_type and type (each
 // repeatable); the stream types are those p may read.
 func feedQuery(r *http.Request, p commands.Principal, stream bool) (feedRequest, error) {
 	params := r.URL.Query()
@@ -185,7 +206,11 @@ func feedQuery(r *http.Request, p commands.Principal, stream bool) (feedRequest,
 	if v, ok := r.Header["Last-Event-Id"]; ok && len(v) > 0 && stream {
 		after = v[0]
 	}
-	if after != "" {
+	switch after {
+	case "":
+	case wire.FeedAfterNow:
+		f.fromNow = true
+	default:
 		if err := f.resumeAfter(after); err != nil {
 			return f, err
 		}
@@ -216,7 +241,7 @@ func feedQuery(r *http.Request, p commands.Principal, stream bool) (feedRequest,
 // every frame of position P; -1 for the start) or "P.n" (after P's
 // projection change of part n).
 func (f *feedRequest) resumeAfter(id string) error {
-	bad := &domain.ValidationError{Field: "after", Reason: "must be a frame id: a feed position (an event's position, or -1 for the start), or a projection change's id such as 41.1"}
+	bad := &domain.ValidationError{Field: "after", Reason: "must be a frame id: a feed position (an event's position, or -1 for the start), or a projection change's id such as 41.1; or now for the feed's current end"}
 	posText, partText, inside := strings.Cut(id, ".")
 	pos, err := strconv.ParseInt(posText, 10, 64)
 	if err != nil || pos < -1 {

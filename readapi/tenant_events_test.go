@@ -146,3 +146,58 @@ func TestTenantEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestTenantEventsAfterNow: ?after=now starts at the feed's current end.
+// A JSON page holds none of the events before it, and its next_after leads
+// on from there; a stream sends only the events of a task started after it
+// opened, from that task's task.created on.
+func TestTenantEventsAfterNow(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, setupOpts{}, func(t *testing.T, b *bundle) {
+		before := b.start(t)
+		b.run(t, before.TaskID)
+		// Postgres indexes the feed a moment after the commit.
+		testwait.For(t, "the first task's end in the feed", func() bool {
+			return len(decode[tenantEventsPage](t, b.do(t, "GET", "/v1/events?type=task.succeeded", tenantA, ""), http.StatusOK).Events) == 1
+		})
+		now := decode[tenantEventsPage](t, b.do(t, "GET", "/v1/events?after=now", tenantA, ""), http.StatusOK)
+		if len(now.Events) != 0 || now.NextAfter < 0 {
+			t.Fatalf("after=now: %d events, next_after %d; want none, and the feed's end", len(now.Events), now.NextAfter)
+		}
+
+		resp := b.do(t, "GET", "/v1/events?after=now&stream_type=task&type=task.created&type=task.succeeded", tenantA, "", "Accept", "text/event-stream")
+		s := openSSE(t, resp)
+		after := b.start(t)
+		b.run(t, after.TaskID)
+		for _, want := range []domain.EventType{domain.TaskCreatedType, domain.TaskSucceededType} {
+			f, ok := s.next()
+			for ok && f.comment {
+				f, ok = s.next()
+			}
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			var e domain.Event
+			if err := e.UnmarshalJSON([]byte(f.data)); err != nil {
+				t.Fatal(err)
+			}
+			if e.StreamID != after.TaskID || e.Type != want || f.id != strconv.FormatInt(e.Position, 10) {
+				t.Fatalf("the stream after=now sent %s of %s (id %s), want %s of the task started after it opened", e.Type, e.StreamID, f.id, want)
+			}
+		}
+		_ = resp.Body.Close()
+
+		testwait.For(t, "the second task's end in the feed", func() bool {
+			return len(decode[tenantEventsPage](t, b.do(t, "GET", "/v1/events?type=task.succeeded", tenantA, ""), http.StatusOK).Events) == 2
+		})
+		next := decode[tenantEventsPage](t, b.do(t, "GET", "/v1/events?limit=1000&after="+strconv.FormatInt(now.NextAfter, 10), tenantA, ""), http.StatusOK)
+		if len(next.Events) == 0 {
+			t.Fatal("the page after next_after of after=now is empty")
+		}
+		for _, e := range next.Events {
+			if e.StreamID != after.TaskID {
+				t.Fatalf("the page after next_after of after=now has %s of %s, which came before", e.Type, e.StreamID)
+			}
+		}
+	})
+}

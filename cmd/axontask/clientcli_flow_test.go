@@ -139,6 +139,8 @@ func TestClientExitCodes(t *testing.T) {
 		{"unknown on-interrupt", c, []string{"task", "start", "-on-interrupt", "maybe", "--", "true"}, exitUsage, "on_interrupt"},
 		{"unknown state", c, []string{"task", "list", "-state", "sleeping"}, exitUsage, "field state"},
 		{"negative limit", c, []string{"task", "list", "-limit", "-1"}, exitUsage, "-limit"},
+		{"bad created-after", c, []string{"task", "list", "-created-after", "yesterday"}, exitUsage, "RFC 3339"},
+		{"empty creation range", c, []string{"task", "list", "-created-after", "2026-12-01T10:00:00Z", "-created-before", "2026-12-01T10:00:00+01:00"}, exitUsage, "field created_before"},
 		{"bad usage period", c, []string{"usage", "-period", "2026-13"}, exitUsage, "field period"},
 		{"key without name", c, []string{"keys", "create"}, exitUsage, "-name"},
 		{"unknown scope", c, []string{"keys", "create", "-name", "x", "-scope", "root"}, exitUsage, "scope"},

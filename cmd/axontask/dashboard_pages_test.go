@@ -3,13 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -44,11 +41,27 @@ func (b *dashboardBrowser) signIn(dev *devProc) {
 	if err := json.Unmarshal([]byte(readFile(b.t, filepath.Join(dev.dataDir, "dev-credentials.json"))), &creds); err != nil {
 		b.t.Fatal(err)
 	}
+	b.signInAs(creds.Email, creds.Password)
+}
+
+// signInAs signs in on the sign-in page the browser is on, with the
+// keyboard alone, and waits for the task list.
+func (b *dashboardBrowser) signInAs(email, password string) {
+	b.t.Helper()
 	b.do("sign in",
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), creds.Email),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), creds.Password+kb.Enter),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password+kb.Enter),
 	)
 	waitJS(b.t, b.ctx, "the task list", `location.pathname === "/" && document.querySelector("h1")?.textContent === "Tasks"`)
+}
+
+// otherSession returns a tab of the same browser with cookies of its own
+// (a new browser context): another user's session beside b's.
+func (b *dashboardBrowser) otherSession() *dashboardBrowser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	return &dashboardBrowser{t: b.t, ctx: ctx, base: b.base, axe: b.axe}
 }
 
 // webhookReceiver is an HTTP server that answers every delivery 200 and
@@ -83,9 +96,13 @@ func newWebhookReceiver(t *testing.T) *webhookReceiver {
 // secret and see its name only; create a webhook endpoint (its secret
 // shown once), send it a test event and see the delivery, with its status,
 // latency and the receiver's answer, in the endpoint's log; see the usage
-// charts as SVG and the plan's estimate. Each page has the CSP header,
-// passes axe-core and keeps its controls in the keyboard's reach; another
-// tenant's endpoint is not found.
+// charts as SVG and the plan's estimate. The invitee, in a session of
+// their own, accepts the invitation from "Invitations for you" and, signed
+// in to the tenant as a viewer, opens every page their navigation offers
+// and the ones it does not (refused). Each page, the owner's and the
+// viewer's, has the CSP header, passes axe-core and has every control in
+// the keyboard's reach, in order (checkKeyboard); another tenant's
+// endpoint is not found.
 func TestDashboardPagesInBrowser(t *testing.T) {
 	t.Parallel()
 	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "WEBHOOK_ALLOW_HTTP=true", "USAGE_FLUSH_INTERVAL=200ms"})
@@ -117,63 +134,71 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#invite-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the pending invitation", `[...document.querySelectorAll("#invitations td")].some((td) => td.textContent === "colleague@example.com")`)
-	b.checkAccessibility("the members page with an invitation")
+	b.checkPage("the members page with an invitation")
 
-	// The invitee finds the invitation on their members page and accepts
-	// it: they are a viewer of the dev tenant.
+	// The invitee, in a session of their own, finds the invitation on
+	// their members page ("Invitations for you") and accepts it with the
+	// keyboard: they are a viewer of the dev tenant.
 	invitee, err := client.New(dev.base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := invitee.Register(t.Context(), api.RegisterRequest{Email: "colleague@example.com", Password: "colleague's long password", TenantName: "colleague"}); err != nil {
+	const inviteeEmail, inviteePassword = "colleague@example.com", "colleague's long password"
+	if _, err := invitee.Register(t.Context(), api.RegisterRequest{Email: inviteeEmail, Password: inviteePassword, TenantName: "colleague"}); err != nil {
 		t.Fatal(err)
 	}
-	d := &dashboardHTTP{t: t, base: dev.base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	if resp, _ := d.send(http.MethodPost, "/login", "", url.Values{"csrf": {d.csrf("/login")}, "email": {"colleague@example.com"}, "password": {"colleague's long password"}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("the invitee's sign-in answered %d", resp.StatusCode)
+	v := b.otherSession()
+	v.visit("/login", http.StatusOK)
+	v.signInAs(inviteeEmail, inviteePassword)
+	v.visit("/members", http.StatusOK)
+	if tenants := eval[[]string](v, `[...document.querySelectorAll("#inbox tbody tr td:first-child")].map((td) => td.textContent)`); len(tenants) != 1 {
+		t.Fatalf("the invitee's invitations for them: %v, want the dev tenant's", tenants)
 	}
-	_, page := d.send(http.MethodGet, "/members", "", nil)
-	m := regexp.MustCompile(`action="/invitations/([^/"]+)/accept"`).FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("the invitee's members page shows no invitation to accept")
-	}
-	resp, page := d.send(http.MethodPost, "/invitations/"+m[1]+"/accept", "", url.Values{"csrf": {d.csrf("/members")}})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "as viewer") {
-		t.Fatalf("accepting answered %d", resp.StatusCode)
-	}
+	v.tabTo(`#inbox button[aria-label^="Accept"]`)
+	v.do("accept with Enter", chromedp.KeyEvent(kb.Enter))
+	waitJS(t, v.ctx, "the acceptance", `document.querySelector(".created")?.textContent.includes("as viewer") === true`)
+	v.checkPage("the members page after the acceptance")
 	members, err := sdk.ListMembers(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(members, func(m api.Member) bool { return m.Email == "colleague@example.com" && m.Role == domain.RoleViewer }) {
+	if !slices.ContainsFunc(members, func(m api.Member) bool { return m.Email == inviteeEmail && m.Role == domain.RoleViewer }) {
 		t.Errorf("the dev tenant's members after the acceptance: %+v", members)
 	}
 
 	// Signed in to the dev tenant, the viewer's navigation has neither
-	// secrets nor webhooks, the secrets page shows the API's refusal, and
-	// the usage page no billing.
-	loginPath := regexp.MustCompile(`href="(/login\?tenant=[^"]+)"`).FindStringSubmatch(page)
-	if loginPath == nil {
-		t.Fatal("the acceptance leads to no sign-in to the tenant")
-	}
-	_, loginPage := d.send(http.MethodGet, html.UnescapeString(loginPath[1]), "", nil)
-	tenant := regexp.MustCompile(`name="tenant_id" value="([^"]+)"`).FindStringSubmatch(loginPage)
-	if tenant == nil {
+	// secrets nor webhooks, their pages show the API's refusal, the
+	// members page has no invite form and the usage page no billing; every
+	// page they can open passes axe-core and the keyboard check.
+	v.visit(eval[string](v, `document.querySelector('.created a[href^="/login?tenant="]').getAttribute("href")`), http.StatusOK)
+	if eval[string](v, `document.querySelector('input[name="tenant_id"]')?.value ?? ""`) == "" {
 		t.Fatal("the sign-in to a tenant has no tenant_id")
 	}
-	form := url.Values{"csrf": {csrfField.FindStringSubmatch(loginPage)[1]}, "tenant_id": {tenant[1]}, "email": {"colleague@example.com"}, "password": {"colleague's long password"}}
-	if resp, _ := d.send(http.MethodPost, "/login", "", form); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("the viewer's sign-in to the dev tenant answered %d", resp.StatusCode)
+	v.signInAs(inviteeEmail, inviteePassword)
+	viewerNav := eval[[]string](v, `[...document.querySelectorAll("nav[aria-label=Main] a")].map((a) => a.getAttribute("href"))`)
+	if slices.Contains(viewerNav, "/secrets") || slices.Contains(viewerNav, "/webhooks") {
+		t.Errorf("the viewer's navigation %v offers secrets or webhooks", viewerNav)
 	}
-	_, page = d.send(http.MethodGet, "/members", "", nil)
-	if strings.Contains(page, `href="/secrets"`) || strings.Contains(page, `href="/webhooks"`) || !strings.Contains(page, "dev@localhost") || strings.Contains(page, `id="invite-form"`) {
-		t.Error("the viewer's members page offers secrets, webhooks or the invite form, or lists not the dev tenant's members")
+	for _, path := range viewerNav {
+		status := http.StatusOK
+		if path == "/keys" {
+			status = http.StatusForbidden // a viewer manages no keys
+		}
+		v.visit(path, status)
 	}
-	if resp, page := d.send(http.MethodGet, "/secrets", "", nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(page, `role="alert"`) {
-		t.Errorf("the viewer's secrets page answered %d", resp.StatusCode)
+	v.visit("/members", http.StatusOK)
+	if eval[bool](v, `document.getElementById("invite-form") !== null || !document.body.textContent.includes("dev@localhost")`) {
+		t.Error("the viewer's members page offers the invite form, or lists not the dev tenant's members")
 	}
-	if resp, page := d.send(http.MethodGet, "/usage", "", nil); resp.StatusCode != http.StatusOK || strings.Contains(page, `id="billing"`) || !strings.Contains(page, "<svg") {
-		t.Errorf("the viewer's usage page answered %d, with billing or without charts", resp.StatusCode)
+	for _, alert := range []string{"/secrets", "/webhooks"} {
+		v.visit(alert, http.StatusForbidden)
+		if !eval[bool](v, `document.querySelector('[role="alert"]') !== null`) {
+			t.Errorf("the viewer's %s page does not say why", alert)
+		}
+	}
+	v.visit("/usage", http.StatusOK)
+	if eval[bool](v, `document.getElementById("billing") !== null || document.querySelector("svg") === null`) {
+		t.Error("the viewer's usage page shows billing, or no charts")
 	}
 
 	// Secrets: the value goes in once and never comes back.
@@ -185,7 +210,7 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#secret-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the new secret", `document.querySelector('tr[data-secret="DEPLOY_TOKEN"]') !== null`)
-	b.checkAccessibility("the secrets page with a new secret")
+	b.checkPage("the secrets page with a new secret")
 	if html := eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, value) {
 		t.Error("the secrets page shows the secret's value")
 	}
@@ -203,7 +228,7 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#webhook-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the new endpoint's secret", `document.getElementById("new-secret")?.value.startsWith("whsec_") === true`)
-	b.checkAccessibility("the webhooks page with a new endpoint")
+	b.checkPage("the webhooks page with a new endpoint")
 	b.do("open the endpoint", chromedp.Click(chromedp.CSS(`.created a`)))
 	waitJS(t, b.ctx, "the endpoint's page", `document.querySelector("main")?.dataset.webhookId !== undefined`)
 	hookID := eval[string](b, `document.querySelector("main").dataset.webhookId`)
@@ -276,9 +301,10 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 }
 
 // TestDashboardStripeLinks: with Stripe billing on, the owner's usage page
-// offers Checkout and the portal, and Checkout's form leads to the page
-// Stripe opened (here a fake Stripe API); with billing off the same page
-// has neither (TestDashboardPagesInBrowser).
+// offers Checkout and the portal, and Checkout's form, sent with the
+// keyboard, leads to the page Stripe opened (here a fake Stripe API), or
+// shows why not; each page passes axe-core and the keyboard check. With
+// billing off the same page has neither (TestDashboardPagesInBrowser).
 func TestDashboardStripeLinks(t *testing.T) {
 	t.Parallel()
 	const checkoutURL = "https://checkout.stripe.com/c/pay/cs_test_dashboard"
@@ -297,21 +323,28 @@ func TestDashboardStripeLinks(t *testing.T) {
 	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"BILLING_ENABLED=true", "STRIPE_SECRET_KEY=sk_test_123", "STRIPE_WEBHOOK_SECRET=whsec_x",
 		"STRIPE_PRICE_PRO=price_pro", "STRIPE_API_URL=" + fake.URL,
 		"BILLING_SUCCESS_URL=https://a.example/ok", "BILLING_CANCEL_URL=https://a.example/no", "BILLING_RETURN_URL=https://a.example/"})
-	d := &dashboardHTTP{t: t, base: dev.base, hc: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	if resp, _ := d.send(http.MethodPost, "/login", "", url.Values{"csrf": {d.csrf("/login")}, "email": {"dev@localhost"}, "password": {devPassword(t, dev)}}); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in answered %d", resp.StatusCode)
+	b := newDashboardBrowser(t, dev)
+	b.visit("/login", http.StatusOK)
+	b.signIn(dev)
+	b.visit("/usage", http.StatusOK)
+	if !eval[bool](b, `document.querySelector('#stripe form[action="/billing/checkout"]') !== null && document.querySelector('#stripe form[action="/billing/portal"]') !== null`) {
+		t.Fatal("the usage page offers no Stripe checkout or portal with billing on")
 	}
-	resp, body := d.send(http.MethodGet, "/usage", "", nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `action="/billing/checkout"`) || !strings.Contains(body, `action="/billing/portal"`) {
-		t.Fatalf("the usage page (%d) offers no Stripe checkout or portal with billing on", resp.StatusCode)
+	checkout := func(plan string) int {
+		t.Helper()
+		b.do("go to Stripe Checkout for "+plan, chromedp.SetValue(chromedp.CSS(`#checkout-plan`), plan))
+		b.tabTo(`form[action="/billing/checkout"] button`)
+		b.do("submit with Enter", chromedp.KeyEvent(kb.Enter))
+		waitJS(t, b.ctx, "the answer to the checkout", `location.pathname === "/billing/checkout" && document.readyState === "complete"`)
+		return eval[int](b, `performance.getEntriesByType("navigation")[0].responseStatus`)
 	}
-	token := d.csrf("/usage")
-	resp, body = d.send(http.MethodPost, "/billing/checkout", "", url.Values{"csrf": {token}, "plan": {"pro"}})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `href="`+checkoutURL+`"`) {
-		t.Fatalf("checkout answered %d without the link to Stripe: %s", resp.StatusCode, body)
+	if status := checkout("pro"); status != http.StatusOK || eval[string](b, `document.getElementById("stripe-link")?.href ?? ""`) != checkoutURL {
+		t.Fatalf("checkout answered %d without the link to Stripe", status)
 	}
+	b.checkPage("the usage page with the link to Stripe")
 	// A plan without a Stripe price: the API's explanation, on the page.
-	if resp, body = d.send(http.MethodPost, "/billing/checkout", "", url.Values{"csrf": {token}, "plan": {"ent"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no Stripe price") {
-		t.Errorf("checkout of a plan without a price answered %d", resp.StatusCode)
+	if status := checkout("ent"); status != http.StatusBadRequest || !eval[bool](b, `document.querySelector('[role="alert"]')?.textContent.includes("no Stripe price") === true`) {
+		t.Errorf("checkout of a plan without a price answered %d", status)
 	}
+	b.checkPage("the usage page with Stripe's refusal")
 }

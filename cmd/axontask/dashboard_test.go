@@ -13,12 +13,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
 
@@ -48,7 +51,7 @@ type dashboardBrowser struct {
 }
 
 // visit opens path, checks that it answers status with the dashboard's
-// Content-Security-Policy, and runs axe-core on it.
+// Content-Security-Policy, runs axe-core on it and tabs through it.
 func (b *dashboardBrowser) visit(path string, status int) {
 	b.t.Helper()
 	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(b.base+path))
@@ -61,12 +64,111 @@ func (b *dashboardBrowser) visit(path string, status int) {
 	if csp, _ := resp.Headers["Content-Security-Policy"].(string); csp != dashboard.ContentSecurityPolicy {
 		b.t.Errorf("%s has Content-Security-Policy %q", path, csp)
 	}
-	b.checkAccessibility(path)
-	// Every control is reachable with the Tab key.
+	b.checkPage(path)
+}
+
+// checkPage runs axe-core on the page the browser shows and tabs through
+// it (checkKeyboard).
+func (b *dashboardBrowser) checkPage(what string) {
+	b.t.Helper()
+	b.checkAccessibility(what)
+	b.checkKeyboard(what)
+}
+
+// controlsScript lists the page's controls that are shown and enabled, in
+// document order (a group of radio buttons is one stop), each by a key
+// that survives the page re-rendering it (the task list replaces its rows
+// as tasks change): what it is and does, and its rank among controls
+// alike. It records in window.tabbed the key of every control the focus
+// enters from then on.
+const controlsScript = `(() => {
+	const selector = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]";
+	const base = (e) => [e.tagName, e.id, e.getAttribute("name"), e.getAttribute("href"), e.form?.getAttribute("action"),
+		e.getAttribute("aria-label"), e.matches("a, button") ? e.textContent.trim() : ""].join("|");
+	window.keyOf = (e) => base(e) + "#" + [...document.querySelectorAll(selector)].filter((o) => base(o) === base(e)).indexOf(e);
+	window.tabbed = [];
+	if (!window.tabbedListener) {
+		window.tabbedListener = (ev) => window.tabbed.push(window.keyOf(ev.target));
+		document.addEventListener("focusin", window.tabbedListener);
+	}
+	const radios = new Set();
+	return [...document.querySelectorAll(selector)]
+		.filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
+		.filter((e) => e.type !== "radio" || (!radios.has(e.name) && radios.add(e.name)))
+		.map(window.keyOf);
+})()`
+
+// checkKeyboard presses Tab, as a keyboard user would, through the page
+// the browser shows, round and round, and checks that the focus reaches
+// every control shown (link, button, input, select, text area, element
+// with a tabindex), each in its turn in document order, so that every
+// action on the page is in the keyboard's reach; and that no control is
+// taken out of that reach (a negative tabindex, disabled). Stops that are
+// not controls (a scrolling box) are allowed. A page whose controls change
+// while it is tabbed through is tabbed through again.
+func (b *dashboardBrowser) checkKeyboard(what string) {
+	b.t.Helper()
 	if out := eval[[]string](b, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")]
 		.filter((e) => e.tabIndex < 0 || e.disabled).map((e) => e.outerHTML)`); len(out) > 0 {
-		b.t.Errorf("%s has controls out of the keyboard's reach: %v", path, out)
+		b.t.Errorf("%s has controls out of the keyboard's reach: %v", what, out)
 	}
+	for attempt := 1; ; attempt++ {
+		controls := eval[[]string](b, controlsScript)
+		if len(controls) == 0 {
+			b.t.Fatalf("%s has no control to tab to", what)
+		}
+		// Twice round the page, and the fields of date inputs (one focus
+		// stop each) on top.
+		b.do("tab through "+what, chromedp.KeyEvent(strings.Repeat(kb.Tab, 3*len(controls)+40)))
+		tabbed := eval[[]string](b, `window.tabbed`)
+		if now := eval[[]string](b, controlsScript); !slices.Equal(now, controls) && attempt < 3 {
+			continue // the page changed meanwhile
+		}
+		// One round, from the first control: consecutive stops on one
+		// control (a date's fields) are one.
+		var round []string
+		for _, k := range tabbed {
+			if len(round) == 0 && k != controls[0] || len(round) > 0 && round[len(round)-1] == k {
+				continue
+			}
+			if len(round) > 0 && k == controls[0] {
+				break
+			}
+			round = append(round, k)
+		}
+		isControl := map[string]bool{}
+		for _, k := range controls {
+			isControl[k] = true
+		}
+		reached := slices.DeleteFunc(slices.Clone(round), func(k string) bool { return !isControl[k] })
+		if !slices.Equal(reached, controls) {
+			b.t.Errorf("%s: pressing Tab reaches %d controls:\n  %s\nwant every control, in document order:\n  %s",
+				what, len(reached), strings.Join(reached, "\n  "), strings.Join(controls, "\n  "))
+			return
+		}
+		b.t.Logf("%s: pressing Tab reaches its %d controls in order, in %d stops", what, len(controls), len(round))
+		return
+	}
+}
+
+// tabTo presses Tab until the focus is on the element selector finds, as
+// a keyboard user moves through a page.
+func (b *dashboardBrowser) tabTo(selector string) {
+	b.t.Helper()
+	for range 200 {
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		if eval[bool](b, fmt.Sprintf(`document.activeElement?.matches(%q) === true`, selector)) {
+			return
+		}
+	}
+	b.t.Fatalf("pressing Tab never reaches %s", selector)
+}
+
+// typeOver types text into the focused input in place of its value, as a
+// keyboard user does: Ctrl+A, then the keys.
+func (b *dashboardBrowser) typeOver(text string) {
+	b.t.Helper()
+	b.do("type "+text, chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)), chromedp.KeyEvent(text))
 }
 
 // axeViolation is what the test reads of an axe-core violation.
@@ -167,15 +269,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.visit("/tasks/new?adapter="+string(a), http.StatusOK)
 	}
 
-	// Start a mock task from the form and follow it to its end.
+	// Start a mock task from the form, with the keyboard alone (Tab to
+	// each input, type, Tab to Start, Enter), and follow it to its end.
 	b.visit("/tasks/new?adapter=mock", http.StatusOK)
-	b.do("fill the start form",
-		chromedp.SendKeys(chromedp.CSS(`#name`), "from the browser"),
-		chromedp.SetValue(chromedp.CSS(`input[name="args.steps"]`), "8"),
-		chromedp.SetValue(chromedp.CSS(`input[name="args.interval_ms"]`), "100"),
-		chromedp.SetValue(chromedp.CSS(`input[name="args.output_lines_per_step"]`), "2"),
-		chromedp.Click(chromedp.CSS(`#start-form button[type="submit"]`)),
-	)
+	b.tabTo(`#name`)
+	b.typeOver("from the browser")
+	for _, f := range []struct{ name, value string }{{"args.steps", "8"}, {"args.interval_ms", "100"}, {"args.output_lines_per_step", "2"}} {
+		b.tabTo(fmt.Sprintf(`input[name=%q]`, f.name))
+		b.typeOver(f.value)
+	}
+	b.tabTo(`#start-form button[type="submit"]`)
+	b.do("start the task with Enter", chromedp.KeyEvent(kb.Enter))
 	waitJS(t, b.ctx, "the task page", `location.pathname.startsWith("/tasks/") && location.pathname !== "/tasks/new"`)
 	taskID := taskIDOf(t, eval[string](b, `location.pathname`))
 	waitJS(t, b.ctx, "the task's end, verified", `document.querySelector("main")?.dataset.taskState === "succeeded" && document.querySelector("main")?.dataset.chain === "verified"`)
@@ -199,7 +303,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if hidden := eval[bool](b, `document.getElementById("receipt").hidden`); hidden {
 		t.Error("no receipt link once the task ended")
 	}
-	b.checkAccessibility("the task page")
+	b.checkPage("the task page")
 	checkCanonicalization(t, b)
 
 	waitJS(t, b.ctx, "the receipt checked", `["verified", "failed", "none"].includes(document.querySelector("main")?.dataset.receipt)`)
@@ -207,6 +311,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the receipt check says %q", r)
 	}
 	if *update {
+		// No focus ring from the keyboard check in the picture.
+		eval[bool](b, `document.activeElement?.blur(); true`)
 		shot, err := chromedp.Run(b.ctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
 			if _, err := chromedp.EmulateViewport(1100, 800)(ctx, tg); err != nil {
 				return nil, err
@@ -249,22 +355,65 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("start again", chromedp.Click(chromedp.CSS(`form[action$="/again"] button`)))
 	waitJS(t, b.ctx, "the new task's page", fmt.Sprintf(`location.pathname.startsWith("/tasks/") && location.pathname !== %q && document.querySelector("h1")?.textContent === "from the browser"`, "/tasks/"+taskID.String()))
 
-	// The task list shows a task started elsewhere without a reload.
+	// The task list follows the tenant's feed: a task started elsewhere
+	// appears in it, and its row changes state, without a reload and
+	// without falling back to reading the rows every few seconds. The task
+	// is created in a second of its own, after every task before it, for
+	// the time filters below.
 	b.visit("/", http.StatusOK)
-	fresh, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "started elsewhere", Adapter: domain.AdapterMock})
+	waitJS(t, b.ctx, "the list following the feed", `document.getElementById("tasks").dataset.live === "feed"`)
+	eval[bool](b, `window.sameDocument = true`)
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	fresh, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "started elsewhere", Adapter: domain.AdapterMock, Args: json.RawMessage(`{"steps":20,"interval_ms":100}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, b.ctx, "the new task in the list", fmt.Sprintf(`document.querySelector('tr[data-task-id=%q]') !== null`, fresh.TaskID))
+	row := fmt.Sprintf(`document.querySelector('tr[data-task-id=%q]')`, fresh.TaskID)
+	waitJS(t, b.ctx, "the new task in the list", row+` !== null`)
+	if first := eval[string](b, row+`.dataset.state`); domain.TaskState(first).Terminal() {
+		t.Errorf("the new task's row appeared %s; want it listed before its end", first)
+	}
+	waitJS(t, b.ctx, "the new task's row succeeded", row+`?.dataset.state === "succeeded"`)
+	if live := eval[string](b, `window.sameDocument === true ? document.getElementById("tasks").dataset.live : "reloaded"`); live != "feed" {
+		t.Errorf("the list's rows changed with the list %s; want it following the feed", live)
+	}
+	listed := func() []string {
+		t.Helper()
+		return eval[[]string](b, `[...document.querySelectorAll("tr[data-task-id]")].map((r) => r.dataset.taskId)`)
+	}
 	b.visit("/?name=ELSEWHERE&adapter=mock", http.StatusOK)
-	if rows := eval[[]string](b, `[...document.querySelectorAll("tr[data-task-id]")].map((r) => r.dataset.taskId)`); len(rows) != 1 || rows[0] != fresh.TaskID.String() {
+	if rows := listed(); len(rows) != 1 || rows[0] != fresh.TaskID.String() {
 		t.Errorf("filtered by name and adapter, the list shows %v; want only %s", rows, fresh.TaskID)
 	}
 	b.visit("/?adapter=shell", http.StatusOK)
-	if rows := eval[int](b, `document.querySelectorAll("tr[data-task-id]").length`); rows != 0 {
-		t.Errorf("filtered by adapter shell, the list shows %d mock tasks", rows)
+	if rows := listed(); len(rows) != 0 {
+		t.Errorf("filtered by adapter shell, the list shows %d mock tasks", len(rows))
 	}
 	b.visit("/?state=sleeping", http.StatusBadRequest)
+
+	// The creation time filters (UTC, as the list shows times), kept in
+	// their inputs and in the live refresh's query.
+	freshStatus, err := sdk.TaskStatus(t.Context(), fresh.TaskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := freshStatus.CreatedAt.UTC().Truncate(time.Second)
+	b.visit("/?created_after="+second.Format("2006-01-02T15:04:05"), http.StatusOK)
+	if rows := listed(); len(rows) != 1 || rows[0] != fresh.TaskID.String() {
+		t.Errorf("created after %s, the list shows %v; want only %s", second, rows, fresh.TaskID)
+	}
+	if after := eval[string](b, `document.getElementById("f-after").value`); strings.TrimSuffix(after, ":00") != strings.TrimSuffix(second.Format("2006-01-02T15:04:05"), ":00") {
+		t.Errorf("the Created after input holds %q, want %s", after, second)
+	}
+	if rows := eval[string](b, `document.getElementById("tasks").dataset.rows`); !strings.Contains(rows, "created_after=") {
+		t.Errorf("the live refresh reads %s, without the filter", rows)
+	}
+	b.visit("/?created_before="+second.Format("2006-01-02T15:04:05")+"&created_after="+second.Add(-time.Hour).Format("2006-01-02T15:04"), http.StatusOK)
+	if rows := listed(); len(rows) == 0 || slices.Contains(rows, fresh.TaskID.String()) || !slices.Contains(rows, taskID.String()) {
+		t.Errorf("created in the hour before %s, the list shows %v; want the first task, not %s", second.Format(time.TimeOnly), rows, fresh.TaskID)
+	}
+	b.visit("/?created_after=yesterday", http.StatusBadRequest)
+	b.visit("/?created_after="+second.Format("2006-01-02T15:04:05")+"&created_before="+second.Format("2006-01-02T15:04:05"), http.StatusBadRequest)
 
 	// Tamper with one output event's payload in the store: the page names
 	// its seq.
@@ -306,7 +455,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#key-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the new key", `document.getElementById("new-key")?.value.startsWith("axt_") === true`)
-	b.checkAccessibility("the keys page with a new key")
+	b.checkPage("the keys page with a new key")
 	plaintext := eval[string](b, `document.getElementById("new-key").value`)
 	withKey, err := client.New(dev.base, client.WithToken(plaintext))
 	if err != nil {
@@ -316,7 +465,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the new key does not work: %v", err)
 	}
 	keyID := keyIDNamed(t, sdk, "browser key")
-	b.do("revoke the key", chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-key-id=%q] button`, keyID))))
+	b.tabTo(fmt.Sprintf(`tr[data-key-id=%q] button`, keyID))
+	b.do("revoke the key with Enter", chromedp.KeyEvent(kb.Enter))
 	waitJS(t, b.ctx, "the keys page again", fmt.Sprintf(`location.pathname === "/keys" && !document.querySelector('tr[data-key-id=%q]')`, keyID))
 	if _, err := withKey.ListTasks(t.Context(), client.ListTasksOptions{}); !errors.Is(err, client.ErrUnauthenticated) {
 		t.Fatalf("the revoked key still answers %v", err)
@@ -356,9 +506,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the refused posts made keys: %d before, %d after", before, after)
 	}
 
-	// Sign out: the session is gone.
-	b.do("sign out", chromedp.Click(chromedp.CSS(`.signout button`)))
-	waitJS(t, b.ctx, "the sign-in page", `location.pathname === "/login"`)
+	// Sign out in another tab: the session is gone, and the task list open
+	// in the first tab goes to the sign-in page by itself.
+	b.visit("/", http.StatusOK)
+	waitJS(t, b.ctx, "the list following the feed", `document.getElementById("tasks").dataset.live === "feed"`)
+	tab, closeTab := chromedp.NewContext(b.ctx)
+	defer closeTab()
+	if err := chromedp.Do(tab, chromedp.Navigate(dev.base+"/keys"), chromedp.Click(chromedp.CSS(`.signout button`))); err != nil {
+		t.Fatalf("sign out in another tab: %v", err)
+	}
+	waitJS(t, tab, "the other tab's sign-in page", `location.pathname === "/login"`)
+	waitJS(t, b.ctx, "the task list gone to the sign-in page", `location.pathname === "/login"`)
 	b.do("open / again", chromedp.Navigate(dev.base+"/"))
 	if loc := eval[string](b, `location.pathname`); loc != "/login" {
 		t.Errorf("signed out, / went to %s", loc)
@@ -508,9 +666,10 @@ func (d *dashboardHTTP) csrf(path string) string {
 // TestDashboardSession: the dashboard's session follows the API's tokens.
 // With access tokens that expire at once, every request refreshes the
 // session, and requests that replay one cookie at the same moment share
-// its one refresh (each refresh token works once); a sign-in never
-// redirects off the site; after sign-out the old cookie no longer works;
-// and sign-in attempts are held to the API's per-address limit.
+// its one refresh (each refresh token works once); a stream through the
+// dashboard ends with its access token; a sign-in never redirects off the
+// site; after sign-out the old cookie no longer works, for pages and
+// streams; and sign-in attempts are held to the API's per-address limit.
 func TestDashboardSession(t *testing.T) {
 	t.Parallel()
 	dev := launchDev(t, t.TempDir(), processLogs(t), []string{"JWT_EXPIRY_SECONDS=1"})
@@ -552,6 +711,31 @@ func TestDashboardSession(t *testing.T) {
 		t.Error("the session was not refreshed")
 	}
 
+	// A stream through the dashboard ends when the session's access token
+	// does (here at once), so that the browser comes back through the
+	// session to go on.
+	streamThrough := func(cookie string) (int, time.Duration) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, dev.base+dashboard.APIPrefix+"/v1/events?after=now", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Cookie", dashboard.CookieName+"="+cookie)
+		began := time.Now()
+		resp, err := d.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatalf("the stream through the dashboard did not end by itself: %v", err)
+		}
+		return resp.StatusCode, time.Since(began)
+	}
+	if status, took := streamThrough(d.cookie); status != http.StatusOK || took > 5*time.Second {
+		t.Errorf("a stream through the dashboard answered %d and lasted %s; want 200, ended with its 1 s access token", status, took)
+	}
+
 	// Sign out: an old copy of the cookie is signed out too (its refresh
 	// token is revoked and its access token expired).
 	old := d.cookie
@@ -562,6 +746,9 @@ func TestDashboardSession(t *testing.T) {
 	if resp, _ = d.send(http.MethodGet, "/", old, nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
 		_, b := d.send(http.MethodGet, "/", old, nil)
 		t.Errorf("the old cookie after sign-out answered %d to %q: %s", resp.StatusCode, resp.Header.Get("Location"), b)
+	}
+	if status, _ := streamThrough(old); status != http.StatusUnauthorized {
+		t.Errorf("a stream through the dashboard with the old cookie after sign-out answered %d, want 401", status)
 	}
 
 	// Wrong passwords, again and again: the API's sign-in limit answers.

@@ -376,10 +376,9 @@ func TestOAuthTypeScriptClientInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages := &dashboardBrowser{t: t, ctx: b, base: dev.base, axe: string(axe)}
-	pages.checkAccessibility("the consent page")
-	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`#approve`))); err != nil {
-		t.Fatal(err)
-	}
+	pages.checkPage("the consent page")
+	pages.tabTo(`#approve`)
+	pages.do("approve with Enter", chromedp.KeyEvent(kb.Enter))
 	waitJS(t, b, "the client's callback page", `document.querySelector("#done") !== null`)
 
 	var last string

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -243,9 +245,24 @@ func runTaskCancel(ctx context.Context, cl *commandLine) error {
 // listPage is the page size of task list.
 const listPage = 100
 
+// rfc3339Flag sets *to from a flag's RFC 3339 value.
+func rfc3339Flag(to *time.Time) func(string) error {
+	return func(v string) error {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return errors.New("not an RFC 3339 time with its offset, such as 2026-12-01T09:30:00Z")
+		}
+		*to = t
+		return nil
+	}
+}
+
 func runTaskList(ctx context.Context, cl *commandLine) error {
 	state := cl.fs.String("state", "", "only tasks in this state: created, queued, running, succeeded, failed, canceled or timed_out")
 	limit := cl.fs.Int("limit", 20, "at most this many tasks (0: all)")
+	var opts client.ListTasksOptions
+	cl.fs.Func("created-after", "only tasks created after this `time` (RFC 3339, such as 2026-12-01T09:30:00Z)", rfc3339Flag(&opts.CreatedAfter))
+	cl.fs.Func("created-before", "only tasks created before this `time` (RFC 3339)", rfc3339Flag(&opts.CreatedBefore))
 	if _, err := cl.parse(0, 0); err != nil {
 		return err
 	}
@@ -258,7 +275,8 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 		if *limit > 0 {
 			pageSize = min(*limit, listPage)
 		}
-		for t, err := range c.AllTasks(ctx, client.ListTasksOptions{State: domain.TaskState(*state), Limit: pageSize}) {
+		opts.State, opts.Limit = domain.TaskState(*state), pageSize
+		for t, err := range c.AllTasks(ctx, opts) {
 			if err != nil {
 				return nil, err
 			}
@@ -282,6 +300,9 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 		what := "tasks"
 		if *state != "" {
 			what = *state + " tasks"
+		}
+		if !opts.CreatedAfter.IsZero() || !opts.CreatedBefore.IsZero() {
+			what += " created in that time"
 		}
 		fmt.Fprintf(cl.con.stdout, "no %s; start one with: axontask task start -- COMMAND\n", what)
 		return nil

@@ -307,34 +307,115 @@ function followTask(root) {
   }
 }
 
-// ---- The task list: it refreshes its rows every two seconds ----
+// ---- The session, across the dashboard's tabs ----
 
-function refreshRows(table) {
+// A page shown signed out (the sign-in page after Sign out, say) tells the
+// dashboard's other tabs, whose live parts look again at once rather than
+// at their next event.
+const SESSION_CHANNEL = "axontask-session";
+
+function onSignOut(fn) {
+  if ("BroadcastChannel" in window) new BroadcastChannel(SESSION_CHANNEL).addEventListener("message", fn);
+}
+
+// ---- The task list: its rows follow the tenant's feed ----
+
+// The list reads its rows again (the server renders them, with the
+// filters) when the tenant's feed brings an event that changes a row: a
+// moment after the first of a burst, and once more when the burst has been
+// quiet for a while, since the list's read model follows the feed a moment
+// behind. While the feed is down (the connection failed, or the server
+// refused it), the list is read every POLL_MS instead, and the feed is
+// tried again.
+const ROWS_SOON_MS = 250;
+const ROWS_SETTLE_MS = 2000;
+const POLL_MS = 10000;
+
+function followRows(table) {
   const body = document.getElementById("task-rows");
+  const status = document.getElementById("live-status");
   let last = body.innerHTML;
-  setInterval(async () => {
-    if (document.hidden) return;
+  let soon = null;
+  let settle = null;
+  let poll = null;
+  let stale = false;
+  let es = null;
+
+  const live = (mode, text) => {
+    table.dataset.live = mode;
+    status.textContent = text;
+  };
+
+  // refresh reads the rows; it resolves to false when that failed. A
+  // hidden page reads them when it is shown again.
+  const refresh = async () => {
+    if (document.hidden) {
+      stale = true;
+      return true;
+    }
+    stale = false;
     try {
       const resp = await fetch(table.dataset.rows, { credentials: "same-origin", headers: { Accept: "text/html" } });
       if (resp.redirected) {
         location.reload(); // the session ended: the page goes to sign-in
-        return;
+        return false;
       }
-      if (!resp.ok) return;
+      if (!resp.ok) return false;
       const html = await resp.text();
       if (html !== last) {
         last = html;
         body.innerHTML = html;
       }
+      return true;
     } catch (err) {
-      // offline for a moment: the next tick tries again
+      return false; // offline for a moment
     }
-  }, 2000);
+  };
+
+  const changed = () => {
+    if (!soon) {
+      soon = setTimeout(() => {
+        soon = null;
+        refresh();
+      }, ROWS_SOON_MS);
+    }
+    clearTimeout(settle);
+    settle = setTimeout(refresh, ROWS_SETTLE_MS);
+  };
+
+  const connect = () => {
+    es = new EventSource(table.dataset.feed);
+    es.addEventListener("open", () => {
+      clearInterval(poll);
+      poll = null;
+      live("feed", "The list updates itself as tasks change.");
+      refresh(); // what changed while the feed was not connected
+    });
+    // The browser reconnects by itself after a dropped connection
+    // (resuming with Last-Event-ID), and gives up on a refusal (the
+    // session ended: the next read of the rows goes to sign-in).
+    es.addEventListener("error", () => {
+      if (poll) return;
+      live("poll", `The live feed is down; the list is read every ${POLL_MS / 1000} s until it is back.`);
+      poll = setInterval(async () => {
+        if ((await refresh()) && es.readyState === EventSource.CLOSED) connect();
+      }, POLL_MS);
+      refresh();
+    });
+    for (const type of table.dataset.feedTypes.split(" ")) es.addEventListener(type, changed);
+  };
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && stale) refresh();
+  });
+  onSignOut(() => refresh());
+  connect();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  if ("signedOut" in document.body.dataset && "BroadcastChannel" in window) new BroadcastChannel(SESSION_CHANNEL).postMessage("signed-out");
   const task = document.querySelector("main[data-stream]");
   if (task) followTask(task);
   const tasks = document.getElementById("tasks");
-  if (tasks && tasks.dataset.rows) refreshRows(tasks);
+  if (tasks && tasks.dataset.feed) followRows(tasks);
 });

@@ -117,6 +117,15 @@ func (s *Store) OAuthGrantRevoke(ctx context.Context, id, userID string, now tim
 	return n > 0, nil
 }
 
+// OAuthRefreshRevoke implements eventstore.OAuthStore.
+func (s *Store) OAuthRefreshRevoke(ctx context.Context, id string, refreshHash []byte, now time.Time) (bool, error) {
+	n, err := s.q.OAuthRefreshRevoke(ctx, s.pool, dbsqlc.OAuthRefreshRevokeParams{Now: pgtype.Timestamptz{Time: now.UTC(), Valid: true}, ID: id, RefreshHash: refreshHash})
+	if err != nil {
+		return false, fmt.Errorf("revoke oauth grant %s by its refresh token: %w", id, err)
+	}
+	return n > 0, nil
+}
+
 // OAuthGrantList implements eventstore.OAuthStore.
 func (s *Store) OAuthGrantList(ctx context.Context, userID string) ([]eventstore.OAuthGrant, error) {
 	rows, err := s.q.OAuthGrantList(ctx, s.pool, userID)

@@ -123,20 +123,25 @@ func (s *Store) TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]p
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	// The first page starts after every task: no created_at reaches the year 9999.
-	after := projections.TaskCursor{CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
-	if q.After != nil {
-		after = *q.After
+	// The first page starts after every task: no created_at reaches the
+	// year 9999. Without a lower bound, the list ends before every task:
+	// none was created in the year 1.
+	after, ok := q.Start()
+	if !ok {
+		after = projections.TaskCursor{CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}
+	}
+	p := dbsqlc.TaskViewsListParams{TenantID: q.TenantID, AfterCreatedAt: after.CreatedAt, AfterTaskID: after.TaskID,
+		CreatedAfter: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), MaxRows: int32(q.Limit)}
+	if !q.CreatedAfter.IsZero() {
+		p.CreatedAfter = q.CreatedAfter
 	}
 	var rows []dbsqlc.TaskView
 	var err error
 	if q.State == "" {
-		rows, err = s.q.TaskViewsList(ctx, s.pool, dbsqlc.TaskViewsListParams{
-			TenantID: q.TenantID, AfterCreatedAt: after.CreatedAt, AfterTaskID: after.TaskID, MaxRows: int32(q.Limit),
-		})
+		rows, err = s.q.TaskViewsList(ctx, s.pool, p)
 	} else {
 		rows, err = s.q.TaskViewsListByState(ctx, s.pool, dbsqlc.TaskViewsListByStateParams{
-			TenantID: q.TenantID, State: string(q.State), AfterCreatedAt: after.CreatedAt, AfterTaskID: after.TaskID, MaxRows: int32(q.Limit),
+			TenantID: p.TenantID, State: string(q.State), AfterCreatedAt: p.AfterCreatedAt, AfterTaskID: p.AfterTaskID, CreatedAfter: p.CreatedAfter, MaxRows: p.MaxRows,
 		})
 	}
 	if err != nil {

@@ -141,6 +141,20 @@ func (s *Store) OAuthGrantRevoke(ctx context.Context, id, userID string, now tim
 	return n > 0, nil
 }
 
+// OAuthRefreshRevoke implements eventstore.OAuthStore.
+func (s *Store) OAuthRefreshRevoke(ctx context.Context, id string, refreshHash []byte, now time.Time) (bool, error) {
+	var n int64
+	err := s.write(ctx, func(db dbsqlc.DBTX) error {
+		var err error
+		n, err = s.q.OAuthRefreshRevoke(ctx, db, dbsqlc.OAuthRefreshRevokeParams{Now: sql.NullInt64{Int64: now.UnixMicro(), Valid: true}, ID: id, RefreshHash: refreshHash})
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("revoke oauth grant %s by its refresh token: %w", id, err)
+	}
+	return n > 0, nil
+}
+
 // OAuthGrantList implements eventstore.OAuthStore. It runs on the
 // read-only pool.
 func (s *Store) OAuthGrantList(ctx context.Context, userID string) ([]eventstore.OAuthGrant, error) {

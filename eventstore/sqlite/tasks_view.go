@@ -149,19 +149,23 @@ func (s *Store) TaskViewsList(ctx context.Context, q projections.TaskQuery) ([]p
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	// The first page starts after every task: no time is stored as the
-	// largest number of microseconds.
-	after := dbsqlc.TaskViewsListParams{TenantID: q.TenantID, AfterCreatedAt: math.MaxInt64, MaxRows: int64(q.Limit)}
-	if q.After != nil {
-		after.AfterCreatedAt, after.AfterTaskID = q.After.CreatedAt.UnixMicro(), q.After.TaskID
+	// The first page starts after every task, and a list without a lower
+	// bound ends before every task: no time is stored as the largest or
+	// the smallest number of microseconds.
+	p := dbsqlc.TaskViewsListParams{TenantID: q.TenantID, AfterCreatedAt: math.MaxInt64, CreatedAfter: math.MinInt64, MaxRows: int64(q.Limit)}
+	if after, ok := q.Start(); ok {
+		p.AfterCreatedAt, p.AfterTaskID = after.CreatedAt.UnixMicro(), after.TaskID
+	}
+	if !q.CreatedAfter.IsZero() {
+		p.CreatedAfter = q.CreatedAfter.UnixMicro()
 	}
 	var rows []dbsqlc.TaskView
 	var err error
 	if q.State == "" {
-		rows, err = s.q.TaskViewsList(ctx, s.rdb, after)
+		rows, err = s.q.TaskViewsList(ctx, s.rdb, p)
 	} else {
 		rows, err = s.q.TaskViewsListByState(ctx, s.rdb, dbsqlc.TaskViewsListByStateParams{
-			TenantID: after.TenantID, State: string(q.State), AfterCreatedAt: after.AfterCreatedAt, AfterTaskID: after.AfterTaskID, MaxRows: after.MaxRows,
+			TenantID: p.TenantID, State: string(q.State), AfterCreatedAt: p.AfterCreatedAt, AfterTaskID: p.AfterTaskID, CreatedAfter: p.CreatedAfter, MaxRows: p.MaxRows,
 		})
 	}
 	if err != nil {

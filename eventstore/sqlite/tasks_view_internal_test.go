@@ -21,17 +21,21 @@ func TestTaskViewsListUsesIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	// The first page and a later one, of every state and of one.
+	// The first page and a later one, of every state and of one, without
+	// a lower bound on the creation time and with one.
 	after := time.Now().UnixMicro()
+	since := after - time.Hour.Microseconds()
 	for _, tc := range []struct {
 		query string
 		args  []any
 		want  string
 	}{
-		{dbsqlc.TaskViewsList, []any{"t", int64(math.MaxInt64), "", 10}, "SEARCH task_views USING INDEX task_views_tenant_created_idx"},
-		{dbsqlc.TaskViewsListByState, []any{"t", string(domain.StateRunning), int64(math.MaxInt64), "", 10}, "SEARCH task_views USING INDEX task_views_tenant_state_created_idx"},
-		{dbsqlc.TaskViewsList, []any{"t", after, "x", 10}, "SEARCH task_views USING INDEX task_views_tenant_created_idx"},
-		{dbsqlc.TaskViewsListByState, []any{"t", string(domain.StateRunning), after, "x", 10}, "SEARCH task_views USING INDEX task_views_tenant_state_created_idx"},
+		{dbsqlc.TaskViewsList, []any{"t", int64(math.MaxInt64), "", int64(math.MinInt64), 10}, "SEARCH task_views USING INDEX task_views_tenant_created_idx"},
+		{dbsqlc.TaskViewsListByState, []any{"t", string(domain.StateRunning), int64(math.MaxInt64), "", int64(math.MinInt64), 10}, "SEARCH task_views USING INDEX task_views_tenant_state_created_idx"},
+		{dbsqlc.TaskViewsList, []any{"t", after, "x", int64(math.MinInt64), 10}, "SEARCH task_views USING INDEX task_views_tenant_created_idx"},
+		{dbsqlc.TaskViewsListByState, []any{"t", string(domain.StateRunning), after, "x", int64(math.MinInt64), 10}, "SEARCH task_views USING INDEX task_views_tenant_state_created_idx"},
+		{dbsqlc.TaskViewsList, []any{"t", after, "", since, 10}, "SEARCH task_views USING INDEX task_views_tenant_created_idx"},
+		{dbsqlc.TaskViewsListByState, []any{"t", string(domain.StateRunning), after, "", since, 10}, "SEARCH task_views USING INDEX task_views_tenant_state_created_idx"},
 	} {
 		checkFollowsIndex(t, tc.query, checkPlan(t, s, tc.query, tc.args, tc.want))
 	}

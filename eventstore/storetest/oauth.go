@@ -148,3 +148,37 @@ func testOAuthRevoke(t *testing.T, newStore Opener[OAuthStore]) {
 		t.Fatalf("refresh of a revoked grant = %v, want ErrOAuthNotFound", err)
 	}
 }
+
+// testOAuthRefreshRevoke: a grant's current refresh token revokes it; a
+// token made up around its id, or one rotated away, revokes nothing.
+func testOAuthRefreshRevoke(t *testing.T, newStore Opener[OAuthStore]) {
+	s := newStore(t, eventstore.Options{})
+	ctx := t.Context()
+	oauthGrant(t, s, "g1", "u1")
+	if _, err := s.OAuthCodeRedeem(ctx, []byte("code-g1"), []byte("r1"), oauthT0.Add(time.Hour), oauthT0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OAuthRefreshRotate(ctx, "g1", []byte("r1"), []byte("r2"), oauthT0.Add(time.Hour), oauthT0); err != nil {
+		t.Fatal(err)
+	}
+	for _, hash := range []string{"made up", "r1"} {
+		if ok, err := s.OAuthRefreshRevoke(ctx, "g1", []byte(hash), oauthT0); err != nil || ok {
+			t.Fatalf("revoke with token %q = %v, %v; want false", hash, ok, err)
+		}
+	}
+	if ok, err := s.OAuthRefreshRevoke(ctx, "g2", []byte("r2"), oauthT0); err != nil || ok {
+		t.Fatalf("revoke of another grant with g1's token = %v, %v; want false", ok, err)
+	}
+	if list, err := s.OAuthGrantList(ctx, "u1"); err != nil || len(list) != 1 {
+		t.Fatalf("OAuthGrantList after refused revocations = %+v, %v; want g1 in force", list, err)
+	}
+	if ok, err := s.OAuthRefreshRevoke(ctx, "g1", []byte("r2"), oauthT0); err != nil || !ok {
+		t.Fatalf("revoke with the current token = %v, %v; want true", ok, err)
+	}
+	if ok, err := s.OAuthRefreshRevoke(ctx, "g1", []byte("r2"), oauthT0); err != nil || ok {
+		t.Fatalf("second revoke = %v, %v; want false", ok, err)
+	}
+	if _, err := s.OAuthRefreshRotate(ctx, "g1", []byte("r2"), []byte("r3"), oauthT0.Add(time.Hour), oauthT0); !errors.Is(err, eventstore.ErrOAuthNotFound) {
+		t.Fatalf("refresh of a revoked grant = %v, want ErrOAuthNotFound", err)
+	}
+}

@@ -232,6 +232,7 @@ func RunOAuth[S OAuthStore](t *testing.T, newStore Opener[S]) {
 		{"OAuthCodeReplayed", testOAuthCodeReplayed},
 		{"OAuthCodeRedeemConcurrent", testOAuthCodeRedeemConcurrent},
 		{"OAuthRevoke", testOAuthRevoke},
+		{"OAuthRefreshRevoke", testOAuthRefreshRevoke},
 	})
 }
 

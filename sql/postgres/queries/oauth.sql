@@ -30,6 +30,12 @@ RETURNING id, tenant_id, user_id, client_id, scope, resource, redirect_uri, code
 UPDATE oauth_grants SET revoked_at = @now
 WHERE id = @id AND (CAST(@user_id AS TEXT) = '' OR user_id = @user_id) AND revoked_at IS NULL;
 
+-- name: OAuthRefreshRevoke :execrows
+-- Revokes a grant (RFC 7009) if refresh_hash is its current refresh
+-- token's: a token that is not the grant's revokes nothing.
+UPDATE oauth_grants SET revoked_at = @now
+WHERE id = @id AND refresh_hash = @refresh_hash AND revoked_at IS NULL;
+
 -- name: OAuthGrantList :many
 -- The user's grants in force: redeemed and not revoked.
 SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.resource, g.created_at

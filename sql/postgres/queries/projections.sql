@@ -53,11 +53,14 @@ DELETE FROM task_views;
 
 -- name: TaskViewsList :many
 -- A page of a tenant's tasks older than the keyset (after_created_at,
--- after_task_id), newest first; the first page passes a time after every task.
+-- after_task_id) and created after created_after, newest first; the first
+-- page passes a time after every task, a list without a lower bound a time
+-- before every task.
 SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at, queued_at
 FROM task_views
 WHERE tenant_id = @tenant_id
   AND (created_at, task_id) < (@after_created_at::timestamptz, @after_task_id::text)
+  AND created_at > @created_after::timestamptz
 ORDER BY created_at DESC, task_id DESC
 LIMIT @max_rows;
 
@@ -67,6 +70,7 @@ SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at
 FROM task_views
 WHERE tenant_id = @tenant_id AND state = @state
   AND (created_at, task_id) < (@after_created_at::timestamptz, @after_task_id::text)
+  AND created_at > @created_after::timestamptz
 ORDER BY created_at DESC, task_id DESC
 LIMIT @max_rows;
 

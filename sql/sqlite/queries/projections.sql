@@ -37,22 +37,27 @@ DELETE FROM task_views;
 
 -- name: TaskViewsList :many
 -- A page of a tenant's tasks older than the keyset (after_created_at,
--- after_task_id), newest first: a range of task_views_tenant_created_idx
--- in its order. The first page passes a time after every task.
+-- after_task_id) and created after created_after, newest first: a range of
+-- task_views_tenant_created_idx in its order. The first page passes a time
+-- after every task, a list without a lower bound a time before every task.
 SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at, queued_at
 FROM task_views
 WHERE tenant_id = @tenant_id
   AND (created_at, task_id) < (CAST(@after_created_at AS INTEGER), CAST(@after_task_id AS TEXT))
+  AND created_at > CAST(@created_after AS INTEGER)
 ORDER BY created_at DESC, task_id DESC
 LIMIT @max_rows;
 
 -- name: TaskViewsListByState :many
 -- TaskViewsList of the tasks in one state: a range of
--- task_views_tenant_state_created_idx in its order.
+-- task_views_tenant_state_created_idx in its order. The index is named:
+-- with both bounds on created_at, the planner (without statistics) would
+-- take task_views_tenant_created_idx and read every state's tasks.
 SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at, queued_at
-FROM task_views
+FROM task_views INDEXED BY task_views_tenant_state_created_idx
 WHERE tenant_id = @tenant_id AND state = @state
   AND (created_at, task_id) < (CAST(@after_created_at AS INTEGER), CAST(@after_task_id AS TEXT))
+  AND created_at > CAST(@created_after AS INTEGER)
 ORDER BY created_at DESC, task_id DESC
 LIMIT @max_rows;
 

@@ -214,6 +214,27 @@ func (q *Queries) OAuthGrantRevoke(ctx context.Context, db DBTX, arg OAuthGrantR
 	return result.RowsAffected(), nil
 }
 
+const oAuthRefreshRevoke = `-- name: OAuthRefreshRevoke :execrows
+UPDATE oauth_grants SET revoked_at = $1
+WHERE id = $2 AND refresh_hash = $3 AND revoked_at IS NULL
+`
+
+type OAuthRefreshRevokeParams struct {
+	Now         pgtype.Timestamptz
+	ID          string
+	RefreshHash []byte
+}
+
+// Revokes a grant (RFC 7009) if refresh_hash is its current refresh
+// token's: a token that is not the grant's revokes nothing.
+func (q *Queries) OAuthRefreshRevoke(ctx context.Context, db DBTX, arg OAuthRefreshRevokeParams) (int64, error) {
+	result, err := db.Exec(ctx, oAuthRefreshRevoke, arg.Now, arg.ID, arg.RefreshHash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const oAuthRefreshRotate = `-- name: OAuthRefreshRotate :one
 UPDATE oauth_grants SET refresh_hash = $1, refresh_expires_at = $2
 WHERE id = $3 AND refresh_hash = $4 AND revoked_at IS NULL AND refresh_expires_at > $5

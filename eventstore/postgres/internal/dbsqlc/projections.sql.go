@@ -181,24 +181,29 @@ SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at
 FROM task_views
 WHERE tenant_id = $1
   AND (created_at, task_id) < ($2::timestamptz, $3::text)
+  AND created_at > $4::timestamptz
 ORDER BY created_at DESC, task_id DESC
-LIMIT $4
+LIMIT $5
 `
 
 type TaskViewsListParams struct {
 	TenantID       string
 	AfterCreatedAt time.Time
 	AfterTaskID    string
+	CreatedAfter   time.Time
 	MaxRows        int32
 }
 
 // A page of a tenant's tasks older than the keyset (after_created_at,
-// after_task_id), newest first; the first page passes a time after every task.
+// after_task_id) and created after created_after, newest first; the first
+// page passes a time after every task, a list without a lower bound a time
+// before every task.
 func (q *Queries) TaskViewsList(ctx context.Context, db DBTX, arg TaskViewsListParams) ([]TaskView, error) {
 	rows, err := db.Query(ctx, taskViewsList,
 		arg.TenantID,
 		arg.AfterCreatedAt,
 		arg.AfterTaskID,
+		arg.CreatedAfter,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -238,8 +243,9 @@ SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at
 FROM task_views
 WHERE tenant_id = $1 AND state = $2
   AND (created_at, task_id) < ($3::timestamptz, $4::text)
+  AND created_at > $5::timestamptz
 ORDER BY created_at DESC, task_id DESC
-LIMIT $5
+LIMIT $6
 `
 
 type TaskViewsListByStateParams struct {
@@ -247,6 +253,7 @@ type TaskViewsListByStateParams struct {
 	State          string
 	AfterCreatedAt time.Time
 	AfterTaskID    string
+	CreatedAfter   time.Time
 	MaxRows        int32
 }
 
@@ -257,6 +264,7 @@ func (q *Queries) TaskViewsListByState(ctx context.Context, db DBTX, arg TaskVie
 		arg.State,
 		arg.AfterCreatedAt,
 		arg.AfterTaskID,
+		arg.CreatedAfter,
 		arg.MaxRows,
 	)
 	if err != nil {

@@ -182,25 +182,29 @@ SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at
 FROM task_views
 WHERE tenant_id = ?1
   AND (created_at, task_id) < (CAST(?2 AS INTEGER), CAST(?3 AS TEXT))
+  AND created_at > CAST(?4 AS INTEGER)
 ORDER BY created_at DESC, task_id DESC
-LIMIT ?4
+LIMIT ?5
 `
 
 type TaskViewsListParams struct {
 	TenantID       string
 	AfterCreatedAt int64
 	AfterTaskID    string
+	CreatedAfter   int64
 	MaxRows        int64
 }
 
 // A page of a tenant's tasks older than the keyset (after_created_at,
-// after_task_id), newest first: a range of task_views_tenant_created_idx
-// in its order. The first page passes a time after every task.
+// after_task_id) and created after created_after, newest first: a range of
+// task_views_tenant_created_idx in its order. The first page passes a time
+// after every task, a list without a lower bound a time before every task.
 func (q *Queries) TaskViewsList(ctx context.Context, db DBTX, arg TaskViewsListParams) ([]TaskView, error) {
 	rows, err := db.QueryContext(ctx, TaskViewsList,
 		arg.TenantID,
 		arg.AfterCreatedAt,
 		arg.AfterTaskID,
+		arg.CreatedAfter,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -240,11 +244,12 @@ func (q *Queries) TaskViewsList(ctx context.Context, db DBTX, arg TaskViewsListP
 
 const TaskViewsListByState = `-- name: TaskViewsListByState :many
 SELECT task_id, tenant_id, name, adapter, state, attempt, created_at, started_at, ended_at, last_seq, last_position, pruned_at, queued_at
-FROM task_views
+FROM task_views INDEXED BY task_views_tenant_state_created_idx
 WHERE tenant_id = ?1 AND state = ?2
   AND (created_at, task_id) < (CAST(?3 AS INTEGER), CAST(?4 AS TEXT))
+  AND created_at > CAST(?5 AS INTEGER)
 ORDER BY created_at DESC, task_id DESC
-LIMIT ?5
+LIMIT ?6
 `
 
 type TaskViewsListByStateParams struct {
@@ -252,17 +257,21 @@ type TaskViewsListByStateParams struct {
 	State          string
 	AfterCreatedAt int64
 	AfterTaskID    string
+	CreatedAfter   int64
 	MaxRows        int64
 }
 
 // TaskViewsList of the tasks in one state: a range of
-// task_views_tenant_state_created_idx in its order.
+// task_views_tenant_state_created_idx in its order. The index is named:
+// with both bounds on created_at, the planner (without statistics) would
+// take task_views_tenant_created_idx and read every state's tasks.
 func (q *Queries) TaskViewsListByState(ctx context.Context, db DBTX, arg TaskViewsListByStateParams) ([]TaskView, error) {
 	rows, err := db.QueryContext(ctx, TaskViewsListByState,
 		arg.TenantID,
 		arg.State,
 		arg.AfterCreatedAt,
 		arg.AfterTaskID,
+		arg.CreatedAfter,
 		arg.MaxRows,
 	)
 	if err != nil {
