@@ -43,10 +43,17 @@ type FeedCache struct {
 	max int              // events held at most; 0: the cache is off
 	now func() time.Time // the clock of the TTL
 
-	mu     sync.Mutex
-	first  int64          // the position of events[0]
-	events []domain.Event // dense: events[i] is at position first+i
-	readAt []time.Time    // when the read that brought events[i] began
+	mu sync.Mutex
+	// ring holds the run, oldest first from ring[start], n events at
+	// positions first … first+n-1; readAt[i] is when the read that brought
+	// ring[i] began. Both take max slots at the first add, and are never
+	// reallocated: a busy feed moves a few thousand events a second through
+	// them.
+	ring   []domain.Event
+	readAt []time.Time
+	start  int
+	n      int
+	first  int64
 	bytes  int
 	// gen counts Forget calls: a read that began before one does not
 	// keep what it read.
@@ -147,8 +154,8 @@ func (c *FeedCache) Forget(streamID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	for i := range c.events {
-		if e := &c.events[i]; e.StreamID == streamID {
+	for i := range c.n {
+		if e := c.at(i); e.StreamID == streamID {
 			c.bytes -= len(e.Payload) + len(e.PayloadSalt)
 			e.Payload, e.PayloadSalt = nil, nil
 		}
@@ -163,18 +170,25 @@ func (c *FeedCache) cached(from int64, limit int) []domain.Event {
 	if from < c.first || from >= c.end() {
 		return nil
 	}
-	i := int(from - c.first)
-	return append([]domain.Event(nil), c.events[i:min(len(c.events), i+limit)]...)
+	skip := int(from - c.first)
+	out := make([]domain.Event, min(c.n-skip, limit))
+	for i := range out {
+		out[i] = *c.at(skip + i)
+	}
+	return out
 }
 
+// at is the i-th oldest cached event. The caller holds mu.
+func (c *FeedCache) at(i int) *domain.Event { return &c.ring[(c.start+i)%len(c.ring)] }
+
 // end is the position past the cached run. The caller holds mu.
-func (c *FeedCache) end() int64 { return c.first + int64(len(c.events)) }
+func (c *FeedCache) end() int64 { return c.first + int64(c.n) }
 
 // add takes in events read from the database by a read that began at
 // began: the dense run from events[0].Position on. What extends the
-// cached run is kept; a run newer than the cached one and not touching it
-// replaces it; an older one, a lagging reader's, is not kept. The caller
-// holds mu.
+// cached run is kept, the oldest making room; a run newer than the
+// cached one and not touching it replaces it; an older one, a lagging
+// reader's, is not kept. The caller holds mu.
 func (c *FeedCache) add(events []domain.Event, began time.Time) {
 	for i := range events {
 		if events[i].Position != events[0].Position+int64(i) {
@@ -187,21 +201,31 @@ func (c *FeedCache) add(events []domain.Event, began time.Time) {
 	}
 	switch from, end := events[0].Position, c.end(); {
 	case from > end:
-		c.drop(len(c.events))
+		c.drop(c.n)
 		c.first = from
 	case from+int64(len(events)) <= end:
 		return
 	default:
 		events = events[end-from:]
 	}
+	if c.ring == nil {
+		c.ring, c.readAt = make([]domain.Event, c.max), make([]time.Time, c.max)
+	}
 	for i := range events {
-		c.events = append(c.events, events[i])
-		c.readAt = append(c.readAt, began)
+		if c.n == len(c.ring) {
+			c.drop(1)
+		}
+		slot := (c.start + c.n) % len(c.ring)
+		c.ring[slot], c.readAt[slot] = events[i], began
+		if c.n == 0 {
+			c.first = events[i].Position
+		}
+		c.n++
 		c.bytes += size(&events[i])
 	}
 	over, bytes := 0, c.bytes
-	for over < len(c.events) && (len(c.events)-over > c.max || bytes > FeedCacheBytes) {
-		bytes -= size(&c.events[over])
+	for over < c.n && bytes > FeedCacheBytes {
+		bytes -= size(c.at(over))
 		over++
 	}
 	c.drop(over)
@@ -211,28 +235,27 @@ func (c *FeedCache) add(events []domain.Event, began time.Time) {
 // expire drops the events whose read began more than FeedCacheTTL ago.
 // The caller holds mu.
 func (c *FeedCache) expire() {
-	now, n := c.now(), 0
-	for n < len(c.readAt) && now.Sub(c.readAt[n]) > FeedCacheTTL {
-		n++
+	now, k := c.now(), 0
+	for k < c.n && now.Sub(c.readAt[(c.start+k)%len(c.ring)]) > FeedCacheTTL {
+		k++
 	}
-	c.drop(n)
+	c.drop(k)
 }
 
-// drop removes the n oldest events, letting go of their payloads. The
+// drop removes the k oldest events, letting go of their payloads. The
 // caller holds mu.
-func (c *FeedCache) drop(n int) {
-	if n == 0 {
-		return
+func (c *FeedCache) drop(k int) {
+	for range k {
+		e := c.at(0)
+		c.bytes -= size(e)
+		*e = domain.Event{}
+		c.start = (c.start + 1) % len(c.ring)
+		c.n--
+		c.first++
 	}
-	for i := range n {
-		c.bytes -= size(&c.events[i])
-	}
-	clear(c.events[:n])
-	c.events, c.readAt = c.events[n:], c.readAt[n:]
-	c.first += int64(n)
-	if len(c.events) == 0 {
+	if c.n == 0 {
 		// The next read, wherever it is, starts a run.
-		c.first, c.events, c.readAt, c.bytes = 0, nil, nil, 0
+		c.start, c.first, c.bytes = 0, 0, 0
 	}
 }
 

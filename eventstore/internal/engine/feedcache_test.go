@@ -163,7 +163,7 @@ func TestFeedCacheBounds(t *testing.T) {
 			for from := 0; from < tc.events; from += 7 {
 				readOK(t, c, f, int64(from), 7)
 			}
-			if n, b := len(c.events), c.bytes; n != tc.wantKept || b > FeedCacheBytes || n > 0 && c.first != int64(tc.events-tc.wantKept) {
+			if n, b := c.n, c.bytes; n != tc.wantKept || b > FeedCacheBytes || n > 0 && c.first != int64(tc.events-tc.wantKept) {
 				t.Fatalf("the cache holds %d events (%d bytes) from %d, want the newest %d", n, b, c.first, tc.wantKept)
 			}
 			f.read.Store(0)
@@ -207,8 +207,8 @@ func TestFeedCacheKeepsOnlyDenseRuns(t *testing.T) {
 	if err != nil || len(got) != 5 {
 		t.Fatalf("ReadThrough over a gap = %d events, %v; want the database's 5", len(got), err)
 	}
-	if c.first != 0 || len(c.events) != 2 {
-		t.Fatalf("the cache holds %d events from %d, want positions 0 and 1", len(c.events), c.first)
+	if c.first != 0 || c.n != 2 {
+		t.Fatalf("the cache holds %d events from %d, want positions 0 and 1", c.n, c.first)
 	}
 	var asked []int64
 	leaves, err := c.LeavesThrough(0, 6, func(from int64, limit int) ([]domain.Hash, error) {
@@ -227,8 +227,8 @@ func TestFeedCacheKeepsOnlyDenseRuns(t *testing.T) {
 	if _, err := c.LeavesThrough(0, 6, func(int64, int) ([]domain.Hash, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Fatalf("LeavesThrough with a failing read = %v, want %v", err, boom)
 	}
-	if _, err := c.ReadThrough(t.Context(), 2, 4, func(int64, int) ([]domain.Event, error) { return nil, boom }); !errors.Is(err, boom) || len(c.events) != 2 {
-		t.Fatalf("ReadThrough with a failing read = %v and %d events cached, want %v and 2", err, len(c.events), boom)
+	if _, err := c.ReadThrough(t.Context(), 2, 4, func(int64, int) ([]domain.Event, error) { return nil, boom }); !errors.Is(err, boom) || c.n != 2 {
+		t.Fatalf("ReadThrough with a failing read = %v and %d events cached, want %v and 2", err, c.n, boom)
 	}
 }
 
@@ -257,7 +257,7 @@ func TestFeedCacheForget(t *testing.T) {
 		c.Forget("s") // a prune commits while the read is in flight
 		return f.readFrom(from, limit)
 	})
-	if err != nil || len(c.events) != 10 {
-		t.Fatalf("a read that began before a prune: %v, and the cache keeps %d events, want the 10 from before", err, len(c.events))
+	if err != nil || c.n != 10 {
+		t.Fatalf("a read that began before a prune: %v, and the cache keeps %d events, want the 10 from before", err, c.n)
 	}
 }
