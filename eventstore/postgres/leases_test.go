@@ -109,37 +109,15 @@ func TestWaitingTasksUseIndexes(t *testing.T) {
 	if _, err := s.q.TaskWaitingListByTenant(ctx, &byTenant, dbsqlc.TaskWaitingListByTenantParams{}); !errors.Is(err, errCaptured) {
 		t.Fatalf("TaskWaitingListByTenant did not run its query: %v", err)
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(context.Background()) }()
-	for _, stmt := range []string{
-		"SET plan_cache_mode = force_generic_plan",
-		"PREPARE waiting_all AS " + all.sql,
-		"PREPARE waiting_tenant AS " + byTenant.sql,
-	} {
-		if _, err := conn.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+	explain := genericPlans(t, url, map[string]string{"waiting_all": all.sql, "waiting_tenant": byTenant.sql})
 	for _, tc := range []struct {
 		explain, index string
 		sortOK         bool
 	}{
-		{"EXPLAIN EXECUTE waiting_all(100)", "task_waiting_since_idx", false},
-		{"EXPLAIN EXECUTE waiting_tenant('tenant-a', 100)", "task_waiting_tenant_since_idx", true}, // ties by task_id
+		{"waiting_all(100)", "task_waiting_since_idx", false},
+		{"waiting_tenant('tenant-a', 100)", "task_waiting_tenant_since_idx", true}, // ties by task_id
 	} {
-		rows, err := conn.Query(ctx, tc.explain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := strings.Join(lines, "\n")
-		t.Logf("%s\n%s", tc.explain, plan)
+		plan := explain(tc.explain)
 		if !strings.Contains(plan, "using "+tc.index) || !tc.sortOK && strings.Contains(plan, "Sort") {
 			t.Errorf("%s is not a range of %s (without a sort: %t):\n%s", tc.explain, tc.index, !tc.sortOK, plan)
 		}
