@@ -128,14 +128,26 @@ func (c *FeedCache) ReadThrough(ctx context.Context, from int64, limit int, read
 // LeavesThrough returns the Merkle leaves of the feed's events from
 // position from on, at most limit: those of the events the cache holds,
 // checked dense as MerkleLeaves checks them, then read(from', limit') for
-// the rest.
+// the rest. It hashes the cached events where they are, a chunk at a time
+// under the lock, rather than copying them out: the tree's builder takes
+// every event of the feed through here.
 func (c *FeedCache) LeavesThrough(from int64, limit int, read func(from int64, limit int) ([]domain.Hash, error)) ([]domain.Hash, error) {
-	c.mu.Lock()
-	events := c.cached(from, limit)
-	c.mu.Unlock()
-	leaves, err := MerkleLeaves(from, len(events), func(i int, e *domain.Event) error { *e = events[i]; return nil })
-	if err != nil || len(leaves) == limit {
-		return leaves, err
+	const chunk = 256 // what the lock is held for: a quarter of a millisecond of hashing
+	leaves := make([]domain.Hash, 0, limit)
+	for len(leaves) < limit {
+		c.mu.Lock()
+		part, err := c.leaves(from+int64(len(leaves)), min(chunk, limit-len(leaves)))
+		c.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		if len(part) == 0 {
+			break
+		}
+		leaves = append(leaves, part...)
+	}
+	if len(leaves) == limit {
+		return leaves, nil
 	}
 	rest, err := read(from+int64(len(leaves)), limit-len(leaves))
 	if err != nil {
@@ -176,6 +188,18 @@ func (c *FeedCache) cached(from int64, limit int) []domain.Event {
 		out[i] = *c.at(skip + i)
 	}
 	return out
+}
+
+// leaves returns the leaves of the cached events from position from on,
+// at most limit of them, as cached returns the events. The caller holds
+// mu.
+func (c *FeedCache) leaves(from int64, limit int) ([]domain.Hash, error) {
+	c.expire()
+	if from < c.first || from >= c.end() {
+		return nil, nil
+	}
+	skip := int(from - c.first)
+	return MerkleLeaves(from, min(c.n-skip, limit), func(i int, e *domain.Event) error { *e = *c.at(skip + i); return nil })
 }
 
 // at is the i-th oldest cached event. The caller holds mu.
