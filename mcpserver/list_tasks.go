@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -18,6 +19,7 @@ const (
 	DefaultTasksLimit = 20
 	MaxTasksLimit     = 100
 	maxCursorLen      = 512
+	maxTimeLen        = 64
 )
 
 // ListTasksInput is list_tasks' input.
@@ -25,6 +27,9 @@ type ListTasksInput struct {
 	State  string `json:"state,omitempty" jsonschema:"Only the tasks in this state; omit it for all."`
 	Limit  int    `json:"limit,omitempty" jsonschema:"The most tasks to return, 1 to 100."`
 	Cursor string `json:"cursor,omitempty" jsonschema:"The next_cursor of the previous answer, for the next page; omit it for the first."`
+	// CreatedAfter and CreatedBefore bound the tasks' creation times.
+	CreatedAfter  string `json:"created_after,omitempty" jsonschema:"Only the tasks created after this time (RFC 3339, like 2026-12-07T18:00:00Z); omit it for no bound."`
+	CreatedBefore string `json:"created_before,omitempty" jsonschema:"Only the tasks created before this time (RFC 3339); omit it for no bound."`
 }
 
 // TaskSummary is a task in list_tasks' output.
@@ -57,7 +62,7 @@ func (t *tools) addListTasks(s *mcp.Server) error {
 	return addTool(s, t, &mcp.Tool{
 		Name:  "list_tasks",
 		Title: "List tasks",
-		Description: "Lists your tasks, newest first, optionally only those in one state, a page at a time (pass next_cursor back as cursor). " +
+		Description: "Lists your tasks, newest first, optionally only those in one state or created within a time range, a page at a time (pass next_cursor back as cursor). " +
 			"The list follows the task log a moment behind: a task started a moment ago may be missing; get_task_status is always current.",
 		Annotations: &mcp.ToolAnnotations{Title: "List tasks", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: jsonschema.Ptr(false)},
 	}, func(s *jsonschema.Schema) {
@@ -68,11 +73,29 @@ func (t *tools) addListTasks(s *mcp.Server) error {
 		limit := int64(DefaultTasksLimit)
 		bounds(prop(s, "limit"), 1, MaxTasksLimit, &limit)
 		prop(s, "cursor").MaxLength = jsonschema.Ptr(maxCursorLen)
+		for _, name := range []string{"created_after", "created_before"} {
+			p := prop(s, name)
+			p.Format, p.MaxLength = "date-time", jsonschema.Ptr(maxTimeLen)
+		}
 	}, t.listTasks)
 }
 
 func (t *tools) listTasks(ctx context.Context, c *call, in ListTasksInput) (ListTasksOutput, string, error) {
-	page, err := c.api.ListTasks(ctx, client.ListTasksOptions{State: domain.TaskState(in.State), Limit: in.Limit, Cursor: in.Cursor})
+	opts := client.ListTasksOptions{State: domain.TaskState(in.State), Limit: in.Limit, Cursor: in.Cursor}
+	for _, bound := range []struct {
+		name, value string
+		to          *time.Time
+	}{{"created_after", in.CreatedAfter, &opts.CreatedAfter}, {"created_before", in.CreatedBefore, &opts.CreatedBefore}} {
+		if bound.value == "" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, bound.value)
+		if err != nil {
+			return ListTasksOutput{}, "", fmt.Errorf("%s must be an RFC 3339 time, like 2026-12-07T18:00:00Z; %q is not one", bound.name, textcut.Clip(bound.value, maxTimeLen))
+		}
+		*bound.to = at
+	}
+	page, err := c.api.ListTasks(ctx, opts)
 	if err != nil {
 		return ListTasksOutput{}, "", err
 	}
