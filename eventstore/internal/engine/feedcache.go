@@ -46,8 +46,9 @@ type FeedCache struct {
 	mu sync.Mutex
 	// ring holds the run, oldest first from ring[start], n events at
 	// positions first … first+n-1; readAt[i] is when the read that brought
-	// ring[i] began. Both take max slots at the first add, and are never
-	// reallocated: a busy feed moves a few thousand events a second through
+	// ring[i] began. Both take their slots at the first add (max, or as
+	// many as FeedCacheBytes could ever hold if fewer), and are never
+	// reallocated: a busy feed moves thousands of events a second through
 	// them.
 	ring   []domain.Event
 	readAt []time.Time
@@ -233,7 +234,9 @@ func (c *FeedCache) add(events []domain.Event, began time.Time) {
 		events = events[end-from:]
 	}
 	if c.ring == nil {
-		c.ring, c.readAt = make([]domain.Event, c.max), make([]time.Time, c.max)
+		// FeedCacheBytes never lets more events than this stay.
+		slots := min(c.max, FeedCacheBytes/eventOverhead)
+		c.ring, c.readAt = make([]domain.Event, slots), make([]time.Time, slots)
 	}
 	for i := range events {
 		if c.n == len(c.ring) {
