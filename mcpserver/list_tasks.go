@@ -26,7 +26,7 @@ const (
 type ListTasksInput struct {
 	State  string `json:"state,omitempty" jsonschema:"Only the tasks in this state; omit it for all."`
 	Limit  int    `json:"limit,omitempty" jsonschema:"The most tasks to return, 1 to 100."`
-	Cursor string `json:"cursor,omitempty" jsonschema:"The next_cursor of the previous answer, for the next page; omit it for the first."`
+	Cursor string `json:"cursor,omitempty" jsonschema:"The next_cursor of the previous answer, for the next page (pass the same state and created_after and created_before with it); omit it for the first."`
 	// CreatedAfter and CreatedBefore bound the tasks' creation times.
 	CreatedAfter  string `json:"created_after,omitempty" jsonschema:"Only the tasks created after this time (RFC 3339, like 2026-12-07T18:00:00Z); omit it for no bound."`
 	CreatedBefore string `json:"created_before,omitempty" jsonschema:"Only the tasks created before this time (RFC 3339); omit it for no bound."`
@@ -122,7 +122,7 @@ func (t *tools) listTasks(ctx context.Context, c *call, in ListTasksInput) (List
 		fmt.Fprintf(&b, "%s %q (%s) %s, created %s, last_seq %d\n", task.TaskID, textcut.Clip(task.Name, 200), task.Adapter, task.State, out.Tasks[i].CreatedAt, task.LastSeq)
 	}
 	if out.NextCursor != "" {
-		fmt.Fprintf(&b, "More may follow: call list_tasks with cursor %q.", out.NextCursor)
+		fmt.Fprintf(&b, "More may follow: call list_tasks with cursor %q and the same state, created_after and created_before.", out.NextCursor)
 	}
 	return out, strings.TrimSuffix(b.String(), "\n"), nil
 }
