@@ -21,11 +21,14 @@ var _ eventstore.MerkleStore = (*Store)(nil)
 // the process's feed cache holds from from on, then ReadFeed's query with
 // only the entry's columns for the rest.
 func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error) {
-	n, err := s.feedLimit(from, limit)
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	n, err := engine.FeedReadLimit(s.cfg.Options, from, limit)
 	if n == 0 || err != nil {
 		return nil, err
 	}
-	return s.feedCache.LeavesThrough(from, int(n), func(from int64, n int) ([]domain.Hash, error) {
+	return s.feedCache.LeavesThrough(from, n, func(from int64, n int) ([]domain.Hash, error) {
 		rows, err := s.q.FeedEntriesRead(ctx, s.pool, dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: int32(n)})
 		if err != nil {
 			return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, err)

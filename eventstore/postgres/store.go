@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -271,11 +270,14 @@ func (s *Store) ReadLimit() int { return s.cfg.MaxReadLimit }
 // ReadFeed implements eventstore.Store. What the process's feed cache
 // holds from from on comes from memory; only the rest is read.
 func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
-	n, err := s.feedLimit(from, limit)
+	if s.closed.Load() {
+		return nil, eventstore.ErrClosed
+	}
+	n, err := engine.FeedReadLimit(s.cfg.Options, from, limit)
 	if n == 0 || err != nil {
 		return nil, err
 	}
-	return s.feedCache.ReadThrough(ctx, from, int(n), func(from int64, n int) ([]domain.Event, error) {
+	return s.feedCache.ReadThrough(ctx, from, n, func(from int64, n int) ([]domain.Event, error) {
 		rows, err := s.q.FeedRead(ctx, s.pool, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int32(n)})
 		if err != nil {
 			return nil, fmt.Errorf("read feed from %d: %w", from, err)
@@ -292,23 +294,6 @@ func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.E
 		}
 		return out, nil
 	})
-}
-
-// feedLimit checks a read of the feed from position from and returns its
-// limit, clamped: 0 when from lies far past any position the feed can
-// reach, so that there is nothing to read.
-func (s *Store) feedLimit(from int64, limit int) (int32, error) {
-	if s.closed.Load() {
-		return 0, eventstore.ErrClosed
-	}
-	if from < 0 {
-		return 0, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
-	}
-	limit = engine.ClampLimit(s.cfg.Options, limit)
-	if from > math.MaxInt64-int64(limit) {
-		return 0, nil
-	}
-	return int32(limit), nil
 }
 
 // FeedHead implements eventstore.Store.

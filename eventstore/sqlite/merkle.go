@@ -21,11 +21,17 @@ var _ eventstore.MerkleStore = (*Store)(nil)
 // the process's feed cache holds from from on, then ReadFeed's query with
 // only the entry's columns, on the read-only pool, for the rest.
 func (s *Store) MerkleLeavesRead(ctx context.Context, from int64, limit int) ([]domain.Hash, error) {
-	arg, err := s.feedRange(from, limit)
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read the feed's leaves: %w", eventstore.ErrClosed)
+	}
+	n, err := engine.FeedReadLimit(s.opts, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the feed's leaves: %w", err)
 	}
-	return s.feedCache.LeavesThrough(from, int(arg.MaxEvents), func(from int64, n int) ([]domain.Hash, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	return s.feedCache.LeavesThrough(from, n, func(from int64, n int) ([]domain.Hash, error) {
 		rows, err := s.q.FeedEntriesRead(ctx, s.rdb, dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: int64(n)})
 		if err != nil {
 			return nil, fmt.Errorf("read the feed's leaves from %d: %w", from, s.closedOr(err))

@@ -37,29 +37,23 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, afterSeq int64,
 // negative from fails with a *domain.ValidationError. What the process's
 // feed cache holds from from on comes from memory; only the rest is read.
 func (s *Store) ReadFeed(ctx context.Context, from int64, limit int) ([]domain.Event, error) {
-	arg, err := s.feedRange(from, limit)
+	if s.closed.Load() {
+		return nil, fmt.Errorf("read feed: %w", eventstore.ErrClosed)
+	}
+	n, err := engine.FeedReadLimit(s.opts, from, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read feed: %w", err)
 	}
-	return s.feedCache.ReadThrough(ctx, from, int(arg.MaxEvents), func(from int64, n int) ([]domain.Event, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	return s.feedCache.ReadThrough(ctx, from, n, func(from int64, n int) ([]domain.Event, error) {
 		events, err := eventsOf(s.q.FeedRead(ctx, s.rdb, dbsqlc.FeedReadParams{FromPosition: from, MaxEvents: int64(n)}))
 		if err != nil {
 			return nil, fmt.Errorf("read feed from %d: %w", from, s.closedOr(err))
 		}
 		return events, nil
 	})
-}
-
-// feedRange checks a read of the feed from position from and returns its
-// arguments, with limit clamped.
-func (s *Store) feedRange(from int64, limit int) (dbsqlc.FeedEntriesReadParams, error) {
-	if s.closed.Load() {
-		return dbsqlc.FeedEntriesReadParams{}, eventstore.ErrClosed
-	}
-	if from < 0 {
-		return dbsqlc.FeedEntriesReadParams{}, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
-	}
-	return dbsqlc.FeedEntriesReadParams{FromPosition: from, MaxEvents: int64(engine.ClampLimit(s.opts, limit))}, nil
 }
 
 // FeedHead implements eventstore.Store. It reads the file, so it sees what

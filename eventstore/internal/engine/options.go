@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
@@ -14,6 +15,21 @@ func ClampLimit(o eventstore.Options, limit int) int {
 		return o.MaxReadLimit
 	}
 	return limit
+}
+
+// FeedReadLimit checks a read of the feed from position from and returns
+// its limit, clamped as ClampLimit clamps it: 0 when from lies so far past
+// any position the feed can reach that from+limit would overflow, so that
+// there is nothing to read. A negative from is a *domain.ValidationError.
+func FeedReadLimit(o eventstore.Options, from int64, limit int) (int, error) {
+	if from < 0 {
+		return 0, &domain.ValidationError{Field: "from", Reason: "must not be negative"}
+	}
+	limit = ClampLimit(o, limit)
+	if from > math.MaxInt64-int64(limit) {
+		return 0, nil
+	}
+	return limit, nil
 }
 
 // NotifyCommitted calls o's Committed hook, if any, with the events an
