@@ -85,8 +85,12 @@ func (c *FeedCache) ReadThrough(ctx context.Context, from int64, limit int, read
 	var out []domain.Event
 	for {
 		c.mu.Lock()
-		out = append(out, c.cached(from+int64(len(out)), limit-len(out))...)
-		next := from + int64(len(out))
+		at := from + int64(len(out))
+		skip, n := c.span(at, limit-len(out))
+		for i := range n {
+			out = append(out, *c.at(skip + i))
+		}
+		next := at + int64(n)
 		switch {
 		case len(out) == limit:
 			c.mu.Unlock()
@@ -137,7 +141,9 @@ func (c *FeedCache) LeavesThrough(from int64, limit int, read func(from int64, l
 	leaves := make([]domain.Hash, 0, limit)
 	for len(leaves) < limit {
 		c.mu.Lock()
-		part, err := c.leaves(from+int64(len(leaves)), min(chunk, limit-len(leaves)))
+		at := from + int64(len(leaves))
+		skip, n := c.span(at, min(chunk, limit-len(leaves)))
+		part, err := MerkleLeaves(at, n, func(i int, e *domain.Event) error { *e = *c.at(skip + i); return nil })
 		c.mu.Unlock()
 		if err != nil {
 			return nil, err
@@ -175,32 +181,16 @@ func (c *FeedCache) Forget(streamID string) {
 	}
 }
 
-// cached returns copies of the cached events from position from on, at
-// most limit of them: a prefix of what the feed holds there, empty when
-// the cache does not hold from. The caller holds mu.
-func (c *FeedCache) cached(from int64, limit int) []domain.Event {
+// span returns where position from is in the cached run and how many
+// cached events from it on a read of at most limit takes: none when the
+// cache does not hold from. The caller holds mu.
+func (c *FeedCache) span(from int64, limit int) (skip, n int) {
 	c.expire()
 	if from < c.first || from >= c.end() {
-		return nil
+		return 0, 0
 	}
-	skip := int(from - c.first)
-	out := make([]domain.Event, min(c.n-skip, limit))
-	for i := range out {
-		out[i] = *c.at(skip + i)
-	}
-	return out
-}
-
-// leaves returns the leaves of the cached events from position from on,
-// at most limit of them, as cached returns the events. The caller holds
-// mu.
-func (c *FeedCache) leaves(from int64, limit int) ([]domain.Hash, error) {
-	c.expire()
-	if from < c.first || from >= c.end() {
-		return nil, nil
-	}
-	skip := int(from - c.first)
-	return MerkleLeaves(from, min(c.n-skip, limit), func(i int, e *domain.Event) error { *e = *c.at(skip + i); return nil })
+	skip = int(from - c.first)
+	return skip, min(c.n-skip, limit)
 }
 
 // at is the i-th oldest cached event. The caller holds mu.
