@@ -60,7 +60,7 @@ func benchLog(s translog.Store, interval time.Duration) (*translog.Log, error) {
 // production always runs) and either nothing else or the tree's builder
 // (appendsInArm), on a database of their own.
 func (b *bench) appendsWithTree(ctx context.Context) ([]row, error) {
-	s, closeStore, err := b.freshStore(ctx)
+	s, url, closeStore, err := b.freshStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (b *bench) appendsWithTree(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	signing := time.Since(start)
-	feedRow, err := feedReads(ctx, s)
+	feedRow, err := feedReads(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +150,17 @@ func treeCaughtUp(ctx context.Context, s *postgres.Store) error {
 }
 
 // feedReads measures reads of 1,000 events at random positions of the
-// feed that the rounds left, as the relay and the other feed consumers read
-// it: a read must cost the same in a large table as in a small one.
-func feedReads(ctx context.Context, s *postgres.Store) (row, error) {
+// feed that the rounds left in the database at url, as the relay and the
+// other feed consumers read it from the database: a read must cost the
+// same in a large table as in a small one.
+func feedReads(ctx context.Context, url string) (row, error) {
+	// A store of its own, without the feed cache: the reads that (t1)'s
+	// store kept in memory would be served from there.
+	s, err := postgres.Open(ctx, url, postgres.Config{DisableSealer: true, Options: eventstore.Options{FeedCacheEvents: -1}})
+	if err != nil {
+		return row{}, err
+	}
+	defer func() { _ = s.Close() }()
 	head, err := s.FeedHead(ctx)
 	if err != nil {
 		return row{}, err
@@ -182,18 +190,18 @@ func feedReads(ctx context.Context, s *postgres.Store) (row, error) {
 }
 
 // freshStore opens a store on a database of its own, dropped by the
-// function it returns with it.
-func (b *bench) freshStore(ctx context.Context) (*postgres.Store, func(), error) {
+// function it returns with it; its URL is for another store on it.
+func (b *bench) freshStore(ctx context.Context) (*postgres.Store, string, func(), error) {
 	url, drop, err := testpg.CreateDatabase(ctx, b.srv.admin)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	s, err := postgres.Open(ctx, url, postgres.Config{})
 	if err != nil {
 		_ = drop()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return s, func() { _ = s.Close(); _ = drop() }, nil
+	return s, url, func() { _ = s.Close(); _ = drop() }, nil
 }
 
 // followFeed reads the feed from its head on, as the relay does, until ctx
@@ -242,7 +250,7 @@ func appendsDuring(ctx context.Context, s eventstore.Store, d time.Duration) (fl
 // database of its own, the way the builder grows it (100,000 leaves a
 // grow), then measures inclusion and consistency proofs from the store.
 func (b *bench) proofsInLargeTree(ctx context.Context) ([]row, error) {
-	s, closeStore, err := b.freshStore(ctx)
+	s, _, closeStore, err := b.freshStore(ctx)
 	if err != nil {
 		return nil, err
 	}
