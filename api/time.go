@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/axontask/axontask/domain"
@@ -37,4 +38,17 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		t.Time = parsed
 	}
 	return nil
+}
+
+// ParseTimeParam reads the RFC 3339 time of the parameter field (with its
+// offset, to the microsecond: domain.NormalizeTime), for the API, its
+// clients and its tools alike; a value that is not one is a
+// *domain.ValidationError naming field and showing the form it needs.
+func ParseTimeParam(field, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, &domain.ValidationError{Field: field, Reason: "is " + strconv.Quote(v) +
+			"; it must be an RFC 3339 time with its offset, such as 2026-12-01T09:30:00Z"}
+	}
+	return domain.NormalizeTime(t), nil
 }

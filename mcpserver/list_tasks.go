@@ -9,6 +9,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/internal/textcut"
@@ -89,9 +90,9 @@ func (t *tools) listTasks(ctx context.Context, c *call, in ListTasksInput) (List
 		if bound.value == "" {
 			continue
 		}
-		at, err := time.Parse(time.RFC3339Nano, bound.value)
+		at, err := api.ParseTimeParam(bound.name, bound.value)
 		if err != nil {
-			return ListTasksOutput{}, "", fmt.Errorf("%s must be an RFC 3339 time, like 2026-12-07T18:00:00Z; %q is not one", bound.name, textcut.Clip(bound.value, maxTimeLen))
+			return ListTasksOutput{}, "", err
 		}
 		*bound.to = at
 	}

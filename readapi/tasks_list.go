@@ -157,12 +157,11 @@ func taskListQuery(r *http.Request, tenantID string) (projections.TaskQuery, err
 		if !params.Has(b.name) {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339Nano, params.Get(b.name))
+		t, err := wire.ParseTimeParam(b.name, params.Get(b.name))
 		if err != nil {
-			return q, &domain.ValidationError{Field: b.name, Reason: "is " + strconv.Quote(params.Get(b.name)) +
-				"; it must be an RFC 3339 time with its offset, such as 2026-12-01T09:30:00Z"}
+			return q, err
 		}
-		*b.to = t.UTC().Truncate(time.Microsecond)
+		*b.to = t
 	}
 	if c := params.Get("cursor"); c != "" {
 		after, ok := decodeTaskCursor(c)

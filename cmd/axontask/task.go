@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -245,15 +244,13 @@ func runTaskCancel(ctx context.Context, cl *commandLine) error {
 // listPage is the page size of task list.
 const listPage = 100
 
-// rfc3339Flag sets *to from a flag's RFC 3339 value.
-func rfc3339Flag(to *time.Time) func(string) error {
+// rfc3339Flag sets *to from a flag's RFC 3339 value, read as the API
+// reads its parameter field.
+func rfc3339Flag(field string, to *time.Time) func(string) error {
 	return func(v string) error {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return errors.New("not an RFC 3339 time with its offset, such as 2026-12-01T09:30:00Z")
-		}
+		t, err := api.ParseTimeParam(field, v)
 		*to = t
-		return nil
+		return err
 	}
 }
 
@@ -261,8 +258,8 @@ func runTaskList(ctx context.Context, cl *commandLine) error {
 	state := cl.fs.String("state", "", "only tasks in this state: created, queued, running, succeeded, failed, canceled or timed_out")
 	limit := cl.fs.Int("limit", 20, "at most this many tasks (0: all)")
 	var opts client.ListTasksOptions
-	cl.fs.Func("created-after", "only tasks created after this `time` (RFC 3339, such as 2026-12-01T09:30:00Z)", rfc3339Flag(&opts.CreatedAfter))
-	cl.fs.Func("created-before", "only tasks created before this `time` (RFC 3339)", rfc3339Flag(&opts.CreatedBefore))
+	cl.fs.Func("created-after", "only tasks created after this `time` (RFC 3339, such as 2026-12-01T09:30:00Z)", rfc3339Flag("created_after", &opts.CreatedAfter))
+	cl.fs.Func("created-before", "only tasks created before this `time` (RFC 3339)", rfc3339Flag("created_before", &opts.CreatedBefore))
 	if _, err := cl.parse(0, 0); err != nil {
 		return err
 	}
