@@ -197,7 +197,7 @@ func getJSON(t *testing.T, url string, v any) {
 		if err != nil || wait < 1 {
 			wait = 1
 		}
-		time.Sleep(time.Duration(wait) * time.Second)
+		time.Sleep(min(time.Duration(wait)*time.Second, time.Until(deadline)))
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
