@@ -346,9 +346,9 @@ function followRows(table) {
     status.textContent = text;
   };
 
-  // refresh reads the rows; it resolves to false when that failed. A
-  // hidden page reads them when it is shown again.
-  const refresh = async () => {
+  // read reads the rows; it resolves to false when that failed. A hidden
+  // page reads them when it is shown again.
+  const read = async () => {
     if (document.hidden) {
       stale = true;
       return true;
@@ -370,6 +370,28 @@ function followRows(table) {
     } catch (err) {
       return false; // offline for a moment
     }
+  };
+
+  // refresh reads the rows, one read at a time: asked while a read is in
+  // flight, it reads once more when that one is done, so that an older
+  // answer never replaces a newer one and a tab never has two reads out.
+  let reading = null;
+  let again = false;
+  const refresh = () => {
+    if (reading) {
+      again = true;
+      return reading;
+    }
+    reading = (async () => {
+      let ok;
+      do {
+        again = false;
+        ok = await read();
+      } while (again);
+      reading = null;
+      return ok;
+    })();
+    return reading;
   };
 
   const changed = () => {
