@@ -42,6 +42,12 @@ type FeedOptions struct {
 	PollInterval time.Duration
 }
 
+// FeedNow, as FeedOptions.Cursor, starts at the end the tenant's feed has
+// when the first page is read (?after=now): only what becomes final after
+// that, for a live view that reads the present state elsewhere. A Feed
+// resolves it to that position at once, so its Cursor is never FeedNow.
+const FeedNow = "now"
+
 // after returns the ?after= of opts.
 func (opts FeedOptions) after() string {
 	if opts.Cursor != "" {
@@ -165,6 +171,9 @@ func (f *Feed) NextFrame() (FeedFrame, error) {
 			f.opts.Cursor, f.next = f.next, ""
 		}
 		page, err := f.c.TenantEvents(f.ctx, f.opts)
+		if err == nil && f.opts.Cursor == FeedNow {
+			f.startAt(page)
+		}
 		var wait time.Duration
 		var apiErr *APIError
 		switch {
@@ -206,6 +215,18 @@ func (f *Feed) NextFrame() (FeedFrame, error) {
 		f.opts.After = fr.Position
 	}
 	return fr, nil
+}
+
+// startAt resolves FeedNow with the first page read: the feed's end then
+// is just before the page's first frame, or the page's next_after when it
+// is empty (as it usually is).
+func (f *Feed) startAt(page api.TenantEventPage) {
+	end := page.NextAfter
+	if frames := framesOf(page); len(frames) > 0 {
+		end = frames[0].Position - 1
+	}
+	f.last = FeedFrame{ID: strconv.FormatInt(end, 10), Position: end}
+	f.opts.After, f.opts.Cursor = end, f.last.ID
 }
 
 // frameAfter reports whether frame a comes after frame b in feed order.

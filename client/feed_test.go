@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,6 +63,86 @@ func TestFollowTheTenantFeed(t *testing.T) {
 		}
 		if fails != 3 {
 			t.Errorf("the feed met %d failures, want 3 retried", fails)
+		}
+	})
+}
+
+// A Feed from FeedNow skips what the feed held when it first read it, and
+// yields what comes after; its Cursor is a position from then on.
+func TestFollowTheTenantFeedFromNow(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, serverOpts{}, func(t *testing.T, b *bundle) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		c := b.client(t, tenantA)
+		before := start(t, c, mockArgs)
+		// "Now" is a feed position: wait until the feed holds before's
+		// creation (on Postgres the sealer places it a moment after its
+		// commit; until then it is not in the feed).
+		inFeed := func() bool {
+			page, err := c.TenantEvents(ctx, client.FeedOptions{After: -1, Types: []domain.EventType{domain.TaskCreatedType}})
+			return err == nil && len(page.Events) == 1 && page.Events[0].StreamID == before.TaskID.String()
+		}
+		for !inFeed() {
+			if ctx.Err() != nil {
+				t.Fatal("the feed never held the first task's creation")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		asked := make(chan struct{})
+		var once sync.Once
+		b.setFault(func(_ http.ResponseWriter, r *http.Request) bool {
+			if r.URL.Path == "/v1/events" && r.URL.Query().Get("after") == client.FeedNow {
+				once.Do(func() { close(asked) })
+			}
+			return false
+		})
+		feed := c.Follow(ctx, client.FeedOptions{Cursor: client.FeedNow, Types: []domain.EventType{domain.TaskCreatedType}, PollInterval: 20 * time.Millisecond})
+		// The hook runs before the server reads the feed's end, so the
+		// first tasks started after it may still come before that end:
+		// start one every 50 ms until the feed yields one.
+		var mu sync.Mutex
+		after := map[string]bool{}
+		var startErr error
+		stop := make(chan struct{})
+		started := make(chan struct{})
+		go func() {
+			defer close(started)
+			select {
+			case <-asked:
+			case <-stop:
+				return
+			}
+			for {
+				st, err := c.StartTask(ctx, client.StartTaskRequest{Name: "t", Adapter: domain.AdapterMock, Args: mockArgs, Timeout: time.Minute})
+				mu.Lock()
+				after[st.TaskID.String()], startErr = err == nil, err
+				mu.Unlock()
+				if err != nil {
+					cancel() // Next would wait for a task without end
+					return
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
+		e, err := feed.Next()
+		close(stop)
+		<-started
+		if startErr != nil {
+			t.Fatalf("start a task after the first read: %v", startErr)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !after[e.StreamID] {
+			t.Fatalf("the first task.created from now is of task %s, not of one started after the first read (%s was started before it)", e.StreamID, before.TaskID)
+		}
+		if feed.Cursor() != strconv.FormatInt(e.Position, 10) || feed.LastPosition() != e.Position {
+			t.Errorf("cursor %q and last position %d after the event at %d", feed.Cursor(), feed.LastPosition(), e.Position)
 		}
 	})
 }
