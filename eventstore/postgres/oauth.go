@@ -83,29 +83,43 @@ func (s *Store) OAuthCodeRedeem(ctx context.Context, codeHash, refreshHash []byt
 	return eventstore.OAuthGrant{}, eventstore.ErrOAuthReplayed
 }
 
-// OAuthRefreshRotate implements eventstore.OAuthStore: one UPDATE …
-// RETURNING; when it finds nothing, the revocation of the grant.
+// OAuthRefreshRotate implements eventstore.OAuthStore: in one transaction,
+// the UPDATE … RETURNING and the keeping of the old token's hash or, when
+// the update finds nothing, the revocation of the grant if the token was
+// one rotated away.
 func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newHash []byte, refreshExpiresAt, now time.Time) (eventstore.OAuthGrant, error) {
-	row, err := s.q.OAuthRefreshRotate(ctx, s.pool, dbsqlc.OAuthRefreshRotateParams{
-		NewHash: newHash, RefreshExpiresAt: pgtype.Timestamptz{Time: refreshExpiresAt.UTC(), Valid: true}, ID: id, OldHash: oldHash,
-		Now: pgtype.Timestamptz{Time: now.UTC(), Valid: true},
+	var row dbsqlc.OAuthRefreshRotateRow
+	var outcome error
+	at := pgtype.Timestamptz{Time: now.UTC(), Valid: true}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		row, err = s.q.OAuthRefreshRotate(ctx, tx, dbsqlc.OAuthRefreshRotateParams{
+			NewHash: newHash, RefreshExpiresAt: pgtype.Timestamptz{Time: refreshExpiresAt.UTC(), Valid: true}, ID: id, OldHash: oldHash, Now: at,
+		})
+		switch {
+		case err == nil:
+			// The old token expires no later than its successor.
+			if err := s.q.OAuthRotatedRefreshKeep(ctx, tx, dbsqlc.OAuthRotatedRefreshKeepParams{Hash: oldHash, GrantID: id, ExpiresAt: refreshExpiresAt.UTC()}); err != nil {
+				return err
+			}
+			return s.q.OAuthRotatedRefreshPrune(ctx, tx, now.UTC())
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		n, err := s.q.OAuthGrantRevokeReplayed(ctx, tx, dbsqlc.OAuthGrantRevokeReplayedParams{Now: at, ID: id, Hash: oldHash})
+		outcome = eventstore.ErrOAuthNotFound
+		if n > 0 {
+			outcome = eventstore.ErrOAuthReplayed
+		}
+		return err
 	})
-	if err == nil {
-		return pgGrant(dbsqlc.OAuthCodeRedeemRow(row)), nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if err != nil {
 		return eventstore.OAuthGrant{}, fmt.Errorf("rotate refresh token of oauth grant %s: %w", id, err)
 	}
-	// A grant in force that refused the token: the token was rotated away
-	// (or forged from a leaked one). Revoke the family.
-	revoked, err := s.OAuthGrantRevoke(ctx, id, "", now)
-	switch {
-	case err != nil:
-		return eventstore.OAuthGrant{}, err
-	case revoked:
-		return eventstore.OAuthGrant{}, eventstore.ErrOAuthReplayed
+	if outcome != nil {
+		return eventstore.OAuthGrant{}, outcome
 	}
-	return eventstore.OAuthGrant{}, eventstore.ErrOAuthNotFound
+	return pgGrant(dbsqlc.OAuthCodeRedeemRow(row)), nil
 }
 
 // OAuthGrantRevoke implements eventstore.OAuthStore.

@@ -95,8 +95,10 @@ func (s *Store) OAuthCodeRedeem(ctx context.Context, codeHash, refreshHash []byt
 	return sqliteGrant(row), nil
 }
 
-// OAuthRefreshRotate implements eventstore.OAuthStore: the update and,
-// when it finds nothing, the revocation, on the writer connection.
+// OAuthRefreshRotate implements eventstore.OAuthStore, on the writer
+// connection: the update and the keeping of the old token's hash or, when
+// the update finds nothing, the revocation of the grant if the token was
+// one rotated away.
 func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newHash []byte, refreshExpiresAt, now time.Time) (eventstore.OAuthGrant, error) {
 	var row dbsqlc.OAuthRefreshRotateRow
 	var outcome error
@@ -106,12 +108,19 @@ func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newH
 		row, err = s.q.OAuthRefreshRotate(ctx, db, dbsqlc.OAuthRefreshRotateParams{
 			NewHash: newHash, RefreshExpiresAt: sql.NullInt64{Int64: refreshExpiresAt.UnixMicro(), Valid: true}, ID: id, OldHash: oldHash, Now: at,
 		})
-		if !errors.Is(err, sql.ErrNoRows) {
+		switch {
+		case err == nil:
+			// The old token expires no later than its successor.
+			if err := s.q.OAuthRotatedRefreshKeep(ctx, db, dbsqlc.OAuthRotatedRefreshKeepParams{Hash: oldHash, GrantID: id, ExpiresAt: refreshExpiresAt.UnixMicro()}); err != nil {
+				return err
+			}
+			return s.q.OAuthRotatedRefreshPrune(ctx, db, now.UnixMicro())
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		// A grant in force that refused the token: the token was
-		// rotated away (or forged from a leaked one). Revoke the family.
-		n, err := s.q.OAuthGrantRevoke(ctx, db, dbsqlc.OAuthGrantRevokeParams{Now: at, ID: id})
+		// A token rotated away, used again: revoke the family. A token
+		// made up around the grant's id revokes nothing.
+		n, err := s.q.OAuthGrantRevokeReplayed(ctx, db, dbsqlc.OAuthGrantRevokeReplayedParams{Now: at, ID: id, Hash: oldHash})
 		outcome = eventstore.ErrOAuthNotFound
 		if n > 0 {
 			outcome = eventstore.ErrOAuthReplayed

@@ -33,8 +33,8 @@ func oauthGrant(t *testing.T, s OAuthStore, id, user string) eventstore.OAuthGra
 }
 
 // testOAuthCodeAndRefresh: a code redeems once into a grant, its refresh
-// token rotates, the rotated-away token revokes the family, and none of
-// it is events.
+// token rotates, the rotated-away token revokes the family while an
+// expired or made-up one revokes nothing, and none of it is events.
 func testOAuthCodeAndRefresh(t *testing.T, newStore Opener[OAuthStore]) {
 	s := newStore(t, eventstore.Options{})
 	ctx := t.Context()
@@ -53,8 +53,11 @@ func testOAuthCodeAndRefresh(t *testing.T, newStore Opener[OAuthStore]) {
 	if got, err = s.OAuthRefreshRotate(ctx, "g1", []byte("r1"), []byte("r2"), later.Add(time.Hour), later); err != nil || got != want {
 		t.Fatalf("OAuthRefreshRotate(r1) = %+v, %v; want %+v", got, err, want)
 	}
-	if _, err := s.OAuthRefreshRotate(ctx, "g1", []byte("r2"), []byte("r3"), later.Add(3*time.Hour), later.Add(2*time.Hour)); !errors.Is(err, eventstore.ErrOAuthReplayed) {
-		t.Fatalf("rotate of an expired token = %v, want ErrOAuthReplayed (the family is revoked)", err)
+	if _, err := s.OAuthRefreshRotate(ctx, "g1", []byte("r2"), []byte("r3"), later.Add(3*time.Hour), later.Add(2*time.Hour)); !errors.Is(err, eventstore.ErrOAuthNotFound) {
+		t.Fatalf("rotate of an expired token = %v, want ErrOAuthNotFound", err)
+	}
+	if revoked, err := s.OAuthGrantRevoke(ctx, "g1", "", later.Add(2*time.Hour)); err != nil || !revoked {
+		t.Fatalf("OAuthGrantRevoke(g1) after its token expired = %v, %v; want the grant still in force, revoked now", revoked, err)
 	}
 	g2 := oauthGrant(t, s, "g2", "u1")
 	if _, err := s.OAuthCodeRedeem(ctx, []byte("code-g2"), []byte("s1"), later.Add(time.Hour), later); err != nil {
@@ -62,6 +65,15 @@ func testOAuthCodeAndRefresh(t *testing.T, newStore Opener[OAuthStore]) {
 	}
 	if _, err := s.OAuthRefreshRotate(ctx, "g2", []byte("s1"), []byte("s2"), later.Add(time.Hour), later); err != nil {
 		t.Fatal(err)
+	}
+	// A token the grant never had, made up around its id (which is no
+	// secret), is unknown: it revokes nothing.
+	if _, err := s.OAuthRefreshRotate(ctx, "g2", []byte("made up"), []byte("s9"), later.Add(time.Hour), later); !errors.Is(err, eventstore.ErrOAuthNotFound) {
+		t.Fatalf("rotate of a made-up token = %v, want ErrOAuthNotFound", err)
+	}
+	// So is a token rotated away once it has expired.
+	if _, err := s.OAuthRefreshRotate(ctx, "g2", []byte("s1"), []byte("s9"), later.Add(3*time.Hour), later.Add(2*time.Hour)); !errors.Is(err, eventstore.ErrOAuthNotFound) {
+		t.Fatalf("rotate of a token rotated away and expired = %v, want ErrOAuthNotFound", err)
 	}
 	list, err := s.OAuthGrantList(ctx, "u1")
 	if err != nil || len(list) != 1 || list[0].ID != "g2" || list[0].ClientName != "Client g2" || list[0].Scope != g2.Scope {

@@ -25,6 +25,23 @@ UPDATE oauth_grants SET refresh_hash = @new_hash, refresh_expires_at = @refresh_
 WHERE id = @id AND refresh_hash = @old_hash AND revoked_at IS NULL AND refresh_expires_at > @now
 RETURNING id, tenant_id, user_id, client_id, scope, resource, redirect_uri, code_challenge, created_at;
 
+-- name: OAuthRotatedRefreshKeep :exec
+-- Keeps the hash of a refresh token rotated away until expires_at.
+INSERT INTO oauth_rotated_refresh (hash, grant_id, expires_at) VALUES (@hash, @grant_id, @expires_at);
+
+-- name: OAuthRotatedRefreshPrune :exec
+-- Drops the rotated tokens that have expired, of every grant (a revoked
+-- grant's rotate no more).
+DELETE FROM oauth_rotated_refresh WHERE expires_at <= @now;
+
+-- name: OAuthGrantRevokeReplayed :execrows
+-- Revokes a grant in force if hash is one of its refresh tokens rotated
+-- away and not yet expired (a token used twice); a made-up or expired
+-- token revokes nothing.
+UPDATE oauth_grants SET revoked_at = @now
+WHERE id = @id AND revoked_at IS NULL
+  AND EXISTS (SELECT 1 FROM oauth_rotated_refresh r WHERE r.hash = @hash AND r.grant_id = @id AND r.expires_at > @now);
+
 -- name: OAuthGrantRevoke :execrows
 -- Revokes a grant; user_id, when not empty, must own it.
 UPDATE oauth_grants SET revoked_at = @now

@@ -96,6 +96,12 @@ type OauthGrant struct {
 	RevokedAt        pgtype.Timestamptz
 }
 
+type OauthRotatedRefresh struct {
+	Hash      []byte
+	GrantID   string
+	ExpiresAt time.Time
+}
+
 type ProjectionCheckpoint struct {
 	Name         string
 	NextPosition int64

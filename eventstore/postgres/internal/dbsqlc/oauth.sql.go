@@ -214,6 +214,29 @@ func (q *Queries) OAuthGrantRevoke(ctx context.Context, db DBTX, arg OAuthGrantR
 	return result.RowsAffected(), nil
 }
 
+const oAuthGrantRevokeReplayed = `-- name: OAuthGrantRevokeReplayed :execrows
+UPDATE oauth_grants SET revoked_at = $1
+WHERE id = $2 AND revoked_at IS NULL
+  AND EXISTS (SELECT 1 FROM oauth_rotated_refresh r WHERE r.hash = $3 AND r.grant_id = $2 AND r.expires_at > $1)
+`
+
+type OAuthGrantRevokeReplayedParams struct {
+	Now  pgtype.Timestamptz
+	ID   string
+	Hash []byte
+}
+
+// Revokes a grant in force if hash is one of its refresh tokens rotated
+// away and not yet expired (a token used twice); a made-up or expired
+// token revokes nothing.
+func (q *Queries) OAuthGrantRevokeReplayed(ctx context.Context, db DBTX, arg OAuthGrantRevokeReplayedParams) (int64, error) {
+	result, err := db.Exec(ctx, oAuthGrantRevokeReplayed, arg.Now, arg.ID, arg.Hash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const oAuthRefreshRevoke = `-- name: OAuthRefreshRevoke :execrows
 UPDATE oauth_grants SET revoked_at = $1
 WHERE id = $2 AND refresh_hash = $3 AND revoked_at IS NULL
@@ -284,4 +307,31 @@ func (q *Queries) OAuthRefreshRotate(ctx context.Context, db DBTX, arg OAuthRefr
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const oAuthRotatedRefreshKeep = `-- name: OAuthRotatedRefreshKeep :exec
+INSERT INTO oauth_rotated_refresh (hash, grant_id, expires_at) VALUES ($1, $2, $3)
+`
+
+type OAuthRotatedRefreshKeepParams struct {
+	Hash      []byte
+	GrantID   string
+	ExpiresAt time.Time
+}
+
+// Keeps the hash of a refresh token rotated away until expires_at.
+func (q *Queries) OAuthRotatedRefreshKeep(ctx context.Context, db DBTX, arg OAuthRotatedRefreshKeepParams) error {
+	_, err := db.Exec(ctx, oAuthRotatedRefreshKeep, arg.Hash, arg.GrantID, arg.ExpiresAt)
+	return err
+}
+
+const oAuthRotatedRefreshPrune = `-- name: OAuthRotatedRefreshPrune :exec
+DELETE FROM oauth_rotated_refresh WHERE expires_at <= $1
+`
+
+// Drops the rotated tokens that have expired, of every grant (a revoked
+// grant's rotate no more).
+func (q *Queries) OAuthRotatedRefreshPrune(ctx context.Context, db DBTX, now time.Time) error {
+	_, err := db.Exec(ctx, oAuthRotatedRefreshPrune, now)
+	return err
 }

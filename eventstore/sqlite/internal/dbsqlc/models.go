@@ -79,6 +79,12 @@ type OauthGrant struct {
 	RevokedAt        sql.NullInt64
 }
 
+type OauthRotatedRefresh struct {
+	Hash      []byte
+	GrantID   string
+	ExpiresAt int64
+}
+
 type ProjectionCheckpoint struct {
 	Name         string
 	NextPosition int64

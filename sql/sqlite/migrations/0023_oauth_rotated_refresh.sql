@@ -1,0 +1,13 @@
+-- The hashes of refresh tokens rotated away, each kept until it would have
+-- expired (its successor's expiry bounds its own). A refresh with one of
+-- them is a token used twice, which may have leaked, and revokes its grant;
+-- a token that is neither the grant's current one nor one of these was made
+-- up (the grant id it names is no secret) and revokes nothing.
+CREATE TABLE oauth_rotated_refresh (
+    hash       BLOB    PRIMARY KEY,
+    grant_id   TEXT    NOT NULL REFERENCES oauth_grants (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL -- Unix microseconds
+);
+
+-- Each rotation drops the rotated tokens that have expired, of every grant.
+CREATE INDEX oauth_rotated_refresh_expiry ON oauth_rotated_refresh (expires_at);
