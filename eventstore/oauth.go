@@ -63,10 +63,12 @@ type OAuthStore interface {
 	// before revokes its grant and fails with ErrOAuthReplayed.
 	OAuthCodeRedeem(ctx context.Context, codeHash, refreshHash []byte, refreshExpiresAt, now time.Time) (OAuthGrant, error)
 	// OAuthRefreshRotate replaces grant id's refresh token oldHash by
-	// newHash and returns the grant. A token rotated away before (and not
-	// yet expired) revokes the grant and fails with ErrOAuthReplayed; an
-	// unknown grant, a token the grant never had (made up around its id),
-	// an expired token or a revoked grant fail with ErrOAuthNotFound.
+	// newHash and returns the grant. A token rotated away before revokes
+	// the grant and fails with ErrOAuthReplayed, for as long as its
+	// successor's expiry (refreshExpiresAt of the rotation that replaced
+	// it); an unknown grant, a token the grant never had (made up around its
+	// id), an expired current token, a token rotated away whose successor
+	// expired, or a revoked grant fail with ErrOAuthNotFound.
 	OAuthRefreshRotate(ctx context.Context, id string, oldHash, newHash []byte, refreshExpiresAt, now time.Time) (OAuthGrant, error)
 	// OAuthGrantRevoke revokes grant id, if userID (when not empty) owns
 	// it; it reports whether a grant in force was revoked.

@@ -86,7 +86,7 @@ func (s *Store) OAuthCodeRedeem(ctx context.Context, codeHash, refreshHash []byt
 // OAuthRefreshRotate implements eventstore.OAuthStore: in one transaction,
 // the UPDATE … RETURNING and the keeping of the old token's hash or, when
 // the update finds nothing, the revocation of the grant if the token was
-// one rotated away.
+// one rotated away. The expired hashes are dropped after it.
 func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newHash []byte, refreshExpiresAt, now time.Time) (eventstore.OAuthGrant, error) {
 	var row dbsqlc.OAuthRefreshRotateRow
 	var outcome error
@@ -98,11 +98,8 @@ func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newH
 		})
 		switch {
 		case err == nil:
-			// The old token expires no later than its successor.
-			if err := s.q.OAuthRotatedRefreshKeep(ctx, tx, dbsqlc.OAuthRotatedRefreshKeepParams{Hash: oldHash, GrantID: id, ExpiresAt: refreshExpiresAt.UTC()}); err != nil {
-				return err
-			}
-			return s.q.OAuthRotatedRefreshPrune(ctx, tx, now.UTC())
+			// Kept for as long as its successor lasts.
+			return s.q.OAuthRotatedRefreshKeep(ctx, tx, dbsqlc.OAuthRotatedRefreshKeepParams{Hash: oldHash, GrantID: id, ExpiresAt: refreshExpiresAt.UTC()})
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
@@ -119,6 +116,9 @@ func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newH
 	if outcome != nil {
 		return eventstore.OAuthGrant{}, outcome
 	}
+	// Housekeeping only: a failure leaves expired hashes, which refuse
+	// nothing, to the next rotation.
+	_ = s.q.OAuthRotatedRefreshPrune(ctx, s.pool, now.UTC())
 	return pgGrant(dbsqlc.OAuthCodeRedeemRow(row)), nil
 }
 

@@ -95,26 +95,23 @@ func (s *Store) OAuthCodeRedeem(ctx context.Context, codeHash, refreshHash []byt
 	return sqliteGrant(row), nil
 }
 
-// OAuthRefreshRotate implements eventstore.OAuthStore, on the writer
-// connection: the update and the keeping of the old token's hash or, when
-// the update finds nothing, the revocation of the grant if the token was
-// one rotated away.
+// OAuthRefreshRotate implements eventstore.OAuthStore, in one transaction
+// on the writer connection: the update and the keeping of the old token's
+// hash or, when the update finds nothing, the revocation of the grant if
+// the token was one rotated away. The expired hashes are dropped after it.
 func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newHash []byte, refreshExpiresAt, now time.Time) (eventstore.OAuthGrant, error) {
 	var row dbsqlc.OAuthRefreshRotateRow
 	var outcome error
 	at := sql.NullInt64{Int64: now.UnixMicro(), Valid: true}
-	err := s.write(ctx, func(db dbsqlc.DBTX) error {
+	err := s.writeTx(ctx, func(db *sql.Tx) error {
 		var err error
 		row, err = s.q.OAuthRefreshRotate(ctx, db, dbsqlc.OAuthRefreshRotateParams{
 			NewHash: newHash, RefreshExpiresAt: sql.NullInt64{Int64: refreshExpiresAt.UnixMicro(), Valid: true}, ID: id, OldHash: oldHash, Now: at,
 		})
 		switch {
 		case err == nil:
-			// The old token expires no later than its successor.
-			if err := s.q.OAuthRotatedRefreshKeep(ctx, db, dbsqlc.OAuthRotatedRefreshKeepParams{Hash: oldHash, GrantID: id, ExpiresAt: refreshExpiresAt.UnixMicro()}); err != nil {
-				return err
-			}
-			return s.q.OAuthRotatedRefreshPrune(ctx, db, now.UnixMicro())
+			// Kept for as long as its successor lasts.
+			return s.q.OAuthRotatedRefreshKeep(ctx, db, dbsqlc.OAuthRotatedRefreshKeepParams{Hash: oldHash, GrantID: id, ExpiresAt: refreshExpiresAt.UnixMicro()})
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
@@ -133,6 +130,9 @@ func (s *Store) OAuthRefreshRotate(ctx context.Context, id string, oldHash, newH
 	if outcome != nil {
 		return eventstore.OAuthGrant{}, outcome
 	}
+	// Housekeeping only: a failure leaves expired hashes, which refuse
+	// nothing, to the next rotation.
+	_ = s.write(ctx, func(db dbsqlc.DBTX) error { return s.q.OAuthRotatedRefreshPrune(ctx, db, now.UnixMicro()) })
 	return sqliteGrant(dbsqlc.OAuthCodeRedeemRow(row)), nil
 }
 

@@ -36,8 +36,8 @@ DELETE FROM oauth_rotated_refresh WHERE expires_at <= @now;
 
 -- name: OAuthGrantRevokeReplayed :execrows
 -- Revokes a grant in force if hash is one of its refresh tokens rotated
--- away and not yet expired (a token used twice); a made-up or expired
--- token revokes nothing.
+-- away, while its successor lasts (a token used twice); a made-up token
+-- revokes nothing.
 UPDATE oauth_grants SET revoked_at = @now
 WHERE id = @id AND revoked_at IS NULL
   AND EXISTS (SELECT 1 FROM oauth_rotated_refresh r WHERE r.hash = @hash AND r.grant_id = @id AND r.expires_at > @now);

@@ -1,5 +1,5 @@
--- The hashes of refresh tokens rotated away, each kept until it would have
--- expired (its successor's expiry bounds its own). A refresh with one of
+-- The hashes of refresh tokens rotated away, each kept until its successor
+-- expires (which is no earlier than its own expiry). A refresh with one of
 -- them is a token used twice, which may have leaked, and revokes its grant;
 -- a token that is neither the grant's current one nor one of these was made
 -- up (the grant id it names is no secret) and revokes nothing.

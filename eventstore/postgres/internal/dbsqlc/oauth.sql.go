@@ -227,8 +227,8 @@ type OAuthGrantRevokeReplayedParams struct {
 }
 
 // Revokes a grant in force if hash is one of its refresh tokens rotated
-// away and not yet expired (a token used twice); a made-up or expired
-// token revokes nothing.
+// away, while its successor lasts (a token used twice); a made-up token
+// revokes nothing.
 func (q *Queries) OAuthGrantRevokeReplayed(ctx context.Context, db DBTX, arg OAuthGrantRevokeReplayedParams) (int64, error) {
 	result, err := db.Exec(ctx, oAuthGrantRevokeReplayed, arg.Now, arg.ID, arg.Hash)
 	if err != nil {
