@@ -42,10 +42,11 @@ type FeedOptions struct {
 	PollInterval time.Duration
 }
 
-// FeedNow, as FeedOptions.Cursor, starts at the end the tenant's feed has
-// when the first page is read (?after=now): only what becomes final after
+// FeedNow is a FeedOptions.Cursor that starts at the end the tenant's feed
+// has when the first page is read (?after=now): only what becomes final after
 // that, for a live view that reads the present state elsewhere. A Feed
-// resolves it to that position at once, so its Cursor is never FeedNow.
+// resolves it to that position with the first page it reads, so from then
+// on its Cursor is a position to store, never FeedNow.
 const FeedNow = "now"
 
 // after returns the ?after= of opts.

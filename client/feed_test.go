@@ -97,7 +97,9 @@ func TestFollowTheTenantFeedFromNow(t *testing.T) {
 			}
 			return false
 		})
-		feed := c.Follow(ctx, client.FeedOptions{Cursor: client.FeedNow, Types: []domain.EventType{domain.TaskCreatedType}, PollInterval: 20 * time.Millisecond})
+		// Cursor wins over After, whatever After holds (here a position far
+		// past the feed's end, as a stale configuration might).
+		feed := c.Follow(ctx, client.FeedOptions{Cursor: client.FeedNow, After: 1 << 40, Types: []domain.EventType{domain.TaskCreatedType}, PollInterval: 20 * time.Millisecond})
 		// The hook runs before the server reads the feed's end, so the
 		// first tasks started after it may still come before that end:
 		// start one every 50 ms until the feed yields one.
