@@ -59,9 +59,9 @@ func benchLog(s translog.Store, interval time.Duration) (*translog.Log, error) {
 // 50-event batches to two databases of their own: one with only a follower
 // of the feed (as the relay, which production always runs), the other with
 // a follower and the tree's builder. Both run all the time, as they do in
-// production, idle while the other database's round runs; after each round
-// of the second, the builder is let catch up, untimed, so that none of its
-// work spills into the next round of the first.
+// production, idle while the other database's round runs; after each
+// round, what it left is let finish, untimed (settle), so that none of it
+// spills into the next round, on the other database.
 func (b *bench) appendsWithTree(ctx context.Context) ([]row, error) {
 	plain, _, closePlain, err := b.freshStore(ctx)
 	if err != nil {
@@ -122,25 +122,44 @@ func appendRounds(ctx context.Context, plain, s *postgres.Store, l *translog.Log
 			arms = []bool{true, false}
 		}
 		for _, tree := range arms {
-			if !tree {
-				rate, err := appendsDuring(ctx, plain, d)
-				if err != nil {
-					return nil, nil, err
-				}
-				without = append(without, rate)
-				continue
+			store, rates := plain, &without
+			if tree {
+				store, rates = s, &with
 			}
-			rate, err := appendsDuring(ctx, s, d)
+			rate, err := appendsDuring(ctx, store, d)
 			if err != nil {
 				return nil, nil, err
 			}
-			with = append(with, rate)
-			if err := treeCaughtUp(ctx, s); err != nil {
+			*rates = append(*rates, rate)
+			if err := settle(ctx, store, l, tree); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
 	return without, with, nil
+}
+
+// settle lets what a round on s left behind finish, untimed, so that none
+// of it runs in the next round, on the other database: the sealing of its
+// appends and, with the tree, their leaves and a checkpoint of them (the
+// builder's ticker, in the next round, then finds it signed).
+func settle(ctx context.Context, s *postgres.Store, l *translog.Log, tree bool) error {
+	var pending int64
+	var err error
+	if !testwait.Until(time.Minute, func() bool {
+		pending, err = s.SealerPending(ctx)
+		return err != nil || pending == 0
+	}) {
+		return fmt.Errorf("the sealer left %d appends unsealed for a minute", pending)
+	}
+	if err != nil || !tree {
+		return err
+	}
+	if err := treeCaughtUp(ctx, s); err != nil {
+		return err
+	}
+	_, err = l.CheckpointNow(ctx)
+	return err
 }
 
 // treeCaughtUp waits until the stored tree holds every event the feed
