@@ -79,7 +79,8 @@ type OAuthStore interface {
 	// token (made up around a known grant id, rotated away) revokes
 	// nothing.
 	OAuthRefreshRevoke(ctx context.Context, id string, refreshHash []byte, now time.Time) (bool, error)
-	// OAuthGrantList returns the user's grants in force (redeemed, not
-	// revoked), newest first, at most 100.
-	OAuthGrantList(ctx context.Context, userID string) ([]OAuthGrant, error)
+	// OAuthGrantList returns the user's grants in force at now (redeemed,
+	// not revoked, their refresh token unexpired), newest first, at most
+	// 100.
+	OAuthGrantList(ctx context.Context, userID string, now time.Time) ([]OAuthGrant, error)
 }

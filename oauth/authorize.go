@@ -138,7 +138,7 @@ func (s *Server) Grants(ctx context.Context, sessionToken string) ([]eventstore.
 	if err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
 	}
-	return s.store.OAuthGrantList(ctx, claims.UserID)
+	return s.store.OAuthGrantList(ctx, claims.UserID, s.now().UTC())
 }
 
 // Revoke revokes grant id of the user signed in with sessionToken; a grant

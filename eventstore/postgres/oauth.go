@@ -141,8 +141,8 @@ func (s *Store) OAuthRefreshRevoke(ctx context.Context, id string, refreshHash [
 }
 
 // OAuthGrantList implements eventstore.OAuthStore.
-func (s *Store) OAuthGrantList(ctx context.Context, userID string) ([]eventstore.OAuthGrant, error) {
-	rows, err := s.q.OAuthGrantList(ctx, s.pool, userID)
+func (s *Store) OAuthGrantList(ctx context.Context, userID string, now time.Time) ([]eventstore.OAuthGrant, error) {
+	rows, err := s.q.OAuthGrantList(ctx, s.pool, dbsqlc.OAuthGrantListParams{UserID: userID, Now: pgtype.Timestamptz{Time: now.UTC(), Valid: true}})
 	if err != nil {
 		return nil, fmt.Errorf("list oauth grants of %s: %w", userID, err)
 	}

@@ -166,8 +166,8 @@ func (s *Store) OAuthRefreshRevoke(ctx context.Context, id string, refreshHash [
 
 // OAuthGrantList implements eventstore.OAuthStore. It runs on the
 // read-only pool.
-func (s *Store) OAuthGrantList(ctx context.Context, userID string) ([]eventstore.OAuthGrant, error) {
-	rows, err := s.q.OAuthGrantList(ctx, s.rdb, userID)
+func (s *Store) OAuthGrantList(ctx context.Context, userID string, now time.Time) ([]eventstore.OAuthGrant, error) {
+	rows, err := s.q.OAuthGrantList(ctx, s.rdb, dbsqlc.OAuthGrantListParams{UserID: userID, Now: sql.NullInt64{Int64: now.UnixMicro(), Valid: true}})
 	if err != nil {
 		return nil, fmt.Errorf("list oauth grants of %s: %w", userID, s.closedOr(err))
 	}

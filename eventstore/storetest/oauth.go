@@ -56,6 +56,9 @@ func testOAuthCodeAndRefresh(t *testing.T, newStore Opener[OAuthStore]) {
 	if _, err := s.OAuthRefreshRotate(ctx, "g1", []byte("r2"), []byte("r3"), later.Add(3*time.Hour), later.Add(2*time.Hour)); !errors.Is(err, eventstore.ErrOAuthNotFound) {
 		t.Fatalf("rotate of an expired token = %v, want ErrOAuthNotFound", err)
 	}
+	if list, err := s.OAuthGrantList(ctx, "u1", later.Add(2*time.Hour)); err != nil || len(list) != 0 {
+		t.Fatalf("OAuthGrantList(u1) once g1's token expired = %+v, %v; want none", list, err)
+	}
 	if revoked, err := s.OAuthGrantRevoke(ctx, "g1", "", later.Add(2*time.Hour)); err != nil || !revoked {
 		t.Fatalf("OAuthGrantRevoke(g1) after its token expired = %v, %v; want the grant still in force, revoked now", revoked, err)
 	}
@@ -75,7 +78,7 @@ func testOAuthCodeAndRefresh(t *testing.T, newStore Opener[OAuthStore]) {
 	if _, err := s.OAuthRefreshRotate(ctx, "g2", []byte("s1"), []byte("s9"), later.Add(3*time.Hour), later.Add(2*time.Hour)); !errors.Is(err, eventstore.ErrOAuthNotFound) {
 		t.Fatalf("rotate of a token rotated away and expired = %v, want ErrOAuthNotFound", err)
 	}
-	list, err := s.OAuthGrantList(ctx, "u1")
+	list, err := s.OAuthGrantList(ctx, "u1", later)
 	if err != nil || len(list) != 1 || list[0].ID != "g2" || list[0].ClientName != "Client g2" || list[0].Scope != g2.Scope {
 		t.Fatalf("OAuthGrantList(u1) = %+v, %v; want g2 only", list, err)
 	}
@@ -85,7 +88,7 @@ func testOAuthCodeAndRefresh(t *testing.T, newStore Opener[OAuthStore]) {
 	if _, err := s.OAuthRefreshRotate(ctx, "g2", []byte("s2"), []byte("s3"), later.Add(time.Hour), later); !errors.Is(err, eventstore.ErrOAuthNotFound) {
 		t.Fatalf("the current token after a reuse = %v, want ErrOAuthNotFound (family revoked)", err)
 	}
-	if list, _ := s.OAuthGrantList(ctx, "u1"); len(list) != 0 {
+	if list, _ := s.OAuthGrantList(ctx, "u1", later); len(list) != 0 {
 		t.Fatalf("OAuthGrantList after revocations = %+v, want none", list)
 	}
 	expectFeedLen(t, s, 0)
@@ -181,7 +184,7 @@ func testOAuthRefreshRevoke(t *testing.T, newStore Opener[OAuthStore]) {
 	if ok, err := s.OAuthRefreshRevoke(ctx, "g2", []byte("r2"), oauthT0); err != nil || ok {
 		t.Fatalf("revoke of another grant with g1's token = %v, %v; want false", ok, err)
 	}
-	if list, err := s.OAuthGrantList(ctx, "u1"); err != nil || len(list) != 1 {
+	if list, err := s.OAuthGrantList(ctx, "u1", oauthT0); err != nil || len(list) != 1 {
 		t.Fatalf("OAuthGrantList after refused revocations = %+v, %v; want g1 in force", list, err)
 	}
 	if ok, err := s.OAuthRefreshRevoke(ctx, "g1", []byte("r2"), oauthT0); err != nil || !ok {

@@ -54,8 +54,9 @@ UPDATE oauth_grants SET revoked_at = @now
 WHERE id = @id AND refresh_hash = @refresh_hash AND revoked_at IS NULL;
 
 -- name: OAuthGrantList :many
--- The user's grants in force: redeemed and not revoked.
+-- The user's grants in force: redeemed, not revoked, and with a refresh
+-- token that has not expired (a client can no longer use one that has).
 SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.resource, g.created_at
 FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
-WHERE g.user_id = @user_id AND g.code_used AND g.revoked_at IS NULL
+WHERE g.user_id = @user_id AND g.code_used AND g.revoked_at IS NULL AND g.refresh_expires_at > @now
 ORDER BY g.created_at DESC LIMIT 100;

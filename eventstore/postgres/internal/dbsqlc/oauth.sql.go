@@ -153,9 +153,14 @@ func (q *Queries) OAuthGrantInsert(ctx context.Context, db DBTX, arg OAuthGrantI
 const oAuthGrantList = `-- name: OAuthGrantList :many
 SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.resource, g.created_at
 FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
-WHERE g.user_id = $1 AND g.code_used AND g.revoked_at IS NULL
+WHERE g.user_id = $1 AND g.code_used AND g.revoked_at IS NULL AND g.refresh_expires_at > $2
 ORDER BY g.created_at DESC LIMIT 100
 `
+
+type OAuthGrantListParams struct {
+	UserID string
+	Now    pgtype.Timestamptz
+}
 
 type OAuthGrantListRow struct {
 	ID         string
@@ -166,9 +171,10 @@ type OAuthGrantListRow struct {
 	CreatedAt  time.Time
 }
 
-// The user's grants in force: redeemed and not revoked.
-func (q *Queries) OAuthGrantList(ctx context.Context, db DBTX, userID string) ([]OAuthGrantListRow, error) {
-	rows, err := db.Query(ctx, oAuthGrantList, userID)
+// The user's grants in force: redeemed, not revoked, and with a refresh
+// token that has not expired (a client can no longer use one that has).
+func (q *Queries) OAuthGrantList(ctx context.Context, db DBTX, arg OAuthGrantListParams) ([]OAuthGrantListRow, error) {
+	rows, err := db.Query(ctx, oAuthGrantList, arg.UserID, arg.Now)
 	if err != nil {
 		return nil, err
 	}
