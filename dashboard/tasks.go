@@ -49,18 +49,13 @@ type tasksPage struct {
 	Feed, FeedTypes string
 }
 
-// rowEventTypes are the task events that change a row of the list: its
-// state, attempt or times (projections.EvolveTaskView, the list's fold).
-// Output, progress and the others only move its last seq, which the list
-// does not show.
-var rowEventTypes = []domain.EventType{domain.TaskCreatedType, domain.TaskQueuedType, domain.TaskStartedType,
-	domain.TaskSucceededType, domain.TaskFailedType, domain.TaskCanceledType, domain.TaskTimedOutType}
-
 // rowsFeed is tasksPage.Feed and FeedTypes.
 var rowsFeed, rowsFeedTypes = func() (string, string) {
 	q := url.Values{"after": {api.FeedAfterNow}, "stream_type": {string(domain.StreamTask)}}
 	var names []string
-	for _, t := range rowEventTypes {
+	// Output, progress and the others only move a row's last seq, which
+	// the list does not show.
+	for _, t := range domain.TaskLifecycleTypes {
 		q.Add("type", string(t))
 		names = append(names, string(t))
 	}

@@ -56,6 +56,15 @@ const (
 	TaskAttemptFailedType EventType = "task.attempt_failed"
 )
 
+// TaskLifecycleTypes are the task events that set what a task is or move
+// it through its states: its creation, each queueing and start, and its
+// four ends. The others (output, progress, waiting, a cancel request, a
+// lost lease, a failed attempt) leave its state, attempt and times as they
+// were: a copy of the task list needs refreshing on these only
+// (projections.EvolveTaskView, whose test keeps the two in step).
+var TaskLifecycleTypes = []EventType{TaskCreatedType, TaskQueuedType, TaskStartedType,
+	TaskSucceededType, TaskFailedType, TaskCanceledType, TaskTimedOutType}
+
 // Terminal reports whether an event of type t ends its task: no event may
 // follow it.
 func (t EventType) Terminal() bool {

@@ -266,7 +266,8 @@ func TaskViewIDs(events []domain.Event) []string {
 // with its feed positions, and an event read from the stream before the
 // feed has given it a position is placed by its seq all the same), and
 // reports whether it changed v. It is pure: the row depends on the events
-// only.
+// only. Only the events of domain.TaskLifecycleTypes change more of the row
+// than its LastSeq and LastPosition.
 func EvolveTaskView(v *TaskView, e *domain.Event) (bool, error) {
 	if e.StreamType != domain.StreamTask {
 		return false, nil

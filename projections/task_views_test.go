@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -418,5 +419,41 @@ func TestEvolveTaskViewQueuedAt(t *testing.T) {
 	}
 	if v.State != domain.StateFailed || v.Attempt != 2 {
 		t.Fatalf("after the lifecycle: %+v", v)
+	}
+}
+
+// domain.TaskLifecycleTypes lists exactly the task events after which a
+// row shows something else than before (besides its last seq and position).
+func TestTaskLifecycleTypesChangeRows(t *testing.T) {
+	t.Parallel()
+	samples := domain.Samples()
+	created, err := domain.MarshalPayload(samples[domain.TaskCreatedType])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base projections.TaskView
+	first := domain.Event{StreamID: "task-1", StreamType: domain.StreamTask, TenantID: tenantA, Seq: 1, Position: 10,
+		Type: domain.TaskCreatedType, Payload: created, OccurredAt: t0}
+	if _, err := projections.EvolveTaskView(&base, &first); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range domain.KnownTypes() {
+		if !strings.HasPrefix(string(typ), "task.") {
+			continue
+		}
+		payload, err := domain.MarshalPayload(samples[typ])
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := base
+		e := domain.Event{StreamID: "task-1", StreamType: domain.StreamTask, TenantID: tenantA, Seq: 2, Position: 11,
+			Type: typ, Payload: payload, OccurredAt: t0.Add(time.Minute)}
+		if applied, err := projections.EvolveTaskView(&v, &e); err != nil || !applied {
+			t.Fatalf("%s: applied %v, %v", typ, applied, err)
+		}
+		v.LastSeq, v.LastPosition = base.LastSeq, base.LastPosition
+		if shows, listed := v != base, slices.Contains(domain.TaskLifecycleTypes, typ); shows != listed {
+			t.Errorf("%s changes what a row shows: %v; in domain.TaskLifecycleTypes: %v", typ, shows, listed)
+		}
 	}
 }
