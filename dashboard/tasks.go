@@ -53,8 +53,6 @@ type tasksPage struct {
 var rowsFeed, rowsFeedTypes = func() (string, string) {
 	q := url.Values{"after": {api.FeedAfterNow}, "stream_type": {string(domain.StreamTask)}}
 	var names []string
-	// Output, progress and the others only move a row's last seq, which
-	// the list does not show.
 	for _, t := range domain.TaskLifecycleTypes {
 		q.Add("type", string(t))
 		names = append(names, string(t))

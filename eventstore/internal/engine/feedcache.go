@@ -216,8 +216,7 @@ func (c *FeedCache) add(events []domain.Event, began time.Time) {
 	}
 	switch from, end := events[0].Position, c.end(); {
 	case from > end:
-		c.drop(c.n)
-		c.first = from
+		c.drop(c.n) // the first event taken in below starts the run
 	case from+int64(len(events)) <= end:
 		return
 	default:

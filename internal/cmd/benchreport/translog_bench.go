@@ -144,38 +144,37 @@ func appendRounds(ctx context.Context, plain, s *postgres.Store, l *translog.Log
 // appends and, with the tree, their leaves and a checkpoint of them (the
 // builder's ticker, in the next round, then finds it signed).
 func settle(ctx context.Context, s *postgres.Store, l *translog.Log, tree bool) error {
-	var pending int64
-	var err error
-	if !testwait.Until(time.Minute, func() bool {
-		pending, err = s.SealerPending(ctx)
-		return err != nil || pending == 0
-	}) {
-		return fmt.Errorf("the sealer left %d appends unsealed for a minute", pending)
-	}
-	if err != nil || !tree {
+	if err := waitCount(ctx, "appends the sealer has not sealed", s.SealerPending, func(n int64) bool { return n == 0 }); err != nil || !tree {
 		return err
 	}
 	if err := treeCaughtUp(ctx, s); err != nil {
 		return err
 	}
-	_, err = l.CheckpointNow(ctx)
+	_, err := l.CheckpointNow(ctx)
 	return err
 }
 
 // treeCaughtUp waits until the stored tree holds every event the feed
-// held when it was called, for at most a minute (the builder retries
-// its failures, and logs them, without end).
+// held when it was called (the builder retries its failures, and logs
+// them, without end).
 func treeCaughtUp(ctx context.Context, s *postgres.Store) error {
 	head, err := s.FeedHead(ctx)
 	if err != nil {
 		return err
 	}
-	var size int64
+	return waitCount(ctx, fmt.Sprintf("leaves of the tree, of the feed's %d events,", head), s.MerkleTreeSize, func(n int64) bool { return n >= head })
+}
+
+// waitCount reads a count until done accepts it, or fails after a minute
+// naming what it counts and where it stood.
+func waitCount(ctx context.Context, what string, read func(context.Context) (int64, error), done func(int64) bool) error {
+	var n int64
+	var err error
 	if !testwait.Until(time.Minute, func() bool {
-		size, err = s.MerkleTreeSize(ctx)
-		return err != nil || size >= head
+		n, err = read(ctx)
+		return err != nil || done(n)
 	}) {
-		return fmt.Errorf("the tree's builder did not catch up with the feed in a minute: %d leaves of %d", size, head)
+		return fmt.Errorf("%d %s after a minute", n, what)
 	}
 	return err
 }
