@@ -14,6 +14,7 @@ import (
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 // A Feed follows the tenant's events in commit order across pages,
@@ -83,12 +84,7 @@ func TestFollowTheTenantFeedFromNow(t *testing.T) {
 			page, err := c.TenantEvents(ctx, client.FeedOptions{After: -1, Types: []domain.EventType{domain.TaskCreatedType}})
 			return err == nil && len(page.Events) == 1 && page.Events[0].StreamID == before.TaskID.String()
 		}
-		for !inFeed() {
-			if ctx.Err() != nil {
-				t.Fatal("the feed never held the first task's creation")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testwait.For(t, "the feed to hold the first task's creation", inFeed)
 		asked := make(chan struct{})
 		var once sync.Once
 		b.setFault(func(_ http.ResponseWriter, r *http.Request) bool {

@@ -364,11 +364,12 @@ func testList(t *testing.T, s, other *session) {
 		t.Fatalf("list_tasks limit 1 = %+v", page)
 	}
 	callOK[mcpserver.ListTasksOutput](t, s, "list_tasks", map[string]any{"limit": 1, "cursor": page.NextCursor})
-	// A creation range: the task is after 2000 and not before it.
+	// A creation range: the task is after 2000 and not before it, nor after 2999.
 	after, _ := callOK[mcpserver.ListTasksOutput](t, s, "list_tasks", map[string]any{"created_after": "2000-01-01T00:00:00Z", "limit": 100})
 	before, _ := callOK[mcpserver.ListTasksOutput](t, s, "list_tasks", map[string]any{"created_before": "2000-01-01T00:00:00+02:00"})
-	if !slices.ContainsFunc(after.Tasks, func(task mcpserver.TaskSummary) bool { return task.TaskID == id }) || len(before.Tasks) != 0 {
-		t.Fatalf("list_tasks created after 2000 = %+v, before 2000 = %+v; want task %s, then none", after, before, id)
+	future, _ := callOK[mcpserver.ListTasksOutput](t, s, "list_tasks", map[string]any{"created_after": "2999-01-01T00:00:00Z"})
+	if !slices.ContainsFunc(after.Tasks, func(task mcpserver.TaskSummary) bool { return task.TaskID == id }) || len(before.Tasks) != 0 || len(future.Tasks) != 0 {
+		t.Fatalf("list_tasks created after 2000 = %+v, before 2000 = %+v, after 2999 = %+v; want task %s, then none, none", after, before, future, id)
 	}
 	wantText(t, "a bad created_after", callErr(t, s, "list_tasks", map[string]any{"created_after": "yesterday"}), "created_after", "RFC 3339", `"yesterday"`)
 	// Another tenant sees none of them.
