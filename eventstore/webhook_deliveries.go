@@ -107,18 +107,26 @@ type WebhookDeliveryStore interface {
 	// WebhookDeliveryClaim returns up to limit deliveries due at now,
 	// each the pending delivery of lowest position of its endpoint, that no
 	// claim holds, and holds them until leaseUntil: a later delivery of an
-	// endpoint is never claimed before the earlier one ends, and of
+	// endpoint is never claimed before the earlier one ends, no delivery of
+	// an endpoint is claimed while another of its deliveries is (one
+	// request at a time per endpoint, a redelivered one included), and of
 	// concurrent claims (several processes) only one gets a delivery.
 	WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]WebhookDelivery, error)
 
 	// WebhookDeliveryRecord stores an attempt and the delivery's new state
 	// (and, when pending, its next attempt's time) in one transaction, and
-	// ends the delivery's claim. Recording attempt n again is a no-op.
-	WebhookDeliveryRecord(ctx context.Context, a WebhookAttempt, state DeliveryState, nextAttemptAt time.Time) error
+	// ends the delivery's claim. It returns since when every attempt to
+	// the delivery's endpoint has failed: the first failure after its last
+	// success (or ever, or since it was last enabled again), zero once an
+	// attempt succeeded. Recording attempt n again is a no-op that returns
+	// zero.
+	WebhookDeliveryRecord(ctx context.Context, a WebhookAttempt, state DeliveryState, nextAttemptAt time.Time) (failingSince time.Time, err error)
 
 	// WebhookDeliveryRetry makes the deliveries of endpoint webhookID
 	// created at or after since (only the one of id, when id is set)
-	// pending again, due at now, and returns how many.
+	// pending again, due at now, and returns how many. A delivery in
+	// flight (claimed) is left alone. A redelivered delivery keeps its
+	// attempts: it is retried on what is left of the schedule.
 	WebhookDeliveryRetry(ctx context.Context, webhookID, id string, since, now time.Time) (int, error)
 
 	// WebhookDeliveryList returns up to limit (at most

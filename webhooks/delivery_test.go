@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/axontask/axontask/commands"
@@ -138,6 +139,7 @@ type received struct {
 
 // goReceiver answers each request with the status answer(n) gives for the
 // n-th request (0, 1, …), or hangs until the client gives up when it is 0.
+// Its answers' bodies are three times what the delivery log keeps.
 type goReceiver struct {
 	url string
 	mu  sync.Mutex
@@ -163,6 +165,7 @@ func startGoReceiver(t *testing.T, answer func(n int) int) *goReceiver {
 			return
 		}
 		w.WriteHeader(status)
+		_, _ = io.WriteString(w, strings.Repeat("r", 3*eventstore.MaxWebhookResponseExcerpt))
 	}))
 	t.Cleanup(srv.Close)
 	r.url = srv.URL + "/hook"
@@ -354,6 +357,77 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 		})
 		if n := len(failing.requests()); n != sent {
 			t.Errorf("%d requests to the disabled endpoint", n-sent)
+		}
+	})
+}
+
+// A redelivery reaches the receiver again under the same webhook-id, and
+// one of an old delivery that fails does not disable an endpoint that
+// succeeded since, five days later or not. The log keeps a bounded
+// excerpt of each answer.
+func TestRedeliveryOfAnOldFailureDisablesNothing(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		var skew atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock})
+		// The first delivery fails twice (for good), the second succeeds,
+		// the first redelivered fails, then succeeds.
+		answers := []int{500, 500, 204, 500, 204}
+		r := startGoReceiver(t, func(n int) int { return answers[min(n, len(answers)-1)] })
+		id, _ := p.endpoint(t, r.url, "tenant.*")
+		ended := func(deliveryID string, attempts int) commands.DeliveryInfo {
+			t.Helper()
+			var got commands.DeliveryInfo
+			testwait.For(t, fmt.Sprint(deliveryID, " ended after ", attempts, " attempts"), func() bool {
+				log, err := p.hooks.Deliveries.Handle(t.Context(), commands.ListWebhookDeliveries{By: owner, WebhookID: id})
+				if err != nil {
+					return false
+				}
+				i := slices.IndexFunc(log, func(d commands.DeliveryInfo) bool { return d.ID == deliveryID })
+				if i < 0 || log[i].State == eventstore.DeliveryPending || len(log[i].Attempts) != attempts {
+					return false
+				}
+				got = log[i]
+				return true
+			})
+			return got
+		}
+		first := webhooks.DeliveryID(id, uuid.MustParse(p.appendEvents(t, 1)[0]))
+		if d := ended(first, 2); d.State != eventstore.DeliveryFailed {
+			t.Fatalf("the first delivery: %s, want failed", d.State)
+		}
+		second := webhooks.DeliveryID(id, uuid.MustParse(p.appendEvents(t, 1)[0]))
+		ended(second, 1)
+
+		skew.Store(int64(webhooks.DefaultDisableAfter))
+		redeliver := func() {
+			t.Helper()
+			if n, err := p.hooks.Redeliver.Handle(t.Context(), commands.RedeliverWebhook{By: owner, WebhookID: id, DeliveryID: first}); err != nil || n != 1 {
+				t.Fatalf("redeliver: %d, %v", n, err)
+			}
+		}
+		redeliver()
+		d := ended(first, 3)
+		if d.State != eventstore.DeliveryFailed {
+			t.Fatalf("the redelivery that used up its schedule: %s, want failed after its one attempt", d.State)
+		}
+		info, err := p.hooks.Get.Handle(t.Context(), commands.GetWebhook{By: owner, WebhookID: id})
+		if err != nil || !info.Settings.Enabled {
+			t.Fatalf("the endpoint after an old delivery's redelivery failed: %+v, %v; want enabled (it succeeded since)", info, err)
+		}
+		redeliver()
+		if d := ended(first, 4); d.State != eventstore.DeliverySucceeded {
+			t.Fatalf("the second redelivery: %s, want succeeded", d.State)
+		}
+		got := r.requests()
+		if len(got) != 5 || got[3].id != first || got[4].id != first {
+			t.Fatalf("the receiver's requests %+v; want the two redeliveries under %s", got, first)
+		}
+		for _, a := range d.Attempts {
+			if len(a.Response) != eventstore.MaxWebhookResponseExcerpt {
+				t.Errorf("attempt %d kept %d bytes of the answer, want the first %d", a.Attempt, len(a.Response), eventstore.MaxWebhookResponseExcerpt)
+			}
 		}
 	})
 }

@@ -37,8 +37,7 @@ const (
 type SenderStore interface {
 	commands.StreamStore
 	WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]eventstore.WebhookDelivery, error)
-	WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error
-	WebhookDeliveryList(ctx context.Context, webhookID string, beforePosition int64, limit int) ([]eventstore.WebhookDelivery, error)
+	WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) (time.Time, error)
 	WebhookSecretGet(ctx context.Context, webhookID string, secretIDs []string) (map[string][]byte, error)
 }
 
@@ -212,16 +211,20 @@ func (s *Sender) deliver(ctx context.Context, d eventstore.WebhookDelivery) {
 	}
 	// Before the delivery ends: the endpoint's next delivery must find it
 	// disabled.
-	switch {
-	case o.gone && o.attempt.StatusCode == http.StatusGone:
+	if o.gone && o.attempt.StatusCode == http.StatusGone {
 		s.disable(ctx, d, "the receiver answered 410 Gone")
-	case state == eventstore.DeliveryFailed && !o.gone && s.failingFor(ctx, d, ended) >= s.cfg.DisableAfter:
-		s.disable(ctx, d, "every delivery failed for "+lasting(s.cfg.DisableAfter))
 	}
-	if err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next); err != nil {
+	failingSince, err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next)
+	if err != nil {
 		// The claim lapses and the delivery is attempted again.
 		s.cfg.Logger.WarnContext(ctx, "webhooks: record a delivery attempt", "delivery", d.ID, "err", err)
 		return
+	}
+	// Measured by the store across the endpoint's attempts, not from this
+	// delivery's age: a redelivered old delivery that fails does not make
+	// an endpoint that succeeds today look dead.
+	if !o.gone && !failingSince.IsZero() && ended.Sub(failingSince) >= s.cfg.DisableAfter {
+		s.disable(ctx, d, "every delivery failed for "+lasting(s.cfg.DisableAfter))
 	}
 	s.cfg.ObserveFunc(state, ended.Sub(o.committed))
 }
@@ -301,26 +304,6 @@ func (s *Sender) request(ctx context.Context, d eventstore.WebhookDelivery, w *d
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, Sign(d.ID, now, body, keys...))
 	return req, e.OccurredAt, nil
-}
-
-// failingFor returns how long, at now, the endpoint of d (whose delivery
-// d failed for good) has failed every delivery: since its last success, or
-// since the oldest delivery of the failures before d was made (at most 100
-// looked at). An error of the store counts as no failure at all.
-func (s *Sender) failingFor(ctx context.Context, d eventstore.WebhookDelivery, now time.Time) time.Duration {
-	since := d.CreatedAt
-	before, err := s.cfg.Store.WebhookDeliveryList(ctx, d.WebhookID, d.Position, 100)
-	if err != nil {
-		return 0
-	}
-	for _, p := range before {
-		if p.State == eventstore.DeliverySucceeded {
-			since = p.UpdatedAt
-			break
-		}
-		since = p.CreatedAt
-	}
-	return now.Sub(since)
 }
 
 // lasting formats d for the tenant who reads a disabled endpoint's

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -99,27 +100,36 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 }
 
 // WebhookDeliveryRecord implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error {
+func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) (time.Time, error) {
 	if s.closed.Load() {
-		return eventstore.ErrClosed
+		return time.Time{}, eventstore.ErrClosed
 	}
 	a, err := engine.PrepareAttempt(a, state)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
+	var failing pgtype.Timestamptz
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		n, err := s.q.WebhookDeliveryUpdate(ctx, tx, dbsqlc.WebhookDeliveryUpdateParams{State: string(state), Attempt: int32(a.Attempt), NextAttemptAt: nextAttemptAt,
 			At: a.At, LastStatus: int32(a.StatusCode), LastError: a.Error, ID: a.DeliveryID})
 		if err != nil || n == 0 {
 			return err
 		}
-		return s.q.WebhookAttemptInsert(ctx, tx, dbsqlc.WebhookAttemptInsertParams{DeliveryID: a.DeliveryID, Attempt: int32(a.Attempt), At: a.At,
-			StatusCode: int32(a.StatusCode), LatencyUs: a.Latency.Microseconds(), Response: a.Response, Error: a.Error})
+		if err := s.q.WebhookAttemptInsert(ctx, tx, dbsqlc.WebhookAttemptInsertParams{DeliveryID: a.DeliveryID, Attempt: int32(a.Attempt), At: a.At,
+			StatusCode: int32(a.StatusCode), LatencyUs: a.Latency.Microseconds(), Response: a.Response, Error: a.Error}); err != nil {
+			return err
+		}
+		failing, err = s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: a.Error == "",
+			At: pgtype.Timestamptz{Time: a.At, Valid: true}, DeliveryID: a.DeliveryID})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // an endpoint the dispatcher no longer knows
+		}
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
+		return time.Time{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
 	}
-	return nil
+	return failing.Time, nil
 }
 
 // WebhookDeliveryRetry implements eventstore.WebhookDeliveryStore.

@@ -114,24 +114,36 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 }
 
 // WebhookDeliveryRecord implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error {
+func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) (time.Time, error) {
 	a, err := engine.PrepareAttempt(a, state)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
+	var failing sql.NullInt64
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		n, err := s.q.WebhookDeliveryUpdate(ctx, tx, dbsqlc.WebhookDeliveryUpdateParams{State: string(state), Attempt: int64(a.Attempt), NextAttemptAt: nextAttemptAt.UnixMicro(),
 			At: a.At.UnixMicro(), LastStatus: int64(a.StatusCode), LastError: a.Error, ID: a.DeliveryID})
 		if err != nil || n == 0 {
 			return err
 		}
-		return s.q.WebhookAttemptInsert(ctx, tx, dbsqlc.WebhookAttemptInsertParams{DeliveryID: a.DeliveryID, Attempt: int64(a.Attempt), At: a.At.UnixMicro(),
-			StatusCode: int64(a.StatusCode), LatencyUs: a.Latency.Microseconds(), Response: a.Response, Error: a.Error})
+		if err := s.q.WebhookAttemptInsert(ctx, tx, dbsqlc.WebhookAttemptInsertParams{DeliveryID: a.DeliveryID, Attempt: int64(a.Attempt), At: a.At.UnixMicro(),
+			StatusCode: int64(a.StatusCode), LatencyUs: a.Latency.Microseconds(), Response: a.Response, Error: a.Error}); err != nil {
+			return err
+		}
+		failing, err = s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: boolInt(a.Error == ""),
+			At: micros(a.At), DeliveryID: a.DeliveryID})
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // an endpoint the dispatcher no longer knows
+		}
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
+		return time.Time{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
 	}
-	return nil
+	if !failing.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMicro(failing.Int64).UTC(), nil
 }
 
 // WebhookDeliveryRetry implements eventstore.WebhookDeliveryStore.

@@ -242,6 +242,8 @@ func RunWebhookDeliveries[S WebhookDeliveryStore](t *testing.T, newStore Opener[
 	runSuite(t, func(t *testing.T, o eventstore.Options) WebhookDeliveryStore { return newStore(t, o) }, []suiteTest[WebhookDeliveryStore]{
 		{"WebhookDispatch", testWebhookDispatch},
 		{"WebhookDeliveryOrder", testWebhookDeliveryOrder},
+		{"WebhookEndpointFailingSince", testWebhookEndpointFailingSince},
+		{"WebhookRedeliveryBesideOneInFlight", testWebhookRedeliveryBesideOneInFlight},
 		{"WebhookDeliveryClaimConcurrent", testWebhookDeliveryClaimConcurrent},
 		{"WebhookDeliveryPrune", testWebhookDeliveryPrune},
 	})

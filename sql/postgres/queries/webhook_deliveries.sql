@@ -1,7 +1,9 @@
 -- name: WebhookEndpointUpsert :exec
 INSERT INTO webhook_endpoints (webhook_id, tenant_id, events, active)
 VALUES (@webhook_id, @tenant_id, @events, @active)
-ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active;
+ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active,
+    -- Enabled again: the failures before do not count against it.
+    failing_since = CASE WHEN excluded.active AND NOT webhook_endpoints.active THEN NULL ELSE webhook_endpoints.failing_since END;
 
 -- name: WebhookEndpointList :many
 SELECT webhook_id, tenant_id, events, active FROM webhook_endpoints ORDER BY webhook_id;
@@ -14,15 +16,18 @@ ON CONFLICT (id) DO NOTHING;
 
 -- name: WebhookDeliveryClaim :many
 -- Each endpoint's pending delivery of lowest position, when it is due and
--- unclaimed. The lease condition is on the updated row itself, so that
--- of two concurrent claims the second re-checks it after the first
--- commits and skips the row.
+-- no delivery of its endpoint is claimed (a redelivered older one must not
+-- go out beside one in flight). The lease condition is on the updated row
+-- itself, so that of two concurrent claims the second re-checks it after
+-- the first commits and skips the row.
 UPDATE webhook_deliveries d SET leased_until = @lease_until
 WHERE d.id IN (
     SELECT h.id FROM webhook_deliveries h
     WHERE h.state = 'pending' AND h.next_attempt_at <= @now
       AND (h.leased_until IS NULL OR h.leased_until < @now)
       AND h.position = (SELECT min(p.position) FROM webhook_deliveries p WHERE p.webhook_id = h.webhook_id AND p.state = 'pending')
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries l
+                      WHERE l.webhook_id = h.webhook_id AND l.state = 'pending' AND l.leased_until >= @now)
     ORDER BY h.next_attempt_at
     LIMIT @max_claims)
   AND (d.leased_until IS NULL OR d.leased_until < @now) AND d.state = 'pending'
@@ -35,14 +40,24 @@ UPDATE webhook_deliveries SET state = @state, attempts = @attempt, next_attempt_
     updated_at = @at, last_status = @last_status, last_error = @last_error
 WHERE id = @id AND attempts < @attempt;
 
+-- name: WebhookEndpointFailing :one
+-- An attempt's effect on its endpoint's run of failures: a success ends it,
+-- a failure begins one unless one is running. Returns the run's start
+-- (NULL after a success).
+UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded::boolean THEN NULL ELSE COALESCE(failing_since, @at) END
+WHERE webhook_id = (SELECT d.webhook_id FROM webhook_deliveries d WHERE d.id = @delivery_id)
+RETURNING failing_since;
+
 -- name: WebhookAttemptInsert :exec
 INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, latency_us, response, error)
 VALUES (@delivery_id, @attempt, @at, @status_code, @latency_us, @response, @error)
 ON CONFLICT (delivery_id, attempt) DO NOTHING;
 
 -- name: WebhookDeliveryRetry :execrows
+-- A delivery in flight keeps its claim: it is being delivered already.
 UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = @now, leased_until = NULL, updated_at = @now
-WHERE webhook_id = @webhook_id AND created_at >= @since AND (@id::text = '' OR id = @id);
+WHERE webhook_id = @webhook_id AND created_at >= @since AND (@id::text = '' OR id = @id)
+  AND (leased_until IS NULL OR leased_until < @now);
 
 -- name: WebhookDeliveryList :many
 SELECT id, webhook_id, tenant_id, position, stream_id, seq, event_type, state, attempts,

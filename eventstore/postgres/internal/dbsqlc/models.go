@@ -216,10 +216,11 @@ type WebhookDelivery struct {
 }
 
 type WebhookEndpoint struct {
-	WebhookID string
-	TenantID  string
-	Events    []string
-	Active    bool
+	WebhookID    string
+	TenantID     string
+	Events       []string
+	Active       bool
+	FailingSince pgtype.Timestamptz
 }
 
 type WebhookSecret struct {

@@ -98,6 +98,8 @@ WHERE d.id IN (
     WHERE h.state = 'pending' AND h.next_attempt_at <= $2
       AND (h.leased_until IS NULL OR h.leased_until < $2)
       AND h.position = (SELECT min(p.position) FROM webhook_deliveries p WHERE p.webhook_id = h.webhook_id AND p.state = 'pending')
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries l
+                      WHERE l.webhook_id = h.webhook_id AND l.state = 'pending' AND l.leased_until >= $2)
     ORDER BY h.next_attempt_at
     LIMIT $3)
   AND (d.leased_until IS NULL OR d.leased_until < $2) AND d.state = 'pending'
@@ -129,9 +131,10 @@ type WebhookDeliveryClaimRow struct {
 }
 
 // Each endpoint's pending delivery of lowest position, when it is due and
-// unclaimed. The lease condition is on the updated row itself, so that
-// of two concurrent claims the second re-checks it after the first
-// commits and skips the row.
+// no delivery of its endpoint is claimed (a redelivered older one must not
+// go out beside one in flight). The lease condition is on the updated row
+// itself, so that of two concurrent claims the second re-checks it after
+// the first commits and skips the row.
 func (q *Queries) WebhookDeliveryClaim(ctx context.Context, db DBTX, arg WebhookDeliveryClaimParams) ([]WebhookDeliveryClaimRow, error) {
 	rows, err := db.Query(ctx, webhookDeliveryClaim, arg.LeaseUntil, arg.Now, arg.MaxClaims)
 	if err != nil {
@@ -288,6 +291,7 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 const webhookDeliveryRetry = `-- name: WebhookDeliveryRetry :execrows
 UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, leased_until = NULL, updated_at = $1
 WHERE webhook_id = $2 AND created_at >= $3 AND ($4::text = '' OR id = $4)
+  AND (leased_until IS NULL OR leased_until < $1)
 `
 
 type WebhookDeliveryRetryParams struct {
@@ -297,6 +301,7 @@ type WebhookDeliveryRetryParams struct {
 	ID        string
 }
 
+// A delivery in flight keeps its claim: it is being delivered already.
 func (q *Queries) WebhookDeliveryRetry(ctx context.Context, db DBTX, arg WebhookDeliveryRetryParams) (int64, error) {
 	result, err := db.Exec(ctx, webhookDeliveryRetry,
 		arg.Now,
@@ -377,19 +382,48 @@ func (q *Queries) WebhookDeliveryUpdate(ctx context.Context, db DBTX, arg Webhoo
 	return result.RowsAffected(), nil
 }
 
+const webhookEndpointFailing = `-- name: WebhookEndpointFailing :one
+UPDATE webhook_endpoints SET failing_since = CASE WHEN $1::boolean THEN NULL ELSE COALESCE(failing_since, $2) END
+WHERE webhook_id = (SELECT d.webhook_id FROM webhook_deliveries d WHERE d.id = $3)
+RETURNING failing_since
+`
+
+type WebhookEndpointFailingParams struct {
+	Succeeded  bool
+	At         pgtype.Timestamptz
+	DeliveryID string
+}
+
+// An attempt's effect on its endpoint's run of failures: a success ends it,
+// a failure begins one unless one is running. Returns the run's start
+// (NULL after a success).
+func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg WebhookEndpointFailingParams) (pgtype.Timestamptz, error) {
+	row := db.QueryRow(ctx, webhookEndpointFailing, arg.Succeeded, arg.At, arg.DeliveryID)
+	var failing_since pgtype.Timestamptz
+	err := row.Scan(&failing_since)
+	return failing_since, err
+}
+
 const webhookEndpointList = `-- name: WebhookEndpointList :many
 SELECT webhook_id, tenant_id, events, active FROM webhook_endpoints ORDER BY webhook_id
 `
 
-func (q *Queries) WebhookEndpointList(ctx context.Context, db DBTX) ([]WebhookEndpoint, error) {
+type WebhookEndpointListRow struct {
+	WebhookID string
+	TenantID  string
+	Events    []string
+	Active    bool
+}
+
+func (q *Queries) WebhookEndpointList(ctx context.Context, db DBTX) ([]WebhookEndpointListRow, error) {
 	rows, err := db.Query(ctx, webhookEndpointList)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []WebhookEndpoint
+	var items []WebhookEndpointListRow
 	for rows.Next() {
-		var i WebhookEndpoint
+		var i WebhookEndpointListRow
 		if err := rows.Scan(
 			&i.WebhookID,
 			&i.TenantID,
@@ -409,7 +443,9 @@ func (q *Queries) WebhookEndpointList(ctx context.Context, db DBTX) ([]WebhookEn
 const webhookEndpointUpsert = `-- name: WebhookEndpointUpsert :exec
 INSERT INTO webhook_endpoints (webhook_id, tenant_id, events, active)
 VALUES ($1, $2, $3, $4)
-ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active
+ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active,
+    -- Enabled again: the failures before do not count against it.
+    failing_since = CASE WHEN excluded.active AND NOT webhook_endpoints.active THEN NULL ELSE webhook_endpoints.failing_since END
 `
 
 type WebhookEndpointUpsertParams struct {

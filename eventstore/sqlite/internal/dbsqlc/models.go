@@ -183,10 +183,11 @@ type WebhookDelivery struct {
 }
 
 type WebhookEndpoint struct {
-	WebhookID string
-	TenantID  string
-	Events    string
-	Active    int64
+	WebhookID    string
+	TenantID     string
+	Events       string
+	Active       int64
+	FailingSince sql.NullInt64
 }
 
 type WebhookSecret struct {

@@ -99,6 +99,8 @@ WHERE id IN (
     WHERE h.state = 'pending' AND h.next_attempt_at <= ?2
       AND (h.leased_until IS NULL OR h.leased_until < ?2)
       AND h.position = (SELECT min(p.position) FROM webhook_deliveries p WHERE p.webhook_id = h.webhook_id AND p.state = 'pending')
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries l
+                      WHERE l.webhook_id = h.webhook_id AND l.state = 'pending' AND l.leased_until >= ?2)
     ORDER BY h.next_attempt_at
     LIMIT ?3)
 RETURNING id, webhook_id, tenant_id, position, stream_id, seq, event_type, state, attempts,
@@ -129,7 +131,8 @@ type WebhookDeliveryClaimRow struct {
 }
 
 // Each endpoint's pending delivery of lowest position, when it is due and
-// unclaimed (one writer: claims never overlap).
+// no delivery of its endpoint is claimed (a redelivered older one must not
+// go out beside one in flight; one writer: claims never overlap).
 func (q *Queries) WebhookDeliveryClaim(ctx context.Context, db DBTX, arg WebhookDeliveryClaimParams) ([]WebhookDeliveryClaimRow, error) {
 	rows, err := db.QueryContext(ctx, WebhookDeliveryClaim, arg.LeaseUntil, arg.Now, arg.MaxClaims)
 	if err != nil {
@@ -292,6 +295,7 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 const WebhookDeliveryRetry = `-- name: WebhookDeliveryRetry :execrows
 UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ?1, leased_until = NULL, updated_at = ?1
 WHERE webhook_id = ?2 AND created_at >= ?3 AND (CAST(?4 AS TEXT) = '' OR id = ?4)
+  AND (leased_until IS NULL OR leased_until < ?1)
 `
 
 type WebhookDeliveryRetryParams struct {
@@ -301,6 +305,7 @@ type WebhookDeliveryRetryParams struct {
 	ID        string
 }
 
+// A delivery in flight keeps its claim: it is being delivered already.
 func (q *Queries) WebhookDeliveryRetry(ctx context.Context, db DBTX, arg WebhookDeliveryRetryParams) (int64, error) {
 	result, err := db.ExecContext(ctx, WebhookDeliveryRetry,
 		arg.Now,
@@ -384,19 +389,48 @@ func (q *Queries) WebhookDeliveryUpdate(ctx context.Context, db DBTX, arg Webhoo
 	return result.RowsAffected()
 }
 
+const WebhookEndpointFailing = `-- name: WebhookEndpointFailing :one
+UPDATE webhook_endpoints SET failing_since = CASE WHEN CAST(?1 AS INTEGER) THEN NULL ELSE COALESCE(failing_since, ?2) END
+WHERE webhook_id = (SELECT d.webhook_id FROM webhook_deliveries d WHERE d.id = ?3)
+RETURNING failing_since
+`
+
+type WebhookEndpointFailingParams struct {
+	Succeeded  int64
+	At         sql.NullInt64
+	DeliveryID string
+}
+
+// An attempt's effect on its endpoint's run of failures: a success ends it,
+// a failure begins one unless one is running. Returns the run's start
+// (NULL after a success).
+func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg WebhookEndpointFailingParams) (sql.NullInt64, error) {
+	row := db.QueryRowContext(ctx, WebhookEndpointFailing, arg.Succeeded, arg.At, arg.DeliveryID)
+	var failing_since sql.NullInt64
+	err := row.Scan(&failing_since)
+	return failing_since, err
+}
+
 const WebhookEndpointList = `-- name: WebhookEndpointList :many
 SELECT webhook_id, tenant_id, events, active FROM webhook_endpoints ORDER BY webhook_id
 `
 
-func (q *Queries) WebhookEndpointList(ctx context.Context, db DBTX) ([]WebhookEndpoint, error) {
+type WebhookEndpointListRow struct {
+	WebhookID string
+	TenantID  string
+	Events    string
+	Active    int64
+}
+
+func (q *Queries) WebhookEndpointList(ctx context.Context, db DBTX) ([]WebhookEndpointListRow, error) {
 	rows, err := db.QueryContext(ctx, WebhookEndpointList)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []WebhookEndpoint
+	var items []WebhookEndpointListRow
 	for rows.Next() {
-		var i WebhookEndpoint
+		var i WebhookEndpointListRow
 		if err := rows.Scan(
 			&i.WebhookID,
 			&i.TenantID,
@@ -419,7 +453,9 @@ func (q *Queries) WebhookEndpointList(ctx context.Context, db DBTX) ([]WebhookEn
 const WebhookEndpointUpsert = `-- name: WebhookEndpointUpsert :exec
 INSERT INTO webhook_endpoints (webhook_id, tenant_id, events, active)
 VALUES (?1, ?2, ?3, ?4)
-ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active
+ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active,
+    -- Enabled again: the failures before do not count against it.
+    failing_since = CASE WHEN excluded.active AND NOT webhook_endpoints.active THEN NULL ELSE webhook_endpoints.failing_since END
 `
 
 type WebhookEndpointUpsertParams struct {

@@ -1,0 +1,12 @@
+-- When the endpoint's current run of failed attempts began: set by the
+-- first failure after a success (or ever), cleared by a success and when a
+-- disabled endpoint is enabled again. An endpoint failing for five days is
+-- disabled; a run measured here is not fooled by a redelivered old
+-- delivery, nor cut short by how many deliveries a busy endpoint has.
+ALTER TABLE webhook_endpoints ADD COLUMN failing_since timestamptz;
+
+-- Each endpoint's delivery in flight (a pending delivery under a claim):
+-- the claim takes no other delivery of an endpoint that has one, so that a
+-- redelivered older delivery does not go out beside it.
+CREATE INDEX webhook_deliveries_leased_idx ON webhook_deliveries (webhook_id, leased_until)
+    WHERE state = 'pending' AND leased_until IS NOT NULL;
