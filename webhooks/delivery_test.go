@@ -455,6 +455,46 @@ func TestDeadEndpointDelaysNoOther(t *testing.T) {
 	})
 }
 
+// A sender has at most MaxConcurrent attempts out at once over all its
+// endpoints: six endpoints that hang, four slots; the last two are sent
+// when the first ones time out.
+func TestAttemptsInFlightAreBounded(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		p := newPipeline(t, s, webhooks.SenderConfig{Timeout: time.Second, MaxConcurrent: 4})
+		var mu sync.Mutex
+		inFlight, most, paths := 0, 0, map[string]bool{}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			// Read whole, so that the server notices when the sender gives up.
+			_, _ = io.Copy(io.Discard, req.Body)
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			paths[req.URL.Path] = true
+			mu.Unlock()
+			<-req.Context().Done()
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}))
+		t.Cleanup(srv.Close)
+		for i := range 6 {
+			p.endpoint(t, fmt.Sprintf("%s/hook/%d", srv.URL, i), "tenant.*")
+		}
+		p.appendEvents(t, 1)
+		testwait.For(t, "every endpoint attempted", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(paths) == 6
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if most != 4 {
+			t.Errorf("at most %d attempts were in flight at once, want 4 (MaxConcurrent)", most)
+		}
+	})
+}
+
 // A process that dies mid-way (its dispatcher and sender stopped at once)
 // loses nothing: another picks up from the checkpoint and the claims, and
 // the receiver sees every event, in order, under one webhook-id each.

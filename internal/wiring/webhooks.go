@@ -56,12 +56,17 @@ type WebhookDeliveryStore interface {
 	projections.Feed
 }
 
+// MaxWebhookConcurrent bounds WEBHOOK_MAX_CONCURRENT: each attempt in
+// flight holds a connection and a goroutine.
+const MaxWebhookConcurrent = 1024
+
 // WebhookDelivery returns the delivery side on store, as getenv configures
 // it: the dispatcher's runner (run one per deployment, elected, or several:
 // they are safe) and the sender (run one per process). WEBHOOK_ALLOWED_HOSTS
 // is the guard's allow-list, WEBHOOK_RETRY_SCHEDULE the retries' pauses
 // (webhooks.ParseSchedule), WEBHOOK_TIMEOUT an attempt's bound (default
-// 15s).
+// 15s), WEBHOOK_MAX_CONCURRENT the process's attempts in flight (default
+// webhooks.DefaultMaxConcurrent, at most MaxWebhookConcurrent).
 func WebhookDelivery(store WebhookDeliveryStore, getenv func(string) string, logger *slog.Logger) (*projections.Runner, *webhooks.Sender, error) {
 	return ObservedWebhookDelivery(store, getenv, logger, nil)
 }
@@ -83,7 +88,14 @@ func ObservedWebhookDelivery(store WebhookDeliveryStore, getenv func(string) str
 			return nil, nil, fmt.Errorf("WEBHOOK_TIMEOUT is %q; set it to a duration such as 15s", v)
 		}
 	}
-	sender, err := webhooks.NewSender(webhooks.SenderConfig{Store: store, Guard: guard, Schedule: schedule, Timeout: timeout, Logger: logger, ObserveFunc: observe})
+	concurrent := webhooks.DefaultMaxConcurrent
+	if v := getenv("WEBHOOK_MAX_CONCURRENT"); v != "" {
+		if concurrent, err = strconv.Atoi(v); err != nil || concurrent < 1 || concurrent > MaxWebhookConcurrent {
+			return nil, nil, fmt.Errorf("WEBHOOK_MAX_CONCURRENT is %q; set it to a whole number from 1 to %d", v, MaxWebhookConcurrent)
+		}
+	}
+	sender, err := webhooks.NewSender(webhooks.SenderConfig{Store: store, Guard: guard, Schedule: schedule, Timeout: timeout, MaxConcurrent: concurrent,
+		Logger: logger, ObserveFunc: observe})
 	if err != nil {
 		return nil, nil, err
 	}
