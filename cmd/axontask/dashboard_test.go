@@ -303,6 +303,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	if hidden := eval[bool](b, `document.getElementById("receipt").hidden`); hidden {
 		t.Error("no receipt link once the task ended")
 	}
+	if dl := eval[string](b, `document.getElementById("receipt").getAttribute("download") || ""`); dl != "receipt-"+taskID.String()+".json" {
+		t.Errorf("the receipt link downloads as %q, want receipt-%s.json", dl, taskID)
+	}
+	if tl := eval[[]string](b, `[...document.querySelectorAll("#timeline li")].map((li) => li.textContent)`); len(tl) == 0 || !strings.Contains(tl[len(tl)-1], " succeeded") {
+		t.Errorf("the timeline %q does not end with the task's success", tl)
+	}
 	b.checkPage("the task page")
 	checkCanonicalization(t, b)
 
@@ -351,9 +357,32 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the receipt's head %s is not the verified head", receipt)
 	}
 
-	// Start it again: a new task with the same name.
+	// Start it again: a new task with the same name and arguments.
 	b.do("start again", chromedp.Click(chromedp.CSS(`form[action$="/again"] button`)))
 	waitJS(t, b.ctx, "the new task's page", fmt.Sprintf(`location.pathname.startsWith("/tasks/") && location.pathname !== %q && document.querySelector("h1")?.textContent === "from the browser"`, "/tasks/"+taskID.String()))
+	if first, again := createdArgs(t, sdk, taskID), createdArgs(t, sdk, taskIDOf(t, eval[string](b, `location.pathname`))); first != again || first != (domain.MockArgs{Steps: 8, IntervalMS: 100, OutputLinesPerStep: 2}) {
+		t.Errorf("started again with %+v; the first run had %+v, from the form", again, first)
+	}
+
+	// A task whose first attempt fails on stderr, then succeeds: the log
+	// tells stderr from stdout, the page shows the second attempt, and
+	// the timeline the failed one.
+	retried, err := sdk.StartTask(t.Context(), client.StartTaskRequest{Name: "retried", Adapter: domain.AdapterMock,
+		Args: json.RawMessage(`{"steps":3,"interval_ms":20,"fail_at_step":2,"fail_attempts":1}`), Retry: &domain.RetryPolicy{MaxAttempts: 2, InitialIntervalMS: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.visit("/tasks/"+retried.TaskID.String(), http.StatusOK)
+	waitJS(t, b.ctx, "the retried task's end, verified", `document.querySelector("main")?.dataset.taskState === "succeeded" && document.querySelector("main")?.dataset.chain === "verified"`)
+	if n := eval[int](b, `document.querySelectorAll("#log .stream-stderr").length`); n != 1 {
+		t.Errorf("the log shows %d stderr events, want the failed attempt's 1", n)
+	}
+	if a := eval[string](b, `document.getElementById("task-attempt").textContent`); a != "2" {
+		t.Errorf("the page shows attempt %s, want 2", a)
+	}
+	if tl := eval[string](b, `document.getElementById("timeline").textContent`); !strings.Contains(tl, "attempt failed (attempt 1)") || !strings.Contains(tl, "started (attempt 2)") {
+		t.Errorf("the timeline %q shows neither the failed attempt nor the second", tl)
+	}
 
 	// The task list follows the tenant's feed: a task started elsewhere
 	// appears in it, and its row changes state, without a reload and
@@ -388,6 +417,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.visit("/?adapter=shell", http.StatusOK)
 	if rows := listed(); len(rows) != 0 {
 		t.Errorf("filtered by adapter shell, the list shows %d mock tasks", len(rows))
+	}
+	b.visit("/?state=succeeded", http.StatusOK)
+	if rows := listed(); !slices.Contains(rows, taskID.String()) {
+		t.Errorf("filtered by state succeeded, the list shows %v; want the first task among them", rows)
+	}
+	if states := eval[[]string](b, `[...document.querySelectorAll("tr[data-task-id]")].map((r) => r.dataset.state)`); slices.ContainsFunc(states, func(s string) bool { return s != "succeeded" }) {
+		t.Errorf("filtered by state succeeded, the list shows rows %v", states)
 	}
 	b.visit("/?state=sleeping", http.StatusBadRequest)
 
@@ -544,6 +580,23 @@ func checkCanonicalization(t *testing.T, b *dashboardBrowser) {
 			t.Errorf("canonical form of %s: the page writes %s, jcs %s", in, got[i], want)
 		}
 	}
+}
+
+// createdArgs returns the mock arguments a task was created with, as its
+// task.created event holds them.
+func createdArgs(t *testing.T, sdk *client.Client, taskID uuid.UUID) domain.MockArgs {
+	t.Helper()
+	page, err := sdk.TaskEvents(t.Context(), taskID, client.EventsOptions{Limit: 1})
+	if err != nil || len(page.Events) == 0 || page.Events[0].Type != domain.TaskCreatedType {
+		t.Fatalf("task %s's first event: %+v, %v", taskID, page.Events, err)
+	}
+	var created struct {
+		Args domain.MockArgs `json:"args"`
+	}
+	if err := json.Unmarshal(page.Events[0].Payload, &created); err != nil {
+		t.Fatal(err)
+	}
+	return created.Args
 }
 
 // tamperPayload rewrites the payload of event seq of stream in the SQLite
