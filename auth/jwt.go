@@ -124,6 +124,10 @@ type Claims struct {
 	// space-separated scopes the user granted it (RFC 9068's claims).
 	ClientID string
 	Scope    string
+	// GrantID is set in a delegated token only: the OAuth authorization
+	// it was issued under, so that revoking the authorization ends the
+	// token at once.
+	GrantID string
 	// IssuedAt, NotBefore and ExpiresAt are "iat", "nbf" and "exp", whole
 	// seconds.
 	IssuedAt  time.Time
@@ -137,6 +141,7 @@ type tokenClaims struct {
 	Role     domain.Role `json:"role"`
 	ClientID string      `json:"client_id,omitempty"`
 	Scope    string      `json:"scope,omitempty"`
+	GrantID  string      `json:"grant_id,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -159,6 +164,9 @@ type Delegation struct {
 	ClientID string
 	// Scope is space-separated scopes; at most 256 bytes.
 	Scope string
+	// GrantID is the authorization (OAuth grant) the token is issued
+	// under; 1 to 256 bytes.
+	GrantID string
 }
 
 // IssueDelegated signs an access token for userID acting in tenantID with
@@ -169,8 +177,8 @@ func (i *Issuer) IssueDelegated(userID, tenantID string, role domain.Role, d Del
 	switch {
 	case d.Audience == "" || len(d.Audience) > maxClaimText || d.Audience == i.cfg.Audience:
 		return "", time.Time{}, fmt.Errorf("issue delegated access token: the audience must be 1 to %d bytes and not the API's", maxClaimText)
-	case d.ClientID == "" || len(d.ClientID) > maxClaimText || len(d.Scope) > maxClaimText:
-		return "", time.Time{}, fmt.Errorf("issue delegated access token: client id must be 1 to %d bytes, scope at most %d", maxClaimText, maxClaimText)
+	case d.ClientID == "" || len(d.ClientID) > maxClaimText || len(d.Scope) > maxClaimText || d.GrantID == "" || len(d.GrantID) > maxClaimText:
+		return "", time.Time{}, fmt.Errorf("issue delegated access token: client id and grant id must be 1 to %d bytes, scope at most %d", maxClaimText, maxClaimText)
 	}
 	return i.issue(userID, tenantID, role, d)
 }
@@ -193,8 +201,8 @@ func (i *Issuer) VerifyDelegated(token, audience string) (Claims, error) {
 	if err != nil {
 		return Claims{}, err
 	}
-	if c.ClientID == "" {
-		return Claims{}, invalid("names no OAuth client (client_id)")
+	if c.ClientID == "" || c.GrantID == "" {
+		return Claims{}, invalid("names no OAuth client (client_id) or authorization (grant_id)")
 	}
 	return c, nil
 }
@@ -220,6 +228,7 @@ func (i *Issuer) issue(userID, tenantID string, role domain.Role, d Delegation) 
 		Role:     role,
 		ClientID: d.ClientID,
 		Scope:    d.Scope,
+		GrantID:  d.GrantID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.cfg.Issuer,
 			Subject:   userID,
@@ -311,6 +320,7 @@ func (i *Issuer) verify(token string, parser *jwt.Parser) (Claims, error) {
 		Audience:  tc.Audience[0],
 		ClientID:  tc.ClientID,
 		Scope:     tc.Scope,
+		GrantID:   tc.GrantID,
 		IssuedAt:  tc.IssuedAt.Time,
 		NotBefore: tc.NotBefore.Time,
 		ExpiresAt: tc.ExpiresAt.Time,

@@ -406,13 +406,16 @@ func TestDelegatedAudience(t *testing.T) {
 		t.Fatal(err)
 	}
 	const mcp = "http://127.0.0.1:8080/mcp"
-	tok, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: mcp, ClientID: "c1", Scope: "tasks:read"})
+	tok, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: mcp, ClientID: "c1", Scope: "tasks:read", GrantID: "g1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := iss.VerifyDelegated(tok, mcp)
-	if err != nil || c.ClientID != "c1" || c.Scope != "tasks:read" || c.Audience != mcp || c.UserID != "u1" {
+	if err != nil || c.ClientID != "c1" || c.Scope != "tasks:read" || c.GrantID != "g1" || c.Audience != mcp || c.UserID != "u1" {
 		t.Fatalf("VerifyDelegated = %+v, %v", c, err)
+	}
+	if _, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: mcp, ClientID: "c1"}); err == nil {
+		t.Fatal("a delegated token was issued under no authorization (grant id)")
 	}
 	if _, err := iss.VerifyDelegated(tok, "https://other.example/mcp"); !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("VerifyDelegated for another resource = %v, want ErrInvalidToken", err)
@@ -427,7 +430,7 @@ func TestDelegatedAudience(t *testing.T) {
 	if _, err := iss.VerifyDelegated(api, mcp); !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("VerifyDelegated of an API token = %v, want ErrInvalidToken", err)
 	}
-	if _, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: "axontask-api", ClientID: "c1"}); err == nil {
+	if _, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: "axontask-api", ClientID: "c1", GrantID: "g1"}); err == nil {
 		t.Fatal("IssueDelegated for the API's audience succeeded")
 	}
 }
@@ -444,7 +447,7 @@ func TestDelegatedAnyAudience(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: "https://a.example/mcp", ClientID: "c1"})
+	tok, _, err := iss.IssueDelegated("u1", "t1", domain.RoleMember, Delegation{Audience: "https://a.example/mcp", ClientID: "c1", GrantID: "g1"})
 	if err != nil {
 		t.Fatal(err)
 	}

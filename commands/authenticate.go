@@ -39,7 +39,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, bearer string) (Princi
 		return a.authenticateKey(ctx, bearer)
 	case auth.BearerJWT:
 		if resource, ok := ctx.Value(resourceKey{}).(string); ok {
-			return a.authenticateDelegated(bearer, resource)
+			return a.authenticateDelegated(ctx, bearer, resource)
 		}
 		c, err := a.deps.cfg.Issuer.Verify(bearer)
 		if err != nil {
@@ -68,8 +68,11 @@ func ForResource(ctx context.Context, resource string) context.Context {
 
 // authenticateDelegated checks a JWT at resource: the API's own access
 // tokens, or an OAuth client's token bound to resource, whose principal is
-// limited to the scopes the user granted.
-func (a *Authenticator) authenticateDelegated(bearer, resource string) (Principal, error) {
+// limited to the scopes the user granted. An OAuth token is checked
+// against its grant on every call, so that revoking the grant (from the
+// dashboard, by a replayed code or a reused refresh token) ends its
+// access tokens at once on every process, as revoking a key does.
+func (a *Authenticator) authenticateDelegated(ctx context.Context, bearer, resource string) (Principal, error) {
 	if c, err := a.deps.cfg.Issuer.Verify(bearer); err == nil {
 		return Principal{TenantID: c.TenantID, UserID: c.UserID, Role: c.Role}, nil
 	}
@@ -80,6 +83,13 @@ func (a *Authenticator) authenticateDelegated(bearer, resource string) (Principa
 	scopes, err := domain.ParseScopes(strings.Fields(c.Scope))
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: the token's scope: %w", ErrUnauthenticated, err)
+	}
+	inForce, err := a.deps.cfg.Grants.OAuthGrantInForce(ctx, c.GrantID)
+	switch {
+	case err != nil:
+		return Principal{}, err
+	case !inForce:
+		return Principal{}, fmt.Errorf("%w: the authorization this token was issued under was revoked; sign the client in again", ErrUnauthenticated)
 	}
 	return Principal{TenantID: c.TenantID, UserID: c.UserID, Role: c.Role, ClientID: c.ClientID, Scopes: scopes}, nil
 }

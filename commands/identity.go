@@ -52,12 +52,22 @@ type IdentityStore interface {
 	ListStreams(ctx context.Context, tenantID string, streamType domain.StreamType, afterStreamID string, limit int) ([]string, error)
 }
 
+// GrantStore says whether an OAuth grant is in force (eventstore.OAuthStore):
+// a delegated access token is taken only while the grant it was issued
+// under is.
+type GrantStore interface {
+	OAuthGrantInForce(ctx context.Context, id string) (bool, error)
+}
+
 // IdentityConfig configures NewIdentityDeps.
 type IdentityConfig struct {
 	// Store keeps the identity streams; required.
 	Store IdentityStore
 	// Issuer signs and verifies access tokens; required.
 	Issuer *auth.Issuer
+	// Grants keeps the OAuth grants that delegated access tokens are
+	// checked against on every call; required.
+	Grants GrantStore
 	// SessionTTL is how long a login's refresh tokens work (default
 	// DefaultSessionTTL).
 	SessionTTL time.Duration
@@ -94,8 +104,8 @@ func (c IdentityConfig) withDefaults() IdentityConfig {
 }
 
 func (c IdentityConfig) validate() error {
-	if c.Store == nil || c.Issuer == nil {
-		return errors.New("identity config: Store and Issuer are required")
+	if c.Store == nil || c.Issuer == nil || c.Grants == nil {
+		return errors.New("identity config: Store, Issuer and Grants are required")
 	}
 	if c.SessionTTL < time.Minute || c.InvitationTTL < time.Minute || c.MaxConcurrentHashes < 1 {
 		return fmt.Errorf("identity config: SessionTTL (%s) and InvitationTTL (%s) must be at least a minute, MaxConcurrentHashes (%d) positive",

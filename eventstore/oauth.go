@@ -73,6 +73,10 @@ type OAuthStore interface {
 	// OAuthGrantRevoke revokes grant id, if userID (when not empty) owns
 	// it; it reports whether a grant in force was revoked.
 	OAuthGrantRevoke(ctx context.Context, id, userID string, now time.Time) (bool, error)
+	// OAuthGrantInForce reports whether grant id is in force: its code
+	// redeemed and the grant not revoked. Access tokens issued under a
+	// grant are taken only while it is.
+	OAuthGrantInForce(ctx context.Context, id string) (bool, error)
 	// OAuthRefreshRevoke revokes grant id if refreshHash is the hash of
 	// its current refresh token (RFC 7009 revocation by the token's
 	// holder); it reports whether a grant in force was revoked. Any other

@@ -164,7 +164,7 @@ func (s *Server) issueTokens(ctx context.Context, w http.ResponseWriter, g event
 		}
 		return invalidGrant("the user who authorized this client is no longer a member of the tenant")
 	}
-	access, expires, err := s.issuer.IssueDelegated(g.UserID, g.TenantID, role, auth.Delegation{Audience: g.Resource, ClientID: g.ClientID, Scope: g.Scope})
+	access, expires, err := s.issuer.IssueDelegated(g.UserID, g.TenantID, role, auth.Delegation{Audience: g.Resource, ClientID: g.ClientID, Scope: g.Scope, GrantID: g.ID})
 	if err != nil {
 		return &tokenError{http.StatusInternalServerError, "server_error", "try again", err}
 	}

@@ -45,6 +45,7 @@ func jwtSecret() ([]byte, error) {
 type identityStore interface {
 	commands.IdentityStore
 	commands.KeyUsageStore
+	commands.GrantStore
 }
 
 // newIdentity builds the identity side on store, its handlers decorated
@@ -75,7 +76,7 @@ func newIdentity(store identityStore, secret []byte, logger *slog.Logger, metric
 	if err != nil {
 		return nil, fmt.Errorf("access tokens: %w", err)
 	}
-	return commands.NewIdentitySide(commands.IdentityConfig{Store: store, Issuer: issuer, Logger: logger}, store, metrics)
+	return commands.NewIdentitySide(commands.IdentityConfig{Store: store, Issuer: issuer, Grants: store, Logger: logger}, store, metrics)
 }
 
 // devCredentials are the local user's, kept in the data dir (mode 0600) so

@@ -243,6 +243,9 @@ func TestOAuthForMCP(t *testing.T) {
 	if status, a := f.refresh(tok.RefreshToken); status != http.StatusBadRequest || a.Error != "invalid_grant" {
 		t.Fatalf("the refresh token of a replayed code answered %d %+v", status, a)
 	}
+	if status, challenge := mcpStatus(t, dev.base, tok.AccessToken); status != http.StatusUnauthorized || !strings.Contains(challenge, "invalid_token") {
+		t.Fatalf("the access token of a replayed code at /mcp answered %d %q; want it refused at once", status, challenge)
+	}
 
 	// Rotation: each refresh token works once; a reused one revokes the
 	// family, the newest token included.
@@ -292,6 +295,9 @@ func TestOAuthForMCP(t *testing.T) {
 	}
 	if status, a := otherFlow.refresh(foreign.RefreshToken); status != http.StatusBadRequest || a.Error != "invalid_grant" {
 		t.Fatalf("a refresh after revocation answered %d %+v", status, a)
+	}
+	if status, challenge := mcpStatus(t, other, foreign.AccessToken); status != http.StatusUnauthorized || !strings.Contains(challenge, "invalid_token") {
+		t.Fatalf("the access token after revocation at /mcp answered %d %q; want it refused at once", status, challenge)
 	}
 
 	// Registration limits: a redirect URI that is neither https nor

@@ -131,6 +131,15 @@ func (s *Store) OAuthGrantRevoke(ctx context.Context, id, userID string, now tim
 	return n > 0, nil
 }
 
+// OAuthGrantInForce implements eventstore.OAuthStore.
+func (s *Store) OAuthGrantInForce(ctx context.Context, id string) (bool, error) {
+	n, err := s.q.OAuthGrantInForce(ctx, s.pool, id)
+	if err != nil {
+		return false, fmt.Errorf("check oauth grant %s: %w", id, err)
+	}
+	return n > 0, nil
+}
+
 // OAuthRefreshRevoke implements eventstore.OAuthStore.
 func (s *Store) OAuthRefreshRevoke(ctx context.Context, id string, refreshHash []byte, now time.Time) (bool, error) {
 	n, err := s.q.OAuthRefreshRevoke(ctx, s.pool, dbsqlc.OAuthRefreshRevokeParams{Now: pgtype.Timestamptz{Time: now.UTC(), Valid: true}, ID: id, RefreshHash: refreshHash})

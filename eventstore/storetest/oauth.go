@@ -109,6 +109,7 @@ func testOAuthCodeReplayed(t *testing.T, newStore Opener[OAuthStore]) {
 	if _, err := s.OAuthRefreshRotate(ctx, "g1", []byte("r1"), []byte("r2"), oauthT0.Add(time.Hour), oauthT0); !errors.Is(err, eventstore.ErrOAuthNotFound) {
 		t.Fatalf("refresh after a replayed code = %v, want ErrOAuthNotFound", err)
 	}
+	inForce(t, s, "g1", false)
 	if _, err := s.OAuthCodeRedeem(ctx, []byte("never-issued"), []byte("r9"), oauthT0.Add(time.Hour), oauthT0); !errors.Is(err, eventstore.ErrOAuthNotFound) {
 		t.Fatalf("redemption of an unknown code = %v, want ErrOAuthNotFound", err)
 	}
@@ -142,20 +143,33 @@ func testOAuthCodeRedeemConcurrent(t *testing.T, newStore Opener[OAuthStore]) {
 	}
 }
 
-// testOAuthRevoke: only the owner revokes (an empty user means any), once.
+// inForce fails t unless grant id's being in force is want.
+func inForce(t *testing.T, s eventstore.OAuthStore, id string, want bool) {
+	t.Helper()
+	if got, err := s.OAuthGrantInForce(t.Context(), id); err != nil || got != want {
+		t.Fatalf("grant %s in force: %v, %v; want %v", id, got, err, want)
+	}
+}
+
+// testOAuthRevoke: only the owner revokes (an empty user means any), once;
+// a grant is in force from its redemption until its revocation.
 func testOAuthRevoke(t *testing.T, newStore Opener[OAuthStore]) {
 	s := newStore(t, eventstore.Options{})
 	ctx := t.Context()
 	oauthGrant(t, s, "g1", "u1")
+	inForce(t, s, "g1", false)
+	inForce(t, s, "never-made", false)
 	if _, err := s.OAuthCodeRedeem(ctx, []byte("code-g1"), []byte("r1"), oauthT0.Add(time.Hour), oauthT0); err != nil {
 		t.Fatal(err)
 	}
+	inForce(t, s, "g1", true)
 	if ok, err := s.OAuthGrantRevoke(ctx, "g1", "u2", oauthT0); err != nil || ok {
 		t.Fatalf("revoke by another user = %v, %v; want false", ok, err)
 	}
 	if ok, err := s.OAuthGrantRevoke(ctx, "g1", "u1", oauthT0); err != nil || !ok {
 		t.Fatalf("revoke by its user = %v, %v; want true", ok, err)
 	}
+	inForce(t, s, "g1", false)
 	if ok, err := s.OAuthGrantRevoke(ctx, "g1", "", oauthT0); err != nil || ok {
 		t.Fatalf("second revoke = %v, %v; want false", ok, err)
 	}

@@ -36,6 +36,7 @@ func Keyring() *auth.Keyring {
 type Store interface {
 	commands.IdentityStore
 	commands.KeyUsageStore
+	commands.GrantStore
 }
 
 // Identity is the identity side of a test server, wired by the
@@ -51,7 +52,7 @@ func New(store Store, logger *slog.Logger, now func() time.Time) (*Identity, err
 	if err != nil {
 		return nil, err
 	}
-	return commands.NewIdentitySide(commands.IdentityConfig{Store: store, Issuer: issuer, NowFunc: now, Logger: logger}, store, nil)
+	return commands.NewIdentitySide(commands.IdentityConfig{Store: store, Issuer: issuer, Grants: store, NowFunc: now, Logger: logger}, store, nil)
 }
 
 // Tenant registers label@example.com (with Password), the owner of a new

@@ -47,6 +47,11 @@ WHERE id = @id AND revoked_at IS NULL
 UPDATE oauth_grants SET revoked_at = @now
 WHERE id = @id AND (CAST(@user_id AS TEXT) = '' OR user_id = @user_id) AND revoked_at IS NULL;
 
+-- name: OAuthGrantInForce :one
+-- Whether a grant is in force (redeemed, not revoked): its access tokens
+-- are taken only while it is.
+SELECT count(*) FROM oauth_grants WHERE id = @id AND code_used AND revoked_at IS NULL;
+
 -- name: OAuthRefreshRevoke :execrows
 -- Revokes a grant (RFC 7009) if refresh_hash is its current refresh
 -- token's: a token that is not the grant's revokes nothing.

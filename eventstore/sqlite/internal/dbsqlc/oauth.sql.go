@@ -112,6 +112,19 @@ func (q *Queries) OAuthGrantIDByCode(ctx context.Context, db DBTX, codeHash []by
 	return i, err
 }
 
+const OAuthGrantInForce = `-- name: OAuthGrantInForce :one
+SELECT count(*) FROM oauth_grants WHERE id = ?1 AND code_used AND revoked_at IS NULL
+`
+
+// Whether a grant is in force (redeemed, not revoked): its access tokens
+// are taken only while it is.
+func (q *Queries) OAuthGrantInForce(ctx context.Context, db DBTX, id string) (int64, error) {
+	row := db.QueryRowContext(ctx, OAuthGrantInForce, id)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const OAuthGrantInsert = `-- name: OAuthGrantInsert :exec
 INSERT INTO oauth_grants (id, tenant_id, user_id, client_id, scope, resource, redirect_uri, code_challenge, code_hash, code_expires_at, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
