@@ -21,7 +21,8 @@ type RedeliverWebhook struct {
 type RedeliverWebhookHandler struct{ d *webhookDeps }
 
 // Handle makes the deliveries pending again, due now, in their feed order
-// before the endpoint's newer ones, and returns how many. Exactly one of
+// before the endpoint's newer ones, and returns how many. A delivery being
+// sent at that moment is left to end and not counted. Exactly one of
 // DeliveryID and Since must be set (a *domain.ValidationError otherwise);
 // an endpoint of another tenant is ErrWebhookNotFound.
 func (h *RedeliverWebhookHandler) Handle(ctx context.Context, cmd RedeliverWebhook) (int, error) {

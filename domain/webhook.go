@@ -52,6 +52,7 @@ type Webhook struct {
 	previousID     string
 	previousUntil  time.Time
 	disabledReason string
+	enabledAt      time.Time
 	deleted        bool
 	updatedAt      time.Time
 }
@@ -87,6 +88,11 @@ func (w *Webhook) CreatedAt() time.Time { return w.createdAt }
 
 // UpdatedAt returns when the endpoint last changed (its last event).
 func (w *Webhook) UpdatedAt() time.Time { return w.updatedAt }
+
+// EnabledAt is when the endpoint was last enabled: created enabled, or
+// enabled again after being disabled. Failures before it do not count
+// against the endpoint.
+func (w *Webhook) EnabledAt() time.Time { return w.enabledAt }
 
 // DisabledReason says why the endpoint was disabled without a request
 // (410 Gone, failing for days); empty otherwise.
@@ -182,7 +188,13 @@ func (w *Webhook) Apply(e Event) error {
 	case *WebhookCreated:
 		w.tenantID, w.createdBy, w.createdAt, w.secretID = e.TenantID, p.CreatedBy, e.OccurredAt, p.SecretID
 		w.settings = WebhookSettings{URL: p.URL, Events: p.Events, Description: p.Description, Enabled: p.Enabled}
+		if p.Enabled {
+			w.enabledAt = e.OccurredAt
+		}
 	case *WebhookChanged:
+		if p.Enabled && !w.settings.Enabled {
+			w.enabledAt = e.OccurredAt
+		}
 		w.settings = WebhookSettings{URL: p.URL, Events: p.Events, Description: p.Description, Enabled: p.Enabled}
 		w.disabledReason = ""
 	case *WebhookSecretRotated:

@@ -98,6 +98,34 @@ func TestWebhookLifecycle(t *testing.T) {
 	if w.Wants(domain.TaskSucceededType) || w.DisabledReason() == "" || w.DecideDisable("again") != nil {
 		t.Errorf("a disabled endpoint wants deliveries, has no reason or is disabled again")
 	}
+	if !w.EnabledAt().Equal(t0.Add(time.Second)) {
+		t.Errorf("enabled at %v, want its creation (seq 1)", w.EnabledAt())
+	}
+	// Changed while disabled, it stays so; enabled again, its enabling
+	// time moves; changed while enabled, it does not.
+	renamed := settings
+	renamed.Enabled, renamed.Description = false, "renamed"
+	change, err := w.DecideChange(renamed, "ada", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	givenMore(t, &w, change...)
+	renamed.Enabled = true
+	enable, err := w.DecideChange(renamed, "ada", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	givenMore(t, &w, enable...)
+	enabledAt := t0.Add(time.Duration(w.Seq()) * time.Second)
+	renamed.Description = "renamed again"
+	change, err = w.DecideChange(renamed, "ada", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	givenMore(t, &w, change...)
+	if !w.EnabledAt().Equal(enabledAt) {
+		t.Errorf("enabled at %v, want when it was enabled again (%v)", w.EnabledAt(), enabledAt)
+	}
 	givenMore(t, &w, w.DecideDelete("ada")...)
 	if w.Exists() || w.DecideDelete("ada") != nil {
 		t.Errorf("a deleted endpoint exists or is deleted again")

@@ -115,12 +115,17 @@ type WebhookDeliveryStore interface {
 
 	// WebhookDeliveryRecord stores an attempt and the delivery's new state
 	// (and, when pending, its next attempt's time) in one transaction, and
-	// ends the delivery's claim. It returns since when every attempt to
-	// the delivery's endpoint has failed: the first failure after its last
-	// success (or ever, or since it was last enabled again), zero once an
-	// attempt succeeded. Recording attempt n again is a no-op that returns
-	// zero.
-	WebhookDeliveryRecord(ctx context.Context, a WebhookAttempt, state DeliveryState, nextAttemptAt time.Time) (failingSince time.Time, err error)
+	// ends the delivery's claim. In the same transaction it keeps the
+	// endpoint's run of failures (WebhookEndpointFailingSince): a failed
+	// attempt begins one unless one is running, a success ends it.
+	// Recording attempt n again is a no-op.
+	WebhookDeliveryRecord(ctx context.Context, a WebhookAttempt, state DeliveryState, nextAttemptAt time.Time) error
+
+	// WebhookEndpointFailingSince returns since when every attempt to the
+	// endpoint has failed: the first failure after its last success (or
+	// ever); zero when its last attempt succeeded, none failed, or the
+	// dispatcher does not know the endpoint.
+	WebhookEndpointFailingSince(ctx context.Context, webhookID string) (time.Time, error)
 
 	// WebhookDeliveryRetry makes the deliveries of endpoint webhookID
 	// created at or after since (only the one of id, when id is set)

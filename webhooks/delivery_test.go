@@ -361,6 +361,44 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 	})
 }
 
+// An endpoint enabled again starts its five days afresh: failures from
+// before it was disabled do not count, though the store's run of failures
+// began with them. The sender's clock puts that run a day back, and the
+// next failure four and a half days on.
+func TestEnabledAgainStartsItsFiveDaysAfresh(t *testing.T) {
+	t.Parallel()
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+		var skew atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock})
+		r := startGoReceiver(t, func(int) int { return http.StatusInternalServerError })
+		id, _ := p.endpoint(t, r.url, "tenant.*")
+		failedTwice := func(n int) {
+			t.Helper()
+			testwait.For(t, fmt.Sprint(n, " requests"), func() bool { return len(r.requests()) >= n })
+			testwait.For(t, "the delivery ended", func() bool {
+				log, err := s.WebhookDeliveryList(t.Context(), id, 1<<62, 1)
+				return err == nil && len(log) == 1 && log[0].State == eventstore.DeliveryFailed
+			})
+		}
+		skew.Store(int64(-24 * time.Hour))
+		p.appendEvents(t, 1)
+		failedTwice(2)
+		for _, enabled := range []bool{false, true} {
+			if _, err := p.hooks.Change.Handle(t.Context(), commands.ChangeWebhook{By: owner, WebhookID: id, Enabled: &enabled}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		skew.Store(int64(4*24*time.Hour + 12*time.Hour))
+		p.appendEvents(t, 1)
+		failedTwice(4)
+		info, err := p.hooks.Get.Handle(t.Context(), commands.GetWebhook{By: owner, WebhookID: id})
+		if err != nil || !info.Settings.Enabled {
+			t.Fatalf("enabled again 4.5 days before its latest failure: %+v, %v; want it still enabled", info, err)
+		}
+	})
+}
+
 // A redelivery reaches the receiver again under the same webhook-id, and
 // one of an old delivery that fails does not disable an endpoint that
 // succeeded since, five days later or not. The log keeps a bounded

@@ -27,8 +27,8 @@ const (
 	// DefaultPollInterval is how often a Sender looks for due deliveries
 	// when nothing nudges it.
 	DefaultPollInterval = time.Second
-	// DefaultDisableAfter is how long an endpoint may fail every delivery
-	// before it is disabled.
+	// DefaultDisableAfter is how long every attempt to an endpoint may
+	// fail before it is disabled.
 	DefaultDisableAfter = 5 * 24 * time.Hour
 )
 
@@ -37,7 +37,8 @@ const (
 type SenderStore interface {
 	commands.StreamStore
 	WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]eventstore.WebhookDelivery, error)
-	WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) (time.Time, error)
+	WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error
+	WebhookEndpointFailingSince(ctx context.Context, webhookID string) (time.Time, error)
 	WebhookSecretGet(ctx context.Context, webhookID string, secretIDs []string) (map[string][]byte, error)
 }
 
@@ -58,8 +59,9 @@ type SenderConfig struct {
 	// PollInterval is how often due deliveries are looked for (default
 	// DefaultPollInterval); Nudge looks at once.
 	PollInterval time.Duration
-	// DisableAfter is how long an endpoint may fail every delivery before
-	// a failed delivery disables it (default DefaultDisableAfter).
+	// DisableAfter is how long every attempt to an endpoint may fail
+	// before its next failed attempt disables it (default
+	// DefaultDisableAfter).
 	DisableAfter time.Duration
 	// Logger receives the store's outages, once each (default
 	// slog.Default()); deliveries' failures go to the delivery log only.
@@ -191,6 +193,9 @@ type outcome struct {
 	committed time.Time
 	// gone: the receiver answered 410, or the endpoint is disabled.
 	gone bool
+	// enabledAt is when the endpoint was last enabled (domain.Webhook's
+	// EnabledAt); zero when it was not loaded.
+	enabledAt time.Time
 }
 
 // deliver makes one attempt of d and records it. It runs to its end even
@@ -211,20 +216,16 @@ func (s *Sender) deliver(ctx context.Context, d eventstore.WebhookDelivery) {
 	}
 	// Before the delivery ends: the endpoint's next delivery must find it
 	// disabled.
-	if o.gone && o.attempt.StatusCode == http.StatusGone {
+	switch {
+	case o.gone && o.attempt.StatusCode == http.StatusGone:
 		s.disable(ctx, d, "the receiver answered 410 Gone")
+	case state != eventstore.DeliverySucceeded && !o.gone && s.failingFor(ctx, d, o.enabledAt, ended) >= s.cfg.DisableAfter:
+		s.disable(ctx, d, "every delivery failed for "+lasting(s.cfg.DisableAfter))
 	}
-	failingSince, err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next)
-	if err != nil {
+	if err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next); err != nil {
 		// The claim lapses and the delivery is attempted again.
 		s.cfg.Logger.WarnContext(ctx, "webhooks: record a delivery attempt", "delivery", d.ID, "err", err)
 		return
-	}
-	// Measured by the store across the endpoint's attempts, not from this
-	// delivery's age: a redelivered old delivery that fails does not make
-	// an endpoint that succeeds today look dead.
-	if !o.gone && !failingSince.IsZero() && ended.Sub(failingSince) >= s.cfg.DisableAfter {
-		s.disable(ctx, d, "every delivery failed for "+lasting(s.cfg.DisableAfter))
 	}
 	s.cfg.ObserveFunc(state, ended.Sub(o.committed))
 }
@@ -233,10 +234,11 @@ func (s *Sender) deliver(ctx context.Context, d eventstore.WebhookDelivery) {
 func (s *Sender) attempt(ctx context.Context, d eventstore.WebhookDelivery) outcome {
 	start := s.cfg.NowFunc()
 	a := eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: d.Attempts + 1, At: start}
+	var enabledAt time.Time // once the endpoint is loaded
 	fail := func(gone bool, format string, args ...any) outcome {
 		a.Error = fmt.Sprintf(format, args...)
 		a.Latency = s.cfg.NowFunc().Sub(start)
-		return outcome{attempt: a, gone: gone}
+		return outcome{attempt: a, gone: gone, enabledAt: enabledAt}
 	}
 	var w domain.Webhook
 	if err := commands.Load(ctx, s.cfg.Store, eventstore.Stream{ID: d.WebhookID, Type: domain.StreamWebhook, TenantID: d.TenantID}, &w); err != nil {
@@ -245,6 +247,7 @@ func (s *Sender) attempt(ctx context.Context, d eventstore.WebhookDelivery) outc
 	if !w.Exists() || !w.Settings().Enabled {
 		return fail(true, "not sent: the endpoint is deleted or disabled")
 	}
+	enabledAt = w.EnabledAt()
 	req, committed, err := s.request(ctx, d, &w, start)
 	if err != nil {
 		return fail(false, "%v", err)
@@ -260,7 +263,7 @@ func (s *Sender) attempt(ctx context.Context, d eventstore.WebhookDelivery) outc
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		a.Error = "the receiver answered " + resp.Status + "; only 2xx is success"
 	}
-	return outcome{attempt: a, gone: resp.StatusCode == http.StatusGone, committed: committed}
+	return outcome{attempt: a, gone: resp.StatusCode == http.StatusGone, committed: committed, enabledAt: enabledAt}
 }
 
 // request builds the signed request of d to w's URL at now: the event's
@@ -304,6 +307,23 @@ func (s *Sender) request(ctx context.Context, d eventstore.WebhookDelivery, w *d
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, Sign(d.ID, now, body, keys...))
 	return req, e.OccurredAt, nil
+}
+
+// failingFor returns how long, at now, every attempt to the endpoint of d
+// has failed, this failed one included: since the first failure after its
+// last success, as the store counts across all its deliveries (so that a
+// redelivered old delivery does not make an endpoint that succeeds today
+// look dead), and at most since it was last enabled (enabledAt). An error
+// of the store counts as no failure at all.
+func (s *Sender) failingFor(ctx context.Context, d eventstore.WebhookDelivery, enabledAt, now time.Time) time.Duration {
+	since, err := s.cfg.Store.WebhookEndpointFailingSince(ctx, d.WebhookID)
+	if err != nil || since.IsZero() {
+		return 0 // this failure begins the run
+	}
+	if enabledAt.After(since) {
+		since = enabledAt
+	}
+	return now.Sub(since)
 }
 
 // lasting formats d for the tenant who reads a disabled endpoint's

@@ -19,6 +19,7 @@ import (
 	"github.com/axontask/axontask/api"
 	"github.com/axontask/axontask/client"
 	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 // newDashboardBrowser starts Chromium (with axe-core at hand) for dev's
@@ -53,6 +54,15 @@ func (b *dashboardBrowser) signInAs(email, password string) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password+kb.Enter),
 	)
 	waitJS(b.t, b.ctx, "the task list", `location.pathname === "/" && document.querySelector("h1")?.textContent === "Tasks"`)
+}
+
+// submit runs actions that submit a form and waits for the answer's page:
+// a document other than the one the form was on.
+func (b *dashboardBrowser) submit(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	eval[bool](b, `window.beforeSubmit = true`)
+	b.do(what, actions...)
+	waitJS(b.t, b.ctx, "the answer to "+what, `window.beforeSubmit === undefined && document.readyState === "complete"`)
 }
 
 // otherSession returns a tab of the same browser with cookies of its own
@@ -201,6 +211,40 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		t.Error("the viewer's usage page shows billing, or no charts")
 	}
 
+	// The owner makes the viewer a member, invites someone and takes the
+	// invitation back, then removes the member.
+	memberRole := func(email string) domain.Role {
+		t.Helper()
+		members, err := sdk.ListMembers(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(members, func(m api.Member) bool { return m.Email == email }); i >= 0 {
+			return members[i].Role
+		}
+		return ""
+	}
+	b.visit("/members", http.StatusOK)
+	b.submit("make the viewer a member",
+		chromedp.SetValue(chromedp.CSS(`form[action$="/role"]:has(button[aria-label="Change the role of `+inviteeEmail+`"]) select`), string(domain.RoleMember)),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Change the role of `+inviteeEmail+`"]`)),
+	)
+	testwait.For(t, "the viewer made a member", func() bool { return memberRole(inviteeEmail) == domain.RoleMember })
+	b.visit("/members", http.StatusOK)
+	b.submit("invite another",
+		chromedp.SendKeys(chromedp.CSS(`#invite-email`), "another@example.com"),
+		chromedp.Click(chromedp.CSS(`#invite-form button[type="submit"]`)),
+	)
+	if !eval[bool](b, `document.querySelector('button[aria-label="Revoke the invitation of another@example.com"]') !== null`) {
+		t.Fatal("the second invitation is not listed")
+	}
+	b.submit("revoke the invitation", chromedp.Click(chromedp.CSS(`button[aria-label="Revoke the invitation of another@example.com"]`)))
+	if eval[bool](b, `[...document.querySelectorAll("#invitations td")].some((td) => td.textContent === "another@example.com")`) {
+		t.Error("the revoked invitation is still listed")
+	}
+	b.submit("remove the member", chromedp.Click(chromedp.CSS(`button[aria-label="Remove `+inviteeEmail+`"]`)))
+	testwait.For(t, "the member removed", func() bool { return memberRole(inviteeEmail) == "" })
+
 	// Secrets: the value goes in once and never comes back.
 	const value = "s3cr3t-value-never-shown"
 	b.visit("/secrets", http.StatusOK)
@@ -218,6 +262,8 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 	if html := eval[string](b, `document.documentElement.outerHTML`); strings.Contains(html, value) || !strings.Contains(html, "DEPLOY_TOKEN") {
 		t.Error("the secrets page shows the secret's value, or not its name")
 	}
+	b.do("delete the secret", chromedp.Click(chromedp.CSS(`tr[data-secret="DEPLOY_TOKEN"] button`)))
+	waitJS(t, b.ctx, "the secret gone", `location.pathname === "/secrets" && document.querySelector('tr[data-secret="DEPLOY_TOKEN"]') === null`)
 
 	// Webhooks: create an endpoint (its secret shown once), send a test
 	// event, see it delivered in the log.
@@ -228,6 +274,7 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#webhook-form button[type="submit"]`)),
 	)
 	waitJS(t, b.ctx, "the new endpoint's secret", `document.getElementById("new-secret")?.value.startsWith("whsec_") === true`)
+	firstSecret := eval[string](b, `document.getElementById("new-secret").value`)
 	b.checkPage("the webhooks page with a new endpoint")
 	b.do("open the endpoint", chromedp.Click(chromedp.CSS(`.created a`)))
 	waitJS(t, b.ctx, "the endpoint's page", `document.querySelector("main")?.dataset.webhookId !== undefined`)
@@ -254,6 +301,26 @@ func TestDashboardPagesInBrowser(t *testing.T) {
 	b.visit("/webhooks/"+hookID, http.StatusOK)
 	b.do("redeliver", chromedp.Click(chromedp.CSS(`#deliveries tr[data-state] button`)))
 	waitJS(t, b.ctx, "the redelivery's notice", `document.querySelector(".created")?.textContent.includes("delivered again") === true`)
+
+	// Edit, rotate the secret (the new one shown once), delete.
+	b.visit("/webhooks/"+hookID, http.StatusOK)
+	b.submit("edit the endpoint",
+		chromedp.SetValue(chromedp.CSS(`#webhook-edit #webhook-description`), "renamed by the test"),
+		chromedp.Click(chromedp.CSS(`#webhook-edit button[type="submit"]`)),
+	)
+	b.visit("/webhooks/"+hookID, http.StatusOK)
+	if d := eval[string](b, `document.querySelector("#webhook-edit #webhook-description").value`); d != "renamed by the test" {
+		t.Errorf("after the edit, the description is %q", d)
+	}
+	b.do("rotate the secret", chromedp.Click(chromedp.CSS(`form[action$="/rotate"] button`)))
+	waitJS(t, b.ctx, "the rotated secret", `document.getElementById("new-secret")?.value.startsWith("whsec_") === true`)
+	if rotated := eval[string](b, `document.getElementById("new-secret").value`); rotated == firstSecret {
+		t.Error("the rotation showed the endpoint's first secret again")
+	}
+	b.visit("/webhooks/"+hookID, http.StatusOK)
+	b.do("delete the endpoint", chromedp.Click(chromedp.CSS(`form[action$="/delete"] button`)))
+	waitJS(t, b.ctx, "the endpoint list", `location.pathname === "/webhooks"`)
+	b.visit("/webhooks/"+hookID, http.StatusNotFound)
 
 	// Usage: one SVG chart per counter, a bar per day, and the estimate;
 	// no Stripe links, since billing is off.

@@ -20,8 +20,9 @@ var (
 // leaseLockClass is the class (first key) of the two-int advisory locks
 // that serialize LeasePutWithin per tenant; the second key is
 // hashtext(tenant_id). Postgres keeps two-int keys apart from the
-// single-bigint keys of the elections (sealerLockKey, RunElected's keys)
-// and of migrationLockKey, so the two never meet, whatever a tenant's id.
+// single-bigint keys of the elections (sealerLockKey, RunElected's keys),
+// of migrationLockKey and of webhookClaimLockKey, so the two never meet,
+// whatever a tenant's id.
 // Any other two-int advisory lock of AxonTask must use another class.
 const leaseLockClass int32 = 0x61786c73 // "axls"
 

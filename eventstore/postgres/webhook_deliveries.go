@@ -80,15 +80,30 @@ func (s *Store) WebhookEndpointList(ctx context.Context) ([]eventstore.WebhookEn
 	return out, nil
 }
 
+// webhookClaimLockKey serializes webhook claims across processes.
+const webhookClaimLockKey int64 = 0x61786f6e5f776863 // "axon_whc"
+
 // WebhookDeliveryClaim implements eventstore.WebhookDeliveryStore: one
 // UPDATE, whose lease condition Postgres re-checks on a row a concurrent
-// claim changed.
+// claim changed, after a transaction lock that orders the claims of every
+// process. The lock is what keeps an endpoint to one request at a time: a
+// claim's snapshot taken before another's lease commits would see no
+// delivery of the endpoint in flight, and take an older one redelivered
+// meanwhile beside it.
 func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]eventstore.WebhookDelivery, error) {
 	if s.closed.Load() {
 		return nil, eventstore.ErrClosed
 	}
-	rows, err := s.q.WebhookDeliveryClaim(ctx, s.pool, dbsqlc.WebhookDeliveryClaimParams{
-		LeaseUntil: pgtype.Timestamptz{Time: leaseUntil, Valid: true}, Now: now, MaxClaims: int32(max(1, min(limit, eventstore.MaxWebhookDeliveriesListed)))})
+	var rows []dbsqlc.WebhookDeliveryClaimRow
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", webhookClaimLockKey); err != nil {
+			return err
+		}
+		var err error
+		rows, err = s.q.WebhookDeliveryClaim(ctx, tx, dbsqlc.WebhookDeliveryClaimParams{
+			LeaseUntil: pgtype.Timestamptz{Time: leaseUntil, Valid: true}, Now: now, MaxClaims: int32(max(1, min(limit, eventstore.MaxWebhookDeliveriesListed)))})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
 	}
@@ -100,15 +115,14 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 }
 
 // WebhookDeliveryRecord implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) (time.Time, error) {
+func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error {
 	if s.closed.Load() {
-		return time.Time{}, eventstore.ErrClosed
+		return eventstore.ErrClosed
 	}
 	a, err := engine.PrepareAttempt(a, state)
 	if err != nil {
-		return time.Time{}, err
+		return err
 	}
-	var failing pgtype.Timestamptz
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		n, err := s.q.WebhookDeliveryUpdate(ctx, tx, dbsqlc.WebhookDeliveryUpdateParams{State: string(state), Attempt: int32(a.Attempt), NextAttemptAt: nextAttemptAt,
 			At: a.At, LastStatus: int32(a.StatusCode), LastError: a.Error, ID: a.DeliveryID})
@@ -119,17 +133,25 @@ func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookA
 			StatusCode: int32(a.StatusCode), LatencyUs: a.Latency.Microseconds(), Response: a.Response, Error: a.Error}); err != nil {
 			return err
 		}
-		failing, err = s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: a.Error == "",
-			At: pgtype.Timestamptz{Time: a.At, Valid: true}, DeliveryID: a.DeliveryID})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // an endpoint the dispatcher no longer knows
-		}
-		return err
+		return s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: a.Error == "",
+			At: a.At, DeliveryID: a.DeliveryID})
 	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
+		return fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
 	}
-	return failing.Time, nil
+	return nil
+}
+
+// WebhookEndpointFailingSince implements eventstore.WebhookDeliveryStore.
+func (s *Store) WebhookEndpointFailingSince(ctx context.Context, webhookID string) (time.Time, error) {
+	if s.closed.Load() {
+		return time.Time{}, eventstore.ErrClosed
+	}
+	since, err := s.q.WebhookEndpointFailingSince(ctx, s.pool, webhookID)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("read webhook %s's failures: %w", webhookID, err)
+	}
+	return since.Time, nil
 }
 
 // WebhookDeliveryRetry implements eventstore.WebhookDeliveryStore.

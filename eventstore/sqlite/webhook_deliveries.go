@@ -114,12 +114,11 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 }
 
 // WebhookDeliveryRecord implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) (time.Time, error) {
+func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error {
 	a, err := engine.PrepareAttempt(a, state)
 	if err != nil {
-		return time.Time{}, err
+		return err
 	}
-	var failing sql.NullInt64
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		n, err := s.q.WebhookDeliveryUpdate(ctx, tx, dbsqlc.WebhookDeliveryUpdateParams{State: string(state), Attempt: int64(a.Attempt), NextAttemptAt: nextAttemptAt.UnixMicro(),
 			At: a.At.UnixMicro(), LastStatus: int64(a.StatusCode), LastError: a.Error, ID: a.DeliveryID})
@@ -130,20 +129,24 @@ func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookA
 			StatusCode: int64(a.StatusCode), LatencyUs: a.Latency.Microseconds(), Response: a.Response, Error: a.Error}); err != nil {
 			return err
 		}
-		failing, err = s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: boolInt(a.Error == ""),
-			At: micros(a.At), DeliveryID: a.DeliveryID})
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // an endpoint the dispatcher no longer knows
-		}
-		return err
+		return s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: boolInt(a.Error == ""), At: micros(a.At), DeliveryID: a.DeliveryID})
 	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
+		return fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)
 	}
-	if !failing.Valid {
+	return nil
+}
+
+// WebhookEndpointFailingSince implements eventstore.WebhookDeliveryStore.
+func (s *Store) WebhookEndpointFailingSince(ctx context.Context, webhookID string) (time.Time, error) {
+	since, err := s.q.WebhookEndpointFailingSince(ctx, s.rdb, webhookID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && !since.Valid):
 		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, fmt.Errorf("read webhook %s's failures: %w", webhookID, err)
 	}
-	return time.UnixMicro(failing.Int64).UTC(), nil
+	return time.UnixMicro(since.Int64).UTC(), nil
 }
 
 // WebhookDeliveryRetry implements eventstore.WebhookDeliveryStore.

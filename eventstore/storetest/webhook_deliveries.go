@@ -92,7 +92,7 @@ func testWebhookDeliveryOrder(t *testing.T, newStore Opener[WebhookDeliveryStore
 	}
 	fail := eventstore.WebhookAttempt{DeliveryID: "msg_wh-a_0", Attempt: 1, At: baseTime, StatusCode: 500, Latency: 12 * time.Millisecond, Response: "oops\x00\xff", Error: "HTTP 500"}
 	for range 2 { // idempotent
-		if _, err := s.WebhookDeliveryRecord(ctx, fail, eventstore.DeliveryPending, baseTime.Add(5*time.Second)); err != nil {
+		if err := s.WebhookDeliveryRecord(ctx, fail, eventstore.DeliveryPending, baseTime.Add(5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func testWebhookDeliveryOrder(t *testing.T, newStore Opener[WebhookDeliveryStore
 		t.Fatalf("the retry: %v", got)
 	}
 	ok := eventstore.WebhookAttempt{DeliveryID: "msg_wh-a_0", Attempt: 2, At: baseTime.Add(5 * time.Second), StatusCode: 204}
-	if _, err := s.WebhookDeliveryRecord(ctx, ok, eventstore.DeliverySucceeded, baseTime.Add(5*time.Second)); err != nil {
+	if err := s.WebhookDeliveryRecord(ctx, ok, eventstore.DeliverySucceeded, baseTime.Add(5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if got := claimIDs(t, s, baseTime.Add(2*time.Hour)); !slices.Equal(got, []string{"msg_wh-a_2", "msg_wh-b_1"}) {
@@ -131,48 +131,55 @@ func testWebhookDeliveryOrder(t *testing.T, newStore Opener[WebhookDeliveryStore
 }
 
 // record records attempt n of delivery id at at, succeeded when status is
-// 2xx, and returns since when the endpoint has failed.
+// 2xx, and returns since when its endpoint (wh-a) has failed.
 func record(t *testing.T, s eventstore.WebhookDeliveryStore, id string, n int, at time.Time, status int) time.Time {
 	t.Helper()
 	a, state := eventstore.WebhookAttempt{DeliveryID: id, Attempt: n, At: at, StatusCode: status}, eventstore.DeliverySucceeded
 	if status < 200 || status > 299 {
 		a.Error, state = "HTTP "+fmt.Sprint(status), eventstore.DeliveryFailed
 	}
-	since, err := s.WebhookDeliveryRecord(t.Context(), a, state, at)
-	if err != nil {
+	if err := s.WebhookDeliveryRecord(t.Context(), a, state, at); err != nil {
 		t.Fatalf("recording attempt %d of %s: %v", n, id, err)
+	}
+	since, err := s.WebhookEndpointFailingSince(t.Context(), "wh-a")
+	if err != nil {
+		t.Fatal(err)
 	}
 	return since
 }
 
-// testWebhookEndpointFailingSince: recording an attempt returns since when
-// its endpoint has failed every attempt: the first failure after a
-// success, whatever the delivery's own age (a redelivered old one
-// included), zero after a success, and nothing counted from before the
-// endpoint was enabled again.
+// testWebhookEndpointFailingSince: an endpoint's run of failures begins
+// at the first failed attempt after a success, whatever the delivery's
+// own age (a redelivered old one included), and a success ends it; an
+// attempt recorded again changes nothing; an endpoint the dispatcher does
+// not know has none.
 func testWebhookEndpointFailingSince(t *testing.T, newStore Opener[WebhookDeliveryStore]) {
 	s := newStore(t, eventstore.Options{})
 	ctx := t.Context()
 	ep := eventstore.WebhookEndpoint{WebhookID: "wh-a", TenantID: "tenant-1", Events: []string{"task.*"}, Active: true}
 	var ds []eventstore.WebhookDelivery
-	for i := range 5 {
+	for i := range 4 {
 		ds = append(ds, newDelivery("wh-a", int64(i), baseTime))
 	}
-	if err := s.WebhookDispatchApply(ctx, dispatchName, 0, 5, []eventstore.WebhookEndpoint{ep}, ds); err != nil {
+	if err := s.WebhookDispatchApply(ctx, dispatchName, 0, 4, []eventstore.WebhookEndpoint{ep}, ds); err != nil {
 		t.Fatal(err)
+	}
+	if since, err := s.WebhookEndpointFailingSince(ctx, "wh-a"); err != nil || !since.IsZero() {
+		t.Fatalf("before any attempt: failing since %v, %v; want zero", since, err)
 	}
 	day := 24 * time.Hour
 	if since := record(t, s, ds[0].ID, 1, baseTime.Add(time.Minute), 500); !since.Equal(domain.NormalizeTime(baseTime.Add(time.Minute))) {
-		t.Fatalf("after a first failure: failing since %v, want its time %v", since, baseTime.Add(time.Minute))
+		t.Fatalf("after a first failure: failing since %v, want its time", since)
 	}
 	if since := record(t, s, ds[1].ID, 1, baseTime.Add(day), 0); !since.Equal(domain.NormalizeTime(baseTime.Add(time.Minute))) {
 		t.Fatalf("after a second failure: failing since %v, want the first's time", since)
 	}
-	if since, err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: ds[1].ID, Attempt: 1, At: baseTime.Add(day), Error: "again"}, eventstore.DeliveryFailed, baseTime); err != nil || !since.IsZero() {
-		t.Fatalf("an attempt recorded again: %v, %v; want zero and no error", since, err)
-	}
 	if since := record(t, s, ds[2].ID, 1, baseTime.Add(2*day), 204); !since.IsZero() {
 		t.Fatalf("after a success: failing since %v, want zero", since)
+	}
+	// An attempt recorded again (a retried record) changes nothing.
+	if since := record(t, s, ds[1].ID, 1, baseTime.Add(3*day), 0); !since.IsZero() {
+		t.Fatalf("an attempt recorded again: failing since %v, want zero still", since)
 	}
 	// The oldest delivery, redelivered days later, fails: the run starts
 	// now, not when that delivery was made.
@@ -180,19 +187,8 @@ func testWebhookEndpointFailingSince(t *testing.T, newStore Opener[WebhookDelive
 	if since := record(t, s, ds[0].ID, 2, later, 500); !since.Equal(domain.NormalizeTime(later)) {
 		t.Fatalf("a redelivered old delivery failing after a success: failing since %v, want %v", since, later)
 	}
-	// Disabled (its next attempts fail unsent), then enabled again: the
-	// run before counts no more.
-	ep.Active = false
-	if err := s.WebhookDispatchApply(ctx, dispatchName, 5, 6, []eventstore.WebhookEndpoint{ep}, nil); err != nil {
-		t.Fatal(err)
-	}
-	record(t, s, ds[3].ID, 1, later.Add(time.Hour), 0)
-	ep.Active = true
-	if err := s.WebhookDispatchApply(ctx, dispatchName, 6, 7, []eventstore.WebhookEndpoint{ep}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if since := record(t, s, ds[4].ID, 1, later.Add(2*time.Hour), 500); !since.Equal(domain.NormalizeTime(later.Add(2 * time.Hour))) {
-		t.Fatalf("the first failure after being enabled again: failing since %v, want its own time", since)
+	if since, err := s.WebhookEndpointFailingSince(ctx, "wh-unknown"); err != nil || !since.IsZero() {
+		t.Fatalf("an endpoint the dispatcher does not know: %v, %v; want zero", since, err)
 	}
 }
 
@@ -280,7 +276,7 @@ func testWebhookDeliveryPrune(t *testing.T, newStore Opener[WebhookDeliveryStore
 	}
 	for _, d := range []eventstore.WebhookDelivery{ds[0], ds[2]} { // wh-a's first and wh-b's end; wh-a's second stays pending
 		claimIDs(t, s, baseTime)
-		if _, err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: baseTime, StatusCode: 204}, eventstore.DeliverySucceeded, baseTime); err != nil {
+		if err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: baseTime, StatusCode: 204}, eventstore.DeliverySucceeded, baseTime); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,8 +1,9 @@
 -- When the endpoint's current run of failed attempts began: set by the
--- first failure after a success (or ever), cleared by a success and when a
--- disabled endpoint is enabled again. An endpoint failing for five days is
--- disabled; a run measured here is not fooled by a redelivered old
--- delivery, nor cut short by how many deliveries a busy endpoint has.
+-- first failure after a success (or ever), cleared by a success. An
+-- endpoint failing for five days (counted from its last enabling at the
+-- earliest) is disabled; a run measured here is not fooled by a
+-- redelivered old delivery, nor cut short by how many deliveries a busy
+-- endpoint has. Endpoints failing before this migration start a new run.
 ALTER TABLE webhook_endpoints ADD COLUMN failing_since timestamptz;
 
 -- Each endpoint's delivery in flight (a pending delivery under a claim):

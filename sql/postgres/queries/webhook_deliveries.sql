@@ -1,9 +1,7 @@
 -- name: WebhookEndpointUpsert :exec
 INSERT INTO webhook_endpoints (webhook_id, tenant_id, events, active)
 VALUES (@webhook_id, @tenant_id, @events, @active)
-ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active,
-    -- Enabled again: the failures before do not count against it.
-    failing_since = CASE WHEN excluded.active AND NOT webhook_endpoints.active THEN NULL ELSE webhook_endpoints.failing_since END;
+ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active;
 
 -- name: WebhookEndpointList :many
 SELECT webhook_id, tenant_id, events, active FROM webhook_endpoints ORDER BY webhook_id;
@@ -40,13 +38,16 @@ UPDATE webhook_deliveries SET state = @state, attempts = @attempt, next_attempt_
     updated_at = @at, last_status = @last_status, last_error = @last_error
 WHERE id = @id AND attempts < @attempt;
 
--- name: WebhookEndpointFailing :one
+-- name: WebhookEndpointFailing :exec
 -- An attempt's effect on its endpoint's run of failures: a success ends it,
--- a failure begins one unless one is running. Returns the run's start
--- (NULL after a success).
-UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded::boolean THEN NULL ELSE COALESCE(failing_since, @at) END
+-- a failure begins one unless one is running (a row already so is left
+-- alone, so that successes do not rewrite it).
+UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded::boolean THEN NULL ELSE @at::timestamptz END
 WHERE webhook_id = (SELECT d.webhook_id FROM webhook_deliveries d WHERE d.id = @delivery_id)
-RETURNING failing_since;
+  AND (CASE WHEN @succeeded::boolean THEN failing_since IS NOT NULL ELSE failing_since IS NULL END);
+
+-- name: WebhookEndpointFailingSince :one
+SELECT failing_since FROM webhook_endpoints WHERE webhook_id = @webhook_id;
 
 -- name: WebhookAttemptInsert :exec
 INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, latency_us, response, error)

@@ -389,10 +389,10 @@ func (q *Queries) WebhookDeliveryUpdate(ctx context.Context, db DBTX, arg Webhoo
 	return result.RowsAffected()
 }
 
-const WebhookEndpointFailing = `-- name: WebhookEndpointFailing :one
-UPDATE webhook_endpoints SET failing_since = CASE WHEN CAST(?1 AS INTEGER) THEN NULL ELSE COALESCE(failing_since, ?2) END
+const WebhookEndpointFailing = `-- name: WebhookEndpointFailing :exec
+UPDATE webhook_endpoints SET failing_since = CASE WHEN CAST(?1 AS INTEGER) THEN NULL ELSE ?2 END
 WHERE webhook_id = (SELECT d.webhook_id FROM webhook_deliveries d WHERE d.id = ?3)
-RETURNING failing_since
+  AND (CASE WHEN CAST(?1 AS INTEGER) THEN failing_since IS NOT NULL ELSE failing_since IS NULL END)
 `
 
 type WebhookEndpointFailingParams struct {
@@ -402,10 +402,19 @@ type WebhookEndpointFailingParams struct {
 }
 
 // An attempt's effect on its endpoint's run of failures: a success ends it,
-// a failure begins one unless one is running. Returns the run's start
-// (NULL after a success).
-func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg WebhookEndpointFailingParams) (sql.NullInt64, error) {
-	row := db.QueryRowContext(ctx, WebhookEndpointFailing, arg.Succeeded, arg.At, arg.DeliveryID)
+// a failure begins one unless one is running (a row already so is left
+// alone, so that successes do not rewrite it).
+func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg WebhookEndpointFailingParams) error {
+	_, err := db.ExecContext(ctx, WebhookEndpointFailing, arg.Succeeded, arg.At, arg.DeliveryID)
+	return err
+}
+
+const WebhookEndpointFailingSince = `-- name: WebhookEndpointFailingSince :one
+SELECT failing_since FROM webhook_endpoints WHERE webhook_id = ?1
+`
+
+func (q *Queries) WebhookEndpointFailingSince(ctx context.Context, db DBTX, webhookID string) (sql.NullInt64, error) {
+	row := db.QueryRowContext(ctx, WebhookEndpointFailingSince, webhookID)
 	var failing_since sql.NullInt64
 	err := row.Scan(&failing_since)
 	return failing_since, err
@@ -453,9 +462,7 @@ func (q *Queries) WebhookEndpointList(ctx context.Context, db DBTX) ([]WebhookEn
 const WebhookEndpointUpsert = `-- name: WebhookEndpointUpsert :exec
 INSERT INTO webhook_endpoints (webhook_id, tenant_id, events, active)
 VALUES (?1, ?2, ?3, ?4)
-ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active,
-    -- Enabled again: the failures before do not count against it.
-    failing_since = CASE WHEN excluded.active AND NOT webhook_endpoints.active THEN NULL ELSE webhook_endpoints.failing_since END
+ON CONFLICT (webhook_id) DO UPDATE SET tenant_id = excluded.tenant_id, events = excluded.events, active = excluded.active
 `
 
 type WebhookEndpointUpsertParams struct {
