@@ -108,7 +108,7 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 	env := prodEnv(t, testpg.NewDatabase(t, testpg.Fast), testredis.URL(t),
 		"WEBHOOK_ALLOWED_HOSTS=127.0.0.1", "WEBHOOK_ALLOW_HTTP=true", "WEBHOOK_RETRY_SCHEDULE=200ms,300ms,500ms,1s,1s,1s,1s,1s,1s,1s", "WEBHOOK_TIMEOUT=2s")
 	apiA := startProc(t, env, "serve", "-port", "0")
-	startWorker(t, env, "w1", 2*time.Second)
+	worker := startWorker(t, env, "w1", 2*time.Second)
 	token := register(t, apiA.base, "hooks@example.com")
 	authorize(t, apiA.base, token)
 	var created struct {
@@ -133,11 +133,16 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 		ids = append(ids, startTask(t, apiB.base, task))
 	}
 	var want []string
-	testwait.For(t, "every task ended", func() bool {
+	var waiting string // the first task not ended, and its last event
+	if !testwait.Until(testwait.Timeout, func() bool {
 		want = want[:0]
 		for _, id := range ids {
 			events, ended := taskEvents(t, apiB.base, id)
 			if !ended {
+				waiting = id + " (no event)"
+				if len(events) > 0 {
+					waiting = fmt.Sprintf("%s, at seq %d: %s", id, events[len(events)-1].Seq, events[len(events)-1].Type)
+				}
 				return false
 			}
 			for _, e := range events {
@@ -147,7 +152,9 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}) {
+		t.Fatalf("after %s, task %s has not ended; the worker's log:\n%s\nthe API's log:\n%s", testwait.Timeout, waiting, worker.logs.String(), apiB.logs.String())
+	}
 	if !testwait.Until(testwait.Timeout, func() bool {
 		h.mu.Lock()
 		defer h.mu.Unlock()
