@@ -67,6 +67,16 @@ func newResolvingPipeline(t *testing.T, s teststores.Store, cfg webhooks.SenderC
 	return p
 }
 
+// newSkewedPipeline is newPipeline with one retry after 50 ms, whose
+// sender's clock runs ahead of the real one by what the returned skew
+// holds (the commands' clock, and so the events' times, stay real).
+func newSkewedPipeline(t *testing.T, s teststores.Store) (*pipeline, *atomic.Int64) {
+	t.Helper()
+	skew := new(atomic.Int64)
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	return newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock}), skew
+}
+
 // start runs a dispatcher and a sender until the returned stop is called
 // or the test ends; both read the clock cfg.NowFunc.
 func (p *pipeline) start(t *testing.T, cfg webhooks.SenderConfig) func() {
@@ -287,7 +297,7 @@ func TestDeliveryRetriesOnSchedule(t *testing.T) {
 }
 
 // An endpoint that has failed every delivery for five days since its last
-// success is disabled when a delivery fails for good, and the tenant is
+// success is disabled at its next failed attempt, and the tenant is
 // told: a webhook.disabled event by the system with the reason, in the
 // endpoint's stream and delivered to the tenant's webhook.* endpoints,
 // and disabled_reason through the API; nothing more is sent to it. A
@@ -296,9 +306,7 @@ func TestDeliveryRetriesOnSchedule(t *testing.T) {
 func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
-		var skew atomic.Int64
-		clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock})
+		p, skew := newSkewedPipeline(t, s)
 		failing := startGoReceiver(t, func(n int) int {
 			if n == 0 {
 				return http.StatusNoContent
@@ -368,9 +376,7 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 func TestEnabledAgainStartsItsFiveDaysAfresh(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
-		var skew atomic.Int64
-		clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock})
+		p, skew := newSkewedPipeline(t, s)
 		r := startGoReceiver(t, func(int) int { return http.StatusInternalServerError })
 		id, _ := p.endpoint(t, r.url, "tenant.*")
 		failedTwice := func(n int) {
@@ -406,9 +412,7 @@ func TestEnabledAgainStartsItsFiveDaysAfresh(t *testing.T) {
 func TestRedeliveryOfAnOldFailureDisablesNothing(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
-		var skew atomic.Int64
-		clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-		p := newPipeline(t, s, webhooks.SenderConfig{Schedule: []time.Duration{50 * time.Millisecond}, NowFunc: clock})
+		p, skew := newSkewedPipeline(t, s)
 		// The first delivery fails twice (for good), the second succeeds,
 		// the first redelivered fails, then succeeds.
 		answers := []int{500, 500, 204, 500, 204}

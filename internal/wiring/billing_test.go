@@ -1,12 +1,9 @@
 package wiring_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/wiring"
 	"github.com/axontask/axontask/plans"
 )
@@ -15,11 +12,7 @@ import (
 // to 90; anything else is refused, naming it.
 func TestStripeBillingGraceDays(t *testing.T) {
 	t.Parallel()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := openStore(t)
 	env := map[string]string{"BILLING_ENABLED": "true", "STRIPE_SECRET_KEY": "sk_test_1", "STRIPE_WEBHOOK_SECRET": "whsec_1", "STRIPE_PRICE_PRO": "price_pro",
 		"BILLING_SUCCESS_URL": "https://a.example/ok", "BILLING_CANCEL_URL": "https://a.example/no", "BILLING_RETURN_URL": "https://a.example/"}
 	for days, ok := range map[string]bool{"": true, "14": true, "0": false, "91": false, "7d": false} {

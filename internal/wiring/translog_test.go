@@ -3,14 +3,11 @@ package wiring_test
 import (
 	"bytes"
 	"encoding/base64"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/wiring"
 )
 
@@ -19,11 +16,7 @@ import (
 // never quote a key.
 func TestTransparencyLog(t *testing.T) {
 	t.Parallel()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := openStore(t)
 	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)), "log.example.org/axontask")
 	if err != nil {
 		t.Fatal(err)

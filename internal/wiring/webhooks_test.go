@@ -1,12 +1,9 @@
 package wiring_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/axontask/axontask/eventstore"
-	"github.com/axontask/axontask/eventstore/sqlite"
 	"github.com/axontask/axontask/internal/wiring"
 )
 
@@ -15,11 +12,7 @@ import (
 // to set.
 func TestWebhookDeliveryEnvironment(t *testing.T) {
 	t.Parallel()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"), eventstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := openStore(t)
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	if _, _, err := wiring.WebhookDelivery(s, env(map[string]string{"WEBHOOK_TIMEOUT": "2s", "WEBHOOK_MAX_CONCURRENT": "1024",
 		"WEBHOOK_RETRY_SCHEDULE": "1s,2s", "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}), nil); err != nil {
