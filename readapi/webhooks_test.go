@@ -2,10 +2,15 @@ package readapi_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/axontask/axontask/commands"
+	"github.com/axontask/axontask/domain"
+	"github.com/axontask/axontask/eventstore"
 	"github.com/axontask/axontask/internal/testidentity"
+	"github.com/axontask/axontask/internal/testwait"
 )
 
 type webhook struct {
@@ -16,6 +21,7 @@ type webhook struct {
 	Enabled                  bool     `json:"enabled"`
 	Secret                   string   `json:"secret"`
 	PreviousSecretValidUntil string   `json:"previous_secret_valid_until"`
+	DisabledReason           string   `json:"disabled_reason"`
 }
 
 // TestWebhookEndpoints walks /v1/webhooks as a tenant's admin would:
@@ -25,13 +31,13 @@ type webhook struct {
 func TestWebhookEndpoints(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, setupOpts{}, func(t *testing.T, b *bundle) {
-		admin := map[string][]string{}
+		admin, tenantOf := map[string][]string{}, map[string]string{}
 		for _, label := range []string{tenantA, tenantB} {
-			_, key, err := testidentity.Tenant(t.Context(), b.identity, label+"-admin", "admin")
+			tokens, key, err := testidentity.Tenant(t.Context(), b.identity, label+"-admin", "admin")
 			if err != nil {
 				t.Fatal(err)
 			}
-			admin[label] = []string{"Authorization", "Bearer " + key}
+			admin[label], tenantOf[label] = []string{"Authorization", "Bearer " + key}, tokens.TenantID
 		}
 		a := admin[tenantA]
 		created := decode[webhook](t, b.send(t, "POST", "/v1/webhooks", `{"url":"https://hooks.example.com/a","description":"ci"}`, a...), http.StatusCreated)
@@ -45,6 +51,26 @@ func TestWebhookEndpoints(t *testing.T) {
 		if len(list.Webhooks) != 1 || list.Webhooks[0].ID != created.ID || list.Webhooks[0].Secret != "" {
 			t.Fatalf("listed %+v, want the one endpoint without its secret", list.Webhooks)
 		}
+		// Disabled by the delivery side, as the sender does on a 410 (by
+		// "system"): the API says why, and the tenant's feed carries it.
+		stream := eventstore.Stream{ID: created.ID, Type: domain.StreamWebhook, TenantID: tenantOf[tenantA]}
+		var w domain.Webhook
+		if err := commands.Load(t.Context(), b.store, stream, &w); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := commands.Update(t.Context(), commands.Writer{Store: b.store}, commands.Target{Stream: stream, Meta: domain.Metadata{Actor: "system"}}, &w,
+			func(w *domain.Webhook) ([]domain.Payload, error) {
+				return w.DecideDisable("the receiver answered 410 Gone"), nil
+			}); err != nil {
+			t.Fatal(err)
+		}
+		if got := decode[webhook](t, b.send(t, "GET", path, "", a...), http.StatusOK); got.Enabled || got.DisabledReason != "the receiver answered 410 Gone" {
+			t.Fatalf("after the delivery side disabled it: %+v, want disabled saying why", got)
+		}
+		testwait.For(t, "webhook.disabled in the tenant's feed", func() bool {
+			feed := decode[tenantEventsPage](t, b.send(t, "GET", "/v1/events?stream_type=webhook&limit=100", "", a...), http.StatusOK)
+			return slices.ContainsFunc(feed.Events, func(e domainEvent) bool { return e.Type == domain.WebhookDisabledType && e.StreamID == created.ID })
+		})
 		changed := decode[webhook](t, b.send(t, "PATCH", path, `{"events":["task.succeeded","task.*","usage.*","secret.*"],"enabled":false}`, a...), http.StatusOK)
 		if changed.Enabled || strings.Join(changed.Events, ",") != "secret.*,task.*,task.succeeded,usage.*" || changed.Description != "ci" || changed.Secret != "" {
 			t.Fatalf("changed %+v", changed)
