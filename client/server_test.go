@@ -129,7 +129,7 @@ func startServer(s teststores.Store, pubsub *gochannel.GoChannel, o serverOpts) 
 	if err != nil {
 		return fail(err)
 	}
-	cancelTask, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{})
+	cancelTask, err := commands.NewCancelTaskHandler(s, commands.CancelTaskConfig{HoldOutput: bus.HoldFunc(pubsub, nil)})
 	if err != nil {
 		return fail(err)
 	}

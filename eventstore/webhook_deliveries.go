@@ -116,10 +116,12 @@ type WebhookDeliveryStore interface {
 	// WebhookDeliveryRecord stores an attempt and the delivery's new state
 	// (and, when pending, its next attempt's time) in one transaction, and
 	// ends the delivery's claim. In the same transaction it keeps the
-	// endpoint's run of failures (WebhookEndpointFailingSince): a failed
-	// attempt begins one unless one is running, a success ends it.
-	// Recording attempt n again is a no-op.
-	WebhookDeliveryRecord(ctx context.Context, a WebhookAttempt, state DeliveryState, nextAttemptAt time.Time) error
+	// endpoint's run of failures (WebhookEndpointFailingSince): a success
+	// ends it; a failed attempt begins one unless one is running that
+	// began at or after enabledAt, when the endpoint was last enabled
+	// (failures before it do not count). Recording attempt n again is a
+	// no-op.
+	WebhookDeliveryRecord(ctx context.Context, a WebhookAttempt, state DeliveryState, nextAttemptAt, enabledAt time.Time) error
 
 	// WebhookEndpointFailingSince returns since when every attempt to the
 	// endpoint has failed: the first failure after its last success (or

@@ -118,7 +118,7 @@ func TestPrunesWebhookDeliveriesPastRetention(t *testing.T) {
 			if _, err := s.WebhookDeliveryClaim(ctx, now, now.Add(time.Minute), 10); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: now, StatusCode: 204}, eventstore.DeliverySucceeded, now); err != nil {
+			if err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: now, StatusCode: 204}, eventstore.DeliverySucceeded, now, time.Time{}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -305,7 +305,8 @@ func TestDeliveryRetriesOnSchedule(t *testing.T) {
 // clock jumps the five days.
 func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 	t.Parallel()
-	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
+	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, store teststores.Store) {
+		s := &recordWatch{Store: store}
 		p, skew := newSkewedPipeline(t, s)
 		failing := startGoReceiver(t, func(n int) int {
 			if n == 0 {
@@ -315,6 +316,7 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 		})
 		watcher := startGoReceiver(t, func(int) int { return http.StatusNoContent })
 		id, _ := p.endpoint(t, failing.url, "tenant.*")
+		s.watch(eventstore.Stream{ID: id, Type: domain.StreamWebhook, TenantID: owner.TenantID})
 		// The watcher also takes what the failing endpoint would: once it has
 		// an event, the disabled endpoint has been passed over for it.
 		p.endpoint(t, watcher.url, "webhook.*", "tenant.*")
@@ -345,6 +347,9 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 		settled(3)
 		if info := endpoint(); info.Settings.Enabled || info.DisabledReason != "every delivery failed for 5 days" {
 			t.Fatalf("after five days of failures: enabled %v, disabled_reason %q; want disabled, saying why", info.Settings.Enabled, info.DisabledReason)
+		}
+		if seen := s.failedRecords(); len(seen) == 0 || seen[len(seen)-1] != domain.WebhookDisabledType {
+			t.Errorf("the failed attempts were recorded with %v last in the endpoint's stream; want the last, which disabled it, recorded after webhook.disabled, so that the endpoint's next delivery finds it disabled", seen)
 		}
 		stream, err := s.ReadStream(t.Context(), id, 0, 0)
 		if err != nil {
@@ -472,6 +477,50 @@ func TestRedeliveryOfAnOldFailureDisablesNothing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// recordWatch is a store that notes, at each failed attempt's record,
+// the type of the last event in the stream of the endpoint it watches,
+// when the attempt reached the receiver.
+type recordWatch struct {
+	teststores.Store
+	mu       sync.Mutex
+	endpoint eventstore.Stream
+	seen     []domain.EventType
+}
+
+// watch makes w watch the endpoint of stream.
+func (w *recordWatch) watch(stream eventstore.Stream) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.endpoint = stream
+}
+
+// failedRecords returns what w noted, in order.
+func (w *recordWatch) failedRecords() []domain.EventType {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.seen)
+}
+
+func (w *recordWatch) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, next, enabledAt time.Time) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if a.Error != "" && a.StatusCode != 0 && w.endpoint.ID != "" {
+		var endpoint domain.Webhook
+		if err := commands.Load(ctx, w.Store, w.endpoint, &endpoint); err != nil {
+			return err
+		}
+		events, err := w.ReadStream(ctx, w.endpoint.ID, endpoint.Seq()-1, 1)
+		if err != nil {
+			return err
+		}
+		if len(events) != 1 {
+			return fmt.Errorf("the endpoint's last event (seq %d) is not there", endpoint.Seq())
+		}
+		w.seen = append(w.seen, events[0].Type)
+	}
+	return w.Store.WebhookDeliveryRecord(ctx, a, state, next, enabledAt)
 }
 
 // A receiver that hangs delays no other endpoint's deliveries.

@@ -37,7 +37,7 @@ const (
 type SenderStore interface {
 	commands.StreamStore
 	WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.Time, limit int) ([]eventstore.WebhookDelivery, error)
-	WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error
+	WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt, enabledAt time.Time) error
 	WebhookEndpointFailingSince(ctx context.Context, webhookID string) (time.Time, error)
 	WebhookSecretGet(ctx context.Context, webhookID string, secretIDs []string) (map[string][]byte, error)
 }
@@ -218,11 +218,11 @@ func (s *Sender) deliver(ctx context.Context, d eventstore.WebhookDelivery) {
 	// disabled.
 	switch {
 	case o.gone && o.attempt.StatusCode == http.StatusGone:
-		s.disable(ctx, d, "the receiver answered 410 Gone")
+		s.disable(ctx, d, o.enabledAt, "the receiver answered 410 Gone")
 	case state != eventstore.DeliverySucceeded && !o.gone && s.failingFor(ctx, d, o.enabledAt, ended) >= s.cfg.DisableAfter:
-		s.disable(ctx, d, "every delivery failed for "+lasting(s.cfg.DisableAfter))
+		s.disable(ctx, d, o.enabledAt, "every delivery failed for "+lasting(s.cfg.DisableAfter))
 	}
-	if err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next); err != nil {
+	if err := s.cfg.Store.WebhookDeliveryRecord(ctx, o.attempt, state, next, o.enabledAt); err != nil {
 		// The claim lapses and the delivery is attempted again.
 		s.cfg.Logger.WarnContext(ctx, "webhooks: record a delivery attempt", "delivery", d.ID, "err", err)
 		return
@@ -311,17 +311,19 @@ func (s *Sender) request(ctx context.Context, d eventstore.WebhookDelivery, w *d
 
 // failingFor returns how long, at now, every attempt to the endpoint of d
 // has failed, this failed one included: since the first failure after its
-// last success, as the store counts across all its deliveries (so that a
-// redelivered old delivery does not make an endpoint that succeeds today
-// look dead), and at most since it was last enabled (enabledAt). An error
-// of the store counts as no failure at all.
+// last success or after it was last enabled (enabledAt), as the store
+// counts across all its deliveries (so that a redelivered old delivery
+// does not make an endpoint that succeeds today look dead). Without a run
+// that began at or after enabledAt, this failure begins one. An endpoint
+// that could not be loaded (enabledAt zero), or an error of the store,
+// counts as no failure at all.
 func (s *Sender) failingFor(ctx context.Context, d eventstore.WebhookDelivery, enabledAt, now time.Time) time.Duration {
-	since, err := s.cfg.Store.WebhookEndpointFailingSince(ctx, d.WebhookID)
-	if err != nil || since.IsZero() {
-		return 0 // this failure begins the run
+	if enabledAt.IsZero() {
+		return 0
 	}
-	if enabledAt.After(since) {
-		since = enabledAt
+	since, err := s.cfg.Store.WebhookEndpointFailingSince(ctx, d.WebhookID)
+	if err != nil || since.IsZero() || since.Before(enabledAt) {
+		return 0
 	}
 	return now.Sub(since)
 }
@@ -337,11 +339,16 @@ func lasting(d time.Duration) string {
 	return d.String()
 }
 
-// disable appends webhook.disabled to the endpoint of d, for reason.
-func (s *Sender) disable(ctx context.Context, d eventstore.WebhookDelivery, reason string) {
+// disable appends webhook.disabled to the endpoint of d, for reason,
+// unless it was enabled again after enabledAt (while the attempt that
+// gave the reason was under way).
+func (s *Sender) disable(ctx context.Context, d eventstore.WebhookDelivery, enabledAt time.Time, reason string) {
 	stream := eventstore.Stream{ID: d.WebhookID, Type: domain.StreamWebhook, TenantID: d.TenantID}
 	var w domain.Webhook
 	err := commands.Load(ctx, s.cfg.Store, stream, &w)
+	if err == nil && w.EnabledAt().After(enabledAt) {
+		return
+	}
 	if err == nil {
 		_, err = commands.Update(ctx, s.w, commands.Target{Stream: stream, Meta: domain.Metadata{Actor: "system"}}, &w, func(w *domain.Webhook) ([]domain.Payload, error) {
 			return w.DecideDisable(reason), nil

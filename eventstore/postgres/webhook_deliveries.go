@@ -95,7 +95,9 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 		return nil, eventstore.ErrClosed
 	}
 	var rows []dbsqlc.WebhookDeliveryClaimRow
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	// Read committed whatever the server's default: the UPDATE's snapshot
+	// must be taken after the lock, not at the transaction's start.
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", webhookClaimLockKey); err != nil {
 			return err
 		}
@@ -115,7 +117,7 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 }
 
 // WebhookDeliveryRecord implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error {
+func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt, enabledAt time.Time) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
@@ -134,7 +136,7 @@ func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookA
 			return err
 		}
 		return s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: a.Error == "",
-			At: a.At, DeliveryID: a.DeliveryID})
+			At: a.At, DeliveryID: a.DeliveryID, EnabledAt: enabledAt})
 	})
 	if err != nil {
 		return fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)

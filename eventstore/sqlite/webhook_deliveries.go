@@ -114,7 +114,7 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 }
 
 // WebhookDeliveryRecord implements eventstore.WebhookDeliveryStore.
-func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt time.Time) error {
+func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookAttempt, state eventstore.DeliveryState, nextAttemptAt, enabledAt time.Time) error {
 	a, err := engine.PrepareAttempt(a, state)
 	if err != nil {
 		return err
@@ -129,7 +129,8 @@ func (s *Store) WebhookDeliveryRecord(ctx context.Context, a eventstore.WebhookA
 			StatusCode: int64(a.StatusCode), LatencyUs: a.Latency.Microseconds(), Response: a.Response, Error: a.Error}); err != nil {
 			return err
 		}
-		return s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: boolInt(a.Error == ""), At: micros(a.At), DeliveryID: a.DeliveryID})
+		return s.q.WebhookEndpointFailing(ctx, tx, dbsqlc.WebhookEndpointFailingParams{Succeeded: boolInt(a.Error == ""), At: micros(a.At), DeliveryID: a.DeliveryID,
+			EnabledAt: micros(enabledAt)})
 	})
 	if err != nil {
 		return fmt.Errorf("record attempt %d of delivery %s: %w", a.Attempt, a.DeliveryID, err)

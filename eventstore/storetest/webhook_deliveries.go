@@ -92,7 +92,7 @@ func testWebhookDeliveryOrder(t *testing.T, newStore Opener[WebhookDeliveryStore
 	}
 	fail := eventstore.WebhookAttempt{DeliveryID: "msg_wh-a_0", Attempt: 1, At: baseTime, StatusCode: 500, Latency: 12 * time.Millisecond, Response: "oops\x00\xff", Error: "HTTP 500"}
 	for range 2 { // idempotent
-		if err := s.WebhookDeliveryRecord(ctx, fail, eventstore.DeliveryPending, baseTime.Add(5*time.Second)); err != nil {
+		if err := s.WebhookDeliveryRecord(ctx, fail, eventstore.DeliveryPending, baseTime.Add(5*time.Second), time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func testWebhookDeliveryOrder(t *testing.T, newStore Opener[WebhookDeliveryStore
 		t.Fatalf("the retry: %v", got)
 	}
 	ok := eventstore.WebhookAttempt{DeliveryID: "msg_wh-a_0", Attempt: 2, At: baseTime.Add(5 * time.Second), StatusCode: 204}
-	if err := s.WebhookDeliveryRecord(ctx, ok, eventstore.DeliverySucceeded, baseTime.Add(5*time.Second)); err != nil {
+	if err := s.WebhookDeliveryRecord(ctx, ok, eventstore.DeliverySucceeded, baseTime.Add(5*time.Second), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := claimIDs(t, s, baseTime.Add(2*time.Hour)); !slices.Equal(got, []string{"msg_wh-a_2", "msg_wh-b_1"}) {
@@ -131,14 +131,21 @@ func testWebhookDeliveryOrder(t *testing.T, newStore Opener[WebhookDeliveryStore
 }
 
 // record records attempt n of delivery id at at, succeeded when status is
-// 2xx, and returns since when its endpoint (wh-a) has failed.
+// 2xx, of an endpoint (wh-a) enabled at baseTime, and returns since when
+// the endpoint has failed.
 func record(t *testing.T, s eventstore.WebhookDeliveryStore, id string, n int, at time.Time, status int) time.Time {
+	t.Helper()
+	return recordEnabled(t, s, id, n, at, status, baseTime)
+}
+
+// recordEnabled is record for an endpoint last enabled at enabledAt.
+func recordEnabled(t *testing.T, s eventstore.WebhookDeliveryStore, id string, n int, at time.Time, status int, enabledAt time.Time) time.Time {
 	t.Helper()
 	a, state := eventstore.WebhookAttempt{DeliveryID: id, Attempt: n, At: at, StatusCode: status}, eventstore.DeliverySucceeded
 	if status < 200 || status > 299 {
 		a.Error, state = "HTTP "+fmt.Sprint(status), eventstore.DeliveryFailed
 	}
-	if err := s.WebhookDeliveryRecord(t.Context(), a, state, at); err != nil {
+	if err := s.WebhookDeliveryRecord(t.Context(), a, state, at, enabledAt); err != nil {
 		t.Fatalf("recording attempt %d of %s: %v", n, id, err)
 	}
 	since, err := s.WebhookEndpointFailingSince(t.Context(), "wh-a")
@@ -150,18 +157,18 @@ func record(t *testing.T, s eventstore.WebhookDeliveryStore, id string, n int, a
 
 // testWebhookEndpointFailingSince: an endpoint's run of failures begins
 // at the first failed attempt after a success, whatever the delivery's
-// own age (a redelivered old one included), and a success ends it; an
-// attempt recorded again changes nothing; an endpoint the dispatcher does
-// not know has none.
+// own age (a redelivered old one included), or after the endpoint was
+// enabled again; a success ends it; an attempt recorded again changes
+// nothing; an endpoint the dispatcher does not know has none.
 func testWebhookEndpointFailingSince(t *testing.T, newStore Opener[WebhookDeliveryStore]) {
 	s := newStore(t, eventstore.Options{})
 	ctx := t.Context()
 	ep := eventstore.WebhookEndpoint{WebhookID: "wh-a", TenantID: "tenant-1", Events: []string{"task.*"}, Active: true}
 	var ds []eventstore.WebhookDelivery
-	for i := range 4 {
+	for i := range 5 {
 		ds = append(ds, newDelivery("wh-a", int64(i), baseTime))
 	}
-	if err := s.WebhookDispatchApply(ctx, dispatchName, 0, 4, []eventstore.WebhookEndpoint{ep}, ds); err != nil {
+	if err := s.WebhookDispatchApply(ctx, dispatchName, 0, 5, []eventstore.WebhookEndpoint{ep}, ds); err != nil {
 		t.Fatal(err)
 	}
 	if since, err := s.WebhookEndpointFailingSince(ctx, "wh-a"); err != nil || !since.IsZero() {
@@ -186,6 +193,15 @@ func testWebhookEndpointFailingSince(t *testing.T, newStore Opener[WebhookDelive
 	later := baseTime.Add(6 * day)
 	if since := record(t, s, ds[0].ID, 2, later, 500); !since.Equal(domain.NormalizeTime(later)) {
 		t.Fatalf("a redelivered old delivery failing after a success: failing since %v, want %v", since, later)
+	}
+	// Enabled again after that run began: the next failure begins a new
+	// run, and the one after continues it.
+	enabled := later.Add(time.Hour)
+	if since := recordEnabled(t, s, ds[3].ID, 1, enabled.Add(time.Minute), 500, enabled); !since.Equal(domain.NormalizeTime(enabled.Add(time.Minute))) {
+		t.Fatalf("the first failure after being enabled again: failing since %v, want its own time", since)
+	}
+	if since := recordEnabled(t, s, ds[4].ID, 1, enabled.Add(time.Hour), 500, enabled); !since.Equal(domain.NormalizeTime(enabled.Add(time.Minute))) {
+		t.Fatalf("the second failure after being enabled again: failing since %v, want the first's", since)
 	}
 	if since, err := s.WebhookEndpointFailingSince(ctx, "wh-unknown"); err != nil || !since.IsZero() {
 		t.Fatalf("an endpoint the dispatcher does not know: %v, %v; want zero", since, err)
@@ -276,7 +292,7 @@ func testWebhookDeliveryPrune(t *testing.T, newStore Opener[WebhookDeliveryStore
 	}
 	for _, d := range []eventstore.WebhookDelivery{ds[0], ds[2]} { // wh-a's first and wh-b's end; wh-a's second stays pending
 		claimIDs(t, s, baseTime)
-		if err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: baseTime, StatusCode: 204}, eventstore.DeliverySucceeded, baseTime); err != nil {
+		if err := s.WebhookDeliveryRecord(ctx, eventstore.WebhookAttempt{DeliveryID: d.ID, Attempt: 1, At: baseTime, StatusCode: 204}, eventstore.DeliverySucceeded, baseTime, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,11 +40,14 @@ WHERE id = @id AND attempts < @attempt;
 
 -- name: WebhookEndpointFailing :exec
 -- An attempt's effect on its endpoint's run of failures: a success ends it,
--- a failure begins one unless one is running (a row already so is left
--- alone, so that successes do not rewrite it).
+-- a failure begins one unless one is running that began after the
+-- endpoint was last enabled (@enabled_at: failures before it do not
+-- count). A row already so is left alone, so that successes do not
+-- rewrite it.
 UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded::boolean THEN NULL ELSE @at::timestamptz END
 WHERE webhook_id = (SELECT d.webhook_id FROM webhook_deliveries d WHERE d.id = @delivery_id)
-  AND (CASE WHEN @succeeded::boolean THEN failing_since IS NOT NULL ELSE failing_since IS NULL END);
+  AND (CASE WHEN @succeeded::boolean THEN failing_since IS NOT NULL
+            ELSE failing_since IS NULL OR failing_since < @enabled_at::timestamptz END);
 
 -- name: WebhookEndpointFailingSince :one
 SELECT failing_since FROM webhook_endpoints WHERE webhook_id = @webhook_id;

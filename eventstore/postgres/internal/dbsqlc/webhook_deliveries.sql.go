@@ -385,20 +385,29 @@ func (q *Queries) WebhookDeliveryUpdate(ctx context.Context, db DBTX, arg Webhoo
 const webhookEndpointFailing = `-- name: WebhookEndpointFailing :exec
 UPDATE webhook_endpoints SET failing_since = CASE WHEN $1::boolean THEN NULL ELSE $2::timestamptz END
 WHERE webhook_id = (SELECT d.webhook_id FROM webhook_deliveries d WHERE d.id = $3)
-  AND (CASE WHEN $1::boolean THEN failing_since IS NOT NULL ELSE failing_since IS NULL END)
+  AND (CASE WHEN $1::boolean THEN failing_since IS NOT NULL
+            ELSE failing_since IS NULL OR failing_since < $4::timestamptz END)
 `
 
 type WebhookEndpointFailingParams struct {
 	Succeeded  bool
 	At         time.Time
 	DeliveryID string
+	EnabledAt  time.Time
 }
 
 // An attempt's effect on its endpoint's run of failures: a success ends it,
-// a failure begins one unless one is running (a row already so is left
-// alone, so that successes do not rewrite it).
+// a failure begins one unless one is running that began after the
+// endpoint was last enabled (@enabled_at: failures before it do not
+// count). A row already so is left alone, so that successes do not
+// rewrite it.
 func (q *Queries) WebhookEndpointFailing(ctx context.Context, db DBTX, arg WebhookEndpointFailingParams) error {
-	_, err := db.Exec(ctx, webhookEndpointFailing, arg.Succeeded, arg.At, arg.DeliveryID)
+	_, err := db.Exec(ctx, webhookEndpointFailing,
+		arg.Succeeded,
+		arg.At,
+		arg.DeliveryID,
+		arg.EnabledAt,
+	)
 	return err
 }
 
