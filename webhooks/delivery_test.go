@@ -374,10 +374,11 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 	})
 }
 
-// An endpoint enabled again starts its five days afresh: failures from
-// before it was disabled do not count, though the store's run of failures
-// began with them. The sender's clock puts that run a day back, and the
-// next failure four and a half days on.
+// An endpoint enabled again starts its five days afresh, at its first
+// failure after that: failures from before it was disabled do not count,
+// though the store's run of failures began with them, and neither do the
+// idle days since it was enabled. The sender's clock puts that run a day
+// back, and the next failures six days on.
 func TestEnabledAgainStartsItsFiveDaysAfresh(t *testing.T) {
 	t.Parallel()
 	teststores.ForEach(t, eventstore.Options{}, func(t *testing.T, s teststores.Store) {
@@ -400,12 +401,12 @@ func TestEnabledAgainStartsItsFiveDaysAfresh(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		skew.Store(int64(4*24*time.Hour + 12*time.Hour))
+		skew.Store(int64(6 * 24 * time.Hour))
 		p.appendEvents(t, 1)
 		failedTwice(4)
 		info, err := p.hooks.Get.Handle(t.Context(), commands.GetWebhook{By: owner, WebhookID: id})
 		if err != nil || !info.Settings.Enabled {
-			t.Fatalf("enabled again 4.5 days before its latest failure: %+v, %v; want it still enabled", info, err)
+			t.Fatalf("enabled again 6 days before its first failures since: %+v, %v; want it still enabled", info, err)
 		}
 	})
 }
