@@ -346,11 +346,13 @@ func (s *Sender) disable(ctx context.Context, d eventstore.WebhookDelivery, enab
 	stream := eventstore.Stream{ID: d.WebhookID, Type: domain.StreamWebhook, TenantID: d.TenantID}
 	var w domain.Webhook
 	err := commands.Load(ctx, s.cfg.Store, stream, &w)
-	if err == nil && w.EnabledAt().After(enabledAt) {
-		return
-	}
 	if err == nil {
+		// Decided again on each conflict, so an enabling that lands
+		// meanwhile is seen too.
 		_, err = commands.Update(ctx, s.w, commands.Target{Stream: stream, Meta: domain.Metadata{Actor: "system"}}, &w, func(w *domain.Webhook) ([]domain.Payload, error) {
+			if w.EnabledAt().After(enabledAt) {
+				return nil, nil
+			}
 			return w.DecideDisable(reason), nil
 		})
 	}

@@ -96,8 +96,8 @@ UPDATE webhook_deliveries d SET leased_until = $1
 WHERE d.id IN (
     SELECT h.id FROM webhook_deliveries h
     WHERE h.state = 'pending' AND h.next_attempt_at <= $2
-      AND (h.leased_until IS NULL OR h.leased_until < $2)
       AND h.position = (SELECT min(p.position) FROM webhook_deliveries p WHERE p.webhook_id = h.webhook_id AND p.state = 'pending')
+      -- no delivery of the endpoint claimed, h itself included
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries l
                       WHERE l.webhook_id = h.webhook_id AND l.state = 'pending' AND l.leased_until >= $2)
     ORDER BY h.next_attempt_at
