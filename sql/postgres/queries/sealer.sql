@@ -38,11 +38,20 @@ SELECT next_position, last_xid, last_id,
 FROM advanced;
 
 -- name: SealerBlocked :one
--- Whether appends past the cursor wait for a transaction that is still running.
-SELECT EXISTS (
-    SELECT 1 FROM appends
+-- Whether appends past the cursor wait for a transaction that is still
+-- running: whether any committed append is past it (the sealer asks when it
+-- found nothing to seal). The scan runs from the newest append back, so
+-- that it meets the newest, mostly committed appends first. From the
+-- cursor forward it would first walk every uncommitted append of the
+-- oldest running transaction, a visibility check each: a batch start of
+-- 1,000 tasks made that about 10 ms a call, asked every few milliseconds
+-- while the batch was being written.
+SELECT ((
+    SELECT xid FROM appends
     WHERE (xid, id) > (@last_xid::xid8, @last_id::bigint)
-) AS blocked;
+    ORDER BY xid DESC, id DESC
+    LIMIT 1
+) IS NOT NULL)::boolean AS blocked;
 
 -- name: SealerPending :one
 -- How many appends have committed, or are being committed, past the
