@@ -14,6 +14,7 @@ import (
 
 	"github.com/axontask/axontask/domain"
 	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/eventstore/postgres/internal/dbsqlc"
 )
 
 // appendInTx writes a prepared batch inside tx, as Append would, so a test
@@ -95,6 +96,54 @@ func TestFeedWaitsForTransactionThatCommitsLast(t *testing.T) {
 		delete(want, e.EventID)
 	}
 	assertStreamsInOrder(t, feed)
+}
+
+// The sealer's blocked check answers true only for a committed append
+// past its cursor: not for the uncommitted appends of an open transaction
+// (a batch start's, many of them), and yes for one committed behind it.
+func TestSealerBlockedSeesOnlyCommittedAppends(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t, Config{})
+	ctx := context.Background()
+	if _, err := s.Append(ctx, taskStream("t"), 0, outputEvents(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitFeed(t, s, 1)
+	cur, err := s.q.SealerStateGet(ctx, s.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := func() bool {
+		t.Helper()
+		b, err := s.q.SealerBlocked(ctx, s.pool, dbsqlc.SealerBlockedParams{LastXid: cur.LastXid, LastID: cur.LastID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	open, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = open.Rollback(ctx) }()
+	const openAppends = 20
+	for range openAppends {
+		appendInTx(t, s, open, taskStream("t"), 1)
+	}
+	if blocked() {
+		t.Fatal("blocked with only uncommitted appends past the cursor")
+	}
+	if _, err := s.Append(ctx, taskStream("t"), 0, outputEvents(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if !blocked() {
+		t.Fatal("not blocked with a committed append behind an open transaction")
+	}
+	if err := open.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFeed(t, s, 2+openAppends)
 }
 
 // Many writers whose transactions overlap and commit in random order, while a
