@@ -38,11 +38,12 @@ func (s *Store) LeasePut(ctx context.Context, l eventstore.Lease) error {
 }
 
 // LeasePutWithin implements eventstore.LeaseStore: the function
-// lease_put_within (migration 0006) takes the tenant's transaction-scoped
-// advisory lock (leaseLockClass), which queues the calls of one tenant
-// from every process, then inserts the lease with a statement that counts
-// the tenant's leases and skips a task already leased (ON CONFLICT DO
-// NOTHING). The count runs after the lock is granted, in a fresh snapshot
+// lease_put_within (migration 0025, first in 0006) takes the tenant's
+// transaction-scoped advisory lock (leaseLockClass), which queues the
+// calls of one tenant from every process, then inserts the lease with a
+// statement that counts the tenant's leases (an index scan, not the bitmap
+// scan that would visit every dead entry of this churning table) and skips
+// a task already leased (ON CONFLICT DO NOTHING). The count runs after the lock is granted, in a fresh snapshot
 // that sees every earlier holder's commit (a transaction's locks are
 // released only once its commit is visible), so the limit is never
 // passed. Calls for other tenants never wait for the lock. It goes

@@ -15,20 +15,39 @@ ON CONFLICT (id) DO NOTHING;
 -- name: WebhookDeliveryClaim :many
 -- Each endpoint's pending delivery of lowest position, when it is due and
 -- no delivery of its endpoint is claimed (a redelivered older one must not
--- go out beside one in flight). The lease condition is on the updated row
--- itself, so that of two concurrent claims the second re-checks it after
--- the first commits and skips the row.
-UPDATE webhook_deliveries d SET leased_until = @lease_until
-WHERE d.id IN (
-    SELECT h.id FROM webhook_deliveries h
-    WHERE h.state = 'pending' AND h.next_attempt_at <= @now
-      AND h.position = (SELECT min(p.position) FROM webhook_deliveries p WHERE p.webhook_id = h.webhook_id AND p.state = 'pending')
+-- go out beside one in flight). The heads are found endpoint by endpoint,
+-- one probe of the pending index each (a recursive skip over its
+-- webhook_ids): one probe per endpoint with pending deliveries, however
+-- many each has. Testing every pending row for being its endpoint's head
+-- took a scan of the table and a probe per row: 45 ms a claim in a burst of
+-- 100 endpoints × 100 events (pg_stat_statements); 56 ms against 2–3 ms on a
+-- copy of that table (EXPLAIN ANALYZE). The lease condition is on the
+-- updated row itself, so that of two concurrent claims the second
+-- re-checks it after the first commits and skips the row.
+WITH RECURSIVE heads AS (
+    (SELECT p.id, p.webhook_id, p.next_attempt_at FROM webhook_deliveries p
+     WHERE p.state = 'pending'
+     ORDER BY p.webhook_id, p.position
+     LIMIT 1)
+    UNION ALL
+    SELECT n.id, n.webhook_id, n.next_attempt_at
+    FROM heads, LATERAL (
+        SELECT p.id, p.webhook_id, p.next_attempt_at FROM webhook_deliveries p
+        WHERE p.state = 'pending' AND p.webhook_id > heads.webhook_id
+        ORDER BY p.webhook_id, p.position
+        LIMIT 1) n
+), claimable AS (
+    SELECT h.id FROM heads h
+    WHERE h.next_attempt_at <= sqlc.arg(now)::timestamptz
       -- no delivery of the endpoint claimed, h itself included
       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries l
-                      WHERE l.webhook_id = h.webhook_id AND l.state = 'pending' AND l.leased_until >= @now)
+                      WHERE l.webhook_id = h.webhook_id AND l.state = 'pending' AND l.leased_until >= sqlc.arg(now)::timestamptz)
     ORDER BY h.next_attempt_at
-    LIMIT @max_claims)
-  AND (d.leased_until IS NULL OR d.leased_until < @now) AND d.state = 'pending'
+    LIMIT @max_claims
+)
+UPDATE webhook_deliveries d SET leased_until = @lease_until
+WHERE d.id IN (SELECT id FROM claimable)
+  AND (d.leased_until IS NULL OR d.leased_until < sqlc.arg(now)::timestamptz) AND d.state = 'pending'
 RETURNING d.id, d.webhook_id, d.tenant_id, d.position, d.stream_id, d.seq, d.event_type, d.state, d.attempts,
     d.next_attempt_at, d.created_at, d.updated_at, d.last_status, d.last_error;
 

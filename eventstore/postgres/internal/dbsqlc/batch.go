@@ -201,7 +201,7 @@ type LeasePutWithinParams struct {
 
 // Takes the lease if the tenant holds fewer than @max_leases leases and
 // the task has none: 'ok', 'taken' or 'full' (see lease_put_within in
-// migration 0006). The tenant's advisory lock is held until the
+// migration 0025, first in 0006). The tenant's advisory lock is held until the
 // transaction commits; a batch of them runs in one transaction, which
 // takes each tenant's lock once and sees its own earlier leases.
 func (q *Queries) LeasePutWithin(ctx context.Context, db DBTX, arg []LeasePutWithinParams) *LeasePutWithinBatchResults {

@@ -25,12 +25,15 @@ type SealerBlockedParams struct {
 
 // Whether appends past the cursor wait for a transaction that is still
 // running: whether any committed append is past it (the sealer asks when it
-// found nothing to seal). The scan runs from the newest append back, so
-// that it meets the newest, mostly committed appends first. From the
-// cursor forward it would first walk every uncommitted append of the
-// oldest running transaction, a visibility check each: a batch start of
-// 1,000 tasks made that about 10 ms a call, asked every few milliseconds
-// while the batch was being written.
+// found nothing to seal). The scan runs from the newest append back: the
+// committed appends that answer it are behind the oldest running
+// transaction, which is where a scan from the cursor forward starts,
+// walking every uncommitted append of that transaction first, a
+// visibility check each. A batch start of 1,000 tasks made that about
+// 10 ms a call, asked every few milliseconds while the batch was written.
+// (A long transaction that is also the newest is walked either way.) A
+// scalar subquery with LIMIT 1, not EXISTS: the planner drops an ORDER BY
+// inside EXISTS, and with it the scan's direction.
 func (q *Queries) SealerBlocked(ctx context.Context, db DBTX, arg SealerBlockedParams) (bool, error) {
 	row := db.QueryRow(ctx, sealerBlocked, arg.LastXid, arg.LastID)
 	var blocked bool
