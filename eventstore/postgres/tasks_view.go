@@ -200,8 +200,8 @@ func fromTimestamptz(t pgtype.Timestamptz) time.Time {
 }
 
 // TaskViewsCount returns the task list read model summed over every
-// tenant (a scan of task_views, and the first entry of the queued index),
-// for the operators' metrics.
+// tenant (the per-state counts that task_views' triggers keep, and the
+// first entry of the queued index), for the operators' metrics.
 func (s *Store) TaskViewsCount(ctx context.Context) (projections.TaskCounts, error) {
 	if s.closed.Load() {
 		return projections.TaskCounts{}, eventstore.ErrClosed

@@ -138,6 +138,11 @@ type TaskView struct {
 	QueuedAt     pgtype.Timestamptz
 }
 
+type TaskViewCount struct {
+	State string
+	Tasks int64
+}
+
 type TaskWaiting struct {
 	TaskID   string
 	TenantID string
