@@ -132,3 +132,33 @@ func TestTaskViewsListUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// The per-state counts behind TaskViewsCount follow every kind of write to
+// task_views, including one the projection never makes: an operator's
+// TRUNCATE before a rebuild leaves no count behind to be doubled.
+func TestTaskViewCountsFollowTruncate(t *testing.T) {
+	t.Parallel()
+	s, _ := openStore(t, Config{})
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO task_views (task_id, tenant_id, state, created_at, last_seq, last_position)
+		VALUES ('a', 't', 'running', now(), 1, 0), ('b', 't', 'succeeded', now(), 1, 1), ('c', 't', 'succeeded', now(), 1, 2)`); err != nil {
+		t.Fatal(err)
+	}
+	counts := func() map[domain.TaskState]int64 {
+		t.Helper()
+		c, err := s.TaskViewsCount(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ByState
+	}
+	if got := counts(); got[domain.StateRunning] != 1 || got[domain.StateSucceeded] != 2 || len(got) != 2 {
+		t.Fatalf("counts after the insert: %v", got)
+	}
+	if _, err := s.pool.Exec(ctx, "TRUNCATE task_views"); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(); len(got) != 0 {
+		t.Fatalf("counts after TRUNCATE: %v, want none", got)
+	}
+}

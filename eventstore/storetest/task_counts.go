@@ -49,6 +49,10 @@ func testTaskViewsCount(t *testing.T, newStore Opener[TaskCountStore]) {
 	if err := s.TaskViewsApply(t.Context(), projections.TaskViewsName, 0, readFeed(t, s, feedLen)[:feedLen/2]); err != nil {
 		t.Fatalf("TaskViewsApply of the feed's first half: %v", err)
 	}
+	check("half", projections.TaskCounts{
+		ByState:        map[domain.TaskState]int64{domain.StateQueued: 3, domain.StateRunning: 2},
+		OldestQueuedAt: domain.NormalizeTime(old),
+	})
 	project(t, s, feedLen)
 	want := projections.TaskCounts{
 		ByState:        map[domain.TaskState]int64{domain.StateQueued: 3, domain.StateRunning: 1, domain.StateSucceeded: 2, domain.StateFailed: 1},

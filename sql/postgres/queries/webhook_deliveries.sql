@@ -18,12 +18,14 @@ ON CONFLICT (id) DO NOTHING;
 -- go out beside one in flight). The heads are found endpoint by endpoint,
 -- one probe of the pending index each (a recursive skip over its
 -- webhook_ids): one probe per endpoint with pending deliveries, however
--- many each has. Testing every pending row for being its endpoint's head
--- took a scan of the table and a probe per row: 45 ms a claim in a burst of
--- 100 endpoints × 100 events (pg_stat_statements); 56 ms against 2–3 ms on a
--- copy of that table (EXPLAIN ANALYZE). The lease condition is on the
--- updated row itself, so that of two concurrent claims the second
--- re-checks it after the first commits and skips the row.
+-- many each has. Every such endpoint is probed, those waiting out a
+-- retry's pause too: the earliest due are taken, so all heads are needed.
+-- Testing every pending row for being its endpoint's head took a scan of
+-- the table and a probe per row: 45 ms a claim in a burst of 100 endpoints
+-- × 100 events (pg_stat_statements); 56 ms against 2–3 ms on a copy of
+-- that table (EXPLAIN ANALYZE). The lease condition is on the updated row
+-- itself, so that of two concurrent claims the second re-checks it after
+-- the first commits and skips the row.
 WITH RECURSIVE heads AS (
     (SELECT p.id, p.webhook_id, p.next_attempt_at FROM webhook_deliveries p
      WHERE p.state = 'pending'
