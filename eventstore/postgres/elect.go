@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/axontask/axontask/internal/backoff"
@@ -112,4 +113,18 @@ func (s *Store) watchLock(ctx context.Context, stop context.CancelCauseFunc, con
 			}
 		}
 	}
+}
+
+// inLockedTx runs fn in a read committed transaction that first takes the
+// transaction-scoped advisory lock key: the callers of one key run one at a
+// time across every process, and each statement of fn sees every commit
+// made before the lock was granted (read committed whatever the server's
+// default, so no snapshot is taken before the lock).
+func inLockedTx(ctx context.Context, pool *pgxpool.Pool, key int64, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		return fn(tx)
+	})
 }

@@ -38,19 +38,25 @@ func insertInTx(ctx context.Context, s *Store, tx pgx.Tx, stream eventstore.Stre
 	return errors.Join(errs[0], err)
 }
 
+// openSealedOne opens a store whose feed holds one sealed event, so that
+// the feed is not empty and the sealer's cursor is past an append.
+func openSealedOne(t *testing.T) *Store {
+	t.Helper()
+	s, _ := openStore(t, Config{})
+	if _, err := s.Append(t.Context(), taskStream("t"), 0, outputEvents(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitFeed(t, s, 1)
+	return s
+}
+
 // A transaction that started writing first but commits last must not be
 // skipped: the feed waits for it, then shows every event exactly once,
 // densely, with each stream in seq order.
 func TestFeedWaitsForTransactionThatCommitsLast(t *testing.T) {
 	t.Parallel()
-	s, _ := openStore(t, Config{})
+	s := openSealedOne(t)
 	ctx := context.Background()
-
-	// One committed event first, so the feed is not empty.
-	if _, err := s.Append(ctx, taskStream("t"), 0, outputEvents(1, 0)); err != nil {
-		t.Fatal(err)
-	}
-	waitFeed(t, s, 1)
 
 	slow, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -103,12 +109,8 @@ func TestFeedWaitsForTransactionThatCommitsLast(t *testing.T) {
 // (a batch start's, many of them), and yes for one committed behind it.
 func TestSealerBlockedSeesOnlyCommittedAppends(t *testing.T) {
 	t.Parallel()
-	s, _ := openStore(t, Config{})
+	s := openSealedOne(t)
 	ctx := context.Background()
-	if _, err := s.Append(ctx, taskStream("t"), 0, outputEvents(1, 0)); err != nil {
-		t.Fatal(err)
-	}
-	waitFeed(t, s, 1)
 	cur, err := s.q.SealerStateGet(ctx, s.pool)
 	if err != nil {
 		t.Fatal(err)

@@ -26,14 +26,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	known := migrations[len(migrations)-1].Version
 	for _, m := range migrations {
-		// Read committed whatever the server's default, so that a
-		// statement after the lock (a migration's backfill) sees every
-		// write committed before it: a migration that adds a trigger and
-		// then counts what is there relies on it (0026).
-		err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
-				return fmt.Errorf("lock: %w", err)
-			}
+		// Read committed, so that a statement after the lock (a
+		// migration's backfill) sees every write committed before it: a
+		// migration that adds a trigger and then counts what is there
+		// relies on it (0026).
+		err := inLockedTx(ctx, pool, migrationLockKey, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 				version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 				return fmt.Errorf("create schema_migrations: %w", err)

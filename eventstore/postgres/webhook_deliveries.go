@@ -95,12 +95,8 @@ func (s *Store) WebhookDeliveryClaim(ctx context.Context, now, leaseUntil time.T
 		return nil, eventstore.ErrClosed
 	}
 	var rows []dbsqlc.WebhookDeliveryClaimRow
-	// Read committed whatever the server's default: the UPDATE's snapshot
-	// must be taken after the lock, not at the transaction's start.
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", webhookClaimLockKey); err != nil {
-			return err
-		}
+	// The UPDATE's snapshot is taken after the lock (inLockedTx).
+	err := inLockedTx(ctx, s.pool, webhookClaimLockKey, func(tx pgx.Tx) error {
 		var err error
 		rows, err = s.q.WebhookDeliveryClaim(ctx, tx, dbsqlc.WebhookDeliveryClaimParams{
 			LeaseUntil: pgtype.Timestamptz{Time: leaseUntil, Valid: true}, Now: now, MaxClaims: int32(max(1, min(limit, eventstore.MaxWebhookDeliveriesListed)))})

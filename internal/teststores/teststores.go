@@ -55,16 +55,7 @@ type Engine struct {
 
 // Engines lists every store implementation.
 var Engines = []Engine{
-	{"sqlite", func(t *testing.T, opts eventstore.Options) Store {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "events.db")
-		s, err := sqlite.Open(t.Context(), path, opts)
-		if err != nil {
-			t.Fatalf("open SQLite store %s: %v", path, err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}},
+	{"sqlite", func(t *testing.T, opts eventstore.Options) Store { return OpenSQLite(t, opts) }},
 	{"postgres", func(t *testing.T, opts eventstore.Options) Store {
 		t.Helper()
 		url := testpg.NewDatabase(t, testpg.Fast)
@@ -77,6 +68,20 @@ var Engines = []Engine{
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	}},
+}
+
+// OpenSQLite returns an empty SQLite store in t's temporary directory,
+// opened with opts and closed when t ends: the engine a test picks when it
+// needs a store but tests nothing of the engines (no Postgres is started).
+func OpenSQLite(t *testing.T, opts eventstore.Options) *sqlite.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := sqlite.Open(t.Context(), path, opts)
+	if err != nil {
+		t.Fatalf("open SQLite store %s: %v", path, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // ForEach runs test as a parallel subtest against a fresh store of each

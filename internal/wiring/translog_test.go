@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/internal/wiring"
 )
 
@@ -16,7 +18,7 @@ import (
 // never quote a key.
 func TestTransparencyLog(t *testing.T) {
 	t.Parallel()
-	s := openStore(t)
+	s := teststores.OpenSQLite(t, eventstore.Options{})
 	skey, vkey, err := note.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)), "log.example.org/axontask")
 	if err != nil {
 		t.Fatal(err)

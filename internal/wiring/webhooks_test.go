@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/axontask/axontask/eventstore"
+	"github.com/axontask/axontask/internal/teststores"
 	"github.com/axontask/axontask/internal/wiring"
 )
 
@@ -12,7 +14,7 @@ import (
 // to set.
 func TestWebhookDeliveryEnvironment(t *testing.T) {
 	t.Parallel()
-	s := openStore(t)
+	s := teststores.OpenSQLite(t, eventstore.Options{})
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	if _, _, err := wiring.WebhookDelivery(s, env(map[string]string{"WEBHOOK_TIMEOUT": "2s", "WEBHOOK_MAX_CONCURRENT": "1024",
 		"WEBHOOK_RETRY_SCHEDULE": "1s,2s", "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}), nil); err != nil {

@@ -2,7 +2,7 @@
 -- metrics (axontask_tasks). Counting them at a scrape was a scan of
 -- task_views, which holds every task the retention period keeps: about
 -- 120 ms per million tasks (EXPLAIN ANALYZE on a million-row copy), read
--- by every serve process once every 5 s. Statement triggers keep the
+-- by every serve process at most once every 5 s. Statement triggers keep the
 -- counts in the transaction of every write to task_views (the projection's
 -- upserts, a rebuild's delete, retention's marks, which change no state),
 -- whichever process or version makes it; a read is a handful of rows. A
